@@ -1,0 +1,211 @@
+import { randomBytes } from 'node:crypto';
+import { deriveKeys, hmacHex, pseudonymOf, type DerivedKeys } from '../audit/keys';
+import { ConsentError } from '../errors';
+import type { ResolvedOptions } from '../options';
+import type { Registry } from '../registry/registry';
+import { isPending, stateInfo } from '../state/derive';
+import { planBatch, type BatchContext, type Change, type PlannedDecision } from '../state/plan';
+import type { CurrentRecord } from '../tracker/records';
+import type { ConsentTracker } from '../tracker/tracker';
+import type { DecisionInput, HistoryOptions, HistoryPage, RecordMeta, RecordResult, StateInfo } from '../types';
+import { assertNoProblems, parseDecisions, parseMeta, requireSubject, type ParsedDecision } from './input';
+import { decodeCursor, encodeCursor, publicEvent } from './public-event';
+import { resolveSecret, syncRequirements } from './setup';
+import { StateCache } from './state-cache';
+import { storeCall } from './store-call';
+
+/** Request context the HTTP layer adds to a write. */
+export interface WriteContext {
+  gpc?: boolean;
+  ip?: string | null;
+  userAgent?: string | null;
+  /** Status of an unknown id in the decisions (404 in a path, 422 in a body). */
+  unknownStatus?: number;
+}
+
+/** A confirmation token issued by a double opt-in grant: returned once, stored only hashed. */
+export interface IssuedToken {
+  requirement: string;
+  version: number;
+  token: string;
+  expiresAt: number;
+}
+
+/** The full outcome of a write, for the HTTP layer and change events. */
+export interface WriteOutcome extends RecordResult {
+  changes: Array<Change & { eventId: string; at: number }>;
+  tokens: IssuedToken[];
+}
+
+/**
+ * The consent engine: the registry, the tracker and the pure core put together. Every public
+ * method waits for `ready()` (starting it if nobody has), so nothing runs on an unready store.
+ */
+export class ConsentEngine {
+  private readyPromise: Promise<void> | null = null;
+  private keys: DerivedKeys | null = null;
+  readonly cache: StateCache | null;
+
+  constructor(
+    readonly options: ResolvedOptions,
+    readonly registry: Registry,
+    readonly tracker: ConsentTracker,
+  ) {
+    this.cache = options.cache ? new StateCache(options.cache.max, options.cache.ttlMs) : null;
+  }
+
+  now(): number {
+    return this.options.now().getTime();
+  }
+
+  /** Migrates, resolves the secret, stores requirement versions and seals the registry. */
+  ready(): Promise<void> {
+    this.readyPromise ??= (async () => {
+      this.registry.seal();
+      const timeout = Math.max(this.options.storeTimeoutMs, 60_000);
+      await storeCall(timeout, 'migration', () => this.tracker.init({ migrate: this.options.autoMigrate }));
+      const secret = await storeCall(timeout, 'secret', () => resolveSecret(this.options, this.tracker));
+      await storeCall(timeout, 'requirement sync', () => syncRequirements(this.registry, this.tracker, this.now()));
+      this.keys = deriveKeys(secret);
+    })();
+    return this.readyPromise;
+  }
+
+  /** The derived keys; only after `ready()`. */
+  get derivedKeys(): DerivedKeys {
+    if (!this.keys) throw new ConsentError('internal_error', 'the consent store is not ready');
+    return this.keys;
+  }
+
+  pseudonym(subjectId: string): string {
+    return pseudonymOf(this.derivedKeys, subjectId);
+  }
+
+  /** The subject's records, from the cache while fresh, else from the store (with a deadline). */
+  async records(pseudonym: string): Promise<CurrentRecord[]> {
+    const now = this.now();
+    const cached = this.cache?.get(pseudonym, now);
+    if (cached) return cached;
+    const generation = this.cache?.generation(pseudonym) ?? 0;
+    const records = await storeCall(this.options.storeTimeoutMs, 'state read', () => this.tracker.current(pseudonym));
+    this.cache?.set(pseudonym, records, now, generation);
+    return records;
+  }
+
+  /** States of every registered requirement, in registration order. */
+  statesFrom(records: CurrentRecord[], gpc = false): Record<string, StateInfo> {
+    const byId = new Map(records.map((record) => [record.requirement, record]));
+    const now = this.now();
+    const states: Record<string, StateInfo> = {};
+    for (const requirement of this.registry.list()) {
+      states[requirement.id] = stateInfo(byId.get(requirement.id), requirement, now, gpc);
+    }
+    return states;
+  }
+
+  pendingFrom(states: Record<string, StateInfo>): string[] {
+    return this.registry.list().filter((r) => isPending(r, states[r.id] as StateInfo)).map((r) => r.id);
+  }
+
+  async states(subjectId: unknown, gpc = false): Promise<Record<string, StateInfo>> {
+    const subject = requireSubject(subjectId);
+    await this.ready();
+    return this.statesFrom(await this.records(this.pseudonym(subject)), gpc);
+  }
+
+  async record(
+    subjectId: unknown,
+    input: Record<string, DecisionInput>,
+    meta?: RecordMeta,
+    context: WriteContext = {},
+  ): Promise<WriteOutcome> {
+    const subject = requireSubject(subjectId);
+    const parsedDecisions = parseDecisions(input, '/decisions');
+    const parsedMeta = parseMeta(meta);
+    assertNoProblems([...parsedDecisions.problems, ...parsedMeta.problems]);
+    await this.ready();
+    const planned = this.plannedDecisions(parsedDecisions.decisions, context.unknownStatus ?? 422);
+    const now = this.now();
+    const tokens = this.issueTokens(planned, now);
+    const ctx: BatchContext = {
+      now,
+      ...parsedMeta.meta,
+      ip: context.ip ?? null,
+      userAgent: context.userAgent ?? null,
+      gpc: context.gpc ?? false,
+    };
+    const pseudonym = this.pseudonym(subject);
+    const keys = this.derivedKeys;
+    const written = await storeCall(this.options.storeTimeoutMs, 'write', () =>
+      this.tracker.write(pseudonym, (snapshot) => {
+        const { plan, changes } = planBatch(snapshot, planned, ctx, keys.chain);
+        const merged = new Map(snapshot.records.map((r) => [r.requirement, r]));
+        for (const record of plan.records) merged.set(record.requirement, record);
+        return { plan, result: { changes, records: [...merged.values()] } };
+      }),
+    );
+    this.cache?.invalidate(pseudonym);
+    const states = this.statesFrom(written.result.records, ctx.gpc);
+    const changes = written.result.changes.map((change, i) => ({ ...change, eventId: written.eventIds[i] as string, at: now }));
+    const issued = tokens.filter((t) => changes.some((c) => c.requirement === t.requirement && c.action === 'request'));
+    return { states, pending: this.pendingFrom(states), changes, tokens: issued };
+  }
+
+  private plannedDecisions(decisions: ParsedDecision[], unknownStatus: number): PlannedDecision[] {
+    const unknown = decisions.filter((d) => !this.registry.has(d.id)).map((d) => d.id);
+    if (unknown.length > 0) {
+      throw new ConsentError('unknown_requirement', `no requirement is registered as ${unknown.map((id) => `"${id}"`).join(', ')}`, {
+        status: unknownStatus,
+        extensions: { ids: unknown },
+      });
+    }
+    const planned = decisions.map((d) => ({ requirement: this.registry.require(d.id), decision: d.decision, version: d.version }));
+    const stale = planned.filter((p) => p.version !== undefined && p.version !== p.requirement.version);
+    if (stale.length > 0) {
+      throw new ConsentError('version_mismatch', 'the text shown is not the current version: show the current text and ask again', {
+        extensions: { requirements: stale.map((p) => ({ id: p.requirement.id, version: p.requirement.version })) },
+      });
+    }
+    return planned.map(({ requirement, decision }) => ({ requirement, decision }));
+  }
+
+  /** Fresh tokens for double opt-in grants (128+ bits; only their keyed hash is stored). */
+  private issueTokens(planned: PlannedDecision[], now: number): IssuedToken[] {
+    const tokens: IssuedToken[] = [];
+    for (const p of planned) {
+      if (!p.requirement.doubleOptIn || p.decision !== 'granted') continue;
+      const token = randomBytes(32).toString('base64url');
+      const expiresAt = now + this.options.confirm.ttlMs;
+      p.token = { hash: this.tokenHash(token), expiresAt };
+      tokens.push({ requirement: p.requirement.id, version: p.requirement.version, token, expiresAt });
+    }
+    return tokens;
+  }
+
+  tokenHash(token: string): string {
+    return hmacHex(this.derivedKeys.token, token);
+  }
+
+  async history(subjectId: unknown, options: HistoryOptions = {}): Promise<HistoryPage> {
+    const subject = requireSubject(subjectId);
+    const limit = options.limit ?? 50;
+    if (!Number.isSafeInteger(limit) || limit < 1 || limit > 200) {
+      throw new ConsentError('invalid_argument', 'limit must be an integer from 1 to 200');
+    }
+    if (options.requirement !== undefined && typeof options.requirement !== 'string') {
+      throw new ConsentError('invalid_argument', 'requirement must be a string');
+    }
+    const beforeSeq = options.cursor ? decodeCursor(options.cursor) : undefined;
+    await this.ready();
+    const pseudonym = this.pseudonym(subject);
+    const events = await storeCall(this.options.storeTimeoutMs, 'history read', () =>
+      this.tracker.history(pseudonym, { requirement: options.requirement, beforeSeq, limit: limit + 1 }),
+    );
+    const page = events.slice(0, limit);
+    const last = page[page.length - 1];
+    return {
+      events: page.map(publicEvent),
+      nextCursor: events.length > limit && last ? encodeCursor(last.seq) : null,
+    };
+  }
+}

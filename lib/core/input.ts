@@ -1,0 +1,168 @@
+import { ConsentError } from '../errors';
+import type { Decision, DecisionInput, RecordMeta, Source } from '../types';
+
+/** One problem in a caller's input, addressed by a JSON Pointer (RFC 6901). */
+export interface InputProblem {
+  pointer: string;
+  detail: string;
+}
+
+export const SOURCES: readonly Source[] = ['api', 'form', 'app', 'admin', 'gpc', 'sweep', 'import', 'confirm'];
+export const MAX_BATCH = 100;
+export const MAX_NOTE = 500;
+export const MAX_DATA_BYTES = 4096;
+export const MAX_DATA_DEPTH = 8;
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+const escapePointer = (key: string) => key.replace(/~/g, '~0').replace(/\//g, '~1');
+
+/** Subject ids: a string of 1–256 characters (compared exactly) or a safe integer. */
+export function normalizeSubject(value: unknown): string | null {
+  if (typeof value === 'string') return value.length >= 1 && value.length <= 256 ? value : null;
+  if (typeof value === 'number' && Number.isSafeInteger(value)) return String(value);
+  return null;
+}
+
+/** Like `normalizeSubject`, throwing `invalid_subject` for library callers. */
+export function requireSubject(value: unknown): string {
+  const subject = normalizeSubject(value);
+  if (subject === null) {
+    throw new ConsentError('invalid_subject', 'a subject id is a string of 1–256 characters or a safe integer');
+  }
+  return subject;
+}
+
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+function checkTree(value: unknown, pointer: string, depth: number, problems: InputProblem[]): void {
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return;
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) problems.push({ pointer, detail: 'numbers must be finite' });
+    return;
+  }
+  const isArray = Array.isArray(value);
+  if (!isArray && !isPlainObject(value)) {
+    problems.push({ pointer, detail: 'only JSON values are allowed' });
+    return;
+  }
+  if (depth > MAX_DATA_DEPTH) {
+    problems.push({ pointer, detail: `data may nest at most ${MAX_DATA_DEPTH} levels` });
+    return;
+  }
+  // Own keys, including a literal "__proto__" that JSON.parse creates as an own property.
+  for (const key of Object.keys(value as object)) {
+    const child = `${pointer}/${escapePointer(key)}`;
+    if (!isArray && FORBIDDEN_KEYS.has(key)) {
+      problems.push({ pointer: child, detail: `the key "${key}" is not allowed` });
+      continue;
+    }
+    checkTree((value as Record<string, unknown>)[key], child, depth + 1, problems);
+  }
+}
+
+/** Checks `data`: a plain JSON object, ≤ 4096 bytes serialised, ≤ 8 levels, no prototype keys. */
+export function dataProblems(value: unknown, pointer = '/data'): InputProblem[] {
+  if (value === null || value === undefined) return [];
+  if (!isPlainObject(value)) return [{ pointer, detail: 'must be a JSON object' }];
+  const problems: InputProblem[] = [];
+  checkTree(value, pointer, 1, problems);
+  if (problems.length === 0 && Buffer.byteLength(JSON.stringify(value), 'utf8') > MAX_DATA_BYTES) {
+    problems.push({ pointer, detail: `must serialise to at most ${MAX_DATA_BYTES} bytes` });
+  }
+  return problems;
+}
+
+export function noteProblems(value: unknown, pointer = '/note'): InputProblem[] {
+  if (value === null || value === undefined) return [];
+  if (typeof value !== 'string') return [{ pointer, detail: 'must be a string' }];
+  return value.length > MAX_NOTE ? [{ pointer, detail: `must be at most ${MAX_NOTE} characters` }] : [];
+}
+
+/** The parsed form of one decision. */
+export interface ParsedDecision {
+  id: string;
+  decision: Decision;
+  version: number | undefined;
+}
+
+/** Parses a `{ [id]: decision | { decision, version } }` map; problems instead of throwing. */
+export function parseDecisions(value: unknown, pointer: string): { decisions: ParsedDecision[]; problems: InputProblem[] } {
+  const problems: InputProblem[] = [];
+  const decisions: ParsedDecision[] = [];
+  if (!isPlainObject(value)) return { decisions, problems: [{ pointer, detail: 'must be an object of decisions' }] };
+  const ids = Object.keys(value);
+  if (ids.length === 0 || ids.length > MAX_BATCH) {
+    problems.push({ pointer, detail: `must hold 1 to ${MAX_BATCH} decisions` });
+  }
+  for (const id of ids) {
+    const at = `${pointer}/${escapePointer(id)}`;
+    const entry = (value as Record<string, DecisionInput | unknown>)[id];
+    const parsed = parseOne(entry, at, problems);
+    if (parsed) decisions.push({ id, ...parsed });
+  }
+  return { decisions, problems };
+}
+
+function parseOne(entry: unknown, at: string, problems: InputProblem[]): Omit<ParsedDecision, 'id'> | null {
+  if (entry === 'granted' || entry === 'denied') return { decision: entry, version: undefined };
+  if (!isPlainObject(entry)) {
+    problems.push({ pointer: at, detail: 'must be "granted", "denied" or { decision, version }' });
+    return null;
+  }
+  const extra = Object.keys(entry).filter((key) => key !== 'decision' && key !== 'version');
+  for (const key of extra) problems.push({ pointer: `${at}/${escapePointer(key)}`, detail: 'unknown field' });
+  if (entry.decision !== 'granted' && entry.decision !== 'denied') {
+    problems.push({ pointer: `${at}/decision`, detail: 'must be "granted" or "denied"' });
+    return null;
+  }
+  const version = entry.version;
+  if (version !== undefined && (typeof version !== 'number' || !Number.isSafeInteger(version) || version < 1)) {
+    problems.push({ pointer: `${at}/version`, detail: 'must be a positive integer' });
+    return null;
+  }
+  return extra.length > 0 ? null : { decision: entry.decision, version: version as number | undefined };
+}
+
+/** Validated meta, with `data` serialised. */
+export interface ParsedMeta {
+  source: Source;
+  actor: string | null;
+  note: string | null;
+  data: string | null;
+}
+
+export function parseMeta(meta: unknown): { meta: ParsedMeta; problems: InputProblem[] } {
+  const problems: InputProblem[] = [];
+  const empty: ParsedMeta = { source: 'app', actor: null, note: null, data: null };
+  if (meta === undefined || meta === null) return { meta: empty, problems };
+  if (!isPlainObject(meta)) return { meta: empty, problems: [{ pointer: '/meta', detail: 'must be an object' }] };
+  const m = meta as RecordMeta;
+  for (const key of Object.keys(m)) {
+    if (!['source', 'actor', 'note', 'data'].includes(key)) problems.push({ pointer: `/meta/${escapePointer(key)}`, detail: 'unknown field' });
+  }
+  const source = m.source ?? 'app';
+  if (!SOURCES.includes(source)) problems.push({ pointer: '/meta/source', detail: `must be one of ${SOURCES.join(', ')}` });
+  const actor = m.actor ?? null;
+  if (actor !== null && (typeof actor !== 'string' || actor.length === 0 || actor.length > 256)) {
+    problems.push({ pointer: '/meta/actor', detail: 'must be a string of 1–256 characters' });
+  }
+  problems.push(...noteProblems(m.note, '/meta/note'), ...dataProblems(m.data, '/meta/data'));
+  return {
+    meta: { source, actor, note: m.note ?? null, data: m.data ? JSON.stringify(m.data) : null },
+    problems,
+  };
+}
+
+/** Throws `invalid_argument` listing every problem, for library callers. */
+export function assertNoProblems(problems: InputProblem[]): void {
+  if (problems.length === 0) return;
+  throw new ConsentError(
+    'invalid_argument',
+    problems.map((p) => `${p.pointer}: ${p.detail}`).join('; '),
+    { extensions: { errors: problems } },
+  );
+}

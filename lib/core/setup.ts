@@ -1,0 +1,47 @@
+import { randomBytes } from 'node:crypto';
+import { ConsentConfigError } from '../errors';
+import type { ResolvedOptions } from '../options';
+import type { Registry } from '../registry/registry';
+import { toStoredVersion } from '../registry/text';
+import type { ConsentTracker } from '../tracker/tracker';
+
+/**
+ * The secret: the configured one, or (outside production) one generated once and kept in the
+ * store, so that every process sharing the database derives the same pseudonyms.
+ */
+export async function resolveSecret(options: ResolvedOptions, tracker: ConsentTracker): Promise<Buffer> {
+  if (options.secret) return options.secret;
+  const stored = await tracker.secret(randomBytes(32).toString('base64url'));
+  options.logger.warn(
+    'express-consent: no "secret" option; using a generated secret stored in the database. ' +
+      'Set a secret of at least 32 bytes before production: pseudonyms and the audit chain depend on it.',
+  );
+  return Buffer.from(stored, 'utf8');
+}
+
+/**
+ * Stores every registered requirement version and applies the versioning rules (SPEC §2):
+ * a lower version than stored is `version_downgrade`; a changed text of a version that a
+ * decision references is `text_changed`.
+ */
+export async function syncRequirements(registry: Registry, tracker: ConsentTracker, now: number): Promise<void> {
+  for (const requirement of registry.list()) {
+    const outcome = await tracker.syncRequirement(toStoredVersion(requirement, now));
+    if (outcome.kind === 'downgrade') {
+      throw new ConsentConfigError(
+        'version_downgrade',
+        `requirement "${requirement.id}" is registered as version ${requirement.version}, but version ` +
+          `${outcome.highest} is already stored: register version ${outcome.highest} or higher`,
+        { extensions: { id: requirement.id, version: requirement.version, stored: outcome.highest } },
+      );
+    }
+    if (outcome.kind === 'text_changed') {
+      throw new ConsentConfigError(
+        'text_changed',
+        `the text of requirement "${requirement.id}" version ${requirement.version} differs from the ` +
+          'stored text, which people have already answered: bump its version to change the text',
+        { extensions: { id: requirement.id, version: requirement.version } },
+      );
+    }
+  }
+}

@@ -1,0 +1,109 @@
+import { ConsentEngine } from './core/engine';
+import { requireSubject } from './core/input';
+import { ConsentError } from './errors';
+import { defaultKnex } from './knex/default-knex';
+import { KnexTracker } from './knex/knex-tracker';
+import { DEFAULTS, parseOptions, type ConsentOptions } from './options';
+import { Registry } from './registry/registry';
+import { MemoryTracker } from './tracker/memory-tracker';
+import type { ConsentTracker } from './tracker/tracker';
+import type {
+  ConsentExtension,
+  DecisionInput,
+  HistoryOptions,
+  HistoryPage,
+  RecordMeta,
+  RecordResult,
+  Requirement,
+  RequirementDefinition,
+  StateInfo,
+} from './types';
+
+/** The object `createConsent()` returns. It owns its registry, tracker and configuration. */
+export interface Consent {
+  /** Registers requirements of the host application. Sync; throws after `ready()`. */
+  register(defs: RequirementDefinition | RequirementDefinition[]): void;
+  /** Registers an extension's requirements under its name. */
+  use(extension: ConsentExtension): void;
+  /** Every registered requirement, in registration order. */
+  requirements(): Requirement[];
+  /** Migrates, stores requirement versions, checks texts, seals the registry. Idempotent. */
+  ready(): Promise<void>;
+  /** Records an atomic batch of decisions. */
+  record(subjectId: string | number, decisions: Record<string, DecisionInput>, meta?: RecordMeta): Promise<RecordResult>;
+  /** The subject's state of every registered requirement, in registration order. */
+  states(subjectId: string | number): Promise<Record<string, StateInfo>>;
+  /** Registered consent requirements the subject still has to answer, in registration order. */
+  pending(subjectId: string | number): Promise<string[]>;
+  /** Whether processing under `id` is allowed for the subject now. */
+  isAllowed(subjectId: string | number, id: string, options?: { gpc?: boolean }): Promise<boolean>;
+  /** The subject's history, newest first. */
+  history(subjectId: string | number, options?: HistoryOptions): Promise<HistoryPage>;
+  /** Stops timers and listeners; destroys only a Knex the library created itself. */
+  close(): Promise<void>;
+  /** @internal The engine behind this instance, for the library's own edges. */
+  readonly engine: ConsentEngine;
+}
+
+function createTracker(options: ReturnType<typeof parseOptions>): ConsentTracker {
+  if (options.tracker) {
+    if (options.production && options.tracker instanceof MemoryTracker) {
+      options.logger.warn('express-consent: the in-memory tracker loses every decision on restart; use a database in production');
+    }
+    return options.tracker;
+  }
+  if (options.knex) return new KnexTracker(options.knex, { tablePrefix: options.tablePrefix });
+  return new KnexTracker(defaultKnex(DEFAULTS.sqliteFile), { tablePrefix: options.tablePrefix, ownsKnex: true });
+}
+
+/**
+ * Creates a consent instance: a registry, a tracker and the configuration, nothing global.
+ *
+ * @throws ConsentConfigError `invalid_option` for an unknown or bad option (with a "did you
+ *   mean"), `secret_required` in production without a secret.
+ * @example
+ * const consent = createConsent({ knex, secret: process.env.CONSENT_SECRET });
+ * consent.register({ id: 'analytics', title: 'Usage analytics', description: '…' });
+ * await consent.ready();
+ */
+export function createConsent(input: ConsentOptions = {}): Consent {
+  const options = parseOptions(input);
+  const registry = new Registry();
+  const tracker = createTracker(options);
+  const engine = new ConsentEngine(options, registry, tracker);
+  let closed: Promise<void> | null = null;
+
+  const consent: Consent = {
+    engine,
+    register: (defs) => registry.register(defs),
+    use: (extension) => registry.use(extension),
+    requirements: () => registry.list(),
+    ready: () => engine.ready(),
+    async record(subjectId, decisions, meta) {
+      const { states, pending } = await engine.record(subjectId, decisions, meta);
+      return { states, pending };
+    },
+    states: (subjectId) => engine.states(subjectId),
+    async pending(subjectId) {
+      return engine.pendingFrom(await engine.states(subjectId));
+    },
+    async isAllowed(subjectId, id, opts = {}) {
+      requireSubject(subjectId);
+      if (typeof id !== 'string') throw new ConsentError('invalid_argument', 'the requirement id must be a string');
+      await engine.ready();
+      registry.require(id);
+      const states = await engine.states(subjectId, opts.gpc === true);
+      return (states[id] as StateInfo).allowed;
+    },
+    history: (subjectId, opts) => engine.history(subjectId, opts),
+    close() {
+      closed ??= (async () => {
+        engine.cache?.clear();
+        // A tracker passed in by the host is the host's to close.
+        if (!options.tracker) await tracker.close?.();
+      })();
+      return closed;
+    },
+  };
+  return consent;
+}

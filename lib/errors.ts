@@ -1,0 +1,103 @@
+/** Every error code the library uses (SPEC §5). */
+export type ConsentErrorCode =
+  | 'invalid_body'
+  | 'no_subject'
+  | 'forbidden'
+  | 'consent_required'
+  | 'unknown_requirement'
+  | 'token_invalid'
+  | 'version_mismatch'
+  | 'token_expired'
+  | 'payload_too_large'
+  | 'unsupported_media_type'
+  | 'mandatory_missing'
+  | 'internal_error'
+  | 'store_unavailable'
+  | 'invalid_subject'
+  | 'invalid_argument'
+  | 'invalid_option'
+  | 'invalid_requirement'
+  | 'duplicate_requirement'
+  | 'registry_sealed'
+  | 'text_changed'
+  | 'version_downgrade'
+  | 'schema_mismatch'
+  | 'secret_required';
+
+const STATUS: Record<ConsentErrorCode, number> = {
+  invalid_body: 400,
+  no_subject: 401,
+  forbidden: 403,
+  consent_required: 403,
+  unknown_requirement: 404,
+  token_invalid: 404,
+  version_mismatch: 409,
+  token_expired: 410,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  mandatory_missing: 422,
+  internal_error: 500,
+  store_unavailable: 503,
+  invalid_subject: 400,
+  invalid_argument: 400,
+  invalid_option: 500,
+  invalid_requirement: 500,
+  duplicate_requirement: 500,
+  registry_sealed: 500,
+  text_changed: 500,
+  version_downgrade: 500,
+  schema_mismatch: 500,
+  secret_required: 500,
+};
+
+/** Options of a `ConsentError`. */
+export interface ConsentErrorOptions {
+  status?: number;
+  cause?: unknown;
+  /** Extra members of the problem+json body (`ids`, `missing`, `errors`…). */
+  extensions?: Record<string, unknown>;
+}
+
+/**
+ * The base of every error the library throws or sends.
+ *
+ * @example
+ * try { await consent.record(id, { nope: 'granted' }); }
+ * catch (e) { if (e instanceof ConsentError && e.code === 'unknown_requirement') … }
+ */
+export class ConsentError extends Error {
+  override name = 'ConsentError';
+  readonly code: ConsentErrorCode;
+  readonly status: number;
+  readonly extensions: Record<string, unknown>;
+
+  constructor(code: ConsentErrorCode, message: string, options: ConsentErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.status = options.status ?? STATUS[code];
+    this.extensions = options.extensions ?? {};
+  }
+}
+
+/** Misconfiguration found at startup: bad options, requirements or database schema. */
+export class ConsentConfigError extends ConsentError {
+  override name = 'ConsentConfigError';
+}
+
+/** The guard refused: `missing` lists what is not allowed. */
+export class ConsentRequiredError extends ConsentError {
+  override name = 'ConsentRequiredError';
+}
+
+/** Storage failed or timed out. Never to be read as consent. */
+export class ConsentStoreError extends ConsentError {
+  override name = 'ConsentStoreError';
+  constructor(message: string, cause?: unknown) {
+    super('store_unavailable', message, { cause });
+  }
+}
+
+/** Tells whether a value is a `ConsentError`, across copies of the library. */
+export function isConsentError(value: unknown): value is ConsentError {
+  return value instanceof ConsentError;
+}

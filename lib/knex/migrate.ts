@@ -1,0 +1,111 @@
+import type { Knex } from 'knex';
+import { ConsentConfigError } from '../errors';
+import { ConsentMigrationSource, MIGRATION_NAMES } from './migrations/index';
+
+/** Options of `migrate()`. */
+export interface MigrateOptions {
+  /** @default 'consent_' */
+  tablePrefix?: string;
+}
+
+// An arbitrary, fixed 64-bit key for pg_advisory_lock: "express-consent migrate".
+const ADVISORY_KEY = '7310583947120934123';
+const LOCK_WAIT_MS = 60_000;
+
+function config(prefix: string): Knex.MigratorConfig {
+  return {
+    migrationSource: new ConsentMigrationSource(prefix),
+    tableName: `${prefix}migrations`,
+  };
+}
+
+export function isPostgres(knex: Knex): boolean {
+  const client = String(knex.client.config.client ?? knex.client.dialect ?? '');
+  return /^(pg|postgres|postgresql)$/.test(client) || knex.client.dialect === 'postgresql';
+}
+
+async function appliedMigrations(knex: Knex, prefix: string): Promise<string[]> {
+  const table = `${prefix}migrations`;
+  if (!(await knex.schema.hasTable(table))) return [];
+  const rows: Array<{ name: string }> = await knex(table).select('name');
+  return rows.map((row) => row.name);
+}
+
+/** Refuses a database migrated by a newer release of the library. */
+async function assertNotNewer(knex: Knex, prefix: string): Promise<string[]> {
+  const applied = await appliedMigrations(knex, prefix);
+  const unknown = applied.filter((name) => !MIGRATION_NAMES.includes(name));
+  if (unknown.length > 0) {
+    throw new ConsentConfigError(
+      'schema_mismatch',
+      `the database was migrated by a newer express-consent (unknown migrations: ${unknown.join(', ')}); ` +
+        'upgrade the library in this process',
+      { extensions: { migrations: unknown } },
+    );
+  }
+  return applied;
+}
+
+/**
+ * Holds a PostgreSQL advisory lock on a connection of its own while `fn` runs, so that several
+ * processes migrating at once wait for each other (Knex's own lock throws instead of waiting).
+ */
+async function withAdvisoryLock<T>(knex: Knex, fn: () => Promise<T>): Promise<T> {
+  const poolMax = (knex.client.config.pool as { max?: number } | undefined)?.max ?? 10;
+  if (!isPostgres(knex) || poolMax < 2) return fn();
+  const connection = await knex.client.acquireConnection();
+  try {
+    await knex.raw('select pg_advisory_lock(?::bigint)', [ADVISORY_KEY]).connection(connection);
+    try {
+      return await fn();
+    } finally {
+      await knex.raw('select pg_advisory_unlock(?::bigint)', [ADVISORY_KEY]).connection(connection);
+    }
+  } finally {
+    await knex.client.releaseConnection(connection);
+  }
+}
+
+function isLockContention(error: unknown): boolean {
+  const e = error as { name?: string; message?: string };
+  return e?.name === 'MigrationLocked' || /already exists|SQLITE_BUSY|database is locked/i.test(e?.message ?? '');
+}
+
+/**
+ * Runs the shipped migrations (in their own `<prefix>migrations` table). Safe to run from
+ * several processes at once and to run again (a no-op when current).
+ *
+ * @throws ConsentConfigError `schema_mismatch` when a newer release migrated the database.
+ * @example await migrate(knex); // in a deploy step, before the app starts
+ */
+export async function migrate(knex: Knex, options: MigrateOptions = {}): Promise<void> {
+  const prefix = options.tablePrefix ?? 'consent_';
+  const started = Date.now();
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      await withAdvisoryLock(knex, async () => {
+        await assertNotNewer(knex, prefix);
+        await knex.migrate.latest(config(prefix));
+      });
+      return;
+    } catch (error) {
+      // Without an advisory lock (SQLite, a one-connection pool) another process may hold
+      // Knex's lock or be creating the tables: wait and look again.
+      if (!isLockContention(error) || Date.now() - started > LOCK_WAIT_MS) throw error;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(50 * 2 ** attempt, 1000)));
+    }
+  }
+}
+
+/** With `autoMigrate: false`: refuses a schema that is behind or ahead of this release. */
+export async function checkSchema(knex: Knex, prefix: string): Promise<void> {
+  const applied = await assertNotNewer(knex, prefix);
+  const missing = MIGRATION_NAMES.filter((name) => !applied.includes(name));
+  if (missing.length > 0) {
+    throw new ConsentConfigError(
+      'schema_mismatch',
+      `the database lacks migrations ${missing.join(', ')}: run migrate(knex) or enable autoMigrate`,
+      { extensions: { migrations: missing } },
+    );
+  }
+}

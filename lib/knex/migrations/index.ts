@@ -1,0 +1,28 @@
+import type { Knex } from 'knex';
+import { initialSchema } from './001-initial';
+
+/** Every shipped migration, in order. Append only. */
+const MIGRATIONS: ReadonlyArray<readonly [string, (prefix: string) => Knex.Migration]> = [
+  ['001-initial', initialSchema],
+];
+
+export const MIGRATION_NAMES: readonly string[] = MIGRATIONS.map(([name]) => name);
+
+/** Serves the shipped migrations to Knex, bound to a table prefix. */
+export class ConsentMigrationSource implements Knex.MigrationSource<string> {
+  constructor(private readonly prefix: string) {}
+
+  async getMigrations(): Promise<string[]> {
+    return [...MIGRATION_NAMES];
+  }
+
+  getMigrationName(migration: string): string {
+    return migration;
+  }
+
+  async getMigration(migration: string): Promise<Knex.Migration> {
+    const entry = MIGRATIONS.find(([name]) => name === migration);
+    if (!entry) throw new Error(`unknown migration ${migration}`);
+    return entry[1](this.prefix);
+  }
+}

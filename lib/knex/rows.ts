@@ -1,0 +1,106 @@
+import type { CurrentRecord, StoredEvent, StoredRequirementVersion } from '../tracker/records';
+import type { Action, Decision, Source, State } from '../types';
+
+// PostgreSQL returns BIGINT as a string; SQLite as a number. Both fit a double (epoch ms).
+const num = (value: unknown): number => Number(value);
+const numOrNull = (value: unknown): number | null => (value === null || value === undefined ? null : Number(value));
+
+export type Row = Record<string, unknown>;
+
+export function toRecord(row: Row): CurrentRecord {
+  return {
+    requirement: row.requirement as string,
+    decision: (row.decision as Decision | null) ?? null,
+    version: numOrNull(row.version),
+    decidedAt: numOrNull(row.decided_at),
+    expiresAt: numOrNull(row.expires_at),
+    gpcOptIn: Boolean(row.gpc_opt_in),
+    pendingVersion: numOrNull(row.pending_version),
+    pendingAt: numOrNull(row.pending_at),
+    pendingExpiresAt: numOrNull(row.pending_expires_at),
+    pendingToken: (row.pending_token as string | null) ?? null,
+  };
+}
+
+export function fromRecord(chain: string, record: CurrentRecord): Row {
+  return {
+    chain,
+    requirement: record.requirement,
+    decision: record.decision,
+    version: record.version,
+    decided_at: record.decidedAt,
+    expires_at: record.expiresAt,
+    gpc_opt_in: record.gpcOptIn,
+    pending_version: record.pendingVersion,
+    pending_at: record.pendingAt,
+    pending_expires_at: record.pendingExpiresAt,
+    pending_token: record.pendingToken,
+  };
+}
+
+export function toEvent(row: Row): StoredEvent {
+  return {
+    id: String(row.id),
+    chain: row.chain as string,
+    seq: num(row.seq),
+    requirement: row.requirement as string,
+    version: num(row.version),
+    action: row.action as Action,
+    state: row.state as State,
+    source: row.source as Source,
+    actor: (row.actor as string | null) ?? null,
+    at: num(row.at),
+    note: (row.note as string | null) ?? null,
+    data: (row.data as string | null) ?? null,
+    ip: (row.ip as string | null) ?? null,
+    userAgent: (row.user_agent as string | null) ?? null,
+    personalDigest: row.personal_digest as string,
+    hash: row.hash as string,
+  };
+}
+
+export function fromEvent(event: Omit<StoredEvent, 'id'>): Row {
+  return {
+    chain: event.chain,
+    seq: event.seq,
+    requirement: event.requirement,
+    version: event.version,
+    action: event.action,
+    state: event.state,
+    source: event.source,
+    actor: event.actor,
+    at: event.at,
+    note: event.note,
+    data: event.data,
+    ip: event.ip,
+    user_agent: event.userAgent,
+    personal_digest: event.personalDigest,
+    hash: event.hash,
+  };
+}
+
+export function toVersion(row: Row): StoredRequirementVersion {
+  return {
+    id: row.id as string,
+    version: num(row.version),
+    title: row.title as string,
+    description: row.description as string,
+    url: (row.url as string | null) ?? null,
+    lawfulBasis: row.lawful_basis as string,
+    textHash: row.text_hash as string,
+    createdAt: num(row.created_at),
+  };
+}
+
+export function fromVersion(version: StoredRequirementVersion): Row {
+  return {
+    id: version.id,
+    version: version.version,
+    title: version.title,
+    description: version.description,
+    url: version.url,
+    lawful_basis: version.lawfulBasis,
+    text_hash: version.textHash,
+    created_at: version.createdAt,
+  };
+}

@@ -1,0 +1,233 @@
+import type { Knex } from 'knex';
+import type { Request } from 'express';
+import { ConsentConfigError } from './errors';
+import type { ConsentTracker } from './tracker/tracker';
+
+/** What the `subject` hook may return (SPEC §4 Subject). */
+export type SubjectValue = string | number | null | undefined;
+
+/** Where the library reports warnings and swallowed errors. */
+export interface ConsentLogger {
+  warn(message: string): void;
+  error(message: string, error?: unknown): void;
+}
+
+/** Options of `createConsent()`. Every key is optional; an unknown key throws `invalid_option`. */
+export interface ConsentOptions {
+  /** Storage. @default an SQLite file `./consent.sqlite3` (driver `sqlite3`) */
+  knex?: Knex;
+  /** A storage of your own instead of Knex (must pass `trackerConformance`). */
+  tracker?: ConsentTracker;
+  /** Resolves the subject of a request; may return a Promise. @default req => req.user?.id */
+  subject?: (req: Request) => SubjectValue | Promise<SubjectValue>;
+  /**
+   * At least 32 bytes; keys pseudonyms and the audit chain. Required when
+   * `NODE_ENV=production`; elsewhere one is generated once and stored in the database.
+   */
+  secret?: string | Buffer;
+  /** Prefix of every table. @default 'consent_' */
+  tablePrefix?: string;
+  /** `ready()` runs the shipped migrations. @default true */
+  autoMigrate?: boolean;
+  /** Per-instance cache of states; `false` disables it. @default { max: 10000, ttlMs: 5000 } */
+  cache?: false | { max?: number; ttlMs?: number };
+  /** A storage call slower than this fails as `store_unavailable`. @default 2000 */
+  storeTimeoutMs?: number;
+  /** The clock. @default () => new Date() */
+  now?: () => Date;
+  /** Store the client IP and User-Agent with events. @default 'none' */
+  network?: 'none' | 'truncated' | 'full';
+  /** Enables the admin routes: anything but `true` from `authorize` is a 403. */
+  admin?: { authorize(req: Request): boolean | Promise<boolean> };
+  /** Receipt signing key and the controller named in receipts. */
+  receipts?: { privateKey: unknown; controller: { name: string; contact?: string } | string };
+  /** Double opt-in: token lifetime, and the base URL of confirmation links. @default { ttlMs: 172800000 } */
+  confirm?: { ttlMs?: number; baseUrl?: string };
+  /** Where warnings go. @default console */
+  logger?: ConsentLogger;
+}
+
+/** Options after parsing: every default resolved. */
+export interface ResolvedOptions {
+  knex: Knex | null;
+  tracker: ConsentTracker | null;
+  subject: (req: Request) => SubjectValue | Promise<SubjectValue>;
+  secret: Buffer | null;
+  tablePrefix: string;
+  autoMigrate: boolean;
+  cache: { max: number; ttlMs: number } | null;
+  storeTimeoutMs: number;
+  now: () => Date;
+  network: 'none' | 'truncated' | 'full';
+  admin: { authorize(req: Request): boolean | Promise<boolean> } | null;
+  receipts: ConsentOptions['receipts'] | null;
+  confirm: { ttlMs: number; baseUrl: string | null };
+  logger: ConsentLogger;
+  production: boolean;
+}
+
+/** The defaults, in one place. */
+export const DEFAULTS = {
+  tablePrefix: 'consent_',
+  autoMigrate: true,
+  cache: { max: 10_000, ttlMs: 5_000 },
+  storeTimeoutMs: 2_000,
+  network: 'none',
+  confirm: { ttlMs: 172_800_000 },
+  sqliteFile: './consent.sqlite3',
+} as const;
+
+const KEYS = [
+  'knex', 'tracker', 'subject', 'secret', 'tablePrefix', 'autoMigrate', 'cache',
+  'storeTimeoutMs', 'now', 'network', 'admin', 'receipts', 'confirm', 'logger',
+] as const;
+
+function distance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i += 1) {
+    let diagonal = row[0] as number;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j += 1) {
+      const above = row[j] as number;
+      const cost = a[i - 1]?.toLowerCase() === b[j - 1]?.toLowerCase() ? 0 : 1;
+      row[j] = Math.min(above + 1, (row[j - 1] as number) + 1, diagonal + cost);
+      diagonal = above;
+    }
+  }
+  return row[b.length] as number;
+}
+
+/** The closest known name, if any is close enough to be a typo. */
+export function didYouMean(name: string, known: readonly string[]): string | null {
+  let best: string | null = null;
+  let bestDistance = Infinity;
+  for (const candidate of known) {
+    const d = distance(name, candidate);
+    if (d < bestDistance) [best, bestDistance] = [candidate, d];
+  }
+  return bestDistance <= Math.max(2, Math.floor(name.length / 3)) ? best : null;
+}
+
+function bad(option: string, why: string): never {
+  throw new ConsentConfigError('invalid_option', `option "${option}" ${why}`, { extensions: { option } });
+}
+
+function positiveInteger(value: unknown, option: string): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
+    bad(option, 'must be a positive integer');
+  }
+  return value;
+}
+
+function parseCache(value: ConsentOptions['cache']): ResolvedOptions['cache'] {
+  if (value === false) return null;
+  if (value === undefined) return { ...DEFAULTS.cache };
+  if (value === null || typeof value !== 'object') bad('cache', 'must be false or { max, ttlMs }');
+  for (const key of Object.keys(value)) {
+    if (key !== 'max' && key !== 'ttlMs') bad(`cache.${key}`, 'is not a cache option (max, ttlMs)');
+  }
+  return {
+    max: value.max === undefined ? DEFAULTS.cache.max : positiveInteger(value.max, 'cache.max'),
+    ttlMs: value.ttlMs === undefined ? DEFAULTS.cache.ttlMs : positiveInteger(value.ttlMs, 'cache.ttlMs'),
+  };
+}
+
+function parseSecret(value: unknown, production: boolean): Buffer | null {
+  if (value === undefined || value === null) {
+    if (production) {
+      throw new ConsentConfigError(
+        'secret_required',
+        'NODE_ENV=production needs the "secret" option (at least 32 bytes, e.g. from a secret manager)',
+      );
+    }
+    return null;
+  }
+  const buffer = typeof value === 'string' ? Buffer.from(value, 'utf8') : Buffer.isBuffer(value) ? value : null;
+  if (!buffer) bad('secret', 'must be a string or a Buffer');
+  if (buffer.length < 32) bad('secret', 'must be at least 32 bytes long');
+  return Buffer.from(buffer);
+}
+
+function parseConfirm(value: ConsentOptions['confirm']): ResolvedOptions['confirm'] {
+  if (value === undefined) return { ttlMs: DEFAULTS.confirm.ttlMs, baseUrl: null };
+  if (value === null || typeof value !== 'object') bad('confirm', 'must be { ttlMs?, baseUrl? }');
+  for (const key of Object.keys(value)) {
+    if (key !== 'ttlMs' && key !== 'baseUrl') bad(`confirm.${key}`, 'is not a confirm option (ttlMs, baseUrl)');
+  }
+  const ttlMs = value.ttlMs === undefined ? DEFAULTS.confirm.ttlMs : positiveInteger(value.ttlMs, 'confirm.ttlMs');
+  let baseUrl: string | null = null;
+  if (value.baseUrl !== undefined) {
+    try {
+      const url = new URL(String(value.baseUrl));
+      if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('protocol');
+      baseUrl = String(value.baseUrl).replace(/\/+$/, '');
+    } catch {
+      bad('confirm.baseUrl', 'must be an absolute http(s) URL');
+    }
+  }
+  return { ttlMs, baseUrl };
+}
+
+function fn<T>(value: unknown, option: string): T | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'function') bad(option, 'must be a function');
+  return value as T;
+}
+
+/**
+ * Resolves every option once, at creation time. Never mutates `input`.
+ * @throws ConsentConfigError `invalid_option` (with a "did you mean") or `secret_required`.
+ */
+export function parseOptions(input: ConsentOptions = {}, env: NodeJS.ProcessEnv = process.env): ResolvedOptions {
+  if (input === null || typeof input !== 'object') bad('options', 'must be an object');
+  for (const key of Object.keys(input)) {
+    if (!(KEYS as readonly string[]).includes(key)) {
+      const hint = didYouMean(key, KEYS);
+      bad(key, `is not an option of createConsent${hint ? `; did you mean "${hint}"?` : ''}`);
+    }
+  }
+  const production = env.NODE_ENV === 'production';
+  if (input.knex !== undefined && input.tracker !== undefined) bad('tracker', 'cannot be combined with "knex"');
+  if (input.knex !== undefined && (typeof input.knex !== 'function' || !('client' in input.knex))) {
+    bad('knex', 'must be a Knex instance');
+  }
+  if (input.tracker !== undefined && (input.tracker === null || typeof input.tracker.write !== 'function')) {
+    bad('tracker', 'must implement ConsentTracker');
+  }
+  const tablePrefix = input.tablePrefix ?? DEFAULTS.tablePrefix;
+  if (typeof tablePrefix !== 'string' || !/^[a-z][a-z0-9_]{0,30}$/.test(tablePrefix)) {
+    bad('tablePrefix', 'must match ^[a-z][a-z0-9_]{0,30}$');
+  }
+  const autoMigrate = input.autoMigrate ?? DEFAULTS.autoMigrate;
+  if (typeof autoMigrate !== 'boolean') bad('autoMigrate', 'must be a boolean');
+  const network = input.network ?? DEFAULTS.network;
+  if (!['none', 'truncated', 'full'].includes(network)) bad('network', "must be 'none', 'truncated' or 'full'");
+  const admin = input.admin ?? null;
+  if (admin !== null && typeof admin?.authorize !== 'function') bad('admin', 'must be { authorize(req) }');
+  const receipts = input.receipts ?? null;
+  if (receipts !== null && (typeof receipts !== 'object' || !receipts.controller)) {
+    bad('receipts', 'must be { privateKey, controller }');
+  }
+  const logger = input.logger ?? console;
+  if (typeof logger?.warn !== 'function' || typeof logger?.error !== 'function') {
+    bad('logger', 'must have warn() and error()');
+  }
+  return {
+    knex: input.knex ?? null,
+    tracker: input.tracker ?? null,
+    subject: fn(input.subject, 'subject') ?? ((req: Request) => (req as { user?: { id?: SubjectValue } }).user?.id),
+    secret: parseSecret(input.secret, production),
+    tablePrefix,
+    autoMigrate,
+    cache: parseCache(input.cache),
+    storeTimeoutMs:
+      input.storeTimeoutMs === undefined ? DEFAULTS.storeTimeoutMs : positiveInteger(input.storeTimeoutMs, 'storeTimeoutMs'),
+    now: fn(input.now, 'now') ?? (() => new Date()),
+    network,
+    admin,
+    receipts,
+    confirm: parseConfirm(input.confirm),
+    logger,
+    production,
+  };
+}

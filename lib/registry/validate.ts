@@ -1,0 +1,104 @@
+import { ConsentConfigError } from '../errors';
+import type { LawfulBasis, Requirement, RequirementDefinition } from '../types';
+
+/** Requirement ids: lower-case, stable, safe in URLs and SQL identifiers' values. */
+export const REQUIREMENT_ID = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+
+export const LAWFUL_BASES: readonly LawfulBasis[] = [
+  'consent',
+  'legitimate_interests',
+  'contract',
+  'legal_obligation',
+  'vital_interests',
+  'public_task',
+];
+
+const FIELDS = new Set([
+  'id', 'version', 'title', 'description', 'url', 'lawfulBasis',
+  'mandatory', 'expiresAfterDays', 'doubleOptIn', 'gpc',
+]);
+
+function fail(id: unknown, field: string, why: string): never {
+  const who = typeof id === 'string' ? `requirement "${id}"` : 'a requirement';
+  throw new ConsentConfigError('invalid_requirement', `${who}: field "${field}" ${why}`, {
+    extensions: { field },
+  });
+}
+
+function text(def: RequirementDefinition, field: 'title' | 'description', max: number): string {
+  const value = def[field];
+  if (typeof value !== 'string' || value.trim().length === 0 || value.length > max) {
+    fail(def.id, field, `must be a non-empty string of at most ${max} characters`);
+  }
+  return value;
+}
+
+function url(def: RequirementDefinition): string | null {
+  const value = def.url ?? null;
+  if (value === null) return null;
+  if (typeof value !== 'string' || value.length > 2000) fail(def.id, 'url', 'must be a string');
+  if (value.startsWith('/') && !value.startsWith('//')) return value;
+  try {
+    const parsed = new URL(value);
+    if (parsed.protocol === 'http:' || parsed.protocol === 'https:') return value;
+  } catch {
+    // fall through to the error below
+  }
+  return fail(def.id, 'url', 'must be an absolute http(s) URL or a path starting with "/"');
+}
+
+function flag(def: RequirementDefinition, field: 'mandatory' | 'doubleOptIn' | 'gpc'): boolean {
+  const value = def[field] ?? false;
+  if (typeof value !== 'boolean') fail(def.id, field, 'must be a boolean');
+  return value;
+}
+
+function positiveInt(value: unknown): boolean {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value > 0;
+}
+
+/**
+ * Validates a requirement definition and fills in defaults.
+ * @throws ConsentConfigError `invalid_requirement` naming the field at fault.
+ */
+export function normalizeRequirement(input: unknown): Requirement {
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+    throw new ConsentConfigError('invalid_requirement', 'a requirement must be an object');
+  }
+  const def = input as RequirementDefinition;
+  for (const key of Object.keys(def)) {
+    if (!FIELDS.has(key)) fail(def.id, key, 'is not a requirement field');
+  }
+  if (typeof def.id !== 'string' || !REQUIREMENT_ID.test(def.id)) {
+    fail(def.id, 'id', 'must match ^[a-z0-9][a-z0-9._-]{0,63}$');
+  }
+  const version = def.version ?? 1;
+  if (!positiveInt(version)) fail(def.id, 'version', 'must be a positive integer');
+  const lawfulBasis = def.lawfulBasis ?? 'consent';
+  if (!LAWFUL_BASES.includes(lawfulBasis)) {
+    fail(def.id, 'lawfulBasis', `must be one of ${LAWFUL_BASES.join(', ')}`);
+  }
+  const expiresAfterDays = def.expiresAfterDays ?? null;
+  if (expiresAfterDays !== null && !positiveInt(expiresAfterDays)) {
+    fail(def.id, 'expiresAfterDays', 'must be a positive integer or null');
+  }
+  const requirement: Requirement = {
+    id: def.id,
+    version,
+    title: text(def, 'title', 200),
+    description: text(def, 'description', 5000),
+    url: url(def),
+    lawfulBasis,
+    mandatory: flag(def, 'mandatory'),
+    expiresAfterDays,
+    doubleOptIn: flag(def, 'doubleOptIn'),
+    gpc: flag(def, 'gpc'),
+  };
+  if (requirement.doubleOptIn && lawfulBasis !== 'consent') {
+    fail(def.id, 'doubleOptIn', 'needs lawfulBasis "consent"');
+  }
+  if (requirement.gpc && lawfulBasis !== 'consent' && lawfulBasis !== 'legitimate_interests') {
+    fail(def.id, 'gpc', 'needs lawfulBasis "consent" or "legitimate_interests"');
+  }
+  return Object.freeze(requirement);
+}

@@ -1,0 +1,136 @@
+import { eventHash, headMac, personalDigest } from '../audit/chain';
+import type { CurrentRecord, NewEvent, SubjectSnapshot, WritePlan } from '../tracker/records';
+import { emptyRecord } from '../tracker/records';
+import type { Action, Decision, Requirement, Source, State } from '../types';
+import { deriveState } from './derive';
+
+const DAY_MS = 86_400_000;
+
+/** One decision to apply, already validated. */
+export interface PlannedDecision {
+  requirement: Requirement;
+  decision: Decision;
+  /** For a double opt-in grant: the keyed hash of the new token and when it lapses. */
+  token?: { hash: string; expiresAt: number };
+}
+
+/** The context shared by every event of one batch. */
+export interface BatchContext {
+  now: number;
+  source: Source;
+  actor: string | null;
+  note: string | null;
+  data: string | null;
+  ip: string | null;
+  userAgent: string | null;
+  /** The request carried `Sec-GPC: 1`: a grant made now is an explicit opt-in. */
+  gpc: boolean;
+}
+
+/** What one decision did, for results and change events. */
+export interface Change {
+  requirement: string;
+  action: Action;
+  previous: State;
+  state: State;
+  seq: number;
+}
+
+const WITHDRAWABLE: ReadonlySet<State> = new Set(['granted', 'pending', 'expired', 'outdated']);
+
+/** The action a decision records, given the state before it (SPEC §3). */
+export function actionFor(decision: PlannedDecision, previous: State, source: Source): Action {
+  if (decision.decision === 'denied') return WITHDRAWABLE.has(previous) ? 'withdraw' : 'deny';
+  // A double opt-in grant waits for confirmation, unless this version is already confirmed.
+  if (decision.requirement.doubleOptIn && source !== 'confirm' && previous !== 'granted') return 'request';
+  return source === 'confirm' ? 'confirm' : 'grant';
+}
+
+function nextRecord(
+  before: CurrentRecord,
+  planned: PlannedDecision,
+  action: Action,
+  ctx: BatchContext,
+): CurrentRecord {
+  const { requirement } = planned;
+  if (action === 'request') {
+    if (!planned.token) throw new Error('a double opt-in request needs a token');
+    return {
+      ...before,
+      pendingVersion: requirement.version,
+      pendingAt: ctx.now,
+      pendingExpiresAt: planned.token.expiresAt,
+      pendingToken: planned.token.hash,
+    };
+  }
+  const granted = planned.decision === 'granted';
+  return {
+    requirement: requirement.id,
+    decision: planned.decision,
+    version: requirement.version,
+    decidedAt: ctx.now,
+    expiresAt: granted && requirement.expiresAfterDays !== null ? ctx.now + requirement.expiresAfterDays * DAY_MS : null,
+    gpcOptIn: granted && ctx.gpc,
+    // Any decision closes an open request: a denial cancels it, a grant completes it.
+    pendingVersion: null,
+    pendingAt: null,
+    pendingExpiresAt: null,
+    pendingToken: null,
+  };
+}
+
+/**
+ * Plans one atomic batch: the events to append (chained), the records to write and the new
+ * chain head. Pure: everything comes from the snapshot read inside the write transaction.
+ */
+export function planBatch(
+  snapshot: SubjectSnapshot,
+  decisions: PlannedDecision[],
+  ctx: BatchContext,
+  chainKey: Buffer,
+): { plan: WritePlan; changes: Change[] } {
+  const records = new Map(snapshot.records.map((record) => [record.requirement, record]));
+  const digest = personalDigest(chainKey, {
+    note: ctx.note,
+    data: ctx.data,
+    ip: ctx.ip,
+    userAgent: ctx.userAgent,
+  });
+  const events: NewEvent[] = [];
+  const changes: Change[] = [];
+  let { seq, hash } = snapshot;
+  for (const planned of decisions) {
+    const { requirement } = planned;
+    const before = records.get(requirement.id) ?? emptyRecord(requirement.id);
+    const previous = deriveState(records.get(requirement.id), requirement, ctx.now).state;
+    const action = actionFor(planned, previous, ctx.source);
+    const after = nextRecord(before, planned, action, ctx);
+    const state = deriveState(after, requirement, ctx.now).state;
+    seq += 1;
+    const fields = {
+      chain: snapshot.chain,
+      seq,
+      requirement: requirement.id,
+      version: requirement.version,
+      action,
+      state,
+      source: ctx.source,
+      actor: ctx.actor,
+      at: ctx.now,
+      personalDigest: digest,
+    };
+    hash = eventHash(chainKey, hash, fields);
+    events.push({ ...fields, note: ctx.note, data: ctx.data, ip: ctx.ip, userAgent: ctx.userAgent, hash });
+    records.set(requirement.id, after);
+    changes.push({ requirement: requirement.id, action, previous, state, seq });
+  }
+  const touched = new Set(decisions.map((d) => d.requirement.id));
+  return {
+    plan: {
+      events,
+      records: [...records.values()].filter((record) => touched.has(record.requirement)),
+      head: { seq, hash, mac: headMac(chainKey, snapshot.chain, seq, hash) },
+    },
+    changes,
+  };
+}

@@ -1,0 +1,142 @@
+/**
+ * Shared types of express-consent.
+ *
+ * Glossary
+ * - **Requirement**: something that needs a lawful basis (usually consent), registered in code
+ *   with a stable id, a version and human-readable text.
+ * - **Subject**: the person deciding; an opaque id supplied by the host application. It is
+ *   stored only as a keyed pseudonym.
+ * - **Decision**: `granted` or `denied`, by a subject, for one version of one requirement.
+ * - **Event**: one append-only history entry (grant, deny, withdraw, request, confirm, expire,
+ *   erase).
+ * - **State**: the current position of a subject on a requirement, derived from events.
+ * - **Tracker**: the storage behind the library (Knex by default).
+ * - **Guard**: `requireConsent(id)` middleware that lets a request through only when allowed.
+ *
+ * @packageDocumentation
+ */
+
+/** What a subject decides. */
+export type Decision = 'granted' | 'denied';
+
+/** The kind of a history event. */
+export type Action = 'grant' | 'deny' | 'withdraw' | 'request' | 'confirm' | 'expire' | 'erase';
+
+/** The current position of a subject on a requirement (SPEC §3). */
+export type State = 'unset' | 'denied' | 'pending' | 'outdated' | 'expired' | 'granted';
+
+/** GDPR Art. 6 lawful bases. */
+export type LawfulBasis =
+  | 'consent'
+  | 'legitimate_interests'
+  | 'contract'
+  | 'legal_obligation'
+  | 'vital_interests'
+  | 'public_task';
+
+/** Where an event came from. */
+export type Source = 'api' | 'form' | 'app' | 'admin' | 'gpc' | 'sweep' | 'import' | 'confirm';
+
+/** A requirement as the host registers it. */
+export interface RequirementDefinition {
+  /** Stable code, `^[a-z0-9][a-z0-9._-]{0,63}$`. */
+  id: string;
+  /** Positive integer; bump when the text changes. @default 1 */
+  version?: number;
+  /** What the person is asked (1–200 characters). */
+  title: string;
+  /** What it means for them (1–5000 characters). */
+  description: string;
+  /** Absolute http(s) URL or a path starting with `/`. @default null */
+  url?: string | null;
+  /** @default 'consent' */
+  lawfulBasis?: LawfulBasis;
+  /** `collect()` refuses a form that does not grant it. @default false */
+  mandatory?: boolean;
+  /** A grant stops counting this many days after it was given. @default null */
+  expiresAfterDays?: number | null;
+  /** A grant is `pending` until confirmed. @default false */
+  doubleOptIn?: boolean;
+  /** `Sec-GPC: 1` counts as a refusal. @default false */
+  gpc?: boolean;
+}
+
+/** A validated requirement with every field present. */
+export interface Requirement {
+  id: string;
+  version: number;
+  title: string;
+  description: string;
+  url: string | null;
+  lawfulBasis: LawfulBasis;
+  mandatory: boolean;
+  expiresAfterDays: number | null;
+  doubleOptIn: boolean;
+  gpc: boolean;
+}
+
+/** An extension's bundle of requirements, registered with `consent.use()`. */
+export interface ConsentExtension {
+  /** Names the registrant in error messages. */
+  name: string;
+  requirements: RequirementDefinition[];
+}
+
+/** The state of one requirement for one subject (SPEC §3). */
+export interface StateInfo {
+  id: string;
+  state: State;
+  allowed: boolean;
+  version: number | null;
+  decidedAt: string | null;
+  expiresAt: string | null;
+}
+
+/** One history entry as returned to callers (SPEC §3). */
+export interface ConsentEvent {
+  id: string;
+  requirement: string;
+  version: number;
+  action: Action;
+  state: State;
+  source: Source;
+  actor: string | null;
+  at: string;
+  note: string | null;
+  data: Record<string, unknown> | null;
+}
+
+/** Optional context of a write. */
+export interface RecordMeta {
+  /** @default 'app' */
+  source?: Source;
+  /** Who made the change when it was not the subject (an admin's id, a job name). */
+  actor?: string | null;
+  /** At most 500 characters. */
+  note?: string | null;
+  /** A plain JSON object, at most 4096 bytes serialised and 8 levels deep. */
+  data?: Record<string, unknown> | null;
+}
+
+/** A decision for one requirement in `record()`: the bare decision or with the version shown. */
+export type DecisionInput = Decision | { decision: Decision; version?: number };
+
+/** What `record()` resolves to. */
+export interface RecordResult {
+  states: Record<string, StateInfo>;
+  pending: string[];
+}
+
+/** Options of `history()`. */
+export interface HistoryOptions {
+  requirement?: string;
+  /** 1–200. @default 50 */
+  limit?: number;
+  cursor?: string | null;
+}
+
+/** A page of history, newest first. */
+export interface HistoryPage {
+  events: ConsentEvent[];
+  nextCursor: string | null;
+}
