@@ -13,7 +13,7 @@ describe('canonicalJson (RFC 8785)', () => {
     expect(canonicalJson([0, -0, 1e21, 1e-7, 123.456, -1.5e-300, 2 ** 53, 0.1 + 0.2])).to.equal(
       '[0,0,1e+21,1e-7,123.456,-1.5e-300,9007199254740992,0.30000000000000004]',
     );
-    expect(canonicalJson(333333333.33333329)).to.equal('333333333.3333333');
+    expect(canonicalJson(Number('333333333.33333329'))).to.equal('333333333.3333333');
     expect(canonicalJson(1e20)).to.equal('100000000000000000000');
   });
 
