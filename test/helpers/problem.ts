@@ -15,7 +15,7 @@ export function expectProblem(res: Response, status: number, code: string, insta
   if (instance !== undefined) expect(body.instance).to.equal(instance);
   if (status === 503) expect(res.headers['retry-after']).to.match(/^[0-9]+$/);
   if (code === 'invalid_body') {
-    expect(body.errors).to.be.an('array').that.is.not.empty;
+    expect(body.errors).to.be.an('array').with.length.greaterThan(0);
     for (const error of body.errors as unknown[]) expect(error).to.have.all.keys('pointer', 'detail');
   }
   return body;

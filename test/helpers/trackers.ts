@@ -15,12 +15,18 @@ export class CountingTracker extends KnexTracker {
 export class StalledTracker extends KnexTracker {
   private opened!: () => void;
   private readonly gate = new Promise<void>((resolve) => (this.opened = resolve));
-  release(): void {
+  private readonly stalled: Array<Promise<unknown>> = [];
+
+  /** Lets the stalled reads go on, and waits for them to settle. */
+  async release(): Promise<void> {
     this.opened();
+    await Promise.allSettled(this.stalled);
   }
-  override async current(pseudonym: string): Promise<CurrentRecord[]> {
-    await this.gate;
-    return super.current(pseudonym);
+
+  override current(pseudonym: string): Promise<CurrentRecord[]> {
+    const read = this.gate.then(() => super.current(pseudonym));
+    this.stalled.push(read);
+    return read;
   }
 }
 
