@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import knexFactory, { type Knex } from 'knex';
 import { createConsent } from '../../lib/index';
-import { createPgDatabase, describePg, pgKnexConfig } from '../helpers/temp-databases';
+import { createPgDatabase, describePg, pgKnexConfig } from '../helpers/databases';
 
 describePg('concurrent writes (PostgreSQL)', () => {
   let database: Awaited<ReturnType<typeof createPgDatabase>>;

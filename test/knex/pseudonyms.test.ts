@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import knexFactory from 'knex';
 import { createConsent } from '../../lib/index';
-import { sqliteKnexConfig, tempSqliteFile } from '../helpers/temp-databases';
+import { sqliteKnexConfig, tempSqliteFile } from '../helpers/databases';
 
 describe('pseudonyms (SQLite)', () => {
   it('never stores the raw subject id in any column of any table', async () => {

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import knexFactory, { type Knex } from 'knex';
 import { createConsent, ConsentError, type Consent } from '../../lib/index';
-import { createPgDatabase, describePg, pgKnexConfig } from '../helpers/temp-databases';
+import { createPgDatabase, describePg, pgKnexConfig } from '../helpers/databases';
 
 const SECRET = 'r'.repeat(32);
 const terms = (version: number) => ({ id: 'terms', version, title: `Terms v${version}`, description: `Terms, edition ${version}` });
