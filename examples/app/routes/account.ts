@@ -15,19 +15,16 @@ function text(body: unknown, name: string): string {
   return typeof value === 'string' ? value.trim() : '';
 }
 
-/** The ticked consent boxes of a submitted form, to show them ticked again after an error. */
-function ticked(body: unknown): Record<string, boolean> {
+/** The consent boxes of a submitted form, to show them ticked again after an error. */
+function submittedConsent(body: unknown): Record<string, unknown> {
   const raw = typeof body === 'object' && body !== null ? (body as Record<string, unknown>).consent : undefined;
-  const values: Record<string, boolean> = {};
-  if (typeof raw !== 'object' || raw === null) return values;
-  for (const id of SIGN_UP_REQUIREMENTS) values[id] = (raw as Record<string, unknown>)[id] !== undefined;
-  return values;
+  return typeof raw === 'object' && raw !== null ? (raw as Record<string, unknown>) : {};
 }
 
 /** Sign-up (with `collect`), sign-in and sign-out. */
 export function accountRoutes(app: Express, consent: Consent, users: Users, session: ReturnType<typeof sessions>): void {
   const form = express.urlencoded({ extended: true, limit: '16kb' });
-  const fields = (body?: unknown) => consent.formFields(SIGN_UP_REQUIREMENTS, { values: ticked(body) });
+  const fields = (body?: unknown) => consent.formFields(SIGN_UP_REQUIREMENTS, { values: submittedConsent(body), legend: 'Your choices' });
   const refuse = (req: Request, res: Response, status: number, errors: FormErrors) =>
     res.status(status).send(signUpPage(req, fields(req.body), errors, text(req.body, 'email')));
 
@@ -48,8 +45,7 @@ export function accountRoutes(app: Express, consent: Consent, users: Users, sess
     },
     consent.collect(SIGN_UP_REQUIREMENTS, {
       onMissing(req, res, _next, missing) {
-        const titles = consent.requirements().filter((r) => missing.some((m) => (typeof m === 'string' ? m : m.id) === r.id));
-        refuse(req, res, 422, { consent: `To open an account, please accept: ${titles.map((r) => r.title).join(', ')}.` });
+        refuse(req, res, 422, { consent: `To open an account, please accept: ${missing.map((m) => m.title).join(', ')}.` });
       },
     }),
     async (req, res) => {
