@@ -41,7 +41,7 @@ export function signUpPage(req: Request, consentFields: string, errors: FormErro
       ${field('email', 'Email address', errors, html`type="email" autocomplete="email" required maxlength="254"`, email)}
       ${field('password', 'Password (at least 8 characters)', errors, html`type="password" autocomplete="new-password" required minlength="8"`)}
       ${errors.consent ? html`<p class="error" id="consent-error">${errors.consent}</p>` : null}
-      <div class="consent-fields">${trusted(consentFields)}</div>
+      ${trusted(consentFields)}
       <p><button type="submit">Create account</button></p>
     </form>
     <p>Already have an account? <a href="/sign-in">Sign in</a>.</p>`);
