@@ -67,12 +67,14 @@ export async function createExampleApp(options: ExampleOptions): Promise<Example
     res.status(404).send(page(req, 'Not found', html`<h1>Not found</h1><p>There is no page at this address. <a href="/">Go home</a>.</p>`));
   });
   app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
-    const unavailable = isConsentError(error) && error.status === 503;
-    if (!unavailable) console.error(error);
-    res.status(unavailable ? 503 : 500).send(
-      page(req, 'Something went wrong', html`<h1>Something went wrong</h1>
-        <p>${unavailable ? 'Our records are unavailable for a moment. Please try again shortly.' : 'Please try again. If it keeps happening, tell us.'}</p>`),
-    );
+    // A ConsentError carries its status (400 for a bad cursor, 503 for the store); the rest is ours.
+    const status = isConsentError(error) ? error.status : 500;
+    if (status >= 500 && status !== 503) console.error(error);
+    const text =
+      status === 503 ? 'Our records are unavailable for a moment. Please try again shortly.'
+      : status < 500 ? 'That address or form is not valid. Go back and try again.'
+      : 'Please try again. If it keeps happening, tell us.';
+    res.status(status).send(page(req, 'Something went wrong', html`<h1>Something went wrong</h1><p>${text}</p>`));
   });
 
   await new Users(knex).init();

@@ -66,4 +66,11 @@ describe('example app: CSRF, sessions and escaping', () => {
     expect(res.text).to.contain('value="&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;@example.com"');
     expect(res.text).to.contain('To open an account, please accept: Terms of service.');
   });
+
+  it('answers a forged history cursor with 400, not an error page of the server', async () => {
+    const { agent, token } = await visitor();
+    await agent.post('/sign-up').type('form').send(form(token, 'd@example.com')).expect(303);
+    const res = await agent.get('/preferences?cursor=not-a-cursor').expect(400);
+    expect(res.text).to.contain('That address or form is not valid.');
+  });
 });

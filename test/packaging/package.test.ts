@@ -13,7 +13,8 @@ const repo = fileURLToPath(new URL('../..', import.meta.url));
 // integrator would, on a real SQLite file, and prints what it saw as JSON.
 const program = (load: string) => `${load}
 (async () => {
-  const consent = lib.createConsent({ knex: knex({ client: 'sqlite3', connection: { filename: process.argv[2] }, useNullAsDefault: true }), secret: 'x'.repeat(32) });
+  const db = knex({ client: 'sqlite3', connection: { filename: process.argv[2] }, useNullAsDefault: true });
+  const consent = lib.createConsent({ knex: db, secret: 'x'.repeat(32) });
   consent.register({ id: 'analytics', title: 'Usage analytics', description: 'Pages you open.' });
   await consent.ready();
   await consent.record('user-1', { analytics: 'granted' });
@@ -24,8 +25,10 @@ const program = (load: string) => `${load}
   await new Promise((resolve) => server.once('listening', resolve));
   const response = await fetch('http://127.0.0.1:' + server.address().port + '/consent/requirements');
   const body = await response.json();
+  server.closeAllConnections();
   server.close();
   await consent.close();
+  await db.destroy();
   console.log(JSON.stringify({ allowed, status: response.status, ids: body.requirements.map((r) => r.id),
     error: new lib.ConsentError('invalid_argument', 'x') instanceof Error, testing: typeof testing.trackerConformance }));
 })().catch((error) => { console.error(error); process.exit(1); });
@@ -67,7 +70,7 @@ describe('the packed library', function () {
     writeFileSync(join(scratch, 'esm.mjs'), program(
       "import * as lib from 'express-consent'; import * as testing from 'express-consent/testing'; import express from 'express'; import knex from 'knex';",
     ));
-    const { stdout } = await run(process.execPath, ['esm.mjs', join(scratch, 'data/esm.sqlite3')], { cwd: scratch });
+    const { stdout } = await run(process.execPath, ['esm.mjs', join(scratch, 'data/esm.sqlite3')], { cwd: scratch, timeout: 30_000 });
     expect(JSON.parse(stdout)).to.deep.equal({ allowed: true, status: 200, ids: ['analytics'], error: true, testing: 'function' });
     const { stdout: resolved } = await run(process.execPath, ['--input-type=module', '-e', "console.log(import.meta.resolve('express-consent'))"], { cwd: scratch });
     expect(resolved.trim()).to.match(/node_modules\/express-consent\/dist\/index\.js$/);
@@ -77,7 +80,7 @@ describe('the packed library', function () {
     writeFileSync(join(scratch, 'cjs.cjs'), program(
       "const lib = require('express-consent'); const testing = require('express-consent/testing'); const express = require('express'); const knex = require('knex');",
     ));
-    const { stdout } = await run(process.execPath, ['cjs.cjs', join(scratch, 'data/cjs.sqlite3')], { cwd: scratch });
+    const { stdout } = await run(process.execPath, ['cjs.cjs', join(scratch, 'data/cjs.sqlite3')], { cwd: scratch, timeout: 30_000 });
     expect(JSON.parse(stdout)).to.deep.equal({ allowed: true, status: 200, ids: ['analytics'], error: true, testing: 'function' });
     const { stdout: resolved } = await run(process.execPath, ['-p', "require.resolve('express-consent')"], { cwd: scratch });
     expect(resolved.trim()).to.match(/node_modules\/express-consent\/dist\/index\.cjs$/);

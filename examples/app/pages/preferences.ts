@@ -29,9 +29,9 @@ function when(iso: string | null): SafeHtml | string {
   return iso ? html`<time datetime="${iso}">${iso.slice(0, 16).replace('T', ' ')} UTC</time>` : '—';
 }
 
-function buttons(state: State): SafeHtml {
+function buttons(state: State, basis: Requirement['lawfulBasis']): SafeHtml {
   if (state === 'granted' || state === 'pending') {
-    return html`<button type="submit" name="decision" value="denied">Withdraw consent</button>`;
+    return html`<button type="submit" name="decision" value="denied">${basis === 'consent' ? 'Withdraw consent' : 'Withdraw'}</button>`;
   }
   const grant = html`<button type="submit" name="decision" value="granted">Grant</button>`;
   return state === 'denied' ? grant : html`${grant} <button type="submit" name="decision" value="denied">Deny</button>`;
@@ -57,7 +57,7 @@ function section(req: Request, requirement: Requirement, info: StateInfo, next: 
         ${next ? html`<input type="hidden" name="next" value="${next}">` : null}
         <fieldset>
           <legend>Your decision on ${requirement.title}</legend>
-          ${buttons(info.state)}
+          ${buttons(info.state, requirement.lawfulBasis)}
         </fieldset>
       </form>
     </section>`;
