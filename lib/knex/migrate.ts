@@ -1,4 +1,4 @@
-import type { Knex } from 'knex';
+import knexFactory, { type Knex } from 'knex';
 import { ConsentConfigError } from '../errors';
 import { ConsentMigrationSource, MIGRATION_NAMES } from './migrations/index';
 
@@ -51,18 +51,25 @@ async function assertNotNewer(knex: Knex, prefix: string): Promise<string[]> {
  * processes migrating at once wait for each other (Knex's own lock throws instead of waiting).
  */
 async function withAdvisoryLock<T>(knex: Knex, fn: () => Promise<T>): Promise<T> {
+  if (!isPostgres(knex)) return fn();
   const poolMax = (knex.client.config.pool as { max?: number } | undefined)?.max ?? 10;
-  if (!isPostgres(knex) || poolMax < 2) return fn();
-  const connection = await knex.client.acquireConnection();
+  // Holding the lock on the host's only connection would starve the migrator: lock through a
+  // short-lived second pool instead.
+  const locker = poolMax < 2 ? knexFactory({ ...knex.client.config, pool: { min: 0, max: 1 } }) : knex;
   try {
-    await knex.raw('select pg_advisory_lock(?::bigint)', [ADVISORY_KEY]).connection(connection);
+    const connection = await locker.client.acquireConnection();
     try {
-      return await fn();
+      await locker.raw('select pg_advisory_lock(?::bigint)', [ADVISORY_KEY]).connection(connection);
+      try {
+        return await fn();
+      } finally {
+        await locker.raw('select pg_advisory_unlock(?::bigint)', [ADVISORY_KEY]).connection(connection);
+      }
     } finally {
-      await knex.raw('select pg_advisory_unlock(?::bigint)', [ADVISORY_KEY]).connection(connection);
+      await locker.client.releaseConnection(connection);
     }
   } finally {
-    await knex.client.releaseConnection(connection);
+    if (locker !== knex) await locker.destroy();
   }
 }
 

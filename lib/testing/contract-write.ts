@@ -1,0 +1,104 @@
+import assert from 'node:assert/strict';
+import type { SubjectSnapshot } from '../tracker/records';
+import type { Define } from './harness';
+import { eventAfter, GENESIS, grantedRecord, planOf } from './fixtures';
+
+const noWrite = (s: SubjectSnapshot) => ({ plan: planOf(s, [], []), result: s });
+
+/** The tracker's own contract: write(), current(). */
+export function writeContract(define: Define): void {
+  define('write() starts a subject at seq 0 on the genesis hash and keeps its chain', async (tracker) => {
+    await tracker.init({ migrate: true });
+    const first = await tracker.write('p-1', (s) => ({ plan: planOf(s, [eventAfter(s, 1)], [grantedRecord('analytics')]), result: s }));
+    assert.equal(first.result.seq, 0);
+    assert.equal(first.result.hash, GENESIS);
+    assert.deepEqual(first.result.records, []);
+    assert.equal(first.eventIds.length, 1);
+    const second = await tracker.write('p-1', noWrite);
+    assert.equal(second.result.chain, first.result.chain);
+    assert.equal(second.result.seq, 1);
+    assert.equal(second.result.hash, eventAfter(first.result, 1).hash);
+    assert.deepEqual(second.result.records, [grantedRecord('analytics')]);
+    const other = await tracker.write('p-2', noWrite);
+    assert.notEqual(other.result.chain, first.result.chain, 'each subject has its own chain');
+  });
+
+  define('write() appends events in order and returns distinct string ids', async (tracker) => {
+    await tracker.init({ migrate: true });
+    const { eventIds } = await tracker.write('p-ids', (s) => ({
+      plan: planOf(s, [1, 2, 3].map((n) => eventAfter(s, n)), []),
+      result: null,
+    }));
+    assert.equal(eventIds.length, 3);
+    assert.ok(eventIds.every((id) => typeof id === 'string' && id.length > 0));
+    assert.equal(new Set(eventIds).size, 3);
+    const history = await tracker.history('p-ids', { limit: 10 });
+    assert.deepEqual(history.map((e) => e.id), [...eventIds].reverse());
+  });
+
+  define('write() stores every field of events and records exactly', async (tracker) => {
+    await tracker.init({ migrate: true });
+    const record = grantedRecord('news', {
+      version: 7,
+      expiresAt: 1_800_000_000_000,
+      gpcOptIn: true,
+      pendingVersion: 8,
+      pendingAt: 1_700_000_000_500,
+      pendingExpiresAt: 1_700_172_800_500,
+      pendingToken: 'f'.repeat(64),
+    });
+    const denied = { ...grantedRecord('ads'), decision: 'denied' as const, expiresAt: null };
+    const written = await tracker.write('p-fields', (s) => {
+      const event = eventAfter(s, 1, {
+        requirement: 'news', version: 7, action: 'withdraw', state: 'denied', source: 'admin',
+        actor: 'admin-42', note: 'asked by phone', data: '{"ticket":12,"ok":true}',
+        ip: '203.0.113.0', userAgent: 'Mozilla/5.0 (X11; Linux x86_64) ü',
+      });
+      return { plan: planOf(s, [event], [record, denied]), result: event };
+    });
+    const [stored] = await tracker.history('p-fields', { limit: 1 });
+    assert.deepEqual(stored, { ...written.result, id: written.eventIds[0] });
+    const current = await tracker.current('p-fields');
+    assert.deepEqual([...current].sort((a, b) => a.requirement.localeCompare(b.requirement)), [denied, record]);
+  });
+
+  define('write() replaces the one current record per requirement', async (tracker) => {
+    await tracker.init({ migrate: true });
+    await tracker.write('p-rec', (s) => ({ plan: planOf(s, [eventAfter(s, 1)], [grantedRecord('analytics')]), result: null }));
+    const newer = grantedRecord('analytics', { version: 2, decidedAt: 1_700_000_000_900 });
+    await tracker.write('p-rec', (s) => ({ plan: planOf(s, [eventAfter(s, 1)], [newer]), result: null }));
+    assert.deepEqual(await tracker.current('p-rec'), [newer]);
+  });
+
+  define('write() writes nothing when plan throws', async (tracker) => {
+    await tracker.init({ migrate: true });
+    const failure = new Error('the planner refused');
+    await assert.rejects(tracker.write('p-atomic', () => { throw failure; }), (e) => e === failure);
+    assert.deepEqual(await tracker.current('p-atomic'), []);
+    assert.deepEqual(await tracker.history('p-atomic', { limit: 10 }), []);
+    await tracker.write('p-atomic', (s) => ({ plan: planOf(s, [eventAfter(s, 1)], [grantedRecord('analytics')]), result: null }));
+    await assert.rejects(tracker.write('p-atomic', () => { throw failure; }), (e) => e === failure);
+    const after = await tracker.write('p-atomic', noWrite);
+    assert.equal(after.result.seq, 1, 'the chain head must not move');
+    assert.deepEqual(after.result.records, [grantedRecord('analytics')]);
+    assert.equal((await tracker.history('p-atomic', { limit: 10 })).length, 1);
+  });
+
+  define('write() serialises writers of one subject: the chain never forks', async (tracker) => {
+    await tracker.init({ migrate: true });
+    const seen = await Promise.all(
+      Array.from({ length: 20 }, () =>
+        tracker.write('p-race', (s) => ({ plan: planOf(s, [eventAfter(s, 1)], []), result: s.seq })),
+      ),
+    );
+    assert.deepEqual(seen.map((w) => w.result).sort((a, b) => a - b), Array.from({ length: 20 }, (_, i) => i));
+    const history = await tracker.history('p-race', { limit: 100 });
+    assert.deepEqual(history.map((e) => e.seq), Array.from({ length: 20 }, (_, i) => 20 - i));
+  });
+
+  define('current() is empty for an unknown subject', async (tracker) => {
+    await tracker.init({ migrate: true });
+    assert.deepEqual(await tracker.current('never-seen'), []);
+    assert.deepEqual(await tracker.history('never-seen', { limit: 5 }), []);
+  });
+}

@@ -1,0 +1,4 @@
+import { MemoryTracker } from '../../lib/index';
+import { trackerConformance } from '../../lib/testing';
+
+trackerConformance('MemoryTracker', { create: () => new MemoryTracker() });

@@ -1,0 +1,85 @@
+import { expect } from 'chai';
+import knexFactory, { type Knex } from 'knex';
+import { createConsent, ConsentError, migrate } from '../../lib/index';
+import { sqliteKnexConfig, tempSqliteFile } from '../helpers/temp-databases';
+
+const TABLES = ['meta', 'requirements', 'subjects', 'events', 'states', 'migrations'];
+const SECRET = 'm'.repeat(32);
+
+async function withSqlite(body: (knex: Knex) => Promise<void>): Promise<void> {
+  const file = tempSqliteFile();
+  const knex = knexFactory(sqliteKnexConfig(file.filename));
+  try {
+    await body(knex);
+  } finally {
+    await knex.destroy();
+    file.remove();
+  }
+}
+
+async function tableNames(knex: Knex): Promise<string[]> {
+  const rows: Array<{ name: string }> = await knex('sqlite_master').where({ type: 'table' }).select('name');
+  return rows.map((r) => r.name).filter((n) => !n.startsWith('sqlite_')).sort();
+}
+
+async function rejection(promise: Promise<unknown>): Promise<ConsentError> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).to.be.instanceOf(ConsentError);
+    return error as ConsentError;
+  }
+  throw new Error('expected a rejection');
+}
+
+describe('migrations (SQLite)', () => {
+  it('creates every table from an empty database, and a second run is a no-op', () =>
+    withSqlite(async (knex) => {
+      await migrate(knex);
+      const expected = [...TABLES.map((t) => `consent_${t}`), 'consent_migrations_lock'].sort();
+      expect(await tableNames(knex)).to.deep.equal(expected);
+      const applied = await knex('consent_migrations').select('name');
+      await migrate(knex);
+      expect(await knex('consent_migrations').select('name')).to.deep.equal(applied);
+      expect(applied.map((r) => r.name)).to.deep.equal(['001-initial']);
+    }));
+
+  it('refuses a database migrated by a newer release with schema_mismatch', () =>
+    withSqlite(async (knex) => {
+      await migrate(knex);
+      await knex('consent_migrations').insert({ name: '999-from-the-future', batch: 2, migration_time: new Date() });
+      expect((await rejection(migrate(knex))).code).to.equal('schema_mismatch');
+      for (const autoMigrate of [true, false]) {
+        const consent = createConsent({ knex, secret: SECRET, autoMigrate });
+        const error = await rejection(consent.ready());
+        expect(error.code).to.equal('schema_mismatch');
+        expect(error.message).to.contain('999-from-the-future');
+      }
+    }));
+
+  it('with autoMigrate: false refuses an empty database and creates nothing', () =>
+    withSqlite(async (knex) => {
+      const consent = createConsent({ knex, secret: SECRET, autoMigrate: false });
+      const error = await rejection(consent.ready());
+      expect(error.code).to.equal('schema_mismatch');
+      expect(error.message).to.contain('migrate(knex)');
+      expect(await tableNames(knex)).to.deep.equal([]);
+      await migrate(knex);
+      const migrated = createConsent({ knex, secret: SECRET, autoMigrate: false });
+      migrated.register({ id: 'a', title: 'A', description: 'A' });
+      await migrated.ready();
+      expect((await migrated.record('s', { a: 'granted' })).states.a?.state).to.equal('granted');
+    }));
+
+  it('honours tablePrefix everywhere', () =>
+    withSqlite(async (knex) => {
+      const consent = createConsent({ knex, secret: SECRET, tablePrefix: 'acme_' });
+      consent.register({ id: 'a', title: 'A', description: 'A' });
+      await consent.ready();
+      await consent.record('s', { a: 'granted' });
+      expect(await tableNames(knex)).to.deep.equal([...TABLES.map((t) => `acme_${t}`), 'acme_migrations_lock'].sort());
+      expect(await knex('acme_events').count({ n: '*' }).first()).to.deep.equal({ n: 1 });
+      await migrate(knex, { tablePrefix: 'other_' });
+      expect((await tableNames(knex)).filter((n) => n.startsWith('other_'))).to.have.length(TABLES.length + 1);
+    }));
+});

@@ -1,0 +1,75 @@
+import { expect } from 'chai';
+import { createConsent, ConsentError, MemoryTracker } from '../../lib/index';
+import type { RequirementDefinition } from '../../lib/types';
+
+const SECRET = 's'.repeat(32);
+const def = (id: string, extra: Partial<RequirementDefinition> = {}): RequirementDefinition =>
+  ({ id, title: `T ${id}`, description: `D ${id}`, ...extra });
+const fresh = () => createConsent({ tracker: new MemoryTracker(), secret: SECRET });
+
+function thrown(fn: () => unknown): ConsentError {
+  try {
+    fn();
+  } catch (error) {
+    expect(error).to.be.instanceOf(ConsentError);
+    return error as ConsentError;
+  }
+  throw new Error('expected a ConsentError');
+}
+
+describe('registry', () => {
+  it('keeps registration order and fills in defaults', () => {
+    const consent = fresh();
+    consent.register([def('b'), def('a', { url: '/privacy', lawfulBasis: 'contract' })]);
+    consent.use({ name: 'billing', requirements: [def('invoices')] });
+    expect(consent.requirements().map((r) => r.id)).to.deep.equal(['b', 'a', 'invoices']);
+    expect(consent.requirements()[0]).to.deep.equal({
+      id: 'b', version: 1, title: 'T b', description: 'D b', url: null, lawfulBasis: 'consent',
+      mandatory: false, expiresAfterDays: null, doubleOptIn: false, gpc: false,
+    });
+  });
+
+  it('names both registrants of a duplicate id: the host is app, an extension its name', () => {
+    const consent = fresh();
+    consent.register(def('news'));
+    const error = thrown(() => consent.use({ name: 'mailer', requirements: [def('news')] }));
+    expect(error.code).to.equal('duplicate_requirement');
+    expect(error.message).to.contain('app').and.to.contain('mailer');
+    expect(error.extensions.registrants).to.deep.equal(['app', 'mailer']);
+    const inBatch = thrown(() => consent.register([def('x'), def('x')]));
+    expect(inBatch.extensions.registrants).to.deep.equal(['app', 'app']);
+    expect(consent.requirements().map((r) => r.id), 'a refused batch registers nothing').to.deep.equal(['news']);
+  });
+
+  it('refuses every bad field with invalid_requirement naming the field', () => {
+    const cases: Array<[Record<string, unknown>, string]> = [
+      [{ id: 'Bad' }, 'id'], [{ id: '-x' }, 'id'], [{ id: 'a'.repeat(65) }, 'id'],
+      [{ version: 0 }, 'version'], [{ version: 1.5 }, 'version'], [{ version: '2' }, 'version'],
+      [{ title: '' }, 'title'], [{ title: 'x'.repeat(201) }, 'title'], [{ description: 'x'.repeat(5001) }, 'description'],
+      [{ url: 'ftp://x.test/' }, 'url'], [{ url: '//evil.test' }, 'url'], [{ url: 'relative' }, 'url'],
+      [{ lawfulBasis: 'whim' }, 'lawfulBasis'], [{ mandatory: 'yes' }, 'mandatory'],
+      [{ expiresAfterDays: 0 }, 'expiresAfterDays'], [{ doubleOptIn: true, lawfulBasis: 'contract' }, 'doubleOptIn'],
+      [{ gpc: true, lawfulBasis: 'contract' }, 'gpc'], [{ colour: 'red' }, 'colour'],
+    ];
+    for (const [patch, field] of cases) {
+      const error = thrown(() => fresh().register({ ...def('ok'), ...patch } as RequirementDefinition));
+      expect(error.code, JSON.stringify(patch)).to.equal('invalid_requirement');
+      expect(error.extensions.field, JSON.stringify(patch)).to.equal(field);
+      expect(error.message).to.contain(`"${field}"`);
+    }
+    expect(() => fresh().register(def('fine', { url: 'https://example.com/p', expiresAfterDays: 30, gpc: true }))).to.not.throw();
+  });
+
+  it('refuses registering after ready() with registry_sealed', async () => {
+    const consent = fresh();
+    consent.register(def('a'));
+    await consent.ready();
+    expect(thrown(() => consent.register(def('b'))).code).to.equal('registry_sealed');
+    expect(thrown(() => consent.use({ name: 'late', requirements: [def('c')] })).code).to.equal('registry_sealed');
+  });
+
+  it('refuses a malformed extension', () => {
+    expect(thrown(() => fresh().use({ name: '', requirements: [] })).code).to.equal('invalid_argument');
+    expect(thrown(() => fresh().use({ name: 'app', requirements: [] })).code).to.equal('invalid_argument');
+  });
+});

@@ -1,0 +1,89 @@
+import { expect } from 'chai';
+import { eventHash, GENESIS, headMac } from '../../lib/audit/chain';
+import { normalizeRequirement } from '../../lib/registry/validate';
+import { actionFor, planBatch, type BatchContext, type PlannedDecision } from '../../lib/state/plan';
+import type { SubjectSnapshot } from '../../lib/tracker/records';
+import type { RequirementDefinition, State } from '../../lib/types';
+
+const KEY = Buffer.alloc(32, 7);
+const NOW = Date.UTC(2025, 0, 1);
+const req = (id: string, extra: Partial<RequirementDefinition> = {}) => normalizeRequirement({ id, title: id, description: id, ...extra });
+const ctx = (extra: Partial<BatchContext> = {}): BatchContext => ({
+  now: NOW, source: 'app', actor: null, note: null, data: null, ip: null, userAgent: null, gpc: false, ...extra,
+});
+const empty: SubjectSnapshot = { chain: 'c'.repeat(32), seq: 0, hash: GENESIS, records: [] };
+const decide = (id: string, decision: 'granted' | 'denied', extra: Partial<RequirementDefinition> = {}): PlannedDecision =>
+  ({ requirement: req(id, extra), decision });
+
+describe('actionFor', () => {
+  const all: State[] = ['unset', 'denied', 'pending', 'outdated', 'expired', 'granted'];
+
+  it('withdraws from granted, pending, expired and outdated; denies otherwise', () => {
+    const actions = all.map((s) => [s, actionFor(decide('a', 'denied'), s, 'app')]);
+    expect(actions).to.deep.equal([
+      ['unset', 'deny'], ['denied', 'deny'], ['pending', 'withdraw'],
+      ['outdated', 'withdraw'], ['expired', 'withdraw'], ['granted', 'withdraw'],
+    ]);
+  });
+
+  it('grants, requests a double opt-in, and confirms through the confirm source', () => {
+    expect(actionFor(decide('a', 'granted'), 'unset', 'api')).to.equal('grant');
+    expect(actionFor(decide('a', 'granted', { doubleOptIn: true }), 'unset', 'api')).to.equal('request');
+    expect(actionFor(decide('a', 'granted', { doubleOptIn: true }), 'granted', 'api')).to.equal('grant');
+    expect(actionFor(decide('a', 'granted', { doubleOptIn: true }), 'pending', 'confirm')).to.equal('confirm');
+  });
+});
+
+describe('planBatch', () => {
+  it('chains every event on its predecessor and seals the head', () => {
+    const { plan, changes } = planBatch(empty, [decide('a', 'granted'), decide('b', 'denied')], ctx(), KEY);
+    const [first, second] = plan.events;
+    expect(first?.seq).to.equal(1);
+    expect(second?.seq).to.equal(2);
+    const fields = (e: typeof first) => {
+      const { note: _n, data: _d, ip: _i, userAgent: _u, hash: _h, ...rest } = e!;
+      return rest;
+    };
+    expect(first?.hash).to.equal(eventHash(KEY, GENESIS, fields(first)));
+    expect(second?.hash).to.equal(eventHash(KEY, first!.hash, fields(second)));
+    expect(plan.head).to.deep.equal({ seq: 2, hash: second!.hash, mac: headMac(KEY, empty.chain, 2, second!.hash) });
+    expect(changes.map((c) => [c.requirement, c.action, c.previous, c.state, c.seq])).to.deep.equal([
+      ['a', 'grant', 'unset', 'granted', 1], ['b', 'deny', 'unset', 'denied', 2],
+    ]);
+  });
+
+  it('makes each hash depend on the previous one', () => {
+    const a = planBatch(empty, [decide('a', 'granted')], ctx(), KEY).plan.events[0];
+    const b = planBatch({ ...empty, seq: 0, hash: 'f'.repeat(64) }, [decide('a', 'granted')], ctx(), KEY).plan.events[0];
+    expect(a?.hash).to.not.equal(b?.hash);
+    const otherKey = planBatch(empty, [decide('a', 'granted')], ctx(), Buffer.alloc(32, 8)).plan.events[0];
+    expect(otherKey?.hash).to.not.equal(a?.hash);
+  });
+
+  it('continues an existing chain and reads the previous state from the snapshot', () => {
+    const first = planBatch(empty, [decide('a', 'granted', { expiresAfterDays: 2 })], ctx(), KEY).plan;
+    expect(first.records[0]?.expiresAt).to.equal(NOW + 2 * 86_400_000);
+    const snapshot = { ...empty, seq: first.head.seq, hash: first.head.hash, records: first.records };
+    const { plan, changes } = planBatch(snapshot, [decide('a', 'denied', { expiresAfterDays: 2 })], ctx({ now: NOW + 1 }), KEY);
+    expect(plan.events[0]?.seq).to.equal(2);
+    expect(changes[0]).to.include({ action: 'withdraw', previous: 'granted', state: 'denied' });
+    expect(plan.records).to.have.length(1);
+    expect(plan.records[0]).to.include({ decision: 'denied', expiresAt: null, decidedAt: NOW + 1 });
+  });
+
+  it('binds personal fields through their digest and records a gpc opt-in', () => {
+    const plain = planBatch(empty, [decide('a', 'granted')], ctx(), KEY).plan;
+    const noted = planBatch(empty, [decide('a', 'granted')], ctx({ note: 'hi', gpc: true }), KEY).plan;
+    expect(noted.events[0]?.personalDigest).to.not.equal(plain.events[0]?.personalDigest);
+    expect(noted.events[0]?.note).to.equal('hi');
+    expect(noted.records[0]?.gpcOptIn).to.equal(true);
+    expect(plain.records[0]?.gpcOptIn).to.equal(false);
+  });
+
+  it('plans a double opt-in request as pending and keeps the earlier decision', () => {
+    const token = { hash: 'a'.repeat(64), expiresAt: NOW + 1000 };
+    const { plan, changes } = planBatch(empty, [{ ...decide('a', 'granted', { doubleOptIn: true }), token }], ctx(), KEY);
+    expect(changes[0]).to.include({ action: 'request', state: 'pending' });
+    expect(plan.records[0]).to.include({ decision: null, pendingToken: token.hash, pendingExpiresAt: token.expiresAt });
+  });
+});
