@@ -29,7 +29,7 @@ describePg('migrations (PostgreSQL)', () => {
         expect(result.output).to.contain('migrated');
       }
       const applied = await knex('consent_migrations').select('name');
-      expect(applied.map((r) => r.name)).to.deep.equal(['001-initial']);
+      expect(applied.map((r) => r.name)).to.deep.equal(['001-initial', '002-proof']);
       const again = await runChild(database.url, pool);
       expect(again.code, again.output).to.equal(0);
       expect(await knex('consent_migrations').count({ n: '*' }).first()).to.deep.equal({ n: '1' });
