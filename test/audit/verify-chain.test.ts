@@ -41,7 +41,7 @@ describe('ChainVerifier (pure)', () => {
     const without = (i: number) => events.filter((_, j) => j !== i);
     expect(run(head, without(0)).problems).to.deep.equal([{ eventId: ids[0], kind: 'deleted' }]);
     expect(run(head, without(5)).problems).to.deep.equal([{ eventId: ids[5], kind: 'truncated' }]);
-    expect(run(head, events.map((e, i) => (i === 2 ? { ...e, state: 'granted' as const } : e))).problems)
+    expect(run(head, events.map((e, i) => (i === 2 ? { ...e, requirement: 'b' } : e))).problems)
       .to.deep.equal([{ eventId: ids[2], kind: 'modified' }]);
     expect(run(head, events.map((e, i) => (i === 5 ? { ...e, at: 1 } : e))).problems)
       .to.deep.equal([{ eventId: ids[5], kind: 'modified' }], 'the head names the last event');

@@ -28,7 +28,8 @@ describeEachDatabase('erase() (Art. 17)', (open) => {
     return JSON.stringify(out);
   };
   const counts = async () =>
-    (await knex('consent_events').select('requirement', 'action').count({ n: '*' }).groupBy('requirement', 'action').orderBy(['requirement', 'action']))
+    ((await knex('consent_events').select('requirement', 'action').count({ n: '*' }).groupBy('requirement', 'action')
+      .orderBy(['requirement', 'action'])) as Array<{ requirement: string; action: string; n: unknown }>)
       .map((r) => `${r.requirement}/${r.action}=${Number(r.n)}`);
 
   beforeEach(async () => {

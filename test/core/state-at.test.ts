@@ -45,7 +45,8 @@ describe('stateAt()', () => {
     clock = T0 + 21 * DAY;
     await v2.record('ann', { a: 'granted' });
     clock = T0 + 22 * DAY;
-    expect(await at(T0 + 20.5 * DAY)).to.deep.include({ state: 'expired' }, 'version 2 existed, the v1 grant had run out');
+    expect(await at(T0 + 20.5 * DAY)).to.deep.include({ state: 'outdated' }, 'version 2 existed by then');
+    expect(await at(T0 + 19 * DAY)).to.deep.include({ state: 'expired' }, 'before version 2, the v1 grant had run out');
     expect(await at(T0 + 21 * DAY)).to.deep.include({ state: 'granted', version: 2 });
     expect(await v2.stateAt('ann', 'a', T0 + 22 * DAY)).to.deep.equal((await v2.states('ann')).a);
   });
