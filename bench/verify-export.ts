@@ -5,7 +5,8 @@
  * subjects of 100 events each, 10% on one heavy subject), then measures `verify()` over the
  * whole store, `verify({ subjectId })` and `export()` of the heavy subject: wall time,
  * events per second, and the peak RSS and heap above the level before each run (sampled
- * every 5 ms). Set CONSENT_TEST_PG_URL to run on that PostgreSQL database instead.
+ * every 5 ms). With CONSENT_TEST_PG_URL set it runs on PostgreSQL instead, in a database of its
+ * own that it creates on that server and drops afterwards.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -51,11 +52,29 @@ async function measure<T>(run: () => Promise<T>): Promise<{ value: T; seconds: n
   return { value, seconds, rssMb: (rss - base.rss) / 2 ** 20, heapMb: (heap - base.heapUsed) / 2 ** 20 };
 }
 
+/** A throwaway PostgreSQL database on the server of `base`, and a function dropping it. */
+async function pgDatabase(base: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `consent_bench_${process.pid}`;
+  const admin = () => knexFactory({ client: 'pg', connection: base, pool: { min: 0, max: 1 } });
+  const creator = admin();
+  await creator.raw(`create database ${name}`).finally(() => creator.destroy());
+  const url = new URL(base);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const dropper = admin();
+      await dropper.raw(`drop database if exists ${name} with (force)`).finally(() => dropper.destroy());
+    },
+  };
+}
+
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'consent-bench-'));
-  const pg = process.env.CONSENT_TEST_PG_URL;
+  const pgBase = process.env.CONSENT_TEST_PG_URL;
+  const pg = pgBase ? await pgDatabase(pgBase) : null;
   const knex: Knex = knexFactory(pg
-    ? { client: 'pg', connection: pg, pool: { min: 0, max: 4 } }
+    ? { client: 'pg', connection: pg.url, pool: { min: 0, max: 4 } }
     : { client: 'sqlite3', connection: { filename: join(dir, 'bench.sqlite3') }, useNullAsDefault: true, pool: { min: 1, max: 1 } });
   const consent = createConsent({ knex, secret: 'bench-secret-0123456789abcdef0123456789', cache: false, logger: { warn() {}, error() {} } });
   consent.register(REQUIREMENTS.map((id) => ({ id, title: id, description: `Requirement ${id}` })));
@@ -83,6 +102,7 @@ async function main(): Promise<void> {
   console.log([line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n'));
   await consent.close();
   await knex.destroy();
+  await pg?.drop();
   rmSync(dir, { recursive: true, force: true });
 }
 

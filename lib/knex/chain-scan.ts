@@ -7,10 +7,8 @@ import { toEvent, toHead, toLedgerEntry, toRecord, type Row } from './rows';
 export async function scanEvents(ctx: TableContext, query: EventScanQuery): Promise<StoredEvent[]> {
   const q = ctx.knex(ctx.table('events')).orderBy([{ column: 'chain' }, { column: 'seq' }]).limit(query.limit);
   if (query.chain !== undefined) q.where('chain', query.chain);
-  const after = query.after;
-  if (after) {
-    q.where((w) => w.where('chain', '>', after.chain).orWhere((o) => o.where('chain', after.chain).andWhere('seq', '>', after.seq)));
-  }
+  // A row-value comparison is one range scan on the (chain, seq) index in both databases.
+  if (query.after) q.whereRaw('(chain, seq) > (?, ?)', [query.after.chain, query.after.seq]);
   const rows: Row[] = await q;
   return rows.map(toEvent);
 }

@@ -9,8 +9,8 @@ export interface TableContext {
   table(name: string): string;
 }
 
-// SQLite allows 32,766 bound variables per statement; an event row binds 18.
-const EVENT_CHUNK = 1000;
+// Knex writes a multi-row insert on SQLite as a compound SELECT, limited to 500 terms.
+const EVENT_CHUNK = 250;
 const LEDGER_KEY = 'ledger';
 
 /**
