@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import knexFactory from 'knex';
 import { createConsent, ConsentError, DEFAULTS, MemoryTracker } from '../lib/index';
 import { parseOptions } from '../lib/options';
-import { sqliteKnexConfig, tempSqliteFile } from './helpers/temp-databases';
+import { sqliteKnexConfig, tempSqliteFile } from './helpers/databases';
 
 const SECRET = 'k'.repeat(32);
 const DEV = { NODE_ENV: 'development' };

@@ -1,7 +1,7 @@
 import knexFactory from 'knex';
 import { KnexTracker, type ConsentTracker } from '../../lib/index';
 import { trackerConformance } from '../../lib/testing';
-import { createPgDatabase, describePg, pgKnexConfig } from '../helpers/temp-databases';
+import { createPgDatabase, describePg, pgKnexConfig } from '../helpers/databases';
 
 const drops = new WeakMap<ConsentTracker, () => Promise<void>>();
 

@@ -1,7 +1,7 @@
 import knexFactory, { type Knex } from 'knex';
 import { KnexTracker, type ConsentTracker } from '../../lib/index';
 import { trackerConformance } from '../../lib/testing';
-import { sqliteKnexConfig, tempSqliteFile } from '../helpers/temp-databases';
+import { sqliteKnexConfig, tempSqliteFile } from '../helpers/databases';
 
 const files = new WeakMap<ConsentTracker, () => void>();
 

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import knexFactory, { type Knex } from 'knex';
 import { createConsent, ConsentError, migrate } from '../../lib/index';
-import { sqliteKnexConfig, tempSqliteFile } from '../helpers/temp-databases';
+import { sqliteKnexConfig, tempSqliteFile } from '../helpers/databases';
 
 const TABLES = ['chains', 'meta', 'requirements', 'subjects', 'events', 'states', 'migrations'];
 const SECRET = 'm'.repeat(32);

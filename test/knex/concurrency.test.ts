@@ -1,0 +1,60 @@
+import { expect } from 'chai';
+import knexFactory, { type Knex } from 'knex';
+import { createConsent } from '../../lib/index';
+import { createPgDatabase, describePg, pgKnexConfig } from '../helpers/databases';
+
+describePg('concurrent writes (PostgreSQL)', () => {
+  let database: Awaited<ReturnType<typeof createPgDatabase>>;
+  let knex: Knex;
+
+  beforeEach(async () => {
+    database = await createPgDatabase();
+    knex = knexFactory(pgKnexConfig(database.url));
+  });
+
+  afterEach(async () => {
+    await knex.destroy();
+    await database.drop();
+  });
+
+  it('50 parallel record() calls for one subject: one current row, 50 chained events', async () => {
+    // Two instances with their own pools, as two processes would have.
+    const other = knexFactory(pgKnexConfig(database.url));
+    try {
+      const instances = [knex, other].map((k) => {
+        const consent = createConsent({ knex: k, secret: 'c'.repeat(32), storeTimeoutMs: 30_000 });
+        consent.register({ id: 'analytics', title: 'Analytics', description: 'Pages you open' });
+        return consent;
+      });
+      await Promise.all(instances.map((c) => c.ready()));
+      await Promise.all(
+        Array.from({ length: 50 }, (_, i) =>
+          instances[i % 2]!.record('racer', { analytics: i % 3 === 0 ? 'denied' : 'granted' }),
+        ),
+      );
+      expect(await knex('consent_states').count({ n: '*' }).first()).to.deep.equal({ n: '1' });
+      expect(await knex('consent_subjects').count({ n: '*' }).first()).to.deep.equal({ n: '1' });
+      const seqs: Array<{ seq: number }> = await knex('consent_events').orderBy('seq').select('seq');
+      expect(seqs.map((r) => r.seq)).to.deep.equal(Array.from({ length: 50 }, (_, i) => i + 1));
+      const head = await knex('consent_subjects').first('seq');
+      expect(head.seq).to.equal(50);
+      const { events } = await instances[0]!.history('racer', { limit: 200 });
+      expect(events).to.have.length(50);
+      expect(new Set(events.map((e) => e.id)).size).to.equal(50);
+    } finally {
+      await other.destroy();
+    }
+  });
+
+  it('parallel first writes for many subjects create one subject row each', async () => {
+    const consent = createConsent({ knex, secret: 'c'.repeat(32), storeTimeoutMs: 30_000 });
+    consent.register([{ id: 'a', title: 'A', description: 'A' }, { id: 'b', title: 'B', description: 'B' }]);
+    await consent.ready();
+    await Promise.all(
+      Array.from({ length: 40 }, (_, i) => consent.record(`s${i % 10}`, Math.floor(i / 10) % 2 ? { a: 'granted' } : { b: 'denied' })),
+    );
+    expect(await knex('consent_subjects').count({ n: '*' }).first()).to.deep.equal({ n: '10' });
+    expect(await knex('consent_states').count({ n: '*' }).first()).to.deep.equal({ n: '20' });
+    expect(await knex('consent_events').count({ n: '*' }).first()).to.deep.equal({ n: '40' });
+  });
+});
