@@ -1,5 +1,5 @@
 import type { ChainHead, StoredEvent } from '../tracker/records';
-import { eventHash, headMac, personalDigest } from './chain';
+import { eventHash, GENESIS, headMac, personalDigest } from './chain';
 
 /** What `verify()` can find wrong with the history (SPEC §7). */
 export type IntegrityKind = 'modified' | 'deleted' | 'inserted' | 'reordered' | 'truncated' | 'chain_missing';
@@ -73,6 +73,10 @@ export class ChainVerifier {
     if (this.undecided) this.decide(this.undecided, head !== null && head.id === this.undecided.id);
     this.undecided = null;
     if (!head) return;
+    // A subject row whose first write added no events: nothing was ever sealed. (A chain that
+    // lost everything and was reset so is still caught: the ledger knows it had events.)
+    const untouched = head.seq === 0 && head.id === null && head.hash === GENESIS && this.last === null;
+    if (untouched) return;
     if (!this.headOk) {
       this.report(head.id ?? this.last?.id ?? head.chain, 'truncated');
     } else if ((this.last?.seq ?? 0) < head.seq) {

@@ -1,7 +1,7 @@
-import { ConsentError, ConsentStoreError } from '../errors';
 import type { ConsentEvent, StateInfo } from '../types';
 import type { ConsentEngine } from './engine';
 import { requireSubject } from './input';
+import { timedReader } from './proof-reader';
 import { publicEvent } from './public-event';
 import { storeCall } from './store-call';
 import { subjectEvents } from './subject-events';
@@ -40,13 +40,7 @@ export async function exportSubject(engine: ConsentEngine, subjectId: unknown): 
   const pseudonym = engine.pseudonym(subject);
   const now = engine.now();
   const records = await storeCall(engine.options.storeTimeoutMs, 'state read', () => engine.tracker.current(pseudonym));
-  let events;
-  try {
-    events = await subjectEvents(engine.tracker, pseudonym);
-  } catch (error) {
-    if (error instanceof ConsentError) throw error;
-    throw new ConsentStoreError('storage failed during export', error);
-  }
+  const events = await subjectEvents(timedReader(engine), pseudonym);
   const states = engine.statesFrom(records);
   return {
     subject: pseudonym,

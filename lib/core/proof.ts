@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { signReceipt, type ConsentReceipt, type ReceiptDecision } from '../audit/receipt';
 import type { VerifyResult } from '../audit/verify-chain';
-import { ConsentError, ConsentStoreError } from '../errors';
+import { ConsentError } from '../errors';
 import { textHash } from '../registry/text';
 import { stateInfo } from '../state/derive';
 import { planErase } from '../state/plan-erase';
@@ -9,6 +9,7 @@ import { replayRecord } from '../state/replay';
 import type { Source, StateInfo } from '../types';
 import type { ConsentEngine } from './engine';
 import { requireSubject } from './input';
+import { timedReader } from './proof-reader';
 import type { ReceiptKey } from './receipt-key';
 import { storeCall } from './store-call';
 import { subjectEvents } from './subject-events';
@@ -33,16 +34,6 @@ function parseTime(time: unknown): number {
     : NaN;
   if (!Number.isFinite(ms)) throw new ConsentError('invalid_argument', 'time must be a Date, an ISO-8601 string or epoch milliseconds');
   return ms;
-}
-
-/** Long scans run page by page without the per-call deadline; failures still fail closed. */
-async function scan<T>(what: string, run: () => Promise<T>): Promise<T> {
-  try {
-    return await run();
-  } catch (error) {
-    if (error instanceof ConsentError) throw error;
-    throw new ConsentStoreError(`storage failed during ${what}`, error);
-  }
 }
 
 /** Erases a subject, recording who asked (`admin` routes pass their source and actor). */
@@ -104,7 +95,7 @@ export function proofMethods(engine: ConsentEngine, receiptKey: ReceiptKey): Con
       const subject = options.subjectId === undefined ? undefined : requireSubject(options.subjectId);
       await engine.ready();
       const pseudonym = subject === undefined ? undefined : engine.pseudonym(subject);
-      return scan('verification', () => verifyStore(tracker, engine.derivedKeys.chain, pseudonym));
+      return verifyStore(timedReader(engine), engine.derivedKeys.chain, pseudonym);
     },
 
     erase: (subjectId) => eraseSubject(engine, subjectId),
@@ -119,7 +110,7 @@ export function proofMethods(engine: ConsentEngine, receiptKey: ReceiptKey): Con
       const versions = await storeCall(engine.options.storeTimeoutMs, 'requirement read', () => tracker.requirementVersions([id]));
       // The version that was current then decides whether an old grant had become outdated.
       const current = versions.filter((v) => v.createdAt <= at).reduce((max, v) => Math.max(max, v.version), 0);
-      const events = await scan('state replay', () => subjectEvents(tracker, pseudonym, id));
+      const events = await subjectEvents(timedReader(engine), pseudonym, id);
       const record = replayRecord(events, requirement, at, engine.options.confirm.ttlMs);
       return stateInfo(record, { ...requirement, version: current || requirement.version }, at);
     },

@@ -1,12 +1,11 @@
 import type { StoredEvent } from '../tracker/records';
-import type { ConsentTracker } from '../tracker/tracker';
-import { VERIFY_PAGE } from './verify';
+import { VERIFY_PAGE, type ProofReader } from './verify';
 
 /**
  * Every event of the chain now linked to `pseudonym`, oldest first, read in keyset pages
  * (optionally only one requirement's, plus erase events).
  */
-export async function subjectEvents(tracker: ConsentTracker, pseudonym: string, requirement?: string): Promise<StoredEvent[]> {
+export async function subjectEvents(tracker: ProofReader, pseudonym: string, requirement?: string): Promise<StoredEvent[]> {
   const [head] = await tracker.heads({ pseudonym, limit: 1 });
   if (!head) return [];
   const out: StoredEvent[] = [];

@@ -3,10 +3,13 @@ import { LedgerVerifier } from '../audit/verify-ledger';
 import type { ChainHead, StoredEvent } from '../tracker/records';
 import type { ConsentTracker } from '../tracker/tracker';
 
+/** The reads verification, export and `stateAt` need. */
+export type ProofReader = Pick<ConsentTracker, 'scanEvents' | 'heads' | 'ledger' | 'ledgerHead'>;
+
 /** Rows per read: each page is its own short query, so the guard is never starved. */
 export const VERIFY_PAGE = 1000;
 
-async function* eventPages(tracker: ConsentTracker, chain?: string): AsyncGenerator<StoredEvent> {
+async function* eventPages(tracker: ProofReader, chain?: string): AsyncGenerator<StoredEvent> {
   let after: { chain: string; seq: number } | undefined;
   for (;;) {
     const page = await tracker.scanEvents({ chain, after, limit: VERIFY_PAGE });
@@ -17,7 +20,7 @@ async function* eventPages(tracker: ConsentTracker, chain?: string): AsyncGenera
   }
 }
 
-async function* headPages(tracker: ConsentTracker): AsyncGenerator<ChainHead> {
+async function* headPages(tracker: ProofReader): AsyncGenerator<ChainHead> {
   let after: string | undefined;
   for (;;) {
     const page = await tracker.heads({ after, limit: VERIFY_PAGE });
@@ -51,13 +54,15 @@ async function verifyChains(verifier: ChainVerifier, heads: AsyncIterator<ChainH
 }
 
 /** Checks the ledger of chains: every authentic entry's chain must still have its head. */
-async function verifyLedger(tracker: ConsentTracker, verifier: LedgerVerifier): Promise<void> {
+async function verifyLedger(tracker: ProofReader, verifier: LedgerVerifier): Promise<void> {
   let after = 0;
   for (;;) {
     const page = await tracker.ledger({ after, limit: VERIFY_PAGE });
     const authentic = page.filter((entry) => verifier.push(entry));
     if (authentic.length > 0) {
-      const present = new Set((await tracker.heads({ chains: authentic.map((e) => e.chain), limit: authentic.length })).map((h) => h.chain));
+      const heads = await tracker.heads({ chains: authentic.map((e) => e.chain), limit: authentic.length });
+      // A chain enters the ledger with its first event: an empty head means it was emptied.
+      const present = new Set(heads.filter((h) => h.seq > 0).map((h) => h.chain));
       for (const entry of authentic) {
         if (!present.has(entry.chain)) verifier.problems.push({ eventId: entry.firstId, kind: 'chain_missing' });
       }
@@ -73,7 +78,7 @@ async function verifyLedger(tracker: ConsentTracker, verifier: LedgerVerifier): 
  * Verifies the whole store, or only the chain now linked to `pseudonym`, in keyset pages.
  * Memory stays flat however many events there are.
  */
-export async function verifyStore(tracker: ConsentTracker, key: Buffer, pseudonym?: string): Promise<VerifyResult> {
+export async function verifyStore(tracker: ProofReader, key: Buffer, pseudonym?: string): Promise<VerifyResult> {
   const chains = new ChainVerifier(key);
   if (pseudonym !== undefined) {
     const [head] = await tracker.heads({ pseudonym, limit: 1 });

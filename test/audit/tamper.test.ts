@@ -124,6 +124,13 @@ describeEachDatabase('verify() names what was done to the history behind its bac
     expect((await consent.verify()).problems).to.deep.equal([{ eventId: at(bob, 1).id, kind: 'chain_missing' }]);
   });
 
+  it('names a chain emptied and reset to look untouched', async () => {
+    const chain = at(bob, 1).chain;
+    await knex('consent_events').where({ chain }).delete();
+    await knex('consent_subjects').where({ chain }).update({ seq: 0, head_hash: '0'.repeat(64), head_id: null, head_mac: '' });
+    expect((await consent.verify()).problems).to.deep.equal([{ eventId: at(bob, 1).id, kind: 'chain_missing' }]);
+  });
+
   it('names the newest chain when it and its ledger entry were removed', async () => {
     const carol = await eventsOf('carol');
     const chain = at(carol, 1).chain;

@@ -55,6 +55,13 @@ describe('ChainVerifier (pure)', () => {
     expect(run(head, replaced).problems).to.deep.equal([{ eventId: '77', kind: 'inserted' }], 'nobody names the id 77');
   });
 
+  it('accepts a subject whose first write added nothing, but not events under an unsealed head', () => {
+    const empty = { chain: CHAIN, seq: 0, hash: GENESIS, id: null, erased: false, mac: '' };
+    expect(run(empty, [])).to.deep.equal({ ok: true, checked: 0, problems: [] });
+    const { events } = chainOf(1);
+    expect(run(empty, events).problems).to.deep.equal([{ eventId: events[0]!.id, kind: 'truncated' }], 'the head does not match its events');
+  });
+
   it('reports a rewound head as truncated and accepts redacted fields only in a chain sealed as erased', () => {
     const { events, head } = chainOf(3);
     expect(run({ ...head, seq: 2, hash: events[1]!.hash, id: events[1]!.id }, events.slice(0, 2)).problems.map((p) => p.kind)).to.deep.equal(['truncated']);
