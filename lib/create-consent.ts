@@ -4,6 +4,7 @@ import { requireSubject } from './core/input';
 import { proofMethods, type ConsentProof } from './core/proof';
 import { ReceiptKey } from './core/receipt-key';
 import { ConsentError } from './errors';
+import { createHttpApi, type ConsentHttpApi } from './express/http-api';
 import { defaultKnex } from './knex/default-knex';
 import { KnexTracker } from './knex/knex-tracker';
 import { DEFAULTS, parseOptions, type ConsentOptions } from './options';
@@ -23,7 +24,7 @@ import type {
 } from './types';
 
 /** The object `createConsent()` returns. It owns its registry, tracker and configuration. */
-export interface Consent extends ConsentProof {
+export interface Consent extends ConsentHttpApi, ConsentProof {
   /** Everything stored about the subject (Art. 15), as one JSON document. */
   export(subjectId: string | number): Promise<SubjectExport>;
   /** The receipt verification key (SPKI PEM); a development key is available after `ready()`. */
@@ -84,10 +85,11 @@ export function createConsent(input: ConsentOptions = {}): Consent {
 
   const consent: Consent = {
     engine,
+    // ready, router, requireConsent, collect, formFields (SPEC §4, §6).
+    ...createHttpApi(engine),
     register: (defs) => registry.register(defs),
     use: (extension) => registry.use(extension),
     requirements: () => registry.list(),
-    ready: () => engine.ready(),
     async record(subjectId, decisions, meta) {
       const { states, pending } = await engine.record(subjectId, decisions, meta);
       return { states, pending };
