@@ -7,7 +7,8 @@ const SECRET = 'parallel-test-secret-0123456789abcdef0123';
 describeEachDatabase('chains created and extended by parallel writers', (open) => {
   it('keep a gapless ledger and verify', async () => {
     const db = await open();
-    const consent = createConsent({ knex: db.knex, secret: SECRET, logger: { warn() {}, error() {} } });
+    // 50 writes queue on one SQLite connection: no deadline is under test here.
+    const consent = createConsent({ knex: db.knex, secret: SECRET, storeTimeoutMs: 60_000, logger: { warn() {}, error() {} } });
     try {
       consent.register([{ id: 'a', title: 'A', description: 'A' }, { id: 'b', title: 'B', description: 'B' }]);
       await consent.ready();
