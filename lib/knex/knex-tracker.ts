@@ -98,20 +98,25 @@ export class KnexTracker implements ConsentTracker {
   ): Promise<{ result: T; eventIds: string[] }> {
     const subjects = this.table('subjects');
     return this.knex.transaction(async (trx) => {
-      await trx(subjects)
-        .insert({
-          chain: randomBytes(16).toString('hex'),
-          pseudonym,
-          seq: 0,
-          head_hash: GENESIS,
-          head_mac: '',
-          created_at: Date.now(),
-        })
-        .onConflict('pseudonym')
-        .ignore();
-      // The row lock serialises writers of one subject on PostgreSQL, so chains never fork;
-      // SQLite serialises whole write transactions anyway (forUpdate is a no-op there).
-      const subject: Row = await trx(subjects).where({ pseudonym }).forUpdate().first();
+      let subject: Row | undefined;
+      // A second round only when an erasure unlinked the row while we waited for its lock.
+      for (let round = 0; !subject && round < 2; round += 1) {
+        await trx(subjects)
+          .insert({
+            chain: randomBytes(16).toString('hex'),
+            pseudonym,
+            seq: 0,
+            head_hash: GENESIS,
+            head_mac: '',
+            created_at: Date.now(),
+          })
+          .onConflict('pseudonym')
+          .ignore();
+        // The row lock serialises writers of one subject on PostgreSQL, so chains never fork;
+        // SQLite serialises whole write transactions anyway (forUpdate is a no-op there).
+        subject = await trx(subjects).where({ pseudonym }).forUpdate().first();
+      }
+      if (!subject) throw new Error('the subject row vanished twice while waiting for its lock');
       const chain = subject.chain as string;
       const rows: Row[] = await trx(this.table('states')).where({ chain });
       const snapshot = {

@@ -22,4 +22,23 @@ describeEachDatabase('chains created and extended by parallel writers', (open) =
       await db.release();
     }
   });
+
+  it('let writes racing an erasure of the same subject land on one chain or the next, and verify', async () => {
+    const db = await open();
+    const consent = createConsent({ knex: db.knex, secret: SECRET, storeTimeoutMs: 60_000, logger: { warn() {}, error() {} } });
+    try {
+      consent.register([{ id: 'a', title: 'A', description: 'A' }]);
+      await consent.ready();
+      await consent.record('ann', { a: 'granted' });
+      const writes = Array.from({ length: 10 }, (_, i) => consent.record('ann', { a: i % 2 ? 'granted' : 'denied' }));
+      const [erased] = await Promise.all([consent.erase('ann'), ...writes]);
+      expect(erased.events).to.be.within(1, 11);
+      const result = await consent.verify();
+      expect(result).to.deep.include({ ok: true, checked: 12 });
+      expect((await consent.history('ann', { limit: 20 })).events).to.have.length(11 - erased.events);
+    } finally {
+      await consent.close();
+      await db.release();
+    }
+  });
 });
