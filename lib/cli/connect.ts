@@ -1,0 +1,65 @@
+import { existsSync } from 'node:fs';
+import knexFactory, { type Knex } from 'knex';
+import { CliError, EXIT, usage } from './exit';
+
+/** Connection options shared by every command. */
+export interface ConnectionOptions {
+  url?: string;
+  client?: string;
+  connection?: string;
+  tablePrefix: string;
+}
+
+const PG_CLIENTS = new Set(['pg', 'postgres', 'postgresql']);
+
+function sqliteConfig(filename: string, create: boolean): Knex.Config {
+  // Opening a missing file would create an empty database: only `migrate` may do that.
+  if (!create && filename !== ':memory:' && !existsSync(filename)) {
+    throw new CliError(`no SQLite database at ${filename}`, EXIT.storage);
+  }
+  return { client: 'sqlite3', connection: { filename }, useNullAsDefault: true, pool: { min: 1, max: 1 } };
+}
+
+function parseConnection(value: string): string | Record<string, unknown> {
+  if (!value.trimStart().startsWith('{')) return value;
+  try {
+    return JSON.parse(value) as Record<string, unknown>;
+  } catch {
+    throw usage('--connection is neither a connection string nor a JSON object');
+  }
+}
+
+/** The Knex configuration the options describe. `create` allows a new SQLite file. */
+export function knexConfig(options: ConnectionOptions, create = false): Knex.Config {
+  if (options.url !== undefined && (options.client !== undefined || options.connection !== undefined)) {
+    throw usage('give either --url or --client with --connection, not both');
+  }
+  // Knex would also log connection failures itself; the command prints the one message.
+  const quiet = () => {};
+  const base = { acquireConnectionTimeout: 10_000, log: { warn: quiet, error: quiet, deprecate: quiet, debug: quiet } };
+  if (options.url !== undefined) {
+    if (/^postgres(ql)?:\/\//i.test(options.url)) return { ...base, client: 'pg', connection: options.url, pool: { min: 0, max: 2 } };
+    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(options.url) && !/^sqlite:/i.test(options.url)) {
+      throw usage(`unsupported database URL scheme in ${options.url} (postgres://… or sqlite:file)`);
+    }
+    const filename = options.url.replace(/^sqlite:(\/\/)?/i, '');
+    if (filename === '') throw usage('the sqlite: URL names no file');
+    return { ...base, ...sqliteConfig(filename, create) };
+  }
+  if (options.client === undefined || options.connection === undefined) {
+    throw usage('no database: give --url, or --client with --connection');
+  }
+  const connection = parseConnection(options.connection);
+  if (options.client === 'sqlite3' || options.client === 'better-sqlite3') {
+    const filename = typeof connection === 'string' ? connection : String(connection.filename ?? '');
+    return { ...base, ...sqliteConfig(filename, create), client: options.client };
+  }
+  if (!PG_CLIENTS.has(options.client)) throw usage(`unsupported --client ${options.client} (pg or sqlite3)`);
+  return { ...base, client: 'pg', connection, pool: { min: 0, max: 2 } } as Knex.Config;
+}
+
+/** Opens the database the options describe. */
+export function openKnex(options: ConnectionOptions, create = false): Knex {
+  if (!/^[a-z][a-z0-9_]{0,30}$/.test(options.tablePrefix)) throw usage('--table-prefix must match ^[a-z][a-z0-9_]{0,30}$');
+  return knexFactory(knexConfig(options, create));
+}

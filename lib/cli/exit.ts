@@ -1,0 +1,37 @@
+import { ConsentError } from '../errors';
+
+/** Exit codes of the command line. */
+export const EXIT = { ok: 0, problems: 1, usage: 2, storage: 3 } as const;
+
+/** A failure with the exit code it ends the process with. */
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number,
+  ) {
+    super(message);
+    this.name = 'CliError';
+  }
+}
+
+/** A usage error (exit 2): bad arguments or options. */
+export function usage(message: string): CliError {
+  return new CliError(message, EXIT.usage);
+}
+
+const USAGE_CODES = new Set(['invalid_argument', 'invalid_subject', 'invalid_option', 'unknown_requirement']);
+
+/** The exit code of an error: usage errors 2, everything else reached the storage and is 3. */
+export function exitCodeOf(error: unknown): number {
+  if (error instanceof CliError) return error.exitCode;
+  if (error instanceof ConsentError && USAGE_CODES.has(error.code)) return EXIT.usage;
+  return EXIT.storage;
+}
+
+/** A one-line message for an error, with its cause when that says more. */
+export function describeError(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const cause = (error as { cause?: unknown }).cause;
+  const detail = cause instanceof Error && cause.message && cause.message !== error.message ? `: ${cause.message}` : '';
+  return `${error.message}${detail}`;
+}

@@ -1,0 +1,41 @@
+import { Command, CommanderError } from 'commander';
+import { eraseCommand } from './erase';
+import { describeError, EXIT, exitCodeOf } from './exit';
+import { exportCommand } from './export';
+import { migrateCommand } from './migrate';
+import { statsCommand } from './stats';
+import { verifyCommand } from './verify';
+
+/** The `express-consent` program: global connection options and one subcommand per task. */
+export function program(): Command {
+  const root = new Command('express-consent')
+    .description('operate an express-consent database: migrate, verify, export, stats, erase')
+    .option('--url <url>', 'database: postgres://… URL, sqlite:file URL or an SQLite file path')
+    .option('--client <client>', 'Knex client (pg or sqlite3), with --connection')
+    .option('--connection <connection>', 'Knex connection string, file name or JSON object')
+    .option('--table-prefix <prefix>', 'prefix of the library\'s tables', 'consent_')
+    .addHelpText('after', '\nThe secret comes from CONSENT_SECRET. Exit codes: 0 ok, 1 verification problems, 2 usage, 3 storage.')
+    .showHelpAfterError()
+    .exitOverride();
+  for (const command of [migrateCommand(), verifyCommand(), exportCommand(), statsCommand(), eraseCommand()]) {
+    root.addCommand(command.exitOverride().showHelpAfterError());
+  }
+  return root;
+}
+
+/** Runs the program with `argv` (without node and script) and resolves to the exit code. */
+export async function run(argv: string[]): Promise<number> {
+  try {
+    await program().parseAsync(argv, { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : EXIT.ok;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and version end with code 0; every parsing failure is a usage error.
+      return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    process.stderr.write(`express-consent: ${describeError(error)}\n`);
+    return exitCodeOf(error);
+  }
+}
+
+process.exitCode = await run(process.argv.slice(2));

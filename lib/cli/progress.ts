@@ -1,0 +1,36 @@
+/** A progress bar on stderr: drawn only on a terminal, silent when piped. */
+export interface Progress {
+  add(count: number): void;
+  done(): void;
+}
+
+const WIDTH = 30;
+
+/**
+ * A progress bar for `total` items labelled `label`, redrawn at most every 100 ms. When stderr
+ * is not a terminal (a pipe, a log file, a test) it writes nothing at all.
+ */
+export function progress(label: string, total: number, stream: NodeJS.WriteStream = process.stderr): Progress {
+  if (!stream.isTTY) return { add() {}, done() {} };
+  let current = 0;
+  let drawnAt = 0;
+  const draw = (): void => {
+    const ratio = total > 0 ? Math.min(1, current / total) : 1;
+    const filled = Math.round(ratio * WIDTH);
+    stream.write(`\r${label} [${'#'.repeat(filled)}${'-'.repeat(WIDTH - filled)}] ${current}/${total}`);
+  };
+  return {
+    add(count) {
+      current += count;
+      const now = Date.now();
+      if (now - drawnAt >= 100) {
+        drawnAt = now;
+        draw();
+      }
+    },
+    done() {
+      draw();
+      stream.write('\n');
+    },
+  };
+}
