@@ -58,12 +58,14 @@ describe('the packed library', function () {
   });
 
   it('ships the built entry points with their types, and no sources or tests', () => {
-    for (const file of ['dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/index.d.cts', 'dist/testing.js', 'dist/testing.cjs', 'package.json']) {
+    for (const file of ['dist/cli.js', 'dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/index.d.cts', 'dist/testing.js', 'dist/testing.cjs', 'package.json']) {
       expect(files).to.include(file);
     }
     expect(files.filter((f) => /^(lib|test|examples)\//.test(f))).to.deep.equal([]);
-    const manifest = JSON.parse(readFileSync(join(scratch, 'node_modules/express-consent/package.json'), 'utf8')) as { dependencies?: object };
-    expect(manifest.dependencies ?? {}).to.deep.equal({});
+    const manifest = JSON.parse(readFileSync(join(scratch, 'node_modules/express-consent/package.json'), 'utf8')) as { dependencies?: object; bin?: object };
+    // The command line's argument parser is the only runtime dependency.
+    expect(Object.keys(manifest.dependencies ?? {})).to.deep.equal(['commander']);
+    expect(manifest.bin).to.deep.equal({ 'express-consent': './dist/cli.js' });
   });
 
   it('works through import', async () => {

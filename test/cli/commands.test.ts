@@ -1,0 +1,144 @@
+import { readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { createConsent, type Consent } from '../../lib/index';
+import { buildCli, describeEachCliDatabase, runCli, SECRET, type CliDatabase } from '../helpers/cli';
+
+const TERMS = { id: 'terms', title: 'Terms of service', description: 'The rules of the service.', lawfulBasis: 'contract' as const };
+const NEWS = { id: 'newsletter', title: 'Newsletter', description: 'A monthly e-mail.' };
+
+async function seeded(db: CliDatabase): Promise<{ pseudonym: (id: string) => string }> {
+  const consent: Consent = createConsent({ knex: db.knex, secret: SECRET, logger: { warn() {}, error() {} } });
+  consent.register([TERMS, NEWS]);
+  await consent.ready();
+  await consent.record('alice', { terms: 'granted', newsletter: 'granted' });
+  await consent.record('bob', { terms: 'granted', newsletter: 'denied' });
+  await consent.record('alice', { newsletter: 'denied' });
+  const pseudonym = (id: string) => consent.engine.pseudonym(id);
+  await consent.close();
+  return { pseudonym };
+}
+
+describeEachCliDatabase('the express-consent command line', (open) => {
+  let db: CliDatabase;
+
+  before(async function () {
+    this.timeout(180_000);
+    await buildCli();
+  });
+
+  beforeEach(async () => {
+    db = await open();
+  });
+
+  afterEach(async () => {
+    await db.release();
+  });
+
+  it('migrates an empty database, and again as a no-op', async () => {
+    const first = await runCli(['--url', db.url, 'migrate']);
+    expect(first).to.include({ code: 0, stderr: '' });
+    expect(await db.knex.schema.hasTable('consent_events')).to.equal(true);
+    expect((await runCli(['--url', db.url, 'migrate'])).code).to.equal(0);
+  });
+
+  it('honours --table-prefix', async () => {
+    expect((await runCli(['--url', db.url, '--table-prefix', 'ops_', 'migrate'])).code).to.equal(0);
+    expect(await db.knex.schema.hasTable('ops_events')).to.equal(true);
+    expect(await db.knex.schema.hasTable('consent_events')).to.equal(false);
+  });
+
+  it('verifies an untouched database with exit 0, and a tampered one with exit 1 naming the event', async () => {
+    await seeded(db);
+    const clean = await runCli(['--url', db.url, 'verify']);
+    expect(clean).to.include({ code: 0, stderr: '' });
+    expect(clean.stdout).to.match(/^ok: 5 events checked, 0 problems$/m);
+    const [event] = await db.knex('consent_events').orderBy('id').limit(1);
+    await db.knex('consent_events').where({ id: event.id }).update({ action: 'deny', note: 'edited later' });
+    const tampered = await runCli(['--url', db.url, 'verify']);
+    expect(tampered.code).to.equal(1);
+    expect(tampered.stdout).to.include(`problem: modified at event ${event.id}`);
+    const json = await runCli(['--url', db.url, 'verify', '--json']);
+    expect(json.code).to.equal(1);
+    expect(JSON.parse(json.stdout)).to.deep.include({ ok: false, problems: [{ eventId: String(event.id), kind: 'modified' }] });
+  });
+
+  it('verifies one subject with --subject', async () => {
+    await seeded(db);
+    const run = await runCli(['--url', db.url, 'verify', '--subject', 'bob', '--json']);
+    expect(run.code).to.equal(0);
+    expect(JSON.parse(run.stdout)).to.deep.equal({ ok: true, checked: 2, problems: [] });
+  });
+
+  it('exports every event as CSV to stdout, subjects as pseudonyms', async () => {
+    const { pseudonym } = await seeded(db);
+    const run = await runCli(['--url', db.url, 'export', '--format', 'csv']);
+    expect(run).to.include({ code: 0, stderr: '' });
+    const lines = run.stdout.split('\r\n');
+    expect(lines[0]).to.equal('id,at,requirement,version,action,state,source,subject');
+    expect(lines.at(-1)).to.equal('');
+    const rows = lines.slice(1, -1).map((line) => line.split(','));
+    const [a, b] = [pseudonym('alice'), pseudonym('bob')];
+    expect(rows.map(([, , requirement, version, action, state, source, subject]) => [requirement, version, action, state, source, subject])).to.deep.equal([
+      ['terms', '1', 'grant', 'granted', 'app', a],
+      ['newsletter', '1', 'grant', 'granted', 'app', a],
+      ['terms', '1', 'grant', 'granted', 'app', b],
+      ['newsletter', '1', 'deny', 'denied', 'app', b],
+      ['newsletter', '1', 'withdraw', 'denied', 'app', a],
+    ]);
+    const stored = await db.knex('consent_events').orderBy('id').select('id', 'at');
+    expect(rows.map((row) => [row[0], row[1]])).to.deep.equal(stored.map((e) => [String(e.id), new Date(Number(e.at)).toISOString()]));
+    expect(run.stdout).not.to.include('alice');
+  });
+
+  it('exports NDJSON to a file with --output', async () => {
+    const { pseudonym } = await seeded(db);
+    const dir = mkdtempSync(join(tmpdir(), 'express-consent-export-'));
+    try {
+      const file = join(dir, 'events.ndjson');
+      const run = await runCli(['--url', db.url, 'export', '--format', 'ndjson', '--output', file]);
+      expect(run).to.include({ code: 0, stdout: '', stderr: '' });
+      const events = readFileSync(file, 'utf8').trimEnd().split('\n').map((line) => JSON.parse(line));
+      expect(events).to.have.length(5);
+      expect(Object.keys(events[0])).to.deep.equal(['id', 'at', 'requirement', 'version', 'action', 'state', 'source', 'subject']);
+      expect(events[4]).to.deep.include({ requirement: 'newsletter', version: 1, action: 'withdraw', state: 'denied', source: 'app', subject: pseudonym('alice') });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('counts subjects per requirement, version and state with the stored requirements only', async () => {
+    await seeded(db);
+    // A new text of the newsletter: both old answers stay, alice's denial and bob's.
+    const next = createConsent({ knex: db.knex, secret: SECRET, logger: { warn() {}, error() {} } });
+    next.register([TERMS, { ...NEWS, version: 2, description: 'A weekly e-mail.' }]);
+    await next.ready();
+    await next.record('carol', { newsletter: 'granted' });
+    await next.close();
+    const run = await runCli(['--url', db.url, 'stats', '--json']);
+    expect(run).to.include({ code: 0, stderr: '' });
+    const stats = JSON.parse(run.stdout);
+    expect(stats.subjects).to.equal(3);
+    const byId = Object.fromEntries(stats.requirements.map((r: { id: string }) => [r.id, r]));
+    expect(byId.newsletter.version).to.equal(2);
+    expect(byId.newsletter.total).to.deep.equal({ granted: 1, denied: 2, pending: 0, unset: 0, expired: 0, outdated: 0 });
+    expect(byId.newsletter.versions.map((v: { version: number }) => v.version)).to.deep.equal([2, 1]);
+    expect(byId.terms.total).to.deep.equal({ granted: 2, denied: 0, pending: 0, unset: 1, expired: 0, outdated: 0 });
+    expect(stats.actions).to.deep.equal({ deny: 1, grant: 4, withdraw: 1 });
+    const text = await runCli(['--url', db.url, 'stats']);
+    expect(text.stdout).to.match(/^newsletter\t2\t1\t0\t0\t0\t0\t0$/m);
+  });
+
+  it('erases a subject: its events lose their pseudonym and the chains still verify', async () => {
+    const { pseudonym } = await seeded(db);
+    const run = await runCli(['--url', db.url, 'erase', 'alice']);
+    expect(run).to.include({ code: 0, stderr: '' });
+    expect(JSON.parse(run.stdout)).to.deep.equal({ events: 3 });
+    expect((await runCli(['--url', db.url, 'verify'])).code).to.equal(0);
+    const ndjson = (await runCli(['--url', db.url, 'export', '--format', 'ndjson'])).stdout.trimEnd().split('\n').map((l) => JSON.parse(l));
+    expect(ndjson.filter((e) => e.subject === pseudonym('alice'))).to.deep.equal([]);
+    expect(ndjson.at(-1)).to.deep.include({ action: 'erase', source: 'admin', subject: null });
+  });
+});
