@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import type { Knex } from 'knex';
 import type { Consent } from '../create-consent';
+import { checkSchema } from '../knex/migrate';
 import { openKnex, type ConnectionOptions } from './connect';
 import { openConsent } from './open-consent';
 
@@ -10,11 +11,15 @@ export function connectionOf(command: Command): ConnectionOptions {
   return { url: options.url, client: options.client, connection: options.connection, tablePrefix: options.tablePrefix };
 }
 
-/** Runs `work` with the database open, and always closes it. */
+/**
+ * Runs `work` with the database open, and always closes it. Unless `create` (for `migrate`),
+ * the database must exist and carry this release's schema.
+ */
 export async function withKnex<T>(command: Command, create: boolean, work: (knex: Knex, prefix: string) => Promise<T>): Promise<T> {
   const options = connectionOf(command);
   const knex = openKnex(options, create);
   try {
+    if (!create) await checkSchema(knex, options.tablePrefix);
     return await work(knex, options.tablePrefix);
   } finally {
     await knex.destroy();

@@ -2,7 +2,6 @@ import { createWriteStream } from 'node:fs';
 import { finished } from 'node:stream/promises';
 import { Command, Option } from 'commander';
 import { countEvents, csvHeader, csvLine, eventRows, ndjsonLine } from '../ops/event-rows';
-import { checkSchema } from '../knex/migrate';
 import { withKnex, write } from './context';
 import { progress } from './progress';
 
@@ -14,7 +13,6 @@ export function exportCommand(): Command {
     .option('--output <file>', 'write to this file instead of stdout')
     .action(async (options: { format: 'csv' | 'ndjson'; output?: string }, command: Command) => {
       await withKnex(command, false, async (knex, prefix) => {
-        await checkSchema(knex, prefix);
         const bar = progress('exporting', await countEvents(knex, prefix));
         const out = options.output === undefined ? process.stdout : createWriteStream(options.output);
         const line = options.format === 'csv' ? csvLine : ndjsonLine;

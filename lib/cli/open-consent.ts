@@ -2,7 +2,6 @@ import { generateKeyPairSync } from 'node:crypto';
 import type { Knex } from 'knex';
 import { createConsent, type Consent } from '../create-consent';
 import { KnexTracker } from '../knex/knex-tracker';
-import { checkSchema } from '../knex/migrate';
 import type { Row } from '../knex/rows';
 import { latestDefinitions, storedVersions } from '../ops/stored-registry';
 import type { ConsentTracker } from '../tracker/tracker';
@@ -45,12 +44,11 @@ function observed(tracker: KnexTracker, onEvents: (count: number) => void): Cons
 }
 
 /**
- * A consent instance over an existing, migrated database, with the requirements it stores
+ * A consent instance over an existing, migrated database (checked by the caller), with the requirements it stores
  * (the latest version of each), so that no application code is needed. Never migrates.
  */
 export async function openConsent(knex: Knex, options: OpenConsentOptions): Promise<Consent> {
   const prefix = options.tablePrefix;
-  await checkSchema(knex, prefix);
   const secret = await secretOf(knex, prefix);
   if (Buffer.byteLength(secret, 'utf8') < 32) throw new CliError('CONSENT_SECRET must be at least 32 bytes', EXIT.usage);
   const tracker = new KnexTracker(knex, { tablePrefix: prefix });

@@ -1,0 +1,113 @@
+import { createServer, type AddressInfo } from 'node:net';
+import { expect } from 'chai';
+import knexFactory from 'knex';
+import { createConsent } from '../../lib/index';
+import { buildCli, runCli, SECRET } from '../helpers/cli';
+import { sqliteKnexConfig, tempSqliteFile } from '../helpers/databases';
+
+/** A loopback port nothing listens on: bound, then released. */
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+describe('the express-consent command line: usage and exit codes', () => {
+  const file = tempSqliteFile();
+
+  before(async function () {
+    this.timeout(180_000);
+    await buildCli();
+    const knex = knexFactory(sqliteKnexConfig(file.filename));
+    const consent = createConsent({ knex, secret: SECRET, logger: { warn() {}, error() {} } });
+    consent.register({ id: 'analytics', title: 'Usage analytics', description: 'Which pages you open.' });
+    await consent.ready();
+    await consent.record('u1', { analytics: 'granted' });
+    await consent.close();
+    await knex.destroy();
+  });
+
+  after(() => file.cleanup());
+
+  it('prints help for the program and every command with exit 0', async () => {
+    const root = await runCli(['--help']);
+    expect(root.code).to.equal(0);
+    for (const command of ['migrate', 'verify', 'export', 'stats', 'erase']) expect(root.stdout).to.include(command);
+    expect(root.stdout).to.include('CONSENT_SECRET');
+    for (const [command, option] of [['migrate', 'migrations'], ['verify', '--subject'], ['export', '--format'], ['stats', '--json'], ['erase', '<subject>']]) {
+      const run = await runCli([command as string, '--help']);
+      expect(run.code, command).to.equal(0);
+      expect(run.stdout).to.include(option);
+    }
+  });
+
+  it('exits 2 on usage errors', async () => {
+    const db = ['--url', file.filename];
+    const cases: string[][] = [
+      [],
+      ['verify'],
+      [...db, 'frobnicate'],
+      [...db, 'export', '--format', 'xml'],
+      [...db, 'erase'],
+      [...db, 'verify', '--bogus'],
+      ['--url', file.filename, '--client', 'pg', '--connection', 'x', 'verify'],
+      ['--url', 'mysql://127.0.0.1/x', 'verify'],
+      ['--client', 'oracledb', '--connection', 'x', 'verify'],
+      [...db, '--table-prefix', 'Bad-Prefix', 'verify'],
+      [...db, 'erase', 'x'.repeat(300)],
+    ];
+    for (const args of cases) {
+      const run = await runCli(args);
+      expect(run.code, args.join(' ')).to.equal(2);
+      expect(run.stderr, args.join(' ')).not.to.equal('');
+    }
+  });
+
+  it('exits 2 when no secret is given and the database stores none, and 2 for a short one', async () => {
+    const missing = await runCli(['--url', file.filename, 'verify'], { CONSENT_SECRET: undefined });
+    expect(missing.code).to.equal(2);
+    expect(missing.stderr).to.include('CONSENT_SECRET');
+    expect((await runCli(['--url', file.filename, 'verify'], { CONSENT_SECRET: 'short' })).code).to.equal(2);
+  });
+
+  it('reports problems for a wrong secret: every chain fails with exit 1', async () => {
+    const run = await runCli(['--url', file.filename, 'verify'], { CONSENT_SECRET: 'another-secret-of-at-least-32-bytes!' });
+    expect(run.code).to.equal(1);
+  });
+
+  it('exits 3 when the database cannot be reached or is not there', async () => {
+    const port = await closedPort();
+    const pg = await runCli(['--url', `postgres://postgres@127.0.0.1:${port}/consent`, 'verify']);
+    expect(pg.code).to.equal(3);
+    expect(pg.stderr).to.match(/ECONNREFUSED/);
+    const viaClient = await runCli(['--client', 'pg', '--connection', `postgres://127.0.0.1:${port}/x`, 'stats']);
+    expect(viaClient.code).to.equal(3);
+    const absent = await runCli(['--url', `${file.filename}.missing`, 'export']);
+    expect(absent.code).to.equal(3);
+    expect(absent.stderr).to.include('no SQLite database');
+  });
+
+  it('exits 3 on a database the library never migrated', async () => {
+    const empty = tempSqliteFile();
+    try {
+      const knex = knexFactory(sqliteKnexConfig(empty.filename));
+      await knex.raw('create table unrelated (id integer)');
+      await knex.destroy();
+      const run = await runCli(['--url', empty.filename, 'verify']);
+      expect(run.code).to.equal(3);
+      expect(run.stderr).to.include('migrate');
+    } finally {
+      empty.cleanup();
+    }
+  });
+
+  it('accepts --client sqlite3 with --connection and a sqlite:// URL, and stays quiet when piped', async () => {
+    const viaClient = await runCli(['--client', 'sqlite3', '--connection', file.filename, 'verify']);
+    expect(viaClient).to.include({ code: 0, stderr: '' });
+    const viaUrl = await runCli(['--url', `sqlite://${file.filename}`, 'export']);
+    expect(viaUrl).to.include({ code: 0, stderr: '' });
+    expect(viaUrl.stdout.split('\r\n')).to.have.length(3);
+  });
+});
