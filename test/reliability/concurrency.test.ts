@@ -3,7 +3,7 @@ import { BACKENDS, routerApp, testConsent, type TestDatabase } from '../helpers/
 import { expectAcknowledgedOnce, expectTablesIntact, listen, send, writesFor, type Answer } from './load';
 
 for (const backend of BACKENDS) {
-  backend.describe(`200 parallel HTTP writes (${backend.name})`, function () {
+  backend.describe(`200 parallel HTTP writes (${backend.name})`, function (this: Mocha.Suite) {
     this.timeout(120_000);
     let db: TestDatabase;
     let t: Awaited<ReturnType<typeof testConsent>>;

@@ -29,7 +29,7 @@ function killed(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
   });
 }
 
-describe('SIGKILL in the middle of a write load (SQLite file)', function () {
+describe('SIGKILL in the middle of a write load (SQLite file)', function (this: Mocha.Suite) {
   this.timeout(120_000);
 
   it('keeps every acknowledged write and an intact chain after a restart on the same file', async () => {

@@ -16,7 +16,7 @@ async function recovers(rig: FaultRig, subject: string, status: number): Promise
   throw new Error(`the app did not recover: /track never answered ${status}`);
 }
 
-describePg('PostgreSQL cut under load', function () {
+describePg('PostgreSQL cut under load', function (this: Mocha.Suite) {
   this.timeout(60_000);
   let rig: FaultRig;
 

@@ -17,7 +17,7 @@ async function eventually(check: () => Promise<boolean>, what: string): Promise<
   throw new Error(`never happened: ${what}`);
 }
 
-describePg('PostgreSQL pool exhausted', function () {
+describePg('PostgreSQL pool exhausted', function (this: Mocha.Suite) {
   this.timeout(30_000);
   let rig: FaultRig;
 
@@ -45,7 +45,7 @@ describePg('PostgreSQL pool exhausted', function () {
   });
 });
 
-describePg('PostgreSQL slow to answer', function () {
+describePg('PostgreSQL slow to answer', function (this: Mocha.Suite) {
   this.timeout(30_000);
   let rig: FaultRig;
 

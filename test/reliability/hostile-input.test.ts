@@ -14,12 +14,12 @@ const ROUTES = [
 const anyQuery = fc.oneof(
   fc.constant(''),
   fc.record({ limit: fc.oneof(fc.integer(), fc.string()), requirement: anyId, cursor: fc.string() }, { requiredKeys: [] })
-    .map((q) => `?${new URLSearchParams(Object.entries(q).map(([k, v]) => [k, String(v)])).toString()}`),
+    .map((q) => `?${new URLSearchParams(Object.entries(q).map(([k, v]): [string, string] => [k, String(v)])).toString()}`),
   fc.constantFrom('?limit[]=1', '?limit[$gt]=0', '?requirement[]=a&requirement[]=b', '?cursor=czE&cursor=czI', '?limit=1e2', '?__proto__[x]=1'),
 );
 
 for (const backend of BACKENDS) {
-  backend.describe(`hostile input on every route (${backend.name})`, function () {
+  backend.describe(`hostile input on every route (${backend.name})`, function (this: Mocha.Suite) {
     this.timeout(120_000);
     let db: TestDatabase;
     let t: Awaited<ReturnType<typeof testConsent>>;
