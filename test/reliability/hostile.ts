@@ -85,3 +85,10 @@ export const anyContentType = fc.constantFrom(
 export const anySubject = fc
   .string({ unit: fc.integer({ min: 0x21, max: 0x7e }).map((c) => String.fromCharCode(c)), minLength: 1, maxLength: 256 })
   .filter((s) => !['throw', 'object', 'empty'].includes(s) && !s.startsWith('int:'));
+
+/** Query strings naming other subjects or smuggling parameters. */
+export const anyQueryish = fc.oneof(
+  fc.constant(''),
+  anySubject.map((s) => `subject=${encodeURIComponent(s)}&subjectId=${encodeURIComponent(s)}`),
+  fc.constantFrom('user[id]=victim', '__proto__[subject]=victim', 'decision=denied', 'x=%00'),
+);
