@@ -86,11 +86,11 @@ export function noteProblems(value: unknown, pointer = '/note'): InputProblem[] 
 // A lone surrogate becomes U+FFFD on its way to a UTF-8 database and PostgreSQL refuses U+0000
 // in text: either way the history would not say what was sent, so such text is refused.
 const UNSTORABLE = 'must be well-formed Unicode without U+0000';
-const UNSTORABLE_TEXT = /\p{Cs}|\u0000/u;
+const LONE_SURROGATE = /\p{Cs}/u;
 
 /** Whether a string survives storage unchanged on every supported database. */
 export function storableText(value: string): boolean {
-  return !UNSTORABLE_TEXT.test(value);
+  return !value.includes('\u0000') && !LONE_SURROGATE.test(value);
 }
 
 /** The parsed form of one decision. */
