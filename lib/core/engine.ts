@@ -44,6 +44,7 @@ export interface WriteOutcome extends RecordResult {
 export class ConsentEngine {
   private readyPromise: Promise<void> | null = null;
   private keys: DerivedKeys | null = null;
+  private readonly readyHooks: Array<() => Promise<void>> = [];
   readonly cache: StateCache | null;
 
   constructor(
@@ -67,8 +68,14 @@ export class ConsentEngine {
       const secret = await storeCall(timeout, 'secret', () => resolveSecret(this.options, this.tracker));
       await storeCall(timeout, 'requirement sync', () => syncRequirements(this.registry, this.tracker, this.now()));
       this.keys = deriveKeys(secret);
+      for (const hook of this.readyHooks) await storeCall(timeout, 'setup', hook);
     })();
     return this.readyPromise;
+  }
+
+  /** Adds a step to `ready()` (before it is first called): features that load state at startup. */
+  onReady(hook: () => Promise<void>): void {
+    this.readyHooks.push(hook);
   }
 
   /** The derived keys; only after `ready()`. */
