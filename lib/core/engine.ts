@@ -143,15 +143,25 @@ export class ConsentEngine {
     };
     const pseudonym = this.pseudonym(subject);
     const keys = this.derivedKeys;
-    const written = await storeCall(this.options.storeTimeoutMs, 'write', () =>
+    const write = () =>
       this.tracker.write(pseudonym, (snapshot) => {
         const { plan, changes } = planBatch(snapshot, planned, ctx, keys.chain);
         const merged = new Map(snapshot.records.map((r) => [r.requirement, r]));
         for (const record of plan.records) merged.set(record.requirement, record);
         return { plan, result: { changes, records: [...merged.values()] } };
-      }),
-    );
-    this.cache?.invalidate(pseudonym);
+      });
+    let call: ReturnType<typeof write> | undefined;
+    let written: Awaited<ReturnType<typeof write>>;
+    try {
+      written = await storeCall(this.options.storeTimeoutMs, 'write', () => (call = write()));
+    } catch (error) {
+      // A write that missed its deadline may still commit afterwards; a read made meanwhile
+      // would have cached the old state, so forget the subject again once the write settles.
+      void call?.then(() => this.cache?.invalidate(pseudonym), () => undefined);
+      throw error;
+    } finally {
+      this.cache?.invalidate(pseudonym);
+    }
     const states = this.statesFrom(written.result.records, ctx.gpc);
     const changes = written.result.changes.map((change, i) => ({ ...change, eventId: written.eventIds[i] as string, at: now }));
     const issued = tokens.filter((t) => changes.some((c) => c.requirement === t.requirement && c.action === 'request'));
