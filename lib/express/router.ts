@@ -2,6 +2,7 @@ import express, { type ErrorRequestHandler, type Request, type Router } from 'ex
 import type { ConsentEngine } from '../core/engine';
 import { ConsentError } from '../errors';
 import { asyncHandler } from './async-handler';
+import { addAdminConsole } from './console/console-routes';
 import { fromParserError, jsonBody } from './json-body';
 import { addMeRoutes } from './me-routes';
 import { openApiDocument } from './openapi';
@@ -22,6 +23,7 @@ export function createRouter(engine: ConsentEngine, gate: ReadyGate): Router {
   }));
 
   addMeRoutes(router, engine, gate);
+  addAdminConsole(router, engine, gate);
 
   router.get('/openapi.json', body, (req, res) => {
     res.json(openApiDocument(req.baseUrl));
