@@ -20,11 +20,12 @@ export async function dailyCounts(knex: Knex, prefix: string, now: number, days 
   const first = today - days + 1;
   // Integer division of BIGINT epoch ms is a whole day number in both SQLite and PostgreSQL.
   const rows: Row[] = await knex(`${prefix}events`)
-    .select(knex.raw('at / ? as day', [DAY_MS]), 'action')
+    // The divisor is inlined (a constant): PostgreSQL matches GROUP BY expressions by text.
+    .select(knex.raw(`at / ${DAY_MS} as day`), 'action')
     .count({ n: '*' })
     .where('at', '>=', first * DAY_MS)
     .whereIn('action', ['grant', 'withdraw'])
-    .groupByRaw('at / ?, action', [DAY_MS]);
+    .groupByRaw(`at / ${DAY_MS}, action`);
   const byDay = new Map<number, DayCount>();
   for (let d = first; d <= today; d += 1) {
     byDay.set(d, { day: new Date(d * DAY_MS).toISOString().slice(0, 10), grants: 0, withdrawals: 0 });

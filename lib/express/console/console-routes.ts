@@ -45,8 +45,10 @@ export function addAdminConsole(router: Router, engine: ConsentEngine, gate: Rea
     next();
   }));
 
-  router.get('/admin/console', (req, res) => res.redirect(301, `${req.baseUrl}/admin/console/`));
-  router.get('/admin/console/', asyncHandler(async (_req, res) => {
+  // Routing is not strict: both spellings land here, and the pages' relative links need the slash.
+  router.get('/admin/console', asyncHandler(async (req, res) => {
+    const path = req.originalUrl.split('?')[0] as string;
+    if (!path.endsWith('/')) return res.redirect(301, `${path}/`);
     sendPage(res, 'Consent overview', await overviewPage(engine, knexOf()));
   }));
   router.get('/admin/console/subject', asyncHandler(async (req, res) => {

@@ -41,6 +41,6 @@ ${versionsTable(versions.filter((v) => v.id === r.id))}${stats ? countsTable(sta
   return `${stats ? `<p>Subjects: <strong class="subjects">${stats.subjects}</strong></p>` : unavailable}
 <h2>Grants and withdrawals per UTC day (last 30 days)</h2>
 ${days ? `${dailyChart(days)}<p class="legend"><span class="ok">● grants</span><span class="bad">● withdrawals</span></p>` : ''}
-${knex ? '<p class="exports">Export every event: <a href="export?format=csv" download>CSV</a> <a href="export?format=ndjson" download>NDJSON</a></p>' : ''}
+${knex ? '<p class="exports">Export every event: <a href="export?format=csv">CSV</a> <a href="export?format=ndjson">NDJSON</a></p>' : ''}
 ${sections.join('\n')}`;
 }

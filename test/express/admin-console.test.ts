@@ -1,0 +1,154 @@
+import { mkdirSync, readFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { expect } from 'chai';
+import express from 'express';
+import knexFactory, { type Knex } from 'knex';
+import { chromium, type Browser, type BrowserContext } from 'playwright-core';
+import { createConsent, type Consent } from '../../lib/index';
+import { chromiumPath, describeBrowser, sqliteKnexConfig, tempSqliteFile } from '../helpers/databases';
+
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
+const DAY = 86_400_000;
+const SECRET = 'console-test-secret-0123456789ab';
+const TERMS = { id: 'terms', title: 'Terms of service', description: 'The rules.', lawfulBasis: 'contract' as const };
+const NEWS = { id: 'newsletter', title: 'Newsletter', description: 'A monthly e-mail.' };
+const quiet = { warn() {}, error() {} };
+
+describeBrowser('the admin console in Chromium', () => {
+  const file = tempSqliteFile();
+  let knex: Knex;
+  let consent: Consent;
+  let server: Server;
+  let browser: Browser;
+  let baseURL: string;
+  const now = Date.UTC(2026, 10, 23, 12);
+  const contexts: BrowserContext[] = [];
+  const admin = (): Promise<BrowserContext> => open({ 'x-admin': 'yes' });
+
+  async function open(headers: Record<string, string>): Promise<BrowserContext> {
+    const context = await browser.newContext({ baseURL, extraHTTPHeaders: headers, acceptDownloads: true });
+    contexts.push(context);
+    return context;
+  }
+
+  before(async () => {
+    mkdirSync('test-results', { recursive: true });
+    knex = knexFactory(sqliteKnexConfig(file.filename));
+    let clock = now - 5 * DAY;
+    const first = createConsent({ knex, secret: SECRET, now: () => new Date(clock), logger: quiet });
+    first.register([TERMS, NEWS]);
+    await first.ready();
+    await first.record('alice', { terms: 'granted', newsletter: 'granted' });
+    await first.record('bob', { newsletter: 'granted' });
+    clock = now - 2 * DAY;
+    await first.record('alice', { newsletter: 'denied' });
+    await first.close();
+    // A new newsletter text: bob's grant of version 1 is outdated now.
+    consent = createConsent({ knex, secret: SECRET, now: () => new Date(now), logger: quiet, admin: { authorize: (req) => req.get('x-admin') === 'yes' } });
+    consent.register([TERMS, { ...NEWS, version: 2, description: 'A weekly e-mail.' }]);
+    await consent.ready();
+    await consent.record('carol', { newsletter: 'granted' });
+    await consent.record('dave', { terms: 'granted' }, { note: 'signed at the desk' });
+    const app = express();
+    app.use('/consent', consent.router());
+    server = await new Promise((resolve) => {
+      const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    });
+    const address = server.address();
+    baseURL = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    browser = await chromium.launch({ executablePath: chromiumPath() as string, headless: true, args: ARGS });
+  });
+
+  after(async () => {
+    for (const context of contexts) await context.close();
+    await browser?.close();
+    server?.closeAllConnections();
+    await new Promise((resolve) => server?.close(resolve));
+    await consent?.close();
+    await knex?.destroy();
+    file.cleanup();
+  });
+
+  it('answers 403 without authorization, on every console page', async () => {
+    const page = await (await open({})).newPage();
+    for (const path of ['/consent/admin/console/', '/consent/admin/console/subject?id=alice', '/consent/admin/console/export?format=csv']) {
+      const response = await page.request.get(path);
+      expect(response.status(), path).to.equal(403);
+      expect((await response.json()).code).to.equal('forbidden');
+    }
+    const wrong = await (await open({ 'x-admin': 'no' })).newPage();
+    expect((await wrong.goto('/consent/admin/console/'))?.status()).to.equal(403);
+  });
+
+  it('shows every requirement with its version history, texts and per-version counts', async () => {
+    const page = await (await admin()).newPage();
+    const response = await page.goto('/consent/admin/console');
+    expect(new URL(page.url()).pathname).to.equal('/consent/admin/console/');
+    expect(response?.status()).to.equal(200);
+    expect(response?.headers()['content-security-policy']).to.include("default-src 'none'");
+    expect(await page.locator('.subjects').textContent()).to.equal('4');
+    const versions = await page.locator('#req-newsletter table.versions tr td:first-child').allTextContents();
+    expect(versions).to.deep.equal(['2', '1']);
+    await page.locator('#req-newsletter details').first().click();
+    expect(await page.locator('#req-newsletter details').first().textContent()).to.contain('A weekly e-mail.');
+    const counts = async (cls: string) => Object.fromEntries(await page.locator(`table[data-requirement="newsletter"] tr.${cls} td[data-state]`).evaluateAll(
+      (cells) => cells.map((c) => [c.getAttribute('data-state'), Number(c.textContent)]),
+    ));
+    expect(await counts('v-2')).to.deep.equal({ granted: 1, denied: 0, pending: 0, unset: 0, expired: 0, outdated: 0 });
+    expect(await counts('v-1')).to.deep.equal({ granted: 0, denied: 1, pending: 0, unset: 0, expired: 0, outdated: 1 });
+    expect(await counts('v-none')).to.deep.equal({ granted: 0, denied: 0, pending: 0, unset: 1, expired: 0, outdated: 0 });
+    expect(await counts('total')).to.deep.equal({ granted: 1, denied: 1, pending: 0, unset: 1, expired: 0, outdated: 1 });
+    await page.screenshot({ path: 'test-results/admin-console-overview.png', fullPage: true });
+  });
+
+  it('draws 30 zero-filled days of grants and withdrawals in an inline SVG', async () => {
+    const page = await (await admin()).newPage();
+    await page.goto('/consent/admin/console/');
+    expect(await page.locator('svg.chart circle.grants').count()).to.equal(30);
+    expect(await page.locator('svg.chart circle.withdrawals').count()).to.equal(30);
+    const day = (offset: number) => new Date(now - offset * DAY).toISOString().slice(0, 10);
+    const count = (series: string, offset: number) =>
+      page.locator(`svg.chart circle.${series}[data-day="${day(offset)}"]`).getAttribute('data-count');
+    expect(await count('grants', 5)).to.equal('3');
+    expect(await count('withdrawals', 2)).to.equal('1');
+    expect(await count('grants', 0)).to.equal('2');
+    expect(await count('grants', 29)).to.equal('0');
+    expect(await page.locator(`svg.chart circle[data-day="${day(30)}"]`).count()).to.equal(0);
+  });
+
+  it('looks a subject up: states, history and a verified chain', async () => {
+    const page = await (await admin()).newPage();
+    await page.goto('/consent/admin/console/subject');
+    await page.getByLabel('Subject id').fill('alice');
+    await page.getByRole('button', { name: 'Look up' }).click();
+    expect(await page.locator('table.states tr[data-requirement="newsletter"] .state').textContent()).to.equal('denied');
+    expect(await page.locator('table.states tr[data-requirement="terms"] .state').textContent()).to.equal('granted');
+    expect(await page.locator('table.history tr').count()).to.equal(4);
+    expect(await page.locator('.verify').textContent()).to.contain('Chain verified: 3 events');
+    await page.screenshot({ path: 'test-results/admin-console-subject.png', fullPage: true });
+  });
+
+  it('shows a failed verification for a tampered subject', async () => {
+    await knex('consent_events').where({ note: 'signed at the desk' }).update({ note: 'changed afterwards' });
+    const page = await (await admin()).newPage();
+    await page.goto('/consent/admin/console/subject?id=dave');
+    expect(await page.locator('.verify.bad').textContent()).to.contain('modified');
+  });
+
+  it('exports every event from the export buttons as CSV and NDJSON', async () => {
+    const page = await (await admin()).newPage();
+    await page.goto('/consent/admin/console/');
+    const [csv] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'CSV' }).click()]);
+    expect(csv.suggestedFilename()).to.equal('consent-events.csv');
+    const lines = readFileSync(await csv.path(), 'utf8').split('\r\n');
+    expect(lines[0]).to.equal('id,at,requirement,version,action,state,source,subject');
+    expect(lines.slice(1, -1).map((l) => l.split(',').slice(2, 6).join(' '))).to.deep.equal([
+      'terms 1 grant granted', 'newsletter 1 grant granted', 'newsletter 1 grant granted',
+      'newsletter 1 withdraw denied', 'newsletter 2 grant granted', 'terms 1 grant granted',
+    ]);
+    const [ndjson] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'NDJSON' }).click()]);
+    const events = readFileSync(await ndjson.path(), 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l));
+    expect(events.map((e) => e.subject)).to.include(consent.engine.pseudonym('carol'));
+    expect(events).to.have.length(6);
+  });
+});
