@@ -1,7 +1,9 @@
 import { Command } from 'commander';
 import type { Row } from '../knex/rows';
+import { latestDefinitions, storedVersions } from '../ops/stored-registry';
 import { collectStats, STATES, type ConsentStats } from '../ops/stats';
-import { withConsent } from './context';
+import { normalizeRequirement } from '../registry/validate';
+import { withKnex } from './context';
 import { progress } from './progress';
 
 function table(stats: ConsentStats): string {
@@ -24,10 +26,12 @@ export function statsCommand(): Command {
     .description('count subjects per requirement, version and state, and events per action')
     .option('--json', 'print the counts as JSON')
     .action(async (options: { json?: boolean }, command: Command) => {
-      const stats = await withConsent(command, async (consent, knex, prefix) => {
+      // Counting needs the stored requirements only, not the secret.
+      const stats = await withKnex(command, false, async (knex, prefix) => {
+        const requirements = latestDefinitions(await storedVersions(knex, prefix)).map(normalizeRequirement);
         const row: Row | undefined = await knex(`${prefix}states`).count({ n: '*' }).first();
         const bar = progress('counting', Number(row?.n ?? 0));
-        const result = await collectStats(knex, prefix, consent.requirements(), Date.now(), (n) => bar.add(n));
+        const result = await collectStats(knex, prefix, requirements, Date.now(), (n) => bar.add(n));
         bar.done();
         return result;
       });
