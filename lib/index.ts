@@ -1,4 +1,12 @@
 export { createConsent, type Consent } from './create-consent';
+export type {
+  ChangePayload,
+  ConfirmationPayload,
+  ConsentEventHandler,
+  ConsentEventName,
+  ConsentEventPayloads,
+  OnOptions,
+} from './core/events';
 export {
   ConsentError,
   ConsentConfigError,
@@ -14,6 +22,10 @@ export { KnexTracker, type KnexTrackerOptions } from './knex/knex-tracker';
 export { MemoryTracker } from './tracker/memory-tracker';
 export type { ConsentTracker, TrackerHistoryQuery } from './tracker/tracker';
 export type {
+  ClaimedOutboxEntry,
+  LapsedGrant,
+  OutboxEntry,
+  PendingMatch,
   CurrentRecord,
   StoredEvent,
   NewEvent,

@@ -2,7 +2,10 @@ import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import { GENESIS } from '../audit/chain';
 import type {
+  ClaimedOutboxEntry,
   CurrentRecord,
+  LapsedGrant,
+  PendingMatch,
   StoredEvent,
   StoredRequirementVersion,
   SubjectSnapshot,
@@ -10,6 +13,7 @@ import type {
   WritePlan,
 } from '../tracker/records';
 import type { ConsentTracker, TrackerHistoryQuery } from '../tracker/tracker';
+import * as lifecycle from './lifecycle-queries';
 import { checkSchema, migrate } from './migrate';
 import { fromEvent, fromRecord, fromVersion, toEvent, toRecord, toVersion, type Row } from './rows';
 
@@ -125,6 +129,7 @@ export class KnexTracker implements ConsentTracker {
           .onConflict(['chain', 'requirement'])
           .merge();
       }
+      await lifecycle.insertOutbox(trx, (n) => this.table(n), chain, planned.plan.outbox ?? [], eventIds, Date.now());
       await trx(subjects)
         .where({ chain })
         .update({ seq: planned.plan.head.seq, head_hash: planned.plan.head.hash, head_mac: planned.plan.head.mac });
@@ -153,6 +158,26 @@ export class KnexTracker implements ConsentTracker {
     if (query.beforeSeq !== undefined) q.andWhere('e.seq', '<', query.beforeSeq);
     const rows: Row[] = await q;
     return rows.map(toEvent);
+  }
+
+  findPending(tokenHash: string): Promise<PendingMatch | null> {
+    return lifecycle.findPending(this.knex, (n) => this.table(n), tokenHash);
+  }
+
+  lapsedGrants(query: { now: number; limit: number; after?: string }): Promise<LapsedGrant[]> {
+    return lifecycle.lapsedGrants(this.knex, (n) => this.table(n), query);
+  }
+
+  claimOutbox(query: { handlers: string[]; now: number; leaseMs: number; limit: number }): Promise<ClaimedOutboxEntry[]> {
+    return lifecycle.claimOutbox(this.knex, (n) => this.table(n), query);
+  }
+
+  completeOutbox(id: string): Promise<void> {
+    return lifecycle.completeOutbox(this.knex, (n) => this.table(n), id);
+  }
+
+  retryOutbox(entry: ClaimedOutboxEntry, availableAt: number): Promise<void> {
+    return lifecycle.retryOutbox(this.knex, (n) => this.table(n), entry, availableAt);
   }
 
   async close(): Promise<void> {

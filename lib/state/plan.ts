@@ -76,6 +76,7 @@ function nextRecord(
     pendingAt: null,
     pendingExpiresAt: null,
     pendingToken: null,
+    expiryRecorded: false,
   };
 }
 

@@ -1,7 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { GENESIS } from '../audit/chain';
+import { MemoryOutbox } from './memory-outbox';
 import type {
+  ClaimedOutboxEntry,
   CurrentRecord,
+  LapsedGrant,
+  PendingMatch,
   StoredEvent,
   StoredRequirementVersion,
   SubjectSnapshot,
@@ -28,6 +32,8 @@ export class MemoryTracker implements ConsentTracker {
   private readonly versions = new Map<string, StoredRequirementVersion[]>();
   private readonly subjects = new Map<string, MemorySubject>();
   private nextEventId = 1;
+  /** @internal */
+  readonly outbox = new MemoryOutbox();
 
   async init(): Promise<void> {}
 
@@ -87,6 +93,7 @@ export class MemoryTracker implements ConsentTracker {
       eventIds.push(id);
     }
     for (const record of planned.plan.records) subject.records.set(record.requirement, { ...record });
+    this.outbox.add(subject.chain, planned.plan.outbox ?? [], eventIds);
     subject.seq = planned.plan.head.seq;
     subject.hash = planned.plan.head.hash;
     subject.mac = planned.plan.head.mac;
@@ -104,6 +111,41 @@ export class MemoryTracker implements ConsentTracker {
       out.push({ ...event });
     }
     return out;
+  }
+
+  async findPending(tokenHash: string): Promise<PendingMatch | null> {
+    for (const [pseudonym, subject] of this.subjects) {
+      for (const record of subject.records.values()) {
+        if (record.pendingToken === tokenHash) return { pseudonym, record: { ...record } };
+      }
+    }
+    return null;
+  }
+
+  async lapsedGrants(query: { now: number; limit: number; after?: string }): Promise<LapsedGrant[]> {
+    const found: LapsedGrant[] = [];
+    for (const [pseudonym, subject] of this.subjects) {
+      for (const r of subject.records.values()) {
+        const key = `${subject.chain}/${r.requirement}`;
+        if (query.after !== undefined && key <= query.after) continue;
+        if (r.decision === 'granted' && !r.expiryRecorded && r.expiresAt !== null && r.expiresAt <= query.now) {
+          found.push({ pseudonym, requirement: r.requirement, key });
+        }
+      }
+    }
+    return found.sort((a, b) => (a.key < b.key ? -1 : 1)).slice(0, query.limit);
+  }
+
+  async claimOutbox(query: { handlers: string[]; now: number; leaseMs: number; limit: number }): Promise<ClaimedOutboxEntry[]> {
+    return this.outbox.claim(query);
+  }
+
+  async completeOutbox(id: string): Promise<void> {
+    this.outbox.complete(id);
+  }
+
+  async retryOutbox(entry: ClaimedOutboxEntry, availableAt: number): Promise<void> {
+    this.outbox.retry(entry, availableAt);
   }
 
   private referenced(id: string, version: number): boolean {

@@ -1,9 +1,11 @@
 import type { Knex } from 'knex';
 import { initialSchema } from './001-initial';
+import { outboxSchema } from './003-outbox';
 
 /** Every shipped migration, in order. Append only. */
 const MIGRATIONS: ReadonlyArray<readonly [string, (prefix: string) => Knex.Migration]> = [
   ['001-initial', initialSchema],
+  ['003-outbox', outboxSchema],
 ];
 
 export const MIGRATION_NAMES: readonly string[] = MIGRATIONS.map(([name]) => name);
