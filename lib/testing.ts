@@ -6,6 +6,7 @@
 import { decisionBehaviour } from './testing/behaviour-decisions';
 import { versionBehaviour } from './testing/behaviour-versions';
 import { historyContract } from './testing/contract-history';
+import { lifecycleContract } from './testing/contract-lifecycle';
 import { storeContract } from './testing/contract-store';
 import { writeContract } from './testing/contract-write';
 import { definer, runnerGlobals, type TrackerConformanceOptions } from './testing/harness';
@@ -38,6 +39,7 @@ export function trackerConformance(name: string, options: TrackerConformanceOpti
       storeContract(define);
       writeContract(define);
       historyContract(define);
+      lifecycleContract(define);
     });
     describe('behaviour through createConsent', () => {
       decisionBehaviour(define);

@@ -3,7 +3,7 @@ import type { ClaimedOutboxEntry } from '../tracker/records';
 import type { ConsentEngine } from './engine';
 import { openEntry } from './events';
 
-const BATCH = 50;
+const MAX_PER_PASS = 500;
 
 /**
  * Delivers outbox entries to durable handlers: claims a batch (a lease, so one process
@@ -53,14 +53,15 @@ export class OutboxPoller {
   private async drain(): Promise<void> {
     const { tracker, events, options } = this.engine;
     const handlers = events.durableNames();
-    for (;;) {
-      const batch = await tracker.claimOutbox!({ handlers, now: Date.now(), leaseMs: options.outbox.leaseMs, limit: BATCH });
-      for (const entry of batch) {
-        if (this.stopped) return;
-        await this.deliver(entry);
-      }
-      if (batch.length < BATCH || this.stopped) return;
+    // One entry per claim: a lease then covers one delivery, not a batch whose tail could
+    // outlive it and be claimed (and delivered again) by another process.
+    for (let delivered = 0; delivered < MAX_PER_PASS && !this.stopped; delivered += 1) {
+      const [entry] = await tracker.claimOutbox!({ handlers, now: Date.now(), leaseMs: options.outbox.leaseMs, limit: 1 });
+      if (!entry) return;
+      await this.deliver(entry);
     }
+    // More work left: continue in a fresh pass, leaving the event loop a breath in between.
+    this.again = true;
   }
 
   private async deliver(entry: ClaimedOutboxEntry): Promise<void> {

@@ -82,10 +82,12 @@ export async function claimOutbox(
     .where('available_at', '<=', query.now)
     .where(claimable(query.now))
     .orderBy('id')
-    .limit(query.limit)
+    // A few spare candidates: another process may win some of them.
+    .limit(query.limit + 8)
     .select('id');
   const claimed: ClaimedOutboxEntry[] = [];
   for (const candidate of candidates) {
+    if (claimed.length >= query.limit) break;
     const claim = randomBytes(16).toString('hex');
     const updated = await knex(outbox)
       .where('id', candidate.id as string | number)

@@ -49,7 +49,7 @@ describe('GPC recording (applyGpc)', () => {
     const states = await consent.states('ann');
     expect(states.ads).to.include({ state: 'denied', allowed: false });
     expect(states.sale).to.include({ state: 'denied', allowed: false });
-    expect(states.analytics.state).to.equal('unset');
+    expect(states.analytics!.state).to.equal('unset');
     expect(changes.map((c) => `${c.subjectId}/${c.requirement}/${c.source}`)).to.deep.equal(['ann/ads/gpc', 'ann/sale/gpc']);
   });
 

@@ -9,7 +9,7 @@ import { waitUntil } from './wait-until';
 
 const CHILD = fileURLToPath(new URL('./fixtures/outbox-child.ts', import.meta.url));
 const SECRET = 'o'.repeat(32);
-const FAST = { pollMs: 10, leaseMs: 500, retryMs: 5, maxRetryMs: 20 };
+const FAST = { pollMs: 10, leaseMs: 60_000, retryMs: 5, maxRetryMs: 20 };
 const quiet = { warn() {}, error() {} };
 
 function make(knex: Knex, extra: Partial<ConsentOptions> = {}): Consent {

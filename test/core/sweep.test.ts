@@ -108,7 +108,7 @@ describe('sweep(): expire events for lapsed grants', () => {
     await consent.ready();
     clock.ms = START + DAY;
     expect(await consent.sweep()).to.deep.equal({ recorded: 0 });
-    expect((await consent.states('el')).analytics.state).to.equal('outdated');
+    expect((await consent.states('el')).analytics!.state).to.equal('outdated');
     expect(await knex('consent_states').where({ expiry_recorded: true }).count({ n: '*' })).to.deep.equal([{ n: 1 }]);
   });
 

@@ -45,7 +45,7 @@ for (const [label, lib] of Object.entries(EXPRESS)) {
       expect(page.text).to.include('<html lang="en">').and.include('A monthly email &lt;b&gt;about&lt;/b&gt; us.');
       expect(page.text).to.include(`<form method="post" action="/consent/confirm/${token}">`).and.include('<button type="submit">');
       // Scanners and prefetchers opened the link twice: still pending, nothing recorded.
-      expect((await lab.consent.states('alice')).newsletter.state).to.equal('pending');
+      expect((await lab.consent.states('alice')).newsletter!.state).to.equal('pending');
       expect(await actions('alice')).to.deep.equal(['request/app/pending']);
 
       // What the page's form sends: an empty urlencoded body.
@@ -84,7 +84,7 @@ for (const [label, lib] of Object.entries(EXPRESS)) {
       lab.clock.ms = START + TTL;
       expect((await request(app()).get(`/consent/confirm/${token}`).expect(410)).body.code).to.equal('token_expired');
       expect((await request(app()).post(`/consent/confirm/${token}`).expect(410)).body.code).to.equal('token_expired');
-      expect((await lab.consent.states('bob')).newsletter.state).to.equal('denied');
+      expect((await lab.consent.states('bob')).newsletter!.state).to.equal('denied');
       lab.clock.ms = START + TTL - 1;
       await request(app()).post(`/consent/confirm/${token}`).expect(200);
     });
@@ -95,7 +95,7 @@ for (const [label, lib] of Object.entries(EXPRESS)) {
       const second = await ask('carol');
       expect(second).to.not.equal(first);
       expect((await request(app()).post(`/consent/confirm/${first}`).expect(404)).body.code).to.equal('token_invalid');
-      expect((await lab.consent.states('carol')).newsletter.state).to.equal('pending');
+      expect((await lab.consent.states('carol')).newsletter!.state).to.equal('pending');
       await request(app()).post(`/consent/confirm/${second}`).expect(200);
     });
 
@@ -103,7 +103,7 @@ for (const [label, lib] of Object.entries(EXPRESS)) {
       const token = await ask('dave');
       await lab.consent.record('dave', { newsletter: 'denied' });
       expect((await request(app()).post(`/consent/confirm/${token}`).expect(404)).body.code).to.equal('token_invalid');
-      expect((await lab.consent.states('dave')).newsletter.state).to.equal('denied');
+      expect((await lab.consent.states('dave')).newsletter!.state).to.equal('denied');
     });
 
     it('a token for an old version is 409 version_mismatch', async () => {
@@ -112,7 +112,7 @@ for (const [label, lib] of Object.entries(EXPRESS)) {
       lab = await openLab(file.filename, { version: 2 });
       expect((await request(app()).get(`/consent/confirm/${token}`).expect(409)).body.code).to.equal('version_mismatch');
       expect((await request(app()).post(`/consent/confirm/${token}`).expect(409)).body.code).to.equal('version_mismatch');
-      expect((await lab.consent.states('erin')).newsletter.state).to.equal('pending');
+      expect((await lab.consent.states('erin')).newsletter!.state).to.equal('pending');
     });
 
     it('unknown, forged and malformed tokens are 404 token_invalid', async () => {
