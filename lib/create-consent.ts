@@ -3,6 +3,7 @@ import type { ConsentEventHandler, ConsentEventName, OnOptions } from './core/ev
 import { sweep } from './core/sweep';
 import { requireSubject } from './core/input';
 import { ConsentError } from './errors';
+import { createHttpApi, type ConsentHttpApi } from './express/http-api';
 import { defaultKnex } from './knex/default-knex';
 import { KnexTracker } from './knex/knex-tracker';
 import { DEFAULTS, parseOptions, type ConsentOptions } from './options';
@@ -22,7 +23,7 @@ import type {
 } from './types';
 
 /** The object `createConsent()` returns. It owns its registry, tracker and configuration. */
-export interface Consent {
+export interface Consent extends ConsentHttpApi {
   /** Registers requirements of the host application. Sync; throws after `ready()`. */
   register(defs: RequirementDefinition | RequirementDefinition[]): void;
   /** Registers an extension's requirements under its name. */
@@ -87,10 +88,11 @@ export function createConsent(input: ConsentOptions = {}): Consent {
 
   const consent: Consent = {
     engine,
+    // ready, router, requireConsent, collect, formFields (SPEC §4, §6).
+    ...createHttpApi(engine),
     register: (defs) => registry.register(defs),
     use: (extension) => registry.use(extension),
     requirements: () => registry.list(),
-    ready: () => engine.ready(),
     async record(subjectId, decisions, meta) {
       const { states, pending } = await engine.record(subjectId, decisions, meta);
       return { states, pending };

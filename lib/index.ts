@@ -35,3 +35,8 @@ export type {
   SyncOutcome,
 } from './tracker/records';
 export type * from './types';
+export type { ConsentHttpApi } from './express/http-api';
+export type { GuardOptions, MissingConsent } from './express/guard';
+export type { CollectOptions, CollectedConsent, MissingMandatory } from './express/collect';
+export type { FormFieldsOptions } from './express/form-fields';
+export type { ProblemBody, ProblemCode } from './express/problem';

@@ -1,0 +1,81 @@
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { ConsentEngine } from '../core/engine';
+import { ConsentError } from '../errors';
+import type { Decision, RecordMeta, RecordResult } from '../types';
+import { isGranting, submittedValue } from './form-values';
+import { writeContext } from './network';
+import { problem, sendProblem, toProblem } from './problem';
+import type { ReadyGate } from './ready-gate';
+
+/** A mandatory requirement the form did not grant. */
+export interface MissingMandatory {
+  id: string;
+  title: string;
+  url: string | null;
+}
+
+/** Options of `collect()`. */
+export interface CollectOptions {
+  /** Called instead of the 422 `mandatory_missing` answer (e.g. to re-render the form). */
+  onMissing?: (req: Request, res: Response, next: NextFunction, missing: MissingMandatory[]) => void;
+}
+
+/** What `collect()` puts in `res.locals.consent`. */
+export interface CollectedConsent {
+  /** The decisions read from the form, in the order of the ids given to `collect()`. */
+  decisions: Record<string, Decision>;
+  /** Records them for the subject (source `form`), once it exists. */
+  commit(subjectId: string | number, meta?: Omit<RecordMeta, 'source'>): Promise<RecordResult>;
+}
+
+function parseCollectOptions(options: unknown): CollectOptions {
+  if (options === undefined) return {};
+  if (options === null || typeof options !== 'object') throw new ConsentError('invalid_argument', 'collect options must be an object');
+  for (const key of Object.keys(options)) {
+    if (key !== 'onMissing') throw new ConsentError('invalid_argument', `collect has no option "${key}" (only "onMissing")`);
+  }
+  const { onMissing } = options as CollectOptions;
+  if (onMissing !== undefined && typeof onMissing !== 'function') {
+    throw new ConsentError('invalid_argument', 'collect: "onMissing" must be a function');
+  }
+  return { onMissing };
+}
+
+/**
+ * `collect(ids, options)`: reads the consent checkboxes of a host form (after the host's body
+ * parser). Records nothing by itself: the host commits once the subject exists.
+ */
+export function createCollect(engine: ConsentEngine, gate: ReadyGate, input: unknown, options?: unknown): RequestHandler {
+  const ids = gate.ids(input, 'collect');
+  const { onMissing } = parseCollectOptions(options);
+
+  return (req, res, next) => {
+    gate.serving().then(
+      () => {
+        const decisions: Record<string, Decision> = {};
+        const missing: MissingMandatory[] = [];
+        for (const id of ids) {
+          const requirement = engine.registry.require(id);
+          decisions[id] = isGranting(submittedValue(req.body, id)) ? 'granted' : 'denied';
+          if (requirement.mandatory && decisions[id] !== 'granted') missing.push({ id, title: requirement.title, url: requirement.url });
+        }
+        if (missing.length > 0) {
+          if (onMissing) return onMissing(req, res, next, missing);
+          const detail = `the form must grant ${missing.map((m) => `"${m.id}"`).join(', ')}`;
+          return sendProblem(res, problem('mandatory_missing', 422, detail, req.originalUrl, { missing }));
+        }
+        const context = writeContext(req, engine.options);
+        const collected: CollectedConsent = {
+          decisions,
+          async commit(subjectId, meta = {}) {
+            const { states, pending } = await engine.record(subjectId, decisions, { ...meta, source: 'form' }, context);
+            return { states, pending };
+          },
+        };
+        res.locals.consent = collected;
+        next();
+      },
+      (error: unknown) => sendProblem(res, toProblem(error, req.originalUrl, engine.options.logger)),
+    );
+  };
+}

@@ -1,0 +1,44 @@
+import type { RequestHandler, Router } from 'express';
+import type { ConsentEngine } from '../core/engine';
+import { createCollect, type CollectOptions } from './collect';
+import { renderFormFields, type FormFieldsOptions } from './form-fields';
+import { createGuard, type GuardOptions } from './guard';
+import { ReadyGate } from './ready-gate';
+import { createRouter } from './router';
+
+/** The Express side of a consent instance (SPEC §4, §6). */
+export interface ConsentHttpApi {
+  /**
+   * Resolves once the store is migrated and the registry sealed. Rejects with
+   * `unknown_requirement` (listing every id) when a guard or form created before names an
+   * unregistered requirement. Idempotent.
+   */
+  ready(): Promise<void>;
+  /** The JSON API of SPEC §4; mount it before any global body parser. */
+  router(): Router;
+  /**
+   * Middleware that calls `next()` only when every listed requirement is allowed.
+   * @throws ConsentError `invalid_argument` for `[]`; `unknown_requirement` after `ready()`.
+   * @example app.post('/track', consent.requireConsent('analytics'), handler);
+   */
+  requireConsent(ids: string | string[], options?: GuardOptions): RequestHandler;
+  /**
+   * Middleware reading the consent checkboxes of a host form into `res.locals.consent`.
+   * @example app.post('/signup', express.urlencoded({ extended: true }), consent.collect(['terms', 'newsletter']), signup);
+   */
+  collect(ids: string | string[], options?: CollectOptions): RequestHandler;
+  /** Escaped, accessible HTML checkboxes for a host form. */
+  formFields(ids: string | string[], options?: FormFieldsOptions): string;
+}
+
+/** Builds the Express side of a consent instance around its engine. */
+export function createHttpApi(engine: ConsentEngine): ConsentHttpApi {
+  const gate = new ReadyGate(engine);
+  return {
+    ready: () => gate.ready(),
+    router: () => createRouter(engine, gate),
+    requireConsent: (ids, options) => createGuard(engine, gate, ids, options),
+    collect: (ids, options) => createCollect(engine, gate, ids, options),
+    formFields: (ids, options) => renderFormFields(engine, gate, ids, options),
+  };
+}

@@ -1,0 +1,74 @@
+import type { Request, RequestHandler, Router } from 'express';
+import type { ConsentEngine, WriteOutcome } from '../core/engine';
+import type { StateInfo } from '../types';
+import { asyncHandler } from './async-handler';
+import { parseHistoryQuery, parsePostBody, parsePutBody, requireNoBody, type WriteBody } from './body-shape';
+import { carriesBody, jsonBody } from './json-body';
+import { hasGpc, writeContext } from './network';
+import type { ReadyGate } from './ready-gate';
+import { resolveSubject } from './subject';
+
+// Everything under /me is personal: no shared cache may keep it.
+const noStore: RequestHandler = (_req, res, next) => {
+  res.set('Cache-Control', 'no-store');
+  next();
+};
+
+const bodyOf = (req: Request): unknown => (carriesBody(req) ? (req.body as unknown) : undefined);
+
+/**
+ * The subject's own routes. The subject comes only from the `subject` hook: no path segment,
+ * query parameter, header or body field can name another subject.
+ */
+export function addMeRoutes(router: Router, engine: ConsentEngine, gate: ReadyGate): void {
+  const body = jsonBody();
+
+  async function subjectOf(req: Request): Promise<string> {
+    const subject = await resolveSubject(req, engine.options);
+    await gate.serving();
+    return subject;
+  }
+
+  function write(req: Request, subject: string, parsed: WriteBody, unknownStatus: number): Promise<WriteOutcome> {
+    const meta = { source: 'api' as const, note: parsed.note, data: parsed.data };
+    return engine.record(subject, parsed.decisions, meta, { ...writeContext(req, engine.options), unknownStatus });
+  }
+
+  router.get('/me', noStore, body, asyncHandler(async (req, res) => {
+    const subject = await subjectOf(req);
+    const gpc = hasGpc(req);
+    const states = await engine.states(subject, gpc);
+    res.json({ states, pending: engine.pendingFrom(states), gpc: { seen: gpc } });
+  }));
+
+  router.get('/me/history', noStore, body, asyncHandler(async (req, res) => {
+    const subject = await subjectOf(req);
+    const query = parseHistoryQuery(req.query as Record<string, unknown>);
+    res.json(await engine.history(subject, query));
+  }));
+
+  router.post('/me', noStore, body, asyncHandler(async (req, res) => {
+    const subject = await subjectOf(req);
+    const parsed = parsePostBody(bodyOf(req));
+    const { states, pending } = await write(req, subject, parsed, 422);
+    res.json({ states, pending });
+  }));
+
+  router.put('/me/:id', noStore, body, asyncHandler(async (req, res) => {
+    const subject = await subjectOf(req);
+    const id = req.params.id as string;
+    engine.registry.require(id, 404);
+    const parsed = parsePutBody(id, bodyOf(req));
+    const info = (await write(req, subject, parsed, 404)).states[id] as StateInfo;
+    res.status(info.state === 'pending' ? 202 : 200).json(info);
+  }));
+
+  router.delete('/me/:id', noStore, body, asyncHandler(async (req, res) => {
+    const subject = await subjectOf(req);
+    const id = req.params.id as string;
+    engine.registry.require(id, 404);
+    requireNoBody(bodyOf(req), carriesBody(req));
+    const parsed: WriteBody = { decisions: { [id]: 'denied' }, note: null, data: null };
+    res.json((await write(req, subject, parsed, 404)).states[id]);
+  }));
+}

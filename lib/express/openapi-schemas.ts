@@ -1,0 +1,163 @@
+import { MAX_BATCH, MAX_NOTE } from '../core/input';
+import { PROBLEM_TITLES } from './problem';
+
+/** A JSON Schema (2020-12) object as used in the OpenAPI document. */
+export type JsonSchema = Record<string, unknown>;
+
+const nullable = (schema: JsonSchema): JsonSchema => ({ ...schema, type: [schema.type, 'null'] });
+const ref = (name: string): JsonSchema => ({ $ref: `#/components/schemas/${name}` });
+const STATES = ['unset', 'denied', 'pending', 'outdated', 'expired', 'granted'];
+const dateTime: JsonSchema = { type: 'string', format: 'date-time' };
+const requirementId: JsonSchema = { type: 'string', pattern: '^[a-z0-9][a-z0-9._-]{0,63}$' };
+const note: JsonSchema = { type: ['string', 'null'], maxLength: MAX_NOTE };
+const data: JsonSchema = { type: ['object', 'null'], description: 'Plain JSON object, ≤ 4096 bytes serialised, ≤ 8 levels deep' };
+const decision: JsonSchema = { type: 'string', enum: ['granted', 'denied'] };
+
+/** `components.schemas` of the document. */
+export const SCHEMAS: Record<string, JsonSchema> = {
+  Requirement: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['id', 'version', 'title', 'description', 'url', 'lawfulBasis', 'mandatory', 'expiresAfterDays', 'doubleOptIn', 'gpc'],
+    properties: {
+      id: requirementId,
+      version: { type: 'integer', minimum: 1 },
+      title: { type: 'string' },
+      description: { type: 'string' },
+      url: { type: ['string', 'null'] },
+      lawfulBasis: {
+        type: 'string',
+        enum: ['consent', 'legitimate_interests', 'contract', 'legal_obligation', 'vital_interests', 'public_task'],
+      },
+      mandatory: { type: 'boolean' },
+      expiresAfterDays: { type: ['integer', 'null'], minimum: 1 },
+      doubleOptIn: { type: 'boolean' },
+      gpc: { type: 'boolean' },
+    },
+  },
+  StateInfo: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['id', 'state', 'allowed', 'version', 'decidedAt', 'expiresAt'],
+    properties: {
+      id: requirementId,
+      state: { type: 'string', enum: STATES },
+      allowed: { type: 'boolean' },
+      version: { type: ['integer', 'null'], minimum: 1 },
+      decidedAt: nullable(dateTime),
+      expiresAt: nullable(dateTime),
+    },
+  },
+  States: { type: 'object', additionalProperties: ref('StateInfo') },
+  Event: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['id', 'requirement', 'version', 'action', 'state', 'source', 'actor', 'at', 'note', 'data'],
+    properties: {
+      id: { type: 'string' },
+      requirement: { type: 'string' },
+      version: { type: 'integer', minimum: 1 },
+      action: { type: 'string', enum: ['grant', 'deny', 'withdraw', 'request', 'confirm', 'expire', 'erase'] },
+      state: { type: 'string', enum: STATES },
+      source: { type: 'string', enum: ['api', 'form', 'app', 'admin', 'gpc', 'sweep', 'import', 'confirm'] },
+      actor: { type: ['string', 'null'] },
+      at: dateTime,
+      note: { type: ['string', 'null'] },
+      data: { type: ['object', 'null'] },
+    },
+  },
+  RecordResult: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['states', 'pending'],
+    properties: { states: ref('States'), pending: { type: 'array', items: requirementId } },
+  },
+  Me: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['states', 'pending', 'gpc'],
+    properties: {
+      states: ref('States'),
+      pending: { type: 'array', items: requirementId },
+      gpc: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['seen'],
+        properties: { seen: { type: 'boolean', description: 'Whether this request carried Sec-GPC: 1' } },
+      },
+    },
+  },
+  HistoryPage: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['events', 'nextCursor'],
+    properties: { events: { type: 'array', items: ref('Event') }, nextCursor: { type: ['string', 'null'] } },
+  },
+  PutBody: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['decision'],
+    properties: { decision, version: { type: 'integer', minimum: 1 }, note, data },
+  },
+  PostBody: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['decisions'],
+    properties: {
+      decisions: {
+        type: 'object',
+        minProperties: 1,
+        maxProperties: MAX_BATCH,
+        additionalProperties: {
+          oneOf: [
+            decision,
+            {
+              type: 'object',
+              additionalProperties: false,
+              required: ['decision'],
+              properties: { decision, version: { type: 'integer', minimum: 1 } },
+            },
+          ],
+        },
+      },
+      note,
+      data,
+    },
+  },
+  Problem: {
+    type: 'object',
+    description: 'RFC 9457 problem details',
+    required: ['type', 'title', 'status', 'detail', 'code', 'instance'],
+    properties: {
+      type: { type: 'string', pattern: '^urn:express-consent:[a-z_]+$' },
+      title: { type: 'string' },
+      status: { type: 'integer' },
+      detail: { type: 'string' },
+      code: { type: 'string', enum: Object.keys(PROBLEM_TITLES) },
+      instance: { type: 'string' },
+      errors: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['pointer', 'detail'],
+          properties: { pointer: { type: 'string' }, detail: { type: 'string' } },
+        },
+      },
+      ids: { type: 'array', items: { type: 'string' } },
+      missing: {
+        type: 'array',
+        items: {
+          type: 'object',
+          required: ['id', 'title', 'url'],
+          properties: {
+            id: { type: 'string' },
+            state: { type: 'string', enum: STATES },
+            reason: { type: 'string' },
+            title: { type: 'string' },
+            url: { type: ['string', 'null'] },
+          },
+        },
+      },
+    },
+  },
+};

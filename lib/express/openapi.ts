@@ -1,0 +1,92 @@
+import { BODY_LIMIT_BYTES } from './json-body';
+import { SCHEMAS, type JsonSchema } from './openapi-schemas';
+
+const ref = (name: string): JsonSchema => ({ $ref: `#/components/schemas/${name}` });
+const json = (schema: JsonSchema) => ({ 'application/json': { schema } });
+
+const PROBLEMS: Record<string, string> = {
+  '400': 'invalid_body: malformed JSON, wrong types, unknown fields, limits or a bad query',
+  '401': 'no_subject: the request has no subject',
+  '404': 'unknown_requirement: the id in the path is not registered',
+  '409': 'version_mismatch: the version sent is not the current one',
+  '413': `payload_too_large: the body is over ${BODY_LIMIT_BYTES} bytes`,
+  '415': 'unsupported_media_type: a body that is not application/json',
+  '422': 'unknown_requirement: an id in the body is not registered',
+  '500': 'internal_error',
+  '503': 'store_unavailable: storage failed or timed out (see Retry-After)',
+};
+
+function problems(...statuses: string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const status of [...statuses, '500', '503']) {
+    out[status] = { description: PROBLEMS[status], content: { 'application/problem+json': { schema: ref('Problem') } } };
+  }
+  return out;
+}
+
+const ok = (schema: JsonSchema, description = 'OK') => ({ description, content: json(schema) });
+const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string' }, description: 'Requirement id' };
+const body = (name: string) => ({ required: true, content: json(ref(name)) });
+const queryParam = (name: string, schema: JsonSchema, description: string) => ({ name, in: 'query', required: false, schema, description });
+
+/**
+ * The OpenAPI 3.1 document of the mounted routes. Paths are relative to the mount point,
+ * given as the single server URL (`req.baseUrl`).
+ */
+export function openApiDocument(mountPath: string): Record<string, unknown> {
+  return {
+    openapi: '3.1.0',
+    info: { title: 'express-consent', version: '1', description: 'Consent decisions of the signed-in subject.' },
+    servers: [{ url: mountPath === '' ? '/' : mountPath }],
+    paths: {
+      '/requirements': {
+        get: {
+          summary: 'Every registered requirement, in registration order',
+          responses: {
+            '200': ok({ type: 'object', additionalProperties: false, required: ['requirements'], properties: { requirements: { type: 'array', items: ref('Requirement') } } }),
+            ...problems(),
+          },
+        },
+      },
+      '/me': {
+        get: { summary: "The subject's states and pending list", responses: { '200': ok(ref('Me')), ...problems('401') } },
+        post: {
+          summary: 'Records 1–100 decisions, all or nothing',
+          requestBody: body('PostBody'),
+          responses: { '200': ok(ref('RecordResult')), ...problems('400', '401', '409', '413', '415', '422') },
+        },
+      },
+      '/me/{id}': {
+        parameters: [idParam],
+        put: {
+          summary: 'Records one decision',
+          requestBody: body('PutBody'),
+          responses: {
+            '200': ok(ref('StateInfo')),
+            '202': ok(ref('StateInfo'), 'The grant awaits confirmation (double opt-in)'),
+            ...problems('400', '401', '404', '409', '413', '415'),
+          },
+        },
+        delete: {
+          summary: 'Records a denial (a withdrawal when it was granted, pending, expired or outdated)',
+          responses: { '200': ok(ref('StateInfo')), ...problems('400', '401', '404', '415') },
+        },
+      },
+      '/me/history': {
+        get: {
+          summary: "The subject's events, newest first",
+          parameters: [
+            queryParam('requirement', { type: 'string' }, 'Only events of this requirement'),
+            queryParam('limit', { type: 'integer', minimum: 1, maximum: 200, default: 50 }, 'Page size'),
+            queryParam('cursor', { type: 'string' }, 'nextCursor of the previous page'),
+          ],
+          responses: { '200': ok(ref('HistoryPage')), ...problems('400', '401') },
+        },
+      },
+      '/openapi.json': {
+        get: { summary: 'This document', responses: { '200': ok({ type: 'object', required: ['openapi', 'paths'] }) } },
+      },
+    },
+    components: { schemas: SCHEMAS },
+  };
+}

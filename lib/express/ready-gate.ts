@@ -1,0 +1,65 @@
+import type { ConsentEngine } from '../core/engine';
+import { ConsentConfigError, ConsentError } from '../errors';
+
+function unknownIds(ids: string[]): ConsentConfigError {
+  return new ConsentConfigError(
+    'unknown_requirement',
+    `no requirement is registered as ${ids.map((id) => `"${id}"`).join(', ')}: register it before ready(), or fix the id`,
+    { extensions: { ids } },
+  );
+}
+
+/**
+ * Checks the requirement ids named by guards and forms. Before `ready()` the registry may
+ * still grow, so ids are remembered and `ready()` rejects listing every one still unknown;
+ * once the registry is sealed an unknown id throws at once.
+ */
+export class ReadyGate {
+  private readonly awaited = new Set<string>();
+  private promise: Promise<void> | null = null;
+
+  constructor(private readonly engine: ConsentEngine) {}
+
+  /**
+   * Validates `ids` (a string or a non-empty array of strings) for `where`.
+   * @throws ConsentError `invalid_argument`; ConsentConfigError `unknown_requirement` after `ready()`.
+   */
+  ids(input: unknown, where: string): string[] {
+    const list = Array.isArray(input) ? [...(input as unknown[])] : [input];
+    if (list.length === 0 || list.some((id) => typeof id !== 'string' || id === '')) {
+      throw new ConsentError('invalid_argument', `${where} takes a requirement id or a non-empty array of ids`);
+    }
+    const ids = [...new Set(list as string[])];
+    if (this.engine.registry.isSealed) {
+      const unknown = ids.filter((id) => !this.engine.registry.has(id));
+      if (unknown.length > 0) throw unknownIds(unknown);
+    } else {
+      for (const id of ids) this.awaited.add(id);
+    }
+    return ids;
+  }
+
+  /** The instance's `ready()`: the engine's, rejected first when a remembered id is unknown. */
+  ready(): Promise<void> {
+    this.promise ??= (async () => {
+      // engine.ready() seals the registry synchronously, so the check below sees it complete.
+      const engineReady = this.engine.ready();
+      const unknown = [...this.awaited].filter((id) => !this.engine.registry.has(id));
+      if (unknown.length > 0) {
+        engineReady.catch(() => undefined);
+        throw unknownIds(unknown);
+      }
+      await engineReady;
+    })();
+    return this.promise;
+  }
+
+  /** Waits for `ready()`; a rejected `ready()` means the store cannot serve: `store_unavailable`. */
+  async serving(): Promise<void> {
+    try {
+      await this.ready();
+    } catch (error) {
+      throw new ConsentError('store_unavailable', 'express-consent is not ready: ready() failed', { cause: error });
+    }
+  }
+}

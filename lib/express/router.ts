@@ -1,0 +1,37 @@
+import express, { type ErrorRequestHandler, type Router } from 'express';
+import type { ConsentEngine } from '../core/engine';
+import { asyncHandler } from './async-handler';
+import { fromParserError, jsonBody } from './json-body';
+import { addMeRoutes } from './me-routes';
+import { openApiDocument } from './openapi';
+import { answerError } from './problem';
+import type { ReadyGate } from './ready-gate';
+
+/**
+ * The consent router (SPEC §4). Mount it before any global body parser; it parses its own
+ * JSON bodies and answers every failure as `application/problem+json`.
+ */
+export function createRouter(engine: ConsentEngine, gate: ReadyGate): Router {
+  const router = express.Router();
+  const body = jsonBody();
+
+  router.get('/requirements', body, asyncHandler(async (_req, res) => {
+    await gate.serving();
+    res.json({ requirements: engine.registry.list() });
+  }));
+
+  addMeRoutes(router, engine, gate);
+
+  router.get('/openapi.json', body, (req, res) => {
+    res.json(openApiDocument(req.baseUrl));
+  });
+
+  // Only errors raised inside this router's routes arrive here (Express skips a router's
+  // error handlers for errors coming from outside it).
+  const onError: ErrorRequestHandler = (error, req, res, next) => {
+    if (res.headersSent) return next(error);
+    answerError(req, res, fromParserError(error) ?? error, engine.options.logger);
+  };
+  router.use(onError);
+  return router;
+}

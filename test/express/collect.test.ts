@@ -1,0 +1,71 @@
+import { expect } from 'chai';
+import request from 'supertest';
+import type { Express } from 'express';
+import type { CollectedConsent } from '../../lib/index';
+import { BACKENDS, expressModule, testConsent, type TestDatabase } from '../helpers/app';
+import { signupApp } from '../helpers/signup-app';
+import { expectProblem } from '../helpers/problem';
+
+for (const backend of BACKENDS) {
+  backend.describe(`collect() (${backend.name})`, () => {
+    let db: TestDatabase;
+    let t: Awaited<ReturnType<typeof testConsent>>;
+    let app: Express;
+
+    beforeEach(async () => {
+      db = await backend.open();
+      t = await testConsent(db);
+      app = signupApp(t.consent);
+    });
+    afterEach(async () => {
+      await t.close();
+      await db.cleanup();
+    });
+
+    it('reads nested consent[...] fields and commits them with source form', async () => {
+      const res = await request(app).post('/signup').type('form').send('consent[terms]=on&consent[analytics]=1&name=x').expect(201);
+      expect(res.body.decisions).to.deep.equal({ terms: 'granted', analytics: 'granted', ads: 'denied' });
+      expect(res.body.result.states.analytics.state).to.equal('granted');
+      expect(res.body.result.states.ads.state).to.equal('denied');
+      expect(Object.keys(res.body.result)).to.deep.equal(['states', 'pending']);
+    });
+
+    it('records events with source form and the note given to commit()', async () => {
+      const consent = t.consent;
+      const lib = expressModule();
+      const one = lib();
+      one.post('/s', lib.urlencoded({ extended: true }), consent.collect(['terms', 'analytics']), async (_req, res) => {
+        await (res.locals.consent as CollectedConsent).commit('fixed-user', { note: 'sign-up form' });
+        res.sendStatus(204);
+      });
+      await request(one).post('/s').type('form').send('consent[terms]=granted&consent[analytics]=true').expect(204);
+      const history = await consent.history('fixed-user');
+      const rows = history.events.map((e) => `${e.requirement}:${e.action}:${e.source}:${e.note}`).sort();
+      expect(rows).to.deep.equal(['analytics:grant:form:sign-up form', 'terms:grant:form:sign-up form']);
+    });
+
+    it('reads flat consent[...] keys, JSON bodies, and takes the last of repeated values', async () => {
+      const flat = await request(app).post('/flat').type('form').send('consent[terms]=true&consent[analytics]=0').expect(201);
+      expect(flat.body.decisions).to.deep.equal({ terms: 'granted', analytics: 'denied' });
+      const json = await request(app).post('/json').send({ consent: { terms: 'granted', analytics: true } }).expect(201);
+      expect(json.body.decisions).to.deep.equal({ terms: 'granted', analytics: 'granted' });
+      const repeated = await request(app).post('/signup').type('form').send('consent[terms]=0&consent[terms]=on').expect(201);
+      expect(repeated.body.decisions.terms).to.equal('granted');
+    });
+
+    it('answers 422 mandatory_missing and records nothing when a mandatory id is not granted', async () => {
+      for (const body of ['consent[analytics]=on', 'consent[terms]=yes', 'consent[terms]=0&consent[terms]=1&consent[terms]=off', '']) {
+        const res = await request(app).post('/signup').type('form').send(body);
+        const problem = expectProblem(res, 422, 'mandatory_missing', '/signup');
+        expect(problem.missing).to.deep.equal([{ id: 'terms', title: 'Terms of service', url: null }]);
+      }
+      const rows = await t.knex.select('id').from('consent_events');
+      expect(rows).to.deep.equal([]);
+    });
+
+    it('calls onMissing instead of answering', async () => {
+      const res = await request(app).post('/custom').type('form').send('consent[terms]=off').expect(400);
+      expect(res.text).to.equal('missing terms');
+    });
+  });
+}

@@ -1,0 +1,46 @@
+import { expect } from 'chai';
+import { createConsent, type Consent } from '../../lib/index';
+import { MemoryTracker } from '../../lib/index';
+import { TEST_SECRET, memoryLogger } from '../helpers/app';
+
+describe('formFields()', () => {
+  let consent: Consent;
+
+  beforeEach(async () => {
+    consent = createConsent({ tracker: new MemoryTracker(), secret: TEST_SECRET, logger: memoryLogger() });
+    consent.register([
+      { id: 'terms', title: 'Terms & <conditions>', description: 'You agree to "the terms" and \'rules\'.', url: 'https://example.com/terms?a=1&b=2', lawfulBasis: 'contract', mandatory: true },
+      { id: 'news.letter', title: 'Newsletter', description: 'Monthly <b>news</b>.' },
+    ]);
+    await consent.ready();
+  });
+  afterEach(() => consent.close());
+
+  it('renders a fieldset with a legend and one labelled, described checkbox per id', () => {
+    const html = consent.formFields(['terms', 'news.letter']);
+    expect(html.startsWith('<fieldset class="consent-fields">\n<legend>Your consent</legend>')).to.equal(true);
+    expect(html.endsWith('</fieldset>')).to.equal(true);
+    expect(html).to.contain('<input type="checkbox" id="consent-terms" name="consent[terms]" value="granted" aria-describedby="consent-terms-description" required>');
+    expect(html).to.contain('<label for="consent-terms">Terms &amp; &lt;conditions&gt;</label>');
+    expect(html).to.contain('<p id="consent-terms-description">You agree to &quot;the terms&quot; and &#39;rules&#39;.');
+    expect(html).to.contain('<a href="https://example.com/terms?a=1&amp;b=2">Learn more<span class="consent-sr-only"> about Terms &amp; &lt;conditions&gt;</span></a>');
+    expect(html).to.contain('name="consent[news.letter]" value="granted" aria-describedby="consent-news.letter-description">');
+    expect(html).to.contain('Monthly &lt;b&gt;news&lt;/b&gt;.</p>');
+    expect(html).not.to.match(/<b>|<conditions>/);
+    expect(html.indexOf('consent[terms]')).to.be.lessThan(html.indexOf('consent[news.letter]'));
+  });
+
+  it('pre-checks the values given, with the same rule as collect()', () => {
+    const html = consent.formFields(['terms', 'news.letter'], { values: { terms: 'on', 'news.letter': '0' } });
+    expect(html).to.contain('aria-describedby="consent-terms-description" checked required>');
+    expect(html).to.contain('aria-describedby="consent-news.letter-description">');
+  });
+
+  it('takes an escaped legend and link text, and refuses unknown options', () => {
+    const html = consent.formFields('terms', { legend: 'Vos <choix>', linkText: 'En savoir plus' });
+    expect(html).to.contain('<legend>Vos &lt;choix&gt;</legend>');
+    expect(html).to.contain('>En savoir plus<span');
+    expect(() => consent.formFields('terms', { value: {} } as never)).to.throw(/no option "value"/);
+    expect(() => consent.formFields([])).to.throw(/non-empty/);
+  });
+});

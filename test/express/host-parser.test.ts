@@ -1,0 +1,45 @@
+import { expect } from 'chai';
+import request from 'supertest';
+import type { Express } from 'express';
+import { BACKENDS, expressModule, testConsent, type TestDatabase } from '../helpers/app';
+import { expectProblem } from '../helpers/problem';
+
+BACKENDS[0]?.describe('router behind a host body parser', () => {
+  let db: TestDatabase;
+  let t: Awaited<ReturnType<typeof testConsent>>;
+  let app: Express;
+
+  beforeEach(async () => {
+    db = await (BACKENDS[0] as (typeof BACKENDS)[number]).open();
+    t = await testConsent(db);
+    const lib = expressModule();
+    app = lib();
+    // The host mounted its parsers globally, before the router (what SPEC §2 advises against).
+    app.use(lib.json({ limit: '1mb' }), lib.urlencoded({ extended: true }), lib.text());
+    app.use('/consent', t.consent.router());
+  });
+  afterEach(async () => {
+    await t.close();
+    await db.cleanup();
+  });
+
+  const as = { 'x-test-user': 'hp' };
+
+  it('still accepts JSON bodies the host parsed', async () => {
+    const res = await request(app).put('/consent/me/analytics').set(as).send({ decision: 'granted' }).expect(200);
+    expect(res.body.state).to.equal('granted');
+  });
+
+  it('still answers 415 for bodies the host parsed as forms or text', async () => {
+    expectProblem(await request(app).put('/consent/me/analytics').set(as).type('form').send('decision=granted'), 415, 'unsupported_media_type');
+    expectProblem(await request(app).put('/consent/me/analytics').set(as).type('text').send('granted'), 415, 'unsupported_media_type');
+  });
+
+  it('still answers 413 by Content-Length, and checks the shape', async () => {
+    const big = JSON.stringify({ decision: 'granted', note: 'x'.repeat(20_000) });
+    expectProblem(await request(app).put('/consent/me/analytics').set(as).type('json').send(big), 413, 'payload_too_large');
+    expectProblem(await request(app).put('/consent/me/analytics').set(as).send({ decision: 'granted', extra: 1 }), 400, 'invalid_body');
+    const me = await request(app).get('/consent/me').set(as).expect(200);
+    expect(me.body.states.analytics.state).to.equal('unset');
+  });
+});

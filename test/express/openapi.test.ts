@@ -1,0 +1,74 @@
+import { expect } from 'chai';
+import request from 'supertest';
+import type { Response } from 'supertest';
+import { BACKENDS, routerApp, testConsent, type TestDatabase } from '../helpers/app';
+import { checkSchema } from '../helpers/schema-check';
+
+type Doc = Record<string, unknown> & { paths: Record<string, Record<string, { responses: Record<string, { content: Record<string, { schema: unknown }> }> }>> };
+
+/** Checks a real response against the document: a documented status, content type and schema. */
+function conforms(doc: Doc, path: string, method: string, res: Response): void {
+  const operation = doc.paths[path]?.[method];
+  expect(operation, `${method} ${path}`).to.be.an('object');
+  const documented = operation?.responses[String(res.status)];
+  expect(documented, `${method} ${path} ${res.status} is documented`).to.be.an('object');
+  const type = String(res.headers['content-type']).split(';')[0] as string;
+  const media = documented?.content[type];
+  expect(media, `${method} ${path} ${res.status} ${type}`).to.be.an('object');
+  expect(checkSchema(doc, media?.schema, res.body), `${method} ${path} ${res.status}`).to.deep.equal([]);
+}
+
+BACKENDS[0]?.describe('OpenAPI document', () => {
+  let db: TestDatabase;
+  let t: Awaited<ReturnType<typeof testConsent>>;
+
+  before(async () => {
+    db = await (BACKENDS[0] as (typeof BACKENDS)[number]).open();
+    t = await testConsent(db);
+  });
+  after(async () => {
+    await t.close();
+    await db.cleanup();
+  });
+
+  it('describes every real response of the mounted routes', async () => {
+    const app = routerApp(t.consent);
+    const doc = (await request(app).get('/consent/openapi.json').expect(200)).body as Doc;
+    const as = { 'x-test-user': 'oa' };
+    const checks: Array<[string, string, Response]> = [
+      ['/openapi.json', 'get', await request(app).get('/consent/openapi.json')],
+      ['/requirements', 'get', await request(app).get('/consent/requirements')],
+      ['/me', 'get', await request(app).get('/consent/me').set(as)],
+      ['/me', 'get', await request(app).get('/consent/me')],
+      ['/me/{id}', 'put', await request(app).put('/consent/me/analytics').set(as).send({ decision: 'granted', note: 'n', data: { a: 1 } })],
+      ['/me/{id}', 'put', await request(app).put('/consent/me/newsletter').set(as).send({ decision: 'granted' })],
+      ['/me/{id}', 'put', await request(app).put('/consent/me/nope').set(as).send({ decision: 'granted' })],
+      ['/me/{id}', 'put', await request(app).put('/consent/me/analytics').set(as).send({ decision: 'x' })],
+      ['/me/{id}', 'put', await request(app).put('/consent/me/analytics').set(as).send({ decision: 'granted', version: 7 })],
+      ['/me/{id}', 'put', await request(app).put('/consent/me/analytics').set(as).type('text').send('x')],
+      ['/me/{id}', 'put', await request(app).put('/consent/me/analytics').set(as).type('json').send(`"${'x'.repeat(20000)}"`)],
+      ['/me', 'post', await request(app).post('/consent/me').set(as).send({ decisions: { ads: 'denied', fraud: { decision: 'denied', version: 1 } } })],
+      ['/me', 'post', await request(app).post('/consent/me').set(as).send({ decisions: { nope: 'denied' } })],
+      ['/me/{id}', 'delete', await request(app).delete('/consent/me/analytics').set(as)],
+      ['/me/history', 'get', await request(app).get('/consent/me/history?limit=3').set(as)],
+      ['/me/history', 'get', await request(app).get('/consent/me/history?limit=500').set(as)],
+      ['/me', 'get', await request(app).get('/consent/me').set(as).set('Sec-GPC', '1')],
+    ];
+    const statuses = new Set<number>();
+    for (const [path, method, res] of checks) {
+      conforms(doc, path, method, res);
+      statuses.add(res.status);
+    }
+    expect([...statuses].sort()).to.deep.equal([200, 202, 400, 401, 404, 409, 413, 415, 422]);
+  });
+
+  it('has schemas that reject what the router rejects', async () => {
+    const app = routerApp(t.consent);
+    const doc = (await request(app).get('/consent/openapi.json').expect(200)).body as Doc;
+    const put = { $ref: '#/components/schemas/PutBody' };
+    expect(checkSchema(doc, put, { decision: 'granted', version: 1 })).to.deep.equal([]);
+    expect(checkSchema(doc, put, { decision: 'granted', subject: 'x' })).not.to.deep.equal([]);
+    const problem = { $ref: '#/components/schemas/Problem' };
+    expect(checkSchema(doc, problem, { type: 'urn:express-consent:nope', title: 't', status: 400, detail: 'd', code: 'nope', instance: '/' })).not.to.deep.equal([]);
+  });
+});
