@@ -9,7 +9,7 @@ import { createPgDatabase, describePg, pgKnexConfig, sqliteKnexConfig, tempSqlit
 const SECRET = 'g'.repeat(32);
 
 function make(knex: Knex): Consent {
-  const consent = createConsent({ knex, secret: SECRET, sweep: false });
+  const consent = createConsent({ knex, secret: SECRET, sweep: false, storeTimeoutMs: 60_000 });
   consent.register([
     { id: 'ads', title: 'Personalised ads', description: 'Sharing with ad partners.', gpc: true },
     { id: 'sale', title: 'Sale of data', description: 'Selling data.', lawfulBasis: 'legitimate_interests', gpc: true },

@@ -13,7 +13,8 @@ const FAST = { pollMs: 10, leaseMs: 60_000, retryMs: 5, maxRetryMs: 20 };
 const quiet = { warn() {}, error() {} };
 
 function make(knex: Knex, extra: Partial<ConsentOptions> = {}): Consent {
-  const consent = createConsent({ knex, secret: SECRET, sweep: false, outbox: FAST, logger: quiet, ...extra });
+  // A generous storage deadline: these tests are about delivery, not a loaded machine's latency.
+  const consent = createConsent({ knex, secret: SECRET, sweep: false, storeTimeoutMs: 60_000, outbox: FAST, logger: quiet, ...extra });
   consent.register({ id: 'analytics', title: 'Analytics', description: 'Usage statistics.' });
   return consent;
 }
