@@ -1,7 +1,10 @@
 import { ConsentEngine } from './core/engine';
+import { exportSubject, type SubjectExport } from './core/export';
 import type { ConsentEventHandler, ConsentEventName, OnOptions } from './core/events';
 import { sweep } from './core/sweep';
 import { requireSubject } from './core/input';
+import { proofMethods, type ConsentProof } from './core/proof';
+import { ReceiptKey } from './core/receipt-key';
 import { ConsentError } from './errors';
 import { createHttpApi, type ConsentHttpApi } from './express/http-api';
 import { defaultKnex } from './knex/default-knex';
@@ -23,7 +26,11 @@ import type {
 } from './types';
 
 /** The object `createConsent()` returns. It owns its registry, tracker and configuration. */
-export interface Consent extends ConsentHttpApi {
+export interface Consent extends ConsentHttpApi, ConsentProof {
+  /** Everything stored about the subject (Art. 15), as one JSON document. */
+  export(subjectId: string | number): Promise<SubjectExport>;
+  /** The receipt verification key (SPKI PEM); a development key is available after `ready()`. */
+  readonly publicKey: string;
   /** Registers requirements of the host application. Sync; throws after `ready()`. */
   register(defs: RequirementDefinition | RequirementDefinition[]): void;
   /** Registers an extension's requirements under its name. */
@@ -84,6 +91,8 @@ export function createConsent(input: ConsentOptions = {}): Consent {
   const registry = new Registry();
   const tracker = createTracker(options);
   const engine = new ConsentEngine(options, registry, tracker);
+  const receiptKey = new ReceiptKey(options);
+  engine.onReady(() => receiptKey.load(tracker, options.logger));
   let closed: Promise<void> | null = null;
 
   const consent: Consent = {
@@ -110,6 +119,11 @@ export function createConsent(input: ConsentOptions = {}): Consent {
       return (states[id] as StateInfo).allowed;
     },
     history: (subjectId, opts) => engine.history(subjectId, opts),
+    ...proofMethods(engine, receiptKey),
+    export: (subjectId) => exportSubject(engine, subjectId),
+    get publicKey() {
+      return receiptKey.publicKey;
+    },
     on: (event, handler, opts) => engine.events.on(event, handler, opts),
     sweep: () => sweep(engine),
     close() {

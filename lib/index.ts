@@ -19,8 +19,12 @@ export {
 export { DEFAULTS, type ConsentOptions, type ConsentLogger, type SubjectValue } from './options';
 export { migrate, type MigrateOptions } from './knex/migrate';
 export { KnexTracker, type KnexTrackerOptions } from './knex/knex-tracker';
+export { verifyReceipt, type ConsentReceipt, type ReceiptDecision, type ReceiptController } from './audit/receipt';
+export type { VerifyResult, IntegrityProblem, IntegrityKind } from './audit/verify-chain';
+export type { SubjectExport, ExportedEvent, ExportedConfirmation } from './core/export';
+export type { ConsentProof } from './core/proof';
 export { MemoryTracker } from './tracker/memory-tracker';
-export type { ConsentTracker, TrackerHistoryQuery } from './tracker/tracker';
+export type { ConsentTracker, TrackerHistoryQuery, EventScanQuery, HeadScanQuery } from './tracker/tracker';
 export type {
   ClaimedOutboxEntry,
   LapsedGrant,
@@ -29,6 +33,12 @@ export type {
   CurrentRecord,
   StoredEvent,
   NewEvent,
+  DraftEvent,
+  ChainHead,
+  LedgerEntry,
+  LedgerHead,
+  LedgerTail,
+  SealedWrite,
   SubjectSnapshot,
   WritePlan,
   StoredRequirementVersion,

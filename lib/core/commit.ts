@@ -56,7 +56,7 @@ function outboxFor(engine: ConsentEngine, subjectId: string, request: CommitRequ
  * wakes the outbox poller.
  */
 export async function commitWrite(engine: ConsentEngine, request: CommitRequest): Promise<CommitResult> {
-  const written = await storeCall(engine.options.storeTimeoutMs, 'write', () =>
+  const write = () =>
     engine.tracker.write(request.pseudonym, (snapshot) => {
       const { plan, changes } = request.plan(snapshot);
       const tokens = issuedFor(request.tokens ?? [], changes);
@@ -64,9 +64,19 @@ export async function commitWrite(engine: ConsentEngine, request: CommitRequest)
       const merged = new Map(snapshot.records.map((r) => [r.requirement, r]));
       for (const record of plan.records) merged.set(record.requirement, record);
       return { plan, result: { changes, tokens, records: [...merged.values()], queued: plan.outbox?.length ?? 0 } };
-    }),
-  );
-  engine.cache?.invalidate(request.pseudonym);
+    });
+  let call: ReturnType<typeof write> | undefined;
+  let written: Awaited<ReturnType<typeof write>>;
+  try {
+    written = await storeCall(engine.options.storeTimeoutMs, 'write', () => (call = write()));
+  } catch (error) {
+    // A write that missed its deadline may still commit afterwards; a read made meanwhile
+    // would have cached the old state, so forget the subject again once the write settles.
+    void call?.then(() => engine.cache?.invalidate(request.pseudonym), () => undefined);
+    throw error;
+  } finally {
+    engine.cache?.invalidate(request.pseudonym);
+  }
   const { result } = written;
   const changes = result.changes.map((change, i) => ({ ...change, eventId: written.eventIds[i] as string, at: request.now }));
   if (request.subjectId !== null) {

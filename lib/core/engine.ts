@@ -48,6 +48,7 @@ export interface WriteOutcome extends RecordResult {
 export class ConsentEngine {
   private readyPromise: Promise<void> | null = null;
   private keys: DerivedKeys | null = null;
+  private readonly readyHooks: Array<() => Promise<void>> = [];
   private sweeper: NodeJS.Timeout | null = null;
   private closed = false;
   readonly cache: StateCache | null;
@@ -82,6 +83,7 @@ export class ConsentEngine {
       const secret = await storeCall(timeout, 'secret', () => resolveSecret(this.options, this.tracker));
       await storeCall(timeout, 'requirement sync', () => syncRequirements(this.registry, this.tracker, this.now()));
       this.keys = deriveKeys(secret);
+      for (const hook of this.readyHooks) await storeCall(timeout, 'setup', hook);
       if (!this.closed) this.startBackground();
     })();
     return this.readyPromise;
@@ -113,6 +115,11 @@ export class ConsentEngine {
   /** The link of a confirmation token: `confirm.baseUrl`, else the mount path, never the Host header. */
   confirmUrl(token: string): string {
     return `${this.options.confirm.baseUrl ?? this.mountPath}/confirm/${token}`;
+  }
+
+  /** Adds a step to `ready()` (before it is first called): features that load state at startup. */
+  onReady(hook: () => Promise<void>): void {
+    this.readyHooks.push(hook);
   }
 
   /** The derived keys; only after `ready()`. */

@@ -1,4 +1,4 @@
-import { seal, unseal } from '../audit/seal';
+import { seal, unseal } from '../audit/aead';
 import { ConsentError } from '../errors';
 import type { ConsentLogger } from '../options';
 import type { Change } from '../state/plan';

@@ -1,5 +1,5 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { seal, unseal } from '../audit/seal';
+import { seal, unseal } from '../audit/aead';
 
 const RANDOM = 32;
 const FORMAT = /^[A-Za-z0-9_-]{80,700}$/;

@@ -2,9 +2,12 @@ import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import { GENESIS } from '../audit/chain';
 import type {
+  ChainHead,
   ClaimedOutboxEntry,
   CurrentRecord,
   LapsedGrant,
+  LedgerEntry,
+  LedgerHead,
   PendingMatch,
   StoredEvent,
   StoredRequirementVersion,
@@ -12,10 +15,12 @@ import type {
   SyncOutcome,
   WritePlan,
 } from '../tracker/records';
-import type { ConsentTracker, TrackerHistoryQuery } from '../tracker/tracker';
+import type { ConsentTracker, EventScanQuery, HeadScanQuery, TrackerHistoryQuery } from '../tracker/tracker';
+import { readLedgerHead, writeSealed } from './chain-store';
+import { eraseChain, scanEvents, scanHeads, scanLedger } from './chain-scan';
 import * as lifecycle from './lifecycle-queries';
 import { checkSchema, migrate } from './migrate';
-import { fromEvent, fromRecord, fromVersion, toEvent, toRecord, toVersion, type Row } from './rows';
+import { fromRecord, fromVersion, toEvent, toRecord, toVersion, type Row } from './rows';
 
 /** Options of `KnexTracker`. */
 export interface KnexTrackerOptions {
@@ -24,9 +29,6 @@ export interface KnexTrackerOptions {
   /** Destroy the Knex instance on `close()` (only when the tracker created it). @default false */
   ownsKnex?: boolean;
 }
-
-// SQLite allows 32,766 bound variables per statement; an event row binds 15.
-const EVENT_CHUNK = 1000;
 
 /** The default tracker: SQLite (embedded) or PostgreSQL (shared by many processes) via Knex. */
 export class KnexTracker implements ConsentTracker {
@@ -100,51 +102,46 @@ export class KnexTracker implements ConsentTracker {
   ): Promise<{ result: T; eventIds: string[] }> {
     const subjects = this.table('subjects');
     return this.knex.transaction(async (trx) => {
-      await trx(subjects)
-        .insert({
-          chain: randomBytes(16).toString('hex'),
-          pseudonym,
-          seq: 0,
-          head_hash: GENESIS,
-          head_mac: '',
-          created_at: Date.now(),
-        })
-        .onConflict('pseudonym')
-        .ignore();
-      // The row lock serialises writers of one subject on PostgreSQL, so chains never fork;
-      // SQLite serialises whole write transactions anyway (forUpdate is a no-op there).
-      const subject: Row = await trx(subjects).where({ pseudonym }).forUpdate().first();
+      let subject: Row | undefined;
+      // A second round only when an erasure unlinked the row while we waited for its lock.
+      for (let round = 0; !subject && round < 2; round += 1) {
+        await trx(subjects)
+          .insert({
+            chain: randomBytes(16).toString('hex'),
+            pseudonym,
+            seq: 0,
+            head_hash: GENESIS,
+            head_mac: '',
+            created_at: Date.now(),
+          })
+          .onConflict('pseudonym')
+          .ignore();
+        // The row lock serialises writers of one subject on PostgreSQL, so chains never fork;
+        // SQLite serialises whole write transactions anyway (forUpdate is a no-op there).
+        subject = await trx(subjects).where({ pseudonym }).forUpdate().first();
+      }
+      if (!subject) throw new Error('the subject row vanished twice while waiting for its lock');
       const chain = subject.chain as string;
       const rows: Row[] = await trx(this.table('states')).where({ chain });
-      const planned = plan({
+      const snapshot = {
         chain,
         seq: Number(subject.seq),
         hash: subject.head_hash as string,
+        headId: subject.head_id === null || subject.head_id === undefined ? null : String(subject.head_id),
         records: rows.map(toRecord),
-      });
-      const eventIds = await this.insertEvents(trx, planned.plan.events);
+      };
+      const planned = plan(snapshot);
+      const sealed = await writeSealed(this, trx, snapshot, planned.plan);
       if (planned.plan.records.length > 0) {
         await trx(this.table('states'))
           .insert(planned.plan.records.map((record) => fromRecord(chain, record)))
           .onConflict(['chain', 'requirement'])
           .merge();
       }
+      const eventIds = sealed.events.map((event) => event.id);
       await lifecycle.insertOutbox(trx, (n) => this.table(n), chain, planned.plan.outbox ?? [], eventIds, Date.now());
-      await trx(subjects)
-        .where({ chain })
-        .update({ seq: planned.plan.head.seq, head_hash: planned.plan.head.hash, head_mac: planned.plan.head.mac });
       return { result: planned.result, eventIds };
     });
-  }
-
-  private async insertEvents(trx: Knex.Transaction, events: WritePlan['events']): Promise<string[]> {
-    const ids: string[] = [];
-    for (let i = 0; i < events.length; i += EVENT_CHUNK) {
-      const chunk = events.slice(i, i + EVENT_CHUNK).map(fromEvent);
-      const inserted: Array<Row | number> = await trx(this.table('events')).insert(chunk).returning('id');
-      for (const row of inserted) ids.push(String(typeof row === 'object' ? row.id : row));
-    }
-    return ids;
   }
 
   async history(pseudonym: string, query: TrackerHistoryQuery): Promise<StoredEvent[]> {
@@ -158,6 +155,33 @@ export class KnexTracker implements ConsentTracker {
     if (query.beforeSeq !== undefined) q.andWhere('e.seq', '<', query.beforeSeq);
     const rows: Row[] = await q;
     return rows.map(toEvent);
+  }
+
+  scanEvents(query: EventScanQuery): Promise<StoredEvent[]> {
+    return scanEvents(this, query);
+  }
+
+  heads(query: HeadScanQuery): Promise<ChainHead[]> {
+    return scanHeads(this, query);
+  }
+
+  ledger(query: { after?: number; limit: number }): Promise<LedgerEntry[]> {
+    return scanLedger(this, query);
+  }
+
+  ledgerHead(): Promise<LedgerHead | null> {
+    return readLedgerHead(this);
+  }
+
+  erase(pseudonym: string, plan: (snapshot: SubjectSnapshot) => WritePlan): Promise<number | null> {
+    return eraseChain(this, pseudonym, plan);
+  }
+
+  async setting(name: string, candidate: string): Promise<string> {
+    const meta = this.table('meta');
+    await this.knex(meta).insert({ key: name, value: candidate }).onConflict('key').ignore();
+    const row: Row | undefined = await this.knex(meta).where({ key: name }).first('value');
+    return row?.value as string;
   }
 
   findPending(tokenHash: string): Promise<PendingMatch | null> {

@@ -1,5 +1,6 @@
-import { eventHash, headMac, personalDigest } from '../audit/chain';
-import type { CurrentRecord, NewEvent, SubjectSnapshot, WritePlan } from '../tracker/records';
+import { personalDigest } from '../audit/chain';
+import { sealChain } from '../audit/seal';
+import type { CurrentRecord, DraftEvent, SubjectSnapshot, WritePlan } from '../tracker/records';
 import type { Requirement } from '../types';
 import { deriveState } from './derive';
 import type { Change } from './plan';
@@ -18,10 +19,10 @@ export function planExpiry(
   chainKey: Buffer,
 ): { plan: WritePlan; changes: Change[] } {
   const digest = personalDigest(chainKey, { note: null, data: null, ip: null, userAgent: null });
-  const events: NewEvent[] = [];
+  const events: DraftEvent[] = [];
   const changes: Change[] = [];
   const records: CurrentRecord[] = [];
-  let { seq, hash } = snapshot;
+  let { seq } = snapshot;
   for (const record of snapshot.records) {
     if (!ids.includes(record.requirement)) continue;
     if (record.decision !== 'granted' || record.expiryRecorded || record.expiresAt === null || record.expiresAt > now) continue;
@@ -31,21 +32,23 @@ export function planExpiry(
     records.push({ ...record, expiryRecorded: true });
     if (state !== 'expired') continue;
     seq += 1;
-    const fields = {
+    events.push({
       chain: snapshot.chain,
       seq,
       requirement: record.requirement,
       version: record.version ?? 0,
-      action: 'expire' as const,
-      state: 'expired' as const,
-      source: 'sweep' as const,
+      action: 'expire',
+      state: 'expired',
+      source: 'sweep',
       actor: null,
       at: now,
+      note: null,
+      data: null,
+      ip: null,
+      userAgent: null,
       personalDigest: digest,
-    };
-    hash = eventHash(chainKey, hash, fields);
-    events.push({ ...fields, note: null, data: null, ip: null, userAgent: null, hash });
+    });
     changes.push({ requirement: record.requirement, action: 'expire', previous: 'granted', state: 'expired', seq });
   }
-  return { plan: { events, records, head: { seq, hash, mac: headMac(chainKey, snapshot.chain, seq, hash) } }, changes };
+  return { plan: { events, records, seal: (ids, ledger) => sealChain(chainKey, snapshot, events, ids, ledger) }, changes };
 }

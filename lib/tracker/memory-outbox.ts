@@ -61,4 +61,8 @@ export class MemoryOutbox {
     Object.assign(row, { attempts: entry.attempts + 1, availableAt, lockedUntil: null, claim: null });
   }
 
+  /** Drops a subject's entries (erasure). */
+  deleteChain(chain: string): void {
+    for (const [id, row] of this.rows) if (row.chain === chain) this.rows.delete(id);
+  }
 }

@@ -41,10 +41,29 @@ export interface StoredEvent {
   ip: string | null;
   userAgent: string | null;
   personalDigest: string;
+  /** The id of the event before this one in its chain (null for the first). */
+  prevId: string | null;
+  /** The hash of the event before this one in its chain (`GENESIS` for the first). */
+  prevHash: string;
   hash: string;
 }
 
-export type NewEvent = Omit<StoredEvent, 'id'>;
+/** An event as a tracker inserts it: its id was assigned by the tracker before sealing. */
+export type NewEvent = StoredEvent;
+
+/** An event as the planner drafts it, before the tracker assigns ids and the chain is sealed. */
+export type DraftEvent = Omit<StoredEvent, 'id' | 'prevId' | 'prevHash' | 'hash'>;
+
+/** A chain's protected head as stored with the subject (`mac` seals the other fields). */
+export interface ChainHead {
+  chain: string;
+  seq: number;
+  hash: string;
+  /** The id of the newest event; null for an empty chain. */
+  id: string | null;
+  erased: boolean;
+  mac: string;
+}
 
 /** What a tracker hands the planner inside a write transaction. */
 export interface SubjectSnapshot {
@@ -52,15 +71,49 @@ export interface SubjectSnapshot {
   chain: string;
   seq: number;
   hash: string;
+  /** The id of the chain's newest event; null for a new chain. */
+  headId: string | null;
   records: CurrentRecord[];
+}
+
+/** The newest entry of the ledger of chains (n = 0 and firstId = null when it is empty). */
+export interface LedgerTail {
+  n: number;
+  firstId: string | null;
+}
+
+/** One entry of the ledger of chains, as stored. */
+export interface LedgerEntry {
+  n: number;
+  chain: string;
+  firstId: string;
+  prevFirstId: string | null;
+  mac: string;
+}
+
+/** The ledger's protected newest entry. */
+export interface LedgerHead extends LedgerTail {
+  mac: string;
+}
+
+/** The chained events, the new head and (for a new chain) the ledger entry to write. */
+export interface SealedWrite {
+  events: NewEvent[];
+  head: ChainHead;
+  ledger: { entry: LedgerEntry; head: LedgerHead } | null;
 }
 
 /** What the planner asks a tracker to write, atomically. */
 export interface WritePlan {
-  events: NewEvent[];
+  events: DraftEvent[];
   /** Records to insert or replace, keyed by requirement. */
   records: CurrentRecord[];
-  head: { seq: number; hash: string; mac: string };
+  /**
+   * Pure: chains the drafts once the tracker has assigned their ids (in order, unique across
+   * the store). A tracker passes the ledger's tail, read under a lock that serialises chain
+   * creation, when the snapshot's chain is new (`seq === 0`) and there are events.
+   */
+  seal(ids: string[], ledger: LedgerTail | null): SealedWrite;
   /** Outbox entries for durable handlers, inserted in the same transaction. */
   outbox?: OutboxEntry[];
 }

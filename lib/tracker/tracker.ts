@@ -1,7 +1,10 @@
 import type {
+  ChainHead,
   ClaimedOutboxEntry,
   CurrentRecord,
   LapsedGrant,
+  LedgerEntry,
+  LedgerHead,
   PendingMatch,
   StoredEvent,
   StoredRequirementVersion,
@@ -15,6 +18,26 @@ export interface TrackerHistoryQuery {
   requirement?: string;
   /** Only events with a lower sequence number (the cursor). */
   beforeSeq?: number;
+  limit: number;
+}
+
+/** Options of `ConsentTracker.scanEvents`: a keyset page of events in (chain, seq) order. */
+export interface EventScanQuery {
+  /** Only this chain's events. */
+  chain?: string;
+  /** Only events after this position in (chain, seq) order (the previous page's last event). */
+  after?: { chain: string; seq: number };
+  limit: number;
+}
+
+/** Options of `ConsentTracker.heads`: chain heads in chain order. */
+export interface HeadScanQuery {
+  /** Only chains after this one. */
+  after?: string;
+  /** Only these chains. */
+  chains?: string[];
+  /** Only the chain currently linked to this pseudonym. */
+  pseudonym?: string;
   limit: number;
 }
 
@@ -56,9 +79,11 @@ export interface ConsentTracker {
   /**
    * Required. One atomic read-modify-write for a subject: reads its snapshot (creating the
    * subject's chain on first use) under a lock that serialises writers of the same subject,
-   * calls `plan` (pure, synchronous; its throw aborts everything), then appends the events,
-   * replaces the records and moves the chain head, all committed together before resolving.
-   * Resolves to the ids of the appended events, in order.
+   * calls `plan` (pure, synchronous; its throw aborts everything), assigns the drafted events
+   * ids unique across the store, calls `plan.seal(ids, ledgerTail)` (passing the ledger's
+   * newest entry, read under a lock that serialises chain creation, when the chain is new),
+   * then appends the sealed events, writes the ledger entry and head, replaces the records,
+   * all committed together before resolving. Resolves to the ids of the appended events.
    */
   write<T>(
     pseudonym: string,
@@ -67,6 +92,40 @@ export interface ConsentTracker {
 
   /** Required. The subject's events, newest first (by sequence number). */
   history(pseudonym: string, query: TrackerHistoryQuery): Promise<StoredEvent[]>;
+
+  /**
+   * Required (proof). A page of events in (chain, seq) order, all fields included. Each call is
+   * one short read, so a long scan never holds the store (SQLite has one connection).
+   */
+  scanEvents(query: EventScanQuery): Promise<StoredEvent[]>;
+
+  /**
+   * Required (proof). A page of chain heads in chain order: the protected head of every chain,
+   * erased ones included.
+   */
+  heads(query: HeadScanQuery): Promise<ChainHead[]>;
+
+  /** Required (proof). A page of the ledger of chains in entry order (`n` above `after`). */
+  ledger(query: { after?: number; limit: number }): Promise<LedgerEntry[]>;
+
+  /** Required (proof). The ledger's sealed newest entry; null before the first chain. */
+  ledgerHead(): Promise<LedgerHead | null>;
+
+  /**
+   * Required (erasure, SPEC §7). Like `write` for the subject's existing chain (never creating
+   * one): appends the planned erase event with the head the plan seals, then in the same
+   * transaction removes the personal fields (note, data, ip, userAgent) of every event of the
+   * chain, deletes its current records (and with them pending token hashes) and unlinks the
+   * pseudonym, marking the chain erased. Resolves to the number of events redacted (the erase
+   * event not counted), or null when the subject has no chain.
+   */
+  erase(pseudonym: string, plan: (snapshot: SubjectSnapshot) => WritePlan): Promise<number | null>;
+
+  /**
+   * Required. Like `secret`, for other generated values (the development receipt key): returns
+   * the value stored under `name`, storing `candidate` first if there is none. Atomic.
+   */
+  setting(name: string, candidate: string): Promise<string>;
 
   /**
    * Recommended (double opt-in). The record whose `pendingToken` equals `tokenHash`, with its

@@ -4,7 +4,7 @@ import knexFactory, { type Knex } from 'knex';
 import { createConsent, ConsentError, migrate } from '../../lib/index';
 import { sqliteKnexConfig, tempSqliteFile } from '../helpers/databases';
 
-const TABLES = ['meta', 'requirements', 'subjects', 'events', 'states', 'outbox', 'migrations'];
+const TABLES = ['chains', 'meta', 'requirements', 'subjects', 'events', 'states', 'outbox', 'migrations'];
 const SECRET = 'm'.repeat(32);
 
 async function withSqlite(body: (knex: Knex) => Promise<void>): Promise<void> {

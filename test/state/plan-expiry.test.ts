@@ -13,10 +13,12 @@ const b = normalizeRequirement({ id: 'b', title: 'B', description: 'B' });
 const ctx: BatchContext = { now: NOW, source: 'app', actor: null, note: null, data: null, ip: null, userAgent: null, gpc: false };
 const lookup = (id: string) => [a, b].find((r) => r.id === id);
 
+/** A subject that granted a (expires after a day) and b (never expires), as events 11 and 12. */
 function granted(): SubjectSnapshot {
-  const empty: SubjectSnapshot = { chain: 'e'.repeat(32), seq: 0, hash: GENESIS, records: [] };
+  const empty: SubjectSnapshot = { chain: 'e'.repeat(32), seq: 0, hash: GENESIS, headId: null, records: [] };
   const { plan } = planBatch(empty, [{ requirement: a, decision: 'granted' }, { requirement: b, decision: 'granted' }], ctx, KEY);
-  return { chain: empty.chain, seq: plan.head.seq, hash: plan.head.hash, records: plan.records };
+  const sealed = plan.seal(['11', '12'], { n: 0, firstId: null });
+  return { chain: empty.chain, seq: sealed.head.seq, hash: sealed.head.hash, headId: sealed.head.id, records: plan.records };
 }
 
 describe('planExpiry', () => {
@@ -24,11 +26,14 @@ describe('planExpiry', () => {
     const before = granted();
     const { plan, changes } = planExpiry(before, ['a', 'b'], lookup, NOW + DAY, KEY);
     expect(changes).to.deep.equal([{ requirement: 'a', action: 'expire', previous: 'granted', state: 'expired', seq: 3 }]);
-    const [event] = plan.events;
-    expect(event).to.include({ seq: 3, action: 'expire', source: 'sweep', state: 'expired', at: NOW + DAY, version: 1 });
-    const { hash, note: _n, data: _d, ip: _i, userAgent: _u, ...fields } = event!;
+    expect(plan.events[0]).to.include({ seq: 3, action: 'expire', source: 'sweep', state: 'expired', at: NOW + DAY, version: 1 });
+    const sealed = plan.seal(['13'], null);
+    const [event] = sealed.events;
+    const { note: _n, data: _d, ip: _i, userAgent: _u, hash, prevHash, ...fields } = event!;
+    expect([prevHash, fields.prevId]).to.deep.equal([before.hash, '12']);
     expect(hash).to.equal(eventHash(KEY, before.hash, fields));
-    expect(plan.head).to.deep.equal({ seq: 3, hash, mac: headMac(KEY, before.chain, 3, hash) });
+    const head = { chain: before.chain, seq: 3, hash, id: '13', erased: false };
+    expect(sealed.head).to.deep.equal({ ...head, mac: headMac(KEY, head) });
     expect(plan.records).to.deep.equal([{ ...before.records.find((r) => r.requirement === 'a')!, expiryRecorded: true }]);
   });
 
@@ -39,7 +44,7 @@ describe('planExpiry', () => {
     const marked = { ...before, records: before.records.map((r) => ({ ...r, expiryRecorded: true })) };
     const { plan } = planExpiry(marked, ['a'], lookup, NOW + DAY, KEY);
     expect(plan.events).to.deep.equal([]);
-    expect(plan.head.seq).to.equal(before.seq);
+    expect(plan.seal([], null).head.seq).to.equal(before.seq);
   });
 
   it('marks without an event a grant of an id no longer registered', () => {

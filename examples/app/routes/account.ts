@@ -4,6 +4,7 @@ import { localPath } from '../guards';
 import { signInPage, signUpPage, type FormErrors } from '../pages/account';
 import { checkCsrf, type sessions } from '../session';
 import type { Users } from '../users';
+import { handle } from '../async-handler';
 
 /** What the sign-up form asks, in the order shown. */
 export const SIGN_UP_REQUIREMENTS = ['terms', 'newsletter'];
@@ -48,20 +49,20 @@ export function accountRoutes(app: Express, consent: Consent, users: Users, sess
         refuse(req, res, 422, { consent: `To open an account, please accept: ${missing.map((m) => m.title).join(', ')}.` });
       },
     }),
-    async (req, res) => {
+    handle(async (req, res) => {
       const user = await users.create(text(req.body, 'email'), text(req.body, 'password'));
       if (!user) return refuse(req, res, 409, { email: 'An account with this email address already exists. Sign in instead.' });
       await res.locals.consent.commit(user.id);
       session.switchUser(req, res, user.id);
       res.redirect(303, '/preferences?welcome=1');
-    },
+    }),
   );
 
   app.get('/sign-in', (req, res) => {
     res.send(signInPage(req, localPath(req.query.next)));
   });
 
-  app.post('/sign-in', form, checkCsrf, async (req, res) => {
+  app.post('/sign-in', form, checkCsrf, handle(async (req, res) => {
     const next = localPath(text(req.body, 'next'));
     const user = await users.authenticate(text(req.body, 'email'), text(req.body, 'password'));
     if (!user) {
@@ -69,7 +70,7 @@ export function accountRoutes(app: Express, consent: Consent, users: Users, sess
     }
     session.switchUser(req, res, user.id);
     res.redirect(303, next ?? '/preferences');
-  });
+  }));
 
   app.post('/sign-out', form, checkCsrf, (req, res) => {
     session.switchUser(req, res, null);

@@ -3,6 +3,7 @@ import { isConsentError, type Consent } from '../../../lib/index';
 import { localPath, signedIn } from '../guards';
 import { preferencesPage, STATE_LABELS, type PreferencesView } from '../pages/preferences';
 import { checkCsrf } from '../session';
+import { handle } from '../async-handler';
 
 function field(body: unknown, name: string): unknown {
   return typeof body === 'object' && body !== null ? (body as Record<string, unknown>)[name] : undefined;
@@ -18,7 +19,7 @@ export function preferenceRoutes(app: Express, consent: Consent): void {
     res.status(status).send(preferencesPage(req, { requirements: consent.requirements(), states, history, next, notice }));
   }
 
-  app.get('/preferences', signedIn, async (req, res) => {
+  app.get('/preferences', signedIn, handle(async (req, res) => {
     const requirement = consent.requirements().find((r) => r.id === req.query.updated);
     let notice: PreferencesView['notice'] = null;
     if (requirement) {
@@ -28,9 +29,9 @@ export function preferenceRoutes(app: Express, consent: Consent): void {
       notice = { kind: 'status', text: 'Welcome! Your account is ready. These are your privacy choices.' };
     }
     await show(req, res, 200, notice);
-  });
+  }));
 
-  app.post('/preferences/:id', signedIn, express.urlencoded({ extended: false, limit: '16kb' }), checkCsrf, async (req, res) => {
+  app.post('/preferences/:id', signedIn, express.urlencoded({ extended: false, limit: '16kb' }), checkCsrf, handle(async (req, res) => {
     const id = req.params.id as string;
     const decision = field(req.body, 'decision');
     const version = Number(field(req.body, 'version'));
@@ -48,5 +49,5 @@ export function preferenceRoutes(app: Express, consent: Consent): void {
     }
     const next = localPath(field(req.body, 'next'));
     res.redirect(303, `/preferences?updated=${encodeURIComponent(id)}${next ? `&next=${encodeURIComponent(next)}` : ''}#req-${id}`);
-  });
+  }));
 }
