@@ -70,4 +70,15 @@ export function lifecycleContract(define: Define): void {
     await retryOutbox.call(tracker, again[0]!, 9_999);
     assert.deepEqual(await claimOutbox.call(tracker, { ...query, handlers: ['h2'], now: 1_300 }), [], 'a stale claim cannot reschedule');
   });
+
+  define('erase() deletes the subject\'s outbox entries with its personal data', async (tracker) => {
+    await tracker.init({ migrate: true });
+    if (!tracker.claimOutbox) return;
+    for (const p of ['p-erased', 'p-kept']) {
+      await tracker.write(p, (s) => ({ plan: { ...planOf(s, [eventAfter(s, 1)], []), outbox: [entry(`h-${p}`, 0)] }, result: null }));
+    }
+    await tracker.erase('p-erased', (s) => planOf(s, [eventAfter(s, 1, { action: 'erase', state: 'unset' })], []));
+    const left = await tracker.claimOutbox({ handlers: ['h-p-erased', 'h-p-kept'], now: 10_000, leaseMs: 1, limit: 10 });
+    assert.deepEqual(left.map((c) => c.handler), ['h-p-kept']);
+  });
 }

@@ -84,6 +84,17 @@ describe('durable handlers (outbox) on SQLite', () => {
     expect(raw).to.not.include('mara');
   });
 
+  it('erasure deletes the subject\'s undelivered entries, and only those', async () => {
+    const consent = open();
+    consent.on('change', () => Promise.reject(new Error('down')), { name: 'always-down' });
+    await consent.ready();
+    await consent.record('gone', { analytics: 'granted' });
+    await consent.record('kept', { analytics: 'granted' });
+    expect(await outboxRows(opened[0]!.knex)).to.equal(2);
+    await consent.erase('gone');
+    expect(await outboxRows(opened[0]!.knex)).to.equal(1);
+  });
+
   it('refuses a named handler after ready(), a duplicate name and an unknown event', async () => {
     const consent = open();
     consent.on('change', () => {}, { name: 'one' });
