@@ -1,5 +1,7 @@
 import { ConsentEngine } from './core/engine';
 import { exportSubject, type SubjectExport } from './core/export';
+import type { ConsentEventHandler, ConsentEventName, OnOptions } from './core/events';
+import { sweep } from './core/sweep';
 import { requireSubject } from './core/input';
 import { proofMethods, type ConsentProof } from './core/proof';
 import { ReceiptKey } from './core/receipt-key';
@@ -47,6 +49,16 @@ export interface Consent extends ConsentHttpApi, ConsentProof {
   isAllowed(subjectId: string | number, id: string, options?: { gpc?: boolean }): Promise<boolean>;
   /** The subject's history, newest first. */
   history(subjectId: string | number, options?: HistoryOptions): Promise<HistoryPage>;
+  /**
+   * Subscribes to `change`, `withdrawn` or `confirmation` (SPEC §8). Without `name`: in-process,
+   * best-effort, after the commit. With `name`: durable (outbox, at least once, across restarts);
+   * register it before `ready()`.
+   * @throws ConsentError `invalid_argument` (unknown event, bad or duplicate name),
+   *   `registry_sealed` (a named handler after `ready()`).
+   */
+  on<E extends ConsentEventName>(event: E, handler: ConsentEventHandler<E>, options?: OnOptions): void;
+  /** Records one `expire` event (source `sweep`) for each grant that lapsed since the last sweep. */
+  sweep(): Promise<{ recorded: number }>;
   /** Stops timers and listeners; destroys only a Knex the library created itself. */
   close(): Promise<void>;
   /** @internal The engine behind this instance, for the library's own edges. */
@@ -112,8 +124,11 @@ export function createConsent(input: ConsentOptions = {}): Consent {
     get publicKey() {
       return receiptKey.publicKey;
     },
+    on: (event, handler, opts) => engine.events.on(event, handler, opts),
+    sweep: () => sweep(engine),
     close() {
       closed ??= (async () => {
+        await engine.stop();
         engine.cache?.clear();
         // A tracker passed in by the host is the host's to close.
         if (!options.tracker) await tracker.close?.();

@@ -1,4 +1,12 @@
 export { createConsent, type Consent } from './create-consent';
+export type {
+  ChangePayload,
+  ConfirmationPayload,
+  ConsentEventHandler,
+  ConsentEventName,
+  ConsentEventPayloads,
+  OnOptions,
+} from './core/events';
 export {
   ConsentError,
   ConsentConfigError,
@@ -18,6 +26,10 @@ export type { ConsentProof } from './core/proof';
 export { MemoryTracker } from './tracker/memory-tracker';
 export type { ConsentTracker, TrackerHistoryQuery, EventScanQuery, HeadScanQuery } from './tracker/tracker';
 export type {
+  ClaimedOutboxEntry,
+  LapsedGrant,
+  OutboxEntry,
+  PendingMatch,
   CurrentRecord,
   StoredEvent,
   NewEvent,

@@ -7,6 +7,7 @@ import { decisionBehaviour } from './testing/behaviour-decisions';
 import { versionBehaviour } from './testing/behaviour-versions';
 import { historyContract } from './testing/contract-history';
 import { proofContract } from './testing/contract-proof';
+import { lifecycleContract } from './testing/contract-lifecycle';
 import { storeContract } from './testing/contract-store';
 import { writeContract } from './testing/contract-write';
 import { definer, runnerGlobals, type TrackerConformanceOptions } from './testing/harness';
@@ -41,6 +42,7 @@ export function trackerConformance(name: string, options: TrackerConformanceOpti
       writeContract(define);
       historyContract(define);
       proofContract(define);
+      lifecycleContract(define);
     });
     describe('behaviour through createConsent', () => {
       decisionBehaviour(define);

@@ -1,9 +1,10 @@
 import type { Request, RequestHandler } from 'express';
 import type { ConsentEngine } from '../core/engine';
+import { applyGpc } from '../core/gpc';
 import { ConsentError } from '../errors';
 import { allowedUnder } from '../state/derive';
 import type { State, StateInfo } from '../types';
-import { hasGpc } from './network';
+import { hasGpc, writeContext } from './network';
 import { problem, sendProblem, toProblem } from './problem';
 import type { ReadyGate } from './ready-gate';
 import { resolveSubject } from './subject';
@@ -57,6 +58,8 @@ export function createGuard(engine: ConsentEngine, gate: ReadyGate, input: unkno
   async function missingFor(req: Request): Promise<MissingConsent[]> {
     const subject = await resolveSubject(req, engine.options);
     await gate.serving();
+    // The signal is recorded before the answer (a refusal per gpc requirement, once).
+    await applyGpc(engine, subject, writeContext(req, engine.options));
     const states = await engine.states(subject, hasGpc(req));
     const missing: MissingConsent[] = [];
     for (const id of ids) {

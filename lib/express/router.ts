@@ -2,9 +2,11 @@ import express, { type ErrorRequestHandler, type Request, type Router } from 'ex
 import type { ConsentEngine } from '../core/engine';
 import { ConsentError } from '../errors';
 import { asyncHandler } from './async-handler';
+import { confirmBody, confirmPostHandler, confirmPreviewHandler } from './confirm-routes';
 import { addAdminConsole } from './console/console-routes';
 import { fromParserError, jsonBody } from './json-body';
 import { addMeRoutes } from './me-routes';
+import { writeContext } from './network';
 import { openApiDocument } from './openapi';
 import { answerError } from './problem';
 import type { ReadyGate } from './ready-gate';
@@ -16,6 +18,16 @@ import type { ReadyGate } from './ready-gate';
 export function createRouter(engine: ConsentEngine, gate: ReadyGate): Router {
   const router = express.Router();
   const body = jsonBody();
+  const serving = asyncHandler(async (_req, _res, next) => {
+    await gate.serving();
+    next();
+  });
+
+  // Confirmation links without confirm.baseUrl start with the path the router is mounted at.
+  router.use((req, _res, next) => {
+    engine.rememberMountPath(req.baseUrl);
+    next();
+  });
 
   router.get('/requirements', body, asyncHandler(async (_req, res) => {
     await gate.serving();
@@ -24,6 +36,9 @@ export function createRouter(engine: ConsentEngine, gate: ReadyGate): Router {
 
   addMeRoutes(router, engine, gate);
   addAdminConsole(router, engine, gate);
+
+  router.get('/confirm/:token', body, serving, confirmPreviewHandler(engine));
+  router.post('/confirm/:token', confirmBody(), serving, confirmPostHandler(engine, { context: (req) => writeContext(req, engine.options) }));
 
   router.get('/openapi.json', body, (req, res) => {
     res.json(openApiDocument(req.baseUrl));

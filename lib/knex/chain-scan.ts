@@ -49,6 +49,8 @@ export async function eraseChain(
       .whereNotIn('id', sealed.events.map((event) => event.id))
       .update({ note: null, data: null, ip: null, user_agent: null });
     await trx(ctx.table('states')).where({ chain }).delete();
+    // Undelivered events of durable handlers name the subject (encrypted): erasure drops them.
+    await trx(ctx.table('outbox')).where({ chain }).delete();
     await trx(ctx.table('subjects')).where({ chain }).update({ pseudonym: null, erased_at: Date.now() });
     return Number(redacted);
   });

@@ -3,9 +3,12 @@ import type { Knex } from 'knex';
 import { GENESIS } from '../audit/chain';
 import type {
   ChainHead,
+  ClaimedOutboxEntry,
   CurrentRecord,
+  LapsedGrant,
   LedgerEntry,
   LedgerHead,
+  PendingMatch,
   StoredEvent,
   StoredRequirementVersion,
   SubjectSnapshot,
@@ -15,6 +18,7 @@ import type {
 import type { ConsentTracker, EventScanQuery, HeadScanQuery, TrackerHistoryQuery } from '../tracker/tracker';
 import { readLedgerHead, writeSealed } from './chain-store';
 import { eraseChain, scanEvents, scanHeads, scanLedger } from './chain-scan';
+import * as lifecycle from './lifecycle-queries';
 import { checkSchema, migrate } from './migrate';
 import { fromRecord, fromVersion, toEvent, toRecord, toVersion, type Row } from './rows';
 
@@ -134,7 +138,9 @@ export class KnexTracker implements ConsentTracker {
           .onConflict(['chain', 'requirement'])
           .merge();
       }
-      return { result: planned.result, eventIds: sealed.events.map((event) => event.id) };
+      const eventIds = sealed.events.map((event) => event.id);
+      await lifecycle.insertOutbox(trx, (n) => this.table(n), chain, planned.plan.outbox ?? [], eventIds, Date.now());
+      return { result: planned.result, eventIds };
     });
   }
 
@@ -176,6 +182,26 @@ export class KnexTracker implements ConsentTracker {
     await this.knex(meta).insert({ key: name, value: candidate }).onConflict('key').ignore();
     const row: Row | undefined = await this.knex(meta).where({ key: name }).first('value');
     return row?.value as string;
+  }
+
+  findPending(tokenHash: string): Promise<PendingMatch | null> {
+    return lifecycle.findPending(this.knex, (n) => this.table(n), tokenHash);
+  }
+
+  lapsedGrants(query: { now: number; limit: number; after?: string }): Promise<LapsedGrant[]> {
+    return lifecycle.lapsedGrants(this.knex, (n) => this.table(n), query);
+  }
+
+  claimOutbox(query: { handlers: string[]; now: number; leaseMs: number; limit: number }): Promise<ClaimedOutboxEntry[]> {
+    return lifecycle.claimOutbox(this.knex, (n) => this.table(n), query);
+  }
+
+  completeOutbox(id: string): Promise<void> {
+    return lifecycle.completeOutbox(this.knex, (n) => this.table(n), id);
+  }
+
+  retryOutbox(entry: ClaimedOutboxEntry, availableAt: number): Promise<void> {
+    return lifecycle.retryOutbox(this.knex, (n) => this.table(n), entry, availableAt);
   }
 
   async close(): Promise<void> {

@@ -19,6 +19,7 @@ export function toRecord(row: Row): CurrentRecord {
     pendingAt: numOrNull(row.pending_at),
     pendingExpiresAt: numOrNull(row.pending_expires_at),
     pendingToken: (row.pending_token as string | null) ?? null,
+    expiryRecorded: Boolean(row.expiry_recorded),
   };
 }
 
@@ -35,6 +36,7 @@ export function fromRecord(chain: string, record: CurrentRecord): Row {
     pending_at: record.pendingAt,
     pending_expires_at: record.pendingExpiresAt,
     pending_token: record.pendingToken,
+    expiry_recorded: record.expiryRecorded,
   };
 }
 

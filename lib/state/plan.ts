@@ -77,6 +77,7 @@ function nextRecord(
     pendingAt: null,
     pendingExpiresAt: null,
     pendingToken: null,
+    expiryRecorded: false,
   };
 }
 

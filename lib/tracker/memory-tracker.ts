@@ -1,10 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { GENESIS } from '../audit/chain';
+import { MemoryOutbox } from './memory-outbox';
 import type {
   ChainHead,
+  ClaimedOutboxEntry,
   CurrentRecord,
+  LapsedGrant,
   LedgerEntry,
   LedgerHead,
+  PendingMatch,
   StoredEvent,
   StoredRequirementVersion,
   SubjectSnapshot,
@@ -34,6 +38,8 @@ export class MemoryTracker implements ConsentTracker {
   private readonly ledgerEntries: LedgerEntry[] = [];
   private ledgerTop: LedgerHead | null = null;
   private nextEventId = 1;
+  /** @internal */
+  readonly outbox = new MemoryOutbox();
 
   async init(): Promise<void> {}
 
@@ -86,7 +92,9 @@ export class MemoryTracker implements ConsentTracker {
     for (const record of planned.plan.records) chain.records.set(record.requirement, copy(record));
     this.chains.set(chain.head.chain, chain);
     this.linked.set(pseudonym, chain.head.chain);
-    return { result: planned.result, eventIds: chain.events.slice(-planned.plan.events.length).map((e) => e.id) };
+    const eventIds = planned.plan.events.length === 0 ? [] : chain.events.slice(-planned.plan.events.length).map((e) => e.id);
+    this.outbox.add(chain.head.chain, planned.plan.outbox ?? [], eventIds);
+    return { result: planned.result, eventIds };
   }
 
   async erase(pseudonym: string, plan: (snapshot: SubjectSnapshot) => WritePlan): Promise<number | null> {
@@ -96,6 +104,7 @@ export class MemoryTracker implements ConsentTracker {
     this.apply(chain, plan(this.snapshot(chain)));
     for (const event of chain.events) Object.assign(event, { note: null, data: null, ip: null, userAgent: null });
     chain.records.clear();
+    this.outbox.deleteChain(chain.head.chain);
     this.linked.delete(pseudonym);
     return redacted;
   }
@@ -165,6 +174,41 @@ export class MemoryTracker implements ConsentTracker {
       this.ledgerEntries.push(copy(sealed.ledger.entry));
       this.ledgerTop = copy(sealed.ledger.head);
     }
+  }
+
+  async findPending(tokenHash: string): Promise<PendingMatch | null> {
+    for (const [pseudonym, key] of this.linked) {
+      for (const record of (this.chains.get(key) as MemoryChain).records.values()) {
+        if (record.pendingToken === tokenHash) return { pseudonym, record: copy(record) };
+      }
+    }
+    return null;
+  }
+
+  async lapsedGrants(query: { now: number; limit: number; after?: string }): Promise<LapsedGrant[]> {
+    const found: LapsedGrant[] = [];
+    for (const [pseudonym, chain] of this.linked) {
+      for (const r of (this.chains.get(chain) as MemoryChain).records.values()) {
+        const key = `${chain}/${r.requirement}`;
+        if (query.after !== undefined && key <= query.after) continue;
+        if (r.decision === 'granted' && !r.expiryRecorded && r.expiresAt !== null && r.expiresAt <= query.now) {
+          found.push({ pseudonym, requirement: r.requirement, key });
+        }
+      }
+    }
+    return found.sort((a, b) => (a.key < b.key ? -1 : 1)).slice(0, query.limit);
+  }
+
+  async claimOutbox(query: { handlers: string[]; now: number; leaseMs: number; limit: number }): Promise<ClaimedOutboxEntry[]> {
+    return this.outbox.claim(query);
+  }
+
+  async completeOutbox(id: string): Promise<void> {
+    this.outbox.complete(id);
+  }
+
+  async retryOutbox(entry: ClaimedOutboxEntry, availableAt: number): Promise<void> {
+    this.outbox.retry(entry, availableAt);
   }
 
   private referenced(id: string, version: number): boolean {

@@ -18,6 +18,8 @@ export interface CurrentRecord {
   pendingExpiresAt: number | null;
   /** Keyed hash of the confirmation token; the token itself is never stored. */
   pendingToken: string | null;
+  /** The sweep has recorded the `expire` event of this grant. */
+  expiryRecorded: boolean;
 }
 
 /** One history entry as a tracker stores it. Personal fields may be null after erasure. */
@@ -112,6 +114,47 @@ export interface WritePlan {
    * creation, when the snapshot's chain is new (`seq === 0`) and there are events.
    */
   seal(ids: string[], ledger: LedgerTail | null): SealedWrite;
+  /** Outbox entries for durable handlers, inserted in the same transaction. */
+  outbox?: OutboxEntry[];
+}
+
+/** One delivery owed to one durable (named) handler. */
+export interface OutboxEntry {
+  /** The handler's name. */
+  handler: string;
+  event: 'change' | 'withdrawn' | 'confirmation';
+  /** Index into the plan's events of the event this entry reports (its id fills `eventId`). */
+  eventIndex: number | null;
+  /** The payload, encrypted (it names the subject); opaque to trackers. */
+  payload: string;
+  /** Epoch ms from which it may be delivered. */
+  availableAt: number;
+}
+
+/** An outbox entry claimed for delivery by one process. */
+export interface ClaimedOutboxEntry {
+  id: string;
+  handler: string;
+  event: OutboxEntry['event'];
+  eventId: string | null;
+  payload: string;
+  attempts: number;
+  /** Identifies this claim: only its holder may reschedule the entry. */
+  claim: string;
+}
+
+/** A pending double opt-in request found by its token hash. */
+export interface PendingMatch {
+  pseudonym: string;
+  record: CurrentRecord;
+}
+
+/** A grant whose expiry has passed and whose `expire` event is not recorded yet. */
+export interface LapsedGrant {
+  pseudonym: string;
+  requirement: string;
+  /** Paging key: pass the last one seen as `after`. */
+  key: string;
 }
 
 /** A requirement version as stored: the text is locked once an event references it. */
@@ -144,5 +187,6 @@ export function emptyRecord(requirement: string): CurrentRecord {
     pendingAt: null,
     pendingExpiresAt: null,
     pendingToken: null,
+    expiryRecorded: false,
   };
 }

@@ -1,8 +1,11 @@
 import type {
   ChainHead,
+  ClaimedOutboxEntry,
   CurrentRecord,
+  LapsedGrant,
   LedgerEntry,
   LedgerHead,
+  PendingMatch,
   StoredEvent,
   StoredRequirementVersion,
   SubjectSnapshot,
@@ -123,6 +126,32 @@ export interface ConsentTracker {
    * the value stored under `name`, storing `candidate` first if there is none. Atomic.
    */
   setting(name: string, candidate: string): Promise<string>;
+
+  /**
+   * Recommended (double opt-in). The record whose `pendingToken` equals `tokenHash`, with its
+   * subject's pseudonym; null when none. Without it, confirmation links answer `token_invalid`.
+   */
+  findPending?(tokenHash: string): Promise<PendingMatch | null>;
+
+  /**
+   * Recommended (`sweep()`). Records with decision `granted`, `expiresAt <= now` and
+   * `expiryRecorded` false, ordered by `key`, only those after `after`, at most `limit`.
+   */
+  lapsedGrants?(query: { now: number; limit: number; after?: string }): Promise<LapsedGrant[]>;
+
+  /**
+   * Required for durable handlers. Claims up to `limit` outbox entries of the given handlers
+   * that are available at `now` and not claimed by another process (or whose claim lapsed),
+   * until `now + leaseMs`. Two concurrent callers never claim the same entry.
+   * `write()` must insert `plan.outbox` in the same transaction as the events.
+   */
+  claimOutbox?(query: { handlers: string[]; now: number; leaseMs: number; limit: number }): Promise<ClaimedOutboxEntry[]>;
+
+  /** Required for durable handlers. Deletes a delivered entry. */
+  completeOutbox?(id: string): Promise<void>;
+
+  /** Required for durable handlers. Releases a claimed entry for another attempt at `availableAt`. */
+  retryOutbox?(entry: ClaimedOutboxEntry, availableAt: number): Promise<void>;
 
   /** Optional. Releases what the tracker opened itself. */
   close?(): Promise<void>;

@@ -1,9 +1,9 @@
 import { expect } from 'chai';
+import { MIGRATION_NAMES } from '../../lib/knex/migrations/index';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import knexFactory from 'knex';
 import { createPgDatabase, describePg, pgKnexConfig } from '../helpers/databases';
-import { MIGRATION_NAMES } from '../../lib/knex/migrations/index';
 
 const CHILD = fileURLToPath(new URL('./fixtures/migrate-child.ts', import.meta.url));
 
