@@ -131,6 +131,24 @@ describeEachCliDatabase('the express-consent command line', (open) => {
     expect(text.stdout).to.match(/^newsletter\t2\t1\t0\t0\t0\t0\t0$/m);
   });
 
+  it('sweeps lapsed grants once: an expire event by the sweep, and the chains still verify', async () => {
+    const past = createConsent({ knex: db.knex, secret: SECRET, now: () => new Date(Date.now() - 3 * 86_400_000), logger: { warn() {}, error() {} } });
+    past.register({ id: 'offers', title: 'Offers', description: 'Partner offers.', expiresAfterDays: 1 });
+    await past.ready();
+    await past.record('erin', { offers: 'granted' });
+    await past.record('fred', { offers: 'denied' });
+    await past.close();
+    const first = await runCli(['--url', db.url, 'sweep']);
+    expect(first).to.include({ code: 0, stderr: '' });
+    expect(JSON.parse(first.stdout)).to.deep.equal({ recorded: 1 });
+    expect(JSON.parse((await runCli(['--url', db.url, 'sweep'])).stdout)).to.deep.equal({ recorded: 0 });
+    const events = (await runCli(['--url', db.url, 'export', '--format', 'ndjson'])).stdout.trimEnd().split('\n').map((l) => JSON.parse(l));
+    expect(events.at(-1)).to.deep.include({ requirement: 'offers', action: 'expire', state: 'expired', source: 'sweep' });
+    expect((await runCli(['--url', db.url, 'verify'])).code).to.equal(0);
+    const stats = JSON.parse((await runCli(['--url', db.url, 'stats', '--json'])).stdout);
+    expect(stats.requirements[0].total).to.deep.include({ expired: 1, denied: 1 });
+  });
+
   it('erases a subject: its events lose their pseudonym and the chains still verify', async () => {
     const { pseudonym } = await seeded(db);
     const run = await runCli(['--url', db.url, 'erase', 'alice']);

@@ -1,0 +1,12 @@
+import { Command } from 'commander';
+import { withConsent } from './context';
+
+/** `express-consent sweep`: records an `expire` event for every grant that lapsed. */
+export function sweepCommand(): Command {
+  return new Command('sweep')
+    .description('record an expire event (source sweep) for every grant whose expiry has passed; safe to repeat')
+    .action(async (_options: unknown, command: Command) => {
+      const result = await withConsent(command, (consent) => consent.sweep());
+      process.stdout.write(`${JSON.stringify(result)}\n`);
+    });
+}
