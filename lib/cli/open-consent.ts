@@ -58,6 +58,8 @@ export async function openConsent(knex: Knex, options: OpenConsentOptions): Prom
     tablePrefix: prefix,
     autoMigrate: false,
     cache: false,
+    // A command sweeps only when asked to (`sweep`), never on a timer of its own.
+    sweep: false,
     storeTimeoutMs: 30_000,
     // The command signs no receipts: a throwaway key keeps it from storing a development key.
     receipts: { privateKey: generateKeyPairSync('ed25519').privateKey, controller: 'express-consent cli' },
