@@ -41,7 +41,7 @@ describe('migrations (SQLite)', () => {
       const applied = await knex('consent_migrations').select('name');
       await migrate(knex);
       expect(await knex('consent_migrations').select('name')).to.deep.equal(applied);
-      expect(applied.map((r) => r.name)).to.deep.equal(['001-initial', '002-proof']);
+      expect(applied.map((r) => r.name)).to.deep.equal(['001-initial', '002-proof', '003-admin']);
     }));
 
   it('refuses a database migrated by a newer release with schema_mismatch', () =>

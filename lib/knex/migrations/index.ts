@@ -1,11 +1,13 @@
 import type { Knex } from 'knex';
 import { initialSchema } from './001-initial';
 import { proofSchema } from './002-proof';
+import { adminSchema } from './003-admin';
 
 /** Every shipped migration, in order. Append only. */
 const MIGRATIONS: ReadonlyArray<readonly [string, (prefix: string) => Knex.Migration]> = [
   ['001-initial', initialSchema],
   ['002-proof', proofSchema],
+  ['003-admin', adminSchema],
 ];
 
 export const MIGRATION_NAMES: readonly string[] = MIGRATIONS.map(([name]) => name);
