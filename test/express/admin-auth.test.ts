@@ -1,19 +1,9 @@
 import { expect } from 'chai';
-import type { Express, Request } from 'express';
+import type { Express } from 'express';
 import request from 'supertest';
+import { headerAdmin } from '../helpers/admin';
 import { BACKENDS, routerApp, testConsent, type TestDatabase } from '../helpers/app';
 import { expectProblem } from '../helpers/problem';
-
-/** `x-admin`: `yes` → true; other values exercise what must not count as authorization. */
-export function headerAdmin(req: Request): boolean | Promise<boolean> {
-  const value = req.get('x-admin');
-  if (value === 'throw') throw new Error('directory down');
-  if (value === 'reject') return Promise.reject(new Error('directory down'));
-  if (value === 'string') return 'true' as unknown as boolean;
-  if (value === 'one') return 1 as unknown as boolean;
-  if (value === 'later') return Promise.resolve(true);
-  return value === 'yes';
-}
 
 const ADMIN_GETS = ['/admin/subjects/alice', '/admin/subjects/alice/history', '/admin/events', '/admin/export', '/admin/verify', '/admin/stats'];
 
