@@ -38,7 +38,7 @@ export function createRouter(engine: ConsentEngine, gate: ReadyGate, source: Pro
   addAdminRoutes(router, engine, gate, proof);
 
   router.get('/openapi.json', body, (req, res) => {
-    res.json(openApiDocument(req.baseUrl));
+    res.json(openApiDocument(req.baseUrl, { admin: engine.options.admin !== null }));
   });
 
   // Only errors raised inside this router's routes arrive here (Express skips a router's

@@ -34,7 +34,7 @@ function parseCsv(text: string): string[][] {
 const expected = (e: AuditEvent) => [e.id, new Date(e.at).toISOString(), e.requirement, String(e.version), e.action, e.state, e.source, e.subject ?? ''];
 
 for (const backend of BACKENDS) {
-  backend.describe(`GET /admin/export (${backend.name})`, function () {
+  backend.describe(`GET /admin/export (${backend.name})`, function (this: Mocha.Suite) {
     this.timeout(120_000);
     let db: TestDatabase;
     let close: () => Promise<void>;
