@@ -54,20 +54,22 @@ export function addAdminRoutes(router: Router, engine: ConsentEngine, gate: Read
     await gate.serving();
     next();
   });
-  // Body rules first (415, 413, 400), like every route, then authorization.
-  router.use('/admin', noStore, jsonBody(), authorize);
+  // Body rules first (415, 413, 400), like every route, then authorization. Per route rather
+  // than router.use('/admin'), so that `authorize` sees the request's own req.path and an
+  // unknown /admin path still falls through to the host.
+  const guard: RequestHandler[] = [noStore, jsonBody(), authorize];
 
-  router.get('/admin/subjects/:subjectId', asyncHandler(async (req, res) => {
+  router.get('/admin/subjects/:subjectId', ...guard, asyncHandler(async (req, res) => {
     const states = await engine.states(subjectParam(req));
     res.json({ states, pending: engine.pendingFrom(states) });
   }));
 
-  router.get('/admin/subjects/:subjectId/history', asyncHandler(async (req, res) => {
+  router.get('/admin/subjects/:subjectId/history', ...guard, asyncHandler(async (req, res) => {
     const query = parseHistoryQuery(req.query as Record<string, unknown>);
     res.json(await engine.history(subjectParam(req), query));
   }));
 
-  router.delete('/admin/subjects/:subjectId', (req, _res, next) => {
+  router.delete('/admin/subjects/:subjectId', ...guard, (req, _res, next) => {
     try {
       requireNoBody(carriesBody(req) ? (req.body as unknown) : undefined, carriesBody(req));
       next();
@@ -76,7 +78,7 @@ export function addAdminRoutes(router: Router, engine: ConsentEngine, gate: Read
     }
   }, proof.adminErase);
 
-  router.get('/admin/events', asyncHandler(async (req, res) => {
+  router.get('/admin/events', ...guard, asyncHandler(async (req, res) => {
     const { limit, ...query } = parseAuditQuery(req.query as Record<string, unknown>);
     const read = needs(tracker, 'auditEvents');
     const events = await storeCall(engine.options.storeTimeoutMs, 'audit read', () => read({ ...query, order: 'newest', limit: limit + 1 }));
@@ -88,14 +90,14 @@ export function addAdminRoutes(router: Router, engine: ConsentEngine, gate: Read
     });
   }));
 
-  router.get('/admin/export', asyncHandler(async (req, res) => {
+  router.get('/admin/export', ...guard, asyncHandler(async (req, res) => {
     const query = parseExportQuery(req.query as Record<string, unknown>);
     await streamExport(engine, needs(tracker, 'auditEvents'), res, query);
   }));
 
-  router.get('/admin/verify', proof.adminVerify);
+  router.get('/admin/verify', ...guard, proof.adminVerify);
 
-  router.get('/admin/stats', asyncHandler(async (_req, res) => {
+  router.get('/admin/stats', ...guard, asyncHandler(async (_req, res) => {
     const read = needs(tracker, 'stats');
     const now = engine.now();
     res.json(adminStats(engine.registry, now, await storeCall(Math.max(engine.options.storeTimeoutMs, STATS_TIMEOUT_MS), 'stats read', () => read(now))));
