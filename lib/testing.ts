@@ -6,6 +6,7 @@
 import { decisionBehaviour } from './testing/behaviour-decisions';
 import { versionBehaviour } from './testing/behaviour-versions';
 import { historyContract } from './testing/contract-history';
+import { adminContract } from './testing/contract-admin';
 import { proofContract } from './testing/contract-proof';
 import { storeContract } from './testing/contract-store';
 import { writeContract } from './testing/contract-write';
@@ -41,6 +42,7 @@ export function trackerConformance(name: string, options: TrackerConformanceOpti
       writeContract(define);
       historyContract(define);
       proofContract(define);
+      adminContract(define);
     });
     describe('behaviour through createConsent', () => {
       decisionBehaviour(define);
