@@ -14,9 +14,15 @@ const TYPES: Record<ExportFormat, string> = { csv: 'text/csv; charset=utf-8', nd
 /** Resolves when the socket can take more, or when the client went away (then false). */
 async function drained(res: Response): Promise<boolean> {
   if (res.destroyed) return false;
-  const closed = once(res, 'close').then(() => false);
-  const drain = once(res, 'drain').then(() => true);
-  return Promise.race([drain, closed]);
+  // The listener that loses the race must go, or every wait would leave one behind.
+  const done = new AbortController();
+  const wait = (event: string, result: boolean) =>
+    once(res, event, { signal: done.signal }).then(() => result, () => false);
+  try {
+    return await Promise.race([wait('drain', true), wait('close', false)]);
+  } finally {
+    done.abort();
+  }
 }
 
 /**
