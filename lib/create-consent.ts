@@ -94,11 +94,19 @@ export function createConsent(input: ConsentOptions = {}): Consent {
   const receiptKey = new ReceiptKey(options);
   engine.onReady(() => receiptKey.load(tracker, options.logger));
   let closed: Promise<void> | null = null;
+  const proof = proofMethods(engine, receiptKey);
+  const exportMe = (subjectId: string | number) => exportSubject(engine, subjectId);
 
   const consent: Consent = {
     engine,
     // ready, router, requireConsent, collect, formFields (SPEC §4, §6).
-    ...createHttpApi(engine),
+    ...createHttpApi(engine, {
+      ...proof,
+      export: exportMe,
+      get publicKey() {
+        return receiptKey.publicKey;
+      },
+    }),
     register: (defs) => registry.register(defs),
     use: (extension) => registry.use(extension),
     requirements: () => registry.list(),
@@ -119,8 +127,8 @@ export function createConsent(input: ConsentOptions = {}): Consent {
       return (states[id] as StateInfo).allowed;
     },
     history: (subjectId, opts) => engine.history(subjectId, opts),
-    ...proofMethods(engine, receiptKey),
-    export: (subjectId) => exportSubject(engine, subjectId),
+    ...proof,
+    export: exportMe,
     get publicKey() {
       return receiptKey.publicKey;
     },

@@ -6,6 +6,7 @@
 import { decisionBehaviour } from './testing/behaviour-decisions';
 import { versionBehaviour } from './testing/behaviour-versions';
 import { historyContract } from './testing/contract-history';
+import { adminContract } from './testing/contract-admin';
 import { proofContract } from './testing/contract-proof';
 import { lifecycleContract } from './testing/contract-lifecycle';
 import { storeContract } from './testing/contract-store';
@@ -43,6 +44,7 @@ export function trackerConformance(name: string, options: TrackerConformanceOpti
       historyContract(define);
       proofContract(define);
       lifecycleContract(define);
+      adminContract(define);
     });
     describe('behaviour through createConsent', () => {
       decisionBehaviour(define);

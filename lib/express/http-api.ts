@@ -3,6 +3,7 @@ import type { ConsentEngine } from '../core/engine';
 import { createCollect, type CollectOptions } from './collect';
 import { renderFormFields, type FormFieldsOptions } from './form-fields';
 import { createGuard, type GuardOptions } from './guard';
+import type { ProofSource } from './proof-routes';
 import { ReadyGate } from './ready-gate';
 import { createRouter } from './router';
 
@@ -31,12 +32,26 @@ export interface ConsentHttpApi {
   formFields(ids: string | string[], options?: FormFieldsOptions): string;
 }
 
-/** Builds the Express side of a consent instance around its engine. */
-export function createHttpApi(engine: ConsentEngine): ConsentHttpApi {
+/** The proof methods the router serves (`/me/receipt`, `/me/export`, `/receipts/key`, admin). */
+export type RouterProof = Omit<ProofSource, 'engine' | 'ready'>;
+
+/** Builds the Express side of a consent instance around its engine and proof methods. */
+export function createHttpApi(engine: ConsentEngine, proof: RouterProof): ConsentHttpApi {
   const gate = new ReadyGate(engine);
+  const source: ProofSource = {
+    engine,
+    receipt: (subjectId) => proof.receipt(subjectId),
+    verify: (options) => proof.verify(options),
+    export: (subjectId) => proof.export(subjectId),
+    // A getter: the key is loaded by ready(), after the router was built.
+    get publicKey() {
+      return proof.publicKey;
+    },
+    ready: () => gate.serving(),
+  };
   return {
     ready: () => gate.ready(),
-    router: () => createRouter(engine, gate),
+    router: () => createRouter(engine, gate, source),
     requireConsent: (ids, options) => createGuard(engine, gate, ids, options),
     collect: (ids, options) => createCollect(engine, gate, ids, options),
     formFields: (ids, options) => renderFormFields(engine, gate, ids, options),

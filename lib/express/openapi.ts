@@ -1,32 +1,8 @@
-import { BODY_LIMIT_BYTES } from './json-body';
-import { SCHEMAS, type JsonSchema } from './openapi-schemas';
+import { adminPaths, proofPaths } from './openapi-admin';
+import { PROOF_SCHEMAS } from './openapi-admin-schemas';
+import { body, idParam, json, ok, problems, queryParam, ref } from './openapi-parts';
+import { SCHEMAS } from './openapi-schemas';
 
-const ref = (name: string): JsonSchema => ({ $ref: `#/components/schemas/${name}` });
-const json = (schema: JsonSchema) => ({ 'application/json': { schema } });
-
-const PROBLEMS: Record<string, string> = {
-  '400': 'invalid_body: malformed JSON, wrong types, unknown fields, limits or a bad query',
-  '401': 'no_subject: the request has no subject',
-  '404': 'unknown_requirement: the id in the path is not registered',
-  '409': 'version_mismatch: the version sent is not the current one',
-  '413': `payload_too_large: the body is over ${BODY_LIMIT_BYTES} bytes`,
-  '415': 'unsupported_media_type: a body that is not application/json',
-  '422': 'unknown_requirement: an id in the body is not registered',
-  '500': 'internal_error',
-  '503': 'store_unavailable: storage failed or timed out (see Retry-After)',
-};
-
-function problems(...statuses: string[]): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const status of [...statuses, '500', '503']) {
-    out[status] = { description: PROBLEMS[status], content: { 'application/problem+json': { schema: ref('Problem') } } };
-  }
-  return out;
-}
-
-const ok = (schema: JsonSchema, description = 'OK') => ({ description, content: json(schema) });
-const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string' }, description: 'Requirement id' };
-const body = (name: string) => ({ required: true, content: json(ref(name)) });
 const tokenParam = { name: 'token', in: 'path', required: true, schema: { type: 'string' }, description: 'Confirmation token from the link' };
 const html = { 'text/html': { schema: { type: 'string' } } };
 
@@ -41,13 +17,11 @@ function tokenProblems(post: boolean): Record<string, unknown> {
   };
 }
 
-const queryParam = (name: string, schema: JsonSchema, description: string) => ({ name, in: 'query', required: false, schema, description });
-
 /**
  * The OpenAPI 3.1 document of the mounted routes. Paths are relative to the mount point,
  * given as the single server URL (`req.baseUrl`).
  */
-export function openApiDocument(mountPath: string): Record<string, unknown> {
+export function openApiDocument(mountPath: string, options: { admin?: boolean } = {}): Record<string, unknown> {
   return {
     openapi: '3.1.0',
     info: { title: 'express-consent', version: '1', description: 'Consent decisions of the signed-in subject.' },
@@ -112,10 +86,12 @@ export function openApiDocument(mountPath: string): Record<string, unknown> {
           responses: { '200': { description: 'Confirmed: granted', content: { ...json(ref('StateInfo')), ...html } }, ...tokenProblems(true) },
         },
       },
+      ...proofPaths(),
+      ...(options.admin ? adminPaths() : {}),
       '/openapi.json': {
         get: { summary: 'This document', responses: { '200': ok({ type: 'object', required: ['openapi', 'paths'] }) } },
       },
     },
-    components: { schemas: SCHEMAS },
+    components: { schemas: { ...SCHEMAS, ...PROOF_SCHEMAS } },
   };
 }

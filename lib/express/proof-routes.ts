@@ -1,7 +1,18 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { eraseSubject } from '../core/proof';
-import type { Consent } from '../create-consent';
+import type { ConsentEngine } from '../core/engine';
+import type { SubjectExport } from '../core/export';
+import { eraseSubject, type ConsentProof } from '../core/proof';
 import { ConsentError } from '../errors';
+
+/** What the proof handlers read: a `Consent` instance satisfies it. */
+export interface ProofSource extends Pick<ConsentProof, 'receipt' | 'verify'> {
+  export(subjectId: string): Promise<SubjectExport>;
+  /** The receipt verification key (SPKI PEM), available once ready. */
+  readonly publicKey: string;
+  readonly engine: ConsentEngine;
+  /** Resolves once the instance can serve (rejects with `store_unavailable` otherwise). */
+  ready(): Promise<void>;
+}
 
 /** What the proof handlers need from the router that mounts them. */
 export interface ProofRouteOptions {
@@ -54,7 +65,7 @@ function querySubject(query: Record<string, unknown>): string | undefined {
  * const proof = proofHandlers(consent, { subject: (req) => resolveSubject(req, options) });
  * router.get('/me/receipt', proof.receipt);
  */
-export function proofHandlers(consent: Consent, options: ProofRouteOptions): ProofHandlers {
+export function proofHandlers(consent: ProofSource, options: ProofRouteOptions): ProofHandlers {
   return {
     receipt: wrap(async (req, res) => {
       sendPersonal(res, await consent.receipt(await options.subject(req)));

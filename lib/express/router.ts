@@ -5,17 +5,20 @@ import { asyncHandler } from './async-handler';
 import { confirmBody, confirmPostHandler, confirmPreviewHandler } from './confirm-routes';
 import { addAdminConsole } from './console/console-routes';
 import { fromParserError, jsonBody } from './json-body';
+import { addAdminRoutes } from './admin-routes';
 import { addMeRoutes } from './me-routes';
 import { writeContext } from './network';
 import { openApiDocument } from './openapi';
 import { answerError } from './problem';
+import { proofHandlers, type ProofSource } from './proof-routes';
 import type { ReadyGate } from './ready-gate';
+import { resolveSubject } from './subject';
 
 /**
  * The consent router (SPEC §4). Mount it before any global body parser; it parses its own
  * JSON bodies and answers every failure as `application/problem+json`.
  */
-export function createRouter(engine: ConsentEngine, gate: ReadyGate): Router {
+export function createRouter(engine: ConsentEngine, gate: ReadyGate, source: ProofSource): Router {
   const router = express.Router();
   const body = jsonBody();
   const serving = asyncHandler(async (_req, _res, next) => {
@@ -29,19 +32,31 @@ export function createRouter(engine: ConsentEngine, gate: ReadyGate): Router {
     next();
   });
 
+  const proof = proofHandlers(source, {
+    async subject(req) {
+      const subject = await resolveSubject(req, engine.options);
+      await gate.serving();
+      return subject;
+    },
+  });
+
   router.get('/requirements', body, asyncHandler(async (_req, res) => {
     await gate.serving();
     res.json({ requirements: engine.registry.list() });
   }));
 
+  router.get('/me/receipt', body, proof.receipt);
+  router.get('/me/export', body, proof.exportMe);
   addMeRoutes(router, engine, gate);
+  router.get('/receipts/key', body, proof.receiptKey);
+  addAdminRoutes(router, engine, gate, proof);
   addAdminConsole(router, engine, gate);
 
   router.get('/confirm/:token', body, serving, confirmPreviewHandler(engine));
   router.post('/confirm/:token', confirmBody(), serving, confirmPostHandler(engine, { context: (req) => writeContext(req, engine.options) }));
 
   router.get('/openapi.json', body, (req, res) => {
-    res.json(openApiDocument(req.baseUrl));
+    res.json(openApiDocument(req.baseUrl, { admin: engine.options.admin !== null }));
   });
 
   // Only errors raised inside this router's routes arrive here (Express skips a router's

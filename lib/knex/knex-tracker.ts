@@ -16,6 +16,8 @@ import type {
   WritePlan,
 } from '../tracker/records';
 import type { ConsentTracker, EventScanQuery, HeadScanQuery, TrackerHistoryQuery } from '../tracker/tracker';
+import type { AuditEvent, AuditQuery, StateGroup } from '../tracker/admin-records';
+import { auditEvents, storeStats } from './admin-queries';
 import { readLedgerHead, writeSealed } from './chain-store';
 import { eraseChain, scanEvents, scanHeads, scanLedger } from './chain-scan';
 import * as lifecycle from './lifecycle-queries';
@@ -175,6 +177,14 @@ export class KnexTracker implements ConsentTracker {
 
   erase(pseudonym: string, plan: (snapshot: SubjectSnapshot) => WritePlan): Promise<number | null> {
     return eraseChain(this, pseudonym, plan);
+  }
+
+  auditEvents(query: AuditQuery): Promise<AuditEvent[]> {
+    return auditEvents(this, query);
+  }
+
+  stats(now: number): Promise<{ subjects: number; groups: StateGroup[]; actions: Record<string, number> }> {
+    return storeStats(this, now);
   }
 
   async setting(name: string, candidate: string): Promise<string> {

@@ -15,6 +15,8 @@ import type {
   SyncOutcome,
   WritePlan,
 } from './records';
+import type { AuditEvent, AuditQuery, StateGroup } from './admin-records';
+import { auditPage, memoryStats } from './memory-admin';
 import type { ConsentTracker, EventScanQuery, HeadScanQuery, TrackerHistoryQuery } from './tracker';
 
 interface MemoryChain {
@@ -152,6 +154,14 @@ export class MemoryTracker implements ConsentTracker {
 
   async ledgerHead(): Promise<LedgerHead | null> {
     return this.ledgerTop ? copy(this.ledgerTop) : null;
+  }
+
+  async auditEvents(query: AuditQuery): Promise<AuditEvent[]> {
+    return auditPage(this.linked, this.chains.values(), query);
+  }
+
+  async stats(now: number): Promise<{ subjects: number; groups: StateGroup[]; actions: Record<string, number> }> {
+    return memoryStats(this.linked.size, this.chains.values(), now);
   }
 
   private chainOf(pseudonym: string): MemoryChain | undefined {

@@ -12,6 +12,7 @@ import type {
   SyncOutcome,
   WritePlan,
 } from './records';
+import type { AuditEvent, AuditQuery, StateGroup } from './admin-records';
 
 /** Options of `ConsentTracker.history`. */
 export interface TrackerHistoryQuery {
@@ -152,6 +153,21 @@ export interface ConsentTracker {
 
   /** Required for durable handlers. Releases a claimed entry for another attempt at `availableAt`. */
   retryOutbox?(entry: ClaimedOutboxEntry, availableAt: number): Promise<void>;
+
+  /**
+   * Optional (admin routes `GET /admin/events` and `/admin/export`). A keyset page of events
+   * of every subject, filtered, ordered by event id (`newest` or `oldest` first), each with
+   * the pseudonym currently linked to its chain (null once erased). Without it those routes
+   * answer 500.
+   */
+  auditEvents?(query: AuditQuery): Promise<AuditEvent[]>;
+
+  /**
+   * Optional (admin route `GET /admin/stats`). Aggregates computed by the store, never by
+   * reading every row: the number of linked subjects, current records grouped by what decides
+   * their state at `now`, and event counts per action.
+   */
+  stats?(now: number): Promise<{ subjects: number; groups: StateGroup[]; actions: Record<string, number> }>;
 
   /** Optional. Releases what the tracker opened itself. */
   close?(): Promise<void>;

@@ -122,9 +122,10 @@ for (const backend of BACKENDS) {
       expect(Object.keys(res.body.paths)).to.include.members(['/requirements', '/me', '/me/{id}', '/me/history', '/openapi.json']);
     });
 
-    it('routes of other work do not exist yet', async () => {
-      await request(app).get('/consent/me/receipt').set(as('alice')).expect(404);
-      await request(app).get('/consent/receipts/key').expect(404);
+    it('confirmation routes are not mounted, and admin routes only with the admin option', async () => {
+      await request(app).post('/consent/confirm/some-token').expect(404);
+      await request(app).get('/consent/admin/stats').expect(404);
+      await request(app).get('/consent/receipts/key').expect(200);
     });
   });
 }

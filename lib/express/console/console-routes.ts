@@ -33,7 +33,8 @@ export function addAdminConsole(router: Router, engine: ConsentEngine, gate: Rea
   if (!admin) return;
   const knexOf = (): Knex | null => (engine.tracker instanceof KnexTracker ? engine.tracker.knex : null);
 
-  router.use('/admin/console', asyncHandler(async (req, _res, next) => {
+  // Per route, like the admin routes: `authorize` sees the request's own path.
+  const authorize = asyncHandler(async (req, _res, next) => {
     let verdict: unknown = false;
     try {
       verdict = await admin.authorize(req);
@@ -43,18 +44,18 @@ export function addAdminConsole(router: Router, engine: ConsentEngine, gate: Rea
     if (verdict !== true) throw new ConsentError('forbidden', 'the admin console needs authorization');
     await gate.serving();
     next();
-  }));
+  });
 
   // Routing is not strict: both spellings land here, and the pages' relative links need the slash.
-  router.get('/admin/console', asyncHandler(async (req, res) => {
+  router.get('/admin/console', authorize, asyncHandler(async (req, res) => {
     const path = req.originalUrl.split('?')[0] as string;
     if (!path.endsWith('/')) return res.redirect(301, `${path}/`);
     sendPage(res, 'Consent overview', await overviewPage(engine, knexOf()));
   }));
-  router.get('/admin/console/subject', asyncHandler(async (req, res) => {
+  router.get('/admin/console/subject', authorize, asyncHandler(async (req, res) => {
     sendPage(res, 'Subject lookup', await subjectPage(engine, querySubject(req)));
   }));
-  router.get('/admin/console/export', asyncHandler(async (req, res) => {
+  router.get('/admin/console/export', authorize, asyncHandler(async (req, res) => {
     const format = req.query.format ?? 'csv';
     if (format !== 'csv' && format !== 'ndjson') throw new ConsentError('invalid_argument', 'format must be csv or ndjson');
     const knex = knexOf();

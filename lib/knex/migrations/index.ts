@@ -2,12 +2,14 @@ import type { Knex } from 'knex';
 import { initialSchema } from './001-initial';
 import { proofSchema } from './002-proof';
 import { outboxSchema } from './003-outbox';
+import { adminSchema } from './004-admin';
 
 /** Every shipped migration, in order. Append only. */
 const MIGRATIONS: ReadonlyArray<readonly [string, (prefix: string) => Knex.Migration]> = [
   ['001-initial', initialSchema],
   ['002-proof', proofSchema],
   ['003-outbox', outboxSchema],
+  ['004-admin', adminSchema],
 ];
 
 export const MIGRATION_NAMES: readonly string[] = MIGRATIONS.map(([name]) => name);

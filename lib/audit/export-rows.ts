@@ -1,0 +1,50 @@
+import type { AuditEvent } from '../tracker/admin-records';
+
+/** The columns of the admin export (SPEC §4), in order. */
+export const EXPORT_COLUMNS = ['id', 'at', 'requirement', 'version', 'action', 'state', 'source', 'subject'] as const;
+
+/** One exported event: `subject` is the pseudonym (null once erased), never a subject id. */
+export type ExportRow = Record<(typeof EXPORT_COLUMNS)[number], string | number | null>;
+
+/** The export row of an audit event. */
+export function exportRow(event: AuditEvent): ExportRow {
+  return {
+    id: event.id,
+    at: new Date(event.at).toISOString(),
+    requirement: event.requirement,
+    version: event.version,
+    action: event.action,
+    state: event.state,
+    source: event.source,
+    subject: event.subject,
+  };
+}
+
+// Spreadsheets run a cell starting with one of these as a formula (CSV injection).
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+/**
+ * One RFC 4180 cell: a cell that a spreadsheet would evaluate is prefixed with `'`; a cell
+ * holding a comma, quote or line break is quoted with doubled quotes. `null` is empty.
+ */
+export function csvCell(value: string | number | null): string {
+  if (value === null) return '';
+  let text = String(value);
+  if (typeof value === 'string' && FORMULA_START.test(text)) text = `'${text}`;
+  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+/** A CSV line (CRLF-terminated) of cells. */
+export function csvLine(cells: ReadonlyArray<string | number | null>): string {
+  return `${cells.map(csvCell).join(',')}\r\n`;
+}
+
+/** The CSV line of an export row, in column order. */
+export function csvRow(row: ExportRow): string {
+  return csvLine(EXPORT_COLUMNS.map((column) => row[column]));
+}
+
+/** The NDJSON line of an export row. */
+export function ndjsonRow(row: ExportRow): string {
+  return `${JSON.stringify(row)}\n`;
+}

@@ -1,0 +1,105 @@
+import type { Request, RequestHandler, Router } from 'express';
+import { adminStats } from '../core/admin-stats';
+import type { ConsentEngine } from '../core/engine';
+import { publicEvent } from '../core/public-event';
+import { storeCall } from '../core/store-call';
+import { ConsentError } from '../errors';
+import type { ConsentTracker } from '../tracker/tracker';
+import { streamExport } from './admin-export';
+import { encodeAuditCursor, parseAuditQuery, parseExportQuery } from './admin-query';
+import { asyncHandler } from './async-handler';
+import { parseHistoryQuery, requireNoBody } from './body-shape';
+import { carriesBody, jsonBody } from './json-body';
+import type { ProofHandlers } from './proof-routes';
+import type { ReadyGate } from './ready-gate';
+
+const noStore: RequestHandler = (_req, res, next) => {
+  res.set('Cache-Control', 'no-store');
+  next();
+};
+
+/** A tracker method the admin routes need; a tracker without it is a setup error (500). */
+function needs<K extends 'auditEvents' | 'stats'>(tracker: ConsentTracker, method: K): NonNullable<ConsentTracker[K]> {
+  const fn = tracker[method];
+  if (typeof fn !== 'function') {
+    throw new ConsentError('internal_error', `the consent tracker does not implement ${method}(), which this admin route needs`);
+  }
+  return fn.bind(tracker) as NonNullable<ConsentTracker[K]>;
+}
+
+// Aggregates over millions of events may take longer than a guard's read; they never block one.
+const STATS_TIMEOUT_MS = 30_000;
+
+const subjectParam = (req: Request): string => req.params.subjectId as string;
+
+/**
+ * The admin routes (SPEC §4), added only when `admin.authorize` is configured: otherwise the
+ * paths do not exist and fall through to the host. `authorize(req)` must resolve to exactly
+ * `true`; anything else, or a throw, is 403 `forbidden`.
+ */
+export function addAdminRoutes(router: Router, engine: ConsentEngine, gate: ReadyGate, proof: ProofHandlers): void {
+  const admin = engine.options.admin;
+  if (!admin) return;
+  const { tracker } = engine;
+
+  const authorize = asyncHandler(async (req, _res, next) => {
+    let verdict: unknown;
+    try {
+      verdict = await admin.authorize(req);
+    } catch (error) {
+      engine.options.logger.warn(`express-consent: admin.authorize threw, answering 403: ${String(error)}`);
+      verdict = false;
+    }
+    if (verdict !== true) throw new ConsentError('forbidden', 'this admin route needs authorization');
+    await gate.serving();
+    next();
+  });
+  // Body rules first (415, 413, 400), like every route, then authorization. Per route rather
+  // than router.use('/admin'), so that `authorize` sees the request's own req.path and an
+  // unknown /admin path still falls through to the host.
+  const guard: RequestHandler[] = [noStore, jsonBody(), authorize];
+
+  router.get('/admin/subjects/:subjectId', ...guard, asyncHandler(async (req, res) => {
+    const states = await engine.states(subjectParam(req));
+    res.json({ states, pending: engine.pendingFrom(states) });
+  }));
+
+  router.get('/admin/subjects/:subjectId/history', ...guard, asyncHandler(async (req, res) => {
+    const query = parseHistoryQuery(req.query as Record<string, unknown>);
+    res.json(await engine.history(subjectParam(req), query));
+  }));
+
+  router.delete('/admin/subjects/:subjectId', ...guard, (req, _res, next) => {
+    try {
+      requireNoBody(carriesBody(req) ? (req.body as unknown) : undefined, carriesBody(req));
+      next();
+    } catch (error) {
+      next(error);
+    }
+  }, proof.adminErase);
+
+  router.get('/admin/events', ...guard, asyncHandler(async (req, res) => {
+    const { limit, ...query } = parseAuditQuery(req.query as Record<string, unknown>);
+    const read = needs(tracker, 'auditEvents');
+    const events = await storeCall(engine.options.storeTimeoutMs, 'audit read', () => read({ ...query, order: 'newest', limit: limit + 1 }));
+    const page = events.slice(0, limit);
+    const last = page[page.length - 1];
+    res.json({
+      events: page.map((event) => ({ ...publicEvent(event), subject: event.subject })),
+      nextCursor: events.length > limit && last ? encodeAuditCursor(last.id) : null,
+    });
+  }));
+
+  router.get('/admin/export', ...guard, asyncHandler(async (req, res) => {
+    const query = parseExportQuery(req.query as Record<string, unknown>);
+    await streamExport(engine, needs(tracker, 'auditEvents'), res, query);
+  }));
+
+  router.get('/admin/verify', ...guard, proof.adminVerify);
+
+  router.get('/admin/stats', ...guard, asyncHandler(async (_req, res) => {
+    const read = needs(tracker, 'stats');
+    const now = engine.now();
+    res.json(adminStats(engine.registry, now, await storeCall(Math.max(engine.options.storeTimeoutMs, STATS_TIMEOUT_MS), 'stats read', () => read(now))));
+  }));
+}

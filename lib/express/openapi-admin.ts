@@ -1,0 +1,82 @@
+import { ok, problems, queryParam, ref } from './openapi-parts';
+
+const string = { type: 'string' };
+const filters = [
+  queryParam('requirement', string, 'Only events of this requirement'),
+  queryParam('action', { type: 'string', enum: ['grant', 'deny', 'withdraw', 'request', 'confirm', 'expire', 'erase'] }, 'Only this action'),
+  queryParam('from', { type: 'string', format: 'date-time' }, 'Only events at or after this instant (ISO-8601)'),
+  queryParam('to', { type: 'string', format: 'date-time' }, 'Only events before this instant (ISO-8601)'),
+];
+const subjectParam = { name: 'subjectId', in: 'path', required: true, schema: { type: 'string', minLength: 1, maxLength: 256 }, description: 'The subject id (not the pseudonym)' };
+
+/** Paths of the proof routes (SPEC §4, §7). */
+export function proofPaths(): Record<string, unknown> {
+  return {
+    '/me/receipt': {
+      get: { summary: "A signed receipt of the subject's decisions", responses: { '200': ok(ref('Receipt')), ...problems('401') } },
+    },
+    '/me/export': {
+      get: { summary: 'Everything stored about the subject (Art. 15)', responses: { '200': ok(ref('SubjectExport')), ...problems('401') } },
+    },
+    '/receipts/key': {
+      get: { summary: 'The receipt verification key', responses: { '200': ok(ref('ReceiptKey')), ...problems() } },
+    },
+  };
+}
+
+/** Paths of the admin routes, documented only when `admin.authorize` is configured. */
+export function adminPaths(): Record<string, unknown> {
+  return {
+    '/admin/subjects/{subjectId}': {
+      parameters: [subjectParam],
+      get: { summary: "A subject's states and pending list", responses: { '200': ok(ref('RecordResult')), ...problems('400', '403') } },
+      delete: { summary: 'Erases the subject (Art. 17)', responses: { '200': ok(ref('Erasure')), ...problems('400', '403', '415') } },
+    },
+    '/admin/subjects/{subjectId}/history': {
+      parameters: [subjectParam],
+      get: {
+        summary: "A subject's events, newest first",
+        parameters: [
+          queryParam('requirement', string, 'Only events of this requirement'),
+          queryParam('limit', { type: 'integer', minimum: 1, maximum: 200, default: 50 }, 'Page size'),
+          queryParam('cursor', string, 'nextCursor of the previous page'),
+        ],
+        responses: { '200': ok(ref('HistoryPage')), ...problems('400', '403') },
+      },
+    },
+    '/admin/events': {
+      get: {
+        summary: "Every subject's events, newest first, with the subject pseudonym",
+        parameters: [
+          ...filters,
+          queryParam('limit', { type: 'integer', minimum: 1, maximum: 200, default: 50 }, 'Page size'),
+          queryParam('cursor', string, 'nextCursor of the previous page'),
+        ],
+        responses: { '200': ok(ref('AdminEventPage')), ...problems('400', '403') },
+      },
+    },
+    '/admin/export': {
+      get: {
+        summary: 'Every matching event, oldest first, streamed (id, at, requirement, version, action, state, source, subject)',
+        parameters: [queryParam('format', { type: 'string', enum: ['csv', 'ndjson'], default: 'csv' }, 'Output format'), ...filters],
+        responses: {
+          '200': {
+            description: 'A download (Content-Disposition: attachment)',
+            content: { 'text/csv': { schema: string }, 'application/x-ndjson': { schema: string } },
+          },
+          ...problems('400', '403'),
+        },
+      },
+    },
+    '/admin/verify': {
+      get: {
+        summary: 'Checks the hash chains of every subject, or of one',
+        parameters: [queryParam('subjectId', { type: 'string', minLength: 1, maxLength: 256 }, 'Only this subject')],
+        responses: { '200': ok(ref('VerifyResult')), ...problems('400', '403') },
+      },
+    },
+    '/admin/stats': {
+      get: { summary: 'Subjects per state and version, events per action', responses: { '200': ok(ref('AdminStats')), ...problems('403') } },
+    },
+  };
+}

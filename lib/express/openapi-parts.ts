@@ -1,0 +1,41 @@
+import { BODY_LIMIT_BYTES } from './json-body';
+import type { JsonSchema } from './openapi-schemas';
+
+// Building blocks of the OpenAPI document.
+
+/** A reference to a component schema. */
+export const ref = (name: string): JsonSchema => ({ $ref: `#/components/schemas/${name}` });
+/** JSON content of a schema. */
+export const json = (schema: JsonSchema) => ({ 'application/json': { schema } });
+
+const PROBLEMS: Record<string, string> = {
+  '400': 'invalid_body: malformed JSON, wrong types, unknown fields, limits or a bad query',
+  '401': 'no_subject: the request has no subject',
+  '403': 'forbidden: an admin route without authorization',
+  '404': 'unknown_requirement: the id in the path is not registered',
+  '409': 'version_mismatch: the version sent is not the current one',
+  '413': `payload_too_large: the body is over ${BODY_LIMIT_BYTES} bytes`,
+  '415': 'unsupported_media_type: a body that is not application/json',
+  '422': 'unknown_requirement: an id in the body is not registered',
+  '500': 'internal_error',
+  '503': 'store_unavailable: storage failed or timed out (see Retry-After)',
+};
+
+/** Problem responses for the given statuses, plus 500 and 503. */
+export function problems(...statuses: string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const status of [...statuses, '500', '503']) {
+    out[status] = { description: PROBLEMS[status], content: { 'application/problem+json': { schema: ref('Problem') } } };
+  }
+  return out;
+}
+
+/** A 200-style JSON response. */
+export const ok = (schema: JsonSchema, description = 'OK') => ({ description, content: json(schema) });
+/** The `:id` path parameter. */
+export const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string' }, description: 'Requirement id' };
+/** A required JSON request body of a component schema. */
+export const body = (name: string) => ({ required: true, content: json(ref(name)) });
+/** An optional query parameter. */
+export const queryParam = (name: string, schema: JsonSchema, description: string) => ({ name, in: 'query', required: false, schema, description });
+

@@ -1,0 +1,37 @@
+import type { Action, Decision } from '../types';
+import type { StoredEvent } from './records';
+
+/** Filters and keyset position of an audit search across every subject. */
+export interface AuditQuery {
+  requirement?: string;
+  action?: Action;
+  /** Only events at or after this instant (epoch ms). */
+  from?: number;
+  /** Only events before this instant (epoch ms). */
+  to?: number;
+  /** Only events past this event id in `order` (the previous page's last id). */
+  cursor?: string;
+  /** `newest`: descending event id (insertion order); `oldest`: ascending. */
+  order: 'newest' | 'oldest';
+  limit: number;
+}
+
+/** A stored event with the pseudonym its chain is linked to (null after erasure). */
+export interface AuditEvent extends StoredEvent {
+  subject: string | null;
+}
+
+/**
+ * Current records that derive the same state, counted. `pendingLive`: an unexpired double
+ * opt-in request; `lapsed`: the grant's `expiresAt` has passed. With the requirement's
+ * current version, that is all the pure derivation needs.
+ */
+export interface StateGroup {
+  requirement: string;
+  decision: Decision | null;
+  version: number | null;
+  pendingVersion: number | null;
+  pendingLive: boolean;
+  lapsed: boolean;
+  count: number;
+}

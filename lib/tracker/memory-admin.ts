@@ -1,0 +1,58 @@
+import type { AuditEvent, AuditQuery, StateGroup } from './admin-records';
+import type { CurrentRecord, StoredEvent } from './records';
+
+/** The parts of a memory chain the admin queries read. */
+export interface MemoryChainView {
+  head: { chain: string };
+  records: Map<string, CurrentRecord>;
+  events: StoredEvent[];
+}
+
+/** `MemoryTracker.auditEvents`: filters every event, then pages by numeric id. */
+export function auditPage(linked: Map<string, string>, chains: Iterable<MemoryChainView>, query: AuditQuery): AuditEvent[] {
+  const pseudonymOf = new Map([...linked].map(([pseudonym, chain]) => [chain, pseudonym]));
+  const sign = query.order === 'newest' ? -1 : 1;
+  const cursor = query.cursor === undefined ? undefined : Number(query.cursor);
+  const out: AuditEvent[] = [];
+  for (const chain of chains) {
+    for (const event of chain.events) {
+      const id = Number(event.id);
+      if (query.requirement !== undefined && event.requirement !== query.requirement) continue;
+      if (query.action !== undefined && event.action !== query.action) continue;
+      if (query.from !== undefined && event.at < query.from) continue;
+      if (query.to !== undefined && event.at >= query.to) continue;
+      if (cursor !== undefined && sign * (id - cursor) <= 0) continue;
+      out.push({ ...event, subject: pseudonymOf.get(chain.head.chain) ?? null });
+    }
+  }
+  return out.sort((a, b) => sign * (Number(a.id) - Number(b.id))).slice(0, query.limit);
+}
+
+/** `MemoryTracker.stats`: the same groups the SQL query returns. */
+export function memoryStats(
+  subjects: number,
+  chains: Iterable<MemoryChainView>,
+  now: number,
+): { subjects: number; groups: StateGroup[]; actions: Record<string, number> } {
+  const groups = new Map<string, StateGroup>();
+  const actions: Record<string, number> = {};
+  for (const chain of chains) {
+    for (const event of chain.events) actions[event.action] = (actions[event.action] ?? 0) + 1;
+    for (const r of chain.records.values()) {
+      const group: StateGroup = {
+        requirement: r.requirement,
+        decision: r.decision,
+        version: r.version,
+        pendingVersion: r.pendingVersion,
+        pendingLive: r.pendingExpiresAt !== null && r.pendingExpiresAt > now,
+        lapsed: r.expiresAt !== null && r.expiresAt <= now,
+        count: 0,
+      };
+      const key = JSON.stringify({ ...group, count: 0 });
+      const existing = groups.get(key) ?? group;
+      existing.count += 1;
+      groups.set(key, existing);
+    }
+  }
+  return { subjects, groups: [...groups.values()], actions };
+}
