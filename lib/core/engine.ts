@@ -11,8 +11,12 @@ import type { DecisionInput, HistoryOptions, HistoryPage, RecordMeta, RecordResu
 import { assertNoProblems, parseDecisions, parseMeta, requireSubject, type ParsedDecision } from './input';
 import { decodeCursor, encodeCursor, publicEvent } from './public-event';
 import { resolveSecret, syncRequirements } from './setup';
+import { PseudonymCache } from './pseudonym-cache';
 import { StateCache } from './state-cache';
 import { storeCall } from './store-call';
+
+// Recently seen subjects whose pseudonym the engine keeps (memory only).
+const PSEUDONYM_CACHE_SIZE = 4096;
 
 /** Request context the HTTP layer adds to a write. */
 export interface WriteContext {
@@ -44,6 +48,7 @@ export interface WriteOutcome extends RecordResult {
 export class ConsentEngine {
   private readyPromise: Promise<void> | null = null;
   private keys: DerivedKeys | null = null;
+  private pseudonyms: PseudonymCache | null = null;
   readonly cache: StateCache | null;
 
   constructor(
@@ -66,7 +71,9 @@ export class ConsentEngine {
       await storeCall(timeout, 'migration', () => this.tracker.init({ migrate: this.options.autoMigrate }));
       const secret = await storeCall(timeout, 'secret', () => resolveSecret(this.options, this.tracker));
       await storeCall(timeout, 'requirement sync', () => syncRequirements(this.registry, this.tracker, this.now()));
-      this.keys = deriveKeys(secret);
+      const keys = deriveKeys(secret);
+      this.keys = keys;
+      this.pseudonyms = new PseudonymCache(PSEUDONYM_CACHE_SIZE, (subjectId) => pseudonymOf(keys, subjectId));
     })();
     return this.readyPromise;
   }
@@ -77,8 +84,15 @@ export class ConsentEngine {
     return this.keys;
   }
 
+  /** The subject's pseudonym (an HMAC of the id), remembered for recently seen subjects. */
   pseudonym(subjectId: string): string {
-    return pseudonymOf(this.derivedKeys, subjectId);
+    if (!this.pseudonyms) throw new ConsentError('internal_error', 'the consent store is not ready');
+    return this.pseudonyms.get(subjectId);
+  }
+
+  /** The subject's records if the cache holds them fresh, synchronously; else undefined. */
+  cachedRecords(pseudonym: string): CurrentRecord[] | undefined {
+    return this.cache?.get(pseudonym, this.now());
   }
 
   /** The subject's records, from the cache while fresh, else from the store (with a deadline). */
@@ -97,14 +111,14 @@ export class ConsentEngine {
     const byId = new Map(records.map((record) => [record.requirement, record]));
     const now = this.now();
     const states: Record<string, StateInfo> = {};
-    for (const requirement of this.registry.list()) {
+    for (const requirement of this.registry.ordered()) {
       states[requirement.id] = stateInfo(byId.get(requirement.id), requirement, now, gpc);
     }
     return states;
   }
 
   pendingFrom(states: Record<string, StateInfo>): string[] {
-    return this.registry.list().filter((r) => isPending(r, states[r.id] as StateInfo)).map((r) => r.id);
+    return this.registry.ordered().filter((r) => isPending(r, states[r.id] as StateInfo)).map((r) => r.id);
   }
 
   async states(subjectId: unknown, gpc = false): Promise<Record<string, StateInfo>> {

@@ -47,6 +47,16 @@ export function allowedUnder(basis: LawfulBasis, state: State): boolean {
   }
 }
 
+function allowedIn(state: State, record: CurrentRecord | undefined, requirement: Requirement, gpc: boolean): boolean {
+  if (!allowedUnder(requirement.lawfulBasis, state)) return false;
+  return !(gpc && requirement.gpc && !(state === 'granted' && record?.gpcOptIn));
+}
+
+/** Whether processing is allowed now: `stateInfo(...).allowed` without building the rest. */
+export function isAllowedNow(record: CurrentRecord | undefined, requirement: Requirement, now: number, gpc: boolean): boolean {
+  return allowedIn(deriveState(record, requirement, now).state, record, requirement, gpc);
+}
+
 /**
  * The full `StateInfo`. With `gpc` (the request carries `Sec-GPC: 1`), a `gpc` requirement is
  * allowed only if the subject granted it while sending the signal.
@@ -58,10 +68,7 @@ export function stateInfo(
   gpc = false,
 ): StateInfo {
   const derived = deriveState(record, requirement, now);
-  let allowed = allowedUnder(requirement.lawfulBasis, derived.state);
-  if (allowed && gpc && requirement.gpc && !(derived.state === 'granted' && record?.gpcOptIn)) {
-    allowed = false;
-  }
+  const allowed = allowedIn(derived.state, record, requirement, gpc);
   return {
     id: requirement.id,
     state: derived.state,
