@@ -1,4 +1,5 @@
 import { ConsentEngine } from './core/engine';
+import { importDecisions, type ImportOptions, type ImportResult } from './core/import';
 import { requireSubject } from './core/input';
 import { ConsentError } from './errors';
 import { createHttpApi, type ConsentHttpApi } from './express/http-api';
@@ -40,6 +41,11 @@ export interface Consent extends ConsentHttpApi {
   isAllowed(subjectId: string | number, id: string, options?: { gpc?: boolean }): Promise<boolean>;
   /** The subject's history, newest first. */
   history(subjectId: string | number, options?: HistoryOptions): Promise<HistoryPage>;
+  /**
+   * Imports decisions from another system in batches (one transaction each), appended after
+   * existing events and chained; the only way to set `at`. Source defaults to `import`.
+   */
+  import(decisions: Iterable<unknown> | AsyncIterable<unknown>, options?: ImportOptions): Promise<ImportResult>;
   /** Stops timers and listeners; destroys only a Knex the library created itself. */
   close(): Promise<void>;
   /** @internal The engine behind this instance, for the library's own edges. */
@@ -98,6 +104,7 @@ export function createConsent(input: ConsentOptions = {}): Consent {
       return (states[id] as StateInfo).allowed;
     },
     history: (subjectId, opts) => engine.history(subjectId, opts),
+    import: (decisions, opts) => importDecisions(engine, decisions, opts),
     close() {
       closed ??= (async () => {
         engine.cache?.clear();

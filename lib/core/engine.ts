@@ -106,6 +106,11 @@ export class ConsentEngine {
     return records;
   }
 
+  /** Forgets a subject's cached records after a write committed. */
+  invalidate(pseudonym: string): void {
+    this.cache?.invalidate(pseudonym);
+  }
+
   /** States of every registered requirement, in registration order. */
   statesFrom(records: CurrentRecord[], gpc = false): Record<string, StateInfo> {
     const byId = new Map(records.map((record) => [record.requirement, record]));
@@ -158,7 +163,7 @@ export class ConsentEngine {
         return { plan, result: { changes, records: [...merged.values()] } };
       }),
     );
-    this.cache?.invalidate(pseudonym);
+    this.invalidate(pseudonym);
     const states = this.statesFrom(written.result.records, ctx.gpc);
     const changes = written.result.changes.map((change, i) => ({ ...change, eventId: written.eventIds[i] as string, at: now }));
     const issued = tokens.filter((t) => changes.some((c) => c.requirement === t.requirement && c.action === 'request'));

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import { GENESIS } from '../audit/chain';
 import type {
+  BatchPlanner,
   CurrentRecord,
   StoredEvent,
   StoredRequirementVersion,
@@ -11,6 +12,7 @@ import type {
 } from '../tracker/records';
 import type { ConsentTracker, TrackerHistoryQuery } from '../tracker/tracker';
 import { checkSchema, migrate } from './migrate';
+import { writeMany } from './write-many';
 import { fromEvent, fromRecord, fromVersion, toEvent, toRecord, toVersion, type Row } from './rows';
 
 /** Options of `KnexTracker`. */
@@ -130,6 +132,10 @@ export class KnexTracker implements ConsentTracker {
         .update({ seq: planned.plan.head.seq, head_hash: planned.plan.head.hash, head_mac: planned.plan.head.mac });
       return { result: planned.result, eventIds };
     });
+  }
+
+  writeMany(pseudonyms: string[], plan: BatchPlanner): Promise<void> {
+    return writeMany(this.knex, (name) => this.table(name), pseudonyms, plan);
   }
 
   private async insertEvents(trx: Knex.Transaction, events: WritePlan['events']): Promise<string[]> {

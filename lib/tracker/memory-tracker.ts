@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { GENESIS } from '../audit/chain';
 import type {
+  BatchPlanner,
   CurrentRecord,
   StoredEvent,
   StoredRequirementVersion,
@@ -17,6 +18,15 @@ interface MemorySubject {
   mac: string;
   records: Map<string, CurrentRecord>;
   events: StoredEvent[];
+}
+
+function snapshotOf(subject: MemorySubject): SubjectSnapshot {
+  return {
+    chain: subject.chain,
+    seq: subject.seq,
+    hash: subject.hash,
+    records: [...subject.records.values()].map((r) => ({ ...r })),
+  };
 }
 
 /**
@@ -66,7 +76,22 @@ export class MemoryTracker implements ConsentTracker {
     plan: (snapshot: SubjectSnapshot) => { plan: WritePlan; result: T },
   ): Promise<{ result: T; eventIds: string[] }> {
     // Synchronous from snapshot to commit: no other write can interleave in this process.
-    const subject = this.subjects.get(pseudonym) ?? {
+    const subject = this.subjectOf(pseudonym);
+    const planned = plan(snapshotOf(subject));
+    const eventIds = this.apply(pseudonym, subject, planned.plan);
+    return { result: planned.result, eventIds };
+  }
+
+  async writeMany(pseudonyms: string[], plan: BatchPlanner): Promise<void> {
+    const subjects = new Map([...new Set(pseudonyms)].map((p) => [p, this.subjectOf(p)] as const));
+    const snapshots = new Map([...subjects].map(([p, subject]) => [p, snapshotOf(subject)] as const));
+    // Plan everything before applying anything: a throw leaves the store untouched.
+    const plans = plan(snapshots);
+    for (const [pseudonym, planned] of plans) this.apply(pseudonym, subjects.get(pseudonym) as MemorySubject, planned);
+  }
+
+  private subjectOf(pseudonym: string): MemorySubject {
+    return this.subjects.get(pseudonym) ?? {
       chain: randomBytes(16).toString('hex'),
       seq: 0,
       hash: GENESIS,
@@ -74,24 +99,21 @@ export class MemoryTracker implements ConsentTracker {
       records: new Map<string, CurrentRecord>(),
       events: [],
     };
-    const planned = plan({
-      chain: subject.chain,
-      seq: subject.seq,
-      hash: subject.hash,
-      records: [...subject.records.values()].map((r) => ({ ...r })),
-    });
+  }
+
+  private apply(pseudonym: string, subject: MemorySubject, plan: WritePlan): string[] {
     const eventIds: string[] = [];
-    for (const event of planned.plan.events) {
+    for (const event of plan.events) {
       const id = String(this.nextEventId++);
       subject.events.push({ ...event, id });
       eventIds.push(id);
     }
-    for (const record of planned.plan.records) subject.records.set(record.requirement, { ...record });
-    subject.seq = planned.plan.head.seq;
-    subject.hash = planned.plan.head.hash;
-    subject.mac = planned.plan.head.mac;
+    for (const record of plan.records) subject.records.set(record.requirement, { ...record });
+    subject.seq = plan.head.seq;
+    subject.hash = plan.head.hash;
+    subject.mac = plan.head.mac;
     this.subjects.set(pseudonym, subject);
-    return { result: planned.result, eventIds };
+    return eventIds;
   }
 
   async history(pseudonym: string, query: TrackerHistoryQuery): Promise<StoredEvent[]> {

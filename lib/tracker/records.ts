@@ -61,6 +61,12 @@ export interface WritePlan {
   head: { seq: number; hash: string; mac: string };
 }
 
+/**
+ * The planner of a multi-subject batch (`ConsentTracker.writeMany`): given every subject's
+ * snapshot, the plan of each subject that has one. Pure and synchronous; a throw aborts all.
+ */
+export type BatchPlanner = (snapshots: ReadonlyMap<string, SubjectSnapshot>) => Map<string, WritePlan>;
+
 /** A requirement version as stored: the text is locked once an event references it. */
 export interface StoredRequirementVersion {
   id: string;

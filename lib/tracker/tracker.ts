@@ -1,4 +1,5 @@
 import type {
+  BatchPlanner,
   CurrentRecord,
   StoredEvent,
   StoredRequirementVersion,
@@ -61,6 +62,14 @@ export interface ConsentTracker {
     pseudonym: string,
     plan: (snapshot: SubjectSnapshot) => { plan: WritePlan; result: T },
   ): Promise<{ result: T; eventIds: string[] }>;
+
+  /**
+   * Recommended (bulk import). `write` for many subjects in one transaction: reads every
+   * subject's snapshot (creating missing chains) under the same locks as `write`, calls `plan`
+   * once, then appends all events, replaces the records and moves the heads, committed
+   * together. Without it, `import()` falls back to one `write` per subject.
+   */
+  writeMany?(pseudonyms: string[], plan: BatchPlanner): Promise<void>;
 
   /** Required. The subject's events, newest first (by sequence number). */
   history(pseudonym: string, query: TrackerHistoryQuery): Promise<StoredEvent[]>;

@@ -1,0 +1,82 @@
+import { randomBytes } from 'node:crypto';
+import type { Knex } from 'knex';
+import { GENESIS } from '../audit/chain';
+import type { BatchPlanner, SubjectSnapshot } from '../tracker/records';
+import { fromEvent, fromRecord, toRecord, type Row } from './rows';
+
+// SQLite allows 32,766 bound variables per statement: stay well below with the widest row (15).
+const ROWS_PER_INSERT = 1000;
+const IDS_PER_SELECT = 1000;
+
+function chunks<T>(list: T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < list.length; i += size) out.push(list.slice(i, i + size));
+  return out;
+}
+
+/**
+ * `KnexTracker.writeMany`: one transaction for many subjects. Subjects are locked in
+ * pseudonym order, so two concurrent imports on PostgreSQL cannot deadlock each other, and
+ * heads move with one upsert per chunk instead of one update per subject.
+ */
+export async function writeMany(
+  knex: Knex,
+  table: (name: string) => string,
+  pseudonyms: string[],
+  plan: BatchPlanner,
+): Promise<void> {
+  const sorted = [...new Set(pseudonyms)].sort();
+  const subjects = table('subjects');
+  await knex.transaction(async (trx) => {
+    const createdAt = Date.now();
+    for (const part of chunks(sorted, ROWS_PER_INSERT)) {
+      const fresh = part.map((pseudonym) => ({
+        chain: randomBytes(16).toString('hex'),
+        pseudonym,
+        seq: 0,
+        head_hash: GENESIS,
+        head_mac: '',
+        created_at: createdAt,
+      }));
+      await trx(subjects).insert(fresh).onConflict('pseudonym').ignore();
+    }
+    const heads: Row[] = [];
+    for (const part of chunks(sorted, IDS_PER_SELECT)) {
+      heads.push(...(await trx(subjects).whereIn('pseudonym', part).orderBy('pseudonym').forUpdate()));
+    }
+    const records = new Map<string, SubjectSnapshot['records']>();
+    for (const part of chunks(heads.map((h) => h.chain as string), IDS_PER_SELECT)) {
+      const rows: Row[] = await trx(table('states')).whereIn('chain', part);
+      for (const row of rows) {
+        const list = records.get(row.chain as string) ?? [];
+        list.push(toRecord(row));
+        records.set(row.chain as string, list);
+      }
+    }
+    const snapshots = new Map<string, SubjectSnapshot>();
+    for (const head of heads) {
+      const chain = head.chain as string;
+      snapshots.set(head.pseudonym as string, { chain, seq: Number(head.seq), hash: head.head_hash as string, records: records.get(chain) ?? [] });
+    }
+    const plans = plan(snapshots);
+    const events: Row[] = [];
+    const states: Row[] = [];
+    const moved: Row[] = [];
+    for (const head of heads) {
+      const planned = plans.get(head.pseudonym as string);
+      if (!planned) continue;
+      const chain = head.chain as string;
+      for (const event of planned.events) events.push(fromEvent(event));
+      for (const record of planned.records) states.push(fromRecord(chain, record));
+      const { seq, hash, mac } = planned.head;
+      moved.push({ ...head, seq, head_hash: hash, head_mac: mac });
+    }
+    for (const part of chunks(events, ROWS_PER_INSERT)) await trx(table('events')).insert(part);
+    for (const part of chunks(states, ROWS_PER_INSERT)) {
+      await trx(table('states')).insert(part).onConflict(['chain', 'requirement']).merge();
+    }
+    for (const part of chunks(moved, ROWS_PER_INSERT)) {
+      await trx(subjects).insert(part).onConflict('chain').merge(['seq', 'head_hash', 'head_mac']);
+    }
+  });
+}
