@@ -107,7 +107,7 @@ export function createConsent(input: ConsentOptions = {}): Consent {
     import: (decisions, opts) => importDecisions(engine, decisions, opts),
     close() {
       closed ??= (async () => {
-        engine.cache?.clear();
+        await engine.close();
         // A tracker passed in by the host is the host's to close.
         if (!options.tracker) await tracker.close?.();
       })();

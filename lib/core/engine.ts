@@ -49,7 +49,11 @@ export class ConsentEngine {
   private readyPromise: Promise<void> | null = null;
   private keys: DerivedKeys | null = null;
   private pseudonyms: PseudonymCache | null = null;
+  private unsubscribe: (() => Promise<void>) | null = null;
+  private closed = false;
   readonly cache: StateCache | null;
+  /** Cache invalidations received from the store's change notifications (other processes). */
+  notifications = 0;
 
   constructor(
     readonly options: ResolvedOptions,
@@ -74,8 +78,36 @@ export class ConsentEngine {
       const keys = deriveKeys(secret);
       this.keys = keys;
       this.pseudonyms = new PseudonymCache(PSEUDONYM_CACHE_SIZE, (subjectId) => pseudonymOf(keys, subjectId));
+      await this.watchChanges();
     })();
     return this.readyPromise;
+  }
+
+  /** Lets writes by other processes reach the state cache at once; the lifetime stays the fallback. */
+  private async watchChanges(): Promise<void> {
+    const { cache } = this;
+    if (!cache || !this.tracker.subscribe) return;
+    const stop = await this.tracker.subscribe({
+      onChange: (pseudonym) => {
+        this.notifications += 1;
+        cache.invalidate(pseudonym);
+      },
+      onReset: () => cache.clear(),
+      onError: (error) => this.options.logger.error('express-consent: the change listener lost its connection; reconnecting', error),
+    });
+    // close() may have run while the listener was connecting.
+    if (this.closed) await stop?.();
+    else this.unsubscribe = stop;
+  }
+
+  /** Stops watching changes and forgets cached states and pseudonyms. */
+  async close(): Promise<void> {
+    this.closed = true;
+    const stop = this.unsubscribe;
+    this.unsubscribe = null;
+    this.cache?.clear();
+    this.pseudonyms?.forget();
+    await stop?.();
   }
 
   /** The derived keys; only after `ready()`. */

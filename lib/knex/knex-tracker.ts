@@ -10,7 +10,8 @@ import type {
   SyncOutcome,
   WritePlan,
 } from '../tracker/records';
-import type { ConsentTracker, TrackerHistoryQuery } from '../tracker/tracker';
+import type { ChangeHandlers, ConsentTracker, TrackerHistoryQuery } from '../tracker/tracker';
+import { isPostgres, PgListener } from './pg-listener';
 import { checkSchema, migrate } from './migrate';
 import { writeMany } from './write-many';
 import { fromEvent, fromRecord, fromVersion, toEvent, toRecord, toVersion, type Row } from './rows';
@@ -30,6 +31,7 @@ const EVENT_CHUNK = 1000;
 export class KnexTracker implements ConsentTracker {
   private readonly prefix: string;
   private readonly ownsKnex: boolean;
+  private readonly postgres: boolean;
 
   constructor(
     readonly knex: Knex,
@@ -37,6 +39,12 @@ export class KnexTracker implements ConsentTracker {
   ) {
     this.prefix = options.tablePrefix ?? 'consent_';
     this.ownsKnex = options.ownsKnex ?? false;
+    this.postgres = isPostgres(knex);
+  }
+
+  /** The PostgreSQL channel on which writes announce the pseudonyms they changed. */
+  get channel(): string {
+    return `${this.prefix}changes`;
   }
 
   /** A table name with the configured prefix. */
@@ -130,12 +138,23 @@ export class KnexTracker implements ConsentTracker {
       await trx(subjects)
         .where({ chain })
         .update({ seq: planned.plan.head.seq, head_hash: planned.plan.head.hash, head_mac: planned.plan.head.mac });
+      // Delivered on commit only, to every listening process (the pseudonym, never the id).
+      if (this.postgres) await trx.raw('select pg_notify(?, ?)', [this.channel, pseudonym]);
       return { result: planned.result, eventIds };
     });
   }
 
   writeMany(pseudonyms: string[], plan: BatchPlanner): Promise<void> {
-    return writeMany(this.knex, (name) => this.table(name), pseudonyms, plan);
+    const notify = this.postgres ? this.channel : null;
+    return writeMany(this.knex, (name) => this.table(name), pseudonyms, plan, notify);
+  }
+
+  /** On PostgreSQL: LISTEN on a dedicated connection that reconnects. Elsewhere: null. */
+  async subscribe(handlers: ChangeHandlers): Promise<(() => Promise<void>) | null> {
+    if (!this.postgres) return null;
+    const listener = new PgListener(this.knex, this.channel, handlers.onChange, handlers.onReset, handlers.onError);
+    await listener.begin();
+    return () => listener.close();
   }
 
   private async insertEvents(trx: Knex.Transaction, events: WritePlan['events']): Promise<string[]> {

@@ -17,13 +17,15 @@ function chunks<T>(list: T[], size: number): T[][] {
 /**
  * `KnexTracker.writeMany`: one transaction for many subjects. Subjects are locked in
  * pseudonym order, so two concurrent imports on PostgreSQL cannot deadlock each other, and
- * heads move with one upsert per chunk instead of one update per subject.
+ * heads move with one upsert per chunk instead of one update per subject. On PostgreSQL every
+ * written pseudonym is announced on `notifyChannel` when the transaction commits.
  */
 export async function writeMany(
   knex: Knex,
   table: (name: string) => string,
   pseudonyms: string[],
   plan: BatchPlanner,
+  notifyChannel: string | null = null,
 ): Promise<void> {
   const sorted = [...new Set(pseudonyms)].sort();
   const subjects = table('subjects');
@@ -77,6 +79,10 @@ export async function writeMany(
     }
     for (const part of chunks(moved, ROWS_PER_INSERT)) {
       await trx(subjects).insert(part).onConflict('chain').merge(['seq', 'head_hash', 'head_mac']);
+    }
+    if (notifyChannel !== null && moved.length > 0) {
+      const written = moved.map((row) => row.pseudonym as string);
+      await trx.raw('select pg_notify(?, p) from unnest(?::text[]) as p', [notifyChannel, written]);
     }
   });
 }

@@ -16,6 +16,13 @@ export interface TrackerHistoryQuery {
   limit: number;
 }
 
+/** What `ConsentTracker.subscribe` calls. */
+export interface ChangeHandlers {
+  onChange(pseudonym: string): void;
+  onReset(): void;
+  onError(error: unknown): void;
+}
+
 /**
  * The storage seam. The library hands a tracker only pseudonyms, validated values and plans
  * computed by its pure core, so a tracker is a thin, atomic edge over some store.
@@ -73,6 +80,14 @@ export interface ConsentTracker {
 
   /** Required. The subject's events, newest first (by sequence number). */
   history(pseudonym: string, query: TrackerHistoryQuery): Promise<StoredEvent[]>;
+
+  /**
+   * Optional. Watches writes by every process sharing the store: calls `onChange(pseudonym)`
+   * after each committed write of a subject, and `onReset()` when notifications may have been
+   * missed (a dropped connection). Resolves to a function that stops watching, or null when
+   * the store cannot notify (the state cache then relies on its lifetime alone).
+   */
+  subscribe?(handlers: ChangeHandlers): Promise<(() => Promise<void>) | null>;
 
   /** Optional. Releases what the tracker opened itself. */
   close?(): Promise<void>;

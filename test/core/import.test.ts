@@ -62,12 +62,12 @@ for (const backend of [...BACKENDS, memoryBackend]) {
       expect(result).to.deep.equal({ imported: 5 });
 
       const ann = await consent.states('ann');
-      expect(ann.analytics).to.include({ state: 'denied', decidedAt: at(0.5) });
+      expect(ann.analytics!).to.include({ state: 'denied', decidedAt: at(0.5) });
       // An imported double opt-in grant is a grant: the other system holds the confirmation.
-      expect(ann.newsletter).to.include({ state: 'granted', decidedAt: at(8) });
+      expect(ann.newsletter!).to.include({ state: 'granted', decidedAt: at(8) });
       // analytics expires a day after the grant: bob's grant of nine days ago has expired.
-      expect((await consent.states('bob')).analytics).to.include({ state: 'expired', decidedAt: at(9) });
-      expect((await consent.states(42)).ads.state).to.equal('denied');
+      expect((await consent.states('bob')).analytics!).to.include({ state: 'expired', decidedAt: at(9) });
+      expect((await consent.states(42)).ads?.state).to.equal('denied');
 
       const events = await expectChained(consent, 'ann');
       expect(events.map((e) => [e.requirement, e.action, e.state, e.source, e.at])).to.deep.equal([
@@ -84,7 +84,7 @@ for (const backend of [...BACKENDS, memoryBackend]) {
       const events = await expectChained(consent, 'ann');
       expect(events).to.have.length(3);
       expect(events[2]).to.include({ requirement: 'analytics', action: 'withdraw', at: Date.parse(at(30)), seq: 3 });
-      expect((await consent.states('ann')).analytics.state).to.equal('denied');
+      expect((await consent.states('ann')).analytics?.state).to.equal('denied');
       const { events: page } = await consent.history('ann');
       expect(page[0]).to.include({ requirement: 'analytics', action: 'withdraw', source: 'import', at: at(30) });
       // A later write continues from the head the import stored.
@@ -93,7 +93,7 @@ for (const backend of [...BACKENDS, memoryBackend]) {
     });
 
     it('refuses the state cache a stale entry after an import', async () => {
-      expect((await consent.states('cy')).analytics.state).to.equal('unset');
+      expect((await consent.states('cy')).analytics?.state).to.equal('unset');
       await consent.import([{ subjectId: 'cy', requirement: 'analytics', decision: 'granted', at: at(0.1) }]);
       expect(await consent.isAllowed('cy', 'analytics')).to.equal(true);
     });
@@ -144,8 +144,8 @@ for (const backend of [...BACKENDS, memoryBackend]) {
         }
         expect(await v2.import(source())).to.deep.equal({ imported: 2 });
         const states = await v2.states('dee');
-        expect(states.ads).to.include({ state: 'outdated', version: 1 });
-        expect(states.analytics.state).to.equal('granted');
+        expect(states.ads!).to.include({ state: 'outdated', version: 1 });
+        expect(states.analytics?.state).to.equal('granted');
       } finally {
         await closeV2();
       }
