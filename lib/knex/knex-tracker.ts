@@ -22,6 +22,12 @@ export interface KnexTrackerOptions {
   tablePrefix?: string;
   /** Destroy the Knex instance on `close()` (only when the tracker created it). @default false */
   ownsKnex?: boolean;
+  /**
+   * On PostgreSQL, announce every write with NOTIFY (the pseudonym) and let `subscribe` LISTEN,
+   * so that other processes drop a cached state at once. `false` leaves cross-process
+   * freshness to the cache lifetime. Ignored on other databases. @default true
+   */
+  notify?: boolean;
 }
 
 // SQLite allows 32,766 bound variables per statement; an event row binds 15.
@@ -31,6 +37,7 @@ const EVENT_CHUNK = 1000;
 export class KnexTracker implements ConsentTracker {
   private readonly prefix: string;
   private readonly ownsKnex: boolean;
+  /** PostgreSQL with notifications on. */
   private readonly postgres: boolean;
 
   constructor(
@@ -39,7 +46,7 @@ export class KnexTracker implements ConsentTracker {
   ) {
     this.prefix = options.tablePrefix ?? 'consent_';
     this.ownsKnex = options.ownsKnex ?? false;
-    this.postgres = isPostgres(knex);
+    this.postgres = (options.notify ?? true) && isPostgres(knex);
   }
 
   /** The PostgreSQL channel on which writes announce the pseudonyms they changed. */
@@ -106,27 +113,22 @@ export class KnexTracker implements ConsentTracker {
   ): Promise<{ result: T; eventIds: string[] }> {
     const subjects = this.table('subjects');
     return this.knex.transaction(async (trx) => {
-      await trx(subjects)
-        .insert({
-          chain: randomBytes(16).toString('hex'),
-          pseudonym,
-          seq: 0,
-          head_hash: GENESIS,
-          head_mac: '',
-          created_at: Date.now(),
-        })
-        .onConflict('pseudonym')
-        .ignore();
-      // The row lock serialises writers of one subject on PostgreSQL, so chains never fork;
-      // SQLite serialises whole write transactions anyway (forUpdate is a no-op there).
-      const subject: Row = await trx(subjects).where({ pseudonym }).forUpdate().first();
-      const chain = subject.chain as string;
-      const rows: Row[] = await trx(this.table('states')).where({ chain });
+      // The common case, a known subject, costs one read: its head and records, locked.
+      let rows = await this.lockedSnapshot(trx, pseudonym);
+      if (rows.length === 0) {
+        await trx(subjects)
+          .insert({ chain: randomBytes(16).toString('hex'), pseudonym, seq: 0, head_hash: GENESIS, head_mac: '', created_at: Date.now() })
+          .onConflict('pseudonym')
+          .ignore();
+        rows = await this.lockedSnapshot(trx, pseudonym);
+      }
+      const head = rows[0] as Row;
+      const chain = head.s_chain as string;
       const planned = plan({
         chain,
-        seq: Number(subject.seq),
-        hash: subject.head_hash as string,
-        records: rows.map(toRecord),
+        seq: Number(head.s_seq),
+        hash: head.s_head_hash as string,
+        records: rows.filter((row) => row.requirement !== null).map(toRecord),
       });
       const eventIds = await this.insertEvents(trx, planned.plan.events);
       if (planned.plan.records.length > 0) {
@@ -135,11 +137,12 @@ export class KnexTracker implements ConsentTracker {
           .onConflict(['chain', 'requirement'])
           .merge();
       }
-      await trx(subjects)
-        .where({ chain })
-        .update({ seq: planned.plan.head.seq, head_hash: planned.plan.head.hash, head_mac: planned.plan.head.mac });
-      // Delivered on commit only, to every listening process (the pseudonym, never the id).
-      if (this.postgres) await trx.raw('select pg_notify(?, ?)', [this.channel, pseudonym]);
+      const { seq, hash, mac } = planned.plan.head;
+      const moveHead = trx(subjects).where({ chain }).update({ seq, head_hash: hash, head_mac: mac });
+      // Delivered on commit only, to every listening process (the pseudonym, never the id);
+      // sent from the head update itself to spare a round trip.
+      if (this.postgres) await moveHead.returning(trx.raw('pg_notify(?, ?)', [this.channel, pseudonym]));
+      else await moveHead;
       return { result: planned.result, eventIds };
     });
   }
@@ -155,6 +158,19 @@ export class KnexTracker implements ConsentTracker {
     const listener = new PgListener(this.knex, this.channel, handlers.onChange, handlers.onReset, handlers.onError);
     await listener.begin();
     return () => listener.close();
+  }
+
+  /**
+   * The subject's head and current records in one read, the subject row locked: the lock
+   * serialises writers of one subject on PostgreSQL, so chains never fork; SQLite serialises
+   * whole write transactions anyway (the lock clause is dropped there).
+   */
+  private lockedSnapshot(trx: Knex.Transaction, pseudonym: string): Promise<Row[]> {
+    return trx(`${this.table('subjects')} as s`)
+      .leftJoin(`${this.table('states')} as st`, 'st.chain', 's.chain')
+      .where('s.pseudonym', pseudonym)
+      .select('s.chain as s_chain', 's.seq as s_seq', 's.head_hash as s_head_hash', 'st.*')
+      .forUpdate('s');
   }
 
   private async insertEvents(trx: Knex.Transaction, events: WritePlan['events']): Promise<string[]> {

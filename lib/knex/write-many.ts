@@ -4,8 +4,9 @@ import { GENESIS } from '../audit/chain';
 import type { BatchPlanner, SubjectSnapshot } from '../tracker/records';
 import { fromEvent, fromRecord, toRecord, type Row } from './rows';
 
-// SQLite allows 32,766 bound variables per statement: stay well below with the widest row (15).
-const ROWS_PER_INSERT = 1000;
+// Knex writes a multi-row insert on SQLite as a compound SELECT, limited to 500 terms; 500
+// rows of the widest table (15 columns) also stay far below SQLite's 32,766 bound variables.
+const ROWS_PER_INSERT = 500;
 const IDS_PER_SELECT = 1000;
 
 function chunks<T>(list: T[], size: number): T[][] {
