@@ -4,10 +4,29 @@ import { GENESIS } from '../audit/chain';
 import type { BatchPlanner, SubjectSnapshot } from '../tracker/records';
 import { fromEvent, fromRecord, toRecord, type Row } from './rows';
 
-// Knex writes a multi-row insert on SQLite as a compound SELECT, limited to 500 terms; 500
-// rows of the widest table (15 columns) also stay far below SQLite's 32,766 bound variables.
-const ROWS_PER_INSERT = 500;
+// 2,000 rows of the widest table (15 columns) stay below SQLite's 32,766 bound variables.
+const ROWS_PER_INSERT = 2000;
 const IDS_PER_SELECT = 1000;
+
+const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
+
+/**
+ * One multi-row `INSERT … VALUES (…), (…)` (valid on SQLite and PostgreSQL), with an optional
+ * conflict clause. Knex writes multi-row inserts on SQLite as a compound SELECT, which is
+ * slow to parse and limited to 500 rows.
+ */
+async function insertValues(trx: Knex.Transaction, table: string, rows: Row[], conflict = ''): Promise<void> {
+  if (rows.length === 0) return;
+  const columns = Object.keys(rows[0] as Row);
+  const tuple = `(${columns.map(() => '?').join(',')})`;
+  const bindings: unknown[] = [];
+  for (const row of rows) for (const column of columns) bindings.push(row[column] ?? null);
+  const sql = `insert into ${quote(table)} (${columns.map(quote).join(',')}) values ${rows.map(() => tuple).join(',')} ${conflict}`;
+  await trx.raw(sql, bindings as Knex.RawBinding[]);
+}
+
+const excluded = (columns: string[]) => columns.map((c) => `${quote(c)} = excluded.${quote(c)}`).join(', ');
+const STATE_COLUMNS = ['decision', 'version', 'decided_at', 'expires_at', 'gpc_opt_in', 'pending_version', 'pending_at', 'pending_expires_at', 'pending_token'];
 
 function chunks<T>(list: T[], size: number): T[][] {
   const out: T[][] = [];
@@ -41,7 +60,7 @@ export async function writeMany(
         head_mac: '',
         created_at: createdAt,
       }));
-      await trx(subjects).insert(fresh).onConflict('pseudonym').ignore();
+      await insertValues(trx, subjects, fresh, 'on conflict (pseudonym) do nothing');
     }
     const heads: Row[] = [];
     for (const part of chunks(sorted, IDS_PER_SELECT)) {
@@ -74,12 +93,12 @@ export async function writeMany(
       const { seq, hash, mac } = planned.head;
       moved.push({ ...head, seq, head_hash: hash, head_mac: mac });
     }
-    for (const part of chunks(events, ROWS_PER_INSERT)) await trx(table('events')).insert(part);
+    for (const part of chunks(events, ROWS_PER_INSERT)) await insertValues(trx, table('events'), part);
     for (const part of chunks(states, ROWS_PER_INSERT)) {
-      await trx(table('states')).insert(part).onConflict(['chain', 'requirement']).merge();
+      await insertValues(trx, table('states'), part, `on conflict (chain, requirement) do update set ${excluded(STATE_COLUMNS)}`);
     }
     for (const part of chunks(moved, ROWS_PER_INSERT)) {
-      await trx(subjects).insert(part).onConflict('chain').merge(['seq', 'head_hash', 'head_mac']);
+      await insertValues(trx, subjects, part, `on conflict (chain) do update set ${excluded(['seq', 'head_hash', 'head_mac'])}`);
     }
     if (notifyChannel !== null && moved.length > 0) {
       const written = moved.map((row) => row.pseudonym as string);
