@@ -63,7 +63,11 @@ async function queryPlans(store: Store, target: Target): Promise<string> {
   const explain = target.kind === 'sqlite' ? 'EXPLAIN QUERY PLAN' : 'EXPLAIN';
   const out: string[] = [];
   for (const q of captured.filter((c) => /^\s*(select|update)/i.test(c.sql))) {
-    const result = (await store.knex.raw(`${explain} ${q.sql}`, q.bindings as Knex.RawBinding[])) as unknown;
+    // PostgreSQL queries arrive with $n placeholders; knex.raw takes `?` in binding order.
+    const order = [...q.sql.matchAll(/\$(\d+)/g)].map((m) => Number(m[1]) - 1);
+    const sql = order.length > 0 ? q.sql.replace(/\$\d+/g, '?') : q.sql;
+    const bindings = order.length > 0 ? order.map((i) => q.bindings[i]) : q.bindings;
+    const result = (await store.knex.raw(`${explain} ${sql}`, bindings as Knex.RawBinding[])) as unknown;
     const rows = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as Array<Record<string, unknown>>;
     out.push(`${q.sql}\n${rows.map((r) => `  ${String(r.detail ?? r['QUERY PLAN'])}`).join('\n')}`);
   }
