@@ -76,7 +76,7 @@ export async function httpBench(args: BenchArgs, target: Target, label: string):
 export async function main(args: BenchArgs = parseArgs()): Promise<ResultRow[]> {
   const dir = mkdtempSync(join(tmpdir(), 'consent-bench-'));
   try {
-    const rows = await httpBench(args, { kind: 'sqlite', filename: join(dir, 'http.sqlite3') }, 'SQLite');
+    const rows = args.pgOnly ? [] : await httpBench(args, { kind: 'sqlite', filename: join(dir, 'http.sqlite3') }, 'SQLite');
     if (args.pg) {
       const db = await createPgDatabase(args.pg);
       try {

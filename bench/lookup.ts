@@ -123,7 +123,7 @@ export async function main(args: BenchArgs = parseArgs()): Promise<ResultRow[]> 
   const dir = mkdtempSync(join(tmpdir(), 'consent-bench-'));
   try {
     const sqlite = (name: string): Target => ({ kind: 'sqlite', filename: join(dir, `${name}.sqlite3`) });
-    const rows = await storeBench(args, sqlite('small'), sqlite('large'), 'SQLite');
+    const rows = args.pgOnly ? [] : await storeBench(args, sqlite('small'), sqlite('large'), 'SQLite');
     if (args.pg) {
       const dbs = [await createPgDatabase(args.pg), await createPgDatabase(args.pg)];
       try {

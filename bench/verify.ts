@@ -13,6 +13,7 @@ import { printTable, type ResultRow } from './lib/table';
 type Verify = (options?: object) => Promise<{ ok: boolean; checked: number }>;
 
 export async function main(args: BenchArgs = parseArgs()): Promise<ResultRow[]> {
+  if (args.pgOnly) return [];
   const dir = mkdtempSync(join(tmpdir(), 'consent-bench-'));
   const knex = openKnex({ kind: 'sqlite', filename: join(dir, 'verify.sqlite3') });
   try {

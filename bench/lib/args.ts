@@ -12,6 +12,8 @@ export interface BenchArgs {
   events: number;
   /** Skip PostgreSQL even when configured (`--sqlite-only`). */
   sqliteOnly: boolean;
+  /** Skip the SQLite runs (`--pg-only`, with `--pg`). */
+  pgOnly: boolean;
 }
 
 export function parseArgs(argv: string[] = process.argv.slice(2)): BenchArgs {
@@ -25,6 +27,7 @@ export function parseArgs(argv: string[] = process.argv.slice(2)): BenchArgs {
     pg: sqliteOnly ? null : value('pg') ?? process.env.CONSENT_TEST_PG_URL ?? null,
     tiny,
     sqliteOnly,
+    pgOnly: argv.includes('--pg-only'),
     rounds: Number(value('rounds') ?? (tiny ? 1 : 5)),
     duration: Number(value('duration') ?? (tiny ? 0.3 : 3)),
     events: Number(value('events') ?? (tiny ? 2_000 : 1_000_000)),
