@@ -1,0 +1,90 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { randomBytes } from 'node:crypto';
+import express, { type Express, type NextFunction, type Request, type Response } from 'express';
+import knexFactory, { type Knex } from 'knex';
+import { createConsent, isConsentError, type Consent, type ConsentLogger } from '../../lib/index';
+import { installPartnerOffers } from './extensions/partner-offers';
+import { html } from './html';
+import { page } from './layout';
+import { staticPages } from './pages/static-pages';
+import { appRequirements } from './requirements';
+import { accountRoutes } from './routes/account';
+import { insightsRoutes } from './routes/insights';
+import { preferenceRoutes } from './routes/preferences';
+import { sessions } from './session';
+import { Users } from './users';
+
+/** Options of the example app. */
+export interface ExampleOptions {
+  /** The SQLite file holding both the accounts and the consent tables. */
+  databaseFile: string;
+  /** The consent secret (≥ 32 bytes); without it the library generates and stores one. */
+  secret?: string;
+  /** Signs the session cookies; random per process when absent (sessions end on restart). */
+  sessionSecret?: Buffer;
+  logger?: ConsentLogger;
+}
+
+/** A ready example app and what it owns. */
+export interface ExampleApp {
+  app: Express;
+  consent: Consent;
+  close(): Promise<void>;
+}
+
+function securityHeaders(_req: Request, res: Response, next: NextFunction): void {
+  res.set({
+    'Content-Security-Policy': "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
+    'X-Content-Type-Options': 'nosniff',
+    'Referrer-Policy': 'same-origin',
+  });
+  next();
+}
+
+/** Builds the example: accounts, sessions, consent (SQLite file), pages and the JSON API. */
+export async function createExampleApp(options: ExampleOptions): Promise<ExampleApp> {
+  if (options.databaseFile !== ':memory:') mkdirSync(dirname(options.databaseFile), { recursive: true });
+  const knex: Knex = knexFactory({ client: 'sqlite3', connection: { filename: options.databaseFile }, useNullAsDefault: true, pool: { min: 1, max: 1 } });
+  const consent = createConsent({ knex, secret: options.secret, subject: (req) => req.session?.userId, logger: options.logger });
+  consent.register(appRequirements);
+
+  const app = express();
+  app.disable('x-powered-by');
+  const session = sessions(options.sessionSecret ?? randomBytes(32));
+  app.use(securityHeaders);
+  app.use('/static', express.static(join(dirname(fileURLToPath(import.meta.url)), 'public'), { index: false }));
+  app.use(session.middleware);
+  // The JSON API parses its own bodies: mount it before any body parser.
+  app.use('/consent', consent.router());
+  installPartnerOffers(app, consent);
+  insightsRoutes(app, consent);
+  staticPages(app);
+  accountRoutes(app, consent, new Users(knex), session);
+  preferenceRoutes(app, consent);
+  app.use((req, res) => {
+    res.status(404).send(page(req, 'Not found', html`<h1>Not found</h1><p>There is no page at this address. <a href="/">Go home</a>.</p>`));
+  });
+  app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
+    // A ConsentError carries its status (400 for a bad cursor, 503 for the store); the rest is ours.
+    const status = isConsentError(error) ? error.status : 500;
+    if (status >= 500 && status !== 503) console.error(error);
+    const text =
+      status === 503 ? 'Our records are unavailable for a moment. Please try again shortly.'
+      : status < 500 ? 'That address or form is not valid. Go back and try again.'
+      : 'Please try again. If it keeps happening, tell us.';
+    res.status(status).send(page(req, 'Something went wrong', html`<h1>Something went wrong</h1><p>${text}</p>`));
+  });
+
+  await new Users(knex).init();
+  await consent.ready();
+  return {
+    app,
+    consent,
+    async close() {
+      await consent.close();
+      await knex.destroy();
+    },
+  };
+}

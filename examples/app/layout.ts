@@ -1,0 +1,47 @@
+import type { Request } from 'express';
+import { html, type SafeHtml } from './html';
+
+/** Options of a page. */
+export interface PageOptions {
+  /** A script of the example's own, served from /static. */
+  script?: string;
+}
+
+function navigation(req: Request): SafeHtml {
+  if (!req.session.userId) {
+    return html`<li><a href="/sign-up">Sign up</a></li><li><a href="/sign-in">Sign in</a></li>`;
+  }
+  return html`
+    <li><a href="/preferences">Privacy preferences</a></li>
+    <li><a href="/insights">Reading insights</a></li>
+    <li><a href="/offers">Partner offers</a></li>
+    <li><form method="post" action="/sign-out">
+      <input type="hidden" name="_csrf" value="${req.session.csrf}">
+      <button type="submit">Sign out</button>
+    </form></li>`;
+}
+
+/** A complete HTML document: skip link, navigation, main landmark; readable without styles. */
+export function page(req: Request, title: string, body: SafeHtml, options: PageOptions = {}): string {
+  return html`<!doctype html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <meta name="viewport" content="width=device-width, initial-scale=1">
+  <title>${title} · Bookshelf</title>
+  <link rel="stylesheet" href="/static/style.css">
+  ${options.script ? html`<script src="/static/${options.script}" defer></script>` : null}
+</head>
+<body>
+  <a class="skip" href="#main">Skip to content</a>
+  <header>
+    <p class="brand"><a href="/">Bookshelf</a> <span>an express-consent example</span></p>
+    <nav aria-label="Main"><ul>${navigation(req)}</ul></nav>
+  </header>
+  <main id="main" tabindex="-1">
+${body}
+  </main>
+</body>
+</html>
+`.value;
+}

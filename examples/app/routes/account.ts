@@ -1,0 +1,79 @@
+import express, { type Express, type Request, type Response } from 'express';
+import type { Consent } from '../../../lib/index';
+import { localPath } from '../guards';
+import { signInPage, signUpPage, type FormErrors } from '../pages/account';
+import { checkCsrf, type sessions } from '../session';
+import type { Users } from '../users';
+import { handle } from '../async-handler';
+
+/** What the sign-up form asks, in the order shown. */
+export const SIGN_UP_REQUIREMENTS = ['terms', 'newsletter'];
+
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+function text(body: unknown, name: string): string {
+  const value = typeof body === 'object' && body !== null ? (body as Record<string, unknown>)[name] : undefined;
+  return typeof value === 'string' ? value.trim() : '';
+}
+
+/** The consent boxes of a submitted form, to show them ticked again after an error. */
+function submittedConsent(body: unknown): Record<string, unknown> {
+  const raw = typeof body === 'object' && body !== null ? (body as Record<string, unknown>).consent : undefined;
+  return typeof raw === 'object' && raw !== null ? (raw as Record<string, unknown>) : {};
+}
+
+/** Sign-up (with `collect`), sign-in and sign-out. */
+export function accountRoutes(app: Express, consent: Consent, users: Users, session: ReturnType<typeof sessions>): void {
+  const form = express.urlencoded({ extended: true, limit: '16kb' });
+  const fields = (body?: unknown) => consent.formFields(SIGN_UP_REQUIREMENTS, { values: submittedConsent(body), legend: 'Your choices' });
+  const refuse = (req: Request, res: Response, status: number, errors: FormErrors) =>
+    res.status(status).send(signUpPage(req, fields(req.body), errors, text(req.body, 'email')));
+
+  app.get('/sign-up', (req, res) => {
+    res.send(signUpPage(req, fields()));
+  });
+
+  app.post(
+    '/sign-up',
+    form,
+    checkCsrf,
+    (req, res, next) => {
+      const errors: FormErrors = {};
+      if (!EMAIL.test(text(req.body, 'email')) || text(req.body, 'email').length > 254) errors.email = 'Enter an email address like name@example.com.';
+      if (text(req.body, 'password').length < 8) errors.password = 'Choose a password of at least 8 characters.';
+      if (Object.keys(errors).length > 0) return refuse(req, res, 400, errors);
+      next();
+    },
+    consent.collect(SIGN_UP_REQUIREMENTS, {
+      onMissing(req, res, _next, missing) {
+        refuse(req, res, 422, { consent: `To open an account, please accept: ${missing.map((m) => m.title).join(', ')}.` });
+      },
+    }),
+    handle(async (req, res) => {
+      const user = await users.create(text(req.body, 'email'), text(req.body, 'password'));
+      if (!user) return refuse(req, res, 409, { email: 'An account with this email address already exists. Sign in instead.' });
+      await res.locals.consent.commit(user.id);
+      session.switchUser(req, res, user.id);
+      res.redirect(303, '/preferences?welcome=1');
+    }),
+  );
+
+  app.get('/sign-in', (req, res) => {
+    res.send(signInPage(req, localPath(req.query.next)));
+  });
+
+  app.post('/sign-in', form, checkCsrf, handle(async (req, res) => {
+    const next = localPath(text(req.body, 'next'));
+    const user = await users.authenticate(text(req.body, 'email'), text(req.body, 'password'));
+    if (!user) {
+      return res.status(401).send(signInPage(req, next, { form: 'That email address and password do not match an account.' }, text(req.body, 'email')));
+    }
+    session.switchUser(req, res, user.id);
+    res.redirect(303, next ?? '/preferences');
+  }));
+
+  app.post('/sign-out', form, checkCsrf, (req, res) => {
+    session.switchUser(req, res, null);
+    res.redirect(303, '/');
+  });
+}

@@ -1,0 +1,53 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { expect } from 'chai';
+import { tempSqliteFile } from '../helpers/databases';
+
+const repo = fileURLToPath(new URL('../..', import.meta.url));
+
+/** Resolves with the first URL the process prints; rejects if it exits first. */
+function printedUrl(child: ChildProcess): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let output = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /Listening on (http:\/\/\S+)/.exec(output);
+      if (match) resolve(match[1] as string);
+    });
+    child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.once('exit', (code) => reject(new Error(`npm start exited with ${code} before printing a URL:\n${output}`)));
+  });
+}
+
+describe('npm start, as the README says', function () {
+  this.timeout(60_000);
+  let child: ChildProcess | null = null;
+  const db = tempSqliteFile();
+
+  after(async () => {
+    if (child?.pid && child.exitCode === null) {
+      const exited = new Promise((resolve) => child?.once('exit', resolve));
+      process.kill(-child.pid, 'SIGTERM');
+      await exited;
+    }
+    db.cleanup();
+  });
+
+  it('serves the example on the printed URL, with PORT=0 and CONSENT_DB honoured', async () => {
+    // Its own process group, so that the whole tree (npm, node) can be stopped at once.
+    child = spawn('npm', ['start'], { cwd: repo, detached: true, env: { ...process.env, PORT: '0', CONSENT_DB: db.filename }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const url = await printedUrl(child);
+    expect(url).to.match(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+    expect(url).not.to.match(/:3000\//);
+
+    const home = await fetch(url);
+    expect(home.status).to.equal(200);
+    expect(await home.text()).to.contain('<h1>Bookshelf</h1>');
+    const signUp = await (await fetch(new URL('/sign-up', url))).text();
+    expect(signUp).to.contain('name="consent[terms]"');
+    const requirements = (await (await fetch(new URL('/consent/requirements', url))).json()) as { requirements: Array<{ id: string }> };
+    expect(requirements.requirements.map((r) => r.id)).to.deep.equal(['terms', 'newsletter', 'analytics', 'partners.offers']);
+    expect(existsSync(db.filename)).to.equal(true);
+  });
+});
