@@ -9,6 +9,7 @@
 import { cpus } from 'node:os';
 import { parseArgs } from './lib/args';
 import { printTable, type ResultRow } from './lib/table';
+import { main as guardCost } from './guard-cost';
 import { main as http } from './http';
 import { main as lookup } from './lookup';
 import { main as propagation } from './propagation';
@@ -19,6 +20,7 @@ const started = Date.now();
 console.log(`express-consent benchmarks: node ${process.version}, ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), ` +
   `${args.rounds} rounds, ${args.duration} s per variant, ${args.events} events, PostgreSQL ${args.pg ? 'yes' : 'no'}`);
 const rows: ResultRow[] = [];
+rows.push(...(await guardCost(args)));
 rows.push(...(await http(args)));
 rows.push(...(await lookup(args)));
 rows.push(...(await verify(args)));

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { deriveKeys, hmacHex, pseudonymOf, type DerivedKeys } from '../audit/keys';
 import { ConsentError } from '../errors';
-import type { ResolvedOptions } from '../options';
+import { systemClock, type ResolvedOptions } from '../options';
 import type { Registry } from '../registry/registry';
 import { isPending, stateInfo } from '../state/derive';
 import { planBatch, type BatchContext, type Change, type PlannedDecision } from '../state/plan';
@@ -64,7 +64,7 @@ export class ConsentEngine {
   }
 
   now(): number {
-    return this.options.now().getTime();
+    return this.options.now === systemClock ? Date.now() : this.options.now().getTime();
   }
 
   /** Migrates, resolves the secret, stores requirement versions and seals the registry. */
@@ -122,9 +122,9 @@ export class ConsentEngine {
     return this.pseudonyms.get(subjectId);
   }
 
-  /** The subject's records if the cache holds them fresh, synchronously; else undefined. */
-  cachedRecords(pseudonym: string): CurrentRecord[] | undefined {
-    return this.cache?.get(pseudonym, this.now());
+  /** The subject's records if the cache holds them fresh at `now`, synchronously; else undefined. */
+  cachedRecords(pseudonym: string, now: number): CurrentRecord[] | undefined {
+    return this.cache?.get(pseudonym, now);
   }
 
   /** The subject's records, from the cache while fresh, else from the store (with a deadline). */

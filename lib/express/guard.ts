@@ -67,9 +67,8 @@ export function createGuard(engine: ConsentEngine, gate: ReadyGate, input: unkno
   const { logger, subject: subjectHook } = engine.options;
   let listed: Requirement[] | null = null;
 
-  function missingFrom(records: CurrentRecord[], gpc: boolean): MissingConsent[] | null {
+  function missingFrom(records: CurrentRecord[], gpc: boolean, now: number): MissingConsent[] | null {
     listed ??= ids.map((id) => engine.registry.require(id));
-    const now = engine.now();
     let missing: MissingConsent[] | null = null;
     for (const requirement of listed) {
       const record = findRecord(records, requirement.id);
@@ -81,8 +80,8 @@ export function createGuard(engine: ConsentEngine, gate: ReadyGate, input: unkno
     return missing;
   }
 
-  function decide(req: Request, res: Response, next: NextFunction, records: CurrentRecord[]): void {
-    const missing = missingFrom(records, hasGpc(req));
+  function decide(req: Request, res: Response, next: NextFunction, records: CurrentRecord[], now = engine.now()): void {
+    const missing = missingFrom(records, hasGpc(req), now);
     if (missing === null) return next();
     res.vary('Accept');
     res.set('Cache-Control', 'no-store');
@@ -127,8 +126,9 @@ export function createGuard(engine: ConsentEngine, gate: ReadyGate, input: unkno
     } catch (error) {
       return fail(req, res, error);
     }
-    const cached = engine.cachedRecords(pseudonym);
-    if (cached) return decide(req, res, next, cached);
+    const now = engine.now();
+    const cached = engine.cachedRecords(pseudonym, now);
+    if (cached) return decide(req, res, next, cached, now);
     engine.records(pseudonym).then(
       (records) => decide(req, res, next, records),
       (error: unknown) => fail(req, res, error),

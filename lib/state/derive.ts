@@ -52,9 +52,19 @@ function allowedIn(state: State, record: CurrentRecord | undefined, requirement:
   return !(gpc && requirement.gpc && !(state === 'granted' && record?.gpcOptIn));
 }
 
+/** The state alone, as `deriveState` finds it, without allocating (the guard's hot path). */
+export function stateOf(record: CurrentRecord | undefined, requirement: Requirement, now: number): State {
+  if (!record) return 'unset';
+  if (record.pendingExpiresAt !== null && now < record.pendingExpiresAt) return 'pending';
+  if (record.decision === null) return 'unset';
+  if (record.decision === 'denied') return 'denied';
+  if ((record.version ?? 0) < requirement.version) return 'outdated';
+  return record.expiresAt !== null && now >= record.expiresAt ? 'expired' : 'granted';
+}
+
 /** Whether processing is allowed now: `stateInfo(...).allowed` without building the rest. */
 export function isAllowedNow(record: CurrentRecord | undefined, requirement: Requirement, now: number, gpc: boolean): boolean {
-  return allowedIn(deriveState(record, requirement, now).state, record, requirement, gpc);
+  return allowedIn(stateOf(record, requirement, now), record, requirement, gpc);
 }
 
 /**
