@@ -28,8 +28,8 @@ export function parseArgs(argv: string[] = process.argv.slice(2)): BenchArgs {
     tiny,
     sqliteOnly,
     pgOnly: argv.includes('--pg-only'),
-    rounds: Number(value('rounds') ?? (tiny ? 1 : 5)),
-    duration: Number(value('duration') ?? (tiny ? 0.3 : 3)),
+    rounds: Number(value('rounds') ?? (tiny ? 1 : 15)),
+    duration: Number(value('duration') ?? (tiny ? 0.3 : 1)),
     events: Number(value('events') ?? (tiny ? 2_000 : 1_000_000)),
   };
 }

@@ -37,6 +37,7 @@ const EVENT_CHUNK = 1000;
 export class KnexTracker implements ConsentTracker {
   private readonly prefix: string;
   private readonly ownsKnex: boolean;
+  private currentSql: string | null = null;
   /** PostgreSQL with notifications on. */
   private readonly postgres: boolean;
 
@@ -100,10 +101,14 @@ export class KnexTracker implements ConsentTracker {
   }
 
   async current(pseudonym: string): Promise<CurrentRecord[]> {
-    const rows: Row[] = await this.knex(`${this.table('states')} as st`)
+    // The guard's read when the cache misses: compiled once, not by the query builder each time.
+    this.currentSql ??= this.knex(`${this.table('states')} as st`)
       .join(`${this.table('subjects')} as s`, 's.chain', 'st.chain')
-      .where('s.pseudonym', pseudonym)
-      .select('st.*');
+      .where('s.pseudonym', '')
+      .select('st.*')
+      .toSQL().sql;
+    const result = (await this.knex.raw(this.currentSql, [pseudonym])) as unknown;
+    const rows = (Array.isArray(result) ? result : (result as { rows: Row[] }).rows) as Row[];
     return rows.map(toRecord);
   }
 
