@@ -1,6 +1,11 @@
 import { ConsentEngine } from './core/engine';
 import { importDecisions, type ImportOptions, type ImportResult } from './core/import';
+import { exportSubject, type SubjectExport } from './core/export';
+import type { ConsentEventHandler, ConsentEventName, OnOptions } from './core/events';
+import { sweep } from './core/sweep';
 import { requireSubject } from './core/input';
+import { proofMethods, type ConsentProof } from './core/proof';
+import { ReceiptKey } from './core/receipt-key';
 import { ConsentError } from './errors';
 import { createHttpApi, type ConsentHttpApi } from './express/http-api';
 import { defaultKnex } from './knex/default-knex';
@@ -22,7 +27,11 @@ import type {
 } from './types';
 
 /** The object `createConsent()` returns. It owns its registry, tracker and configuration. */
-export interface Consent extends ConsentHttpApi {
+export interface Consent extends ConsentHttpApi, ConsentProof {
+  /** Everything stored about the subject (Art. 15), as one JSON document. */
+  export(subjectId: string | number): Promise<SubjectExport>;
+  /** The receipt verification key (SPKI PEM); a development key is available after `ready()`. */
+  readonly publicKey: string;
   /** Registers requirements of the host application. Sync; throws after `ready()`. */
   register(defs: RequirementDefinition | RequirementDefinition[]): void;
   /** Registers an extension's requirements under its name. */
@@ -46,6 +55,16 @@ export interface Consent extends ConsentHttpApi {
    * existing events and chained; the only way to set `at`. Source defaults to `import`.
    */
   import(decisions: Iterable<unknown> | AsyncIterable<unknown>, options?: ImportOptions): Promise<ImportResult>;
+  /**
+   * Subscribes to `change`, `withdrawn` or `confirmation` (SPEC §8). Without `name`: in-process,
+   * best-effort, after the commit. With `name`: durable (outbox, at least once, across restarts);
+   * register it before `ready()`.
+   * @throws ConsentError `invalid_argument` (unknown event, bad or duplicate name),
+   *   `registry_sealed` (a named handler after `ready()`).
+   */
+  on<E extends ConsentEventName>(event: E, handler: ConsentEventHandler<E>, options?: OnOptions): void;
+  /** Records one `expire` event (source `sweep`) for each grant that lapsed since the last sweep. */
+  sweep(): Promise<{ recorded: number }>;
   /** Stops timers and listeners; destroys only a Knex the library created itself. */
   close(): Promise<void>;
   /** @internal The engine behind this instance, for the library's own edges. */
@@ -78,6 +97,8 @@ export function createConsent(input: ConsentOptions = {}): Consent {
   const registry = new Registry();
   const tracker = createTracker(options);
   const engine = new ConsentEngine(options, registry, tracker);
+  const receiptKey = new ReceiptKey(options);
+  engine.onReady(() => receiptKey.load(tracker, options.logger));
   let closed: Promise<void> | null = null;
 
   const consent: Consent = {
@@ -105,9 +126,16 @@ export function createConsent(input: ConsentOptions = {}): Consent {
     },
     history: (subjectId, opts) => engine.history(subjectId, opts),
     import: (decisions, opts) => importDecisions(engine, decisions, opts),
+    ...proofMethods(engine, receiptKey),
+    export: (subjectId) => exportSubject(engine, subjectId),
+    get publicKey() {
+      return receiptKey.publicKey;
+    },
+    on: (event, handler, opts) => engine.events.on(event, handler, opts),
+    sweep: () => sweep(engine),
     close() {
       closed ??= (async () => {
-        await engine.close();
+        await engine.stop();
         // A tracker passed in by the host is the host's to close.
         if (!options.tracker) await tracker.close?.();
       })();

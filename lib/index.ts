@@ -1,5 +1,13 @@
 export { createConsent, type Consent } from './create-consent';
 export type { ImportDecisionInput, ImportOptions, ImportResult } from './core/import';
+export type {
+  ChangePayload,
+  ConfirmationPayload,
+  ConsentEventHandler,
+  ConsentEventName,
+  ConsentEventPayloads,
+  OnOptions,
+} from './core/events';
 export {
   ConsentError,
   ConsentConfigError,
@@ -12,12 +20,26 @@ export {
 export { DEFAULTS, type ConsentOptions, type ConsentLogger, type SubjectValue } from './options';
 export { migrate, type MigrateOptions } from './knex/migrate';
 export { KnexTracker, type KnexTrackerOptions } from './knex/knex-tracker';
+export { verifyReceipt, type ConsentReceipt, type ReceiptDecision, type ReceiptController } from './audit/receipt';
+export type { VerifyResult, IntegrityProblem, IntegrityKind } from './audit/verify-chain';
+export type { SubjectExport, ExportedEvent, ExportedConfirmation } from './core/export';
+export type { ConsentProof } from './core/proof';
 export { MemoryTracker } from './tracker/memory-tracker';
-export type { ConsentTracker, TrackerHistoryQuery } from './tracker/tracker';
+export type { ConsentTracker, TrackerHistoryQuery, EventScanQuery, HeadScanQuery } from './tracker/tracker';
 export type {
+  ClaimedOutboxEntry,
+  LapsedGrant,
+  OutboxEntry,
+  PendingMatch,
   CurrentRecord,
   StoredEvent,
   NewEvent,
+  DraftEvent,
+  ChainHead,
+  LedgerEntry,
+  LedgerHead,
+  LedgerTail,
+  SealedWrite,
   SubjectSnapshot,
   WritePlan,
   StoredRequirementVersion,

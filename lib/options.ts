@@ -45,6 +45,17 @@ export interface ConsentOptions {
   confirm?: { ttlMs?: number; baseUrl?: string };
   /** Where warnings go. @default console */
   logger?: ConsentLogger;
+  /**
+   * Records an `expire` event for every lapsed grant every `intervalMs` (see `consent.sweep()`);
+   * `false` leaves it to the host. @default { intervalMs: 3600000 }
+   */
+  sweep?: false | { intervalMs?: number };
+  /**
+   * Delivery of durable (named) event handlers: how often to look for entries, how long a claim
+   * lasts, and the first and longest retry delay (exponential backoff).
+   * @default { pollMs: 1000, leaseMs: 60000, retryMs: 1000, maxRetryMs: 3600000 }
+   */
+  outbox?: { pollMs?: number; leaseMs?: number; retryMs?: number; maxRetryMs?: number };
 }
 
 /** Options after parsing: every default resolved. */
@@ -63,6 +74,8 @@ export interface ResolvedOptions {
   receipts: ConsentOptions['receipts'] | null;
   confirm: { ttlMs: number; baseUrl: string | null };
   logger: ConsentLogger;
+  sweep: { intervalMs: number } | null;
+  outbox: { pollMs: number; leaseMs: number; retryMs: number; maxRetryMs: number };
   production: boolean;
 }
 
@@ -78,11 +91,14 @@ export const DEFAULTS = {
   network: 'none',
   confirm: { ttlMs: 172_800_000 },
   sqliteFile: './consent.sqlite3',
+  sweep: { intervalMs: 3_600_000 },
+  outbox: { pollMs: 1_000, leaseMs: 60_000, retryMs: 1_000, maxRetryMs: 3_600_000 },
 } as const;
 
 const KEYS = [
   'knex', 'tracker', 'subject', 'secret', 'tablePrefix', 'autoMigrate', 'cache',
   'storeTimeoutMs', 'now', 'network', 'admin', 'receipts', 'confirm', 'logger',
+  'sweep', 'outbox',
 ] as const;
 
 function distance(a: string, b: string): number {
@@ -171,6 +187,21 @@ function parseConfirm(value: ConsentOptions['confirm']): ResolvedOptions['confir
   return { ttlMs, baseUrl };
 }
 
+/** Parses `{ key: positive integer }` objects with known keys and defaults. */
+function intervals<K extends string>(value: unknown, option: string, defaults: Record<K, number>): Record<K, number> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) bad(option, `must be { ${Object.keys(defaults).join(', ')} }`);
+  const known = Object.keys(defaults);
+  const out = { ...defaults };
+  for (const [key, v] of Object.entries(value as Record<string, unknown>)) {
+    if (!known.includes(key)) {
+      const hint = didYouMean(key, known);
+      bad(`${option}.${key}`, `is not a ${option} option (${known.join(', ')})${hint ? `; did you mean "${hint}"?` : ''}`);
+    }
+    if (v !== undefined) out[key as K] = positiveInteger(v, `${option}.${key}`);
+  }
+  return out;
+}
+
 function fn<T>(value: unknown, option: string): T | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'function') bad(option, 'must be a function');
@@ -231,6 +262,8 @@ export function parseOptions(input: ConsentOptions = {}, env: NodeJS.ProcessEnv 
     receipts,
     confirm: parseConfirm(input.confirm),
     logger,
+    sweep: input.sweep === false ? null : intervals(input.sweep ?? {}, 'sweep', { ...DEFAULTS.sweep }),
+    outbox: intervals(input.outbox ?? {}, 'outbox', { ...DEFAULTS.outbox }),
     production,
   };
 }

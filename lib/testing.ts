@@ -6,6 +6,8 @@
 import { decisionBehaviour } from './testing/behaviour-decisions';
 import { versionBehaviour } from './testing/behaviour-versions';
 import { historyContract } from './testing/contract-history';
+import { proofContract } from './testing/contract-proof';
+import { lifecycleContract } from './testing/contract-lifecycle';
 import { storeContract } from './testing/contract-store';
 import { writeContract } from './testing/contract-write';
 import { definer, runnerGlobals, type TrackerConformanceOptions } from './testing/harness';
@@ -17,7 +19,8 @@ export type { TrackerConformanceOptions } from './testing/harness';
  * jest, vitest with globals); assertions use `node:assert`. Every test gets a fresh tracker from
  * `create()` and hands it to `destroy()` afterwards. The suite checks the tracker's own contract
  * (atomic `secret()`, `syncRequirement()` outcomes, `write()` atomicity and serialisation,
- * `history()` order and filters, `current()`) and the library's behaviour on top of it through
+ * `history()` order and filters, `current()`, the proof methods: scans, heads, the ledger of
+ * chains, `erase()`, `setting()`) and the library's behaviour on top of it through
  * `createConsent({ tracker })`.
  *
  * @example
@@ -38,6 +41,8 @@ export function trackerConformance(name: string, options: TrackerConformanceOpti
       storeContract(define);
       writeContract(define);
       historyContract(define);
+      proofContract(define);
+      lifecycleContract(define);
     });
     describe('behaviour through createConsent', () => {
       decisionBehaviour(define);

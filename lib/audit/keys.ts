@@ -8,6 +8,10 @@ export interface DerivedKeys {
   pseudonym: Buffer;
   chain: Buffer;
   token: Buffer;
+  /** AES-256-GCM key of outbox payloads (they name the subject). */
+  outbox: Buffer;
+  /** AES-256-GCM key of the subject id sealed inside confirmation tokens. */
+  tokenSubject: Buffer;
 }
 
 function derive(secret: Buffer, purpose: string): Buffer {
@@ -19,6 +23,8 @@ export function deriveKeys(secret: Buffer): DerivedKeys {
     pseudonym: derive(secret, 'pseudonym'),
     chain: derive(secret, 'chain'),
     token: derive(secret, 'token'),
+    outbox: derive(secret, 'outbox'),
+    tokenSubject: derive(secret, 'token-subject'),
   };
 }
 

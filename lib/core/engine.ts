@@ -1,19 +1,24 @@
-import { randomBytes } from 'node:crypto';
 import { deriveKeys, hmacHex, pseudonymOf, type DerivedKeys } from '../audit/keys';
 import { ConsentError } from '../errors';
 import { systemClock, type ResolvedOptions } from '../options';
 import type { Registry } from '../registry/registry';
 import { isPending, stateInfo } from '../state/derive';
-import { planBatch, type BatchContext, type Change, type PlannedDecision } from '../state/plan';
+import { planBatch, type BatchContext, type PlannedDecision } from '../state/plan';
 import type { CurrentRecord } from '../tracker/records';
 import type { ConsentTracker } from '../tracker/tracker';
 import type { DecisionInput, HistoryOptions, HistoryPage, RecordMeta, RecordResult, StateInfo } from '../types';
+import { watchChanges } from './change-watch';
+import { commitWrite, type CommittedChange } from './commit';
+import { EventHub } from './events';
 import { assertNoProblems, parseDecisions, parseMeta, requireSubject, type ParsedDecision } from './input';
 import { decodeCursor, encodeCursor, publicEvent } from './public-event';
 import { resolveSecret, syncRequirements } from './setup';
 import { PseudonymCache } from './pseudonym-cache';
 import { StateCache } from './state-cache';
+import { OutboxPoller } from './outbox-poller';
 import { storeCall } from './store-call';
+import { sweep } from './sweep';
+import { issueToken } from './tokens';
 
 // Recently seen subjects whose pseudonym the engine keeps (memory only).
 const PSEUDONYM_CACHE_SIZE = 4096;
@@ -37,7 +42,7 @@ export interface IssuedToken {
 
 /** The full outcome of a write, for the HTTP layer and change events. */
 export interface WriteOutcome extends RecordResult {
-  changes: Array<Change & { eventId: string; at: number }>;
+  changes: CommittedChange[];
   tokens: IssuedToken[];
 }
 
@@ -50,10 +55,19 @@ export class ConsentEngine {
   private keys: DerivedKeys | null = null;
   private pseudonyms: PseudonymCache | null = null;
   private unsubscribe: (() => Promise<void>) | null = null;
+  private readonly readyHooks: Array<() => Promise<void>> = [];
+  private sweeper: NodeJS.Timeout | null = null;
   private closed = false;
   readonly cache: StateCache | null;
+  readonly events: EventHub;
+  readonly outbox: OutboxPoller;
   /** Cache invalidations received from the store's change notifications (other processes). */
   notifications = 0;
+  /**
+   * Where the router is mounted (`req.baseUrl`), recorded when it handles a request; confirmation
+   * links without `confirm.baseUrl` start with it ('' until the router has seen a request).
+   */
+  mountPath = '';
 
   constructor(
     readonly options: ResolvedOptions,
@@ -61,6 +75,8 @@ export class ConsentEngine {
     readonly tracker: ConsentTracker,
   ) {
     this.cache = options.cache ? new StateCache(options.cache.max, options.cache.ttlMs) : null;
+    this.events = new EventHub(options.logger, () => this.readyPromise !== null);
+    this.outbox = new OutboxPoller(this);
   }
 
   now(): number {
@@ -78,36 +94,54 @@ export class ConsentEngine {
       const keys = deriveKeys(secret);
       this.keys = keys;
       this.pseudonyms = new PseudonymCache(PSEUDONYM_CACHE_SIZE, (subjectId) => pseudonymOf(keys, subjectId));
-      await this.watchChanges();
+      for (const hook of this.readyHooks) await storeCall(timeout, 'setup', hook);
+      const stopWatching = await watchChanges(this);
+      // stop() may have run while the listener was connecting.
+      if (this.closed) await stopWatching?.();
+      else this.unsubscribe = stopWatching;
+      if (!this.closed) this.startBackground();
     })();
     return this.readyPromise;
   }
 
-  /** Lets writes by other processes reach the state cache at once; the lifetime stays the fallback. */
-  private async watchChanges(): Promise<void> {
-    const { cache } = this;
-    if (!cache || !this.tracker.subscribe) return;
-    const stop = await this.tracker.subscribe({
-      onChange: (pseudonym) => {
-        this.notifications += 1;
-        cache.invalidate(pseudonym);
-      },
-      onReset: () => cache.clear(),
-      onError: (error) => this.options.logger.error('express-consent: the change listener lost its connection; reconnecting', error),
-    });
-    // close() may have run while the listener was connecting.
-    if (this.closed) await stop?.();
-    else this.unsubscribe = stop;
+  private startBackground(): void {
+    this.outbox.start();
+    if (this.options.sweep && !this.sweeper) {
+      this.sweeper = setInterval(() => {
+        sweep(this).catch((error: unknown) => this.options.logger.error('express-consent: sweep failed', error));
+      }, this.options.sweep.intervalMs);
+      this.sweeper.unref();
+    }
   }
 
-  /** Stops watching changes and forgets cached states and pseudonyms. */
-  async close(): Promise<void> {
+  /**
+   * Stops the outbox poller, the sweeper and the change listener (waits for a delivery in
+   * progress) and forgets cached states and pseudonyms.
+   */
+  async stop(): Promise<void> {
     this.closed = true;
-    const stop = this.unsubscribe;
+    if (this.sweeper) clearInterval(this.sweeper);
+    this.sweeper = null;
+    const unsubscribe = this.unsubscribe;
     this.unsubscribe = null;
     this.cache?.clear();
     this.pseudonyms?.forget();
-    await stop?.();
+    await Promise.all([this.outbox.stop(), unsubscribe?.()]);
+  }
+
+  /** Records the router's mount path (`req.baseUrl`) for confirmation links. */
+  rememberMountPath(path: string): void {
+    this.mountPath = path;
+  }
+
+  /** The link of a confirmation token: `confirm.baseUrl`, else the mount path, never the Host header. */
+  confirmUrl(token: string): string {
+    return `${this.options.confirm.baseUrl ?? this.mountPath}/confirm/${token}`;
+  }
+
+  /** Adds a step to `ready()` (before it is first called): features that load state at startup. */
+  onReady(hook: () => Promise<void>): void {
+    this.readyHooks.push(hook);
   }
 
   /** The derived keys; only after `ready()`. */
@@ -177,7 +211,7 @@ export class ConsentEngine {
     await this.ready();
     const planned = this.plannedDecisions(parsedDecisions.decisions, context.unknownStatus ?? 422);
     const now = this.now();
-    const tokens = this.issueTokens(planned, now);
+    const tokens = this.issueTokens(planned, now, subject);
     const ctx: BatchContext = {
       now,
       ...parsedMeta.meta,
@@ -185,21 +219,17 @@ export class ConsentEngine {
       userAgent: context.userAgent ?? null,
       gpc: context.gpc ?? false,
     };
-    const pseudonym = this.pseudonym(subject);
     const keys = this.derivedKeys;
-    const written = await storeCall(this.options.storeTimeoutMs, 'write', () =>
-      this.tracker.write(pseudonym, (snapshot) => {
-        const { plan, changes } = planBatch(snapshot, planned, ctx, keys.chain);
-        const merged = new Map(snapshot.records.map((r) => [r.requirement, r]));
-        for (const record of plan.records) merged.set(record.requirement, record);
-        return { plan, result: { changes, records: [...merged.values()] } };
-      }),
-    );
-    this.invalidate(pseudonym);
-    const states = this.statesFrom(written.result.records, ctx.gpc);
-    const changes = written.result.changes.map((change, i) => ({ ...change, eventId: written.eventIds[i] as string, at: now }));
-    const issued = tokens.filter((t) => changes.some((c) => c.requirement === t.requirement && c.action === 'request'));
-    return { states, pending: this.pendingFrom(states), changes, tokens: issued };
+    const written = await commitWrite(this, {
+      subjectId: subject,
+      pseudonym: this.pseudonym(subject),
+      now,
+      source: ctx.source,
+      tokens,
+      plan: (snapshot) => planBatch(snapshot, planned, ctx, keys.chain),
+    });
+    const states = this.statesFrom(written.records, ctx.gpc);
+    return { states, pending: this.pendingFrom(states), changes: written.changes, tokens: written.tokens };
   }
 
   private plannedDecisions(decisions: ParsedDecision[], unknownStatus: number): PlannedDecision[] {
@@ -220,12 +250,15 @@ export class ConsentEngine {
     return planned.map(({ requirement, decision }) => ({ requirement, decision }));
   }
 
-  /** Fresh tokens for double opt-in grants (128+ bits; only their keyed hash is stored). */
-  private issueTokens(planned: PlannedDecision[], now: number): IssuedToken[] {
+  /**
+   * Fresh tokens for double opt-in grants: 256 random bits and the sealed subject id (see
+   * `issueToken`); only their keyed hash is stored.
+   */
+  private issueTokens(planned: PlannedDecision[], now: number, subject: string): IssuedToken[] {
     const tokens: IssuedToken[] = [];
     for (const p of planned) {
       if (!p.requirement.doubleOptIn || p.decision !== 'granted') continue;
-      const token = randomBytes(32).toString('base64url');
+      const token = issueToken(this.derivedKeys.tokenSubject, subject);
       const expiresAt = now + this.options.confirm.ttlMs;
       p.token = { hash: this.tokenHash(token), expiresAt };
       tokens.push({ requirement: p.requirement.id, version: p.requirement.version, token, expiresAt });

@@ -123,11 +123,7 @@ async function writeBatch(engine: ConsentEngine, bySubject: Map<string, Imported
   const timeout = Math.max(engine.options.storeTimeoutMs, 60_000);
   await storeCall(timeout, 'import', async () => {
     if (tracker.writeMany) {
-      await tracker.writeMany([...bySubject.keys()], (snapshots) => {
-        const plans = new Map<string, WritePlan>();
-        for (const [pseudonym, snapshot] of snapshots) plans.set(pseudonym, plan(pseudonym, snapshot));
-        return plans;
-      });
+      await tracker.writeMany([...bySubject.keys()], plan);
       return;
     }
     for (const pseudonym of bySubject.keys()) {

@@ -79,7 +79,18 @@ export function dataProblems(value: unknown, pointer = '/data'): InputProblem[] 
 export function noteProblems(value: unknown, pointer = '/note'): InputProblem[] {
   if (value === null || value === undefined) return [];
   if (typeof value !== 'string') return [{ pointer, detail: 'must be a string' }];
-  return value.length > MAX_NOTE ? [{ pointer, detail: `must be at most ${MAX_NOTE} characters` }] : [];
+  if (value.length > MAX_NOTE) return [{ pointer, detail: `must be at most ${MAX_NOTE} characters` }];
+  return storableText(value) ? [] : [{ pointer, detail: UNSTORABLE }];
+}
+
+// A lone surrogate becomes U+FFFD on its way to a UTF-8 database and PostgreSQL refuses U+0000
+// in text: either way the history would not say what was sent, so such text is refused.
+const UNSTORABLE = 'must be well-formed Unicode without U+0000';
+const LONE_SURROGATE = /\p{Cs}/u;
+
+/** Whether a string survives storage unchanged on every supported database. */
+export function storableText(value: string): boolean {
+  return !value.includes('\u0000') && !LONE_SURROGATE.test(value);
 }
 
 /** The parsed form of one decision. */
@@ -149,6 +160,8 @@ export function parseMeta(meta: unknown): { meta: ParsedMeta; problems: InputPro
   const actor = m.actor ?? null;
   if (actor !== null && (typeof actor !== 'string' || actor.length === 0 || actor.length > 256)) {
     problems.push({ pointer: '/meta/actor', detail: 'must be a string of 1–256 characters' });
+  } else if (actor !== null && !storableText(actor)) {
+    problems.push({ pointer: '/meta/actor', detail: UNSTORABLE });
   }
   problems.push(...noteProblems(m.note, '/meta/note'), ...dataProblems(m.data, '/meta/data'));
   return {

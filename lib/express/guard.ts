@@ -1,10 +1,11 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { ConsentEngine } from '../core/engine';
+import { applyGpc } from '../core/gpc';
 import { ConsentError } from '../errors';
 import { allowedUnder, isAllowedNow, stateInfo } from '../state/derive';
 import type { CurrentRecord } from '../tracker/records';
 import type { Requirement, State } from '../types';
-import { hasGpc } from './network';
+import { hasGpc, writeContext } from './network';
 import { problem, sendProblem, toProblem } from './problem';
 import type { ReadyGate } from './ready-gate';
 import { hookThrew, subjectFromValue } from './subject';
@@ -58,8 +59,9 @@ const isThenable = (value: unknown): value is PromiseLike<unknown> =>
  * for the request's subject. It answers by itself otherwise, and fails closed: a state it
  * cannot read is a 503, never a pass.
  *
- * The hot path (ready, a synchronous subject hook, a cached subject) runs without a promise:
- * it derives only the listed requirements and builds a `StateInfo` only for a refusal.
+ * The hot path (ready, a synchronous subject hook, no `Sec-GPC: 1`, a cached subject) runs
+ * without a promise: it derives only the listed requirements and builds a `StateInfo` only for
+ * a refusal. A request with the signal first records it (`applyGpc`), as the router does.
  */
 export function createGuard(engine: ConsentEngine, gate: ReadyGate, input: unknown, options?: unknown): RequestHandler {
   const ids = gate.ids(input, 'requireConsent');
@@ -105,6 +107,8 @@ export function createGuard(engine: ConsentEngine, gate: ReadyGate, input: unkno
     }
     const subject = subjectFromValue(resolved);
     await gate.serving();
+    // The signal is recorded before the answer (a refusal per gpc requirement, once).
+    await applyGpc(engine, subject, writeContext(req, engine.options));
     const records = await engine.records(engine.pseudonym(subject));
     decide(req, res, next, records);
   }
@@ -116,7 +120,8 @@ export function createGuard(engine: ConsentEngine, gate: ReadyGate, input: unkno
     } catch (error) {
       return fail(req, res, hookThrew(error));
     }
-    if (!gate.isServing || isThenable(value)) {
+    // A request carrying `Sec-GPC: 1` may have a refusal to record first: never the fast path.
+    if (!gate.isServing || isThenable(value) || hasGpc(req)) {
       slowPath(req, res, next, value).catch((error: unknown) => fail(req, res, error));
       return;
     }

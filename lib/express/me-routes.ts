@@ -1,5 +1,6 @@
 import type { Request, RequestHandler, Router } from 'express';
 import type { ConsentEngine, WriteOutcome } from '../core/engine';
+import { applyGpc } from '../core/gpc';
 import type { StateInfo } from '../types';
 import { asyncHandler } from './async-handler';
 import { parseHistoryQuery, parsePostBody, parsePutBody, requireNoBody, type WriteBody } from './body-shape';
@@ -23,15 +24,25 @@ const bodyOf = (req: Request): unknown => (carriesBody(req) ? (req.body as unkno
 export function addMeRoutes(router: Router, engine: ConsentEngine, gate: ReadyGate): void {
   const body = jsonBody();
 
-  async function subjectOf(req: Request): Promise<string> {
+  /** The subject; a `Sec-GPC: 1` request first records the signal's refusals (SPEC §3). */
+  async function subjectOf(req: Request, gpcFirst = true): Promise<string> {
     const subject = await resolveSubject(req, engine.options);
     await gate.serving();
+    if (gpcFirst) await applyGpc(engine, subject, writeContext(req, engine.options));
     return subject;
   }
 
-  function write(req: Request, subject: string, parsed: WriteBody, unknownStatus: number): Promise<WriteOutcome> {
+  /**
+   * Records the body's decisions, then the GPC signal: a grant sent with the signal is an opt-in
+   * that the signal must not refuse first. Returns states read after both.
+   */
+  async function write(req: Request, subject: string, parsed: WriteBody, unknownStatus: number): Promise<WriteOutcome> {
     const meta = { source: 'api' as const, note: parsed.note, data: parsed.data };
-    return engine.record(subject, parsed.decisions, meta, { ...writeContext(req, engine.options), unknownStatus });
+    const context = writeContext(req, engine.options);
+    const outcome = await engine.record(subject, parsed.decisions, meta, { ...context, unknownStatus });
+    if ((await applyGpc(engine, subject, context)).length === 0) return outcome;
+    const states = await engine.states(subject, context.gpc);
+    return { ...outcome, states, pending: engine.pendingFrom(states) };
   }
 
   router.get('/me', noStore, body, asyncHandler(async (req, res) => {
@@ -48,14 +59,14 @@ export function addMeRoutes(router: Router, engine: ConsentEngine, gate: ReadyGa
   }));
 
   router.post('/me', noStore, body, asyncHandler(async (req, res) => {
-    const subject = await subjectOf(req);
+    const subject = await subjectOf(req, false);
     const parsed = parsePostBody(bodyOf(req));
     const { states, pending } = await write(req, subject, parsed, 422);
     res.json({ states, pending });
   }));
 
   router.put('/me/:id', noStore, body, asyncHandler(async (req, res) => {
-    const subject = await subjectOf(req);
+    const subject = await subjectOf(req, false);
     const id = req.params.id as string;
     engine.registry.require(id, 404);
     const parsed = parsePutBody(id, bodyOf(req));
@@ -64,7 +75,7 @@ export function addMeRoutes(router: Router, engine: ConsentEngine, gate: ReadyGa
   }));
 
   router.delete('/me/:id', noStore, body, asyncHandler(async (req, res) => {
-    const subject = await subjectOf(req);
+    const subject = await subjectOf(req, false);
     const id = req.params.id as string;
     engine.registry.require(id, 404);
     requireNoBody(bodyOf(req), carriesBody(req));

@@ -27,6 +27,20 @@ function problems(...statuses: string[]): Record<string, unknown> {
 const ok = (schema: JsonSchema, description = 'OK') => ({ description, content: json(schema) });
 const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'string' }, description: 'Requirement id' };
 const body = (name: string) => ({ required: true, content: json(ref(name)) });
+const tokenParam = { name: 'token', in: 'path', required: true, schema: { type: 'string' }, description: 'Confirmation token from the link' };
+const html = { 'text/html': { schema: { type: 'string' } } };
+
+/** Problems of a confirmation token, and of the POST's optional body. */
+function tokenProblems(post: boolean): Record<string, unknown> {
+  const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: ref('Problem') }, ...html } });
+  return {
+    '404': problem('token_invalid: unknown, used, superseded or cancelled'),
+    '409': problem('version_mismatch: the requirement changed since the link was sent'),
+    '410': problem('token_expired: the link is past its lifetime'),
+    ...(post ? problems('413', '415') : problems()),
+  };
+}
+
 const queryParam = (name: string, schema: JsonSchema, description: string) => ({ name, in: 'query', required: false, schema, description });
 
 /**
@@ -81,6 +95,21 @@ export function openApiDocument(mountPath: string): Record<string, unknown> {
             queryParam('cursor', { type: 'string' }, 'nextCursor of the previous page'),
           ],
           responses: { '200': ok(ref('HistoryPage')), ...problems('400', '401') },
+        },
+      },
+      '/confirm/{token}': {
+        parameters: [tokenParam],
+        get: {
+          summary: 'What the token would confirm; changes nothing (an HTML page with a button when preferred)',
+          responses: {
+            '200': { description: 'OK', content: { ...json({ type: 'object', additionalProperties: false, required: ['requirement', 'expiresAt'], properties: { requirement: ref('Requirement'), expiresAt: { type: 'string', format: 'date-time' } } }), ...html } },
+            ...tokenProblems(false),
+          },
+        },
+        post: {
+          summary: 'Confirms a double opt-in request; needs no body (the confirmation page posts an empty form)',
+          requestBody: { required: false, content: { 'application/x-www-form-urlencoded': { schema: { type: 'object' } }, 'application/json': { schema: {} } } },
+          responses: { '200': { description: 'Confirmed: granted', content: { ...json(ref('StateInfo')), ...html } }, ...tokenProblems(true) },
         },
       },
       '/openapi.json': {

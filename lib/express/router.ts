@@ -1,8 +1,11 @@
-import express, { type ErrorRequestHandler, type Router } from 'express';
+import express, { type ErrorRequestHandler, type Request, type Router } from 'express';
 import type { ConsentEngine } from '../core/engine';
+import { ConsentError } from '../errors';
 import { asyncHandler } from './async-handler';
+import { confirmBody, confirmPostHandler, confirmPreviewHandler } from './confirm-routes';
 import { fromParserError, jsonBody } from './json-body';
 import { addMeRoutes } from './me-routes';
+import { writeContext } from './network';
 import { openApiDocument } from './openapi';
 import { answerError } from './problem';
 import type { ReadyGate } from './ready-gate';
@@ -14,6 +17,16 @@ import type { ReadyGate } from './ready-gate';
 export function createRouter(engine: ConsentEngine, gate: ReadyGate): Router {
   const router = express.Router();
   const body = jsonBody();
+  const serving = asyncHandler(async (_req, _res, next) => {
+    await gate.serving();
+    next();
+  });
+
+  // Confirmation links without confirm.baseUrl start with the path the router is mounted at.
+  router.use((req, _res, next) => {
+    engine.rememberMountPath(req.baseUrl);
+    next();
+  });
 
   router.get('/requirements', body, asyncHandler(async (_req, res) => {
     await gate.serving();
@@ -21,6 +34,9 @@ export function createRouter(engine: ConsentEngine, gate: ReadyGate): Router {
   }));
 
   addMeRoutes(router, engine, gate);
+
+  router.get('/confirm/:token', body, serving, confirmPreviewHandler(engine));
+  router.post('/confirm/:token', confirmBody(), serving, confirmPostHandler(engine, { context: (req) => writeContext(req, engine.options) }));
 
   router.get('/openapi.json', body, (req, res) => {
     res.json(openApiDocument(req.baseUrl));
@@ -30,8 +46,21 @@ export function createRouter(engine: ConsentEngine, gate: ReadyGate): Router {
   // error handlers for errors coming from outside it).
   const onError: ErrorRequestHandler = (error, req, res, next) => {
     if (res.headersSent) return next(error);
-    answerError(req, res, fromParserError(error) ?? error, engine.options.logger);
+    answerError(req, res, fromParserError(error) ?? fromPathError(error, req) ?? error, engine.options.logger);
   };
   router.use(onError);
   return router;
+}
+
+/**
+ * Express (4 and 5) fails with a URIError when a path parameter is not valid percent-encoding
+ * (`/me/%E0%A4%A`). Such an id cannot name a registered requirement: 404, like any unknown id.
+ */
+function fromPathError(error: unknown, req: Request): ConsentError | null {
+  if (!(error instanceof URIError)) return null;
+  const segment = req.path.split('/').pop() ?? '';
+  return new ConsentError('unknown_requirement', 'the requirement id in the path is not valid percent-encoding', {
+    status: 404,
+    extensions: { ids: [segment] },
+  });
 }

@@ -1,20 +1,27 @@
-import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
-import { GENESIS } from '../audit/chain';
 import type {
   BatchPlanner,
+  ChainHead,
+  ClaimedOutboxEntry,
   CurrentRecord,
+  LapsedGrant,
+  LedgerEntry,
+  LedgerHead,
+  PendingMatch,
   StoredEvent,
   StoredRequirementVersion,
   SubjectSnapshot,
   SyncOutcome,
   WritePlan,
 } from '../tracker/records';
-import type { ChangeHandlers, ConsentTracker, TrackerHistoryQuery } from '../tracker/tracker';
-import { isPostgres, PgListener } from './pg-listener';
-import { checkSchema, migrate } from './migrate';
-import { writeMany } from './write-many';
-import { fromEvent, fromRecord, fromVersion, toEvent, toRecord, toVersion, type Row } from './rows';
+import type { ChangeHandlers, ConsentTracker, EventScanQuery, HeadScanQuery, TrackerHistoryQuery } from '../tracker/tracker';
+import { readLedgerHead } from './chain-store';
+import { eraseChain, scanEvents, scanHeads, scanLedger } from './chain-scan';
+import * as lifecycle from './lifecycle-queries';
+import { checkSchema, isPostgres, migrate } from './migrate';
+import { PgListener } from './pg-listener';
+import { fromVersion, toEvent, toRecord, toVersion, type Row } from './rows';
+import { writeSubject } from './write-subject';
 
 /** Options of `KnexTracker`. */
 export interface KnexTrackerOptions {
@@ -29,9 +36,6 @@ export interface KnexTrackerOptions {
    */
   notify?: boolean;
 }
-
-// SQLite allows 32,766 bound variables per statement; an event row binds 15.
-const EVENT_CHUNK = 1000;
 
 /** The default tracker: SQLite (embedded) or PostgreSQL (shared by many processes) via Knex. */
 export class KnexTracker implements ConsentTracker {
@@ -112,49 +116,32 @@ export class KnexTracker implements ConsentTracker {
     return rows.map(toRecord);
   }
 
-  async write<T>(
+  write<T>(
     pseudonym: string,
     plan: (snapshot: SubjectSnapshot) => { plan: WritePlan; result: T },
   ): Promise<{ result: T; eventIds: string[] }> {
-    const subjects = this.table('subjects');
     return this.knex.transaction(async (trx) => {
-      // The common case, a known subject, costs one read: its head and records, locked.
-      let rows = await this.lockedSnapshot(trx, pseudonym);
-      if (rows.length === 0) {
-        await trx(subjects)
-          .insert({ chain: randomBytes(16).toString('hex'), pseudonym, seq: 0, head_hash: GENESIS, head_mac: '', created_at: Date.now() })
-          .onConflict('pseudonym')
-          .ignore();
-        rows = await this.lockedSnapshot(trx, pseudonym);
-      }
-      const head = rows[0] as Row;
-      const chain = head.s_chain as string;
-      const planned = plan({
-        chain,
-        seq: Number(head.s_seq),
-        hash: head.s_head_hash as string,
-        records: rows.filter((row) => row.requirement !== null).map(toRecord),
-      });
-      const eventIds = await this.insertEvents(trx, planned.plan.events);
-      if (planned.plan.records.length > 0) {
-        await trx(this.table('states'))
-          .insert(planned.plan.records.map((record) => fromRecord(chain, record)))
-          .onConflict(['chain', 'requirement'])
-          .merge();
-      }
-      const { seq, hash, mac } = planned.plan.head;
-      const moveHead = trx(subjects).where({ chain }).update({ seq, head_hash: hash, head_mac: mac });
-      // Delivered on commit only, to every listening process (the pseudonym, never the id);
-      // sent from the head update itself to spare a round trip.
-      if (this.postgres) await moveHead.returning(trx.raw('pg_notify(?, ?)', [this.channel, pseudonym]));
-      else await moveHead;
-      return { result: planned.result, eventIds };
+      const written = await writeSubject(this, trx, pseudonym, plan);
+      // Delivered on commit only, to every listening process (the pseudonym, never the id).
+      if (this.postgres) await trx.raw('select pg_notify(?, ?)', [this.channel, pseudonym]);
+      return written;
     });
   }
 
+  /**
+   * One transaction for the batch, each subject written exactly as `write` does. Subjects are
+   * locked in pseudonym order, so two concurrent imports on PostgreSQL cannot deadlock.
+   */
   writeMany(pseudonyms: string[], plan: BatchPlanner): Promise<void> {
-    const notify = this.postgres ? this.channel : null;
-    return writeMany(this.knex, (name) => this.table(name), pseudonyms, plan, notify);
+    const sorted = [...new Set(pseudonyms)].sort();
+    return this.knex.transaction(async (trx) => {
+      for (const pseudonym of sorted) {
+        await writeSubject(this, trx, pseudonym, (snapshot) => ({ plan: plan(pseudonym, snapshot), result: null }));
+      }
+      if (this.postgres && sorted.length > 0) {
+        await trx.raw('select pg_notify(?, p) from unnest(?::text[]) as p', [this.channel, sorted]);
+      }
+    });
   }
 
   /** On PostgreSQL: LISTEN on a dedicated connection that reconnects. Elsewhere: null. */
@@ -163,29 +150,6 @@ export class KnexTracker implements ConsentTracker {
     const listener = new PgListener(this.knex, this.channel, handlers.onChange, handlers.onReset, handlers.onError);
     await listener.begin();
     return () => listener.close();
-  }
-
-  /**
-   * The subject's head and current records in one read, the subject row locked: the lock
-   * serialises writers of one subject on PostgreSQL, so chains never fork; SQLite serialises
-   * whole write transactions anyway (the lock clause is dropped there).
-   */
-  private lockedSnapshot(trx: Knex.Transaction, pseudonym: string): Promise<Row[]> {
-    return trx(`${this.table('subjects')} as s`)
-      .leftJoin(`${this.table('states')} as st`, 'st.chain', 's.chain')
-      .where('s.pseudonym', pseudonym)
-      .select('s.chain as s_chain', 's.seq as s_seq', 's.head_hash as s_head_hash', 'st.*')
-      .forUpdate('s');
-  }
-
-  private async insertEvents(trx: Knex.Transaction, events: WritePlan['events']): Promise<string[]> {
-    const ids: string[] = [];
-    for (let i = 0; i < events.length; i += EVENT_CHUNK) {
-      const chunk = events.slice(i, i + EVENT_CHUNK).map(fromEvent);
-      const inserted: Array<Row | number> = await trx(this.table('events')).insert(chunk).returning('id');
-      for (const row of inserted) ids.push(String(typeof row === 'object' ? row.id : row));
-    }
-    return ids;
   }
 
   async history(pseudonym: string, query: TrackerHistoryQuery): Promise<StoredEvent[]> {
@@ -199,6 +163,53 @@ export class KnexTracker implements ConsentTracker {
     if (query.beforeSeq !== undefined) q.andWhere('e.seq', '<', query.beforeSeq);
     const rows: Row[] = await q;
     return rows.map(toEvent);
+  }
+
+  scanEvents(query: EventScanQuery): Promise<StoredEvent[]> {
+    return scanEvents(this, query);
+  }
+
+  heads(query: HeadScanQuery): Promise<ChainHead[]> {
+    return scanHeads(this, query);
+  }
+
+  ledger(query: { after?: number; limit: number }): Promise<LedgerEntry[]> {
+    return scanLedger(this, query);
+  }
+
+  ledgerHead(): Promise<LedgerHead | null> {
+    return readLedgerHead(this);
+  }
+
+  erase(pseudonym: string, plan: (snapshot: SubjectSnapshot) => WritePlan): Promise<number | null> {
+    return eraseChain(this, pseudonym, plan);
+  }
+
+  async setting(name: string, candidate: string): Promise<string> {
+    const meta = this.table('meta');
+    await this.knex(meta).insert({ key: name, value: candidate }).onConflict('key').ignore();
+    const row: Row | undefined = await this.knex(meta).where({ key: name }).first('value');
+    return row?.value as string;
+  }
+
+  findPending(tokenHash: string): Promise<PendingMatch | null> {
+    return lifecycle.findPending(this.knex, (n) => this.table(n), tokenHash);
+  }
+
+  lapsedGrants(query: { now: number; limit: number; after?: string }): Promise<LapsedGrant[]> {
+    return lifecycle.lapsedGrants(this.knex, (n) => this.table(n), query);
+  }
+
+  claimOutbox(query: { handlers: string[]; now: number; leaseMs: number; limit: number }): Promise<ClaimedOutboxEntry[]> {
+    return lifecycle.claimOutbox(this.knex, (n) => this.table(n), query);
+  }
+
+  completeOutbox(id: string): Promise<void> {
+    return lifecycle.completeOutbox(this.knex, (n) => this.table(n), id);
+  }
+
+  retryOutbox(entry: ClaimedOutboxEntry, availableAt: number): Promise<void> {
+    return lifecycle.retryOutbox(this.knex, (n) => this.table(n), entry, availableAt);
   }
 
   async close(): Promise<void> {

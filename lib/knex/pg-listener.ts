@@ -14,12 +14,6 @@ interface RawConnectionClient {
   destroyRawConnection(connection: unknown): Promise<void>;
 }
 
-/** Whether a Knex instance talks to PostgreSQL. */
-export function isPostgres(knex: Knex): boolean {
-  const client = knex.client as { dialect?: unknown; config?: { client?: unknown } };
-  return client.dialect === 'postgresql' || ['pg', 'postgres', 'postgresql'].includes(String(client.config?.client));
-}
-
 const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
 const MAX_BACKOFF_MS = 5_000;
 

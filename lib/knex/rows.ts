@@ -1,4 +1,4 @@
-import type { CurrentRecord, StoredEvent, StoredRequirementVersion } from '../tracker/records';
+import type { ChainHead, CurrentRecord, LedgerEntry, StoredEvent, StoredRequirementVersion } from '../tracker/records';
 import type { Action, Decision, Source, State } from '../types';
 
 // PostgreSQL returns BIGINT as a string; SQLite as a number. Both fit a double (epoch ms).
@@ -19,6 +19,7 @@ export function toRecord(row: Row): CurrentRecord {
     pendingAt: numOrNull(row.pending_at),
     pendingExpiresAt: numOrNull(row.pending_expires_at),
     pendingToken: (row.pending_token as string | null) ?? null,
+    expiryRecorded: Boolean(row.expiry_recorded),
   };
 }
 
@@ -35,6 +36,7 @@ export function fromRecord(chain: string, record: CurrentRecord): Row {
     pending_at: record.pendingAt,
     pending_expires_at: record.pendingExpiresAt,
     pending_token: record.pendingToken,
+    expiry_recorded: record.expiryRecorded,
   };
 }
 
@@ -55,12 +57,15 @@ export function toEvent(row: Row): StoredEvent {
     ip: (row.ip as string | null) ?? null,
     userAgent: (row.user_agent as string | null) ?? null,
     personalDigest: row.personal_digest as string,
+    prevId: row.prev_id === null || row.prev_id === undefined ? null : String(row.prev_id),
+    prevHash: (row.prev_hash as string | null) ?? '',
     hash: row.hash as string,
   };
 }
 
-export function fromEvent(event: Omit<StoredEvent, 'id'>): Row {
+export function fromEvent(event: StoredEvent): Row {
   return {
+    id: event.id,
     chain: event.chain,
     seq: event.seq,
     requirement: event.requirement,
@@ -75,6 +80,8 @@ export function fromEvent(event: Omit<StoredEvent, 'id'>): Row {
     ip: event.ip,
     user_agent: event.userAgent,
     personal_digest: event.personalDigest,
+    prev_id: event.prevId,
+    prev_hash: event.prevHash,
     hash: event.hash,
   };
 }
@@ -102,5 +109,26 @@ export function fromVersion(version: StoredRequirementVersion): Row {
     lawful_basis: version.lawfulBasis,
     text_hash: version.textHash,
     created_at: version.createdAt,
+  };
+}
+
+export function toHead(row: Row): ChainHead {
+  return {
+    chain: row.chain as string,
+    seq: num(row.seq),
+    hash: row.head_hash as string,
+    id: row.head_id === null || row.head_id === undefined ? null : String(row.head_id),
+    erased: row.erased_at !== null && row.erased_at !== undefined,
+    mac: row.head_mac as string,
+  };
+}
+
+export function toLedgerEntry(row: Row): LedgerEntry {
+  return {
+    n: num(row.n),
+    chain: row.chain as string,
+    firstId: String(row.first_id),
+    prevFirstId: row.prev_first_id === null || row.prev_first_id === undefined ? null : String(row.prev_first_id),
+    mac: row.mac as string,
   };
 }

@@ -1,5 +1,5 @@
-import { eventHash, headMac } from '../audit/chain';
-import type { CurrentRecord, NewEvent, SubjectSnapshot, WritePlan } from '../tracker/records';
+import { sealChain } from '../audit/seal';
+import type { CurrentRecord, DraftEvent, SubjectSnapshot, WritePlan } from '../tracker/records';
 import { emptyRecord } from '../tracker/records';
 import type { Decision, Requirement, Source } from '../types';
 import { deriveState } from './derive';
@@ -17,8 +17,8 @@ export interface ImportedDecision {
 }
 
 /**
- * Plans the imported decisions of one subject, appended after its existing events and chained
- * like every other event. An imported grant is a `grant` even for a double opt-in requirement:
+ * Plans the imported decisions of one subject, appended after its existing events and sealed
+ * like every other event (the same `sealChain` as `planBatch`: ids, head, ledger entry). An imported grant is a `grant` even for a double opt-in requirement:
  * the other system already holds the confirmation. Each decision replaces the current record,
  * so the latest imported decision decides, as for any event.
  */
@@ -31,8 +31,8 @@ export function planImport(
   const records = new Map<string, CurrentRecord>();
   for (const record of snapshot.records) records.set(record.requirement, record);
   const touched = new Set<string>();
-  const events: NewEvent[] = [];
-  let { seq, hash } = snapshot;
+  const events: DraftEvent[] = [];
+  let { seq } = snapshot;
   for (const d of decisions) {
     const { requirement, at } = d;
     const granted = d.decision === 'granted';
@@ -45,7 +45,7 @@ export function planImport(
       expiresAt: granted && requirement.expiresAfterDays !== null ? at + requirement.expiresAfterDays * DAY_MS : null,
     };
     seq += 1;
-    const fields = {
+    events.push({
       chain: snapshot.chain,
       seq,
       requirement: requirement.id,
@@ -55,16 +55,18 @@ export function planImport(
       source: d.source,
       actor: null,
       at,
+      note: null,
+      data: null,
+      ip: null,
+      userAgent: null,
       personalDigest: digest,
-    };
-    hash = eventHash(chainKey, hash, fields);
-    events.push({ ...fields, note: null, data: null, ip: null, userAgent: null, hash });
+    });
     records.set(requirement.id, after);
     touched.add(requirement.id);
   }
   return {
     events,
     records: [...touched].map((id) => records.get(id) as CurrentRecord),
-    head: { seq, hash, mac: headMac(chainKey, snapshot.chain, seq, hash) },
+    seal: (ids, ledger) => sealChain(chainKey, snapshot, events, ids, ledger),
   };
 }

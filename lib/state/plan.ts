@@ -1,5 +1,6 @@
-import { eventHash, headMac, personalDigest } from '../audit/chain';
-import type { CurrentRecord, NewEvent, SubjectSnapshot, WritePlan } from '../tracker/records';
+import { personalDigest } from '../audit/chain';
+import { sealChain } from '../audit/seal';
+import type { CurrentRecord, DraftEvent, SubjectSnapshot, WritePlan } from '../tracker/records';
 import { emptyRecord } from '../tracker/records';
 import type { Action, Decision, Requirement, Source, State } from '../types';
 import { deriveState } from './derive';
@@ -81,12 +82,14 @@ function nextRecord(
     pendingAt: null,
     pendingExpiresAt: null,
     pendingToken: null,
+    expiryRecorded: false,
   };
 }
 
 /**
- * Plans one atomic batch: the events to append (chained), the records to write and the new
- * chain head. Pure: everything comes from the snapshot read inside the write transaction.
+ * Plans one atomic batch: the events to append, the records to write, and how to chain the
+ * events once the tracker has given them ids. Pure: everything comes from the snapshot read
+ * inside the write transaction.
  */
 export function planBatch(
   snapshot: SubjectSnapshot,
@@ -101,9 +104,9 @@ export function planBatch(
     ip: ctx.ip,
     userAgent: ctx.userAgent,
   });
-  const events: NewEvent[] = [];
+  const events: DraftEvent[] = [];
   const changes: Change[] = [];
-  let { seq, hash } = snapshot;
+  let { seq } = snapshot;
   for (const planned of decisions) {
     const { requirement } = planned;
     const before = records.get(requirement.id) ?? emptyRecord(requirement.id);
@@ -112,7 +115,7 @@ export function planBatch(
     const after = nextRecord(before, planned, action, ctx);
     const state = deriveState(after, requirement, ctx.now).state;
     seq += 1;
-    const fields = {
+    events.push({
       chain: snapshot.chain,
       seq,
       requirement: requirement.id,
@@ -122,10 +125,12 @@ export function planBatch(
       source: ctx.source,
       actor: ctx.actor,
       at: ctx.now,
+      note: ctx.note,
+      data: ctx.data,
+      ip: ctx.ip,
+      userAgent: ctx.userAgent,
       personalDigest: digest,
-    };
-    hash = eventHash(chainKey, hash, fields);
-    events.push({ ...fields, note: ctx.note, data: ctx.data, ip: ctx.ip, userAgent: ctx.userAgent, hash });
+    });
     records.set(requirement.id, after);
     changes.push({ requirement: requirement.id, action, previous, state, seq });
   }
@@ -134,7 +139,7 @@ export function planBatch(
     plan: {
       events,
       records: [...records.values()].filter((record) => touched.has(record.requirement)),
-      head: { seq, hash, mac: headMac(chainKey, snapshot.chain, seq, hash) },
+      seal: (ids, ledger) => sealChain(chainKey, snapshot, events, ids, ledger),
     },
     changes,
   };

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { SubjectSnapshot } from '../tracker/records';
+import type { StoredEvent, SubjectSnapshot } from '../tracker/records';
 import type { Define } from './harness';
 import { eventAfter, GENESIS, grantedRecord, planOf } from './fixtures';
 
@@ -17,7 +17,9 @@ export function writeContract(define: Define): void {
     const second = await tracker.write('p-1', noWrite);
     assert.equal(second.result.chain, first.result.chain);
     assert.equal(second.result.seq, 1);
-    assert.equal(second.result.hash, eventAfter(first.result, 1).hash);
+    const [stored] = await tracker.history('p-1', { limit: 1 });
+    assert.equal(second.result.hash, stored?.hash, 'the head is the newest event');
+    assert.equal(second.result.headId, first.eventIds[0]);
     assert.deepEqual(second.result.records, [grantedRecord('analytics')]);
     const other = await tracker.write('p-2', noWrite);
     assert.notEqual(other.result.chain, first.result.chain, 'each subject has its own chain');
@@ -54,10 +56,21 @@ export function writeContract(define: Define): void {
         actor: 'admin-42', note: 'asked by phone', data: '{"ticket":12,"ok":true}',
         ip: '203.0.113.0', userAgent: 'Mozilla/5.0 (X11; Linux x86_64) ü',
       });
-      return { plan: planOf(s, [event], [record, denied]), result: event };
+      const plan = planOf(s, [event], [record, denied]);
+      // What the tracker must store: the event as the plan seals it with the id it assigned.
+      const sealed = { seal: plan.seal, events: [] as StoredEvent[] };
+      plan.seal = (ids, ledger) => {
+        const out = sealed.seal(ids, ledger);
+        sealed.events = out.events;
+        return out;
+      };
+      return { plan, result: sealed };
     });
     const [stored] = await tracker.history('p-fields', { limit: 1 });
-    assert.deepEqual(stored, { ...written.result, id: written.eventIds[0] });
+    assert.equal(stored?.id, written.eventIds[0]);
+    assert.deepEqual(stored, written.result.events[0]);
+    assert.equal(stored?.prevId, null);
+    assert.equal(stored?.prevHash, GENESIS);
     const current = await tracker.current('p-fields');
     assert.deepEqual([...current].sort((a, b) => a.requirement.localeCompare(b.requirement)), [denied, record]);
   });

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { GENESIS } from '../audit/chain';
-import type { CurrentRecord, NewEvent, StoredRequirementVersion, SubjectSnapshot, WritePlan } from '../tracker/records';
+import { sealChain } from '../audit/seal';
+import type { CurrentRecord, DraftEvent, StoredRequirementVersion, SubjectSnapshot, WritePlan } from '../tracker/records';
 import { emptyRecord } from '../tracker/records';
 
 export { GENESIS };
@@ -22,7 +23,7 @@ export function storedVersion(id: string, version: number, title = `Title of ${i
 }
 
 /** An event continuing `snapshot` at position `offset` (1 for the first new event). */
-export function eventAfter(snapshot: SubjectSnapshot, offset: number, extra: Partial<NewEvent> = {}): NewEvent {
+export function eventAfter(snapshot: SubjectSnapshot, offset: number, extra: Partial<DraftEvent> = {}): DraftEvent {
   const seq = snapshot.seq + offset;
   return {
     chain: snapshot.chain,
@@ -39,7 +40,6 @@ export function eventAfter(snapshot: SubjectSnapshot, offset: number, extra: Par
     ip: null,
     userAgent: null,
     personalDigest: hex(`digest ${seq}`),
-    hash: hex(`${snapshot.chain} ${seq}`),
     ...extra,
   };
 }
@@ -56,12 +56,10 @@ export function grantedRecord(requirement: string, extra: Partial<CurrentRecord>
   };
 }
 
-/** A plan appending `events` and writing `records`, with the head on the last event. */
-export function planOf(snapshot: SubjectSnapshot, events: NewEvent[], records: CurrentRecord[]): WritePlan {
-  const last = events[events.length - 1];
-  return {
-    events,
-    records,
-    head: last ? { seq: last.seq, hash: last.hash, mac: hex(`mac ${last.hash}`) } : { seq: snapshot.seq, hash: snapshot.hash, mac: '' },
-  };
+/** The key the fixtures seal chains with (never use a constant key in an application). */
+export const FIXTURE_KEY = Buffer.alloc(32, 7);
+
+/** A plan appending `events` and writing `records`, sealed with `FIXTURE_KEY`. */
+export function planOf(snapshot: SubjectSnapshot, events: DraftEvent[], records: CurrentRecord[]): WritePlan {
+  return { events, records, seal: (ids, ledger) => sealChain(FIXTURE_KEY, snapshot, events, ids, ledger) };
 }

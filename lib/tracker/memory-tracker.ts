@@ -1,49 +1,56 @@
 import { randomBytes } from 'node:crypto';
 import { GENESIS } from '../audit/chain';
+import { MemoryOutbox } from './memory-outbox';
 import type {
   BatchPlanner,
+  ChainHead,
+  ClaimedOutboxEntry,
   CurrentRecord,
+  LapsedGrant,
+  LedgerEntry,
+  LedgerHead,
+  PendingMatch,
   StoredEvent,
   StoredRequirementVersion,
   SubjectSnapshot,
   SyncOutcome,
   WritePlan,
 } from './records';
-import type { ConsentTracker, TrackerHistoryQuery } from './tracker';
+import type { ConsentTracker, EventScanQuery, HeadScanQuery, TrackerHistoryQuery } from './tracker';
 
-interface MemorySubject {
-  chain: string;
-  seq: number;
-  hash: string;
-  mac: string;
+interface MemoryChain {
+  head: ChainHead;
   records: Map<string, CurrentRecord>;
+  /** In sequence order. */
   events: StoredEvent[];
 }
 
-function snapshotOf(subject: MemorySubject): SubjectSnapshot {
-  return {
-    chain: subject.chain,
-    seq: subject.seq,
-    hash: subject.hash,
-    records: [...subject.records.values()].map((r) => ({ ...r })),
-  };
-}
+const copy = <T extends object>(value: T): T => ({ ...value });
 
 /**
  * A tracker that keeps everything in this process's memory: for tests and examples.
  * Nothing survives a restart, so `createConsent` warns when it runs in production.
  */
 export class MemoryTracker implements ConsentTracker {
-  private storedSecret: string | null = null;
+  private readonly settings = new Map<string, string>();
   private readonly versions = new Map<string, StoredRequirementVersion[]>();
-  private readonly subjects = new Map<string, MemorySubject>();
+  private readonly chains = new Map<string, MemoryChain>();
+  private readonly linked = new Map<string, string>();
+  private readonly ledgerEntries: LedgerEntry[] = [];
+  private ledgerTop: LedgerHead | null = null;
   private nextEventId = 1;
+  /** @internal */
+  readonly outbox = new MemoryOutbox();
 
   async init(): Promise<void> {}
 
   async secret(candidate: string): Promise<string> {
-    this.storedSecret ??= candidate;
-    return this.storedSecret;
+    return this.setting('secret', candidate);
+  }
+
+  async setting(name: string, candidate: string): Promise<string> {
+    if (!this.settings.has(name)) this.settings.set(name, candidate);
+    return this.settings.get(name) as string;
   }
 
   async syncRequirement(version: StoredRequirementVersion): Promise<SyncOutcome> {
@@ -63,12 +70,12 @@ export class MemoryTracker implements ConsentTracker {
   }
 
   async requirementVersions(ids: string[]): Promise<StoredRequirementVersion[]> {
-    return ids.flatMap((id) => (this.versions.get(id) ?? []).map((v) => ({ ...v })));
+    return ids.flatMap((id) => (this.versions.get(id) ?? []).map(copy));
   }
 
   async current(pseudonym: string): Promise<CurrentRecord[]> {
-    const subject = this.subjects.get(pseudonym);
-    return subject ? [...subject.records.values()].map((r) => ({ ...r })) : [];
+    const chain = this.chainOf(pseudonym);
+    return chain ? [...chain.records.values()].map(copy) : [];
   }
 
   async write<T>(
@@ -76,61 +83,156 @@ export class MemoryTracker implements ConsentTracker {
     plan: (snapshot: SubjectSnapshot) => { plan: WritePlan; result: T },
   ): Promise<{ result: T; eventIds: string[] }> {
     // Synchronous from snapshot to commit: no other write can interleave in this process.
-    const subject = this.subjectOf(pseudonym);
-    const planned = plan(snapshotOf(subject));
-    const eventIds = this.apply(pseudonym, subject, planned.plan);
-    return { result: planned.result, eventIds };
+    const chain = this.chainFor(pseudonym);
+    const planned = plan(this.snapshot(chain));
+    return { result: planned.result, eventIds: this.commit(pseudonym, chain, planned.plan) };
   }
 
   async writeMany(pseudonyms: string[], plan: BatchPlanner): Promise<void> {
-    const subjects = new Map([...new Set(pseudonyms)].map((p) => [p, this.subjectOf(p)] as const));
-    const snapshots = new Map([...subjects].map(([p, subject]) => [p, snapshotOf(subject)] as const));
-    // Plan everything before applying anything: a throw leaves the store untouched.
-    const plans = plan(snapshots);
-    for (const [pseudonym, planned] of plans) this.apply(pseudonym, subjects.get(pseudonym) as MemorySubject, planned);
+    // Plan every subject before applying anything: a throw leaves the store untouched.
+    const planned = [...new Set(pseudonyms)].map((pseudonym) => {
+      const chain = this.chainFor(pseudonym);
+      return { pseudonym, chain, plan: plan(pseudonym, this.snapshot(chain)) };
+    });
+    for (const p of planned) this.commit(p.pseudonym, p.chain, p.plan);
   }
 
-  private subjectOf(pseudonym: string): MemorySubject {
-    return this.subjects.get(pseudonym) ?? {
-      chain: randomBytes(16).toString('hex'),
-      seq: 0,
-      hash: GENESIS,
-      mac: '',
-      records: new Map<string, CurrentRecord>(),
-      events: [],
-    };
+  /** The subject's linked chain, or a new empty one (stored by `commit`). */
+  private chainFor(pseudonym: string): MemoryChain {
+    const chain = this.chainOf(pseudonym);
+    if (chain) return chain;
+    const key = randomBytes(16).toString('hex');
+    return { head: { chain: key, seq: 0, hash: GENESIS, id: null, erased: false, mac: '' }, records: new Map(), events: [] };
   }
 
-  private apply(pseudonym: string, subject: MemorySubject, plan: WritePlan): string[] {
-    const eventIds: string[] = [];
-    for (const event of plan.events) {
-      const id = String(this.nextEventId++);
-      subject.events.push({ ...event, id });
-      eventIds.push(id);
-    }
-    for (const record of plan.records) subject.records.set(record.requirement, { ...record });
-    subject.seq = plan.head.seq;
-    subject.hash = plan.head.hash;
-    subject.mac = plan.head.mac;
-    this.subjects.set(pseudonym, subject);
+  /** Seals and applies a plan, links the chain and queues its outbox entries; the event ids. */
+  private commit(pseudonym: string, chain: MemoryChain, plan: WritePlan): string[] {
+    this.apply(chain, plan);
+    for (const record of plan.records) chain.records.set(record.requirement, copy(record));
+    this.chains.set(chain.head.chain, chain);
+    this.linked.set(pseudonym, chain.head.chain);
+    const eventIds = plan.events.length === 0 ? [] : chain.events.slice(-plan.events.length).map((e) => e.id);
+    this.outbox.add(chain.head.chain, plan.outbox ?? [], eventIds);
     return eventIds;
   }
 
+  async erase(pseudonym: string, plan: (snapshot: SubjectSnapshot) => WritePlan): Promise<number | null> {
+    const chain = this.chainOf(pseudonym);
+    if (!chain) return null;
+    const redacted = chain.events.length;
+    this.apply(chain, plan(this.snapshot(chain)));
+    for (const event of chain.events) Object.assign(event, { note: null, data: null, ip: null, userAgent: null });
+    chain.records.clear();
+    this.outbox.deleteChain(chain.head.chain);
+    this.linked.delete(pseudonym);
+    return redacted;
+  }
+
   async history(pseudonym: string, query: TrackerHistoryQuery): Promise<StoredEvent[]> {
-    const events = this.subjects.get(pseudonym)?.events ?? [];
+    const events = this.chainOf(pseudonym)?.events ?? [];
     const out: StoredEvent[] = [];
     for (let i = events.length - 1; i >= 0 && out.length < query.limit; i -= 1) {
       const event = events[i] as StoredEvent;
       if (query.beforeSeq !== undefined && event.seq >= query.beforeSeq) continue;
       if (query.requirement !== undefined && event.requirement !== query.requirement) continue;
-      out.push({ ...event });
+      out.push(copy(event));
     }
     return out;
   }
 
+  async scanEvents(query: EventScanQuery): Promise<StoredEvent[]> {
+    const keys = [...this.chains.keys()].sort().filter((key) => query.chain === undefined || key === query.chain);
+    const out: StoredEvent[] = [];
+    for (const key of keys) {
+      if (query.after && key < query.after.chain) continue;
+      for (const event of (this.chains.get(key) as MemoryChain).events) {
+        if (query.after && key === query.after.chain && event.seq <= query.after.seq) continue;
+        out.push(copy(event));
+        if (out.length >= query.limit) return out;
+      }
+    }
+    return out;
+  }
+
+  async heads(query: HeadScanQuery): Promise<ChainHead[]> {
+    const wanted = query.pseudonym === undefined ? null : this.linked.get(query.pseudonym);
+    return [...this.chains.keys()]
+      .sort()
+      .filter((key) => query.after === undefined || key > query.after)
+      .filter((key) => query.chains === undefined || query.chains.includes(key))
+      .filter((key) => wanted === null || key === wanted)
+      .slice(0, query.limit)
+      .map((key) => copy((this.chains.get(key) as MemoryChain).head));
+  }
+
+  async ledger(query: { after?: number; limit: number }): Promise<LedgerEntry[]> {
+    return this.ledgerEntries.filter((entry) => entry.n > (query.after ?? 0)).slice(0, query.limit).map(copy);
+  }
+
+  async ledgerHead(): Promise<LedgerHead | null> {
+    return this.ledgerTop ? copy(this.ledgerTop) : null;
+  }
+
+  private chainOf(pseudonym: string): MemoryChain | undefined {
+    const key = this.linked.get(pseudonym);
+    return key === undefined ? undefined : this.chains.get(key);
+  }
+
+  private snapshot(chain: MemoryChain): SubjectSnapshot {
+    const { head } = chain;
+    return { chain: head.chain, seq: head.seq, hash: head.hash, headId: head.id, records: [...chain.records.values()].map(copy) };
+  }
+
+  private apply(chain: MemoryChain, plan: WritePlan): void {
+    const ids = plan.events.map(() => String(this.nextEventId++));
+    const tail = chain.head.seq === 0 && ids.length > 0 ? { n: this.ledgerTop?.n ?? 0, firstId: this.ledgerTop?.firstId ?? null } : null;
+    const sealed = plan.seal(ids, tail);
+    chain.events.push(...sealed.events.map(copy));
+    chain.head = copy(sealed.head);
+    if (sealed.ledger) {
+      this.ledgerEntries.push(copy(sealed.ledger.entry));
+      this.ledgerTop = copy(sealed.ledger.head);
+    }
+  }
+
+  async findPending(tokenHash: string): Promise<PendingMatch | null> {
+    for (const [pseudonym, key] of this.linked) {
+      for (const record of (this.chains.get(key) as MemoryChain).records.values()) {
+        if (record.pendingToken === tokenHash) return { pseudonym, record: copy(record) };
+      }
+    }
+    return null;
+  }
+
+  async lapsedGrants(query: { now: number; limit: number; after?: string }): Promise<LapsedGrant[]> {
+    const found: LapsedGrant[] = [];
+    for (const [pseudonym, chain] of this.linked) {
+      for (const r of (this.chains.get(chain) as MemoryChain).records.values()) {
+        const key = `${chain}/${r.requirement}`;
+        if (query.after !== undefined && key <= query.after) continue;
+        if (r.decision === 'granted' && !r.expiryRecorded && r.expiresAt !== null && r.expiresAt <= query.now) {
+          found.push({ pseudonym, requirement: r.requirement, key });
+        }
+      }
+    }
+    return found.sort((a, b) => (a.key < b.key ? -1 : 1)).slice(0, query.limit);
+  }
+
+  async claimOutbox(query: { handlers: string[]; now: number; leaseMs: number; limit: number }): Promise<ClaimedOutboxEntry[]> {
+    return this.outbox.claim(query);
+  }
+
+  async completeOutbox(id: string): Promise<void> {
+    this.outbox.complete(id);
+  }
+
+  async retryOutbox(entry: ClaimedOutboxEntry, availableAt: number): Promise<void> {
+    this.outbox.retry(entry, availableAt);
+  }
+
   private referenced(id: string, version: number): boolean {
-    for (const subject of this.subjects.values()) {
-      if (subject.events.some((e) => e.requirement === id && e.version === version)) return true;
+    for (const chain of this.chains.values()) {
+      if (chain.events.some((e) => e.requirement === id && e.version === version)) return true;
     }
     return false;
   }

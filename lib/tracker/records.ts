@@ -18,6 +18,8 @@ export interface CurrentRecord {
   pendingExpiresAt: number | null;
   /** Keyed hash of the confirmation token; the token itself is never stored. */
   pendingToken: string | null;
+  /** The sweep has recorded the `expire` event of this grant. */
+  expiryRecorded: boolean;
 }
 
 /** One history entry as a tracker stores it. Personal fields may be null after erasure. */
@@ -39,10 +41,29 @@ export interface StoredEvent {
   ip: string | null;
   userAgent: string | null;
   personalDigest: string;
+  /** The id of the event before this one in its chain (null for the first). */
+  prevId: string | null;
+  /** The hash of the event before this one in its chain (`GENESIS` for the first). */
+  prevHash: string;
   hash: string;
 }
 
-export type NewEvent = Omit<StoredEvent, 'id'>;
+/** An event as a tracker inserts it: its id was assigned by the tracker before sealing. */
+export type NewEvent = StoredEvent;
+
+/** An event as the planner drafts it, before the tracker assigns ids and the chain is sealed. */
+export type DraftEvent = Omit<StoredEvent, 'id' | 'prevId' | 'prevHash' | 'hash'>;
+
+/** A chain's protected head as stored with the subject (`mac` seals the other fields). */
+export interface ChainHead {
+  chain: string;
+  seq: number;
+  hash: string;
+  /** The id of the newest event; null for an empty chain. */
+  id: string | null;
+  erased: boolean;
+  mac: string;
+}
 
 /** What a tracker hands the planner inside a write transaction. */
 export interface SubjectSnapshot {
@@ -50,22 +71,98 @@ export interface SubjectSnapshot {
   chain: string;
   seq: number;
   hash: string;
+  /** The id of the chain's newest event; null for a new chain. */
+  headId: string | null;
   records: CurrentRecord[];
+}
+
+/** The newest entry of the ledger of chains (n = 0 and firstId = null when it is empty). */
+export interface LedgerTail {
+  n: number;
+  firstId: string | null;
+}
+
+/** One entry of the ledger of chains, as stored. */
+export interface LedgerEntry {
+  n: number;
+  chain: string;
+  firstId: string;
+  prevFirstId: string | null;
+  mac: string;
+}
+
+/** The ledger's protected newest entry. */
+export interface LedgerHead extends LedgerTail {
+  mac: string;
+}
+
+/** The chained events, the new head and (for a new chain) the ledger entry to write. */
+export interface SealedWrite {
+  events: NewEvent[];
+  head: ChainHead;
+  ledger: { entry: LedgerEntry; head: LedgerHead } | null;
 }
 
 /** What the planner asks a tracker to write, atomically. */
 export interface WritePlan {
-  events: NewEvent[];
+  events: DraftEvent[];
   /** Records to insert or replace, keyed by requirement. */
   records: CurrentRecord[];
-  head: { seq: number; hash: string; mac: string };
+  /**
+   * Pure: chains the drafts once the tracker has assigned their ids (in order, unique across
+   * the store). A tracker passes the ledger's tail, read under a lock that serialises chain
+   * creation, when the snapshot's chain is new (`seq === 0`) and there are events.
+   */
+  seal(ids: string[], ledger: LedgerTail | null): SealedWrite;
+  /** Outbox entries for durable handlers, inserted in the same transaction. */
+  outbox?: OutboxEntry[];
+}
+
+/** One delivery owed to one durable (named) handler. */
+export interface OutboxEntry {
+  /** The handler's name. */
+  handler: string;
+  event: 'change' | 'withdrawn' | 'confirmation';
+  /** Index into the plan's events of the event this entry reports (its id fills `eventId`). */
+  eventIndex: number | null;
+  /** The payload, encrypted (it names the subject); opaque to trackers. */
+  payload: string;
+  /** Epoch ms from which it may be delivered. */
+  availableAt: number;
+}
+
+/** An outbox entry claimed for delivery by one process. */
+export interface ClaimedOutboxEntry {
+  id: string;
+  handler: string;
+  event: OutboxEntry['event'];
+  eventId: string | null;
+  payload: string;
+  attempts: number;
+  /** Identifies this claim: only its holder may reschedule the entry. */
+  claim: string;
+}
+
+/** A pending double opt-in request found by its token hash. */
+export interface PendingMatch {
+  pseudonym: string;
+  record: CurrentRecord;
+}
+
+/** A grant whose expiry has passed and whose `expire` event is not recorded yet. */
+export interface LapsedGrant {
+  pseudonym: string;
+  requirement: string;
+  /** Paging key: pass the last one seen as `after`. */
+  key: string;
 }
 
 /**
- * The planner of a multi-subject batch (`ConsentTracker.writeMany`): given every subject's
- * snapshot, the plan of each subject that has one. Pure and synchronous; a throw aborts all.
+ * The planner of a multi-subject batch (`ConsentTracker.writeMany`): the plan of one subject,
+ * given its snapshot read inside the batch's transaction. Pure and synchronous; a throw aborts
+ * the whole batch.
  */
-export type BatchPlanner = (snapshots: ReadonlyMap<string, SubjectSnapshot>) => Map<string, WritePlan>;
+export type BatchPlanner = (pseudonym: string, snapshot: SubjectSnapshot) => WritePlan;
 
 /** A requirement version as stored: the text is locked once an event references it. */
 export interface StoredRequirementVersion {
@@ -97,5 +194,6 @@ export function emptyRecord(requirement: string): CurrentRecord {
     pendingAt: null,
     pendingExpiresAt: null,
     pendingToken: null,
+    expiryRecorded: false,
   };
 }

@@ -1,6 +1,12 @@
 import type {
   BatchPlanner,
+  ChainHead,
+  ClaimedOutboxEntry,
   CurrentRecord,
+  LapsedGrant,
+  LedgerEntry,
+  LedgerHead,
+  PendingMatch,
   StoredEvent,
   StoredRequirementVersion,
   SubjectSnapshot,
@@ -21,6 +27,26 @@ export interface ChangeHandlers {
   onChange(pseudonym: string): void;
   onReset(): void;
   onError(error: unknown): void;
+}
+
+/** Options of `ConsentTracker.scanEvents`: a keyset page of events in (chain, seq) order. */
+export interface EventScanQuery {
+  /** Only this chain's events. */
+  chain?: string;
+  /** Only events after this position in (chain, seq) order (the previous page's last event). */
+  after?: { chain: string; seq: number };
+  limit: number;
+}
+
+/** Options of `ConsentTracker.heads`: chain heads in chain order. */
+export interface HeadScanQuery {
+  /** Only chains after this one. */
+  after?: string;
+  /** Only these chains. */
+  chains?: string[];
+  /** Only the chain currently linked to this pseudonym. */
+  pseudonym?: string;
+  limit: number;
 }
 
 /**
@@ -61,9 +87,11 @@ export interface ConsentTracker {
   /**
    * Required. One atomic read-modify-write for a subject: reads its snapshot (creating the
    * subject's chain on first use) under a lock that serialises writers of the same subject,
-   * calls `plan` (pure, synchronous; its throw aborts everything), then appends the events,
-   * replaces the records and moves the chain head, all committed together before resolving.
-   * Resolves to the ids of the appended events, in order.
+   * calls `plan` (pure, synchronous; its throw aborts everything), assigns the drafted events
+   * ids unique across the store, calls `plan.seal(ids, ledgerTail)` (passing the ledger's
+   * newest entry, read under a lock that serialises chain creation, when the chain is new),
+   * then appends the sealed events, writes the ledger entry and head, replaces the records,
+   * all committed together before resolving. Resolves to the ids of the appended events.
    */
   write<T>(
     pseudonym: string,
@@ -71,10 +99,11 @@ export interface ConsentTracker {
   ): Promise<{ result: T; eventIds: string[] }>;
 
   /**
-   * Recommended (bulk import). `write` for many subjects in one transaction: reads every
-   * subject's snapshot (creating missing chains) under the same locks as `write`, calls `plan`
-   * once, then appends all events, replaces the records and moves the heads, committed
-   * together. Without it, `import()` falls back to one `write` per subject.
+   * Recommended (bulk import). `write` for many subjects in one transaction: for each subject
+   * (in pseudonym order, so concurrent batches cannot deadlock), exactly what `write` does —
+   * snapshot under the subject's lock, `plan(pseudonym, snapshot)`, ids, seal, ledger entry,
+   * head, records, outbox — everything committed together. Without it, `import()` falls back
+   * to one `write` per subject.
    */
   writeMany?(pseudonyms: string[], plan: BatchPlanner): Promise<void>;
 
@@ -88,6 +117,66 @@ export interface ConsentTracker {
    * the store cannot notify (the state cache then relies on its lifetime alone).
    */
   subscribe?(handlers: ChangeHandlers): Promise<(() => Promise<void>) | null>;
+
+  /**
+   * Required (proof). A page of events in (chain, seq) order, all fields included. Each call is
+   * one short read, so a long scan never holds the store (SQLite has one connection).
+   */
+  scanEvents(query: EventScanQuery): Promise<StoredEvent[]>;
+
+  /**
+   * Required (proof). A page of chain heads in chain order: the protected head of every chain,
+   * erased ones included.
+   */
+  heads(query: HeadScanQuery): Promise<ChainHead[]>;
+
+  /** Required (proof). A page of the ledger of chains in entry order (`n` above `after`). */
+  ledger(query: { after?: number; limit: number }): Promise<LedgerEntry[]>;
+
+  /** Required (proof). The ledger's sealed newest entry; null before the first chain. */
+  ledgerHead(): Promise<LedgerHead | null>;
+
+  /**
+   * Required (erasure, SPEC §7). Like `write` for the subject's existing chain (never creating
+   * one): appends the planned erase event with the head the plan seals, then in the same
+   * transaction removes the personal fields (note, data, ip, userAgent) of every event of the
+   * chain, deletes its current records (and with them pending token hashes) and unlinks the
+   * pseudonym, marking the chain erased. Resolves to the number of events redacted (the erase
+   * event not counted), or null when the subject has no chain.
+   */
+  erase(pseudonym: string, plan: (snapshot: SubjectSnapshot) => WritePlan): Promise<number | null>;
+
+  /**
+   * Required. Like `secret`, for other generated values (the development receipt key): returns
+   * the value stored under `name`, storing `candidate` first if there is none. Atomic.
+   */
+  setting(name: string, candidate: string): Promise<string>;
+
+  /**
+   * Recommended (double opt-in). The record whose `pendingToken` equals `tokenHash`, with its
+   * subject's pseudonym; null when none. Without it, confirmation links answer `token_invalid`.
+   */
+  findPending?(tokenHash: string): Promise<PendingMatch | null>;
+
+  /**
+   * Recommended (`sweep()`). Records with decision `granted`, `expiresAt <= now` and
+   * `expiryRecorded` false, ordered by `key`, only those after `after`, at most `limit`.
+   */
+  lapsedGrants?(query: { now: number; limit: number; after?: string }): Promise<LapsedGrant[]>;
+
+  /**
+   * Required for durable handlers. Claims up to `limit` outbox entries of the given handlers
+   * that are available at `now` and not claimed by another process (or whose claim lapsed),
+   * until `now + leaseMs`. Two concurrent callers never claim the same entry.
+   * `write()` must insert `plan.outbox` in the same transaction as the events.
+   */
+  claimOutbox?(query: { handlers: string[]; now: number; leaseMs: number; limit: number }): Promise<ClaimedOutboxEntry[]>;
+
+  /** Required for durable handlers. Deletes a delivered entry. */
+  completeOutbox?(id: string): Promise<void>;
+
+  /** Required for durable handlers. Releases a claimed entry for another attempt at `availableAt`. */
+  retryOutbox?(entry: ClaimedOutboxEntry, availableAt: number): Promise<void>;
 
   /** Optional. Releases what the tracker opened itself. */
   close?(): Promise<void>;

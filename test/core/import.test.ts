@@ -20,16 +20,19 @@ async function storedEvents(consent: Consent, subject: string): Promise<StoredEv
   return events.reverse();
 }
 
-/** Recomputes the subject's chain from its stored events: every link and the seq numbers. */
+/** Recomputes the subject's chain from its stored events: every link, id and seq number. */
 async function expectChained(consent: Consent, subject: string): Promise<StoredEvent[]> {
   const events = await storedEvents(consent, subject);
   const key = consent.engine.derivedKeys.chain;
   let previous = GENESIS;
+  let previousId: string | null = null;
   events.forEach((e, i) => {
     expect(e.seq).to.equal(i + 1);
-    const { id: _id, note: _n, data: _d, ip: _ip, userAgent: _ua, hash, ...fields } = e;
+    expect(e).to.include({ prevHash: previous, prevId: previousId });
+    const { note: _n, data: _d, ip: _ip, userAgent: _ua, hash, prevHash: _p, ...fields } = e;
     expect(eventHash(key, previous, fields)).to.equal(hash);
     previous = hash;
+    previousId = e.id;
   });
   return events;
 }
@@ -90,6 +93,24 @@ for (const backend of [...BACKENDS, memoryBackend]) {
       // A later write continues from the head the import stored.
       await consent.record('ann', { analytics: 'granted' });
       expect((await expectChained(consent, 'ann')).map((e) => e.seq)).to.deep.equal([1, 2, 3, 4]);
+    });
+
+    it('produces chains, heads and ledger entries that verify() accepts', async () => {
+      await consent.record('ann', { analytics: 'granted', ads: 'denied' });
+      const items = ['ann', 'bob', 'cy', 'dee', 'eve'].flatMap((subjectId, i) => [
+        { subjectId, requirement: 'analytics', decision: 'granted', at: at(5 - i) },
+        { subjectId, requirement: 'ads', decision: i % 2 === 0 ? 'denied' : 'granted', at: at(4 - i / 2) },
+      ]);
+      expect(await consent.import(items, { batchSize: 3 })).to.deep.equal({ imported: 10 });
+      const verified = await consent.verify();
+      expect(verified.ok, JSON.stringify(verified)).to.equal(true);
+      expect(verified.checked).to.equal(12);
+      expect((await expectChained(consent, 'ann')).map((e) => e.seq)).to.deep.equal([1, 2, 3, 4]);
+      await expectChained(consent, 'eve');
+      // A write after the import continues the imported chain, and the store still verifies.
+      await consent.record('bob', { ads: 'denied' });
+      expect((await consent.verify()).ok).to.equal(true);
+      expect((await consent.verify({ subjectId: 'bob' })).ok).to.equal(true);
     });
 
     it('refuses the state cache a stale entry after an import', async () => {

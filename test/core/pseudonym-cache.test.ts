@@ -51,7 +51,7 @@ describe('stateOf (the guard\'s allocation-free state)', () => {
     const requirement = { id: 'r', version: 2 } as Requirement;
     const base: CurrentRecord = {
       requirement: 'r', decision: null, version: null, decidedAt: null, expiresAt: null, gpcOptIn: false,
-      pendingVersion: null, pendingAt: null, pendingExpiresAt: null, pendingToken: null,
+      pendingVersion: null, pendingAt: null, pendingExpiresAt: null, pendingToken: null, expiryRecorded: false,
     };
     const records: Array<CurrentRecord | undefined> = [undefined, base];
     for (const decision of ['granted', 'denied'] as const) {

@@ -111,14 +111,15 @@ for (const backend of BACKENDS) {
       expect(calls.track).to.equal(undefined);
     });
 
-    it('honours Sec-GPC: 1 for gpc requirements, unless granted while sending it', async () => {
+    it('honours and records Sec-GPC: 1 for gpc requirements, unless granted while sending it', async () => {
       await request(app).get('/fraud').set(as('ed')).expect(200);
+      // The signal is recorded before the answer: a refusal (source gpc), so the state is denied.
       const fraud = expectProblem(await request(app).get('/fraud').set(as('ed')).set('Sec-GPC', '1'), 403, 'consent_required');
-      expect(missingOf(fraud)).to.deep.equal([{ id: 'fraud', state: 'unset', reason: 'gpc', title: 'Fraud checks', url: null }]);
+      expect(missingOf(fraud)).to.deep.equal([{ id: 'fraud', state: 'denied', reason: 'denied', title: 'Fraud checks', url: null }]);
       await decide('ed', 'ads', 'granted').expect(200);
       await request(app).get('/ads').set(as('ed')).expect(200);
       const ads = expectProblem(await request(app).get('/ads').set(as('ed')).set('Sec-GPC', '1'), 403, 'consent_required');
-      expect(missingOf(ads)[0]).to.include({ state: 'granted', reason: 'gpc' });
+      expect(missingOf(ads)[0]).to.include({ state: 'denied', reason: 'denied' });
       const optIn = await decide('ed', 'ads', 'granted', { 'Sec-GPC': '1' }).expect(200);
       expect(optIn.body.allowed).to.equal(true);
       await request(app).get('/ads').set(as('ed')).set('Sec-GPC', '1').expect(200);

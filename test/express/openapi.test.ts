@@ -54,6 +54,19 @@ BACKENDS[0]?.describe('OpenAPI document', () => {
       ['/me/history', 'get', await request(app).get('/consent/me/history?limit=500').set(as)],
       ['/me', 'get', await request(app).get('/consent/me').set(as).set('Sec-GPC', '1')],
     ];
+    const links: string[] = [];
+    t.consent.on('confirmation', (c) => void links.push(c.url));
+    await request(app).put('/consent/me/newsletter').set({ 'x-test-user': 'oa-confirm' }).send({ decision: 'granted' }).expect(202);
+    const link = links[links.length - 1] as string;
+    expect(link).to.match(/^\/consent\/confirm\//);
+    checks.push(
+      ['/confirm/{token}', 'get', await request(app).get(link)],
+      ['/confirm/{token}', 'post', await request(app).post(link).type('text').send('x')],
+      ['/confirm/{token}', 'post', await request(app).post(link).type('form').send('')],
+      ['/confirm/{token}', 'post', await request(app).post(link)],
+      ['/confirm/{token}', 'get', await request(app).get(link)],
+    );
+    expect(checks.slice(-5).map(([, , res]) => res.status)).to.deep.equal([200, 415, 200, 404, 404]);
     const statuses = new Set<number>();
     for (const [path, method, res] of checks) {
       conforms(doc, path, method, res);

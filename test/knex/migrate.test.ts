@@ -1,9 +1,10 @@
 import { expect } from 'chai';
+import { MIGRATION_NAMES } from '../../lib/knex/migrations/index';
 import knexFactory, { type Knex } from 'knex';
 import { createConsent, ConsentError, migrate } from '../../lib/index';
 import { sqliteKnexConfig, tempSqliteFile } from '../helpers/databases';
 
-const TABLES = ['meta', 'requirements', 'subjects', 'events', 'states', 'migrations'];
+const TABLES = ['chains', 'meta', 'requirements', 'subjects', 'events', 'states', 'outbox', 'migrations'];
 const SECRET = 'm'.repeat(32);
 
 async function withSqlite(body: (knex: Knex) => Promise<void>): Promise<void> {
@@ -41,7 +42,7 @@ describe('migrations (SQLite)', () => {
       const applied = await knex('consent_migrations').select('name');
       await migrate(knex);
       expect(await knex('consent_migrations').select('name')).to.deep.equal(applied);
-      expect(applied.map((r) => r.name)).to.deep.equal(['001-initial']);
+      expect(applied.map((r) => r.name)).to.deep.equal([...MIGRATION_NAMES]);
     }));
 
   it('refuses a database migrated by a newer release with schema_mismatch', () =>

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { eventHash, GENESIS, headMac } from '../../lib/audit/chain';
+import { eventHash, GENESIS, headMac, ledgerHeadMac, ledgerMac } from '../../lib/audit/chain';
 import { normalizeRequirement } from '../../lib/registry/validate';
 import { actionFor, planBatch, type BatchContext, type PlannedDecision } from '../../lib/state/plan';
 import type { SubjectSnapshot } from '../../lib/tracker/records';
@@ -11,7 +11,8 @@ const req = (id: string, extra: Partial<RequirementDefinition> = {}) => normaliz
 const ctx = (extra: Partial<BatchContext> = {}): BatchContext => ({
   now: NOW, source: 'app', actor: null, note: null, data: null, ip: null, userAgent: null, gpc: false, ...extra,
 });
-const empty: SubjectSnapshot = { chain: 'c'.repeat(32), seq: 0, hash: GENESIS, records: [] };
+const empty: SubjectSnapshot = { chain: 'c'.repeat(32), seq: 0, hash: GENESIS, headId: null, records: [] };
+const TAIL = { n: 4, firstId: '40' };
 const decide = (id: string, decision: 'granted' | 'denied', extra: Partial<RequirementDefinition> = {}): PlannedDecision =>
   ({ requirement: req(id, extra), decision });
 
@@ -35,37 +36,57 @@ describe('actionFor', () => {
 });
 
 describe('planBatch', () => {
-  it('chains every event on its predecessor and seals the head', () => {
+  it('chains every event on its predecessor (hash and id) and seals the head and ledger entry', () => {
     const { plan, changes } = planBatch(empty, [decide('a', 'granted'), decide('b', 'denied')], ctx(), KEY);
-    const [first, second] = plan.events;
+    const sealed = plan.seal(['101', '102'], TAIL);
+    const [first, second] = sealed.events;
     expect(first?.seq).to.equal(1);
     expect(second?.seq).to.equal(2);
+    expect([first?.prevId, second?.prevId]).to.deep.equal([null, '101']);
     const fields = (e: typeof first) => {
-      const { note: _n, data: _d, ip: _i, userAgent: _u, hash: _h, ...rest } = e!;
+      const { note: _n, data: _d, ip: _i, userAgent: _u, hash: _h, prevHash: _p, ...rest } = e!;
       return rest;
     };
     expect(first?.hash).to.equal(eventHash(KEY, GENESIS, fields(first)));
+    expect(second?.prevHash).to.equal(first?.hash);
     expect(second?.hash).to.equal(eventHash(KEY, first!.hash, fields(second)));
-    expect(plan.head).to.deep.equal({ seq: 2, hash: second!.hash, mac: headMac(KEY, empty.chain, 2, second!.hash) });
+    const head = { chain: empty.chain, seq: 2, hash: second!.hash, id: '102', erased: false };
+    expect(sealed.head).to.deep.equal({ ...head, mac: headMac(KEY, head) });
+    const entry = { n: 5, chain: empty.chain, firstId: '101', prevFirstId: '40' };
+    expect(sealed.ledger).to.deep.equal({
+      entry: { ...entry, mac: ledgerMac(KEY, entry) },
+      head: { n: 5, firstId: '101', mac: ledgerHeadMac(KEY, 5, '101') },
+    });
     expect(changes.map((c) => [c.requirement, c.action, c.previous, c.state, c.seq])).to.deep.equal([
       ['a', 'grant', 'unset', 'granted', 1], ['b', 'deny', 'unset', 'denied', 2],
     ]);
   });
 
-  it('makes each hash depend on the previous one', () => {
-    const a = planBatch(empty, [decide('a', 'granted')], ctx(), KEY).plan.events[0];
-    const b = planBatch({ ...empty, seq: 0, hash: 'f'.repeat(64) }, [decide('a', 'granted')], ctx(), KEY).plan.events[0];
-    expect(a?.hash).to.not.equal(b?.hash);
-    const otherKey = planBatch(empty, [decide('a', 'granted')], ctx(), Buffer.alloc(32, 8)).plan.events[0];
-    expect(otherKey?.hash).to.not.equal(a?.hash);
+  it('makes each hash depend on the previous hash, the ids and the key', () => {
+    const seal = (snapshot: SubjectSnapshot, key = KEY, id = '1') =>
+      planBatch(snapshot, [decide('a', 'granted')], ctx(), key).plan.seal([id], TAIL).events[0]?.hash;
+    const a = seal(empty);
+    expect(seal({ ...empty, seq: 0, hash: 'f'.repeat(64) })).to.not.equal(a);
+    expect(seal(empty, Buffer.alloc(32, 8))).to.not.equal(a);
+    expect(seal(empty, KEY, '2')).to.not.equal(a);
+  });
+
+  it('refuses a new chain without the ledger tail and ids that do not match', () => {
+    const { plan } = planBatch(empty, [decide('a', 'granted')], ctx(), KEY);
+    expect(() => plan.seal(['1'], null)).to.throw(/ledger/);
+    expect(() => plan.seal([], TAIL)).to.throw(/one id/);
   });
 
   it('continues an existing chain and reads the previous state from the snapshot', () => {
     const first = planBatch(empty, [decide('a', 'granted', { expiresAfterDays: 2 })], ctx(), KEY).plan;
     expect(first.records[0]?.expiresAt).to.equal(NOW + 2 * 86_400_000);
-    const snapshot = { ...empty, seq: first.head.seq, hash: first.head.hash, records: first.records };
+    const head = first.seal(['7'], TAIL).head;
+    const snapshot = { ...empty, seq: head.seq, hash: head.hash, headId: head.id, records: first.records };
     const { plan, changes } = planBatch(snapshot, [decide('a', 'denied', { expiresAfterDays: 2 })], ctx({ now: NOW + 1 }), KEY);
     expect(plan.events[0]?.seq).to.equal(2);
+    const sealed = plan.seal(['8'], null);
+    expect(sealed.events[0]).to.include({ prevId: '7', prevHash: head.hash });
+    expect(sealed.ledger).to.equal(null);
     expect(changes[0]).to.include({ action: 'withdraw', previous: 'granted', state: 'denied' });
     expect(plan.records).to.have.length(1);
     expect(plan.records[0]).to.include({ decision: 'denied', expiresAt: null, decidedAt: NOW + 1 });

@@ -1,9 +1,13 @@
 import type { Knex } from 'knex';
 import { initialSchema } from './001-initial';
+import { proofSchema } from './002-proof';
+import { outboxSchema } from './003-outbox';
 
 /** Every shipped migration, in order. Append only. */
 const MIGRATIONS: ReadonlyArray<readonly [string, (prefix: string) => Knex.Migration]> = [
   ['001-initial', initialSchema],
+  ['002-proof', proofSchema],
+  ['003-outbox', outboxSchema],
 ];
 
 export const MIGRATION_NAMES: readonly string[] = MIGRATIONS.map(([name]) => name);

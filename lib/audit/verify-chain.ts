@@ -1,0 +1,133 @@
+import type { ChainHead, StoredEvent } from '../tracker/records';
+import { eventHash, GENESIS, headMac, personalDigest } from './chain';
+
+/** What `verify()` can find wrong with the history (SPEC §7). */
+export type IntegrityKind = 'modified' | 'deleted' | 'inserted' | 'reordered' | 'truncated' | 'chain_missing';
+
+/** One finding: the event concerned and what happened to it. */
+export interface IntegrityProblem {
+  eventId: string;
+  kind: IntegrityKind;
+}
+
+/** What `verify()` resolves to. */
+export interface VerifyResult {
+  ok: boolean;
+  /** Events read. */
+  checked: number;
+  problems: IntegrityProblem[];
+}
+
+// How far from its stored position a moved event is looked for, on each side.
+const REORDER_WINDOW = 64;
+
+/**
+ * Verifies chains from a stream of their events in (chain, seq) order, one chain at a time:
+ * `begin(head)`, `push(event)` for each of its events, `end()`. Memory does not grow with the
+ * number of events: it holds the previous event and at most one undecided one. Pure.
+ *
+ * An event whose hash fails is `reordered` when it verifies at another position nearby,
+ * `modified` when its successor (or the head) still names it, else `inserted`; a gap in the
+ * sequence is `deleted`, named by the successor's `prevId`; a head ahead of the last event is
+ * `truncated`, named by the head.
+ */
+export class ChainVerifier {
+  readonly problems: IntegrityProblem[] = [];
+  checked = 0;
+  private head: ChainHead | null = null;
+  private headOk = false;
+  private last: StoredEvent | null = null;
+  private undecided: StoredEvent | null = null;
+
+  constructor(private readonly key: Buffer) {}
+
+  /** Starts a chain; `head` is null when the chain has events but no stored head. */
+  begin(head: ChainHead | null): void {
+    this.head = head;
+    this.last = null;
+    this.undecided = null;
+    this.headOk = head !== null && headMac(this.key, { chain: head.chain, seq: head.seq, hash: head.hash, id: head.id, erased: head.erased }) === head.mac;
+  }
+
+  push(event: StoredEvent): void {
+    this.checked += 1;
+    if (this.undecided) this.decide(this.undecided, event.prevId === this.undecided.id);
+    const expected = (this.last?.seq ?? 0) + 1;
+    const beyondHead = this.headOk && event.seq > (this.head as ChainHead).seq;
+    if (beyondHead) {
+      this.report(event.id, 'inserted');
+      return;
+    }
+    if (event.seq > expected) this.report(event.prevId ?? `${event.chain}:${expected}`, 'deleted');
+    this.last = event;
+    if (this.hashAt(event, event.seq) !== event.hash) {
+      if (this.movedFrom(event) !== null) this.report(event.id, 'reordered');
+      else this.undecided = event;
+      return;
+    }
+    if (!this.personalOk(event)) this.report(event.id, 'modified');
+  }
+
+  end(): void {
+    const head = this.head;
+    if (this.undecided) this.decide(this.undecided, head !== null && head.id === this.undecided.id);
+    this.undecided = null;
+    if (!head) return;
+    // A subject row whose first write added no events: nothing was ever sealed. (A chain that
+    // lost everything and was reset so is still caught: the ledger knows it had events.)
+    const untouched = head.seq === 0 && head.id === null && head.hash === GENESIS && this.last === null;
+    if (untouched) return;
+    if (!this.headOk) {
+      this.report(head.id ?? this.last?.id ?? head.chain, 'truncated');
+    } else if ((this.last?.seq ?? 0) < head.seq) {
+      this.report(head.id ?? head.chain, 'truncated');
+    }
+  }
+
+  /** The result so far. */
+  result(): VerifyResult {
+    return { ok: this.problems.length === 0, checked: this.checked, problems: this.problems };
+  }
+
+  report(eventId: string, kind: IntegrityKind): void {
+    this.problems.push({ eventId, kind });
+  }
+
+  private decide(event: StoredEvent, named: boolean): void {
+    this.report(event.id, named ? 'modified' : 'inserted');
+    this.undecided = null;
+  }
+
+  private hashAt(event: StoredEvent, seq: number): string {
+    return eventHash(this.key, event.prevHash, {
+      chain: event.chain,
+      seq,
+      id: event.id,
+      prevId: event.prevId,
+      requirement: event.requirement,
+      version: event.version,
+      action: event.action,
+      state: event.state,
+      source: event.source,
+      actor: event.actor,
+      at: event.at,
+      personalDigest: event.personalDigest,
+    });
+  }
+
+  private movedFrom(event: StoredEvent): number | null {
+    const top = this.headOk ? (this.head as ChainHead).seq : event.seq + REORDER_WINDOW;
+    for (let seq = Math.max(1, event.seq - REORDER_WINDOW); seq <= Math.min(top, event.seq + REORDER_WINDOW); seq += 1) {
+      if (seq !== event.seq && this.hashAt(event, seq) === event.hash) return seq;
+    }
+    return null;
+  }
+
+  private personalOk(event: StoredEvent): boolean {
+    const personal = { note: event.note, data: event.data, ip: event.ip, userAgent: event.userAgent };
+    // An erased chain (sealed as such in its head) keeps digests of fields that are gone.
+    const redacted = personal.note === null && personal.data === null && personal.ip === null && personal.userAgent === null;
+    if (redacted && this.headOk && (this.head as ChainHead).erased) return true;
+    return personalDigest(this.key, personal) === event.personalDigest;
+  }
+}

@@ -1,0 +1,93 @@
+import { ConsentError } from '../errors';
+import { planBatch } from '../state/plan';
+import type { CurrentRecord } from '../tracker/records';
+import type { Requirement, StateInfo } from '../types';
+import { commitWrite } from './commit';
+import type { ConsentEngine, WriteContext } from './engine';
+import { storeCall } from './store-call';
+import { openToken, sameDigest } from './tokens';
+
+/** What `GET /confirm/:token` shows: what confirming will grant, and until when it can. */
+export interface TokenPreview {
+  requirement: Requirement;
+  /** ISO-8601 UTC. */
+  expiresAt: string;
+}
+
+const invalid = () =>
+  new ConsentError('token_invalid', 'this confirmation link is unknown, already used, replaced by a newer one or cancelled');
+
+/**
+ * Checks a pending record against a token hash: the current token (constant-time), not expired,
+ * for the current version. Runs before the write and again inside it, on the locked snapshot.
+ */
+function checkPending(engine: ConsentEngine, record: CurrentRecord | undefined, hash: string, now: number): Requirement {
+  if (!record?.pendingToken || !sameDigest(record.pendingToken, hash)) throw invalid();
+  if (record.pendingExpiresAt === null || now >= record.pendingExpiresAt) {
+    throw new ConsentError('token_expired', 'this confirmation link has expired: ask again to receive a new one');
+  }
+  if (!engine.registry.has(record.requirement)) throw invalid();
+  const requirement = engine.registry.require(record.requirement);
+  if (record.pendingVersion !== requirement.version) {
+    throw new ConsentError('version_mismatch', 'the text changed since this link was sent: show the current text and ask again', {
+      extensions: { requirements: [{ id: requirement.id, version: requirement.version }] },
+    });
+  }
+  return requirement;
+}
+
+async function lookup(engine: ConsentEngine, token: unknown) {
+  await engine.ready();
+  const subjectId = openToken(engine.derivedKeys.tokenSubject, token);
+  if (subjectId === null || !engine.tracker.findPending) throw invalid();
+  const find = engine.tracker.findPending.bind(engine.tracker);
+  const hash = engine.tokenHash(token as string);
+  const match = await storeCall(engine.options.storeTimeoutMs, 'token lookup', () => find(hash));
+  const pseudonym = engine.pseudonym(subjectId);
+  if (!match || !sameDigest(match.pseudonym, pseudonym)) throw invalid();
+  const requirement = checkPending(engine, match.record, hash, engine.now());
+  return { subjectId, pseudonym, hash, requirement, expiresAt: match.record.pendingExpiresAt as number };
+}
+
+/**
+ * Describes a confirmation token without changing anything (link scanners and prefetchers
+ * open links too).
+ * @throws ConsentError `token_invalid` (404), `token_expired` (410), `version_mismatch` (409).
+ */
+export async function previewToken(engine: ConsentEngine, token: unknown): Promise<TokenPreview> {
+  const { requirement, expiresAt } = await lookup(engine, token);
+  return { requirement, expiresAt: new Date(expiresAt).toISOString() };
+}
+
+/**
+ * Confirms a double opt-in request: records `confirm` (source `confirm`), making the
+ * requirement `granted`. Single use: the write re-checks the token on the locked snapshot,
+ * so of two concurrent confirmations one succeeds and the other gets `token_invalid`.
+ * @throws ConsentError as `previewToken`.
+ */
+export async function confirmToken(engine: ConsentEngine, token: unknown, ctx: WriteContext = {}): Promise<StateInfo> {
+  const { subjectId, pseudonym, hash, requirement } = await lookup(engine, token);
+  const now = engine.now();
+  const chainKey = engine.derivedKeys.chain;
+  const batch = {
+    now,
+    source: 'confirm' as const,
+    actor: null,
+    note: null,
+    data: null,
+    ip: ctx.ip ?? null,
+    userAgent: ctx.userAgent ?? null,
+    gpc: ctx.gpc ?? false,
+  };
+  const result = await commitWrite(engine, {
+    subjectId,
+    pseudonym,
+    now,
+    source: 'confirm',
+    plan: (snapshot) => {
+      checkPending(engine, snapshot.records.find((r) => r.requirement === requirement.id), hash, now);
+      return planBatch(snapshot, [{ requirement, decision: 'granted' }], batch, chainKey);
+    },
+  });
+  return engine.statesFrom(result.records, batch.gpc)[requirement.id] as StateInfo;
+}

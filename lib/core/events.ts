@@ -1,0 +1,141 @@
+import { seal, unseal } from '../audit/aead';
+import { ConsentError } from '../errors';
+import type { ConsentLogger } from '../options';
+import type { Change } from '../state/plan';
+import type { OutboxEntry } from '../tracker/records';
+import type { Action, Source, State } from '../types';
+
+/** The events of `consent.on()` (SPEC §8). */
+export type ConsentEventName = 'change' | 'withdrawn' | 'confirmation';
+
+/** Payload of `change` and `withdrawn`: one recorded event, with the real subject id. */
+export interface ChangePayload {
+  subjectId: string;
+  requirement: string;
+  action: Action;
+  state: State;
+  previous: State;
+  source: Source;
+  eventId: string;
+  /** ISO-8601 UTC. */
+  at: string;
+}
+
+/** Payload of `confirmation`: a double opt-in link for the host to deliver to the subject. */
+export interface ConfirmationPayload {
+  subjectId: string;
+  requirement: string;
+  version: number;
+  token: string;
+  url: string;
+  /** ISO-8601 UTC. */
+  expiresAt: string;
+}
+
+/** The payload type of each event. */
+export interface ConsentEventPayloads {
+  change: ChangePayload;
+  withdrawn: ChangePayload;
+  confirmation: ConfirmationPayload;
+}
+
+/** A handler; a durable one is retried until its Promise resolves. */
+export type ConsentEventHandler<E extends ConsentEventName> = (payload: ConsentEventPayloads[E]) => void | Promise<void>;
+
+/** Options of `consent.on()`. */
+export interface OnOptions {
+  /** Makes the handler durable: delivered at least once from the outbox, across restarts. */
+  name?: string;
+}
+
+type AnyPayload = ConsentEventPayloads[ConsentEventName];
+type AnyHandler = (payload: AnyPayload) => void | Promise<void>;
+
+interface Registration {
+  event: ConsentEventName;
+  handler: AnyHandler;
+  name: string | null;
+}
+
+/** A payload before the write has given its event an id. */
+export type PendingPayload = Omit<ChangePayload, 'eventId'> | ConfirmationPayload;
+
+const EVENTS: readonly ConsentEventName[] = ['change', 'withdrawn', 'confirmation'];
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
+
+/** Handlers of one consent instance: in-process ones, and durable ones fed by the outbox. */
+export class EventHub {
+  private readonly registrations: Registration[] = [];
+
+  constructor(
+    private readonly logger: ConsentLogger,
+    private readonly sealed: () => boolean,
+  ) {}
+
+  on<E extends ConsentEventName>(event: E, handler: ConsentEventHandler<E>, options: OnOptions = {}): void {
+    if (!EVENTS.includes(event)) {
+      throw new ConsentError('invalid_argument', `unknown event "${String(event)}": use ${EVENTS.join(', ')}`);
+    }
+    if (typeof handler !== 'function') throw new ConsentError('invalid_argument', 'the handler must be a function');
+    const name = options?.name ?? null;
+    if (name !== null) {
+      if (typeof name !== 'string' || !NAME.test(name)) {
+        throw new ConsentError('invalid_argument', 'a handler name is 1–64 letters, digits, ".", "_", ":" or "-"');
+      }
+      // The writer decides which durable handlers an entry is owed to: they must all be known then.
+      if (this.sealed()) throw new ConsentError('registry_sealed', `register the durable handler "${name}" before ready()`);
+      if (this.registrations.some((r) => r.name === name && r.event === event)) {
+        throw new ConsentError('invalid_argument', `a "${event}" handler named "${name}" is already registered`);
+      }
+    }
+    this.registrations.push({ event, handler: handler as AnyHandler, name });
+  }
+
+  /** Names of the durable handlers (of any event). */
+  durableNames(): string[] {
+    return [...new Set(this.registrations.flatMap((r) => (r.name === null ? [] : [r.name])))];
+  }
+
+  durableHandler(name: string, event: ConsentEventName): AnyHandler | null {
+    return this.registrations.find((r) => r.name === name && r.event === event)?.handler ?? null;
+  }
+
+  /** Outbox entries owed to durable handlers of `event`, sealed with the outbox key. */
+  entries(key: Buffer, event: ConsentEventName, payload: PendingPayload, eventIndex: number | null, now: number): OutboxEntry[] {
+    return this.registrations
+      .filter((r) => r.event === event && r.name !== null)
+      .map((r) => ({
+        handler: r.name as string,
+        event,
+        eventIndex,
+        payload: seal(key, JSON.stringify(payload), aad(r.name as string, event)).toString('base64'),
+        availableAt: now,
+      }));
+  }
+
+  /** In-process, best-effort delivery: a throwing or rejecting handler is logged, never retried. */
+  emit(event: ConsentEventName, payload: AnyPayload): void {
+    for (const r of this.registrations) {
+      if (r.event !== event || r.name !== null) continue;
+      try {
+        Promise.resolve(r.handler(payload)).catch((error: unknown) => this.logger.error(`express-consent: a "${event}" handler failed`, error));
+      } catch (error) {
+        this.logger.error(`express-consent: a "${event}" handler failed`, error);
+      }
+    }
+  }
+}
+
+const aad = (handler: string, event: string) => Buffer.from(`${handler}\n${event}`, 'utf8');
+
+/** Opens an outbox payload; null when it does not open with this key (another secret). */
+export function openEntry(key: Buffer, handler: string, event: ConsentEventName, payload: string): PendingPayload | null {
+  const text = unseal(key, Buffer.from(payload, 'base64'), aad(handler, event));
+  return text === null ? null : (JSON.parse(text) as PendingPayload);
+}
+
+/** The `change` payload of one planned change, before its event has an id. */
+export function changePayload(subjectId: string, change: Change, source: Source, at: number): Omit<ChangePayload, 'eventId'> {
+  const { requirement, action, state, previous } = change;
+  return { subjectId, requirement, action, state, previous, source, at: new Date(at).toISOString() };
+}

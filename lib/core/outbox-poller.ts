@@ -1,0 +1,92 @@
+import { ConsentConfigError } from '../errors';
+import type { ClaimedOutboxEntry } from '../tracker/records';
+import type { ConsentEngine } from './engine';
+import { openEntry } from './events';
+
+const MAX_PER_PASS = 500;
+
+/**
+ * Delivers outbox entries to durable handlers: claims a batch (a lease, so one process
+ * delivers each entry), calls the handler, deletes the entry when it resolves, and otherwise
+ * releases it for a retry after an exponential backoff. An entry whose lease lapses (its
+ * process died mid-delivery) is claimed again: delivery is at least once.
+ */
+export class OutboxPoller {
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+  private again = false;
+  private stopped = false;
+
+  constructor(private readonly engine: ConsentEngine) {}
+
+  /** Starts polling when durable handlers exist. Called by `ready()`. */
+  start(): void {
+    const { engine } = this;
+    if (this.stopped || this.timer || engine.events.durableNames().length === 0) return;
+    const { tracker } = engine;
+    if (!tracker.claimOutbox || !tracker.completeOutbox || !tracker.retryOutbox) {
+      throw new ConsentConfigError('invalid_option', 'durable handlers need a tracker with claimOutbox, completeOutbox and retryOutbox');
+    }
+    this.timer = setInterval(() => this.kick(), engine.options.outbox.pollMs);
+    this.timer.unref();
+    this.kick();
+  }
+
+  /** Looks for entries now (after a write that queued some), or once the current pass ends. */
+  kick(): void {
+    if (this.stopped || !this.timer) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.drain()
+      .catch((error: unknown) => this.engine.options.logger.error('express-consent: outbox delivery failed', error))
+      .finally(() => {
+        this.running = null;
+        if (this.again) {
+          this.again = false;
+          this.kick();
+        }
+      });
+  }
+
+  private async drain(): Promise<void> {
+    const { tracker, events, options } = this.engine;
+    const handlers = events.durableNames();
+    // One entry per claim: a lease then covers one delivery, not a batch whose tail could
+    // outlive it and be claimed (and delivered again) by another process.
+    for (let delivered = 0; delivered < MAX_PER_PASS && !this.stopped; delivered += 1) {
+      const [entry] = await tracker.claimOutbox!({ handlers, now: Date.now(), leaseMs: options.outbox.leaseMs, limit: 1 });
+      if (!entry) return;
+      await this.deliver(entry);
+    }
+    // More work left: continue in a fresh pass, leaving the event loop a breath in between.
+    this.again = true;
+  }
+
+  private async deliver(entry: ClaimedOutboxEntry): Promise<void> {
+    const { tracker, events, options, derivedKeys } = this.engine;
+    const handler = events.durableHandler(entry.handler, entry.event);
+    const payload = openEntry(derivedKeys.outbox, entry.handler, entry.event, entry.payload);
+    try {
+      if (!handler) throw new Error(`no "${entry.event}" handler named "${entry.handler}" in this process`);
+      if (!payload) throw new Error('the entry does not open with this secret');
+      // Entries of `change` and `withdrawn` are linked to their event, whose id is known only now.
+      await handler((entry.eventId === null ? payload : { ...payload, eventId: entry.eventId }) as Parameters<typeof handler>[0]);
+    } catch (error) {
+      options.logger.error(`express-consent: durable handler "${entry.handler}" failed (attempt ${entry.attempts + 1}); will retry`, error);
+      const delay = Math.min(options.outbox.retryMs * 2 ** Math.min(entry.attempts, 30), options.outbox.maxRetryMs);
+      await tracker.retryOutbox!(entry, Date.now() + delay);
+      return;
+    }
+    await tracker.completeOutbox!(entry.id);
+  }
+
+  /** Stops polling and waits for the delivery in progress. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.running;
+  }
+}

@@ -1,0 +1,118 @@
+import { randomUUID } from 'node:crypto';
+import { signReceipt, type ConsentReceipt, type ReceiptDecision } from '../audit/receipt';
+import type { VerifyResult } from '../audit/verify-chain';
+import { ConsentError } from '../errors';
+import { textHash } from '../registry/text';
+import { stateInfo } from '../state/derive';
+import { planErase } from '../state/plan-erase';
+import { replayRecord } from '../state/replay';
+import type { Source, StateInfo } from '../types';
+import type { ConsentEngine } from './engine';
+import { requireSubject } from './input';
+import { timedReader } from './proof-reader';
+import type { ReceiptKey } from './receipt-key';
+import { storeCall } from './store-call';
+import { subjectEvents } from './subject-events';
+import { verifyStore } from './verify';
+
+/** The proof-of-consent methods of a `Consent` instance (SPEC §7). */
+export interface ConsentProof {
+  /** A receipt of the subject's decisions, signed with the receipt key. */
+  receipt(subjectId: string | number): Promise<ConsentReceipt>;
+  /** Checks the keyed hash chains of every subject, or of one. */
+  verify(options?: { subjectId?: string | number }): Promise<VerifyResult>;
+  /** Art. 17 erasure: unlinks the subject and removes personal fields; the chain still verifies. */
+  erase(subjectId: string | number): Promise<{ events: number }>;
+  /** The state of one requirement as it was at `time` (Date, ISO string or epoch ms). */
+  stateAt(subjectId: string | number, id: string, time: Date | string | number): Promise<StateInfo>;
+}
+
+function parseTime(time: unknown): number {
+  const ms = time instanceof Date ? time.getTime()
+    : typeof time === 'string' ? Date.parse(time)
+    : typeof time === 'number' ? time
+    : NaN;
+  if (!Number.isFinite(ms)) throw new ConsentError('invalid_argument', 'time must be a Date, an ISO-8601 string or epoch milliseconds');
+  return ms;
+}
+
+/** Erases a subject, recording who asked (`admin` routes pass their source and actor). */
+export async function eraseSubject(
+  engine: ConsentEngine,
+  subjectId: unknown,
+  by: { source?: Source; actor?: string | null } = {},
+): Promise<{ events: number }> {
+  const subject = requireSubject(subjectId);
+  await engine.ready();
+  const pseudonym = engine.pseudonym(subject);
+  const key = engine.derivedKeys.chain;
+  const ctx = { now: engine.now(), source: by.source ?? 'app', actor: by.actor ?? null };
+  const erased = await storeCall(engine.options.storeTimeoutMs, 'erasure', () =>
+    engine.tracker.erase(pseudonym, (snapshot) => planErase(snapshot, ctx, key)),
+  );
+  engine.cache?.invalidate(pseudonym);
+  return { events: erased ?? 0 };
+}
+
+export function proofMethods(engine: ConsentEngine, receiptKey: ReceiptKey): ConsentProof {
+  const { tracker, registry } = engine;
+  return {
+    async receipt(subjectId) {
+      const subject = requireSubject(subjectId);
+      await engine.ready();
+      const pseudonym = engine.pseudonym(subject);
+      const records = await storeCall(engine.options.storeTimeoutMs, 'state read', () => tracker.current(pseudonym));
+      const states = engine.statesFrom(records);
+      const decided = registry.list().filter((r) => (states[r.id] as StateInfo).version !== null);
+      const versions = await storeCall(engine.options.storeTimeoutMs, 'requirement read', () =>
+        tracker.requirementVersions(decided.map((r) => r.id)),
+      );
+      const decisions: ReceiptDecision[] = decided.map((requirement) => {
+        const info = states[requirement.id] as StateInfo;
+        const stored = versions.find((v) => v.id === requirement.id && v.version === info.version);
+        return {
+          requirement: requirement.id,
+          version: info.version as number,
+          state: info.state,
+          lawfulBasis: stored?.lawfulBasis ?? requirement.lawfulBasis,
+          decidedAt: info.decidedAt,
+          expiresAt: info.expiresAt,
+          textHash: stored?.textHash ?? textHash(requirement),
+        };
+      });
+      const body = {
+        version: 1 as const,
+        receiptId: randomUUID(),
+        issuedAt: new Date(engine.now()).toISOString(),
+        controller: receiptKey.controller,
+        subject: pseudonym,
+        decisions,
+      };
+      return signReceipt(body, receiptKey.signingKey);
+    },
+
+    async verify(options = {}) {
+      const subject = options.subjectId === undefined ? undefined : requireSubject(options.subjectId);
+      await engine.ready();
+      const pseudonym = subject === undefined ? undefined : engine.pseudonym(subject);
+      return verifyStore(timedReader(engine), engine.derivedKeys.chain, pseudonym);
+    },
+
+    erase: (subjectId) => eraseSubject(engine, subjectId),
+
+    async stateAt(subjectId, id, time) {
+      const subject = requireSubject(subjectId);
+      if (typeof id !== 'string') throw new ConsentError('invalid_argument', 'the requirement id must be a string');
+      const at = parseTime(time);
+      await engine.ready();
+      const requirement = registry.require(id);
+      const pseudonym = engine.pseudonym(subject);
+      const versions = await storeCall(engine.options.storeTimeoutMs, 'requirement read', () => tracker.requirementVersions([id]));
+      // The version that was current then decides whether an old grant had become outdated.
+      const current = versions.filter((v) => v.createdAt <= at).reduce((max, v) => Math.max(max, v.version), 0);
+      const events = await subjectEvents(timedReader(engine), pseudonym, id);
+      const record = replayRecord(events, requirement, at, engine.options.confirm.ttlMs);
+      return stateInfo(record, { ...requirement, version: current || requirement.version }, at);
+    },
+  };
+}

@@ -1,0 +1,88 @@
+import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import type { ReceiptController } from '../audit/receipt';
+import { ConsentConfigError, ConsentError } from '../errors';
+import type { ResolvedOptions } from '../options';
+import type { ConsentTracker } from '../tracker/tracker';
+
+const SETTING = 'receipt_key';
+
+function parseKey(value: unknown): KeyObject {
+  let key: KeyObject;
+  try {
+    key = typeof value === 'string' ? createPrivateKey(value) : (value as KeyObject);
+    if (key?.type !== 'private') throw new Error('not a private key');
+  } catch (error) {
+    throw new ConsentConfigError('invalid_option', 'option "receipts.privateKey" must be an Ed25519 private key (PEM string or KeyObject)', {
+      cause: error,
+      extensions: { option: 'receipts.privateKey' },
+    });
+  }
+  if (key.asymmetricKeyType !== 'ed25519') {
+    throw new ConsentConfigError('invalid_option', `option "receipts.privateKey" must be an Ed25519 key, not ${key.asymmetricKeyType}`, {
+      extensions: { option: 'receipts.privateKey' },
+    });
+  }
+  return key;
+}
+
+function parseController(value: unknown): ReceiptController | null {
+  if (typeof value === 'string' && value.length > 0) return { name: value };
+  if (value !== null && typeof value === 'object' && typeof (value as ReceiptController).name === 'string') {
+    const { name, contact } = value as ReceiptController;
+    return contact === undefined ? { name } : { name, contact: String(contact) };
+  }
+  return null;
+}
+
+/**
+ * The receipt signing key (SPEC §2 `receipts`). A configured key is parsed at creation time;
+ * production without one throws. Elsewhere `load()` (run by `ready()`) generates a development
+ * key once, keeps it in the store so that every process signs alike, and warns.
+ */
+export class ReceiptKey {
+  readonly controller: ReceiptController | null;
+  private privateKey: KeyObject | null = null;
+  private publicPem: string | null = null;
+
+  /** @throws ConsentConfigError `invalid_option` for a bad key, or no key in production. */
+  constructor(options: ResolvedOptions) {
+    const receipts = options.receipts;
+    this.controller = parseController(receipts?.controller);
+    if (receipts && receipts.privateKey !== undefined && receipts.privateKey !== null) {
+      this.use(parseKey(receipts.privateKey));
+    } else if (options.production) {
+      throw new ConsentConfigError(
+        'invalid_option',
+        'NODE_ENV=production needs the "receipts" option: { privateKey, controller } with an Ed25519 private key ' +
+          '(generate one with: openssl genpkey -algorithm ed25519)',
+        { extensions: { option: 'receipts' } },
+      );
+    }
+  }
+
+  async load(tracker: ConsentTracker, logger: ResolvedOptions['logger']): Promise<void> {
+    if (this.privateKey) return;
+    const candidate = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    this.use(createPrivateKey(await tracker.setting(SETTING, candidate)));
+    logger.warn(
+      'express-consent: no "receipts.privateKey" option; signing receipts with a development key stored in the database. ' +
+        'Configure an Ed25519 key of your own before production.',
+    );
+  }
+
+  get signingKey(): KeyObject {
+    if (!this.privateKey) throw new ConsentError('internal_error', 'the receipt key is loaded by ready(): await consent.ready() first');
+    return this.privateKey;
+  }
+
+  /** The public key as SPKI PEM. */
+  get publicKey(): string {
+    if (!this.publicPem) throw new ConsentError('internal_error', 'the development receipt key is loaded by ready(): await consent.ready() first');
+    return this.publicPem;
+  }
+
+  private use(key: KeyObject): void {
+    this.privateKey = key;
+    this.publicPem = createPublicKey(key).export({ type: 'spki', format: 'pem' }).toString();
+  }
+}

@@ -1,0 +1,102 @@
+import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
+import { confirmToken, previewToken } from '../core/confirm';
+import type { ConsentEngine, WriteContext } from '../core/engine';
+import { ConsentError } from '../errors';
+import { confirmedPage, PAGE_CSP, previewPage, problemPage } from './confirm-page';
+import { BODY_LIMIT_BYTES, carriesBody, jsonBody } from './json-body';
+
+/** Options of the confirmation handlers. */
+export interface ConfirmRouteOptions {
+  /**
+   * The write context of a request (GPC signal, network details). The router passes its own.
+   * @default req => ({ gpc: req.get('sec-gpc')?.trim() === '1' })
+   */
+  context?: (req: Request) => WriteContext;
+}
+
+const defaultContext = (req: Request): WriteContext => ({ gpc: req.get('sec-gpc')?.trim() === '1' });
+
+/** A person following an emailed link gets pages; programs (and ties) get JSON. */
+const wantsHtml = (req: Request) => req.accepts(['json', 'html']) === 'html';
+
+function prepare(engine: ConsentEngine, req: Request, res: Response): void {
+  engine.rememberMountPath(req.baseUrl);
+  // The token is in the path: never hand it to another site through the Referer header.
+  res.set('Referrer-Policy', 'no-referrer');
+  res.set('Cache-Control', 'no-store');
+  res.vary('Accept');
+}
+
+function fail(error: unknown, req: Request, res: Response, next: NextFunction): void {
+  if (wantsHtml(req) && error instanceof ConsentError && error.status < 500) {
+    res.status(error.status).set('Content-Security-Policy', PAGE_CSP).type('html').send(problemPage(error.status, error.message));
+    return;
+  }
+  next(error);
+}
+
+const tokenOf = (req: Request): string => String(req.params.token ?? '');
+
+/**
+ * `GET /confirm/:token`: shows what the token would confirm, as `{ requirement, expiresAt }` or
+ * an accessible HTML page with a confirmation button. Changes nothing, so link scanners and
+ * prefetchers cannot confirm. Errors go to `next(err)` (a page for HTML clients).
+ */
+export function confirmPreviewHandler(engine: ConsentEngine): RequestHandler {
+  return async (req, res, next) => {
+    prepare(engine, req, res);
+    try {
+      const preview = await previewToken(engine, tokenOf(req));
+      if (!wantsHtml(req)) {
+        res.json(preview);
+        return;
+      }
+      const action = req.originalUrl.split('?')[0] as string;
+      res.set('Content-Security-Policy', PAGE_CSP).type('html').send(previewPage(preview, action));
+    } catch (error) {
+      fail(error, req, res, next);
+    }
+  };
+}
+
+/**
+ * `POST /confirm/:token`: confirms (200 `StateInfo`, `granted`; a page for HTML clients). Takes
+ * no body; the confirmation page posts an empty urlencoded form, which the router accepts here.
+ */
+export function confirmPostHandler(engine: ConsentEngine, options: ConfirmRouteOptions = {}): RequestHandler {
+  const context = options.context ?? defaultContext;
+  return async (req, res, next) => {
+    prepare(engine, req, res);
+    try {
+      const state = await confirmToken(engine, tokenOf(req), context(req));
+      if (!wantsHtml(req)) {
+        res.json(state);
+        return;
+      }
+      res.set('Content-Security-Policy', PAGE_CSP).type('html').send(confirmedPage(engine.registry.require(state.id)));
+    } catch (error) {
+      fail(error, req, res, next);
+    }
+  };
+}
+
+const isFormType = (type: string | undefined) =>
+  (type?.split(';')[0] ?? '').trim().toLowerCase() === 'application/x-www-form-urlencoded';
+
+/**
+ * Body parsing of `POST /confirm/:token`: no body, or the confirmation page's own urlencoded
+ * form (this route only), or JSON; anything else is 415, over 16 KiB 413. The content is ignored.
+ */
+export function confirmBody(): RequestHandler {
+  const json = jsonBody();
+  const form = express.urlencoded({ extended: false, limit: BODY_LIMIT_BYTES, parameterLimit: 10 });
+  return (req, res, next) => {
+    if (carriesBody(req) && isFormType(req.headers['content-type'])) {
+      if (Number(req.headers['content-length']) > BODY_LIMIT_BYTES) {
+        return next(new ConsentError('payload_too_large', `the body is larger than ${BODY_LIMIT_BYTES} bytes`, { extensions: { limit: BODY_LIMIT_BYTES } }));
+      }
+      return form(req, res, next);
+    }
+    json(req, res, next);
+  };
+}

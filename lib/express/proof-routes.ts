@@ -1,0 +1,78 @@
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { eraseSubject } from '../core/proof';
+import type { Consent } from '../create-consent';
+import { ConsentError } from '../errors';
+
+/** What the proof handlers need from the router that mounts them. */
+export interface ProofRouteOptions {
+  /**
+   * Resolves the request's subject id (the router's own resolver): rejects with `no_subject`
+   * (401) when there is none.
+   */
+  subject(req: Request): Promise<string>;
+}
+
+/** Request handlers of the proof routes (SPEC §4), for the router to mount. */
+export interface ProofHandlers {
+  /** `GET /me/receipt`: 200 signed receipt. */
+  receipt: RequestHandler;
+  /** `GET /me/export`: 200 everything stored about the subject. */
+  exportMe: RequestHandler;
+  /** `GET /receipts/key`: 200 `{ alg: "Ed25519", publicKey }`; needs no subject. */
+  receiptKey: RequestHandler;
+  /** `DELETE /admin/subjects/:subjectId`: 200 `{ events }`. Mount behind admin authorization. */
+  adminErase: RequestHandler;
+  /** `GET /admin/verify?subjectId=`: 200 `{ ok, checked, problems }`. Mount behind admin authorization. */
+  adminVerify: RequestHandler;
+}
+
+// Express 5 forwards rejections itself, Express 4 does not: without this a rejection would hang.
+const wrap = (handler: (req: Request, res: Response) => Promise<void>): RequestHandler =>
+  (req: Request, res: Response, next: NextFunction) => {
+    handler(req, res).catch(next);
+  };
+
+function sendPersonal(res: Response, body: unknown): void {
+  // Personal data: never kept by a shared cache or the browser's back/forward history.
+  res.set('Cache-Control', 'no-store').status(200).json(body);
+}
+
+function querySubject(query: Record<string, unknown>): string | undefined {
+  const value = query.subjectId;
+  if (value === undefined) return undefined;
+  if (typeof value === 'string' && value.length >= 1 && value.length <= 256) return value;
+  throw new ConsentError('invalid_body', 'subjectId must be a string of 1–256 characters', {
+    extensions: { errors: [{ pointer: '/subjectId', detail: 'must be a string of 1–256 characters' }] },
+  });
+}
+
+/**
+ * Builds the proof route handlers over a consent instance. Errors go to `next(err)`, for the
+ * router's problem+json handler.
+ *
+ * @example
+ * const proof = proofHandlers(consent, { subject: (req) => resolveSubject(req, options) });
+ * router.get('/me/receipt', proof.receipt);
+ */
+export function proofHandlers(consent: Consent, options: ProofRouteOptions): ProofHandlers {
+  return {
+    receipt: wrap(async (req, res) => {
+      sendPersonal(res, await consent.receipt(await options.subject(req)));
+    }),
+    exportMe: wrap(async (req, res) => {
+      sendPersonal(res, await consent.export(await options.subject(req)));
+    }),
+    receiptKey: wrap(async (_req, res) => {
+      await consent.ready();
+      res.status(200).json({ alg: 'Ed25519', publicKey: consent.publicKey });
+    }),
+    adminErase: wrap(async (req, res) => {
+      const subjectId = req.params.subjectId as string;
+      sendPersonal(res, await eraseSubject(consent.engine, subjectId, { source: 'admin' }));
+    }),
+    adminVerify: wrap(async (req, res) => {
+      const subjectId = querySubject(req.query as Record<string, unknown>);
+      sendPersonal(res, await consent.verify(subjectId === undefined ? {} : { subjectId }));
+    }),
+  };
+}

@@ -1,0 +1,57 @@
+import type { ChainHead, LedgerEntry, StoredEvent, SubjectSnapshot, WritePlan } from '../tracker/records';
+import type { EventScanQuery, HeadScanQuery } from '../tracker/tracker';
+import { writeSealed, type TableContext } from './chain-store';
+import { toEvent, toHead, toLedgerEntry, toRecord, type Row } from './rows';
+
+/** A keyset page of events in (chain, seq) order: one short query on the unique index. */
+export async function scanEvents(ctx: TableContext, query: EventScanQuery): Promise<StoredEvent[]> {
+  const q = ctx.knex(ctx.table('events')).orderBy([{ column: 'chain' }, { column: 'seq' }]).limit(query.limit);
+  if (query.chain !== undefined) q.where('chain', query.chain);
+  // A row-value comparison is one range scan on the (chain, seq) index in both databases.
+  if (query.after) q.whereRaw('(chain, seq) > (?, ?)', [query.after.chain, query.after.seq]);
+  const rows: Row[] = await q;
+  return rows.map(toEvent);
+}
+
+export async function scanHeads(ctx: TableContext, query: HeadScanQuery): Promise<ChainHead[]> {
+  const q = ctx.knex(ctx.table('subjects')).orderBy('chain').limit(query.limit);
+  if (query.after !== undefined) q.where('chain', '>', query.after);
+  if (query.chains !== undefined) q.whereIn('chain', query.chains);
+  if (query.pseudonym !== undefined) q.where('pseudonym', query.pseudonym);
+  const rows: Row[] = await q;
+  return rows.map(toHead);
+}
+
+export async function scanLedger(ctx: TableContext, query: { after?: number; limit: number }): Promise<LedgerEntry[]> {
+  const rows: Row[] = await ctx.knex(ctx.table('chains'))
+    .where('n', '>', query.after ?? 0)
+    .orderBy('n')
+    .limit(query.limit);
+  return rows.map(toLedgerEntry);
+}
+
+/** Appends the erase event, redacts the chain and unlinks the pseudonym, in one transaction. */
+export async function eraseChain(
+  ctx: TableContext,
+  pseudonym: string,
+  plan: (snapshot: SubjectSnapshot) => WritePlan,
+): Promise<number | null> {
+  return ctx.knex.transaction(async (trx) => {
+    const subject: Row | undefined = await trx(ctx.table('subjects')).where({ pseudonym }).forUpdate().first();
+    if (!subject) return null;
+    const chain = subject.chain as string;
+    const rows: Row[] = await trx(ctx.table('states')).where({ chain });
+    const head = toHead(subject);
+    const snapshot = { chain, seq: head.seq, hash: head.hash, headId: head.id, records: rows.map(toRecord) };
+    const sealed = await writeSealed(ctx, trx, snapshot, plan(snapshot));
+    const redacted = await trx(ctx.table('events'))
+      .where({ chain })
+      .whereNotIn('id', sealed.events.map((event) => event.id))
+      .update({ note: null, data: null, ip: null, user_agent: null });
+    await trx(ctx.table('states')).where({ chain }).delete();
+    // Undelivered events of durable handlers name the subject (encrypted): erasure drops them.
+    await trx(ctx.table('outbox')).where({ chain }).delete();
+    await trx(ctx.table('subjects')).where({ chain }).update({ pseudonym: null, erased_at: Date.now() });
+    return Number(redacted);
+  });
+}

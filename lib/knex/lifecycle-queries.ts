@@ -1,0 +1,120 @@
+import { randomBytes } from 'node:crypto';
+import type { Knex } from 'knex';
+import type { ClaimedOutboxEntry, LapsedGrant, OutboxEntry, PendingMatch } from '../tracker/records';
+import { toRecord, type Row } from './rows';
+
+type Table = (name: string) => string;
+
+/** Inserts a plan's outbox entries inside the write transaction, linking their events. */
+export async function insertOutbox(
+  trx: Knex.Transaction,
+  table: Table,
+  chain: string,
+  entries: OutboxEntry[],
+  eventIds: string[],
+  now: number,
+): Promise<void> {
+  if (entries.length === 0) return;
+  const rows = entries.map((entry) => ({
+    handler: entry.handler,
+    event: entry.event,
+    chain,
+    event_id: entry.eventIndex === null ? null : (eventIds[entry.eventIndex] ?? null),
+    payload: entry.payload,
+    attempts: 0,
+    available_at: entry.availableAt,
+    created_at: now,
+  }));
+  // An outbox row binds 8 values; stay far below SQLite's limit on bound variables.
+  for (let i = 0; i < rows.length; i += 500) await trx(table('outbox')).insert(rows.slice(i, i + 500));
+}
+
+export async function findPending(knex: Knex, table: Table, tokenHash: string): Promise<PendingMatch | null> {
+  const row: Row | undefined = await knex(`${table('states')} as st`)
+    .join(`${table('subjects')} as s`, 's.chain', 'st.chain')
+    .where('st.pending_token', tokenHash)
+    .whereNotNull('s.pseudonym')
+    .first('st.*', 's.pseudonym');
+  return row ? { pseudonym: row.pseudonym as string, record: toRecord(row) } : null;
+}
+
+export async function lapsedGrants(
+  knex: Knex,
+  table: Table,
+  query: { now: number; limit: number; after?: string },
+): Promise<LapsedGrant[]> {
+  const q = knex(`${table('states')} as st`)
+    .join(`${table('subjects')} as s`, 's.chain', 'st.chain')
+    .where('st.decision', 'granted')
+    .where('st.expiry_recorded', false)
+    .where('st.expires_at', '<=', query.now)
+    .whereNotNull('s.pseudonym')
+    .orderBy([{ column: 'st.chain' }, { column: 'st.requirement' }])
+    .limit(query.limit)
+    .select('st.chain', 'st.requirement', 's.pseudonym');
+  if (query.after !== undefined) {
+    const [chain, requirement] = query.after.split('/') as [string, string];
+    q.andWhere((w) => w.where('st.chain', '>', chain).orWhere((x) => x.where('st.chain', chain).andWhere('st.requirement', '>', requirement ?? '')));
+  }
+  const rows: Row[] = await q;
+  return rows.map((row) => ({
+    pseudonym: row.pseudonym as string,
+    requirement: row.requirement as string,
+    key: `${row.chain as string}/${row.requirement as string}`,
+  }));
+}
+
+const claimable = (now: number) => (q: Knex.QueryBuilder) => q.whereNull('locked_until').orWhere('locked_until', '<', now);
+
+/**
+ * Claims entries one by one with a conditional update: the row changes only while nobody holds
+ * it, so of two processes racing for an entry exactly one sees one updated row.
+ */
+export async function claimOutbox(
+  knex: Knex,
+  table: Table,
+  query: { handlers: string[]; now: number; leaseMs: number; limit: number },
+): Promise<ClaimedOutboxEntry[]> {
+  if (query.handlers.length === 0) return [];
+  const outbox = table('outbox');
+  const candidates: Row[] = await knex(outbox)
+    .whereIn('handler', query.handlers)
+    .where('available_at', '<=', query.now)
+    .where(claimable(query.now))
+    .orderBy('id')
+    // A few spare candidates: another process may win some of them.
+    .limit(query.limit + 8)
+    .select('id');
+  const claimed: ClaimedOutboxEntry[] = [];
+  for (const candidate of candidates) {
+    if (claimed.length >= query.limit) break;
+    const claim = randomBytes(16).toString('hex');
+    const updated = await knex(outbox)
+      .where('id', candidate.id as string | number)
+      .where(claimable(query.now))
+      .update({ locked_until: query.now + query.leaseMs, claim });
+    if (Number(updated) !== 1) continue;
+    const row: Row | undefined = await knex(outbox).where({ id: candidate.id as string | number, claim }).first();
+    if (!row) continue;
+    claimed.push({
+      id: String(row.id),
+      handler: row.handler as string,
+      event: row.event as ClaimedOutboxEntry['event'],
+      eventId: row.event_id === null || row.event_id === undefined ? null : String(row.event_id),
+      payload: row.payload as string,
+      attempts: Number(row.attempts),
+      claim,
+    });
+  }
+  return claimed;
+}
+
+export async function completeOutbox(knex: Knex, table: Table, id: string): Promise<void> {
+  await knex(table('outbox')).where({ id }).delete();
+}
+
+export async function retryOutbox(knex: Knex, table: Table, entry: ClaimedOutboxEntry, availableAt: number): Promise<void> {
+  await knex(table('outbox'))
+    .where({ id: entry.id, claim: entry.claim })
+    .update({ attempts: entry.attempts + 1, available_at: availableAt, locked_until: null, claim: null });
+}

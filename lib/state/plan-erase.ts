@@ -1,0 +1,40 @@
+import { personalDigest } from '../audit/chain';
+import { sealChain } from '../audit/seal';
+import type { DraftEvent, SubjectSnapshot, WritePlan } from '../tracker/records';
+import type { Source } from '../types';
+
+/**
+ * The requirement an erase event is filed under: it concerns the subject, not one requirement,
+ * and keeps per-requirement counts unchanged.
+ */
+export const ERASE_REQUIREMENT = '*';
+
+/**
+ * Plans an erasure (Art. 17): one `erase` event closing the chain, sealed as erased so that
+ * verification accepts the redacted personal fields of its events. Pure.
+ */
+export function planErase(
+  snapshot: SubjectSnapshot,
+  ctx: { now: number; source: Source; actor: string | null },
+  chainKey: Buffer,
+): WritePlan {
+  const none = { note: null, data: null, ip: null, userAgent: null };
+  const draft: DraftEvent = {
+    chain: snapshot.chain,
+    seq: snapshot.seq + 1,
+    requirement: ERASE_REQUIREMENT,
+    version: 0,
+    action: 'erase',
+    state: 'unset',
+    source: ctx.source,
+    actor: ctx.actor,
+    at: ctx.now,
+    ...none,
+    personalDigest: personalDigest(chainKey, none),
+  };
+  return {
+    events: [draft],
+    records: [],
+    seal: (ids, ledger) => sealChain(chainKey, snapshot, [draft], ids, ledger, true),
+  };
+}

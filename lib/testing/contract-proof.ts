@@ -1,0 +1,102 @@
+import assert from 'node:assert/strict';
+import { personalDigest } from '../audit/chain';
+import { planErase } from '../state/plan-erase';
+import type { ConsentTracker } from '../tracker/tracker';
+import { eventAfter, FIXTURE_KEY, grantedRecord, planOf } from './fixtures';
+import { openConsent, requirement, type Define } from './harness';
+
+async function seed(tracker: ConsentTracker, pseudonym: string, count: number, extra = {}): Promise<string[]> {
+  const { eventIds } = await tracker.write(pseudonym, (s) => ({
+    plan: planOf(s, Array.from({ length: count }, (_, i) => eventAfter(s, i + 1, extra)), [grantedRecord('analytics')]),
+    result: null,
+  }));
+  return eventIds;
+}
+
+const eraseAt = (now: number) => (s: Parameters<typeof planErase>[0]) => planErase(s, { now, source: 'app', actor: null }, FIXTURE_KEY);
+
+/** The tracker's proof contract: scans, heads, the ledger of chains, erase(), setting(). */
+export function proofContract(define: Define): void {
+  define('scanEvents() pages every event in (chain, seq) order; heads() lists sealed heads', async (tracker) => {
+    await tracker.init({ migrate: true });
+    const ids = [...(await seed(tracker, 'p-1', 3)), ...(await seed(tracker, 'p-2', 2)), ...(await seed(tracker, 'p-1', 1))];
+    const all = await tracker.scanEvents({ limit: 100 });
+    const order = [...all].sort((a, b) => (a.chain < b.chain ? -1 : a.chain > b.chain ? 1 : a.seq - b.seq));
+    assert.deepEqual(all, order);
+    assert.deepEqual(new Set(all.map((e) => e.id)), new Set(ids));
+    const paged = [];
+    for (let after: { chain: string; seq: number } | undefined; ;) {
+      const page = await tracker.scanEvents({ after, limit: 2 });
+      paged.push(...page);
+      const last = page[page.length - 1];
+      if (!last) break;
+      after = { chain: last.chain, seq: last.seq };
+    }
+    assert.deepEqual(paged, all);
+    const [head] = await tracker.heads({ pseudonym: 'p-1', limit: 5 });
+    assert.equal(head?.seq, 4);
+    assert.equal(head?.id, ids[5]);
+    assert.equal(head?.erased, false);
+    assert.deepEqual((await tracker.scanEvents({ chain: head?.chain, limit: 10 })).map((e) => e.seq), [1, 2, 3, 4]);
+    const heads = await tracker.heads({ limit: 10 });
+    assert.deepEqual(heads.map((h) => h.chain), [...new Set(order.map((e) => e.chain))]);
+    assert.deepEqual((await tracker.heads({ after: heads[0]?.chain, limit: 10 })).map((h) => h.chain), [heads[1]?.chain]);
+    assert.deepEqual((await tracker.heads({ chains: [heads[1]!.chain, 'nope'], limit: 10 })).length, 1);
+  });
+
+  define('write() records each new chain in the ledger, gapless, with a sealed head', async (tracker) => {
+    await tracker.init({ migrate: true });
+    assert.equal(await tracker.ledgerHead(), null);
+    const first = await seed(tracker, 'p-a', 2);
+    await seed(tracker, 'p-a', 1);
+    const second = await seed(tracker, 'p-b', 1);
+    const entries = await tracker.ledger({ limit: 10 });
+    assert.deepEqual(entries.map((e) => [e.n, e.firstId, e.prevFirstId]), [[1, first[0], null], [2, second[0], first[0]]]);
+    assert.deepEqual(await tracker.ledger({ after: 1, limit: 10 }), entries.slice(1));
+    const head = await tracker.ledgerHead();
+    assert.deepEqual([head?.n, head?.firstId], [2, second[0]]);
+  });
+
+  define('erase() appends the sealed erase event, redacts, drops records and unlinks the pseudonym', async (tracker) => {
+    await tracker.init({ migrate: true });
+    const personal = { note: 'n', data: '{"x":1}', ip: '192.0.2.0', userAgent: 'UA' };
+    await seed(tracker, 'p-e', 2, { ...personal, personalDigest: personalDigest(FIXTURE_KEY, personal) });
+    const [before] = await tracker.heads({ pseudonym: 'p-e', limit: 1 });
+    assert.equal(await tracker.erase('p-e', eraseAt(1_700_000_100_000)), 2);
+    assert.deepEqual(await tracker.heads({ pseudonym: 'p-e', limit: 1 }), []);
+    assert.deepEqual(await tracker.current('p-e'), []);
+    assert.deepEqual(await tracker.history('p-e', { limit: 10 }), []);
+    const [after] = await tracker.heads({ chains: [before!.chain], limit: 1 });
+    assert.equal(after?.erased, true);
+    assert.equal(after?.seq, 3);
+    const events = await tracker.scanEvents({ chain: before!.chain, limit: 10 });
+    assert.deepEqual(events.map((e) => [e.action, e.note, e.data, e.ip, e.userAgent]), [
+      ['grant', null, null, null, null], ['grant', null, null, null, null], ['erase', null, null, null, null],
+    ]);
+    assert.equal(after?.id, events[2]?.id);
+    assert.equal(await tracker.erase('p-e', eraseAt(1_700_000_200_000)), null, 'nothing left to erase');
+    await seed(tracker, 'p-e', 1);
+    const [fresh] = await tracker.heads({ pseudonym: 'p-e', limit: 1 });
+    assert.notEqual(fresh?.chain, before?.chain, 'a new chain for the same pseudonym');
+  });
+
+  define('setting() keeps the first value stored under a name, also when callers race', async (tracker) => {
+    await tracker.init({ migrate: true });
+    const values = await Promise.all(['a', 'b', 'c'].map((v) => tracker.setting('receipt_key', v)));
+    assert.equal(new Set(values).size, 1);
+    assert.equal(await tracker.setting('receipt_key', 'z'), values[0]);
+    assert.equal(await tracker.setting('other', 'y'), 'y');
+  });
+
+  define('through createConsent: history verifies, survives erasure, and receipts sign', async (tracker) => {
+    const consent = await openConsent(tracker, [requirement('analytics'), requirement('news')]);
+    await consent.record('alice', { analytics: 'granted', news: 'denied' }, { note: 'hello' });
+    await consent.record('bob', { news: 'granted' });
+    assert.deepEqual(await consent.verify(), { ok: true, checked: 3, problems: [] });
+    assert.deepEqual(await consent.erase('alice'), { events: 2 });
+    assert.deepEqual(await consent.verify(), { ok: true, checked: 4, problems: [] });
+    assert.equal((await consent.states('alice')).analytics?.state, 'unset');
+    assert.equal((await consent.receipt('bob')).decisions.length, 1);
+    await consent.close();
+  });
+}

@@ -1,0 +1,121 @@
+import { expect } from 'chai';
+import { generateKeyPairSync } from 'node:crypto';
+import { canonicalJson } from '../../lib/audit/canonical-json';
+import { createConsent, MemoryTracker, verifyReceipt, type Consent, type ConsentReceipt } from '../../lib/index';
+import { textHash } from '../../lib/registry/text';
+import { normalizeRequirement } from '../../lib/registry/validate';
+
+const SECRET = 'receipt-test-secret-0123456789abcdef0123';
+const NOW = Date.UTC(2025, 2, 1, 9, 30);
+const quiet = () => {
+  const warnings: string[] = [];
+  return { warnings, warn: (m: string) => warnings.push(m), error() {} };
+};
+const defs = [
+  { id: 'analytics', title: 'Analytics', description: 'Pages you open.', expiresAfterDays: 30 },
+  { id: 'terms', title: 'Terms', description: 'The contract.', lawfulBasis: 'contract' as const },
+  { id: 'news', title: 'News', description: 'A letter.' },
+];
+
+async function open(options: Parameters<typeof createConsent>[0] = {}): Promise<Consent> {
+  const consent = createConsent({ tracker: new MemoryTracker(), secret: SECRET, now: () => new Date(NOW), logger: quiet(), ...options });
+  consent.register(defs);
+  await consent.ready();
+  return consent;
+}
+
+/** Every way of changing one byte of the receipt's JSON that still parses. */
+function flips(receipt: ConsentReceipt): unknown[] {
+  const text = JSON.stringify(receipt);
+  const out: unknown[] = [];
+  for (let i = 0; i < text.length; i += 1) {
+    const swapped = text[i] === 'a' ? 'b' : text[i] === '1' ? '2' : text[i] === 'e' ? 'f' : null;
+    if (swapped === null) continue;
+    try {
+      out.push(JSON.parse(text.slice(0, i) + swapped + text.slice(i + 1)));
+    } catch {
+      // not JSON any more: nothing to verify
+    }
+  }
+  return out;
+}
+
+describe('consent receipts', () => {
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  const pem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
+
+  it('lays out the decisions, signs them, and verifies offline with the public key', async () => {
+    const consent = await open({ receipts: { privateKey, controller: { name: 'ACME', contact: 'privacy@acme.test' } } });
+    await consent.record('ann', { analytics: 'granted', terms: 'granted' });
+    const receipt = await consent.receipt('ann');
+    expect(Object.keys(receipt)).to.have.members(['version', 'receiptId', 'issuedAt', 'controller', 'subject', 'decisions', 'proof']);
+    expect(receipt).to.include({ version: 1, issuedAt: new Date(NOW).toISOString(), subject: consent.engine.pseudonym('ann') });
+    expect(receipt.controller).to.deep.equal({ name: 'ACME', contact: 'privacy@acme.test' });
+    expect(receipt.decisions).to.deep.equal([
+      {
+        requirement: 'analytics', version: 1, state: 'granted', lawfulBasis: 'consent',
+        decidedAt: new Date(NOW).toISOString(), expiresAt: new Date(NOW + 30 * 86_400_000).toISOString(),
+        textHash: textHash(normalizeRequirement(defs[0])),
+      },
+      {
+        requirement: 'terms', version: 1, state: 'granted', lawfulBasis: 'contract',
+        decidedAt: new Date(NOW).toISOString(), expiresAt: null, textHash: textHash(normalizeRequirement(defs[1])),
+      },
+    ]);
+    expect(receipt.proof.alg).to.equal('EdDSA');
+    expect(consent.publicKey).to.equal(pem);
+    expect(verifyReceipt(receipt, consent.publicKey)).to.equal(true);
+    expect(verifyReceipt(JSON.parse(canonicalJson(receipt)), publicKey)).to.equal(true, 'key order does not matter');
+  });
+
+  it('fails any changed byte, a missing or extra field, another key, and junk, without throwing', async () => {
+    const consent = await open({ receipts: { privateKey, controller: 'ACME' } });
+    await consent.record('ann', { analytics: 'granted', news: 'denied' });
+    const receipt = await consent.receipt('ann');
+    const changed = flips(receipt);
+    expect(changed.length).to.be.greaterThan(50);
+    for (const variant of changed) expect(verifyReceipt(variant, pem), JSON.stringify(variant)).to.equal(false);
+    const { controller: _c, ...missing } = receipt;
+    expect(verifyReceipt(missing, pem)).to.equal(false);
+    expect(verifyReceipt({ ...receipt, extra: 1 }, pem)).to.equal(false);
+    const other = generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    expect(verifyReceipt(receipt, other)).to.equal(false);
+    const signedByOther = await (await open({ receipts: { privateKey: generateKeyPairSync('ed25519').privateKey, controller: 'ACME' } })).receipt('ann');
+    expect(verifyReceipt(signedByOther, pem)).to.equal(false);
+    for (const junk of [null, 1, 'x', [], {}, { proof: null }, { ...receipt, proof: { ...receipt.proof, signature: '***' } }]) {
+      expect(verifyReceipt(junk, pem)).to.equal(false);
+    }
+    expect(verifyReceipt(receipt, 'not a key')).to.equal(false);
+    const rsa = generateKeyPairSync('rsa', { modulusLength: 1024 }).publicKey;
+    expect(verifyReceipt(receipt, rsa)).to.equal(false);
+  });
+
+  it('elsewhere signs with a development key kept in the store, and warns', async () => {
+    const tracker = new MemoryTracker();
+    const logger = quiet();
+    const first = await open({ tracker, logger });
+    expect(logger.warnings.join()).to.match(/development key/);
+    const again = await open({ tracker });
+    expect(again.publicKey).to.equal(first.publicKey, 'every instance on one store signs alike');
+    await first.record('ann', { news: 'granted' });
+    expect(verifyReceipt(await again.receipt('ann'), first.publicKey)).to.equal(true);
+    expect(() => createConsent({ tracker: new MemoryTracker(), secret: SECRET, logger: quiet() }).publicKey).to.throw(/ready/);
+  });
+
+  it('refuses production without a key, and a key that is not Ed25519', () => {
+    const production = { ...process.env, NODE_ENV: 'production' };
+    const saved = process.env.NODE_ENV;
+    process.env.NODE_ENV = production.NODE_ENV;
+    try {
+      expect(() => createConsent({ tracker: new MemoryTracker(), secret: SECRET, logger: quiet() })).to.throw(/receipts/);
+      expect(() => createConsent({ tracker: new MemoryTracker(), secret: SECRET, logger: quiet(), receipts: { privateKey, controller: 'ACME' } })).to.not.throw();
+    } finally {
+      process.env.NODE_ENV = saved;
+    }
+    const rsa = generateKeyPairSync('rsa', { modulusLength: 1024 }).privateKey;
+    expect(() => createConsent({ tracker: new MemoryTracker(), secret: SECRET, receipts: { privateKey: rsa, controller: 'ACME' } }))
+      .to.throw(/Ed25519/).with.property('code', 'invalid_option');
+    expect(() => createConsent({ tracker: new MemoryTracker(), secret: SECRET, receipts: { privateKey: 'nope', controller: 'ACME' } }))
+      .to.throw(/Ed25519/);
+  });
+});

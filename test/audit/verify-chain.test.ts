@@ -1,0 +1,105 @@
+import { expect } from 'chai';
+import { GENESIS, personalDigest } from '../../lib/audit/chain';
+import { sealChain } from '../../lib/audit/seal';
+import { ChainVerifier } from '../../lib/audit/verify-chain';
+import { LedgerVerifier } from '../../lib/audit/verify-ledger';
+import type { ChainHead, DraftEvent, LedgerEntry, LedgerHead, StoredEvent } from '../../lib/tracker/records';
+
+const KEY = Buffer.alloc(32, 3);
+const CHAIN = 'c'.repeat(32);
+
+function chainOf(count: number): { events: StoredEvent[]; head: ChainHead; entry: LedgerEntry; ledgerHead: LedgerHead } {
+  const drafts: DraftEvent[] = Array.from({ length: count }, (_, i) => {
+    const personal = { note: `note ${i}`, data: null, ip: null, userAgent: null };
+    return {
+      chain: CHAIN, seq: i + 1, requirement: 'a', version: 1, action: i % 2 ? 'withdraw' : 'grant',
+      state: i % 2 ? 'denied' : 'granted', source: 'app', actor: null, at: 1000 + i, ...personal,
+      personalDigest: personalDigest(KEY, personal),
+    };
+  });
+  const sealed = sealChain(KEY, { chain: CHAIN, seq: 0, hash: GENESIS, headId: null }, drafts, drafts.map((_, i) => String(10 + i)), { n: 0, firstId: null });
+  return { events: sealed.events, head: sealed.head, entry: sealed.ledger!.entry, ledgerHead: sealed.ledger!.head };
+}
+
+function run(head: ChainHead | null, events: StoredEvent[]) {
+  const verifier = new ChainVerifier(KEY);
+  verifier.begin(head);
+  for (const event of events) verifier.push(event);
+  verifier.end();
+  return verifier.result();
+}
+
+describe('ChainVerifier (pure)', () => {
+  it('passes an intact chain and counts its events', () => {
+    const { events, head } = chainOf(5);
+    expect(run(head, events)).to.deep.equal({ ok: true, checked: 5, problems: [] });
+  });
+
+  it('names every kind of damage', () => {
+    const { events, head } = chainOf(6);
+    const ids = events.map((e) => e.id);
+    const without = (i: number) => events.filter((_, j) => j !== i);
+    expect(run(head, without(0)).problems).to.deep.equal([{ eventId: ids[0], kind: 'deleted' }]);
+    expect(run(head, without(5)).problems).to.deep.equal([{ eventId: ids[5], kind: 'truncated' }]);
+    expect(run(head, events.map((e, i) => (i === 2 ? { ...e, requirement: 'b' } : e))).problems)
+      .to.deep.equal([{ eventId: ids[2], kind: 'modified' }]);
+    expect(run(head, events.map((e, i) => (i === 5 ? { ...e, at: 1 } : e))).problems)
+      .to.deep.equal([{ eventId: ids[5], kind: 'modified' }], 'the head names the last event');
+    expect(run(head, events.map((e, i) => (i === 1 ? { ...e, note: 'other' } : e))).problems)
+      .to.deep.equal([{ eventId: ids[1], kind: 'modified' }]);
+    const swapped = events.map((e, i) => (i === 1 ? { ...events[2]!, seq: 2 } : i === 2 ? { ...events[1]!, seq: 3 } : e));
+    expect(run(head, swapped).problems).to.deep.equal([{ eventId: ids[2], kind: 'reordered' }, { eventId: ids[1], kind: 'reordered' }]);
+    const forged = { ...events[5]!, id: '99', seq: 7, prevId: ids[5]!, prevHash: events[5]!.hash };
+    expect(run(head, [...events, forged]).problems).to.deep.equal([{ eventId: '99', kind: 'inserted' }]);
+    const replaced = events.map((e, i) => (i === 3 ? { ...e, id: '77' } : e));
+    expect(run(head, replaced).problems).to.deep.equal([{ eventId: '77', kind: 'inserted' }], 'nobody names the id 77');
+  });
+
+  it('accepts a subject whose first write added nothing, but not events under an unsealed head', () => {
+    const empty = { chain: CHAIN, seq: 0, hash: GENESIS, id: null, erased: false, mac: '' };
+    expect(run(empty, [])).to.deep.equal({ ok: true, checked: 0, problems: [] });
+    const { events } = chainOf(1);
+    expect(run(empty, events).problems).to.deep.equal([{ eventId: events[0]!.id, kind: 'truncated' }], 'the head does not match its events');
+  });
+
+  it('reports a rewound head as truncated and accepts redacted fields only in a chain sealed as erased', () => {
+    const { events, head } = chainOf(3);
+    expect(run({ ...head, seq: 2, hash: events[1]!.hash, id: events[1]!.id }, events.slice(0, 2)).problems.map((p) => p.kind)).to.deep.equal(['truncated']);
+    const redacted = events.map((e) => ({ ...e, note: null }));
+    expect(run(head, redacted).problems).to.have.length(3);
+    const erasedHead = sealChain(KEY, { chain: CHAIN, seq: 3, hash: head.hash, headId: head.id }, [], [], null, true).head;
+    expect(run(erasedHead, redacted)).to.deep.include({ ok: true, checked: 3 });
+    expect(run({ ...head, erased: true }, redacted).problems.map((p) => p.kind))
+      .to.deep.equal(['modified', 'modified', 'modified', 'truncated'], 'the erased flag is sealed');
+  });
+});
+
+describe('LedgerVerifier (pure)', () => {
+  const entries = (): { list: LedgerEntry[]; head: LedgerHead } => {
+    const list: LedgerEntry[] = [];
+    let tail = { n: 0, firstId: null as string | null };
+    let head: LedgerHead = { n: 0, firstId: null, mac: '' };
+    for (let i = 0; i < 3; i += 1) {
+      const sealed = sealChain(KEY, { chain: `chain${i}`, seq: 0, hash: GENESIS, headId: null }, [{ ...chainOf(1).events[0]!, chain: `chain${i}` }], [`${i + 1}00`], tail);
+      list.push(sealed.ledger!.entry);
+      head = sealed.ledger!.head;
+      tail = { n: head.n, firstId: head.firstId };
+    }
+    return { list, head };
+  };
+  const check = (list: LedgerEntry[], head: LedgerHead | null) => {
+    const verifier = new LedgerVerifier(KEY);
+    for (const entry of list) verifier.push(entry);
+    verifier.end(head);
+    return verifier.problems;
+  };
+
+  it('names a vanished entry from its successor or from the sealed head', () => {
+    const { list, head } = entries();
+    expect(check(list, head)).to.deep.equal([]);
+    expect(check([list[0]!, list[2]!], head)).to.deep.equal([{ eventId: '200', kind: 'chain_missing' }]);
+    expect(check(list.slice(0, 2), head)).to.deep.equal([{ eventId: '300', kind: 'chain_missing' }]);
+    expect(check(list, { ...head, n: 2 })).to.deep.equal([{ eventId: '300', kind: 'chain_missing' }]);
+    expect(check(list.map((e, i) => (i === 1 ? { ...e, chain: 'other' } : e)), head)).to.deep.equal([{ eventId: '200', kind: 'inserted' }]);
+  });
+});

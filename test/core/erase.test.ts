@@ -1,0 +1,98 @@
+import { expect } from 'chai';
+import type { Knex } from 'knex';
+import { createConsent, type Consent } from '../../lib/index';
+import { describeEachDatabase, type TestDatabase } from '../helpers/each-database';
+
+const SECRET = 'erase-test-secret-0123456789abcdef012345';
+const SUBJECT = 'subject-7f3a-erase-me';
+const NOTE = 'called support about ticket 4711';
+const DATA = { ticket: 'T-99812', channel: 'phone-line-3' };
+const IP = '198.51.100.0';
+const UA = 'ErasureTestAgent/9.1';
+const quiet = { warn() {}, error() {} };
+
+describeEachDatabase('erase() (Art. 17)', (open) => {
+  let db: TestDatabase;
+  let knex: Knex;
+  let consent: Consent;
+
+  const tables = async (): Promise<string[]> => {
+    const rows: Array<{ name?: string; tablename?: string }> = db.knex.client.config.client === 'pg'
+      ? (await knex.raw("select tablename from pg_tables where schemaname = 'public'")).rows
+      : await knex('sqlite_master').where({ type: 'table' }).select('name');
+    return rows.map((r) => (r.name ?? r.tablename) as string).filter((name) => name.startsWith('consent_'));
+  };
+  const dump = async (): Promise<string> => {
+    const out: unknown[] = [];
+    for (const table of await tables()) out.push(await knex(table).select());
+    return JSON.stringify(out);
+  };
+  const counts = async () =>
+    ((await knex('consent_events').select('requirement', 'action').count({ n: '*' }).groupBy('requirement', 'action')
+      .orderBy(['requirement', 'action'])) as Array<{ requirement: string; action: string; n: unknown }>)
+      .map((r) => `${r.requirement}/${r.action}=${Number(r.n)}`);
+
+  beforeEach(async () => {
+    db = await open();
+    knex = db.knex;
+    consent = createConsent({ knex, secret: SECRET, logger: quiet });
+    consent.register([
+      { id: 'a', title: 'A', description: 'A' },
+      { id: 'b', title: 'B', description: 'B', doubleOptIn: true },
+    ]);
+    await consent.ready();
+    await consent.engine.record(SUBJECT, { a: 'granted', b: 'granted' }, { note: NOTE, data: DATA }, { ip: IP, userAgent: UA });
+    await consent.record(SUBJECT, { a: 'denied' });
+    await consent.record('someone-else', { a: 'granted' }, { note: 'kept' });
+  });
+
+  afterEach(async () => {
+    await consent.close();
+    await db.release();
+  });
+
+  it('leaves no link, note, data or network detail, and the history still verifies', async () => {
+    const pseudonym = consent.engine.pseudonym(SUBJECT);
+    const before = await dump();
+    for (const needle of [pseudonym, NOTE, DATA.ticket, IP, UA]) expect(before).to.contain(needle);
+    expect((await consent.states(SUBJECT)).a?.state).to.equal('denied', 'cached before the erasure');
+    expect(await consent.erase(SUBJECT)).to.deep.equal({ events: 3 });
+    const after = await dump();
+    for (const needle of [SUBJECT, pseudonym, NOTE, DATA.ticket, DATA.channel, IP, UA]) expect(after).to.not.contain(needle);
+    expect(after).to.contain('kept', 'other subjects are untouched');
+    expect(await knex('consent_states').whereNotNull('pending_token')).to.deep.equal([], 'no pending token survives');
+    expect(await consent.verify()).to.deep.equal({ ok: true, checked: 5, problems: [] });
+  });
+
+  it('keeps the counts per requirement, action and day, and records that an erasure happened', async () => {
+    const before = await counts();
+    const days = async () => (await knex('consent_events').whereNot({ action: 'erase' }).select('at')).map((r) => new Date(Number(r.at)).toISOString().slice(0, 10)).sort();
+    const daysBefore = await days();
+    await consent.erase(SUBJECT);
+    expect((await counts()).filter((c) => !c.includes('/erase='))).to.deep.equal(before);
+    expect((await counts()).filter((c) => c.includes('/erase='))).to.deep.equal(['*/erase=1']);
+    expect(await days()).to.deep.equal(daysBefore);
+  });
+
+  it('starts the subject afresh as unset, on a new chain that verifies too', async () => {
+    await consent.erase(SUBJECT);
+    const states = await consent.states(SUBJECT);
+    expect(Object.values(states).map((s) => s.state)).to.deep.equal(['unset', 'unset']);
+    expect((await consent.history(SUBJECT)).events).to.deep.equal([]);
+    expect((await consent.export(SUBJECT)).events).to.deep.equal([]);
+    expect((await consent.receipt(SUBJECT)).decisions).to.deep.equal([]);
+    await consent.record(SUBJECT, { a: 'granted' });
+    expect((await consent.history(SUBJECT)).events.map((e) => e.action)).to.deep.equal(['grant']);
+    expect(await consent.verify()).to.deep.include({ ok: true, checked: 6 });
+    expect(await consent.verify({ subjectId: SUBJECT })).to.deep.equal({ ok: true, checked: 1, problems: [] });
+    expect(await consent.erase('never-seen')).to.deep.equal({ events: 0 });
+  });
+
+  it('still catches tampering with an erased chain', async () => {
+    await consent.erase(SUBJECT);
+    const erased = await knex('consent_subjects').whereNotNull('erased_at').first();
+    const event = await knex('consent_events').where({ chain: erased.chain, seq: 1 }).first();
+    await knex('consent_events').where({ id: event.id }).update({ note: 'put back' });
+    expect((await consent.verify()).problems).to.deep.equal([{ eventId: String(event.id), kind: 'modified' }]);
+  });
+});

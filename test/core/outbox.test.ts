@@ -1,0 +1,172 @@
+import { expect } from 'chai';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import knexFactory, { type Knex } from 'knex';
+import { createConsent, type ChangePayload, type Consent, type ConsentOptions } from '../../lib/index';
+import { defaultKnex } from '../../lib/knex/default-knex';
+import { createPgDatabase, describePg, pgKnexConfig, sqliteKnexConfig, tempSqliteFile } from '../helpers/databases';
+import { waitUntil } from './wait-until';
+
+const CHILD = fileURLToPath(new URL('./fixtures/outbox-child.ts', import.meta.url));
+const SECRET = 'o'.repeat(32);
+const FAST = { pollMs: 10, leaseMs: 60_000, retryMs: 5, maxRetryMs: 20 };
+const quiet = { warn() {}, error() {} };
+
+function make(knex: Knex, extra: Partial<ConsentOptions> = {}): Consent {
+  // A generous storage deadline: these tests are about delivery, not a loaded machine's latency.
+  const consent = createConsent({ knex, secret: SECRET, sweep: false, storeTimeoutMs: 60_000, outbox: FAST, logger: quiet, ...extra });
+  consent.register({ id: 'analytics', title: 'Analytics', description: 'Usage statistics.' });
+  return consent;
+}
+
+const outboxRows = async (knex: Knex) => Number((await knex('consent_outbox').count({ n: '*' }))[0]!.n);
+
+describe('durable handlers (outbox) on SQLite', () => {
+  let file: ReturnType<typeof tempSqliteFile>;
+  const opened: Array<{ consent: Consent; knex: Knex }> = [];
+
+  function open(extra: Partial<ConsentOptions> = {}, knex = knexFactory(sqliteKnexConfig(file.filename))): Consent {
+    const consent = make(knex, extra);
+    opened.push({ consent, knex });
+    return consent;
+  }
+
+  beforeEach(() => {
+    file = tempSqliteFile();
+  });
+
+  afterEach(async () => {
+    for (const { consent, knex } of opened.splice(0)) {
+      await consent.close();
+      await knex.destroy();
+    }
+    file.remove();
+  });
+
+  it('retries a failing handler with backoff: failed twice, then succeeded once, entry deleted', async () => {
+    const consent = open();
+    let calls = 0;
+    const delivered: ChangePayload[] = [];
+    consent.on(
+      'change',
+      async (payload) => {
+        calls += 1;
+        if (calls <= 2) throw new Error(`failure ${calls}`);
+        delivered.push(payload);
+      },
+      { name: 'flaky' },
+    );
+    await consent.ready();
+    await consent.record('lea', { analytics: 'granted' });
+    await waitUntil(() => delivered.length === 1, 'the third attempt');
+    await consent.close();
+    expect(calls).to.equal(3);
+    const [event] = (await consent.history('lea')).events;
+    expect(delivered[0]).to.deep.equal({
+      subjectId: 'lea', requirement: 'analytics', action: 'grant', state: 'granted', previous: 'unset', source: 'app', eventId: event!.id, at: event!.at,
+    });
+    expect(await outboxRows(opened[0]!.knex)).to.equal(0);
+  });
+
+  it('stores the payload encrypted, and delivers withdrawn only for withdrawals', async () => {
+    const consent = open();
+    const withdrawn: ChangePayload[] = [];
+    consent.on('change', () => Promise.reject(new Error('down')), { name: 'always-down' });
+    consent.on('withdrawn', (payload) => void withdrawn.push(payload), { name: 'cleanup' });
+    await consent.ready();
+    await consent.record('subject-mara@example.com', { analytics: 'granted' });
+    await consent.record('subject-mara@example.com', { analytics: 'denied' });
+    await waitUntil(() => withdrawn.length === 1, 'the withdrawal');
+    expect(withdrawn[0]).to.include({ subjectId: 'subject-mara@example.com', action: 'withdraw', previous: 'granted', state: 'denied' });
+    const rows = await opened[0]!.knex('consent_outbox').select('*');
+    expect(rows.map((r) => r.handler)).to.deep.equal(['always-down', 'always-down']);
+    const raw = JSON.stringify(rows) + rows.map((r) => Buffer.from(r.payload, 'base64').toString('latin1')).join('');
+    expect(raw).to.not.include('mara');
+  });
+
+  it('erasure deletes the subject\'s undelivered entries, and only those', async () => {
+    const consent = open();
+    consent.on('change', () => Promise.reject(new Error('down')), { name: 'always-down' });
+    await consent.ready();
+    await consent.record('gone', { analytics: 'granted' });
+    await consent.record('kept', { analytics: 'granted' });
+    expect(await outboxRows(opened[0]!.knex)).to.equal(2);
+    await consent.erase('gone');
+    expect(await outboxRows(opened[0]!.knex)).to.equal(1);
+  });
+
+  it('refuses a named handler after ready(), a duplicate name and an unknown event', async () => {
+    const consent = open();
+    consent.on('change', () => {}, { name: 'one' });
+    expect(() => consent.on('change', () => {}, { name: 'one' })).to.throw().with.property('code', 'invalid_argument');
+    expect(() => consent.on('nope' as 'change', () => {})).to.throw().with.property('code', 'invalid_argument');
+    expect(() => consent.on('change', () => {}, { name: 'bad name!' })).to.throw().with.property('code', 'invalid_argument');
+    await consent.ready();
+    expect(() => consent.on('withdrawn', () => {}, { name: 'late' })).to.throw().with.property('code', 'registry_sealed');
+    consent.on('withdrawn', () => {});
+  });
+
+  it('a process killed (SIGKILL) after the commit, mid-delivery, delivers after a restart', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', CHILD, file.filename], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+    await waitUntil(() => output.includes('committed') && output.includes('delivering'), `the child (output: ${output})`);
+    child.kill('SIGKILL');
+    expect(await exited).to.equal('SIGKILL');
+
+    const restarted = open({ outbox: { ...FAST, leaseMs: 500 } });
+    const delivered: ChangePayload[] = [];
+    restarted.on('withdrawn', (payload) => void delivered.push(payload), { name: 'analytics-cleanup' });
+    await restarted.ready();
+    await waitUntil(() => delivered.length === 1, 'delivery after the restart');
+    const [withdrawal] = (await restarted.history('kim')).events;
+    expect(delivered[0]).to.deep.include({ subjectId: 'kim', action: 'withdraw', eventId: withdrawal!.id });
+    await waitUntil(async () => (await outboxRows(opened[0]!.knex)) === 0, 'the entry to be deleted');
+  });
+
+  it('two instances on one SQLite file never deliver an entry twice', async () => {
+    const seen: string[] = [];
+    const instances = [0, 1].map(() => open({}, defaultKnex(file.filename)));
+    for (const instance of instances) {
+      instance.on('change', async (p) => {
+        await new Promise((resolve) => setImmediate(resolve));
+        seen.push(p.eventId);
+      }, { name: 'mirror' });
+      await instance.ready();
+    }
+    for (let i = 0; i < 40; i += 1) await instances[i % 2]!.record(`s${i}`, { analytics: 'granted' });
+    await waitUntil(async () => (await outboxRows(opened[0]!.knex)) === 0, 'every entry delivered');
+    for (const instance of instances) await instance.close();
+    expect(seen).to.have.length(40);
+    expect(new Set(seen).size).to.equal(40);
+  });
+});
+
+describePg('durable handlers (outbox) on PostgreSQL', () => {
+  it('two instances on one database never deliver an entry twice to the same handler', async () => {
+    const database = await createPgDatabase();
+    const knexes = [0, 1].map(() => knexFactory(pgKnexConfig(database.url)));
+    const instances = knexes.map((knex) => make(knex));
+    const seen: Array<{ by: number; eventId: string }> = [];
+    try {
+      instances.forEach((instance, by) => {
+        instance.on('change', async (p) => {
+          await new Promise((resolve) => setImmediate(resolve));
+          seen.push({ by, eventId: p.eventId });
+        }, { name: 'mirror' });
+      });
+      for (const instance of instances) await instance.ready();
+      await Promise.all(Array.from({ length: 60 }, (_, i) => instances[i % 2]!.record(`s${i}`, { analytics: 'granted' })));
+      await waitUntil(async () => (await outboxRows(knexes[0]!)) === 0, 'every entry delivered');
+      for (const instance of instances) await instance.close();
+      expect(seen).to.have.length(60);
+      expect(new Set(seen.map((s) => s.eventId)).size).to.equal(60);
+    } finally {
+      for (const instance of instances) await instance.close();
+      for (const knex of knexes) await knex.destroy();
+      await database.drop();
+    }
+  });
+});

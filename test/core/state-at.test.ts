@@ -1,0 +1,81 @@
+import { expect } from 'chai';
+import { createConsent, MemoryTracker, type Consent } from '../../lib/index';
+
+const SECRET = 'state-at-test-secret-0123456789abcdef0123';
+const DAY = 86_400_000;
+const T0 = Date.UTC(2025, 0, 1);
+const quiet = { warn() {}, error() {} };
+
+describe('stateAt()', () => {
+  let clock: number;
+  let tracker: MemoryTracker;
+
+  const open = async (version = 1): Promise<Consent> => {
+    const consent = createConsent({ tracker, secret: SECRET, now: () => new Date(clock), logger: quiet, confirm: { ttlMs: DAY } });
+    consent.register([
+      { id: 'a', title: `A v${version}`, description: 'A', version, expiresAfterDays: 10 },
+      { id: 'd', title: 'D', description: 'D', doubleOptIn: true },
+    ]);
+    await consent.ready();
+    return consent;
+  };
+
+  beforeEach(() => {
+    clock = T0;
+    tracker = new MemoryTracker();
+  });
+
+  it('replays grants, withdrawals, expiry and version bumps to any instant', async () => {
+    const v1 = await open();
+    clock = T0 + DAY;
+    await v1.record('ann', { a: 'granted' });
+    clock = T0 + 2 * DAY;
+    await v1.record('ann', { a: 'denied' });
+    clock = T0 + 3 * DAY;
+    await v1.record('ann', { a: 'granted' });
+    clock = T0 + 20 * DAY;
+    const v2 = await open(2);
+    const at = (ms: number) => v2.stateAt('ann', 'a', ms);
+    expect(await at(T0)).to.deep.equal({ id: 'a', state: 'unset', allowed: false, version: null, decidedAt: null, expiresAt: null });
+    expect(await at(T0 + DAY)).to.deep.include({ state: 'granted', allowed: true, version: 1, decidedAt: new Date(T0 + DAY).toISOString() });
+    expect((await v2.stateAt('ann', 'a', new Date(T0 + 1.5 * DAY))).expiresAt).to.equal(new Date(T0 + 11 * DAY).toISOString());
+    expect(await v2.stateAt('ann', 'a', new Date(T0 + 2.5 * DAY).toISOString())).to.deep.include({ state: 'denied', allowed: false });
+    expect(await at(T0 + 13 * DAY)).to.deep.include({ state: 'expired', allowed: false });
+    expect(await at(T0 + 4 * DAY)).to.deep.include({ state: 'granted' });
+    clock = T0 + 21 * DAY;
+    await v2.record('ann', { a: 'granted' });
+    clock = T0 + 22 * DAY;
+    expect(await at(T0 + 20.5 * DAY)).to.deep.include({ state: 'outdated' }, 'version 2 existed by then');
+    expect(await at(T0 + 19 * DAY)).to.deep.include({ state: 'expired' }, 'before version 2, the v1 grant had run out');
+    expect(await at(T0 + 21 * DAY)).to.deep.include({ state: 'granted', version: 2 });
+    expect(await v2.stateAt('ann', 'a', T0 + 22 * DAY)).to.deep.equal((await v2.states('ann')).a);
+  });
+
+  it('shows a double opt-in request as pending until its token lapses, then the state before it', async () => {
+    const consent = await open();
+    clock = T0 + DAY;
+    await consent.record('ann', { d: 'granted' });
+    expect(await consent.stateAt('ann', 'd', T0 + DAY + 1000)).to.deep.include({ state: 'pending', expiresAt: new Date(T0 + 2 * DAY).toISOString() });
+    expect(await consent.stateAt('ann', 'd', T0 + 2 * DAY)).to.deep.include({ state: 'unset' });
+  });
+
+  it('forgets what came before an erasure', async () => {
+    const consent = await open();
+    await consent.record('ann', { a: 'granted' });
+    clock = T0 + DAY;
+    await consent.erase('ann');
+    expect(await consent.stateAt('ann', 'a', T0 + 1)).to.deep.include({ state: 'unset' });
+  });
+
+  it('rejects a bad time, subject or requirement', async () => {
+    const consent = await open();
+    for (const time of ['yesterday', NaN, null, {}]) {
+      await consent.stateAt('ann', 'a', time as never).then(
+        () => expect.fail(`accepted ${String(time)}`),
+        (error) => expect(error).to.have.property('code', 'invalid_argument'),
+      );
+    }
+    await consent.stateAt('ann', 'nope', T0).then(() => expect.fail(), (e) => expect(e).to.have.property('code', 'unknown_requirement'));
+    await consent.stateAt('', 'a', T0).then(() => expect.fail(), (e) => expect(e).to.have.property('code', 'invalid_subject'));
+  });
+});

@@ -1,0 +1,145 @@
+import { expect } from 'chai';
+import knexFactory, { type Knex } from 'knex';
+import { confirmToken } from '../../lib/core/confirm';
+import { createConsent, ConsentError, type ChangePayload, type Consent } from '../../lib/index';
+import { createPgDatabase, describePg, pgKnexConfig, sqliteKnexConfig, tempSqliteFile } from '../helpers/databases';
+
+const DAY = 86_400_000;
+const START = Date.parse('2026-05-01T00:00:00.000Z');
+
+describe('sweep(): expire events for lapsed grants', () => {
+  let file: ReturnType<typeof tempSqliteFile>;
+  let knex: Knex;
+  let consent: Consent;
+  const clock = { ms: START };
+
+  function open(version = 1): Consent {
+    const instance = createConsent({ knex, secret: 's'.repeat(32), sweep: false, cache: false, now: () => new Date(clock.ms) });
+    instance.register([
+      { id: 'analytics', version, title: 'Analytics', description: 'Usage statistics.', expiresAfterDays: 1 },
+      { id: 'newsletter', title: 'Newsletter', description: 'Monthly email.', expiresAfterDays: 1, doubleOptIn: true },
+      { id: 'forever', title: 'Forever', description: 'Never expires.' },
+    ]);
+    return instance;
+  }
+
+  beforeEach(async () => {
+    clock.ms = START;
+    file = tempSqliteFile();
+    knex = knexFactory(sqliteKnexConfig(file.filename));
+    consent = open();
+    await consent.ready();
+  });
+
+  afterEach(async () => {
+    await consent.close();
+    await knex.destroy();
+    file.remove();
+  });
+
+  const trail = async (subject: string) => (await consent.history(subject)).events.map((e) => `${e.requirement}:${e.action}/${e.source}/${e.state}`);
+
+  it('records one expire event (source sweep) per lapsed grant; running again records nothing', async () => {
+    const changes: ChangePayload[] = [];
+    consent.on('change', (c) => void changes.push(c));
+    await consent.record('ada', { analytics: 'granted', forever: 'granted' });
+    clock.ms = START + DAY - 1;
+    expect(await consent.sweep()).to.deep.equal({ recorded: 0 });
+    clock.ms = START + DAY;
+    expect(await consent.sweep()).to.deep.equal({ recorded: 1 });
+    expect(await consent.sweep()).to.deep.equal({ recorded: 0 });
+    expect(await trail('ada')).to.deep.equal(['analytics:expire/sweep/expired', 'forever:grant/app/granted', 'analytics:grant/app/granted']);
+    const [expire] = (await consent.history('ada')).events;
+    expect(expire).to.include({ at: new Date(START + DAY).toISOString(), version: 1 });
+    expect((await consent.states('ada')).analytics).to.include({ state: 'expired', expiresAt: new Date(START + DAY).toISOString() });
+    // Only pseudonyms are stored: a sweep cannot name the subject, so it emits no change event.
+    expect(changes.filter((c) => c.action === 'expire')).to.deep.equal([]);
+  });
+
+  it('records a new expiry after a new grant lapses', async () => {
+    await consent.record('bo', { analytics: 'granted' });
+    clock.ms = START + 2 * DAY;
+    await consent.sweep();
+    await consent.record('bo', { analytics: 'granted' });
+    clock.ms = START + 4 * DAY;
+    expect(await consent.sweep()).to.deep.equal({ recorded: 1 });
+    expect((await trail('bo')).filter((t) => t.includes('expire'))).to.have.length(2);
+  });
+
+  it('concurrent sweeps record each expiry once', async () => {
+    await consent.record('cy', { analytics: 'granted' });
+    clock.ms = START + DAY;
+    const runs = await Promise.all([consent.sweep(), consent.sweep(), consent.sweep()]);
+    expect(runs.reduce((n, r) => n + r.recorded, 0)).to.equal(1);
+  });
+
+  it('pages through many subjects', async () => {
+    // SQLite in memory: the same queries, without a disk sync per write.
+    const memory = knexFactory({ ...sqliteKnexConfig(':memory:'), pool: { min: 1, max: 1 } } as Knex.Config);
+    const many = createConsent({ knex: memory, secret: 's'.repeat(32), sweep: false, now: () => new Date(clock.ms) });
+    many.register([{ id: 'a', title: 'A', description: 'A', expiresAfterDays: 1 }, { id: 'b', title: 'B', description: 'B', expiresAfterDays: 1 }]);
+    try {
+      for (let i = 0; i < 150; i += 1) await many.record(`p${i}`, { a: 'granted', b: 'granted' });
+      clock.ms = START + DAY;
+      expect(await many.sweep()).to.deep.equal({ recorded: 300 });
+      expect(await many.sweep()).to.deep.equal({ recorded: 0 });
+    } finally {
+      await many.close();
+      await memory.destroy();
+    }
+  });
+
+  it('waits while a re-grant awaits confirmation, then records it', async () => {
+    const [first] = (await consent.engine.record('di', { newsletter: 'granted' })).tokens;
+    await confirmToken(consent.engine, first!.token);
+    clock.ms = START + DAY;
+    const [second] = (await consent.engine.record('di', { newsletter: 'granted' })).tokens;
+    expect(second).to.not.equal(undefined);
+    expect(await consent.sweep()).to.deep.equal({ recorded: 0 });
+    clock.ms = START + 4 * DAY;
+    expect(await consent.sweep()).to.deep.equal({ recorded: 1 });
+    expect((await trail('di'))[0]).to.equal('newsletter:expire/sweep/expired');
+  });
+
+  it('only marks grants that an older version already voids', async () => {
+    await consent.record('el', { analytics: 'granted' });
+    await consent.close();
+    consent = open(2);
+    await consent.ready();
+    clock.ms = START + DAY;
+    expect(await consent.sweep()).to.deep.equal({ recorded: 0 });
+    expect((await consent.states('el')).analytics!.state).to.equal('outdated');
+    expect(await knex('consent_states').where({ expiry_recorded: true }).count({ n: '*' })).to.deep.equal([{ n: 1 }]);
+  });
+
+  it('validates the sweep option', () => {
+    expect(() => createConsent({ sweep: { interval: 5 } as never })).to.throw(ConsentError, /did you mean "intervalMs"/);
+    expect(() => createConsent({ sweep: { intervalMs: 0 } })).to.throw(ConsentError, /positive integer/);
+    expect(() => createConsent({ outbox: { pollMS: 5 } as never })).to.throw(ConsentError, /pollMs/);
+  });
+});
+
+describePg('sweep() on PostgreSQL', () => {
+  it('pages past one page of lapsed grants and records each once', async () => {
+    const database = await createPgDatabase();
+    const knex = knexFactory(pgKnexConfig(database.url));
+    const clock = { ms: START };
+    // A generous deadline: this test is about paging, not about a loaded machine's latency.
+    const consent = createConsent({ knex, secret: 's'.repeat(32), sweep: false, storeTimeoutMs: 60_000, now: () => new Date(clock.ms) });
+    consent.register([{ id: 'a', title: 'A', description: 'A', expiresAfterDays: 1 }, { id: 'b', title: 'B', description: 'B', expiresAfterDays: 1 }]);
+    try {
+      for (let i = 0; i < 110; i += 10) {
+        await Promise.all(Array.from({ length: 10 }, (_, j) => consent.record(`p${i + j}`, { a: 'granted', b: 'granted' })));
+      }
+      clock.ms = START + DAY;
+      const runs = await Promise.all([consent.sweep(), consent.sweep()]);
+      expect(runs[0]!.recorded + runs[1]!.recorded).to.equal(220);
+      expect(await consent.sweep()).to.deep.equal({ recorded: 0 });
+      expect(await knex('consent_events').where({ action: 'expire' }).count({ n: '*' })).to.deep.equal([{ n: '220' }]);
+    } finally {
+      await consent.close();
+      await knex.destroy();
+      await database.drop();
+    }
+  });
+});

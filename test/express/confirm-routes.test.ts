@@ -1,0 +1,157 @@
+import { expect } from 'chai';
+import { randomBytes } from 'node:crypto';
+import request from 'supertest';
+import { tempSqliteFile } from '../helpers/databases';
+import { confirmApp, EXPRESS, openLab, START, TTL, type Lab } from './confirm-app';
+
+const tokenOf = (url: string) => url.slice(url.lastIndexOf('/') + 1);
+
+for (const [label, lib] of Object.entries(EXPRESS)) {
+  describe(`double opt-in through HTTP (${label})`, () => {
+    let file: ReturnType<typeof tempSqliteFile>;
+    let lab: Lab;
+    const app = () => confirmApp(lib, lab.consent);
+
+    async function ask(subject: string): Promise<string> {
+      const before = lab.links.length;
+      const result = await lab.consent.record(subject, { newsletter: 'granted' });
+      expect(result.states.newsletter).to.include({ state: 'pending', allowed: false });
+      expect(lab.links).to.have.length(before + 1);
+      return lab.links[lab.links.length - 1]!.token;
+    }
+
+    const actions = async (subject: string) => (await lab.consent.history(subject)).events.map((e) => `${e.action}/${e.source}/${e.state}`);
+
+    beforeEach(async () => {
+      file = tempSqliteFile();
+      lab = await openLab(file.filename);
+    });
+
+    afterEach(async () => {
+      await lab.close();
+      file.remove();
+    });
+
+    it('shows without confirming (JSON and HTML), then confirms once by POST; reuse is token_invalid', async () => {
+      const token = await ask('alice');
+      const shown = await request(app()).get(`/consent/confirm/${token}`).expect(200);
+      expect(shown.headers['referrer-policy']).to.equal('no-referrer');
+      expect(shown.body.expiresAt).to.equal(new Date(START + TTL).toISOString());
+      expect(shown.body.requirement).to.include({ id: 'newsletter', version: 1, title: 'Newsletter', doubleOptIn: true });
+
+      const page = await request(app()).get(`/consent/confirm/${token}`).set('Accept', 'text/html,application/xhtml+xml').expect(200);
+      expect(page.headers['content-type']).to.match(/^text\/html/);
+      expect(page.headers['referrer-policy']).to.equal('no-referrer');
+      expect(page.text).to.include('<html lang="en">').and.include('A monthly email &lt;b&gt;about&lt;/b&gt; us.');
+      expect(page.text).to.include(`<form method="post" action="/consent/confirm/${token}">`).and.include('<button type="submit">');
+      // Scanners and prefetchers opened the link twice: still pending, nothing recorded.
+      expect((await lab.consent.states('alice')).newsletter!.state).to.equal('pending');
+      expect(await actions('alice')).to.deep.equal(['request/app/pending']);
+
+      // What the page's form sends: an empty urlencoded body.
+      const confirmed = await request(app()).post(`/consent/confirm/${token}`).type('form').send('').expect(200);
+      expect(confirmed.headers['referrer-policy']).to.equal('no-referrer');
+      expect(confirmed.body).to.include({ id: 'newsletter', state: 'granted', allowed: true, version: 1 });
+      expect(await actions('alice')).to.deep.equal(['confirm/confirm/granted', 'request/app/pending']);
+      const change = lab.changes.find((c) => c.action === 'confirm');
+      expect(change).to.include({ subjectId: 'alice', requirement: 'newsletter', source: 'confirm', previous: 'pending', state: 'granted' });
+
+      const reused = await request(app()).post(`/consent/confirm/${token}`).expect(404);
+      expect(reused.body.code).to.equal('token_invalid');
+      expect((await request(app()).get(`/consent/confirm/${token}`).expect(404)).body.code).to.equal('token_invalid');
+      expect(await actions('alice')).to.have.length(2);
+    });
+
+    it('of ten concurrent confirmations exactly one succeeds', async () => {
+      const token = await ask('jo');
+      const answers = await Promise.all(Array.from({ length: 10 }, () => request(app()).post(`/consent/confirm/${token}`)));
+      expect(answers.map((a) => a.status).sort()).to.deep.equal([200, ...Array(9).fill(404)]);
+      expect(await actions('jo')).to.deep.equal(['confirm/confirm/granted', 'request/app/pending']);
+    });
+
+    it('answers an HTML client with pages, also for a used link', async () => {
+      const token = await ask('hana');
+      const done = await request(app()).post(`/consent/confirm/${token}`).set('Accept', 'text/html').type('form').send('').expect(200);
+      expect(done.text).to.include('is confirmed');
+      const again = await request(app()).post(`/consent/confirm/${token}`).set('Accept', 'text/html').expect(404);
+      expect(again.headers['content-type']).to.match(/^text\/html/);
+      expect(again.text).to.include('This link cannot be used');
+    });
+
+    it('refuses an expired token with 410 token_expired; the state falls back', async () => {
+      await lab.consent.record('bob', { newsletter: 'denied' });
+      const token = await ask('bob');
+      lab.clock.ms = START + TTL;
+      expect((await request(app()).get(`/consent/confirm/${token}`).expect(410)).body.code).to.equal('token_expired');
+      expect((await request(app()).post(`/consent/confirm/${token}`).expect(410)).body.code).to.equal('token_expired');
+      expect((await lab.consent.states('bob')).newsletter!.state).to.equal('denied');
+      lab.clock.ms = START + TTL - 1;
+      await request(app()).post(`/consent/confirm/${token}`).expect(200);
+    });
+
+    it('a newer request supersedes the older token (404), which then confirms nothing', async () => {
+      const first = await ask('carol');
+      lab.clock.ms += 1000;
+      const second = await ask('carol');
+      expect(second).to.not.equal(first);
+      expect((await request(app()).post(`/consent/confirm/${first}`).expect(404)).body.code).to.equal('token_invalid');
+      expect((await lab.consent.states('carol')).newsletter!.state).to.equal('pending');
+      await request(app()).post(`/consent/confirm/${second}`).expect(200);
+    });
+
+    it('a later denial cancels the token (404)', async () => {
+      const token = await ask('dave');
+      await lab.consent.record('dave', { newsletter: 'denied' });
+      expect((await request(app()).post(`/consent/confirm/${token}`).expect(404)).body.code).to.equal('token_invalid');
+      expect((await lab.consent.states('dave')).newsletter!.state).to.equal('denied');
+    });
+
+    it('a token for an old version is 409 version_mismatch', async () => {
+      const token = await ask('erin');
+      await lab.close();
+      lab = await openLab(file.filename, { version: 2 });
+      expect((await request(app()).get(`/consent/confirm/${token}`).expect(409)).body.code).to.equal('version_mismatch');
+      expect((await request(app()).post(`/consent/confirm/${token}`).expect(409)).body.code).to.equal('version_mismatch');
+      expect((await lab.consent.states('erin')).newsletter!.state).to.equal('pending');
+    });
+
+    it('unknown, forged and malformed tokens are 404 token_invalid', async () => {
+      await ask('fay');
+      for (const token of [randomBytes(32).toString('base64url'), randomBytes(90).toString('base64url'), 'short', '%2e%2e']) {
+        expect((await request(app()).get(`/consent/confirm/${token}`).expect(404)).body.code, token).to.equal('token_invalid');
+        expect((await request(app()).post(`/consent/confirm/${token}`).expect(404)).body.code, token).to.equal('token_invalid');
+      }
+    });
+
+    it('links use the mount path seen by the router, never the Host header', async () => {
+      const before = await ask('gus');
+      expect(lab.links.at(-1)!.url).to.equal(`/confirm/${before}`);
+      await request(app()).get(`/consent/confirm/${before}`).set('Host', 'evil.example').expect(200);
+      const after = await ask('gus');
+      const link = lab.links.at(-1)!;
+      expect(link.url).to.equal(`/consent/confirm/${after}`);
+      expect(link).to.include({ subjectId: 'gus', requirement: 'newsletter', version: 1, expiresAt: new Date(START + TTL).toISOString() });
+      expect(tokenOf(link.url)).to.equal(link.token);
+    });
+  });
+}
+
+describe('confirmation links with confirm.baseUrl', () => {
+  it('start with the configured base URL', async () => {
+    const file = tempSqliteFile();
+    const lab = await openLab(file.filename, { baseUrl: 'https://example.com/account/consent/' });
+    try {
+      await lab.consent.record('ivy', { newsletter: 'granted' });
+      const link = lab.links[0]!;
+      expect(link.url).to.equal(`https://example.com/account/consent/confirm/${link.token}`);
+      // At least 128 bits of randomness: every token differs, even for the same subject.
+      await lab.consent.record('ivy', { newsletter: 'granted' });
+      expect(lab.links[1]!.token).to.not.equal(link.token);
+      const stored = await lab.knex('consent_states').select('pending_token');
+      expect(JSON.stringify(stored)).to.not.include(link.token).and.not.include(lab.links[1]!.token);
+    } finally {
+      await lab.close();
+      file.remove();
+    }
+  });
+});

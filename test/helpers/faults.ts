@@ -1,0 +1,87 @@
+import { createServer, connect, type Server, type Socket } from 'node:net';
+import { KnexTracker } from '../../lib/index';
+import type { SubjectSnapshot, WritePlan } from '../../lib/tracker/records';
+
+/** A Knex tracker whose writes wait until `release()` before they start: a write slower than its deadline. */
+export class StalledWriteTracker extends KnexTracker {
+  private opened!: () => void;
+  private readonly gate = new Promise<void>((resolve) => (this.opened = resolve));
+  private readonly stalled: Array<Promise<unknown>> = [];
+  stall = true;
+
+  /** Lets the stalled writes go on, and waits for them to settle. */
+  async release(): Promise<void> {
+    this.opened();
+    await Promise.allSettled(this.stalled);
+  }
+
+  override write<T>(
+    pseudonym: string,
+    plan: (snapshot: SubjectSnapshot) => { plan: WritePlan; result: T },
+  ): Promise<{ result: T; eventIds: string[] }> {
+    if (!this.stall) return super.write(pseudonym, plan);
+    const write = this.gate.then(() => super.write(pseudonym, plan));
+    this.stalled.push(write);
+    return write;
+  }
+}
+
+/** A loopback TCP proxy the test controls: cut, restore, or slow down the way to a server. */
+export interface FaultProxy {
+  port: number;
+  /** Drops every open connection and refuses new ones until `restore()`. */
+  cut(): void;
+  restore(): void;
+  /** Holds every chunk from the server back by `ms` (0 to stop). */
+  delay(ms: number): void;
+  close(): Promise<void>;
+}
+
+/** Starts a {@link FaultProxy} in front of `host:port`. */
+export async function faultProxy(host: string, port: number): Promise<FaultProxy> {
+  const sockets = new Set<Socket>();
+  let down = false;
+  let delayMs = 0;
+  const server: Server = createServer((client) => {
+    if (down) {
+      client.destroy();
+      return;
+    }
+    const upstream = connect(port, host);
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('close', () => {
+        sockets.delete(s);
+        (s === client ? upstream : client).destroy();
+      });
+      s.on('error', () => s.destroy());
+    }
+    client.pipe(upstream);
+    upstream.on('data', (chunk: Buffer) => {
+      // Equal delays fire in creation order, so the byte stream keeps its order.
+      if (delayMs > 0) setTimeout(() => client.destroyed || client.write(chunk), delayMs);
+      else client.write(chunk);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('proxy has no port');
+  return {
+    port: address.port,
+    cut() {
+      down = true;
+      for (const s of sockets) s.destroy();
+    },
+    restore() {
+      down = false;
+    },
+    delay(ms) {
+      delayMs = ms;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        for (const s of sockets) s.destroy();
+      }),
+  };
+}

@@ -1,0 +1,125 @@
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { expect } from 'chai';
+import type { Knex } from 'knex';
+import type { Express } from 'express';
+
+/** One write sent over HTTP: a PUT with a unique note, or a DELETE (which has no body). */
+export interface Write {
+  subject: string;
+  requirement: string;
+  kind: 'granted' | 'denied' | 'delete';
+  note: string | null;
+}
+
+/** What the server answered to one write. */
+export interface Answer extends Write {
+  status: number;
+  body: unknown;
+}
+
+/** Serves `app` on a loopback port; `close()` stops it. */
+export async function listen(app: Express): Promise<{ base: string; close(): Promise<void> }> {
+  const server: Server = await new Promise((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    base: `http://127.0.0.1:${port}/consent`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** Sends one write through real HTTP and records the answer (a network error counts as status 0). */
+export async function send(base: string, write: Write): Promise<Answer> {
+  const url = `${base}/me/${encodeURIComponent(write.requirement)}`;
+  const headers: Record<string, string> = { 'x-test-user': write.subject };
+  let init: RequestInit = { method: 'DELETE', headers };
+  if (write.kind !== 'delete') {
+    headers['content-type'] = 'application/json';
+    init = { method: 'PUT', headers, body: JSON.stringify({ decision: write.kind, note: write.note }) };
+  }
+  try {
+    const res = await fetch(url, init);
+    const text = await res.text();
+    return { ...write, status: res.status, body: text ? (JSON.parse(text) as unknown) : null };
+  } catch {
+    return { ...write, status: 0, body: null };
+  }
+}
+
+/** `count` writes for one subject and requirement, cycling grant, withdraw (DELETE) and deny. */
+export function writesFor(subject: string, requirement: string, count: number, tag = ''): Write[] {
+  const kinds: Write['kind'][] = ['granted', 'delete', 'granted', 'denied'];
+  return Array.from({ length: count }, (_, i) => {
+    const kind = kinds[i % kinds.length] as Write['kind'];
+    return { subject, requirement, kind, note: kind === 'delete' ? null : `${tag}${subject}/${requirement}/${i}/${Math.random()}` };
+  });
+}
+
+interface EventLike {
+  requirement: string;
+  state: string;
+  note: string | null;
+}
+
+/**
+ * Checks one subject and requirement after a load: every acknowledged PUT's note is in the
+ * history exactly once, every acknowledged DELETE has its own note-less event, nothing
+ * unacknowledged slipped in twice, and the current state is the newest event's.
+ */
+export function expectAcknowledgedOnce(answers: Answer[], events: EventLike[], currentState: string): void {
+  const acked = answers.filter((a) => a.status >= 200 && a.status < 300);
+  const notes = events.map((e) => e.note);
+  for (const answer of acked.filter((a) => a.note !== null)) {
+    expect(notes.filter((n) => n === answer.note), `note ${answer.note}`).to.have.length(1);
+  }
+  const ackedDeletes = acked.filter((a) => a.kind === 'delete').length;
+  const sentDeletes = answers.filter((a) => a.kind === 'delete').length;
+  const nullNotes = notes.filter((n) => n === null).length;
+  expect(nullNotes).to.be.within(ackedDeletes, sentDeletes);
+  const sentNotes = new Set(answers.map((a) => a.note));
+  for (const note of notes) if (note !== null) expect(sentNotes.has(note), `stray note ${note}`).to.equal(true);
+  expect(new Set(notes.filter((n) => n !== null)).size).to.equal(notes.filter((n) => n !== null).length);
+  expect(events[0]?.state, 'newest event is the current state').to.equal(currentState);
+}
+
+/** Checks the tables themselves: one current row per (chain, requirement), contiguous sequences. */
+export async function expectTablesIntact(knex: Knex): Promise<void> {
+  const dupes = await knex('consent_states').select('chain', 'requirement').count({ n: '*' }).groupBy('chain', 'requirement').havingRaw('count(*) > 1');
+  expect(dupes).to.deep.equal([]);
+  const rows: Array<{ chain: string; seq: number | string }> = await knex('consent_events').select('chain', 'seq').orderBy(['chain', 'seq']);
+  const byChain = new Map<string, number[]>();
+  for (const row of rows) byChain.set(row.chain, [...(byChain.get(row.chain) ?? []), Number(row.seq)]);
+  const heads: Array<{ chain: string; seq: number | string }> = await knex('consent_subjects').select('chain', 'seq');
+  for (const head of heads) {
+    const seqs = byChain.get(head.chain) ?? [];
+    expect(seqs, `chain ${head.chain}`).to.deep.equal(Array.from({ length: seqs.length }, (_, i) => i + 1));
+    expect(Number(head.seq)).to.equal(seqs.length);
+  }
+  // Every event belongs to a subject row, and every states row to a chain with events.
+  expect([...byChain.keys()].every((chain) => heads.some((h) => h.chain === chain))).to.equal(true);
+  const orphans = await knex('consent_states as st').leftJoin('consent_events as e', function on() {
+    this.on('e.chain', 'st.chain').andOn('e.requirement', 'st.requirement');
+  }).whereNull('e.id').select('st.chain');
+  expect(orphans).to.deep.equal([]);
+  await expectStatesMatchNewestEvents(knex);
+}
+
+const DECISION_OF: Record<string, string> = { grant: 'granted', deny: 'denied', withdraw: 'denied' };
+
+/** Each current row holds the decision of its newest event: no write is half applied. */
+async function expectStatesMatchNewestEvents(knex: Knex): Promise<void> {
+  const states: Array<{ chain: string; requirement: string; decision: string | null }> = await knex('consent_states').select('chain', 'requirement', 'decision');
+  const events: Array<{ chain: string; requirement: string; action: string; seq: number | string }> = await knex('consent_events').select('chain', 'requirement', 'action', 'seq');
+  const newest = new Map<string, { action: string; seq: number }>();
+  for (const e of events) {
+    const key = `${e.chain}/${e.requirement}`;
+    if ((newest.get(key)?.seq ?? 0) < Number(e.seq)) newest.set(key, { action: e.action, seq: Number(e.seq) });
+  }
+  expect(newest.size).to.equal(states.length);
+  for (const row of states) {
+    const action = newest.get(`${row.chain}/${row.requirement}`)?.action as string;
+    if (action in DECISION_OF) expect(row.decision, `${row.chain}/${row.requirement}`).to.equal(DECISION_OF[action]);
+  }
+}
