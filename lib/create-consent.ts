@@ -1,4 +1,5 @@
 import { ConsentEngine } from './core/engine';
+import { importDecisions, type ImportOptions, type ImportResult } from './core/import';
 import { exportSubject, type SubjectExport } from './core/export';
 import type { ConsentEventHandler, ConsentEventName, OnOptions } from './core/events';
 import { sweep } from './core/sweep';
@@ -49,6 +50,11 @@ export interface Consent extends ConsentHttpApi, ConsentProof {
   isAllowed(subjectId: string | number, id: string, options?: { gpc?: boolean }): Promise<boolean>;
   /** The subject's history, newest first. */
   history(subjectId: string | number, options?: HistoryOptions): Promise<HistoryPage>;
+  /**
+   * Imports decisions from another system in batches (one transaction each), appended after
+   * existing events and chained; the only way to set `at`. Source defaults to `import`.
+   */
+  import(decisions: Iterable<unknown> | AsyncIterable<unknown>, options?: ImportOptions): Promise<ImportResult>;
   /**
    * Subscribes to `change`, `withdrawn` or `confirmation` (SPEC §8). Without `name`: in-process,
    * best-effort, after the commit. With `name`: durable (outbox, at least once, across restarts);
@@ -127,6 +133,7 @@ export function createConsent(input: ConsentOptions = {}): Consent {
       return (states[id] as StateInfo).allowed;
     },
     history: (subjectId, opts) => engine.history(subjectId, opts),
+    import: (decisions, opts) => importDecisions(engine, decisions, opts),
     ...proof,
     export: exportMe,
     get publicKey() {
@@ -137,7 +144,6 @@ export function createConsent(input: ConsentOptions = {}): Consent {
     close() {
       closed ??= (async () => {
         await engine.stop();
-        engine.cache?.clear();
         // A tracker passed in by the host is the host's to close.
         if (!options.tracker) await tracker.close?.();
       })();

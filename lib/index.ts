@@ -1,4 +1,5 @@
 export { createConsent, type Consent } from './create-consent';
+export type { ImportDecisionInput, ImportOptions, ImportResult } from './core/import';
 export type {
   ChangePayload,
   ConfirmationPayload,

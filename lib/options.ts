@@ -79,6 +79,9 @@ export interface ResolvedOptions {
   production: boolean;
 }
 
+/** The default clock; the engine recognises it and reads `Date.now()` without a Date. */
+export const systemClock = (): Date => new Date();
+
 /** The defaults, in one place. */
 export const DEFAULTS = {
   tablePrefix: 'consent_',
@@ -253,7 +256,7 @@ export function parseOptions(input: ConsentOptions = {}, env: NodeJS.ProcessEnv 
     cache: parseCache(input.cache),
     storeTimeoutMs:
       input.storeTimeoutMs === undefined ? DEFAULTS.storeTimeoutMs : positiveInteger(input.storeTimeoutMs, 'storeTimeoutMs'),
-    now: fn(input.now, 'now') ?? (() => new Date()),
+    now: fn(input.now, 'now') ?? systemClock,
     network,
     admin,
     receipts,

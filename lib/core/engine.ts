@@ -1,22 +1,27 @@
 import { deriveKeys, hmacHex, pseudonymOf, type DerivedKeys } from '../audit/keys';
 import { ConsentError } from '../errors';
-import type { ResolvedOptions } from '../options';
+import { systemClock, type ResolvedOptions } from '../options';
 import type { Registry } from '../registry/registry';
 import { isPending, stateInfo } from '../state/derive';
 import { planBatch, type BatchContext, type PlannedDecision } from '../state/plan';
 import type { CurrentRecord } from '../tracker/records';
 import type { ConsentTracker } from '../tracker/tracker';
 import type { DecisionInput, HistoryOptions, HistoryPage, RecordMeta, RecordResult, StateInfo } from '../types';
+import { watchChanges } from './change-watch';
 import { commitWrite, type CommittedChange } from './commit';
 import { EventHub } from './events';
 import { assertNoProblems, parseDecisions, parseMeta, requireSubject, type ParsedDecision } from './input';
 import { decodeCursor, encodeCursor, publicEvent } from './public-event';
 import { resolveSecret, syncRequirements } from './setup';
+import { PseudonymCache } from './pseudonym-cache';
 import { StateCache } from './state-cache';
 import { OutboxPoller } from './outbox-poller';
 import { storeCall } from './store-call';
 import { sweep } from './sweep';
 import { issueToken } from './tokens';
+
+// Recently seen subjects whose pseudonym the engine keeps (memory only).
+const PSEUDONYM_CACHE_SIZE = 4096;
 
 /** Request context the HTTP layer adds to a write. */
 export interface WriteContext {
@@ -48,12 +53,16 @@ export interface WriteOutcome extends RecordResult {
 export class ConsentEngine {
   private readyPromise: Promise<void> | null = null;
   private keys: DerivedKeys | null = null;
+  private pseudonyms: PseudonymCache | null = null;
+  private unsubscribe: (() => Promise<void>) | null = null;
   private readonly readyHooks: Array<() => Promise<void>> = [];
   private sweeper: NodeJS.Timeout | null = null;
   private closed = false;
   readonly cache: StateCache | null;
   readonly events: EventHub;
   readonly outbox: OutboxPoller;
+  /** Cache invalidations received from the store's change notifications (other processes). */
+  notifications = 0;
   /**
    * Where the router is mounted (`req.baseUrl`), recorded when it handles a request; confirmation
    * links without `confirm.baseUrl` start with it ('' until the router has seen a request).
@@ -71,7 +80,7 @@ export class ConsentEngine {
   }
 
   now(): number {
-    return this.options.now().getTime();
+    return this.options.now === systemClock ? Date.now() : this.options.now().getTime();
   }
 
   /** Migrates, resolves the secret, stores requirement versions and seals the registry. */
@@ -82,8 +91,14 @@ export class ConsentEngine {
       await storeCall(timeout, 'migration', () => this.tracker.init({ migrate: this.options.autoMigrate }));
       const secret = await storeCall(timeout, 'secret', () => resolveSecret(this.options, this.tracker));
       await storeCall(timeout, 'requirement sync', () => syncRequirements(this.registry, this.tracker, this.now()));
-      this.keys = deriveKeys(secret);
+      const keys = deriveKeys(secret);
+      this.keys = keys;
+      this.pseudonyms = new PseudonymCache(PSEUDONYM_CACHE_SIZE, (subjectId) => pseudonymOf(keys, subjectId));
       for (const hook of this.readyHooks) await storeCall(timeout, 'setup', hook);
+      const stopWatching = await watchChanges(this);
+      // stop() may have run while the listener was connecting.
+      if (this.closed) await stopWatching?.();
+      else this.unsubscribe = stopWatching;
       if (!this.closed) this.startBackground();
     })();
     return this.readyPromise;
@@ -99,12 +114,19 @@ export class ConsentEngine {
     }
   }
 
-  /** Stops the outbox poller and the sweeper; waits for a delivery in progress. */
+  /**
+   * Stops the outbox poller, the sweeper and the change listener (waits for a delivery in
+   * progress) and forgets cached states and pseudonyms.
+   */
   async stop(): Promise<void> {
     this.closed = true;
     if (this.sweeper) clearInterval(this.sweeper);
     this.sweeper = null;
-    await this.outbox.stop();
+    const unsubscribe = this.unsubscribe;
+    this.unsubscribe = null;
+    this.cache?.clear();
+    this.pseudonyms?.forget();
+    await Promise.all([this.outbox.stop(), unsubscribe?.()]);
   }
 
   /** Records the router's mount path (`req.baseUrl`) for confirmation links. */
@@ -128,8 +150,15 @@ export class ConsentEngine {
     return this.keys;
   }
 
+  /** The subject's pseudonym (an HMAC of the id), remembered for recently seen subjects. */
   pseudonym(subjectId: string): string {
-    return pseudonymOf(this.derivedKeys, subjectId);
+    if (!this.pseudonyms) throw new ConsentError('internal_error', 'the consent store is not ready');
+    return this.pseudonyms.get(subjectId);
+  }
+
+  /** The subject's records if the cache holds them fresh at `now`, synchronously; else undefined. */
+  cachedRecords(pseudonym: string, now: number): CurrentRecord[] | undefined {
+    return this.cache?.get(pseudonym, now);
   }
 
   /** The subject's records, from the cache while fresh, else from the store (with a deadline). */
@@ -143,19 +172,24 @@ export class ConsentEngine {
     return records;
   }
 
+  /** Forgets a subject's cached records after a write committed. */
+  invalidate(pseudonym: string): void {
+    this.cache?.invalidate(pseudonym);
+  }
+
   /** States of every registered requirement, in registration order. */
   statesFrom(records: CurrentRecord[], gpc = false): Record<string, StateInfo> {
     const byId = new Map(records.map((record) => [record.requirement, record]));
     const now = this.now();
     const states: Record<string, StateInfo> = {};
-    for (const requirement of this.registry.list()) {
+    for (const requirement of this.registry.ordered()) {
       states[requirement.id] = stateInfo(byId.get(requirement.id), requirement, now, gpc);
     }
     return states;
   }
 
   pendingFrom(states: Record<string, StateInfo>): string[] {
-    return this.registry.list().filter((r) => isPending(r, states[r.id] as StateInfo)).map((r) => r.id);
+    return this.registry.ordered().filter((r) => isPending(r, states[r.id] as StateInfo)).map((r) => r.id);
   }
 
   async states(subjectId: unknown, gpc = false): Promise<Record<string, StateInfo>> {

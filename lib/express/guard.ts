@@ -1,13 +1,14 @@
-import type { Request, RequestHandler } from 'express';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { ConsentEngine } from '../core/engine';
 import { applyGpc } from '../core/gpc';
 import { ConsentError } from '../errors';
-import { allowedUnder } from '../state/derive';
-import type { State, StateInfo } from '../types';
+import { allowedUnder, isAllowedNow, stateInfo } from '../state/derive';
+import type { CurrentRecord } from '../tracker/records';
+import type { Requirement, State } from '../types';
 import { hasGpc, writeContext } from './network';
 import { problem, sendProblem, toProblem } from './problem';
 import type { ReadyGate } from './ready-gate';
-import { resolveSubject } from './subject';
+import { hookThrew, subjectFromValue } from './subject';
 
 /** Options of `requireConsent()`. */
 export interface GuardOptions {
@@ -45,48 +46,97 @@ function redirectTarget(base: string, req: Request): string {
   return `${base}${base.includes('?') ? '&' : '?'}next=${encodeURIComponent(req.originalUrl)}`;
 }
 
+const findRecord = (records: CurrentRecord[], id: string): CurrentRecord | undefined => {
+  for (const record of records) if (record.requirement === id) return record;
+  return undefined;
+};
+
+const isThenable = (value: unknown): value is PromiseLike<unknown> =>
+  value !== null && typeof value === 'object' && typeof (value as { then?: unknown }).then === 'function';
+
 /**
  * `requireConsent(ids, options)`: calls `next()` only when every listed requirement is allowed
  * for the request's subject. It answers by itself otherwise, and fails closed: a state it
  * cannot read is a 503, never a pass.
+ *
+ * The hot path (ready, a synchronous subject hook, no `Sec-GPC: 1`, a cached subject) runs
+ * without a promise: it derives only the listed requirements and builds a `StateInfo` only for
+ * a refusal. A request with the signal first records it (`applyGpc`), as the router does.
  */
 export function createGuard(engine: ConsentEngine, gate: ReadyGate, input: unknown, options?: unknown): RequestHandler {
   const ids = gate.ids(input, 'requireConsent');
   const { redirect } = parseGuardOptions(options);
-  const { logger } = engine.options;
+  const { logger, subject: subjectHook } = engine.options;
+  let listed: Requirement[] | null = null;
 
-  async function missingFor(req: Request): Promise<MissingConsent[]> {
-    const subject = await resolveSubject(req, engine.options);
-    await gate.serving();
-    // The signal is recorded before the answer (a refusal per gpc requirement, once).
-    await applyGpc(engine, subject, writeContext(req, engine.options));
-    const states = await engine.states(subject, hasGpc(req));
-    const missing: MissingConsent[] = [];
-    for (const id of ids) {
-      const info = states[id] as StateInfo;
-      if (info.allowed) continue;
-      const requirement = engine.registry.require(id);
-      const reason = allowedUnder(requirement.lawfulBasis, info.state) ? 'gpc' : info.state;
-      missing.push({ id, state: info.state, reason, title: requirement.title, url: requirement.url });
+  function missingFrom(records: CurrentRecord[], gpc: boolean, now: number): MissingConsent[] | null {
+    listed ??= ids.map((id) => engine.registry.require(id));
+    let missing: MissingConsent[] | null = null;
+    for (const requirement of listed) {
+      const record = findRecord(records, requirement.id);
+      if (isAllowedNow(record, requirement, now, gpc)) continue;
+      const { state } = stateInfo(record, requirement, now, gpc);
+      const reason = allowedUnder(requirement.lawfulBasis, state) ? 'gpc' : state;
+      (missing ??= []).push({ id: requirement.id, state, reason, title: requirement.title, url: requirement.url });
     }
     return missing;
   }
 
+  function decide(req: Request, res: Response, next: NextFunction, records: CurrentRecord[], now = engine.now()): void {
+    const missing = missingFrom(records, hasGpc(req), now);
+    if (missing === null) return next();
+    res.vary('Accept');
+    res.set('Cache-Control', 'no-store');
+    if (redirect !== undefined && req.accepts(['json', 'html']) === 'html') {
+      res.redirect(303, redirectTarget(redirect, req));
+      return;
+    }
+    const detail = `this needs consent to ${missing.map((m) => `"${m.id}"`).join(', ')}`;
+    sendProblem(res, problem('consent_required', 403, detail, req.originalUrl, { missing }));
+  }
+
+  // Guards sit on host routes: answer here rather than hand the error to the host's handler.
+  const fail = (req: Request, res: Response, error: unknown): void => sendProblem(res, toProblem(error, req.originalUrl, logger));
+
+  async function slowPath(req: Request, res: Response, next: NextFunction, value: unknown): Promise<void> {
+    let resolved: unknown;
+    try {
+      resolved = await value;
+    } catch (error) {
+      throw hookThrew(error);
+    }
+    const subject = subjectFromValue(resolved);
+    await gate.serving();
+    // The signal is recorded before the answer (a refusal per gpc requirement, once).
+    await applyGpc(engine, subject, writeContext(req, engine.options));
+    const records = await engine.records(engine.pseudonym(subject));
+    decide(req, res, next, records);
+  }
+
   return (req, res, next) => {
-    missingFor(req).then(
-      (missing) => {
-        if (missing.length === 0) return next();
-        res.vary('Accept');
-        res.set('Cache-Control', 'no-store');
-        if (redirect !== undefined && req.accepts(['json', 'html']) === 'html') {
-          res.redirect(303, redirectTarget(redirect, req));
-          return;
-        }
-        const detail = `this needs consent to ${missing.map((m) => `"${m.id}"`).join(', ')}`;
-        sendProblem(res, problem('consent_required', 403, detail, req.originalUrl, { missing }));
-      },
-      // Guards sit on host routes: answer here rather than hand the error to the host's handler.
-      (error: unknown) => sendProblem(res, toProblem(error, req.originalUrl, logger)),
+    let value: unknown;
+    try {
+      value = subjectHook(req);
+    } catch (error) {
+      return fail(req, res, hookThrew(error));
+    }
+    // A request carrying `Sec-GPC: 1` may have a refusal to record first: never the fast path.
+    if (!gate.isServing || isThenable(value) || hasGpc(req)) {
+      slowPath(req, res, next, value).catch((error: unknown) => fail(req, res, error));
+      return;
+    }
+    let pseudonym: string;
+    try {
+      pseudonym = engine.pseudonym(subjectFromValue(value));
+    } catch (error) {
+      return fail(req, res, error);
+    }
+    const now = engine.now();
+    const cached = engine.cachedRecords(pseudonym, now);
+    if (cached) return decide(req, res, next, cached, now);
+    engine.records(pseudonym).then(
+      (records) => decide(req, res, next, records),
+      (error: unknown) => fail(req, res, error),
     );
   };
 }

@@ -17,6 +17,7 @@ function unknownIds(ids: string[]): ConsentConfigError {
 export class ReadyGate {
   private readonly awaited = new Set<string>();
   private promise: Promise<void> | null = null;
+  private served = false;
 
   constructor(private readonly engine: ConsentEngine) {}
 
@@ -50,8 +51,14 @@ export class ReadyGate {
         throw unknownIds(unknown);
       }
       await engineReady;
+      this.served = true;
     })();
     return this.promise;
+  }
+
+  /** True once `ready()` has resolved: the guard may then skip awaiting it. */
+  get isServing(): boolean {
+    return this.served;
   }
 
   /** Waits for `ready()`; a rejected `ready()` means the store cannot serve: `store_unavailable`. */

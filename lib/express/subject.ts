@@ -14,8 +14,21 @@ export async function resolveSubject(req: Request, options: ResolvedOptions): Pr
   try {
     value = await options.subject(req);
   } catch (error) {
-    throw new ConsentError('internal_error', 'the subject hook threw', { cause: error });
+    throw hookThrew(error);
   }
+  return subjectFromValue(value);
+}
+
+/** The error for a `subject` hook that threw (or whose promise rejected). */
+export function hookThrew(error: unknown): ConsentError {
+  return new ConsentError('internal_error', 'the subject hook threw', { cause: error });
+}
+
+/**
+ * Checks a value the `subject` hook returned (already awaited).
+ * @throws ConsentError as `resolveSubject` does.
+ */
+export function subjectFromValue(value: unknown): string {
   if (value === null || value === undefined || value === '') {
     throw new ConsentError('no_subject', 'no subject: sign in first');
   }

@@ -1,7 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
-import { GENESIS } from '../audit/chain';
 import type {
+  BatchPlanner,
   ChainHead,
   ClaimedOutboxEntry,
   CurrentRecord,
@@ -15,14 +14,16 @@ import type {
   SyncOutcome,
   WritePlan,
 } from '../tracker/records';
-import type { ConsentTracker, EventScanQuery, HeadScanQuery, TrackerHistoryQuery } from '../tracker/tracker';
+import type { ChangeHandlers, ConsentTracker, EventScanQuery, HeadScanQuery, TrackerHistoryQuery } from '../tracker/tracker';
 import type { AuditEvent, AuditQuery, StateGroup } from '../tracker/admin-records';
 import { auditEvents, storeStats } from './admin-queries';
-import { readLedgerHead, writeSealed } from './chain-store';
+import { readLedgerHead } from './chain-store';
 import { eraseChain, scanEvents, scanHeads, scanLedger } from './chain-scan';
 import * as lifecycle from './lifecycle-queries';
-import { checkSchema, migrate } from './migrate';
-import { fromRecord, fromVersion, toEvent, toRecord, toVersion, type Row } from './rows';
+import { checkSchema, isPostgres, migrate } from './migrate';
+import { PgListener } from './pg-listener';
+import { fromVersion, toEvent, toRecord, toVersion, type Row } from './rows';
+import { writeSubject } from './write-subject';
 
 /** Options of `KnexTracker`. */
 export interface KnexTrackerOptions {
@@ -30,12 +31,21 @@ export interface KnexTrackerOptions {
   tablePrefix?: string;
   /** Destroy the Knex instance on `close()` (only when the tracker created it). @default false */
   ownsKnex?: boolean;
+  /**
+   * On PostgreSQL, announce every write with NOTIFY (the pseudonym) and let `subscribe` LISTEN,
+   * so that other processes drop a cached state at once. `false` leaves cross-process
+   * freshness to the cache lifetime. Ignored on other databases. @default true
+   */
+  notify?: boolean;
 }
 
 /** The default tracker: SQLite (embedded) or PostgreSQL (shared by many processes) via Knex. */
 export class KnexTracker implements ConsentTracker {
   private readonly prefix: string;
   private readonly ownsKnex: boolean;
+  private currentSql: string | null = null;
+  /** PostgreSQL with notifications on. */
+  private readonly postgres: boolean;
 
   constructor(
     readonly knex: Knex,
@@ -43,6 +53,12 @@ export class KnexTracker implements ConsentTracker {
   ) {
     this.prefix = options.tablePrefix ?? 'consent_';
     this.ownsKnex = options.ownsKnex ?? false;
+    this.postgres = (options.notify ?? true) && isPostgres(knex);
+  }
+
+  /** The PostgreSQL channel on which writes announce the pseudonyms they changed. */
+  get channel(): string {
+    return `${this.prefix}changes`;
   }
 
   /** A table name with the configured prefix. */
@@ -91,59 +107,51 @@ export class KnexTracker implements ConsentTracker {
   }
 
   async current(pseudonym: string): Promise<CurrentRecord[]> {
-    const rows: Row[] = await this.knex(`${this.table('states')} as st`)
+    // The guard's read when the cache misses: compiled once, not by the query builder each time.
+    this.currentSql ??= this.knex(`${this.table('states')} as st`)
       .join(`${this.table('subjects')} as s`, 's.chain', 'st.chain')
-      .where('s.pseudonym', pseudonym)
-      .select('st.*');
+      .where('s.pseudonym', '')
+      .select('st.*')
+      .toSQL().sql;
+    const result = (await this.knex.raw(this.currentSql, [pseudonym])) as unknown;
+    const rows = (Array.isArray(result) ? result : (result as { rows: Row[] }).rows) as Row[];
     return rows.map(toRecord);
   }
 
-  async write<T>(
+  write<T>(
     pseudonym: string,
     plan: (snapshot: SubjectSnapshot) => { plan: WritePlan; result: T },
   ): Promise<{ result: T; eventIds: string[] }> {
-    const subjects = this.table('subjects');
     return this.knex.transaction(async (trx) => {
-      let subject: Row | undefined;
-      // A second round only when an erasure unlinked the row while we waited for its lock.
-      for (let round = 0; !subject && round < 2; round += 1) {
-        await trx(subjects)
-          .insert({
-            chain: randomBytes(16).toString('hex'),
-            pseudonym,
-            seq: 0,
-            head_hash: GENESIS,
-            head_mac: '',
-            created_at: Date.now(),
-          })
-          .onConflict('pseudonym')
-          .ignore();
-        // The row lock serialises writers of one subject on PostgreSQL, so chains never fork;
-        // SQLite serialises whole write transactions anyway (forUpdate is a no-op there).
-        subject = await trx(subjects).where({ pseudonym }).forUpdate().first();
-      }
-      if (!subject) throw new Error('the subject row vanished twice while waiting for its lock');
-      const chain = subject.chain as string;
-      const rows: Row[] = await trx(this.table('states')).where({ chain });
-      const snapshot = {
-        chain,
-        seq: Number(subject.seq),
-        hash: subject.head_hash as string,
-        headId: subject.head_id === null || subject.head_id === undefined ? null : String(subject.head_id),
-        records: rows.map(toRecord),
-      };
-      const planned = plan(snapshot);
-      const sealed = await writeSealed(this, trx, snapshot, planned.plan);
-      if (planned.plan.records.length > 0) {
-        await trx(this.table('states'))
-          .insert(planned.plan.records.map((record) => fromRecord(chain, record)))
-          .onConflict(['chain', 'requirement'])
-          .merge();
-      }
-      const eventIds = sealed.events.map((event) => event.id);
-      await lifecycle.insertOutbox(trx, (n) => this.table(n), chain, planned.plan.outbox ?? [], eventIds, Date.now());
-      return { result: planned.result, eventIds };
+      const written = await writeSubject(this, trx, pseudonym, plan);
+      // Delivered on commit only, to every listening process (the pseudonym, never the id).
+      if (this.postgres) await trx.raw('select pg_notify(?, ?)', [this.channel, pseudonym]);
+      return written;
     });
+  }
+
+  /**
+   * One transaction for the batch, each subject written exactly as `write` does. Subjects are
+   * locked in pseudonym order, so two concurrent imports on PostgreSQL cannot deadlock.
+   */
+  writeMany(pseudonyms: string[], plan: BatchPlanner): Promise<void> {
+    const sorted = [...new Set(pseudonyms)].sort();
+    return this.knex.transaction(async (trx) => {
+      for (const pseudonym of sorted) {
+        await writeSubject(this, trx, pseudonym, (snapshot) => ({ plan: plan(pseudonym, snapshot), result: null }));
+      }
+      if (this.postgres && sorted.length > 0) {
+        await trx.raw('select pg_notify(?, p) from unnest(?::text[]) as p', [this.channel, sorted]);
+      }
+    });
+  }
+
+  /** On PostgreSQL: LISTEN on a dedicated connection that reconnects. Elsewhere: null. */
+  async subscribe(handlers: ChangeHandlers): Promise<(() => Promise<void>) | null> {
+    if (!this.postgres) return null;
+    const listener = new PgListener(this.knex, this.channel, handlers.onChange, handlers.onReset, handlers.onError);
+    await listener.begin();
+    return () => listener.close();
   }
 
   async history(pseudonym: string, query: TrackerHistoryQuery): Promise<StoredEvent[]> {

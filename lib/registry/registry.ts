@@ -12,6 +12,7 @@ export const HOST_REGISTRANT = 'app';
 export class Registry {
   private readonly byId = new Map<string, { requirement: Requirement; registrant: string }>();
   private sealed = false;
+  private frozen: readonly Requirement[] | null = null;
 
   /** Registers one or several definitions on behalf of `registrant`, all or none. */
   register(defs: RequirementDefinition | RequirementDefinition[], registrant = HOST_REGISTRANT): void {
@@ -90,6 +91,13 @@ export class Registry {
   /** Every requirement in registration order. */
   list(): Requirement[] {
     return [...this.byId.values()].map((entry) => entry.requirement);
+  }
+
+  /** The same list, read-only and computed once after sealing: for per-request loops. */
+  ordered(): readonly Requirement[] {
+    if (!this.sealed) return this.list();
+    this.frozen ??= Object.freeze(this.list());
+    return this.frozen;
   }
 
   registrantOf(id: string): string | undefined {

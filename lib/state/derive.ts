@@ -47,6 +47,26 @@ export function allowedUnder(basis: LawfulBasis, state: State): boolean {
   }
 }
 
+function allowedIn(state: State, record: CurrentRecord | undefined, requirement: Requirement, gpc: boolean): boolean {
+  if (!allowedUnder(requirement.lawfulBasis, state)) return false;
+  return !(gpc && requirement.gpc && !(state === 'granted' && record?.gpcOptIn));
+}
+
+/** The state alone, as `deriveState` finds it, without allocating (the guard's hot path). */
+export function stateOf(record: CurrentRecord | undefined, requirement: Requirement, now: number): State {
+  if (!record) return 'unset';
+  if (record.pendingExpiresAt !== null && now < record.pendingExpiresAt) return 'pending';
+  if (record.decision === null) return 'unset';
+  if (record.decision === 'denied') return 'denied';
+  if ((record.version ?? 0) < requirement.version) return 'outdated';
+  return record.expiresAt !== null && now >= record.expiresAt ? 'expired' : 'granted';
+}
+
+/** Whether processing is allowed now: `stateInfo(...).allowed` without building the rest. */
+export function isAllowedNow(record: CurrentRecord | undefined, requirement: Requirement, now: number, gpc: boolean): boolean {
+  return allowedIn(stateOf(record, requirement, now), record, requirement, gpc);
+}
+
 /**
  * The full `StateInfo`. With `gpc` (the request carries `Sec-GPC: 1`), a `gpc` requirement is
  * allowed only if the subject granted it while sending the signal.
@@ -58,10 +78,7 @@ export function stateInfo(
   gpc = false,
 ): StateInfo {
   const derived = deriveState(record, requirement, now);
-  let allowed = allowedUnder(requirement.lawfulBasis, derived.state);
-  if (allowed && gpc && requirement.gpc && !(derived.state === 'granted' && record?.gpcOptIn)) {
-    allowed = false;
-  }
+  const allowed = allowedIn(derived.state, record, requirement, gpc);
   return {
     id: requirement.id,
     state: derived.state,

@@ -39,9 +39,14 @@ export interface Change {
 
 const WITHDRAWABLE: ReadonlySet<State> = new Set(['granted', 'pending', 'expired', 'outdated']);
 
+/** A denial withdraws what was given (or asked and not yet answered), else it is a `deny`. */
+export function denialAction(previous: State): Action {
+  return WITHDRAWABLE.has(previous) ? 'withdraw' : 'deny';
+}
+
 /** The action a decision records, given the state before it (SPEC §3). */
 export function actionFor(decision: PlannedDecision, previous: State, source: Source): Action {
-  if (decision.decision === 'denied') return WITHDRAWABLE.has(previous) ? 'withdraw' : 'deny';
+  if (decision.decision === 'denied') return denialAction(previous);
   // A double opt-in grant waits for confirmation, unless this version is already confirmed.
   if (decision.requirement.doubleOptIn && source !== 'confirm' && previous !== 'granted') return 'request';
   return source === 'confirm' ? 'confirm' : 'grant';

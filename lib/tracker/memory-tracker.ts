@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { GENESIS } from '../audit/chain';
 import { MemoryOutbox } from './memory-outbox';
 import type {
+  BatchPlanner,
   ChainHead,
   ClaimedOutboxEntry,
   CurrentRecord,
@@ -84,19 +85,37 @@ export class MemoryTracker implements ConsentTracker {
     plan: (snapshot: SubjectSnapshot) => { plan: WritePlan; result: T },
   ): Promise<{ result: T; eventIds: string[] }> {
     // Synchronous from snapshot to commit: no other write can interleave in this process.
-    let chain = this.chainOf(pseudonym);
-    if (!chain) {
-      const key = randomBytes(16).toString('hex');
-      chain = { head: { chain: key, seq: 0, hash: GENESIS, id: null, erased: false, mac: '' }, records: new Map(), events: [] };
-    }
+    const chain = this.chainFor(pseudonym);
     const planned = plan(this.snapshot(chain));
-    this.apply(chain, planned.plan);
-    for (const record of planned.plan.records) chain.records.set(record.requirement, copy(record));
+    return { result: planned.result, eventIds: this.commit(pseudonym, chain, planned.plan) };
+  }
+
+  async writeMany(pseudonyms: string[], plan: BatchPlanner): Promise<void> {
+    // Plan every subject before applying anything: a throw leaves the store untouched.
+    const planned = [...new Set(pseudonyms)].map((pseudonym) => {
+      const chain = this.chainFor(pseudonym);
+      return { pseudonym, chain, plan: plan(pseudonym, this.snapshot(chain)) };
+    });
+    for (const p of planned) this.commit(p.pseudonym, p.chain, p.plan);
+  }
+
+  /** The subject's linked chain, or a new empty one (stored by `commit`). */
+  private chainFor(pseudonym: string): MemoryChain {
+    const chain = this.chainOf(pseudonym);
+    if (chain) return chain;
+    const key = randomBytes(16).toString('hex');
+    return { head: { chain: key, seq: 0, hash: GENESIS, id: null, erased: false, mac: '' }, records: new Map(), events: [] };
+  }
+
+  /** Seals and applies a plan, links the chain and queues its outbox entries; the event ids. */
+  private commit(pseudonym: string, chain: MemoryChain, plan: WritePlan): string[] {
+    this.apply(chain, plan);
+    for (const record of plan.records) chain.records.set(record.requirement, copy(record));
     this.chains.set(chain.head.chain, chain);
     this.linked.set(pseudonym, chain.head.chain);
-    const eventIds = planned.plan.events.length === 0 ? [] : chain.events.slice(-planned.plan.events.length).map((e) => e.id);
-    this.outbox.add(chain.head.chain, planned.plan.outbox ?? [], eventIds);
-    return { result: planned.result, eventIds };
+    const eventIds = plan.events.length === 0 ? [] : chain.events.slice(-plan.events.length).map((e) => e.id);
+    this.outbox.add(chain.head.chain, plan.outbox ?? [], eventIds);
+    return eventIds;
   }
 
   async erase(pseudonym: string, plan: (snapshot: SubjectSnapshot) => WritePlan): Promise<number | null> {

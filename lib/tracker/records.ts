@@ -157,6 +157,13 @@ export interface LapsedGrant {
   key: string;
 }
 
+/**
+ * The planner of a multi-subject batch (`ConsentTracker.writeMany`): the plan of one subject,
+ * given its snapshot read inside the batch's transaction. Pure and synchronous; a throw aborts
+ * the whole batch.
+ */
+export type BatchPlanner = (pseudonym: string, snapshot: SubjectSnapshot) => WritePlan;
+
 /** A requirement version as stored: the text is locked once an event references it. */
 export interface StoredRequirementVersion {
   id: string;

@@ -1,4 +1,5 @@
 import type {
+  BatchPlanner,
   ChainHead,
   ClaimedOutboxEntry,
   CurrentRecord,
@@ -20,6 +21,13 @@ export interface TrackerHistoryQuery {
   /** Only events with a lower sequence number (the cursor). */
   beforeSeq?: number;
   limit: number;
+}
+
+/** What `ConsentTracker.subscribe` calls. */
+export interface ChangeHandlers {
+  onChange(pseudonym: string): void;
+  onReset(): void;
+  onError(error: unknown): void;
 }
 
 /** Options of `ConsentTracker.scanEvents`: a keyset page of events in (chain, seq) order. */
@@ -91,8 +99,25 @@ export interface ConsentTracker {
     plan: (snapshot: SubjectSnapshot) => { plan: WritePlan; result: T },
   ): Promise<{ result: T; eventIds: string[] }>;
 
+  /**
+   * Recommended (bulk import). `write` for many subjects in one transaction: for each subject
+   * (in pseudonym order, so concurrent batches cannot deadlock), exactly what `write` does —
+   * snapshot under the subject's lock, `plan(pseudonym, snapshot)`, ids, seal, ledger entry,
+   * head, records, outbox — everything committed together. Without it, `import()` falls back
+   * to one `write` per subject.
+   */
+  writeMany?(pseudonyms: string[], plan: BatchPlanner): Promise<void>;
+
   /** Required. The subject's events, newest first (by sequence number). */
   history(pseudonym: string, query: TrackerHistoryQuery): Promise<StoredEvent[]>;
+
+  /**
+   * Optional. Watches writes by every process sharing the store: calls `onChange(pseudonym)`
+   * after each committed write of a subject, and `onReset()` when notifications may have been
+   * missed (a dropped connection). Resolves to a function that stops watching, or null when
+   * the store cannot notify (the state cache then relies on its lifetime alone).
+   */
+  subscribe?(handlers: ChangeHandlers): Promise<(() => Promise<void>) | null>;
 
   /**
    * Required (proof). A page of events in (chain, seq) order, all fields included. Each call is

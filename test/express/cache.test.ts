@@ -18,7 +18,9 @@ for (const backend of BACKENDS) {
     const extra: Array<() => Promise<void>> = [];
 
     async function start(options: ConsentOptions = {}) {
-      tracker = new CountingTracker(knex);
+      // Without NOTIFY: these tests count the reads the cache itself saves, and a change made
+      // elsewhere must stay unseen until ttlMs (test/knex/pg-notify.test.ts covers NOTIFY).
+      tracker = new CountingTracker(knex, { notify: false });
       consent = createConsent({ tracker, subject: headerSubject, secret: TEST_SECRET, logger: memoryLogger(), now: () => new Date(clock), ...options });
       consent.register(REQUIREMENTS);
       await consent.ready();

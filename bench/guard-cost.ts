@@ -1,0 +1,69 @@
+/**
+ * The guard's own CPU cost per request, without HTTP: calls the `requireConsent()` middleware
+ * directly, warm cache, allowed subjects, and reports nanoseconds per call. This is the figure
+ * to profile (`node --cpu-prof --import tsx bench/guard-cost.ts`); the HTTP ratios add the
+ * noise of sockets, Express and the machine.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import type { Request, RequestHandler, Response } from 'express';
+import { median, parseArgs, type BenchArgs } from './lib/args';
+import { benchConsent, grants, openKnex } from './lib/setup';
+import { printTable, type ResultRow } from './lib/table';
+
+const SUBJECTS = 1000;
+
+function fakeRequest(user: string): Request {
+  const headers: Record<string, string> = { 'x-user': user };
+  return { headers, get: (name: string) => headers[name.toLowerCase()] } as unknown as Request;
+}
+
+/** Nanoseconds per call of `guard` over `calls` requests (all allowed: next() must run). */
+function timeGuard(guard: RequestHandler, requests: Request[], calls: number): number {
+  let passed = 0;
+  const next = () => {
+    passed += 1;
+  };
+  const res = {} as Response;
+  const started = performance.now();
+  for (let i = 0; i < calls; i += 1) guard(requests[i % requests.length] as Request, res, next);
+  const ns = ((performance.now() - started) * 1e6) / calls;
+  if (passed !== calls) throw new Error(`the guard passed ${passed} of ${calls} calls synchronously`);
+  return ns;
+}
+
+export async function main(args: BenchArgs = parseArgs()): Promise<ResultRow[]> {
+  if (args.pgOnly) return [];
+  const dir = mkdtempSync(join(tmpdir(), 'consent-bench-'));
+  const knex = openKnex({ kind: 'sqlite', filename: join(dir, 'guard.sqlite3') });
+  try {
+    // A long cache lifetime: the loop measures the hot path, not the reloads.
+    const consent = await benchConsent(knex, { cache: { max: 10_000, ttlMs: 600_000 } });
+    await consent.import(grants(SUBJECTS));
+    const guard = consent.requireConsent('analytics');
+    const requests = Array.from({ length: SUBJECTS }, (_, i) => fakeRequest(`u${i}`));
+    for (const user of requests) await consent.isAllowed(user.headers['x-user'] as string, 'analytics');
+    const calls = args.tiny ? 10_000 : 1_000_000;
+    timeGuard(guard, requests, calls); // warm-up: let the JIT settle
+    const rounds = Array.from({ length: args.rounds }, () => timeGuard(guard, requests, calls));
+    await consent.close();
+    const rows: ResultRow[] = [
+      {
+        target: "guard's own CPU per allowed request, warm cache (in-process, no HTTP)",
+        required: 'as low as possible',
+        figure: `${median(rounds).toFixed(0)} ns`,
+        pass: null,
+        raw: `${calls.toLocaleString('en')} calls × ${args.rounds} rounds: ${rounds.map((r) => r.toFixed(0)).join(' ')} ns`,
+      },
+    ];
+    printTable('Guard cost (in-process)', rows);
+    return rows;
+  } finally {
+    await knex.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await main();

@@ -1,0 +1,57 @@
+/**
+ * The server side of `bench/http.ts`, run as a child process so that the load generator does
+ * not compete with it for the same event loop. Configured by BENCH_TARGET (JSON `Target`) and
+ * BENCH_SUBJECTS; prints `PORT <n>` once it is ready.
+ */
+import express, { type Request, type Response } from 'express';
+import { benchConsent, grants, headerSubject, openKnex, type Target } from './lib/setup';
+
+const target = JSON.parse(process.env.BENCH_TARGET as string) as Target;
+const subjects = Number(process.env.BENCH_SUBJECTS ?? 1000);
+
+const knex = openKnex(target);
+// Two instances on the same database and secret: one with the default cache, one without.
+const warm = await benchConsent(knex);
+const cold = await benchConsent(knex, { cache: false });
+await warm.import(grants(subjects));
+await knex.schema.dropTableIfExists('bench_writes');
+await knex.schema.createTable('bench_writes', (table) => {
+  table.bigIncrements('id').primary();
+  table.string('subject', 256).notNullable();
+  table.string('requirement', 64).notNullable();
+  table.string('decision', 8).notNullable();
+  table.bigInteger('at').notNullable();
+});
+
+const ok = (_req: Request, res: Response) => {
+  res.json({ ok: true });
+};
+const app = express();
+app.use('/consent', warm.router());
+// The baseline of the guard: the same subject resolution, no consent check.
+app.get('/bare', (req, res) => {
+  if (!headerSubject(req)) return void res.status(401).end();
+  ok(req, res);
+});
+app.get('/guarded', warm.requireConsent('analytics'), ok);
+app.get('/guarded-nocache', cold.requireConsent('analytics'), ok);
+// The baseline of PUT /me/:id: parse the same JSON, insert one row in a transaction.
+app.put('/bare-put/:id', express.json({ limit: '16kb' }), async (req, res) => {
+  const subject = headerSubject(req);
+  const body = req.body as { decision?: unknown };
+  if (!subject || (body.decision !== 'granted' && body.decision !== 'denied')) return void res.status(400).end();
+  try {
+    const row = { subject, requirement: req.params.id as string, decision: body.decision, at: Date.now() };
+    await knex.transaction((trx) => trx('bench_writes').insert(row));
+    res.json(row);
+  } catch {
+    res.status(503).end();
+  }
+});
+
+const server = app.listen(0, '127.0.0.1', () => {
+  const address = server.address();
+  console.log(`PORT ${typeof address === 'object' && address ? address.port : 0}`);
+});
+// The parent stops the server between benches; in-flight requests do not matter then.
+process.on('SIGTERM', () => process.exit(0));

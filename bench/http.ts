@@ -1,0 +1,94 @@
+/**
+ * HTTP benchmarks: the guard (warm cache, cache disabled) against a bare route resolving the
+ * subject the same way, and `PUT /me/:id` against a bare PUT that parses the same JSON and
+ * inserts one row in a Knex transaction. The server runs in a child process; variants run
+ * interleaved, round-robin, and each ratio is the median of the per-round ratios.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { median, parseArgs, type BenchArgs } from './lib/args';
+import { load, startServer, type LoadResult, type LoadSpec } from './lib/load';
+import type { Target } from './lib/setup';
+import { printTable, ratio, type ResultRow } from './lib/table';
+import { createPgDatabase } from './lib/pg';
+
+const SUBJECTS = 1000;
+
+/** Runs every variant once per round, rotating the order, and returns each one's results. */
+async function interleaved(args: BenchArgs, variants: Record<string, LoadSpec>): Promise<Record<string, LoadResult[]>> {
+  const names = Object.keys(variants);
+  const results: Record<string, LoadResult[]> = Object.fromEntries(names.map((n) => [n, []]));
+  for (let round = 0; round < args.rounds; round += 1) {
+    for (let i = 0; i < names.length; i += 1) {
+      const name = names[(i + round) % names.length] as string;
+      const result = await load(variants[name] as LoadSpec);
+      if (result.errors > 0) throw new Error(`${name}: ${result.errors} failed requests`);
+      (results[name] as LoadResult[]).push(result);
+    }
+  }
+  return results;
+}
+
+function row(target: string, min: number, results: Record<string, LoadResult[]>, variant: string, base: string): ResultRow {
+  const ratios = (results[variant] as LoadResult[]).map((r, i) => r.rps / (results[base] as LoadResult[])[i]!.rps);
+  const value = median(ratios);
+  const rps = (name: string) => Math.round(median((results[name] as LoadResult[]).map((r) => r.rps)));
+  const p99 = (name: string) => median((results[name] as LoadResult[]).map((r) => r.p99));
+  return {
+    target,
+    required: `≥ ${min}`,
+    figure: ratio(value),
+    pass: value >= min,
+    raw: `${rps(variant)} vs ${rps(base)} req/s (p99 ${p99(variant)} vs ${p99(base)} ms); per round ${ratios.map(ratio).join(' ')}`,
+  };
+}
+
+/** Runs the HTTP benchmarks on one database and returns the table rows. */
+export async function httpBench(args: BenchArgs, target: Target, label: string): Promise<ResultRow[]> {
+  const server = await startServer(target, SUBJECTS);
+  try {
+    const base = { subjects: SUBJECTS, duration: args.duration };
+    const put = { ...base, method: 'PUT' as const, body: JSON.stringify({ decision: 'granted' }) };
+    const guard = await interleaved(args, {
+      bare: { ...base, url: `${server.url}/bare` },
+      warm: { ...base, url: `${server.url}/guarded` },
+      cold: { ...base, url: `${server.url}/guarded-nocache` },
+    });
+    const writes = await interleaved(args, {
+      bare: { ...put, url: `${server.url}/bare-put/analytics` },
+      put: { ...put, url: `${server.url}/consent/me/analytics` },
+    });
+    const pg = target.kind === 'pg';
+    const rows = [
+      row(`guard, warm cache / bare (${label})`, 0.95, guard, 'warm', 'bare'),
+      row(`guard, cache disabled / bare (${label})`, pg ? 0.4 : 0.5, guard, 'cold', 'bare'),
+      row(`PUT /me/:id / bare insert in a transaction (${label})`, 0.5, writes, 'put', 'bare'),
+    ];
+    printTable(`HTTP (${label}, ${args.rounds} rounds × ${args.duration} s per variant)`, rows);
+    return rows;
+  } finally {
+    await server.stop();
+  }
+}
+
+/** Runs on SQLite, and on PostgreSQL when a server is configured. */
+export async function main(args: BenchArgs = parseArgs()): Promise<ResultRow[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'consent-bench-'));
+  try {
+    const rows = args.pgOnly ? [] : await httpBench(args, { kind: 'sqlite', filename: join(dir, 'http.sqlite3') }, 'SQLite');
+    if (args.pg) {
+      const db = await createPgDatabase(args.pg);
+      try {
+        rows.push(...(await httpBench(args, { kind: 'pg', url: db.url }, 'PostgreSQL')));
+      } finally {
+        await db.drop();
+      }
+    }
+    return rows;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await main();

@@ -1,0 +1,80 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import autocannon from 'autocannon';
+import type { Target } from './setup';
+
+/** A bench server in a child process, and how to stop it. */
+export interface ServerProcess {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** Starts `bench/http-server.ts` in a child process on `target`; resolves when it listens. */
+export function startServer(target: Target, subjects: number): Promise<ServerProcess> {
+  const script = fileURLToPath(new URL('../http-server.ts', import.meta.url));
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', script], {
+    env: { ...process.env, BENCH_TARGET: JSON.stringify(target), BENCH_SUBJECTS: String(subjects), NODE_ENV: 'bench' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    child.once('exit', (code) => reject(new Error(`bench server exited with ${code}`)));
+    child.stdout?.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const match = /PORT (\d+)/.exec(out);
+      if (!match) return;
+      child.removeAllListeners('exit');
+      resolve({
+        url: `http://127.0.0.1:${match[1]}`,
+        stop: () =>
+          new Promise<void>((done) => {
+            child.once('exit', () => done());
+            child.kill('SIGTERM');
+          }),
+      });
+    });
+  });
+}
+
+/** One load run: requests per second and latency of a route, with a rotating subject. */
+export interface LoadResult {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+}
+
+export interface LoadSpec {
+  url: string;
+  method?: 'GET' | 'PUT';
+  body?: string;
+  subjects: number;
+  duration: number;
+  connections?: number;
+}
+
+export async function load(spec: LoadSpec): Promise<LoadResult> {
+  let next = 0;
+  const result = await autocannon({
+    url: spec.url,
+    method: spec.method ?? 'GET',
+    connections: spec.connections ?? 10,
+    duration: spec.duration,
+    headers: spec.body ? { 'content-type': 'application/json' } : {},
+    body: spec.body,
+    requests: [
+      {
+        setupRequest: (request: Record<string, unknown>) => {
+          next = (next + 1) % spec.subjects;
+          return { ...request, headers: { ...(request.headers as object), 'x-user': `u${next}` } };
+        },
+      },
+    ],
+  });
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.non2xx + result.errors + result.timeouts,
+  };
+}

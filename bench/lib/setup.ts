@@ -1,0 +1,44 @@
+import knexFactory, { type Knex } from 'knex';
+import { createConsent, type Consent, type ConsentOptions, type RequirementDefinition } from '../../lib/index';
+import { defaultKnex } from '../../lib/knex/default-knex';
+
+export const BENCH_SECRET = 'bench-secret-bench-secret-bench-secret-01';
+
+export const REQUIREMENTS: RequirementDefinition[] = [
+  { id: 'analytics', title: 'Usage analytics', description: 'Which pages you open.', expiresAfterDays: 365 },
+  { id: 'ads', title: 'Personalised ads', description: 'Ads based on what you read.' },
+  { id: 'newsletter', title: 'Newsletter', description: 'A monthly e-mail.' },
+  { id: 'partners', title: 'Partners', description: 'Share data with partners.' },
+];
+
+/** Where a bench runs: an SQLite file (the embedded default's settings) or a PostgreSQL URL. */
+export type Target = { kind: 'sqlite'; filename: string } | { kind: 'pg'; url: string };
+
+export function openKnex(target: Target): Knex {
+  if (target.kind === 'sqlite') return defaultKnex(target.filename);
+  return knexFactory({ client: 'pg', connection: target.url, pool: { min: 2, max: 10 } });
+}
+
+/** The benches' subject hook: the `x-user` header, resolved the same way by bare routes. */
+export const headerSubject = (req: { headers: Record<string, unknown> }): string | undefined =>
+  req.headers['x-user'] as string | undefined;
+
+const quiet = { warn: () => undefined, error: (m: string, e?: unknown) => console.error(m, e) };
+
+/** A ready consent instance on `knex` with the bench requirements. */
+export async function benchConsent(knex: Knex, options: ConsentOptions = {}): Promise<Consent> {
+  const consent = createConsent({ knex, secret: BENCH_SECRET, subject: headerSubject, logger: quiet, ...options });
+  consent.register(REQUIREMENTS);
+  await consent.ready();
+  return consent;
+}
+
+/**
+ * Decisions for `subjects` people: each grants every requirement once, so the store ends with
+ * `subjects * REQUIREMENTS.length` events. Generated lazily: a million never sit in memory.
+ */
+export function* grants(subjects: number, prefix = 'u', at = Date.now() - 60_000): Generator<Record<string, unknown>> {
+  for (let i = 0; i < subjects; i += 1) {
+    for (const r of REQUIREMENTS) yield { subjectId: `${prefix}${i}`, requirement: r.id, decision: 'granted', at };
+  }
+}

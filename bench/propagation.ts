@@ -1,0 +1,104 @@
+/**
+ * Cross-process propagation on PostgreSQL: one process withdraws, the other processes (each
+ * with a one-minute cache lifetime) must refuse within 100 ms. Prints the distribution of the
+ * time from the start of the withdrawal call to the first refusal seen by each watcher.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { parseArgs, percentile, type BenchArgs } from './lib/args';
+import { createPgDatabase } from './lib/pg';
+import { benchConsent, openKnex } from './lib/setup';
+import { printTable, type ResultRow } from './lib/table';
+
+const WATCHERS = 2;
+
+interface Worker {
+  child: ChildProcess;
+  call(message: object, until?: (reply: Record<string, unknown>) => boolean): Promise<Record<string, unknown>>;
+}
+
+let nextId = 0;
+
+async function startWorker(url: string): Promise<Worker> {
+  const script = fileURLToPath(new URL('./propagation-worker.ts', import.meta.url));
+  const child = fork(script, [], { execArgv: ['--import', 'tsx'], env: { ...process.env, BENCH_PG_URL: url } });
+  await new Promise<void>((resolve, reject) => {
+    child.once('message', () => resolve());
+    child.once('exit', (code) => reject(new Error(`worker exited with ${code}`)));
+  });
+  child.removeAllListeners('exit');
+  return {
+    child,
+    call(message, until = () => true) {
+      const id = (nextId += 1);
+      return new Promise((resolve) => {
+        const listener = (reply: Record<string, unknown>) => {
+          if (reply.id !== id || !until(reply)) return;
+          child.off('message', listener);
+          resolve(reply);
+        };
+        child.on('message', listener);
+        child.send({ ...message, id });
+      });
+    },
+  };
+}
+
+export async function propagationBench(args: BenchArgs, url: string): Promise<ResultRow[]> {
+  // Migrate once before the processes start, so that they do not race to create the schema.
+  const knex = openKnex({ kind: 'pg', url });
+  await (await benchConsent(knex)).close();
+  await knex.destroy();
+  const workers = await Promise.all(Array.from({ length: WATCHERS + 1 }, () => startWorker(url)));
+  const [writer, ...watchers] = workers as [Worker, ...Worker[]];
+  const latencies: number[] = [];
+  try {
+    const runs = args.tiny ? 3 : 50;
+    for (let i = 0; i < runs; i += 1) {
+      const subject = `p${i}`;
+      await writer.call({ cmd: 'grant', subject });
+      const seen = watchers.map((w) => {
+        let watching!: () => void;
+        const ready = new Promise<void>((resolve) => (watching = resolve));
+        const done = w.call({ cmd: 'watch', subject }, (reply) => {
+          if (reply.watching) watching();
+          return reply.seenAt !== undefined;
+        });
+        return { ready, done };
+      });
+      await Promise.all(seen.map((s) => s.ready));
+      const withdrawal = await writer.call({ cmd: 'withdraw', subject });
+      for (const s of seen) latencies.push(((await s.done).seenAt as number) - (withdrawal.startedAt as number));
+    }
+  } finally {
+    for (const w of workers) w.child.send({ cmd: 'stop' });
+  }
+  const ms = (v: number) => `${v.toFixed(1)} ms`;
+  const max = Math.max(...latencies);
+  const rows: ResultRow[] = [
+    {
+      target: `withdrawal seen by ${WATCHERS} other processes (PostgreSQL NOTIFY, cache ttl 60 s)`,
+      required: '≤ 100 ms (max)',
+      figure: ms(max),
+      pass: max <= 100,
+      raw: `n=${latencies.length}; p50 ${ms(percentile(latencies, 0.5))}, p90 ${ms(percentile(latencies, 0.9))}, p99 ${ms(percentile(latencies, 0.99))}, min ${ms(Math.min(...latencies))}`,
+    },
+  ];
+  printTable('Propagation across processes (PostgreSQL)', rows);
+  return rows;
+}
+
+export async function main(args: BenchArgs = parseArgs()): Promise<ResultRow[]> {
+  if (!args.pg) {
+    console.log('\nPropagation: skipped (needs PostgreSQL: --pg URL or CONSENT_TEST_PG_URL)\n');
+    return [];
+  }
+  const db = await createPgDatabase(args.pg);
+  try {
+    return await propagationBench(args, db.url);
+  } finally {
+    await db.drop();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await main();

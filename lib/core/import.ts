@@ -1,0 +1,173 @@
+import { personalDigest } from '../audit/chain';
+import { ConsentError } from '../errors';
+import { planImport, type ImportedDecision } from '../state/import-plan';
+import type { SubjectSnapshot, WritePlan } from '../tracker/records';
+import type { Decision, Source } from '../types';
+import type { ConsentEngine } from './engine';
+import { assertNoProblems, isPlainObject, normalizeSubject, SOURCES, type InputProblem } from './input';
+import { storeCall } from './store-call';
+
+/** One decision to import from another system (`consent.import()`). */
+export interface ImportDecisionInput {
+  subjectId: string | number;
+  requirement: string;
+  /** The version the person answered: 1 up to the current one. @default the current version */
+  version?: number;
+  decision: Decision;
+  /** When it was decided: a Date, an ISO-8601 string or epoch milliseconds; not in the future. */
+  at: Date | string | number;
+  /** @default 'import' */
+  source?: Source;
+}
+
+/** Options of `consent.import()`. */
+export interface ImportOptions {
+  /** Decisions written per transaction, 1–10000. @default 1000 */
+  batchSize?: number;
+}
+
+/** What `consent.import()` resolves to. */
+export interface ImportResult {
+  imported: number;
+}
+
+const FIELDS = new Set(['subjectId', 'requirement', 'version', 'decision', 'at', 'source']);
+
+function parseAt(value: unknown): number | null {
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? null : value.getTime();
+  if (typeof value === 'number') return Number.isSafeInteger(value) && value >= 0 ? value : null;
+  if (typeof value === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(value)) {
+    const ms = Date.parse(value);
+    return Number.isNaN(ms) ? null : ms;
+  }
+  return null;
+}
+
+interface Parsed {
+  subject: string;
+  requirementId: string;
+  version: number | undefined;
+  decision: Decision;
+  at: number;
+  source: Source;
+}
+
+function parseItem(item: unknown, index: number, now: number, problems: InputProblem[]): Parsed | null {
+  const at0 = `/${index}`;
+  if (!isPlainObject(item)) {
+    problems.push({ pointer: at0, detail: 'must be { subjectId, requirement, version?, decision, at, source? }' });
+    return null;
+  }
+  const before = problems.length;
+  const bad = (field: string, detail: string) => problems.push({ pointer: `${at0}/${field}`, detail });
+  for (const key of Object.keys(item)) if (!FIELDS.has(key)) bad(key, 'unknown field');
+  const subject = normalizeSubject(item.subjectId);
+  if (subject === null) bad('subjectId', 'must be a string of 1–256 characters or a safe integer');
+  if (typeof item.requirement !== 'string') bad('requirement', 'must be a requirement id');
+  const { version } = item;
+  if (version !== undefined && (typeof version !== 'number' || !Number.isSafeInteger(version) || version < 1)) {
+    bad('version', 'must be a positive integer');
+  }
+  if (item.decision !== 'granted' && item.decision !== 'denied') bad('decision', 'must be "granted" or "denied"');
+  const at = parseAt(item.at);
+  if (at === null) bad('at', 'must be a Date, an ISO-8601 string or epoch milliseconds');
+  else if (at > now) bad('at', 'must not be in the future');
+  const source = item.source ?? 'import';
+  if (!SOURCES.includes(source as Source)) bad('source', `must be one of ${SOURCES.join(', ')}`);
+  if (problems.length > before) return null;
+  return {
+    subject: subject as string,
+    requirementId: item.requirement as string,
+    version: version as number | undefined,
+    decision: item.decision as Decision,
+    at: at as number,
+    source: source as Source,
+  };
+}
+
+/** Validates one batch completely, or throws before anything of it is written. */
+function validateBatch(engine: ConsentEngine, items: unknown[], offset: number): Map<string, ImportedDecision[]> {
+  const now = engine.now();
+  const problems: InputProblem[] = [];
+  const parsed = items.map((item, i) => parseItem(item, offset + i, now, problems));
+  assertNoProblems(problems);
+  const unknown = [...new Set((parsed as Parsed[]).map((p) => p.requirementId).filter((id) => !engine.registry.has(id)))];
+  if (unknown.length > 0) {
+    throw new ConsentError('unknown_requirement', `no requirement is registered as ${unknown.map((id) => `"${id}"`).join(', ')}`, {
+      status: 422,
+      extensions: { ids: unknown },
+    });
+  }
+  const bySubject = new Map<string, ImportedDecision[]>();
+  (parsed as Parsed[]).forEach((p, i) => {
+    const requirement = engine.registry.require(p.requirementId);
+    const version = p.version ?? requirement.version;
+    if (version > requirement.version) {
+      problems.push({ pointer: `/${offset + i}/version`, detail: `must be at most ${requirement.version}, the current version` });
+    }
+    const pseudonym = engine.pseudonym(p.subject);
+    const list = bySubject.get(pseudonym) ?? [];
+    list.push({ requirement, version, decision: p.decision, at: p.at, source: p.source });
+    bySubject.set(pseudonym, list);
+  });
+  assertNoProblems(problems);
+  return bySubject;
+}
+
+async function writeBatch(engine: ConsentEngine, bySubject: Map<string, ImportedDecision[]>): Promise<void> {
+  const { tracker } = engine;
+  const key = engine.derivedKeys.chain;
+  const digest = personalDigest(key, { note: null, data: null, ip: null, userAgent: null });
+  const plan = (pseudonym: string, snapshot: SubjectSnapshot): WritePlan =>
+    planImport(snapshot, bySubject.get(pseudonym) as ImportedDecision[], key, digest);
+  const timeout = Math.max(engine.options.storeTimeoutMs, 60_000);
+  await storeCall(timeout, 'import', async () => {
+    if (tracker.writeMany) {
+      await tracker.writeMany([...bySubject.keys()], plan);
+      return;
+    }
+    for (const pseudonym of bySubject.keys()) {
+      await tracker.write(pseudonym, (snapshot) => ({ plan: plan(pseudonym, snapshot), result: null }));
+    }
+  });
+  for (const pseudonym of bySubject.keys()) engine.invalidate(pseudonym);
+}
+
+/**
+ * Imports decisions from another system, in batches of one transaction each: validated like
+ * `record()`, appended after the subjects' existing events, chained like every event. Each
+ * batch is validated completely before it is written; a bad item rejects with the pointer
+ * `/<index>/<field>` and `imported` (the decisions already committed by earlier batches).
+ */
+export async function importDecisions(
+  engine: ConsentEngine,
+  source: Iterable<unknown> | AsyncIterable<unknown>,
+  options: ImportOptions = {},
+): Promise<ImportResult> {
+  const batchSize = options.batchSize ?? 1000;
+  if (!Number.isSafeInteger(batchSize) || batchSize < 1 || batchSize > 10_000) {
+    throw new ConsentError('invalid_argument', 'batchSize must be an integer from 1 to 10000');
+  }
+  if (source === null || typeof source !== 'object' || !(Symbol.iterator in source || Symbol.asyncIterator in source)) {
+    throw new ConsentError('invalid_argument', 'import() takes an iterable (or async iterable) of decisions');
+  }
+  await engine.ready();
+  let imported = 0;
+  let batch: unknown[] = [];
+  const flush = async () => {
+    try {
+      await writeBatch(engine, validateBatch(engine, batch, imported));
+    } catch (error) {
+      if (error instanceof ConsentError) error.extensions.imported = imported;
+      throw error;
+    }
+    imported += batch.length;
+    batch = [];
+  };
+  for await (const item of source) {
+    batch.push(item);
+    if (batch.length >= batchSize) await flush();
+  }
+  if (batch.length > 0) await flush();
+  return { imported };
+}

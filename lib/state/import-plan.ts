@@ -1,0 +1,72 @@
+import { sealChain } from '../audit/seal';
+import type { CurrentRecord, DraftEvent, SubjectSnapshot, WritePlan } from '../tracker/records';
+import { emptyRecord } from '../tracker/records';
+import type { Decision, Requirement, Source } from '../types';
+import { deriveState } from './derive';
+import { denialAction } from './plan';
+
+const DAY_MS = 86_400_000;
+
+/** One imported decision, validated: its own version, time and source. */
+export interface ImportedDecision {
+  requirement: Requirement;
+  version: number;
+  decision: Decision;
+  at: number;
+  source: Source;
+}
+
+/**
+ * Plans the imported decisions of one subject, appended after its existing events and sealed
+ * like every other event (the same `sealChain` as `planBatch`: ids, head, ledger entry). An imported grant is a `grant` even for a double opt-in requirement:
+ * the other system already holds the confirmation. Each decision replaces the current record,
+ * so the latest imported decision decides, as for any event.
+ */
+export function planImport(
+  snapshot: SubjectSnapshot,
+  decisions: readonly ImportedDecision[],
+  chainKey: Buffer,
+  digest: string,
+): WritePlan {
+  const records = new Map<string, CurrentRecord>();
+  for (const record of snapshot.records) records.set(record.requirement, record);
+  const touched = new Set<string>();
+  const events: DraftEvent[] = [];
+  let { seq } = snapshot;
+  for (const d of decisions) {
+    const { requirement, at } = d;
+    const granted = d.decision === 'granted';
+    const previous = deriveState(records.get(requirement.id), requirement, at).state;
+    const after: CurrentRecord = {
+      ...emptyRecord(requirement.id),
+      decision: d.decision,
+      version: d.version,
+      decidedAt: at,
+      expiresAt: granted && requirement.expiresAfterDays !== null ? at + requirement.expiresAfterDays * DAY_MS : null,
+    };
+    seq += 1;
+    events.push({
+      chain: snapshot.chain,
+      seq,
+      requirement: requirement.id,
+      version: d.version,
+      action: granted ? ('grant' as const) : denialAction(previous),
+      state: deriveState(after, requirement, at).state,
+      source: d.source,
+      actor: null,
+      at,
+      note: null,
+      data: null,
+      ip: null,
+      userAgent: null,
+      personalDigest: digest,
+    });
+    records.set(requirement.id, after);
+    touched.add(requirement.id);
+  }
+  return {
+    events,
+    records: [...touched].map((id) => records.get(id) as CurrentRecord),
+    seal: (ids, ledger) => sealChain(chainKey, snapshot, events, ids, ledger),
+  };
+}

@@ -1,0 +1,51 @@
+import { expect } from 'chai';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { describePg } from '../helpers/databases';
+
+const run = promisify(execFile);
+const script = fileURLToPath(new URL('../../bench/run.ts', import.meta.url));
+const TINY = ['--tiny', '--rounds', '1', '--duration', '0.2', '--events', '400'];
+
+/** Runs `npm run bench` at a tiny size; figures at this size mean nothing and are not checked. */
+async function bench(extra: string[]): Promise<string> {
+  const { stdout } = await run(process.execPath, ['--import', 'tsx', script, ...TINY, ...extra], {
+    env: { ...process.env, CONSENT_TEST_PG_URL: '' },
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  return stdout;
+}
+
+function summaryRows(stdout: string): string[] {
+  const summary = stdout.slice(stdout.indexOf('### Summary'));
+  return summary.split('\n').filter((line) => line.startsWith('| ') && !line.startsWith('| target'));
+}
+
+describe('bench scripts (tiny smoke run)', function () {
+  this.timeout(120_000);
+
+  it('print a summary table with every SQLite target, and the query plans', async () => {
+    const stdout = await bench(['--sqlite-only']);
+    expect(stdout).to.include('| target | required | figure | pass | raw figures |');
+    const rows = summaryRows(stdout);
+    for (const target of ['guard, warm cache / bare (SQLite)', 'guard, cache disabled / bare (SQLite)', 'PUT /me/:id', 'state lookup', 'import of']) {
+      expect(rows.some((row) => row.includes(target)), target).to.equal(true);
+    }
+    expect(stdout).to.match(/SEARCH s USING INDEX consent_subjects_pseudonym_unique/);
+    expect(stdout).to.match(/Propagation: skipped/);
+  });
+});
+
+describePg('bench scripts on PostgreSQL (tiny smoke run)', () => {
+
+  it('add the PostgreSQL rows and the propagation distribution', async function () {
+    this.timeout(180_000);
+    const stdout = await bench(['--pg', process.env.CONSENT_TEST_PG_URL as string]);
+    const rows = summaryRows(stdout);
+    for (const target of ['guard, warm cache / bare (PostgreSQL)', 'PUT /me/:id / bare insert in a transaction (PostgreSQL)', 'state lookup', 'withdrawal seen by 2 other processes']) {
+      expect(rows.some((row) => row.includes(target)), target).to.equal(true);
+    }
+    expect(stdout).to.match(/p50 [\d.]+ ms, p90/);
+  });
+});

@@ -1,0 +1,126 @@
+import { expect } from 'chai';
+import { createRequire } from 'node:module';
+import type { Consent } from '../../lib/index';
+import { memoryLogger, testConsent, type TestDatabase } from '../helpers/app';
+import { createPgDatabase, describePg, pgKnexConfig } from '../helpers/databases';
+
+interface PgClient {
+  connect(): Promise<void>;
+  query(sql: string, values?: unknown[]): Promise<{ rows: Array<Record<string, unknown>> }>;
+  on(event: 'notification', listener: (message: { channel: string; payload?: string }) => void): void;
+  end(): Promise<void>;
+}
+const pg = createRequire(import.meta.url)('pg') as { Client: new (config: { connectionString: string }) => PgClient };
+
+const LONG_TTL = { max: 1000, ttlMs: 600_000 };
+
+/** Polls `check` every 10 ms until it holds; the mocha timeout bounds the wait. */
+async function eventually(check: () => Promise<boolean>): Promise<void> {
+  while (!(await check())) await new Promise((resolve) => setTimeout(resolve, 10));
+}
+
+describePg('cross-process cache invalidation (PostgreSQL LISTEN/NOTIFY)', () => {
+  let url: string;
+  let drop: () => Promise<void>;
+  let db: TestDatabase;
+  const opened: Array<() => Promise<void>> = [];
+
+  async function instance(): Promise<Consent> {
+    const { consent, close } = await testConsent(db, { cache: LONG_TTL, logger: memoryLogger() });
+    opened.push(close);
+    return consent;
+  }
+
+  async function listenerBackends(): Promise<number[]> {
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    try {
+      const { rows } = await admin.query(
+        "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND query LIKE 'LISTEN %' AND pid <> pg_backend_pid()",
+      );
+      return rows.map((row) => Number(row.pid));
+    } finally {
+      await admin.end();
+    }
+  }
+
+  beforeEach(async () => {
+    ({ url, drop } = await createPgDatabase());
+    db = { config: pgKnexConfig(url), cleanup: async () => undefined };
+  });
+  afterEach(async () => {
+    for (const close of opened.splice(0)) await close();
+    await drop();
+  });
+
+  it('makes instance B refuse after a withdrawal in instance A, through the notification, not the lifetime', async () => {
+    const a = await instance();
+    const b = await instance();
+    await a.record('ann', { analytics: 'granted' });
+    await eventually(async () => b.isAllowed('ann', 'analytics'));
+    const before = b.engine.notifications;
+    await a.record('ann', { analytics: 'denied' });
+    await eventually(async () => !(await b.isAllowed('ann', 'analytics')));
+    expect(b.engine.notifications).to.be.greaterThan(before);
+  });
+
+  it('keeps serving from the cache what changed without a notification (the lifetime is only the fallback)', async () => {
+    const a = await instance();
+    const b = await instance();
+    await a.record('bo', { analytics: 'granted' });
+    // Let the grant's own notification arrive first, so that it cannot clear what B caches next.
+    await eventually(async () => b.engine.notifications === 1);
+    expect(await b.isAllowed('bo', 'analytics')).to.equal(true);
+    // A change behind the library's back sends no notification: B keeps its cached state.
+    const knex = (a.engine.tracker as unknown as { knex: import('knex').Knex }).knex;
+    await knex('consent_states').update({ decision: 'denied' });
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(await b.isAllowed('bo', 'analytics')).to.equal(true);
+  });
+
+  it('announces only pseudonyms, for record() and import()', async () => {
+    const a = await instance();
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    const payloads: string[] = [];
+    client.on('notification', (message) => payloads.push(message.payload ?? ''));
+    await client.query('LISTEN consent_changes');
+    try {
+      await a.record('cleo@example.com', { analytics: 'granted' });
+      await a.import([{ subjectId: 'dan@example.com', requirement: 'analytics', decision: 'granted', at: new Date() }]);
+      await eventually(async () => payloads.length >= 2);
+      expect(payloads).to.deep.equal([a.engine.pseudonym('cleo@example.com'), a.engine.pseudonym('dan@example.com')]);
+      expect(payloads.join(' ')).not.to.include('example.com');
+    } finally {
+      await client.end();
+    }
+  });
+
+  it('reconnects a dropped listening connection and forgets the cache meanwhile', async () => {
+    const a = await instance();
+    const b = await instance();
+    await a.record('eve', { analytics: 'granted' });
+    await eventually(async () => b.isAllowed('eve', 'analytics'));
+    const [first] = await listenerBackends();
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND query LIKE $1', ['LISTEN %']);
+    await admin.end();
+    await eventually(async () => {
+      const pids = await listenerBackends();
+      return pids.length === 2 && !pids.includes(first as number);
+    });
+    const before = b.engine.notifications;
+    await a.record('eve', { analytics: 'denied' });
+    await eventually(async () => !(await b.isAllowed('eve', 'analytics')));
+    expect(b.engine.notifications).to.be.greaterThan(before);
+  });
+
+  it('stops listening on close()', async () => {
+    const a = await instance();
+    await instance();
+    await eventually(async () => (await listenerBackends()).length === 2);
+    await a.close();
+    await eventually(async () => (await listenerBackends()).length === 1);
+  });
+});
