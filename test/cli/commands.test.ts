@@ -1,5 +1,4 @@
-import { readFileSync, rmSync } from 'node:fs';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -147,6 +146,35 @@ describeEachCliDatabase('the express-consent command line', (open) => {
     expect((await runCli(['--url', db.url, 'verify'])).code).to.equal(0);
     const stats = JSON.parse((await runCli(['--url', db.url, 'stats', '--json'])).stdout);
     expect(stats.requirements[0].total).to.deep.include({ expired: 1, denied: 1 });
+  });
+
+  it('imports NDJSON decisions with their times, chained so that verify still passes', async () => {
+    await seeded(db);
+    const dir = mkdtempSync(join(tmpdir(), 'express-consent-import-'));
+    try {
+      const file = join(dir, 'decisions.ndjson');
+      const lines = [
+        { subjectId: 'gina', requirement: 'newsletter', version: 1, decision: 'granted', at: '2025-01-02T03:04:05.000Z', source: 'import' },
+        { subjectId: 'gina', requirement: 'terms', decision: 'granted', at: '2025-01-02T03:04:06.000Z' },
+        { subjectId: 'hugo', requirement: 'newsletter', decision: 'denied', at: '2025-02-01T00:00:00.000Z' },
+      ];
+      writeFileSync(file, `${lines.map((l) => JSON.stringify(l)).join('\n')}\n\n`);
+      const run = await runCli(['--url', db.url, 'import', file, '--batch-size', '2']);
+      expect(run).to.include({ code: 0, stderr: '' });
+      expect(JSON.parse(run.stdout)).to.deep.equal({ imported: 3 });
+      expect((await runCli(['--url', db.url, 'verify'])).code).to.equal(0);
+      const events = (await runCli(['--url', db.url, 'export', '--format', 'ndjson'])).stdout.trimEnd().split('\n').map((l) => JSON.parse(l));
+      expect(events.filter((e) => e.source === 'import').map((e) => [e.at, e.requirement, e.action])).to.have.deep.members([
+        ['2025-01-02T03:04:05.000Z', 'newsletter', 'grant'], ['2025-01-02T03:04:06.000Z', 'terms', 'grant'], ['2025-02-01T00:00:00.000Z', 'newsletter', 'deny'],
+      ]);
+      writeFileSync(file, '{"subjectId":"ivy","requirement":"terms","decision":"granted","at":"2025-01-01T00:00:00.000Z"}\nnot json\n');
+      const bad = await runCli(['--url', db.url, 'import', file]);
+      expect(bad.code).to.equal(2);
+      expect(bad.stderr).to.include(':2:');
+      expect((await runCli(['--url', db.url, 'import', join(dir, 'absent.ndjson')])).code).to.equal(2);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('erases a subject: its events lose their pseudonym and the chains still verify', async () => {

@@ -34,9 +34,9 @@ describe('the express-consent command line: usage and exit codes', () => {
   it('prints help for the program and every command with exit 0', async () => {
     const root = await runCli(['--help']);
     expect(root.code).to.equal(0);
-    for (const command of ['migrate', 'verify', 'export', 'stats', 'sweep', 'erase']) expect(root.stdout).to.include(command);
+    for (const command of ['migrate', 'verify', 'export', 'stats', 'sweep', 'import', 'erase']) expect(root.stdout).to.include(command);
     expect(root.stdout).to.include('CONSENT_SECRET');
-    for (const [command, option] of [['migrate', 'migrations'], ['verify', '--subject'], ['export', '--format'], ['stats', '--json'], ['sweep', 'expire'], ['erase', '<subject>']]) {
+    for (const [command, option] of [['migrate', 'migrations'], ['verify', '--subject'], ['export', '--format'], ['stats', '--json'], ['sweep', 'expire'], ['import', '<file>'], ['erase', '<subject>']]) {
       const run = await runCli([command as string, '--help']);
       expect(run.code, command).to.equal(0);
       expect(run.stdout).to.include(option);
