@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { median, parseArgs, type BenchArgs } from './lib/args';
 import { load, startServer, type LoadResult, type LoadSpec } from './lib/load';
-import type { Target } from './lib/setup';
+import { sqliteDrivers, type Target } from './lib/setup';
 import { printTable, ratio, type ResultRow } from './lib/table';
 import { createPgDatabase } from './lib/pg';
 
@@ -76,7 +76,12 @@ export async function httpBench(args: BenchArgs, target: Target, label: string):
 export async function main(args: BenchArgs = parseArgs()): Promise<ResultRow[]> {
   const dir = mkdtempSync(join(tmpdir(), 'consent-bench-'));
   try {
-    const rows = args.pgOnly ? [] : await httpBench(args, { kind: 'sqlite', filename: join(dir, 'http.sqlite3') }, 'SQLite');
+    const rows: ResultRow[] = [];
+    if (!args.pgOnly) {
+      for (const { driver, label } of sqliteDrivers()) {
+        rows.push(...(await httpBench(args, { kind: 'sqlite', driver, filename: join(dir, `http-${driver}.sqlite3`) }, label)));
+      }
+    }
     if (args.pg) {
       const db = await createPgDatabase(args.pg);
       try {

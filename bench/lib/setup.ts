@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import knexFactory, { type Knex } from 'knex';
 import { createConsent, type Consent, type ConsentOptions, type RequirementDefinition } from '../../lib/index';
 import { defaultKnex } from '../../lib/knex/default-knex';
@@ -11,12 +12,49 @@ export const REQUIREMENTS: RequirementDefinition[] = [
   { id: 'partners', title: 'Partners', description: 'Share data with partners.' },
 ];
 
-/** Where a bench runs: an SQLite file (the embedded default's settings) or a PostgreSQL URL. */
-export type Target = { kind: 'sqlite'; filename: string } | { kind: 'pg'; url: string };
+/**
+ * Where a bench runs: an SQLite file (the embedded default's settings, through the default
+ * `sqlite3` driver or through `better-sqlite3`) or a PostgreSQL URL.
+ */
+export type Target = { kind: 'sqlite'; filename: string; driver?: SqliteDriver } | { kind: 'pg'; url: string };
+
+export type SqliteDriver = 'sqlite3' | 'better-sqlite3';
 
 export function openKnex(target: Target): Knex {
-  if (target.kind === 'sqlite') return defaultKnex(target.filename);
-  return knexFactory({ client: 'pg', connection: target.url, pool: { min: 2, max: 10 } });
+  if (target.kind === 'pg') return knexFactory({ client: 'pg', connection: target.url, pool: { min: 2, max: 10 } });
+  if (target.driver !== 'better-sqlite3') return defaultKnex(target.filename);
+  // The same settings as the embedded default, through the synchronous driver.
+  return knexFactory({
+    client: 'better-sqlite3',
+    connection: { filename: target.filename },
+    useNullAsDefault: true,
+    pool: {
+      min: 1,
+      max: 1,
+      afterCreate(conn: { pragma(sql: string): unknown }, done: (err: Error | null, conn: unknown) => void) {
+        for (const pragma of ['journal_mode = WAL', 'busy_timeout = 5000', 'cache_size = -65536']) conn.pragma(pragma);
+        done(null, conn);
+      },
+    },
+  });
+}
+
+/** Whether the optional `better-sqlite3` driver is installed. */
+export function hasBetterSqlite(): boolean {
+  try {
+    createRequire(import.meta.url).resolve('better-sqlite3');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The SQLite drivers to bench: the default, and `better-sqlite3` when it is installed. */
+export function sqliteDrivers(): Array<{ driver: SqliteDriver; label: string }> {
+  const drivers: Array<{ driver: SqliteDriver; label: string }> = [{ driver: 'sqlite3', label: 'SQLite' }];
+  if (hasBetterSqlite()) drivers.push({ driver: 'better-sqlite3', label: 'SQLite, better-sqlite3' });
+  else console.log('\nbetter-sqlite3 is not installed: its rows are skipped (npm install better-sqlite3)\n');
+  return drivers;
 }
 
 /** The benches' subject hook: the `x-user` header, resolved the same way by bare routes. */

@@ -23,7 +23,9 @@ import * as lifecycle from './lifecycle-queries';
 import { checkSchema, isPostgres, migrate } from './migrate';
 import { PgListener } from './pg-listener';
 import { fromVersion, toEvent, toRecord, toVersion, type Row } from './rows';
+import { Coalescer, type Outcome } from './coalescer';
 import { writeSubject } from './write-subject';
+import { writeGroup, type WriteRequest, type Written } from './write-group';
 
 /** Options of `KnexTracker`. */
 export interface KnexTrackerOptions {
@@ -43,7 +45,10 @@ export interface KnexTrackerOptions {
 export class KnexTracker implements ConsentTracker {
   private readonly prefix: string;
   private readonly ownsKnex: boolean;
-  private currentSql: string | null = null;
+  /** Compiled state reads by the number of pseudonyms they ask for. */
+  private readonly currentSql = new Map<number, string>();
+  private readonly stateReads: Coalescer<string, CurrentRecord[]>;
+  private readonly writeGroups: Coalescer<WriteRequest, Written>;
   /** PostgreSQL with notifications on. */
   private readonly postgres: boolean;
 
@@ -54,6 +59,15 @@ export class KnexTracker implements ConsentTracker {
     this.prefix = options.tablePrefix ?? 'consent_';
     this.ownsKnex = options.ownsKnex ?? false;
     this.postgres = (options.notify ?? true) && isPostgres(knex);
+    // SQLite has one connection: one statement at a time, each answering everyone who waited.
+    // PostgreSQL keeps a second one busy while the first answers.
+    const concurrency = isPostgres(knex) ? 2 : 1;
+    this.stateReads = new Coalescer((pseudonyms) => this.currentMany(pseudonyms), { concurrency, maxBatch: 200 });
+    this.writeGroups = new Coalescer((requests) => writeGroup(this, requests, (trx, p) => this.announce(trx, p)), {
+      concurrency,
+      maxBatch: 100,
+      key: (request) => request.pseudonym,
+    });
   }
 
   /** The PostgreSQL channel on which writes announce the pseudonyms they changed. */
@@ -106,28 +120,52 @@ export class KnexTracker implements ConsentTracker {
     return rows.map(toVersion);
   }
 
-  async current(pseudonym: string): Promise<CurrentRecord[]> {
-    // The guard's read when the cache misses: compiled once, not by the query builder each time.
-    this.currentSql ??= this.knex(`${this.table('states')} as st`)
-      .join(`${this.table('subjects')} as s`, 's.chain', 'st.chain')
-      .where('s.pseudonym', '')
-      .select('st.*')
-      .toSQL().sql;
-    const result = (await this.knex.raw(this.currentSql, [pseudonym])) as unknown;
-    const rows = (Array.isArray(result) ? result : (result as { rows: Row[] }).rows) as Row[];
-    return rows.map(toRecord);
+  /**
+   * The guard's read when the cache misses. Reads that arrive while another is in flight are
+   * answered together by the next statement (`where pseudonym in (...)`), compiled once per size.
+   */
+  current(pseudonym: string): Promise<CurrentRecord[]> {
+    return this.stateReads.submit(pseudonym);
   }
 
+  private async currentMany(pseudonyms: string[]): Promise<Outcome<CurrentRecord[]>[]> {
+    const unique = [...new Set(pseudonyms)];
+    let sql = this.currentSql.get(unique.length);
+    if (sql === undefined) {
+      sql = this.knex(`${this.table('states')} as st`)
+        .join(`${this.table('subjects')} as s`, 's.chain', 'st.chain')
+        .whereIn('s.pseudonym', unique)
+        .select('s.pseudonym as subject_pseudonym', 'st.*')
+        .toSQL().sql;
+      this.currentSql.set(unique.length, sql);
+    }
+    const result = (await this.knex.raw(sql, unique as readonly string[])) as unknown;
+    const rows = (Array.isArray(result) ? result : (result as { rows: Row[] }).rows) as Row[];
+    const bySubject = new Map<string, CurrentRecord[]>();
+    for (const row of rows) {
+      const list = bySubject.get(row.subject_pseudonym as string);
+      if (list) list.push(toRecord(row));
+      else bySubject.set(row.subject_pseudonym as string, [toRecord(row)]);
+    }
+    return pseudonyms.map((p) => ({ ok: true, value: bySubject.get(p) ?? [] }));
+  }
+
+  /**
+   * Writes that arrive while another is in flight share the next transaction (one commit for
+   * all of them; see `writeGroup`). A lone write starts at once.
+   */
   write<T>(
     pseudonym: string,
     plan: (snapshot: SubjectSnapshot) => { plan: WritePlan; result: T },
   ): Promise<{ result: T; eventIds: string[] }> {
-    return this.knex.transaction(async (trx) => {
-      const written = await writeSubject(this, trx, pseudonym, plan);
-      // Delivered on commit only, to every listening process (the pseudonym, never the id).
-      if (this.postgres) await trx.raw('select pg_notify(?, ?)', [this.channel, pseudonym]);
-      return written;
-    });
+    return this.writeGroups.submit({ pseudonym, plan }) as Promise<{ result: T; eventIds: string[] }>;
+  }
+
+  /** Delivered on commit only, to every listening process (the pseudonym, never the id). */
+  private async announce(trx: Knex.Transaction, pseudonyms: string[]): Promise<void> {
+    if (!this.postgres) return;
+    if (pseudonyms.length === 1) await trx.raw('select pg_notify(?, ?)', [this.channel, pseudonyms[0] as string]);
+    else await trx.raw('select pg_notify(?, p) from unnest(?::text[]) as p', [this.channel, pseudonyms]);
   }
 
   /**
@@ -140,9 +178,7 @@ export class KnexTracker implements ConsentTracker {
       for (const pseudonym of sorted) {
         await writeSubject(this, trx, pseudonym, (snapshot) => ({ plan: plan(pseudonym, snapshot), result: null }));
       }
-      if (this.postgres && sorted.length > 0) {
-        await trx.raw('select pg_notify(?, p) from unnest(?::text[]) as p', [this.channel, sorted]);
-      }
+      if (sorted.length > 0) await this.announce(trx, sorted);
     });
   }
 

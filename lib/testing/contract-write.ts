@@ -109,6 +109,28 @@ export function writeContract(define: Define): void {
     assert.deepEqual(history.map((e) => e.seq), Array.from({ length: 20 }, (_, i) => 20 - i));
   });
 
+  define('write() calls made together each land, and a refusing planner fails alone', async (tracker) => {
+    await tracker.init({ migrate: true });
+    const failure = new Error('the planner refused');
+    const subjects = Array.from({ length: 12 }, (_, i) => `p-together-${i}`);
+    const settled = await Promise.allSettled(
+      subjects.map((pseudonym, i) =>
+        tracker.write(pseudonym, (s) => {
+          if (i === 5) throw failure;
+          return { plan: planOf(s, [eventAfter(s, 1)], [grantedRecord('analytics')]), result: s.seq };
+        }),
+      ),
+    );
+    for (const [i, pseudonym] of subjects.entries()) {
+      const outcome = settled[i] as PromiseSettledResult<unknown>;
+      const refused = i === 5;
+      assert.equal(outcome.status, refused ? 'rejected' : 'fulfilled', pseudonym);
+      if (outcome.status === 'rejected') assert.equal(outcome.reason, failure);
+      assert.deepEqual(await tracker.current(pseudonym), refused ? [] : [grantedRecord('analytics')]);
+      assert.equal((await tracker.history(pseudonym, { limit: 5 })).length, refused ? 0 : 1);
+    }
+  });
+
   define('current() is empty for an unknown subject', async (tracker) => {
     await tracker.init({ migrate: true });
     assert.deepEqual(await tracker.current('never-seen'), []);

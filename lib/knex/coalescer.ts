@@ -1,0 +1,89 @@
+/** What a run answers for one of its inputs: a value, or an error for that input alone. */
+export type Outcome<O> = { ok: true; value: O } | { ok: false; error: unknown };
+
+/** Options of a `Coalescer`. */
+export interface CoalescerOptions<I> {
+  /** Runs allowed in flight at once (the connections worth keeping busy). */
+  concurrency: number;
+  /** Inputs per run at most. */
+  maxBatch: number;
+  /**
+   * Inputs with the same key never share a run: the later one waits for a later run, in
+   * arrival order. Without it, any inputs may share a run.
+   */
+  key?: (input: I) => string;
+}
+
+interface Waiting<I, O> {
+  input: I;
+  resolve(value: O): void;
+  reject(error: unknown): void;
+}
+
+/**
+ * Runs requests that arrive together as one call (a statement or a transaction for many
+ * subjects instead of one each). A request made while fewer than `concurrency` runs are in
+ * flight starts a run at once, so a lone request waits for nothing; otherwise it waits for a
+ * run to finish and joins the next one with everything else that waited. A run therefore
+ * always starts after each of its requests was made: it never answers with older data.
+ */
+export class Coalescer<I, O> {
+  private readonly queue: Waiting<I, O>[] = [];
+  private inFlight = 0;
+
+  constructor(
+    private readonly run: (inputs: I[]) => Promise<Outcome<O>[]>,
+    private readonly options: CoalescerOptions<I>,
+  ) {}
+
+  submit(input: I): Promise<O> {
+    return new Promise<O>((resolve, reject) => {
+      this.queue.push({ input, resolve, reject });
+      if (this.inFlight < this.options.concurrency) void this.drain();
+    });
+  }
+
+  private async drain(): Promise<void> {
+    this.inFlight += 1;
+    try {
+      for (let batch = this.take(); batch.length > 0; batch = this.take()) await this.settle(batch);
+    } finally {
+      this.inFlight -= 1;
+    }
+  }
+
+  private async settle(batch: Waiting<I, O>[]): Promise<void> {
+    let outcomes: Outcome<O>[];
+    try {
+      outcomes = await this.run(batch.map((waiting) => waiting.input));
+    } catch (error) {
+      for (const waiting of batch) waiting.reject(error);
+      return;
+    }
+    batch.forEach((waiting, i) => {
+      const outcome = outcomes[i] as Outcome<O>;
+      if (outcome.ok) waiting.resolve(outcome.value);
+      else waiting.reject(outcome.error);
+    });
+  }
+
+  /** The next run's inputs, oldest first, without two of one key. */
+  private take(): Waiting<I, O>[] {
+    const { key, maxBatch } = this.options;
+    if (!key) return this.queue.splice(0, maxBatch);
+    const taken: Waiting<I, O>[] = [];
+    const keys = new Set<string>();
+    for (let i = 0; i < this.queue.length && taken.length < maxBatch; ) {
+      const waiting = this.queue[i] as Waiting<I, O>;
+      const k = key(waiting.input);
+      if (keys.has(k)) {
+        i += 1;
+        continue;
+      }
+      keys.add(k);
+      taken.push(waiting);
+      this.queue.splice(i, 1);
+    }
+    return taken;
+  }
+}

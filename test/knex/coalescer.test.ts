@@ -1,0 +1,89 @@
+import { expect } from 'chai';
+import { Coalescer, type Outcome } from '../../lib/knex/coalescer';
+
+/** A run function that records its batches and answers when told to. */
+function recorder<I>() {
+  const batches: I[][] = [];
+  const gates: Array<() => void> = [];
+  const run = (inputs: I[]): Promise<Outcome<string>[]> => {
+    batches.push(inputs);
+    return new Promise((resolve) => {
+      gates.push(() => resolve(inputs.map((input) => ({ ok: true, value: `done ${String(input)}` }))));
+    });
+  };
+  const openNext = async () => {
+    await new Promise((r) => setImmediate(r));
+    gates.shift()?.();
+    await new Promise((r) => setImmediate(r));
+  };
+  return { batches, run, openNext };
+}
+
+describe('Coalescer', () => {
+  it('starts a lone request at once and batches those made while it runs', async () => {
+    const { batches, run, openNext } = recorder<number>();
+    const coalescer = new Coalescer(run, { concurrency: 1, maxBatch: 10 });
+    const first = coalescer.submit(1);
+    expect(batches).to.deep.equal([[1]]);
+    const later = [2, 3, 4].map((n) => coalescer.submit(n));
+    expect(batches).to.have.length(1, 'nothing else starts while the run is in flight');
+    await openNext();
+    expect(await first).to.equal('done 1');
+    expect(batches).to.deep.equal([[1], [2, 3, 4]]);
+    await openNext();
+    expect(await Promise.all(later)).to.deep.equal(['done 2', 'done 3', 'done 4']);
+  });
+
+  it('keeps runs to maxBatch, oldest first', async () => {
+    const { batches, run, openNext } = recorder<number>();
+    const coalescer = new Coalescer(run, { concurrency: 1, maxBatch: 2 });
+    const all = [1, 2, 3, 4, 5].map((n) => coalescer.submit(n));
+    for (let i = 0; i < 3; i += 1) await openNext();
+    await Promise.all(all);
+    expect(batches).to.deep.equal([[1], [2, 3], [4, 5]]);
+  });
+
+  it('never puts two inputs of one key in a run, and keeps their order', async () => {
+    const { batches, run, openNext } = recorder<string>();
+    const coalescer = new Coalescer(run, { concurrency: 1, maxBatch: 10, key: (s) => s.split(':')[0] as string });
+    const all = ['a:1', 'a:2', 'b:1', 'a:3', 'c:1', 'b:2'].map((s) => coalescer.submit(s));
+    for (let i = 0; i < 4; i += 1) await openNext();
+    await Promise.all(all);
+    expect(batches).to.deep.equal([['a:1'], ['a:2', 'b:1', 'c:1'], ['a:3', 'b:2']]);
+  });
+
+  it('runs up to `concurrency` batches at once', async () => {
+    const { batches, run, openNext } = recorder<number>();
+    const coalescer = new Coalescer(run, { concurrency: 2, maxBatch: 10 });
+    const all = [1, 2, 3, 4].map((n) => coalescer.submit(n));
+    expect(batches).to.deep.equal([[1], [2]]);
+    await openNext();
+    await openNext();
+    await openNext();
+    await Promise.all(all);
+    expect(batches).to.deep.equal([[1], [2], [3, 4]]);
+  });
+
+  it('rejects only the inputs a run failed, and every input of a run that threw', async () => {
+    let calls = 0;
+    const coalescer = new Coalescer<number, number>(
+      async (inputs) => {
+        calls += 1;
+        if (inputs.includes(99)) throw new Error('the store is down');
+        return inputs.map((n) => (n % 2 ? { ok: false, error: new Error(`odd ${n}`) } : { ok: true, value: n * 10 }));
+      },
+      { concurrency: 1, maxBatch: 10 },
+    );
+    const results = await Promise.allSettled([1, 2, 3, 4].map((n) => coalescer.submit(n)));
+    expect(results.map((r) => (r.status === 'fulfilled' ? r.value : (r.reason as Error).message))).to.deep.equal([
+      'odd 1',
+      20,
+      'odd 3',
+      40,
+    ]);
+    const down = await Promise.allSettled([coalescer.submit(6), coalescer.submit(99), coalescer.submit(8)]);
+    expect(down.map((r) => r.status)).to.deep.equal(['fulfilled', 'rejected', 'rejected']);
+    expect(calls).to.equal(4);
+    expect(await coalescer.submit(10)).to.equal(100, 'a failed run does not stop the next');
+  });
+});

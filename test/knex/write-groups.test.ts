@@ -1,0 +1,71 @@
+import { expect } from 'chai';
+import type { Knex } from 'knex';
+import { createConsent, KnexTracker, type Consent } from '../../lib/index';
+import { eventAfter, grantedRecord, planOf } from '../../lib/testing/fixtures';
+import { describeEachDatabase, type TestDatabase } from '../helpers/each-database';
+
+/** Counts the statements a Knex instance sends whose SQL starts with `prefix`. */
+function countStatements(knex: Knex, prefix: RegExp): { readonly n: number; stop(): void } {
+  const counter = { n: 0, stop: () => knex.removeListener('query', listener) };
+  const listener = (query: { sql: string }) => {
+    if (prefix.test(query.sql)) counter.n += 1;
+  };
+  knex.on('query', listener);
+  return counter;
+}
+
+describeEachDatabase('writes and reads that arrive together', (open) => {
+  let db: TestDatabase;
+  let consent: Consent;
+
+  beforeEach(async () => {
+    db = await open();
+    consent = createConsent({ knex: db.knex, secret: 'g'.repeat(32), cache: false, storeTimeoutMs: 30_000 });
+    consent.register({ id: 'analytics', title: 'Analytics', description: 'Pages you open' });
+    await consent.ready();
+  });
+
+  afterEach(async () => {
+    await consent.close();
+    await db.release();
+  });
+
+  it('share commits; every write lands and every chain verifies', async () => {
+    const commits = countStatements(db.knex, /^commit/i);
+    const people = Array.from({ length: 30 }, (_, i) => `person-${i}`);
+    await Promise.all(people.map((id, i) => consent.record(id, { analytics: i % 2 ? 'denied' : 'granted' })));
+    commits.stop();
+    expect(commits.n).to.be.greaterThan(0).and.lessThan(people.length);
+    for (const [i, id] of people.entries()) {
+      expect((await consent.states(id)).analytics?.state).to.equal(i % 2 ? 'denied' : 'granted');
+    }
+    expect(await consent.verify()).to.deep.include({ ok: true, checked: people.length });
+    // The same subjects again, twice each at once: a group never holds one subject twice.
+    await Promise.all([...people, ...people].map((id) => consent.record(id, { analytics: 'granted' })));
+    expect(await consent.verify()).to.deep.include({ ok: true, checked: people.length * 3 });
+    const { events } = await consent.history('person-1', { limit: 10 });
+    expect(events.map((e) => e.action)).to.deep.equal(['grant', 'grant', 'deny']);
+  });
+
+  it('answer reads made together with fewer statements, each with its own subject', async () => {
+    const people = Array.from({ length: 20 }, (_, i) => `reader-${i}`);
+    for (const [i, id] of people.entries()) await consent.record(id, { analytics: i % 2 ? 'denied' : 'granted' });
+    const selects = countStatements(db.knex, /^select/i);
+    const states = await Promise.all([...people, 'nobody'].map((id) => consent.states(id)));
+    selects.stop();
+    expect(selects.n).to.be.greaterThan(0).and.lessThan(people.length);
+    expect(states.map((s) => s.analytics?.state)).to.deep.equal([...people.map((_, i) => (i % 2 ? 'denied' : 'granted')), 'unset']);
+  });
+
+  it('a failed statement fails only the write that caused it', async () => {
+    const tracker = new KnexTracker(db.knex);
+    await tracker.init({ migrate: true });
+    const good = (s: Parameters<typeof planOf>[0]) => ({ plan: planOf(s, [eventAfter(s, 1)], [grantedRecord('analytics')]), result: null });
+    // Two events at one position: the (chain, seq) key refuses the insert.
+    const clash = (s: Parameters<typeof planOf>[0]) => ({ plan: planOf(s, [eventAfter(s, 1), eventAfter(s, 1)], []), result: null });
+    const settled = await Promise.allSettled(['w-0', 'w-1', 'w-2', 'w-3', 'w-4'].map((p) => tracker.write(p, p === 'w-2' ? clash : good)));
+    expect(settled.map((o) => o.status)).to.deep.equal(['fulfilled', 'fulfilled', 'rejected', 'fulfilled', 'fulfilled']);
+    for (const p of ['w-0', 'w-1', 'w-3', 'w-4']) expect(await tracker.history(p, { limit: 5 })).to.have.length(1);
+    expect(await tracker.history('w-2', { limit: 5 })).to.deep.equal([]);
+  });
+});
