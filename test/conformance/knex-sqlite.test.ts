@@ -23,3 +23,17 @@ trackerConformance('KnexTracker on SQLite :memory:', {
   create: () => new KnexTracker(knexFactory({ ...sqliteKnexConfig(':memory:'), pool: { min: 1, max: 1 } } as Knex.Config)),
   destroy: (tracker) => (tracker as KnexTracker).knex.destroy(),
 });
+
+trackerConformance('KnexTracker on an SQLite file through better-sqlite3', {
+  create() {
+    const file = tempSqliteFile();
+    const config: Knex.Config = { client: 'better-sqlite3', connection: { filename: file.filename }, useNullAsDefault: true };
+    const tracker = new KnexTracker(knexFactory(config));
+    files.set(tracker, file.remove);
+    return tracker;
+  },
+  async destroy(tracker) {
+    await (tracker as KnexTracker).knex.destroy();
+    files.get(tracker)?.();
+  },
+});
