@@ -13,8 +13,11 @@ export async function scanEvents(ctx: TableContext, query: EventScanQuery): Prom
   return rows.map(toEvent);
 }
 
+// Only what a head is made of: verification reads every subject row.
+const HEAD_COLUMNS = ['chain', 'seq', 'head_hash', 'head_id', 'erased_at', 'head_mac'];
+
 export async function scanHeads(ctx: TableContext, query: HeadScanQuery): Promise<ChainHead[]> {
-  const q = ctx.knex(ctx.table('subjects')).orderBy('chain').limit(query.limit);
+  const q = ctx.knex(ctx.table('subjects')).select(HEAD_COLUMNS).orderBy('chain').limit(query.limit);
   if (query.after !== undefined) q.where('chain', '>', query.after);
   if (query.chains !== undefined) q.whereIn('chain', query.chains);
   if (query.pseudonym !== undefined) q.where('pseudonym', query.pseudonym);
