@@ -12,11 +12,16 @@ const MAX_KEY_LENGTH = 512;
  */
 export class PersonalDigestMemo {
   private readonly memo = new Map<string, string>();
+  private none: string | null = null;
 
   constructor(private readonly key: Buffer, private readonly size = 1024) {}
 
   /** The same value as `personalDigest(key, fields)`. */
   of(fields: PersonalFields): string {
+    if (fields.note === null && fields.data === null && fields.ip === null && fields.userAgent === null) {
+      this.none ??= personalDigest(this.key, { note: null, data: null, ip: null, userAgent: null });
+      return this.none;
+    }
     const json = personalFieldsJson(fields);
     if (json.length > MAX_KEY_LENGTH) return personalDigest(this.key, fields);
     let digest = this.memo.get(json);
