@@ -1,4 +1,4 @@
-import { canonicalJson } from './canonical-json';
+import { chainedFieldsJson, headFieldsJson, ledgerFieldsJson, personalFieldsJson } from './fixed-json';
 import { hmacHex } from './keys';
 
 /** The genesis "previous hash" of every chain. */
@@ -32,13 +32,17 @@ export interface PersonalFields {
   userAgent: string | null;
 }
 
+/** The keyed digest of an event's personal fields: HMAC of their canonical JSON. */
 export function personalDigest(key: Buffer, fields: PersonalFields): string {
-  return hmacHex(key, canonicalJson(fields));
+  return hmacHex(key, personalFieldsJson(fields));
 }
 
-/** The keyed hash of one event, linked to its predecessor's hash. */
+/**
+ * The keyed hash of one event, linked to its predecessor's hash: HMAC of the canonical JSON
+ * of exactly the `ChainedFields` members (others on `fields` are not covered).
+ */
 export function eventHash(key: Buffer, previous: string, fields: ChainedFields): string {
-  return hmacHex(key, `ec2\n${previous}\n${canonicalJson(fields)}`);
+  return hmacHex(key, `ec2\n${previous}\n${chainedFieldsJson(fields)}`);
 }
 
 /** The protected head of a chain, as a tracker stores it. */
@@ -54,7 +58,7 @@ export interface HeadFields {
 
 /** The keyed seal of a chain's head, so that dropping the newest events is caught. */
 export function headMac(key: Buffer, head: HeadFields): string {
-  return hmacHex(key, `ec2-head\n${canonicalJson({ ...head })}`);
+  return hmacHex(key, `ec2-head\n${headFieldsJson(head)}`);
 }
 
 /** One entry of the ledger of chains: the record that a chain exists at all. */
@@ -68,7 +72,7 @@ export interface LedgerFields {
 }
 
 export function ledgerMac(key: Buffer, entry: LedgerFields): string {
-  return hmacHex(key, `ec2-ledger\n${canonicalJson({ ...entry })}`);
+  return hmacHex(key, `ec2-ledger\n${ledgerFieldsJson(entry)}`);
 }
 
 /** The keyed seal of the ledger's newest entry, so that dropping the newest chain is caught. */

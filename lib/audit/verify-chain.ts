@@ -1,5 +1,6 @@
 import type { ChainHead, StoredEvent } from '../tracker/records';
-import { eventHash, GENESIS, headMac, personalDigest } from './chain';
+import { eventHash, GENESIS, headMac } from './chain';
+import { PersonalDigestMemo } from './digest-memo';
 
 /** What `verify()` can find wrong with the history (SPEC §7). */
 export type IntegrityKind = 'modified' | 'deleted' | 'inserted' | 'reordered' | 'truncated' | 'chain_missing';
@@ -38,8 +39,11 @@ export class ChainVerifier {
   private headOk = false;
   private last: StoredEvent | null = null;
   private undecided: StoredEvent | null = null;
+  private readonly digests: PersonalDigestMemo;
 
-  constructor(private readonly key: Buffer) {}
+  constructor(private readonly key: Buffer) {
+    this.digests = new PersonalDigestMemo(key);
+  }
 
   /** Starts a chain; `head` is null when the chain has events but no stored head. */
   begin(head: ChainHead | null): void {
@@ -99,6 +103,8 @@ export class ChainVerifier {
   }
 
   private hashAt(event: StoredEvent, seq: number): string {
+    // eventHash covers exactly the chained members, so the event itself serves at its own seq.
+    if (seq === event.seq) return eventHash(this.key, event.prevHash, event);
     return eventHash(this.key, event.prevHash, {
       chain: event.chain,
       seq,
@@ -124,10 +130,9 @@ export class ChainVerifier {
   }
 
   private personalOk(event: StoredEvent): boolean {
-    const personal = { note: event.note, data: event.data, ip: event.ip, userAgent: event.userAgent };
     // An erased chain (sealed as such in its head) keeps digests of fields that are gone.
-    const redacted = personal.note === null && personal.data === null && personal.ip === null && personal.userAgent === null;
+    const redacted = event.note === null && event.data === null && event.ip === null && event.userAgent === null;
     if (redacted && this.headOk && (this.head as ChainHead).erased) return true;
-    return personalDigest(this.key, personal) === event.personalDigest;
+    return this.digests.of(event) === event.personalDigest;
   }
 }

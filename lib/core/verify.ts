@@ -2,6 +2,7 @@ import { ChainVerifier, type VerifyResult } from '../audit/verify-chain';
 import { LedgerVerifier } from '../audit/verify-ledger';
 import type { ChainHead, StoredEvent } from '../tracker/records';
 import type { ConsentTracker } from '../tracker/tracker';
+import { PageCursor, pagesAhead } from './page-cursor';
 
 /** The reads verification, export and `stateAt` need. */
 export type ProofReader = Pick<ConsentTracker, 'scanEvents' | 'heads' | 'ledger' | 'ledgerHead'>;
@@ -9,45 +10,40 @@ export type ProofReader = Pick<ConsentTracker, 'scanEvents' | 'heads' | 'ledger'
 /** Rows per read: each page is its own short query, so the guard is never starved. */
 export const VERIFY_PAGE = 1000;
 
-async function* eventPages(tracker: ProofReader, chain?: string): AsyncGenerator<StoredEvent> {
-  let after: { chain: string; seq: number } | undefined;
-  for (;;) {
-    const page = await tracker.scanEvents({ chain, after, limit: VERIFY_PAGE });
-    yield* page;
-    const last = page[page.length - 1];
-    if (!last || page.length < VERIFY_PAGE) return;
-    after = { chain: last.chain, seq: last.seq };
-  }
+function eventPages(tracker: ProofReader, chain?: string): AsyncGenerator<StoredEvent[]> {
+  return pagesAhead(
+    (after: { chain: string; seq: number } | undefined) => tracker.scanEvents({ chain, after, limit: VERIFY_PAGE }),
+    (last) => ({ chain: last.chain, seq: last.seq }),
+    VERIFY_PAGE,
+  );
 }
 
-async function* headPages(tracker: ProofReader): AsyncGenerator<ChainHead> {
-  let after: string | undefined;
-  for (;;) {
-    const page = await tracker.heads({ after, limit: VERIFY_PAGE });
-    yield* page;
-    const last = page[page.length - 1];
-    if (!last || page.length < VERIFY_PAGE) return;
-    after = last.chain;
-  }
+function headPages(tracker: ProofReader): AsyncGenerator<ChainHead[]> {
+  return pagesAhead((after: string | undefined) => tracker.heads({ after, limit: VERIFY_PAGE }), (last) => last.chain, VERIFY_PAGE);
 }
 
 /** Walks the chains' heads and events together, both in chain order (a merge join). */
-async function verifyChains(verifier: ChainVerifier, heads: AsyncIterator<ChainHead>, events: AsyncIterator<StoredEvent>): Promise<void> {
-  let head = await heads.next();
-  let event = await events.next();
-  while (!head.done || !event.done) {
-    const chain = head.done ? (event.value as StoredEvent).chain
-      : event.done ? head.value.chain
-      : head.value.chain < event.value.chain ? head.value.chain : event.value.chain;
-    if (!head.done && head.value.chain === chain) {
-      verifier.begin(head.value);
-      head = await heads.next();
+async function verifyChains(verifier: ChainVerifier, headStream: AsyncIterator<ChainHead[]>, eventStream: AsyncIterator<StoredEvent[]>): Promise<void> {
+  const heads = new PageCursor(headStream);
+  const events = new PageCursor(eventStream);
+  await Promise.all([heads.fill(), events.fill()]);
+  for (;;) {
+    const head = heads.value;
+    let event = events.value;
+    if (head === undefined && event === undefined) return;
+    const chain = head === undefined ? (event as StoredEvent).chain
+      : event === undefined ? head.chain
+      : head.chain < event.chain ? head.chain : event.chain;
+    if (head !== undefined && head.chain === chain) {
+      verifier.begin(head);
+      if (!heads.step()) await heads.fill();
     } else {
       verifier.begin(null);
     }
-    while (!event.done && event.value.chain === chain) {
-      verifier.push(event.value);
-      event = await events.next();
+    while (event !== undefined && event.chain === chain) {
+      verifier.push(event);
+      if (!events.step()) await events.fill();
+      event = events.value;
     }
     verifier.end();
   }
@@ -55,23 +51,26 @@ async function verifyChains(verifier: ChainVerifier, heads: AsyncIterator<ChainH
 
 /** Checks the ledger of chains: every authentic entry's chain must still have its head. */
 async function verifyLedger(tracker: ProofReader, verifier: LedgerVerifier): Promise<void> {
-  let after = 0;
-  for (;;) {
-    const page = await tracker.ledger({ after, limit: VERIFY_PAGE });
+  const pages = pagesAhead((after: number | undefined) => tracker.ledger({ after: after ?? 0, limit: VERIFY_PAGE }), (last) => last.n, VERIFY_PAGE);
+  for await (const page of pages) {
     const authentic = page.filter((entry) => verifier.push(entry));
-    if (authentic.length > 0) {
-      const heads = await tracker.heads({ chains: authentic.map((e) => e.chain), limit: authentic.length });
-      // A chain enters the ledger with its first event: an empty head means it was emptied.
-      const present = new Set(heads.filter((h) => h.seq > 0).map((h) => h.chain));
-      for (const entry of authentic) {
-        if (!present.has(entry.chain)) verifier.problems.push({ eventId: entry.firstId, kind: 'chain_missing' });
-      }
+    if (authentic.length === 0) continue;
+    // One query per page of entries, never one per chain.
+    const heads = await tracker.heads({ chains: authentic.map((e) => e.chain), limit: authentic.length });
+    // A chain enters the ledger with its first event: an empty head means it was emptied.
+    const present = new Set(heads.filter((h) => h.seq > 0).map((h) => h.chain));
+    for (const entry of authentic) {
+      if (!present.has(entry.chain)) verifier.problems.push({ eventId: entry.firstId, kind: 'chain_missing' });
     }
-    const last = page[page.length - 1];
-    if (!last || page.length < VERIFY_PAGE) break;
-    after = last.n;
   }
   verifier.end(await tracker.ledgerHead());
+}
+
+/** Runs both checks at once (each one's reads overlap the other's hashing); fails if either does. */
+async function both(a: Promise<void>, b: Promise<void>): Promise<void> {
+  const [x, y] = await Promise.allSettled([a, b]);
+  if (x.status === 'rejected') throw x.reason;
+  if (y.status === 'rejected') throw y.reason;
 }
 
 /**
@@ -84,15 +83,14 @@ export async function verifyStore(tracker: ProofReader, key: Buffer, pseudonym?:
     const [head] = await tracker.heads({ pseudonym, limit: 1 });
     if (head) {
       const one = (async function* () {
-        yield head;
+        yield [head];
       })();
       await verifyChains(chains, one, eventPages(tracker, head.chain));
     }
     return chains.result();
   }
   const ledger = new LedgerVerifier(key);
-  await verifyLedger(tracker, ledger);
-  await verifyChains(chains, headPages(tracker), eventPages(tracker));
+  await both(verifyLedger(tracker, ledger), verifyChains(chains, headPages(tracker), eventPages(tracker)));
   const problems = [...ledger.problems, ...chains.problems];
   return { ok: problems.length === 0, checked: chains.checked, problems };
 }

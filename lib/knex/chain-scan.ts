@@ -1,20 +1,17 @@
 import type { ChainHead, LedgerEntry, StoredEvent, SubjectSnapshot, WritePlan } from '../tracker/records';
 import type { EventScanQuery, HeadScanQuery } from '../tracker/tracker';
 import { writeSealed, type TableContext } from './chain-store';
-import { toEvent, toHead, toLedgerEntry, toRecord, type Row } from './rows';
+import { scanEventPage } from './event-scan';
+import { toHead, toLedgerEntry, toRecord, type Row } from './rows';
 
 /** A keyset page of events in (chain, seq) order: one short query on the unique index. */
-export async function scanEvents(ctx: TableContext, query: EventScanQuery): Promise<StoredEvent[]> {
-  const q = ctx.knex(ctx.table('events')).orderBy([{ column: 'chain' }, { column: 'seq' }]).limit(query.limit);
-  if (query.chain !== undefined) q.where('chain', query.chain);
-  // A row-value comparison is one range scan on the (chain, seq) index in both databases.
-  if (query.after) q.whereRaw('(chain, seq) > (?, ?)', [query.after.chain, query.after.seq]);
-  const rows: Row[] = await q;
-  return rows.map(toEvent);
-}
+export const scanEvents = (ctx: TableContext, query: EventScanQuery): Promise<StoredEvent[]> => scanEventPage(ctx, query);
+
+// Only what a head is made of: verification reads every subject row.
+const HEAD_COLUMNS = ['chain', 'seq', 'head_hash', 'head_id', 'erased_at', 'head_mac'];
 
 export async function scanHeads(ctx: TableContext, query: HeadScanQuery): Promise<ChainHead[]> {
-  const q = ctx.knex(ctx.table('subjects')).orderBy('chain').limit(query.limit);
+  const q = ctx.knex(ctx.table('subjects')).select(HEAD_COLUMNS).orderBy('chain').limit(query.limit);
   if (query.after !== undefined) q.where('chain', '>', query.after);
   if (query.chains !== undefined) q.whereIn('chain', query.chains);
   if (query.pseudonym !== undefined) q.where('pseudonym', query.pseudonym);

@@ -1,0 +1,84 @@
+import { canonicalJson } from './canonical-json';
+import type { ChainedFields, HeadFields, LedgerFields, PersonalFields } from './chain';
+
+/*
+ * Canonical JSON of the fixed-shape records the chain hashes, written out member by member in
+ * the order RFC 8785 sorts their keys. Verification hashes every stored event, so the generic
+ * serialiser (key sort, arrays, closures per member) was most of its cost. The bytes are the
+ * same as `canonicalJson` of an object with exactly these members: a string, a finite number,
+ * a boolean or null is printed by `JSON.stringify` in both. Any other value (a wrong type from
+ * a tampered or foreign row, undefined, NaN) falls back to `canonicalJson` itself, so it gets
+ * the very same output or error as before.
+ */
+
+/** One member's value as canonical JSON, or undefined when only the generic path may print it. */
+function scalar(value: unknown): string | undefined {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (value === null) return 'null';
+  if (typeof value === 'number') return Number.isFinite(value) ? JSON.stringify(value) : undefined;
+  if (typeof value === 'boolean') return value ? 'true' : 'false';
+  return undefined;
+}
+
+/** `canonicalJson` of the chained fields of an event (exactly these twelve members). */
+export function chainedFieldsJson(f: ChainedFields): string {
+  const action = scalar(f.action);
+  const actor = scalar(f.actor);
+  const at = scalar(f.at);
+  const chain = scalar(f.chain);
+  const id = scalar(f.id);
+  const personalDigest = scalar(f.personalDigest);
+  const prevId = scalar(f.prevId);
+  const requirement = scalar(f.requirement);
+  const seq = scalar(f.seq);
+  const source = scalar(f.source);
+  const state = scalar(f.state);
+  const version = scalar(f.version);
+  if (action === undefined || actor === undefined || at === undefined || chain === undefined || id === undefined ||
+    personalDigest === undefined || prevId === undefined || requirement === undefined || seq === undefined ||
+    source === undefined || state === undefined || version === undefined) {
+    return canonicalJson({
+      action: f.action, actor: f.actor, at: f.at, chain: f.chain, id: f.id, personalDigest: f.personalDigest,
+      prevId: f.prevId, requirement: f.requirement, seq: f.seq, source: f.source, state: f.state, version: f.version,
+    });
+  }
+  return `{"action":${action},"actor":${actor},"at":${at},"chain":${chain},"id":${id},"personalDigest":${personalDigest},` +
+    `"prevId":${prevId},"requirement":${requirement},"seq":${seq},"source":${source},"state":${state},"version":${version}}`;
+}
+
+/** `canonicalJson` of an event's personal fields (exactly these four members). */
+export function personalFieldsJson(f: PersonalFields): string {
+  const data = scalar(f.data);
+  const ip = scalar(f.ip);
+  const note = scalar(f.note);
+  const userAgent = scalar(f.userAgent);
+  if (data === undefined || ip === undefined || note === undefined || userAgent === undefined) {
+    return canonicalJson({ data: f.data, ip: f.ip, note: f.note, userAgent: f.userAgent });
+  }
+  return `{"data":${data},"ip":${ip},"note":${note},"userAgent":${userAgent}}`;
+}
+
+/** `canonicalJson` of a chain head's sealed fields (exactly these five members). */
+export function headFieldsJson(f: HeadFields): string {
+  const chain = scalar(f.chain);
+  const erased = scalar(f.erased);
+  const hash = scalar(f.hash);
+  const id = scalar(f.id);
+  const seq = scalar(f.seq);
+  if (chain === undefined || erased === undefined || hash === undefined || id === undefined || seq === undefined) {
+    return canonicalJson({ chain: f.chain, erased: f.erased, hash: f.hash, id: f.id, seq: f.seq });
+  }
+  return `{"chain":${chain},"erased":${erased},"hash":${hash},"id":${id},"seq":${seq}}`;
+}
+
+/** `canonicalJson` of a ledger entry's sealed fields (exactly these four members). */
+export function ledgerFieldsJson(f: LedgerFields): string {
+  const chain = scalar(f.chain);
+  const firstId = scalar(f.firstId);
+  const n = scalar(f.n);
+  const prevFirstId = scalar(f.prevFirstId);
+  if (chain === undefined || firstId === undefined || n === undefined || prevFirstId === undefined) {
+    return canonicalJson({ chain: f.chain, firstId: f.firstId, n: f.n, prevFirstId: f.prevFirstId });
+  }
+  return `{"chain":${chain},"firstId":${firstId},"n":${n},"prevFirstId":${prevFirstId}}`;
+}

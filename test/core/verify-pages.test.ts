@@ -1,0 +1,86 @@
+import { expect } from 'chai';
+import type { Knex } from 'knex';
+import { VERIFY_PAGE } from '../../lib/core/verify';
+import { createConsent, type Consent } from '../../lib/index';
+import { describeEachDatabase, type TestDatabase } from '../helpers/each-database';
+
+const SECRET = 'verify-pages-secret-0123456789abcdef012345';
+const REQUIREMENTS = ['a', 'b', 'c'];
+// Three events per chain: the chain at event VERIFY_PAGE - 1 (0-based) spans two pages, and
+// more chains than one page of heads and of ledger entries.
+const SUBJECTS = VERIFY_PAGE + VERIFY_PAGE / 10;
+
+interface EventRow {
+  id: string;
+  chain: string;
+  seq: number;
+}
+
+describeEachDatabase('verify() across page boundaries (events, heads and ledger read one page ahead)', (open) => {
+  let db: TestDatabase;
+  let knex: Knex;
+  let consent: Consent;
+
+  /** The events at `indexes` in (chain, seq) order: where the keyset pages split. */
+  const eventsAt = async (indexes: number[]): Promise<EventRow[]> => {
+    const rows = await Promise.all(indexes.map((i) => knex('consent_events').orderBy([{ column: 'chain' }, { column: 'seq' }]).offset(i).first('id', 'chain', 'seq')));
+    return rows.map((r: EventRow) => ({ id: String(r.id), chain: r.chain, seq: Number(r.seq) }));
+  };
+
+  before(async function () {
+    this.timeout(120_000);
+    db = await open();
+    knex = db.knex;
+    consent = createConsent({ knex, secret: SECRET, logger: { warn() {}, error() {} } });
+    consent.register(REQUIREMENTS.map((id) => ({ id, title: id, description: id })));
+    await consent.ready();
+    function* decisions() {
+      for (let s = 0; s < SUBJECTS; s += 1) {
+        for (const requirement of REQUIREMENTS) yield { subjectId: `s${s}`, requirement, decision: 'granted', at: 1_700_000_000_000 };
+      }
+    }
+    await consent.import(decisions(), { batchSize: 1000 });
+  });
+
+  after(async () => {
+    await consent.close();
+    await db.release();
+  });
+
+  it('finds damage exactly at the page boundaries, and nothing else', async function () {
+    this.timeout(60_000);
+    const total = SUBJECTS * REQUIREMENTS.length;
+    expect(await consent.verify()).to.deep.equal({ ok: true, checked: total, problems: [] });
+
+    const [lastOfFirst, firstOfSecond, middle] = await eventsAt([VERIFY_PAGE - 1, VERIFY_PAGE, VERIFY_PAGE + 1]);
+    // The chain spanning the first two pages: its seq 1 ends page one, seq 2 starts page two.
+    expect([lastOfFirst!.chain, firstOfSecond!.chain, middle!.chain]).to.deep.equal(Array(3).fill(lastOfFirst!.chain));
+    await knex('consent_events').whereIn('id', [lastOfFirst!.id, firstOfSecond!.id]).update({ at: 1 });
+    const [firstOfThird] = await eventsAt([2 * VERIFY_PAGE]);
+    await knex('consent_events').where('id', firstOfThird!.id).delete();
+
+    // The chain whose head opens the second page of heads, and the ledger entry of the chain
+    // opening the second page of the ledger.
+    const heads = await knex('consent_subjects').orderBy('chain').offset(VERIFY_PAGE).limit(1).select('chain');
+    const headChain = heads[0].chain as string;
+    const headFirst = await knex('consent_events').where({ chain: headChain, seq: 1 }).first('id');
+    await knex('consent_subjects').where('chain', headChain).delete();
+    const ledger = await knex('consent_chains').orderBy('n').offset(VERIFY_PAGE).first('n', 'first_id');
+    await knex('consent_chains').where('n', ledger.n).update({ mac: 'f'.repeat(64) });
+
+    // What follows a deleted event names it: the next one's prevId, or the head (truncated).
+    const deletedKind = firstOfThird!.seq === REQUIREMENTS.length ? 'truncated' : 'deleted';
+    const expected = [
+      { eventId: String(ledger.first_id), kind: 'inserted' },
+      { eventId: String(headFirst.id), kind: 'chain_missing' },
+      { eventId: lastOfFirst!.id, kind: 'modified' },
+      { eventId: firstOfSecond!.id, kind: 'modified' },
+      { eventId: firstOfThird!.id, kind: deletedKind },
+    ];
+    const result = await consent.verify();
+    const byId = (x: { eventId: string; kind: string }, y: { eventId: string; kind: string }) => x.eventId.localeCompare(y.eventId) || x.kind.localeCompare(y.kind);
+    expect(result.ok).to.equal(false);
+    expect(result.checked).to.equal(total - 1);
+    expect([...result.problems].sort(byId)).to.deep.equal([...expected].sort(byId));
+  });
+});
