@@ -36,9 +36,31 @@ export function personalDigest(key: Buffer, fields: PersonalFields): string {
   return hmacHex(key, canonicalJson(fields));
 }
 
+// ChainedFields' members in RFC 8785 order (UTF-16 code units): what canonicalJson writes.
+const CHAINED_ORDER = [
+  'action', 'actor', 'at', 'chain', 'id', 'personalDigest', 'prevId', 'requirement', 'seq', 'source', 'state', 'version',
+] as const;
+
+/**
+ * `canonicalJson(fields)` without sorting keys per event: imports hash a million of them. Any
+ * other shape (extra or undefined members, a value JSON cannot hold) takes the general path.
+ */
+function chainedJson(fields: ChainedFields): string {
+  if (Object.keys(fields).length !== CHAINED_ORDER.length) return canonicalJson(fields);
+  let text = '{';
+  for (const name of CHAINED_ORDER) {
+    const value: unknown = fields[name];
+    if (value === undefined || (typeof value === 'number' && !Number.isFinite(value)) || typeof value === 'object' && value !== null) {
+      return canonicalJson(fields);
+    }
+    text += `${text.length > 1 ? ',' : ''}"${name}":${JSON.stringify(value)}`;
+  }
+  return `${text}}`;
+}
+
 /** The keyed hash of one event, linked to its predecessor's hash. */
 export function eventHash(key: Buffer, previous: string, fields: ChainedFields): string {
-  return hmacHex(key, `ec2\n${previous}\n${canonicalJson(fields)}`);
+  return hmacHex(key, `ec2\n${previous}\n${chainedJson(fields)}`);
 }
 
 /** The protected head of a chain, as a tracker stores it. */

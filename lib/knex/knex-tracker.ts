@@ -23,6 +23,7 @@ import * as lifecycle from './lifecycle-queries';
 import { checkSchema, isPostgres, migrate } from './migrate';
 import { PgListener } from './pg-listener';
 import { fromVersion, toEvent, toRecord, toVersion, type Row } from './rows';
+import { writeBatch } from './write-batch';
 import { writeSubject } from './write-subject';
 
 /** Options of `KnexTracker`. */
@@ -131,15 +132,14 @@ export class KnexTracker implements ConsentTracker {
   }
 
   /**
-   * One transaction for the batch, each subject written exactly as `write` does. Subjects are
-   * locked in pseudonym order, so two concurrent imports on PostgreSQL cannot deadlock.
+   * One transaction for the batch, with the same rows as `write` for each subject in pseudonym
+   * order, in a few multi-row statements. Subjects are locked in pseudonym order, so two
+   * concurrent imports on PostgreSQL cannot deadlock.
    */
   writeMany(pseudonyms: string[], plan: BatchPlanner): Promise<void> {
     const sorted = [...new Set(pseudonyms)].sort();
     return this.knex.transaction(async (trx) => {
-      for (const pseudonym of sorted) {
-        await writeSubject(this, trx, pseudonym, (snapshot) => ({ plan: plan(pseudonym, snapshot), result: null }));
-      }
+      await writeBatch(this, trx, sorted, plan);
       if (this.postgres && sorted.length > 0) {
         await trx.raw('select pg_notify(?, p) from unnest(?::text[]) as p', [this.channel, sorted]);
       }
