@@ -48,26 +48,50 @@ function tuple(values: readonly unknown[], bindings: unknown[]): string {
   return `${text})`;
 }
 
+/** One SQL statement and its bindings. */
+export interface Statement {
+  sql: string;
+  bindings: unknown[];
+}
+
 /**
- * Inserts `rows` (arrays in `columns` order) with as few multi-row statements as the database's
- * variable limit allows. `suffix` follows the VALUES list (an ON CONFLICT clause).
+ * The multi-row INSERT statements of `rows` (arrays in `columns` order): as few as the
+ * database's variable limit allows. `suffix` follows each VALUES list (an ON CONFLICT clause).
  */
-export async function insertRows(
+export function insertStatements(
+  knex: Knex,
+  table: string,
+  columns: readonly string[],
+  rows: ReadonlyArray<readonly unknown[]>,
+  suffix = '',
+): Statement[] {
+  const perStatement = Math.floor(variableLimit(knex) / columns.length);
+  const head = `insert into ${quote(table)} (${columns.map(quote).join(',')}) values `;
+  const statements: Statement[] = [];
+  for (let start = 0; start < rows.length; start += perStatement) {
+    const bindings: unknown[] = [];
+    const tuples: string[] = [];
+    const end = Math.min(rows.length, start + perStatement);
+    for (let i = start; i < end; i += 1) tuples.push(tuple(rows[i] as readonly unknown[], bindings));
+    statements.push({ sql: `${head}${tuples.join(',')}${suffix}`, bindings });
+  }
+  return statements;
+}
+
+/** Runs `statements` one after another inside `trx`. */
+export async function runAll(trx: Knex.Transaction, statements: Statement[]): Promise<void> {
+  for (const { sql, bindings } of statements) await trx.raw(sql, bindings as Knex.RawBinding[]);
+}
+
+/** Inserts `rows` with `insertStatements`. */
+export function insertRows(
   trx: Knex.Transaction,
   table: string,
   columns: readonly string[],
   rows: ReadonlyArray<readonly unknown[]>,
   suffix = '',
 ): Promise<void> {
-  const perStatement = Math.floor(variableLimit(trx) / columns.length);
-  const head = `insert into ${quote(table)} (${columns.map(quote).join(',')}) values `;
-  for (let start = 0; start < rows.length; start += perStatement) {
-    const bindings: unknown[] = [];
-    const tuples: string[] = [];
-    const end = Math.min(rows.length, start + perStatement);
-    for (let i = start; i < end; i += 1) tuples.push(tuple(rows[i] as readonly unknown[], bindings));
-    await trx.raw(`${head}${tuples.join(',')}${suffix}`, bindings as Knex.RawBinding[]);
-  }
+  return runAll(trx, insertStatements(trx, table, columns, rows, suffix));
 }
 
 /** `on conflict (keys) do update set c = excluded.c, …` for the given columns. */

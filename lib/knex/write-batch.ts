@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import { GENESIS } from '../audit/chain';
-import type { BatchPlanner, CurrentRecord, LedgerTail, SealedWrite, SubjectSnapshot, WritePlan } from '../tracker/records';
-import { insertRows, quote, upsertClause, variableLimit } from './bulk-sql';
+import type { BatchPlanner, CurrentRecord, LedgerTail, NewEvent, SealedWrite, SubjectSnapshot, WritePlan } from '../tracker/records';
+import { insertRows, insertStatements, quote, upsertClause, variableLimit } from './bulk-sql';
 import { allocateIds, LEDGER_KEY, lockLedger, type TableContext } from './chain-store';
 import { insertOutbox } from './lifecycle-queries';
 import { toRecord, type Row } from './rows';
+import { StatementPipeline } from './statement-pipeline';
 
 /** One subject of a batch: its locked row, its snapshot and its plan. */
 interface Planned {
@@ -77,37 +78,51 @@ function snapshotOf(subject: Row, records: CurrentRecord[]): SubjectSnapshot {
   };
 }
 
+// Events per INSERT while sealing: small enough that the database inserts one slice while the
+// next is hashed, large enough that per-statement costs stay small.
+const EVENT_SLICE = 1000;
+
+// Ids as numbers where exact, which the statements write as literals instead of binding them.
+function idValue(id: string | null): string | number | null {
+  const n = Number(id);
+  return id !== null && Number.isSafeInteger(n) ? n : id;
+}
+
+function eventRow(e: NewEvent): unknown[] {
+  return [
+    idValue(e.id), e.chain, e.seq, e.requirement, e.version, e.action, e.state, e.source, e.actor, e.at,
+    e.note, e.data, e.ip, e.userAgent, e.personalDigest, idValue(e.prevId), e.prevHash, e.hash,
+  ];
+}
+
 /**
  * Reserves the ids of every event of the batch at once and seals the plans in order, each new
  * chain taking the previous new chain's ledger entry as its tail: exactly the ids, hashes and
- * ledger entries that writing the subjects one after another would have produced.
+ * ledger entries that writing the subjects one after another would have produced. The events
+ * are queued for insertion slice by slice as they are sealed.
  */
-async function sealAll(ctx: TableContext, trx: Knex.Transaction, planned: Planned[]): Promise<SealedWrite[]> {
-  const total = planned.reduce((sum, p) => sum + p.plan.events.length, 0);
-  const ids = await allocateIds(ctx, trx, total);
+async function sealAll(ctx: TableContext, trx: Knex.Transaction, planned: Planned[], pipeline: StatementPipeline): Promise<SealedWrite[]> {
+  const ids = await allocateIds(ctx, trx, planned.reduce((sum, p) => sum + p.plan.events.length, 0));
   const opensChain = (p: Planned) => p.snapshot.seq === 0 && p.plan.events.length > 0;
   let tail: LedgerTail | null = planned.some(opensChain) ? await lockLedger(ctx, trx) : null;
   let offset = 0;
-  return planned.map((p) => {
+  let rows: unknown[][] = [];
+  const sealed: SealedWrite[] = [];
+  for (const p of planned) {
     const count = p.plan.events.length;
-    const sealed = p.plan.seal(ids.slice(offset, offset + count), opensChain(p) ? tail : null);
+    const write = p.plan.seal(ids.slice(offset, offset + count), opensChain(p) ? tail : null);
     offset += count;
-    if (sealed.ledger) tail = { n: sealed.ledger.head.n, firstId: sealed.ledger.head.firstId };
-    return sealed;
-  });
-}
-
-function eventRows(sealed: SealedWrite[]): unknown[][] {
-  const rows: unknown[][] = [];
-  for (const write of sealed) {
-    for (const e of write.events) {
-      rows.push([
-        e.id, e.chain, e.seq, e.requirement, e.version, e.action, e.state, e.source, e.actor, e.at,
-        e.note, e.data, e.ip, e.userAgent, e.personalDigest, e.prevId, e.prevHash, e.hash,
-      ]);
+    if (write.ledger) tail = { n: write.ledger.head.n, firstId: write.ledger.head.firstId };
+    sealed.push(write);
+    for (const e of write.events) rows.push(eventRow(e));
+    if (rows.length >= EVENT_SLICE) {
+      pipeline.push(insertStatements(trx, ctx.table('events'), EVENT_COLUMNS, rows));
+      rows = [];
+      await pipeline.turn();
     }
   }
-  return rows;
+  pipeline.push(insertStatements(trx, ctx.table('events'), EVENT_COLUMNS, rows));
+  return sealed;
 }
 
 function stateRows(planned: Planned[]): unknown[][] {
@@ -123,24 +138,40 @@ function stateRows(planned: Planned[]): unknown[][] {
   return rows;
 }
 
-/** Ledger entries, the ledger head, events, chain heads, records and outbox entries. */
-async function writeSealedBatch(ctx: TableContext, trx: Knex.Transaction, planned: Planned[], sealed: SealedWrite[]): Promise<void> {
+/** Queues the ledger entries and head, the chain heads and the records of a sealed batch. */
+function queueRows(ctx: TableContext, trx: Knex.Transaction, planned: Planned[], sealed: SealedWrite[], pipeline: StatementPipeline): void {
   const ledger = sealed.flatMap((s) => (s.ledger ? [s.ledger] : []));
   if (ledger.length > 0) {
-    const entries = ledger.map(({ entry }) => [entry.n, entry.chain, entry.firstId, entry.prevFirstId, entry.mac]);
-    await insertRows(trx, ctx.table('chains'), ['n', 'chain', 'first_id', 'prev_first_id', 'mac'], entries);
-    const head = (ledger[ledger.length - 1] as (typeof ledger)[number]).head;
-    await trx(ctx.table('meta')).where({ key: LEDGER_KEY }).update({ value: JSON.stringify(head) });
+    const entries = ledger.map(({ entry }) => [entry.n, entry.chain, idValue(entry.firstId), idValue(entry.prevFirstId), entry.mac]);
+    pipeline.push(insertStatements(trx, ctx.table('chains'), ['n', 'chain', 'first_id', 'prev_first_id', 'mac'], entries));
+    const { head } = ledger[ledger.length - 1] as (typeof ledger)[number];
+    const sql = `update ${quote(ctx.table('meta'))} set ${quote('value')} = ? where ${quote('key')} = ?`;
+    pipeline.push([{ sql, bindings: [JSON.stringify(head), LEDGER_KEY] }]);
   }
-  await insertRows(trx, ctx.table('events'), EVENT_COLUMNS, eventRows(sealed));
   // Every subject row exists and is locked: the upsert always takes its update branch. It names
   // every not-null column only because an INSERT must.
   const heads = planned.map(({ subject }, i) => {
     const { head } = sealed[i] as SealedWrite;
-    return [subject.chain, subject.pseudonym, head.seq, head.hash, head.mac, Number(subject.created_at), head.id];
+    return [subject.chain, subject.pseudonym, head.seq, head.hash, head.mac, Number(subject.created_at), idValue(head.id)];
   });
-  await insertRows(trx, ctx.table('subjects'), [...SUBJECT_COLUMNS, 'head_id'], heads, upsertClause(['chain'], HEAD_VALUES));
-  await insertRows(trx, ctx.table('states'), [...STATE_KEYS, ...STATE_VALUES], stateRows(planned), upsertClause(STATE_KEYS, STATE_VALUES));
+  const subjects = ctx.table('subjects');
+  pipeline.push(insertStatements(trx, subjects, [...SUBJECT_COLUMNS, 'head_id'], heads, upsertClause(['chain'], HEAD_VALUES)));
+  const states = ctx.table('states');
+  pipeline.push(insertStatements(trx, states, [...STATE_KEYS, ...STATE_VALUES], stateRows(planned), upsertClause(STATE_KEYS, STATE_VALUES)));
+}
+
+/** Seals and writes the batch; outbox entries last, once their events' ids are known. */
+async function writeSealedBatch(ctx: TableContext, trx: Knex.Transaction, planned: Planned[]): Promise<void> {
+  const pipeline = new StatementPipeline(trx);
+  let sealed: SealedWrite[];
+  try {
+    sealed = await sealAll(ctx, trx, planned, pipeline);
+    queueRows(ctx, trx, planned, sealed, pipeline);
+    await pipeline.drain();
+  } finally {
+    // Nothing may still run on the connection when the transaction rolls back.
+    await pipeline.settle();
+  }
   const now = Date.now();
   for (const [i, { snapshot, plan }] of planned.entries()) {
     if (!plan.outbox?.length) continue;
@@ -174,5 +205,5 @@ export async function writeBatch(ctx: TableContext, trx: Knex.Transaction, pseud
     const snapshot = snapshotOf(subject, records.get(subject.chain as string) ?? []);
     return { subject, snapshot, plan: plan(pseudonyms[i] as string, snapshot) };
   });
-  await writeSealedBatch(ctx, trx, planned, await sealAll(ctx, trx, planned));
+  await writeSealedBatch(ctx, trx, planned);
 }
