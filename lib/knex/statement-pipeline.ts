@@ -18,7 +18,8 @@ export class StatementPipeline {
   push(statements: readonly Statement[]): void {
     for (const { sql, bindings } of statements) {
       this.tail = this.tail.then(async () => {
-        await this.trx.raw(sql, bindings as Knex.RawBinding[]);
+        // Without bindings Knex leaves the (large) text alone instead of scanning it for `?`.
+        await (bindings.length > 0 ? this.trx.raw(sql, bindings as Knex.RawBinding[]) : this.trx.raw(sql));
       });
     }
     // Reported by drain(); until then the rejection must not count as unhandled.
