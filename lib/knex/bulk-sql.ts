@@ -1,6 +1,5 @@
 import type { Knex } from 'knex';
 import { isPostgres } from './migrate';
-import type { Row } from './rows';
 
 // Bound variables per statement: SQLite's default limit since 3.32 (the `sqlite3` package
 // bundles 3.44), and the 16-bit parameter count of PostgreSQL's wire protocol.
@@ -15,11 +14,6 @@ export function quote(name: string): string {
 /** How many values one statement may bind on this database. */
 export function variableLimit(knex: Knex): number {
   return isPostgres(knex) ? PG_VARIABLES : SQLITE_VARIABLES;
-}
-
-/** The rows a raw select returned, whatever the driver's result shape. */
-export function rawRows(result: unknown): Row[] {
-  return (Array.isArray(result) ? result : (result as { rows: Row[] }).rows) as Row[];
 }
 
 // Strings that cannot end or escape a quoted literal (no quote, no backslash, whatever

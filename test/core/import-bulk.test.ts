@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import type { Knex } from 'knex';
 import { createConsent, type Consent } from '../../lib/index';
+import { planBatch } from '../../lib/state/plan';
 import { describeEachDatabase, type TestDatabase } from '../helpers/each-database';
 
 const SECRET = 'bulk-import-secret-0123456789abcdef01234';
@@ -88,5 +89,18 @@ describeEachDatabase('consent.import() in bulk', (open) => {
     expect(await consent.verify()).to.include({ ok: true, checked: 801 });
     expect(await timeline(consent, 's1')).to.deep.equal(['a:grant:import', 'b:grant:import', 'a:withdraw:import']);
     expect((await consent.states('s399')).b?.state).to.equal('denied');
+  });
+
+  it('writes any text of a batch verbatim: quotes, backslashes, question marks', async () => {
+    const { engine } = consent;
+    const note = "it's \\ \"quoted\" ? ?? $1 '); drop table x; --";
+    const ctx = { now: AT, source: 'admin' as const, actor: "o'neil?", note, data: '{"q":"?"}', ip: null, userAgent: null, gpc: false };
+    const pseudonyms = ['q1', 'q2'].map((s) => engine.pseudonym(s));
+    const requirement = engine.registry.require('a');
+    await engine.tracker.writeMany?.(pseudonyms, (_p, snapshot) => planBatch(snapshot, [{ requirement, decision: 'granted' }], ctx, engine.derivedKeys.chain).plan);
+    const { events } = await consent.history('q2');
+    expect(events[0]).to.include({ note, actor: "o'neil?", source: 'admin' });
+    expect(events[0]?.data).to.deep.equal({ q: '?' });
+    expect(await consent.verify()).to.include({ ok: true, checked: 2 });
   });
 });
