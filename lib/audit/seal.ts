@@ -34,7 +34,27 @@ export function sealChain(
       at: draft.at,
       personalDigest: draft.personalDigest,
     });
-    const event = { ...draft, id, prevId, prevHash, hash };
+    // A literal rather than a spread: one object shape for every event of a large import.
+    const event = {
+      id,
+      chain: draft.chain,
+      seq: draft.seq,
+      requirement: draft.requirement,
+      version: draft.version,
+      action: draft.action,
+      state: draft.state,
+      source: draft.source,
+      actor: draft.actor,
+      at: draft.at,
+      note: draft.note,
+      data: draft.data,
+      ip: draft.ip,
+      userAgent: draft.userAgent,
+      personalDigest: draft.personalDigest,
+      prevId,
+      prevHash,
+      hash,
+    };
     prevHash = hash;
     prevId = id;
     return event;

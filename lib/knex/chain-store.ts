@@ -11,7 +11,8 @@ export interface TableContext {
 
 // Knex writes a multi-row insert on SQLite as a compound SELECT, limited to 500 terms.
 const EVENT_CHUNK = 250;
-const LEDGER_KEY = 'ledger';
+/** The meta key of the ledger's protected newest entry. */
+export const LEDGER_KEY = 'ledger';
 
 /**
  * Reserves ids for new events before they are hashed (the chain covers ids). PostgreSQL hands
@@ -35,7 +36,7 @@ export async function allocateIds(ctx: TableContext, trx: Knex.Transaction, coun
 }
 
 /** The ledger's newest entry, locked until the transaction ends (chain creation is serialised). */
-async function lockLedger(ctx: TableContext, trx: Knex.Transaction): Promise<LedgerTail> {
+export async function lockLedger(ctx: TableContext, trx: Knex.Transaction): Promise<LedgerTail> {
   const meta = ctx.table('meta');
   const empty = JSON.stringify({ n: 0, firstId: null, mac: '' });
   await trx(meta).insert({ key: LEDGER_KEY, value: empty }).onConflict('key').ignore();

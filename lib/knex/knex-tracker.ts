@@ -24,7 +24,7 @@ import { checkSchema, isPostgres, migrate } from './migrate';
 import { PgListener } from './pg-listener';
 import { fromVersion, toEvent, toRecord, toVersion, type Row } from './rows';
 import { Coalescer, type Outcome } from './coalescer';
-import { writeSubject } from './write-subject';
+import { writeBatch } from './write-batch';
 import { writeGroup, type WriteRequest, type Written } from './write-group';
 
 /** Options of `KnexTracker`. */
@@ -169,15 +169,14 @@ export class KnexTracker implements ConsentTracker {
   }
 
   /**
-   * One transaction for the batch, each subject written exactly as `write` does. Subjects are
-   * locked in pseudonym order, so two concurrent imports on PostgreSQL cannot deadlock.
+   * One transaction for the batch, with the same rows as `write` for each subject in pseudonym
+   * order, in a few multi-row statements. Subjects are locked in pseudonym order, so two
+   * concurrent imports on PostgreSQL cannot deadlock.
    */
   writeMany(pseudonyms: string[], plan: BatchPlanner): Promise<void> {
     const sorted = [...new Set(pseudonyms)].sort();
     return this.knex.transaction(async (trx) => {
-      for (const pseudonym of sorted) {
-        await writeSubject(this, trx, pseudonym, (snapshot) => ({ plan: plan(pseudonym, snapshot), result: null }));
-      }
+      await writeBatch(this, trx, sorted, plan);
       if (sorted.length > 0) await this.announce(trx, sorted);
     });
   }

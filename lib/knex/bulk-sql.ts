@@ -1,0 +1,95 @@
+import type { Knex } from 'knex';
+import { isPostgres } from './migrate';
+
+// Bound variables per statement: SQLite's default limit since 3.32 (the `sqlite3` package
+// bundles 3.44), and the 16-bit parameter count of PostgreSQL's wire protocol.
+const SQLITE_VARIABLES = 32_766;
+const PG_VARIABLES = 65_535;
+
+/** A quoted identifier: SQLite and PostgreSQL both take standard double quotes. */
+export function quote(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+/** How many values one statement may bind on this database. */
+export function variableLimit(knex: Knex): number {
+  return isPostgres(knex) ? PG_VARIABLES : SQLITE_VARIABLES;
+}
+
+// Strings that cannot end or escape a quoted literal (no quote, no backslash, whatever
+// PostgreSQL's standard_conforming_strings says): ids, hashes, chain keys, enum values.
+const PLAIN = /^[A-Za-z0-9_.:-]*$/;
+
+/**
+ * One `(…)` tuple of a VALUES list. Null, safe integers, booleans (both databases read
+ * `true`/`false`) and plain strings are written as literals, which costs the drivers far less
+ * than binding them one by one; every other value is bound.
+ */
+function tuple(values: readonly unknown[], bindings: unknown[]): string {
+  let text = '(';
+  for (let i = 0; i < values.length; i += 1) {
+    const value = values[i];
+    if (i > 0) text += ',';
+    if (value === null) text += 'null';
+    else if (typeof value === 'boolean') text += value ? 'true' : 'false';
+    else if (typeof value === 'number' && Number.isSafeInteger(value)) text += String(value);
+    else if (typeof value === 'string' && PLAIN.test(value)) text += `'${value}'`;
+    else {
+      text += '?';
+      bindings.push(value);
+    }
+  }
+  return `${text})`;
+}
+
+/** One SQL statement and its bindings. */
+export interface Statement {
+  sql: string;
+  bindings: unknown[];
+}
+
+/**
+ * The multi-row INSERT statements of `rows` (arrays in `columns` order): as few as the
+ * database's variable limit allows. `suffix` follows each VALUES list (an ON CONFLICT clause).
+ */
+export function insertStatements(
+  knex: Knex,
+  table: string,
+  columns: readonly string[],
+  rows: ReadonlyArray<readonly unknown[]>,
+  suffix = '',
+): Statement[] {
+  const perStatement = Math.floor(variableLimit(knex) / columns.length);
+  const head = `insert into ${quote(table)} (${columns.map(quote).join(',')}) values `;
+  const statements: Statement[] = [];
+  for (let start = 0; start < rows.length; start += perStatement) {
+    const bindings: unknown[] = [];
+    const tuples: string[] = [];
+    const end = Math.min(rows.length, start + perStatement);
+    for (let i = start; i < end; i += 1) tuples.push(tuple(rows[i] as readonly unknown[], bindings));
+    statements.push({ sql: `${head}${tuples.join(',')}${suffix}`, bindings });
+  }
+  return statements;
+}
+
+/** Runs `statements` one after another inside `trx`. */
+export async function runAll(trx: Knex.Transaction, statements: Statement[]): Promise<void> {
+  for (const { sql, bindings } of statements) await trx.raw(sql, bindings as Knex.RawBinding[]);
+}
+
+/** Inserts `rows` with `insertStatements`. */
+export function insertRows(
+  trx: Knex.Transaction,
+  table: string,
+  columns: readonly string[],
+  rows: ReadonlyArray<readonly unknown[]>,
+  suffix = '',
+): Promise<void> {
+  return runAll(trx, insertStatements(trx, table, columns, rows, suffix));
+}
+
+/** `on conflict (keys) do update set c = excluded.c, …` for the given columns. */
+export function upsertClause(keys: readonly string[], columns: readonly string[]): string {
+  const set = columns.map((c) => `${quote(c)} = excluded.${quote(c)}`).join(', ');
+  return ` on conflict (${keys.map(quote).join(',')}) do update set ${set}`;
+}

@@ -1,0 +1,40 @@
+import { createHmac } from 'node:crypto';
+import { expect } from 'chai';
+import { eventHash, GENESIS, type ChainedFields } from '../../lib/audit/chain';
+import { canonicalJson } from '../../lib/audit/canonical-json';
+
+const KEY = Buffer.alloc(32, 9);
+// The format every stored chain was hashed with: HMAC over the RFC 8785 text of the fields.
+const reference = (previous: string, fields: object) =>
+  createHmac('sha256', KEY).update(`ec2\n${previous}\n${canonicalJson(fields)}`, 'utf8').digest('hex');
+
+const FIELDS: ChainedFields = {
+  chain: '0123456789abcdef0123456789abcdef',
+  seq: 7,
+  id: '9007199254740993',
+  prevId: null,
+  requirement: 'news.letter-2',
+  version: 3,
+  action: 'grant',
+  state: 'granted',
+  source: 'import',
+  actor: 'Zoë "admin" \\ \u2028 😀',
+  at: 1_700_000_000_123,
+  personalDigest: 'f'.repeat(64),
+};
+
+describe('eventHash', () => {
+  it('hashes exactly the canonical JSON of the chained fields', () => {
+    expect(eventHash(KEY, GENESIS, FIELDS)).to.equal(reference(GENESIS, FIELDS));
+    const next = { ...FIELDS, prevId: '41', actor: null, seq: 8 };
+    expect(eventHash(KEY, 'a'.repeat(64), next)).to.equal(reference('a'.repeat(64), next));
+  });
+
+  it('keeps the general serialisation for any other shape', () => {
+    const extra = { ...FIELDS, note: 'x' } as ChainedFields;
+    expect(eventHash(KEY, GENESIS, extra)).to.equal(reference(GENESIS, extra));
+    const missing = { ...FIELDS, actor: undefined } as unknown as ChainedFields;
+    expect(eventHash(KEY, GENESIS, missing)).to.equal(reference(GENESIS, missing));
+    expect(() => eventHash(KEY, GENESIS, { ...FIELDS, at: Number.NaN })).to.throw(TypeError);
+  });
+});
