@@ -158,14 +158,23 @@ export class ConsentEngine {
 
   /** The subject's records if the cache holds them fresh at `now`, synchronously; else undefined. */
   cachedRecords(pseudonym: string, now: number): CurrentRecord[] | undefined {
-    return this.cache?.get(pseudonym, now);
+    const cached = this.cache?.get(pseudonym, now);
+    if (cached && this.cache?.claimRefresh(pseudonym, now)) {
+      // In the background: a failure leaves the entry to expire at its ttl, and the next
+      // request then reads on its own path (and fails closed if the store is still down).
+      this.load(pseudonym).catch(() => undefined);
+    }
+    return cached;
   }
 
   /** The subject's records, from the cache while fresh, else from the store (with a deadline). */
   async records(pseudonym: string): Promise<CurrentRecord[]> {
+    return this.cachedRecords(pseudonym, this.now()) ?? this.load(pseudonym);
+  }
+
+  /** Reads the subject's records from the store (with a deadline) and caches them. */
+  private async load(pseudonym: string): Promise<CurrentRecord[]> {
     const now = this.now();
-    const cached = this.cache?.get(pseudonym, now);
-    if (cached) return cached;
     const generation = this.cache?.generation(pseudonym) ?? 0;
     const records = await storeCall(this.options.storeTimeoutMs, 'state read', () => this.tracker.current(pseudonym));
     this.cache?.set(pseudonym, records, now, generation);

@@ -3,7 +3,12 @@ import type { CurrentRecord } from '../tracker/records';
 interface Entry {
   records: CurrentRecord[];
   loadedAt: number;
+  /** A read to replace this entry was started (see `claimRefresh`). */
+  refreshing: boolean;
 }
+
+// An entry read this long ago (as a share of ttlMs) is re-read in the background on its next hit.
+const REFRESH_AT = 0.75;
 
 /**
  * A bounded, per-instance cache of subjects' current records, keyed by pseudonym. States are
@@ -12,6 +17,10 @@ interface Entry {
  *
  * A write invalidates its key once it has committed, and a read that started before stores
  * nothing, so a slow read can never put back a state that a write has replaced.
+ *
+ * A hit on an entry in the last quarter of its lifetime claims a refresh: the caller reads the
+ * subject again in the background and stores it, so a subject in steady use never expires and
+ * never pays a read on the request path, while no entry is ever served past `ttlMs`.
  */
 export class StateCache {
   private readonly entries = new Map<string, Entry>();
@@ -36,6 +45,17 @@ export class StateCache {
     return entry.records;
   }
 
+  /**
+   * Whether the caller should re-read `key` now: its entry is in the last quarter of its
+   * lifetime and no refresh was claimed for it yet. Claims it.
+   */
+  claimRefresh(key: string, now: number): boolean {
+    const entry = this.entries.get(key);
+    if (!entry || entry.refreshing || now - entry.loadedAt < this.ttlMs * REFRESH_AT) return false;
+    entry.refreshing = true;
+    return true;
+  }
+
   /** A number that changes whenever `key` is invalidated (or the whole cache cleared). */
   generation(key: string): number {
     return this.epoch * 2 ** 32 + (this.generations.get(key) ?? 0);
@@ -45,7 +65,7 @@ export class StateCache {
   set(key: string, records: CurrentRecord[], loadedAt: number, generation: number): void {
     if (this.generation(key) !== generation) return;
     this.entries.delete(key);
-    this.entries.set(key, { records, loadedAt });
+    this.entries.set(key, { records, loadedAt, refreshing: false });
     while (this.entries.size > this.max) {
       const oldest = this.entries.keys().next().value as string;
       this.entries.delete(oldest);

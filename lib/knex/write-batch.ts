@@ -1,15 +1,22 @@
 import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import { GENESIS } from '../audit/chain';
-import type { BatchPlanner, CurrentRecord, LedgerTail, NewEvent, SealedWrite, SubjectSnapshot, WritePlan } from '../tracker/records';
+import type { CurrentRecord, LedgerTail, NewEvent, SealedWrite, SubjectSnapshot, WritePlan } from '../tracker/records';
 import { insertRows, insertStatements, quote, upsertClause, variableLimit } from './bulk-sql';
 import { allocateIds, LEDGER_KEY, lockLedger, type TableContext } from './chain-store';
 import { insertOutbox } from './lifecycle-queries';
 import { toRecord, type Row } from './rows';
 import { StatementPipeline } from './statement-pipeline';
 
+/**
+ * The plan of one subject of a batch, from its snapshot; null leaves the subject out (its
+ * write was refused).
+ */
+export type SubjectPlanner = (pseudonym: string, snapshot: SubjectSnapshot) => WritePlan | null;
+
 /** One subject of a batch: its locked row, its snapshot and its plan. */
 interface Planned {
+  pseudonym: string;
   subject: Row;
   snapshot: SubjectSnapshot;
   plan: WritePlan;
@@ -161,7 +168,7 @@ function queueRows(ctx: TableContext, trx: Knex.Transaction, planned: Planned[],
 }
 
 /** Seals and writes the batch; outbox entries last, once their events' ids are known. */
-async function writeSealedBatch(ctx: TableContext, trx: Knex.Transaction, planned: Planned[]): Promise<void> {
+async function writeSealedBatch(ctx: TableContext, trx: Knex.Transaction, planned: Planned[]): Promise<SealedWrite[]> {
   const pipeline = new StatementPipeline(trx);
   let sealed: SealedWrite[];
   try {
@@ -178,17 +185,24 @@ async function writeSealedBatch(ctx: TableContext, trx: Knex.Transaction, planne
     const eventIds = (sealed[i] as SealedWrite).events.map((e) => e.id);
     await insertOutbox(trx, (n) => ctx.table(n), snapshot.chain, plan.outbox, eventIds, now);
   }
+  return sealed;
 }
 
 /**
- * The body of `KnexTracker.writeMany` inside the caller's transaction: the same rows as
- * `writeSubject` for each of `pseudonyms` in turn (sorted, distinct), written with a few
- * multi-row statements per batch instead of about ten statements per subject.
+ * Every write of the Knex tracker, inside the caller's transaction: for each of `pseudonyms`
+ * (sorted, distinct) the same rows as writing the subjects one after another, written with a
+ * few multi-row statements for the whole batch. Resolves to the new event ids by pseudonym, for
+ * the subjects that were planned.
  *
  * @throws Error when a subject row vanishes twice while waiting for its lock (PostgreSQL).
  */
-export async function writeBatch(ctx: TableContext, trx: Knex.Transaction, pseudonyms: string[], plan: BatchPlanner): Promise<void> {
-  if (pseudonyms.length === 0) return;
+export async function writeBatch(
+  ctx: TableContext,
+  trx: Knex.Transaction,
+  pseudonyms: string[],
+  plan: SubjectPlanner,
+): Promise<Map<string, string[]>> {
+  if (pseudonyms.length === 0) return new Map();
   const subjects = await lockSubjects(ctx, trx, pseudonyms);
   // A second round only for rows an erasure unlinked while we waited for their lock.
   const missing = pseudonyms.filter((p) => !subjects.has(p));
@@ -201,9 +215,13 @@ export async function writeBatch(ctx: TableContext, trx: Knex.Transaction, pseud
     return row;
   });
   const records = await readRecords(ctx, trx, rows.map((row) => row.chain as string));
-  const planned = rows.map((subject, i): Planned => {
+  const planned: Planned[] = [];
+  rows.forEach((subject, i) => {
+    const pseudonym = pseudonyms[i] as string;
     const snapshot = snapshotOf(subject, records.get(subject.chain as string) ?? []);
-    return { subject, snapshot, plan: plan(pseudonyms[i] as string, snapshot) };
+    const subjectPlan = plan(pseudonym, snapshot);
+    if (subjectPlan) planned.push({ pseudonym, subject, snapshot, plan: subjectPlan });
   });
-  await writeSealedBatch(ctx, trx, planned);
+  const sealed = await writeSealedBatch(ctx, trx, planned);
+  return new Map(planned.map((p, i) => [p.pseudonym, (sealed[i] as SealedWrite).events.map((e) => e.id)]));
 }

@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import type { SubjectSnapshot, WritePlan } from '../tracker/records';
 import type { TableContext } from './chain-store';
 import type { Outcome } from './coalescer';
-import { writeSubject } from './write-subject';
+import { writeBatch } from './write-batch';
 
 /** One `write()` call waiting for its group. */
 export interface WriteRequest {
@@ -20,19 +20,20 @@ export interface Written {
 export type Announce = (trx: Knex.Transaction, pseudonyms: string[]) => Promise<void>;
 
 /**
- * Writes a group of subjects (distinct pseudonyms) in one transaction: one commit, and on
- * SQLite one journal sync, for every write that arrived together. A write whose planner refuses
- * (a `ConsentError` thrown before any of its events is written) fails alone; a failed
- * statement rolls the whole group back, and then each write is retried in a transaction of
- * its own so that only the write that caused it fails. A failed commit is not retried: it may
- * have committed, and a retry would write twice.
+ * Writes a group of subjects (distinct pseudonyms) in one transaction with the batch's few
+ * multi-row statements: one commit, and on SQLite one journal sync, for every write that
+ * arrived together. A write whose planner refuses (throws, before anything of it is sealed)
+ * fails alone; a lone write that refuses rolls back. A failed statement rolls the whole group
+ * back, and then each write is retried in a transaction of its own so that only the write that
+ * caused it fails. A failed commit is not retried: it may have committed, and a retry would
+ * write twice.
  */
 export async function writeGroup(ctx: TableContext, requests: WriteRequest[], announce: Announce): Promise<Outcome<Written>[]> {
   if (requests.length === 1) return [{ ok: true, value: await writeAlone(ctx, requests[0] as WriteRequest, announce) }];
   let committing = false;
   try {
     return await ctx.knex.transaction(async (trx) => {
-      const outcomes = await writeMembers(ctx, trx, requests);
+      const outcomes = await writeMembers(trx, ctx, requests);
       const written = requests.filter((_, i) => (outcomes[i] as Outcome<Written>).ok).map((r) => r.pseudonym);
       if (written.length > 0) await announce(trx, written);
       committing = true;
@@ -54,37 +55,32 @@ export async function writeGroup(ctx: TableContext, requests: WriteRequest[], an
 
 function writeAlone(ctx: TableContext, request: WriteRequest, announce: Announce): Promise<Written> {
   return ctx.knex.transaction(async (trx) => {
-    const written = await writeSubject(ctx, trx, request.pseudonym, request.plan);
+    const [outcome] = await writeMembers(trx, ctx, [request]);
+    if (!(outcome as Outcome<Written>).ok) throw (outcome as { error: unknown }).error;
     await announce(trx, [request.pseudonym]);
-    return written;
+    return (outcome as { value: Written }).value;
   });
 }
 
-/** Each member in pseudonym order (the lock order of every multi-subject write). */
-async function writeMembers(ctx: TableContext, trx: Knex.Transaction, requests: WriteRequest[]): Promise<Outcome<Written>[]> {
-  const outcomes = new Array<Outcome<Written>>(requests.length);
-  const order = requests.map((_, i) => i).sort((a, b) => compare((requests[a] as WriteRequest).pseudonym, (requests[b] as WriteRequest).pseudonym));
-  for (const i of order) {
-    const request = requests[i] as WriteRequest;
-    let refusal: { error: unknown } | null = null;
-    const plan = (snapshot: SubjectSnapshot) => {
-      try {
-        return request.plan(snapshot);
-      } catch (error) {
-        refusal = { error };
-        throw error;
-      }
-    };
+/** Plans and writes every member; a refusing planner leaves its member out. */
+async function writeMembers(trx: Knex.Transaction, ctx: TableContext, requests: WriteRequest[]): Promise<Outcome<Written>[]> {
+  const byPseudonym = new Map(requests.map((request) => [request.pseudonym, request]));
+  const results = new Map<string, unknown>();
+  const refusals = new Map<string, unknown>();
+  const plan = (pseudonym: string, snapshot: SubjectSnapshot): WritePlan | null => {
     try {
-      outcomes[i] = { ok: true, value: await writeSubject(ctx, trx, request.pseudonym, plan) };
+      const planned = (byPseudonym.get(pseudonym) as WriteRequest).plan(snapshot);
+      results.set(pseudonym, planned.result);
+      return planned.plan;
     } catch (error) {
-      if (!refusal) throw error;
-      outcomes[i] = { ok: false, error: (refusal as { error: unknown }).error };
+      refusals.set(pseudonym, error);
+      return null;
     }
-  }
-  return outcomes;
-}
-
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
+  };
+  const eventIds = await writeBatch(ctx, trx, [...byPseudonym.keys()].sort(), plan);
+  return requests.map(({ pseudonym }) =>
+    refusals.has(pseudonym)
+      ? { ok: false, error: refusals.get(pseudonym) }
+      : { ok: true, value: { result: results.get(pseudonym), eventIds: eventIds.get(pseudonym) ?? [] } },
+  );
 }
