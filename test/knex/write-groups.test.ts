@@ -68,4 +68,19 @@ describeEachDatabase('writes and reads that arrive together', (open) => {
     for (const p of ['w-0', 'w-1', 'w-3', 'w-4']) expect(await tracker.history(p, { limit: 5 })).to.have.length(1);
     expect(await tracker.history('w-2', { limit: 5 })).to.deep.equal([]);
   });
+
+  it('gives new chains keys that start with their creation time, so they sort by it', async () => {
+    for (const id of ['first', 'second', 'third']) {
+      await consent.record(id, { analytics: 'granted' });
+      await new Promise((resolve) => setTimeout(resolve, 3));
+    }
+    const rows: Array<{ chain: string; created_at: number | string }> = await db.knex('consent_subjects').orderBy('created_at').select('chain', 'created_at');
+    expect(rows).to.have.length(3);
+    for (const row of rows) {
+      expect(row.chain).to.match(/^[0-9a-f]{32}$/);
+      expect(parseInt(row.chain.slice(0, 12), 16)).to.equal(Number(row.created_at));
+    }
+    const chains = rows.map((row) => row.chain);
+    expect([...chains].sort()).to.deep.equal(chains);
+  });
 });
