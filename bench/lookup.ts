@@ -11,7 +11,7 @@ import type { Knex } from 'knex';
 import type { Consent } from '../lib/index';
 import { median, parseArgs, percentile, type BenchArgs } from './lib/args';
 import { createPgDatabase } from './lib/pg';
-import { benchConsent, grants, openKnex, REQUIREMENTS, type Target } from './lib/setup';
+import { benchConsent, grants, openKnex, REQUIREMENTS, sqliteDrivers, type Target } from './lib/setup';
 import { printTable, ratio, type ResultRow } from './lib/table';
 
 interface Store {
@@ -122,8 +122,13 @@ export async function storeBench(args: BenchArgs, small: Target, large: Target, 
 export async function main(args: BenchArgs = parseArgs()): Promise<ResultRow[]> {
   const dir = mkdtempSync(join(tmpdir(), 'consent-bench-'));
   try {
-    const sqlite = (name: string): Target => ({ kind: 'sqlite', filename: join(dir, `${name}.sqlite3`) });
-    const rows = args.pgOnly ? [] : await storeBench(args, sqlite('small'), sqlite('large'), 'SQLite');
+    const rows: ResultRow[] = [];
+    if (!args.pgOnly) {
+      for (const { driver, label } of sqliteDrivers()) {
+        const sqlite = (name: string): Target => ({ kind: 'sqlite', driver, filename: join(dir, `${name}-${driver}.sqlite3`) });
+        rows.push(...(await storeBench(args, sqlite('small'), sqlite('large'), label)));
+      }
+    }
     if (args.pg) {
       const dbs = [await createPgDatabase(args.pg), await createPgDatabase(args.pg)];
       try {

@@ -13,7 +13,7 @@ import { performance } from 'node:perf_hooks';
 import knexFactory, { type Knex } from 'knex';
 import { parseArgs, type BenchArgs } from './lib/args';
 import { createPgDatabase } from './lib/pg';
-import { benchConsent, grants, openKnex, REQUIREMENTS, type Target } from './lib/setup';
+import { benchConsent, grants, openKnex, REQUIREMENTS, sqliteDrivers, type Target } from './lib/setup';
 import { printTable, type ResultRow } from './lib/table';
 
 // Written once the import finished: a store without it (an interrupted build) is rebuilt.
@@ -111,7 +111,10 @@ export async function main(args: BenchArgs = parseArgs()): Promise<ResultRow[]> 
     const dir = kept === undefined ? mkdtempSync(join(tmpdir(), 'consent-bench-')) : null;
     try {
       const filename = kept ?? join(dir as string, 'verify.sqlite3');
-      rows.push(await timeVerify({ kind: 'sqlite', filename }, 'SQLite', args.events));
+      // One store (built through the default driver), verified through each driver in turn.
+      for (const { driver, label } of sqliteDrivers()) {
+        rows.push(await timeVerify({ kind: 'sqlite', driver, filename }, label, args.events));
+      }
     } finally {
       if (dir) rmSync(dir, { recursive: true, force: true });
     }
