@@ -53,6 +53,7 @@ export async function httpBench(args: BenchArgs, target: Target, label: string):
     const guard = await interleaved(args, {
       bare: { ...base, url: `${server.url}/bare` },
       warm: { ...base, url: `${server.url}/guarded` },
+      standard: { ...base, url: `${server.url}/guarded-default` },
       cold: { ...base, url: `${server.url}/guarded-nocache` },
     });
     const writes = await interleaved(args, {
@@ -62,6 +63,7 @@ export async function httpBench(args: BenchArgs, target: Target, label: string):
     const pg = target.kind === 'pg';
     const rows = [
       row(`guard, warm cache / bare (${label})`, 0.95, guard, 'warm', 'bare'),
+      { ...row(`guard, default cache (ttlMs 5 s, background re-reads) / bare (${label})`, 0, guard, 'standard', 'bare'), required: 'report', pass: null },
       row(`guard, cache disabled / bare (${label})`, pg ? 0.4 : 0.5, guard, 'cold', 'bare'),
       row(`PUT /me/:id / bare insert in a transaction (${label})`, 0.5, writes, 'put', 'bare'),
     ];
