@@ -104,21 +104,7 @@ export class ChainVerifier {
 
   private hashAt(event: StoredEvent, seq: number): string {
     // eventHash covers exactly the chained members, so the event itself serves at its own seq.
-    if (seq === event.seq) return eventHash(this.key, event.prevHash, event);
-    return eventHash(this.key, event.prevHash, {
-      chain: event.chain,
-      seq,
-      id: event.id,
-      prevId: event.prevId,
-      requirement: event.requirement,
-      version: event.version,
-      action: event.action,
-      state: event.state,
-      source: event.source,
-      actor: event.actor,
-      at: event.at,
-      personalDigest: event.personalDigest,
-    });
+    return eventHash(this.key, event.prevHash, seq === event.seq ? event : { ...event, seq });
   }
 
   private movedFrom(event: StoredEvent): number | null {

@@ -74,7 +74,10 @@ export class ConsentEngine {
     readonly registry: Registry,
     readonly tracker: ConsentTracker,
   ) {
-    this.cache = options.cache ? new StateCache(options.cache.max, options.cache.ttlMs) : null;
+    // A refresh runs in the background: if it fails, the entry expires at its ttl and the next
+    // request reads on its own path (and fails closed if the store is still down).
+    const refresh = (pseudonym: string) => void this.load(pseudonym).catch(() => undefined);
+    this.cache = options.cache ? new StateCache(options.cache.max, options.cache.ttlMs, refresh) : null;
     this.events = new EventHub(options.logger, () => this.readyPromise !== null);
     this.outbox = new OutboxPoller(this);
   }
@@ -158,13 +161,7 @@ export class ConsentEngine {
 
   /** The subject's records if the cache holds them fresh at `now`, synchronously; else undefined. */
   cachedRecords(pseudonym: string, now: number): CurrentRecord[] | undefined {
-    const cached = this.cache?.get(pseudonym, now);
-    if (cached && this.cache?.claimRefresh(pseudonym, now)) {
-      // In the background: a failure leaves the entry to expire at its ttl, and the next
-      // request then reads on its own path (and fails closed if the store is still down).
-      this.load(pseudonym).catch(() => undefined);
-    }
-    return cached;
+    return this.cache?.get(pseudonym, now);
   }
 
   /** The subject's records, from the cache while fresh, else from the store (with a deadline). */

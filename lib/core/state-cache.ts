@@ -3,12 +3,14 @@ import type { CurrentRecord } from '../tracker/records';
 interface Entry {
   records: CurrentRecord[];
   loadedAt: number;
-  /** A read to replace this entry was started (see `claimRefresh`). */
+  /** A read to replace this entry was started. */
   refreshing: boolean;
 }
 
 // An entry read this long ago (as a share of ttlMs) is re-read in the background on its next hit.
 const REFRESH_AT = 0.75;
+
+const noRefresh = (): void => undefined;
 
 /**
  * A bounded, per-instance cache of subjects' current records, keyed by pseudonym. States are
@@ -18,8 +20,8 @@ const REFRESH_AT = 0.75;
  * A write invalidates its key once it has committed, and a read that started before stores
  * nothing, so a slow read can never put back a state that a write has replaced.
  *
- * A hit on an entry in the last quarter of its lifetime claims a refresh: the caller reads the
- * subject again in the background and stores it, so a subject in steady use never expires and
+ * A hit on an entry in the last quarter of its lifetime calls `refresh(key)` once for that
+ * entry: the owner reads the subject again in the background and stores it, so a subject in steady use never expires and
  * never pays a read on the request path, while no entry is ever served past `ttlMs`.
  */
 export class StateCache {
@@ -27,10 +29,15 @@ export class StateCache {
   private readonly generations = new Map<string, number>();
   private epoch = 0;
 
+  private readonly refreshAfterMs: number;
+
   constructor(
     private readonly max: number,
     private readonly ttlMs: number,
-  ) {}
+    private readonly refresh: (key: string) => void = noRefresh,
+  ) {
+    this.refreshAfterMs = ttlMs * REFRESH_AT;
+  }
 
   get(key: string, now: number): CurrentRecord[] | undefined {
     const entry = this.entries.get(key);
@@ -42,18 +49,11 @@ export class StateCache {
     // Map order is insertion order: re-inserting marks the entry as recently used.
     this.entries.delete(key);
     this.entries.set(key, entry);
+    if (!entry.refreshing && now - entry.loadedAt >= this.refreshAfterMs) {
+      entry.refreshing = true;
+      this.refresh(key);
+    }
     return entry.records;
-  }
-
-  /**
-   * Whether the caller should re-read `key` now: its entry is in the last quarter of its
-   * lifetime and no refresh was claimed for it yet. Claims it.
-   */
-  claimRefresh(key: string, now: number): boolean {
-    const entry = this.entries.get(key);
-    if (!entry || entry.refreshing || now - entry.loadedAt < this.ttlMs * REFRESH_AT) return false;
-    entry.refreshing = true;
-    return true;
   }
 
   /** A number that changes whenever `key` is invalidated (or the whole cache cleared). */

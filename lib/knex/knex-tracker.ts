@@ -22,7 +22,7 @@ import { eraseChain, scanEvents, scanHeads, scanLedger } from './chain-scan';
 import * as lifecycle from './lifecycle-queries';
 import { checkSchema, isPostgres, migrate } from './migrate';
 import { PgListener } from './pg-listener';
-import { fromVersion, toEvent, toRecord, toVersion, type Row } from './rows';
+import { fromVersion, groupRecords, toEvent, toVersion, type Row } from './rows';
 import { Coalescer, type Outcome } from './coalescer';
 import { writeBatch } from './write-batch';
 import { writeGroup, type WriteRequest, type Written } from './write-group';
@@ -141,12 +141,7 @@ export class KnexTracker implements ConsentTracker {
     }
     const result = (await this.knex.raw(sql, unique as readonly string[])) as unknown;
     const rows = (Array.isArray(result) ? result : (result as { rows: Row[] }).rows) as Row[];
-    const bySubject = new Map<string, CurrentRecord[]>();
-    for (const row of rows) {
-      const list = bySubject.get(row.subject_pseudonym as string);
-      if (list) list.push(toRecord(row));
-      else bySubject.set(row.subject_pseudonym as string, [toRecord(row)]);
-    }
+    const bySubject = groupRecords(rows, 'subject_pseudonym');
     return pseudonyms.map((p) => ({ ok: true, value: bySubject.get(p) ?? [] }));
   }
 

@@ -23,6 +23,17 @@ export function toRecord(row: Row): CurrentRecord {
   };
 }
 
+/** Records of many subjects read in one statement, grouped by the value of `column`. */
+export function groupRecords(rows: readonly Row[], column: string, into = new Map<string, CurrentRecord[]>()): Map<string, CurrentRecord[]> {
+  for (const row of rows) {
+    const key = row[column] as string;
+    const list = into.get(key);
+    if (list) list.push(toRecord(row));
+    else into.set(key, [toRecord(row)]);
+  }
+  return into;
+}
+
 export function fromRecord(chain: string, record: CurrentRecord): Row {
   return {
     chain,

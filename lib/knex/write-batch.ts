@@ -5,7 +5,7 @@ import type { CurrentRecord, LedgerTail, NewEvent, SealedWrite, SubjectSnapshot,
 import { insertRows, insertStatements, quote, upsertClause, variableLimit } from './bulk-sql';
 import { allocateIds, LEDGER_KEY, lockLedger, type TableContext } from './chain-store';
 import { insertOutbox } from './lifecycle-queries';
-import { toRecord, type Row } from './rows';
+import { groupRecords, type Row } from './rows';
 import { StatementPipeline } from './statement-pipeline';
 
 /**
@@ -74,13 +74,7 @@ async function lockSubjects(ctx: TableContext, trx: Knex.Transaction, pseudonyms
 async function readRecords(ctx: TableContext, trx: Knex.Transaction, chains: string[]): Promise<Map<string, CurrentRecord[]>> {
   const byChain = new Map<string, CurrentRecord[]>();
   for (const chunk of chunks(chains, variableLimit(trx) - 1)) {
-    const rows: Row[] = await trx(ctx.table('states')).whereIn('chain', chunk);
-    for (const row of rows) {
-      const chain = row.chain as string;
-      const list = byChain.get(chain);
-      if (list) list.push(toRecord(row));
-      else byChain.set(chain, [toRecord(row)]);
-    }
+    groupRecords(await trx(ctx.table('states')).whereIn('chain', chunk), 'chain', byChain);
   }
   return byChain;
 }
