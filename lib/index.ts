@@ -37,6 +37,7 @@ export type {
   DraftEvent,
   ChainHead,
   LedgerEntry,
+  LedgerPageEntry,
   LedgerHead,
   LedgerTail,
   SealedWrite,

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import knexFactory, { type Knex } from 'knex';
 import { createConsent, type Consent, type ConsentOptions, type RequirementDefinition } from '../../lib/index';
-import { defaultKnex } from '../../lib/knex/default-knex';
+import { DEFAULT_PRAGMAS, defaultKnex } from '../../lib/knex/default-knex';
 
 export const BENCH_SECRET = 'bench-secret-bench-secret-bench-secret-01';
 
@@ -32,7 +32,7 @@ export function openKnex(target: Target): Knex {
       min: 1,
       max: 1,
       afterCreate(conn: { pragma(sql: string): unknown }, done: (err: Error | null, conn: unknown) => void) {
-        for (const pragma of ['journal_mode = WAL', 'busy_timeout = 5000', 'cache_size = -65536']) conn.pragma(pragma);
+        for (const pragma of DEFAULT_PRAGMAS) conn.pragma(pragma);
         done(null, conn);
       },
     },

@@ -11,28 +11,50 @@ import type { ChainedFields, HeadFields, LedgerFields, PersonalFields } from './
  * the very same output or error as before.
  */
 
+// What JSON.stringify escapes in a string: quote, backslash, controls and (lone) surrogates.
+// eslint-disable-next-line no-control-regex -- the controls are exactly what must be escaped
+const ESCAPED = /["\\\u0000-\u001f\ud800-\udfff]/;
+
 /** One member's value as canonical JSON, or undefined when only the generic path may print it. */
 function scalar(value: unknown): string | undefined {
-  if (typeof value === 'string') return JSON.stringify(value);
+  // A string without anything to escape prints as itself in quotes: hex hashes, ids, names.
+  if (typeof value === 'string') return ESCAPED.test(value) ? JSON.stringify(value) : `"${value}"`;
   if (value === null) return 'null';
-  if (typeof value === 'number') return Number.isFinite(value) ? JSON.stringify(value) : undefined;
+  // JSON.stringify prints a finite number as String does (-0 as 0).
+  if (typeof value === 'number') return Number.isFinite(value) ? String(value) : undefined;
   if (typeof value === 'boolean') return value ? 'true' : 'false';
   return undefined;
 }
 
+// Members most events repeat (names, a chain's key, a common personal digest), printed once.
+const MEMO_SIZE = 4096;
+const printed = new Map<string, string>();
+
+/** `scalar` for members whose values repeat: a string is printed once, then looked up. */
+function repeated(value: unknown): string | undefined {
+  if (typeof value !== 'string') return scalar(value);
+  let json = printed.get(value);
+  if (json === undefined) {
+    json = scalar(value) as string;
+    if (printed.size >= MEMO_SIZE) printed.clear();
+    printed.set(value, json);
+  }
+  return json;
+}
+
 /** `canonicalJson` of the chained fields of an event (exactly these twelve members). */
 export function chainedFieldsJson(f: ChainedFields): string {
-  const action = scalar(f.action);
-  const actor = scalar(f.actor);
+  const action = repeated(f.action);
+  const actor = repeated(f.actor);
   const at = scalar(f.at);
-  const chain = scalar(f.chain);
+  const chain = repeated(f.chain);
   const id = scalar(f.id);
-  const personalDigest = scalar(f.personalDigest);
+  const personalDigest = repeated(f.personalDigest);
   const prevId = scalar(f.prevId);
-  const requirement = scalar(f.requirement);
+  const requirement = repeated(f.requirement);
   const seq = scalar(f.seq);
-  const source = scalar(f.source);
-  const state = scalar(f.state);
+  const source = repeated(f.source);
+  const state = repeated(f.state);
   const version = scalar(f.version);
   if (action === undefined || actor === undefined || at === undefined || chain === undefined || id === undefined ||
     personalDigest === undefined || prevId === undefined || requirement === undefined || seq === undefined ||

@@ -1,6 +1,6 @@
 import { ChainVerifier, type VerifyResult } from '../audit/verify-chain';
 import { LedgerVerifier } from '../audit/verify-ledger';
-import type { ChainHead, StoredEvent } from '../tracker/records';
+import type { ChainHead, LedgerPageEntry, StoredEvent } from '../tracker/records';
 import type { ConsentTracker } from '../tracker/tracker';
 import { PageCursor, pagesAhead } from './page-cursor';
 
@@ -22,6 +22,12 @@ function headPages(tracker: ProofReader): AsyncGenerator<ChainHead[]> {
   return pagesAhead((after: string | undefined) => tracker.heads({ after, limit: VERIFY_PAGE }), (last) => last.chain, VERIFY_PAGE);
 }
 
+// Checking a page takes longer than reading one, and the next page's query (on SQLite's single
+// connection, behind the heads' and ledger's) only starts on a turn of the event loop: the
+// merge lets one pass every so many events, so the database reads while the hashing goes on.
+const YIELD_EVERY = 256;
+const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 /** Walks the chains' heads and events together, both in chain order (a merge join). */
 async function verifyChains(verifier: ChainVerifier, headStream: AsyncIterator<ChainHead[]>, eventStream: AsyncIterator<StoredEvent[]>): Promise<void> {
   const heads = new PageCursor(headStream);
@@ -42,11 +48,29 @@ async function verifyChains(verifier: ChainVerifier, headStream: AsyncIterator<C
     }
     while (event !== undefined && event.chain === chain) {
       verifier.push(event);
+      if (verifier.checked % YIELD_EVERY === 0) await turn();
       if (!events.step()) await events.fill();
       event = events.value;
     }
     verifier.end();
   }
+}
+
+/** Chains of `entries` that have a head with events: read along with the entries, else looked up. */
+async function chainsWithEvents(tracker: ProofReader, entries: LedgerPageEntry[]): Promise<Set<string>> {
+  const present = new Set<string>();
+  const unknown: string[] = [];
+  for (const entry of entries) {
+    if (entry.headSeq === undefined) unknown.push(entry.chain);
+    else if (entry.headSeq !== null && entry.headSeq > 0) present.add(entry.chain);
+  }
+  if (unknown.length > 0) {
+    // One query per page of entries, never one per chain.
+    for (const head of await tracker.heads({ chains: unknown, limit: unknown.length })) {
+      if (head.seq > 0) present.add(head.chain);
+    }
+  }
+  return present;
 }
 
 /** Checks the ledger of chains: every authentic entry's chain must still have its head. */
@@ -55,10 +79,8 @@ async function verifyLedger(tracker: ProofReader, verifier: LedgerVerifier): Pro
   for await (const page of pages) {
     const authentic = page.filter((entry) => verifier.push(entry));
     if (authentic.length === 0) continue;
-    // One query per page of entries, never one per chain.
-    const heads = await tracker.heads({ chains: authentic.map((e) => e.chain), limit: authentic.length });
     // A chain enters the ledger with its first event: an empty head means it was emptied.
-    const present = new Set(heads.filter((h) => h.seq > 0).map((h) => h.chain));
+    const present = await chainsWithEvents(tracker, authentic);
     for (const entry of authentic) {
       if (!present.has(entry.chain)) verifier.problems.push({ eventId: entry.firstId, kind: 'chain_missing' });
     }

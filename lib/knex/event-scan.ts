@@ -2,19 +2,13 @@ import type { Knex } from 'knex';
 import type { StoredEvent } from '../tracker/records';
 import type { EventScanQuery } from '../tracker/tracker';
 import type { TableContext } from './chain-store';
-import { isPostgres } from './migrate';
+import { readJsonPage } from './json-page';
 import { toEvent, type Row } from './rows';
 
 const COLUMNS = [
   'id', 'chain', 'seq', 'requirement', 'version', 'action', 'state', 'source', 'actor', 'at',
   'note', 'data', 'ip', 'user_agent', 'personal_digest', 'prev_id', 'prev_hash', 'hash',
 ] as const;
-
-/** The database's function building a JSON array, or null where none is known. */
-function jsonArrayFunction(knex: Knex): string | null {
-  if (isPostgres(knex)) return 'json_build_array';
-  return /sqlite/.test(String(knex.client.config.client ?? knex.client.dialect ?? '')) ? 'json_array' : null;
-}
 
 function pageQuery(ctx: TableContext, query: EventScanQuery): Knex.QueryBuilder {
   const q = ctx.knex(ctx.table('events')).orderBy([{ column: 'chain' }, { column: 'seq' }]).limit(query.limit);
@@ -33,28 +27,13 @@ function rowOf(v: unknown[]): Row {
   };
 }
 
-/**
- * A keyset page of events in (chain, seq) order. Each row travels as one JSON array: the
- * `sqlite3` driver builds a JavaScript object per row with one property per column on the
- * main thread, and `pg` parses every column on its own; for eighteen columns that was most of
- * the cost of `verify()`. JSON keeps every value's type (numbers as numbers, text as text,
- * null as null), so the events are the same as from the plain select. A page JSON cannot
- * carry (an SQLite BLOB written behind the library's back) or a database without the
- * function is read the plain way.
- */
+const inOrder = (a: unknown[], b: unknown[]): boolean =>
+  (a[1] as string) < (b[1] as string) || (a[1] === b[1] && (a[2] as number) < (b[2] as number));
+
+/** A keyset page of events in (chain, seq) order, read as one JSON text when the database can. */
 export async function scanEventPage(ctx: TableContext, query: EventScanQuery): Promise<StoredEvent[]> {
-  const fn = jsonArrayFunction(ctx.knex);
-  if (fn !== null) {
-    let rows: Row[] | null = null;
-    try {
-      rows = await pageQuery(ctx, query).select(ctx.knex.raw(`${fn}(${COLUMNS.map(() => '??').join(', ')}) as e`, [...COLUMNS]));
-    } catch {
-      // Read again below, the plain way; a database that is down fails there too.
-    }
-    if (rows !== null) {
-      return rows.map((row) => toEvent(rowOf((typeof row.e === 'string' ? JSON.parse(row.e) : row.e) as unknown[])));
-    }
-  }
+  const values = await readJsonPage(ctx.knex, pageQuery(ctx, query), COLUMNS, inOrder);
+  if (values !== null) return values.map((v) => toEvent(rowOf(v)));
   const rows: Row[] = await pageQuery(ctx, query);
   return rows.map(toEvent);
 }

@@ -5,7 +5,7 @@ import type {
   ClaimedOutboxEntry,
   CurrentRecord,
   LapsedGrant,
-  LedgerEntry,
+  LedgerPageEntry,
   LedgerHead,
   PendingMatch,
   StoredEvent,
@@ -205,7 +205,7 @@ export class KnexTracker implements ConsentTracker {
     return scanHeads(this, query);
   }
 
-  ledger(query: { after?: number; limit: number }): Promise<LedgerEntry[]> {
+  ledger(query: { after?: number; limit: number }): Promise<LedgerPageEntry[]> {
     return scanLedger(this, query);
   }
 

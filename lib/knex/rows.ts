@@ -1,4 +1,4 @@
-import type { ChainHead, CurrentRecord, LedgerEntry, StoredEvent, StoredRequirementVersion } from '../tracker/records';
+import type { ChainHead, CurrentRecord, LedgerPageEntry, StoredEvent, StoredRequirementVersion } from '../tracker/records';
 import type { Action, Decision, Source, State } from '../types';
 
 // PostgreSQL returns BIGINT as a string; SQLite as a number. Both fit a double (epoch ms).
@@ -134,12 +134,13 @@ export function toHead(row: Row): ChainHead {
   };
 }
 
-export function toLedgerEntry(row: Row): LedgerEntry {
+export function toLedgerEntry(row: Row): LedgerPageEntry {
   return {
     n: num(row.n),
     chain: row.chain as string,
     firstId: String(row.first_id),
     prevFirstId: row.prev_first_id === null || row.prev_first_id === undefined ? null : String(row.prev_first_id),
     mac: row.mac as string,
+    headSeq: numOrNull(row.head_seq),
   };
 }

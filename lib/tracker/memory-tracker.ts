@@ -8,6 +8,7 @@ import type {
   CurrentRecord,
   LapsedGrant,
   LedgerEntry,
+  LedgerPageEntry,
   LedgerHead,
   PendingMatch,
   StoredEvent,
@@ -167,8 +168,11 @@ export class MemoryTracker implements ConsentTracker {
       .map((key) => copy((this.chains.get(key) as MemoryChain).head));
   }
 
-  async ledger(query: { after?: number; limit: number }): Promise<LedgerEntry[]> {
-    return this.ledgerEntries.filter((entry) => entry.n > (query.after ?? 0)).slice(0, query.limit).map(copy);
+  async ledger(query: { after?: number; limit: number }): Promise<LedgerPageEntry[]> {
+    return this.ledgerEntries
+      .filter((entry) => entry.n > (query.after ?? 0))
+      .slice(0, query.limit)
+      .map((entry) => ({ ...copy(entry), headSeq: this.chains.get(entry.chain)?.head.seq ?? null }));
   }
 
   async ledgerHead(): Promise<LedgerHead | null> {

@@ -91,6 +91,15 @@ export interface LedgerEntry {
   mac: string;
 }
 
+/** A ledger entry as `ConsentTracker.ledger` reads it. */
+export interface LedgerPageEntry extends LedgerEntry {
+  /**
+   * The seq of the entry's chain head, read along with the entry (null when the chain has no
+   * head). A tracker that leaves it out makes `verify()` look the heads up itself.
+   */
+  headSeq?: number | null;
+}
+
 /** The ledger's protected newest entry. */
 export interface LedgerHead extends LedgerTail {
   mac: string;

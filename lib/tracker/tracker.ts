@@ -4,7 +4,7 @@ import type {
   ClaimedOutboxEntry,
   CurrentRecord,
   LapsedGrant,
-  LedgerEntry,
+  LedgerPageEntry,
   LedgerHead,
   PendingMatch,
   StoredEvent,
@@ -131,8 +131,11 @@ export interface ConsentTracker {
    */
   heads(query: HeadScanQuery): Promise<ChainHead[]>;
 
-  /** Required (proof). A page of the ledger of chains in entry order (`n` above `after`). */
-  ledger(query: { after?: number; limit: number }): Promise<LedgerEntry[]>;
+  /**
+   * Required (proof). A page of the ledger of chains in entry order (`n` above `after`), each
+   * entry best with its chain head's seq (`headSeq`).
+   */
+  ledger(query: { after?: number; limit: number }): Promise<LedgerPageEntry[]>;
 
   /** Required (proof). The ledger's sealed newest entry; null before the first chain. */
   ledgerHead(): Promise<LedgerHead | null>;

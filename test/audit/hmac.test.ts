@@ -1,0 +1,44 @@
+import { createHmac } from 'node:crypto';
+import { expect } from 'chai';
+import fc from 'fast-check';
+import { hmacHex } from '../../lib/audit/keys';
+
+const reference = (key: Buffer, text: string): string => createHmac('sha256', key).update(text, 'utf8').digest('hex');
+
+// Texts around the sizes the pads start with and grow to, with multi-byte and lone surrogates.
+const text = fc.oneof(
+  fc.string({ unit: 'binary', maxLength: 3000 }),
+  fc.string({ unit: fc.constantFrom('a', 'é', '😀', '\ud800', '\u0000', '€'), maxLength: 1500 }),
+);
+// Short, block-sized and longer-than-a-block keys (the last are hashed first).
+const key = fc.oneof(
+  fc.uint8Array({ minLength: 0, maxLength: 130 }),
+  fc.constantFrom(64, 65, 32).map((n) => new Uint8Array(n).fill(n)),
+).map((bytes) => Buffer.from(bytes));
+
+describe('hmacHex', () => {
+  it('equals Node’s Hmac for any key and text, in any order of calls', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(key, text), { minLength: 1, maxLength: 8 }), (calls) => {
+        for (const [k, t] of calls) expect(hmacHex(k, t)).to.equal(reference(k, t));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('gives the same digest for a short text after a long one grew its buffer', () => {
+    const k = Buffer.alloc(32, 7);
+    const long = 'x'.repeat(10_000);
+    expect(hmacHex(k, long)).to.equal(reference(k, long));
+    expect(hmacHex(k, 'short')).to.equal(reference(k, 'short'));
+    expect(hmacHex(k, '')).to.equal(reference(k, ''));
+  });
+
+  it('keeps keys apart: each key has its own pads', () => {
+    const a = Buffer.alloc(32, 1);
+    const b = Buffer.alloc(32, 2);
+    expect(hmacHex(a, 'm')).to.equal(reference(a, 'm'));
+    expect(hmacHex(b, 'm')).to.equal(reference(b, 'm'));
+    expect(hmacHex(a, 'm')).to.not.equal(hmacHex(b, 'm'));
+  });
+});

@@ -1,0 +1,23 @@
+import { expect } from 'chai';
+import { defaultKnex } from '../../lib/knex/default-knex';
+import { tempSqliteFile } from '../helpers/databases';
+
+describe('the embedded default SQLite connection', () => {
+  it('is set up for one writer, waiting readers, and large histories', async () => {
+    const file = tempSqliteFile();
+    const knex = defaultKnex(file.filename);
+    try {
+      const pragma = async (name: string): Promise<unknown> => {
+        const rows = (await knex.raw(`PRAGMA ${name}`)) as Array<Record<string, unknown>>;
+        return Object.values(rows[0] ?? {})[0];
+      };
+      expect(await pragma('journal_mode')).to.equal('wal');
+      expect(await pragma('busy_timeout')).to.equal(5000);
+      expect(await pragma('cache_size')).to.equal(-65536);
+      expect(await pragma('mmap_size')).to.equal(1073741824);
+    } finally {
+      await knex.destroy();
+      file.cleanup();
+    }
+  });
+});
