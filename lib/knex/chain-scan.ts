@@ -1,9 +1,8 @@
-import type { Knex } from 'knex';
 import type { ChainHead, LedgerPageEntry, StoredEvent, SubjectSnapshot, WritePlan } from '../tracker/records';
 import type { EventScanQuery, HeadScanQuery } from '../tracker/tracker';
 import { writeSealed, type TableContext } from './chain-store';
 import { scanEventPage } from './event-scan';
-import { columnNames, readJsonPage, type PageColumns } from './json-page';
+import { readRows } from './json-page';
 import { toHead, toLedgerEntry, toRecord, type Row } from './rows';
 
 /** A keyset page of events in (chain, seq) order: one short query on the unique index. */
@@ -15,27 +14,12 @@ const HEAD_COLUMNS = ['chain', 'seq', 'head_hash', 'head_id', 'erased_at', 'head
 // Each entry with the seq of its chain's head (null without one): verification needs both.
 const LEDGER_COLUMNS = { n: 'l.n', chain: 'l.chain', first_id: 'l.first_id', prev_first_id: 'l.prev_first_id', mac: 'l.mac', head_seq: 's.seq' };
 
-/** A row from its values in `names` order. */
-function rowOf(names: readonly string[], values: unknown[]): Row {
-  const row: Row = {};
-  for (let i = 0; i < names.length; i += 1) row[names[i] as string] = values[i];
-  return row;
-}
-
-/** Rows of `query`, read as one JSON text when the database can (`readJsonPage`). */
-async function readPage(ctx: TableContext, query: Knex.QueryBuilder, columns: PageColumns, before: (a: unknown[], b: unknown[]) => boolean): Promise<Row[]> {
-  const values = await readJsonPage(ctx.knex, query, columns, before);
-  if (values === null) return query.select(Array.isArray(columns) ? [...columns] : { ...columns });
-  const names = columnNames(columns);
-  return values.map((v) => rowOf(names, v));
-}
-
 export async function scanHeads(ctx: TableContext, query: HeadScanQuery): Promise<ChainHead[]> {
   const q = ctx.knex(ctx.table('subjects')).orderBy('chain').limit(query.limit);
   if (query.after !== undefined) q.where('chain', '>', query.after);
   if (query.chains !== undefined) q.whereIn('chain', query.chains);
   if (query.pseudonym !== undefined) q.where('pseudonym', query.pseudonym);
-  const rows = await readPage(ctx, q, HEAD_COLUMNS, (a, b) => (a[0] as string) < (b[0] as string));
+  const rows = await readRows(ctx.knex, q, HEAD_COLUMNS, (a, b) => (a[0] as string) < (b[0] as string));
   return rows.map(toHead);
 }
 
@@ -45,7 +29,7 @@ export async function scanLedger(ctx: TableContext, query: { after?: number; lim
     .where('l.n', '>', query.after ?? 0)
     .orderBy('l.n')
     .limit(query.limit);
-  const rows = await readPage(ctx, q, LEDGER_COLUMNS, (a, b) => Number(a[0]) < Number(b[0]));
+  const rows = await readRows(ctx.knex, q, LEDGER_COLUMNS, (a, b) => Number(a[0]) < Number(b[0]));
   return rows.map(toLedgerEntry);
 }
 

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { isPostgres } from './migrate';
+import type { Row } from './rows';
 
 /** The database's functions building a JSON array of values and of rows, or null where none is known. */
 function jsonFunctions(knex: Knex): { row: string; page: string } | null {
@@ -12,7 +13,7 @@ function jsonFunctions(knex: Knex): { row: string; page: string } | null {
 export type PageColumns = readonly string[] | Readonly<Record<string, string>>;
 
 /** The names a page's rows have, in order. */
-export const columnNames = (columns: PageColumns): string[] => (Array.isArray(columns) ? [...columns] : Object.keys(columns));
+const columnNames = (columns: PageColumns): string[] => (Array.isArray(columns) ? [...columns] : Object.keys(columns));
 
 /**
  * The rows of `query` (ordered and limited, without a select) as arrays of `columns`' values,
@@ -51,4 +52,24 @@ export async function readJsonPage(
     if (!before(rows[i - 1] as unknown[], rows[i] as unknown[])) return null;
   }
   return rows;
+}
+
+/** A row from its values in `names` order. */
+function rowOf(names: readonly string[], values: unknown[]): Row {
+  const row: Row = {};
+  for (let i = 0; i < names.length; i += 1) row[names[i] as string] = values[i];
+  return row;
+}
+
+/** The rows of `query` (ordered and limited, without a select): as one JSON text when it can, else the plain way. */
+export async function readRows(
+  knex: Knex,
+  query: Knex.QueryBuilder,
+  columns: PageColumns,
+  before: (a: unknown[], b: unknown[]) => boolean,
+): Promise<Row[]> {
+  const values = await readJsonPage(knex, query, columns, before);
+  if (values === null) return query.select(Array.isArray(columns) ? [...columns] : { ...columns });
+  const names = columnNames(columns);
+  return values.map((v) => rowOf(names, v));
 }
