@@ -66,7 +66,7 @@ function padsOf(key: Buffer): Pads {
 
 /**
  * HMAC-SHA-256 of `text` (UTF-8), in hex. Written as its two SHA-256 passes over pads computed
- * once per key: an Hmac object per call cost about three times as much, and verification
+ * once per key: an Hmac object per call cost about twice as much, and verification
  * computes one per stored event. The same value as `createHmac('sha256', key)`.
  */
 export function hmacHex(key: Buffer, text: string): string {

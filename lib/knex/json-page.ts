@@ -12,8 +12,13 @@ function jsonFunctions(knex: Knex): { row: string; page: string } | null {
 /** Selected columns: names, or output names mapped to the columns they select. */
 export type PageColumns = readonly string[] | Readonly<Record<string, string>>;
 
+const isList = (columns: PageColumns): columns is readonly string[] => Array.isArray(columns);
+
 /** The names a page's rows have, in order. */
-const columnNames = (columns: PageColumns): string[] => (Array.isArray(columns) ? [...columns] : Object.keys(columns));
+const columnNames = (columns: PageColumns): string[] => (isList(columns) ? [...columns] : Object.keys(columns));
+
+/** `columns` as Knex's `select` takes them. */
+const selection = (columns: PageColumns): string[] | Record<string, string> => (isList(columns) ? [...columns] : { ...columns });
 
 /**
  * The rows of `query` (ordered and limited, without a select) as arrays of `columns`' values,
@@ -41,7 +46,7 @@ export async function readJsonPage(
     const values = `${fn.row}(${names.map(() => '??').join(', ')})`;
     result = await knex
       .select(knex.raw(`${fn.page}(${values}) as page`, names))
-      .from(query.clone().select(Array.isArray(columns) ? [...columns] : { ...columns }).as('p'));
+      .from(query.clone().select(selection(columns)).as('p'));
   } catch {
     // Read again the plain way; a database that is down fails there too.
     return null;
@@ -69,7 +74,7 @@ export async function readRows(
   before: (a: unknown[], b: unknown[]) => boolean,
 ): Promise<Row[]> {
   const values = await readJsonPage(knex, query, columns, before);
-  if (values === null) return query.select(Array.isArray(columns) ? [...columns] : { ...columns });
+  if (values === null) return query.select(selection(columns));
   const names = columnNames(columns);
   return values.map((v) => rowOf(names, v));
 }

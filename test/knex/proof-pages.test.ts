@@ -4,21 +4,12 @@ import { createConsent, KnexTracker, type Consent } from '../../lib/index';
 import { readJsonPage } from '../../lib/knex/json-page';
 import { toHead, toLedgerEntry, type Row } from '../../lib/knex/rows';
 import type { ConsentTracker } from '../../lib/tracker/tracker';
+import { countStatements } from '../helpers/count-statements';
 import { describeEachDatabase, type TestDatabase } from '../helpers/each-database';
 
 const SECRET = 'proof-pages-secret-0123456789abcdef012345';
 // The heads of a list of chains, as verify() looks them up for ledger entries.
 const HEAD_LOOKUP = /consent_subjects[\s\S]* in \(/i;
-
-/** Counts the statements a Knex instance sends whose SQL matches `pattern`. */
-function countStatements(knex: Knex, pattern: RegExp): { readonly n: number; stop(): void } {
-  const counter = { n: 0, stop: () => knex.removeListener('query', listener) };
-  const listener = (query: { sql: string }) => {
-    if (pattern.test(query.sql)) counter.n += 1;
-  };
-  knex.on('query', listener);
-  return counter;
-}
 
 /** A tracker reading the ledger without the heads' seqs, as a custom tracker may. */
 function withoutHeadSeqs(tracker: KnexTracker): ConsentTracker {

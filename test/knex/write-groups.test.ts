@@ -1,18 +1,8 @@
 import { expect } from 'chai';
-import type { Knex } from 'knex';
 import { createConsent, KnexTracker, type Consent } from '../../lib/index';
 import { eventAfter, grantedRecord, planOf } from '../../lib/testing/fixtures';
+import { countStatements } from '../helpers/count-statements';
 import { describeEachDatabase, type TestDatabase } from '../helpers/each-database';
-
-/** Counts the statements a Knex instance sends whose SQL starts with `prefix`. */
-function countStatements(knex: Knex, prefix: RegExp): { readonly n: number; stop(): void } {
-  const counter = { n: 0, stop: () => knex.removeListener('query', listener) };
-  const listener = (query: { sql: string }) => {
-    if (prefix.test(query.sql)) counter.n += 1;
-  };
-  knex.on('query', listener);
-  return counter;
-}
 
 describeEachDatabase('writes and reads that arrive together', (open) => {
   let db: TestDatabase;
