@@ -84,8 +84,17 @@ export function expectAcknowledgedOnce(answers: Answer[], events: EventLike[], c
   expect(events[0]?.state, 'newest event is the current state').to.equal(currentState);
 }
 
-/** Checks the tables themselves: one current row per (chain, requirement), contiguous sequences. */
+/**
+ * Checks the tables themselves: one current row per (chain, requirement), contiguous sequences.
+ * All reads see one snapshot (a repeatable-read transaction on PostgreSQL, a read transaction
+ * on SQLite): a write that outlived its request may commit while the check runs.
+ */
 export async function expectTablesIntact(knex: Knex): Promise<void> {
+  const postgres = /^(pg|postgres|postgresql)$/.test(String(knex.client.config.client));
+  await knex.transaction((trx) => expectSnapshotIntact(trx), postgres ? { isolationLevel: 'repeatable read' } : {});
+}
+
+async function expectSnapshotIntact(knex: Knex): Promise<void> {
   const dupes = await knex('consent_states').select('chain', 'requirement').count({ n: '*' }).groupBy('chain', 'requirement').havingRaw('count(*) > 1');
   expect(dupes).to.deep.equal([]);
   const rows: Array<{ chain: string; seq: number | string }> = await knex('consent_events').select('chain', 'seq').orderBy(['chain', 'seq']);
