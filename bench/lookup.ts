@@ -12,6 +12,7 @@ import type { Consent } from '../lib/index';
 import { median, parseArgs, percentile, type BenchArgs } from './lib/args';
 import { createPgDatabase } from './lib/pg';
 import { benchConsent, grants, openKnex, REQUIREMENTS, sqliteDrivers, type Target } from './lib/setup';
+import { captureStatements, queryPlan } from './lib/plans';
 import { printTable, ratio, type ResultRow } from './lib/table';
 
 interface Store {
@@ -52,24 +53,15 @@ async function lookups(store: Store, count: number): Promise<number[]> {
 }
 
 /** EXPLAIN output of the queries the tracker runs for a lookup, a write and a history page. */
-async function queryPlans(store: Store, target: Target): Promise<string> {
-  const captured: Array<{ sql: string; bindings: unknown[] }> = [];
-  const listener = (q: { sql: string; bindings?: unknown[] }) => captured.push({ sql: q.sql, bindings: q.bindings ?? [] });
-  store.knex.on('query', listener);
-  await store.consent.states('u1');
-  await store.consent.record('u1', { ads: 'denied' });
-  await store.consent.history('u1', { limit: 10 });
-  store.knex.off('query', listener);
-  const explain = target.kind === 'sqlite' ? 'EXPLAIN QUERY PLAN' : 'EXPLAIN';
+async function queryPlans(store: Store): Promise<string> {
+  const captured = await captureStatements(store.knex, async () => {
+    await store.consent.states('u1');
+    await store.consent.record('u1', { ads: 'denied' });
+    await store.consent.history('u1', { limit: 10 });
+  });
   const out: string[] = [];
   for (const q of captured.filter((c) => /^\s*(select|update)/i.test(c.sql))) {
-    // PostgreSQL queries arrive with $n placeholders; knex.raw takes `?` in binding order.
-    const order = [...q.sql.matchAll(/\$(\d+)/g)].map((m) => Number(m[1]) - 1);
-    const sql = order.length > 0 ? q.sql.replace(/\$\d+/g, '?') : q.sql;
-    const bindings = order.length > 0 ? order.map((i) => q.bindings[i]) : q.bindings;
-    const result = (await store.knex.raw(`${explain} ${sql}`, bindings as Knex.RawBinding[])) as unknown;
-    const rows = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as Array<Record<string, unknown>>;
-    out.push(`${q.sql}\n${rows.map((r) => `  ${String(r.detail ?? r['QUERY PLAN'])}`).join('\n')}`);
+    out.push(`${q.sql}\n${(await queryPlan(store.knex, q)).map((line) => `  ${line}`).join('\n')}`);
   }
   return out.join('\n\n');
 }
@@ -112,7 +104,7 @@ export async function storeBench(args: BenchArgs, small: Target, large: Target, 
       },
     ];
     printTable(`Store (${label}, ${args.rounds} interleaved rounds × ${count} lookups per store)`, rows);
-    console.log(`Query plans of the hot queries on the large store (${label}):\n\n\`\`\`\n${await queryPlans(l, large)}\n\`\`\`\n`);
+    console.log(`Query plans of the hot queries on the large store (${label}):\n\n\`\`\`\n${await queryPlans(l)}\n\`\`\`\n`);
     return rows;
   } finally {
     for (const store of stores) await store.close();

@@ -154,20 +154,45 @@ export async function importDecisions(
   await engine.ready();
   let imported = 0;
   let batch: unknown[] = [];
+  // One batch is written while the next is read and validated; `queued` counts its decisions.
+  let queued = 0;
+  let writing = null as Promise<void> | null;
+  const settle = async () => {
+    const write = writing;
+    writing = null;
+    await write;
+  };
   const flush = async () => {
+    const items = batch;
+    batch = [];
+    let bySubject: Map<string, ImportedDecision[]>;
     try {
-      await writeBatch(engine, validateBatch(engine, batch, imported));
+      bySubject = validateBatch(engine, items, imported + queued);
     } catch (error) {
-      if (error instanceof ConsentError) error.extensions.imported = imported;
+      // The batch in flight is committed or rolled back before the rejection reports `imported`.
+      await settle();
       throw error;
     }
-    imported += batch.length;
-    batch = [];
+    await settle();
+    queued = items.length;
+    writing = writeBatch(engine, bySubject).then(() => {
+      imported += items.length;
+      queued = 0;
+    });
+    // Awaited by the next flush; until then a failure must not count as unhandled.
+    writing.catch(() => undefined);
   };
-  for await (const item of source) {
-    batch.push(item);
-    if (batch.length >= batchSize) await flush();
+  try {
+    for await (const item of source) {
+      batch.push(item);
+      if (batch.length >= batchSize) await flush();
+    }
+    if (batch.length > 0) await flush();
+    await settle();
+  } catch (error) {
+    await writing?.catch(() => undefined);
+    if (error instanceof ConsentError) error.extensions.imported = imported;
+    throw error;
   }
-  if (batch.length > 0) await flush();
   return { imported };
 }

@@ -21,14 +21,14 @@ export function variableLimit(knex: Knex): number {
 const PLAIN = /^[A-Za-z0-9_.:-]*$/;
 
 /**
- * One `(…)` tuple of a VALUES list. Null, safe integers, booleans (both databases read
- * `true`/`false`) and plain strings are written as literals, which costs the drivers far less
- * than binding them one by one; every other value is bound.
+ * One `(…)` tuple of a VALUES list, of the values at `present` only. Null, safe integers,
+ * booleans (both databases read `true`/`false`) and plain strings are written as literals,
+ * which costs the drivers far less than binding them one by one; every other value is bound.
  */
-function tuple(values: readonly unknown[], bindings: unknown[]): string {
+function tuple(values: readonly unknown[], present: readonly number[], bindings: unknown[]): string {
   let text = '(';
-  for (let i = 0; i < values.length; i += 1) {
-    const value = values[i];
+  for (let i = 0; i < present.length; i += 1) {
+    const value = values[present[i] as number];
     if (i > 0) text += ',';
     if (value === null) text += 'null';
     else if (typeof value === 'boolean') text += value ? 'true' : 'false';
@@ -42,6 +42,20 @@ function tuple(values: readonly unknown[], bindings: unknown[]): string {
   return `${text})`;
 }
 
+/** The indexes of the columns that hold a value in at least one of `rows[start, end)`. */
+function presentColumns(rows: ReadonlyArray<readonly unknown[]>, start: number, end: number, width: number): number[] {
+  const present: number[] = [];
+  for (let c = 0; c < width; c += 1) {
+    for (let i = start; i < end; i += 1) {
+      if ((rows[i] as readonly unknown[])[c] !== null) {
+        present.push(c);
+        break;
+      }
+    }
+  }
+  return present;
+}
+
 /** One SQL statement and its bindings. */
 export interface Statement {
   sql: string;
@@ -51,6 +65,11 @@ export interface Statement {
 /**
  * The multi-row INSERT statements of `rows` (arrays in `columns` order): as few as the
  * database's variable limit allows. `suffix` follows each VALUES list (an ON CONFLICT clause).
+ *
+ * A column that is null in every row of a statement is left out of it: the database then parses
+ * and compiles one value less per row (about a microsecond each on SQLite). Only for columns
+ * whose default is null, as every nullable column of the schema's: the row stores the same null,
+ * and an upsert's `excluded.<column>` reads it.
  */
 export function insertStatements(
   knex: Knex,
@@ -60,13 +79,14 @@ export function insertStatements(
   suffix = '',
 ): Statement[] {
   const perStatement = Math.floor(variableLimit(knex) / columns.length);
-  const head = `insert into ${quote(table)} (${columns.map(quote).join(',')}) values `;
   const statements: Statement[] = [];
   for (let start = 0; start < rows.length; start += perStatement) {
     const bindings: unknown[] = [];
     const tuples: string[] = [];
     const end = Math.min(rows.length, start + perStatement);
-    for (let i = start; i < end; i += 1) tuples.push(tuple(rows[i] as readonly unknown[], bindings));
+    const present = presentColumns(rows, start, end, columns.length);
+    const head = `insert into ${quote(table)} (${present.map((c) => quote(columns[c] as string)).join(',')}) values `;
+    for (let i = start; i < end; i += 1) tuples.push(tuple(rows[i] as readonly unknown[], present, bindings));
     statements.push({ sql: `${head}${tuples.join(',')}${suffix}`, bindings });
   }
   return statements;

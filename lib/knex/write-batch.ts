@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import { GENESIS } from '../audit/chain';
 import type { CurrentRecord, LedgerTail, NewEvent, SealedWrite, SubjectSnapshot, WritePlan } from '../tracker/records';
-import { insertRows, insertStatements, quote, upsertClause, variableLimit } from './bulk-sql';
+import { insertRows, insertStatements, quote, upsertClause, variableLimit, type Statement } from './bulk-sql';
 import { allocateIds, LEDGER_KEY, lockLedger, type TableContext } from './chain-store';
 import { insertOutbox } from './lifecycle-queries';
 import { groupRecords, type Row } from './rows';
@@ -136,20 +136,56 @@ async function sealAll(ctx: TableContext, trx: Knex.Transaction, planned: Planne
   return sealed;
 }
 
-function stateRows(planned: Planned[]): unknown[][] {
-  const rows: unknown[][] = [];
-  for (const { snapshot, plan } of planned) {
-    for (const r of plan.records) {
-      rows.push([
-        snapshot.chain, r.requirement, r.decision, r.version, r.decidedAt, r.expiresAt, r.gpcOptIn,
-        r.pendingVersion, r.pendingAt, r.pendingExpiresAt, r.pendingToken, r.expiryRecorded,
-      ]);
-    }
+/** Appends the record rows of `planned` to `rows`. */
+function addStateRows({ snapshot, plan }: Planned, rows: unknown[][]): void {
+  for (const r of plan.records) {
+    rows.push([
+      snapshot.chain, r.requirement, r.decision, r.version, r.decidedAt, r.expiresAt, r.gpcOptIn,
+      r.pendingVersion, r.pendingAt, r.pendingExpiresAt, r.pendingToken, r.expiryRecorded,
+    ]);
   }
-  return rows;
 }
 
-/** Queues the ledger entries and head, the chain heads and the records of a sealed batch. */
+/** The upserts of record rows. */
+function stateStatements(ctx: TableContext, trx: Knex.Transaction, rows: unknown[][]): Statement[] {
+  return insertStatements(trx, ctx.table('states'), [...STATE_KEYS, ...STATE_VALUES], rows, upsertClause(STATE_KEYS, STATE_VALUES));
+}
+
+/**
+ * Plans every subject from its locked row and records. The records' upserts are queued slice by
+ * slice as the plans are made: they need no id or hash, so the database writes them while the
+ * rest of the batch is planned and sealed.
+ */
+async function planAll(
+  ctx: TableContext,
+  trx: Knex.Transaction,
+  pseudonyms: string[],
+  subjects: Row[],
+  records: Map<string, CurrentRecord[]>,
+  plan: SubjectPlanner,
+  pipeline: StatementPipeline,
+): Promise<Planned[]> {
+  const planned: Planned[] = [];
+  let rows: unknown[][] = [];
+  for (const [i, subject] of subjects.entries()) {
+    const pseudonym = pseudonyms[i] as string;
+    const snapshot = snapshotOf(subject, records.get(subject.chain as string) ?? []);
+    const subjectPlan = plan(pseudonym, snapshot);
+    if (!subjectPlan) continue;
+    const entry = { pseudonym, subject, snapshot, plan: subjectPlan };
+    planned.push(entry);
+    addStateRows(entry, rows);
+    if (rows.length >= EVENT_SLICE) {
+      pipeline.push(stateStatements(ctx, trx, rows));
+      rows = [];
+      await pipeline.turn();
+    }
+  }
+  pipeline.push(stateStatements(ctx, trx, rows));
+  return planned;
+}
+
+/** Queues the ledger entries and head, and the chain heads of a sealed batch. */
 function queueRows(ctx: TableContext, trx: Knex.Transaction, planned: Planned[], sealed: SealedWrite[], pipeline: StatementPipeline): void {
   const ledger = sealed.flatMap((s) => (s.ledger ? [s.ledger] : []));
   if (ledger.length > 0) {
@@ -167,29 +203,16 @@ function queueRows(ctx: TableContext, trx: Knex.Transaction, planned: Planned[],
   });
   const subjects = ctx.table('subjects');
   pipeline.push(insertStatements(trx, subjects, [...SUBJECT_COLUMNS, 'head_id'], heads, upsertClause(['chain'], HEAD_VALUES)));
-  const states = ctx.table('states');
-  pipeline.push(insertStatements(trx, states, [...STATE_KEYS, ...STATE_VALUES], stateRows(planned), upsertClause(STATE_KEYS, STATE_VALUES)));
 }
 
-/** Seals and writes the batch; outbox entries last, once their events' ids are known. */
-async function writeSealedBatch(ctx: TableContext, trx: Knex.Transaction, planned: Planned[]): Promise<SealedWrite[]> {
-  const pipeline = new StatementPipeline(trx);
-  let sealed: SealedWrite[];
-  try {
-    sealed = await sealAll(ctx, trx, planned, pipeline);
-    queueRows(ctx, trx, planned, sealed, pipeline);
-    await pipeline.drain();
-  } finally {
-    // Nothing may still run on the connection when the transaction rolls back.
-    await pipeline.settle();
-  }
+/** Writes the outbox entries of the sealed batch, once their events' ids are known. */
+async function writeOutbox(ctx: TableContext, trx: Knex.Transaction, planned: Planned[], sealed: SealedWrite[]): Promise<void> {
   const now = Date.now();
   for (const [i, { snapshot, plan }] of planned.entries()) {
     if (!plan.outbox?.length) continue;
     const eventIds = (sealed[i] as SealedWrite).events.map((e) => e.id);
     await insertOutbox(trx, (n) => ctx.table(n), snapshot.chain, plan.outbox, eventIds, now);
   }
-  return sealed;
 }
 
 /**
@@ -219,13 +242,22 @@ export async function writeBatch(
     return row;
   });
   const records = await readRecords(ctx, trx, rows.map((row) => row.chain as string));
-  const planned: Planned[] = [];
-  rows.forEach((subject, i) => {
-    const pseudonym = pseudonyms[i] as string;
-    const snapshot = snapshotOf(subject, records.get(subject.chain as string) ?? []);
-    const subjectPlan = plan(pseudonym, snapshot);
-    if (subjectPlan) planned.push({ pseudonym, subject, snapshot, plan: subjectPlan });
-  });
-  const sealed = await writeSealedBatch(ctx, trx, planned);
+  const pipeline = new StatementPipeline(trx);
+  let planned: Planned[];
+  let sealed: SealedWrite[];
+  try {
+    planned = await planAll(ctx, trx, pseudonyms, rows, records, plan, pipeline);
+    sealed = await sealAll(ctx, trx, planned, pipeline);
+    queueRows(ctx, trx, planned, sealed, pipeline);
+    await pipeline.drain();
+  } catch (error) {
+    // A queued statement that failed makes the statements after it fail too: report it first.
+    await pipeline.drain();
+    throw error;
+  } finally {
+    // Nothing may still run on the connection when the transaction rolls back.
+    await pipeline.settle();
+  }
+  await writeOutbox(ctx, trx, planned, sealed);
   return new Map(planned.map((p, i) => [p.pseudonym, (sealed[i] as SealedWrite).events.map((e) => e.id)]));
 }

@@ -173,3 +173,73 @@ for (const backend of [...BACKENDS, memoryBackend]) {
     });
   });
 }
+
+/** A memory tracker whose `fail`-th batch write rejects, after the test sees it start. */
+class FailingBatchTracker extends MemoryTracker {
+  batches = 0;
+  constructor(private readonly fail: number) {
+    super();
+  }
+
+  override async writeMany(...args: Parameters<MemoryTracker['writeMany']>): Promise<void> {
+    this.batches += 1;
+    // Later than the next batch's validation: the import reads ahead while a batch is written.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    if (this.batches === this.fail) throw new Error('disk full');
+    return super.writeMany(...args);
+  }
+}
+
+describe('consent.import() while a batch is being written', () => {
+  const item = (i: number) => ({ subjectId: `s${i}`, requirement: 'ads', decision: 'granted', at: at(1) });
+
+  async function withConsent(tracker: MemoryTracker, body: (consent: Consent) => Promise<void>): Promise<void> {
+    const memory = { config: { client: 'sqlite3', connection: { filename: ':memory:' }, useNullAsDefault: true }, cleanup: async () => undefined };
+    const { consent, close } = await testConsent(memory, { now: () => new Date(NOW), tracker });
+    try {
+      await body(consent);
+    } finally {
+      await close();
+    }
+  }
+
+  it('stops at a batch that fails to write: the batch read meanwhile is not written, imported counts the ones before', async () => {
+    const tracker = new FailingBatchTracker(2);
+    await withConsent(tracker, async (consent) => {
+      const error = await consent.import(Array.from({ length: 10 }, (_, i) => item(i)), { batchSize: 3 }).catch((e: unknown) => e);
+      expect(error).to.be.instanceOf(ConsentError);
+      expect(error).to.include({ code: 'store_unavailable', status: 503 });
+      expect((error as ConsentError).extensions.imported).to.equal(3);
+      expect(tracker.batches).to.equal(2);
+      expect((await consent.states('s2')).ads?.state).to.equal('granted');
+      for (const i of [3, 5, 6]) expect((await consent.states(`s${i}`)).ads?.state).to.equal('unset');
+    });
+  });
+
+  it('reports a bad item of the next batch only once the batch in flight is committed', async () => {
+    const tracker = new FailingBatchTracker(0);
+    await withConsent(tracker, async (consent) => {
+      const items = [item(0), item(1), { ...item(2), decision: 'maybe' }];
+      const error = await consent.import(items, { batchSize: 2 }).catch((e: ConsentError) => e);
+      expect(error).to.include({ code: 'invalid_argument' });
+      expect((error as ConsentError).extensions.imported).to.equal(2);
+      expect((await consent.states('s1')).ads?.state).to.equal('granted');
+    });
+  });
+
+  it('waits for the batch in flight when the source fails, and counts it', async () => {
+    const tracker = new FailingBatchTracker(0);
+    await withConsent(tracker, async (consent) => {
+      async function* source() {
+        yield item(0);
+        yield item(1);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        throw new ConsentError('invalid_argument', 'the export file ends early');
+      }
+      const error = await consent.import(source(), { batchSize: 2 }).catch((e: ConsentError) => e);
+      expect(error).to.include({ message: 'the export file ends early' });
+      expect((error as ConsentError).extensions.imported).to.equal(2);
+      expect((await consent.states('s1')).ads?.state).to.equal('granted');
+    });
+  });
+});

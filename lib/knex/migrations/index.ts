@@ -3,6 +3,7 @@ import { initialSchema } from './001-initial';
 import { proofSchema } from './002-proof';
 import { outboxSchema } from './003-outbox';
 import { adminSchema } from './004-admin';
+import { leanIndexesSchema } from './005-lean-indexes';
 
 /** Every shipped migration, in order. Append only. */
 const MIGRATIONS: ReadonlyArray<readonly [string, (prefix: string) => Knex.Migration]> = [
@@ -10,6 +11,7 @@ const MIGRATIONS: ReadonlyArray<readonly [string, (prefix: string) => Knex.Migra
   ['002-proof', proofSchema],
   ['003-outbox', outboxSchema],
   ['004-admin', adminSchema],
+  ['005-lean-indexes', leanIndexesSchema],
 ];
 
 export const MIGRATION_NAMES: readonly string[] = MIGRATIONS.map(([name]) => name);
