@@ -1,6 +1,6 @@
 import type { AuditEvent, AuditQuery, StateGroup } from '../tracker/admin-records';
 import type { TableContext } from './chain-store';
-import { toEvent, type Row } from './rows';
+import { rawRows, toEvent, type Row } from './rows';
 
 const int = (value: unknown): number => Number(value);
 
@@ -30,15 +30,14 @@ export async function storeStats(
   now: number,
 ): Promise<{ subjects: number; groups: StateGroup[]; actions: Record<string, number> }> {
   const subjects: Row | undefined = await ctx.knex(ctx.table('subjects')).whereNotNull('pseudonym').count({ n: '*' }).first();
-  const groupRows = (await ctx.knex.raw(
+  const rows = rawRows(await ctx.knex.raw(
     `select requirement, decision, version, pending_version,
        case when pending_expires_at is not null and pending_expires_at > ? then 1 else 0 end as pending_live,
        case when expires_at is not null and expires_at <= ? then 1 else 0 end as lapsed,
        count(*) as n
      from ?? group by 1, 2, 3, 4, 5, 6`,
     [now, now, ctx.table('states')],
-  )) as Row[] | { rows: Row[] };
-  const rows = Array.isArray(groupRows) ? groupRows : groupRows.rows;
+  ));
   const actionRows: Row[] = await ctx.knex(ctx.table('events')).select('action').count({ n: '*' }).groupBy('action');
   return {
     subjects: int(subjects?.n ?? 0),

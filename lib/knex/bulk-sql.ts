@@ -97,17 +97,6 @@ export async function runAll(trx: Knex.Transaction, statements: Statement[]): Pr
   for (const { sql, bindings } of statements) await trx.raw(sql, bindings as Knex.RawBinding[]);
 }
 
-/** Inserts `rows` with `insertStatements`. */
-export function insertRows(
-  trx: Knex.Transaction,
-  table: string,
-  columns: readonly string[],
-  rows: ReadonlyArray<readonly unknown[]>,
-  suffix = '',
-): Promise<void> {
-  return runAll(trx, insertStatements(trx, table, columns, rows, suffix));
-}
-
 /** `on conflict (keys) do update set c = excluded.c, …` for the given columns. */
 export function upsertClause(keys: readonly string[], columns: readonly string[]): string {
   const set = columns.map((c) => `${quote(c)} = excluded.${quote(c)}`).join(', ');

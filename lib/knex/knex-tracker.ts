@@ -22,7 +22,7 @@ import { eraseChain, scanEvents, scanHeads, scanLedger } from './chain-scan';
 import * as lifecycle from './lifecycle-queries';
 import { checkSchema, isPostgres, migrate } from './migrate';
 import { PgListener } from './pg-listener';
-import { fromVersion, groupRecords, toEvent, toVersion, type Row } from './rows';
+import { fromVersion, groupRecords, rawRows, toEvent, toVersion, type Row } from './rows';
 import { Coalescer, type Outcome } from './coalescer';
 import { writeBatch } from './write-batch';
 import { writeGroup, type WriteRequest, type Written } from './write-group';
@@ -139,8 +139,7 @@ export class KnexTracker implements ConsentTracker {
         .toSQL().sql;
       this.currentSql.set(unique.length, sql);
     }
-    const result = (await this.knex.raw(sql, unique as readonly string[])) as unknown;
-    const rows = (Array.isArray(result) ? result : (result as { rows: Row[] }).rows) as Row[];
+    const rows = rawRows(await this.knex.raw(sql, unique as readonly string[]));
     const bySubject = groupRecords(rows, 'subject_pseudonym');
     return pseudonyms.map((p) => ({ ok: true, value: bySubject.get(p) ?? [] }));
   }

@@ -7,6 +7,11 @@ const numOrNull = (value: unknown): number | null => (value === null || value ==
 
 export type Row = Record<string, unknown>;
 
+/** The rows of a `knex.raw()` result: an array on SQLite, `{ rows }` on PostgreSQL. */
+export function rawRows(result: unknown): Row[] {
+  return (Array.isArray(result) ? result : (result as { rows: Row[] }).rows) as Row[];
+}
+
 export function toRecord(row: Row): CurrentRecord {
   return {
     requirement: row.requirement as string,

@@ -2,10 +2,10 @@ import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import { GENESIS } from '../audit/chain';
 import type { CurrentRecord, LedgerTail, NewEvent, SealedWrite, SubjectSnapshot, WritePlan } from '../tracker/records';
-import { insertRows, insertStatements, quote, upsertClause, variableLimit, type Statement } from './bulk-sql';
+import { insertStatements, quote, upsertClause, variableLimit, type Statement } from './bulk-sql';
 import { allocateIds, LEDGER_KEY, lockLedger, type TableContext } from './chain-store';
 import { insertOutbox } from './lifecycle-queries';
-import { groupRecords, type Row } from './rows';
+import { groupRecords, rawRows, type Row } from './rows';
 import { StatementPipeline } from './statement-pipeline';
 
 /**
@@ -51,23 +51,35 @@ function chainKey(now: number, random: string): string {
   return now.toString(16).padStart(12, '0') + random;
 }
 
+/** Locked subject rows by pseudonym, and the pseudonyms whose rows this transaction created. */
+interface LockedSubjects {
+  rows: Map<string, Row>;
+  created: Set<string>;
+}
+
 /**
- * Creates the missing subject rows, then reads every row of `pseudonyms` (sorted), locked on
+ * Creates the missing subject rows, which come back from the insert and are this transaction's
+ * alone until it commits, then reads the other rows of `pseudonyms` (sorted), locked on
  * PostgreSQL in pseudonym order. A pseudonym an erasure unlinked while we waited for its lock
  * is absent from the result: the caller creates it again.
  */
-async function lockSubjects(ctx: TableContext, trx: Knex.Transaction, pseudonyms: string[]): Promise<Map<string, Row>> {
+async function lockSubjects(ctx: TableContext, trx: Knex.Transaction, pseudonyms: string[]): Promise<LockedSubjects> {
   const table = ctx.table('subjects');
   const now = Date.now();
   const random = randomBytes(10 * pseudonyms.length).toString('hex');
   const rows = pseudonyms.map((p, i) => [chainKey(now, random.slice(20 * i, 20 * i + 20)), p, 0, GENESIS, '', now]);
-  await insertRows(trx, table, SUBJECT_COLUMNS, rows, ` on conflict (${quote('pseudonym')}) do nothing`);
   const found = new Map<string, Row>();
-  for (const chunk of chunks(pseudonyms, variableLimit(trx) - 1)) {
+  const suffix = ` on conflict (${quote('pseudonym')}) do nothing returning *`;
+  for (const { sql, bindings } of insertStatements(trx, table, SUBJECT_COLUMNS, rows, suffix)) {
+    for (const row of rawRows(await trx.raw(sql, bindings as Knex.RawBinding[]))) found.set(row.pseudonym as string, row);
+  }
+  const created = new Set(found.keys());
+  const existing = pseudonyms.filter((p) => !created.has(p));
+  for (const chunk of chunks(existing, variableLimit(trx) - 1)) {
     const read: Row[] = await trx(table).whereIn('pseudonym', chunk).orderBy('pseudonym').forUpdate();
     for (const row of read) found.set(row.pseudonym as string, row);
   }
-  return found;
+  return { rows: found, created };
 }
 
 /** The stored records of `chains`, by chain. */
@@ -230,18 +242,21 @@ export async function writeBatch(
   plan: SubjectPlanner,
 ): Promise<Map<string, string[]>> {
   if (pseudonyms.length === 0) return new Map();
-  const subjects = await lockSubjects(ctx, trx, pseudonyms);
+  const { rows: subjects, created } = await lockSubjects(ctx, trx, pseudonyms);
   // A second round only for rows an erasure unlinked while we waited for their lock.
   const missing = pseudonyms.filter((p) => !subjects.has(p));
   if (missing.length > 0) {
-    for (const [p, row] of await lockSubjects(ctx, trx, missing)) subjects.set(p, row);
+    const again = await lockSubjects(ctx, trx, missing);
+    for (const [p, row] of again.rows) subjects.set(p, row);
+    for (const p of again.created) created.add(p);
   }
   const rows = pseudonyms.map((p) => {
     const row = subjects.get(p);
     if (!row) throw new Error('a subject row vanished twice while waiting for its lock');
     return row;
   });
-  const records = await readRecords(ctx, trx, rows.map((row) => row.chain as string));
+  // A subject created by this transaction has no records yet.
+  const records = await readRecords(ctx, trx, rows.filter((row) => !created.has(row.pseudonym as string)).map((row) => row.chain as string));
   const pipeline = new StatementPipeline(trx);
   let planned: Planned[];
   let sealed: SealedWrite[];
