@@ -36,7 +36,8 @@ export function planImport(
   for (const d of decisions) {
     const { requirement, at } = d;
     const granted = d.decision === 'granted';
-    const previous = deriveState(records.get(requirement.id), requirement, at).state;
+    // Only a denial's action depends on the state before it (withdraw or deny).
+    const action = granted ? ('grant' as const) : denialAction(deriveState(records.get(requirement.id), requirement, at).state);
     const after: CurrentRecord = {
       ...emptyRecord(requirement.id),
       decision: d.decision,
@@ -50,7 +51,7 @@ export function planImport(
       seq,
       requirement: requirement.id,
       version: d.version,
-      action: granted ? ('grant' as const) : denialAction(previous),
+      action,
       state: deriveState(after, requirement, at).state,
       source: d.source,
       actor: null,
