@@ -2,13 +2,8 @@ import type { Knex } from 'knex';
 import type { StoredEvent } from '../tracker/records';
 import type { EventScanQuery } from '../tracker/tracker';
 import type { TableContext } from './chain-store';
-import { readRows } from './json-page';
-import { toEvent } from './rows';
-
-const COLUMNS = [
-  'id', 'chain', 'seq', 'requirement', 'version', 'action', 'state', 'source', 'actor', 'at',
-  'note', 'data', 'ip', 'user_agent', 'personal_digest', 'prev_id', 'prev_hash', 'hash',
-] as const;
+import { readJsonPage } from './json-page';
+import { EVENT_COLUMNS, eventOfValues, toEvent, type Row } from './rows';
 
 function pageQuery(ctx: TableContext, query: EventScanQuery): Knex.QueryBuilder {
   const q = ctx.knex(ctx.table('events')).orderBy([{ column: 'chain' }, { column: 'seq' }]).limit(query.limit);
@@ -22,8 +17,13 @@ function pageQuery(ctx: TableContext, query: EventScanQuery): Knex.QueryBuilder 
 const inOrder = (a: unknown[], b: unknown[]): boolean =>
   (a[1] as string) < (b[1] as string) || (a[1] === b[1] && (a[2] as number) < (b[2] as number));
 
-/** A keyset page of events in (chain, seq) order, read as one JSON text when the database can. */
+/**
+ * A keyset page of events in (chain, seq) order, read as one JSON text when the database can.
+ * A JSON page's rows become events directly, without an object per row in between.
+ */
 export async function scanEventPage(ctx: TableContext, query: EventScanQuery): Promise<StoredEvent[]> {
-  const rows = await readRows(ctx.knex, pageQuery(ctx, query), COLUMNS, inOrder);
+  const values = await readJsonPage(ctx.knex, pageQuery(ctx, query), EVENT_COLUMNS, inOrder);
+  if (values !== null) return values.map(eventOfValues);
+  const rows: Row[] = await pageQuery(ctx, query).select([...EVENT_COLUMNS]);
   return rows.map(toEvent);
 }

@@ -56,27 +56,40 @@ export function fromRecord(chain: string, record: CurrentRecord): Row {
   };
 }
 
-export function toEvent(row: Row): StoredEvent {
+/** The columns of an event row, in the order `eventOfValues` and the bulk writes use. */
+export const EVENT_COLUMNS = [
+  'id', 'chain', 'seq', 'requirement', 'version', 'action', 'state', 'source', 'actor', 'at',
+  'note', 'data', 'ip', 'user_agent', 'personal_digest', 'prev_id', 'prev_hash', 'hash',
+] as const;
+
+const textOrNull = (value: unknown): string | null => (value as string | null | undefined) ?? null;
+
+/** An event from its values in `EVENT_COLUMNS` order (a row of a JSON page, as read by `verify()`). */
+export function eventOfValues(v: readonly unknown[]): StoredEvent {
   return {
-    id: String(row.id),
-    chain: row.chain as string,
-    seq: num(row.seq),
-    requirement: row.requirement as string,
-    version: num(row.version),
-    action: row.action as Action,
-    state: row.state as State,
-    source: row.source as Source,
-    actor: (row.actor as string | null) ?? null,
-    at: num(row.at),
-    note: (row.note as string | null) ?? null,
-    data: (row.data as string | null) ?? null,
-    ip: (row.ip as string | null) ?? null,
-    userAgent: (row.user_agent as string | null) ?? null,
-    personalDigest: row.personal_digest as string,
-    prevId: row.prev_id === null || row.prev_id === undefined ? null : String(row.prev_id),
-    prevHash: (row.prev_hash as string | null) ?? '',
-    hash: row.hash as string,
+    id: String(v[0]),
+    chain: v[1] as string,
+    seq: num(v[2]),
+    requirement: v[3] as string,
+    version: num(v[4]),
+    action: v[5] as Action,
+    state: v[6] as State,
+    source: v[7] as Source,
+    actor: textOrNull(v[8]),
+    at: num(v[9]),
+    note: textOrNull(v[10]),
+    data: textOrNull(v[11]),
+    ip: textOrNull(v[12]),
+    userAgent: textOrNull(v[13]),
+    personalDigest: v[14] as string,
+    prevId: v[15] === null || v[15] === undefined ? null : String(v[15]),
+    prevHash: (v[16] as string | null) ?? '',
+    hash: v[17] as string,
   };
+}
+
+export function toEvent(row: Row): StoredEvent {
+  return eventOfValues(EVENT_COLUMNS.map((column) => row[column]));
 }
 
 export function fromEvent(event: StoredEvent): Row {

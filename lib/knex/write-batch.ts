@@ -5,7 +5,7 @@ import type { CurrentRecord, LedgerTail, NewEvent, SealedWrite, SubjectSnapshot,
 import { insertStatements, quote, upsertClause, variableLimit, type Statement } from './bulk-sql';
 import { allocateIds, LEDGER_KEY, lockLedger, type TableContext } from './chain-store';
 import { insertOutbox } from './lifecycle-queries';
-import { groupRecords, rawRows, type Row } from './rows';
+import { EVENT_COLUMNS, groupRecords, rawRows, type Row } from './rows';
 import { StatementPipeline } from './statement-pipeline';
 
 /**
@@ -23,10 +23,6 @@ interface Planned {
 }
 
 const SUBJECT_COLUMNS = ['chain', 'pseudonym', 'seq', 'head_hash', 'head_mac', 'created_at'] as const;
-const EVENT_COLUMNS = [
-  'id', 'chain', 'seq', 'requirement', 'version', 'action', 'state', 'source', 'actor', 'at',
-  'note', 'data', 'ip', 'user_agent', 'personal_digest', 'prev_id', 'prev_hash', 'hash',
-] as const;
 const STATE_KEYS = ['chain', 'requirement'] as const;
 const STATE_VALUES = [
   'decision', 'version', 'decided_at', 'expires_at', 'gpc_opt_in', 'pending_version', 'pending_at',
