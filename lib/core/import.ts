@@ -165,14 +165,8 @@ export async function importDecisions(
   const flush = async () => {
     const items = batch;
     batch = [];
-    let bySubject: Map<string, ImportedDecision[]>;
-    try {
-      bySubject = validateBatch(engine, items, imported + queued);
-    } catch (error) {
-      // The batch in flight is committed or rolled back before the rejection reports `imported`.
-      await settle();
-      throw error;
-    }
+    // A bad item is reported below, once the batch in flight has committed or rolled back.
+    const bySubject = validateBatch(engine, items, imported + queued);
     await settle();
     queued = items.length;
     writing = writeBatch(engine, bySubject).then(() => {
