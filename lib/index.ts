@@ -31,6 +31,7 @@ export type {
   LapsedGrant,
   OutboxEntry,
   PendingMatch,
+  PreparedBatch,
   CurrentRecord,
   StoredEvent,
   NewEvent,

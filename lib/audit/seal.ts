@@ -62,15 +62,46 @@ export function sealChain(
   const seq = events.length > 0 ? (events[events.length - 1] as { seq: number }).seq : snapshot.seq;
   const fields = { chain: snapshot.chain, seq, hash: prevHash, id: prevId, erased };
   const head = { ...fields, mac: headMac(key, fields) };
-  if (snapshot.seq !== 0 || events.length === 0) return { events, head, ledger: null };
-  if (!ledger) throw new Error('sealChain: a new chain needs the ledger tail');
-  const entry = { n: ledger.n + 1, chain: snapshot.chain, firstId: ids[0] as string, prevFirstId: ledger.firstId };
+  return { events, head, ledger: opensChain(snapshot, events) ? ledgerWrite(key, snapshot.chain, ids[0] as string, ledger) : null };
+}
+
+/** Whether writing `events` creates the snapshot's chain (and so its ledger entry). */
+function opensChain(snapshot: Pick<SubjectSnapshot, 'seq'>, events: readonly unknown[]): boolean {
+  return snapshot.seq === 0 && events.length > 0;
+}
+
+/** The ledger entry of a new chain whose first event is `firstId`, after `tail`, and the new ledger head. */
+function ledgerWrite(key: Buffer, chain: string, firstId: string, tail: LedgerTail | null): NonNullable<SealedWrite['ledger']> {
+  if (!tail) throw new Error('sealChain: a new chain needs the ledger tail');
+  const entry = { n: tail.n + 1, chain, firstId, prevFirstId: tail.firstId };
   return {
-    events,
-    head,
-    ledger: {
-      entry: { ...entry, mac: ledgerMac(key, entry) },
-      head: { n: entry.n, firstId: entry.firstId, mac: ledgerHeadMac(key, entry.n, entry.firstId) },
-    },
+    entry: { ...entry, mac: ledgerMac(key, entry) },
+    head: { n: entry.n, firstId: entry.firstId, mac: ledgerHeadMac(key, entry.n, entry.firstId) },
+  };
+}
+
+function sameIds(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((id, i) => id === b[i]);
+}
+
+/**
+ * `sealChain` as a plan's `seal`, remembering its last events and head: sealing again with the
+ * same ids (a batch prepared ahead of its transaction, whose ledger tail is known only inside
+ * it) recomputes only the ledger entry instead of hashing every event again. Pure.
+ */
+export function chainSealer(
+  key: Buffer,
+  snapshot: Pick<SubjectSnapshot, 'chain' | 'seq' | 'hash' | 'headId'>,
+  drafts: DraftEvent[],
+  erased = false,
+): (ids: string[], ledger: LedgerTail | null) => SealedWrite {
+  let last: { ids: string[]; sealed: SealedWrite } | null = null;
+  return (ids, ledger) => {
+    if (last === null || !sameIds(last.ids, ids)) {
+      last = { ids: [...ids], sealed: sealChain(key, snapshot, drafts, ids, ledger, erased) };
+      return last.sealed;
+    }
+    const { events, head } = last.sealed;
+    return { events, head, ledger: opensChain(snapshot, events) ? ledgerWrite(key, snapshot.chain, ids[0] as string, ledger) : null };
   };
 }

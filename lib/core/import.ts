@@ -1,7 +1,7 @@
 import { personalDigest } from '../audit/chain';
 import { ConsentError } from '../errors';
 import { planImport, type ImportedDecision } from '../state/import-plan';
-import type { SubjectSnapshot, WritePlan } from '../tracker/records';
+import type { BatchPlanner, PreparedBatch } from '../tracker/records';
 import type { Decision, Source } from '../types';
 import type { ConsentEngine } from './engine';
 import { assertNoProblems, isPlainObject, normalizeSubject, SOURCES, type InputProblem } from './input';
@@ -85,6 +85,10 @@ function parseItem(item: unknown, index: number, now: number, problems: InputPro
   };
 }
 
+// Decisions read between two turns of the event loop while a batch is being written.
+const READ_STEP = 256;
+const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 /** Validates one batch completely, or throws before anything of it is written. */
 function validateBatch(engine: ConsentEngine, items: unknown[], offset: number): Map<string, ImportedDecision[]> {
   const now = engine.now();
@@ -114,16 +118,34 @@ function validateBatch(engine: ConsentEngine, items: unknown[], offset: number):
   return bySubject;
 }
 
-async function writeBatch(engine: ConsentEngine, bySubject: Map<string, ImportedDecision[]>): Promise<void> {
-  const { tracker } = engine;
+/** The planner of a validated batch's subjects: their decisions appended to their chains. */
+function importPlanner(engine: ConsentEngine, bySubject: Map<string, ImportedDecision[]>): BatchPlanner {
   const key = engine.derivedKeys.chain;
   const digest = personalDigest(key, { note: null, data: null, ip: null, userAgent: null });
-  const plan = (pseudonym: string, snapshot: SubjectSnapshot): WritePlan =>
-    planImport(snapshot, bySubject.get(pseudonym) as ImportedDecision[], key, digest);
+  return (pseudonym, snapshot) => planImport(snapshot, bySubject.get(pseudonym) as ImportedDecision[], key, digest);
+}
+
+/**
+ * Starts planning and sealing a batch ahead of its transaction (while the previous batch is
+ * written), where the tracker can. Only a head start: when it fails, the write does it all.
+ */
+function prepareAhead(engine: ConsentEngine, bySubject: Map<string, ImportedDecision[]>, plan: BatchPlanner): Promise<PreparedBatch | null> {
+  const { tracker } = engine;
+  if (!tracker.prepareMany || !tracker.writeMany) return Promise.resolve(null);
+  return tracker.prepareMany([...bySubject.keys()], plan).catch(() => null);
+}
+
+async function writeBatch(
+  engine: ConsentEngine,
+  bySubject: Map<string, ImportedDecision[]>,
+  plan: BatchPlanner,
+  prepared: Promise<PreparedBatch | null>,
+): Promise<void> {
+  const { tracker } = engine;
   const timeout = Math.max(engine.options.storeTimeoutMs, 60_000);
   await storeCall(timeout, 'import', async () => {
     if (tracker.writeMany) {
-      await tracker.writeMany([...bySubject.keys()], plan);
+      await tracker.writeMany([...bySubject.keys()], plan, await prepared);
       return;
     }
     for (const pseudonym of bySubject.keys()) {
@@ -167,9 +189,12 @@ export async function importDecisions(
     batch = [];
     // A bad item is reported below, once the batch in flight has committed or rolled back.
     const bySubject = validateBatch(engine, items, imported + queued);
+    const plan = importPlanner(engine, bySubject);
+    // Planned and sealed while the batch before it is still being written.
+    const prepared = prepareAhead(engine, bySubject, plan);
     await settle();
     queued = items.length;
-    writing = writeBatch(engine, bySubject).then(() => {
+    writing = writeBatch(engine, bySubject, plan, prepared).then(() => {
       imported += items.length;
       queued = 0;
     });
@@ -180,6 +205,9 @@ export async function importDecisions(
     for await (const item of source) {
       batch.push(item);
       if (batch.length >= batchSize) await flush();
+      // Reading a synchronous source never lets the event loop turn: the batch being written
+      // would wait for the whole next batch before its database replies were handled.
+      else if (writing !== null && batch.length % READ_STEP === 0) await turn();
     }
     if (batch.length > 0) await flush();
     await settle();

@@ -7,6 +7,11 @@ import { fromEvent, type Row } from './rows';
 export interface TableContext {
   readonly knex: Knex;
   table(name: string): string;
+  /**
+   * SQLite: the highest event id this process has allocated, reserved or seen. Ids reserved
+   * ahead of their transaction (`reserveIds`) stay above every other allocation.
+   */
+  readonly idMark?: { high: number };
 }
 
 // Knex writes a multi-row insert on SQLite as a compound SELECT, limited to 500 terms.
@@ -21,17 +26,84 @@ export const LEDGER_KEY = 'ledger';
  */
 export async function allocateIds(ctx: TableContext, trx: Knex.Transaction, count: number): Promise<string[]> {
   if (count === 0) return [];
-  const events = ctx.table('events');
+  return isPostgres(ctx.knex) ? sequenceIds(ctx, trx, count) : sqliteIds(ctx, await sqliteIdMark(ctx, trx), count);
+}
+
+/** The ids of one batch's transaction, allocated once its event count is known. */
+export interface BatchIds {
+  allocate(count: number): Promise<string[]>;
+  /** Whether the ids `first` to `last` (reserved ahead by `reserveIds`) are still free. */
+  free(first: string, last: string): Promise<boolean>;
+}
+
+/**
+ * `allocateIds` for a batch whose event count is known only later. On SQLite the high-water
+ * mark is read at once (it cannot move before the batch inserts its events), so the read runs
+ * while the batch is being planned instead of after it. Call it after the transaction's first
+ * write: an SQLite transaction that began by reading may fail to start writing.
+ */
+export function batchIds(ctx: TableContext, trx: Knex.Transaction): BatchIds {
   if (isPostgres(ctx.knex)) {
-    const result: { rows: Row[] } = await trx.raw(
-      'select nextval(pg_get_serial_sequence(?, ?)) as id from generate_series(1, ?)',
-      [events, 'id', count],
-    );
-    return result.rows.map((row) => String(row.id));
+    // Sequence values are never handed out twice: reserved ones stay free.
+    return { allocate: (count) => allocateIds(ctx, trx, count), free: async () => true };
   }
-  const mark: Row | undefined = await trx('sqlite_sequence').where({ name: events }).first('seq');
-  const max: Row | undefined = await trx(events).max({ max: 'id' }).first();
-  const start = Math.max(Number(mark?.seq ?? 0), Number(max?.max ?? 0));
+  const mark = sqliteIdMark(ctx, trx);
+  // Awaited by the allocation; a batch that allocates nothing must not leave it unhandled.
+  mark.catch(() => undefined);
+  return {
+    allocate: async (count) => (count === 0 ? [] : sqliteIds(ctx, await mark, count)),
+    // Another process sharing the file knows nothing of this one's reservations.
+    free: async (first, last) => (await trx(ctx.table('events')).whereBetween('id', [Number(first), Number(last)]).first('id')) === undefined,
+  };
+}
+
+/**
+ * Reserves `count` ids outside any transaction, for a batch sealed ahead of it. PostgreSQL takes
+ * them from the sequence. On SQLite they are held in this process's memory, above every id it
+ * has allocated or seen: its other writes allocate above them, and the batch's transaction
+ * checks (`BatchIds.free`) that no other process sharing the file took one meanwhile.
+ */
+export async function reserveIds(ctx: TableContext, count: number): Promise<string[]> {
+  if (count === 0) return [];
+  if (isPostgres(ctx.knex)) return sequenceIds(ctx, ctx.knex, count);
+  const seen = ctx.idMark;
+  if (!seen) throw new Error('reserveIds: this tracker keeps no id mark');
+  if (seen.high === 0) {
+    const stored = await sqliteIdMark(ctx, ctx.knex);
+    // Another reservation may have been made while this one waited.
+    seen.high = Math.max(seen.high, stored);
+  }
+  const start = seen.high;
+  seen.high += count;
+  return idsAfter(start, count);
+}
+
+async function sequenceIds(ctx: TableContext, db: Knex, count: number): Promise<string[]> {
+  const result: { rows: Row[] } = await db.raw(
+    'select nextval(pg_get_serial_sequence(?, ?)) as id from generate_series(1, ?)',
+    [ctx.table('events'), 'id', count],
+  );
+  return result.rows.map((row) => String(row.id));
+}
+
+/** The largest event id SQLite has ever handed out (stored or deleted). */
+async function sqliteIdMark(ctx: TableContext, db: Knex): Promise<number> {
+  const events = ctx.table('events');
+  const [mark, max] = await Promise.all([
+    db('sqlite_sequence').where({ name: events }).first('seq') as Promise<Row | undefined>,
+    db(events).max({ max: 'id' }).first() as Promise<Row | undefined>,
+  ]);
+  return Math.max(Number(mark?.seq ?? 0), Number(max?.max ?? 0));
+}
+
+/** `count` ids above the stored mark and above every id this process reserved. */
+function sqliteIds(ctx: TableContext, mark: number, count: number): string[] {
+  const start = Math.max(mark, ctx.idMark?.high ?? 0);
+  if (ctx.idMark) ctx.idMark.high = start + count;
+  return idsAfter(start, count);
+}
+
+function idsAfter(start: number, count: number): string[] {
   return Array.from({ length: count }, (_, i) => String(start + i + 1));
 }
 
@@ -43,6 +115,19 @@ export async function lockLedger(ctx: TableContext, trx: Knex.Transaction): Prom
   const row: Row = await trx(meta).where({ key: LEDGER_KEY }).forUpdate().first('value');
   const head = JSON.parse(row.value as string) as LedgerHead;
   return { n: head.n, firstId: head.firstId };
+}
+
+/**
+ * `lockLedger` for a batch that learns only later whether it opens a chain. When it expects to
+ * (`likely`) on SQLite, which has a single writer so that locking costs nothing, the read starts
+ * at once; otherwise the lock is taken only when asked (on PostgreSQL it serialises every writer
+ * that creates a chain).
+ */
+export function ledgerLocker(ctx: TableContext, trx: Knex.Transaction, likely: boolean): () => Promise<LedgerTail> {
+  if (!likely || isPostgres(ctx.knex)) return () => lockLedger(ctx, trx);
+  const tail = lockLedger(ctx, trx);
+  tail.catch(() => undefined);
+  return () => tail;
 }
 
 export async function readLedgerHead(ctx: TableContext): Promise<LedgerHead | null> {

@@ -8,6 +8,7 @@ import type {
   LedgerPageEntry,
   LedgerHead,
   PendingMatch,
+  PreparedBatch,
   StoredEvent,
   StoredRequirementVersion,
   SubjectSnapshot,
@@ -24,6 +25,7 @@ import { checkSchema, isPostgres, migrate } from './migrate';
 import { PgListener } from './pg-listener';
 import { fromVersion, groupRecords, rawRows, toEvent, toVersion, type Row } from './rows';
 import { Coalescer, type Outcome } from './coalescer';
+import { PreparedKnexBatch, prepareBatch } from './prepare-batch';
 import { writeBatch } from './write-batch';
 import { writeGroup, type WriteRequest, type Written } from './write-group';
 
@@ -51,6 +53,8 @@ export class KnexTracker implements ConsentTracker {
   private readonly writeGroups: Coalescer<WriteRequest, Written>;
   /** PostgreSQL with notifications on. */
   private readonly postgres: boolean;
+  /** SQLite: the highest event id allocated, reserved or seen here (see `reserveIds`). */
+  readonly idMark = { high: 0 };
 
   constructor(
     readonly knex: Knex,
@@ -167,12 +171,22 @@ export class KnexTracker implements ConsentTracker {
    * order, in a few multi-row statements. Subjects are locked in pseudonym order, so two
    * concurrent imports on PostgreSQL cannot deadlock.
    */
-  writeMany(pseudonyms: string[], plan: BatchPlanner): Promise<void> {
+  writeMany(pseudonyms: string[], plan: BatchPlanner, prepared: PreparedBatch | null = null): Promise<void> {
     const sorted = [...new Set(pseudonyms)].sort();
+    const ahead = prepared instanceof PreparedKnexBatch ? prepared : null;
     return this.knex.transaction(async (trx) => {
-      await writeBatch(this, trx, sorted, plan);
+      await writeBatch(this, trx, sorted, plan, ahead);
       if (sorted.length > 0) await this.announce(trx, sorted);
     });
+  }
+
+  /**
+   * Plans and seals a batch for `writeMany` before its transaction, as if every subject were
+   * new, with ids reserved for it (from the sequence on PostgreSQL; in memory on SQLite, where
+   * this process allocates every other id above them).
+   */
+  prepareMany(pseudonyms: string[], plan: BatchPlanner): Promise<PreparedBatch | null> {
+    return prepareBatch(this, [...new Set(pseudonyms)].sort(), plan);
   }
 
   /** On PostgreSQL: LISTEN on a dedicated connection that reconnects. Elsewhere: null. */

@@ -1,11 +1,11 @@
-import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
-import { GENESIS } from '../audit/chain';
-import type { CurrentRecord, LedgerTail, NewEvent, SealedWrite, SubjectSnapshot, WritePlan } from '../tracker/records';
-import { insertStatements, quote, upsertClause, variableLimit, type Statement } from './bulk-sql';
-import { allocateIds, LEDGER_KEY, lockLedger, type TableContext } from './chain-store';
+import type { CurrentRecord, LedgerTail, SealedWrite, SubjectSnapshot, WritePlan } from '../tracker/records';
+import { addStateRows, EVENT_SLICE, eventRow, idValue, newSubjectRows, snapshotOf, stateStatements, SUBJECT_COLUMNS, type Planned, type SubjectRows } from './batch-rows';
+import { insertStatements, quote, upsertClause, variableLimit } from './bulk-sql';
+import { batchIds, LEDGER_KEY, ledgerLocker, type BatchIds, type TableContext } from './chain-store';
 import { insertOutbox } from './lifecycle-queries';
 import { EVENT_COLUMNS, groupRecords, rawRows, type Row } from './rows';
+import type { PreparedKnexBatch } from './prepare-batch';
 import { StatementPipeline } from './statement-pipeline';
 
 /**
@@ -14,20 +14,6 @@ import { StatementPipeline } from './statement-pipeline';
  */
 export type SubjectPlanner = (pseudonym: string, snapshot: SubjectSnapshot) => WritePlan | null;
 
-/** One subject of a batch: its locked row, its snapshot and its plan. */
-interface Planned {
-  pseudonym: string;
-  subject: Row;
-  snapshot: SubjectSnapshot;
-  plan: WritePlan;
-}
-
-const SUBJECT_COLUMNS = ['chain', 'pseudonym', 'seq', 'head_hash', 'head_mac', 'created_at'] as const;
-const STATE_KEYS = ['chain', 'requirement'] as const;
-const STATE_VALUES = [
-  'decision', 'version', 'decided_at', 'expires_at', 'gpc_opt_in', 'pending_version', 'pending_at',
-  'pending_expires_at', 'pending_token', 'expiry_recorded',
-] as const;
 const HEAD_VALUES = ['seq', 'head_hash', 'head_id', 'head_mac'] as const;
 
 /** Splits `items` into slices of at most `size`. */
@@ -35,16 +21,6 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;
-}
-
-/**
- * A new chain's key: the creation time (milliseconds, 12 hex digits) then 80 random bits. New
- * chains therefore enter the chain-keyed indexes (events by chain and sequence, records by
- * chain) near their right edge, in pages that are already in the cache, instead of at random
- * places across indexes far larger than the cache: a long history keeps its write speed.
- */
-function chainKey(now: number, random: string): string {
-  return now.toString(16).padStart(12, '0') + random;
 }
 
 /** Locked subject rows by pseudonym, and the pseudonyms whose rows this transaction created. */
@@ -59,14 +35,16 @@ interface LockedSubjects {
  * PostgreSQL in pseudonym order. A pseudonym an erasure unlinked while we waited for its lock
  * is absent from the result: the caller creates it again.
  */
-async function lockSubjects(ctx: TableContext, trx: Knex.Transaction, pseudonyms: string[]): Promise<LockedSubjects> {
+async function lockSubjects(
+  ctx: TableContext,
+  trx: Knex.Transaction,
+  pseudonyms: string[],
+  fresh: SubjectRows = { columns: SUBJECT_COLUMNS, rows: newSubjectRows(pseudonyms) },
+): Promise<LockedSubjects> {
   const table = ctx.table('subjects');
-  const now = Date.now();
-  const random = randomBytes(10 * pseudonyms.length).toString('hex');
-  const rows = pseudonyms.map((p, i) => [chainKey(now, random.slice(20 * i, 20 * i + 20)), p, 0, GENESIS, '', now]);
   const found = new Map<string, Row>();
   const suffix = ` on conflict (${quote('pseudonym')}) do nothing returning *`;
-  for (const { sql, bindings } of insertStatements(trx, table, SUBJECT_COLUMNS, rows, suffix)) {
+  for (const { sql, bindings } of insertStatements(trx, table, fresh.columns, fresh.rows, suffix)) {
     for (const row of rawRows(await trx.raw(sql, bindings as Knex.RawBinding[]))) found.set(row.pseudonym as string, row);
   }
   const created = new Set(found.keys());
@@ -87,51 +65,41 @@ async function readRecords(ctx: TableContext, trx: Knex.Transaction, chains: str
   return byChain;
 }
 
-function snapshotOf(subject: Row, records: CurrentRecord[]): SubjectSnapshot {
-  return {
-    chain: subject.chain as string,
-    seq: Number(subject.seq),
-    hash: subject.head_hash as string,
-    headId: subject.head_id === null || subject.head_id === undefined ? null : String(subject.head_id),
-    records,
+/** Where the batch's ids start and the ledger's tail: on SQLite read at once, while the batch is planned. */
+interface EarlyReads {
+  ids: BatchIds;
+  ledger(): Promise<LedgerTail>;
+}
+
+const opensChain = (p: Planned): boolean => p.snapshot.seq === 0 && p.plan.events.length > 0;
+
+/**
+ * Seals plans in the order they are given, each new chain taking the previous new chain's
+ * ledger entry as its tail (the first one takes `tail`, the ledger's locked newest entry).
+ */
+function ledgerOrderSealer(tail: LedgerTail | null): (p: Planned, ids: string[]) => SealedWrite {
+  return (p, ids) => {
+    const write = p.plan.seal(ids, opensChain(p) ? tail : null);
+    if (write.ledger) tail = { n: write.ledger.head.n, firstId: write.ledger.head.firstId };
+    return write;
   };
 }
 
-// Events per INSERT while sealing: small enough that the database inserts one slice while the
-// next is hashed, large enough that per-statement costs stay small.
-const EVENT_SLICE = 1000;
-
-// Ids as numbers where exact, which the statements write as literals instead of binding them.
-function idValue(id: string | null): string | number | null {
-  const n = Number(id);
-  return id !== null && Number.isSafeInteger(n) ? n : id;
-}
-
-function eventRow(e: NewEvent): unknown[] {
-  return [
-    idValue(e.id), e.chain, e.seq, e.requirement, e.version, e.action, e.state, e.source, e.actor, e.at,
-    e.note, e.data, e.ip, e.userAgent, e.personalDigest, idValue(e.prevId), e.prevHash, e.hash,
-  ];
-}
-
 /**
- * Reserves the ids of every event of the batch at once and seals the plans in order, each new
- * chain taking the previous new chain's ledger entry as its tail: exactly the ids, hashes and
- * ledger entries that writing the subjects one after another would have produced. The events
- * are queued for insertion slice by slice as they are sealed.
+ * Reserves the ids of every event of the batch at once and seals the plans in order: exactly the
+ * ids, hashes and ledger entries that writing the subjects one after another would have
+ * produced. The events are queued for insertion slice by slice as they are sealed.
  */
-async function sealAll(ctx: TableContext, trx: Knex.Transaction, planned: Planned[], pipeline: StatementPipeline): Promise<SealedWrite[]> {
-  const ids = await allocateIds(ctx, trx, planned.reduce((sum, p) => sum + p.plan.events.length, 0));
-  const opensChain = (p: Planned) => p.snapshot.seq === 0 && p.plan.events.length > 0;
-  let tail: LedgerTail | null = planned.some(opensChain) ? await lockLedger(ctx, trx) : null;
+async function sealAll(ctx: TableContext, trx: Knex.Transaction, planned: Planned[], pipeline: StatementPipeline, reads: EarlyReads): Promise<SealedWrite[]> {
+  const ids = await reads.ids.allocate(planned.reduce((sum, p) => sum + p.plan.events.length, 0));
+  const seal = ledgerOrderSealer(planned.some(opensChain) ? await reads.ledger() : null);
   let offset = 0;
   let rows: unknown[][] = [];
   const sealed: SealedWrite[] = [];
   for (const p of planned) {
     const count = p.plan.events.length;
-    const write = p.plan.seal(ids.slice(offset, offset + count), opensChain(p) ? tail : null);
+    const write = seal(p, ids.slice(offset, offset + count));
     offset += count;
-    if (write.ledger) tail = { n: write.ledger.head.n, firstId: write.ledger.head.firstId };
     sealed.push(write);
     for (const e of write.events) rows.push(eventRow(e));
     if (rows.length >= EVENT_SLICE) {
@@ -142,21 +110,6 @@ async function sealAll(ctx: TableContext, trx: Knex.Transaction, planned: Planne
   }
   pipeline.push(insertStatements(trx, ctx.table('events'), EVENT_COLUMNS, rows));
   return sealed;
-}
-
-/** Appends the record rows of `planned` to `rows`. */
-function addStateRows({ snapshot, plan }: Planned, rows: unknown[][]): void {
-  for (const r of plan.records) {
-    rows.push([
-      snapshot.chain, r.requirement, r.decision, r.version, r.decidedAt, r.expiresAt, r.gpcOptIn,
-      r.pendingVersion, r.pendingAt, r.pendingExpiresAt, r.pendingToken, r.expiryRecorded,
-    ]);
-  }
-}
-
-/** The upserts of record rows. */
-function stateStatements(ctx: TableContext, trx: Knex.Transaction, rows: unknown[][]): Statement[] {
-  return insertStatements(trx, ctx.table('states'), [...STATE_KEYS, ...STATE_VALUES], rows, upsertClause(STATE_KEYS, STATE_VALUES));
 }
 
 /**
@@ -195,14 +148,7 @@ async function planAll(
 
 /** Queues the ledger entries and head, and the chain heads of a sealed batch. */
 function queueRows(ctx: TableContext, trx: Knex.Transaction, planned: Planned[], sealed: SealedWrite[], pipeline: StatementPipeline): void {
-  const ledger = sealed.flatMap((s) => (s.ledger ? [s.ledger] : []));
-  if (ledger.length > 0) {
-    const entries = ledger.map(({ entry }) => [entry.n, entry.chain, idValue(entry.firstId), idValue(entry.prevFirstId), entry.mac]);
-    pipeline.push(insertStatements(trx, ctx.table('chains'), ['n', 'chain', 'first_id', 'prev_first_id', 'mac'], entries));
-    const { head } = ledger[ledger.length - 1] as (typeof ledger)[number];
-    const sql = `update ${quote(ctx.table('meta'))} set ${quote('value')} = ? where ${quote('key')} = ?`;
-    pipeline.push([{ sql, bindings: [JSON.stringify(head), LEDGER_KEY] }]);
-  }
+  queueLedger(ctx, trx, sealed, pipeline);
   // Every subject row exists and is locked: the upsert always takes its update branch. It names
   // every not-null column only because an INSERT must.
   const heads = planned.map(({ subject }, i) => {
@@ -211,6 +157,18 @@ function queueRows(ctx: TableContext, trx: Knex.Transaction, planned: Planned[],
   });
   const subjects = ctx.table('subjects');
   pipeline.push(insertStatements(trx, subjects, [...SUBJECT_COLUMNS, 'head_id'], heads, upsertClause(['chain'], HEAD_VALUES)));
+}
+
+/** Queues the ledger entries of a sealed batch's new chains and the ledger's new head. */
+function queueLedger(ctx: TableContext, trx: Knex.Transaction, sealed: SealedWrite[], pipeline: StatementPipeline): void {
+  const ledger = sealed.flatMap((s) => (s.ledger ? [s.ledger] : []));
+  if (ledger.length > 0) {
+    const entries = ledger.map(({ entry }) => [entry.n, entry.chain, idValue(entry.firstId), idValue(entry.prevFirstId), entry.mac]);
+    pipeline.push(insertStatements(trx, ctx.table('chains'), ['n', 'chain', 'first_id', 'prev_first_id', 'mac'], entries));
+    const { head } = ledger[ledger.length - 1] as (typeof ledger)[number];
+    const sql = `update ${quote(ctx.table('meta'))} set ${quote('value')} = ? where ${quote('key')} = ?`;
+    pipeline.push([{ sql, bindings: [JSON.stringify(head), LEDGER_KEY] }]);
+  }
 }
 
 /** Writes the outbox entries of the sealed batch, once their events' ids are known. */
@@ -227,7 +185,9 @@ async function writeOutbox(ctx: TableContext, trx: Knex.Transaction, planned: Pl
  * Every write of the Knex tracker, inside the caller's transaction: for each of `pseudonyms`
  * (sorted, distinct) the same rows as writing the subjects one after another, written with a
  * few multi-row statements for the whole batch. Resolves to the new event ids by pseudonym, for
- * the subjects that were planned.
+ * the subjects that were planned. With `prepared` (the same pseudonyms, planned and sealed ahead
+ * as new subjects), a batch whose subjects are all new and whose reserved ids are still free is
+ * written as prepared; otherwise it is planned and sealed here as without it.
  *
  * @throws Error when a subject row vanishes twice while waiting for its lock (PostgreSQL).
  */
@@ -236,9 +196,21 @@ export async function writeBatch(
   trx: Knex.Transaction,
   pseudonyms: string[],
   plan: SubjectPlanner,
+  prepared: PreparedKnexBatch | null = null,
 ): Promise<Map<string, string[]>> {
   if (pseudonyms.length === 0) return new Map();
-  const { rows: subjects, created } = await lockSubjects(ctx, trx, pseudonyms);
+  const ahead = prepared !== null && samePseudonyms(prepared, pseudonyms) ? prepared : null;
+  // A write first: on SQLite a transaction that has read cannot always start writing later.
+  const { rows: subjects, created } = await lockSubjects(ctx, trx, pseudonyms, ahead?.subjects);
+  // A prepared batch expects new subjects, which open chains.
+  const reads: EarlyReads = { ids: batchIds(ctx, trx), ledger: ledgerLocker(ctx, trx, ahead !== null) };
+  if (ahead !== null) {
+    // Every subject new, as the prepared batch assumed, and its ids still free: write it.
+    if (created.size === pseudonyms.length && (await idsFree(ahead, reads.ids))) return writePrepared(ctx, trx, ahead, reads);
+    // Otherwise it is all planned again below: the created rows hold prepared heads that will
+    // not be written, so their subjects are planned from the empty chains they start as.
+    for (const { pseudonym, subject } of ahead.planned) if (created.has(pseudonym)) subjects.set(pseudonym, subject);
+  }
   // A second round only for rows an erasure unlinked while we waited for their lock.
   const missing = pseudonyms.filter((p) => !subjects.has(p));
   if (missing.length > 0) {
@@ -253,14 +225,50 @@ export async function writeBatch(
   });
   // A subject created by this transaction has no records yet.
   const records = await readRecords(ctx, trx, rows.filter((row) => !created.has(row.pseudonym as string)).map((row) => row.chain as string));
-  const pipeline = new StatementPipeline(trx);
-  let planned: Planned[];
-  let sealed: SealedWrite[];
-  try {
-    planned = await planAll(ctx, trx, pseudonyms, rows, records, plan, pipeline);
-    sealed = await sealAll(ctx, trx, planned, pipeline);
+  const { planned, sealed } = await inPipeline(trx, async (pipeline) => {
+    const planned = await planAll(ctx, trx, pseudonyms, rows, records, plan, pipeline);
+    const sealed = await sealAll(ctx, trx, planned, pipeline, reads);
     queueRows(ctx, trx, planned, sealed, pipeline);
+    return { planned, sealed };
+  });
+  await writeOutbox(ctx, trx, planned, sealed);
+  return eventIdsOf(planned, sealed);
+}
+
+function samePseudonyms(prepared: PreparedKnexBatch, pseudonyms: string[]): boolean {
+  return prepared.pseudonyms.length === pseudonyms.length && prepared.pseudonyms.every((p, i) => p === pseudonyms[i]);
+}
+
+/** Whether no other process took one of the ids reserved for a prepared batch. */
+async function idsFree(prepared: PreparedKnexBatch, ids: BatchIds): Promise<boolean> {
+  const range = prepared.idRange;
+  return range === null || ids.free(...range);
+}
+
+/**
+ * Writes a prepared batch whose subjects this transaction has just created: its records and
+ * events as prepared, then the ledger entries (the tail is known only now, and sealing again
+ * with the same ids only adds them) and the chain heads.
+ */
+async function writePrepared(ctx: TableContext, trx: Knex.Transaction, ahead: PreparedKnexBatch, reads: EarlyReads): Promise<Map<string, string[]>> {
+  const sealed = await inPipeline(trx, async (pipeline) => {
+    pipeline.push(ahead.statements);
+    const seal = ledgerOrderSealer(ahead.planned.some(opensChain) ? await reads.ledger() : null);
+    const sealed = ahead.planned.map((p, i) => seal(p, ahead.ids[i] as string[]));
+    // The subject rows were created with their heads: only the ledger is left.
+    queueLedger(ctx, trx, sealed, pipeline);
+    return sealed;
+  });
+  return eventIdsOf(ahead.planned, sealed);
+}
+
+/** Runs `work` with a statement pipeline on `trx`, and waits for every statement it queued. */
+async function inPipeline<T>(trx: Knex.Transaction, work: (pipeline: StatementPipeline) => Promise<T>): Promise<T> {
+  const pipeline = new StatementPipeline(trx);
+  try {
+    const result = await work(pipeline);
     await pipeline.drain();
+    return result;
   } catch (error) {
     // A queued statement that failed makes the statements after it fail too: report it first.
     await pipeline.drain();
@@ -269,6 +277,8 @@ export async function writeBatch(
     // Nothing may still run on the connection when the transaction rolls back.
     await pipeline.settle();
   }
-  await writeOutbox(ctx, trx, planned, sealed);
+}
+
+function eventIdsOf(planned: Planned[], sealed: SealedWrite[]): Map<string, string[]> {
   return new Map(planned.map((p, i) => [p.pseudonym, (sealed[i] as SealedWrite).events.map((e) => e.id)]));
 }

@@ -1,4 +1,4 @@
-import { sealChain } from '../audit/seal';
+import { chainSealer } from '../audit/seal';
 import type { CurrentRecord, DraftEvent, SubjectSnapshot, WritePlan } from '../tracker/records';
 import { emptyRecord } from '../tracker/records';
 import type { Decision, Requirement, Source } from '../types';
@@ -68,6 +68,7 @@ export function planImport(
   return {
     events,
     records: [...touched].map((id) => records.get(id) as CurrentRecord),
-    seal: (ids, ledger) => sealChain(chainKey, snapshot, events, ids, ledger),
+    // Remembers its events: a batch prepared ahead re-seals only for the ledger entry.
+    seal: chainSealer(chainKey, snapshot, events),
   };
 }

@@ -173,6 +173,12 @@ export interface LapsedGrant {
  */
 export type BatchPlanner = (pseudonym: string, snapshot: SubjectSnapshot) => WritePlan;
 
+/** A batch `ConsentTracker.prepareMany` planned and sealed ahead; opaque outside its tracker. */
+export interface PreparedBatch {
+  /** The batch's pseudonyms, sorted and distinct. */
+  readonly pseudonyms: readonly string[];
+}
+
 /** A requirement version as stored: the text is locked once an event references it. */
 export interface StoredRequirementVersion {
   id: string;

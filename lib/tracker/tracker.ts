@@ -7,6 +7,7 @@ import type {
   LedgerPageEntry,
   LedgerHead,
   PendingMatch,
+  PreparedBatch,
   StoredEvent,
   StoredRequirementVersion,
   SubjectSnapshot,
@@ -106,7 +107,17 @@ export interface ConsentTracker {
    * head, records, outbox — everything committed together. Without it, `import()` falls back
    * to one `write` per subject.
    */
-  writeMany?(pseudonyms: string[], plan: BatchPlanner): Promise<void>;
+  writeMany?(pseudonyms: string[], plan: BatchPlanner, prepared?: PreparedBatch | null): Promise<void>;
+
+  /**
+   * Optional (bulk import, with `writeMany`). The part of `writeMany` that needs no lock, done
+   * ahead while the previous batch is still being written: plans every subject as a new one,
+   * reserves its ids and seals it. `writeMany(pseudonyms, plan, prepared)` with the same
+   * pseudonyms and planner then checks inside its transaction that every subject was indeed new
+   * and the ids are still free, and writes the prepared rows; when a check fails it plans and
+   * seals again, exactly as without `prepared`. Resolves to null when nothing was prepared.
+   */
+  prepareMany?(pseudonyms: string[], plan: BatchPlanner): Promise<PreparedBatch | null>;
 
   /** Required. The subject's events, newest first (by sequence number). */
   history(pseudonym: string, query: TrackerHistoryQuery): Promise<StoredEvent[]>;

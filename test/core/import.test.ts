@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { eventHash, GENESIS } from '../../lib/audit/chain';
 import { ConsentError, MemoryTracker, type Consent, type StoredEvent } from '../../lib/index';
+import type { BatchPlanner, PreparedBatch } from '../../lib/tracker/records';
 import { BACKENDS, REQUIREMENTS, testConsent, type TestDatabase } from '../helpers/app';
 
 const DAY = 86_400_000;
@@ -190,6 +191,20 @@ class FailingBatchTracker extends MemoryTracker {
   }
 }
 
+/** A memory tracker that claims to prepare batches ahead, and fails to. */
+class UnpreparedTracker extends MemoryTracker {
+  prepared: Array<PreparedBatch | null | undefined> = [];
+
+  async prepareMany(): Promise<PreparedBatch | null> {
+    throw new Error('connection lost');
+  }
+
+  override async writeMany(pseudonyms: string[], plan: BatchPlanner, prepared?: PreparedBatch | null): Promise<void> {
+    this.prepared.push(prepared);
+    return super.writeMany(pseudonyms, plan);
+  }
+}
+
 describe('consent.import() while a batch is being written', () => {
   const item = (i: number) => ({ subjectId: `s${i}`, requirement: 'ads', decision: 'granted', at: at(1) });
 
@@ -224,6 +239,16 @@ describe('consent.import() while a batch is being written', () => {
       expect(error).to.include({ code: 'invalid_argument' });
       expect((error as ConsentError).extensions.imported).to.equal(2);
       expect((await consent.states('s1')).ads?.state).to.equal('granted');
+    });
+  });
+
+  it('writes a batch that could not be prepared ahead all the same', async () => {
+    const tracker = new UnpreparedTracker();
+    await withConsent(tracker, async (consent) => {
+      expect(await consent.import(Array.from({ length: 7 }, (_, i) => item(i)), { batchSize: 3 })).to.deep.equal({ imported: 7 });
+      expect(tracker.prepared).to.deep.equal([null, null, null]);
+      expect((await consent.states('s6')).ads?.state).to.equal('granted');
+      expect(await consent.verify()).to.include({ ok: true, checked: 7 });
     });
   });
 

@@ -1,0 +1,146 @@
+import { expect } from 'chai';
+import knexFactory, { type Knex } from 'knex';
+import { personalDigest } from '../../lib/audit/chain';
+import { createConsent, KnexTracker, type Consent } from '../../lib/index';
+import type { BatchPlanner } from '../../lib/tracker/records';
+import { isPostgres } from '../../lib/knex/migrate';
+import { planImport } from '../../lib/state/import-plan';
+import { captureStatements } from '../../bench/lib/plans';
+import { describeEachDatabase, type TestDatabase } from '../helpers/each-database';
+
+const SECRET = 'prepared-batch-secret-0123456789abcdef012';
+const AT = Date.parse('2025-03-01T00:00:00.000Z');
+const quiet = { warn() {}, error() {} };
+// The upsert of chain heads that a batch planned inside its transaction ends with.
+const HEAD_UPSERT = /^insert into "consent_subjects".*on conflict \("chain"\) do update/s;
+
+function newConsent(tracker: KnexTracker): Consent {
+  const consent = createConsent({ tracker, secret: SECRET, cache: false, sweep: false, logger: quiet });
+  consent.register([
+    { id: 'a', title: 'A', description: 'A' },
+    { id: 'b', title: 'B', description: 'B' },
+  ]);
+  return consent;
+}
+
+/** The pseudonyms (sorted) of `subjects`, and a planner importing a grant of `a` and a denial of `b` for each. */
+function importBatch(consent: Consent, subjects: string[]): { pseudonyms: string[]; plan: BatchPlanner } {
+  const { engine } = consent;
+  const key = engine.derivedKeys.chain;
+  const digest = personalDigest(key, { note: null, data: null, ip: null, userAgent: null });
+  const decisions = [
+    { requirement: engine.registry.require('a'), version: 1, decision: 'granted' as const, at: AT, source: 'import' as const },
+    { requirement: engine.registry.require('b'), version: 1, decision: 'denied' as const, at: AT, source: 'import' as const },
+  ];
+  return {
+    pseudonyms: subjects.map((s) => engine.pseudonym(s)).sort(),
+    plan: (_pseudonym, snapshot) => planImport(snapshot, decisions, key, digest),
+  };
+}
+
+async function timeline(consent: Consent, subject: string): Promise<string[]> {
+  const { events } = await consent.history(subject, { limit: 100 });
+  return events.reverse().map((e) => `${e.requirement}:${e.action}:${e.source}`);
+}
+
+async function eventIds(knex: Knex): Promise<number[]> {
+  return (await knex('consent_events').orderBy('id').pluck('id')).map(Number);
+}
+
+describeEachDatabase('batches prepared ahead of their transaction', (open) => {
+  let db: TestDatabase;
+  let tracker: KnexTracker;
+  let consent: Consent;
+  const subjects = ['s1', 's2', 's3', 's4'];
+
+  beforeEach(async () => {
+    db = await open();
+    tracker = new KnexTracker(db.knex);
+    consent = newConsent(tracker);
+    await consent.ready();
+  });
+
+  afterEach(async () => {
+    await consent.close();
+    await db.release();
+  });
+
+  /** Prepares the batch of `subjects`, runs `between`, then writes it; the statements of the write. */
+  async function prepareThenWrite(between: () => Promise<unknown> = async () => undefined): Promise<string[]> {
+    const { pseudonyms, plan } = importBatch(consent, subjects);
+    const prepared = await tracker.prepareMany(pseudonyms, plan);
+    expect(prepared?.pseudonyms).to.deep.equal(pseudonyms);
+    await between();
+    const sent = await captureStatements(db.knex, () => tracker.writeMany(pseudonyms, plan, prepared));
+    return sent.map((s) => s.sql);
+  }
+
+  it('writes new subjects as prepared: their reserved ids, the heads with the subject rows', async () => {
+    await consent.record('before', { a: 'granted' });
+    const sent = await prepareThenWrite();
+    expect(sent.filter((sql) => HEAD_UPSERT.test(sql))).to.deep.equal([]);
+    // One id before the batch, then the eight reserved ones in pseudonym order.
+    expect(await eventIds(db.knex)).to.deep.equal([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    for (const s of subjects) expect(await timeline(consent, s)).to.deep.equal(['a:grant:import', 'b:deny:import']);
+    expect((await consent.states('s3')).b?.state).to.equal('denied');
+    expect(await consent.verify()).to.deep.include({ ok: true, checked: 9, problems: [] });
+  });
+
+  it('plans everything again when a subject was created meanwhile, and appends to its chain', async () => {
+    const sent = await prepareThenWrite(() => consent.record('s2', { a: 'denied' }));
+    expect(sent.filter((sql) => HEAD_UPSERT.test(sql))).to.have.length(1);
+    expect(await timeline(consent, 's2')).to.deep.equal(['a:deny:app', 'a:grant:import', 'b:deny:import']);
+    expect(await timeline(consent, 's3')).to.deep.equal(['a:grant:import', 'b:deny:import']);
+    expect(await consent.verify()).to.deep.include({ ok: true, checked: 9, problems: [] });
+    // The chains created by the transaction were planned from their empty start, then given their heads.
+    expect(await consent.verify({ subjectId: 's1' })).to.deep.include({ ok: true, checked: 2 });
+  });
+
+  it('takes the ledger tail found in the transaction when another chain was opened meanwhile', async () => {
+    const sent = await prepareThenWrite(() => consent.record('newcomer', { b: 'granted' }));
+    expect(sent.filter((sql) => HEAD_UPSERT.test(sql))).to.deep.equal([]);
+    const ledger = await db.knex('consent_chains').orderBy('n').select('n', 'first_id as firstId', 'prev_first_id as prevFirstId');
+    expect(ledger.map((e) => Number(e.n))).to.deep.equal([1, 2, 3, 4, 5]);
+    // The newcomer's chain came first and the batch's four follow it, each naming the one before.
+    for (let i = 1; i < ledger.length; i += 1) expect(String(ledger[i].prevFirstId)).to.equal(String(ledger[i - 1].firstId));
+    expect(await consent.verify()).to.deep.include({ ok: true, checked: 9, problems: [] });
+  });
+
+  it("gives this process's other writes ids above the reserved ones", async () => {
+    const sent = await prepareThenWrite(() => consent.record('other', { a: 'granted' }));
+    expect(sent.filter((sql) => HEAD_UPSERT.test(sql))).to.deep.equal([]);
+    // The batch's eight reserved ids come first; the write made meanwhile took the next one.
+    const [other] = (await consent.history('other')).events;
+    expect(Number(other?.id)).to.equal(9);
+    expect(await eventIds(db.knex)).to.deep.equal([1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(await consent.verify()).to.deep.include({ ok: true, checked: 9, problems: [] });
+  });
+
+  it('never writes an id another process took meanwhile', async () => {
+    // A second process on the same database: it knows nothing of this one's reservations.
+    const knex = knexFactory(db.knex.client.config as Knex.Config);
+    const elsewhere = newConsent(new KnexTracker(knex));
+    try {
+      await elsewhere.ready();
+      const sent = await prepareThenWrite(() => elsewhere.record('elsewhere', { a: 'granted' }));
+      const ids = await eventIds(db.knex);
+      expect(new Set(ids).size).to.equal(9);
+      // SQLite: the other process took id 1, inside the reservation, so the batch was planned
+      // again. PostgreSQL's sequence never hands a reserved id out twice.
+      expect(sent.filter((sql) => HEAD_UPSERT.test(sql))).to.have.length(isPostgres(db.knex) ? 0 : 1);
+      expect(await consent.verify()).to.deep.include({ ok: true, checked: 9, problems: [] });
+    } finally {
+      await elsewhere.close();
+      await knex.destroy();
+    }
+  });
+
+  it('ignores a prepared batch of other subjects', async () => {
+    const other = importBatch(consent, ['x1', 'x2']);
+    const prepared = await tracker.prepareMany(other.pseudonyms, other.plan);
+    const { pseudonyms, plan } = importBatch(consent, subjects);
+    await tracker.writeMany(pseudonyms, plan, prepared);
+    expect(await consent.verify()).to.deep.include({ ok: true, checked: 8, problems: [] });
+    expect((await consent.history('x1')).events).to.deep.equal([]);
+  });
+});
