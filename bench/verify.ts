@@ -13,7 +13,7 @@ import { performance } from 'node:perf_hooks';
 import knexFactory, { type Knex } from 'knex';
 import { parseArgs, type BenchArgs } from './lib/args';
 import { createPgDatabase } from './lib/pg';
-import { benchConsent, grants, openKnex, REQUIREMENTS, sqliteDrivers, type Target } from './lib/setup';
+import { benchConsent, grants, IMPORT_BATCH, openKnex, REQUIREMENTS, sqliteDrivers, type Target } from './lib/setup';
 import { printTable, type ResultRow } from './lib/table';
 
 // Written once the import finished: a store without it (an interrupted build) is rebuilt.
@@ -51,7 +51,7 @@ async function ensureStore(target: Target, events: number): Promise<{ built: boo
     knex = await reset(knex, target);
     const consent = await benchConsent(knex);
     const started = performance.now();
-    await consent.import(grants(subjects), { batchSize: 5000 });
+    await consent.import(grants(subjects), { batchSize: IMPORT_BATCH });
     const seconds = (performance.now() - started) / 1000;
     await consent.close();
     await knex.raw(target.kind === 'sqlite' ? 'ANALYZE' : 'VACUUM ANALYZE');

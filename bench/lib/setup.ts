@@ -72,6 +72,13 @@ export async function benchConsent(knex: Knex, options: ConsentOptions = {}): Pr
 }
 
 /**
+ * Decisions per `consent.import()` batch when the benches build their stores: the largest batch
+ * `import()` takes, as a one-off migration would choose (fewer commits, each index page
+ * written once for more rows).
+ */
+export const IMPORT_BATCH = 10_000;
+
+/**
  * Decisions for `subjects` people: each grants every requirement once, so the store ends with
  * `subjects * REQUIREMENTS.length` events. Generated lazily: a million never sit in memory.
  */

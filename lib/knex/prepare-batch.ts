@@ -16,10 +16,8 @@ export class PreparedKnexBatch implements PreparedBatch {
     readonly subjects: SubjectRows,
     /** Each subject as planned: from the row of its empty chain. */
     readonly planned: Planned[],
-    /** The reserved ids of each planned subject's events. */
+    /** The reserved ids of each planned subject's events (its plan has sealed them). */
     readonly ids: string[][],
-    /** The events and heads (the ledger entries are placeholders). */
-    readonly sealed: SealedWrite[],
     /** The records' upserts, then the events' inserts. */
     readonly statements: Statement[],
   ) {}
@@ -98,5 +96,5 @@ export async function prepareBatch(ctx: TableContext, pseudonyms: string[], plan
     return [subject.chain, subject.pseudonym, head.seq, head.hash, head.mac, subject.created_at, idValue(head.id)];
   });
   const subjects = { columns: [...SUBJECT_COLUMNS, 'head_id'], rows: heads };
-  return new PreparedKnexBatch(pseudonyms, subjects, planned, ids, sealed, statements);
+  return new PreparedKnexBatch(pseudonyms, subjects, planned, ids, statements);
 }
