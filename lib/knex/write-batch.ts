@@ -246,9 +246,9 @@ async function idsFree(prepared: PreparedKnexBatch, ids: BatchIds): Promise<bool
 }
 
 /**
- * Writes a prepared batch whose subjects this transaction has just created: its records and
- * events as prepared, then the ledger entries (the tail is known only now, and sealing again
- * with the same ids only adds them) and the chain heads.
+ * Writes a prepared batch whose subjects this transaction has just created with their heads:
+ * its records and events as prepared, then the ledger entries (the tail is known only now, and
+ * sealing again with the same ids only adds them).
  */
 async function writePrepared(ctx: TableContext, trx: Knex.Transaction, ahead: PreparedKnexBatch, reads: EarlyReads): Promise<Map<string, string[]>> {
   const sealed = await inPipeline(trx, async (pipeline) => {
