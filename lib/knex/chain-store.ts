@@ -29,39 +29,35 @@ export async function allocateIds(ctx: TableContext, trx: Knex.Transaction, coun
   return isPostgres(ctx.knex) ? sequenceIds(ctx, trx, count) : sqliteIds(ctx, await sqliteIdMark(ctx, trx), count);
 }
 
-/** The ids of one batch's transaction, allocated once its event count is known. */
-export interface BatchIds {
-  allocate(count: number): Promise<string[]>;
-  /** Whether the ids `first` to `last` (reserved ahead by `reserveIds`) are still free. */
-  free(first: string, last: string): Promise<boolean>;
-}
-
 /**
  * `allocateIds` for a batch whose event count is known only later. On SQLite the high-water
  * mark is read at once (it cannot move before the batch inserts its events), so the read runs
  * while the batch is being planned instead of after it. Call it after the transaction's first
  * write: an SQLite transaction that began by reading may fail to start writing.
  */
-export function batchIds(ctx: TableContext, trx: Knex.Transaction): BatchIds {
-  if (isPostgres(ctx.knex)) {
-    // Sequence values are never handed out twice: reserved ones stay free.
-    return { allocate: (count) => allocateIds(ctx, trx, count), free: async () => true };
-  }
+export function idAllocator(ctx: TableContext, trx: Knex.Transaction): (count: number) => Promise<string[]> {
+  if (isPostgres(ctx.knex)) return (count) => allocateIds(ctx, trx, count);
   const mark = sqliteIdMark(ctx, trx);
   // Awaited by the allocation; a batch that allocates nothing must not leave it unhandled.
   mark.catch(() => undefined);
-  return {
-    allocate: async (count) => (count === 0 ? [] : sqliteIds(ctx, await mark, count)),
-    // Another process sharing the file knows nothing of this one's reservations.
-    free: async (first, last) => (await trx(ctx.table('events')).whereBetween('id', [Number(first), Number(last)]).first('id')) === undefined,
-  };
+  return async (count) => (count === 0 ? [] : sqliteIds(ctx, await mark, count));
+}
+
+/**
+ * Whether the ids `first` to `last`, reserved ahead by `reserveIds`, are still free. Sequence
+ * values are never handed out twice; on SQLite another process sharing the file knows nothing
+ * of this one's reservations.
+ */
+export async function reservedIdsFree(ctx: TableContext, trx: Knex.Transaction, first: string, last: string): Promise<boolean> {
+  if (isPostgres(ctx.knex)) return true;
+  return (await trx(ctx.table('events')).whereBetween('id', [Number(first), Number(last)]).first('id')) === undefined;
 }
 
 /**
  * Reserves `count` ids outside any transaction, for a batch sealed ahead of it. PostgreSQL takes
  * them from the sequence. On SQLite they are held in this process's memory, above every id it
  * has allocated or seen: its other writes allocate above them, and the batch's transaction
- * checks (`BatchIds.free`) that no other process sharing the file took one meanwhile.
+ * checks (`reservedIdsFree`) that no other process sharing the file took one meanwhile.
  */
 export async function reserveIds(ctx: TableContext, count: number): Promise<string[]> {
   if (count === 0) return [];

@@ -24,8 +24,10 @@ export class PreparedKnexBatch implements PreparedBatch {
 
   /** The first and last reserved ids, or null when the batch has no events. */
   get idRange(): [string, string] | null {
-    const all = this.ids.flat();
-    return all.length > 0 ? [all[0] as string, all[all.length - 1] as string] : null;
+    const withIds = this.ids.filter((ids) => ids.length > 0);
+    const first = withIds[0]?.[0];
+    const last = withIds[withIds.length - 1]?.at(-1);
+    return first === undefined || last === undefined ? null : [first, last];
   }
 }
 

@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import type { CurrentRecord, LedgerTail, SealedWrite, SubjectSnapshot, WritePlan } from '../tracker/records';
 import { addStateRows, EVENT_SLICE, eventRow, idValue, newSubjectRows, snapshotOf, stateStatements, SUBJECT_COLUMNS, type Planned, type SubjectRows } from './batch-rows';
 import { insertStatements, quote, upsertClause, variableLimit } from './bulk-sql';
-import { batchIds, LEDGER_KEY, ledgerLocker, type BatchIds, type TableContext } from './chain-store';
+import { idAllocator, LEDGER_KEY, ledgerLocker, reservedIdsFree, type TableContext } from './chain-store';
 import { insertOutbox } from './lifecycle-queries';
 import { EVENT_COLUMNS, groupRecords, rawRows, type Row } from './rows';
 import type { PreparedKnexBatch } from './prepare-batch';
@@ -67,7 +67,7 @@ async function readRecords(ctx: TableContext, trx: Knex.Transaction, chains: str
 
 /** Where the batch's ids start and the ledger's tail: on SQLite read at once, while the batch is planned. */
 interface EarlyReads {
-  ids: BatchIds;
+  ids(count: number): Promise<string[]>;
   ledger(): Promise<LedgerTail>;
 }
 
@@ -91,7 +91,7 @@ function ledgerOrderSealer(tail: LedgerTail | null): (p: Planned, ids: string[])
  * produced. The events are queued for insertion slice by slice as they are sealed.
  */
 async function sealAll(ctx: TableContext, trx: Knex.Transaction, planned: Planned[], pipeline: StatementPipeline, reads: EarlyReads): Promise<SealedWrite[]> {
-  const ids = await reads.ids.allocate(planned.reduce((sum, p) => sum + p.plan.events.length, 0));
+  const ids = await reads.ids(planned.reduce((sum, p) => sum + p.plan.events.length, 0));
   const seal = ledgerOrderSealer(planned.some(opensChain) ? await reads.ledger() : null);
   let offset = 0;
   let rows: unknown[][] = [];
@@ -203,14 +203,15 @@ export async function writeBatch(
   // A write first: on SQLite a transaction that has read cannot always start writing later.
   const { rows: subjects, created } = await lockSubjects(ctx, trx, pseudonyms, ahead?.subjects);
   // A prepared batch expects new subjects, which open chains.
-  const reads: EarlyReads = { ids: batchIds(ctx, trx), ledger: ledgerLocker(ctx, trx, ahead !== null) };
+  const ledger = ledgerLocker(ctx, trx, ahead !== null);
   if (ahead !== null) {
     // Every subject new, as the prepared batch assumed, and its ids still free: write it.
-    if (created.size === pseudonyms.length && (await idsFree(ahead, reads.ids))) return writePrepared(ctx, trx, ahead, reads);
+    if (created.size === pseudonyms.length && (await idsFree(ctx, trx, ahead))) return writePrepared(ctx, trx, ahead, ledger);
     // Otherwise it is all planned again below: the created rows hold prepared heads that will
     // not be written, so their subjects are planned from the empty chains they start as.
     for (const { pseudonym, subject } of ahead.planned) if (created.has(pseudonym)) subjects.set(pseudonym, subject);
   }
+  const reads: EarlyReads = { ids: idAllocator(ctx, trx), ledger };
   // A second round only for rows an erasure unlinked while we waited for their lock.
   const missing = pseudonyms.filter((p) => !subjects.has(p));
   if (missing.length > 0) {
@@ -240,9 +241,9 @@ function samePseudonyms(prepared: PreparedKnexBatch, pseudonyms: string[]): bool
 }
 
 /** Whether no other process took one of the ids reserved for a prepared batch. */
-async function idsFree(prepared: PreparedKnexBatch, ids: BatchIds): Promise<boolean> {
+async function idsFree(ctx: TableContext, trx: Knex.Transaction, prepared: PreparedKnexBatch): Promise<boolean> {
   const range = prepared.idRange;
-  return range === null || ids.free(...range);
+  return range === null || reservedIdsFree(ctx, trx, ...range);
 }
 
 /**
@@ -250,10 +251,15 @@ async function idsFree(prepared: PreparedKnexBatch, ids: BatchIds): Promise<bool
  * its records and events as prepared, then the ledger entries (the tail is known only now, and
  * sealing again with the same ids only adds them).
  */
-async function writePrepared(ctx: TableContext, trx: Knex.Transaction, ahead: PreparedKnexBatch, reads: EarlyReads): Promise<Map<string, string[]>> {
+async function writePrepared(
+  ctx: TableContext,
+  trx: Knex.Transaction,
+  ahead: PreparedKnexBatch,
+  ledger: () => Promise<LedgerTail>,
+): Promise<Map<string, string[]>> {
   const sealed = await inPipeline(trx, async (pipeline) => {
     pipeline.push(ahead.statements);
-    const seal = ledgerOrderSealer(ahead.planned.some(opensChain) ? await reads.ledger() : null);
+    const seal = ledgerOrderSealer(ahead.planned.some(opensChain) ? await ledger() : null);
     const sealed = ahead.planned.map((p, i) => seal(p, ahead.ids[i] as string[]));
     // The subject rows were created with their heads: only the ledger is left.
     queueLedger(ctx, trx, sealed, pipeline);
