@@ -10,8 +10,9 @@ import type { DecisionInput, HistoryOptions, HistoryPage, RecordMeta, RecordResu
 import { watchChanges } from './change-watch';
 import { commitWrite, type CommittedChange } from './commit';
 import { EventHub } from './events';
-import { assertNoProblems, parseDecisions, parseMeta, requireSubject, type ParsedDecision } from './input';
-import { decodeCursor, encodeCursor, publicEvent } from './public-event';
+import { readHistory } from './history';
+import { assertNoProblems, parseDecisions, parseMeta, requireSubject } from './input';
+import { plannedDecisions } from './planned-decisions';
 import { resolveSecret, syncRequirements } from './setup';
 import { PseudonymCache } from './pseudonym-cache';
 import { StateCache } from './state-cache';
@@ -215,7 +216,7 @@ export class ConsentEngine {
     const parsedMeta = parseMeta(meta);
     assertNoProblems([...parsedDecisions.problems, ...parsedMeta.problems]);
     await this.ready();
-    const planned = this.plannedDecisions(parsedDecisions.decisions, context.unknownStatus ?? 422);
+    const planned = plannedDecisions(this.registry, parsedDecisions.decisions, context.unknownStatus ?? 422);
     const now = this.now();
     const tokens = this.issueTokens(planned, now, subject);
     const ctx: BatchContext = {
@@ -238,24 +239,6 @@ export class ConsentEngine {
     return { states, pending: this.pendingFrom(states), changes: written.changes, tokens: written.tokens };
   }
 
-  private plannedDecisions(decisions: ParsedDecision[], unknownStatus: number): PlannedDecision[] {
-    const unknown = decisions.filter((d) => !this.registry.has(d.id)).map((d) => d.id);
-    if (unknown.length > 0) {
-      throw new ConsentError('unknown_requirement', `no requirement is registered as ${unknown.map((id) => `"${id}"`).join(', ')}`, {
-        status: unknownStatus,
-        extensions: { ids: unknown },
-      });
-    }
-    const planned = decisions.map((d) => ({ requirement: this.registry.require(d.id), decision: d.decision, version: d.version }));
-    const stale = planned.filter((p) => p.version !== undefined && p.version !== p.requirement.version);
-    if (stale.length > 0) {
-      throw new ConsentError('version_mismatch', 'the text shown is not the current version: show the current text and ask again', {
-        extensions: { requirements: stale.map((p) => ({ id: p.requirement.id, version: p.requirement.version })) },
-      });
-    }
-    return planned.map(({ requirement, decision }) => ({ requirement, decision }));
-  }
-
   /**
    * Fresh tokens for double opt-in grants: 256 random bits and the sealed subject id (see
    * `issueToken`); only their keyed hash is stored.
@@ -276,26 +259,7 @@ export class ConsentEngine {
     return hmacHex(this.derivedKeys.token, token);
   }
 
-  async history(subjectId: unknown, options: HistoryOptions = {}): Promise<HistoryPage> {
-    const subject = requireSubject(subjectId);
-    const limit = options.limit ?? 50;
-    if (!Number.isSafeInteger(limit) || limit < 1 || limit > 200) {
-      throw new ConsentError('invalid_argument', 'limit must be an integer from 1 to 200');
-    }
-    if (options.requirement !== undefined && typeof options.requirement !== 'string') {
-      throw new ConsentError('invalid_argument', 'requirement must be a string');
-    }
-    const beforeSeq = options.cursor ? decodeCursor(options.cursor) : undefined;
-    await this.ready();
-    const pseudonym = this.pseudonym(subject);
-    const events = await storeCall(this.options.storeTimeoutMs, 'history read', () =>
-      this.tracker.history(pseudonym, { requirement: options.requirement, beforeSeq, limit: limit + 1 }),
-    );
-    const page = events.slice(0, limit);
-    const last = page[page.length - 1];
-    return {
-      events: page.map(publicEvent),
-      nextCursor: events.length > limit && last ? encodeCursor(last.seq) : null,
-    };
+  history(subjectId: unknown, options: HistoryOptions = {}): Promise<HistoryPage> {
+    return readHistory(this, subjectId, options);
   }
 }
