@@ -2,6 +2,7 @@ import { deriveKeys, hmacHex, pseudonymOf, type DerivedKeys } from '../audit/key
 import { ConsentError } from '../errors';
 import { systemClock, type ResolvedOptions } from '../options';
 import type { Registry } from '../registry/registry';
+import { allowedWindows } from '../state/allowed-window';
 import { isPending, stateInfo } from '../state/derive';
 import { planBatch, type BatchContext, type PlannedDecision } from '../state/plan';
 import type { CurrentRecord } from '../tracker/records';
@@ -78,7 +79,8 @@ export class ConsentEngine {
     // A refresh runs in the background: if it fails, the entry expires at its ttl and the next
     // request reads on its own path (and fails closed if the store is still down).
     const refresh = (pseudonym: string) => void this.load(pseudonym).catch(() => undefined);
-    this.cache = options.cache ? new StateCache(options.cache.max, options.cache.ttlMs, refresh) : null;
+    const windowsOf = (records: CurrentRecord[]) => allowedWindows(records, registry.ordered());
+    this.cache = options.cache ? new StateCache(options.cache.max, options.cache.ttlMs, refresh, windowsOf) : null;
     this.events = new EventHub(options.logger, () => this.readyPromise !== null);
     this.outbox = new OutboxPoller(this);
   }
@@ -163,6 +165,15 @@ export class ConsentEngine {
   /** The subject's records if the cache holds them fresh at `now`, synchronously; else undefined. */
   cachedRecords(pseudonym: string, now: number): CurrentRecord[] | undefined {
     return this.cache?.get(pseudonym, now);
+  }
+
+  /**
+   * Whether the cache holds the subject fresh at `now` with every listed requirement (indexes
+   * in registry order) allowed for a request without the GPC signal; undefined when it does not
+   * hold the subject. The guard's hit: no state is derived.
+   */
+  cachedAllows(pseudonym: string, now: number, indexes: readonly number[]): boolean | undefined {
+    return this.cache?.allows(pseudonym, now, indexes);
   }
 
   /** The subject's records, from the cache while fresh, else from the store (with a deadline). */

@@ -1,20 +1,27 @@
+import { allowedAt } from '../state/allowed-window';
 import type { CurrentRecord } from '../tracker/records';
 
 interface Entry {
   records: CurrentRecord[];
+  /** `allowedWindows` of the records: what the guard reads on a hit. */
+  windows: number[];
   loadedAt: number;
   /** A read to replace this entry was started. */
   refreshing: boolean;
+  /** Served since it was stored or last spared from eviction (its second chance). */
+  used: boolean;
 }
 
 // An entry read this long ago (as a share of ttlMs) is re-read in the background on its next hit.
 const REFRESH_AT = 0.75;
 
 const noRefresh = (): void => undefined;
+const noWindows = (): number[] => [];
 
 /**
  * A bounded, per-instance cache of subjects' current records, keyed by pseudonym. States are
- * derived from the records at every read, so an entry can never outlive a grant's `expiresAt`;
+ * derived from the records at every read (or compared with the windows computed from them
+ * when they were stored), so an entry can never outlive a grant's `expiresAt`;
  * `ttlMs` bounds how long a change made elsewhere can go unseen.
  *
  * A write invalidates its key once it has committed, and a read that started before stores
@@ -35,25 +42,38 @@ export class StateCache {
     private readonly max: number,
     private readonly ttlMs: number,
     private readonly refresh: (key: string) => void = noRefresh,
+    private readonly windowsOf: (records: CurrentRecord[]) => number[] = noWindows,
   ) {
     this.refreshAfterMs = ttlMs * REFRESH_AT;
   }
 
   get(key: string, now: number): CurrentRecord[] | undefined {
+    return this.fresh(key, now)?.records;
+  }
+
+  /**
+   * Whether every listed requirement (indexes in registry order) is allowed at `now` for a
+   * request without the GPC signal, from the entry's windows; undefined without a fresh entry.
+   * A hit like `get`: it touches the entry and may start its refresh.
+   */
+  allows(key: string, now: number, indexes: readonly number[]): boolean | undefined {
+    const entry = this.fresh(key, now);
+    return entry && allowedAt(entry.windows, indexes, now);
+  }
+
+  private fresh(key: string, now: number): Entry | undefined {
     const entry = this.entries.get(key);
     if (!entry) return undefined;
     if (now - entry.loadedAt >= this.ttlMs || now < entry.loadedAt) {
       this.entries.delete(key);
       return undefined;
     }
-    // Map order is insertion order: re-inserting marks the entry as recently used.
-    this.entries.delete(key);
-    this.entries.set(key, entry);
+    entry.used = true;
     if (!entry.refreshing && now - entry.loadedAt >= this.refreshAfterMs) {
       entry.refreshing = true;
       this.refresh(key);
     }
-    return entry.records;
+    return entry;
   }
 
   /** A number that changes whenever `key` is invalidated (or the whole cache cleared). */
@@ -65,10 +85,22 @@ export class StateCache {
   set(key: string, records: CurrentRecord[], loadedAt: number, generation: number): void {
     if (this.generation(key) !== generation) return;
     this.entries.delete(key);
-    this.entries.set(key, { records, loadedAt, refreshing: false });
-    while (this.entries.size > this.max) {
-      const oldest = this.entries.keys().next().value as string;
-      this.entries.delete(oldest);
+    this.entries.set(key, { records, windows: this.windowsOf(records), loadedAt, refreshing: false, used: false });
+    if (this.entries.size > this.max) this.evictOne();
+  }
+
+  /**
+   * Drops the oldest entry not served since it was stored or last spared; the served ones it
+   * passes go to the back with the mark cleared (second chance). A hit then only sets a flag
+   * instead of moving its entry to the end of the Map, which wrote to the table on every
+   * guarded request and made V8 rebuild it whenever its free slots ran out.
+   */
+  private evictOne(): void {
+    for (const [key, entry] of this.entries) {
+      this.entries.delete(key);
+      if (!entry.used) return;
+      entry.used = false;
+      this.entries.set(key, entry);
     }
   }
 

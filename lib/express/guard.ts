@@ -60,19 +60,26 @@ const isThenable = (value: unknown): value is PromiseLike<unknown> =>
  * cannot read is a 503, never a pass.
  *
  * The hot path (ready, a synchronous subject hook, no `Sec-GPC: 1`, a cached subject) runs
- * without a promise: it derives only the listed requirements and builds a `StateInfo` only for
+ * without a promise: it compares `now` with the allowed windows the cache entry keeps for the
+ * listed requirements (`allowedWindow`), and derives states and builds a `StateInfo` only for
  * a refusal. A request with the signal first records it (`applyGpc`), as the router does.
  */
 export function createGuard(engine: ConsentEngine, gate: ReadyGate, input: unknown, options?: unknown): RequestHandler {
   const ids = gate.ids(input, 'requireConsent');
   const { redirect } = parseGuardOptions(options);
   const { logger, subject: subjectHook } = engine.options;
+  // Both resolved on first use, after ready(): the ids are known and the registry sealed then.
   let listed: Requirement[] | null = null;
+  let indexes: number[] | null = null;
+  const listedRequirements = (): Requirement[] => (listed ??= ids.map((id) => engine.registry.require(id)));
+  const listedIndexes = (): number[] => {
+    const ordered = engine.registry.ordered();
+    return (indexes ??= listedRequirements().map((requirement) => ordered.indexOf(requirement)));
+  };
 
   function missingFrom(records: CurrentRecord[], gpc: boolean, now: number): MissingConsent[] | null {
-    listed ??= ids.map((id) => engine.registry.require(id));
     let missing: MissingConsent[] | null = null;
-    for (const requirement of listed) {
+    for (const requirement of listedRequirements()) {
       const record = findRecord(records, requirement.id);
       if (isAllowedNow(record, requirement, now, gpc)) continue;
       const { state } = stateInfo(record, requirement, now, gpc);
@@ -132,6 +139,8 @@ export function createGuard(engine: ConsentEngine, gate: ReadyGate, input: unkno
       return fail(req, res, error);
     }
     const now = engine.now();
+    // A hit with every listed requirement allowed: two comparisons each, no state derived.
+    if (engine.cachedAllows(pseudonym, now, indexes ?? listedIndexes()) === true) return next();
     const cached = engine.cachedRecords(pseudonym, now);
     if (cached) return decide(req, res, next, cached, now);
     engine.records(pseudonym).then(

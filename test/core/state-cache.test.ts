@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { StateCache } from '../../lib/core/state-cache';
-import { emptyRecord } from '../../lib/tracker/records';
+import { emptyRecord, type CurrentRecord } from '../../lib/tracker/records';
 
 const records = (id: string) => [emptyRecord(id)];
 
@@ -19,7 +19,7 @@ describe('StateCache', () => {
     expect(cache.get('k', 999)).to.equal(undefined);
   });
 
-  it('keeps at most max entries, evicting the least recently used', () => {
+  it('keeps at most max entries, evicting one not served since it was stored (second chance)', () => {
     const cache = new StateCache(2, 1000);
     cache.set('a', records('a'), 0, cache.generation('a'));
     cache.set('b', records('b'), 0, cache.generation('b'));
@@ -28,6 +28,37 @@ describe('StateCache', () => {
     expect(cache.get('b', 1)).to.equal(undefined);
     expect(cache.get('a', 1)).to.deep.equal(records('a'));
     expect(cache.get('c', 1)).to.deep.equal(records('c'));
+  });
+
+  it('gives every served entry one second chance, then evicts the oldest', () => {
+    const cache = new StateCache(3, 1000);
+    for (const key of ['a', 'b', 'c']) cache.set(key, records(key), 0, cache.generation(key));
+    cache.get('a', 1);
+    cache.get('c', 1);
+    cache.set('d', records('d'), 0, cache.generation('d'));
+    expect(cache.get('b', 1), 'the one entry nobody served').to.equal(undefined);
+    // a, c and d were all served since: the pass clears their marks and drops the oldest, a.
+    cache.get('d', 1);
+    cache.set('e', records('e'), 0, cache.generation('e'));
+    expect(cache.get('a', 1)).to.equal(undefined);
+    expect(cache.get('c', 1)).to.deep.equal(records('c'));
+    expect(cache.get('d', 1)).to.deep.equal(records('d'));
+    expect(cache.get('e', 1)).to.deep.equal(records('e'));
+  });
+
+  it('answers allows() from the windows of a fresh entry, undefined without one', () => {
+    const windowsOf = (stored: CurrentRecord[]) => (stored[0]?.requirement === 'open' ? [-Infinity, Infinity, 0, 0] : [0, 0, 5, 50]);
+    const refreshed: string[] = [];
+    const cache = new StateCache(10, 100, (key) => refreshed.push(key), windowsOf);
+    expect(cache.allows('k', 10, [0])).to.equal(undefined);
+    cache.set('k', records('open'), 0, cache.generation('k'));
+    expect(cache.allows('k', 10, [0])).to.equal(true);
+    expect(cache.allows('k', 10, [0, 1])).to.equal(false);
+    cache.set('j', records('other'), 0, cache.generation('j'));
+    expect([4, 5, 49, 50].map((t) => cache.allows('j', t, [1]))).to.deep.equal([false, true, true, false]);
+    expect(cache.allows('j', 80, [1]), 'past the window, late in the lifetime').to.equal(false);
+    expect(cache.allows('k', 100, [0]), 'past ttlMs').to.equal(undefined);
+    expect(refreshed, 'a hit late in its lifetime starts a refresh, as get() does').to.deep.equal(['j']);
   });
 
   it('refuses a read that started before an invalidation (generation fence)', () => {

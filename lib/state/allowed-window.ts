@@ -1,0 +1,56 @@
+import type { CurrentRecord } from '../tracker/records';
+import type { Requirement } from '../types';
+
+/**
+ * When a stored record allows processing for a request without `Sec-GPC: 1`: from `from`
+ * (inclusive) to `until` (exclusive), as epoch milliseconds. A record's state only changes
+ * with time at its pending and grant expiries, and under every lawful basis the allowed times
+ * form one such interval, so the guard's cache can answer with two comparisons instead of
+ * deriving the state again (SPEC §3). Empty when `from >= until`.
+ *
+ * It must agree with `isAllowedNow(record, requirement, t, false)` at every `t`; a property
+ * test holds it to that.
+ */
+export function allowedWindow(record: CurrentRecord | undefined, requirement: Requirement): [number, number] {
+  const always: [number, number] = [-Infinity, Infinity];
+  const pendingUntil = record?.pendingExpiresAt ?? -Infinity;
+  switch (requirement.lawfulBasis) {
+    case 'consent': {
+      // Granted, of the current text, once any pending confirmation has lapsed, until expiry.
+      if (record?.decision !== 'granted' || (record.version ?? 0) < requirement.version) return [0, 0];
+      return [pendingUntil, record.expiresAt ?? Infinity];
+    }
+    case 'legitimate_interests':
+      // Allowed unless denied; a pending confirmation counts as not denied while it lasts.
+      return record?.decision === 'denied' ? [-Infinity, pendingUntil] : always;
+    default:
+      return always;
+  }
+}
+
+/**
+ * The windows of every requirement, flat in registry order (`from`, `until` of the first,
+ * then of the second, …): one array of plain numbers that a cache entry keeps beside the
+ * records it was computed from.
+ */
+export function allowedWindows(records: readonly CurrentRecord[], ordered: readonly Requirement[]): number[] {
+  const windows: number[] = [];
+  for (const requirement of ordered) {
+    const [from, until] = allowedWindow(
+      records.find((record) => record.requirement === requirement.id),
+      requirement,
+    );
+    windows.push(from, until);
+  }
+  return windows;
+}
+
+/** Whether every listed requirement (indexes in registry order) is allowed at `now`. */
+export function allowedAt(windows: readonly number[], indexes: readonly number[], now: number): boolean {
+  for (const index of indexes) {
+    const from = windows[2 * index] as number;
+    const until = windows[2 * index + 1] as number;
+    if (!(now >= from && now < until)) return false;
+  }
+  return true;
+}
