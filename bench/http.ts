@@ -2,7 +2,8 @@
  * HTTP benchmarks: the guard (warm cache, cache disabled) against a bare route resolving the
  * subject the same way, and `PUT /me/:id` against a bare PUT that parses the same JSON and
  * inserts one row in a Knex transaction. The server runs in a child process; variants run
- * interleaved, round-robin, and each ratio is the median of the per-round ratios.
+ * interleaved, round-robin, after one uncounted warm-up round, and each ratio is the median of
+ * the per-round ratios.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,9 +16,14 @@ import { createPgDatabase } from './lib/pg';
 
 const SUBJECTS = 1000;
 
-/** Runs every variant once per round, rotating the order, and returns each one's results. */
+/**
+ * Runs every variant once per round, rotating the order, and returns each one's results. A
+ * warm-up round comes first and is not counted: the first variant of the first round would
+ * otherwise run on code the JIT has not compiled yet, and the other caches start cold.
+ */
 async function interleaved(args: BenchArgs, variants: Record<string, LoadSpec>): Promise<Record<string, LoadResult[]>> {
   const names = Object.keys(variants);
+  for (const name of names) await load(variants[name] as LoadSpec);
   const results: Record<string, LoadResult[]> = Object.fromEntries(names.map((n) => [n, []]));
   for (let round = 0; round < args.rounds; round += 1) {
     for (let i = 0; i < names.length; i += 1) {

@@ -4,7 +4,7 @@
  *   npm run bench                      # SQLite; PostgreSQL too when CONSENT_TEST_PG_URL is set
  *   npm run bench -- --pg postgres://… # PostgreSQL server to create throwaway databases on
  *   npm run bench -- --tiny            # seconds, for the smoke test (figures mean nothing)
- *   options: --rounds N (15), --duration S (1), --events N (1000000), --sqlite-only, --pg-only
+ *   options: --rounds N (15), --duration S (2), --events N (1000000), --sqlite-only, --pg-only
  */
 import { cpus } from 'node:os';
 import { parseArgs } from './lib/args';

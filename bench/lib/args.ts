@@ -29,7 +29,7 @@ export function parseArgs(argv: string[] = process.argv.slice(2)): BenchArgs {
     sqliteOnly,
     pgOnly: argv.includes('--pg-only'),
     rounds: Number(value('rounds') ?? (tiny ? 1 : 15)),
-    duration: Number(value('duration') ?? (tiny ? 0.3 : 1)),
+    duration: Number(value('duration') ?? (tiny ? 0.3 : 2)),
     events: Number(value('events') ?? (tiny ? 2_000 : 1_000_000)),
   };
 }

@@ -16,7 +16,7 @@ import { assertNoProblems, parseDecisions, parseMeta, requireSubject } from './i
 import { plannedDecisions } from './planned-decisions';
 import { resolveSecret, syncRequirements } from './setup';
 import { PseudonymCache } from './pseudonym-cache';
-import { StateCache } from './state-cache';
+import { StateCache, type CacheLink } from './state-cache';
 import { OutboxPoller } from './outbox-poller';
 import { storeCall } from './store-call';
 import { sweep } from './sweep';
@@ -55,7 +55,7 @@ export interface WriteOutcome extends RecordResult {
 export class ConsentEngine {
   private readyPromise: Promise<void> | null = null;
   private keys: DerivedKeys | null = null;
-  private pseudonyms: PseudonymCache | null = null;
+  private pseudonyms: PseudonymCache<CacheLink> | null = null;
   private unsubscribe: (() => Promise<void>) | null = null;
   private readonly readyHooks: Array<() => Promise<void>> = [];
   private sweeper: NodeJS.Timeout | null = null;
@@ -99,7 +99,7 @@ export class ConsentEngine {
       await storeCall(timeout, 'requirement sync', () => syncRequirements(this.registry, this.tracker, this.now()));
       const keys = deriveKeys(secret);
       this.keys = keys;
-      this.pseudonyms = new PseudonymCache(PSEUDONYM_CACHE_SIZE, (subjectId) => pseudonymOf(keys, subjectId));
+      this.pseudonyms = new PseudonymCache(PSEUDONYM_CACHE_SIZE, (subjectId): CacheLink => ({ key: pseudonymOf(keys, subjectId), entry: null }));
       for (const hook of this.readyHooks) await storeCall(timeout, 'setup', hook);
       const stopWatching = await watchChanges(this);
       // stop() may have run while the listener was connecting.
@@ -158,6 +158,11 @@ export class ConsentEngine {
 
   /** The subject's pseudonym (an HMAC of the id), remembered for recently seen subjects. */
   pseudonym(subjectId: string): string {
+    return this.subjectLink(subjectId).key;
+  }
+
+  /** The subject's pseudonym (`key`) with a link to its state-cache entry, for `cachedAllows`. */
+  subjectLink(subjectId: string): CacheLink {
     if (!this.pseudonyms) throw new ConsentError('internal_error', 'the consent store is not ready');
     return this.pseudonyms.get(subjectId);
   }
@@ -172,8 +177,8 @@ export class ConsentEngine {
    * in registry order) allowed for a request without the GPC signal; undefined when it does not
    * hold the subject. The guard's hit: no state is derived.
    */
-  cachedAllows(pseudonym: string, now: number, indexes: readonly number[]): boolean | undefined {
-    return this.cache?.allows(pseudonym, now, indexes);
+  cachedAllows(link: CacheLink, now: number, indexes: readonly number[]): boolean | undefined {
+    return this.cache?.allowsVia(link, now, indexes);
   }
 
   /** The subject's records, from the cache while fresh, else from the store (with a deadline). */

@@ -7,21 +7,22 @@
  * Two generations instead of a reordered Map: a hit in the current generation costs one
  * lookup; a hit in the previous one moves the entry forward; when the current generation is
  * full it becomes the previous one, dropping the entries nobody used for a whole generation.
- * At most `max` entries are kept.
+ * At most `max` entries are kept. The value is the pseudonym, or an object that holds it (the
+ * engine keeps a link to the subject's state-cache entry beside it).
  */
-export class PseudonymCache {
-  private current = new Map<string, string>();
-  private previous = new Map<string, string>();
+export class PseudonymCache<V = string> {
+  private current = new Map<string, V>();
+  private previous = new Map<string, V>();
   private readonly half: number;
 
   constructor(
     max: number,
-    private readonly derive: (subjectId: string) => string,
+    private readonly derive: (subjectId: string) => V,
   ) {
     this.half = Math.max(1, Math.floor(max / 2));
   }
 
-  get(subjectId: string): string {
+  get(subjectId: string): V {
     const hit = this.current.get(subjectId);
     if (hit !== undefined) return hit;
     const pseudonym = this.previous.get(subjectId) ?? this.derive(subjectId);

