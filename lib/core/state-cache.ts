@@ -30,6 +30,14 @@ export interface CacheLink {
 const REFRESH_AT = 0.75;
 
 const noRefresh = (): void => undefined;
+
+// A dropped entry may stay reachable from a link until the subject's next request: mark it,
+// and let go of its records (an erased subject's among them) at once.
+const release = (entry: Entry): void => {
+  entry.dropped = true;
+  entry.records = [];
+  entry.windows = [];
+};
 const noWindows = (): number[] => [];
 
 /**
@@ -106,7 +114,7 @@ export class StateCache {
   private drop(key: string): void {
     const entry = this.entries.get(key);
     if (!entry) return;
-    entry.dropped = true;
+    release(entry);
     this.entries.delete(key);
   }
 
@@ -147,7 +155,7 @@ export class StateCache {
   }
 
   clear(): void {
-    for (const entry of this.entries.values()) entry.dropped = true;
+    for (const entry of this.entries.values()) release(entry);
     this.entries.clear();
     this.generations.clear();
     this.epoch += 1;

@@ -87,6 +87,7 @@ describe('StateCache', () => {
     expect(refusing.allowsVia(b, 1, [0])).to.equal(false);
     refusing.set('b', records('b'), 1, refusing.generation('b'));
     expect(b.entry?.dropped, 'the replaced entry is marked').to.equal(true);
+    expect(b.entry?.records, 'and holds no records any more').to.deep.equal([]);
     // Evicted and cleared.
     expect(cache.allowsVia(a, 6, [0])).to.equal(true);
     cache.set('x', records('x'), 0, cache.generation('x'));
