@@ -15,8 +15,6 @@ export interface CacheEntry {
   dropped: boolean;
 }
 
-type Entry = CacheEntry;
-
 /**
  * Where a caller remembers a key's entry between hits (`allowsVia`): an entry found through it
  * is used only while it is still in the cache, so the link can never serve a dropped state.
@@ -33,7 +31,7 @@ const noRefresh = (): void => undefined;
 
 // A dropped entry may stay reachable from a link until the subject's next request: mark it,
 // and let go of its records (an erased subject's among them) at once.
-const release = (entry: Entry): void => {
+const release = (entry: CacheEntry): void => {
   entry.dropped = true;
   entry.records = [];
   entry.windows = [];
@@ -54,7 +52,7 @@ const noWindows = (): number[] => [];
  * never pays a read on the request path, while no entry is ever served past `ttlMs`.
  */
 export class StateCache {
-  private readonly entries = new Map<string, Entry>();
+  private readonly entries = new Map<string, CacheEntry>();
   private readonly generations = new Map<string, number>();
   private epoch = 0;
 
@@ -91,13 +89,13 @@ export class StateCache {
     return entry !== null && this.isFresh(link.key, entry, now) ? allowedAt(entry.windows, indexes, now) : undefined;
   }
 
-  private fresh(key: string, now: number): Entry | undefined {
+  private fresh(key: string, now: number): CacheEntry | undefined {
     const entry = this.entries.get(key);
     return entry && this.isFresh(key, entry, now) ? entry : undefined;
   }
 
   /** A hit on `key`'s entry: drops it past its lifetime, else marks it used and may refresh it. */
-  private isFresh(key: string, entry: Entry, now: number): boolean {
+  private isFresh(key: string, entry: CacheEntry, now: number): boolean {
     if (now - entry.loadedAt >= this.ttlMs || now < entry.loadedAt) {
       this.drop(key);
       return false;

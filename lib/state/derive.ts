@@ -52,7 +52,10 @@ function allowedIn(state: State, record: CurrentRecord | undefined, requirement:
   return !(gpc && requirement.gpc && !(state === 'granted' && record?.gpcOptIn));
 }
 
-/** The state alone, as `deriveState` finds it, without allocating (the guard's hot path). */
+/**
+ * The state alone, as `deriveState` finds it, without allocating: the guard's check when it
+ * has no cached window to compare with (cache disabled or missed, `Sec-GPC: 1`, a refusal).
+ */
 export function stateOf(record: CurrentRecord | undefined, requirement: Requirement, now: number): State {
   if (!record) return 'unset';
   if (record.pendingExpiresAt !== null && now < record.pendingExpiresAt) return 'pending';

@@ -79,8 +79,9 @@ describe('StateCache', () => {
     fill('a');
     expect(cache.allowsVia(a, 1, [0])).to.equal(true);
     expect(a.entry, 'the link follows the new entry').to.not.equal(first);
-    // Replaced by a refresh: the link moves to the new entry, whose windows now refuse.
+    // Replaced, as a background refresh does (served again below, under eviction).
     cache.set('a', records('a'), 5, cache.generation('a'));
+    // A replaced entry that a link still points to is marked and holds nothing.
     const refusing = new StateCache(2, 1000, undefined, () => [0, 0]);
     const b = link('b');
     refusing.set('b', records('b'), 0, refusing.generation('b'));
