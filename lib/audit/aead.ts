@@ -3,6 +3,9 @@ import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 const NONCE = 12;
 const TAG = 16;
 
+/** Bytes `seal` adds to its plaintext's UTF-8 bytes: the nonce and the authentication tag. */
+export const SEAL_OVERHEAD = NONCE + TAG;
+
 /**
  * AES-256-GCM: `nonce ‖ ciphertext ‖ tag`. `aad` binds the ciphertext to its context, so a
  * sealed value cannot be moved to another place and still open.

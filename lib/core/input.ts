@@ -12,13 +12,15 @@ export const MAX_BATCH = 100;
 export const MAX_NOTE = 500;
 export const MAX_DATA_BYTES = 4096;
 export const MAX_DATA_DEPTH = 8;
+/** The longest subject id, in UTF-16 code units (JavaScript string length). */
+export const MAX_SUBJECT_LENGTH = 256;
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
 const escapePointer = (key: string) => key.replace(/~/g, '~0').replace(/\//g, '~1');
 
 /** Subject ids: a string of 1–256 characters (compared exactly) or a safe integer. */
 export function normalizeSubject(value: unknown): string | null {
-  if (typeof value === 'string') return value.length >= 1 && value.length <= 256 ? value : null;
+  if (typeof value === 'string') return value.length >= 1 && value.length <= MAX_SUBJECT_LENGTH ? value : null;
   if (typeof value === 'number' && Number.isSafeInteger(value)) return String(value);
   return null;
 }

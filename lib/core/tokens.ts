@@ -1,8 +1,18 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { seal, unseal } from '../audit/aead';
+import { SEAL_OVERHEAD, seal, unseal } from '../audit/aead';
+import { MAX_SUBJECT_LENGTH } from './input';
 
 const RANDOM = 32;
-const FORMAT = /^[A-Za-z0-9_-]{80,700}$/;
+// A UTF-16 code unit takes at most 3 bytes in UTF-8 (a surrogate pair, two units, takes 4).
+const MAX_UTF8_PER_UNIT = 3;
+const base64urlLength = (bytes: number) => Math.ceil((bytes * 4) / 3);
+
+/** Characters of the shortest token (a one-byte subject id) and of the longest (the longest id). */
+export const TOKEN_LENGTH = {
+  min: base64urlLength(RANDOM + SEAL_OVERHEAD + 1),
+  max: base64urlLength(RANDOM + SEAL_OVERHEAD + MAX_SUBJECT_LENGTH * MAX_UTF8_PER_UNIT),
+} as const;
+const FORMAT = new RegExp(`^[A-Za-z0-9_-]{${TOKEN_LENGTH.min},${TOKEN_LENGTH.max}}$`);
 
 /**
  * A confirmation token: 256 random bits followed by the subject id sealed with AES-256-GCM

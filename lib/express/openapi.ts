@@ -2,8 +2,10 @@ import { adminPaths, proofPaths } from './openapi-admin';
 import { PROOF_SCHEMAS } from './openapi-admin-schemas';
 import { body, idParam, json, ok, problems, queryParam, ref } from './openapi-parts';
 import { SCHEMAS } from './openapi-schemas';
+import { TOKEN_LENGTH } from '../core/tokens';
 
-const tokenParam = { name: 'token', in: 'path', required: true, schema: { type: 'string' }, description: 'Confirmation token from the link' };
+const tokenSchema = { type: 'string', pattern: '^[A-Za-z0-9_-]+$', minLength: TOKEN_LENGTH.min, maxLength: TOKEN_LENGTH.max };
+const tokenParam = { name: 'token', in: 'path', required: true, schema: tokenSchema, description: 'Confirmation token from the link' };
 const html = { 'text/html': { schema: { type: 'string' } } };
 
 /** Problems of a confirmation token, and of the POST's optional body. */
