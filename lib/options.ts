@@ -41,8 +41,14 @@ export interface ConsentOptions {
   admin?: { authorize(req: Request): boolean | Promise<boolean> };
   /** Receipt signing key and the controller named in receipts. */
   receipts?: { privateKey: unknown; controller: { name: string; contact?: string } | string };
-  /** Double opt-in: token lifetime, and the base URL of confirmation links. @default { ttlMs: 172800000 } */
-  confirm?: { ttlMs?: number; baseUrl?: string };
+  /**
+   * Double opt-in: the lifetime of a confirmation link (`ttlMs`); the base URL of links
+   * (`baseUrl`); and `resendAfterMs`, during which a repeated request for the same requirement
+   * and version re-uses the pending confirmation instead of sending another (`0` sends one for
+   * every request, each superseding the last).
+   * @default { ttlMs: 172800000, resendAfterMs: 600000 }
+   */
+  confirm?: { ttlMs?: number; baseUrl?: string; resendAfterMs?: number };
   /** Where warnings go. @default console */
   logger?: ConsentLogger;
   /**
@@ -72,7 +78,7 @@ export interface ResolvedOptions {
   network: 'none' | 'truncated' | 'full';
   admin: { authorize(req: Request): boolean | Promise<boolean> } | null;
   receipts: ConsentOptions['receipts'] | null;
-  confirm: { ttlMs: number; baseUrl: string | null };
+  confirm: { ttlMs: number; baseUrl: string | null; resendAfterMs: number };
   logger: ConsentLogger;
   sweep: { intervalMs: number } | null;
   outbox: { pollMs: number; leaseMs: number; retryMs: number; maxRetryMs: number };
@@ -89,7 +95,7 @@ export const DEFAULTS = {
   cache: { max: 10_000, ttlMs: 5_000 },
   storeTimeoutMs: 2_000,
   network: 'none',
-  confirm: { ttlMs: 172_800_000 },
+  confirm: { ttlMs: 172_800_000, resendAfterMs: 600_000 },
   sqliteFile: './consent.sqlite3',
   sweep: { intervalMs: 3_600_000 },
   outbox: { pollMs: 1_000, leaseMs: 60_000, retryMs: 1_000, maxRetryMs: 3_600_000 },
@@ -138,6 +144,13 @@ function positiveInteger(value: unknown, option: string): number {
   return value;
 }
 
+function nonNegativeInteger(value: unknown, option: string): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    bad(option, 'must be a non-negative integer');
+  }
+  return value;
+}
+
 function parseCache(value: ConsentOptions['cache']): ResolvedOptions['cache'] {
   if (value === false) return null;
   if (value === undefined) return { ...DEFAULTS.cache };
@@ -167,13 +180,20 @@ function parseSecret(value: unknown, production: boolean): Buffer | null {
   return Buffer.from(buffer);
 }
 
+const CONFIRM_KEYS = ['ttlMs', 'baseUrl', 'resendAfterMs'];
+
 function parseConfirm(value: ConsentOptions['confirm']): ResolvedOptions['confirm'] {
-  if (value === undefined) return { ttlMs: DEFAULTS.confirm.ttlMs, baseUrl: null };
-  if (value === null || typeof value !== 'object') bad('confirm', 'must be { ttlMs?, baseUrl? }');
+  if (value === undefined) return { ...DEFAULTS.confirm, baseUrl: null };
+  if (value === null || typeof value !== 'object') bad('confirm', 'must be { ttlMs?, baseUrl?, resendAfterMs? }');
   for (const key of Object.keys(value)) {
-    if (key !== 'ttlMs' && key !== 'baseUrl') bad(`confirm.${key}`, 'is not a confirm option (ttlMs, baseUrl)');
+    if (!CONFIRM_KEYS.includes(key)) {
+      const hint = didYouMean(key, CONFIRM_KEYS);
+      bad(`confirm.${key}`, `is not a confirm option (${CONFIRM_KEYS.join(', ')})${hint ? `; did you mean "${hint}"?` : ''}`);
+    }
   }
   const ttlMs = value.ttlMs === undefined ? DEFAULTS.confirm.ttlMs : positiveInteger(value.ttlMs, 'confirm.ttlMs');
+  const resendAfterMs =
+    value.resendAfterMs === undefined ? DEFAULTS.confirm.resendAfterMs : nonNegativeInteger(value.resendAfterMs, 'confirm.resendAfterMs');
   let baseUrl: string | null = null;
   if (value.baseUrl !== undefined) {
     try {
@@ -184,7 +204,7 @@ function parseConfirm(value: ConsentOptions['confirm']): ResolvedOptions['confir
       bad('confirm.baseUrl', 'must be an absolute http(s) URL');
     }
   }
-  return { ttlMs, baseUrl };
+  return { ttlMs, baseUrl, resendAfterMs };
 }
 
 /** Parses `{ key: positive integer }` objects with known keys and defaults. */

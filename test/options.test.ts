@@ -27,7 +27,7 @@ describe('options', () => {
     const resolved = parseOptions({}, DEV);
     expect(resolved).to.include({ tablePrefix: 'consent_', autoMigrate: true, storeTimeoutMs: 2000, network: 'none', secret: null });
     expect(resolved.cache).to.deep.equal({ max: 10_000, ttlMs: 5_000 });
-    expect(resolved.confirm).to.deep.equal({ ttlMs: 172_800_000, baseUrl: null });
+    expect(resolved.confirm).to.deep.equal({ ttlMs: 172_800_000, baseUrl: null, resendAfterMs: 600_000 });
     expect(resolved.subject({ user: { id: 'u1' } } as never)).to.equal('u1');
     expect(DEFAULTS.sqliteFile).to.equal('./consent.sqlite3');
   });
@@ -50,6 +50,17 @@ describe('options', () => {
     for (const options of bad) expect(codeOf(() => parseOptions(options as never, DEV)).code, JSON.stringify(options)).to.equal('invalid_option');
     expect(parseOptions({ cache: false }, DEV).cache).to.equal(null);
     expect(parseOptions({ secret: Buffer.alloc(32, 1) }, DEV).secret).to.have.length(32);
+  });
+
+  it('confirm.resendAfterMs: a non-negative integer, 0 allowed, other values and near-miss keys refused', () => {
+    expect(parseOptions({ confirm: { resendAfterMs: 0 } }, DEV).confirm).to.deep.equal({ ttlMs: 172_800_000, baseUrl: null, resendAfterMs: 0 });
+    expect(parseOptions({ confirm: { ttlMs: 1000, resendAfterMs: 60_000 } }, DEV).confirm.resendAfterMs).to.equal(60_000);
+    for (const resendAfterMs of [-1, 1.5, '600000', null, Number.POSITIVE_INFINITY, Number.NaN]) {
+      const error = codeOf(() => parseOptions({ confirm: { resendAfterMs } } as never, DEV));
+      expect(error.code, String(resendAfterMs)).to.equal('invalid_option');
+      expect(error.message).to.contain('confirm.resendAfterMs').and.contain('non-negative integer');
+    }
+    expect(codeOf(() => parseOptions({ confirm: { resendAfterMS: 0 } } as never, DEV)).message).to.contain('did you mean "resendAfterMs"');
   });
 
   it('never mutates the options object', () => {

@@ -241,6 +241,7 @@ export class ConsentEngine {
       ip: context.ip ?? null,
       userAgent: context.userAgent ?? null,
       gpc: context.gpc ?? false,
+      resendAfterMs: this.options.confirm.resendAfterMs,
     };
     const keys = this.derivedKeys;
     const written = await commitWrite(this, {

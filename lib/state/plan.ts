@@ -26,6 +26,11 @@ export interface BatchContext {
   userAgent: string | null;
   /** The request carried `Sec-GPC: 1`: a grant made now is an explicit opt-in. */
   gpc: boolean;
+  /**
+   * How long (ms) a pending double opt-in request is re-used by a repeated one instead of being
+   * superseded (see `reusesPending`); absent or 0: never.
+   */
+  resendAfterMs?: number;
 }
 
 /** What one decision did, for results and change events. */
@@ -50,6 +55,22 @@ export function actionFor(decision: PlannedDecision, previous: State, source: So
   // A double opt-in grant waits for confirmation, unless this version is already confirmed.
   if (decision.requirement.doubleOptIn && source !== 'confirm' && previous !== 'granted') return 'request';
   return source === 'confirm' ? 'confirm' : 'grant';
+}
+
+/**
+ * Whether a double opt-in grant repeats the pending request instead of asking again: same
+ * version, still pending, asked less than `ctx.resendAfterMs` ago. It then records nothing, so
+ * no second confirmation goes out and the link already sent stays the valid one.
+ */
+function reusesPending(record: CurrentRecord | undefined, planned: PlannedDecision, previous: State, ctx: BatchContext): boolean {
+  const { requirement } = planned;
+  return (
+    previous === 'pending' &&
+    actionFor(planned, previous, ctx.source) === 'request' &&
+    record?.pendingVersion === requirement.version &&
+    record.pendingAt !== null &&
+    ctx.now - record.pendingAt < (ctx.resendAfterMs ?? 0)
+  );
 }
 
 function nextRecord(
@@ -88,8 +109,8 @@ function nextRecord(
 
 /**
  * Plans one atomic batch: the events to append, the records to write, and how to chain the
- * events once the tracker has given them ids. Pure: everything comes from the snapshot read
- * inside the write transaction.
+ * events once the tracker has given them ids; a decision that re-uses a pending request adds
+ * neither. Pure: everything comes from the snapshot read inside the write transaction.
  */
 export function planBatch(
   snapshot: SubjectSnapshot,
@@ -109,10 +130,11 @@ export function planBatch(
   let { seq } = snapshot;
   for (const planned of decisions) {
     const { requirement } = planned;
-    const before = records.get(requirement.id) ?? emptyRecord(requirement.id);
-    const previous = deriveState(records.get(requirement.id), requirement, ctx.now).state;
+    const stored = records.get(requirement.id);
+    const previous = deriveState(stored, requirement, ctx.now).state;
+    if (reusesPending(stored, planned, previous, ctx)) continue;
     const action = actionFor(planned, previous, ctx.source);
-    const after = nextRecord(before, planned, action, ctx);
+    const after = nextRecord(stored ?? emptyRecord(requirement.id), planned, action, ctx);
     const state = deriveState(after, requirement, ctx.now).state;
     seq += 1;
     events.push({
@@ -134,7 +156,7 @@ export function planBatch(
     records.set(requirement.id, after);
     changes.push({ requirement: requirement.id, action, previous, state, seq });
   }
-  const touched = new Set(decisions.map((d) => d.requirement.id));
+  const touched = new Set(changes.map((c) => c.requirement));
   return {
     plan: {
       events,

@@ -107,4 +107,25 @@ describe('planBatch', () => {
     expect(changes[0]).to.include({ action: 'request', state: 'pending' });
     expect(plan.records[0]).to.include({ decision: null, pendingToken: token.hash, pendingExpiresAt: token.expiresAt });
   });
+
+  it('re-uses a pending request of the same version asked less than resendAfterMs ago', () => {
+    const ask = (snapshot: SubjectSnapshot, extra: Partial<BatchContext>, version = 1) => {
+      const token = { hash: 'b'.repeat(64), expiresAt: (extra.now ?? NOW) + 86_400_000 };
+      const planned = [{ ...decide('a', 'granted', { doubleOptIn: true, version }), token }, decide('b', 'granted')];
+      return planBatch(snapshot, planned, ctx(extra), KEY);
+    };
+    const first = ask(empty, {});
+    const pending: SubjectSnapshot = { ...empty, seq: 2, records: first.plan.records };
+    const actions = (result: ReturnType<typeof ask>) => result.changes.map((c) => `${c.requirement}:${c.action}`);
+
+    const repeated = ask(pending, { now: NOW + 599_999, resendAfterMs: 600_000 });
+    expect(actions(repeated)).to.deep.equal(['b:grant']);
+    expect(repeated.plan.events.map((e) => e.requirement)).to.deep.equal(['b']);
+    expect(repeated.plan.records.map((r) => r.requirement)).to.deep.equal(['b']);
+
+    expect(actions(ask(pending, { now: NOW + 600_000, resendAfterMs: 600_000 }))).to.deep.equal(['a:request', 'b:grant']);
+    expect(actions(ask(pending, { now: NOW + 1, resendAfterMs: 0 }))).to.deep.equal(['a:request', 'b:grant']);
+    expect(actions(ask(pending, { now: NOW + 1 }))).to.deep.equal(['a:request', 'b:grant']);
+    expect(actions(ask(pending, { now: NOW + 1, resendAfterMs: 600_000 }, 2))).to.deep.equal(['a:request', 'b:grant']);
+  });
 });
