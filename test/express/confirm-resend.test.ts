@@ -161,10 +161,12 @@ for (const backend of DATABASES) {
       expect(t.links).to.have.length(1);
       expect(await outboxConfirmations(t.knex)).to.equal(1);
       expect(await requests(t.consent, 'fay')).to.deep.equal(['request@1']);
+      expect(await t.consent.verify({ subjectId: 'fay' })).to.include({ ok: true, checked: 1 });
       clock.ms += 1;
       await t.consent.record('fay', { newsletter: 'granted' });
       expect(t.links).to.have.length(2);
       expect(await outboxConfirmations(t.knex)).to.equal(2);
+      expect(await t.consent.verify()).to.include({ ok: true, checked: 2 });
     });
 
     it('collect() commits re-use the pending request too', async () => {
