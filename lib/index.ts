@@ -20,6 +20,7 @@ export {
 export { DEFAULTS, type ConsentOptions, type ConsentLogger, type SubjectValue } from './options';
 export { migrate, type MigrateOptions } from './knex/migrate';
 export { KnexTracker, type KnexTrackerOptions } from './knex/knex-tracker';
+export { isLocalPath } from './core/local-url';
 export { verifyReceipt, type ConsentReceipt, type ReceiptDecision, type ReceiptController } from './audit/receipt';
 export type { VerifyResult, IntegrityProblem, IntegrityKind } from './audit/verify-chain';
 export type { SubjectExport, ExportedEvent, ExportedConfirmation } from './core/export';

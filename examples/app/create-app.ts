@@ -14,6 +14,7 @@ import { accountRoutes } from './routes/account';
 import { insightsRoutes } from './routes/insights';
 import { preferenceRoutes } from './routes/preferences';
 import { sessions } from './session';
+import { SessionStore } from './session-store';
 import { Users } from './users';
 
 /** Options of the example app. */
@@ -24,6 +25,15 @@ export interface ExampleOptions {
   secret?: string;
   /** Signs the session cookies; random per process when absent (sessions end on restart). */
   sessionSecret?: Buffer;
+  /** How long a session lasts from sign-in (or a visitor's first page), in seconds. @default 604800 (7 days) */
+  sessionMaxAgeSeconds?: number;
+  /**
+   * Express's `trust proxy` setting, for a TLS-terminating proxy in front: the session cookie
+   * is `Secure` when the request (as the proxy reports it) came over HTTPS. @default false
+   */
+  trustProxy?: boolean | number | string;
+  /** The clock of sessions and consent (tests). @default () => new Date() */
+  now?: () => Date;
   logger?: ConsentLogger;
 }
 
@@ -47,12 +57,14 @@ function securityHeaders(_req: Request, res: Response, next: NextFunction): void
 export async function createExampleApp(options: ExampleOptions): Promise<ExampleApp> {
   if (options.databaseFile !== ':memory:') mkdirSync(dirname(options.databaseFile), { recursive: true });
   const knex: Knex = knexFactory({ client: 'sqlite3', connection: { filename: options.databaseFile }, useNullAsDefault: true, pool: { min: 1, max: 1 } });
-  const consent = createConsent({ knex, secret: options.secret, subject: (req) => req.session?.userId, logger: options.logger });
+  const consent = createConsent({ knex, secret: options.secret, subject: (req) => req.session?.userId, logger: options.logger, ...(options.now ? { now: options.now } : {}) });
   consent.register(appRequirements);
 
   const app = express();
   app.disable('x-powered-by');
-  const session = sessions(options.sessionSecret ?? randomBytes(32));
+  if (options.trustProxy !== undefined) app.set('trust proxy', options.trustProxy);
+  const sessionStore = new SessionStore(knex);
+  const session = sessions(options.sessionSecret ?? randomBytes(32), sessionStore, { maxAgeSeconds: options.sessionMaxAgeSeconds, now: options.now });
   app.use(securityHeaders);
   app.use('/static', express.static(join(dirname(fileURLToPath(import.meta.url)), 'public'), { index: false }));
   app.use(session.middleware);
@@ -78,6 +90,7 @@ export async function createExampleApp(options: ExampleOptions): Promise<Example
   });
 
   await new Users(knex).init();
+  await sessionStore.init();
   await consent.ready();
   return {
     app,

@@ -1,5 +1,6 @@
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
+import type { SessionStore } from './session-store';
 
 /** What the example keeps in its signed session cookie. */
 export interface Session {
@@ -7,6 +8,8 @@ export interface Session {
   userId: string | null;
   /** Per-session CSRF token, sent back in every state-changing form. */
   csrf: string;
+  /** The server-side session of a signed-in user (see `SessionStore`), null for a visitor. */
+  sid: string | null;
 }
 
 declare module 'express-serve-static-core' {
@@ -15,7 +18,18 @@ declare module 'express-serve-static-core' {
   }
 }
 
+/** Options of `sessions()`. */
+export interface SessionOptions {
+  /** How long a session lasts, signed in or not, from its start. @default 604800 (7 days) */
+  maxAgeSeconds?: number;
+  /** The clock. @default () => new Date() */
+  now?: () => Date;
+}
+
 const COOKIE = 'example_session';
+
+/** The cookie's content: the session and when it ends (epoch ms), under the signature. */
+type Signed = Session & { exp: number };
 
 function sign(key: Buffer, payload: string): string {
   return createHmac('sha256', key).update(payload).digest('base64url');
@@ -29,7 +43,7 @@ function readCookie(header: string | undefined, name: string): string | null {
   return null;
 }
 
-function decode(key: Buffer, raw: string | null): Session | null {
+function decode(key: Buffer, raw: string | null): Signed | null {
   if (!raw) return null;
   const [payload, mac] = raw.split('.');
   if (!payload || !mac) return null;
@@ -39,36 +53,66 @@ function decode(key: Buffer, raw: string | null): Session | null {
   try {
     const value: unknown = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
     if (typeof value !== 'object' || value === null) return null;
-    const { userId, csrf } = value as Record<string, unknown>;
-    if (typeof csrf !== 'string' || (userId !== null && typeof userId !== 'string')) return null;
-    return { userId, csrf };
+    const { userId, csrf, sid, exp } = value as Record<string, unknown>;
+    if (typeof csrf !== 'string' || typeof exp !== 'number') return null;
+    // A signed-in session always names its server-side session; a visitor's never does.
+    if (!(userId === null && sid === null) && !(typeof userId === 'string' && typeof sid === 'string')) return null;
+    return { userId, csrf, sid, exp } as Signed;
   } catch {
     return null;
   }
 }
 
-/** Cookie sessions signed with HMAC-SHA-256: no server-side store, no dependency. */
-export function sessions(secret: Buffer) {
-  const key = createHmac('sha256', secret).update('example-session').digest();
+const newCsrf = (): string => randomBytes(24).toString('base64url');
 
-  function save(res: Response, session: Session): void {
-    const payload = Buffer.from(JSON.stringify(session)).toString('base64url');
+/**
+ * Sessions in a cookie signed with HMAC-SHA-256 that ends after `maxAgeSeconds` (in the
+ * browser and, through the signed end time, on the server). A signed-in session also names a
+ * row of `store`, which sign-out deletes: a copied cookie then no longer works.
+ */
+export function sessions(secret: Buffer, store: SessionStore, options: SessionOptions = {}) {
+  const key = createHmac('sha256', secret).update('example-session').digest();
+  const maxAgeSeconds = options.maxAgeSeconds ?? 7 * 24 * 60 * 60;
+  if (!Number.isSafeInteger(maxAgeSeconds) || maxAgeSeconds <= 0) throw new Error('sessions: maxAgeSeconds must be a positive integer');
+  const now = () => (options.now ?? (() => new Date()))().getTime();
+
+  const endOfNewSession = () => now() + maxAgeSeconds * 1000;
+
+  function save(req: Request, res: Response, session: Session, exp: number): void {
+    const payload = Buffer.from(JSON.stringify({ ...session, exp })).toString('base64url');
     // SameSite=Strict keeps the cookie off cross-site requests: a second line of CSRF defence.
-    res.append('Set-Cookie', `${COOKIE}=${payload}.${sign(key, payload)}; Path=/; HttpOnly; SameSite=Strict`);
+    // req.secure honours 'trust proxy': behind a TLS-terminating proxy the cookie stays on HTTPS.
+    const secure = req.secure ? '; Secure' : '';
+    res.append('Set-Cookie', `${COOKIE}=${payload}.${sign(key, payload)}; Path=/; Max-Age=${maxAgeSeconds}; HttpOnly; SameSite=Strict${secure}`);
+  }
+
+  async function load(req: Request): Promise<Session | null> {
+    const cookie = decode(key, readCookie(req.headers.cookie, COOKIE));
+    if (!cookie || cookie.exp <= now()) return null;
+    const { userId, csrf, sid } = cookie;
+    if (userId !== null && (sid === null || !(await store.isLive(sid, userId, now())))) return null;
+    return { userId, csrf, sid };
   }
 
   return {
     /** Loads the session, or starts a visitor session with a fresh CSRF token. */
     middleware(req: Request, res: Response, next: NextFunction): void {
-      const existing = decode(key, readCookie(req.headers.cookie, COOKIE));
-      req.session = existing ?? { userId: null, csrf: randomBytes(24).toString('base64url') };
-      if (!existing) save(res, req.session);
-      next();
+      load(req).then((existing) => {
+        req.session = existing ?? { userId: null, csrf: newCsrf(), sid: null };
+        if (!existing) save(req, res, req.session, endOfNewSession());
+        next();
+      }, next);
     },
-    /** Signs in (or out with null) and rotates the CSRF token, so a pre-login token is useless. */
-    switchUser(req: Request, res: Response, userId: string | null): void {
-      req.session = { userId, csrf: randomBytes(24).toString('base64url') };
-      save(res, req.session);
+    /**
+     * Signs in (or out with null): ends the current server-side session, starts another for a
+     * user, and rotates the CSRF token, so a pre-login token is useless.
+     */
+    async switchUser(req: Request, res: Response, userId: string | null): Promise<void> {
+      if (req.session.sid) await store.end(req.session.sid);
+      const exp = endOfNewSession();
+      const sid = userId === null ? null : await store.start(userId, exp, now());
+      req.session = { userId, csrf: newCsrf(), sid };
+      save(req, res, req.session, exp);
     },
   };
 }

@@ -12,6 +12,7 @@ import { watchChanges } from './change-watch';
 import { commitWrite, type CommittedChange } from './commit';
 import { EventHub } from './events';
 import { readHistory } from './history';
+import { isLocalPath } from './local-url';
 import { assertNoProblems, parseDecisions, parseMeta, requireSubject } from './input';
 import { plannedDecisions } from './planned-decisions';
 import { resolveSecret, syncRequirements } from './setup';
@@ -135,9 +136,12 @@ export class ConsentEngine {
     await Promise.all([this.outbox.stop(), unsubscribe?.()]);
   }
 
-  /** Records the router's mount path (`req.baseUrl`) for confirmation links. */
+  /**
+   * Records the router's mount path (`req.baseUrl`) for confirmation links. A mount path with a
+   * parameter takes its text from the request: one that could lead off-site is not kept.
+   */
   rememberMountPath(path: string): void {
-    this.mountPath = path;
+    if (path === '' || isLocalPath(path)) this.mountPath = path;
   }
 
   /** The link of a confirmation token: `confirm.baseUrl`, else the mount path, never the Host header. */

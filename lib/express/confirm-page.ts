@@ -1,14 +1,9 @@
 import type { TokenPreview } from '../core/confirm';
 import type { Requirement } from '../types';
+import { escapeHtml } from './escape-html';
 
 /** The pages carry no script, style or image: nothing to load, nothing to leak. */
 export const PAGE_CSP = "default-src 'none'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
-
-const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ENTITIES[c] as string);
-}
 
 function page(title: string, body: string): string {
   return [

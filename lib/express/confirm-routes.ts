@@ -4,6 +4,7 @@ import type { ConsentEngine, WriteContext } from '../core/engine';
 import { ConsentError } from '../errors';
 import { confirmedPage, PAGE_CSP, previewPage, problemPage } from './confirm-page';
 import { BODY_LIMIT_BYTES, carriesBody, jsonBody } from './json-body';
+import { mountedPath } from './mounted-path';
 
 /** Options of the confirmation handlers. */
 export interface ConfirmRouteOptions {
@@ -51,7 +52,7 @@ export function confirmPreviewHandler(engine: ConsentEngine): RequestHandler {
         res.json(preview);
         return;
       }
-      const action = req.originalUrl.split('?')[0] as string;
+      const action = mountedPath(req, `/confirm/${encodeURIComponent(tokenOf(req))}`);
       res.set('Content-Security-Policy', PAGE_CSP).type('html').send(previewPage(preview, action));
     } catch (error) {
       fail(error, req, res, next);

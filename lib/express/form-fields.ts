@@ -1,6 +1,7 @@
 import type { ConsentEngine } from '../core/engine';
 import { ConsentError } from '../errors';
 import type { Requirement } from '../types';
+import { escapeHtml } from './escape-html';
 import { isGranting } from './form-values';
 import type { ReadyGate } from './ready-gate';
 
@@ -12,13 +13,6 @@ export interface FormFieldsOptions {
   legend?: string;
   /** Text of each "learn more" link; the requirement's title is added for screen readers. @default 'Learn more' */
   linkText?: string;
-}
-
-const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-
-/** Escapes text for HTML content and quoted attribute values. */
-export function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ENTITIES[c] as string);
 }
 
 function parseFormOptions(options: unknown): Required<Omit<FormFieldsOptions, 'values'>> & Pick<FormFieldsOptions, 'values'> {

@@ -2,6 +2,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { ConsentEngine } from '../core/engine';
 import type { CacheLink } from '../core/state-cache';
 import { applyGpc } from '../core/gpc';
+import { localTarget } from '../core/local-url';
 import { ConsentError } from '../errors';
 import { allowedUnder, isAllowedNow, stateInfo } from '../state/derive';
 import type { CurrentRecord } from '../tracker/records';
@@ -15,7 +16,8 @@ import { hookThrew, subjectFromValue } from './subject';
 export interface GuardOptions {
   /**
    * Where to send HTML clients that lack consent (303 with `?next=` or `&next=` and the
-   * encoded original URL). JSON clients still get 403 `consent_required`.
+   * encoded path and query of the request, never another origin). JSON clients still get 403
+   * `consent_required`.
    */
   redirect?: string;
 }
@@ -43,8 +45,9 @@ function parseGuardOptions(options: unknown): GuardOptions {
   return { redirect };
 }
 
+// `next` is always a local path: an absolute-form request target keeps only its path and query.
 function redirectTarget(base: string, req: Request): string {
-  return `${base}${base.includes('?') ? '&' : '?'}next=${encodeURIComponent(req.originalUrl)}`;
+  return `${base}${base.includes('?') ? '&' : '?'}next=${encodeURIComponent(localTarget(req.originalUrl))}`;
 }
 
 const findRecord = (records: CurrentRecord[], id: string): CurrentRecord | undefined => {

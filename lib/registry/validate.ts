@@ -1,3 +1,4 @@
+import { hasRewrittenCharacter, isLocalPath } from '../core/local-url';
 import { ConsentConfigError } from '../errors';
 import type { LawfulBasis, Requirement, RequirementDefinition } from '../types';
 
@@ -37,14 +38,17 @@ function url(def: RequirementDefinition): string | null {
   const value = def.url ?? null;
   if (value === null) return null;
   if (typeof value !== 'string' || value.length > 2000) fail(def.id, 'url', 'must be a string');
-  if (value.startsWith('/') && !value.startsWith('//')) return value;
-  try {
-    const parsed = new URL(value);
-    if (parsed.protocol === 'http:' || parsed.protocol === 'https:') return value;
-  } catch {
-    // fall through to the error below
+  if (isLocalPath(value)) return value;
+  // Browsers drop or rewrite these while parsing: the link would not go where the text says.
+  if (!value.startsWith('/') && !hasRewrittenCharacter(value)) {
+    try {
+      const parsed = new URL(value);
+      if (parsed.protocol === 'http:' || parsed.protocol === 'https:') return value;
+    } catch {
+      // fall through to the error below
+    }
   }
-  return fail(def.id, 'url', 'must be an absolute http(s) URL or a path starting with "/"');
+  return fail(def.id, 'url', 'must be an absolute http(s) URL or a local path (one leading "/", no backslash, control character or whitespace)');
 }
 
 function flag(def: RequirementDefinition, field: 'mandatory' | 'doubleOptIn' | 'gpc'): boolean {

@@ -67,6 +67,19 @@ describe('example app: CSRF, sessions and escaping', () => {
     expect(res.text).to.contain('To open an account, please accept: Terms of service.');
   });
 
+  it('links and returns only to local paths: next= with a tab, newline or backslash is dropped', async () => {
+    const { agent, token } = await visitor();
+    await agent.post('/sign-up').type('form').send(form(token, 'e@example.com')).expect(303);
+    for (const next of ['/%09/evil.example/x', '/%0A/evil.example/x', '/%0D/evil.example/x', '/%5Cevil.example', '/..//evil.example', '//evil.example']) {
+      const res = await agent.get(`/preferences?next=${next}`).expect(200);
+      expect(res.text, next).not.to.contain('evil.example');
+      const signIn = await request(example.app).get(`/sign-in?next=${next}`).expect(200);
+      expect(signIn.text, next).not.to.contain('evil.example');
+    }
+    const kept = await agent.get('/preferences?next=%2Finsights%3Fx%3D1').expect(200);
+    expect(kept.text).to.contain('<a href="/insights?x=1">/insights?x=1</a>');
+  });
+
   it('answers a forged history cursor with 400, not an error page of the server', async () => {
     const { agent, token } = await visitor();
     await agent.post('/sign-up').type('form').send(form(token, 'd@example.com')).expect(303);

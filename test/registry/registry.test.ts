@@ -60,6 +60,24 @@ describe('registry', () => {
     expect(() => fresh().register(def('fine', { url: 'https://example.com/p', expiresAfterDays: 30, gpc: true }))).to.not.throw();
   });
 
+  it('refuses a url that browsers would rewrite (to another origin, or a link other than shown); keeps the rest', () => {
+    const offSite = [
+      '/\\evil.example', '/\t/evil.example', '/\n/evil.example', '/\r/evil.example', '/\r\n/evil.example', '/ /evil.example',
+      '/\u0000/evil.example', '/\u007f/evil.example', '/\u0085/evil.example', '/\u3000/evil.example', '/..//evil.example',
+      '/%2e%2e//evil.example', ' https://example.com/', 'https://exa\tmple.com/', 'https://example.com\\@evil.example/',
+    ];
+    for (const url of offSite) {
+      const error = thrown(() => fresh().register(def('x', { url })));
+      expect(error.code, JSON.stringify(url)).to.equal('invalid_requirement');
+      expect(error.extensions.field, JSON.stringify(url)).to.equal('url');
+    }
+    for (const url of ['/privacy#analytics', '/a/b?c=%2F%2Fd', 'https://example.com/p?q=1', 'http://example.com']) {
+      const consent = fresh();
+      consent.register(def('x', { url }));
+      expect(consent.requirements()[0]!.url).to.equal(url);
+    }
+  });
+
   it('refuses registering after ready() with registry_sealed', async () => {
     const consent = fresh();
     consent.register(def('a'));

@@ -53,7 +53,7 @@ export function accountRoutes(app: Express, consent: Consent, users: Users, sess
       const user = await users.create(text(req.body, 'email'), text(req.body, 'password'));
       if (!user) return refuse(req, res, 409, { email: 'An account with this email address already exists. Sign in instead.' });
       await res.locals.consent.commit(user.id);
-      session.switchUser(req, res, user.id);
+      await session.switchUser(req, res, user.id);
       res.redirect(303, '/preferences?welcome=1');
     }),
   );
@@ -68,12 +68,13 @@ export function accountRoutes(app: Express, consent: Consent, users: Users, sess
     if (!user) {
       return res.status(401).send(signInPage(req, next, { form: 'That email address and password do not match an account.' }, text(req.body, 'email')));
     }
-    session.switchUser(req, res, user.id);
+    await session.switchUser(req, res, user.id);
     res.redirect(303, next ?? '/preferences');
   }));
 
-  app.post('/sign-out', form, checkCsrf, (req, res) => {
-    session.switchUser(req, res, null);
+  // Ends the session on the server too: a copy of the cookie no longer signs anyone in.
+  app.post('/sign-out', form, checkCsrf, handle(async (req, res) => {
+    await session.switchUser(req, res, null);
     res.redirect(303, '/');
-  });
+  }));
 }

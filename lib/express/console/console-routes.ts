@@ -5,6 +5,7 @@ import { ConsentError } from '../../errors';
 import { KnexTracker } from '../../knex/knex-tracker';
 import { csvHeader, csvLine, eventRows, ndjsonLine } from '../../ops/event-rows';
 import { asyncHandler } from '../async-handler';
+import { mountedPath } from '../mounted-path';
 import type { ReadyGate } from '../ready-gate';
 import { sendPage } from './html';
 import { overviewPage } from './overview';
@@ -48,8 +49,7 @@ export function addAdminConsole(router: Router, engine: ConsentEngine, gate: Rea
 
   // Routing is not strict: both spellings land here, and the pages' relative links need the slash.
   router.get('/admin/console', authorize, asyncHandler(async (req, res) => {
-    const path = req.originalUrl.split('?')[0] as string;
-    if (!path.endsWith('/')) return res.redirect(301, `${path}/`);
+    if (!req.path.endsWith('/')) return res.redirect(301, mountedPath(req, '/admin/console/'));
     sendPage(res, 'Consent overview', await overviewPage(engine, knexOf()));
   }));
   router.get('/admin/console/subject', authorize, asyncHandler(async (req, res) => {

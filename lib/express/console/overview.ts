@@ -4,7 +4,7 @@ import type { Knex } from 'knex';
 import { dailyCounts } from '../../ops/daily';
 import { collectStats, STATES, type ConsentStats } from '../../ops/stats';
 import type { StoredRequirementVersion } from '../../tracker/records';
-import { escapeHtml as e } from './html';
+import { escapeHtml as e } from '../escape-html';
 import { dailyChart } from './svg-chart';
 
 const STATS_TIMEOUT_MS = 30_000;

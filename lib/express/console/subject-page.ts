@@ -2,7 +2,7 @@ import type { ConsentEngine } from '../../core/engine';
 import { timedReader } from '../../core/proof-reader';
 import { verifyStore } from '../../core/verify';
 import type { StateInfo } from '../../types';
-import { escapeHtml as e } from './html';
+import { escapeHtml as e } from '../escape-html';
 
 const FORM = (value: string) => `<form method="get" action="subject"><label>Subject id <input name="id" value="${e(value)}" required maxlength="256"></label> <button type="submit">Look up</button></form>`;
 

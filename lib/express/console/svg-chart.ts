@@ -1,5 +1,5 @@
 import type { DayCount } from '../../ops/daily';
-import { escapeHtml } from './html';
+import { escapeHtml } from '../escape-html';
 
 const W = 720;
 const H = 240;
