@@ -1,9 +1,11 @@
 const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
-// Embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069) and the marks U+200E,
-// U+200F and U+061C. An override left open reverses whatever follows it, past the end of the
-// escaped text ("Trojan Source"); a numeric reference would be decoded back into the character.
-const BIDI_CONTROLS = /[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]/g;
+// Embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069). An override left open
+// reverses whatever follows it, past the end of the escaped text ("Trojan Source"); a numeric
+// reference would be decoded back into the character. The marks U+200E, U+200F and U+061C open
+// nothing (they only act as one strong character) and right-to-left text needs them, so they
+// pass.
+const BIDI_CONTROLS = /[\u202a-\u202e\u2066-\u2069]/g;
 
 const codePoint = (c: string): string => `[U+${(c.codePointAt(0) as number).toString(16).toUpperCase().padStart(4, '0')}]`;
 

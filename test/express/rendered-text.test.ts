@@ -7,14 +7,17 @@ import { express4, headerSubject, memoryLogger, TEST_SECRET, type ExpressModule 
 
 const EXPRESS: Array<[string, ExpressModule]> = [['Express 5', express], ['Express 4', express4()]];
 
-// Every bidirectional control the pages must not pass on, raw or as a character reference.
-const CONTROLS = ['\u202a', '\u202b', '\u202c', '\u202d', '\u202e', '\u2066', '\u2067', '\u2068', '\u2069', '\u200e', '\u200f', '\u061c'];
-const RAW = /[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]/;
-const REFERENCE = /&#(x0*(202[a-e]|206[6-9]|200[ef]|61c)|0*(8234|8235|8236|8237|8238|8294|8295|8296|8297|8206|8207|1564));/i;
+// Every bidirectional control that opens an embedding, override or isolate: the pages must not
+// pass them on, raw or as a character reference. The marks (U+200E, U+200F, U+061C) open
+// nothing and right-to-left text needs them: they pass unchanged.
+const CONTROLS = ['\u202a', '\u202b', '\u202c', '\u202d', '\u202e', '\u2066', '\u2067', '\u2068', '\u2069'];
+const MARKS = ['\u200e', '\u200f', '\u061c'];
+const RAW = /[\u202a-\u202e\u2066-\u2069]/;
+const REFERENCE = /&#(x0*(202[a-e]|206[6-9])|0*(8234|8235|8236|8237|8238|8294|8295|8296|8297));/i;
 
 /** "Invoice approved by " followed by a right-to-left override: "nimda" would read "admin". */
 const TITLE = 'Invoice approved by \u202enimda\u202c';
-const DESCRIPTION = `Every control: ${CONTROLS.join('x')}.`;
+const DESCRIPTION = `Every control: ${CONTROLS.join('x')}. Marks: ${MARKS.join('y')}.`;
 const NOTE = 'refund \u2067\u202e0001\u2069 EUR';
 
 function expectNeutralised(html: string): void {
@@ -79,7 +82,8 @@ describe('formFields() with bidi controls', () => {
       expectNeutralised(html);
       expect(html).to.contain('<label for="consent-invoice">Invoice approved by [U+202E]nimda[U+202C]</label>');
       expect(html).to.contain(`<legend>Your [U+202B]choices</legend>`);
-      expect(html).to.contain('Every control: [U+202A]x[U+202B]x[U+202C]x[U+202D]x[U+202E]x[U+2066]x[U+2067]x[U+2068]x[U+2069]x[U+200E]x[U+200F]x[U+061C].');
+      expect(html).to.contain('Every control: [U+202A]x[U+202B]x[U+202C]x[U+202D]x[U+202E]x[U+2066]x[U+2067]x[U+2068]x[U+2069]. Marks: \u200ey\u200fy\u061c.');
+      expect(html).to.contain('More \u200f');
     } finally {
       await consent.close();
     }
