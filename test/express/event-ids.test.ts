@@ -16,13 +16,10 @@ const BOB = { 'x-test-user': 'bob' };
 const samePositions = (a: string, b: string) => [...a].filter((c, i) => b[i] === c).length;
 
 /** Reads a download whole (supertest leaves CSV and NDJSON unparsed). */
-const text = (res: NodeJS.ReadableStream, done: (error: Error | null, body: string) => void) => {
-  let body = '';
-  res.setEncoding('utf8');
-  res.on('data', (chunk: string) => {
-    body += chunk;
-  });
-  res.on('end', () => done(null, body));
+const text = (res: NodeJS.EventEmitter, done: (error: Error | null, body: string) => void) => {
+  const chunks: Buffer[] = [];
+  res.on('data', (chunk: Buffer) => void chunks.push(chunk));
+  res.on('end', () => done(null, Buffer.concat(chunks).toString('utf8')));
 };
 
 for (const backend of BACKENDS) {
