@@ -1,4 +1,5 @@
 import type { AuditEvent } from '../tracker/admin-records';
+import type { EventIdCodec } from './event-ids';
 
 /** The columns of the admin export (SPEC §4), in order. */
 export const EXPORT_COLUMNS = ['id', 'at', 'requirement', 'version', 'action', 'state', 'source', 'subject'] as const;
@@ -6,10 +7,10 @@ export const EXPORT_COLUMNS = ['id', 'at', 'requirement', 'version', 'action', '
 /** One exported event: `subject` is the pseudonym (null once erased), never a subject id. */
 export type ExportRow = Record<(typeof EXPORT_COLUMNS)[number], string | number | null>;
 
-/** The export row of an audit event. */
-export function exportRow(event: AuditEvent): ExportRow {
+/** The export row of an audit event, with its public id. */
+export function exportRow(event: AuditEvent, ids: EventIdCodec): ExportRow {
   return {
-    id: event.id,
+    id: ids.encode(event.id),
     at: new Date(event.at).toISOString(),
     requirement: event.requirement,
     version: event.version,

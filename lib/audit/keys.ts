@@ -13,6 +13,8 @@ export interface DerivedKeys {
   outbox: Buffer;
   /** AES-256-GCM key of the subject id sealed inside confirmation tokens. */
   tokenSubject: Buffer;
+  /** AES-256 key of public event ids (see `eventIdCodec`). */
+  eventId: Buffer;
 }
 
 function derive(secret: Buffer, purpose: string): Buffer {
@@ -26,6 +28,7 @@ export function deriveKeys(secret: Buffer): DerivedKeys {
     token: derive(secret, 'token'),
     outbox: derive(secret, 'outbox'),
     tokenSubject: derive(secret, 'token-subject'),
+    eventId: derive(secret, 'event-id'),
   };
 }
 

@@ -5,7 +5,10 @@ import { PersonalDigestMemo } from './digest-memo';
 /** What `verify()` can find wrong with the history (SPEC §7). */
 export type IntegrityKind = 'modified' | 'deleted' | 'inserted' | 'reordered' | 'truncated' | 'chain_missing';
 
-/** One finding: the event concerned and what happened to it. */
+/**
+ * One finding: the event concerned and what happened to it. When no event id is known,
+ * `eventId` names a position instead: `<chain>:<seq>` or `ledger:<n>`.
+ */
 export interface IntegrityProblem {
   eventId: string;
   kind: IntegrityKind;
@@ -22,15 +25,25 @@ export interface VerifyResult {
 // How far from its stored position a moved event is looked for, on each side.
 const REORDER_WINDOW = 64;
 
+/** An event whose content verifies under another id: the id it carries, and the one it was sealed with. */
+interface Renamed {
+  problem: IntegrityProblem;
+  sealedAs: string;
+}
+
 /**
  * Verifies chains from a stream of their events in (chain, seq) order, one chain at a time:
  * `begin(head)`, `push(event)` for each of its events, `end()`. Memory does not grow with the
- * number of events: it holds the previous event and at most one undecided one. Pure.
+ * number of events: it holds the previous event, at most one undecided one, and the events of
+ * the current chain found under another id. Pure.
  *
  * An event whose hash fails is `reordered` when it verifies at another position nearby,
  * `modified` when its successor (or the head) still names it, else `inserted`; a gap in the
  * sequence is `deleted`, named by the successor's `prevId`; a head ahead of the last event is
- * `truncated`, named by the head.
+ * `truncated`, named by the head. An event that verifies only under the id its successor (or
+ * the head) names was given another id: when that id was sealed to another event of the same
+ * chain (ids exchanged, or passed round), each such event is `reordered`, named by the id it
+ * now carries; otherwise it is `modified`.
  */
 export class ChainVerifier {
   readonly problems: IntegrityProblem[] = [];
@@ -39,6 +52,9 @@ export class ChainVerifier {
   private headOk = false;
   private last: StoredEvent | null = null;
   private undecided: StoredEvent | null = null;
+  /** Events of the current chain found under another id, by the id they now carry and by the sealed one. */
+  private renamedByCarried = new Map<string, Renamed>();
+  private renamedBySealed = new Map<string, Renamed>();
   private readonly digests: PersonalDigestMemo;
 
   constructor(private readonly key: Buffer) {
@@ -50,12 +66,14 @@ export class ChainVerifier {
     this.head = head;
     this.last = null;
     this.undecided = null;
+    this.renamedByCarried = new Map();
+    this.renamedBySealed = new Map();
     this.headOk = head !== null && headMac(this.key, { chain: head.chain, seq: head.seq, hash: head.hash, id: head.id, erased: head.erased }) === head.mac;
   }
 
   push(event: StoredEvent): void {
     this.checked += 1;
-    if (this.undecided) this.decide(this.undecided, event.prevId === this.undecided.id);
+    if (this.undecided) this.decide(this.undecided, event.prevId);
     const expected = (this.last?.seq ?? 0) + 1;
     const beyondHead = this.headOk && event.seq > (this.head as ChainHead).seq;
     if (beyondHead) {
@@ -74,7 +92,7 @@ export class ChainVerifier {
 
   end(): void {
     const head = this.head;
-    if (this.undecided) this.decide(this.undecided, head !== null && head.id === this.undecided.id);
+    if (this.undecided) this.decide(this.undecided, head?.id ?? null);
     this.undecided = null;
     if (!head) return;
     // A subject row whose first write added no events: nothing was ever sealed. (A chain that
@@ -82,9 +100,9 @@ export class ChainVerifier {
     const untouched = head.seq === 0 && head.id === null && head.hash === GENESIS && this.last === null;
     if (untouched) return;
     if (!this.headOk) {
-      this.report(head.id ?? this.last?.id ?? head.chain, 'truncated');
+      this.report(head.id ?? this.last?.id ?? `${head.chain}:${head.seq}`, 'truncated');
     } else if ((this.last?.seq ?? 0) < head.seq) {
-      this.report(head.id ?? head.chain, 'truncated');
+      this.report(head.id ?? `${head.chain}:${head.seq}`, 'truncated');
     }
   }
 
@@ -97,9 +115,26 @@ export class ChainVerifier {
     this.problems.push({ eventId, kind });
   }
 
-  private decide(event: StoredEvent, named: boolean): void {
-    this.report(event.id, named ? 'modified' : 'inserted');
+  /** Classifies an event whose hash failed, once we know the id its successor (or the head) names. */
+  private decide(event: StoredEvent, named: string | null): void {
     this.undecided = null;
+    if (named === event.id) this.report(event.id, 'modified');
+    else if (named !== null && eventHash(this.key, event.prevHash, { ...event, id: named }) === event.hash) this.renamed(event, named);
+    else this.report(event.id, 'inserted');
+  }
+
+  /** An event sealed as `sealedAs` that carries another id: a swap shows once both ends are seen. */
+  private renamed(event: StoredEvent, sealedAs: string): void {
+    const problem: IntegrityProblem = { eventId: event.id, kind: 'modified' };
+    this.problems.push(problem);
+    const entry = { problem, sealedAs };
+    this.renamedByCarried.set(event.id, entry);
+    this.renamedBySealed.set(sealedAs, entry);
+    // This event carries the id sealed to another one, or another one carries this event's.
+    const owner = this.renamedBySealed.get(event.id);
+    if (owner !== undefined && owner !== entry) problem.kind = 'reordered';
+    const taker = this.renamedByCarried.get(sealedAs);
+    if (taker !== undefined && taker !== entry) taker.problem.kind = 'reordered';
   }
 
   private hashAt(event: StoredEvent, seq: number): string {

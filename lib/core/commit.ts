@@ -5,7 +5,7 @@ import type { ConsentEngine, IssuedToken } from './engine';
 import { changePayload, type ConfirmationPayload } from './events';
 import { storeCall } from './store-call';
 
-/** A change as committed: with the id of its event and the batch time. */
+/** A change as committed: with the stored id of its event and the batch time. */
 export type CommittedChange = Change & { eventId: string; at: number };
 
 /** One write of the engine: how to plan it from the snapshot, and who it is about. */
@@ -82,7 +82,7 @@ export async function commitWrite(engine: ConsentEngine, request: CommitRequest)
   if (request.subjectId !== null) {
     const subjectId = request.subjectId;
     for (const change of changes) {
-      const payload = { ...changePayload(subjectId, change, request.source, request.now), eventId: change.eventId };
+      const payload = { ...changePayload(subjectId, change, request.source, request.now), eventId: engine.eventIds.encode(change.eventId) };
       engine.events.emit('change', payload);
       if (change.action === 'withdraw') engine.events.emit('withdrawn', payload);
     }

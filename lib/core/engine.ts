@@ -1,3 +1,4 @@
+import { eventIdCodec, type EventIdCodec } from '../audit/event-ids';
 import { deriveKeys, hmacHex, pseudonymOf, type DerivedKeys } from '../audit/keys';
 import { ConsentError } from '../errors';
 import { systemClock, type ResolvedOptions } from '../options';
@@ -56,6 +57,7 @@ export interface WriteOutcome extends RecordResult {
 export class ConsentEngine {
   private readyPromise: Promise<void> | null = null;
   private keys: DerivedKeys | null = null;
+  private ids: EventIdCodec | null = null;
   private pseudonyms: PseudonymCache<CacheLink> | null = null;
   private unsubscribe: (() => Promise<void>) | null = null;
   private readonly readyHooks: Array<() => Promise<void>> = [];
@@ -100,6 +102,7 @@ export class ConsentEngine {
       await storeCall(timeout, 'requirement sync', () => syncRequirements(this.registry, this.tracker, this.now()));
       const keys = deriveKeys(secret);
       this.keys = keys;
+      this.ids = eventIdCodec(keys.eventId);
       this.pseudonyms = new PseudonymCache(PSEUDONYM_CACHE_SIZE, (subjectId): CacheLink => ({ key: pseudonymOf(keys, subjectId), entry: null }));
       for (const hook of this.readyHooks) await storeCall(timeout, 'setup', hook);
       const stopWatching = await watchChanges(this);
@@ -158,6 +161,12 @@ export class ConsentEngine {
   get derivedKeys(): DerivedKeys {
     if (!this.keys) throw new ConsentError('internal_error', 'the consent store is not ready');
     return this.keys;
+  }
+
+  /** Public event ids, to and from the tracker's; only after `ready()`. */
+  get eventIds(): EventIdCodec {
+    if (!this.ids) throw new ConsentError('internal_error', 'the consent store is not ready');
+    return this.ids;
   }
 
   /** The subject's pseudonym (an HMAC of the id), remembered for recently seen subjects. */

@@ -50,6 +50,6 @@ export async function exportSubject(engine: ConsentEngine, subjectId: unknown): 
     confirmations: records
       .filter((r) => r.pendingToken !== null && r.pendingExpiresAt !== null && r.pendingExpiresAt > now)
       .map((r) => ({ requirement: r.requirement, version: r.pendingVersion, requestedAt: iso(r.pendingAt), expiresAt: iso(r.pendingExpiresAt) })),
-    events: events.map((event) => ({ ...publicEvent(event), network: { ip: event.ip, userAgent: event.userAgent } })),
+    events: events.map((event) => ({ ...publicEvent(event, engine.eventIds), network: { ip: event.ip, userAgent: event.userAgent } })),
   };
 }

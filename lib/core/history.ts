@@ -25,7 +25,7 @@ export async function readHistory(engine: ConsentEngine, subjectId: unknown, opt
   const page = events.slice(0, limit);
   const last = page[page.length - 1];
   return {
-    events: page.map(publicEvent),
+    events: page.map((event) => publicEvent(event, engine.eventIds)),
     nextCursor: events.length > limit && last ? encodeCursor(last.seq) : null,
   };
 }

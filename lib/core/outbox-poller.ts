@@ -65,14 +65,14 @@ export class OutboxPoller {
   }
 
   private async deliver(entry: ClaimedOutboxEntry): Promise<void> {
-    const { tracker, events, options, derivedKeys } = this.engine;
+    const { tracker, events, options, derivedKeys, eventIds } = this.engine;
     const handler = events.durableHandler(entry.handler, entry.event);
     const payload = openEntry(derivedKeys.outbox, entry.handler, entry.event, entry.payload);
     try {
       if (!handler) throw new Error(`no "${entry.event}" handler named "${entry.handler}" in this process`);
       if (!payload) throw new Error('the entry does not open with this secret');
       // Entries of `change` and `withdrawn` are linked to their event, whose id is known only now.
-      await handler((entry.eventId === null ? payload : { ...payload, eventId: entry.eventId }) as Parameters<typeof handler>[0]);
+      await handler((entry.eventId === null ? payload : { ...payload, eventId: eventIds.encode(entry.eventId) }) as Parameters<typeof handler>[0]);
     } catch (error) {
       options.logger.error(`express-consent: durable handler "${entry.handler}" failed (attempt ${entry.attempts + 1}); will retry`, error);
       const delay = Math.min(options.outbox.retryMs * 2 ** Math.min(entry.attempts, 30), options.outbox.maxRetryMs);

@@ -10,6 +10,7 @@ import type { Source, StateInfo } from '../types';
 import type { ConsentEngine } from './engine';
 import { requireSubject } from './input';
 import { timedReader } from './proof-reader';
+import { publicVerifyResult } from './public-event';
 import type { ReceiptKey } from './receipt-key';
 import { storeCall } from './store-call';
 import { subjectEvents } from './subject-events';
@@ -54,6 +55,11 @@ export async function eraseSubject(
   return { events: erased ?? 0 };
 }
 
+/** Verifies the whole store, or the chain now linked to `pseudonym`; problems name public event ids. */
+export async function verifyFor(engine: ConsentEngine, pseudonym?: string): Promise<VerifyResult> {
+  return publicVerifyResult(await verifyStore(timedReader(engine), engine.derivedKeys.chain, pseudonym), engine.eventIds);
+}
+
 export function proofMethods(engine: ConsentEngine, receiptKey: ReceiptKey): ConsentProof {
   const { tracker, registry } = engine;
   return {
@@ -94,8 +100,7 @@ export function proofMethods(engine: ConsentEngine, receiptKey: ReceiptKey): Con
     async verify(options = {}) {
       const subject = options.subjectId === undefined ? undefined : requireSubject(options.subjectId);
       await engine.ready();
-      const pseudonym = subject === undefined ? undefined : engine.pseudonym(subject);
-      return verifyStore(timedReader(engine), engine.derivedKeys.chain, pseudonym);
+      return verifyFor(engine, subject === undefined ? undefined : engine.pseudonym(subject));
     },
 
     erase: (subjectId) => eraseSubject(engine, subjectId),

@@ -1,11 +1,16 @@
+import { isStoredEventId, type EventIdCodec } from '../audit/event-ids';
+import type { VerifyResult } from '../audit/verify-chain';
 import { ConsentError } from '../errors';
 import type { StoredEvent } from '../tracker/records';
 import type { ConsentEvent } from '../types';
 
-/** The public shape of a stored event (SPEC §3 `Event`). */
-export function publicEvent(event: StoredEvent): ConsentEvent {
+/**
+ * The public shape of a stored event (`Event`): everything a caller sees of an event goes
+ * through here, its id encoded with `ids`.
+ */
+export function publicEvent(event: StoredEvent, ids: EventIdCodec): ConsentEvent {
   return {
-    id: event.id,
+    id: ids.encode(event.id),
     requirement: event.requirement,
     version: event.version,
     action: event.action,
@@ -16,6 +21,16 @@ export function publicEvent(event: StoredEvent): ConsentEvent {
     note: event.note,
     data: event.data === null ? null : (JSON.parse(event.data) as Record<string, unknown>),
   };
+}
+
+/**
+ * A verification result with public event ids. A problem that knows no event names a position
+ * instead (`chain:seq`, `ledger:n`), and a tampered row may hold an id no tracker assigned:
+ * those are shown as they are.
+ */
+export function publicVerifyResult(result: VerifyResult, ids: EventIdCodec): VerifyResult {
+  const problems = result.problems.map((p) => (isStoredEventId(p.eventId) ? { ...p, eventId: ids.encode(p.eventId) } : p));
+  return { ...result, problems };
 }
 
 /** History cursors are opaque to callers: the sequence number to continue below. */

@@ -47,7 +47,8 @@ export async function streamExport(
     'Cache-Control': 'no-store',
     'X-Content-Type-Options': 'nosniff',
   });
-  const line = format === 'csv' ? (e: AuditEvent) => csvRow(exportRow(e)) : (e: AuditEvent) => ndjsonRow(exportRow(e));
+  const ids = engine.eventIds;
+  const line = format === 'csv' ? (e: AuditEvent) => csvRow(exportRow(e, ids)) : (e: AuditEvent) => ndjsonRow(exportRow(e, ids));
   let chunk = format === 'csv' ? csvLine([...EXPORT_COLUMNS]) : '';
   try {
     for (;;) {

@@ -1,3 +1,4 @@
+import type { EventIdCodec } from '../audit/event-ids';
 import type { InputProblem } from '../core/input';
 import { ConsentError } from '../errors';
 import type { AuditQuery } from '../tracker/admin-records';
@@ -8,17 +9,6 @@ const ACTIONS: readonly Action[] = ['grant', 'deny', 'withdraw', 'request', 'con
 
 /** `GET /admin/events` filters and page, validated. */
 export type AuditFilters = Omit<AuditQuery, 'order' | 'limit' | 'cursor'>;
-
-/** Audit cursors are opaque: the id of the last event of the previous page. */
-export function encodeAuditCursor(id: string): string {
-  return Buffer.from(`e${id}`, 'utf8').toString('base64url');
-}
-
-function decodeAuditCursor(cursor: unknown): string | null {
-  if (typeof cursor !== 'string' || !/^[A-Za-z0-9_-]{1,32}$/.test(cursor)) return null;
-  const match = /^e([1-9][0-9]{0,17})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
-  return match ? (match[1] as string) : null;
-}
 
 function parseInstant(value: unknown): number | null {
   if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}(T[0-9:.]+(Z|[+-]\d{2}:\d{2}))?$/.test(value)) return null;
@@ -57,10 +47,11 @@ function filters(query: Record<string, unknown>, problems: InputProblem[]): Audi
 
 /**
  * `GET /admin/events` query: `requirement`, `action`, `from` (inclusive), `to` (exclusive),
- * `limit` 1–200 (default 50), `cursor`. Other parameters are ignored.
+ * `limit` 1–200 (default 50), `cursor`. Other parameters are ignored. The cursor is the public
+ * id of the previous page's last event (`eventIds` turns it back into the stored one).
  * @throws ConsentError `invalid_body` with a pointer per bad parameter.
  */
-export function parseAuditQuery(query: Record<string, unknown>): AuditFilters & { limit: number; cursor?: string } {
+export function parseAuditQuery(query: Record<string, unknown>, eventIds: EventIdCodec): AuditFilters & { limit: number; cursor?: string } {
   const problems: InputProblem[] = [];
   const out: AuditFilters & { limit: number; cursor?: string } = { ...filters(query, problems), limit: 50 };
   const { limit, cursor } = query;
@@ -69,7 +60,7 @@ export function parseAuditQuery(query: Record<string, unknown>): AuditFilters & 
     else problems.push({ pointer: '/limit', detail: 'must be an integer from 1 to 200' });
   }
   if (cursor !== undefined) {
-    const id = decodeAuditCursor(cursor);
+    const id = typeof cursor === 'string' ? eventIds.decode(cursor) : null;
     if (id === null) problems.push({ pointer: '/cursor', detail: 'must be a cursor returned as nextCursor' });
     else out.cursor = id;
   }

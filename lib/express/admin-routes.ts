@@ -6,7 +6,7 @@ import { storeCall } from '../core/store-call';
 import { ConsentError } from '../errors';
 import type { ConsentTracker } from '../tracker/tracker';
 import { streamExport } from './admin-export';
-import { encodeAuditCursor, parseAuditQuery, parseExportQuery } from './admin-query';
+import { parseAuditQuery, parseExportQuery } from './admin-query';
 import { asyncHandler } from './async-handler';
 import { parseHistoryQuery, requireNoBody } from './body-shape';
 import { carriesBody, jsonBody } from './json-body';
@@ -19,7 +19,7 @@ const noStore: RequestHandler = (_req, res, next) => {
 };
 
 /** A tracker method the admin routes need; a tracker without it is a setup error (500). */
-function needs<K extends 'auditEvents' | 'stats'>(tracker: ConsentTracker, method: K): NonNullable<ConsentTracker[K]> {
+export function needs<K extends 'auditEvents' | 'stats'>(tracker: ConsentTracker, method: K): NonNullable<ConsentTracker[K]> {
   const fn = tracker[method];
   if (typeof fn !== 'function') {
     throw new ConsentError('internal_error', `the consent tracker does not implement ${method}(), which this admin route needs`);
@@ -79,14 +79,14 @@ export function addAdminRoutes(router: Router, engine: ConsentEngine, gate: Read
   }, proof.adminErase);
 
   router.get('/admin/events', ...guard, asyncHandler(async (req, res) => {
-    const { limit, ...query } = parseAuditQuery(req.query as Record<string, unknown>);
+    const { limit, ...query } = parseAuditQuery(req.query as Record<string, unknown>, engine.eventIds);
     const read = needs(tracker, 'auditEvents');
     const events = await storeCall(engine.options.storeTimeoutMs, 'audit read', () => read({ ...query, order: 'newest', limit: limit + 1 }));
     const page = events.slice(0, limit);
     const last = page[page.length - 1];
     res.json({
-      events: page.map((event) => ({ ...publicEvent(event), subject: event.subject })),
-      nextCursor: events.length > limit && last ? encodeAuditCursor(last.id) : null,
+      events: page.map((event) => ({ ...publicEvent(event, engine.eventIds), subject: event.subject })),
+      nextCursor: events.length > limit && last ? engine.eventIds.encode(last.id) : null,
     });
   }));
 

@@ -70,7 +70,7 @@ export const PROOF_SCHEMAS: Record<string, JsonSchema> = {
     problems: {
       type: 'array',
       items: object({
-        eventId: { type: 'string' },
+        eventId: { type: 'string', description: 'The event concerned (its public id); a position (`<chain>:<seq>`, `ledger:<n>`) when no event id is known' },
         kind: { type: 'string', enum: ['modified', 'deleted', 'inserted', 'reordered', 'truncated', 'chain_missing'] },
       }),
     },

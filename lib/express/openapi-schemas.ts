@@ -54,7 +54,7 @@ export const SCHEMAS: Record<string, JsonSchema> = {
     additionalProperties: false,
     required: ['id', 'requirement', 'version', 'action', 'state', 'source', 'actor', 'at', 'note', 'data'],
     properties: {
-      id: { type: 'string' },
+      id: { type: 'string', description: 'Opaque and not sequential; the same for the event wherever it appears (history, exports, change events, verify problems)' },
       requirement: { type: 'string' },
       version: { type: 'integer', minimum: 1 },
       action: { type: 'string', enum: ['grant', 'deny', 'withdraw', 'request', 'confirm', 'expire', 'erase'] },

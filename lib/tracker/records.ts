@@ -24,7 +24,10 @@ export interface CurrentRecord {
 
 /** One history entry as a tracker stores it. Personal fields may be null after erasure. */
 export interface StoredEvent {
-  /** Opaque, unique across the store. */
+  /**
+   * Unique across the store: a positive integer below 2^63, as a decimal string. Callers never
+   * see it: the library shows an encryption of it instead.
+   */
   id: string;
   chain: string;
   seq: number;

@@ -90,7 +90,7 @@ export interface ConsentTracker {
    * Required. One atomic read-modify-write for a subject: reads its snapshot (creating the
    * subject's chain on first use) under a lock that serialises writers of the same subject,
    * calls `plan` (pure, synchronous; its throw aborts everything), assigns the drafted events
-   * ids unique across the store, calls `plan.seal(ids, ledgerTail)` (passing the ledger's
+   * ids unique across the store (positive integers below 2^63, as decimal strings), calls `plan.seal(ids, ledgerTail)` (passing the ledger's
    * newest entry, read under a lock that serialises chain creation, when the chain is new),
    * then appends the sealed events, writes the ledger entry and head, replaces the records,
    * all committed together before resolving. Resolves to the ids of the appended events.

@@ -7,7 +7,10 @@ const SECRET = 'tamper-test-secret-0123456789abcdef0123';
 const quiet = { warn() {}, error() {} };
 
 interface Row {
+  /** The stored id, for the test's own writes. */
   id: string;
+  /** The id callers see (from history). */
+  publicId: string;
   seq: number;
   chain: string;
 }
@@ -26,7 +29,9 @@ describeEachDatabase('verify() names what was done to the history behind its bac
       .where('s.pseudonym', pseudonym)
       .orderBy('e.seq')
       .select('e.id', 'e.seq', 'e.chain');
-    return rows.map((r: Row) => ({ id: String(r.id), seq: Number(r.seq), chain: r.chain }));
+    const shown = (await consent.history(subject, { limit: 200 })).events.reverse();
+    expect(shown).to.have.length(rows.length);
+    return rows.map((r: Row, i: number) => ({ id: String(r.id), publicId: shown[i]?.id as string, seq: Number(r.seq), chain: r.chain }));
   };
   const at = (rows: Row[], seq: number): Row => rows.find((r) => r.seq === seq) as Row;
   const sorted = (problems: Array<{ eventId: string; kind: string }>) =>
@@ -67,20 +72,20 @@ describeEachDatabase('verify() names what was done to the history behind its bac
     const result = await consent.verify();
     expect(result.ok).to.equal(false);
     expect(sorted(result.problems)).to.deep.equal(sorted([
-      { eventId: at(alice, 3).id, kind: 'modified' },
-      { eventId: at(bob, 2).id, kind: 'modified' },
+      { eventId: at(alice, 3).publicId, kind: 'modified' },
+      { eventId: at(bob, 2).publicId, kind: 'modified' },
     ]));
-    expect((await consent.verify({ subjectId: 'alice' })).problems).to.deep.equal([{ eventId: at(alice, 3).id, kind: 'modified' }]);
+    expect((await consent.verify({ subjectId: 'alice' })).problems).to.deep.equal([{ eventId: at(alice, 3).publicId, kind: 'modified' }]);
   });
 
   it('names a deleted middle event by its id, known from its successor', async () => {
     await knex('consent_events').where({ id: at(alice, 3).id }).delete();
-    expect((await consent.verify()).problems).to.deep.equal([{ eventId: at(alice, 3).id, kind: 'deleted' }]);
+    expect((await consent.verify()).problems).to.deep.equal([{ eventId: at(alice, 3).publicId, kind: 'deleted' }]);
   });
 
   it('names a deleted last event as truncated, known from the sealed head', async () => {
     await knex('consent_events').where({ id: at(alice, 5).id }).delete();
-    expect((await consent.verify()).problems).to.deep.equal([{ eventId: at(alice, 5).id, kind: 'truncated' }]);
+    expect((await consent.verify()).problems).to.deep.equal([{ eventId: at(alice, 5).publicId, kind: 'truncated' }]);
   });
 
   it('catches a head rewound to hide a truncation', async () => {
@@ -95,7 +100,44 @@ describeEachDatabase('verify() names what was done to the history behind its bac
     const last = await knex('consent_events').where({ id: at(alice, 5).id }).first();
     const forgedId = String(Number(last.id) + 1000);
     await knex('consent_events').insert({ ...last, id: forgedId, seq: 6, action: 'grant', state: 'granted', prev_id: last.id, prev_hash: last.hash });
-    expect((await consent.verify()).problems).to.deep.equal([{ eventId: forgedId, kind: 'inserted' }]);
+    const forged = at(await eventsOf('alice'), 6);
+    expect(forged.id).to.equal(forgedId);
+    expect((await consent.verify()).problems).to.deep.equal([{ eventId: forged.publicId, kind: 'inserted' }]);
+  });
+
+  // Exchanging two ids moves both events in id order (the admin listings' order) without
+  // touching their seq: each is named, by the id it now carries.
+  for (const [x, y, where] of [[2, 4, 'apart'], [3, 4, 'adjacent'], [1, 5, 'at both ends']] as const) {
+    it(`names both events of a chain whose ids were exchanged as reordered (${where})`, async () => {
+      const [first, second] = [at(alice, x), at(alice, y)];
+      await knex('consent_events').where({ id: first.id }).update({ id: '999999' });
+      await knex('consent_events').where({ id: second.id }).update({ id: first.id });
+      await knex('consent_events').where({ id: '999999' }).update({ id: second.id });
+      // What callers see now: seq x carries the id that was y's, and y the one that was x's.
+      const shown = await eventsOf('alice');
+      expect([at(shown, x).publicId, at(shown, y).publicId]).to.deep.equal([second.publicId, first.publicId]);
+      const expected = [{ eventId: second.publicId, kind: 'reordered' }, { eventId: first.publicId, kind: 'reordered' }];
+      expect((await consent.verify()).problems).to.deep.equal(expected);
+      expect((await consent.verify({ subjectId: 'alice' })).problems).to.deep.equal(expected);
+    });
+  }
+
+  it('names an event given an id no event of its chain had as modified', async () => {
+    const third = at(alice, 3);
+    const other = at(bob, 1);
+    await knex('consent_events').where({ id: third.id }).update({ id: String(Number(third.id) + 1000) });
+    const renamed = at(await eventsOf('alice'), 3);
+    expect((await consent.verify({ subjectId: 'alice' })).problems).to.deep.equal([{ eventId: renamed.publicId, kind: 'modified' }]);
+    // Two chains exchanging one id each is no reordering within a chain: both were modified.
+    await knex('consent_events').where({ id: renamed.id }).update({ id: third.id });
+    const [a, b] = [at(alice, 2), other];
+    await knex('consent_events').where({ id: a.id }).update({ id: '999999' });
+    await knex('consent_events').where({ id: b.id }).update({ id: a.id });
+    await knex('consent_events').where({ id: '999999' }).update({ id: b.id });
+    expect(sorted((await consent.verify()).problems)).to.deep.equal(sorted([
+      { eventId: b.publicId, kind: 'modified' },
+      { eventId: a.publicId, kind: 'modified' },
+    ]));
   });
 
   it('names both events of a swapped pair as reordered', async () => {
@@ -104,8 +146,8 @@ describeEachDatabase('verify() names what was done to the history behind its bac
     await knex('consent_events').where({ id: three.id }).update({ seq: 2 });
     await knex('consent_events').where({ id: two.id }).update({ seq: 3 });
     expect(sorted((await consent.verify()).problems)).to.deep.equal(sorted([
-      { eventId: two.id, kind: 'reordered' },
-      { eventId: three.id, kind: 'reordered' },
+      { eventId: two.publicId, kind: 'reordered' },
+      { eventId: three.publicId, kind: 'reordered' },
     ]));
   });
 
@@ -113,7 +155,7 @@ describeEachDatabase('verify() names what was done to the history behind its bac
     const chain = at(bob, 1).chain;
     await knex('consent_events').where({ chain }).delete();
     await knex('consent_subjects').where({ chain }).delete();
-    expect((await consent.verify()).problems).to.deep.equal([{ eventId: at(bob, 1).id, kind: 'chain_missing' }]);
+    expect((await consent.verify()).problems).to.deep.equal([{ eventId: at(bob, 1).publicId, kind: 'chain_missing' }]);
   });
 
   it('still names a removed chain whose ledger entry was removed too', async () => {
@@ -121,14 +163,14 @@ describeEachDatabase('verify() names what was done to the history behind its bac
     await knex('consent_events').where({ chain }).delete();
     await knex('consent_subjects').where({ chain }).delete();
     await knex('consent_chains').where({ chain }).delete();
-    expect((await consent.verify()).problems).to.deep.equal([{ eventId: at(bob, 1).id, kind: 'chain_missing' }]);
+    expect((await consent.verify()).problems).to.deep.equal([{ eventId: at(bob, 1).publicId, kind: 'chain_missing' }]);
   });
 
   it('names a chain emptied and reset to look untouched', async () => {
     const chain = at(bob, 1).chain;
     await knex('consent_events').where({ chain }).delete();
     await knex('consent_subjects').where({ chain }).update({ seq: 0, head_hash: '0'.repeat(64), head_id: null, head_mac: '' });
-    expect((await consent.verify()).problems).to.deep.equal([{ eventId: at(bob, 1).id, kind: 'chain_missing' }]);
+    expect((await consent.verify()).problems).to.deep.equal([{ eventId: at(bob, 1).publicId, kind: 'chain_missing' }]);
   });
 
   it('names the newest chain when it and its ledger entry were removed', async () => {
@@ -137,6 +179,6 @@ describeEachDatabase('verify() names what was done to the history behind its bac
     await knex('consent_events').where({ chain }).delete();
     await knex('consent_subjects').where({ chain }).delete();
     await knex('consent_chains').where({ chain }).delete();
-    expect((await consent.verify()).problems).to.deep.equal([{ eventId: at(carol, 1).id, kind: 'chain_missing' }]);
+    expect((await consent.verify()).problems).to.deep.equal([{ eventId: at(carol, 1).publicId, kind: 'chain_missing' }]);
   });
 });

@@ -52,7 +52,23 @@ describe('ChainVerifier (pure)', () => {
     const forged = { ...events[5]!, id: '99', seq: 7, prevId: ids[5]!, prevHash: events[5]!.hash };
     expect(run(head, [...events, forged]).problems).to.deep.equal([{ eventId: '99', kind: 'inserted' }]);
     const replaced = events.map((e, i) => (i === 3 ? { ...e, id: '77' } : e));
-    expect(run(head, replaced).problems).to.deep.equal([{ eventId: '77', kind: 'inserted' }], 'nobody names the id 77');
+    expect(run(head, replaced).problems).to.deep.equal([{ eventId: '77', kind: 'modified' }], 'sealed under the id its successor names');
+    const impostor = events.map((e, i) => (i === 3 ? { ...e, id: '77', action: 'deny' as const } : e));
+    expect(run(head, impostor).problems).to.deep.equal([{ eventId: '77', kind: 'inserted' }], 'nothing vouches for it');
+  });
+
+  it('names events whose ids were exchanged or passed round within the chain as reordered', () => {
+    const { events, head } = chainOf(6);
+    const ids = events.map((e) => e.id);
+    const withIds = (moved: Record<number, number>) => events.map((e, i) => (i in moved ? { ...e, id: ids[moved[i] as number] as string } : e));
+    expect(run(head, withIds({ 1: 4, 4: 1 })).problems).to.deep.equal([{ eventId: ids[4], kind: 'reordered' }, { eventId: ids[1], kind: 'reordered' }]);
+    expect(run(head, withIds({ 0: 5, 5: 0 })).problems).to.deep.equal([{ eventId: ids[5], kind: 'reordered' }, { eventId: ids[0], kind: 'reordered' }]);
+    expect(run(head, withIds({ 0: 2, 2: 4, 4: 0 })).problems.map((p) => [p.eventId, p.kind])).to.deep.equal([
+      [ids[2], 'reordered'], [ids[4], 'reordered'], [ids[0], 'reordered'],
+    ]);
+    // One event took another's id, which itself got a fresh one: only the first carries an id sealed elsewhere.
+    const taken = events.map((e, i) => (i === 1 ? { ...e, id: ids[2] as string } : i === 2 ? { ...e, id: '88' } : e));
+    expect(run(head, taken).problems).to.deep.equal([{ eventId: ids[2], kind: 'reordered' }, { eventId: '88', kind: 'modified' }]);
   });
 
   it('accepts a subject whose first write added nothing, but not events under an unsealed head', () => {

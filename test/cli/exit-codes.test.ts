@@ -72,11 +72,14 @@ describe('the express-consent command line: usage and exit codes', () => {
     expect((await runCli(['--url', file.filename, 'verify'], { CONSENT_SECRET: 'short' })).code).to.equal(2);
   });
 
-  it('counts and exports without any secret: neither needs pseudonyms computed', async () => {
+  it('counts without any secret, but exports only with it: the event ids it shows are keyed', async () => {
     const stats = await runCli(['--url', file.filename, 'stats', '--json'], { CONSENT_SECRET: undefined });
     expect(stats.code).to.equal(0);
     expect(JSON.parse(stats.stdout).requirements[0].total.granted).to.equal(1);
-    expect((await runCli(['--url', file.filename, 'export'], { CONSENT_SECRET: undefined })).code).to.equal(0);
+    const exported = await runCli(['--url', file.filename, 'export'], { CONSENT_SECRET: undefined });
+    expect(exported.code).to.equal(2);
+    expect(exported.stderr).to.include('CONSENT_SECRET');
+    expect((await runCli(['--url', file.filename, 'export'])).code).to.equal(0);
   });
 
   it('reports problems for a wrong secret: every chain fails with exit 1', async () => {

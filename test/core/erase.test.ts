@@ -93,6 +93,6 @@ describeEachDatabase('erase() (Art. 17)', (open) => {
     const erased = await knex('consent_subjects').whereNotNull('erased_at').first();
     const event = await knex('consent_events').where({ chain: erased.chain, seq: 1 }).first();
     await knex('consent_events').where({ id: event.id }).update({ note: 'put back' });
-    expect((await consent.verify()).problems).to.deep.equal([{ eventId: String(event.id), kind: 'modified' }]);
+    expect((await consent.verify()).problems).to.deep.equal([{ eventId: consent.engine.eventIds.encode(String(event.id)), kind: 'modified' }]);
   });
 });

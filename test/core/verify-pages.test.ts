@@ -70,12 +70,14 @@ describeEachDatabase('verify() across page boundaries (events, heads and ledger 
 
     // What follows a deleted event names it: the next one's prevId, or the head (truncated).
     const deletedKind = firstOfThird!.seq === REQUIREMENTS.length ? 'truncated' : 'deleted';
+    // Problems name events as callers see them.
+    const shown = (id: unknown) => consent.engine.eventIds.encode(String(id));
     const expected = [
-      { eventId: String(ledger.first_id), kind: 'inserted' },
-      { eventId: String(headFirst.id), kind: 'chain_missing' },
-      { eventId: lastOfFirst!.id, kind: 'modified' },
-      { eventId: firstOfSecond!.id, kind: 'modified' },
-      { eventId: firstOfThird!.id, kind: deletedKind },
+      { eventId: shown(ledger.first_id), kind: 'inserted' },
+      { eventId: shown(headFirst.id), kind: 'chain_missing' },
+      { eventId: shown(lastOfFirst!.id), kind: 'modified' },
+      { eventId: shown(firstOfSecond!.id), kind: 'modified' },
+      { eventId: shown(firstOfThird!.id), kind: deletedKind },
     ];
     const result = await consent.verify();
     const byId = (x: { eventId: string; kind: string }, y: { eventId: string; kind: string }) => x.eventId.localeCompare(y.eventId) || x.kind.localeCompare(y.kind);

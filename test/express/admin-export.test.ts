@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import type { Express } from 'express';
 import request from 'supertest';
+import type { EventIdCodec } from '../../lib/audit/event-ids';
 import type { Consent } from '../../lib/index';
 import { EXPORT_PAGE } from '../../lib/express/admin-export';
 import type { AuditEvent } from '../../lib/tracker/admin-records';
@@ -31,7 +32,8 @@ function parseCsv(text: string): string[][] {
   return rows;
 }
 
-const expected = (e: AuditEvent) => [e.id, new Date(e.at).toISOString(), e.requirement, String(e.version), e.action, e.state, e.source, e.subject ?? ''];
+/** The row of a stored event, its id as callers see it. */
+const expectedRow = (ids: EventIdCodec) => (e: AuditEvent) => [ids.encode(e.id), new Date(e.at).toISOString(), e.requirement, String(e.version), e.action, e.state, e.source, e.subject ?? ''];
 
 for (const backend of BACKENDS) {
   backend.describe(`GET /admin/export (${backend.name})`, function (this: Mocha.Suite) {
@@ -41,6 +43,7 @@ for (const backend of BACKENDS) {
     let consent: Consent;
     let app: Express;
     let all: AuditEvent[];
+    let expected: (e: AuditEvent) => string[];
 
     before(async () => {
       db = await backend.open();
@@ -56,6 +59,7 @@ for (const backend of BACKENDS) {
       const tracker = consent.engine.tracker;
       all = await (tracker.auditEvents as NonNullable<typeof tracker.auditEvents>)({ order: 'oldest', limit: 100_000 });
       expect(all.length).to.be.greaterThan(EXPORT_PAGE);
+      expected = expectedRow(consent.engine.eventIds);
     });
     after(async () => {
       await close();
@@ -96,7 +100,7 @@ for (const backend of BACKENDS) {
       const filtered = await request(app).get('/consent/admin/export?format=ndjson&requirement=ads&action=deny').set(ADMIN).buffer(true)
         .parse((r, done) => { let t = ''; r.on('data', (c: Buffer) => { t += c.toString(); }); r.on('end', () => done(null, t)); }).expect(200);
       const denies = (filtered.body as string).trim().split('\n').map((l) => JSON.parse(l) as { id: string });
-      expect(denies.map((d) => d.id)).to.deep.equal(all.filter((e) => e.requirement === 'ads' && e.action === 'deny').map((e) => e.id));
+      expect(denies.map((d) => d.id)).to.deep.equal(all.filter((e) => e.requirement === 'ads' && e.action === 'deny').map((e) => expected(e)[0]));
     });
 
     it('rejects an unknown format', async () => {

@@ -88,7 +88,8 @@ describeEachDatabase('proof reads: heads and ledger pages', (open) => {
     const first = (await knex('consent_chains').orderBy('n').offset(1).first('chain', 'first_id')) as Row;
     await knex('consent_events').where({ chain: first.chain }).delete();
     await knex('consent_subjects').where({ chain: first.chain }).delete();
-    const expected = [{ eventId: String(first.first_id), kind: 'chain_missing' }];
+    // Both instances share the secret, so they name the event by the same public id.
+    const expected = [{ eventId: consent.engine.eventIds.encode(String(first.first_id)), kind: 'chain_missing' }];
     expect((await bare.verify()).problems).to.deep.equal(expected);
     expect((await consent.verify()).problems).to.deep.equal(expected);
   });

@@ -1,22 +1,16 @@
-import type { Request, Response, Router } from 'express';
+import type { Request, Router } from 'express';
 import type { Knex } from 'knex';
 import type { ConsentEngine } from '../../core/engine';
 import { ConsentError } from '../../errors';
 import { KnexTracker } from '../../knex/knex-tracker';
-import { csvHeader, csvLine, eventRows, ndjsonLine } from '../../ops/event-rows';
+import { streamExport } from '../admin-export';
+import { needs } from '../admin-routes';
 import { asyncHandler } from '../async-handler';
 import { mountedPath } from '../mounted-path';
 import type { ReadyGate } from '../ready-gate';
 import { sendPage } from './html';
 import { overviewPage } from './overview';
 import { subjectPage } from './subject-page';
-
-async function writeChunk(res: Response, chunk: string): Promise<void> {
-  if (!res.write(chunk)) await new Promise<void>((resolve) => {
-    res.once('drain', resolve);
-    res.once('close', resolve);
-  });
-}
 
 function querySubject(req: Request): string | undefined {
   const id = req.query.id;
@@ -58,24 +52,7 @@ export function addAdminConsole(router: Router, engine: ConsentEngine, gate: Rea
   router.get('/admin/console/export', authorize, asyncHandler(async (req, res) => {
     const format = req.query.format ?? 'csv';
     if (format !== 'csv' && format !== 'ndjson') throw new ConsentError('invalid_argument', 'format must be csv or ndjson');
-    const knex = knexOf();
-    if (!knex) throw new ConsentError('internal_error', 'the console export reads the Knex tracker directly');
-    const pages = eventRows(knex, engine.options.tablePrefix);
-    const first = await pages.next();
-    res.status(200).set({
-      'Content-Type': format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8',
-      'Content-Disposition': `attachment; filename="consent-events.${format}"`,
-      'Cache-Control': 'no-store',
-      'X-Content-Type-Options': 'nosniff',
-    });
-    const line = format === 'csv' ? csvLine : ndjsonLine;
-    if (format === 'csv') await writeChunk(res, csvHeader());
-    try {
-      for (let page = first; !page.done && !res.destroyed; page = await pages.next()) await writeChunk(res, page.value.map(line).join(''));
-      res.end();
-    } catch (error) {
-      engine.options.logger.error('express-consent: the console export failed midway', error);
-      res.destroy();
-    }
+    // The same download as `GET /admin/export`: one reader, one row format, one id per event.
+    await streamExport(engine, needs(engine.tracker, 'auditEvents'), res, { format });
   }));
 }

@@ -1,6 +1,5 @@
 import type { ConsentEngine } from '../../core/engine';
-import { timedReader } from '../../core/proof-reader';
-import { verifyStore } from '../../core/verify';
+import { verifyFor } from '../../core/proof';
 import type { StateInfo } from '../../types';
 import { escapeHtml as e } from '../escape-html';
 
@@ -11,7 +10,7 @@ export async function subjectPage(engine: ConsentEngine, id: string | undefined)
   if (id === undefined || id === '') return FORM('');
   const states = await engine.states(id);
   const history = await engine.history(id, { limit: 200 });
-  const verified = await verifyStore(timedReader(engine), engine.derivedKeys.chain, engine.pseudonym(id));
+  const verified = await verifyFor(engine, engine.pseudonym(id));
   const stateRows = Object.values(states).map((s: StateInfo) =>
     `<tr data-requirement="${e(s.id)}"><td>${e(s.id)}</td><td class="state">${e(s.state)}</td><td>${s.allowed ? 'yes' : 'no'}</td><td>${s.version ?? ''}</td><td>${e(s.decidedAt ?? '')}</td><td>${e(s.expiresAt ?? '')}</td></tr>`);
   const eventRows = history.events.map((ev) =>
