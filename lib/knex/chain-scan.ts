@@ -50,7 +50,7 @@ export async function eraseChain(
     const redacted = await trx(ctx.table('events'))
       .where({ chain })
       .whereNotIn('id', sealed.events.map((event) => event.id))
-      .update({ note: null, data: null, ip: null, user_agent: null });
+      .update({ actor: null, note: null, data: null, ip: null, user_agent: null });
     await trx(ctx.table('states')).where({ chain }).delete();
     // Undelivered events of durable handlers name the subject (encrypted): erasure drops them.
     await trx(ctx.table('outbox')).where({ chain }).delete();
