@@ -42,7 +42,6 @@ export function createHttpApi(engine: ConsentEngine, proof: RouterProof): Consen
     engine,
     receipt: (subjectId) => proof.receipt(subjectId),
     verify: (options) => proof.verify(options),
-    export: (subjectId) => proof.export(subjectId),
     // A getter: the key is loaded by ready(), after the router was built.
     get publicKey() {
       return proof.publicKey;
