@@ -108,7 +108,6 @@ export function createConsent(input: ConsentOptions = {}): Consent {
     // ready, router, requireConsent, collect, formFields (SPEC §4, §6).
     ...createHttpApi(engine, {
       ...proof,
-      export: exportMe,
       get publicKey() {
         return receiptKey.publicKey;
       },

@@ -11,6 +11,7 @@ export type ConsentErrorCode =
   | 'payload_too_large'
   | 'unsupported_media_type'
   | 'mandatory_missing'
+  | 'rate_limited'
   | 'internal_error'
   | 'store_unavailable'
   | 'invalid_subject'
@@ -36,6 +37,7 @@ const STATUS: Record<ConsentErrorCode, number> = {
   payload_too_large: 413,
   unsupported_media_type: 415,
   mandatory_missing: 422,
+  rate_limited: 429,
   internal_error: 500,
   store_unavailable: 503,
   invalid_subject: 400,

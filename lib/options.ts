@@ -62,6 +62,14 @@ export interface ConsentOptions {
    * @default { pollMs: 1000, leaseMs: 60000, retryMs: 1000, maxRetryMs: 3600000 }
    */
   outbox?: { pollMs?: number; leaseMs?: number; retryMs?: number; maxRetryMs?: number };
+  /**
+   * Writes per subject through the router (`PUT`, `POST` and `DELETE` under `/me`) allowed in
+   * each window of `windowMs`; more answer 429 `rate_limited` with `Retry-After`. Counted in
+   * this process's memory, by pseudonym; `record()` and other calls from your own code are
+   * never limited. `false` turns it off.
+   * @default { writes: 1000, windowMs: 60000 }
+   */
+  rateLimit?: false | { writes?: number; windowMs?: number };
 }
 
 /** Options after parsing: every default resolved. */
@@ -82,6 +90,7 @@ export interface ResolvedOptions {
   logger: ConsentLogger;
   sweep: { intervalMs: number } | null;
   outbox: { pollMs: number; leaseMs: number; retryMs: number; maxRetryMs: number };
+  rateLimit: { writes: number; windowMs: number } | null;
   production: boolean;
 }
 
@@ -99,12 +108,13 @@ export const DEFAULTS = {
   sqliteFile: './consent.sqlite3',
   sweep: { intervalMs: 3_600_000 },
   outbox: { pollMs: 1_000, leaseMs: 60_000, retryMs: 1_000, maxRetryMs: 3_600_000 },
+  rateLimit: { writes: 1_000, windowMs: 60_000 },
 } as const;
 
 const KEYS = [
   'knex', 'tracker', 'subject', 'secret', 'tablePrefix', 'autoMigrate', 'cache',
   'storeTimeoutMs', 'now', 'network', 'admin', 'receipts', 'confirm', 'logger',
-  'sweep', 'outbox',
+  'sweep', 'outbox', 'rateLimit',
 ] as const;
 
 function distance(a: string, b: string): number {
@@ -284,6 +294,8 @@ export function parseOptions(input: ConsentOptions = {}, env: NodeJS.ProcessEnv 
     logger,
     sweep: input.sweep === false ? null : intervals(input.sweep ?? {}, 'sweep', { ...DEFAULTS.sweep }),
     outbox: intervals(input.outbox ?? {}, 'outbox', { ...DEFAULTS.outbox }),
+    // null is refused rather than read as "the default": it may well mean "no limit".
+    rateLimit: input.rateLimit === false ? null : intervals(input.rateLimit === undefined ? {} : input.rateLimit, 'rateLimit', { ...DEFAULTS.rateLimit }),
     production,
   };
 }

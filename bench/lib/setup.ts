@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import knexFactory, { type Knex } from 'knex';
 import { createConsent, type Consent, type ConsentOptions, type RequirementDefinition } from '../../lib/index';
-import { DEFAULT_PRAGMAS, defaultKnex } from '../../lib/knex/default-knex';
+import { DEFAULT_PRAGMAS, defaultKnex, sqlitePragmaHook } from '../../lib/knex/default-knex';
 
 export const BENCH_SECRET = 'bench-secret-bench-secret-bench-secret-01';
 
@@ -28,14 +28,7 @@ export function openKnex(target: Target): Knex {
     client: 'better-sqlite3',
     connection: { filename: target.filename },
     useNullAsDefault: true,
-    pool: {
-      min: 1,
-      max: 1,
-      afterCreate(conn: { pragma(sql: string): unknown }, done: (err: Error | null, conn: unknown) => void) {
-        for (const pragma of DEFAULT_PRAGMAS) conn.pragma(pragma);
-        done(null, conn);
-      },
-    },
+    pool: { min: 1, max: 1, afterCreate: sqlitePragmaHook('better-sqlite3', DEFAULT_PRAGMAS) },
   });
 }
 

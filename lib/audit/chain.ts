@@ -5,9 +5,9 @@ import { hmacHex } from './keys';
 export const GENESIS = '0'.repeat(64);
 
 /**
- * The fields of an event that the chain covers. Personal fields enter only through their
- * digest, so erasure can remove them and the chain still verifies. `id` and `prevId` are
- * covered too: the successor of a deleted event names it.
+ * The fields of an event that the chain covers. Personal fields (the actor among them) enter
+ * only through their digest, so erasure can remove them and the chain still verifies. `id` and
+ * `prevId` are covered too: the successor of a deleted event names it.
  */
 export interface ChainedFields {
   chain: string;
@@ -19,13 +19,16 @@ export interface ChainedFields {
   action: string;
   state: string;
   source: string;
-  actor: string | null;
   at: number;
   personalDigest: string;
 }
 
-/** Personal fields of an event: erasure removes them, so the chain holds only their digest. */
+/**
+ * Personal fields of an event: erasure removes them, so the chain holds only their digest.
+ * `actor` is one: it names a person (who acted for the subject) as often as a system.
+ */
 export interface PersonalFields {
+  actor: string | null;
   note: string | null;
   data: string | null;
   ip: string | null;
@@ -37,12 +40,15 @@ export function personalDigest(key: Buffer, fields: PersonalFields): string {
   return hmacHex(key, personalFieldsJson(fields));
 }
 
+/** The personal fields of an event that has none (most events: sweeps, imports, plain decisions). */
+export const NO_PERSONAL_FIELDS: Readonly<PersonalFields> = Object.freeze({ actor: null, note: null, data: null, ip: null, userAgent: null });
+
 /**
  * The keyed hash of one event, linked to its predecessor's hash: HMAC of the canonical JSON
  * of exactly the `ChainedFields` members (others on `fields` are not covered).
  */
 export function eventHash(key: Buffer, previous: string, fields: ChainedFields): string {
-  return hmacHex(key, `ec2\n${previous}\n${chainedFieldsJson(fields)}`);
+  return hmacHex(key, `ec3\n${previous}\n${chainedFieldsJson(fields)}`);
 }
 
 /** The protected head of a chain, as a tracker stores it. */

@@ -1,4 +1,4 @@
-import { personalDigest, type PersonalFields } from './chain';
+import { NO_PERSONAL_FIELDS, personalDigest, type PersonalFields } from './chain';
 import { personalFieldsJson } from './fixed-json';
 
 // Personal fields longer than this are hashed every time: they are rarely repeated, and the
@@ -18,8 +18,8 @@ export class PersonalDigestMemo {
 
   /** The same value as `personalDigest(key, fields)`. */
   of(fields: PersonalFields): string {
-    if (fields.note === null && fields.data === null && fields.ip === null && fields.userAgent === null) {
-      this.none ??= personalDigest(this.key, { note: null, data: null, ip: null, userAgent: null });
+    if (fields.actor === null && fields.note === null && fields.data === null && fields.ip === null && fields.userAgent === null) {
+      this.none ??= personalDigest(this.key, NO_PERSONAL_FIELDS);
       return this.none;
     }
     const json = personalFieldsJson(fields);

@@ -42,10 +42,9 @@ function repeated(value: unknown): string | undefined {
   return json;
 }
 
-/** `canonicalJson` of the chained fields of an event (exactly these twelve members). */
+/** `canonicalJson` of the chained fields of an event (exactly these eleven members). */
 export function chainedFieldsJson(f: ChainedFields): string {
   const action = repeated(f.action);
-  const actor = repeated(f.actor);
   const at = scalar(f.at);
   const chain = repeated(f.chain);
   const id = scalar(f.id);
@@ -56,28 +55,29 @@ export function chainedFieldsJson(f: ChainedFields): string {
   const source = repeated(f.source);
   const state = repeated(f.state);
   const version = scalar(f.version);
-  if (action === undefined || actor === undefined || at === undefined || chain === undefined || id === undefined ||
+  if (action === undefined || at === undefined || chain === undefined || id === undefined ||
     personalDigest === undefined || prevId === undefined || requirement === undefined || seq === undefined ||
     source === undefined || state === undefined || version === undefined) {
     return canonicalJson({
-      action: f.action, actor: f.actor, at: f.at, chain: f.chain, id: f.id, personalDigest: f.personalDigest,
+      action: f.action, at: f.at, chain: f.chain, id: f.id, personalDigest: f.personalDigest,
       prevId: f.prevId, requirement: f.requirement, seq: f.seq, source: f.source, state: f.state, version: f.version,
     });
   }
-  return `{"action":${action},"actor":${actor},"at":${at},"chain":${chain},"id":${id},"personalDigest":${personalDigest},` +
+  return `{"action":${action},"at":${at},"chain":${chain},"id":${id},"personalDigest":${personalDigest},` +
     `"prevId":${prevId},"requirement":${requirement},"seq":${seq},"source":${source},"state":${state},"version":${version}}`;
 }
 
-/** `canonicalJson` of an event's personal fields (exactly these four members). */
+/** `canonicalJson` of an event's personal fields (exactly these five members). */
 export function personalFieldsJson(f: PersonalFields): string {
+  const actor = scalar(f.actor);
   const data = scalar(f.data);
   const ip = scalar(f.ip);
   const note = scalar(f.note);
   const userAgent = scalar(f.userAgent);
-  if (data === undefined || ip === undefined || note === undefined || userAgent === undefined) {
-    return canonicalJson({ data: f.data, ip: f.ip, note: f.note, userAgent: f.userAgent });
+  if (actor === undefined || data === undefined || ip === undefined || note === undefined || userAgent === undefined) {
+    return canonicalJson({ actor: f.actor, data: f.data, ip: f.ip, note: f.note, userAgent: f.userAgent });
   }
-  return `{"data":${data},"ip":${ip},"note":${note},"userAgent":${userAgent}}`;
+  return `{"actor":${actor},"data":${data},"ip":${ip},"note":${note},"userAgent":${userAgent}}`;
 }
 
 /** `canonicalJson` of a chain head's sealed fields (exactly these five members). */

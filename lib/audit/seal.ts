@@ -30,7 +30,6 @@ export function sealChain(
       action: draft.action,
       state: draft.state,
       source: draft.source,
-      actor: draft.actor,
       at: draft.at,
       personalDigest: draft.personalDigest,
     });

@@ -152,7 +152,7 @@ export class ChainVerifier {
 
   private personalOk(event: StoredEvent): boolean {
     // An erased chain (sealed as such in its head) keeps digests of fields that are gone.
-    const redacted = event.note === null && event.data === null && event.ip === null && event.userAgent === null;
+    const redacted = event.actor === null && event.note === null && event.data === null && event.ip === null && event.userAgent === null;
     if (redacted && this.headOk && (this.head as ChainHead).erased) return true;
     return this.digests.of(event) === event.personalDigest;
   }

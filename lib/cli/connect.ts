@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import knexFactory, { type Knex } from 'knex';
+import { ERASURE_PRAGMAS, sqlitePragmaHook } from '../knex/default-knex';
 import { CliError, EXIT, usage } from './exit';
 
 /** Connection options shared by every command. */
@@ -12,12 +13,14 @@ export interface ConnectionOptions {
 
 const PG_CLIENTS = new Set(['pg', 'postgres', 'postgresql']);
 
-function sqliteConfig(filename: string, create: boolean): Knex.Config {
+function sqliteConfig(filename: string, create: boolean, client: 'sqlite3' | 'better-sqlite3' = 'sqlite3'): Knex.Config {
   // Opening a missing file would create an empty database: only `migrate` may do that.
   if (!create && filename !== ':memory:' && !existsSync(filename)) {
     throw new CliError(`no SQLite database at ${filename}`, EXIT.storage);
   }
-  return { client: 'sqlite3', connection: { filename }, useNullAsDefault: true, pool: { min: 1, max: 1 } };
+  // `erase` must leave no recoverable bytes here either.
+  const pool = { min: 1, max: 1, afterCreate: sqlitePragmaHook(client, ERASURE_PRAGMAS) };
+  return { client, connection: { filename }, useNullAsDefault: true, pool };
 }
 
 function parseConnection(value: string): string | Record<string, unknown> {
@@ -52,7 +55,7 @@ export function knexConfig(options: ConnectionOptions, create = false): Knex.Con
   const connection = parseConnection(options.connection);
   if (options.client === 'sqlite3' || options.client === 'better-sqlite3') {
     const filename = typeof connection === 'string' ? connection : String(connection.filename ?? '');
-    return { ...base, ...sqliteConfig(filename, create), client: options.client };
+    return { ...base, ...sqliteConfig(filename, create, options.client) };
   }
   if (!PG_CLIENTS.has(options.client)) throw usage(`unsupported --client ${options.client} (pg or sqlite3)`);
   return { ...base, client: 'pg', connection, pool: { min: 0, max: 2 } } as Knex.Config;

@@ -1,10 +1,12 @@
+import type { EventIdCodec } from '../audit/event-ids';
+import type { StoredEvent } from '../tracker/records';
 import type { ConsentEvent, StateInfo } from '../types';
 import type { ConsentEngine } from './engine';
 import { requireSubject } from './input';
 import { timedReader } from './proof-reader';
 import { publicEvent } from './public-event';
 import { storeCall } from './store-call';
-import { subjectEvents } from './subject-events';
+import { chainEventPages } from './subject-events';
 
 /** An open double opt-in request: that it exists and until when (the token is never stored). */
 export interface ExportedConfirmation {
@@ -31,25 +33,59 @@ export interface SubjectExport {
   events: ExportedEvent[];
 }
 
+/** An export read as it is sent: everything but the events at once, the events page by page. */
+export interface SubjectExportParts {
+  /** The document without `events`, members in document order (`events` comes last). */
+  head: Omit<SubjectExport, 'events'>;
+  /** The events, oldest first, read from the store as the pages are asked for. */
+  pages: AsyncGenerator<ExportedEvent[]>;
+}
+
+/** Events per storage read of an export: bounded memory whatever the history's length. */
+export const SUBJECT_EXPORT_PAGE = 500;
+
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
-/** Collects the subject's states, open confirmations and full history into one document. */
-export async function exportSubject(engine: ConsentEngine, subjectId: unknown): Promise<SubjectExport> {
+/** The exported form of a stored event: its public shape plus its network details. */
+export function exportedEvent(event: StoredEvent, ids: EventIdCodec): ExportedEvent {
+  return { ...publicEvent(event, ids), network: { ip: event.ip, userAgent: event.userAgent } };
+}
+
+async function* exportedPages(pages: AsyncGenerator<StoredEvent[]> | null, ids: EventIdCodec): AsyncGenerator<ExportedEvent[]> {
+  if (pages) for await (const page of pages) yield page.map((event) => exportedEvent(event, ids));
+}
+
+/**
+ * Reads the subject's states and open confirmations, and fixes which events the export holds
+ * (those up to the chain's head now), without reading them yet.
+ */
+export async function openSubjectExport(engine: ConsentEngine, subjectId: unknown): Promise<SubjectExportParts> {
   const subject = requireSubject(subjectId);
   await engine.ready();
   const pseudonym = engine.pseudonym(subject);
   const now = engine.now();
+  const reader = timedReader(engine);
+  const [chain] = await reader.heads({ pseudonym, limit: 1 });
   const records = await storeCall(engine.options.storeTimeoutMs, 'state read', () => engine.tracker.current(pseudonym));
-  const events = await subjectEvents(timedReader(engine), pseudonym);
   const states = engine.statesFrom(records);
   return {
-    subject: pseudonym,
-    exportedAt: new Date(now).toISOString(),
-    states,
-    pending: engine.pendingFrom(states),
-    confirmations: records
-      .filter((r) => r.pendingToken !== null && r.pendingExpiresAt !== null && r.pendingExpiresAt > now)
-      .map((r) => ({ requirement: r.requirement, version: r.pendingVersion, requestedAt: iso(r.pendingAt), expiresAt: iso(r.pendingExpiresAt) })),
-    events: events.map((event) => ({ ...publicEvent(event, engine.eventIds), network: { ip: event.ip, userAgent: event.userAgent } })),
+    head: {
+      subject: pseudonym,
+      exportedAt: new Date(now).toISOString(),
+      states,
+      pending: engine.pendingFrom(states),
+      confirmations: records
+        .filter((r) => r.pendingToken !== null && r.pendingExpiresAt !== null && r.pendingExpiresAt > now)
+        .map((r) => ({ requirement: r.requirement, version: r.pendingVersion, requestedAt: iso(r.pendingAt), expiresAt: iso(r.pendingExpiresAt) })),
+    },
+    pages: exportedPages(chain ? chainEventPages(reader, chain, SUBJECT_EXPORT_PAGE) : null, engine.eventIds),
   };
+}
+
+/** Collects the subject's states, open confirmations and full history into one document. */
+export async function exportSubject(engine: ConsentEngine, subjectId: unknown): Promise<SubjectExport> {
+  const { head, pages } = await openSubjectExport(engine, subjectId);
+  const events: ExportedEvent[] = [];
+  for await (const page of pages) for (const event of page) events.push(event);
+  return { ...head, events };
 }

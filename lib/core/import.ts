@@ -1,4 +1,4 @@
-import { personalDigest } from '../audit/chain';
+import { NO_PERSONAL_FIELDS, personalDigest } from '../audit/chain';
 import { ConsentError } from '../errors';
 import { planImport, type ImportedDecision } from '../state/import-plan';
 import type { BatchPlanner, PreparedBatch } from '../tracker/records';
@@ -121,7 +121,7 @@ function validateBatch(engine: ConsentEngine, items: unknown[], offset: number):
 /** The planner of a validated batch's subjects: their decisions appended to their chains. */
 function importPlanner(engine: ConsentEngine, bySubject: Map<string, ImportedDecision[]>): BatchPlanner {
   const key = engine.derivedKeys.chain;
-  const digest = personalDigest(key, { note: null, data: null, ip: null, userAgent: null });
+  const digest = personalDigest(key, NO_PERSONAL_FIELDS);
   return (pseudonym, snapshot) => planImport(snapshot, bySubject.get(pseudonym) as ImportedDecision[], key, digest);
 }
 

@@ -1,29 +1,15 @@
-import { once } from 'node:events';
 import type { Response } from 'express';
 import { csvLine, csvRow, EXPORT_COLUMNS, exportRow, ndjsonRow } from '../audit/export-rows';
 import type { ConsentEngine } from '../core/engine';
 import { storeCall } from '../core/store-call';
 import type { AuditEvent, AuditQuery } from '../tracker/admin-records';
 import type { AuditFilters, ExportFormat } from './admin-query';
+import { drained } from './drain';
 
 /** Events per storage read: one short query each, so memory stays flat whatever the total. */
 export const EXPORT_PAGE = 1000;
 
 const TYPES: Record<ExportFormat, string> = { csv: 'text/csv; charset=utf-8', ndjson: 'application/x-ndjson; charset=utf-8' };
-
-/** Resolves when the socket can take more, or when the client went away (then false). */
-async function drained(res: Response): Promise<boolean> {
-  if (res.destroyed) return false;
-  // The listener that loses the race must go, or every wait would leave one behind.
-  const done = new AbortController();
-  const wait = (event: string, result: boolean) =>
-    once(res, event, { signal: done.signal }).then(() => result, () => false);
-  try {
-    return await Promise.race([wait('drain', true), wait('close', false)]);
-  } finally {
-    done.abort();
-  }
-}
 
 /**
  * Streams every matching event, oldest first, in keyset pages. Waits for `drain` whenever the

@@ -1,5 +1,6 @@
 import type { RequestHandler, Router } from 'express';
 import type { ConsentEngine } from '../core/engine';
+import { WriteLimiter } from '../core/write-limiter';
 import { createCollect, type CollectOptions } from './collect';
 import { renderFormFields, type FormFieldsOptions } from './form-fields';
 import { createGuard, type GuardOptions } from './guard';
@@ -38,11 +39,13 @@ export type RouterProof = Omit<ProofSource, 'engine' | 'ready'>;
 /** Builds the Express side of a consent instance around its engine and proof methods. */
 export function createHttpApi(engine: ConsentEngine, proof: RouterProof): ConsentHttpApi {
   const gate = new ReadyGate(engine);
+  // One count per instance, shared by every router it builds.
+  const { rateLimit } = engine.options;
+  const limiter = rateLimit ? new WriteLimiter(rateLimit.writes, rateLimit.windowMs) : null;
   const source: ProofSource = {
     engine,
     receipt: (subjectId) => proof.receipt(subjectId),
     verify: (options) => proof.verify(options),
-    export: (subjectId) => proof.export(subjectId),
     // A getter: the key is loaded by ready(), after the router was built.
     get publicKey() {
       return proof.publicKey;
@@ -51,7 +54,7 @@ export function createHttpApi(engine: ConsentEngine, proof: RouterProof): Consen
   };
   return {
     ready: () => gate.ready(),
-    router: () => createRouter(engine, gate, source),
+    router: () => createRouter(engine, gate, source, limiter),
     requireConsent: (ids, options) => createGuard(engine, gate, ids, options),
     collect: (ids, options) => createCollect(engine, gate, ids, options),
     formFields: (ids, options) => renderFormFields(engine, gate, ids, options),

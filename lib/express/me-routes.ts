@@ -1,6 +1,8 @@
 import type { Request, RequestHandler, Router } from 'express';
 import type { ConsentEngine, WriteOutcome } from '../core/engine';
 import { applyGpc } from '../core/gpc';
+import type { WriteLimiter } from '../core/write-limiter';
+import { ConsentError } from '../errors';
 import type { StateInfo } from '../types';
 import { asyncHandler } from './async-handler';
 import { parseHistoryQuery, parsePostBody, parsePutBody, requireNoBody, type WriteBody } from './body-shape';
@@ -19,10 +21,19 @@ const bodyOf = (req: Request): unknown => (carriesBody(req) ? (req.body as unkno
 
 /**
  * The subject's own routes. The subject comes only from the `subject` hook: no path segment,
- * query parameter, header or body field can name another subject.
+ * query parameter, header or body field can name another subject. With a `limiter`, each
+ * subject's writes are counted, and refused (before anything is recorded) beyond the limit.
  */
-export function addMeRoutes(router: Router, engine: ConsentEngine, gate: ReadyGate): void {
+export function addMeRoutes(router: Router, engine: ConsentEngine, gate: ReadyGate, limiter: WriteLimiter | null = null): void {
   const body = jsonBody();
+
+  /** Counts a write of the subject, or throws `rate_limited` (429) with the seconds to wait. */
+  function countWrite(subject: string): void {
+    const waitMs = limiter?.take(engine.pseudonym(subject), engine.now()) ?? 0;
+    if (waitMs <= 0) return;
+    const retryAfter = Math.max(1, Math.ceil(waitMs / 1000));
+    throw new ConsentError('rate_limited', `too many writes for this subject; retry in ${retryAfter} s`, { extensions: { retryAfter } });
+  }
 
   /** The subject; a `Sec-GPC: 1` request first records the signal's refusals (SPEC §3). */
   async function subjectOf(req: Request, gpcFirst = true): Promise<string> {
@@ -37,6 +48,7 @@ export function addMeRoutes(router: Router, engine: ConsentEngine, gate: ReadyGa
    * that the signal must not refuse first. Returns states read after both.
    */
   async function write(req: Request, subject: string, parsed: WriteBody, unknownStatus: number): Promise<WriteOutcome> {
+    countWrite(subject);
     const meta = { source: 'api' as const, note: parsed.note, data: parsed.data };
     const context = writeContext(req, engine.options);
     const outcome = await engine.record(subject, parsed.decisions, meta, { ...context, unknownStatus });

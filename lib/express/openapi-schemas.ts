@@ -144,6 +144,7 @@ export const SCHEMAS: Record<string, JsonSchema> = {
         },
       },
       ids: { type: 'array', items: { type: 'string' } },
+      retryAfter: { type: 'integer', minimum: 1, description: 'rate_limited: seconds to wait, as in the Retry-After header' },
       missing: {
         type: 'array',
         items: {

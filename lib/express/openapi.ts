@@ -21,9 +21,11 @@ function tokenProblems(post: boolean): Record<string, unknown> {
 
 /**
  * The OpenAPI 3.1 document of the mounted routes. Paths are relative to the mount point,
- * given as the single server URL (`req.baseUrl`).
+ * given as the single server URL (`req.baseUrl`). `rateLimit`: the subject's writes may
+ * answer 429.
  */
-export function openApiDocument(mountPath: string, options: { admin?: boolean } = {}): Record<string, unknown> {
+export function openApiDocument(mountPath: string, options: { admin?: boolean; rateLimit?: boolean } = {}): Record<string, unknown> {
+  const limited = options.rateLimit ? ['429'] : [];
   return {
     openapi: '3.1.0',
     info: { title: 'express-consent', version: '1', description: 'Consent decisions of the signed-in subject.' },
@@ -43,7 +45,7 @@ export function openApiDocument(mountPath: string, options: { admin?: boolean } 
         post: {
           summary: 'Records 1–100 decisions, all or nothing',
           requestBody: body('PostBody'),
-          responses: { '200': ok(ref('RecordResult')), ...problems('400', '401', '409', '413', '415', '422') },
+          responses: { '200': ok(ref('RecordResult')), ...problems('400', '401', '409', '413', '415', '422', ...limited) },
         },
       },
       '/me/{id}': {
@@ -54,12 +56,12 @@ export function openApiDocument(mountPath: string, options: { admin?: boolean } 
           responses: {
             '200': ok(ref('StateInfo')),
             '202': ok(ref('StateInfo'), 'The grant awaits confirmation (double opt-in)'),
-            ...problems('400', '401', '404', '409', '413', '415'),
+            ...problems('400', '401', '404', '409', '413', '415', ...limited),
           },
         },
         delete: {
           summary: 'Records a denial (a withdrawal when it was granted, pending, expired or outdated)',
-          responses: { '200': ok(ref('StateInfo')), ...problems('400', '401', '404', '415') },
+          responses: { '200': ok(ref('StateInfo')), ...problems('400', '401', '404', '415', ...limited) },
         },
       },
       '/me/history': {

@@ -15,6 +15,7 @@ export type ProblemCode =
   | 'payload_too_large'
   | 'unsupported_media_type'
   | 'mandatory_missing'
+  | 'rate_limited'
   | 'internal_error'
   | 'store_unavailable';
 
@@ -31,6 +32,7 @@ export const PROBLEM_TITLES: Record<ProblemCode, string> = {
   payload_too_large: 'Payload too large',
   unsupported_media_type: 'Unsupported media type',
   mandatory_missing: 'Mandatory consent missing',
+  rate_limited: 'Too many requests',
   internal_error: 'Internal error',
   store_unavailable: 'Store unavailable',
 };
@@ -86,9 +88,10 @@ export function problem(
   return body;
 }
 
-/** Sends a problem as `application/problem+json` (with `Retry-After` for 503). */
+/** Sends a problem as `application/problem+json` (with `Retry-After` for 503 and 429). */
 export function sendProblem(res: Response, body: ProblemBody): void {
   if (body.status === 503) res.set('Retry-After', String(RETRY_AFTER_SECONDS));
+  if (body.code === 'rate_limited') res.set('Retry-After', String(body.retryAfter));
   res.set('Cache-Control', 'no-store');
   res.status(body.status).type('application/problem+json').send(JSON.stringify(body));
 }

@@ -1,12 +1,12 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { ConsentEngine } from '../core/engine';
-import type { SubjectExport } from '../core/export';
+import { openSubjectExport } from '../core/export';
 import { eraseSubject, type ConsentProof } from '../core/proof';
 import { ConsentError } from '../errors';
+import { sendSubjectExport } from './subject-export';
 
 /** What the proof handlers read: a `Consent` instance satisfies it. */
 export interface ProofSource extends Pick<ConsentProof, 'receipt' | 'verify'> {
-  export(subjectId: string): Promise<SubjectExport>;
   /** The receipt verification key (SPKI PEM), available once ready. */
   readonly publicKey: string;
   readonly engine: ConsentEngine;
@@ -27,7 +27,7 @@ export interface ProofRouteOptions {
 export interface ProofHandlers {
   /** `GET /me/receipt`: 200 signed receipt. */
   receipt: RequestHandler;
-  /** `GET /me/export`: 200 everything stored about the subject. */
+  /** `GET /me/export`: 200 everything stored about the subject, streamed page by page. */
   exportMe: RequestHandler;
   /** `GET /receipts/key`: 200 `{ alg: "Ed25519", publicKey }`; needs no subject. */
   receiptKey: RequestHandler;
@@ -71,7 +71,8 @@ export function proofHandlers(consent: ProofSource, options: ProofRouteOptions):
       sendPersonal(res, await consent.receipt(await options.subject(req)));
     }),
     exportMe: wrap(async (req, res) => {
-      sendPersonal(res, await consent.export(await options.subject(req)));
+      const parts = await openSubjectExport(consent.engine, await options.subject(req));
+      await sendSubjectExport(res, parts, consent.engine.options.logger);
     }),
     receiptKey: wrap(async (_req, res) => {
       await consent.ready();

@@ -1,5 +1,6 @@
 import express, { type ErrorRequestHandler, type Request, type Router } from 'express';
 import type { ConsentEngine } from '../core/engine';
+import type { WriteLimiter } from '../core/write-limiter';
 import { ConsentError } from '../errors';
 import { asyncHandler } from './async-handler';
 import { confirmBody, confirmPostHandler, confirmPreviewHandler } from './confirm-routes';
@@ -16,9 +17,10 @@ import { resolveSubject } from './subject';
 
 /**
  * The consent router (SPEC §4). Mount it before any global body parser; it parses its own
- * JSON bodies and answers every failure as `application/problem+json`.
+ * JSON bodies and answers every failure as `application/problem+json`. `limiter` counts the
+ * subjects' writes (null: no limit).
  */
-export function createRouter(engine: ConsentEngine, gate: ReadyGate, source: ProofSource): Router {
+export function createRouter(engine: ConsentEngine, gate: ReadyGate, source: ProofSource, limiter: WriteLimiter | null = null): Router {
   const router = express.Router();
   const body = jsonBody();
   const serving = asyncHandler(async (_req, _res, next) => {
@@ -47,7 +49,7 @@ export function createRouter(engine: ConsentEngine, gate: ReadyGate, source: Pro
 
   router.get('/me/receipt', body, proof.receipt);
   router.get('/me/export', body, proof.exportMe);
-  addMeRoutes(router, engine, gate);
+  addMeRoutes(router, engine, gate, limiter);
   router.get('/receipts/key', body, proof.receiptKey);
   addAdminRoutes(router, engine, gate, proof);
   addAdminConsole(router, engine, gate);
@@ -56,7 +58,7 @@ export function createRouter(engine: ConsentEngine, gate: ReadyGate, source: Pro
   router.post('/confirm/:token', confirmBody(), serving, confirmPostHandler(engine, { context: (req) => writeContext(req, engine.options) }));
 
   router.get('/openapi.json', body, (req, res) => {
-    res.json(openApiDocument(req.baseUrl, { admin: engine.options.admin !== null }));
+    res.json(openApiDocument(req.baseUrl, { admin: engine.options.admin !== null, rateLimit: limiter !== null }));
   });
 
   // Only errors raised inside this router's routes arrive here (Express skips a router's

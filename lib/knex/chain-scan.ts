@@ -3,6 +3,7 @@ import type { EventScanQuery, HeadScanQuery } from '../tracker/tracker';
 import { writeSealed, type TableContext } from './chain-store';
 import { scanEventPage } from './event-scan';
 import { readRows } from './json-page';
+import { isSqlite } from './migrate';
 import { toHead, toLedgerEntry, toRecord, type Row } from './rows';
 
 /** A keyset page of events in (chain, seq) order: one short query on the unique index. */
@@ -33,12 +34,24 @@ export async function scanLedger(ctx: TableContext, query: { after?: number; lim
   return rows.map(toLedgerEntry);
 }
 
-/** Appends the erase event, redacts the chain and unlinks the pseudonym, in one transaction. */
+/**
+ * Appends the erase event, redacts the chain and unlinks the pseudonym, in one transaction.
+ * On SQLite it then checkpoints the WAL into the database file and truncates it: the WAL still
+ * holds the pages as they were before the erasure (and every earlier version of them) until
+ * then. A reader in another process can keep a checkpoint from finishing; the copies left then
+ * go at a later checkpoint, and the database file itself holds none (with secure_delete).
+ */
 export async function eraseChain(
   ctx: TableContext,
   pseudonym: string,
   plan: (snapshot: SubjectSnapshot) => WritePlan,
 ): Promise<number | null> {
+  const redacted = await redactChain(ctx, pseudonym, plan);
+  if (redacted !== null && isSqlite(ctx.knex)) await ctx.knex.raw('PRAGMA wal_checkpoint(TRUNCATE)');
+  return redacted;
+}
+
+function redactChain(ctx: TableContext, pseudonym: string, plan: (snapshot: SubjectSnapshot) => WritePlan): Promise<number | null> {
   return ctx.knex.transaction(async (trx) => {
     const subject: Row | undefined = await trx(ctx.table('subjects')).where({ pseudonym }).forUpdate().first();
     if (!subject) return null;
@@ -50,7 +63,7 @@ export async function eraseChain(
     const redacted = await trx(ctx.table('events'))
       .where({ chain })
       .whereNotIn('id', sealed.events.map((event) => event.id))
-      .update({ note: null, data: null, ip: null, user_agent: null });
+      .update({ actor: null, note: null, data: null, ip: null, user_agent: null });
     await trx(ctx.table('states')).where({ chain }).delete();
     // Undelivered events of durable handlers name the subject (encrypted): erasure drops them.
     await trx(ctx.table('outbox')).where({ chain }).delete();

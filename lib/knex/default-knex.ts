@@ -1,20 +1,52 @@
 import knexFactory, { type Knex } from 'knex';
 import { ConsentConfigError } from '../errors';
 
+// Erased personal data must not stay readable on free pages or in the unused part of a page:
+// with secure_delete SQLite overwrites deleted content with zeros (freed overflow pages too)
+// instead of leaving it until the space is reused.
+export const ERASURE_PRAGMAS = ['secure_delete = ON'] as const;
+
 // Applied to the connection in order: WAL journal so readers do not wait for the writer; a
 // busy timeout so another process holding the file makes us wait instead of fail; 64 MiB of
 // page cache instead of SQLite's 2 MiB, so index pages of a history of millions of events stay
-// in memory for lookups and bulk imports; and up to 1 GiB of the file read through memory
+// in memory for lookups and bulk imports; up to 1 GiB of the file read through memory
 // mapping instead of a read() call per page, which verification and exports (reading every
-// event) feel most. Writes still go through the journal.
+// event) feel most (writes still go through the journal); and the erasure pragmas.
 export const DEFAULT_PRAGMAS = [
   'journal_mode = WAL',
   'busy_timeout = 5000',
   'cache_size = -65536',
   'mmap_size = 1073741824',
+  ...ERASURE_PRAGMAS,
 ] as const;
 
-type RawConnection = { run(sql: string, cb: (err: Error | null) => void): void };
+type Sqlite3Connection = { run(sql: string, cb: (err: Error | null) => void): void };
+type BetterSqlite3Connection = { pragma(sql: string): unknown };
+type AfterCreate = (conn: unknown, done: (err: Error | null, conn: unknown) => void) => void;
+
+/**
+ * A Knex pool `afterCreate` hook running `PRAGMA <p>` for each of `pragmas` on every new
+ * connection of the `sqlite3` (callback) or `better-sqlite3` (synchronous) driver.
+ */
+export function sqlitePragmaHook(client: 'sqlite3' | 'better-sqlite3', pragmas: readonly string[]): AfterCreate {
+  if (client === 'better-sqlite3') {
+    return (conn, done) => {
+      try {
+        for (const pragma of pragmas) (conn as BetterSqlite3Connection).pragma(pragma);
+        done(null, conn);
+      } catch (error) {
+        done(error as Error, conn);
+      }
+    };
+  }
+  return (conn, done) => {
+    const next = (i: number): void => {
+      if (i === pragmas.length) return done(null, conn);
+      (conn as Sqlite3Connection).run(`PRAGMA ${pragmas[i]}`, (err) => (err ? done(err, conn) : next(i + 1)));
+    };
+    next(0);
+  };
+}
 
 /** The embedded default: an SQLite file through the `sqlite3` driver, one connection (SQLite has one writer). */
 export function defaultKnex(filename: string): Knex {
@@ -23,17 +55,7 @@ export function defaultKnex(filename: string): Knex {
       client: 'sqlite3',
       connection: { filename },
       useNullAsDefault: true,
-      pool: {
-        min: 1,
-        max: 1,
-        afterCreate(conn: RawConnection, done: (err: Error | null, conn: unknown) => void) {
-          const next = (i: number): void => {
-            if (i === DEFAULT_PRAGMAS.length) return done(null, conn);
-            conn.run(`PRAGMA ${DEFAULT_PRAGMAS[i]}`, (err) => (err ? done(err, conn) : next(i + 1)));
-          };
-          next(0);
-        },
-      },
+      pool: { min: 1, max: 1, afterCreate: sqlitePragmaHook('sqlite3', DEFAULT_PRAGMAS) },
     });
   } catch (error) {
     throw new ConsentConfigError(

@@ -24,6 +24,11 @@ export function isPostgres(knex: Knex): boolean {
   return /^(pg|postgres|postgresql)$/.test(client) || knex.client.dialect === 'postgresql';
 }
 
+/** Whether the Knex instance talks to SQLite (through `sqlite3` or `better-sqlite3`). */
+export function isSqlite(knex: Knex): boolean {
+  return knex.client.dialect === 'sqlite3';
+}
+
 async function appliedMigrations(knex: Knex, prefix: string): Promise<string[]> {
   const table = `${prefix}migrations`;
   if (!(await knex.schema.hasTable(table))) return [];

@@ -18,6 +18,8 @@ export function planErase(
   ctx: { now: number; source: Source; actor: string | null },
   chainKey: Buffer,
 ): WritePlan {
+  // Who asked for the erasure stays: it is the record of the request, appended after the
+  // subject's own events lost their personal fields.
   const none = { note: null, data: null, ip: null, userAgent: null };
   const draft: DraftEvent = {
     chain: snapshot.chain,
@@ -30,7 +32,7 @@ export function planErase(
     actor: ctx.actor,
     at: ctx.now,
     ...none,
-    personalDigest: personalDigest(chainKey, none),
+    personalDigest: personalDigest(chainKey, { ...none, actor: ctx.actor }),
   };
   return {
     events: [draft],

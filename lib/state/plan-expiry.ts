@@ -1,4 +1,4 @@
-import { personalDigest } from '../audit/chain';
+import { NO_PERSONAL_FIELDS, personalDigest } from '../audit/chain';
 import { sealChain } from '../audit/seal';
 import type { CurrentRecord, DraftEvent, SubjectSnapshot, WritePlan } from '../tracker/records';
 import type { Requirement } from '../types';
@@ -18,7 +18,7 @@ export function planExpiry(
   now: number,
   chainKey: Buffer,
 ): { plan: WritePlan; changes: Change[] } {
-  const digest = personalDigest(chainKey, { note: null, data: null, ip: null, userAgent: null });
+  const digest = personalDigest(chainKey, NO_PERSONAL_FIELDS);
   const events: DraftEvent[] = [];
   const changes: Change[] = [];
   const records: CurrentRecord[] = [];

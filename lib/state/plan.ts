@@ -120,6 +120,7 @@ export function planBatch(
 ): { plan: WritePlan; changes: Change[] } {
   const records = new Map(snapshot.records.map((record) => [record.requirement, record]));
   const digest = personalDigest(chainKey, {
+    actor: ctx.actor,
     note: ctx.note,
     data: ctx.data,
     ip: ctx.ip,

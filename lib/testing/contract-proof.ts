@@ -13,7 +13,8 @@ async function seed(tracker: ConsentTracker, pseudonym: string, count: number, e
   return eventIds;
 }
 
-const eraseAt = (now: number) => (s: Parameters<typeof planErase>[0]) => planErase(s, { now, source: 'app', actor: null }, FIXTURE_KEY);
+const eraseAt = (now: number, actor: string | null = null) => (s: Parameters<typeof planErase>[0]) =>
+  planErase(s, { now, source: 'app', actor }, FIXTURE_KEY);
 
 /** The tracker's proof contract: scans, heads, the ledger of chains, erase(), setting(). */
 export function proofContract(define: Define): void {
@@ -59,10 +60,10 @@ export function proofContract(define: Define): void {
 
   define('erase() appends the sealed erase event, redacts, drops records and unlinks the pseudonym', async (tracker) => {
     await tracker.init({ migrate: true });
-    const personal = { note: 'n', data: '{"x":1}', ip: '192.0.2.0', userAgent: 'UA' };
+    const personal = { actor: 'agent', note: 'n', data: '{"x":1}', ip: '192.0.2.0', userAgent: 'UA' };
     await seed(tracker, 'p-e', 2, { ...personal, personalDigest: personalDigest(FIXTURE_KEY, personal) });
     const [before] = await tracker.heads({ pseudonym: 'p-e', limit: 1 });
-    assert.equal(await tracker.erase('p-e', eraseAt(1_700_000_100_000)), 2);
+    assert.equal(await tracker.erase('p-e', eraseAt(1_700_000_100_000, 'dpo')), 2);
     assert.deepEqual(await tracker.heads({ pseudonym: 'p-e', limit: 1 }), []);
     assert.deepEqual(await tracker.current('p-e'), []);
     assert.deepEqual(await tracker.history('p-e', { limit: 10 }), []);
@@ -70,8 +71,9 @@ export function proofContract(define: Define): void {
     assert.equal(after?.erased, true);
     assert.equal(after?.seq, 3);
     const events = await tracker.scanEvents({ chain: before!.chain, limit: 10 });
-    assert.deepEqual(events.map((e) => [e.action, e.note, e.data, e.ip, e.userAgent]), [
-      ['grant', null, null, null, null], ['grant', null, null, null, null], ['erase', null, null, null, null],
+    assert.deepEqual(events.map((e) => [e.action, e.actor, e.note, e.data, e.ip, e.userAgent]), [
+      ['grant', null, null, null, null, null], ['grant', null, null, null, null, null],
+      ['erase', 'dpo', null, null, null, null], // who asked for the erasure stays on its own event
     ]);
     assert.equal(after?.id, events[2]?.id);
     assert.equal(await tracker.erase('p-e', eraseAt(1_700_000_200_000)), null, 'nothing left to erase');

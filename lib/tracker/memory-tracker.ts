@@ -123,8 +123,10 @@ export class MemoryTracker implements ConsentTracker {
     const chain = this.chainOf(pseudonym);
     if (!chain) return null;
     const redacted = chain.events.length;
-    this.apply(chain, plan(this.snapshot(chain)));
-    for (const event of chain.events) Object.assign(event, { note: null, data: null, ip: null, userAgent: null });
+    const planned = plan(this.snapshot(chain));
+    // The erase event keeps its own fields (who asked): only the events before it are redacted.
+    for (const event of chain.events) Object.assign(event, { actor: null, note: null, data: null, ip: null, userAgent: null });
+    this.apply(chain, planned);
     chain.records.clear();
     this.outbox.deleteChain(chain.head.chain);
     this.linked.delete(pseudonym);

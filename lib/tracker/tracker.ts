@@ -154,9 +154,9 @@ export interface ConsentTracker {
   /**
    * Required (erasure, SPEC §7). Like `write` for the subject's existing chain (never creating
    * one): appends the planned erase event with the head the plan seals, then in the same
-   * transaction removes the personal fields (note, data, ip, userAgent) of every event of the
-   * chain, deletes its current records (and with them pending token hashes) and unlinks the
-   * pseudonym, marking the chain erased. Resolves to the number of events redacted (the erase
+   * transaction removes the personal fields (actor, note, data, ip, userAgent) of every other
+   * event of the chain, deletes its current records (and with them pending token hashes) and
+   * unlinks the pseudonym, marking the chain erased. Resolves to the number of events redacted (the erase
    * event not counted), or null when the subject has no chain.
    */
   erase(pseudonym: string, plan: (snapshot: SubjectSnapshot) => WritePlan): Promise<number | null>;

@@ -17,9 +17,9 @@ const number = fc.oneof(fc.integer(), fc.double({ noNaN: true, noDefaultInfinity
 
 const chained = fc.record({
   chain: odd, seq: number, id: odd, prevId: nullable, requirement: odd, version: number, action: odd,
-  state: odd, source: odd, actor: nullable, at: number, personalDigest: odd,
+  state: odd, source: odd, at: number, personalDigest: odd,
 });
-const personal = fc.record({ note: nullable, data: nullable, ip: nullable, userAgent: nullable });
+const personal = fc.record({ actor: nullable, note: nullable, data: nullable, ip: nullable, userAgent: nullable });
 const head = fc.record({ chain: odd, seq: number, hash: odd, id: nullable, erased: fc.boolean() });
 const ledger = fc.record({ n: number, chain: odd, firstId: odd, prevFirstId: nullable });
 // What a tampered or foreign row could hold instead: wrong types, missing and non-finite values.
@@ -49,26 +49,28 @@ describe('fixed-shape canonical JSON of the hashed records', () => {
   });
 
   it('falls back to canonicalJson, output or error, when a value has another type', () => {
-    const fields = ['chain', 'seq', 'id', 'prevId', 'requirement', 'version', 'action', 'state', 'source', 'actor', 'at', 'personalDigest'];
+    const fields = ['chain', 'seq', 'id', 'prevId', 'requirement', 'version', 'action', 'state', 'source', 'at', 'personalDigest'];
     const mangled = fc.tuple(chained, fc.constantFrom(...fields), anything).map(([f, key, value]) => ({ ...f, [key]: value }));
     fc.assert(fc.property(mangled, (f) => same(chainedFieldsJson, f)), { numRuns: 2000 });
-    const personalMangled = fc.tuple(personal, fc.constantFrom('note', 'data', 'ip', 'userAgent'), anything).map(([f, key, value]) => ({ ...f, [key]: value }));
+    const personalMangled = fc.tuple(personal, fc.constantFrom('actor', 'note', 'data', 'ip', 'userAgent'), anything).map(([f, key, value]) => ({ ...f, [key]: value }));
     fc.assert(fc.property(personalMangled, (f) => same(personalFieldsJson, f)), { numRuns: 1000 });
     expect(() => chainedFieldsJson({ ...fc.sample(chained, 1)[0]!, seq: NaN })).to.throw(TypeError, 'non-finite');
   });
 
   it('keeps the hash format: known HMACs of known records', () => {
-    // Computed with the generic canonicalJson before the fixed-shape serialisers existed.
+    // Computed with createHmac over the generic canonicalJson (format ec3, where the actor is a
+    // personal field), independently of the fixed-shape serialisers.
     const key = Buffer.alloc(32, 7);
     const fields = {
       chain: 'c0ffee', seq: 2, id: '12', prevId: '11', requirement: 'ads', version: 3, action: 'grant', state: 'granted',
-      source: 'api', actor: 'Zoë "admin" \u2028\ud800', at: 1700000000123, personalDigest: 'ab'.repeat(32),
+      source: 'api', at: 1700000000123, personalDigest: 'ab'.repeat(32),
     };
-    expect(eventHash(key, '0'.repeat(64), fields)).to.equal('e4e0af836cd9ee8a90df97ccb5ddb9e0de4807d4e435ee9b3d62d8d97e4d6713');
-    const first = { ...fields, seq: 1, id: '11', prevId: null, version: 1, action: 'deny', state: 'denied', source: 'import', actor: null, at: 0, personalDigest: 'cd'.repeat(32) };
-    expect(eventHash(key, 'f'.repeat(64), first)).to.equal('9a5cd9fe4cf1c9342de093356e6ed595d2c0befd9b6db4e0e4a5c256cd887bdd');
-    expect(personalDigest(key, { note: null, data: null, ip: null, userAgent: null })).to.equal('b57097c08580a6424b9119c1fdf950042ec677d6e95d1705a1aacd21352b7cec');
-    expect(personalDigest(key, { note: 'n\u00e9\n', data: '{"a":1}', ip: '::1', userAgent: 'UA/1.0 \u{1F600}' })).to.equal('fe2c29c6da6cc211807ab221b14197a6d1921e5e912b2be069c8cf760a50acf4');
+    expect(eventHash(key, '0'.repeat(64), fields)).to.equal('73f149b65d79fdc67a9452ffefdd45f0da39c02366e683b3c6bc99b46b43c1ca');
+    const first = { ...fields, seq: 1, id: '11', prevId: null, version: 1, action: 'deny', state: 'denied', source: 'import', at: 0, personalDigest: 'cd'.repeat(32) };
+    expect(eventHash(key, 'f'.repeat(64), first)).to.equal('3d7641b447fb006fd8b162ab6ffb5f32e8dfcb1d26f6d6783f6f59f15feae430');
+    expect(personalDigest(key, { actor: null, note: null, data: null, ip: null, userAgent: null })).to.equal('096886cca1e9030408651a6ac499913279e7e8aa2838f0651bdc6292c32ef55e');
+    expect(personalDigest(key, { actor: 'Zoë "admin" \u2028\ud800', note: 'n\u00e9\n', data: '{"a":1}', ip: '::1', userAgent: 'UA/1.0 \u{1F600}' }))
+      .to.equal('ec5ff86f74aee92ba446276de5471ecbfd47d6a97c676389b90b9ae59e4054eb');
     expect(headMac(key, { chain: 'c0ffee', seq: 2, hash: 'ab'.repeat(32), id: '12', erased: true })).to.equal('60c620790eb9f1f29351b52e119294dbd05949de3dfcab34f8096fb40babbd91');
     expect(headMac(key, { chain: 'c0ffee', seq: 0, hash: '0'.repeat(64), id: null, erased: false })).to.equal('c4259c546587d7e5c1250b46beeaad307f202827ff280603253243dac10526cb');
     expect(ledgerMac(key, { n: 5, chain: 'c0ffee', firstId: '11', prevFirstId: '7' })).to.equal('c785929e450b6d611316724ad5a266105b345d7e5f3a9f3182a7a582f45bc9f7');
@@ -78,8 +80,8 @@ describe('fixed-shape canonical JSON of the hashed records', () => {
   it('memoised personal digests equal fresh ones, also past the memo size and for long fields', () => {
     const key = Buffer.alloc(32, 9);
     const memo = new PersonalDigestMemo(key, 8);
-    const none = { note: null, data: null, ip: null, userAgent: null };
-    const values = [none, ...fc.sample(personal, 40), none, { note: 'x'.repeat(600), data: null, ip: null, userAgent: null }];
+    const none = { actor: null, note: null, data: null, ip: null, userAgent: null };
+    const values = [none, ...fc.sample(personal, 40), none, { ...none, note: 'x'.repeat(600) }, { ...none, actor: 'ops' }];
     for (const f of [...values, ...values.reverse()]) expect(memo.of(f)).to.equal(personalDigest(key, f));
   });
 });

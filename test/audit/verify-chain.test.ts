@@ -10,10 +10,10 @@ const CHAIN = 'c'.repeat(32);
 
 function chainOf(count: number): { events: StoredEvent[]; head: ChainHead; entry: LedgerEntry; ledgerHead: LedgerHead } {
   const drafts: DraftEvent[] = Array.from({ length: count }, (_, i) => {
-    const personal = { note: `note ${i}`, data: null, ip: null, userAgent: null };
+    const personal = { actor: null, note: `note ${i}`, data: null, ip: null, userAgent: null };
     return {
       chain: CHAIN, seq: i + 1, requirement: 'a', version: 1, action: i % 2 ? 'withdraw' : 'grant',
-      state: i % 2 ? 'denied' : 'granted', source: 'app', actor: null, at: 1000 + i, ...personal,
+      state: i % 2 ? 'denied' : 'granted', source: 'app', at: 1000 + i, ...personal,
       personalDigest: personalDigest(KEY, personal),
     };
   });

@@ -9,6 +9,7 @@ const NOTE = 'called support about ticket 4711';
 const DATA = { ticket: 'T-99812', channel: 'phone-line-3' };
 const IP = '198.51.100.0';
 const UA = 'ErasureTestAgent/9.1';
+const ACTOR = 'support-agent-jane-q-public';
 const quiet = { warn() {}, error() {} };
 
 describeEachDatabase('erase() (Art. 17)', (open) => {
@@ -42,7 +43,7 @@ describeEachDatabase('erase() (Art. 17)', (open) => {
     ]);
     await consent.ready();
     await consent.engine.record(SUBJECT, { a: 'granted', b: 'granted' }, { note: NOTE, data: DATA }, { ip: IP, userAgent: UA });
-    await consent.record(SUBJECT, { a: 'denied' });
+    await consent.record(SUBJECT, { a: 'denied' }, { actor: ACTOR });
     await consent.record('someone-else', { a: 'granted' }, { note: 'kept' });
   });
 
@@ -51,14 +52,14 @@ describeEachDatabase('erase() (Art. 17)', (open) => {
     await db.release();
   });
 
-  it('leaves no link, note, data or network detail, and the history still verifies', async () => {
+  it('leaves no link, note, data, actor or network detail, and the history still verifies', async () => {
     const pseudonym = consent.engine.pseudonym(SUBJECT);
     const before = await dump();
-    for (const needle of [pseudonym, NOTE, DATA.ticket, IP, UA]) expect(before).to.contain(needle);
+    for (const needle of [pseudonym, NOTE, DATA.ticket, IP, UA, ACTOR]) expect(before).to.contain(needle);
     expect((await consent.states(SUBJECT)).a?.state).to.equal('denied', 'cached before the erasure');
     expect(await consent.erase(SUBJECT)).to.deep.equal({ events: 3 });
     const after = await dump();
-    for (const needle of [SUBJECT, pseudonym, NOTE, DATA.ticket, DATA.channel, IP, UA]) expect(after).to.not.contain(needle);
+    for (const needle of [SUBJECT, pseudonym, NOTE, DATA.ticket, DATA.channel, IP, UA, ACTOR]) expect(after).to.not.contain(needle);
     expect(after).to.contain('kept', 'other subjects are untouched');
     expect(await knex('consent_states').whereNotNull('pending_token')).to.deep.equal([], 'no pending token survives');
     expect(await consent.verify()).to.deep.equal({ ok: true, checked: 5, problems: [] });
@@ -94,5 +95,8 @@ describeEachDatabase('erase() (Art. 17)', (open) => {
     const event = await knex('consent_events').where({ chain: erased.chain, seq: 1 }).first();
     await knex('consent_events').where({ id: event.id }).update({ note: 'put back' });
     expect((await consent.verify()).problems).to.deep.equal([{ eventId: consent.engine.eventIds.encode(String(event.id)), kind: 'modified' }]);
+    const withActor = await knex('consent_events').where({ chain: erased.chain, seq: 2 }).first();
+    await knex('consent_events').where({ id: withActor.id }).update({ actor: ACTOR });
+    expect((await consent.verify()).problems).to.deep.include({ eventId: consent.engine.eventIds.encode(String(withActor.id)), kind: 'modified' });
   });
 });

@@ -126,6 +126,34 @@ BACKENDS[0]?.describe('OpenAPI document', () => {
     }
   });
 
+  it('documents 429 rate_limited on the subject\'s writes while the limit is on', async () => {
+    const limited = await testConsent(db, { rateLimit: { writes: 1, windowMs: 60_000 } });
+    try {
+      const app = routerApp(limited.consent);
+      const doc = (await request(app).get('/consent/openapi.json').expect(200)).body as Doc;
+      const as = { 'x-test-user': 'limited' };
+      await request(app).put('/consent/me/analytics').set(as).send({ decision: 'granted' }).expect(200);
+      const checks: Array<[string, string, Response]> = [
+        ['/me/{id}', 'put', await request(app).put('/consent/me/analytics').set(as).send({ decision: 'granted' })],
+        ['/me', 'post', await request(app).post('/consent/me').set(as).send({ decisions: { ads: 'denied' } })],
+        ['/me/{id}', 'delete', await request(app).delete('/consent/me/analytics').set(as)],
+      ];
+      for (const [path, method, res] of checks) {
+        expect(res.status).to.equal(429);
+        conforms(doc, path, method, res);
+      }
+      const unlimited = await testConsent(db, { rateLimit: false });
+      try {
+        const plain = (await request(routerApp(unlimited.consent)).get('/consent/openapi.json').expect(200)).body as Doc;
+        expect(Object.values(plain.paths).flatMap((ops) => Object.values(ops).flatMap((op) => Object.keys(op.responses ?? {})))).to.not.include('429');
+      } finally {
+        await unlimited.close();
+      }
+    } finally {
+      await limited.close();
+    }
+  });
+
   it('has schemas that reject what the router rejects', async () => {
     const app = routerApp(t.consent);
     const doc = (await request(app).get('/consent/openapi.json').expect(200)).body as Doc;

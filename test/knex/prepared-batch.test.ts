@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import knexFactory, { type Knex } from 'knex';
-import { personalDigest } from '../../lib/audit/chain';
+import { NO_PERSONAL_FIELDS, personalDigest } from '../../lib/audit/chain';
 import { createConsent, KnexTracker, type Consent } from '../../lib/index';
 import type { BatchPlanner } from '../../lib/tracker/records';
 import { isPostgres } from '../../lib/knex/migrate';
@@ -27,7 +27,7 @@ function newConsent(tracker: KnexTracker): Consent {
 function importBatch(consent: Consent, subjects: string[]): { pseudonyms: string[]; plan: BatchPlanner } {
   const { engine } = consent;
   const key = engine.derivedKeys.chain;
-  const digest = personalDigest(key, { note: null, data: null, ip: null, userAgent: null });
+  const digest = personalDigest(key, NO_PERSONAL_FIELDS);
   const decisions = [
     { requirement: engine.registry.require('a'), version: 1, decision: 'granted' as const, at: AT, source: 'import' as const },
     { requirement: engine.registry.require('b'), version: 1, decision: 'denied' as const, at: AT, source: 'import' as const },

@@ -1,0 +1,59 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { expect } from 'chai';
+import { createConsent } from '../../lib/index';
+import { defaultKnex } from '../../lib/knex/default-knex';
+import { buildCli, runCli, SECRET } from '../helpers/cli';
+import { tempSqliteFile } from '../helpers/databases';
+
+const NOTE = 'cli-erase-note-called-about-ticket-4711';
+const ACTOR = 'cli-erase-actor-support-agent-jane';
+const DATA_VALUE = 'cli-erase-data-phone-line-3';
+
+/** Which of the needles the database file or its WAL still holds. */
+function found(filename: string, needles: string[]): string[] {
+  const hits: string[] = [];
+  for (const path of [filename, `${filename}-wal`]) {
+    if (!existsSync(path)) continue;
+    const bytes = readFileSync(path);
+    for (const needle of needles) if (bytes.includes(Buffer.from(needle, 'utf8'))) hits.push(`${needle} in ${path.slice(-20)}`);
+  }
+  return hits;
+}
+
+describe('express-consent erase on an SQLite file leaves no recoverable bytes', () => {
+  before(async function () {
+    this.timeout(180_000);
+    await buildCli();
+  });
+
+  for (const driver of ['sqlite3', 'better-sqlite3'] as const) {
+    it(`through the ${driver} driver`, async () => {
+      const file = tempSqliteFile();
+      try {
+        // Written by the library's default connection (secure_delete from the first write, WAL);
+        // the erasure is the command's own.
+        const knex = defaultKnex(file.filename);
+        const consent = createConsent({ knex, secret: SECRET, logger: { warn() {}, error() {} } });
+        consent.register({ id: 'news', title: 'News', description: 'A letter.' });
+        await consent.ready();
+        for (let i = 0; i < 10; i += 1) {
+          await consent.record('alice', { news: i % 2 ? 'denied' : 'granted' }, { actor: ACTOR, note: `${NOTE}-${i}`, data: { k: DATA_VALUE } });
+        }
+        await consent.record('bob', { news: 'granted' }, { note: 'bob-keeps-his-note' });
+        await consent.close();
+        await knex.destroy();
+        const needles = [NOTE, ACTOR, DATA_VALUE];
+        expect(found(file.filename, needles)).to.have.length(3);
+        const args = driver === 'sqlite3'
+          ? ['--url', `sqlite:${file.filename}`]
+          : ['--client', 'better-sqlite3', '--connection', file.filename];
+        const run = await runCli([...args, 'erase', 'alice']);
+        expect(run.code, run.stderr).to.equal(0);
+        expect(found(file.filename, needles)).to.deep.equal([]);
+        expect(found(file.filename, ['bob-keeps-his-note'])).to.have.length(1);
+      } finally {
+        file.cleanup();
+      }
+    });
+  }
+});
