@@ -4,7 +4,7 @@ import { ConsentError } from '../errors';
 import { asyncHandler } from './async-handler';
 import { confirmBody, confirmPostHandler, confirmPreviewHandler } from './confirm-routes';
 import { addAdminConsole } from './console/console-routes';
-import { fromParserError, jsonBody } from './json-body';
+import { jsonBody } from './json-body';
 import { addAdminRoutes } from './admin-routes';
 import { addMeRoutes } from './me-routes';
 import { writeContext } from './network';
@@ -63,7 +63,7 @@ export function createRouter(engine: ConsentEngine, gate: ReadyGate, source: Pro
   // error handlers for errors coming from outside it).
   const onError: ErrorRequestHandler = (error, req, res, next) => {
     if (res.headersSent) return next(error);
-    answerError(req, res, fromParserError(error) ?? fromPathError(error, req) ?? error, engine.options.logger);
+    answerError(req, res, fromPathError(error, req) ?? error, engine.options.logger);
   };
   router.use(onError);
   return router;
