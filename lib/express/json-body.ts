@@ -42,7 +42,7 @@ const unreadable = (detail: string, errorDetail: string) =>
   new ConsentError('invalid_body', detail, { extensions: { errors: [{ pointer: '', detail: errorDetail }] } });
 
 /**
- * What a body's headers alone rule out, in the order of SPEC §4: a media type other than
+ * What a body's headers alone rule out, in the router's order of checks: a media type other than
  * `mediaType` (or a malformed `Content-Type`), a charset other than UTF-8, or a content coding
  * the router does not read (415); a `Content-Length` over 16 KiB (413). Null when none applies.
  */
@@ -102,7 +102,7 @@ function bodyReader(mediaType: string, parse: RequestHandler): RequestHandler {
 }
 
 /**
- * The router's own JSON body parsing, in the order of SPEC §4: 415 for a body that is not UTF-8
+ * The router's own JSON body parsing, in its order of checks: 415 for a body that is not UTF-8
  * JSON in a coding the router reads (checked before reading), 413 over 16 KiB (also once
  * decompressed), 400 for a body that does not decode, is not UTF-8 or is malformed JSON.
  */
