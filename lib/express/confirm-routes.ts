@@ -1,5 +1,5 @@
-import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { confirmToken, previewToken } from '../core/confirm';
+import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
+import { confirmToken, invalidToken, previewToken } from '../core/confirm';
 import type { ConsentEngine, WriteContext } from '../core/engine';
 import { ConsentError } from '../errors';
 import { confirmedPage, PAGE_CSP, previewPage, problemPage } from './confirm-page';
@@ -77,6 +77,20 @@ export function confirmPostHandler(engine: ConsentEngine, options: ConfirmRouteO
     } catch (error) {
       fail(error, req, res, next);
     }
+  };
+}
+
+const TOKEN_PATH = /^\/confirm\/[^/]+\/?$/;
+
+/**
+ * Express fails with a URIError on a token that is not valid percent-encoding, before the
+ * handlers run. No such token was ever sent: 404 `token_invalid`, a page for HTML clients.
+ */
+export function confirmPathError(engine: ConsentEngine): ErrorRequestHandler {
+  return (error, req, res, next) => {
+    if (!(error instanceof URIError) || !TOKEN_PATH.test(req.path)) return next(error);
+    prepare(engine, req, res);
+    fail(invalidToken(), req, res, next);
   };
 }
 

@@ -2,7 +2,7 @@ import express, { type ErrorRequestHandler, type Request, type Router } from 'ex
 import type { ConsentEngine } from '../core/engine';
 import { ConsentError } from '../errors';
 import { asyncHandler } from './async-handler';
-import { confirmBody, confirmPostHandler, confirmPreviewHandler } from './confirm-routes';
+import { confirmBody, confirmPathError, confirmPostHandler, confirmPreviewHandler } from './confirm-routes';
 import { addAdminConsole } from './console/console-routes';
 import { jsonBody } from './json-body';
 import { addAdminRoutes } from './admin-routes';
@@ -54,6 +54,7 @@ export function createRouter(engine: ConsentEngine, gate: ReadyGate, source: Pro
 
   router.get('/confirm/:token', body, serving, confirmPreviewHandler(engine));
   router.post('/confirm/:token', confirmBody(), serving, confirmPostHandler(engine, { context: (req) => writeContext(req, engine.options) }));
+  router.use(confirmPathError(engine));
 
   router.get('/openapi.json', body, (req, res) => {
     res.json(openApiDocument(req.baseUrl, { admin: engine.options.admin !== null }));
@@ -72,6 +73,7 @@ export function createRouter(engine: ConsentEngine, gate: ReadyGate, source: Pro
 /**
  * Express (4 and 5) fails with a URIError when a path parameter is not valid percent-encoding
  * (`/me/%E0%A4%A`). Such an id cannot name a registered requirement: 404, like any unknown id.
+ * (Tokens and admin subject ids are answered by their own routes' error handlers.)
  */
 function fromPathError(error: unknown, req: Request): ConsentError | null {
   if (!(error instanceof URIError)) return null;
