@@ -51,13 +51,13 @@ function headerProblem(req: Request, res: Response, mediaType: string): ConsentE
   if (parsed?.type !== mediaType) return unsupported(`send the body as ${mediaType}`, { accept: [mediaType] });
   const charset = parsed.parameters.get('charset');
   if (charset !== undefined && charset.toLowerCase() !== 'utf-8') {
-    return unsupported(`send the body as UTF-8: charset "${charset}" is not supported`, { accept: [mediaType] });
+    return unsupported('send the body as UTF-8: its charset is not supported', { accept: [mediaType] });
   }
   const coding = (req.headers['content-encoding'] ?? 'identity').toLowerCase();
   if (!BODY_CODINGS.includes(coding)) {
     // RFC 9110 §15.5.16: a 415 for a content coding says which codings would have been read.
     res.set('Accept-Encoding', BODY_CODINGS.filter((c) => c !== 'identity').join(', '));
-    return unsupported(`the Content-Encoding "${coding}" is not supported: send the body as ${BODY_CODINGS.join(', ')}`);
+    return unsupported('the Content-Encoding of the body is not supported: send it unencoded, or gzip or deflate encoded');
   }
   if (Number(req.headers['content-length']) > BODY_LIMIT_BYTES) return tooLarge();
   return null;
@@ -70,6 +70,7 @@ function requireUtf8(_req: IncomingMessage, _res: unknown, body: Buffer): void {
 
 /** The consent error a body-parser failure stands for; anything else is passed on unchanged. */
 function fromParserError(error: unknown, req: Request): unknown {
+  // requireUtf8's refusal comes back through the parser as it was thrown.
   if (error instanceof ConsentError || error === null || typeof error !== 'object') return error;
   const { type, status } = error as { type?: unknown; status?: unknown };
   if (type === 'entity.too.large') return tooLarge();
@@ -79,8 +80,8 @@ function fromParserError(error: unknown, req: Request): unknown {
   }
   if (typeof status !== 'number' || status < 400 || status >= 500) return error;
   // Decompression errors carry a status but no type: the body is not what its headers say.
-  const coding = req.headers['content-encoding'];
-  if (coding !== undefined && coding.toLowerCase() !== 'identity') {
+  const coding = req.headers['content-encoding']?.toLowerCase();
+  if (coding !== undefined && coding !== 'identity') {
     return unreadable(`the body is not valid ${coding} data`, `cannot be decoded as ${coding}`);
   }
   return unreadable('the body could not be read', 'unreadable body');
