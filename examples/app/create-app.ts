@@ -4,7 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import express, { type Express, type NextFunction, type Request, type Response } from 'express';
 import knexFactory, { type Knex } from 'knex';
-import { createConsent, isConsentError, type Consent, type ConsentLogger } from '../../lib/index';
+import { createConsent, type Consent, type ConsentLogger } from '../../lib/index';
+import { errorPage } from './error-page';
 import { installPartnerOffers } from './extensions/partner-offers';
 import { html } from './html';
 import { page } from './layout';
@@ -78,16 +79,7 @@ export async function createExampleApp(options: ExampleOptions): Promise<Example
   app.use((req, res) => {
     res.status(404).send(page(req, 'Not found', html`<h1>Not found</h1><p>There is no page at this address. <a href="/">Go home</a>.</p>`));
   });
-  app.use((error: unknown, req: Request, res: Response, _next: NextFunction) => {
-    // A ConsentError carries its status (400 for a bad cursor, 503 for the store); the rest is ours.
-    const status = isConsentError(error) ? error.status : 500;
-    if (status >= 500 && status !== 503) console.error(error);
-    const text =
-      status === 503 ? 'Our records are unavailable for a moment. Please try again shortly.'
-      : status < 500 ? 'That address or form is not valid. Go back and try again.'
-      : 'Please try again. If it keeps happening, tell us.';
-    res.status(status).send(page(req, 'Something went wrong', html`<h1>Something went wrong</h1><p>${text}</p>`));
-  });
+  app.use(errorPage);
 
   await new Users(knex).init();
   await sessionStore.init();

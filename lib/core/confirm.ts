@@ -14,7 +14,8 @@ export interface TokenPreview {
   expiresAt: string;
 }
 
-const invalid = () =>
+/** The error for a token that cannot be used: unknown, used, superseded or cancelled (404). */
+export const invalidToken = (): ConsentError =>
   new ConsentError('token_invalid', 'this confirmation link is unknown, already used, replaced by a newer one or cancelled');
 
 /**
@@ -22,11 +23,11 @@ const invalid = () =>
  * for the current version. Runs before the write and again inside it, on the locked snapshot.
  */
 function checkPending(engine: ConsentEngine, record: CurrentRecord | undefined, hash: string, now: number): Requirement {
-  if (!record?.pendingToken || !sameDigest(record.pendingToken, hash)) throw invalid();
+  if (!record?.pendingToken || !sameDigest(record.pendingToken, hash)) throw invalidToken();
   if (record.pendingExpiresAt === null || now >= record.pendingExpiresAt) {
     throw new ConsentError('token_expired', 'this confirmation link has expired: ask again to receive a new one');
   }
-  if (!engine.registry.has(record.requirement)) throw invalid();
+  if (!engine.registry.has(record.requirement)) throw invalidToken();
   const requirement = engine.registry.require(record.requirement);
   if (record.pendingVersion !== requirement.version) {
     throw new ConsentError('version_mismatch', 'the text changed since this link was sent: show the current text and ask again', {
@@ -39,12 +40,12 @@ function checkPending(engine: ConsentEngine, record: CurrentRecord | undefined, 
 async function lookup(engine: ConsentEngine, token: unknown) {
   await engine.ready();
   const subjectId = openToken(engine.derivedKeys.tokenSubject, token);
-  if (subjectId === null || !engine.tracker.findPending) throw invalid();
+  if (subjectId === null || !engine.tracker.findPending) throw invalidToken();
   const find = engine.tracker.findPending.bind(engine.tracker);
   const hash = engine.tokenHash(token as string);
   const match = await storeCall(engine.options.storeTimeoutMs, 'token lookup', () => find(hash));
   const pseudonym = engine.pseudonym(subjectId);
-  if (!match || !sameDigest(match.pseudonym, pseudonym)) throw invalid();
+  if (!match || !sameDigest(match.pseudonym, pseudonym)) throw invalidToken();
   const requirement = checkPending(engine, match.record, hash, engine.now());
   return { subjectId, pseudonym, hash, requirement, expiresAt: match.record.pendingExpiresAt as number };
 }

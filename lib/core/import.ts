@@ -4,7 +4,7 @@ import { planImport, type ImportedDecision } from '../state/import-plan';
 import type { BatchPlanner, PreparedBatch } from '../tracker/records';
 import type { Decision, Source } from '../types';
 import type { ConsentEngine } from './engine';
-import { assertNoProblems, isPlainObject, normalizeSubject, SOURCES, type InputProblem } from './input';
+import { assertNoProblems, isPlainObject, normalizeSubject, SOURCES, SUBJECT_RULE, type InputProblem } from './input';
 import { storeCall } from './store-call';
 
 /** One decision to import from another system (`consent.import()`). */
@@ -62,7 +62,7 @@ function parseItem(item: unknown, index: number, now: number, problems: InputPro
   const bad = (field: string, detail: string) => problems.push({ pointer: `${at0}/${field}`, detail });
   for (const key of Object.keys(item)) if (!FIELDS.has(key)) bad(key, 'unknown field');
   const subject = normalizeSubject(item.subjectId);
-  if (subject === null) bad('subjectId', 'must be a string of 1–256 characters or a safe integer');
+  if (subject === null) bad('subjectId', `must be ${SUBJECT_RULE}`);
   if (typeof item.requirement !== 'string') bad('requirement', 'must be a requirement id');
   const { version } = item;
   if (version !== undefined && (typeof version !== 'number' || !Number.isSafeInteger(version) || version < 1)) {

@@ -18,19 +18,24 @@ const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
 const escapePointer = (key: string) => key.replace(/~/g, '~0').replace(/\//g, '~1');
 
-/** Subject ids: a string of 1–256 characters (compared exactly) or a safe integer. */
+/** What a subject id is, for messages. */
+export const SUBJECT_RULE = 'a string of 1–256 characters of well-formed Unicode, or a safe integer';
+
+/**
+ * Subject ids: a string of 1–256 characters (compared exactly) or a safe integer. A string must
+ * be well-formed Unicode: its pseudonym is keyed over its UTF-8 bytes, where every lone
+ * surrogate becomes U+FFFD, so "a\uD800" and "a\uDC00" would be one subject.
+ */
 export function normalizeSubject(value: unknown): string | null {
-  if (typeof value === 'string') return value.length >= 1 && value.length <= MAX_SUBJECT_LENGTH ? value : null;
+  if (typeof value === 'string') return value.length >= 1 && value.length <= MAX_SUBJECT_LENGTH && value.isWellFormed() ? value : null;
   if (typeof value === 'number' && Number.isSafeInteger(value)) return String(value);
   return null;
 }
 
-/** Like `normalizeSubject`, throwing `invalid_subject` for library callers. */
+/** Like `normalizeSubject`, throwing `invalid_subject` (400) for library callers. */
 export function requireSubject(value: unknown): string {
   const subject = normalizeSubject(value);
-  if (subject === null) {
-    throw new ConsentError('invalid_subject', 'a subject id is a string of 1–256 characters or a safe integer');
-  }
+  if (subject === null) throw new ConsentError('invalid_subject', `a subject id is ${SUBJECT_RULE}`);
   return subject;
 }
 
@@ -88,11 +93,10 @@ export function noteProblems(value: unknown, pointer = '/note'): InputProblem[] 
 // A lone surrogate becomes U+FFFD on its way to a UTF-8 database and PostgreSQL refuses U+0000
 // in text: either way the history would not say what was sent, so such text is refused.
 const UNSTORABLE = 'must be well-formed Unicode without U+0000';
-const LONE_SURROGATE = /\p{Cs}/u;
 
 /** Whether a string survives storage unchanged on every supported database. */
 export function storableText(value: string): boolean {
-  return !value.includes('\u0000') && !LONE_SURROGATE.test(value);
+  return !value.includes('\u0000') && value.isWellFormed();
 }
 
 /** The parsed form of one decision. */

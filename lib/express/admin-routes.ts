@@ -1,4 +1,4 @@
-import type { Request, RequestHandler, Router } from 'express';
+import type { NextFunction, Request, RequestHandler, Response, Router } from 'express';
 import { adminStats } from '../core/admin-stats';
 import type { ConsentEngine } from '../core/engine';
 import { publicEvent } from '../core/public-event';
@@ -31,6 +31,18 @@ export function needs<K extends 'auditEvents' | 'stats'>(tracker: ConsentTracker
 const STATS_TIMEOUT_MS = 30_000;
 
 const subjectParam = (req: Request): string => req.params.subjectId as string;
+
+const SUBJECT_PATH = /^\/admin\/subjects\/[^/]+(?:\/history)?\/?$/;
+
+/** Runs middleware one after the other, like a route does, then `done` (with the first error). */
+function runEach(handlers: RequestHandler[], req: Request, res: Response, done: (error?: unknown) => void): void {
+  const step = (index: number) => (error?: unknown) => {
+    const handler = handlers[index];
+    if (error !== undefined || handler === undefined) return done(error);
+    handler(req, res, step(index + 1) as NextFunction);
+  };
+  step(0)();
+}
 
 /**
  * The admin routes (SPEC §4), added only when `admin.authorize` is configured: otherwise the
@@ -77,6 +89,14 @@ export function addAdminRoutes(router: Router, engine: ConsentEngine, gate: Read
       next(error);
     }
   }, proof.adminErase);
+
+  // Express fails with a URIError on a subject id that is not valid percent-encoded UTF-8,
+  // before any handler runs. The body rules and authorization still come first, as on every
+  // admin route; then the id is refused like one the library would not take.
+  router.use((error: unknown, req: Request, res: Response, next: NextFunction) => {
+    if (!(error instanceof URIError) || !SUBJECT_PATH.test(req.path)) return next(error);
+    runEach(guard, req, res, (refused) => next(refused ?? new ConsentError('invalid_subject', 'the subject id in the path is not valid percent-encoded UTF-8')));
+  });
 
   router.get('/admin/events', ...guard, asyncHandler(async (req, res) => {
     const { limit, ...query } = parseAuditQuery(req.query as Record<string, unknown>, engine.eventIds);

@@ -1,9 +1,9 @@
-import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
-import { confirmToken, previewToken } from '../core/confirm';
+import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
+import { confirmToken, invalidToken, previewToken } from '../core/confirm';
 import type { ConsentEngine, WriteContext } from '../core/engine';
 import { ConsentError } from '../errors';
 import { confirmedPage, PAGE_CSP, previewPage, problemPage } from './confirm-page';
-import { BODY_LIMIT_BYTES, carriesBody, jsonBody } from './json-body';
+import { carriesBody, formBody, hasMediaType, jsonBody } from './json-body';
 import { mountedPath } from './mounted-path';
 
 /** Options of the confirmation handlers. */
@@ -81,23 +81,30 @@ export function confirmPostHandler(engine: ConsentEngine, options: ConfirmRouteO
   };
 }
 
-const isFormType = (type: string | undefined) =>
-  (type?.split(';')[0] ?? '').trim().toLowerCase() === 'application/x-www-form-urlencoded';
+const TOKEN_PATH = /^\/confirm\/[^/]+\/?$/;
+
+/**
+ * Express fails with a URIError on a token that is not valid percent-encoding, before the
+ * handlers run. No such token was ever sent: 404 `token_invalid`, a page for HTML clients.
+ */
+export function confirmPathError(engine: ConsentEngine): ErrorRequestHandler {
+  return (error, req, res, next) => {
+    if (!(error instanceof URIError) || !TOKEN_PATH.test(req.path)) return next(error);
+    prepare(engine, req, res);
+    fail(invalidToken(), req, res, next);
+  };
+}
 
 /**
  * Body parsing of `POST /confirm/:token`: no body, or the confirmation page's own urlencoded
- * form (this route only), or JSON; anything else is 415, over 16 KiB 413. The content is ignored.
+ * form (this route only), or JSON, under the router's body rules (415, 413, 400). The content
+ * is ignored.
  */
 export function confirmBody(): RequestHandler {
   const json = jsonBody();
-  const form = express.urlencoded({ extended: false, limit: BODY_LIMIT_BYTES, parameterLimit: 10 });
+  const form = formBody();
   return (req, res, next) => {
-    if (carriesBody(req) && isFormType(req.headers['content-type'])) {
-      if (Number(req.headers['content-length']) > BODY_LIMIT_BYTES) {
-        return next(new ConsentError('payload_too_large', `the body is larger than ${BODY_LIMIT_BYTES} bytes`, { extensions: { limit: BODY_LIMIT_BYTES } }));
-      }
-      return form(req, res, next);
-    }
+    if (carriesBody(req) && hasMediaType(req, 'application/x-www-form-urlencoded')) return form(req, res, next);
     json(req, res, next);
   };
 }

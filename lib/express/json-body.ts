@@ -1,9 +1,17 @@
+import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage } from 'node:http';
-import express, { type RequestHandler } from 'express';
+import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { ConsentError } from '../errors';
+import { parseMediaType } from './media-type';
 
 /** The largest body the router accepts (SPEC §4): 16 KiB. */
 export const BODY_LIMIT_BYTES = 16 * 1024;
+
+/**
+ * The content codings the router reads. Both body-parser majors (Express 4 and 5) decode these;
+ * Express 5's also reads `br`, which would make the answer depend on the host's Express.
+ */
+export const BODY_CODINGS: readonly string[] = ['identity', 'gzip', 'deflate'];
 
 /** Whether a request carries a body, by its headers (as `type-is` decides). */
 export function carriesBody(req: IncomingMessage): boolean {
@@ -11,9 +19,9 @@ export function carriesBody(req: IncomingMessage): boolean {
   return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0');
 }
 
-/** `application/json`, parameters allowed; nothing else (no `+json` variants). */
-export function isJsonType(contentType: string | undefined): boolean {
-  return contentType !== undefined && (contentType.split(';')[0] ?? '').trim().toLowerCase() === 'application/json';
+/** Whether the request's `Content-Type` is `mediaType` (parameters allowed, `+json` variants not). */
+export function hasMediaType(req: IncomingMessage, mediaType: string): boolean {
+  return parseMediaType(req.headers['content-type'])?.type === mediaType;
 }
 
 /** Whether a host body parser already read the stream (body-parser 1.x flags it; 2.x does not). */
@@ -21,25 +29,8 @@ function alreadyRead(req: IncomingMessage): boolean {
   return (req as { _body?: unknown })._body === true || (req.complete && !req.readable);
 }
 
-/**
- * The router's own JSON body parsing, in the order of SPEC §4: 415 for a body that is not
- * JSON (checked before reading), 413 over 16 KiB, 400 for malformed JSON. A body a host
- * parser already read is taken as parsed; its size is then judged by `Content-Length`.
- */
-export function jsonBody(): RequestHandler {
-  const parse = express.json({ limit: BODY_LIMIT_BYTES, strict: true, type: () => true });
-  return (req, res, next) => {
-    if (!carriesBody(req)) return next();
-    if (!isJsonType(req.headers['content-type'])) {
-      return next(new ConsentError('unsupported_media_type', 'send the body as application/json', {
-        extensions: { accept: ['application/json'] },
-      }));
-    }
-    if (Number(req.headers['content-length']) > BODY_LIMIT_BYTES) return next(tooLarge());
-    if (alreadyRead(req)) return next();
-    parse(req, res, next);
-  };
-}
+const unsupported = (detail: string, extensions: Record<string, unknown> = {}) =>
+  new ConsentError('unsupported_media_type', detail, { extensions });
 
 function tooLarge(): ConsentError {
   return new ConsentError('payload_too_large', `the body is larger than ${BODY_LIMIT_BYTES} bytes`, {
@@ -47,26 +38,82 @@ function tooLarge(): ConsentError {
   });
 }
 
-/** The consent error a body-parser error stands for, or null when it is not one. */
-export function fromParserError(error: unknown): ConsentError | null {
-  if (error === null || typeof error !== 'object' || typeof (error as { type?: unknown }).type !== 'string') return null;
-  const { type, status } = error as { type: string; status?: unknown };
-  switch (type) {
-    case 'entity.too.large':
-      return tooLarge();
-    case 'entity.parse.failed':
-      return new ConsentError('invalid_body', 'the body is not valid JSON', {
-        extensions: { errors: [{ pointer: '', detail: 'malformed JSON' }] },
-      });
-    case 'encoding.unsupported':
-    case 'charset.unsupported':
-      return new ConsentError('unsupported_media_type', 'send the body as UTF-8 application/json without an unsupported encoding');
-    default:
-      if (typeof status === 'number' && status >= 400 && status < 500) {
-        return new ConsentError('invalid_body', 'the body could not be read', {
-          extensions: { errors: [{ pointer: '', detail: 'unreadable body' }] },
-        });
-      }
-      return null;
+const unreadable = (detail: string, errorDetail: string) =>
+  new ConsentError('invalid_body', detail, { extensions: { errors: [{ pointer: '', detail: errorDetail }] } });
+
+/**
+ * What a body's headers alone rule out, in the router's order of checks: a media type other than
+ * `mediaType` (or a malformed `Content-Type`), a charset other than UTF-8, or a content coding
+ * the router does not read (415); a `Content-Length` over 16 KiB (413). Null when none applies.
+ */
+function headerProblem(req: Request, res: Response, mediaType: string): ConsentError | null {
+  const parsed = parseMediaType(req.headers['content-type']);
+  if (parsed?.type !== mediaType) return unsupported(`send the body as ${mediaType}`, { accept: [mediaType] });
+  const charset = parsed.parameters.get('charset');
+  if (charset !== undefined && charset.toLowerCase() !== 'utf-8') {
+    return unsupported('send the body as UTF-8: its charset is not supported', { accept: [mediaType] });
   }
+  const coding = (req.headers['content-encoding'] ?? 'identity').toLowerCase();
+  if (!BODY_CODINGS.includes(coding)) {
+    // RFC 9110 §15.5.16: a 415 for a content coding says which codings would have been read.
+    res.set('Accept-Encoding', BODY_CODINGS.filter((c) => c !== 'identity').join(', '));
+    return unsupported('the Content-Encoding of the body is not supported: send it unencoded, or gzip or deflate encoded');
+  }
+  if (Number(req.headers['content-length']) > BODY_LIMIT_BYTES) return tooLarge();
+  return null;
+}
+
+// The body parser replaces invalid UTF-8 with U+FFFD: a history would then hold what nobody sent.
+function requireUtf8(_req: IncomingMessage, _res: unknown, body: Buffer): void {
+  if (!isUtf8(body)) throw unreadable('the body is not valid UTF-8', 'invalid UTF-8');
+}
+
+/** The consent error a body-parser failure stands for; anything else is passed on unchanged. */
+function fromParserError(error: unknown, req: Request): unknown {
+  // requireUtf8's refusal comes back through the parser as it was thrown.
+  if (error instanceof ConsentError || error === null || typeof error !== 'object') return error;
+  const { type, status } = error as { type?: unknown; status?: unknown };
+  if (type === 'entity.too.large') return tooLarge();
+  if (type === 'entity.parse.failed') return unreadable('the body is not valid JSON', 'malformed JSON');
+  if (type === 'encoding.unsupported' || type === 'charset.unsupported') {
+    return unsupported('send the body as UTF-8 without an unsupported Content-Encoding');
+  }
+  if (typeof status !== 'number' || status < 400 || status >= 500) return error;
+  // Decompression errors carry a status but no type: the body is not what its headers say.
+  const coding = req.headers['content-encoding']?.toLowerCase();
+  if (coding !== undefined && coding !== 'identity') {
+    return unreadable(`the body is not valid ${coding} data`, `cannot be decoded as ${coding}`);
+  }
+  return unreadable('the body could not be read', 'unreadable body');
+}
+
+/**
+ * A body reader for `mediaType`: its header rules first (415, 413), then `parse` (a body-parser
+ * middleware) with every failure handed on as a consent error (400, 413, 415). A body a host
+ * parser already read is taken as parsed, under the same header rules.
+ */
+function bodyReader(mediaType: string, parse: RequestHandler): RequestHandler {
+  return (req, res, next) => {
+    if (!carriesBody(req)) return next();
+    const refused = headerProblem(req, res, mediaType);
+    if (refused) return next(refused);
+    if (alreadyRead(req)) return next();
+    parse(req, res, ((error?: unknown) => next(error === undefined ? undefined : fromParserError(error, req))) as NextFunction);
+  };
+}
+
+/**
+ * The router's own JSON body parsing, in its order of checks: 415 for a body that is not UTF-8
+ * JSON in a coding the router reads (checked before reading), 413 over 16 KiB (also once
+ * decompressed), 400 for a body that does not decode, is not UTF-8 or is malformed JSON.
+ */
+export function jsonBody(): RequestHandler {
+  const parse = express.json({ limit: BODY_LIMIT_BYTES, strict: true, type: () => true, verify: requireUtf8 });
+  return bodyReader('application/json', parse);
+}
+
+/** An urlencoded form under the same rules as `jsonBody` (the confirmation page's own form). */
+export function formBody(): RequestHandler {
+  const parse = express.urlencoded({ extended: false, limit: BODY_LIMIT_BYTES, parameterLimit: 10, type: () => true });
+  return bodyReader('application/x-www-form-urlencoded', parse);
 }

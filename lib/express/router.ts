@@ -3,9 +3,9 @@ import type { ConsentEngine } from '../core/engine';
 import type { WriteLimiter } from '../core/write-limiter';
 import { ConsentError } from '../errors';
 import { asyncHandler } from './async-handler';
-import { confirmBody, confirmPostHandler, confirmPreviewHandler } from './confirm-routes';
+import { confirmBody, confirmPathError, confirmPostHandler, confirmPreviewHandler } from './confirm-routes';
 import { addAdminConsole } from './console/console-routes';
-import { fromParserError, jsonBody } from './json-body';
+import { jsonBody } from './json-body';
 import { addAdminRoutes } from './admin-routes';
 import { addMeRoutes } from './me-routes';
 import { writeContext } from './network';
@@ -56,6 +56,7 @@ export function createRouter(engine: ConsentEngine, gate: ReadyGate, source: Pro
 
   router.get('/confirm/:token', body, serving, confirmPreviewHandler(engine));
   router.post('/confirm/:token', confirmBody(), serving, confirmPostHandler(engine, { context: (req) => writeContext(req, engine.options) }));
+  router.use(confirmPathError(engine));
 
   router.get('/openapi.json', body, (req, res) => {
     res.json(openApiDocument(req.baseUrl, { admin: engine.options.admin !== null, rateLimit: limiter !== null }));
@@ -65,7 +66,7 @@ export function createRouter(engine: ConsentEngine, gate: ReadyGate, source: Pro
   // error handlers for errors coming from outside it).
   const onError: ErrorRequestHandler = (error, req, res, next) => {
     if (res.headersSent) return next(error);
-    answerError(req, res, fromParserError(error) ?? fromPathError(error, req) ?? error, engine.options.logger);
+    answerError(req, res, fromPathError(error, req) ?? error, engine.options.logger);
   };
   router.use(onError);
   return router;
@@ -74,6 +75,7 @@ export function createRouter(engine: ConsentEngine, gate: ReadyGate, source: Pro
 /**
  * Express (4 and 5) fails with a URIError when a path parameter is not valid percent-encoding
  * (`/me/%E0%A4%A`). Such an id cannot name a registered requirement: 404, like any unknown id.
+ * (Tokens and admin subject ids are answered by their own routes' error handlers.)
  */
 function fromPathError(error: unknown, req: Request): ConsentError | null {
   if (!(error instanceof URIError)) return null;

@@ -1,12 +1,14 @@
 import type { Request } from 'express';
+import { normalizeSubject } from '../core/input';
 import { ConsentError } from '../errors';
 import type { ResolvedOptions } from '../options';
 
 /**
- * Resolves the subject of a request through the `subject` hook (SPEC §4 Subject): a string of
- * 1–256 characters, or a safe integer converted with `String`.
+ * Resolves the subject of a request through the `subject` hook: a string of
+ * 1–256 characters of well-formed Unicode, or a safe integer converted with `String`.
  *
- * @throws ConsentError `no_subject` (401) for `null`, `undefined` or `""`; `internal_error`
+ * @throws ConsentError `no_subject` (401) for `null`, `undefined` or `""`; `invalid_subject`
+ *   (answered as 400 `invalid_body`) for a string holding a lone surrogate; `internal_error`
  *   for any other value or a throwing hook, so that a broken hook never passes as a subject.
  */
 export async function resolveSubject(req: Request, options: ResolvedOptions): Promise<string> {
@@ -29,10 +31,15 @@ export function hookThrew(error: unknown): ConsentError {
  * @throws ConsentError as `resolveSubject` does.
  */
 export function subjectFromValue(value: unknown): string {
+  const subject = normalizeSubject(value);
+  if (subject !== null) return subject;
   if (value === null || value === undefined || value === '') {
     throw new ConsentError('no_subject', 'no subject: sign in first');
   }
-  if (typeof value === 'string' && value.length <= 256) return value;
-  if (typeof value === 'number' && Number.isSafeInteger(value)) return String(value);
+  // Such a string usually comes from what the client sent (a header, a decoded token): the
+  // request is at fault, not the host's hook.
+  if (typeof value === 'string' && value.length <= 256) {
+    throw new ConsentError('invalid_subject', 'the subject id of this request is not well-formed Unicode (it holds a lone surrogate)');
+  }
   throw new ConsentError('internal_error', `the subject hook returned an unusable ${typeof value}`);
 }

@@ -17,10 +17,11 @@ describe('subject ids', () => {
     expect(normalizeSubject('x'.repeat(256))).to.equal('x'.repeat(256));
     expect(normalizeSubject(42)).to.equal('42');
     expect(normalizeSubject(-7)).to.equal('-7');
+    expect(normalizeSubject('user\u{1F600}\uFFFD')).to.equal('user\u{1F600}\uFFFD');
   });
 
   it('refuses empty, too long, unsafe numbers and other types', () => {
-    for (const bad of ['', 'x'.repeat(257), 1.5, 2 ** 53, NaN, null, undefined, {}, ['a'], true]) {
+    for (const bad of ['', 'x'.repeat(257), 'user\uD800', 'user\uDC00', '\uDE00\uD83D', 1.5, 2 ** 53, NaN, null, undefined, {}, ['a'], true]) {
       expect(normalizeSubject(bad), String(bad)).to.equal(null);
     }
     expect(() => requireSubject({ id: 1 })).to.throw(ConsentError).with.property('code', 'invalid_subject');

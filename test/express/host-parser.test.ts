@@ -1,8 +1,10 @@
+import { gzipSync } from 'node:zlib';
 import { expect } from 'chai';
 import request from 'supertest';
 import type { Express } from 'express';
 import { BACKENDS, expressModule, testConsent, type TestDatabase } from '../helpers/app';
 import { expectProblem } from '../helpers/problem';
+import { sendRaw } from '../helpers/raw-body';
 
 BACKENDS[0]?.describe('router behind a host body parser', () => {
   let db: TestDatabase;
@@ -33,6 +35,14 @@ BACKENDS[0]?.describe('router behind a host body parser', () => {
   it('still answers 415 for bodies the host parsed as forms or text', async () => {
     expectProblem(await request(app).put('/consent/me/analytics').set(as).type('form').send('decision=granted'), 415, 'unsupported_media_type');
     expectProblem(await request(app).put('/consent/me/analytics').set(as).type('text').send('granted'), 415, 'unsupported_media_type');
+  });
+
+  it('still refuses a charset other than UTF-8 and a coding it does not read, though the host decoded them', async () => {
+    const utf16 = sendRaw(request(app).put('/consent/me/analytics').set(as).set('content-type', 'application/json; charset=utf-16le'), Buffer.from('{"decision":"granted"}', 'utf16le'));
+    expectProblem(await utf16, 415, 'unsupported_media_type');
+    const gzipped = sendRaw(request(app).put('/consent/me/analytics').set(as).set('content-type', 'application/json').set('content-encoding', 'gzip'), gzipSync('{"decision":"granted"}'));
+    expect((await gzipped.expect(200)).body.state).to.equal('granted');
+    expect((await t.consent.history('hp')).events).to.have.length(1);
   });
 
   it('still answers 413 by Content-Length, and checks the shape', async () => {

@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import request from 'supertest';
 import { BACKENDS, testConsent, type TestDatabase } from '../helpers/app';
 import { guardApp } from '../helpers/guard-app';
+import { sendRaw } from '../helpers/raw-body';
 import { anyBody, anyContentType, anyId, anySegment, anySubject, expectSafeAnswer } from './hostile';
 import { expectTablesIntact, listen } from './load';
 
@@ -48,7 +49,7 @@ for (const backend of BACKENDS) {
             let req = request(origin)[method](path);
             if (subject !== undefined) req = req.set('x-test-user', subject);
             if (type !== undefined) req = req.set('content-type', type);
-            if (body !== undefined) req = req.send(body);
+            if (body !== undefined) req = sendRaw(req, body);
             const res = await req;
             expectSafeAnswer(res, `${method.toUpperCase()} ${path} ${type} ${String(body).slice(0, 120)}`);
             expect(({} as Record<string, unknown>).polluted).to.equal(undefined);

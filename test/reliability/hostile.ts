@@ -1,3 +1,4 @@
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { expect } from 'chai';
 
@@ -91,4 +92,71 @@ export const anyQueryish = fc.oneof(
   fc.constant(''),
   anySubject.map((s) => `subject=${encodeURIComponent(s)}&subjectId=${encodeURIComponent(s)}`),
   fc.constantFrom('user[id]=victim', '__proto__[subject]=victim', 'decision=denied', 'x=%00'),
+);
+
+/** Content-Encoding headers: the codings the router reads, codings it does not, and nonsense. */
+export const anyCoding = fc.oneof(
+  { weight: 3, arbitrary: fc.constant(undefined) },
+  { weight: 3, arbitrary: fc.constantFrom('gzip', 'deflate', 'identity', 'GZIP') },
+  { weight: 2, arbitrary: fc.constantFrom('br', 'zstd', 'x-gzip', 'gzip, gzip', 'identity, gzip', 'compress', 'x-garbage', '*') },
+);
+
+/** What is done to the bytes before they are sent: what the header says (`match`), or anything else. */
+export type Packing = 'match' | 'none' | 'gzip' | 'deflate' | 'br' | 'gzip-truncated' | 'deflate-truncated' | 'br-truncated' | 'garbage';
+export const anyPacking = fc.oneof(
+  { weight: 3, arbitrary: fc.constant<Packing>('match') },
+  { weight: 2, arbitrary: fc.constantFrom<Packing>('none', 'gzip', 'deflate', 'br', 'gzip-truncated', 'deflate-truncated', 'br-truncated', 'garbage') },
+);
+
+/** The bytes packed as `packing` says; `match` follows the Content-Encoding header. */
+export function pack(bytes: Buffer, packing: Packing, coding: string | undefined): Buffer {
+  const cut = (packed: Buffer) => packed.subarray(0, Math.max(1, Math.floor(packed.length / 2)));
+  switch (packing) {
+    case 'match': {
+      const named = coding?.toLowerCase();
+      return named === 'gzip' || named === 'deflate' || named === 'br' ? pack(bytes, named, coding) : bytes;
+    }
+    case 'none': return bytes;
+    case 'gzip': return gzipSync(bytes);
+    case 'deflate': return deflateSync(bytes);
+    case 'br': return brotliCompressSync(bytes);
+    case 'gzip-truncated': return cut(gzipSync(bytes));
+    case 'deflate-truncated': return cut(deflateSync(bytes));
+    case 'br-truncated': return cut(brotliCompressSync(bytes));
+    case 'garbage': return Buffer.concat([Buffer.from([0x1f, 0x8b, 0x08, 0x00]), bytes]);
+  }
+}
+
+/** `charset` parameters: none, UTF-8 spelled several ways, other charsets, malformed values. */
+export const anyCharset = fc.oneof(
+  { weight: 4, arbitrary: fc.constant(undefined) },
+  { weight: 1, arbitrary: fc.constantFrom('utf-8', 'UTF-8', '"utf-8"') },
+  {
+    weight: 2,
+    arbitrary: fc.constantFrom('utf8', 'utf-16le', 'utf-16', 'UTF-16BE', 'latin1', 'iso-8859-1', 'us-ascii', 'utf-7', 'UTF-7', 'garbage', '', '"unterminated', 'utf-8; charset=utf-16le'),
+  },
+);
+
+/** How a body's text becomes bytes (the charset header may say otherwise). */
+export const anyTextEncoding = fc.constantFrom<BufferEncoding>('utf8', 'utf8', 'utf8', 'utf16le', 'latin1');
+
+/** Byte sequences that are not UTF-8: stray continuations, overlong forms, encoded surrogates, cut sequences, out of range. */
+const INVALID_UTF8 = [
+  [0x80], [0xbf], [0xc0, 0xaf], [0xc1, 0xbf], [0xc3], [0xe2, 0x82], [0xe0, 0x80, 0xaf], [0xed, 0xa0, 0x80], [0xed, 0xbf, 0xbf],
+  [0xf0, 0x9f, 0x98], [0xf4, 0x90, 0x80, 0x80], [0xf8, 0x88, 0x80, 0x80, 0x80], [0xfe], [0xff], [0xef, 0xbb],
+];
+
+/** Write bodies the routes would accept, with invalid UTF-8 spliced into a string. */
+export const invalidUtf8Body: fc.Arbitrary<Buffer> = fc
+  .tuple(fc.constantFrom(...INVALID_UTF8), fc.constantFrom('{"decision":"granted","note":"a@b"}', '{"decisions":{"analytics":"granted"},"note":"@"}', '{"decision":"denied","data":{"k@":"v"}}', '{"decision":"gr@nted"}'))
+  .map(([bad, json]) => {
+    const [before, after] = json.split('@') as [string, string];
+    return Buffer.concat([Buffer.from(before), Buffer.from(bad), Buffer.from(after)]);
+  });
+
+/** Bodies to encode: well-formed writes, invalid UTF-8, and the general hostile ones. */
+export const anyEncodableBody: fc.Arbitrary<string | Buffer> = fc.oneof(
+  { weight: 3, arbitrary: fc.constantFrom('{"decision":"granted"}', '{"decision":"denied","note":"é 🏳️‍🌈"}', '{"decisions":{"analytics":"granted","ads":"denied"}}', '{}', '') },
+  { weight: 2, arbitrary: invalidUtf8Body },
+  { weight: 2, arbitrary: anyBody.filter((b): b is string | Buffer => b !== undefined) },
 );

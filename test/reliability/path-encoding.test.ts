@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import request from 'supertest';
 import { BACKENDS, express4, routerApp, testConsent, type TestDatabase } from '../helpers/app';
+import { ADMIN, headerAdmin } from '../helpers/admin';
 import { expectProblem } from '../helpers/problem';
 import express from 'express';
 
@@ -28,6 +29,53 @@ describe('a path id that is not valid percent-encoding', () => {
         expectProblem(await request(app).delete(`/consent/me/${segment}`).set('x-test-user', 'ann'), 404, 'unknown_requirement');
       }
       expect((await t.consent.history('ann')).events).to.deep.equal([]);
+    });
+  }
+});
+
+describe('a token or subject id in the path that is not valid percent-encoding', () => {
+  let db: TestDatabase;
+  let t: Awaited<ReturnType<typeof testConsent>>;
+
+  beforeEach(async () => {
+    db = await sqlite.open();
+    t = await testConsent(db, { admin: { authorize: headerAdmin } });
+    await t.consent.record('ann', { analytics: 'granted' });
+  });
+  afterEach(async () => {
+    await t.close();
+    await db.cleanup();
+  });
+
+  const BROKEN = ['%', '%E0%A4%A', '%ZZ', '%ED%A0%80', '%C0%AF'];
+
+  for (const [name, lib] of [['Express 5', () => express], ['Express 4', express4]] as const) {
+    it(`is a confirmation token nobody was sent: 404 token_invalid, a page for browsers (${name})`, async () => {
+      const app = routerApp(t.consent, lib());
+      for (const segment of BROKEN) {
+        const path = `/consent/confirm/${segment}`;
+        const shown = await request(app).get(path);
+        expectProblem(shown, 404, 'token_invalid');
+        expect(shown.headers['referrer-policy']).to.equal('no-referrer');
+        expectProblem(await request(app).post(path), 404, 'token_invalid');
+        const page = await request(app).get(path).set('Accept', 'text/html');
+        expect(page.status).to.equal(404);
+        expect(page.headers['content-type']).to.match(/^text\/html/);
+        expect(page.text).to.contain('This link cannot be used');
+      }
+    });
+
+    it(`is 400 invalid_body on the admin subject routes, after authorization, and erases nothing (${name})`, async () => {
+      const app = routerApp(t.consent, lib());
+      for (const segment of BROKEN) {
+        for (const [method, path] of [['get', `/consent/admin/subjects/${segment}`], ['get', `/consent/admin/subjects/${segment}/history`], ['delete', `/consent/admin/subjects/${segment}`]] as const) {
+          const problem = expectProblem(await request(app)[method](path).set(ADMIN), 400, 'invalid_body');
+          expect(problem.detail).to.contain('subject id');
+          expectProblem(await request(app)[method](path), 403, 'forbidden');
+          expectProblem(await request(app)[method](path).set(ADMIN).set('content-type', 'text/plain').send('x'), 415, 'unsupported_media_type');
+        }
+      }
+      expect((await t.consent.history('ann')).events).to.have.length(1);
     });
   }
 });
