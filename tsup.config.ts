@@ -2,15 +2,21 @@ import { defineConfig } from 'tsup';
 
 export default defineConfig([
   {
-    entry: { index: 'lib/index.ts', testing: 'lib/testing.ts' },
+    entry: { index: 'lib/index.ts', tracker: 'lib/tracker.ts', testing: 'lib/testing.ts' },
     format: ['esm', 'cjs'],
-    dts: true,
+    // Members marked `@internal` (the engine behind a `Consent`) stay out of the published types.
+    dts: { compilerOptions: { stripInternal: true } },
     // Leaves the command line's files to the second build, which runs at the same time.
     clean: ['!cli.js', '!cli.js.map'],
     sourcemap: true,
     target: 'node20',
     platform: 'node',
-    splitting: false,
+    // The entries share one copy of the library (chunks), so that an error or a tracker made by
+    // one of them is an `instanceof` the classes of another. Rollup (`treeshake`) splits the
+    // CommonJS build as it is; without it tsup rewrites those chunks with sucrase, which
+    // downlevels class fields, `?.` and `??` into helper calls.
+    splitting: true,
+    treeshake: true,
   },
   {
     // The command line: one ESM file, executable through its shebang.

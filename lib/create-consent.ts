@@ -56,7 +56,7 @@ export interface Consent extends ConsentHttpApi, ConsentProof {
    */
   import(decisions: Iterable<unknown> | AsyncIterable<unknown>, options?: ImportOptions): Promise<ImportResult>;
   /**
-   * Subscribes to `change`, `withdrawn` or `confirmation` (SPEC §8). Without `name`: in-process,
+   * Subscribes to `change`, `withdrawn` or `confirmation`. Without `name`: in-process,
    * best-effort, after the commit. With `name`: durable (outbox, at least once, across restarts);
    * register it before `ready()`.
    * @throws ConsentError `invalid_argument` (unknown event, bad or duplicate name),
@@ -105,7 +105,7 @@ export function createConsent(input: ConsentOptions = {}): Consent {
 
   const consent: Consent = {
     engine,
-    // ready, router, requireConsent, collect, formFields (SPEC §4, §6).
+    // ready, router, requireConsent, collect, formFields.
     ...createHttpApi(engine, {
       ...proof,
       get publicKey() {

@@ -1,4 +1,4 @@
-/** Every error code the library uses (SPEC §5). */
+/** Every error code the library uses, thrown or sent as a problem+json `code`. */
 export type ConsentErrorCode =
   | 'invalid_body'
   | 'no_subject'
@@ -61,6 +61,12 @@ export interface ConsentErrorOptions {
 }
 
 /**
+ * Marks every `ConsentError`. `Symbol.for` keys are shared by the whole process, so an error built
+ * by one copy of the library (its CommonJS build, or a second install) is recognised by another.
+ */
+const BRAND = Symbol.for('express-consent.error');
+
+/**
  * The base of every error the library throws or sends.
  *
  * @example
@@ -79,16 +85,16 @@ export class ConsentError extends Error {
     this.status = options.status ?? STATUS[code];
     this.extensions = options.extensions ?? {};
   }
+
+  static {
+    // On the prototype, not the instance: logs and `Object.keys` do not show it.
+    Object.defineProperty(this.prototype, BRAND, { value: true });
+  }
 }
 
 /** Misconfiguration found at startup: bad options, requirements or database schema. */
 export class ConsentConfigError extends ConsentError {
   override name = 'ConsentConfigError';
-}
-
-/** The guard refused: `missing` lists what is not allowed. */
-export class ConsentRequiredError extends ConsentError {
-  override name = 'ConsentRequiredError';
 }
 
 /** Storage failed or timed out. Never to be read as consent. */
@@ -99,7 +105,14 @@ export class ConsentStoreError extends ConsentError {
   }
 }
 
-/** Tells whether a value is a `ConsentError`, across copies of the library. */
+/**
+ * Tells whether a value is a `ConsentError` (or a subclass), also one thrown by another copy of
+ * the library, where `instanceof` answers false: the ESM and CommonJS builds loaded side by side,
+ * or two installed versions.
+ *
+ * @example
+ * app.use((err, req, res, next) => res.status(isConsentError(err) ? err.status : 500).end());
+ */
 export function isConsentError(value: unknown): value is ConsentError {
-  return value instanceof ConsentError;
+  return typeof value === 'object' && value !== null && (value as { [BRAND]?: unknown })[BRAND] === true;
 }

@@ -1,3 +1,10 @@
+/**
+ * `express-consent`: what applications use. Types for writing a storage of your own (the
+ * `ConsentTracker` interface and the records it exchanges) are on `express-consent/tracker`,
+ * the conformance suite on `express-consent/testing`.
+ *
+ * @packageDocumentation
+ */
 export { createConsent, type Consent } from './create-consent';
 export type { ImportDecisionInput, ImportOptions, ImportResult } from './core/import';
 export type {
@@ -11,7 +18,6 @@ export type {
 export {
   ConsentError,
   ConsentConfigError,
-  ConsentRequiredError,
   ConsentStoreError,
   isConsentError,
   type ConsentErrorCode,
@@ -20,36 +26,12 @@ export {
 export { DEFAULTS, type ConsentOptions, type ConsentLogger, type SubjectValue } from './options';
 export { migrate, type MigrateOptions } from './knex/migrate';
 export { KnexTracker, type KnexTrackerOptions } from './knex/knex-tracker';
+export { MemoryTracker } from './tracker/memory-tracker';
 export { isLocalPath } from './core/local-url';
 export { verifyReceipt, type ConsentReceipt, type ReceiptDecision, type ReceiptController } from './audit/receipt';
 export type { VerifyResult, IntegrityProblem, IntegrityKind } from './audit/verify-chain';
 export type { SubjectExport, ExportedEvent, ExportedConfirmation } from './core/export';
-export type { ConsentProof } from './core/proof';
-export { MemoryTracker } from './tracker/memory-tracker';
-export type { ConsentTracker, TrackerHistoryQuery, EventScanQuery, HeadScanQuery } from './tracker/tracker';
-export type {
-  ClaimedOutboxEntry,
-  LapsedGrant,
-  OutboxEntry,
-  PendingMatch,
-  PreparedBatch,
-  CurrentRecord,
-  StoredEvent,
-  NewEvent,
-  DraftEvent,
-  ChainHead,
-  LedgerEntry,
-  LedgerPageEntry,
-  LedgerHead,
-  LedgerTail,
-  SealedWrite,
-  SubjectSnapshot,
-  WritePlan,
-  StoredRequirementVersion,
-  SyncOutcome,
-} from './tracker/records';
 export type * from './types';
-export type { ConsentHttpApi } from './express/http-api';
 export type { GuardOptions, MissingConsent } from './express/guard';
 export type { CollectOptions, CollectedConsent, MissingMandatory } from './express/collect';
 export type { FormFieldsOptions } from './express/form-fields';

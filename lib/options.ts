@@ -3,7 +3,7 @@ import type { Request } from 'express';
 import { ConsentConfigError } from './errors';
 import type { ConsentTracker } from './tracker/tracker';
 
-/** What the `subject` hook may return (SPEC §4 Subject). */
+/** What the `subject` hook may return: a string or a safe integer; nothing means no subject. */
 export type SubjectValue = string | number | null | undefined;
 
 /** Where the library reports warnings and swallowed errors. */

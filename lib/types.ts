@@ -22,7 +22,7 @@ export type Decision = 'granted' | 'denied';
 /** The kind of a history event. */
 export type Action = 'grant' | 'deny' | 'withdraw' | 'request' | 'confirm' | 'expire' | 'erase';
 
-/** The current position of a subject on a requirement (SPEC §3). */
+/** The current position of a subject on a requirement, derived from its events. */
 export type State = 'unset' | 'denied' | 'pending' | 'outdated' | 'expired' | 'granted';
 
 /** GDPR Art. 6 lawful bases. */
@@ -82,7 +82,7 @@ export interface ConsentExtension {
   requirements: RequirementDefinition[];
 }
 
-/** The state of one requirement for one subject (SPEC §3). */
+/** The state of one requirement for one subject. */
 export interface StateInfo {
   id: string;
   state: State;
@@ -92,7 +92,7 @@ export interface StateInfo {
   expiresAt: string | null;
 }
 
-/** One history entry as returned to callers (SPEC §3). */
+/** One history entry as returned to callers. */
 export interface ConsentEvent {
   id: string;
   requirement: string;

@@ -1,7 +1,7 @@
 import type { AuditEvent } from '../tracker/admin-records';
 import type { EventIdCodec } from './event-ids';
 
-/** The columns of the admin export (SPEC §4), in order. */
+/** The columns of `GET /admin/export`, in order. */
 export const EXPORT_COLUMNS = ['id', 'at', 'requirement', 'version', 'action', 'state', 'source', 'subject'] as const;
 
 /** One exported event: `subject` is the pseudonym (null once erased), never a subject id. */

@@ -18,7 +18,7 @@ export interface ReceiptDecision {
   textHash: string;
 }
 
-/** A signed consent receipt (SPEC §7; fields after ISO/IEC TS 27560 and the Kantara receipt). */
+/** A signed consent receipt (fields after ISO/IEC TS 27560 and the Kantara Consent Receipt). */
 export interface ConsentReceipt {
   version: 1;
   receiptId: string;

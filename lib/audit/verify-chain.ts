@@ -2,7 +2,7 @@ import type { ChainHead, StoredEvent } from '../tracker/records';
 import { eventHash, GENESIS, headMac } from './chain';
 import { PersonalDigestMemo } from './digest-memo';
 
-/** What `verify()` can find wrong with the history (SPEC §7). */
+/** What `verify()` can find wrong with the history. */
 export type IntegrityKind = 'modified' | 'deleted' | 'inserted' | 'reordered' | 'truncated' | 'chain_missing';
 
 /**

@@ -5,7 +5,7 @@ import type { Change } from '../state/plan';
 import type { OutboxEntry } from '../tracker/records';
 import type { Action, Source, State } from '../types';
 
-/** The events of `consent.on()` (SPEC §8). */
+/** The events of `consent.on()`. */
 export type ConsentEventName = 'change' | 'withdrawn' | 'confirmation';
 
 /** Payload of `change` and `withdrawn`: one recorded event, with the real subject id. */

@@ -16,7 +16,7 @@ import { storeCall } from './store-call';
 import { subjectEvents } from './subject-events';
 import { verifyStore } from './verify';
 
-/** The proof-of-consent methods of a `Consent` instance (SPEC §7). */
+/** The proof-of-consent methods of a `Consent` instance. */
 export interface ConsentProof {
   /** A receipt of the subject's decisions, signed with the receipt key. */
   receipt(subjectId: string | number): Promise<ConsentReceipt>;

@@ -35,7 +35,7 @@ function parseController(value: unknown): ReceiptController | null {
 }
 
 /**
- * The receipt signing key (SPEC §2 `receipts`). A configured key is parsed at creation time;
+ * The receipt signing key (option `receipts`). A configured key is parsed at creation time;
  * production without one throws. Elsewhere `load()` (run by `ready()`) generates a development
  * key once, keeps it in the store so that every process signs alike, and warns.
  */

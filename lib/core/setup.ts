@@ -20,7 +20,7 @@ export async function resolveSecret(options: ResolvedOptions, tracker: ConsentTr
 }
 
 /**
- * Stores every registered requirement version and applies the versioning rules (SPEC §2):
+ * Stores every registered requirement version and applies the versioning rules:
  * a lower version than stored is `version_downgrade`; a changed text of a version that a
  * decision references is `text_changed`.
  */

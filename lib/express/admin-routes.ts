@@ -45,7 +45,7 @@ function runEach(handlers: RequestHandler[], req: Request, res: Response, done: 
 }
 
 /**
- * The admin routes (SPEC §4), added only when `admin.authorize` is configured: otherwise the
+ * The admin routes, added only when `admin.authorize` is configured: otherwise the
  * paths do not exist and fall through to the host. `authorize(req)` must resolve to exactly
  * `true`; anything else, or a throw, is 403 `forbidden`.
  */

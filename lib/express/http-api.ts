@@ -8,7 +8,7 @@ import type { ProofSource } from './proof-routes';
 import { ReadyGate } from './ready-gate';
 import { createRouter } from './router';
 
-/** The Express side of a consent instance (SPEC §4, §6). */
+/** The Express side of a consent instance: the router, the guard and the form helpers. */
 export interface ConsentHttpApi {
   /**
    * Resolves once the store is migrated and the registry sealed. Rejects with
@@ -16,7 +16,7 @@ export interface ConsentHttpApi {
    * unregistered requirement. Idempotent.
    */
   ready(): Promise<void>;
-  /** The JSON API of SPEC §4; mount it before any global body parser. */
+  /** The JSON API (see the README's *HTTP API*); mount it before any global body parser. */
   router(): Router;
   /**
    * Middleware that calls `next()` only when every listed requirement is allowed.

@@ -4,7 +4,7 @@ import express, { type NextFunction, type Request, type RequestHandler, type Res
 import { ConsentError } from '../errors';
 import { parseMediaType } from './media-type';
 
-/** The largest body the router accepts (SPEC §4): 16 KiB. */
+/** The largest body the router accepts: 16 KiB (a larger one is 413 `payload_too_large`). */
 export const BODY_LIMIT_BYTES = 16 * 1024;
 
 /**

@@ -35,7 +35,7 @@ export function addMeRoutes(router: Router, engine: ConsentEngine, gate: ReadyGa
     throw new ConsentError('rate_limited', `too many writes for this subject; retry in ${retryAfter} s`, { extensions: { retryAfter } });
   }
 
-  /** The subject; a `Sec-GPC: 1` request first records the signal's refusals (SPEC §3). */
+  /** The subject; a `Sec-GPC: 1` request first records the signal's refusals. */
   async function subjectOf(req: Request, gpcFirst = true): Promise<string> {
     const subject = await resolveSubject(req, engine.options);
     await gate.serving();

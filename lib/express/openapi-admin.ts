@@ -9,7 +9,7 @@ const filters = [
 ];
 const subjectParam = { name: 'subjectId', in: 'path', required: true, schema: { type: 'string', minLength: 1, maxLength: 256 }, description: 'The subject id (not the pseudonym)' };
 
-/** Paths of the proof routes (SPEC §4, §7). */
+/** Paths of the proof routes: receipt, export, receipt key, erasure and verification. */
 export function proofPaths(): Record<string, unknown> {
   return {
     '/me/receipt': {

@@ -2,7 +2,7 @@ import type { Request, Response } from 'express';
 import { ConsentError, type ConsentErrorCode } from '../errors';
 import type { ConsentLogger } from '../options';
 
-/** The error codes that can reach an HTTP response (SPEC §5). */
+/** The error codes that can reach an HTTP response (the others are only thrown). */
 export type ProblemCode =
   | 'invalid_body'
   | 'no_subject'

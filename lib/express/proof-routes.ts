@@ -23,7 +23,7 @@ export interface ProofRouteOptions {
   subject(req: Request): Promise<string>;
 }
 
-/** Request handlers of the proof routes (SPEC §4), for the router to mount. */
+/** Request handlers of the proof routes, for the router to mount. */
 export interface ProofHandlers {
   /** `GET /me/receipt`: 200 signed receipt. */
   receipt: RequestHandler;

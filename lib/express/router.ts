@@ -16,7 +16,7 @@ import type { ReadyGate } from './ready-gate';
 import { resolveSubject } from './subject';
 
 /**
- * The consent router (SPEC §4). Mount it before any global body parser; it parses its own
+ * The consent router. Mount it before any global body parser; it parses its own
  * JSON bodies and answers every failure as `application/problem+json`. `limiter` counts the
  * subjects' writes (null: no limit).
  */

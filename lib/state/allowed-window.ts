@@ -6,7 +6,7 @@ import type { Requirement } from '../types';
  * (inclusive) to `until` (exclusive), as epoch milliseconds. A record's state only changes
  * with time at its pending and grant expiries, and under every lawful basis the allowed times
  * form one such interval, so the guard's cache can answer with two comparisons instead of
- * deriving the state again (SPEC §3). Empty when `from >= until`.
+ * deriving the state again. Empty when `from >= until`.
  *
  * It must agree with `isAllowedNow(record, requirement, t, false)` at every `t`; a property
  * test holds it to that.

@@ -3,7 +3,7 @@ import type { LawfulBasis, Requirement, State, StateInfo } from '../types';
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
-/** The state of a stored record at `now` (SPEC §3), with the times that explain it (ms). */
+/** The state of a stored record at `now`, with the times that explain it (ms). */
 export function deriveState(
   record: CurrentRecord | undefined,
   requirement: Requirement,
@@ -34,7 +34,7 @@ export function deriveState(
   }
 }
 
-/** Whether a state lets processing happen under a lawful basis (SPEC §3). */
+/** Whether a state lets processing happen under a lawful basis (GDPR Art. 6). */
 export function allowedUnder(basis: LawfulBasis, state: State): boolean {
   switch (basis) {
     case 'consent':

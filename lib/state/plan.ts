@@ -49,7 +49,7 @@ export function denialAction(previous: State): Action {
   return WITHDRAWABLE.has(previous) ? 'withdraw' : 'deny';
 }
 
-/** The action a decision records, given the state before it (SPEC §3). */
+/** The action a decision records, given the state before it (a denial of a live grant is a withdrawal). */
 export function actionFor(decision: PlannedDecision, previous: State, source: Source): Action {
   if (decision.decision === 'denied') return denialAction(previous);
   // A double opt-in grant waits for confirmation, unless this version is already confirmed.

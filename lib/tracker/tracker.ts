@@ -152,7 +152,7 @@ export interface ConsentTracker {
   ledgerHead(): Promise<LedgerHead | null>;
 
   /**
-   * Required (erasure, SPEC §7). Like `write` for the subject's existing chain (never creating
+   * Required (erasure, GDPR Art. 17). Like `write` for the subject's existing chain (never creating
    * one): appends the planned erase event with the head the plan seals, then in the same
    * transaction removes the personal fields (actor, note, data, ip, userAgent) of every other
    * event of the chain, deletes its current records (and with them pending token hashes) and

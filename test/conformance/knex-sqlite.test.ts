@@ -1,5 +1,5 @@
 import knexFactory, { type Knex } from 'knex';
-import { KnexTracker, type ConsentTracker } from '../../lib/index';
+import { KnexTracker, type ConsentTracker } from '../../lib/tracker';
 import { trackerConformance } from '../../lib/testing';
 import { sqliteKnexConfig, tempSqliteFile } from '../helpers/databases';
 

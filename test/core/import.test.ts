@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { eventHash, GENESIS } from '../../lib/audit/chain';
-import { ConsentError, MemoryTracker, type Consent, type StoredEvent } from '../../lib/index';
+import { ConsentError, MemoryTracker, type Consent } from '../../lib/index';
+import type { StoredEvent } from '../../lib/tracker';
 import type { BatchPlanner, PreparedBatch } from '../../lib/tracker/records';
 import { BACKENDS, REQUIREMENTS, testConsent, type TestDatabase } from '../helpers/app';
 

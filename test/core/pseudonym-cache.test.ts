@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { PseudonymCache } from '../../lib/core/pseudonym-cache';
 import { deriveState, stateOf } from '../../lib/state/derive';
-import type { CurrentRecord, Requirement } from '../../lib/index';
+import type { Requirement } from '../../lib/index';
+import type { CurrentRecord } from '../../lib/tracker';
 
 describe('PseudonymCache', () => {
   function counting(max: number) {

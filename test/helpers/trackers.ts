@@ -1,6 +1,6 @@
 import { createServer, type Server, type Socket, connect } from 'node:net';
 import { KnexTracker } from '../../lib/index';
-import type { CurrentRecord } from '../../lib/index';
+import type { CurrentRecord } from '../../lib/tracker';
 
 /** A Knex tracker counting the guard's hot-path reads (`current`). */
 export class CountingTracker extends KnexTracker {

@@ -1,13 +1,7 @@
-import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { expect } from 'chai';
-
-const run = promisify(execFile);
-const repo = fileURLToPath(new URL('../..', import.meta.url));
+import { packedApp, repo, run, type PackedApp } from './packed';
 
 // The same program in both module systems: it uses the installed package the way an
 // integrator would, on a real SQLite file, and prints what it saw as JSON.
@@ -30,61 +24,122 @@ const program = (load: string) => `${load}
   await consent.close();
   await db.destroy();
   console.log(JSON.stringify({ allowed, status: response.status, ids: body.requirements.map((r) => r.id),
-    error: new lib.ConsentError('invalid_argument', 'x') instanceof Error, testing: typeof testing.trackerConformance }));
+    error: new lib.ConsentError('invalid_argument', 'x') instanceof Error, testing: typeof testing.trackerConformance,
+    tracker: tracker.KnexTracker === lib.KnexTracker && tracker.MemoryTracker === lib.MemoryTracker }));
 })().catch((error) => { console.error(error); process.exit(1); });
 `;
 
+// A tracker author's test file, as the README shows it: the shipped suite against a tracker.
+const conformance = (load: string) => `${load}
+trackerConformance('the packed MemoryTracker', { create: () => new MemoryTracker() });
+`;
+
+// How many times a class of the library is defined in bundled code (`var Name = class` or `class Name`).
+const definitions = (code: string, name: string) => code.split(new RegExp(`\\b(?:var ${name} = class|class ${name})\\b`)).length - 1;
+
 describe('the packed library', function () {
   this.timeout(120_000);
-  let scratch: string;
-  let files: string[];
+  let app: PackedApp;
 
   before(async () => {
-    scratch = mkdtempSync(join(tmpdir(), 'express-consent-pack-'));
-    await run('npm', ['run', 'build'], { cwd: repo });
-    const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', scratch], { cwd: repo });
-    const [packed] = JSON.parse(stdout) as Array<{ filename: string; files: Array<{ path: string }> }>;
-    files = packed!.files.map((f) => f.path);
-    writeFileSync(join(scratch, 'package.json'), JSON.stringify({ name: 'scratch-app', private: true, version: '1.0.0' }));
-    // Only the tarball is installed (offline, no scripts); the peers are the repository's own
-    // copies, linked in, so that sqlite3 is not compiled again.
-    await run('npm', ['install', '--no-package-lock', '--omit=peer', '--ignore-scripts', '--prefer-offline', '--no-audit', '--no-fund', join(scratch, packed!.filename)], { cwd: scratch });
-    for (const peer of ['express', 'knex', 'sqlite3']) symlinkSync(join(repo, 'node_modules', peer), join(scratch, 'node_modules', peer), 'dir');
-    mkdirSync(join(scratch, 'data'));
-  });
-
-  after(() => {
-    if (scratch) rmSync(scratch, { recursive: true, force: true });
+    app = await packedApp();
   });
 
   it('ships the built entry points with their types, and no sources or tests', () => {
-    for (const file of ['dist/cli.js', 'dist/index.js', 'dist/index.cjs', 'dist/index.d.ts', 'dist/index.d.cts', 'dist/testing.js', 'dist/testing.cjs', 'package.json']) {
-      expect(files).to.include(file);
+    for (const entry of ['index', 'tracker', 'testing']) {
+      for (const file of [`${entry}.js`, `${entry}.cjs`, `${entry}.d.ts`, `${entry}.d.cts`]) expect(app.files).to.include(`dist/${file}`);
     }
-    expect(files.filter((f) => /^(lib|test|examples)\//.test(f))).to.deep.equal([]);
-    const manifest = JSON.parse(readFileSync(join(scratch, 'node_modules/express-consent/package.json'), 'utf8')) as { dependencies?: object; bin?: object };
+    expect(app.files).to.include.members(['dist/cli.js', 'package.json']);
+    expect(app.files.filter((f) => /^(lib|test|examples)\//.test(f))).to.deep.equal([]);
+    const manifest = JSON.parse(readFileSync(join(app.installed, 'package.json'), 'utf8')) as { dependencies?: object; bin?: object };
     // The command line's argument parser is the only runtime dependency.
     expect(Object.keys(manifest.dependencies ?? {})).to.deep.equal(['commander']);
     expect(manifest.bin).to.deep.equal({ 'express-consent': './dist/cli.js' });
   });
 
   it('works through import', async () => {
-    writeFileSync(join(scratch, 'esm.mjs'), program(
-      "import * as lib from 'express-consent'; import * as testing from 'express-consent/testing'; import express from 'express'; import knex from 'knex';",
+    writeFileSync(join(app.scratch, 'esm.mjs'), program(
+      "import * as lib from 'express-consent'; import * as tracker from 'express-consent/tracker'; import * as testing from 'express-consent/testing'; import express from 'express'; import knex from 'knex';",
     ));
-    const { stdout } = await run(process.execPath, ['esm.mjs', join(scratch, 'data/esm.sqlite3')], { cwd: scratch, timeout: 30_000 });
-    expect(JSON.parse(stdout)).to.deep.equal({ allowed: true, status: 200, ids: ['analytics'], error: true, testing: 'function' });
-    const { stdout: resolved } = await run(process.execPath, ['--input-type=module', '-e', "console.log(import.meta.resolve('express-consent'))"], { cwd: scratch });
-    expect(resolved.trim()).to.match(/node_modules\/express-consent\/dist\/index\.js$/);
+    const { stdout } = await run(process.execPath, ['esm.mjs', join(app.scratch, 'data/esm.sqlite3')], { cwd: app.scratch, timeout: 30_000 });
+    expect(JSON.parse(stdout)).to.deep.equal({ allowed: true, status: 200, ids: ['analytics'], error: true, testing: 'function', tracker: true });
+    const resolve = "for (const s of ['express-consent', 'express-consent/tracker', 'express-consent/testing']) console.log(import.meta.resolve(s))";
+    const { stdout: resolved } = await run(process.execPath, ['--input-type=module', '-e', resolve], { cwd: app.scratch });
+    expect(resolved.trim().split('\n').map((url) => url.replace(/^.*\/node_modules\/express-consent\//, ''))).to.deep.equal([
+      'dist/index.js',
+      'dist/tracker.js',
+      'dist/testing.js',
+    ]);
   });
 
   it('works through require', async () => {
-    writeFileSync(join(scratch, 'cjs.cjs'), program(
-      "const lib = require('express-consent'); const testing = require('express-consent/testing'); const express = require('express'); const knex = require('knex');",
+    writeFileSync(join(app.scratch, 'cjs.cjs'), program(
+      "const lib = require('express-consent'); const tracker = require('express-consent/tracker'); const testing = require('express-consent/testing'); const express = require('express'); const knex = require('knex');",
     ));
-    const { stdout } = await run(process.execPath, ['cjs.cjs', join(scratch, 'data/cjs.sqlite3')], { cwd: scratch, timeout: 30_000 });
-    expect(JSON.parse(stdout)).to.deep.equal({ allowed: true, status: 200, ids: ['analytics'], error: true, testing: 'function' });
-    const { stdout: resolved } = await run(process.execPath, ['-p', "require.resolve('express-consent')"], { cwd: scratch });
-    expect(resolved.trim()).to.match(/node_modules\/express-consent\/dist\/index\.cjs$/);
+    const { stdout } = await run(process.execPath, ['cjs.cjs', join(app.scratch, 'data/cjs.sqlite3')], { cwd: app.scratch, timeout: 30_000 });
+    expect(JSON.parse(stdout)).to.deep.equal({ allowed: true, status: 200, ids: ['analytics'], error: true, testing: 'function', tracker: true });
+    const resolve = "for (const s of ['express-consent', 'express-consent/tracker', 'express-consent/testing']) console.log(require.resolve(s))";
+    const { stdout: resolved } = await run(process.execPath, ['-e', resolve], { cwd: app.scratch });
+    expect(resolved.trim().split('\n').map((path) => path.replace(/^.*\/node_modules\/express-consent\//, ''))).to.deep.equal([
+      'dist/index.cjs',
+      'dist/tracker.cjs',
+      'dist/testing.cjs',
+    ]);
   });
+
+  it('recognises a ConsentError made by the other module system as one', async () => {
+    writeFileSync(join(app.scratch, 'dual.mjs'), `
+import * as esm from 'express-consent';
+import { createRequire } from 'node:module';
+const cjs = createRequire(import.meta.url)('express-consent');
+const thrown = (f) => { try { f(); } catch (error) { return error; } };
+const fromCjs = thrown(() => cjs.createConsent({ tablePrefx: 'x_' }));
+const fromEsm = thrown(() => esm.createConsent({ tablePrefx: 'x_' }));
+console.log(JSON.stringify({
+  twoCopies: esm.ConsentError !== cjs.ConsentError,
+  codes: [fromCjs.code, fromEsm.code],
+  cjsErrorInEsm: esm.isConsentError(fromCjs),
+  esmErrorInCjs: cjs.isConsentError(fromEsm),
+  subclasses: [esm.isConsentError(new cjs.ConsentStoreError('down')), cjs.isConsentError(new esm.ConsentConfigError('invalid_option', 'x'))],
+  others: [esm.isConsentError(new Error('x')), cjs.isConsentError({ code: 'invalid_option', status: 500, name: 'ConsentError' }), esm.isConsentError(null), cjs.isConsentError('x')],
+  ownSymbols: Object.getOwnPropertySymbols(fromEsm).length + Object.getOwnPropertySymbols(fromCjs).length,
+}));
+`);
+    const { stdout } = await run(process.execPath, ['dual.mjs'], { cwd: app.scratch, timeout: 30_000 });
+    expect(JSON.parse(stdout)).to.deep.equal({
+      twoCopies: true,
+      codes: ['invalid_option', 'invalid_option'],
+      cjsErrorInEsm: true,
+      esmErrorInCjs: true,
+      subclasses: [true, true],
+      others: [false, false, false, false],
+      // The mark is not an own property: logs and serialised errors do not show it.
+      ownSymbols: 0,
+    });
+  });
+
+  it('ships the conformance suite on the root entry’s copy of the library, not a second one', () => {
+    for (const ext of ['js', 'cjs']) {
+      const code = app.files.filter((f) => f.startsWith('dist/') && f !== 'dist/cli.js' && f.endsWith(`.${ext}`))
+        .map((f) => readFileSync(join(app.installed, f), 'utf8'))
+        .join('\n');
+      for (const name of ['ConsentError', 'KnexTracker', 'MemoryTracker']) expect(definitions(code, name), `${name} in .${ext}`).to.equal(1);
+      const testing = readFileSync(join(app.installed, `dist/testing.${ext}`), 'utf8');
+      for (const name of ['ConsentError', 'KnexTracker', 'MemoryTracker']) expect(definitions(testing, name), `${name} in testing.${ext}`).to.equal(0);
+      expect(statSync(join(app.installed, `dist/testing.${ext}`)).size).to.be.below(100_000);
+    }
+  });
+
+  for (const [system, file, load] of [
+    ['import', 'conformance.test.mjs', "import { trackerConformance } from 'express-consent/testing'; import { MemoryTracker } from 'express-consent';"],
+    ['require', 'conformance.test.cjs', "const { trackerConformance } = require('express-consent/testing'); const { MemoryTracker } = require('express-consent');"],
+  ] as const) {
+    it(`runs the shipped conformance suite through ${system}`, async () => {
+      writeFileSync(join(app.scratch, file), conformance(load));
+      const mocha = join(repo, 'node_modules/mocha/bin/mocha.js');
+      const { stdout } = await run(process.execPath, [mocha, '--no-config', '--reporter', 'dot', file], { cwd: app.scratch, timeout: 60_000 });
+      expect(stdout).to.match(/\b\d+ passing\b/);
+      expect(stdout).not.to.match(/failing|pending/);
+    });
+  }
 });

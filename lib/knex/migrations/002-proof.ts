@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 
 /**
- * Proof of consent (SPEC §7): each event names its predecessor (id and hash) so that the
+ * Proof of consent: each event names its predecessor (id and hash) so that the
  * successor of a deleted event names it; each chain's head names its newest event; a ledger
  * of chains records that a chain exists at all, so that removing a whole chain is caught.
  */

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 
 /**
- * Admin audit search (SPEC §4): filters by action or requirement read newest first by id, and
+ * Admin audit search (`GET /admin/events`): filters by action or requirement read newest first by id, and
  * the per-action counts of `/admin/stats` come from an index instead of the whole table.
  */
 export function adminSchema(prefix: string): Knex.Migration {

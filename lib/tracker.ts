@@ -1,0 +1,35 @@
+/**
+ * `express-consent/tracker`: for authors of a storage of their own. The `ConsentTracker`
+ * interface, the records the library and a tracker exchange (snapshots, plans, events, chain
+ * heads, ledger entries, outbox entries), the query types, and the two shipped trackers to wrap
+ * or delegate to. Check an implementation with `trackerConformance()` from
+ * `express-consent/testing`.
+ *
+ * @packageDocumentation
+ */
+export type { ConsentTracker, ChangeHandlers, EventScanQuery, HeadScanQuery, TrackerHistoryQuery } from './tracker/tracker';
+export type {
+  BatchPlanner,
+  ChainHead,
+  ClaimedOutboxEntry,
+  CurrentRecord,
+  DraftEvent,
+  LapsedGrant,
+  LedgerEntry,
+  LedgerHead,
+  LedgerPageEntry,
+  LedgerTail,
+  NewEvent,
+  OutboxEntry,
+  PendingMatch,
+  PreparedBatch,
+  SealedWrite,
+  StoredEvent,
+  StoredRequirementVersion,
+  SubjectSnapshot,
+  SyncOutcome,
+  WritePlan,
+} from './tracker/records';
+export type { AuditEvent, AuditQuery, StateGroup } from './tracker/admin-records';
+export { KnexTracker, type KnexTrackerOptions } from './knex/knex-tracker';
+export { MemoryTracker } from './tracker/memory-tracker';
