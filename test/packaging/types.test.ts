@@ -98,7 +98,11 @@ describe('the published types', function () {
     it(`keep the engine and the tracker's records off the root entry (${system})`, () => {
       const checker = program.getTypeChecker();
       const specifiers = moduleSpecifiers(program.getSourceFile(files[system])!);
-      const exportsOf = (entry: string) => checker.getExportsOfModule(checker.getSymbolAtLocation(specifiers.get(entry)!)!);
+      const exportsOf = (entry: string) => {
+        const module = checker.getSymbolAtLocation(specifiers.get(entry)!);
+        expect(module, `${entry} resolves`).not.to.equal(undefined);
+        return checker.getExportsOfModule(module!);
+      };
       const root = exportsOf('express-consent');
       const rootNames = root.map((s) => s.name);
       const trackerNames = exportsOf('express-consent/tracker').map((s) => s.name);
