@@ -21,7 +21,11 @@ export function canonicalJson(value: unknown): string {
         .map((key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`);
       return `{${entries.join(',')}}`;
     }
-    default:
-      throw new TypeError(`canonicalJson: cannot serialise a ${typeof value}`);
+    case 'bigint':
+    case 'symbol':
+    case 'function':
+    case 'undefined':
+      break;
   }
+  throw new TypeError(`canonicalJson: cannot serialise a ${typeof value}`);
 }

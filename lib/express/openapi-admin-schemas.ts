@@ -1,4 +1,4 @@
-import type { JsonSchema } from './openapi-schemas';
+import { eventSchema, type JsonSchema } from './openapi-schemas';
 
 const ref = (name: string): JsonSchema => ({ $ref: `#/components/schemas/${name}` });
 const dateTime: JsonSchema = { type: 'string', format: 'date-time' };
@@ -56,11 +56,7 @@ export const PROOF_SCHEMAS: Record<string, JsonSchema> = {
     },
     events: {
       type: 'array',
-      items: {
-        type: 'object',
-        required: ['id', 'requirement', 'version', 'action', 'state', 'source', 'actor', 'at', 'note', 'data', 'network'],
-        properties: { network: object({ ip: { type: ['string', 'null'] }, userAgent: { type: ['string', 'null'] } }) },
-      },
+      items: eventSchema({ network: object({ ip: { type: ['string', 'null'] }, userAgent: { type: ['string', 'null'] } }) }),
     },
   }),
   ReceiptKey: object({ alg: { type: 'string', enum: ['Ed25519'] }, publicKey: { type: 'string', description: 'SPKI PEM' } }),
@@ -78,11 +74,7 @@ export const PROOF_SCHEMAS: Record<string, JsonSchema> = {
   AdminEventPage: object({
     events: {
       type: 'array',
-      items: {
-        type: 'object',
-        required: ['id', 'requirement', 'version', 'action', 'state', 'source', 'actor', 'at', 'note', 'data', 'subject'],
-        properties: { subject: { type: ['string', 'null'], description: 'The pseudonym; null once erased' } },
-      },
+      items: eventSchema({ subject: { type: ['string', 'null'], description: 'The pseudonym; null once erased' } }),
     },
     nextCursor: { type: ['string', 'null'] },
   }),

@@ -12,6 +12,24 @@ const requirementId: JsonSchema = { type: 'string', pattern: '^[a-z0-9][a-z0-9._
 const note: JsonSchema = { type: ['string', 'null'], maxLength: MAX_NOTE };
 const data: JsonSchema = { type: ['object', 'null'], description: 'Plain JSON object, ≤ 4096 bytes serialised, ≤ 8 levels deep' };
 const decision: JsonSchema = { type: 'string', enum: ['granted', 'denied'] };
+const EVENT_PROPERTIES: Record<string, JsonSchema> = {
+  id: { type: 'string', description: 'Opaque and not sequential; the same for the event wherever it appears (history, exports, change events, verify problems)' },
+  requirement: { type: 'string' },
+  version: { type: 'integer', minimum: 1 },
+  action: { type: 'string', enum: ['grant', 'deny', 'withdraw', 'request', 'confirm', 'expire', 'erase'] },
+  state: { type: 'string', enum: STATES },
+  source: { type: 'string', enum: ['api', 'form', 'app', 'admin', 'gpc', 'sweep', 'import', 'confirm'] },
+  actor: { type: ['string', 'null'] },
+  at: dateTime,
+  note: { type: ['string', 'null'] },
+  data: { type: ['object', 'null'] },
+};
+
+/** An event as the routes show it, with the extra properties of one route (none for history). */
+export function eventSchema(extra: Record<string, JsonSchema> = {}): JsonSchema {
+  const properties = { ...EVENT_PROPERTIES, ...extra };
+  return { type: 'object', additionalProperties: false, required: Object.keys(properties), properties };
+}
 
 /** `components.schemas` of the document. */
 export const SCHEMAS: Record<string, JsonSchema> = {
@@ -49,23 +67,7 @@ export const SCHEMAS: Record<string, JsonSchema> = {
     },
   },
   States: { type: 'object', additionalProperties: ref('StateInfo') },
-  Event: {
-    type: 'object',
-    additionalProperties: false,
-    required: ['id', 'requirement', 'version', 'action', 'state', 'source', 'actor', 'at', 'note', 'data'],
-    properties: {
-      id: { type: 'string', description: 'Opaque and not sequential; the same for the event wherever it appears (history, exports, change events, verify problems)' },
-      requirement: { type: 'string' },
-      version: { type: 'integer', minimum: 1 },
-      action: { type: 'string', enum: ['grant', 'deny', 'withdraw', 'request', 'confirm', 'expire', 'erase'] },
-      state: { type: 'string', enum: STATES },
-      source: { type: 'string', enum: ['api', 'form', 'app', 'admin', 'gpc', 'sweep', 'import', 'confirm'] },
-      actor: { type: ['string', 'null'] },
-      at: dateTime,
-      note: { type: ['string', 'null'] },
-      data: { type: ['object', 'null'] },
-    },
-  },
+  Event: eventSchema(),
   RecordResult: {
     type: 'object',
     additionalProperties: false,

@@ -93,7 +93,7 @@ export function openApiDocument(mountPath: string, options: { admin?: boolean; r
       ...proofPaths(),
       ...(options.admin ? adminPaths() : {}),
       '/openapi.json': {
-        get: { summary: 'This document', responses: { '200': ok({ type: 'object', required: ['openapi', 'paths'] }) } },
+        get: { summary: 'This document', responses: { '200': ok({ type: 'object', required: ['openapi', 'paths'], properties: { openapi: { type: 'string' }, paths: { type: 'object' } } }) } },
       },
     },
     components: { schemas: { ...SCHEMAS, ...PROOF_SCHEMAS } },

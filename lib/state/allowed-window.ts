@@ -23,7 +23,10 @@ export function allowedWindow(record: CurrentRecord | undefined, requirement: Re
     case 'legitimate_interests':
       // Allowed unless denied; a pending confirmation counts as not denied while it lasts.
       return record?.decision === 'denied' ? [-Infinity, pendingUntil] : always;
-    default:
+    case 'contract':
+    case 'legal_obligation':
+    case 'vital_interests':
+    case 'public_task':
       return always;
   }
 }

@@ -42,7 +42,10 @@ export function allowedUnder(basis: LawfulBasis, state: State): boolean {
     case 'legitimate_interests':
       // Processing stands until the subject objects (Art. 21).
       return state !== 'denied';
-    default:
+    case 'contract':
+    case 'legal_obligation':
+    case 'vital_interests':
+    case 'public_task':
       return true;
   }
 }

@@ -44,8 +44,8 @@ export function replayRecord(
       case 'erase':
         record = undefined;
         break;
-      default:
-        // `expire` records what the clock already implies; the derivation needs nothing from it.
+      case 'expire':
+        // Records what the clock already implies; the derivation needs nothing from it.
         break;
     }
   }

@@ -28,5 +28,7 @@ describe('canonicalJson (RFC 8785)', () => {
     expect(() => canonicalJson(Infinity)).to.throw(TypeError);
     expect(() => canonicalJson(() => 1)).to.throw(TypeError);
     expect(() => canonicalJson(10n)).to.throw(TypeError);
+    expect(() => canonicalJson(undefined)).to.throw(TypeError, /cannot serialise/);
+    expect(() => canonicalJson(Symbol('s'))).to.throw(TypeError, /cannot serialise/);
   });
 });

@@ -3,7 +3,7 @@ import request from 'supertest';
 import type { Response } from 'supertest';
 import { BACKENDS, routerApp, testConsent, type TestDatabase } from '../helpers/app';
 import { ADMIN, headerAdmin } from '../helpers/admin';
-import { checkSchema } from '../helpers/schema-check';
+import { checkDocument, checkSchema } from '../helpers/schema-check';
 
 type Doc = Record<string, unknown> & { paths: Record<string, Record<string, { responses: Record<string, { content: Record<string, { schema: unknown }> }> }>> };
 
@@ -162,5 +162,68 @@ BACKENDS[0]?.describe('OpenAPI document', () => {
     expect(checkSchema(doc, put, { decision: 'granted', subject: 'x' })).not.to.deep.equal([]);
     const problem = { $ref: '#/components/schemas/Problem' };
     expect(checkSchema(doc, problem, { type: 'urn:express-consent:nope', title: 't', status: 400, detail: 'd', code: 'nope', instance: '/' })).not.to.deep.equal([]);
+    const bodies: unknown[] = [
+      { decision: 'granted', note: 'n'.repeat(500) },
+      { decision: 'granted', note: 'n'.repeat(501) },
+      { decision: 'granted', version: 0 },
+      { decision: 'granted', version: 1.5 },
+      { decision: 'maybe' },
+      { decision: 'denied', data: [1] },
+    ];
+    for (const sent of bodies) {
+      const res = await request(app).put('/consent/me/analytics').set({ 'x-test-user': 'oa-agree' }).send(sent as object);
+      expect([200, 400], JSON.stringify(sent)).to.include(res.status);
+      expect(checkSchema(doc, put, sent).length === 0, `${JSON.stringify(sent).slice(0, 80)}: router ${res.status}`).to.equal(res.status === 200);
+    }
+  });
+
+  it('has response schemas that hold formats, lengths and patterns', async () => {
+    const doc = (await request(routerApp(t.consent)).get('/consent/openapi.json').expect(200)).body as Doc;
+    const info = { id: 'analytics', state: 'granted', allowed: true, version: 1, decidedAt: '2025-01-02T03:04:05.000Z', expiresAt: null };
+    const stateInfo = { $ref: '#/components/schemas/StateInfo' };
+    expect(checkSchema(doc, stateInfo, info)).to.deep.equal([]);
+    expect(checkSchema(doc, stateInfo, { ...info, decidedAt: 'yesterday' })).to.deep.equal(['/decidedAt: must match format "date-time" {"format":"date-time"}']);
+    expect(checkSchema(doc, stateInfo, { ...info, decidedAt: '2025-13-02T03:04:05Z' })).to.have.length(1);
+    expect(checkSchema(doc, stateInfo, { ...info, id: 'Analytics' })).to.have.length(1);
+    const token = (doc.paths['/confirm/{token}'] as unknown as { parameters: Array<{ schema: unknown }> }).parameters[0]?.schema;
+    expect(checkSchema(doc, token, 'abc')).to.have.length(1);
+    expect(checkSchema(doc, token, 'a'.repeat(10_000))).to.have.length(1);
+  });
+
+  it('is a valid OpenAPI 3.1 document whose schemas compile in strict mode, in every configuration', async () => {
+    const variants = [
+      await testConsent(db, { admin: { authorize: headerAdmin } }),
+      await testConsent(db, { rateLimit: false }),
+    ];
+    try {
+      for (const consent of [t.consent, ...variants.map((v) => v.consent)]) {
+        const doc = (await request(routerApp(consent)).get('/consent/openapi.json').expect(200)).body as Doc;
+        expect(checkDocument(doc)).to.deep.equal([]);
+      }
+    } finally {
+      for (const v of variants) await v.close();
+    }
+  });
+
+  it('finds a document that breaks the OpenAPI 3.1 schema or JSON Schema', async () => {
+    const doc = (await request(routerApp(t.consent)).get('/consent/openapi.json').expect(200)).body as Doc;
+    /** The document with the value at `keys` replaced (removed when `undefined`), checked. */
+    const broken = (keys: string[], value: unknown): string[] => {
+      const copy = structuredClone(doc);
+      const parent = keys.slice(0, -1).reduce<Record<string, unknown>>((node, key) => node[key] as Record<string, unknown>, copy);
+      const last = keys[keys.length - 1] as string;
+      if (value === undefined) Reflect.deleteProperty(parent, last);
+      else parent[last] = value;
+      return checkDocument(copy);
+    };
+    const me = ['components', 'schemas', 'Me'];
+    const note = ['components', 'schemas', 'Event', 'properties', 'note'];
+    expect(broken(['paths', '/me', 'get', 'responses', '200', 'description'], undefined)).to.not.deep.equal([]);
+    expect(broken(['paths', '/me/{id}', 'parameters', '0', 'in'], 'body')).to.not.deep.equal([]);
+    expect(broken([...me, 'properties', 'pending', 'type'], 'list')).to.not.deep.equal([]);
+    expect(broken(note, { type: 'string', maxlength: 3 })).to.not.deep.equal([]);
+    expect(broken(note, { type: 'string', nullable: true })).to.not.deep.equal([]);
+    expect(broken([...me, 'required'], ['states', 'pending', 'gpc', 'nope'])).to.not.deep.equal([]);
+    expect(broken([...me, 'properties', 'states'], { $ref: '#/components/schemas/Nope' })).to.not.deep.equal([]);
   });
 });
