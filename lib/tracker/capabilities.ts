@@ -1,19 +1,4 @@
-import type {
-  BatchPlanner,
-  ChainHead,
-  ClaimedOutboxEntry,
-  CurrentRecord,
-  LapsedGrant,
-  LedgerHead,
-  LedgerPageEntry,
-  PendingMatch,
-  PreparedBatch,
-  StoredEvent,
-  StoredRequirementVersion,
-  SubjectSnapshot,
-  SyncOutcome,
-  WritePlan,
-} from './records';
+import type { BatchPlanner, ChainHead, ClaimedOutboxEntry, CurrentRecord, LapsedGrant, LedgerHead, LedgerPageEntry, PendingMatch, PreparedBatch, StoredEvent, StoredRequirementVersion, SubjectSnapshot, SyncOutcome, WritePlan } from './records';
 import type { ChangeHandlers, EventScanQuery, HeadScanQuery, TrackerHistoryQuery } from './queries';
 
 /**

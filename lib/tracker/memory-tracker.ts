@@ -1,22 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { GENESIS } from '../audit/chain';
 import { MemoryOutbox } from './memory-outbox';
-import type {
-  BatchPlanner,
-  ChainHead,
-  ClaimedOutboxEntry,
-  CurrentRecord,
-  LapsedGrant,
-  LedgerEntry,
-  LedgerPageEntry,
-  LedgerHead,
-  PendingMatch,
-  StoredEvent,
-  StoredRequirementVersion,
-  SubjectSnapshot,
-  SyncOutcome,
-  WritePlan,
-} from './records';
+import type { BatchPlanner, ChainHead, ClaimedOutboxEntry, CurrentRecord, LapsedGrant, LedgerEntry, LedgerPageEntry, LedgerHead, PendingMatch, StoredEvent, StoredRequirementVersion, SubjectSnapshot, SyncOutcome, WritePlan } from './records';
 import type { AuditEvent, AuditQuery, DailyCount, StoreStats } from './admin-records';
 import { auditPage, memoryDailyCounts, memoryStats } from './memory-admin';
 import type { ConsentTracker, EventScanQuery, HeadScanQuery, TrackerHistoryQuery } from './tracker';

@@ -49,6 +49,24 @@ describeEachCliDatabase('the express-consent command line', (open) => {
     expect(await db.knex.schema.hasTable('consent_events')).to.equal(false);
   });
 
+  it('reads, counts, exports and erases in a database with its own table prefix', async () => {
+    const consent = createConsent({ knex: db.knex, tablePrefix: 'ops_', secret: SECRET, logger: { warn() {}, error() {} } });
+    consent.register([TERMS, NEWS]);
+    await consent.ready();
+    await consent.record('alice', { terms: 'granted', newsletter: 'granted' });
+    await consent.record('bob', { newsletter: 'denied' });
+    await consent.close();
+    const prefixed = (...args: string[]) => runCli(['--url', db.url, '--table-prefix', 'ops_', ...args]);
+    expect(await prefixed('verify')).to.include({ code: 0, stdout: 'ok: 3 events checked, 0 problems\n' });
+    const stats = JSON.parse((await prefixed('stats', '--json')).stdout);
+    expect(stats.subjects).to.equal(2);
+    expect(stats.requirements.newsletter.states).to.include({ granted: 1, denied: 1 });
+    expect((await prefixed('export', '--format', 'ndjson')).stdout.trimEnd().split('\n')).to.have.length(3);
+    expect(JSON.parse((await prefixed('erase', 'bob')).stdout)).to.deep.equal({ events: 1 });
+    expect(JSON.parse((await prefixed('stats', '--json')).stdout).subjects).to.equal(1);
+    expect(await db.knex.schema.hasTable('consent_events')).to.equal(false);
+  });
+
   it('verifies an untouched database with exit 0, and a tampered one with exit 1 naming the event', async () => {
     await seeded(db);
     const clean = await runCli(['--url', db.url, 'verify']);
