@@ -6,9 +6,8 @@
 import { decisionBehaviour } from './testing/behaviour-decisions';
 import { versionBehaviour } from './testing/behaviour-versions';
 import { historyContract } from './testing/contract-history';
-import { adminContract } from './testing/contract-admin';
+import { capabilityContracts } from './testing/contract-capabilities';
 import { proofContract } from './testing/contract-proof';
-import { lifecycleContract } from './testing/contract-lifecycle';
 import { storeContract } from './testing/contract-store';
 import { writeContract } from './testing/contract-write';
 import { definer, runnerGlobals, type TrackerConformanceOptions } from './testing/harness';
@@ -43,8 +42,7 @@ export function trackerConformance(name: string, options: TrackerConformanceOpti
       writeContract(define);
       historyContract(define);
       proofContract(define);
-      lifecycleContract(define);
-      adminContract(define);
+      capabilityContracts(define);
     });
     describe('behaviour through createConsent', () => {
       decisionBehaviour(define);

@@ -30,6 +30,8 @@ export type {
   SyncOutcome,
   WritePlan,
 } from './tracker/records';
-export type { AuditEvent, AuditQuery, StateGroup } from './tracker/admin-records';
+export type { AuditEvent, AuditQuery, DailyCount, StateGroup, StoreStats } from './tracker/admin-records';
+export type { BulkCapability, LifecycleCapability, OutboxCapability, ProofCapability, TrackerCore, WatchCapability } from './tracker/capabilities';
+export type { AdminCapability } from './tracker/admin-capability';
 export { KnexTracker, type KnexTrackerOptions } from './knex/knex-tracker';
 export { MemoryTracker } from './tracker/memory-tracker';

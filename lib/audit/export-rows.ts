@@ -1,4 +1,5 @@
 import type { AuditEvent } from '../tracker/admin-records';
+import { csvLine } from '../io/csv';
 import type { EventIdCodec } from './event-ids';
 
 /** The columns of `GET /admin/export`, in order. */
@@ -19,25 +20,6 @@ export function exportRow(event: AuditEvent, ids: EventIdCodec): ExportRow {
     source: event.source,
     subject: event.subject,
   };
-}
-
-// Spreadsheets run a cell starting with one of these as a formula (CSV injection).
-const FORMULA_START = /^[=+\-@\t\r]/;
-
-/**
- * One RFC 4180 cell: a cell that a spreadsheet would evaluate is prefixed with `'`; a cell
- * holding a comma, quote or line break is quoted with doubled quotes. `null` is empty.
- */
-export function csvCell(value: string | number | null): string {
-  if (value === null) return '';
-  let text = String(value);
-  if (typeof value === 'string' && FORMULA_START.test(text)) text = `'${text}`;
-  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
-
-/** A CSV line (CRLF-terminated) of cells. */
-export function csvLine(cells: ReadonlyArray<string | number | null>): string {
-  return `${cells.map(csvCell).join(',')}\r\n`;
 }
 
 /** The CSV line of an export row, in column order. */

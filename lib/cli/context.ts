@@ -1,9 +1,8 @@
 import type { Command } from 'commander';
-import type { Knex } from 'knex';
 import type { Consent } from '../create-consent';
-import { checkSchema } from '../knex/migrate';
+import { KnexTracker } from '../knex/knex-tracker';
 import { openKnex, type ConnectionOptions } from './connect';
-import { openConsent } from './open-consent';
+import { openConsent, type CliTracker } from './open-consent';
 
 /** The global options of a command (declared on the program). */
 export function connectionOf(command: Command): ConnectionOptions {
@@ -12,37 +11,33 @@ export function connectionOf(command: Command): ConnectionOptions {
 }
 
 /**
- * Runs `work` with the database open, and always closes it. Unless `create` (for `migrate`),
- * the database must exist and carry this release's schema.
+ * Runs `work` with the database's tracker, and always closes it. With `create` (for `migrate`)
+ * the tracker migrates the database; otherwise it must exist and carry this release's schema.
+ * Commands read and write only through the tracker, like the library itself.
  */
-export async function withKnex<T>(command: Command, create: boolean, work: (knex: Knex, prefix: string) => Promise<T>): Promise<T> {
+export async function withTracker<T>(command: Command, create: boolean, work: (tracker: CliTracker) => Promise<T>): Promise<T> {
   const options = connectionOf(command);
-  const knex = openKnex(options, create);
+  const tracker = new KnexTracker(openKnex(options, create), { tablePrefix: options.tablePrefix, ownsKnex: true });
   try {
-    if (!create) await checkSchema(knex, options.tablePrefix);
-    return await work(knex, options.tablePrefix);
+    await tracker.init({ migrate: create });
+    return await work(tracker);
   } finally {
-    await knex.destroy();
+    await tracker.close();
   }
 }
 
 /** Runs `work` with a consent instance over the database, and always closes both. */
 export async function withConsent<T>(
   command: Command,
-  work: (consent: Consent, knex: Knex, prefix: string) => Promise<T>,
+  work: (consent: Consent, tracker: CliTracker) => Promise<T>,
   onEvents?: (count: number) => void,
 ): Promise<T> {
-  return withKnex(command, false, async (knex, prefix) => {
-    const consent = await openConsent(knex, { tablePrefix: prefix, onEvents });
+  return withTracker(command, false, async (tracker) => {
+    const consent = await openConsent(tracker, { onEvents });
     try {
-      return await work(consent, knex, prefix);
+      return await work(consent, tracker);
     } finally {
       await consent.close();
     }
   });
-}
-
-/** Writes a chunk, waiting when the stream asks the writer to slow down. */
-export async function write(stream: NodeJS.WritableStream, chunk: string): Promise<void> {
-  if (!stream.write(chunk)) await new Promise<void>((resolve) => stream.once('drain', () => resolve()));
 }

@@ -21,7 +21,10 @@ export function usage(message: string): CliError {
 
 const USAGE_CODES = new Set(['invalid_argument', 'invalid_subject', 'invalid_option', 'unknown_requirement']);
 
-/** The exit code of an error: usage errors 2, everything else reached the storage and is 3. */
+/**
+ * The exit code of an error: usage errors 2; everything else (the storage failed, or the output
+ * could not be written) is 3.
+ */
 export function exitCodeOf(error: unknown): number {
   if (error instanceof CliError) return error.exitCode;
   if (error instanceof ConsentError && USAGE_CODES.has(error.code)) return EXIT.usage;
@@ -31,6 +34,8 @@ export function exitCodeOf(error: unknown): number {
 /** A one-line message for an error, with its cause when that says more. */
 export function describeError(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
+  // `express-consent export | head`: the reader left; say so rather than quote the syscall.
+  if ((error as { code?: unknown }).code === 'EPIPE') return `the output closed before the command finished (${error.message})`;
   const cause = (error as { cause?: unknown }).cause;
   const detail = cause instanceof Error && cause.message && cause.message !== error.message ? `: ${cause.message}` : '';
   return `${error.message}${detail}`;

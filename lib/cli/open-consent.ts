@@ -1,38 +1,38 @@
 import { generateKeyPairSync } from 'node:crypto';
-import type { Knex } from 'knex';
 import { createConsent, type Consent } from '../create-consent';
-import { KnexTracker } from '../knex/knex-tracker';
-import type { Row } from '../knex/rows';
-import { latestDefinitions, storedVersions } from '../ops/stored-registry';
+import type { AdminCapability } from '../tracker/admin-capability';
 import type { ConsentTracker } from '../tracker/tracker';
 import { CliError, EXIT } from './exit';
+import { latestDefinitions } from './stored-requirements';
+
+/** The store as the commands see it: the tracker interface with its admin capability. */
+export type CliTracker = ConsentTracker & AdminCapability;
 
 /** Options of `openConsent`. */
 export interface OpenConsentOptions {
-  tablePrefix: string;
   /** Called with the number of events each verification page read. */
   onEvents?: (count: number) => void;
 }
 
 /**
- * The secret: `CONSENT_SECRET`, else the development secret a library process stored in the
- * database. Never generates one: that would silently re-key a database created with another.
+ * The secret: `CONSENT_SECRET`, else the development secret a library process stored. Never
+ * generates one: that would silently re-key a database created with another.
  */
-async function secretOf(knex: Knex, prefix: string): Promise<string> {
+async function secretOf(tracker: CliTracker): Promise<string> {
   const fromEnv = process.env.CONSENT_SECRET;
   if (fromEnv) return fromEnv;
-  const row: Row | undefined = await knex(`${prefix}meta`).where({ key: 'secret' }).first('value');
-  if (typeof row?.value === 'string') return row.value;
+  const stored = await tracker.readSetting('secret');
+  if (stored !== null) return stored;
   throw new CliError('set CONSENT_SECRET: the database holds no generated secret', EXIT.usage);
 }
 
 /** The tracker with its event scans counted, for a progress bar. */
-function observed(tracker: KnexTracker, onEvents: (count: number) => void): ConsentTracker {
+function observed(tracker: ConsentTracker, onEvents: (count: number) => void): ConsentTracker {
   return new Proxy(tracker, {
     get(target, property, receiver) {
       const value: unknown = Reflect.get(target, property, receiver);
       if (property === 'scanEvents') {
-        return async (query: Parameters<KnexTracker['scanEvents']>[0]) => {
+        return async (query: Parameters<ConsentTracker['scanEvents']>[0]) => {
           const page = await target.scanEvents(query);
           onEvents(page.length);
           return page;
@@ -44,18 +44,15 @@ function observed(tracker: KnexTracker, onEvents: (count: number) => void): Cons
 }
 
 /**
- * A consent instance over an existing, migrated database (checked by the caller), with the requirements it stores
- * (the latest version of each), so that no application code is needed. Never migrates.
+ * A consent instance over an existing, initialised tracker, with the requirements it stores (the
+ * latest version of each), so that no application code is needed. Never migrates.
  */
-export async function openConsent(knex: Knex, options: OpenConsentOptions): Promise<Consent> {
-  const prefix = options.tablePrefix;
-  const secret = await secretOf(knex, prefix);
+export async function openConsent(tracker: CliTracker, options: OpenConsentOptions = {}): Promise<Consent> {
+  const secret = await secretOf(tracker);
   if (Buffer.byteLength(secret, 'utf8') < 32) throw new CliError('CONSENT_SECRET must be at least 32 bytes', EXIT.usage);
-  const tracker = new KnexTracker(knex, { tablePrefix: prefix });
   const consent = createConsent({
     tracker: options.onEvents ? observed(tracker, options.onEvents) : tracker,
     secret,
-    tablePrefix: prefix,
     autoMigrate: false,
     cache: false,
     // A command sweeps only when asked to (`sweep`), never on a timer of its own.
@@ -66,7 +63,7 @@ export async function openConsent(knex: Knex, options: OpenConsentOptions): Prom
     // Setup advice is for application authors; only errors are an operator's business.
     logger: { warn: () => {}, error: (message) => process.stderr.write(`${message}\n`) },
   });
-  consent.register(latestDefinitions(await storedVersions(knex, prefix)));
+  consent.register(latestDefinitions(await tracker.allRequirementVersions()));
   await consent.ready();
   return consent;
 }

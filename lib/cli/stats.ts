@@ -1,22 +1,20 @@
 import { Command } from 'commander';
-import type { Row } from '../knex/rows';
-import { latestDefinitions, storedVersions } from '../ops/stored-registry';
-import { collectStats, STATES, type ConsentStats } from '../ops/stats';
+import { adminStats, STATES, type AdminStats } from '../core/admin-stats';
 import { normalizeRequirement } from '../registry/validate';
-import { withKnex } from './context';
-import { progress } from './progress';
+import { withTracker } from './context';
+import { latestDefinitions } from './stored-requirements';
 
-function table(stats: ConsentStats): string {
+function table(stats: AdminStats): string {
   const lines = [`subjects: ${stats.subjects}`, ''];
   lines.push(['requirement', 'version', ...STATES].join('\t'));
-  for (const requirement of stats.requirements) {
-    for (const v of requirement.versions) {
-      lines.push([requirement.id, v.version ?? '-', ...STATES.map((s) => v.counts[s])].join('\t'));
-    }
-    lines.push([requirement.id, `all (current v${requirement.version})`, ...STATES.map((s) => requirement.total[s])].join('\t'));
+  for (const [id, requirement] of Object.entries(stats.requirements)) {
+    const versions = Object.entries(requirement.versions).sort(([a], [b]) => Number(b) - Number(a));
+    for (const [version, counts] of versions) lines.push([id, version, ...STATES.map((s) => (s === 'unset' ? 0 : counts[s]))].join('\t'));
+    if (requirement.states.unset > 0) lines.push([id, '-', ...STATES.map((s) => (s === 'unset' ? requirement.states.unset : 0))].join('\t'));
+    lines.push([id, `all (current v${requirement.version})`, ...STATES.map((s) => requirement.states[s])].join('\t'));
   }
   lines.push('', 'action\tevents');
-  for (const [action, count] of Object.entries(stats.actions)) lines.push(`${action}\t${count}`);
+  for (const [action, count] of Object.entries(stats.events)) lines.push(`${action}\t${count}`);
   return `${lines.join('\n')}\n`;
 }
 
@@ -24,16 +22,14 @@ function table(stats: ConsentStats): string {
 export function statsCommand(): Command {
   return new Command('stats')
     .description('count subjects per requirement, version and state, and events per action')
-    .option('--json', 'print the counts as JSON')
+    .option('--json', 'print the counts as JSON (the document GET /admin/stats answers)')
     .action(async (options: { json?: boolean }, command: Command) => {
-      // Counting needs the stored requirements only, not the secret.
-      const stats = await withKnex(command, false, async (knex, prefix) => {
-        const requirements = latestDefinitions(await storedVersions(knex, prefix)).map(normalizeRequirement);
-        const row: Row | undefined = await knex(`${prefix}states`).count({ n: '*' }).first();
-        const bar = progress('counting', Number(row?.n ?? 0));
-        const result = await collectStats(knex, prefix, requirements, Date.now(), (n) => bar.add(n));
-        bar.done();
-        return result;
+      // Counting needs the stored requirements only, not the secret: grouped counts from the
+      // store, derived exactly as `GET /admin/stats` derives them.
+      const stats = await withTracker(command, false, async (tracker) => {
+        const requirements = latestDefinitions(await tracker.allRequirementVersions()).map(normalizeRequirement);
+        const now = Date.now();
+        return adminStats(requirements, now, await tracker.stats(now));
       });
       process.stdout.write(options.json ? `${JSON.stringify(stats)}\n` : table(stats));
     });

@@ -1,8 +1,8 @@
 import { Command } from 'commander';
-import { countEvents } from '../ops/event-rows';
-import { withConsent, withKnex } from './context';
+import { withConsent } from './context';
+import { eventTotal } from './event-total';
 import { EXIT } from './exit';
-import { progress } from './progress';
+import { progress, type Progress } from './progress';
 
 /** `express-consent verify`: checks the hash chains; exit 1 and a list when anything is wrong. */
 export function verifyCommand(): Command {
@@ -11,14 +11,17 @@ export function verifyCommand(): Command {
     .option('--subject <id>', 'only the chain of this subject id')
     .option('--json', 'print the result as JSON')
     .action(async (options: { subject?: string; json?: boolean }, command: Command) => {
-      const total = options.subject === undefined ? await withKnex(command, false, countEvents) : 0;
-      const bar = progress('verifying', total);
+      const whole = options.subject === undefined;
+      let bar: Progress | null = null;
       const result = await withConsent(
         command,
-        (consent) => consent.verify(options.subject === undefined ? {} : { subjectId: options.subject }),
-        options.subject === undefined ? (n) => bar.add(n) : undefined,
+        async (consent, tracker) => {
+          bar = progress('verifying', whole ? await eventTotal(tracker) : 0);
+          return consent.verify(whole ? {} : { subjectId: options.subject });
+        },
+        whole ? (n) => bar?.add(n) : undefined,
       );
-      bar.done();
+      (bar as Progress | null)?.done();
       if (options.json) {
         process.stdout.write(`${JSON.stringify(result)}\n`);
       } else {

@@ -1,8 +1,7 @@
-import type { Registry } from '../registry/registry';
 import { deriveState } from '../state/derive';
-import type { StateGroup } from '../tracker/admin-records';
+import type { DailyCount, StoreStats } from '../tracker/admin-records';
 import { emptyRecord } from '../tracker/records';
-import type { State } from '../types';
+import type { Action, Requirement, State } from '../types';
 
 /** Subjects per state. */
 export type StateCounts = Record<State, number>;
@@ -17,15 +16,20 @@ export interface RequirementStats {
   versions: Record<string, Omit<StateCounts, 'unset'>>;
 }
 
-/** `GET /admin/stats`. */
+/** `GET /admin/stats`, the console's counts and `express-consent stats --json`. */
 export interface AdminStats {
   /** Subjects with a linked (not erased) chain. */
   subjects: number;
-  /** Per registered requirement, in registration order. */
+  /** Per requirement, in the order given (registration order). */
   requirements: Record<string, RequirementStats>;
   /** Events per action, erased subjects' included. */
   events: Record<string, number>;
 }
+
+/** States in display order. */
+export const STATES: readonly State[] = ['granted', 'denied', 'pending', 'unset', 'expired', 'outdated'];
+
+const ACTIONS: readonly Action[] = ['grant', 'deny', 'withdraw', 'request', 'confirm', 'expire', 'erase'];
 
 const zero = (): StateCounts => ({ granted: 0, denied: 0, pending: 0, unset: 0, expired: 0, outdated: 0 });
 
@@ -33,13 +37,9 @@ const zero = (): StateCounts => ({ granted: 0, denied: 0, pending: 0, unset: 0, 
  * Turns the store's grouped counts into per-state numbers with the same pure derivation the
  * routes use, so stats and `/me` can never disagree on what a record means.
  */
-export function adminStats(
-  registry: Registry,
-  now: number,
-  raw: { subjects: number; groups: StateGroup[]; actions: Record<string, number> },
-): AdminStats {
-  const requirements: Record<string, RequirementStats> = {};
-  for (const requirement of registry.list()) {
+export function adminStats(requirements: readonly Requirement[], now: number, raw: StoreStats): AdminStats {
+  const out: Record<string, RequirementStats> = {};
+  for (const requirement of requirements) {
     const entry: RequirementStats = { version: requirement.version, states: zero(), versions: {} };
     let decided = 0;
     for (const group of raw.groups.filter((g) => g.requirement === requirement.id)) {
@@ -61,9 +61,43 @@ export function adminStats(
       byVersion[derived.state] += group.count;
     }
     entry.states.unset = Math.max(0, raw.subjects - decided);
-    requirements[requirement.id] = entry;
+    out[requirement.id] = entry;
   }
   const events: Record<string, number> = {};
-  for (const action of ['grant', 'deny', 'withdraw', 'request', 'confirm', 'expire', 'erase']) events[action] = raw.actions[action] ?? 0;
-  return { subjects: raw.subjects, requirements, events };
+  for (const action of ACTIONS) events[action] = raw.actions[action] ?? 0;
+  return { subjects: raw.subjects, requirements: out, events };
+}
+
+/** Grants and withdrawals of one UTC day. */
+export interface DayCount {
+  /** `YYYY-MM-DD` (UTC). */
+  day: string;
+  grants: number;
+  withdrawals: number;
+}
+
+const DAY_MS = 86_400_000;
+
+/** The first instant (a UTC midnight) of the `days` days that end with the day of `now`. */
+export function windowStart(now: number, days: number): number {
+  return (Math.floor(now / DAY_MS) - days + 1) * DAY_MS;
+}
+
+/**
+ * Grants and withdrawals per UTC day over the `days` days up to `now` (today included), from
+ * the store's daily counts: zero-filled, oldest first; counts outside the window are ignored.
+ */
+export function dailySeries(counts: readonly DailyCount[], now: number, days = 30): DayCount[] {
+  const byDay = new Map<string, DayCount>();
+  for (let t = windowStart(now, days); t <= now; t += DAY_MS) {
+    const day = new Date(t).toISOString().slice(0, 10);
+    byDay.set(day, { day, grants: 0, withdrawals: 0 });
+  }
+  for (const { day, action, count } of counts) {
+    const entry = byDay.get(day);
+    if (!entry) continue;
+    if (action === 'grant') entry.grants += count;
+    else if (action === 'withdraw') entry.withdrawals += count;
+  }
+  return [...byDay.values()];
 }

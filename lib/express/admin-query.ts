@@ -1,14 +1,11 @@
 import type { EventIdCodec } from '../audit/event-ids';
 import type { InputProblem } from '../core/input';
 import { ConsentError } from '../errors';
-import type { AuditQuery } from '../tracker/admin-records';
+import type { ExportFilters as AuditFilters, ExportFormat } from '../io/event-export';
 import type { Action } from '../types';
 
 const REQUIREMENT_ID = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 const ACTIONS: readonly Action[] = ['grant', 'deny', 'withdraw', 'request', 'confirm', 'expire', 'erase'];
-
-/** `GET /admin/events` filters and page, validated. */
-export type AuditFilters = Omit<AuditQuery, 'order' | 'limit' | 'cursor'>;
 
 function parseInstant(value: unknown): number | null {
   if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}(T[0-9:.]+(Z|[+-]\d{2}:\d{2}))?$/.test(value)) return null;
@@ -67,9 +64,6 @@ export function parseAuditQuery(query: Record<string, unknown>, eventIds: EventI
   if (problems.length > 0) throw invalid(problems);
   return out;
 }
-
-/** The formats of `GET /admin/export`. */
-export type ExportFormat = 'csv' | 'ndjson';
 
 /**
  * `GET /admin/export` query: `format` `csv` (default) or `ndjson`, and the same filters as

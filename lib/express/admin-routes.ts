@@ -2,11 +2,10 @@ import type { NextFunction, Request, RequestHandler, Response, Router } from 'ex
 import { adminStats } from '../core/admin-stats';
 import type { ConsentEngine } from '../core/engine';
 import { publicEvent } from '../core/public-event';
-import { storeCall } from '../core/store-call';
 import { ConsentError } from '../errors';
-import type { ConsentTracker } from '../tracker/tracker';
-import { streamExport } from './admin-export';
+import { sendEventExport } from './admin-export';
 import { parseAuditQuery, parseExportQuery } from './admin-query';
+import { adminReader, requireAdmin } from './admin-reader';
 import { asyncHandler } from './async-handler';
 import { parseHistoryQuery, requireNoBody } from './body-shape';
 import { carriesBody, jsonBody } from './json-body';
@@ -17,18 +16,6 @@ const noStore: RequestHandler = (_req, res, next) => {
   res.set('Cache-Control', 'no-store');
   next();
 };
-
-/** A tracker method the admin routes need; a tracker without it is a setup error (500). */
-export function needs<K extends 'auditEvents' | 'stats'>(tracker: ConsentTracker, method: K): NonNullable<ConsentTracker[K]> {
-  const fn = tracker[method];
-  if (typeof fn !== 'function') {
-    throw new ConsentError('internal_error', `the consent tracker does not implement ${method}(), which this admin route needs`);
-  }
-  return fn.bind(tracker) as NonNullable<ConsentTracker[K]>;
-}
-
-// Aggregates over millions of events may take longer than a guard's read; they never block one.
-const STATS_TIMEOUT_MS = 30_000;
 
 const subjectParam = (req: Request): string => req.params.subjectId as string;
 
@@ -53,6 +40,8 @@ export function addAdminRoutes(router: Router, engine: ConsentEngine, gate: Read
   const admin = engine.options.admin;
   if (!admin) return;
   const { tracker } = engine;
+  // Searches, exports and stats read through the tracker's admin capability only.
+  const reader = adminReader(tracker, engine.options.storeTimeoutMs);
 
   const authorize = asyncHandler(async (req, _res, next) => {
     let verdict: unknown;
@@ -100,8 +89,7 @@ export function addAdminRoutes(router: Router, engine: ConsentEngine, gate: Read
 
   router.get('/admin/events', ...guard, asyncHandler(async (req, res) => {
     const { limit, ...query } = parseAuditQuery(req.query as Record<string, unknown>, engine.eventIds);
-    const read = needs(tracker, 'auditEvents');
-    const events = await storeCall(engine.options.storeTimeoutMs, 'audit read', () => read({ ...query, order: 'newest', limit: limit + 1 }));
+    const events = await requireAdmin(reader, tracker).auditEvents({ ...query, order: 'newest', limit: limit + 1 });
     const page = events.slice(0, limit);
     const last = page[page.length - 1];
     res.json({
@@ -112,14 +100,14 @@ export function addAdminRoutes(router: Router, engine: ConsentEngine, gate: Read
 
   router.get('/admin/export', ...guard, asyncHandler(async (req, res) => {
     const query = parseExportQuery(req.query as Record<string, unknown>);
-    await streamExport(engine, needs(tracker, 'auditEvents'), res, query);
+    await sendEventExport(res, requireAdmin(reader, tracker), engine.eventIds, engine.options.logger, query);
   }));
 
   router.get('/admin/verify', ...guard, proof.adminVerify);
 
   router.get('/admin/stats', ...guard, asyncHandler(async (_req, res) => {
-    const read = needs(tracker, 'stats');
+    const store = requireAdmin(reader, tracker);
     const now = engine.now();
-    res.json(adminStats(engine.registry, now, await storeCall(Math.max(engine.options.storeTimeoutMs, STATS_TIMEOUT_MS), 'stats read', () => read(now))));
+    res.json(adminStats(engine.registry.list(), now, await store.stats(now)));
   }));
 }

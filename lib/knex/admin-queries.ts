@@ -1,6 +1,8 @@
-import type { AuditEvent, AuditQuery, StateGroup } from '../tracker/admin-records';
+import type { AuditEvent, AuditQuery, DailyCount, StateGroup, StoreStats } from '../tracker/admin-records';
+import type { StoredRequirementVersion } from '../tracker/records';
+import type { Action } from '../types';
 import type { TableContext } from './chain-store';
-import { rawRows, toEvent, type Row } from './rows';
+import { rawRows, toEvent, toVersion, type Row } from './rows';
 
 const int = (value: unknown): number => Number(value);
 
@@ -28,7 +30,7 @@ export async function auditEvents(ctx: TableContext, query: AuditQuery): Promise
 export async function storeStats(
   ctx: TableContext,
   now: number,
-): Promise<{ subjects: number; groups: StateGroup[]; actions: Record<string, number> }> {
+): Promise<StoreStats> {
   const subjects: Row | undefined = await ctx.knex(ctx.table('subjects')).whereNotNull('pseudonym').count({ n: '*' }).first();
   const rows = rawRows(await ctx.knex.raw(
     `select requirement, decision, version, pending_version,
@@ -52,4 +54,34 @@ export async function storeStats(
     })),
     actions: Object.fromEntries(actionRows.map((row) => [row.action as string, int(row.n)])),
   };
+}
+
+const DAY_MS = 86_400_000;
+
+/** Events per UTC day and action since `from`: one grouped range read on the `at` column. */
+export async function dailyCounts(ctx: TableContext, from: number): Promise<DailyCount[]> {
+  // Integer division of BIGINT epoch ms is a whole day number in both SQLite and PostgreSQL;
+  // the divisor is inlined (a constant) because PostgreSQL matches GROUP BY expressions by text.
+  const rows: Row[] = await ctx.knex(ctx.table('events'))
+    .select(ctx.knex.raw(`at / ${DAY_MS} as day`), 'action')
+    .count({ n: '*' })
+    .where('at', '>=', from)
+    .groupByRaw(`at / ${DAY_MS}, action`);
+  return rows.map((row) => ({
+    day: new Date(Math.floor(Number(row.day)) * DAY_MS).toISOString().slice(0, 10),
+    action: row.action as Action,
+    count: int(row.n),
+  }));
+}
+
+/** Every stored requirement version, by id, then oldest first. */
+export async function allRequirementVersions(ctx: TableContext): Promise<StoredRequirementVersion[]> {
+  const rows: Row[] = await ctx.knex(ctx.table('requirements')).orderBy([{ column: 'id' }, { column: 'version' }]);
+  return rows.map(toVersion);
+}
+
+/** A stored setting (the secret is stored under `secret`), or null; never writes. */
+export async function readSetting(ctx: TableContext, name: string): Promise<string | null> {
+  const row: Row | undefined = await ctx.knex(ctx.table('meta')).where({ key: name }).first('value');
+  return typeof row?.value === 'string' ? row.value : null;
 }

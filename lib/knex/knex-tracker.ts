@@ -16,8 +16,8 @@ import type {
   WritePlan,
 } from '../tracker/records';
 import type { ChangeHandlers, ConsentTracker, EventScanQuery, HeadScanQuery, TrackerHistoryQuery } from '../tracker/tracker';
-import type { AuditEvent, AuditQuery, StateGroup } from '../tracker/admin-records';
-import { auditEvents, storeStats } from './admin-queries';
+import type { AuditEvent, AuditQuery, DailyCount, StoreStats } from '../tracker/admin-records';
+import * as admin from './admin-queries';
 import { readLedgerHead } from './chain-store';
 import { eraseChain, scanEvents, scanHeads, scanLedger } from './chain-scan';
 import * as lifecycle from './lifecycle-queries';
@@ -231,11 +231,23 @@ export class KnexTracker implements ConsentTracker {
   }
 
   auditEvents(query: AuditQuery): Promise<AuditEvent[]> {
-    return auditEvents(this, query);
+    return admin.auditEvents(this, query);
   }
 
-  stats(now: number): Promise<{ subjects: number; groups: StateGroup[]; actions: Record<string, number> }> {
-    return storeStats(this, now);
+  stats(now: number): Promise<StoreStats> {
+    return admin.storeStats(this, now);
+  }
+
+  dailyCounts(from: number): Promise<DailyCount[]> {
+    return admin.dailyCounts(this, from);
+  }
+
+  allRequirementVersions(): Promise<StoredRequirementVersion[]> {
+    return admin.allRequirementVersions(this);
+  }
+
+  readSetting(name: string): Promise<string | null> {
+    return admin.readSetting(this, name);
   }
 
   async setting(name: string, candidate: string): Promise<string> {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { ConsentTracker } from '../tracker/tracker';
 import { planErase } from '../state/plan-erase';
-import { eventAfter, FIXTURE_KEY, grantedRecord, planOf } from './fixtures';
+import { eventAfter, FIXTURE_KEY, grantedRecord, planOf, storedVersion } from './fixtures';
 import type { Define } from './harness';
 
 async function seed(tracker: ConsentTracker, pseudonym: string, extras: Array<Parameters<typeof eventAfter>[2]>): Promise<string[]> {
@@ -12,15 +12,13 @@ async function seed(tracker: ConsentTracker, pseudonym: string, extras: Array<Pa
   return eventIds;
 }
 
+const DAY_MS = 86_400_000;
+
 /**
- * The optional admin methods. A tracker may implement neither (the admin search, export and
- * stats routes then answer 500); one that implements them must follow this contract.
+ * The admin capability (when implemented): what the admin routes, the console and the command
+ * line read. Without it those routes answer 500 and the console shows requirements only.
  */
 export function adminContract(define: Define): void {
-  define('auditEvents() and stats() are implemented together, or not at all', async (tracker) => {
-    assert.equal(typeof tracker.auditEvents, typeof tracker.stats);
-  });
-
   define('auditEvents() filters, orders by id both ways, pages by cursor and names the pseudonym', async (tracker) => {
     if (!tracker.auditEvents) return;
     await tracker.init({ migrate: true });
@@ -58,8 +56,43 @@ export function adminContract(define: Define): void {
       { requirement: 'analytics', decision: 'granted', version: 1, pendingVersion: null, pendingLive: false, lapsed: false, count: 2 },
     ]);
     assert.deepEqual(
-      Object.entries(stats.actions).filter(([, n]) => n > 0).sort(),
+      Object.entries(stats.actions).filter(([, n]) => (n ?? 0) > 0).sort(),
       [['deny', 1], ['erase', 1], ['grant', 3]],
     );
+  });
+
+  define('dailyCounts() counts events per UTC day and action from a day on, leaving empty days out', async (tracker) => {
+    if (!tracker.dailyCounts) return;
+    await tracker.init({ migrate: true });
+    const day = (n: number) => 1_800_000_000_000 - (1_800_000_000_000 % DAY_MS) + n * DAY_MS;
+    await seed(tracker, 'p-a', [{ action: 'grant', at: day(0) - 1 }, { action: 'grant', at: day(0) }, { action: 'withdraw', at: day(0) + DAY_MS - 1 }]);
+    await seed(tracker, 'p-b', [{ action: 'grant', at: day(0) + 5 }, { action: 'grant', at: day(2) }]);
+    const iso = (n: number) => new Date(day(n)).toISOString().slice(0, 10);
+    const counts = await tracker.dailyCounts(day(0));
+    assert.deepEqual(
+      counts.map((c) => [c.day, c.action, c.count]).sort(),
+      [[iso(0), 'grant', 2], [iso(0), 'withdraw', 1], [iso(2), 'grant', 1]],
+    );
+    assert.deepEqual(await tracker.dailyCounts(day(3)), []);
+  });
+
+  define('allRequirementVersions() lists every stored version by id, oldest first', async (tracker) => {
+    if (!tracker.allRequirementVersions) return;
+    await tracker.init({ migrate: true });
+    assert.deepEqual(await tracker.allRequirementVersions(), []);
+    for (const v of [storedVersion('news', 1), storedVersion('ads', 1), storedVersion('news', 2)]) await tracker.syncRequirement(v);
+    assert.deepEqual(await tracker.allRequirementVersions(), [storedVersion('ads', 1), storedVersion('news', 1), storedVersion('news', 2)]);
+  });
+
+  define('readSetting() returns what secret() and setting() stored, null otherwise, and stores nothing', async (tracker) => {
+    if (!tracker.readSetting) return;
+    await tracker.init({ migrate: true });
+    assert.equal(await tracker.readSetting('secret'), null);
+    assert.equal(await tracker.readSetting('secret'), null, 'reading must not store a value');
+    const secret = await tracker.secret('the-first-secret'.repeat(3));
+    await tracker.setting('receipt-key', 'pem text');
+    assert.equal(await tracker.readSetting('secret'), secret);
+    assert.equal(await tracker.readSetting('receipt-key'), 'pem text');
+    assert.equal(await tracker.readSetting('elsewhere'), null);
   });
 }

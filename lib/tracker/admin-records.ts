@@ -35,3 +35,21 @@ export interface StateGroup {
   lapsed: boolean;
   count: number;
 }
+
+/** What `stats(now)` returns: grouped counts, a handful of rows whatever the data volume. */
+export interface StoreStats {
+  /** Subjects whose chain is linked (not erased). */
+  subjects: number;
+  /** Current records grouped by what decides their state at `now`. */
+  groups: StateGroup[];
+  /** Events per action over the whole history, erased subjects' included. */
+  actions: Partial<Record<Action, number>>;
+}
+
+/** Events of one action on one UTC day. */
+export interface DailyCount {
+  /** `YYYY-MM-DD` (UTC). */
+  day: string;
+  action: Action;
+  count: number;
+}

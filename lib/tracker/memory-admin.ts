@@ -1,4 +1,5 @@
-import type { AuditEvent, AuditQuery, StateGroup } from './admin-records';
+import type { Action } from '../types';
+import type { AuditEvent, AuditQuery, DailyCount, StateGroup, StoreStats } from './admin-records';
 import type { CurrentRecord, StoredEvent } from './records';
 
 /** The parts of a memory chain the admin queries read. */
@@ -33,9 +34,9 @@ export function memoryStats(
   subjects: number,
   chains: Iterable<MemoryChainView>,
   now: number,
-): { subjects: number; groups: StateGroup[]; actions: Record<string, number> } {
+): StoreStats {
   const groups = new Map<string, StateGroup>();
-  const actions: Record<string, number> = {};
+  const actions: Partial<Record<Action, number>> = {};
   for (const chain of chains) {
     for (const event of chain.events) actions[event.action] = (actions[event.action] ?? 0) + 1;
     for (const r of chain.records.values()) {
@@ -55,4 +56,22 @@ export function memoryStats(
     }
   }
   return { subjects, groups: [...groups.values()], actions };
+}
+
+const DAY_MS = 86_400_000;
+
+/** `MemoryTracker.dailyCounts`: events at or after `from`, counted per UTC day and action. */
+export function memoryDailyCounts(chains: Iterable<MemoryChainView>, from: number): DailyCount[] {
+  const counts = new Map<string, DailyCount>();
+  for (const chain of chains) {
+    for (const event of chain.events) {
+      if (event.at < from) continue;
+      const day = new Date(Math.floor(event.at / DAY_MS) * DAY_MS).toISOString().slice(0, 10);
+      const key = `${day} ${event.action}`;
+      const entry = counts.get(key) ?? { day, action: event.action, count: 0 };
+      entry.count += 1;
+      counts.set(key, entry);
+    }
+  }
+  return [...counts.values()];
 }

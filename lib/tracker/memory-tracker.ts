@@ -1,24 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { GENESIS } from '../audit/chain';
 import { MemoryOutbox } from './memory-outbox';
-import type {
-  BatchPlanner,
-  ChainHead,
-  ClaimedOutboxEntry,
-  CurrentRecord,
-  LapsedGrant,
-  LedgerEntry,
-  LedgerPageEntry,
-  LedgerHead,
-  PendingMatch,
-  StoredEvent,
-  StoredRequirementVersion,
-  SubjectSnapshot,
-  SyncOutcome,
-  WritePlan,
-} from './records';
-import type { AuditEvent, AuditQuery, StateGroup } from './admin-records';
-import { auditPage, memoryStats } from './memory-admin';
+import type { BatchPlanner, ChainHead, ClaimedOutboxEntry, CurrentRecord, LapsedGrant, LedgerEntry, LedgerPageEntry, LedgerHead, PendingMatch, StoredEvent, StoredRequirementVersion, SubjectSnapshot, SyncOutcome, WritePlan } from './records';
+import type { AuditEvent, AuditQuery, DailyCount, StoreStats } from './admin-records';
+import { auditPage, memoryDailyCounts, memoryStats } from './memory-admin';
 import type { ConsentTracker, EventScanQuery, HeadScanQuery, TrackerHistoryQuery } from './tracker';
 
 interface MemoryChain {
@@ -185,8 +170,20 @@ export class MemoryTracker implements ConsentTracker {
     return auditPage(this.linked, this.chains.values(), query);
   }
 
-  async stats(now: number): Promise<{ subjects: number; groups: StateGroup[]; actions: Record<string, number> }> {
+  async stats(now: number): Promise<StoreStats> {
     return memoryStats(this.linked.size, this.chains.values(), now);
+  }
+
+  async dailyCounts(from: number): Promise<DailyCount[]> {
+    return memoryDailyCounts(this.chains.values(), from);
+  }
+
+  async allRequirementVersions(): Promise<StoredRequirementVersion[]> {
+    return [...this.versions.keys()].sort().flatMap((id) => (this.versions.get(id) ?? []).map(copy));
+  }
+
+  async readSetting(name: string): Promise<string | null> {
+    return this.settings.get(name) ?? null;
   }
 
   private chainOf(pseudonym: string): MemoryChain | undefined {

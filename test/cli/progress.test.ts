@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
 import knexFactory from 'knex';
@@ -74,9 +74,20 @@ describe('the command line over more than one page of events', () => {
     expect(verify.code).to.equal(0);
     expect(verify.stdout).to.include(`ok: ${subjects * ids.length} events checked`);
     const stats = JSON.parse((await runCli(['--url', file.filename, 'stats', '--json'])).stdout);
-    const a = stats.requirements.find((r: { id: string }) => r.id === 'a');
-    expect(a.total.denied + a.total.granted).to.equal(subjects);
-    expect(a.total.denied).to.equal(Math.ceil(subjects / 3));
+    const a = stats.requirements.a.states;
+    expect(a.denied + a.granted).to.equal(subjects);
+    expect(a.denied).to.equal(Math.ceil(subjects / 3));
+  });
+
+  it('stops with one line on stderr and exit 3 when the reader of its output goes away', async () => {
+    const child = spawn(CLI, ['--url', file.filename, 'export', '--format', 'ndjson'], { env: { ...process.env, CONSENT_SECRET: SECRET } });
+    let stderr = '';
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (chunk: string) => { stderr += chunk; });
+    // Like `| head -c 1`: the first bytes arrive, then the pipe closes with most of the export unwritten.
+    child.stdout.once('data', () => child.stdout.destroy());
+    const code = await new Promise<number | null>((resolve) => child.on('close', (exit) => resolve(exit)));
+    expect({ code, stderr }).to.deep.equal({ code: 3, stderr: 'express-consent: the output closed before the command finished (write EPIPE)\n' });
   });
 
   it('shows a progress bar when stderr is a terminal', async () => {

@@ -3,7 +3,8 @@ import express from 'express';
 import { connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { createConsent, MemoryTracker, type Consent } from '../../lib/index';
-import { EXPORT_PAGE, streamExport } from '../../lib/express/admin-export';
+import { sendEventExport } from '../../lib/express/admin-export';
+import { EXPORT_PAGE } from '../../lib/io/event-export';
 import type { AuditEvent, AuditQuery } from '../../lib/tracker/admin-records';
 
 const PAGES = 60;
@@ -47,7 +48,7 @@ describe('admin export backpressure', () => {
     const store = syntheticStore();
     const app = express();
     app.get('/export', (_req, res, next) => {
-      streamExport(consent.engine, store.read, res, { format: 'ndjson' }).catch(next);
+      sendEventExport(res, { auditEvents: store.read }, consent.engine.eventIds, consent.engine.options.logger, { format: 'ndjson' }).catch(next);
     });
     const server = app.listen(0, '127.0.0.1');
     await new Promise((resolve) => server.once('listening', resolve));

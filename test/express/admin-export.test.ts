@@ -3,7 +3,7 @@ import type { Express } from 'express';
 import request from 'supertest';
 import type { EventIdCodec } from '../../lib/audit/event-ids';
 import type { Consent } from '../../lib/index';
-import { EXPORT_PAGE } from '../../lib/express/admin-export';
+import { EXPORT_PAGE } from '../../lib/io/event-export';
 import type { AuditEvent } from '../../lib/tracker/admin-records';
 import { ADMIN, headerAdmin } from '../helpers/admin';
 import { BACKENDS, REQUIREMENTS, routerApp, testConsent, type TestDatabase } from '../helpers/app';

@@ -1,16 +1,19 @@
 import type { Request, Router } from 'express';
-import type { Knex } from 'knex';
+import { adminStats, dailySeries, windowStart } from '../../core/admin-stats';
 import type { ConsentEngine } from '../../core/engine';
+import { storeCall } from '../../core/store-call';
 import { ConsentError } from '../../errors';
-import { KnexTracker } from '../../knex/knex-tracker';
-import { streamExport } from '../admin-export';
-import { needs } from '../admin-routes';
+import { sendEventExport } from '../admin-export';
+import { parseExportQuery } from '../admin-query';
+import { adminReader, requireAdmin } from '../admin-reader';
 import { asyncHandler } from '../async-handler';
 import { mountedPath } from '../mounted-path';
 import type { ReadyGate } from '../ready-gate';
 import { sendPage } from './html';
 import { overviewPage } from './overview';
 import { subjectPage } from './subject-page';
+
+const CHART_DAYS = 30;
 
 function querySubject(req: Request): string | undefined {
   const id = req.query.id;
@@ -21,12 +24,15 @@ function querySubject(req: Request): string | undefined {
 
 /**
  * The admin console under `/admin/console/` (only with `admin.authorize`; anything but `true`
- * is 403): server-rendered pages with no scripts and no external resources.
+ * is 403): server-rendered pages with no scripts and no external resources. Statistics, the
+ * chart and the exports read through the tracker's admin capability, like the admin routes;
+ * without it the overview shows the requirements and says what is missing.
  */
 export function addAdminConsole(router: Router, engine: ConsentEngine, gate: ReadyGate): void {
   const admin = engine.options.admin;
   if (!admin) return;
-  const knexOf = (): Knex | null => (engine.tracker instanceof KnexTracker ? engine.tracker.knex : null);
+  const { tracker } = engine;
+  const reader = adminReader(tracker, engine.options.storeTimeoutMs);
 
   // Per route, like the admin routes: `authorize` sees the request's own path.
   const authorize = asyncHandler(async (req, _res, next) => {
@@ -44,15 +50,24 @@ export function addAdminConsole(router: Router, engine: ConsentEngine, gate: Rea
   // Routing is not strict: both spellings land here, and the pages' relative links need the slash.
   router.get('/admin/console', authorize, asyncHandler(async (req, res) => {
     if (!req.path.endsWith('/')) return res.redirect(301, mountedPath(req, '/admin/console/'));
-    sendPage(res, 'Consent overview', await overviewPage(engine, knexOf()));
+    const requirements = engine.registry.list();
+    const ids = requirements.map((r) => r.id);
+    const versions = await storeCall(engine.options.storeTimeoutMs, 'requirement read', () => tracker.requirementVersions(ids));
+    const now = engine.now();
+    const [raw, counts] = reader ? await Promise.all([reader.stats(now), reader.dailyCounts(windowStart(now, CHART_DAYS))]) : [null, null];
+    sendPage(res, 'Consent overview', overviewPage({
+      requirements,
+      versions,
+      stats: raw && adminStats(requirements, now, raw),
+      days: counts && dailySeries(counts, now, CHART_DAYS),
+    }));
   }));
   router.get('/admin/console/subject', authorize, asyncHandler(async (req, res) => {
     sendPage(res, 'Subject lookup', await subjectPage(engine, querySubject(req)));
   }));
   router.get('/admin/console/export', authorize, asyncHandler(async (req, res) => {
-    const format = req.query.format ?? 'csv';
-    if (format !== 'csv' && format !== 'ndjson') throw new ConsentError('invalid_argument', 'format must be csv or ndjson');
     // The same download as `GET /admin/export`: one reader, one row format, one id per event.
-    await streamExport(engine, needs(engine.tracker, 'auditEvents'), res, { format });
+    const query = parseExportQuery(req.query as Record<string, unknown>);
+    await sendEventExport(res, requireAdmin(reader, tracker), engine.eventIds, engine.options.logger, query);
   }));
 }

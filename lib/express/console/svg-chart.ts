@@ -1,4 +1,4 @@
-import type { DayCount } from '../../ops/daily';
+import type { DayCount } from '../../core/admin-stats';
 import { escapeHtml } from '../escape-html';
 
 const W = 720;

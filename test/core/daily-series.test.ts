@@ -1,11 +1,11 @@
 import { expect } from 'chai';
-import { createConsent } from '../../lib/index';
-import { dailyCounts } from '../../lib/ops/daily';
+import { dailySeries, windowStart } from '../../lib/core/admin-stats';
+import { createConsent, KnexTracker } from '../../lib/index';
 import { describeEachDatabase, type TestDatabase } from '../helpers/each-database';
 
 const DAY = 86_400_000;
 
-describeEachDatabase('daily grant and withdrawal counts', (open) => {
+describeEachDatabase('daily grant and withdrawal counts through the tracker', (open) => {
   let db: TestDatabase;
   beforeEach(async () => {
     db = await open();
@@ -26,7 +26,8 @@ describeEachDatabase('daily grant and withdrawal counts', (open) => {
     await consent.record('a', { news: 'denied' });
     await consent.record('c', { news: 'denied' });
     await consent.close();
-    const days = await dailyCounts(db.knex, 'consent_', now);
+    const tracker = new KnexTracker(db.knex);
+    const days = dailySeries(await tracker.dailyCounts(windowStart(now, 30)), now);
     expect(days).to.have.length(30);
     expect(days[0]?.day).to.equal('2026-01-02');
     expect(days.at(-2)).to.deep.equal({ day: '2026-01-30', grants: 2, withdrawals: 0 });

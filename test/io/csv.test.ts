@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { csvCell, csvLine } from '../../lib/audit/export-rows';
+import { csvCell, csvLine } from '../../lib/io/csv';
 
 describe('CSV export cells', () => {
   it('neutralises cells a spreadsheet would run as a formula', () => {

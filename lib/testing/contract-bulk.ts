@@ -1,0 +1,52 @@
+import assert from 'node:assert/strict';
+import type { BatchPlanner } from '../tracker/records';
+import { eventAfter, grantedRecord, planOf } from './fixtures';
+import type { Define } from './harness';
+
+/** Each subject gets one grant of `analytics` on top of whatever it had. */
+const grantEach: BatchPlanner = (_pseudonym, s) => planOf(s, [eventAfter(s, 1)], [grantedRecord('analytics')]);
+
+/** The bulk capability (when implemented): `writeMany`, and `prepareMany` ahead of it. */
+export function bulkContract(define: Define): void {
+  define('writeMany() writes each subject exactly as write() does, in one transaction', async (tracker) => {
+    if (!tracker.writeMany) return;
+    await tracker.init({ migrate: true });
+    await tracker.write('p-old', (s) => ({ plan: planOf(s, [eventAfter(s, 1)], []), result: null }));
+    await tracker.writeMany(['p-new', 'p-old', 'p-new'], grantEach);
+    for (const [pseudonym, seqs] of [['p-new', [1]], ['p-old', [2, 1]]] as const) {
+      assert.deepEqual((await tracker.history(pseudonym, { limit: 10 })).map((e) => e.seq), seqs, pseudonym);
+      assert.deepEqual(await tracker.current(pseudonym), [grantedRecord('analytics')], pseudonym);
+    }
+    const [head] = await tracker.heads({ pseudonym: 'p-new', limit: 1 });
+    assert.equal(head?.seq, 1);
+    assert.equal((await tracker.ledger({ limit: 10 })).length, 2, 'the new chain is in the ledger');
+  });
+
+  define('writeMany() writes nothing when the planner throws for one subject', async (tracker) => {
+    if (!tracker.writeMany) return;
+    await tracker.init({ migrate: true });
+    const refused = new Error('the planner refused');
+    await assert.rejects(
+      tracker.writeMany(['p-a', 'p-b', 'p-c'], (pseudonym, s) => {
+        if (pseudonym === 'p-b') throw refused;
+        return grantEach(pseudonym, s);
+      }),
+      (error) => error === refused,
+    );
+    for (const pseudonym of ['p-a', 'p-b', 'p-c']) assert.deepEqual(await tracker.history(pseudonym, { limit: 5 }), [], pseudonym);
+    assert.equal(await tracker.ledgerHead(), null);
+  });
+
+  define('prepareMany() then writeMany() writes what writeMany() alone writes, also when a guess was wrong', async (tracker) => {
+    if (!tracker.writeMany || !tracker.prepareMany) return;
+    await tracker.init({ migrate: true });
+    const prepared = await tracker.prepareMany(['p-1', 'p-2'], grantEach);
+    // p-2 is written before the batch: the prepared guess that it is new no longer holds.
+    await tracker.write('p-2', (s) => ({ plan: planOf(s, [eventAfter(s, 1)], []), result: null }));
+    await tracker.writeMany(['p-1', 'p-2'], grantEach, prepared);
+    assert.deepEqual((await tracker.history('p-1', { limit: 5 })).map((e) => e.seq), [1]);
+    assert.deepEqual((await tracker.history('p-2', { limit: 5 })).map((e) => e.seq), [2, 1]);
+    const ids = (await tracker.scanEvents({ limit: 10 })).map((e) => e.id);
+    assert.equal(new Set(ids).size, 3, 'every event has its own id');
+  });
+}

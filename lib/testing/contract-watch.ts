@@ -1,0 +1,35 @@
+import assert from 'node:assert/strict';
+import { eventAfter, planOf } from './fixtures';
+import type { Define } from './harness';
+
+const WAIT_MS = 10_000;
+
+/** The watch capability (when implemented): change notifications across processes. */
+export function watchContract(define: Define): void {
+  define('subscribe() reports a committed write by its pseudonym, or resolves to null', async (tracker) => {
+    if (!tracker.subscribe) return;
+    await tracker.init({ migrate: true });
+    const seen: string[] = [];
+    let notified: () => void = () => undefined;
+    const arrived = new Promise<void>((resolve) => (notified = resolve));
+    const stop = await tracker.subscribe({
+      onChange: (pseudonym) => {
+        seen.push(pseudonym);
+        if (pseudonym === 'p-watched') notified();
+      },
+      onReset: () => undefined,
+      onError: () => undefined,
+    });
+    if (stop === null) return;
+    try {
+      await tracker.write('p-watched', (s) => ({ plan: planOf(s, [eventAfter(s, 1)], []), result: null }));
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), WAIT_MS)));
+      assert.notEqual(await Promise.race([arrived, late]), 'late', `no onChange('p-watched') within ${WAIT_MS} ms`);
+      clearTimeout(timer);
+      assert.ok(seen.every((p) => typeof p === 'string'));
+    } finally {
+      await stop();
+    }
+  });
+}

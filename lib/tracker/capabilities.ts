@@ -1,0 +1,157 @@
+import type { BatchPlanner, ChainHead, ClaimedOutboxEntry, CurrentRecord, LapsedGrant, LedgerHead, LedgerPageEntry, PendingMatch, PreparedBatch, StoredEvent, StoredRequirementVersion, SubjectSnapshot, SyncOutcome, WritePlan } from './records';
+import type { ChangeHandlers, EventScanQuery, HeadScanQuery, TrackerHistoryQuery } from './queries';
+
+/**
+ * Required: what every tracker implements. Every method may reject; the library turns a
+ * rejection into `store_unavailable` and never reads it as consent.
+ */
+export interface TrackerCore {
+  /**
+   * Prepares the store (runs migrations when `migrate` is true, else checks that the schema is
+   * current) and rejects with `schema_mismatch` for a store written by a newer release.
+   */
+  init(options: { migrate: boolean }): Promise<void>;
+
+  /**
+   * Returns the stored secret if there is one; otherwise stores `candidate` and returns it.
+   * Atomic across processes sharing the store: every caller gets the same secret.
+   */
+  secret(candidate: string): Promise<string>;
+
+  /**
+   * Like `secret`, for other generated values (the development receipt key): returns the value
+   * stored under `name`, storing `candidate` first if there is none. Atomic.
+   */
+  setting(name: string, candidate: string): Promise<string>;
+
+  /**
+   * Stores a requirement version, or checks it against the stored one: `downgrade` when a
+   * higher version is stored, `text_changed` when the stored text differs and an event
+   * references that version (an unreferenced text is replaced).
+   */
+  syncRequirement(version: StoredRequirementVersion): Promise<SyncOutcome>;
+
+  /** Every stored version of the given requirements, oldest first. */
+  requirementVersions(ids: string[]): Promise<StoredRequirementVersion[]>;
+
+  /** The subject's current records: the guard's hot path, one cheap read. */
+  current(pseudonym: string): Promise<CurrentRecord[]>;
+
+  /**
+   * One atomic read-modify-write for a subject: reads its snapshot (creating the subject's chain
+   * on first use) under a lock that serialises writers of the same subject, calls `plan` (pure,
+   * synchronous; its throw aborts everything), assigns the drafted events ids unique across the
+   * store (positive integers below 2^63, as decimal strings), calls `plan.seal(ids, ledgerTail)`
+   * (passing the ledger's newest entry, read under a lock that serialises chain creation, when
+   * the chain is new), then appends the sealed events, writes the ledger entry and head, replaces
+   * the records and inserts `plan.outbox`, all committed together before resolving. Resolves to
+   * the ids of the appended events.
+   */
+  write<T>(
+    pseudonym: string,
+    plan: (snapshot: SubjectSnapshot) => { plan: WritePlan; result: T },
+  ): Promise<{ result: T; eventIds: string[] }>;
+
+  /** The subject's events, newest first (by sequence number). */
+  history(pseudonym: string, query: TrackerHistoryQuery): Promise<StoredEvent[]>;
+
+  /**
+   * Erasure (Art. 17). Like `write` for the subject's existing chain (never creating one):
+   * appends the planned erase event with the head the plan seals, then in the same transaction
+   * removes the personal fields (actor, note, data, ip, userAgent) of every other event of the
+   * chain, deletes its current records (and with them pending token hashes) and outbox entries,
+   * and unlinks the pseudonym, marking the chain erased. Resolves to the number of events
+   * redacted (the erase event not counted), or null when the subject has no chain.
+   */
+  erase(pseudonym: string, plan: (snapshot: SubjectSnapshot) => WritePlan): Promise<number | null>;
+
+  /** Optional. Releases what the tracker opened itself. */
+  close?(): Promise<void>;
+}
+
+/**
+ * Required: the reads of verification, exports and `stateAt`. Each call is one short read, so a
+ * long scan never holds the store (SQLite has one connection).
+ */
+export interface ProofCapability {
+  /** A page of events in (chain, seq) order, all fields included. */
+  scanEvents(query: EventScanQuery): Promise<StoredEvent[]>;
+
+  /** A page of chain heads in chain order: the protected head of every chain, erased ones included. */
+  heads(query: HeadScanQuery): Promise<ChainHead[]>;
+
+  /**
+   * A page of the ledger of chains in entry order (`n` above `after`), each entry best with its
+   * chain head's seq (`headSeq`; without it `verify()` looks the heads up itself).
+   */
+  ledger(query: { after?: number; limit: number }): Promise<LedgerPageEntry[]>;
+
+  /** The ledger's sealed newest entry; null before the first chain. */
+  ledgerHead(): Promise<LedgerHead | null>;
+}
+
+/** Recommended: bulk import. Without it, `import()` falls back to one `write` per subject. */
+export interface BulkCapability {
+  /**
+   * `write` for many subjects in one transaction: for each subject (in pseudonym order, so
+   * concurrent batches cannot deadlock), exactly what `write` does — snapshot under the
+   * subject's lock, `plan(pseudonym, snapshot)`, ids, seal, ledger entry, head, records, outbox —
+   * everything committed together.
+   */
+  writeMany(pseudonyms: string[], plan: BatchPlanner, prepared?: PreparedBatch | null): Promise<void>;
+
+  /**
+   * Optional. The part of `writeMany` that needs no lock, done ahead while the previous batch is
+   * still being written: plans every subject as a new one, reserves its ids and seals it.
+   * `writeMany(pseudonyms, plan, prepared)` with the same pseudonyms and planner then checks
+   * inside its transaction that every subject was indeed new and the ids are still free, and
+   * writes the prepared rows; when a check fails it plans and seals again, exactly as without
+   * `prepared`. Resolves to null when nothing was prepared.
+   */
+  prepareMany?(pseudonyms: string[], plan: BatchPlanner): Promise<PreparedBatch | null>;
+}
+
+/** Optional: cross-process cache freshness. Without it, a cached state lives its `ttlMs`. */
+export interface WatchCapability {
+  /**
+   * Watches writes by every process sharing the store: calls `onChange(pseudonym)` after each
+   * committed write of a subject, and `onReset()` when notifications may have been missed (a
+   * dropped connection). Resolves to a function that stops watching, or null when the store
+   * cannot notify.
+   */
+  subscribe(handlers: ChangeHandlers): Promise<(() => Promise<void>) | null>;
+}
+
+/** Recommended: double opt-in and `sweep()`. */
+export interface LifecycleCapability {
+  /**
+   * The record whose `pendingToken` equals `tokenHash`, with its subject's pseudonym; null when
+   * none. Without it, confirmation links answer `token_invalid`.
+   */
+  findPending(tokenHash: string): Promise<PendingMatch | null>;
+
+  /**
+   * Records with decision `granted`, `expiresAt <= now` and `expiryRecorded` false, ordered by
+   * `key`, only those after `after`, at most `limit`. Without it, `sweep()` records nothing.
+   */
+  lapsedGrants(query: { now: number; limit: number; after?: string }): Promise<LapsedGrant[]>;
+}
+
+/**
+ * Required for durable handlers (`on(event, handler, { name })`): `write()` inserts
+ * `plan.outbox` in the same transaction as the events, and these deliver it.
+ */
+export interface OutboxCapability {
+  /**
+   * Claims up to `limit` entries of the given handlers that are available at `now` and not
+   * claimed by another process (or whose claim lapsed), until `now + leaseMs`. Two concurrent
+   * callers never claim the same entry.
+   */
+  claimOutbox(query: { handlers: string[]; now: number; leaseMs: number; limit: number }): Promise<ClaimedOutboxEntry[]>;
+
+  /** Deletes a delivered entry. */
+  completeOutbox(id: string): Promise<void>;
+
+  /** Releases a claimed entry for another attempt at `availableAt` (a stale claim changes nothing). */
+  retryOutbox(entry: ClaimedOutboxEntry, availableAt: number): Promise<void>;
+}
