@@ -2,9 +2,9 @@ import { deriveState } from '../state/derive';
 import { planBatch } from '../state/plan';
 import type { CurrentRecord } from '../tracker/records';
 import type { Requirement } from '../types';
-import { commitWrite } from './commit';
-import type { ConsentEngine, WriteContext } from './engine';
+import type { ConsentCore } from './consent-core';
 import { normalizeSubject } from './input';
+import type { WriteContext } from './write-types';
 
 /**
  * The `gpc` requirements the signal still has to refuse: every one not already denied, except
@@ -31,7 +31,11 @@ export function gpcRefusals(records: CurrentRecord[], requirements: Requirement[
  * @returns the ids of the requirements it recorded a refusal for (none without a subject,
  *   without `ctx.gpc`, or when nothing was left to refuse).
  */
-export async function applyGpc(engine: ConsentEngine, subjectId: unknown, ctx: WriteContext): Promise<string[]> {
+export async function applyGpc(
+  engine: Pick<ConsentCore, 'registry' | 'derivedKeys' | 'ready' | 'now' | 'pseudonym' | 'records' | 'commit'>,
+  subjectId: unknown,
+  ctx: WriteContext,
+): Promise<string[]> {
   if (ctx.gpc !== true) return [];
   const subject = normalizeSubject(subjectId);
   if (subject === null) return [];
@@ -53,7 +57,7 @@ export async function applyGpc(engine: ConsentEngine, subjectId: unknown, ctx: W
     userAgent: ctx.userAgent ?? null,
     gpc: true,
   };
-  const result = await commitWrite(engine, {
+  const result = await engine.commit({
     subjectId: subject,
     pseudonym,
     now,

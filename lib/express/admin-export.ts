@@ -1,7 +1,6 @@
 import type { Response } from 'express';
 import { csvLine, csvRow, EXPORT_COLUMNS, exportRow, ndjsonRow } from '../audit/export-rows';
 import type { ConsentEngine } from '../core/engine';
-import { storeCall } from '../core/store-call';
 import type { AuditEvent, AuditQuery } from '../tracker/admin-records';
 import type { AuditFilters, ExportFormat } from './admin-query';
 import { drained } from './drain';
@@ -24,8 +23,7 @@ export async function streamExport(
   query: AuditFilters & { format: ExportFormat },
 ): Promise<void> {
   const { format, ...filters } = query;
-  const page = (cursor: string | undefined) =>
-    storeCall(engine.options.storeTimeoutMs, 'export read', () => read({ ...filters, cursor, order: 'oldest', limit: EXPORT_PAGE }));
+  const page = (cursor: string | undefined) => read({ ...filters, cursor, order: 'oldest', limit: EXPORT_PAGE });
   let events = await page(undefined);
   res.status(200).set({
     'Content-Type': TYPES[format],

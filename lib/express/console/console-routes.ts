@@ -26,7 +26,7 @@ function querySubject(req: Request): string | undefined {
 export function addAdminConsole(router: Router, engine: ConsentEngine, gate: ReadyGate): void {
   const admin = engine.options.admin;
   if (!admin) return;
-  const knexOf = (): Knex | null => (engine.tracker instanceof KnexTracker ? engine.tracker.knex : null);
+  const knexOf = (): Knex | null => (engine.configuredTracker instanceof KnexTracker ? engine.configuredTracker.knex : null);
 
   // Per route, like the admin routes: `authorize` sees the request's own path.
   const authorize = asyncHandler(async (req, _res, next) => {
