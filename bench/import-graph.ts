@@ -4,7 +4,7 @@
  * test/architecture/import-cycles.test.ts holds the same check in the suite.
  */
 import { fileURLToPath } from 'node:url';
-import { importCycles, importGraph } from './lib/import-graph';
+import { importCycles, importGraph, importTangles } from './lib/import-graph';
 
 const root = process.argv[2] ?? fileURLToPath(new URL('../lib', import.meta.url));
 const graph = importGraph(root);
@@ -15,6 +15,11 @@ for (const [file, imports] of graph) {
   edges += imports.length;
 }
 const cycles = importCycles(graph);
+const tangles = importTangles(graph);
 console.log(`\n${graph.size} files, ${edges} imports, ${cycles.length} import cycle${cycles.length === 1 ? '' : 's'}`);
-for (const cycle of cycles) console.log(`cycle: ${cycle.join(' → ')}`);
+cycles.forEach((cycle, i) => {
+  const members = tangles[i] ?? [];
+  console.log(`cycle: ${cycle.join(' → ')}`);
+  if (members.length > cycle.length - 1) console.log(`  (one of the loops among ${members.length} files: ${members.join(', ')})`);
+});
 if (cycles.length > 0) process.exitCode = 1;

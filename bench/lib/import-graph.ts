@@ -95,8 +95,11 @@ export function importGraph(root: string): ImportGraph {
   return graph;
 }
 
-/** Strongly connected components (Tarjan) with more than one file, or one importing itself. */
-function tangles(graph: ImportGraph): string[][] {
+/**
+ * The tangles of a graph: its strongly connected components (Tarjan) of more than one file, or
+ * of one file importing itself. Every file of a tangle reaches every other one.
+ */
+export function importTangles(graph: ImportGraph): string[][] {
   const index = new Map<string, number>();
   const low = new Map<string, number>();
   const stack: string[] = [];
@@ -159,5 +162,5 @@ function loopThrough(graph: ImportGraph, start: string, members: Set<string>): s
  * a path `a.ts → b.ts → a.ts` (a shortest loop through the tangle's first file); types count.
  */
 export function importCycles(graph: ImportGraph): string[][] {
-  return tangles(graph).map((members) => loopThrough(graph, members[0] as string, new Set(members)));
+  return importTangles(graph).map((members) => loopThrough(graph, members[0] as string, new Set(members)));
 }
