@@ -1,11 +1,11 @@
-import { hmacHex, pseudonymOf, type DerivedKeys } from '../audit/keys';
+import { pseudonymOf, type DerivedKeys } from '../audit/keys';
 import type { EventIdCodec } from '../audit/event-ids';
 import { ConsentError } from '../errors';
 import { systemClock, type ResolvedOptions } from '../options';
 import type { Registry } from '../registry/registry';
 import { allowedWindows } from '../state/allowed-window';
 import { isPending, stateInfo } from '../state/derive';
-import { planBatch, type BatchContext, type PlannedDecision } from '../state/plan';
+import { planBatch, type BatchContext } from '../state/plan';
 import type { CurrentRecord } from '../tracker/records';
 import type { ConsentTracker } from '../tracker/tracker';
 import type { DecisionInput, HistoryOptions, HistoryPage, RecordMeta, StateInfo } from '../types';
@@ -24,8 +24,8 @@ import { resolveSecret, syncRequirements } from './setup';
 import { StateCache, type CacheLink } from './state-cache';
 import { sweepLapsed } from './sweep';
 import { withDeadline } from './timed-tracker';
-import { issueToken } from './tokens';
-import type { IssuedToken, WriteContext, WriteOutcome } from './write-types';
+import { issueTokens, tokenHash } from './tokens';
+import type { WriteContext, WriteOutcome } from './write-types';
 
 export type { IssuedToken, WriteContext, WriteOutcome } from './write-types';
 
@@ -216,11 +216,6 @@ export class ConsentEngine implements ConsentCore {
     return records;
   }
 
-  /** Forgets a subject's cached records after a write committed. */
-  invalidate(pseudonym: string): void {
-    this.cache?.invalidate(pseudonym);
-  }
-
   /** States of every registered requirement, in registration order. */
   statesFrom(records: CurrentRecord[], gpc = false): Record<string, StateInfo> {
     const byId = new Map(records.map((record) => [record.requirement, record]));
@@ -255,7 +250,7 @@ export class ConsentEngine implements ConsentCore {
     await this.ready();
     const planned = plannedDecisions(this.registry, parsedDecisions.decisions, context.unknownStatus ?? 422);
     const now = this.now();
-    const tokens = this.issueTokens(planned, now, subject);
+    const tokens = issueTokens(this.derivedKeys, planned, subject, now + this.options.confirm.ttlMs);
     const ctx: BatchContext = {
       now,
       ...parsedMeta.meta,
@@ -277,24 +272,9 @@ export class ConsentEngine implements ConsentCore {
     return { states, pending: this.pendingFrom(states), changes: written.changes, tokens: written.tokens };
   }
 
-  /**
-   * Fresh tokens for double opt-in grants: 256 random bits and the sealed subject id (see
-   * `issueToken`); only their keyed hash is stored.
-   */
-  private issueTokens(planned: PlannedDecision[], now: number, subject: string): IssuedToken[] {
-    const tokens: IssuedToken[] = [];
-    for (const p of planned) {
-      if (!p.requirement.doubleOptIn || p.decision !== 'granted') continue;
-      const token = issueToken(this.derivedKeys.tokenSubject, subject);
-      const expiresAt = now + this.options.confirm.ttlMs;
-      p.token = { hash: this.tokenHash(token), expiresAt };
-      tokens.push({ requirement: p.requirement.id, version: p.requirement.version, token, expiresAt });
-    }
-    return tokens;
-  }
-
+  /** The keyed hash of a confirmation token, as stored. */
   tokenHash(token: string): string {
-    return hmacHex(this.derivedKeys.token, token);
+    return tokenHash(this.derivedKeys.token, token);
   }
 
   /** A page of the subject's history, newest first, with the cursor of the next page. */
