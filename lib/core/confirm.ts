@@ -2,6 +2,7 @@ import { ConsentError } from '../errors';
 import { planBatch } from '../state/plan';
 import type { CurrentRecord } from '../tracker/records';
 import type { Requirement, StateInfo } from '../types';
+import { batchContext } from './batch-context';
 import type { ConsentCore } from './consent-core';
 import { openToken, sameDigest } from './tokens';
 import type { WriteContext } from './write-types';
@@ -75,16 +76,7 @@ export async function confirmToken(engine: ConfirmDeps, token: unknown, ctx: Wri
   const { subjectId, pseudonym, hash, requirement } = await lookup(engine, token);
   const now = engine.now();
   const chainKey = engine.derivedKeys.chain;
-  const batch = {
-    now,
-    source: 'confirm' as const,
-    actor: null,
-    note: null,
-    data: null,
-    ip: ctx.ip ?? null,
-    userAgent: ctx.userAgent ?? null,
-    gpc: ctx.gpc ?? false,
-  };
+  const batch = batchContext(now, 'confirm', ctx);
   const result = await engine.commit({
     subjectId,
     pseudonym,

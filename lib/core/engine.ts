@@ -9,6 +9,7 @@ import { planBatch, type BatchContext } from '../state/plan';
 import type { CurrentRecord } from '../tracker/records';
 import type { ConsentTracker } from '../tracker/tracker';
 import type { DecisionInput, HistoryOptions, HistoryPage, RecordMeta, StateInfo } from '../types';
+import { batchContext } from './batch-context';
 import { watchChanges } from './change-watch';
 import { commitWrite, type CommitDeps, type CommitRequest, type CommitResult } from './commit';
 import { ConfirmLinks } from './confirm-links';
@@ -251,14 +252,7 @@ export class ConsentEngine implements ConsentCore {
     const planned = plannedDecisions(this.registry, parsedDecisions.decisions, context.unknownStatus ?? 422);
     const now = this.now();
     const tokens = issueTokens(this.derivedKeys, planned, subject, now + this.options.confirm.ttlMs);
-    const ctx: BatchContext = {
-      now,
-      ...parsedMeta.meta,
-      ip: context.ip ?? null,
-      userAgent: context.userAgent ?? null,
-      gpc: context.gpc ?? false,
-      resendAfterMs: this.options.confirm.resendAfterMs,
-    };
+    const ctx: BatchContext = { ...batchContext(now, parsedMeta.meta, context), resendAfterMs: this.options.confirm.resendAfterMs };
     const keys = this.derivedKeys;
     const written = await this.commit({
       subjectId: subject,

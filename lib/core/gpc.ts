@@ -2,6 +2,7 @@ import { deriveState } from '../state/derive';
 import { planBatch } from '../state/plan';
 import type { CurrentRecord } from '../tracker/records';
 import type { Requirement } from '../types';
+import { batchContext } from './batch-context';
 import type { ConsentCore } from './consent-core';
 import { normalizeSubject } from './input';
 import type { WriteContext } from './write-types';
@@ -47,16 +48,8 @@ export async function applyGpc(
   // The common case, a signal already recorded, costs one (cached) read and no write.
   if (gpcRefusals(await engine.records(pseudonym), requirements, now).length === 0) return [];
   const chainKey = engine.derivedKeys.chain;
-  const batch = {
-    now,
-    source: 'gpc' as const,
-    actor: null,
-    note: null,
-    data: null,
-    ip: ctx.ip ?? null,
-    userAgent: ctx.userAgent ?? null,
-    gpc: true,
-  };
+  // `ctx.gpc` is true here: the signal is what this batch records.
+  const batch = batchContext(now, 'gpc', ctx);
   const result = await engine.commit({
     subjectId: subject,
     pseudonym,
