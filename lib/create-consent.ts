@@ -2,7 +2,6 @@ import { ConsentEngine } from './core/engine';
 import { importDecisions, type ImportOptions, type ImportResult } from './core/import';
 import { exportSubject, type SubjectExport } from './core/export';
 import type { ConsentEventHandler, ConsentEventName, OnOptions } from './core/events';
-import { sweep } from './core/sweep';
 import { requireSubject } from './core/input';
 import { proofMethods, type ConsentProof } from './core/proof';
 import { ReceiptKey } from './core/receipt-key';
@@ -98,7 +97,7 @@ export function createConsent(input: ConsentOptions = {}): Consent {
   const tracker = createTracker(options);
   const engine = new ConsentEngine(options, registry, tracker);
   const receiptKey = new ReceiptKey(options);
-  engine.onReady(() => receiptKey.load(tracker, options.logger));
+  engine.onReady(() => receiptKey.load(engine.tracker, options.logger));
   let closed: Promise<void> | null = null;
   const proof = proofMethods(engine, receiptKey);
   const exportMe = (subjectId: string | number) => exportSubject(engine, subjectId);
@@ -139,7 +138,7 @@ export function createConsent(input: ConsentOptions = {}): Consent {
       return receiptKey.publicKey;
     },
     on: (event, handler, opts) => engine.events.on(event, handler, opts),
-    sweep: () => sweep(engine),
+    sweep: () => engine.sweep(),
     close() {
       closed ??= (async () => {
         await engine.stop();

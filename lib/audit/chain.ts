@@ -1,39 +1,9 @@
 import { chainedFieldsJson, headFieldsJson, ledgerFieldsJson, personalFieldsJson } from './fixed-json';
+import type { ChainedFields, HeadFields, LedgerFields, PersonalFields } from './fields';
 import { hmacHex } from './keys';
 
 /** The genesis "previous hash" of every chain. */
 export const GENESIS = '0'.repeat(64);
-
-/**
- * The fields of an event that the chain covers. Personal fields (the actor among them) enter
- * only through their digest, so erasure can remove them and the chain still verifies. `id` and
- * `prevId` are covered too: the successor of a deleted event names it.
- */
-export interface ChainedFields {
-  chain: string;
-  seq: number;
-  id: string;
-  prevId: string | null;
-  requirement: string;
-  version: number;
-  action: string;
-  state: string;
-  source: string;
-  at: number;
-  personalDigest: string;
-}
-
-/**
- * Personal fields of an event: erasure removes them, so the chain holds only their digest.
- * `actor` is one: it names a person (who acted for the subject) as often as a system.
- */
-export interface PersonalFields {
-  actor: string | null;
-  note: string | null;
-  data: string | null;
-  ip: string | null;
-  userAgent: string | null;
-}
 
 /** The keyed digest of an event's personal fields: HMAC of their canonical JSON. */
 export function personalDigest(key: Buffer, fields: PersonalFields): string {
@@ -43,6 +13,11 @@ export function personalDigest(key: Buffer, fields: PersonalFields): string {
 /** The personal fields of an event that has none (most events: sweeps, imports, plain decisions). */
 export const NO_PERSONAL_FIELDS: Readonly<PersonalFields> = Object.freeze({ actor: null, note: null, data: null, ip: null, userAgent: null });
 
+/** Whether every personal field is null: an event that had none, or one erasure redacted. */
+export function hasNoPersonalFields(f: PersonalFields): boolean {
+  return f.actor === null && f.note === null && f.data === null && f.ip === null && f.userAgent === null;
+}
+
 /**
  * The keyed hash of one event, linked to its predecessor's hash: HMAC of the canonical JSON
  * of exactly the `ChainedFields` members (others on `fields` are not covered).
@@ -51,32 +26,12 @@ export function eventHash(key: Buffer, previous: string, fields: ChainedFields):
   return hmacHex(key, `ec3\n${previous}\n${chainedFieldsJson(fields)}`);
 }
 
-/** The protected head of a chain, as a tracker stores it. */
-export interface HeadFields {
-  chain: string;
-  seq: number;
-  hash: string;
-  /** The id of the newest event (null for an empty chain). */
-  id: string | null;
-  /** The chain ends with an erasure: its events' personal fields are gone. */
-  erased: boolean;
-}
-
 /** The keyed seal of a chain's head, so that dropping the newest events is caught. */
 export function headMac(key: Buffer, head: HeadFields): string {
   return hmacHex(key, `ec2-head\n${headFieldsJson(head)}`);
 }
 
-/** One entry of the ledger of chains: the record that a chain exists at all. */
-export interface LedgerFields {
-  n: number;
-  chain: string;
-  /** The id of the chain's first event: how a vanished chain is named. */
-  firstId: string;
-  /** The previous entry's `firstId`: how a vanished entry is named. */
-  prevFirstId: string | null;
-}
-
+/** The keyed seal of one entry of the ledger of chains, so that a chain removed whole is caught. */
 export function ledgerMac(key: Buffer, entry: LedgerFields): string {
   return hmacHex(key, `ec2-ledger\n${ledgerFieldsJson(entry)}`);
 }

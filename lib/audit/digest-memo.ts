@@ -1,4 +1,5 @@
-import { NO_PERSONAL_FIELDS, personalDigest, type PersonalFields } from './chain';
+import { hasNoPersonalFields, NO_PERSONAL_FIELDS, personalDigest } from './chain';
+import type { PersonalFields } from './fields';
 import { personalFieldsJson } from './fixed-json';
 
 // Personal fields longer than this are hashed every time: they are rarely repeated, and the
@@ -18,7 +19,7 @@ export class PersonalDigestMemo {
 
   /** The same value as `personalDigest(key, fields)`. */
   of(fields: PersonalFields): string {
-    if (fields.actor === null && fields.note === null && fields.data === null && fields.ip === null && fields.userAgent === null) {
+    if (hasNoPersonalFields(fields)) {
       this.none ??= personalDigest(this.key, NO_PERSONAL_FIELDS);
       return this.none;
     }

@@ -1,5 +1,5 @@
 import { canonicalJson } from './canonical-json';
-import type { ChainedFields, HeadFields, LedgerFields, PersonalFields } from './chain';
+import type { ChainedFields, HeadFields, LedgerFields, PersonalFields } from './fields';
 
 /*
  * Canonical JSON of the fixed-shape records the chain hashes, written out member by member in
@@ -8,7 +8,8 @@ import type { ChainedFields, HeadFields, LedgerFields, PersonalFields } from './
  * same as `canonicalJson` of an object with exactly these members: a string, a finite number,
  * a boolean or null is printed by `JSON.stringify` in both. Any other value (a wrong type from
  * a tampered or foreign row, undefined, NaN) falls back to `canonicalJson` itself, so it gets
- * the very same output or error as before.
+ * the very same output or error as before. The generic calls list every member of their type
+ * (`satisfies`), so a field added to a record fails to compile here until it is printed.
  */
 
 // What JSON.stringify escapes in a string: quote, backslash, controls and (lone) surrogates.
@@ -61,7 +62,7 @@ export function chainedFieldsJson(f: ChainedFields): string {
     return canonicalJson({
       action: f.action, at: f.at, chain: f.chain, id: f.id, personalDigest: f.personalDigest,
       prevId: f.prevId, requirement: f.requirement, seq: f.seq, source: f.source, state: f.state, version: f.version,
-    });
+    } satisfies Record<keyof ChainedFields, unknown>);
   }
   return `{"action":${action},"at":${at},"chain":${chain},"id":${id},"personalDigest":${personalDigest},` +
     `"prevId":${prevId},"requirement":${requirement},"seq":${seq},"source":${source},"state":${state},"version":${version}}`;
@@ -75,7 +76,7 @@ export function personalFieldsJson(f: PersonalFields): string {
   const note = scalar(f.note);
   const userAgent = scalar(f.userAgent);
   if (actor === undefined || data === undefined || ip === undefined || note === undefined || userAgent === undefined) {
-    return canonicalJson({ actor: f.actor, data: f.data, ip: f.ip, note: f.note, userAgent: f.userAgent });
+    return canonicalJson({ actor: f.actor, data: f.data, ip: f.ip, note: f.note, userAgent: f.userAgent } satisfies Record<keyof PersonalFields, unknown>);
   }
   return `{"actor":${actor},"data":${data},"ip":${ip},"note":${note},"userAgent":${userAgent}}`;
 }
@@ -88,7 +89,7 @@ export function headFieldsJson(f: HeadFields): string {
   const id = scalar(f.id);
   const seq = scalar(f.seq);
   if (chain === undefined || erased === undefined || hash === undefined || id === undefined || seq === undefined) {
-    return canonicalJson({ chain: f.chain, erased: f.erased, hash: f.hash, id: f.id, seq: f.seq });
+    return canonicalJson({ chain: f.chain, erased: f.erased, hash: f.hash, id: f.id, seq: f.seq } satisfies Record<keyof HeadFields, unknown>);
   }
   return `{"chain":${chain},"erased":${erased},"hash":${hash},"id":${id},"seq":${seq}}`;
 }
@@ -100,7 +101,7 @@ export function ledgerFieldsJson(f: LedgerFields): string {
   const n = scalar(f.n);
   const prevFirstId = scalar(f.prevFirstId);
   if (chain === undefined || firstId === undefined || n === undefined || prevFirstId === undefined) {
-    return canonicalJson({ chain: f.chain, firstId: f.firstId, n: f.n, prevFirstId: f.prevFirstId });
+    return canonicalJson({ chain: f.chain, firstId: f.firstId, n: f.n, prevFirstId: f.prevFirstId } satisfies Record<keyof LedgerFields, unknown>);
   }
   return `{"chain":${chain},"firstId":${firstId},"n":${n},"prevFirstId":${prevFirstId}}`;
 }

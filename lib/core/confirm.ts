@@ -2,10 +2,10 @@ import { ConsentError } from '../errors';
 import { planBatch } from '../state/plan';
 import type { CurrentRecord } from '../tracker/records';
 import type { Requirement, StateInfo } from '../types';
-import { commitWrite } from './commit';
-import type { ConsentEngine, WriteContext } from './engine';
-import { storeCall } from './store-call';
+import { batchContext } from './batch-context';
+import type { ConsentCore } from './consent-core';
 import { openToken, sameDigest } from './tokens';
+import type { WriteContext } from './write-types';
 
 /** What `GET /confirm/:token` shows: what confirming will grant, and until when it can. */
 export interface TokenPreview {
@@ -13,6 +13,12 @@ export interface TokenPreview {
   /** ISO-8601 UTC. */
   expiresAt: string;
 }
+
+/** What confirmation uses of the engine. */
+export type ConfirmDeps = Pick<
+  ConsentCore,
+  'registry' | 'tracker' | 'derivedKeys' | 'ready' | 'now' | 'pseudonym' | 'tokenHash' | 'statesFrom' | 'commit'
+>;
 
 /** The error for a token that cannot be used: unknown, used, superseded or cancelled (404). */
 export const invalidToken = (): ConsentError =>
@@ -22,7 +28,7 @@ export const invalidToken = (): ConsentError =>
  * Checks a pending record against a token hash: the current token (constant-time), not expired,
  * for the current version. Runs before the write and again inside it, on the locked snapshot.
  */
-function checkPending(engine: ConsentEngine, record: CurrentRecord | undefined, hash: string, now: number): Requirement {
+function checkPending(engine: Pick<ConsentCore, 'registry'>, record: CurrentRecord | undefined, hash: string, now: number): Requirement {
   if (!record?.pendingToken || !sameDigest(record.pendingToken, hash)) throw invalidToken();
   if (record.pendingExpiresAt === null || now >= record.pendingExpiresAt) {
     throw new ConsentError('token_expired', 'this confirmation link has expired: ask again to receive a new one');
@@ -37,13 +43,13 @@ function checkPending(engine: ConsentEngine, record: CurrentRecord | undefined, 
   return requirement;
 }
 
-async function lookup(engine: ConsentEngine, token: unknown) {
+async function lookup(engine: ConfirmDeps, token: unknown) {
   await engine.ready();
   const subjectId = openToken(engine.derivedKeys.tokenSubject, token);
-  if (subjectId === null || !engine.tracker.findPending) throw invalidToken();
-  const find = engine.tracker.findPending.bind(engine.tracker);
+  const { tracker } = engine;
+  if (subjectId === null || !tracker.findPending) throw invalidToken();
   const hash = engine.tokenHash(token as string);
-  const match = await storeCall(engine.options.storeTimeoutMs, 'token lookup', () => find(hash));
+  const match = await tracker.findPending(hash);
   const pseudonym = engine.pseudonym(subjectId);
   if (!match || !sameDigest(match.pseudonym, pseudonym)) throw invalidToken();
   const requirement = checkPending(engine, match.record, hash, engine.now());
@@ -55,7 +61,7 @@ async function lookup(engine: ConsentEngine, token: unknown) {
  * open links too).
  * @throws ConsentError `token_invalid` (404), `token_expired` (410), `version_mismatch` (409).
  */
-export async function previewToken(engine: ConsentEngine, token: unknown): Promise<TokenPreview> {
+export async function previewToken(engine: ConfirmDeps, token: unknown): Promise<TokenPreview> {
   const { requirement, expiresAt } = await lookup(engine, token);
   return { requirement, expiresAt: new Date(expiresAt).toISOString() };
 }
@@ -66,21 +72,12 @@ export async function previewToken(engine: ConsentEngine, token: unknown): Promi
  * so of two concurrent confirmations one succeeds and the other gets `token_invalid`.
  * @throws ConsentError as `previewToken`.
  */
-export async function confirmToken(engine: ConsentEngine, token: unknown, ctx: WriteContext = {}): Promise<StateInfo> {
+export async function confirmToken(engine: ConfirmDeps, token: unknown, ctx: WriteContext = {}): Promise<StateInfo> {
   const { subjectId, pseudonym, hash, requirement } = await lookup(engine, token);
   const now = engine.now();
   const chainKey = engine.derivedKeys.chain;
-  const batch = {
-    now,
-    source: 'confirm' as const,
-    actor: null,
-    note: null,
-    data: null,
-    ip: ctx.ip ?? null,
-    userAgent: ctx.userAgent ?? null,
-    gpc: ctx.gpc ?? false,
-  };
-  const result = await commitWrite(engine, {
+  const batch = batchContext(now, 'confirm', ctx);
+  const result = await engine.commit({
     subjectId,
     pseudonym,
     now,

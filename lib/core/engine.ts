@@ -1,91 +1,89 @@
-import { eventIdCodec, type EventIdCodec } from '../audit/event-ids';
-import { deriveKeys, hmacHex, pseudonymOf, type DerivedKeys } from '../audit/keys';
+import { pseudonymOf, type DerivedKeys } from '../audit/keys';
+import type { EventIdCodec } from '../audit/event-ids';
 import { ConsentError } from '../errors';
 import { systemClock, type ResolvedOptions } from '../options';
 import type { Registry } from '../registry/registry';
 import { allowedWindows } from '../state/allowed-window';
 import { isPending, stateInfo } from '../state/derive';
-import { planBatch, type BatchContext, type PlannedDecision } from '../state/plan';
+import { planBatch, type BatchContext } from '../state/plan';
 import type { CurrentRecord } from '../tracker/records';
 import type { ConsentTracker } from '../tracker/tracker';
-import type { DecisionInput, HistoryOptions, HistoryPage, RecordMeta, RecordResult, StateInfo } from '../types';
+import type { DecisionInput, HistoryOptions, HistoryPage, RecordMeta, StateInfo } from '../types';
+import { batchContext } from './batch-context';
 import { watchChanges } from './change-watch';
-import { commitWrite, type CommittedChange } from './commit';
+import { commitWrite, type CommitDeps, type CommitRequest, type CommitResult } from './commit';
+import { ConfirmLinks } from './confirm-links';
+import type { ConsentCore } from './consent-core';
 import { EventHub } from './events';
-import { readHistory } from './history';
-import { isLocalPath } from './local-url';
+import { historyPage, historyRequest } from './history';
 import { assertNoProblems, parseDecisions, parseMeta, requireSubject } from './input';
-import { plannedDecisions } from './planned-decisions';
-import { resolveSecret, syncRequirements } from './setup';
-import { PseudonymCache } from './pseudonym-cache';
-import { StateCache, type CacheLink } from './state-cache';
+import { Keyring } from './keyring';
 import { OutboxPoller } from './outbox-poller';
-import { storeCall } from './store-call';
-import { sweep } from './sweep';
-import { issueToken } from './tokens';
+import { plannedDecisions } from './planned-decisions';
+import { PseudonymCache } from './pseudonym-cache';
+import { resolveSecret, syncRequirements } from './setup';
+import { StateCache, type CacheLink } from './state-cache';
+import { sweepLapsed } from './sweep';
+import { withDeadline } from './timed-tracker';
+import { issueTokens, tokenHash } from './tokens';
+import type { WriteContext, WriteOutcome } from './write-types';
+
+export type { IssuedToken, WriteContext, WriteOutcome } from './write-types';
 
 // Recently seen subjects whose pseudonym the engine keeps (memory only).
 const PSEUDONYM_CACHE_SIZE = 4096;
 
-/** Request context the HTTP layer adds to a write. */
-export interface WriteContext {
-  gpc?: boolean;
-  ip?: string | null;
-  userAgent?: string | null;
-  /** Status of an unknown id in the decisions (404 in a path, 422 in a body). */
-  unknownStatus?: number;
-}
-
-/** A confirmation token issued by a double opt-in grant: returned once, stored only hashed. */
-export interface IssuedToken {
-  requirement: string;
-  version: number;
-  token: string;
-  expiresAt: number;
-}
-
-/** The full outcome of a write, for the HTTP layer and change events. */
-export interface WriteOutcome extends RecordResult {
-  changes: CommittedChange[];
-  tokens: IssuedToken[];
-}
-
 /**
  * The consent engine: the registry, the tracker and the pure core put together. Every public
  * method waits for `ready()` (starting it if nobody has), so nothing runs on an unready store.
+ * Its collaborators (writes, delivery, sweeps, change notifications) get only the parts they
+ * use; the operations built on it take a `Pick` of `ConsentCore`.
  */
-export class ConsentEngine {
+export class ConsentEngine implements ConsentCore {
   private readyPromise: Promise<void> | null = null;
-  private keys: DerivedKeys | null = null;
-  private ids: EventIdCodec | null = null;
   private pseudonyms: PseudonymCache<CacheLink> | null = null;
   private unsubscribe: (() => Promise<void>) | null = null;
   private readonly readyHooks: Array<() => Promise<void>> = [];
   private sweeper: NodeJS.Timeout | null = null;
   private closed = false;
+  private readonly keyring = new Keyring();
+  private readonly links: ConfirmLinks;
+  private readonly writes: CommitDeps;
+  /**
+   * The tracker behind the storage deadline: every call fails as `store_unavailable` past
+   * `storeTimeoutMs`, and a write forgets its subject's cached state as it ends.
+   */
+  readonly tracker: ConsentTracker;
   readonly cache: StateCache | null;
   readonly events: EventHub;
   readonly outbox: OutboxPoller;
   /** Cache invalidations received from the store's change notifications (other processes). */
   notifications = 0;
-  /**
-   * Where the router is mounted (`req.baseUrl`), recorded when it handles a request; confirmation
-   * links without `confirm.baseUrl` start with it ('' until the router has seen a request).
-   */
-  mountPath = '';
 
+  /**
+   * @param configuredTracker the tracker as configured, without the deadline: for what needs
+   *   its own members (tests, the owner closing it), never for a request's storage calls.
+   */
   constructor(
     readonly options: ResolvedOptions,
     readonly registry: Registry,
-    readonly tracker: ConsentTracker,
+    readonly configuredTracker: ConsentTracker,
   ) {
     // A refresh runs in the background: if it fails, the entry expires at its ttl and the next
     // request reads on its own path (and fails closed if the store is still down).
     const refresh = (pseudonym: string) => void this.load(pseudonym).catch(() => undefined);
     const windowsOf = (records: CurrentRecord[]) => allowedWindows(records, registry.ordered());
-    this.cache = options.cache ? new StateCache(options.cache.max, options.cache.ttlMs, refresh, windowsOf) : null;
+    const cache = options.cache ? new StateCache(options.cache.max, options.cache.ttlMs, refresh, windowsOf) : null;
+    this.cache = cache;
+    // A write that missed its deadline may still commit afterwards; a read made meanwhile would
+    // have cached the old state, so the subject is forgotten again once the write settles.
+    const written = cache ? (pseudonyms: readonly string[]) => pseudonyms.forEach((p) => cache.invalidate(p)) : undefined;
+    this.tracker = withDeadline(configuredTracker, { storeTimeoutMs: options.storeTimeoutMs, written });
     this.events = new EventHub(options.logger, () => this.readyPromise !== null);
-    this.outbox = new OutboxPoller(this);
+    this.links = new ConfirmLinks(options.confirm.baseUrl);
+    const { tracker, events, keyring } = this;
+    this.outbox = new OutboxPoller({ tracker, events, keyring, logger: options.logger, timing: options.outbox });
+    this.writes = { tracker, events, keyring, links: this.links, outbox: this.outbox };
   }
 
   now(): number {
@@ -95,17 +93,18 @@ export class ConsentEngine {
   /** Migrates, resolves the secret, stores requirement versions and seals the registry. */
   ready(): Promise<void> {
     this.readyPromise ??= (async () => {
+      const { tracker, options } = this;
       this.registry.seal();
-      const timeout = Math.max(this.options.storeTimeoutMs, 60_000);
-      await storeCall(timeout, 'migration', () => this.tracker.init({ migrate: this.options.autoMigrate }));
-      const secret = await storeCall(timeout, 'secret', () => resolveSecret(this.options, this.tracker));
-      await storeCall(timeout, 'requirement sync', () => syncRequirements(this.registry, this.tracker, this.now()));
-      const keys = deriveKeys(secret);
-      this.keys = keys;
-      this.ids = eventIdCodec(keys.eventId);
+      await tracker.init({ migrate: options.autoMigrate });
+      const secret = await resolveSecret(options, tracker);
+      await syncRequirements(this.registry, tracker, this.now());
+      const keys = this.keyring.open(secret);
       this.pseudonyms = new PseudonymCache(PSEUDONYM_CACHE_SIZE, (subjectId): CacheLink => ({ key: pseudonymOf(keys, subjectId), entry: null }));
-      for (const hook of this.readyHooks) await storeCall(timeout, 'setup', hook);
-      const stopWatching = await watchChanges(this);
+      for (const hook of this.readyHooks) await hook();
+      const noticed = () => {
+        this.notifications += 1;
+      };
+      const stopWatching = await watchChanges({ tracker, cache: this.cache, logger: options.logger, noticed });
       // stop() may have run while the listener was connecting.
       if (this.closed) await stopWatching?.();
       else this.unsubscribe = stopWatching;
@@ -118,7 +117,7 @@ export class ConsentEngine {
     this.outbox.start();
     if (this.options.sweep && !this.sweeper) {
       this.sweeper = setInterval(() => {
-        sweep(this).catch((error: unknown) => this.options.logger.error('express-consent: sweep failed', error));
+        this.sweep().catch((error: unknown) => this.options.logger.error('express-consent: sweep failed', error));
       }, this.options.sweep.intervalMs);
       this.sweeper.unref();
     }
@@ -139,17 +138,29 @@ export class ConsentEngine {
     await Promise.all([this.outbox.stop(), unsubscribe?.()]);
   }
 
+  /** Runs one write through the tracker, then emits its events (see `commitWrite`). */
+  commit(request: CommitRequest): Promise<CommitResult> {
+    return commitWrite(this.writes, request);
+  }
+
+  /** Records one `expire` event (source `sweep`) for each grant that lapsed (see `sweepLapsed`). */
+  async sweep(): Promise<{ recorded: number }> {
+    await this.ready();
+    const { tracker, registry } = this;
+    return sweepLapsed({ tracker, registry, chainKey: this.keyring.keys.chain, now: this.now(), commit: (request) => this.commit(request) });
+  }
+
   /**
    * Records the router's mount path (`req.baseUrl`) for confirmation links. A mount path with a
    * parameter takes its text from the request: one that could lead off-site is not kept.
    */
   rememberMountPath(path: string): void {
-    if (path === '' || isLocalPath(path)) this.mountPath = path;
+    this.links.remember(path);
   }
 
   /** The link of a confirmation token: `confirm.baseUrl`, else the mount path, never the Host header. */
   confirmUrl(token: string): string {
-    return `${this.options.confirm.baseUrl ?? this.mountPath}/confirm/${token}`;
+    return this.links.url(token);
   }
 
   /** Adds a step to `ready()` (before it is first called): features that load state at startup. */
@@ -159,14 +170,12 @@ export class ConsentEngine {
 
   /** The derived keys; only after `ready()`. */
   get derivedKeys(): DerivedKeys {
-    if (!this.keys) throw new ConsentError('internal_error', 'the consent store is not ready');
-    return this.keys;
+    return this.keyring.keys;
   }
 
   /** Public event ids, to and from the tracker's; only after `ready()`. */
   get eventIds(): EventIdCodec {
-    if (!this.ids) throw new ConsentError('internal_error', 'the consent store is not ready');
-    return this.ids;
+    return this.keyring.eventIds;
   }
 
   /** The subject's pseudonym (an HMAC of the id), remembered for recently seen subjects. */
@@ -203,14 +212,9 @@ export class ConsentEngine {
   private async load(pseudonym: string): Promise<CurrentRecord[]> {
     const now = this.now();
     const generation = this.cache?.generation(pseudonym) ?? 0;
-    const records = await storeCall(this.options.storeTimeoutMs, 'state read', () => this.tracker.current(pseudonym));
+    const records = await this.tracker.current(pseudonym);
     this.cache?.set(pseudonym, records, now, generation);
     return records;
-  }
-
-  /** Forgets a subject's cached records after a write committed. */
-  invalidate(pseudonym: string): void {
-    this.cache?.invalidate(pseudonym);
   }
 
   /** States of every registered requirement, in registration order. */
@@ -247,17 +251,10 @@ export class ConsentEngine {
     await this.ready();
     const planned = plannedDecisions(this.registry, parsedDecisions.decisions, context.unknownStatus ?? 422);
     const now = this.now();
-    const tokens = this.issueTokens(planned, now, subject);
-    const ctx: BatchContext = {
-      now,
-      ...parsedMeta.meta,
-      ip: context.ip ?? null,
-      userAgent: context.userAgent ?? null,
-      gpc: context.gpc ?? false,
-      resendAfterMs: this.options.confirm.resendAfterMs,
-    };
+    const tokens = issueTokens(this.derivedKeys, planned, subject, now + this.options.confirm.ttlMs);
+    const ctx: BatchContext = { ...batchContext(now, parsedMeta.meta, context), resendAfterMs: this.options.confirm.resendAfterMs };
     const keys = this.derivedKeys;
-    const written = await commitWrite(this, {
+    const written = await this.commit({
       subjectId: subject,
       pseudonym: this.pseudonym(subject),
       now,
@@ -269,27 +266,15 @@ export class ConsentEngine {
     return { states, pending: this.pendingFrom(states), changes: written.changes, tokens: written.tokens };
   }
 
-  /**
-   * Fresh tokens for double opt-in grants: 256 random bits and the sealed subject id (see
-   * `issueToken`); only their keyed hash is stored.
-   */
-  private issueTokens(planned: PlannedDecision[], now: number, subject: string): IssuedToken[] {
-    const tokens: IssuedToken[] = [];
-    for (const p of planned) {
-      if (!p.requirement.doubleOptIn || p.decision !== 'granted') continue;
-      const token = issueToken(this.derivedKeys.tokenSubject, subject);
-      const expiresAt = now + this.options.confirm.ttlMs;
-      p.token = { hash: this.tokenHash(token), expiresAt };
-      tokens.push({ requirement: p.requirement.id, version: p.requirement.version, token, expiresAt });
-    }
-    return tokens;
-  }
-
+  /** The keyed hash of a confirmation token, as stored. */
   tokenHash(token: string): string {
-    return hmacHex(this.derivedKeys.token, token);
+    return tokenHash(this.derivedKeys.token, token);
   }
 
-  history(subjectId: unknown, options: HistoryOptions = {}): Promise<HistoryPage> {
-    return readHistory(this, subjectId, options);
+  /** A page of the subject's history, newest first, with the cursor of the next page. */
+  async history(subjectId: unknown, options: HistoryOptions = {}): Promise<HistoryPage> {
+    const { subject, query } = historyRequest(subjectId, options);
+    await this.ready();
+    return historyPage(this.tracker, this.eventIds, this.pseudonym(subject), query);
   }
 }

@@ -1,11 +1,9 @@
 import type { EventIdCodec } from '../audit/event-ids';
 import type { StoredEvent } from '../tracker/records';
 import type { ConsentEvent, StateInfo } from '../types';
-import type { ConsentEngine } from './engine';
+import type { ConsentCore } from './consent-core';
 import { requireSubject } from './input';
-import { timedReader } from './proof-reader';
 import { publicEvent } from './public-event';
-import { storeCall } from './store-call';
 import { chainEventPages } from './subject-events';
 
 /** An open double opt-in request: that it exists and until when (the token is never stored). */
@@ -55,18 +53,21 @@ async function* exportedPages(pages: AsyncGenerator<StoredEvent[]> | null, ids: 
   if (pages) for await (const page of pages) yield page.map((event) => exportedEvent(event, ids));
 }
 
+/** What an export uses of the engine. */
+export type ExportDeps = Pick<ConsentCore, 'tracker' | 'eventIds' | 'ready' | 'now' | 'pseudonym' | 'statesFrom' | 'pendingFrom'>;
+
 /**
  * Reads the subject's states and open confirmations, and fixes which events the export holds
  * (those up to the chain's head now), without reading them yet.
  */
-export async function openSubjectExport(engine: ConsentEngine, subjectId: unknown): Promise<SubjectExportParts> {
+export async function openSubjectExport(engine: ExportDeps, subjectId: unknown): Promise<SubjectExportParts> {
   const subject = requireSubject(subjectId);
   await engine.ready();
   const pseudonym = engine.pseudonym(subject);
   const now = engine.now();
-  const reader = timedReader(engine);
+  const reader = engine.tracker;
   const [chain] = await reader.heads({ pseudonym, limit: 1 });
-  const records = await storeCall(engine.options.storeTimeoutMs, 'state read', () => engine.tracker.current(pseudonym));
+  const records = await reader.current(pseudonym);
   const states = engine.statesFrom(records);
   return {
     head: {
@@ -83,7 +84,7 @@ export async function openSubjectExport(engine: ConsentEngine, subjectId: unknow
 }
 
 /** Collects the subject's states, open confirmations and full history into one document. */
-export async function exportSubject(engine: ConsentEngine, subjectId: unknown): Promise<SubjectExport> {
+export async function exportSubject(engine: ExportDeps, subjectId: unknown): Promise<SubjectExport> {
   const { head, pages } = await openSubjectExport(engine, subjectId);
   const events: ExportedEvent[] = [];
   for await (const page of pages) for (const event of page) events.push(event);

@@ -2,9 +2,10 @@ import { deriveState } from '../state/derive';
 import { planBatch } from '../state/plan';
 import type { CurrentRecord } from '../tracker/records';
 import type { Requirement } from '../types';
-import { commitWrite } from './commit';
-import type { ConsentEngine, WriteContext } from './engine';
+import { batchContext } from './batch-context';
+import type { ConsentCore } from './consent-core';
 import { normalizeSubject } from './input';
+import type { WriteContext } from './write-types';
 
 /**
  * The `gpc` requirements the signal still has to refuse: every one not already denied, except
@@ -31,7 +32,11 @@ export function gpcRefusals(records: CurrentRecord[], requirements: Requirement[
  * @returns the ids of the requirements it recorded a refusal for (none without a subject,
  *   without `ctx.gpc`, or when nothing was left to refuse).
  */
-export async function applyGpc(engine: ConsentEngine, subjectId: unknown, ctx: WriteContext): Promise<string[]> {
+export async function applyGpc(
+  engine: Pick<ConsentCore, 'registry' | 'derivedKeys' | 'ready' | 'now' | 'pseudonym' | 'records' | 'commit'>,
+  subjectId: unknown,
+  ctx: WriteContext,
+): Promise<string[]> {
   if (ctx.gpc !== true) return [];
   const subject = normalizeSubject(subjectId);
   if (subject === null) return [];
@@ -43,17 +48,9 @@ export async function applyGpc(engine: ConsentEngine, subjectId: unknown, ctx: W
   // The common case, a signal already recorded, costs one (cached) read and no write.
   if (gpcRefusals(await engine.records(pseudonym), requirements, now).length === 0) return [];
   const chainKey = engine.derivedKeys.chain;
-  const batch = {
-    now,
-    source: 'gpc' as const,
-    actor: null,
-    note: null,
-    data: null,
-    ip: ctx.ip ?? null,
-    userAgent: ctx.userAgent ?? null,
-    gpc: true,
-  };
-  const result = await commitWrite(engine, {
+  // `ctx.gpc` is true here: the signal is what this batch records.
+  const batch = batchContext(now, 'gpc', ctx);
+  const result = await engine.commit({
     subjectId: subject,
     pseudonym,
     now,

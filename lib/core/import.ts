@@ -3,9 +3,8 @@ import { ConsentError } from '../errors';
 import { planImport, type ImportedDecision } from '../state/import-plan';
 import type { BatchPlanner, PreparedBatch } from '../tracker/records';
 import type { Decision, Source } from '../types';
-import type { ConsentEngine } from './engine';
+import type { ConsentCore } from './consent-core';
 import { assertNoProblems, isPlainObject, normalizeSubject, SOURCES, SUBJECT_RULE, type InputProblem } from './input';
-import { storeCall } from './store-call';
 
 /** One decision to import from another system (`consent.import()`). */
 export interface ImportDecisionInput {
@@ -30,6 +29,9 @@ export interface ImportOptions {
 export interface ImportResult {
   imported: number;
 }
+
+/** What an import uses of the engine. */
+export type ImportDeps = Pick<ConsentCore, 'tracker' | 'registry' | 'derivedKeys' | 'ready' | 'now' | 'pseudonym'>;
 
 const FIELDS = new Set(['subjectId', 'requirement', 'version', 'decision', 'at', 'source']);
 
@@ -90,7 +92,7 @@ const READ_STEP = 256;
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** Validates one batch completely, or throws before anything of it is written. */
-function validateBatch(engine: ConsentEngine, items: unknown[], offset: number): Map<string, ImportedDecision[]> {
+function validateBatch(engine: ImportDeps, items: unknown[], offset: number): Map<string, ImportedDecision[]> {
   const now = engine.now();
   const problems: InputProblem[] = [];
   const parsed = items.map((item, i) => parseItem(item, offset + i, now, problems));
@@ -119,7 +121,7 @@ function validateBatch(engine: ConsentEngine, items: unknown[], offset: number):
 }
 
 /** The planner of a validated batch's subjects: their decisions appended to their chains. */
-function importPlanner(engine: ConsentEngine, bySubject: Map<string, ImportedDecision[]>): BatchPlanner {
+function importPlanner(engine: ImportDeps, bySubject: Map<string, ImportedDecision[]>): BatchPlanner {
   const key = engine.derivedKeys.chain;
   const digest = personalDigest(key, NO_PERSONAL_FIELDS);
   return (pseudonym, snapshot) => planImport(snapshot, bySubject.get(pseudonym) as ImportedDecision[], key, digest);
@@ -129,30 +131,25 @@ function importPlanner(engine: ConsentEngine, bySubject: Map<string, ImportedDec
  * Starts planning and sealing a batch ahead of its transaction (while the previous batch is
  * written), where the tracker can. Only a head start: when it fails, the write does it all.
  */
-function prepareAhead(engine: ConsentEngine, bySubject: Map<string, ImportedDecision[]>, plan: BatchPlanner): Promise<PreparedBatch | null> {
-  const { tracker } = engine;
+function prepareAhead(tracker: ImportDeps['tracker'], bySubject: Map<string, ImportedDecision[]>, plan: BatchPlanner): Promise<PreparedBatch | null> {
   if (!tracker.prepareMany || !tracker.writeMany) return Promise.resolve(null);
   return tracker.prepareMany([...bySubject.keys()], plan).catch(() => null);
 }
 
+/** Writes a batch in one transaction (one per subject without `writeMany`). */
 async function writeBatch(
-  engine: ConsentEngine,
+  tracker: ImportDeps['tracker'],
   bySubject: Map<string, ImportedDecision[]>,
   plan: BatchPlanner,
   prepared: Promise<PreparedBatch | null>,
 ): Promise<void> {
-  const { tracker } = engine;
-  const timeout = Math.max(engine.options.storeTimeoutMs, 60_000);
-  await storeCall(timeout, 'import', async () => {
-    if (tracker.writeMany) {
-      await tracker.writeMany([...bySubject.keys()], plan, await prepared);
-      return;
-    }
-    for (const pseudonym of bySubject.keys()) {
-      await tracker.write(pseudonym, (snapshot) => ({ plan: plan(pseudonym, snapshot), result: null }));
-    }
-  });
-  for (const pseudonym of bySubject.keys()) engine.invalidate(pseudonym);
+  if (tracker.writeMany) {
+    await tracker.writeMany([...bySubject.keys()], plan, await prepared);
+    return;
+  }
+  for (const pseudonym of bySubject.keys()) {
+    await tracker.write(pseudonym, (snapshot) => ({ plan: plan(pseudonym, snapshot), result: null }));
+  }
 }
 
 /**
@@ -162,7 +159,7 @@ async function writeBatch(
  * `/<index>/<field>` and `imported` (the decisions already committed by earlier batches).
  */
 export async function importDecisions(
-  engine: ConsentEngine,
+  engine: ImportDeps,
   source: Iterable<unknown> | AsyncIterable<unknown>,
   options: ImportOptions = {},
 ): Promise<ImportResult> {
@@ -191,10 +188,10 @@ export async function importDecisions(
     const bySubject = validateBatch(engine, items, imported + queued);
     const plan = importPlanner(engine, bySubject);
     // Planned and sealed while the batch before it is still being written.
-    const prepared = prepareAhead(engine, bySubject, plan);
+    const prepared = prepareAhead(engine.tracker, bySubject, plan);
     await settle();
     queued = items.length;
-    writing = writeBatch(engine, bySubject, plan, prepared).then(() => {
+    writing = writeBatch(engine.tracker, bySubject, plan, prepared).then(() => {
       imported += items.length;
       queued = 0;
     });

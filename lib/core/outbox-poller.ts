@@ -1,9 +1,20 @@
 import { ConsentConfigError } from '../errors';
+import type { ConsentLogger, ResolvedOptions } from '../options';
 import type { ClaimedOutboxEntry } from '../tracker/records';
-import type { ConsentEngine } from './engine';
-import { openEntry } from './events';
+import type { ConsentTracker } from '../tracker/tracker';
+import { openEntry, type EventHub } from './events';
+import type { Keyring } from './keyring';
 
 const MAX_PER_PASS = 500;
+
+/** What delivery needs: the outbox in the store, the handlers, the keys and the timings. */
+export interface OutboxDeps {
+  readonly tracker: Pick<ConsentTracker, 'claimOutbox' | 'completeOutbox' | 'retryOutbox'>;
+  readonly events: Pick<EventHub, 'durableNames' | 'durableHandler'>;
+  readonly keyring: Pick<Keyring, 'keys' | 'eventIds'>;
+  readonly logger: ConsentLogger;
+  readonly timing: ResolvedOptions['outbox'];
+}
 
 /**
  * Delivers outbox entries to durable handlers: claims a batch (a lease, so one process
@@ -17,17 +28,16 @@ export class OutboxPoller {
   private again = false;
   private stopped = false;
 
-  constructor(private readonly engine: ConsentEngine) {}
+  constructor(private readonly deps: OutboxDeps) {}
 
   /** Starts polling when durable handlers exist. Called by `ready()`. */
   start(): void {
-    const { engine } = this;
-    if (this.stopped || this.timer || engine.events.durableNames().length === 0) return;
-    const { tracker } = engine;
+    const { tracker, events, timing } = this.deps;
+    if (this.stopped || this.timer || events.durableNames().length === 0) return;
     if (!tracker.claimOutbox || !tracker.completeOutbox || !tracker.retryOutbox) {
       throw new ConsentConfigError('invalid_option', 'durable handlers need a tracker with claimOutbox, completeOutbox and retryOutbox');
     }
-    this.timer = setInterval(() => this.kick(), engine.options.outbox.pollMs);
+    this.timer = setInterval(() => this.kick(), timing.pollMs);
     this.timer.unref();
     this.kick();
   }
@@ -40,7 +50,7 @@ export class OutboxPoller {
       return;
     }
     this.running = this.drain()
-      .catch((error: unknown) => this.engine.options.logger.error('express-consent: outbox delivery failed', error))
+      .catch((error: unknown) => this.deps.logger.error('express-consent: outbox delivery failed', error))
       .finally(() => {
         this.running = null;
         if (this.again) {
@@ -51,12 +61,12 @@ export class OutboxPoller {
   }
 
   private async drain(): Promise<void> {
-    const { tracker, events, options } = this.engine;
+    const { tracker, events, timing } = this.deps;
     const handlers = events.durableNames();
     // One entry per claim: a lease then covers one delivery, not a batch whose tail could
     // outlive it and be claimed (and delivered again) by another process.
     for (let delivered = 0; delivered < MAX_PER_PASS && !this.stopped; delivered += 1) {
-      const [entry] = await tracker.claimOutbox!({ handlers, now: Date.now(), leaseMs: options.outbox.leaseMs, limit: 1 });
+      const [entry] = await tracker.claimOutbox!({ handlers, now: Date.now(), leaseMs: timing.leaseMs, limit: 1 });
       if (!entry) return;
       await this.deliver(entry);
     }
@@ -65,17 +75,17 @@ export class OutboxPoller {
   }
 
   private async deliver(entry: ClaimedOutboxEntry): Promise<void> {
-    const { tracker, events, options, derivedKeys, eventIds } = this.engine;
+    const { tracker, events, timing, logger, keyring } = this.deps;
     const handler = events.durableHandler(entry.handler, entry.event);
-    const payload = openEntry(derivedKeys.outbox, entry.handler, entry.event, entry.payload);
+    const payload = openEntry(keyring.keys.outbox, entry.handler, entry.event, entry.payload);
     try {
       if (!handler) throw new Error(`no "${entry.event}" handler named "${entry.handler}" in this process`);
       if (!payload) throw new Error('the entry does not open with this secret');
       // Entries of `change` and `withdrawn` are linked to their event, whose id is known only now.
-      await handler((entry.eventId === null ? payload : { ...payload, eventId: eventIds.encode(entry.eventId) }) as Parameters<typeof handler>[0]);
+      await handler((entry.eventId === null ? payload : { ...payload, eventId: keyring.eventIds.encode(entry.eventId) }) as Parameters<typeof handler>[0]);
     } catch (error) {
-      options.logger.error(`express-consent: durable handler "${entry.handler}" failed (attempt ${entry.attempts + 1}); will retry`, error);
-      const delay = Math.min(options.outbox.retryMs * 2 ** Math.min(entry.attempts, 30), options.outbox.maxRetryMs);
+      logger.error(`express-consent: durable handler "${entry.handler}" failed (attempt ${entry.attempts + 1}); will retry`, error);
+      const delay = Math.min(timing.retryMs * 2 ** Math.min(entry.attempts, 30), timing.maxRetryMs);
       await tracker.retryOutbox!(entry, Date.now() + delay);
       return;
     }

@@ -7,12 +7,10 @@ import { stateInfo } from '../state/derive';
 import { planErase } from '../state/plan-erase';
 import { replayRecord } from '../state/replay';
 import type { Source, StateInfo } from '../types';
-import type { ConsentEngine } from './engine';
+import type { ConsentCore } from './consent-core';
 import { requireSubject } from './input';
-import { timedReader } from './proof-reader';
 import { publicVerifyResult } from './public-event';
 import type { ReceiptKey } from './receipt-key';
-import { storeCall } from './store-call';
 import { subjectEvents } from './subject-events';
 import { verifyStore } from './verify';
 
@@ -37,9 +35,18 @@ function parseTime(time: unknown): number {
   return ms;
 }
 
-/** Erases a subject, recording who asked (`admin` routes pass their source and actor). */
+/** What the proof methods use of the engine. */
+export type ProofDeps = Pick<
+  ConsentCore,
+  'options' | 'registry' | 'tracker' | 'derivedKeys' | 'eventIds' | 'ready' | 'now' | 'pseudonym' | 'statesFrom'
+>;
+
+/**
+ * Erases a subject, recording who asked (`admin` routes pass their source and actor). The
+ * engine's tracker forgets the subject's cached state as the erasure ends.
+ */
 export async function eraseSubject(
-  engine: ConsentEngine,
+  engine: Pick<ConsentCore, 'tracker' | 'derivedKeys' | 'ready' | 'now' | 'pseudonym'>,
   subjectId: unknown,
   by: { source?: Source; actor?: string | null } = {},
 ): Promise<{ events: number }> {
@@ -48,31 +55,26 @@ export async function eraseSubject(
   const pseudonym = engine.pseudonym(subject);
   const key = engine.derivedKeys.chain;
   const ctx = { now: engine.now(), source: by.source ?? 'app', actor: by.actor ?? null };
-  const erased = await storeCall(engine.options.storeTimeoutMs, 'erasure', () =>
-    engine.tracker.erase(pseudonym, (snapshot) => planErase(snapshot, ctx, key)),
-  );
-  engine.cache?.invalidate(pseudonym);
+  const erased = await engine.tracker.erase(pseudonym, (snapshot) => planErase(snapshot, ctx, key));
   return { events: erased ?? 0 };
 }
 
 /** Verifies the whole store, or the chain now linked to `pseudonym`; problems name public event ids. */
-export async function verifyFor(engine: ConsentEngine, pseudonym?: string): Promise<VerifyResult> {
-  return publicVerifyResult(await verifyStore(timedReader(engine), engine.derivedKeys.chain, pseudonym), engine.eventIds);
+export async function verifyFor(engine: Pick<ConsentCore, 'tracker' | 'derivedKeys' | 'eventIds'>, pseudonym?: string): Promise<VerifyResult> {
+  return publicVerifyResult(await verifyStore(engine.tracker, engine.derivedKeys.chain, pseudonym), engine.eventIds);
 }
 
-export function proofMethods(engine: ConsentEngine, receiptKey: ReceiptKey): ConsentProof {
+export function proofMethods(engine: ProofDeps, receiptKey: ReceiptKey): ConsentProof {
   const { tracker, registry } = engine;
   return {
     async receipt(subjectId) {
       const subject = requireSubject(subjectId);
       await engine.ready();
       const pseudonym = engine.pseudonym(subject);
-      const records = await storeCall(engine.options.storeTimeoutMs, 'state read', () => tracker.current(pseudonym));
+      const records = await tracker.current(pseudonym);
       const states = engine.statesFrom(records);
       const decided = registry.list().filter((r) => (states[r.id] as StateInfo).version !== null);
-      const versions = await storeCall(engine.options.storeTimeoutMs, 'requirement read', () =>
-        tracker.requirementVersions(decided.map((r) => r.id)),
-      );
+      const versions = await tracker.requirementVersions(decided.map((r) => r.id));
       const decisions: ReceiptDecision[] = decided.map((requirement) => {
         const info = states[requirement.id] as StateInfo;
         const stored = versions.find((v) => v.id === requirement.id && v.version === info.version);
@@ -112,10 +114,10 @@ export function proofMethods(engine: ConsentEngine, receiptKey: ReceiptKey): Con
       await engine.ready();
       const requirement = registry.require(id);
       const pseudonym = engine.pseudonym(subject);
-      const versions = await storeCall(engine.options.storeTimeoutMs, 'requirement read', () => tracker.requirementVersions([id]));
+      const versions = await tracker.requirementVersions([id]);
       // The version that was current then decides whether an old grant had become outdated.
       const current = versions.filter((v) => v.createdAt <= at).reduce((max, v) => Math.max(max, v.version), 0);
-      const events = await subjectEvents(timedReader(engine), pseudonym, id);
+      const events = await subjectEvents(tracker, pseudonym, id);
       const record = replayRecord(events, requirement, at, engine.options.confirm.ttlMs);
       return stateInfo(record, { ...requirement, version: current || requirement.version }, at);
     },

@@ -1,24 +1,47 @@
 import { ConsentError, ConsentStoreError } from '../errors';
 
 /**
- * Runs a storage call with a deadline. A rejection or a call slower than `timeoutMs` becomes
- * `store_unavailable`, so that no caller can mistake a storage failure for an answer.
+ * Waits for a storage call with a deadline. A rejection or an answer slower than `timeoutMs`
+ * becomes `store_unavailable`, so that no caller can mistake a storage failure for an answer.
  * Errors the library raised on purpose (a validation inside a write) pass through unchanged.
+ * `what` names the call in the message (`storage did not answer <what> within … ms`).
+ *
+ * `ended`, when given, runs as the caller's wait ends (before it resumes), and again when a
+ * call that missed its deadline settles after all.
  */
-export async function storeCall<T>(timeoutMs: number, what: string, call: () => Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new ConsentStoreError(`storage did not answer ${what} within ${timeoutMs} ms`)),
-      timeoutMs,
+export function deadline<T>(call: PromiseLike<T>, timeoutMs: number, what: string, ended?: () => void): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      ended?.();
+      reject(new ConsentStoreError(`storage did not answer ${what} within ${timeoutMs} ms`));
+    }, timeoutMs);
+    call.then(
+      (value) => {
+        clearTimeout(timer);
+        ended?.();
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        ended?.();
+        reject(storeFailure(error, what));
+      },
     );
   });
+}
+
+/** A storage failure as callers see it: the library's own errors as they are, others as `store_unavailable`. */
+export function storeFailure(error: unknown, what: string): ConsentError {
+  return error instanceof ConsentError ? error : new ConsentStoreError(`storage failed during ${what}`, error);
+}
+
+/** `deadline` of a call to start: one that throws at once fails the same way. */
+export function storeCall<T>(timeoutMs: number, what: string, call: () => PromiseLike<T>): Promise<T> {
+  let started: PromiseLike<T>;
   try {
-    return await Promise.race([call(), deadline]);
+    started = call();
   } catch (error) {
-    if (error instanceof ConsentError) throw error;
-    throw new ConsentStoreError(`storage failed during ${what}`, error);
-  } finally {
-    clearTimeout(timer);
+    return Promise.reject(storeFailure(error, what));
   }
+  return deadline(started, timeoutMs, what);
 }

@@ -1,10 +1,20 @@
 import { ConsentConfigError } from '../errors';
+import type { Registry } from '../registry/registry';
 import { planExpiry } from '../state/plan-expiry';
-import { commitWrite } from './commit';
-import type { ConsentEngine } from './engine';
-import { storeCall } from './store-call';
+import type { ConsentTracker } from '../tracker/tracker';
+import type { CommitRequest, CommitResult } from './commit';
 
 const PAGE = 200;
+
+/** What a sweep needs: where lapsed grants are found, and how an expiry is written. */
+export interface SweepDeps {
+  readonly tracker: Pick<ConsentTracker, 'lapsedGrants'>;
+  readonly registry: Pick<Registry, 'has' | 'require'>;
+  /** The chain key (the sweep runs after `ready()`). */
+  readonly chainKey: Buffer;
+  readonly now: number;
+  commit(request: CommitRequest): Promise<CommitResult>;
+}
 
 /**
  * Records an `expire` event (source `sweep`) for every grant whose expiry has passed, once:
@@ -12,29 +22,26 @@ const PAGE = 200;
  * concurrent or repeated sweeps record each expiry exactly once. No `change` event is emitted:
  * the store holds only pseudonyms, so a sweep cannot name the subject.
  */
-export async function sweep(engine: ConsentEngine): Promise<{ recorded: number }> {
-  await engine.ready();
-  const { tracker } = engine;
+export async function sweepLapsed(deps: SweepDeps): Promise<{ recorded: number }> {
+  const { tracker, registry, chainKey, now } = deps;
   if (!tracker.lapsedGrants) {
     throw new ConsentConfigError('invalid_option', 'the tracker does not implement lapsedGrants(), which sweep() needs');
   }
   const lapsed = tracker.lapsedGrants.bind(tracker);
-  const now = engine.now();
-  const keys = engine.derivedKeys;
-  const lookup = (id: string) => (engine.registry.has(id) ? engine.registry.require(id) : undefined);
+  const lookup = (id: string) => (registry.has(id) ? registry.require(id) : undefined);
   let recorded = 0;
   let after: string | undefined;
   for (;;) {
-    const page = await storeCall(engine.options.storeTimeoutMs, 'sweep read', () => lapsed({ now, limit: PAGE, after }));
+    const page = await lapsed({ now, limit: PAGE, after });
     const bySubject = new Map<string, string[]>();
     for (const grant of page) bySubject.set(grant.pseudonym, [...(bySubject.get(grant.pseudonym) ?? []), grant.requirement]);
     for (const [pseudonym, ids] of bySubject) {
-      const result = await commitWrite(engine, {
+      const result = await deps.commit({
         subjectId: null,
         pseudonym,
         now,
         source: 'sweep',
-        plan: (snapshot) => planExpiry(snapshot, ids, lookup, now, keys.chain),
+        plan: (snapshot) => planExpiry(snapshot, ids, lookup, now, chainKey),
       });
       recorded += result.changes.length;
     }

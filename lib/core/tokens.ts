@@ -1,6 +1,9 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { SEAL_OVERHEAD, seal, unseal } from '../audit/aead';
+import { hmacHex, type DerivedKeys } from '../audit/keys';
+import type { PlannedDecision } from '../state/plan';
 import { MAX_SUBJECT_LENGTH } from './input';
+import type { IssuedToken } from './write-types';
 
 const RANDOM = 32;
 // A UTF-16 code unit takes at most 3 bytes in UTF-8 (a surrogate pair, two units, takes 4).
@@ -22,6 +25,32 @@ const FORMAT = new RegExp(`^[A-Za-z0-9_-]{${TOKEN_LENGTH.min},${TOKEN_LENGTH.max
 export function issueToken(key: Buffer, subjectId: string): string {
   const random = randomBytes(RANDOM);
   return Buffer.concat([random, seal(key, subjectId, random)]).toString('base64url');
+}
+
+/** The keyed hash of a token: all the store keeps of it. */
+export function tokenHash(key: Buffer, token: string): string {
+  return hmacHex(key, token);
+}
+
+/**
+ * Fresh tokens for the double opt-in grants among `planned`, valid until `expiresAt`: each
+ * decision gets its token's hash (what the write stores); the tokens themselves are returned
+ * once, for the subject.
+ */
+export function issueTokens(
+  keys: Pick<DerivedKeys, 'tokenSubject' | 'token'>,
+  planned: PlannedDecision[],
+  subjectId: string,
+  expiresAt: number,
+): IssuedToken[] {
+  const tokens: IssuedToken[] = [];
+  for (const p of planned) {
+    if (!p.requirement.doubleOptIn || p.decision !== 'granted') continue;
+    const token = issueToken(keys.tokenSubject, subjectId);
+    p.token = { hash: tokenHash(keys.token, token), expiresAt };
+    tokens.push({ requirement: p.requirement.id, version: p.requirement.version, token, expiresAt });
+  }
+  return tokens;
 }
 
 /** The subject id inside a token; null for anything this library did not issue with this key. */

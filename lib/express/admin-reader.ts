@@ -1,27 +1,14 @@
-import { storeCall } from '../core/store-call';
 import { ConsentError } from '../errors';
 import type { AdminCapability } from '../tracker/admin-capability';
 import { hasCapability, missingMethods } from '../tracker/has-capability';
 import type { ConsentTracker } from '../tracker/tracker';
 
-// Aggregates over millions of events may take longer than a guard's read; they never block one.
-const AGGREGATE_TIMEOUT_MS = 30_000;
-
 /**
- * The tracker's admin capability with every call under the storage deadline (aggregates under
- * a longer one), or null when the tracker does not implement it.
+ * The tracker's admin capability, or null when the tracker does not implement it. The engine's
+ * tracker already carries the storage deadlines (aggregates get a longer one).
  */
-export function adminReader(tracker: ConsentTracker, storeTimeoutMs: number): AdminCapability | null {
-  if (!hasCapability(tracker, 'admin')) return null;
-  const ms = storeTimeoutMs;
-  const slow = Math.max(ms, AGGREGATE_TIMEOUT_MS);
-  return {
-    auditEvents: (query) => storeCall(ms, 'audit read', () => tracker.auditEvents(query)),
-    stats: (now) => storeCall(slow, 'stats read', () => tracker.stats(now)),
-    dailyCounts: (from) => storeCall(slow, 'daily counts read', () => tracker.dailyCounts(from)),
-    allRequirementVersions: () => storeCall(ms, 'requirement read', () => tracker.allRequirementVersions()),
-    readSetting: (name) => storeCall(ms, 'setting read', () => tracker.readSetting(name)),
-  };
+export function adminReader(tracker: ConsentTracker): AdminCapability | null {
+  return hasCapability(tracker, 'admin') ? tracker : null;
 }
 
 /**

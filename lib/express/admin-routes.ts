@@ -41,7 +41,7 @@ export function addAdminRoutes(router: Router, engine: ConsentEngine, gate: Read
   if (!admin) return;
   const { tracker } = engine;
   // Searches, exports and stats read through the tracker's admin capability only.
-  const reader = adminReader(tracker, engine.options.storeTimeoutMs);
+  const reader = adminReader(tracker);
 
   const authorize = asyncHandler(async (req, _res, next) => {
     let verdict: unknown;

@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { expect } from 'chai';
-import { eventHash, GENESIS, type ChainedFields } from '../../lib/audit/chain';
+import { eventHash, GENESIS } from '../../lib/audit/chain';
+import type { ChainedFields } from '../../lib/audit/fields';
 import { canonicalJson } from '../../lib/audit/canonical-json';
 
 const KEY = Buffer.alloc(32, 9);

@@ -2,7 +2,10 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 import { KnexTracker } from '../../lib/index';
 import type { SubjectSnapshot, WritePlan } from '../../lib/tracker/records';
 
-/** A Knex tracker whose writes wait until `release()` before they start: a write slower than its deadline. */
+/**
+ * A Knex tracker whose writes and erasures wait until `release()` before they start: a write
+ * slower than its deadline.
+ */
 export class StalledWriteTracker extends KnexTracker {
   private opened!: () => void;
   private readonly gate = new Promise<void>((resolve) => (this.opened = resolve));
@@ -23,6 +26,13 @@ export class StalledWriteTracker extends KnexTracker {
     const write = this.gate.then(() => super.write(pseudonym, plan));
     this.stalled.push(write);
     return write;
+  }
+
+  override erase(pseudonym: string, plan: (snapshot: SubjectSnapshot) => WritePlan): Promise<number | null> {
+    if (!this.stall) return super.erase(pseudonym, plan);
+    const erase = this.gate.then(() => super.erase(pseudonym, plan));
+    this.stalled.push(erase);
+    return erase;
   }
 }
 

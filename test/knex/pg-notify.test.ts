@@ -75,7 +75,7 @@ describePg('cross-process cache invalidation (PostgreSQL LISTEN/NOTIFY)', () => 
     await eventually(async () => b.engine.notifications === 1);
     expect(await b.isAllowed('bo', 'analytics')).to.equal(true);
     // A change behind the library's back sends no notification: B keeps its cached state.
-    const knex = (a.engine.tracker as unknown as { knex: import('knex').Knex }).knex;
+    const knex = (a.engine.configuredTracker as unknown as { knex: import('knex').Knex }).knex;
     await knex('consent_states').update({ decision: 'denied' });
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(await b.isAllowed('bo', 'analytics')).to.equal(true);

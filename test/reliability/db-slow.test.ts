@@ -28,7 +28,7 @@ describePg('PostgreSQL pool exhausted', function (this: Mocha.Suite) {
 
   it('answers 503 after storeTimeoutMs instead of waiting for a connection, then serves again', async () => {
     await rig.consent.record('ann', { analytics: 'granted' });
-    const knex = (rig.consent.engine.tracker as unknown as { knex: Knex }).knex;
+    const knex = (rig.consent.engine.configuredTracker as unknown as { knex: Knex }).knex;
     const held = await Promise.all([knex.transaction(), knex.transaction()]);
     try {
       expectProblem(await request(rig.app).get('/track').set(user('ann')), 503, 'store_unavailable');

@@ -1,7 +1,6 @@
 import type { Request, Router } from 'express';
 import { adminStats, dailySeries, windowStart } from '../../core/admin-stats';
 import type { ConsentEngine } from '../../core/engine';
-import { storeCall } from '../../core/store-call';
 import { ConsentError } from '../../errors';
 import { sendEventExport } from '../admin-export';
 import { parseExportQuery } from '../admin-query';
@@ -32,7 +31,7 @@ export function addAdminConsole(router: Router, engine: ConsentEngine, gate: Rea
   const admin = engine.options.admin;
   if (!admin) return;
   const { tracker } = engine;
-  const reader = adminReader(tracker, engine.options.storeTimeoutMs);
+  const reader = adminReader(tracker);
 
   // Per route, like the admin routes: `authorize` sees the request's own path.
   const authorize = asyncHandler(async (req, _res, next) => {
@@ -52,7 +51,7 @@ export function addAdminConsole(router: Router, engine: ConsentEngine, gate: Rea
     if (!req.path.endsWith('/')) return res.redirect(301, mountedPath(req, '/admin/console/'));
     const requirements = engine.registry.list();
     const ids = requirements.map((r) => r.id);
-    const versions = await storeCall(engine.options.storeTimeoutMs, 'requirement read', () => tracker.requirementVersions(ids));
+    const versions = await tracker.requirementVersions(ids);
     const now = engine.now();
     const [raw, counts] = reader ? await Promise.all([reader.stats(now), reader.dailyCounts(windowStart(now, CHART_DAYS))]) : [null, null];
     sendPage(res, 'Consent overview', overviewPage({

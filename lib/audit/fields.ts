@@ -1,0 +1,34 @@
+import type { ChainHead, LedgerEntry, StoredEvent } from '../tracker/records';
+
+/*
+ * The fields the audit chain hashes, as views of the stored records: a field is declared once,
+ * on the record, and reaches the hashes from there.
+ */
+
+type ChainedName = 'chain' | 'seq' | 'id' | 'prevId' | 'requirement' | 'version' | 'action' | 'state' | 'source' | 'at' | 'personalDigest';
+
+/** Names become any text: a hash covers whatever a row holds, a tampered one included. */
+type AsStored<T> = T extends string ? string : T;
+
+/**
+ * The fields of an event that the chain covers. Personal fields (the actor among them) enter
+ * only through their digest, so erasure can remove them and the chain still verifies. `id` and
+ * `prevId` are covered too: the successor of a deleted event names it.
+ */
+export type ChainedFields = { [K in ChainedName]: AsStored<StoredEvent[K]> };
+
+/**
+ * Personal fields of an event: erasure removes them, so the chain holds only their digest.
+ * `actor` is one: it names a person (who acted for the subject) as often as a system.
+ */
+export type PersonalFields = Pick<StoredEvent, 'actor' | 'note' | 'data' | 'ip' | 'userAgent'>;
+
+/** The protected head of a chain, as a tracker stores it, without its seal. */
+export type HeadFields = Omit<ChainHead, 'mac'>;
+
+/**
+ * One entry of the ledger of chains (the record that a chain exists at all), without its seal.
+ * `firstId`, the id of the chain's first event, is how a vanished chain is named; `prevFirstId`,
+ * the previous entry's, how a vanished entry is named.
+ */
+export type LedgerFields = Omit<LedgerEntry, 'mac'>;

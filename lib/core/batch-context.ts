@@ -1,0 +1,13 @@
+import type { BatchContext } from '../state/plan';
+import type { Source } from '../types';
+import type { ParsedMeta } from './input';
+import type { WriteContext } from './write-types';
+
+/**
+ * What every event of one batch shares: when, the caller's meta (a bare source for writes the
+ * library makes itself: no actor, note or data) and the request's network details and signal.
+ */
+export function batchContext(now: number, meta: ParsedMeta | Source, context: WriteContext): BatchContext {
+  const { source, actor, note, data } = typeof meta === 'string' ? { source: meta, actor: null, note: null, data: null } : meta;
+  return { now, source, actor, note, data, ip: context.ip ?? null, userAgent: context.userAgent ?? null, gpc: context.gpc ?? false };
+}

@@ -1,0 +1,39 @@
+import type { EventIdCodec } from '../audit/event-ids';
+import type { DerivedKeys } from '../audit/keys';
+import type { ResolvedOptions } from '../options';
+import type { Registry } from '../registry/registry';
+import type { CurrentRecord } from '../tracker/records';
+import type { ConsentTracker } from '../tracker/tracker';
+import type { StateInfo } from '../types';
+import type { CommitRequest, CommitResult } from './commit';
+
+/**
+ * What the engine offers the operations built on it (confirmation, GPC, export, import,
+ * proof). Each takes a `Pick` of exactly what it uses, so none depends on the engine itself.
+ */
+export interface ConsentCore {
+  readonly options: ResolvedOptions;
+  readonly registry: Registry;
+  /** The tracker behind its storage deadline. */
+  readonly tracker: ConsentTracker;
+  /** The keys derived from the secret; only after `ready()`. */
+  readonly derivedKeys: DerivedKeys;
+  /** Public event ids, to and from the tracker's; only after `ready()`. */
+  readonly eventIds: EventIdCodec;
+  /** Migrates, resolves the secret and seals the registry (once); everything waits for it. */
+  ready(): Promise<void>;
+  /** The time in epoch ms (the `now` option). */
+  now(): number;
+  /** The subject's pseudonym; only after `ready()`. */
+  pseudonym(subjectId: string): string;
+  /** The subject's records, from the cache while fresh, else from the store. */
+  records(pseudonym: string): Promise<CurrentRecord[]>;
+  /** States of every registered requirement, in registration order. */
+  statesFrom(records: CurrentRecord[], gpc?: boolean): Record<string, StateInfo>;
+  /** Registered requirements the subject still has to answer, in registration order. */
+  pendingFrom(states: Record<string, StateInfo>): string[];
+  /** The keyed hash of a confirmation token, as stored. */
+  tokenHash(token: string): string;
+  /** Runs one write (see `commitWrite`). */
+  commit(request: CommitRequest): Promise<CommitResult>;
+}

@@ -1,0 +1,121 @@
+import type { ConsentTracker } from '../tracker/tracker';
+import { deadline, storeFailure } from './store-call';
+
+/** Which deadline a tracker method gets; `none` for what is not one storage call. */
+type Budget = 'request' | 'startup' | 'aggregate' | 'none';
+
+interface MethodDeadline {
+  /** Names the call in errors: `storage did not answer <what> within … ms`. */
+  what: string;
+  budget: Budget;
+  /** The call changes subjects: the pseudonym in the first argument, or the list there. */
+  writes?: 'one' | 'many';
+}
+
+// Migrations, the requirement sync and import batches may take a while; no request waits on them.
+const STARTUP_MS = 60_000;
+// Aggregates over millions of events may take longer than a guard's read; they never block one.
+const AGGREGATE_MS = 30_000;
+
+/** The deadline of every tracker method; a method added to the interface must be listed here. */
+const DEADLINES: { readonly [K in keyof ConsentTracker]-?: MethodDeadline } = {
+  init: { what: 'migration', budget: 'startup' },
+  secret: { what: 'secret', budget: 'startup' },
+  syncRequirement: { what: 'requirement sync', budget: 'startup' },
+  setting: { what: 'setting', budget: 'startup' },
+  requirementVersions: { what: 'requirement read', budget: 'request' },
+  current: { what: 'state read', budget: 'request' },
+  write: { what: 'write', budget: 'request', writes: 'one' },
+  writeMany: { what: 'import', budget: 'startup', writes: 'many' },
+  prepareMany: { what: 'import', budget: 'startup' },
+  history: { what: 'history read', budget: 'request' },
+  subscribe: { what: 'change listener', budget: 'none' },
+  scanEvents: { what: 'event scan', budget: 'request' },
+  heads: { what: 'head scan', budget: 'request' },
+  ledger: { what: 'ledger scan', budget: 'request' },
+  ledgerHead: { what: 'ledger read', budget: 'request' },
+  erase: { what: 'erasure', budget: 'request', writes: 'one' },
+  findPending: { what: 'token lookup', budget: 'request' },
+  lapsedGrants: { what: 'sweep read', budget: 'request' },
+  claimOutbox: { what: 'outbox claim', budget: 'request' },
+  completeOutbox: { what: 'outbox completion', budget: 'request' },
+  retryOutbox: { what: 'outbox retry', budget: 'request' },
+  auditEvents: { what: 'audit read', budget: 'request' },
+  stats: { what: 'stats read', budget: 'aggregate' },
+  dailyCounts: { what: 'daily counts read', budget: 'aggregate' },
+  allRequirementVersions: { what: 'requirement read', budget: 'request' },
+  readSetting: { what: 'setting read', budget: 'request' },
+  close: { what: 'close', budget: 'none' },
+};
+
+/** Options of `withDeadline`. */
+export interface DeadlineOptions {
+  /** The deadline of a request's storage call; startup calls and aggregates get longer ones. */
+  storeTimeoutMs: number;
+  /**
+   * Called with the pseudonyms a write, an erasure or an import batch touched, as its caller
+   * stops waiting (answer, failure or deadline) and again when one that missed its deadline
+   * settles after all: it may still have committed.
+   */
+  written?: (pseudonyms: readonly string[]) => void;
+}
+
+const isThenable = (value: unknown): value is PromiseLike<unknown> =>
+  (typeof value === 'object' || typeof value === 'function') && value !== null && typeof (value as PromiseLike<unknown>).then === 'function';
+
+/** Names of the methods of `tracker` (own, then up its prototypes), accessors left out. */
+function methodNames(tracker: object): Set<string> {
+  const names = new Set<string>();
+  for (let o: object | null = tracker; o !== null && o !== Object.prototype; o = Object.getPrototypeOf(o) as object | null) {
+    for (const name of Object.getOwnPropertyNames(o)) {
+      const descriptor = Object.getOwnPropertyDescriptor(o, name);
+      if (name !== 'constructor' && typeof descriptor?.value === 'function') names.add(name);
+    }
+  }
+  return names;
+}
+
+type Method = (...args: unknown[]) => unknown;
+
+/**
+ * The tracker with a storage deadline on every method: a call that rejects, throws or has not
+ * answered within its deadline fails as `store_unavailable` (the library's own errors pass
+ * through). Requests' calls get `storeTimeoutMs`; migrations, the secret and requirement sync,
+ * settings and import batches get at least 60 s; `stats` at least 30 s; `subscribe` and `close`
+ * none. Methods the interface does not know get `storeTimeoutMs` when they return a promise.
+ * Only methods are carried over: the tracker's other members stay behind it.
+ */
+export function withDeadline(tracker: ConsentTracker, options: DeadlineOptions): ConsentTracker {
+  const { storeTimeoutMs, written } = options;
+  const budgets: Record<Budget, number> = {
+    request: storeTimeoutMs,
+    startup: Math.max(storeTimeoutMs, STARTUP_MS),
+    aggregate: Math.max(storeTimeoutMs, AGGREGATE_MS),
+    none: 0,
+  };
+  const known = DEADLINES as Readonly<Record<string, MethodDeadline | undefined>>;
+  const timed: Record<string, Method> = {};
+  for (const name of methodNames(tracker)) {
+    const method = (tracker as unknown as Record<string, unknown>)[name];
+    if (typeof method !== 'function') continue;
+    const { what, budget, writes } = known[name] ?? { what: name, budget: 'request' };
+    if (budget === 'none') {
+      timed[name] = (method as Method).bind(tracker);
+      continue;
+    }
+    const ms = budgets[budget];
+    const touched = written && writes ? (args: unknown[]) => written(writes === 'one' ? [args[0] as string] : (args[0] as string[])) : null;
+    timed[name] = (...args: unknown[]): unknown => {
+      let call: unknown;
+      try {
+        call = (method as Method).apply(tracker, args);
+      } catch (error) {
+        touched?.(args);
+        return Promise.reject(storeFailure(error, what));
+      }
+      if (!isThenable(call)) return call;
+      return deadline(call, ms, what, touched ? () => touched(args) : undefined);
+    };
+  }
+  return timed as unknown as ConsentTracker;
+}
