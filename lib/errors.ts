@@ -1,5 +1,5 @@
-/** Every error code the library uses, thrown or sent as a problem+json `code`. */
-export type ConsentErrorCode =
+/** The error codes that can reach an HTTP response as a problem+json `code`. */
+export type ProblemCode =
   | 'invalid_body'
   | 'no_subject'
   | 'forbidden'
@@ -13,7 +13,11 @@ export type ConsentErrorCode =
   | 'mandatory_missing'
   | 'rate_limited'
   | 'internal_error'
-  | 'store_unavailable'
+  | 'store_unavailable';
+
+/** Every error code the library uses: the problem codes, and those that are only thrown. */
+export type ConsentErrorCode =
+  | ProblemCode
   | 'invalid_subject'
   | 'invalid_argument'
   | 'invalid_option'

@@ -92,17 +92,25 @@ export interface StateInfo {
   expiresAt: string | null;
 }
 
-/** One history entry as returned to callers. */
-export interface ConsentEvent {
-  id: string;
+/**
+ * The fields an event has wherever it appears, stored (`StoredEvent`) or returned to callers
+ * (`ConsentEvent`); each adds its own id, time and data in its own form.
+ */
+export interface EventFields {
   requirement: string;
   version: number;
   action: Action;
   state: State;
   source: Source;
   actor: string | null;
-  at: string;
   note: string | null;
+}
+
+/** One history entry as returned to callers. */
+export interface ConsentEvent extends EventFields {
+  id: string;
+  /** ISO 8601. */
+  at: string;
   data: Record<string, unknown> | null;
 }
 

@@ -1,23 +1,8 @@
 import type { Request, Response } from 'express';
-import { ConsentError, type ConsentErrorCode } from '../errors';
+import { ConsentError, type ConsentErrorCode, type ProblemCode } from '../errors';
 import type { ConsentLogger } from '../options';
 
-/** The error codes that can reach an HTTP response (the others are only thrown). */
-export type ProblemCode =
-  | 'invalid_body'
-  | 'no_subject'
-  | 'forbidden'
-  | 'consent_required'
-  | 'unknown_requirement'
-  | 'token_invalid'
-  | 'version_mismatch'
-  | 'token_expired'
-  | 'payload_too_large'
-  | 'unsupported_media_type'
-  | 'mandatory_missing'
-  | 'rate_limited'
-  | 'internal_error'
-  | 'store_unavailable';
+export type { ProblemCode } from '../errors';
 
 /** Short, fixed titles: `detail` says what happened to this request. */
 export const PROBLEM_TITLES: Record<ProblemCode, string> = {

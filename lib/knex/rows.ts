@@ -1,21 +1,20 @@
 import type { ChainHead, CurrentRecord, LedgerPageEntry, StoredEvent, StoredRequirementVersion } from '../tracker/records';
 import type { Action, Decision, Source, State } from '../types';
+import { everyColumn, idOrNull, num, numOrNull, rowCodec, rowWriter, text, textOrNull, type Row } from './row-codec';
 
-// PostgreSQL returns BIGINT as a string; SQLite as a number. Both fit a double (epoch ms).
-const num = (value: unknown): number => Number(value);
-const numOrNull = (value: unknown): number | null => (value === null || value === undefined ? null : Number(value));
-
-export type Row = Record<string, unknown>;
+export type { Row } from './row-codec';
 
 /** The rows of a `knex.raw()` result: an array on SQLite, `{ rows }` on PostgreSQL. */
 export function rawRows(result: unknown): Row[] {
   return (Array.isArray(result) ? result : (result as { rows: Row[] }).rows) as Row[];
 }
 
+// Every lookup that misses the cache reads its records through here: an object literal, not
+// a generic reader (`rowCodec`), which would take several times as long.
 export function toRecord(row: Row): CurrentRecord {
   return {
     requirement: row.requirement as string,
-    decision: (row.decision as Decision | null) ?? null,
+    decision: textOrNull<Decision>(row.decision),
     version: numOrNull(row.version),
     decidedAt: numOrNull(row.decided_at),
     expiresAt: numOrNull(row.expires_at),
@@ -23,7 +22,7 @@ export function toRecord(row: Row): CurrentRecord {
     pendingVersion: numOrNull(row.pending_version),
     pendingAt: numOrNull(row.pending_at),
     pendingExpiresAt: numOrNull(row.pending_expires_at),
-    pendingToken: (row.pending_token as string | null) ?? null,
+    pendingToken: textOrNull(row.pending_token),
     expiryRecorded: Boolean(row.expiry_recorded),
   };
 }
@@ -39,32 +38,17 @@ export function groupRecords(rows: readonly Row[], column: string, into = new Ma
   return into;
 }
 
-export function fromRecord(chain: string, record: CurrentRecord): Row {
-  return {
-    chain,
-    requirement: record.requirement,
-    decision: record.decision,
-    version: record.version,
-    decided_at: record.decidedAt,
-    expires_at: record.expiresAt,
-    gpc_opt_in: record.gpcOptIn,
-    pending_version: record.pendingVersion,
-    pending_at: record.pendingAt,
-    pending_expires_at: record.pendingExpiresAt,
-    pending_token: record.pendingToken,
-    expiry_recorded: record.expiryRecorded,
-  };
-}
-
 /** The columns of an event row, in the order `eventOfValues` and the bulk writes use. */
-export const EVENT_COLUMNS = [
+export const EVENT_COLUMNS = everyColumn<StoredEvent>()([
   'id', 'chain', 'seq', 'requirement', 'version', 'action', 'state', 'source', 'actor', 'at',
   'note', 'data', 'ip', 'user_agent', 'personal_digest', 'prev_id', 'prev_hash', 'hash',
-] as const;
+]);
 
-const textOrNull = (value: unknown): string | null => (value as string | null | undefined) ?? null;
-
-/** An event from its values in `EVENT_COLUMNS` order (a row of a JSON page, as read by `verify()`). */
+/**
+ * An event from its values in `EVENT_COLUMNS` order (a row of a JSON page, as read by
+ * `verify()`). `verify()` reads every event of the store through here: an object literal, not
+ * a generic reader (`rowCodec`), which would take several times as long.
+ */
 export function eventOfValues(v: readonly unknown[]): StoredEvent {
   return {
     id: String(v[0]),
@@ -82,7 +66,7 @@ export function eventOfValues(v: readonly unknown[]): StoredEvent {
     ip: textOrNull(v[12]),
     userAgent: textOrNull(v[13]),
     personalDigest: v[14] as string,
-    prevId: v[15] === null || v[15] === undefined ? null : String(v[15]),
+    prevId: idOrNull(v[15]),
     prevHash: (v[16] as string | null) ?? '',
     hash: v[17] as string,
   };
@@ -92,61 +76,28 @@ export function toEvent(row: Row): StoredEvent {
   return eventOfValues(EVENT_COLUMNS.map((column) => row[column]));
 }
 
-export function fromEvent(event: StoredEvent): Row {
-  return {
-    id: event.id,
-    chain: event.chain,
-    seq: event.seq,
-    requirement: event.requirement,
-    version: event.version,
-    action: event.action,
-    state: event.state,
-    source: event.source,
-    actor: event.actor,
-    at: event.at,
-    note: event.note,
-    data: event.data,
-    ip: event.ip,
-    user_agent: event.userAgent,
-    personal_digest: event.personalDigest,
-    prev_id: event.prevId,
-    prev_hash: event.prevHash,
-    hash: event.hash,
-  };
-}
+export const fromEvent = rowWriter<StoredEvent>(EVENT_COLUMNS);
 
-export function toVersion(row: Row): StoredRequirementVersion {
-  return {
-    id: row.id as string,
-    version: num(row.version),
-    title: row.title as string,
-    description: row.description as string,
-    url: (row.url as string | null) ?? null,
-    lawfulBasis: row.lawful_basis as string,
-    textHash: row.text_hash as string,
-    createdAt: num(row.created_at),
-  };
-}
+const versions = rowCodec<StoredRequirementVersion>({
+  id: text,
+  version: num,
+  title: text,
+  description: text,
+  url: textOrNull,
+  lawful_basis: text,
+  text_hash: text,
+  created_at: num,
+});
 
-export function fromVersion(version: StoredRequirementVersion): Row {
-  return {
-    id: version.id,
-    version: version.version,
-    title: version.title,
-    description: version.description,
-    url: version.url,
-    lawful_basis: version.lawfulBasis,
-    text_hash: version.textHash,
-    created_at: version.createdAt,
-  };
-}
+export const toVersion = versions.read;
+export const fromVersion = versions.write;
 
 export function toHead(row: Row): ChainHead {
   return {
     chain: row.chain as string,
     seq: num(row.seq),
     hash: row.head_hash as string,
-    id: row.head_id === null || row.head_id === undefined ? null : String(row.head_id),
+    id: idOrNull(row.head_id),
     erased: row.erased_at !== null && row.erased_at !== undefined,
     mac: row.head_mac as string,
   };
@@ -157,7 +108,7 @@ export function toLedgerEntry(row: Row): LedgerPageEntry {
     n: num(row.n),
     chain: row.chain as string,
     firstId: String(row.first_id),
-    prevFirstId: row.prev_first_id === null || row.prev_first_id === undefined ? null : String(row.prev_first_id),
+    prevFirstId: idOrNull(row.prev_first_id),
     mac: row.mac as string,
     headSeq: numOrNull(row.head_seq),
   };

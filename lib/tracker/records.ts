@@ -1,4 +1,4 @@
-import type { Action, Decision, Source, State } from '../types';
+import type { Decision, EventFields } from '../types';
 
 /**
  * A subject's current position on one requirement, as a tracker stores it. Times are epoch
@@ -23,7 +23,7 @@ export interface CurrentRecord {
 }
 
 /** One history entry as a tracker stores it. Personal fields may be null after erasure. */
-export interface StoredEvent {
+export interface StoredEvent extends EventFields {
   /**
    * Unique across the store: a positive integer below 2^63, as a decimal string. Callers never
    * see it: the library shows an encryption of it instead.
@@ -31,14 +31,8 @@ export interface StoredEvent {
   id: string;
   chain: string;
   seq: number;
-  requirement: string;
-  version: number;
-  action: Action;
-  state: State;
-  source: Source;
-  actor: string | null;
+  /** Epoch milliseconds. */
   at: number;
-  note: string | null;
   /** `data` serialised as JSON. */
   data: string | null;
   ip: string | null;

@@ -1,0 +1,72 @@
+/** A database row: column name to the value the driver returned or will bind. */
+export type Row = Record<string, unknown>;
+
+/** The column that stores a field: `userAgent` in `user_agent`. */
+export type ColumnOf<Field extends string> = Field extends `${infer Head}${infer Tail}`
+  ? `${Head extends Lowercase<Head> ? Head : `_${Lowercase<Head>}`}${ColumnOf<Tail>}`
+  : Field;
+
+type Columns<T> = readonly ColumnOf<keyof T & string>[];
+
+/** `Listed` when it names every column of `T`'s fields; `never` (a type error) otherwise. */
+type EveryColumn<T, Listed extends Columns<T>> = [Exclude<ColumnOf<keyof T & string>, Listed[number]>] extends [never] ? Listed : never;
+
+/**
+ * How each field of `T` is read back from its column, one entry per field: a field left out,
+ * or a column with no field, is a type error rather than a value lost on the way to the store.
+ */
+export type ColumnReaders<T> = {
+  readonly [Field in keyof T & string as ColumnOf<Field>]-?: (value: unknown) => T[Field];
+};
+
+/** Reads and writes the rows of one table, each column holding the field of its camelCase name. */
+export interface RowCodec<T> {
+  /** The columns, in the order of the readers. */
+  readonly columns: readonly string[];
+  readonly read: (row: Row) => T;
+  readonly write: (value: T) => Row;
+}
+
+const fieldOf = (column: string): string => column.replace(/_([a-z])/g, (_, letter: string) => letter.toUpperCase());
+
+/** Checks that `columns` names a column for every field of `T`, and returns it as given. */
+export function everyColumn<T>(): <const Listed extends Columns<T>>(columns: EveryColumn<T, Listed>) => Listed {
+  return (columns) => columns;
+}
+
+/** Writes a `T` as the row of `columns`, each holding the field of its camelCase name. */
+export function rowWriter<T>(columns: readonly string[]): (value: T) => Row {
+  const pairs = columns.map((column) => [column, fieldOf(column)] as const);
+  return (value) => {
+    const row: Row = {};
+    for (const [column, field] of pairs) row[column] = (value as Record<string, unknown>)[field];
+    return row;
+  };
+}
+
+/**
+ * The codec of the fields `readers` lists. It copies fields in a loop, several times slower
+ * than an object literal: the tables read on every lookup or by `verify()` keep hand-written
+ * readers.
+ */
+export function rowCodec<T>(readers: ColumnReaders<T>): RowCodec<T> {
+  const spec = Object.entries(readers as Record<string, (value: unknown) => unknown>).map(([column, read]) => ({ column, field: fieldOf(column), read }));
+  const columns = spec.map(({ column }) => column);
+  return {
+    columns,
+    read: (row) => {
+      const value: Record<string, unknown> = {};
+      for (const { column, field, read } of spec) value[field] = read(row[column]);
+      return value as T;
+    },
+    write: rowWriter<T>(columns),
+  };
+}
+
+// PostgreSQL returns BIGINT as a string; SQLite as a number. Both fit a double (epoch ms).
+export const num = (value: unknown): number => Number(value);
+export const numOrNull = (value: unknown): number | null => (value === null || value === undefined ? null : Number(value));
+export const text = <S extends string = string>(value: unknown): S => value as S;
+export const textOrNull = <S extends string = string>(value: unknown): S | null => (value as S | null | undefined) ?? null;
+/** Event ids are BIGINT: a decimal string whatever the driver returned. */
+export const idOrNull = (value: unknown): string | null => (value === null || value === undefined ? null : String(value));
