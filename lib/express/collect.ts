@@ -3,6 +3,7 @@ import type { ConsentEngine } from '../core/engine';
 import { ConsentError } from '../errors';
 import type { Decision, RecordMeta, RecordResult } from '../types';
 import { isGranting, submittedValue } from './form-values';
+import { middlewareOptions } from './middleware-options';
 import { writeContext } from './network';
 import { problem, sendProblem, toProblem } from './problem';
 import type { ReadyGate } from './ready-gate';
@@ -29,16 +30,11 @@ export interface CollectedConsent {
 }
 
 function parseCollectOptions(options: unknown): CollectOptions {
-  if (options === undefined) return {};
-  if (options === null || typeof options !== 'object') throw new ConsentError('invalid_argument', 'collect options must be an object');
-  for (const key of Object.keys(options)) {
-    if (key !== 'onMissing') throw new ConsentError('invalid_argument', `collect has no option "${key}" (only "onMissing")`);
-  }
-  const { onMissing } = options as CollectOptions;
+  const { onMissing } = middlewareOptions(options, 'collect', ['onMissing']);
   if (onMissing !== undefined && typeof onMissing !== 'function') {
     throw new ConsentError('invalid_argument', 'collect: "onMissing" must be a function');
   }
-  return { onMissing };
+  return { onMissing: onMissing as CollectOptions['onMissing'] };
 }
 
 /**

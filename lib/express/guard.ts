@@ -7,6 +7,7 @@ import { ConsentError } from '../errors';
 import { allowedUnder, isAllowedNow, stateInfo } from '../state/derive';
 import type { CurrentRecord } from '../tracker/records';
 import type { Requirement, State } from '../types';
+import { middlewareOptions } from './middleware-options';
 import { hasGpc, writeContext } from './network';
 import { problem, sendProblem, toProblem } from './problem';
 import type { ReadyGate } from './ready-gate';
@@ -33,12 +34,7 @@ export interface MissingConsent {
 }
 
 function parseGuardOptions(options: unknown): GuardOptions {
-  if (options === undefined) return {};
-  if (options === null || typeof options !== 'object') throw new ConsentError('invalid_argument', 'requireConsent options must be an object');
-  for (const key of Object.keys(options)) {
-    if (key !== 'redirect') throw new ConsentError('invalid_argument', `requireConsent has no option "${key}" (only "redirect")`);
-  }
-  const { redirect } = options as GuardOptions;
+  const { redirect } = middlewareOptions(options, 'requireConsent', ['redirect']);
   if (redirect !== undefined && (typeof redirect !== 'string' || redirect === '')) {
     throw new ConsentError('invalid_argument', 'requireConsent: "redirect" must be a non-empty URL or path');
   }
