@@ -92,25 +92,17 @@ export interface StateInfo {
   expiresAt: string | null;
 }
 
-/**
- * The fields an event has wherever it appears, stored (`StoredEvent`) or returned to callers
- * (`ConsentEvent`); each adds its own id, time and data in its own form.
- */
-export interface EventFields {
+/** One history entry as returned to callers. */
+export interface ConsentEvent {
+  id: string;
   requirement: string;
   version: number;
   action: Action;
   state: State;
   source: Source;
   actor: string | null;
-  note: string | null;
-}
-
-/** One history entry as returned to callers. */
-export interface ConsentEvent extends EventFields {
-  id: string;
-  /** ISO 8601. */
   at: string;
+  note: string | null;
   data: Record<string, unknown> | null;
 }
 

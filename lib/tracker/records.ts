@@ -1,4 +1,4 @@
-import type { Decision, EventFields } from '../types';
+import type { ConsentEvent, Decision } from '../types';
 
 /**
  * A subject's current position on one requirement, as a tracker stores it. Times are epoch
@@ -22,8 +22,11 @@ export interface CurrentRecord {
   expiryRecorded: boolean;
 }
 
-/** One history entry as a tracker stores it. Personal fields may be null after erasure. */
-export interface StoredEvent extends EventFields {
+/**
+ * One history entry as a tracker stores it. Personal fields may be null after erasure. It has
+ * the fields of the `ConsentEvent` callers see, with its own id, time and data, and the chain's.
+ */
+export interface StoredEvent extends Omit<ConsentEvent, 'id' | 'at' | 'data'> {
   /**
    * Unique across the store: a positive integer below 2^63, as a decimal string. Callers never
    * see it: the library shows an encryption of it instead.
