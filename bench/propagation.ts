@@ -23,8 +23,8 @@ async function startWorker(url: string): Promise<Worker> {
   const script = fileURLToPath(new URL('./propagation-worker.ts', import.meta.url));
   const child = fork(script, [], { execArgv: ['--import', 'tsx'], env: { ...process.env, BENCH_PG_URL: url } });
   await new Promise<void>((resolve, reject) => {
-    child.once('message', () => resolve());
-    child.once('exit', (code) => reject(new Error(`worker exited with ${code}`)));
+    child.once('message', () => { resolve(); });
+    child.once('exit', (code) => { reject(new Error(`worker exited with ${code}`)); });
   });
   child.removeAllListeners('exit');
   return {

@@ -18,7 +18,7 @@ export function startServer(target: Target, subjects: number): Promise<ServerPro
   });
   return new Promise((resolve, reject) => {
     let out = '';
-    child.once('exit', (code) => reject(new Error(`bench server exited with ${code}`)));
+    child.once('exit', (code) => { reject(new Error(`bench server exited with ${code}`)); });
     child.stdout?.on('data', (chunk: Buffer) => {
       out += chunk.toString();
       const match = /PORT (\d+)/.exec(out);
@@ -28,7 +28,7 @@ export function startServer(target: Target, subjects: number): Promise<ServerPro
         url: `http://127.0.0.1:${match[1]}`,
         stop: () =>
           new Promise<void>((done) => {
-            child.once('exit', () => done());
+            child.once('exit', () => { done(); });
             child.kill('SIGTERM');
           }),
       });

@@ -54,7 +54,7 @@ export function sqliteDrivers(): Array<{ driver: SqliteDriver; label: string }> 
 export const headerSubject = (req: { headers: Record<string, unknown> }): string | undefined =>
   req.headers['x-user'] as string | undefined;
 
-const quiet = { warn: () => undefined, error: (m: string, e?: unknown) => console.error(m, e) };
+const quiet = { warn: () => undefined, error: (m: string, e?: unknown) => { console.error(m, e); } };
 
 /** A ready consent instance on `knex` with the bench requirements. */
 export async function benchConsent(knex: Knex, options: ConsentOptions = {}): Promise<Consent> {

@@ -57,7 +57,7 @@ function decode(key: Buffer, raw: string | null): Signed | null {
     if (typeof csrf !== 'string' || typeof exp !== 'number') return null;
     // A signed-in session always names its server-side session; a visitor's never does.
     if (!(userId === null && sid === null) && !(typeof userId === 'string' && typeof sid === 'string')) return null;
-    return { userId, csrf, sid, exp } as Signed;
+    return { userId, csrf, sid, exp };
   } catch {
     return null;
   }
@@ -128,6 +128,6 @@ export function checkCsrf(req: Request, res: Response, next: NextFunction): void
   const token = typeof body === 'object' && body !== null ? (body as Record<string, unknown>)._csrf : undefined;
   const expected = Buffer.from(req.session.csrf);
   const given = Buffer.from(typeof token === 'string' ? token : '');
-  if (sameOrigin && given.length === expected.length && timingSafeEqual(given, expected)) return next();
+  if (sameOrigin && given.length === expected.length && timingSafeEqual(given, expected)) { next(); return; }
   res.status(403).type('text/plain').send('This form has expired or came from another site. Go back, reload the page and try again.');
 }

@@ -118,7 +118,7 @@ export class EventHub {
     for (const r of this.registrations) {
       if (r.event !== event || r.name !== null) continue;
       try {
-        Promise.resolve(r.handler(payload)).catch((error: unknown) => this.logger.error(`express-consent: a "${event}" handler failed`, error));
+        Promise.resolve(r.handler(payload)).catch((error: unknown) => { this.logger.error(`express-consent: a "${event}" handler failed`, error); });
       } catch (error) {
         this.logger.error(`express-consent: a "${event}" handler failed`, error);
       }

@@ -117,7 +117,7 @@ export function parseDecisions(value: unknown, pointer: string): { decisions: Pa
   }
   for (const id of ids) {
     const at = `${pointer}/${escapePointer(id)}`;
-    const entry = (value as Record<string, DecisionInput | unknown>)[id];
+    const entry = value[id];
     const parsed = parseOne(entry, at, problems);
     if (parsed) decisions.push({ id, ...parsed });
   }
@@ -141,7 +141,7 @@ function parseOne(entry: unknown, at: string, problems: InputProblem[]): Omit<Pa
     problems.push({ pointer: `${at}/version`, detail: 'must be a positive integer' });
     return null;
   }
-  return extra.length > 0 ? null : { decision: entry.decision, version: version as number | undefined };
+  return extra.length > 0 ? null : { decision: entry.decision, version };
 }
 
 /** Validated meta, with `data` serialised. */

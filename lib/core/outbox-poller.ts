@@ -37,7 +37,7 @@ export class OutboxPoller {
     if (!tracker.claimOutbox || !tracker.completeOutbox || !tracker.retryOutbox) {
       throw new ConsentConfigError('invalid_option', 'durable handlers need a tracker with claimOutbox, completeOutbox and retryOutbox');
     }
-    this.timer = setInterval(() => this.kick(), timing.pollMs);
+    this.timer = setInterval(() => { this.kick(); }, timing.pollMs);
     this.timer.unref();
     this.kick();
   }
@@ -50,7 +50,7 @@ export class OutboxPoller {
       return;
     }
     this.running = this.drain()
-      .catch((error: unknown) => this.deps.logger.error('express-consent: outbox delivery failed', error))
+      .catch((error: unknown) => { this.deps.logger.error('express-consent: outbox delivery failed', error); })
       .finally(() => {
         this.running = null;
         if (this.again) {

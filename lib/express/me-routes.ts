@@ -66,7 +66,7 @@ export function addMeRoutes(router: Router, engine: ConsentEngine, gate: ReadyGa
 
   router.get('/me/history', noStore, body, asyncHandler(async (req, res) => {
     const subject = await subjectOf(req);
-    const query = parseHistoryQuery(req.query as Record<string, unknown>);
+    const query = parseHistoryQuery(req.query);
     res.json(await engine.history(subject, query));
   }));
 

@@ -10,7 +10,7 @@ async function closedPort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await new Promise<void>((resolve) => server.close(() => { resolve(); }));
   return port;
 }
 
@@ -29,7 +29,7 @@ describe('the express-consent command line: usage and exit codes', () => {
     await knex.destroy();
   });
 
-  after(() => file.cleanup());
+  after(() => { file.cleanup(); });
 
   it('prints help for the program and every command with exit 0', async () => {
     const root = await runCli(['--help']);

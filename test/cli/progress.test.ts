@@ -58,7 +58,7 @@ describe('the command line over more than one page of events', () => {
     await knex.destroy();
   });
 
-  after(() => file.cleanup());
+  after(() => { file.cleanup(); });
 
   it('exports every event once, in id order, across keyset pages', async () => {
     const run = await runCli(['--url', file.filename, 'export', '--format', 'ndjson']);
@@ -86,7 +86,7 @@ describe('the command line over more than one page of events', () => {
     child.stderr.on('data', (chunk: string) => { stderr += chunk; });
     // Like `| head -c 1`: the first bytes arrive, then the pipe closes with most of the export unwritten.
     child.stdout.once('data', () => child.stdout.destroy());
-    const code = await new Promise<number | null>((resolve) => child.on('close', (exit) => resolve(exit)));
+    const code = await new Promise<number | null>((resolve) => child.on('close', (exit) => { resolve(exit); }));
     expect({ code, stderr }).to.deep.equal({ code: 3, stderr: 'express-consent: the output closed before the command finished (write EPIPE)\n' });
   });
 

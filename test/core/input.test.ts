@@ -85,7 +85,7 @@ describe('decisions and meta', () => {
   });
 
   it('turns problems into one invalid_argument listing them', () => {
-    expect(() => assertNoProblems([])).to.not.throw();
+    expect(() => { assertNoProblems([]); }).to.not.throw();
     try {
       assertNoProblems([{ pointer: '/a', detail: 'bad' }, { pointer: '/b', detail: 'worse' }]);
       expect.fail('should throw');

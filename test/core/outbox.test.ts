@@ -98,11 +98,11 @@ describe('durable handlers (outbox) on SQLite', () => {
   it('refuses a named handler after ready(), a duplicate name and an unknown event', async () => {
     const consent = open();
     consent.on('change', () => {}, { name: 'one' });
-    expect(() => consent.on('change', () => {}, { name: 'one' })).to.throw().with.property('code', 'invalid_argument');
-    expect(() => consent.on('nope' as 'change', () => {})).to.throw().with.property('code', 'invalid_argument');
-    expect(() => consent.on('change', () => {}, { name: 'bad name!' })).to.throw().with.property('code', 'invalid_argument');
+    expect(() => { consent.on('change', () => {}, { name: 'one' }); }).to.throw().with.property('code', 'invalid_argument');
+    expect(() => { consent.on('nope' as 'change', () => {}); }).to.throw().with.property('code', 'invalid_argument');
+    expect(() => { consent.on('change', () => {}, { name: 'bad name!' }); }).to.throw().with.property('code', 'invalid_argument');
     await consent.ready();
-    expect(() => consent.on('withdrawn', () => {}, { name: 'late' })).to.throw().with.property('code', 'registry_sealed');
+    expect(() => { consent.on('withdrawn', () => {}, { name: 'late' }); }).to.throw().with.property('code', 'registry_sealed');
     consent.on('withdrawn', () => {});
   });
 
@@ -111,7 +111,7 @@ describe('durable handlers (outbox) on SQLite', () => {
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => { resolve(signal); }));
     await waitUntil(() => output.includes('committed') && output.includes('delivering'), `the child (output: ${output})`);
     child.kill('SIGKILL');
     expect(await exited).to.equal('SIGKILL');

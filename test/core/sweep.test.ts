@@ -133,7 +133,7 @@ describePg('sweep() on PostgreSQL', () => {
       }
       clock.ms = START + DAY;
       const runs = await Promise.all([consent.sweep(), consent.sweep()]);
-      expect(runs[0]!.recorded + runs[1]!.recorded).to.equal(220);
+      expect(runs[0].recorded + runs[1].recorded).to.equal(220);
       expect(await consent.sweep()).to.deep.equal({ recorded: 0 });
       expect(await knex('consent_events').where({ action: 'expire' }).count({ n: '*' })).to.deep.equal([{ n: '220' }]);
     } finally {

@@ -52,7 +52,7 @@ describeBrowser('the admin console in Chromium', () => {
     const app = express();
     app.use('/consent', consent.router());
     server = await new Promise((resolve) => {
-      const s = app.listen(0, '127.0.0.1', () => resolve(s));
+      const s = app.listen(0, '127.0.0.1', () => { resolve(s); });
     });
     const address = server.address();
     baseURL = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;

@@ -65,7 +65,7 @@ for (const backend of BACKENDS) {
           let body = '';
           res.setEncoding('utf8');
           res.on('data', (chunk: string) => { body += chunk; });
-          res.on('end', () => done(null, body));
+          res.on('end', () => { done(null, body); });
         });
 
         const subject = JSON.parse(text(await get('/admin/subjects/bob').expect(200)));

@@ -151,7 +151,7 @@ for (const backend of DATABASES) {
 
     it('record() re-uses the pending request: no event, no token, no outbox entry', async () => {
       // A durable handler that keeps failing leaves every entry in the outbox, where it is counted.
-      const mailer = (consent: Consent) => consent.on('confirmation', () => Promise.reject(new Error('mailer down')), { name: 'mailer' });
+      const mailer = (consent: Consent) => { consent.on('confirmation', () => Promise.reject(new Error('mailer down')), { name: 'mailer' }); };
       t = await open(db, clock, { outbox: { retryMs: 3_600_000, maxRetryMs: 3_600_000 } }, REQUIREMENTS, mailer);
       const first = await t.consent.record('fay', { newsletter: 'granted' });
       clock.ms += WINDOW - 1;

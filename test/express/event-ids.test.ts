@@ -19,7 +19,7 @@ const samePositions = (a: string, b: string) => [...a].filter((c, i) => b[i] ===
 const text = (res: NodeJS.EventEmitter, done: (error: Error | null, body: string) => void) => {
   const chunks: Buffer[] = [];
   res.on('data', (chunk: Buffer) => void chunks.push(chunk));
-  res.on('end', () => done(null, Buffer.concat(chunks).toString('utf8')));
+  res.on('end', () => { done(null, Buffer.concat(chunks).toString('utf8')); });
 };
 
 for (const backend of BACKENDS) {

@@ -26,7 +26,7 @@ function asText(res: NodeJS.EventEmitter, done: (error: Error | null, body: stri
   res.on('data', (chunk: Buffer) => {
     text += chunk.toString('utf8');
   });
-  res.on('end', () => done(null, text));
+  res.on('end', () => { done(null, text); });
 }
 
 BACKENDS[0]?.describe('OpenAPI document', () => {
@@ -108,7 +108,7 @@ BACKENDS[0]?.describe('OpenAPI document', () => {
         ['/admin/events', 'get', await request(app).get('/consent/admin/events?limit=1').set(ADMIN)],
         ['/admin/events', 'get', await request(app).get('/consent/admin/events?action=nope').set(ADMIN)],
         ['/admin/export', 'get', await request(app).get('/consent/admin/export?format=csv').set(ADMIN)],
-        ['/admin/export', 'get', await request(app).get('/consent/admin/export?format=ndjson').set(ADMIN).buffer(true).parse((r, done) => asText(r, done))],
+        ['/admin/export', 'get', await request(app).get('/consent/admin/export?format=ndjson').set(ADMIN).buffer(true).parse((r, done) => { asText(r, done); })],
         ['/admin/export', 'get', await request(app).get('/consent/admin/export?format=xml').set(ADMIN)],
         ['/admin/verify', 'get', await request(app).get('/consent/admin/verify?subjectId=proof').set(ADMIN)],
         ['/admin/stats', 'get', await request(app).get('/consent/admin/stats').set(ADMIN)],

@@ -66,7 +66,7 @@ export const BACKENDS: Array<{ name: string; describe: (title: string, fn: () =>
     describe: (title, fn) => describe(title, fn),
     async open() {
       const file = tempSqliteFile();
-      return { config: sqliteKnexConfig(file.filename), cleanup: async () => file.cleanup() };
+      return { config: sqliteKnexConfig(file.filename), cleanup: async () => { file.cleanup(); } };
     },
   },
   {

@@ -118,7 +118,7 @@ export function pgKnexConfig(url: string): Knex.Config {
  */
 export function tempSqliteFile(): { filename: string; cleanup(): void; remove(): void } {
   const dir = mkdtempSync(join(tmpdir(), 'express-consent-'));
-  const cleanup = (): void => rmSync(dir, { recursive: true, force: true });
+  const cleanup = (): void => { rmSync(dir, { recursive: true, force: true }); };
   return { filename: join(dir, 'consent.sqlite3'), cleanup, remove: cleanup };
 }
 

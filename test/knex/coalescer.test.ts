@@ -8,7 +8,7 @@ function recorder<I>() {
   const run = (inputs: I[]): Promise<Outcome<string>[]> => {
     batches.push(inputs);
     return new Promise((resolve) => {
-      gates.push(() => resolve(inputs.map((input) => ({ ok: true, value: `done ${String(input)}` }))));
+      gates.push(() => { resolve(inputs.map((input) => ({ ok: true, value: `done ${String(input)}` }))); });
     });
   };
   const openNext = async () => {

@@ -25,7 +25,7 @@ function hostSqlite3(filename: string): Knex {
     useNullAsDefault: true,
     pool: {
       afterCreate(conn: { run(sql: string, cb: (err: Error | null) => void): void }, done: (err: Error | null, conn: unknown) => void) {
-        conn.run('PRAGMA secure_delete = ON', (err) => done(err, conn));
+        conn.run('PRAGMA secure_delete = ON', (err) => { done(err, conn); });
       },
     },
   });

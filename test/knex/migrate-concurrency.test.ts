@@ -14,7 +14,7 @@ function runChild(url: string, pool: number): Promise<{ code: number | null; out
     child.stdout.on('data', (chunk) => (output += chunk));
     child.stderr.on('data', (chunk) => (output += chunk));
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code, output }));
+    child.on('close', (code) => { resolve({ code, output }); });
   });
 }
 

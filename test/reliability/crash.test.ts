@@ -17,14 +17,14 @@ function start(file: string): Promise<{ child: ChildProcess; base: string }> {
       const match = /PORT (\d+)/.exec(out);
       if (match) resolve({ child, base: `http://127.0.0.1:${match[1]}/consent` });
     });
-    child.on('exit', (code) => reject(new Error(`the app exited (${code}) before listening`)));
+    child.on('exit', (code) => { reject(new Error(`the app exited (${code}) before listening`)); });
   });
 }
 
 function killed(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
   return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    child.once('exit', () => resolve());
+    if (child.exitCode !== null || child.signalCode !== null) { resolve(); return; }
+    child.once('exit', () => { resolve(); });
     child.kill(signal);
   });
 }

@@ -21,12 +21,12 @@ export interface Answer extends Write {
 /** Serves `app` on a loopback port; `close()` stops it. */
 export async function listen(app: Express): Promise<{ base: string; close(): Promise<void> }> {
   const server: Server = await new Promise((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    const s = app.listen(0, '127.0.0.1', () => { resolve(s); });
   });
   const { port } = server.address() as AddressInfo;
   return {
     base: `http://127.0.0.1:${port}/consent`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () => new Promise<void>((resolve) => server.close(() => { resolve(); })),
   };
 }
 
