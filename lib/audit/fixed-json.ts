@@ -16,13 +16,13 @@ import type { ChainedFields, HeadFields, LedgerFields, PersonalFields } from './
 // eslint-disable-next-line no-control-regex -- the controls are exactly what must be escaped
 const ESCAPED = /["\\\u0000-\u001f\ud800-\udfff]/;
 
-/** One member's value as canonical JSON, or undefined when only the generic path may print it. */
 /** A string as JSON. */
 function quoted(value: string): string {
   // A string without anything to escape prints as itself in quotes: hex hashes, ids, names.
   return ESCAPED.test(value) ? JSON.stringify(value) : `"${value}"`;
 }
 
+/** One member's value as canonical JSON, or undefined when only the generic path may print it. */
 function scalar(value: unknown): string | undefined {
   if (typeof value === 'string') return quoted(value);
   if (value === null) return 'null';
