@@ -43,7 +43,7 @@ async function lookups(store: Store, count: number): Promise<number[]> {
   const subjects = Math.ceil(store.events / REQUIREMENTS.length);
   const times: number[] = [];
   for (let i = 0; i < count; i += 1) {
-    const subject = `u${Math.floor(Math.random() * subjects)}`;
+    const subject = `u${String(Math.floor(Math.random() * subjects))}`;
     const started = performance.now();
     const states = await store.consent.states(subject);
     times.push((performance.now() - started) * 1000);
@@ -103,7 +103,7 @@ export async function storeBench(args: BenchArgs, small: Target, large: Target, 
         raw: `batches of ${IMPORT_BATCH.toLocaleString('en')}; ${(l.events / l.importRate).toFixed(1)} s`,
       },
     ];
-    printTable(`Store (${label}, ${args.rounds} interleaved rounds × ${count} lookups per store)`, rows);
+    printTable(`Store (${label}, ${String(args.rounds)} interleaved rounds × ${String(count)} lookups per store)`, rows);
     console.log(`Query plans of the hot queries on the large store (${label}):\n\n\`\`\`\n${await queryPlans(l)}\n\`\`\`\n`);
     return rows;
   } finally {
@@ -135,4 +135,4 @@ export async function main(args: BenchArgs = parseArgs()): Promise<ResultRow[]> 
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) await main();
+if (import.meta.url === `file://${String(process.argv[1])}`) await main();

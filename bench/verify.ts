@@ -107,7 +107,7 @@ async function timeVerify(target: Target, label: string, events: number): Promis
       required: '≥ 100,000/s',
       figure: `${Math.round(rate).toLocaleString('en')}/s`,
       pass: result.ok && rate >= 100_000,
-      raw: `${seconds.toFixed(2)} s (process CPU ${cpuSeconds.toFixed(2)} s), ok=${result.ok}, ${result.problems.length} problems; store ${built ? `built in ${buildSeconds.toFixed(0)} s` : 'reused'}`,
+      raw: `${seconds.toFixed(2)} s (process CPU ${cpuSeconds.toFixed(2)} s), ok=${String(result.ok)}, ${String(result.problems.length)} problems; store ${built ? `built in ${buildSeconds.toFixed(0)} s` : 'reused'}`,
     };
   } finally {
     await knex.destroy();
@@ -158,4 +158,4 @@ export async function main(args: BenchArgs = parseArgs()): Promise<ResultRow[]> 
   return rows;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) await main();
+if (import.meta.url === `file://${String(process.argv[1])}`) await main();

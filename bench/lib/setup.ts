@@ -77,6 +77,6 @@ export const IMPORT_BATCH = 10_000;
  */
 export function* grants(subjects: number, prefix = 'u', at = Date.now() - 60_000): Generator<Record<string, unknown>> {
   for (let i = 0; i < subjects; i += 1) {
-    for (const r of REQUIREMENTS) yield { subjectId: `${prefix}${i}`, requirement: r.id, decision: 'granted', at };
+    for (const r of REQUIREMENTS) yield { subjectId: `${prefix}${String(i)}`, requirement: r.id, decision: 'granted', at };
   }
 }

@@ -83,7 +83,7 @@ export function sessions(secret: Buffer, store: SessionStore, options: SessionOp
     // SameSite=Strict keeps the cookie off cross-site requests: a second line of CSRF defence.
     // req.secure honours 'trust proxy': behind a TLS-terminating proxy the cookie stays on HTTPS.
     const secure = req.secure ? '; Secure' : '';
-    res.append('Set-Cookie', `${COOKIE}=${payload}.${sign(key, payload)}; Path=/; Max-Age=${maxAgeSeconds}; HttpOnly; SameSite=Strict${secure}`);
+    res.append('Set-Cookie', `${COOKIE}=${payload}.${sign(key, payload)}; Path=/; Max-Age=${String(maxAgeSeconds)}; HttpOnly; SameSite=Strict${secure}`);
   }
 
   async function load(req: Request): Promise<Session | null> {
@@ -123,7 +123,7 @@ export function sessions(secret: Buffer, store: SessionStore, options: SessionOp
  */
 export function checkCsrf(req: Request, res: Response, next: NextFunction): void {
   const origin = req.get('origin');
-  const sameOrigin = !origin || origin === `${req.protocol}://${req.get('host')}`;
+  const sameOrigin = !origin || origin === `${req.protocol}://${String(req.get('host'))}`;
   const body: unknown = req.body;
   const token = typeof body === 'object' && body !== null ? (body as Record<string, unknown>)._csrf : undefined;
   const expected = Buffer.from(req.session.csrf);

@@ -16,7 +16,7 @@ async function* decisions(file: string, bar: Progress): AsyncGenerator {
     try {
       yield JSON.parse(line) as unknown;
     } catch {
-      throw usage(`${file}:${n}: not a JSON object`);
+      throw usage(`${file}:${String(n)}: not a JSON object`);
     }
   }
 }

@@ -57,7 +57,7 @@ function checkTree(value: unknown, pointer: string, depth: number, problems: Inp
     return;
   }
   if (depth > MAX_DATA_DEPTH) {
-    problems.push({ pointer, detail: `data may nest at most ${MAX_DATA_DEPTH} levels` });
+    problems.push({ pointer, detail: `data may nest at most ${String(MAX_DATA_DEPTH)} levels` });
     return;
   }
   // Own keys, including a literal "__proto__" that JSON.parse creates as an own property.
@@ -78,7 +78,7 @@ export function dataProblems(value: unknown, pointer = '/data'): InputProblem[] 
   const problems: InputProblem[] = [];
   checkTree(value, pointer, 1, problems);
   if (problems.length === 0 && Buffer.byteLength(JSON.stringify(value), 'utf8') > MAX_DATA_BYTES) {
-    problems.push({ pointer, detail: `must serialise to at most ${MAX_DATA_BYTES} bytes` });
+    problems.push({ pointer, detail: `must serialise to at most ${String(MAX_DATA_BYTES)} bytes` });
   }
   return problems;
 }
@@ -86,7 +86,7 @@ export function dataProblems(value: unknown, pointer = '/data'): InputProblem[] 
 export function noteProblems(value: unknown, pointer = '/note'): InputProblem[] {
   if (value === null || value === undefined) return [];
   if (typeof value !== 'string') return [{ pointer, detail: 'must be a string' }];
-  if (value.length > MAX_NOTE) return [{ pointer, detail: `must be at most ${MAX_NOTE} characters` }];
+  if (value.length > MAX_NOTE) return [{ pointer, detail: `must be at most ${String(MAX_NOTE)} characters` }];
   return storableText(value) ? [] : [{ pointer, detail: UNSTORABLE }];
 }
 
@@ -113,7 +113,7 @@ export function parseDecisions(value: unknown, pointer: string): { decisions: Pa
   if (!isPlainObject(value)) return { decisions, problems: [{ pointer, detail: 'must be an object of decisions' }] };
   const ids = Object.keys(value);
   if (ids.length === 0 || ids.length > MAX_BATCH) {
-    problems.push({ pointer, detail: `must hold 1 to ${MAX_BATCH} decisions` });
+    problems.push({ pointer, detail: `must hold 1 to ${String(MAX_BATCH)} decisions` });
   }
   for (const id of ids) {
     const at = `${pointer}/${escapePointer(id)}`;

@@ -84,7 +84,7 @@ export class OutboxPoller {
       // Entries of `change` and `withdrawn` are linked to their event, whose id is known only now.
       await handler((entry.eventId === null ? payload : { ...payload, eventId: keyring.eventIds.encode(entry.eventId) }) as Parameters<typeof handler>[0]);
     } catch (error) {
-      logger.error(`express-consent: durable handler "${entry.handler}" failed (attempt ${entry.attempts + 1}); will retry`, error);
+      logger.error(`express-consent: durable handler "${entry.handler}" failed (attempt ${String(entry.attempts + 1)}); will retry`, error);
       const delay = Math.min(timing.retryMs * 2 ** Math.min(entry.attempts, 30), timing.maxRetryMs);
       await tracker.retryOutbox!(entry, Date.now() + delay);
       return;

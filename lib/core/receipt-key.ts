@@ -18,7 +18,7 @@ function parseKey(value: unknown): KeyObject {
     });
   }
   if (key.asymmetricKeyType !== 'ed25519') {
-    throw new ConsentConfigError('invalid_option', `option "receipts.privateKey" must be an Ed25519 key, not ${key.asymmetricKeyType}`, {
+    throw new ConsentConfigError('invalid_option', `option "receipts.privateKey" must be an Ed25519 key, not ${String(key.asymmetricKeyType)}`, {
       extensions: { option: 'receipts.privateKey' },
     });
   }

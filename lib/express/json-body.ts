@@ -33,7 +33,7 @@ const unsupported = (detail: string, extensions: Record<string, unknown> = {}) =
   new ConsentError('unsupported_media_type', detail, { extensions });
 
 function tooLarge(): ConsentError {
-  return new ConsentError('payload_too_large', `the body is larger than ${BODY_LIMIT_BYTES} bytes`, {
+  return new ConsentError('payload_too_large', `the body is larger than ${String(BODY_LIMIT_BYTES)} bytes`, {
     extensions: { limit: BODY_LIMIT_BYTES },
   });
 }

@@ -63,10 +63,10 @@ export async function dailyCounts(ctx: TableContext, from: number): Promise<Dail
   // Integer division of BIGINT epoch ms is a whole day number in both SQLite and PostgreSQL;
   // the divisor is inlined (a constant) because PostgreSQL matches GROUP BY expressions by text.
   const rows: Row[] = await ctx.knex(ctx.table('events'))
-    .select(ctx.knex.raw(`at / ${DAY_MS} as day`), 'action')
+    .select(ctx.knex.raw(`at / ${String(DAY_MS)} as day`), 'action')
     .count({ n: '*' })
     .where('at', '>=', from)
-    .groupByRaw(`at / ${DAY_MS}, action`);
+    .groupByRaw(`at / ${String(DAY_MS)}, action`);
   return rows.map((row) => ({
     day: new Date(Math.floor(Number(row.day)) * DAY_MS).toISOString().slice(0, 10),
     action: row.action as Action,

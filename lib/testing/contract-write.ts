@@ -114,7 +114,7 @@ export function writeContract(define: Define): void {
   define('write() calls made together each land, and a refusing planner fails alone', async (tracker) => {
     await tracker.init({ migrate: true });
     const failure = new Error('the planner refused');
-    const subjects = Array.from({ length: 12 }, (_, i) => `p-together-${i}`);
+    const subjects = Array.from({ length: 12 }, (_, i) => `p-together-${String(i)}`);
     const settled = await Promise.allSettled(
       subjects.map((pseudonym, i) =>
         tracker.write(pseudonym, (s) => {

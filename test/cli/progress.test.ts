@@ -50,7 +50,7 @@ describe('the command line over more than one page of events', () => {
     consent.register(ids.map((id) => ({ id, title: `Purpose ${id}`, description: `What ${id} is for.` })));
     await consent.ready();
     for (let i = 0; i < subjects; i += 1) {
-      await consent.record(`user-${i}`, Object.fromEntries(ids.map((id, j) => [id, (i + j) % 3 === 0 ? 'denied' : 'granted'])));
+      await consent.record(`user-${String(i)}`, Object.fromEntries(ids.map((id, j) => [id, (i + j) % 3 === 0 ? 'denied' : 'granted'])));
     }
     const stored = await knex('consent_events').orderBy('id').select('id');
     shown = stored.map((row: { id: unknown }) => consent.engine.eventIds.encode(String(row.id)));
@@ -72,7 +72,7 @@ describe('the command line over more than one page of events', () => {
   it('verifies and counts them all', async () => {
     const verify = await runCli(['--url', file.filename, 'verify']);
     expect(verify.code).to.equal(0);
-    expect(verify.stdout).to.include(`ok: ${subjects * ids.length} events checked`);
+    expect(verify.stdout).to.include(`ok: ${String(subjects * ids.length)} events checked`);
     const stats = JSON.parse((await runCli(['--url', file.filename, 'stats', '--json'])).stdout);
     const a = stats.requirements.a.states;
     expect(a.denied + a.granted).to.equal(subjects);
@@ -94,6 +94,6 @@ describe('the command line over more than one page of events', () => {
     // script(1) runs the binary on a pseudo-terminal; stdout goes to /dev/null, so only the bar shows.
     const command = `CONSENT_SECRET=${SECRET} ${CLI} --url ${file.filename} export > /dev/null`;
     const { stdout } = await exec('script', ['-qec', command, '/dev/null'], { timeout: 60_000 });
-    expect(stdout).to.include(`exporting [${'#'.repeat(30)}] ${subjects * ids.length}/${subjects * ids.length}`);
+    expect(stdout).to.include(`exporting [${'#'.repeat(30)}] ${String(subjects * ids.length)}/${String(subjects * ids.length)}`);
   });
 });

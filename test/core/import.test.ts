@@ -207,7 +207,7 @@ class UnpreparedTracker extends MemoryTracker {
 }
 
 describe('consent.import() while a batch is being written', () => {
-  const item = (i: number) => ({ subjectId: `s${i}`, requirement: 'ads', decision: 'granted', at: at(1) });
+  const item = (i: number) => ({ subjectId: `s${String(i)}`, requirement: 'ads', decision: 'granted', at: at(1) });
 
   async function withConsent(tracker: MemoryTracker, body: (consent: Consent) => Promise<void>): Promise<void> {
     const memory = { config: { client: 'sqlite3', connection: { filename: ':memory:' }, useNullAsDefault: true }, cleanup: async () => undefined };
@@ -228,7 +228,7 @@ describe('consent.import() while a batch is being written', () => {
       expect((error as ConsentError).extensions.imported).to.equal(3);
       expect(tracker.batches).to.equal(2);
       expect((await consent.states('s2')).ads?.state).to.equal('granted');
-      for (const i of [3, 5, 6]) expect((await consent.states(`s${i}`)).ads?.state).to.equal('unset');
+      for (const i of [3, 5, 6]) expect((await consent.states(`s${String(i)}`)).ads?.state).to.equal('unset');
     });
   });
 

@@ -69,7 +69,7 @@ describe('decisions and meta', () => {
     const { problems } = parseDecisions({ a: 'yes', b: { decision: 'granted', version: 0 }, c: { decision: 'denied', extra: 1 } }, '/d');
     expect(problems.map((p) => p.pointer)).to.deep.equal(['/d/a', '/d/b/version', '/d/c/extra']);
     expect(parseDecisions({}, '/d').problems[0]?.detail).to.match(/1 to 100/);
-    const many = Object.fromEntries(Array.from({ length: 101 }, (_, i) => [`r${i}`, 'granted']));
+    const many = Object.fromEntries(Array.from({ length: 101 }, (_, i) => [`r${String(i)}`, 'granted']));
     expect(parseDecisions(many, '/d').problems).to.have.length(1);
     expect(parseDecisions(['granted'], '/d').problems).to.have.length(1);
   });

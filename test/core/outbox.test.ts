@@ -51,7 +51,7 @@ describe('durable handlers (outbox) on SQLite', () => {
       'change',
       async (payload) => {
         calls += 1;
-        if (calls <= 2) throw new Error(`failure ${calls}`);
+        if (calls <= 2) throw new Error(`failure ${String(calls)}`);
         delivered.push(payload);
       },
       { name: 'flaky' },
@@ -136,7 +136,7 @@ describe('durable handlers (outbox) on SQLite', () => {
       }, { name: 'mirror' });
       await instance.ready();
     }
-    for (let i = 0; i < 40; i += 1) await instances[i % 2]!.record(`s${i}`, { analytics: 'granted' });
+    for (let i = 0; i < 40; i += 1) await instances[i % 2]!.record(`s${String(i)}`, { analytics: 'granted' });
     await waitUntil(async () => (await outboxRows(opened[0]!.knex)) === 0, 'every entry delivered');
     for (const instance of instances) await instance.close();
     expect(seen).to.have.length(40);
@@ -158,7 +158,7 @@ describePg('durable handlers (outbox) on PostgreSQL', () => {
         }, { name: 'mirror' });
       });
       for (const instance of instances) await instance.ready();
-      await Promise.all(Array.from({ length: 60 }, (_, i) => instances[i % 2]!.record(`s${i}`, { analytics: 'granted' })));
+      await Promise.all(Array.from({ length: 60 }, (_, i) => instances[i % 2]!.record(`s${String(i)}`, { analytics: 'granted' })));
       await waitUntil(async () => (await outboxRows(knexes[0]!)) === 0, 'every entry delivered');
       for (const instance of instances) await instance.close();
       expect(seen).to.have.length(60);

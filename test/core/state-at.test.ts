@@ -13,7 +13,7 @@ describe('stateAt()', () => {
   const open = async (version = 1): Promise<Consent> => {
     const consent = createConsent({ tracker, secret: SECRET, now: () => new Date(clock), logger: quiet, confirm: { ttlMs: DAY } });
     consent.register([
-      { id: 'a', title: `A v${version}`, description: 'A', version, expiresAfterDays: 10 },
+      { id: 'a', title: `A v${String(version)}`, description: 'A', version, expiresAfterDays: 10 },
       { id: 'd', title: 'D', description: 'D', doubleOptIn: true },
     ]);
     await consent.ready();

@@ -36,7 +36,7 @@ describeEachDatabase('verify() across page boundaries (events, heads and ledger 
     await consent.ready();
     function* decisions() {
       for (let s = 0; s < SUBJECTS; s += 1) {
-        for (const requirement of REQUIREMENTS) yield { subjectId: `s${s}`, requirement, decision: 'granted', at: 1_700_000_000_000 };
+        for (const requirement of REQUIREMENTS) yield { subjectId: `s${String(s)}`, requirement, decision: 'granted', at: 1_700_000_000_000 };
       }
     }
     await consent.import(decisions(), { batchSize: 1000 });

@@ -25,7 +25,7 @@ export async function startExample(): Promise<Running> {
     const s = example.app.listen(0, '127.0.0.1', () => { resolve(s); });
   });
   const address = server.address();
-  const baseUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  const baseUrl = `http://127.0.0.1:${String(typeof address === 'object' && address ? address.port : 0)}`;
   const contexts: Array<{ context: BrowserContext; dir: string }> = [];
   return {
     baseUrl,

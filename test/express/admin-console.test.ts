@@ -55,7 +55,7 @@ describeBrowser('the admin console in Chromium', () => {
       const s = app.listen(0, '127.0.0.1', () => { resolve(s); });
     });
     const address = server.address();
-    baseURL = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    baseURL = `http://127.0.0.1:${String(typeof address === 'object' && address ? address.port : 0)}`;
     browser = await chromium.launch({ executablePath: chromiumPath() as string, headless: true, args: ARGS });
   });
 

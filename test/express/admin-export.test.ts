@@ -53,7 +53,7 @@ for (const backend of BACKENDS) {
       app = routerApp(consent);
       for (let i = 0; i < SUBJECTS; i += 1) {
         const decision = i % 3 === 0 ? 'denied' : 'granted';
-        await consent.record(`user-${i}`, Object.fromEntries(REQUIREMENTS.map((r) => [r.id, decision])));
+        await consent.record(`user-${String(i)}`, Object.fromEntries(REQUIREMENTS.map((r) => [r.id, decision])));
       }
       await consent.erase('user-1');
       const tracker = consent.engine.tracker;

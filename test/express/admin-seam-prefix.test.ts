@@ -94,7 +94,7 @@ for (const backend of BACKENDS) {
         expect(stats.events.withdraw).to.equal(1);
 
         const overview = text(await get('/admin/console/').expect(200).expect('content-type', /text\/html/));
-        expect(overview).to.include(`<strong class="subjects">${stats.subjects}</strong>`);
+        expect(overview).to.include(`<strong class="subjects">${String(stats.subjects)}</strong>`);
         expect(overview).to.match(/<table class="counts" data-requirement="newsletter">/);
         expect(overview.match(/<circle class="point grants"/g)).to.have.length(30);
         const today = new Date(NOW).toISOString().slice(0, 10);

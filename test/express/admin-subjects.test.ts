@@ -45,7 +45,7 @@ for (const backend of BACKENDS) {
         .to.deep.equal(['withdraw:analytics', 'deny:ads']);
       expect(first.body.nextCursor).to.be.a('string');
       const second = await request(app)
-        .get(`/consent/admin/subjects/alice/history?limit=2&cursor=${first.body.nextCursor}`).set(ADMIN).expect(200);
+        .get(`/consent/admin/subjects/alice/history?limit=2&cursor=${String(first.body.nextCursor)}`).set(ADMIN).expect(200);
       expect(second.body).to.deep.include({ nextCursor: null });
       expect(second.body.events.map((e: { action: string; note: string }) => [e.action, e.note])).to.deep.equal([['grant', 'signup']]);
       const only = await request(app).get('/consent/admin/subjects/alice/history?requirement=ads').set(ADMIN).expect(200);

@@ -41,7 +41,7 @@ async function open(db: TestDatabase, clock: { ms: number }, options: ConsentOpt
 /** Actions of the subject's history for one requirement, oldest first, with their versions. */
 async function requests(consent: Consent, subject: string): Promise<string[]> {
   const { events } = await consent.history(subject, { requirement: 'newsletter', limit: 200 });
-  return events.reverse().map((e) => `${e.action}@${e.version}`);
+  return events.reverse().map((e) => `${e.action}@${String(e.version)}`);
 }
 
 const outboxConfirmations = async (knex: Knex) =>

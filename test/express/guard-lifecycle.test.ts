@@ -112,7 +112,7 @@ describe('requireConsent with a slow store', () => {
     const db = await (BACKENDS[1] as (typeof BACKENDS)[number]).open();
     const proxy = await tcpProxy('127.0.0.1', 1);
     await proxy.shut();
-    const knex = knexFactory({ client: 'pg', connection: `postgres://postgres@127.0.0.1:${proxy.port}/x`, pool: { min: 0, max: 1 }, acquireConnectionTimeout: 1000 });
+    const knex = knexFactory({ client: 'pg', connection: `postgres://postgres@127.0.0.1:${String(proxy.port)}/x`, pool: { min: 0, max: 1 }, acquireConnectionTimeout: 1000 });
     const consent = createConsent({ knex, subject: headerSubject, secret: TEST_SECRET, logger: memoryLogger() });
     consent.register(REQUIREMENTS);
     const { app, calls } = guardApp(consent);

@@ -12,12 +12,12 @@ function conforms(doc: Doc, path: string, method: string, res: Response): void {
   const operation = doc.paths[path]?.[method];
   expect(operation, `${method} ${path}`).to.be.an('object');
   const documented = operation?.responses[String(res.status)];
-  expect(documented, `${method} ${path} ${res.status} is documented`).to.be.an('object');
+  expect(documented, `${method} ${path} ${String(res.status)} is documented`).to.be.an('object');
   const type = String(res.headers['content-type']).split(';')[0] as string;
   const media = documented?.content[type];
-  expect(media, `${method} ${path} ${res.status} ${type}`).to.be.an('object');
+  expect(media, `${method} ${path} ${String(res.status)} ${type}`).to.be.an('object');
   const body: unknown = type.endsWith('json') ? res.body : typeof res.body === 'string' ? res.body : res.text;
-  expect(checkSchema(doc, media?.schema, body), `${method} ${path} ${res.status}`).to.deep.equal([]);
+  expect(checkSchema(doc, media?.schema, body), `${method} ${path} ${String(res.status)}`).to.deep.equal([]);
 }
 
 /** Reads any body as text (superagent leaves unknown types like NDJSON unparsed). */
@@ -173,7 +173,7 @@ BACKENDS[0]?.describe('OpenAPI document', () => {
     for (const sent of bodies) {
       const res = await request(app).put('/consent/me/analytics').set({ 'x-test-user': 'oa-agree' }).send(sent as object);
       expect([200, 400], JSON.stringify(sent)).to.include(res.status);
-      expect(checkSchema(doc, put, sent).length === 0, `${JSON.stringify(sent).slice(0, 80)}: router ${res.status}`).to.equal(res.status === 200);
+      expect(checkSchema(doc, put, sent).length === 0, `${JSON.stringify(sent).slice(0, 80)}: router ${String(res.status)}`).to.equal(res.status === 200);
     }
   });
 

@@ -70,7 +70,7 @@ describe('Coalescer', () => {
       async (inputs) => {
         calls += 1;
         if (inputs.includes(99)) throw new Error('the store is down');
-        return inputs.map((n) => (n % 2 ? { ok: false, error: new Error(`odd ${n}`) } : { ok: true, value: n * 10 }));
+        return inputs.map((n) => (n % 2 ? { ok: false, error: new Error(`odd ${String(n)}`) } : { ok: true, value: n * 10 }));
       },
       { concurrency: 1, maxBatch: 10 },
     );

@@ -19,7 +19,7 @@ function runChild(url: string, pool: number): Promise<{ code: number | null; out
 }
 
 describePg('migrations (PostgreSQL)', () => {
-  for (const pool of [4, 1]) it(`succeed in four processes (pools of ${pool}) migrating one empty database at once`, async function () {
+  for (const pool of [4, 1]) it(`succeed in four processes (pools of ${String(pool)}) migrating one empty database at once`, async function () {
     this.timeout(120_000);
     const database = await createPgDatabase();
     const knex = knexFactory(pgKnexConfig(database.url));

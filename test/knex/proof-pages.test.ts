@@ -38,7 +38,7 @@ describeEachDatabase('proof reads: heads and ledger pages', (open) => {
     consent = createConsent({ tracker, secret: SECRET, logger: { warn() {}, error() {} } });
     consent.register(['a', 'b'].map((id) => ({ id, title: id, description: id })));
     await consent.ready();
-    for (let i = 0; i < 7; i += 1) await consent.record(`s${i}`, { a: 'granted', b: i % 2 ? 'denied' : 'granted' });
+    for (let i = 0; i < 7; i += 1) await consent.record(`s${String(i)}`, { a: 'granted', b: i % 2 ? 'denied' : 'granted' });
     await consent.erase('s3');
   });
 

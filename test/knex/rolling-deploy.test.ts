@@ -4,7 +4,7 @@ import { createConsent, ConsentError, type Consent } from '../../lib/index';
 import { createPgDatabase, describePg, pgKnexConfig } from '../helpers/databases';
 
 const SECRET = 'r'.repeat(32);
-const terms = (version: number) => ({ id: 'terms', version, title: `Terms v${version}`, description: `Terms, edition ${version}` });
+const terms = (version: number) => ({ id: 'terms', version, title: `Terms v${String(version)}`, description: `Terms, edition ${String(version)}` });
 
 describePg('rolling deploy (PostgreSQL)', () => {
   let database: Awaited<ReturnType<typeof createPgDatabase>>;
