@@ -34,9 +34,21 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-non-null-assertion': 'off' },
   },
   {
+    // The conformance suite checks a foreign tracker, whose answers need not match their types:
+    // a missing row must fail an assertion, not throw a TypeError.
+    files: ['lib/testing/**'],
+    rules: { '@typescript-eslint/no-unnecessary-condition': 'off' },
+  },
+  {
     // Calls the tracker's optional outbox methods, checked once when the poller starts.
     files: ['lib/core/outbox-poller.ts'],
-    rules: { '@typescript-eslint/no-non-null-assertion': 'warn' },
+    rules: { '@typescript-eslint/no-non-null-assertion': 'off' },
+  },
+  {
+    // Its methods are async without awaiting anything so that they reject, as a store's would,
+    // instead of throwing at the call.
+    files: ['lib/tracker/memory-tracker.ts'],
+    rules: { '@typescript-eslint/require-await': 'off' },
   },
   { files: ['**/*.{js,mjs,cjs}'], ...tseslint.configs.disableTypeChecked },
 );

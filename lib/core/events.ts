@@ -74,9 +74,11 @@ export class EventHub {
 
   on<E extends ConsentEventName>(event: E, handler: ConsentEventHandler<E>, options: OnOptions = {}): void {
     if (!EVENTS.includes(event)) {
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-conversion -- a JavaScript caller may pass a symbol, which a template cannot print
       throw new ConsentError('invalid_argument', `unknown event "${String(event)}": use ${EVENTS.join(', ')}`);
     }
     if (typeof handler !== 'function') throw new ConsentError('invalid_argument', 'the handler must be a function');
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- JavaScript callers pass what the types forbid
     const name = options?.name ?? null;
     if (name !== null) {
       if (typeof name !== 'string' || !NAME.test(name)) {

@@ -167,6 +167,7 @@ export async function importDecisions(
   if (!Number.isSafeInteger(batchSize) || batchSize < 1 || batchSize > 10_000) {
     throw new ConsentError('invalid_argument', 'batchSize must be an integer from 1 to 10000');
   }
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- JavaScript callers pass what the types forbid
   if (source === null || typeof source !== 'object' || !(Symbol.iterator in source || Symbol.asyncIterator in source)) {
     throw new ConsentError('invalid_argument', 'import() takes an iterable (or async iterable) of decisions');
   }

@@ -1,5 +1,5 @@
 import { ConsentError } from '../errors';
-import type { Decision, DecisionInput, RecordMeta, Source } from '../types';
+import type { Decision, RecordMeta, Source } from '../types';
 
 /** One problem in a caller's input, addressed by a JSON Pointer (RFC 6901). */
 export interface InputProblem {
@@ -41,7 +41,7 @@ export function requireSubject(value: unknown): string {
 
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
-  const proto = Object.getPrototypeOf(value);
+  const proto: unknown = Object.getPrototypeOf(value);
   return proto === Object.prototype || proto === null;
 }
 

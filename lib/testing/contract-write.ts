@@ -60,7 +60,7 @@ export function writeContract(define: Define): void {
       });
       const plan = planOf(s, [event], [record, denied]);
       // What the tracker must store: the event as the plan seals it with the id it assigned.
-      const sealed = { seal: plan.seal, events: [] as StoredEvent[] };
+      const sealed = { seal: plan.seal.bind(plan), events: [] as StoredEvent[] };
       plan.seal = (ids, ledger) => {
         const out = sealed.seal(ids, ledger);
         sealed.events = out.events;

@@ -12,8 +12,8 @@ export interface TrackerConformanceOptions {
 }
 
 interface RunnerGlobals {
-  describe(title: string, body: () => void): void;
-  it(title: string, body: () => Promise<void>): void;
+  describe: (title: string, body: () => void) => void;
+  it: (title: string, body: () => Promise<void>) => void;
 }
 
 /** The runner's global `describe` and `it` (mocha, jest, vitest with globals…). */
