@@ -57,14 +57,22 @@ async function pgDatabase(base: string): Promise<{ url: string; drop(): Promise<
   const name = `consent_bench_${String(process.pid)}`;
   const admin = () => knexFactory({ client: 'pg', connection: base, pool: { min: 0, max: 1 } });
   const creator = admin();
-  await creator.raw(`create database ${name}`).finally(() => creator.destroy());
+  try {
+    await creator.raw(`create database ${name}`);
+  } finally {
+    await creator.destroy();
+  }
   const url = new URL(base);
   url.pathname = `/${name}`;
   return {
     url: url.toString(),
     async drop() {
       const dropper = admin();
-      await dropper.raw(`drop database if exists ${name} with (force)`).finally(() => dropper.destroy());
+      try {
+        await dropper.raw(`drop database if exists ${name} with (force)`);
+      } finally {
+        await dropper.destroy();
+      }
     },
   };
 }
@@ -106,7 +114,7 @@ async function main(): Promise<void> {
   rmSync(dir, { recursive: true, force: true });
 }
 
-main().catch((error) => {
+main().catch((error: unknown) => {
   console.error(error);
   process.exit(1);
 });

@@ -26,7 +26,7 @@ function option(name: string, argv = process.argv.slice(2)): string | undefined 
 
 async function builtEvents(knex: Knex): Promise<number | null> {
   if (!(await knex.schema.hasTable(BUILT))) return null;
-  const row = (await knex(BUILT).first('events')) as { events: number | string } | undefined;
+  const row: { events: number | string } | undefined = await knex(BUILT).first('events');
   return row ? Number(row.events) : null;
 }
 
@@ -119,7 +119,7 @@ async function keptPgDatabase(serverUrl: string, name: string): Promise<string> 
   if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`--pg-store: ${name} is not a plain lower-case database name`);
   const admin = knexFactory({ client: 'pg', connection: serverUrl, pool: { min: 0, max: 1 } });
   try {
-    const found = await admin.raw('select 1 from pg_database where datname = ?', [name]);
+    const found: unknown = await admin.raw('select 1 from pg_database where datname = ?', [name]);
     if ((found as { rows: unknown[] }).rows.length === 0) await admin.raw(`CREATE DATABASE "${name}"`);
   } finally {
     await admin.destroy();

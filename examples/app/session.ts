@@ -96,7 +96,7 @@ export function sessions(secret: Buffer, store: SessionStore, options: SessionOp
 
   return {
     /** Loads the session, or starts a visitor session with a fresh CSRF token. */
-    middleware(req: Request, res: Response, next: NextFunction): void {
+    middleware: (req: Request, res: Response, next: NextFunction): void => {
       load(req).then((existing) => {
         req.session = existing ?? { userId: null, csrf: newCsrf(), sid: null };
         if (!existing) save(req, res, req.session, endOfNewSession());
