@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import express from 'express';
 import request from 'supertest';
 import { ConsentError, type Consent } from '../../lib/index';
-import { BACKENDS, express4, headerSubject, memoryLogger, testConsent, type ExpressModule, type TestDatabase } from '../helpers/app';
+import { BACKENDS, express4, headerSubject, memoryLogger, testConsent, type TestDatabase } from '../helpers/app';
 import { expectProblem } from '../helpers/problem';
 
 /** Lone surrogates: UTF-8 encoding would turn each of them into U+FFFD. */

@@ -31,7 +31,7 @@ describeEachDatabase('verify() names what was done to the history behind its bac
       .select('e.id', 'e.seq', 'e.chain');
     const shown = (await consent.history(subject, { limit: 200 })).events.reverse();
     expect(shown).to.have.length(rows.length);
-    return rows.map((r: Row, i: number) => ({ id: String(r.id), publicId: shown[i]?.id as string, seq: Number(r.seq), chain: r.chain }));
+    return rows.map((r: Row, i: number) => ({ id: r.id, publicId: shown[i]?.id as string, seq: r.seq, chain: r.chain }));
   };
   const at = (rows: Row[], seq: number): Row => rows.find((r) => r.seq === seq) as Row;
   const sorted = (problems: Array<{ eventId: string; kind: string }>) =>

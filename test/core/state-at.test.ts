@@ -71,11 +71,12 @@ describe('stateAt()', () => {
     const consent = await open();
     for (const time of ['yesterday', NaN, null, {}]) {
       await consent.stateAt('ann', 'a', time as never).then(
+        // eslint-disable-next-line @typescript-eslint/no-base-to-string -- a label for any value
         () => expect.fail(`accepted ${String(time)}`),
-        (error) => expect(error).to.have.property('code', 'invalid_argument'),
+        (error: unknown) => expect(error).to.have.property('code', 'invalid_argument'),
       );
     }
-    await consent.stateAt('ann', 'nope', T0).then(() => expect.fail(), (e) => expect(e).to.have.property('code', 'unknown_requirement'));
-    await consent.stateAt('', 'a', T0).then(() => expect.fail(), (e) => expect(e).to.have.property('code', 'invalid_subject'));
+    await consent.stateAt('ann', 'nope', T0).then(() => expect.fail(), (e: unknown) => expect(e).to.have.property('code', 'unknown_requirement'));
+    await consent.stateAt('', 'a', T0).then(() => expect.fail(), (e: unknown) => expect(e).to.have.property('code', 'invalid_subject'));
   });
 });

@@ -96,7 +96,7 @@ for (const backend of BACKENDS) {
       expect(lines.pop()).to.equal('');
       const parsed = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
       expect(parsed.map((o) => Object.keys(o))).to.deep.equal(parsed.map(() => COLUMNS));
-      expect(parsed.map((o) => COLUMNS.map((c) => (o[c] === null ? '' : String(o[c]))))).to.deep.equal(all.map(expected));
+      expect(parsed.map((o) => COLUMNS.map((c) => (o[c] === null ? '' : String(o[c] as string | number | boolean))))).to.deep.equal(all.map(expected));
       const filtered = await request(app).get('/consent/admin/export?format=ndjson&requirement=ads&action=deny').set(ADMIN).buffer(true)
         .parse((r, done) => { let t = ''; r.on('data', (c: Buffer) => { t += c.toString(); }); r.on('end', () => { done(null, t); }); }).expect(200);
       const denies = (filtered.body as string).trim().split('\n').map((l) => JSON.parse(l) as { id: string });

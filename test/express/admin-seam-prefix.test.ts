@@ -74,7 +74,7 @@ for (const backend of BACKENDS) {
         const history = JSON.parse(text(await get('/admin/subjects/bob/history').expect(200)));
         expect(history.events.map((e: { action: string }) => e.action)).to.deep.equal(['grant', 'withdraw', 'grant']);
 
-        const events = JSON.parse(text(await get('/admin/events?limit=200').expect(200)));
+        const events = JSON.parse(text(await get('/admin/events?limit=200').expect(200))) as { events: Array<{ id: string; action: string }> };
         const total = events.events.length;
         expect(total).to.be.at.least(8);
         expect(events.events.filter((e: { action: string }) => e.action === 'withdraw')).to.have.length(1);

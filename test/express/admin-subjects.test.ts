@@ -57,7 +57,7 @@ for (const backend of BACKENDS) {
     it('DELETE /admin/subjects/:subjectId erases: 200 { events }, then the subject is unset', async () => {
       await request(app).delete('/consent/admin/subjects/alice').set(ADMIN).expect(200, { events: 3 });
       const after = await request(app).get('/consent/admin/subjects/alice').set(ADMIN).expect(200);
-      for (const info of Object.values(after.body.states) as Array<{ state: string }>) expect(info.state).to.equal('unset');
+      for (const info of Object.values(after.body.states as Record<string, { state: string }>)) expect(info.state).to.equal('unset');
       const me = await request(app).get('/consent/me').set('x-test-user', 'alice').expect(200);
       expect(me.body.states.analytics.state).to.equal('unset');
       const history = await request(app).get('/consent/admin/subjects/alice/history').set(ADMIN).expect(200);

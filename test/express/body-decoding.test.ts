@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import express from 'express';
 import request from 'supertest';
 import { ADMIN, headerAdmin } from '../helpers/admin';
-import { BACKENDS, express4, memoryLogger, routerApp, testConsent, type ExpressModule, type TestDatabase } from '../helpers/app';
+import { BACKENDS, express4, memoryLogger, routerApp, testConsent, type TestDatabase } from '../helpers/app';
 import { expectProblem } from '../helpers/problem';
 import { sendRaw } from '../helpers/raw-body';
 

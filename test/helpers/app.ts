@@ -84,7 +84,7 @@ export async function testConsent(
   db: TestDatabase,
   options: ConsentOptions = {},
   requirements: RequirementDefinition[] = REQUIREMENTS,
-): Promise<{ consent: Consent; knex: Knex; close(): Promise<void> }> {
+): Promise<{ consent: Consent; knex: Knex; close: () => Promise<void> }> {
   const knex = knexFactory(db.config);
   const consent = createConsent({
     subject: headerSubject,
@@ -98,7 +98,7 @@ export async function testConsent(
   return {
     consent,
     knex,
-    async close() {
+    close: async () => {
       await consent.close();
       await knex.destroy();
     },

@@ -77,7 +77,7 @@ describePg('rolling deploy (PostgreSQL)', () => {
       expect(error).to.include({ code: 'version_downgrade' });
       expect((error as ConsentError).extensions).to.deep.equal({ id: 'terms', version: 1, stored: 2 });
     }
-    expect(await restarted.states('anyone').catch((e: ConsentError) => e.code)).to.equal('version_downgrade');
+    expect(await restarted.states('anyone').catch((e: unknown) => (e as ConsentError).code)).to.equal('version_downgrade');
     // The still-running old process keeps serving.
     expect((await old.record('late', { terms: 'granted' })).states.terms?.state).to.equal('granted');
   });

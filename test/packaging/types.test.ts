@@ -44,7 +44,7 @@ const ENTRIES = ['express-consent', 'express-consent/tracker', 'express-consent/
 function moduleSpecifiers(file: ts.SourceFile): Map<string, ts.Expression> {
   const found = new Map<string, ts.Expression>();
   for (const statement of file.statements) {
-    if (ts.isImportDeclaration(statement) && !statement.importClause?.isTypeOnly) {
+    if (ts.isImportDeclaration(statement) && statement.importClause?.phaseModifier !== ts.SyntaxKind.TypeKeyword) {
       found.set((statement.moduleSpecifier as ts.StringLiteral).text, statement.moduleSpecifier);
     } else if (ts.isImportEqualsDeclaration(statement) && ts.isExternalModuleReference(statement.moduleReference)) {
       found.set((statement.moduleReference.expression as ts.StringLiteral).text, statement.moduleReference.expression);
