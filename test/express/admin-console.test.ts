@@ -61,10 +61,15 @@ describeBrowser('the admin console in Chromium', () => {
 
   after(async () => {
     for (const context of contexts) await context.close();
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset when the before hook failed
     await browser?.close();
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset when the before hook failed
     server?.closeAllConnections();
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset when the before hook failed
     await new Promise((resolve) => server?.close(resolve));
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset when the before hook failed
     await consent?.close();
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset when the before hook failed
     await knex?.destroy();
     file.cleanup();
   });

@@ -51,8 +51,11 @@ for (const backend of BACKENDS) {
     });
 
     after(async () => {
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset when the before hook failed
       await consent?.close();
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset when the before hook failed
       await knex?.destroy();
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset when the before hook failed
       await db?.cleanup();
     });
 

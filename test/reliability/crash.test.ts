@@ -12,7 +12,7 @@ function start(file: string): Promise<{ child: ChildProcess; base: string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', SCRIPT], { env: { ...process.env, CRASH_DB: file }, stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let out = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
+    child.stdout.on('data', (chunk: Buffer) => {
       out += chunk.toString();
       const match = /PORT (\d+)/.exec(out);
       if (match) resolve({ child, base: `http://127.0.0.1:${String(match[1])}/consent` });
