@@ -82,7 +82,7 @@ export function eventOfValues(v: readonly unknown[]): StoredEvent {
     ip: textOrNull(v[12]),
     userAgent: textOrNull(v[13]),
     personalDigest: v[14] as string,
-    prevId: v[15] === null || v[15] === undefined ? null : String(v[15]),
+    prevId: v[15] === null || v[15] === undefined ? null : (v[15] as string | number).toString(),
     prevHash: (v[16] as string | null) ?? '',
     hash: v[17] as string,
   };
@@ -146,7 +146,7 @@ export function toHead(row: Row): ChainHead {
     chain: row.chain as string,
     seq: num(row.seq),
     hash: row.head_hash as string,
-    id: row.head_id === null || row.head_id === undefined ? null : String(row.head_id),
+    id: row.head_id === null || row.head_id === undefined ? null : (row.head_id as string | number).toString(),
     erased: row.erased_at !== null && row.erased_at !== undefined,
     mac: row.head_mac as string,
   };
@@ -157,7 +157,7 @@ export function toLedgerEntry(row: Row): LedgerPageEntry {
     n: num(row.n),
     chain: row.chain as string,
     firstId: String(row.first_id),
-    prevFirstId: row.prev_first_id === null || row.prev_first_id === undefined ? null : String(row.prev_first_id),
+    prevFirstId: row.prev_first_id === null || row.prev_first_id === undefined ? null : (row.prev_first_id as string | number).toString(),
     mac: row.mac as string,
     headSeq: numOrNull(row.head_seq),
   };
