@@ -30,14 +30,16 @@ export type Define = (title: string, body: (tracker: ConsentTracker) => Promise<
 
 export function definer(options: TrackerConformanceOptions): Define {
   const { it } = runnerGlobals();
-  return (title, body) => { it(title, async () => {
+  return (title, body) => {
+    it(title, async () => {
       const tracker = await options.create();
       try {
         await body(tracker);
       } finally {
         await options.destroy?.(tracker);
       }
-    }); };
+    });
+  };
 }
 
 /** A fixed secret for the suite (never use a constant secret in an application). */

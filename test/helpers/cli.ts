@@ -53,7 +53,8 @@ export interface CliDatabase {
 
 /** Declares `body` on a fresh SQLite file per `open()`, and on PostgreSQL when configured. */
 export function describeEachCliDatabase(title: string, body: (open: () => Promise<CliDatabase>) => void): void {
-  describe(`${title} (SQLite)`, () => { body(async () => {
+  describe(`${title} (SQLite)`, () => {
+    body(async () => {
       const file = tempSqliteFile();
       const knex = knexFactory(sqliteKnexConfig(file.filename));
       return {
@@ -64,9 +65,10 @@ export function describeEachCliDatabase(title: string, body: (open: () => Promis
           file.remove();
         },
       };
-    }); },
-  );
-  describePg(`${title} (PostgreSQL)`, () => { body(async () => {
+    });
+  });
+  describePg(`${title} (PostgreSQL)`, () => {
+    body(async () => {
       const database = await createPgDatabase();
       const knex = knexFactory(pgKnexConfig(database.url));
       return {
@@ -77,6 +79,6 @@ export function describeEachCliDatabase(title: string, body: (open: () => Promis
           await database.drop();
         },
       };
-    }); },
-  );
+    });
+  });
 }

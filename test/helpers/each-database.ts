@@ -9,7 +9,8 @@ export interface TestDatabase {
 
 /** Declares `body` once on a fresh SQLite file per call of `open`, and once on PostgreSQL. */
 export function describeEachDatabase(title: string, body: (open: () => Promise<TestDatabase>) => void): void {
-  describe(`${title} (SQLite)`, () => { body(async () => {
+  describe(`${title} (SQLite)`, () => {
+    body(async () => {
       const file = tempSqliteFile();
       const knex = knexFactory(sqliteKnexConfig(file.filename));
       return {
@@ -19,9 +20,10 @@ export function describeEachDatabase(title: string, body: (open: () => Promise<T
           file.remove();
         },
       };
-    }); },
-  );
-  describePg(`${title} (PostgreSQL)`, () => { body(async () => {
+    });
+  });
+  describePg(`${title} (PostgreSQL)`, () => {
+    body(async () => {
       const database = await createPgDatabase();
       const knex = knexFactory(pgKnexConfig(database.url));
       return {
@@ -31,6 +33,6 @@ export function describeEachDatabase(title: string, body: (open: () => Promise<T
           await database.drop();
         },
       };
-    }); },
-  );
+    });
+  });
 }
