@@ -26,11 +26,11 @@ function timeGuard(guard: RequestHandler, requests: Request[], calls: number): n
   const next = () => {
     passed += 1;
   };
-  const res = {} as Response;
+  const res = {} as unknown as Response;
   const started = performance.now();
   for (let i = 0; i < calls; i += 1) guard(requests[i % requests.length] as Request, res, next);
   const ns = ((performance.now() - started) * 1e6) / calls;
-  if (passed !== calls) throw new Error(`the guard passed ${passed} of ${calls} calls synchronously`);
+  if (passed !== calls) throw new Error(`the guard passed ${String(passed)} of ${String(calls)} calls synchronously`);
   return ns;
 }
 
@@ -43,7 +43,7 @@ export async function main(args: BenchArgs = parseArgs()): Promise<ResultRow[]> 
     const consent = await benchConsent(knex, { cache: { max: 10_000, ttlMs: 600_000 } });
     await consent.import(grants(SUBJECTS));
     const guard = consent.requireConsent('analytics');
-    const requests = Array.from({ length: SUBJECTS }, (_, i) => fakeRequest(`u${i}`));
+    const requests = Array.from({ length: SUBJECTS }, (_, i) => fakeRequest(`u${String(i)}`));
     for (const user of requests) await consent.isAllowed(user.headers['x-user'] as string, 'analytics');
     const calls = args.tiny ? 10_000 : 1_000_000;
     timeGuard(guard, requests, calls); // warm-up: let the JIT settle
@@ -55,7 +55,7 @@ export async function main(args: BenchArgs = parseArgs()): Promise<ResultRow[]> 
         required: 'as low as possible',
         figure: `${median(rounds).toFixed(0)} ns`,
         pass: null,
-        raw: `${calls.toLocaleString('en')} calls × ${args.rounds} rounds: ${rounds.map((r) => r.toFixed(0)).join(' ')} ns`,
+        raw: `${calls.toLocaleString('en')} calls × ${String(args.rounds)} rounds: ${rounds.map((r) => r.toFixed(0)).join(' ')} ns`,
       },
     ];
     printTable('Guard cost (in-process)', rows);
@@ -66,4 +66,4 @@ export async function main(args: BenchArgs = parseArgs()): Promise<ResultRow[]> 
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) await main();
+if (import.meta.url === `file://${String(process.argv[1])}`) await main();

@@ -45,7 +45,7 @@ app.put('/bare-put/:id', express.json({ limit: '16kb' }), async (req, res) => {
   const body = req.body as { decision?: unknown };
   if (!subject || (body.decision !== 'granted' && body.decision !== 'denied')) return void res.status(400).end();
   try {
-    const row = { subject, requirement: req.params.id as string, decision: body.decision, at: Date.now() };
+    const row = { subject, requirement: req.params.id, decision: body.decision, at: Date.now() };
     await knex.transaction((trx) => trx('bench_writes').insert(row));
     res.json(row);
   } catch {
@@ -55,7 +55,7 @@ app.put('/bare-put/:id', express.json({ limit: '16kb' }), async (req, res) => {
 
 const server = app.listen(0, '127.0.0.1', () => {
   const address = server.address();
-  console.log(`PORT ${typeof address === 'object' && address ? address.port : 0}`);
+  console.log(`PORT ${String(typeof address === 'object' && address ? address.port : 0)}`);
 });
 // The parent stops the server between benches; in-flight requests do not matter then.
 process.on('SIGTERM', () => process.exit(0));

@@ -29,7 +29,7 @@ async function interleaved(args: BenchArgs, variants: Record<string, LoadSpec>):
     for (let i = 0; i < names.length; i += 1) {
       const name = names[(i + round) % names.length] as string;
       const result = await load(variants[name] as LoadSpec);
-      if (result.errors > 0) throw new Error(`${name}: ${result.errors} failed requests`);
+      if (result.errors > 0) throw new Error(`${name}: ${String(result.errors)} failed requests`);
       (results[name] as LoadResult[]).push(result);
     }
   }
@@ -43,10 +43,10 @@ function row(target: string, min: number, results: Record<string, LoadResult[]>,
   const p99 = (name: string) => median((results[name] as LoadResult[]).map((r) => r.p99));
   return {
     target,
-    required: `≥ ${min}`,
+    required: `≥ ${String(min)}`,
     figure: ratio(value),
     pass: value >= min,
-    raw: `${rps(variant)} vs ${rps(base)} req/s (p99 ${p99(variant)} vs ${p99(base)} ms); per round ${ratios.map(ratio).join(' ')}`,
+    raw: `${String(rps(variant))} vs ${String(rps(base))} req/s (p99 ${String(p99(variant))} vs ${String(p99(base))} ms); per round ${ratios.map(ratio).join(' ')}`,
   };
 }
 
@@ -73,7 +73,7 @@ export async function httpBench(args: BenchArgs, target: Target, label: string):
       row(`guard, cache disabled / bare (${label})`, pg ? 0.4 : 0.5, guard, 'cold', 'bare'),
       row(`PUT /me/:id / bare insert in a transaction (${label})`, 0.5, writes, 'put', 'bare'),
     ];
-    printTable(`HTTP (${label}, ${args.rounds} rounds × ${args.duration} s per variant)`, rows);
+    printTable(`HTTP (${label}, ${String(args.rounds)} rounds × ${String(args.duration)} s per variant)`, rows);
     return rows;
   } finally {
     await server.stop();
@@ -104,4 +104,4 @@ export async function main(args: BenchArgs = parseArgs()): Promise<ResultRow[]> 
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) await main();
+if (import.meta.url === `file://${String(process.argv[1])}`) await main();

@@ -16,10 +16,10 @@ for (const [file, imports] of graph) {
 }
 const cycles = importCycles(graph);
 const tangles = importTangles(graph);
-console.log(`\n${graph.size} files, ${edges} imports, ${cycles.length} import cycle${cycles.length === 1 ? '' : 's'}`);
+console.log(`\n${String(graph.size)} files, ${String(edges)} imports, ${String(cycles.length)} import cycle${cycles.length === 1 ? '' : 's'}`);
 cycles.forEach((cycle, i) => {
   const members = tangles[i] ?? [];
   console.log(`cycle: ${cycle.join(' → ')}`);
-  if (members.length > cycle.length - 1) console.log(`  (one of the loops among ${members.length} files: ${members.join(', ')})`);
+  if (members.length > cycle.length - 1) console.log(`  (one of the loops among ${String(members.length)} files: ${members.join(', ')})`);
 });
 if (cycles.length > 0) process.exitCode = 1;

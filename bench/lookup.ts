@@ -35,7 +35,10 @@ async function buildStore(target: Target, events: number): Promise<Store> {
   else await knex.raw('VACUUM ANALYZE');
   // Lookups go to the store every time: the cache would hide what the indexes do.
   const consent = await benchConsent(knex, { cache: false });
-  return { events: imported, knex, consent, importRate, close: async () => (await consent.close(), await knex.destroy()) };
+  return { events: imported, knex, consent, importRate, close: async () => {
+    await consent.close();
+    await knex.destroy();
+  } };
 }
 
 /** Microseconds per `states()` call for `count` random known subjects. */
@@ -43,7 +46,7 @@ async function lookups(store: Store, count: number): Promise<number[]> {
   const subjects = Math.ceil(store.events / REQUIREMENTS.length);
   const times: number[] = [];
   for (let i = 0; i < count; i += 1) {
-    const subject = `u${Math.floor(Math.random() * subjects)}`;
+    const subject = `u${String(Math.floor(Math.random() * subjects))}`;
     const started = performance.now();
     const states = await store.consent.states(subject);
     times.push((performance.now() - started) * 1000);
@@ -103,7 +106,7 @@ export async function storeBench(args: BenchArgs, small: Target, large: Target, 
         raw: `batches of ${IMPORT_BATCH.toLocaleString('en')}; ${(l.events / l.importRate).toFixed(1)} s`,
       },
     ];
-    printTable(`Store (${label}, ${args.rounds} interleaved rounds × ${count} lookups per store)`, rows);
+    printTable(`Store (${label}, ${String(args.rounds)} interleaved rounds × ${String(count)} lookups per store)`, rows);
     console.log(`Query plans of the hot queries on the large store (${label}):\n\n\`\`\`\n${await queryPlans(l)}\n\`\`\`\n`);
     return rows;
   } finally {
@@ -135,4 +138,4 @@ export async function main(args: BenchArgs = parseArgs()): Promise<ResultRow[]> 
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) await main();
+if (import.meta.url === `file://${String(process.argv[1])}`) await main();

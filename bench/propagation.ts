@@ -23,8 +23,8 @@ async function startWorker(url: string): Promise<Worker> {
   const script = fileURLToPath(new URL('./propagation-worker.ts', import.meta.url));
   const child = fork(script, [], { execArgv: ['--import', 'tsx'], env: { ...process.env, BENCH_PG_URL: url } });
   await new Promise<void>((resolve, reject) => {
-    child.once('message', () => resolve());
-    child.once('exit', (code) => reject(new Error(`worker exited with ${code}`)));
+    child.once('message', () => { resolve(); });
+    child.once('exit', (code) => { reject(new Error(`worker exited with ${String(code)}`)); });
   });
   child.removeAllListeners('exit');
   return {
@@ -55,7 +55,7 @@ export async function propagationBench(args: BenchArgs, url: string): Promise<Re
   try {
     const runs = args.tiny ? 3 : 50;
     for (let i = 0; i < runs; i += 1) {
-      const subject = `p${i}`;
+      const subject = `p${String(i)}`;
       await writer.call({ cmd: 'grant', subject });
       const seen = watchers.map((w) => {
         let watching!: () => void;
@@ -77,11 +77,11 @@ export async function propagationBench(args: BenchArgs, url: string): Promise<Re
   const max = Math.max(...latencies);
   const rows: ResultRow[] = [
     {
-      target: `withdrawal seen by ${WATCHERS} other processes (PostgreSQL NOTIFY, cache ttl 60 s)`,
+      target: `withdrawal seen by ${String(WATCHERS)} other processes (PostgreSQL NOTIFY, cache ttl 60 s)`,
       required: '≤ 100 ms (max)',
       figure: ms(max),
       pass: max <= 100,
-      raw: `n=${latencies.length}; p50 ${ms(percentile(latencies, 0.5))}, p90 ${ms(percentile(latencies, 0.9))}, p99 ${ms(percentile(latencies, 0.99))}, min ${ms(Math.min(...latencies))}`,
+      raw: `n=${String(latencies.length)}; p50 ${ms(percentile(latencies, 0.5))}, p90 ${ms(percentile(latencies, 0.9))}, p99 ${ms(percentile(latencies, 0.99))}, min ${ms(Math.min(...latencies))}`,
     },
   ];
   printTable('Propagation across processes (PostgreSQL)', rows);
@@ -101,4 +101,4 @@ export async function main(args: BenchArgs = parseArgs()): Promise<ResultRow[]> 
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) await main();
+if (import.meta.url === `file://${String(process.argv[1])}`) await main();

@@ -17,8 +17,8 @@ import { main as verify } from './verify';
 
 const args = parseArgs();
 const started = Date.now();
-console.log(`express-consent benchmarks: node ${process.version}, ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), ` +
-  `${args.rounds} rounds, ${args.duration} s per variant, ${args.events} events, PostgreSQL ${args.pg ? 'yes' : 'no'}`);
+console.log(`express-consent benchmarks: node ${process.version}, ${String(cpus().length)} CPUs (${cpus()[0]?.model ?? '?'}), ` +
+  `${String(args.rounds)} rounds, ${String(args.duration)} s per variant, ${String(args.events)} events, PostgreSQL ${args.pg ? 'yes' : 'no'}`);
 const rows: ResultRow[] = [];
 rows.push(...(await guardCost(args)));
 rows.push(...(await http(args)));

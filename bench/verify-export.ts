@@ -17,7 +17,7 @@ import { planBatch, type PlannedDecision } from '../lib/state/plan';
 
 const total = Number(process.argv[2] ?? 100_000);
 const PER_SUBJECT = 100;
-const REQUIREMENTS = Array.from({ length: 10 }, (_, i) => `req-${i}`);
+const REQUIREMENTS = Array.from({ length: 10 }, (_, i) => `req-${String(i)}`);
 
 async function fill(consent: Consent, subject: string, count: number): Promise<void> {
   const { engine } = consent;
@@ -27,7 +27,7 @@ async function fill(consent: Consent, subject: string, count: number): Promise<v
       requirement: engine.registry.require(REQUIREMENTS[i % REQUIREMENTS.length] as string),
       decision: (i + done) % 3 === 0 ? 'denied' : 'granted',
     }));
-    const ctx = { now: Date.now(), source: 'import' as const, actor: null, note: `batch ${done}`, data: '{"bench":true}', ip: null, userAgent: null, gpc: false };
+    const ctx = { now: Date.now(), source: 'import' as const, actor: null, note: `batch ${String(done)}`, data: '{"bench":true}', ip: null, userAgent: null, gpc: false };
     await engine.tracker.write(pseudonym, (snapshot) => ({ plan: planBatch(snapshot, decisions, ctx, engine.derivedKeys.chain).plan, result: null }));
   }
 }
@@ -54,17 +54,25 @@ async function measure<T>(run: () => Promise<T>): Promise<{ value: T; seconds: n
 
 /** A throwaway PostgreSQL database on the server of `base`, and a function dropping it. */
 async function pgDatabase(base: string): Promise<{ url: string; drop(): Promise<void> }> {
-  const name = `consent_bench_${process.pid}`;
+  const name = `consent_bench_${String(process.pid)}`;
   const admin = () => knexFactory({ client: 'pg', connection: base, pool: { min: 0, max: 1 } });
   const creator = admin();
-  await creator.raw(`create database ${name}`).finally(() => creator.destroy());
+  try {
+    await creator.raw(`create database ${name}`);
+  } finally {
+    await creator.destroy();
+  }
   const url = new URL(base);
   url.pathname = `/${name}`;
   return {
     url: url.toString(),
     async drop() {
       const dropper = admin();
-      await dropper.raw(`drop database if exists ${name} with (force)`).finally(() => dropper.destroy());
+      try {
+        await dropper.raw(`drop database if exists ${name} with (force)`);
+      } finally {
+        await dropper.destroy();
+      }
     },
   };
 }
@@ -82,8 +90,8 @@ async function main(): Promise<void> {
   const heavy = Math.round(total / 10);
   const fillStarted = Date.now();
   await fill(consent, 'heavy', heavy);
-  for (let n = 0, left = total - heavy; left > 0; n += 1, left -= PER_SUBJECT) await fill(consent, `s-${n}`, Math.min(PER_SUBJECT, left));
-  console.log(`${pg ? 'PostgreSQL' : 'SQLite file'}: inserted ${total} events in ${((Date.now() - fillStarted) / 1000).toFixed(1)} s; Node ${process.version}\n`);
+  for (let n = 0, left = total - heavy; left > 0; n += 1, left -= PER_SUBJECT) await fill(consent, `s-${String(n)}`, Math.min(PER_SUBJECT, left));
+  console.log(`${pg ? 'PostgreSQL' : 'SQLite file'}: inserted ${String(total)} events in ${((Date.now() - fillStarted) / 1000).toFixed(1)} s; Node ${process.version}\n`);
 
   const rows: string[][] = [];
   const add = (what: string, events: number, r: { seconds: number; rssMb: number; heapMb: number }) =>
@@ -106,7 +114,7 @@ async function main(): Promise<void> {
   rmSync(dir, { recursive: true, force: true });
 }
 
-main().catch((error) => {
+main().catch((error: unknown) => {
   console.error(error);
   process.exit(1);
 });

@@ -26,7 +26,7 @@ function option(name: string, argv = process.argv.slice(2)): string | undefined 
 
 async function builtEvents(knex: Knex): Promise<number | null> {
   if (!(await knex.schema.hasTable(BUILT))) return null;
-  const row = (await knex(BUILT).first('events')) as { events: number | string } | undefined;
+  const row: { events: number | string } | undefined = await knex(BUILT).first('events');
   return row ? Number(row.events) : null;
 }
 
@@ -107,7 +107,7 @@ async function timeVerify(target: Target, label: string, events: number): Promis
       required: '≥ 100,000/s',
       figure: `${Math.round(rate).toLocaleString('en')}/s`,
       pass: result.ok && rate >= 100_000,
-      raw: `${seconds.toFixed(2)} s (process CPU ${cpuSeconds.toFixed(2)} s), ok=${result.ok}, ${result.problems.length} problems; store ${built ? `built in ${buildSeconds.toFixed(0)} s` : 'reused'}`,
+      raw: `${seconds.toFixed(2)} s (process CPU ${cpuSeconds.toFixed(2)} s), ok=${String(result.ok)}, ${String(result.problems.length)} problems; store ${built ? `built in ${buildSeconds.toFixed(0)} s` : 'reused'}`,
     };
   } finally {
     await knex.destroy();
@@ -119,7 +119,7 @@ async function keptPgDatabase(serverUrl: string, name: string): Promise<string> 
   if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`--pg-store: ${name} is not a plain lower-case database name`);
   const admin = knexFactory({ client: 'pg', connection: serverUrl, pool: { min: 0, max: 1 } });
   try {
-    const found = await admin.raw('select 1 from pg_database where datname = ?', [name]);
+    const found: unknown = await admin.raw('select 1 from pg_database where datname = ?', [name]);
     if ((found as { rows: unknown[] }).rows.length === 0) await admin.raw(`CREATE DATABASE "${name}"`);
   } finally {
     await admin.destroy();
@@ -158,4 +158,4 @@ export async function main(args: BenchArgs = parseArgs()): Promise<ResultRow[]> 
   return rows;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) await main();
+if (import.meta.url === `file://${String(process.argv[1])}`) await main();

@@ -111,8 +111,8 @@ export function createConsent(input: ConsentOptions = {}): Consent {
         return receiptKey.publicKey;
       },
     }),
-    register: (defs) => registry.register(defs),
-    use: (extension) => registry.use(extension),
+    register: (defs) => { registry.register(defs); },
+    use: (extension) => { registry.use(extension); },
     requirements: () => registry.list(),
     async record(subjectId, decisions, meta) {
       const { states, pending } = await engine.record(subjectId, decisions, meta);
@@ -137,7 +137,7 @@ export function createConsent(input: ConsentOptions = {}): Consent {
     get publicKey() {
       return receiptKey.publicKey;
     },
-    on: (event, handler, opts) => engine.events.on(event, handler, opts),
+    on: (event, handler, opts) => { engine.events.on(event, handler, opts); },
     sweep: () => engine.sweep(),
     close() {
       closed ??= (async () => {

@@ -164,6 +164,7 @@ function nonNegativeInteger(value: unknown, option: string): number {
 function parseCache(value: ConsentOptions['cache']): ResolvedOptions['cache'] {
   if (value === false) return null;
   if (value === undefined) return { ...DEFAULTS.cache };
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- JavaScript callers pass what the types forbid
   if (value === null || typeof value !== 'object') bad('cache', 'must be false or { max, ttlMs }');
   for (const key of Object.keys(value)) {
     if (key !== 'max' && key !== 'ttlMs') bad(`cache.${key}`, 'is not a cache option (max, ttlMs)');
@@ -194,6 +195,7 @@ const CONFIRM_KEYS = ['ttlMs', 'baseUrl', 'resendAfterMs'];
 
 function parseConfirm(value: ConsentOptions['confirm']): ResolvedOptions['confirm'] {
   if (value === undefined) return { ...DEFAULTS.confirm, baseUrl: null };
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- JavaScript callers pass what the types forbid
   if (value === null || typeof value !== 'object') bad('confirm', 'must be { ttlMs?, baseUrl?, resendAfterMs? }');
   for (const key of Object.keys(value)) {
     if (!CONFIRM_KEYS.includes(key)) {
@@ -207,8 +209,10 @@ function parseConfirm(value: ConsentOptions['confirm']): ResolvedOptions['confir
   let baseUrl: string | null = null;
   if (value.baseUrl !== undefined) {
     try {
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-conversion -- JavaScript callers pass what the types forbid
       const url = new URL(String(value.baseUrl));
       if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error('protocol');
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-conversion -- JavaScript callers pass what the types forbid
       baseUrl = String(value.baseUrl).replace(/\/+$/, '');
     } catch {
       bad('confirm.baseUrl', 'must be an absolute http(s) URL');
@@ -232,6 +236,7 @@ function intervals<K extends string>(value: unknown, option: string, defaults: R
   return out;
 }
 
+// eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- the caller's type names the function just checked
 function fn<T>(value: unknown, option: string): T | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'function') bad(option, 'must be a function');
@@ -243,6 +248,7 @@ function fn<T>(value: unknown, option: string): T | undefined {
  * @throws ConsentConfigError `invalid_option` (with a "did you mean") or `secret_required`.
  */
 export function parseOptions(input: ConsentOptions = {}, env: NodeJS.ProcessEnv = process.env): ResolvedOptions {
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- JavaScript callers pass what the types forbid
   if (input === null || typeof input !== 'object') bad('options', 'must be an object');
   for (const key of Object.keys(input)) {
     if (!(KEYS as readonly string[]).includes(key)) {
@@ -255,6 +261,7 @@ export function parseOptions(input: ConsentOptions = {}, env: NodeJS.ProcessEnv 
   if (input.knex !== undefined && (typeof input.knex !== 'function' || !('client' in input.knex))) {
     bad('knex', 'must be a Knex instance');
   }
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- JavaScript callers pass what the types forbid
   if (input.tracker !== undefined && (input.tracker === null || typeof input.tracker.write !== 'function')) {
     bad('tracker', 'must implement ConsentTracker');
   }
@@ -267,12 +274,14 @@ export function parseOptions(input: ConsentOptions = {}, env: NodeJS.ProcessEnv 
   const network = input.network ?? DEFAULTS.network;
   if (!['none', 'truncated', 'full'].includes(network)) bad('network', "must be 'none', 'truncated' or 'full'");
   const admin = input.admin ?? null;
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- JavaScript callers pass what the types forbid
   if (admin !== null && typeof admin?.authorize !== 'function') bad('admin', 'must be { authorize(req) }');
   const receipts = input.receipts ?? null;
   if (receipts !== null && (typeof receipts !== 'object' || !receipts.controller)) {
     bad('receipts', 'must be { privateKey, controller }');
   }
   const logger = input.logger ?? console;
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- JavaScript callers pass what the types forbid
   if (typeof logger?.warn !== 'function' || typeof logger?.error !== 'function') {
     bad('logger', 'must have warn() and error()');
   }

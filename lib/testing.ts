@@ -31,6 +31,7 @@ export type { TrackerConformanceOptions } from './testing/harness';
  * });
  */
 export function trackerConformance(name: string, options: TrackerConformanceOptions): void {
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- JavaScript callers pass what the types forbid
   if (typeof options?.create !== 'function') {
     throw new TypeError('trackerConformance(name, { create, destroy? }) needs a create() function');
   }

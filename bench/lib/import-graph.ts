@@ -31,7 +31,7 @@ function resolveSpecifier(from: string, specifier: string, files: Set<string>): 
 function typeOnlyImport(node: ts.ImportDeclaration): boolean {
   const clause = node.importClause;
   if (!clause) return false; // `import './x'` runs the module.
-  if (clause.isTypeOnly) return true;
+  if (clause.phaseModifier === ts.SyntaxKind.TypeKeyword) return true;
   const bindings = clause.namedBindings;
   return clause.name === undefined && bindings !== undefined && ts.isNamedImports(bindings) &&
     bindings.elements.length > 0 && bindings.elements.every((element) => element.isTypeOnly);

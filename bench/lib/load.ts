@@ -18,17 +18,17 @@ export function startServer(target: Target, subjects: number): Promise<ServerPro
   });
   return new Promise((resolve, reject) => {
     let out = '';
-    child.once('exit', (code) => reject(new Error(`bench server exited with ${code}`)));
+    child.once('exit', (code) => { reject(new Error(`bench server exited with ${String(code)}`)); });
     child.stdout?.on('data', (chunk: Buffer) => {
       out += chunk.toString();
       const match = /PORT (\d+)/.exec(out);
       if (!match) return;
       child.removeAllListeners('exit');
       resolve({
-        url: `http://127.0.0.1:${match[1]}`,
+        url: `http://127.0.0.1:${String(match[1])}`,
         stop: () =>
           new Promise<void>((done) => {
-            child.once('exit', () => done());
+            child.once('exit', () => { done(); });
             child.kill('SIGTERM');
           }),
       });
@@ -66,7 +66,7 @@ export async function load(spec: LoadSpec): Promise<LoadResult> {
       {
         setupRequest: (request: Record<string, unknown>) => {
           next = (next + 1) % spec.subjects;
-          return { ...request, headers: { ...(request.headers as object), 'x-user': `u${next}` } };
+          return { ...request, headers: { ...(request.headers as object), 'x-user': `u${String(next)}` } };
         },
       },
     ],

@@ -54,7 +54,7 @@ export function sqliteDrivers(): Array<{ driver: SqliteDriver; label: string }> 
 export const headerSubject = (req: { headers: Record<string, unknown> }): string | undefined =>
   req.headers['x-user'] as string | undefined;
 
-const quiet = { warn: () => undefined, error: (m: string, e?: unknown) => console.error(m, e) };
+const quiet = { warn: () => undefined, error: (m: string, e?: unknown) => { console.error(m, e); } };
 
 /** A ready consent instance on `knex` with the bench requirements. */
 export async function benchConsent(knex: Knex, options: ConsentOptions = {}): Promise<Consent> {
@@ -77,6 +77,6 @@ export const IMPORT_BATCH = 10_000;
  */
 export function* grants(subjects: number, prefix = 'u', at = Date.now() - 60_000): Generator<Record<string, unknown>> {
   for (let i = 0; i < subjects; i += 1) {
-    for (const r of REQUIREMENTS) yield { subjectId: `${prefix}${i}`, requirement: r.id, decision: 'granted', at };
+    for (const r of REQUIREMENTS) yield { subjectId: `${prefix}${String(i)}`, requirement: r.id, decision: 'granted', at };
   }
 }

@@ -3,7 +3,7 @@ import { isLocalPath } from '../../lib/index';
 
 /** Sends visitors to the sign-in page, remembering where they wanted to go (a local path only). */
 export function signedIn(req: Request, res: Response, next: NextFunction): void {
-  if (req.session.userId) return next();
+  if (req.session.userId) { next(); return; }
   const back = localPath(req.originalUrl);
   res.redirect(303, back ? `/sign-in?next=${encodeURIComponent(back)}` : '/sign-in');
 }

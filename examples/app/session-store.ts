@@ -31,7 +31,7 @@ export class SessionStore {
 
   /** Whether session `id` of `userId` was started, has not ended and has not expired. */
   async isLive(id: string, userId: string, now: number): Promise<boolean> {
-    const row = await this.knex(TABLE).where({ id_hash: hashOf(id), user_id: userId }).andWhere('expires_at', '>', now).first('id_hash');
+    const row: unknown = await this.knex(TABLE).where({ id_hash: hashOf(id), user_id: userId }).andWhere('expires_at', '>', now).first('id_hash');
     return row !== undefined;
   }
 

@@ -57,7 +57,7 @@ function decode(key: Buffer, raw: string | null): Signed | null {
     if (typeof csrf !== 'string' || typeof exp !== 'number') return null;
     // A signed-in session always names its server-side session; a visitor's never does.
     if (!(userId === null && sid === null) && !(typeof userId === 'string' && typeof sid === 'string')) return null;
-    return { userId, csrf, sid, exp } as Signed;
+    return { userId, csrf, sid, exp };
   } catch {
     return null;
   }
@@ -83,7 +83,7 @@ export function sessions(secret: Buffer, store: SessionStore, options: SessionOp
     // SameSite=Strict keeps the cookie off cross-site requests: a second line of CSRF defence.
     // req.secure honours 'trust proxy': behind a TLS-terminating proxy the cookie stays on HTTPS.
     const secure = req.secure ? '; Secure' : '';
-    res.append('Set-Cookie', `${COOKIE}=${payload}.${sign(key, payload)}; Path=/; Max-Age=${maxAgeSeconds}; HttpOnly; SameSite=Strict${secure}`);
+    res.append('Set-Cookie', `${COOKIE}=${payload}.${sign(key, payload)}; Path=/; Max-Age=${String(maxAgeSeconds)}; HttpOnly; SameSite=Strict${secure}`);
   }
 
   async function load(req: Request): Promise<Session | null> {
@@ -96,7 +96,7 @@ export function sessions(secret: Buffer, store: SessionStore, options: SessionOp
 
   return {
     /** Loads the session, or starts a visitor session with a fresh CSRF token. */
-    middleware(req: Request, res: Response, next: NextFunction): void {
+    middleware: (req: Request, res: Response, next: NextFunction): void => {
       load(req).then((existing) => {
         req.session = existing ?? { userId: null, csrf: newCsrf(), sid: null };
         if (!existing) save(req, res, req.session, endOfNewSession());
@@ -123,11 +123,11 @@ export function sessions(secret: Buffer, store: SessionStore, options: SessionOp
  */
 export function checkCsrf(req: Request, res: Response, next: NextFunction): void {
   const origin = req.get('origin');
-  const sameOrigin = !origin || origin === `${req.protocol}://${req.get('host')}`;
+  const sameOrigin = !origin || origin === `${req.protocol}://${String(req.get('host'))}`;
   const body: unknown = req.body;
   const token = typeof body === 'object' && body !== null ? (body as Record<string, unknown>)._csrf : undefined;
   const expected = Buffer.from(req.session.csrf);
   const given = Buffer.from(typeof token === 'string' ? token : '');
-  if (sameOrigin && given.length === expected.length && timingSafeEqual(given, expected)) return next();
+  if (sameOrigin && given.length === expected.length && timingSafeEqual(given, expected)) { next(); return; }
   res.status(403).type('text/plain').send('This form has expired or came from another site. Go back, reload the page and try again.');
 }

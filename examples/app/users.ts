@@ -42,7 +42,7 @@ export class Users {
   /** Creates an account; resolves to null when the email is already taken. */
   async create(email: string, password: string): Promise<User | null> {
     const user = { id: randomUUID(), email: email.toLowerCase() };
-    const taken = await this.knex(TABLE).where({ email: user.email }).first();
+    const taken: unknown = await this.knex(TABLE).where({ email: user.email }).first();
     if (taken) return null;
     const row = { ...user, password_hash: await hashPassword(password), created_at: new Date().toISOString() };
     await this.knex(TABLE).insert(row);

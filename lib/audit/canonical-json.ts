@@ -15,7 +15,7 @@ export function canonicalJson(value: unknown): string {
       return JSON.stringify(value);
     case 'object': {
       if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-      const entries = Object.keys(value as object)
+      const entries = Object.keys(value)
         .filter((key) => (value as Record<string, unknown>)[key] !== undefined)
         .sort()
         .map((key) => `${JSON.stringify(key)}:${canonicalJson((value as Record<string, unknown>)[key])}`);

@@ -38,5 +38,5 @@ export function ledgerMac(key: Buffer, entry: LedgerFields): string {
 
 /** The keyed seal of the ledger's newest entry, so that dropping the newest chain is caught. */
 export function ledgerHeadMac(key: Buffer, n: number, firstId: string | null): string {
-  return hmacHex(key, `ec2-ledger-head\n${n}\n${firstId ?? ''}`);
+  return hmacHex(key, `ec2-ledger-head\n${String(n)}\n${firstId ?? ''}`);
 }

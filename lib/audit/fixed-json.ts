@@ -16,10 +16,15 @@ import type { ChainedFields, HeadFields, LedgerFields, PersonalFields } from './
 // eslint-disable-next-line no-control-regex -- the controls are exactly what must be escaped
 const ESCAPED = /["\\\u0000-\u001f\ud800-\udfff]/;
 
+/** A string as JSON. */
+function quoted(value: string): string {
+  // A string without anything to escape prints as itself in quotes: hex hashes, ids, names.
+  return ESCAPED.test(value) ? JSON.stringify(value) : `"${value}"`;
+}
+
 /** One member's value as canonical JSON, or undefined when only the generic path may print it. */
 function scalar(value: unknown): string | undefined {
-  // A string without anything to escape prints as itself in quotes: hex hashes, ids, names.
-  if (typeof value === 'string') return ESCAPED.test(value) ? JSON.stringify(value) : `"${value}"`;
+  if (typeof value === 'string') return quoted(value);
   if (value === null) return 'null';
   // JSON.stringify prints a finite number as String does (-0 as 0).
   if (typeof value === 'number') return Number.isFinite(value) ? String(value) : undefined;
@@ -36,7 +41,7 @@ function repeated(value: unknown): string | undefined {
   if (typeof value !== 'string') return scalar(value);
   let json = printed.get(value);
   if (json === undefined) {
-    json = scalar(value) as string;
+    json = quoted(value);
     if (printed.size >= MEMO_SIZE) printed.clear();
     printed.set(value, json);
   }

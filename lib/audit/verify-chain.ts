@@ -80,7 +80,7 @@ export class ChainVerifier {
       this.report(event.id, 'inserted');
       return;
     }
-    if (event.seq > expected) this.report(event.prevId ?? `${event.chain}:${expected}`, 'deleted');
+    if (event.seq > expected) this.report(event.prevId ?? `${event.chain}:${String(expected)}`, 'deleted');
     this.last = event;
     if (this.hashAt(event, event.seq) !== event.hash) {
       if (this.movedFrom(event) !== null) this.report(event.id, 'reordered');
@@ -100,9 +100,9 @@ export class ChainVerifier {
     const untouched = head.seq === 0 && head.id === null && head.hash === GENESIS && this.last === null;
     if (untouched) return;
     if (!this.headOk) {
-      this.report(head.id ?? this.last?.id ?? `${head.chain}:${head.seq}`, 'truncated');
+      this.report(head.id ?? this.last?.id ?? `${head.chain}:${String(head.seq)}`, 'truncated');
     } else if ((this.last?.seq ?? 0) < head.seq) {
-      this.report(head.id ?? `${head.chain}:${head.seq}`, 'truncated');
+      this.report(head.id ?? `${head.chain}:${String(head.seq)}`, 'truncated');
     }
   }
 

@@ -18,7 +18,7 @@ export class LedgerVerifier {
     const { mac, ...fields } = entry;
     const authentic = ledgerMac(this.key, fields) === mac;
     const expected = (this.last?.n ?? 0) + 1;
-    if (entry.n > expected) this.problems.push({ eventId: entry.prevFirstId ?? `ledger:${expected}`, kind: 'chain_missing' });
+    if (entry.n > expected) this.problems.push({ eventId: entry.prevFirstId ?? `ledger:${String(expected)}`, kind: 'chain_missing' });
     if (!authentic) this.problems.push({ eventId: entry.firstId, kind: 'inserted' });
     this.last = entry;
     return authentic;
@@ -32,9 +32,9 @@ export class LedgerVerifier {
       return;
     }
     if (ledgerHeadMac(this.key, head.n, head.firstId) !== head.mac) {
-      this.problems.push({ eventId: head.firstId ?? `ledger:${head.n}`, kind: 'chain_missing' });
+      this.problems.push({ eventId: head.firstId ?? `ledger:${String(head.n)}`, kind: 'chain_missing' });
     } else if (head.n > lastN) {
-      this.problems.push({ eventId: head.firstId ?? `ledger:${head.n}`, kind: 'chain_missing' });
+      this.problems.push({ eventId: head.firstId ?? `ledger:${String(head.n)}`, kind: 'chain_missing' });
     }
   }
 }

@@ -54,6 +54,7 @@ export function knexConfig(options: ConnectionOptions, create = false): Knex.Con
   }
   const connection = parseConnection(options.connection);
   if (options.client === 'sqlite3' || options.client === 'better-sqlite3') {
+    // eslint-disable-next-line @typescript-eslint/no-base-to-string -- parsed from the command line: printed as given
     const filename = typeof connection === 'string' ? connection : String(connection.filename ?? '');
     return { ...base, ...sqliteConfig(filename, create, options.client) };
   }

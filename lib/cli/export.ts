@@ -18,7 +18,7 @@ export function exportCommand(): Command {
         const bar = progress('exporting', await eventTotal(tracker));
         const chunks = eventExport((query) => tracker.auditEvents(query), consent.engine.eventIds, {
           format: options.format,
-          onPage: (n) => bar.add(n),
+          onPage: (n) => { bar.add(n); },
         });
         // stdout stays open (the process owns it); a file is ended and flushed before exit.
         if (options.output === undefined) await streamChunks(chunks, process.stdout, { end: false });

@@ -6,7 +6,7 @@ import { usage } from './exit';
 import { progress, type Progress } from './progress';
 
 /** The file's NDJSON objects, one line at a time (blank lines skipped), counting bytes read. */
-async function* decisions(file: string, bar: Progress): AsyncGenerator<unknown> {
+async function* decisions(file: string, bar: Progress): AsyncGenerator {
   const lines = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
   let n = 0;
   for await (const line of lines) {
@@ -16,7 +16,7 @@ async function* decisions(file: string, bar: Progress): AsyncGenerator<unknown> 
     try {
       yield JSON.parse(line) as unknown;
     } catch {
-      throw usage(`${file}:${n}: not a JSON object`);
+      throw usage(`${file}:${String(n)}: not a JSON object`);
     }
   }
 }

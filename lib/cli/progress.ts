@@ -17,7 +17,7 @@ export function progress(label: string, total: number, stream: NodeJS.WriteStrea
   const draw = (): void => {
     const ratio = total > 0 ? Math.min(1, current / total) : 1;
     const filled = Math.round(ratio * WIDTH);
-    stream.write(`\r${label} [${'#'.repeat(filled)}${'-'.repeat(WIDTH - filled)}] ${current}/${total}`);
+    stream.write(`\r${label} [${'#'.repeat(filled)}${'-'.repeat(WIDTH - filled)}] ${String(current)}/${String(total)}`);
   };
   return {
     add(count) {

@@ -5,16 +5,16 @@ import { withTracker } from './context';
 import { latestDefinitions } from './stored-requirements';
 
 function table(stats: AdminStats): string {
-  const lines = [`subjects: ${stats.subjects}`, ''];
+  const lines = [`subjects: ${String(stats.subjects)}`, ''];
   lines.push(['requirement', 'version', ...STATES].join('\t'));
   for (const [id, requirement] of Object.entries(stats.requirements)) {
     const versions = Object.entries(requirement.versions).sort(([a], [b]) => Number(b) - Number(a));
     for (const [version, counts] of versions) lines.push([id, version, ...STATES.map((s) => (s === 'unset' ? 0 : counts[s]))].join('\t'));
     if (requirement.states.unset > 0) lines.push([id, '-', ...STATES.map((s) => (s === 'unset' ? requirement.states.unset : 0))].join('\t'));
-    lines.push([id, `all (current v${requirement.version})`, ...STATES.map((s) => requirement.states[s])].join('\t'));
+    lines.push([id, `all (current v${String(requirement.version)})`, ...STATES.map((s) => requirement.states[s])].join('\t'));
   }
   lines.push('', 'action\tevents');
-  for (const [action, count] of Object.entries(stats.events)) lines.push(`${action}\t${count}`);
+  for (const [action, count] of Object.entries(stats.events)) lines.push(`${action}\t${String(count)}`);
   return `${lines.join('\n')}\n`;
 }
 

@@ -26,7 +26,7 @@ export function verifyCommand(): Command {
         process.stdout.write(`${JSON.stringify(result)}\n`);
       } else {
         for (const problem of result.problems) process.stdout.write(`problem: ${problem.kind} at event ${problem.eventId}\n`);
-        process.stdout.write(`${result.ok ? 'ok' : 'FAILED'}: ${result.checked} events checked, ${result.problems.length} problems\n`);
+        process.stdout.write(`${result.ok ? 'ok' : 'FAILED'}: ${String(result.checked)} events checked, ${String(result.problems.length)} problems\n`);
       }
       if (!result.ok) process.exitCode = EXIT.problems;
     });

@@ -24,7 +24,7 @@ export async function watchChanges(deps: WatchDeps): Promise<(() => Promise<void
       deps.noticed();
       cache.invalidate(pseudonym);
     },
-    onReset: () => cache.clear(),
-    onError: (error) => logger.error('express-consent: the change listener lost its connection; reconnecting', error),
+    onReset: () => { cache.clear(); },
+    onError: (error) => { logger.error('express-consent: the change listener lost its connection; reconnecting', error); },
   });
 }

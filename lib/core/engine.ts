@@ -77,7 +77,7 @@ export class ConsentEngine implements ConsentCore {
     this.cache = cache;
     // A write that missed its deadline may still commit afterwards; a read made meanwhile would
     // have cached the old state, so the subject is forgotten again once the write settles.
-    const written = cache ? (pseudonyms: readonly string[]) => pseudonyms.forEach((p) => cache.invalidate(p)) : undefined;
+    const written = cache ? (pseudonyms: readonly string[]) => { pseudonyms.forEach((p) => { cache.invalidate(p); }); } : undefined;
     this.tracker = withDeadline(configuredTracker, { storeTimeoutMs: options.storeTimeoutMs, written });
     this.events = new EventHub(options.logger, () => this.readyPromise !== null);
     this.links = new ConfirmLinks(options.confirm.baseUrl);
@@ -117,7 +117,7 @@ export class ConsentEngine implements ConsentCore {
     this.outbox.start();
     if (this.options.sweep && !this.sweeper) {
       this.sweeper = setInterval(() => {
-        this.sweep().catch((error: unknown) => this.options.logger.error('express-consent: sweep failed', error));
+        this.sweep().catch((error: unknown) => { this.options.logger.error('express-consent: sweep failed', error); });
       }, this.options.sweep.intervalMs);
       this.sweeper.unref();
     }

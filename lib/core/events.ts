@@ -74,9 +74,11 @@ export class EventHub {
 
   on<E extends ConsentEventName>(event: E, handler: ConsentEventHandler<E>, options: OnOptions = {}): void {
     if (!EVENTS.includes(event)) {
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-conversion -- a JavaScript caller may pass a symbol, which a template cannot print
       throw new ConsentError('invalid_argument', `unknown event "${String(event)}": use ${EVENTS.join(', ')}`);
     }
     if (typeof handler !== 'function') throw new ConsentError('invalid_argument', 'the handler must be a function');
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- JavaScript callers pass what the types forbid
     const name = options?.name ?? null;
     if (name !== null) {
       if (typeof name !== 'string' || !NAME.test(name)) {
@@ -118,7 +120,7 @@ export class EventHub {
     for (const r of this.registrations) {
       if (r.event !== event || r.name !== null) continue;
       try {
-        Promise.resolve(r.handler(payload)).catch((error: unknown) => this.logger.error(`express-consent: a "${event}" handler failed`, error));
+        Promise.resolve(r.handler(payload)).catch((error: unknown) => { this.logger.error(`express-consent: a "${event}" handler failed`, error); });
       } catch (error) {
         this.logger.error(`express-consent: a "${event}" handler failed`, error);
       }

@@ -55,7 +55,7 @@ interface Parsed {
 }
 
 function parseItem(item: unknown, index: number, now: number, problems: InputProblem[]): Parsed | null {
-  const at0 = `/${index}`;
+  const at0 = `/${String(index)}`;
   if (!isPlainObject(item)) {
     problems.push({ pointer: at0, detail: 'must be { subjectId, requirement, version?, decision, at, source? }' });
     return null;
@@ -109,7 +109,7 @@ function validateBatch(engine: ImportDeps, items: unknown[], offset: number): Ma
     const requirement = engine.registry.require(p.requirementId);
     const version = p.version ?? requirement.version;
     if (version > requirement.version) {
-      problems.push({ pointer: `/${offset + i}/version`, detail: `must be at most ${requirement.version}, the current version` });
+      problems.push({ pointer: `/${String(offset + i)}/version`, detail: `must be at most ${String(requirement.version)}, the current version` });
     }
     const pseudonym = engine.pseudonym(p.subject);
     const list = bySubject.get(pseudonym) ?? [];
@@ -167,6 +167,7 @@ export async function importDecisions(
   if (!Number.isSafeInteger(batchSize) || batchSize < 1 || batchSize > 10_000) {
     throw new ConsentError('invalid_argument', 'batchSize must be an integer from 1 to 10000');
   }
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- JavaScript callers pass what the types forbid
   if (source === null || typeof source !== 'object' || !(Symbol.iterator in source || Symbol.asyncIterator in source)) {
     throw new ConsentError('invalid_argument', 'import() takes an iterable (or async iterable) of decisions');
   }

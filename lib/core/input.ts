@@ -1,5 +1,5 @@
 import { ConsentError } from '../errors';
-import type { Decision, DecisionInput, RecordMeta, Source } from '../types';
+import type { Decision, RecordMeta, Source } from '../types';
 
 /** One problem in a caller's input, addressed by a JSON Pointer (RFC 6901). */
 export interface InputProblem {
@@ -41,7 +41,7 @@ export function requireSubject(value: unknown): string {
 
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
-  const proto = Object.getPrototypeOf(value);
+  const proto: unknown = Object.getPrototypeOf(value);
   return proto === Object.prototype || proto === null;
 }
 
@@ -57,7 +57,7 @@ function checkTree(value: unknown, pointer: string, depth: number, problems: Inp
     return;
   }
   if (depth > MAX_DATA_DEPTH) {
-    problems.push({ pointer, detail: `data may nest at most ${MAX_DATA_DEPTH} levels` });
+    problems.push({ pointer, detail: `data may nest at most ${String(MAX_DATA_DEPTH)} levels` });
     return;
   }
   // Own keys, including a literal "__proto__" that JSON.parse creates as an own property.
@@ -78,7 +78,7 @@ export function dataProblems(value: unknown, pointer = '/data'): InputProblem[] 
   const problems: InputProblem[] = [];
   checkTree(value, pointer, 1, problems);
   if (problems.length === 0 && Buffer.byteLength(JSON.stringify(value), 'utf8') > MAX_DATA_BYTES) {
-    problems.push({ pointer, detail: `must serialise to at most ${MAX_DATA_BYTES} bytes` });
+    problems.push({ pointer, detail: `must serialise to at most ${String(MAX_DATA_BYTES)} bytes` });
   }
   return problems;
 }
@@ -86,7 +86,7 @@ export function dataProblems(value: unknown, pointer = '/data'): InputProblem[] 
 export function noteProblems(value: unknown, pointer = '/note'): InputProblem[] {
   if (value === null || value === undefined) return [];
   if (typeof value !== 'string') return [{ pointer, detail: 'must be a string' }];
-  if (value.length > MAX_NOTE) return [{ pointer, detail: `must be at most ${MAX_NOTE} characters` }];
+  if (value.length > MAX_NOTE) return [{ pointer, detail: `must be at most ${String(MAX_NOTE)} characters` }];
   return storableText(value) ? [] : [{ pointer, detail: UNSTORABLE }];
 }
 
@@ -113,11 +113,11 @@ export function parseDecisions(value: unknown, pointer: string): { decisions: Pa
   if (!isPlainObject(value)) return { decisions, problems: [{ pointer, detail: 'must be an object of decisions' }] };
   const ids = Object.keys(value);
   if (ids.length === 0 || ids.length > MAX_BATCH) {
-    problems.push({ pointer, detail: `must hold 1 to ${MAX_BATCH} decisions` });
+    problems.push({ pointer, detail: `must hold 1 to ${String(MAX_BATCH)} decisions` });
   }
   for (const id of ids) {
     const at = `${pointer}/${escapePointer(id)}`;
-    const entry = (value as Record<string, DecisionInput | unknown>)[id];
+    const entry = value[id];
     const parsed = parseOne(entry, at, problems);
     if (parsed) decisions.push({ id, ...parsed });
   }
@@ -141,7 +141,7 @@ function parseOne(entry: unknown, at: string, problems: InputProblem[]): Omit<Pa
     problems.push({ pointer: `${at}/version`, detail: 'must be a positive integer' });
     return null;
   }
-  return extra.length > 0 ? null : { decision: entry.decision, version: version as number | undefined };
+  return extra.length > 0 ? null : { decision: entry.decision, version };
 }
 
 /** Validated meta, with `data` serialised. */

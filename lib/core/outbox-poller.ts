@@ -37,7 +37,7 @@ export class OutboxPoller {
     if (!tracker.claimOutbox || !tracker.completeOutbox || !tracker.retryOutbox) {
       throw new ConsentConfigError('invalid_option', 'durable handlers need a tracker with claimOutbox, completeOutbox and retryOutbox');
     }
-    this.timer = setInterval(() => this.kick(), timing.pollMs);
+    this.timer = setInterval(() => { this.kick(); }, timing.pollMs);
     this.timer.unref();
     this.kick();
   }
@@ -50,7 +50,7 @@ export class OutboxPoller {
       return;
     }
     this.running = this.drain()
-      .catch((error: unknown) => this.deps.logger.error('express-consent: outbox delivery failed', error))
+      .catch((error: unknown) => { this.deps.logger.error('express-consent: outbox delivery failed', error); })
       .finally(() => {
         this.running = null;
         if (this.again) {
@@ -84,7 +84,7 @@ export class OutboxPoller {
       // Entries of `change` and `withdrawn` are linked to their event, whose id is known only now.
       await handler((entry.eventId === null ? payload : { ...payload, eventId: keyring.eventIds.encode(entry.eventId) }) as Parameters<typeof handler>[0]);
     } catch (error) {
-      logger.error(`express-consent: durable handler "${entry.handler}" failed (attempt ${entry.attempts + 1}); will retry`, error);
+      logger.error(`express-consent: durable handler "${entry.handler}" failed (attempt ${String(entry.attempts + 1)}); will retry`, error);
       const delay = Math.min(timing.retryMs * 2 ** Math.min(entry.attempts, 30), timing.maxRetryMs);
       await tracker.retryOutbox!(entry, Date.now() + delay);
       return;

@@ -35,7 +35,7 @@ export function publicVerifyResult(result: VerifyResult, ids: EventIdCodec): Ver
 
 /** History cursors are opaque to callers: the sequence number to continue below. */
 export function encodeCursor(seq: number): string {
-  return Buffer.from(`s${seq}`, 'utf8').toString('base64url');
+  return Buffer.from(`s${String(seq)}`, 'utf8').toString('base64url');
 }
 
 export function decodeCursor(cursor: string): number {

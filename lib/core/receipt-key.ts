@@ -9,8 +9,9 @@ const SETTING = 'receipt_key';
 function parseKey(value: unknown): KeyObject {
   let key: KeyObject;
   try {
-    key = typeof value === 'string' ? createPrivateKey(value) : (value as KeyObject);
-    if (key?.type !== 'private') throw new Error('not a private key');
+    const candidate = typeof value === 'string' ? createPrivateKey(value) : (value as KeyObject | null | undefined);
+    if (candidate?.type !== 'private') throw new Error('not a private key');
+    key = candidate;
   } catch (error) {
     throw new ConsentConfigError('invalid_option', 'option "receipts.privateKey" must be an Ed25519 private key (PEM string or KeyObject)', {
       cause: error,
@@ -18,7 +19,7 @@ function parseKey(value: unknown): KeyObject {
     });
   }
   if (key.asymmetricKeyType !== 'ed25519') {
-    throw new ConsentConfigError('invalid_option', `option "receipts.privateKey" must be an Ed25519 key, not ${key.asymmetricKeyType}`, {
+    throw new ConsentConfigError('invalid_option', `option "receipts.privateKey" must be an Ed25519 key, not ${String(key.asymmetricKeyType)}`, {
       extensions: { option: 'receipts.privateKey' },
     });
   }
@@ -29,6 +30,7 @@ function parseController(value: unknown): ReceiptController | null {
   if (typeof value === 'string' && value.length > 0) return { name: value };
   if (value !== null && typeof value === 'object' && typeof (value as ReceiptController).name === 'string') {
     const { name, contact } = value as ReceiptController;
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-conversion -- JavaScript callers pass what the types forbid
     return contact === undefined ? { name } : { name, contact: String(contact) };
   }
   return null;

@@ -30,15 +30,15 @@ export async function syncRequirements(registry: Registry, tracker: ConsentTrack
     if (outcome.kind === 'downgrade') {
       throw new ConsentConfigError(
         'version_downgrade',
-        `requirement "${requirement.id}" is registered as version ${requirement.version}, but version ` +
-          `${outcome.highest} is already stored: register version ${outcome.highest} or higher`,
+        `requirement "${requirement.id}" is registered as version ${String(requirement.version)}, but version ` +
+          `${String(outcome.highest)} is already stored: register version ${String(outcome.highest)} or higher`,
         { extensions: { id: requirement.id, version: requirement.version, stored: outcome.highest } },
       );
     }
     if (outcome.kind === 'text_changed') {
       throw new ConsentConfigError(
         'text_changed',
-        `the text of requirement "${requirement.id}" version ${requirement.version} differs from the ` +
+        `the text of requirement "${requirement.id}" version ${String(requirement.version)} differs from the ` +
           'stored text, which people have already answered: bump its version to change the text',
         { extensions: { id: requirement.id, version: requirement.version } },
       );

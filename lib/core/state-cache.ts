@@ -137,7 +137,7 @@ export class StateCache {
    */
   private evictOne(): void {
     for (const [key, entry] of this.entries) {
-      if (!entry.used) return this.drop(key);
+      if (!entry.used) { this.drop(key); return; }
       this.entries.delete(key);
       entry.used = false;
       this.entries.set(key, entry);

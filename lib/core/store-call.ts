@@ -13,7 +13,7 @@ export function deadline<T>(call: PromiseLike<T>, timeoutMs: number, what: strin
   return new Promise<T>((resolve, reject) => {
     const timer = setTimeout(() => {
       ended?.();
-      reject(new ConsentStoreError(`storage did not answer ${what} within ${timeoutMs} ms`));
+      reject(new ConsentStoreError(`storage did not answer ${what} within ${String(timeoutMs)} ms`));
     }, timeoutMs);
     call.then(
       (value) => {

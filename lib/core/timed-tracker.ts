@@ -104,7 +104,7 @@ export function withDeadline(tracker: ConsentTracker, options: DeadlineOptions):
       continue;
     }
     const ms = budgets[budget];
-    const touched = written && writes ? (args: unknown[]) => written(writes === 'one' ? [args[0] as string] : (args[0] as string[])) : null;
+    const touched = written && writes ? (args: unknown[]) => { written(writes === 'one' ? [args[0] as string] : (args[0] as string[])); } : null;
     timed[name] = (...args: unknown[]): unknown => {
       let call: unknown;
       try {
@@ -114,7 +114,7 @@ export function withDeadline(tracker: ConsentTracker, options: DeadlineOptions):
         return Promise.reject(storeFailure(error, what));
       }
       if (!isThenable(call)) return call;
-      return deadline(call, ms, what, touched ? () => touched(args) : undefined);
+      return deadline(call, ms, what, touched ? () => { touched(args); } : undefined);
     };
   }
   return timed as unknown as ConsentTracker;

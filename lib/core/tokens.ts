@@ -15,7 +15,7 @@ export const TOKEN_LENGTH = {
   min: base64urlLength(RANDOM + SEAL_OVERHEAD + 1),
   max: base64urlLength(RANDOM + SEAL_OVERHEAD + MAX_SUBJECT_LENGTH * MAX_UTF8_PER_UNIT),
 } as const;
-const FORMAT = new RegExp(`^[A-Za-z0-9_-]{${TOKEN_LENGTH.min},${TOKEN_LENGTH.max}}$`);
+const FORMAT = new RegExp(`^[A-Za-z0-9_-]{${String(TOKEN_LENGTH.min)},${String(TOKEN_LENGTH.max)}}$`);
 
 /**
  * A confirmation token: 256 random bits followed by the subject id sealed with AES-256-GCM

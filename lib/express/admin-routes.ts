@@ -25,7 +25,7 @@ const SUBJECT_PATH = /^\/admin\/subjects\/[^/]+(?:\/history)?\/?$/;
 function runEach(handlers: RequestHandler[], req: Request, res: Response, done: (error?: unknown) => void): void {
   const step = (index: number) => (error?: unknown) => {
     const handler = handlers[index];
-    if (error !== undefined || handler === undefined) return done(error);
+    if (error !== undefined || handler === undefined) { done(error); return; }
     handler(req, res, step(index + 1) as NextFunction);
   };
   step(0)();
@@ -66,7 +66,7 @@ export function addAdminRoutes(router: Router, engine: ConsentEngine, gate: Read
   }));
 
   router.get('/admin/subjects/:subjectId/history', ...guard, asyncHandler(async (req, res) => {
-    const query = parseHistoryQuery(req.query as Record<string, unknown>);
+    const query = parseHistoryQuery(req.query);
     res.json(await engine.history(subjectParam(req), query));
   }));
 
@@ -83,12 +83,12 @@ export function addAdminRoutes(router: Router, engine: ConsentEngine, gate: Read
   // before any handler runs. The body rules and authorization still come first, as on every
   // admin route; then the id is refused like one the library would not take.
   router.use((error: unknown, req: Request, res: Response, next: NextFunction) => {
-    if (!(error instanceof URIError) || !SUBJECT_PATH.test(req.path)) return next(error);
-    runEach(guard, req, res, (refused) => next(refused ?? new ConsentError('invalid_subject', 'the subject id in the path is not valid percent-encoded UTF-8')));
+    if (!(error instanceof URIError) || !SUBJECT_PATH.test(req.path)) { next(error); return; }
+    runEach(guard, req, res, (refused) => { next(refused ?? new ConsentError('invalid_subject', 'the subject id in the path is not valid percent-encoded UTF-8')); });
   });
 
   router.get('/admin/events', ...guard, asyncHandler(async (req, res) => {
-    const { limit, ...query } = parseAuditQuery(req.query as Record<string, unknown>, engine.eventIds);
+    const { limit, ...query } = parseAuditQuery(req.query, engine.eventIds);
     const events = await requireAdmin(reader, tracker).auditEvents({ ...query, order: 'newest', limit: limit + 1 });
     const page = events.slice(0, limit);
     const last = page[page.length - 1];
@@ -99,7 +99,7 @@ export function addAdminRoutes(router: Router, engine: ConsentEngine, gate: Read
   }));
 
   router.get('/admin/export', ...guard, asyncHandler(async (req, res) => {
-    const query = parseExportQuery(req.query as Record<string, unknown>);
+    const query = parseExportQuery(req.query);
     await sendEventExport(res, requireAdmin(reader, tracker), engine.eventIds, engine.options.logger, query);
   }));
 

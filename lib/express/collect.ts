@@ -56,9 +56,10 @@ export function createCollect(engine: ConsentEngine, gate: ReadyGate, input: unk
           if (requirement.mandatory && decisions[id] !== 'granted') missing.push({ id, title: requirement.title, url: requirement.url });
         }
         if (missing.length > 0) {
-          if (onMissing) return onMissing(req, res, next, missing);
+          if (onMissing) { onMissing(req, res, next, missing); return; }
           const detail = `the form must grant ${missing.map((m) => `"${m.id}"`).join(', ')}`;
-          return sendProblem(res, problem('mandatory_missing', 422, detail, req.originalUrl, { missing }));
+          sendProblem(res, problem('mandatory_missing', 422, detail, req.originalUrl, { missing }));
+          return;
         }
         const context = writeContext(req, engine.options);
         const collected: CollectedConsent = {
@@ -71,7 +72,7 @@ export function createCollect(engine: ConsentEngine, gate: ReadyGate, input: unk
         res.locals.consent = collected;
         next();
       },
-      (error: unknown) => sendProblem(res, toProblem(error, req.originalUrl, engine.options.logger)),
+      (error: unknown) => { sendProblem(res, toProblem(error, req.originalUrl, engine.options.logger)); },
     );
   };
 }

@@ -50,5 +50,5 @@ export function confirmedPage(requirement: Requirement): string {
 
 /** A link that cannot be used (unknown, used, expired, for an old text). */
 export function problemPage(status: number, message: string): string {
-  return page('This link cannot be used', `<h1>This link cannot be used</h1>\n<p role="alert">${escapeHtml(message)}</p>\n<p>Status ${status}.</p>`);
+  return page('This link cannot be used', `<h1>This link cannot be used</h1>\n<p role="alert">${escapeHtml(message)}</p>\n<p>Status ${String(status)}.</p>`);
 }

@@ -89,7 +89,7 @@ const TOKEN_PATH = /^\/confirm\/[^/]+\/?$/;
  */
 export function confirmPathError(engine: ConsentEngine): ErrorRequestHandler {
   return (error, req, res, next) => {
-    if (!(error instanceof URIError) || !TOKEN_PATH.test(req.path)) return next(error);
+    if (!(error instanceof URIError) || !TOKEN_PATH.test(req.path)) { next(error); return; }
     prepare(engine, req, res);
     fail(invalidToken(), req, res, next);
   };

@@ -24,6 +24,7 @@ function parseFormOptions(options: unknown): Required<Omit<FormFieldsOptions, 'v
     }
   }
   const { values, legend = 'Your consent', linkText = 'Learn more' } = options as FormFieldsOptions;
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- JavaScript callers pass what the types forbid
   if (values !== undefined && (values === null || typeof values !== 'object')) {
     throw new ConsentError('invalid_argument', 'formFields: "values" must be an object of id → value');
   }

@@ -91,7 +91,7 @@ export function createGuard(engine: ConsentEngine, gate: ReadyGate, input: unkno
 
   function decide(req: Request, res: Response, next: NextFunction, records: CurrentRecord[], now = engine.now()): void {
     const missing = missingFrom(records, hasGpc(req), now);
-    if (missing === null) return next();
+    if (missing === null) { next(); return; }
     res.vary('Accept');
     res.set('Cache-Control', 'no-store');
     if (redirect !== undefined && req.accepts(['json', 'html']) === 'html') {
@@ -103,7 +103,7 @@ export function createGuard(engine: ConsentEngine, gate: ReadyGate, input: unkno
   }
 
   // Guards sit on host routes: answer here rather than hand the error to the host's handler.
-  const fail = (req: Request, res: Response, error: unknown): void => sendProblem(res, toProblem(error, req.originalUrl, logger));
+  const fail = (req: Request, res: Response, error: unknown): void => { sendProblem(res, toProblem(error, req.originalUrl, logger)); };
 
   async function slowPath(req: Request, res: Response, next: NextFunction, value: unknown): Promise<void> {
     let resolved: unknown;
@@ -125,28 +125,30 @@ export function createGuard(engine: ConsentEngine, gate: ReadyGate, input: unkno
     try {
       value = subjectHook(req);
     } catch (error) {
-      return fail(req, res, hookThrew(error));
+      fail(req, res, hookThrew(error));
+      return;
     }
     // A request carrying `Sec-GPC: 1` may have a refusal to record first: never the fast path.
     if (!gate.isServing || isThenable(value) || hasGpc(req)) {
-      slowPath(req, res, next, value).catch((error: unknown) => fail(req, res, error));
+      slowPath(req, res, next, value).catch((error: unknown) => { fail(req, res, error); });
       return;
     }
     let link: CacheLink;
     try {
       link = engine.subjectLink(subjectFromValue(value));
     } catch (error) {
-      return fail(req, res, error);
+      fail(req, res, error);
+      return;
     }
     const now = engine.now();
     // A hit with every listed requirement allowed: two comparisons each, no state derived.
-    if (engine.cachedAllows(link, now, indexes ?? listedIndexes()) === true) return next();
+    if (engine.cachedAllows(link, now, indexes ?? listedIndexes()) === true) { next(); return; }
     const pseudonym = link.key;
     const cached = engine.cachedRecords(pseudonym, now);
-    if (cached) return decide(req, res, next, cached, now);
+    if (cached) { decide(req, res, next, cached, now); return; }
     engine.records(pseudonym).then(
-      (records) => decide(req, res, next, records),
-      (error: unknown) => fail(req, res, error),
+      (records) => { decide(req, res, next, records); },
+      (error: unknown) => { fail(req, res, error); },
     );
   };
 }

@@ -33,7 +33,7 @@ const unsupported = (detail: string, extensions: Record<string, unknown> = {}) =
   new ConsentError('unsupported_media_type', detail, { extensions });
 
 function tooLarge(): ConsentError {
-  return new ConsentError('payload_too_large', `the body is larger than ${BODY_LIMIT_BYTES} bytes`, {
+  return new ConsentError('payload_too_large', `the body is larger than ${String(BODY_LIMIT_BYTES)} bytes`, {
     extensions: { limit: BODY_LIMIT_BYTES },
   });
 }
@@ -94,11 +94,11 @@ function fromParserError(error: unknown, req: Request): unknown {
  */
 function bodyReader(mediaType: string, parse: RequestHandler): RequestHandler {
   return (req, res, next) => {
-    if (!carriesBody(req)) return next();
+    if (!carriesBody(req)) { next(); return; }
     const refused = headerProblem(req, res, mediaType);
-    if (refused) return next(refused);
-    if (alreadyRead(req)) return next();
-    parse(req, res, ((error?: unknown) => next(error === undefined ? undefined : fromParserError(error, req))) as NextFunction);
+    if (refused) { next(refused); return; }
+    if (alreadyRead(req)) { next(); return; }
+    parse(req, res, ((error?: unknown) => { next(error === undefined ? undefined : fromParserError(error, req)); }) as NextFunction);
   };
 }
 

@@ -32,7 +32,7 @@ export function addMeRoutes(router: Router, engine: ConsentEngine, gate: ReadyGa
     const waitMs = limiter?.take(engine.pseudonym(subject), engine.now()) ?? 0;
     if (waitMs <= 0) return;
     const retryAfter = Math.max(1, Math.ceil(waitMs / 1000));
-    throw new ConsentError('rate_limited', `too many writes for this subject; retry in ${retryAfter} s`, { extensions: { retryAfter } });
+    throw new ConsentError('rate_limited', `too many writes for this subject; retry in ${String(retryAfter)} s`, { extensions: { retryAfter } });
   }
 
   /** The subject; a `Sec-GPC: 1` request first records the signal's refusals. */
@@ -66,7 +66,7 @@ export function addMeRoutes(router: Router, engine: ConsentEngine, gate: ReadyGa
 
   router.get('/me/history', noStore, body, asyncHandler(async (req, res) => {
     const subject = await subjectOf(req);
-    const query = parseHistoryQuery(req.query as Record<string, unknown>);
+    const query = parseHistoryQuery(req.query);
     res.json(await engine.history(subject, query));
   }));
 

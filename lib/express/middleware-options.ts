@@ -14,5 +14,5 @@ export function middlewareOptions<Key extends string>(options: unknown, factory:
       throw new ConsentError('invalid_argument', `${factory} has no option "${key}" (only ${known.map((k) => `"${k}"`).join(', ')})`);
     }
   }
-  return options as Partial<Record<Key, unknown>>;
+  return options;
 }

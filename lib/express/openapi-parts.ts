@@ -14,7 +14,7 @@ const PROBLEMS: Record<string, string> = {
   '403': 'forbidden: an admin route without authorization',
   '404': 'unknown_requirement: the id in the path is not registered',
   '409': 'version_mismatch: the version sent is not the current one',
-  '413': `payload_too_large: the body is over ${BODY_LIMIT_BYTES} bytes`,
+  '413': `payload_too_large: the body is over ${String(BODY_LIMIT_BYTES)} bytes`,
   '415': 'unsupported_media_type: a body that is not UTF-8 application/json, or in a Content-Encoding other than gzip or deflate',
   '422': 'unknown_requirement: an id in the body is not registered',
   '429': 'rate_limited: too many writes for this subject in the current window (see Retry-After)',

@@ -83,7 +83,7 @@ export function proofHandlers(consent: ProofSource, options: ProofRouteOptions):
       sendPersonal(res, await eraseSubject(consent.engine, subjectId, { source: 'admin' }));
     }),
     adminVerify: wrap(async (req, res) => {
-      const subjectId = querySubject(req.query as Record<string, unknown>);
+      const subjectId = querySubject(req.query);
       sendPersonal(res, await consent.verify(subjectId === undefined ? {} : { subjectId }));
     }),
   };

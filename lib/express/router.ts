@@ -65,7 +65,7 @@ export function createRouter(engine: ConsentEngine, gate: ReadyGate, source: Pro
   // Only errors raised inside this router's routes arrive here (Express skips a router's
   // error handlers for errors coming from outside it).
   const onError: ErrorRequestHandler = (error, req, res, next) => {
-    if (res.headersSent) return next(error);
+    if (res.headersSent) { next(error); return; }
     answerError(req, res, fromPathError(error, req) ?? error, engine.options.logger);
   };
   router.use(onError);

@@ -25,6 +25,7 @@ export async function sendStream(
       },
     });
   } catch (error) {
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- set inside the first chunk's callback, which the rule does not follow
     if (!started) throw error;
     if (!isPrematureClose(error)) logger.error(`express-consent: ${what} failed midway`, error);
     res.destroy();

@@ -24,7 +24,7 @@ export interface EventExportOptions {
   format: ExportFormat;
   filters?: ExportFilters;
   /** Called with the number of events of each page written (for progress). */
-  onPage?(events: number): void;
+  onPage?: (events: number) => void;
 }
 
 /**

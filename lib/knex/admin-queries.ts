@@ -22,7 +22,7 @@ export async function auditEvents(ctx: TableContext, query: AuditQuery): Promise
   if (query.from !== undefined) q.where('e.at', '>=', query.from);
   if (query.to !== undefined) q.where('e.at', '<', query.to);
   if (query.cursor !== undefined) q.where('e.id', direction === 'desc' ? '<' : '>', query.cursor);
-  const rows: Row[] = await q;
+  const rows = (await q) as Row[];
   return rows.map((row) => ({ ...toEvent(row), subject: (row.subject_pseudonym as string | null) ?? null }));
 }
 
@@ -31,7 +31,7 @@ export async function storeStats(
   ctx: TableContext,
   now: number,
 ): Promise<StoreStats> {
-  const subjects: Row | undefined = await ctx.knex(ctx.table('subjects')).whereNotNull('pseudonym').count({ n: '*' }).first();
+  const subjects = (await ctx.knex(ctx.table('subjects')).whereNotNull('pseudonym').count({ n: '*' }).first()) as Row | undefined;
   const rows = rawRows(await ctx.knex.raw(
     `select requirement, decision, version, pending_version,
        case when pending_expires_at is not null and pending_expires_at > ? then 1 else 0 end as pending_live,
@@ -63,10 +63,10 @@ export async function dailyCounts(ctx: TableContext, from: number): Promise<Dail
   // Integer division of BIGINT epoch ms is a whole day number in both SQLite and PostgreSQL;
   // the divisor is inlined (a constant) because PostgreSQL matches GROUP BY expressions by text.
   const rows: Row[] = await ctx.knex(ctx.table('events'))
-    .select(ctx.knex.raw(`at / ${DAY_MS} as day`), 'action')
+    .select(ctx.knex.raw(`at / ${String(DAY_MS)} as day`), 'action')
     .count({ n: '*' })
     .where('at', '>=', from)
-    .groupByRaw(`at / ${DAY_MS}, action`);
+    .groupByRaw(`at / ${String(DAY_MS)}, action`);
   return rows.map((row) => ({
     day: new Date(Math.floor(Number(row.day)) * DAY_MS).toISOString().slice(0, 10),
     action: row.action as Action,
@@ -76,7 +76,7 @@ export async function dailyCounts(ctx: TableContext, from: number): Promise<Dail
 
 /** Every stored requirement version, by id, then oldest first. */
 export async function allRequirementVersions(ctx: TableContext): Promise<StoredRequirementVersion[]> {
-  const rows: Row[] = await ctx.knex(ctx.table('requirements')).orderBy([{ column: 'id' }, { column: 'version' }]);
+  const rows = (await ctx.knex(ctx.table('requirements')).orderBy([{ column: 'id' }, { column: 'version' }])) as Row[];
   return rows.map(toVersion);
 }
 

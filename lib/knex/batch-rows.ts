@@ -53,7 +53,7 @@ export function snapshotOf(subject: Row, records: CurrentRecord[]): SubjectSnaps
     chain: subject.chain as string,
     seq: Number(subject.seq),
     hash: subject.head_hash as string,
-    headId: subject.head_id === null || subject.head_id === undefined ? null : String(subject.head_id),
+    headId: subject.head_id === null || subject.head_id === undefined ? null : (subject.head_id as string | number).toString(),
     records,
   };
 }

@@ -53,10 +53,10 @@ export async function eraseChain(
 
 function redactChain(ctx: TableContext, pseudonym: string, plan: (snapshot: SubjectSnapshot) => WritePlan): Promise<number | null> {
   return ctx.knex.transaction(async (trx) => {
-    const subject: Row | undefined = await trx(ctx.table('subjects')).where({ pseudonym }).forUpdate().first();
+    const subject = (await trx(ctx.table('subjects')).where({ pseudonym }).forUpdate().first()) as Row | undefined;
     if (!subject) return null;
     const chain = subject.chain as string;
-    const rows: Row[] = await trx(ctx.table('states')).where({ chain });
+    const rows = (await trx(ctx.table('states')).where({ chain })) as Row[];
     const head = toHead(subject);
     const snapshot = { chain, seq: head.seq, hash: head.hash, headId: head.id, records: rows.map(toRecord) };
     const sealed = await writeSealed(ctx, trx, snapshot, plan(snapshot));
@@ -68,6 +68,6 @@ function redactChain(ctx: TableContext, pseudonym: string, plan: (snapshot: Subj
     // Undelivered events of durable handlers name the subject (encrypted): erasure drops them.
     await trx(ctx.table('outbox')).where({ chain }).delete();
     await trx(ctx.table('subjects')).where({ chain }).update({ pseudonym: null, erased_at: Date.now() });
-    return Number(redacted);
+    return redacted;
   });
 }

@@ -41,8 +41,11 @@ export function sqlitePragmaHook(client: 'sqlite3' | 'better-sqlite3', pragmas: 
   }
   return (conn, done) => {
     const next = (i: number): void => {
-      if (i === pragmas.length) return done(null, conn);
-      (conn as Sqlite3Connection).run(`PRAGMA ${pragmas[i]}`, (err) => (err ? done(err, conn) : next(i + 1)));
+      if (i === pragmas.length) { done(null, conn); return; }
+      (conn as Sqlite3Connection).run(`PRAGMA ${String(pragmas[i])}`, (err) => {
+        if (err) done(err, conn);
+        else next(i + 1);
+      });
     };
     next(0);
   };

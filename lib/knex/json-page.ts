@@ -1,12 +1,11 @@
 import type { Knex } from 'knex';
-import { isPostgres } from './migrate';
+import { clientName, isPostgres } from './migrate';
 import type { Row } from './rows';
 
 /** The database's functions building a JSON array of values and of rows, or null where none is known. */
 function jsonFunctions(knex: Knex): { row: string; page: string } | null {
   if (isPostgres(knex)) return { row: 'json_build_array', page: 'json_agg' };
-  const client = String(knex.client.config.client ?? knex.client.dialect ?? '');
-  return /sqlite/.test(client) ? { row: 'json_array', page: 'json_group_array' } : null;
+  return /sqlite/.test(clientName(knex)) ? { row: 'json_array', page: 'json_group_array' } : null;
 }
 
 /** Selected columns: names, or output names mapped to the columns they select. */

@@ -99,14 +99,14 @@ export class KnexTracker implements ConsentTracker {
   async syncRequirement(version: StoredRequirementVersion): Promise<SyncOutcome> {
     const table = this.table('requirements');
     return this.knex.transaction(async (trx) => {
-      const top: Row | undefined = await trx(table).where({ id: version.id }).max({ max: 'version' }).first();
+      const top = (await trx(table).where({ id: version.id }).max({ max: 'version' }).first()) as Row | undefined;
       const highest = Number(top?.max ?? 0);
       if (highest > version.version) return { kind: 'downgrade', highest };
       // Several processes may start at once: insert if absent, then compare what is stored.
       await trx(table).insert(fromVersion(version)).onConflict(['id', 'version']).ignore();
-      const stored: Row = await trx(table).where({ id: version.id, version: version.version }).first();
+      const stored = (await trx(table).where({ id: version.id, version: version.version }).first()) as Row;
       if (stored.text_hash === version.textHash) return { kind: 'ok' };
-      const referenced = await trx(this.table('events'))
+      const referenced: Row | undefined = await trx(this.table('events'))
         .where({ requirement: version.id, version: version.version })
         .first('id');
       if (referenced) return { kind: 'text_changed' };
@@ -118,9 +118,9 @@ export class KnexTracker implements ConsentTracker {
 
   async requirementVersions(ids: string[]): Promise<StoredRequirementVersion[]> {
     if (ids.length === 0) return [];
-    const rows: Row[] = await this.knex(this.table('requirements'))
+    const rows = (await this.knex(this.table('requirements'))
       .whereIn('id', ids)
-      .orderBy([{ column: 'id' }, { column: 'version' }]);
+      .orderBy([{ column: 'id' }, { column: 'version' }])) as Row[];
     return rows.map(toVersion);
   }
 
@@ -192,7 +192,13 @@ export class KnexTracker implements ConsentTracker {
   /** On PostgreSQL: LISTEN on a dedicated connection that reconnects. Elsewhere: null. */
   async subscribe(handlers: ChangeHandlers): Promise<(() => Promise<void>) | null> {
     if (!this.postgres) return null;
-    const listener = new PgListener(this.knex, this.channel, handlers.onChange, handlers.onReset, handlers.onError);
+    const listener = new PgListener(
+      this.knex,
+      this.channel,
+      (pseudonym) => { handlers.onChange(pseudonym); },
+      () => { handlers.onReset(); },
+      (error) => { handlers.onError(error); },
+    );
     await listener.begin();
     return () => listener.close();
   }
@@ -206,7 +212,7 @@ export class KnexTracker implements ConsentTracker {
       .limit(query.limit);
     if (query.requirement !== undefined) q.andWhere('e.requirement', query.requirement);
     if (query.beforeSeq !== undefined) q.andWhere('e.seq', '<', query.beforeSeq);
-    const rows: Row[] = await q;
+    const rows = (await q) as Row[];
     return rows.map(toEvent);
   }
 

@@ -53,10 +53,14 @@ export async function lapsedGrants(
     .limit(query.limit)
     .select('st.chain', 'st.requirement', 's.pseudonym');
   if (query.after !== undefined) {
-    const [chain, requirement] = query.after.split('/') as [string, string];
-    q.andWhere((w) => w.where('st.chain', '>', chain).orWhere((x) => x.where('st.chain', chain).andWhere('st.requirement', '>', requirement ?? '')));
+    const [chain, requirement] = query.after.split('/') as [string, string | undefined];
+    q.andWhere((w) => {
+      w.where('st.chain', '>', chain).orWhere((x) => {
+        x.where('st.chain', chain).andWhere('st.requirement', '>', requirement ?? '');
+      });
+    });
   }
-  const rows: Row[] = await q;
+  const rows = (await q) as Row[];
   return rows.map((row) => ({
     pseudonym: row.pseudonym as string,
     requirement: row.requirement as string,
@@ -64,7 +68,9 @@ export async function lapsedGrants(
   }));
 }
 
-const claimable = (now: number) => (q: Knex.QueryBuilder) => q.whereNull('locked_until').orWhere('locked_until', '<', now);
+const claimable = (now: number) => (q: Knex.QueryBuilder): void => {
+  q.whereNull('locked_until').orWhere('locked_until', '<', now);
+};
 
 /**
  * Claims entries one by one with a conditional update: the row changes only while nobody holds
@@ -93,14 +99,14 @@ export async function claimOutbox(
       .where('id', candidate.id as string | number)
       .where(claimable(query.now))
       .update({ locked_until: query.now + query.leaseMs, claim });
-    if (Number(updated) !== 1) continue;
-    const row: Row | undefined = await knex(outbox).where({ id: candidate.id as string | number, claim }).first();
+    if (updated !== 1) continue;
+    const row = (await knex(outbox).where({ id: candidate.id as string | number, claim }).first()) as Row | undefined;
     if (!row) continue;
     claimed.push({
       id: String(row.id),
       handler: row.handler as string,
       event: row.event as ClaimedOutboxEntry['event'],
-      eventId: row.event_id === null || row.event_id === undefined ? null : String(row.event_id),
+      eventId: row.event_id === null || row.event_id === undefined ? null : (row.event_id as string | number).toString(),
       payload: row.payload as string,
       attempts: Number(row.attempts),
       claim,

@@ -19,14 +19,32 @@ function config(prefix: string): Knex.MigratorConfig {
   };
 }
 
+/** The members of Knex's (untyped) `client` read here. */
+interface KnexClient {
+  config: Knex.Config;
+  dialect?: string;
+  acquireConnection(): Promise<unknown>;
+  releaseConnection(connection: unknown): Promise<void>;
+}
+
+/** Knex's client, typed as far as it is used. */
+export function clientOf(knex: Knex): KnexClient {
+  return knex.client as KnexClient;
+}
+
+/** The client's name as configured (`pg`, `sqlite3`, …), or its dialect, or ''. */
+export function clientName(knex: Knex): string {
+  const { config, dialect } = clientOf(knex);
+  return String(config.client ?? dialect ?? '');
+}
+
 export function isPostgres(knex: Knex): boolean {
-  const client = String(knex.client.config.client ?? knex.client.dialect ?? '');
-  return /^(pg|postgres|postgresql)$/.test(client) || knex.client.dialect === 'postgresql';
+  return /^(pg|postgres|postgresql)$/.test(clientName(knex)) || clientOf(knex).dialect === 'postgresql';
 }
 
 /** Whether the Knex instance talks to SQLite (through `sqlite3` or `better-sqlite3`). */
 export function isSqlite(knex: Knex): boolean {
-  return knex.client.dialect === 'sqlite3';
+  return clientOf(knex).dialect === 'sqlite3';
 }
 
 async function appliedMigrations(knex: Knex, prefix: string): Promise<string[]> {
@@ -57,12 +75,14 @@ async function assertNotNewer(knex: Knex, prefix: string): Promise<string[]> {
  */
 async function withAdvisoryLock<T>(knex: Knex, fn: () => Promise<T>): Promise<T> {
   if (!isPostgres(knex)) return fn();
-  const poolMax = (knex.client.config.pool as { max?: number } | undefined)?.max ?? 10;
+  const { config } = clientOf(knex);
+  const poolMax = config.pool?.max ?? 10;
   // Holding the lock on the host's only connection would starve the migrator: lock through a
   // short-lived second pool instead.
-  const locker = poolMax < 2 ? knexFactory({ ...knex.client.config, pool: { min: 0, max: 1 } }) : knex;
+  const locker = poolMax < 2 ? knexFactory({ ...config, pool: { min: 0, max: 1 } }) : knex;
   try {
-    const connection = await locker.client.acquireConnection();
+    const client = clientOf(locker);
+    const connection = await client.acquireConnection();
     try {
       await locker.raw('select pg_advisory_lock(?::bigint)', [ADVISORY_KEY]).connection(connection);
       try {
@@ -71,7 +91,7 @@ async function withAdvisoryLock<T>(knex: Knex, fn: () => Promise<T>): Promise<T>
         await locker.raw('select pg_advisory_unlock(?::bigint)', [ADVISORY_KEY]).connection(connection);
       }
     } finally {
-      await locker.client.releaseConnection(connection);
+      await client.releaseConnection(connection);
     }
   } finally {
     if (locker !== knex) await locker.destroy();
@@ -79,7 +99,7 @@ async function withAdvisoryLock<T>(knex: Knex, fn: () => Promise<T>): Promise<T>
 }
 
 function isLockContention(error: unknown): boolean {
-  const e = error as { name?: string; message?: string };
+  const e = error as { name?: string; message?: string } | null | undefined;
   return e?.name === 'MigrationLocked' || /already exists|SQLITE_BUSY|database is locked/i.test(e?.message ?? '');
 }
 

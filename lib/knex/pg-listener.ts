@@ -57,7 +57,7 @@ export class PgListener {
     connection.on('notification', (message) => {
       if (message.channel === this.channel && message.payload) this.onMessage(message.payload);
     });
-    const lost = (error?: unknown) => this.lost(connection, error);
+    const lost = (error?: unknown) => { this.lost(connection, error); };
     connection.on('error', lost);
     connection.on('end', lost);
     await connection.query(`LISTEN ${quoteIdent(this.channel)}`);

@@ -50,7 +50,7 @@ export async function prepareBatch(ctx: TableContext, pseudonyms: string[], plan
   const subjectRows = newSubjectRows(pseudonyms);
   const planned: Planned[] = [];
   for (const [i, pseudonym] of pseudonyms.entries()) {
-    const subject = Object.fromEntries(SUBJECT_COLUMNS.map((column, c) => [column, (subjectRows[i] as unknown[])[c]])) as Row;
+    const subject: Row = Object.fromEntries(SUBJECT_COLUMNS.map((column, c) => [column, (subjectRows[i] as unknown[])[c]]));
     const snapshot = snapshotOf(subject, []);
     let subjectPlan;
     try {

@@ -35,6 +35,7 @@ export function everyColumn<T>(): <const Listed extends Columns<T>>(columns: Eve
 }
 
 /** Writes a `T` as the row of `columns`, each holding the field of its camelCase name. */
+// eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- the caller names T so the writer it gets takes only a T
 export function rowWriter<T>(columns: readonly string[]): (value: T) => Row {
   const pairs = columns.map((column) => [column, fieldOf(column)] as const);
   return (value) => {
@@ -66,7 +67,10 @@ export function rowCodec<T>(readers: ColumnReaders<T>): RowCodec<T> {
 // PostgreSQL returns BIGINT as a string; SQLite as a number. Both fit a double (epoch ms).
 export const num = (value: unknown): number => Number(value);
 export const numOrNull = (value: unknown): number | null => (value === null || value === undefined ? null : Number(value));
+// The caller names S (a column of states, actions…): the reader then returns that union.
+// eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- see above
 export const text = <S extends string = string>(value: unknown): S => value as S;
+// eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- see above
 export const textOrNull = <S extends string = string>(value: unknown): S | null => (value as S | null | undefined) ?? null;
 /** Event ids are BIGINT: a decimal string whatever the driver returned. */
-export const idOrNull = (value: unknown): string | null => (value === null || value === undefined ? null : String(value));
+export const idOrNull = (value: unknown): string | null => (value === null || value === undefined ? null : (value as string | number).toString());

@@ -50,7 +50,7 @@ async function lockSubjects(
   const created = new Set(found.keys());
   const existing = pseudonyms.filter((p) => !created.has(p));
   for (const chunk of chunks(existing, variableLimit(trx) - 1)) {
-    const read: Row[] = await trx(table).whereIn('pseudonym', chunk).orderBy('pseudonym').forUpdate();
+    const read = (await trx(table).whereIn('pseudonym', chunk).orderBy('pseudonym').forUpdate()) as Row[];
     for (const row of read) found.set(row.pseudonym as string, row);
   }
   return { rows: found, created };

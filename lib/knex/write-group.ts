@@ -40,6 +40,7 @@ export async function writeGroup(ctx: TableContext, requests: WriteRequest[], an
       return outcomes;
     });
   } catch (error) {
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- set inside the transaction's callback, which the rule does not follow
     if (committing) throw error;
     const outcomes: Outcome<Written>[] = [];
     for (const request of requests) {

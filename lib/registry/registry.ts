@@ -44,6 +44,7 @@ export class Registry {
 
   /** Registers an extension's requirements under its name. */
   use(extension: ConsentExtension): void {
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- JavaScript callers pass what the types forbid
     if (extension === null || typeof extension !== 'object') {
       throw new ConsentConfigError('invalid_argument', 'use() takes { name, requirements }');
     }

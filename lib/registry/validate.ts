@@ -29,7 +29,7 @@ function fail(id: unknown, field: string, why: string): never {
 function text(def: RequirementDefinition, field: 'title' | 'description', max: number): string {
   const value = def[field];
   if (typeof value !== 'string' || value.trim().length === 0 || value.length > max) {
-    fail(def.id, field, `must be a non-empty string of at most ${max} characters`);
+    fail(def.id, field, `must be a non-empty string of at most ${String(max)} characters`);
   }
   return value;
 }

@@ -68,7 +68,7 @@ export function decisionBehaviour(define: Define): void {
     assert.deepEqual((await bumped.history('dave')).events.map((e) => e.action), ['deny']);
     await openConsent(tracker, [requirement('a')], { now: clock.now }).then(
       () => assert.fail('an older process must not start again after a bump'),
-      (error: unknown) => assert.ok(isCode('version_downgrade')(error)),
+      (error: unknown) => { assert.ok(isCode('version_downgrade')(error)); },
     );
     await bumped.record('erin', { a: 'granted' });
     await bumped.record('erin', { a: 'denied' });

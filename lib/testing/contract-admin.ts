@@ -56,7 +56,7 @@ export function adminContract(define: Define): void {
       { requirement: 'analytics', decision: 'granted', version: 1, pendingVersion: null, pendingLive: false, lapsed: false, count: 2 },
     ]);
     assert.deepEqual(
-      Object.entries(stats.actions).filter(([, n]) => (n ?? 0) > 0).sort(),
+      Object.entries(stats.actions).filter(([, n]) => n > 0).sort(),
       [['deny', 1], ['erase', 1], ['grant', 3]],
     );
   });

@@ -23,6 +23,7 @@ export function capabilityContracts(define: Define): void {
   const { describe } = runnerGlobals();
   for (const name of Object.keys(CONTRACTS) as CapabilityName[]) {
     describe(`capability: ${name}`, () => {
+      // eslint-disable-next-line @typescript-eslint/require-await -- a failed assertion must reject the test's promise
       define(`implements every method of ${name} (${CAPABILITY_METHODS[name].join(', ')}) or none`, async (tracker) => {
         const missing = missingMethods(tracker, name);
         assert.ok(

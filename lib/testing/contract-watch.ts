@@ -24,8 +24,8 @@ export function watchContract(define: Define): void {
     try {
       await tracker.write('p-watched', (s) => ({ plan: planOf(s, [eventAfter(s, 1)], []), result: null }));
       let timer: NodeJS.Timeout | undefined;
-      const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), WAIT_MS)));
-      assert.notEqual(await Promise.race([arrived, late]), 'late', `no onChange('p-watched') within ${WAIT_MS} ms`);
+      const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => { resolve('late'); }, WAIT_MS)));
+      assert.notEqual(await Promise.race([arrived, late]), 'late', `no onChange('p-watched') within ${String(WAIT_MS)} ms`);
       clearTimeout(timer);
       assert.ok(seen.every((p) => typeof p === 'string'));
     } finally {

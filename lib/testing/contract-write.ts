@@ -60,7 +60,7 @@ export function writeContract(define: Define): void {
       });
       const plan = planOf(s, [event], [record, denied]);
       // What the tracker must store: the event as the plan seals it with the id it assigned.
-      const sealed = { seal: plan.seal, events: [] as StoredEvent[] };
+      const sealed = { seal: plan.seal.bind(plan), events: [] as StoredEvent[] };
       plan.seal = (ids, ledger) => {
         const out = sealed.seal(ids, ledger);
         sealed.events = out.events;
@@ -114,7 +114,7 @@ export function writeContract(define: Define): void {
   define('write() calls made together each land, and a refusing planner fails alone', async (tracker) => {
     await tracker.init({ migrate: true });
     const failure = new Error('the planner refused');
-    const subjects = Array.from({ length: 12 }, (_, i) => `p-together-${i}`);
+    const subjects = Array.from({ length: 12 }, (_, i) => `p-together-${String(i)}`);
     const settled = await Promise.allSettled(
       subjects.map((pseudonym, i) =>
         tracker.write(pseudonym, (s) => {

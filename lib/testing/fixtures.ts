@@ -9,7 +9,7 @@ export { GENESIS };
 const hex = (text: string): string => createHash('sha256').update(text).digest('hex');
 
 /** A stored requirement version with a text hash that follows its title. */
-export function storedVersion(id: string, version: number, title = `Title of ${id} v${version}`): StoredRequirementVersion {
+export function storedVersion(id: string, version: number, title = `Title of ${id} v${String(version)}`): StoredRequirementVersion {
   return {
     id,
     version,
@@ -17,7 +17,7 @@ export function storedVersion(id: string, version: number, title = `Title of ${i
     description: `Description of ${id}`,
     url: null,
     lawfulBasis: 'consent',
-    textHash: hex(`${id}/${version}/${title}`),
+    textHash: hex(`${id}/${String(version)}/${title}`),
     createdAt: 1_700_000_000_000,
   };
 }
@@ -39,7 +39,7 @@ export function eventAfter(snapshot: SubjectSnapshot, offset: number, extra: Par
     data: null,
     ip: null,
     userAgent: null,
-    personalDigest: hex(`digest ${seq}`),
+    personalDigest: hex(`digest ${String(seq)}`),
     ...extra,
   };
 }

@@ -12,8 +12,8 @@ export interface TrackerConformanceOptions {
 }
 
 interface RunnerGlobals {
-  describe(title: string, body: () => void): void;
-  it(title: string, body: () => Promise<void>): void;
+  describe: (title: string, body: () => void) => void;
+  it: (title: string, body: () => Promise<void>) => void;
 }
 
 /** The runner's global `describe` and `it` (mocha, jest, vitest with globals…). */
@@ -30,7 +30,7 @@ export type Define = (title: string, body: (tracker: ConsentTracker) => Promise<
 
 export function definer(options: TrackerConformanceOptions): Define {
   const { it } = runnerGlobals();
-  return (title, body) =>
+  return (title, body) => {
     it(title, async () => {
       const tracker = await options.create();
       try {
@@ -39,6 +39,7 @@ export function definer(options: TrackerConformanceOptions): Define {
         await options.destroy?.(tracker);
       }
     });
+  };
 }
 
 /** A fixed secret for the suite (never use a constant secret in an application). */

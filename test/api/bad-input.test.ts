@@ -40,7 +40,7 @@ describe('bad input to the library API', () => {
       {}, [], 'granted', null, { a: 'yes' }, { a: true }, { a: { decision: 'maybe' } },
       { a: { decision: 'granted', version: 0 } }, { a: { decision: 'granted', colour: 'red' } },
       { a: 'granted', b: 'nope' },
-      Object.fromEntries(Array.from({ length: 101 }, (_, i) => [`r${i}`, 'granted'])),
+      Object.fromEntries(Array.from({ length: 101 }, (_, i) => [`r${String(i)}`, 'granted'])),
     ];
     for (const batch of batches) {
       expect(await codeOf(consent.record('s', batch as never)), JSON.stringify(batch)).to.equal('invalid_argument');

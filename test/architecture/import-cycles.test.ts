@@ -14,7 +14,7 @@ function tree(files: Record<string, string>): { root: string; remove(): void } {
     mkdirSync(join(root, name, '..'), { recursive: true });
     writeFileSync(join(root, name), text);
   }
-  return { root, remove: () => rmSync(root, { recursive: true, force: true }) };
+  return { root, remove: () => { rmSync(root, { recursive: true, force: true }); } };
 }
 
 describe('import graph of lib/', () => {

@@ -42,18 +42,18 @@ function same<T>(serialise: (value: T) => string, value: T): void {
 
 describe('fixed-shape canonical JSON of the hashed records', () => {
   it('prints exactly the bytes of canonicalJson for any field values', () => {
-    fc.assert(fc.property(chained, (f) => same(chainedFieldsJson, f)), { numRuns: 2000 });
-    fc.assert(fc.property(personal, (f) => same(personalFieldsJson, f)), { numRuns: 1000 });
-    fc.assert(fc.property(head, (f) => same(headFieldsJson, f)), { numRuns: 1000 });
-    fc.assert(fc.property(ledger, (f) => same(ledgerFieldsJson, f)), { numRuns: 1000 });
+    fc.assert(fc.property(chained, (f) => { same(chainedFieldsJson, f); }), { numRuns: 2000 });
+    fc.assert(fc.property(personal, (f) => { same(personalFieldsJson, f); }), { numRuns: 1000 });
+    fc.assert(fc.property(head, (f) => { same(headFieldsJson, f); }), { numRuns: 1000 });
+    fc.assert(fc.property(ledger, (f) => { same(ledgerFieldsJson, f); }), { numRuns: 1000 });
   });
 
   it('falls back to canonicalJson, output or error, when a value has another type', () => {
     const fields = ['chain', 'seq', 'id', 'prevId', 'requirement', 'version', 'action', 'state', 'source', 'at', 'personalDigest'];
     const mangled = fc.tuple(chained, fc.constantFrom(...fields), anything).map(([f, key, value]) => ({ ...f, [key]: value }));
-    fc.assert(fc.property(mangled, (f) => same(chainedFieldsJson, f)), { numRuns: 2000 });
+    fc.assert(fc.property(mangled, (f) => { same(chainedFieldsJson, f); }), { numRuns: 2000 });
     const personalMangled = fc.tuple(personal, fc.constantFrom('actor', 'note', 'data', 'ip', 'userAgent'), anything).map(([f, key, value]) => ({ ...f, [key]: value }));
-    fc.assert(fc.property(personalMangled, (f) => same(personalFieldsJson, f)), { numRuns: 1000 });
+    fc.assert(fc.property(personalMangled, (f) => { same(personalFieldsJson, f); }), { numRuns: 1000 });
     expect(() => chainedFieldsJson({ ...fc.sample(chained, 1)[0]!, seq: NaN })).to.throw(TypeError, 'non-finite');
   });
 

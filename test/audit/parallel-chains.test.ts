@@ -12,7 +12,7 @@ describeEachDatabase('chains created and extended by parallel writers', (open) =
     try {
       consent.register([{ id: 'a', title: 'A', description: 'A' }, { id: 'b', title: 'B', description: 'B' }]);
       await consent.ready();
-      const subjects = Array.from({ length: 25 }, (_, i) => `s${i}`);
+      const subjects = Array.from({ length: 25 }, (_, i) => `s${String(i)}`);
       await Promise.all(subjects.flatMap((s) => [consent.record(s, { a: 'granted' }), consent.record(s, { b: 'denied' })]));
       const ledger = await db.knex('consent_chains').orderBy('n').select('n');
       expect(ledger.map((r: { n: unknown }) => Number(r.n))).to.deep.equal(subjects.map((_, i) => i + 1));

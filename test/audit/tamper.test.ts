@@ -6,6 +6,13 @@ import { describeEachDatabase, type TestDatabase } from '../helpers/each-databas
 const SECRET = 'tamper-test-secret-0123456789abcdef0123';
 const quiet = { warn() {}, error() {} };
 
+/** An event row as the database returns it. */
+interface StoredRow {
+  id: string | number;
+  seq: string | number;
+  chain: string;
+}
+
 interface Row {
   /** The stored id, for the test's own writes. */
   id: string;
@@ -31,7 +38,8 @@ describeEachDatabase('verify() names what was done to the history behind its bac
       .select('e.id', 'e.seq', 'e.chain');
     const shown = (await consent.history(subject, { limit: 200 })).events.reverse();
     expect(shown).to.have.length(rows.length);
-    return rows.map((r: Row, i: number) => ({ id: String(r.id), publicId: shown[i]?.id as string, seq: Number(r.seq), chain: r.chain }));
+    // Ids and sequence numbers come back as numbers from SQLite and as strings from PostgreSQL.
+    return rows.map((r: StoredRow, i: number) => ({ id: String(r.id), publicId: shown[i]?.id as string, seq: Number(r.seq), chain: r.chain }));
   };
   const at = (rows: Row[], seq: number): Row => rows.find((r) => r.seq === seq) as Row;
   const sorted = (problems: Array<{ eventId: string; kind: string }>) =>

@@ -10,7 +10,7 @@ const CHAIN = 'c'.repeat(32);
 
 function chainOf(count: number): { events: StoredEvent[]; head: ChainHead; entry: LedgerEntry; ledgerHead: LedgerHead } {
   const drafts: DraftEvent[] = Array.from({ length: count }, (_, i) => {
-    const personal = { actor: null, note: `note ${i}`, data: null, ip: null, userAgent: null };
+    const personal = { actor: null, note: `note ${String(i)}`, data: null, ip: null, userAgent: null };
     return {
       chain: CHAIN, seq: i + 1, requirement: 'a', version: 1, action: i % 2 ? 'withdraw' : 'grant',
       state: i % 2 ? 'denied' : 'granted', source: 'app', at: 1000 + i, ...personal,
@@ -96,7 +96,7 @@ describe('LedgerVerifier (pure)', () => {
     let tail = { n: 0, firstId: null as string | null };
     let head: LedgerHead = { n: 0, firstId: null, mac: '' };
     for (let i = 0; i < 3; i += 1) {
-      const sealed = sealChain(KEY, { chain: `chain${i}`, seq: 0, hash: GENESIS, headId: null }, [{ ...chainOf(1).events[0]!, chain: `chain${i}` }], [`${i + 1}00`], tail);
+      const sealed = sealChain(KEY, { chain: `chain${String(i)}`, seq: 0, hash: GENESIS, headId: null }, [{ ...chainOf(1).events[0]!, chain: `chain${String(i)}` }], [`${String(i + 1)}00`], tail);
       list.push(sealed.ledger!.entry);
       head = sealed.ledger!.head;
       tail = { n: head.n, firstId: head.firstId };

@@ -37,7 +37,7 @@ describe('express-consent erase on an SQLite file leaves no recoverable bytes', 
         consent.register({ id: 'news', title: 'News', description: 'A letter.' });
         await consent.ready();
         for (let i = 0; i < 10; i += 1) {
-          await consent.record('alice', { news: i % 2 ? 'denied' : 'granted' }, { actor: ACTOR, note: `${NOTE}-${i}`, data: { k: DATA_VALUE } });
+          await consent.record('alice', { news: i % 2 ? 'denied' : 'granted' }, { actor: ACTOR, note: `${NOTE}-${String(i)}`, data: { k: DATA_VALUE } });
         }
         await consent.record('bob', { news: 'granted' }, { note: 'bob-keeps-his-note' });
         await consent.close();

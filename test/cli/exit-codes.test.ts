@@ -10,7 +10,7 @@ async function closedPort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  await new Promise<void>((resolve) => server.close(() => { resolve(); }));
   return port;
 }
 
@@ -29,7 +29,7 @@ describe('the express-consent command line: usage and exit codes', () => {
     await knex.destroy();
   });
 
-  after(() => file.cleanup());
+  after(() => { file.cleanup(); });
 
   it('prints help for the program and every command with exit 0', async () => {
     const root = await runCli(['--help']);
@@ -89,10 +89,10 @@ describe('the express-consent command line: usage and exit codes', () => {
 
   it('exits 3 when the database cannot be reached or is not there', async () => {
     const port = await closedPort();
-    const pg = await runCli(['--url', `postgres://postgres@127.0.0.1:${port}/consent`, 'verify']);
+    const pg = await runCli(['--url', `postgres://postgres@127.0.0.1:${String(port)}/consent`, 'verify']);
     expect(pg.code).to.equal(3);
     expect(pg.stderr).to.match(/ECONNREFUSED/);
-    const viaClient = await runCli(['--client', 'pg', '--connection', `postgres://127.0.0.1:${port}/x`, 'stats']);
+    const viaClient = await runCli(['--client', 'pg', '--connection', `postgres://127.0.0.1:${String(port)}/x`, 'stats']);
     expect(viaClient.code).to.equal(3);
     const absent = await runCli(['--url', `${file.filename}.missing`, 'export']);
     expect(absent.code).to.equal(3);

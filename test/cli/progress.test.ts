@@ -50,7 +50,7 @@ describe('the command line over more than one page of events', () => {
     consent.register(ids.map((id) => ({ id, title: `Purpose ${id}`, description: `What ${id} is for.` })));
     await consent.ready();
     for (let i = 0; i < subjects; i += 1) {
-      await consent.record(`user-${i}`, Object.fromEntries(ids.map((id, j) => [id, (i + j) % 3 === 0 ? 'denied' : 'granted'])));
+      await consent.record(`user-${String(i)}`, Object.fromEntries(ids.map((id, j) => [id, (i + j) % 3 === 0 ? 'denied' : 'granted'])));
     }
     const stored = await knex('consent_events').orderBy('id').select('id');
     shown = stored.map((row: { id: unknown }) => consent.engine.eventIds.encode(String(row.id)));
@@ -58,7 +58,7 @@ describe('the command line over more than one page of events', () => {
     await knex.destroy();
   });
 
-  after(() => file.cleanup());
+  after(() => { file.cleanup(); });
 
   it('exports every event once, in id order, across keyset pages', async () => {
     const run = await runCli(['--url', file.filename, 'export', '--format', 'ndjson']);
@@ -72,9 +72,11 @@ describe('the command line over more than one page of events', () => {
   it('verifies and counts them all', async () => {
     const verify = await runCli(['--url', file.filename, 'verify']);
     expect(verify.code).to.equal(0);
-    expect(verify.stdout).to.include(`ok: ${subjects * ids.length} events checked`);
-    const stats = JSON.parse((await runCli(['--url', file.filename, 'stats', '--json'])).stdout);
-    const a = stats.requirements.a.states;
+    expect(verify.stdout).to.include(`ok: ${String(subjects * ids.length)} events checked`);
+    const stats = JSON.parse((await runCli(['--url', file.filename, 'stats', '--json'])).stdout) as {
+      requirements: Record<string, { states: { denied: number; granted: number } }>;
+    };
+    const a = stats.requirements.a!.states;
     expect(a.denied + a.granted).to.equal(subjects);
     expect(a.denied).to.equal(Math.ceil(subjects / 3));
   });
@@ -86,7 +88,7 @@ describe('the command line over more than one page of events', () => {
     child.stderr.on('data', (chunk: string) => { stderr += chunk; });
     // Like `| head -c 1`: the first bytes arrive, then the pipe closes with most of the export unwritten.
     child.stdout.once('data', () => child.stdout.destroy());
-    const code = await new Promise<number | null>((resolve) => child.on('close', (exit) => resolve(exit)));
+    const code = await new Promise<number | null>((resolve) => child.on('close', (exit) => { resolve(exit); }));
     expect({ code, stderr }).to.deep.equal({ code: 3, stderr: 'express-consent: the output closed before the command finished (write EPIPE)\n' });
   });
 
@@ -94,6 +96,6 @@ describe('the command line over more than one page of events', () => {
     // script(1) runs the binary on a pseudo-terminal; stdout goes to /dev/null, so only the bar shows.
     const command = `CONSENT_SECRET=${SECRET} ${CLI} --url ${file.filename} export > /dev/null`;
     const { stdout } = await exec('script', ['-qec', command, '/dev/null'], { timeout: 60_000 });
-    expect(stdout).to.include(`exporting [${'#'.repeat(30)}] ${subjects * ids.length}/${subjects * ids.length}`);
+    expect(stdout).to.include(`exporting [${'#'.repeat(30)}] ${String(subjects * ids.length)}/${String(subjects * ids.length)}`);
   });
 });

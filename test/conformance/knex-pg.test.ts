@@ -14,7 +14,7 @@ describePg('PostgreSQL', () => {
       return tracker;
     },
     async destroy(tracker) {
-      await (tracker as KnexTracker).knex.destroy();
+      await (tracker as unknown as KnexTracker).knex.destroy();
       await drops.get(tracker)?.();
     },
   });

@@ -13,7 +13,7 @@ trackerConformance('KnexTracker on an SQLite file', {
     return tracker;
   },
   async destroy(tracker) {
-    await (tracker as KnexTracker).knex.destroy();
+    await (tracker as unknown as KnexTracker).knex.destroy();
     files.get(tracker)?.();
   },
 });
@@ -21,7 +21,7 @@ trackerConformance('KnexTracker on an SQLite file', {
 trackerConformance('KnexTracker on SQLite :memory:', {
   // One connection: every connection to ":memory:" would be a database of its own.
   create: () => new KnexTracker(knexFactory({ ...sqliteKnexConfig(':memory:'), pool: { min: 1, max: 1 } } as Knex.Config)),
-  destroy: (tracker) => (tracker as KnexTracker).knex.destroy(),
+  destroy: (tracker) => (tracker as unknown as KnexTracker).knex.destroy(),
 });
 
 trackerConformance('KnexTracker on an SQLite file through better-sqlite3', {
@@ -33,7 +33,7 @@ trackerConformance('KnexTracker on an SQLite file through better-sqlite3', {
     return tracker;
   },
   async destroy(tracker) {
-    await (tracker as KnexTracker).knex.destroy();
+    await (tracker as unknown as KnexTracker).knex.destroy();
     files.get(tracker)?.();
   },
 });

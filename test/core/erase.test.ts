@@ -31,7 +31,7 @@ describeEachDatabase('erase() (Art. 17)', (open) => {
   const counts = async () =>
     ((await knex('consent_events').select('requirement', 'action').count({ n: '*' }).groupBy('requirement', 'action')
       .orderBy(['requirement', 'action'])) as Array<{ requirement: string; action: string; n: unknown }>)
-      .map((r) => `${r.requirement}/${r.action}=${Number(r.n)}`);
+      .map((r) => `${r.requirement}/${r.action}=${String(Number(r.n))}`);
 
   beforeEach(async () => {
     db = await open();

@@ -22,11 +22,11 @@ function newConsent(knex: Knex): Consent {
 
 /** `a` granted by everyone, then `b` (every third denies), then a withdrawal of `a` by every seventh of the first 700. */
 function* decisions(): Generator<Record<string, unknown>> {
-  for (let i = 0; i < SUBJECTS; i += 1) yield { subjectId: `s${i}`, requirement: 'a', decision: 'granted', at: AT };
+  for (let i = 0; i < SUBJECTS; i += 1) yield { subjectId: `s${String(i)}`, requirement: 'a', decision: 'granted', at: AT };
   for (let i = 0; i < SUBJECTS; i += 1) {
-    yield { subjectId: `s${i}`, requirement: 'b', decision: i % 3 === 0 ? 'denied' : 'granted', at: AT + 1 };
+    yield { subjectId: `s${String(i)}`, requirement: 'b', decision: i % 3 === 0 ? 'denied' : 'granted', at: AT + 1 };
   }
-  for (let i = 0; i < 100; i += 1) yield { subjectId: `s${i * 7}`, requirement: 'a', decision: 'denied', at: AT + 2 };
+  for (let i = 0; i < 100; i += 1) yield { subjectId: `s${String(i * 7)}`, requirement: 'a', decision: 'denied', at: AT + 2 };
 }
 
 async function timeline(consent: Consent, subject: string): Promise<string[]> {

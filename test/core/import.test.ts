@@ -145,15 +145,15 @@ for (const backend of [...BACKENDS, memoryBackend]) {
 
     it('rejects unknown requirements and future versions, keeping earlier batches', async () => {
       const good = { subjectId: 'ann', requirement: 'analytics', decision: 'granted', at: at(1) };
-      const unknown = await consent.import([good, { ...good, requirement: 'nope' }], { batchSize: 1 }).catch((e: ConsentError) => e);
+      const unknown = await consent.import([good, { ...good, requirement: 'nope' }], { batchSize: 1 }).catch((e: unknown) => e as ConsentError);
       expect(unknown).to.include({ code: 'unknown_requirement', status: 422 });
       expect((unknown as ConsentError).extensions).to.deep.include({ ids: ['nope'], imported: 1 });
-      const future = await consent.import([{ ...good, version: 2 }]).catch((e: ConsentError) => e);
+      const future = await consent.import([{ ...good, version: 2 }]).catch((e: unknown) => e as ConsentError);
       expect(future).to.include({ code: 'invalid_argument' });
       expect(await storedEvents(consent, 'ann')).to.have.length(1);
-      const notIterable = await consent.import(42 as unknown as []).catch((e: ConsentError) => e);
+      const notIterable = await consent.import(42 as unknown as []).catch((e: unknown) => e as ConsentError);
       expect(notIterable).to.include({ code: 'invalid_argument' });
-      const badSize = await consent.import([], { batchSize: 0 }).catch((e: ConsentError) => e);
+      const badSize = await consent.import([], { batchSize: 0 }).catch((e: unknown) => e as ConsentError);
       expect(badSize).to.include({ code: 'invalid_argument' });
     });
 
@@ -207,7 +207,7 @@ class UnpreparedTracker extends MemoryTracker {
 }
 
 describe('consent.import() while a batch is being written', () => {
-  const item = (i: number) => ({ subjectId: `s${i}`, requirement: 'ads', decision: 'granted', at: at(1) });
+  const item = (i: number) => ({ subjectId: `s${String(i)}`, requirement: 'ads', decision: 'granted', at: at(1) });
 
   async function withConsent(tracker: MemoryTracker, body: (consent: Consent) => Promise<void>): Promise<void> {
     const memory = { config: { client: 'sqlite3', connection: { filename: ':memory:' }, useNullAsDefault: true }, cleanup: async () => undefined };
@@ -228,7 +228,7 @@ describe('consent.import() while a batch is being written', () => {
       expect((error as ConsentError).extensions.imported).to.equal(3);
       expect(tracker.batches).to.equal(2);
       expect((await consent.states('s2')).ads?.state).to.equal('granted');
-      for (const i of [3, 5, 6]) expect((await consent.states(`s${i}`)).ads?.state).to.equal('unset');
+      for (const i of [3, 5, 6]) expect((await consent.states(`s${String(i)}`)).ads?.state).to.equal('unset');
     });
   });
 
@@ -236,7 +236,7 @@ describe('consent.import() while a batch is being written', () => {
     const tracker = new FailingBatchTracker(0);
     await withConsent(tracker, async (consent) => {
       const items = [item(0), item(1), { ...item(2), decision: 'maybe' }];
-      const error = await consent.import(items, { batchSize: 2 }).catch((e: ConsentError) => e);
+      const error = await consent.import(items, { batchSize: 2 }).catch((e: unknown) => e as ConsentError);
       expect(error).to.include({ code: 'invalid_argument' });
       expect((error as ConsentError).extensions.imported).to.equal(2);
       expect((await consent.states('s1')).ads?.state).to.equal('granted');
@@ -262,7 +262,7 @@ describe('consent.import() while a batch is being written', () => {
         await new Promise((resolve) => setTimeout(resolve, 5));
         throw new ConsentError('invalid_argument', 'the export file ends early');
       }
-      const error = await consent.import(source(), { batchSize: 2 }).catch((e: ConsentError) => e);
+      const error = await consent.import(source(), { batchSize: 2 }).catch((e: unknown) => e as ConsentError);
       expect(error).to.include({ message: 'the export file ends early' });
       expect((error as ConsentError).extensions.imported).to.equal(2);
       expect((await consent.states('s1')).ads?.state).to.equal('granted');

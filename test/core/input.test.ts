@@ -22,6 +22,7 @@ describe('subject ids', () => {
 
   it('refuses empty, too long, unsafe numbers and other types', () => {
     for (const bad of ['', 'x'.repeat(257), 'user\uD800', 'user\uDC00', '\uDE00\uD83D', 1.5, 2 ** 53, NaN, null, undefined, {}, ['a'], true]) {
+      // eslint-disable-next-line @typescript-eslint/no-base-to-string -- a label for any value
       expect(normalizeSubject(bad), String(bad)).to.equal(null);
     }
     expect(() => requireSubject({ id: 1 })).to.throw(ConsentError).with.property('code', 'invalid_subject');
@@ -69,7 +70,7 @@ describe('decisions and meta', () => {
     const { problems } = parseDecisions({ a: 'yes', b: { decision: 'granted', version: 0 }, c: { decision: 'denied', extra: 1 } }, '/d');
     expect(problems.map((p) => p.pointer)).to.deep.equal(['/d/a', '/d/b/version', '/d/c/extra']);
     expect(parseDecisions({}, '/d').problems[0]?.detail).to.match(/1 to 100/);
-    const many = Object.fromEntries(Array.from({ length: 101 }, (_, i) => [`r${i}`, 'granted']));
+    const many = Object.fromEntries(Array.from({ length: 101 }, (_, i) => [`r${String(i)}`, 'granted']));
     expect(parseDecisions(many, '/d').problems).to.have.length(1);
     expect(parseDecisions(['granted'], '/d').problems).to.have.length(1);
   });
@@ -85,7 +86,7 @@ describe('decisions and meta', () => {
   });
 
   it('turns problems into one invalid_argument listing them', () => {
-    expect(() => assertNoProblems([])).to.not.throw();
+    expect(() => { assertNoProblems([]); }).to.not.throw();
     try {
       assertNoProblems([{ pointer: '/a', detail: 'bad' }, { pointer: '/b', detail: 'worse' }]);
       expect.fail('should throw');

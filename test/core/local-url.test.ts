@@ -53,6 +53,7 @@ describeBrowser('isLocalPath() against Chromium', () => {
     browser = await chromium.launch({ executablePath: chromiumPath() as string, headless: true, args: ['--no-sandbox', '--disable-gpu'] });
     page = await browser.newPage();
   });
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset when the before hook failed
   after(() => browser?.close());
 
   /** How Chromium's URL parser (the one behind every href and Location) resolves each value on a page. */

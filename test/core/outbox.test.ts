@@ -51,7 +51,7 @@ describe('durable handlers (outbox) on SQLite', () => {
       'change',
       async (payload) => {
         calls += 1;
-        if (calls <= 2) throw new Error(`failure ${calls}`);
+        if (calls <= 2) throw new Error(`failure ${String(calls)}`);
         delivered.push(payload);
       },
       { name: 'flaky' },
@@ -98,11 +98,11 @@ describe('durable handlers (outbox) on SQLite', () => {
   it('refuses a named handler after ready(), a duplicate name and an unknown event', async () => {
     const consent = open();
     consent.on('change', () => {}, { name: 'one' });
-    expect(() => consent.on('change', () => {}, { name: 'one' })).to.throw().with.property('code', 'invalid_argument');
-    expect(() => consent.on('nope' as 'change', () => {})).to.throw().with.property('code', 'invalid_argument');
-    expect(() => consent.on('change', () => {}, { name: 'bad name!' })).to.throw().with.property('code', 'invalid_argument');
+    expect(() => { consent.on('change', () => {}, { name: 'one' }); }).to.throw().with.property('code', 'invalid_argument');
+    expect(() => { consent.on('nope' as 'change', () => {}); }).to.throw().with.property('code', 'invalid_argument');
+    expect(() => { consent.on('change', () => {}, { name: 'bad name!' }); }).to.throw().with.property('code', 'invalid_argument');
     await consent.ready();
-    expect(() => consent.on('withdrawn', () => {}, { name: 'late' })).to.throw().with.property('code', 'registry_sealed');
+    expect(() => { consent.on('withdrawn', () => {}, { name: 'late' }); }).to.throw().with.property('code', 'registry_sealed');
     consent.on('withdrawn', () => {});
   });
 
@@ -111,7 +111,7 @@ describe('durable handlers (outbox) on SQLite', () => {
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
+    const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => { resolve(signal); }));
     await waitUntil(() => output.includes('committed') && output.includes('delivering'), `the child (output: ${output})`);
     child.kill('SIGKILL');
     expect(await exited).to.equal('SIGKILL');
@@ -136,7 +136,7 @@ describe('durable handlers (outbox) on SQLite', () => {
       }, { name: 'mirror' });
       await instance.ready();
     }
-    for (let i = 0; i < 40; i += 1) await instances[i % 2]!.record(`s${i}`, { analytics: 'granted' });
+    for (let i = 0; i < 40; i += 1) await instances[i % 2]!.record(`s${String(i)}`, { analytics: 'granted' });
     await waitUntil(async () => (await outboxRows(opened[0]!.knex)) === 0, 'every entry delivered');
     for (const instance of instances) await instance.close();
     expect(seen).to.have.length(40);
@@ -158,7 +158,7 @@ describePg('durable handlers (outbox) on PostgreSQL', () => {
         }, { name: 'mirror' });
       });
       for (const instance of instances) await instance.ready();
-      await Promise.all(Array.from({ length: 60 }, (_, i) => instances[i % 2]!.record(`s${i}`, { analytics: 'granted' })));
+      await Promise.all(Array.from({ length: 60 }, (_, i) => instances[i % 2]!.record(`s${String(i)}`, { analytics: 'granted' })));
       await waitUntil(async () => (await outboxRows(knexes[0]!)) === 0, 'every entry delivered');
       for (const instance of instances) await instance.close();
       expect(seen).to.have.length(60);

@@ -26,7 +26,7 @@ describe('proof reads when the store fails', () => {
     for (const call of [() => consent.verify(), () => consent.export('ann'), () => consent.stateAt('ann', 'a', Date.now())]) {
       await call().then(
         () => expect.fail('resolved'),
-        (error) => expect(error).to.have.property('code', 'store_unavailable'),
+        (error: unknown) => expect(error).to.have.property('code', 'store_unavailable'),
       );
     }
   });

@@ -18,7 +18,7 @@ describe('PseudonymCache', () => {
     const { cache, derived } = counting(4);
     for (let round = 0; round < 3; round += 1) expect(cache.get('ann')).to.equal('p:ann');
     expect(derived).to.deep.equal(['ann']);
-    for (let i = 0; i < 50; i += 1) cache.get(`u${i}`);
+    for (let i = 0; i < 50; i += 1) cache.get(`u${String(i)}`);
     expect(cache.size).to.be.at.most(4);
   });
 

@@ -13,7 +13,7 @@ describe('stateAt()', () => {
   const open = async (version = 1): Promise<Consent> => {
     const consent = createConsent({ tracker, secret: SECRET, now: () => new Date(clock), logger: quiet, confirm: { ttlMs: DAY } });
     consent.register([
-      { id: 'a', title: `A v${version}`, description: 'A', version, expiresAfterDays: 10 },
+      { id: 'a', title: `A v${String(version)}`, description: 'A', version, expiresAfterDays: 10 },
       { id: 'd', title: 'D', description: 'D', doubleOptIn: true },
     ]);
     await consent.ready();
@@ -71,11 +71,12 @@ describe('stateAt()', () => {
     const consent = await open();
     for (const time of ['yesterday', NaN, null, {}]) {
       await consent.stateAt('ann', 'a', time as never).then(
+        // eslint-disable-next-line @typescript-eslint/no-base-to-string -- a label for any value
         () => expect.fail(`accepted ${String(time)}`),
-        (error) => expect(error).to.have.property('code', 'invalid_argument'),
+        (error: unknown) => expect(error).to.have.property('code', 'invalid_argument'),
       );
     }
-    await consent.stateAt('ann', 'nope', T0).then(() => expect.fail(), (e) => expect(e).to.have.property('code', 'unknown_requirement'));
-    await consent.stateAt('', 'a', T0).then(() => expect.fail(), (e) => expect(e).to.have.property('code', 'invalid_subject'));
+    await consent.stateAt('ann', 'nope', T0).then(() => expect.fail(), (e: unknown) => expect(e).to.have.property('code', 'unknown_requirement'));
+    await consent.stateAt('', 'a', T0).then(() => expect.fail(), (e: unknown) => expect(e).to.have.property('code', 'invalid_subject'));
   });
 });

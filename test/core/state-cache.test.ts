@@ -70,7 +70,7 @@ describe('StateCache', () => {
     const open = () => [-Infinity, Infinity];
     const cache = new StateCache(2, 1000, undefined, open);
     const a = link('a');
-    const fill = (key: string) => cache.set(key, records(key), 0, cache.generation(key));
+    const fill = (key: string) => { cache.set(key, records(key), 0, cache.generation(key)); };
     fill('a');
     expect(cache.allowsVia(a, 1, [0])).to.equal(true);
     const first = a.entry;

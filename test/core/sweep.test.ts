@@ -79,7 +79,7 @@ describe('sweep(): expire events for lapsed grants', () => {
     const many = createConsent({ knex: memory, secret: 's'.repeat(32), sweep: false, now: () => new Date(clock.ms) });
     many.register([{ id: 'a', title: 'A', description: 'A', expiresAfterDays: 1 }, { id: 'b', title: 'B', description: 'B', expiresAfterDays: 1 }]);
     try {
-      for (let i = 0; i < 150; i += 1) await many.record(`p${i}`, { a: 'granted', b: 'granted' });
+      for (let i = 0; i < 150; i += 1) await many.record(`p${String(i)}`, { a: 'granted', b: 'granted' });
       clock.ms = START + DAY;
       expect(await many.sweep()).to.deep.equal({ recorded: 300 });
       expect(await many.sweep()).to.deep.equal({ recorded: 0 });
@@ -129,11 +129,11 @@ describePg('sweep() on PostgreSQL', () => {
     consent.register([{ id: 'a', title: 'A', description: 'A', expiresAfterDays: 1 }, { id: 'b', title: 'B', description: 'B', expiresAfterDays: 1 }]);
     try {
       for (let i = 0; i < 110; i += 10) {
-        await Promise.all(Array.from({ length: 10 }, (_, j) => consent.record(`p${i + j}`, { a: 'granted', b: 'granted' })));
+        await Promise.all(Array.from({ length: 10 }, (_, j) => consent.record(`p${String(i + j)}`, { a: 'granted', b: 'granted' })));
       }
       clock.ms = START + DAY;
       const runs = await Promise.all([consent.sweep(), consent.sweep()]);
-      expect(runs[0]!.recorded + runs[1]!.recorded).to.equal(220);
+      expect(runs[0].recorded + runs[1].recorded).to.equal(220);
       expect(await consent.sweep()).to.deep.equal({ recorded: 0 });
       expect(await knex('consent_events').where({ action: 'expire' }).count({ n: '*' })).to.deep.equal([{ n: '220' }]);
     } finally {

@@ -24,7 +24,8 @@ describeEachDatabase('verify() across page boundaries (events, heads and ledger 
   /** The events at `indexes` in (chain, seq) order: where the keyset pages split. */
   const eventsAt = async (indexes: number[]): Promise<EventRow[]> => {
     const rows = await Promise.all(indexes.map((i) => knex('consent_events').orderBy([{ column: 'chain' }, { column: 'seq' }]).offset(i).first('id', 'chain', 'seq')));
-    return rows.map((r: EventRow) => ({ id: String(r.id), chain: r.chain, seq: Number(r.seq) }));
+    // Ids and sequence numbers come back as numbers from SQLite and as strings from PostgreSQL.
+    return rows.map((r: { id: string | number; chain: string; seq: string | number }) => ({ id: String(r.id), chain: r.chain, seq: Number(r.seq) }));
   };
 
   before(async function () {
@@ -36,7 +37,7 @@ describeEachDatabase('verify() across page boundaries (events, heads and ledger 
     await consent.ready();
     function* decisions() {
       for (let s = 0; s < SUBJECTS; s += 1) {
-        for (const requirement of REQUIREMENTS) yield { subjectId: `s${s}`, requirement, decision: 'granted', at: 1_700_000_000_000 };
+        for (const requirement of REQUIREMENTS) yield { subjectId: `s${String(s)}`, requirement, decision: 'granted', at: 1_700_000_000_000 };
       }
     }
     await consent.import(decisions(), { batchSize: 1000 });

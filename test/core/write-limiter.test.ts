@@ -28,7 +28,7 @@ describe('WriteLimiter (pure)', () => {
     expect(limiter.take('c', 1_800)).to.be.greaterThan(0);
     expect(limiter.take('d', 1_800)).to.be.greaterThan(0);
     expect(limiter.take('e', 1_800)).to.be.greaterThan(0);
-    for (let i = 0; i < 1_000; i += 1) limiter.take(`k${i}`, 2_000);
+    for (let i = 0; i < 1_000; i += 1) limiter.take(`k${String(i)}`, 2_000);
     expect(limiter.size).to.equal(3);
   });
 });

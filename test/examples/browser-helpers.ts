@@ -19,13 +19,13 @@ const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-backgrou
 
 export async function startExample(): Promise<Running> {
   const db = tempSqliteFile();
-  const quiet = { warn: () => {}, error: (m: string, e?: unknown) => console.error(m, e) };
+  const quiet = { warn: () => {}, error: (m: string, e?: unknown) => { console.error(m, e); } };
   const example = await createExampleApp({ databaseFile: db.filename, secret: 's'.repeat(32), logger: quiet });
   const server: Server = await new Promise((resolve) => {
-    const s = example.app.listen(0, '127.0.0.1', () => resolve(s));
+    const s = example.app.listen(0, '127.0.0.1', () => { resolve(s); });
   });
   const address = server.address();
-  const baseUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  const baseUrl = `http://127.0.0.1:${String(typeof address === 'object' && address ? address.port : 0)}`;
   const contexts: Array<{ context: BrowserContext; dir: string }> = [];
   return {
     baseUrl,

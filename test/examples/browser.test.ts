@@ -11,6 +11,7 @@ describeBrowser('example app in Chromium', () => {
     mkdirSync('test-results', { recursive: true });
   });
   after(async () => {
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset when the before hook failed
     await running?.stop();
   });
 

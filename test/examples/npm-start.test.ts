@@ -16,7 +16,7 @@ function printedUrl(child: ChildProcess): Promise<string> {
       if (match) resolve(match[1] as string);
     });
     child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.once('exit', (code) => reject(new Error(`npm start exited with ${code} before printing a URL:\n${output}`)));
+    child.once('exit', (code) => { reject(new Error(`npm start exited with ${String(code)} before printing a URL:\n${output}`)); });
   });
 }
 

@@ -63,7 +63,7 @@ for (const [major, lib] of majors) {
         let body = '';
         res.setEncoding('utf8');
         res.on('data', (chunk: string) => { body += chunk; });
-        res.on('end', () => done(null, body));
+        res.on('end', () => { done(null, body); });
       });
     };
 

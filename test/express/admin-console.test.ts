@@ -52,19 +52,24 @@ describeBrowser('the admin console in Chromium', () => {
     const app = express();
     app.use('/consent', consent.router());
     server = await new Promise((resolve) => {
-      const s = app.listen(0, '127.0.0.1', () => resolve(s));
+      const s = app.listen(0, '127.0.0.1', () => { resolve(s); });
     });
     const address = server.address();
-    baseURL = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+    baseURL = `http://127.0.0.1:${String(typeof address === 'object' && address ? address.port : 0)}`;
     browser = await chromium.launch({ executablePath: chromiumPath() as string, headless: true, args: ARGS });
   });
 
   after(async () => {
     for (const context of contexts) await context.close();
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset when the before hook failed
     await browser?.close();
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset when the before hook failed
     server?.closeAllConnections();
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset when the before hook failed
     await new Promise((resolve) => server?.close(resolve));
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset when the before hook failed
     await consent?.close();
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset when the before hook failed
     await knex?.destroy();
     file.cleanup();
   });

@@ -63,7 +63,7 @@ for (const backend of BACKENDS) {
       // A new event does not shift a page already handed out.
       const first = await get('?limit=2');
       await consent.record('dave', { ads: 'granted' });
-      const next = await get(`?limit=2&cursor=${first.nextCursor}`);
+      const next = await get(`?limit=2&cursor=${String(first.nextCursor)}`);
       expect(next.events.map((e) => e.id)).to.deep.equal(seen.slice(2, 4));
     });
 

@@ -53,7 +53,7 @@ for (const backend of BACKENDS) {
       app = routerApp(consent);
       for (let i = 0; i < SUBJECTS; i += 1) {
         const decision = i % 3 === 0 ? 'denied' : 'granted';
-        await consent.record(`user-${i}`, Object.fromEntries(REQUIREMENTS.map((r) => [r.id, decision])));
+        await consent.record(`user-${String(i)}`, Object.fromEntries(REQUIREMENTS.map((r) => [r.id, decision])));
       }
       await consent.erase('user-1');
       const tracker = consent.engine.tracker;
@@ -71,7 +71,7 @@ for (const backend of BACKENDS) {
         let text = '';
         r.setEncoding('utf8');
         r.on('data', (chunk: string) => { text += chunk; });
-        r.on('end', () => done(null, text));
+        r.on('end', () => { done(null, text); });
       }).expect(200);
       expect(res.headers['content-type']).to.equal('text/csv; charset=utf-8');
       expect(res.headers['content-disposition']).to.equal('attachment; filename="consent-events.csv"');
@@ -88,7 +88,7 @@ for (const backend of BACKENDS) {
         let text = '';
         r.setEncoding('utf8');
         r.on('data', (chunk: string) => { text += chunk; });
-        r.on('end', () => done(null, text));
+        r.on('end', () => { done(null, text); });
       }).expect(200);
       expect(res.headers['content-type']).to.equal('application/x-ndjson; charset=utf-8');
       expect(res.headers['content-disposition']).to.equal('attachment; filename="consent-events.ndjson"');
@@ -96,9 +96,9 @@ for (const backend of BACKENDS) {
       expect(lines.pop()).to.equal('');
       const parsed = lines.map((line) => JSON.parse(line) as Record<string, unknown>);
       expect(parsed.map((o) => Object.keys(o))).to.deep.equal(parsed.map(() => COLUMNS));
-      expect(parsed.map((o) => COLUMNS.map((c) => (o[c] === null ? '' : String(o[c]))))).to.deep.equal(all.map(expected));
+      expect(parsed.map((o) => COLUMNS.map((c) => (o[c] === null ? '' : String(o[c] as string | number | boolean))))).to.deep.equal(all.map(expected));
       const filtered = await request(app).get('/consent/admin/export?format=ndjson&requirement=ads&action=deny').set(ADMIN).buffer(true)
-        .parse((r, done) => { let t = ''; r.on('data', (c: Buffer) => { t += c.toString(); }); r.on('end', () => done(null, t)); }).expect(200);
+        .parse((r, done) => { let t = ''; r.on('data', (c: Buffer) => { t += c.toString(); }); r.on('end', () => { done(null, t); }); }).expect(200);
       const denies = (filtered.body as string).trim().split('\n').map((l) => JSON.parse(l) as { id: string });
       expect(denies.map((d) => d.id)).to.deep.equal(all.filter((e) => e.requirement === 'ads' && e.action === 'deny').map((e) => expected(e)[0]));
     });

@@ -51,8 +51,11 @@ for (const backend of BACKENDS) {
     });
 
     after(async () => {
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset when the before hook failed
       await consent?.close();
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset when the before hook failed
       await knex?.destroy();
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- unset when the before hook failed
       await db?.cleanup();
     });
 
@@ -65,7 +68,7 @@ for (const backend of BACKENDS) {
           let body = '';
           res.setEncoding('utf8');
           res.on('data', (chunk: string) => { body += chunk; });
-          res.on('end', () => done(null, body));
+          res.on('end', () => { done(null, body); });
         });
 
         const subject = JSON.parse(text(await get('/admin/subjects/bob').expect(200)));
@@ -74,7 +77,7 @@ for (const backend of BACKENDS) {
         const history = JSON.parse(text(await get('/admin/subjects/bob/history').expect(200)));
         expect(history.events.map((e: { action: string }) => e.action)).to.deep.equal(['grant', 'withdraw', 'grant']);
 
-        const events = JSON.parse(text(await get('/admin/events?limit=200').expect(200)));
+        const events = JSON.parse(text(await get('/admin/events?limit=200').expect(200))) as { events: Array<{ id: string; action: string }> };
         const total = events.events.length;
         expect(total).to.be.at.least(8);
         expect(events.events.filter((e: { action: string }) => e.action === 'withdraw')).to.have.length(1);
@@ -94,7 +97,7 @@ for (const backend of BACKENDS) {
         expect(stats.events.withdraw).to.equal(1);
 
         const overview = text(await get('/admin/console/').expect(200).expect('content-type', /text\/html/));
-        expect(overview).to.include(`<strong class="subjects">${stats.subjects}</strong>`);
+        expect(overview).to.include(`<strong class="subjects">${String(stats.subjects)}</strong>`);
         expect(overview).to.match(/<table class="counts" data-requirement="newsletter">/);
         expect(overview.match(/<circle class="point grants"/g)).to.have.length(30);
         const today = new Date(NOW).toISOString().slice(0, 10);

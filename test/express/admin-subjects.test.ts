@@ -45,7 +45,7 @@ for (const backend of BACKENDS) {
         .to.deep.equal(['withdraw:analytics', 'deny:ads']);
       expect(first.body.nextCursor).to.be.a('string');
       const second = await request(app)
-        .get(`/consent/admin/subjects/alice/history?limit=2&cursor=${first.body.nextCursor}`).set(ADMIN).expect(200);
+        .get(`/consent/admin/subjects/alice/history?limit=2&cursor=${String(first.body.nextCursor)}`).set(ADMIN).expect(200);
       expect(second.body).to.deep.include({ nextCursor: null });
       expect(second.body.events.map((e: { action: string; note: string }) => [e.action, e.note])).to.deep.equal([['grant', 'signup']]);
       const only = await request(app).get('/consent/admin/subjects/alice/history?requirement=ads').set(ADMIN).expect(200);
@@ -57,7 +57,7 @@ for (const backend of BACKENDS) {
     it('DELETE /admin/subjects/:subjectId erases: 200 { events }, then the subject is unset', async () => {
       await request(app).delete('/consent/admin/subjects/alice').set(ADMIN).expect(200, { events: 3 });
       const after = await request(app).get('/consent/admin/subjects/alice').set(ADMIN).expect(200);
-      for (const info of Object.values(after.body.states) as Array<{ state: string }>) expect(info.state).to.equal('unset');
+      for (const info of Object.values(after.body.states as Record<string, { state: string }>)) expect(info.state).to.equal('unset');
       const me = await request(app).get('/consent/me').set('x-test-user', 'alice').expect(200);
       expect(me.body.states.analytics.state).to.equal('unset');
       const history = await request(app).get('/consent/admin/subjects/alice/history').set(ADMIN).expect(200);

@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import express from 'express';
 import request from 'supertest';
 import { ADMIN, headerAdmin } from '../helpers/admin';
-import { BACKENDS, express4, memoryLogger, routerApp, testConsent, type ExpressModule, type TestDatabase } from '../helpers/app';
+import { BACKENDS, express4, memoryLogger, routerApp, testConsent, type TestDatabase } from '../helpers/app';
 import { expectProblem } from '../helpers/problem';
 import { sendRaw } from '../helpers/raw-body';
 
@@ -21,7 +21,7 @@ const ROUTES = [
 const PUT = '{"decision":"granted"}';
 const JSON_TYPE = 'application/json';
 
-for (const [name, lib] of [['Express 5', () => express as ExpressModule], ['Express 4', express4]] as const) {
+for (const [name, lib] of [['Express 5', () => express], ['Express 4', express4]] as const) {
   describe(`request bodies that cannot be decoded (${name})`, () => {
     let db: TestDatabase;
     let t: Awaited<ReturnType<typeof testConsent>>;

@@ -40,7 +40,7 @@ for (const backend of BACKENDS) {
       });
       await request(one).post('/s').type('form').send('consent[terms]=granted&consent[analytics]=true').expect(204);
       const history = await consent.history('fixed-user');
-      const rows = history.events.map((e) => `${e.requirement}:${e.action}:${e.source}:${e.note}`).sort();
+      const rows = history.events.map((e) => `${e.requirement}:${e.action}:${e.source}:${String(e.note)}`).sort();
       expect(rows).to.deep.equal(['analytics:grant:form:sign-up form', 'terms:grant:form:sign-up form']);
     });
 

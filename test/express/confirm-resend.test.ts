@@ -41,7 +41,7 @@ async function open(db: TestDatabase, clock: { ms: number }, options: ConsentOpt
 /** Actions of the subject's history for one requirement, oldest first, with their versions. */
 async function requests(consent: Consent, subject: string): Promise<string[]> {
   const { events } = await consent.history(subject, { requirement: 'newsletter', limit: 200 });
-  return events.reverse().map((e) => `${e.action}@${e.version}`);
+  return events.reverse().map((e) => `${e.action}@${String(e.version)}`);
 }
 
 const outboxConfirmations = async (knex: Knex) =>
@@ -151,7 +151,7 @@ for (const backend of DATABASES) {
 
     it('record() re-uses the pending request: no event, no token, no outbox entry', async () => {
       // A durable handler that keeps failing leaves every entry in the outbox, where it is counted.
-      const mailer = (consent: Consent) => consent.on('confirmation', () => Promise.reject(new Error('mailer down')), { name: 'mailer' });
+      const mailer = (consent: Consent) => { consent.on('confirmation', () => Promise.reject(new Error('mailer down')), { name: 'mailer' }); };
       t = await open(db, clock, { outbox: { retryMs: 3_600_000, maxRetryMs: 3_600_000 } }, REQUIREMENTS, mailer);
       const first = await t.consent.record('fay', { newsletter: 'granted' });
       clock.ms += WINDOW - 1;

@@ -99,7 +99,7 @@ for (const backend of BACKENDS) {
     });
 
     it('400 for bad POST batches and for a DELETE with a body', async () => {
-      const many = Object.fromEntries(Array.from({ length: 101 }, (_, i) => [`r${i}`, 'granted']));
+      const many = Object.fromEntries(Array.from({ length: 101 }, (_, i) => [`r${String(i)}`, 'granted']));
       for (const sent of [{ decisions: {} }, { decisions: many }, { decisions: { analytics: 'yes' } }, { decisions: { analytics: { decision: 'granted', at: 1 } } }, { note: 'x' }]) {
         expectProblem(await request(app).post('/consent/me').set('x-test-user', 'a').send(sent), 400, 'invalid_body');
       }

@@ -13,13 +13,13 @@ const ALICE = { 'x-test-user': 'alice' };
 const BOB = { 'x-test-user': 'bob' };
 
 /** How many positions two strings share: ids from a counter share most of them. */
-const samePositions = (a: string, b: string) => [...a].filter((c, i) => b[i] === c).length;
+const samePositions = (a: string, b: string) => Array.from(a).filter((c, i) => b[i] === c).length;
 
 /** Reads a download whole (supertest leaves CSV and NDJSON unparsed). */
 const text = (res: NodeJS.EventEmitter, done: (error: Error | null, body: string) => void) => {
   const chunks: Buffer[] = [];
   res.on('data', (chunk: Buffer) => void chunks.push(chunk));
-  res.on('end', () => done(null, Buffer.concat(chunks).toString('utf8')));
+  res.on('end', () => { done(null, Buffer.concat(chunks).toString('utf8')); });
 };
 
 for (const backend of BACKENDS) {
@@ -87,7 +87,7 @@ for (const backend of BACKENDS) {
         expect(Number.isNaN(Number(id)), id).to.equal(true);
       }
       for (let i = 1; i < ids.length; i += 1) {
-        expect(samePositions(ids[i - 1] as string, ids[i] as string), `${ids[i - 1]} and ${ids[i]}`).to.be.below(8);
+        expect(samePositions(ids[i - 1] as string, ids[i] as string), `${String(ids[i - 1])} and ${String(ids[i])}`).to.be.below(8);
       }
     });
 
@@ -149,7 +149,7 @@ for (const backend of BACKENDS) {
       expect((await request(app).get('/consent/admin/verify').set(ADMIN).expect(200)).body.problems).to.deep.equal(problems);
       expect((await request(app).get('/consent/admin/verify?subjectId=alice').set(ADMIN).expect(200)).body.problems).to.deep.equal(problems);
       const page = (await request(app).get('/consent/admin/console/subject?id=alice').set(ADMIN).expect(200)).text;
-      expect(page).to.include(`modified at event ${oldest[1]}`);
+      expect(page).to.include(`modified at event ${String(oldest[1])}`);
     });
 
     it('pages with cursors that reveal no stored id, and answers a forged cursor with 400', async () => {

@@ -88,7 +88,7 @@ describe('requireConsent with a slow store', () => {
 (BACKENDS[1] as (typeof BACKENDS)[number]).describe('requireConsent when PostgreSQL goes away', () => {
   it('answers 503 and never calls the handler', async () => {
     const db = await (BACKENDS[1] as (typeof BACKENDS)[number]).open();
-    const target = new URL(String((db.config as { connection: string }).connection));
+    const target = new URL((db.config as { connection: string }).connection);
     const proxy = await tcpProxy(target.hostname, Number(target.port));
     target.port = String(proxy.port);
     const knex = knexFactory({ ...pgKnexConfig(target.toString()), acquireConnectionTimeout: 1000 });
@@ -112,7 +112,7 @@ describe('requireConsent with a slow store', () => {
     const db = await (BACKENDS[1] as (typeof BACKENDS)[number]).open();
     const proxy = await tcpProxy('127.0.0.1', 1);
     await proxy.shut();
-    const knex = knexFactory({ client: 'pg', connection: `postgres://postgres@127.0.0.1:${proxy.port}/x`, pool: { min: 0, max: 1 }, acquireConnectionTimeout: 1000 });
+    const knex = knexFactory({ client: 'pg', connection: `postgres://postgres@127.0.0.1:${String(proxy.port)}/x`, pool: { min: 0, max: 1 }, acquireConnectionTimeout: 1000 });
     const consent = createConsent({ knex, subject: headerSubject, secret: TEST_SECRET, logger: memoryLogger() });
     consent.register(REQUIREMENTS);
     const { app, calls } = guardApp(consent);

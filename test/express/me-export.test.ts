@@ -77,7 +77,7 @@ async function settle(probe: () => number): Promise<number> {
 
 describe('GET /me/export streams page by page with backpressure', () => {
   const REQUIREMENT_COUNT = 100;
-  const requirements: RequirementDefinition[] = Array.from({ length: REQUIREMENT_COUNT }, (_, i) => ({ id: `r${i}`, title: `R${i}`, description: 'D' }));
+  const requirements: RequirementDefinition[] = Array.from({ length: REQUIREMENT_COUNT }, (_, i) => ({ id: `r${String(i)}`, title: `R${String(i)}`, description: 'D' }));
   let tracker: ScanRecorder;
   let consent: Consent;
 

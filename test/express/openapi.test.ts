@@ -12,12 +12,12 @@ function conforms(doc: Doc, path: string, method: string, res: Response): void {
   const operation = doc.paths[path]?.[method];
   expect(operation, `${method} ${path}`).to.be.an('object');
   const documented = operation?.responses[String(res.status)];
-  expect(documented, `${method} ${path} ${res.status} is documented`).to.be.an('object');
+  expect(documented, `${method} ${path} ${String(res.status)} is documented`).to.be.an('object');
   const type = String(res.headers['content-type']).split(';')[0] as string;
   const media = documented?.content[type];
-  expect(media, `${method} ${path} ${res.status} ${type}`).to.be.an('object');
+  expect(media, `${method} ${path} ${String(res.status)} ${type}`).to.be.an('object');
   const body: unknown = type.endsWith('json') ? res.body : typeof res.body === 'string' ? res.body : res.text;
-  expect(checkSchema(doc, media?.schema, body), `${method} ${path} ${res.status}`).to.deep.equal([]);
+  expect(checkSchema(doc, media?.schema, body), `${method} ${path} ${String(res.status)}`).to.deep.equal([]);
 }
 
 /** Reads any body as text (superagent leaves unknown types like NDJSON unparsed). */
@@ -26,7 +26,7 @@ function asText(res: NodeJS.EventEmitter, done: (error: Error | null, body: stri
   res.on('data', (chunk: Buffer) => {
     text += chunk.toString('utf8');
   });
-  res.on('end', () => done(null, text));
+  res.on('end', () => { done(null, text); });
 }
 
 BACKENDS[0]?.describe('OpenAPI document', () => {
@@ -108,7 +108,7 @@ BACKENDS[0]?.describe('OpenAPI document', () => {
         ['/admin/events', 'get', await request(app).get('/consent/admin/events?limit=1').set(ADMIN)],
         ['/admin/events', 'get', await request(app).get('/consent/admin/events?action=nope').set(ADMIN)],
         ['/admin/export', 'get', await request(app).get('/consent/admin/export?format=csv').set(ADMIN)],
-        ['/admin/export', 'get', await request(app).get('/consent/admin/export?format=ndjson').set(ADMIN).buffer(true).parse((r, done) => asText(r, done))],
+        ['/admin/export', 'get', await request(app).get('/consent/admin/export?format=ndjson').set(ADMIN).buffer(true).parse((r, done) => { asText(r, done); })],
         ['/admin/export', 'get', await request(app).get('/consent/admin/export?format=xml').set(ADMIN)],
         ['/admin/verify', 'get', await request(app).get('/consent/admin/verify?subjectId=proof').set(ADMIN)],
         ['/admin/stats', 'get', await request(app).get('/consent/admin/stats').set(ADMIN)],
@@ -145,7 +145,8 @@ BACKENDS[0]?.describe('OpenAPI document', () => {
       const unlimited = await testConsent(db, { rateLimit: false });
       try {
         const plain = (await request(routerApp(unlimited.consent)).get('/consent/openapi.json').expect(200)).body as Doc;
-        expect(Object.values(plain.paths).flatMap((ops) => Object.values(ops).flatMap((op) => Object.keys(op.responses ?? {})))).to.not.include('429');
+        // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- the document is checked, not trusted
+    expect(Object.values(plain.paths).flatMap((ops) => Object.values(ops).flatMap((op) => Object.keys(op.responses ?? {})))).to.not.include('429');
       } finally {
         await unlimited.close();
       }
@@ -173,7 +174,7 @@ BACKENDS[0]?.describe('OpenAPI document', () => {
     for (const sent of bodies) {
       const res = await request(app).put('/consent/me/analytics').set({ 'x-test-user': 'oa-agree' }).send(sent as object);
       expect([200, 400], JSON.stringify(sent)).to.include(res.status);
-      expect(checkSchema(doc, put, sent).length === 0, `${JSON.stringify(sent).slice(0, 80)}: router ${res.status}`).to.equal(res.status === 200);
+      expect(checkSchema(doc, put, sent).length === 0, `${JSON.stringify(sent).slice(0, 80)}: router ${String(res.status)}`).to.equal(res.status === 200);
     }
   });
 

@@ -23,6 +23,7 @@ function appFor(consent: Consent) {
   app.delete('/admin/subjects/:subjectId', proof.adminErase);
   app.get('/admin/verify', proof.adminVerify);
   app.use((error: ConsentError, _req: Request, res: Response, _next: NextFunction) => {
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- whatever a handler throws reaches here
     res.status(error.status ?? 500).json({ code: error.code ?? 'internal_error', errors: error.extensions?.errors });
   });
   return app;

@@ -109,7 +109,7 @@ for (const backend of BACKENDS) {
 
     it('GET /me/history refuses a bad query with pointers', async () => {
       for (const [query, pointer] of [['limit=0', '/limit'], ['limit=201', '/limit'], ['limit=abc', '/limit'], ['requirement=BAD!', '/requirement'], ['cursor=zzz', '/cursor']]) {
-        const res = await request(app).get(`/consent/me/history?${query}`).set(as('erin'));
+        const res = await request(app).get(`/consent/me/history?${String(query)}`).set(as('erin'));
         const body = expectProblem(res, 400, 'invalid_body');
         expect((body.errors as Array<{ pointer: string }>)[0]?.pointer).to.equal(pointer);
       }

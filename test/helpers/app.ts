@@ -66,7 +66,7 @@ export const BACKENDS: Array<{ name: string; describe: (title: string, fn: () =>
     describe: (title, fn) => describe(title, fn),
     async open() {
       const file = tempSqliteFile();
-      return { config: sqliteKnexConfig(file.filename), cleanup: async () => file.cleanup() };
+      return { config: sqliteKnexConfig(file.filename), cleanup: async () => { file.cleanup(); } };
     },
   },
   {
@@ -84,7 +84,7 @@ export async function testConsent(
   db: TestDatabase,
   options: ConsentOptions = {},
   requirements: RequirementDefinition[] = REQUIREMENTS,
-): Promise<{ consent: Consent; knex: Knex; close(): Promise<void> }> {
+): Promise<{ consent: Consent; knex: Knex; close: () => Promise<void> }> {
   const knex = knexFactory(db.config);
   const consent = createConsent({
     subject: headerSubject,
@@ -98,7 +98,7 @@ export async function testConsent(
   return {
     consent,
     knex,
-    async close() {
+    close: async () => {
       await consent.close();
       await knex.destroy();
     },

@@ -53,7 +53,7 @@ export interface CliDatabase {
 
 /** Declares `body` on a fresh SQLite file per `open()`, and on PostgreSQL when configured. */
 export function describeEachCliDatabase(title: string, body: (open: () => Promise<CliDatabase>) => void): void {
-  describe(`${title} (SQLite)`, () =>
+  describe(`${title} (SQLite)`, () => {
     body(async () => {
       const file = tempSqliteFile();
       const knex = knexFactory(sqliteKnexConfig(file.filename));
@@ -65,9 +65,9 @@ export function describeEachCliDatabase(title: string, body: (open: () => Promis
           file.remove();
         },
       };
-    }),
-  );
-  describePg(`${title} (PostgreSQL)`, () =>
+    });
+  });
+  describePg(`${title} (PostgreSQL)`, () => {
     body(async () => {
       const database = await createPgDatabase();
       const knex = knexFactory(pgKnexConfig(database.url));
@@ -79,6 +79,6 @@ export function describeEachCliDatabase(title: string, body: (open: () => Promis
           await database.drop();
         },
       };
-    }),
-  );
+    });
+  });
 }

@@ -86,7 +86,7 @@ async function withAdminClient<T>(work: (client: PgClient) => Promise<T>): Promi
  * A fresh, empty PostgreSQL database on the `CONSENT_TEST_PG_URL` server: its URL, and `drop()`,
  * which disconnects whatever is still using it (pools a failed test did not destroy) and drops it.
  */
-export async function createPgDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+export async function createPgDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
   const name = `ec_test_${randomBytes(8).toString('hex')}`;
   await withAdminClient((client) => client.query(`CREATE DATABASE "${name}"`));
   const url = new URL(process.env.CONSENT_TEST_PG_URL as string);
@@ -116,9 +116,9 @@ export function pgKnexConfig(url: string): Knex.Config {
  * A path for a new SQLite file inside a new temporary directory, and `cleanup()` removing the
  * directory with everything in it (journal and WAL files too). `remove` is the same function.
  */
-export function tempSqliteFile(): { filename: string; cleanup(): void; remove(): void } {
+export function tempSqliteFile(): { filename: string; cleanup: () => void; remove: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'express-consent-'));
-  const cleanup = (): void => rmSync(dir, { recursive: true, force: true });
+  const cleanup = (): void => { rmSync(dir, { recursive: true, force: true }); };
   return { filename: join(dir, 'consent.sqlite3'), cleanup, remove: cleanup };
 }
 

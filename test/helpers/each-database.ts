@@ -9,7 +9,7 @@ export interface TestDatabase {
 
 /** Declares `body` once on a fresh SQLite file per call of `open`, and once on PostgreSQL. */
 export function describeEachDatabase(title: string, body: (open: () => Promise<TestDatabase>) => void): void {
-  describe(`${title} (SQLite)`, () =>
+  describe(`${title} (SQLite)`, () => {
     body(async () => {
       const file = tempSqliteFile();
       const knex = knexFactory(sqliteKnexConfig(file.filename));
@@ -20,9 +20,9 @@ export function describeEachDatabase(title: string, body: (open: () => Promise<T
           file.remove();
         },
       };
-    }),
-  );
-  describePg(`${title} (PostgreSQL)`, () =>
+    });
+  });
+  describePg(`${title} (PostgreSQL)`, () => {
     body(async () => {
       const database = await createPgDatabase();
       const knex = knexFactory(pgKnexConfig(database.url));
@@ -33,6 +33,6 @@ export function describeEachDatabase(title: string, body: (open: () => Promise<T
           await database.drop();
         },
       };
-    }),
-  );
+    });
+  });
 }

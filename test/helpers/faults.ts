@@ -90,7 +90,7 @@ export async function faultProxy(host: string, port: number): Promise<FaultProxy
     },
     close: () =>
       new Promise<void>((resolve) => {
-        server.close(() => resolve());
+        server.close(() => { resolve(); });
         for (const s of sockets) s.destroy();
       }),
   };

@@ -24,7 +24,7 @@ export async function requestTarget(app: Express, target: string, headers: Recor
         let text = '';
         res.setEncoding('utf8');
         res.on('data', (chunk: string) => (text += chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text }));
+        res.on('end', () => { resolve({ status: res.statusCode ?? 0, headers: res.headers, text }); });
         res.on('error', reject);
       });
       req.on('error', reject);

@@ -8,7 +8,7 @@ export function signupApp(consent: Consent, lib: ExpressModule = expressModule()
   const signup = async (_req: Request, res: Response, next: NextFunction) => {
     try {
       const collected = res.locals.consent as CollectedConsent;
-      const result = await collected.commit(`user-${Object.keys(collected.decisions).length}-${Date.now()}`, { note: 'sign-up' });
+      const result = await collected.commit(`user-${String(Object.keys(collected.decisions).length)}-${String(Date.now())}`, { note: 'sign-up' });
       res.status(201).json({ decisions: collected.decisions, result });
     } catch (error) {
       next(error);

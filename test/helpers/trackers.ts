@@ -52,7 +52,7 @@ export async function tcpProxy(host: string, port: number): Promise<{ port: numb
     port: address.port,
     shut: () =>
       new Promise<void>((resolve) => {
-        server.close(() => resolve());
+        server.close(() => { resolve(); });
         for (const s of sockets) s.destroy();
       }),
   };

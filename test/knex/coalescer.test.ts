@@ -8,7 +8,7 @@ function recorder<I>() {
   const run = (inputs: I[]): Promise<Outcome<string>[]> => {
     batches.push(inputs);
     return new Promise((resolve) => {
-      gates.push(() => resolve(inputs.map((input) => ({ ok: true, value: `done ${String(input)}` }))));
+      gates.push(() => { resolve(inputs.map((input) => ({ ok: true, value: `done ${String(input)}` }))); });
     });
   };
   const openNext = async () => {
@@ -70,7 +70,7 @@ describe('Coalescer', () => {
       async (inputs) => {
         calls += 1;
         if (inputs.includes(99)) throw new Error('the store is down');
-        return inputs.map((n) => (n % 2 ? { ok: false, error: new Error(`odd ${n}`) } : { ok: true, value: n * 10 }));
+        return inputs.map((n) => (n % 2 ? { ok: false, error: new Error(`odd ${String(n)}`) } : { ok: true, value: n * 10 }));
       },
       { concurrency: 1, maxBatch: 10 },
     );

@@ -51,7 +51,7 @@ describePg('concurrent writes (PostgreSQL)', () => {
     consent.register([{ id: 'a', title: 'A', description: 'A' }, { id: 'b', title: 'B', description: 'B' }]);
     await consent.ready();
     await Promise.all(
-      Array.from({ length: 40 }, (_, i) => consent.record(`s${i % 10}`, Math.floor(i / 10) % 2 ? { a: 'granted' } : { b: 'denied' })),
+      Array.from({ length: 40 }, (_, i) => consent.record(`s${String(i % 10)}`, Math.floor(i / 10) % 2 ? { a: 'granted' } : { b: 'denied' })),
     );
     expect(await knex('consent_subjects').count({ n: '*' }).first()).to.deep.equal({ n: '10' });
     expect(await knex('consent_states').count({ n: '*' }).first()).to.deep.equal({ n: '20' });

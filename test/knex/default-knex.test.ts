@@ -8,7 +8,7 @@ describe('the embedded default SQLite connection', () => {
     const knex = defaultKnex(file.filename);
     try {
       const pragma = async (name: string): Promise<unknown> => {
-        const rows = (await knex.raw(`PRAGMA ${name}`)) as Array<Record<string, unknown>>;
+        const rows: Array<Record<string, unknown>> = await knex.raw(`PRAGMA ${name}`);
         return Object.values(rows[0] ?? {})[0];
       };
       expect(await pragma('journal_mode')).to.equal('wal');

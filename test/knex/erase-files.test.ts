@@ -25,7 +25,7 @@ function hostSqlite3(filename: string): Knex {
     useNullAsDefault: true,
     pool: {
       afterCreate(conn: { run(sql: string, cb: (err: Error | null) => void): void }, done: (err: Error | null, conn: unknown) => void) {
-        conn.run('PRAGMA secure_delete = ON', (err) => done(err, conn));
+        conn.run('PRAGMA secure_delete = ON', (err) => { done(err, conn); });
       },
     },
   });
@@ -80,7 +80,7 @@ for (const connection of CONNECTIONS) {
       await consent.ready();
       for (let i = 0; i < 20; i += 1) {
         const decision = i % 2 === 0 ? 'granted' : 'denied';
-        await consent.engine.record(SUBJECT, { a: decision, b: decision }, { actor: ACTOR, note: `${NOTE}-${i}`, data: { k: DATA_VALUE, big: BIG_VALUE } }, { ip: IP, userAgent: UA });
+        await consent.engine.record(SUBJECT, { a: decision, b: decision }, { actor: ACTOR, note: `${NOTE}-${String(i)}`, data: { k: DATA_VALUE, big: BIG_VALUE } }, { ip: IP, userAgent: UA });
       }
       await consent.record('someone-else', { a: 'granted' }, { note: 'kept-note-of-someone-else' });
     });
@@ -118,7 +118,7 @@ describePg('erase() on PostgreSQL: no row keeps the erased fields, and after VAC
     consent.register([{ id: 'a', title: 'A', description: 'A' }]);
     await consent.ready();
     for (let i = 0; i < 20; i += 1) {
-      await consent.engine.record(SUBJECT, { a: i % 2 ? 'denied' : 'granted' }, { actor: ACTOR, note: `${NOTE}-${i}`, data: { k: DATA_VALUE, big: BIG_VALUE } }, { ip: IP, userAgent: UA });
+      await consent.engine.record(SUBJECT, { a: i % 2 ? 'denied' : 'granted' }, { actor: ACTOR, note: `${NOTE}-${String(i)}`, data: { k: DATA_VALUE, big: BIG_VALUE } }, { ip: IP, userAgent: UA });
     }
     await consent.record('someone-else', { a: 'granted' }, { note: 'kept-note-of-someone-else' });
   });

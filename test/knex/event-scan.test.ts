@@ -17,7 +17,7 @@ async function seeded(knex: Knex): Promise<Consent> {
   consent.register(['a', 'b'].map((id) => ({ id, title: id, description: id })));
   await consent.ready();
   for (const [i, note] of ODD.entries()) {
-    await consent.record(`s${i}`, { a: 'granted', b: 'denied' }, { note, data: { note, n: i } });
+    await consent.record(`s${String(i)}`, { a: 'granted', b: 'denied' }, { note, data: { note, n: i } });
   }
   await consent.erase('s0');
   return consent;

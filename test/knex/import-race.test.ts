@@ -64,7 +64,7 @@ describePg('consent.import() racing other writers (PostgreSQL)', () => {
 
   it('lets two imports of the same subjects run at once without deadlock or forked chains', async () => {
     const items = (decision: string, at: number) =>
-      Array.from({ length: 3000 }, (_, i) => ({ subjectId: `p${i % 1000}`, requirement: 'a', decision, at: at + i }));
+      Array.from({ length: 3000 }, (_, i) => ({ subjectId: `p${String(i % 1000)}`, requirement: 'a', decision, at: at + i }));
     const forward = items('granted', AT);
     const backward = items('denied', AT + 10_000).reverse();
     const results = await Promise.all([

@@ -20,7 +20,7 @@ async function indexes(knex: Knex, table: string): Promise<Map<string, string>> 
 /** The plan of the one statement of `work` that matches `pattern`, as one text. */
 async function planOf(knex: Knex, pattern: RegExp, work: () => Promise<unknown>): Promise<string> {
   const statements = (await captureStatements(knex, work)).filter((s) => pattern.test(s.sql));
-  expect(statements, `one statement matching ${pattern}`).to.have.length(1);
+  expect(statements, `one statement matching ${String(pattern)}`).to.have.length(1);
   return (await queryPlan(knex, statements[0] as (typeof statements)[number])).join('\n');
 }
 
@@ -28,8 +28,8 @@ async function planOf(knex: Knex, pattern: RegExp, work: () => Promise<unknown>)
 function* decisions(subjects: number): Generator<Record<string, unknown>> {
   const at = Date.now() - 86_400_000;
   for (let i = 0; i < subjects; i += 1) {
-    yield { subjectId: `p${i}`, requirement: 'terms', decision: 'granted', at };
-    yield { subjectId: `p${i}`, requirement: 'news', decision: i % 2 ? 'granted' : 'denied', at };
+    yield { subjectId: `p${String(i)}`, requirement: 'terms', decision: 'granted', at };
+    yield { subjectId: `p${String(i)}`, requirement: 'news', decision: i % 2 ? 'granted' : 'denied', at };
   }
 }
 

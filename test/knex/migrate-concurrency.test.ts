@@ -11,15 +11,15 @@ function runChild(url: string, pool: number): Promise<{ code: number | null; out
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', CHILD, url, String(pool)], { stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
-    child.stdout.on('data', (chunk) => (output += chunk));
-    child.stderr.on('data', (chunk) => (output += chunk));
+    child.stdout.on('data', (chunk: Buffer) => { output += chunk.toString(); });
+    child.stderr.on('data', (chunk: Buffer) => { output += chunk.toString(); });
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code, output }));
+    child.on('close', (code) => { resolve({ code, output }); });
   });
 }
 
 describePg('migrations (PostgreSQL)', () => {
-  for (const pool of [4, 1]) it(`succeed in four processes (pools of ${pool}) migrating one empty database at once`, async function () {
+  for (const pool of [4, 1]) it(`succeed in four processes (pools of ${String(pool)}) migrating one empty database at once`, async function () {
     this.timeout(120_000);
     const database = await createPgDatabase();
     const knex = knexFactory(pgKnexConfig(database.url));

@@ -38,7 +38,7 @@ describeEachDatabase('proof reads: heads and ledger pages', (open) => {
     consent = createConsent({ tracker, secret: SECRET, logger: { warn() {}, error() {} } });
     consent.register(['a', 'b'].map((id) => ({ id, title: id, description: id })));
     await consent.ready();
-    for (let i = 0; i < 7; i += 1) await consent.record(`s${i}`, { a: 'granted', b: i % 2 ? 'denied' : 'granted' });
+    for (let i = 0; i < 7; i += 1) await consent.record(`s${String(i)}`, { a: 'granted', b: i % 2 ? 'denied' : 'granted' });
     await consent.erase('s3');
   });
 
@@ -63,7 +63,7 @@ describeEachDatabase('proof reads: heads and ledger pages', (open) => {
 
   it('reads each ledger entry with its chain head’s seq, null once the head is gone', async () => {
     const entries = ((await knex('consent_chains').orderBy('n')) as Row[]).map(toLedgerEntry);
-    const seqs = new Map(((await knex('consent_subjects').select('chain', 'seq')) as Row[]).map((r) => [r.chain, Number(r.seq)]));
+    const seqs = new Map((await knex<Row>('consent_subjects').select('chain', 'seq')).map((r) => [r.chain, Number(r.seq)]));
     const gone = entries[2]!.chain;
     await knex('consent_subjects').where({ chain: gone }).delete();
     const paged = [...(await tracker.ledger({ limit: 4 })), ...(await tracker.ledger({ after: 4, limit: 4 }))];
@@ -85,7 +85,7 @@ describeEachDatabase('proof reads: heads and ledger pages', (open) => {
     expect(await bare.verify()).to.deep.include({ ok: true, problems: [] });
     lookups.stop();
     expect(lookups.n).to.equal(1);
-    const first = (await knex('consent_chains').orderBy('n').offset(1).first('chain', 'first_id')) as Row;
+    const first: Row = await knex('consent_chains').orderBy('n').offset(1).first('chain', 'first_id');
     await knex('consent_events').where({ chain: first.chain }).delete();
     await knex('consent_subjects').where({ chain: first.chain }).delete();
     // Both instances share the secret, so they name the event by the same public id.

@@ -4,7 +4,7 @@ import { createConsent, ConsentError, type Consent } from '../../lib/index';
 import { createPgDatabase, describePg, pgKnexConfig } from '../helpers/databases';
 
 const SECRET = 'r'.repeat(32);
-const terms = (version: number) => ({ id: 'terms', version, title: `Terms v${version}`, description: `Terms, edition ${version}` });
+const terms = (version: number) => ({ id: 'terms', version, title: `Terms v${String(version)}`, description: `Terms, edition ${String(version)}` });
 
 describePg('rolling deploy (PostgreSQL)', () => {
   let database: Awaited<ReturnType<typeof createPgDatabase>>;
@@ -77,7 +77,7 @@ describePg('rolling deploy (PostgreSQL)', () => {
       expect(error).to.include({ code: 'version_downgrade' });
       expect((error as ConsentError).extensions).to.deep.equal({ id: 'terms', version: 1, stored: 2 });
     }
-    expect(await restarted.states('anyone').catch((e: ConsentError) => e.code)).to.equal('version_downgrade');
+    expect(await restarted.states('anyone').catch((e: unknown) => (e as ConsentError).code)).to.equal('version_downgrade');
     // The still-running old process keeps serving.
     expect((await old.record('late', { terms: 'granted' })).states.terms?.state).to.equal('granted');
   });

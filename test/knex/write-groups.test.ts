@@ -22,7 +22,7 @@ describeEachDatabase('writes and reads that arrive together', (open) => {
 
   it('share commits; every write lands and every chain verifies', async () => {
     const commits = countStatements(db.knex, /^commit/i);
-    const people = Array.from({ length: 30 }, (_, i) => `person-${i}`);
+    const people = Array.from({ length: 30 }, (_, i) => `person-${String(i)}`);
     await Promise.all(people.map((id, i) => consent.record(id, { analytics: i % 2 ? 'denied' : 'granted' })));
     commits.stop();
     expect(commits.n).to.be.greaterThan(0).and.lessThan(people.length);
@@ -38,7 +38,7 @@ describeEachDatabase('writes and reads that arrive together', (open) => {
   });
 
   it('answer reads made together with fewer statements, each with its own subject', async () => {
-    const people = Array.from({ length: 20 }, (_, i) => `reader-${i}`);
+    const people = Array.from({ length: 20 }, (_, i) => `reader-${String(i)}`);
     for (const [i, id] of people.entries()) await consent.record(id, { analytics: i % 2 ? 'denied' : 'granted' });
     const selects = countStatements(db.knex, /^select/i);
     const states = await Promise.all([...people, 'nobody'].map((id) => consent.states(id)));

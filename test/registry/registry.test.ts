@@ -32,11 +32,11 @@ describe('registry', () => {
   it('names both registrants of a duplicate id: the host is app, an extension its name', () => {
     const consent = fresh();
     consent.register(def('news'));
-    const error = thrown(() => consent.use({ name: 'mailer', requirements: [def('news')] }));
+    const error = thrown(() => { consent.use({ name: 'mailer', requirements: [def('news')] }); });
     expect(error.code).to.equal('duplicate_requirement');
     expect(error.message).to.contain('app').and.to.contain('mailer');
     expect(error.extensions.registrants).to.deep.equal(['app', 'mailer']);
-    const inBatch = thrown(() => consent.register([def('x'), def('x')]));
+    const inBatch = thrown(() => { consent.register([def('x'), def('x')]); });
     expect(inBatch.extensions.registrants).to.deep.equal(['app', 'app']);
     expect(consent.requirements().map((r) => r.id), 'a refused batch registers nothing').to.deep.equal(['news']);
   });
@@ -52,12 +52,12 @@ describe('registry', () => {
       [{ gpc: true, lawfulBasis: 'contract' }, 'gpc'], [{ colour: 'red' }, 'colour'],
     ];
     for (const [patch, field] of cases) {
-      const error = thrown(() => fresh().register({ ...def('ok'), ...patch } as RequirementDefinition));
+      const error = thrown(() => { fresh().register({ ...def('ok'), ...patch }); });
       expect(error.code, JSON.stringify(patch)).to.equal('invalid_requirement');
       expect(error.extensions.field, JSON.stringify(patch)).to.equal(field);
       expect(error.message).to.contain(`"${field}"`);
     }
-    expect(() => fresh().register(def('fine', { url: 'https://example.com/p', expiresAfterDays: 30, gpc: true }))).to.not.throw();
+    expect(() => { fresh().register(def('fine', { url: 'https://example.com/p', expiresAfterDays: 30, gpc: true })); }).to.not.throw();
   });
 
   it('refuses a url that browsers would rewrite (to another origin, or a link other than shown); keeps the rest', () => {
@@ -67,7 +67,7 @@ describe('registry', () => {
       '/%2e%2e//evil.example', ' https://example.com/', 'https://exa\tmple.com/', 'https://example.com\\@evil.example/',
     ];
     for (const url of offSite) {
-      const error = thrown(() => fresh().register(def('x', { url })));
+      const error = thrown(() => { fresh().register(def('x', { url })); });
       expect(error.code, JSON.stringify(url)).to.equal('invalid_requirement');
       expect(error.extensions.field, JSON.stringify(url)).to.equal('url');
     }
@@ -82,12 +82,12 @@ describe('registry', () => {
     const consent = fresh();
     consent.register(def('a'));
     await consent.ready();
-    expect(thrown(() => consent.register(def('b'))).code).to.equal('registry_sealed');
-    expect(thrown(() => consent.use({ name: 'late', requirements: [def('c')] })).code).to.equal('registry_sealed');
+    expect(thrown(() => { consent.register(def('b')); }).code).to.equal('registry_sealed');
+    expect(thrown(() => { consent.use({ name: 'late', requirements: [def('c')] }); }).code).to.equal('registry_sealed');
   });
 
   it('refuses a malformed extension', () => {
-    expect(thrown(() => fresh().use({ name: '', requirements: [] })).code).to.equal('invalid_argument');
-    expect(thrown(() => fresh().use({ name: 'app', requirements: [] })).code).to.equal('invalid_argument');
+    expect(thrown(() => { fresh().use({ name: '', requirements: [] }); }).code).to.equal('invalid_argument');
+    expect(thrown(() => { fresh().use({ name: 'app', requirements: [] }); }).code).to.equal('invalid_argument');
   });
 });

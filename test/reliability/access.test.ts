@@ -40,9 +40,9 @@ for (const backend of BACKENDS) {
         fc.asyncProperty(anySubject, anySubject, fc.array(fc.tuple(fc.constantFrom(...WRITES, ...READS.map((p) => ['get', p] as const)), anyBody, anyQueryish), { minLength: 1, maxLength: 4 }),
           async (victimBase, attacker, moves) => {
             run += 1;
-            const victim = `v${run}-${victimBase}`.slice(0, 256);
+            const victim = `v${String(run)}-${victimBase}`.slice(0, 256);
             fc.pre(victim !== attacker);
-            const secret = `secret-${run}-${Math.random()}`;
+            const secret = `secret-${String(run)}-${String(Math.random())}`;
             await t.consent.record(victim, { analytics: 'granted', ads: 'granted' }, { note: secret, data: { secret } });
             const before = { states: await t.consent.states(victim), history: await t.consent.history(victim) };
             for (const [[method, path], body, query] of moves) {

@@ -39,15 +39,15 @@ for (const backend of BACKENDS) {
 
     it('across 50 subjects and two requirements at once', async () => {
       const writes = Array.from({ length: 50 }, (_, i) => [
-        ...writesFor(`s${i}`, 'analytics', 2, 'many/'),
-        ...writesFor(`s${i}`, 'ads', 2, 'many/').map((w, j) => (j === 1 ? { ...w, kind: 'denied' as const, note: `${w.subject}/ads/deny` } : w)),
+        ...writesFor(`s${String(i)}`, 'analytics', 2, 'many/'),
+        ...writesFor(`s${String(i)}`, 'ads', 2, 'many/').map((w, j) => (j === 1 ? { ...w, kind: 'denied' as const, note: `${w.subject}/ads/deny` } : w)),
       ]).flat();
       expect(writes).to.have.length(200);
       const answers = await Promise.all(writes.map((w) => send(server.base, w)));
       expect(answers.map((a) => a.status).filter((s) => s !== 200)).to.deep.equal([]);
       for (let i = 0; i < 50; i += 1) {
         for (const requirement of ['analytics', 'ads']) {
-          await checkSubject(`s${i}`, requirement, answers.filter((a) => a.subject === `s${i}` && a.requirement === requirement));
+          await checkSubject(`s${String(i)}`, requirement, answers.filter((a) => a.subject === `s${String(i)}` && a.requirement === requirement));
         }
       }
       await expectTablesIntact(t.knex);

@@ -12,19 +12,19 @@ function start(file: string): Promise<{ child: ChildProcess; base: string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', SCRIPT], { env: { ...process.env, CRASH_DB: file }, stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let out = '';
-    child.stdout?.on('data', (chunk: Buffer) => {
+    child.stdout.on('data', (chunk: Buffer) => {
       out += chunk.toString();
       const match = /PORT (\d+)/.exec(out);
-      if (match) resolve({ child, base: `http://127.0.0.1:${match[1]}/consent` });
+      if (match) resolve({ child, base: `http://127.0.0.1:${String(match[1])}/consent` });
     });
-    child.on('exit', (code) => reject(new Error(`the app exited (${code}) before listening`)));
+    child.on('exit', (code) => { reject(new Error(`the app exited (${String(code)}) before listening`)); });
   });
 }
 
 function killed(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
   return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    child.once('exit', () => resolve());
+    if (child.exitCode !== null || child.signalCode !== null) { resolve(); return; }
+    child.once('exit', () => { resolve(); });
     child.kill(signal);
   });
 }
@@ -36,7 +36,7 @@ describe('SIGKILL in the middle of a write load (SQLite file)', function (this: 
     const file = tempSqliteFile();
     let app = await start(file.filename);
     try {
-      const subjects = Array.from({ length: 8 }, (_, i) => `crash-${i}`);
+      const subjects = Array.from({ length: 8 }, (_, i) => `crash-${String(i)}`);
       const answers: Answer[] = [];
       let acknowledged = 0;
       let dead = false;
@@ -51,7 +51,7 @@ describe('SIGKILL in the middle of a write load (SQLite file)', function (this: 
           const answer = await send(app.base, write);
           answers.push(answer);
           if (answer.status === 200) acknowledged += 1;
-          else if (!dead) expect.fail(`status ${answer.status} before the kill`);
+          else if (!dead) expect.fail(`status ${String(answer.status)} before the kill`);
           if (answer.status === 0) break;
         }
       }));

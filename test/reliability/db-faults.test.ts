@@ -13,7 +13,7 @@ async function recovers(rig: FaultRig, subject: string, status: number): Promise
     if ((await request(rig.app).get('/track').set(user(subject))).status === status) return attempt;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  throw new Error(`the app did not recover: /track never answered ${status}`);
+  throw new Error(`the app did not recover: /track never answered ${String(status)}`);
 }
 
 describePg('PostgreSQL cut under load', function (this: Mocha.Suite) {
@@ -26,14 +26,14 @@ describePg('PostgreSQL cut under load', function (this: Mocha.Suite) {
   afterEach(() => rig.close());
 
   it('fails closed while the database is gone, serves cached states only within ttl, and recovers by itself', async () => {
-    const granted = Array.from({ length: 20 }, (_, i) => `g${i}`);
+    const granted = Array.from({ length: 20 }, (_, i) => `g${String(i)}`);
     for (const s of [...granted, 'cached']) await rig.consent.record(s, { analytics: 'granted' });
     await request(rig.app).get('/track').set(user('cached')).expect(200);
     rig.calls.track = 0;
 
     // Reads and writes in flight while the connection is cut: each one either completed or failed closed.
     const reads = granted.map((s) => request(rig.app).get('/track').set(user(s)));
-    const writes = granted.map((s, i) => request(rig.app).put('/consent/me/ads').set(user(s)).send({ decision: 'granted', note: `cut-${i}` }));
+    const writes = granted.map((s, i) => request(rig.app).put('/consent/me/ads').set(user(s)).send({ decision: 'granted', note: `cut-${String(i)}` }));
     const during = Promise.all([...reads, ...writes].map((r) => r.then((res) => res)));
     await new Promise((resolve) => setImmediate(resolve));
     rig.proxy.cut();
@@ -67,8 +67,8 @@ describePg('PostgreSQL cut under load', function (this: Mocha.Suite) {
     // Nothing half-written: acknowledged writes are there once, the refused ones left no trace.
     const notes: Array<{ note: string | null }> = await rig.direct('consent_events').select('note');
     for (const [i, res] of answers.slice(granted.length).entries()) {
-      const found = notes.filter((n) => n.note === `cut-${i}`).length;
-      if (res.status === 200) expect(found, `cut-${i}`).to.equal(1);
+      const found = notes.filter((n) => n.note === `cut-${String(i)}`).length;
+      if (res.status === 200) expect(found, `cut-${String(i)}`).to.equal(1);
       else expect(found).to.be.at.most(1);
     }
     expect(notes.filter((n) => n.note === 'down')).to.deep.equal([]);

@@ -70,7 +70,7 @@ for (const backend of BACKENDS) {
       await fc.assert(
         fc.asyncProperty(anyRequest, async (r) => {
           run += 1;
-          const subject = `fz${run}`;
+          const subject = `fz${String(run)}`;
           const [method, route]: Route = r.route;
           const path = route.replace(':id', r.segment).replace(':token', r.segment)
             .replace(':subject', r.segment === 'analytics' ? subject : r.segment);
@@ -100,7 +100,7 @@ for (const backend of BACKENDS) {
       await expectTablesIntact(t.knex);
       if (process.env.CONSENT_FUZZ_RUNS !== undefined) {
         const seconds = ((Date.now() - started) / 1000).toFixed(1);
-        console.log(`      fuzz (${backend.name}, Express ${process.env.CONSENT_EXPRESS_MAJOR ?? '5'}): ${tally.requests} requests in ${seconds} s, ${tally.serverErrors} server errors, ${tally.connectionFailures} connection failures, statuses ${JSON.stringify(tally.statuses)}`);
+        console.log(`      fuzz (${backend.name}, Express ${process.env.CONSENT_EXPRESS_MAJOR ?? '5'}): ${String(tally.requests)} requests in ${seconds} s, ${String(tally.serverErrors)} server errors, ${String(tally.connectionFailures)} connection failures, statuses ${JSON.stringify(tally.statuses)}`);
       }
     });
   });

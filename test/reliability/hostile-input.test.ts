@@ -51,7 +51,7 @@ for (const backend of BACKENDS) {
             if (type !== undefined) req = req.set('content-type', type);
             if (body !== undefined) req = sendRaw(req, body);
             const res = await req;
-            expectSafeAnswer(res, `${method.toUpperCase()} ${path} ${type} ${String(body).slice(0, 120)}`);
+            expectSafeAnswer(res, `${method.toUpperCase()} ${path} ${String(type)} ${String(body).slice(0, 120)}`);
             expect(({} as Record<string, unknown>).polluted).to.equal(undefined);
           }),
         { numRuns: 200 },
@@ -68,7 +68,7 @@ for (const backend of BACKENDS) {
           if (gpc) req = req.set('sec-gpc', '1');
           const res = await req;
           if (res.status === 200 || res.status === 303) return;
-          expectSafeAnswer(res, `${path} ${subject}`);
+          expectSafeAnswer(res, `${path} ${String(subject)}`);
         }),
         { numRuns: 100 },
       );

@@ -21,12 +21,12 @@ export interface Answer extends Write {
 /** Serves `app` on a loopback port; `close()` stops it. */
 export async function listen(app: Express): Promise<{ base: string; close(): Promise<void> }> {
   const server: Server = await new Promise((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    const s = app.listen(0, '127.0.0.1', () => { resolve(s); });
   });
   const { port } = server.address() as AddressInfo;
   return {
-    base: `http://127.0.0.1:${port}/consent`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    base: `http://127.0.0.1:${String(port)}/consent`,
+    close: () => new Promise<void>((resolve) => server.close(() => { resolve(); })),
   };
 }
 
@@ -53,7 +53,7 @@ export function writesFor(subject: string, requirement: string, count: number, t
   const kinds: Write['kind'][] = ['granted', 'delete', 'granted', 'denied'];
   return Array.from({ length: count }, (_, i) => {
     const kind = kinds[i % kinds.length] as Write['kind'];
-    return { subject, requirement, kind, note: kind === 'delete' ? null : `${tag}${subject}/${requirement}/${i}/${Math.random()}` };
+    return { subject, requirement, kind, note: kind === 'delete' ? null : `${tag}${subject}/${requirement}/${String(i)}/${String(Math.random())}` };
   });
 }
 
@@ -72,7 +72,7 @@ export function expectAcknowledgedOnce(answers: Answer[], events: EventLike[], c
   const acked = answers.filter((a) => a.status >= 200 && a.status < 300);
   const notes = events.map((e) => e.note);
   for (const answer of acked.filter((a) => a.note !== null)) {
-    expect(notes.filter((n) => n === answer.note), `note ${answer.note}`).to.have.length(1);
+    expect(notes.filter((n) => n === answer.note), `note ${String(answer.note)}`).to.have.length(1);
   }
   const ackedDeletes = acked.filter((a) => a.kind === 'delete').length;
   const sentDeletes = answers.filter((a) => a.kind === 'delete').length;

@@ -55,7 +55,7 @@ for (const backend of BACKENDS) {
       await fc.assert(
         fc.asyncProperty(text, fc.option(data, { nil: undefined }), fc.boolean(), async (note, sentData, batch) => {
           subject += 1;
-          const user = `verbatim-${subject}`;
+          const user = `verbatim-${String(subject)}`;
           const body = JSON.stringify(batch ? { decisions: { analytics: 'granted' }, note, data: sentData } : { decision: 'granted', note, data: sentData });
           const res = batch
             ? await request(server.base).post('/me').set('x-test-user', user).set('content-type', 'application/json').send(body)

@@ -47,7 +47,7 @@ describe('allowedWindow', () => {
           const windows = allowedWindow(stored, req);
           for (const t of probes(stored, extra)) {
             const inWindow = t >= windows[0] && t < windows[1];
-            expect(inWindow, `t=${t - T0}, window ${windows.map((w) => w - T0)}`).to.equal(isAllowedNow(stored, req, t, false));
+            expect(inWindow, `t=${String(t - T0)}, window ${String(windows.map((w) => w - T0))}`).to.equal(isAllowedNow(stored, req, t, false));
           }
         },
       ),
@@ -62,16 +62,16 @@ describe('allowedWindow', () => {
         fc.array(fc.nat(), { minLength: 1, maxLength: 3 }),
         time,
         (specs, picks, now) => {
-          const ordered = specs.map(([basis, version], i) => requirement(`r${i}`, basis, version));
+          const ordered = specs.map(([basis, version], i) => requirement(`r${String(i)}`, basis, version));
           // Stored records in another order than the registry's, some requirements without one.
           const records = specs
-            .map(([, , stored], i) => (stored ? { ...stored, requirement: `r${i}` } : undefined))
+            .map(([, , stored], i) => (stored ? { ...stored, requirement: `r${String(i)}` } : undefined))
             .filter((r): r is CurrentRecord => r !== undefined)
             .reverse();
           const windows = allowedWindows(records, ordered);
           expect(windows).to.have.length(2 * ordered.length);
           const indexes = picks.map((p) => p % ordered.length);
-          const expected = indexes.every((i) => isAllowedNow(records.find((r) => r.requirement === `r${i}`), ordered[i] as Requirement, now, false));
+          const expected = indexes.every((i) => isAllowedNow(records.find((r) => r.requirement === `r${String(i)}`), ordered[i] as Requirement, now, false));
           expect(allowedAt(windows, indexes, now)).to.equal(expected);
         },
       ),

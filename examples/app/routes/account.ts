@@ -1,5 +1,5 @@
 import express, { type Express, type Request, type Response } from 'express';
-import type { Consent } from '../../../lib/index';
+import type { CollectedConsent, Consent } from '../../../lib/index';
 import { localPath } from '../guards';
 import { signInPage, signUpPage, type FormErrors } from '../pages/account';
 import { checkCsrf, type sessions } from '../session';
@@ -52,7 +52,7 @@ export function accountRoutes(app: Express, consent: Consent, users: Users, sess
     handle(async (req, res) => {
       const user = await users.create(text(req.body, 'email'), text(req.body, 'password'));
       if (!user) return refuse(req, res, 409, { email: 'An account with this email address already exists. Sign in instead.' });
-      await res.locals.consent.commit(user.id);
+      await (res.locals.consent as CollectedConsent).commit(user.id);
       await session.switchUser(req, res, user.id);
       res.redirect(303, '/preferences?welcome=1');
     }),

@@ -14,7 +14,7 @@ export function insightsRoutes(app: Express, consent: Consent): void {
 
   app.use(async (req: Request, _res: Response, next: NextFunction) => {
     const userId = req.session.userId;
-    if (req.method !== 'GET' || !userId || req.path.startsWith('/static/') || req.path.startsWith('/consent/')) return next();
+    if (req.method !== 'GET' || !userId || req.path.startsWith('/static/') || req.path.startsWith('/consent/')) { next(); return; }
     try {
       if (await consent.isAllowed(userId, 'analytics')) {
         const counts = views.get(userId) ?? new Map<string, number>();

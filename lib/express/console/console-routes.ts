@@ -48,7 +48,7 @@ export function addAdminConsole(router: Router, engine: ConsentEngine, gate: Rea
 
   // Routing is not strict: both spellings land here, and the pages' relative links need the slash.
   router.get('/admin/console', authorize, asyncHandler(async (req, res) => {
-    if (!req.path.endsWith('/')) return res.redirect(301, mountedPath(req, '/admin/console/'));
+    if (!req.path.endsWith('/')) { res.redirect(301, mountedPath(req, '/admin/console/')); return; }
     const requirements = engine.registry.list();
     const ids = requirements.map((r) => r.id);
     const versions = await tracker.requirementVersions(ids);
@@ -66,7 +66,7 @@ export function addAdminConsole(router: Router, engine: ConsentEngine, gate: Rea
   }));
   router.get('/admin/console/export', authorize, asyncHandler(async (req, res) => {
     // The same download as `GET /admin/export`: one reader, one row format, one id per event.
-    const query = parseExportQuery(req.query as Record<string, unknown>);
+    const query = parseExportQuery(req.query);
     await sendEventExport(res, requireAdmin(reader, tracker), engine.eventIds, engine.options.logger, query);
   }));
 }

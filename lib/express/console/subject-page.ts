@@ -12,12 +12,12 @@ export async function subjectPage(engine: ConsentEngine, id: string | undefined)
   const history = await engine.history(id, { limit: 200 });
   const verified = await verifyFor(engine, engine.pseudonym(id));
   const stateRows = Object.values(states).map((s: StateInfo) =>
-    `<tr data-requirement="${e(s.id)}"><td>${e(s.id)}</td><td class="state">${e(s.state)}</td><td>${s.allowed ? 'yes' : 'no'}</td><td>${s.version ?? ''}</td><td>${e(s.decidedAt ?? '')}</td><td>${e(s.expiresAt ?? '')}</td></tr>`);
+    `<tr data-requirement="${e(s.id)}"><td>${e(s.id)}</td><td class="state">${e(s.state)}</td><td>${s.allowed ? 'yes' : 'no'}</td><td>${String(s.version ?? '')}</td><td>${e(s.decidedAt ?? '')}</td><td>${e(s.expiresAt ?? '')}</td></tr>`);
   const eventRows = history.events.map((ev) =>
-    `<tr><td>${e(ev.at)}</td><td>${e(ev.requirement)}</td><td class="n">${ev.version}</td><td>${e(ev.action)}</td><td>${e(ev.state)}</td><td>${e(ev.source)}</td><td>${e(ev.actor ?? '')}</td><td>${e(ev.note ?? '')}</td></tr>`);
+    `<tr><td>${e(ev.at)}</td><td>${e(ev.requirement)}</td><td class="n">${String(ev.version)}</td><td>${e(ev.action)}</td><td>${e(ev.state)}</td><td>${e(ev.source)}</td><td>${e(ev.actor ?? '')}</td><td>${e(ev.note ?? '')}</td></tr>`);
   const verdict = verified.ok
-    ? `<p class="verify ok">Chain verified: ${verified.checked} events, no problems.</p>`
-    : `<div class="verify bad"><p>Chain verification failed (${verified.problems.length} problems):</p><ul>${verified.problems.map((p) => `<li>${e(p.kind)} at event ${e(p.eventId)}</li>`).join('')}</ul></div>`;
+    ? `<p class="verify ok">Chain verified: ${String(verified.checked)} events, no problems.</p>`
+    : `<div class="verify bad"><p>Chain verification failed (${String(verified.problems.length)} problems):</p><ul>${verified.problems.map((p) => `<li>${e(p.kind)} at event ${e(p.eventId)}</li>`).join('')}</ul></div>`;
   return `${FORM(id)}
 <p>Pseudonym: <code class="pseudonym">${e(engine.pseudonym(id))}</code></p>
 ${verdict}

@@ -20,17 +20,17 @@ export const MIGRATION_NAMES: readonly string[] = MIGRATIONS.map(([name]) => nam
 export class ConsentMigrationSource implements Knex.MigrationSource<string> {
   constructor(private readonly prefix: string) {}
 
-  async getMigrations(): Promise<string[]> {
-    return [...MIGRATION_NAMES];
+  getMigrations(): Promise<string[]> {
+    return Promise.resolve([...MIGRATION_NAMES]);
   }
 
   getMigrationName(migration: string): string {
     return migration;
   }
 
-  async getMigration(migration: string): Promise<Knex.Migration> {
+  getMigration(migration: string): Promise<Knex.Migration> {
     const entry = MIGRATIONS.find(([name]) => name === migration);
-    if (!entry) throw new Error(`unknown migration ${migration}`);
-    return entry[1](this.prefix);
+    if (!entry) return Promise.reject(new Error(`unknown migration ${migration}`));
+    return Promise.resolve(entry[1](this.prefix));
   }
 }
