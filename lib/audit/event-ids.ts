@@ -51,7 +51,7 @@ export function eventIdCodec(key: Buffer): EventIdCodec {
     decode(publicId) {
       if (typeof publicId !== 'string' || !PUBLIC_ID.test(publicId)) return null;
       const sealed = Buffer.from(publicId.slice(PREFIX.length), 'base64url');
-      // The last character carries 2 spare bits: only the spelling `encode` gives is accepted.
+      // 22 characters hold 132 bits for 128: the last carries 4 spare bits: only the spelling `encode` gives is accepted.
       if (sealed.toString('base64url') !== publicId.slice(PREFIX.length)) return null;
       const plain = decipher.update(sealed);
       for (let i = 0; i < TAG_BYTES; i += 1) if (plain[i] !== 0) return null;

@@ -20,9 +20,10 @@ export function exportCommand(): Command {
           format: options.format,
           onPage: (n) => { bar.add(n); },
         });
-        // stdout stays open (the process owns it); a file is ended and flushed before exit.
+        // stdout stays open (the process owns it); a file is opened once the first page is read (a
+        // failed export leaves an existing file as it was), then ended and flushed before exit.
         if (options.output === undefined) await streamChunks(chunks, process.stdout, { end: false });
-        else await streamChunks(chunks, createWriteStream(options.output));
+        else await streamChunks(chunks, () => createWriteStream(options.output as string));
         bar.done();
       });
     });

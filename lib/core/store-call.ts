@@ -1,4 +1,4 @@
-import { ConsentError, ConsentStoreError } from '../errors';
+import { ConsentStoreError, isConsentError, type ConsentError } from '../errors';
 
 /**
  * Waits for a storage call with a deadline. A rejection or an answer slower than `timeoutMs`
@@ -30,18 +30,11 @@ export function deadline<T>(call: PromiseLike<T>, timeoutMs: number, what: strin
   });
 }
 
-/** A storage failure as callers see it: the library's own errors as they are, others as `store_unavailable`. */
+/**
+ * A storage failure as callers see it: the library's own errors (from any copy of it) as they
+ * are, others as `store_unavailable`.
+ */
 export function storeFailure(error: unknown, what: string): ConsentError {
-  return error instanceof ConsentError ? error : new ConsentStoreError(`storage failed during ${what}`, error);
+  return isConsentError(error) ? error : new ConsentStoreError(`storage failed during ${what}`, error);
 }
 
-/** `deadline` of a call to start: one that throws at once fails the same way. */
-export function storeCall<T>(timeoutMs: number, what: string, call: () => PromiseLike<T>): Promise<T> {
-  let started: PromiseLike<T>;
-  try {
-    started = call();
-  } catch (error) {
-    return Promise.reject(storeFailure(error, what));
-  }
-  return deadline(started, timeoutMs, what);
-}

@@ -25,8 +25,8 @@ async function* resumed(first: IteratorResult<string>, rest: AsyncIterator<strin
 }
 
 /**
- * Writes text chunks from an async source to a writable stream (an HTTP response, a file,
- * stdout) through `stream.pipeline`: the source is read only as fast as the destination drains,
+ * Writes text chunks from an async source to a writable stream (an HTTP response, a file
+ * opened once the first chunk is in hand, stdout) through `stream.pipeline`: the source is read only as fast as the destination drains,
  * so a slow reader never makes the writer buffer more than a chunk or two; a destination that
  * closes early (a client going away) stops the source (its `finally` blocks run); a source that
  * fails destroys the destination, so a truncated output is never mistaken for a complete one.
@@ -37,7 +37,7 @@ async function* resumed(first: IteratorResult<string>, rest: AsyncIterator<strin
  */
 export async function streamChunks(
   source: AsyncIterable<string>,
-  destination: Writable | NodeJS.WritableStream,
+  destination: Writable | NodeJS.WritableStream | (() => Writable),
   options: StreamChunksOptions = {},
 ): Promise<void> {
   const iterator = source[Symbol.asyncIterator]();
@@ -49,9 +49,12 @@ export async function streamChunks(
     throw error;
   }
   options.onFirstChunk?.();
+  // A destination given as a function is opened only now: a file is not truncated by an export
+  // whose first read fails.
+  const target = typeof destination === 'function' ? destination() : destination;
   // A byte stream, not object mode: the readable holds at most its 16 KiB high-water mark.
   const readable = Readable.from(resumed(first, iterator), { objectMode: false });
-  await pipeline(readable, destination as Writable, { end: options.end ?? true });
+  await pipeline(readable, target as Writable, { end: options.end ?? true });
 }
 
 /** Whether `error` says the destination closed before the end (a client that went away). */
