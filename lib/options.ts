@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { Request } from 'express';
 import { ConsentConfigError } from './errors';
+import { didYouMean } from './did-you-mean';
 import type { ConsentTracker } from './tracker/tracker';
 
 /** What the `subject` hook may return: a string or a safe integer; nothing means no subject. */
@@ -116,32 +117,6 @@ const KEYS = [
   'storeTimeoutMs', 'now', 'network', 'admin', 'receipts', 'confirm', 'logger',
   'sweep', 'outbox', 'rateLimit',
 ] as const;
-
-function distance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i += 1) {
-    let diagonal = row[0] as number;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j += 1) {
-      const above = row[j] as number;
-      const cost = a[i - 1]?.toLowerCase() === b[j - 1]?.toLowerCase() ? 0 : 1;
-      row[j] = Math.min(above + 1, (row[j - 1] as number) + 1, diagonal + cost);
-      diagonal = above;
-    }
-  }
-  return row[b.length] as number;
-}
-
-/** The closest known name, if any is close enough to be a typo. */
-export function didYouMean(name: string, known: readonly string[]): string | null {
-  let best: string | null = null;
-  let bestDistance = Infinity;
-  for (const candidate of known) {
-    const d = distance(name, candidate);
-    if (d < bestDistance) [best, bestDistance] = [candidate, d];
-  }
-  return bestDistance <= Math.max(2, Math.floor(name.length / 3)) ? best : null;
-}
 
 function bad(option: string, why: string): never {
   throw new ConsentConfigError('invalid_option', `option "${option}" ${why}`, { extensions: { option } });
