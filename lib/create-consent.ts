@@ -5,6 +5,7 @@ import type { ConsentEventHandler, ConsentEventName, OnOptions } from './core/ev
 import { requireSubject } from './core/input';
 import { proofMethods, type ConsentProof } from './core/proof';
 import { ReceiptKey } from './core/receipt-key';
+import { warnOnce } from './core/warn-once';
 import { ConsentError } from './errors';
 import { createHttpApi, type ConsentHttpApi } from './express/http-api';
 import { defaultKnex } from './knex/default-knex';
@@ -73,7 +74,7 @@ export interface Consent extends ConsentHttpApi, ConsentProof {
 function createTracker(options: ReturnType<typeof parseOptions>): ConsentTracker {
   if (options.tracker) {
     if (options.production && options.tracker instanceof MemoryTracker) {
-      options.logger.warn('express-consent: the in-memory tracker loses every decision on restart; use a database in production');
+      warnOnce(options.logger, 'express-consent: the in-memory tracker loses every decision on restart; use a database in production');
     }
     return options.tracker;
   }

@@ -50,7 +50,11 @@ export interface ConsentOptions {
    * @default { ttlMs: 172800000, resendAfterMs: 600000 }
    */
   confirm?: { ttlMs?: number; baseUrl?: string; resendAfterMs?: number };
-  /** Where warnings go. @default console */
+  /**
+   * Where warnings go. A configuration warning (no `secret`, a development receipts key) is
+   * given once per logger: with the default `console`, once per process.
+   * @default console
+   */
   logger?: ConsentLogger;
   /**
    * Records an `expire` event for every lapsed grant every `intervalMs` (see `consent.sweep()`);

@@ -4,6 +4,7 @@ import type { ResolvedOptions } from '../options';
 import type { Registry } from '../registry/registry';
 import { toStoredVersion } from '../registry/text';
 import type { ConsentTracker } from '../tracker/tracker';
+import { warnOnce } from './warn-once';
 
 /**
  * The secret: the configured one, or (outside production) one generated once and kept in the
@@ -12,7 +13,8 @@ import type { ConsentTracker } from '../tracker/tracker';
 export async function resolveSecret(options: ResolvedOptions, tracker: ConsentTracker): Promise<Buffer> {
   if (options.secret) return options.secret;
   const stored = await tracker.secret(randomBytes(32).toString('base64url'));
-  options.logger.warn(
+  warnOnce(
+    options.logger,
     'express-consent: no "secret" option; using a generated secret stored in the database. ' +
       'Set a secret of at least 32 bytes before production: pseudonyms and the audit chain depend on it.',
   );

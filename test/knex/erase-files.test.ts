@@ -5,6 +5,7 @@ import { createConsent, type Consent } from '../../lib/index';
 import { defaultKnex } from '../../lib/knex/default-knex';
 import { waitUntil } from '../core/wait-until';
 import { createPgDatabase, describePg, pgKnexConfig, tempSqliteFile } from '../helpers/databases';
+import { skipBecause } from '../helpers/skip';
 
 const SECRET = 'erase-files-secret-0123456789abcdef0123';
 const SUBJECT = 'subject-id-7f3a91-erase-files';
@@ -167,7 +168,7 @@ describePg('erase() on PostgreSQL: no row keeps the erased fields, and after VAC
     const text = await rows();
     expect(needles.filter((needle) => text.includes(needle))).to.deep.equal([]);
     expect(text).to.contain('kept-note-of-someone-else');
-    if (!superuser) this.skip(); // reading table files needs a superuser
+    if (!superuser) skipBecause(this, 'the PostgreSQL role is not a superuser, which reading table files needs');
     // VACUUM keeps row versions that a transaction still open in the database may see (an
     // auto-ANALYZE of the new tables, here): once none is, they are gone from the files.
     let left: string[] = [];
