@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 /** The repository's root directory. */
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 
-/** README.md and every Markdown file under docs/, as paths relative to the repository. */
+/** README.md, CONTRIBUTING.md and every Markdown file under docs/, relative to the repository. */
 export function docFiles(): string[] {
   const walk = (dir: string): string[] =>
     readdirSync(join(repoRoot, dir), { withFileTypes: true }).flatMap((entry) => {
@@ -13,7 +13,7 @@ export function docFiles(): string[] {
       if (entry.isDirectory()) return walk(path);
       return entry.name.endsWith('.md') ? [path] : [];
     });
-  return ['README.md', ...walk('docs').sort()];
+  return ['README.md', 'CONTRIBUTING.md', ...walk('docs').sort()];
 }
 
 /** The text of a file of the repository. */
