@@ -46,7 +46,7 @@ describePg('bench scripts on PostgreSQL (tiny smoke run)', () => {
 
   it('add the PostgreSQL rows and the propagation distribution', async function () {
     this.timeout(180_000);
-    const stdout = await bench(['--pg', process.env.CONSENT_TEST_PG_URL as string]);
+    const stdout = await bench(['--pg-only', '--pg', process.env.CONSENT_TEST_PG_URL as string]);
     const rows = summaryRows(stdout);
     for (const target of ['guard, warm cache / bare (PostgreSQL)', 'PUT /me/:id / bare insert in a transaction (PostgreSQL)', 'state lookup', 'withdrawal seen by 2 other processes']) {
       expect(rows.some((row) => row.includes(target)), target).to.equal(true);
