@@ -11,8 +11,9 @@ const subjects = Number(process.env.BENCH_SUBJECTS ?? 1000);
 
 const knex = openKnex(target);
 // Three instances on the same database and secret. `warm`: entries outlive the run, so every
-// guarded request is a cache hit (the guard's own cost). `standard`: the default 5 s lifetime,
-// so each rotating subject is also re-read in the background every few seconds. `cold`: no cache.
+// guarded request is a cache hit (the guard's own cost). `standard`: the default options (5 s
+// lifetime, the store's change feed keeping entries current). `cold`: no cache. Writes go
+// through `warm`'s router; the other instances hear of them through the change feed.
 const warm = await benchConsent(knex, { cache: { max: 10_000, ttlMs: 3_600_000 } });
 const standard = await benchConsent(knex);
 const cold = await benchConsent(knex, { cache: false });
