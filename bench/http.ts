@@ -41,6 +41,12 @@ function writer(url: string): () => Promise<void> {
   };
 }
 
+/** How many state reads the default-options instance has asked of the store so far. */
+async function storeReads(url: string): Promise<number> {
+  const res = await fetch(`${url}/bench/reads`);
+  return ((await res.json()) as { reads: number }).reads;
+}
+
 /**
  * Runs every variant once per round, rotating the order, and returns each one's results. A
  * warm-up round comes first and is not counted: the first variant of the first round would
@@ -49,13 +55,15 @@ function writer(url: string): () => Promise<void> {
 async function interleaved(
   args: BenchArgs,
   variants: Record<string, LoadSpec>,
-  between: () => Promise<void> = () => Promise.resolve(),
+  hooks: { between?: () => Promise<void>; counted?: () => Promise<void> } = {},
 ): Promise<Record<string, LoadResult[]>> {
   const names = Object.keys(variants);
+  const between = hooks.between ?? (() => Promise.resolve());
   for (const name of names) {
     await between();
     await load(variants[name] as LoadSpec);
   }
+  await hooks.counted?.();
   const results: Record<string, LoadResult[]> = Object.fromEntries(names.map((n) => [n, []]));
   for (let round = 0; round < args.rounds; round += 1) {
     for (let i = 0; i < names.length; i += 1) {
@@ -96,11 +104,14 @@ export async function httpBench(args: BenchArgs, target: Target, label: string):
       cold: { ...base, url: `${server.url}/guarded-nocache` },
     });
     // The default options (`cache.ttlMs` 5 s) while the app keeps writing between loads.
+    let readsBefore = 0;
     const defaults = await interleaved(
       args,
       { bare: { ...base, url: `${server.url}/bare` }, standard: { ...base, url: `${server.url}/guarded-default` } },
-      writer(server.url),
+      { between: writer(server.url), counted: async () => { readsBefore = await storeReads(server.url); } },
     );
+    const reads = (await storeReads(server.url)) - readsBefore;
+    const served = (defaults.standard as LoadResult[]).reduce((sum, r) => sum + r.requests, 0);
     const writes = await interleaved(args, {
       bare: { ...put, url: `${server.url}/bare-put/analytics` },
       put: { ...put, url: `${server.url}/consent/me/analytics` },
@@ -110,6 +121,13 @@ export async function httpBench(args: BenchArgs, target: Target, label: string):
       row(`guard, warm cache / bare (${label})`, 0.95, guard, 'warm', 'bare'),
       { ...row(`guard, default cache / bare (${label})`, 0, guard, 'standard', 'bare'), required: 'report', pass: null },
       row(`guard, default options, ${String(WRITES_BETWEEN)} writes before each load / bare (${label})`, 0.95, defaults, 'standard', 'bare'),
+      {
+        target: `store reads per 1,000 guarded requests, default options, writes before each load (${label})`,
+        required: 'report',
+        figure: ((reads / served) * 1000).toFixed(1),
+        pass: null,
+        raw: `${String(reads)} reads for ${String(served)} requests (misses and background re-reads; ${String(WRITES_BETWEEN / 2)} active subjects written before each load)`,
+      },
       row(`guard, cache disabled / bare (${label})`, pg ? 0.4 : 0.5, guard, 'cold', 'bare'),
       row(`PUT /me/:id / bare insert in a transaction (${label})`, 0.5, writes, 'put', 'bare'),
     ];
