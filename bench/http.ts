@@ -15,18 +15,19 @@ import { printTable, ratio, type ResultRow } from './lib/table';
 import { createPgDatabase } from './lib/pg';
 
 const SUBJECTS = 1000;
-// Writes before each load of the default-options scenario: half touch active subjects (another
-// requirement, so that the guard still lets them through), half record new subjects.
+// Writes before each load of the default-options scenario (a tenth with --tiny): half touch
+// active subjects (another requirement, so that the guard still lets them through), half
+// record new subjects.
 const WRITES_BETWEEN = 100;
 
 /**
  * A writer through the server's own API (`PUT /consent/me/:id`), as the app's users would
- * write: each call makes `WRITES_BETWEEN` writes, one after the other.
+ * write: each call makes `count` writes, one after the other.
  */
-function writer(url: string): () => Promise<void> {
+function writer(url: string, count: number): () => Promise<void> {
   let n = 0;
   return async () => {
-    for (let i = 0; i < WRITES_BETWEEN; i += 1, n += 1) {
+    for (let i = 0; i < count; i += 1, n += 1) {
       const active = i % 2 === 0;
       const subject = active ? `u${String((n * 7) % SUBJECTS)}` : `w${String(n)}`;
       const decision = active && n % 4 === 0 ? 'denied' : 'granted';
@@ -104,11 +105,12 @@ export async function httpBench(args: BenchArgs, target: Target, label: string):
       cold: { ...base, url: `${server.url}/guarded-nocache` },
     });
     // The default options (`cache.ttlMs` 5 s) while the app keeps writing between loads.
+    const writeCount = args.tiny ? WRITES_BETWEEN / 10 : WRITES_BETWEEN;
     let readsBefore = 0;
     const defaults = await interleaved(
       args,
       { bare: { ...base, url: `${server.url}/bare` }, standard: { ...base, url: `${server.url}/guarded-default` } },
-      { between: writer(server.url), counted: async () => { readsBefore = await storeReads(server.url); } },
+      { between: writer(server.url, writeCount), counted: async () => { readsBefore = await storeReads(server.url); } },
     );
     const reads = (await storeReads(server.url)) - readsBefore;
     const served = (defaults.standard as LoadResult[]).reduce((sum, r) => sum + r.requests, 0);
@@ -120,13 +122,13 @@ export async function httpBench(args: BenchArgs, target: Target, label: string):
     const rows = [
       row(`guard, warm cache / bare (${label})`, 0.95, guard, 'warm', 'bare'),
       { ...row(`guard, default cache / bare (${label})`, 0, guard, 'standard', 'bare'), required: 'report', pass: null },
-      row(`guard, default options, ${String(WRITES_BETWEEN)} writes before each load / bare (${label})`, 0.95, defaults, 'standard', 'bare'),
+      row(`guard, default options, ${String(writeCount)} writes before each load / bare (${label})`, 0.95, defaults, 'standard', 'bare'),
       {
         target: `store reads per 1,000 guarded requests, default options, writes before each load (${label})`,
         required: 'report',
         figure: ((reads / served) * 1000).toFixed(1),
         pass: null,
-        raw: `${String(reads)} reads for ${String(served)} requests (misses and background re-reads; ${String(WRITES_BETWEEN / 2)} active subjects written before each load)`,
+        raw: `${String(reads)} reads for ${String(served)} requests (misses and background re-reads; ${String(writeCount / 2)} active subjects written before each load)`,
       },
       row(`guard, cache disabled / bare (${label})`, pg ? 0.4 : 0.5, guard, 'cold', 'bare'),
       row(`PUT /me/:id / bare insert in a transaction (${label})`, 0.5, writes, 'put', 'bare'),
