@@ -39,6 +39,8 @@ export function startServer(target: Target, subjects: number): Promise<ServerPro
 /** One load run: requests per second and latency of a route, with a rotating subject. */
 export interface LoadResult {
   rps: number;
+  /** Requests completed. */
+  requests: number;
   p50: number;
   p99: number;
   errors: number;
@@ -73,6 +75,7 @@ export async function load(spec: LoadSpec): Promise<LoadResult> {
   });
   return {
     rps: result.requests.average,
+    requests: result.requests.total,
     p50: result.latency.p50,
     p99: result.latency.p99,
     errors: result.non2xx + result.errors + result.timeouts,

@@ -104,7 +104,7 @@ export class ConsentEngine implements ConsentCore {
       const noticed = () => {
         this.notifications += 1;
       };
-      const stopWatching = await watchChanges({ tracker, cache: this.cache, logger: options.logger, noticed });
+      const stopWatching = await watchChanges({ tracker, cache: this.cache, logger: options.logger, now: () => this.now(), noticed });
       // stop() may have run while the listener was connecting.
       if (this.closed) await stopWatching?.();
       else this.unsubscribe = stopWatching;

@@ -1,3 +1,4 @@
+import type { Knex } from 'knex';
 import type { ChainHead, LedgerPageEntry, StoredEvent, SubjectSnapshot, WritePlan } from '../tracker/records';
 import type { EventScanQuery, HeadScanQuery } from '../tracker/tracker';
 import { writeSealed, type TableContext } from './chain-store';
@@ -35,7 +36,8 @@ export async function scanLedger(ctx: TableContext, query: { after?: number; lim
 }
 
 /**
- * Appends the erase event, redacts the chain and unlinks the pseudonym, in one transaction.
+ * Appends the erase event, redacts the chain and unlinks the pseudonym, in one transaction
+ * that also runs `announce` (PostgreSQL's NOTIFY, so other processes drop the cached state).
  * On SQLite it then checkpoints the WAL into the database file and truncates it: the WAL still
  * holds the pages as they were before the erasure (and every earlier version of them) until
  * then. A reader in another process can keep a checkpoint from finishing; the copies left then
@@ -45,13 +47,19 @@ export async function eraseChain(
   ctx: TableContext,
   pseudonym: string,
   plan: (snapshot: SubjectSnapshot) => WritePlan,
+  announce: (trx: Knex.Transaction) => Promise<void> = () => Promise.resolve(),
 ): Promise<number | null> {
-  const redacted = await redactChain(ctx, pseudonym, plan);
+  const redacted = await redactChain(ctx, pseudonym, plan, announce);
   if (redacted !== null && isSqlite(ctx.knex)) await ctx.knex.raw('PRAGMA wal_checkpoint(TRUNCATE)');
   return redacted;
 }
 
-function redactChain(ctx: TableContext, pseudonym: string, plan: (snapshot: SubjectSnapshot) => WritePlan): Promise<number | null> {
+function redactChain(
+  ctx: TableContext,
+  pseudonym: string,
+  plan: (snapshot: SubjectSnapshot) => WritePlan,
+  announce: (trx: Knex.Transaction) => Promise<void>,
+): Promise<number | null> {
   return ctx.knex.transaction(async (trx) => {
     const subject = (await trx(ctx.table('subjects')).where({ pseudonym }).forUpdate().first()) as Row | undefined;
     if (!subject) return null;
@@ -68,6 +76,7 @@ function redactChain(ctx: TableContext, pseudonym: string, plan: (snapshot: Subj
     // Undelivered events of durable handlers name the subject (encrypted): erasure drops them.
     await trx(ctx.table('outbox')).where({ chain }).delete();
     await trx(ctx.table('subjects')).where({ chain }).update({ pseudonym: null, erased_at: Date.now() });
+    await announce(trx);
     return redacted;
   });
 }

@@ -22,7 +22,7 @@ import { readLedgerHead } from './chain-store';
 import { eraseChain, scanEvents, scanHeads, scanLedger } from './chain-scan';
 import * as lifecycle from './lifecycle-queries';
 import { checkSchema, isPostgres, migrate } from './migrate';
-import { PgListener } from './pg-listener';
+import { ChangeFeed } from './change-feed';
 import { fromVersion, groupRecords, rawRows, toEvent, toVersion, type Row } from './rows';
 import { Coalescer, type Outcome } from './coalescer';
 import { PreparedKnexBatch, prepareBatch } from './prepare-batch';
@@ -36,9 +36,11 @@ export interface KnexTrackerOptions {
   /** Destroy the Knex instance on `close()` (only when the tracker created it). @default false */
   ownsKnex?: boolean;
   /**
-   * On PostgreSQL, announce every write with NOTIFY (the pseudonym) and let `subscribe` LISTEN,
-   * so that other processes drop a cached state at once. `false` leaves cross-process
-   * freshness to the cache lifetime. Ignored on other databases. @default true
+   * Let `subscribe` report other processes' writes, so that they drop a cached state at once
+   * and keep the others until they change: on PostgreSQL every write is announced with NOTIFY
+   * (the pseudonym) and `subscribe` LISTENs; on SQLite `subscribe` polls `PRAGMA data_version`
+   * every 100 ms. `false` leaves cross-process freshness to the cache lifetime. Ignored on
+   * other databases. @default true
    */
   notify?: boolean;
 }
@@ -51,8 +53,7 @@ export class KnexTracker implements ConsentTracker {
   private readonly currentSql = new Map<number, string>();
   private readonly stateReads: Coalescer<string, CurrentRecord[]>;
   private readonly writeGroups: Coalescer<WriteRequest, Written>;
-  /** PostgreSQL with notifications on. */
-  private readonly postgres: boolean;
+  private readonly feed: ChangeFeed;
   /** SQLite: the highest event id allocated, reserved or seen here (see `reserveIds`). */
   readonly idMark = { high: 0 };
 
@@ -62,12 +63,12 @@ export class KnexTracker implements ConsentTracker {
   ) {
     this.prefix = options.tablePrefix ?? 'consent_';
     this.ownsKnex = options.ownsKnex ?? false;
-    this.postgres = (options.notify ?? true) && isPostgres(knex);
+    this.feed = new ChangeFeed(knex, `${this.prefix}changes`, options.notify ?? true);
     // SQLite has one connection: one statement at a time, each answering everyone who waited.
     // PostgreSQL keeps a second one busy while the first answers.
     const concurrency = isPostgres(knex) ? 2 : 1;
     this.stateReads = new Coalescer((pseudonyms) => this.currentMany(pseudonyms), { concurrency, maxBatch: 200 });
-    this.writeGroups = new Coalescer((requests) => writeGroup(this, requests, (trx, p) => this.announce(trx, p)), {
+    this.writeGroups = new Coalescer((requests) => writeGroup(this, requests, (trx, p) => this.feed.announce(trx, p)), {
       concurrency,
       maxBatch: 100,
       key: (request) => request.pseudonym,
@@ -76,7 +77,7 @@ export class KnexTracker implements ConsentTracker {
 
   /** The PostgreSQL channel on which writes announce the pseudonyms they changed. */
   get channel(): string {
-    return `${this.prefix}changes`;
+    return this.feed.channel;
   }
 
   /** A table name with the configured prefix. */
@@ -156,14 +157,7 @@ export class KnexTracker implements ConsentTracker {
     pseudonym: string,
     plan: (snapshot: SubjectSnapshot) => { plan: WritePlan; result: T },
   ): Promise<{ result: T; eventIds: string[] }> {
-    return this.writeGroups.submit({ pseudonym, plan }) as Promise<{ result: T; eventIds: string[] }>;
-  }
-
-  /** Delivered on commit only, to every listening process (the pseudonym, never the id). */
-  private async announce(trx: Knex.Transaction, pseudonyms: string[]): Promise<void> {
-    if (!this.postgres) return;
-    if (pseudonyms.length === 1) await trx.raw('select pg_notify(?, ?)', [this.channel, pseudonyms[0] as string]);
-    else await trx.raw('select pg_notify(?, p) from unnest(?::text[]) as p', [this.channel, pseudonyms]);
+    return this.feed.settle(this.writeGroups.submit({ pseudonym, plan }), [pseudonym]) as Promise<{ result: T; eventIds: string[] }>;
   }
 
   /**
@@ -174,10 +168,11 @@ export class KnexTracker implements ConsentTracker {
   writeMany(pseudonyms: string[], plan: BatchPlanner, prepared: PreparedBatch | null = null): Promise<void> {
     const sorted = [...new Set(pseudonyms)].sort();
     const ahead = prepared instanceof PreparedKnexBatch ? prepared : null;
-    return this.knex.transaction(async (trx) => {
+    const written = this.knex.transaction(async (trx) => {
       await writeBatch(this, trx, sorted, plan, ahead);
-      if (sorted.length > 0) await this.announce(trx, sorted);
+      await this.feed.announce(trx, sorted);
     });
+    return this.feed.settle(written, sorted);
   }
 
   /**
@@ -189,18 +184,12 @@ export class KnexTracker implements ConsentTracker {
     return prepareBatch(this, [...new Set(pseudonyms)].sort(), plan);
   }
 
-  /** On PostgreSQL: LISTEN on a dedicated connection that reconnects. Elsewhere: null. */
-  async subscribe(handlers: ChangeHandlers): Promise<(() => Promise<void>) | null> {
-    if (!this.postgres) return null;
-    const listener = new PgListener(
-      this.knex,
-      this.channel,
-      (pseudonym) => { handlers.onChange(pseudonym); },
-      () => { handlers.onReset(); },
-      (error) => { handlers.onError(error); },
-    );
-    await listener.begin();
-    return () => listener.close();
+  /**
+   * On PostgreSQL: LISTEN on a dedicated connection that reconnects, with a heartbeat. On
+   * SQLite: a poll of `PRAGMA data_version` every 100 ms. Null with `notify: false`.
+   */
+  subscribe(handlers: ChangeHandlers): Promise<(() => Promise<void>) | null> {
+    return this.feed.subscribe(handlers);
   }
 
   async history(pseudonym: string, query: TrackerHistoryQuery): Promise<StoredEvent[]> {
@@ -233,7 +222,7 @@ export class KnexTracker implements ConsentTracker {
   }
 
   erase(pseudonym: string, plan: (snapshot: SubjectSnapshot) => WritePlan): Promise<number | null> {
-    return eraseChain(this, pseudonym, plan);
+    return this.feed.settle(eraseChain(this, pseudonym, plan, (trx) => this.feed.announce(trx, [pseudonym])), [pseudonym]);
   }
 
   auditEvents(query: AuditQuery): Promise<AuditEvent[]> {

@@ -18,6 +18,7 @@ export function watchContract(define: Define): void {
         if (pseudonym === 'p-watched') notified();
       },
       onReset: () => undefined,
+      onSynced: () => undefined,
       onError: () => undefined,
     });
     if (stop === null) return;

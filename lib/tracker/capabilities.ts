@@ -111,13 +111,19 @@ export interface BulkCapability {
   prepareMany?(pseudonyms: string[], plan: BatchPlanner): Promise<PreparedBatch | null>;
 }
 
-/** Optional: cross-process cache freshness. Without it, a cached state lives its `ttlMs`. */
+/**
+ * Optional: cross-process cache freshness. Without it, a cached state lives its `ttlMs`; with
+ * it, as long as the feed confirms (`onSynced`) at least once per `ttlMs`, until it changes.
+ */
 export interface WatchCapability {
   /**
-   * Watches writes by every process sharing the store: calls `onChange(pseudonym)` after each
-   * committed write of a subject, and `onReset()` when notifications may have been missed (a
-   * dropped connection). Resolves to a function that stops watching, or null when the store
-   * cannot notify.
+   * Watches writes by every process sharing the store (this one included): calls
+   * `onChange(pseudonym)` after each committed write or erasure of a subject, `onReset()` when
+   * changes may have been missed (a dropped connection, a change it cannot attribute),
+   * `onSynced()` regularly once everything committed before has been reported, and
+   * `onError(error)` when the feed breaks (then nothing is trusted beyond `ttlMs` until it
+   * calls `onReset()` or `onSynced()` again). Resolves to a function that stops watching, or
+   * null when the store cannot notify.
    */
   subscribe(handlers: ChangeHandlers): Promise<(() => Promise<void>) | null>;
 }

@@ -38,7 +38,8 @@ describe('bench scripts (tiny smoke run)', function () {
       expect(better.some((row) => row.includes(target)), `${target} (better-sqlite3)`).to.equal(true);
     }
     expect(stdout).to.match(/SEARCH s USING INDEX consent_subjects_pseudonym_unique/);
-    expect(stdout).to.match(/Propagation: skipped/);
+    expect(rows.some((row) => row.includes('withdrawal seen by 2 other processes (one SQLite file')), 'SQLite propagation').to.equal(true);
+    expect(rows.some((row) => row.includes('store reads per 1,000 guarded requests')), 'store reads').to.equal(true);
   });
 });
 
