@@ -6,6 +6,11 @@ import { ConsentConfigError } from '../errors';
 // instead of leaving it until the space is reused.
 export const ERASURE_PRAGMAS = ['secure_delete = ON'] as const;
 
+// An acknowledged decision must survive a power cut: every commit syncs the WAL. Set
+// explicitly, after the journal mode, because the drivers' builds disagree on the WAL default
+// (`sqlite3` FULL, `better-sqlite3` NORMAL, which may lose the last commits on power loss).
+export const DURABILITY_PRAGMAS = ['synchronous = FULL'] as const;
+
 // Applied to the connection in order: WAL journal so readers do not wait for the writer; a
 // busy timeout so another process holding the file makes us wait instead of fail; 64 MiB of
 // page cache instead of SQLite's 2 MiB, so index pages of a history of millions of events stay
@@ -14,6 +19,7 @@ export const ERASURE_PRAGMAS = ['secure_delete = ON'] as const;
 // event) feel most (writes still go through the journal); and the erasure pragmas.
 export const DEFAULT_PRAGMAS = [
   'journal_mode = WAL',
+  ...DURABILITY_PRAGMAS,
   'busy_timeout = 5000',
   'cache_size = -65536',
   'mmap_size = 1073741824',
