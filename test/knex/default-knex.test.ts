@@ -40,7 +40,7 @@ async function settings(knex: Knex): Promise<Record<string, unknown>> {
 }
 
 describe('the embedded default SQLite connection', () => {
-  it('is set up for one writer, waiting readers, durable commits, and erasures that leave no bytes behind', async () => {
+  it('is set up for one writer, waiting readers, durable commits, bounded memory, and erasures that leave no bytes behind', async () => {
     const file = tempSqliteFile();
     const knex = defaultKnex(file.filename);
     try {
@@ -48,8 +48,8 @@ describe('the embedded default SQLite connection', () => {
         journal_mode: 'wal',
         synchronous: FULL,
         busy_timeout: 5000,
-        cache_size: -65536,
-        mmap_size: 1073741824,
+        cache_size: -8192,
+        mmap_size: 67108864,
         secure_delete: 1,
       });
     } finally {
