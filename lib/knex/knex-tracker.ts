@@ -21,7 +21,7 @@ import * as admin from './admin-queries';
 import { readLedgerHead } from './chain-store';
 import { eraseChain, scanEvents, scanHeads, scanLedger } from './chain-scan';
 import * as lifecycle from './lifecycle-queries';
-import { checkSchema, isPostgres, migrate } from './migrate';
+import { checkSchema, isPostgres, isSynchronousDriver, migrate } from './migrate';
 import { ChangeFeed } from './change-feed';
 import { fromVersion, groupRecords, rawRows, toEvent, toVersion, type Row } from './rows';
 import { Coalescer, type Outcome } from './coalescer';
@@ -65,13 +65,16 @@ export class KnexTracker implements ConsentTracker {
     this.ownsKnex = options.ownsKnex ?? false;
     this.feed = new ChangeFeed(knex, `${this.prefix}changes`, options.notify ?? true);
     // SQLite has one connection: one statement at a time, each answering everyone who waited.
-    // PostgreSQL keeps a second one busy while the first answers.
+    // PostgreSQL keeps a second one busy while the first answers. A synchronous driver blocks
+    // the event loop while it works, so requests gather for a turn of the loop instead.
     const concurrency = isPostgres(knex) ? 2 : 1;
-    this.stateReads = new Coalescer((pseudonyms) => this.currentMany(pseudonyms), { concurrency, maxBatch: 200 });
+    const gather = isSynchronousDriver(knex);
+    this.stateReads = new Coalescer((pseudonyms) => this.currentMany(pseudonyms), { concurrency, maxBatch: 200, gather });
     this.writeGroups = new Coalescer((requests) => writeGroup(this, requests, (trx, p) => this.feed.announce(trx, p)), {
       concurrency,
       maxBatch: 100,
       key: (request) => request.pseudonym,
+      gather,
     });
   }
 

@@ -73,4 +73,4 @@ describeEachDatabase('writes and reads that arrive together', (open) => {
     const chains = rows.map((row) => row.chain);
     expect([...chains].sort()).to.deep.equal(chains);
   });
-});
+}, { betterSqlite: true });
