@@ -1,0 +1,66 @@
+import type { Request } from 'express';
+import { html, trustedHtml, type SafeHtml } from './html';
+import type { ResolvedPages } from './options';
+import { PAGE_STYLE, PAGE_STYLE_SOURCE } from './style';
+
+/** One page the library shows a person. */
+export interface PageContent {
+  title: string;
+  /** The content, from its `<h1>` on. */
+  body: SafeHtml;
+  /** A reading width for short pages (the confirmation pages). */
+  narrow?: boolean;
+}
+
+/** A rendered page and the Content-Security-Policy it needs. */
+export interface RenderedPage {
+  html: string;
+  csp: string;
+}
+
+const LANG = 'en';
+
+function styleSources(pages: ResolvedPages): string {
+  if (!pages.stylesheet) return PAGE_STYLE_SOURCE;
+  return `${PAGE_STYLE_SOURCE} ${pages.stylesheet.startsWith('/') ? "'self'" : new URL(pages.stylesheet).origin}`;
+}
+
+function head(pages: ResolvedPages): SafeHtml {
+  return html`<style>${trustedHtml(PAGE_STYLE)}</style>${pages.stylesheet ? html`\n<link rel="stylesheet" href="${pages.stylesheet}">` : null}`;
+}
+
+function defaultDocument(pages: ResolvedPages, content: PageContent): string {
+  return html`<!doctype html>
+<html lang="${LANG}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${content.title}</title>
+${head(pages)}
+</head>
+<body>
+${pages.home ? html`<header class="ec-header"><p><a href="${pages.home.href}">${pages.home.text}</a></p></header>` : null}
+<main class="ec-main${content.narrow ? ' ec-narrow' : ''}">
+${content.body}
+</main>
+</body>
+</html>
+`.value;
+}
+
+/**
+ * Renders a page in the host's `layout`, or in the default document (header with the link back
+ * to the site, one `<main>`). The CSP of the default document allows nothing but the library's
+ * style and the host's stylesheet; a host layout may also load resources of its own origin.
+ */
+export function renderPage(pages: ResolvedPages, req: Request, content: PageContent): RenderedPage {
+  const tail = "form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+  if (!pages.layout) {
+    return { html: defaultDocument(pages, content), csp: `default-src 'none'; style-src ${styleSources(pages)}; img-src 'self'; ${tail}` };
+  }
+  const wrapped = html`<div class="ec-content">${content.body}</div>`.value;
+  return {
+    html: pages.layout(wrapped, { title: content.title, lang: LANG, head: head(pages).value, req }),
+    csp: `default-src 'self'; style-src 'self' ${styleSources(pages)}; object-src 'none'; ${tail}`,
+  };
+}
