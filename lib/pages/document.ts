@@ -1,7 +1,7 @@
 import type { Request } from 'express';
 import { html, trustedHtml, type SafeHtml } from './html';
 import type { ResolvedPages } from './options';
-import { PAGE_STYLE, PAGE_STYLE_SOURCE } from './style';
+import { CONTENT_STYLE, DOCUMENT_STYLE, STYLE_SOURCES } from './style';
 
 /** One page the library shows a person. */
 export interface PageContent {
@@ -21,12 +21,13 @@ export interface RenderedPage {
 const LANG = 'en';
 
 function styleSources(pages: ResolvedPages): string {
-  if (!pages.stylesheet) return PAGE_STYLE_SOURCE;
-  return `${PAGE_STYLE_SOURCE} ${pages.stylesheet.startsWith('/') ? "'self'" : new URL(pages.stylesheet).origin}`;
+  if (!pages.stylesheet) return STYLE_SOURCES;
+  return `${STYLE_SOURCES} ${pages.stylesheet.startsWith('/') ? "'self'" : new URL(pages.stylesheet).origin}`;
 }
 
+/** The content's style and the host's stylesheet (the default layout adds its own style first). */
 function head(pages: ResolvedPages): SafeHtml {
-  return html`<style>${trustedHtml(PAGE_STYLE)}</style>${pages.stylesheet ? html`\n<link rel="stylesheet" href="${pages.stylesheet}">` : null}`;
+  return html`<style>${trustedHtml(CONTENT_STYLE)}</style>${pages.stylesheet ? html`\n<link rel="stylesheet" href="${pages.stylesheet}">` : null}`;
 }
 
 function defaultDocument(pages: ResolvedPages, content: PageContent): string {
@@ -36,11 +37,12 @@ function defaultDocument(pages: ResolvedPages, content: PageContent): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${content.title}</title>
+<style>${trustedHtml(DOCUMENT_STYLE)}</style>
 ${head(pages)}
 </head>
 <body>
 ${pages.home ? html`<header class="ec-header"><p><a href="${pages.home.href}">${pages.home.text}</a></p></header>` : null}
-<main class="ec-main${content.narrow ? ' ec-narrow' : ''}">
+<main class="ec-main ec-content${content.narrow ? ' ec-narrow' : ''}">
 ${content.body}
 </main>
 </body>
