@@ -40,9 +40,9 @@ function defaultDocument(pages: ResolvedPages, content: PageContent): string {
 <style>${trustedHtml(DOCUMENT_STYLE)}</style>
 ${head(pages)}
 </head>
-<body>
+<body${content.narrow ? html` class="ec-narrow"` : null}>
 ${pages.home ? html`<header class="ec-header"><p><a href="${pages.home.href}">${pages.home.text}</a></p></header>` : null}
-<main class="ec-main ec-content${content.narrow ? ' ec-narrow' : ''}">
+<main class="ec-main ec-content">
 ${content.body}
 </main>
 </body>

@@ -8,7 +8,7 @@ body{margin:0;font:1rem/1.55 system-ui,-apple-system,"Segoe UI",Roboto,sans-seri
 .ec-header p{max-width:60rem;margin:0 auto;padding:.75rem 1rem}
 .ec-header a{color:#0b57d0}
 .ec-main{display:block;max-width:60rem;margin:1.5rem auto;padding:1.25rem 1rem 2rem;background:#fff;border:1px solid #d0d7de;border-radius:8px}
-.ec-narrow{max-width:38rem}
+.ec-narrow .ec-header p,.ec-narrow .ec-main{max-width:38rem}
 :focus-visible{outline:3px solid #e8a600;outline-offset:2px}
 @media (max-width:40rem){.ec-main{margin:0;border:0;border-radius:0}}
 `.trim();
@@ -38,7 +38,7 @@ export const CONTENT_STYLE = `
 .ec-content table{border-collapse:collapse;width:100%;margin:.5rem 0 1.5rem;font-size:.9375rem}
 .ec-content caption{text-align:left;font-weight:600;padding:.25rem 0}
 .ec-content th,.ec-content td{border-bottom:1px solid var(--ec-line);padding:.35rem .5rem;text-align:left;vertical-align:top;overflow-wrap:anywhere}
-.ec-content th{background:#f6f8fa}
+.ec-content th{background:#f6f8fa;overflow-wrap:normal}
 .ec-content td.ec-n{text-align:right;font-variant-numeric:tabular-nums}
 @media (max-width:40rem){
 table.ec-stack,table.ec-stack tbody,table.ec-stack tr,table.ec-stack td{display:block;width:100%}

@@ -54,11 +54,11 @@ const button = (decision: 'granted' | 'denied', label: string) =>
 /** The controls of a card; null where a choice means nothing (contract and other bases). */
 function controls(requirement: Requirement, state: State): SafeHtml | null {
   if (requirement.lawfulBasis === 'legitimate_interests') {
-    return state === 'denied' ? button('granted', 'Withdraw my objection') : button('denied', 'Object');
+    return state === 'denied' ? button('granted', 'Allow again') : button('denied', 'Object');
   }
   if (requirement.lawfulBasis !== 'consent') return state === 'granted' ? null : button('granted', 'Accept');
-  if (state === 'granted') return button('denied', 'Withdraw consent');
-  if (state === 'pending') return button('denied', 'Cancel my request');
+  if (state === 'granted') return button('denied', 'Withdraw');
+  if (state === 'pending') return button('denied', 'Cancel request');
   if (state === 'denied') return button('granted', 'Grant');
   return html`${button('granted', 'Grant')} ${button('denied', 'Deny')}`;
 }
