@@ -21,7 +21,7 @@ export function adminAccess(password: string) {
   };
   return {
     authorize,
-    challenge(req: Request, res: Response, next: NextFunction): void {
+    challenge: (req: Request, res: Response, next: NextFunction): void => {
       if (authorize(req)) { next(); return; }
       res.status(401).set('WWW-Authenticate', 'Basic realm="Bookshelf consent console", charset="UTF-8"').type('text/plain')
         .send('The consent console needs the administrator password (printed when the example started, or ADMIN_PASSWORD).');

@@ -66,7 +66,6 @@ function securityHeaders(_req: Request, res: Response, next: NextFunction): void
 export async function createExampleApp(options: ExampleOptions): Promise<ExampleApp> {
   if (options.databaseFile !== ':memory:') mkdirSync(dirname(options.databaseFile), { recursive: true });
   const knex: Knex = knexFactory({ client: 'sqlite3', connection: { filename: options.databaseFile }, useNullAsDefault: true, pool: { min: 1, max: 1 } });
-  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- a request the session middleware has not seen has no session
   const adminPassword = options.adminPassword ?? randomBytes(12).toString('base64url');
   const admin = adminAccess(adminPassword);
   const consent = createConsent({

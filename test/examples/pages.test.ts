@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import express from 'express';
 import { createConsent, MemoryTracker } from '../../lib/index';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { axeViolations, describeAccessible, horizontalOverflow } from '../helpers/axe';
+import { axeViolations, describeAccessible, horizontalOverflow, type BrowserWindow } from '../helpers/axe';
 import { launchChromium, section, signUp, startExample, TERMS_LABEL, type Running } from './browser-helpers';
 
 const SHOTS = 'test-results/pages';
@@ -42,7 +42,7 @@ describeAccessible('every page of the example, in Chromium at 1280 and 390 px', 
   }
 
   const focused = (page: Page) => page.evaluate(() => {
-    const el = globalThis.document.activeElement;
+    const el = (globalThis as unknown as BrowserWindow).document.activeElement;
     return el ? `${el.tagName.toLowerCase()}${el.id ? `#${el.id}` : ''} ${(el.textContent ?? '').trim().replace(/\s+/g, ' ').slice(0, 200)}` : '';
   });
 
@@ -136,9 +136,11 @@ describeAccessible('every page of the example, in Chromium at 1280 and 390 px', 
     const page = await person();
     await signUp(page, 'fair@example.com');
     const looks = (name: string, card: string) => section(page, card).getByRole('button', { name, exact: true }).evaluate((el) => {
-      const s = globalThis.getComputedStyle(el);
-      const box = el.getBoundingClientRect();
-      return { width: Math.round(box.width), height: Math.round(box.height), fontSize: s.fontSize, fontWeight: s.fontWeight, color: s.color, background: s.backgroundColor, border: `${s.borderTopWidth} ${s.borderTopStyle} ${s.borderTopColor} / ${s.borderRightWidth} ${s.borderBottomWidth} ${s.borderLeftWidth} / ${s.borderRadius}` };
+      const s = (globalThis as unknown as BrowserWindow).getComputedStyle(el);
+      const box = (el as unknown as { getBoundingClientRect(): { width: number; height: number } }).getBoundingClientRect();
+      const sides = ['top', 'right', 'bottom', 'left'].map((side) => ['width', 'style', 'color'].map((p) => s.getPropertyValue(`border-${side}-${p}`)).join(' '));
+      const read = (name: string) => s.getPropertyValue(name);
+      return { width: Math.round(box.width), height: Math.round(box.height), fontSize: read('font-size'), fontWeight: read('font-weight'), color: read('color'), background: read('background-color'), border: [...sides, read('border-radius')].join(' / ') };
     });
     for (const width of WIDTHS) {
       await page.setViewportSize({ width, height: 860 });
@@ -161,12 +163,12 @@ describeAccessible('every page of the example, in Chromium at 1280 and 390 px', 
     await section(page, 'Usage analytics').getByRole('link').focus();
     await page.keyboard.press('Tab');
     expect(await focused(page)).to.equal('button Grant');
-    const before = await page.evaluate(() => globalThis.scrollY);
+    const before = await page.evaluate(() => (globalThis as unknown as BrowserWindow).scrollY);
     expect(before).to.be.greaterThan(0);
     await page.keyboard.press('Enter');
     await page.locator('#saved-analytics').waitFor();
     expect(await focused(page)).to.equal('p#saved-analytics Saved: Granted.');
-    const after = await page.evaluate(() => globalThis.scrollY);
+    const after = await page.evaluate(() => (globalThis as unknown as BrowserWindow).scrollY);
     expect(after, 'the page jumped to the top').to.be.greaterThan(0);
     expect(await page.locator('#saved-analytics').isVisible()).to.equal(true);
 

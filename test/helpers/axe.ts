@@ -27,6 +27,17 @@ export function describeAccessible(title: string, fn: () => void): void {
   describe.skip(`[skipped: no axe-core] ${title}`, fn);
 }
 
+/** The little of a browser window these tests read (the project compiles without the DOM types). */
+export interface BrowserWindow {
+  document: {
+    activeElement: { tagName: string; id: string; textContent: string | null } | null;
+    documentElement: { scrollWidth: number };
+  };
+  innerWidth: number;
+  scrollY: number;
+  getComputedStyle(element: unknown): Record<string, string> & { getPropertyValue(name: string): string };
+}
+
 /** One violation, as a line a person can act on. */
 interface Violation { id: string; help: string; nodes: Array<{ target: unknown[] }> }
 
@@ -41,7 +52,7 @@ export async function axeViolations(page: Page): Promise<string[]> {
   if (!(await page.evaluate(() => 'axe' in globalThis))) await page.evaluate(source ??= readFileSync(file, 'utf8'));
   const violations = await page.evaluate(async () => {
     const axe = (globalThis as unknown as { axe: { run(context: unknown, options: unknown): Promise<{ violations: Violation[] }> } }).axe;
-    const result = await axe.run(globalThis.document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] } });
+    const result = await axe.run((globalThis as unknown as BrowserWindow).document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] } });
     return result.violations.map((v) => ({ id: v.id, help: v.help, nodes: v.nodes.map((n) => ({ target: n.target })) }));
   });
   return violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => JSON.stringify(n.target)).join(', ')})`);
@@ -49,5 +60,8 @@ export async function axeViolations(page: Page): Promise<string[]> {
 
 /** How far the page scrolls sideways: 0 when nothing is wider than the window. */
 export function horizontalOverflow(page: Page): Promise<number> {
-  return page.evaluate(() => globalThis.document.documentElement.scrollWidth - globalThis.innerWidth);
+  return page.evaluate(() => {
+    const window = globalThis as unknown as BrowserWindow;
+    return window.document.documentElement.scrollWidth - window.innerWidth;
+  });
 }
