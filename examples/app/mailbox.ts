@@ -7,7 +7,8 @@ import type { Users } from './users';
 
 /** An email the example would send. */
 export interface Mail {
-  to: string;
+  /** The account it was sent to (its address is looked up when shown). */
+  userId: string;
   subject: string;
   text: string;
   /** The link the email asks to follow. */
@@ -30,20 +31,19 @@ export class DevMailbox {
     this.mails.length = Math.min(this.mails.length, KEEP);
   }
 
-  /** The mails sent to `address`, newest first. */
-  for(address: string): Mail[] {
-    return this.mails.filter((m) => m.to === address);
+  /** The mails sent to an account, newest first. */
+  for(userId: string): Mail[] {
+    return this.mails.filter((m) => m.userId === userId);
   }
 }
 
 /** Sends the confirmation email of every double opt-in request, and serves the mailbox page. */
 export function installMailbox(app: Express, consent: Consent, users: Users, mailbox: DevMailbox): void {
-  consent.on('confirmation', async ({ subjectId, requirement, url }) => {
-    const user = await users.find(subjectId);
+  // Delivered at once (no await): the mail is there when the request that asked for it returns.
+  consent.on('confirmation', ({ subjectId, requirement, url }) => {
     const title = consent.requirements().find((r) => r.id === requirement)?.title ?? requirement;
-    if (!user) return;
     mailbox.deliver({
-      to: user.email,
+      userId: subjectId,
       subject: `Please confirm: ${title}`,
       text: `You asked us for the ${title.toLowerCase()}. Please confirm your address by following the link below. If you did not ask, ignore this email.`,
       link: url,
@@ -53,7 +53,7 @@ export function installMailbox(app: Express, consent: Consent, users: Users, mai
 
   app.get('/dev/mailbox', signedIn, (req, res, next) => {
     users.find(req.session.userId as string).then((user) => {
-      const mails = user ? mailbox.for(user.email) : [];
+      const mails = user ? mailbox.for(user.id) : [];
       res.send(page(req, 'Development mailbox', html`
         <h1>Development mailbox</h1>
         <p>This example sends no real email. The emails it would send to you${user ? html` (${user.email})` : null} appear here, newest first.</p>
@@ -62,7 +62,7 @@ export function installMailbox(app: Express, consent: Consent, users: Users, mai
           : mails.map((m, i) => html`
         <article class="mail" aria-labelledby="mail-${i}">
           <h2 id="mail-${i}">${m.subject}</h2>
-          <p class="mail-meta">To ${m.to}, sent <time datetime="${m.sentAt}">${m.sentAt.slice(0, 16).replace('T', ' ')} UTC</time></p>
+          <p class="mail-meta">To ${user?.email}, sent <time datetime="${m.sentAt}">${m.sentAt.slice(0, 16).replace('T', ' ')} UTC</time></p>
           <p>${m.text}</p>
           <p><a href="${m.link}">Confirm my address</a></p>
         </article>`)}`));

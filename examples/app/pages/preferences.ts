@@ -129,10 +129,13 @@ const DOWNLOADS = html`
 /** The preference center: every requirement with its text, state, decision buttons and history. */
 export function preferencesPage(req: Request, view: PreferencesView): string {
   const need = view.detour?.needs;
-  const guarded = need && !(view.states[need.id] as StateInfo).allowed
-    ? html`<p class="notice">${PAGE_NAMES[view.detour?.next ?? ''] ?? 'The page you asked for'} needs your consent to
-        <a href="#req-${need.id}">${need.title}</a>.</p>`
-    : null;
+  let guarded: SafeHtml | null = null;
+  if (view.detour && !need) {
+    guarded = html`<p class="notice">Once you have answered, <a href="${view.detour.next}">go back to the page you asked for</a>.</p>`;
+  } else if (view.detour && need && !(view.states[need.id] as StateInfo).allowed) {
+    guarded = html`<p class="notice">${PAGE_NAMES[view.detour.next] ?? 'The page you asked for'} needs your consent to
+        <a href="#req-${need.id}">${need.title}</a>.</p>`;
+  }
   return page(req, 'Privacy preferences', html`
     <h1>Privacy preferences</h1>
     <p>Here is everything we ask you, what you answered and when. Change any answer at any time;

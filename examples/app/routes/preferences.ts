@@ -22,9 +22,10 @@ export function preferenceRoutes(app: Express, consent: Consent): void {
     const userId = req.session.userId as string;
     const cursor = typeof req.query.cursor === 'string' ? req.query.cursor : null;
     const requirements = consent.requirements();
-    const [states, history, latest] = await Promise.all([
+    // First the page of history: a forged cursor fails here, before the other reads start.
+    const history = await consent.history(userId, { limit: 20, cursor });
+    const [states, latest] = await Promise.all([
       consent.states(userId),
-      consent.history(userId, { limit: 20, cursor }),
       // The latest event of each requirement tells a withdrawal from a denial.
       Promise.all(requirements.map((r) => consent.history(userId, { requirement: r.id, limit: 1 }))),
     ]);
