@@ -139,8 +139,8 @@ describeAccessible('every page of the example, in Chromium at 1280 and 390 px', 
       const s = (globalThis as unknown as BrowserWindow).getComputedStyle(el);
       const box = (el as unknown as { getBoundingClientRect(): { width: number; height: number } }).getBoundingClientRect();
       const sides = ['top', 'right', 'bottom', 'left'].map((side) => ['width', 'style', 'color'].map((p) => s.getPropertyValue(`border-${side}-${p}`)).join(' '));
-      const read = (name: string) => s.getPropertyValue(name);
-      return { width: Math.round(box.width), height: Math.round(box.height), fontSize: read('font-size'), fontWeight: read('font-weight'), color: read('color'), background: read('background-color'), border: [...sides, read('border-radius')].join(' / ') };
+      const [fontSize, fontWeight, color, background, radius] = ['font-size', 'font-weight', 'color', 'background-color', 'border-radius'].map((name) => s.getPropertyValue(name));
+      return { width: Math.round(box.width), height: Math.round(box.height), fontSize, fontWeight, color, background, border: [...sides, radius].join(' / ') };
     });
     for (const width of WIDTHS) {
       await page.setViewportSize({ width, height: 860 });
