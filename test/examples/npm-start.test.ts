@@ -64,7 +64,7 @@ describe('npm start, as the README says', function () {
       const code = await new Promise((resolve) => taken.once('exit', resolve));
       expect(code).to.equal(1);
       expect(output).to.contain(`Port ${String(port)} is already in use`).and.contain('PORT=0 npm start');
-      expect(output).not.to.match(/EADDRINUSE|    at /);
+      expect(output).not.to.match(/EADDRINUSE|\n\s+at /);
     } finally {
       await new Promise((resolve) => blocker.close(resolve));
     }
