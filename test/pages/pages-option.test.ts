@@ -7,6 +7,14 @@ import { parseOptions } from '../../lib/options';
 import { ADMIN, headerAdmin } from '../helpers/admin';
 import { express4, headerSubject, memoryLogger, TEST_SECRET, type ExpressModule } from '../helpers/app';
 
+/** A memory store whose pending-token lookup fails while `down` is set. */
+class FlakyTracker extends MemoryTracker {
+  down = false;
+  override findPending(hash: string) {
+    return this.down ? Promise.reject(new Error('connection reset')) : super.findPending(hash);
+  }
+}
+
 const EXPRESS: Array<[string, ExpressModule]> = [['Express 5', express], ['Express 4', express4()]];
 const DEV = { NODE_ENV: 'development' };
 
@@ -45,8 +53,8 @@ for (const [label, lib] of EXPRESS) {
     const instances: Consent[] = [];
     let token = '';
 
-    async function app(pages?: ConsentOptions['pages']): Promise<express.Express> {
-      const consent = createConsent({ tracker: new MemoryTracker(), secret: TEST_SECRET, subject: headerSubject, logger: memoryLogger(), admin: { authorize: headerAdmin }, ...(pages ? { pages } : {}) });
+    async function app(pages?: ConsentOptions['pages'], tracker = new MemoryTracker()): Promise<express.Express> {
+      const consent = createConsent({ tracker, secret: TEST_SECRET, subject: headerSubject, logger: memoryLogger(), admin: { authorize: headerAdmin }, ...(pages ? { pages } : {}) });
       instances.push(consent);
       consent.register({ id: 'news', title: 'Newsletter', description: 'Monthly <news>.', doubleOptIn: true });
       consent.on('confirmation', (payload) => void (token = payload.token));
@@ -93,6 +101,19 @@ for (const [label, lib] of EXPRESS) {
       const console = await request(host).get('/consent/admin/console/').set(ADMIN).expect(200);
       expect(console.text).to.include('<nav>Shop</nav><main><div class="ec-content"><nav class="ec-nav" aria-label="Consent console">');
       expect(seen).to.deep.equal(['Confirm: Newsletter|en|ann', 'Consent overview · Consent console|en|undefined']);
+    });
+
+    it('a store that fails while checking a link: a page that says to try again, with Retry-After', async () => {
+      const tracker = new FlakyTracker();
+      const host = await app(undefined, tracker);
+      tracker.down = true;
+      const page = await request(host).get(`/consent/confirm/${token}`).set('Accept', 'text/html').expect(503);
+      expect(page.headers['content-type']).to.match(/^text\/html/);
+      expect(page.headers['retry-after']).to.equal('5');
+      expect(page.text).to.include('<h1>We cannot check this link right now</h1>').and.not.include('connection reset');
+      expect((await request(host).get(`/consent/confirm/${token}`).expect(503)).body.code).to.equal('store_unavailable');
+      tracker.down = false;
+      await request(host).get(`/consent/confirm/${token}`).set('Accept', 'text/html').expect(200);
     });
 
     it('a layout that throws is a 500 problem, never a half page', async () => {
