@@ -28,6 +28,8 @@ export { migrate, type MigrateOptions } from './knex/migrate';
 export { KnexTracker, type KnexTrackerOptions } from './knex/knex-tracker';
 export { MemoryTracker } from './tracker/memory-tracker';
 export { isLocalPath } from './core/local-url';
+export { html, trustedHtml, SafeHtml } from './pages/html';
+export type { PagesOptions, PageInfo, HomeLink } from './pages/options';
 export { verifyReceipt, type ConsentReceipt, type ReceiptDecision, type ReceiptController } from './audit/receipt';
 export type { VerifyResult, IntegrityProblem, IntegrityKind } from './audit/verify-chain';
 export type { SubjectExport, ExportedEvent, ExportedConfirmation } from './core/export';

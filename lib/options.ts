@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import type { Request } from 'express';
 import { ConsentConfigError } from './errors';
 import { didYouMean } from './did-you-mean';
+import { parsePages, type PagesOptions, type ResolvedPages } from './pages/options';
 import type { ConsentTracker } from './tracker/tracker';
 
 /** What the `subject` hook may return: a string or a safe integer; nothing means no subject. */
@@ -75,6 +76,12 @@ export interface ConsentOptions {
    * @default { writes: 1000, windowMs: 60000 }
    */
   rateLimit?: false | { writes?: number; windowMs?: number };
+  /**
+   * The look of the pages the library renders for people (confirmation pages, admin console):
+   * your `layout`, a `stylesheet`, the `home` link back to your site.
+   * @default { home: { href: '/', text: 'Back to the site' } }
+   */
+  pages?: PagesOptions;
 }
 
 /** Options after parsing: every default resolved. */
@@ -96,6 +103,7 @@ export interface ResolvedOptions {
   sweep: { intervalMs: number } | null;
   outbox: { pollMs: number; leaseMs: number; retryMs: number; maxRetryMs: number };
   rateLimit: { writes: number; windowMs: number } | null;
+  pages: ResolvedPages;
   production: boolean;
 }
 
@@ -119,7 +127,7 @@ export const DEFAULTS = {
 const KEYS = [
   'knex', 'tracker', 'subject', 'secret', 'tablePrefix', 'autoMigrate', 'cache',
   'storeTimeoutMs', 'now', 'network', 'admin', 'receipts', 'confirm', 'logger',
-  'sweep', 'outbox', 'rateLimit',
+  'sweep', 'outbox', 'rateLimit', 'pages',
 ] as const;
 
 function bad(option: string, why: string): never {
@@ -284,6 +292,7 @@ export function parseOptions(input: ConsentOptions = {}, env: NodeJS.ProcessEnv 
     outbox: intervals(input.outbox ?? {}, 'outbox', { ...DEFAULTS.outbox }),
     // null is refused rather than read as "the default": it may well mean "no limit".
     rateLimit: input.rateLimit === false ? null : intervals(input.rateLimit === undefined ? {} : input.rateLimit, 'rateLimit', { ...DEFAULTS.rateLimit }),
+    pages: parsePages(input.pages),
     production,
   };
 }
