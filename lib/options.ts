@@ -3,6 +3,7 @@ import type { Request } from 'express';
 import { ConsentConfigError } from './errors';
 import { didYouMean } from './did-you-mean';
 import type { ConsentTracker } from './tracker/tracker';
+import { parseVisitors, type ResolvedVisitors, type VisitorOptions } from './options-visitors';
 
 /** What the `subject` hook may return: a string or a safe integer; nothing means no subject. */
 export type SubjectValue = string | number | null | undefined;
@@ -71,6 +72,13 @@ export interface ConsentOptions {
    * @default { writes: 1000, windowMs: 60000 }
    */
   rateLimit?: false | { writes?: number; windowMs?: number };
+  /**
+   * Visitors: without a subject from the `subject` hook, the router, the guard and `collect()`
+   * identify the person by a signed first-party cookie, set on their first decision (never on a
+   * read). `consent.link(req, subjectId)` carries a visitor's decisions to an account.
+   * @default false
+   */
+  visitors?: false | VisitorOptions;
 }
 
 /** Options after parsing: every default resolved. */
@@ -92,6 +100,7 @@ export interface ResolvedOptions {
   sweep: { intervalMs: number } | null;
   outbox: { pollMs: number; leaseMs: number; retryMs: number; maxRetryMs: number };
   rateLimit: { writes: number; windowMs: number } | null;
+  visitors: ResolvedVisitors | null;
   production: boolean;
 }
 
@@ -115,7 +124,7 @@ export const DEFAULTS = {
 const KEYS = [
   'knex', 'tracker', 'subject', 'secret', 'tablePrefix', 'autoMigrate', 'cache',
   'storeTimeoutMs', 'now', 'network', 'admin', 'receipts', 'confirm', 'logger',
-  'sweep', 'outbox', 'rateLimit',
+  'sweep', 'outbox', 'rateLimit', 'visitors',
 ] as const;
 
 function bad(option: string, why: string): never {
@@ -280,6 +289,7 @@ export function parseOptions(input: ConsentOptions = {}, env: NodeJS.ProcessEnv 
     outbox: intervals(input.outbox ?? {}, 'outbox', { ...DEFAULTS.outbox }),
     // null is refused rather than read as "the default": it may well mean "no limit".
     rateLimit: input.rateLimit === false ? null : intervals(input.rateLimit === undefined ? {} : input.rateLimit, 'rateLimit', { ...DEFAULTS.rateLimit }),
+    visitors: parseVisitors(input.visitors),
     production,
   };
 }

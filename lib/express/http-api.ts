@@ -7,6 +7,8 @@ import { createGuard, type GuardOptions } from './guard';
 import type { ProofSource } from './proof-routes';
 import { ReadyGate } from './ready-gate';
 import { createRouter } from './router';
+import { SubjectResolver } from './subject';
+import { VisitorCookies } from './visitor-cookies';
 
 /** The Express side of a consent instance: the router, the guard and the form helpers. */
 export interface ConsentHttpApi {
@@ -42,6 +44,10 @@ export function createHttpApi(engine: ConsentEngine, proof: RouterProof): Consen
   // One count per instance, shared by every router it builds.
   const { rateLimit } = engine.options;
   const limiter = rateLimit ? new WriteLimiter(rateLimit.writes, rateLimit.windowMs) : null;
+  const { visitors } = engine.options;
+  const cookies = visitors ? new VisitorCookies(visitors, () => engine.derivedKeys.visitorCookie, () => engine.now()) : null;
+  const resolver = new SubjectResolver(engine.options.subject, cookies, () => gate.serving());
+  const subjects = { resolver, cookies };
   const source: ProofSource = {
     engine,
     receipt: (subjectId) => proof.receipt(subjectId),
@@ -54,9 +60,9 @@ export function createHttpApi(engine: ConsentEngine, proof: RouterProof): Consen
   };
   return {
     ready: () => gate.ready(),
-    router: () => createRouter(engine, gate, source, limiter),
-    requireConsent: (ids, options) => createGuard(engine, gate, ids, options),
-    collect: (ids, options) => createCollect(engine, gate, ids, options),
+    router: () => createRouter(engine, gate, source, subjects, limiter),
+    requireConsent: (ids, options) => createGuard(engine, gate, resolver, ids, options),
+    collect: (ids, options) => createCollect(engine, gate, subjects, ids, options),
     formFields: (ids, options) => renderFormFields(engine, gate, ids, options),
   };
 }
