@@ -20,6 +20,7 @@ const SOURCES: Record<Source, string> = {
   sweep: 'automatic expiry',
   import: 'an import',
   confirm: 'an email confirmation',
+  link: 'your choices before you signed in',
 };
 
 /** The person's own history, newest first, with a link to older entries. */
