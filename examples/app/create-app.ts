@@ -58,8 +58,17 @@ function securityHeaders(_req: Request, res: Response, next: NextFunction): void
 export async function createExampleApp(options: ExampleOptions): Promise<ExampleApp> {
   if (options.databaseFile !== ':memory:') mkdirSync(dirname(options.databaseFile), { recursive: true });
   const knex: Knex = knexFactory({ client: 'sqlite3', connection: { filename: options.databaseFile }, useNullAsDefault: true, pool: { min: 1, max: 1 } });
-  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- a request the session middleware has not seen has no session
-  const consent = createConsent({ knex, secret: options.secret, subject: (req) => req.session?.userId, logger: options.logger, ...(options.now ? { now: options.now } : {}) });
+  // Visitors: people who have not signed in answer in the banner of /consent/client.js; link()
+  // carries their answers into the account at sign-up and sign-in.
+  const consent = createConsent({
+    knex,
+    secret: options.secret,
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- a request the session middleware has not seen has no session
+    subject: (req) => req.session?.userId,
+    visitors: {},
+    logger: options.logger,
+    ...(options.now ? { now: options.now } : {}),
+  });
   consent.register(appRequirements);
 
   const app = express();
