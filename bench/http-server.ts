@@ -46,7 +46,9 @@ app.get('/guarded-nocache', cold.requireConsent('analytics'), ok);
 app.get('/bare-visitor', (req, res) => {
   const cookie = req.headers.cookie ?? '';
   const at = cookie.indexOf('consent_visitor=');
-  if (at < 0 || cookie.indexOf('.', at) < 0) return void res.status(401).end();
+  const end = cookie.indexOf(';', at);
+  const value = at < 0 ? '' : cookie.slice(at + 16, end < 0 ? undefined : end);
+  if (!value.includes('.')) return void res.status(401).end();
   ok(req, res);
 });
 app.get('/guarded-visitor', visitors.requireConsent('analytics'), ok);

@@ -9,13 +9,15 @@ const DAY_MS = 86_400_000;
 const CLOCK_SKEW_MS = 300_000;
 // 128 bits of the HMAC, in hex: plenty for a value that is checked online only.
 const MAC_LENGTH = 32;
+// Cookie values whose HMAC was checked, kept so that a returning visitor costs a lookup.
+const VERIFIED_MAX = 4096;
 const COOKIE_VALUE = /^([A-Za-z0-9_-]{22})\.([0-9a-z]{1,12})\.([0-9a-f]{32})$/;
 
 /** How a request may carry the visitor cookie: over HTTPS, over plain HTTP on loopback, or not at all. */
 export type VisitorTransport = 'secure' | 'plain' | null;
 
 const isLoopbackIp = (ip: string | undefined): boolean =>
-  ip !== undefined && (ip === '::1' || /^(::ffff:)?127\.\d+\.\d+\.\d+$/i.test(ip));
+  ip === '127.0.0.1' || ip === '::ffff:127.0.0.1' || ip === '::1' || (ip !== undefined && /^(::ffff:)?127\.\d+\.\d+\.\d+$/i.test(ip));
 
 const isLoopbackHost = (host: string | undefined): boolean => {
   const name = (host ?? '').replace(/^\[|\]$/g, '').toLowerCase();
@@ -55,6 +57,8 @@ function cookieValue(header: string | undefined, name: string): string | null {
  * not verify, or was issued more than `maxAgeDays` ago, is no cookie at all.
  */
 export class VisitorCookies {
+  private readonly verified = new Map<string, { id: string; issuedAt: number }>();
+
   constructor(
     private readonly config: ResolvedVisitors,
     private readonly key: () => Buffer,
@@ -64,14 +68,24 @@ export class VisitorCookies {
   /** The visitor id the request's cookie proves, or null (no cookie, forged, expired). */
   read(req: Request, transport: Exclude<VisitorTransport, null>): string | null {
     const value = cookieValue(req.headers.cookie, transport === 'secure' ? this.config.secureName : this.config.plainName);
-    const parts = value === null ? null : COOKIE_VALUE.exec(value);
+    if (value === null) return null;
+    const known = this.verified.get(value) ?? this.verify(value);
+    if (known === null) return null;
+    const now = this.now();
+    return known.issuedAt <= now + CLOCK_SKEW_MS && now - known.issuedAt < this.config.maxAgeDays * DAY_MS ? known.id : null;
+  }
+
+  /** Checks a cookie value's HMAC; remembers it when it holds. */
+  private verify(value: string): { id: string; issuedAt: number } | null {
+    const parts = COOKIE_VALUE.exec(value);
     if (parts === null) return null;
     const [, id = '', issued = '', mac = ''] = parts;
-    const issuedAt = parseInt(issued, 36);
-    const now = this.now();
-    if (!(issuedAt <= now + CLOCK_SKEW_MS && now - issuedAt < this.config.maxAgeDays * DAY_MS)) return null;
-    const expected = this.mac(id, issued);
-    return timingSafeEqual(Buffer.from(mac), Buffer.from(expected)) ? VISITOR_PREFIX + id : null;
+    if (!timingSafeEqual(Buffer.from(mac), Buffer.from(this.mac(id, issued)))) return null;
+    const known = { id: VISITOR_PREFIX + id, issuedAt: parseInt(issued, 36) };
+    // The oldest entry goes first (a Map iterates in insertion order).
+    if (this.verified.size >= VERIFIED_MAX) this.verified.delete(this.verified.keys().next().value as string);
+    this.verified.set(value, known);
+    return known;
   }
 
   /** Sets (or renews) the cookie of `visitorId` on the response. */
