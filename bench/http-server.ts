@@ -17,6 +17,8 @@ const knex = openKnex(target);
 const warm = await benchConsent(knex, { cache: { max: 10_000, ttlMs: 3_600_000 } });
 const standard = await benchConsent(knex);
 const cold = await benchConsent(knex, { cache: false });
+// Visitors (no x-user header): identified by their signed cookie, a warm cache as above.
+const visitors = await benchConsent(knex, { cache: { max: 10_000, ttlMs: 3_600_000 }, visitors: {} });
 await warm.import(grants(subjects));
 await knex.schema.dropTableIfExists('bench_writes');
 await knex.schema.createTable('bench_writes', (table) => {
@@ -42,6 +44,7 @@ const ok = (_req: Request, res: Response) => {
 };
 const app = express();
 app.use('/consent', warm.router());
+app.use('/visitors', visitors.router());
 // The baseline of the guard: the same subject resolution, no consent check.
 app.get('/bare', (req, res) => {
   if (!headerSubject(req)) return void res.status(401).end();
@@ -51,6 +54,16 @@ app.get('/guarded', warm.requireConsent('analytics'), ok);
 app.get('/guarded-default', standard.requireConsent('analytics'), ok);
 app.get('/guarded-nocache', cold.requireConsent('analytics'), ok);
 app.get('/bench/reads', (_req, res) => { res.json({ reads: standardReads }); });
+// The baseline of the visitor guard: a route that reads the same cookie, no consent check.
+app.get('/bare-visitor', (req, res) => {
+  const cookie = req.headers.cookie ?? '';
+  const at = cookie.indexOf('consent_visitor=');
+  const end = cookie.indexOf(';', at);
+  const value = at < 0 ? '' : cookie.slice(at + 16, end < 0 ? undefined : end);
+  if (!value.includes('.')) return void res.status(401).end();
+  ok(req, res);
+});
+app.get('/guarded-visitor', visitors.requireConsent('analytics'), ok);
 // The baseline of PUT /me/:id: parse the same JSON, insert one row in a transaction.
 app.put('/bare-put/:id', express.json({ limit: '16kb' }), async (req, res) => {
   const subject = headerSubject(req);

@@ -1,6 +1,8 @@
 /**
  * HTTP benchmarks: the guard (warm cache, default options with writes between loads, cache
- * disabled) against a bare route resolving the subject the same way, and `PUT /me/:id` against a bare PUT that parses the same JSON and
+ * disabled) against a bare route resolving the subject the same way, the guard for visitors
+ * (signed cookie) against a bare route reading the same cookie, and `PUT /me/:id` against a bare
+ * PUT that parses the same JSON and
  * inserts one row in a Knex transaction. The server runs in a child process; variants run
  * interleaved, round-robin, after one uncounted warm-up round, and each ratio is the median of
  * the per-round ratios.
@@ -46,6 +48,20 @@ function writer(url: string, count: number): () => Promise<void> {
 async function storeReads(url: string): Promise<number> {
   const res = await fetch(`${url}/bench/reads`);
   return ((await res.json()) as { reads: number }).reads;
+}
+
+const VISITORS = 200;
+
+/** Visitors who granted analytics through the router: their cookies, as a browser sends them. */
+async function visitorCookies(url: string): Promise<string[]> {
+  const cookies: string[] = [];
+  for (let i = 0; i < VISITORS; i += 1) {
+    const res = await fetch(`${url}/visitors/me/analytics`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{"decision":"granted"}' });
+    const cookie = res.headers.get('set-cookie');
+    if (res.status !== 200 || cookie === null) throw new Error(`visitor write: ${String(res.status)}`);
+    cookies.push(cookie.split(';')[0] as string);
+  }
+  return cookies;
 }
 
 /**
@@ -114,6 +130,12 @@ export async function httpBench(args: BenchArgs, target: Target, label: string):
     );
     const reads = (await storeReads(server.url)) - readsBefore;
     const served = (defaults.standard as LoadResult[]).reduce((sum, r) => sum + r.requests, 0);
+    const cookies = await visitorCookies(server.url);
+    const visitor = { ...base, cookies };
+    const visitors = await interleaved(args, {
+      bare: { ...visitor, url: `${server.url}/bare-visitor` },
+      warm: { ...visitor, url: `${server.url}/guarded-visitor` },
+    });
     const writes = await interleaved(args, {
       bare: { ...put, url: `${server.url}/bare-put/analytics` },
       put: { ...put, url: `${server.url}/consent/me/analytics` },
@@ -131,6 +153,7 @@ export async function httpBench(args: BenchArgs, target: Target, label: string):
         raw: `${String(reads)} reads for ${String(served)} requests (misses and background re-reads; ${String(writeCount / 2)} active subjects written before each load)`,
       },
       row(`guard, cache disabled / bare (${label})`, pg ? 0.4 : 0.5, guard, 'cold', 'bare'),
+      row(`guard, visitor cookie, warm cache / bare route reading the cookie (${label})`, 0.95, visitors, 'warm', 'bare'),
       row(`PUT /me/:id / bare insert in a transaction (${label})`, 0.5, writes, 'put', 'bare'),
     ];
     printTable(`HTTP (${label}, ${String(args.rounds)} rounds × ${String(args.duration)} s per variant)`, rows);

@@ -37,4 +37,6 @@ export type * from './types';
 export type { GuardOptions, MissingConsent } from './express/guard';
 export type { CollectOptions, CollectedConsent, MissingMandatory } from './express/collect';
 export type { FormFieldsOptions } from './express/form-fields';
+export type { LinkResult } from './core/link';
+export type { VisitorOptions } from './options-visitors';
 export type { ProblemBody, ProblemCode } from './express/problem';

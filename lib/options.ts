@@ -4,6 +4,7 @@ import { ConsentConfigError } from './errors';
 import { didYouMean } from './did-you-mean';
 import { parsePages, type PagesOptions, type ResolvedPages } from './pages/options';
 import type { ConsentTracker } from './tracker/tracker';
+import { parseVisitors, type ResolvedVisitors, type VisitorOptions } from './options-visitors';
 
 /** What the `subject` hook may return: a string or a safe integer; nothing means no subject. */
 export type SubjectValue = string | number | null | undefined;
@@ -82,6 +83,13 @@ export interface ConsentOptions {
    * @default { home: { href: '/', text: 'Back to the site' } }
    */
   pages?: PagesOptions;
+  /**
+   * Visitors: without a subject from the `subject` hook, the router, the guard and `collect()`
+   * identify the person by a signed first-party cookie, set on their first decision (never on a
+   * read). `consent.link(req, subjectId)` carries a visitor's decisions to an account.
+   * @default false
+   */
+  visitors?: false | VisitorOptions;
 }
 
 /** Options after parsing: every default resolved. */
@@ -104,6 +112,7 @@ export interface ResolvedOptions {
   outbox: { pollMs: number; leaseMs: number; retryMs: number; maxRetryMs: number };
   rateLimit: { writes: number; windowMs: number } | null;
   pages: ResolvedPages;
+  visitors: ResolvedVisitors | null;
   production: boolean;
 }
 
@@ -127,7 +136,7 @@ export const DEFAULTS = {
 const KEYS = [
   'knex', 'tracker', 'subject', 'secret', 'tablePrefix', 'autoMigrate', 'cache',
   'storeTimeoutMs', 'now', 'network', 'admin', 'receipts', 'confirm', 'logger',
-  'sweep', 'outbox', 'rateLimit', 'pages',
+  'sweep', 'outbox', 'rateLimit', 'pages', 'visitors',
 ] as const;
 
 function bad(option: string, why: string): never {
@@ -293,6 +302,7 @@ export function parseOptions(input: ConsentOptions = {}, env: NodeJS.ProcessEnv 
     // null is refused rather than read as "the default": it may well mean "no limit".
     rateLimit: input.rateLimit === false ? null : intervals(input.rateLimit === undefined ? {} : input.rateLimit, 'rateLimit', { ...DEFAULTS.rateLimit }),
     pages: parsePages(input.pages),
+    visitors: parseVisitors(input.visitors),
     production,
   };
 }

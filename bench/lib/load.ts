@@ -53,6 +53,8 @@ export interface LoadSpec {
   subjects: number;
   duration: number;
   connections?: number;
+  /** Cookie headers to rotate through instead of the `x-user` subjects (visitors). */
+  cookies?: string[];
 }
 
 export async function load(spec: LoadSpec): Promise<LoadResult> {
@@ -67,8 +69,10 @@ export async function load(spec: LoadSpec): Promise<LoadResult> {
     requests: [
       {
         setupRequest: (request: Record<string, unknown>) => {
-          next = (next + 1) % spec.subjects;
-          return { ...request, headers: { ...(request.headers as object), 'x-user': `u${String(next)}` } };
+          const { cookies } = spec;
+          next = (next + 1) % (cookies ? cookies.length : spec.subjects);
+          const who = cookies ? { cookie: cookies[next] as string } : { 'x-user': `u${String(next)}` };
+          return { ...request, headers: { ...(request.headers as object), ...who } };
         },
       },
     ],

@@ -68,11 +68,14 @@ export async function createExampleApp(options: ExampleOptions): Promise<Example
   const knex: Knex = knexFactory({ client: 'sqlite3', connection: { filename: options.databaseFile }, useNullAsDefault: true, pool: { min: 1, max: 1 } });
   const adminPassword = options.adminPassword ?? randomBytes(12).toString('base64url');
   const admin = adminAccess(adminPassword);
+  // Visitors: people who have not signed in answer in the banner of /consent/client.js; link()
+  // carries their answers into the account at sign-up and sign-in.
   const consent = createConsent({
     knex,
     secret: options.secret,
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- a request the session middleware has not seen has no session
     subject: (req) => req.session?.userId,
+    visitors: {},
     logger: options.logger,
     admin: { authorize: admin.authorize },
     // The library's pages (email confirmation, console) in the example's own look and navigation.

@@ -62,7 +62,7 @@ function querySubject(query: Record<string, unknown>): string | undefined {
  * router's problem+json handler.
  *
  * @example
- * const proof = proofHandlers(consent, { subject: (req) => resolveSubject(req, options) });
+ * const proof = proofHandlers(consent, { subject: async (req) => (await resolver.resolve(req)).id ?? newVisitorId() });
  * router.get('/me/receipt', proof.receipt);
  */
 export function proofHandlers(consent: ProofSource, options: ProofRouteOptions): ProofHandlers {

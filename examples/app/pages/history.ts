@@ -20,6 +20,7 @@ const SOURCES: Record<Source, string> = {
   sweep: 'When it ran out',
   import: 'From our earlier records',
   confirm: 'Through the link in our email',
+  link: 'Your choices before you signed in',
 };
 
 /** The person's own history, newest first, with a link to older entries. */

@@ -17,7 +17,15 @@ export function staticPages(app: Express): void {
           <li><a href="/offers">Partner offers</a>: a feature module that brings its own question.</li>
           <li><a href="/dev/mailbox">Development mailbox</a>: the confirmation emails of the weekly digest (double opt-in).</li>
           <li><a href="/consent/admin/console/">Consent console</a>: for staff, with the administrator password printed at start.</li>
-        </ul>`),
+        </ul>
+        ${req.session.userId ? null : html`
+        <section aria-labelledby="before-sign-in">
+          <h2 id="before-sign-in">Before you sign in</h2>
+          <p>You can answer before you have an account: your choices are kept with a cookie in this
+            browser and carried into your account when you sign up or sign in (unless you already
+            answered there later). Your history then shows them as your choices before you signed in.</p>
+          <p><button type="button" data-consent-open>Privacy choices</button></p>
+        </section>`}`, { consentClient: !req.session.userId }),
     );
   });
 

@@ -62,6 +62,8 @@ export function accountRoutes(app: Express, consent: Consent, users: Users, sess
       const user = await users.create(text(req.body, 'email'), text(req.body, 'password'));
       if (!user) return refuse(req, res, 409, { email: 'An account with this email address already exists. Sign in instead.' });
       await (res.locals.consent as CollectedConsent).commit(user.id);
+      // What the person answered as a visitor, where the form did not ask (or asked earlier).
+      await consent.link(req, user.id);
       await session.switchUser(req, res, user.id);
       res.redirect(303, '/preferences?welcome=1');
     }),
@@ -77,6 +79,7 @@ export function accountRoutes(app: Express, consent: Consent, users: Users, sess
     if (!user) {
       return res.status(401).send(signInPage(req, next, { form: 'That email address and password do not match an account.' }, text(req.body, 'email')));
     }
+    await consent.link(req, user.id);
     await session.switchUser(req, res, user.id);
     res.redirect(303, next ?? '/preferences');
   }));
