@@ -36,7 +36,7 @@ describe('example app: visitors', () => {
     const history = (await agent.get('/consent/me/history').expect(200)).body as { events: Array<{ requirement: string; source: string }> };
     expect(history.events.filter((e) => e.source === 'link').map((e) => e.requirement)).to.deep.equal(['analytics']);
     const page = (await agent.get('/preferences').expect(200)).text;
-    expect(page).to.contain('your choices before you signed in');
+    expect(page).to.contain('Your choices before you signed in');
     expect(page).to.not.contain('/consent/client.js');
 
     const signOut = csrfOf(page);
