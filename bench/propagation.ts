@@ -54,7 +54,15 @@ export async function propagationBench(args: BenchArgs, target: Target): Promise
   const knex = openKnex(target);
   await (await benchConsent(knex)).close();
   await knex.destroy();
-  const workers = await Promise.all(Array.from({ length: WATCHERS + 1 }, () => startWorker(target)));
+  // One after another: processes starting at once on one SQLite file can fail their
+  // requirement sync with SQLITE_BUSY (a read transaction that must upgrade to write).
+  const workers: Worker[] = [];
+  try {
+    for (let i = 0; i <= WATCHERS; i += 1) workers.push(await startWorker(target));
+  } catch (error) {
+    for (const w of workers) w.child.kill();
+    throw error;
+  }
   const [writer, ...watchers] = workers as [Worker, ...Worker[]];
   const latencies: number[] = [];
   try {
