@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { personalDigest } from '../audit/chain';
 import { planErase } from '../state/plan-erase';
 import type { ConsentTracker } from '../tracker/tracker';
-import { eventAfter, FIXTURE_KEY, grantedRecord, planOf } from './fixtures';
+import { currentRecords, eventAfter, FIXTURE_KEY, grantedRecord, planOf } from './fixtures';
 import { openConsent, requirement, type Define } from './harness';
 
 async function seed(tracker: ConsentTracker, pseudonym: string, count: number, extra = {}): Promise<string[]> {
@@ -38,6 +38,8 @@ export function proofContract(define: Define): void {
     assert.equal(head?.seq, 4);
     assert.equal(head?.id, ids[5]);
     assert.equal(head?.erased, false);
+    assert.equal(head?.pseudonym, 'p-1');
+    assert.deepEqual(head?.records, [grantedRecord('analytics')], 'a head comes with its chain\'s records');
     assert.deepEqual((await tracker.scanEvents({ chain: head?.chain, limit: 10 })).map((e) => e.seq), [1, 2, 3, 4]);
     const heads = await tracker.heads({ limit: 10 });
     assert.deepEqual(heads.map((h) => h.chain), [...new Set(order.map((e) => e.chain))]);
@@ -65,10 +67,12 @@ export function proofContract(define: Define): void {
     const [before] = await tracker.heads({ pseudonym: 'p-e', limit: 1 });
     assert.equal(await tracker.erase('p-e', eraseAt(1_700_000_100_000, 'dpo')), 2);
     assert.deepEqual(await tracker.heads({ pseudonym: 'p-e', limit: 1 }), []);
-    assert.deepEqual(await tracker.current('p-e'), []);
+    assert.deepEqual(await currentRecords(tracker, 'p-e'), []);
     assert.deepEqual(await tracker.history('p-e', { limit: 10 }), []);
     const [after] = await tracker.heads({ chains: [before!.chain], limit: 1 });
     assert.equal(after?.erased, true);
+    assert.equal(after?.pseudonym, null);
+    assert.deepEqual(after?.records, []);
     assert.equal(after?.seq, 3);
     const events = await tracker.scanEvents({ chain: before!.chain, limit: 10 });
     assert.deepEqual(events.map((e) => [e.action, e.actor, e.note, e.data, e.ip, e.userAgent]), [
