@@ -80,7 +80,7 @@ export const idOrNull = (value: unknown): string | null => (value === null || va
  * driver's Buffer, or the hex a JSON page already selected, becomes hex; null stays null.
  */
 export const hexOrNull = (value: unknown): string | null =>
-  value === null || value === undefined ? null : Buffer.isBuffer(value) ? value.toString('hex') : String(value as string);
+  value === null || value === undefined ? null : Buffer.isBuffer(value) ? value.toString('hex') : (value as string);
 /** `hexOrNull` for a column that is never null; a missing value reads as `''`. */
 export const hex = (value: unknown): string => hexOrNull(value) ?? '';
 /** The bytes a hex value is stored as. */

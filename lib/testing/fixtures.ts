@@ -8,6 +8,14 @@ export { GENESIS };
 
 const hex = (text: string): string => createHash('sha256').update(text).digest('hex');
 
+/**
+ * A pseudonym for a test subject: what the library hands a tracker is always an HMAC-SHA-256,
+ * 64 lowercase hex digits, and a tracker may store it as the 32 bytes it stands for.
+ */
+export function pseudonymFor(label: string): string {
+  return hex(`subject ${label}`);
+}
+
 /** A stored requirement version with a text hash that follows its title. */
 export function storedVersion(id: string, version: number, title = `Title of ${id} v${String(version)}`): StoredRequirementVersion {
   return {
