@@ -27,14 +27,18 @@ export function recordsJson(records: readonly CurrentRecord[]): string {
 /** The sealed fields of a head: everything of `ChainHead` but its seal. */
 export type HeadSealFields = Omit<ChainHead, 'mac'>;
 
+// A head's seal is HMAC-SHA-256 truncated to 128 bits (as RFC 4868 does for IPsec): one is
+// stored per subject, and 16 bytes resist forgery as well as the 32 would here.
+const HEAD_SEAL_HEX = 32;
+
 /**
  * The keyed seal of a chain's head: its position (seq, hash and id of the newest event), the
  * subject's link (the pseudonym, null once erased, and the erased flag) and the canonical
- * encoding of the subject's current records.
+ * encoding of the subject's current records. 32 hex digits.
  */
 export function headSeal(key: Buffer, head: HeadSealFields, records: readonly CurrentRecord[]): string {
   const fields = JSON.stringify([head.chain, head.pseudonym, head.erased, head.seq, head.hash, head.id]);
-  return hmacHex(key, `ec4-head\n${fields}\n${recordsJson(records)}`);
+  return hmacHex(key, `ec4-head\n${fields}\n${recordsJson(records)}`).slice(0, HEAD_SEAL_HEX);
 }
 
 /** A chain no write has sealed yet: created empty, with no records. */
