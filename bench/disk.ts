@@ -56,9 +56,9 @@ async function bytesOf(knex: Knex, target: Target): Promise<number> {
     return statSync(target.filename).size;
   }
   await knex.raw('VACUUM ANALYZE');
-  const { rows } = (await knex.raw(
+  const { rows } = await knex.raw<{ rows: Array<{ n: string }> }>(
     "select coalesce(sum(pg_total_relation_size(c.oid)), 0) as n from pg_class c join pg_namespace s on s.oid = c.relnamespace where s.nspname = 'public' and c.relkind in ('r', 'm')",
-  )) as { rows: Array<{ n: string }> };
+  );
   return Number(rows[0]?.n ?? 0);
 }
 

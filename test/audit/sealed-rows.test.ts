@@ -57,7 +57,10 @@ for (const backend of BACKENDS) {
 
     const pseudonym = (subject: string) => consent.engine.pseudonym(subject);
     const subjectRow = (subject: string) => knex('consent_subjects').where({ pseudonym: bin(pseudonym(subject)) });
-    const chainOf = async (subject: string): Promise<Buffer> => ((await subjectRow(subject).first('chain')) as { chain: Buffer }).chain;
+    const chainOf = async (subject: string): Promise<Buffer> => {
+      const row: { chain: Buffer } = await subjectRow(subject).first('chain');
+      return row.chain;
+    };
     const kinds = async () => (await consent.verify()).problems.map((p) => p.kind).sort();
 
     beforeEach(async () => {
