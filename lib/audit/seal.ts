@@ -1,21 +1,30 @@
-import type { DraftEvent, LedgerTail, SealedWrite, SubjectSnapshot } from '../tracker/records';
-import { eventHash, headMac, ledgerHeadMac, ledgerMac } from './chain';
+import { ConsentIntegrityError } from '../errors';
+import type { CurrentRecord, DraftEvent, LedgerTail, SealedWrite, SubjectSnapshot } from '../tracker/records';
+import { eventHash, ledgerHeadMac, ledgerMac } from './chain';
+import { headSeal, recordsAfter, snapshotSealed } from './head-seal';
 
 /**
  * Chains drafted events onto a subject's chain once their ids are known, seals the new head
- * and, for a chain's first events, writes its ledger entry. Pure.
+ * (position, link and the records after the write: the snapshot's, replaced by `changed`; none
+ * once `erased`) and, for a chain's first events, writes its ledger entry. Pure.
  *
+ * @throws ConsentIntegrityError when the snapshot is not the one the library sealed: a write
+ *   never builds on (and so never seals) rows changed behind its back.
  * @throws Error when the ids do not match the drafts, or a new chain comes without its ledger tail.
  */
 export function sealChain(
   key: Buffer,
-  snapshot: Pick<SubjectSnapshot, 'chain' | 'seq' | 'hash' | 'headId'>,
+  snapshot: SubjectSnapshot,
   drafts: DraftEvent[],
   ids: string[],
   ledger: LedgerTail | null,
+  changed: readonly CurrentRecord[],
   erased = false,
 ): SealedWrite {
   if (ids.length !== drafts.length) throw new Error('sealChain: one id per drafted event');
+  if (!snapshotSealed(key, snapshot)) {
+    throw new ConsentIntegrityError("the subject's stored head, link or records fail their seal: the write was refused");
+  }
   let prevHash = snapshot.hash;
   let prevId = snapshot.headId;
   const events = drafts.map((draft, i) => {
@@ -59,8 +68,8 @@ export function sealChain(
     return event;
   });
   const seq = events.length > 0 ? (events[events.length - 1] as { seq: number }).seq : snapshot.seq;
-  const fields = { chain: snapshot.chain, seq, hash: prevHash, id: prevId, erased };
-  const head = { ...fields, mac: headMac(key, fields) };
+  const fields = { chain: snapshot.chain, pseudonym: erased ? null : snapshot.pseudonym, seq, hash: prevHash, id: prevId, erased };
+  const head = { ...fields, mac: headSeal(key, fields, erased ? [] : recordsAfter(snapshot.records, changed)) };
   return { events, head, ledger: opensChain(snapshot, events) ? ledgerWrite(key, snapshot.chain, ids[0] as string, ledger) : null };
 }
 
@@ -90,14 +99,14 @@ function sameIds(a: readonly string[], b: readonly string[]): boolean {
  */
 export function chainSealer(
   key: Buffer,
-  snapshot: Pick<SubjectSnapshot, 'chain' | 'seq' | 'hash' | 'headId'>,
+  snapshot: SubjectSnapshot,
   drafts: DraftEvent[],
-  erased = false,
+  changed: readonly CurrentRecord[],
 ): (ids: string[], ledger: LedgerTail | null) => SealedWrite {
   let last: { ids: string[]; sealed: SealedWrite } | null = null;
   return (ids, ledger) => {
     if (last === null || !sameIds(last.ids, ids)) {
-      last = { ids: [...ids], sealed: sealChain(key, snapshot, drafts, ids, ledger, erased) };
+      last = { ids: [...ids], sealed: sealChain(key, snapshot, drafts, ids, ledger, changed) };
       return last.sealed;
     }
     const { events, head } = last.sealed;

@@ -17,7 +17,7 @@ export interface TokenPreview {
 /** What confirmation uses of the engine. */
 export type ConfirmDeps = Pick<
   ConsentCore,
-  'registry' | 'tracker' | 'derivedKeys' | 'ready' | 'now' | 'pseudonym' | 'tokenHash' | 'statesFrom' | 'commit' | 'records'
+  'registry' | 'tracker' | 'derivedKeys' | 'ready' | 'now' | 'pseudonym' | 'tokenHash' | 'statesFrom' | 'commit' | 'records' | 'storedRecords'
 >;
 
 /** The error for a token that cannot be used: unknown, used, superseded or cancelled (404). */
@@ -52,8 +52,10 @@ async function lookup(engine: ConfirmDeps, token: unknown) {
   const match = await tracker.findPending(hash);
   const pseudonym = engine.pseudonym(subjectId);
   if (!match || !sameDigest(match.pseudonym, pseudonym)) throw invalidToken();
-  const requirement = checkPending(engine, match.record, hash, engine.now());
-  return { subjectId, pseudonym, hash, requirement, expiresAt: match.record.pendingExpiresAt as number };
+  // The token's record as sealed with the subject's head, not as the lookup found it.
+  const record = (await engine.storedRecords(pseudonym)).find((r) => r.requirement === match.record.requirement);
+  const requirement = checkPending(engine, record, hash, engine.now());
+  return { subjectId, pseudonym, hash, requirement, expiresAt: (record as CurrentRecord).pendingExpiresAt as number };
 }
 
 /**

@@ -4,7 +4,7 @@ import type { ConsentEvent, StateInfo } from '../types';
 import type { ConsentCore } from './consent-core';
 import { requireSubject } from './input';
 import { publicEvent } from './public-event';
-import { chainEventPages } from './subject-events';
+import { chainEventPages, checkChain } from './subject-events';
 
 /** An open double opt-in request: that it exists and until when (the token is never stored). */
 export interface ExportedConfirmation {
@@ -54,11 +54,13 @@ async function* exportedPages(pages: AsyncGenerator<StoredEvent[]> | null, ids: 
 }
 
 /** What an export uses of the engine. */
-export type ExportDeps = Pick<ConsentCore, 'tracker' | 'eventIds' | 'ready' | 'now' | 'pseudonym' | 'statesFrom' | 'pendingFrom'>;
+export type ExportDeps = Pick<ConsentCore, 'options' | 'tracker' | 'derivedKeys' | 'eventIds' | 'ready' | 'now' | 'pseudonym' | 'statesFrom' | 'pendingFrom'>;
 
 /**
  * Reads the subject's states and open confirmations, and fixes which events the export holds
- * (those up to the chain's head now), without reading them yet.
+ * (those up to the chain's head now), without reading them yet. The chain is read once first
+ * and checked whole (head, link, records, every event): an export never shows a row the
+ * verified history would not.
  */
 export async function openSubjectExport(engine: ExportDeps, subjectId: unknown): Promise<SubjectExportParts> {
   const subject = requireSubject(subjectId);
@@ -67,7 +69,8 @@ export async function openSubjectExport(engine: ExportDeps, subjectId: unknown):
   const now = engine.now();
   const reader = engine.tracker;
   const [chain] = await reader.heads({ pseudonym, limit: 1 });
-  const records = await reader.current(pseudonym);
+  if (chain) await checkChain(reader, engine.derivedKeys.chain, engine.options.logger, chain);
+  const records = chain?.records ?? [];
   const states = engine.statesFrom(records);
   return {
     head: {

@@ -11,8 +11,9 @@ import type { ConsentCore } from './consent-core';
 import { requireSubject } from './input';
 import { publicVerifyResult } from './public-event';
 import type { ReceiptKey } from './receipt-key';
-import { subjectEvents } from './subject-events';
-import { verifyStore } from './verify';
+import { logRefusal } from './trusted';
+import { verifiedEvents } from './subject-events';
+import { versionProblems, verifyStore } from './verify';
 
 /** The proof-of-consent methods of a `Consent` instance. */
 export interface ConsentProof {
@@ -38,7 +39,7 @@ function parseTime(time: unknown): number {
 /** What the proof methods use of the engine. */
 export type ProofDeps = Pick<
   ConsentCore,
-  'options' | 'registry' | 'tracker' | 'derivedKeys' | 'eventIds' | 'ready' | 'now' | 'pseudonym' | 'statesFrom'
+  'options' | 'registry' | 'tracker' | 'derivedKeys' | 'eventIds' | 'ready' | 'now' | 'pseudonym' | 'statesFrom' | 'storedRecords' | 'storedVersions'
 >;
 
 /**
@@ -46,7 +47,7 @@ export type ProofDeps = Pick<
  * engine's tracker forgets the subject's cached state as the erasure ends.
  */
 export async function eraseSubject(
-  engine: Pick<ConsentCore, 'tracker' | 'derivedKeys' | 'ready' | 'now' | 'pseudonym'>,
+  engine: Pick<ConsentCore, 'options' | 'tracker' | 'derivedKeys' | 'ready' | 'now' | 'pseudonym'>,
   subjectId: unknown,
   by: { source?: Source; actor?: string | null } = {},
 ): Promise<{ events: number }> {
@@ -55,13 +56,31 @@ export async function eraseSubject(
   const pseudonym = engine.pseudonym(subject);
   const key = engine.derivedKeys.chain;
   const ctx = { now: engine.now(), source: by.source ?? 'app', actor: by.actor ?? null };
-  const erased = await engine.tracker.erase(pseudonym, (snapshot) => planErase(snapshot, ctx, key));
+  const erased = await engine.tracker
+    .erase(pseudonym, (snapshot) => planErase(snapshot, ctx, key))
+    .catch((error: unknown) => logRefusal(engine.options.logger, error));
   return { events: erased ?? 0 };
 }
 
-/** Verifies the whole store, or the chain now linked to `pseudonym`; problems name public event ids. */
-export async function verifyFor(engine: Pick<ConsentCore, 'tracker' | 'derivedKeys' | 'eventIds'>, pseudonym?: string): Promise<VerifyResult> {
-  return publicVerifyResult(await verifyStore(engine.tracker, engine.derivedKeys.chain, pseudonym), engine.eventIds);
+/**
+ * Verifies the whole store (every chain, head, link and record, the ledger, and the stored
+ * requirement versions of `requirementIds` or, when the tracker can list them, all of them), or
+ * the chain now linked to `pseudonym`; problems name public event ids.
+ */
+export async function verifyFor(
+  engine: Pick<ConsentCore, 'tracker' | 'derivedKeys' | 'eventIds'>,
+  pseudonym?: string,
+  requirementIds: string[] = [],
+): Promise<VerifyResult> {
+  const key = engine.derivedKeys.chain;
+  const result = await verifyStore(engine.tracker, key, pseudonym);
+  if (pseudonym === undefined) {
+    const { tracker } = engine;
+    const versions = tracker.allRequirementVersions ? await tracker.allRequirementVersions() : await tracker.requirementVersions(requirementIds);
+    const problems = [...result.problems, ...versionProblems(key, versions)];
+    return publicVerifyResult({ ...result, ok: problems.length === 0, problems }, engine.eventIds);
+  }
+  return publicVerifyResult(result, engine.eventIds);
 }
 
 export function proofMethods(engine: ProofDeps, receiptKey: ReceiptKey): ConsentProof {
@@ -71,10 +90,10 @@ export function proofMethods(engine: ProofDeps, receiptKey: ReceiptKey): Consent
       const subject = requireSubject(subjectId);
       await engine.ready();
       const pseudonym = engine.pseudonym(subject);
-      const records = await tracker.current(pseudonym);
+      const records = await engine.storedRecords(pseudonym);
       const states = engine.statesFrom(records);
       const decided = registry.list().filter((r) => (states[r.id] as StateInfo).version !== null);
-      const versions = await tracker.requirementVersions(decided.map((r) => r.id));
+      const versions = await engine.storedVersions(decided.map((r) => r.id));
       const decisions: ReceiptDecision[] = decided.map((requirement) => {
         const info = states[requirement.id] as StateInfo;
         const stored = versions.find((v) => v.id === requirement.id && v.version === info.version);
@@ -102,7 +121,7 @@ export function proofMethods(engine: ProofDeps, receiptKey: ReceiptKey): Consent
     async verify(options = {}) {
       const subject = options.subjectId === undefined ? undefined : requireSubject(options.subjectId);
       await engine.ready();
-      return verifyFor(engine, subject === undefined ? undefined : engine.pseudonym(subject));
+      return verifyFor(engine, subject === undefined ? undefined : engine.pseudonym(subject), registry.list().map((r) => r.id));
     },
 
     erase: (subjectId) => eraseSubject(engine, subjectId),
@@ -114,10 +133,10 @@ export function proofMethods(engine: ProofDeps, receiptKey: ReceiptKey): Consent
       await engine.ready();
       const requirement = registry.require(id);
       const pseudonym = engine.pseudonym(subject);
-      const versions = await tracker.requirementVersions([id]);
+      const versions = await engine.storedVersions([id]);
       // The version that was current then decides whether an old grant had become outdated.
       const current = versions.filter((v) => v.createdAt <= at).reduce((max, v) => Math.max(max, v.version), 0);
-      const events = await subjectEvents(tracker, pseudonym, id);
+      const events = await verifiedEvents(tracker, engine.derivedKeys.chain, engine.options.logger, pseudonym, id);
       const record = replayRecord(events, requirement, at, engine.options.confirm.ttlMs);
       return stateInfo(record, { ...requirement, version: current || requirement.version }, at);
     },

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { ConsentConfigError } from '../errors';
 import type { ResolvedOptions } from '../options';
 import type { Registry } from '../registry/registry';
+import { versionSeal } from '../audit/head-seal';
 import { toStoredVersion } from '../registry/text';
 import type { ConsentTracker } from '../tracker/tracker';
 import { warnOnce } from './warn-once';
@@ -24,11 +25,13 @@ export async function resolveSecret(options: ResolvedOptions, tracker: ConsentTr
 /**
  * Stores every registered requirement version and applies the versioning rules:
  * a lower version than stored is `version_downgrade`; a changed text of a version that a
- * decision references is `text_changed`.
+ * decision references is `text_changed`. Each version is stored with its seal (`key`).
  */
-export async function syncRequirements(registry: Registry, tracker: ConsentTracker, now: number): Promise<void> {
+export async function syncRequirements(registry: Registry, tracker: ConsentTracker, now: number, key: Buffer): Promise<void> {
   for (const requirement of registry.list()) {
-    const outcome = await tracker.syncRequirement(toStoredVersion(requirement, now));
+    const version = toStoredVersion(requirement, now);
+    version.mac = versionSeal(key, version);
+    const outcome = await tracker.syncRequirement(version);
     if (outcome.kind === 'downgrade') {
       throw new ConsentConfigError(
         'version_downgrade',

@@ -1,6 +1,7 @@
-import { ChainVerifier, type VerifyResult } from '../audit/verify-chain';
+import { versionSealed } from '../audit/head-seal';
+import { ChainVerifier, type IntegrityProblem, type VerifyResult } from '../audit/verify-chain';
 import { LedgerVerifier } from '../audit/verify-ledger';
-import type { ChainHead, LedgerPageEntry, StoredEvent } from '../tracker/records';
+import type { LedgerPageEntry, SealedHead, StoredEvent, StoredRequirementVersion } from '../tracker/records';
 import type { ConsentTracker } from '../tracker/tracker';
 import { PageCursor, pagesAhead } from './page-cursor';
 
@@ -18,7 +19,7 @@ function eventPages(tracker: ProofReader, chain?: string): AsyncGenerator<Stored
   );
 }
 
-function headPages(tracker: ProofReader): AsyncGenerator<ChainHead[]> {
+function headPages(tracker: ProofReader): AsyncGenerator<SealedHead[]> {
   return pagesAhead((after: string | undefined) => tracker.heads({ after, limit: VERIFY_PAGE }), (last) => last.chain, VERIFY_PAGE);
 }
 
@@ -29,7 +30,7 @@ const YIELD_EVERY = 256;
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** Walks the chains' heads and events together, both in chain order (a merge join). */
-async function verifyChains(verifier: ChainVerifier, headStream: AsyncIterator<ChainHead[]>, eventStream: AsyncIterator<StoredEvent[]>): Promise<void> {
+async function verifyChains(verifier: ChainVerifier, headStream: AsyncIterator<SealedHead[]>, eventStream: AsyncIterator<StoredEvent[]>): Promise<void> {
   const heads = new PageCursor(headStream);
   const events = new PageCursor(eventStream);
   await Promise.all([heads.fill(), events.fill()]);
@@ -97,10 +98,12 @@ async function both(a: Promise<void>, b: Promise<void>): Promise<void> {
 
 /**
  * Verifies the whole store, or only the chain now linked to `pseudonym`, in keyset pages.
- * Memory stays flat however many events there are.
+ * Memory stays flat however many events there are. With `legacy`, heads are checked against
+ * the seal of release 1 and every record against its chain's events (an upgraded store, before
+ * it is sealed again).
  */
-export async function verifyStore(tracker: ProofReader, key: Buffer, pseudonym?: string): Promise<VerifyResult> {
-  const chains = new ChainVerifier(key);
+export async function verifyStore(tracker: ProofReader, key: Buffer, pseudonym?: string, legacy = false): Promise<VerifyResult> {
+  const chains = new ChainVerifier(key, legacy);
   if (pseudonym !== undefined) {
     const [head] = await tracker.heads({ pseudonym, limit: 1 });
     if (head) {
@@ -117,3 +120,11 @@ export async function verifyStore(tracker: ProofReader, key: Buffer, pseudonym?:
   const problems = [...ledger.problems, ...chains.problems];
   return { ok: problems.length === 0, checked: chains.checked, problems };
 }
+
+/** A `text_changed` problem for each stored requirement version whose seal fails. */
+export function versionProblems(key: Buffer, versions: readonly StoredRequirementVersion[]): IntegrityProblem[] {
+  return versions
+    .filter((v) => !versionSealed(key, v))
+    .map((v) => ({ eventId: `requirement:${v.id}:${String(v.version)}`, kind: 'text_changed', requirement: v.id, version: v.version }));
+}
+

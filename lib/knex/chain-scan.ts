@@ -1,28 +1,51 @@
 import type { Knex } from 'knex';
-import type { ChainHead, LedgerPageEntry, StoredEvent, SubjectSnapshot, WritePlan } from '../tracker/records';
+import type { CurrentRecord, LedgerPageEntry, SealedHead, StoredEvent, SubjectSnapshot, WritePlan } from '../tracker/records';
 import type { EventScanQuery, HeadScanQuery } from '../tracker/tracker';
 import { writeSealed, type TableContext } from './chain-store';
 import { scanEventPage } from './event-scan';
 import { readRows } from './json-page';
 import { isSqlite } from './migrate';
-import { toHead, toLedgerEntry, toRecord, type Row } from './rows';
+import { bytes, hex } from './row-codec';
+import { groupRecords, pageColumns, toHead, toLedgerEntry, toRecord, type Row } from './rows';
 
 /** A keyset page of events in (chain, seq) order: one short query on the unique index. */
 export const scanEvents = (ctx: TableContext, query: EventScanQuery): Promise<StoredEvent[]> => scanEventPage(ctx, query);
 
 // Only what a head is made of: verification reads every subject row.
-const HEAD_COLUMNS = ['chain', 'seq', 'head_hash', 'head_id', 'erased_at', 'head_mac'];
+const HEAD_COLUMNS = ['chain', 'pseudonym', 'seq', 'head_hash', 'head_id', 'erased_at', 'head_mac'];
+// Every column of a record, the chain first (the page's order).
+const STATE_COLUMNS = [
+  'chain', 'requirement', 'decision', 'version', 'decided_at', 'expires_at', 'gpc_opt_in', 'pending_version',
+  'pending_at', 'pending_expires_at', 'pending_token', 'expiry_recorded',
+];
+const byChainThenRequirement = (a: unknown[], b: unknown[]): boolean =>
+  (a[0] as string) < (b[0] as string) || (a[0] === b[0] && (a[1] as string) < (b[1] as string));
 
 // Each entry with the seq of its chain's head (null without one): verification needs both.
 const LEDGER_COLUMNS = { n: 'l.n', chain: 'l.chain', first_id: 'l.first_id', prev_first_id: 'l.prev_first_id', mac: 'l.mac', head_seq: 's.seq' };
 
-export async function scanHeads(ctx: TableContext, query: HeadScanQuery): Promise<ChainHead[]> {
+/** A page of heads in chain order, each with its chain's records (a second read of the same page of chains). */
+export async function scanHeads(ctx: TableContext, query: HeadScanQuery): Promise<SealedHead[]> {
   const q = ctx.knex(ctx.table('subjects')).orderBy('chain').limit(query.limit);
-  if (query.after !== undefined) q.where('chain', '>', query.after);
-  if (query.chains !== undefined) q.whereIn('chain', query.chains);
-  if (query.pseudonym !== undefined) q.where('pseudonym', query.pseudonym);
-  const rows = await readRows(ctx.knex, q, HEAD_COLUMNS, (a, b) => (a[0] as string) < (b[0] as string));
-  return rows.map(toHead);
+  if (query.after !== undefined) q.where('chain', '>', bytes(query.after));
+  if (query.chains !== undefined) q.whereIn('chain', query.chains.map(bytes));
+  if (query.pseudonym !== undefined) q.where('pseudonym', bytes(query.pseudonym));
+  const rows = await readRows(ctx.knex, q, pageColumns(ctx.knex, HEAD_COLUMNS), (a, b) => (a[0] as string) < (b[0] as string));
+  const heads = rows.map(toHead);
+  // A page of every chain in order holds every chain between its first and last: one range read.
+  const contiguous = query.chains === undefined && query.pseudonym === undefined;
+  const records = await recordsOf(ctx, heads.map((h) => h.chain), contiguous);
+  return heads.map((head) => ({ ...head, records: records.get(head.chain) ?? [] }));
+}
+
+/** The records of `chains` (in chain order), by chain. */
+async function recordsOf(ctx: TableContext, chains: string[], contiguous: boolean): Promise<Map<string, CurrentRecord[]>> {
+  if (chains.length === 0) return new Map();
+  const q = ctx.knex(ctx.table('states')).orderBy(['chain', 'requirement']);
+  if (contiguous) q.whereBetween('chain', [bytes(chains[0] as string), bytes(chains[chains.length - 1] as string)]);
+  else q.whereIn('chain', chains.map(bytes));
+  const rows = await readRows(ctx.knex, q, pageColumns(ctx.knex, STATE_COLUMNS), byChainThenRequirement);
+  return groupRecords(rows, 'chain');
 }
 
 export async function scanLedger(ctx: TableContext, query: { after?: number; limit: number }): Promise<LedgerPageEntry[]> {
@@ -31,7 +54,7 @@ export async function scanLedger(ctx: TableContext, query: { after?: number; lim
     .where('l.n', '>', query.after ?? 0)
     .orderBy('l.n')
     .limit(query.limit);
-  const rows = await readRows(ctx.knex, q, LEDGER_COLUMNS, (a, b) => Number(a[0]) < Number(b[0]));
+  const rows = await readRows(ctx.knex, q, pageColumns(ctx.knex, LEDGER_COLUMNS), (a, b) => Number(a[0]) < Number(b[0]));
   return rows.map(toLedgerEntry);
 }
 
@@ -61,12 +84,14 @@ function redactChain(
   announce: (trx: Knex.Transaction) => Promise<void>,
 ): Promise<number | null> {
   return ctx.knex.transaction(async (trx) => {
-    const subject = (await trx(ctx.table('subjects')).where({ pseudonym }).forUpdate().first()) as Row | undefined;
+    const subject = (await trx(ctx.table('subjects')).where({ pseudonym: bytes(pseudonym) }).forUpdate().first()) as Row | undefined;
     if (!subject) return null;
-    const chain = subject.chain as string;
+    const chain = subject.chain as Buffer;
     const rows = (await trx(ctx.table('states')).where({ chain })) as Row[];
     const head = toHead(subject);
-    const snapshot = { chain, seq: head.seq, hash: head.hash, headId: head.id, records: rows.map(toRecord) };
+    const snapshot: SubjectSnapshot = {
+      chain: head.chain, pseudonym: hex(subject.pseudonym), seq: head.seq, hash: head.hash, headId: head.id, mac: head.mac, records: rows.map(toRecord),
+    };
     const sealed = await writeSealed(ctx, trx, snapshot, plan(snapshot));
     const redacted = await trx(ctx.table('events'))
       .where({ chain })

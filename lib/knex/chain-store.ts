@@ -1,7 +1,10 @@
 import type { Knex } from 'knex';
 import type { ChainHead, LedgerHead, LedgerTail, SealedWrite, SubjectSnapshot, WritePlan } from '../tracker/records';
+import { eventRow } from './batch-rows';
+import { insertStatements, runAll } from './bulk-sql';
 import { isPostgres } from './migrate';
-import { fromEvent, type Row } from './rows';
+import { bytes } from './row-codec';
+import { EVENT_COLUMNS, type Row } from './rows';
 
 /** What the chain helpers need from a Knex tracker. */
 export interface TableContext {
@@ -14,8 +17,6 @@ export interface TableContext {
   readonly idMark?: { high: number };
 }
 
-// Knex writes a multi-row insert on SQLite as a compound SELECT, limited to 500 terms.
-const EVENT_CHUNK = 250;
 /** The meta key of the ledger's protected newest entry. */
 export const LEDGER_KEY = 'ledger';
 
@@ -144,24 +145,22 @@ export async function writeSealed(
   const ids = await allocateIds(ctx, trx, plan.events.length);
   const tail = snapshot.seq === 0 && plan.events.length > 0 ? await lockLedger(ctx, trx) : null;
   const sealed = plan.seal(ids, tail);
-  for (let i = 0; i < sealed.events.length; i += EVENT_CHUNK) {
-    await trx(ctx.table('events')).insert(sealed.events.slice(i, i + EVENT_CHUNK).map(fromEvent));
-  }
+  await runAll(trx, insertStatements(trx, ctx.table('events'), EVENT_COLUMNS, sealed.events.map(eventRow)));
   if (sealed.ledger) {
     const { entry, head } = sealed.ledger;
     await trx(ctx.table('chains')).insert({
       n: entry.n,
-      chain: entry.chain,
+      chain: bytes(entry.chain),
       first_id: entry.firstId,
       prev_first_id: entry.prevFirstId,
       mac: entry.mac,
     });
     await trx(ctx.table('meta')).where({ key: LEDGER_KEY }).update({ value: JSON.stringify(head) });
   }
-  await trx(ctx.table('subjects')).where({ chain: snapshot.chain }).update(headColumns(sealed.head));
+  await trx(ctx.table('subjects')).where({ chain: bytes(snapshot.chain) }).update(headColumns(sealed.head));
   return sealed;
 }
 
 function headColumns(head: ChainHead): Row {
-  return { seq: head.seq, head_hash: head.hash, head_id: head.id, head_mac: head.mac };
+  return { seq: head.seq, head_hash: bytes(head.hash), head_id: head.id, head_mac: bytes(head.mac) };
 }

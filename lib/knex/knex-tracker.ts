@@ -1,14 +1,13 @@
 import type { Knex } from 'knex';
 import type {
   BatchPlanner,
-  ChainHead,
   ClaimedOutboxEntry,
-  CurrentRecord,
   LapsedGrant,
   LedgerPageEntry,
   LedgerHead,
   PendingMatch,
   PreparedBatch,
+  SealedHead,
   StoredEvent,
   StoredRequirementVersion,
   SubjectSnapshot,
@@ -17,13 +16,16 @@ import type {
 } from '../tracker/records';
 import type { ChangeHandlers, ConsentTracker, EventScanQuery, HeadScanQuery, TrackerHistoryQuery } from '../tracker/tracker';
 import type { AuditEvent, AuditQuery, DailyCount, StoreStats } from '../tracker/admin-records';
+import type { UpgradeSealer } from '../tracker/capabilities';
 import * as admin from './admin-queries';
 import { readLedgerHead } from './chain-store';
 import { eraseChain, scanEvents, scanHeads, scanLedger } from './chain-scan';
 import * as lifecycle from './lifecycle-queries';
+import * as upgrade from './upgrade-seal';
 import { checkSchema, isPostgres, isSynchronousDriver, migrate } from './migrate';
 import { ChangeFeed } from './change-feed';
-import { fromVersion, groupRecords, rawRows, toEvent, toVersion, type Row } from './rows';
+import { bytes } from './row-codec';
+import { fromVersion, rawRows, snapshotsOf, toEvent, toVersion, type Row } from './rows';
 import { Coalescer, type Outcome } from './coalescer';
 import { PreparedKnexBatch, prepareBatch } from './prepare-batch';
 import { writeBatch } from './write-batch';
@@ -51,7 +53,7 @@ export class KnexTracker implements ConsentTracker {
   private readonly ownsKnex: boolean;
   /** Compiled state reads by the number of pseudonyms they ask for. */
   private readonly currentSql = new Map<number, string>();
-  private readonly stateReads: Coalescer<string, CurrentRecord[]>;
+  private readonly stateReads: Coalescer<string, SubjectSnapshot | null>;
   private readonly writeGroups: Coalescer<WriteRequest, Written>;
   private readonly feed: ChangeFeed;
   /** SQLite: the highest event id allocated, reserved or seen here (see `reserveIds`). */
@@ -114,8 +116,8 @@ export class KnexTracker implements ConsentTracker {
         .where({ requirement: version.id, version: version.version })
         .first('id');
       if (referenced) return { kind: 'text_changed' };
-      const { created_at: _created, ...text } = fromVersion(version);
-      await trx(table).where({ id: version.id, version: version.version }).update(text);
+      // Nobody has answered this text: it is replaced whole, as if stored now (its seal covers the time).
+      await trx(table).where({ id: version.id, version: version.version }).update(fromVersion(version));
       return { kind: 'ok' };
     });
   }
@@ -129,27 +131,29 @@ export class KnexTracker implements ConsentTracker {
   }
 
   /**
-   * The guard's read when the cache misses. Reads that arrive while another is in flight are
-   * answered together by the next statement (`where pseudonym in (...)`), compiled once per size.
+   * The guard's read when the cache misses: the subject's head with its records, in one
+   * statement. Reads that arrive while another is in flight are answered together by the next
+   * statement (`where pseudonym in (...)`), compiled once per size.
    */
-  current(pseudonym: string): Promise<CurrentRecord[]> {
+  current(pseudonym: string): Promise<SubjectSnapshot | null> {
     return this.stateReads.submit(pseudonym);
   }
 
-  private async currentMany(pseudonyms: string[]): Promise<Outcome<CurrentRecord[]>[]> {
+  private async currentMany(pseudonyms: string[]): Promise<Outcome<SubjectSnapshot | null>[]> {
     const unique = [...new Set(pseudonyms)];
     let sql = this.currentSql.get(unique.length);
     if (sql === undefined) {
-      sql = this.knex(`${this.table('states')} as st`)
-        .join(`${this.table('subjects')} as s`, 's.chain', 'st.chain')
+      // From the subject row: a subject whose records are all gone still has its head to check.
+      sql = this.knex(`${this.table('subjects')} as s`)
+        .leftJoin(`${this.table('states')} as st`, 'st.chain', 's.chain')
         .whereIn('s.pseudonym', unique)
-        .select('s.pseudonym as subject_pseudonym', 'st.*')
+        .select('s.chain as head_chain', 's.pseudonym as head_pseudonym', 's.seq as head_seq', 's.head_hash', 's.head_id', 's.head_mac', 'st.*')
         .toSQL().sql;
       this.currentSql.set(unique.length, sql);
     }
-    const rows = rawRows(await this.knex.raw(sql, unique as readonly string[]));
-    const bySubject = groupRecords(rows, 'subject_pseudonym');
-    return pseudonyms.map((p) => ({ ok: true, value: bySubject.get(p) ?? [] }));
+    const rows = rawRows(await this.knex.raw(sql, unique.map(bytes)));
+    const bySubject = snapshotsOf(rows);
+    return pseudonyms.map((p) => ({ ok: true, value: bySubject.get(p) ?? null }));
   }
 
   /**
@@ -198,7 +202,7 @@ export class KnexTracker implements ConsentTracker {
   async history(pseudonym: string, query: TrackerHistoryQuery): Promise<StoredEvent[]> {
     const q = this.knex(`${this.table('events')} as e`)
       .join(`${this.table('subjects')} as s`, 's.chain', 'e.chain')
-      .where('s.pseudonym', pseudonym)
+      .where('s.pseudonym', bytes(pseudonym))
       .select('e.*')
       .orderBy('e.seq', 'desc')
       .limit(query.limit);
@@ -212,7 +216,7 @@ export class KnexTracker implements ConsentTracker {
     return scanEvents(this, query);
   }
 
-  heads(query: HeadScanQuery): Promise<ChainHead[]> {
+  heads(query: HeadScanQuery): Promise<SealedHead[]> {
     return scanHeads(this, query);
   }
 
@@ -273,6 +277,14 @@ export class KnexTracker implements ConsentTracker {
 
   retryOutbox(entry: ClaimedOutboxEntry, availableAt: number): Promise<void> {
     return lifecycle.retryOutbox(this.knex, (n) => this.table(n), entry, availableAt);
+  }
+
+  sealPending(): Promise<boolean> {
+    return upgrade.sealPending(this);
+  }
+
+  sealUpgrade(sealer: UpgradeSealer): Promise<boolean> {
+    return upgrade.sealUpgrade(this, sealer);
   }
 
   async close(): Promise<void> {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { personalDigest } from '../audit/chain';
 import { planErase } from '../state/plan-erase';
 import type { ConsentTracker } from '../tracker/tracker';
-import { eventAfter, FIXTURE_KEY, grantedRecord, planOf } from './fixtures';
+import { currentRecords, eventAfter, FIXTURE_KEY, grantedRecord, planOf, pseudonymFor } from './fixtures';
 import { openConsent, requirement, type Define } from './harness';
 
 async function seed(tracker: ConsentTracker, pseudonym: string, count: number, extra = {}): Promise<string[]> {
@@ -20,7 +20,7 @@ const eraseAt = (now: number, actor: string | null = null) => (s: Parameters<typ
 export function proofContract(define: Define): void {
   define('scanEvents() pages every event in (chain, seq) order; heads() lists sealed heads', async (tracker) => {
     await tracker.init({ migrate: true });
-    const ids = [...(await seed(tracker, 'p-1', 3)), ...(await seed(tracker, 'p-2', 2)), ...(await seed(tracker, 'p-1', 1))];
+    const ids = [...(await seed(tracker, pseudonymFor('p-1'), 3)), ...(await seed(tracker, pseudonymFor('p-2'), 2)), ...(await seed(tracker, pseudonymFor('p-1'), 1))];
     const all = await tracker.scanEvents({ limit: 100 });
     const order = [...all].sort((a, b) => (a.chain < b.chain ? -1 : a.chain > b.chain ? 1 : a.seq - b.seq));
     assert.deepEqual(all, order);
@@ -34,10 +34,12 @@ export function proofContract(define: Define): void {
       after = { chain: last.chain, seq: last.seq };
     }
     assert.deepEqual(paged, all);
-    const [head] = await tracker.heads({ pseudonym: 'p-1', limit: 5 });
+    const [head] = await tracker.heads({ pseudonym: pseudonymFor('p-1'), limit: 5 });
     assert.equal(head?.seq, 4);
     assert.equal(head?.id, ids[5]);
     assert.equal(head?.erased, false);
+    assert.equal(head?.pseudonym, pseudonymFor('p-1'));
+    assert.deepEqual(head?.records, [grantedRecord('analytics')], 'a head comes with its chain\'s records');
     assert.deepEqual((await tracker.scanEvents({ chain: head?.chain, limit: 10 })).map((e) => e.seq), [1, 2, 3, 4]);
     const heads = await tracker.heads({ limit: 10 });
     assert.deepEqual(heads.map((h) => h.chain), [...new Set(order.map((e) => e.chain))]);
@@ -48,9 +50,9 @@ export function proofContract(define: Define): void {
   define('write() records each new chain in the ledger, gapless, with a sealed head', async (tracker) => {
     await tracker.init({ migrate: true });
     assert.equal(await tracker.ledgerHead(), null);
-    const first = await seed(tracker, 'p-a', 2);
-    await seed(tracker, 'p-a', 1);
-    const second = await seed(tracker, 'p-b', 1);
+    const first = await seed(tracker, pseudonymFor('p-a'), 2);
+    await seed(tracker, pseudonymFor('p-a'), 1);
+    const second = await seed(tracker, pseudonymFor('p-b'), 1);
     const entries = await tracker.ledger({ limit: 10 });
     assert.deepEqual(entries.map((e) => [e.n, e.firstId, e.prevFirstId]), [[1, first[0], null], [2, second[0], first[0]]]);
     assert.deepEqual(await tracker.ledger({ after: 1, limit: 10 }), entries.slice(1));
@@ -61,14 +63,16 @@ export function proofContract(define: Define): void {
   define('erase() appends the sealed erase event, redacts, drops records and unlinks the pseudonym', async (tracker) => {
     await tracker.init({ migrate: true });
     const personal = { actor: 'agent', note: 'n', data: '{"x":1}', ip: '192.0.2.0', userAgent: 'UA' };
-    await seed(tracker, 'p-e', 2, { ...personal, personalDigest: personalDigest(FIXTURE_KEY, personal) });
-    const [before] = await tracker.heads({ pseudonym: 'p-e', limit: 1 });
-    assert.equal(await tracker.erase('p-e', eraseAt(1_700_000_100_000, 'dpo')), 2);
-    assert.deepEqual(await tracker.heads({ pseudonym: 'p-e', limit: 1 }), []);
-    assert.deepEqual(await tracker.current('p-e'), []);
-    assert.deepEqual(await tracker.history('p-e', { limit: 10 }), []);
+    await seed(tracker, pseudonymFor('p-e'), 2, { ...personal, personalDigest: personalDigest(FIXTURE_KEY, personal) });
+    const [before] = await tracker.heads({ pseudonym: pseudonymFor('p-e'), limit: 1 });
+    assert.equal(await tracker.erase(pseudonymFor('p-e'), eraseAt(1_700_000_100_000, 'dpo')), 2);
+    assert.deepEqual(await tracker.heads({ pseudonym: pseudonymFor('p-e'), limit: 1 }), []);
+    assert.deepEqual(await currentRecords(tracker, pseudonymFor('p-e')), []);
+    assert.deepEqual(await tracker.history(pseudonymFor('p-e'), { limit: 10 }), []);
     const [after] = await tracker.heads({ chains: [before!.chain], limit: 1 });
     assert.equal(after?.erased, true);
+    assert.equal(after?.pseudonym, null);
+    assert.deepEqual(after?.records, []);
     assert.equal(after?.seq, 3);
     const events = await tracker.scanEvents({ chain: before!.chain, limit: 10 });
     assert.deepEqual(events.map((e) => [e.action, e.actor, e.note, e.data, e.ip, e.userAgent]), [
@@ -76,9 +80,9 @@ export function proofContract(define: Define): void {
       ['erase', 'dpo', null, null, null, null], // who asked for the erasure stays on its own event
     ]);
     assert.equal(after?.id, events[2]?.id);
-    assert.equal(await tracker.erase('p-e', eraseAt(1_700_000_200_000)), null, 'nothing left to erase');
-    await seed(tracker, 'p-e', 1);
-    const [fresh] = await tracker.heads({ pseudonym: 'p-e', limit: 1 });
+    assert.equal(await tracker.erase(pseudonymFor('p-e'), eraseAt(1_700_000_200_000)), null, 'nothing left to erase');
+    await seed(tracker, pseudonymFor('p-e'), 1);
+    const [fresh] = await tracker.heads({ pseudonym: pseudonymFor('p-e'), limit: 1 });
     assert.notEqual(fresh?.chain, before?.chain, 'a new chain for the same pseudonym');
   });
 

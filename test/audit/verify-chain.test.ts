@@ -3,12 +3,13 @@ import { GENESIS, personalDigest } from '../../lib/audit/chain';
 import { sealChain } from '../../lib/audit/seal';
 import { ChainVerifier } from '../../lib/audit/verify-chain';
 import { LedgerVerifier } from '../../lib/audit/verify-ledger';
-import type { ChainHead, DraftEvent, LedgerEntry, LedgerHead, StoredEvent } from '../../lib/tracker/records';
+import { emptyRecord, type CurrentRecord, type DraftEvent, type LedgerEntry, type LedgerHead, type SealedHead, type StoredEvent, type SubjectSnapshot } from '../../lib/tracker/records';
 
 const KEY = Buffer.alloc(32, 3);
 const CHAIN = 'c'.repeat(32);
+const NEW: SubjectSnapshot = { chain: CHAIN, pseudonym: 'p', seq: 0, hash: GENESIS, headId: null, mac: '', records: [] };
 
-function chainOf(count: number): { events: StoredEvent[]; head: ChainHead; entry: LedgerEntry; ledgerHead: LedgerHead } {
+function chainOf(count: number): { events: StoredEvent[]; head: SealedHead; entry: LedgerEntry; ledgerHead: LedgerHead } {
   const drafts: DraftEvent[] = Array.from({ length: count }, (_, i) => {
     const personal = { actor: null, note: `note ${String(i)}`, data: null, ip: null, userAgent: null };
     return {
@@ -17,19 +18,24 @@ function chainOf(count: number): { events: StoredEvent[]; head: ChainHead; entry
       personalDigest: personalDigest(KEY, personal),
     };
   });
-  const sealed = sealChain(KEY, { chain: CHAIN, seq: 0, hash: GENESIS, headId: null }, drafts, drafts.map((_, i) => String(10 + i)), { n: 0, firstId: null });
-  return { events: sealed.events, head: sealed.head, entry: sealed.ledger!.entry, ledgerHead: sealed.ledger!.head };
+  const last = count - 1;
+  const records: CurrentRecord[] = count === 0 ? [] : [{ ...emptyRecord('a'), decision: last % 2 ? 'denied' : 'granted', version: 1, decidedAt: 1000 + last }];
+  const sealed = sealChain(KEY, NEW, drafts, drafts.map((_, i) => String(10 + i)), { n: 0, firstId: null }, records);
+  return { events: sealed.events, head: { ...sealed.head, records }, entry: sealed.ledger!.entry, ledgerHead: sealed.ledger!.head };
 }
 
-function run(head: ChainHead | null, events: StoredEvent[]) {
+/** Runs the verifier; `stored` leaves out the previous hashes, as a store that does not keep them reads events back. */
+function runWith(head: SealedHead | null, events: StoredEvent[], stored: boolean) {
   const verifier = new ChainVerifier(KEY);
   verifier.begin(head);
-  for (const event of events) verifier.push(event);
+  for (const event of events) verifier.push(stored ? { ...event, prevHash: '' } : { ...event });
   verifier.end();
   return verifier.result();
 }
 
-describe('ChainVerifier (pure)', () => {
+for (const stored of [false, true]) describe(`ChainVerifier (pure${stored ? '; previous hashes taken from the predecessor, as the Knex tracker reads events' : ''})`, () => {
+  const run = (head: SealedHead | null, events: StoredEvent[]) => runWith(head, events, stored);
+
   it('passes an intact chain and counts its events', () => {
     const { events, head } = chainOf(5);
     expect(run(head, events)).to.deep.equal({ ok: true, checked: 5, problems: [] });
@@ -48,7 +54,7 @@ describe('ChainVerifier (pure)', () => {
     expect(run(head, events.map((e, i) => (i === 1 ? { ...e, note: 'other' } : e))).problems)
       .to.deep.equal([{ eventId: ids[1], kind: 'modified' }]);
     const swapped = events.map((e, i) => (i === 1 ? { ...events[2]!, seq: 2 } : i === 2 ? { ...events[1]!, seq: 3 } : e));
-    expect(run(head, swapped).problems).to.deep.equal([{ eventId: ids[2], kind: 'reordered' }, { eventId: ids[1], kind: 'reordered' }]);
+    expect(run(head, swapped).problems).to.have.deep.members([{ eventId: ids[2], kind: 'reordered' }, { eventId: ids[1], kind: 'reordered' }]);
     const forged = { ...events[5]!, id: '99', seq: 7, prevId: ids[5]!, prevHash: events[5]!.hash };
     expect(run(head, [...events, forged]).problems).to.deep.equal([{ eventId: '99', kind: 'inserted' }]);
     const replaced = events.map((e, i) => (i === 3 ? { ...e, id: '77' } : e));
@@ -72,7 +78,7 @@ describe('ChainVerifier (pure)', () => {
   });
 
   it('accepts a subject whose first write added nothing, but not events under an unsealed head', () => {
-    const empty = { chain: CHAIN, seq: 0, hash: GENESIS, id: null, erased: false, mac: '' };
+    const empty = { chain: CHAIN, pseudonym: 'p', seq: 0, hash: GENESIS, id: null, erased: false, mac: '', records: [] };
     expect(run(empty, [])).to.deep.equal({ ok: true, checked: 0, problems: [] });
     const { events } = chainOf(1);
     expect(run(empty, events).problems).to.deep.equal([{ eventId: events[0]!.id, kind: 'truncated' }], 'the head does not match its events');
@@ -83,10 +89,11 @@ describe('ChainVerifier (pure)', () => {
     expect(run({ ...head, seq: 2, hash: events[1]!.hash, id: events[1]!.id }, events.slice(0, 2)).problems.map((p) => p.kind)).to.deep.equal(['truncated']);
     const redacted = events.map((e) => ({ ...e, note: null }));
     expect(run(head, redacted).problems).to.have.length(3);
-    const erasedHead = sealChain(KEY, { chain: CHAIN, seq: 3, hash: head.hash, headId: head.id }, [], [], null, true).head;
+    const erasedHead = { ...sealChain(KEY, { ...NEW, seq: 3, hash: head.hash, headId: head.id, mac: head.mac, records: head.records }, [], [], null, [], true).head, records: [] };
+    expect(erasedHead.pseudonym).to.equal(null);
     expect(run(erasedHead, redacted)).to.deep.include({ ok: true, checked: 3 });
     expect(run({ ...head, erased: true }, redacted).problems.map((p) => p.kind))
-      .to.deep.equal(['modified', 'modified', 'modified', 'truncated'], 'the erased flag is sealed');
+      .to.deep.equal(['modified', 'modified', 'modified', 'subject_link'], 'the erased flag is sealed');
   });
 });
 
@@ -96,7 +103,7 @@ describe('LedgerVerifier (pure)', () => {
     let tail = { n: 0, firstId: null as string | null };
     let head: LedgerHead = { n: 0, firstId: null, mac: '' };
     for (let i = 0; i < 3; i += 1) {
-      const sealed = sealChain(KEY, { chain: `chain${String(i)}`, seq: 0, hash: GENESIS, headId: null }, [{ ...chainOf(1).events[0]!, chain: `chain${String(i)}` }], [`${String(i + 1)}00`], tail);
+      const sealed = sealChain(KEY, { ...NEW, chain: `chain${String(i)}` }, [{ ...chainOf(1).events[0]!, chain: `chain${String(i)}` }], [`${String(i + 1)}00`], tail, []);
       list.push(sealed.ledger!.entry);
       head = sealed.ledger!.head;
       tail = { n: head.n, firstId: head.firstId };
