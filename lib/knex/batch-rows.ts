@@ -3,7 +3,7 @@ import type { Knex } from 'knex';
 import { GENESIS } from '../audit/chain';
 import type { CurrentRecord, NewEvent, SubjectSnapshot, WritePlan } from '../tracker/records';
 import { insertStatements, upsertClause, type Statement } from './bulk-sql';
-import type { TableContext } from './chain-store';
+import type { TableContext } from './table-context';
 import { bytes, bytesOrNull, hex, type Row } from './row-codec';
 
 /*

@@ -5,17 +5,10 @@ import { insertStatements, runAll } from './bulk-sql';
 import { isPostgres } from './migrate';
 import { bytes } from './row-codec';
 import { EVENT_COLUMNS, type Row } from './rows';
+import type { TableContext } from './table-context';
 
-/** What the chain helpers need from a Knex tracker. */
-export interface TableContext {
-  readonly knex: Knex;
-  table(name: string): string;
-  /**
-   * SQLite: the highest event id this process has allocated, reserved or seen. Ids reserved
-   * ahead of their transaction (`reserveIds`) stay above every other allocation.
-   */
-  readonly idMark?: { high: number };
-}
+export type { TableContext } from './table-context';
+
 
 /** The meta key of the ledger's protected newest entry. */
 export const LEDGER_KEY = 'ledger';
