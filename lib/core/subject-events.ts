@@ -49,6 +49,28 @@ export async function checkChain(
 }
 
 /**
+ * `chainEventPages`, each event checked as it passes (see `checkChain`): after the last page, a
+ * chain that does not verify throws instead of ending, so a streamed answer breaks off rather
+ * than complete a history the verified one would not give.
+ */
+export async function* verifiedEventPages(
+  tracker: ProofReader,
+  key: Buffer,
+  logger: ConsentLogger,
+  head: SealedHead,
+  limit: number = VERIFY_PAGE,
+): AsyncGenerator<StoredEvent[]> {
+  const verifier = new ChainVerifier(key);
+  verifier.begin(head);
+  for await (const page of chainEventPages(tracker, head, limit)) {
+    for (const event of page) verifier.push({ ...event });
+    yield page;
+  }
+  verifier.end();
+  if (!verifier.result().ok) throw integrityFailure(logger, "a subject's history, head or records");
+}
+
+/**
  * The events of the chain now linked to `pseudonym` (of one requirement, plus erase events),
  * oldest first, once the whole chain verifies (see `checkChain`).
  */

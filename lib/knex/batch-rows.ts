@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import { GENESIS } from '../audit/chain';
-import type { CurrentRecord, NewEvent, SubjectSnapshot, WritePlan } from '../tracker/records';
+import type { CurrentRecord, SubjectSnapshot, WritePlan } from '../tracker/records';
 import { insertStatements, upsertClause, type Statement } from './bulk-sql';
 import type { TableContext } from './table-context';
 import { bytes, bytesOrNull, hex, type Row } from './row-codec';
@@ -73,19 +73,6 @@ export function snapshotOf(subject: Row, records: CurrentRecord[]): SubjectSnaps
 // Events per INSERT while sealing: small enough that the database inserts one slice while the
 // next is hashed, large enough that per-statement costs stay small.
 export const EVENT_SLICE = 1000;
-
-// Ids as numbers where exact, which the statements write as literals instead of binding them.
-export function idValue(id: string | null): string | number | null {
-  const n = Number(id);
-  return id !== null && Number.isSafeInteger(n) ? n : id;
-}
-
-export function eventRow(e: NewEvent): unknown[] {
-  return [
-    idValue(e.id), bytes(e.chain), e.seq, e.requirement, e.version, e.action, e.state, e.source, e.actor, e.at,
-    e.note, e.data, e.ip, e.userAgent, bytesOrNull(e.personalDigest), idValue(e.prevId), bytes(e.hash),
-  ];
-}
 
 /** Appends the record rows of `planned` to `rows`. */
 export function addStateRows({ snapshot, plan }: Planned, rows: unknown[][]): void {

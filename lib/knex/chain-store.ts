@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { ChainHead, LedgerHead, LedgerTail, SealedWrite, SubjectSnapshot, WritePlan } from '../tracker/records';
-import { eventRow } from './batch-rows';
+import { eventRow } from './event-rows';
 import { insertStatements, runAll } from './bulk-sql';
 import { isPostgres } from './migrate';
 import { bytes } from './row-codec';

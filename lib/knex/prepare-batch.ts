@@ -1,6 +1,7 @@
 import type { BatchPlanner, PreparedBatch, SealedWrite } from '../tracker/records';
 import { insertStatements, type Statement } from './bulk-sql';
-import { addStateRows, EVENT_SLICE, eventRow, idValue, newSubjectRows, snapshotOf, stateStatements, SUBJECT_COLUMNS, type Planned, type SubjectRows } from './batch-rows';
+import { addStateRows, EVENT_SLICE, newSubjectRows, snapshotOf, stateStatements, SUBJECT_COLUMNS, type Planned, type SubjectRows } from './batch-rows';
+import { eventRow, idValue } from './event-rows';
 import { reserveIds, type TableContext } from './chain-store';
 import { EVENT_COLUMNS, type Row } from './rows';
 import { bytes } from './row-codec';

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { CurrentRecord, LedgerTail, SealedWrite, SubjectSnapshot, WritePlan } from '../tracker/records';
-import { addStateRows, EVENT_SLICE, eventRow, idValue, newSubjectRows, snapshotOf, stateStatements, SUBJECT_COLUMNS, type Planned, type SubjectRows } from './batch-rows';
+import { addStateRows, EVENT_SLICE, newSubjectRows, snapshotOf, stateStatements, SUBJECT_COLUMNS, type Planned, type SubjectRows } from './batch-rows';
+import { eventRow, idValue } from './event-rows';
 import { insertStatements, quote, upsertClause, variableLimit } from './bulk-sql';
 import { idAllocator, LEDGER_KEY, ledgerLocker, reservedIdsFree, type TableContext } from './chain-store';
 import { insertOutbox } from './lifecycle-queries';

@@ -43,7 +43,7 @@ describe('migrations (SQLite)', () => {
       await migrate(knex);
       expect(await knex('consent_migrations').select('name')).to.deep.equal(applied);
       expect(applied.map((r) => r.name)).to.deep.equal(['001-initial', '002-proof', '003-outbox', '004-admin', '005-lean-indexes', '006-sealed-rows']);
-      expect([...MIGRATION_NAMES]).to.deep.equal(['001-initial', '002-proof', '003-outbox', '004-admin', '005-lean-indexes']);
+      expect([...MIGRATION_NAMES]).to.deep.equal(['001-initial', '002-proof', '003-outbox', '004-admin', '005-lean-indexes', '006-sealed-rows']);
     }));
 
   it('refuses a database migrated by a newer release with schema_mismatch', () =>
