@@ -9,7 +9,7 @@ const tokenOf = (url: string) => url.slice(url.lastIndexOf('/') + 1);
 const RESEND_AFTER = 600_000;
 
 /** What a person reads on a page: its text, without the markup and the style sheet. */
-const words = (page: string) => page.replace(/<style>[^]*?<\/style>/, '').replace(/<[^>]+>/g, ' ');
+const words = (page: string) => page.replace(/<style>[^]*?<\/style>/g, '').replace(/<[^>]+>/g, ' ');
 
 for (const [label, lib] of Object.entries(EXPRESS)) {
   describe(`double opt-in through HTTP (${label})`, () => {

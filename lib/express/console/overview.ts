@@ -34,7 +34,7 @@ function countsTable(stats: AdminStats, id: string): SafeHtml | null {
   return html`<table class="counts ec-stack" data-requirement="${id}"><caption>Subjects by state</caption>${headRow(['Version decided', ...STATES])}<tbody>${versions}${never}${row('all subjects', requirement.states, 'total')}</tbody></table>`;
 }
 
-const NO_ADMIN = html`<p class="notice ec-alert">Statistics, the chart and the exports need the tracker's admin capability, which this instance's tracker does not implement.</p>`;
+const NO_ADMIN = html`<p class="notice">Statistics, the chart and the exports need the tracker's admin capability, which this instance's tracker does not implement.</p>`;
 
 /** The overview: requirements with version history and counts, the daily chart, exports. */
 export function overviewPage(data: OverviewData): SafeHtml {
