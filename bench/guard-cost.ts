@@ -79,7 +79,7 @@ export async function main(args: BenchArgs = parseArgs()): Promise<ResultRow[]> 
     await consent.close();
     // Visitors: the same guard, the subject from a signed cookie (parsed and its HMAC checked).
     const visitors = await benchConsent(knex, { cache: { max: 10_000, ttlMs: 600_000 }, visitors: {} });
-    const cookies = (await visitorCookies(visitors, SUBJECTS)).map(visitorRequest);
+    const cookies = (await visitorCookies(visitors, args.tiny ? 20 : SUBJECTS)).map(visitorRequest);
     const visitorGuard = visitors.requireConsent('analytics');
     for (const req of cookies) {
       const id = /=([^.]+)\./.exec(req.headers.cookie as string)?.[1] as string;

@@ -53,9 +53,9 @@ async function storeReads(url: string): Promise<number> {
 const VISITORS = 200;
 
 /** Visitors who granted analytics through the router: their cookies, as a browser sends them. */
-async function visitorCookies(url: string): Promise<string[]> {
+async function visitorCookies(url: string, count: number): Promise<string[]> {
   const cookies: string[] = [];
-  for (let i = 0; i < VISITORS; i += 1) {
+  for (let i = 0; i < count; i += 1) {
     const res = await fetch(`${url}/visitors/me/analytics`, { method: 'PUT', headers: { 'content-type': 'application/json' }, body: '{"decision":"granted"}' });
     const cookie = res.headers.get('set-cookie');
     if (res.status !== 200 || cookie === null) throw new Error(`visitor write: ${String(res.status)}`);
@@ -130,7 +130,7 @@ export async function httpBench(args: BenchArgs, target: Target, label: string):
     );
     const reads = (await storeReads(server.url)) - readsBefore;
     const served = (defaults.standard as LoadResult[]).reduce((sum, r) => sum + r.requests, 0);
-    const cookies = await visitorCookies(server.url);
+    const cookies = await visitorCookies(server.url, args.tiny ? 20 : VISITORS);
     const visitor = { ...base, cookies };
     const visitors = await interleaved(args, {
       bare: { ...visitor, url: `${server.url}/bare-visitor` },

@@ -29,7 +29,7 @@ describe('bench scripts (tiny smoke run)', function () {
     const stdout = await bench(['--sqlite-only']);
     expect(stdout).to.include('| target | required | figure | pass | raw figures |');
     const rows = summaryRows(stdout);
-    for (const target of ['guard, warm cache / bare (SQLite)', 'guard, cache disabled / bare (SQLite)', 'PUT /me/:id', 'state lookup', 'import of']) {
+    for (const target of ['guard, warm cache / bare (SQLite)', 'guard, cache disabled / bare (SQLite)', 'guard, visitor cookie, warm cache / bare route reading the cookie (SQLite)', 'PUT /me/:id', 'state lookup', 'import of']) {
       expect(rows.some((row) => row.includes(target)), target).to.equal(true);
     }
     // better-sqlite3 is a dev dependency: its figures are reported beside the default driver's.
