@@ -122,42 +122,37 @@ export class ChainVerifier {
     }
     const before = this.last;
     this.last = event;
-    const found = event.prevHash === '' ? this.derivePrevious(event, before) : 'derived';
+    const derived = event.prevHash !== '' || this.derivePrevious(event, before);
     this.remember(event);
-    if (found === 'wait') {
+    if (!derived) {
       this.wait(event);
       return;
     }
-    if (found === 'verified') {
-      if (!this.personalOk(event)) this.report(event.id, 'modified');
-    } else {
-      this.check(event, true);
-    }
+    this.check(event, true);
     this.release(event.id);
   }
 
   /**
    * Fills in the hash of an event's predecessor when the store did not keep it: the event read
    * just before it (one seq lower), when the event's hash verifies so; else the event its
-   * `prevId` names, once read (it may come later: a moved event). `verified` when the event's
-   * hash checked already, `wait` when its predecessor is still to come.
+   * `prevId` names, once read (it may come later: a moved event). False when it must wait.
    */
-  private derivePrevious(event: StoredEvent, before: StoredEvent | null): 'verified' | 'derived' | 'wait' {
+  private derivePrevious(event: StoredEvent, before: StoredEvent | null): boolean {
     const inStream = event.prevId === null ? GENESIS : before !== null && before.seq === event.seq - 1 ? before.hash : undefined;
     if (inStream !== undefined) {
       event.prevHash = inStream;
-      if (this.hashAt(event, event.seq) === event.hash) return 'verified';
+      if (this.hashAt(event, event.seq) === event.hash) return true;
     }
-    if (event.prevId === null) return 'derived';
+    if (event.prevId === null) return true;
     // The predecessor may carry another id than the one it was sealed with (and this event names).
     const renamed = this.renamedBySealed.get(event.prevId);
     const named = this.hashes.get(renamed === undefined ? event.prevId : renamed.problem.eventId);
     if (named !== undefined) {
       event.prevHash = named;
-      return 'derived';
+      return true;
     }
     event.prevHash = '';
-    return 'wait';
+    return false;
   }
 
   end(): void {
