@@ -20,7 +20,7 @@ export interface ConsentHttpApi {
    * unregistered requirement. Idempotent.
    */
   ready(): Promise<void>;
-  /** The JSON API (see the README's *HTTP API*); mount it before any global body parser. */
+  /** The JSON API (see docs/http-api.md); mount it before any global body parser. */
   router(): Router;
   /**
    * Middleware that calls `next()` only when every listed requirement is allowed.

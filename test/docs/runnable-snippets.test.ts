@@ -5,9 +5,12 @@ import { packedApp, repo, type PackedApp } from '../packaging/packed';
 import { createPgDatabase, pgAvailable } from '../helpers/databases';
 import { skipBecause } from '../helpers/skip';
 import { docFiles, readDoc } from './doc-files';
-import { extractSnippets, runSnippet, snippetEnv } from './snippets';
+import { extractSnippets, runSnippet, snippetEnv, startServerSnippet, type SnippetRun } from './snippets';
 
-const snippets = docFiles().flatMap((file) => extractSnippets(readDoc(file), file));
+// The README's servers are run by readme-app.test.ts, which also sends them requests.
+const snippets = docFiles()
+  .flatMap((file) => extractSnippets(readDoc(file), file))
+  .filter((snippet) => !(snippet.where.startsWith('README.md:') && snippet.flags.includes('server')));
 
 describe('the runnable code blocks of README.md and docs/', function () {
   this.timeout(180_000);
@@ -27,11 +30,19 @@ describe('the runnable code blocks of README.md and docs/', function () {
     it(`${snippet.where} (${[snippet.language, ...snippet.flags].join(' ')}) runs`, async function () {
       let database: Awaited<ReturnType<typeof createPgDatabase>> | null = null;
       if (snippet.flags.includes('postgres')) {
-        if (!pgAvailable()) skipBecause(this, 'no PostgreSQL: set CONSENT_TEST_PG_URL');
+        if (!pgAvailable()) {
+          if (process.env.CI === 'true') throw new Error('CONSENT_TEST_PG_URL must be set under CI');
+          skipBecause(this, 'no PostgreSQL: set CONSENT_TEST_PG_URL');
+        }
         database = await createPgDatabase();
       }
       try {
-        const run = await runSnippet(snippet, join(app.scratch, `doc-${String(index)}`), join(app.scratch, 'node_modules/@types'), snippetEnv(snippet, database?.url));
+        const dir = join(app.scratch, `doc-${String(index)}`);
+        const typeRoots = join(app.scratch, 'node_modules/@types');
+        const env = snippetEnv(snippet, database?.url);
+        let run: SnippetRun;
+        if (snippet.flags.includes('server')) run = await (await startServerSnippet(snippet, dir, typeRoots, env)).stop();
+        else run = await runSnippet(snippet, dir, typeRoots, env);
         expect(run.ok, run.report).to.equal(true);
       } finally {
         await database?.drop();

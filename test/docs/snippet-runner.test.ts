@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { packedApp, type PackedApp } from '../packaging/packed';
-import { extractSnippets, runSnippet, snippetEnv, type Snippet } from './snippets';
+import { extractSnippets, runSnippet, snippetEnv, startServerSnippet, type Snippet } from './snippets';
 
 const FENCE = '```';
 
@@ -97,6 +97,30 @@ console.log('ran');`);
       const snippet: Snippet = { where: 'fixture.md:99', language: 'cjs', flags: [], code: 'setInterval(() => {}, 1000);' };
       const result = await runSnippet(snippet, join(app.scratch, 'runner-forever'), join(app.scratch, 'node_modules/@types'), snippetEnv(snippet), 2000);
       expect(result).to.deep.equal({ ok: false, report: 'fixture.md:99 did not finish within 2000 ms:\n' });
+    });
+    describe('server snippets', () => {
+      const start = (code: string, timeoutMs = 10_000) => {
+        const snippet: Snippet = { where: `fixture.md:${String(++count)}`, language: 'cjs', flags: ['server'], code };
+        return startServerSnippet(snippet, join(app.scratch, `runner-${String(count)}`), join(app.scratch, 'node_modules/@types'), snippetEnv(snippet), timeoutMs);
+      };
+
+      it('serves on PORT until SIGTERM, then passes when the process exits by itself', async () => {
+        const server = await start(`const server = require('node:http').createServer((req, res) => res.end('hi')).listen(Number(process.env.PORT));
+process.on('SIGTERM', () => server.close());`);
+        expect(await (await fetch(server.url)).text()).to.equal('hi');
+        expect(await server.stop()).to.deep.equal({ ok: true, report: '' });
+      });
+
+      it('fails a server that does not stop on SIGTERM, or that exits before it listens', async () => {
+        const stubborn = await start(`require('node:http').createServer((req, res) => res.end()).listen(Number(process.env.PORT));
+process.on('SIGTERM', () => console.log('ignored'));`);
+        const stopped = await stubborn.stop(1000);
+        expect(stopped.ok).to.equal(false);
+        expect(stopped.report).to.match(/did not exit within 1000 ms of SIGTERM:\nignored/);
+        let error: unknown = null;
+        await start("console.log('no server'); process.exit(3);").catch((e: unknown) => (error = e));
+        expect(String(error)).to.match(/exited with 3 before it listened:\nno server/);
+      });
     });
   });
 });

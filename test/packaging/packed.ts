@@ -37,7 +37,11 @@ async function pack(): Promise<PackedApp> {
   // Only the tarball is installed (offline, no scripts); the peers and the type packages are
   // the repository's own copies, linked in, so that sqlite3 is not compiled again.
   await run('npm', ['install', '--no-package-lock', '--omit=peer', '--ignore-scripts', '--prefer-offline', '--no-audit', '--no-fund', join(scratch, packed!.filename)], { cwd: scratch });
-  for (const peer of ['express', 'knex', 'sqlite3', '@types']) symlinkSync(join(repo, 'node_modules', peer), join(scratch, 'node_modules', peer), 'dir');
+  for (const peer of ['express', 'knex', 'sqlite3', '@types']) {
+    // CONSENT_EXPRESS_MAJOR=4 gives the application Express 4 (the `express4` dev dependency).
+    const source = peer === 'express' && process.env.CONSENT_EXPRESS_MAJOR === '4' ? 'express4' : peer;
+    symlinkSync(join(repo, 'node_modules', source), join(scratch, 'node_modules', peer), 'dir');
+  }
   mkdirSync(join(scratch, 'data'));
   return { scratch, installed: join(scratch, 'node_modules/express-consent'), files: packed!.files.map((f) => f.path) };
 }
