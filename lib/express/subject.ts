@@ -1,6 +1,7 @@
 import type { Request } from 'express';
 import { MAX_SUBJECT_LENGTH, normalizeSubject } from '../core/input';
 import { inVisitorNamespace, VISITOR_PREFIX } from '../core/visitor-id';
+import type { CacheLink } from '../core/state-cache';
 import { ConsentError } from '../errors';
 import type { ResolvedOptions } from '../options';
 import { visitorTransport, type VisitorCookies, type VisitorTransport } from './visitor-cookies';
@@ -60,12 +61,28 @@ export class SubjectResolver {
    */
   fromValue(req: Request, value: unknown): RequestSubject {
     if (this.visitors === null || !isNothing(value)) return { id: subjectFromValue(value), visitor: false };
-    const transport = visitorTransport(req);
-    if (transport === null) {
-      throw new ConsentError('no_subject', 'no subject: sign in first (visitors are recognised over HTTPS only, or over plain HTTP on a loopback address)');
-    }
+    const transport = transportOf(req);
     return { id: this.visitors.read(req, transport), visitor: true, transport };
   }
+
+  /**
+   * The guard's hot path: like `fromValue`, the state-cache link of the subject or visitor
+   * (`linkOf(id)`), or null for a visitor without a valid cookie at `now`. A verified cookie
+   * keeps its visitor's link, so a returning visitor costs one map lookup.
+   */
+  linkFromValue(req: Request, value: unknown, now: number, linkOf: (id: string) => CacheLink): CacheLink | null {
+    if (this.visitors === null || !isNothing(value)) return linkOf(subjectFromValue(value));
+    const visitor = this.visitors.visitor(req, transportOf(req), now);
+    return visitor === null ? null : (visitor.link ??= linkOf(visitor.id));
+  }
+}
+
+function transportOf(req: Request): Exclude<VisitorTransport, null> {
+  const transport = visitorTransport(req);
+  if (transport === null) {
+    throw new ConsentError('no_subject', 'no subject: sign in first (visitors are recognised over HTTPS only, or over plain HTTP on a loopback address)');
+  }
+  return transport;
 }
 
 const isNothing = (value: unknown): boolean => value === null || value === undefined || value === '';
