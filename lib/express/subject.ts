@@ -92,6 +92,9 @@ export function hookThrew(error: unknown): ConsentError {
   return new ConsentError('internal_error', 'the subject hook threw', { cause: error });
 }
 
+const RESERVED_DETAIL = `The subject hook returned an id in the reserved visitor namespace (ids starting with "${VISITOR_PREFIX}"): a configuration error of this server.`;
+const RESERVED_LOG = `express-consent: the subject hook returned an id starting with "${VISITOR_PREFIX}", a prefix reserved for visitors (with or without the visitors option), so each such request answers 500 internal_error. Fix: return your subjects' ids in another form, for example prefixed ("user:" + id).`;
+
 /**
  * Checks a value the `subject` hook returned (already awaited).
  * @throws ConsentError `no_subject` (401) for `null`, `undefined` or `""`; `invalid_subject`
@@ -103,7 +106,7 @@ export function subjectFromValue(value: unknown): string {
   const subject = normalizeSubject(value);
   if (subject !== null) {
     if (inVisitorNamespace(subject)) {
-      throw new ConsentError('internal_error', `the subject hook returned an id starting with "${VISITOR_PREFIX}", which only names visitors`);
+      throw new ConsentError('internal_error', RESERVED_DETAIL, { extensions: { logOnce: RESERVED_LOG } });
     }
     return subject;
   }
