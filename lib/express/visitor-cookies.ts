@@ -59,6 +59,9 @@ export function visitorTransport(req: Request): VisitorTransport {
   return isLoopbackIp(req.ip) && isLoopbackHost(req.hostname) ? 'plain' : null;
 }
 
+/** A string of its own, sharing no memory with the one it was cut from. */
+const copy = (text: string): string => Buffer.from(text, 'latin1').toString('latin1');
+
 const isBlank = (code: number): boolean => code === 0x20 || code === 0x09;
 
 /** Where the value of the first cookie called `name` starts in a Cookie header, or -1. */
@@ -156,7 +159,8 @@ export class VisitorCookies {
     const [, id = '', issued = '', mac = ''] = parts;
     if (!timingSafeEqual(Buffer.from(mac), Buffer.from(this.mac(id, issued)))) return null;
     const issuedAt = parseInt(issued, 36);
-    const known = { value, id: VISITOR_PREFIX + id, from: issuedAt - CLOCK_SKEW_MS, until: issuedAt + this.config.maxAgeDays * DAY_MS, link: null };
+    // Copies: slices of the header would keep the whole Cookie header of that request alive.
+    const known = { value: copy(value), id: copy(VISITOR_PREFIX + id), from: issuedAt - CLOCK_SKEW_MS, until: issuedAt + this.config.maxAgeDays * DAY_MS, link: null };
     // The oldest entry goes first (a Map iterates in insertion order).
     if (this.verified.size >= VERIFIED_MAX && !this.verified.has(key)) this.verified.delete(this.verified.keys().next().value as number);
     this.verified.set(key, known);
