@@ -73,10 +73,12 @@ export interface ConsentOptions {
    * Writes per subject through the router (`PUT`, `POST` and `DELETE` under `/me`) allowed in
    * each window of `windowMs`; more answer 429 `rate_limited` with `Retry-After`. Counted in
    * this process's memory, by pseudonym; `record()` and other calls from your own code are
-   * never limited. `false` turns it off.
-   * @default { writes: 1000, windowMs: 60000 }
+   * never limited. With `visitors`, `newVisitors` bounds the visitors one client address
+   * (`req.ip`; an IPv6 address by its /56) may start in each window, through the router and
+   * `collect()`'s `commit()`. `false` turns both off.
+   * @default { writes: 1000, newVisitors: 100, windowMs: 60000 }
    */
-  rateLimit?: false | { writes?: number; windowMs?: number };
+  rateLimit?: false | { writes?: number; newVisitors?: number; windowMs?: number };
   /**
    * The look of the pages the library renders for people (confirmation pages, admin console):
    * your `layout`, a `stylesheet`, the `home` link back to your site.
@@ -110,7 +112,7 @@ export interface ResolvedOptions {
   logger: ConsentLogger;
   sweep: { intervalMs: number } | null;
   outbox: { pollMs: number; leaseMs: number; retryMs: number; maxRetryMs: number };
-  rateLimit: { writes: number; windowMs: number } | null;
+  rateLimit: { writes: number; newVisitors: number; windowMs: number } | null;
   pages: ResolvedPages;
   visitors: ResolvedVisitors | null;
   production: boolean;
@@ -130,7 +132,7 @@ export const DEFAULTS = {
   sqliteFile: './consent.sqlite3',
   sweep: { intervalMs: 3_600_000 },
   outbox: { pollMs: 1_000, leaseMs: 60_000, retryMs: 1_000, maxRetryMs: 3_600_000 },
-  rateLimit: { writes: 1_000, windowMs: 60_000 },
+  rateLimit: { writes: 1_000, newVisitors: 100, windowMs: 60_000 },
 } as const;
 
 const KEYS = [

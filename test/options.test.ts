@@ -63,12 +63,13 @@ describe('options', () => {
     expect(codeOf(() => parseOptions({ confirm: { resendAfterMS: 0 } } as never, DEV)).message).to.contain('did you mean "resendAfterMs"');
   });
 
-  it('rateLimit: { writes: 1000, windowMs: 60000 } by default, partial objects, false, and checked values', () => {
-    expect(parseOptions({}, DEV).rateLimit).to.deep.equal({ writes: 1_000, windowMs: 60_000 });
-    expect(DEFAULTS.rateLimit).to.deep.equal({ writes: 1_000, windowMs: 60_000 });
-    expect(parseOptions({ rateLimit: { writes: 5 } }, DEV).rateLimit).to.deep.equal({ writes: 5, windowMs: 60_000 });
+  it('rateLimit: { writes: 1000, newVisitors: 100, windowMs: 60000 } by default, partial objects, false, and checked values', () => {
+    expect(parseOptions({}, DEV).rateLimit).to.deep.equal({ writes: 1_000, newVisitors: 100, windowMs: 60_000 });
+    expect(DEFAULTS.rateLimit).to.deep.equal({ writes: 1_000, newVisitors: 100, windowMs: 60_000 });
+    expect(parseOptions({ rateLimit: { writes: 5 } }, DEV).rateLimit).to.deep.equal({ writes: 5, newVisitors: 100, windowMs: 60_000 });
+    expect(parseOptions({ rateLimit: { newVisitors: 7 } }, DEV).rateLimit).to.deep.equal({ writes: 1_000, newVisitors: 7, windowMs: 60_000 });
     expect(parseOptions({ rateLimit: false }, DEV).rateLimit).to.equal(null);
-    for (const rateLimit of [true, null, 5, { writes: 0 }, { writes: 1.5 }, { windowMs: -1 }, { writes: '10' }]) {
+    for (const rateLimit of [true, null, 5, { writes: 0 }, { writes: 1.5 }, { windowMs: -1 }, { writes: '10' }, { newVisitors: 0 }]) {
       expect(codeOf(() => parseOptions({ rateLimit } as never, DEV)).code, JSON.stringify(rateLimit)).to.equal('invalid_option');
     }
     expect(codeOf(() => parseOptions({ rateLimit: { wirtes: 5 } } as never, DEV)).message).to.contain('did you mean "writes"');

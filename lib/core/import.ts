@@ -4,7 +4,7 @@ import { planImport, type ImportedDecision } from '../state/import-plan';
 import type { BatchPlanner, PreparedBatch } from '../tracker/records';
 import type { Decision, Source } from '../types';
 import type { ConsentCore } from './consent-core';
-import { assertNoProblems, isPlainObject, normalizeSubject, SOURCES, SUBJECT_RULE, type InputProblem } from './input';
+import { assertNoProblems, isPlainObject, normalizeSubject, reservedSubject, SOURCES, SUBJECT_RULE, type InputProblem } from './input';
 
 /** One decision to import from another system (`consent.import()`). */
 export interface ImportDecisionInput {
@@ -64,7 +64,9 @@ function parseItem(item: unknown, index: number, now: number, problems: InputPro
   const bad = (field: string, detail: string) => problems.push({ pointer: `${at0}/${field}`, detail });
   for (const key of Object.keys(item)) if (!FIELDS.has(key)) bad(key, 'unknown field');
   const subject = normalizeSubject(item.subjectId);
+  const reserved = subject === null ? null : reservedSubject(subject);
   if (subject === null) bad('subjectId', `must be ${SUBJECT_RULE}`);
+  else if (reserved !== null) bad('subjectId', reserved);
   if (typeof item.requirement !== 'string') bad('requirement', 'must be a requirement id');
   const { version } = item;
   if (version !== undefined && (typeof version !== 'number' || !Number.isSafeInteger(version) || version < 1)) {

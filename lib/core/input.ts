@@ -1,5 +1,6 @@
 import { ConsentError } from '../errors';
 import type { Decision, RecordMeta, Source } from '../types';
+import { inVisitorNamespace, isVisitorId, VISITOR_PREFIX } from './visitor-id';
 
 /** One problem in a caller's input, addressed by a JSON Pointer (RFC 6901). */
 export interface InputProblem {
@@ -32,10 +33,23 @@ export function normalizeSubject(value: unknown): string | null {
   return null;
 }
 
+/**
+ * Why host code may not use `subject`, or null when it may. Ids starting with `visitor:` name
+ * visitors: a visitor's own id (as cookies, `link()` and change events give it) is accepted, so
+ * that code holding one can read or act on that visitor; any other id there is a host id
+ * colliding with the visitors' namespace.
+ */
+export function reservedSubject(subject: string): string | null {
+  if (!inVisitorNamespace(subject) || isVisitorId(subject)) return null;
+  return `ids starting with "${VISITOR_PREFIX}" are reserved for visitors ("${VISITOR_PREFIX}" and 22 characters); give your own ids another form`;
+}
+
 /** Like `normalizeSubject`, throwing `invalid_subject` (400) for library callers. */
 export function requireSubject(value: unknown): string {
   const subject = normalizeSubject(value);
   if (subject === null) throw new ConsentError('invalid_subject', `a subject id is ${SUBJECT_RULE}`);
+  const reserved = reservedSubject(subject);
+  if (reserved !== null) throw new ConsentError('invalid_subject', reserved);
   return subject;
 }
 

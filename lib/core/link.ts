@@ -3,11 +3,11 @@ import type { BatchContext, Change } from '../state/plan';
 import { planBatch } from '../state/plan';
 import { planLink, type CarriedDecision } from '../state/plan-link';
 import type { CurrentRecord, SubjectSnapshot } from '../tracker/records';
-import type { Action } from '../types';
+import type { ConsentEvent } from '../types';
 import { batchContext } from './batch-context';
 import type { ConsentCore } from './consent-core';
-import { historyPage } from './history';
 import { requireSubject } from './input';
+import { latestDecision, unfinishedLinks, withoutOwnMarks } from './link-resume';
 import { inVisitorNamespace, isVisitorId } from './visitor-id';
 
 /** What `link()` and `linkVisitor()` did. */
@@ -19,14 +19,6 @@ export interface LinkResult {
 }
 
 type LinkCore = Pick<ConsentCore, 'registry' | 'tracker' | 'derivedKeys' | 'eventIds' | 'ready' | 'now' | 'pseudonym' | 'records' | 'commit'>;
-
-const DECISIONS: ReadonlySet<Action> = new Set(['grant', 'confirm', 'deny', 'withdraw']);
-
-/** The public id of the visitor's event that made their current decision on `requirement`. */
-async function decisionEvent(core: LinkCore, pseudonym: string, requirement: string): Promise<string | null> {
-  const { events } = await historyPage(core.tracker, core.eventIds, pseudonym, { requirement, limit: 20 });
-  return events.find((event) => DECISIONS.has(event.action))?.id ?? null;
-}
 
 /** Plans a batch recording `carried` decisions with source `link`, each naming its counterpart event. */
 function linkBatch(core: LinkCore, snapshot: SubjectSnapshot, carried: CarriedDecision[], now: number, ids: Record<string, string | null>, key: string) {
@@ -50,6 +42,10 @@ const byOptIn = (carried: CarriedDecision[]): CarriedDecision[][] =>
  * (`{ link: { subjectEvents: … } }`), at the same instant. The visitor keeps their cookie and
  * their choices. Everything goes through the ordinary write path: both chains verify.
  *
+ * The two chains are two writes. When the second fails (the call rejects), the subject side
+ * stands and the next call for the same visitor and subject records the visitor side (and
+ * lists those requirements in `linked`); a completed link is never recorded twice.
+ *
  * @throws ConsentError `invalid_argument` for a `visitorId` that is not a visitor id;
  *   `invalid_subject` for a bad `subjectId` or one in the visitors' namespace.
  */
@@ -62,14 +58,20 @@ export async function linkVisitor(core: LinkCore, visitorId: unknown, subjectId:
   const visitorKey = core.pseudonym(visitorId);
   const subjectKey = core.pseudonym(subject);
   const visitorRecords: CurrentRecord[] = await core.records(visitorKey);
+  const subjectRecords = await core.records(subjectKey);
   const now = core.now();
-  const candidates = planLink(visitorRecords, await core.records(subjectKey), requirements, now);
-  if (candidates.length === 0) return { visitorId, linked: [] };
+  const planned = planLink(visitorRecords, subjectRecords, requirements, now);
+  const visitorEvents = new Map<string, ConsentEvent | null>();
+  for (const c of planned) visitorEvents.set(c.requirement.id, await latestDecision(core, visitorKey, c.requirement.id));
+  const candidates = await withoutOwnMarks(core, subjectKey, planned, visitorEvents);
+  // A link whose visitor side failed to be written is completed now (its subject side stands).
+  const unfinished = await unfinishedLinks(core, { visitorKey, subjectKey, visitor: visitorRecords, subject: subjectRecords, requirements, now });
+  if (candidates.length === 0 && unfinished.carried.length === 0) return { visitorId, linked: [] };
   const sources: Record<string, string | null> = {};
-  for (const c of candidates) sources[c.requirement.id] = await decisionEvent(core, visitorKey, c.requirement.id);
+  for (const c of candidates) sources[c.requirement.id] = visitorEvents.get(c.requirement.id)?.id ?? null;
 
   const changes: Change[] = [];
-  const subjectEvents: Record<string, string | null> = {};
+  const subjectEvents: Record<string, string | null> = { ...unfinished.subjectEvents };
   for (const group of byOptIn(candidates)) {
     // Decided again from the subject's snapshot inside the write: a concurrent link or decision wins.
     const written = await core.commit({
@@ -84,8 +86,10 @@ export async function linkVisitor(core: LinkCore, visitorId: unknown, subjectId:
       subjectEvents[change.requirement] = core.eventIds.encode(change.eventId);
     }
   }
-  const linked = candidates.filter((c) => changes.some((change) => change.requirement === c.requirement.id));
-  for (const group of byOptIn(linked)) {
+  const carried = candidates.filter((c) => changes.some((change) => change.requirement === c.requirement.id));
+  const marks = [...carried, ...unfinished.carried];
+  // A second write, on the visitor's chain: if it fails, the next link() completes it.
+  for (const group of byOptIn(marks)) {
     await core.commit({
       subjectId: visitorId,
       pseudonym: visitorKey,
@@ -94,5 +98,5 @@ export async function linkVisitor(core: LinkCore, visitorId: unknown, subjectId:
       plan: (snapshot) => linkBatch(core, snapshot, group, now, subjectEvents, 'subjectEvents'),
     });
   }
-  return { visitorId, linked: linked.map((c) => c.requirement.id) };
+  return { visitorId, linked: requirements.filter((r) => marks.some((c) => c.requirement === r)).map((r) => r.id) };
 }

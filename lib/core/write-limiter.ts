@@ -1,3 +1,11 @@
+import { ConsentError } from '../errors';
+
+/** The 429 `rate_limited` error for a refusal `waitMs` before its window ends. */
+export function rateLimited(waitMs: number, what: string): ConsentError {
+  const retryAfter = Math.max(1, Math.ceil(waitMs / 1000));
+  return new ConsentError('rate_limited', `${what}; retry in ${String(retryAfter)} s`, { extensions: { retryAfter } });
+}
+
 /** Subjects whose current window a limiter remembers at most: bounded memory under any load. */
 export const LIMITER_SUBJECTS = 50_000;
 

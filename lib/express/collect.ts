@@ -31,6 +31,8 @@ export interface CollectedConsent {
    * Records them (source `form`) for `subjectId`, once it exists. Without one (`undefined` or
    * `null`), for the request's own subject: the `subject` hook's, else, with the `visitors`
    * option, the visitor (a new one gets the cookie, if the response is not sent yet).
+   * @throws ConsentError `rate_limited` when this would start a visitor beyond
+   *   `rateLimit.newVisitors` for the request's address (nothing recorded).
    */
   commit(subjectId?: string | number | null, meta?: Omit<RecordMeta, 'source'>): Promise<RecordResult>;
 }
@@ -76,6 +78,7 @@ export function createCollect(engine: ConsentEngine, gate: ReadyGate, subjects: 
               return { states, pending };
             }
             const who = await subjects.resolver.resolve(req);
+            if (who.visitor && who.id === null) subjects.newVisitors?.admit(req);
             const subject = who.id ?? newVisitorId();
             const { states, pending } = await engine.record(subject, decisions, { ...meta, source: 'form' }, context);
             if (who.visitor && subjects.cookies !== null && !res.headersSent) subjects.cookies.write(res, who.transport, subject);

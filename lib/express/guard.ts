@@ -102,6 +102,8 @@ export function createGuard(engine: ConsentEngine, gate: ReadyGate, resolver: Su
     sendProblem(res, problem('consent_required', 403, detail, req.originalUrl, { missing }));
   }
 
+  const linkOf = (id: string): CacheLink => engine.subjectLink(id);
+
   // Guards sit on host routes: answer here rather than hand the error to the host's handler.
   const fail = (req: Request, res: Response, error: unknown): void => { sendProblem(res, toProblem(error, req.originalUrl, logger)); };
 
@@ -129,17 +131,16 @@ export function createGuard(engine: ConsentEngine, gate: ReadyGate, resolver: Su
       slowPath(req, res, next, value).catch((error: unknown) => { fail(req, res, error); });
       return;
     }
+    const now = engine.now();
     let link: CacheLink | null;
     try {
-      const { id } = resolver.fromValue(req, value);
-      link = id === null ? null : engine.subjectLink(id);
+      link = resolver.linkFromValue(req, value, now, linkOf);
     } catch (error) {
       fail(req, res, error);
       return;
     }
     // A visitor without a cookie has decided nothing yet.
-    if (link === null) { decide(req, res, next, []); return; }
-    const now = engine.now();
+    if (link === null) { decide(req, res, next, [], now); return; }
     // A hit with every listed requirement allowed: two comparisons each, no state derived.
     if (engine.cachedAllows(link, now, indexes ?? listedIndexes()) === true) { next(); return; }
     const pseudonym = link.key;

@@ -7,6 +7,7 @@ import { createCollect, type CollectOptions } from './collect';
 import { renderFormFields, type FormFieldsOptions } from './form-fields';
 import { createGuard, type GuardOptions } from './guard';
 import type { ProofSource } from './proof-routes';
+import { NewVisitorLimit } from './new-visitors';
 import { ReadyGate } from './ready-gate';
 import { createRouter } from './router';
 import { SubjectResolver } from './subject';
@@ -58,7 +59,8 @@ export function createHttpApi(engine: ConsentEngine, proof: RouterProof): Consen
   const { visitors } = engine.options;
   const cookies = visitors ? new VisitorCookies(visitors, () => engine.derivedKeys.visitorCookie, () => engine.now()) : null;
   const resolver = new SubjectResolver(engine.options.subject, cookies, () => gate.serving());
-  const subjects = { resolver, cookies };
+  const newVisitors = cookies && rateLimit ? new NewVisitorLimit(rateLimit.newVisitors, rateLimit.windowMs, () => engine.now()) : null;
+  const subjects = { resolver, cookies, newVisitors };
   const source: ProofSource = {
     engine,
     receipt: (subjectId) => proof.receipt(subjectId),

@@ -1,8 +1,7 @@
 import type { Request, RequestHandler, Response, Router } from 'express';
 import type { ConsentEngine, WriteOutcome } from '../core/engine';
 import { applyGpc } from '../core/gpc';
-import type { WriteLimiter } from '../core/write-limiter';
-import { ConsentError } from '../errors';
+import { rateLimited, type WriteLimiter } from '../core/write-limiter';
 import type { StateInfo } from '../types';
 import { asyncHandler } from './async-handler';
 import { parseHistoryQuery, parsePostBody, parsePutBody, requireNoBody, type WriteBody } from './body-shape';
@@ -10,6 +9,7 @@ import { carriesBody, jsonBody } from './json-body';
 import { hasGpc, writeContext } from './network';
 import type { ReadyGate } from './ready-gate';
 import type { RequestSubject, SubjectResolver } from './subject';
+import type { NewVisitorLimit } from './new-visitors';
 import type { VisitorCookies } from './visitor-cookies';
 import { newVisitorId } from '../core/visitor-id';
 
@@ -25,6 +25,8 @@ const bodyOf = (req: Request): unknown => (carriesBody(req) ? (req.body as unkno
 export interface MeRouteSubjects {
   resolver: SubjectResolver;
   cookies: VisitorCookies | null;
+  /** Counts the visitors each address starts (`rateLimit.newVisitors`); null when unlimited. */
+  newVisitors: NewVisitorLimit | null;
 }
 
 /**
@@ -38,12 +40,14 @@ export function addMeRoutes(router: Router, engine: ConsentEngine, gate: ReadyGa
   const body = jsonBody();
   const { resolver, cookies } = subjects;
 
-  /** Counts a write of the subject, or throws `rate_limited` (429) with the seconds to wait. */
-  function countWrite(subject: string): void {
+  /**
+   * Counts a write of the subject, and a new visitor from the request's address, or throws
+   * `rate_limited` (429) with the seconds to wait.
+   */
+  function countWrite(req: Request, who: RequestSubject, subject: string): void {
+    if (who.visitor && who.id === null) subjects.newVisitors?.admit(req);
     const waitMs = limiter?.take(engine.pseudonym(subject), engine.now()) ?? 0;
-    if (waitMs <= 0) return;
-    const retryAfter = Math.max(1, Math.ceil(waitMs / 1000));
-    throw new ConsentError('rate_limited', `too many writes for this subject; retry in ${String(retryAfter)} s`, { extensions: { retryAfter } });
+    if (waitMs > 0) throw rateLimited(waitMs, 'too many writes for this subject');
   }
 
   /**
@@ -73,8 +77,8 @@ export function addMeRoutes(router: Router, engine: ConsentEngine, gate: ReadyGa
    * Records the body's decisions, then the GPC signal: a grant sent with the signal is an opt-in
    * that the signal must not refuse first. Returns states read after both.
    */
-  async function write(req: Request, subject: string, parsed: WriteBody, unknownStatus: number): Promise<WriteOutcome> {
-    countWrite(subject);
+  async function write(req: Request, { who, subject }: { who: RequestSubject; subject: string }, parsed: WriteBody, unknownStatus: number): Promise<WriteOutcome> {
+    countWrite(req, who, subject);
     const meta = { source: 'api' as const, note: parsed.note, data: parsed.data };
     const context = writeContext(req, engine.options);
     const outcome = await engine.record(subject, parsed.decisions, meta, { ...context, unknownStatus });
@@ -99,7 +103,7 @@ export function addMeRoutes(router: Router, engine: ConsentEngine, gate: ReadyGa
   router.post('/me', noStore, body, asyncHandler(async (req, res) => {
     const { who, subject } = await writer(req);
     const parsed = parsePostBody(bodyOf(req));
-    const { states, pending } = await write(req, subject, parsed, 422);
+    const { states, pending } = await write(req, { who, subject }, parsed, 422);
     remember(res, who, subject);
     res.json({ states, pending });
   }));
@@ -109,7 +113,7 @@ export function addMeRoutes(router: Router, engine: ConsentEngine, gate: ReadyGa
     const id = req.params.id as string;
     engine.registry.require(id, 404);
     const parsed = parsePutBody(id, bodyOf(req));
-    const info = (await write(req, subject, parsed, 404)).states[id] as StateInfo;
+    const info = (await write(req, { who, subject }, parsed, 404)).states[id] as StateInfo;
     remember(res, who, subject);
     res.status(info.state === 'pending' ? 202 : 200).json(info);
   }));
@@ -120,7 +124,7 @@ export function addMeRoutes(router: Router, engine: ConsentEngine, gate: ReadyGa
     engine.registry.require(id, 404);
     requireNoBody(bodyOf(req), carriesBody(req));
     const parsed: WriteBody = { decisions: { [id]: 'denied' }, note: null, data: null };
-    const info = (await write(req, subject, parsed, 404)).states[id];
+    const info = (await write(req, { who, subject }, parsed, 404)).states[id];
     remember(res, who, subject);
     res.json(info);
   }));

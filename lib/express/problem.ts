@@ -1,5 +1,6 @@
 import type { Request, Response } from 'express';
 import { ConsentError, type ConsentErrorCode, type ProblemCode } from '../errors';
+import { errorOnce } from '../core/warn-once';
 import type { ConsentLogger } from '../options';
 
 export type { ProblemCode } from '../errors';
@@ -40,7 +41,8 @@ const isProblemCode = (code: ConsentErrorCode): code is ProblemCode => code in P
 
 /**
  * The problem a thrown value becomes. Library-call validation errors become `invalid_body`;
- * storage errors `store_unavailable`; anything else `internal_error`, logged and never detailed.
+ * storage errors `store_unavailable`; anything else `internal_error`, logged and never detailed,
+ * except a host mistake the library names (an `internal_error` with a `logOnce` line).
  */
 export function toProblem(error: unknown, instance: string, logger: ConsentLogger): ProblemBody {
   if (error instanceof ConsentError && (error.code === 'invalid_argument' || error.code === 'invalid_subject')) {
@@ -53,6 +55,12 @@ export function toProblem(error: unknown, instance: string, logger: ConsentLogge
   }
   if (error instanceof ConsentError && isProblemCode(error.code) && error.code !== 'internal_error') {
     return problem(error.code, error.status, error.message, instance, error.extensions);
+  }
+  if (error instanceof ConsentError && error.code === 'internal_error' && typeof error.extensions.logOnce === 'string') {
+    // A mistake of the host's that the library recognised: one line in the log says how to fix
+    // it, and the answer names it (without any value of the request).
+    errorOnce(logger, error.extensions.logOnce);
+    return problem('internal_error', 500, error.message, instance);
   }
   logger.error('express-consent: unexpected error while handling a request', error);
   return problem('internal_error', 500, 'An unexpected error occurred.', instance);

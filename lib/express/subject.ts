@@ -1,6 +1,7 @@
 import type { Request } from 'express';
 import { MAX_SUBJECT_LENGTH, normalizeSubject } from '../core/input';
 import { inVisitorNamespace, VISITOR_PREFIX } from '../core/visitor-id';
+import type { CacheLink } from '../core/state-cache';
 import { ConsentError } from '../errors';
 import type { ResolvedOptions } from '../options';
 import { visitorTransport, type VisitorCookies, type VisitorTransport } from './visitor-cookies';
@@ -60,12 +61,28 @@ export class SubjectResolver {
    */
   fromValue(req: Request, value: unknown): RequestSubject {
     if (this.visitors === null || !isNothing(value)) return { id: subjectFromValue(value), visitor: false };
-    const transport = visitorTransport(req);
-    if (transport === null) {
-      throw new ConsentError('no_subject', 'no subject: sign in first (visitors are recognised over HTTPS only, or over plain HTTP on a loopback address)');
-    }
+    const transport = transportOf(req);
     return { id: this.visitors.read(req, transport), visitor: true, transport };
   }
+
+  /**
+   * The guard's hot path: like `fromValue`, the state-cache link of the subject or visitor
+   * (`linkOf(id)`), or null for a visitor without a valid cookie at `now`. A verified cookie
+   * keeps its visitor's link, so a returning visitor costs one map lookup.
+   */
+  linkFromValue(req: Request, value: unknown, now: number, linkOf: (id: string) => CacheLink): CacheLink | null {
+    if (this.visitors === null || !isNothing(value)) return linkOf(subjectFromValue(value));
+    const visitor = this.visitors.visitor(req, transportOf(req), now);
+    return visitor === null ? null : (visitor.link ??= linkOf(visitor.id));
+  }
+}
+
+function transportOf(req: Request): Exclude<VisitorTransport, null> {
+  const transport = visitorTransport(req);
+  if (transport === null) {
+    throw new ConsentError('no_subject', 'no subject: sign in first (visitors are recognised over HTTPS only, or over plain HTTP on a loopback address)');
+  }
+  return transport;
 }
 
 const isNothing = (value: unknown): boolean => value === null || value === undefined || value === '';
@@ -74,6 +91,9 @@ const isNothing = (value: unknown): boolean => value === null || value === undef
 export function hookThrew(error: unknown): ConsentError {
   return new ConsentError('internal_error', 'the subject hook threw', { cause: error });
 }
+
+const RESERVED_DETAIL = `The subject hook returned an id in the reserved visitor namespace (ids starting with "${VISITOR_PREFIX}"): a configuration error of this server.`;
+const RESERVED_LOG = `express-consent: the subject hook returned an id starting with "${VISITOR_PREFIX}", a prefix reserved for visitors (with or without the visitors option), so each such request answers 500 internal_error. Fix: return your subjects' ids in another form, for example prefixed ("user:" + id).`;
 
 /**
  * Checks a value the `subject` hook returned (already awaited).
@@ -86,7 +106,7 @@ export function subjectFromValue(value: unknown): string {
   const subject = normalizeSubject(value);
   if (subject !== null) {
     if (inVisitorNamespace(subject)) {
-      throw new ConsentError('internal_error', `the subject hook returned an id starting with "${VISITOR_PREFIX}", which only names visitors`);
+      throw new ConsentError('internal_error', RESERVED_DETAIL, { extensions: { logOnce: RESERVED_LOG } });
     }
     return subject;
   }

@@ -95,6 +95,16 @@ describe('visitors: the cookie, reads and writes (SQLite file)', () => {
     expect(await stored()).to.equal(1);
   });
 
+  it('follows trust proxy for forwarded requests: a remote client behind a plain-HTTP proxy is no visitor', async () => {
+    await open({}, (a) => a.set('trust proxy', 'loopback'));
+    const pair = cookiePair(await request(app).put('/consent/me/analytics').send({ decision: 'granted' }).expect(200));
+    await request(app).get('/track').set('Cookie', pair).expect(200);
+    for (const forwarded of [{ 'X-Forwarded-For': '203.0.113.7' }, { 'X-Forwarded-Host': 'shop.example' }]) {
+      expectProblem(await request(app).get('/track').set(forwarded).set('Cookie', pair), 401, 'no_subject');
+    }
+    await request(app).get('/track').set('X-Forwarded-For', '127.0.0.1').set('Cookie', pair).expect(200);
+  });
+
   it('takes a forged, malformed or expired cookie for a new visitor, never an error', async () => {
     await open();
     const pair = cookiePair(await request(app).put('/consent/me/analytics').send({ decision: 'granted' }).expect(200));
@@ -122,6 +132,29 @@ describe('visitors: the cookie, reads and writes (SQLite file)', () => {
     expect((await request(app).get('/consent/me').set('Cookie', pair).expect(200)).body.states.analytics.state).to.equal('unset');
     now -= 1;
     expect((await request(app).get('/consent/me').set('Cookie', pair).expect(200)).body.states.analytics.state).to.not.equal('unset');
+  });
+
+  it('finds its cookie among others by exact name, and a value checked once is never mistaken for a lookalike', async () => {
+    await open();
+    const pair = cookiePair(await request(app).put('/consent/me/analytics').send({ decision: 'granted' }).expect(200));
+    const [name, value] = pair.split('=') as [string, string];
+    for (const cookie of [pair, `a=1; ${pair}; b=2`, `a=1;${pair}`, `x${name}=junk; ${pair}`, `${name}=\t${value} ; c=3`]) {
+      await request(app).get('/track').set('Cookie', cookie).expect(200, { tracked: true });
+    }
+    // Checked and remembered above: values that share its end but not its id or time are forged.
+    const [id, issued, mac] = value.split('.') as [string, string, string];
+    const lookalikes = [
+      `${name}=${id.slice(0, -1)}${id.endsWith('A') ? 'B' : 'A'}.${issued}.${mac}`,
+      `${name}=${id}.${(parseInt(issued, 36) - 1).toString(36)}.${mac}`,
+      `${name}=${value.slice(1)}`,
+      `x${name}=${value}`,
+      `${name}x=${value}`,
+    ];
+    for (const cookie of lookalikes) {
+      expectProblem(await request(app).get('/track').set('Cookie', cookie), 403, 'consent_required');
+      expect((await request(app).get('/consent/me').set('Cookie', cookie).expect(200)).body.states.analytics.state, cookie).to.equal('unset');
+    }
+    await request(app).get('/track').set('Cookie', pair).expect(200);
   });
 
   it('keeps visitors and subjects apart: no hook may return a visitor id, and a subject never reads the cookie', async () => {

@@ -36,6 +36,32 @@ export class StalledWriteTracker extends KnexTracker {
   }
 }
 
+/**
+ * A Knex tracker that fails one write on request: after `failAfter(n)`, it lets `n` more writes
+ * commit and rejects the next one before it touches the store (as a lost connection would).
+ */
+export class FailingWriteTracker extends KnexTracker {
+  private left: number | null = null;
+  /** Writes this tracker refused so far. */
+  failed = 0;
+
+  failAfter(writes: number): void {
+    this.left = writes;
+  }
+
+  override write<T>(
+    pseudonym: string,
+    plan: (snapshot: SubjectSnapshot) => { plan: WritePlan; result: T },
+  ): Promise<{ result: T; eventIds: string[] }> {
+    if (this.left !== null && this.left-- === 0) {
+      this.left = null;
+      this.failed += 1;
+      return Promise.reject(new Error('connection lost (injected)'));
+    }
+    return super.write(pseudonym, plan);
+  }
+}
+
 /** A loopback TCP proxy the test controls: cut, restore, or slow down the way to a server. */
 export interface FaultProxy {
   port: number;
