@@ -15,6 +15,8 @@ export interface DerivedKeys {
   tokenSubject: Buffer;
   /** AES-256 key of public event ids (see `eventIdCodec`). */
   eventId: Buffer;
+  /** AES-256-GCM key of the subject id stored with its chain (audiences). */
+  subject: Buffer;
 }
 
 function derive(secret: Buffer, purpose: string): Buffer {
@@ -29,6 +31,7 @@ export function deriveKeys(secret: Buffer): DerivedKeys {
     outbox: derive(secret, 'outbox'),
     tokenSubject: derive(secret, 'token-subject'),
     eventId: derive(secret, 'event-id'),
+    subject: derive(secret, 'subject-id'),
   };
 }
 

@@ -45,6 +45,9 @@ const DEADLINES: { readonly [K in keyof ConsentTracker]-?: MethodDeadline } = {
   dailyCounts: { what: 'daily counts read', budget: 'aggregate' },
   allRequirementVersions: { what: 'requirement read', budget: 'request' },
   readSetting: { what: 'setting read', budget: 'request' },
+  audience: { what: 'audience read', budget: 'request' },
+  recordsOf: { what: 'state read', budget: 'request' },
+  storeSealedSubject: { what: 'subject id write', budget: 'request' },
   close: { what: 'close', budget: 'none' },
 };
 

@@ -71,7 +71,7 @@ export function idValue(id: string | null): string | number | null {
 export function eventRow(e: NewEvent): unknown[] {
   return [
     idValue(e.id), e.chain, e.seq, e.requirement, e.version, e.action, e.state, e.source, e.actor, e.at,
-    e.note, e.data, e.ip, e.userAgent, e.personalDigest, idValue(e.prevId), e.prevHash, e.hash,
+    e.note, e.data, e.ip, e.userAgent, e.personalDigest, idValue(e.prevId), e.prevHash, e.hash, e.context,
   ];
 }
 

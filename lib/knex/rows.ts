@@ -41,7 +41,7 @@ export function groupRecords(rows: readonly Row[], column: string, into = new Ma
 /** The columns of an event row, in the order `eventOfValues` and the bulk writes use. */
 export const EVENT_COLUMNS = everyColumn<StoredEvent>()([
   'id', 'chain', 'seq', 'requirement', 'version', 'action', 'state', 'source', 'actor', 'at',
-  'note', 'data', 'ip', 'user_agent', 'personal_digest', 'prev_id', 'prev_hash', 'hash',
+  'note', 'data', 'ip', 'user_agent', 'personal_digest', 'prev_id', 'prev_hash', 'hash', 'context',
 ]);
 
 /**
@@ -69,6 +69,7 @@ export function eventOfValues(v: readonly unknown[]): StoredEvent {
     prevId: idOrNull(v[15]),
     prevHash: (v[16] as string | null) ?? '',
     hash: v[17] as string,
+    context: textOrNull(v[18]),
   };
 }
 

@@ -1,4 +1,5 @@
 import type { AdminCapability } from './admin-capability';
+import type { AudienceCapability } from './audience-capability';
 import type { BulkCapability, LifecycleCapability, OutboxCapability, WatchCapability } from './capabilities';
 import type { ConsentTracker } from './tracker';
 
@@ -9,6 +10,7 @@ export interface OptionalCapabilities {
   lifecycle: LifecycleCapability;
   outbox: OutboxCapability;
   admin: AdminCapability;
+  audience: AudienceCapability;
 }
 
 /** The name of an optional tracker capability. */
@@ -21,6 +23,7 @@ export const CAPABILITY_METHODS: { readonly [N in CapabilityName]: ReadonlyArray
   lifecycle: ['findPending', 'lapsedGrants'],
   outbox: ['claimOutbox', 'completeOutbox', 'retryOutbox'],
   admin: ['auditEvents', 'stats', 'dailyCounts', 'allRequirementVersions', 'readSetting'],
+  audience: ['audience', 'recordsOf', 'storeSealedSubject'],
 };
 
 /** The methods of capability `name` that `tracker` lacks (empty when it has them all). */

@@ -14,7 +14,7 @@ function chainOf(count: number): { events: StoredEvent[]; head: ChainHead; entry
     return {
       chain: CHAIN, seq: i + 1, requirement: 'a', version: 1, action: i % 2 ? 'withdraw' : 'grant',
       state: i % 2 ? 'denied' : 'granted', source: 'app', at: 1000 + i, ...personal,
-      personalDigest: personalDigest(KEY, personal),
+      personalDigest: personalDigest(KEY, personal), context: null,
     };
   });
   const sealed = sealChain(KEY, { chain: CHAIN, seq: 0, hash: GENESIS, headId: null }, drafts, drafts.map((_, i) => String(10 + i)), { n: 0, firstId: null });

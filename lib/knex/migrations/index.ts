@@ -4,6 +4,7 @@ import { proofSchema } from './002-proof';
 import { outboxSchema } from './003-outbox';
 import { adminSchema } from './004-admin';
 import { leanIndexesSchema } from './005-lean-indexes';
+import { audiencesSchema } from './008-audiences';
 
 /** Every shipped migration, in order. Append only. */
 const MIGRATIONS: ReadonlyArray<readonly [string, (prefix: string) => Knex.Migration]> = [
@@ -12,6 +13,7 @@ const MIGRATIONS: ReadonlyArray<readonly [string, (prefix: string) => Knex.Migra
   ['003-outbox', outboxSchema],
   ['004-admin', adminSchema],
   ['005-lean-indexes', leanIndexesSchema],
+  ['008-audiences', audiencesSchema],
 ];
 
 export const MIGRATION_NAMES: readonly string[] = MIGRATIONS.map(([name]) => name);
