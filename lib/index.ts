@@ -33,6 +33,9 @@ export type { VerifyResult, IntegrityProblem, IntegrityKind } from './audit/veri
 export type { SubjectExport, ExportedEvent, ExportedConfirmation } from './core/export';
 export type * from './types';
 export type { GuardOptions, MissingConsent } from './express/guard';
+export type { RequireAnswersOptions } from './express/require-answers';
+export type { Audience, AudienceSummary } from './core/audience';
+export type { AudienceOptions } from './core/audience-filter';
 export type { CollectOptions, CollectedConsent, MissingMandatory } from './express/collect';
 export type { FormFieldsOptions } from './express/form-fields';
 export type { ProblemBody, ProblemCode } from './express/problem';

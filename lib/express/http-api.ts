@@ -1,11 +1,13 @@
-import type { RequestHandler, Router } from 'express';
+import type { Request, RequestHandler, Router } from 'express';
 import type { ConsentEngine } from '../core/engine';
 import { WriteLimiter } from '../core/write-limiter';
+import { createAllows } from './allows';
 import { createCollect, type CollectOptions } from './collect';
 import { renderFormFields, type FormFieldsOptions } from './form-fields';
 import { createGuard, type GuardOptions } from './guard';
 import type { ProofSource } from './proof-routes';
 import { ReadyGate } from './ready-gate';
+import { createRequireAnswers, type RequireAnswersOptions } from './require-answers';
 import { createRouter } from './router';
 
 /** The Express side of a consent instance: the router, the guard and the form helpers. */
@@ -24,6 +26,19 @@ export interface ConsentHttpApi {
    * @example app.post('/track', consent.requireConsent('analytics'), handler);
    */
   requireConsent(ids: string | string[], options?: GuardOptions): RequestHandler;
+  /**
+   * Whether `requireConsent(ids)` would let this request through: the same subject, GPC signal,
+   * cache and fail-closed rules, for code that decides inside a handler. False without a
+   * subject; rejects with `store_unavailable` when the state cannot be read (never true).
+   * @example if (await consent.allows(req, 'analytics')) track(req);
+   */
+  allows(req: Request, ids: string | string[]): Promise<boolean>;
+  /**
+   * The pending gate: `next()` when the subject has nothing left to answer (or nothing among
+   * `only`); otherwise 403 `consent_required` listing what is pending, or 303 to `redirect`.
+   * @example app.use('/app', consent.requireAnswers({ redirect: '/preferences' }));
+   */
+  requireAnswers(options?: RequireAnswersOptions): RequestHandler;
   /**
    * Middleware reading the consent checkboxes of a host form into `res.locals.consent`.
    * @example app.post('/signup', express.urlencoded({ extended: true }), consent.collect(['terms', 'newsletter']), signup);
@@ -56,6 +71,8 @@ export function createHttpApi(engine: ConsentEngine, proof: RouterProof): Consen
     ready: () => gate.ready(),
     router: () => createRouter(engine, gate, source, limiter),
     requireConsent: (ids, options) => createGuard(engine, gate, ids, options),
+    allows: createAllows(engine, gate),
+    requireAnswers: (options) => createRequireAnswers(engine, gate, options),
     collect: (ids, options) => createCollect(engine, gate, ids, options),
     formFields: (ids, options) => renderFormFields(engine, gate, ids, options),
   };
