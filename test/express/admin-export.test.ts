@@ -9,7 +9,7 @@ import { ADMIN, headerAdmin } from '../helpers/admin';
 import { BACKENDS, REQUIREMENTS, routerApp, testConsent, type TestDatabase } from '../helpers/app';
 import { expectProblem } from '../helpers/problem';
 
-const COLUMNS = ['id', 'at', 'requirement', 'version', 'action', 'state', 'source', 'subject'];
+const COLUMNS = ['id', 'at', 'requirement', 'version', 'action', 'state', 'source', 'subject', 'actor', 'context'];
 // More subjects than fit one export page, so the stream crosses a page boundary.
 const SUBJECTS = Math.ceil((EXPORT_PAGE + 5) / REQUIREMENTS.length);
 
