@@ -13,10 +13,12 @@ for (const backend of BACKENDS) {
     let db: TestDatabase;
     let t: Awaited<ReturnType<typeof testConsent>>;
     let consent: Consent;
-    const chainOf = async (subject: string): Promise<string> =>
-      ((await t.knex('consent_subjects').where({ pseudonym: consent.engine.pseudonym(subject) }).first('chain')) as { chain: string }).chain;
-    const sealedOf = async (subject: string): Promise<string | null> =>
-      ((await t.knex('consent_subjects').where({ pseudonym: consent.engine.pseudonym(subject) }).first('sealed_subject')) as { sealed_subject: string | null }).sealed_subject;
+    const subjectRow = async (subject: string): Promise<Record<string, unknown>> => {
+      const row: Record<string, unknown> | undefined = await t.knex('consent_subjects').where({ pseudonym: consent.engine.pseudonym(subject) }).first();
+      return row ?? {};
+    };
+    const chainOf = async (subject: string): Promise<string> => (await subjectRow(subject)).chain as string;
+    const sealedOf = async (subject: string): Promise<string | null> => (await subjectRow(subject)).sealed_subject as string | null;
 
     beforeEach(async () => {
       db = await backend.open();
@@ -35,7 +37,7 @@ for (const backend of BACKENDS) {
       expect(Buffer.from(sealed as string, 'base64').toString('latin1')).not.to.include('ann@example.com');
       const chain = await chainOf('ann@example.com');
       await consent.erase('ann@example.com');
-      const row = (await t.knex('consent_subjects').where({ chain }).first('sealed_subject', 'pseudonym')) as Record<string, unknown>;
+      const row: Record<string, unknown> | undefined = await t.knex('consent_subjects').where({ chain }).first('sealed_subject', 'pseudonym');
       expect(row).to.deep.equal({ sealed_subject: null, pseudonym: null });
     });
 
