@@ -33,7 +33,7 @@ for (const backend of BACKENDS) {
       ['a removed context', { context: null }],
     ] as const) {
       it(`reports ${what} as modified`, async () => {
-        const [row] = (await t.knex('consent_events').where({ context: 'banner v2' }).select('id')) as Array<{ id: string | number }>;
+        const [row] = await t.knex('consent_events').where({ context: 'banner v2' }).select<Array<{ id: string | number }>>('id');
         await t.knex('consent_events').where({ id: row?.id }).update(change);
         const result = await consent.verify();
         expect(result.ok).to.equal(false);
