@@ -23,7 +23,7 @@ for (const backend of BACKENDS) {
       app.use(express.urlencoded({ extended: true }));
       app.post('/signup', t.consent.collect(['newsletter', 'analytics'], { context: 'signup form' }), (req, res, next) => {
         const consent = res.locals.consent as CollectedConsent;
-        const user = String((req.body as { user: string }).user);
+        const { user } = req.body as { user: string };
         const meta = user === 'bob' ? { context: 'signup form, step 2' } : {};
         consent.commit(user, meta).then(() => { res.json({ ok: true }); }, next);
       });
