@@ -30,14 +30,18 @@ const byChain = (a: unknown[], b: unknown[]): boolean => (a[0] as string) < (b[0
  * (chain, requirement). The page comes back as one JSON text where the database can.
  */
 export async function audiencePage(ctx: TableContext, query: AudienceQuery): Promise<AudienceEntry[]> {
+  const { after } = query;
   const q = ctx.knex(`${ctx.table('subjects')} as s`)
     .leftJoin(`${ctx.table('states')} as st`, (join) => {
       join.on('st.chain', '=', 's.chain').andOn('st.requirement', '=', ctx.knex.raw('?', [query.requirement]));
+      // Said of the records too: PostgreSQL's merge join would otherwise read them from the
+      // first chain on every page (it carries equalities across the join, not ranges).
+      if (after !== undefined) join.andOn('st.chain', '>', ctx.knex.raw('?', [after]));
     })
     .whereNotNull('s.pseudonym')
     .orderBy('s.chain')
     .limit(query.limit);
-  if (query.after !== undefined) q.where('s.chain', '>', query.after);
+  if (after !== undefined) q.where('s.chain', '>', after);
   const rows = await readRows(ctx.knex, q, AUDIENCE_COLUMNS, byChain);
   return rows.map((row) => ({
     chain: row.subject_chain as string,
