@@ -23,7 +23,7 @@ export {
   type ConsentErrorCode,
   type ConsentErrorOptions,
 } from './errors';
-export { DEFAULTS, type ConsentOptions, type ConsentLogger, type SubjectValue } from './options';
+export { DEFAULTS, type AdminVerdict, type ConsentOptions, type ConsentLogger, type SubjectValue } from './options';
 export { migrate, type MigrateOptions } from './knex/migrate';
 export { KnexTracker, type KnexTrackerOptions } from './knex/knex-tracker';
 export { MemoryTracker } from './tracker/memory-tracker';
