@@ -33,7 +33,7 @@ function parseCsv(text: string): string[][] {
 }
 
 /** The row of a stored event, its id as callers see it. */
-const expectedRow = (ids: EventIdCodec) => (e: AuditEvent) => [ids.encode(e.id), new Date(e.at).toISOString(), e.requirement, String(e.version), e.action, e.state, e.source, e.subject ?? ''];
+const expectedRow = (ids: EventIdCodec) => (e: AuditEvent) => [ids.encode(e.id), new Date(e.at).toISOString(), e.requirement, String(e.version), e.action, e.state, e.source, e.subject ?? '', e.actor ?? '', e.context ?? ''];
 
 for (const backend of BACKENDS) {
   backend.describe(`GET /admin/export (${backend.name})`, function (this: Mocha.Suite) {
