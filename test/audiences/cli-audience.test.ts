@@ -10,8 +10,9 @@ const NEWS = { id: 'newsletter', title: 'Newsletter', description: 'A monthly e-
 describeEachCliDatabase('express-consent audience', (open) => {
   let db: CliDatabase;
 
+  // The first command-line test to run builds the package: on a busy machine that takes minutes.
   before(async function () {
-    this.timeout(180_000);
+    this.timeout(600_000);
     await buildCli();
   });
   beforeEach(async () => {
