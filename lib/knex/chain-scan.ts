@@ -100,7 +100,7 @@ function redactChain(
     await trx(ctx.table('states')).where({ chain }).delete();
     // Undelivered events of durable handlers name the subject (encrypted): erasure drops them.
     await trx(ctx.table('outbox')).where({ chain }).delete();
-    await trx(ctx.table('subjects')).where({ chain }).update({ pseudonym: null, erased_at: Date.now() });
+    await trx(ctx.table('subjects')).where({ chain }).update({ pseudonym: null, sealed_subject: null, erased_at: Date.now() });
     await announce(trx);
     return redacted;
   });
