@@ -23,12 +23,12 @@ function nonce(): Buffer {
   return pool.subarray(offset - NONCE, offset);
 }
 
-/** The subject id sealed for the chain `chain` (base64). Pure but for the random nonce. */
+/** The subject id sealed for the chain `chain`, as lowercase hex (stored as bytes). Pure but for the random nonce. */
 export function sealSubject(key: Buffer, subjectId: string, chain: string): string {
-  return seal(key, subjectId, Buffer.from(chain, 'utf8'), nonce()).toString('base64');
+  return seal(key, subjectId, Buffer.from(chain, 'utf8'), nonce()).toString('hex');
 }
 
 /** The subject id a `sealSubject` value holds, or null when it was altered, moved or sealed with another key. */
 export function openSubject(key: Buffer, sealed: string, chain: string): string | null {
-  return unseal(key, Buffer.from(sealed, 'base64'), Buffer.from(chain, 'utf8'));
+  return unseal(key, Buffer.from(sealed, 'hex'), Buffer.from(chain, 'utf8'));
 }

@@ -1,3 +1,4 @@
+import { pseudonymOf } from '../audit/keys';
 import { openSubject, sealSubject } from '../audit/subject-seal';
 import { ConsentError } from '../errors';
 import { isAllowedNow, stateOf } from '../state/derive';
@@ -10,6 +11,8 @@ import { audienceFilter, type AudienceFilter } from './audience-filter';
 import type { ConsentCore } from './consent-core';
 import { requireSubject } from './input';
 import { pagesAhead } from './page-cursor';
+import { integrityFailure, trustedRecords } from './trusted';
+import { inVisitorNamespace } from './visitor-id';
 
 /** What `consent.audience()` says once the listing has ended. */
 export interface AudienceSummary {
@@ -42,7 +45,7 @@ export interface AudienceMember {
 }
 
 /** What audiences use of the engine. */
-export type AudienceDeps = Pick<ConsentCore, 'tracker' | 'registry' | 'derivedKeys' | 'ready' | 'now' | 'pseudonym'>;
+export type AudienceDeps = Pick<ConsentCore, 'tracker' | 'registry' | 'derivedKeys' | 'ready' | 'now' | 'options'>;
 
 /**
  * The tracker's audience capability.
@@ -66,9 +69,19 @@ function matcher(requirement: Requirement, filter: AudienceFilter): (record: Cur
   };
 }
 
+function recordOf(records: readonly CurrentRecord[], requirement: string): CurrentRecord | undefined {
+  for (const record of records) if (record.requirement === requirement) return record;
+  return undefined;
+}
+
 /**
  * The members of an audience, a page per storage read (one read ahead), for callers that write
- * them out in chunks. Updates `summary` as it goes.
+ * them out in chunks. Updates `summary` as it goes. Every subject of a page is judged only once
+ * its head's seal vouches for its records and link; its stored id is listed only when it opens
+ * for its chain and names the subject the chain is linked to.
+ *
+ * @throws ConsentIntegrityError (logged) as soon as a subject fails its seal: a listing that
+ *   decides who is contacted never reads a row the library did not write.
  */
 export async function* audiencePages(
   engine: AudienceDeps,
@@ -80,26 +93,38 @@ export async function* audiencePages(
   await engine.ready();
   const requirement = engine.registry.require(requirementId);
   const reader = audienceReader(engine.tracker, 'audience()');
-  const key = engine.derivedKeys.subject;
+  const keys = engine.derivedKeys;
+  const { logger } = engine.options;
   const matches = matcher(requirement, filter);
-  const pages = pagesAhead((after: string | undefined) => reader.audience({ requirement: requirement.id, after, limit: filter.batchSize }), (last) => last.chain, filter.batchSize);
+  const pages = pagesAhead((after: string | undefined) => reader.audience({ requirement: requirement.id, after, limit: filter.batchSize }), (last) => last.snapshot.chain, filter.batchSize);
   for await (const page of pages) {
     // Read time: a grant that lapses while the listing runs stops counting from the next page.
     const now = engine.now();
     const members: AudienceMember[] = [];
-    for (const entry of page) {
-      const state = matches(entry.record ?? undefined, now);
+    for (const { snapshot, sealedSubject } of page) {
+      const records = trustedRecords(keys.chain, logger, snapshot.pseudonym, snapshot);
+      const state = matches(recordOf(records, requirement.id), now);
       if (state === null) continue;
-      if (entry.sealedSubject === null) {
+      if (sealedSubject === null) {
         summary.skipped += 1;
         continue;
       }
-      const subjectId = openSubject(key, entry.sealedSubject, entry.chain);
-      if (subjectId === null) summary.unreadable += 1;
-      else members.push({ subjectId, state });
+      const subjectId = openSubject(keys.subject, sealedSubject, snapshot.chain);
+      if (subjectId === null) {
+        summary.unreadable += 1;
+        continue;
+      }
+      // Opened for its chain, so written for it by the library: another subject's id is a forgery.
+      if (pseudonymOf(keys, subjectId) !== snapshot.pseudonym) throw integrityFailure(logger, "a subject's stored id");
+      // Visitors are not the host's subjects: it has nobody to contact.
+      if (inVisitorNamespace(subjectId)) continue;
+      members.push({ subjectId, state });
     }
     summary.listed += members.length;
     if (members.length > 0) yield members;
+  }
+  if (summary.unreadable > 0) {
+    logger.warn(`express-consent: ${String(summary.unreadable)} stored subject id(s) did not open for their subject (altered, or copied from another subject's row) and were not listed; a new decision or consent.rememberSubject(id) stores them again`);
   }
   summary.done = true;
 }
@@ -107,7 +132,8 @@ export async function* audiencePages(
 /**
  * `consent.audience()`: the ids of the subjects whose current state of `requirementId` matches.
  * @throws ConsentError `invalid_argument` for bad options (at once); the iteration rejects with
- *   `unknown_requirement`, or `store_unavailable` when a read fails.
+ *   `unknown_requirement`, `store_unavailable` when a read fails, or `ConsentIntegrityError`
+ *   (logged) when a subject's stored rows fail their seal.
  */
 export function audience(engine: AudienceDeps, requirementId: string, options?: unknown): Audience {
   const filter = audienceFilter(options);
@@ -160,5 +186,5 @@ export async function rememberSubject(engine: AudienceDeps, subjectId: unknown):
   await engine.ready();
   const reader = audienceReader(engine.tracker, 'rememberSubject()');
   const key = engine.derivedKeys.subject;
-  return reader.storeSealedSubject(engine.pseudonym(subject), (chain) => sealSubject(key, subject, chain));
+  return reader.storeSealedSubject(pseudonymOf(engine.derivedKeys, subject), (chain) => sealSubject(key, subject, chain));
 }

@@ -1,34 +1,32 @@
+import { pseudonymOf } from '../audit/keys';
 import { ConsentError } from '../errors';
 import { isAllowedNow } from '../state/derive';
-import { hasCapability } from '../tracker/has-capability';
 import type { CurrentRecord } from '../tracker/records';
-import type { ConsentTracker } from '../tracker/tracker';
 import type { Requirement } from '../types';
 import type { ConsentCore } from './consent-core';
 import { normalizeSubject, SUBJECT_RULE } from './input';
 
-/** Ids checked per storage read. */
+/** Ids checked per round of storage reads. */
 const BATCH = 1000;
 
 /** What `filterAllowed` uses of the engine. */
-export type FilterDeps = Pick<ConsentCore, 'tracker' | 'registry' | 'ready' | 'now' | 'pseudonym'>;
+export type FilterDeps = Pick<ConsentCore, 'registry' | 'derivedKeys' | 'ready' | 'now' | 'storedRecords'>;
 
-/** The records of `requirement` for `pseudonyms`: one read with the audience capability, else one `current()` each. */
-function recordsReader(tracker: ConsentTracker): (pseudonyms: string[], requirement: string) => Promise<Array<CurrentRecord | null>> {
-  if (hasCapability(tracker, 'audience')) return (pseudonyms, requirement) => tracker.recordsOf(pseudonyms, requirement);
-  return (pseudonyms, requirement) =>
-    Promise.all(pseudonyms.map(async (p) => (await tracker.current(p)).find((r) => r.requirement === requirement) ?? null));
+interface Item<T> {
+  id: T;
+  pseudonym: string;
 }
 
 /** Reads the batches of `ids` (each id checked), the next one while the caller handles the current. */
-async function* batches<T>(ids: Iterable<T> | AsyncIterable<T>): AsyncGenerator<Array<{ id: T; subject: string }>> {
-  let batch: Array<{ id: T; subject: string }> = [];
+async function* batches<T>(ids: Iterable<T> | AsyncIterable<T>, keys: FilterDeps['derivedKeys']): AsyncGenerator<Array<Item<T>>> {
+  let batch: Array<Item<T>> = [];
   let index = 0;
   for await (const id of ids) {
     const subject = normalizeSubject(id);
     if (subject === null) throw new ConsentError('invalid_subject', `filterAllowed(): the id at index ${String(index)} is not ${SUBJECT_RULE}`);
     index += 1;
-    batch.push({ id, subject });
+    // Not through the engine's cache of pseudonyms: a long list would push the guard's out.
+    batch.push({ id, pseudonym: pseudonymOf(keys, subject) });
     if (batch.length >= BATCH) {
       yield batch;
       batch = [];
@@ -38,14 +36,26 @@ async function* batches<T>(ids: Iterable<T> | AsyncIterable<T>): AsyncGenerator<
 }
 
 /**
+ * The trusted records of each item's subject, in order. Each is a `current()` read checked
+ * against its head's seal (`storedRecords`); the reads of a batch are issued together, and a
+ * tracker that answers concurrent reads in one statement (the Knex tracker does) reads the
+ * batch in a few.
+ */
+function recordsOf<T>(engine: FilterDeps, batch: Array<Item<T>>): Promise<CurrentRecord[][]> {
+  return Promise.all(batch.map((item) => engine.storedRecords(item.pseudonym)));
+}
+
+/**
  * `consent.filterAllowed()`: the ids of `ids` (as given, duplicates and order kept) for whom
  * processing under `requirementId` is allowed now, judged like `isAllowed()` from the stored
- * records, a batch of ids per storage read (the next read starts while a batch is handed out).
- * Works by pseudonym: subjects recorded before the store kept ids are found too.
+ * records once their seal checks, a batch of ids per round of reads (the next round starts
+ * while a batch is handed out). Works by pseudonym: subjects recorded before the store kept ids
+ * are found too.
  *
  * @throws ConsentError `invalid_argument` for a source that is not iterable (at once); the
- *   iteration rejects with `unknown_requirement`, `invalid_subject` (naming the index) or
- *   `store_unavailable`.
+ *   iteration rejects with `unknown_requirement`, `invalid_subject` (naming the index),
+ *   `store_unavailable`, or `ConsentIntegrityError` (logged) when a subject's stored rows fail
+ *   their seal.
  */
 export function filterAllowed<T extends string | number>(
   engine: FilterDeps,
@@ -67,11 +77,9 @@ export function filterAllowed<T extends string | number>(
     async *[Symbol.asyncIterator]() {
       await engine.ready();
       const requirement: Requirement = engine.registry.require(requirementId);
-      const read = recordsReader(engine.tracker);
-      const lookup = (batch: Array<{ id: T; subject: string }>) => read(batch.map((b) => engine.pseudonym(b.subject)), requirement.id);
-      let previous: { batch: Array<{ id: T; subject: string }>; records: Promise<Array<CurrentRecord | null>> } | null = null;
-      for await (const batch of batches(ids)) {
-        const records = lookup(batch);
+      let previous: { batch: Array<Item<T>>; records: Promise<CurrentRecord[][]> } | null = null;
+      for await (const batch of batches(ids, engine.derivedKeys)) {
+        const records = recordsOf(engine, batch);
         // Awaited below; if the caller stops first, its failure concerns no one.
         records.catch(() => undefined);
         if (previous) yield* allowedOf(previous.batch, await previous.records, requirement, engine.now(), gpc);
@@ -82,10 +90,15 @@ export function filterAllowed<T extends string | number>(
   };
 }
 
-function allowedOf<T>(batch: Array<{ id: T }>, records: Array<CurrentRecord | null>, requirement: Requirement, now: number, gpc: boolean): T[] {
+function recordOf(records: readonly CurrentRecord[], requirement: string): CurrentRecord | undefined {
+  for (const record of records) if (record.requirement === requirement) return record;
+  return undefined;
+}
+
+function allowedOf<T>(batch: Array<Item<T>>, records: CurrentRecord[][], requirement: Requirement, now: number, gpc: boolean): T[] {
   const out: T[] = [];
   for (let i = 0; i < batch.length; i += 1) {
-    if (isAllowedNow(records[i] ?? undefined, requirement, now, gpc)) out.push((batch[i] as { id: T }).id);
+    if (isAllowedNow(recordOf(records[i] as CurrentRecord[], requirement.id), requirement, now, gpc)) out.push((batch[i] as Item<T>).id);
   }
   return out;
 }

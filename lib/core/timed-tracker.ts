@@ -48,7 +48,6 @@ const DEADLINES: { readonly [K in keyof ConsentTracker]-?: MethodDeadline } = {
   sealPending: { what: 'upgrade check', budget: 'startup' },
   sealUpgrade: { what: 'upgrade seal', budget: 'none' },
   audience: { what: 'audience read', budget: 'request' },
-  recordsOf: { what: 'state read', budget: 'request' },
   storeSealedSubject: { what: 'subject id write', budget: 'request' },
   close: { what: 'close', budget: 'none' },
 };

@@ -258,10 +258,6 @@ export class KnexTracker implements ConsentTracker {
     return audiences.audiencePage(this, query);
   }
 
-  recordsOf(pseudonyms: readonly string[], requirement: string): Promise<Array<CurrentRecord | null>> {
-    return audiences.recordsOf(this, pseudonyms, requirement);
-  }
-
   storeSealedSubject(pseudonym: string, seal: (chain: string) => string): Promise<boolean> {
     return audiences.storeSealedSubject(this, pseudonym, seal);
   }

@@ -75,7 +75,7 @@ export const EVENT_COLUMNS = everyColumn<Omit<StoredEvent, 'prevHash'>>()([
   'note', 'data', 'ip', 'user_agent', 'personal_digest', 'prev_id', 'hash', 'context',
 ]);
 
-const BYTE_COLUMNS = new Set(['chain', 'personal_digest', 'hash', 'pseudonym', 'head_hash', 'head_mac', 'pending_token']);
+const BYTE_COLUMNS = new Set(['chain', 'personal_digest', 'hash', 'pseudonym', 'head_hash', 'head_mac', 'pending_token', 'sealed_subject']);
 
 /** `column` as lowercase hex when it holds bytes (a JSON page cannot carry them), else itself. */
 export function hexColumn(knex: Knex, column: string, alias = column.replace(/^.*\./, '')): string | Knex.Raw {

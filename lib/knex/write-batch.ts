@@ -6,7 +6,7 @@ import { insertStatements, quote, upsertClause, variableLimit } from './bulk-sql
 import { idAllocator, LEDGER_KEY, ledgerLocker, reservedIdsFree, type TableContext } from './chain-store';
 import { insertOutbox } from './lifecycle-queries';
 import { EVENT_COLUMNS, groupRecords, rawRows, type Row } from './rows';
-import { bytes, hex } from './row-codec';
+import { bytes, bytesOrNull, hex } from './row-codec';
 import type { PreparedKnexBatch } from './prepare-batch';
 import { StatementPipeline } from './statement-pipeline';
 
@@ -161,7 +161,7 @@ function queueRows(ctx: TableContext, trx: Knex.Transaction, planned: Planned[],
   // every not-null column only because an INSERT must.
   const heads = planned.map(({ subject, plan }, i) => {
     const { head } = sealed[i] as SealedWrite;
-    return [subject.chain, subject.pseudonym, head.seq, bytes(head.hash), bytes(head.mac), idValue(head.id), plan.sealedSubject ?? null];
+    return [subject.chain, subject.pseudonym, head.seq, bytes(head.hash), bytes(head.mac), idValue(head.id), bytesOrNull(plan.sealedSubject ?? null)];
   });
   const subjects = ctx.table('subjects');
   const upsert = upsertClause(['chain'], HEAD_VALUES) + keepSealedSubject(subjects);

@@ -1,20 +1,26 @@
-import type { CurrentRecord } from './records';
+import type { SubjectSnapshot } from './records';
 
 /** One subject of an audience page. */
 export interface AudienceEntry {
-  /** The subject's chain key: the page's keyset position (pass the last one as `after`). */
-  chain: string;
+  /**
+   * The subject as `current()` reads it: its head, its link (pseudonym) and every one of its
+   * current records. The library trusts none of it before the head's seal checks.
+   * `snapshot.chain` is the page's keyset position (pass the last one as `after`).
+   */
+  snapshot: SubjectSnapshot;
   /**
    * `WritePlan.sealedSubject` as last stored for the subject; null for a subject written before
    * its tracker stored it (the library skips and counts those).
    */
   sealedSubject: string | null;
-  /** The subject's record of the requirement asked for; null when it has none (`unset`). */
-  record: CurrentRecord | null;
 }
 
 /** Options of `AudienceCapability.audience`. */
 export interface AudienceQuery {
+  /**
+   * The requirement the library is listing, for the tracker's own use (logs, query plans). It
+   * narrows nothing: every linked subject comes with all its records, which its head's seal covers.
+   */
   requirement: string;
   /** Only subjects whose chain key sorts after this one (the previous page's last entry). */
   after?: string;
@@ -22,24 +28,18 @@ export interface AudienceQuery {
 }
 
 /**
- * Optional: reads across subjects by requirement, for `consent.audience()`,
- * `consent.filterAllowed()`, `consent.rememberSubject()` and `GET /admin/requirements/:id/subjects`.
- * A tracker that implements it also stores `WritePlan.sealedSubject` with the subject on every
- * `write()`/`writeMany()` that carries one, and forgets it on `erase()`. Each call is one short,
- * bounded read, so that a long listing never holds the store.
+ * Optional: reads across subjects, for `consent.audience()`, `consent.rememberSubject()` and
+ * `GET /admin/requirements/:id/subjects`. A tracker that implements it also stores
+ * `WritePlan.sealedSubject` with the subject on every `write()`/`writeMany()` that carries one,
+ * and forgets it on `erase()`. Each call is one short, bounded read, so that a long listing
+ * never holds the store.
  */
 export interface AudienceCapability {
   /**
    * A keyset page of the linked subjects (erased chains never appear) in chain-key order, each
-   * with its sealed id and its record of `query.requirement`, subjects without one included.
+   * with its whole snapshot (as `current()` returns it) and its sealed id.
    */
   audience(query: AudienceQuery): Promise<AudienceEntry[]>;
-
-  /**
-   * The record of `requirement` of each of `pseudonyms`, in the same order: null for a subject
-   * without one, or unknown. One read for the whole list.
-   */
-  recordsOf(pseudonyms: readonly string[], requirement: string): Promise<Array<CurrentRecord | null>>;
 
   /**
    * Stores the sealed id of the subject linked to `pseudonym`, made by `seal` from its chain key,

@@ -197,14 +197,7 @@ export class MemoryTracker implements ConsentTracker {
   }
 
   async audience(query: AudienceQuery): Promise<AudienceEntry[]> {
-    return memoryAudience(this.linked, this.chains, query);
-  }
-
-  async recordsOf(pseudonyms: readonly string[], requirement: string): Promise<Array<CurrentRecord | null>> {
-    return pseudonyms.map((p) => {
-      const record = this.chainOf(p)?.records.get(requirement);
-      return record ? copy(record) : null;
-    });
+    return memoryAudience(this.linked, this.chains, (chain) => this.snapshot(chain), query);
   }
 
   async storeSealedSubject(pseudonym: string, seal: (chain: string) => string): Promise<boolean> {

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import type { Express, Request } from 'express';
 import request from 'supertest';
 import { ConsentError, MemoryTracker, type Consent, type RequirementDefinition } from '../../lib/index';
-import type { CurrentRecord } from '../../lib/tracker';
+import type { SubjectSnapshot } from '../../lib/tracker';
 import { BACKENDS, expressModule, testConsent, type TestDatabase } from '../helpers/app';
 import { expectProblem } from '../helpers/problem';
 
@@ -106,7 +106,7 @@ for (const backend of BACKENDS) {
 describe('consent.allows(req) when the store fails', () => {
   class FailingReads extends MemoryTracker {
     failing = false;
-    override async current(pseudonym: string): Promise<CurrentRecord[]> {
+    override async current(pseudonym: string): Promise<SubjectSnapshot | null> {
       if (this.failing) throw new Error('the store is down');
       return super.current(pseudonym);
     }

@@ -13,12 +13,13 @@ for (const backend of BACKENDS) {
     let db: TestDatabase;
     let t: Awaited<ReturnType<typeof testConsent>>;
     let consent: Consent;
+    const key = (subject: string): Buffer => Buffer.from(consent.engine.pseudonym(subject), 'hex');
     const subjectRow = async (subject: string): Promise<Record<string, unknown>> => {
-      const row: Record<string, unknown> | undefined = await t.knex('consent_subjects').where({ pseudonym: consent.engine.pseudonym(subject) }).first();
+      const row: Record<string, unknown> | undefined = await t.knex('consent_subjects').where({ pseudonym: key(subject) }).first();
       return row ?? {};
     };
-    const chainOf = async (subject: string): Promise<string> => (await subjectRow(subject)).chain as string;
-    const sealedOf = async (subject: string): Promise<string | null> => (await subjectRow(subject)).sealed_subject as string | null;
+    const chainOf = async (subject: string): Promise<Buffer> => (await subjectRow(subject)).chain as Buffer;
+    const sealedOf = async (subject: string): Promise<Buffer | null> => (await subjectRow(subject)).sealed_subject as Buffer | null;
 
     beforeEach(async () => {
       db = await backend.open();
@@ -33,8 +34,8 @@ for (const backend of BACKENDS) {
     it('stores the id encrypted, never in clear, and removes it on erasure', async () => {
       await consent.record('ann@example.com', { analytics: 'granted' });
       const sealed = await sealedOf('ann@example.com');
-      expect(sealed).to.be.a('string');
-      expect(Buffer.from(sealed as string, 'base64').toString('latin1')).not.to.include('ann@example.com');
+      expect(Buffer.isBuffer(sealed)).to.equal(true);
+      expect((sealed as Buffer).toString('latin1')).not.to.include('ann@example.com');
       const chain = await chainOf('ann@example.com');
       await consent.erase('ann@example.com');
       const row: Record<string, unknown> | undefined = await t.knex('consent_subjects').where({ chain }).first('sealed_subject', 'pseudonym');
@@ -47,7 +48,7 @@ for (const backend of BACKENDS) {
       await consent.record('cy', { analytics: 'granted' });
       await consent.import([{ subjectId: 'dee', requirement: 'analytics', decision: 'granted', at: new Date(Date.now() - 1000) }]);
       // As a store migrated from the previous release holds them: no id on the subject rows.
-      await t.knex('consent_subjects').whereIn('pseudonym', ['bob', 'cy', 'dee'].map((s) => consent.engine.pseudonym(s))).update({ sealed_subject: null });
+      await t.knex('consent_subjects').whereIn('pseudonym', ['bob', 'cy', 'dee'].map(key)).update({ sealed_subject: null });
       const audience = consent.audience('analytics');
       expect(await list(audience)).to.deep.equal(['ann']);
       expect(audience.summary).to.deep.equal({ listed: 1, skipped: 3, unreadable: 0, done: true });
@@ -55,7 +56,7 @@ for (const backend of BACKENDS) {
       await consent.record('bob', { ads: 'granted' });
       expect(await consent.rememberSubject('cy')).to.equal(true);
       expect(await consent.rememberSubject('nobody')).to.equal(false);
-      expect(await t.knex('consent_subjects').where({ pseudonym: consent.engine.pseudonym('nobody') }).first()).to.equal(undefined);
+      expect(await t.knex('consent_subjects').where({ pseudonym: key('nobody') }).first()).to.equal(undefined);
       const again = consent.audience('analytics');
       expect(await list(again)).to.deep.equal(['ann', 'bob', 'cy']);
       expect(again.summary).to.include({ listed: 3, skipped: 1 });
