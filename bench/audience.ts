@@ -63,15 +63,15 @@ class MemorySampler {
 /** The floor: the same subject rows read by keyset pages of 1000, nothing decrypted or derived. */
 async function bareScan(knex: Knex): Promise<{ rows: number; seconds: number }> {
   const started = performance.now();
-  let after: string | null = null;
+  let after: Buffer | null = null;
   let rows = 0;
   for (;;) {
     const q = knex('consent_subjects').whereNotNull('pseudonym').orderBy('chain').limit(1000);
     if (after !== null) q.where('chain', '>', after);
-    const page = await q.select<Array<{ chain: string }>>('chain', 'sealed_subject');
+    const page = await q.select<Array<{ chain: Buffer }>>('chain', 'sealed_subject');
     rows += page.length;
     if (page.length < 1000) break;
-    after = (page[page.length - 1] as { chain: string }).chain;
+    after = (page[page.length - 1] as { chain: Buffer }).chain;
   }
   return { rows, seconds: (performance.now() - started) / 1000 };
 }

@@ -2,7 +2,9 @@ import { expect } from 'chai';
 import { sealSubject } from '../../lib/audit/subject-seal';
 import { ConsentIntegrityError } from '../../lib/errors';
 import type { Consent } from '../../lib/index';
-import { BACKENDS, memoryLogger, testConsent, type TestDatabase } from '../helpers/app';
+import request from 'supertest';
+import { BACKENDS, memoryLogger, routerApp, testConsent, type TestDatabase } from '../helpers/app';
+import { expectProblem } from '../helpers/problem';
 
 async function list(iterable: AsyncIterable<string>): Promise<string[]> {
   const out: string[] = [];
@@ -36,7 +38,7 @@ for (const backend of BACKENDS) {
     beforeEach(async () => {
       db = await backend.open();
       logger = memoryLogger();
-      t = await testConsent(db, { logger, cache: false });
+      t = await testConsent(db, { logger, cache: false, admin: { authorize: () => true } });
       consent = t.consent;
       await consent.record('ann', { analytics: 'granted' });
       await consent.record('bob', { analytics: 'denied' });
@@ -64,6 +66,9 @@ for (const backend of BACKENDS) {
       const filtered = await failure(consent.filterAllowed(['ann', 'bob'], 'analytics'));
       expect(filtered).to.be.instanceOf(ConsentIntegrityError);
       expect(logger.errors.length).to.be.at.least(3);
+      // The admin download answers a problem before any output, never a partial list.
+      const res = await request(routerApp(consent)).get('/consent/admin/requirements/analytics/subjects?format=ndjson');
+      expectProblem(res, 503, 'store_unavailable');
     });
 
     it('fails closed when a state row was added or deleted', async () => {
