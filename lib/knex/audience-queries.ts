@@ -17,8 +17,11 @@ const byChain = (a: unknown[], b: unknown[]): boolean => (a[0] as string) < (b[0
  * are bytes: their order is the order of their hex.
  */
 export async function audiencePage(ctx: TableContext, query: AudienceQuery): Promise<AudienceEntry[]> {
-  const q = ctx.knex(ctx.table('subjects')).whereNotNull('pseudonym').orderBy('chain').limit(query.limit);
-  if (query.after !== undefined) q.where('chain', '>', bytes(query.after));
+  const subjects = ctx.table('subjects');
+  // Qualified: a bare `chain` in ORDER BY names the selected hex of it, which no index holds.
+  const chain = `${subjects}.chain`;
+  const q = ctx.knex(subjects).whereNotNull(`${subjects}.pseudonym`).orderBy(chain).limit(query.limit);
+  if (query.after !== undefined) q.where(chain, '>', bytes(query.after));
   const rows = await readRows(ctx.knex, q, pageColumns(ctx.knex, SUBJECT_COLUMNS), byChain);
   const records = await chainRecords(ctx, rows.map((row) => hex(row.chain)), true);
   return rows.map((row) => {
