@@ -4,9 +4,11 @@
  *   npm run bench                      # SQLite; PostgreSQL too when CONSENT_TEST_PG_URL is set
  *   npm run bench -- --pg postgres://… # PostgreSQL server to create throwaway databases on
  *   npm run bench -- --tiny            # seconds, for the smoke test (figures mean nothing)
- *   options: --rounds N (15), --duration S (2), --events N (1000000), --sqlite-only, --pg-only
+ *   options: --rounds N (15), --duration S (2), --events N (1000000), --subjects N (1000000,
+ *   the audience store), --sqlite-only, --pg-only
  */
 import { cpus } from 'node:os';
+import { main as audience } from './audience';
 import { parseArgs } from './lib/args';
 import { printTable, type ResultRow } from './lib/table';
 import { main as guardCost } from './guard-cost';
@@ -25,5 +27,6 @@ rows.push(...(await http(args)));
 rows.push(...(await lookup(args)));
 rows.push(...(await verify(args)));
 rows.push(...(await propagation(args)));
+rows.push(...(await audience(args)));
 printTable(`Summary (${((Date.now() - started) / 1000).toFixed(0)} s)`, rows);
 process.exit(0);

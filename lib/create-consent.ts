@@ -1,4 +1,7 @@
+import { audience, rememberSubject, type Audience } from './core/audience';
+import type { AudienceOptions } from './core/audience-filter';
 import { ConsentEngine } from './core/engine';
+import { filterAllowed } from './core/filter-allowed';
 import { importDecisions, type ImportOptions, type ImportResult } from './core/import';
 import { exportSubject, type SubjectExport } from './core/export';
 import type { ConsentEventHandler, ConsentEventName, OnOptions } from './core/events';
@@ -49,6 +52,23 @@ export interface Consent extends ConsentHttpApi, ConsentProof {
   pending(subjectId: string | number): Promise<string[]>;
   /** Whether processing under `id` is allowed for the subject now. */
   isAllowed(subjectId: string | number, id: string, options?: { gpc?: boolean }): Promise<boolean>;
+  /**
+   * The ids of the subjects whose current state of `id` matches (default: allowed now), as the
+   * host gave them, read in batches as they are iterated: erased subjects never appear,
+   * subjects recorded before the store kept ids are skipped and counted in `summary`.
+   * @example for await (const userId of consent.audience('newsletter')) await mail(userId);
+   */
+  audience(id: string, options?: AudienceOptions): Audience;
+  /**
+   * The ids among `subjectIds` (an iterable or async iterable of any length, order and
+   * duplicates kept) for whom processing under `id` is allowed now, checked in batches.
+   */
+  filterAllowed<T extends string | number>(subjectIds: Iterable<T> | AsyncIterable<T>, id: string, options?: { gpc?: boolean }): AsyncIterable<T>;
+  /**
+   * Stores the id of a subject recorded before the store kept subject ids, so that audiences
+   * list it; resolves to false when the store knows no such subject.
+   */
+  rememberSubject(subjectId: string | number): Promise<boolean>;
   /** The subject's history, newest first. */
   history(subjectId: string | number, options?: HistoryOptions): Promise<HistoryPage>;
   /**
@@ -141,6 +161,9 @@ export function createConsent(input: ConsentOptions = {}): Consent {
       return (states[id] as StateInfo).allowed;
     },
     history: (subjectId, opts) => engine.history(subjectId, opts),
+    audience: (id, opts) => audience(engine, id, opts),
+    filterAllowed: (subjectIds, id, opts) => filterAllowed(engine, subjectIds, id, opts),
+    rememberSubject: (subjectId) => rememberSubject(engine, subjectId),
     import: (decisions, opts) => importDecisions(engine, decisions, opts),
     ...proof,
     export: exportMe,

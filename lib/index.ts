@@ -23,7 +23,7 @@ export {
   type ConsentErrorCode,
   type ConsentErrorOptions,
 } from './errors';
-export { DEFAULTS, type ConsentOptions, type ConsentLogger, type SubjectValue } from './options';
+export { DEFAULTS, type AdminVerdict, type ConsentOptions, type ConsentLogger, type SubjectValue } from './options';
 export { migrate, type MigrateOptions } from './knex/migrate';
 export { KnexTracker, type KnexTrackerOptions } from './knex/knex-tracker';
 export { MemoryTracker } from './tracker/memory-tracker';
@@ -35,6 +35,9 @@ export type { VerifyResult, IntegrityProblem, IntegrityKind } from './audit/veri
 export type { SubjectExport, ExportedEvent, ExportedConfirmation } from './core/export';
 export type * from './types';
 export type { GuardOptions, MissingConsent } from './express/guard';
+export type { RequireAnswersOptions } from './express/require-answers';
+export type { Audience, AudienceSummary } from './core/audience';
+export type { AudienceOptions } from './core/audience-filter';
 export type { CollectOptions, CollectedConsent, MissingMandatory } from './express/collect';
 export type { FormFieldsOptions } from './express/form-fields';
 export type { LinkResult } from './core/link';

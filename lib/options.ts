@@ -6,6 +6,9 @@ import { parsePages, type PagesOptions, type ResolvedPages } from './pages/optio
 import type { ConsentTracker } from './tracker/tracker';
 import { parseVisitors, type ResolvedVisitors, type VisitorOptions } from './options-visitors';
 
+/** What `admin.authorize(req)` answers: `true`, or `{ actor }` to name who acts; anything else refuses. */
+export type AdminVerdict = boolean | { actor: string };
+
 /** What the `subject` hook may return: a string or a safe integer; nothing means no subject. */
 export type SubjectValue = string | number | null | undefined;
 
@@ -40,8 +43,11 @@ export interface ConsentOptions {
   now?: () => Date;
   /** Store the client IP and User-Agent with events. @default 'none' */
   network?: 'none' | 'truncated' | 'full';
-  /** Enables the admin routes: anything but `true` from `authorize` is a 403. */
-  admin?: { authorize(req: Request): boolean | Promise<boolean> };
+  /**
+   * Enables the admin routes: `authorize` answers `true`, or `{ actor }` naming who acts (1–256
+   * characters, stored on the decisions staff record); anything else is a 403.
+   */
+  admin?: { authorize(req: Request): AdminVerdict | Promise<AdminVerdict> };
   /** Receipt signing key and the controller named in receipts. */
   receipts?: { privateKey: unknown; controller: { name: string; contact?: string } | string };
   /**
@@ -106,7 +112,7 @@ export interface ResolvedOptions {
   storeTimeoutMs: number;
   now: () => Date;
   network: 'none' | 'truncated' | 'full';
-  admin: { authorize(req: Request): boolean | Promise<boolean> } | null;
+  admin: { authorize(req: Request): AdminVerdict | Promise<AdminVerdict> } | null;
   receipts: ConsentOptions['receipts'] | null;
   confirm: { ttlMs: number; baseUrl: string | null; resendAfterMs: number };
   logger: ConsentLogger;

@@ -33,5 +33,6 @@ export type {
 export type { AuditEvent, AuditQuery, DailyCount, StateGroup, StoreStats } from './tracker/admin-records';
 export type { BulkCapability, LifecycleCapability, OutboxCapability, ProofCapability, TrackerCore, WatchCapability } from './tracker/capabilities';
 export type { AdminCapability } from './tracker/admin-capability';
+export type { AudienceCapability, AudienceEntry, AudienceQuery } from './tracker/audience-capability';
 export { KnexTracker, type KnexTrackerOptions } from './knex/knex-tracker';
 export { MemoryTracker } from './tracker/memory-tracker';

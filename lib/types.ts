@@ -104,6 +104,8 @@ export interface ConsentEvent {
   at: string;
   note: string | null;
   data: Record<string, unknown> | null;
+  /** Where the question was asked (a form name, a page path, a banner version), or null. */
+  context: string | null;
 }
 
 /** Optional context of a write. */
@@ -116,6 +118,11 @@ export interface RecordMeta {
   note?: string | null;
   /** A plain JSON object, at most 4096 bytes serialised and 8 levels deep. */
   data?: Record<string, unknown> | null;
+  /**
+   * Where the question was asked: a form name, a page path, a banner version (at most 200
+   * characters). Covered by the audit chain and kept by erasure: put no personal data in it.
+   */
+  context?: string | null;
 }
 
 /** A decision for one requirement in `record()`: the bare decision or with the version shown. */

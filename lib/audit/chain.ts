@@ -1,5 +1,6 @@
 import { chainedFieldsJson, headFieldsJson, ledgerFieldsJson, personalFieldsJson } from './fixed-json';
-import type { ChainedFields, HeadFields, LedgerFields, PersonalFields } from './fields';
+import { canonicalJson } from './canonical-json';
+import type { HashedFields, HeadFields, LedgerFields, PersonalFields } from './fields';
 import { hmacHex } from './keys';
 
 /** The genesis "previous hash" of every chain. */
@@ -40,10 +41,16 @@ export function storedDigest(key: Buffer, fields: PersonalFields): string | null
 
 /**
  * The keyed hash of one event, linked to its predecessor's hash: HMAC of the canonical JSON
- * of exactly the `ChainedFields` members (others on `fields` are not covered).
+ * of exactly the `ChainedFields` members (others on `fields` are not covered). An event with a
+ * `context` is hashed in format `ec4`, which adds the context as a JSON string on a line of its
+ * own (JSON text holds no raw line break, so the lines cannot be confused); one without keeps
+ * format `ec3`, so that removing or adding a context changes the hash either way.
  */
-export function eventHash(key: Buffer, previous: string, fields: ChainedFields): string {
-  return hmacHex(key, `ec3\n${previous}\n${chainedFieldsJson(fields, fields.personalDigest ?? noPersonalDigest(key))}`);
+export function eventHash(key: Buffer, previous: string, fields: HashedFields): string {
+  const json = chainedFieldsJson(fields, fields.personalDigest ?? noPersonalDigest(key));
+  const { context } = fields;
+  if (context === null || context === undefined) return hmacHex(key, `ec3\n${previous}\n${json}`);
+  return hmacHex(key, `ec4\n${previous}\n${json}\n${canonicalJson(context)}`);
 }
 
 /**

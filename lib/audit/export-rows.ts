@@ -3,9 +3,12 @@ import { csvLine } from '../io/csv';
 import type { EventIdCodec } from './event-ids';
 
 /** The columns of `GET /admin/export`, in order. */
-export const EXPORT_COLUMNS = ['id', 'at', 'requirement', 'version', 'action', 'state', 'source', 'subject'] as const;
+export const EXPORT_COLUMNS = ['id', 'at', 'requirement', 'version', 'action', 'state', 'source', 'subject', 'actor', 'context'] as const;
 
-/** One exported event: `subject` is the pseudonym (null once erased), never a subject id. */
+/**
+ * One exported event: `subject` is the pseudonym (null once erased), never a subject id;
+ * `actor` who recorded it for the subject (null once erased), `context` where it was asked.
+ */
 export type ExportRow = Record<(typeof EXPORT_COLUMNS)[number], string | number | null>;
 
 /** The export row of an audit event, with its public id. */
@@ -19,6 +22,8 @@ export function exportRow(event: AuditEvent, ids: EventIdCodec): ExportRow {
     state: event.state,
     source: event.source,
     subject: event.subject,
+    actor: event.actor,
+    context: event.context,
   };
 }
 

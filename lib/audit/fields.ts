@@ -18,6 +18,13 @@ type AsStored<T> = T extends string ? string : T;
 export type ChainedFields = { [K in ChainedName]: AsStored<StoredEvent[K]> };
 
 /**
+ * What an event's hash covers: the chained fields and, for an event that carries one, its
+ * `context` (where the question was asked). Events without a context keep the format they were
+ * sealed with before contexts existed, so older chains verify unchanged.
+ */
+export type HashedFields = ChainedFields & { context?: string | null };
+
+/**
  * Personal fields of an event: erasure removes them, so the chain holds only their digest.
  * `actor` is one: it names a person (who acted for the subject) as often as a system.
  */

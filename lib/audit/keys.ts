@@ -17,6 +17,8 @@ export interface DerivedKeys {
   eventId: Buffer;
   /** HMAC key of the visitor cookie (see `VisitorCookies`). */
   visitorCookie: Buffer;
+  /** AES-256-GCM key of the subject id stored with its chain (audiences). */
+  subject: Buffer;
 }
 
 function derive(secret: Buffer, purpose: string): Buffer {
@@ -32,6 +34,7 @@ export function deriveKeys(secret: Buffer): DerivedKeys {
     tokenSubject: derive(secret, 'token-subject'),
     eventId: derive(secret, 'event-id'),
     visitorCookie: derive(secret, 'visitor-cookie'),
+    subject: derive(secret, 'subject-id'),
   };
 }
 

@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { audienceCommand } from './audience';
 import { eraseCommand } from './erase';
 import { describeError, EXIT, exitCodeOf } from './exit';
 import { exportCommand } from './export';
@@ -11,7 +12,7 @@ import { verifyCommand } from './verify';
 /** The `express-consent` program: global connection options and one subcommand per task. */
 export function program(): Command {
   const root = new Command('express-consent')
-    .description('operate an express-consent database: migrate, verify, export, stats, sweep, import, erase')
+    .description('operate an express-consent database: migrate, verify, export, stats, audience, sweep, import, erase')
     .option('--url <url>', 'database: postgres://… URL, sqlite:file URL or an SQLite file path')
     .option('--client <client>', 'Knex client (pg or sqlite3), with --connection')
     .option('--connection <connection>', 'Knex connection string, file name or JSON object')
@@ -19,7 +20,7 @@ export function program(): Command {
     .addHelpText('after', '\nThe secret comes from CONSENT_SECRET. Exit codes: 0 ok, 1 verification problems, 2 usage, 3 storage.')
     .showHelpAfterError()
     .exitOverride();
-  for (const command of [migrateCommand(), verifyCommand(), exportCommand(), statsCommand(), sweepCommand(), importCommand(), eraseCommand()]) {
+  for (const command of [migrateCommand(), verifyCommand(), exportCommand(), statsCommand(), audienceCommand(), sweepCommand(), importCommand(), eraseCommand()]) {
     root.addCommand(command.exitOverride().showHelpAfterError());
   }
   return root;

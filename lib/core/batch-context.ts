@@ -8,6 +8,7 @@ import type { WriteContext } from './write-types';
  * library makes itself: no actor, note or data) and the request's network details and signal.
  */
 export function batchContext(now: number, meta: ParsedMeta | Source, context: WriteContext): BatchContext {
-  const { source, actor, note, data } = typeof meta === 'string' ? { source: meta, actor: null, note: null, data: null } : meta;
-  return { now, source, actor, note, data, ip: context.ip ?? null, userAgent: context.userAgent ?? null, gpc: context.gpc ?? false };
+  const parsed = typeof meta === 'string' ? { source: meta, actor: null, note: null, data: null, context: null } : meta;
+  const { source, actor, note, data } = parsed;
+  return { now, source, actor, note, data, context: parsed.context, ip: context.ip ?? null, userAgent: context.userAgent ?? null, gpc: context.gpc ?? false };
 }

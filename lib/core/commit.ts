@@ -1,3 +1,4 @@
+import { sealSubject } from '../audit/subject-seal';
 import type { Change } from '../state/plan';
 import type { CurrentRecord, OutboxEntry, SubjectSnapshot, WritePlan } from '../tracker/records';
 import type { ConsentTracker } from '../tracker/tracker';
@@ -71,7 +72,10 @@ export async function commitWrite(deps: CommitDeps, request: CommitRequest): Pro
   const written = await deps.tracker.write(request.pseudonym, (snapshot) => {
     const { plan, changes } = request.plan(snapshot);
     const tokens = issuedFor(request.tokens ?? [], changes);
-    if (request.subjectId !== null) plan.outbox = outboxFor(deps, request.subjectId, request, changes, tokens);
+    if (request.subjectId !== null) {
+      plan.outbox = outboxFor(deps, request.subjectId, request, changes, tokens);
+      plan.sealedSubject = sealSubject(deps.keyring.keys.subject, request.subjectId, snapshot.chain);
+    }
     const merged = new Map(snapshot.records.map((r) => [r.requirement, r]));
     for (const record of plan.records) merged.set(record.requirement, record);
     return { plan, result: { changes, tokens, records: [...merged.values()], queued: plan.outbox?.length ?? 0 } };

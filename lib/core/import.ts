@@ -1,10 +1,11 @@
 import { NO_PERSONAL_FIELDS, storedDigest } from '../audit/chain';
+import { sealSubject } from '../audit/subject-seal';
 import { ConsentError } from '../errors';
 import { planImport, type ImportedDecision } from '../state/import-plan';
 import type { BatchPlanner, PreparedBatch } from '../tracker/records';
 import type { Decision, Source } from '../types';
 import type { ConsentCore } from './consent-core';
-import { assertNoProblems, isPlainObject, normalizeSubject, reservedSubject, SOURCES, SUBJECT_RULE, type InputProblem } from './input';
+import { assertNoProblems, contextProblems, isPlainObject, normalizeSubject, reservedSubject, SOURCES, SUBJECT_RULE, type InputProblem } from './input';
 
 /** One decision to import from another system (`consent.import()`). */
 export interface ImportDecisionInput {
@@ -17,6 +18,8 @@ export interface ImportDecisionInput {
   at: Date | string | number;
   /** @default 'import' */
   source?: Source;
+  /** Where the question was asked (at most 200 characters). @default null */
+  context?: string | null;
 }
 
 /** Options of `consent.import()`. */
@@ -33,7 +36,7 @@ export interface ImportResult {
 /** What an import uses of the engine. */
 export type ImportDeps = Pick<ConsentCore, 'tracker' | 'registry' | 'derivedKeys' | 'ready' | 'now' | 'pseudonym'>;
 
-const FIELDS = new Set(['subjectId', 'requirement', 'version', 'decision', 'at', 'source']);
+const FIELDS = new Set(['subjectId', 'requirement', 'version', 'decision', 'at', 'source', 'context']);
 
 function parseAt(value: unknown): number | null {
   if (value instanceof Date) return Number.isNaN(value.getTime()) ? null : value.getTime();
@@ -52,12 +55,13 @@ interface Parsed {
   decision: Decision;
   at: number;
   source: Source;
+  context: string | null;
 }
 
 function parseItem(item: unknown, index: number, now: number, problems: InputProblem[]): Parsed | null {
   const at0 = `/${String(index)}`;
   if (!isPlainObject(item)) {
-    problems.push({ pointer: at0, detail: 'must be { subjectId, requirement, version?, decision, at, source? }' });
+    problems.push({ pointer: at0, detail: 'must be { subjectId, requirement, version?, decision, at, source?, context? }' });
     return null;
   }
   const before = problems.length;
@@ -78,6 +82,7 @@ function parseItem(item: unknown, index: number, now: number, problems: InputPro
   else if (at > now) bad('at', 'must not be in the future');
   const source = item.source ?? 'import';
   if (!SOURCES.includes(source as Source)) bad('source', `must be one of ${SOURCES.join(', ')}`);
+  problems.push(...contextProblems(item.context, `${at0}/context`));
   if (problems.length > before) return null;
   return {
     subject: subject as string,
@@ -86,6 +91,7 @@ function parseItem(item: unknown, index: number, now: number, problems: InputPro
     decision: item.decision as Decision,
     at: at as number,
     source: source as Source,
+    context: (item.context as string | null | undefined) ?? null,
   };
 }
 
@@ -93,8 +99,14 @@ function parseItem(item: unknown, index: number, now: number, problems: InputPro
 const READ_STEP = 256;
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
+/** A validated batch: each subject's decisions, and its id, by pseudonym. */
+interface ValidBatch {
+  bySubject: Map<string, ImportedDecision[]>;
+  subjectIds: Map<string, string>;
+}
+
 /** Validates one batch completely, or throws before anything of it is written. */
-function validateBatch(engine: ImportDeps, items: unknown[], offset: number): Map<string, ImportedDecision[]> {
+function validateBatch(engine: ImportDeps, items: unknown[], offset: number): ValidBatch {
   const now = engine.now();
   const problems: InputProblem[] = [];
   const parsed = items.map((item, i) => parseItem(item, offset + i, now, problems));
@@ -107,6 +119,7 @@ function validateBatch(engine: ImportDeps, items: unknown[], offset: number): Ma
     });
   }
   const bySubject = new Map<string, ImportedDecision[]>();
+  const subjectIds = new Map<string, string>();
   (parsed as Parsed[]).forEach((p, i) => {
     const requirement = engine.registry.require(p.requirementId);
     const version = p.version ?? requirement.version;
@@ -115,18 +128,26 @@ function validateBatch(engine: ImportDeps, items: unknown[], offset: number): Ma
     }
     const pseudonym = engine.pseudonym(p.subject);
     const list = bySubject.get(pseudonym) ?? [];
-    list.push({ requirement, version, decision: p.decision, at: p.at, source: p.source });
+    list.push({ requirement, version, decision: p.decision, at: p.at, source: p.source, context: p.context });
     bySubject.set(pseudonym, list);
+    subjectIds.set(pseudonym, p.subject);
   });
   assertNoProblems(problems);
-  return bySubject;
+  return { bySubject, subjectIds };
 }
 
-/** The planner of a validated batch's subjects: their decisions appended to their chains. */
-function importPlanner(engine: ImportDeps, bySubject: Map<string, ImportedDecision[]>): BatchPlanner {
-  const key = engine.derivedKeys.chain;
+/**
+ * The planner of a validated batch's subjects: their decisions appended to their chains, and
+ * their ids stored sealed (audiences).
+ */
+function importPlanner(engine: ImportDeps, { bySubject, subjectIds }: ValidBatch): BatchPlanner {
+  const { chain: key, subject: subjectKey } = engine.derivedKeys;
   const digest = storedDigest(key, NO_PERSONAL_FIELDS);
-  return (pseudonym, snapshot) => planImport(snapshot, bySubject.get(pseudonym) as ImportedDecision[], key, digest);
+  return (pseudonym, snapshot) => {
+    const plan = planImport(snapshot, bySubject.get(pseudonym) as ImportedDecision[], key, digest);
+    plan.sealedSubject = sealSubject(subjectKey, subjectIds.get(pseudonym) as string, snapshot.chain);
+    return plan;
+  };
 }
 
 /**
@@ -188,8 +209,9 @@ export async function importDecisions(
     const items = batch;
     batch = [];
     // A bad item is reported below, once the batch in flight has committed or rolled back.
-    const bySubject = validateBatch(engine, items, imported + queued);
-    const plan = importPlanner(engine, bySubject);
+    const valid = validateBatch(engine, items, imported + queued);
+    const { bySubject } = valid;
+    const plan = importPlanner(engine, valid);
     // Planned and sealed while the batch before it is still being written.
     const prepared = prepareAhead(engine.tracker, bySubject, plan);
     await settle();

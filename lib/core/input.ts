@@ -11,6 +11,8 @@ export interface InputProblem {
 export const SOURCES: readonly Source[] = ['api', 'form', 'app', 'admin', 'gpc', 'sweep', 'import', 'confirm', 'link'];
 export const MAX_BATCH = 100;
 export const MAX_NOTE = 500;
+/** The longest `context` (where the question was asked), in characters. */
+export const MAX_CONTEXT = 200;
 export const MAX_DATA_BYTES = 4096;
 export const MAX_DATA_DEPTH = 8;
 /** The longest subject id, in UTF-16 code units (JavaScript string length). */
@@ -113,6 +115,15 @@ export function storableText(value: string): boolean {
   return !value.includes('\u0000') && value.isWellFormed();
 }
 
+/** Checks a `context`: a string of 1–200 characters that storage keeps unchanged, or nothing. */
+export function contextProblems(value: unknown, pointer = '/context'): InputProblem[] {
+  if (value === null || value === undefined) return [];
+  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_CONTEXT) {
+    return [{ pointer, detail: `must be a string of 1–${String(MAX_CONTEXT)} characters` }];
+  }
+  return storableText(value) ? [] : [{ pointer, detail: UNSTORABLE }];
+}
+
 /** The parsed form of one decision. */
 export interface ParsedDecision {
   id: string;
@@ -164,16 +175,17 @@ export interface ParsedMeta {
   actor: string | null;
   note: string | null;
   data: string | null;
+  context: string | null;
 }
 
 export function parseMeta(meta: unknown): { meta: ParsedMeta; problems: InputProblem[] } {
   const problems: InputProblem[] = [];
-  const empty: ParsedMeta = { source: 'app', actor: null, note: null, data: null };
+  const empty: ParsedMeta = { source: 'app', actor: null, note: null, data: null, context: null };
   if (meta === undefined || meta === null) return { meta: empty, problems };
   if (!isPlainObject(meta)) return { meta: empty, problems: [{ pointer: '/meta', detail: 'must be an object' }] };
   const m = meta as RecordMeta;
   for (const key of Object.keys(m)) {
-    if (!['source', 'actor', 'note', 'data'].includes(key)) problems.push({ pointer: `/meta/${escapePointer(key)}`, detail: 'unknown field' });
+    if (!['source', 'actor', 'note', 'data', 'context'].includes(key)) problems.push({ pointer: `/meta/${escapePointer(key)}`, detail: 'unknown field' });
   }
   const source = m.source ?? 'app';
   if (!SOURCES.includes(source)) problems.push({ pointer: '/meta/source', detail: `must be one of ${SOURCES.join(', ')}` });
@@ -183,9 +195,9 @@ export function parseMeta(meta: unknown): { meta: ParsedMeta; problems: InputPro
   } else if (actor !== null && !storableText(actor)) {
     problems.push({ pointer: '/meta/actor', detail: UNSTORABLE });
   }
-  problems.push(...noteProblems(m.note, '/meta/note'), ...dataProblems(m.data, '/meta/data'));
+  problems.push(...noteProblems(m.note, '/meta/note'), ...dataProblems(m.data, '/meta/data'), ...contextProblems(m.context, '/meta/context'));
   return {
-    meta: { source, actor, note: m.note ?? null, data: m.data ? JSON.stringify(m.data) : null },
+    meta: { source, actor, note: m.note ?? null, data: m.data ? JSON.stringify(m.data) : null, context: m.context ?? null },
     problems,
   };
 }

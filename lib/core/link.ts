@@ -24,7 +24,7 @@ type LinkCore = Pick<ConsentCore, 'registry' | 'tracker' | 'derivedKeys' | 'even
 function linkBatch(core: LinkCore, snapshot: SubjectSnapshot, carried: CarriedDecision[], now: number, ids: Record<string, string | null>, key: string) {
   const named: Record<string, string | null> = {};
   for (const c of carried) named[c.requirement.id] = ids[c.requirement.id] ?? null;
-  const meta = { source: 'link' as const, actor: null, note: null, data: JSON.stringify({ link: { [key]: named } }) };
+  const meta = { source: 'link' as const, actor: null, note: null, data: JSON.stringify({ link: { [key]: named } }), context: null };
   const gpc = carried.some((c) => c.gpcOptIn);
   const ctx: BatchContext = batchContext(now, meta, { gpc });
   return planBatch(snapshot, carried.map(({ requirement, decision }) => ({ requirement, decision })), ctx, core.derivedKeys.chain);

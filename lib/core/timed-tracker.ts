@@ -47,6 +47,8 @@ const DEADLINES: { readonly [K in keyof ConsentTracker]-?: MethodDeadline } = {
   readSetting: { what: 'setting read', budget: 'request' },
   sealPending: { what: 'upgrade check', budget: 'startup' },
   sealUpgrade: { what: 'upgrade seal', budget: 'none' },
+  audience: { what: 'audience read', budget: 'request' },
+  storeSealedSubject: { what: 'subject id write', budget: 'request' },
   close: { what: 'close', budget: 'none' },
 };
 

@@ -1,11 +1,14 @@
 import type { EventIdCodec } from '../audit/event-ids';
-import type { InputProblem } from '../core/input';
+import { STATES } from '../core/admin-stats';
+import type { AudienceFilter } from '../core/audience-filter';
+import { contextProblems, SOURCES, storableText, type InputProblem } from '../core/input';
 import { ConsentError } from '../errors';
 import type { ExportFilters as AuditFilters, ExportFormat } from '../io/event-export';
-import type { Action } from '../types';
+import type { Action, Source, State } from '../types';
 
 const REQUIREMENT_ID = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 const ACTIONS: readonly Action[] = ['grant', 'deny', 'withdraw', 'request', 'confirm', 'expire', 'erase'];
+const FILTERS = ['requirement', 'action', 'source', 'context', 'actor', 'from', 'to'];
 
 function parseInstant(value: unknown): number | null {
   if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}(T[0-9:.]+(Z|[+-]\d{2}:\d{2}))?$/.test(value)) return null;
@@ -19,9 +22,26 @@ function invalid(problems: InputProblem[]): ConsentError {
   });
 }
 
+/** A problem for each query parameter not among `known`: a misspelt filter must not widen a search silently. */
+function unknownParameters(query: Record<string, unknown>, known: readonly string[], problems: InputProblem[]): void {
+  for (const name of Object.keys(query)) {
+    if (!known.includes(name)) problems.push({ pointer: `/${name.replace(/~/g, '~0').replace(/\//g, '~1')}`, detail: `unknown query parameter "${name}" (only ${known.length > 0 ? known.join(', ') : 'none'})` });
+  }
+}
+
+/**
+ * Refuses every query parameter not among `known` (admin routes never ignore one).
+ * @throws ConsentError `invalid_body` naming each unknown parameter.
+ */
+export function onlyParameters(query: Record<string, unknown>, known: readonly string[]): void {
+  const problems: InputProblem[] = [];
+  unknownParameters(query, known, problems);
+  if (problems.length > 0) throw invalid(problems);
+}
+
 function filters(query: Record<string, unknown>, problems: InputProblem[]): AuditFilters {
   const out: AuditFilters = {};
-  const { requirement, action, from, to } = query;
+  const { requirement, action, source, context, actor, from, to } = query;
   if (requirement !== undefined) {
     if (typeof requirement === 'string' && REQUIREMENT_ID.test(requirement)) out.requirement = requirement;
     else problems.push({ pointer: '/requirement', detail: 'must be a requirement id' });
@@ -29,6 +49,19 @@ function filters(query: Record<string, unknown>, problems: InputProblem[]): Audi
   if (action !== undefined) {
     if (typeof action === 'string' && (ACTIONS as readonly string[]).includes(action)) out.action = action as Action;
     else problems.push({ pointer: '/action', detail: `must be one of ${ACTIONS.join(', ')}` });
+  }
+  if (source !== undefined) {
+    if (typeof source === 'string' && (SOURCES as readonly string[]).includes(source)) out.source = source as Source;
+    else problems.push({ pointer: '/source', detail: `must be one of ${SOURCES.join(', ')}` });
+  }
+  if (context !== undefined) {
+    const found = contextProblems(context);
+    if (found.length === 0) out.context = context as string;
+    else problems.push(...found);
+  }
+  if (actor !== undefined) {
+    if (typeof actor === 'string' && actor.length >= 1 && actor.length <= 256 && storableText(actor)) out.actor = actor;
+    else problems.push({ pointer: '/actor', detail: 'must be a string of 1–256 characters' });
   }
   for (const [name, value] of [['from', from], ['to', to]] as const) {
     if (value === undefined) continue;
@@ -43,13 +76,14 @@ function filters(query: Record<string, unknown>, problems: InputProblem[]): Audi
 }
 
 /**
- * `GET /admin/events` query: `requirement`, `action`, `from` (inclusive), `to` (exclusive),
- * `limit` 1–200 (default 50), `cursor`. Other parameters are ignored. The cursor is the public
+ * `GET /admin/events` query: `requirement`, `action`, `source`, `context`, `actor`, `from`
+ * (inclusive), `to` (exclusive), `limit` 1–200 (default 50), `cursor`. The cursor is the public
  * id of the previous page's last event (`eventIds` turns it back into the stored one).
- * @throws ConsentError `invalid_body` with a pointer per bad parameter.
+ * @throws ConsentError `invalid_body` with a pointer per bad or unknown parameter.
  */
 export function parseAuditQuery(query: Record<string, unknown>, eventIds: EventIdCodec): AuditFilters & { limit: number; cursor?: string } {
   const problems: InputProblem[] = [];
+  unknownParameters(query, [...FILTERS, 'limit', 'cursor'], problems);
   const out: AuditFilters & { limit: number; cursor?: string } = { ...filters(query, problems), limit: 50 };
   const { limit, cursor } = query;
   if (limit !== undefined) {
@@ -65,16 +99,52 @@ export function parseAuditQuery(query: Record<string, unknown>, eventIds: EventI
   return out;
 }
 
+function parseFormat(query: Record<string, unknown>, problems: InputProblem[]): ExportFormat {
+  const format = query.format ?? 'csv';
+  if (format !== 'csv' && format !== 'ndjson') problems.push({ pointer: '/format', detail: 'must be csv or ndjson' });
+  return format as ExportFormat;
+}
+
 /**
  * `GET /admin/export` query: `format` `csv` (default) or `ndjson`, and the same filters as
  * `/admin/events`.
- * @throws ConsentError `invalid_body` with a pointer per bad parameter.
+ * @throws ConsentError `invalid_body` with a pointer per bad or unknown parameter.
  */
 export function parseExportQuery(query: Record<string, unknown>): AuditFilters & { format: ExportFormat } {
   const problems: InputProblem[] = [];
+  unknownParameters(query, [...FILTERS, 'format'], problems);
   const parsed = filters(query, problems);
-  const format = query.format ?? 'csv';
-  if (format !== 'csv' && format !== 'ndjson') problems.push({ pointer: '/format', detail: 'must be csv or ndjson' });
+  const format = parseFormat(query, problems);
   if (problems.length > 0) throw invalid(problems);
-  return { ...parsed, format: format as ExportFormat };
+  return { ...parsed, format };
+}
+
+/**
+ * `GET /admin/requirements/:id/subjects` query: `allowed` (`true` or `false`; default `true`
+ * without `state`), `state` (one state, or several separated by commas), `gpc` (`true` or
+ * `false`), `format` `csv` (default) or `ndjson`.
+ * @throws ConsentError `invalid_body` with a pointer per bad or unknown parameter.
+ */
+export function parseAudienceQuery(query: Record<string, unknown>): { filter: AudienceFilter; format: ExportFormat } {
+  const problems: InputProblem[] = [];
+  unknownParameters(query, ['allowed', 'state', 'gpc', 'format'], problems);
+  const flag = (name: 'allowed' | 'gpc'): boolean | null => {
+    const value = query[name];
+    if (value === undefined) return null;
+    if (value === 'true' || value === 'false') return value === 'true';
+    problems.push({ pointer: `/${name}`, detail: 'must be true or false' });
+    return null;
+  };
+  const allowed = flag('allowed');
+  const gpc = flag('gpc');
+  let states: Set<State> | null = null;
+  if (query.state !== undefined) {
+    const list = typeof query.state === 'string' ? query.state.split(',') : [];
+    if (list.length === 0 || list.some((s) => !(STATES as readonly string[]).includes(s))) {
+      problems.push({ pointer: '/state', detail: `must be one or more of ${STATES.join(', ')}, separated by commas` });
+    } else states = new Set(list as State[]);
+  }
+  const format = parseFormat(query, problems);
+  if (problems.length > 0) throw invalid(problems);
+  return { filter: { allowed: allowed ?? (states === null ? true : null), states, gpc: gpc === true, batchSize: 1000 }, format };
 }

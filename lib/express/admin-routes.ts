@@ -1,14 +1,19 @@
 import type { NextFunction, Request, RequestHandler, Response, Router } from 'express';
 import { adminStats } from '../core/admin-stats';
+import { audiencePages } from '../core/audience';
 import type { ConsentEngine } from '../core/engine';
 import { publicEvent } from '../core/public-event';
 import { ConsentError } from '../errors';
+import { audienceExport } from '../io/audience-export';
+import { EXPORT_TYPES } from '../io/event-export';
+import { adminActor, adminAuthorization } from './admin-authorize';
 import { sendEventExport } from './admin-export';
-import { parseAuditQuery, parseExportQuery } from './admin-query';
+import { onlyParameters, parseAudienceQuery, parseAuditQuery, parseExportQuery } from './admin-query';
 import { adminReader, requireAdmin } from './admin-reader';
 import { asyncHandler } from './async-handler';
-import { parseHistoryQuery, requireNoBody } from './body-shape';
+import { parseHistoryQuery, parsePostBody, requireNoBody } from './body-shape';
 import { carriesBody, jsonBody } from './json-body';
+import { sendStream } from './send-stream';
 import type { ProofHandlers } from './proof-routes';
 import type { ReadyGate } from './ready-gate';
 
@@ -19,7 +24,17 @@ const noStore: RequestHandler = (_req, res, next) => {
 
 const subjectParam = (req: Request): string => req.params.subjectId as string;
 
-const SUBJECT_PATH = /^\/admin\/subjects\/[^/]+(?:\/history)?\/?$/;
+const SUBJECT_PATH = /^\/admin\/subjects\/[^/]+(?:\/history|\/decisions)?\/?$/;
+
+/** Refuses query parameters a route does not take (none by default). */
+const onlyQuery = (...known: string[]): RequestHandler => (req, _res, next) => {
+  try {
+    onlyParameters(req.query, known);
+    next();
+  } catch (error) {
+    next(error);
+  }
+};
 
 /** Runs middleware one after the other, like a route does, then `done` (with the first error). */
 function runEach(handlers: RequestHandler[], req: Request, res: Response, done: (error?: unknown) => void): void {
@@ -33,8 +48,9 @@ function runEach(handlers: RequestHandler[], req: Request, res: Response, done: 
 
 /**
  * The admin routes, added only when `admin.authorize` is configured: otherwise the
- * paths do not exist and fall through to the host. `authorize(req)` must resolve to exactly
- * `true`; anything else, or a throw, is 403 `forbidden`.
+ * paths do not exist and fall through to the host. `authorize(req)` must resolve to `true` or
+ * `{ actor }`; anything else, or a throw, is 403 `forbidden`. A query parameter a route does not
+ * take is 400 `invalid_body`.
  */
 export function addAdminRoutes(router: Router, engine: ConsentEngine, gate: ReadyGate, proof: ProofHandlers): void {
   const admin = engine.options.admin;
@@ -43,34 +59,33 @@ export function addAdminRoutes(router: Router, engine: ConsentEngine, gate: Read
   // Searches, exports and stats read through the tracker's admin capability only.
   const reader = adminReader(tracker);
 
-  const authorize = asyncHandler(async (req, _res, next) => {
-    let verdict: unknown;
-    try {
-      verdict = await admin.authorize(req);
-    } catch (error) {
-      engine.options.logger.warn(`express-consent: admin.authorize threw, answering 403: ${String(error)}`);
-      verdict = false;
-    }
-    if (verdict !== true) throw new ConsentError('forbidden', 'this admin route needs authorization');
-    await gate.serving();
-    next();
-  });
+  const authorize = adminAuthorization(engine, gate, 'this admin route');
   // Body rules first (415, 413, 400), like every route, then authorization. Per route rather
   // than router.use('/admin'), so that `authorize` sees the request's own req.path and an
   // unknown /admin path still falls through to the host.
   const guard: RequestHandler[] = [noStore, jsonBody(), authorize];
 
-  router.get('/admin/subjects/:subjectId', ...guard, asyncHandler(async (req, res) => {
+  router.get('/admin/subjects/:subjectId', ...guard, onlyQuery(), asyncHandler(async (req, res) => {
     const states = await engine.states(subjectParam(req));
     res.json({ states, pending: engine.pendingFrom(states) });
   }));
 
-  router.get('/admin/subjects/:subjectId/history', ...guard, asyncHandler(async (req, res) => {
+  router.get('/admin/subjects/:subjectId/history', ...guard, onlyQuery('limit', 'requirement', 'cursor'), asyncHandler(async (req, res) => {
     const query = parseHistoryQuery(req.query);
     res.json(await engine.history(subjectParam(req), query));
   }));
 
-  router.delete('/admin/subjects/:subjectId', ...guard, (req, _res, next) => {
+  // Staff record a decision taken elsewhere (on the phone, on paper): source `admin`, with the
+  // actor `authorize` named. The staff member's request is not the subject's: no GPC signal,
+  // no network details.
+  router.post('/admin/subjects/:subjectId/decisions', ...guard, onlyQuery(), asyncHandler(async (req, res) => {
+    const parsed = parsePostBody(carriesBody(req) ? (req.body as unknown) : undefined);
+    const meta = { source: 'admin' as const, actor: adminActor(req), note: parsed.note, data: parsed.data, context: parsed.context };
+    const { states, pending } = await engine.record(subjectParam(req), parsed.decisions, meta, { unknownStatus: 422 });
+    res.json({ states, pending });
+  }));
+
+  router.delete('/admin/subjects/:subjectId', ...guard, onlyQuery(), (req, _res, next) => {
     try {
       requireNoBody(carriesBody(req) ? (req.body as unknown) : undefined, carriesBody(req));
       next();
@@ -103,9 +118,23 @@ export function addAdminRoutes(router: Router, engine: ConsentEngine, gate: Read
     await sendEventExport(res, requireAdmin(reader, tracker), engine.eventIds, engine.options.logger, query);
   }));
 
-  router.get('/admin/verify', ...guard, proof.adminVerify);
+  router.get('/admin/requirements/:id/subjects', ...guard, asyncHandler(async (req, res) => {
+    const requirement = engine.registry.require(req.params.id as string, 404);
+    const { filter, format } = parseAudienceQuery(req.query);
+    const summary = { listed: 0, skipped: 0, unreadable: 0, done: false };
+    const headers = {
+      'Content-Type': EXPORT_TYPES[format],
+      'Content-Disposition': `attachment; filename="${requirement.id}-subjects.${format}"`,
+      'Cache-Control': 'no-store',
+      'X-Content-Type-Options': 'nosniff',
+    };
+    const chunks = audienceExport(audiencePages(engine, requirement.id, filter, summary), format);
+    await sendStream(res, headers, chunks, engine.options.logger, 'the audience listing');
+  }));
 
-  router.get('/admin/stats', ...guard, asyncHandler(async (_req, res) => {
+  router.get('/admin/verify', ...guard, onlyQuery('subjectId'), proof.adminVerify);
+
+  router.get('/admin/stats', ...guard, onlyQuery(), asyncHandler(async (_req, res) => {
     const store = requireAdmin(reader, tracker);
     const now = engine.now();
     res.json(adminStats(engine.registry.list(), now, await store.stats(now)));

@@ -1,12 +1,13 @@
 import { ConsentError } from '../errors';
-import { dataProblems, isPlainObject, noteProblems, parseDecisions, type InputProblem } from '../core/input';
+import { contextProblems, dataProblems, isPlainObject, noteProblems, parseDecisions, type InputProblem } from '../core/input';
 import type { Decision, DecisionInput, HistoryOptions } from '../types';
 
-/** A validated write body: the decisions and the request's note and data. */
+/** A validated write body: the decisions and the request's note, data and context. */
 export interface WriteBody {
   decisions: Record<string, DecisionInput>;
   note: string | null;
   data: Record<string, unknown> | null;
+  context: string | null;
 }
 
 const REQUIREMENT_ID = /^[a-z0-9][a-z0-9._-]{0,63}$/;
@@ -26,7 +27,7 @@ function objectBody(body: unknown, allowed: readonly string[], problems: InputPr
   for (const key of Object.keys(body)) {
     if (!allowed.includes(key)) problems.push({ pointer: `/${escapePointer(key)}`, detail: 'unknown field' });
   }
-  problems.push(...noteProblems(body.note, '/note'), ...dataProblems(body.data, '/data'));
+  problems.push(...noteProblems(body.note, '/note'), ...dataProblems(body.data, '/data'), ...contextProblems(body.context, '/context'));
   return body;
 }
 
@@ -35,16 +36,17 @@ function finish(body: Record<string, unknown>, decisions: Record<string, Decisio
     decisions,
     note: (body.note as string | null | undefined) ?? null,
     data: (body.data as Record<string, unknown> | null | undefined) ?? null,
+    context: (body.context as string | null | undefined) ?? null,
   };
 }
 
 /**
- * `PUT /me/:id` body: `{ decision, version?, note?, data? }`.
+ * `PUT /me/:id` body: `{ decision, version?, note?, data?, context? }`.
  * @throws ConsentError `invalid_body` listing every problem with a JSON Pointer.
  */
 export function parsePutBody(id: string, input: unknown): WriteBody {
   const problems: InputProblem[] = [];
-  const body = objectBody(input, ['decision', 'version', 'note', 'data'], problems);
+  const body = objectBody(input, ['decision', 'version', 'note', 'data', 'context'], problems);
   if (body && body.decision !== 'granted' && body.decision !== 'denied') {
     problems.push({ pointer: '/decision', detail: 'must be "granted" or "denied"' });
   }
@@ -57,10 +59,10 @@ export function parsePutBody(id: string, input: unknown): WriteBody {
   return finish(body, { [id]: version === undefined ? decision : { decision, version: version as number } });
 }
 
-/** `POST /me` body: `{ decisions: { [id]: decision | { decision, version } }, note?, data? }`. */
+/** `POST /me` body: `{ decisions: { [id]: decision | { decision, version } }, note?, data?, context? }`. */
 export function parsePostBody(input: unknown): WriteBody {
   const problems: InputProblem[] = [];
-  const body = objectBody(input, ['decisions', 'note', 'data'], problems);
+  const body = objectBody(input, ['decisions', 'note', 'data', 'context'], problems);
   if (body) problems.push(...parseDecisions(body.decisions, '/decisions').problems);
   if (!body || problems.length > 0) throw invalid(problems);
   return finish(body, body.decisions as Record<string, DecisionInput>);

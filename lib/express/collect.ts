@@ -1,5 +1,6 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { ConsentEngine } from '../core/engine';
+import { contextProblems } from '../core/input';
 import { ConsentError } from '../errors';
 import type { Decision, RecordMeta, RecordResult } from '../types';
 import { isGranting, submittedValue } from './form-values';
@@ -21,6 +22,11 @@ export interface MissingMandatory {
 export interface CollectOptions {
   /** Called instead of the 422 `mandatory_missing` answer (e.g. to re-render the form). */
   onMissing?: (req: Request, res: Response, next: NextFunction, missing: MissingMandatory[]) => void;
+  /**
+   * Where the question was asked (a form name, at most 200 characters), recorded with the
+   * decisions unless `commit()` is given one.
+   */
+  context?: string;
 }
 
 /** What `collect()` puts in `res.locals.consent`. */
@@ -38,11 +44,14 @@ export interface CollectedConsent {
 }
 
 function parseCollectOptions(options: unknown): CollectOptions {
-  const { onMissing } = middlewareOptions(options, 'collect', ['onMissing']);
+  const { onMissing, context } = middlewareOptions(options, 'collect', ['onMissing', 'context']);
   if (onMissing !== undefined && typeof onMissing !== 'function') {
     throw new ConsentError('invalid_argument', 'collect: "onMissing" must be a function');
   }
-  return { onMissing: onMissing as CollectOptions['onMissing'] };
+  if (context !== undefined && contextProblems(context).length > 0) {
+    throw new ConsentError('invalid_argument', 'collect: "context" must be a string of 1–200 characters of well-formed Unicode');
+  }
+  return { onMissing: onMissing as CollectOptions['onMissing'], context: context as string | undefined };
 }
 
 /**
@@ -51,7 +60,7 @@ function parseCollectOptions(options: unknown): CollectOptions {
  */
 export function createCollect(engine: ConsentEngine, gate: ReadyGate, subjects: MeRouteSubjects, input: unknown, options?: unknown): RequestHandler {
   const ids = gate.ids(input, 'collect');
-  const { onMissing } = parseCollectOptions(options);
+  const { onMissing, context: formContext } = parseCollectOptions(options);
 
   return (req, res, next) => {
     gate.serving().then(
@@ -74,13 +83,13 @@ export function createCollect(engine: ConsentEngine, gate: ReadyGate, subjects: 
           decisions,
           async commit(subjectId, meta = {}) {
             if (subjectId !== undefined && subjectId !== null) {
-              const { states, pending } = await engine.record(subjectId, decisions, { ...meta, source: 'form' }, context);
+              const { states, pending } = await engine.record(subjectId, decisions, { context: formContext, ...meta, source: 'form' }, context);
               return { states, pending };
             }
             const who = await subjects.resolver.resolve(req);
             if (who.visitor && who.id === null) subjects.newVisitors?.admit(req);
             const subject = who.id ?? newVisitorId();
-            const { states, pending } = await engine.record(subject, decisions, { ...meta, source: 'form' }, context);
+            const { states, pending } = await engine.record(subject, decisions, { context: formContext, ...meta, source: 'form' }, context);
             if (who.visitor && subjects.cookies !== null && !res.headersSent) subjects.cookies.write(res, who.transport, subject);
             return { states, pending };
           },

@@ -1,17 +1,17 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { ConsentEngine } from '../core/engine';
-import type { CacheLink } from '../core/state-cache';
-import { applyGpc } from '../core/gpc';
 import { localTarget } from '../core/local-url';
 import { ConsentError } from '../errors';
 import { allowedUnder, isAllowedNow, stateInfo } from '../state/derive';
 import type { CurrentRecord } from '../tracker/records';
-import type { Requirement, State } from '../types';
+import type { Requirement } from '../types';
 import { middlewareOptions } from './middleware-options';
-import { hasGpc, writeContext } from './network';
 import { problem, sendProblem, toProblem } from './problem';
 import type { ReadyGate } from './ready-gate';
-import { hookThrew, type SubjectResolver } from './subject';
+import { requestCheck, type CheckRule, type MissingConsent, type Verdict } from './request-check';
+import type { SubjectResolver } from './subject';
+
+export type { MissingConsent } from './request-check';
 
 /** Options of `requireConsent()`. */
 export interface GuardOptions {
@@ -23,22 +23,15 @@ export interface GuardOptions {
   redirect?: string;
 }
 
-/** One entry of `missing` in a `consent_required` problem. */
-export interface MissingConsent {
-  id: string;
-  state: State;
-  /** The state, or `gpc` when only the `Sec-GPC: 1` signal refuses it. */
-  reason: State | 'gpc';
-  title: string;
-  url: string | null;
-}
-
-function parseGuardOptions(options: unknown): GuardOptions {
-  const { redirect } = middlewareOptions(options, 'requireConsent', ['redirect']);
+/**
+ * The `redirect` option of a middleware factory.
+ * @throws ConsentError `invalid_argument` for anything but a non-empty string.
+ */
+export function redirectOption(redirect: unknown, factory: string): string | undefined {
   if (redirect !== undefined && (typeof redirect !== 'string' || redirect === '')) {
-    throw new ConsentError('invalid_argument', 'requireConsent: "redirect" must be a non-empty URL or path');
+    throw new ConsentError('invalid_argument', `${factory}: "redirect" must be a non-empty URL or path`);
   }
-  return { redirect };
+  return redirect;
 }
 
 // `next` is always a local path: an absolute-form request target keeps only its path and query.
@@ -55,19 +48,11 @@ const isThenable = (value: unknown): value is PromiseLike<unknown> =>
   value !== null && typeof value === 'object' && typeof (value as { then?: unknown }).then === 'function';
 
 /**
- * `requireConsent(ids, options)`: calls `next()` only when every listed requirement is allowed
- * for the request's subject. It answers by itself otherwise, and fails closed: a state it
- * cannot read is a 503, never a pass.
- *
- * The hot path (ready, a synchronous subject hook, no `Sec-GPC: 1`, a cached subject) runs
- * without a promise: it compares `now` with the allowed windows the cache entry keeps for the
- * listed requirements (`allowedWindow`), and derives states and builds a `StateInfo` only for
- * a refusal. A request with the signal first records it (`applyGpc`), as the router does.
+ * The guard's rule for `ids`: every listed requirement allowed. The cache answers a hit by
+ * comparing `now` with the allowed windows of the listed requirements (`allowedWindow`); states
+ * are derived and a `StateInfo` built only for a refusal.
  */
-export function createGuard(engine: ConsentEngine, gate: ReadyGate, resolver: SubjectResolver, input: unknown, options?: unknown): RequestHandler {
-  const ids = gate.ids(input, 'requireConsent');
-  const { redirect } = parseGuardOptions(options);
-  const { logger, subject: subjectHook } = engine.options;
+export function allowedRule(engine: ConsentEngine, ids: readonly string[]): CheckRule {
   // Both resolved on first use, after ready(): the ids are known and the registry sealed then.
   let listed: Requirement[] | null = null;
   let indexes: number[] | null = null;
@@ -76,21 +61,38 @@ export function createGuard(engine: ConsentEngine, gate: ReadyGate, resolver: Su
     const ordered = engine.registry.ordered();
     return (indexes ??= listedRequirements().map((requirement) => ordered.indexOf(requirement)));
   };
+  return {
+    cachedPass: (link, now) => engine.cachedAllows(link, now, indexes ?? listedIndexes()),
+    missing(records, gpc, now) {
+      let missing: MissingConsent[] | null = null;
+      for (const requirement of listedRequirements()) {
+        const record = findRecord(records, requirement.id);
+        if (isAllowedNow(record, requirement, now, gpc)) continue;
+        const { state } = stateInfo(record, requirement, now, gpc);
+        const reason = allowedUnder(requirement.lawfulBasis, state) ? 'gpc' : state;
+        (missing ??= []).push({ id: requirement.id, state, reason, title: requirement.title, url: requirement.url });
+      }
+      return missing;
+    },
+  };
+}
 
-  function missingFrom(records: CurrentRecord[], gpc: boolean, now: number): MissingConsent[] | null {
-    let missing: MissingConsent[] | null = null;
-    for (const requirement of listedRequirements()) {
-      const record = findRecord(records, requirement.id);
-      if (isAllowedNow(record, requirement, now, gpc)) continue;
-      const { state } = stateInfo(record, requirement, now, gpc);
-      const reason = allowedUnder(requirement.lawfulBasis, state) ? 'gpc' : state;
-      (missing ??= []).push({ id: requirement.id, state, reason, title: requirement.title, url: requirement.url });
-    }
-    return missing;
-  }
+/**
+ * Middleware around a request check: `next()` when it passes; otherwise 403
+ * `consent_required` listing what is missing (or 303 to `redirect` for HTML clients); a
+ * failure (no subject, a hook that threw, a store that is down) is answered as its problem.
+ * Middleware sits on host routes: it answers by itself rather than hand the error to the
+ * host's handler. `needs` words the problem's detail (`this needs <needs> "a", "b"`).
+ */
+export function checkMiddleware(
+  engine: ConsentEngine,
+  check: (req: Request) => Verdict | Promise<Verdict>,
+  redirect: string | undefined,
+  needs = 'consent to',
+): RequestHandler {
+  const { logger } = engine.options;
 
-  function decide(req: Request, res: Response, next: NextFunction, records: CurrentRecord[], now = engine.now()): void {
-    const missing = missingFrom(records, hasGpc(req), now);
+  function answer(req: Request, res: Response, next: NextFunction, missing: Verdict): void {
     if (missing === null) { next(); return; }
     res.vary('Accept');
     res.set('Cache-Control', 'no-store');
@@ -98,57 +100,41 @@ export function createGuard(engine: ConsentEngine, gate: ReadyGate, resolver: Su
       res.redirect(303, redirectTarget(redirect, req));
       return;
     }
-    const detail = `this needs consent to ${missing.map((m) => `"${m.id}"`).join(', ')}`;
+    const detail = `this needs ${needs} ${missing.map((m) => `"${m.id}"`).join(', ')}`;
     sendProblem(res, problem('consent_required', 403, detail, req.originalUrl, { missing }));
   }
 
-  const linkOf = (id: string): CacheLink => engine.subjectLink(id);
-
-  // Guards sit on host routes: answer here rather than hand the error to the host's handler.
   const fail = (req: Request, res: Response, error: unknown): void => { sendProblem(res, toProblem(error, req.originalUrl, logger)); };
 
-  async function slowPath(req: Request, res: Response, next: NextFunction, value: unknown): Promise<void> {
-    const { id } = await resolver.settle(req, value);
-    await gate.serving();
-    // A visitor without a cookie has decided nothing yet.
-    if (id === null) { decide(req, res, next, []); return; }
-    // The signal is recorded before the answer (a refusal per gpc requirement, once).
-    await applyGpc(engine, id, writeContext(req, engine.options));
-    const records = await engine.records(engine.pseudonym(id));
-    decide(req, res, next, records);
-  }
-
   return (req, res, next) => {
-    let value: unknown;
+    let verdict: Verdict | Promise<Verdict>;
     try {
-      value = subjectHook(req);
-    } catch (error) {
-      fail(req, res, hookThrew(error));
-      return;
-    }
-    // A request carrying `Sec-GPC: 1` may have a refusal to record first: never the fast path.
-    if (!gate.isServing || isThenable(value) || hasGpc(req)) {
-      slowPath(req, res, next, value).catch((error: unknown) => { fail(req, res, error); });
-      return;
-    }
-    const now = engine.now();
-    let link: CacheLink | null;
-    try {
-      link = resolver.linkFromValue(req, value, now, linkOf);
+      verdict = check(req);
     } catch (error) {
       fail(req, res, error);
       return;
     }
-    // A visitor without a cookie has decided nothing yet.
-    if (link === null) { decide(req, res, next, [], now); return; }
-    // A hit with every listed requirement allowed: two comparisons each, no state derived.
-    if (engine.cachedAllows(link, now, indexes ?? listedIndexes()) === true) { next(); return; }
-    const pseudonym = link.key;
-    const cached = engine.cachedRecords(pseudonym, now);
-    if (cached) { decide(req, res, next, cached, now); return; }
-    engine.records(pseudonym).then(
-      (records) => { decide(req, res, next, records); },
-      (error: unknown) => { fail(req, res, error); },
-    );
+    // The hot path: a cached subject with everything allowed.
+    if (verdict === null) { next(); return; }
+    if (isThenable(verdict)) {
+      verdict.then(
+        (missing) => { answer(req, res, next, missing); },
+        (error: unknown) => { fail(req, res, error); },
+      );
+      return;
+    }
+    answer(req, res, next, verdict);
   };
+}
+
+/**
+ * `requireConsent(ids, options)`: calls `next()` only when every listed requirement is allowed
+ * for the request's subject. It answers by itself otherwise, and fails closed: a state it
+ * cannot read is a 503, never a pass. A request with the signal first records it (`applyGpc`),
+ * as the router does.
+ */
+export function createGuard(engine: ConsentEngine, gate: ReadyGate, resolver: SubjectResolver, input: unknown, options?: unknown): RequestHandler {
+  const ids = gate.ids(input, 'requireConsent');
+  const redirect = redirectOption(middlewareOptions(options, 'requireConsent', ['redirect']).redirect, 'requireConsent');
+  return checkMiddleware(engine, requestCheck(engine, gate, resolver, allowedRule(engine, ids)), redirect);
 }

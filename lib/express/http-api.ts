@@ -3,12 +3,14 @@ import { linkVisitor, type LinkResult } from '../core/link';
 import { requireSubject } from '../core/input';
 import type { ConsentEngine } from '../core/engine';
 import { WriteLimiter } from '../core/write-limiter';
+import { createAllows } from './allows';
 import { createCollect, type CollectOptions } from './collect';
 import { renderFormFields, type FormFieldsOptions } from './form-fields';
 import { createGuard, type GuardOptions } from './guard';
 import type { ProofSource } from './proof-routes';
 import { NewVisitorLimit } from './new-visitors';
 import { ReadyGate } from './ready-gate';
+import { createRequireAnswers, type RequireAnswersOptions } from './require-answers';
 import { createRouter } from './router';
 import { SubjectResolver } from './subject';
 import { visitorTransport, VisitorCookies } from './visitor-cookies';
@@ -29,6 +31,19 @@ export interface ConsentHttpApi {
    * @example app.post('/track', consent.requireConsent('analytics'), handler);
    */
   requireConsent(ids: string | string[], options?: GuardOptions): RequestHandler;
+  /**
+   * Whether `requireConsent(ids)` would let this request through: the same subject, GPC signal,
+   * cache and fail-closed rules, for code that decides inside a handler. False without a
+   * subject; rejects with `store_unavailable` when the state cannot be read (never true).
+   * @example if (await consent.allows(req, 'analytics')) track(req);
+   */
+  allows(req: Request, ids: string | string[]): Promise<boolean>;
+  /**
+   * The pending gate: `next()` when the subject has nothing left to answer (or nothing among
+   * `only`); otherwise 403 `consent_required` listing what is pending, or 303 to `redirect`.
+   * @example app.use('/app', consent.requireAnswers({ redirect: '/preferences' }));
+   */
+  requireAnswers(options?: RequireAnswersOptions): RequestHandler;
   /**
    * Middleware reading the consent checkboxes of a host form into `res.locals.consent`.
    * @example app.post('/signup', express.urlencoded({ extended: true }), consent.collect(['terms', 'newsletter']), signup);
@@ -75,6 +90,8 @@ export function createHttpApi(engine: ConsentEngine, proof: RouterProof): Consen
     ready: () => gate.ready(),
     router: () => createRouter(engine, gate, source, subjects, limiter),
     requireConsent: (ids, options) => createGuard(engine, gate, resolver, ids, options),
+    allows: createAllows(engine, gate, resolver),
+    requireAnswers: (options) => createRequireAnswers(engine, gate, resolver, options),
     collect: (ids, options) => createCollect(engine, gate, subjects, ids, options),
     formFields: (ids, options) => renderFormFields(engine, gate, ids, options),
     async link(req, subjectId) {

@@ -79,7 +79,7 @@ export function addMeRoutes(router: Router, engine: ConsentEngine, gate: ReadyGa
    */
   async function write(req: Request, { who, subject }: { who: RequestSubject; subject: string }, parsed: WriteBody, unknownStatus: number): Promise<WriteOutcome> {
     countWrite(req, who, subject);
-    const meta = { source: 'api' as const, note: parsed.note, data: parsed.data };
+    const meta = { source: 'api' as const, note: parsed.note, data: parsed.data, context: parsed.context };
     const context = writeContext(req, engine.options);
     const outcome = await engine.record(subject, parsed.decisions, meta, { ...context, unknownStatus });
     if ((await applyGpc(engine, subject, context)).length === 0) return outcome;
@@ -123,7 +123,7 @@ export function addMeRoutes(router: Router, engine: ConsentEngine, gate: ReadyGa
     const id = req.params.id as string;
     engine.registry.require(id, 404);
     requireNoBody(bodyOf(req), carriesBody(req));
-    const parsed: WriteBody = { decisions: { [id]: 'denied' }, note: null, data: null };
+    const parsed: WriteBody = { decisions: { [id]: 'denied' }, note: null, data: null, context: null };
     const info = (await write(req, { who, subject }, parsed, 404)).states[id];
     remember(res, who, subject);
     res.json(info);

@@ -4,6 +4,9 @@ const string = { type: 'string' };
 const filters = [
   queryParam('requirement', string, 'Only events of this requirement'),
   queryParam('action', { type: 'string', enum: ['grant', 'deny', 'withdraw', 'request', 'confirm', 'expire', 'erase'] }, 'Only this action'),
+  queryParam('source', { type: 'string', enum: ['api', 'form', 'app', 'admin', 'gpc', 'sweep', 'import', 'confirm'] }, 'Only events of this source'),
+  queryParam('context', { type: 'string', minLength: 1, maxLength: 200 }, 'Only events with exactly this context'),
+  queryParam('actor', { type: 'string', minLength: 1, maxLength: 256 }, 'Only events with exactly this actor'),
   queryParam('from', { type: 'string', format: 'date-time' }, 'Only events at or after this instant (ISO-8601)'),
   queryParam('to', { type: 'string', format: 'date-time' }, 'Only events before this instant (ISO-8601)'),
 ];
@@ -32,6 +35,33 @@ export function adminPaths(): Record<string, unknown> {
       get: { summary: "A subject's states and pending list", responses: { '200': ok(ref('RecordResult')), ...problems('400', '403') } },
       delete: { summary: 'Erases the subject (Art. 17)', responses: { '200': ok(ref('Erasure')), ...problems('400', '403', '415') } },
     },
+    '/admin/subjects/{subjectId}/decisions': {
+      parameters: [subjectParam],
+      post: {
+        summary: 'Records decisions for the subject on behalf of staff (source admin, with the actor admin.authorize named)',
+        requestBody: { required: true, content: { 'application/json': { schema: ref('PostBody') } } },
+        responses: { '200': ok(ref('RecordResult')), ...problems('400', '403', '409', '413', '415', '422') },
+      },
+    },
+    '/admin/requirements/{id}/subjects': {
+      parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' }, description: 'The requirement id' }],
+      get: {
+        summary: 'The subject ids (as the application gave them) whose current state matches, streamed (subject, state)',
+        parameters: [
+          queryParam('allowed', { type: 'string', enum: ['true', 'false'] }, 'Allowed now or not (default true without state)'),
+          queryParam('state', { type: 'string', pattern: '^(unset|denied|pending|outdated|expired|granted)(,(unset|denied|pending|outdated|expired|granted))*$' }, 'Only these states, separated by commas'),
+          queryParam('gpc', { type: 'string', enum: ['true', 'false'] }, 'Judge as for a request carrying Sec-GPC: 1'),
+          queryParam('format', { type: 'string', enum: ['csv', 'ndjson'], default: 'csv' }, 'Output format'),
+        ],
+        responses: {
+          '200': {
+            description: 'A download (Content-Disposition: attachment)',
+            content: { 'text/csv': { schema: string }, 'application/x-ndjson': { schema: string } },
+          },
+          ...problems('400', '403', '404'),
+        },
+      },
+    },
     '/admin/subjects/{subjectId}/history': {
       parameters: [subjectParam],
       get: {
@@ -57,7 +87,7 @@ export function adminPaths(): Record<string, unknown> {
     },
     '/admin/export': {
       get: {
-        summary: 'Every matching event, oldest first, streamed (id, at, requirement, version, action, state, source, subject)',
+        summary: 'Every matching event, oldest first, streamed (id, at, requirement, version, action, state, source, subject, actor, context)',
         parameters: [queryParam('format', { type: 'string', enum: ['csv', 'ndjson'], default: 'csv' }, 'Output format'), ...filters],
         responses: {
           '200': {

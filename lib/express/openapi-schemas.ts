@@ -1,4 +1,4 @@
-import { MAX_BATCH, MAX_NOTE } from '../core/input';
+import { MAX_BATCH, MAX_CONTEXT, MAX_NOTE } from '../core/input';
 import { PROBLEM_TITLES } from './problem';
 
 /** A JSON Schema (2020-12) object as used in the OpenAPI document. */
@@ -12,6 +12,7 @@ const requirementId: JsonSchema = { type: 'string', pattern: '^[a-z0-9][a-z0-9._
 const note: JsonSchema = { type: ['string', 'null'], maxLength: MAX_NOTE };
 const data: JsonSchema = { type: ['object', 'null'], description: 'Plain JSON object, ≤ 4096 bytes serialised, ≤ 8 levels deep' };
 const decision: JsonSchema = { type: 'string', enum: ['granted', 'denied'] };
+const context: JsonSchema = { type: ['string', 'null'], minLength: 1, maxLength: MAX_CONTEXT, description: 'Where the question was asked: a form name, a page path, a banner version' };
 const EVENT_PROPERTIES: Record<string, JsonSchema> = {
   id: { type: 'string', description: 'Opaque and not sequential; the same for the event wherever it appears (history, exports, change events, verify problems)' },
   requirement: { type: 'string' },
@@ -23,6 +24,7 @@ const EVENT_PROPERTIES: Record<string, JsonSchema> = {
   at: dateTime,
   note: { type: ['string', 'null'] },
   data: { type: ['object', 'null'] },
+  context: { type: ['string', 'null'], description: 'Where the question was asked' },
 };
 
 /** An event as the routes show it, with the extra properties of one route (none for history). */
@@ -99,7 +101,7 @@ export const SCHEMAS: Record<string, JsonSchema> = {
     type: 'object',
     additionalProperties: false,
     required: ['decision'],
-    properties: { decision, version: { type: 'integer', minimum: 1 }, note, data },
+    properties: { decision, version: { type: 'integer', minimum: 1 }, note, data, context },
   },
   PostBody: {
     type: 'object',
@@ -124,6 +126,7 @@ export const SCHEMAS: Record<string, JsonSchema> = {
       },
       note,
       data,
+      context,
     },
   },
   Problem: {

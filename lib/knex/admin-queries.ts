@@ -20,6 +20,9 @@ export async function auditEvents(ctx: TableContext, query: AuditQuery): Promise
     .limit(query.limit);
   if (query.requirement !== undefined) q.where('e.requirement', query.requirement);
   if (query.action !== undefined) q.where('e.action', query.action);
+  if (query.source !== undefined) q.where('e.source', query.source);
+  if (query.context !== undefined) q.where('e.context', query.context);
+  if (query.actor !== undefined) q.where('e.actor', query.actor);
   if (query.from !== undefined) q.where('e.at', '>=', query.from);
   if (query.to !== undefined) q.where('e.at', '<', query.to);
   if (query.cursor !== undefined) q.where('e.id', direction === 'desc' ? '<' : '>', query.cursor);

@@ -35,12 +35,15 @@ export async function scanHeads(ctx: TableContext, query: HeadScanQuery): Promis
   const heads = rows.map(toHead);
   // A page of every chain in order holds every chain between its first and last: one range read.
   const contiguous = query.chains === undefined && query.pseudonym === undefined;
-  const records = await recordsOf(ctx, heads.map((h) => h.chain), contiguous);
+  const records = await chainRecords(ctx, heads.map((h) => h.chain), contiguous);
   return heads.map((head) => ({ ...head, records: records.get(head.chain) ?? [] }));
 }
 
-/** The records of `chains` (in chain order), by chain. */
-async function recordsOf(ctx: TableContext, chains: string[], contiguous: boolean): Promise<Map<string, CurrentRecord[]>> {
+/**
+ * The records of `chains` (in chain order), by chain: with `contiguous`, one range read on the
+ * states' primary key from the first chain to the last (for a page of chains read in key order).
+ */
+export async function chainRecords(ctx: TableContext, chains: string[], contiguous: boolean): Promise<Map<string, CurrentRecord[]>> {
   if (chains.length === 0) return new Map();
   const q = ctx.knex(ctx.table('states')).orderBy(['chain', 'requirement']);
   if (contiguous) q.whereBetween('chain', [bytes(chains[0] as string), bytes(chains[chains.length - 1] as string)]);
@@ -102,7 +105,7 @@ function redactChain(
     await trx(ctx.table('states')).where({ chain }).delete();
     // Undelivered events of durable handlers name the subject (encrypted): erasure drops them.
     await trx(ctx.table('outbox')).where({ chain }).delete();
-    await trx(ctx.table('subjects')).where({ chain }).update({ pseudonym: null, erased_at: Date.now() });
+    await trx(ctx.table('subjects')).where({ chain }).update({ pseudonym: null, sealed_subject: null, erased_at: Date.now() });
     await announce(trx);
     return redacted;
   });

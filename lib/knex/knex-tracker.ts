@@ -17,7 +17,9 @@ import type {
 import type { ChangeHandlers, ConsentTracker, EventScanQuery, HeadScanQuery, TrackerHistoryQuery } from '../tracker/tracker';
 import type { AuditEvent, AuditQuery, DailyCount, StoreStats } from '../tracker/admin-records';
 import type { UpgradeSealer } from '../tracker/capabilities';
+import type { AudienceEntry, AudienceQuery } from '../tracker/audience-capability';
 import * as admin from './admin-queries';
+import * as audiences from './audience-queries';
 import { readLedgerHead } from './chain-store';
 import { eraseChain, scanEvents, scanHeads, scanLedger } from './chain-scan';
 import * as lifecycle from './lifecycle-queries';
@@ -253,6 +255,14 @@ export class KnexTracker implements ConsentTracker {
 
   readSetting(name: string): Promise<string | null> {
     return admin.readSetting(this, name);
+  }
+
+  audience(query: AudienceQuery): Promise<AudienceEntry[]> {
+    return audiences.audiencePage(this, query);
+  }
+
+  storeSealedSubject(pseudonym: string, seal: (chain: string) => string): Promise<boolean> {
+    return audiences.storeSealedSubject(this, pseudonym, seal);
   }
 
   async setting(name: string, candidate: string): Promise<string> {

@@ -4,7 +4,7 @@ import { addStateRows, EVENT_SLICE, newSubjectRows, snapshotOf, stateStatements,
 import { eventRow, idValue } from './event-rows';
 import { reserveIds, type TableContext } from './chain-store';
 import { EVENT_COLUMNS, type Row } from './rows';
-import { bytes } from './row-codec';
+import { bytes, bytesOrNull } from './row-codec';
 
 /**
  * A batch planned and sealed before its transaction, every subject as a new one (`prepareBatch`).
@@ -95,10 +95,10 @@ export async function prepareBatch(ctx: TableContext, pseudonyms: string[], plan
     statements.push(...insertStatements(ctx.knex, ctx.table('events'), EVENT_COLUMNS, eventRows.slice(i, i + EVENT_SLICE)));
     await turn();
   }
-  const heads = planned.map(({ subject }, i) => {
+  const heads = planned.map(({ subject, plan }, i) => {
     const { head } = sealed[i] as SealedWrite;
-    return [subject.chain, subject.pseudonym, head.seq, bytes(head.hash), bytes(head.mac), idValue(head.id)];
+    return [subject.chain, subject.pseudonym, head.seq, bytes(head.hash), bytes(head.mac), idValue(head.id), bytesOrNull(plan.sealedSubject ?? null)];
   });
-  const subjects = { columns: [...SUBJECT_COLUMNS, 'head_id'], rows: heads };
+  const subjects = { columns: [...SUBJECT_COLUMNS, 'head_id', 'sealed_subject'], rows: heads };
   return new PreparedKnexBatch(pseudonyms, subjects, planned, ids, statements);
 }

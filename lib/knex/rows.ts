@@ -72,10 +72,10 @@ export function groupRecords(rows: readonly Row[], column: string, into = new Ma
  */
 export const EVENT_COLUMNS = everyColumn<Omit<StoredEvent, 'prevHash'>>()([
   'id', 'chain', 'seq', 'requirement', 'version', 'action', 'state', 'source', 'actor', 'at',
-  'note', 'data', 'ip', 'user_agent', 'personal_digest', 'prev_id', 'hash',
+  'note', 'data', 'ip', 'user_agent', 'personal_digest', 'prev_id', 'hash', 'context',
 ]);
 
-const BYTE_COLUMNS = new Set(['chain', 'personal_digest', 'hash', 'pseudonym', 'head_hash', 'head_mac', 'pending_token']);
+const BYTE_COLUMNS = new Set(['chain', 'personal_digest', 'hash', 'pseudonym', 'head_hash', 'head_mac', 'pending_token', 'sealed_subject']);
 
 /** `column` as lowercase hex when it holds bytes (a JSON page cannot carry them), else itself. */
 export function hexColumn(knex: Knex, column: string, alias = column.replace(/^.*\./, '')): string | Knex.Raw {
@@ -114,6 +114,7 @@ export function eventOfValues(v: readonly unknown[]): StoredEvent {
     prevId: idOrNull(v[15]),
     prevHash: '',
     hash: hex(v[16]),
+    context: textOrNull(v[17]),
   };
 }
 

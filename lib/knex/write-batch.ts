@@ -6,7 +6,7 @@ import { insertStatements, quote, upsertClause, variableLimit } from './bulk-sql
 import { idAllocator, LEDGER_KEY, ledgerLocker, reservedIdsFree, type TableContext } from './chain-store';
 import { insertOutbox } from './lifecycle-queries';
 import { EVENT_COLUMNS, groupRecords, rawRows, type Row } from './rows';
-import { bytes, hex } from './row-codec';
+import { bytes, bytesOrNull, hex } from './row-codec';
 import type { PreparedKnexBatch } from './prepare-batch';
 import { StatementPipeline } from './statement-pipeline';
 
@@ -17,6 +17,10 @@ import { StatementPipeline } from './statement-pipeline';
 export type SubjectPlanner = (pseudonym: string, snapshot: SubjectSnapshot) => WritePlan | null;
 
 const HEAD_VALUES = ['seq', 'head_hash', 'head_id', 'head_mac'] as const;
+
+/** A plan without a sealed subject id (a sweep) keeps the stored one. */
+const keepSealedSubject = (table: string): string =>
+  `, ${quote('sealed_subject')} = coalesce(excluded.${quote('sealed_subject')}, ${quote(table)}.${quote('sealed_subject')})`;
 
 /** Splits `items` into slices of at most `size`. */
 function chunks<T>(items: readonly T[], size: number): T[][] {
@@ -155,12 +159,13 @@ function queueRows(ctx: TableContext, trx: Knex.Transaction, planned: Planned[],
   queueLedger(ctx, trx, sealed, pipeline);
   // Every subject row exists and is locked: the upsert always takes its update branch. It names
   // every not-null column only because an INSERT must.
-  const heads = planned.map(({ subject }, i) => {
+  const heads = planned.map(({ subject, plan }, i) => {
     const { head } = sealed[i] as SealedWrite;
-    return [subject.chain, subject.pseudonym, head.seq, bytes(head.hash), bytes(head.mac), idValue(head.id)];
+    return [subject.chain, subject.pseudonym, head.seq, bytes(head.hash), bytes(head.mac), idValue(head.id), bytesOrNull(plan.sealedSubject ?? null)];
   });
   const subjects = ctx.table('subjects');
-  pipeline.push(insertStatements(trx, subjects, [...SUBJECT_COLUMNS, 'head_id'], heads, upsertClause(['chain'], HEAD_VALUES)));
+  const upsert = upsertClause(['chain'], HEAD_VALUES) + keepSealedSubject(subjects);
+  pipeline.push(insertStatements(trx, subjects, [...SUBJECT_COLUMNS, 'head_id', 'sealed_subject'], heads, upsert));
 }
 
 /** Queues the ledger entries of a sealed batch's new chains and the ledger's new head. */

@@ -14,6 +14,8 @@ export interface ImportedDecision {
   decision: Decision;
   at: number;
   source: Source;
+  /** Where the question was asked. @default null */
+  context?: string | null;
 }
 
 /**
@@ -61,6 +63,7 @@ export function planImport(
       ip: null,
       userAgent: null,
       personalDigest: digest,
+      context: d.context ?? null,
     });
     records.set(requirement.id, after);
     touched.add(requirement.id);

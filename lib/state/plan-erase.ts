@@ -33,6 +33,7 @@ export function planErase(
     at: ctx.now,
     ...none,
     personalDigest: storedDigest(chainKey, { ...none, actor: ctx.actor }),
+    context: null,
   };
   return {
     events: [draft],

@@ -47,6 +47,7 @@ export function planExpiry(
       ip: null,
       userAgent: null,
       personalDigest: digest,
+      context: null,
     });
     changes.push({ requirement: record.requirement, action: 'expire', previous: 'granted', state: 'expired', seq });
   }

@@ -24,6 +24,8 @@ export interface BatchContext {
   data: string | null;
   ip: string | null;
   userAgent: string | null;
+  /** Where the question was asked (see `RecordMeta.context`). @default null */
+  context?: string | null;
   /** The request carried `Sec-GPC: 1`: a grant made now is an explicit opt-in. */
   gpc: boolean;
   /**
@@ -153,6 +155,7 @@ export function planBatch(
       ip: ctx.ip,
       userAgent: ctx.userAgent,
       personalDigest: digest,
+      context: ctx.context ?? null,
     });
     records.set(requirement.id, after);
     changes.push({ requirement: requirement.id, action, previous, state, seq });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { CAPABILITY_METHODS, missingMethods, type CapabilityName } from '../tracker/has-capability';
 import { adminContract } from './contract-admin';
+import { audienceContract } from './contract-audience';
 import { bulkContract } from './contract-bulk';
 import { lifecycleContract } from './contract-lifecycle';
 import { outboxContract } from './contract-outbox';
@@ -14,6 +15,7 @@ const CONTRACTS: Record<CapabilityName, (define: Define) => void> = {
   outbox: outboxContract,
   admin: adminContract,
   upgrade: upgradeContract,
+  audience: audienceContract,
 };
 
 /** A store with nothing to upgrade: nothing pending, nothing sealed. */

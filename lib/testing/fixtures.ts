@@ -49,6 +49,7 @@ export function eventAfter(snapshot: SubjectSnapshot, offset: number, extra: Par
     ip: null,
     userAgent: null,
     personalDigest: hex(`digest ${String(seq)}`),
+    context: null,
     ...extra,
   };
 }

@@ -1,10 +1,16 @@
-import type { Action, Decision } from '../types';
+import type { Action, Decision, Source } from '../types';
 import type { StoredEvent } from './records';
 
 /** Filters and keyset position of an audit search across every subject. */
 export interface AuditQuery {
   requirement?: string;
   action?: Action;
+  /** Only events of this source. */
+  source?: Source;
+  /** Only events with exactly this context. */
+  context?: string;
+  /** Only events with exactly this actor. */
+  actor?: string;
   /** Only events at or after this instant (epoch ms). */
   from?: number;
   /** Only events before this instant (epoch ms). */

@@ -1,4 +1,5 @@
 import type { AdminCapability } from './admin-capability';
+import type { AudienceCapability } from './audience-capability';
 import type { BulkCapability, LifecycleCapability, OutboxCapability, UpgradeCapability, WatchCapability } from './capabilities';
 import type { ConsentTracker } from './tracker';
 
@@ -10,6 +11,7 @@ export interface OptionalCapabilities {
   outbox: OutboxCapability;
   admin: AdminCapability;
   upgrade: UpgradeCapability;
+  audience: AudienceCapability;
 }
 
 /** The name of an optional tracker capability. */
@@ -23,6 +25,7 @@ export const CAPABILITY_METHODS: { readonly [N in CapabilityName]: ReadonlyArray
   outbox: ['claimOutbox', 'completeOutbox', 'retryOutbox'],
   admin: ['auditEvents', 'stats', 'dailyCounts', 'allRequirementVersions', 'readSetting'],
   upgrade: ['sealPending', 'sealUpgrade'],
+  audience: ['audience', 'storeSealedSubject'],
 };
 
 /** The methods of capability `name` that `tracker` lacks (empty when it has them all). */

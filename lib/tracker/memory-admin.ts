@@ -20,6 +20,9 @@ export function auditPage(linked: Map<string, string>, chains: Iterable<MemoryCh
       const id = Number(event.id);
       if (query.requirement !== undefined && event.requirement !== query.requirement) continue;
       if (query.action !== undefined && event.action !== query.action) continue;
+      if (query.source !== undefined && event.source !== query.source) continue;
+      if (query.context !== undefined && event.context !== query.context) continue;
+      if (query.actor !== undefined && event.actor !== query.actor) continue;
       if (query.from !== undefined && event.at < query.from) continue;
       if (query.to !== undefined && event.at >= query.to) continue;
       if (cursor !== undefined && sign * (id - cursor) <= 0) continue;

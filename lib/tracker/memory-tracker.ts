@@ -4,6 +4,8 @@ import { MemoryOutbox } from './memory-outbox';
 import type { BatchPlanner, ChainHead, ClaimedOutboxEntry, CurrentRecord, LapsedGrant, LedgerEntry, LedgerPageEntry, LedgerHead, PendingMatch, SealedHead, StoredEvent, StoredRequirementVersion, SubjectSnapshot, SyncOutcome, WritePlan } from './records';
 import type { AuditEvent, AuditQuery, DailyCount, StoreStats } from './admin-records';
 import { auditPage, memoryDailyCounts, memoryStats } from './memory-admin';
+import type { AudienceEntry, AudienceQuery } from './audience-capability';
+import { memoryAudience } from './memory-audience';
 import type { ConsentTracker, EventScanQuery, HeadScanQuery, TrackerHistoryQuery } from './tracker';
 
 interface MemoryChain {
@@ -11,6 +13,8 @@ interface MemoryChain {
   records: Map<string, CurrentRecord>;
   /** In sequence order. */
   events: StoredEvent[];
+  /** `WritePlan.sealedSubject` as last written. */
+  sealedSubject: string | null;
 }
 
 const copy = <T extends object>(value: T): T => ({ ...value });
@@ -91,13 +95,14 @@ export class MemoryTracker implements ConsentTracker {
     const chain = this.chainOf(pseudonym);
     if (chain) return chain;
     const key = randomBytes(10).toString('hex');
-    return { head: { chain: key, pseudonym, seq: 0, hash: GENESIS, id: null, erased: false, mac: '' }, records: new Map(), events: [] };
+    return { head: { chain: key, pseudonym, seq: 0, hash: GENESIS, id: null, erased: false, mac: '' }, records: new Map(), events: [], sealedSubject: null };
   }
 
   /** Seals and applies a plan, links the chain and queues its outbox entries; the event ids. */
   private commit(pseudonym: string, chain: MemoryChain, plan: WritePlan): string[] {
     this.apply(chain, plan);
     for (const record of plan.records) chain.records.set(record.requirement, copy(record));
+    if (plan.sealedSubject !== undefined) chain.sealedSubject = plan.sealedSubject;
     this.chains.set(chain.head.chain, chain);
     this.linked.set(pseudonym, chain.head.chain);
     const eventIds = plan.events.length === 0 ? [] : chain.events.slice(-plan.events.length).map((e) => e.id);
@@ -114,6 +119,7 @@ export class MemoryTracker implements ConsentTracker {
     for (const event of chain.events) Object.assign(event, { actor: null, note: null, data: null, ip: null, userAgent: null });
     this.apply(chain, planned);
     chain.records.clear();
+    chain.sealedSubject = null;
     this.outbox.deleteChain(chain.head.chain);
     this.linked.delete(pseudonym);
     return redacted;
@@ -188,6 +194,17 @@ export class MemoryTracker implements ConsentTracker {
 
   async readSetting(name: string): Promise<string | null> {
     return this.settings.get(name) ?? null;
+  }
+
+  async audience(query: AudienceQuery): Promise<AudienceEntry[]> {
+    return memoryAudience(this.linked, this.chains, (chain) => this.snapshot(chain), query);
+  }
+
+  async storeSealedSubject(pseudonym: string, seal: (chain: string) => string): Promise<boolean> {
+    const chain = this.chainOf(pseudonym);
+    if (!chain) return false;
+    chain.sealedSubject = seal(chain.head.chain);
+    return true;
   }
 
   private chainOf(pseudonym: string): MemoryChain | undefined {

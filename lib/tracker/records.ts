@@ -149,6 +149,12 @@ export interface WritePlan {
   seal(ids: string[], ledger: LedgerTail | null): SealedWrite;
   /** Outbox entries for durable handlers, inserted in the same transaction. */
   outbox?: OutboxEntry[];
+  /**
+   * The subject id, encrypted and bound to the snapshot's chain; opaque to trackers. A tracker
+   * with the audience capability stores it with the subject (replacing what it holds) and
+   * returns it from `audience()`; absent, the stored one stays as it is.
+   */
+  sealedSubject?: string;
 }
 
 /** One delivery owed to one durable (named) handler. */

@@ -1,4 +1,5 @@
 import type { AdminCapability } from './admin-capability';
+import type { AudienceCapability } from './audience-capability';
 import type {
   BulkCapability,
   LifecycleCapability,
@@ -20,7 +21,8 @@ export type { ChangeHandlers, EventScanQuery, HeadScanQuery, TrackerHistoryQuery
  * - `BulkCapability` (import), `LifecycleCapability` (double opt-in, sweep): recommended.
  * - `WatchCapability` (cross-process cache freshness), `OutboxCapability` (durable handlers),
  *   `AdminCapability` (admin routes, console, command line), `UpgradeCapability` (a persistent
- *   store upgraded from an older release): optional.
+ *   store upgraded from an older release), `AudienceCapability` (audiences and lookups across
+ *   subjects): optional.
  *
  * An optional capability is implemented whole or not at all; `hasCapability()` tells which.
  * Run `trackerConformance()` from `express-consent/testing` against any implementation: it
@@ -35,4 +37,5 @@ export interface ConsentTracker
     Partial<LifecycleCapability>,
     Partial<OutboxCapability>,
     Partial<AdminCapability>,
-    Partial<UpgradeCapability> {}
+    Partial<UpgradeCapability>,
+    Partial<AudienceCapability> {}

@@ -5,7 +5,7 @@ import { BACKENDS, routerApp, testConsent, type TestDatabase } from '../helpers/
 
 // Every member of a public event; the type check below fails when `ConsentEvent` gains one
 // that this list (and so the assertion on what callers see) does not name.
-const PUBLIC_FIELDS = ['id', 'requirement', 'version', 'action', 'state', 'source', 'actor', 'at', 'note', 'data'] as const;
+const PUBLIC_FIELDS = ['id', 'requirement', 'version', 'action', 'state', 'source', 'actor', 'at', 'note', 'data', 'context'] as const;
 type Unlisted = Exclude<keyof ConsentEvent, (typeof PUBLIC_FIELDS)[number]>;
 const everyFieldListed: [Unlisted] extends [never] ? true : never = true;
 
@@ -30,7 +30,7 @@ for (const backend of BACKENDS) {
         .put('/consent/me/analytics')
         .set('x-test-user', 'ann')
         .set('User-Agent', 'probe/1.0')
-        .send({ decision: 'granted', note: 'from the banner', data: { banner: 'v2' } })
+        .send({ decision: 'granted', note: 'from the banner', data: { banner: 'v2' }, context: 'banner v2' })
         .expect(200);
       await t.consent.record('ann', { analytics: 'denied' }, { source: 'admin', actor: 'ops-7' });
 
@@ -39,9 +39,9 @@ for (const backend of BACKENDS) {
       expect(events).to.have.length(2);
       for (const event of events) expect(Object.keys(event).sort()).to.deep.equal([...PUBLIC_FIELDS].sort());
       const [denied, granted] = events as [Record<string, unknown>, Record<string, unknown>];
-      expect(granted).to.deep.include({ requirement: 'analytics', version: 1, action: 'grant', state: 'granted', actor: null, note: 'from the banner' });
+      expect(granted).to.deep.include({ requirement: 'analytics', version: 1, action: 'grant', state: 'granted', actor: null, note: 'from the banner', context: 'banner v2' });
       expect(granted.data).to.deep.equal({ banner: 'v2' });
-      expect(denied).to.deep.include({ action: 'withdraw', state: 'denied', source: 'admin', actor: 'ops-7', note: null, data: null });
+      expect(denied).to.deep.include({ action: 'withdraw', state: 'denied', source: 'admin', actor: 'ops-7', note: null, data: null, context: null });
       for (const event of events) expect(new Date(event.at as string).toISOString()).to.equal(event.at);
       expect((await t.consent.history('ann')).events).to.deep.equal(events);
     });

@@ -38,4 +38,14 @@ describe('eventHash', () => {
     expect(eventHash(KEY, GENESIS, missing)).to.equal(reference(GENESIS, missing));
     expect(() => eventHash(KEY, GENESIS, { ...FIELDS, at: Number.NaN })).to.throw(TypeError);
   });
+
+  it('hashes an event with a context in format ec4: the chained fields, then the context as a JSON string', () => {
+    const ec4 = (previous: string, fields: object, context: string) =>
+      createHmac('sha256', KEY).update(`ec4\n${previous}\n${canonicalJson(fields)}\n${JSON.stringify(context)}`, 'utf8').digest('hex');
+    const withContext = { ...FIELDS, context: 'banner "v2"\n/pricing' };
+    expect(eventHash(KEY, GENESIS, withContext)).to.equal(ec4(GENESIS, FIELDS, withContext.context));
+    // No context (null or absent) keeps format ec3: older events verify as they were sealed.
+    expect(eventHash(KEY, GENESIS, { ...FIELDS, context: null })).to.equal(reference(GENESIS, FIELDS));
+    expect(eventHash(KEY, GENESIS, { ...FIELDS, context: '' })).not.to.equal(reference(GENESIS, FIELDS));
+  });
 });

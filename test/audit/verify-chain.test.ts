@@ -15,7 +15,7 @@ function chainOf(count: number): { events: StoredEvent[]; head: SealedHead; entr
     return {
       chain: CHAIN, seq: i + 1, requirement: 'a', version: 1, action: i % 2 ? 'withdraw' : 'grant',
       state: i % 2 ? 'denied' : 'granted', source: 'app', at: 1000 + i, ...personal,
-      personalDigest: personalDigest(KEY, personal),
+      personalDigest: personalDigest(KEY, personal), context: null,
     };
   });
   const last = count - 1;

@@ -6,7 +6,7 @@ import { describePg } from '../helpers/databases';
 
 const run = promisify(execFile);
 const script = fileURLToPath(new URL('../../bench/run.ts', import.meta.url));
-const TINY = ['--tiny', '--rounds', '1', '--duration', '0.2', '--events', '400'];
+const TINY = ['--tiny', '--rounds', '1', '--duration', '0.2', '--events', '400', '--subjects', '300'];
 
 /** Runs `npm run bench` at a tiny size; figures at this size mean nothing and are not checked. */
 async function bench(extra: string[]): Promise<string> {
@@ -29,7 +29,7 @@ describe('bench scripts (tiny smoke run)', function () {
     const stdout = await bench(['--sqlite-only']);
     expect(stdout).to.include('| target | required | figure | pass | raw figures |');
     const rows = summaryRows(stdout);
-    for (const target of ['guard, warm cache / bare (SQLite)', 'guard, cache disabled / bare (SQLite)', 'guard, visitor cookie, warm cache / bare route reading the cookie (SQLite)', 'PUT /me/:id', 'state lookup', 'import of']) {
+    for (const target of ['guard, warm cache / bare (SQLite)', 'guard, cache disabled / bare (SQLite)', 'guard, visitor cookie, warm cache / bare route reading the cookie (SQLite)', 'PUT /me/:id', 'state lookup', 'import of', 'audience() over 300 subjects (SQLite)', 'filterAllowed() over 300 ids (SQLite)']) {
       expect(rows.some((row) => row.includes(target)), target).to.equal(true);
     }
     // better-sqlite3 is a dev dependency: its figures are reported beside the default driver's.

@@ -76,12 +76,14 @@ describe('decisions and meta', () => {
   });
 
   it('validates meta fields and serialises data', () => {
-    expect(parseMeta(undefined).meta).to.deep.equal({ source: 'app', actor: null, note: null, data: null });
-    expect(parseMeta({ source: 'admin', actor: 'root', note: 'n', data: { a: 1 } }).meta).to.deep.equal({
-      source: 'admin', actor: 'root', note: 'n', data: '{"a":1}',
+    expect(parseMeta(undefined).meta).to.deep.equal({ source: 'app', actor: null, note: null, data: null, context: null });
+    expect(parseMeta({ source: 'admin', actor: 'root', note: 'n', data: { a: 1 }, context: '/signup' }).meta).to.deep.equal({
+      source: 'admin', actor: 'root', note: 'n', data: '{"a":1}', context: '/signup',
     });
-    const { problems } = parseMeta({ source: 'web', actor: '', note: 'x'.repeat(501), data: [], extra: 1 });
-    expect(problems.map((p) => p.pointer).sort()).to.deep.equal(['/meta/actor', '/meta/data', '/meta/extra', '/meta/note', '/meta/source']);
+    const { problems } = parseMeta({ source: 'web', actor: '', note: 'x'.repeat(501), data: [], extra: 1, context: 'x'.repeat(201) });
+    expect(problems.map((p) => p.pointer).sort()).to.deep.equal(['/meta/actor', '/meta/context', '/meta/data', '/meta/extra', '/meta/note', '/meta/source']);
+    expect(parseMeta({ context: '' }).problems.map((p) => p.pointer)).to.deep.equal(['/meta/context']);
+    expect(parseMeta({ context: 'a\u0000b' }).problems.map((p) => p.pointer)).to.deep.equal(['/meta/context']);
     expect(noteProblems(5)).to.have.length(1);
   });
 

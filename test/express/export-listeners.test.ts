@@ -18,7 +18,7 @@ class LongHistoryTracker extends MemoryTracker {
     return Array.from({ length: Math.max(0, end - start) }, (_, i) => ({
       id: String(start + i), chain: 'c', seq: start + i, requirement: 'analytics', version: 1, action: 'grant', state: 'granted',
       source: 'api', actor: null, at: 1_700_000_000_000 + i, note: null, data: null, ip: null, userAgent: null,
-      personalDigest: '', prevId: null, prevHash: '', hash: '', subject: 'f'.repeat(64),
+      personalDigest: '', context: null, prevId: null, prevHash: '', hash: '', subject: 'f'.repeat(64),
     }));
   }
 }

@@ -112,6 +112,13 @@ BACKENDS[0]?.describe('OpenAPI document', () => {
         ['/admin/export', 'get', await request(app).get('/consent/admin/export?format=xml').set(ADMIN)],
         ['/admin/verify', 'get', await request(app).get('/consent/admin/verify?subjectId=proof').set(ADMIN)],
         ['/admin/stats', 'get', await request(app).get('/consent/admin/stats').set(ADMIN)],
+        ['/admin/events', 'get', await request(app).get('/consent/admin/events?source=app&context=x&actor=y&limit=1').set(ADMIN)],
+        ['/admin/events', 'get', await request(app).get('/consent/admin/events?sauce=app').set(ADMIN)],
+        ['/admin/subjects/{subjectId}/decisions', 'post', await request(app).post('/consent/admin/subjects/staff/decisions').set(ADMIN).send({ decisions: { analytics: 'granted' }, context: 'phone' })],
+        ['/admin/subjects/{subjectId}/decisions', 'post', await request(app).post('/consent/admin/subjects/staff/decisions').set(ADMIN).send({ decisions: { nope: 'granted' } })],
+        ['/admin/requirements/{id}/subjects', 'get', await request(app).get('/consent/admin/requirements/analytics/subjects').set(ADMIN)],
+        ['/admin/requirements/{id}/subjects', 'get', await request(app).get('/consent/admin/requirements/analytics/subjects?state=granted,denied&format=ndjson').set(ADMIN).buffer(true).parse((r, done) => { asText(r, done); })],
+        ['/admin/requirements/{id}/subjects', 'get', await request(app).get('/consent/admin/requirements/nope/subjects').set(ADMIN)],
         ['/admin/subjects/{subjectId}', 'delete', await request(app).delete('/consent/admin/subjects/proof').set(ADMIN).type('text').send('x')],
         ['/admin/subjects/{subjectId}', 'delete', await request(app).delete('/consent/admin/subjects/proof').set(ADMIN)],
       ];
@@ -120,7 +127,7 @@ BACKENDS[0]?.describe('OpenAPI document', () => {
         conforms(doc, path, method, res);
         statuses.add(res.status);
       }
-      expect([...statuses].sort()).to.deep.equal([200, 400, 401, 403, 415]);
+      expect([...statuses].sort()).to.deep.equal([200, 400, 401, 403, 404, 415, 422]);
     } finally {
       await admin.close();
     }

@@ -2,6 +2,7 @@ import type { Request, Router } from 'express';
 import { adminStats, dailySeries, windowStart } from '../../core/admin-stats';
 import type { ConsentEngine } from '../../core/engine';
 import { ConsentError } from '../../errors';
+import { adminAuthorization } from '../admin-authorize';
 import { sendEventExport } from '../admin-export';
 import { parseExportQuery } from '../admin-query';
 import { adminReader, requireAdmin } from '../admin-reader';
@@ -24,7 +25,7 @@ function querySubject(req: Request): string | undefined {
 
 /**
  * The admin console under `/admin/console/` (only with `admin.authorize`; anything but `true`
- * is 403): server-rendered pages with no scripts and no external resources. Statistics, the
+ * or `{ actor }` is 403): server-rendered pages with no scripts and no external resources. Statistics, the
  * chart and the exports read through the tracker's admin capability, like the admin routes;
  * without it the overview shows the requirements and says what is missing.
  */
@@ -35,17 +36,7 @@ export function addAdminConsole(router: Router, engine: ConsentEngine, gate: Rea
   const reader = adminReader(tracker);
 
   // Per route, like the admin routes: `authorize` sees the request's own path.
-  const authorize = asyncHandler(async (req, _res, next) => {
-    let verdict: unknown = false;
-    try {
-      verdict = await admin.authorize(req);
-    } catch (error) {
-      engine.options.logger.warn(`express-consent: admin.authorize threw, answering 403: ${String(error)}`);
-    }
-    if (verdict !== true) throw new ConsentError('forbidden', 'the admin console needs authorization');
-    await gate.serving();
-    next();
-  });
+  const authorize = adminAuthorization(engine, gate, 'the admin console');
 
   // Routing is not strict: both spellings land here, and the pages' relative links need the slash.
   router.get('/admin/console', authorize, asyncHandler(async (req, res) => {

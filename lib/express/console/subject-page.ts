@@ -21,7 +21,7 @@ export async function subjectPage(engine: ConsentEngine, id: string | undefined)
   const stateRows = Object.values(states).map((s) =>
     html`<tr data-requirement="${s.id}">${cell('Requirement', s.id)}${cell('State', s.state, 'state')}${cell('Allowed', s.allowed ? 'yes' : 'no')}${cell('Version', s.version ?? '—')}${cell('Decided', when(s.decidedAt))}${cell('Expires', when(s.expiresAt))}</tr>`);
   const eventRows = history.events.map((ev) =>
-    html`<tr>${cell('At', timeElement(ev.at))}${cell('Requirement', ev.requirement)}${cell('Version', ev.version, 'ec-n')}${cell('Action', ev.action)}${cell('State', ev.state)}${cell('Source', ev.source)}${cell('Actor', ev.actor ?? '—')}${cell('Note', ev.note ?? '—')}</tr>`);
+    html`<tr>${cell('At', timeElement(ev.at))}${cell('Requirement', ev.requirement)}${cell('Version', ev.version, 'ec-n')}${cell('Action', ev.action)}${cell('State', ev.state)}${cell('Source', ev.source)}${cell('Actor', ev.actor ?? '—')}${cell('Context', ev.context ?? '—')}${cell('Note', ev.note ?? '—')}</tr>`);
   const verdict: SafeHtml = verified.ok
     ? html`<p class="verify ok ec-status">Chain verified: ${verified.checked} events, no problems.</p>`
     : html`<div class="verify bad ec-alert"><p>Chain verification failed (${verified.problems.length} problems):</p><ul>${verified.problems.map((p) => html`<li>${p.kind} at event ${p.eventId}</li>`)}</ul></div>`;
@@ -30,5 +30,5 @@ export async function subjectPage(engine: ConsentEngine, id: string | undefined)
 ${verdict}
 <h2>States</h2><table class="states ec-stack">${headRow(['Requirement', 'State', 'Allowed', 'Version', 'Decided', 'Expires'])}<tbody>${stateRows}</tbody></table>
 <h2>History <small>(newest first${history.nextCursor ? ', latest 200' : ''})</small></h2>
-<table class="history ec-stack">${headRow(['At', 'Requirement', 'Version', 'Action', 'State', 'Source', 'Actor', 'Note'])}<tbody>${eventRows}</tbody></table>`;
+<table class="history ec-stack">${headRow(['At', 'Requirement', 'Version', 'Action', 'State', 'Source', 'Actor', 'Context', 'Note'])}<tbody>${eventRows}</tbody></table>`;
 }

@@ -1,0 +1,47 @@
+import { createWriteStream } from 'node:fs';
+import { Command, Option } from 'commander';
+import { audiencePages, type AudienceSummary } from '../core/audience';
+import { audienceFilter } from '../core/audience-filter';
+import { audienceExport } from '../io/audience-export';
+import type { ExportFormat } from '../io/event-export';
+import { streamChunks } from '../io/stream-chunks';
+import { withConsent } from './context';
+import { usage } from './exit';
+
+/** `--state` as `audience()` takes it: one state or several separated by commas. */
+function stateOption(value: string | undefined): string | string[] | undefined {
+  return value === undefined ? undefined : value.split(',');
+}
+
+/**
+ * `express-consent audience <requirement>`: the subject ids whose current state matches (allowed
+ * now, or the `--state` given), as CSV or NDJSON, streamed in batches. How many subjects were
+ * skipped (recorded before the store kept ids) goes to stderr.
+ */
+export function audienceCommand(): Command {
+  return new Command('audience')
+    .description('list the subject ids allowed under a requirement now, or in the given state (subject, state)')
+    .argument('<requirement>', 'the requirement id')
+    .option('--state <states>', 'only subjects in this state, or one of these states separated by commas (unset, denied, pending, outdated, expired, granted)')
+    .addOption(new Option('--format <format>', 'output format').choices(['csv', 'ndjson']).default('csv'))
+    .option('--out <file>', 'write to this file instead of stdout')
+    .action(async (requirement: string, options: { state?: string; format: ExportFormat; out?: string }, command: Command) => {
+      let filter;
+      try {
+        filter = audienceFilter({ state: stateOption(options.state) });
+      } catch (error) {
+        throw usage((error as Error).message);
+      }
+      const summary: AudienceSummary = { listed: 0, skipped: 0, unreadable: 0, done: false };
+      await withConsent(command, async (consent) => {
+        const chunks = audienceExport(audiencePages(consent.engine, requirement, filter, summary), options.format);
+        // A file is opened once the first batch is read: a failed listing leaves it as it was.
+        if (options.out === undefined) await streamChunks(chunks, process.stdout, { end: false });
+        else await streamChunks(chunks, () => createWriteStream(options.out as string));
+      });
+      const notes = [`${String(summary.listed)} listed`];
+      if (summary.skipped > 0) notes.push(`${String(summary.skipped)} skipped: recorded before subject ids were stored (a new decision or rememberSubject() stores them)`);
+      if (summary.unreadable > 0) notes.push(`${String(summary.unreadable)} unreadable: their stored id does not open (run verify)`);
+      process.stderr.write(`express-consent audience: ${notes.join('; ')}\n`);
+    });
+}

@@ -1,0 +1,190 @@
+import { pseudonymOf } from '../audit/keys';
+import { openSubject, sealSubject } from '../audit/subject-seal';
+import { ConsentError } from '../errors';
+import { isAllowedNow, stateOf } from '../state/derive';
+import type { AudienceCapability } from '../tracker/audience-capability';
+import { hasCapability, missingMethods } from '../tracker/has-capability';
+import type { CurrentRecord } from '../tracker/records';
+import type { ConsentTracker } from '../tracker/tracker';
+import type { Requirement, State } from '../types';
+import { audienceFilter, type AudienceFilter } from './audience-filter';
+import type { ConsentCore } from './consent-core';
+import { requireSubject } from './input';
+import { pagesAhead } from './page-cursor';
+import { integrityFailure, trustedRecords } from './trusted';
+import { inVisitorNamespace } from './visitor-id';
+
+/** What `consent.audience()` says once the listing has ended. */
+export interface AudienceSummary {
+  /** Subjects listed. */
+  listed: number;
+  /**
+   * Subjects that matched but were recorded before the store kept subject ids: they are not
+   * listed. A new decision or `consent.rememberSubject(id)` makes them listable.
+   */
+  skipped: number;
+  /** Subjects that matched but whose stored id does not open (altered, or moved to another row). */
+  unreadable: number;
+  /** The listing ran to its end (false while it runs, or when the caller stopped early). */
+  done: boolean;
+}
+
+/**
+ * The subject ids of an audience, read as they are iterated: constant memory, one storage read
+ * per batch, states judged at read time. `summary` is complete once the iteration has ended;
+ * iterating again lists again and starts a new summary.
+ */
+export interface Audience extends AsyncIterable<string> {
+  readonly summary: AudienceSummary;
+}
+
+/** One listed subject, with the state that matched (for the admin listing). */
+export interface AudienceMember {
+  subjectId: string;
+  state: State;
+}
+
+/** What audiences use of the engine. */
+export type AudienceDeps = Pick<ConsentCore, 'tracker' | 'registry' | 'derivedKeys' | 'ready' | 'now' | 'options'>;
+
+/**
+ * The tracker's audience capability.
+ * @throws ConsentError `internal_error` (a setup error) naming the missing methods.
+ */
+function audienceReader(tracker: ConsentTracker, what: string): AudienceCapability {
+  if (hasCapability(tracker, 'audience')) return tracker;
+  throw new ConsentError(
+    'internal_error',
+    `the consent tracker does not implement the audience capability (missing ${missingMethods(tracker, 'audience').join(', ')}), which ${what} needs`,
+  );
+}
+
+function matcher(requirement: Requirement, filter: AudienceFilter): (record: CurrentRecord | undefined, now: number) => State | null {
+  const { allowed, states, gpc } = filter;
+  return (record, now) => {
+    const state = stateOf(record, requirement, now);
+    if (states !== null && !states.has(state)) return null;
+    if (allowed !== null && isAllowedNow(record, requirement, now, gpc) !== allowed) return null;
+    return state;
+  };
+}
+
+function recordOf(records: readonly CurrentRecord[], requirement: string): CurrentRecord | undefined {
+  for (const record of records) if (record.requirement === requirement) return record;
+  return undefined;
+}
+
+/**
+ * The members of an audience, a page per storage read (one read ahead), for callers that write
+ * them out in chunks. Updates `summary` as it goes. Every subject of a page is judged only once
+ * its head's seal vouches for its records and link; its stored id is listed only when it opens
+ * for its chain and names the subject the chain is linked to.
+ *
+ * @throws ConsentIntegrityError (logged) as soon as a subject fails its seal: a listing that
+ *   decides who is contacted never reads a row the library did not write.
+ */
+export async function* audiencePages(
+  engine: AudienceDeps,
+  requirementId: string,
+  filter: AudienceFilter,
+  summary: AudienceSummary,
+): AsyncGenerator<AudienceMember[]> {
+  if (typeof requirementId !== 'string') throw new ConsentError('invalid_argument', 'audience(): the requirement id must be a string');
+  await engine.ready();
+  const requirement = engine.registry.require(requirementId);
+  const reader = audienceReader(engine.tracker, 'audience()');
+  const keys = engine.derivedKeys;
+  const { logger } = engine.options;
+  const matches = matcher(requirement, filter);
+  const pages = pagesAhead((after: string | undefined) => reader.audience({ requirement: requirement.id, after, limit: filter.batchSize }), (last) => last.snapshot.chain, filter.batchSize);
+  for await (const page of pages) {
+    // Read time: a grant that lapses while the listing runs stops counting from the next page.
+    const now = engine.now();
+    const members: AudienceMember[] = [];
+    for (const { snapshot, sealedSubject } of page) {
+      const records = trustedRecords(keys.chain, logger, snapshot.pseudonym, snapshot);
+      const state = matches(recordOf(records, requirement.id), now);
+      if (state === null) continue;
+      if (sealedSubject === null) {
+        summary.skipped += 1;
+        continue;
+      }
+      const subjectId = openSubject(keys.subject, sealedSubject, snapshot.chain);
+      if (subjectId === null) {
+        summary.unreadable += 1;
+        continue;
+      }
+      // Opened for its chain, so written for it by the library: another subject's id is a forgery.
+      if (pseudonymOf(keys, subjectId) !== snapshot.pseudonym) throw integrityFailure(logger, "a subject's stored id");
+      // Visitors are not the host's subjects: it has nobody to contact.
+      if (inVisitorNamespace(subjectId)) continue;
+      members.push({ subjectId, state });
+    }
+    summary.listed += members.length;
+    if (members.length > 0) yield members;
+  }
+  if (summary.unreadable > 0) {
+    logger.warn(`express-consent: ${String(summary.unreadable)} stored subject id(s) did not open for their subject (altered, or copied from another subject's row) and were not listed; a new decision or consent.rememberSubject(id) stores them again`);
+  }
+  summary.done = true;
+}
+
+/**
+ * `consent.audience()`: the ids of the subjects whose current state of `requirementId` matches.
+ * @throws ConsentError `invalid_argument` for bad options (at once); the iteration rejects with
+ *   `unknown_requirement`, `store_unavailable` when a read fails, or `ConsentIntegrityError`
+ *   (logged) when a subject's stored rows fail their seal.
+ */
+export function audience(engine: AudienceDeps, requirementId: string, options?: unknown): Audience {
+  const filter = audienceFilter(options);
+  let summary: AudienceSummary = { listed: 0, skipped: 0, unreadable: 0, done: false };
+  return {
+    get summary() {
+      return summary;
+    },
+    [Symbol.asyncIterator]() {
+      summary = { listed: 0, skipped: 0, unreadable: 0, done: false };
+      return idsOf(audiencePages(engine, requirementId, filter, summary));
+    },
+  };
+}
+
+/**
+ * The ids of a stream of member pages, served from the current page without an async
+ * generator's machinery per id: a listing of a million ids spends its time reading, not
+ * queueing promises.
+ */
+function idsOf(pages: AsyncGenerator<AudienceMember[]>): AsyncIterator<string> {
+  let page: AudienceMember[] = [];
+  let index = 0;
+  const step = async (): Promise<IteratorResult<string>> => {
+    while (index >= page.length) {
+      const next = await pages.next();
+      if (next.done) return { done: true, value: undefined };
+      page = next.value;
+      index = 0;
+    }
+    return { done: false, value: (page[index++] as AudienceMember).subjectId };
+  };
+  return {
+    next: () => (index < page.length ? Promise.resolve({ done: false, value: (page[index++] as AudienceMember).subjectId }) : step()),
+    return: async () => {
+      // The caller stopped early: the pages' reads stop too.
+      await pages.return(undefined);
+      return { done: true, value: undefined };
+    },
+  };
+}
+
+/**
+ * `consent.rememberSubject()`: stores the id of a subject recorded before the store kept ids,
+ * so that audiences list it. Resolves to false when the store knows no such subject (nothing
+ * is stored: its first decision stores the id).
+ */
+export async function rememberSubject(engine: AudienceDeps, subjectId: unknown): Promise<boolean> {
+  const subject = requireSubject(subjectId);
+  await engine.ready();
+  const reader = audienceReader(engine.tracker, 'rememberSubject()');
+  const key = engine.derivedKeys.subject;
+  return reader.storeSealedSubject(pseudonymOf(engine.derivedKeys, subject), (chain) => sealSubject(key, subject, chain));
+}

@@ -1,0 +1,104 @@
+import { pseudonymOf } from '../audit/keys';
+import { ConsentError } from '../errors';
+import { isAllowedNow } from '../state/derive';
+import type { CurrentRecord } from '../tracker/records';
+import type { Requirement } from '../types';
+import type { ConsentCore } from './consent-core';
+import { normalizeSubject, SUBJECT_RULE } from './input';
+
+/** Ids checked per round of storage reads. */
+const BATCH = 1000;
+
+/** What `filterAllowed` uses of the engine. */
+export type FilterDeps = Pick<ConsentCore, 'registry' | 'derivedKeys' | 'ready' | 'now' | 'storedRecords'>;
+
+interface Item<T> {
+  id: T;
+  pseudonym: string;
+}
+
+/** Reads the batches of `ids` (each id checked), the next one while the caller handles the current. */
+async function* batches<T>(ids: Iterable<T> | AsyncIterable<T>, keys: FilterDeps['derivedKeys']): AsyncGenerator<Array<Item<T>>> {
+  let batch: Array<Item<T>> = [];
+  let index = 0;
+  for await (const id of ids) {
+    const subject = normalizeSubject(id);
+    if (subject === null) throw new ConsentError('invalid_subject', `filterAllowed(): the id at index ${String(index)} is not ${SUBJECT_RULE}`);
+    index += 1;
+    // Not through the engine's cache of pseudonyms: a long list would push the guard's out.
+    batch.push({ id, pseudonym: pseudonymOf(keys, subject) });
+    if (batch.length >= BATCH) {
+      yield batch;
+      batch = [];
+    }
+  }
+  if (batch.length > 0) yield batch;
+}
+
+/**
+ * The trusted records of each item's subject, in order. Each is a `current()` read checked
+ * against its head's seal (`storedRecords`); the reads of a batch are issued together, and a
+ * tracker that answers concurrent reads in one statement (the Knex tracker does) reads the
+ * batch in a few.
+ */
+function recordsOf<T>(engine: FilterDeps, batch: Array<Item<T>>): Promise<CurrentRecord[][]> {
+  return Promise.all(batch.map((item) => engine.storedRecords(item.pseudonym)));
+}
+
+/**
+ * `consent.filterAllowed()`: the ids of `ids` (as given, duplicates and order kept) for whom
+ * processing under `requirementId` is allowed now, judged like `isAllowed()` from the stored
+ * records once their seal checks, a batch of ids per round of reads (the next round starts
+ * while a batch is handed out). Works by pseudonym: subjects recorded before the store kept ids
+ * are found too.
+ *
+ * @throws ConsentError `invalid_argument` for a source that is not iterable (at once); the
+ *   iteration rejects with `unknown_requirement`, `invalid_subject` (naming the index),
+ *   `store_unavailable`, or `ConsentIntegrityError` (logged) when a subject's stored rows fail
+ *   their seal.
+ */
+export function filterAllowed<T extends string | number>(
+  engine: FilterDeps,
+  ids: Iterable<T> | AsyncIterable<T>,
+  requirementId: string,
+  options: { gpc?: boolean } = {},
+): AsyncIterable<T> {
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- JavaScript callers pass what the types forbid
+  if (ids === null || typeof ids !== 'object' || !(Symbol.iterator in ids || Symbol.asyncIterator in ids)) {
+    throw new ConsentError('invalid_argument', 'filterAllowed() takes an iterable (or async iterable) of subject ids');
+  }
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- as above
+  if (options === null || typeof options !== 'object' || Object.keys(options).some((key) => key !== 'gpc') || (options.gpc !== undefined && typeof options.gpc !== 'boolean')) {
+    throw new ConsentError('invalid_argument', 'filterAllowed(): the only option is "gpc", a boolean');
+  }
+  if (typeof requirementId !== 'string') throw new ConsentError('invalid_argument', 'filterAllowed(): the requirement id must be a string');
+  const gpc = options.gpc === true;
+  return {
+    async *[Symbol.asyncIterator]() {
+      await engine.ready();
+      const requirement: Requirement = engine.registry.require(requirementId);
+      let previous: { batch: Array<Item<T>>; records: Promise<CurrentRecord[][]> } | null = null;
+      for await (const batch of batches(ids, engine.derivedKeys)) {
+        const records = recordsOf(engine, batch);
+        // Awaited below; if the caller stops first, its failure concerns no one.
+        records.catch(() => undefined);
+        if (previous) yield* allowedOf(previous.batch, await previous.records, requirement, engine.now(), gpc);
+        previous = { batch, records };
+      }
+      if (previous) yield* allowedOf(previous.batch, await previous.records, requirement, engine.now(), gpc);
+    },
+  };
+}
+
+function recordOf(records: readonly CurrentRecord[], requirement: string): CurrentRecord | undefined {
+  for (const record of records) if (record.requirement === requirement) return record;
+  return undefined;
+}
+
+function allowedOf<T>(batch: Array<Item<T>>, records: CurrentRecord[][], requirement: Requirement, now: number, gpc: boolean): T[] {
+  const out: T[] = [];
+  for (let i = 0; i < batch.length; i += 1) {
+    if (isAllowedNow(recordOf(records[i] as CurrentRecord[], requirement.id), requirement, now, gpc)) out.push((batch[i] as Item<T>).id);
+  }
+  return out;
+}

@@ -1,0 +1,78 @@
+import assert from 'node:assert/strict';
+import { planErase } from '../state/plan-erase';
+import type { ConsentTracker } from '../tracker/tracker';
+import { eventAfter, FIXTURE_KEY, grantedRecord, planOf, pseudonymFor } from './fixtures';
+import type { Define } from './harness';
+
+/** A sealed subject id as the tests write it: lowercase hex, like everything the library hands a tracker. */
+const sealedFor = (label: string, chain: string): string => Buffer.from(`${label}@${chain}`, 'utf8').toString('hex');
+const labelOf = (sealed: string | null): string | null => (sealed === null ? null : Buffer.from(sealed, 'hex').toString('utf8').split('@')[0] ?? null);
+
+/** Writes one grant of `requirement` for `pseudonym`, with a sealed subject id labelled `label` (none without). */
+async function grant(tracker: ConsentTracker, pseudonym: string, requirement: string, label?: string): Promise<void> {
+  await tracker.write(pseudonym, (s) => {
+    const plan = planOf(s, [eventAfter(s, 1, { requirement })], [grantedRecord(requirement)]);
+    if (label !== undefined) plan.sealedSubject = sealedFor(label, s.chain);
+    return { plan, result: null };
+  });
+}
+
+const A = pseudonymFor('a');
+const B = pseudonymFor('b');
+const C = pseudonymFor('c');
+const D = pseudonymFor('d');
+
+/**
+ * The audience capability (when implemented): subjects across the store, each with its whole
+ * snapshot (as `current()` reads it) and its sealed id; a sealed id stored without an event.
+ */
+export function audienceContract(define: Define): void {
+  define('audience() pages through linked subjects in chain order, each with its snapshot and sealed id', async (tracker) => {
+    if (!tracker.audience) return;
+    await tracker.init({ migrate: true });
+    await grant(tracker, A, 'news', 'A');
+    await grant(tracker, A, 'other');
+    await grant(tracker, B, 'other', 'B');
+    await grant(tracker, C, 'news');
+    await grant(tracker, D, 'news', 'D');
+    await tracker.erase(D, (s) => planErase(s, { now: 1_900_000_000_000, source: 'admin', actor: null }, FIXTURE_KEY));
+    const first = await tracker.audience({ requirement: 'news', limit: 2 });
+    const rest = await tracker.audience({ requirement: 'news', limit: 2, after: first[1]?.snapshot.chain });
+    const all = [...first, ...rest];
+    assert.equal(first.length, 2);
+    const chains = all.map((e) => e.snapshot.chain);
+    assert.deepEqual(chains, [...chains].sort(), 'in chain-key order');
+    assert.equal(all.length, 3, 'every linked subject once, the erased one left out');
+    for (const entry of all) {
+      const current = await tracker.current(entry.snapshot.pseudonym);
+      const sorted = (e: typeof entry.snapshot) => ({ ...e, records: [...e.records].sort((x, y) => x.requirement.localeCompare(y.requirement)) });
+      assert.ok(current, 'each entry names a linked pseudonym');
+      assert.deepEqual(sorted(entry.snapshot), sorted(current), 'the snapshot current() reads: head, link and every record');
+    }
+    const byLabel = new Map(all.map((e) => [labelOf(e.sealedSubject), e]));
+    assert.equal(byLabel.get('A')?.sealedSubject, sealedFor('A', byLabel.get('A')?.snapshot.chain ?? ''));
+    assert.equal(byLabel.get('A')?.snapshot.records.length, 2, 'records of other requirements come too');
+    assert.deepEqual(byLabel.get('B')?.snapshot.records, [grantedRecord('other')], 'a subject without a record of the requirement is listed');
+    assert.equal(byLabel.get(null)?.snapshot.pseudonym, C, 'a subject written without a sealed id comes with null');
+    assert.deepEqual(await tracker.audience({ requirement: 'news', limit: 2, after: all[2]?.snapshot.chain }), []);
+  });
+
+  define('a write without a sealed id keeps the stored one', async (tracker) => {
+    if (!tracker.audience) return;
+    await tracker.init({ migrate: true });
+    await grant(tracker, A, 'news', 'A');
+    await grant(tracker, A, 'other');
+    const [entry] = await tracker.audience({ requirement: 'news', limit: 10 });
+    assert.equal(labelOf(entry?.sealedSubject ?? null), 'A');
+  });
+
+  define('storeSealedSubject() seals for the linked chain, and stores nothing for an unknown subject', async (tracker) => {
+    if (!tracker.storeSealedSubject || !tracker.audience) return;
+    await tracker.init({ migrate: true });
+    await grant(tracker, A, 'news');
+    assert.equal(await tracker.storeSealedSubject(A, (chain) => sealedFor('A', chain)), true);
+    assert.equal(await tracker.storeSealedSubject(pseudonymFor('unknown'), (chain) => sealedFor('X', chain)), false);
+    const entries = await tracker.audience({ requirement: 'news', limit: 10 });
+    assert.deepEqual(entries.map((e) => e.sealedSubject), [sealedFor('A', entries[0]?.snapshot.chain ?? '')]);
+  });
+}

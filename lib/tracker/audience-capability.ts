@@ -1,0 +1,49 @@
+import type { SubjectSnapshot } from './records';
+
+/** One subject of an audience page. */
+export interface AudienceEntry {
+  /**
+   * The subject as `current()` reads it: its head, its link (pseudonym) and every one of its
+   * current records. The library trusts none of it before the head's seal checks.
+   * `snapshot.chain` is the page's keyset position (pass the last one as `after`).
+   */
+  snapshot: SubjectSnapshot;
+  /**
+   * `WritePlan.sealedSubject` as last stored for the subject; null for a subject written before
+   * its tracker stored it (the library skips and counts those).
+   */
+  sealedSubject: string | null;
+}
+
+/** Options of `AudienceCapability.audience`. */
+export interface AudienceQuery {
+  /**
+   * The requirement the library is listing, for the tracker's own use (logs, query plans). It
+   * narrows nothing: every linked subject comes with all its records, which its head's seal covers.
+   */
+  requirement: string;
+  /** Only subjects whose chain key sorts after this one (the previous page's last entry). */
+  after?: string;
+  limit: number;
+}
+
+/**
+ * Optional: reads across subjects, for `consent.audience()`, `consent.rememberSubject()` and
+ * `GET /admin/requirements/:id/subjects`. A tracker that implements it also stores
+ * `WritePlan.sealedSubject` with the subject on every `write()`/`writeMany()` that carries one,
+ * and forgets it on `erase()`. Each call is one short, bounded read, so that a long listing
+ * never holds the store.
+ */
+export interface AudienceCapability {
+  /**
+   * A keyset page of the linked subjects (erased chains never appear) in chain-key order, each
+   * with its whole snapshot (as `current()` returns it) and its sealed id.
+   */
+  audience(query: AudienceQuery): Promise<AudienceEntry[]>;
+
+  /**
+   * Stores the sealed id of the subject linked to `pseudonym`, made by `seal` from its chain key,
+   * without writing an event. Resolves to false (storing nothing) when no subject is linked.
+   */
+  storeSealedSubject(pseudonym: string, seal: (chain: string) => string): Promise<boolean>;
+}

@@ -1,0 +1,99 @@
+import { expect } from 'chai';
+import { sealSubject } from '../../lib/audit/subject-seal';
+import { ConsentIntegrityError } from '../../lib/errors';
+import type { Consent } from '../../lib/index';
+import request from 'supertest';
+import { BACKENDS, memoryLogger, routerApp, testConsent, type TestDatabase } from '../helpers/app';
+import { expectProblem } from '../helpers/problem';
+
+async function list(iterable: AsyncIterable<string>): Promise<string[]> {
+  const out: string[] = [];
+  for await (const id of iterable) out.push(id);
+  return out.sort();
+}
+
+/** What iterating `iterable` to its end rejected with (undefined when it ended normally). */
+async function failure(iterable: AsyncIterable<string>): Promise<unknown> {
+  try {
+    await list(iterable);
+    return undefined;
+  } catch (error) {
+    return error;
+  }
+}
+
+for (const backend of BACKENDS) {
+  backend.describe(`audiences trust no row the head's seal does not vouch for (${backend.name})`, () => {
+    let db: TestDatabase;
+    let t: Awaited<ReturnType<typeof testConsent>>;
+    let consent: Consent;
+    let logger: ReturnType<typeof memoryLogger>;
+    const key = (subject: string): Buffer => Buffer.from(consent.engine.pseudonym(subject), 'hex');
+    const subjectRow = async (subject: string): Promise<Record<string, unknown>> => {
+      const row: Record<string, unknown> | undefined = await t.knex('consent_subjects').where({ pseudonym: key(subject) }).first();
+      return row ?? {};
+    };
+    const chainOf = async (subject: string): Promise<Buffer> => (await subjectRow(subject)).chain as Buffer;
+
+    beforeEach(async () => {
+      db = await backend.open();
+      logger = memoryLogger();
+      t = await testConsent(db, { logger, cache: false, admin: { authorize: () => true } });
+      consent = t.consent;
+      await consent.record('ann', { analytics: 'granted' });
+      await consent.record('bob', { analytics: 'denied' });
+      await consent.record('cy', { analytics: 'granted' });
+    });
+    afterEach(async () => {
+      await t.close();
+      await db.cleanup();
+    });
+
+    it('lists the untouched store', async () => {
+      expect(await list(consent.audience('analytics'))).to.deep.equal(['ann', 'cy']);
+      const allowed: string[] = [];
+      for await (const id of consent.filterAllowed(['ann', 'bob', 'cy'], 'analytics')) allowed.push(id);
+      expect(allowed).to.deep.equal(['ann', 'cy']);
+      expect(logger.errors).to.deep.equal([]);
+    });
+
+    it('fails closed when a state row was changed in the database, instead of listing the subject', async () => {
+      await t.knex('consent_states').where({ chain: await chainOf('bob') }).update({ decision: 'granted' });
+      const listed = await failure(consent.audience('analytics'));
+      expect(listed).to.be.instanceOf(ConsentIntegrityError);
+      // Even an audience the altered row would not have joined stops: the page cannot be trusted.
+      expect(await failure(consent.audience('analytics', { allowed: false }))).to.be.instanceOf(ConsentIntegrityError);
+      const filtered = await failure(consent.filterAllowed(['ann', 'bob'], 'analytics'));
+      expect(filtered).to.be.instanceOf(ConsentIntegrityError);
+      expect(logger.errors.length).to.be.at.least(3);
+      // The admin download answers a problem before any output, never a partial list.
+      const res = await request(routerApp(consent)).get('/consent/admin/requirements/analytics/subjects?format=ndjson');
+      expectProblem(res, 503, 'store_unavailable');
+    });
+
+    it('fails closed when a state row was added or deleted', async () => {
+      const [row] = (await t.knex('consent_states').where({ chain: await chainOf('ann') })) as Array<Record<string, unknown>>;
+      await t.knex('consent_states').insert({ ...row, requirement: 'ads' });
+      expect(await failure(consent.audience('ads'))).to.be.instanceOf(ConsentIntegrityError);
+      await t.knex('consent_states').where({ chain: await chainOf('cy') }).delete();
+      await t.knex('consent_states').where({ chain: await chainOf('ann'), requirement: 'ads' }).delete();
+      expect(await failure(consent.audience('analytics', { allowed: false }))).to.be.instanceOf(ConsentIntegrityError);
+      expect(await failure(consent.filterAllowed(['cy'], 'analytics'))).to.be.instanceOf(ConsentIntegrityError);
+    });
+
+    it('does not list an id sealed for one subject on another subject\'s chain', async () => {
+      // Copied as stored: bound to ann's chain, it does not open on bob's.
+      const annSealed = (await subjectRow('ann')).sealed_subject as Buffer;
+      await t.knex('consent_subjects').where({ pseudonym: key('cy') }).update({ sealed_subject: annSealed });
+      const audience = consent.audience('analytics');
+      expect(await list(audience)).to.deep.equal(['ann']);
+      expect(audience.summary).to.include({ listed: 1, unreadable: 1 });
+      // Sealed for cy's chain with the real key (only a holder of the secret can): it opens,
+      // but names a subject the chain is not linked to.
+      const cyChain = (await chainOf('cy')).toString('hex');
+      const forged = sealSubject(consent.engine.derivedKeys.subject, 'ann', cyChain);
+      await t.knex('consent_subjects').where({ pseudonym: key('cy') }).update({ sealed_subject: Buffer.from(forged, 'hex') });
+      expect(await failure(consent.audience('analytics'))).to.be.instanceOf(ConsentIntegrityError);
+    });
+  });
+}

@@ -1,0 +1,93 @@
+import { expect } from 'chai';
+import type { Consent } from '../../lib/index';
+import { BACKENDS, testConsent, type TestDatabase } from '../helpers/app';
+
+async function list(iterable: AsyncIterable<string>): Promise<string[]> {
+  const out: string[] = [];
+  for await (const id of iterable) out.push(id);
+  return out.sort();
+}
+
+for (const backend of BACKENDS) {
+  backend.describe(`stored subject ids (${backend.name})`, () => {
+    let db: TestDatabase;
+    let t: Awaited<ReturnType<typeof testConsent>>;
+    let consent: Consent;
+    const key = (subject: string): Buffer => Buffer.from(consent.engine.pseudonym(subject), 'hex');
+    const subjectRow = async (subject: string): Promise<Record<string, unknown>> => {
+      const row: Record<string, unknown> | undefined = await t.knex('consent_subjects').where({ pseudonym: key(subject) }).first();
+      return row ?? {};
+    };
+    const chainOf = async (subject: string): Promise<Buffer> => (await subjectRow(subject)).chain as Buffer;
+    const sealedOf = async (subject: string): Promise<Buffer | null> => (await subjectRow(subject)).sealed_subject as Buffer | null;
+
+    beforeEach(async () => {
+      db = await backend.open();
+      t = await testConsent(db);
+      consent = t.consent;
+    });
+    afterEach(async () => {
+      await t.close();
+      await db.cleanup();
+    });
+
+    it('stores the id encrypted, never in clear, and removes it on erasure', async () => {
+      await consent.record('ann@example.com', { analytics: 'granted' });
+      const sealed = await sealedOf('ann@example.com');
+      expect(Buffer.isBuffer(sealed)).to.equal(true);
+      expect((sealed as Buffer).toString('latin1')).not.to.include('ann@example.com');
+      const chain = await chainOf('ann@example.com');
+      await consent.erase('ann@example.com');
+      const row: Record<string, unknown> | undefined = await t.knex('consent_subjects').where({ chain }).first('sealed_subject', 'pseudonym');
+      expect(row).to.deep.equal({ sealed_subject: null, pseudonym: null });
+    });
+
+    it('skips and counts subjects recorded before ids were stored; a new decision or rememberSubject() fills the id in', async () => {
+      await consent.record('ann', { analytics: 'granted' });
+      await consent.record('bob', { analytics: 'granted' });
+      await consent.record('cy', { analytics: 'granted' });
+      await consent.import([{ subjectId: 'dee', requirement: 'analytics', decision: 'granted', at: new Date(Date.now() - 1000) }]);
+      // As a store migrated from the previous release holds them: no id on the subject rows.
+      await t.knex('consent_subjects').whereIn('pseudonym', ['bob', 'cy', 'dee'].map(key)).update({ sealed_subject: null });
+      const audience = consent.audience('analytics');
+      expect(await list(audience)).to.deep.equal(['ann']);
+      expect(audience.summary).to.deep.equal({ listed: 1, skipped: 3, unreadable: 0, done: true });
+
+      await consent.record('bob', { ads: 'granted' });
+      expect(await consent.rememberSubject('cy')).to.equal(true);
+      expect(await consent.rememberSubject('nobody')).to.equal(false);
+      expect(await t.knex('consent_subjects').where({ pseudonym: key('nobody') }).first()).to.equal(undefined);
+      const again = consent.audience('analytics');
+      expect(await list(again)).to.deep.equal(['ann', 'bob', 'cy']);
+      expect(again.summary).to.include({ listed: 3, skipped: 1 });
+      // filterAllowed works by pseudonym: a subject without a stored id is found all the same.
+      const allowed: string[] = [];
+      for await (const id of consent.filterAllowed(['dee', 'zed'], 'analytics')) allowed.push(id);
+      expect(allowed).to.deep.equal(['dee']);
+    });
+
+    it('does not open an id moved to another subject row: it is counted, never listed under the wrong subject', async () => {
+      await consent.record('ann', { analytics: 'granted' });
+      await consent.record('bob', { analytics: 'granted' });
+      // Someone with write access copies ann's sealed id onto bob's row.
+      await t.knex('consent_subjects').where({ chain: await chainOf('bob') }).update({ sealed_subject: await sealedOf('ann') });
+      const audience = consent.audience('analytics');
+      expect(await list(audience)).to.deep.equal(['ann']);
+      expect(audience.summary).to.deep.equal({ listed: 1, skipped: 0, unreadable: 1, done: true });
+    });
+
+    it('reads the subjects in batches, in constant memory: one query per batch', async () => {
+      const items = Array.from({ length: 250 }, (_, i) => ({ subjectId: `u${String(i)}`, requirement: 'analytics', decision: 'granted', at: new Date(Date.now() - 1000) }));
+      await consent.import(items);
+      const queries: string[] = [];
+      const onQuery = (q: { sql: string }) => { if (/sealed_subject/.test(q.sql)) queries.push(q.sql); };
+      t.knex.on('query', onQuery);
+      try {
+        expect(await list(consent.audience('analytics', { batchSize: 100 }))).to.have.length(250);
+      } finally {
+        t.knex.off('query', onQuery);
+      }
+      expect(queries).to.have.length(3);
+    });
+  });
+}
