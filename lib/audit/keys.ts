@@ -15,6 +15,10 @@ export interface DerivedKeys {
   tokenSubject: Buffer;
   /** AES-256 key of public event ids (see `eventIdCodec`). */
   eventId: Buffer;
+  /** HMAC key of the global log's sealed head. */
+  log: Buffer;
+  /** AES-256 key of the keyed sums that compare the log's leaves with the stored events. */
+  logSum: Buffer;
 }
 
 function derive(secret: Buffer, purpose: string): Buffer {
@@ -29,6 +33,8 @@ export function deriveKeys(secret: Buffer): DerivedKeys {
     outbox: derive(secret, 'outbox'),
     tokenSubject: derive(secret, 'token-subject'),
     eventId: derive(secret, 'event-id'),
+    log: derive(secret, 'log'),
+    logSum: derive(secret, 'log-sum'),
   };
 }
 

@@ -2,12 +2,17 @@ import type { ChainHead, StoredEvent } from '../tracker/records';
 import { eventHash, GENESIS, hasNoPersonalFields, headMac } from './chain';
 import { PersonalDigestMemo } from './digest-memo';
 
-/** What `verify()` can find wrong with the history. */
-export type IntegrityKind = 'modified' | 'deleted' | 'inserted' | 'reordered' | 'truncated' | 'chain_missing';
+/**
+ * What `verify()` can find wrong with the history. `rollback`: the store does not hold what the
+ * global log says it held (an event the log names is gone, or an event is missing from the log,
+ * or the log does not extend a checkpoint).
+ */
+export type IntegrityKind = 'modified' | 'deleted' | 'inserted' | 'reordered' | 'truncated' | 'chain_missing' | 'rollback';
 
 /**
  * One finding: the event concerned and what happened to it. When no event id is known,
- * `eventId` names a position instead: `<chain>:<seq>` or `ledger:<n>`.
+ * `eventId` names a position instead: `<chain>:<seq>`, `log:<leaf index>` (a place in the
+ * global log), `log` (its sealed head) or `checkpoint:<size>`.
  */
 export interface IntegrityProblem {
   eventId: string;
@@ -96,7 +101,7 @@ export class ChainVerifier {
     this.undecided = null;
     if (!head) return;
     // A subject row whose first write added no events: nothing was ever sealed. (A chain that
-    // lost everything and was reset so is still caught: the ledger knows it had events.)
+    // lost everything and was reset so is still caught: the log names its events.)
     const untouched = head.seq === 0 && head.id === null && head.hash === GENESIS && this.last === null;
     if (untouched) return;
     if (!this.headOk) {

@@ -105,6 +105,8 @@ export function addAdminRoutes(router: Router, engine: ConsentEngine, gate: Read
 
   router.get('/admin/verify', ...guard, proof.adminVerify);
 
+  router.get('/admin/checkpoint', ...guard, proof.adminCheckpoint);
+
   router.get('/admin/stats', ...guard, asyncHandler(async (_req, res) => {
     const store = requireAdmin(reader, tracker);
     const now = engine.now();

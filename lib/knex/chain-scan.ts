@@ -1,10 +1,10 @@
-import type { ChainHead, LedgerPageEntry, StoredEvent, SubjectSnapshot, WritePlan } from '../tracker/records';
+import type { ChainHead, StoredEvent, SubjectSnapshot, WritePlan } from '../tracker/records';
 import type { EventScanQuery, HeadScanQuery } from '../tracker/tracker';
 import { writeSealed, type TableContext } from './chain-store';
 import { scanEventPage } from './event-scan';
 import { readRows } from './json-page';
 import { isSqlite } from './migrate';
-import { toHead, toLedgerEntry, toRecord, type Row } from './rows';
+import { toHead, toRecord, type Row } from './rows';
 
 /** A keyset page of events in (chain, seq) order: one short query on the unique index. */
 export const scanEvents = (ctx: TableContext, query: EventScanQuery): Promise<StoredEvent[]> => scanEventPage(ctx, query);
@@ -12,8 +12,6 @@ export const scanEvents = (ctx: TableContext, query: EventScanQuery): Promise<St
 // Only what a head is made of: verification reads every subject row.
 const HEAD_COLUMNS = ['chain', 'seq', 'head_hash', 'head_id', 'erased_at', 'head_mac'];
 
-// Each entry with the seq of its chain's head (null without one): verification needs both.
-const LEDGER_COLUMNS = { n: 'l.n', chain: 'l.chain', first_id: 'l.first_id', prev_first_id: 'l.prev_first_id', mac: 'l.mac', head_seq: 's.seq' };
 
 export async function scanHeads(ctx: TableContext, query: HeadScanQuery): Promise<ChainHead[]> {
   const q = ctx.knex(ctx.table('subjects')).orderBy('chain').limit(query.limit);
@@ -22,16 +20,6 @@ export async function scanHeads(ctx: TableContext, query: HeadScanQuery): Promis
   if (query.pseudonym !== undefined) q.where('pseudonym', query.pseudonym);
   const rows = await readRows(ctx.knex, q, HEAD_COLUMNS, (a, b) => (a[0] as string) < (b[0] as string));
   return rows.map(toHead);
-}
-
-export async function scanLedger(ctx: TableContext, query: { after?: number; limit: number }): Promise<LedgerPageEntry[]> {
-  const q = ctx.knex(`${ctx.table('chains')} as l`)
-    .leftJoin(`${ctx.table('subjects')} as s`, 's.chain', 'l.chain')
-    .where('l.n', '>', query.after ?? 0)
-    .orderBy('l.n')
-    .limit(query.limit);
-  const rows = await readRows(ctx.knex, q, LEDGER_COLUMNS, (a, b) => Number(a[0]) < Number(b[0]));
-  return rows.map(toLedgerEntry);
 }
 
 /**

@@ -5,8 +5,12 @@ import type {
   ClaimedOutboxEntry,
   CurrentRecord,
   LapsedGrant,
-  LedgerPageEntry,
-  LedgerHead,
+  LeafPosition,
+  LogBlock,
+  LogBlockQuery,
+  LogEntry,
+  LogFold,
+  LogHead,
   PendingMatch,
   PreparedBatch,
   StoredEvent,
@@ -18,8 +22,8 @@ import type {
 import type { ChangeHandlers, ConsentTracker, EventScanQuery, HeadScanQuery, TrackerHistoryQuery } from '../tracker/tracker';
 import type { AuditEvent, AuditQuery, DailyCount, StoreStats } from '../tracker/admin-records';
 import * as admin from './admin-queries';
-import { readLedgerHead } from './chain-store';
-import { eraseChain, scanEvents, scanHeads, scanLedger } from './chain-scan';
+import { eraseChain, scanEvents, scanHeads } from './chain-scan';
+import { readLogHead, readLogLeaves, scanLogBlocks, scanLogEntries, sealLog } from './log-store';
 import * as lifecycle from './lifecycle-queries';
 import { checkSchema, isPostgres, migrate } from './migrate';
 import { PgListener } from './pg-listener';
@@ -224,12 +228,24 @@ export class KnexTracker implements ConsentTracker {
     return scanHeads(this, query);
   }
 
-  ledger(query: { after?: number; limit: number }): Promise<LedgerPageEntry[]> {
-    return scanLedger(this, query);
+  sealLog(fold: LogFold): Promise<LogHead | null> {
+    return sealLog(this, fold);
   }
 
-  ledgerHead(): Promise<LedgerHead | null> {
-    return readLedgerHead(this);
+  logHead(): Promise<LogHead | null> {
+    return readLogHead(this);
+  }
+
+  logEntries(query: { after?: string; limit: number }): Promise<LogEntry[]> {
+    return scanLogEntries(this, query);
+  }
+
+  logBlocks(query: LogBlockQuery): Promise<LogBlock[]> {
+    return scanLogBlocks(this, query);
+  }
+
+  logLeaves(query: { from: LeafPosition; count: number }): Promise<Buffer> {
+    return readLogLeaves(this, query);
   }
 
   erase(pseudonym: string, plan: (snapshot: SubjectSnapshot) => WritePlan): Promise<number | null> {

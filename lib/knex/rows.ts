@@ -1,4 +1,4 @@
-import type { ChainHead, CurrentRecord, LedgerPageEntry, StoredEvent, StoredRequirementVersion } from '../tracker/records';
+import type { ChainHead, CurrentRecord, StoredEvent, StoredRequirementVersion } from '../tracker/records';
 import type { Action, Decision, Source, State } from '../types';
 import { everyColumn, idOrNull, num, numOrNull, rowCodec, rowWriter, text, textOrNull, type Row } from './row-codec';
 
@@ -100,16 +100,5 @@ export function toHead(row: Row): ChainHead {
     id: idOrNull(row.head_id),
     erased: row.erased_at !== null && row.erased_at !== undefined,
     mac: row.head_mac as string,
-  };
-}
-
-export function toLedgerEntry(row: Row): LedgerPageEntry {
-  return {
-    n: num(row.n),
-    chain: row.chain as string,
-    firstId: String(row.first_id),
-    prevFirstId: idOrNull(row.prev_first_id),
-    mac: row.mac as string,
-    headSeq: numOrNull(row.head_seq),
   };
 }

@@ -50,5 +50,5 @@ export function planExpiry(
     });
     changes.push({ requirement: record.requirement, action: 'expire', previous: 'granted', state: 'expired', seq });
   }
-  return { plan: { events, records, seal: (ids, ledger) => sealChain(chainKey, snapshot, events, ids, ledger) }, changes };
+  return { plan: { events, records, seal: (ids) => sealChain(chainKey, snapshot, events, ids) }, changes };
 }

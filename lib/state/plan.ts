@@ -162,7 +162,7 @@ export function planBatch(
     plan: {
       events,
       records: [...records.values()].filter((record) => touched.has(record.requirement)),
-      seal: (ids, ledger) => sealChain(chainKey, snapshot, events, ids, ledger),
+      seal: (ids) => sealChain(chainKey, snapshot, events, ids),
     },
     changes,
   };

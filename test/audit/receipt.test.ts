@@ -48,7 +48,7 @@ describe('consent receipts', () => {
     const consent = await open({ receipts: { privateKey, controller: { name: 'ACME', contact: 'privacy@acme.test' } } });
     await consent.record('ann', { analytics: 'granted', terms: 'granted' });
     const receipt = await consent.receipt('ann');
-    expect(Object.keys(receipt)).to.have.members(['version', 'receiptId', 'issuedAt', 'controller', 'subject', 'decisions', 'proof']);
+    expect(Object.keys(receipt)).to.have.members(['version', 'receiptId', 'issuedAt', 'controller', 'subject', 'decisions', 'log', 'proof']);
     expect(receipt).to.include({ version: 1, issuedAt: new Date(NOW).toISOString(), subject: consent.engine.pseudonym('ann') });
     expect(receipt.controller).to.deep.equal({ name: 'ACME', contact: 'privacy@acme.test' });
     expect(receipt.decisions).to.deep.equal([

@@ -2,13 +2,12 @@ import { expect } from 'chai';
 import { GENESIS, personalDigest } from '../../lib/audit/chain';
 import { sealChain } from '../../lib/audit/seal';
 import { ChainVerifier } from '../../lib/audit/verify-chain';
-import { LedgerVerifier } from '../../lib/audit/verify-ledger';
-import type { ChainHead, DraftEvent, LedgerEntry, LedgerHead, StoredEvent } from '../../lib/tracker/records';
+import type { ChainHead, DraftEvent, StoredEvent } from '../../lib/tracker/records';
 
 const KEY = Buffer.alloc(32, 3);
 const CHAIN = 'c'.repeat(32);
 
-function chainOf(count: number): { events: StoredEvent[]; head: ChainHead; entry: LedgerEntry; ledgerHead: LedgerHead } {
+function chainOf(count: number): { events: StoredEvent[]; head: ChainHead } {
   const drafts: DraftEvent[] = Array.from({ length: count }, (_, i) => {
     const personal = { actor: null, note: `note ${String(i)}`, data: null, ip: null, userAgent: null };
     return {
@@ -17,8 +16,8 @@ function chainOf(count: number): { events: StoredEvent[]; head: ChainHead; entry
       personalDigest: personalDigest(KEY, personal),
     };
   });
-  const sealed = sealChain(KEY, { chain: CHAIN, seq: 0, hash: GENESIS, headId: null }, drafts, drafts.map((_, i) => String(10 + i)), { n: 0, firstId: null });
-  return { events: sealed.events, head: sealed.head, entry: sealed.ledger!.entry, ledgerHead: sealed.ledger!.head };
+  const sealed = sealChain(KEY, { chain: CHAIN, seq: 0, hash: GENESIS, headId: null }, drafts, drafts.map((_, i) => String(10 + i)));
+  return { events: sealed.events, head: sealed.head };
 }
 
 function run(head: ChainHead | null, events: StoredEvent[]) {
@@ -83,39 +82,9 @@ describe('ChainVerifier (pure)', () => {
     expect(run({ ...head, seq: 2, hash: events[1]!.hash, id: events[1]!.id }, events.slice(0, 2)).problems.map((p) => p.kind)).to.deep.equal(['truncated']);
     const redacted = events.map((e) => ({ ...e, note: null }));
     expect(run(head, redacted).problems).to.have.length(3);
-    const erasedHead = sealChain(KEY, { chain: CHAIN, seq: 3, hash: head.hash, headId: head.id }, [], [], null, true).head;
+    const erasedHead = sealChain(KEY, { chain: CHAIN, seq: 3, hash: head.hash, headId: head.id }, [], [], true).head;
     expect(run(erasedHead, redacted)).to.deep.include({ ok: true, checked: 3 });
     expect(run({ ...head, erased: true }, redacted).problems.map((p) => p.kind))
       .to.deep.equal(['modified', 'modified', 'modified', 'truncated'], 'the erased flag is sealed');
-  });
-});
-
-describe('LedgerVerifier (pure)', () => {
-  const entries = (): { list: LedgerEntry[]; head: LedgerHead } => {
-    const list: LedgerEntry[] = [];
-    let tail = { n: 0, firstId: null as string | null };
-    let head: LedgerHead = { n: 0, firstId: null, mac: '' };
-    for (let i = 0; i < 3; i += 1) {
-      const sealed = sealChain(KEY, { chain: `chain${String(i)}`, seq: 0, hash: GENESIS, headId: null }, [{ ...chainOf(1).events[0]!, chain: `chain${String(i)}` }], [`${String(i + 1)}00`], tail);
-      list.push(sealed.ledger!.entry);
-      head = sealed.ledger!.head;
-      tail = { n: head.n, firstId: head.firstId };
-    }
-    return { list, head };
-  };
-  const check = (list: LedgerEntry[], head: LedgerHead | null) => {
-    const verifier = new LedgerVerifier(KEY);
-    for (const entry of list) verifier.push(entry);
-    verifier.end(head);
-    return verifier.problems;
-  };
-
-  it('names a vanished entry from its successor or from the sealed head', () => {
-    const { list, head } = entries();
-    expect(check(list, head)).to.deep.equal([]);
-    expect(check([list[0]!, list[2]!], head)).to.deep.equal([{ eventId: '200', kind: 'chain_missing' }]);
-    expect(check(list.slice(0, 2), head)).to.deep.equal([{ eventId: '300', kind: 'chain_missing' }]);
-    expect(check(list, { ...head, n: 2 })).to.deep.equal([{ eventId: '300', kind: 'chain_missing' }]);
-    expect(check(list.map((e, i) => (i === 1 ? { ...e, chain: 'other' } : e)), head)).to.deep.equal([{ eventId: '200', kind: 'inserted' }]);
   });
 });

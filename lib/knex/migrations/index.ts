@@ -4,6 +4,7 @@ import { proofSchema } from './002-proof';
 import { outboxSchema } from './003-outbox';
 import { adminSchema } from './004-admin';
 import { leanIndexesSchema } from './005-lean-indexes';
+import { logSchema } from './007-log';
 
 /** Every shipped migration, in order. Append only. */
 const MIGRATIONS: ReadonlyArray<readonly [string, (prefix: string) => Knex.Migration]> = [
@@ -12,6 +13,7 @@ const MIGRATIONS: ReadonlyArray<readonly [string, (prefix: string) => Knex.Migra
   ['003-outbox', outboxSchema],
   ['004-admin', adminSchema],
   ['005-lean-indexes', leanIndexesSchema],
+  ['007-log', logSchema],
 ];
 
 export const MIGRATION_NAMES: readonly string[] = MIGRATIONS.map(([name]) => name);
