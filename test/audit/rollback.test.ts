@@ -5,27 +5,11 @@ import type { Knex } from 'knex';
 import request from 'supertest';
 import { createConsent, verifyCheckpoint, verifyReceipt, type Checkpoint, type Consent } from '../../lib/index';
 import { describeEachDatabase, type TestDatabase } from '../helpers/each-database';
+import { copyStore, restoreStore } from '../helpers/store-copy';
 
 const SECRET = 'rollback-test-secret-0123456789abcdef0123';
 const quiet = { warn() {}, error() {} };
-const TABLES = ['meta', 'requirements', 'subjects', 'events', 'states', 'outbox', 'log', 'log_blocks'];
 type Row = Record<string, unknown>;
-
-/** Every row of every table of the library: a copy of the database to restore later. */
-async function copyOf(knex: Knex): Promise<Record<string, Row[]>> {
-  const copy: Record<string, Row[]> = {};
-  for (const table of TABLES) copy[table] = (await knex(`consent_${table}`).select('*')) as Row[];
-  return copy;
-}
-
-/** Puts the copy back in place of everything stored now. */
-async function restore(knex: Knex, copy: Record<string, Row[]>): Promise<void> {
-  for (const table of TABLES) {
-    await knex(`consent_${table}`).delete();
-    const rows = copy[table] as Row[];
-    for (let i = 0; i < rows.length; i += 100) await knex(`consent_${table}`).insert(rows.slice(i, i + 100));
-  }
-}
 
 describeEachDatabase('the global log catches rollback', (open) => {
   let db: TestDatabase;
@@ -73,7 +57,7 @@ describeEachDatabase('the global log catches rollback', (open) => {
   it('catches the whole database restored from an earlier copy against a later checkpoint, and not without one', async () => {
     await consent.record('alice', { a: 'granted' });
     const early = await consent.checkpoint();
-    const copy = await copyOf(knex);
+    const copy = await copyStore(knex);
     await consent.record('alice', { a: 'denied' });
     await consent.record('bob', { a: 'granted', b: 'granted' });
     const later = await consent.checkpoint();
@@ -82,7 +66,7 @@ describeEachDatabase('the global log catches rollback', (open) => {
     await consent.record('bob', { b: 'denied' });
     expect(await consent.verify({ checkpoint: later })).to.deep.include({ ok: true, problems: [] }, 'later writes extend it');
 
-    await restore(knex, copy);
+    await restoreStore(knex, copy);
     // The copy is consistent in itself: only a checkpoint kept elsewhere shows what was lost.
     expect(await consent.verify()).to.deep.equal({ ok: true, checked: 1, problems: [] });
     expect(await consent.verify({ checkpoint: early })).to.deep.equal({ ok: true, checked: 1, problems: [] });

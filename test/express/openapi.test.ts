@@ -111,6 +111,8 @@ BACKENDS[0]?.describe('OpenAPI document', () => {
         ['/admin/export', 'get', await request(app).get('/consent/admin/export?format=ndjson').set(ADMIN).buffer(true).parse((r, done) => { asText(r, done); })],
         ['/admin/export', 'get', await request(app).get('/consent/admin/export?format=xml').set(ADMIN)],
         ['/admin/verify', 'get', await request(app).get('/consent/admin/verify?subjectId=proof').set(ADMIN)],
+        ['/admin/checkpoint', 'get', await request(app).get('/consent/admin/checkpoint').set(ADMIN)],
+        ['/admin/checkpoint', 'get', await request(app).get('/consent/admin/checkpoint')],
         ['/admin/stats', 'get', await request(app).get('/consent/admin/stats').set(ADMIN)],
         ['/admin/subjects/{subjectId}', 'delete', await request(app).delete('/consent/admin/subjects/proof').set(ADMIN).type('text').send('x')],
         ['/admin/subjects/{subjectId}', 'delete', await request(app).delete('/consent/admin/subjects/proof').set(ADMIN)],
