@@ -48,7 +48,7 @@ export function verifyCommand(): Command {
         for (const problem of result.problems) process.stdout.write(`problem: ${problem.kind} at event ${problem.eventId}\n`);
         if (checkpoint !== undefined && result.problems.some((p) => p.eventId.startsWith('checkpoint:'))) {
           process.stdout.write(
-            `ROLLBACK: the database does not extend the checkpoint of ${String(checkpoint.size)} events issued at ${String(checkpoint.issuedAt)}: ` +
+            `ROLLBACK: the database does not extend the checkpoint of ${String(checkpoint.size)} events issued at ${checkpoint.issuedAt}: ` +
               'it was restored from an earlier copy or its history was rewritten\n',
           );
         }

@@ -24,7 +24,7 @@ function headPages(tracker: ProofReader): AsyncGenerator<ChainHead[]> {
 }
 
 // Checking a page takes longer than reading one, and the next page's query (on SQLite's single
-// connection, behind the heads' and ledger's) only starts on a turn of the event loop: the
+// connection, behind the heads' and the log's) only starts on a turn of the event loop: the
 // merge lets one pass every so many events, so the database reads while the hashing goes on.
 const YIELD_EVERY = 256;
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));

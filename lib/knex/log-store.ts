@@ -76,7 +76,11 @@ async function entries(db: Knex, ctx: TableContext, range: EntryRange, limit: nu
   if (from !== undefined) {
     const [tx, part] = parseKey(from);
     const op = range.after !== undefined ? '>' : '>=';
-    q.where((w) => w.where('tx', '>', tx).orWhere((x) => x.where('tx', tx).andWhere('part', op, part)));
+    q.where((w) => {
+      void w.where('tx', '>', tx).orWhere((x) => {
+        void x.where('tx', tx).andWhere('part', op, part);
+      });
+    });
   }
   if (range.fromTx !== undefined) q.where('tx', '>=', range.fromTx);
   if (range.belowTx !== undefined) q.where('tx', '<', range.belowTx);
@@ -132,7 +136,7 @@ export function sealLog(ctx: TableContext, fold: LogFold): Promise<LogHead | nul
   return ctx.knex.transaction(async (trx) => {
     // A write first: on SQLite it takes the write lock, so no writer appends while we seal.
     await trx(meta).insert({ key: LOG_KEY, value: '' }).onConflict('key').ignore();
-    const row = (await trx(meta).where({ key: LOG_KEY }).forUpdate().first('value')) as Row;
+    const row: Row = await trx(meta).where({ key: LOG_KEY }).forUpdate().first('value');
     const head = parseHead(row.value);
     fold.begin(head);
     const { range, mark } = await window(ctx, trx, head);

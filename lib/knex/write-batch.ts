@@ -230,11 +230,11 @@ async function writePrepared(
   trx: Knex.Transaction,
   ahead: PreparedKnexBatch,
 ): Promise<Map<string, string[]>> {
-  const sealed = await inPipeline(trx, async (pipeline) => {
+  const sealed = await inPipeline(trx, (pipeline) => {
     pipeline.push(ahead.statements);
     // The subject rows were created with their heads: only the log entry is left.
     queueLogEntry(ctx, ahead.sealed, pipeline);
-    return ahead.sealed;
+    return Promise.resolve(ahead.sealed);
   });
   return eventIdsOf(ahead.planned, sealed);
 }

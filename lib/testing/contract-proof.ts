@@ -88,10 +88,11 @@ export function proofContract(define: Define): void {
     assert.deepEqual(none, []);
     assert.equal(block?.index, 0);
     assert.equal(block?.hash, rootOf(Array.from({ length: BLOCK_LEAVES }, (_, i) => leafHashAt(all, i))).toString('hex'));
-    assert.deepEqual(await tracker.logLeaves({ from: block!.start, count: BLOCK_LEAVES }), all.subarray(0, BLOCK_LEAVES * 40));
-    assert.deepEqual((await tracker.logBlocks({ containing: ids[1] as string, limit: 10 })).map((b) => b.index), [0]);
+    assert.ok(block !== undefined && sealed?.open);
+    assert.deepEqual(await tracker.logLeaves({ from: block.start, count: BLOCK_LEAVES }), all.subarray(0, BLOCK_LEAVES * 40));
+    assert.deepEqual((await tracker.logBlocks({ containing: ids[1] ?? '', limit: 10 })).map((b) => b.index), [0]);
     assert.deepEqual(await tracker.logBlocks({ containing: '999999999999', limit: 10 }), []);
-    assert.deepEqual(await tracker.logLeaves({ from: sealed!.open!, count: 3 }), all.subarray(BLOCK_LEAVES * 40));
+    assert.deepEqual(await tracker.logLeaves({ from: sealed.open, count: 3 }), all.subarray(BLOCK_LEAVES * 40));
   });
 
   define('erase() appends the sealed erase event, redacts, drops records and unlinks the pseudonym', async (tracker) => {

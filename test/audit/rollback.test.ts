@@ -45,7 +45,7 @@ describeEachDatabase('the global log catches rollback', (open) => {
     await consent.record('bob', { b: 'denied' });
     await consent.record('carol', { a: 'granted' });
     // Her newest event goes, and her head and states are put back from the copy: every seal checks.
-    const newest = (await knex('consent_events').where({ chain: subject.chain }).orderBy('seq', 'desc').first('id')) as Row;
+    const newest: Row = await knex('consent_events').where({ chain: subject.chain }).orderBy('seq', 'desc').first('id');
     await knex('consent_events').where({ id: newest.id }).delete();
     await knex('consent_subjects').where({ chain: subject.chain }).update(subject);
     await knex('consent_states').where({ chain: subject.chain }).delete();

@@ -175,7 +175,7 @@ describeEachDatabase('verify() names what was done to the history behind its bac
     await knex('consent_events').where({ chain }).delete();
     await knex('consent_subjects').where({ chain }).delete();
     // Each of bob's writes was a transaction of its own: its log entry holds only its events.
-    const entries = (await knex('consent_log').select('tx', 'part', 'leaves')) as Array<{ tx: unknown; part: unknown; leaves: Buffer }>;
+    const entries: Array<{ tx: unknown; part: unknown; leaves: Buffer }> = await knex('consent_log').select('tx', 'part', 'leaves');
     const bobs = entries.filter((e) => ids.includes(String(Buffer.from(e.leaves).readUIntBE(2, 6))));
     expect(bobs).to.have.length(2);
     for (const e of bobs) await knex('consent_log').where({ tx: e.tx, part: e.part }).delete();
