@@ -21,11 +21,11 @@ export interface LeafSource {
 
 function writeId(buffer: Buffer, offset: number, id: string): void {
   const n = Number(id);
-  if (Number.isSafeInteger(n) && n > 0) {
+  if (Number.isSafeInteger(n) && n > 0 && n < 2 ** 48) {
     buffer.writeUInt16BE(0, offset);
     buffer.writeUIntBE(n, offset + 2, 6);
   } else {
-    // A stored id above 2^48 (the contract allows up to 2^63 - 1).
+    // A stored id from 2^48 on (the contract allows up to 2^63 - 1).
     buffer.writeBigUInt64BE(isStoredEventId(id) ? BigInt(id) : 0n, offset);
   }
 }

@@ -8,23 +8,30 @@ import { createHash } from 'node:crypto';
  */
 
 const oneShot = (crypto as { hash?: typeof crypto.hash }).hash;
-const LEAF = Buffer.from([0]);
-const NODE = Buffer.from([1]);
 
-function sha256(parts: Buffer[]): Buffer {
-  const input = parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts);
-  if (oneShot !== undefined) return Buffer.from(oneShot('sha256', input, 'buffer'));
+// Prefix and input in one buffer, reused: the tree hashes two small inputs per leaf, and a
+// concatenation per hash cost more than the hash itself.
+const leafInput = Buffer.alloc(1 + 64);
+const nodeInput = Buffer.alloc(1 + 64);
+nodeInput[0] = 1;
+
+function sha256(input: Buffer): Buffer {
+  if (oneShot !== undefined) return oneShot('sha256', input, 'buffer') as unknown as Buffer;
   return createHash('sha256').update(input).digest();
 }
 
 /** H(0x00 ‖ leaf). */
 export function leafHash(leaf: Buffer): Buffer {
-  return sha256([LEAF, leaf]);
+  if (leaf.length > 64) return sha256(Buffer.concat([Buffer.from([0]), leaf]));
+  leaf.copy(leafInput, 1);
+  return sha256(leafInput.subarray(0, 1 + leaf.length));
 }
 
 /** H(0x01 ‖ left ‖ right). */
 export function nodeHash(left: Buffer, right: Buffer): Buffer {
-  return sha256([NODE, left, right]);
+  left.copy(nodeInput, 1);
+  right.copy(nodeInput, 33);
+  return sha256(nodeInput);
 }
 
 /** The hash of the empty tree: SHA-256 of nothing. */

@@ -1,7 +1,7 @@
 import type { LogBlock, LogEntry, LogHead, StoredEvent } from '../tracker/records';
 import { IdSet } from './id-set';
 import { KeyedSum } from './keyed-sum';
-import { leafBytes, leafCount, leafHashAt, leafId, type LeafSource } from './log-leaf';
+import { LEAF_BYTES, leafBytes, leafCount, leafHashAt, leafId, type LeafSource } from './log-leaf';
 import { BLOCK_HEIGHT, BLOCK_LEAVES, logHeadOk } from './log-seal';
 import { Frontier } from './merkle';
 import type { IntegrityProblem } from './verify-chain';
@@ -52,6 +52,8 @@ export class LogVerifier {
   private readonly blocks = new Map<number, string>();
   private sealedRoot: string | null = null;
   private claimedRoot: string | null = null;
+  /** Keeps the recomputed hash of each complete block of the sealed tree (one closure for all leaves). */
+  private readonly keepBlock: (height: number, hash: Buffer, first: number) => void;
 
   constructor(
     private readonly keys: LogKeys,
@@ -60,6 +62,10 @@ export class LogVerifier {
   ) {
     this.storedSum = new KeyedSum(keys.logSum);
     this.loggedSum = new KeyedSum(keys.logSum);
+    const sealedSize = head?.size ?? 0;
+    this.keepBlock = (height, hash, first) => {
+      if (height === BLOCK_HEIGHT && first + BLOCK_LEAVES <= sealedSize) this.blocks.set(first / BLOCK_LEAVES, hash.toString('hex'));
+    };
     if (head?.size === 0) this.sealedRoot = this.frontier.root().toString('hex');
     if (checkpoint?.size === 0) this.claimedRoot = this.frontier.root().toString('hex');
   }
@@ -70,23 +76,20 @@ export class LogVerifier {
     this.storedSum.addEvent(event);
   }
 
-  /** The next log entry in sealing order. */
-  entry(entry: LogEntry): void {
-    const n = leafCount(entry.leaves);
+  /** The next log entry in sealing order, or its leaves [from, to) (the next slice of it). */
+  entry(entry: LogEntry, from = 0, to = leafCount(entry.leaves)): void {
     const sealedSize = this.head?.size ?? 0;
-    for (let i = 0; i < n; i += 1) {
+    for (let i = from; i < to; i += 1) {
       const index = this.frontier.size;
       const id = leafId(entry.leaves, i);
       if (!this.logged.add(id)) this.problems.push({ eventId: `log:${String(index)}`, kind: 'inserted' });
       if (index < sealedSize) {
         this.sealed.add(id);
-        this.loggedSum.add(leafBytes(entry.leaves, i));
+        this.loggedSum.addAt(entry.leaves, i * LEAF_BYTES);
       } else {
         this.later.push(Buffer.from(leafBytes(entry.leaves, i)));
       }
-      this.frontier.push(leafHashAt(entry.leaves, i), (height, hash, first) => {
-        if (height === BLOCK_HEIGHT && first + BLOCK_LEAVES <= sealedSize) this.blocks.set(first / BLOCK_LEAVES, hash.toString('hex'));
-      });
+      this.frontier.push(leafHashAt(entry.leaves, i), this.keepBlock);
       if (this.frontier.size === sealedSize) this.sealedRoot = this.frontier.root().toString('hex');
       if (this.frontier.size === this.checkpoint?.size) this.claimedRoot = this.frontier.root().toString('hex');
     }

@@ -65,6 +65,8 @@ async function verifyChains(
 
 // Leaves per page of log entries: an entry holds one transaction's events, from one to thousands.
 const LOG_PAGE_LEAVES = 4096;
+// Leaves hashed between two turns of the event loop.
+const LOG_SLICE = 512;
 
 /**
  * Reads log entries from after `after` to the end, in pages sized to hold about
@@ -86,9 +88,22 @@ async function readLog(tracker: ProofReader, verifier: LogVerifier, after: strin
       pending = tracker.logEntries({ after: tail.key, limit });
       pending.catch(() => undefined);
     }
-    for (const entry of page) verifier.entry(entry);
+    // In slices, each followed by a turn of the event loop: the events' scan sends its next
+    // query meanwhile, so the database reads while the tree is hashed.
+    let hashed = 0;
+    for (const entry of page) {
+      const n = entry.leaves.length / 40;
+      for (let from = 0; from < n; from += LOG_SLICE) {
+        const to = Math.min(n, from + LOG_SLICE);
+        verifier.entry(entry, from, to);
+        hashed += to - from;
+        if (hashed >= LOG_SLICE) {
+          hashed = 0;
+          await turn();
+        }
+      }
+    }
     if (!more) return last;
-    await turn();
   }
 }
 
