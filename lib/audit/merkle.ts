@@ -16,7 +16,7 @@ const nodeInput = Buffer.alloc(1 + 64);
 nodeInput[0] = 1;
 
 function sha256(input: Buffer): Buffer {
-  if (oneShot !== undefined) return oneShot('sha256', input, 'buffer') as unknown as Buffer;
+  if (oneShot !== undefined) return oneShot('sha256', input, 'buffer');
   return createHash('sha256').update(input).digest();
 }
 
