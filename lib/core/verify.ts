@@ -123,7 +123,9 @@ async function readHead(tracker: ProofReader): Promise<LogHead | null> {
   try {
     return await tracker.logHead();
   } catch (error) {
-    if (error instanceof LogHeadError) return { size: 0, root: '', subtrees: [], mark: '', open: null, mac: '' };
+    // Through the storage deadline, the tracker's error arrives as the cause of a store error.
+    const cause = (error as { cause?: unknown } | null)?.cause;
+    if (error instanceof LogHeadError || cause instanceof LogHeadError) return { size: 0, root: '', subtrees: [], mark: '', open: null, mac: '' };
     throw error;
   }
 }

@@ -188,4 +188,20 @@ describeEachDatabase('verify() names what was done to the history behind its bac
     await knex('consent_subjects').where({ chain }).update({ seq: 0, head_hash: '0'.repeat(64), head_id: null, head_mac: '' });
     expect(sorted((await consent.verify()).problems)).to.deep.equal(sorted(bob.map((r) => ({ eventId: r.publicId, kind: 'rollback' }))));
   });
+
+  it('catches a sealed head of the log changed or replaced without the secret, and writes go on', async () => {
+    expect(await consent.verify()).to.deep.include({ ok: true });
+    const row = (await knex('consent_meta').where({ key: 'log' }).first()) as { value: string };
+    const head = JSON.parse(row.value) as { size: number; root: string };
+    // A shorter log claimed: the head no longer carries its seal.
+    await knex('consent_meta').where({ key: 'log' }).update({ value: JSON.stringify({ ...head, size: head.size - 1 }) });
+    expect((await consent.verify()).problems).to.deep.equal([{ eventId: 'log', kind: 'rollback' }]);
+    await knex('consent_meta').where({ key: 'log' }).update({ value: 'not json' });
+    expect((await consent.verify()).problems).to.deep.equal([{ eventId: 'log', kind: 'rollback' }]);
+    await consent.record('dave', { a: 'granted' });
+    expect((await consent.history('dave')).events).to.have.length(1);
+    expect((await consent.checkpoint().catch((e: unknown) => e))).to.include({ code: 'store_unavailable' });
+    await knex('consent_meta').where({ key: 'log' }).update({ value: row.value });
+    expect(await consent.verify()).to.deep.include({ ok: true, checked: 9 });
+  });
 });
