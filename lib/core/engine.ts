@@ -110,7 +110,10 @@ export class ConsentEngine implements ConsentCore {
       this.pseudonyms = new PseudonymCache(PSEUDONYM_CACHE_SIZE, (subjectId): CacheLink => ({ key: pseudonymOf(keys, subjectId), entry: null }));
       for (const hook of this.readyHooks) await hook();
       // Entries appended without the secret (an upgrade's existing events) enter the tree now.
-      await this.log.seal().catch((error: unknown) => { options.logger.error('express-consent: sealing the global log at startup failed', error); });
+      // A seal that outlasts storeTimeoutMs goes on in the background; the next one continues it.
+      await this.log.seal().catch((error: unknown) => {
+        options.logger.warn(`express-consent: the global log is not sealed yet (${String(error)}); it is sealed after the next write and before verify(), checkpoints and receipts`);
+      });
       const noticed = () => {
         this.notifications += 1;
       };

@@ -32,7 +32,7 @@ const DEADLINES: { readonly [K in keyof ConsentTracker]-?: MethodDeadline } = {
   subscribe: { what: 'change listener', budget: 'none' },
   scanEvents: { what: 'event scan', budget: 'request' },
   heads: { what: 'head scan', budget: 'request' },
-  sealLog: { what: 'log seal', budget: 'startup' },
+  sealLog: { what: 'log seal', budget: 'request' },
   logHead: { what: 'log head read', budget: 'request' },
   logEntries: { what: 'log scan', budget: 'request' },
   logBlocks: { what: 'log block read', budget: 'request' },
