@@ -32,6 +32,21 @@ export function logEntryStatements(ctx: TableContext, leaves: Buffer): Statement
   return [{ sql: `insert into ${quote(ctx.table('log'))} (${quote('leaves')}) values (?)`, bindings: [leaves] }];
 }
 
+/**
+ * `statements` with the transaction's log entry appended too. On PostgreSQL the entry rides on
+ * the first insert as a data-modifying WITH clause: one statement, so one round trip, fewer
+ * per write (SQLite runs in the process and takes no WITH insert).
+ */
+export function withLogEntry(ctx: TableContext, statements: Statement[], leaves: Buffer): Statement[] {
+  const [entry] = logEntryStatements(ctx, leaves);
+  if (entry === undefined) return statements;
+  const first = statements.findIndex((s) => /^insert /i.test(s.sql));
+  if (!isPostgres(ctx.knex) || first < 0) return [entry, ...statements];
+  const host = statements[first] as Statement;
+  const merged = { sql: `with ${quote('log_entry')} as (${entry.sql}) ${host.sql}`, bindings: [...entry.bindings, ...host.bindings] };
+  return statements.map((s, i) => (i === first ? merged : s));
+}
+
 const keyOf = (row: Row): string => `${String(row.tx)}:${String(row.part)}`;
 
 function parseKey(key: string): [string, number] {

@@ -5,7 +5,7 @@ import { addStateRows, EVENT_SLICE, eventRow, idValue, newSubjectRows, snapshotO
 import { insertStatements, quote, upsertClause, variableLimit } from './bulk-sql';
 import { idAllocator, reservedIdsFree, type TableContext } from './chain-store';
 import { insertOutbox } from './lifecycle-queries';
-import { logEntryStatements } from './log-store';
+import { withLogEntry } from './log-store';
 import { EVENT_COLUMNS, groupRecords, rawRows, type Row } from './rows';
 import type { PreparedKnexBatch } from './prepare-batch';
 import { StatementPipeline } from './statement-pipeline';
@@ -129,7 +129,6 @@ async function planAll(
 
 /** Queues the log entry and the chain heads of a sealed batch. */
 function queueRows(ctx: TableContext, trx: Knex.Transaction, planned: Planned[], sealed: SealedWrite[], pipeline: StatementPipeline): void {
-  queueLogEntry(ctx, sealed, pipeline);
   // Every subject row exists and is locked: the upsert always takes its update branch. It names
   // every not-null column only because an INSERT must.
   const heads = planned.map(({ subject }, i) => {
@@ -137,15 +136,15 @@ function queueRows(ctx: TableContext, trx: Knex.Transaction, planned: Planned[],
     return [subject.chain, subject.pseudonym, head.seq, head.hash, head.mac, Number(subject.created_at), idValue(head.id)];
   });
   const subjects = ctx.table('subjects');
-  pipeline.push(insertStatements(trx, subjects, [...SUBJECT_COLUMNS, 'head_id'], heads, upsertClause(['chain'], HEAD_VALUES)));
+  pipeline.push(withLogEntry(ctx, insertStatements(trx, subjects, [...SUBJECT_COLUMNS, 'head_id'], heads, upsertClause(['chain'], HEAD_VALUES)), leavesOf(sealed)));
 }
 
 /**
- * Queues the batch's one log entry: the leaves of all its events, in the order they were sealed.
- * The batch's only write outside its subjects' rows, and it touches no shared row.
+ * The leaves of the batch's one log entry: all its events, in the order they were sealed. The
+ * entry is the batch's only write outside its subjects' rows, and it touches no shared row.
  */
-function queueLogEntry(ctx: TableContext, sealed: SealedWrite[], pipeline: StatementPipeline): void {
-  pipeline.push(logEntryStatements(ctx, encodeLeaves(sealed.flatMap((s) => s.events))));
+function leavesOf(sealed: SealedWrite[]): Buffer {
+  return encodeLeaves(sealed.flatMap((s) => s.events));
 }
 
 /** Writes the outbox entries of the sealed batch, once their events' ids are known. */
@@ -231,9 +230,8 @@ async function writePrepared(
   ahead: PreparedKnexBatch,
 ): Promise<Map<string, string[]>> {
   const sealed = await inPipeline(trx, (pipeline) => {
-    pipeline.push(ahead.statements);
     // The subject rows were created with their heads: only the log entry is left.
-    queueLogEntry(ctx, ahead.sealed, pipeline);
+    pipeline.push(withLogEntry(ctx, ahead.statements, leavesOf(ahead.sealed)));
     return Promise.resolve(ahead.sealed);
   });
   return eventIdsOf(ahead.planned, sealed);

@@ -12,7 +12,8 @@ const SECRET = 'prepared-batch-secret-0123456789abcdef012';
 const AT = Date.parse('2025-03-01T00:00:00.000Z');
 const quiet = { warn() {}, error() {} };
 // The upsert of chain heads that a batch planned inside its transaction ends with.
-const HEAD_UPSERT = /^insert into "consent_subjects".*on conflict \("chain"\) do update/s;
+// On PostgreSQL the log entry rides on it as a WITH clause.
+const HEAD_UPSERT = /^(with "log_entry" as \(insert into "consent_log" [^)]*\) values \([^)]*\)\) )?insert into "consent_subjects".*on conflict \("chain"\) do update/s;
 
 function newConsent(tracker: KnexTracker): Consent {
   const consent = createConsent({ tracker, secret: SECRET, cache: false, sweep: false, logger: quiet });
