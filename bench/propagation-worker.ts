@@ -1,16 +1,16 @@
 /**
- * One app process of `bench/propagation.ts`: a consent instance on the shared PostgreSQL
- * database with a long cache lifetime, driven over IPC by the parent.
+ * One app process of `bench/propagation.ts`: a consent instance on the shared database
+ * (BENCH_TARGET, a JSON `Target`) with a long cache lifetime, driven over IPC by the parent.
  */
 import { performance } from 'node:perf_hooks';
-import { benchConsent, openKnex } from './lib/setup';
+import { benchConsent, openKnex, type Target } from './lib/setup';
 
 type Command = { id: number; cmd: 'grant' | 'withdraw' | 'watch' | 'stop'; subject?: string };
 
 const now = () => performance.timeOrigin + performance.now();
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-const knex = openKnex({ kind: 'pg', url: process.env.BENCH_PG_URL as string });
-// A minute of cache lifetime: only a notification can make this process see a change in time.
+const knex = openKnex(JSON.parse(process.env.BENCH_TARGET as string) as Target);
+// A minute of cache lifetime: only the change feed can make this process see a change in time.
 const consent = await benchConsent(knex, { cache: { max: 10_000, ttlMs: 60_000 } });
 const send = (message: object) => process.send?.(message);
 

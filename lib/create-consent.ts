@@ -3,8 +3,10 @@ import { importDecisions, type ImportOptions, type ImportResult } from './core/i
 import { exportSubject, type SubjectExport } from './core/export';
 import type { ConsentEventHandler, ConsentEventName, OnOptions } from './core/events';
 import { requireSubject } from './core/input';
+import { linkVisitor, type LinkResult } from './core/link';
 import { proofMethods, type ConsentProof } from './core/proof';
 import { ReceiptKey } from './core/receipt-key';
+import { warnOnce } from './core/warn-once';
 import { ConsentError } from './errors';
 import { createHttpApi, type ConsentHttpApi } from './express/http-api';
 import { defaultKnex } from './knex/default-knex';
@@ -64,6 +66,14 @@ export interface Consent extends ConsentHttpApi, ConsentProof {
   on<E extends ConsentEventName>(event: E, handler: ConsentEventHandler<E>, options?: OnOptions): void;
   /** Records one `expire` event (source `sweep`) for each grant that lapsed since the last sweep. */
   sweep(): Promise<{ recorded: number }>;
+  /**
+   * Carries a visitor's decisions to a subject: each live decision (a current grant, or a
+   * denial) on a requirement where the subject has none, or an older one, is recorded on the
+   * subject with source `link`, naming the visitor's event; a newer decision of the subject is
+   * kept. The visitor's chain records the link. Linking again changes nothing.
+   * @throws ConsentError `invalid_argument` (not a visitor id), `invalid_subject`.
+   */
+  linkVisitor(visitorId: string, subjectId: string | number): Promise<LinkResult>;
   /** Stops timers and listeners; destroys only a Knex the library created itself. */
   close(): Promise<void>;
   /** @internal The engine behind this instance, for the library's own edges. */
@@ -73,7 +83,7 @@ export interface Consent extends ConsentHttpApi, ConsentProof {
 function createTracker(options: ReturnType<typeof parseOptions>): ConsentTracker {
   if (options.tracker) {
     if (options.production && options.tracker instanceof MemoryTracker) {
-      options.logger.warn('express-consent: the in-memory tracker loses every decision on restart; use a database in production');
+      warnOnce(options.logger, 'express-consent: the in-memory tracker loses every decision on restart; use a database in production');
     }
     return options.tracker;
   }
@@ -139,6 +149,7 @@ export function createConsent(input: ConsentOptions = {}): Consent {
     },
     on: (event, handler, opts) => { engine.events.on(event, handler, opts); },
     sweep: () => engine.sweep(),
+    linkVisitor: (visitorId, subjectId) => linkVisitor(engine, visitorId, subjectId),
     close() {
       closed ??= (async () => {
         await engine.stop();

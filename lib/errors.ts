@@ -110,6 +110,14 @@ export class ConsentStoreError extends ConsentError {
 }
 
 /**
+ * A stored row failed its integrity check (an edited state row or requirement version, a moved
+ * subject link): read like a storage failure, never as consent. `consent.verify()` names it.
+ */
+export class ConsentIntegrityError extends ConsentStoreError {
+  override name = 'ConsentIntegrityError';
+}
+
+/**
  * Tells whether a value is a `ConsentError` (or a subclass), also one thrown by another copy of
  * the library, where `instanceof` answers false: the ESM and CommonJS builds loaded side by side,
  * or two installed versions.

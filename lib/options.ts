@@ -2,7 +2,9 @@ import type { Knex } from 'knex';
 import type { Request } from 'express';
 import { ConsentConfigError } from './errors';
 import { didYouMean } from './did-you-mean';
+import { parsePages, type PagesOptions, type ResolvedPages } from './pages/options';
 import type { ConsentTracker } from './tracker/tracker';
+import { parseVisitors, type ResolvedVisitors, type VisitorOptions } from './options-visitors';
 
 /** What the `subject` hook may return: a string or a safe integer; nothing means no subject. */
 export type SubjectValue = string | number | null | undefined;
@@ -50,7 +52,11 @@ export interface ConsentOptions {
    * @default { ttlMs: 172800000, resendAfterMs: 600000 }
    */
   confirm?: { ttlMs?: number; baseUrl?: string; resendAfterMs?: number };
-  /** Where warnings go. @default console */
+  /**
+   * Where warnings go. A configuration warning (no `secret`, a development receipts key) is
+   * given once per logger: with the default `console`, once per process.
+   * @default console
+   */
   logger?: ConsentLogger;
   /**
    * Records an `expire` event for every lapsed grant every `intervalMs` (see `consent.sweep()`);
@@ -71,6 +77,19 @@ export interface ConsentOptions {
    * @default { writes: 1000, windowMs: 60000 }
    */
   rateLimit?: false | { writes?: number; windowMs?: number };
+  /**
+   * The look of the pages the library renders for people (confirmation pages, admin console):
+   * your `layout`, a `stylesheet`, the `home` link back to your site.
+   * @default { home: { href: '/', text: 'Back to the site' } }
+   */
+  pages?: PagesOptions;
+  /**
+   * Visitors: without a subject from the `subject` hook, the router, the guard and `collect()`
+   * identify the person by a signed first-party cookie, set on their first decision (never on a
+   * read). `consent.link(req, subjectId)` carries a visitor's decisions to an account.
+   * @default false
+   */
+  visitors?: false | VisitorOptions;
 }
 
 /** Options after parsing: every default resolved. */
@@ -92,6 +111,8 @@ export interface ResolvedOptions {
   sweep: { intervalMs: number } | null;
   outbox: { pollMs: number; leaseMs: number; retryMs: number; maxRetryMs: number };
   rateLimit: { writes: number; windowMs: number } | null;
+  pages: ResolvedPages;
+  visitors: ResolvedVisitors | null;
   production: boolean;
 }
 
@@ -115,7 +136,7 @@ export const DEFAULTS = {
 const KEYS = [
   'knex', 'tracker', 'subject', 'secret', 'tablePrefix', 'autoMigrate', 'cache',
   'storeTimeoutMs', 'now', 'network', 'admin', 'receipts', 'confirm', 'logger',
-  'sweep', 'outbox', 'rateLimit',
+  'sweep', 'outbox', 'rateLimit', 'pages', 'visitors',
 ] as const;
 
 function bad(option: string, why: string): never {
@@ -280,6 +301,8 @@ export function parseOptions(input: ConsentOptions = {}, env: NodeJS.ProcessEnv 
     outbox: intervals(input.outbox ?? {}, 'outbox', { ...DEFAULTS.outbox }),
     // null is refused rather than read as "the default": it may well mean "no limit".
     rateLimit: input.rateLimit === false ? null : intervals(input.rateLimit === undefined ? {} : input.rateLimit, 'rateLimit', { ...DEFAULTS.rateLimit }),
+    pages: parsePages(input.pages),
+    visitors: parseVisitors(input.visitors),
     production,
   };
 }

@@ -35,7 +35,7 @@ export type LawfulBasis =
   | 'public_task';
 
 /** Where an event came from. */
-export type Source = 'api' | 'form' | 'app' | 'admin' | 'gpc' | 'sweep' | 'import' | 'confirm';
+export type Source = 'api' | 'form' | 'app' | 'admin' | 'gpc' | 'sweep' | 'import' | 'confirm' | 'link';
 
 /** A requirement as the host registers it. */
 export interface RequirementDefinition {

@@ -39,6 +39,8 @@ export function startServer(target: Target, subjects: number): Promise<ServerPro
 /** One load run: requests per second and latency of a route, with a rotating subject. */
 export interface LoadResult {
   rps: number;
+  /** Requests completed. */
+  requests: number;
   p50: number;
   p99: number;
   errors: number;
@@ -51,6 +53,8 @@ export interface LoadSpec {
   subjects: number;
   duration: number;
   connections?: number;
+  /** Cookie headers to rotate through instead of the `x-user` subjects (visitors). */
+  cookies?: string[];
 }
 
 export async function load(spec: LoadSpec): Promise<LoadResult> {
@@ -65,14 +69,17 @@ export async function load(spec: LoadSpec): Promise<LoadResult> {
     requests: [
       {
         setupRequest: (request: Record<string, unknown>) => {
-          next = (next + 1) % spec.subjects;
-          return { ...request, headers: { ...(request.headers as object), 'x-user': `u${String(next)}` } };
+          const { cookies } = spec;
+          next = (next + 1) % (cookies ? cookies.length : spec.subjects);
+          const who = cookies ? { cookie: cookies[next] as string } : { 'x-user': `u${String(next)}` };
+          return { ...request, headers: { ...(request.headers as object), ...who } };
         },
       },
     ],
   });
   return {
     rps: result.requests.average,
+    requests: result.requests.total,
     p50: result.latency.p50,
     p99: result.latency.p99,
     errors: result.non2xx + result.errors + result.timeouts,

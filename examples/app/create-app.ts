@@ -7,7 +7,9 @@ import knexFactory, { type Knex } from 'knex';
 import { createConsent, type Consent, type ConsentLogger } from '../../lib/index';
 import { errorPage } from './error-page';
 import { installPartnerOffers } from './extensions/partner-offers';
-import { html } from './html';
+import { adminAccess } from './admin';
+import { html, trusted } from './html';
+import { DevMailbox, installMailbox } from './mailbox';
 import { page } from './layout';
 import { staticPages } from './pages/static-pages';
 import { appRequirements } from './requirements';
@@ -33,6 +35,8 @@ export interface ExampleOptions {
    * is `Secure` when the request (as the proxy reports it) came over HTTPS. @default false
    */
   trustProxy?: boolean | number | string;
+  /** The admin console's password (user `admin`); random when absent, see `ExampleApp.adminPassword`. */
+  adminPassword?: string;
   /** The clock of sessions and consent (tests). @default () => new Date() */
   now?: () => Date;
   logger?: ConsentLogger;
@@ -42,6 +46,10 @@ export interface ExampleOptions {
 export interface ExampleApp {
   app: Express;
   consent: Consent;
+  /** The admin console's password (user `admin`). */
+  adminPassword: string;
+  /** The confirmation emails the example would have sent. */
+  mailbox: DevMailbox;
   close(): Promise<void>;
 }
 
@@ -58,9 +66,25 @@ function securityHeaders(_req: Request, res: Response, next: NextFunction): void
 export async function createExampleApp(options: ExampleOptions): Promise<ExampleApp> {
   if (options.databaseFile !== ':memory:') mkdirSync(dirname(options.databaseFile), { recursive: true });
   const knex: Knex = knexFactory({ client: 'sqlite3', connection: { filename: options.databaseFile }, useNullAsDefault: true, pool: { min: 1, max: 1 } });
-  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- a request the session middleware has not seen has no session
-  const consent = createConsent({ knex, secret: options.secret, subject: (req) => req.session?.userId, logger: options.logger, ...(options.now ? { now: options.now } : {}) });
+  const adminPassword = options.adminPassword ?? randomBytes(12).toString('base64url');
+  const admin = adminAccess(adminPassword);
+  // Visitors: people who have not signed in answer in the banner of /consent/client.js; link()
+  // carries their answers into the account at sign-up and sign-in.
+  const consent = createConsent({
+    knex,
+    secret: options.secret,
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- a request the session middleware has not seen has no session
+    subject: (req) => req.session?.userId,
+    visitors: {},
+    logger: options.logger,
+    admin: { authorize: admin.authorize },
+    // The library's pages (email confirmation, console) in the example's own look and navigation.
+    pages: { layout: (content, info) => page(info.req, info.title, trusted(content), { head: trusted(info.head) }) },
+    ...(options.now ? { now: options.now } : {}),
+  });
   consent.register(appRequirements);
+  const users = new Users(knex);
+  const mailbox = new DevMailbox();
 
   const app = express();
   app.disable('x-powered-by');
@@ -70,24 +94,28 @@ export async function createExampleApp(options: ExampleOptions): Promise<Example
   app.use(securityHeaders);
   app.use('/static', express.static(join(dirname(fileURLToPath(import.meta.url)), 'public'), { index: false }));
   app.use(session.middleware);
+  app.use('/consent/admin', admin.challenge);
   // The JSON API parses its own bodies: mount it before any body parser.
   app.use('/consent', consent.router());
   installPartnerOffers(app, consent);
   insightsRoutes(app, consent);
   staticPages(app);
-  accountRoutes(app, consent, new Users(knex), session);
+  accountRoutes(app, consent, users, session);
   preferenceRoutes(app, consent);
+  installMailbox(app, consent, users, mailbox);
   app.use((req, res) => {
     res.status(404).send(page(req, 'Not found', html`<h1>Not found</h1><p>There is no page at this address. <a href="/">Go home</a>.</p>`));
   });
   app.use(errorPage);
 
-  await new Users(knex).init();
+  await users.init();
   await sessionStore.init();
   await consent.ready();
   return {
     app,
     consent,
+    adminPassword,
+    mailbox,
     async close() {
       await consent.close();
       await knex.destroy();

@@ -5,6 +5,10 @@ import { html, type SafeHtml } from './html';
 export interface PageOptions {
   /** A script of the example's own, served from /static. */
   script?: string;
+  /** Markup for `<head>` (the library's style on the library's own pages). */
+  head?: SafeHtml;
+  /** Loads the library's browser client (banner and choices) for visitors. */
+  consentClient?: boolean;
 }
 
 function navigation(req: Request): SafeHtml {
@@ -31,6 +35,8 @@ export function page(req: Request, title: string, body: SafeHtml, options: PageO
   <title>${title} · Bookshelf</title>
   <link rel="stylesheet" href="/static/style.css">
   ${options.script ? html`<script src="/static/${options.script}" defer></script>` : null}
+  ${options.head ?? null}
+  ${options.consentClient ? html`<script src="/consent/client.js" defer></script>` : null}
 </head>
 <body>
   <a class="skip" href="#main">Skip to content</a>

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import { resolve } from 'node:path';
 import { createExampleApp } from './create-app';
@@ -9,20 +10,40 @@ function trustProxy(value: string | undefined): boolean | number | string | unde
   return /^\d+$/.test(value) ? Number(value) : value;
 }
 
-/** Reads PORT, CONSENT_DB, CONSENT_SECRET, SESSION_SECRET and TRUST_PROXY, starts the example and prints its URL. */
+/** What to say when the port is taken, instead of a stack trace. */
+function portTaken(port: number): string {
+  return [
+    `Port ${String(port)} is already in use (another program, or the example running already).`,
+    `Stop that program, or start the example on another port: PORT=${String(port + 1)} npm start`,
+    'or let the system pick a free one: PORT=0 npm start',
+  ].join('\n');
+}
+
+/**
+ * Reads PORT, CONSENT_DB, CONSENT_SECRET, SESSION_SECRET, TRUST_PROXY and ADMIN_PASSWORD, starts
+ * the example and prints its URL and the admin console's.
+ */
 async function main(): Promise<void> {
   const port = process.env.PORT === undefined || process.env.PORT === '' ? 3000 : Number(process.env.PORT);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT must be a port number (0 picks a free one), not "${String(process.env.PORT)}"`);
   const databaseFile = resolve(process.env.CONSENT_DB || '.data/example.sqlite3');
   const sessionSecret = process.env.SESSION_SECRET ? Buffer.from(process.env.SESSION_SECRET) : undefined;
-  const example = await createExampleApp({ databaseFile, secret: process.env.CONSENT_SECRET || undefined, sessionSecret, trustProxy: trustProxy(process.env.TRUST_PROXY) });
+  const adminPassword = process.env.ADMIN_PASSWORD || randomBytes(12).toString('base64url');
+  const example = await createExampleApp({ databaseFile, secret: process.env.CONSENT_SECRET || undefined, sessionSecret, trustProxy: trustProxy(process.env.TRUST_PROXY), adminPassword });
 
   const server = createServer(example.app);
+  server.once('error', (error: NodeJS.ErrnoException) => {
+    console.error(error.code === 'EADDRINUSE' ? portTaken(port) : `The example cannot listen on port ${String(port)}: ${error.message}`);
+    void example.close().finally(() => process.exit(1));
+  });
   server.listen(port, '127.0.0.1', () => {
     const address = server.address();
     const actual = typeof address === 'object' && address ? address.port : port;
+    const base = `http://127.0.0.1:${String(actual)}`;
     console.log(`express-consent example: consent records in ${databaseFile}`);
-    console.log(`Listening on http://127.0.0.1:${String(actual)}/`);
+    console.log(`Admin console: ${base}/consent/admin/console/ (user admin, password ${process.env.ADMIN_PASSWORD ? 'from ADMIN_PASSWORD' : adminPassword})`);
+    console.log(`Development mailbox (confirmation emails): ${base}/dev/mailbox`);
+    console.log(`Listening on ${base}/`);
   });
   const stop = () => server.close(() => void example.close().then(() => process.exit(0)));
   process.once('SIGINT', stop);

@@ -19,6 +19,14 @@ export const appRequirements: RequirementDefinition[] = [
     url: '/legal/privacy#newsletter',
   },
   {
+    id: 'digest',
+    version: 1,
+    title: 'Weekly reading digest',
+    description: 'Every Monday we email you a summary of what you read. We first send you a link: the digest starts once you confirm your address.',
+    url: '/legal/privacy#digest',
+    doubleOptIn: true,
+  },
+  {
     id: 'analytics',
     version: 1,
     title: 'Usage analytics',

@@ -18,15 +18,38 @@ export function hasNoPersonalFields(f: PersonalFields): boolean {
   return f.actor === null && f.note === null && f.data === null && f.ip === null && f.userAgent === null;
 }
 
+const noneByKey = new WeakMap<Buffer, string>();
+
+/** The personal digest of an event without personal fields (one value per key). */
+export function noPersonalDigest(key: Buffer): string {
+  let digest = noneByKey.get(key);
+  if (digest === undefined) {
+    digest = personalDigest(key, NO_PERSONAL_FIELDS);
+    noneByKey.set(key, digest);
+  }
+  return digest;
+}
+
+/**
+ * The personal digest as stored: null for an event without personal fields, whose digest every
+ * reader can compute (most events: 32 bytes less each). The event's hash covers the real digest.
+ */
+export function storedDigest(key: Buffer, fields: PersonalFields): string | null {
+  return hasNoPersonalFields(fields) ? null : personalDigest(key, fields);
+}
+
 /**
  * The keyed hash of one event, linked to its predecessor's hash: HMAC of the canonical JSON
  * of exactly the `ChainedFields` members (others on `fields` are not covered).
  */
 export function eventHash(key: Buffer, previous: string, fields: ChainedFields): string {
-  return hmacHex(key, `ec3\n${previous}\n${chainedFieldsJson(fields)}`);
+  return hmacHex(key, `ec3\n${previous}\n${chainedFieldsJson(fields, fields.personalDigest ?? noPersonalDigest(key))}`);
 }
 
-/** The keyed seal of a chain's head, so that dropping the newest events is caught. */
-export function headMac(key: Buffer, head: HeadFields): string {
+/**
+ * The keyed seal of a chain's head before release 2 (position only): still checked once, when an
+ * upgraded store is sealed again with `headSeal`.
+ */
+export function legacyHeadMac(key: Buffer, head: HeadFields): string {
   return hmacHex(key, `ec2-head\n${headFieldsJson(head)}`);
 }

@@ -23,5 +23,5 @@ export type ChainedFields = { [K in ChainedName]: AsStored<StoredEvent[K]> };
  */
 export type PersonalFields = Pick<StoredEvent, 'actor' | 'note' | 'data' | 'ip' | 'userAgent'>;
 
-/** The protected head of a chain, as a tracker stores it, without its seal. */
-export type HeadFields = Omit<ChainHead, 'mac'>;
+/** The head fields the seal of release 1 covered (`legacyHeadMac`). */
+export type HeadFields = Pick<ChainHead, 'chain' | 'seq' | 'hash' | 'id' | 'erased'>;

@@ -48,13 +48,16 @@ function repeated(value: unknown): string | undefined {
   return json;
 }
 
-/** `canonicalJson` of the chained fields of an event (exactly these eleven members). */
-export function chainedFieldsJson(f: ChainedFields): string {
+/**
+ * `canonicalJson` of the chained fields of an event (exactly these eleven members), with
+ * `digest` as the personal digest (a stored null stands for the digest of no personal fields).
+ */
+export function chainedFieldsJson(f: ChainedFields, digest: string): string {
   const action = repeated(f.action);
   const at = scalar(f.at);
   const chain = repeated(f.chain);
   const id = scalar(f.id);
-  const personalDigest = repeated(f.personalDigest);
+  const personalDigest = repeated(digest);
   const prevId = scalar(f.prevId);
   const requirement = repeated(f.requirement);
   const seq = scalar(f.seq);
@@ -65,7 +68,7 @@ export function chainedFieldsJson(f: ChainedFields): string {
     personalDigest === undefined || prevId === undefined || requirement === undefined || seq === undefined ||
     source === undefined || state === undefined || version === undefined) {
     return canonicalJson({
-      action: f.action, at: f.at, chain: f.chain, id: f.id, personalDigest: f.personalDigest,
+      action: f.action, at: f.at, chain: f.chain, id: f.id, personalDigest: digest,
       prevId: f.prevId, requirement: f.requirement, seq: f.seq, source: f.source, state: f.state, version: f.version,
     } satisfies Record<keyof ChainedFields, unknown>);
   }
@@ -86,7 +89,7 @@ export function personalFieldsJson(f: PersonalFields): string {
   return `{"actor":${actor},"data":${data},"ip":${ip},"note":${note},"userAgent":${userAgent}}`;
 }
 
-/** `canonicalJson` of a chain head's sealed fields (exactly these five members). */
+/** `canonicalJson` of a chain head's fields as sealed before release 2 (exactly these five members). */
 export function headFieldsJson(f: HeadFields): string {
   const chain = scalar(f.chain);
   const erased = scalar(f.erased);

@@ -15,6 +15,8 @@ export interface DerivedKeys {
   tokenSubject: Buffer;
   /** AES-256 key of public event ids (see `eventIdCodec`). */
   eventId: Buffer;
+  /** HMAC key of the visitor cookie (see `VisitorCookies`). */
+  visitorCookie: Buffer;
   /** HMAC key of the global log's sealed head. */
   log: Buffer;
   /** AES-256 key of the keyed sums that compare the log's leaves with the stored events. */
@@ -33,6 +35,7 @@ export function deriveKeys(secret: Buffer): DerivedKeys {
     outbox: derive(secret, 'outbox'),
     tokenSubject: derive(secret, 'token-subject'),
     eventId: derive(secret, 'event-id'),
+    visitorCookie: derive(secret, 'visitor-cookie'),
     log: derive(secret, 'log'),
     logSum: derive(secret, 'log-sum'),
   };

@@ -1,20 +1,29 @@
-import type { DraftEvent, SealedWrite, SubjectSnapshot } from '../tracker/records';
-import { eventHash, headMac } from './chain';
+import { ConsentIntegrityError } from '../errors';
+import type { CurrentRecord, DraftEvent, SealedWrite, SubjectSnapshot } from '../tracker/records';
+import { eventHash } from './chain';
+import { headSeal, recordsAfter, snapshotSealed } from './head-seal';
 
 /**
- * Chains drafted events onto a subject's chain once their ids are known, and seals the new
- * head. Pure.
+ * Chains drafted events onto a subject's chain once their ids are known, and seals the new head
+ * (position, link and the records after the write: the snapshot's, replaced by `changed`; none
+ * once `erased`). Pure.
  *
+ * @throws ConsentIntegrityError when the snapshot is not the one the library sealed: a write
+ *   never builds on (and so never seals) rows changed behind its back.
  * @throws Error when the ids do not match the drafts.
  */
 export function sealChain(
   key: Buffer,
-  snapshot: Pick<SubjectSnapshot, 'chain' | 'seq' | 'hash' | 'headId'>,
+  snapshot: SubjectSnapshot,
   drafts: DraftEvent[],
   ids: string[],
+  changed: readonly CurrentRecord[],
   erased = false,
 ): SealedWrite {
   if (ids.length !== drafts.length) throw new Error('sealChain: one id per drafted event');
+  if (!snapshotSealed(key, snapshot)) {
+    throw new ConsentIntegrityError("the subject's stored head, link or records fail their seal: the write was refused");
+  }
   let prevHash = snapshot.hash;
   let prevId = snapshot.headId;
   const events = drafts.map((draft, i) => {
@@ -58,8 +67,8 @@ export function sealChain(
     return event;
   });
   const seq = events.length > 0 ? (events[events.length - 1] as { seq: number }).seq : snapshot.seq;
-  const fields = { chain: snapshot.chain, seq, hash: prevHash, id: prevId, erased };
-  return { events, head: { ...fields, mac: headMac(key, fields) } };
+  const fields = { chain: snapshot.chain, pseudonym: erased ? null : snapshot.pseudonym, seq, hash: prevHash, id: prevId, erased };
+  return { events, head: { ...fields, mac: headSeal(key, fields, erased ? [] : recordsAfter(snapshot.records, changed)) } };
 }
 
 /**
@@ -68,14 +77,14 @@ export function sealChain(
  */
 export function chainSealer(
   key: Buffer,
-  snapshot: Pick<SubjectSnapshot, 'chain' | 'seq' | 'hash' | 'headId'>,
+  snapshot: SubjectSnapshot,
   drafts: DraftEvent[],
-  erased = false,
+  changed: readonly CurrentRecord[],
 ): (ids: string[]) => SealedWrite {
   let last: { ids: string[]; sealed: SealedWrite } | null = null;
   return (ids) => {
     if (last === null || last.ids.length !== ids.length || !last.ids.every((id, i) => id === ids[i])) {
-      last = { ids: [...ids], sealed: sealChain(key, snapshot, drafts, ids, erased) };
+      last = { ids: [...ids], sealed: sealChain(key, snapshot, drafts, ids, changed) };
     }
     return last.sealed;
   };

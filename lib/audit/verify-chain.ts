@@ -1,22 +1,40 @@
-import type { ChainHead, StoredEvent } from '../tracker/records';
-import { eventHash, GENESIS, hasNoPersonalFields, headMac } from './chain';
+import type { SealedHead, StoredEvent } from '../tracker/records';
+import { eventHash, GENESIS, hasNoPersonalFields, legacyHeadMac, noPersonalDigest } from './chain';
 import { PersonalDigestMemo } from './digest-memo';
+import { headSeal, isUnsealedEmpty } from './head-seal';
+import { RecordReplay } from './record-replay';
 
 /**
- * What `verify()` can find wrong with the history. `rollback`: the store does not hold what the
+ * What `verify()` can find wrong with the store. `rollback`: the store does not hold what the
  * global log says it held (an event the log names is gone, or an event is missing from the log,
- * or the log does not extend a checkpoint).
+ * or the log does not extend a checkpoint). `chain_missing` is no longer reported (a removed
+ * chain's events are each a `rollback`); it stays in the union for programs that name it.
  */
-export type IntegrityKind = 'modified' | 'deleted' | 'inserted' | 'reordered' | 'truncated' | 'chain_missing' | 'rollback';
+export type IntegrityKind =
+  | 'modified'
+  | 'deleted'
+  | 'inserted'
+  | 'reordered'
+  | 'truncated'
+  | 'chain_missing'
+  | 'rollback'
+  | 'state_mismatch'
+  | 'subject_link'
+  | 'text_changed';
 
 /**
- * One finding: the event concerned and what happened to it. When no event id is known,
- * `eventId` names a position instead: `<chain>:<seq>`, `log:<leaf index>` (a place in the
- * global log), `log` (its sealed head) or `checkpoint:<size>`.
+ * One finding: what happened, and to what. `eventId` names the event concerned; when no event
+ * id is known it names a position instead: `<chain>:<seq>`, `log:<leaf index>` (a place in the
+ * global log), `log` (its sealed head), `checkpoint:<size>` or `requirement:<id>:<version>`.
+ * `chain` names a subject's chain (its internal key), `requirement` (and `version`) a
+ * requirement, where known.
  */
 export interface IntegrityProblem {
   eventId: string;
   kind: IntegrityKind;
+  chain?: string;
+  requirement?: string;
+  version?: number;
 }
 
 /** What `verify()` resolves to. */
@@ -29,6 +47,9 @@ export interface VerifyResult {
 
 // How far from its stored position a moved event is looked for, on each side.
 const REORDER_WINDOW = 64;
+// Hashes of a chain's recent events kept by id, to find an event's predecessor when the store
+// does not keep its hash (`prevHash` empty).
+const RECENT_HASHES = 4 * REORDER_WINDOW;
 
 /** An event whose content verifies under another id: the id it carries, and the one it was sealed with. */
 interface Renamed {
@@ -39,8 +60,8 @@ interface Renamed {
 /**
  * Verifies chains from a stream of their events in (chain, seq) order, one chain at a time:
  * `begin(head)`, `push(event)` for each of its events, `end()`. Memory does not grow with the
- * number of events: it holds the previous event, at most one undecided one, and the events of
- * the current chain found under another id. Pure.
+ * number of events: it holds the previous event, at most one undecided one, the hashes of the
+ * chain's recent events, and the events of the current chain found under another id. Pure.
  *
  * An event whose hash fails is `reordered` when it verifies at another position nearby,
  * `modified` when its successor (or the head) still names it, else `inserted`; a gap in the
@@ -48,67 +69,135 @@ interface Renamed {
  * `truncated`, named by the head. An event that verifies only under the id its successor (or
  * the head) names was given another id: when that id was sealed to another event of the same
  * chain (ids exchanged, or passed round), each such event is `reordered`, named by the id it
- * now carries; otherwise it is `modified`.
+ * now carries; otherwise it is `modified`. An event read without its predecessor's hash takes
+ * it from the event its `prevId` names, once that one is read.
+ *
+ * A head whose seal fails, at the position of the chain's last event, has had its subject's
+ * records or link changed: each record that its events contradict (or missing, or extra) is a
+ * `state_mismatch`; when they all agree, the link (the pseudonym, or a member only the seal
+ * covers) is a `subject_link`. With `legacy` (an upgraded store, before it is sealed again) the
+ * head is checked against the seal of release 1 and every record against the events.
  */
 export class ChainVerifier {
   readonly problems: IntegrityProblem[] = [];
   checked = 0;
-  private head: ChainHead | null = null;
+  private head: SealedHead | null = null;
   private headOk = false;
   private last: StoredEvent | null = null;
   private undecided: StoredEvent | null = null;
   /** Events of the current chain found under another id, by the id they now carry and by the sealed one. */
   private renamedByCarried = new Map<string, Renamed>();
   private renamedBySealed = new Map<string, Renamed>();
+  private hashes = new Map<string, string>();
+  /** Events waiting for the predecessor their `prevId` names, by that id. */
+  private waiting = new Map<string, StoredEvent[]>();
+  private deleted = new Set<string>();
+  private replay: RecordReplay | null = null;
   private readonly digests: PersonalDigestMemo;
 
-  constructor(private readonly key: Buffer) {
+  constructor(private readonly key: Buffer, private readonly legacy = false) {
     this.digests = new PersonalDigestMemo(key);
   }
 
   /** Starts a chain; `head` is null when the chain has events but no stored head. */
-  begin(head: ChainHead | null): void {
+  begin(head: SealedHead | null): void {
     this.head = head;
     this.last = null;
     this.undecided = null;
     this.renamedByCarried = new Map();
     this.renamedBySealed = new Map();
-    this.headOk = head !== null && headMac(this.key, { chain: head.chain, seq: head.seq, hash: head.hash, id: head.id, erased: head.erased }) === head.mac;
+    this.hashes = new Map();
+    this.waiting = new Map();
+    this.deleted = new Set();
+    this.headOk = head !== null && this.sealOk(head);
+    this.replay = head !== null && (this.legacy || !this.headOk) ? new RecordReplay() : null;
   }
 
   push(event: StoredEvent): void {
     this.checked += 1;
     if (this.undecided) this.decide(this.undecided, event.prevId);
     const expected = (this.last?.seq ?? 0) + 1;
-    const beyondHead = this.headOk && event.seq > (this.head as ChainHead).seq;
+    const beyondHead = this.headOk && event.seq > (this.head as SealedHead).seq;
     if (beyondHead) {
       this.report(event.id, 'inserted');
       return;
     }
-    if (event.seq > expected) this.report(event.prevId ?? `${event.chain}:${String(expected)}`, 'deleted');
+    this.replay?.push(event);
+    if (event.seq > expected) {
+      if (event.prevId !== null) this.deleted.add(event.prevId);
+      this.report(event.prevId ?? `${event.chain}:${String(expected)}`, 'deleted');
+    }
+    const before = this.last;
     this.last = event;
-    if (this.hashAt(event, event.seq) !== event.hash) {
-      if (this.movedFrom(event) !== null) this.report(event.id, 'reordered');
-      else this.undecided = event;
+    const derived = event.prevHash !== '' || this.derivePrevious(event, before);
+    this.remember(event);
+    if (!derived) {
+      this.wait(event);
       return;
     }
-    if (!this.personalOk(event)) this.report(event.id, 'modified');
+    this.check(event, true);
+    this.release(event.id);
+  }
+
+  /**
+   * Fills in the hash of an event's predecessor when the store did not keep it: the event read
+   * just before it (one seq lower), when the event's hash verifies so; else the event its
+   * `prevId` names, once read (it may come later: a moved event). False when it must wait.
+   */
+  private derivePrevious(event: StoredEvent, before: StoredEvent | null): boolean {
+    const inStream = event.prevId === null ? GENESIS : before !== null && before.seq === event.seq - 1 ? before.hash : undefined;
+    if (inStream !== undefined) {
+      event.prevHash = inStream;
+      if (this.hashAt(event, event.seq) === event.hash) return true;
+    }
+    if (event.prevId === null) return true;
+    // The predecessor may carry another id than the one it was sealed with (and this event names).
+    const renamed = this.renamedBySealed.get(event.prevId);
+    const named = this.hashes.get(renamed === undefined ? event.prevId : renamed.problem.eventId);
+    if (named !== undefined) {
+      event.prevHash = named;
+      return true;
+    }
+    event.prevHash = '';
+    return false;
   }
 
   end(): void {
     const head = this.head;
     if (this.undecided) this.decide(this.undecided, head?.id ?? null);
     this.undecided = null;
+    for (const [prevId, events] of this.waiting) {
+      // The successor of a deleted event is reported with the deletion; another names an event that never was.
+      if (!this.deleted.has(prevId)) for (const event of events) this.report(event.id, 'modified');
+    }
+    this.waiting.clear();
     if (!head) return;
     // A subject row whose first write added no events: nothing was ever sealed. (A chain that
     // lost everything and was reset so is still caught: the log names its events.)
-    const untouched = head.seq === 0 && head.id === null && head.hash === GENESIS && this.last === null;
-    if (untouched) return;
+    if (this.last === null && isUnsealedEmpty({ ...head, headId: head.id })) return;
+    const position = head.id ?? this.last?.id ?? `${head.chain}:${String(head.seq)}`;
     if (!this.headOk) {
-      this.report(head.id ?? this.last?.id ?? `${head.chain}:${String(head.seq)}`, 'truncated');
+      const moved = this.legacy || (this.last?.seq ?? 0) !== head.seq || (this.last?.id ?? null) !== head.id || (this.last?.hash ?? GENESIS) !== head.hash;
+      if (moved || this.rewound(head)) this.report(position, 'truncated');
+      else if (this.recordsMatch(head)) this.problems.push({ eventId: position, kind: 'subject_link', chain: head.chain });
     } else if ((this.last?.seq ?? 0) < head.seq) {
-      this.report(head.id ?? `${head.chain}:${String(head.seq)}`, 'truncated');
+      this.report(position, 'truncated');
     }
+    if (this.legacy) this.recordsMatch(head);
+  }
+
+  /**
+   * A head set back onto an earlier event (the newest events gone with it) keeps records newer
+   * than its last event: every record the events contradict was decided or asked after it.
+   */
+  private rewound(head: SealedHead): boolean {
+    const mismatches = (this.replay as RecordReplay).mismatches(head.records);
+    if (mismatches.length === 0) return false;
+    const lastAt = this.last?.at ?? -Infinity;
+    return mismatches.every(({ requirement }) => {
+      const r = head.records.find((x) => x.requirement === requirement);
+      return r !== undefined && Math.max(r.decidedAt ?? -Infinity, r.pendingAt ?? -Infinity) > lastAt;
+    });
   }
 
   /** The result so far. */
@@ -118,6 +207,56 @@ export class ChainVerifier {
 
   report(eventId: string, kind: IntegrityKind): void {
     this.problems.push({ eventId, kind });
+  }
+
+  private sealOk(head: SealedHead): boolean {
+    if (this.legacy) return legacyHeadMac(this.key, head) === head.mac;
+    return head.mac !== '' && headSeal(this.key, head, head.records) === head.mac;
+  }
+
+  /** Reports each record the chain's events contradict; true when there is none. */
+  private recordsMatch(head: SealedHead): boolean {
+    const mismatches = (this.replay as RecordReplay).mismatches(head.records);
+    for (const { requirement, eventId } of mismatches) {
+      this.problems.push({ eventId: eventId ?? `${head.chain}:${String(head.seq)}`, kind: 'state_mismatch', chain: head.chain, requirement });
+    }
+    return mismatches.length === 0;
+  }
+
+  /** Checks an event's hash and personal digest, its predecessor's hash known. */
+  private check(event: StoredEvent, inStream: boolean): void {
+    if (this.hashAt(event, event.seq) !== event.hash) {
+      if (this.movedFrom(event) !== null) this.report(event.id, 'reordered');
+      else if (inStream) this.undecided = event;
+      else this.report(event.id, 'modified');
+      return;
+    }
+    if (!this.personalOk(event)) this.report(event.id, 'modified');
+  }
+
+  private remember(event: StoredEvent): void {
+    if (this.hashes.size >= RECENT_HASHES) this.hashes.delete(this.hashes.keys().next().value as string);
+    this.hashes.set(event.id, event.hash);
+  }
+
+  private wait(event: StoredEvent): void {
+    const prevId = event.prevId as string;
+    const list = this.waiting.get(prevId);
+    if (list) list.push(event);
+    else this.waiting.set(prevId, [event]);
+  }
+
+  /** Checks the events that waited for `id`, now that its hash is known (and those that waited for them). */
+  private release(id: string): void {
+    const events = this.waiting.get(id);
+    if (events === undefined) return;
+    this.waiting.delete(id);
+    const hash = this.hashes.get(id) as string;
+    for (const event of events) {
+      event.prevHash = hash;
+      this.check(event, false);
+      this.release(event.id);
+    }
   }
 
   /** Classifies an event whose hash failed, once we know the id its successor (or the head) names. */
@@ -148,7 +287,7 @@ export class ChainVerifier {
   }
 
   private movedFrom(event: StoredEvent): number | null {
-    const top = this.headOk ? (this.head as ChainHead).seq : event.seq + REORDER_WINDOW;
+    const top = this.headOk ? (this.head as SealedHead).seq : event.seq + REORDER_WINDOW;
     for (let seq = Math.max(1, event.seq - REORDER_WINDOW); seq <= Math.min(top, event.seq + REORDER_WINDOW); seq += 1) {
       if (seq !== event.seq && this.hashAt(event, seq) === event.hash) return seq;
     }
@@ -158,7 +297,7 @@ export class ChainVerifier {
   private personalOk(event: StoredEvent): boolean {
     // An erased chain (sealed as such in its head) keeps digests of fields that are gone.
     const redacted = hasNoPersonalFields(event);
-    if (redacted && this.headOk && (this.head as ChainHead).erased) return true;
-    return this.digests.of(event) === event.personalDigest;
+    if (redacted && this.headOk && (this.head as SealedHead).erased) return true;
+    return this.digests.of(event) === (event.personalDigest ?? noPersonalDigest(this.key));
   }
 }

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import knexFactory, { type Knex } from 'knex';
-import { ERASURE_PRAGMAS, sqlitePragmaHook } from '../knex/default-knex';
+import { DURABILITY_PRAGMAS, ERASURE_PRAGMAS, sqlitePragmaHook } from '../knex/default-knex';
 import { CliError, EXIT, usage } from './exit';
 
 /** Connection options shared by every command. */
@@ -18,8 +18,9 @@ function sqliteConfig(filename: string, create: boolean, client: 'sqlite3' | 'be
   if (!create && filename !== ':memory:' && !existsSync(filename)) {
     throw new CliError(`no SQLite database at ${filename}`, EXIT.storage);
   }
-  // `erase` must leave no recoverable bytes here either.
-  const pool = { min: 1, max: 1, afterCreate: sqlitePragmaHook(client, ERASURE_PRAGMAS) };
+  // `erase` must leave no recoverable bytes here either, and an import must survive a power
+  // cut once it says it is done, whichever driver writes it.
+  const pool = { min: 1, max: 1, afterCreate: sqlitePragmaHook(client, [...DURABILITY_PRAGMAS, ...ERASURE_PRAGMAS]) };
   return { client, connection: { filename }, useNullAsDefault: true, pool };
 }
 

@@ -17,7 +17,7 @@ export interface TokenPreview {
 /** What confirmation uses of the engine. */
 export type ConfirmDeps = Pick<
   ConsentCore,
-  'registry' | 'tracker' | 'derivedKeys' | 'ready' | 'now' | 'pseudonym' | 'tokenHash' | 'statesFrom' | 'commit'
+  'registry' | 'tracker' | 'derivedKeys' | 'ready' | 'now' | 'pseudonym' | 'tokenHash' | 'statesFrom' | 'commit' | 'records' | 'storedRecords'
 >;
 
 /** The error for a token that cannot be used: unknown, used, superseded or cancelled (404). */
@@ -52,8 +52,10 @@ async function lookup(engine: ConfirmDeps, token: unknown) {
   const match = await tracker.findPending(hash);
   const pseudonym = engine.pseudonym(subjectId);
   if (!match || !sameDigest(match.pseudonym, pseudonym)) throw invalidToken();
-  const requirement = checkPending(engine, match.record, hash, engine.now());
-  return { subjectId, pseudonym, hash, requirement, expiresAt: match.record.pendingExpiresAt as number };
+  // The token's record as sealed with the subject's head, not as the lookup found it.
+  const record = (await engine.storedRecords(pseudonym)).find((r) => r.requirement === match.record.requirement);
+  const requirement = checkPending(engine, record, hash, engine.now());
+  return { subjectId, pseudonym, hash, requirement, expiresAt: (record as CurrentRecord).pendingExpiresAt as number };
 }
 
 /**
@@ -88,4 +90,28 @@ export async function confirmToken(engine: ConfirmDeps, token: unknown, ctx: Wri
     },
   });
   return engine.statesFrom(result.records, batch.gpc)[requirement.id] as StateInfo;
+}
+
+/** What an unusable link of this library had already confirmed, for the person who opens it again. */
+export interface UsedLink {
+  /** The confirmed requirements (double opt-in, now granted), in registration order. */
+  requirements: Requirement[];
+}
+
+/**
+ * For a link that is no longer pending: whether its subject's confirmation went through. The
+ * store keeps no used token, but the token itself names its subject (sealed, so only a link this
+ * library issued gets an answer). When none of the subject's double opt-in requirements awaits
+ * confirmation and some are granted, the link was used (or replaced by one that was): those are
+ * what it confirmed. Otherwise null: the link may have been replaced by a newer, open one.
+ */
+export async function usedLink(engine: ConfirmDeps, token: unknown): Promise<UsedLink | null> {
+  await engine.ready();
+  const subjectId = openToken(engine.derivedKeys.tokenSubject, token);
+  if (subjectId === null) return null;
+  const states = engine.statesFrom(await engine.records(engine.pseudonym(subjectId)));
+  const confirmable = engine.registry.list().filter((r) => r.doubleOptIn);
+  if (confirmable.some((r) => states[r.id]?.state === 'pending')) return null;
+  const requirements = confirmable.filter((r) => states[r.id]?.state === 'granted');
+  return requirements.length > 0 ? { requirements } : null;
 }

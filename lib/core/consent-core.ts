@@ -2,7 +2,7 @@ import type { EventIdCodec } from '../audit/event-ids';
 import type { DerivedKeys } from '../audit/keys';
 import type { ResolvedOptions } from '../options';
 import type { Registry } from '../registry/registry';
-import type { CurrentRecord, LogHead } from '../tracker/records';
+import type { CurrentRecord, LogHead, StoredRequirementVersion } from '../tracker/records';
 import type { ConsentTracker } from '../tracker/tracker';
 import type { StateInfo } from '../types';
 import type { CommitRequest, CommitResult } from './commit';
@@ -28,6 +28,10 @@ export interface ConsentCore {
   pseudonym(subjectId: string): string;
   /** The subject's records, from the cache while fresh, else from the store. */
   records(pseudonym: string): Promise<CurrentRecord[]>;
+  /** The subject's records read from the store, once their seal checks; never cached. */
+  storedRecords(pseudonym: string): Promise<CurrentRecord[]>;
+  /** Stored versions of the given requirements (oldest first), once each one's seal checks. */
+  storedVersions(ids: string[]): Promise<StoredRequirementVersion[]>;
   /** States of every registered requirement, in registration order. */
   statesFrom(records: CurrentRecord[], gpc?: boolean): Record<string, StateInfo>;
   /** Registered requirements the subject still has to answer, in registration order. */

@@ -6,7 +6,7 @@ import type { Registry } from '../registry/registry';
 import { allowedWindows } from '../state/allowed-window';
 import { isPending, stateInfo } from '../state/derive';
 import { planBatch, type BatchContext } from '../state/plan';
-import type { CurrentRecord, LogHead } from '../tracker/records';
+import type { CurrentRecord, LogHead, StoredRequirementVersion } from '../tracker/records';
 import type { ConsentTracker } from '../tracker/tracker';
 import type { DecisionInput, HistoryOptions, HistoryPage, RecordMeta, StateInfo } from '../types';
 import { batchContext } from './batch-context';
@@ -23,6 +23,8 @@ import { OutboxPoller } from './outbox-poller';
 import { plannedDecisions } from './planned-decisions';
 import { PseudonymCache } from './pseudonym-cache';
 import { resolveSecret, syncRequirements } from './setup';
+import { logRefusal, trustedRecords, trustedVersions } from './trusted';
+import { sealUpgradedStore } from './upgrade-seal';
 import { StateCache, type CacheLink } from './state-cache';
 import { sweepLapsed } from './sweep';
 import { withDeadline } from './timed-tracker';
@@ -105,8 +107,9 @@ export class ConsentEngine implements ConsentCore {
       this.registry.seal();
       await tracker.init({ migrate: options.autoMigrate });
       const secret = await resolveSecret(options, tracker);
-      await syncRequirements(this.registry, tracker, this.now());
       const keys = this.keyring.open(secret);
+      await sealUpgradedStore(tracker, keys, options.logger);
+      await syncRequirements(this.registry, tracker, this.now(), keys.chain);
       this.pseudonyms = new PseudonymCache(PSEUDONYM_CACHE_SIZE, (subjectId): CacheLink => ({ key: pseudonymOf(keys, subjectId), entry: null }));
       for (const hook of this.readyHooks) await hook();
       // Entries appended without the secret (an upgrade's existing events) enter the tree now.
@@ -117,7 +120,7 @@ export class ConsentEngine implements ConsentCore {
       const noticed = () => {
         this.notifications += 1;
       };
-      const stopWatching = await watchChanges({ tracker, cache: this.cache, logger: options.logger, noticed });
+      const stopWatching = await watchChanges({ tracker, cache: this.cache, logger: options.logger, now: () => this.now(), noticed });
       // stop() may have run while the listener was connecting.
       if (this.closed) await stopWatching?.();
       else this.unsubscribe = stopWatching;
@@ -153,7 +156,7 @@ export class ConsentEngine implements ConsentCore {
 
   /** Runs one write through the tracker, then emits its events (see `commitWrite`). */
   commit(request: CommitRequest): Promise<CommitResult> {
-    return commitWrite(this.writes, request);
+    return commitWrite(this.writes, request).catch((error: unknown) => logRefusal(this.options.logger, error));
   }
 
   /** Seals the global log now (see `LogSealer.seal`). */
@@ -230,9 +233,19 @@ export class ConsentEngine implements ConsentCore {
   private async load(pseudonym: string): Promise<CurrentRecord[]> {
     const now = this.now();
     const generation = this.cache?.generation(pseudonym) ?? 0;
-    const records = await this.tracker.current(pseudonym);
+    const records = await this.storedRecords(pseudonym);
     this.cache?.set(pseudonym, records, now, generation);
     return records;
+  }
+
+  /** The subject's records read from the store (with a deadline), once their seal checks; never cached. */
+  async storedRecords(pseudonym: string): Promise<CurrentRecord[]> {
+    return trustedRecords(this.derivedKeys.chain, this.options.logger, pseudonym, await this.tracker.current(pseudonym));
+  }
+
+  /** Stored versions of the given requirements (oldest first), once each one's seal checks. */
+  async storedVersions(ids: string[]): Promise<StoredRequirementVersion[]> {
+    return trustedVersions(this.derivedKeys.chain, this.options.logger, await this.tracker.requirementVersions(ids));
   }
 
   /** States of every registered requirement, in registration order. */

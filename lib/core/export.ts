@@ -4,7 +4,8 @@ import type { ConsentEvent, StateInfo } from '../types';
 import type { ConsentCore } from './consent-core';
 import { requireSubject } from './input';
 import { publicEvent } from './public-event';
-import { chainEventPages } from './subject-events';
+import { verifiedEventPages } from './subject-events';
+import { trustedRecords } from './trusted';
 
 /** An open double opt-in request: that it exists and until when (the token is never stored). */
 export interface ExportedConfirmation {
@@ -54,11 +55,13 @@ async function* exportedPages(pages: AsyncGenerator<StoredEvent[]> | null, ids: 
 }
 
 /** What an export uses of the engine. */
-export type ExportDeps = Pick<ConsentCore, 'tracker' | 'eventIds' | 'ready' | 'now' | 'pseudonym' | 'statesFrom' | 'pendingFrom'>;
+export type ExportDeps = Pick<ConsentCore, 'options' | 'tracker' | 'derivedKeys' | 'eventIds' | 'ready' | 'now' | 'pseudonym' | 'statesFrom' | 'pendingFrom'>;
 
 /**
  * Reads the subject's states and open confirmations, and fixes which events the export holds
- * (those up to the chain's head now), without reading them yet.
+ * (those up to the chain's head now), without reading them yet. The states come from records
+ * whose head's seal checks; the events are checked as they are read, and a chain that does not
+ * verify ends the pages with an error instead of their end.
  */
 export async function openSubjectExport(engine: ExportDeps, subjectId: unknown): Promise<SubjectExportParts> {
   const subject = requireSubject(subjectId);
@@ -66,8 +69,11 @@ export async function openSubjectExport(engine: ExportDeps, subjectId: unknown):
   const pseudonym = engine.pseudonym(subject);
   const now = engine.now();
   const reader = engine.tracker;
+  const key = engine.derivedKeys.chain;
+  const { logger } = engine.options;
   const [chain] = await reader.heads({ pseudonym, limit: 1 });
-  const records = await reader.current(pseudonym);
+  const snapshot = chain ? { ...chain, pseudonym: chain.pseudonym ?? '', headId: chain.id } : null;
+  const records = trustedRecords(key, logger, pseudonym, snapshot);
   const states = engine.statesFrom(records);
   return {
     head: {
@@ -79,7 +85,7 @@ export async function openSubjectExport(engine: ExportDeps, subjectId: unknown):
         .filter((r) => r.pendingToken !== null && r.pendingExpiresAt !== null && r.pendingExpiresAt > now)
         .map((r) => ({ requirement: r.requirement, version: r.pendingVersion, requestedAt: iso(r.pendingAt), expiresAt: iso(r.pendingExpiresAt) })),
     },
-    pages: exportedPages(chain ? chainEventPages(reader, chain, SUBJECT_EXPORT_PAGE) : null, engine.eventIds),
+    pages: exportedPages(chain ? verifiedEventPages(reader, key, logger, chain, SUBJECT_EXPORT_PAGE) : null, engine.eventIds),
   };
 }
 

@@ -1,4 +1,4 @@
-import { NO_PERSONAL_FIELDS, personalDigest } from '../audit/chain';
+import { NO_PERSONAL_FIELDS, storedDigest } from '../audit/chain';
 import { ConsentError } from '../errors';
 import { planImport, type ImportedDecision } from '../state/import-plan';
 import type { BatchPlanner, PreparedBatch } from '../tracker/records';
@@ -123,7 +123,7 @@ function validateBatch(engine: ImportDeps, items: unknown[], offset: number): Ma
 /** The planner of a validated batch's subjects: their decisions appended to their chains. */
 function importPlanner(engine: ImportDeps, bySubject: Map<string, ImportedDecision[]>): BatchPlanner {
   const key = engine.derivedKeys.chain;
-  const digest = personalDigest(key, NO_PERSONAL_FIELDS);
+  const digest = storedDigest(key, NO_PERSONAL_FIELDS);
   return (pseudonym, snapshot) => planImport(snapshot, bySubject.get(pseudonym) as ImportedDecision[], key, digest);
 }
 

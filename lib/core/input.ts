@@ -7,7 +7,7 @@ export interface InputProblem {
   detail: string;
 }
 
-export const SOURCES: readonly Source[] = ['api', 'form', 'app', 'admin', 'gpc', 'sweep', 'import', 'confirm'];
+export const SOURCES: readonly Source[] = ['api', 'form', 'app', 'admin', 'gpc', 'sweep', 'import', 'confirm', 'link'];
 export const MAX_BATCH = 100;
 export const MAX_NOTE = 500;
 export const MAX_DATA_BYTES = 4096;

@@ -15,8 +15,9 @@ import { requireSubject } from './input';
 import { inclusionOf, treeOf } from './log-proof';
 import { publicVerifyResult } from './public-event';
 import type { ReceiptKey } from './receipt-key';
-import { subjectEvents } from './subject-events';
-import { verifyStore } from './verify';
+import { logRefusal } from './trusted';
+import { verifiedEvents } from './subject-events';
+import { versionProblems, verifyStore } from './verify';
 
 /** The proof-of-consent methods of a `Consent` instance. */
 export interface ConsentProof {
@@ -53,7 +54,7 @@ function parseTime(time: unknown): number {
 /** What the proof methods use of the engine. */
 export type ProofDeps = Pick<
   ConsentCore,
-  'options' | 'registry' | 'tracker' | 'derivedKeys' | 'eventIds' | 'ready' | 'now' | 'pseudonym' | 'statesFrom' | 'sealLog'
+  'options' | 'registry' | 'tracker' | 'derivedKeys' | 'eventIds' | 'ready' | 'now' | 'pseudonym' | 'statesFrom' | 'storedRecords' | 'storedVersions' | 'sealLog'
 >;
 
 function checkpointClaim(value: unknown): CheckpointClaim {
@@ -68,7 +69,7 @@ function checkpointClaim(value: unknown): CheckpointClaim {
  * engine's tracker forgets the subject's cached state as the erasure ends.
  */
 export async function eraseSubject(
-  engine: Pick<ConsentCore, 'tracker' | 'derivedKeys' | 'ready' | 'now' | 'pseudonym'>,
+  engine: Pick<ConsentCore, 'options' | 'tracker' | 'derivedKeys' | 'ready' | 'now' | 'pseudonym'>,
   subjectId: unknown,
   by: { source?: Source; actor?: string | null } = {},
 ): Promise<{ events: number }> {
@@ -77,22 +78,32 @@ export async function eraseSubject(
   const pseudonym = engine.pseudonym(subject);
   const key = engine.derivedKeys.chain;
   const ctx = { now: engine.now(), source: by.source ?? 'app', actor: by.actor ?? null };
-  const erased = await engine.tracker.erase(pseudonym, (snapshot) => planErase(snapshot, ctx, key));
+  const erased = await engine.tracker
+    .erase(pseudonym, (snapshot) => planErase(snapshot, ctx, key))
+    .catch((error: unknown) => logRefusal(engine.options.logger, error));
   return { events: erased ?? 0 };
 }
 
 /**
- * Verifies the whole store (sealing the log first), or the chain now linked to `pseudonym`;
- * problems name public event ids.
+ * Verifies the whole store (sealing the log first: every chain, head, link and record, the global
+ * log, and the stored requirement versions of `requirementIds` or, when the tracker can list
+ * them, all of them), or the chain now linked to `pseudonym`; problems name public event ids.
  */
 export async function verifyFor(
   engine: Pick<ConsentCore, 'tracker' | 'derivedKeys' | 'eventIds' | 'sealLog'>,
   pseudonym?: string,
+  requirementIds: string[] = [],
   checkpoint?: CheckpointClaim,
 ): Promise<VerifyResult> {
+  const keys = engine.derivedKeys;
+  if (pseudonym !== undefined) return publicVerifyResult(await verifyStore(engine.tracker, keys, pseudonym), engine.eventIds);
   // A head that fails its check is reported by the verification itself.
-  if (pseudonym === undefined) await engine.sealLog().catch(() => undefined);
-  return publicVerifyResult(await verifyStore(engine.tracker, engine.derivedKeys, pseudonym, checkpoint), engine.eventIds);
+  await engine.sealLog().catch(() => undefined);
+  const { tracker } = engine;
+  const result = await verifyStore(tracker, keys, undefined, { checkpoint });
+  const versions = tracker.allRequirementVersions ? await tracker.allRequirementVersions() : await tracker.requirementVersions(requirementIds);
+  const problems = [...result.problems, ...versionProblems(keys.chain, versions)];
+  return publicVerifyResult({ ...result, ok: problems.length === 0, problems }, engine.eventIds);
 }
 
 /**
@@ -129,10 +140,10 @@ export function proofMethods(engine: ProofDeps, receiptKey: ReceiptKey, madeChec
       const subject = requireSubject(subjectId);
       await engine.ready();
       const pseudonym = engine.pseudonym(subject);
-      const records = await tracker.current(pseudonym);
+      const records = await engine.storedRecords(pseudonym);
       const states = engine.statesFrom(records);
       const decided = registry.list().filter((r) => (states[r.id] as StateInfo).version !== null);
-      const versions = await tracker.requirementVersions(decided.map((r) => r.id));
+      const versions = await engine.storedVersions(decided.map((r) => r.id));
       const decisions: ReceiptDecision[] = decided.map((requirement) => {
         const info = states[requirement.id] as StateInfo;
         const stored = versions.find((v) => v.id === requirement.id && v.version === info.version);
@@ -163,7 +174,7 @@ export function proofMethods(engine: ProofDeps, receiptKey: ReceiptKey, madeChec
       const claim = options.checkpoint === undefined ? undefined : checkpointClaim(options.checkpoint);
       if (subject !== undefined && claim !== undefined) throw new ConsentError('invalid_argument', 'a checkpoint is checked against the whole store: leave subjectId out');
       await engine.ready();
-      return verifyFor(engine, subject === undefined ? undefined : engine.pseudonym(subject), claim);
+      return verifyFor(engine, subject === undefined ? undefined : engine.pseudonym(subject), registry.list().map((r) => r.id), claim);
     },
 
     async checkpoint() {
@@ -180,10 +191,10 @@ export function proofMethods(engine: ProofDeps, receiptKey: ReceiptKey, madeChec
       await engine.ready();
       const requirement = registry.require(id);
       const pseudonym = engine.pseudonym(subject);
-      const versions = await tracker.requirementVersions([id]);
+      const versions = await engine.storedVersions([id]);
       // The version that was current then decides whether an old grant had become outdated.
       const current = versions.filter((v) => v.createdAt <= at).reduce((max, v) => Math.max(max, v.version), 0);
-      const events = await subjectEvents(tracker, pseudonym, id);
+      const events = await verifiedEvents(tracker, engine.derivedKeys.chain, engine.options.logger, pseudonym, id);
       const record = replayRecord(events, requirement, at, engine.options.confirm.ttlMs);
       return stateInfo(record, { ...requirement, version: current || requirement.version }, at);
     },

@@ -3,6 +3,7 @@ import type { ReceiptController } from '../audit/receipt';
 import { ConsentConfigError, ConsentError } from '../errors';
 import type { ResolvedOptions } from '../options';
 import type { ConsentTracker } from '../tracker/tracker';
+import { warnOnce } from './warn-once';
 
 const SETTING = 'receipt_key';
 
@@ -66,7 +67,8 @@ export class ReceiptKey {
     if (this.privateKey) return;
     const candidate = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
     this.use(createPrivateKey(await tracker.setting(SETTING, candidate)));
-    logger.warn(
+    warnOnce(
+      logger,
       'express-consent: no "receipts.privateKey" option; signing receipts with a development key stored in the database. ' +
         'Configure an Ed25519 key of your own before production.',
     );

@@ -2,8 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { ConsentConfigError } from '../errors';
 import type { ResolvedOptions } from '../options';
 import type { Registry } from '../registry/registry';
+import { versionSeal } from '../audit/head-seal';
 import { toStoredVersion } from '../registry/text';
 import type { ConsentTracker } from '../tracker/tracker';
+import { warnOnce } from './warn-once';
 
 /**
  * The secret: the configured one, or (outside production) one generated once and kept in the
@@ -12,7 +14,8 @@ import type { ConsentTracker } from '../tracker/tracker';
 export async function resolveSecret(options: ResolvedOptions, tracker: ConsentTracker): Promise<Buffer> {
   if (options.secret) return options.secret;
   const stored = await tracker.secret(randomBytes(32).toString('base64url'));
-  options.logger.warn(
+  warnOnce(
+    options.logger,
     'express-consent: no "secret" option; using a generated secret stored in the database. ' +
       'Set a secret of at least 32 bytes before production: pseudonyms and the audit chain depend on it.',
   );
@@ -22,11 +25,13 @@ export async function resolveSecret(options: ResolvedOptions, tracker: ConsentTr
 /**
  * Stores every registered requirement version and applies the versioning rules:
  * a lower version than stored is `version_downgrade`; a changed text of a version that a
- * decision references is `text_changed`.
+ * decision references is `text_changed`. Each version is stored with its seal (`key`).
  */
-export async function syncRequirements(registry: Registry, tracker: ConsentTracker, now: number): Promise<void> {
+export async function syncRequirements(registry: Registry, tracker: ConsentTracker, now: number, key: Buffer): Promise<void> {
   for (const requirement of registry.list()) {
-    const outcome = await tracker.syncRequirement(toStoredVersion(requirement, now));
+    const version = toStoredVersion(requirement, now);
+    version.mac = versionSeal(key, version);
+    const outcome = await tracker.syncRequirement(version);
     if (outcome.kind === 'downgrade') {
       throw new ConsentConfigError(
         'version_downgrade',

@@ -41,20 +41,27 @@ const noWindows = (): number[] => [];
 /**
  * A bounded, per-instance cache of subjects' current records, keyed by pseudonym. States are
  * derived from the records at every read (or compared with the windows computed from them
- * when they were stored), so an entry can never outlive a grant's `expiresAt`;
- * `ttlMs` bounds how long a change made elsewhere can go unseen.
+ * when they were stored), so an entry can never outlive a grant's `expiresAt`.
+ *
+ * An entry is served only while it is known to be current as of at most `ttlMs` ago: either it
+ * was read within `ttlMs`, or the store's change feed confirmed within `ttlMs` (`synced`) that
+ * every change committed before has been reported (and has invalidated its key). With a
+ * healthy feed entries therefore stay until something changes; when the feed stops
+ * confirming, entries fall back to their own lifetime.
  *
  * A write invalidates its key once it has committed, and a read that started before stores
  * nothing, so a slow read can never put back a state that a write has replaced.
  *
- * A hit on an entry in the last quarter of its lifetime calls `refresh(key)` once for that
- * entry: the owner reads the subject again in the background and stores it, so a subject in steady use never expires and
- * never pays a read on the request path, while no entry is ever served past `ttlMs`.
+ * Without a confirming feed, a hit on an entry in the last quarter of its lifetime calls
+ * `refresh(key)` once for that entry: the owner reads the subject again in the background and
+ * stores it, so a subject in steady use never expires and never pays a read on the request path.
  */
 export class StateCache {
   private readonly entries = new Map<string, CacheEntry>();
   private readonly generations = new Map<string, number>();
   private epoch = 0;
+  /** When the change feed last confirmed that every earlier change was reported. */
+  private syncedAt = -Infinity;
 
   private readonly refreshAfterMs: number;
 
@@ -96,6 +103,12 @@ export class StateCache {
 
   /** A hit on `key`'s entry: drops it past its lifetime, else marks it used and may refresh it. */
   private isFresh(key: string, entry: CacheEntry, now: number): boolean {
+    // The feed vouches for every entry stored before its last confirmation (and the ones
+    // stored since are younger still): nothing to re-read while it keeps confirming.
+    if (now - this.syncedAt < this.ttlMs && now >= entry.loadedAt) {
+      if (!entry.used) entry.used = true;
+      return true;
+    }
     if (now - entry.loadedAt >= this.ttlMs || now < entry.loadedAt) {
       this.drop(key);
       return false;
@@ -150,6 +163,19 @@ export class StateCache {
     this.generations.set(key, (this.generations.get(key) ?? 0) + 1);
     // Generations only matter while a read may be in flight; keep the map bounded too.
     if (this.generations.size > this.max * 2) this.clear();
+  }
+
+  /**
+   * The change feed confirms, at `now`, that every change committed before has been reported:
+   * entries are served without re-reading until `ttlMs` after the last confirmation.
+   */
+  synced(now: number): void {
+    this.syncedAt = now;
+  }
+
+  /** The change feed broke: entries fall back to their own lifetime (`ttlMs` since read) at once. */
+  unsynced(): void {
+    this.syncedAt = -Infinity;
   }
 
   clear(): void {

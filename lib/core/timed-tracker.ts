@@ -48,6 +48,8 @@ const DEADLINES: { readonly [K in keyof ConsentTracker]-?: MethodDeadline } = {
   dailyCounts: { what: 'daily counts read', budget: 'aggregate' },
   allRequirementVersions: { what: 'requirement read', budget: 'request' },
   readSetting: { what: 'setting read', budget: 'request' },
+  sealPending: { what: 'upgrade check', budget: 'startup' },
+  sealUpgrade: { what: 'upgrade seal', budget: 'none' },
   close: { what: 'close', budget: 'none' },
 };
 

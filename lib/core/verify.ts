@@ -1,7 +1,8 @@
+import { versionSealed } from '../audit/head-seal';
 import { LogHeadError } from '../audit/log-seal';
-import { ChainVerifier, type VerifyResult } from '../audit/verify-chain';
+import { ChainVerifier, type IntegrityProblem, type VerifyResult } from '../audit/verify-chain';
 import { LogVerifier, type CheckpointClaim, type LogKeys } from '../audit/verify-log';
-import type { ChainHead, LogEntry, LogHead, StoredEvent } from '../tracker/records';
+import type { LogEntry, LogHead, SealedHead, StoredEvent, StoredRequirementVersion } from '../tracker/records';
 import type { ConsentTracker } from '../tracker/tracker';
 import { PageCursor, pagesAhead } from './page-cursor';
 
@@ -19,7 +20,7 @@ function eventPages(tracker: ProofReader, chain?: string): AsyncGenerator<Stored
   );
 }
 
-function headPages(tracker: ProofReader): AsyncGenerator<ChainHead[]> {
+function headPages(tracker: ProofReader): AsyncGenerator<SealedHead[]> {
   return pagesAhead((after: string | undefined) => tracker.heads({ after, limit: VERIFY_PAGE }), (last) => last.chain, VERIFY_PAGE);
 }
 
@@ -32,7 +33,7 @@ const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve)
 /** Walks the chains' heads and events together, both in chain order (a merge join). */
 async function verifyChains(
   verifier: ChainVerifier,
-  headStream: AsyncIterator<ChainHead[]>,
+  headStream: AsyncIterator<SealedHead[]>,
   eventStream: AsyncIterator<StoredEvent[]>,
   seen?: (event: StoredEvent) => void,
 ): Promise<void> {
@@ -142,14 +143,25 @@ export interface VerifyKeys extends LogKeys {
   chain: Buffer;
 }
 
+/** Options of `verifyStore`. */
+export interface VerifyStoreOptions {
+  /** A checkpoint the log must extend (problem `rollback` otherwise). */
+  checkpoint?: CheckpointClaim;
+  /**
+   * An upgraded store, before it is sealed again: heads are checked against the seal of
+   * release 1 and every record against its chain's events.
+   */
+  legacy?: boolean;
+}
+
 /**
- * Verifies the whole store (chains and global log, and the log against `checkpoint` when
- * given), or only the chain now linked to `pseudonym`, in keyset pages. Memory stays flat
- * however many events there are (the log's checks hold a bit per event id). Seal the log first:
- * what is not sealed yet is only checked to be logged.
+ * Verifies the whole store (chains, heads, links, records and the global log, and the log
+ * against `checkpoint` when given), or only the chain now linked to `pseudonym`, in keyset
+ * pages. Memory stays flat however many events there are (the log's checks hold a bit per
+ * event id). Seal the log first: what is not sealed yet is only checked to be logged.
  */
-export async function verifyStore(tracker: ProofReader, keys: VerifyKeys, pseudonym?: string, checkpoint?: CheckpointClaim): Promise<VerifyResult> {
-  const chains = new ChainVerifier(keys.chain);
+export async function verifyStore(tracker: ProofReader, keys: VerifyKeys, pseudonym?: string, options: VerifyStoreOptions = {}): Promise<VerifyResult> {
+  const chains = new ChainVerifier(keys.chain, options.legacy ?? false);
   if (pseudonym !== undefined) {
     const [head] = await tracker.heads({ pseudonym, limit: 1 });
     if (head) {
@@ -161,7 +173,7 @@ export async function verifyStore(tracker: ProofReader, keys: VerifyKeys, pseudo
     }
     return chains.result();
   }
-  const log = new LogVerifier(keys, await readHead(tracker), checkpoint ?? null);
+  const log = new LogVerifier(keys, await readHead(tracker), options.checkpoint ?? null);
   let read: string | undefined;
   await both(
     readLog(tracker, log, undefined).then((last) => { read = last; }),
@@ -173,4 +185,11 @@ export async function verifyStore(tracker: ProofReader, keys: VerifyKeys, pseudo
   const named = new Set(chains.problems.map((p) => p.eventId));
   const problems = [...log.end(named, chains.problems.length === 0), ...chains.problems];
   return { ok: problems.length === 0, checked: chains.checked, problems };
+}
+
+/** A `text_changed` problem for each stored requirement version whose seal fails. */
+export function versionProblems(key: Buffer, versions: readonly StoredRequirementVersion[]): IntegrityProblem[] {
+  return versions
+    .filter((v) => !versionSealed(key, v))
+    .map((v) => ({ eventId: `requirement:${v.id}:${String(v.version)}`, kind: 'text_changed', requirement: v.id, version: v.version }));
 }

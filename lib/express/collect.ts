@@ -7,6 +7,8 @@ import { middlewareOptions } from './middleware-options';
 import { writeContext } from './network';
 import { problem, sendProblem, toProblem } from './problem';
 import type { ReadyGate } from './ready-gate';
+import type { MeRouteSubjects } from './me-routes';
+import { newVisitorId } from '../core/visitor-id';
 
 /** A mandatory requirement the form did not grant. */
 export interface MissingMandatory {
@@ -25,8 +27,12 @@ export interface CollectOptions {
 export interface CollectedConsent {
   /** The decisions read from the form, in the order of the ids given to `collect()`. */
   decisions: Record<string, Decision>;
-  /** Records them for the subject (source `form`), once it exists. */
-  commit(subjectId: string | number, meta?: Omit<RecordMeta, 'source'>): Promise<RecordResult>;
+  /**
+   * Records them (source `form`) for `subjectId`, once it exists. Without one (`undefined` or
+   * `null`), for the request's own subject: the `subject` hook's, else, with the `visitors`
+   * option, the visitor (a new one gets the cookie, if the response is not sent yet).
+   */
+  commit(subjectId?: string | number | null, meta?: Omit<RecordMeta, 'source'>): Promise<RecordResult>;
 }
 
 function parseCollectOptions(options: unknown): CollectOptions {
@@ -41,7 +47,7 @@ function parseCollectOptions(options: unknown): CollectOptions {
  * `collect(ids, options)`: reads the consent checkboxes of a host form (after the host's body
  * parser). Records nothing by itself: the host commits once the subject exists.
  */
-export function createCollect(engine: ConsentEngine, gate: ReadyGate, input: unknown, options?: unknown): RequestHandler {
+export function createCollect(engine: ConsentEngine, gate: ReadyGate, subjects: MeRouteSubjects, input: unknown, options?: unknown): RequestHandler {
   const ids = gate.ids(input, 'collect');
   const { onMissing } = parseCollectOptions(options);
 
@@ -65,7 +71,14 @@ export function createCollect(engine: ConsentEngine, gate: ReadyGate, input: unk
         const collected: CollectedConsent = {
           decisions,
           async commit(subjectId, meta = {}) {
-            const { states, pending } = await engine.record(subjectId, decisions, { ...meta, source: 'form' }, context);
+            if (subjectId !== undefined && subjectId !== null) {
+              const { states, pending } = await engine.record(subjectId, decisions, { ...meta, source: 'form' }, context);
+              return { states, pending };
+            }
+            const who = await subjects.resolver.resolve(req);
+            const subject = who.id ?? newVisitorId();
+            const { states, pending } = await engine.record(subject, decisions, { ...meta, source: 'form' }, context);
+            if (who.visitor && subjects.cookies !== null && !res.headersSent) subjects.cookies.write(res, who.transport, subject);
             return { states, pending };
           },
         };

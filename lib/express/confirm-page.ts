@@ -1,54 +1,82 @@
-import type { TokenPreview } from '../core/confirm';
+import type { TokenPreview, UsedLink } from '../core/confirm';
+import { html, type SafeHtml } from '../pages/html';
+import type { PageContent } from '../pages/document';
+import { timeElement } from '../pages/time';
 import type { Requirement } from '../types';
-import { escapeHtml } from './escape-html';
 
-/** The pages carry no script, style or image: nothing to load, nothing to leak. */
-export const PAGE_CSP = "default-src 'none'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+const quoted = (requirement: Requirement) => html`“${requirement.title}”`;
 
-function page(title: string, body: string): string {
-  return [
-    '<!doctype html>',
-    '<html lang="en">',
-    '<head>',
-    '<meta charset="utf-8">',
-    '<meta name="viewport" content="width=device-width, initial-scale=1">',
-    '<meta name="referrer" content="no-referrer">',
-    `<title>${escapeHtml(title)}</title>`,
-    '</head>',
-    `<body><main>${body}</main></body>`,
-    '</html>',
-  ].join('\n');
-}
-
-function about(requirement: Requirement): string {
-  const link = requirement.url ? `<p><a href="${escapeHtml(requirement.url)}">More about “${escapeHtml(requirement.title)}”</a></p>` : '';
-  return `<h2>${escapeHtml(requirement.title)}</h2>\n<p>${escapeHtml(requirement.description)}</p>\n${link}`;
+function about(requirement: Requirement): SafeHtml {
+  return html`<h2>${requirement.title}</h2>
+<p>${requirement.description}</p>
+${requirement.url ? html`<p><a href="${requirement.url}">More about ${quoted(requirement)}</a></p>` : null}`;
 }
 
 /**
  * What a confirmation link shows: the requirement and a button. Only the button's POST (to
  * `action`, the page's own path) confirms; opening the page changes nothing.
  */
-export function previewPage(preview: TokenPreview, action: string): string {
+export function previewPage(preview: TokenPreview, action: string): PageContent {
   const { requirement, expiresAt } = preview;
-  return page(`Confirm: ${requirement.title}`, [
-    '<h1>Please confirm your consent</h1>',
-    '<p>You asked to give your consent to the following. It takes effect only once you confirm.</p>',
-    about(requirement),
-    `<p>This link can be used until <time datetime="${escapeHtml(expiresAt)}">${escapeHtml(expiresAt.replace('T', ' ').replace(/\.\d+Z$/, ' UTC'))}</time>.</p>`,
-    `<form method="post" action="${escapeHtml(action)}">`,
-    `<button type="submit">Confirm my consent to “${escapeHtml(requirement.title)}”</button>`,
-    '</form>',
-    '<p>If you did not ask for this, close this page: nothing changes unless you confirm.</p>',
-  ].join('\n'));
+  return {
+    title: `Confirm: ${requirement.title}`,
+    narrow: true,
+    body: html`<h1>Please confirm your consent</h1>
+<p>You asked to give your consent to the following. It takes effect once you confirm.</p>
+${about(requirement)}
+<form method="post" action="${action}">
+<p><button type="submit">Confirm my consent</button></p>
+</form>
+<p class="ec-note">This link works until ${timeElement(expiresAt, 'long')}. If you did not ask for this, close this page: nothing changes unless you confirm.</p>`,
+  };
 }
 
 /** The answer to the confirmation form. */
-export function confirmedPage(requirement: Requirement): string {
-  return page('Consent confirmed', `<h1>Thank you</h1>\n<p role="status">Your consent to “${escapeHtml(requirement.title)}” is confirmed.</p>`);
+export function confirmedPage(requirement: Requirement): PageContent {
+  return {
+    title: 'Consent confirmed',
+    narrow: true,
+    body: html`<h1>Thank you, your consent is confirmed</h1>
+<p class="ec-status" role="status">Your consent to ${quoted(requirement)} is now in effect.</p>
+<p>You can change your mind at any time in your privacy settings.</p>`,
+  };
 }
 
-/** A link that cannot be used (unknown, used, expired, for an old text). */
-export function problemPage(status: number, message: string): string {
-  return page('This link cannot be used', `<h1>This link cannot be used</h1>\n<p role="alert">${escapeHtml(message)}</p>\n<p>Status ${String(status)}.</p>`);
+/** A link opened again after its confirmation went through. */
+export function alreadyConfirmedPage(used: UsedLink): PageContent {
+  const list = used.requirements.map((r) => html`<li>${r.title}</li>`);
+  return {
+    title: 'Already confirmed',
+    narrow: true,
+    body: html`<h1>You have already confirmed</h1>
+<p class="ec-status" role="status">Your confirmation went through: there is nothing more to do.</p>
+<p>Your consent is in effect for:</p>
+<ul>${list}</ul>
+<p>You can change your mind at any time in your privacy settings.</p>`,
+  };
+}
+
+const FAILURES: Record<string, { title: string; text: string }> = {
+  token_invalid: {
+    title: 'This link no longer works',
+    text: 'It may have been replaced by a newer email, or the request was withdrawn. If you still want to give your consent, ask again on the site and use the link in the newest email.',
+  },
+  token_expired: {
+    title: 'This link has expired',
+    text: 'Confirmation links work for a limited time. To give your consent, ask again on the site: we will send you a new link.',
+  },
+  version_mismatch: {
+    title: 'The text has changed since we sent this link',
+    text: 'Please read the current text on the site and answer again: we will send you a new link if you agree.',
+  },
+  store_unavailable: {
+    title: 'We cannot check this link right now',
+    text: 'Our records are unavailable for a moment. Please open the link again in a few minutes.',
+  },
+};
+
+/** A link that cannot be used: what happened and what the person can do, in plain words. */
+export function failedPage(code: string): PageContent {
+  const failure = FAILURES[code] ?? { title: 'This link cannot be used', text: 'Please check that you opened the whole link from the email, or ask again on the site.' };
+  return { title: failure.title, narrow: true, body: html`<h1>${failure.title}</h1>\n<p class="ec-alert" role="alert">${failure.text}</p>` };
 }

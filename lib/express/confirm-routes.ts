@@ -1,10 +1,12 @@
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
-import { confirmToken, invalidToken, previewToken } from '../core/confirm';
+import { confirmToken, invalidToken, previewToken, usedLink } from '../core/confirm';
 import type { ConsentEngine, WriteContext } from '../core/engine';
 import { ConsentError } from '../errors';
-import { confirmedPage, PAGE_CSP, previewPage, problemPage } from './confirm-page';
+import { alreadyConfirmedPage, confirmedPage, failedPage, previewPage } from './confirm-page';
 import { carriesBody, formBody, hasMediaType, jsonBody } from './json-body';
 import { mountedPath } from './mounted-path';
+import { RETRY_AFTER_SECONDS } from './problem';
+import { sendPage } from './send-page';
 
 /** Options of the confirmation handlers. */
 export interface ConfirmRouteOptions {
@@ -28,12 +30,22 @@ function prepare(engine: ConsentEngine, req: Request, res: Response): void {
   res.vary('Accept');
 }
 
-function fail(error: unknown, req: Request, res: Response, next: NextFunction): void {
-  if (wantsHtml(req) && error instanceof ConsentError && error.status < 500) {
-    res.status(error.status).set('Content-Security-Policy', PAGE_CSP).type('html').send(problemPage(error.status, error.message));
+/**
+ * A person gets a page saying what happened and what to do, with the status of the problem; a
+ * link whose confirmation already went through says so. Programs get the problem (next).
+ */
+function fail(engine: ConsentEngine, error: unknown, req: Request, res: Response, next: NextFunction): void {
+  if (!wantsHtml(req) || !(error instanceof ConsentError) || (error.status >= 500 && error.code !== 'store_unavailable')) {
+    next(error);
     return;
   }
-  next(error);
+  const answer = async () => {
+    // A store that fails here leaves the plain answer: the link cannot be used.
+    const used = error.code === 'token_invalid' ? await usedLink(engine, tokenOf(req)).catch(() => null) : null;
+    if (error.code === 'store_unavailable') res.set('Retry-After', String(RETRY_AFTER_SECONDS));
+    sendPage(req, res, engine.options.pages, error.status, used ? alreadyConfirmedPage(used) : failedPage(error.code));
+  };
+  answer().catch(next);
 }
 
 const tokenOf = (req: Request): string => String(req.params.token ?? '');
@@ -53,9 +65,9 @@ export function confirmPreviewHandler(engine: ConsentEngine): RequestHandler {
         return;
       }
       const action = mountedPath(req, `/confirm/${encodeURIComponent(tokenOf(req))}`);
-      res.set('Content-Security-Policy', PAGE_CSP).type('html').send(previewPage(preview, action));
+      sendPage(req, res, engine.options.pages, 200, previewPage(preview, action));
     } catch (error) {
-      fail(error, req, res, next);
+      fail(engine, error, req, res, next);
     }
   };
 }
@@ -74,9 +86,9 @@ export function confirmPostHandler(engine: ConsentEngine, options: ConfirmRouteO
         res.json(state);
         return;
       }
-      res.set('Content-Security-Policy', PAGE_CSP).type('html').send(confirmedPage(engine.registry.require(state.id)));
+      sendPage(req, res, engine.options.pages, 200, confirmedPage(engine.registry.require(state.id)));
     } catch (error) {
-      fail(error, req, res, next);
+      fail(engine, error, req, res, next);
     }
   };
 }
@@ -91,7 +103,7 @@ export function confirmPathError(engine: ConsentEngine): ErrorRequestHandler {
   return (error, req, res, next) => {
     if (!(error instanceof URIError) || !TOKEN_PATH.test(req.path)) { next(error); return; }
     prepare(engine, req, res);
-    fail(invalidToken(), req, res, next);
+    fail(engine, invalidToken(), req, res, next);
   };
 }
 

@@ -1,7 +1,7 @@
 import type { ConsentEngine } from '../core/engine';
 import { ConsentError } from '../errors';
 import type { Requirement } from '../types';
-import { escapeHtml } from './escape-html';
+import { html, type SafeHtml } from '../pages/html';
 import { isGranting } from './form-values';
 import type { ReadyGate } from './ready-gate';
 
@@ -13,17 +13,39 @@ export interface FormFieldsOptions {
   legend?: string;
   /** Text of each "learn more" link; the requirement's title is added for screen readers. @default 'Learn more' */
   linkText?: string;
+  /**
+   * The label of a checkbox, by id: a statement the person makes by ticking it ("I accept the
+   * terms of service"). @default the requirement's title
+   */
+  labels?: Record<string, string>;
+  /**
+   * A message by id, shown next to its checkbox after a refused form: the checkbox gets
+   * `aria-invalid="true"` and is described by the message (id `consent-<id>-error`).
+   */
+  errors?: Record<string, string>;
 }
 
-function parseFormOptions(options: unknown): Required<Omit<FormFieldsOptions, 'values'>> & Pick<FormFieldsOptions, 'values'> {
-  if (options === undefined) return { legend: 'Your consent', linkText: 'Learn more' };
+type ParsedFormOptions = Required<Pick<FormFieldsOptions, 'legend' | 'linkText' | 'labels' | 'errors'>> & Pick<FormFieldsOptions, 'values'>;
+
+const FORM_KEYS = ['values', 'legend', 'linkText', 'labels', 'errors'];
+
+function textsById(value: unknown, name: string): Record<string, string> {
+  if (value === undefined) return {};
+  if (value === null || typeof value !== 'object' || Array.isArray(value) || Object.values(value).some((v) => typeof v !== 'string')) {
+    throw new ConsentError('invalid_argument', `formFields: "${name}" must be an object of id → string`);
+  }
+  return value as Record<string, string>;
+}
+
+function parseFormOptions(options: unknown): ParsedFormOptions {
+  if (options === undefined) return { legend: 'Your consent', linkText: 'Learn more', labels: {}, errors: {} };
   if (options === null || typeof options !== 'object') throw new ConsentError('invalid_argument', 'formFields options must be an object');
   for (const key of Object.keys(options)) {
-    if (!['values', 'legend', 'linkText'].includes(key)) {
-      throw new ConsentError('invalid_argument', `formFields has no option "${key}" (values, legend, linkText)`);
+    if (!FORM_KEYS.includes(key)) {
+      throw new ConsentError('invalid_argument', `formFields has no option "${key}" (${FORM_KEYS.join(', ')})`);
     }
   }
-  const { values, legend = 'Your consent', linkText = 'Learn more' } = options as FormFieldsOptions;
+  const { values, legend = 'Your consent', linkText = 'Learn more', labels, errors } = options as FormFieldsOptions;
   // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- JavaScript callers pass what the types forbid
   if (values !== undefined && (values === null || typeof values !== 'object')) {
     throw new ConsentError('invalid_argument', 'formFields: "values" must be an object of id → value');
@@ -31,36 +53,45 @@ function parseFormOptions(options: unknown): Required<Omit<FormFieldsOptions, 'v
   if (typeof legend !== 'string' || typeof linkText !== 'string') {
     throw new ConsentError('invalid_argument', 'formFields: "legend" and "linkText" must be strings');
   }
-  return { values, legend, linkText };
+  return { values, legend, linkText, labels: textsById(labels, 'labels'), errors: textsById(errors, 'errors') };
 }
 
-function field(requirement: Requirement, checked: boolean, linkText: string): string {
+const own = (texts: Record<string, string>, id: string): string | undefined => (Object.hasOwn(texts, id) ? texts[id] : undefined);
+
+function field(requirement: Requirement, checked: boolean, options: ParsedFormOptions): SafeHtml {
   const key = `consent-${requirement.id}`;
+  const error = own(options.errors, requirement.id);
+  const label = own(options.labels, requirement.id) ?? requirement.title;
   const link = requirement.url
-    ? ` <a href="${escapeHtml(requirement.url)}">${escapeHtml(linkText)}<span class="consent-sr-only"> about ${escapeHtml(requirement.title)}</span></a>`
-    : '';
-  return [
-    `<div class="consent-field">`,
-    `<input type="checkbox" id="${key}" name="consent[${requirement.id}]" value="granted" aria-describedby="${key}-description"` +
-      `${checked ? ' checked' : ''}${requirement.mandatory ? ' required' : ''}>`,
-    `<label for="${key}">${escapeHtml(requirement.title)}</label>`,
-    `<p id="${key}-description">${escapeHtml(requirement.description)}${link}</p>`,
-    `</div>`,
-  ].join('\n');
+    ? html` <a href="${requirement.url}">${options.linkText}<span class="consent-sr-only"> about ${requirement.title}</span></a>`
+    : null;
+  // Required and optional are said in words, not shown by a colour or an asterisk alone.
+  const need = requirement.mandatory ? 'required' : 'optional';
+  return html`<div class="consent-field">
+<input type="checkbox" id="${key}" name="consent[${requirement.id}]" value="granted" aria-describedby="${error ? `${key}-error ` : ''}${key}-description"${error ? html` aria-invalid="true"` : null}${checked ? html` checked` : null}${requirement.mandatory ? html` required` : null}>
+<label for="${key}">${label} <span class="consent-need">(${need})</span></label>
+${error ? html`<p class="consent-error" id="${key}-error">${error}</p>
+` : null}<p id="${key}-description">${requirement.description}${link}</p>
+</div>`;
 }
 
 /**
  * `formFields(ids, options)`: the checkboxes of a form, as escaped, accessible HTML — one
  * fieldset with a legend; per requirement a checkbox `consent[<id>]` (value `granted`,
- * `required` when mandatory) with its label, its description and a link to learn more.
+ * `required` when mandatory) with its label (marked required or optional in words), an error
+ * message when given, its description and a link to learn more.
  */
 export function renderFormFields(engine: ConsentEngine, gate: ReadyGate, input: unknown, options?: unknown): string {
   const ids = gate.ids(input, 'formFields');
-  const { values, legend, linkText } = parseFormOptions(options);
+  const parsed = parseFormOptions(options);
+  const { values } = parsed;
   const fields = ids.map((id) => {
     const requirement = engine.registry.require(id);
     const value = values && Object.hasOwn(values, id) ? values[id] : undefined;
-    return field(requirement, isGranting(value), linkText);
+    return field(requirement, isGranting(value), parsed);
   });
-  return [`<fieldset class="consent-fields">`, `<legend>${escapeHtml(legend)}</legend>`, ...fields, `</fieldset>`].join('\n');
+  return html`<fieldset class="consent-fields">
+<legend>${parsed.legend}</legend>
+${fields.map((f) => html`${f}
+`)}</fieldset>`.value;
 }

@@ -11,7 +11,7 @@ import { middlewareOptions } from './middleware-options';
 import { hasGpc, writeContext } from './network';
 import { problem, sendProblem, toProblem } from './problem';
 import type { ReadyGate } from './ready-gate';
-import { hookThrew, subjectFromValue } from './subject';
+import { hookThrew, type SubjectResolver } from './subject';
 
 /** Options of `requireConsent()`. */
 export interface GuardOptions {
@@ -64,7 +64,7 @@ const isThenable = (value: unknown): value is PromiseLike<unknown> =>
  * listed requirements (`allowedWindow`), and derives states and builds a `StateInfo` only for
  * a refusal. A request with the signal first records it (`applyGpc`), as the router does.
  */
-export function createGuard(engine: ConsentEngine, gate: ReadyGate, input: unknown, options?: unknown): RequestHandler {
+export function createGuard(engine: ConsentEngine, gate: ReadyGate, resolver: SubjectResolver, input: unknown, options?: unknown): RequestHandler {
   const ids = gate.ids(input, 'requireConsent');
   const { redirect } = parseGuardOptions(options);
   const { logger, subject: subjectHook } = engine.options;
@@ -106,17 +106,13 @@ export function createGuard(engine: ConsentEngine, gate: ReadyGate, input: unkno
   const fail = (req: Request, res: Response, error: unknown): void => { sendProblem(res, toProblem(error, req.originalUrl, logger)); };
 
   async function slowPath(req: Request, res: Response, next: NextFunction, value: unknown): Promise<void> {
-    let resolved: unknown;
-    try {
-      resolved = await value;
-    } catch (error) {
-      throw hookThrew(error);
-    }
-    const subject = subjectFromValue(resolved);
+    const { id } = await resolver.settle(req, value);
     await gate.serving();
+    // A visitor without a cookie has decided nothing yet.
+    if (id === null) { decide(req, res, next, []); return; }
     // The signal is recorded before the answer (a refusal per gpc requirement, once).
-    await applyGpc(engine, subject, writeContext(req, engine.options));
-    const records = await engine.records(engine.pseudonym(subject));
+    await applyGpc(engine, id, writeContext(req, engine.options));
+    const records = await engine.records(engine.pseudonym(id));
     decide(req, res, next, records);
   }
 
@@ -133,13 +129,16 @@ export function createGuard(engine: ConsentEngine, gate: ReadyGate, input: unkno
       slowPath(req, res, next, value).catch((error: unknown) => { fail(req, res, error); });
       return;
     }
-    let link: CacheLink;
+    let link: CacheLink | null;
     try {
-      link = engine.subjectLink(subjectFromValue(value));
+      const { id } = resolver.fromValue(req, value);
+      link = id === null ? null : engine.subjectLink(id);
     } catch (error) {
       fail(req, res, error);
       return;
     }
+    // A visitor without a cookie has decided nothing yet.
+    if (link === null) { decide(req, res, next, []); return; }
     const now = engine.now();
     // A hit with every listed requirement allowed: two comparisons each, no state derived.
     if (engine.cachedAllows(link, now, indexes ?? listedIndexes()) === true) { next(); return; }

@@ -1,4 +1,6 @@
-import type { RequestHandler, Router } from 'express';
+import type { Request, RequestHandler, Router } from 'express';
+import { linkVisitor, type LinkResult } from '../core/link';
+import { requireSubject } from '../core/input';
 import type { ConsentEngine } from '../core/engine';
 import { WriteLimiter } from '../core/write-limiter';
 import { createCollect, type CollectOptions } from './collect';
@@ -7,6 +9,8 @@ import { createGuard, type GuardOptions } from './guard';
 import type { ProofSource } from './proof-routes';
 import { ReadyGate } from './ready-gate';
 import { createRouter } from './router';
+import { SubjectResolver } from './subject';
+import { visitorTransport, VisitorCookies } from './visitor-cookies';
 
 /** The Express side of a consent instance: the router, the guard and the form helpers. */
 export interface ConsentHttpApi {
@@ -31,6 +35,15 @@ export interface ConsentHttpApi {
   collect(ids: string | string[], options?: CollectOptions): RequestHandler;
   /** Escaped, accessible HTML checkboxes for a host form. */
   formFields(ids: string | string[], options?: FormFieldsOptions): string;
+  /**
+   * For a sign-in or sign-up handler: carries the decisions of the request's visitor (its
+   * cookie) to `subjectId` (see `linkVisitor`). The visitor stays a visitor: after sign-out the
+   * same browser is that visitor again, never the account. Without the `visitors` option or a
+   * valid visitor cookie it does nothing (`{ visitorId: null, linked: [] }`).
+   * @throws ConsentError `invalid_subject` for a bad `subjectId`.
+   * @example await consent.link(req, user.id);
+   */
+  link(req: Request, subjectId: string | number): Promise<LinkResult>;
 }
 
 /** The proof methods the router serves (`/me/receipt`, `/me/export`, `/receipts/key`, admin). */
@@ -42,6 +55,10 @@ export function createHttpApi(engine: ConsentEngine, proof: RouterProof): Consen
   // One count per instance, shared by every router it builds.
   const { rateLimit } = engine.options;
   const limiter = rateLimit ? new WriteLimiter(rateLimit.writes, rateLimit.windowMs) : null;
+  const { visitors } = engine.options;
+  const cookies = visitors ? new VisitorCookies(visitors, () => engine.derivedKeys.visitorCookie, () => engine.now()) : null;
+  const resolver = new SubjectResolver(engine.options.subject, cookies, () => gate.serving());
+  const subjects = { resolver, cookies };
   const source: ProofSource = {
     engine,
     receipt: (subjectId) => proof.receipt(subjectId),
@@ -55,9 +72,17 @@ export function createHttpApi(engine: ConsentEngine, proof: RouterProof): Consen
   };
   return {
     ready: () => gate.ready(),
-    router: () => createRouter(engine, gate, source, limiter),
-    requireConsent: (ids, options) => createGuard(engine, gate, ids, options),
-    collect: (ids, options) => createCollect(engine, gate, ids, options),
+    router: () => createRouter(engine, gate, source, subjects, limiter),
+    requireConsent: (ids, options) => createGuard(engine, gate, resolver, ids, options),
+    collect: (ids, options) => createCollect(engine, gate, subjects, ids, options),
     formFields: (ids, options) => renderFormFields(engine, gate, ids, options),
+    async link(req, subjectId) {
+      requireSubject(subjectId);
+      const transport = cookies === null ? null : visitorTransport(req);
+      if (cookies === null || transport === null) return { visitorId: null, linked: [] };
+      await gate.serving();
+      const visitorId = cookies.read(req, transport);
+      return visitorId === null ? { visitorId: null, linked: [] } : linkVisitor(engine, visitorId, subjectId);
+    },
   };
 }

@@ -1,4 +1,4 @@
-import type { Request, RequestHandler, Router } from 'express';
+import type { Request, RequestHandler, Response, Router } from 'express';
 import type { ConsentEngine, WriteOutcome } from '../core/engine';
 import { applyGpc } from '../core/gpc';
 import type { WriteLimiter } from '../core/write-limiter';
@@ -9,7 +9,9 @@ import { parseHistoryQuery, parsePostBody, parsePutBody, requireNoBody, type Wri
 import { carriesBody, jsonBody } from './json-body';
 import { hasGpc, writeContext } from './network';
 import type { ReadyGate } from './ready-gate';
-import { resolveSubject } from './subject';
+import type { RequestSubject, SubjectResolver } from './subject';
+import type { VisitorCookies } from './visitor-cookies';
+import { newVisitorId } from '../core/visitor-id';
 
 // Everything under /me is personal: no shared cache may keep it.
 const noStore: RequestHandler = (_req, res, next) => {
@@ -19,13 +21,22 @@ const noStore: RequestHandler = (_req, res, next) => {
 
 const bodyOf = (req: Request): unknown => (carriesBody(req) ? (req.body as unknown) : undefined);
 
+/** How the routes tell who a request is about, and set a visitor's cookie. */
+export interface MeRouteSubjects {
+  resolver: SubjectResolver;
+  cookies: VisitorCookies | null;
+}
+
 /**
- * The subject's own routes. The subject comes only from the `subject` hook: no path segment,
- * query parameter, header or body field can name another subject. With a `limiter`, each
- * subject's writes are counted, and refused (before anything is recorded) beyond the limit.
+ * The subject's own routes. The subject comes only from the `subject` hook, or for a visitor
+ * from the signed cookie: no path segment, query parameter, header or body field can name
+ * another subject. With a `limiter`, each subject's writes are counted, and refused (before
+ * anything is recorded) beyond the limit. A visitor's cookie is set (or renewed) by a write that
+ * succeeded, never by a read.
  */
-export function addMeRoutes(router: Router, engine: ConsentEngine, gate: ReadyGate, limiter: WriteLimiter | null = null): void {
+export function addMeRoutes(router: Router, engine: ConsentEngine, gate: ReadyGate, subjects: MeRouteSubjects, limiter: WriteLimiter | null = null): void {
   const body = jsonBody();
+  const { resolver, cookies } = subjects;
 
   /** Counts a write of the subject, or throws `rate_limited` (429) with the seconds to wait. */
   function countWrite(subject: string): void {
@@ -35,12 +46,27 @@ export function addMeRoutes(router: Router, engine: ConsentEngine, gate: ReadyGa
     throw new ConsentError('rate_limited', `too many writes for this subject; retry in ${String(retryAfter)} s`, { extensions: { retryAfter } });
   }
 
-  /** The subject; a `Sec-GPC: 1` request first records the signal's refusals. */
-  async function subjectOf(req: Request, gpcFirst = true): Promise<string> {
-    const subject = await resolveSubject(req, engine.options);
+  /**
+   * The subject or visitor of a read; a `Sec-GPC: 1` request first records the signal's
+   * refusals. A visitor without a cookie has nothing stored: null (and nothing is written).
+   */
+  async function reader(req: Request): Promise<string | null> {
+    const who = await resolver.resolve(req);
     await gate.serving();
-    if (gpcFirst) await applyGpc(engine, subject, writeContext(req, engine.options));
-    return subject;
+    if (who.id !== null) await applyGpc(engine, who.id, writeContext(req, engine.options));
+    return who.id;
+  }
+
+  /** The subject or visitor of a write; a visitor without a cookie gets a new id. */
+  async function writer(req: Request): Promise<{ who: RequestSubject; subject: string }> {
+    const who = await resolver.resolve(req);
+    await gate.serving();
+    return { who, subject: who.id ?? newVisitorId() };
+  }
+
+  /** After a write of a visitor: sets or renews their cookie (before the response is sent). */
+  function remember(res: Response, who: RequestSubject, subject: string): void {
+    if (who.visitor && cookies !== null) cookies.write(res, who.transport, subject);
   }
 
   /**
@@ -58,40 +84,44 @@ export function addMeRoutes(router: Router, engine: ConsentEngine, gate: ReadyGa
   }
 
   router.get('/me', noStore, body, asyncHandler(async (req, res) => {
-    const subject = await subjectOf(req);
+    const subject = await reader(req);
     const gpc = hasGpc(req);
-    const states = await engine.states(subject, gpc);
+    const states = subject === null ? engine.statesFrom([], gpc) : await engine.states(subject, gpc);
     res.json({ states, pending: engine.pendingFrom(states), gpc: { seen: gpc } });
   }));
 
   router.get('/me/history', noStore, body, asyncHandler(async (req, res) => {
-    const subject = await subjectOf(req);
+    const subject = await reader(req);
     const query = parseHistoryQuery(req.query);
-    res.json(await engine.history(subject, query));
+    res.json(subject === null ? { events: [], nextCursor: null } : await engine.history(subject, query));
   }));
 
   router.post('/me', noStore, body, asyncHandler(async (req, res) => {
-    const subject = await subjectOf(req, false);
+    const { who, subject } = await writer(req);
     const parsed = parsePostBody(bodyOf(req));
     const { states, pending } = await write(req, subject, parsed, 422);
+    remember(res, who, subject);
     res.json({ states, pending });
   }));
 
   router.put('/me/:id', noStore, body, asyncHandler(async (req, res) => {
-    const subject = await subjectOf(req, false);
+    const { who, subject } = await writer(req);
     const id = req.params.id as string;
     engine.registry.require(id, 404);
     const parsed = parsePutBody(id, bodyOf(req));
     const info = (await write(req, subject, parsed, 404)).states[id] as StateInfo;
+    remember(res, who, subject);
     res.status(info.state === 'pending' ? 202 : 200).json(info);
   }));
 
   router.delete('/me/:id', noStore, body, asyncHandler(async (req, res) => {
-    const subject = await subjectOf(req, false);
+    const { who, subject } = await writer(req);
     const id = req.params.id as string;
     engine.registry.require(id, 404);
     requireNoBody(bodyOf(req), carriesBody(req));
     const parsed: WriteBody = { decisions: { [id]: 'denied' }, note: null, data: null };
-    res.json((await write(req, subject, parsed, 404)).states[id]);
+    const info = (await write(req, subject, parsed, 404)).states[id];
+    remember(res, who, subject);
+    res.json(info);
   }));
 }

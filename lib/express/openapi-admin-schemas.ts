@@ -92,10 +92,16 @@ export const PROOF_SCHEMAS: Record<string, JsonSchema> = {
       items: object({
         eventId: {
           type: 'string',
-          description: 'The event concerned (its public id); a position (`<chain>:<seq>`, `log:<leaf>`, `log`, `checkpoint:<size>`) when no event id is known',
+          description: 'The event concerned (its public id); a position (`<chain>:<seq>`, `log:<leaf>`, `log`, `checkpoint:<size>`, `requirement:<id>:<version>`) when no event id is known',
         },
-        kind: { type: 'string', enum: ['modified', 'deleted', 'inserted', 'reordered', 'truncated', 'chain_missing', 'rollback'] },
-      }),
+        kind: {
+          type: 'string',
+          enum: ['modified', 'deleted', 'inserted', 'reordered', 'truncated', 'chain_missing', 'rollback', 'state_mismatch', 'subject_link', 'text_changed'],
+        },
+        chain: { type: 'string', description: "The subject's chain (its internal key), where known" },
+        requirement: { type: 'string', description: 'The requirement, where known' },
+        version: { type: 'integer', minimum: 1, description: 'The requirement version, where known' },
+      }, { required: ['eventId', 'kind'] }),
     },
   }),
   AdminEventPage: object({

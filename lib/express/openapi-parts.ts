@@ -11,7 +11,7 @@ export const json = (schema: JsonSchema) => ({ 'application/json': { schema } })
 const PROBLEMS: Record<string, string> = {
   '400': 'invalid_body: malformed JSON, a body that does not decompress or is not UTF-8, wrong types, unknown fields, limits or a bad query',
   '401': 'no_subject: the request has no subject',
-  '403': 'forbidden: an admin route without authorization',
+  '403': 'forbidden: an admin route without authorization, or a state-changing request a browser sent from another site (Sec-Fetch-Site or Origin)',
   '404': 'unknown_requirement: the id in the path is not registered',
   '409': 'version_mismatch: the version sent is not the current one',
   '413': `payload_too_large: the body is over ${String(BODY_LIMIT_BYTES)} bytes`,

@@ -18,7 +18,7 @@ const EVENT_PROPERTIES: Record<string, JsonSchema> = {
   version: { type: 'integer', minimum: 1 },
   action: { type: 'string', enum: ['grant', 'deny', 'withdraw', 'request', 'confirm', 'expire', 'erase'] },
   state: { type: 'string', enum: STATES },
-  source: { type: 'string', enum: ['api', 'form', 'app', 'admin', 'gpc', 'sweep', 'import', 'confirm'] },
+  source: { type: 'string', enum: ['api', 'form', 'app', 'admin', 'gpc', 'sweep', 'import', 'confirm', 'link'] },
   actor: { type: ['string', 'null'] },
   at: dateTime,
   note: { type: ['string', 'null'] },

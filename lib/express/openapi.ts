@@ -8,6 +8,17 @@ const tokenSchema = { type: 'string', pattern: '^[A-Za-z0-9_-]+$', minLength: TO
 const tokenParam = { name: 'token', in: 'path', required: true, schema: tokenSchema, description: 'Confirmation token from the link' };
 const html = { 'text/html': { schema: { type: 'string' } } };
 
+/** A static asset of the browser client, validated by its ETag. */
+const asset = (summary: string, type: string) => ({
+  get: {
+    summary,
+    responses: {
+      '200': { description: 'OK (cacheable; ETag)', content: { [type]: { schema: { type: 'string' } } } },
+      '304': { description: 'Not modified (If-None-Match)' },
+    },
+  },
+});
+
 /** Problems of a confirmation token, and of the POST's optional body. */
 function tokenProblems(post: boolean): Record<string, unknown> {
   const problem = (description: string) => ({ description, content: { 'application/problem+json': { schema: ref('Problem') }, ...html } });
@@ -15,7 +26,7 @@ function tokenProblems(post: boolean): Record<string, unknown> {
     '404': problem('token_invalid: unknown, used, superseded or cancelled'),
     '409': problem('version_mismatch: the requirement changed since the link was sent'),
     '410': problem('token_expired: the link is past its lifetime'),
-    ...(post ? problems('413', '415') : problems()),
+    ...(post ? problems('403', '413', '415') : problems()),
   };
 }
 
@@ -28,7 +39,11 @@ export function openApiDocument(mountPath: string, options: { admin?: boolean; r
   const limited = options.rateLimit ? ['429'] : [];
   return {
     openapi: '3.1.0',
-    info: { title: 'express-consent', version: '1', description: 'Consent decisions of the signed-in subject.' },
+    info: {
+      title: 'express-consent',
+      version: '1',
+      description: 'Consent decisions of the signed-in subject, or of a visitor (a signed cookie, set by their first write) when visitors are on.',
+    },
     servers: [{ url: mountPath === '' ? '/' : mountPath }],
     paths: {
       '/requirements': {
@@ -45,7 +60,7 @@ export function openApiDocument(mountPath: string, options: { admin?: boolean; r
         post: {
           summary: 'Records 1–100 decisions, all or nothing',
           requestBody: body('PostBody'),
-          responses: { '200': ok(ref('RecordResult')), ...problems('400', '401', '409', '413', '415', '422', ...limited) },
+          responses: { '200': ok(ref('RecordResult')), ...problems('400', '401', '403', '409', '413', '415', '422', ...limited) },
         },
       },
       '/me/{id}': {
@@ -56,12 +71,12 @@ export function openApiDocument(mountPath: string, options: { admin?: boolean; r
           responses: {
             '200': ok(ref('StateInfo')),
             '202': ok(ref('StateInfo'), 'The grant awaits confirmation (double opt-in)'),
-            ...problems('400', '401', '404', '409', '413', '415', ...limited),
+            ...problems('400', '401', '403', '404', '409', '413', '415', ...limited),
           },
         },
         delete: {
           summary: 'Records a denial (a withdrawal when it was granted, pending, expired or outdated)',
-          responses: { '200': ok(ref('StateInfo')), ...problems('400', '401', '404', '415', ...limited) },
+          responses: { '200': ok(ref('StateInfo')), ...problems('400', '401', '403', '404', '415', ...limited) },
         },
       },
       '/me/history': {
@@ -90,6 +105,8 @@ export function openApiDocument(mountPath: string, options: { admin?: boolean; r
           responses: { '200': { description: 'Confirmed: granted', content: { ...json(ref('StateInfo')), ...html } }, ...tokenProblems(true) },
         },
       },
+      '/client.js': asset('The browser client: banner, choices dialog, gating of scripts and iframes', 'text/javascript'),
+      '/client.css': asset("The browser client's stylesheet", 'text/css'),
       ...proofPaths(),
       ...(options.admin ? adminPaths() : {}),
       '/openapi.json': {

@@ -64,13 +64,16 @@ function querySubject(query: Record<string, unknown>): string | undefined {
  * router's problem+json handler.
  *
  * @example
- * const proof = proofHandlers(consent, { subject: (req) => resolveSubject(req, options) });
+ * const proof = proofHandlers(consent, { subject: async (req) => (await resolver.resolve(req)).id ?? newVisitorId() });
  * router.get('/me/receipt', proof.receipt);
  */
 export function proofHandlers(consent: ProofSource, options: ProofRouteOptions): ProofHandlers {
   return {
     receipt: wrap(async (req, res) => {
-      sendPersonal(res, await consent.receipt(await options.subject(req)));
+      const receipt = await consent.receipt(await options.subject(req));
+      // Followed from a page, it is a file the person keeps; a program reads the JSON as usual.
+      res.set('Content-Disposition', 'attachment; filename="consent-receipt.json"');
+      sendPersonal(res, receipt);
     }),
     exportMe: wrap(async (req, res) => {
       const parts = await openSubjectExport(consent.engine, await options.subject(req));

@@ -13,14 +13,23 @@ import { openApiDocument } from './openapi';
 import { answerError } from './problem';
 import { proofHandlers, type ProofSource } from './proof-routes';
 import type { ReadyGate } from './ready-gate';
-import { resolveSubject } from './subject';
+import { sameOriginWrites } from './same-origin';
+import type { MeRouteSubjects } from './me-routes';
+import { newVisitorId } from '../core/visitor-id';
+import { addClientRoutes } from './client-routes';
 
 /**
  * The consent router. Mount it before any global body parser; it parses its own
  * JSON bodies and answers every failure as `application/problem+json`. `limiter` counts the
  * subjects' writes (null: no limit).
  */
-export function createRouter(engine: ConsentEngine, gate: ReadyGate, source: ProofSource, limiter: WriteLimiter | null = null): Router {
+export function createRouter(
+  engine: ConsentEngine,
+  gate: ReadyGate,
+  source: ProofSource,
+  subjects: MeRouteSubjects,
+  limiter: WriteLimiter | null = null,
+): Router {
   const router = express.Router();
   const body = jsonBody();
   const serving = asyncHandler(async (_req, _res, next) => {
@@ -33,12 +42,14 @@ export function createRouter(engine: ConsentEngine, gate: ReadyGate, source: Pro
     engine.rememberMountPath(req.baseUrl);
     next();
   });
+  router.use(sameOriginWrites);
 
   const proof = proofHandlers(source, {
     async subject(req) {
-      const subject = await resolveSubject(req, engine.options);
+      const who = await subjects.resolver.resolve(req);
       await gate.serving();
-      return subject;
+      // A visitor without a cookie has nothing stored: an id nobody holds reads as empty.
+      return who.id ?? newVisitorId();
     },
   });
 
@@ -49,7 +60,7 @@ export function createRouter(engine: ConsentEngine, gate: ReadyGate, source: Pro
 
   router.get('/me/receipt', body, proof.receipt);
   router.get('/me/export', body, proof.exportMe);
-  addMeRoutes(router, engine, gate, limiter);
+  addMeRoutes(router, engine, gate, subjects, limiter);
   router.get('/receipts/key', body, proof.receiptKey);
   addAdminRoutes(router, engine, gate, proof);
   addAdminConsole(router, engine, gate);
@@ -58,6 +69,7 @@ export function createRouter(engine: ConsentEngine, gate: ReadyGate, source: Pro
   router.post('/confirm/:token', confirmBody(), serving, confirmPostHandler(engine, { context: (req) => writeContext(req, engine.options) }));
   router.use(confirmPathError(engine));
 
+  addClientRoutes(router);
   router.get('/openapi.json', body, (req, res) => {
     res.json(openApiDocument(req.baseUrl, { admin: engine.options.admin !== null, rateLimit: limiter !== null }));
   });

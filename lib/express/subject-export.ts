@@ -26,6 +26,11 @@ async function* documentChunks(parts: SubjectExportParts): AsyncGenerator<string
  */
 export async function sendSubjectExport(res: Response, parts: SubjectExportParts, logger: ConsentLogger): Promise<void> {
   // Personal data: never kept by a shared cache or the browser's back/forward history.
-  const headers = { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' };
+  // Followed from a page, it is a file the person keeps; a program reads the JSON as usual.
+  const headers = {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Cache-Control': 'no-store',
+    'Content-Disposition': 'attachment; filename="consent-export.json"',
+  };
   await sendStream(res, headers, documentChunks(parts), logger, 'the subject export');
 }

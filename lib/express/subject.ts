@@ -1,25 +1,74 @@
 import type { Request } from 'express';
 import { MAX_SUBJECT_LENGTH, normalizeSubject } from '../core/input';
+import { inVisitorNamespace, VISITOR_PREFIX } from '../core/visitor-id';
 import { ConsentError } from '../errors';
 import type { ResolvedOptions } from '../options';
+import { visitorTransport, type VisitorCookies, type VisitorTransport } from './visitor-cookies';
 
 /**
- * Resolves the subject of a request through the `subject` hook: a string of
- * 1–256 characters of well-formed Unicode, or a safe integer converted with `String`.
- *
- * @throws ConsentError `no_subject` (401) for `null`, `undefined` or `""`; `invalid_subject`
- *   (answered as 400 `invalid_body`) for a string holding a lone surrogate; `internal_error`
- *   for any other value or a throwing hook, so that a broken hook never passes as a subject.
+ * Who a request is about: a subject from the `subject` hook, or a visitor. `id` is null for a
+ * visitor without a valid cookie: nobody stored yet (a write gives them an id and the cookie).
  */
-export async function resolveSubject(req: Request, options: ResolvedOptions): Promise<string> {
-  let value: unknown;
-  try {
-    value = await options.subject(req);
-  } catch (error) {
-    throw hookThrew(error);
+export type RequestSubject =
+  | { id: string; visitor: false }
+  | { id: string | null; visitor: true; transport: Exclude<VisitorTransport, null> };
+
+/**
+ * Resolves "subject or visitor" for a request: the `subject` hook first; when it yields
+ * nothing and visitors are on, the visitor the request's cookie proves (or a new one). The
+ * router, the guard and `collect()` all go through it.
+ */
+export class SubjectResolver {
+  constructor(
+    private readonly hook: ResolvedOptions['subject'],
+    private readonly visitors: VisitorCookies | null,
+    /** Resolves once the keys are loaded (the visitor cookie's key comes from the secret). */
+    private readonly keysLoaded: () => Promise<void>,
+  ) {}
+
+  /** Whether visitors are on. */
+  get visitorsOn(): boolean {
+    return this.visitors !== null;
   }
-  return subjectFromValue(value);
+
+  /** The request's subject or visitor. @throws ConsentError as `subjectFromValue` does. */
+  resolve(req: Request): Promise<RequestSubject> {
+    let value: unknown;
+    try {
+      value = this.hook(req);
+    } catch (error) {
+      return Promise.reject(hookThrew(error));
+    }
+    return this.settle(req, value);
+  }
+
+  /** Like `resolve`, from what the hook returned (a value or a promise). */
+  async settle(req: Request, value: unknown): Promise<RequestSubject> {
+    let resolved: unknown;
+    try {
+      resolved = await value;
+    } catch (error) {
+      throw hookThrew(error);
+    }
+    if (this.visitors !== null && isNothing(resolved)) await this.keysLoaded();
+    return this.fromValue(req, resolved);
+  }
+
+  /**
+   * Like `resolve`, from the hook's (awaited) value; synchronous. A visitor's cookie is read
+   * only after the keys are loaded (the guard's fast path runs only then).
+   */
+  fromValue(req: Request, value: unknown): RequestSubject {
+    if (this.visitors === null || !isNothing(value)) return { id: subjectFromValue(value), visitor: false };
+    const transport = visitorTransport(req);
+    if (transport === null) {
+      throw new ConsentError('no_subject', 'no subject: sign in first (visitors are recognised over HTTPS only, or over plain HTTP on a loopback address)');
+    }
+    return { id: this.visitors.read(req, transport), visitor: true, transport };
+  }
 }
+
+const isNothing = (value: unknown): boolean => value === null || value === undefined || value === '';
 
 /** The error for a `subject` hook that threw (or whose promise rejected). */
 export function hookThrew(error: unknown): ConsentError {
@@ -28,12 +77,20 @@ export function hookThrew(error: unknown): ConsentError {
 
 /**
  * Checks a value the `subject` hook returned (already awaited).
- * @throws ConsentError as `resolveSubject` does.
+ * @throws ConsentError `no_subject` (401) for `null`, `undefined` or `""`; `invalid_subject`
+ *   (answered as 400 `invalid_body`) for a string holding a lone surrogate; `internal_error`
+ *   for any other value, and for an id in the visitors' namespace (`visitor:…`), which a hook
+ *   may never return: a broken hook never passes as a subject.
  */
 export function subjectFromValue(value: unknown): string {
   const subject = normalizeSubject(value);
-  if (subject !== null) return subject;
-  if (value === null || value === undefined || value === '') {
+  if (subject !== null) {
+    if (inVisitorNamespace(subject)) {
+      throw new ConsentError('internal_error', `the subject hook returned an id starting with "${VISITOR_PREFIX}", which only names visitors`);
+    }
+    return subject;
+  }
+  if (isNothing(value)) {
     throw new ConsentError('no_subject', 'no subject: sign in first');
   }
   // Such a string usually comes from what the client sent (a header, a decoded token): the

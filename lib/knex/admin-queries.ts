@@ -2,6 +2,7 @@ import type { AuditEvent, AuditQuery, DailyCount, StateGroup, StoreStats } from 
 import type { StoredRequirementVersion } from '../tracker/records';
 import type { Action } from '../types';
 import type { TableContext } from './chain-store';
+import { hexOrNull } from './row-codec';
 import { rawRows, toEvent, toVersion, type Row } from './rows';
 
 const int = (value: unknown): number => Number(value);
@@ -23,7 +24,7 @@ export async function auditEvents(ctx: TableContext, query: AuditQuery): Promise
   if (query.to !== undefined) q.where('e.at', '<', query.to);
   if (query.cursor !== undefined) q.where('e.id', direction === 'desc' ? '<' : '>', query.cursor);
   const rows = (await q) as Row[];
-  return rows.map((row) => ({ ...toEvent(row), subject: (row.subject_pseudonym as string | null) ?? null }));
+  return rows.map((row) => ({ ...toEvent(row), subject: hexOrNull(row.subject_pseudonym) }));
 }
 
 /** Grouped counts computed by the database: a handful of rows whatever the data volume. */

@@ -20,12 +20,18 @@ export function variableLimit(knex: Knex): number {
 // PostgreSQL's standard_conforming_strings says): ids, hashes, chain keys, enum values.
 const PLAIN = /^[A-Za-z0-9_.:-]*$/;
 
+/** A bytes literal: `x'…'` on SQLite, `decode('…', 'hex')` on PostgreSQL (whatever its string settings). */
+function bytesLiteral(value: Buffer, postgres: boolean): string {
+  return postgres ? `decode('${value.toString('hex')}', 'hex')` : `x'${value.toString('hex')}'`;
+}
+
 /**
  * One `(…)` tuple of a VALUES list, of the values at `present` only. Null, safe integers,
- * booleans (both databases read `true`/`false`) and plain strings are written as literals,
- * which costs the drivers far less than binding them one by one; every other value is bound.
+ * booleans (both databases read `true`/`false`), plain strings and bytes are written as
+ * literals, which costs the drivers far less than binding them one by one; every other value is
+ * bound.
  */
-function tuple(values: readonly unknown[], present: readonly number[], bindings: unknown[]): string {
+function tuple(values: readonly unknown[], present: readonly number[], bindings: unknown[], postgres: boolean): string {
   let text = '(';
   for (let i = 0; i < present.length; i += 1) {
     const value = values[present[i] as number];
@@ -34,6 +40,7 @@ function tuple(values: readonly unknown[], present: readonly number[], bindings:
     else if (typeof value === 'boolean') text += value ? 'true' : 'false';
     else if (typeof value === 'number' && Number.isSafeInteger(value)) text += String(value);
     else if (typeof value === 'string' && PLAIN.test(value)) text += `'${value}'`;
+    else if (Buffer.isBuffer(value)) text += bytesLiteral(value, postgres);
     else {
       text += '?';
       bindings.push(value);
@@ -79,6 +86,7 @@ export function insertStatements(
   suffix = '',
 ): Statement[] {
   const perStatement = Math.floor(variableLimit(knex) / columns.length);
+  const postgres = isPostgres(knex);
   const statements: Statement[] = [];
   for (let start = 0; start < rows.length; start += perStatement) {
     const bindings: unknown[] = [];
@@ -86,7 +94,7 @@ export function insertStatements(
     const end = Math.min(rows.length, start + perStatement);
     const present = presentColumns(rows, start, end, columns.length);
     const head = `insert into ${quote(table)} (${present.map((c) => quote(columns[c] as string)).join(',')}) values `;
-    for (let i = start; i < end; i += 1) tuples.push(tuple(rows[i] as readonly unknown[], present, bindings));
+    for (let i = start; i < end; i += 1) tuples.push(tuple(rows[i] as readonly unknown[], present, bindings, postgres));
     statements.push({ sql: `${head}${tuples.join(',')}${suffix}`, bindings });
   }
   return statements;

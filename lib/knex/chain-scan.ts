@@ -1,29 +1,53 @@
-import type { ChainHead, StoredEvent, SubjectSnapshot, WritePlan } from '../tracker/records';
+import type { Knex } from 'knex';
+import type { CurrentRecord, SealedHead, StoredEvent, SubjectSnapshot, WritePlan } from '../tracker/records';
 import type { EventScanQuery, HeadScanQuery } from '../tracker/tracker';
 import { writeSealed, type TableContext } from './chain-store';
 import { scanEventPage } from './event-scan';
 import { readRows } from './json-page';
 import { isSqlite } from './migrate';
-import { toHead, toRecord, type Row } from './rows';
+import { bytes, hex } from './row-codec';
+import { groupRecords, pageColumns, toHead, toRecord, type Row } from './rows';
 
 /** A keyset page of events in (chain, seq) order: one short query on the unique index. */
 export const scanEvents = (ctx: TableContext, query: EventScanQuery): Promise<StoredEvent[]> => scanEventPage(ctx, query);
 
 // Only what a head is made of: verification reads every subject row.
-const HEAD_COLUMNS = ['chain', 'seq', 'head_hash', 'head_id', 'erased_at', 'head_mac'];
+const HEAD_COLUMNS = ['chain', 'pseudonym', 'seq', 'head_hash', 'head_id', 'erased_at', 'head_mac'];
+// Every column of a record, the chain first (the page's order).
+const STATE_COLUMNS = [
+  'chain', 'requirement', 'decision', 'version', 'decided_at', 'expires_at', 'gpc_opt_in', 'pending_version',
+  'pending_at', 'pending_expires_at', 'pending_token', 'expiry_recorded',
+];
+const byChainThenRequirement = (a: unknown[], b: unknown[]): boolean =>
+  (a[0] as string) < (b[0] as string) || (a[0] === b[0] && (a[1] as string) < (b[1] as string));
 
-
-export async function scanHeads(ctx: TableContext, query: HeadScanQuery): Promise<ChainHead[]> {
+/** A page of heads in chain order, each with its chain's records (a second read of the same page of chains). */
+export async function scanHeads(ctx: TableContext, query: HeadScanQuery): Promise<SealedHead[]> {
   const q = ctx.knex(ctx.table('subjects')).orderBy('chain').limit(query.limit);
-  if (query.after !== undefined) q.where('chain', '>', query.after);
-  if (query.chains !== undefined) q.whereIn('chain', query.chains);
-  if (query.pseudonym !== undefined) q.where('pseudonym', query.pseudonym);
-  const rows = await readRows(ctx.knex, q, HEAD_COLUMNS, (a, b) => (a[0] as string) < (b[0] as string));
-  return rows.map(toHead);
+  if (query.after !== undefined) q.where('chain', '>', bytes(query.after));
+  if (query.chains !== undefined) q.whereIn('chain', query.chains.map(bytes));
+  if (query.pseudonym !== undefined) q.where('pseudonym', bytes(query.pseudonym));
+  const rows = await readRows(ctx.knex, q, pageColumns(ctx.knex, HEAD_COLUMNS), (a, b) => (a[0] as string) < (b[0] as string));
+  const heads = rows.map(toHead);
+  // A page of every chain in order holds every chain between its first and last: one range read.
+  const contiguous = query.chains === undefined && query.pseudonym === undefined;
+  const records = await recordsOf(ctx, heads.map((h) => h.chain), contiguous);
+  return heads.map((head) => ({ ...head, records: records.get(head.chain) ?? [] }));
+}
+
+/** The records of `chains` (in chain order), by chain. */
+async function recordsOf(ctx: TableContext, chains: string[], contiguous: boolean): Promise<Map<string, CurrentRecord[]>> {
+  if (chains.length === 0) return new Map();
+  const q = ctx.knex(ctx.table('states')).orderBy(['chain', 'requirement']);
+  if (contiguous) q.whereBetween('chain', [bytes(chains[0] as string), bytes(chains[chains.length - 1] as string)]);
+  else q.whereIn('chain', chains.map(bytes));
+  const rows = await readRows(ctx.knex, q, pageColumns(ctx.knex, STATE_COLUMNS), byChainThenRequirement);
+  return groupRecords(rows, 'chain');
 }
 
 /**
- * Appends the erase event, redacts the chain and unlinks the pseudonym, in one transaction.
+ * Appends the erase event, redacts the chain and unlinks the pseudonym, in one transaction
+ * that also runs `announce` (PostgreSQL's NOTIFY, so other processes drop the cached state).
  * On SQLite it then checkpoints the WAL into the database file and truncates it: the WAL still
  * holds the pages as they were before the erasure (and every earlier version of them) until
  * then. A reader in another process can keep a checkpoint from finishing; the copies left then
@@ -33,20 +57,28 @@ export async function eraseChain(
   ctx: TableContext,
   pseudonym: string,
   plan: (snapshot: SubjectSnapshot) => WritePlan,
+  announce: (trx: Knex.Transaction) => Promise<void> = () => Promise.resolve(),
 ): Promise<number | null> {
-  const redacted = await redactChain(ctx, pseudonym, plan);
+  const redacted = await redactChain(ctx, pseudonym, plan, announce);
   if (redacted !== null && isSqlite(ctx.knex)) await ctx.knex.raw('PRAGMA wal_checkpoint(TRUNCATE)');
   return redacted;
 }
 
-function redactChain(ctx: TableContext, pseudonym: string, plan: (snapshot: SubjectSnapshot) => WritePlan): Promise<number | null> {
+function redactChain(
+  ctx: TableContext,
+  pseudonym: string,
+  plan: (snapshot: SubjectSnapshot) => WritePlan,
+  announce: (trx: Knex.Transaction) => Promise<void>,
+): Promise<number | null> {
   return ctx.knex.transaction(async (trx) => {
-    const subject = (await trx(ctx.table('subjects')).where({ pseudonym }).forUpdate().first()) as Row | undefined;
+    const subject = (await trx(ctx.table('subjects')).where({ pseudonym: bytes(pseudonym) }).forUpdate().first()) as Row | undefined;
     if (!subject) return null;
-    const chain = subject.chain as string;
+    const chain = subject.chain as Buffer;
     const rows = (await trx(ctx.table('states')).where({ chain })) as Row[];
     const head = toHead(subject);
-    const snapshot = { chain, seq: head.seq, hash: head.hash, headId: head.id, records: rows.map(toRecord) };
+    const snapshot: SubjectSnapshot = {
+      chain: head.chain, pseudonym: hex(subject.pseudonym), seq: head.seq, hash: head.hash, headId: head.id, mac: head.mac, records: rows.map(toRecord),
+    };
     const sealed = await writeSealed(ctx, trx, snapshot, plan(snapshot));
     const redacted = await trx(ctx.table('events'))
       .where({ chain })
@@ -56,6 +88,7 @@ function redactChain(ctx: TableContext, pseudonym: string, plan: (snapshot: Subj
     // Undelivered events of durable handlers name the subject (encrypted): erasure drops them.
     await trx(ctx.table('outbox')).where({ chain }).delete();
     await trx(ctx.table('subjects')).where({ chain }).update({ pseudonym: null, erased_at: Date.now() });
+    await announce(trx);
     return redacted;
   });
 }

@@ -1,23 +1,15 @@
 import type { Knex } from 'knex';
 import { encodeLeaves } from '../audit/log-leaf';
 import type { ChainHead, SealedWrite, SubjectSnapshot, WritePlan } from '../tracker/records';
-import { logEntryStatements } from './log-store';
+import { eventRow } from './event-rows';
+import { insertStatements, runAll } from './bulk-sql';
+import { withLogEntry } from './log-store';
 import { isPostgres } from './migrate';
-import { fromEvent, type Row } from './rows';
+import { bytes } from './row-codec';
+import { EVENT_COLUMNS, type Row } from './rows';
+import type { TableContext } from './table-context';
 
-/** What the chain helpers need from a Knex tracker. */
-export interface TableContext {
-  readonly knex: Knex;
-  table(name: string): string;
-  /**
-   * SQLite: the highest event id this process has allocated, reserved or seen. Ids reserved
-   * ahead of their transaction (`reserveIds`) stay above every other allocation.
-   */
-  readonly idMark?: { high: number };
-}
-
-// Knex writes a multi-row insert on SQLite as a compound SELECT, limited to 500 terms.
-const EVENT_CHUNK = 250;
+export type { TableContext } from './table-context';
 
 /**
  * Reserves ids for new events before they are hashed (the chain covers ids). PostgreSQL hands
@@ -115,14 +107,12 @@ export async function writeSealed(
 ): Promise<SealedWrite> {
   const ids = await allocateIds(ctx, trx, plan.events.length);
   const sealed = plan.seal(ids);
-  for (let i = 0; i < sealed.events.length; i += EVENT_CHUNK) {
-    await trx(ctx.table('events')).insert(sealed.events.slice(i, i + EVENT_CHUNK).map(fromEvent));
-  }
-  for (const { sql, bindings } of logEntryStatements(ctx, encodeLeaves(sealed.events))) await trx.raw(sql, bindings as Knex.RawBinding[]);
-  await trx(ctx.table('subjects')).where({ chain: snapshot.chain }).update(headColumns(sealed.head));
+  const events = insertStatements(trx, ctx.table('events'), EVENT_COLUMNS, sealed.events.map(eventRow));
+  await runAll(trx, withLogEntry(ctx, events, encodeLeaves(sealed.events)));
+  await trx(ctx.table('subjects')).where({ chain: bytes(snapshot.chain) }).update(headColumns(sealed.head));
   return sealed;
 }
 
 function headColumns(head: ChainHead): Row {
-  return { seq: head.seq, head_hash: head.hash, head_id: head.id, head_mac: head.mac };
+  return { seq: head.seq, head_hash: bytes(head.hash), head_id: head.id, head_mac: bytes(head.mac) };
 }

@@ -12,6 +12,12 @@ export interface CoalescerOptions<I> {
    * arrival order. Without it, any inputs may share a run.
    */
   key?: (input: I) => string;
+  /**
+   * Wait one turn of the event loop before each run, so that every request whose I/O is ready
+   * by then joins it. For a synchronous driver: a run blocks the loop, so without the wait
+   * nothing could arrive while one is in flight and every run would hold one request.
+   */
+  gather?: boolean;
 }
 
 interface Waiting<I, O> {
@@ -23,9 +29,10 @@ interface Waiting<I, O> {
 /**
  * Runs requests that arrive together as one call (a statement or a transaction for many
  * subjects instead of one each). A request made while fewer than `concurrency` runs are in
- * flight starts a run at once, so a lone request waits for nothing; otherwise it waits for a
- * run to finish and joins the next one with everything else that waited. A run therefore
- * always starts after each of its requests was made: it never answers with older data.
+ * flight starts a run at once (with `gather`, after the current turn of the event loop), so a
+ * lone request waits for nothing; otherwise it waits for a run to finish and joins the next
+ * one with everything else that waited. A run therefore always starts after each of its
+ * requests was made: it never answers with older data.
  */
 export class Coalescer<I, O> {
   private readonly queue: Waiting<I, O>[] = [];
@@ -46,7 +53,12 @@ export class Coalescer<I, O> {
   private async drain(): Promise<void> {
     this.inFlight += 1;
     try {
-      for (let batch = this.take(); batch.length > 0; batch = this.take()) await this.settle(batch);
+      for (;;) {
+        if (this.options.gather) await nextTurn();
+        const batch = this.take();
+        if (batch.length === 0) break;
+        await this.settle(batch);
+      }
     } finally {
       this.inFlight -= 1;
     }
@@ -87,3 +99,5 @@ export class Coalescer<I, O> {
     return taken;
   }
 }
+
+const nextTurn = (): Promise<void> => new Promise((resolve) => { setImmediate(resolve); });

@@ -6,17 +6,24 @@ import { ConsentConfigError } from '../errors';
 // instead of leaving it until the space is reused.
 export const ERASURE_PRAGMAS = ['secure_delete = ON'] as const;
 
-// Applied to the connection in order: WAL journal so readers do not wait for the writer; a
-// busy timeout so another process holding the file makes us wait instead of fail; 64 MiB of
-// page cache instead of SQLite's 2 MiB, so index pages of a history of millions of events stay
-// in memory for lookups and bulk imports; up to 1 GiB of the file read through memory
-// mapping instead of a read() call per page, which verification and exports (reading every
-// event) feel most (writes still go through the journal); and the erasure pragmas.
+// An acknowledged decision must survive a power cut: every commit syncs the WAL. Set
+// explicitly, after the journal mode, because the drivers' builds disagree on the WAL default
+// (`sqlite3` FULL, `better-sqlite3` NORMAL, which may lose the last commits on power loss).
+export const DURABILITY_PRAGMAS = ['synchronous = FULL'] as const;
+
+// Applied to the connection in order: WAL journal so readers do not wait for the writer;
+// durable commits; a busy timeout so another process holding the file makes us wait instead of
+// fail; memory sized for a small app and bounded whatever the size of the history: an 8 MiB
+// page cache (SQLite's own default is 2 MiB; it holds the upper levels of every index, which
+// every lookup walks) and the first 64 MiB of the file read through a memory map instead of a
+// read() call per page (mapped pages count as resident memory once touched, up to the whole
+// map); and the erasure pragmas.
 export const DEFAULT_PRAGMAS = [
   'journal_mode = WAL',
+  ...DURABILITY_PRAGMAS,
   'busy_timeout = 5000',
-  'cache_size = -65536',
-  'mmap_size = 1073741824',
+  'cache_size = -8192',
+  'mmap_size = 67108864',
   ...ERASURE_PRAGMAS,
 ] as const;
 

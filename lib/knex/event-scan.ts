@@ -3,13 +3,14 @@ import type { StoredEvent } from '../tracker/records';
 import type { EventScanQuery } from '../tracker/tracker';
 import type { TableContext } from './chain-store';
 import { readJsonPage } from './json-page';
-import { EVENT_COLUMNS, eventOfValues, toEvent, type Row } from './rows';
+import { bytes } from './row-codec';
+import { EVENT_COLUMNS, eventOfValues, pageColumns, toEvent, type Row } from './rows';
 
 function pageQuery(ctx: TableContext, query: EventScanQuery): Knex.QueryBuilder {
   const q = ctx.knex(ctx.table('events')).orderBy([{ column: 'chain' }, { column: 'seq' }]).limit(query.limit);
-  if (query.chain !== undefined) q.where('chain', query.chain);
+  if (query.chain !== undefined) q.where('chain', bytes(query.chain));
   // A row-value comparison is one range scan on the (chain, seq) index in both databases.
-  if (query.after) q.whereRaw('(chain, seq) > (?, ?)', [query.after.chain, query.after.seq]);
+  if (query.after) q.whereRaw('(chain, seq) > (?, ?)', [bytes(query.after.chain), query.after.seq]);
   return q;
 }
 
@@ -22,7 +23,7 @@ const inOrder = (a: unknown[], b: unknown[]): boolean =>
  * A JSON page's rows become events directly, without an object per row in between.
  */
 export async function scanEventPage(ctx: TableContext, query: EventScanQuery): Promise<StoredEvent[]> {
-  const values = await readJsonPage(ctx.knex, pageQuery(ctx, query), EVENT_COLUMNS, inOrder);
+  const values = await readJsonPage(ctx.knex, pageQuery(ctx, query), pageColumns(ctx.knex, EVENT_COLUMNS), inOrder);
   if (values !== null) return values.map(eventOfValues);
   const rows: Row[] = await pageQuery(ctx, query).select([...EVENT_COLUMNS]);
   return rows.map(toEvent);

@@ -8,8 +8,8 @@ function jsonFunctions(knex: Knex): { row: string; page: string } | null {
   return /sqlite/.test(clientName(knex)) ? { row: 'json_array', page: 'json_group_array' } : null;
 }
 
-/** Selected columns: names, or output names mapped to the columns they select. */
-export type PageColumns = readonly string[] | Readonly<Record<string, string>>;
+/** Selected columns: names, or output names mapped to the columns (or expressions) they select. */
+export type PageColumns = readonly string[] | Readonly<Record<string, string | Knex.Raw>>;
 
 const isList = (columns: PageColumns): columns is readonly string[] => Array.isArray(columns);
 
@@ -17,7 +17,7 @@ const isList = (columns: PageColumns): columns is readonly string[] => Array.isA
 const columnNames = (columns: PageColumns): string[] => (isList(columns) ? [...columns] : Object.keys(columns));
 
 /** `columns` as Knex's `select` takes them. */
-const selection = (columns: PageColumns): string[] | Record<string, string> => (isList(columns) ? [...columns] : { ...columns });
+const selection = (columns: PageColumns): string[] | Record<string, string | Knex.Raw> => (isList(columns) ? [...columns] : { ...columns });
 
 /**
  * The rows of `query` (ordered and limited, without a select) as arrays of `columns`' values,

@@ -1,9 +1,7 @@
 import type { Knex } from 'knex';
 import type {
   BatchPlanner,
-  ChainHead,
   ClaimedOutboxEntry,
-  CurrentRecord,
   LapsedGrant,
   LeafPosition,
   LogBlock,
@@ -13,6 +11,7 @@ import type {
   LogHead,
   PendingMatch,
   PreparedBatch,
+  SealedHead,
   StoredEvent,
   StoredRequirementVersion,
   SubjectSnapshot,
@@ -21,13 +20,16 @@ import type {
 } from '../tracker/records';
 import type { ChangeHandlers, ConsentTracker, EventScanQuery, HeadScanQuery, TrackerHistoryQuery } from '../tracker/tracker';
 import type { AuditEvent, AuditQuery, DailyCount, StoreStats } from '../tracker/admin-records';
+import type { UpgradeSealer } from '../tracker/capabilities';
 import * as admin from './admin-queries';
 import { eraseChain, scanEvents, scanHeads } from './chain-scan';
 import { readLogHead, readLogLeaves, scanLogBlocks, scanLogEntries, sealLog } from './log-store';
 import * as lifecycle from './lifecycle-queries';
-import { checkSchema, isPostgres, migrate } from './migrate';
-import { PgListener } from './pg-listener';
-import { fromVersion, groupRecords, rawRows, toEvent, toVersion, type Row } from './rows';
+import * as upgrade from './upgrade-seal';
+import { checkSchema, isPostgres, isSynchronousDriver, migrate } from './migrate';
+import { ChangeFeed } from './change-feed';
+import { bytes } from './row-codec';
+import { fromVersion, rawRows, snapshotsOf, toEvent, toVersion, type Row } from './rows';
 import { Coalescer, type Outcome } from './coalescer';
 import { PreparedKnexBatch, prepareBatch } from './prepare-batch';
 import { writeBatch } from './write-batch';
@@ -40,9 +42,11 @@ export interface KnexTrackerOptions {
   /** Destroy the Knex instance on `close()` (only when the tracker created it). @default false */
   ownsKnex?: boolean;
   /**
-   * On PostgreSQL, announce every write with NOTIFY (the pseudonym) and let `subscribe` LISTEN,
-   * so that other processes drop a cached state at once. `false` leaves cross-process
-   * freshness to the cache lifetime. Ignored on other databases. @default true
+   * Let `subscribe` report other processes' writes, so that they drop a cached state at once
+   * and keep the others until they change: on PostgreSQL every write is announced with NOTIFY
+   * (the pseudonym) and `subscribe` LISTENs; on SQLite `subscribe` polls `PRAGMA data_version`
+   * every 100 ms. `false` leaves cross-process freshness to the cache lifetime. Ignored on
+   * other databases. @default true
    */
   notify?: boolean;
 }
@@ -53,10 +57,9 @@ export class KnexTracker implements ConsentTracker {
   private readonly ownsKnex: boolean;
   /** Compiled state reads by the number of pseudonyms they ask for. */
   private readonly currentSql = new Map<number, string>();
-  private readonly stateReads: Coalescer<string, CurrentRecord[]>;
+  private readonly stateReads: Coalescer<string, SubjectSnapshot | null>;
   private readonly writeGroups: Coalescer<WriteRequest, Written>;
-  /** PostgreSQL with notifications on. */
-  private readonly postgres: boolean;
+  private readonly feed: ChangeFeed;
   /** SQLite: the highest event id allocated, reserved or seen here (see `reserveIds`). */
   readonly idMark = { high: 0 };
 
@@ -66,21 +69,24 @@ export class KnexTracker implements ConsentTracker {
   ) {
     this.prefix = options.tablePrefix ?? 'consent_';
     this.ownsKnex = options.ownsKnex ?? false;
-    this.postgres = (options.notify ?? true) && isPostgres(knex);
+    this.feed = new ChangeFeed(knex, `${this.prefix}changes`, options.notify ?? true);
     // SQLite has one connection: one statement at a time, each answering everyone who waited.
-    // PostgreSQL keeps a second one busy while the first answers.
+    // PostgreSQL keeps a second one busy while the first answers. A synchronous driver blocks
+    // the event loop while it works, so requests gather for a turn of the loop instead.
     const concurrency = isPostgres(knex) ? 2 : 1;
-    this.stateReads = new Coalescer((pseudonyms) => this.currentMany(pseudonyms), { concurrency, maxBatch: 200 });
-    this.writeGroups = new Coalescer((requests) => writeGroup(this, requests, (trx, p) => this.announce(trx, p)), {
+    const gather = isSynchronousDriver(knex);
+    this.stateReads = new Coalescer((pseudonyms) => this.currentMany(pseudonyms), { concurrency, maxBatch: 200, gather });
+    this.writeGroups = new Coalescer((requests) => writeGroup(this, requests, (trx, p) => this.feed.announce(trx, p)), {
       concurrency,
       maxBatch: 100,
       key: (request) => request.pseudonym,
+      gather,
     });
   }
 
   /** The PostgreSQL channel on which writes announce the pseudonyms they changed. */
   get channel(): string {
-    return `${this.prefix}changes`;
+    return this.feed.channel;
   }
 
   /** A table name with the configured prefix. */
@@ -114,8 +120,8 @@ export class KnexTracker implements ConsentTracker {
         .where({ requirement: version.id, version: version.version })
         .first('id');
       if (referenced) return { kind: 'text_changed' };
-      const { created_at: _created, ...text } = fromVersion(version);
-      await trx(table).where({ id: version.id, version: version.version }).update(text);
+      // Nobody has answered this text: it is replaced whole, as if stored now (its seal covers the time).
+      await trx(table).where({ id: version.id, version: version.version }).update(fromVersion(version));
       return { kind: 'ok' };
     });
   }
@@ -129,27 +135,29 @@ export class KnexTracker implements ConsentTracker {
   }
 
   /**
-   * The guard's read when the cache misses. Reads that arrive while another is in flight are
-   * answered together by the next statement (`where pseudonym in (...)`), compiled once per size.
+   * The guard's read when the cache misses: the subject's head with its records, in one
+   * statement. Reads that arrive while another is in flight are answered together by the next
+   * statement (`where pseudonym in (...)`), compiled once per size.
    */
-  current(pseudonym: string): Promise<CurrentRecord[]> {
+  current(pseudonym: string): Promise<SubjectSnapshot | null> {
     return this.stateReads.submit(pseudonym);
   }
 
-  private async currentMany(pseudonyms: string[]): Promise<Outcome<CurrentRecord[]>[]> {
+  private async currentMany(pseudonyms: string[]): Promise<Outcome<SubjectSnapshot | null>[]> {
     const unique = [...new Set(pseudonyms)];
     let sql = this.currentSql.get(unique.length);
     if (sql === undefined) {
-      sql = this.knex(`${this.table('states')} as st`)
-        .join(`${this.table('subjects')} as s`, 's.chain', 'st.chain')
+      // From the subject row: a subject whose records are all gone still has its head to check.
+      sql = this.knex(`${this.table('subjects')} as s`)
+        .leftJoin(`${this.table('states')} as st`, 'st.chain', 's.chain')
         .whereIn('s.pseudonym', unique)
-        .select('s.pseudonym as subject_pseudonym', 'st.*')
+        .select('s.chain as head_chain', 's.pseudonym as head_pseudonym', 's.seq as head_seq', 's.head_hash', 's.head_id', 's.head_mac', 'st.*')
         .toSQL().sql;
       this.currentSql.set(unique.length, sql);
     }
-    const rows = rawRows(await this.knex.raw(sql, unique as readonly string[]));
-    const bySubject = groupRecords(rows, 'subject_pseudonym');
-    return pseudonyms.map((p) => ({ ok: true, value: bySubject.get(p) ?? [] }));
+    const rows = rawRows(await this.knex.raw(sql, unique.map(bytes)));
+    const bySubject = snapshotsOf(rows);
+    return pseudonyms.map((p) => ({ ok: true, value: bySubject.get(p) ?? null }));
   }
 
   /**
@@ -160,14 +168,7 @@ export class KnexTracker implements ConsentTracker {
     pseudonym: string,
     plan: (snapshot: SubjectSnapshot) => { plan: WritePlan; result: T },
   ): Promise<{ result: T; eventIds: string[] }> {
-    return this.writeGroups.submit({ pseudonym, plan }) as Promise<{ result: T; eventIds: string[] }>;
-  }
-
-  /** Delivered on commit only, to every listening process (the pseudonym, never the id). */
-  private async announce(trx: Knex.Transaction, pseudonyms: string[]): Promise<void> {
-    if (!this.postgres) return;
-    if (pseudonyms.length === 1) await trx.raw('select pg_notify(?, ?)', [this.channel, pseudonyms[0] as string]);
-    else await trx.raw('select pg_notify(?, p) from unnest(?::text[]) as p', [this.channel, pseudonyms]);
+    return this.feed.settle(this.writeGroups.submit({ pseudonym, plan }), [pseudonym]) as Promise<{ result: T; eventIds: string[] }>;
   }
 
   /**
@@ -178,10 +179,11 @@ export class KnexTracker implements ConsentTracker {
   writeMany(pseudonyms: string[], plan: BatchPlanner, prepared: PreparedBatch | null = null): Promise<void> {
     const sorted = [...new Set(pseudonyms)].sort();
     const ahead = prepared instanceof PreparedKnexBatch ? prepared : null;
-    return this.knex.transaction(async (trx) => {
+    const written = this.knex.transaction(async (trx) => {
       await writeBatch(this, trx, sorted, plan, ahead);
-      if (sorted.length > 0) await this.announce(trx, sorted);
+      await this.feed.announce(trx, sorted);
     });
+    return this.feed.settle(written, sorted);
   }
 
   /**
@@ -193,24 +195,18 @@ export class KnexTracker implements ConsentTracker {
     return prepareBatch(this, [...new Set(pseudonyms)].sort(), plan);
   }
 
-  /** On PostgreSQL: LISTEN on a dedicated connection that reconnects. Elsewhere: null. */
-  async subscribe(handlers: ChangeHandlers): Promise<(() => Promise<void>) | null> {
-    if (!this.postgres) return null;
-    const listener = new PgListener(
-      this.knex,
-      this.channel,
-      (pseudonym) => { handlers.onChange(pseudonym); },
-      () => { handlers.onReset(); },
-      (error) => { handlers.onError(error); },
-    );
-    await listener.begin();
-    return () => listener.close();
+  /**
+   * On PostgreSQL: LISTEN on a dedicated connection that reconnects, with a heartbeat. On
+   * SQLite: a poll of `PRAGMA data_version` every 100 ms. Null with `notify: false`.
+   */
+  subscribe(handlers: ChangeHandlers): Promise<(() => Promise<void>) | null> {
+    return this.feed.subscribe(handlers);
   }
 
   async history(pseudonym: string, query: TrackerHistoryQuery): Promise<StoredEvent[]> {
     const q = this.knex(`${this.table('events')} as e`)
       .join(`${this.table('subjects')} as s`, 's.chain', 'e.chain')
-      .where('s.pseudonym', pseudonym)
+      .where('s.pseudonym', bytes(pseudonym))
       .select('e.*')
       .orderBy('e.seq', 'desc')
       .limit(query.limit);
@@ -224,7 +220,7 @@ export class KnexTracker implements ConsentTracker {
     return scanEvents(this, query);
   }
 
-  heads(query: HeadScanQuery): Promise<ChainHead[]> {
+  heads(query: HeadScanQuery): Promise<SealedHead[]> {
     return scanHeads(this, query);
   }
 
@@ -249,7 +245,7 @@ export class KnexTracker implements ConsentTracker {
   }
 
   erase(pseudonym: string, plan: (snapshot: SubjectSnapshot) => WritePlan): Promise<number | null> {
-    return eraseChain(this, pseudonym, plan);
+    return this.feed.settle(eraseChain(this, pseudonym, plan, (trx) => this.feed.announce(trx, [pseudonym])), [pseudonym]);
   }
 
   auditEvents(query: AuditQuery): Promise<AuditEvent[]> {
@@ -297,6 +293,14 @@ export class KnexTracker implements ConsentTracker {
 
   retryOutbox(entry: ClaimedOutboxEntry, availableAt: number): Promise<void> {
     return lifecycle.retryOutbox(this.knex, (n) => this.table(n), entry, availableAt);
+  }
+
+  sealPending(): Promise<boolean> {
+    return upgrade.sealPending(this);
+  }
+
+  sealUpgrade(sealer: UpgradeSealer): Promise<boolean> {
+    return upgrade.sealUpgrade(this, sealer);
   }
 
   async close(): Promise<void> {

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { ClaimedOutboxEntry, LapsedGrant, OutboxEntry, PendingMatch } from '../tracker/records';
+import { bytes, hex } from './row-codec';
 import { toRecord, type Row } from './rows';
 
 type Table = (name: string) => string;
@@ -18,7 +19,7 @@ export async function insertOutbox(
   const rows = entries.map((entry) => ({
     handler: entry.handler,
     event: entry.event,
-    chain,
+    chain: bytes(chain),
     event_id: entry.eventIndex === null ? null : (eventIds[entry.eventIndex] ?? null),
     payload: entry.payload,
     attempts: 0,
@@ -32,10 +33,10 @@ export async function insertOutbox(
 export async function findPending(knex: Knex, table: Table, tokenHash: string): Promise<PendingMatch | null> {
   const row: Row | undefined = await knex(`${table('states')} as st`)
     .join(`${table('subjects')} as s`, 's.chain', 'st.chain')
-    .where('st.pending_token', tokenHash)
+    .where('st.pending_token', bytes(tokenHash))
     .whereNotNull('s.pseudonym')
     .first('st.*', 's.pseudonym');
-  return row ? { pseudonym: row.pseudonym as string, record: toRecord(row) } : null;
+  return row ? { pseudonym: hex(row.pseudonym), record: toRecord(row) } : null;
 }
 
 export async function lapsedGrants(
@@ -54,17 +55,18 @@ export async function lapsedGrants(
     .select('st.chain', 'st.requirement', 's.pseudonym');
   if (query.after !== undefined) {
     const [chain, requirement] = query.after.split('/') as [string, string | undefined];
+    const key = bytes(chain);
     q.andWhere((w) => {
-      w.where('st.chain', '>', chain).orWhere((x) => {
-        x.where('st.chain', chain).andWhere('st.requirement', '>', requirement ?? '');
+      w.where('st.chain', '>', key).orWhere((x) => {
+        x.where('st.chain', key).andWhere('st.requirement', '>', requirement ?? '');
       });
     });
   }
   const rows = (await q) as Row[];
   return rows.map((row) => ({
-    pseudonym: row.pseudonym as string,
+    pseudonym: hex(row.pseudonym),
     requirement: row.requirement as string,
-    key: `${row.chain as string}/${row.requirement as string}`,
+    key: `${hex(row.chain)}/${row.requirement as string}`,
   }));
 }
 

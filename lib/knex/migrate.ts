@@ -23,6 +23,7 @@ function config(prefix: string): Knex.MigratorConfig {
 interface KnexClient {
   config: Knex.Config;
   dialect?: string;
+  driverName?: string;
   acquireConnection(): Promise<unknown>;
   releaseConnection(connection: unknown): Promise<void>;
 }
@@ -45,6 +46,14 @@ export function isPostgres(knex: Knex): boolean {
 /** Whether the Knex instance talks to SQLite (through `sqlite3` or `better-sqlite3`). */
 export function isSqlite(knex: Knex): boolean {
   return clientOf(knex).dialect === 'sqlite3';
+}
+
+/**
+ * Whether queries run synchronously on the calling thread (`better-sqlite3`): a transaction
+ * then never yields to the event loop while it runs.
+ */
+export function isSynchronousDriver(knex: Knex): boolean {
+  return clientOf(knex).driverName === 'better-sqlite3';
 }
 
 async function appliedMigrations(knex: Knex, prefix: string): Promise<string[]> {

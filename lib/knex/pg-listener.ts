@@ -14,26 +14,40 @@ interface RawConnectionClient {
   destroyRawConnection(connection: unknown): Promise<void>;
 }
 
+/** What the listener reports. */
+export interface ListenerHandlers {
+  onMessage(payload: string): void;
+  /** After a reconnect: notifications sent meanwhile are lost. */
+  onReset(): void;
+  /** The connection answered: every notification committed before has been delivered. */
+  onSynced(): void;
+  onError(error: unknown): void;
+}
+
 const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
 const MAX_BACKOFF_MS = 5_000;
+// Well below the default cache lifetime (5 s): each answered heartbeat lets cached states stay.
+const HEARTBEAT_MS = 1_000;
+const STALLED_BEATS = 5;
 
 /**
  * A dedicated PostgreSQL connection that LISTENs on one channel and hands every payload to
- * `onMessage`. It reconnects with backoff when the connection drops; since notifications sent
- * meanwhile are lost, `onReset` runs after every reconnect (the caller forgets its cache).
+ * `onMessage`. A heartbeat query every second confirms that the connection still delivers
+ * (`onSynced`): PostgreSQL sends pending notifications before it answers a query. It
+ * reconnects with backoff when the connection drops; since notifications sent meanwhile are
+ * lost, `onReset` runs after every reconnect (the caller forgets its cache).
  */
 export class PgListener {
   private connection: PgConnection | null = null;
   private closed = false;
   private timer: NodeJS.Timeout | null = null;
+  private heartbeat: NodeJS.Timeout | null = null;
   private backoffMs = 100;
 
   constructor(
     private readonly knex: Knex,
     private readonly channel: string,
-    private readonly onMessage: (payload: string) => void,
-    private readonly onReset: () => void,
-    private readonly onError: (error: unknown) => void,
+    private readonly handlers: ListenerHandlers,
   ) {}
 
   private get client(): RawConnectionClient {
@@ -42,10 +56,13 @@ export class PgListener {
 
   /** Starts listening; a failed first attempt is retried with backoff like a dropped connection. */
   begin(): Promise<void> {
-    return this.start().catch((error: unknown) => {
-      this.onError(error);
-      if (!this.closed) this.schedule();
-    });
+    return this.start().then(
+      () => { this.handlers.onSynced(); },
+      (error: unknown) => {
+        this.handlers.onError(error);
+        if (!this.closed) this.schedule();
+      },
+    );
   }
 
   private async start(): Promise<void> {
@@ -55,7 +72,7 @@ export class PgListener {
       return;
     }
     connection.on('notification', (message) => {
-      if (message.channel === this.channel && message.payload) this.onMessage(message.payload);
+      if (message.channel === this.channel && message.payload) this.handlers.onMessage(message.payload);
     });
     const lost = (error?: unknown) => { this.lost(connection, error); };
     connection.on('error', lost);
@@ -63,25 +80,68 @@ export class PgListener {
     await connection.query(`LISTEN ${quoteIdent(this.channel)}`);
     this.connection = connection;
     this.backoffMs = 100;
+    this.beat(connection);
+  }
+
+  /**
+   * Queries the connection every HEARTBEAT_MS (one at a time); a failure, or no answer for
+   * STALLED_BEATS beats (a connection dead without a word), counts as a loss.
+   */
+  private beat(connection: PgConnection): void {
+    let waiting = false;
+    let skipped = 0;
+    this.heartbeat = setInterval(() => {
+      if (waiting) {
+        skipped += 1;
+        if (skipped >= STALLED_BEATS) {
+          this.lost(connection, new Error('the listening connection stopped answering'));
+          void this.client.destroyRawConnection(connection).catch(() => undefined);
+        }
+        return;
+      }
+      skipped = 0;
+      waiting = true;
+      connection.query('select 1').then(
+        () => {
+          waiting = false;
+          if (this.connection === connection) this.handlers.onSynced();
+        },
+        (error: unknown) => { this.lost(connection, error); },
+      );
+    }, HEARTBEAT_MS);
+    this.heartbeat.unref();
   }
 
   private lost(connection: PgConnection, error?: unknown): void {
     if (this.connection !== connection) return;
     this.connection = null;
+    this.stopBeating();
     connection.removeAllListeners('notification');
     if (this.closed) return;
-    if (error) this.onError(error);
+    // Always reported: a connection that ended without an error is broken all the same.
+    this.handlers.onError(error ?? new Error('the listening connection ended'));
     this.schedule();
+  }
+
+  private stopBeating(): void {
+    if (this.heartbeat) clearInterval(this.heartbeat);
+    this.heartbeat = null;
   }
 
   private schedule(): void {
     this.timer = setTimeout(() => {
       this.timer = null;
-      this.start().then(this.onReset, (error: unknown) => {
-        this.onError(error);
-        this.backoffMs = Math.min(this.backoffMs * 2, MAX_BACKOFF_MS);
-        if (!this.closed) this.schedule();
-      });
+      this.start().then(
+        () => {
+          this.handlers.onReset();
+          this.handlers.onSynced();
+        },
+        (error: unknown) => {
+          this.handlers.onError(error);
+          this.backoffMs = Math.min(this.backoffMs * 2, MAX_BACKOFF_MS);
+          if (!this.closed) this.schedule();
+        },
+      );
     }, this.backoffMs);
     this.timer.unref();
   }
@@ -90,6 +150,7 @@ export class PgListener {
   async close(): Promise<void> {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
+    this.stopBeating();
     const connection = this.connection;
     this.connection = null;
     if (connection) await this.client.destroyRawConnection(connection).catch(() => undefined);

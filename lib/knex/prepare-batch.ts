@@ -1,8 +1,10 @@
 import type { BatchPlanner, PreparedBatch, SealedWrite } from '../tracker/records';
 import { insertStatements, type Statement } from './bulk-sql';
-import { addStateRows, EVENT_SLICE, eventRow, idValue, newSubjectRows, snapshotOf, stateStatements, SUBJECT_COLUMNS, type Planned, type SubjectRows } from './batch-rows';
+import { addStateRows, EVENT_SLICE, newSubjectRows, snapshotOf, stateStatements, SUBJECT_COLUMNS, type Planned, type SubjectRows } from './batch-rows';
+import { eventRow, idValue } from './event-rows';
 import { reserveIds, type TableContext } from './chain-store';
 import { EVENT_COLUMNS, type Row } from './rows';
+import { bytes } from './row-codec';
 
 /**
  * A batch planned and sealed before its transaction, every subject as a new one (`prepareBatch`).
@@ -92,7 +94,7 @@ export async function prepareBatch(ctx: TableContext, pseudonyms: string[], plan
   }
   const heads = planned.map(({ subject }, i) => {
     const { head } = sealed[i] as SealedWrite;
-    return [subject.chain, subject.pseudonym, head.seq, head.hash, head.mac, subject.created_at, idValue(head.id)];
+    return [subject.chain, subject.pseudonym, head.seq, bytes(head.hash), bytes(head.mac), idValue(head.id)];
   });
   const subjects = { columns: [...SUBJECT_COLUMNS, 'head_id'], rows: heads };
   return new PreparedKnexBatch(pseudonyms, subjects, planned, ids, statements, sealed);

@@ -74,3 +74,15 @@ export const text = <S extends string = string>(value: unknown): S => value as S
 export const textOrNull = <S extends string = string>(value: unknown): S | null => (value as S | null | undefined) ?? null;
 /** Event ids are BIGINT: a decimal string whatever the driver returned. */
 export const idOrNull = (value: unknown): string | null => (value === null || value === undefined ? null : (value as string | number).toString());
+
+/**
+ * Digests, pseudonyms and chain keys are stored as bytes and handled as lowercase hex: a
+ * driver's Buffer, or the hex a JSON page already selected, becomes hex; null stays null.
+ */
+export const hexOrNull = (value: unknown): string | null =>
+  value === null || value === undefined ? null : Buffer.isBuffer(value) ? value.toString('hex') : (value as string);
+/** `hexOrNull` for a column that is never null; a missing value reads as `''`. */
+export const hex = (value: unknown): string => hexOrNull(value) ?? '';
+/** The bytes a hex value is stored as. */
+export const bytes = (value: string): Buffer => Buffer.from(value, 'hex');
+export const bytesOrNull = (value: string | null): Buffer | null => (value === null ? null : Buffer.from(value, 'hex'));

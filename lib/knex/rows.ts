@@ -1,6 +1,8 @@
-import type { ChainHead, CurrentRecord, StoredEvent, StoredRequirementVersion } from '../tracker/records';
+import type { ChainHead, CurrentRecord, StoredEvent, StoredRequirementVersion, SubjectSnapshot } from '../tracker/records';
 import type { Action, Decision, Source, State } from '../types';
-import { everyColumn, idOrNull, num, numOrNull, rowCodec, rowWriter, text, textOrNull, type Row } from './row-codec';
+import type { Knex } from 'knex';
+import { bytes, everyColumn, hex, hexOrNull, idOrNull, num, numOrNull, rowCodec, text, textOrNull, type Row } from './row-codec';
+import { isPostgres } from './migrate';
 
 export type { Row } from './row-codec';
 
@@ -22,15 +24,41 @@ export function toRecord(row: Row): CurrentRecord {
     pendingVersion: numOrNull(row.pending_version),
     pendingAt: numOrNull(row.pending_at),
     pendingExpiresAt: numOrNull(row.pending_expires_at),
-    pendingToken: textOrNull(row.pending_token),
+    pendingToken: hexOrNull(row.pending_token),
     expiryRecorded: Boolean(row.expiry_recorded),
   };
+}
+
+/**
+ * Snapshots of many subjects read in one statement (a subject row left-joined to its records,
+ * the subject's columns as `head_*`), by pseudonym.
+ */
+export function snapshotsOf(rows: readonly Row[]): Map<string, SubjectSnapshot> {
+  const out = new Map<string, SubjectSnapshot>();
+  for (const row of rows) {
+    const pseudonym = hex(row.head_pseudonym);
+    let snapshot = out.get(pseudonym);
+    if (snapshot === undefined) {
+      snapshot = {
+        chain: hex(row.head_chain),
+        pseudonym,
+        seq: num(row.head_seq),
+        hash: hex(row.head_hash),
+        headId: idOrNull(row.head_id),
+        mac: hex(row.head_mac),
+        records: [],
+      };
+      out.set(pseudonym, snapshot);
+    }
+    if (row.requirement !== null && row.requirement !== undefined) snapshot.records.push(toRecord(row));
+  }
+  return out;
 }
 
 /** Records of many subjects read in one statement, grouped by the value of `column`. */
 export function groupRecords(rows: readonly Row[], column: string, into = new Map<string, CurrentRecord[]>()): Map<string, CurrentRecord[]> {
   for (const row of rows) {
-    const key = row[column] as string;
+    const key = hex(row[column]);
     const list = into.get(key);
     if (list) list.push(toRecord(row));
     else into.set(key, [toRecord(row)]);
@@ -38,11 +66,28 @@ export function groupRecords(rows: readonly Row[], column: string, into = new Ma
   return into;
 }
 
-/** The columns of an event row, in the order `eventOfValues` and the bulk writes use. */
-export const EVENT_COLUMNS = everyColumn<StoredEvent>()([
+/**
+ * The columns of an event row, in the order `eventOfValues` and the bulk writes use. The
+ * previous event's hash is not stored: verification takes it from the event `prev_id` names.
+ */
+export const EVENT_COLUMNS = everyColumn<Omit<StoredEvent, 'prevHash'>>()([
   'id', 'chain', 'seq', 'requirement', 'version', 'action', 'state', 'source', 'actor', 'at',
-  'note', 'data', 'ip', 'user_agent', 'personal_digest', 'prev_id', 'prev_hash', 'hash',
+  'note', 'data', 'ip', 'user_agent', 'personal_digest', 'prev_id', 'hash',
 ]);
+
+const BYTE_COLUMNS = new Set(['chain', 'personal_digest', 'hash', 'pseudonym', 'head_hash', 'head_mac', 'pending_token']);
+
+/** `column` as lowercase hex when it holds bytes (a JSON page cannot carry them), else itself. */
+export function hexColumn(knex: Knex, column: string, alias = column.replace(/^.*\./, '')): string | Knex.Raw {
+  if (!BYTE_COLUMNS.has(alias)) return column;
+  return isPostgres(knex) ? knex.raw("encode(??, 'hex')", [column]) : knex.raw("nullif(lower(hex(??)), '')", [column]);
+}
+
+/** The selection of a JSON page of `columns` (as `readRows` takes it): byte columns as hex. */
+export function pageColumns(knex: Knex, columns: readonly string[] | Readonly<Record<string, string>>): Record<string, string | Knex.Raw> {
+  const entries: Array<[string, string]> = Array.isArray(columns) ? (columns as string[]).map((c) => [c, c]) : Object.entries(columns);
+  return Object.fromEntries(entries.map(([alias, column]) => [alias, hexColumn(knex, column, alias)]));
+}
 
 /**
  * An event from its values in `EVENT_COLUMNS` order (a row of a JSON page, as read by
@@ -52,7 +97,7 @@ export const EVENT_COLUMNS = everyColumn<StoredEvent>()([
 export function eventOfValues(v: readonly unknown[]): StoredEvent {
   return {
     id: String(v[0]),
-    chain: v[1] as string,
+    chain: hex(v[1]),
     seq: num(v[2]),
     requirement: v[3] as string,
     version: num(v[4]),
@@ -65,10 +110,10 @@ export function eventOfValues(v: readonly unknown[]): StoredEvent {
     data: textOrNull(v[11]),
     ip: textOrNull(v[12]),
     userAgent: textOrNull(v[13]),
-    personalDigest: v[14] as string,
+    personalDigest: hexOrNull(v[14]),
     prevId: idOrNull(v[15]),
-    prevHash: (v[16] as string | null) ?? '',
-    hash: v[17] as string,
+    prevHash: '',
+    hash: hex(v[16]),
   };
 }
 
@@ -76,9 +121,7 @@ export function toEvent(row: Row): StoredEvent {
   return eventOfValues(EVENT_COLUMNS.map((column) => row[column]));
 }
 
-export const fromEvent = rowWriter<StoredEvent>(EVENT_COLUMNS);
-
-const versions = rowCodec<StoredRequirementVersion>({
+const versions = rowCodec<Omit<StoredRequirementVersion, 'mac'>>({
   id: text,
   version: num,
   title: text,
@@ -89,16 +132,17 @@ const versions = rowCodec<StoredRequirementVersion>({
   created_at: num,
 });
 
-export const toVersion = versions.read;
-export const fromVersion = versions.write;
+export const toVersion = (row: Row): StoredRequirementVersion => ({ ...versions.read(row), mac: hex(row.mac) });
+export const fromVersion = (version: StoredRequirementVersion): Row => ({ ...versions.write(version), mac: version.mac === '' ? null : bytes(version.mac) });
 
 export function toHead(row: Row): ChainHead {
   return {
-    chain: row.chain as string,
+    chain: hex(row.chain),
+    pseudonym: hexOrNull(row.pseudonym),
     seq: num(row.seq),
-    hash: row.head_hash as string,
+    hash: hex(row.head_hash),
     id: idOrNull(row.head_id),
     erased: row.erased_at !== null && row.erased_at !== undefined,
-    mac: row.head_mac as string,
+    mac: hex(row.head_mac),
   };
 }

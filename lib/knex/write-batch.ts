@@ -1,12 +1,14 @@
 import type { Knex } from 'knex';
 import { encodeLeaves } from '../audit/log-leaf';
 import type { CurrentRecord, SealedWrite, SubjectSnapshot, WritePlan } from '../tracker/records';
-import { addStateRows, EVENT_SLICE, eventRow, idValue, newSubjectRows, snapshotOf, stateStatements, SUBJECT_COLUMNS, type Planned, type SubjectRows } from './batch-rows';
-import { insertStatements, quote, upsertClause, variableLimit } from './bulk-sql';
+import { addStateRows, EVENT_SLICE, newSubjectRows, snapshotOf, stateStatements, SUBJECT_COLUMNS, type Planned, type SubjectRows } from './batch-rows';
+import { eventRow, idValue } from './event-rows';
+import { insertStatements, upsertClause, variableLimit } from './bulk-sql';
 import { idAllocator, reservedIdsFree, type TableContext } from './chain-store';
 import { insertOutbox } from './lifecycle-queries';
 import { withLogEntry } from './log-store';
 import { EVENT_COLUMNS, groupRecords, rawRows, type Row } from './rows';
+import { bytes, hex } from './row-codec';
 import type { PreparedKnexBatch } from './prepare-batch';
 import { StatementPipeline } from './statement-pipeline';
 
@@ -45,15 +47,17 @@ async function lockSubjects(
 ): Promise<LockedSubjects> {
   const table = ctx.table('subjects');
   const found = new Map<string, Row>();
-  const suffix = ` on conflict (${quote('pseudonym')}) do nothing returning *`;
+  // Any conflict: a pseudonym stored already, or (rarely) a chain key taken, whose row the
+  // caller then creates again with another key.
+  const suffix = ' on conflict do nothing returning *';
   for (const { sql, bindings } of insertStatements(trx, table, fresh.columns, fresh.rows, suffix)) {
-    for (const row of rawRows(await trx.raw(sql, bindings as Knex.RawBinding[]))) found.set(row.pseudonym as string, row);
+    for (const row of rawRows(await trx.raw(sql, bindings as Knex.RawBinding[]))) found.set(hex(row.pseudonym), row);
   }
   const created = new Set(found.keys());
   const existing = pseudonyms.filter((p) => !created.has(p));
   for (const chunk of chunks(existing, variableLimit(trx) - 1)) {
-    const read = (await trx(table).whereIn('pseudonym', chunk).orderBy('pseudonym').forUpdate()) as Row[];
-    for (const row of read) found.set(row.pseudonym as string, row);
+    const read = (await trx(table).whereIn('pseudonym', chunk.map(bytes)).orderBy('pseudonym').forUpdate()) as Row[];
+    for (const row of read) found.set(hex(row.pseudonym), row);
   }
   return { rows: found, created };
 }
@@ -62,7 +66,7 @@ async function lockSubjects(
 async function readRecords(ctx: TableContext, trx: Knex.Transaction, chains: string[]): Promise<Map<string, CurrentRecord[]>> {
   const byChain = new Map<string, CurrentRecord[]>();
   for (const chunk of chunks(chains, variableLimit(trx) - 1)) {
-    groupRecords(await trx(ctx.table('states')).whereIn('chain', chunk), 'chain', byChain);
+    groupRecords(await trx(ctx.table('states')).whereIn('chain', chunk.map(bytes)), 'chain', byChain);
   }
   return byChain;
 }
@@ -111,7 +115,7 @@ async function planAll(
   let rows: unknown[][] = [];
   for (const [i, subject] of subjects.entries()) {
     const pseudonym = pseudonyms[i] as string;
-    const snapshot = snapshotOf(subject, records.get(subject.chain as string) ?? []);
+    const snapshot = snapshotOf(subject, records.get(hex(subject.chain)) ?? []);
     const subjectPlan = plan(pseudonym, snapshot);
     if (!subjectPlan) continue;
     const entry = { pseudonym, subject, snapshot, plan: subjectPlan };
@@ -133,7 +137,7 @@ function queueRows(ctx: TableContext, trx: Knex.Transaction, planned: Planned[],
   // every not-null column only because an INSERT must.
   const heads = planned.map(({ subject }, i) => {
     const { head } = sealed[i] as SealedWrite;
-    return [subject.chain, subject.pseudonym, head.seq, head.hash, head.mac, Number(subject.created_at), idValue(head.id)];
+    return [subject.chain, subject.pseudonym, head.seq, bytes(head.hash), bytes(head.mac), idValue(head.id)];
   });
   const subjects = ctx.table('subjects');
   pipeline.push(withLogEntry(ctx, insertStatements(trx, subjects, [...SUBJECT_COLUMNS, 'head_id'], heads, upsertClause(['chain'], HEAD_VALUES)), leavesOf(sealed)));
@@ -199,7 +203,7 @@ export async function writeBatch(
     return row;
   });
   // A subject created by this transaction has no records yet.
-  const records = await readRecords(ctx, trx, rows.filter((row) => !created.has(row.pseudonym as string)).map((row) => row.chain as string));
+  const records = await readRecords(ctx, trx, rows.filter((row) => !created.has(hex(row.pseudonym))).map((row) => hex(row.chain)));
   const { planned, sealed } = await inPipeline(trx, async (pipeline) => {
     const planned = await planAll(ctx, trx, pseudonyms, rows, records, plan, pipeline);
     const sealed = await sealAll(ctx, trx, planned, pipeline, allocate);

@@ -18,6 +18,7 @@ export function textHash(requirement: Requirement): string {
   return sha256Hex(canonicalJson(requirementText(requirement)));
 }
 
+/** The version as stored, not yet sealed (`mac` empty: the caller seals it with the secret). */
 export function toStoredVersion(requirement: Requirement, now: number): StoredRequirementVersion {
-  return { id: requirement.id, version: requirement.version, ...requirementText(requirement), textHash: textHash(requirement), createdAt: now };
+  return { id: requirement.id, version: requirement.version, ...requirementText(requirement), textHash: textHash(requirement), createdAt: now, mac: '' };
 }

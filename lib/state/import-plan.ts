@@ -26,7 +26,7 @@ export function planImport(
   snapshot: SubjectSnapshot,
   decisions: readonly ImportedDecision[],
   chainKey: Buffer,
-  digest: string,
+  digest: string | null,
 ): WritePlan {
   const records = new Map<string, CurrentRecord>();
   for (const record of snapshot.records) records.set(record.requirement, record);
@@ -65,10 +65,11 @@ export function planImport(
     records.set(requirement.id, after);
     touched.add(requirement.id);
   }
+  const changed = [...touched].map((id) => records.get(id) as CurrentRecord);
   return {
     events,
-    records: [...touched].map((id) => records.get(id) as CurrentRecord),
+    records: changed,
     // Remembers its events: a batch prepared ahead is not hashed again when written as prepared.
-    seal: chainSealer(chainKey, snapshot, events),
+    seal: chainSealer(chainKey, snapshot, events, changed),
   };
 }

@@ -1,4 +1,4 @@
-import { personalDigest } from '../audit/chain';
+import { storedDigest } from '../audit/chain';
 import { sealChain } from '../audit/seal';
 import type { DraftEvent, SubjectSnapshot, WritePlan } from '../tracker/records';
 import type { Source } from '../types';
@@ -32,11 +32,11 @@ export function planErase(
     actor: ctx.actor,
     at: ctx.now,
     ...none,
-    personalDigest: personalDigest(chainKey, { ...none, actor: ctx.actor }),
+    personalDigest: storedDigest(chainKey, { ...none, actor: ctx.actor }),
   };
   return {
     events: [draft],
     records: [],
-    seal: (ids) => sealChain(chainKey, snapshot, [draft], ids, true),
+    seal: (ids) => sealChain(chainKey, snapshot, [draft], ids, [], true),
   };
 }

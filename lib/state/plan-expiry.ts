@@ -1,4 +1,4 @@
-import { NO_PERSONAL_FIELDS, personalDigest } from '../audit/chain';
+import { NO_PERSONAL_FIELDS, storedDigest } from '../audit/chain';
 import { sealChain } from '../audit/seal';
 import type { CurrentRecord, DraftEvent, SubjectSnapshot, WritePlan } from '../tracker/records';
 import type { Requirement } from '../types';
@@ -18,7 +18,7 @@ export function planExpiry(
   now: number,
   chainKey: Buffer,
 ): { plan: WritePlan; changes: Change[] } {
-  const digest = personalDigest(chainKey, NO_PERSONAL_FIELDS);
+  const digest = storedDigest(chainKey, NO_PERSONAL_FIELDS);
   const events: DraftEvent[] = [];
   const changes: Change[] = [];
   const records: CurrentRecord[] = [];
@@ -50,5 +50,5 @@ export function planExpiry(
     });
     changes.push({ requirement: record.requirement, action: 'expire', previous: 'granted', state: 'expired', seq });
   }
-  return { plan: { events, records, seal: (ids) => sealChain(chainKey, snapshot, events, ids) }, changes };
+  return { plan: { events, records, seal: (ids) => sealChain(chainKey, snapshot, events, ids, records) }, changes };
 }

@@ -1,4 +1,4 @@
-import { personalDigest } from '../audit/chain';
+import { storedDigest } from '../audit/chain';
 import { sealChain } from '../audit/seal';
 import type { CurrentRecord, DraftEvent, SubjectSnapshot, WritePlan } from '../tracker/records';
 import { emptyRecord } from '../tracker/records';
@@ -119,7 +119,7 @@ export function planBatch(
   chainKey: Buffer,
 ): { plan: WritePlan; changes: Change[] } {
   const records = new Map(snapshot.records.map((record) => [record.requirement, record]));
-  const digest = personalDigest(chainKey, {
+  const digest = storedDigest(chainKey, {
     actor: ctx.actor,
     note: ctx.note,
     data: ctx.data,
@@ -158,11 +158,12 @@ export function planBatch(
     changes.push({ requirement: requirement.id, action, previous, state, seq });
   }
   const touched = new Set(changes.map((c) => c.requirement));
+  const changed = [...records.values()].filter((record) => touched.has(record.requirement));
   return {
     plan: {
       events,
-      records: [...records.values()].filter((record) => touched.has(record.requirement)),
-      seal: (ids) => sealChain(chainKey, snapshot, events, ids),
+      records: changed,
+      seal: (ids) => sealChain(chainKey, snapshot, events, ids, changed),
     },
     changes,
   };

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { ConsentTracker } from '../tracker/tracker';
 import { planErase } from '../state/plan-erase';
-import { eventAfter, FIXTURE_KEY, grantedRecord, planOf, storedVersion } from './fixtures';
+import { eventAfter, FIXTURE_KEY, grantedRecord, planOf, pseudonymFor, storedVersion } from './fixtures';
 import type { Define } from './harness';
 
 async function seed(tracker: ConsentTracker, pseudonym: string, extras: Array<Parameters<typeof eventAfter>[2]>): Promise<string[]> {
@@ -22,15 +22,15 @@ export function adminContract(define: Define): void {
   define('auditEvents() filters, orders by id both ways, pages by cursor and names the pseudonym', async (tracker) => {
     if (!tracker.auditEvents) return;
     await tracker.init({ migrate: true });
-    const a = await seed(tracker, 'p-a', [{ action: 'grant' }, { action: 'deny', requirement: 'ads' }]);
-    const b = await seed(tracker, 'p-b', [{ action: 'grant', at: 1_800_000_000_000 }]);
-    const c = await seed(tracker, 'p-c', [{ action: 'grant' }]);
-    await tracker.erase('p-c', (s) => planErase(s, { now: 1_900_000_000_000, source: 'admin', actor: null }, FIXTURE_KEY));
+    const a = await seed(tracker, pseudonymFor('p-a'), [{ action: 'grant' }, { action: 'deny', requirement: 'ads' }]);
+    const b = await seed(tracker, pseudonymFor('p-b'), [{ action: 'grant', at: 1_800_000_000_000 }]);
+    const c = await seed(tracker, pseudonymFor('p-c'), [{ action: 'grant' }]);
+    await tracker.erase(pseudonymFor('p-c'), (s) => planErase(s, { now: 1_900_000_000_000, source: 'admin', actor: null }, FIXTURE_KEY));
     const oldest = await tracker.auditEvents({ order: 'oldest', limit: 100 });
     const ids = [...a, ...b, ...c];
     assert.deepEqual(oldest.slice(0, 4).map((e) => e.id), ids);
     assert.equal(oldest.length, 5);
-    assert.deepEqual(oldest.map((e) => e.subject), ['p-a', 'p-a', 'p-b', null, null]);
+    assert.deepEqual(oldest.map((e) => e.subject), [pseudonymFor('p-a'), pseudonymFor('p-a'), pseudonymFor('p-b'), null, null]);
     const newest = await tracker.auditEvents({ order: 'newest', limit: 100 });
     assert.deepEqual(newest.map((e) => e.id), oldest.map((e) => e.id).reverse());
     const page = await tracker.auditEvents({ order: 'newest', limit: 2, cursor: newest[1]?.id });
@@ -46,10 +46,10 @@ export function adminContract(define: Define): void {
   define('stats() counts linked subjects, current records by group and events per action', async (tracker) => {
     if (!tracker.stats) return;
     await tracker.init({ migrate: true });
-    await seed(tracker, 'p-a', [{ action: 'grant' }]);
-    await seed(tracker, 'p-b', [{ action: 'grant' }, { action: 'deny' }]);
-    await seed(tracker, 'p-c', [{ action: 'grant' }]);
-    await tracker.erase('p-c', (s) => planErase(s, { now: 1_900_000_000_000, source: 'admin', actor: null }, FIXTURE_KEY));
+    await seed(tracker, pseudonymFor('p-a'), [{ action: 'grant' }]);
+    await seed(tracker, pseudonymFor('p-b'), [{ action: 'grant' }, { action: 'deny' }]);
+    await seed(tracker, pseudonymFor('p-c'), [{ action: 'grant' }]);
+    await tracker.erase(pseudonymFor('p-c'), (s) => planErase(s, { now: 1_900_000_000_000, source: 'admin', actor: null }, FIXTURE_KEY));
     const stats = await tracker.stats(1_950_000_000_000);
     assert.equal(stats.subjects, 2);
     assert.deepEqual(stats.groups, [
@@ -65,8 +65,8 @@ export function adminContract(define: Define): void {
     if (!tracker.dailyCounts) return;
     await tracker.init({ migrate: true });
     const day = (n: number) => 1_800_000_000_000 - (1_800_000_000_000 % DAY_MS) + n * DAY_MS;
-    await seed(tracker, 'p-a', [{ action: 'grant', at: day(0) - 1 }, { action: 'grant', at: day(0) }, { action: 'withdraw', at: day(0) + DAY_MS - 1 }]);
-    await seed(tracker, 'p-b', [{ action: 'grant', at: day(0) + 5 }, { action: 'grant', at: day(2) }]);
+    await seed(tracker, pseudonymFor('p-a'), [{ action: 'grant', at: day(0) - 1 }, { action: 'grant', at: day(0) }, { action: 'withdraw', at: day(0) + DAY_MS - 1 }]);
+    await seed(tracker, pseudonymFor('p-b'), [{ action: 'grant', at: day(0) + 5 }, { action: 'grant', at: day(2) }]);
     const iso = (n: number) => new Date(day(n)).toISOString().slice(0, 10);
     const counts = await tracker.dailyCounts(day(0));
     assert.deepEqual(

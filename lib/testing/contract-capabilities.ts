@@ -13,7 +13,19 @@ const CONTRACTS: Record<CapabilityName, (define: Define) => void> = {
   lifecycle: lifecycleContract,
   outbox: outboxContract,
   admin: adminContract,
+  upgrade: upgradeContract,
 };
+
+/** A store with nothing to upgrade: nothing pending, nothing sealed. */
+function upgradeContract(define: Define): void {
+  define('upgrade: a store written by this release has nothing to seal', async (tracker) => {
+    if (!tracker.sealPending || !tracker.sealUpgrade) return;
+    await tracker.init({ migrate: true });
+    assert.equal(await tracker.sealPending(), false);
+    const refuse = (): string => { throw new Error('nothing to seal'); };
+    assert.equal(await tracker.sealUpgrade({ head: refuse, version: refuse }), false);
+  });
+}
 
 /**
  * Each optional capability: implemented whole or not at all (a half is a setup error that the

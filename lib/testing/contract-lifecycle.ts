@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { Define } from './harness';
-import { grantedRecord, planOf } from './fixtures';
+import { grantedRecord, planOf, pseudonymFor } from './fixtures';
 
 /** The lifecycle capability (when implemented): token lookup and lapsed grants. */
 export function lifecycleContract(define: Define): void {
@@ -8,15 +8,15 @@ export function lifecycleContract(define: Define): void {
     if (!tracker.findPending) return;
     await tracker.init({ migrate: true });
     const pending = grantedRecord('news', { pendingVersion: 1, pendingAt: 5, pendingExpiresAt: 10, pendingToken: 'f'.repeat(64) });
-    await tracker.write('p-token', (s) => ({ plan: planOf(s, [], [pending]), result: null }));
-    assert.deepEqual(await tracker.findPending('f'.repeat(64)), { pseudonym: 'p-token', record: pending });
+    await tracker.write(pseudonymFor('p-token'), (s) => ({ plan: planOf(s, [], [pending]), result: null }));
+    assert.deepEqual(await tracker.findPending('f'.repeat(64)), { pseudonym: pseudonymFor('p-token'), record: pending });
     assert.equal(await tracker.findPending('0'.repeat(64)), null);
   });
 
   define('lapsedGrants() lists unmarked grants whose expiry passed, in pages', async (tracker) => {
     if (!tracker.lapsedGrants) return;
     await tracker.init({ migrate: true });
-    for (const p of ['p-a', 'p-b', 'p-c']) {
+    for (const p of [pseudonymFor('p-a'), pseudonymFor('p-b'), pseudonymFor('p-c')]) {
       await tracker.write(p, (s) => ({
         plan: planOf(s, [], [
           grantedRecord('x', { expiresAt: 100 }),
@@ -31,7 +31,8 @@ export function lifecycleContract(define: Define): void {
     assert.equal(first.length, 2);
     const rest = await tracker.lapsedGrants({ now: 100, limit: 2, after: first[1]!.key });
     const all = [...first, ...rest];
-    assert.deepEqual(all.map((g) => `${g.pseudonym}/${g.requirement}`).sort(), ['p-a/x', 'p-b/x', 'p-c/x']);
+    const expected = ['p-a', 'p-b', 'p-c'].map((p) => `${pseudonymFor(p)}/x`).sort();
+    assert.deepEqual(all.map((g) => `${g.pseudonym}/${g.requirement}`).sort(), expected);
     assert.deepEqual(await tracker.lapsedGrants({ now: 100, limit: 2, after: rest[rest.length - 1]!.key }), []);
   });
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { OutboxEntry } from '../tracker/records';
-import { eventAfter, planOf } from './fixtures';
+import { eventAfter, planOf, pseudonymFor } from './fixtures';
 import type { Define } from './harness';
 
 const entry = (handler: string, eventIndex: number | null, availableAt = 1_000): OutboxEntry => ({
@@ -17,7 +17,7 @@ export function outboxContract(define: Define): void {
     const { claimOutbox, completeOutbox, retryOutbox } = tracker;
     if (!claimOutbox || !completeOutbox || !retryOutbox) return;
     await tracker.init({ migrate: true });
-    const written = await tracker.write('p-out', (s) => ({
+    const written = await tracker.write(pseudonymFor('p-out'), (s) => ({
       plan: { ...planOf(s, [eventAfter(s, 1)], []), outbox: [entry('h1', 0), entry('h2', null), entry('later', 0, 5_000)] },
       result: null,
     }));
@@ -44,9 +44,9 @@ export function outboxContract(define: Define): void {
     if (!tracker.claimOutbox) return;
     await tracker.init({ migrate: true });
     for (const p of ['p-erased', 'p-kept']) {
-      await tracker.write(p, (s) => ({ plan: { ...planOf(s, [eventAfter(s, 1)], []), outbox: [entry(`h-${p}`, 0)] }, result: null }));
+      await tracker.write(pseudonymFor(p), (s) => ({ plan: { ...planOf(s, [eventAfter(s, 1)], []), outbox: [entry(`h-${p}`, 0)] }, result: null }));
     }
-    await tracker.erase('p-erased', (s) => planOf(s, [eventAfter(s, 1, { action: 'erase', state: 'unset' })], []));
+    await tracker.erase(pseudonymFor('p-erased'), (s) => planOf(s, [eventAfter(s, 1, { action: 'erase', state: 'unset' })], []));
     const left = await tracker.claimOutbox({ handlers: ['h-p-erased', 'h-p-kept'], now: 10_000, leaseMs: 1, limit: 10 });
     assert.deepEqual(left.map((c) => c.handler), ['h-p-kept']);
   });

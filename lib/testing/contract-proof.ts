@@ -5,7 +5,7 @@ import { BLOCK_LEAVES, LogFolder } from '../audit/log-seal';
 import { rootOf } from '../audit/merkle';
 import { planErase } from '../state/plan-erase';
 import type { ConsentTracker } from '../tracker/tracker';
-import { eventAfter, FIXTURE_KEY, grantedRecord, loggedEvents, planOf } from './fixtures';
+import { currentRecords, eventAfter, FIXTURE_KEY, grantedRecord, loggedEvents, planOf, pseudonymFor } from './fixtures';
 import { openConsent, requirement, type Define } from './harness';
 
 async function seed(tracker: ConsentTracker, pseudonym: string, count: number, extra = {}): Promise<string[]> {
@@ -36,7 +36,7 @@ const eraseAt = (now: number, actor: string | null = null) => (s: Parameters<typ
 export function proofContract(define: Define): void {
   define('scanEvents() pages every event in (chain, seq) order; heads() lists sealed heads', async (tracker) => {
     await tracker.init({ migrate: true });
-    const ids = [...(await seed(tracker, 'p-1', 3)), ...(await seed(tracker, 'p-2', 2)), ...(await seed(tracker, 'p-1', 1))];
+    const ids = [...(await seed(tracker, pseudonymFor('p-1'), 3)), ...(await seed(tracker, pseudonymFor('p-2'), 2)), ...(await seed(tracker, pseudonymFor('p-1'), 1))];
     const all = await tracker.scanEvents({ limit: 100 });
     const order = [...all].sort((a, b) => (a.chain < b.chain ? -1 : a.chain > b.chain ? 1 : a.seq - b.seq));
     assert.deepEqual(all, order);
@@ -50,10 +50,12 @@ export function proofContract(define: Define): void {
       after = { chain: last.chain, seq: last.seq };
     }
     assert.deepEqual(paged, all);
-    const [head] = await tracker.heads({ pseudonym: 'p-1', limit: 5 });
+    const [head] = await tracker.heads({ pseudonym: pseudonymFor('p-1'), limit: 5 });
     assert.equal(head?.seq, 4);
     assert.equal(head?.id, ids[5]);
     assert.equal(head?.erased, false);
+    assert.equal(head?.pseudonym, pseudonymFor('p-1'));
+    assert.deepEqual(head?.records, [grantedRecord('analytics')], 'a head comes with its chain\'s records');
     assert.deepEqual((await tracker.scanEvents({ chain: head?.chain, limit: 10 })).map((e) => e.seq), [1, 2, 3, 4]);
     const heads = await tracker.heads({ limit: 10 });
     assert.deepEqual(heads.map((h) => h.chain), [...new Set(order.map((e) => e.chain))]);
@@ -65,7 +67,7 @@ export function proofContract(define: Define): void {
     await tracker.init({ migrate: true });
     assert.equal(await tracker.logHead(), null);
     assert.equal(await tracker.sealLog(new LogFolder(FIXTURE_KEY)), null, 'an empty log seals to nothing');
-    const ids = [...(await seed(tracker, 'p-a', 2)), ...(await seed(tracker, 'p-b', 1))];
+    const ids = [...(await seed(tracker, pseudonymFor('p-a'), 2)), ...(await seed(tracker, pseudonymFor('p-b'), 1))];
     const logged = await loggedEvents(tracker);
     assert.deepEqual(logged.map((e) => e.id), ids, 'one leaf per event, in the order written');
     const hashes = new Map((await tracker.scanEvents({ limit: 10 })).map((e) => [e.id, e.hash]));
@@ -79,7 +81,7 @@ export function proofContract(define: Define): void {
     await assert.rejects(tracker.sealLog(new LogFolder(Buffer.alloc(32, 0xee))), 'a head sealed with another key is refused');
     assert.deepEqual(await tracker.logHead(), head);
     // Enough events for a block: it is stored with where it starts and the ids it holds.
-    await seed(tracker, 'p-c', BLOCK_LEAVES);
+    await seed(tracker, pseudonymFor('p-c'), BLOCK_LEAVES);
     const all = encodeLeaves(await loggedEvents(tracker));
     const sealed = await sealUntil(tracker, BLOCK_LEAVES + 3);
     assert.equal(sealed?.size, BLOCK_LEAVES + 3);
@@ -98,14 +100,16 @@ export function proofContract(define: Define): void {
   define('erase() appends the sealed erase event, redacts, drops records and unlinks the pseudonym', async (tracker) => {
     await tracker.init({ migrate: true });
     const personal = { actor: 'agent', note: 'n', data: '{"x":1}', ip: '192.0.2.0', userAgent: 'UA' };
-    await seed(tracker, 'p-e', 2, { ...personal, personalDigest: personalDigest(FIXTURE_KEY, personal) });
-    const [before] = await tracker.heads({ pseudonym: 'p-e', limit: 1 });
-    assert.equal(await tracker.erase('p-e', eraseAt(1_700_000_100_000, 'dpo')), 2);
-    assert.deepEqual(await tracker.heads({ pseudonym: 'p-e', limit: 1 }), []);
-    assert.deepEqual(await tracker.current('p-e'), []);
-    assert.deepEqual(await tracker.history('p-e', { limit: 10 }), []);
+    await seed(tracker, pseudonymFor('p-e'), 2, { ...personal, personalDigest: personalDigest(FIXTURE_KEY, personal) });
+    const [before] = await tracker.heads({ pseudonym: pseudonymFor('p-e'), limit: 1 });
+    assert.equal(await tracker.erase(pseudonymFor('p-e'), eraseAt(1_700_000_100_000, 'dpo')), 2);
+    assert.deepEqual(await tracker.heads({ pseudonym: pseudonymFor('p-e'), limit: 1 }), []);
+    assert.deepEqual(await currentRecords(tracker, pseudonymFor('p-e')), []);
+    assert.deepEqual(await tracker.history(pseudonymFor('p-e'), { limit: 10 }), []);
     const [after] = await tracker.heads({ chains: [before!.chain], limit: 1 });
     assert.equal(after?.erased, true);
+    assert.equal(after?.pseudonym, null);
+    assert.deepEqual(after?.records, []);
     assert.equal(after?.seq, 3);
     const events = await tracker.scanEvents({ chain: before!.chain, limit: 10 });
     assert.deepEqual(events.map((e) => [e.action, e.actor, e.note, e.data, e.ip, e.userAgent]), [
@@ -114,9 +118,9 @@ export function proofContract(define: Define): void {
     ]);
     assert.equal(after?.id, events[2]?.id);
     assert.deepEqual((await loggedEvents(tracker)).map((e) => e.id), events.map((e) => e.id), 'the erase event is logged too');
-    assert.equal(await tracker.erase('p-e', eraseAt(1_700_000_200_000)), null, 'nothing left to erase');
-    await seed(tracker, 'p-e', 1);
-    const [fresh] = await tracker.heads({ pseudonym: 'p-e', limit: 1 });
+    assert.equal(await tracker.erase(pseudonymFor('p-e'), eraseAt(1_700_000_200_000)), null, 'nothing left to erase');
+    await seed(tracker, pseudonymFor('p-e'), 1);
+    const [fresh] = await tracker.heads({ pseudonym: pseudonymFor('p-e'), limit: 1 });
     assert.notEqual(fresh?.chain, before?.chain, 'a new chain for the same pseudonym');
   });
 

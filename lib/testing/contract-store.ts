@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { Define } from './harness';
-import { eventAfter, planOf, storedVersion } from './fixtures';
+import { eventAfter, planOf, pseudonymFor, storedVersion } from './fixtures';
 
 /** The tracker's own contract: init, secret(), syncRequirement(), requirementVersions(). */
 export function storeContract(define: Define): void {
@@ -37,7 +37,7 @@ export function storeContract(define: Define): void {
   define('syncRequirement() reports text_changed once an event references the version', async (tracker) => {
     await tracker.init({ migrate: true });
     await tracker.syncRequirement(storedVersion('news', 1, 'First wording'));
-    await tracker.write('p-text', (s) => ({ plan: planOf(s, [eventAfter(s, 1, { requirement: 'news' })], []), result: null }));
+    await tracker.write(pseudonymFor('p-text'), (s) => ({ plan: planOf(s, [eventAfter(s, 1, { requirement: 'news' })], []), result: null }));
     assert.deepEqual(await tracker.syncRequirement(storedVersion('news', 1, 'Second wording')), { kind: 'text_changed' });
     const [stored] = await tracker.requirementVersions(['news']);
     assert.equal(stored?.title, 'First wording', 'the answered text must stay as it was');

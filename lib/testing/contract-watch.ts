@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { eventAfter, planOf } from './fixtures';
+import { eventAfter, planOf, pseudonymFor } from './fixtures';
 import type { Define } from './harness';
 
 const WAIT_MS = 10_000;
@@ -15,17 +15,18 @@ export function watchContract(define: Define): void {
     const stop = await tracker.subscribe({
       onChange: (pseudonym) => {
         seen.push(pseudonym);
-        if (pseudonym === 'p-watched') notified();
+        if (pseudonym === pseudonymFor('p-watched')) notified();
       },
       onReset: () => undefined,
+      onSynced: () => undefined,
       onError: () => undefined,
     });
     if (stop === null) return;
     try {
-      await tracker.write('p-watched', (s) => ({ plan: planOf(s, [eventAfter(s, 1)], []), result: null }));
+      await tracker.write(pseudonymFor('p-watched'), (s) => ({ plan: planOf(s, [eventAfter(s, 1)], []), result: null }));
       let timer: NodeJS.Timeout | undefined;
       const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => { resolve('late'); }, WAIT_MS)));
-      assert.notEqual(await Promise.race([arrived, late]), 'late', `no onChange('p-watched') within ${String(WAIT_MS)} ms`);
+      assert.notEqual(await Promise.race([arrived, late]), 'late', `no onChange(p-watched) within ${String(WAIT_MS)} ms`);
       clearTimeout(timer);
       assert.ok(seen.every((p) => typeof p === 'string'));
     } finally {

@@ -10,6 +10,14 @@ export { GENESIS };
 
 const hex = (text: string): string => createHash('sha256').update(text).digest('hex');
 
+/**
+ * A pseudonym for a test subject: what the library hands a tracker is always an HMAC-SHA-256,
+ * 64 lowercase hex digits, and a tracker may store it as the 32 bytes it stands for.
+ */
+export function pseudonymFor(label: string): string {
+  return hex(`subject ${label}`);
+}
+
 /** A stored requirement version with a text hash that follows its title. */
 export function storedVersion(id: string, version: number, title = `Title of ${id} v${String(version)}`): StoredRequirementVersion {
   return {
@@ -21,6 +29,7 @@ export function storedVersion(id: string, version: number, title = `Title of ${i
     lawfulBasis: 'consent',
     textHash: hex(`${id}/${String(version)}/${title}`),
     createdAt: 1_700_000_000_000,
+    mac: hex(`seal of ${id}/${String(version)}/${title}`),
   };
 }
 
@@ -63,7 +72,7 @@ export const FIXTURE_KEY = Buffer.alloc(32, 7);
 
 /** A plan appending `events` and writing `records`, sealed with `FIXTURE_KEY`. */
 export function planOf(snapshot: SubjectSnapshot, events: DraftEvent[], records: CurrentRecord[]): WritePlan {
-  return { events, records, seal: (ids) => sealChain(FIXTURE_KEY, snapshot, events, ids) };
+  return { events, records, seal: (ids) => sealChain(FIXTURE_KEY, snapshot, events, ids, records) };
 }
 
 /** The ids and hashes of every leaf of a tracker's log, in log order (sealed or not). */
@@ -78,4 +87,10 @@ export async function loggedEvents(tracker: Pick<ConsentTracker, 'logEntries'>):
     if (last === undefined || page.length < 100) return out;
     after = last.key;
   }
+}
+
+/** The records `current()` read for `pseudonym` (none when it has no chain), sorted by requirement. */
+export async function currentRecords(tracker: { current(pseudonym: string): Promise<SubjectSnapshot | null> }, pseudonym: string): Promise<CurrentRecord[]> {
+  const snapshot = await tracker.current(pseudonym);
+  return [...(snapshot?.records ?? [])].sort((a, b) => a.requirement.localeCompare(b.requirement));
 }

@@ -1,4 +1,4 @@
-import type { BatchPlanner, ChainHead, ClaimedOutboxEntry, CurrentRecord, LapsedGrant, LeafPosition, LogBlock, LogBlockQuery, LogEntry, LogFold, LogHead, PendingMatch, PreparedBatch, StoredEvent, StoredRequirementVersion, SubjectSnapshot, SyncOutcome, WritePlan } from './records';
+import type { BatchPlanner, ClaimedOutboxEntry, LapsedGrant, LeafPosition, LogBlock, LogBlockQuery, LogEntry, LogFold, LogHead, PendingMatch, PreparedBatch, SealedHead, StoredEvent, StoredRequirementVersion, SubjectSnapshot, SyncOutcome, WritePlan } from './records';
 import type { ChangeHandlers, EventScanQuery, HeadScanQuery, TrackerHistoryQuery } from './queries';
 
 /**
@@ -25,17 +25,21 @@ export interface TrackerCore {
   setting(name: string, candidate: string): Promise<string>;
 
   /**
-   * Stores a requirement version, or checks it against the stored one: `downgrade` when a
-   * higher version is stored, `text_changed` when the stored text differs and an event
-   * references that version (an unreferenced text is replaced).
+   * Stores a requirement version (its `mac` included), or checks it against the stored one:
+   * `downgrade` when a higher version is stored, `text_changed` when the stored text hash differs
+   * and an event references that version (an unreferenced version is replaced whole).
    */
   syncRequirement(version: StoredRequirementVersion): Promise<SyncOutcome>;
 
   /** Every stored version of the given requirements, oldest first. */
   requirementVersions(ids: string[]): Promise<StoredRequirementVersion[]>;
 
-  /** The subject's current records: the guard's hot path, one cheap read. */
-  current(pseudonym: string): Promise<CurrentRecord[]>;
+  /**
+   * The subject as stored: its chain's head (with the seal as stored) and every current record,
+   * or null when no chain is linked to `pseudonym`. The guard's read on a cache miss: one cheap
+   * read. The library checks the seal before it trusts a record.
+   */
+  current(pseudonym: string): Promise<SubjectSnapshot | null>;
 
   /**
    * One atomic read-modify-write for a subject: reads its snapshot (creating the subject's chain
@@ -78,8 +82,11 @@ export interface ProofCapability {
   /** A page of events in (chain, seq) order, all fields included. */
   scanEvents(query: EventScanQuery): Promise<StoredEvent[]>;
 
-  /** A page of chain heads in chain order: the protected head of every chain, erased ones included. */
-  heads(query: HeadScanQuery): Promise<ChainHead[]>;
+  /**
+   * A page of chain heads in chain order: the protected head of every chain, erased ones
+   * included, each with its pseudonym (null once erased) and its chain's current records.
+   */
+  heads(query: HeadScanQuery): Promise<SealedHead[]>;
 
   /**
    * Folds the log entries appended since the last seal into the log's tree, in an order that
@@ -129,13 +136,19 @@ export interface BulkCapability {
   prepareMany?(pseudonyms: string[], plan: BatchPlanner): Promise<PreparedBatch | null>;
 }
 
-/** Optional: cross-process cache freshness. Without it, a cached state lives its `ttlMs`. */
+/**
+ * Optional: cross-process cache freshness. Without it, a cached state lives its `ttlMs`; with
+ * it, as long as the feed confirms (`onSynced`) at least once per `ttlMs`, until it changes.
+ */
 export interface WatchCapability {
   /**
-   * Watches writes by every process sharing the store: calls `onChange(pseudonym)` after each
-   * committed write of a subject, and `onReset()` when notifications may have been missed (a
-   * dropped connection). Resolves to a function that stops watching, or null when the store
-   * cannot notify.
+   * Watches writes by every process sharing the store (this one included): calls
+   * `onChange(pseudonym)` after each committed write or erasure of a subject, `onReset()` when
+   * changes may have been missed (a dropped connection, a change it cannot attribute),
+   * `onSynced()` regularly once everything committed before has been reported, and
+   * `onError(error)` when the feed breaks (then nothing is trusted beyond `ttlMs` until it
+   * calls `onReset()` or `onSynced()` again). Resolves to a function that stops watching, or
+   * null when the store cannot notify.
    */
   subscribe(handlers: ChangeHandlers): Promise<(() => Promise<void>) | null>;
 }
@@ -172,4 +185,28 @@ export interface OutboxCapability {
 
   /** Releases a claimed entry for another attempt at `availableAt` (a stale claim changes nothing). */
   retryOutbox(entry: ClaimedOutboxEntry, availableAt: number): Promise<void>;
+}
+
+/** What `UpgradeCapability.sealUpgrade` asks of the library: the seals, with the secret. */
+export interface UpgradeSealer {
+  /** The seal of a head as it is now; throws to refuse (the transaction then rolls back). */
+  head(head: SealedHead): string;
+  /** The seal of a stored requirement version; throws to refuse. */
+  version(version: StoredRequirementVersion): string;
+}
+
+/**
+ * Optional: for a store whose rows an upgrade left unsealed (a persistent tracker from an older
+ * release). Without it, the store has nothing to upgrade.
+ */
+export interface UpgradeCapability {
+  /** Whether the store is marked as upgraded and not yet sealed. */
+  sealPending(): Promise<boolean>;
+  /**
+   * Seals the upgraded store once, under a lock that several processes starting at once wait
+   * for: if the mark is still there, passes every head (with its pseudonym and records) and every
+   * requirement version to `sealer`, stores the seals it returns, removes the mark, all in one
+   * transaction. Resolves to false when another process sealed it first.
+   */
+  sealUpgrade(sealer: UpgradeSealer): Promise<boolean>;
 }

@@ -1,5 +1,5 @@
 import type { AdminCapability } from './admin-capability';
-import type { BulkCapability, LifecycleCapability, OutboxCapability, WatchCapability } from './capabilities';
+import type { BulkCapability, LifecycleCapability, OutboxCapability, UpgradeCapability, WatchCapability } from './capabilities';
 import type { ConsentTracker } from './tracker';
 
 /** The optional capabilities of a tracker, by name. */
@@ -9,6 +9,7 @@ export interface OptionalCapabilities {
   lifecycle: LifecycleCapability;
   outbox: OutboxCapability;
   admin: AdminCapability;
+  upgrade: UpgradeCapability;
 }
 
 /** The name of an optional tracker capability. */
@@ -21,6 +22,7 @@ export const CAPABILITY_METHODS: { readonly [N in CapabilityName]: ReadonlyArray
   lifecycle: ['findPending', 'lapsedGrants'],
   outbox: ['claimOutbox', 'completeOutbox', 'retryOutbox'],
   admin: ['auditEvents', 'stats', 'dailyCounts', 'allRequirementVersions', 'readSetting'],
+  upgrade: ['sealPending', 'sealUpgrade'],
 };
 
 /** The methods of capability `name` that `tracker` lacks (empty when it has them all). */

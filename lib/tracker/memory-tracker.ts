@@ -3,7 +3,7 @@ import { GENESIS } from '../audit/chain';
 import { encodeLeaves } from '../audit/log-leaf';
 import { MemoryLog } from './memory-log';
 import { MemoryOutbox } from './memory-outbox';
-import type { BatchPlanner, ChainHead, ClaimedOutboxEntry, CurrentRecord, LapsedGrant, LeafPosition, LogBlock, LogBlockQuery, LogEntry, LogFold, LogHead, PendingMatch, StoredEvent, StoredRequirementVersion, SubjectSnapshot, SyncOutcome, WritePlan } from './records';
+import type { BatchPlanner, ChainHead, ClaimedOutboxEntry, CurrentRecord, LapsedGrant, LeafPosition, LogBlock, LogBlockQuery, LogEntry, LogFold, LogHead, PendingMatch, SealedHead, StoredEvent, StoredRequirementVersion, SubjectSnapshot, SyncOutcome, WritePlan } from './records';
 import type { AuditEvent, AuditQuery, DailyCount, StoreStats } from './admin-records';
 import { auditPage, memoryDailyCounts, memoryStats } from './memory-admin';
 import type { ConsentTracker, EventScanQuery, HeadScanQuery, TrackerHistoryQuery } from './tracker';
@@ -54,7 +54,8 @@ export class MemoryTracker implements ConsentTracker {
     }
     if (existing.textHash === version.textHash) return { kind: 'ok' };
     if (this.referenced(version.id, version.version)) return { kind: 'text_changed' };
-    list[index] = { ...version, createdAt: existing.createdAt };
+    // Nobody has answered this text: it is replaced whole, as if stored now (its seal covers the time).
+    list[index] = { ...version };
     return { kind: 'ok' };
   }
 
@@ -62,9 +63,9 @@ export class MemoryTracker implements ConsentTracker {
     return ids.flatMap((id) => (this.versions.get(id) ?? []).map(copy));
   }
 
-  async current(pseudonym: string): Promise<CurrentRecord[]> {
+  async current(pseudonym: string): Promise<SubjectSnapshot | null> {
     const chain = this.chainOf(pseudonym);
-    return chain ? [...chain.records.values()].map(copy) : [];
+    return chain ? this.snapshot(chain) : null;
   }
 
   async write<T>(
@@ -90,8 +91,8 @@ export class MemoryTracker implements ConsentTracker {
   private chainFor(pseudonym: string): MemoryChain {
     const chain = this.chainOf(pseudonym);
     if (chain) return chain;
-    const key = randomBytes(16).toString('hex');
-    return { head: { chain: key, seq: 0, hash: GENESIS, id: null, erased: false, mac: '' }, records: new Map(), events: [] };
+    const key = randomBytes(10).toString('hex');
+    return { head: { chain: key, pseudonym, seq: 0, hash: GENESIS, id: null, erased: false, mac: '' }, records: new Map(), events: [] };
   }
 
   /** Seals and applies a plan, links the chain and queues its outbox entries; the event ids. */
@@ -145,7 +146,7 @@ export class MemoryTracker implements ConsentTracker {
     return out;
   }
 
-  async heads(query: HeadScanQuery): Promise<ChainHead[]> {
+  async heads(query: HeadScanQuery): Promise<SealedHead[]> {
     const wanted = query.pseudonym === undefined ? null : this.linked.get(query.pseudonym);
     return [...this.chains.keys()]
       .sort()
@@ -153,7 +154,10 @@ export class MemoryTracker implements ConsentTracker {
       .filter((key) => query.chains === undefined || query.chains.includes(key))
       .filter((key) => wanted === null || key === wanted)
       .slice(0, query.limit)
-      .map((key) => copy((this.chains.get(key) as MemoryChain).head));
+      .map((key) => {
+        const chain = this.chains.get(key) as MemoryChain;
+        return { ...copy(chain.head), records: [...chain.records.values()].map(copy) };
+      });
   }
 
   async sealLog(fold: LogFold): Promise<LogHead | null> {
@@ -203,7 +207,15 @@ export class MemoryTracker implements ConsentTracker {
 
   private snapshot(chain: MemoryChain): SubjectSnapshot {
     const { head } = chain;
-    return { chain: head.chain, seq: head.seq, hash: head.hash, headId: head.id, records: [...chain.records.values()].map(copy) };
+    return {
+      chain: head.chain,
+      pseudonym: head.pseudonym ?? '',
+      seq: head.seq,
+      hash: head.hash,
+      headId: head.id,
+      mac: head.mac,
+      records: [...chain.records.values()].map(copy),
+    };
   }
 
   private apply(chain: MemoryChain, plan: WritePlan): void {

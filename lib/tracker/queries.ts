@@ -6,10 +6,18 @@ export interface TrackerHistoryQuery {
   limit: number;
 }
 
-/** What `ConsentTracker.subscribe` calls. */
+/** What `ConsentTracker.subscribe` calls (see `WatchCapability`). */
 export interface ChangeHandlers {
+  /** A committed write changed this subject. */
   onChange(pseudonym: string): void;
+  /** Changes may have been missed: forget every cached state. */
   onReset(): void;
+  /**
+   * Every change committed before this call was started has been reported. While this keeps
+   * coming at least once per `cache.ttlMs`, cached states are kept until they change.
+   */
+  onSynced(): void;
+  /** The feed broke: changes may go unreported until it calls `onReset()` or `onSynced()` again. */
   onError(error: unknown): void;
 }
 

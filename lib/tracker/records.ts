@@ -40,10 +40,17 @@ export interface StoredEvent extends Omit<ConsentEvent, 'id' | 'at' | 'data'> {
   data: string | null;
   ip: string | null;
   userAgent: string | null;
-  personalDigest: string;
+  /**
+   * Keyed digest of the personal fields; null for an event that had none (the digest of no
+   * fields, which the library computes: the event's hash covers its real value).
+   */
+  personalDigest: string | null;
   /** The id of the event before this one in its chain (null for the first). */
   prevId: string | null;
-  /** The hash of the event before this one in its chain (`GENESIS` for the first). */
+  /**
+   * The hash of the event before this one in its chain (`GENESIS` for the first). A tracker may
+   * leave it empty (`''`) on events it reads back: verification takes it from the predecessor.
+   */
   prevHash: string;
   hash: string;
 }
@@ -54,9 +61,14 @@ export type NewEvent = StoredEvent;
 /** An event as the planner drafts it, before the tracker assigns ids and the chain is sealed. */
 export type DraftEvent = Omit<StoredEvent, 'id' | 'prevId' | 'prevHash' | 'hash'>;
 
-/** A chain's protected head as stored with the subject (`mac` seals the other fields). */
+/**
+ * A chain's protected head as stored with the subject. `mac` seals the other fields together
+ * with the subject's current records (see `headSeal`); `''` for a chain no write has sealed yet.
+ */
 export interface ChainHead {
   chain: string;
+  /** The pseudonym linked to the chain; null once erased. */
+  pseudonym: string | null;
   seq: number;
   hash: string;
   /** The id of the newest event; null for an empty chain. */
@@ -65,14 +77,26 @@ export interface ChainHead {
   mac: string;
 }
 
-/** What a tracker hands the planner inside a write transaction. */
+/** A head as `ConsentTracker.heads` reads it: with the current records of its chain. */
+export interface SealedHead extends ChainHead {
+  records: CurrentRecord[];
+}
+
+/**
+ * A subject as a tracker reads it, for a write (inside its transaction) or for `current`: its
+ * head, link and every current record. The library checks `mac` before trusting any of it.
+ */
 export interface SubjectSnapshot {
   /** The subject's chain key: random, and the only link between events and the pseudonym. */
   chain: string;
+  /** The pseudonym the subject row holds. */
+  pseudonym: string;
   seq: number;
   hash: string;
   /** The id of the chain's newest event; null for a new chain. */
   headId: string | null;
+  /** The head's seal as stored (`''` for a new chain). */
+  mac: string;
   records: CurrentRecord[];
 }
 
@@ -225,6 +249,11 @@ export interface StoredRequirementVersion {
   lawfulBasis: string;
   textHash: string;
   createdAt: number;
+  /**
+   * The library's keyed seal of the other members (see `versionSeal`); a tracker stores it and
+   * returns it unchanged. `''` for a version stored before it was sealed.
+   */
+  mac: string;
 }
 
 /** What `syncRequirement` found. */

@@ -5,6 +5,7 @@ import type {
   OutboxCapability,
   ProofCapability,
   TrackerCore,
+  UpgradeCapability,
   WatchCapability,
 } from './capabilities';
 
@@ -18,7 +19,8 @@ export type { ChangeHandlers, EventScanQuery, HeadScanQuery, TrackerHistoryQuery
  * - `TrackerCore` and `ProofCapability`: required.
  * - `BulkCapability` (import), `LifecycleCapability` (double opt-in, sweep): recommended.
  * - `WatchCapability` (cross-process cache freshness), `OutboxCapability` (durable handlers),
- *   `AdminCapability` (admin routes, console, command line): optional.
+ *   `AdminCapability` (admin routes, console, command line), `UpgradeCapability` (a persistent
+ *   store upgraded from an older release): optional.
  *
  * An optional capability is implemented whole or not at all; `hasCapability()` tells which.
  * Run `trackerConformance()` from `express-consent/testing` against any implementation: it
@@ -32,4 +34,5 @@ export interface ConsentTracker
     Partial<WatchCapability>,
     Partial<LifecycleCapability>,
     Partial<OutboxCapability>,
-    Partial<AdminCapability> {}
+    Partial<AdminCapability>,
+    Partial<UpgradeCapability> {}

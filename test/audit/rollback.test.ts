@@ -36,7 +36,7 @@ describeEachDatabase('the global log catches rollback', (open) => {
     await consent.record('alice', { a: 'granted', b: 'granted' });
     await consent.record('bob', { a: 'granted' });
     const pseudonym = consent.engine.pseudonym('alice');
-    const subject = (await knex('consent_subjects').where({ pseudonym }).first()) as Row;
+    const subject = (await knex('consent_subjects').where({ pseudonym: Buffer.from(pseudonym, 'hex') }).first()) as Row;
     const states = (await knex('consent_states').where({ chain: subject.chain })) as Row[];
     // Alice withdraws; the log is sealed (a checkpoint is made) and others write on.
     await consent.record('alice', { a: 'denied' });

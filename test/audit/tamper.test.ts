@@ -10,7 +10,7 @@ const quiet = { warn() {}, error() {} };
 interface StoredRow {
   id: string | number;
   seq: string | number;
-  chain: string;
+  chain: Buffer;
 }
 
 interface Row {
@@ -19,7 +19,8 @@ interface Row {
   /** The id callers see (from history). */
   publicId: string;
   seq: number;
-  chain: string;
+  /** The chain key as stored (bytes). */
+  chain: Buffer;
 }
 
 describeEachDatabase('verify() names what was done to the history behind its back', (open) => {
@@ -33,7 +34,7 @@ describeEachDatabase('verify() names what was done to the history behind its bac
     const pseudonym = consent.engine.pseudonym(subject);
     const rows = await knex('consent_events as e')
       .join('consent_subjects as s', 's.chain', 'e.chain')
-      .where('s.pseudonym', pseudonym)
+      .where('s.pseudonym', Buffer.from(pseudonym, 'hex'))
       .orderBy('e.seq')
       .select('e.id', 'e.seq', 'e.chain');
     const shown = (await consent.history(subject, { limit: 200 })).events.reverse();
@@ -108,7 +109,7 @@ describeEachDatabase('verify() names what was done to the history behind its bac
   it('names a forged event as inserted', async () => {
     const last = await knex('consent_events').where({ id: at(alice, 5).id }).first();
     const forgedId = String(Number(last.id) + 1000);
-    await knex('consent_events').insert({ ...last, id: forgedId, seq: 6, action: 'grant', state: 'granted', prev_id: last.id, prev_hash: last.hash });
+    await knex('consent_events').insert({ ...last, id: forgedId, seq: 6, action: 'grant', state: 'granted', prev_id: last.id });
     const forged = at(await eventsOf('alice'), 6);
     expect(forged.id).to.equal(forgedId);
     expect((await consent.verify()).problems).to.deep.equal([{ eventId: forged.publicId, kind: 'inserted' }]);
@@ -185,7 +186,8 @@ describeEachDatabase('verify() names what was done to the history behind its bac
   it('names the events of a chain emptied and reset to look untouched', async () => {
     const chain = at(bob, 1).chain;
     await knex('consent_events').where({ chain }).delete();
-    await knex('consent_subjects').where({ chain }).update({ seq: 0, head_hash: '0'.repeat(64), head_id: null, head_mac: '' });
+    await knex('consent_states').where({ chain }).delete();
+    await knex('consent_subjects').where({ chain }).update({ seq: 0, head_hash: Buffer.alloc(32), head_id: null, head_mac: Buffer.alloc(0) });
     expect(sorted((await consent.verify()).problems)).to.deep.equal(sorted(bob.map((r) => ({ eventId: r.publicId, kind: 'rollback' }))));
   });
 

@@ -100,6 +100,35 @@ describe('StateCache', () => {
     expect(cache.allowsVia(y, 1, [0]), 'cleared').to.equal(undefined);
   });
 
+  it('keeps entries past ttlMs without refreshing them while the change feed confirms within ttlMs', () => {
+    const refreshed: string[] = [];
+    const cache = new StateCache(10, 100, (key) => refreshed.push(key), () => [-Infinity, Infinity]);
+    cache.set('k', records('a'), 1000, cache.generation('k'));
+    cache.synced(1050);
+    expect(cache.get('k', 1149), 'confirmed 99 ms ago, read 149 ms ago').to.deep.equal(records('a'));
+    cache.synced(1140);
+    expect(cache.allowsVia(link('k'), 1239, [0])).to.equal(true);
+    expect(refreshed, 'no background re-read while the feed confirms').to.deep.equal([]);
+    expect(cache.get('k', 1240), 'the last confirmation is ttlMs old: the entry is past its own lifetime too').to.equal(undefined);
+  });
+
+  it('falls back to the entries\' own lifetime once the feed breaks, and never serves an invalidated entry', () => {
+    const refreshed: string[] = [];
+    const cache = new StateCache(10, 100, (key) => refreshed.push(key));
+    cache.set('old', records('old'), 1000, cache.generation('old'));
+    cache.set('young', records('young'), 1160, cache.generation('young'));
+    cache.synced(1190);
+    expect(cache.get('old', 1200)).to.deep.equal(records('old'));
+    cache.invalidate('young');
+    expect(cache.get('young', 1200), 'a reported change drops its entry').to.equal(undefined);
+    cache.set('young', records('young'), 1160, cache.generation('young'));
+    cache.unsynced();
+    expect(cache.get('old', 1200), 'read 200 ms ago, no confirmation to vouch for it').to.equal(undefined);
+    expect(cache.get('young', 1240), 'read 80 ms ago: served, and re-read in the background').to.deep.equal(records('young'));
+    expect(refreshed).to.deep.equal(['young']);
+    expect(cache.get('young', 1260)).to.equal(undefined);
+  });
+
   it('refuses a read that started before an invalidation (generation fence)', () => {
     const cache = new StateCache(10, 1000);
     const before = cache.generation('k');

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { createExampleApp, type ExampleApp } from '../../examples/app/create-app';
 import { chromiumPath, tempSqliteFile } from '../helpers/databases';
 
@@ -15,8 +15,10 @@ export interface Running {
   stop(): Promise<void>;
 }
 
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
+/** The Chromium flags of the browser tests. */
+export const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
 
+/** Starts the example (see `Running`); `browser()` is not needed by suites that launch their own Chromium. */
 export async function startExample(): Promise<Running> {
   const db = tempSqliteFile();
   const quiet = { warn: () => {}, error: (m: string, e?: unknown) => { console.error(m, e); } };
@@ -55,13 +57,22 @@ export async function startExample(): Promise<Running> {
   };
 }
 
+/** One headless Chromium for a whole test file; each person gets a context of it. */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({ executablePath: chromiumPath() as string, headless: true, args: ARGS });
+}
+
+/** The sign-up boxes, by the statement each makes. */
+export const TERMS_LABEL = /^I accept the terms of service/;
+export const NEWSLETTER_LABEL = /^Send me the monthly newsletter/;
+
 /** Fills in and sends the sign-up form; `terms: false` also lifts the browser's own check. */
 export async function signUp(page: Page, email: string, { terms = true, newsletter = false } = {}): Promise<number> {
   await page.goto('/sign-up');
   await page.getByLabel('Email address').fill(email);
   await page.getByLabel(/^Password/).fill('correct horse battery');
-  if (terms) await page.getByLabel('Terms of service').check();
-  if (newsletter) await page.getByLabel('Monthly newsletter').check();
+  if (terms) await page.getByLabel(TERMS_LABEL).check();
+  if (newsletter) await page.getByLabel(NEWSLETTER_LABEL).check();
   const [response] = await Promise.all([page.waitForResponse((r) => r.request().method() === 'POST'), page.getByRole('button', { name: 'Create account' }).click()]);
   await page.waitForLoadState();
   return response.status();

@@ -64,7 +64,7 @@ describe('example app: CSRF, sessions and escaping', () => {
     const res = await agent.post('/sign-up').type('form').send({ _csrf: token, email, password: 'long enough password' }).expect(422);
     expect(res.text).not.to.contain('<script>alert(1)</script>');
     expect(res.text).to.contain('value="&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;@example.com"');
-    expect(res.text).to.contain('To open an account, please accept: Terms of service.');
+    expect(res.text).to.contain('To open an account, please accept the terms of service.');
   });
 
   it('links and returns only to local paths: next= with a tab, newline or backslash is dropped', async () => {
@@ -77,7 +77,7 @@ describe('example app: CSRF, sessions and escaping', () => {
       expect(signIn.text, next).not.to.contain('evil.example');
     }
     const kept = await agent.get('/preferences?next=%2Finsights%3Fx%3D1').expect(200);
-    expect(kept.text).to.contain('<a href="/insights?x=1">/insights?x=1</a>');
+    expect(kept.text).to.contain('<a href="/insights?x=1">go back to the page you asked for</a>');
   });
 
   it('answers a forged history cursor with 400, not an error page of the server', async () => {

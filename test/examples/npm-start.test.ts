@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { tempSqliteFile } from '../helpers/databases';
@@ -47,7 +48,25 @@ describe('npm start, as the README says', function () {
     const signUp = await (await fetch(new URL('/sign-up', url))).text();
     expect(signUp).to.contain('name="consent[terms]"');
     const requirements = (await (await fetch(new URL('/consent/requirements', url))).json()) as { requirements: Array<{ id: string }> };
-    expect(requirements.requirements.map((r) => r.id)).to.deep.equal(['terms', 'newsletter', 'analytics', 'partners.offers']);
+    expect(requirements.requirements.map((r) => r.id)).to.deep.equal(['terms', 'newsletter', 'digest', 'analytics', 'partners.offers']);
     expect(existsSync(db.filename)).to.equal(true);
+  });
+
+  it('explains a port that is taken, suggests PORT=0, and exits without a stack trace', async () => {
+    const blocker = createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as AddressInfo).port;
+    try {
+      const taken = spawn('npm', ['start'], { cwd: repo, env: { ...process.env, PORT: String(port), CONSENT_DB: db.filename }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let output = '';
+      taken.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      taken.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      const code = await new Promise((resolve) => taken.once('exit', resolve));
+      expect(code).to.equal(1);
+      expect(output).to.contain(`Port ${String(port)} is already in use`).and.contain('PORT=0 npm start');
+      expect(output).not.to.match(/EADDRINUSE|\n\s+at /);
+    } finally {
+      await new Promise((resolve) => blocker.close(resolve));
+    }
   });
 });

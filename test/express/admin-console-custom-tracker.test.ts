@@ -109,7 +109,7 @@ for (const [major, lib] of majors) {
       const consent = await seeded(customTracker(false));
       try {
         const overview = (await get(consent, '/admin/console/').expect(200)).body as string;
-        expect(overview).to.include('<section class="requirement" id="req-newsletter">');
+        expect(overview).to.include('<section class="requirement" id="req-newsletter" aria-labelledby="req-title-newsletter">');
         expect(overview).to.include('class="notice"');
         expect(overview).to.include('admin capability');
         expect(overview).not.to.include('href="export?format=csv"');

@@ -98,7 +98,7 @@ for (const backend of BACKENDS) {
 
         const overview = text(await get('/admin/console/').expect(200).expect('content-type', /text\/html/));
         expect(overview).to.include(`<strong class="subjects">${String(stats.subjects)}</strong>`);
-        expect(overview).to.match(/<table class="counts" data-requirement="newsletter">/);
+        expect(overview).to.match(/<table class="counts ec-stack" data-requirement="newsletter">/);
         expect(overview.match(/<circle class="point grants"/g)).to.have.length(30);
         const today = new Date(NOW).toISOString().slice(0, 10);
         expect(overview).to.include(`data-day="${today}" data-count="1"`);
@@ -107,7 +107,7 @@ for (const backend of BACKENDS) {
 
         const page = text(await get('/admin/console/subject?id=bob').expect(200));
         expect(page).to.include('Chain verified: 3 events');
-        expect(page).to.match(/<tr data-requirement="analytics"><td>analytics<\/td><td class="state">denied</);
+        expect(page).to.match(/<tr data-requirement="analytics"><td data-label="Requirement">analytics<\/td><td data-label="State" class="state">denied</);
 
         expect(text(await get('/admin/console/export?format=csv').expect(200))).to.equal(csv);
         expect(text(await get('/admin/console/export?format=ndjson').expect(200))).to.equal(ndjson);

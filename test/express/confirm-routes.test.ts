@@ -8,6 +8,9 @@ const tokenOf = (url: string) => url.slice(url.lastIndexOf('/') + 1);
 // Until then a repeated request re-uses the pending one (the default confirm.resendAfterMs).
 const RESEND_AFTER = 600_000;
 
+/** What a person reads on a page: its text, without the markup and the style sheet. */
+const words = (page: string) => page.replace(/<style>[^]*?<\/style>/g, '').replace(/<[^>]+>/g, ' ');
+
 for (const [label, lib] of Object.entries(EXPRESS)) {
   describe(`double opt-in through HTTP (${label})`, () => {
     let file: ReturnType<typeof tempSqliteFile>;
@@ -71,13 +74,36 @@ for (const [label, lib] of Object.entries(EXPRESS)) {
       expect(await actions('jo')).to.deep.equal(['confirm/confirm/granted', 'request/app/pending']);
     });
 
-    it('answers an HTML client with pages, also for a used link', async () => {
+    it('answers an HTML client with pages; a used link says the confirmation went through', async () => {
       const token = await ask('hana');
       const done = await request(app()).post(`/consent/confirm/${token}`).set('Accept', 'text/html').type('form').send('').expect(200);
-      expect(done.text).to.include('is confirmed');
-      const again = await request(app()).post(`/consent/confirm/${token}`).set('Accept', 'text/html').expect(404);
-      expect(again.headers['content-type']).to.match(/^text\/html/);
-      expect(again.text).to.include('This link cannot be used');
+      expect(done.text).to.include('your consent is confirmed').and.include('Your consent to “Newsletter” is now in effect.');
+      for (const method of ['get', 'post'] as const) {
+        const again = await request(app())[method](`/consent/confirm/${token}`).set('Accept', 'text/html').expect(404);
+        expect(again.headers['content-type']).to.match(/^text\/html/);
+        expect(again.text).to.include('<h1>You have already confirmed</h1>').and.include('Your confirmation went through').and.include('<li>Newsletter</li>');
+        expect(words(again.text)).not.to.match(/Status|404|token/i);
+        // Programs still get the problem.
+        expect((await request(app())[method](`/consent/confirm/${token}`).expect(404)).body.code).to.equal('token_invalid');
+      }
+      expect(await actions('hana')).to.have.length(2);
+    });
+
+    it('tells a person in plain words why a link does not work, never with a status or a code', async () => {
+      const page = (token: string, status: number) => request(app()).get(`/consent/confirm/${token}`).set('Accept', 'text/html').expect(status);
+      // Replaced by a newer link that still waits: not "already confirmed".
+      const first = await ask('ines');
+      lab.clock.ms += RESEND_AFTER;
+      await ask('ines');
+      const replaced = await page(first, 404);
+      expect(replaced.text).to.include('<h1>This link no longer works</h1>').and.include('use the link in the newest email');
+      // A link this library never issued.
+      expect((await page('x'.repeat(80), 404)).text).to.include('<h1>This link no longer works</h1>');
+      const expiring = await ask('jon');
+      lab.clock.ms += TTL + 1;
+      const expired = await page(expiring, 410);
+      expect(expired.text).to.include('<h1>This link has expired</h1>').and.include('we will send you a new link');
+      for (const text of [replaced.text, expired.text]) expect(words(text)).not.to.match(/Status|404|410|token_/i);
     });
 
     it('refuses an expired token with 410 token_expired; the state falls back', async () => {

@@ -142,7 +142,7 @@ for (const backend of BACKENDS) {
 
       // The second event of alice's chain, changed behind the library's back.
       const [, second] = await knex('consent_events as e').join('consent_subjects as s', 's.chain', 'e.chain')
-        .where('s.pseudonym', pseudonym).orderBy('e.seq').select('e.id');
+        .where('s.pseudonym', Buffer.from(pseudonym, 'hex')).orderBy('e.seq').select('e.id');
       await knex('consent_events').where({ id: second.id }).update({ note: 'forged' });
       const problems = [{ eventId: oldest[1], kind: 'modified' }];
       expect((await consent.verify()).problems).to.deep.equal(problems);

@@ -21,7 +21,9 @@ describe('formFields()', () => {
     expect(html.startsWith('<fieldset class="consent-fields">\n<legend>Your consent</legend>')).to.equal(true);
     expect(html.endsWith('</fieldset>')).to.equal(true);
     expect(html).to.contain('<input type="checkbox" id="consent-terms" name="consent[terms]" value="granted" aria-describedby="consent-terms-description" required>');
-    expect(html).to.contain('<label for="consent-terms">Terms &amp; &lt;conditions&gt;</label>');
+    // Required and optional in words, not by colour or an asterisk alone.
+    expect(html).to.contain('<label for="consent-terms">Terms &amp; &lt;conditions&gt; <span class="consent-need">(required)</span></label>');
+    expect(html).to.contain('<label for="consent-news.letter">Newsletter <span class="consent-need">(optional)</span></label>');
     expect(html).to.contain('<p id="consent-terms-description">You agree to &quot;the terms&quot; and &#39;rules&#39;.');
     expect(html).to.contain('<a href="https://example.com/terms?a=1&amp;b=2">Learn more<span class="consent-sr-only"> about Terms &amp; &lt;conditions&gt;</span></a>');
     expect(html).to.contain('name="consent[news.letter]" value="granted" aria-describedby="consent-news.letter-description">');
@@ -42,5 +44,21 @@ describe('formFields()', () => {
     expect(html).to.contain('>En savoir plus<span');
     expect(() => consent.formFields('terms', { value: {} } as never)).to.throw(/no option "value"/);
     expect(() => consent.formFields([])).to.throw(/non-empty/);
+  });
+
+  it('labels a checkbox with the statement given, escaped', () => {
+    const html = consent.formFields(['terms', 'news.letter'], { labels: { terms: 'I accept the <terms>' } });
+    expect(html).to.contain('<label for="consent-terms">I accept the &lt;terms&gt; <span class="consent-need">(required)</span></label>');
+    expect(html).to.contain('<label for="consent-news.letter">Newsletter <span');
+    expect(() => consent.formFields('terms', { labels: { terms: 1 } } as never)).to.throw(/"labels" must be an object of id → string/);
+  });
+
+  it('marks a checkbox with an error invalid and describes it by the message first', () => {
+    const html = consent.formFields(['terms', 'news.letter'], { errors: { terms: 'Accept the <terms> to go on.' } });
+    expect(html).to.contain('<input type="checkbox" id="consent-terms" name="consent[terms]" value="granted" aria-describedby="consent-terms-error consent-terms-description" aria-invalid="true" required>');
+    expect(html).to.contain('<p class="consent-error" id="consent-terms-error">Accept the &lt;terms&gt; to go on.</p>');
+    expect(html).to.contain('aria-describedby="consent-news.letter-description">');
+    expect(html).not.to.contain('consent-news.letter-error');
+    expect(() => consent.formFields('terms', { errors: [] } as never)).to.throw(/"errors" must be an object/);
   });
 });

@@ -33,6 +33,9 @@ for (const backend of BACKENDS) {
       await request(app).put('/consent/me/analytics').set(as('alice')).send({ decision: 'granted' }).expect(200);
       const receipt = await request(app).get('/consent/me/receipt').set(as('alice')).expect(200);
       expect(receipt.headers['cache-control']).to.equal('no-store');
+      // A file to keep when a person follows the link; still JSON for programs.
+      expect(receipt.headers['content-disposition']).to.equal('attachment; filename="consent-receipt.json"');
+      expect(receipt.headers['content-type']).to.match(/^application\/json/);
       expect(receipt.body.subject).to.equal(consent.engine.pseudonym('alice'));
       expect(receipt.body.decisions.map((d: { requirement: string; state: string }) => [d.requirement, d.state])).to.deep.equal([['analytics', 'granted']]);
       expect(verifyReceipt(receipt.body, key.body.publicKey)).to.equal(true);
@@ -44,6 +47,7 @@ for (const backend of BACKENDS) {
       await request(app).put('/consent/me/ads').set(as('bob')).send({ decision: 'denied' }).expect(200);
       const res = await request(app).get('/consent/me/export').set(as('alice')).expect(200);
       expect(res.headers['cache-control']).to.equal('no-store');
+      expect(res.headers['content-disposition']).to.equal('attachment; filename="consent-export.json"');
       expect(res.body.subject).to.equal(consent.engine.pseudonym('alice'));
       expect(res.body.events.map((e: { requirement: string; note: string }) => [e.requirement, e.note])).to.deep.equal([['analytics', 'from settings']]);
       expect(res.body.states.analytics.state).to.equal('granted');

@@ -80,7 +80,7 @@ describe('formFields() with bidi controls', () => {
     try {
       const html = consent.formFields('invoice', { legend: 'Your \u202bchoices', linkText: 'More \u200f' });
       expectNeutralised(html);
-      expect(html).to.contain('<label for="consent-invoice">Invoice approved by [U+202E]nimda[U+202C]</label>');
+      expect(html).to.contain('<label for="consent-invoice">Invoice approved by [U+202E]nimda[U+202C] <span class="consent-need">(optional)</span></label>');
       expect(html).to.contain(`<legend>Your [U+202B]choices</legend>`);
       expect(html).to.contain('Every control: [U+202A]x[U+202B]x[U+202C]x[U+202D]x[U+202E]x[U+2066]x[U+2067]x[U+2068]x[U+2069]. Marks: \u200ey\u200fy\u061c.');
       expect(html).to.contain('More \u200f');

@@ -11,7 +11,7 @@ const require = createRequire(import.meta.url);
 
 /**
  * The Express used to build test apps: `express` normally, the `express4` alias when
- * `CONSENT_EXPRESS_MAJOR=4`. (CI also reruns everything with Express 4 installed as `express`.)
+ * `CONSENT_EXPRESS_MAJOR=4`. (CI also reruns the files that depend on Express with Express 4 installed as `express`.)
  */
 export function expressModule(): ExpressModule {
   return process.env.CONSENT_EXPRESS_MAJOR === '4' ? express4() : express;

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
+import { describeSkipped } from './skip';
 
 /** The slice of the `pg` package used here. */
 interface PgClient {
@@ -16,12 +17,10 @@ interface PgClient {
 // through require with the small typed surface above instead of an untyped default import.
 const pg = createRequire(import.meta.url)('pg') as { Client: new (config: { connectionString: string }) => PgClient };
 
-const warned = new Set<string>();
-
 /**
- * `describe(title, fn)` when `available`. Otherwise the suite is skipped with the reason in its
- * title and a one-time console warning, except under CI=true, where a missing dependency must
- * fail the run at load time instead of quietly skipping tests.
+ * `describe(title, fn)` when `available`. Otherwise the suite is skipped with `reason`, which
+ * the reporter prints, except under CI=true, where a missing dependency must fail the run at
+ * load time instead of quietly skipping tests.
  */
 function describeIfAvailable(available: boolean, reason: string, ciError: string, title: string, fn: () => void): void {
   if (available) {
@@ -29,12 +28,7 @@ function describeIfAvailable(available: boolean, reason: string, ciError: string
     return;
   }
   if (process.env.CI === 'true') throw new Error(ciError);
-  const prefix = `[skipped: ${reason}] `;
-  if (!warned.has(prefix)) {
-    warned.add(prefix);
-    console.warn(`\n  ${prefix}suites needing it are skipped\n`);
-  }
-  describe.skip(`${prefix}${title}`, fn);
+  describeSkipped(title, reason, fn);
 }
 
 /** Whether a PostgreSQL server for tests is configured (`CONSENT_TEST_PG_URL`). */
@@ -46,7 +40,7 @@ export function pgAvailable(): boolean {
 export function describePg(title: string, fn: () => void): void {
   describeIfAvailable(
     pgAvailable(),
-    'no PostgreSQL, set CONSENT_TEST_PG_URL',
+    'no PostgreSQL: set CONSENT_TEST_PG_URL',
     'CONSENT_TEST_PG_URL must be set under CI',
     title,
     fn,
@@ -63,7 +57,7 @@ export function chromiumPath(): string | null {
 export function describeBrowser(title: string, fn: () => void): void {
   describeIfAvailable(
     chromiumPath() !== null,
-    'no Chromium, install chromium or set CHROMIUM_PATH',
+    'no Chromium: install chromium or set CHROMIUM_PATH',
     'Chromium must be installed under CI (/usr/bin/chromium or CHROMIUM_PATH)',
     title,
     fn,

@@ -1,11 +1,11 @@
 import { createServer, type Server, type Socket, connect } from 'node:net';
 import { KnexTracker } from '../../lib/index';
-import type { CurrentRecord } from '../../lib/tracker';
+import type { SubjectSnapshot } from '../../lib/tracker';
 
 /** A Knex tracker counting the guard's hot-path reads (`current`). */
 export class CountingTracker extends KnexTracker {
   reads = 0;
-  override current(pseudonym: string): Promise<CurrentRecord[]> {
+  override current(pseudonym: string): Promise<SubjectSnapshot | null> {
     this.reads += 1;
     return super.current(pseudonym);
   }
@@ -23,7 +23,7 @@ export class StalledTracker extends KnexTracker {
     await Promise.allSettled(this.stalled);
   }
 
-  override current(pseudonym: string): Promise<CurrentRecord[]> {
+  override current(pseudonym: string): Promise<SubjectSnapshot | null> {
     const read = this.gate.then(() => super.current(pseudonym));
     this.stalled.push(read);
     return read;

@@ -86,4 +86,28 @@ describe('Coalescer', () => {
     expect(calls).to.equal(4);
     expect(await coalescer.submit(10)).to.equal(100, 'a failed run does not stop the next');
   });
+
+  it('with `gather`, starts a run only after the current turn of the event loop, with everything made until then', async () => {
+    const batches: number[][] = [];
+    // A synchronous run: nothing else gets to run while it works.
+    const coalescer = new Coalescer<number, number>(
+      (inputs) => {
+        batches.push(inputs);
+        return Promise.resolve(inputs.map((n) => ({ ok: true as const, value: n })));
+      },
+      { concurrency: 1, maxBatch: 10, gather: true },
+    );
+    const first = coalescer.submit(1);
+    expect(batches, 'nothing runs in the turn of the first request').to.deep.equal([]);
+    // Requests made by other callbacks of the same turn (I/O of other connections) join it.
+    const sameTurn = await new Promise<Array<Promise<number>>>((resolve) => {
+      process.nextTick(() => { resolve([coalescer.submit(2), coalescer.submit(3)]); });
+    });
+    expect(await Promise.all([first, ...sameTurn])).to.deep.equal([1, 2, 3]);
+    expect(batches).to.deep.equal([[1, 2, 3]]);
+    // A later request alone runs alone.
+    const lone = await coalescer.submit(4);
+    expect(lone).to.equal(4);
+    expect(batches).to.deep.equal([[1, 2, 3], [4]]);
+  });
 });

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import knexFactory, { type Knex } from 'knex';
-import { createConsent } from '../../lib/index';
+import { createConsent, type Consent } from '../../lib/index';
 import { createPgDatabase, describePg, pgKnexConfig } from '../helpers/databases';
 
 describePg('concurrent writes (PostgreSQL)', () => {
@@ -20,8 +20,11 @@ describePg('concurrent writes (PostgreSQL)', () => {
   it('50 parallel record() calls for one subject: one current row, 50 chained events', async () => {
     // Two instances with their own pools, as two processes would have.
     const other = knexFactory(pgKnexConfig(database.url));
+    // Closed before the database is dropped: an open instance's change listener would keep
+    // reconnecting to it, logging an error each time, for the rest of the run.
+    let instances: Consent[] = [];
     try {
-      const instances = [knex, other].map((k) => {
+      instances = [knex, other].map((k) => {
         const consent = createConsent({ knex: k, secret: 'c'.repeat(32), storeTimeoutMs: 30_000 });
         consent.register({ id: 'analytics', title: 'Analytics', description: 'Pages you open' });
         return consent;
@@ -42,6 +45,7 @@ describePg('concurrent writes (PostgreSQL)', () => {
       expect(events).to.have.length(50);
       expect(new Set(events.map((e) => e.id)).size).to.equal(50);
     } finally {
+      await Promise.all(instances.map((c) => c.close()));
       await other.destroy();
     }
   });
@@ -56,5 +60,6 @@ describePg('concurrent writes (PostgreSQL)', () => {
     expect(await knex('consent_subjects').count({ n: '*' }).first()).to.deep.equal({ n: '10' });
     expect(await knex('consent_states').count({ n: '*' }).first()).to.deep.equal({ n: '20' });
     expect(await knex('consent_events').count({ n: '*' }).first()).to.deep.equal({ n: '40' });
+    await consent.close();
   });
 });

@@ -44,7 +44,7 @@ describePg('consent.import() racing other writers (PostgreSQL)', () => {
     await first.record('x', { a: 'granted' });
     // A third transaction holds x's row: the erasure queues for it first, then the import.
     const blocker = await (knexes[0] as Knex).transaction();
-    await blocker('consent_subjects').where({ pseudonym: first.engine.pseudonym('x') }).forUpdate();
+    await blocker('consent_subjects').where({ pseudonym: Buffer.from(first.engine.pseudonym('x'), 'hex') }).forUpdate();
     const erasing = first.erase('x');
     await waitUntil(async () => (await lockWaiters(knexes[0] as Knex)) === 1, 'the erasure to wait for the lock');
     const importing = second.import([

@@ -57,10 +57,10 @@ describePg('the global log under concurrent writers (PostgreSQL)', () => {
     const sizes = await sealing;
     expect(sizes.every((size, i) => i === 0 || size >= (sizes[i - 1] as number)), 'the sealed log only grows').to.equal(true);
 
-    const stored: Array<{ id: string; hash: string }> = await pools[0]!('consent_events').select('id', 'hash');
+    const stored: Array<{ id: string; hash: Buffer }> = await pools[0]!('consent_events').select('id', 'hash');
     const logged = await loggedEvents(one.engine.tracker);
     expect(stored).to.have.length(640);
-    expect(logged.map((e) => `${e.id}/${e.hash}`).sort()).to.deep.equal(stored.map((e) => `${String(e.id as unknown)}/${e.hash}`).sort());
+    expect(logged.map((e) => `${e.id}/${e.hash}`).sort()).to.deep.equal(stored.map((e) => `${String(e.id as unknown)}/${e.hash.toString('hex')}`).sort());
     const final = await three.checkpoint();
     expect(final.size).to.equal(640);
     for (const c of [one, two, three]) expect(await c.verify({ checkpoint: final })).to.deep.include({ ok: true, checked: 640, problems: [] });

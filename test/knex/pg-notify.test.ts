@@ -1,8 +1,12 @@
 import { expect } from 'chai';
 import { createRequire } from 'node:module';
 import type { Consent } from '../../lib/index';
+import knexFactory from 'knex';
+import request from 'supertest';
 import { memoryLogger, testConsent, type TestDatabase } from '../helpers/app';
 import { createPgDatabase, describePg, pgKnexConfig } from '../helpers/databases';
+import { faultProxy } from '../helpers/faults';
+import { guardApp } from '../helpers/guard-app';
 
 interface PgClient {
   connect(): Promise<void>;
@@ -13,6 +17,17 @@ interface PgClient {
 const pg = createRequire(import.meta.url)('pg') as { Client: new (config: { connectionString: string }) => PgClient };
 
 const LONG_TTL = { max: 1000, ttlMs: 600_000 };
+
+/** A logger that lists what it said about the change feed: `broke` and `back`, in order. */
+function feedLogger(): ReturnType<typeof memoryLogger> & { reports(): string[] } {
+  const said: string[] = [];
+  const note = (message: string) => {
+    if (/change feed broke/.test(message)) said.push('broke');
+    if (/change feed is back/.test(message)) said.push('back');
+  };
+  const base = memoryLogger();
+  return { ...base, warn: note, error: (message, error) => { note(message); base.error(message, error); }, reports: () => [...said] };
+}
 
 /** Polls `check` every 10 ms until it holds; the mocha timeout bounds the wait. */
 async function eventually(check: () => Promise<boolean>): Promise<void> {
@@ -25,8 +40,8 @@ describePg('cross-process cache invalidation (PostgreSQL LISTEN/NOTIFY)', () => 
   let db: TestDatabase;
   const opened: Array<() => Promise<void>> = [];
 
-  async function instance(): Promise<Consent> {
-    const { consent, close } = await testConsent(db, { cache: LONG_TTL, logger: memoryLogger() });
+  async function instance(options: Parameters<typeof testConsent>[1] = {}): Promise<Consent> {
+    const { consent, close } = await testConsent(db, { cache: LONG_TTL, logger: memoryLogger(), ...options });
     opened.push(close);
     return consent;
   }
@@ -101,7 +116,8 @@ describePg('cross-process cache invalidation (PostgreSQL LISTEN/NOTIFY)', () => 
 
   it('reconnects a dropped listening connection and forgets the cache meanwhile', async () => {
     const a = await instance();
-    const b = await instance();
+    const logger = feedLogger();
+    const b = await instance({ logger });
     await a.record('eve', { analytics: 'granted' });
     await eventually(async () => b.isAllowed('eve', 'analytics'));
     const [first] = await listenerBackends();
@@ -120,6 +136,44 @@ describePg('cross-process cache invalidation (PostgreSQL LISTEN/NOTIFY)', () => 
     // the notice must still come over the new connection.
     await eventually(async () => b.engine.notifications > before);
     expect(b.engine.notifications).to.be.greaterThan(before);
+    expect(logger.reports()).to.deep.equal(['broke', 'back']);
+  });
+
+  it('falls back to ttlMs while the listener cannot reconnect, says so once, and recovers', async function () {
+    this.timeout(60_000);
+    const target = new URL(url);
+    const proxy = await faultProxy(target.hostname, Number(target.port));
+    const proxied = new URL(url);
+    proxied.port = String(proxy.port);
+    const quiet = { warn: () => undefined, error: () => undefined, deprecate: () => undefined, debug: () => undefined };
+    const knex = knexFactory({ ...pgKnexConfig(proxied.toString()), log: quiet });
+    try {
+      const a = await instance();
+      const logger = feedLogger();
+      const b = await instance({ knex, logger, cache: { max: 100, ttlMs: 2_500 }, storeTimeoutMs: 500 });
+      const { app } = guardApp(b);
+      const as = { 'x-test-user': 'fay' };
+      await a.record('fay', { analytics: 'granted' });
+      await eventually(async () => (await request(app).get('/track').set(as)).status === 200);
+      proxy.cut();
+      await eventually(async () => logger.reports().length > 0);
+      // No feed: the cached grant is served until ttlMs after it was read, then the guard must
+      // read, cannot, and fails closed.
+      await eventually(async () => (await request(app).get('/track').set(as)).status === 503);
+      // Several reconnection attempts fail meanwhile (100 ms, then 200, 400, 800 …).
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      expect(logger.reports()).to.deep.equal(['broke']);
+      proxy.restore();
+      await eventually(async () => logger.reports().length === 2);
+      expect(logger.reports()).to.deep.equal(['broke', 'back']);
+      await request(app).get('/track').set(as).expect(200);
+      await a.record('fay', { analytics: 'denied' });
+      await eventually(async () => (await request(app).get('/track').set(as)).status === 403);
+    } finally {
+      for (const close of opened.splice(0)) await close();
+      await knex.destroy();
+      await proxy.close();
+    }
   });
 
   it('stops listening on close()', async () => {

@@ -37,9 +37,10 @@ describe('pseudonyms (SQLite)', () => {
         }
       }
       expect(cells).to.be.greaterThan(100);
-      const pseudonyms: Array<{ pseudonym: string }> = await knex('consent_subjects').select('pseudonym');
+      const pseudonyms: Array<{ pseudonym: Buffer }> = await knex('consent_subjects').select('pseudonym');
       expect(pseudonyms).to.have.length(3);
-      for (const { pseudonym } of pseudonyms) expect(pseudonym).to.match(/^[0-9a-f]{64}$/);
+      // HMAC-SHA-256 pseudonyms, stored as their 32 bytes.
+      for (const { pseudonym } of pseudonyms) expect(pseudonym).to.be.instanceOf(Buffer).with.length(32);
       await consent.close();
     } finally {
       await knex.destroy();

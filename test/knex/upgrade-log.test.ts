@@ -71,7 +71,7 @@ describeEachDatabase('upgrading a store written before the global log', (openDb)
       await consent.record('alice', { analytics: 'denied' });
       expect(await consent.verify({ checkpoint })).to.deep.include({ ok: true, checked: EVENTS + 1 });
       // An imported subject's newest event removed and its head put back: the log names it.
-      const chain: { chain: string } = await db.knex('consent_subjects').where({ pseudonym: consent.engine.pseudonym('imp-7') }).first('chain');
+      const chain: { chain: string } = await db.knex('consent_subjects').where({ pseudonym: Buffer.from(consent.engine.pseudonym('imp-7'), 'hex') }).first('chain');
       const newest = (await db.knex('consent_events').where(chain).orderBy('seq', 'desc').first()) as Record<string, unknown>;
       const before = (await db.knex('consent_events').where(chain).andWhere('seq', Number(newest.seq) - 1).first()) as Record<string, unknown>;
       await db.knex('consent_events').where({ id: newest.id }).delete();

@@ -19,11 +19,14 @@ const program = (load: string) => `${load}
   await new Promise((resolve) => server.once('listening', resolve));
   const response = await fetch('http://127.0.0.1:' + server.address().port + '/consent/requirements');
   const body = await response.json();
+  // The browser client is bundled into the build: no file to find next to it.
+  const client = await fetch('http://127.0.0.1:' + server.address().port + '/consent/client.js');
+  const clientServed = client.status === 200 && (await client.text()).includes('consent:change');
   server.closeAllConnections();
   server.close();
   await consent.close();
   await db.destroy();
-  console.log(JSON.stringify({ allowed, status: response.status, ids: body.requirements.map((r) => r.id),
+  console.log(JSON.stringify({ allowed, status: response.status, ids: body.requirements.map((r) => r.id), clientServed,
     error: new lib.ConsentError('invalid_argument', 'x') instanceof Error, testing: typeof testing.trackerConformance,
     tracker: tracker.KnexTracker === lib.KnexTracker && tracker.MemoryTracker === lib.MemoryTracker }));
 })().catch((error) => { console.error(error); process.exit(1); });
@@ -62,7 +65,7 @@ describe('the packed library', function () {
       "import * as lib from 'express-consent'; import * as tracker from 'express-consent/tracker'; import * as testing from 'express-consent/testing'; import express from 'express'; import knex from 'knex';",
     ));
     const { stdout } = await run(process.execPath, ['esm.mjs', join(app.scratch, 'data/esm.sqlite3')], { cwd: app.scratch, timeout: 30_000 });
-    expect(JSON.parse(stdout)).to.deep.equal({ allowed: true, status: 200, ids: ['analytics'], error: true, testing: 'function', tracker: true });
+    expect(JSON.parse(stdout)).to.deep.equal({ allowed: true, status: 200, ids: ['analytics'], clientServed: true, error: true, testing: 'function', tracker: true });
     const resolve = "for (const s of ['express-consent', 'express-consent/tracker', 'express-consent/testing']) console.log(import.meta.resolve(s))";
     const { stdout: resolved } = await run(process.execPath, ['--input-type=module', '-e', resolve], { cwd: app.scratch });
     expect(resolved.trim().split('\n').map((url) => url.replace(/^.*\/node_modules\/express-consent\//, ''))).to.deep.equal([
@@ -77,7 +80,7 @@ describe('the packed library', function () {
       "const lib = require('express-consent'); const tracker = require('express-consent/tracker'); const testing = require('express-consent/testing'); const express = require('express'); const knex = require('knex');",
     ));
     const { stdout } = await run(process.execPath, ['cjs.cjs', join(app.scratch, 'data/cjs.sqlite3')], { cwd: app.scratch, timeout: 30_000 });
-    expect(JSON.parse(stdout)).to.deep.equal({ allowed: true, status: 200, ids: ['analytics'], error: true, testing: 'function', tracker: true });
+    expect(JSON.parse(stdout)).to.deep.equal({ allowed: true, status: 200, ids: ['analytics'], clientServed: true, error: true, testing: 'function', tracker: true });
     const resolve = "for (const s of ['express-consent', 'express-consent/tracker', 'express-consent/testing']) console.log(require.resolve(s))";
     const { stdout: resolved } = await run(process.execPath, ['-e', resolve], { cwd: app.scratch });
     expect(resolved.trim().split('\n').map((path) => path.replace(/^.*\/node_modules\/express-consent\//, ''))).to.deep.equal([

@@ -8,8 +8,9 @@ import { expectAcknowledgedOnce, expectTablesIntact, send, writesFor, type Answe
 const SCRIPT = fileURLToPath(new URL('./fixtures/crash-app.ts', import.meta.url));
 
 /** Starts the app on `file` in its own process and resolves once it listens. */
-function start(file: string): Promise<{ child: ChildProcess; base: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', SCRIPT], { env: { ...process.env, CRASH_DB: file }, stdio: ['ignore', 'pipe', 'inherit'] });
+function start(file: string, driver: string): Promise<{ child: ChildProcess; base: string }> {
+  const env = { ...process.env, CRASH_DB: file, CRASH_DRIVER: driver };
+  const child = spawn(process.execPath, ['--import', 'tsx', SCRIPT], { env, stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => {
@@ -29,12 +30,12 @@ function killed(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
   });
 }
 
-describe('SIGKILL in the middle of a write load (SQLite file)', function (this: Mocha.Suite) {
+for (const driver of ['sqlite3', 'better-sqlite3']) describe(`SIGKILL in the middle of a write load (SQLite file, ${driver})`, function (this: Mocha.Suite) {
   this.timeout(120_000);
 
   it('keeps every acknowledged write and an intact chain after a restart on the same file', async () => {
     const file = tempSqliteFile();
-    let app = await start(file.filename);
+    let app = await start(file.filename, driver);
     try {
       const subjects = Array.from({ length: 8 }, (_, i) => `crash-${String(i)}`);
       const answers: Answer[] = [];
@@ -59,7 +60,7 @@ describe('SIGKILL in the middle of a write load (SQLite file)', function (this: 
       expect(app.child.signalCode).to.equal('SIGKILL');
       expect(answers.filter((a) => a.status === 0).length, 'writes cut off by the kill').to.be.greaterThan(0);
 
-      app = await start(file.filename);
+      app = await start(file.filename, driver);
       for (const subject of subjects) {
         const res = await fetch(`${app.base}/me/history?limit=200`, { headers: { 'x-test-user': subject } });
         const { events, nextCursor } = (await res.json()) as { events: Array<{ requirement: string; state: string; note: string | null }>; nextCursor: string | null };

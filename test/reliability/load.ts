@@ -94,20 +94,23 @@ export async function expectTablesIntact(knex: Knex): Promise<void> {
   await knex.transaction((trx) => expectSnapshotIntact(trx), postgres ? { isolationLevel: 'repeatable read' } : {});
 }
 
+/** A chain key as stored (bytes) in a form that compares and prints. */
+const keyOf = (chain: Buffer | string): string => (Buffer.isBuffer(chain) ? chain.toString('hex') : chain);
+
 async function expectSnapshotIntact(knex: Knex): Promise<void> {
   const dupes = await knex('consent_states').select('chain', 'requirement').count({ n: '*' }).groupBy('chain', 'requirement').havingRaw('count(*) > 1');
   expect(dupes).to.deep.equal([]);
-  const rows: Array<{ chain: string; seq: number | string }> = await knex('consent_events').select('chain', 'seq').orderBy(['chain', 'seq']);
+  const rows: Array<{ chain: Buffer; seq: number | string }> = await knex('consent_events').select('chain', 'seq').orderBy(['chain', 'seq']);
   const byChain = new Map<string, number[]>();
-  for (const row of rows) byChain.set(row.chain, [...(byChain.get(row.chain) ?? []), Number(row.seq)]);
-  const heads: Array<{ chain: string; seq: number | string }> = await knex('consent_subjects').select('chain', 'seq');
+  for (const row of rows) byChain.set(keyOf(row.chain), [...(byChain.get(keyOf(row.chain)) ?? []), Number(row.seq)]);
+  const heads: Array<{ chain: Buffer; seq: number | string }> = await knex('consent_subjects').select('chain', 'seq');
   for (const head of heads) {
-    const seqs = byChain.get(head.chain) ?? [];
-    expect(seqs, `chain ${head.chain}`).to.deep.equal(Array.from({ length: seqs.length }, (_, i) => i + 1));
+    const seqs = byChain.get(keyOf(head.chain)) ?? [];
+    expect(seqs, `chain ${keyOf(head.chain)}`).to.deep.equal(Array.from({ length: seqs.length }, (_, i) => i + 1));
     expect(Number(head.seq)).to.equal(seqs.length);
   }
   // Every event belongs to a subject row, and every states row to a chain with events.
-  expect([...byChain.keys()].every((chain) => heads.some((h) => h.chain === chain))).to.equal(true);
+  expect([...byChain.keys()].every((chain) => heads.some((h) => keyOf(h.chain) === chain))).to.equal(true);
   const orphans = await knex('consent_states as st').leftJoin('consent_events as e', function on() {
     this.on('e.chain', 'st.chain').andOn('e.requirement', 'st.requirement');
   }).whereNull('e.id').select('st.chain');
@@ -119,16 +122,16 @@ const DECISION_OF: Record<string, string> = { grant: 'granted', deny: 'denied', 
 
 /** Each current row holds the decision of its newest event: no write is half applied. */
 async function expectStatesMatchNewestEvents(knex: Knex): Promise<void> {
-  const states: Array<{ chain: string; requirement: string; decision: string | null }> = await knex('consent_states').select('chain', 'requirement', 'decision');
-  const events: Array<{ chain: string; requirement: string; action: string; seq: number | string }> = await knex('consent_events').select('chain', 'requirement', 'action', 'seq');
+  const states: Array<{ chain: Buffer; requirement: string; decision: string | null }> = await knex('consent_states').select('chain', 'requirement', 'decision');
+  const events: Array<{ chain: Buffer; requirement: string; action: string; seq: number | string }> = await knex('consent_events').select('chain', 'requirement', 'action', 'seq');
   const newest = new Map<string, { action: string; seq: number }>();
   for (const e of events) {
-    const key = `${e.chain}/${e.requirement}`;
+    const key = `${keyOf(e.chain)}/${e.requirement}`;
     if ((newest.get(key)?.seq ?? 0) < Number(e.seq)) newest.set(key, { action: e.action, seq: Number(e.seq) });
   }
   expect(newest.size).to.equal(states.length);
   for (const row of states) {
-    const action = newest.get(`${row.chain}/${row.requirement}`)?.action as string;
-    if (action in DECISION_OF) expect(row.decision, `${row.chain}/${row.requirement}`).to.equal(DECISION_OF[action]);
+    const action = newest.get(`${keyOf(row.chain)}/${row.requirement}`)?.action as string;
+    if (action in DECISION_OF) expect(row.decision, `${keyOf(row.chain)}/${row.requirement}`).to.equal(DECISION_OF[action]);
   }
 }

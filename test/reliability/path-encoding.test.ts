@@ -61,7 +61,7 @@ describe('a token or subject id in the path that is not valid percent-encoding',
         const page = await request(app).get(path).set('Accept', 'text/html');
         expect(page.status).to.equal(404);
         expect(page.headers['content-type']).to.match(/^text\/html/);
-        expect(page.text).to.contain('This link cannot be used');
+        expect(page.text).to.contain('<h1>This link no longer works</h1>');
       }
     });
 

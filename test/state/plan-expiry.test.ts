@@ -1,8 +1,9 @@
 import { expect } from 'chai';
-import { eventHash, GENESIS, headMac } from '../../lib/audit/chain';
+import { eventHash, GENESIS } from '../../lib/audit/chain';
 import { normalizeRequirement } from '../../lib/registry/validate';
 import { planBatch, type BatchContext } from '../../lib/state/plan';
 import { planExpiry } from '../../lib/state/plan-expiry';
+import { headSeal } from '../../lib/audit/head-seal';
 import type { SubjectSnapshot } from '../../lib/tracker/records';
 
 const KEY = Buffer.alloc(32, 9);
@@ -15,10 +16,10 @@ const lookup = (id: string) => [a, b].find((r) => r.id === id);
 
 /** A subject that granted a (expires after a day) and b (never expires), as events 11 and 12. */
 function granted(): SubjectSnapshot {
-  const empty: SubjectSnapshot = { chain: 'e'.repeat(32), seq: 0, hash: GENESIS, headId: null, records: [] };
+  const empty: SubjectSnapshot = { chain: 'e'.repeat(32), seq: 0, hash: GENESIS, headId: null, mac: '', pseudonym: 'p', records: [] };
   const { plan } = planBatch(empty, [{ requirement: a, decision: 'granted' }, { requirement: b, decision: 'granted' }], ctx, KEY);
   const sealed = plan.seal(['11', '12']);
-  return { chain: empty.chain, seq: sealed.head.seq, hash: sealed.head.hash, headId: sealed.head.id, records: plan.records };
+  return { chain: empty.chain, pseudonym: 'p', seq: sealed.head.seq, hash: sealed.head.hash, headId: sealed.head.id, mac: sealed.head.mac, records: plan.records };
 }
 
 describe('planExpiry', () => {
@@ -32,8 +33,9 @@ describe('planExpiry', () => {
     const { note: _n, data: _d, ip: _i, userAgent: _u, hash, prevHash, ...fields } = event!;
     expect([prevHash, fields.prevId]).to.deep.equal([before.hash, '12']);
     expect(hash).to.equal(eventHash(KEY, before.hash, fields));
-    const head = { chain: before.chain, seq: 3, hash, id: '13', erased: false };
-    expect(sealed.head).to.deep.equal({ ...head, mac: headMac(KEY, head) });
+    const head = { chain: before.chain, pseudonym: 'p', seq: 3, hash, id: '13', erased: false };
+    const after = before.records.map((r) => (r.requirement === 'a' ? { ...r, expiryRecorded: true } : r));
+    expect(sealed.head).to.deep.equal({ ...head, mac: headSeal(KEY, head, after) });
     expect(plan.records).to.deep.equal([{ ...before.records.find((r) => r.requirement === 'a')!, expiryRecorded: true }]);
   });
 
@@ -41,7 +43,8 @@ describe('planExpiry', () => {
     const before = granted();
     expect(planExpiry(before, ['a'], lookup, NOW + DAY - 1, KEY).plan.events).to.deep.equal([]);
     expect(planExpiry(before, ['b'], lookup, NOW + DAY, KEY).plan.events).to.deep.equal([]);
-    const marked = { ...before, records: before.records.map((r) => ({ ...r, expiryRecorded: true })) };
+    const records = before.records.map((r) => ({ ...r, expiryRecorded: true }));
+    const marked = { ...before, records, mac: headSeal(KEY, { ...before, id: before.headId, erased: false }, records) };
     const { plan } = planExpiry(marked, ['a'], lookup, NOW + DAY, KEY);
     expect(plan.events).to.deep.equal([]);
     expect(plan.seal([]).head.seq).to.equal(before.seq);

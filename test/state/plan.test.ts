@@ -1,7 +1,9 @@
 import { expect } from 'chai';
-import { eventHash, GENESIS, headMac } from '../../lib/audit/chain';
+import { ConsentIntegrityError } from '../../lib/errors';
+import { eventHash, GENESIS } from '../../lib/audit/chain';
 import { normalizeRequirement } from '../../lib/registry/validate';
 import { actionFor, planBatch, type BatchContext, type PlannedDecision } from '../../lib/state/plan';
+import { headSeal } from '../../lib/audit/head-seal';
 import type { SubjectSnapshot } from '../../lib/tracker/records';
 import type { RequirementDefinition, State } from '../../lib/types';
 
@@ -11,7 +13,7 @@ const req = (id: string, extra: Partial<RequirementDefinition> = {}) => normaliz
 const ctx = (extra: Partial<BatchContext> = {}): BatchContext => ({
   now: NOW, source: 'app', actor: null, note: null, data: null, ip: null, userAgent: null, gpc: false, ...extra,
 });
-const empty: SubjectSnapshot = { chain: 'c'.repeat(32), seq: 0, hash: GENESIS, headId: null, records: [] };
+const empty: SubjectSnapshot = { chain: 'c'.repeat(32), seq: 0, hash: GENESIS, headId: null, mac: '', pseudonym: 'p', records: [] };
 const decide = (id: string, decision: 'granted' | 'denied', extra: Partial<RequirementDefinition> = {}): PlannedDecision =>
   ({ requirement: req(id, extra), decision });
 
@@ -49,8 +51,8 @@ describe('planBatch', () => {
     expect(first?.hash).to.equal(eventHash(KEY, GENESIS, fields(first)));
     expect(second?.prevHash).to.equal(first?.hash);
     expect(second?.hash).to.equal(eventHash(KEY, first!.hash, fields(second)));
-    const head = { chain: empty.chain, seq: 2, hash: second!.hash, id: '102', erased: false };
-    expect(sealed.head).to.deep.equal({ ...head, mac: headMac(KEY, head) });
+    const head = { chain: empty.chain, pseudonym: 'p', seq: 2, hash: second!.hash, id: '102', erased: false };
+    expect(sealed.head).to.deep.equal({ ...head, mac: headSeal(KEY, head, plan.records) });
     expect(changes.map((c) => [c.requirement, c.action, c.previous, c.state, c.seq])).to.deep.equal([
       ['a', 'grant', 'unset', 'granted', 1], ['b', 'deny', 'unset', 'denied', 2],
     ]);
@@ -60,9 +62,23 @@ describe('planBatch', () => {
     const seal = (snapshot: SubjectSnapshot, key = KEY, id = '1') =>
       planBatch(snapshot, [decide('a', 'granted')], ctx(), key).plan.seal([id]).events[0]?.hash;
     const a = seal(empty);
-    expect(seal({ ...empty, seq: 0, hash: 'f'.repeat(64) })).to.not.equal(a);
+    const other = { ...empty, hash: 'f'.repeat(64) };
+    expect(seal({ ...other, mac: headSeal(KEY, { ...other, id: null, erased: false }, []) })).to.not.equal(a);
     expect(seal(empty, Buffer.alloc(32, 8))).to.not.equal(a);
     expect(seal(empty, KEY, '2')).to.not.equal(a);
+  });
+
+  it('refuses to build on a snapshot whose head, link or records are not as sealed', () => {
+    const first = planBatch(empty, [decide('a', 'denied')], ctx(), KEY).plan;
+    const head = first.seal(['7']).head;
+    const snapshot = { ...empty, seq: head.seq, hash: head.hash, headId: head.id, mac: head.mac, records: first.records };
+    const next = (s: SubjectSnapshot) => planBatch(s, [decide('b', 'granted')], ctx({ now: NOW + 1 }), KEY).plan.seal(['8']);
+    expect(next(snapshot).head.seq).to.equal(2);
+    const granted = { ...snapshot, records: [{ ...first.records[0]!, decision: 'granted' as const }] };
+    expect(() => next(granted)).to.throw(ConsentIntegrityError);
+    expect(() => next({ ...snapshot, records: [] })).to.throw(ConsentIntegrityError);
+    expect(() => next({ ...snapshot, pseudonym: 'someone else' })).to.throw(ConsentIntegrityError);
+    expect(() => next({ ...snapshot, mac: '' })).to.throw(ConsentIntegrityError);
   });
 
   it('refuses ids that do not match the events', () => {
@@ -74,7 +90,7 @@ describe('planBatch', () => {
     const first = planBatch(empty, [decide('a', 'granted', { expiresAfterDays: 2 })], ctx(), KEY).plan;
     expect(first.records[0]?.expiresAt).to.equal(NOW + 2 * 86_400_000);
     const head = first.seal(['7']).head;
-    const snapshot = { ...empty, seq: head.seq, hash: head.hash, headId: head.id, records: first.records };
+    const snapshot = { ...empty, seq: head.seq, hash: head.hash, headId: head.id, mac: head.mac, records: first.records };
     const { plan, changes } = planBatch(snapshot, [decide('a', 'denied', { expiresAfterDays: 2 })], ctx({ now: NOW + 1 }), KEY);
     expect(plan.events[0]?.seq).to.equal(2);
     const sealed = plan.seal(['8']);

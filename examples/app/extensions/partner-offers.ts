@@ -25,7 +25,7 @@ export function installPartnerOffers(app: Express, consent: Consent): void {
     ],
   });
 
-  app.get('/offers', signedIn, consent.requireConsent(PARTNER_OFFERS, { redirect: '/preferences' }), (req, res) => {
+  app.get('/offers', signedIn, consent.requireConsent(PARTNER_OFFERS, { redirect: `/preferences?needs=${PARTNER_OFFERS}` }), (req, res) => {
     res.send(
       page(req, 'Partner offers', html`
         <h1>Partner offers</h1>

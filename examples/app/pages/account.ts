@@ -10,13 +10,23 @@ export interface FormErrors {
   form?: string;
 }
 
+/** Where each message's link leads: the field to correct. */
+const FIELD_OF: Record<keyof FormErrors, string | null> = { email: 'email', password: 'password', consent: 'consent-terms', form: null };
+
+/**
+ * The error summary: focused when the page opens (also without script), each message a link to
+ * its field.
+ */
 function summary(errors: FormErrors): SafeHtml | null {
-  const messages = Object.values(errors).filter(Boolean);
-  if (messages.length === 0) return null;
+  const entries = (Object.entries(errors) as Array<[keyof FormErrors, string | undefined]>).filter(([, m]) => Boolean(m));
+  if (entries.length === 0) return null;
   return html`
-    <div class="errors" role="alert" tabindex="-1" id="error-summary">
-      <h2>Please correct the following</h2>
-      <ul>${messages.map((m) => html`<li>${m}</li>`)}</ul>
+    <div class="errors" role="alert" tabindex="-1" id="error-summary" autofocus aria-labelledby="error-summary-title">
+      <h2 id="error-summary-title">Please correct the following</h2>
+      <ul>${entries.map(([name, m]) => {
+        const target = FIELD_OF[name];
+        return html`<li>${target ? html`<a href="#${target}">${m}</a>` : m}</li>`;
+      })}</ul>
     </div>`;
 }
 
@@ -40,7 +50,6 @@ export function signUpPage(req: Request, consentFields: string, errors: FormErro
       <input type="hidden" name="_csrf" value="${req.session.csrf}">
       ${field('email', 'Email address', errors, html`type="email" autocomplete="email" required maxlength="254"`, email)}
       ${field('password', 'Password (at least 8 characters)', errors, html`type="password" autocomplete="new-password" required minlength="8"`)}
-      ${errors.consent ? html`<p class="error" id="consent-error">${errors.consent}</p>` : null}
       ${trusted(consentFields)}
       <p><button type="submit">Create account</button></p>
     </form>

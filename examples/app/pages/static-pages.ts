@@ -15,7 +15,17 @@ export function staticPages(app: Express): void {
           <li><a href="/preferences">Privacy preferences</a>: every question, your answer, your history.</li>
           <li><a href="/insights">Reading insights</a>: only with your consent to usage analytics.</li>
           <li><a href="/offers">Partner offers</a>: a feature module that brings its own question.</li>
-        </ul>`),
+          <li><a href="/dev/mailbox">Development mailbox</a>: the confirmation emails of the weekly digest (double opt-in).</li>
+          <li><a href="/consent/admin/console/">Consent console</a>: for staff, with the administrator password printed at start.</li>
+        </ul>
+        ${req.session.userId ? null : html`
+        <section aria-labelledby="before-sign-in">
+          <h2 id="before-sign-in">Before you sign in</h2>
+          <p>You can answer before you have an account: your choices are kept with a cookie in this
+            browser and carried into your account when you sign up or sign in (unless you already
+            answered there later). Your history then shows them as your choices before you signed in.</p>
+          <p><button type="button" data-consent-open>Privacy choices</button></p>
+        </section>`}`, { consentClient: !req.session.userId }),
     );
   });
 
@@ -34,6 +44,8 @@ export function staticPages(app: Express): void {
         <h1>Privacy notice</h1>
         <h2 id="newsletter">Newsletter</h2>
         <p>With your consent we email you once a month. Withdraw it on your preferences page.</p>
+        <h2 id="digest">Weekly reading digest</h2>
+        <p>With your consent, confirmed through a link we email you, we send you a summary of your reading every Monday.</p>
         <h2 id="analytics">Usage analytics</h2>
         <p>With your consent we count the pages you open, for one year at most, and show you the counts.</p>
         <h2 id="partners">Partner offers</h2>

@@ -1,7 +1,8 @@
 // Progressive enhancement of the preference center. Without this script every button posts a
 // plain form to /preferences/:id. With it, a decision goes to the mounted JSON API
 // (PUT /consent/me/:id, recorded with source "api"), then the page content is refreshed in
-// place and focus moves to the confirmation. Any failure falls back to the plain form.
+// place and focus moves to the confirmation inside the same card, so the page does not jump.
+// Any failure falls back to the plain form.
 /* global HTMLFormElement, DOMParser, URLSearchParams */
 'use strict';
 
@@ -25,14 +26,13 @@ async function decide(form, decision) {
   });
   if (!response.ok) throw new Error('the consent API answered ' + response.status);
   const query = new URLSearchParams({ updated: id });
+  if (form.elements.needs) query.set('needs', form.elements.needs.value);
   if (form.elements.next) query.set('next', form.elements.next.value);
   const page = await fetch('/preferences?' + query, { credentials: 'same-origin' });
   if (!page.ok) throw new Error('the preference page answered ' + page.status);
   const fresh = new DOMParser().parseFromString(await page.text(), 'text/html').querySelector('main');
   document.querySelector('main').replaceChildren(...fresh.childNodes);
-  const notice = document.getElementById('notice');
-  notice.tabIndex = -1;
-  notice.focus();
+  document.getElementById('saved-' + id).focus();
 }
 
 document.addEventListener('submit', (event) => {

@@ -9,6 +9,9 @@ import { handle } from '../async-handler';
 /** What the sign-up form asks, in the order shown. */
 export const SIGN_UP_REQUIREMENTS = ['terms', 'newsletter'];
 
+/** What ticking each box says, in the person's words. */
+const SIGN_UP_LABELS = { terms: 'I accept the terms of service', newsletter: 'Send me the monthly newsletter' };
+
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
 function text(body: unknown, name: string): string {
@@ -25,9 +28,15 @@ function submittedConsent(body: unknown): Record<string, unknown> {
 /** Sign-up (with `collect`), sign-in and sign-out. */
 export function accountRoutes(app: Express, consent: Consent, users: Users, session: ReturnType<typeof sessions>): void {
   const form = express.urlencoded({ extended: true, limit: '16kb' });
-  const fields = (body?: unknown) => consent.formFields(SIGN_UP_REQUIREMENTS, { values: submittedConsent(body), legend: 'Your choices' });
+  const fields = (body?: unknown, errors: FormErrors = {}) => consent.formFields(SIGN_UP_REQUIREMENTS, {
+    values: submittedConsent(body),
+    legend: 'Your choices',
+    labels: SIGN_UP_LABELS,
+    // The refused box is marked invalid and described by the message.
+    ...(errors.consent ? { errors: { terms: errors.consent } } : {}),
+  });
   const refuse = (req: Request, res: Response, status: number, errors: FormErrors) =>
-    res.status(status).send(signUpPage(req, fields(req.body), errors, text(req.body, 'email')));
+    res.status(status).send(signUpPage(req, fields(req.body, errors), errors, text(req.body, 'email')));
 
   app.get('/sign-up', (req, res) => {
     res.send(signUpPage(req, fields()));
@@ -46,13 +55,15 @@ export function accountRoutes(app: Express, consent: Consent, users: Users, sess
     },
     consent.collect(SIGN_UP_REQUIREMENTS, {
       onMissing(req, res, _next, missing) {
-        refuse(req, res, 422, { consent: `To open an account, please accept: ${missing.map((m) => m.title).join(', ')}.` });
+        refuse(req, res, 422, { consent: `To open an account, please accept the ${missing.map((m) => m.title.toLowerCase()).join(', ')}.` });
       },
     }),
     handle(async (req, res) => {
       const user = await users.create(text(req.body, 'email'), text(req.body, 'password'));
       if (!user) return refuse(req, res, 409, { email: 'An account with this email address already exists. Sign in instead.' });
       await (res.locals.consent as CollectedConsent).commit(user.id);
+      // What the person answered as a visitor, where the form did not ask (or asked earlier).
+      await consent.link(req, user.id);
       await session.switchUser(req, res, user.id);
       res.redirect(303, '/preferences?welcome=1');
     }),
@@ -68,6 +79,7 @@ export function accountRoutes(app: Express, consent: Consent, users: Users, sess
     if (!user) {
       return res.status(401).send(signInPage(req, next, { form: 'That email address and password do not match an account.' }, text(req.body, 'email')));
     }
+    await consent.link(req, user.id);
     await session.switchUser(req, res, user.id);
     res.redirect(303, next ?? '/preferences');
   }));

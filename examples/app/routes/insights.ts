@@ -27,7 +27,7 @@ export function insightsRoutes(app: Express, consent: Consent): void {
     }
   });
 
-  app.get('/insights', signedIn, consent.requireConsent('analytics', { redirect: '/preferences' }), (req, res) => {
+  app.get('/insights', signedIn, consent.requireConsent('analytics', { redirect: '/preferences?needs=analytics' }), (req, res) => {
     const counts = [...(views.get(req.session.userId as string) ?? new Map<string, number>())].sort((a, b) => b[1] - a[1]);
     res.send(
       page(req, 'Reading insights', html`

@@ -8,7 +8,8 @@ import { adminReader, requireAdmin } from '../admin-reader';
 import { asyncHandler } from '../async-handler';
 import { mountedPath } from '../mounted-path';
 import type { ReadyGate } from '../ready-gate';
-import { sendPage } from './html';
+import { sendPage } from '../send-page';
+import { consolePage } from './console-page';
 import { overviewPage } from './overview';
 import { subjectPage } from './subject-page';
 
@@ -54,15 +55,15 @@ export function addAdminConsole(router: Router, engine: ConsentEngine, gate: Rea
     const versions = await tracker.requirementVersions(ids);
     const now = engine.now();
     const [raw, counts] = reader ? await Promise.all([reader.stats(now), reader.dailyCounts(windowStart(now, CHART_DAYS))]) : [null, null];
-    sendPage(res, 'Consent overview', overviewPage({
+    sendPage(req, res, engine.options.pages, 200, consolePage('Consent overview', overviewPage({
       requirements,
       versions,
       stats: raw && adminStats(requirements, now, raw),
       days: counts && dailySeries(counts, now, CHART_DAYS),
-    }));
+    })));
   }));
   router.get('/admin/console/subject', authorize, asyncHandler(async (req, res) => {
-    sendPage(res, 'Subject lookup', await subjectPage(engine, querySubject(req)));
+    sendPage(req, res, engine.options.pages, 200, consolePage('Subject lookup', await subjectPage(engine, querySubject(req))));
   }));
   router.get('/admin/console/export', authorize, asyncHandler(async (req, res) => {
     // The same download as `GET /admin/export`: one reader, one row format, one id per event.

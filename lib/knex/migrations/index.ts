@@ -4,6 +4,7 @@ import { proofSchema } from './002-proof';
 import { outboxSchema } from './003-outbox';
 import { adminSchema } from './004-admin';
 import { leanIndexesSchema } from './005-lean-indexes';
+import { sealedRowsSchema } from './006-sealed-rows';
 import { logSchema } from './007-log';
 
 /** Every shipped migration, in order. Append only. */
@@ -13,6 +14,7 @@ const MIGRATIONS: ReadonlyArray<readonly [string, (prefix: string) => Knex.Migra
   ['003-outbox', outboxSchema],
   ['004-admin', adminSchema],
   ['005-lean-indexes', leanIndexesSchema],
+  ['006-sealed-rows', sealedRowsSchema],
   ['007-log', logSchema],
 ];
 

@@ -1,0 +1,79 @@
+import type { ChainHead, CurrentRecord, StoredRequirementVersion, SubjectSnapshot } from '../tracker/records';
+import { canonicalJson } from './canonical-json';
+import { GENESIS } from './chain';
+import { hmacHex } from './keys';
+
+/*
+ * Seals of the rows the read paths trust besides the events: a chain's head binds the subject's
+ * link (pseudonym, or the erased flag) and every current record of the subject, so a state row
+ * edited, added or deleted, or a pseudonym moved to another chain, no longer matches its head.
+ * Requirement versions carry a seal of their own. Pure.
+ */
+
+/** A record's members in a fixed order: every field a read uses. */
+function recordValues(r: CurrentRecord): unknown[] {
+  return [
+    r.requirement, r.decision, r.version, r.decidedAt, r.expiresAt, r.gpcOptIn,
+    r.pendingVersion, r.pendingAt, r.pendingExpiresAt, r.pendingToken, r.expiryRecorded,
+  ];
+}
+
+/** The canonical encoding of a subject's records: sorted by requirement, each member in a fixed order. */
+export function recordsJson(records: readonly CurrentRecord[]): string {
+  const sorted = records.length < 2 ? records : [...records].sort((a, b) => (a.requirement < b.requirement ? -1 : a.requirement > b.requirement ? 1 : 0));
+  return JSON.stringify(sorted.map(recordValues));
+}
+
+/** The sealed fields of a head: everything of `ChainHead` but its seal. */
+export type HeadSealFields = Omit<ChainHead, 'mac'>;
+
+// A head's seal is HMAC-SHA-256 truncated to 128 bits (as RFC 4868 does for IPsec): one is
+// stored per subject, and 16 bytes resist forgery as well as the 32 would here.
+const HEAD_SEAL_HEX = 32;
+
+/**
+ * The keyed seal of a chain's head: its position (seq, hash and id of the newest event), the
+ * subject's link (the pseudonym, null once erased, and the erased flag) and the canonical
+ * encoding of the subject's current records. 32 hex digits.
+ */
+export function headSeal(key: Buffer, head: HeadSealFields, records: readonly CurrentRecord[]): string {
+  const fields = JSON.stringify([head.chain, head.pseudonym, head.erased, head.seq, head.hash, head.id]);
+  return hmacHex(key, `ec4-head\n${fields}\n${recordsJson(records)}`).slice(0, HEAD_SEAL_HEX);
+}
+
+/** A chain no write has sealed yet: created empty, with no records. */
+export function isUnsealedEmpty(s: Pick<SubjectSnapshot, 'seq' | 'headId' | 'hash' | 'mac' | 'records'>): boolean {
+  return s.mac === '' && s.seq === 0 && s.headId === null && s.hash === GENESIS && s.records.length === 0;
+}
+
+/**
+ * Whether a subject's snapshot (head, link and records, as a tracker read them) is the one the
+ * library sealed: every read that decides and every write checks this before trusting it.
+ */
+export function snapshotSealed(key: Buffer, snapshot: SubjectSnapshot): boolean {
+  if (isUnsealedEmpty(snapshot)) return true;
+  const head = { chain: snapshot.chain, pseudonym: snapshot.pseudonym, erased: false, seq: snapshot.seq, hash: snapshot.hash, id: snapshot.headId };
+  return snapshot.mac !== '' && headSeal(key, head, snapshot.records) === snapshot.mac;
+}
+
+/** The records after a write: the snapshot's, replaced by the plan's of the same requirement. */
+export function recordsAfter(before: readonly CurrentRecord[], changed: readonly CurrentRecord[]): CurrentRecord[] {
+  if (changed.length === 0) return [...before];
+  const byId = new Map(before.map((r) => [r.requirement, r]));
+  for (const r of changed) byId.set(r.requirement, r);
+  return [...byId.values()];
+}
+
+/** The sealed members of a stored requirement version: all of them but the seal. */
+type VersionFields = Omit<StoredRequirementVersion, 'mac'>;
+
+/** The keyed seal of a stored requirement version: its text, lawful basis, text hash and time. */
+export function versionSeal(key: Buffer, version: VersionFields): string {
+  const { mac: _mac, ...fields } = version as StoredRequirementVersion;
+  return hmacHex(key, `ec4-version\n${canonicalJson(fields)}`);
+}
+
+/** Whether a stored requirement version is the one the library sealed. */
+export function versionSealed(key: Buffer, version: StoredRequirementVersion): boolean {
+  return typeof version.mac === 'string' && version.mac !== '' && versionSeal(key, version) === version.mac;
+}

@@ -1,0 +1,50 @@
+import { snapshotSealed, versionSealed } from '../audit/head-seal';
+import { ConsentIntegrityError } from '../errors';
+import type { ConsentLogger } from '../options';
+import type { CurrentRecord, StoredRequirementVersion, SubjectSnapshot } from '../tracker/records';
+
+/*
+ * The read paths' check of stored rows: a subject's records are trusted only with the head that
+ * seals them (and the link to the pseudonym asked for), a requirement version only with its own
+ * seal. A row that fails is refused like a storage failure, never read as consent, and logged:
+ * `verify()` names what changed.
+ */
+
+const ADVICE = 'run consent.verify() (CLI: express-consent verify) to see what changed';
+
+/** Logs a refused row (once per failure), and returns the error to throw. */
+export function integrityFailure(logger: ConsentLogger, what: string): ConsentIntegrityError {
+  const message = `express-consent: ${what} fail their seal and were refused as a storage failure; ${ADVICE}`;
+  logger.error(message);
+  return new ConsentIntegrityError(message);
+}
+
+/**
+ * The records of the subject `pseudonym` as a tracker read them (`current`), once their head's
+ * seal checks: none for a subject with no chain.
+ *
+ * @throws ConsentIntegrityError when the head, the link or a record is not what the library sealed.
+ */
+export function trustedRecords(key: Buffer, logger: ConsentLogger, pseudonym: string, snapshot: SubjectSnapshot | null): CurrentRecord[] {
+  if (snapshot === null) return [];
+  if (snapshot.pseudonym === pseudonym && snapshotSealed(key, snapshot)) return snapshot.records;
+  throw integrityFailure(logger, "a subject's stored records (or its link)");
+}
+
+/**
+ * Stored requirement versions, once each one's seal checks.
+ *
+ * @throws ConsentIntegrityError when one is not what the library stored (its text, lawful basis,
+ *   text hash or time changed).
+ */
+export function trustedVersions(key: Buffer, logger: ConsentLogger, versions: StoredRequirementVersion[]): StoredRequirementVersion[] {
+  const bad = versions.filter((v) => !versionSealed(key, v));
+  if (bad.length > 0) throw integrityFailure(logger, `stored requirement versions (${bad.map((v) => `${v.id} v${String(v.version)}`).join(', ')})`);
+  return versions;
+}
+
+/** Logs an integrity failure that a write or an erasure met (the seal refused its snapshot); rethrows everything. */
+export function logRefusal(logger: ConsentLogger, error: unknown): never {
+  if (error instanceof ConsentIntegrityError) logger.error(`express-consent: ${error.message}; ${ADVICE}`);
+  throw error;
+}

@@ -1,0 +1,55 @@
+import { legacyHeadMac } from '../audit/chain';
+import { headSeal, versionSeal } from '../audit/head-seal';
+import { canonicalJson } from '../audit/canonical-json';
+import { sha256Hex } from '../audit/keys';
+import { ConsentIntegrityError } from '../errors';
+import type { ConsentLogger } from '../options';
+import type { SealedHead, StoredRequirementVersion } from '../tracker/records';
+import type { ConsentTracker } from '../tracker/tracker';
+import { verifyStore, type VerifyKeys } from './verify';
+
+/** The text hash a stored version's own text gives (what `textHash` computed when it was stored). */
+function ownTextHash(v: StoredRequirementVersion): string {
+  return sha256Hex(canonicalJson({ title: v.title, description: v.description, url: v.url, lawfulBasis: v.lawfulBasis }));
+}
+
+function refuse(logger: ConsentLogger, detail: string, extensions: Record<string, unknown> = {}): ConsentIntegrityError {
+  const message =
+    `express-consent: the upgraded store was not sealed: ${detail}. Its rows stay unsealed and every read of them ` +
+    'fails as a storage failure; restore the backup taken before the upgrade, or investigate with the previous release';
+  logger.error(message);
+  const error = new ConsentIntegrityError(message);
+  Object.assign(error.extensions, extensions);
+  return error;
+}
+
+/**
+ * Seals a store that an upgrade migrated (heads bound to their link and records, requirement
+ * versions), once. The proof the store had before is verified first, with the secret: every
+ * chain, the global log (that it lists every event), every head against the seal of the
+ * previous release, every record against its chain's events, and each version's text against
+ * its text hash. A store that fails is not
+ * sealed (it is reported, and stays refused). Several processes starting at once seal once: the
+ * tracker holds a lock, and a head that moved since it was verified is refused too.
+ *
+ * @throws ConsentIntegrityError (`store_unavailable`) when the old proof does not verify.
+ */
+export async function sealUpgradedStore(tracker: ConsentTracker, keys: VerifyKeys, logger: ConsentLogger): Promise<void> {
+  if (!tracker.sealPending || !tracker.sealUpgrade || !(await tracker.sealPending())) return;
+  const key = keys.chain;
+  const before = await verifyStore(tracker, keys, undefined, { legacy: true });
+  if (!before.ok) {
+    throw refuse(logger, `verify() of the history as it was found ${String(before.problems.length)} problems`, { problems: before.problems });
+  }
+  const sealed = await tracker.sealUpgrade({
+    head(head: SealedHead) {
+      if (head.mac !== '' && legacyHeadMac(key, head) !== head.mac) throw refuse(logger, `the head of chain ${head.chain} changed while it was verified`);
+      return head.mac === '' && head.seq === 0 ? '' : headSeal(key, head, head.records);
+    },
+    version(version: StoredRequirementVersion) {
+      if (ownTextHash(version) !== version.textHash) throw refuse(logger, `the stored text of requirement "${version.id}" version ${String(version.version)} does not match its text hash`);
+      return versionSeal(key, version);
+    },
+  });
+  if (sealed) logger.warn('express-consent: sealed the rows of the store upgraded to this release (a one-time step)');
+}

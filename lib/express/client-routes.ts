@@ -1,0 +1,27 @@
+import { createHash } from 'node:crypto';
+import type { RequestHandler, Router } from 'express';
+import { CLIENT_SCRIPT } from './client/client-script';
+import { CLIENT_STYLE } from './client/client-style';
+
+/** One static asset: its bytes, type and a validator that changes whenever they do. */
+function asset(body: string, type: string): RequestHandler {
+  const bytes = Buffer.from(body, 'utf8');
+  const etag = `"${createHash('sha256').update(bytes).digest('base64url').slice(0, 22)}"`;
+  return (req, res) => {
+    res.set({
+      'Content-Type': type,
+      ETag: etag,
+      // Public and shared: the same bytes for everyone. A release changes the ETag.
+      'Cache-Control': 'public, max-age=3600',
+      'X-Content-Type-Options': 'nosniff',
+    });
+    // res.send answers 304 when If-None-Match holds this ETag (Express 4 and 5).
+    res.send(bytes);
+  };
+}
+
+/** `GET /client.js` and `GET /client.css`: the browser client (banner, dialog, script gating). */
+export function addClientRoutes(router: Router): void {
+  router.get('/client.js', asset(CLIENT_SCRIPT, 'text/javascript; charset=utf-8'));
+  router.get('/client.css', asset(CLIENT_STYLE, 'text/css; charset=utf-8'));
+}

@@ -1,0 +1,193 @@
+/**
+ * The browser client served at `<mount>/client.js`: plain ES2017 with no dependency, so a host
+ * needs no build step. It runs under `script-src 'self'`: no inline style or script of its
+ * own, no `eval`, texts set with `textContent` only. (Kept as a string so that the built
+ * package and the sources serve the same bytes without a file to locate at run time.)
+ */
+export const CLIENT_SCRIPT = String.raw`(function () {
+  'use strict';
+  var d = document, me = d.currentScript;
+  if (!me || !window.fetch || d.documentElement.hasAttribute('data-consent-client')) return;
+  d.documentElement.setAttribute('data-consent-client', '');
+  var base = me.src.replace(/\/client\.js(\?.*)?$/, '');
+  var requirements = [], states = {}, pending = [], gpcSeen = false;
+  var banner = null, dialog = null, opener = null;
+  var each = function (list, fn) { Array.prototype.forEach.call(list, fn); };
+
+  function el(tag, attrs, kids) {
+    var e = d.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) {
+      if (k === 'text') e.textContent = attrs[k]; else e.setAttribute(k, attrs[k]);
+    });
+    (kids || []).forEach(function (c) { if (c) e.appendChild(c); });
+    return e;
+  }
+  function button(text, action) { return el('button', { type: 'button', 'class': 'ec-btn', 'data-ec': action, text: text }); }
+
+  function api(method, path, body) {
+    var init = { method: method, credentials: 'same-origin', headers: { Accept: 'application/json' } };
+    if (body) { init.headers['Content-Type'] = 'application/json'; init.body = JSON.stringify(body); }
+    return fetch(base + path, init).then(function (r) {
+      return r.json().then(function (j) { if (!r.ok) throw j; return j; });
+    });
+  }
+
+  var gpcOn = function () { return gpcSeen || navigator.globalPrivacyControl === true; };
+  var choosable = function (r) { return r.lawfulBasis === 'consent' || r.lawfulBasis === 'legitimate_interests'; };
+  var allowed = function (id) { return !!(states[id] && states[id].allowed); };
+  var titles = function (list) { return list.map(function (r) { return r.title; }).join(', '); };
+  var signalled = function () { return gpcOn() ? requirements.filter(function (r) { return r.gpc && choosable(r); }) : []; };
+
+  function activate() {
+    each(d.querySelectorAll('script[type="text/plain"][data-consent],iframe[data-consent][data-src]'), function (node) {
+      var ids = node.getAttribute('data-consent').split(/[\s,]+/).filter(Boolean);
+      if (!ids.length || !ids.every(allowed)) return;
+      if (node.tagName === 'IFRAME') {
+        node.setAttribute('src', node.getAttribute('data-src'));
+        node.removeAttribute('data-src');
+        return;
+      }
+      var s = d.createElement('script');
+      each(node.attributes, function (a) { if (a.name !== 'type' && a.name !== 'data-consent') s.setAttribute(a.name, a.value); });
+      if (node.getAttribute('data-type')) s.type = node.getAttribute('data-type');
+      if (node.nonce) s.nonce = node.nonce;
+      if (!node.hasAttribute('src')) s.text = node.text;
+      s.async = false;
+      s.setAttribute('data-consent-activated', ids.join(' '));
+      node.parentNode.replaceChild(s, node);
+    });
+  }
+
+  function apply(result, reason) {
+    states = result.states;
+    pending = result.pending;
+    if (result.gpc && result.gpc.seen) gpcSeen = true;
+    activate();
+    d.dispatchEvent(new CustomEvent('consent:change', { detail: { states: states, pending: pending, reason: reason } }));
+  }
+
+  function save(decide) {
+    var decisions = {}, count = 0;
+    requirements.forEach(function (r) {
+      var decision = choosable(r) ? decide(r) : null;
+      if (decision) { decisions[r.id] = { decision: decision, version: r.version }; count += 1; }
+    });
+    var done = function () { hide(); close(); };
+    if (!count) { done(); return Promise.resolve(); }
+    return api('POST', '/me', { decisions: decisions }).then(function (result) { apply(result, 'save'); done(); }, load);
+  }
+  var changed = function (r, decision) {
+    var state = states[r.id] ? states[r.id].state : 'unset';
+    return state !== decision || pending.indexOf(r.id) >= 0 ? decision : null;
+  };
+  function acceptAll() {
+    // The privacy signal stays a refusal unless the person turns that one on by itself.
+    var kept = signalled();
+    return save(function (r) { return kept.indexOf(r) >= 0 ? null : changed(r, 'granted'); });
+  }
+  function rejectAll() { return save(function (r) { return changed(r, 'denied'); }); }
+  function saveChoices() {
+    return save(function (r) {
+      var box = d.getElementById('ec-switch-' + r.id);
+      if (!box) return null;
+      var decision = box.checked ? 'granted' : 'denied';
+      return box.checked !== allowed(r.id) || pending.indexOf(r.id) >= 0 ? decision : null;
+    });
+  }
+
+  function gpcNote() {
+    var list = signalled();
+    return list.length ? el('p', { 'class': 'ec-gpc', text: 'Your browser sends a Global Privacy Control signal, so we treat it as a refusal of: ' + titles(list) + '. You can still turn these on yourself under Choose.' }) : null;
+  }
+
+  function showBanner() {
+    if (banner) banner.remove();
+    var asked = requirements.filter(function (r) { return pending.indexOf(r.id) >= 0; });
+    banner = el('div', { 'class': 'ec-banner', role: 'region', 'aria-labelledby': 'ec-banner-title' }, [
+      el('h2', { id: 'ec-banner-title', 'class': 'ec-title', text: 'Your privacy choices' }),
+      el('p', { text: 'We would like your consent for: ' + titles(asked) + '. Nothing of this runs until you agree, and you can change your mind at any time.' }),
+      gpcNote(),
+      el('div', { 'class': 'ec-actions' }, [button('Accept all', 'accept'), button('Reject all', 'reject'), button('Choose', 'choose')]),
+    ]);
+    d.body.insertBefore(banner, d.body.firstChild);
+  }
+  function hide() { if (banner) { banner.remove(); banner = null; } }
+
+  function item(r) {
+    var id = r.id, kids = [];
+    if (choosable(r)) {
+      var box = el('input', { type: 'checkbox', role: 'switch', id: 'ec-switch-' + id, 'class': 'ec-switch', 'aria-describedby': 'ec-desc-' + id });
+      box.checked = allowed(id);
+      kids.push(el('div', { 'class': 'ec-row' }, [el('label', { 'for': 'ec-switch-' + id, 'class': 'ec-label', text: r.title }), box]));
+    } else {
+      kids.push(el('p', { 'class': 'ec-label', text: r.title }));
+    }
+    kids.push(el('p', { id: 'ec-desc-' + id, text: r.description }));
+    if (!choosable(r)) kids.push(el('p', { 'class': 'ec-note', text: 'Always active: needed for ' + r.lawfulBasis.replace(/_/g, ' ') + '.' }));
+    else if (r.gpc && gpcOn() && !allowed(id)) kids.push(el('p', { 'class': 'ec-note', text: 'Off because of your browser\'s Global Privacy Control signal.' }));
+    if (r.url) kids.push(el('a', { href: r.url, text: 'More about ' + r.title }));
+    return el('li', { 'class': 'ec-item' }, kids);
+  }
+
+  function open(from) {
+    if (!requirements.length) return;
+    close();
+    opener = from || d.activeElement;
+    dialog = el('dialog', { 'class': 'ec-dialog', 'aria-labelledby': 'ec-dialog-title' }, [
+      el('h2', { id: 'ec-dialog-title', 'class': 'ec-title', text: 'Privacy choices' }),
+      el('p', { text: 'Choose what you allow. Switches that are off stay off until you turn them on.' }),
+      gpcNote(),
+      el('ul', { 'class': 'ec-list' }, requirements.map(item)),
+      el('div', { 'class': 'ec-actions' }, [button('Accept all', 'accept'), button('Reject all', 'reject'), button('Save choices', 'save')]),
+      el('button', { type: 'button', 'class': 'ec-close', 'data-ec': 'close', 'aria-label': 'Close', text: '\u00d7' }),
+    ]);
+    dialog.addEventListener('close', function () { forget(); });
+    dialog.addEventListener('keydown', trap);
+    d.body.appendChild(dialog);
+    if (dialog.showModal) dialog.showModal(); else dialog.setAttribute('open', '');
+    var first = dialog.querySelector('input,button');
+    if (first) first.focus();
+  }
+  function forget() {
+    if (!dialog) return;
+    var back = opener;
+    dialog.remove();
+    dialog = null;
+    opener = null;
+    if (back && back.isConnected && back.focus) back.focus();
+    else if (banner) banner.querySelector('button').focus();
+  }
+  function close() { if (dialog && dialog.open && dialog.close) dialog.close(); forget(); }
+  function trap(e) {
+    if (e.key === 'Escape') { e.preventDefault(); close(); return; }
+    if (e.key !== 'Tab') return;
+    var all = dialog.querySelectorAll('a[href],button,input');
+    var first = all[0], last = all[all.length - 1];
+    if (e.shiftKey && d.activeElement === first) { e.preventDefault(); last.focus(); }
+    else if (!e.shiftKey && d.activeElement === last) { e.preventDefault(); first.focus(); }
+  }
+
+  d.addEventListener('click', function (e) {
+    var t = e.target.closest ? e.target.closest('[data-ec],[data-consent-open]') : null;
+    if (!t) return;
+    if (t.hasAttribute('data-consent-open')) { e.preventDefault(); open(t); return; }
+    var a = t.getAttribute('data-ec');
+    if (a === 'accept') acceptAll();
+    else if (a === 'reject') rejectAll();
+    else if (a === 'save') saveChoices();
+    else if (a === 'choose') open(t);
+    else if (a === 'close') close();
+  });
+
+  function load() {
+    return Promise.all([api('GET', '/requirements'), api('GET', '/me')]).then(function (r) {
+      requirements = r[0].requirements;
+      apply(r[1], 'load');
+      if (pending.length) showBanner(); else hide();
+    }, function () { /* no subject and no visitors: nothing to ask, nothing to run */ });
+  }
+
+  d.head.appendChild(el('link', { rel: 'stylesheet', href: base + '/client.css' }));
+  if (d.readyState === 'loading') d.addEventListener('DOMContentLoaded', load); else load();
+})();
+`;

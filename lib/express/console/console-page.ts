@@ -1,0 +1,22 @@
+import { html, type SafeHtml } from '../../pages/html';
+import type { PageContent } from '../../pages/document';
+
+/** A console page: its navigation, its heading, its content. */
+export function consolePage(title: string, body: SafeHtml): PageContent {
+  return {
+    title: `${title} · Consent console`,
+    body: html`<nav class="ec-nav" aria-label="Consent console"><ul><li><a href="./">Overview</a></li><li><a href="./subject">Subject lookup</a></li></ul></nav>
+<h1>${title}</h1>
+${body}`,
+  };
+}
+
+/** A table cell labelled with its column, for the stacked layout of narrow screens. */
+export function cell(label: string, content: unknown, cls?: string): SafeHtml {
+  return html`<td data-label="${label}"${cls ? html` class="${cls}"` : null}>${content}</td>`;
+}
+
+/** A table head row of column headers. */
+export function headRow(labels: string[]): SafeHtml {
+  return html`<thead><tr>${labels.map((l) => html`<th scope="col">${l}</th>`)}</tr></thead>`;
+}

@@ -1,0 +1,64 @@
+import type { Knex } from 'knex';
+import type { ChangeHandlers } from '../tracker/queries';
+import { isPostgres, isSqlite } from './migrate';
+import { PgListener } from './pg-listener';
+import { SqliteWatch, announceLocally } from './sqlite-watch';
+
+/**
+ * How a Knex tracker tells other processes (and other trackers on the same Knex) which subjects
+ * changed: on PostgreSQL a NOTIFY inside each writing transaction and a LISTENing connection;
+ * on SQLite a poll of `PRAGMA data_version` plus a word to this process's other trackers once a
+ * write settles. Off, `subscribe` resolves to null and caches rely on their lifetime.
+ */
+export class ChangeFeed {
+  private readonly postgres: boolean;
+  private readonly sqlite: boolean;
+
+  constructor(
+    private readonly knex: Knex,
+    /** The PostgreSQL channel. */
+    readonly channel: string,
+    enabled: boolean,
+  ) {
+    this.postgres = enabled && isPostgres(knex);
+    this.sqlite = enabled && isSqlite(knex);
+  }
+
+  /** Inside a writing transaction: delivered on commit only, to every listening process (pseudonyms, never ids). */
+  async announce(trx: Knex.Transaction, pseudonyms: string[]): Promise<void> {
+    if (!this.postgres || pseudonyms.length === 0) return;
+    if (pseudonyms.length === 1) await trx.raw('select pg_notify(?, ?)', [this.channel, pseudonyms[0] as string]);
+    else await trx.raw('select pg_notify(?, p) from unnest(?::text[]) as p', [this.channel, pseudonyms]);
+  }
+
+  /**
+   * Once a write of these subjects has settled (failed ones too: a failed commit may have
+   * committed after all): tells the trackers of this process that share the Knex instance.
+   */
+  settle<T>(written: Promise<T>, pseudonyms: readonly string[]): Promise<T> {
+    if (!this.sqlite) return written;
+    const tell = () => { announceLocally(this.knex, pseudonyms); };
+    return written.then(
+      (value) => { tell(); return value; },
+      (error: unknown) => { tell(); throw error; },
+    );
+  }
+
+  /** Starts watching; resolves to the function that stops, or null when the feed is off. */
+  async subscribe(handlers: ChangeHandlers): Promise<(() => Promise<void>) | null> {
+    if (this.postgres) {
+      const listener = new PgListener(this.knex, this.channel, {
+        onMessage: (pseudonym) => { handlers.onChange(pseudonym); },
+        onReset: () => { handlers.onReset(); },
+        onSynced: () => { handlers.onSynced(); },
+        onError: (error) => { handlers.onError(error); },
+      });
+      await listener.begin();
+      return () => listener.close();
+    }
+    if (!this.sqlite) return null;
+    const watch = new SqliteWatch(this.knex, handlers);
+    await watch.begin();
+    return () => watch.close();
+  }
+}

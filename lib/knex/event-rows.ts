@@ -1,0 +1,18 @@
+import type { NewEvent } from '../tracker/records';
+import { bytes, bytesOrNull } from './row-codec';
+
+/* The values of an event row, in `EVENT_COLUMNS` order, as every write inserts them. */
+
+// Ids as numbers where exact, which the statements write as literals instead of binding them.
+export function idValue(id: string | null): string | number | null {
+  const n = Number(id);
+  return id !== null && Number.isSafeInteger(n) ? n : id;
+}
+
+/** An event's values in `EVENT_COLUMNS` order: bytes for its chain key and digests. */
+export function eventRow(e: NewEvent): unknown[] {
+  return [
+    idValue(e.id), bytes(e.chain), e.seq, e.requirement, e.version, e.action, e.state, e.source, e.actor, e.at,
+    e.note, e.data, e.ip, e.userAgent, bytesOrNull(e.personalDigest), idValue(e.prevId), bytes(e.hash),
+  ];
+}

@@ -1,0 +1,12 @@
+import type { Knex } from 'knex';
+
+/** What the chain helpers need from a Knex tracker. */
+export interface TableContext {
+  readonly knex: Knex;
+  table(name: string): string;
+  /**
+   * SQLite: the highest event id this process has allocated, reserved or seen. Ids reserved
+   * ahead of their transaction (`reserveIds`) stay above every other allocation.
+   */
+  readonly idMark?: { high: number };
+}

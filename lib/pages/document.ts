@@ -1,0 +1,68 @@
+import type { Request } from 'express';
+import { html, trustedHtml, type SafeHtml } from './html';
+import type { ResolvedPages } from './options';
+import { CONTENT_STYLE, DOCUMENT_STYLE, STYLE_SOURCES } from './style';
+
+/** One page the library shows a person. */
+export interface PageContent {
+  title: string;
+  /** The content, from its `<h1>` on. */
+  body: SafeHtml;
+  /** A reading width for short pages (the confirmation pages). */
+  narrow?: boolean;
+}
+
+/** A rendered page and the Content-Security-Policy it needs. */
+export interface RenderedPage {
+  html: string;
+  csp: string;
+}
+
+const LANG = 'en';
+
+function styleSources(pages: ResolvedPages): string {
+  if (!pages.stylesheet) return STYLE_SOURCES;
+  return `${STYLE_SOURCES} ${pages.stylesheet.startsWith('/') ? "'self'" : new URL(pages.stylesheet).origin}`;
+}
+
+/** The content's style and the host's stylesheet (the default layout adds its own style first). */
+function head(pages: ResolvedPages): SafeHtml {
+  return html`<style>${trustedHtml(CONTENT_STYLE)}</style>${pages.stylesheet ? html`\n<link rel="stylesheet" href="${pages.stylesheet}">` : null}`;
+}
+
+function defaultDocument(pages: ResolvedPages, content: PageContent): string {
+  return html`<!doctype html>
+<html lang="${LANG}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${content.title}</title>
+<style>${trustedHtml(DOCUMENT_STYLE)}</style>
+${head(pages)}
+</head>
+<body${content.narrow ? html` class="ec-narrow"` : null}>
+${pages.home ? html`<header class="ec-header"><p><a href="${pages.home.href}">${pages.home.text}</a></p></header>` : null}
+<main class="ec-main ec-content">
+${content.body}
+</main>
+</body>
+</html>
+`.value;
+}
+
+/**
+ * Renders a page in the host's `layout`, or in the default document (header with the link back
+ * to the site, one `<main>`). The CSP of the default document allows nothing but the library's
+ * style and the host's stylesheet; a host layout may also load resources of its own origin.
+ */
+export function renderPage(pages: ResolvedPages, req: Request, content: PageContent): RenderedPage {
+  const tail = "form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+  if (!pages.layout) {
+    return { html: defaultDocument(pages, content), csp: `default-src 'none'; style-src ${styleSources(pages)}; img-src 'self'; ${tail}` };
+  }
+  const wrapped = html`<div class="ec-content">${content.body}</div>`.value;
+  return {
+    html: pages.layout(wrapped, { title: content.title, lang: LANG, head: head(pages).value, req }),
+    csp: `default-src 'self'; style-src 'self' ${styleSources(pages)}; object-src 'none'; ${tail}`,
+  };
+}

@@ -1,0 +1,260 @@
+import { expect } from 'chai';
+import type { Knex } from 'knex';
+import request from 'supertest';
+import { ConsentStoreError, type Consent, type RequirementDefinition } from '../../lib/index';
+import { BACKENDS, memoryLogger, testConsent, type TestDatabase } from '../helpers/app';
+import { guardApp } from '../helpers/guard-app';
+
+/*
+ * The rows the read paths trust besides the events (current states, the subject link, requirement
+ * versions), changed by someone with write access to the database but not the secret: every
+ * change is either refused by the reads (a storage failure, never consent) and named by verify(),
+ * or changes nothing the library reports.
+ */
+
+const DAY = 86_400_000;
+const START = Date.parse('2025-03-01T00:00:00.000Z');
+
+const REQUIREMENTS: RequirementDefinition[] = [
+  { id: 'analytics', title: 'Usage analytics', description: 'Pages you open.', expiresAfterDays: 30 },
+  { id: 'newsletter', title: 'Newsletter', description: 'A monthly e-mail.', doubleOptIn: true },
+  { id: 'ads', title: 'Personalised ads', description: 'Ads based on what you read.', gpc: true },
+  { id: 'fraud', title: 'Fraud checks', description: 'We check payments.', lawfulBasis: 'legitimate_interests', gpc: true },
+  { id: 'terms', title: 'Terms of service', description: 'The contract.', lawfulBasis: 'contract' },
+];
+const IDS = REQUIREMENTS.map((r) => r.id);
+
+/** Bytes of a hex value, as stored. */
+const bin = (hex: string): Buffer => Buffer.from(hex, 'hex');
+
+/** What the library reports about a subject, or the error it refuses with. */
+async function observed(consent: Consent, subject: string): Promise<unknown> {
+  try {
+    const states = await consent.states(subject);
+    const allowed = await Promise.all(IDS.map((id) => consent.isAllowed(subject, id)));
+    const receipt = await consent.receipt(subject);
+    const exported = await consent.export(subject);
+    return {
+      states,
+      allowed,
+      pending: await consent.pending(subject),
+      decisions: receipt.decisions,
+      exported: { ...exported, exportedAt: null },
+    };
+  } catch (error) {
+    return { refused: error instanceof ConsentStoreError ? error.code : String(error) };
+  }
+}
+
+for (const backend of BACKENDS) {
+  backend.describe(`sealed rows: states, subject links and requirement versions (${backend.name})`, () => {
+    let db: TestDatabase;
+    let consent: Consent;
+    let knex: Knex;
+    let close: () => Promise<void>;
+    let now: number;
+    let logger: ReturnType<typeof memoryLogger>;
+
+    const pseudonym = (subject: string) => consent.engine.pseudonym(subject);
+    const subjectRow = (subject: string) => knex('consent_subjects').where({ pseudonym: bin(pseudonym(subject)) });
+    const chainOf = async (subject: string): Promise<Buffer> => {
+      const row: { chain: Buffer } = await subjectRow(subject).first('chain');
+      return row.chain;
+    };
+    const kinds = async () => (await consent.verify()).problems.map((p) => p.kind).sort();
+
+    beforeEach(async () => {
+      db = await backend.open();
+      now = START;
+      logger = memoryLogger();
+      ({ consent, knex, close } = await testConsent(db, { cache: false, logger, now: () => new Date(now) }, REQUIREMENTS));
+      await consent.record('alice', { analytics: 'granted', fraud: 'denied', ads: 'granted' }, { note: 'signup' });
+      await consent.record('alice', { analytics: 'denied' });
+      await consent.record('bob', { analytics: 'granted', fraud: 'granted' });
+      await consent.record('carol', { analytics: 'granted' });
+    });
+
+    afterEach(async () => {
+      await close();
+      await db.cleanup();
+    });
+
+    it('verifies an untouched store, also after double opt-in, GPC, import, sweep and erasure', async () => {
+      const tokens: string[] = [];
+      consent.on('confirmation', (event) => { tokens.push(event.token); });
+      const { app, calls } = guardApp(consent);
+      await request(app).put('/consent/me/newsletter').set('x-test-user', 'dora').send({ decision: 'granted' }).expect(202);
+      await request(app).post(`/consent/confirm/${tokens[0] as string}`).expect(200);
+      await request(app).put('/consent/me/newsletter').set('x-test-user', 'erin').send({ decision: 'granted' }).expect(202);
+      await request(app).put('/consent/me/analytics').set('x-test-user', 'fred').set('sec-gpc', '1').send({ decision: 'granted' }).expect(200);
+      await consent.import([
+        { subjectId: 'gina', requirement: 'analytics', decision: 'granted', at: START - 40 * DAY },
+        { subjectId: 'alice', requirement: 'ads', decision: 'denied', at: START },
+      ]);
+      now = START + 31 * DAY;
+      expect((await consent.sweep()).recorded).to.be.greaterThan(0);
+      await consent.erase('carol');
+      expect(await consent.verify()).to.include({ ok: true });
+      await request(app).get('/ads').set('x-test-user', 'fred').expect(403);
+      expect((await consent.states('dora')).newsletter?.state).to.equal('granted');
+      expect((await consent.states('erin')).newsletter?.state).to.equal('unset', 'its confirmation lapsed: the state before it');
+      expect(calls).to.deep.equal({});
+      expect(logger.errors).to.deep.equal([]);
+    });
+
+    it('refuses an edited state row everywhere it would be trusted, and names it (state_mismatch)', async () => {
+      const chain = await chainOf('alice');
+      await knex('consent_states').where({ chain, requirement: 'analytics' }).update({ decision: 'granted' });
+      const { app, calls } = guardApp(consent);
+      const guarded = await request(app).get('/track').set('x-test-user', 'alice');
+      expect(guarded.status).to.equal(503);
+      expect(calls).to.deep.equal({}, 'the guard never lets it through');
+      for (const read of [
+        () => consent.states('alice'),
+        () => consent.isAllowed('alice', 'analytics'),
+        () => consent.pending('alice'),
+        () => consent.receipt('alice'),
+        () => consent.export('alice'),
+        () => consent.stateAt('alice', 'analytics', START),
+        () => consent.record('alice', { ads: 'denied' }),
+      ]) {
+        let error: unknown;
+        await read().catch((e: unknown) => { error = e; });
+        expect(error, read.toString()).to.be.instanceOf(ConsentStoreError).with.property('code', 'store_unavailable');
+      }
+      expect(logger.errors).to.not.deep.equal([]);
+      const latest = (await consent.history('bob')).events;
+      expect(latest).to.have.length(2, 'other subjects read and write as before');
+      const { problems } = await consent.verify();
+      const newest = (await knex('consent_events').where({ chain, requirement: 'analytics' }).max({ id: 'id' }).first()) as { id: number | string };
+      expect(problems).to.deep.equal([
+        { eventId: consent.engine.eventIds.encode(String(newest.id)), kind: 'state_mismatch', chain: chain.toString('hex'), requirement: 'analytics' },
+      ]);
+      expect((await consent.verify({ subjectId: 'alice' })).problems.map((p) => p.kind)).to.deep.equal(['state_mismatch']);
+    });
+
+    it('names a deleted or an added state row (state_mismatch), and a legitimate-interests objection deleted with it', async () => {
+      const alice = await chainOf('alice');
+      await knex('consent_states').where({ chain: alice, requirement: 'fraud' }).delete();
+      const bob = await chainOf('bob');
+      const [row] = (await knex('consent_states').where({ chain: bob, requirement: 'analytics' })) as Array<Record<string, unknown>>;
+      await knex('consent_states').insert({ ...row, requirement: 'ads' });
+      expect(await consent.isAllowed('alice', 'fraud').catch((e: unknown) => e)).to.be.instanceOf(ConsentStoreError);
+      expect(await consent.isAllowed('bob', 'ads').catch((e: unknown) => e)).to.be.instanceOf(ConsentStoreError);
+      const { problems } = await consent.verify();
+      expect(problems.map((p) => [p.kind, p.requirement])).to.have.deep.members([['state_mismatch', 'fraud'], ['state_mismatch', 'ads']]);
+    });
+
+    it('names a subject link set to NULL, to a random value, or swapped between two subjects (subject_link)', async () => {
+      const [alice, bob] = [await chainOf('alice'), await chainOf('bob')];
+      await knex('consent_subjects').where({ chain: alice }).update({ pseudonym: null });
+      // The reads cannot tell a link removed from a subject never seen: verify() can.
+      expect((await consent.states('alice')).fraud?.state).to.equal('unset');
+      expect(await kinds()).to.deep.equal(['subject_link']);
+      await knex('consent_subjects').where({ chain: alice }).update({ pseudonym: bin('ab'.repeat(32)) });
+      expect((await consent.verify()).problems).to.deep.equal([
+        { eventId: (await consent.verify()).problems[0]?.eventId, kind: 'subject_link', chain: alice.toString('hex') },
+      ]);
+      // Swapped: the victim would hold another person's grants; each read of either refuses.
+      await knex('consent_subjects').where({ chain: alice }).update({ pseudonym: bin(pseudonym('bob')) }).catch(() => undefined);
+      await knex('consent_subjects').where({ chain: bob }).update({ pseudonym: bin('cd'.repeat(32)) });
+      await knex('consent_subjects').where({ chain: alice }).update({ pseudonym: bin(pseudonym('bob')) });
+      await knex('consent_subjects').where({ chain: bob }).update({ pseudonym: bin(pseudonym('alice')) });
+      for (const subject of ['alice', 'bob']) {
+        expect(await consent.states(subject).catch((e: unknown) => e)).to.be.instanceOf(ConsentStoreError);
+        expect(await consent.record(subject, { ads: 'granted' }).catch((e: unknown) => e)).to.be.instanceOf(ConsentStoreError);
+      }
+      expect(await kinds()).to.deep.equal(['subject_link', 'subject_link']);
+    });
+
+    it('names a swapped lawful basis and edited texts of answered versions (text_changed); receipts and stateAt refuse them', async () => {
+      await knex('consent_requirements').where({ id: 'fraud' }).update({ lawful_basis: 'consent' });
+      await knex('consent_requirements').where({ id: 'analytics' }).update({ lawful_basis: 'legitimate_interests' });
+      expect(await consent.receipt('alice').catch((e: unknown) => e)).to.be.instanceOf(ConsentStoreError);
+      const { problems } = await consent.verify();
+      expect(problems.map((p) => [p.kind, p.requirement, p.version])).to.have.deep.members([
+        ['text_changed', 'analytics', 1], ['text_changed', 'fraud', 1],
+      ]);
+      expect(problems.map((p) => p.eventId)).to.have.members(['requirement:analytics:1', 'requirement:fraud:1']);
+    });
+
+    it('names an edited description of an old version and of the current one', async () => {
+      await close();
+      ({ consent, knex, close } = await testConsent(db, { cache: false, logger, now: () => new Date(now) }, [
+        { ...REQUIREMENTS[0]!, version: 2, description: 'Pages you open, and for how long.' },
+        ...REQUIREMENTS.slice(1),
+      ]));
+      await consent.record('alice', { analytics: 'granted' });
+      expect(await consent.verify()).to.include({ ok: true });
+      await knex('consent_requirements').where({ id: 'analytics', version: 1 }).update({ description: 'Nothing at all.' });
+      expect((await consent.verify()).problems.map((p) => p.eventId)).to.deep.equal(['requirement:analytics:1']);
+      expect(await consent.stateAt('alice', 'analytics', START).catch((e: unknown) => e)).to.be.instanceOf(ConsentStoreError);
+      await knex('consent_requirements').where({ id: 'analytics', version: 2 }).update({ description: 'Nothing at all.' });
+      expect((await consent.verify()).problems.map((p) => p.eventId)).to.deep.equal(['requirement:analytics:1', 'requirement:analytics:2']);
+      expect(await consent.receipt('alice').catch((e: unknown) => e)).to.be.instanceOf(ConsentStoreError);
+    });
+
+    describe('every column of every sealed table: changed, set to NULL, or swapped between two rows', () => {
+      const TABLES: Record<string, { key: string[]; allowed: string[] }> = {
+        consent_subjects: { key: ['chain'], allowed: ['subject_link', 'truncated', 'state_mismatch', 'rollback', 'inserted', 'modified', 'deleted'] },
+        consent_states: { key: ['chain', 'requirement'], allowed: ['state_mismatch', 'subject_link', 'truncated'] },
+        consent_requirements: { key: ['id', 'version'], allowed: ['text_changed'] },
+      };
+
+      /** Another value of the same type: bytes flipped, numbers moved, text and flags changed. */
+      const other = (value: unknown): unknown => {
+        if (Buffer.isBuffer(value)) return value.length === 0 ? Buffer.from([1]) : Buffer.from(value.map((b) => b ^ 0x5a));
+        if (typeof value === 'number') return value + 1;
+        if (typeof value === 'boolean') return !value;
+        if (typeof value === 'string') return /^\d+$/.test(value) ? String(Number(value) + 1) : `${value}x`;
+        return 1;
+      };
+
+      it('is caught by verify() with a kind of its table, or changes nothing the library reports', async function () {
+        this.timeout(240_000);
+        const subjects = ['alice', 'bob', 'carol'];
+        const baseline = await Promise.all(subjects.map((s) => observed(consent, s)));
+        let caught = 0;
+        let unchanged = 0;
+        for (const [table, { key, allowed }] of Object.entries(TABLES)) {
+          const original = (await knex(table).select()) as Array<Record<string, unknown>>;
+          const [a, b] = [original[0] as Record<string, unknown>, original[1] as Record<string, unknown>];
+          const where = (row: Record<string, unknown>) => Object.fromEntries(key.map((k) => [k, row[k]]));
+          for (const column of Object.keys(a)) {
+            for (const change of ['changed', 'null', 'swapped'] as const) {
+              try {
+                if (change === 'changed') await knex(table).where(where(a)).update({ [column]: other(a[column]) });
+                else if (change === 'null') await knex(table).where(where(a)).update({ [column]: null });
+                else {
+                  await knex.transaction(async (trx) => {
+                    await trx(table).where(where(b)).delete();
+                    await trx(table).where(where(a)).update({ [column]: b[column] });
+                    await trx(table).insert({ ...b, [column]: a[column] });
+                  });
+                }
+              } catch {
+                continue; // the database refused the change (a constraint): nothing to check
+              }
+              const result = await consent.verify();
+              const now = await Promise.all(subjects.map((s) => observed(consent, s)));
+              if (result.ok) {
+                expect(now, `${table}.${column} ${change}: verify() passed, so nothing may differ`).to.deep.equal(baseline);
+                unchanged += 1;
+              } else {
+                expect(result.problems.map((p) => p.kind).filter((k) => !allowed.includes(k)), `${table}.${column} ${change}`).to.deep.equal([]);
+                caught += 1;
+              }
+              await knex.transaction(async (trx) => {
+                await trx(table).delete();
+                for (const row of original) await trx(table).insert(row);
+              });
+            }
+          }
+        }
+        expect(await consent.verify()).to.include({ ok: true });
+        expect(caught).to.be.greaterThan(40);
+        expect(caught + unchanged).to.be.greaterThan(50);
+      });
+    });
+  });
+}

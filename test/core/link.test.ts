@@ -1,0 +1,141 @@
+import { expect } from 'chai';
+import request from 'supertest';
+import type { Express } from 'express';
+import type { Consent, ConsentEvent } from '../../lib/index';
+import { BACKENDS, testConsent, type TestDatabase } from '../helpers/app';
+import { cookiePair, visitorApp, visitorIdOf } from '../helpers/visitor-app';
+
+const T0 = Date.UTC(2025, 5, 1, 12);
+const MINUTE = 60_000;
+
+for (const backend of BACKENDS) {
+  backend.describe(`linking a visitor to a subject (${backend.name})`, () => {
+    let db: TestDatabase;
+    let t: Awaited<ReturnType<typeof testConsent>>;
+    let consent: Consent;
+    let app: Express;
+    let now = T0;
+
+    const tick = () => { now += MINUTE; };
+    /** A visitor who decided `decisions` through the router; returns their cookie. */
+    const visitor = async (decisions: Record<string, string>) => {
+      const res = await request(app).post('/consent/me').send({ decisions }).expect(200);
+      tick();
+      return cookiePair(res);
+    };
+    const signIn = (cookie: string | null, user: string) => {
+      const req = request(app).post('/sign-in').set('x-sign-in', user);
+      return (cookie === null ? req : req.set('Cookie', cookie)).expect(200);
+    };
+    const events = async (id: string): Promise<ConsentEvent[]> => (await consent.history(id, { limit: 200 })).events;
+    const expectVerified = async (...ids: string[]) => {
+      for (const subjectId of ids) expect(await consent.verify({ subjectId }), subjectId).to.include({ ok: true });
+      expect((await consent.verify()).problems).to.deep.equal([]);
+    };
+
+    beforeEach(async () => {
+      now = T0;
+      db = await backend.open();
+      t = await testConsent(db, { visitors: {}, now: () => new Date(now) });
+      consent = t.consent;
+      app = visitorApp(consent);
+    });
+    afterEach(async () => {
+      await t.close();
+      await db.cleanup();
+    });
+
+    it('carries every live decision to a subject without any, naming the events on both sides', async () => {
+      const cookie = await visitor({ analytics: 'granted', ads: 'denied', fraud: 'denied' });
+      const visitorId = visitorIdOf(cookie);
+      const before = await events(visitorId);
+      const res = await signIn(cookie, 'ann');
+      expect(res.body).to.deep.equal({ visitorId, linked: ['analytics', 'ads', 'fraud'] });
+      const states = await consent.states('ann');
+      expect([states.analytics?.state, states.ads?.state, states.fraud?.state]).to.deep.equal(['granted', 'denied', 'denied']);
+      expect(states.newsletter?.state).to.equal('unset');
+
+      const annEvents = await events('ann');
+      expect(annEvents.map((e) => [e.requirement, e.action, e.source])).to.deep.equal([
+        ['fraud', 'deny', 'link'], ['ads', 'deny', 'link'], ['analytics', 'grant', 'link'],
+      ]);
+      const visitorEvents = Object.fromEntries(before.map((e) => [e.requirement, e.id]));
+      expect(annEvents[0]?.data).to.deep.equal({ link: { visitorEvents } });
+
+      const after = await events(visitorId);
+      const marks = after.slice(0, 3);
+      expect(marks.map((e) => [e.requirement, e.action, e.source, e.state])).to.deep.equal([
+        ['fraud', 'deny', 'link', 'denied'], ['ads', 'deny', 'link', 'denied'], ['analytics', 'grant', 'link', 'granted'],
+      ]);
+      const subjectEvents = Object.fromEntries(annEvents.map((e) => [e.requirement, e.id]));
+      expect(marks[0]?.data).to.deep.equal({ link: { subjectEvents } });
+      await expectVerified('ann', visitorId);
+    });
+
+    it('replaces an older decision of the subject and keeps a newer one', async () => {
+      await consent.record('ann', { analytics: 'denied' });
+      tick();
+      const cookie = await visitor({ analytics: 'granted', ads: 'granted' });
+      await consent.record('ann', { ads: 'denied' });
+      tick();
+      const res = await signIn(cookie, 'ann');
+      expect(res.body.linked).to.deep.equal(['analytics']);
+      const states = await consent.states('ann');
+      expect(states.analytics?.state, 'older: replaced').to.equal('granted');
+      expect(states.ads?.state, 'newer: kept').to.equal('denied');
+      expect((await events('ann')).filter((e) => e.source === 'link').map((e) => e.requirement)).to.deep.equal(['analytics']);
+      await expectVerified('ann', visitorIdOf(cookie));
+    });
+
+    it('is a no-op the second time, and for a visitor without a cookie or a live decision', async () => {
+      const cookie = await visitor({ analytics: 'granted', newsletter: 'granted' });
+      expect((await signIn(cookie, 'ann')).body.linked, 'a double opt-in grant is not carried').to.deep.equal(['analytics']);
+      const counts = [(await events('ann')).length, (await events(visitorIdOf(cookie))).length];
+      tick();
+      expect((await signIn(cookie, 'ann')).body).to.deep.equal({ visitorId: visitorIdOf(cookie), linked: [] });
+      expect(await consent.linkVisitor(visitorIdOf(cookie), 'ann')).to.deep.equal({ visitorId: visitorIdOf(cookie), linked: [] });
+      expect([(await events('ann')).length, (await events(visitorIdOf(cookie))).length]).to.deep.equal(counts);
+      expect((await signIn(null, 'bob')).body).to.deep.equal({ visitorId: null, linked: [] });
+      // An expired grant is no live decision.
+      now += 2 * 86_400_000;
+      expect((await signIn(cookie, 'carol')).body.linked).to.deep.equal([]);
+      await expectVerified('ann', visitorIdOf(cookie));
+    });
+
+    it('leaves the browser that visitor after sign-out: the account\'s choices never reach it', async () => {
+      const cookie = await visitor({ analytics: 'granted' });
+      await signIn(cookie, 'ann');
+      tick();
+      await request(app).put('/consent/me/ads').set('x-test-user', 'ann').set('Cookie', cookie).send({ decision: 'granted' }).expect(200);
+      await request(app).delete('/consent/me/analytics').set('x-test-user', 'ann').set('Cookie', cookie).expect(200);
+      // Signed out: the same cookie, no user.
+      const me = await request(app).get('/consent/me').set('Cookie', cookie).expect(200);
+      expect(me.body.states.analytics.state).to.equal('granted');
+      expect(me.body.states.ads.state).to.equal('unset');
+      await request(app).get('/track').set('Cookie', cookie).expect(200);
+      // The next person's choice on this browser is the visitor's, and a later link carries it.
+      tick();
+      await request(app).put('/consent/me/analytics').set('Cookie', cookie).send({ decision: 'denied' }).expect(200);
+      expect((await consent.states('ann')).analytics?.state).to.equal('denied');
+      tick();
+      expect((await signIn(cookie, 'bob')).body.linked).to.deep.equal(['analytics']);
+      expect((await consent.states('bob')).analytics?.state).to.equal('denied');
+      await expectVerified('ann', 'bob', visitorIdOf(cookie));
+    });
+
+    it('checks its arguments', async () => {
+      const cookie = await visitor({ analytics: 'granted' });
+      const visitorId = visitorIdOf(cookie);
+      for (const bad of ['ann', 'visitor:short', '', 42]) {
+        const error = await consent.linkVisitor(bad as string, 'ann').catch((e: unknown) => e);
+        expect(error, String(bad)).to.include({ code: 'invalid_argument' });
+      }
+      for (const bad of [visitorId, '', null, 'a\uD800']) {
+        const error = await consent.linkVisitor(visitorId, bad as string).catch((e: unknown) => e);
+        expect(error, String(bad)).to.include({ code: 'invalid_subject' });
+      }
+      const error = await consent.link({ headers: {} } as never, '').catch((e: unknown) => e);
+      expect(error).to.include({ code: 'invalid_subject' });
+    });
+  });
+}

@@ -1,0 +1,51 @@
+import { expect } from 'chai';
+import request from 'supertest';
+import { createExampleApp, type ExampleApp } from '../../examples/app/create-app';
+import { tempSqliteFile } from '../helpers/databases';
+
+const csrfOf = (html: string): string => /name="_csrf" value="([^"]+)"/.exec(html)?.[1] ?? '';
+
+describe('example app: admin console and development mailbox', () => {
+  const db = tempSqliteFile();
+  let example: ExampleApp;
+
+  before(async () => {
+    example = await createExampleApp({ databaseFile: db.filename, secret: 's'.repeat(32), adminPassword: 'correct horse', logger: { warn: () => {}, error: () => {} } });
+  });
+  after(async () => {
+    await example.close();
+    db.cleanup();
+  });
+
+  it('asks for the administrator password, and shows the console in the example layout with it', async () => {
+    for (const auth of [undefined, ['admin', 'wrong'], ['root', 'correct horse']] as const) {
+      const req = request(example.app).get('/consent/admin/console/');
+      const res = await (auth ? req.auth(auth[0], auth[1]) : req).expect(401);
+      expect(res.headers['www-authenticate']).to.equal('Basic realm="Bookshelf consent console", charset="UTF-8"');
+      expect(res.text).not.to.contain('Consent overview');
+    }
+    const ok = await request(example.app).get('/consent/admin/console/').auth('admin', 'correct horse').expect(200);
+    expect(ok.text).to.contain('<title>Consent overview · Consent console · Bookshelf</title>').and.contain('<h1>Consent overview</h1>');
+    expect(ok.text).to.contain('<a class="skip" href="#main">Skip to content</a>');
+    await request(example.app).get('/consent/admin/stats').auth('admin', 'correct horse').expect(200);
+  });
+
+  it('delivers the double opt-in email to the mailbox of the person who asked, and only theirs', async () => {
+    const person = async (email: string) => {
+      const agent = request.agent(example.app);
+      const token = csrfOf((await agent.get('/sign-up').expect(200)).text);
+      await agent.post('/sign-up').type('form').send({ _csrf: token, email, password: 'long enough password', 'consent[terms]': 'on' }).expect(303);
+      return { agent, token: csrfOf((await agent.get('/preferences').expect(200)).text) };
+    };
+    const asker = await person('asker@example.com');
+    const other = await person('other@example.com');
+    await asker.agent.post('/preferences/digest').type('form').send({ _csrf: asker.token, decision: 'granted', version: '1' }).expect(303);
+    const mailbox = (await asker.agent.get('/dev/mailbox').expect(200)).text;
+    expect(mailbox).to.contain('Please confirm: Weekly reading digest').and.contain('To asker@example.com');
+    const link = /<a href="(\/consent\/confirm\/[^"]+)">Confirm my address<\/a>/.exec(mailbox)?.[1] as string;
+    expect(link).to.be.a('string');
+    expect((await other.agent.get('/dev/mailbox').expect(200)).text).to.contain('No email yet');
+    await asker.agent.post(link).set('Accept', 'text/html').type('form').send('').expect(200);
+    expect((await asker.agent.get('/consent/me').expect(200)).body.states.digest.state).to.equal('granted');
+  });
+});

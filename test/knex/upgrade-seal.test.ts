@@ -1,0 +1,127 @@
+import { readFileSync } from 'node:fs';
+import { expect } from 'chai';
+import type { Knex } from 'knex';
+import { ConsentStoreError, createConsent, type Consent, type RequirementDefinition } from '../../lib/index';
+import { ConsentMigrationSource } from '../../lib/knex/migrations/index';
+import { describeEachDatabase, type TestDatabase } from '../helpers/each-database';
+
+/** A store written by the library as of fffa85c (schema 005): see fixtures/make-store-005.mts. */
+interface Store005 {
+  secret: string;
+  now: number;
+  eventSeq: number;
+  token: string;
+  states: Record<string, unknown>;
+  tables: Record<string, Array<Record<string, unknown>>>;
+}
+
+const STORE = JSON.parse(readFileSync(new URL('./fixtures/store-005.json', import.meta.url), 'utf8')) as Store005;
+const BOOLEANS = new Set(['gpc_opt_in', 'expiry_recorded']);
+const REQUIREMENTS: RequirementDefinition[] = [
+  { id: 'analytics', title: 'Usage analytics', description: 'Pages you open.', expiresAfterDays: 30 },
+  { id: 'newsletter', title: 'Newsletter', description: 'A monthly e-mail.', doubleOptIn: true },
+  { id: 'ads', title: 'Personalised ads', description: 'Ads based on what you read.', gpc: true },
+  { id: 'fraud', title: 'Fraud checks', description: 'We check payments.', lawfulBasis: 'legitimate_interests', gpc: true },
+];
+
+/** The schema of 005 with the rows the old library wrote, `edit` applied to them first. */
+async function load005(knex: Knex, edit: (tables: Store005['tables']) => void = () => undefined): Promise<void> {
+  const config = { migrationSource: new ConsentMigrationSource('consent_'), tableName: 'consent_migrations' };
+  for (let i = 0; i < 5; i += 1) await knex.migrate.up(config);
+  const tables = structuredClone(STORE.tables);
+  edit(tables);
+  for (const [table, rows] of Object.entries(tables)) {
+    if (table === 'consent_migrations') continue;
+    for (const row of rows) {
+      const values = Object.fromEntries(Object.entries(row).map(([k, v]) => [k, BOOLEANS.has(k) ? Boolean(v) : v]));
+      await knex(table).insert(values);
+    }
+  }
+  const client = (knex.client as { dialect?: string }).dialect;
+  if (client === 'postgresql') await knex.raw("select setval(pg_get_serial_sequence('consent_events', 'id'), ?)", [STORE.eventSeq]);
+  else await knex('sqlite_sequence').insert({ name: 'consent_events', seq: STORE.eventSeq }).onConflict().ignore();
+}
+
+describeEachDatabase('an upgrade from schema 005 seals what is there', (open) => {
+  let db: TestDatabase;
+  let consents: Consent[];
+  let errors: string[];
+  let warnings: string[];
+
+  const newConsent = (): Consent => {
+    const consent = createConsent({
+      knex: db.knex,
+      secret: STORE.secret,
+      cache: false,
+      now: () => new Date(STORE.now),
+      logger: { warn: (m: string) => void warnings.push(m), error: (m: string) => void errors.push(m) },
+    });
+    consent.register(REQUIREMENTS);
+    consents.push(consent);
+    return consent;
+  };
+
+  beforeEach(async () => {
+    db = await open();
+    consents = [];
+    errors = [];
+    warnings = [];
+  });
+
+  afterEach(async () => {
+    for (const consent of consents) await consent.close();
+    await db.release();
+  });
+
+  it('migrates the rows to bytes, verifies the old proof, seals once (several processes starting at once), and reads as before', async () => {
+    await load005(db.knex);
+    const [a, b, c] = [newConsent(), newConsent(), newConsent()];
+    await Promise.all([a.ready(), b.ready(), c.ready()]);
+    expect(await db.knex('consent_meta').where({ key: 'seal_pending' })).to.deep.equal([]);
+    expect(warnings.filter((w) => /sealed the rows/.test(w))).to.have.length(1, 'sealed once');
+    const verified = await a.verify();
+    expect(verified).to.include({ ok: true, checked: 15 });
+    for (const [subject, states] of Object.entries(STORE.states)) expect(await b.states(subject), subject).to.deep.equal(states);
+    expect((await a.receipt('alice')).decisions.map((d) => d.requirement)).to.deep.equal(['analytics', 'ads', 'fraud']);
+    // The pending confirmation the old release sent still works, and so does every other write.
+    await c.engine.record('bob', { fraud: 'denied' });
+    expect(await fetchConfirm(a)).to.include({ state: 'granted' });
+    await a.erase('alice');
+    await a.import([{ subjectId: 'hank', requirement: 'ads', decision: 'granted', at: STORE.now }]);
+    expect(await c.verify()).to.include({ ok: true, checked: 19 });
+    expect(errors).to.deep.equal([]);
+  });
+
+  it('refuses to seal a store whose old proof fails, and keeps refusing its rows', async () => {
+    await load005(db.knex, (tables) => {
+      // The history says bob withdrew; someone set it back to granted before the upgrade.
+      const bob = (tables.consent_states as Array<Record<string, unknown>>).find((r) => r.requirement === 'analytics' && r.decision === 'denied');
+      (bob as Record<string, unknown>).decision = 'granted';
+    });
+    const consent = newConsent();
+    let failure: unknown;
+    await consent.ready().catch((e: unknown) => { failure = e; });
+    expect(failure).to.be.instanceOf(ConsentStoreError).with.property('code', 'store_unavailable');
+    expect((failure as ConsentStoreError).extensions.problems).to.deep.equal([
+      { eventId: (failure as { extensions: { problems: Array<{ eventId: string }> } }).extensions.problems[0]?.eventId, kind: 'state_mismatch', chain: ((failure as { extensions: { problems: Array<{ chain: string }> } }).extensions.problems[0]?.chain), requirement: 'analytics' },
+    ]);
+    expect(errors.join('\n')).to.match(/not sealed/);
+    expect(await db.knex('consent_meta').where({ key: 'seal_pending' })).to.have.length(1, 'still marked');
+  });
+
+  it('refuses a stored requirement text that no longer matches its hash', async () => {
+    await load005(db.knex, (tables) => {
+      const row = (tables.consent_requirements as Array<Record<string, unknown>>).find((r) => r.id === 'fraud') as Record<string, unknown>;
+      row.lawful_basis = 'consent';
+    });
+    const failure = await newConsent().ready().catch((e: unknown) => e);
+    expect(failure).to.be.instanceOf(ConsentStoreError);
+    expect(errors.join('\n')).to.match(/requirement "fraud" version 1/);
+  });
+
+  /** Confirms the old release's pending token through the library (the HTTP route's core). */
+  async function fetchConfirm(consent: Consent): Promise<Record<string, unknown>> {
+    const { confirmToken } = await import('../../lib/core/confirm');
+    return (await confirmToken(consent.engine, STORE.token)) as unknown as Record<string, unknown>;
+  }
+});
