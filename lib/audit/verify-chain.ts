@@ -129,37 +129,42 @@ export class ChainVerifier {
     }
     const before = this.last;
     this.last = event;
-    const derived = event.prevHash !== '' || this.derivePrevious(event, before);
+    const found = event.prevHash === '' ? this.derivePrevious(event, before) : 'derived';
     this.remember(event);
-    if (!derived) {
+    if (found === 'wait') {
       this.wait(event);
       return;
     }
-    this.check(event, true);
+    if (found === 'verified') {
+      if (!this.personalOk(event)) this.report(event.id, 'modified');
+    } else {
+      this.check(event, true);
+    }
     this.release(event.id);
   }
 
   /**
    * Fills in the hash of an event's predecessor when the store did not keep it: the event read
    * just before it (one seq lower), when the event's hash verifies so; else the event its
-   * `prevId` names, once read (it may come later: a moved event). False when it must wait.
+   * `prevId` names, once read (it may come later: a moved event). `verified` when the event's
+   * hash checked already, `wait` when its predecessor is still to come.
    */
-  private derivePrevious(event: StoredEvent, before: StoredEvent | null): boolean {
+  private derivePrevious(event: StoredEvent, before: StoredEvent | null): 'verified' | 'derived' | 'wait' {
     const inStream = event.prevId === null ? GENESIS : before !== null && before.seq === event.seq - 1 ? before.hash : undefined;
     if (inStream !== undefined) {
       event.prevHash = inStream;
-      if (this.hashAt(event, event.seq) === event.hash) return true;
+      if (this.hashAt(event, event.seq) === event.hash) return 'verified';
     }
-    if (event.prevId === null) return true;
+    if (event.prevId === null) return 'derived';
     // The predecessor may carry another id than the one it was sealed with (and this event names).
     const renamed = this.renamedBySealed.get(event.prevId);
     const named = this.hashes.get(renamed === undefined ? event.prevId : renamed.problem.eventId);
     if (named !== undefined) {
       event.prevHash = named;
-      return true;
+      return 'derived';
     }
     event.prevHash = '';
-    return false;
+    return 'wait';
   }
 
   end(): void {

@@ -85,3 +85,62 @@ describeEachDatabase('verify() across page boundaries (events, heads and log rea
     expect([...result.problems].sort(byId)).to.deep.equal([...expected].sort(byId));
   });
 });
+
+describeEachDatabase('verify() names every event of a chain removed whole, wherever the page boundaries fall', (open) => {
+  let db: TestDatabase;
+  let knex: Knex;
+  let consent: Consent;
+
+  before(async function () {
+    this.timeout(120_000);
+    db = await open();
+    knex = db.knex;
+    consent = createConsent({ knex, secret: SECRET, logger: { warn() {}, error() {} } });
+    consent.register(REQUIREMENTS.map((id) => ({ id, title: id, description: id })));
+    await consent.ready();
+    function* decisions() {
+      for (let s = 0; s < SUBJECTS; s += 1) {
+        for (const requirement of REQUIREMENTS) yield { subjectId: `s${String(s)}`, requirement, decision: 'granted', at: 1_700_000_000_000 };
+      }
+    }
+    await consent.import(decisions(), { batchSize: 1000 });
+  });
+
+  after(async () => {
+    await consent.close();
+    await db.release();
+  });
+
+  it('at the first and last chain, both sides of a page of heads, and across a page of events', async function () {
+    this.timeout(60_000);
+    const total = SUBJECTS * REQUIREMENTS.length;
+    expect(await consent.verify()).to.deep.include({ ok: true, checked: total });
+    const headAt = async (offset: number): Promise<Buffer> =>
+      ((await knex('consent_subjects').orderBy('chain').offset(offset).first('chain')) as { chain: Buffer }).chain;
+    // The chain of the event at `index` in (chain, seq) order: the chain spanning two pages of events.
+    const eventChainAt = async (index: number): Promise<Buffer> =>
+      ((await knex('consent_events').orderBy([{ column: 'chain' }, { column: 'seq' }]).offset(index).first('chain')) as { chain: Buffer }).chain;
+    const chains = [
+      await headAt(0),
+      await headAt(VERIFY_PAGE - 1),
+      await headAt(VERIFY_PAGE),
+      await headAt(VERIFY_PAGE + 1),
+      await headAt(SUBJECTS - 1),
+      await eventChainAt(2 * VERIFY_PAGE),
+    ];
+    const distinct = [...new Map(chains.map((c) => [c.toString('hex'), c])).values()];
+    expect(distinct).to.have.length(6);
+    const removed: Array<{ id: unknown }> = await knex('consent_events').whereIn('chain', distinct).select('id');
+    expect(removed).to.have.length(6 * REQUIREMENTS.length);
+    await knex('consent_events').whereIn('chain', distinct).delete();
+    await knex('consent_states').whereIn('chain', distinct).delete();
+    await knex('consent_subjects').whereIn('chain', distinct).delete();
+
+    const shown = (id: unknown) => consent.engine.eventIds.encode(String(id));
+    const result = await consent.verify();
+    expect(result.ok).to.equal(false);
+    expect(result.checked).to.equal(total - removed.length);
+    const sort = (list: Array<{ eventId: string; kind: string }>) => [...list].sort((x, y) => x.eventId.localeCompare(y.eventId));
+    expect(sort(result.problems)).to.deep.equal(sort(removed.map((r) => ({ eventId: shown(r.id), kind: 'rollback' }))));
+  });
+});
