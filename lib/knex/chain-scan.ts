@@ -7,6 +7,7 @@ import { readJsonPage, readRows } from './json-page';
 import { isSqlite } from './migrate';
 import { bytes, hex } from './row-codec';
 import { groupRecords, pageColumns, recordOfValues, STATE_PAGE_COLUMNS, toHead, toRecord, type Row } from './rows';
+import { writeLockFirst } from './write-lock';
 
 /** A keyset page of events in (chain, seq) order: one short query on the unique index. */
 export const scanEvents = (ctx: TableContext, query: EventScanQuery): Promise<StoredEvent[]> => scanEventPage(ctx, query);
@@ -77,6 +78,7 @@ function redactChain(
   announce: (trx: Knex.Transaction) => Promise<void>,
 ): Promise<number | null> {
   return ctx.knex.transaction(async (trx) => {
+    await writeLockFirst(trx, ctx.table('subjects'));
     const subject = (await trx(ctx.table('subjects')).where({ pseudonym: bytes(pseudonym) }).forUpdate().first()) as Row | undefined;
     if (!subject) return null;
     const chain = subject.chain as Buffer;

@@ -29,6 +29,7 @@ import * as upgrade from './upgrade-seal';
 import { checkSchema, isPostgres, isSynchronousDriver, migrate } from './migrate';
 import { ChangeFeed } from './change-feed';
 import { bytes } from './row-codec';
+import { writeLockFirst } from './write-lock';
 import { fromVersion, rawRows, snapshotsOf, toEvent, toVersion, type Row } from './rows';
 import { Coalescer, type Outcome } from './coalescer';
 import { PreparedKnexBatch, prepareBatch } from './prepare-batch';
@@ -109,6 +110,8 @@ export class KnexTracker implements ConsentTracker {
   async syncRequirement(version: StoredRequirementVersion): Promise<SyncOutcome> {
     const table = this.table('requirements');
     return this.knex.transaction(async (trx) => {
+      // Processes starting at once all sync their requirements.
+      await writeLockFirst(trx, table);
       const top = (await trx(table).where({ id: version.id }).max({ max: 'version' }).first()) as Row | undefined;
       const highest = Number(top?.max ?? 0);
       if (highest > version.version) return { kind: 'downgrade', highest };

@@ -62,9 +62,13 @@ class CiReporter extends Base {
     // Failing hooks (before/after/beforeEach/afterEach) arrive through this same event, and the
     // tests they prevent from running are never reported at all, so each one must count here.
     let failures = 0;
-    runner.on(EVENT_TEST_FAIL, (test) => {
+    const failed = [];
+    runner.on(EVENT_TEST_FAIL, (test, err) => {
       totals.failed += 1;
       failures += 1;
+      const file = test.file ? path.relative(process.cwd(), test.file) : '';
+      const message = String(err?.message ?? err).split('\n')[0].slice(0, 300);
+      failed.push(`${file}: ${test.fullTitle()}: ${message}`);
       Base.consoleLog(`${indent()}  ${color('fail', `${String(failures)}) %s`)}`, test.title);
     });
     runner.on(EVENT_TEST_PENDING, (test) => {
@@ -81,7 +85,7 @@ class CiReporter extends Base {
       const slowest = Number(process.env.CONSENT_TEST_TIMINGS);
       if (slowest > 0) printSlowest(fileTimes, slowest);
       const file = process.env.CONSENT_TEST_SUMMARY;
-      if (file) fs.appendFileSync(file, `${JSON.stringify(totals)}\n`);
+      if (file) fs.appendFileSync(file, `${JSON.stringify({ ...totals, failures: failed })}\n`);
     });
   }
 
