@@ -116,10 +116,10 @@ describeEachDatabase('verify() names every event of a chain removed whole, where
     const total = SUBJECTS * REQUIREMENTS.length;
     expect(await consent.verify()).to.deep.include({ ok: true, checked: total });
     const headAt = async (offset: number): Promise<Buffer> =>
-      ((await knex('consent_subjects').orderBy('chain').offset(offset).first('chain')) as { chain: Buffer }).chain;
+      (await knex<{ chain: Buffer }>('consent_subjects').orderBy('chain').offset(offset).first('chain'))!.chain;
     // The chain of the event at `index` in (chain, seq) order: the chain spanning two pages of events.
     const eventChainAt = async (index: number): Promise<Buffer> =>
-      ((await knex('consent_events').orderBy([{ column: 'chain' }, { column: 'seq' }]).offset(index).first('chain')) as { chain: Buffer }).chain;
+      (await knex<{ chain: Buffer }>('consent_events').orderBy([{ column: 'chain' }, { column: 'seq' }]).offset(index).first('chain'))!.chain;
     const chains = [
       await headAt(0),
       await headAt(VERIFY_PAGE - 1),

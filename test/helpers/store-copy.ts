@@ -12,11 +12,17 @@ export async function copyStore(knex: Knex): Promise<StoreCopy> {
   return copy;
 }
 
-/** Puts the copy back in place of everything stored now, as a restore from a backup would. */
+/**
+ * Puts the copy back in place of everything stored now, as a restore from a backup would: in one
+ * transaction, so that an instance still running (its log sealer writes soon after a write) sees
+ * the store before or after, never half restored.
+ */
 export async function restoreStore(knex: Knex, copy: StoreCopy): Promise<void> {
-  for (const table of TABLES) {
-    await knex(`consent_${table}`).delete();
-    const rows = copy[table] as Row[];
-    for (let i = 0; i < rows.length; i += 100) await knex(`consent_${table}`).insert(rows.slice(i, i + 100));
-  }
+  await knex.transaction(async (trx) => {
+    for (const table of TABLES) {
+      await trx(`consent_${table}`).delete();
+      const rows = copy[table] as Row[];
+      for (let i = 0; i < rows.length; i += 100) await trx(`consent_${table}`).insert(rows.slice(i, i + 100));
+    }
+  });
 }
