@@ -11,6 +11,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import type { Knex } from 'knex';
 import { parseArgs } from './lib/args';
 import { createPgDatabase } from './lib/pg';
@@ -62,17 +63,19 @@ async function bytesOf(knex: Knex, target: Target): Promise<number> {
   return Number(rows[0]?.n ?? 0);
 }
 
-/** Builds one store with the library at `libRoot` and measures it. */
-async function measure(libRoot: string, target: Target, items: Iterable<unknown>): Promise<number> {
+/** Builds one store with the library at `libRoot` and measures it (and how long the import took). */
+async function measure(libRoot: string, target: Target, items: Iterable<unknown>): Promise<{ bytes: number; seconds: number }> {
   const lib = (await import(join(libRoot, 'lib/index.ts'))) as LibraryModule;
   const knex = openKnex(target);
   try {
     const consent = lib.createConsent({ knex, secret: BENCH_SECRET, logger: { warn() {}, error: console.error } });
     consent.register(REQUIREMENTS);
     await consent.ready();
+    const started = performance.now();
     await consent.import(items, { batchSize: IMPORT_BATCH });
+    const seconds = (performance.now() - started) / 1000;
     await consent.close();
-    return await bytesOf(knex, target);
+    return { bytes: await bytesOf(knex, target), seconds };
   } finally {
     await knex.destroy();
   }
@@ -83,6 +86,8 @@ interface Figure {
   database: string;
   bytes: number;
   units: number;
+  /** Seconds the import took. */
+  seconds: number;
 }
 
 /** Measures both scenarios on SQLite and (with a server) PostgreSQL, with one library. */
@@ -97,14 +102,14 @@ async function measureAll(libRoot: string, subjects: number, events: number, pg:
     const dir = mkdtempSync(join(tmpdir(), 'ec-disk-'));
     try {
       const target: Target = { kind: 'sqlite', filename: join(dir, 'disk.sqlite3') };
-      figures.push({ scenario: s.scenario, database: 'SQLite', bytes: await measure(libRoot, target, s.items()), units: s.units });
+      figures.push({ scenario: s.scenario, database: 'SQLite', ...(await measure(libRoot, target, s.items())), units: s.units });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
     if (pg !== null) {
       const database = await createPgDatabase(pg);
       try {
-        figures.push({ scenario: s.scenario, database: 'PostgreSQL', bytes: await measure(libRoot, { kind: 'pg', url: database.url }, s.items()), units: s.units });
+        figures.push({ scenario: s.scenario, database: 'PostgreSQL', ...(await measure(libRoot, { kind: 'pg', url: database.url }, s.items())), units: s.units });
       } finally {
         await database.drop();
       }
@@ -126,6 +131,9 @@ function beforeTree(): string {
 }
 
 const TARGETS = { subject: 425, event: 400 };
+
+/** Imported decisions per second (one decision per event). */
+const rate = (f: Figure): string => Math.round(f.units / f.seconds).toLocaleString('en');
 
 async function main(): Promise<void> {
   const args = parseArgs();
@@ -160,8 +168,11 @@ async function main(): Promise<void> {
       required: `≤ ${String(target)}`,
       figure: per.toFixed(0),
       pass: per <= target,
-      raw: `${(figure.bytes / 1e6).toFixed(1)} MB for ${figure.units.toLocaleString('en')}` +
-        (old ? `; before (${BEFORE_COMMIT}): ${(old.bytes / old.units).toFixed(0)} per unit, ${(old.bytes / 1e6).toFixed(1)} MB; after/before ${(figure.bytes / old.bytes).toFixed(2)}` : ''),
+      raw: `${(figure.bytes / 1e6).toFixed(1)} MB for ${figure.units.toLocaleString('en')}; import ${rate(figure)} decisions/s` +
+        (old
+          ? `; before (${BEFORE_COMMIT}): ${(old.bytes / old.units).toFixed(0)} per unit, ${(old.bytes / 1e6).toFixed(1)} MB, import ${rate(old)}/s; ` +
+            `after/before: bytes ${(figure.bytes / old.bytes).toFixed(2)}, import rate ${(old.seconds / figure.seconds).toFixed(2)}`
+          : ''),
     };
   });
   printTable(`Bytes on disk (${subjects.toLocaleString('en')} one-decision subjects; ${events.toLocaleString('en')} events)`, rows);

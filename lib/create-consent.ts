@@ -77,9 +77,9 @@ export interface Consent extends ConsentHttpApi, ConsentProof {
    */
   import(decisions: Iterable<unknown> | AsyncIterable<unknown>, options?: ImportOptions): Promise<ImportResult>;
   /**
-   * Subscribes to `change`, `withdrawn` or `confirmation`. Without `name`: in-process,
-   * best-effort, after the commit. With `name`: durable (outbox, at least once, across restarts);
-   * register it before `ready()`.
+   * Subscribes to `change`, `withdrawn`, `confirmation` or `checkpoint`. Without `name`:
+   * in-process, best-effort, after the commit. With `name`: durable (outbox, at least once,
+   * across restarts); register it before `ready()`. `checkpoint` handlers are in-process only.
    * @throws ConsentError `invalid_argument` (unknown event, bad or duplicate name),
    *   `registry_sealed` (a named handler after `ready()`).
    */
@@ -129,7 +129,7 @@ export function createConsent(input: ConsentOptions = {}): Consent {
   const receiptKey = new ReceiptKey(options);
   engine.onReady(() => receiptKey.load(engine.tracker, options.logger));
   let closed: Promise<void> | null = null;
-  const proof = proofMethods(engine, receiptKey);
+  const proof = proofMethods(engine, receiptKey, (checkpoint) => { engine.events.emit('checkpoint', checkpoint); });
   const exportMe = (subjectId: string | number) => exportSubject(engine, subjectId);
 
   const consent: Consent = {

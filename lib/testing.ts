@@ -19,8 +19,8 @@ export type { TrackerConformanceOptions } from './testing/harness';
  * jest, vitest with globals); assertions use `node:assert`. Every test gets a fresh tracker from
  * `create()` and hands it to `destroy()` afterwards. The suite checks the tracker's own contract
  * (atomic `secret()`, `syncRequirement()` outcomes, `write()` atomicity and serialisation,
- * `history()` order and filters, `current()`, the proof methods: scans, heads, the ledger of
- * chains, `erase()`, `setting()`) and the library's behaviour on top of it through
+ * `history()` order and filters, `current()`, the proof methods: scans, heads, the global log,
+ * `erase()`, `setting()`) and the library's behaviour on top of it through
  * `createConsent({ tracker })`.
  *
  * @example

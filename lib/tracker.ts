@@ -1,7 +1,7 @@
 /**
  * `express-consent/tracker`: for authors of a storage of their own. The `ConsentTracker`
  * interface, the records the library and a tracker exchange (snapshots, plans, events, chain
- * heads, ledger entries, outbox entries), the query types, and the two shipped trackers to wrap
+ * heads, log entries and heads, outbox entries), the query types, and the two shipped trackers to wrap
  * or delegate to. Check an implementation with `trackerConformance()` from
  * `express-consent/testing`.
  *
@@ -15,10 +15,12 @@ export type {
   CurrentRecord,
   DraftEvent,
   LapsedGrant,
-  LedgerEntry,
-  LedgerHead,
-  LedgerPageEntry,
-  LedgerTail,
+  LeafPosition,
+  LogBlock,
+  LogBlockQuery,
+  LogEntry,
+  LogFold,
+  LogHead,
   NewEvent,
   OutboxEntry,
   PendingMatch,
@@ -34,5 +36,6 @@ export type { AuditEvent, AuditQuery, DailyCount, StateGroup, StoreStats } from 
 export type { BulkCapability, LifecycleCapability, OutboxCapability, ProofCapability, TrackerCore, WatchCapability } from './tracker/capabilities';
 export type { AdminCapability } from './tracker/admin-capability';
 export type { AudienceCapability, AudienceEntry, AudienceQuery } from './tracker/audience-capability';
+export { encodeLeaves, LEAF_BYTES, type LeafSource } from './audit/log-leaf';
 export { KnexTracker, type KnexTrackerOptions } from './knex/knex-tracker';
 export { MemoryTracker } from './tracker/memory-tracker';

@@ -1,6 +1,6 @@
-import { chainedFieldsJson, headFieldsJson, ledgerFieldsJson, personalFieldsJson } from './fixed-json';
+import { chainedFieldsJson, headFieldsJson, personalFieldsJson } from './fixed-json';
 import { canonicalJson } from './canonical-json';
-import type { HashedFields, HeadFields, LedgerFields, PersonalFields } from './fields';
+import type { HashedFields, HeadFields, PersonalFields } from './fields';
 import { hmacHex } from './keys';
 
 /** The genesis "previous hash" of every chain. */
@@ -59,14 +59,4 @@ export function eventHash(key: Buffer, previous: string, fields: HashedFields): 
  */
 export function legacyHeadMac(key: Buffer, head: HeadFields): string {
   return hmacHex(key, `ec2-head\n${headFieldsJson(head)}`);
-}
-
-/** The keyed seal of one entry of the ledger of chains, so that a chain removed whole is caught. */
-export function ledgerMac(key: Buffer, entry: LedgerFields): string {
-  return hmacHex(key, `ec2-ledger\n${ledgerFieldsJson(entry)}`);
-}
-
-/** The keyed seal of the ledger's newest entry, so that dropping the newest chain is caught. */
-export function ledgerHeadMac(key: Buffer, n: number, firstId: string | null): string {
-  return hmacHex(key, `ec2-ledger-head\n${String(n)}\n${firstId ?? ''}`);
 }

@@ -1,4 +1,4 @@
-import type { ChainHead, LedgerEntry, StoredEvent } from '../tracker/records';
+import type { ChainHead, StoredEvent } from '../tracker/records';
 
 /*
  * The fields the audit chain hashes, as views of the stored records: a field is declared once,
@@ -32,10 +32,3 @@ export type PersonalFields = Pick<StoredEvent, 'actor' | 'note' | 'data' | 'ip' 
 
 /** The head fields the seal of release 1 covered (`legacyHeadMac`). */
 export type HeadFields = Pick<ChainHead, 'chain' | 'seq' | 'hash' | 'id' | 'erased'>;
-
-/**
- * One entry of the ledger of chains (the record that a chain exists at all), without its seal.
- * `firstId`, the id of the chain's first event, is how a vanished chain is named; `prevFirstId`,
- * the previous entry's, how a vanished entry is named.
- */
-export type LedgerFields = Omit<LedgerEntry, 'mac'>;

@@ -1,5 +1,5 @@
 import { canonicalJson } from './canonical-json';
-import type { ChainedFields, HeadFields, LedgerFields, PersonalFields } from './fields';
+import type { ChainedFields, HeadFields, PersonalFields } from './fields';
 
 /*
  * Canonical JSON of the fixed-shape records the chain hashes, written out member by member in
@@ -100,16 +100,4 @@ export function headFieldsJson(f: HeadFields): string {
     return canonicalJson({ chain: f.chain, erased: f.erased, hash: f.hash, id: f.id, seq: f.seq } satisfies Record<keyof HeadFields, unknown>);
   }
   return `{"chain":${chain},"erased":${erased},"hash":${hash},"id":${id},"seq":${seq}}`;
-}
-
-/** `canonicalJson` of a ledger entry's sealed fields (exactly these four members). */
-export function ledgerFieldsJson(f: LedgerFields): string {
-  const chain = scalar(f.chain);
-  const firstId = scalar(f.firstId);
-  const n = scalar(f.n);
-  const prevFirstId = scalar(f.prevFirstId);
-  if (chain === undefined || firstId === undefined || n === undefined || prevFirstId === undefined) {
-    return canonicalJson({ chain: f.chain, firstId: f.firstId, n: f.n, prevFirstId: f.prevFirstId } satisfies Record<keyof LedgerFields, unknown>);
-  }
-  return `{"chain":${chain},"firstId":${firstId},"n":${n},"prevFirstId":${prevFirstId}}`;
 }

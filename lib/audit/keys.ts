@@ -19,6 +19,10 @@ export interface DerivedKeys {
   visitorCookie: Buffer;
   /** AES-256-GCM key of the subject id stored with its chain (audiences). */
   subject: Buffer;
+  /** HMAC key of the global log's sealed head. */
+  log: Buffer;
+  /** AES-256 key of the keyed sums that compare the log's leaves with the stored events. */
+  logSum: Buffer;
 }
 
 function derive(secret: Buffer, purpose: string): Buffer {
@@ -35,6 +39,8 @@ export function deriveKeys(secret: Buffer): DerivedKeys {
     eventId: derive(secret, 'event-id'),
     visitorCookie: derive(secret, 'visitor-cookie'),
     subject: derive(secret, 'subject-id'),
+    log: derive(secret, 'log'),
+    logSum: derive(secret, 'log-sum'),
   };
 }
 

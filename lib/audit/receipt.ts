@@ -1,11 +1,9 @@
-import { createHash, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
-import { canonicalJson } from './canonical-json';
+import type { KeyObject } from 'node:crypto';
+import { verifyCheckpoint, type Checkpoint } from './checkpoint';
+import { rootFromPath } from './merkle';
+import { signJson, verifySignedJson, type ReceiptController, type SignatureProof } from './signed';
 
-/** Who is responsible for the processing, as named in receipts. */
-export interface ReceiptController {
-  name: string;
-  contact?: string;
-}
+export type { ReceiptController } from './signed';
 
 /** One decision in a receipt: what was shown (by `textHash`) and where the subject stands. */
 export interface ReceiptDecision {
@@ -18,6 +16,24 @@ export interface ReceiptDecision {
   textHash: string;
 }
 
+/**
+ * Where the subject's newest event stands in the global log: its leaf, the audit path from it to
+ * the root of `checkpoint`, and that checkpoint. With it the subject can show later that the
+ * event existed when the receipt was issued, and anyone holding the receipt can ask the
+ * controller to show that the log still extends the checkpoint (`verify({ checkpoint })`).
+ */
+export interface ReceiptLogProof {
+  /** The public id of the subject's newest event. */
+  eventId: string;
+  /** Its place in the log (0-based). */
+  leafIndex: number;
+  /** Its Merkle leaf hash (hex). */
+  leafHash: string;
+  /** The audit path (RFC 9162 §2.1.3), nearest sibling first (hex). */
+  path: string[];
+  checkpoint: Checkpoint;
+}
+
 /** A signed consent receipt (fields after ISO/IEC TS 27560 and the Kantara Consent Receipt). */
 export interface ConsentReceipt {
   version: 1;
@@ -27,41 +43,47 @@ export interface ConsentReceipt {
   /** The subject's pseudonym, never the id itself. */
   subject: string;
   decisions: ReceiptDecision[];
-  proof: { alg: 'EdDSA'; kid: string; signature: string };
+  /** The proof that the subject's newest event is in the global log; null without events. */
+  log: ReceiptLogProof | null;
+  proof: SignatureProof;
 }
 
 /** A receipt before signing. */
 export type UnsignedReceipt = Omit<ConsentReceipt, 'proof'>;
 
-/** The key id receipts carry: SHA-256 (hex) of the public key's SPKI DER encoding. */
-export function keyId(publicKey: KeyObject): string {
-  return createHash('sha256').update(publicKey.export({ type: 'spki', format: 'der' })).digest('hex');
-}
-
 /** Signs the RFC 8785 canonical JSON of everything but `proof` with Ed25519. */
 export function signReceipt(body: UnsignedReceipt, privateKey: KeyObject): ConsentReceipt {
-  const signature = sign(null, Buffer.from(canonicalJson(body), 'utf8'), privateKey).toString('base64url');
-  return { ...body, proof: { alg: 'EdDSA', kid: keyId(createPublicKey(privateKey)), signature } };
+  return signJson(body, privateKey);
+}
+
+const HEX = /^[0-9a-f]{64}$/;
+
+/** Whether a receipt's `log` proves its leaf into its checkpoint, signed by the same key. */
+function logProofHolds(log: unknown, publicKey: string | KeyObject): boolean {
+  if (log === null || typeof log !== 'object' || Array.isArray(log)) return false;
+  const { leafIndex, leafHash, path, checkpoint } = log as Record<string, unknown>;
+  if (!verifyCheckpoint(checkpoint, publicKey)) return false;
+  if (typeof leafHash !== 'string' || !HEX.test(leafHash) || !Array.isArray(path)) return false;
+  if (!path.every((p) => typeof p === 'string' && HEX.test(p))) return false;
+  const { size, root } = checkpoint as Checkpoint;
+  const computed = rootFromPath(leafIndex as number, size, Buffer.from(leafHash, 'hex'), (path as string[]).map((p) => Buffer.from(p, 'hex')));
+  return computed !== null && computed.toString('hex') === root;
 }
 
 /**
  * Checks a receipt offline against the controller's public key (SPKI PEM or a KeyObject):
- * true only when the key id matches and the Ed25519 signature covers exactly this receipt.
- * Synchronous; never throws (anything malformed is simply false).
+ * true only when the key id matches, the Ed25519 signature covers exactly this receipt and,
+ * when it carries a `log` proof, its checkpoint is signed by the same key and the audit path
+ * leads from the leaf to the checkpoint's root. A receipt issued before receipts carried `log`
+ * verifies on its signature alone. Synchronous; never throws (anything malformed is false).
  *
  * @example verifyReceipt(await res.json(), publicKeyPem) // → true
  */
 export function verifyReceipt(receipt: unknown, publicKey: string | KeyObject): boolean {
   try {
-    if (receipt === null || typeof receipt !== 'object' || Array.isArray(receipt)) return false;
-    const { proof, ...body } = receipt as Record<string, unknown>;
-    if (proof === null || typeof proof !== 'object') return false;
-    const { alg, kid, signature, ...rest } = proof as Record<string, unknown>;
-    if (alg !== 'EdDSA' || typeof kid !== 'string' || typeof signature !== 'string' || Object.keys(rest).length > 0) return false;
-    if (!/^[A-Za-z0-9_-]+$/.test(signature)) return false;
-    const key = typeof publicKey === 'string' ? createPublicKey(publicKey) : publicKey;
-    if (key.asymmetricKeyType !== 'ed25519' || keyId(key) !== kid) return false;
-    return verify(null, Buffer.from(canonicalJson(body), 'utf8'), key, Buffer.from(signature, 'base64url'));
+    if (!verifySignedJson(receipt, publicKey)) return false;
+    const log = (receipt as Record<string, unknown>).log;
+    return log === undefined || log === null || logProofHolds(log, publicKey);
   } catch {
     return false;
   }

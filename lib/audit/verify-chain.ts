@@ -4,7 +4,12 @@ import { PersonalDigestMemo } from './digest-memo';
 import { headSeal, isUnsealedEmpty } from './head-seal';
 import { RecordReplay } from './record-replay';
 
-/** What `verify()` can find wrong with the store. */
+/**
+ * What `verify()` can find wrong with the store. `rollback`: the store does not hold what the
+ * global log says it held (an event the log names is gone, or an event is missing from the log,
+ * or the log does not extend a checkpoint). `chain_missing` is no longer reported (a removed
+ * chain's events are each a `rollback`); it stays in the union for programs that name it.
+ */
 export type IntegrityKind =
   | 'modified'
   | 'deleted'
@@ -12,15 +17,17 @@ export type IntegrityKind =
   | 'reordered'
   | 'truncated'
   | 'chain_missing'
+  | 'rollback'
   | 'state_mismatch'
   | 'subject_link'
   | 'text_changed';
 
 /**
  * One finding: what happened, and to what. `eventId` names the event concerned; when no event
- * id is known it names a position instead: `<chain>:<seq>`, `ledger:<n>`, or
- * `requirement:<id>:<version>`. `chain` names a subject's chain (its internal key), `requirement`
- * (and `version`) a requirement, where known.
+ * id is known it names a position instead: `<chain>:<seq>`, `log:<leaf index>` (a place in the
+ * global log), `log` (its sealed head), `checkpoint:<size>` or `requirement:<id>:<version>`.
+ * `chain` names a subject's chain (its internal key), `requirement` (and `version`) a
+ * requirement, where known.
  */
 export interface IntegrityProblem {
   eventId: string;
@@ -122,37 +129,42 @@ export class ChainVerifier {
     }
     const before = this.last;
     this.last = event;
-    const derived = event.prevHash !== '' || this.derivePrevious(event, before);
+    const found = event.prevHash === '' ? this.derivePrevious(event, before) : 'derived';
     this.remember(event);
-    if (!derived) {
+    if (found === 'wait') {
       this.wait(event);
       return;
     }
-    this.check(event, true);
+    if (found === 'verified') {
+      if (!this.personalOk(event)) this.report(event.id, 'modified');
+    } else {
+      this.check(event, true);
+    }
     this.release(event.id);
   }
 
   /**
    * Fills in the hash of an event's predecessor when the store did not keep it: the event read
    * just before it (one seq lower), when the event's hash verifies so; else the event its
-   * `prevId` names, once read (it may come later: a moved event). False when it must wait.
+   * `prevId` names, once read (it may come later: a moved event). `verified` when the event's
+   * hash checked already, `wait` when its predecessor is still to come.
    */
-  private derivePrevious(event: StoredEvent, before: StoredEvent | null): boolean {
+  private derivePrevious(event: StoredEvent, before: StoredEvent | null): 'verified' | 'derived' | 'wait' {
     const inStream = event.prevId === null ? GENESIS : before !== null && before.seq === event.seq - 1 ? before.hash : undefined;
     if (inStream !== undefined) {
       event.prevHash = inStream;
-      if (this.hashAt(event, event.seq) === event.hash) return true;
+      if (this.hashAt(event, event.seq) === event.hash) return 'verified';
     }
-    if (event.prevId === null) return true;
+    if (event.prevId === null) return 'derived';
     // The predecessor may carry another id than the one it was sealed with (and this event names).
     const renamed = this.renamedBySealed.get(event.prevId);
     const named = this.hashes.get(renamed === undefined ? event.prevId : renamed.problem.eventId);
     if (named !== undefined) {
       event.prevHash = named;
-      return true;
+      return 'derived';
     }
     event.prevHash = '';
-    return false;
+    return 'wait';
   }
 
   end(): void {
@@ -166,7 +178,7 @@ export class ChainVerifier {
     this.waiting.clear();
     if (!head) return;
     // A subject row whose first write added no events: nothing was ever sealed. (A chain that
-    // lost everything and was reset so is still caught: the ledger knows it had events.)
+    // lost everything and was reset so is still caught: the log names its events.)
     if (this.last === null && isUnsealedEmpty({ ...head, headId: head.id })) return;
     const position = head.id ?? this.last?.id ?? `${head.chain}:${String(head.seq)}`;
     if (!this.headOk) {

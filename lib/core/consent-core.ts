@@ -2,7 +2,7 @@ import type { EventIdCodec } from '../audit/event-ids';
 import type { DerivedKeys } from '../audit/keys';
 import type { ResolvedOptions } from '../options';
 import type { Registry } from '../registry/registry';
-import type { CurrentRecord, StoredRequirementVersion } from '../tracker/records';
+import type { CurrentRecord, LogHead, StoredRequirementVersion } from '../tracker/records';
 import type { ConsentTracker } from '../tracker/tracker';
 import type { StateInfo } from '../types';
 import type { CommitRequest, CommitResult } from './commit';
@@ -38,6 +38,8 @@ export interface ConsentCore {
   pendingFrom(states: Record<string, StateInfo>): string[];
   /** The keyed hash of a confirmation token, as stored. */
   tokenHash(token: string): string;
+  /** Seals the global log now: what writers appended enters its tree. Resolves to the head. */
+  sealLog(): Promise<LogHead | null>;
   /** Runs one write (see `commitWrite`). */
   commit(request: CommitRequest): Promise<CommitResult>;
 }

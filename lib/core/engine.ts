@@ -6,7 +6,7 @@ import type { Registry } from '../registry/registry';
 import { allowedWindows } from '../state/allowed-window';
 import { isPending, stateInfo } from '../state/derive';
 import { planBatch, type BatchContext } from '../state/plan';
-import type { CurrentRecord, StoredRequirementVersion } from '../tracker/records';
+import type { CurrentRecord, LogHead, StoredRequirementVersion } from '../tracker/records';
 import type { ConsentTracker } from '../tracker/tracker';
 import type { DecisionInput, HistoryOptions, HistoryPage, RecordMeta, StateInfo } from '../types';
 import { batchContext } from './batch-context';
@@ -18,6 +18,7 @@ import { EventHub } from './events';
 import { historyPage, historyRequest } from './history';
 import { assertNoProblems, parseDecisions, parseMeta, requireSubject } from './input';
 import { Keyring } from './keyring';
+import { LogSealer } from './log-sealer';
 import { OutboxPoller } from './outbox-poller';
 import { plannedDecisions } from './planned-decisions';
 import { PseudonymCache } from './pseudonym-cache';
@@ -59,6 +60,8 @@ export class ConsentEngine implements ConsentCore {
   readonly cache: StateCache | null;
   readonly events: EventHub;
   readonly outbox: OutboxPoller;
+  /** Folds the global log's new entries into its tree, soon after writes and on demand. */
+  readonly log: LogSealer;
   /** Cache invalidations received from the store's change notifications (other processes). */
   notifications = 0;
 
@@ -79,8 +82,13 @@ export class ConsentEngine implements ConsentCore {
     this.cache = cache;
     // A write that missed its deadline may still commit afterwards; a read made meanwhile would
     // have cached the old state, so the subject is forgotten again once the write settles.
-    const written = cache ? (pseudonyms: readonly string[]) => { pseudonyms.forEach((p) => { cache.invalidate(p); }); } : undefined;
+    // Every write also appended to the global log: it is sealed soon after.
+    const written = (pseudonyms: readonly string[]) => {
+      if (cache) pseudonyms.forEach((p) => { cache.invalidate(p); });
+      this.log.soon();
+    };
     this.tracker = withDeadline(configuredTracker, { storeTimeoutMs: options.storeTimeoutMs, written });
+    this.log = new LogSealer(this.tracker, () => this.keyring.keys.log, options.logger);
     this.events = new EventHub(options.logger, () => this.readyPromise !== null);
     this.links = new ConfirmLinks(options.confirm.baseUrl);
     const { tracker, events, keyring } = this;
@@ -100,10 +108,15 @@ export class ConsentEngine implements ConsentCore {
       await tracker.init({ migrate: options.autoMigrate });
       const secret = await resolveSecret(options, tracker);
       const keys = this.keyring.open(secret);
-      await sealUpgradedStore(tracker, keys.chain, options.logger);
+      await sealUpgradedStore(tracker, keys, options.logger);
       await syncRequirements(this.registry, tracker, this.now(), keys.chain);
       this.pseudonyms = new PseudonymCache(PSEUDONYM_CACHE_SIZE, (subjectId): CacheLink => ({ key: pseudonymOf(keys, subjectId), entry: null }));
       for (const hook of this.readyHooks) await hook();
+      // Entries appended without the secret (an upgrade's existing events) enter the tree now.
+      // A seal that outlasts storeTimeoutMs goes on in the background; the next one continues it.
+      await this.log.seal().catch((error: unknown) => {
+        options.logger.warn(`express-consent: the global log is not sealed yet (${String(error)}); it is sealed after the next write and before verify(), checkpoints and receipts`);
+      });
       const noticed = () => {
         this.notifications += 1;
       };
@@ -138,12 +151,17 @@ export class ConsentEngine implements ConsentCore {
     this.unsubscribe = null;
     this.cache?.clear();
     this.pseudonyms?.forget();
-    await Promise.all([this.outbox.stop(), unsubscribe?.()]);
+    await Promise.all([this.outbox.stop(), unsubscribe?.(), this.log.stop()]);
   }
 
   /** Runs one write through the tracker, then emits its events (see `commitWrite`). */
   commit(request: CommitRequest): Promise<CommitResult> {
     return commitWrite(this.writes, request).catch((error: unknown) => logRefusal(this.options.logger, error));
+  }
+
+  /** Seals the global log now (see `LogSealer.seal`). */
+  sealLog(): Promise<LogHead | null> {
+    return this.log.seal();
   }
 
   /** Records one `expire` event (source `sweep`) for each grant that lapsed (see `sweepLapsed`). */

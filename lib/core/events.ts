@@ -1,4 +1,5 @@
 import { seal, unseal } from '../audit/aead';
+import type { Checkpoint } from '../audit/checkpoint';
 import { ConsentError } from '../errors';
 import type { ConsentLogger } from '../options';
 import type { Change } from '../state/plan';
@@ -6,7 +7,7 @@ import type { OutboxEntry } from '../tracker/records';
 import type { Action, Source, State } from '../types';
 
 /** The events of `consent.on()`. */
-export type ConsentEventName = 'change' | 'withdrawn' | 'confirmation';
+export type ConsentEventName = 'change' | 'withdrawn' | 'confirmation' | 'checkpoint';
 
 /** Payload of `change` and `withdrawn`: one recorded event, with the real subject id. */
 export interface ChangePayload {
@@ -37,6 +38,8 @@ export interface ConsentEventPayloads {
   change: ChangePayload;
   withdrawn: ChangePayload;
   confirmation: ConfirmationPayload;
+  /** Every checkpoint made (`consent.checkpoint()`, `GET /admin/checkpoint`, receipts). */
+  checkpoint: Checkpoint;
 }
 
 /** A handler; a durable one is retried until its Promise resolves. */
@@ -60,7 +63,7 @@ interface Registration {
 /** A payload before the write has given its event an id. */
 export type PendingPayload = Omit<ChangePayload, 'eventId'> | ConfirmationPayload;
 
-const EVENTS: readonly ConsentEventName[] = ['change', 'withdrawn', 'confirmation'];
+const EVENTS: readonly ConsentEventName[] = ['change', 'withdrawn', 'confirmation', 'checkpoint'];
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._:-]{0,63}$/;
 
 /** Handlers of one consent instance: in-process ones, and durable ones fed by the outbox. */
@@ -81,6 +84,8 @@ export class EventHub {
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- JavaScript callers pass what the types forbid
     const name = options?.name ?? null;
     if (name !== null) {
+      // A checkpoint is made outside any write, so no outbox entry can carry it.
+      if (event === 'checkpoint') throw new ConsentError('invalid_argument', 'a "checkpoint" handler is in-process only: leave out its name');
       if (typeof name !== 'string' || !NAME.test(name)) {
         throw new ConsentError('invalid_argument', 'a handler name is 1–64 letters, digits, ".", "_", ":" or "-"');
       }
@@ -103,7 +108,7 @@ export class EventHub {
   }
 
   /** Outbox entries owed to durable handlers of `event`, sealed with the outbox key. */
-  entries(key: Buffer, event: ConsentEventName, payload: PendingPayload, eventIndex: number | null, now: number): OutboxEntry[] {
+  entries(key: Buffer, event: Exclude<ConsentEventName, 'checkpoint'>, payload: PendingPayload, eventIndex: number | null, now: number): OutboxEntry[] {
     return this.registrations
       .filter((r) => r.event === event && r.name !== null)
       .map((r) => ({

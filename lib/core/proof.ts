@@ -1,14 +1,18 @@
 import { randomUUID } from 'node:crypto';
-import { signReceipt, type ConsentReceipt, type ReceiptDecision } from '../audit/receipt';
+import { isCheckpointShaped, signCheckpoint, type Checkpoint } from '../audit/checkpoint';
+import { signReceipt, type ConsentReceipt, type ReceiptDecision, type ReceiptLogProof } from '../audit/receipt';
 import type { VerifyResult } from '../audit/verify-chain';
+import type { CheckpointClaim } from '../audit/verify-log';
 import { ConsentError } from '../errors';
 import { textHash } from '../registry/text';
 import { stateInfo } from '../state/derive';
 import { planErase } from '../state/plan-erase';
 import { replayRecord } from '../state/replay';
+import type { LogHead } from '../tracker/records';
 import type { Source, StateInfo } from '../types';
 import type { ConsentCore } from './consent-core';
 import { requireSubject } from './input';
+import { inclusionOf, treeOf } from './log-proof';
 import { publicVerifyResult } from './public-event';
 import type { ReceiptKey } from './receipt-key';
 import { logRefusal } from './trusted';
@@ -19,8 +23,19 @@ import { versionProblems, verifyStore } from './verify';
 export interface ConsentProof {
   /** A receipt of the subject's decisions, signed with the receipt key. */
   receipt(subjectId: string | number): Promise<ConsentReceipt>;
-  /** Checks the keyed hash chains of every subject, or of one. */
-  verify(options?: { subjectId?: string | number }): Promise<VerifyResult>;
+  /**
+   * Checks the keyed hash chains of every subject (or of one) and, for the whole store, the
+   * global log: every event logged exactly once, the log's tree and sealed head, and with
+   * `checkpoint` that the log still extends it (problem `rollback` otherwise).
+   * @throws ConsentError `invalid_argument` for a checkpoint that is not one (its signature is
+   *   not checked here: see `verifyCheckpoint`).
+   */
+  verify(options?: { subjectId?: string | number; checkpoint?: Checkpoint }): Promise<VerifyResult>;
+  /**
+   * Seals the global log and signs its size and root with the receipts key: a checkpoint to keep
+   * where the database's owner cannot rewrite it. Emits the `checkpoint` event.
+   */
+  checkpoint(): Promise<Checkpoint>;
   /** Art. 17 erasure: unlinks the subject and removes personal fields; the chain still verifies. */
   erase(subjectId: string | number): Promise<{ events: number }>;
   /** The state of one requirement as it was at `time` (Date, ISO string or epoch ms). */
@@ -39,8 +54,15 @@ function parseTime(time: unknown): number {
 /** What the proof methods use of the engine. */
 export type ProofDeps = Pick<
   ConsentCore,
-  'options' | 'registry' | 'tracker' | 'derivedKeys' | 'eventIds' | 'ready' | 'now' | 'pseudonym' | 'statesFrom' | 'storedRecords' | 'storedVersions'
+  'options' | 'registry' | 'tracker' | 'derivedKeys' | 'eventIds' | 'ready' | 'now' | 'pseudonym' | 'statesFrom' | 'storedRecords' | 'storedVersions' | 'sealLog'
 >;
+
+function checkpointClaim(value: unknown): CheckpointClaim {
+  if (!isCheckpointShaped(value)) {
+    throw new ConsentError('invalid_argument', 'checkpoint must be a checkpoint made by consent.checkpoint() (version, size, root, issuedAt, controller, proof)');
+  }
+  return { size: value.size, root: value.root };
+}
 
 /**
  * Erases a subject, recording who asked (`admin` routes pass their source and actor). The
@@ -63,28 +85,56 @@ export async function eraseSubject(
 }
 
 /**
- * Verifies the whole store (every chain, head, link and record, the ledger, and the stored
- * requirement versions of `requirementIds` or, when the tracker can list them, all of them), or
- * the chain now linked to `pseudonym`; problems name public event ids.
+ * Verifies the whole store (sealing the log first: every chain, head, link and record, the global
+ * log, and the stored requirement versions of `requirementIds` or, when the tracker can list
+ * them, all of them), or the chain now linked to `pseudonym`; problems name public event ids.
  */
 export async function verifyFor(
-  engine: Pick<ConsentCore, 'tracker' | 'derivedKeys' | 'eventIds'>,
+  engine: Pick<ConsentCore, 'tracker' | 'derivedKeys' | 'eventIds' | 'sealLog'>,
   pseudonym?: string,
   requirementIds: string[] = [],
+  checkpoint?: CheckpointClaim,
 ): Promise<VerifyResult> {
-  const key = engine.derivedKeys.chain;
-  const result = await verifyStore(engine.tracker, key, pseudonym);
-  if (pseudonym === undefined) {
-    const { tracker } = engine;
-    const versions = tracker.allRequirementVersions ? await tracker.allRequirementVersions() : await tracker.requirementVersions(requirementIds);
-    const problems = [...result.problems, ...versionProblems(key, versions)];
-    return publicVerifyResult({ ...result, ok: problems.length === 0, problems }, engine.eventIds);
-  }
-  return publicVerifyResult(result, engine.eventIds);
+  const keys = engine.derivedKeys;
+  if (pseudonym !== undefined) return publicVerifyResult(await verifyStore(engine.tracker, keys, pseudonym), engine.eventIds);
+  // A head that fails its check is reported by the verification itself.
+  await engine.sealLog().catch(() => undefined);
+  const { tracker } = engine;
+  const result = await verifyStore(tracker, keys, undefined, { checkpoint });
+  const versions = tracker.allRequirementVersions ? await tracker.allRequirementVersions() : await tracker.requirementVersions(requirementIds);
+  const problems = [...result.problems, ...versionProblems(keys.chain, versions)];
+  return publicVerifyResult({ ...result, ok: problems.length === 0, problems }, engine.eventIds);
 }
 
-export function proofMethods(engine: ProofDeps, receiptKey: ReceiptKey): ConsentProof {
+/**
+ * The proof methods of a consent instance. `madeCheckpoint` sees every checkpoint made (by
+ * `checkpoint()` and for receipts).
+ */
+export function proofMethods(engine: ProofDeps, receiptKey: ReceiptKey, madeCheckpoint: (checkpoint: Checkpoint) => void = () => {}): ConsentProof {
   const { tracker, registry } = engine;
+  const checkpointOf = (head: LogHead | null): Checkpoint => {
+    const checkpoint = signCheckpoint(
+      { version: 1, ...treeOf(head), issuedAt: new Date(engine.now()).toISOString(), controller: receiptKey.controller },
+      receiptKey.signingKey,
+    );
+    madeCheckpoint(checkpoint);
+    return checkpoint;
+  };
+  /** Where the subject's newest event stands in the sealed log, with a checkpoint; null without events. */
+  const logProof = async (pseudonym: string): Promise<ReceiptLogProof | null> => {
+    const [chainHead] = await tracker.heads({ pseudonym, limit: 1 });
+    if (chainHead?.id === null || chainHead === undefined) return null;
+    const head = await engine.sealLog();
+    const inclusion = await inclusionOf(tracker, head, chainHead.id, chainHead.hash);
+    if (inclusion === null) return null;
+    return {
+      eventId: engine.eventIds.encode(chainHead.id),
+      leafIndex: inclusion.leafIndex,
+      leafHash: inclusion.leafHash.toString('hex'),
+      path: inclusion.path.map((p) => p.toString('hex')),
+      checkpoint: checkpointOf(head),
+    };
+  };
   return {
     async receipt(subjectId) {
       const subject = requireSubject(subjectId);
@@ -114,14 +164,22 @@ export function proofMethods(engine: ProofDeps, receiptKey: ReceiptKey): Consent
         controller: receiptKey.controller,
         subject: pseudonym,
         decisions,
+        log: await logProof(pseudonym),
       };
       return signReceipt(body, receiptKey.signingKey);
     },
 
     async verify(options = {}) {
       const subject = options.subjectId === undefined ? undefined : requireSubject(options.subjectId);
+      const claim = options.checkpoint === undefined ? undefined : checkpointClaim(options.checkpoint);
+      if (subject !== undefined && claim !== undefined) throw new ConsentError('invalid_argument', 'a checkpoint is checked against the whole store: leave subjectId out');
       await engine.ready();
-      return verifyFor(engine, subject === undefined ? undefined : engine.pseudonym(subject), registry.list().map((r) => r.id));
+      return verifyFor(engine, subject === undefined ? undefined : engine.pseudonym(subject), registry.list().map((r) => r.id), claim);
+    },
+
+    async checkpoint() {
+      await engine.ready();
+      return checkpointOf(await engine.sealLog());
     },
 
     erase: (subjectId) => eraseSubject(engine, subjectId),

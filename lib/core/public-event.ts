@@ -26,7 +26,7 @@ export function publicEvent(event: StoredEvent, ids: EventIdCodec): ConsentEvent
 
 /**
  * A verification result with public event ids. A problem that knows no event names a position
- * instead (`chain:seq`, `ledger:n`), and a tampered row may hold an id no tracker assigned:
+ * instead (`chain:seq`, `log:n`, `checkpoint:size`), and a tampered row may hold an id no tracker assigned:
  * those are shown as they are.
  */
 export function publicVerifyResult(result: VerifyResult, ids: EventIdCodec): VerifyResult {

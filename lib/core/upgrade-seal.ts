@@ -6,7 +6,7 @@ import { ConsentIntegrityError } from '../errors';
 import type { ConsentLogger } from '../options';
 import type { SealedHead, StoredRequirementVersion } from '../tracker/records';
 import type { ConsentTracker } from '../tracker/tracker';
-import { verifyStore } from './verify';
+import { verifyStore, type VerifyKeys } from './verify';
 
 /** The text hash a stored version's own text gives (what `textHash` computed when it was stored). */
 function ownTextHash(v: StoredRequirementVersion): string {
@@ -26,17 +26,22 @@ function refuse(logger: ConsentLogger, detail: string, extensions: Record<string
 /**
  * Seals a store that an upgrade migrated (heads bound to their link and records, requirement
  * versions), once. The proof the store had before is verified first, with the secret: every
- * chain, the ledger, every head against the seal of the previous release, every record against
- * its chain's events, and each version's text against its text hash. A store that fails is not
+ * chain, the global log (that it lists every event), every head against the seal of the
+ * previous release, every record against its chain's events, and each version's text against
+ * its text hash. A store that fails is not
  * sealed (it is reported, and stays refused). Several processes starting at once seal once: the
  * tracker holds a lock, and a head that moved since it was verified is refused too.
  *
  * @throws ConsentIntegrityError (`store_unavailable`) when the old proof does not verify.
  */
-export async function sealUpgradedStore(tracker: ConsentTracker, key: Buffer, logger: ConsentLogger): Promise<void> {
+export async function sealUpgradedStore(tracker: ConsentTracker, keys: VerifyKeys, logger: ConsentLogger): Promise<void> {
   if (!tracker.sealPending || !tracker.sealUpgrade || !(await tracker.sealPending())) return;
-  const before = await verifyStore(tracker, key, undefined, true);
+  const key = keys.chain;
+  const before = await verifyStore(tracker, keys, undefined, { legacy: true });
   if (!before.ok) {
+    // Another process may have sealed the store while this one read it: the heads it sealed
+    // fail the previous release's check. That process verified the old proof itself.
+    if (!(await tracker.sealPending())) return;
     throw refuse(logger, `verify() of the history as it was found ${String(before.problems.length)} problems`, { problems: before.problems });
   }
   const sealed = await tracker.sealUpgrade({

@@ -1,12 +1,13 @@
 import { versionSealed } from '../audit/head-seal';
+import { LogHeadError } from '../audit/log-seal';
 import { ChainVerifier, type IntegrityProblem, type VerifyResult } from '../audit/verify-chain';
-import { LedgerVerifier } from '../audit/verify-ledger';
-import type { LedgerPageEntry, SealedHead, StoredEvent, StoredRequirementVersion } from '../tracker/records';
+import { LogVerifier, type CheckpointClaim, type LogKeys } from '../audit/verify-log';
+import type { LogEntry, LogHead, SealedHead, StoredEvent, StoredRequirementVersion } from '../tracker/records';
 import type { ConsentTracker } from '../tracker/tracker';
 import { PageCursor, pagesAhead } from './page-cursor';
 
 /** The reads verification, export and `stateAt` need. */
-export type ProofReader = Pick<ConsentTracker, 'scanEvents' | 'heads' | 'ledger' | 'ledgerHead'>;
+export type ProofReader = Pick<ConsentTracker, 'scanEvents' | 'heads' | 'logHead' | 'logEntries' | 'logBlocks'>;
 
 /** Rows per read: each page is its own short query, so the guard is never starved. */
 export const VERIFY_PAGE = 1000;
@@ -24,13 +25,18 @@ function headPages(tracker: ProofReader): AsyncGenerator<SealedHead[]> {
 }
 
 // Checking a page takes longer than reading one, and the next page's query (on SQLite's single
-// connection, behind the heads' and ledger's) only starts on a turn of the event loop: the
+// connection, behind the heads' and the log's) only starts on a turn of the event loop: the
 // merge lets one pass every so many events, so the database reads while the hashing goes on.
 const YIELD_EVERY = 256;
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** Walks the chains' heads and events together, both in chain order (a merge join). */
-async function verifyChains(verifier: ChainVerifier, headStream: AsyncIterator<SealedHead[]>, eventStream: AsyncIterator<StoredEvent[]>): Promise<void> {
+async function verifyChains(
+  verifier: ChainVerifier,
+  headStream: AsyncIterator<SealedHead[]>,
+  eventStream: AsyncIterator<StoredEvent[]>,
+  seen?: (event: StoredEvent) => void,
+): Promise<void> {
   const heads = new PageCursor(headStream);
   const events = new PageCursor(eventStream);
   await Promise.all([heads.fill(), events.fill()]);
@@ -49,6 +55,7 @@ async function verifyChains(verifier: ChainVerifier, headStream: AsyncIterator<S
     }
     while (event !== undefined && event.chain === chain) {
       verifier.push(event);
+      seen?.(event);
       if (verifier.checked % YIELD_EVERY === 0) await turn();
       if (!events.step()) await events.fill();
       event = events.value;
@@ -57,36 +64,71 @@ async function verifyChains(verifier: ChainVerifier, headStream: AsyncIterator<S
   }
 }
 
-/** Chains of `entries` that have a head with events: read along with the entries, else looked up. */
-async function chainsWithEvents(tracker: ProofReader, entries: LedgerPageEntry[]): Promise<Set<string>> {
-  const present = new Set<string>();
-  const unknown: string[] = [];
-  for (const entry of entries) {
-    if (entry.headSeq === undefined) unknown.push(entry.chain);
-    else if (entry.headSeq !== null && entry.headSeq > 0) present.add(entry.chain);
-  }
-  if (unknown.length > 0) {
-    // One query per page of entries, never one per chain.
-    for (const head of await tracker.heads({ chains: unknown, limit: unknown.length })) {
-      if (head.seq > 0) present.add(head.chain);
+// Leaves per page of log entries: an entry holds one transaction's events, from one to thousands.
+const LOG_PAGE_LEAVES = 4096;
+// Leaves hashed between two turns of the event loop.
+const LOG_SLICE = 512;
+
+/**
+ * Reads log entries from after `after` to the end, in pages sized to hold about
+ * `LOG_PAGE_LEAVES` leaves, each page's query sent before the previous page is checked.
+ * Resolves to the last key read.
+ */
+async function readLog(tracker: ProofReader, verifier: LogVerifier, after: string | undefined): Promise<string | undefined> {
+  let limit = 64;
+  let pending = tracker.logEntries({ after, limit });
+  let last = after;
+  for (;;) {
+    const page: LogEntry[] = await pending;
+    const tail = page[page.length - 1];
+    const more = tail !== undefined && page.length >= limit;
+    if (tail !== undefined) last = tail.key;
+    if (more) {
+      const leaves = page.reduce((sum, e) => sum + e.leaves.length / 40, 0);
+      limit = Math.max(1, Math.min(4096, Math.floor((LOG_PAGE_LEAVES * page.length) / Math.max(1, leaves))));
+      pending = tracker.logEntries({ after: tail.key, limit });
+      pending.catch(() => undefined);
     }
+    // In slices, each followed by a turn of the event loop: the events' scan sends its next
+    // query meanwhile, so the database reads while the tree is hashed.
+    let hashed = 0;
+    for (const entry of page) {
+      const n = entry.leaves.length / 40;
+      for (let from = 0; from < n; from += LOG_SLICE) {
+        const to = Math.min(n, from + LOG_SLICE);
+        verifier.entry(entry, from, to);
+        hashed += to - from;
+        if (hashed >= LOG_SLICE) {
+          hashed = 0;
+          await turn();
+        }
+      }
+    }
+    if (!more) return last;
   }
-  return present;
 }
 
-/** Checks the ledger of chains: every authentic entry's chain must still have its head. */
-async function verifyLedger(tracker: ProofReader, verifier: LedgerVerifier): Promise<void> {
-  const pages = pagesAhead((after: number | undefined) => tracker.ledger({ after: after ?? 0, limit: VERIFY_PAGE }), (last) => last.n, VERIFY_PAGE);
-  for await (const page of pages) {
-    const authentic = page.filter((entry) => verifier.push(entry));
-    if (authentic.length === 0) continue;
-    // A chain enters the ledger with its first event: an empty head means it was emptied.
-    const present = await chainsWithEvents(tracker, authentic);
-    for (const entry of authentic) {
-      if (!present.has(entry.chain)) verifier.problems.push({ eventId: entry.firstId, kind: 'chain_missing' });
-    }
+/** Checks every stored block of the log's tree against the recomputed one. */
+async function readBlocks(tracker: ProofReader, verifier: LogVerifier): Promise<void> {
+  for (let from = 0; ;) {
+    const page = await tracker.logBlocks({ from, limit: VERIFY_PAGE });
+    for (const block of page) verifier.block(block);
+    const last = page[page.length - 1];
+    if (last === undefined || page.length < VERIFY_PAGE) return;
+    from = last.index + 1;
   }
-  verifier.end(await tracker.ledgerHead());
+}
+
+/** The stored head; one that cannot even be read stands as a head whose seal fails. */
+async function readHead(tracker: ProofReader): Promise<LogHead | null> {
+  try {
+    return await tracker.logHead();
+  } catch (error) {
+    // Through the storage deadline, the tracker's error arrives as the cause of a store error.
+    const cause = (error as { cause?: unknown } | null)?.cause;
+    if (error instanceof LogHeadError || cause instanceof LogHeadError) return { size: 0, root: '', subtrees: [], mark: '', open: null, mac: '' };
+    throw error;
+  }
 }
 
 /** Runs both checks at once (each one's reads overlap the other's hashing); fails if either does. */
@@ -96,14 +138,30 @@ async function both(a: Promise<void>, b: Promise<void>): Promise<void> {
   if (y.status === 'rejected') throw y.reason;
 }
 
+/** The keys of verification: the chains' and the log's. */
+export interface VerifyKeys extends LogKeys {
+  chain: Buffer;
+}
+
+/** Options of `verifyStore`. */
+export interface VerifyStoreOptions {
+  /** A checkpoint the log must extend (problem `rollback` otherwise). */
+  checkpoint?: CheckpointClaim;
+  /**
+   * An upgraded store, before it is sealed again: heads are checked against the seal of
+   * release 1 and every record against its chain's events.
+   */
+  legacy?: boolean;
+}
+
 /**
- * Verifies the whole store, or only the chain now linked to `pseudonym`, in keyset pages.
- * Memory stays flat however many events there are. With `legacy`, heads are checked against
- * the seal of release 1 and every record against its chain's events (an upgraded store, before
- * it is sealed again).
+ * Verifies the whole store (chains, heads, links, records and the global log, and the log
+ * against `checkpoint` when given), or only the chain now linked to `pseudonym`, in keyset
+ * pages. Memory stays flat however many events there are (the log's checks hold a bit per
+ * event id). Seal the log first: what is not sealed yet is only checked to be logged.
  */
-export async function verifyStore(tracker: ProofReader, key: Buffer, pseudonym?: string, legacy = false): Promise<VerifyResult> {
-  const chains = new ChainVerifier(key, legacy);
+export async function verifyStore(tracker: ProofReader, keys: VerifyKeys, pseudonym?: string, options: VerifyStoreOptions = {}): Promise<VerifyResult> {
+  const chains = new ChainVerifier(keys.chain, options.legacy ?? false);
   if (pseudonym !== undefined) {
     const [head] = await tracker.heads({ pseudonym, limit: 1 });
     if (head) {
@@ -115,9 +173,17 @@ export async function verifyStore(tracker: ProofReader, key: Buffer, pseudonym?:
     }
     return chains.result();
   }
-  const ledger = new LedgerVerifier(key);
-  await both(verifyLedger(tracker, ledger), verifyChains(chains, headPages(tracker), eventPages(tracker)));
-  const problems = [...ledger.problems, ...chains.problems];
+  const log = new LogVerifier(keys, await readHead(tracker), options.checkpoint ?? null);
+  let read: string | undefined;
+  await both(
+    readLog(tracker, log, undefined).then((last) => { read = last; }),
+    verifyChains(chains, headPages(tracker), eventPages(tracker), (event) => { log.event(event); }),
+  );
+  // Entries written while the events were read: every event read is logged by now.
+  await readLog(tracker, log, read);
+  await readBlocks(tracker, log);
+  const named = new Set(chains.problems.map((p) => p.eventId));
+  const problems = [...log.end(named, chains.problems.length === 0), ...chains.problems];
   return { ok: problems.length === 0, checked: chains.checked, problems };
 }
 
@@ -127,4 +193,3 @@ export function versionProblems(key: Buffer, versions: readonly StoredRequiremen
     .filter((v) => !versionSealed(key, v))
     .map((v) => ({ eventId: `requirement:${v.id}:${String(v.version)}`, kind: 'text_changed', requirement: v.id, version: v.version }));
 }
-

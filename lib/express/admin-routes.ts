@@ -134,6 +134,8 @@ export function addAdminRoutes(router: Router, engine: ConsentEngine, gate: Read
 
   router.get('/admin/verify', ...guard, onlyQuery('subjectId'), proof.adminVerify);
 
+  router.get('/admin/checkpoint', ...guard, onlyQuery(), proof.adminCheckpoint);
+
   router.get('/admin/stats', ...guard, onlyQuery(), asyncHandler(async (_req, res) => {
     const store = requireAdmin(reader, tracker);
     const now = engine.now();

@@ -80,6 +80,7 @@ export function createHttpApi(engine: ConsentEngine, proof: RouterProof): Consen
     engine,
     receipt: (subjectId) => proof.receipt(subjectId),
     verify: (options) => proof.verify(options),
+    checkpoint: () => proof.checkpoint(),
     // A getter: the key is loaded by ready(), after the router was built.
     get publicKey() {
       return proof.publicKey;

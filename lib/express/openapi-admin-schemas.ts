@@ -13,6 +13,13 @@ const object = (properties: Record<string, JsonSchema>, extra: JsonSchema = {}):
 const count: JsonSchema = { type: 'integer', minimum: 0 };
 const VERSION_COUNTS = ['granted', 'denied', 'pending', 'expired', 'outdated'];
 const counts = (keys: string[]) => object(Object.fromEntries(keys.map((k) => [k, count])));
+const hex: JsonSchema = { type: 'string', pattern: '^[0-9a-f]{64}$' };
+const signature = object({ alg: { type: 'string', enum: ['EdDSA'] }, kid: { type: 'string' }, signature: { type: 'string' } });
+const controller: JsonSchema = {
+  type: ['object', 'null'],
+  required: ['name'],
+  properties: { name: { type: 'string' }, contact: { type: 'string' } },
+};
 
 /** `components.schemas` of the proof and admin routes. */
 export const PROOF_SCHEMAS: Record<string, JsonSchema> = {
@@ -20,11 +27,7 @@ export const PROOF_SCHEMAS: Record<string, JsonSchema> = {
     version: { type: 'integer', enum: [1] },
     receiptId: { type: 'string' },
     issuedAt: dateTime,
-    controller: {
-      type: ['object', 'null'],
-      required: ['name'],
-      properties: { name: { type: 'string' }, contact: { type: 'string' } },
-    },
+    controller,
     subject: { type: 'string', description: 'The pseudonym' },
     decisions: {
       type: 'array',
@@ -38,7 +41,28 @@ export const PROOF_SCHEMAS: Record<string, JsonSchema> = {
         textHash: { type: 'string' },
       }),
     },
-    proof: object({ alg: { type: 'string', enum: ['EdDSA'] }, kid: { type: 'string' }, signature: { type: 'string' } }),
+    log: {
+      oneOf: [
+        { type: 'null' },
+        object({
+          eventId: { type: 'string', description: "The subject's newest event" },
+          leafIndex: count,
+          leafHash: hex,
+          path: { type: 'array', items: hex, description: 'Audit path (RFC 9162 §2.1.3), nearest sibling first' },
+          checkpoint: ref('Checkpoint'),
+        }),
+      ],
+      description: "Where the subject's newest event stands in the global log; null without events",
+    },
+    proof: signature,
+  }),
+  Checkpoint: object({
+    version: { type: 'integer', enum: [1] },
+    size: { ...count, description: 'Events in the global log' },
+    root: { ...hex, description: 'Merkle tree root of the global log (SHA-256, RFC 9162 style)' },
+    issuedAt: dateTime,
+    controller,
+    proof: signature,
   }),
   SubjectExport: object({
     subject: { type: 'string', description: 'The pseudonym' },
@@ -66,9 +90,18 @@ export const PROOF_SCHEMAS: Record<string, JsonSchema> = {
     problems: {
       type: 'array',
       items: object({
-        eventId: { type: 'string', description: 'The event concerned (its public id); a position (`<chain>:<seq>`, `ledger:<n>`) when no event id is known' },
-        kind: { type: 'string', enum: ['modified', 'deleted', 'inserted', 'reordered', 'truncated', 'chain_missing'] },
-      }),
+        eventId: {
+          type: 'string',
+          description: 'The event concerned (its public id); a position (`<chain>:<seq>`, `log:<leaf>`, `log`, `checkpoint:<size>`, `requirement:<id>:<version>`) when no event id is known',
+        },
+        kind: {
+          type: 'string',
+          enum: ['modified', 'deleted', 'inserted', 'reordered', 'truncated', 'chain_missing', 'rollback', 'state_mismatch', 'subject_link', 'text_changed'],
+        },
+        chain: { type: 'string', description: "The subject's chain (its internal key), where known" },
+        requirement: { type: 'string', description: 'The requirement, where known' },
+        version: { type: 'integer', minimum: 1, description: 'The requirement version, where known' },
+      }, { required: ['eventId', 'kind'] }),
     },
   }),
   AdminEventPage: object({

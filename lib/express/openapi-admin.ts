@@ -98,9 +98,15 @@ export function adminPaths(): Record<string, unknown> {
         },
       },
     },
+    '/admin/checkpoint': {
+      get: {
+        summary: 'A signed checkpoint of the global log (size, root, time): keep it where the database owner cannot rewrite it',
+        responses: { '200': ok(ref('Checkpoint')), ...problems('403') },
+      },
+    },
     '/admin/verify': {
       get: {
-        summary: 'Checks the hash chains of every subject, or of one',
+        summary: 'Checks the hash chains of every subject (or of one) and the global log',
         parameters: [queryParam('subjectId', { type: 'string', minLength: 1, maxLength: 256 }, 'Only this subject')],
         responses: { '200': ok(ref('VerifyResult')), ...problems('400', '403') },
       },

@@ -6,7 +6,7 @@ import { ConsentError } from '../errors';
 import { sendSubjectExport } from './subject-export';
 
 /** What the proof handlers read: a `Consent` instance satisfies it. */
-export interface ProofSource extends Pick<ConsentProof, 'receipt' | 'verify'> {
+export interface ProofSource extends Pick<ConsentProof, 'receipt' | 'verify' | 'checkpoint'> {
   /** The receipt verification key (SPKI PEM), available once ready. */
   readonly publicKey: string;
   readonly engine: ConsentEngine;
@@ -35,6 +35,8 @@ export interface ProofHandlers {
   adminErase: RequestHandler;
   /** `GET /admin/verify?subjectId=`: 200 `{ ok, checked, problems }`. Mount behind admin authorization. */
   adminVerify: RequestHandler;
+  /** `GET /admin/checkpoint`: 200 a signed checkpoint of the global log. Mount behind admin authorization. */
+  adminCheckpoint: RequestHandler;
 }
 
 // Express 5 forwards rejections itself, Express 4 does not: without this a rejection would hang.
@@ -88,6 +90,9 @@ export function proofHandlers(consent: ProofSource, options: ProofRouteOptions):
     adminVerify: wrap(async (req, res) => {
       const subjectId = querySubject(req.query);
       sendPersonal(res, await consent.verify(subjectId === undefined ? {} : { subjectId }));
+    }),
+    adminCheckpoint: wrap(async (_req, res) => {
+      res.set('Cache-Control', 'no-store').status(200).json(await consent.checkpoint());
     }),
   };
 }

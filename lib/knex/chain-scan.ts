@@ -1,12 +1,12 @@
 import type { Knex } from 'knex';
-import type { CurrentRecord, LedgerPageEntry, SealedHead, StoredEvent, SubjectSnapshot, WritePlan } from '../tracker/records';
+import type { CurrentRecord, SealedHead, StoredEvent, SubjectSnapshot, WritePlan } from '../tracker/records';
 import type { EventScanQuery, HeadScanQuery } from '../tracker/tracker';
 import { writeSealed, type TableContext } from './chain-store';
 import { scanEventPage } from './event-scan';
-import { readRows } from './json-page';
+import { readJsonPage, readRows } from './json-page';
 import { isSqlite } from './migrate';
 import { bytes, hex } from './row-codec';
-import { groupRecords, pageColumns, toHead, toLedgerEntry, toRecord, type Row } from './rows';
+import { groupRecords, pageColumns, recordOfValues, STATE_PAGE_COLUMNS, toHead, toRecord, type Row } from './rows';
 import { writeLockFirst } from './write-lock';
 
 /** A keyset page of events in (chain, seq) order: one short query on the unique index. */
@@ -14,23 +14,17 @@ export const scanEvents = (ctx: TableContext, query: EventScanQuery): Promise<St
 
 // Only what a head is made of: verification reads every subject row.
 const HEAD_COLUMNS = ['chain', 'pseudonym', 'seq', 'head_hash', 'head_id', 'erased_at', 'head_mac'];
-// Every column of a record, the chain first (the page's order).
-const STATE_COLUMNS = [
-  'chain', 'requirement', 'decision', 'version', 'decided_at', 'expires_at', 'gpc_opt_in', 'pending_version',
-  'pending_at', 'pending_expires_at', 'pending_token', 'expiry_recorded',
-];
 const byChainThenRequirement = (a: unknown[], b: unknown[]): boolean =>
   (a[0] as string) < (b[0] as string) || (a[0] === b[0] && (a[1] as string) < (b[1] as string));
 
-// Each entry with the seq of its chain's head (null without one): verification needs both.
-const LEDGER_COLUMNS = { n: 'l.n', chain: 'l.chain', first_id: 'l.first_id', prev_first_id: 'l.prev_first_id', mac: 'l.mac', head_seq: 's.seq' };
-
 /** A page of heads in chain order, each with its chain's records (a second read of the same page of chains). */
 export async function scanHeads(ctx: TableContext, query: HeadScanQuery): Promise<SealedHead[]> {
-  const q = ctx.knex(ctx.table('subjects')).orderBy('chain').limit(query.limit);
-  if (query.after !== undefined) q.where('chain', '>', bytes(query.after));
-  if (query.chains !== undefined) q.whereIn('chain', query.chains.map(bytes));
-  if (query.pseudonym !== undefined) q.where('pseudonym', bytes(query.pseudonym));
+  // Columns named with their table: the page selects them as hex under the same names (see event-scan).
+  const subjects = ctx.table('subjects');
+  const q = ctx.knex(subjects).orderBy(`${subjects}.chain`).limit(query.limit);
+  if (query.after !== undefined) q.where(`${subjects}.chain`, '>', bytes(query.after));
+  if (query.chains !== undefined) q.whereIn(`${subjects}.chain`, query.chains.map(bytes));
+  if (query.pseudonym !== undefined) q.where(`${subjects}.pseudonym`, bytes(query.pseudonym));
   const rows = await readRows(ctx.knex, q, pageColumns(ctx.knex, HEAD_COLUMNS), (a, b) => (a[0] as string) < (b[0] as string));
   const heads = rows.map(toHead);
   // A page of every chain in order holds every chain between its first and last: one range read.
@@ -45,21 +39,20 @@ export async function scanHeads(ctx: TableContext, query: HeadScanQuery): Promis
  */
 export async function chainRecords(ctx: TableContext, chains: string[], contiguous: boolean): Promise<Map<string, CurrentRecord[]>> {
   if (chains.length === 0) return new Map();
-  const q = ctx.knex(ctx.table('states')).orderBy(['chain', 'requirement']);
-  if (contiguous) q.whereBetween('chain', [bytes(chains[0] as string), bytes(chains[chains.length - 1] as string)]);
-  else q.whereIn('chain', chains.map(bytes));
-  const rows = await readRows(ctx.knex, q, pageColumns(ctx.knex, STATE_COLUMNS), byChainThenRequirement);
-  return groupRecords(rows, 'chain');
-}
-
-export async function scanLedger(ctx: TableContext, query: { after?: number; limit: number }): Promise<LedgerPageEntry[]> {
-  const q = ctx.knex(`${ctx.table('chains')} as l`)
-    .leftJoin(`${ctx.table('subjects')} as s`, 's.chain', 'l.chain')
-    .where('l.n', '>', query.after ?? 0)
-    .orderBy('l.n')
-    .limit(query.limit);
-  const rows = await readRows(ctx.knex, q, pageColumns(ctx.knex, LEDGER_COLUMNS), (a, b) => Number(a[0]) < Number(b[0]));
-  return rows.map(toLedgerEntry);
+  const states = ctx.table('states');
+  const q = ctx.knex(states).orderBy([`${states}.chain`, `${states}.requirement`]);
+  if (contiguous) q.whereBetween(`${states}.chain`, [bytes(chains[0] as string), bytes(chains[chains.length - 1] as string)]);
+  else q.whereIn(`${states}.chain`, chains.map(bytes));
+  const values = await readJsonPage(ctx.knex, q, pageColumns(ctx.knex, STATE_PAGE_COLUMNS), byChainThenRequirement);
+  if (values === null) return groupRecords(await q.select([...STATE_PAGE_COLUMNS]), 'chain');
+  const byChain = new Map<string, CurrentRecord[]>();
+  for (const v of values) {
+    const chain = v[0] as string;
+    const list = byChain.get(chain);
+    if (list) list.push(recordOfValues(v));
+    else byChain.set(chain, [recordOfValues(v)]);
+  }
+  return byChain;
 }
 
 /**

@@ -1,17 +1,15 @@
 import type { Knex } from 'knex';
-import type { ChainHead, LedgerHead, LedgerTail, SealedWrite, SubjectSnapshot, WritePlan } from '../tracker/records';
+import { encodeLeaves } from '../audit/log-leaf';
+import type { ChainHead, SealedWrite, SubjectSnapshot, WritePlan } from '../tracker/records';
 import { eventRow } from './event-rows';
 import { insertStatements, runAll } from './bulk-sql';
+import { withLogEntry } from './log-store';
 import { isPostgres } from './migrate';
 import { bytes } from './row-codec';
 import { EVENT_COLUMNS, type Row } from './rows';
 import type { TableContext } from './table-context';
 
 export type { TableContext } from './table-context';
-
-
-/** The meta key of the ledger's protected newest entry. */
-export const LEDGER_KEY = 'ledger';
 
 /**
  * Reserves ids for new events before they are hashed (the chain covers ids). PostgreSQL hands
@@ -97,37 +95,9 @@ function idsAfter(start: number, count: number): string[] {
   return Array.from({ length: count }, (_, i) => String(start + i + 1));
 }
 
-/** The ledger's newest entry, locked until the transaction ends (chain creation is serialised). */
-export async function lockLedger(ctx: TableContext, trx: Knex.Transaction): Promise<LedgerTail> {
-  const meta = ctx.table('meta');
-  const empty = JSON.stringify({ n: 0, firstId: null, mac: '' });
-  await trx(meta).insert({ key: LEDGER_KEY, value: empty }).onConflict('key').ignore();
-  const row: Row = await trx(meta).where({ key: LEDGER_KEY }).forUpdate().first('value');
-  const head = JSON.parse(row.value as string) as LedgerHead;
-  return { n: head.n, firstId: head.firstId };
-}
-
 /**
- * `lockLedger` for a batch that learns only later whether it opens a chain. When it expects to
- * (`likely`) on SQLite, which has a single writer so that locking costs nothing, the read starts
- * at once; otherwise the lock is taken only when asked (on PostgreSQL it serialises every writer
- * that creates a chain).
- */
-export function ledgerLocker(ctx: TableContext, trx: Knex.Transaction, likely: boolean): () => Promise<LedgerTail> {
-  if (!likely || isPostgres(ctx.knex)) return () => lockLedger(ctx, trx);
-  const tail = lockLedger(ctx, trx);
-  tail.catch(() => undefined);
-  return () => tail;
-}
-
-export async function readLedgerHead(ctx: TableContext): Promise<LedgerHead | null> {
-  const row: Row | undefined = await ctx.knex(ctx.table('meta')).where({ key: LEDGER_KEY }).first('value');
-  return row ? (JSON.parse(row.value as string) as LedgerHead) : null;
-}
-
-/**
- * Seals a plan and writes its events, ledger entry and chain head inside `trx`. The caller holds
- * the subject's row lock.
+ * Seals a plan and writes its events, its log entry and the chain head inside `trx`. The caller
+ * holds the subject's row lock.
  */
 export async function writeSealed(
   ctx: TableContext,
@@ -136,20 +106,9 @@ export async function writeSealed(
   plan: WritePlan,
 ): Promise<SealedWrite> {
   const ids = await allocateIds(ctx, trx, plan.events.length);
-  const tail = snapshot.seq === 0 && plan.events.length > 0 ? await lockLedger(ctx, trx) : null;
-  const sealed = plan.seal(ids, tail);
-  await runAll(trx, insertStatements(trx, ctx.table('events'), EVENT_COLUMNS, sealed.events.map(eventRow)));
-  if (sealed.ledger) {
-    const { entry, head } = sealed.ledger;
-    await trx(ctx.table('chains')).insert({
-      n: entry.n,
-      chain: bytes(entry.chain),
-      first_id: entry.firstId,
-      prev_first_id: entry.prevFirstId,
-      mac: entry.mac,
-    });
-    await trx(ctx.table('meta')).where({ key: LEDGER_KEY }).update({ value: JSON.stringify(head) });
-  }
+  const sealed = plan.seal(ids);
+  const events = insertStatements(trx, ctx.table('events'), EVENT_COLUMNS, sealed.events.map(eventRow));
+  await runAll(trx, withLogEntry(ctx, events, encodeLeaves(sealed.events)));
   await trx(ctx.table('subjects')).where({ chain: bytes(snapshot.chain) }).update(headColumns(sealed.head));
   return sealed;
 }

@@ -6,11 +6,14 @@ import { readJsonPage } from './json-page';
 import { bytes } from './row-codec';
 import { EVENT_COLUMNS, eventOfValues, pageColumns, toEvent, type Row } from './rows';
 
+// Columns named with their table: a page selects `chain` as hex under the same name, and an
+// ORDER BY (on SQLite, a WHERE too) would otherwise sort by that text instead of the index.
 function pageQuery(ctx: TableContext, query: EventScanQuery): Knex.QueryBuilder {
-  const q = ctx.knex(ctx.table('events')).orderBy([{ column: 'chain' }, { column: 'seq' }]).limit(query.limit);
-  if (query.chain !== undefined) q.where('chain', bytes(query.chain));
+  const events = ctx.table('events');
+  const q = ctx.knex(events).orderBy([{ column: `${events}.chain` }, { column: `${events}.seq` }]).limit(query.limit);
+  if (query.chain !== undefined) q.where(`${events}.chain`, bytes(query.chain));
   // A row-value comparison is one range scan on the (chain, seq) index in both databases.
-  if (query.after) q.whereRaw('(chain, seq) > (?, ?)', [bytes(query.after.chain), query.after.seq]);
+  if (query.after) q.whereRaw('(??, ??) > (?, ?)', [`${events}.chain`, `${events}.seq`, bytes(query.after.chain), query.after.seq]);
   return q;
 }
 

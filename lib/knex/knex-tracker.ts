@@ -3,8 +3,12 @@ import type {
   BatchPlanner,
   ClaimedOutboxEntry,
   LapsedGrant,
-  LedgerPageEntry,
-  LedgerHead,
+  LeafPosition,
+  LogBlock,
+  LogBlockQuery,
+  LogEntry,
+  LogFold,
+  LogHead,
   PendingMatch,
   PreparedBatch,
   SealedHead,
@@ -20,8 +24,8 @@ import type { UpgradeSealer } from '../tracker/capabilities';
 import type { AudienceEntry, AudienceQuery } from '../tracker/audience-capability';
 import * as admin from './admin-queries';
 import * as audiences from './audience-queries';
-import { readLedgerHead } from './chain-store';
-import { eraseChain, scanEvents, scanHeads, scanLedger } from './chain-scan';
+import { eraseChain, scanEvents, scanHeads } from './chain-scan';
+import { readLogHead, readLogLeaves, scanLogBlocks, scanLogEntries, sealLog } from './log-store';
 import * as lifecycle from './lifecycle-queries';
 import * as upgrade from './upgrade-seal';
 import { checkSchema, isPostgres, isSynchronousDriver, migrate } from './migrate';
@@ -225,12 +229,24 @@ export class KnexTracker implements ConsentTracker {
     return scanHeads(this, query);
   }
 
-  ledger(query: { after?: number; limit: number }): Promise<LedgerPageEntry[]> {
-    return scanLedger(this, query);
+  sealLog(fold: LogFold): Promise<LogHead | null> {
+    return sealLog(this, fold);
   }
 
-  ledgerHead(): Promise<LedgerHead | null> {
-    return readLedgerHead(this);
+  logHead(): Promise<LogHead | null> {
+    return readLogHead(this);
+  }
+
+  logEntries(query: { after?: string; limit: number }): Promise<LogEntry[]> {
+    return scanLogEntries(this, query);
+  }
+
+  logBlocks(query: LogBlockQuery): Promise<LogBlock[]> {
+    return scanLogBlocks(this, query);
+  }
+
+  logLeaves(query: { from: LeafPosition; count: number }): Promise<Buffer> {
+    return readLogLeaves(this, query);
   }
 
   erase(pseudonym: string, plan: (snapshot: SubjectSnapshot) => WritePlan): Promise<number | null> {

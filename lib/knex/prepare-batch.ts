@@ -8,8 +8,6 @@ import { bytes, bytesOrNull } from './row-codec';
 
 /**
  * A batch planned and sealed before its transaction, every subject as a new one (`prepareBatch`).
- * Its ledger entries are made inside the transaction, where the ledger's tail is locked: the
- * plans' `seal` then only adds them to the events and heads sealed here.
  */
 export class PreparedKnexBatch implements PreparedBatch {
   constructor(
@@ -22,6 +20,8 @@ export class PreparedKnexBatch implements PreparedBatch {
     readonly ids: string[][],
     /** The records' upserts, then the events' inserts. */
     readonly statements: Statement[],
+    /** Each planned subject's events and head, as sealed with its reserved ids. */
+    readonly sealed: SealedWrite[],
   ) {}
 
   /** The first and last reserved ids, or null when the batch has no events. */
@@ -32,9 +32,6 @@ export class PreparedKnexBatch implements PreparedBatch {
     return first === undefined || last === undefined ? null : [first, last];
   }
 }
-
-// Sealing a new chain needs a ledger tail; this one stands in until the transaction locks the real one.
-const PLACEHOLDER_TAIL = { n: 0, firstId: null };
 
 // Work between two turns of the event loop, about a millisecond each: subjects planned, events
 // sealed. The batch written meanwhile sends each statement once its last one has answered,
@@ -74,7 +71,7 @@ export async function prepareBatch(ctx: TableContext, pseudonyms: string[], plan
     const count = p.plan.events.length;
     const own = reserved.slice(offset, offset + count);
     offset += count;
-    const write = p.plan.seal(own, count > 0 ? PLACEHOLDER_TAIL : null);
+    const write = p.plan.seal(own);
     ids.push(own);
     sealed.push(write);
     for (const e of write.events) eventRows.push(eventRow(e));
@@ -100,5 +97,5 @@ export async function prepareBatch(ctx: TableContext, pseudonyms: string[], plan
     return [subject.chain, subject.pseudonym, head.seq, bytes(head.hash), bytes(head.mac), idValue(head.id), bytesOrNull(plan.sealedSubject ?? null)];
   });
   const subjects = { columns: [...SUBJECT_COLUMNS, 'head_id', 'sealed_subject'], rows: heads };
-  return new PreparedKnexBatch(pseudonyms, subjects, planned, ids, statements);
+  return new PreparedKnexBatch(pseudonyms, subjects, planned, ids, statements, sealed);
 }

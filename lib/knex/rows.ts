@@ -1,4 +1,4 @@
-import type { ChainHead, CurrentRecord, LedgerPageEntry, StoredEvent, StoredRequirementVersion, SubjectSnapshot } from '../tracker/records';
+import type { ChainHead, CurrentRecord, StoredEvent, StoredRequirementVersion, SubjectSnapshot } from '../tracker/records';
 import type { Action, Decision, Source, State } from '../types';
 import type { Knex } from 'knex';
 import { bytes, everyColumn, hex, hexOrNull, idOrNull, num, numOrNull, rowCodec, text, textOrNull, type Row } from './row-codec';
@@ -54,6 +54,32 @@ export function snapshotsOf(rows: readonly Row[]): Map<string, SubjectSnapshot> 
   }
   return out;
 }
+
+/**
+ * A record from its values in `STATE_PAGE_COLUMNS` order (a row of a JSON page, the chain first),
+ * without an object per row in between: `verify()` reads every record of the store.
+ */
+export function recordOfValues(v: readonly unknown[]): CurrentRecord {
+  return {
+    requirement: v[1] as string,
+    decision: textOrNull<Decision>(v[2]),
+    version: numOrNull(v[3]),
+    decidedAt: numOrNull(v[4]),
+    expiresAt: numOrNull(v[5]),
+    gpcOptIn: Boolean(v[6]),
+    pendingVersion: numOrNull(v[7]),
+    pendingAt: numOrNull(v[8]),
+    pendingExpiresAt: numOrNull(v[9]),
+    pendingToken: hexOrNull(v[10]),
+    expiryRecorded: Boolean(v[11]),
+  };
+}
+
+/** The columns of a record in the order `recordOfValues` reads them. */
+export const STATE_PAGE_COLUMNS = [
+  'chain', 'requirement', 'decision', 'version', 'decided_at', 'expires_at', 'gpc_opt_in', 'pending_version',
+  'pending_at', 'pending_expires_at', 'pending_token', 'expiry_recorded',
+] as const;
 
 /** Records of many subjects read in one statement, grouped by the value of `column`. */
 export function groupRecords(rows: readonly Row[], column: string, into = new Map<string, CurrentRecord[]>()): Map<string, CurrentRecord[]> {
@@ -145,16 +171,5 @@ export function toHead(row: Row): ChainHead {
     id: idOrNull(row.head_id),
     erased: row.erased_at !== null && row.erased_at !== undefined,
     mac: hex(row.head_mac),
-  };
-}
-
-export function toLedgerEntry(row: Row): LedgerPageEntry {
-  return {
-    n: num(row.n),
-    chain: hex(row.chain),
-    firstId: String(row.first_id),
-    prevFirstId: idOrNull(row.prev_first_id),
-    mac: row.mac as string,
-    headSeq: numOrNull(row.head_seq),
   };
 }

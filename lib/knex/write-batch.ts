@@ -1,10 +1,12 @@
 import type { Knex } from 'knex';
-import type { CurrentRecord, LedgerTail, SealedWrite, SubjectSnapshot, WritePlan } from '../tracker/records';
+import { encodeLeaves } from '../audit/log-leaf';
+import type { CurrentRecord, SealedWrite, SubjectSnapshot, WritePlan } from '../tracker/records';
 import { addStateRows, EVENT_SLICE, newSubjectRows, snapshotOf, stateStatements, SUBJECT_COLUMNS, type Planned, type SubjectRows } from './batch-rows';
 import { eventRow, idValue } from './event-rows';
 import { insertStatements, quote, upsertClause, variableLimit } from './bulk-sql';
-import { idAllocator, LEDGER_KEY, ledgerLocker, reservedIdsFree, type TableContext } from './chain-store';
+import { idAllocator, reservedIdsFree, type TableContext } from './chain-store';
 import { insertOutbox } from './lifecycle-queries';
+import { withLogEntry } from './log-store';
 import { EVENT_COLUMNS, groupRecords, rawRows, type Row } from './rows';
 import { bytes, bytesOrNull, hex } from './row-codec';
 import type { PreparedKnexBatch } from './prepare-batch';
@@ -73,40 +75,19 @@ async function readRecords(ctx: TableContext, trx: Knex.Transaction, chains: str
   return byChain;
 }
 
-/** Where the batch's ids start and the ledger's tail: on SQLite read at once, while the batch is planned. */
-interface EarlyReads {
-  ids(count: number): Promise<string[]>;
-  ledger(): Promise<LedgerTail>;
-}
-
-const opensChain = (p: Planned): boolean => p.snapshot.seq === 0 && p.plan.events.length > 0;
-
-/**
- * Seals plans in the order they are given, each new chain taking the previous new chain's
- * ledger entry as its tail (the first one takes `tail`, the ledger's locked newest entry).
- */
-function ledgerOrderSealer(tail: LedgerTail | null): (p: Planned, ids: string[]) => SealedWrite {
-  return (p, ids) => {
-    const write = p.plan.seal(ids, opensChain(p) ? tail : null);
-    if (write.ledger) tail = { n: write.ledger.head.n, firstId: write.ledger.head.firstId };
-    return write;
-  };
-}
-
 /**
  * Reserves the ids of every event of the batch at once and seals the plans in order: exactly the
- * ids, hashes and ledger entries that writing the subjects one after another would have
- * produced. The events are queued for insertion slice by slice as they are sealed.
+ * ids and hashes that writing the subjects one after another would have produced. The events
+ * are queued for insertion slice by slice as they are sealed.
  */
-async function sealAll(ctx: TableContext, trx: Knex.Transaction, planned: Planned[], pipeline: StatementPipeline, reads: EarlyReads): Promise<SealedWrite[]> {
-  const ids = await reads.ids(planned.reduce((sum, p) => sum + p.plan.events.length, 0));
-  const seal = ledgerOrderSealer(planned.some(opensChain) ? await reads.ledger() : null);
+async function sealAll(ctx: TableContext, trx: Knex.Transaction, planned: Planned[], pipeline: StatementPipeline, allocate: (count: number) => Promise<string[]>): Promise<SealedWrite[]> {
+  const ids = await allocate(planned.reduce((sum, p) => sum + p.plan.events.length, 0));
   let offset = 0;
   let rows: unknown[][] = [];
   const sealed: SealedWrite[] = [];
   for (const p of planned) {
     const count = p.plan.events.length;
-    const write = seal(p, ids.slice(offset, offset + count));
+    const write = p.plan.seal(ids.slice(offset, offset + count));
     offset += count;
     sealed.push(write);
     for (const e of write.events) rows.push(eventRow(e));
@@ -154,9 +135,8 @@ async function planAll(
   return planned;
 }
 
-/** Queues the ledger entries and head, and the chain heads of a sealed batch. */
+/** Queues the log entry and the chain heads of a sealed batch. */
 function queueRows(ctx: TableContext, trx: Knex.Transaction, planned: Planned[], sealed: SealedWrite[], pipeline: StatementPipeline): void {
-  queueLedger(ctx, trx, sealed, pipeline);
   // Every subject row exists and is locked: the upsert always takes its update branch. It names
   // every not-null column only because an INSERT must.
   const heads = planned.map(({ subject, plan }, i) => {
@@ -165,19 +145,15 @@ function queueRows(ctx: TableContext, trx: Knex.Transaction, planned: Planned[],
   });
   const subjects = ctx.table('subjects');
   const upsert = upsertClause(['chain'], HEAD_VALUES) + keepSealedSubject(subjects);
-  pipeline.push(insertStatements(trx, subjects, [...SUBJECT_COLUMNS, 'head_id', 'sealed_subject'], heads, upsert));
+  pipeline.push(withLogEntry(ctx, insertStatements(trx, subjects, [...SUBJECT_COLUMNS, 'head_id', 'sealed_subject'], heads, upsert), leavesOf(sealed)));
 }
 
-/** Queues the ledger entries of a sealed batch's new chains and the ledger's new head. */
-function queueLedger(ctx: TableContext, trx: Knex.Transaction, sealed: SealedWrite[], pipeline: StatementPipeline): void {
-  const ledger = sealed.flatMap((s) => (s.ledger ? [s.ledger] : []));
-  if (ledger.length > 0) {
-    const entries = ledger.map(({ entry }) => [entry.n, bytes(entry.chain), idValue(entry.firstId), idValue(entry.prevFirstId), entry.mac]);
-    pipeline.push(insertStatements(trx, ctx.table('chains'), ['n', 'chain', 'first_id', 'prev_first_id', 'mac'], entries));
-    const { head } = ledger[ledger.length - 1] as (typeof ledger)[number];
-    const sql = `update ${quote(ctx.table('meta'))} set ${quote('value')} = ? where ${quote('key')} = ?`;
-    pipeline.push([{ sql, bindings: [JSON.stringify(head), LEDGER_KEY] }]);
-  }
+/**
+ * The leaves of the batch's one log entry: all its events, in the order they were sealed. The
+ * entry is the batch's only write outside its subjects' rows, and it touches no shared row.
+ */
+function leavesOf(sealed: SealedWrite[]): Buffer {
+  return encodeLeaves(sealed.flatMap((s) => s.events));
 }
 
 /** Writes the outbox entries of the sealed batch, once their events' ids are known. */
@@ -211,16 +187,14 @@ export async function writeBatch(
   const ahead = prepared !== null && samePseudonyms(prepared, pseudonyms) ? prepared : null;
   // A write first: on SQLite a transaction that has read cannot always start writing later.
   const { rows: subjects, created } = await lockSubjects(ctx, trx, pseudonyms, ahead?.subjects);
-  // A prepared batch expects new subjects, which open chains.
-  const ledger = ledgerLocker(ctx, trx, ahead !== null);
   if (ahead !== null) {
     // Every subject new, as the prepared batch assumed, and its ids still free: write it.
-    if (created.size === pseudonyms.length && (await idsFree(ctx, trx, ahead))) return writePrepared(ctx, trx, ahead, ledger);
+    if (created.size === pseudonyms.length && (await idsFree(ctx, trx, ahead))) return writePrepared(ctx, trx, ahead);
     // Otherwise it is all planned again below: the created rows hold prepared heads that will
     // not be written, so their subjects are planned from the empty chains they start as.
     for (const { pseudonym, subject } of ahead.planned) if (created.has(pseudonym)) subjects.set(pseudonym, subject);
   }
-  const reads: EarlyReads = { ids: idAllocator(ctx, trx), ledger };
+  const allocate = idAllocator(ctx, trx);
   // A second round only for rows an erasure unlinked while we waited for their lock.
   const missing = pseudonyms.filter((p) => !subjects.has(p));
   if (missing.length > 0) {
@@ -237,7 +211,7 @@ export async function writeBatch(
   const records = await readRecords(ctx, trx, rows.filter((row) => !created.has(hex(row.pseudonym))).map((row) => hex(row.chain)));
   const { planned, sealed } = await inPipeline(trx, async (pipeline) => {
     const planned = await planAll(ctx, trx, pseudonyms, rows, records, plan, pipeline);
-    const sealed = await sealAll(ctx, trx, planned, pipeline, reads);
+    const sealed = await sealAll(ctx, trx, planned, pipeline, allocate);
     queueRows(ctx, trx, planned, sealed, pipeline);
     return { planned, sealed };
   });
@@ -257,22 +231,17 @@ async function idsFree(ctx: TableContext, trx: Knex.Transaction, prepared: Prepa
 
 /**
  * Writes a prepared batch whose subjects this transaction has just created with their heads:
- * its records and events as prepared, then the ledger entries (the tail is known only now, and
- * sealing again with the same ids only adds them).
+ * its records and events as prepared, then its log entry.
  */
 async function writePrepared(
   ctx: TableContext,
   trx: Knex.Transaction,
   ahead: PreparedKnexBatch,
-  ledger: () => Promise<LedgerTail>,
 ): Promise<Map<string, string[]>> {
-  const sealed = await inPipeline(trx, async (pipeline) => {
-    pipeline.push(ahead.statements);
-    const seal = ledgerOrderSealer(ahead.planned.some(opensChain) ? await ledger() : null);
-    const sealed = ahead.planned.map((p, i) => seal(p, ahead.ids[i] as string[]));
-    // The subject rows were created with their heads: only the ledger is left.
-    queueLedger(ctx, trx, sealed, pipeline);
-    return sealed;
+  const sealed = await inPipeline(trx, (pipeline) => {
+    // The subject rows were created with their heads: only the log entry is left.
+    pipeline.push(withLogEntry(ctx, ahead.statements, leavesOf(ahead.sealed)));
+    return Promise.resolve(ahead.sealed);
   });
   return eventIdsOf(ahead.planned, sealed);
 }

@@ -20,7 +20,7 @@ export interface ImportedDecision {
 
 /**
  * Plans the imported decisions of one subject, appended after its existing events and sealed
- * like every other event (the same `sealChain` as `planBatch`: ids, head, ledger entry). An imported grant is a `grant` even for a double opt-in requirement:
+ * like every other event (the same `sealChain` as `planBatch`: ids, head). An imported grant is a `grant` even for a double opt-in requirement:
  * the other system already holds the confirmation. Each decision replaces the current record,
  * so the latest imported decision decides, as for any event.
  */
@@ -72,7 +72,7 @@ export function planImport(
   return {
     events,
     records: changed,
-    // Remembers its events: a batch prepared ahead re-seals only for the ledger entry.
+    // Remembers its events: a batch prepared ahead is not hashed again when written as prepared.
     seal: chainSealer(chainKey, snapshot, events, changed),
   };
 }

@@ -38,6 +38,6 @@ export function planErase(
   return {
     events: [draft],
     records: [],
-    seal: (ids, ledger) => sealChain(chainKey, snapshot, [draft], ids, ledger, [], true),
+    seal: (ids) => sealChain(chainKey, snapshot, [draft], ids, [], true),
   };
 }

@@ -51,5 +51,5 @@ export function planExpiry(
     });
     changes.push({ requirement: record.requirement, action: 'expire', previous: 'granted', state: 'expired', seq });
   }
-  return { plan: { events, records, seal: (ids, ledger) => sealChain(chainKey, snapshot, events, ids, ledger, records) }, changes };
+  return { plan: { events, records, seal: (ids) => sealChain(chainKey, snapshot, events, ids, records) }, changes };
 }

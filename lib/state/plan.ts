@@ -166,7 +166,7 @@ export function planBatch(
     plan: {
       events,
       records: changed,
-      seal: (ids, ledger) => sealChain(chainKey, snapshot, events, ids, ledger, changed),
+      seal: (ids) => sealChain(chainKey, snapshot, events, ids, changed),
     },
     changes,
   };

@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
 import { personalDigest } from '../audit/chain';
+import { encodeLeaves, leafCount, leafHashAt } from '../audit/log-leaf';
+import { BLOCK_LEAVES, LogFolder } from '../audit/log-seal';
+import { rootOf } from '../audit/merkle';
 import { planErase } from '../state/plan-erase';
 import type { ConsentTracker } from '../tracker/tracker';
-import { currentRecords, eventAfter, FIXTURE_KEY, grantedRecord, planOf, pseudonymFor } from './fixtures';
+import { currentRecords, eventAfter, FIXTURE_KEY, grantedRecord, loggedEvents, planOf, pseudonymFor } from './fixtures';
 import { openConsent, requirement, type Define } from './harness';
 
 async function seed(tracker: ConsentTracker, pseudonym: string, count: number, extra = {}): Promise<string[]> {
@@ -13,10 +16,23 @@ async function seed(tracker: ConsentTracker, pseudonym: string, count: number, e
   return eventIds;
 }
 
+/**
+ * Seals until the sealed log holds `size` leaves: a tracker may hold entries back while
+ * transactions that could still precede them run (on PostgreSQL, any writing transaction of the
+ * server, other databases' included).
+ */
+async function sealUntil(tracker: ConsentTracker, size: number): Promise<Awaited<ReturnType<ConsentTracker['sealLog']>>> {
+  for (const started = Date.now(); ;) {
+    const head = await tracker.sealLog(new LogFolder(FIXTURE_KEY));
+    if ((head?.size ?? 0) >= size || Date.now() - started > 20_000) return head;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 const eraseAt = (now: number, actor: string | null = null) => (s: Parameters<typeof planErase>[0]) =>
   planErase(s, { now, source: 'app', actor }, FIXTURE_KEY);
 
-/** The tracker's proof contract: scans, heads, the ledger of chains, erase(), setting(). */
+/** The tracker's proof contract: scans, heads, the global log, erase(), setting(). */
 export function proofContract(define: Define): void {
   define('scanEvents() pages every event in (chain, seq) order; heads() lists sealed heads', async (tracker) => {
     await tracker.init({ migrate: true });
@@ -47,17 +63,38 @@ export function proofContract(define: Define): void {
     assert.deepEqual((await tracker.heads({ chains: [heads[1]!.chain, 'nope'], limit: 10 })).length, 1);
   });
 
-  define('write() records each new chain in the ledger, gapless, with a sealed head', async (tracker) => {
+  define('write() logs its events; sealLog() folds every entry once, in order, and keeps blocks for proofs', async (tracker) => {
     await tracker.init({ migrate: true });
-    assert.equal(await tracker.ledgerHead(), null);
-    const first = await seed(tracker, pseudonymFor('p-a'), 2);
-    await seed(tracker, pseudonymFor('p-a'), 1);
-    const second = await seed(tracker, pseudonymFor('p-b'), 1);
-    const entries = await tracker.ledger({ limit: 10 });
-    assert.deepEqual(entries.map((e) => [e.n, e.firstId, e.prevFirstId]), [[1, first[0], null], [2, second[0], first[0]]]);
-    assert.deepEqual(await tracker.ledger({ after: 1, limit: 10 }), entries.slice(1));
-    const head = await tracker.ledgerHead();
-    assert.deepEqual([head?.n, head?.firstId], [2, second[0]]);
+    assert.equal(await tracker.logHead(), null);
+    assert.equal(await tracker.sealLog(new LogFolder(FIXTURE_KEY)), null, 'an empty log seals to nothing');
+    const ids = [...(await seed(tracker, pseudonymFor('p-a'), 2)), ...(await seed(tracker, pseudonymFor('p-b'), 1))];
+    const logged = await loggedEvents(tracker);
+    assert.deepEqual(logged.map((e) => e.id), ids, 'one leaf per event, in the order written');
+    const hashes = new Map((await tracker.scanEvents({ limit: 10 })).map((e) => [e.id, e.hash]));
+    assert.deepEqual(logged.map((e) => e.hash), ids.map((id) => hashes.get(id)), 'each leaf carries its event hash');
+    const leaves = encodeLeaves(logged);
+    const rootOfFirst = (n: number) => rootOf(Array.from({ length: n }, (_, i) => leafHashAt(leaves, i))).toString('hex');
+    const head = await sealUntil(tracker, 3);
+    assert.deepEqual([head?.size, head?.root], [3, rootOfFirst(3)]);
+    assert.deepEqual(await tracker.logHead(), head);
+    assert.deepEqual(await tracker.sealLog(new LogFolder(FIXTURE_KEY)), head, 'nothing new: the head stays');
+    await assert.rejects(tracker.sealLog(new LogFolder(Buffer.alloc(32, 0xee))), 'a head sealed with another key is refused');
+    assert.deepEqual(await tracker.logHead(), head);
+    // Enough events for a block: it is stored with where it starts and the ids it holds.
+    await seed(tracker, pseudonymFor('p-c'), BLOCK_LEAVES);
+    const all = encodeLeaves(await loggedEvents(tracker));
+    const sealed = await sealUntil(tracker, BLOCK_LEAVES + 3);
+    assert.equal(sealed?.size, BLOCK_LEAVES + 3);
+    assert.equal(sealed?.root, rootOf(Array.from({ length: leafCount(all) }, (_, i) => leafHashAt(all, i))).toString('hex'));
+    const [block, ...none] = await tracker.logBlocks({ from: 0, limit: 10 });
+    assert.deepEqual(none, []);
+    assert.equal(block?.index, 0);
+    assert.equal(block?.hash, rootOf(Array.from({ length: BLOCK_LEAVES }, (_, i) => leafHashAt(all, i))).toString('hex'));
+    assert.ok(block !== undefined && sealed?.open);
+    assert.deepEqual(await tracker.logLeaves({ from: block.start, count: BLOCK_LEAVES }), all.subarray(0, BLOCK_LEAVES * 40));
+    assert.deepEqual((await tracker.logBlocks({ containing: ids[1] ?? '', limit: 10 })).map((b) => b.index), [0]);
+    assert.deepEqual(await tracker.logBlocks({ containing: '999999999999', limit: 10 }), []);
+    assert.deepEqual(await tracker.logLeaves({ from: sealed.open, count: 3 }), all.subarray(BLOCK_LEAVES * 40));
   });
 
   define('erase() appends the sealed erase event, redacts, drops records and unlinks the pseudonym', async (tracker) => {
@@ -80,6 +117,7 @@ export function proofContract(define: Define): void {
       ['erase', 'dpo', null, null, null, null], // who asked for the erasure stays on its own event
     ]);
     assert.equal(after?.id, events[2]?.id);
+    assert.deepEqual((await loggedEvents(tracker)).map((e) => e.id), events.map((e) => e.id), 'the erase event is logged too');
     assert.equal(await tracker.erase(pseudonymFor('p-e'), eraseAt(1_700_000_200_000)), null, 'nothing left to erase');
     await seed(tracker, pseudonymFor('p-e'), 1);
     const [fresh] = await tracker.heads({ pseudonym: pseudonymFor('p-e'), limit: 1 });

@@ -61,8 +61,8 @@ export function writeContract(define: Define): void {
       const plan = planOf(s, [event], [record, denied]);
       // What the tracker must store: the event as the plan seals it with the id it assigned.
       const sealed = { seal: plan.seal.bind(plan), events: [] as StoredEvent[] };
-      plan.seal = (ids, ledger) => {
-        const out = sealed.seal(ids, ledger);
+      plan.seal = (ids) => {
+        const out = sealed.seal(ids);
         sealed.events = out.events;
         return out;
       };

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { GENESIS } from '../audit/chain';
+import { leafCount, leafId } from '../audit/log-leaf';
 import { sealChain } from '../audit/seal';
+import type { ConsentTracker } from '../tracker/tracker';
 import type { CurrentRecord, DraftEvent, StoredRequirementVersion, SubjectSnapshot, WritePlan } from '../tracker/records';
 import { emptyRecord } from '../tracker/records';
 
@@ -71,7 +73,21 @@ export const FIXTURE_KEY = Buffer.alloc(32, 7);
 
 /** A plan appending `events` and writing `records`, sealed with `FIXTURE_KEY`. */
 export function planOf(snapshot: SubjectSnapshot, events: DraftEvent[], records: CurrentRecord[]): WritePlan {
-  return { events, records, seal: (ids, ledger) => sealChain(FIXTURE_KEY, snapshot, events, ids, ledger, records) };
+  return { events, records, seal: (ids) => sealChain(FIXTURE_KEY, snapshot, events, ids, records) };
+}
+
+/** The ids and hashes of every leaf of a tracker's log, in log order (sealed or not). */
+export async function loggedEvents(tracker: Pick<ConsentTracker, 'logEntries'>): Promise<Array<{ id: string; hash: string }>> {
+  const out: Array<{ id: string; hash: string }> = [];
+  for (let after: string | undefined; ;) {
+    const page = await tracker.logEntries({ after, limit: 100 });
+    for (const entry of page) {
+      for (let i = 0; i < leafCount(entry.leaves); i += 1) out.push({ id: leafId(entry.leaves, i), hash: entry.leaves.toString('hex', i * 40 + 8, i * 40 + 40) });
+    }
+    const last = page[page.length - 1];
+    if (last === undefined || page.length < 100) return out;
+    after = last.key;
+  }
 }
 
 /** The records `current()` read for `pseudonym` (none when it has no chain), sorted by requirement. */

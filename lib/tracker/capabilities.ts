@@ -1,4 +1,4 @@
-import type { BatchPlanner, ClaimedOutboxEntry, LapsedGrant, LedgerHead, LedgerPageEntry, PendingMatch, PreparedBatch, SealedHead, StoredEvent, StoredRequirementVersion, SubjectSnapshot, SyncOutcome, WritePlan } from './records';
+import type { BatchPlanner, ClaimedOutboxEntry, LapsedGrant, LeafPosition, LogBlock, LogBlockQuery, LogEntry, LogFold, LogHead, PendingMatch, PreparedBatch, SealedHead, StoredEvent, StoredRequirementVersion, SubjectSnapshot, SyncOutcome, WritePlan } from './records';
 import type { ChangeHandlers, EventScanQuery, HeadScanQuery, TrackerHistoryQuery } from './queries';
 
 /**
@@ -45,11 +45,11 @@ export interface TrackerCore {
    * One atomic read-modify-write for a subject: reads its snapshot (creating the subject's chain
    * on first use) under a lock that serialises writers of the same subject, calls `plan` (pure,
    * synchronous; its throw aborts everything), assigns the drafted events ids unique across the
-   * store (positive integers below 2^63, as decimal strings), calls `plan.seal(ids, ledgerTail)`
-   * (passing the ledger's newest entry, read under a lock that serialises chain creation, when
-   * the chain is new), then appends the sealed events, writes the ledger entry and head, replaces
-   * the records and inserts `plan.outbox`, all committed together before resolving. Resolves to
-   * the ids of the appended events.
+   * store (positive integers below 2^63, as decimal strings), calls `plan.seal(ids)`, then
+   * appends the sealed events, writes the head, replaces the records, appends a log entry with
+   * the leaves of the appended events (`encodeLeaves`, in order) and inserts `plan.outbox`, all
+   * committed together before resolving. A transaction that writes several subjects may append
+   * one entry for all of their events. Resolves to the ids of the appended events.
    */
   write<T>(
     pseudonym: string,
@@ -64,7 +64,8 @@ export interface TrackerCore {
    * appends the planned erase event with the head the plan seals, then in the same transaction
    * removes the personal fields (actor, note, data, ip, userAgent) of every other event of the
    * chain, deletes its current records (and with them pending token hashes) and outbox entries,
-   * and unlinks the pseudonym, marking the chain erased. Resolves to the number of events
+   * and unlinks the pseudonym, marking the chain erased; the erase event enters the log as in
+   * `write`. Resolves to the number of events
    * redacted (the erase event not counted), or null when the subject has no chain.
    */
   erase(pseudonym: string, plan: (snapshot: SubjectSnapshot) => WritePlan): Promise<number | null>;
@@ -88,13 +89,30 @@ export interface ProofCapability {
   heads(query: HeadScanQuery): Promise<SealedHead[]>;
 
   /**
-   * A page of the ledger of chains in entry order (`n` above `after`), each entry best with its
-   * chain head's seq (`headSeq`; without it `verify()` looks the heads up itself).
+   * Folds the log entries appended since the last seal into the log's tree, in an order that
+   * never changes once sealed and never skips an entry committed later: takes a lock that lets
+   * one sealer run at a time (across processes), reads the stored head, calls `fold.begin(head)`,
+   * `fold.add(entry)` for each entry that can no longer be preceded by one still uncommitted
+   * (storing the blocks it returns), then stores `fold.end(mark)`, where `mark` is where the
+   * next seal starts. Writes nothing when there was nothing to fold. Resolves to the head now
+   * stored (null when the log is empty); rejects with what `fold.begin` threw.
    */
-  ledger(query: { after?: number; limit: number }): Promise<LedgerPageEntry[]>;
+  sealLog(fold: LogFold): Promise<LogHead | null>;
 
-  /** The ledger's sealed newest entry; null before the first chain. */
-  ledgerHead(): Promise<LedgerHead | null>;
+  /** The stored head of the log; null before the first seal. */
+  logHead(): Promise<LogHead | null>;
+
+  /**
+   * A page of log entries in sealing order, after the entry keyed `after`: the sealed ones
+   * first, then those not sealed yet.
+   */
+  logEntries(query: { after?: string; limit: number }): Promise<LogEntry[]>;
+
+  /** Stored blocks in index order, from `from` on, or those whose id range holds `containing`. */
+  logBlocks(query: LogBlockQuery): Promise<LogBlock[]>;
+
+  /** Up to `count` leaves in log order from a stored position, across entries, as one buffer. */
+  logLeaves(query: { from: LeafPosition; count: number }): Promise<Buffer>;
 }
 
 /** Recommended: bulk import. Without it, `import()` falls back to one `write` per subject. */
@@ -102,8 +120,8 @@ export interface BulkCapability {
   /**
    * `write` for many subjects in one transaction: for each subject (in pseudonym order, so
    * concurrent batches cannot deadlock), exactly what `write` does — snapshot under the
-   * subject's lock, `plan(pseudonym, snapshot)`, ids, seal, ledger entry, head, records, outbox —
-   * everything committed together.
+   * subject's lock, `plan(pseudonym, snapshot)`, ids, seal, head, records, outbox, and a log
+   * entry for the batch's events — everything committed together.
    */
   writeMany(pseudonyms: string[], plan: BatchPlanner, prepared?: PreparedBatch | null): Promise<void>;
 

@@ -1,7 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { GENESIS } from '../audit/chain';
+import { encodeLeaves } from '../audit/log-leaf';
+import { MemoryLog } from './memory-log';
 import { MemoryOutbox } from './memory-outbox';
-import type { BatchPlanner, ChainHead, ClaimedOutboxEntry, CurrentRecord, LapsedGrant, LedgerEntry, LedgerPageEntry, LedgerHead, PendingMatch, SealedHead, StoredEvent, StoredRequirementVersion, SubjectSnapshot, SyncOutcome, WritePlan } from './records';
+import type { BatchPlanner, ChainHead, ClaimedOutboxEntry, CurrentRecord, LapsedGrant, LeafPosition, LogBlock, LogBlockQuery, LogEntry, LogFold, LogHead, PendingMatch, SealedHead, StoredEvent, StoredRequirementVersion, SubjectSnapshot, SyncOutcome, WritePlan } from './records';
 import type { AuditEvent, AuditQuery, DailyCount, StoreStats } from './admin-records';
 import { auditPage, memoryDailyCounts, memoryStats } from './memory-admin';
 import type { AudienceEntry, AudienceQuery } from './audience-capability';
@@ -28,8 +30,7 @@ export class MemoryTracker implements ConsentTracker {
   private readonly versions = new Map<string, StoredRequirementVersion[]>();
   private readonly chains = new Map<string, MemoryChain>();
   private readonly linked = new Map<string, string>();
-  private readonly ledgerEntries: LedgerEntry[] = [];
-  private ledgerTop: LedgerHead | null = null;
+  private readonly log = new MemoryLog();
   private nextEventId = 1;
   /** @internal */
   readonly outbox = new MemoryOutbox();
@@ -165,15 +166,24 @@ export class MemoryTracker implements ConsentTracker {
       });
   }
 
-  async ledger(query: { after?: number; limit: number }): Promise<LedgerPageEntry[]> {
-    return this.ledgerEntries
-      .filter((entry) => entry.n > (query.after ?? 0))
-      .slice(0, query.limit)
-      .map((entry) => ({ ...copy(entry), headSeq: this.chains.get(entry.chain)?.head.seq ?? null }));
+  async sealLog(fold: LogFold): Promise<LogHead | null> {
+    return this.log.seal(fold);
   }
 
-  async ledgerHead(): Promise<LedgerHead | null> {
-    return this.ledgerTop ? copy(this.ledgerTop) : null;
+  async logHead(): Promise<LogHead | null> {
+    return this.log.copyHead();
+  }
+
+  async logEntries(query: { after?: string; limit: number }): Promise<LogEntry[]> {
+    return this.log.page(query);
+  }
+
+  async logBlocks(query: LogBlockQuery): Promise<LogBlock[]> {
+    return this.log.blockPage(query);
+  }
+
+  async logLeaves(query: { from: LeafPosition; count: number }): Promise<Buffer> {
+    return this.log.leaves(query);
   }
 
   async auditEvents(query: AuditQuery): Promise<AuditEvent[]> {
@@ -227,14 +237,10 @@ export class MemoryTracker implements ConsentTracker {
 
   private apply(chain: MemoryChain, plan: WritePlan): void {
     const ids = plan.events.map(() => String(this.nextEventId++));
-    const tail = chain.head.seq === 0 && ids.length > 0 ? { n: this.ledgerTop?.n ?? 0, firstId: this.ledgerTop?.firstId ?? null } : null;
-    const sealed = plan.seal(ids, tail);
+    const sealed = plan.seal(ids);
     chain.events.push(...sealed.events.map(copy));
     chain.head = copy(sealed.head);
-    if (sealed.ledger) {
-      this.ledgerEntries.push(copy(sealed.ledger.entry));
-      this.ledgerTop = copy(sealed.ledger.head);
-    }
+    this.log.append(encodeLeaves(sealed.events));
   }
 
   async findPending(tokenHash: string): Promise<PendingMatch | null> {

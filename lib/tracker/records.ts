@@ -100,40 +100,77 @@ export interface SubjectSnapshot {
   records: CurrentRecord[];
 }
 
-/** The newest entry of the ledger of chains (n = 0 and firstId = null when it is empty). */
-export interface LedgerTail {
-  n: number;
-  firstId: string | null;
-}
-
-/** One entry of the ledger of chains, as stored. */
-export interface LedgerEntry {
-  n: number;
-  chain: string;
-  firstId: string;
-  prevFirstId: string | null;
-  mac: string;
-}
-
-/** A ledger entry as `ConsentTracker.ledger` reads it. */
-export interface LedgerPageEntry extends LedgerEntry {
-  /**
-   * The seq of the entry's chain head, read along with the entry (null when the chain has no
-   * head). A tracker that leaves it out makes `verify()` look the heads up itself.
-   */
-  headSeq?: number | null;
-}
-
-/** The ledger's protected newest entry. */
-export interface LedgerHead extends LedgerTail {
-  mac: string;
-}
-
-/** The chained events, the new head and (for a new chain) the ledger entry to write. */
+/** The chained events and the new head to write. */
 export interface SealedWrite {
   events: NewEvent[];
   head: ChainHead;
-  ledger: { entry: LedgerEntry; head: LedgerHead } | null;
+}
+
+/**
+ * One entry of the global log as stored: what one transaction appended. `key` orders entries
+ * as the tracker seals them (opaque outside the tracker); `leaves` holds one 40-byte leaf per
+ * event, in the order written (see `encodeLeaves`).
+ */
+export interface LogEntry {
+  key: string;
+  leaves: Buffer;
+}
+
+/** Where a leaf is stored: its entry's key and its place in that entry. */
+export interface LeafPosition {
+  entry: string;
+  offset: number;
+}
+
+/**
+ * A complete block of the log's tree (`BLOCK_LEAVES` leaves starting at leaf
+ * `index * BLOCK_LEAVES`): its subtree hash, where its first leaf is stored and the range of the
+ * event ids in it, so that proofs need neither every leaf nor a search through them.
+ */
+export interface LogBlock {
+  index: number;
+  /** Hex. */
+  hash: string;
+  start: LeafPosition;
+  minId: string;
+  maxId: string;
+}
+
+/**
+ * The sealed head of the log: how many leaves it folded, the tree's root and right edge, the
+ * tracker's mark (where the next seal starts), the block being filled, and the keyed seal.
+ */
+export interface LogHead {
+  size: number;
+  /** Hex. */
+  root: string;
+  /** The roots of the complete subtrees, largest first (hex). */
+  subtrees: string[];
+  /** The tracker's own position: entries beyond it are not folded yet. Opaque. */
+  mark: string;
+  /** The block not complete yet; null when the next leaf starts a block. */
+  open: (LeafPosition & { minId: string; maxId: string }) | null;
+  mac: string;
+}
+
+/**
+ * What a tracker's `sealLog` drives, pure and synchronous: `begin` with the stored head (throws
+ * when its seal fails), `add` each unsealed entry in the tracker's order (returns the blocks it
+ * completed, to store), `end` with the tracker's new mark (returns the head to store).
+ */
+export interface LogFold {
+  begin(head: LogHead | null): void;
+  add(entry: LogEntry): LogBlock[];
+  end(mark: string): LogHead;
+}
+
+/** Options of `ConsentTracker.logBlocks`. */
+export interface LogBlockQuery {
+  /** Only blocks whose id range holds this event id. */
+  containing?: string;
+  /** Only blocks from this index on. */
+  from?: number;
+  limit: number;
 }
 
 /** What the planner asks a tracker to write, atomically. */
@@ -143,10 +180,9 @@ export interface WritePlan {
   records: CurrentRecord[];
   /**
    * Pure: chains the drafts once the tracker has assigned their ids (in order, unique across
-   * the store). A tracker passes the ledger's tail, read under a lock that serialises chain
-   * creation, when the snapshot's chain is new (`seq === 0`) and there are events.
+   * the store).
    */
-  seal(ids: string[], ledger: LedgerTail | null): SealedWrite;
+  seal(ids: string[]): SealedWrite;
   /** Outbox entries for durable handlers, inserted in the same transaction. */
   outbox?: OutboxEntry[];
   /**

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { generateKeyPairSync } from 'node:crypto';
 import { canonicalJson } from '../../lib/audit/canonical-json';
+import { signJson } from '../../lib/audit/signed';
 import { createConsent, MemoryTracker, verifyReceipt, type Consent, type ConsentReceipt } from '../../lib/index';
 import { textHash } from '../../lib/registry/text';
 import { normalizeRequirement } from '../../lib/registry/validate';
@@ -48,7 +49,7 @@ describe('consent receipts', () => {
     const consent = await open({ receipts: { privateKey, controller: { name: 'ACME', contact: 'privacy@acme.test' } } });
     await consent.record('ann', { analytics: 'granted', terms: 'granted' });
     const receipt = await consent.receipt('ann');
-    expect(Object.keys(receipt)).to.have.members(['version', 'receiptId', 'issuedAt', 'controller', 'subject', 'decisions', 'proof']);
+    expect(Object.keys(receipt)).to.have.members(['version', 'receiptId', 'issuedAt', 'controller', 'subject', 'decisions', 'log', 'proof']);
     expect(receipt).to.include({ version: 1, issuedAt: new Date(NOW).toISOString(), subject: consent.engine.pseudonym('ann') });
     expect(receipt.controller).to.deep.equal({ name: 'ACME', contact: 'privacy@acme.test' });
     expect(receipt.decisions).to.deep.equal([
@@ -117,5 +118,17 @@ describe('consent receipts', () => {
       .to.throw(/Ed25519/).with.property('code', 'invalid_option');
     expect(() => createConsent({ tracker: new MemoryTracker(), secret: SECRET, receipts: { privateKey: 'nope', controller: 'ACME' } }))
       .to.throw(/Ed25519/);
+  });
+
+  it('verifies a receipt issued before receipts carried a log proof on its signature, as before', async () => {
+    const consent = await open({ receipts: { privateKey, controller: 'ACME' } });
+    await consent.record('ann', { analytics: 'granted' });
+    const { log, proof: _proof, ...body } = await consent.receipt('ann');
+    expect(log?.checkpoint.size).to.equal(1);
+    // Signed the way the earlier release signed: every member but `proof`, and no `log`.
+    const old = signJson(body, privateKey);
+    expect(verifyReceipt(old, publicKey)).to.equal(true);
+    expect(verifyReceipt({ ...old, subject: 'other' }, publicKey)).to.equal(false);
+    expect(verifyReceipt({ ...old, log: { ...log, leafIndex: 'x' } }, publicKey)).to.equal(false);
   });
 });

@@ -196,7 +196,7 @@ for (const backend of BACKENDS) {
 
     describe('every column of every sealed table: changed, set to NULL, or swapped between two rows', () => {
       const TABLES: Record<string, { key: string[]; allowed: string[] }> = {
-        consent_subjects: { key: ['chain'], allowed: ['subject_link', 'truncated', 'state_mismatch', 'chain_missing', 'inserted', 'modified', 'deleted'] },
+        consent_subjects: { key: ['chain'], allowed: ['subject_link', 'truncated', 'state_mismatch', 'rollback', 'inserted', 'modified', 'deleted'] },
         consent_states: { key: ['chain', 'requirement'], allowed: ['state_mismatch', 'subject_link', 'truncated'] },
         consent_requirements: { key: ['id', 'version'], allowed: ['text_changed'] },
       };

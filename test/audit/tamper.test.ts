@@ -102,7 +102,8 @@ describeEachDatabase('verify() names what was done to the history behind its bac
     await knex('consent_events').where({ id: at(alice, 5).id }).delete();
     await knex('consent_subjects').where({ chain: previous.chain }).update({ seq: 4, head_hash: previous.hash, head_id: previous.id });
     const { problems } = await consent.verify();
-    expect(problems.map((p) => p.kind)).to.deep.equal(['truncated']);
+    // The head names event 4 now; the log still names the deleted event 5.
+    expect(sorted(problems)).to.deep.equal(sorted([{ eventId: at(alice, 4).publicId, kind: 'truncated' }, { eventId: at(alice, 5).publicId, kind: 'rollback' }]));
   });
 
   it('names a forged event as inserted', async () => {
@@ -160,35 +161,49 @@ describeEachDatabase('verify() names what was done to the history behind its bac
     ]));
   });
 
-  it('names a whole removed chain by its first event, through the ledger of chains', async () => {
+  it('names every event of a whole removed chain as rolled back, through the global log', async () => {
     const chain = at(bob, 1).chain;
     await knex('consent_events').where({ chain }).delete();
     await knex('consent_subjects').where({ chain }).delete();
-    expect((await consent.verify()).problems).to.deep.equal([{ eventId: at(bob, 1).publicId, kind: 'chain_missing' }]);
+    expect(sorted((await consent.verify()).problems)).to.deep.equal(sorted(bob.map((r) => ({ eventId: r.publicId, kind: 'rollback' }))));
   });
 
-  it('still names a removed chain whose ledger entry was removed too', async () => {
+  it('still catches a removed chain whose log entries were removed too: the sealed log no longer adds up', async () => {
     const chain = at(bob, 1).chain;
+    const ids = bob.map((r) => r.id);
+    // Sealed first: entries not sealed yet are not protected (see SECURITY.md).
+    expect(await consent.verify()).to.deep.include({ ok: true });
     await knex('consent_events').where({ chain }).delete();
     await knex('consent_subjects').where({ chain }).delete();
-    await knex('consent_chains').where({ chain }).delete();
-    expect((await consent.verify()).problems).to.deep.equal([{ eventId: at(bob, 1).publicId, kind: 'chain_missing' }]);
+    // Each of bob's writes was a transaction of its own: its log entry holds only its events.
+    const entries: Array<{ tx: unknown; part: unknown; leaves: Buffer }> = await knex('consent_log').select('tx', 'part', 'leaves');
+    const bobs = entries.filter((e) => ids.includes(String(Buffer.from(e.leaves).readUIntBE(2, 6))));
+    expect(bobs).to.have.length(2);
+    for (const e of bobs) await knex('consent_log').where({ tx: e.tx, part: e.part }).delete();
+    expect((await consent.verify()).problems).to.deep.equal([{ eventId: 'log', kind: 'rollback' }]);
   });
 
-  it('names a chain emptied and reset to look untouched', async () => {
+  it('names the events of a chain emptied and reset to look untouched', async () => {
     const chain = at(bob, 1).chain;
     await knex('consent_events').where({ chain }).delete();
     await knex('consent_states').where({ chain }).delete();
     await knex('consent_subjects').where({ chain }).update({ seq: 0, head_hash: Buffer.alloc(32), head_id: null, head_mac: Buffer.alloc(0) });
-    expect((await consent.verify()).problems).to.deep.equal([{ eventId: at(bob, 1).publicId, kind: 'chain_missing' }]);
+    expect(sorted((await consent.verify()).problems)).to.deep.equal(sorted(bob.map((r) => ({ eventId: r.publicId, kind: 'rollback' }))));
   });
 
-  it('names the newest chain when it and its ledger entry were removed', async () => {
-    const carol = await eventsOf('carol');
-    const chain = at(carol, 1).chain;
-    await knex('consent_events').where({ chain }).delete();
-    await knex('consent_subjects').where({ chain }).delete();
-    await knex('consent_chains').where({ chain }).delete();
-    expect((await consent.verify()).problems).to.deep.equal([{ eventId: at(carol, 1).publicId, kind: 'chain_missing' }]);
+  it('catches a sealed head of the log changed or replaced without the secret, and writes go on', async () => {
+    expect(await consent.verify()).to.deep.include({ ok: true });
+    const row = (await knex('consent_meta').where({ key: 'log' }).first()) as { value: string };
+    const head = JSON.parse(row.value) as { size: number; root: string };
+    // A shorter log claimed: the head no longer carries its seal.
+    await knex('consent_meta').where({ key: 'log' }).update({ value: JSON.stringify({ ...head, size: head.size - 1 }) });
+    expect((await consent.verify()).problems).to.deep.equal([{ eventId: 'log', kind: 'rollback' }]);
+    await knex('consent_meta').where({ key: 'log' }).update({ value: 'not json' });
+    expect((await consent.verify()).problems).to.deep.equal([{ eventId: 'log', kind: 'rollback' }]);
+    await consent.record('dave', { a: 'granted' });
+    expect((await consent.history('dave')).events).to.have.length(1);
+    expect((await consent.checkpoint().catch((e: unknown) => e))).to.include({ code: 'store_unavailable' });
+    await knex('consent_meta').where({ key: 'log' }).update({ value: row.value });
+    expect(await consent.verify()).to.deep.include({ ok: true, checked: 9 });
   });
 });

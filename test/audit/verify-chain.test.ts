@@ -2,14 +2,13 @@ import { expect } from 'chai';
 import { GENESIS, personalDigest } from '../../lib/audit/chain';
 import { sealChain } from '../../lib/audit/seal';
 import { ChainVerifier } from '../../lib/audit/verify-chain';
-import { LedgerVerifier } from '../../lib/audit/verify-ledger';
-import { emptyRecord, type CurrentRecord, type DraftEvent, type LedgerEntry, type LedgerHead, type SealedHead, type StoredEvent, type SubjectSnapshot } from '../../lib/tracker/records';
+import { emptyRecord, type CurrentRecord, type DraftEvent, type SealedHead, type StoredEvent, type SubjectSnapshot } from '../../lib/tracker/records';
 
 const KEY = Buffer.alloc(32, 3);
 const CHAIN = 'c'.repeat(32);
 const NEW: SubjectSnapshot = { chain: CHAIN, pseudonym: 'p', seq: 0, hash: GENESIS, headId: null, mac: '', records: [] };
 
-function chainOf(count: number): { events: StoredEvent[]; head: SealedHead; entry: LedgerEntry; ledgerHead: LedgerHead } {
+function chainOf(count: number): { events: StoredEvent[]; head: SealedHead } {
   const drafts: DraftEvent[] = Array.from({ length: count }, (_, i) => {
     const personal = { actor: null, note: `note ${String(i)}`, data: null, ip: null, userAgent: null };
     return {
@@ -20,8 +19,8 @@ function chainOf(count: number): { events: StoredEvent[]; head: SealedHead; entr
   });
   const last = count - 1;
   const records: CurrentRecord[] = count === 0 ? [] : [{ ...emptyRecord('a'), decision: last % 2 ? 'denied' : 'granted', version: 1, decidedAt: 1000 + last }];
-  const sealed = sealChain(KEY, NEW, drafts, drafts.map((_, i) => String(10 + i)), { n: 0, firstId: null }, records);
-  return { events: sealed.events, head: { ...sealed.head, records }, entry: sealed.ledger!.entry, ledgerHead: sealed.ledger!.head };
+  const sealed = sealChain(KEY, NEW, drafts, drafts.map((_, i) => String(10 + i)), records);
+  return { events: sealed.events, head: { ...sealed.head, records } };
 }
 
 /** Runs the verifier; `stored` leaves out the previous hashes, as a store that does not keep them reads events back. */
@@ -89,40 +88,10 @@ for (const stored of [false, true]) describe(`ChainVerifier (pure${stored ? '; p
     expect(run({ ...head, seq: 2, hash: events[1]!.hash, id: events[1]!.id }, events.slice(0, 2)).problems.map((p) => p.kind)).to.deep.equal(['truncated']);
     const redacted = events.map((e) => ({ ...e, note: null }));
     expect(run(head, redacted).problems).to.have.length(3);
-    const erasedHead = { ...sealChain(KEY, { ...NEW, seq: 3, hash: head.hash, headId: head.id, mac: head.mac, records: head.records }, [], [], null, [], true).head, records: [] };
+    const erasedHead = { ...sealChain(KEY, { ...NEW, seq: 3, hash: head.hash, headId: head.id, mac: head.mac, records: head.records }, [], [], [], true).head, records: [] };
     expect(erasedHead.pseudonym).to.equal(null);
     expect(run(erasedHead, redacted)).to.deep.include({ ok: true, checked: 3 });
     expect(run({ ...head, erased: true }, redacted).problems.map((p) => p.kind))
       .to.deep.equal(['modified', 'modified', 'modified', 'subject_link'], 'the erased flag is sealed');
-  });
-});
-
-describe('LedgerVerifier (pure)', () => {
-  const entries = (): { list: LedgerEntry[]; head: LedgerHead } => {
-    const list: LedgerEntry[] = [];
-    let tail = { n: 0, firstId: null as string | null };
-    let head: LedgerHead = { n: 0, firstId: null, mac: '' };
-    for (let i = 0; i < 3; i += 1) {
-      const sealed = sealChain(KEY, { ...NEW, chain: `chain${String(i)}` }, [{ ...chainOf(1).events[0]!, chain: `chain${String(i)}` }], [`${String(i + 1)}00`], tail, []);
-      list.push(sealed.ledger!.entry);
-      head = sealed.ledger!.head;
-      tail = { n: head.n, firstId: head.firstId };
-    }
-    return { list, head };
-  };
-  const check = (list: LedgerEntry[], head: LedgerHead | null) => {
-    const verifier = new LedgerVerifier(KEY);
-    for (const entry of list) verifier.push(entry);
-    verifier.end(head);
-    return verifier.problems;
-  };
-
-  it('names a vanished entry from its successor or from the sealed head', () => {
-    const { list, head } = entries();
-    expect(check(list, head)).to.deep.equal([]);
-    expect(check([list[0]!, list[2]!], head)).to.deep.equal([{ eventId: '200', kind: 'chain_missing' }]);
-    expect(check(list.slice(0, 2), head)).to.deep.equal([{ eventId: '300', kind: 'chain_missing' }]);
-    expect(check(list, { ...head, n: 2 })).to.deep.equal([{ eventId: '300', kind: 'chain_missing' }]);
-    expect(check(list.map((e, i) => (i === 1 ? { ...e, chain: 'other' } : e)), head)).to.deep.equal([{ eventId: '200', kind: 'inserted' }]);
   });
 });

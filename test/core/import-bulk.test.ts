@@ -73,16 +73,16 @@ describeEachDatabase('consent.import() in bulk', (open) => {
     expect([s4001.a?.state, s4001.b?.state, s4001.a?.decidedAt]).to.deep.equal(['granted', 'granted', new Date(AT).toISOString()]);
     const counts = await db.knex('consent_subjects').whereNotNull('pseudonym').count({ n: '*' });
     expect(Number(counts[0]?.n)).to.equal(SUBJECTS);
-    expect(Number((await db.knex('consent_chains').count({ n: '*' }))[0]?.n)).to.equal(SUBJECTS + 1);
+    expect(Number((await db.knex('consent_subjects').count({ n: '*' }))[0]?.n)).to.equal(SUBJECTS + 1);
 
-    // Single writes after the import continue its chains, ids and ledger.
+    // Single writes after the import continue its chains, ids and log.
     await consent.record('s5999', { a: 'denied' });
     await consent.record('newcomer', { b: 'granted' });
     expect(await consent.verify()).to.include({ ok: true, checked: 12_107 });
     expect(await consent.verify({ subjectId: 's5999' })).to.include({ ok: true, checked: 3 });
   });
 
-  it('continues chains and the ledger across many small batches', async () => {
+  it('continues chains and the log across many small batches', async () => {
     const items = [...decisions()].slice(0, 400).concat([...decisions()].slice(SUBJECTS, SUBJECTS + 400));
     expect(await consent.import(items, { batchSize: 37 })).to.deep.equal({ imported: 800 });
     await consent.import([{ subjectId: 's1', requirement: 'a', decision: 'denied', at: AT + 5 }]);

@@ -99,7 +99,7 @@ for (const backend of [...BACKENDS, memoryBackend]) {
       expect((await expectChained(consent, 'ann')).map((e) => e.seq)).to.deep.equal([1, 2, 3, 4]);
     });
 
-    it('produces chains, heads and ledger entries that verify() accepts', async () => {
+    it('produces chains, heads and log entries that verify() accepts', async () => {
       await consent.record('ann', { analytics: 'granted', ads: 'denied' });
       const items = ['ann', 'bob', 'cy', 'dee', 'eve'].flatMap((subjectId, i) => [
         { subjectId, requirement: 'analytics', decision: 'granted', at: at(5 - i) },

@@ -7,7 +7,7 @@ import { describeEachDatabase, type TestDatabase } from '../helpers/each-databas
 const SECRET = 'verify-pages-secret-0123456789abcdef012345';
 const REQUIREMENTS = ['a', 'b', 'c'];
 // Three events per chain: the chain at event VERIFY_PAGE - 1 (0-based) spans two pages, and
-// more chains than one page of heads and of ledger entries.
+// more chains than one page of heads, and more leaves than a page of log entries.
 const SUBJECTS = VERIFY_PAGE + VERIFY_PAGE / 10;
 
 interface EventRow {
@@ -16,7 +16,7 @@ interface EventRow {
   seq: number;
 }
 
-describeEachDatabase('verify() across page boundaries (events, heads and ledger read one page ahead)', (open) => {
+describeEachDatabase('verify() across page boundaries (events, heads and log read one page ahead)', (open) => {
   let db: TestDatabase;
   let knex: Knex;
   let consent: Consent;
@@ -60,22 +60,20 @@ describeEachDatabase('verify() across page boundaries (events, heads and ledger 
     const [firstOfThird] = await eventsAt([2 * VERIFY_PAGE]);
     await knex('consent_events').where('id', firstOfThird!.id).delete();
 
-    // The chain whose head opens the second page of heads, and the ledger entry of the chain
-    // opening the second page of the ledger.
+    // The chain whose head opens the second page of heads: removed whole, its events are named
+    // by the log.
     const heads = await knex('consent_subjects').orderBy('chain').offset(VERIFY_PAGE).limit(1).select('chain');
     const headChain = heads[0].chain as string;
-    const headFirst = await knex('consent_events').where({ chain: headChain, seq: 1 }).first('id');
+    const removed = await knex('consent_events').where({ chain: headChain }).orderBy('seq').select('id');
+    await knex('consent_events').where('chain', headChain).delete();
     await knex('consent_subjects').where('chain', headChain).delete();
-    const ledger = await knex('consent_chains').orderBy('n').offset(VERIFY_PAGE).first('n', 'first_id');
-    await knex('consent_chains').where('n', ledger.n).update({ mac: 'f'.repeat(64) });
 
     // What follows a deleted event names it: the next one's prevId, or the head (truncated).
     const deletedKind = firstOfThird!.seq === REQUIREMENTS.length ? 'truncated' : 'deleted';
     // Problems name events as callers see them.
     const shown = (id: unknown) => consent.engine.eventIds.encode(String(id));
     const expected = [
-      { eventId: shown(ledger.first_id), kind: 'inserted' },
-      { eventId: shown(headFirst.id), kind: 'chain_missing' },
+      ...removed.map((r: { id: unknown }) => ({ eventId: shown(r.id), kind: 'rollback' })),
       { eventId: shown(lastOfFirst!.id), kind: 'modified' },
       { eventId: shown(firstOfSecond!.id), kind: 'modified' },
       { eventId: shown(firstOfThird!.id), kind: deletedKind },
@@ -83,7 +81,66 @@ describeEachDatabase('verify() across page boundaries (events, heads and ledger 
     const result = await consent.verify();
     const byId = (x: { eventId: string; kind: string }, y: { eventId: string; kind: string }) => x.eventId.localeCompare(y.eventId) || x.kind.localeCompare(y.kind);
     expect(result.ok).to.equal(false);
-    expect(result.checked).to.equal(total - 1);
+    expect(result.checked).to.equal(total - 1 - removed.length);
     expect([...result.problems].sort(byId)).to.deep.equal([...expected].sort(byId));
+  });
+});
+
+describeEachDatabase('verify() names every event of a chain removed whole, wherever the page boundaries fall', (open) => {
+  let db: TestDatabase;
+  let knex: Knex;
+  let consent: Consent;
+
+  before(async function () {
+    this.timeout(120_000);
+    db = await open();
+    knex = db.knex;
+    consent = createConsent({ knex, secret: SECRET, logger: { warn() {}, error() {} } });
+    consent.register(REQUIREMENTS.map((id) => ({ id, title: id, description: id })));
+    await consent.ready();
+    function* decisions() {
+      for (let s = 0; s < SUBJECTS; s += 1) {
+        for (const requirement of REQUIREMENTS) yield { subjectId: `s${String(s)}`, requirement, decision: 'granted', at: 1_700_000_000_000 };
+      }
+    }
+    await consent.import(decisions(), { batchSize: 1000 });
+  });
+
+  after(async () => {
+    await consent.close();
+    await db.release();
+  });
+
+  it('at the first and last chain, both sides of a page of heads, and across a page of events', async function () {
+    this.timeout(60_000);
+    const total = SUBJECTS * REQUIREMENTS.length;
+    expect(await consent.verify()).to.deep.include({ ok: true, checked: total });
+    const headAt = async (offset: number): Promise<Buffer> =>
+      (await knex<{ chain: Buffer }>('consent_subjects').orderBy('chain').offset(offset).first('chain'))!.chain;
+    // The chain of the event at `index` in (chain, seq) order: the chain spanning two pages of events.
+    const eventChainAt = async (index: number): Promise<Buffer> =>
+      (await knex<{ chain: Buffer }>('consent_events').orderBy([{ column: 'chain' }, { column: 'seq' }]).offset(index).first('chain'))!.chain;
+    const chains = [
+      await headAt(0),
+      await headAt(VERIFY_PAGE - 1),
+      await headAt(VERIFY_PAGE),
+      await headAt(VERIFY_PAGE + 1),
+      await headAt(SUBJECTS - 1),
+      await eventChainAt(2 * VERIFY_PAGE),
+    ];
+    const distinct = [...new Map(chains.map((c) => [c.toString('hex'), c])).values()];
+    expect(distinct).to.have.length(6);
+    const removed: Array<{ id: unknown }> = await knex('consent_events').whereIn('chain', distinct).select('id');
+    expect(removed).to.have.length(6 * REQUIREMENTS.length);
+    await knex('consent_events').whereIn('chain', distinct).delete();
+    await knex('consent_states').whereIn('chain', distinct).delete();
+    await knex('consent_subjects').whereIn('chain', distinct).delete();
+
+    const shown = (id: unknown) => consent.engine.eventIds.encode(String(id));
+    const result = await consent.verify();
+    expect(result.ok).to.equal(false);
+    expect(result.checked).to.equal(total - removed.length);
+    const sort = (list: Array<{ eventId: string; kind: string }>) => [...list].sort((x, y) => x.eventId.localeCompare(y.eventId));
+    expect(sort(result.problems)).to.deep.equal(sort(removed.map((r) => ({ eventId: shown(r.id), kind: 'rollback' }))));
   });
 });

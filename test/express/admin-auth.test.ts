@@ -5,7 +5,7 @@ import { headerAdmin } from '../helpers/admin';
 import { BACKENDS, routerApp, testConsent, type TestDatabase } from '../helpers/app';
 import { expectProblem } from '../helpers/problem';
 
-const ADMIN_GETS = ['/admin/subjects/alice', '/admin/subjects/alice/history', '/admin/events', '/admin/export', '/admin/verify', '/admin/stats'];
+const ADMIN_GETS = ['/admin/subjects/alice', '/admin/subjects/alice/history', '/admin/events', '/admin/export', '/admin/verify', '/admin/checkpoint', '/admin/stats'];
 
 for (const backend of BACKENDS) {
   backend.describe(`admin authorization (${backend.name})`, () => {

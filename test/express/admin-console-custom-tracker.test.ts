@@ -15,7 +15,7 @@ const REQUIREMENTS: RequirementDefinition[] = [
 ];
 
 const CORE = ['init', 'secret', 'setting', 'syncRequirement', 'requirementVersions', 'current', 'write', 'history', 'erase'] as const;
-const PROOF = ['scanEvents', 'heads', 'ledger', 'ledgerHead'] as const;
+const PROOF = ['scanEvents', 'heads', 'sealLog', 'logHead', 'logEntries', 'logBlocks', 'logLeaves'] as const;
 const ADMIN_METHODS = ['auditEvents', 'stats', 'dailyCounts', 'allRequirementVersions', 'readSetting'] as const;
 
 /**

@@ -15,7 +15,7 @@ const ROUTES = [
   ['get', '/me/history'], ['get', '/me/receipt'], ['get', '/me/export'], ['get', '/receipts/key'], ['get', '/openapi.json'],
   ['get', '/confirm/abc'], ['post', '/confirm/abc'],
   ['get', '/admin/subjects/ann'], ['get', '/admin/subjects/ann/history'], ['delete', '/admin/subjects/ann'],
-  ['get', '/admin/events'], ['get', '/admin/export'], ['get', '/admin/verify'], ['get', '/admin/stats'],
+  ['get', '/admin/events'], ['get', '/admin/export'], ['get', '/admin/verify'], ['get', '/admin/checkpoint'], ['get', '/admin/stats'],
 ] as const;
 
 const PUT = '{"decision":"granted"}';

@@ -111,6 +111,8 @@ BACKENDS[0]?.describe('OpenAPI document', () => {
         ['/admin/export', 'get', await request(app).get('/consent/admin/export?format=ndjson').set(ADMIN).buffer(true).parse((r, done) => { asText(r, done); })],
         ['/admin/export', 'get', await request(app).get('/consent/admin/export?format=xml').set(ADMIN)],
         ['/admin/verify', 'get', await request(app).get('/consent/admin/verify?subjectId=proof').set(ADMIN)],
+        ['/admin/checkpoint', 'get', await request(app).get('/consent/admin/checkpoint').set(ADMIN)],
+        ['/admin/checkpoint', 'get', await request(app).get('/consent/admin/checkpoint')],
         ['/admin/stats', 'get', await request(app).get('/consent/admin/stats').set(ADMIN)],
         ['/admin/events', 'get', await request(app).get('/consent/admin/events?source=app&context=x&actor=y&limit=1').set(ADMIN)],
         ['/admin/events', 'get', await request(app).get('/consent/admin/events?sauce=app').set(ADMIN)],

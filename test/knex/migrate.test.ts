@@ -4,7 +4,7 @@ import knexFactory, { type Knex } from 'knex';
 import { createConsent, ConsentError, migrate } from '../../lib/index';
 import { sqliteKnexConfig, tempSqliteFile } from '../helpers/databases';
 
-const TABLES = ['chains', 'meta', 'requirements', 'subjects', 'events', 'states', 'outbox', 'migrations'];
+const TABLES = ['log', 'log_blocks', 'meta', 'requirements', 'subjects', 'events', 'states', 'outbox', 'migrations'];
 const SECRET = 'm'.repeat(32);
 
 async function withSqlite(body: (knex: Knex) => Promise<void>): Promise<void> {
@@ -42,8 +42,8 @@ describe('migrations (SQLite)', () => {
       const applied = await knex('consent_migrations').select('name');
       await migrate(knex);
       expect(await knex('consent_migrations').select('name')).to.deep.equal(applied);
-      expect(applied.map((r) => r.name)).to.deep.equal(['001-initial', '002-proof', '003-outbox', '004-admin', '005-lean-indexes', '006-sealed-rows', '008-audiences']);
-      expect([...MIGRATION_NAMES]).to.deep.equal(['001-initial', '002-proof', '003-outbox', '004-admin', '005-lean-indexes', '006-sealed-rows', '008-audiences']);
+      expect(applied.map((r) => r.name)).to.deep.equal(['001-initial', '002-proof', '003-outbox', '004-admin', '005-lean-indexes', '006-sealed-rows', '007-log', '008-audiences']);
+      expect([...MIGRATION_NAMES]).to.deep.equal(['001-initial', '002-proof', '003-outbox', '004-admin', '005-lean-indexes', '006-sealed-rows', '007-log', '008-audiences']);
     }));
 
   it('refuses a database migrated by a newer release with schema_mismatch', () =>

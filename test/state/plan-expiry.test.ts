@@ -18,7 +18,7 @@ const lookup = (id: string) => [a, b].find((r) => r.id === id);
 function granted(): SubjectSnapshot {
   const empty: SubjectSnapshot = { chain: 'e'.repeat(32), seq: 0, hash: GENESIS, headId: null, mac: '', pseudonym: 'p', records: [] };
   const { plan } = planBatch(empty, [{ requirement: a, decision: 'granted' }, { requirement: b, decision: 'granted' }], ctx, KEY);
-  const sealed = plan.seal(['11', '12'], { n: 0, firstId: null });
+  const sealed = plan.seal(['11', '12']);
   return { chain: empty.chain, pseudonym: 'p', seq: sealed.head.seq, hash: sealed.head.hash, headId: sealed.head.id, mac: sealed.head.mac, records: plan.records };
 }
 
@@ -28,7 +28,7 @@ describe('planExpiry', () => {
     const { plan, changes } = planExpiry(before, ['a', 'b'], lookup, NOW + DAY, KEY);
     expect(changes).to.deep.equal([{ requirement: 'a', action: 'expire', previous: 'granted', state: 'expired', seq: 3 }]);
     expect(plan.events[0]).to.include({ seq: 3, action: 'expire', source: 'sweep', state: 'expired', at: NOW + DAY, version: 1 });
-    const sealed = plan.seal(['13'], null);
+    const sealed = plan.seal(['13']);
     const [event] = sealed.events;
     const { note: _n, data: _d, ip: _i, userAgent: _u, hash, prevHash, ...fields } = event!;
     expect([prevHash, fields.prevId]).to.deep.equal([before.hash, '12']);
@@ -47,7 +47,7 @@ describe('planExpiry', () => {
     const marked = { ...before, records, mac: headSeal(KEY, { ...before, id: before.headId, erased: false }, records) };
     const { plan } = planExpiry(marked, ['a'], lookup, NOW + DAY, KEY);
     expect(plan.events).to.deep.equal([]);
-    expect(plan.seal([], null).head.seq).to.equal(before.seq);
+    expect(plan.seal([]).head.seq).to.equal(before.seq);
   });
 
   it('marks without an event a grant of an id no longer registered', () => {

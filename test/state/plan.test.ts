@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { ConsentIntegrityError } from '../../lib/errors';
-import { eventHash, GENESIS, ledgerHeadMac, ledgerMac } from '../../lib/audit/chain';
+import { eventHash, GENESIS } from '../../lib/audit/chain';
 import { normalizeRequirement } from '../../lib/registry/validate';
 import { actionFor, planBatch, type BatchContext, type PlannedDecision } from '../../lib/state/plan';
 import { headSeal } from '../../lib/audit/head-seal';
@@ -14,7 +14,6 @@ const ctx = (extra: Partial<BatchContext> = {}): BatchContext => ({
   now: NOW, source: 'app', actor: null, note: null, data: null, ip: null, userAgent: null, gpc: false, ...extra,
 });
 const empty: SubjectSnapshot = { chain: 'c'.repeat(32), seq: 0, hash: GENESIS, headId: null, mac: '', pseudonym: 'p', records: [] };
-const TAIL = { n: 4, firstId: '40' };
 const decide = (id: string, decision: 'granted' | 'denied', extra: Partial<RequirementDefinition> = {}): PlannedDecision =>
   ({ requirement: req(id, extra), decision });
 
@@ -38,9 +37,9 @@ describe('actionFor', () => {
 });
 
 describe('planBatch', () => {
-  it('chains every event on its predecessor (hash and id) and seals the head and ledger entry', () => {
+  it('chains every event on its predecessor (hash and id) and seals the head', () => {
     const { plan, changes } = planBatch(empty, [decide('a', 'granted'), decide('b', 'denied')], ctx(), KEY);
-    const sealed = plan.seal(['101', '102'], TAIL);
+    const sealed = plan.seal(['101', '102']);
     const [first, second] = sealed.events;
     expect(first?.seq).to.equal(1);
     expect(second?.seq).to.equal(2);
@@ -54,11 +53,6 @@ describe('planBatch', () => {
     expect(second?.hash).to.equal(eventHash(KEY, first!.hash, fields(second)));
     const head = { chain: empty.chain, pseudonym: 'p', seq: 2, hash: second!.hash, id: '102', erased: false };
     expect(sealed.head).to.deep.equal({ ...head, mac: headSeal(KEY, head, plan.records) });
-    const entry = { n: 5, chain: empty.chain, firstId: '101', prevFirstId: '40' };
-    expect(sealed.ledger).to.deep.equal({
-      entry: { ...entry, mac: ledgerMac(KEY, entry) },
-      head: { n: 5, firstId: '101', mac: ledgerHeadMac(KEY, 5, '101') },
-    });
     expect(changes.map((c) => [c.requirement, c.action, c.previous, c.state, c.seq])).to.deep.equal([
       ['a', 'grant', 'unset', 'granted', 1], ['b', 'deny', 'unset', 'denied', 2],
     ]);
@@ -66,7 +60,7 @@ describe('planBatch', () => {
 
   it('makes each hash depend on the previous hash, the ids and the key', () => {
     const seal = (snapshot: SubjectSnapshot, key = KEY, id = '1') =>
-      planBatch(snapshot, [decide('a', 'granted')], ctx(), key).plan.seal([id], TAIL).events[0]?.hash;
+      planBatch(snapshot, [decide('a', 'granted')], ctx(), key).plan.seal([id]).events[0]?.hash;
     const a = seal(empty);
     const other = { ...empty, hash: 'f'.repeat(64) };
     expect(seal({ ...other, mac: headSeal(KEY, { ...other, id: null, erased: false }, []) })).to.not.equal(a);
@@ -76,9 +70,9 @@ describe('planBatch', () => {
 
   it('refuses to build on a snapshot whose head, link or records are not as sealed', () => {
     const first = planBatch(empty, [decide('a', 'denied')], ctx(), KEY).plan;
-    const head = first.seal(['7'], TAIL).head;
+    const head = first.seal(['7']).head;
     const snapshot = { ...empty, seq: head.seq, hash: head.hash, headId: head.id, mac: head.mac, records: first.records };
-    const next = (s: SubjectSnapshot) => planBatch(s, [decide('b', 'granted')], ctx({ now: NOW + 1 }), KEY).plan.seal(['8'], null);
+    const next = (s: SubjectSnapshot) => planBatch(s, [decide('b', 'granted')], ctx({ now: NOW + 1 }), KEY).plan.seal(['8']);
     expect(next(snapshot).head.seq).to.equal(2);
     const granted = { ...snapshot, records: [{ ...first.records[0]!, decision: 'granted' as const }] };
     expect(() => next(granted)).to.throw(ConsentIntegrityError);
@@ -87,22 +81,20 @@ describe('planBatch', () => {
     expect(() => next({ ...snapshot, mac: '' })).to.throw(ConsentIntegrityError);
   });
 
-  it('refuses a new chain without the ledger tail and ids that do not match', () => {
+  it('refuses ids that do not match the events', () => {
     const { plan } = planBatch(empty, [decide('a', 'granted')], ctx(), KEY);
-    expect(() => plan.seal(['1'], null)).to.throw(/ledger/);
-    expect(() => plan.seal([], TAIL)).to.throw(/one id/);
+    expect(() => plan.seal([])).to.throw(/one id/);
   });
 
   it('continues an existing chain and reads the previous state from the snapshot', () => {
     const first = planBatch(empty, [decide('a', 'granted', { expiresAfterDays: 2 })], ctx(), KEY).plan;
     expect(first.records[0]?.expiresAt).to.equal(NOW + 2 * 86_400_000);
-    const head = first.seal(['7'], TAIL).head;
+    const head = first.seal(['7']).head;
     const snapshot = { ...empty, seq: head.seq, hash: head.hash, headId: head.id, mac: head.mac, records: first.records };
     const { plan, changes } = planBatch(snapshot, [decide('a', 'denied', { expiresAfterDays: 2 })], ctx({ now: NOW + 1 }), KEY);
     expect(plan.events[0]?.seq).to.equal(2);
-    const sealed = plan.seal(['8'], null);
+    const sealed = plan.seal(['8']);
     expect(sealed.events[0]).to.include({ prevId: '7', prevHash: head.hash });
-    expect(sealed.ledger).to.equal(null);
     expect(changes[0]).to.include({ action: 'withdraw', previous: 'granted', state: 'denied' });
     expect(plan.records).to.have.length(1);
     expect(plan.records[0]).to.include({ decision: 'denied', expiresAt: null, decidedAt: NOW + 1 });

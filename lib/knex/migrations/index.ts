@@ -5,6 +5,7 @@ import { outboxSchema } from './003-outbox';
 import { adminSchema } from './004-admin';
 import { leanIndexesSchema } from './005-lean-indexes';
 import { sealedRowsSchema } from './006-sealed-rows';
+import { logSchema } from './007-log';
 import { audiencesSchema } from './008-audiences';
 
 /** Every shipped migration, in order. Append only. */
@@ -15,6 +16,7 @@ const MIGRATIONS: ReadonlyArray<readonly [string, (prefix: string) => Knex.Migra
   ['004-admin', adminSchema],
   ['005-lean-indexes', leanIndexesSchema],
   ['006-sealed-rows', sealedRowsSchema],
+  ['007-log', logSchema],
   ['008-audiences', audiencesSchema],
 ];
 

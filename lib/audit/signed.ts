@@ -1,0 +1,46 @@
+import { createHash, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
+import { canonicalJson } from './canonical-json';
+
+/** Who is responsible for the processing, as named in receipts and checkpoints. */
+export interface ReceiptController {
+  name: string;
+  contact?: string;
+}
+
+/** The detached Ed25519 signature that receipts and checkpoints carry. */
+export interface SignatureProof {
+  alg: 'EdDSA';
+  kid: string;
+  signature: string;
+}
+
+/** The key id receipts and checkpoints carry: SHA-256 (hex) of the public key's SPKI DER encoding. */
+export function keyId(publicKey: KeyObject): string {
+  return createHash('sha256').update(publicKey.export({ type: 'spki', format: 'der' })).digest('hex');
+}
+
+/** Signs the RFC 8785 canonical JSON of `body` with Ed25519; `body` with its `proof`. */
+export function signJson<T extends object>(body: T, privateKey: KeyObject): T & { proof: SignatureProof } {
+  const signature = sign(null, Buffer.from(canonicalJson(body), 'utf8'), privateKey).toString('base64url');
+  return { ...body, proof: { alg: 'EdDSA', kid: keyId(createPublicKey(privateKey)), signature } };
+}
+
+/**
+ * Whether `document` is a JSON object whose `proof` is an Ed25519 signature by `publicKey` over
+ * the canonical JSON of everything else. Never throws.
+ */
+export function verifySignedJson(document: unknown, publicKey: string | KeyObject): boolean {
+  try {
+    if (document === null || typeof document !== 'object' || Array.isArray(document)) return false;
+    const { proof, ...body } = document as Record<string, unknown>;
+    if (proof === null || typeof proof !== 'object') return false;
+    const { alg, kid, signature, ...rest } = proof as Record<string, unknown>;
+    if (alg !== 'EdDSA' || typeof kid !== 'string' || typeof signature !== 'string' || Object.keys(rest).length > 0) return false;
+    if (!/^[A-Za-z0-9_-]+$/.test(signature)) return false;
+    const key = typeof publicKey === 'string' ? createPublicKey(publicKey) : publicKey;
+    if (key.asymmetricKeyType !== 'ed25519' || keyId(key) !== kid) return false;
+    return verify(null, Buffer.from(canonicalJson(body), 'utf8'), key, Buffer.from(signature, 'base64url'));
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,132 @@
+import type { LogBlock, LogEntry, LogHead, StoredEvent } from '../tracker/records';
+import { IdSet } from './id-set';
+import { KeyedSum } from './keyed-sum';
+import { LEAF_BYTES, leafBytes, leafCount, leafHashAt, leafId, type LeafSource } from './log-leaf';
+import { BLOCK_HEIGHT, BLOCK_LEAVES, logHeadOk } from './log-seal';
+import { Frontier } from './merkle';
+import type { IntegrityProblem } from './verify-chain';
+
+/** A checkpoint's claim as `verify({ checkpoint })` checks it: the root of the first `size` leaves. */
+export interface CheckpointClaim {
+  size: number;
+  root: string;
+}
+
+/** The keys of the log's checks. */
+export interface LogKeys {
+  log: Buffer;
+  logSum: Buffer;
+}
+
+/**
+ * Checks the global log against the stored events, from two streams read in any interleaving:
+ * `event()` for every stored event (in chain order, as the chains are checked) and `entry()`
+ * for every log entry in sealing order, the log read to its end after the events. Then `end()`:
+ *
+ * - the tree recomputed over the first `head.size` leaves must have the sealed head's root (and
+ *   the head its seal), and every stored block must be the subtree it claims;
+ * - every stored event must be a leaf of the log exactly once, and every leaf a stored event:
+ *   an event the log lacks, or a logged event that is gone, is a `rollback` named by its id (a
+ *   chain removed whole, or a subject's newest events removed and its head put back);
+ * - with a checkpoint, the root of its first `size` leaves must be its root (`rollback`
+ *   otherwise, or when the log is shorter).
+ *
+ * Writes may go on meanwhile: a leaf beyond the sealed head (written after the seal that
+ * preceded the check) may name an event the events' scan passed before it was written, so only
+ * sealed leaves must be stored events; every stored event must be logged, sealed or not.
+ *
+ * Ids are compared through sparse bitmaps, the leaves' contents through keyed sums, so memory
+ * grows with the span of event ids (a bit each) and the leaves written during the check, not
+ * with the number of events. Pure.
+ */
+export class LogVerifier {
+  readonly problems: IntegrityProblem[] = [];
+  private readonly stored = new IdSet();
+  private readonly logged = new IdSet();
+  private readonly sealed = new IdSet();
+  /** Leaves beyond the sealed head: written while the check ran (or not sealed yet). */
+  private readonly later: Buffer[] = [];
+  private readonly storedSum: KeyedSum;
+  private readonly loggedSum: KeyedSum;
+  private readonly frontier = new Frontier();
+  private readonly blocks = new Map<number, string>();
+  private sealedRoot: string | null = null;
+  private claimedRoot: string | null = null;
+  /** Keeps the recomputed hash of each complete block of the sealed tree (one closure for all leaves). */
+  private readonly keepBlock: (height: number, hash: Buffer, first: number) => void;
+
+  constructor(
+    private readonly keys: LogKeys,
+    private readonly head: LogHead | null,
+    private readonly checkpoint: CheckpointClaim | null = null,
+  ) {
+    this.storedSum = new KeyedSum(keys.logSum);
+    this.loggedSum = new KeyedSum(keys.logSum);
+    const sealedSize = head?.size ?? 0;
+    this.keepBlock = (height, hash, first) => {
+      if (height === BLOCK_HEIGHT && first + BLOCK_LEAVES <= sealedSize) this.blocks.set(first / BLOCK_LEAVES, hash.toString('hex'));
+    };
+    if (head?.size === 0) this.sealedRoot = this.frontier.root().toString('hex');
+    if (checkpoint?.size === 0) this.claimedRoot = this.frontier.root().toString('hex');
+  }
+
+  /** One stored event. */
+  event(event: Pick<StoredEvent, 'id' | 'hash'> & LeafSource): void {
+    this.stored.add(event.id);
+    this.storedSum.addEvent(event);
+  }
+
+  /** The next log entry in sealing order, or its leaves [from, to) (the next slice of it). */
+  entry(entry: LogEntry, from = 0, to = leafCount(entry.leaves)): void {
+    const sealedSize = this.head?.size ?? 0;
+    for (let i = from; i < to; i += 1) {
+      const index = this.frontier.size;
+      const id = leafId(entry.leaves, i);
+      if (!this.logged.add(id)) this.problems.push({ eventId: `log:${String(index)}`, kind: 'inserted' });
+      if (index < sealedSize) {
+        this.sealed.add(id);
+        this.loggedSum.addAt(entry.leaves, i * LEAF_BYTES);
+      } else {
+        this.later.push(Buffer.from(leafBytes(entry.leaves, i)));
+      }
+      this.frontier.push(leafHashAt(entry.leaves, i), this.keepBlock);
+      if (this.frontier.size === sealedSize) this.sealedRoot = this.frontier.root().toString('hex');
+      if (this.frontier.size === this.checkpoint?.size) this.claimedRoot = this.frontier.root().toString('hex');
+    }
+  }
+
+  /** A stored block, checked against the subtree the recomputed tree has at its place. */
+  block(block: LogBlock): void {
+    // Sealed after the head this check started from (a seal ran meanwhile): checked next time.
+    if ((block.index + 1) * BLOCK_LEAVES > (this.head?.size ?? 0)) return;
+    const computed = this.blocks.get(block.index);
+    this.blocks.delete(block.index);
+    if (computed !== block.hash) this.problems.push({ eventId: `log:${String(block.index * BLOCK_LEAVES)}`, kind: 'modified' });
+  }
+
+  /**
+   * The findings, once both streams (and the blocks) have been read. `named`: events the chains'
+   * check already reports (a deleted or forged event is not reported twice); `chainsOk`: the
+   * chains verified, so that leaves and events must match byte for byte.
+   */
+  end(named: ReadonlySet<string> = new Set(), chainsOk = true): IntegrityProblem[] {
+    const problems = this.problems;
+    const head = this.head;
+    if (head !== null && (!logHeadOk(this.keys.log, head) || this.sealedRoot !== head.root)) {
+      // The log or its head was changed or rolled back behind the library's back.
+      problems.push({ eventId: 'log', kind: 'rollback' });
+    }
+    // A complete block of the sealed tree that is not stored: proofs could not be built.
+    for (const index of this.blocks.keys()) problems.push({ eventId: `log:${String(index * BLOCK_LEAVES)}`, kind: 'deleted' });
+    for (const id of this.stored.missingFrom(this.logged)) if (!named.has(id)) problems.push({ eventId: id, kind: 'rollback' });
+    for (const id of this.sealed.missingFrom(this.stored)) if (!named.has(id)) problems.push({ eventId: id, kind: 'rollback' });
+    // The leaves written meanwhile whose events the scan saw count too; the others it never read.
+    for (const leaf of this.later) if (this.stored.has(leafId(leaf, 0))) this.loggedSum.add(leaf);
+    if (chainsOk && problems.length === 0 && this.storedSum.digest() !== this.loggedSum.digest()) problems.push({ eventId: 'log', kind: 'modified' });
+    const claim = this.checkpoint;
+    if (claim !== null && (claim.size > this.frontier.size || this.claimedRoot !== claim.root)) {
+      problems.push({ eventId: `checkpoint:${String(claim.size)}`, kind: 'rollback' });
+    }
+    return problems;
+  }
+}

@@ -1,0 +1,83 @@
+import { LogFolder, LogHeadError } from '../audit/log-seal';
+import type { ConsentLogger } from '../options';
+import type { LogHead } from '../tracker/records';
+import type { ConsentTracker } from '../tracker/tracker';
+
+// How long after a write the log is sealed: writes that arrive meanwhile share the seal.
+export const SEAL_DELAY_MS = 1000;
+
+/**
+ * Folds what writers appended to the global log into its tree: soon after writes (debounced,
+ * in the background, never on a request's path), and at once before a checkpoint, a receipt
+ * or a verification. One seal at a time in this process; the tracker's lock orders seals
+ * across processes.
+ */
+export class LogSealer {
+  private timer: NodeJS.Timeout | null = null;
+  /** The seal running now, and the one queued behind it. */
+  private current: Promise<LogHead | null> | null = null;
+  private queued: Promise<LogHead | null> | null = null;
+  private stopped = false;
+
+  constructor(
+    private readonly tracker: Pick<ConsentTracker, 'sealLog'>,
+    private readonly key: () => Buffer,
+    private readonly logger: ConsentLogger,
+    private readonly delayMs = SEAL_DELAY_MS,
+  ) {}
+
+  /**
+   * Seals everything appended so far. A seal in progress may have started before the caller's
+   * write committed, so this one runs after it (callers that ask meanwhile share it). Resolves
+   * to the stored head.
+   *
+   * @throws the tracker's failure; a head that fails its check is also logged.
+   */
+  seal(): Promise<LogHead | null> {
+    if (this.queued !== null) return this.queued;
+    if (this.current === null) return this.start();
+    const queued = this.current.catch(() => undefined).then(() => {
+      this.queued = null;
+      return this.start();
+    });
+    this.queued = queued;
+    return queued;
+  }
+
+  private start(): Promise<LogHead | null> {
+    const run = this.tracker.sealLog(new LogFolder(this.key())).catch((error: unknown) => {
+      if (error instanceof LogHeadError || (error as { cause?: unknown } | null)?.cause instanceof LogHeadError) {
+        this.logger.error('express-consent: the global log cannot be sealed: its head was changed without the secret; run verify()', error);
+      }
+      throw error;
+    });
+    this.current = run;
+    const clear = () => {
+      if (this.current === run) this.current = null;
+    };
+    run.then(clear, clear);
+    return run;
+  }
+
+  /** Asks for a seal soon; repeated calls before it runs share it. */
+  soon(): void {
+    if (this.timer !== null || this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.seal().catch((error: unknown) => {
+        if (!(error instanceof LogHeadError) && !((error as { cause?: unknown } | null)?.cause instanceof LogHeadError)) {
+          this.logger.error('express-consent: sealing the global log failed; it is retried after the next write', error);
+        }
+      });
+    }, this.delayMs);
+    this.timer.unref();
+  }
+
+  /** Cancels a pending seal and waits for one in progress. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    await Promise.all([this.current?.catch(() => undefined), this.queued?.catch(() => undefined)]);
+  }
+}

@@ -1,0 +1,160 @@
+import { expect } from 'chai';
+import { generateKeyPairSync } from 'node:crypto';
+import express from 'express';
+import type { Knex } from 'knex';
+import request from 'supertest';
+import { createConsent, verifyCheckpoint, verifyReceipt, type Checkpoint, type Consent } from '../../lib/index';
+import { describeEachDatabase, type TestDatabase } from '../helpers/each-database';
+import { copyStore, restoreStore } from '../helpers/store-copy';
+
+const SECRET = 'rollback-test-secret-0123456789abcdef0123';
+const quiet = { warn() {}, error() {} };
+type Row = Record<string, unknown>;
+
+describeEachDatabase('the global log catches rollback', (open) => {
+  let db: TestDatabase;
+  let knex: Knex;
+  let consent: Consent;
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+
+  beforeEach(async () => {
+    db = await open();
+    knex = db.knex;
+    consent = createConsent({ knex, secret: SECRET, logger: quiet, receipts: { privateKey, controller: 'ACME' } });
+    consent.register(['a', 'b'].map((id) => ({ id, title: id, description: id })));
+    await consent.ready();
+  });
+
+  afterEach(async () => {
+    await consent.close();
+    await db.release();
+  });
+
+  const publicIds = async (subject: string) => (await consent.history(subject, { limit: 50 })).events.map((e) => e.id);
+
+  it("catches one subject's rows restored from an earlier copy while others moved on", async () => {
+    await consent.record('alice', { a: 'granted', b: 'granted' });
+    await consent.record('bob', { a: 'granted' });
+    const pseudonym = consent.engine.pseudonym('alice');
+    const subject = (await knex('consent_subjects').where({ pseudonym: Buffer.from(pseudonym, 'hex') }).first()) as Row;
+    const states = (await knex('consent_states').where({ chain: subject.chain })) as Row[];
+    // Alice withdraws; the log is sealed (a checkpoint is made) and others write on.
+    await consent.record('alice', { a: 'denied' });
+    const [withdrawal] = await publicIds('alice');
+    await consent.checkpoint();
+    await consent.record('bob', { b: 'denied' });
+    await consent.record('carol', { a: 'granted' });
+    // Her newest event goes, and her head and states are put back from the copy: every seal checks.
+    const newest: Row = await knex('consent_events').where({ chain: subject.chain }).orderBy('seq', 'desc').first('id');
+    await knex('consent_events').where({ id: newest.id }).delete();
+    await knex('consent_subjects').where({ chain: subject.chain }).update(subject);
+    await knex('consent_states').where({ chain: subject.chain }).delete();
+    await knex('consent_states').insert(states);
+    expect((await consent.states('alice')).a?.state).to.equal('granted', 'the withdrawal is gone from what the library reads');
+    expect(await consent.verify()).to.deep.equal({ ok: false, checked: 5, problems: [{ eventId: withdrawal, kind: 'rollback' }] });
+  });
+
+  it('catches the whole database restored from an earlier copy against a later checkpoint, and not without one', async () => {
+    await consent.record('alice', { a: 'granted' });
+    const early = await consent.checkpoint();
+    const copy = await copyStore(knex);
+    await consent.record('alice', { a: 'denied' });
+    await consent.record('bob', { a: 'granted', b: 'granted' });
+    const later = await consent.checkpoint();
+    expect(later.size).to.equal(4);
+    expect(await consent.verify({ checkpoint: later })).to.deep.equal({ ok: true, checked: 4, problems: [] });
+    await consent.record('bob', { b: 'denied' });
+    expect(await consent.verify({ checkpoint: later })).to.deep.include({ ok: true, problems: [] }, 'later writes extend it');
+
+    await restoreStore(knex, copy);
+    // The copy is consistent in itself: only a checkpoint kept elsewhere shows what was lost.
+    expect(await consent.verify()).to.deep.equal({ ok: true, checked: 1, problems: [] });
+    expect(await consent.verify({ checkpoint: early })).to.deep.equal({ ok: true, checked: 1, problems: [] });
+    expect(await consent.verify({ checkpoint: later })).to.deep.equal({ ok: false, checked: 1, problems: [{ eventId: 'checkpoint:4', kind: 'rollback' }] });
+    // A log as long as the checkpoint but with other contents fails as well.
+    await consent.record('dave', { a: 'granted', b: 'granted' });
+    await consent.record('erin', { a: 'granted' });
+    expect((await consent.checkpoint()).size).to.equal(4);
+    expect((await consent.verify({ checkpoint: later })).problems).to.deep.equal([{ eventId: 'checkpoint:4', kind: 'rollback' }]);
+  });
+
+  it('signs checkpoints with the receipts key and emits each one; verifyCheckpoint() checks them offline', async () => {
+    const seen: Checkpoint[] = [];
+    consent.on('checkpoint', (c) => { seen.push(c); });
+    const empty = await consent.checkpoint();
+    expect(empty).to.deep.include({ version: 1, size: 0, root: 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855', controller: { name: 'ACME' } });
+    await consent.record('alice', { a: 'granted' });
+    const checkpoint = await consent.checkpoint();
+    expect(seen).to.deep.equal([empty, checkpoint]);
+    expect(Object.keys(checkpoint).sort()).to.deep.equal(['controller', 'issuedAt', 'proof', 'root', 'size', 'version']);
+    expect(verifyCheckpoint(checkpoint, consent.publicKey)).to.equal(true);
+    expect(verifyCheckpoint(JSON.parse(JSON.stringify(checkpoint)), publicKey)).to.equal(true);
+    expect(verifyCheckpoint({ ...checkpoint, size: 2 }, publicKey)).to.equal(false);
+    expect(verifyCheckpoint({ ...checkpoint, root: empty.root }, publicKey)).to.equal(false);
+    expect(verifyCheckpoint({ ...checkpoint, extra: 1 }, publicKey)).to.equal(false);
+    expect(verifyCheckpoint(checkpoint, generateKeyPairSync('ed25519').publicKey)).to.equal(false);
+    for (const junk of [null, 1, 'x', [], {}, { ...checkpoint, proof: null }]) expect(verifyCheckpoint(junk, publicKey)).to.equal(false);
+    for (const bad of [{}, { ...checkpoint, size: -1 }, { ...checkpoint, root: 'zz' }, 'x']) {
+      const error: unknown = await consent.verify({ checkpoint: bad as Checkpoint }).catch((e: unknown) => e);
+      expect(error).to.include({ code: 'invalid_argument' });
+    }
+  });
+
+  it('gives receipts an inclusion proof of the newest event that verifies offline and fails when tampered', async () => {
+    // Enough events for stored blocks: the proof is built from them and a few leaves.
+    await consent.import(Array.from({ length: 300 }, (_, i) => ({ subjectId: `s${String(i)}`, requirement: 'a', decision: 'granted', at: Date.now() - 1000 })));
+    await consent.record('alice', { a: 'granted' });
+    await consent.record('s7', { b: 'denied' });
+    await consent.record('zed', { a: 'granted' });
+    for (const subject of ['s7', 'alice', 's250']) {
+      const receipt = await consent.receipt(subject);
+      const log = receipt.log!;
+      expect(log.eventId).to.equal((await publicIds(subject))[0]);
+      expect(log.checkpoint.size).to.equal(303);
+      expect(verifyCheckpoint(log.checkpoint, publicKey)).to.equal(true);
+      expect(verifyReceipt(receipt, publicKey)).to.equal(true, subject);
+      expect(await consent.verify({ checkpoint: log.checkpoint })).to.deep.include({ ok: true });
+    }
+    const receipt = await consent.receipt('s7');
+    const log = receipt.log!;
+    // Re-signing after a change is impossible without the key; a receipt whose log proof does not
+    // hold fails even where its signature would (the signature covers the log proof too).
+    expect(verifyReceipt({ ...receipt, log: { ...log, leafIndex: log.leafIndex + 1 } }, publicKey)).to.equal(false);
+    expect(verifyReceipt({ ...receipt, log: { ...log, path: log.path.slice(1) } }, publicKey)).to.equal(false);
+    expect(verifyReceipt({ ...receipt, log: null }, publicKey)).to.equal(false);
+    const { log: _log, ...old } = receipt;
+    expect(verifyReceipt(old, publicKey)).to.equal(false, 'the signature covers the log proof');
+    expect(await consent.receipt('nobody')).to.include({ log: null });
+  });
+
+  it('verifies an untouched database after erasure, import, sweep, double opt-in and GPC writes', async () => {
+    await consent.close();
+    let now = Date.UTC(2026, 0, 1);
+    consent = createConsent({ knex, secret: SECRET, logger: quiet, receipts: { privateKey, controller: 'ACME' }, now: () => new Date(now), subject: (req) => req.get('x-user') });
+    consent.register([
+      { id: 'a', title: 'a', description: 'a', expiresAfterDays: 1 },
+      { id: 'b', title: 'b', description: 'b', doubleOptIn: true },
+      { id: 'c', title: 'c', description: 'c', gpc: true },
+    ]);
+    const tokens: string[] = [];
+    consent.on('confirmation', (p) => { tokens.push(p.token); });
+    await consent.ready();
+    await consent.import([{ subjectId: 'imp', requirement: 'a', decision: 'granted', at: now - 1000 }]);
+    await consent.record('alice', { a: 'granted', b: 'granted', c: 'granted' });
+    await consent.record('bob', { c: 'granted' });
+    expect(tokens).to.have.length(1);
+    const app = express();
+    app.use('/consent', consent.router());
+    await request(app).post(`/consent/confirm/${tokens[0]!}`).expect(200);
+    await request(app).get('/consent/me').set('x-user', 'alice').set('Sec-GPC', '1').expect(200);
+    expect((await consent.history('alice')).events[0]).to.include({ source: 'gpc', action: 'withdraw' });
+    await consent.erase('bob');
+    now += 2 * 86_400_000;
+    expect(await consent.sweep()).to.deep.equal({ recorded: 2 });
+    const result = await consent.verify();
+    expect(result).to.deep.include({ ok: true, problems: [] });
+    // import 1, alice 3, bob 1, confirmation 1, GPC 1, erasure 1, sweep 2.
+    expect(result.checked).to.equal(10);
+    expect((await consent.checkpoint()).size).to.equal(10);
+  });
+});

@@ -1,0 +1,68 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { createConsent, type Consent } from '../../lib/index';
+import { buildCli, describeEachCliDatabase, runCli, SECRET, type CliDatabase } from '../helpers/cli';
+import { copyStore, restoreStore } from '../helpers/store-copy';
+
+describeEachCliDatabase('express-consent verify --checkpoint', (open) => {
+  let db: CliDatabase;
+  let consent: Consent;
+  let dir: string;
+
+  before(async function () {
+    this.timeout(180_000);
+    await buildCli();
+  });
+
+  beforeEach(async () => {
+    db = await open();
+    dir = mkdtempSync(join(tmpdir(), 'ec-checkpoint-'));
+    consent = createConsent({ knex: db.knex, secret: SECRET, logger: { warn() {}, error() {} } });
+    consent.register({ id: 'analytics', title: 'Usage analytics', description: 'Which pages you open.' });
+    await consent.ready();
+  });
+
+  afterEach(async () => {
+    await consent.close();
+    await db.release();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('exits 0 while the database extends the saved checkpoint, 1 with a clear message once it was rolled back', async function () {
+    this.timeout(60_000);
+    await consent.record('u1', { analytics: 'granted' });
+    const backup = await copyStore(db.knex);
+    await consent.record('u1', { analytics: 'denied' });
+    await consent.record('u2', { analytics: 'granted' });
+    const file = join(dir, 'checkpoint.json');
+    writeFileSync(file, JSON.stringify(await consent.checkpoint()));
+    const ok = await runCli(['--url', db.url, 'verify', '--checkpoint', file]);
+    expect(ok.code, ok.stderr).to.equal(0);
+    expect(ok.stdout).to.include('ok: 3 events checked, 0 problems');
+
+    await restoreStore(db.knex, backup);
+    expect((await runCli(['--url', db.url, 'verify'])).code).to.equal(0, 'the restored copy is consistent in itself');
+    const caught = await runCli(['--url', db.url, 'verify', '--checkpoint', file]);
+    expect(caught.code).to.equal(1);
+    expect(caught.stdout).to.include('problem: rollback at event checkpoint:3');
+    expect(caught.stdout).to.match(/ROLLBACK: the database does not extend the checkpoint of 3 events issued at /);
+    const json = await runCli(['--url', db.url, 'verify', '--json', '--checkpoint', file]);
+    expect(json.code).to.equal(1);
+    expect(JSON.parse(json.stdout)).to.deep.equal({ ok: false, checked: 1, problems: [{ eventId: 'checkpoint:3', kind: 'rollback' }] });
+  });
+
+  it('exits 2 for a file that is missing, not JSON or not a checkpoint, and with --subject', async function () {
+    this.timeout(60_000);
+    const junk = join(dir, 'junk.json');
+    writeFileSync(junk, '{"size": 3}');
+    const text = join(dir, 'text.json');
+    writeFileSync(text, 'not json');
+    for (const args of [['--checkpoint', join(dir, 'missing.json')], ['--checkpoint', text], ['--checkpoint', junk], ['--checkpoint', junk, '--subject', 'u1']]) {
+      const run = await runCli(['--url', db.url, 'verify', ...args]);
+      expect(run.code, args.join(' ')).to.equal(2);
+      expect(run.stderr).to.match(/checkpoint/);
+    }
+  });
+});
