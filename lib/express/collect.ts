@@ -5,7 +5,9 @@ import type { Decision, RecordMeta, RecordResult } from '../types';
 import { isGranting, submittedValue } from './form-values';
 import { middlewareOptions } from './middleware-options';
 import { writeContext } from './network';
-import { problem, sendProblem, toProblem } from './problem';
+import { problem, problemWords, sendProblem, toProblem } from './problem';
+import { localeOf, textIn } from '../i18n/localize';
+import { acceptedRanges } from '../i18n/negotiate';
 import type { ReadyGate } from './ready-gate';
 import type { MeRouteSubjects } from './me-routes';
 import { newVisitorId } from '../core/visitor-id';
@@ -59,12 +61,16 @@ export function createCollect(engine: ConsentEngine, gate: ReadyGate, subjects: 
         for (const id of ids) {
           const requirement = engine.registry.require(id);
           decisions[id] = isGranting(submittedValue(req.body, id)) ? 'granted' : 'denied';
-          if (requirement.mandatory && decisions[id] !== 'granted') missing.push({ id, title: requirement.title, url: requirement.url });
+          if (requirement.mandatory && decisions[id] !== 'granted') {
+            const { title, url } = textIn(requirement, localeOf(requirement, acceptedRanges(req.get('accept-language'))));
+            missing.push({ id, title, url });
+          }
         }
         if (missing.length > 0) {
           if (onMissing) { onMissing(req, res, next, missing); return; }
-          const detail = `the form must grant ${missing.map((m) => `"${m.id}"`).join(', ')}`;
-          sendProblem(res, problem('mandatory_missing', 422, detail, req.originalUrl, { missing }));
+          const words = problemWords(req, engine.options.messages);
+          const detail = words.catalog.text(words.locale, 'detail.mandatory_missing', { titles: missing.map((m) => `“${m.title}”`).join(', ') });
+          sendProblem(res, problem('mandatory_missing', 422, detail, req.originalUrl, { missing }), words);
           return;
         }
         const context = writeContext(req, engine.options);
@@ -85,7 +91,7 @@ export function createCollect(engine: ConsentEngine, gate: ReadyGate, subjects: 
         res.locals.consent = collected;
         next();
       },
-      (error: unknown) => { sendProblem(res, toProblem(error, req.originalUrl, engine.options.logger)); },
+      (error: unknown) => { sendProblem(res, toProblem(error, req.originalUrl, engine.options.logger), problemWords(req, engine.options.messages)); },
     );
   };
 }

@@ -9,7 +9,9 @@ import type { CurrentRecord } from '../tracker/records';
 import type { Requirement, State } from '../types';
 import { middlewareOptions } from './middleware-options';
 import { hasGpc, writeContext } from './network';
-import { problem, sendProblem, toProblem } from './problem';
+import { problem, problemWords, sendProblem, toProblem } from './problem';
+import { localeOf, textIn } from '../i18n/localize';
+import { acceptedRanges } from '../i18n/negotiate';
 import type { ReadyGate } from './ready-gate';
 import { hookThrew, type SubjectResolver } from './subject';
 
@@ -77,20 +79,21 @@ export function createGuard(engine: ConsentEngine, gate: ReadyGate, resolver: Su
     return (indexes ??= listedRequirements().map((requirement) => ordered.indexOf(requirement)));
   };
 
-  function missingFrom(records: CurrentRecord[], gpc: boolean, now: number): MissingConsent[] | null {
+  function missingFrom(records: CurrentRecord[], gpc: boolean, now: number, ranges: readonly string[]): MissingConsent[] | null {
     let missing: MissingConsent[] | null = null;
     for (const requirement of listedRequirements()) {
       const record = findRecord(records, requirement.id);
       if (isAllowedNow(record, requirement, now, gpc)) continue;
       const { state } = stateInfo(record, requirement, now, gpc);
       const reason = allowedUnder(requirement.lawfulBasis, state) ? 'gpc' : state;
-      (missing ??= []).push({ id: requirement.id, state, reason, title: requirement.title, url: requirement.url });
+      const { title, url } = textIn(requirement, localeOf(requirement, ranges));
+      (missing ??= []).push({ id: requirement.id, state, reason, title, url });
     }
     return missing;
   }
 
   function decide(req: Request, res: Response, next: NextFunction, records: CurrentRecord[], now = engine.now()): void {
-    const missing = missingFrom(records, hasGpc(req), now);
+    const missing = missingFrom(records, hasGpc(req), now, acceptedRanges(req.get('accept-language')));
     if (missing === null) { next(); return; }
     res.vary('Accept');
     res.set('Cache-Control', 'no-store');
@@ -98,12 +101,15 @@ export function createGuard(engine: ConsentEngine, gate: ReadyGate, resolver: Su
       res.redirect(303, redirectTarget(redirect, req));
       return;
     }
-    const detail = `this needs consent to ${missing.map((m) => `"${m.id}"`).join(', ')}`;
-    sendProblem(res, problem('consent_required', 403, detail, req.originalUrl, { missing }));
+    const words = problemWords(req, engine.options.messages);
+    const detail = words.catalog.text(words.locale, 'detail.consent_required', { titles: missing.map((m) => `“${m.title}”`).join(', ') });
+    sendProblem(res, problem('consent_required', 403, detail, req.originalUrl, { missing }), words);
   }
 
   // Guards sit on host routes: answer here rather than hand the error to the host's handler.
-  const fail = (req: Request, res: Response, error: unknown): void => { sendProblem(res, toProblem(error, req.originalUrl, logger)); };
+  const fail = (req: Request, res: Response, error: unknown): void => {
+    sendProblem(res, toProblem(error, req.originalUrl, logger), problemWords(req, engine.options.messages));
+  };
 
   async function slowPath(req: Request, res: Response, next: NextFunction, value: unknown): Promise<void> {
     const { id } = await resolver.settle(req, value);

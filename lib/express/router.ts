@@ -17,6 +17,8 @@ import { sameOriginWrites } from './same-origin';
 import type { MeRouteSubjects } from './me-routes';
 import { newVisitorId } from '../core/visitor-id';
 import { addClientRoutes } from './client-routes';
+import { listingLocale, localeOf, shownIn } from '../i18n/localize';
+import { requestRanges } from './request-locale';
 
 /**
  * The consent router. Mount it before any global body parser; it parses its own
@@ -53,9 +55,14 @@ export function createRouter(
     },
   });
 
-  router.get('/requirements', body, asyncHandler(async (_req, res) => {
+  router.get('/requirements', body, asyncHandler(async (req, res) => {
+    const ranges = requestRanges(req);
     await gate.serving();
-    res.json({ requirements: engine.registry.list() });
+    const requirements = engine.registry.list();
+    const locale = listingLocale(requirements, ranges);
+    res.vary('Accept-Language');
+    res.set('Content-Language', locale);
+    res.json({ locale, requirements: requirements.map((r) => shownIn(r, localeOf(r, ranges))) });
   }));
 
   router.get('/me/receipt', body, proof.receipt);
@@ -69,7 +76,7 @@ export function createRouter(
   router.post('/confirm/:token', confirmBody(), serving, confirmPostHandler(engine, { context: (req) => writeContext(req, engine.options) }));
   router.use(confirmPathError(engine));
 
-  addClientRoutes(router);
+  addClientRoutes(router, engine.options.messages);
   router.get('/openapi.json', body, (req, res) => {
     res.json(openApiDocument(req.baseUrl, { admin: engine.options.admin !== null, rateLimit: limiter !== null }));
   });
@@ -78,7 +85,7 @@ export function createRouter(
   // error handlers for errors coming from outside it).
   const onError: ErrorRequestHandler = (error, req, res, next) => {
     if (res.headersSent) { next(error); return; }
-    answerError(req, res, fromPathError(error, req) ?? error, engine.options.logger);
+    answerError(req, res, fromPathError(error, req) ?? error, engine.options.logger, engine.options.messages);
   };
   router.use(onError);
   return router;

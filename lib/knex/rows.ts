@@ -1,4 +1,4 @@
-import type { ChainHead, CurrentRecord, LedgerPageEntry, StoredEvent, StoredRequirementVersion, SubjectSnapshot } from '../tracker/records';
+import type { ChainHead, CurrentRecord, LedgerPageEntry, StoredEvent, StoredRequirementVersion, SubjectSnapshot, VersionTexts } from '../tracker/records';
 import type { Action, Decision, Source, State } from '../types';
 import type { Knex } from 'knex';
 import { bytes, everyColumn, hex, hexOrNull, idOrNull, num, numOrNull, rowCodec, text, textOrNull, type Row } from './row-codec';
@@ -130,10 +130,17 @@ const versions = rowCodec<Omit<StoredRequirementVersion, 'mac'>>({
   lawful_basis: text,
   text_hash: text,
   created_at: num,
+  texts: (value) => (value === null || value === undefined ? null : (JSON.parse(value as string) as VersionTexts)),
+  effective_from: numOrNull,
 });
 
 export const toVersion = (row: Row): StoredRequirementVersion => ({ ...versions.read(row), mac: hex(row.mac) });
-export const fromVersion = (version: StoredRequirementVersion): Row => ({ ...versions.write(version), mac: version.mac === '' ? null : bytes(version.mac) });
+export const fromVersion = (version: StoredRequirementVersion): Row => ({
+  ...versions.write(version),
+  texts: version.texts ? JSON.stringify(version.texts) : null,
+  effective_from: version.effectiveFrom ?? null,
+  mac: version.mac === '' ? null : bytes(version.mac),
+});
 
 export function toHead(row: Row): ChainHead {
   return {

@@ -5,6 +5,7 @@ import { outboxSchema } from './003-outbox';
 import { adminSchema } from './004-admin';
 import { leanIndexesSchema } from './005-lean-indexes';
 import { sealedRowsSchema } from './006-sealed-rows';
+import { textsSchema } from './009-texts';
 
 /** Every shipped migration, in order. Append only. */
 const MIGRATIONS: ReadonlyArray<readonly [string, (prefix: string) => Knex.Migration]> = [
@@ -14,6 +15,7 @@ const MIGRATIONS: ReadonlyArray<readonly [string, (prefix: string) => Knex.Migra
   ['004-admin', adminSchema],
   ['005-lean-indexes', leanIndexesSchema],
   ['006-sealed-rows', sealedRowsSchema],
+  ['009-texts', textsSchema],
 ];
 
 export const MIGRATION_NAMES: readonly string[] = MIGRATIONS.map(([name]) => name);
