@@ -178,6 +178,8 @@ export interface ConsentEvent {
   at: string;
   note: string | null;
   data: Record<string, unknown> | null;
+  /** The locale of the text the person was shown; null for events without one (sweeps, imports, older events). */
+  locale: string | null;
 }
 
 /** Optional context of a write. */
@@ -193,7 +195,7 @@ export interface RecordMeta {
 }
 
 /** A decision for one requirement in `record()`: the bare decision or with the version shown. */
-export type DecisionInput = Decision | { decision: Decision; version?: number };
+export type DecisionInput = Decision | { decision: Decision; version?: number; locale?: string };
 
 /** What `record()` resolves to. */
 export interface RecordResult {

@@ -41,6 +41,7 @@ export function sealChain(
       source: draft.source,
       at: draft.at,
       personalDigest: draft.personalDigest,
+      locale: draft.locale ?? null,
     });
     // A literal rather than a spread: one object shape for every event of a large import.
     const event = {
@@ -59,6 +60,7 @@ export function sealChain(
       ip: draft.ip,
       userAgent: draft.userAgent,
       personalDigest: draft.personalDigest,
+      locale: draft.locale ?? null,
       prevId,
       prevHash,
       hash,

@@ -20,6 +20,7 @@ export function publicEvent(event: StoredEvent, ids: EventIdCodec): ConsentEvent
     at: new Date(event.at).toISOString(),
     note: event.note,
     data: event.data === null ? null : (JSON.parse(event.data) as Record<string, unknown>),
+    locale: event.locale ?? null,
   };
 }
 

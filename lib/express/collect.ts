@@ -1,13 +1,13 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { ConsentEngine } from '../core/engine';
 import { ConsentError } from '../errors';
-import type { Decision, RecordMeta, RecordResult } from '../types';
+import type { Decision, DecisionInput, RecordMeta, RecordResult } from '../types';
 import { isGranting, submittedValue } from './form-values';
 import { middlewareOptions } from './middleware-options';
 import { writeContext } from './network';
 import { problem, problemWords, sendProblem, toProblem } from './problem';
 import { localeOf, textIn } from '../i18n/localize';
-import { acceptedRanges } from '../i18n/negotiate';
+import { acceptedRanges, isLocaleTag } from '../i18n/negotiate';
 import type { ReadyGate } from './ready-gate';
 import type { MeRouteSubjects } from './me-routes';
 import { newVisitorId } from '../core/visitor-id';
@@ -23,6 +23,12 @@ export interface MissingMandatory {
 export interface CollectOptions {
   /** Called instead of the 422 `mandatory_missing` answer (e.g. to re-render the form). */
   onMissing?: (req: Request, res: Response, next: NextFunction, missing: MissingMandatory[]) => void;
+  /**
+   * The language the form was shown in: the `locale` given to `formFields()`, or a function of
+   * the request returning it. Each decision records the locale its text was shown in (this one
+   * when the version has it, else its default). @default each version's default locale
+   */
+  locale?: string | ((req: Request) => string | undefined);
 }
 
 /** What `collect()` puts in `res.locals.consent`. */
@@ -38,11 +44,20 @@ export interface CollectedConsent {
 }
 
 function parseCollectOptions(options: unknown): CollectOptions {
-  const { onMissing } = middlewareOptions(options, 'collect', ['onMissing']);
+  const { onMissing, locale } = middlewareOptions(options, 'collect', ['onMissing', 'locale']);
   if (onMissing !== undefined && typeof onMissing !== 'function') {
     throw new ConsentError('invalid_argument', 'collect: "onMissing" must be a function');
   }
-  return { onMissing: onMissing as CollectOptions['onMissing'] };
+  if (locale !== undefined && typeof locale !== 'function' && !isLocaleTag(locale)) {
+    throw new ConsentError('invalid_argument', 'collect: "locale" must be a language tag such as "de", or a function of the request');
+  }
+  return { onMissing: onMissing as CollectOptions['onMissing'], locale: locale as CollectOptions['locale'] };
+}
+
+/** The form's language for a request: a host function's answer is used only when it is a language tag. */
+function formLocale(option: CollectOptions['locale'], req: Request): string[] {
+  const value = typeof option === 'function' ? option(req) : option;
+  return isLocaleTag(value) ? [value] : [];
 }
 
 /**
@@ -51,18 +66,21 @@ function parseCollectOptions(options: unknown): CollectOptions {
  */
 export function createCollect(engine: ConsentEngine, gate: ReadyGate, subjects: MeRouteSubjects, input: unknown, options?: unknown): RequestHandler {
   const ids = gate.ids(input, 'collect');
-  const { onMissing } = parseCollectOptions(options);
+  const { onMissing, locale } = parseCollectOptions(options);
 
   return (req, res, next) => {
     gate.serving().then(
       () => {
         const decisions: Record<string, Decision> = {};
+        const shown: Record<string, DecisionInput> = {};
         const missing: MissingMandatory[] = [];
+        const form = formLocale(locale, req);
         for (const id of ids) {
           const requirement = engine.registry.require(id);
           decisions[id] = isGranting(submittedValue(req.body, id)) ? 'granted' : 'denied';
+          shown[id] = { decision: decisions[id], locale: localeOf(requirement, form) };
           if (requirement.mandatory && decisions[id] !== 'granted') {
-            const { title, url } = textIn(requirement, localeOf(requirement, acceptedRanges(req.get('accept-language'))));
+            const { title, url } = textIn(requirement, localeOf(requirement, form.length > 0 ? form : acceptedRanges(req.get('accept-language'))));
             missing.push({ id, title, url });
           }
         }
@@ -78,12 +96,12 @@ export function createCollect(engine: ConsentEngine, gate: ReadyGate, subjects: 
           decisions,
           async commit(subjectId, meta = {}) {
             if (subjectId !== undefined && subjectId !== null) {
-              const { states, pending } = await engine.record(subjectId, decisions, { ...meta, source: 'form' }, context);
+              const { states, pending } = await engine.record(subjectId, shown, { ...meta, source: 'form' }, context);
               return { states, pending };
             }
             const who = await subjects.resolver.resolve(req);
             const subject = who.id ?? newVisitorId();
-            const { states, pending } = await engine.record(subject, decisions, { ...meta, source: 'form' }, context);
+            const { states, pending } = await engine.record(subject, shown, { ...meta, source: 'form' }, context);
             if (who.visitor && subjects.cookies !== null && !res.headersSent) subjects.cookies.write(res, who.transport, subject);
             return { states, pending };
           },

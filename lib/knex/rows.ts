@@ -72,7 +72,7 @@ export function groupRecords(rows: readonly Row[], column: string, into = new Ma
  */
 export const EVENT_COLUMNS = everyColumn<Omit<StoredEvent, 'prevHash'>>()([
   'id', 'chain', 'seq', 'requirement', 'version', 'action', 'state', 'source', 'actor', 'at',
-  'note', 'data', 'ip', 'user_agent', 'personal_digest', 'prev_id', 'hash',
+  'note', 'data', 'ip', 'user_agent', 'personal_digest', 'prev_id', 'hash', 'locale',
 ]);
 
 const BYTE_COLUMNS = new Set(['chain', 'personal_digest', 'hash', 'pseudonym', 'head_hash', 'head_mac', 'pending_token']);
@@ -114,6 +114,7 @@ export function eventOfValues(v: readonly unknown[]): StoredEvent {
     prevId: idOrNull(v[15]),
     prevHash: '',
     hash: hex(v[16]),
+    locale: textOrNull(v[17]),
   };
 }
 

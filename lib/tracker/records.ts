@@ -26,7 +26,12 @@ export interface CurrentRecord {
  * One history entry as a tracker stores it. Personal fields may be null after erasure. It has
  * the fields of the `ConsentEvent` callers see, with its own id, time and data, and the chain's.
  */
-export interface StoredEvent extends Omit<ConsentEvent, 'id' | 'at' | 'data'> {
+export interface StoredEvent extends Omit<ConsentEvent, 'id' | 'at' | 'data' | 'locale'> {
+  /**
+   * The locale of the text the person was shown; null or absent for an event without one. The
+   * event's hash covers it when set.
+   */
+  locale?: string | null;
   /**
    * Unique across the store: a positive integer below 2^63, as a decimal string. Callers never
    * see it: the library shows an encryption of it instead.
