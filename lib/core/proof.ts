@@ -13,6 +13,7 @@ import { publicVerifyResult } from './public-event';
 import type { ReceiptKey } from './receipt-key';
 import { logRefusal } from './trusted';
 import { verifiedEvents } from './subject-events';
+import type { StoredEvent } from '../tracker/records';
 import { versionProblems, verifyStore } from './verify';
 
 /** The proof-of-consent methods of a `Consent` instance. */
@@ -83,6 +84,13 @@ export async function verifyFor(
   return publicVerifyResult(result, engine.eventIds);
 }
 
+/** The locale each (requirement, version) was last decided in, from the subject's verified events. */
+function shownLocales(events: readonly StoredEvent[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const event of events) if (event.locale) out.set(`${event.requirement}\n${String(event.version)}`, event.locale);
+  return out;
+}
+
 export function proofMethods(engine: ProofDeps, receiptKey: ReceiptKey): ConsentProof {
   const { tracker, registry } = engine;
   return {
@@ -94,6 +102,7 @@ export function proofMethods(engine: ProofDeps, receiptKey: ReceiptKey): Consent
       const states = engine.statesFrom(records);
       const decided = registry.list().filter((r) => (states[r.id] as StateInfo).version !== null);
       const versions = await engine.storedVersions(decided.map((r) => r.id));
+      const locales = decided.length === 0 ? new Map<string, string>() : shownLocales(await verifiedEvents(tracker, engine.derivedKeys.chain, engine.options.logger, pseudonym));
       const decisions: ReceiptDecision[] = decided.map((requirement) => {
         const info = states[requirement.id] as StateInfo;
         const stored = versions.find((v) => v.id === requirement.id && v.version === info.version);
@@ -105,6 +114,7 @@ export function proofMethods(engine: ProofDeps, receiptKey: ReceiptKey): Consent
           decidedAt: info.decidedAt,
           expiresAt: info.expiresAt,
           textHash: stored?.textHash ?? textHash(requirement),
+          locale: locales.get(`${requirement.id}\n${String(info.version)}`) ?? stored?.texts?.defaultLocale ?? requirement.defaultLocale,
         };
       });
       const body = {

@@ -19,6 +19,7 @@ import { newVisitorId } from '../core/visitor-id';
 import { addClientRoutes } from './client-routes';
 import { listingLocale, localeOf, shownIn } from '../i18n/localize';
 import { requestRanges } from './request-locale';
+import { textByHash } from '../core/text-lookup';
 
 /**
  * The consent router. Mount it before any global body parser; it parses its own
@@ -65,6 +66,17 @@ export function createRouter(
     res.json({ locale, requirements: requirements.map((r) => shownIn(r, localeOf(r, ranges))) });
   }));
 
+  router.get('/texts/:hash', body, asyncHandler(async (req, res) => {
+    await gate.serving();
+    const hash = req.params.hash as string;
+    const text = await textByHash(engine, hash);
+    if (text === null) {
+      throw new ConsentError('unknown_requirement', 'no stored requirement text has this hash', { status: 404, extensions: { ids: [], textHash: hash } });
+    }
+    // A text never changes under its hash.
+    res.set('Cache-Control', 'public, max-age=86400, immutable');
+    res.json(text);
+  }));
   router.get('/me/receipt', body, proof.receipt);
   router.get('/me/export', body, proof.exportMe);
   addMeRoutes(router, engine, gate, subjects, limiter);

@@ -76,3 +76,16 @@ export function toStoredVersion(requirement: Requirement, now: number): StoredRe
     mac: '',
   };
 }
+
+/**
+ * The hash of a text as `consent.text()` or `GET /texts/:hash` returned it, computed again:
+ * equal to its `textHash` (and to a receipt's) when the text is the one the hash stands for.
+ *
+ * @example textHashOf(await consent.text(receipt.decisions[0].textHash)) === receipt.decisions[0].textHash
+ */
+export function textHashOf(text: Pick<RequirementText, 'lawfulBasis' | 'defaultLocale' | 'texts'>): string {
+  const resolved = { defaultLocale: text.defaultLocale, texts: text.texts };
+  const shown = text.texts[text.defaultLocale];
+  if (shown === undefined) return '';
+  return storedTextHash({ ...shown, lawfulBasis: text.lawfulBasis, texts: isRich(resolved) ? resolved : null });
+}
