@@ -74,7 +74,11 @@ export class ConsentEngine implements ConsentCore {
     // A refresh runs in the background: if it fails, the entry expires at its ttl and the next
     // request reads on its own path (and fails closed if the store is still down).
     const refresh = (pseudonym: string) => void this.load(pseudonym).catch(() => undefined);
-    const windowsOf = (records: CurrentRecord[]) => allowedWindows(records, registry.ordered());
+    registry.useClock(() => this.now());
+    const windowsOf = (records: CurrentRecord[]) => {
+      const schedule = registry.schedule();
+      return allowedWindows(records, schedule.map((s) => s.current), schedule.map((s) => s.until));
+    };
     const cache = options.cache ? new StateCache(options.cache.max, options.cache.ttlMs, refresh, windowsOf) : null;
     this.cache = cache;
     // A write that missed its deadline may still commit afterwards; a read made meanwhile would
@@ -235,7 +239,7 @@ export class ConsentEngine implements ConsentCore {
     const byId = new Map(records.map((record) => [record.requirement, record]));
     const now = this.now();
     const states: Record<string, StateInfo> = {};
-    for (const requirement of this.registry.ordered()) {
+    for (const requirement of this.registry.ordered(now)) {
       states[requirement.id] = stateInfo(byId.get(requirement.id), requirement, now, gpc);
     }
     return states;

@@ -145,7 +145,8 @@ export function proofMethods(engine: ProofDeps, receiptKey: ReceiptKey): Consent
       const pseudonym = engine.pseudonym(subject);
       const versions = await engine.storedVersions([id]);
       // The version that was current then decides whether an old grant had become outdated.
-      const current = versions.filter((v) => v.createdAt <= at).reduce((max, v) => Math.max(max, v.version), 0);
+      // A version is current from when it was stored, or from its start when registered ahead.
+      const current = versions.filter((v) => Math.max(v.createdAt, v.effectiveFrom ?? -Infinity) <= at).reduce((max, v) => Math.max(max, v.version), 0);
       const events = await verifiedEvents(tracker, engine.derivedKeys.chain, engine.options.logger, pseudonym, id);
       const record = replayRecord(events, requirement, at, engine.options.confirm.ttlMs);
       return stateInfo(record, { ...requirement, version: current || requirement.version }, at);

@@ -70,13 +70,13 @@ export function createGuard(engine: ConsentEngine, gate: ReadyGate, resolver: Su
   const ids = gate.ids(input, 'requireConsent');
   const { redirect } = parseGuardOptions(options);
   const { logger, subject: subjectHook } = engine.options;
-  // Both resolved on first use, after ready(): the ids are known and the registry sealed then.
-  let listed: Requirement[] | null = null;
+  // Resolved on first use, after ready(): the ids are known and the registry sealed then. The
+  // requirements themselves are looked up each time: a version registered ahead may start.
   let indexes: number[] | null = null;
-  const listedRequirements = (): Requirement[] => (listed ??= ids.map((id) => engine.registry.require(id)));
+  const listedRequirements = (): Requirement[] => ids.map((id) => engine.registry.require(id));
   const listedIndexes = (): number[] => {
     const ordered = engine.registry.ordered();
-    return (indexes ??= listedRequirements().map((requirement) => ordered.indexOf(requirement)));
+    return (indexes ??= ids.map((id) => ordered.findIndex((requirement) => requirement.id === id)));
   };
 
   function missingFrom(records: CurrentRecord[], gpc: boolean, now: number, ranges: readonly string[]): MissingConsent[] | null {

@@ -84,9 +84,6 @@ export const EN = {
   'client.alwaysActive': 'Always active: needed for {basis}.',
   'client.gpcOff': 'Off because of your browser’s Global Privacy Control signal.',
   // The admin console.
-  'console.name': 'Consent console',
-  'console.overview': 'Overview',
-  'console.lookup': 'Subject lookup',
   'console.upcoming': 'Upcoming versions',
   'console.effectiveFrom': 'Current from',
   'console.version': 'Version',
