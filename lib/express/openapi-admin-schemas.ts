@@ -1,4 +1,4 @@
-import { eventSchema, type JsonSchema } from './openapi-schemas';
+import { eventSchema, TEXT_PROPERTIES, type JsonSchema } from './openapi-schemas';
 
 const ref = (name: string): JsonSchema => ({ $ref: `#/components/schemas/${name}` });
 const dateTime: JsonSchema = { type: 'string', format: 'date-time' };
@@ -36,6 +36,7 @@ export const PROOF_SCHEMAS: Record<string, JsonSchema> = {
         decidedAt: nullableDateTime,
         expiresAt: nullableDateTime,
         textHash: { type: 'string' },
+        locale: { type: 'string', description: 'The locale the text was shown in' },
       }),
     },
     proof: object({ alg: { type: 'string', enum: ['EdDSA'] }, kid: { type: 'string' }, signature: { type: 'string' } }),
@@ -57,6 +58,11 @@ export const PROOF_SCHEMAS: Record<string, JsonSchema> = {
     events: {
       type: 'array',
       items: eventSchema({ network: object({ ip: { type: ['string', 'null'] }, userAgent: { type: ['string', 'null'] } }) }),
+    },
+    texts: {
+      type: 'array',
+      description: 'For every version decided on, the text exactly as shown, in the locale shown',
+      items: object({ requirement: { type: 'string' }, version: { type: 'integer', minimum: 1 }, locale: { type: 'string' }, textHash: { type: 'string' }, ...TEXT_PROPERTIES }),
     },
   }),
   ReceiptKey: object({ alg: { type: 'string', enum: ['Ed25519'] }, publicKey: { type: 'string', description: 'SPKI PEM' } }),
