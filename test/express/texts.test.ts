@@ -4,26 +4,7 @@ import knexFactory from 'knex';
 import { createConsent, textHashOf, verifyReceipt, type CollectedConsent, type ConfirmationPayload, type RequirementDefinition } from '../../lib/index';
 import { BACKENDS, TEST_SECRET, expressModule, headerSubject, memoryLogger, routerApp, testConsent, type TestDatabase } from '../helpers/app';
 import { expectProblem } from '../helpers/problem';
-
-const INFO = {
-  controller: { name: 'Example GmbH', contact: 'privacy@example.com' },
-  purposes: ['Improve the site'],
-  retention: '13 months',
-};
-
-/** A requirement in three locales with the Art. 13 fields, and a flat English one. */
-export const TEXTS_REQUIREMENTS: RequirementDefinition[] = [
-  {
-    id: 'stats',
-    texts: {
-      en: { title: 'Statistics', description: 'We count page views.', url: '/privacy' },
-      de: { title: 'Statistik', description: 'Wir zählen Seitenaufrufe.', url: '/datenschutz', purposes: ['Die Website verbessern'], retention: '13 Monate' },
-      fr: { title: 'Statistiques', description: 'Nous comptons les pages vues.' },
-    },
-    ...INFO,
-  },
-  { id: 'letter', title: 'Newsletter', description: 'A monthly e-mail.', doubleOptIn: true },
-];
+import { INFO, TEXTS_REQUIREMENTS } from '../helpers/texts';
 
 const as = (user: string) => ({ 'x-test-user': user });
 
