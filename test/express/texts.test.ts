@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import request from 'supertest';
 import knexFactory from 'knex';
-import { createConsent, textHashOf, verifyReceipt, type CollectedConsent, type ConfirmationPayload, type RequirementDefinition } from '../../lib/index';
+import { createConsent, textHashOf, verifyReceipt, type CollectedConsent, type ConfirmationPayload } from '../../lib/index';
 import { BACKENDS, TEST_SECRET, expressModule, headerSubject, memoryLogger, routerApp, testConsent, type TestDatabase } from '../helpers/app';
 import { expectProblem } from '../helpers/problem';
 import { INFO, TEXTS_REQUIREMENTS } from '../helpers/texts';
