@@ -266,7 +266,8 @@ export class ConsentEngine implements ConsentCore {
     const parsedMeta = parseMeta(meta);
     assertNoProblems([...parsedDecisions.problems, ...parsedMeta.problems]);
     await this.ready();
-    const planned = plannedDecisions(this.registry, parsedDecisions.decisions, context.unknownStatus ?? 422);
+    // A route naming the requirement in its path (404 for an unknown one) took `locale` at the body's top.
+    const planned = plannedDecisions(this.registry, parsedDecisions.decisions, context.unknownStatus ?? 422, context.unknownStatus === 404 ? '/locale' : undefined);
     const now = this.now();
     const tokens = issueTokens(this.derivedKeys, planned, subject, now + this.options.confirm.ttlMs);
     const ctx: BatchContext = { ...batchContext(now, parsedMeta.meta, context), resendAfterMs: this.options.confirm.resendAfterMs };

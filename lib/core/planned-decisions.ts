@@ -10,7 +10,7 @@ import type { Requirement } from '../types';
  * decision given on a text that is no longer the current version, or in a locale the version
  * does not have (400). A decision records the locale sent, else the version's default.
  */
-export function plannedDecisions(registry: Registry, decisions: ParsedDecision[], unknownStatus: number): PlannedDecision[] {
+export function plannedDecisions(registry: Registry, decisions: ParsedDecision[], unknownStatus: number, localePointer?: string): PlannedDecision[] {
   const unknown = decisions.filter((d) => !registry.has(d.id)).map((d) => d.id);
   if (unknown.length > 0) {
     throw new ConsentError('unknown_requirement', `no requirement is registered as ${unknown.map((id) => `"${id}"`).join(', ')}`, {
@@ -22,7 +22,7 @@ export function plannedDecisions(registry: Registry, decisions: ParsedDecision[]
   const locales = planned.map((p) => ({ id: p.requirement.id, sent: p.sent, locale: p.sent === undefined ? p.requirement.defaultLocale : matchLocale(p.requirement, p.sent) }));
   const wrong = locales.filter((l) => l.locale === null);
   if (wrong.length > 0) {
-    const errors = wrong.map((l) => ({ pointer: `/decisions/${l.id}/locale`, detail: `"${String(l.sent)}" is not a locale of this text (${(registry.require(l.id).locales).join(', ')})` }));
+    const errors = wrong.map((l) => ({ pointer: localePointer ?? `/decisions/${l.id}/locale`, detail: `"${String(l.sent)}" is not a locale of this text (${(registry.require(l.id).locales).join(', ')})` }));
     throw new ConsentError('invalid_argument', errors.map((e) => `${e.pointer}: ${e.detail}`).join('; '), { extensions: { errors } });
   }
   const stale = planned.filter((p) => p.version !== undefined && p.version !== p.requirement.version);

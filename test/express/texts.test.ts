@@ -98,9 +98,9 @@ for (const backend of BACKENDS) {
     it('a locale the version does not have is 400 and records nothing', async () => {
       const app = routerApp(t.consent);
       const put = await request(app).put('/consent/me/stats').set(as('ann')).send({ decision: 'granted', locale: 'es' });
-      expect(expectProblem(put, 400, 'invalid_body').errors).to.deep.equal([{ pointer: '/decisions/stats/locale', detail: '"es" is not a locale of this text (en, de, fr)' }]);
+      expect(expectProblem(put, 400, 'invalid_body').errors).to.deep.equal([{ pointer: '/locale', detail: '"es" is not a locale of this text (en, de, fr)' }]);
       const post = await request(app).post('/consent/me').set(as('ann')).send({ decisions: { stats: 'granted', letter: { decision: 'granted', locale: 'de' } } });
-      expectProblem(post, 400, 'invalid_body');
+      expect(expectProblem(post, 400, 'invalid_body').errors).to.deep.equal([{ pointer: '/decisions/letter/locale', detail: '"de" is not a locale of this text (en)' }]);
       const malformed = await request(app).put('/consent/me/stats').set(as('ann')).send({ decision: 'granted', locale: 42 });
       expect(expectProblem(malformed, 400, 'invalid_body').errors).to.deep.equal([{ pointer: '/locale', detail: 'must be a language tag such as "de"' }]);
       expect((await t.consent.history('ann')).events).to.deep.equal([]);
