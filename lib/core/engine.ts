@@ -76,8 +76,8 @@ export class ConsentEngine implements ConsentCore {
     const refresh = (pseudonym: string) => void this.load(pseudonym).catch(() => undefined);
     registry.useClock(() => this.now());
     const windowsOf = (records: CurrentRecord[]) => {
-      const schedule = registry.schedule();
-      return allowedWindows(records, schedule.map((s) => s.current), schedule.map((s) => s.until));
+      const now = this.now();
+      return allowedWindows(records, registry.ordered(now), registry.supersededAt(now));
     };
     const cache = options.cache ? new StateCache(options.cache.max, options.cache.ttlMs, refresh, windowsOf) : null;
     this.cache = cache;

@@ -23,7 +23,7 @@ export class Registry {
   private sealed = false;
   private clock: () => number = Date.now;
   /** The current versions in registry order, and the interval of time they stay current in. */
-  private frozen: { list: readonly Requirement[]; from: number; until: number } | null = null;
+  private frozen: { list: readonly Requirement[]; untils: readonly number[]; from: number; until: number } | null = null;
 
   /** The clock that decides which version is current (the engine's `now`). */
   useClock(clock: () => number): void {
@@ -119,14 +119,29 @@ export class Registry {
    * interval in which no scheduled version starts: for per-request loops.
    */
   ordered(now = this.clock()): readonly Requirement[] {
+    return this.frozenAt(now).list;
+  }
+
+  /**
+   * For each requirement of `ordered()`, when its current version stops being current (Infinity:
+   * no later version registered): where a grant's allowed window ends.
+   */
+  supersededAt(now = this.clock()): readonly number[] {
+    return this.frozenAt(now).untils;
+  }
+
+  private frozenAt(now: number): { list: readonly Requirement[]; untils: readonly number[]; from: number; until: number } {
     const frozen = this.frozen;
-    if (frozen !== null && now >= frozen.from && now < frozen.until) return frozen.list;
+    if (frozen !== null && now >= frozen.from && now < frozen.until) return frozen;
     const schedule = this.schedule(now);
-    const list = Object.freeze(schedule.map((s) => s.current));
-    const from = Math.max(-Infinity, ...schedule.map((s) => s.from));
-    const until = Math.min(Infinity, ...schedule.map((s) => s.until));
-    if (this.sealed) this.frozen = { list, from, until };
-    return list;
+    const next = {
+      list: Object.freeze(schedule.map((s) => s.current)),
+      untils: Object.freeze(schedule.map((s) => s.until)),
+      from: Math.max(-Infinity, ...schedule.map((s) => s.from)),
+      until: Math.min(Infinity, ...schedule.map((s) => s.until)),
+    };
+    if (this.sealed) this.frozen = next;
+    return next;
   }
 
   /** For each requirement in registration order: its current version and when that stops being current. */
