@@ -8,6 +8,8 @@ import type { ConsentEventHandler, ConsentEventName, OnOptions } from './core/ev
 import { requireSubject } from './core/input';
 import { linkVisitor, type LinkResult } from './core/link';
 import { proofMethods, type ConsentProof } from './core/proof';
+import { textByHash } from './core/text-lookup';
+import type { RequirementText } from './registry/text';
 import { ReceiptKey } from './core/receipt-key';
 import { warnOnce } from './core/warn-once';
 import { ConsentError } from './errors';
@@ -34,6 +36,11 @@ import type {
 export interface Consent extends ConsentHttpApi, ConsentProof {
   /** Everything stored about the subject (Art. 15), as one JSON document. */
   export(subjectId: string | number): Promise<SubjectExport>;
+  /**
+   * The stored text whose hash a receipt or an export cites (every locale and field), or null.
+   * @throws ConsentError `invalid_argument` when `hash` is not 64 lowercase hex digits.
+   */
+  text(hash: string): Promise<RequirementText | null>;
   /** The receipt verification key (SPKI PEM); a development key is available after `ready()`. */
   readonly publicKey: string;
   /** Registers requirements of the host application. Sync; throws after `ready()`. */
@@ -167,6 +174,7 @@ export function createConsent(input: ConsentOptions = {}): Consent {
     import: (decisions, opts) => importDecisions(engine, decisions, opts),
     ...proof,
     export: exportMe,
+    text: (hash) => textByHash(engine, hash),
     get publicKey() {
       return receiptKey.publicKey;
     },

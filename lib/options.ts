@@ -4,6 +4,7 @@ import { ConsentConfigError } from './errors';
 import { didYouMean } from './did-you-mean';
 import { parsePages, type PagesOptions, type ResolvedPages } from './pages/options';
 import type { ConsentTracker } from './tracker/tracker';
+import { parseMessages, type Catalog, type MessagesOption } from './i18n/catalog';
 import { parseVisitors, type ResolvedVisitors, type VisitorOptions } from './options-visitors';
 
 /** What `admin.authorize(req)` answers: `true`, or `{ actor }` to name who acts; anything else refuses. */
@@ -98,6 +99,14 @@ export interface ConsentOptions {
    * @default false
    */
   visitors?: false | VisitorOptions;
+  /**
+   * The library's own words (problem titles, the confirmation pages, `formFields`, the browser
+   * client, the console) by locale: English, German and French are built in; give keys to
+   * override theirs, or a new locale to add a language (English fills the keys it leaves out).
+   * @example { de: { 'form.legend': 'Ihre Zustimmung' } }
+   * @default {}
+   */
+  messages?: MessagesOption;
 }
 
 /** Options after parsing: every default resolved. */
@@ -121,6 +130,8 @@ export interface ResolvedOptions {
   rateLimit: { writes: number; newVisitors: number; windowMs: number } | null;
   pages: ResolvedPages;
   visitors: ResolvedVisitors | null;
+  /** The catalog of the library's words. */
+  messages: Catalog;
   production: boolean;
 }
 
@@ -144,7 +155,7 @@ export const DEFAULTS = {
 const KEYS = [
   'knex', 'tracker', 'subject', 'secret', 'tablePrefix', 'autoMigrate', 'cache',
   'storeTimeoutMs', 'now', 'network', 'admin', 'receipts', 'confirm', 'logger',
-  'sweep', 'outbox', 'rateLimit', 'pages', 'visitors',
+  'sweep', 'outbox', 'rateLimit', 'pages', 'visitors', 'messages',
 ] as const;
 
 function bad(option: string, why: string): never {
@@ -311,6 +322,7 @@ export function parseOptions(input: ConsentOptions = {}, env: NodeJS.ProcessEnv 
     rateLimit: input.rateLimit === false ? null : intervals(input.rateLimit === undefined ? {} : input.rateLimit, 'rateLimit', { ...DEFAULTS.rateLimit }),
     pages: parsePages(input.pages),
     visitors: parseVisitors(input.visitors),
+    messages: parseMessages(input.messages),
     production,
   };
 }

@@ -37,18 +37,79 @@ export type LawfulBasis =
 /** Where an event came from. */
 export type Source = 'api' | 'form' | 'app' | 'admin' | 'gpc' | 'sweep' | 'import' | 'confirm' | 'link';
 
+/** Who is responsible for the processing (GDPR Art. 13(1)(a)). */
+export interface ControllerInfo {
+  name: string;
+  /** How to reach them: an address, an email, a URL. */
+  contact?: string | null;
+}
+
+/**
+ * What GDPR Art. 13 asks to tell a person, as a requirement version may carry it: at the top of
+ * a definition for every locale, or in `texts[locale]` for that locale.
+ */
+export interface InformationFields {
+  /** Who asks. */
+  controller?: ControllerInfo | null;
+  /** What the data is used for. */
+  purposes?: string[] | null;
+  /** Which data is concerned. */
+  dataCategories?: string[] | null;
+  /** Who receives it. */
+  recipients?: string[] | null;
+  /** How long it is kept, or how that is decided. */
+  retention?: string | null;
+  /** Transfers to countries outside the EU/EEA and their safeguards. */
+  transfers?: string | null;
+}
+
+/** A version's text in one locale, as a definition gives it. */
+export interface TextDefinition extends InformationFields {
+  /** 1–200 characters. */
+  title: string;
+  /** 1–5000 characters. */
+  description: string;
+  /** Absolute http(s) URL or a path starting with `/`. */
+  url?: string | null;
+}
+
+/** A version's text in one locale, every field present (null when absent). */
+export interface LocalizedText {
+  title: string;
+  description: string;
+  url: string | null;
+  controller: { name: string; contact: string | null } | null;
+  purposes: string[] | null;
+  dataCategories: string[] | null;
+  recipients: string[] | null;
+  retention: string | null;
+  transfers: string | null;
+}
+
 /** A requirement as the host registers it. */
-export interface RequirementDefinition {
+export interface RequirementDefinition extends InformationFields {
   /** Stable code, `^[a-z0-9][a-z0-9._-]{0,63}$`. */
   id: string;
   /** Positive integer; bump when the text changes. @default 1 */
   version?: number;
-  /** What the person is asked (1–200 characters). */
-  title: string;
-  /** What it means for them (1–5000 characters). */
-  description: string;
+  /** What the person is asked (1–200 characters), in `defaultLocale`; required unless `texts` gives that locale. */
+  title?: string;
+  /** What it means for them (1–5000 characters), in `defaultLocale`; required unless `texts` gives that locale. */
+  description?: string;
   /** Absolute http(s) URL or a path starting with `/`. @default null */
   url?: string | null;
+  /**
+   * The text in several locales (`{ en: { title, description }, de: { … } }`). All of them, with
+   * the Art. 13 fields, are the version's text: changing any needs a new version.
+   */
+  texts?: Record<string, TextDefinition>;
+  /** The locale of the flat `title`/`description`, shown when no other matches. @default the first key of `texts`, else 'en' */
+  defaultLocale?: string;
+  /**
+   * When this version becomes the current one (Date, ISO-8601 string or epoch ms). Before it, the
+   * previous version stays current; register both. @default current at once
+   */
+  effectiveFrom?: Date | string | number | null;
   /** @default 'consent' */
   lawfulBasis?: LawfulBasis;
   /** `collect()` refuses a form that does not grant it. @default false */
@@ -61,13 +122,26 @@ export interface RequirementDefinition {
   gpc?: boolean;
 }
 
-/** A validated requirement with every field present. */
+/** A validated requirement with every field present: `title` to `transfers` in `defaultLocale`. */
 export interface Requirement {
   id: string;
   version: number;
   title: string;
   description: string;
   url: string | null;
+  controller: LocalizedText['controller'];
+  purposes: string[] | null;
+  dataCategories: string[] | null;
+  recipients: string[] | null;
+  retention: string | null;
+  transfers: string | null;
+  defaultLocale: string;
+  /** Every locale of the text, the default first. */
+  locales: string[];
+  /** The text in every locale. */
+  texts: Record<string, LocalizedText>;
+  /** When this version became (or becomes) current; null: from its registration. */
+  effectiveFrom: string | null;
   lawfulBasis: LawfulBasis;
   mandatory: boolean;
   expiresAfterDays: number | null;
@@ -106,6 +180,8 @@ export interface ConsentEvent {
   data: Record<string, unknown> | null;
   /** Where the question was asked (a form name, a page path, a banner version), or null. */
   context: string | null;
+  /** The locale of the text the person was shown; null for events without one (sweeps, imports, older events). */
+  locale: string | null;
 }
 
 /** Optional context of a write. */
@@ -126,7 +202,7 @@ export interface RecordMeta {
 }
 
 /** A decision for one requirement in `record()`: the bare decision or with the version shown. */
-export type DecisionInput = Decision | { decision: Decision; version?: number };
+export type DecisionInput = Decision | { decision: Decision; version?: number; locale?: string };
 
 /** What `record()` resolves to. */
 export interface RecordResult {

@@ -15,7 +15,13 @@ type AsStored<T> = T extends string ? string : T;
  * only through their digest, so erasure can remove them and the chain still verifies. `id` and
  * `prevId` are covered too: the successor of a deleted event names it.
  */
-export type ChainedFields = { [K in ChainedName]: AsStored<StoredEvent[K]> };
+export type ChainedFields = { [K in ChainedName]: AsStored<StoredEvent[K]> } & {
+  /**
+   * The locale of the text shown. Covered only when set: an event without one (recorded before
+   * locales, or without a text) hashes exactly as it did before.
+   */
+  locale?: string | null;
+};
 
 /**
  * What an event's hash covers: the chained fields and, for an event that carries one, its

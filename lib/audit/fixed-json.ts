@@ -49,8 +49,9 @@ function repeated(value: unknown): string | undefined {
 }
 
 /**
- * `canonicalJson` of the chained fields of an event (exactly these eleven members), with
- * `digest` as the personal digest (a stored null stands for the digest of no personal fields).
+ * `canonicalJson` of the chained fields of an event (exactly these eleven members, and `locale`
+ * when it is set), with `digest` as the personal digest (a stored null stands for the digest of
+ * no personal fields).
  */
 export function chainedFieldsJson(f: ChainedFields, digest: string): string {
   const action = repeated(f.action);
@@ -64,15 +65,18 @@ export function chainedFieldsJson(f: ChainedFields, digest: string): string {
   const source = repeated(f.source);
   const state = repeated(f.state);
   const version = scalar(f.version);
-  if (action === undefined || at === undefined || chain === undefined || id === undefined ||
+  // An event without a locale has no such member: its bytes are those hashed before locales.
+  const hasLocale = f.locale !== undefined && f.locale !== null;
+  const locale = hasLocale ? repeated(f.locale) : '';
+  if (action === undefined || at === undefined || chain === undefined || id === undefined || locale === undefined ||
     personalDigest === undefined || prevId === undefined || requirement === undefined || seq === undefined ||
     source === undefined || state === undefined || version === undefined) {
     return canonicalJson({
-      action: f.action, at: f.at, chain: f.chain, id: f.id, personalDigest: digest,
+      action: f.action, at: f.at, chain: f.chain, id: f.id, ...(hasLocale ? { locale: f.locale } : {}), personalDigest: digest,
       prevId: f.prevId, requirement: f.requirement, seq: f.seq, source: f.source, state: f.state, version: f.version,
-    } satisfies Record<keyof ChainedFields, unknown>);
+    } satisfies Record<Exclude<keyof ChainedFields, 'locale'>, unknown>);
   }
-  return `{"action":${action},"at":${at},"chain":${chain},"id":${id},"personalDigest":${personalDigest},` +
+  return `{"action":${action},"at":${at},"chain":${chain},"id":${id},${hasLocale ? `"locale":${locale},` : ''}"personalDigest":${personalDigest},` +
     `"prevId":${prevId},"requirement":${requirement},"seq":${seq},"source":${source},"state":${state},"version":${version}}`;
 }
 

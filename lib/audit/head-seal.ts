@@ -82,8 +82,10 @@ type VersionFields = Omit<StoredRequirementVersion, 'mac'>;
 
 /** The keyed seal of a stored requirement version: its text, lawful basis, text hash and time. */
 export function versionSeal(key: Buffer, version: VersionFields): string {
-  const { mac: _mac, ...fields } = version as StoredRequirementVersion;
-  return hmacHex(key, `ec4-version\n${canonicalJson(fields)}`);
+  const { mac: _mac, texts, effectiveFrom, ...fields } = version as StoredRequirementVersion;
+  // Members a version without them never had stay out, so that seals written before them hold.
+  const sealed = { ...fields, ...(texts ? { texts } : {}), ...(typeof effectiveFrom === 'number' ? { effectiveFrom } : {}) };
+  return hmacHex(key, `ec4-version\n${canonicalJson(sealed)}`);
 }
 
 /** Whether a stored requirement version is the one the library sealed. */

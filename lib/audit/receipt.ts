@@ -13,7 +13,10 @@ export interface ReceiptDecision {
   lawfulBasis: string;
   decidedAt: string | null;
   expiresAt: string | null;
+  /** The hash of the version's whole text (every locale): `consent.text(textHash)` returns it. */
   textHash: string;
+  /** The locale the text was shown in when the subject last decided. */
+  locale: string;
 }
 
 /**

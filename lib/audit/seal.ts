@@ -41,6 +41,7 @@ export function sealChain(
       at: draft.at,
       personalDigest: draft.personalDigest,
       context: draft.context,
+      locale: draft.locale ?? null,
     });
     // A literal rather than a spread: one object shape for every event of a large import.
     const event = {
@@ -60,6 +61,7 @@ export function sealChain(
       userAgent: draft.userAgent,
       personalDigest: draft.personalDigest,
       context: draft.context,
+      locale: draft.locale ?? null,
       prevId,
       prevHash,
       hash,

@@ -27,8 +27,10 @@ export function statsCommand(): Command {
       // Counting needs the stored requirements only, not the secret: grouped counts from the
       // store, derived exactly as `GET /admin/stats` derives them.
       const stats = await withTracker(command, false, async (tracker) => {
-        const requirements = latestDefinitions(await tracker.allRequirementVersions()).map(normalizeRequirement);
         const now = Date.now();
+        // The version current now of each requirement (versions scheduled later follow it).
+        const definitions = latestDefinitions(await tracker.allRequirementVersions(), now);
+        const requirements = definitions.filter((d, i) => definitions.findIndex((e) => e.id === d.id) === i).map(normalizeRequirement);
         return adminStats(requirements, now, await tracker.stats(now));
       });
       process.stdout.write(options.json ? `${JSON.stringify(stats)}\n` : table(stats));

@@ -77,7 +77,11 @@ export class ConsentEngine implements ConsentCore {
     // A refresh runs in the background: if it fails, the entry expires at its ttl and the next
     // request reads on its own path (and fails closed if the store is still down).
     const refresh = (pseudonym: string) => void this.load(pseudonym).catch(() => undefined);
-    const windowsOf = (records: CurrentRecord[]) => allowedWindows(records, registry.ordered());
+    registry.useClock(() => this.now());
+    const windowsOf = (records: CurrentRecord[]) => {
+      const now = this.now();
+      return allowedWindows(records, registry.ordered(now), registry.supersededAt(now));
+    };
     const cache = options.cache ? new StateCache(options.cache.max, options.cache.ttlMs, refresh, windowsOf) : null;
     this.cache = cache;
     // A write that missed its deadline may still commit afterwards; a read made meanwhile would
@@ -253,7 +257,7 @@ export class ConsentEngine implements ConsentCore {
     const byId = new Map(records.map((record) => [record.requirement, record]));
     const now = this.now();
     const states: Record<string, StateInfo> = {};
-    for (const requirement of this.registry.ordered()) {
+    for (const requirement of this.registry.ordered(now)) {
       states[requirement.id] = stateInfo(byId.get(requirement.id), requirement, now, gpc);
     }
     return states;
@@ -280,7 +284,8 @@ export class ConsentEngine implements ConsentCore {
     const parsedMeta = parseMeta(meta);
     assertNoProblems([...parsedDecisions.problems, ...parsedMeta.problems]);
     await this.ready();
-    const planned = plannedDecisions(this.registry, parsedDecisions.decisions, context.unknownStatus ?? 422);
+    // A route naming the requirement in its path (404 for an unknown one) took `locale` at the body's top.
+    const planned = plannedDecisions(this.registry, parsedDecisions.decisions, context.unknownStatus ?? 422, context.unknownStatus === 404 ? '/locale' : undefined);
     const now = this.now();
     const tokens = issueTokens(this.derivedKeys, planned, subject, now + this.options.confirm.ttlMs);
     const ctx: BatchContext = { ...batchContext(now, parsedMeta.meta, context), resendAfterMs: this.options.confirm.resendAfterMs };

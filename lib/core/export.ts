@@ -5,6 +5,7 @@ import type { ConsentCore } from './consent-core';
 import { requireSubject } from './input';
 import { publicEvent } from './public-event';
 import { verifiedEventPages } from './subject-events';
+import { ShownTexts, type ShownText } from './shown-texts';
 import { trustedRecords } from './trusted';
 
 /** An open double opt-in request: that it exists and until when (the token is never stored). */
@@ -30,14 +31,21 @@ export interface SubjectExport {
   confirmations: ExportedConfirmation[];
   /** Every event of the subject's history, oldest first. */
   events: ExportedEvent[];
+  /**
+   * For every version the subject decided on, the text exactly as shown, in the locale shown
+   * (every field, the Art. 13 information included), with the hash of the version's text.
+   */
+  texts: ShownText[];
 }
 
 /** An export read as it is sent: everything but the events at once, the events page by page. */
 export interface SubjectExportParts {
-  /** The document without `events`, members in document order (`events` comes last). */
-  head: Omit<SubjectExport, 'events'>;
+  /** The document without `events` and `texts`, members in document order (`events`, then `texts`, come last). */
+  head: Omit<SubjectExport, 'events' | 'texts'>;
   /** The events, oldest first, read from the store as the pages are asked for. */
   pages: AsyncGenerator<ExportedEvent[]>;
+  /** The texts the subject decided on: only once every page was read. */
+  texts: () => Promise<ShownText[]>;
 }
 
 /** Events per storage read of an export: bounded memory whatever the history's length. */
@@ -50,12 +58,16 @@ export function exportedEvent(event: StoredEvent, ids: EventIdCodec): ExportedEv
   return { ...publicEvent(event, ids), network: { ip: event.ip, userAgent: event.userAgent } };
 }
 
-async function* exportedPages(pages: AsyncGenerator<StoredEvent[]> | null, ids: EventIdCodec): AsyncGenerator<ExportedEvent[]> {
-  if (pages) for await (const page of pages) yield page.map((event) => exportedEvent(event, ids));
+async function* exportedPages(pages: AsyncGenerator<StoredEvent[]> | null, ids: EventIdCodec, shown: ShownTexts): AsyncGenerator<ExportedEvent[]> {
+  if (!pages) return;
+  for await (const page of pages) {
+    for (const event of page) shown.add(event);
+    yield page.map((event) => exportedEvent(event, ids));
+  }
 }
 
 /** What an export uses of the engine. */
-export type ExportDeps = Pick<ConsentCore, 'options' | 'tracker' | 'derivedKeys' | 'eventIds' | 'ready' | 'now' | 'pseudonym' | 'statesFrom' | 'pendingFrom'>;
+export type ExportDeps = Pick<ConsentCore, 'options' | 'tracker' | 'derivedKeys' | 'eventIds' | 'ready' | 'now' | 'pseudonym' | 'statesFrom' | 'pendingFrom' | 'storedVersions'>;
 
 /**
  * Reads the subject's states and open confirmations, and fixes which events the export holds
@@ -74,6 +86,7 @@ export async function openSubjectExport(engine: ExportDeps, subjectId: unknown):
   const [chain] = await reader.heads({ pseudonym, limit: 1 });
   const snapshot = chain ? { ...chain, pseudonym: chain.pseudonym ?? '', headId: chain.id } : null;
   const records = trustedRecords(key, logger, pseudonym, snapshot);
+  const shown = new ShownTexts();
   const states = engine.statesFrom(records);
   return {
     head: {
@@ -85,14 +98,15 @@ export async function openSubjectExport(engine: ExportDeps, subjectId: unknown):
         .filter((r) => r.pendingToken !== null && r.pendingExpiresAt !== null && r.pendingExpiresAt > now)
         .map((r) => ({ requirement: r.requirement, version: r.pendingVersion, requestedAt: iso(r.pendingAt), expiresAt: iso(r.pendingExpiresAt) })),
     },
-    pages: exportedPages(chain ? verifiedEventPages(reader, key, logger, chain, SUBJECT_EXPORT_PAGE) : null, engine.eventIds),
+    pages: exportedPages(chain ? verifiedEventPages(reader, key, logger, chain, SUBJECT_EXPORT_PAGE) : null, engine.eventIds, shown),
+    texts: async () => shown.texts(await engine.storedVersions(shown.ids())),
   };
 }
 
 /** Collects the subject's states, open confirmations and full history into one document. */
 export async function exportSubject(engine: ExportDeps, subjectId: unknown): Promise<SubjectExport> {
-  const { head, pages } = await openSubjectExport(engine, subjectId);
+  const { head, pages, texts } = await openSubjectExport(engine, subjectId);
   const events: ExportedEvent[] = [];
   for await (const page of pages) for (const event of page) events.push(event);
-  return { ...head, events };
+  return { ...head, events, texts: await texts() };
 }

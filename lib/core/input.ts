@@ -1,6 +1,7 @@
 import { ConsentError } from '../errors';
 import type { Decision, RecordMeta, Source } from '../types';
 import { inVisitorNamespace, isVisitorId, VISITOR_PREFIX } from './visitor-id';
+import { isLocaleTag } from '../i18n/negotiate';
 
 /** One problem in a caller's input, addressed by a JSON Pointer (RFC 6901). */
 export interface InputProblem {
@@ -129,6 +130,8 @@ export interface ParsedDecision {
   id: string;
   decision: Decision;
   version: number | undefined;
+  /** The locale of the text shown, as sent (checked against the version's locales later). */
+  locale?: string;
 }
 
 /** Parses a `{ [id]: decision | { decision, version } }` map; problems instead of throwing. */
@@ -152,10 +155,10 @@ export function parseDecisions(value: unknown, pointer: string): { decisions: Pa
 function parseOne(entry: unknown, at: string, problems: InputProblem[]): Omit<ParsedDecision, 'id'> | null {
   if (entry === 'granted' || entry === 'denied') return { decision: entry, version: undefined };
   if (!isPlainObject(entry)) {
-    problems.push({ pointer: at, detail: 'must be "granted", "denied" or { decision, version }' });
+    problems.push({ pointer: at, detail: 'must be "granted", "denied" or { decision, version?, locale? }' });
     return null;
   }
-  const extra = Object.keys(entry).filter((key) => key !== 'decision' && key !== 'version');
+  const extra = Object.keys(entry).filter((key) => key !== 'decision' && key !== 'version' && key !== 'locale');
   for (const key of extra) problems.push({ pointer: `${at}/${escapePointer(key)}`, detail: 'unknown field' });
   if (entry.decision !== 'granted' && entry.decision !== 'denied') {
     problems.push({ pointer: `${at}/decision`, detail: 'must be "granted" or "denied"' });
@@ -166,7 +169,12 @@ function parseOne(entry: unknown, at: string, problems: InputProblem[]): Omit<Pa
     problems.push({ pointer: `${at}/version`, detail: 'must be a positive integer' });
     return null;
   }
-  return extra.length > 0 ? null : { decision: entry.decision, version };
+  const locale = entry.locale;
+  if (locale !== undefined && !isLocaleTag(locale)) {
+    problems.push({ pointer: `${at}/locale`, detail: 'must be a language tag such as "de"' });
+    return null;
+  }
+  return extra.length > 0 ? null : { decision: entry.decision, version, ...(locale === undefined ? {} : { locale }) };
 }
 
 /** Validated meta, with `data` serialised. */

@@ -17,6 +17,7 @@ import { publicVerifyResult } from './public-event';
 import type { ReceiptKey } from './receipt-key';
 import { logRefusal } from './trusted';
 import { verifiedEvents } from './subject-events';
+import type { StoredEvent } from '../tracker/records';
 import { versionProblems, verifyStore } from './verify';
 
 /** The proof-of-consent methods of a `Consent` instance. */
@@ -106,6 +107,13 @@ export async function verifyFor(
   return publicVerifyResult({ ...result, ok: problems.length === 0, problems }, engine.eventIds);
 }
 
+/** The locale each (requirement, version) was last decided in, from the subject's verified events. */
+function shownLocales(events: readonly StoredEvent[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const event of events) if (event.locale) out.set(`${event.requirement}\n${String(event.version)}`, event.locale);
+  return out;
+}
+
 /**
  * The proof methods of a consent instance. `madeCheckpoint` sees every checkpoint made (by
  * `checkpoint()` and for receipts).
@@ -144,6 +152,7 @@ export function proofMethods(engine: ProofDeps, receiptKey: ReceiptKey, madeChec
       const states = engine.statesFrom(records);
       const decided = registry.list().filter((r) => (states[r.id] as StateInfo).version !== null);
       const versions = await engine.storedVersions(decided.map((r) => r.id));
+      const locales = decided.length === 0 ? new Map<string, string>() : shownLocales(await verifiedEvents(tracker, engine.derivedKeys.chain, engine.options.logger, pseudonym));
       const decisions: ReceiptDecision[] = decided.map((requirement) => {
         const info = states[requirement.id] as StateInfo;
         const stored = versions.find((v) => v.id === requirement.id && v.version === info.version);
@@ -155,6 +164,7 @@ export function proofMethods(engine: ProofDeps, receiptKey: ReceiptKey, madeChec
           decidedAt: info.decidedAt,
           expiresAt: info.expiresAt,
           textHash: stored?.textHash ?? textHash(requirement),
+          locale: locales.get(`${requirement.id}\n${String(info.version)}`) ?? stored?.texts?.defaultLocale ?? requirement.defaultLocale,
         };
       });
       const body = {
@@ -193,7 +203,8 @@ export function proofMethods(engine: ProofDeps, receiptKey: ReceiptKey, madeChec
       const pseudonym = engine.pseudonym(subject);
       const versions = await engine.storedVersions([id]);
       // The version that was current then decides whether an old grant had become outdated.
-      const current = versions.filter((v) => v.createdAt <= at).reduce((max, v) => Math.max(max, v.version), 0);
+      // A version is current from when it was stored, or from its start when registered ahead.
+      const current = versions.filter((v) => Math.max(v.createdAt, v.effectiveFrom ?? -Infinity) <= at).reduce((max, v) => Math.max(max, v.version), 0);
       const events = await verifiedEvents(tracker, engine.derivedKeys.chain, engine.options.logger, pseudonym, id);
       const record = replayRecord(events, requirement, at, engine.options.confirm.ttlMs);
       return stateInfo(record, { ...requirement, version: current || requirement.version }, at);

@@ -21,6 +21,7 @@ export function publicEvent(event: StoredEvent, ids: EventIdCodec): ConsentEvent
     note: event.note,
     data: event.data === null ? null : (JSON.parse(event.data) as Record<string, unknown>),
     context: event.context,
+    locale: event.locale ?? null,
   };
 }
 

@@ -28,10 +28,19 @@ export async function resolveSecret(options: ResolvedOptions, tracker: ConsentTr
  * decision references is `text_changed`. Each version is stored with its seal (`key`).
  */
 export async function syncRequirements(registry: Registry, tracker: ConsentTracker, now: number, key: Buffer): Promise<void> {
-  for (const requirement of registry.list()) {
+  const all = registry.allVersions();
+  const highest = new Map(all.map((r) => [r.id, r.version]));
+  for (const requirement of all) {
     const version = toStoredVersion(requirement, now);
     version.mac = versionSeal(key, version);
     const outcome = await tracker.syncRequirement(version);
+    // An earlier version registered beside a later one (scheduled) that is already stored: the
+    // tracker refuses it as a downgrade, so its stored text is compared here.
+    if (outcome.kind === 'downgrade' && outcome.highest <= (highest.get(requirement.id) ?? 0)) {
+      const [stored] = (await tracker.requirementVersions([requirement.id])).filter((v) => v.version === requirement.version);
+      if (stored === undefined || stored.textHash === version.textHash) continue;
+      throw textChanged(requirement.id, requirement.version);
+    }
     if (outcome.kind === 'downgrade') {
       throw new ConsentConfigError(
         'version_downgrade',
@@ -40,13 +49,15 @@ export async function syncRequirements(registry: Registry, tracker: ConsentTrack
         { extensions: { id: requirement.id, version: requirement.version, stored: outcome.highest } },
       );
     }
-    if (outcome.kind === 'text_changed') {
-      throw new ConsentConfigError(
-        'text_changed',
-        `the text of requirement "${requirement.id}" version ${String(requirement.version)} differs from the ` +
-          'stored text, which people have already answered: bump its version to change the text',
-        { extensions: { id: requirement.id, version: requirement.version } },
-      );
-    }
+    if (outcome.kind === 'text_changed') throw textChanged(requirement.id, requirement.version);
   }
+}
+
+function textChanged(id: string, version: number): ConsentConfigError {
+  return new ConsentConfigError(
+    'text_changed',
+    `the text of requirement "${id}" version ${String(version)} differs from the ` +
+      'stored text, which people have already answered: bump its version to change the text',
+    { extensions: { id, version } },
+  );
 }

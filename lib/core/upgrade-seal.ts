@@ -1,7 +1,6 @@
 import { legacyHeadMac } from '../audit/chain';
 import { headSeal, versionSeal } from '../audit/head-seal';
-import { canonicalJson } from '../audit/canonical-json';
-import { sha256Hex } from '../audit/keys';
+import { storedTextHash } from '../registry/text';
 import { ConsentIntegrityError } from '../errors';
 import type { ConsentLogger } from '../options';
 import type { SealedHead, StoredRequirementVersion } from '../tracker/records';
@@ -10,7 +9,7 @@ import { verifyStore, type VerifyKeys } from './verify';
 
 /** The text hash a stored version's own text gives (what `textHash` computed when it was stored). */
 function ownTextHash(v: StoredRequirementVersion): string {
-  return sha256Hex(canonicalJson({ title: v.title, description: v.description, url: v.url, lawfulBasis: v.lawfulBasis }));
+  return storedTextHash(v);
 }
 
 function refuse(logger: ConsentLogger, detail: string, extensions: Record<string, unknown> = {}): ConsentIntegrityError {

@@ -1,6 +1,7 @@
 import { ConsentError } from '../errors';
 import { contextProblems, dataProblems, isPlainObject, noteProblems, parseDecisions, type InputProblem } from '../core/input';
 import type { Decision, DecisionInput, HistoryOptions } from '../types';
+import { isLocaleTag } from '../i18n/negotiate';
 
 /** A validated write body: the decisions and the request's note, data and context. */
 export interface WriteBody {
@@ -41,12 +42,12 @@ function finish(body: Record<string, unknown>, decisions: Record<string, Decisio
 }
 
 /**
- * `PUT /me/:id` body: `{ decision, version?, note?, data?, context? }`.
+ * `PUT /me/:id` body: `{ decision, version?, locale?, note?, data?, context? }`.
  * @throws ConsentError `invalid_body` listing every problem with a JSON Pointer.
  */
 export function parsePutBody(id: string, input: unknown): WriteBody {
   const problems: InputProblem[] = [];
-  const body = objectBody(input, ['decision', 'version', 'note', 'data', 'context'], problems);
+  const body = objectBody(input, ['decision', 'version', 'locale', 'note', 'data', 'context'], problems);
   if (body && body.decision !== 'granted' && body.decision !== 'denied') {
     problems.push({ pointer: '/decision', detail: 'must be "granted" or "denied"' });
   }
@@ -54,12 +55,15 @@ export function parsePutBody(id: string, input: unknown): WriteBody {
   if (version !== undefined && (typeof version !== 'number' || !Number.isSafeInteger(version) || version < 1)) {
     problems.push({ pointer: '/version', detail: 'must be a positive integer' });
   }
+  const locale = body?.locale;
+  if (locale !== undefined && !isLocaleTag(locale)) problems.push({ pointer: '/locale', detail: 'must be a language tag such as "de"' });
   if (!body || problems.length > 0) throw invalid(problems);
   const decision = body.decision as Decision;
-  return finish(body, { [id]: version === undefined ? decision : { decision, version: version as number } });
+  if (version === undefined && locale === undefined) return finish(body, { [id]: decision });
+  return finish(body, { [id]: { decision, ...(version === undefined ? {} : { version: version as number }), ...(locale === undefined ? {} : { locale: locale as string }) } });
 }
 
-/** `POST /me` body: `{ decisions: { [id]: decision | { decision, version } }, note?, data?, context? }`. */
+/** `POST /me` body: `{ decisions: { [id]: decision | { decision, version?, locale? } }, note?, data?, context? }`. */
 export function parsePostBody(input: unknown): WriteBody {
   const problems: InputProblem[] = [];
   const body = objectBody(input, ['decisions', 'note', 'data', 'context'], problems);

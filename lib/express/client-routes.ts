@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { RequestHandler, Router } from 'express';
-import { CLIENT_SCRIPT } from './client/client-script';
+import type { Catalog } from '../i18n/catalog';
+import { clientScript } from './client/client-script';
 import { CLIENT_STYLE } from './client/client-style';
 
 /** One static asset: its bytes, type and a validator that changes whenever they do. */
@@ -21,7 +22,7 @@ function asset(body: string, type: string): RequestHandler {
 }
 
 /** `GET /client.js` and `GET /client.css`: the browser client (banner, dialog, script gating). */
-export function addClientRoutes(router: Router): void {
-  router.get('/client.js', asset(CLIENT_SCRIPT, 'text/javascript; charset=utf-8'));
+export function addClientRoutes(router: Router, catalog: Catalog): void {
+  router.get('/client.js', asset(clientScript(catalog), 'text/javascript; charset=utf-8'));
   router.get('/client.css', asset(CLIENT_STYLE, 'text/css; charset=utf-8'));
 }

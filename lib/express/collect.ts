@@ -2,11 +2,13 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { ConsentEngine } from '../core/engine';
 import { contextProblems } from '../core/input';
 import { ConsentError } from '../errors';
-import type { Decision, RecordMeta, RecordResult } from '../types';
+import type { Decision, DecisionInput, RecordMeta, RecordResult } from '../types';
 import { isGranting, submittedValue } from './form-values';
 import { middlewareOptions } from './middleware-options';
 import { writeContext } from './network';
-import { problem, sendProblem, toProblem } from './problem';
+import { problem, problemWords, sendProblem, toProblem } from './problem';
+import { localeOf, textIn } from '../i18n/localize';
+import { acceptedRanges, isLocaleTag } from '../i18n/negotiate';
 import type { ReadyGate } from './ready-gate';
 import type { MeRouteSubjects } from './me-routes';
 import { newVisitorId } from '../core/visitor-id';
@@ -27,6 +29,12 @@ export interface CollectOptions {
    * decisions unless `commit()` is given one.
    */
   context?: string;
+  /**
+   * The language the form was shown in: the `locale` given to `formFields()`, or a function of
+   * the request returning it. Each decision records the locale its text was shown in (this one
+   * when the version has it, else its default). @default each version's default locale
+   */
+  locale?: string | ((req: Request) => string | undefined);
 }
 
 /** What `collect()` puts in `res.locals.consent`. */
@@ -44,14 +52,23 @@ export interface CollectedConsent {
 }
 
 function parseCollectOptions(options: unknown): CollectOptions {
-  const { onMissing, context } = middlewareOptions(options, 'collect', ['onMissing', 'context']);
+  const { onMissing, context, locale } = middlewareOptions(options, 'collect', ['onMissing', 'context', 'locale']);
   if (onMissing !== undefined && typeof onMissing !== 'function') {
     throw new ConsentError('invalid_argument', 'collect: "onMissing" must be a function');
   }
   if (context !== undefined && contextProblems(context).length > 0) {
     throw new ConsentError('invalid_argument', 'collect: "context" must be a string of 1–200 characters of well-formed Unicode');
   }
-  return { onMissing: onMissing as CollectOptions['onMissing'], context: context as string | undefined };
+  if (locale !== undefined && typeof locale !== 'function' && !isLocaleTag(locale)) {
+    throw new ConsentError('invalid_argument', 'collect: "locale" must be a language tag such as "de", or a function of the request');
+  }
+  return { onMissing: onMissing as CollectOptions['onMissing'], context: context as string | undefined, locale: locale as CollectOptions['locale'] };
+}
+
+/** The form's language for a request: a host function's answer is used only when it is a language tag. */
+function formLocale(option: CollectOptions['locale'], req: Request): string[] {
+  const value = typeof option === 'function' ? option(req) : option;
+  return isLocaleTag(value) ? [value] : [];
 }
 
 /**
@@ -60,22 +77,29 @@ function parseCollectOptions(options: unknown): CollectOptions {
  */
 export function createCollect(engine: ConsentEngine, gate: ReadyGate, subjects: MeRouteSubjects, input: unknown, options?: unknown): RequestHandler {
   const ids = gate.ids(input, 'collect');
-  const { onMissing, context: formContext } = parseCollectOptions(options);
+  const { onMissing, context: formContext, locale } = parseCollectOptions(options);
 
   return (req, res, next) => {
     gate.serving().then(
       () => {
         const decisions: Record<string, Decision> = {};
+        const shown: Record<string, DecisionInput> = {};
         const missing: MissingMandatory[] = [];
+        const form = formLocale(locale, req);
         for (const id of ids) {
           const requirement = engine.registry.require(id);
           decisions[id] = isGranting(submittedValue(req.body, id)) ? 'granted' : 'denied';
-          if (requirement.mandatory && decisions[id] !== 'granted') missing.push({ id, title: requirement.title, url: requirement.url });
+          shown[id] = { decision: decisions[id], locale: localeOf(requirement, form) };
+          if (requirement.mandatory && decisions[id] !== 'granted') {
+            const { title, url } = textIn(requirement, localeOf(requirement, form.length > 0 ? form : acceptedRanges(req.get('accept-language'))));
+            missing.push({ id, title, url });
+          }
         }
         if (missing.length > 0) {
           if (onMissing) { onMissing(req, res, next, missing); return; }
-          const detail = `the form must grant ${missing.map((m) => `"${m.id}"`).join(', ')}`;
-          sendProblem(res, problem('mandatory_missing', 422, detail, req.originalUrl, { missing }));
+          const words = problemWords(req, engine.options.messages);
+          const detail = words.catalog.text(words.locale, 'detail.mandatory_missing', { titles: missing.map((m) => `“${m.title}”`).join(', ') });
+          sendProblem(res, problem('mandatory_missing', 422, detail, req.originalUrl, { missing }), words);
           return;
         }
         const context = writeContext(req, engine.options);
@@ -83,13 +107,13 @@ export function createCollect(engine: ConsentEngine, gate: ReadyGate, subjects: 
           decisions,
           async commit(subjectId, meta = {}) {
             if (subjectId !== undefined && subjectId !== null) {
-              const { states, pending } = await engine.record(subjectId, decisions, { context: formContext, ...meta, source: 'form' }, context);
+              const { states, pending } = await engine.record(subjectId, shown, { context: formContext, ...meta, source: 'form' }, context);
               return { states, pending };
             }
             const who = await subjects.resolver.resolve(req);
             if (who.visitor && who.id === null) subjects.newVisitors?.admit(req);
             const subject = who.id ?? newVisitorId();
-            const { states, pending } = await engine.record(subject, decisions, { context: formContext, ...meta, source: 'form' }, context);
+            const { states, pending } = await engine.record(subject, shown, { context: formContext, ...meta, source: 'form' }, context);
             if (who.visitor && subjects.cookies !== null && !res.headersSent) subjects.cookies.write(res, who.transport, subject);
             return { states, pending };
           },
@@ -97,7 +121,7 @@ export function createCollect(engine: ConsentEngine, gate: ReadyGate, subjects: 
         res.locals.consent = collected;
         next();
       },
-      (error: unknown) => { sendProblem(res, toProblem(error, req.originalUrl, engine.options.logger)); },
+      (error: unknown) => { sendProblem(res, toProblem(error, req.originalUrl, engine.options.logger), problemWords(req, engine.options.messages)); },
     );
   };
 }

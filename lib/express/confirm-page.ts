@@ -1,82 +1,97 @@
-import type { TokenPreview, UsedLink } from '../core/confirm';
+import type { TokenPreview } from '../core/confirm';
+import { fill, type Messages } from '../i18n/catalog';
 import { html, type SafeHtml } from '../pages/html';
 import type { PageContent } from '../pages/document';
+import { informationList, moreLink } from '../pages/information';
 import { timeElement } from '../pages/time';
-import type { Requirement } from '../types';
+import type { LocalizedText } from '../types';
 
-const quoted = (requirement: Requirement) => html`“${requirement.title}”`;
+/** The library's words of a page and the language they are in. */
+export interface PageWords {
+  lang: string;
+  words: Messages;
+}
 
-function about(requirement: Requirement): SafeHtml {
-  return html`<h2>${requirement.title}</h2>
-<p>${requirement.description}</p>
-${requirement.url ? html`<p><a href="${requirement.url}">More about ${quoted(requirement)}</a></p>` : null}`;
+/** A requirement's text as a page shows it: in `locale`, marked when it differs from the page's. */
+export interface ShownText {
+  text: LocalizedText;
+  locale: string;
+}
+
+const langOf = (shown: ShownText, page: PageWords) => (shown.locale === page.lang ? null : html` lang="${shown.locale}"`);
+
+function about(shown: ShownText, page: PageWords): SafeHtml {
+  const { text } = shown;
+  return html`<div${langOf(shown, page)}><h2>${text.title}</h2>
+<p>${text.description}</p>
+${informationList(text, page.words)}
+${moreLink(text, page.words)}</div>`;
+}
+
+/** `template` split at `{time}`, each part escaped, the time element between. */
+function withTime(template: string, time: SafeHtml): SafeHtml {
+  const [before = '', after = ''] = template.split('{time}');
+  return html`${before}${time}${after}`;
 }
 
 /**
  * What a confirmation link shows: the requirement and a button. Only the button's POST (to
  * `action`, the page's own path) confirms; opening the page changes nothing.
  */
-export function previewPage(preview: TokenPreview, action: string): PageContent {
-  const { requirement, expiresAt } = preview;
+export function previewPage(preview: TokenPreview, shown: ShownText, action: string, page: PageWords): PageContent {
+  const { words } = page;
   return {
-    title: `Confirm: ${requirement.title}`,
+    title: fill(words['confirm.title'], { title: shown.text.title }),
+    lang: page.lang,
+    homeText: page.words['page.home'],
     narrow: true,
-    body: html`<h1>Please confirm your consent</h1>
-<p>You asked to give your consent to the following. It takes effect once you confirm.</p>
-${about(requirement)}
+    body: html`<h1>${words['confirm.heading']}</h1>
+<p>${words['confirm.intro']}</p>
+${about(shown, page)}
 <form method="post" action="${action}">
-<p><button type="submit">Confirm my consent</button></p>
+<p><button type="submit">${words['confirm.button']}</button></p>
 </form>
-<p class="ec-note">This link works until ${timeElement(expiresAt, 'long')}. If you did not ask for this, close this page: nothing changes unless you confirm.</p>`,
+<p class="ec-note">${withTime(words['confirm.until'], timeElement(preview.expiresAt, 'long', page.lang))}</p>`,
   };
 }
 
 /** The answer to the confirmation form. */
-export function confirmedPage(requirement: Requirement): PageContent {
+export function confirmedPage(shown: ShownText, page: PageWords): PageContent {
+  const { words } = page;
   return {
-    title: 'Consent confirmed',
+    title: words['confirmed.title'],
+    lang: page.lang,
+    homeText: page.words['page.home'],
     narrow: true,
-    body: html`<h1>Thank you, your consent is confirmed</h1>
-<p class="ec-status" role="status">Your consent to ${quoted(requirement)} is now in effect.</p>
-<p>You can change your mind at any time in your privacy settings.</p>`,
+    body: html`<h1>${words['confirmed.heading']}</h1>
+<p class="ec-status" role="status">${fill(words['confirmed.status'], { title: shown.text.title })}</p>
+<p>${words['confirmed.change']}</p>`,
   };
 }
 
 /** A link opened again after its confirmation went through. */
-export function alreadyConfirmedPage(used: UsedLink): PageContent {
-  const list = used.requirements.map((r) => html`<li>${r.title}</li>`);
+export function alreadyConfirmedPage(titles: readonly string[], page: PageWords): PageContent {
+  const { words } = page;
   return {
-    title: 'Already confirmed',
+    title: words['already.title'],
+    lang: page.lang,
+    homeText: page.words['page.home'],
     narrow: true,
-    body: html`<h1>You have already confirmed</h1>
-<p class="ec-status" role="status">Your confirmation went through: there is nothing more to do.</p>
-<p>Your consent is in effect for:</p>
-<ul>${list}</ul>
-<p>You can change your mind at any time in your privacy settings.</p>`,
+    body: html`<h1>${words['already.heading']}</h1>
+<p class="ec-status" role="status">${words['already.status']}</p>
+<p>${words['already.list']}</p>
+<ul>${titles.map((title) => html`<li>${title}</li>`)}</ul>
+<p>${words['confirmed.change']}</p>`,
   };
 }
 
-const FAILURES: Record<string, { title: string; text: string }> = {
-  token_invalid: {
-    title: 'This link no longer works',
-    text: 'It may have been replaced by a newer email, or the request was withdrawn. If you still want to give your consent, ask again on the site and use the link in the newest email.',
-  },
-  token_expired: {
-    title: 'This link has expired',
-    text: 'Confirmation links work for a limited time. To give your consent, ask again on the site: we will send you a new link.',
-  },
-  version_mismatch: {
-    title: 'The text has changed since we sent this link',
-    text: 'Please read the current text on the site and answer again: we will send you a new link if you agree.',
-  },
-  store_unavailable: {
-    title: 'We cannot check this link right now',
-    text: 'Our records are unavailable for a moment. Please open the link again in a few minutes.',
-  },
-};
+const FAILURES = ['token_invalid', 'token_expired', 'version_mismatch', 'store_unavailable'] as const;
 
 /** A link that cannot be used: what happened and what the person can do, in plain words. */
-export function failedPage(code: string): PageContent {
-  const failure = FAILURES[code] ?? { title: 'This link cannot be used', text: 'Please check that you opened the whole link from the email, or ask again on the site.' };
-  return { title: failure.title, narrow: true, body: html`<h1>${failure.title}</h1>\n<p class="ec-alert" role="alert">${failure.text}</p>` };
+export function failedPage(code: string, page: PageWords): PageContent {
+  const known = (FAILURES as readonly string[]).includes(code) ? (code as (typeof FAILURES)[number]) : 'other';
+  const title = page.words[`failed.${known}.title`];
+  const text = page.words[`failed.${known}.text`];
+  return { title, lang: page.lang,
+    homeText: page.words['page.home'], narrow: true, body: html`<h1>${title}</h1>\n<p class="ec-alert" role="alert">${text}</p>` };
 }

@@ -7,6 +7,8 @@ import { carriesBody, formBody, hasMediaType, jsonBody } from './json-body';
 import { mountedPath } from './mounted-path';
 import { RETRY_AFTER_SECONDS } from './problem';
 import { sendPage } from './send-page';
+import { localeOf, shownIn, textIn } from '../i18n/localize';
+import { lenientRanges, pageWords } from './request-locale';
 
 /** Options of the confirmation handlers. */
 export interface ConfirmRouteOptions {
@@ -43,7 +45,10 @@ function fail(engine: ConsentEngine, error: unknown, req: Request, res: Response
     // A store that fails here leaves the plain answer: the link cannot be used.
     const used = error.code === 'token_invalid' ? await usedLink(engine, tokenOf(req)).catch(() => null) : null;
     if (error.code === 'store_unavailable') res.set('Retry-After', String(RETRY_AFTER_SECONDS));
-    sendPage(req, res, engine.options.pages, error.status, used ? alreadyConfirmedPage(used) : failedPage(error.code));
+    const page = pageWords(req, engine.options.messages);
+    const ranges = lenientRanges(req);
+    const content = used ? alreadyConfirmedPage(used.requirements.map((r) => textIn(r, localeOf(r, ranges)).title), page) : failedPage(error.code, page);
+    sendPage(req, res, engine.options.pages, error.status, content);
   };
   answer().catch(next);
 }
@@ -60,12 +65,15 @@ export function confirmPreviewHandler(engine: ConsentEngine): RequestHandler {
     prepare(engine, req, res);
     try {
       const preview = await previewToken(engine, tokenOf(req));
+      const locale = localeOf(preview.requirement, lenientRanges(req));
+      res.vary('Accept-Language');
       if (!wantsHtml(req)) {
-        res.json(preview);
+        res.json({ ...preview, requirement: shownIn(preview.requirement, locale) });
         return;
       }
       const action = mountedPath(req, `/confirm/${encodeURIComponent(tokenOf(req))}`);
-      sendPage(req, res, engine.options.pages, 200, previewPage(preview, action));
+      const shown = { text: textIn(preview.requirement, locale), locale };
+      sendPage(req, res, engine.options.pages, 200, previewPage(preview, shown, action, pageWords(req, engine.options.messages)));
     } catch (error) {
       fail(engine, error, req, res, next);
     }
@@ -86,7 +94,9 @@ export function confirmPostHandler(engine: ConsentEngine, options: ConfirmRouteO
         res.json(state);
         return;
       }
-      sendPage(req, res, engine.options.pages, 200, confirmedPage(engine.registry.require(state.id)));
+      const requirement = engine.registry.require(state.id);
+      const locale = localeOf(requirement, lenientRanges(req));
+      sendPage(req, res, engine.options.pages, 200, confirmedPage({ text: textIn(requirement, locale), locale }, pageWords(req, engine.options.messages)));
     } catch (error) {
       fail(engine, error, req, res, next);
     }

@@ -2,6 +2,10 @@ import type { ConsentEngine } from '../core/engine';
 import { ConsentError } from '../errors';
 import type { Requirement } from '../types';
 import { html, type SafeHtml } from '../pages/html';
+import { fill, type Catalog, type Messages } from '../i18n/catalog';
+import { localeOf, textIn } from '../i18n/localize';
+import { isLocaleTag, lookup } from '../i18n/negotiate';
+import { informationList } from '../pages/information';
 import { isGranting } from './form-values';
 import type { ReadyGate } from './ready-gate';
 
@@ -23,11 +27,18 @@ export interface FormFieldsOptions {
    * `aria-invalid="true"` and is described by the message (id `consent-<id>-error`).
    */
   errors?: Record<string, string>;
+  /**
+   * The language of the page the fields go into (a tag such as `de`): the requirements' texts
+   * and the library's words are shown in it when they have it (else in their default). The
+   * form should send it back (a hidden field, or `collect({ locale })`) so the decision records
+   * the text shown. @default each requirement's default locale, the library's words in English
+   */
+  locale?: string;
 }
 
-type ParsedFormOptions = Required<Pick<FormFieldsOptions, 'legend' | 'linkText' | 'labels' | 'errors'>> & Pick<FormFieldsOptions, 'values'>;
+type ParsedFormOptions = Required<Pick<FormFieldsOptions, 'legend' | 'linkText' | 'labels' | 'errors'>> & Pick<FormFieldsOptions, 'values' | 'locale'> & { words: Messages; lang: string };
 
-const FORM_KEYS = ['values', 'legend', 'linkText', 'labels', 'errors'];
+const FORM_KEYS = ['values', 'legend', 'linkText', 'labels', 'errors', 'locale'];
 
 function textsById(value: unknown, name: string): Record<string, string> {
   if (value === undefined) return {};
@@ -37,15 +48,19 @@ function textsById(value: unknown, name: string): Record<string, string> {
   return value as Record<string, string>;
 }
 
-function parseFormOptions(options: unknown): ParsedFormOptions {
-  if (options === undefined) return { legend: 'Your consent', linkText: 'Learn more', labels: {}, errors: {} };
+function parseFormOptions(options: unknown, catalog: Catalog): ParsedFormOptions {
+  if (options === undefined) options = {};
   if (options === null || typeof options !== 'object') throw new ConsentError('invalid_argument', 'formFields options must be an object');
   for (const key of Object.keys(options)) {
     if (!FORM_KEYS.includes(key)) {
       throw new ConsentError('invalid_argument', `formFields has no option "${key}" (${FORM_KEYS.join(', ')})`);
     }
   }
-  const { values, legend = 'Your consent', linkText = 'Learn more', labels, errors } = options as FormFieldsOptions;
+  const { locale } = options as FormFieldsOptions;
+  if (locale !== undefined && !isLocaleTag(locale)) throw new ConsentError('invalid_argument', 'formFields: "locale" must be a language tag such as "de"');
+  const lang = lookup(locale === undefined ? [] : [locale], catalog.locales) ?? 'en';
+  const words = catalog.words(lang);
+  const { values, legend = words['form.legend'], linkText = words['form.learnMore'], labels, errors } = options as FormFieldsOptions;
   // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- JavaScript callers pass what the types forbid
   if (values !== undefined && (values === null || typeof values !== 'object')) {
     throw new ConsentError('invalid_argument', 'formFields: "values" must be an object of id → value');
@@ -53,7 +68,7 @@ function parseFormOptions(options: unknown): ParsedFormOptions {
   if (typeof legend !== 'string' || typeof linkText !== 'string') {
     throw new ConsentError('invalid_argument', 'formFields: "legend" and "linkText" must be strings');
   }
-  return { values, legend, linkText, labels: textsById(labels, 'labels'), errors: textsById(errors, 'errors') };
+  return { values, legend, linkText, labels: textsById(labels, 'labels'), errors: textsById(errors, 'errors'), locale, words, lang };
 }
 
 const own = (texts: Record<string, string>, id: string): string | undefined => (Object.hasOwn(texts, id) ? texts[id] : undefined);
@@ -61,18 +76,21 @@ const own = (texts: Record<string, string>, id: string): string | undefined => (
 function field(requirement: Requirement, checked: boolean, options: ParsedFormOptions): SafeHtml {
   const key = `consent-${requirement.id}`;
   const error = own(options.errors, requirement.id);
-  const label = own(options.labels, requirement.id) ?? requirement.title;
-  const link = requirement.url
-    ? html` <a href="${requirement.url}">${options.linkText}<span class="consent-sr-only"> about ${requirement.title}</span></a>`
+  const locale = localeOf(requirement, options.locale === undefined ? [] : [options.locale]);
+  const text = textIn(requirement, locale);
+  const { words } = options;
+  const label = own(options.labels, requirement.id) ?? text.title;
+  const link = text.url
+    ? html` <a href="${text.url}">${options.linkText}<span class="consent-sr-only">${fill(words['form.about'], { title: text.title })}</span></a>`
     : null;
   // Required and optional are said in words, not shown by a colour or an asterisk alone.
-  const need = requirement.mandatory ? 'required' : 'optional';
-  return html`<div class="consent-field">
+  const need = requirement.mandatory ? words['form.required'] : words['form.optional'];
+  return html`<div class="consent-field"${locale === options.lang ? null : html` lang="${locale}"`}>
 <input type="checkbox" id="${key}" name="consent[${requirement.id}]" value="granted" aria-describedby="${error ? `${key}-error ` : ''}${key}-description"${error ? html` aria-invalid="true"` : null}${checked ? html` checked` : null}${requirement.mandatory ? html` required` : null}>
 <label for="${key}">${label} <span class="consent-need">(${need})</span></label>
 ${error ? html`<p class="consent-error" id="${key}-error">${error}</p>
-` : null}<p id="${key}-description">${requirement.description}${link}</p>
-</div>`;
+` : null}<p id="${key}-description">${text.description}${link}</p>
+${informationList(text, words)}</div>`;
 }
 
 /**
@@ -83,7 +101,7 @@ ${error ? html`<p class="consent-error" id="${key}-error">${error}</p>
  */
 export function renderFormFields(engine: ConsentEngine, gate: ReadyGate, input: unknown, options?: unknown): string {
   const ids = gate.ids(input, 'formFields');
-  const parsed = parseFormOptions(options);
+  const parsed = parseFormOptions(options, engine.options.messages);
   const { values } = parsed;
   const fields = ids.map((id) => {
     const requirement = engine.registry.require(id);

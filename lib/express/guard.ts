@@ -6,7 +6,10 @@ import { allowedUnder, isAllowedNow, stateInfo } from '../state/derive';
 import type { CurrentRecord } from '../tracker/records';
 import type { Requirement } from '../types';
 import { middlewareOptions } from './middleware-options';
-import { problem, sendProblem, toProblem } from './problem';
+import { problem, problemWords, sendProblem, toProblem } from './problem';
+import { localeOf, textIn } from '../i18n/localize';
+import { acceptedRanges } from '../i18n/negotiate';
+import type { MessageKey } from '../i18n/catalog';
 import type { ReadyGate } from './ready-gate';
 import { requestCheck, type CheckRule, type MissingConsent, type Verdict } from './request-check';
 import type { SubjectResolver } from './subject';
@@ -53,13 +56,13 @@ const isThenable = (value: unknown): value is PromiseLike<unknown> =>
  * are derived and a `StateInfo` built only for a refusal.
  */
 export function allowedRule(engine: ConsentEngine, ids: readonly string[]): CheckRule {
-  // Both resolved on first use, after ready(): the ids are known and the registry sealed then.
-  let listed: Requirement[] | null = null;
+  // Resolved on first use, after ready(): the ids are known and the registry sealed then. The
+  // requirements themselves are looked up each time: a version registered ahead may start.
   let indexes: number[] | null = null;
-  const listedRequirements = (): Requirement[] => (listed ??= ids.map((id) => engine.registry.require(id)));
+  const listedRequirements = (): Requirement[] => ids.map((id) => engine.registry.require(id));
   const listedIndexes = (): number[] => {
     const ordered = engine.registry.ordered();
-    return (indexes ??= listedRequirements().map((requirement) => ordered.indexOf(requirement)));
+    return (indexes ??= ids.map((id) => ordered.findIndex((requirement) => requirement.id === id)));
   };
   return {
     cachedPass: (link, now) => engine.cachedAllows(link, now, indexes ?? listedIndexes()),
@@ -82,13 +85,13 @@ export function allowedRule(engine: ConsentEngine, ids: readonly string[]): Chec
  * `consent_required` listing what is missing (or 303 to `redirect` for HTML clients); a
  * failure (no subject, a hook that threw, a store that is down) is answered as its problem.
  * Middleware sits on host routes: it answers by itself rather than hand the error to the
- * host's handler. `needs` words the problem's detail (`this needs <needs> "a", "b"`).
+ * host's handler. `needs` is the catalog key of the problem's detail, which names the titles.
  */
 export function checkMiddleware(
   engine: ConsentEngine,
   check: (req: Request) => Verdict | Promise<Verdict>,
   redirect: string | undefined,
-  needs = 'consent to',
+  needs: MessageKey = 'detail.consent_required',
 ): RequestHandler {
   const { logger } = engine.options;
 
@@ -100,11 +103,22 @@ export function checkMiddleware(
       res.redirect(303, redirectTarget(redirect, req));
       return;
     }
-    const detail = `this needs ${needs} ${missing.map((m) => `"${m.id}"`).join(', ')}`;
-    sendProblem(res, problem('consent_required', 403, detail, req.originalUrl, { missing }));
+    const words = problemWords(req, engine.options.messages);
+    const ranges = acceptedRanges(req.get('accept-language'));
+    // Titles and links in the language the request prefers, among each requirement's own.
+    const shown = missing.map((m) => {
+      const requirement = engine.registry.require(m.id);
+      const { title, url } = textIn(requirement, localeOf(requirement, ranges));
+      return { ...m, title, url };
+    });
+    const detail = words.catalog.text(words.locale, needs, { titles: shown.map((m) => `“${m.title}”`).join(', ') });
+    sendProblem(res, problem('consent_required', 403, detail, req.originalUrl, { missing: shown }), words);
   }
 
-  const fail = (req: Request, res: Response, error: unknown): void => { sendProblem(res, toProblem(error, req.originalUrl, logger)); };
+  // Middleware sits on host routes: answer here rather than hand the error to the host's handler.
+  const fail = (req: Request, res: Response, error: unknown): void => {
+    sendProblem(res, toProblem(error, req.originalUrl, logger), problemWords(req, engine.options.messages));
+  };
 
   return (req, res, next) => {
     let verdict: Verdict | Promise<Verdict>;

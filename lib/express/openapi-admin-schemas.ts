@@ -1,4 +1,4 @@
-import { eventSchema, type JsonSchema } from './openapi-schemas';
+import { eventSchema, TEXT_PROPERTIES, type JsonSchema } from './openapi-schemas';
 
 const ref = (name: string): JsonSchema => ({ $ref: `#/components/schemas/${name}` });
 const dateTime: JsonSchema = { type: 'string', format: 'date-time' };
@@ -39,6 +39,7 @@ export const PROOF_SCHEMAS: Record<string, JsonSchema> = {
         decidedAt: nullableDateTime,
         expiresAt: nullableDateTime,
         textHash: { type: 'string' },
+        locale: { type: 'string', description: 'The locale the text was shown in' },
       }),
     },
     log: {
@@ -81,6 +82,11 @@ export const PROOF_SCHEMAS: Record<string, JsonSchema> = {
     events: {
       type: 'array',
       items: eventSchema({ network: object({ ip: { type: ['string', 'null'] }, userAgent: { type: ['string', 'null'] } }) }),
+    },
+    texts: {
+      type: 'array',
+      description: 'For every version decided on, the text exactly as shown, in the locale shown',
+      items: object({ requirement: { type: 'string' }, version: { type: 'integer', minimum: 1 }, locale: { type: 'string' }, textHash: { type: 'string' }, ...TEXT_PROPERTIES }),
     },
   }),
   ReceiptKey: object({ alg: { type: 'string', enum: ['Ed25519'] }, publicKey: { type: 'string', description: 'SPKI PEM' } }),

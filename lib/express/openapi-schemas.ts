@@ -13,6 +13,44 @@ const note: JsonSchema = { type: ['string', 'null'], maxLength: MAX_NOTE };
 const data: JsonSchema = { type: ['object', 'null'], description: 'Plain JSON object, ≤ 4096 bytes serialised, ≤ 8 levels deep' };
 const decision: JsonSchema = { type: 'string', enum: ['granted', 'denied'] };
 const context: JsonSchema = { type: ['string', 'null'], minLength: 1, maxLength: MAX_CONTEXT, description: 'Where the question was asked: a form name, a page path, a banner version' };
+const locale: JsonSchema = { type: 'string', pattern: '^[A-Za-z]{1,8}(-[A-Za-z0-9]{1,8})*$', description: 'The locale of the text shown: one the version has' };
+const strings: JsonSchema = { type: ['array', 'null'], items: { type: 'string' } };
+/** The text of a version in one locale, every field present. */
+export const TEXT_PROPERTIES: Record<string, JsonSchema> = {
+  title: { type: 'string' },
+  description: { type: 'string' },
+  url: { type: ['string', 'null'] },
+  controller: {
+    type: ['object', 'null'],
+    additionalProperties: false,
+    required: ['name', 'contact'],
+    properties: { name: { type: 'string' }, contact: { type: ['string', 'null'] } },
+  },
+  purposes: strings,
+  dataCategories: strings,
+  recipients: strings,
+  retention: { type: ['string', 'null'] },
+  transfers: { type: ['string', 'null'] },
+};
+const localizedText: JsonSchema = { type: 'object', additionalProperties: false, required: Object.keys(TEXT_PROPERTIES), properties: TEXT_PROPERTIES };
+const REQUIREMENT_PROPERTIES: Record<string, JsonSchema> = {
+  id: requirementId,
+  version: { type: 'integer', minimum: 1 },
+  ...TEXT_PROPERTIES,
+  lawfulBasis: {
+    type: 'string',
+    enum: ['consent', 'legitimate_interests', 'contract', 'legal_obligation', 'vital_interests', 'public_task'],
+  },
+  mandatory: { type: 'boolean' },
+  expiresAfterDays: { type: ['integer', 'null'], minimum: 1 },
+  doubleOptIn: { type: 'boolean' },
+  gpc: { type: 'boolean' },
+  defaultLocale: { type: 'string' },
+  locales: { type: 'array', items: { type: 'string' } },
+  texts: { type: 'object', additionalProperties: localizedText },
+  effectiveFrom: nullable(dateTime),
+  locale: { type: 'string', description: 'The locale the text fields are in' },
+};
 const EVENT_PROPERTIES: Record<string, JsonSchema> = {
   id: { type: 'string', description: 'Opaque and not sequential; the same for the event wherever it appears (history, exports, change events, verify problems)' },
   requirement: { type: 'string' },
@@ -25,6 +63,7 @@ const EVENT_PROPERTIES: Record<string, JsonSchema> = {
   note: { type: ['string', 'null'] },
   data: { type: ['object', 'null'] },
   context: { type: ['string', 'null'], description: 'Where the question was asked' },
+  locale: { type: ['string', 'null'], description: 'The locale of the text shown; null for events without one' },
 };
 
 /** An event as the routes show it, with the extra properties of one route (none for history). */
@@ -35,24 +74,18 @@ export function eventSchema(extra: Record<string, JsonSchema> = {}): JsonSchema 
 
 /** `components.schemas` of the document. */
 export const SCHEMAS: Record<string, JsonSchema> = {
-  Requirement: {
+  Requirement: { type: 'object', additionalProperties: false, required: Object.keys(REQUIREMENT_PROPERTIES), properties: REQUIREMENT_PROPERTIES },
+  RequirementText: {
     type: 'object',
     additionalProperties: false,
-    required: ['id', 'version', 'title', 'description', 'url', 'lawfulBasis', 'mandatory', 'expiresAfterDays', 'doubleOptIn', 'gpc'],
+    required: ['requirement', 'version', 'textHash', 'lawfulBasis', 'defaultLocale', 'texts'],
     properties: {
-      id: requirementId,
+      requirement: requirementId,
       version: { type: 'integer', minimum: 1 },
-      title: { type: 'string' },
-      description: { type: 'string' },
-      url: { type: ['string', 'null'] },
-      lawfulBasis: {
-        type: 'string',
-        enum: ['consent', 'legitimate_interests', 'contract', 'legal_obligation', 'vital_interests', 'public_task'],
-      },
-      mandatory: { type: 'boolean' },
-      expiresAfterDays: { type: ['integer', 'null'], minimum: 1 },
-      doubleOptIn: { type: 'boolean' },
-      gpc: { type: 'boolean' },
+      textHash: { type: 'string', pattern: '^[0-9a-f]{64}$' },
+      lawfulBasis: REQUIREMENT_PROPERTIES.lawfulBasis as JsonSchema,
+      defaultLocale: { type: 'string' },
+      texts: { type: 'object', additionalProperties: localizedText },
     },
   },
   StateInfo: {
@@ -101,7 +134,7 @@ export const SCHEMAS: Record<string, JsonSchema> = {
     type: 'object',
     additionalProperties: false,
     required: ['decision'],
-    properties: { decision, version: { type: 'integer', minimum: 1 }, note, data, context },
+    properties: { decision, version: { type: 'integer', minimum: 1 }, locale, note, data, context },
   },
   PostBody: {
     type: 'object',
@@ -119,7 +152,7 @@ export const SCHEMAS: Record<string, JsonSchema> = {
               type: 'object',
               additionalProperties: false,
               required: ['decision'],
-              properties: { decision, version: { type: 'integer', minimum: 1 } },
+              properties: { decision, version: { type: 'integer', minimum: 1 }, locale },
             },
           ],
         },

@@ -48,11 +48,24 @@ export function openApiDocument(mountPath: string, options: { admin?: boolean; r
     paths: {
       '/requirements': {
         get: {
-          summary: 'Every registered requirement, in registration order',
+          summary: 'Every registered requirement, in registration order, in the negotiated locale (?lang=, then Accept-Language)',
+          parameters: [{ name: 'lang', in: 'query', required: false, schema: { type: 'string' } }],
           responses: {
-            '200': ok({ type: 'object', additionalProperties: false, required: ['requirements'], properties: { requirements: { type: 'array', items: ref('Requirement') } } }),
-            ...problems(),
+            '200': ok({
+              type: 'object',
+              additionalProperties: false,
+              required: ['locale', 'requirements'],
+              properties: { locale: { type: 'string' }, requirements: { type: 'array', items: ref('Requirement') } },
+            }),
+            ...problems('400'),
           },
+        },
+      },
+      '/texts/{hash}': {
+        parameters: [{ name: 'hash', in: 'path', required: true, schema: { type: 'string', pattern: '^[0-9a-f]{64}$' } }],
+        get: {
+          summary: 'The stored text a receipt or an export cites by its hash, every locale and field',
+          responses: { '200': ok(ref('RequirementText')), ...problems('400', '404') },
         },
       },
       '/me': {

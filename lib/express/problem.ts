@@ -2,25 +2,29 @@ import type { Request, Response } from 'express';
 import { ConsentError, type ConsentErrorCode, type ProblemCode } from '../errors';
 import { errorOnce } from '../core/warn-once';
 import type { ConsentLogger } from '../options';
+import type { Catalog, MessageKey } from '../i18n/catalog';
+import { EN } from '../i18n/messages-en';
+import { acceptedRanges, lookup } from '../i18n/negotiate';
+import { lenientRanges } from './request-locale';
 
 export type { ProblemCode } from '../errors';
 
-/** Short, fixed titles: `detail` says what happened to this request. */
+/** Short, fixed titles (English; `sendProblem` shows them in the request's language): `detail` says what happened to this request. */
 export const PROBLEM_TITLES: Record<ProblemCode, string> = {
-  invalid_body: 'Invalid request',
-  no_subject: 'No subject',
-  forbidden: 'Forbidden',
-  consent_required: 'Consent required',
-  unknown_requirement: 'Unknown requirement',
-  token_invalid: 'Invalid confirmation token',
-  version_mismatch: 'Version mismatch',
-  token_expired: 'Confirmation token expired',
-  payload_too_large: 'Payload too large',
-  unsupported_media_type: 'Unsupported media type',
-  mandatory_missing: 'Mandatory consent missing',
-  rate_limited: 'Too many requests',
-  internal_error: 'Internal error',
-  store_unavailable: 'Store unavailable',
+  invalid_body: EN['problem.invalid_body'],
+  no_subject: EN['problem.no_subject'],
+  forbidden: EN['problem.forbidden'],
+  consent_required: EN['problem.consent_required'],
+  unknown_requirement: EN['problem.unknown_requirement'],
+  token_invalid: EN['problem.token_invalid'],
+  version_mismatch: EN['problem.version_mismatch'],
+  token_expired: EN['problem.token_expired'],
+  payload_too_large: EN['problem.payload_too_large'],
+  unsupported_media_type: EN['problem.unsupported_media_type'],
+  mandatory_missing: EN['problem.mandatory_missing'],
+  rate_limited: EN['problem.rate_limited'],
+  internal_error: EN['problem.internal_error'],
+  store_unavailable: EN['problem.store_unavailable'],
 };
 
 /** Seconds a client should wait before retrying after `store_unavailable`. */
@@ -81,8 +85,45 @@ export function problem(
   return body;
 }
 
-/** Sends a problem as `application/problem+json` (with `Retry-After` for 503 and 429). */
-export function sendProblem(res: Response, body: ProblemBody): void {
+/** The language a problem is told in: the catalog and the locale the request prefers. */
+export interface ProblemWords {
+  catalog: Catalog;
+  locale: string;
+}
+
+/**
+ * The words of the request's language (`Accept-Language`, and a well-formed `?lang=` on the
+ * router's own routes): a problem's title, and the details written for people, are shown in it.
+ */
+export function problemWords(req: Request, catalog: Catalog, readQuery = false): ProblemWords {
+  const ranges = readQuery ? lenientRanges(req) : acceptedRanges(req.get('accept-language'));
+  return { catalog, locale: lookup(ranges, catalog.locales) ?? 'en' };
+}
+
+// Details that speak to the person rather than the developer: they follow the request's language.
+const PEOPLE_DETAILS: Partial<Record<ProblemCode, MessageKey>> = {
+  store_unavailable: 'detail.store_unavailable',
+  internal_error: 'detail.internal_error',
+};
+
+/** The problem with its title (and a detail written for people) in the words' language. */
+export function localizeProblem(body: ProblemBody, words: ProblemWords): ProblemBody {
+  const { catalog, locale } = words;
+  const detailKey = PEOPLE_DETAILS[body.code];
+  return {
+    ...body,
+    title: catalog.text(locale, `problem.${body.code}`),
+    ...(detailKey ? { detail: catalog.text(locale, detailKey) } : {}),
+  };
+}
+
+/**
+ * Sends a problem as `application/problem+json` (with `Retry-After` for 503 and 429); with
+ * `words`, in their language (`Content-Language` says which).
+ */
+export function sendProblem(res: Response, problemBody: ProblemBody, words?: ProblemWords): void {
+  const body = words ? localizeProblem(problemBody, words) : problemBody;
+  if (words) res.set('Content-Language', words.locale);
   if (body.status === 503) res.set('Retry-After', String(RETRY_AFTER_SECONDS));
   if (body.code === 'rate_limited') res.set('Retry-After', String(body.retryAfter));
   res.set('Cache-Control', 'no-store');
@@ -90,6 +131,6 @@ export function sendProblem(res: Response, body: ProblemBody): void {
 }
 
 /** Converts a thrown value and sends it. */
-export function answerError(req: Request, res: Response, error: unknown, logger: ConsentLogger): void {
-  sendProblem(res, toProblem(error, req.originalUrl, logger));
+export function answerError(req: Request, res: Response, error: unknown, logger: ConsentLogger, catalog?: Catalog): void {
+  sendProblem(res, toProblem(error, req.originalUrl, logger), catalog ? problemWords(req, catalog, true) : undefined);
 }

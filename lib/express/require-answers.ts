@@ -49,5 +49,5 @@ export function createRequireAnswers(engine: ConsentEngine, gate: ReadyGate, res
   if (only !== undefined && !Array.isArray(only)) throw new ConsentError('invalid_argument', 'requireAnswers: "only" must be a non-empty array of requirement ids');
   const ids = only === undefined ? null : gate.ids(only, 'requireAnswers: "only"');
   const check = requestCheck(engine, gate, resolver, pendingRule(engine, ids));
-  return checkMiddleware(engine, check, redirectOption(redirect, 'requireAnswers'), 'answers to');
+  return checkMiddleware(engine, check, redirectOption(redirect, 'requireAnswers'), 'detail.answers_required');
 }

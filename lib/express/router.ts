@@ -17,6 +17,9 @@ import { sameOriginWrites } from './same-origin';
 import type { MeRouteSubjects } from './me-routes';
 import { newVisitorId } from '../core/visitor-id';
 import { addClientRoutes } from './client-routes';
+import { listingLocale, localeOf, shownIn } from '../i18n/localize';
+import { requestRanges } from './request-locale';
+import { textByHash } from '../core/text-lookup';
 
 /**
  * The consent router. Mount it before any global body parser; it parses its own
@@ -53,11 +56,27 @@ export function createRouter(
     },
   });
 
-  router.get('/requirements', body, asyncHandler(async (_req, res) => {
+  router.get('/requirements', body, asyncHandler(async (req, res) => {
+    const ranges = requestRanges(req);
     await gate.serving();
-    res.json({ requirements: engine.registry.list() });
+    const requirements = engine.registry.list();
+    const locale = listingLocale(requirements, ranges);
+    res.vary('Accept-Language');
+    res.set('Content-Language', locale);
+    res.json({ locale, requirements: requirements.map((r) => shownIn(r, localeOf(r, ranges))) });
   }));
 
+  router.get('/texts/:hash', body, asyncHandler(async (req, res) => {
+    await gate.serving();
+    const hash = req.params.hash as string;
+    const text = await textByHash(engine, hash);
+    if (text === null) {
+      throw new ConsentError('unknown_requirement', 'no stored requirement text has this hash', { status: 404, extensions: { ids: [], textHash: hash } });
+    }
+    // A text never changes under its hash.
+    res.set('Cache-Control', 'public, max-age=86400, immutable');
+    res.json(text);
+  }));
   router.get('/me/receipt', body, proof.receipt);
   router.get('/me/export', body, proof.exportMe);
   addMeRoutes(router, engine, gate, subjects, limiter);
@@ -69,7 +88,7 @@ export function createRouter(
   router.post('/confirm/:token', confirmBody(), serving, confirmPostHandler(engine, { context: (req) => writeContext(req, engine.options) }));
   router.use(confirmPathError(engine));
 
-  addClientRoutes(router);
+  addClientRoutes(router, engine.options.messages);
   router.get('/openapi.json', body, (req, res) => {
     res.json(openApiDocument(req.baseUrl, { admin: engine.options.admin !== null, rateLimit: limiter !== null }));
   });
@@ -78,7 +97,7 @@ export function createRouter(
   // error handlers for errors coming from outside it).
   const onError: ErrorRequestHandler = (error, req, res, next) => {
     if (res.headersSent) { next(error); return; }
-    answerError(req, res, fromPathError(error, req) ?? error, engine.options.logger);
+    answerError(req, res, fromPathError(error, req) ?? error, engine.options.logger, engine.options.messages);
   };
   router.use(onError);
   return router;

@@ -3,7 +3,7 @@ import type { SubjectExportParts } from '../core/export';
 import type { ConsentLogger } from '../options';
 import { sendStream } from './send-stream';
 
-/** The export document's text, page by page: exactly `JSON.stringify` of the whole document. */
+/** The export document's text, page by page: exactly `JSON.stringify` of the whole document (`texts` after the events it follows from). */
 async function* documentChunks(parts: SubjectExportParts): AsyncGenerator<string> {
   // `events` is the document's last member: the head's closing brace gives way to it.
   let chunk = `${JSON.stringify(parts.head).slice(0, -1)},"events":[`;
@@ -16,7 +16,7 @@ async function* documentChunks(parts: SubjectExportParts): AsyncGenerator<string
     yield chunk;
     chunk = '';
   }
-  yield `${chunk}]}`;
+  yield `${chunk}],"texts":${JSON.stringify(await parts.texts())}}`;
 }
 
 /**

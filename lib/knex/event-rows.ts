@@ -13,6 +13,6 @@ export function idValue(id: string | null): string | number | null {
 export function eventRow(e: NewEvent): unknown[] {
   return [
     idValue(e.id), bytes(e.chain), e.seq, e.requirement, e.version, e.action, e.state, e.source, e.actor, e.at,
-    e.note, e.data, e.ip, e.userAgent, bytesOrNull(e.personalDigest), idValue(e.prevId), bytes(e.hash), e.context ?? null,
+    e.note, e.data, e.ip, e.userAgent, bytesOrNull(e.personalDigest), idValue(e.prevId), bytes(e.hash), e.context ?? null, e.locale ?? null,
   ];
 }

@@ -1,4 +1,4 @@
-import type { ChainHead, CurrentRecord, StoredEvent, StoredRequirementVersion, SubjectSnapshot } from '../tracker/records';
+import type { ChainHead, CurrentRecord, StoredEvent, StoredRequirementVersion, SubjectSnapshot, VersionTexts } from '../tracker/records';
 import type { Action, Decision, Source, State } from '../types';
 import type { Knex } from 'knex';
 import { bytes, everyColumn, hex, hexOrNull, idOrNull, num, numOrNull, rowCodec, text, textOrNull, type Row } from './row-codec';
@@ -98,7 +98,7 @@ export function groupRecords(rows: readonly Row[], column: string, into = new Ma
  */
 export const EVENT_COLUMNS = everyColumn<Omit<StoredEvent, 'prevHash'>>()([
   'id', 'chain', 'seq', 'requirement', 'version', 'action', 'state', 'source', 'actor', 'at',
-  'note', 'data', 'ip', 'user_agent', 'personal_digest', 'prev_id', 'hash', 'context',
+  'note', 'data', 'ip', 'user_agent', 'personal_digest', 'prev_id', 'hash', 'context', 'locale',
 ]);
 
 const BYTE_COLUMNS = new Set(['chain', 'personal_digest', 'hash', 'pseudonym', 'head_hash', 'head_mac', 'pending_token', 'sealed_subject']);
@@ -141,6 +141,7 @@ export function eventOfValues(v: readonly unknown[]): StoredEvent {
     prevHash: '',
     hash: hex(v[16]),
     context: textOrNull(v[17]),
+    locale: textOrNull(v[18]),
   };
 }
 
@@ -157,10 +158,17 @@ const versions = rowCodec<Omit<StoredRequirementVersion, 'mac'>>({
   lawful_basis: text,
   text_hash: text,
   created_at: num,
+  texts: (value) => (value === null || value === undefined ? null : (JSON.parse(value as string) as VersionTexts)),
+  effective_from: numOrNull,
 });
 
 export const toVersion = (row: Row): StoredRequirementVersion => ({ ...versions.read(row), mac: hex(row.mac) });
-export const fromVersion = (version: StoredRequirementVersion): Row => ({ ...versions.write(version), mac: version.mac === '' ? null : bytes(version.mac) });
+export const fromVersion = (version: StoredRequirementVersion): Row => ({
+  ...versions.write(version),
+  texts: version.texts ? JSON.stringify(version.texts) : null,
+  effective_from: version.effectiveFrom ?? null,
+  mac: version.mac === '' ? null : bytes(version.mac),
+});
 
 export function toHead(row: Row): ChainHead {
   return {

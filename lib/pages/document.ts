@@ -10,6 +10,10 @@ export interface PageContent {
   body: SafeHtml;
   /** A reading width for short pages (the confirmation pages). */
   narrow?: boolean;
+  /** The language of the library's words on the page. @default 'en' */
+  lang?: string;
+  /** The text of the link back to the site, in `lang`, when the host did not write its own. */
+  homeText?: string;
 }
 
 /** A rendered page and the Content-Security-Policy it needs. */
@@ -19,6 +23,12 @@ export interface RenderedPage {
 }
 
 const LANG = 'en';
+
+/** The home link's text: the host's own, or the default one in the page's language. */
+function homeText(pages: ResolvedPages, content: PageContent): string {
+  const text = pages.home?.text ?? '';
+  return pages.homeIsDefault && content.homeText !== undefined ? content.homeText : text;
+}
 
 function styleSources(pages: ResolvedPages): string {
   if (!pages.stylesheet) return STYLE_SOURCES;
@@ -32,7 +42,7 @@ function head(pages: ResolvedPages): SafeHtml {
 
 function defaultDocument(pages: ResolvedPages, content: PageContent): string {
   return html`<!doctype html>
-<html lang="${LANG}">
+<html lang="${content.lang ?? LANG}">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -41,7 +51,7 @@ function defaultDocument(pages: ResolvedPages, content: PageContent): string {
 ${head(pages)}
 </head>
 <body${content.narrow ? html` class="ec-narrow"` : null}>
-${pages.home ? html`<header class="ec-header"><p><a href="${pages.home.href}">${pages.home.text}</a></p></header>` : null}
+${pages.home ? html`<header class="ec-header"><p><a href="${pages.home.href}">${homeText(pages, content)}</a></p></header>` : null}
 <main class="ec-main ec-content">
 ${content.body}
 </main>
@@ -62,7 +72,7 @@ export function renderPage(pages: ResolvedPages, req: Request, content: PageCont
   }
   const wrapped = html`<div class="ec-content">${content.body}</div>`.value;
   return {
-    html: pages.layout(wrapped, { title: content.title, lang: LANG, head: head(pages).value, req }),
+    html: pages.layout(wrapped, { title: content.title, lang: content.lang ?? LANG, head: head(pages).value, req }),
     csp: `default-src 'self'; style-src 'self' ${styleSources(pages)}; object-src 'none'; ${tail}`,
   };
 }

@@ -49,6 +49,8 @@ export interface ResolvedPages {
   layout: ((content: string, page: PageInfo) => string) | null;
   stylesheet: string | null;
   home: HomeLink | null;
+  /** The home link is the default one: its text follows the page's language. */
+  homeIsDefault: boolean;
 }
 
 /** The defaults of `pages`. */
@@ -89,7 +91,7 @@ function parseHome(value: unknown): HomeLink | null {
  * @throws ConsentConfigError `invalid_option` (with a "did you mean" for an unknown key).
  */
 export function parsePages(value: unknown): ResolvedPages {
-  if (value === undefined) return { layout: null, stylesheet: null, home: { ...PAGE_DEFAULTS.home } };
+  if (value === undefined) return { layout: null, stylesheet: null, home: { ...PAGE_DEFAULTS.home }, homeIsDefault: true };
   if (value === null || typeof value !== 'object' || Array.isArray(value)) bad('pages', 'must be { layout?, stylesheet?, home? }');
   for (const key of Object.keys(value)) {
     if (!KEYS.includes(key)) {
@@ -103,5 +105,6 @@ export function parsePages(value: unknown): ResolvedPages {
     layout: (layout as ResolvedPages['layout'] | undefined) ?? null,
     stylesheet: stylesheet === undefined ? null : link(stylesheet, 'pages.stylesheet'),
     home: parseHome(home),
+    homeIsDefault: home === undefined,
   };
 }

@@ -30,6 +30,7 @@ export const CONTENT_STYLE = `
 .ec-content label{font-weight:600}
 .ec-nav ul{list-style:none;display:flex;flex-wrap:wrap;gap:.25rem 1.25rem;margin:0 0 1rem;padding:0}
 .ec-note{color:#57606a}
+.ec-info dt{font-weight:600}.ec-info dd{margin:0 0 .5rem}
 .ec-status{border-left:4px solid #146c2e;background:#edf7ef;padding:.5rem 1rem}
 .ec-alert,.ec-content .notice{border-left:4px solid #b3261e;background:#fdeeee;padding:.5rem 1rem}
 .ec-ok{color:#146c2e}.ec-bad{color:#b3261e}

@@ -1,18 +1,35 @@
 import { ConsentConfigError, ConsentError } from '../errors';
 import type { ConsentExtension, Requirement, RequirementDefinition } from '../types';
 import { normalizeRequirement } from './validate';
+import { currentOf, scheduleOf, type Schedule } from './schedule';
 
 /** The host application's name as a registrant. */
 export const HOST_REGISTRANT = 'app';
 
+interface Entry {
+  /** Every registered version, oldest first (see `scheduleOf`). */
+  versions: Requirement[];
+  registrant: string;
+}
+
 /**
  * The requirement registry: filled at startup, sealed by `ready()`, read on every request.
- * Keeps registration order, which is the order of every listing.
+ * Keeps registration order, which is the order of every listing. An id may have versions
+ * registered ahead (`effectiveFrom`): every read answers with the version current on the
+ * registry's clock.
  */
 export class Registry {
-  private readonly byId = new Map<string, { requirement: Requirement; registrant: string }>();
+  private readonly byId = new Map<string, Entry>();
   private sealed = false;
-  private frozen: readonly Requirement[] | null = null;
+  private clock: () => number = Date.now;
+  /** The current versions in registry order, and the interval of time they stay current in. */
+  private frozen: { list: readonly Requirement[]; untils: readonly number[]; from: number; until: number } | null = null;
+
+  /** The clock that decides which version is current (the engine's `now`). */
+  useClock(clock: () => number): void {
+    this.clock = clock;
+    this.frozen = null;
+  }
 
   /** Registers one or several definitions on behalf of `registrant`, all or none. */
   register(defs: RequirementDefinition | RequirementDefinition[], registrant = HOST_REGISTRANT): void {
@@ -23,23 +40,22 @@ export class Registry {
       );
     }
     const list = Array.isArray(defs) ? defs : [defs];
-    const batch = new Map<string, Requirement>();
+    const batch = new Map<string, Requirement[]>();
     for (const def of list) {
       const requirement = normalizeRequirement(def);
       const existing = this.byId.get(requirement.id);
-      const other = existing ? existing.registrant : batch.has(requirement.id) ? registrant : null;
-      if (other !== null) {
+      if (existing) {
         throw new ConsentConfigError(
           'duplicate_requirement',
-          `requirement "${requirement.id}" is registered by both ${other} and ${registrant}`,
-          { extensions: { id: requirement.id, registrants: [other, registrant] } },
+          `requirement "${requirement.id}" is registered by both ${existing.registrant} and ${registrant}`,
+          { extensions: { id: requirement.id, registrants: [existing.registrant, registrant] } },
         );
       }
-      batch.set(requirement.id, requirement);
+      batch.set(requirement.id, [...(batch.get(requirement.id) ?? []), requirement]);
     }
-    for (const requirement of batch.values()) {
-      this.byId.set(requirement.id, { requirement, registrant });
-    }
+    const scheduled = [...batch.entries()].map(([id, versions]) => [id, scheduleOf(versions, registrant)] as const);
+    for (const [id, versions] of scheduled) this.byId.set(id, { versions, registrant });
+    this.frozen = null;
   }
 
   /** Registers an extension's requirements under its name. */
@@ -63,21 +79,25 @@ export class Registry {
 
   seal(): void {
     this.sealed = true;
+    this.frozen = null;
   }
 
   get isSealed(): boolean {
     return this.sealed;
   }
 
+  /** The version of `id` current now. */
   get(id: string): Requirement | undefined {
-    return this.byId.get(id)?.requirement;
+    const entry = this.byId.get(id);
+    if (!entry) return undefined;
+    return entry.versions.length === 1 ? entry.versions[0] : currentOf(entry.versions, this.clock()).current;
   }
 
   has(id: string): boolean {
     return this.byId.has(id);
   }
 
-  /** The requirement, or `unknown_requirement`. */
+  /** The current version, or `unknown_requirement`. */
   require(id: string, status = 404): Requirement {
     const requirement = this.get(id);
     if (!requirement) {
@@ -89,16 +109,57 @@ export class Registry {
     return requirement;
   }
 
-  /** Every requirement in registration order. */
+  /** Every requirement's current version, in registration order. */
   list(): Requirement[] {
-    return [...this.byId.values()].map((entry) => entry.requirement);
+    return [...this.ordered()];
   }
 
-  /** The same list, read-only and computed once after sealing: for per-request loops. */
-  ordered(): readonly Requirement[] {
-    if (!this.sealed) return this.list();
-    this.frozen ??= Object.freeze(this.list());
-    return this.frozen;
+  /**
+   * The same list (at `now`, the registry's clock by default), read-only, computed once per
+   * interval in which no scheduled version starts: for per-request loops.
+   */
+  ordered(now = this.clock()): readonly Requirement[] {
+    return this.frozenAt(now).list;
+  }
+
+  /**
+   * For each requirement of `ordered()`, when its current version stops being current (Infinity:
+   * no later version registered): where a grant's allowed window ends.
+   */
+  supersededAt(now = this.clock()): readonly number[] {
+    return this.frozenAt(now).untils;
+  }
+
+  private frozenAt(now: number): { list: readonly Requirement[]; untils: readonly number[]; from: number; until: number } {
+    const frozen = this.frozen;
+    if (frozen !== null && now >= frozen.from && now < frozen.until) return frozen;
+    const schedule = this.schedule(now);
+    const next = {
+      list: Object.freeze(schedule.map((s) => s.current)),
+      untils: Object.freeze(schedule.map((s) => s.until)),
+      from: Math.max(-Infinity, ...schedule.map((s) => s.from)),
+      until: Math.min(Infinity, ...schedule.map((s) => s.until)),
+    };
+    if (this.sealed) this.frozen = next;
+    return next;
+  }
+
+  /** For each requirement in registration order: its current version and when that stops being current. */
+  schedule(now = this.clock()): Schedule[] {
+    return [...this.byId.values()].map((entry) => currentOf(entry.versions, now));
+  }
+
+  /** Every registered version of every requirement, oldest first per id, ids in registration order. */
+  allVersions(): Requirement[] {
+    return [...this.byId.values()].flatMap((entry) => entry.versions);
+  }
+
+  /** The versions of `id` registered to start later than now, oldest first. */
+  upcoming(id: string): Requirement[] {
+    const entry = this.byId.get(id);
+    if (!entry) return [];
+    const now = this.clock();
+    return entry.versions.filter((v) => v.effectiveFrom !== null && Date.parse(v.effectiveFrom) > now && v !== currentOf(entry.versions, now).current);
   }
 
   registrantOf(id: string): string | undefined {

@@ -1,6 +1,6 @@
-import { hasRewrittenCharacter, isLocalPath } from '../core/local-url';
 import { ConsentConfigError } from '../errors';
-import type { LawfulBasis, Requirement, RequirementDefinition } from '../types';
+import type { LawfulBasis, LocalizedText, Requirement, RequirementDefinition } from '../types';
+import { INFO_FIELDS, resolveTexts } from './localized';
 
 /** Requirement ids: lower-case, stable, safe in URLs and SQL identifiers' values. */
 export const REQUIREMENT_ID = /^[a-z0-9][a-z0-9._-]{0,63}$/;
@@ -16,7 +16,7 @@ export const LAWFUL_BASES: readonly LawfulBasis[] = [
 
 const FIELDS = new Set([
   'id', 'version', 'title', 'description', 'url', 'lawfulBasis',
-  'mandatory', 'expiresAfterDays', 'doubleOptIn', 'gpc',
+  'mandatory', 'expiresAfterDays', 'doubleOptIn', 'gpc', 'texts', 'defaultLocale', 'effectiveFrom', ...INFO_FIELDS,
 ]);
 
 function fail(id: unknown, field: string, why: string): never {
@@ -24,31 +24,6 @@ function fail(id: unknown, field: string, why: string): never {
   throw new ConsentConfigError('invalid_requirement', `${who}: field "${field}" ${why}`, {
     extensions: { field },
   });
-}
-
-function text(def: RequirementDefinition, field: 'title' | 'description', max: number): string {
-  const value = def[field];
-  if (typeof value !== 'string' || value.trim().length === 0 || value.length > max) {
-    fail(def.id, field, `must be a non-empty string of at most ${String(max)} characters`);
-  }
-  return value;
-}
-
-function url(def: RequirementDefinition): string | null {
-  const value = def.url ?? null;
-  if (value === null) return null;
-  if (typeof value !== 'string' || value.length > 2000) fail(def.id, 'url', 'must be a string');
-  if (isLocalPath(value)) return value;
-  // Browsers drop or rewrite these while parsing: the link would not go where the text says.
-  if (!value.startsWith('/') && !hasRewrittenCharacter(value)) {
-    try {
-      const parsed = new URL(value);
-      if (parsed.protocol === 'http:' || parsed.protocol === 'https:') return value;
-    } catch {
-      // fall through to the error below
-    }
-  }
-  return fail(def.id, 'url', 'must be an absolute http(s) URL or a local path (one leading "/", no backslash, control character or whitespace)');
 }
 
 function flag(def: RequirementDefinition, field: 'mandatory' | 'doubleOptIn' | 'gpc'): boolean {
@@ -59,6 +34,14 @@ function flag(def: RequirementDefinition, field: 'mandatory' | 'doubleOptIn' | '
 
 function positiveInt(value: unknown): boolean {
   return typeof value === 'number' && Number.isSafeInteger(value) && value > 0;
+}
+
+function effectiveFrom(def: RequirementDefinition): string | null {
+  const value = def.effectiveFrom ?? null;
+  if (value === null) return null;
+  const ms = value instanceof Date ? value.getTime() : typeof value === 'string' ? Date.parse(value) : typeof value === 'number' ? value : NaN;
+  if (!Number.isFinite(ms) || Math.abs(ms) > 8.64e15) fail(def.id, 'effectiveFrom', 'must be a Date, an ISO-8601 string or epoch milliseconds');
+  return new Date(ms).toISOString();
 }
 
 /**
@@ -86,12 +69,16 @@ export function normalizeRequirement(input: unknown): Requirement {
   if (expiresAfterDays !== null && !positiveInt(expiresAfterDays)) {
     fail(def.id, 'expiresAfterDays', 'must be a positive integer or null');
   }
+  const { defaultLocale, texts } = resolveTexts(def);
+  const shown = texts[defaultLocale] as LocalizedText;
   const requirement: Requirement = {
     id: def.id,
     version,
-    title: text(def, 'title', 200),
-    description: text(def, 'description', 5000),
-    url: url(def),
+    ...shown,
+    defaultLocale,
+    locales: Object.keys(texts),
+    texts,
+    effectiveFrom: effectiveFrom(def),
     lawfulBasis,
     mandatory: flag(def, 'mandatory'),
     expiresAfterDays,

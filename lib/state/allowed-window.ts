@@ -8,17 +8,19 @@ import type { Requirement } from '../types';
  * form one such interval, so the guard's cache can answer with two comparisons instead of
  * deriving the state again. Empty when `from >= until`.
  *
- * It must agree with `isAllowedNow(record, requirement, t, false)` at every `t`; a property
- * test holds it to that.
+ * It must agree with `isAllowedNow(record, requirement, t, false)` at every `t` before
+ * `supersededAt` (when the next registered version becomes current); a property test holds it
+ * to that.
  */
-export function allowedWindow(record: CurrentRecord | undefined, requirement: Requirement): [number, number] {
+export function allowedWindow(record: CurrentRecord | undefined, requirement: Requirement, supersededAt = Infinity): [number, number] {
   const always: [number, number] = [-Infinity, Infinity];
   const pendingUntil = record?.pendingExpiresAt ?? -Infinity;
   switch (requirement.lawfulBasis) {
     case 'consent': {
-      // Granted, of the current text, once any pending confirmation has lapsed, until expiry.
+      // Granted, of the current text, once any pending confirmation has lapsed, until expiry or
+      // until a version registered ahead becomes current (the grant is then outdated).
       if (record?.decision !== 'granted' || (record.version ?? 0) < requirement.version) return [0, 0];
-      return [pendingUntil, record.expiresAt ?? Infinity];
+      return [pendingUntil, Math.min(record.expiresAt ?? Infinity, supersededAt)];
     }
     case 'legitimate_interests':
       // Allowed unless denied; a pending confirmation counts as not denied while it lasts.
@@ -32,16 +34,17 @@ export function allowedWindow(record: CurrentRecord | undefined, requirement: Re
 }
 
 /**
- * The windows of every requirement, flat in registry order (`from`, `until` of the first,
+ * The windows of every requirement (`supersededAt[i]`: when the i-th stops being current), flat in registry order (`from`, `until` of the first,
  * then of the second, …): one array of plain numbers that a cache entry keeps beside the
  * records it was computed from.
  */
-export function allowedWindows(records: readonly CurrentRecord[], ordered: readonly Requirement[]): number[] {
+export function allowedWindows(records: readonly CurrentRecord[], ordered: readonly Requirement[], supersededAt: readonly number[] = []): number[] {
   const windows: number[] = [];
-  for (const requirement of ordered) {
+  for (const [i, requirement] of ordered.entries()) {
     const [from, until] = allowedWindow(
       records.find((record) => record.requirement === requirement.id),
       requirement,
+      supersededAt[i] ?? Infinity,
     );
     windows.push(from, until);
   }

@@ -11,6 +11,8 @@ const DAY_MS = 86_400_000;
 export interface PlannedDecision {
   requirement: Requirement;
   decision: Decision;
+  /** The locale of the text shown; null for a decision without a text (a signal, a sweep). */
+  locale?: string | null;
   /** For a double opt-in grant: the keyed hash of the new token and when it lapses. */
   token?: { hash: string; expiresAt: number };
 }
@@ -156,6 +158,7 @@ export function planBatch(
       userAgent: ctx.userAgent,
       personalDigest: digest,
       context: ctx.context ?? null,
+      locale: planned.locale ?? null,
     });
     records.set(requirement.id, after);
     changes.push({ requirement: requirement.id, action, previous, state, seq });

@@ -25,6 +25,21 @@ export function storeContract(define: Define): void {
     assert.deepEqual(await tracker.requirementVersions(['news']), [storedVersion('news', 1)]);
   });
 
+  define('syncRequirement() keeps every locale of a text and when the version starts', async (tracker) => {
+    await tracker.init({ migrate: true });
+    const info = { controller: { name: 'Example Ltd', contact: 'privacy@example.com' }, purposes: ['Statistics'], dataCategories: null, recipients: null, retention: '13 months', transfers: null };
+    const texts = {
+      defaultLocale: 'de',
+      texts: {
+        de: { title: 'Statistik', description: 'Wir zählen Seitenaufrufe.', url: null, ...info },
+        'fr-CA': { title: 'Statistiques', description: 'Nous comptons les pages vues.', url: '/vie-privee', ...info, purposes: ['Statistiques'] },
+      },
+    };
+    const version = { ...storedVersion('news', 2), texts, effectiveFrom: 1_800_000_000_000 };
+    assert.deepEqual(await tracker.syncRequirement(version), { kind: 'ok' });
+    assert.deepEqual(await tracker.requirementVersions(['news']), [version]);
+  });
+
   define('syncRequirement() replaces the text of a version no event references', async (tracker) => {
     await tracker.init({ migrate: true });
     await tracker.syncRequirement(storedVersion('news', 1, 'First wording'));

@@ -56,7 +56,7 @@ export function writeContract(define: Define): void {
       const event = eventAfter(s, 1, {
         requirement: 'news', version: 7, action: 'withdraw', state: 'denied', source: 'admin',
         actor: 'admin-42', note: 'asked by phone', data: '{"ticket":12,"ok":true}',
-        ip: '203.0.113.0', userAgent: 'Mozilla/5.0 (X11; Linux x86_64) ü',
+        ip: '203.0.113.0', userAgent: 'Mozilla/5.0 (X11; Linux x86_64) ü', locale: 'de-CH',
       });
       const plan = planOf(s, [event], [record, denied]);
       // What the tracker must store: the event as the plan seals it with the id it assigned.

@@ -29,6 +29,8 @@ export function storedVersion(id: string, version: number, title = `Title of ${i
     lawfulBasis: 'consent',
     textHash: hex(`${id}/${String(version)}/${title}`),
     createdAt: 1_700_000_000_000,
+    texts: null,
+    effectiveFrom: null,
     mac: hex(`seal of ${id}/${String(version)}/${title}`),
   };
 }

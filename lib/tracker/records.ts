@@ -1,4 +1,4 @@
-import type { ConsentEvent, Decision } from '../types';
+import type { ConsentEvent, Decision, LocalizedText } from '../types';
 
 /**
  * A subject's current position on one requirement, as a tracker stores it. Times are epoch
@@ -26,7 +26,12 @@ export interface CurrentRecord {
  * One history entry as a tracker stores it. Personal fields may be null after erasure. It has
  * the fields of the `ConsentEvent` callers see, with its own id, time and data, and the chain's.
  */
-export interface StoredEvent extends Omit<ConsentEvent, 'id' | 'at' | 'data'> {
+export interface StoredEvent extends Omit<ConsentEvent, 'id' | 'at' | 'data' | 'locale'> {
+  /**
+   * The locale of the text the person was shown; null or absent for an event without one. The
+   * event's hash covers it when set.
+   */
+  locale?: string | null;
   /**
    * Unique across the store: a positive integer below 2^63, as a decimal string. Callers never
    * see it: the library shows an encryption of it instead.
@@ -245,6 +250,12 @@ export interface PreparedBatch {
   readonly pseudonyms: readonly string[];
 }
 
+/** A version's texts in every locale (beyond the flat default text), as stored with it. */
+export interface VersionTexts {
+  defaultLocale: string;
+  texts: Record<string, LocalizedText>;
+}
+
 /** A requirement version as stored: the text is locked once an event references it. */
 export interface StoredRequirementVersion {
   id: string;
@@ -255,6 +266,13 @@ export interface StoredRequirementVersion {
   lawfulBasis: string;
   textHash: string;
   createdAt: number;
+  /**
+   * Every locale's text and the Art. 13 fields; null (or absent, from a tracker that predates
+   * them) for a version with only the flat English text.
+   */
+  texts?: VersionTexts | null;
+  /** When the version becomes current (epoch ms); null or absent: from when it was stored. */
+  effectiveFrom?: number | null;
   /**
    * The library's keyed seal of the other members (see `versionSeal`); a tracker stores it and
    * returns it unchanged. `''` for a version stored before it was sealed.

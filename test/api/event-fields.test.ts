@@ -5,7 +5,7 @@ import { BACKENDS, routerApp, testConsent, type TestDatabase } from '../helpers/
 
 // Every member of a public event; the type check below fails when `ConsentEvent` gains one
 // that this list (and so the assertion on what callers see) does not name.
-const PUBLIC_FIELDS = ['id', 'requirement', 'version', 'action', 'state', 'source', 'actor', 'at', 'note', 'data', 'context'] as const;
+const PUBLIC_FIELDS = ['id', 'requirement', 'version', 'action', 'state', 'source', 'actor', 'at', 'note', 'data', 'context', 'locale'] as const;
 type Unlisted = Exclude<keyof ConsentEvent, (typeof PUBLIC_FIELDS)[number]>;
 const everyFieldListed: [Unlisted] extends [never] ? true : never = true;
 

@@ -56,11 +56,11 @@ describe('consent receipts', () => {
       {
         requirement: 'analytics', version: 1, state: 'granted', lawfulBasis: 'consent',
         decidedAt: new Date(NOW).toISOString(), expiresAt: new Date(NOW + 30 * 86_400_000).toISOString(),
-        textHash: textHash(normalizeRequirement(defs[0])),
+        textHash: textHash(normalizeRequirement(defs[0])), locale: 'en',
       },
       {
         requirement: 'terms', version: 1, state: 'granted', lawfulBasis: 'contract',
-        decidedAt: new Date(NOW).toISOString(), expiresAt: null, textHash: textHash(normalizeRequirement(defs[1])),
+        decidedAt: new Date(NOW).toISOString(), expiresAt: null, textHash: textHash(normalizeRequirement(defs[1])), locale: 'en',
       },
     ]);
     expect(receipt.proof.alg).to.equal('EdDSA');

@@ -44,7 +44,7 @@ for (const backend of BACKENDS) {
       expect(page.events.map((e) => `${e.action}:${e.requirement}`)).to.deep.equal(['withdraw:ads', 'grant:analytics', 'deny:ads', 'grant:ads', 'grant:analytics']);
       const [alice, carol, bob] = ['alice', 'carol', 'bob'].map((id) => consent.engine.pseudonym(id));
       expect(page.events.map((e) => e.subject)).to.deep.equal([alice, carol, bob, alice, alice]);
-      expect(page.events[0]).to.have.all.keys('id', 'requirement', 'version', 'action', 'state', 'source', 'actor', 'at', 'note', 'data', 'context', 'subject');
+      expect(page.events[0]).to.have.all.keys('id', 'requirement', 'version', 'action', 'state', 'source', 'actor', 'at', 'note', 'data', 'context', 'locale', 'subject');
     });
 
     it('pages with opaque keyset cursors until nextCursor is null', async () => {

@@ -31,7 +31,7 @@ describe('the options of requireConsent() and collect()', () => {
 
   it('refuse an unknown option, naming it and the ones there are', () => {
     invalidArgument(() => consent.requireConsent('analytics', { redirct: '/ask' } as never), 'requireConsent has no option "redirct" (only "redirect")');
-    invalidArgument(() => consent.collect('analytics', { onMising: () => undefined } as never), 'collect has no option "onMising" (only "onMissing", "context")');
+    invalidArgument(() => consent.collect('analytics', { onMising: () => undefined } as never), 'collect has no option "onMising" (only "onMissing", "context", "locale")');
   });
 
   it('refuse a value of the wrong kind', () => {

@@ -26,9 +26,13 @@ for (const backend of BACKENDS) {
     it('GET /requirements lists every field in registration order, without a subject', async () => {
       const res = await request(app).get('/consent/requirements').expect(200);
       expect(res.body.requirements.map((r: { id: string }) => r.id)).to.deep.equal(REQUIREMENTS.map((r) => r.id));
+      const text = { title: 'Usage analytics', description: 'We record which pages you open.', url: '/privacy#analytics' };
+      const info = { controller: null, purposes: null, dataCategories: null, recipients: null, retention: null, transfers: null };
+      expect(res.body.locale).to.equal('en');
       expect(res.body.requirements[0]).to.deep.equal({
-        id: 'analytics', version: 1, title: 'Usage analytics', description: 'We record which pages you open.',
-        url: '/privacy#analytics', lawfulBasis: 'consent', mandatory: false, expiresAfterDays: 1, doubleOptIn: false, gpc: false,
+        id: 'analytics', version: 1, ...text, ...info,
+        lawfulBasis: 'consent', mandatory: false, expiresAfterDays: 1, doubleOptIn: false, gpc: false,
+        defaultLocale: 'en', locales: ['en'], texts: { en: { ...text, ...info } }, effectiveFrom: null, locale: 'en',
       });
       expect(res.body.requirements[1].url).to.equal(null);
     });

@@ -30,7 +30,7 @@ function refusal(pages: unknown): string {
 
 describe('the pages option', () => {
   it('defaults to the built-in look with a link back to the site', () => {
-    expect(parseOptions({}, DEV).pages).to.deep.equal({ layout: null, stylesheet: null, home: { href: '/', text: 'Back to the site' } });
+    expect(parseOptions({}, DEV).pages).to.deep.equal({ layout: null, stylesheet: null, home: { href: '/', text: 'Back to the site' }, homeIsDefault: true });
     expect(parseOptions({ pages: { home: false, stylesheet: 'https://cdn.example.com/site.css' } }, DEV).pages).to.include({ home: null, stylesheet: 'https://cdn.example.com/site.css' });
   });
 

@@ -18,6 +18,8 @@ function thrown(fn: () => unknown): ConsentError {
 }
 
 describe('registry', () => {
+  const NO_INFO = { controller: null, purposes: null, dataCategories: null, recipients: null, retention: null, transfers: null };
+
   it('keeps registration order and fills in defaults', () => {
     const consent = fresh();
     consent.register([def('b'), def('a', { url: '/privacy', lawfulBasis: 'contract' })]);
@@ -26,6 +28,8 @@ describe('registry', () => {
     expect(consent.requirements()[0]).to.deep.equal({
       id: 'b', version: 1, title: 'T b', description: 'D b', url: null, lawfulBasis: 'consent',
       mandatory: false, expiresAfterDays: null, doubleOptIn: false, gpc: false,
+      ...NO_INFO, defaultLocale: 'en', locales: ['en'], effectiveFrom: null,
+      texts: { en: { title: 'T b', description: 'D b', url: null, ...NO_INFO } },
     });
   });
 

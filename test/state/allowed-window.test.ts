@@ -55,6 +55,29 @@ describe('allowedWindow', () => {
     );
   });
 
+  it('ends when the next registered version starts: after that it allows exactly what the next version allows', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...BASES),
+        fc.integer({ min: 1, max: 4 }),
+        fc.option(record('r'), { nil: undefined }),
+        time,
+        fc.array(time, { maxLength: 5 }),
+        (basis, version, stored, start, extra) => {
+          fc.pre((stored?.version ?? 0) <= version);
+          const current = requirement('r', basis, version);
+          const next = requirement('r', basis, version + 1);
+          const windows = allowedWindow(stored, current, start);
+          for (const t of [...probes(stored, extra), start - 1, start, start + 1]) {
+            const inWindow = t >= windows[0] && t < windows[1];
+            expect(inWindow, `t=${String(t - T0)}, start ${String(start - T0)}`).to.equal(isAllowedNow(stored, t < start ? current : next, t, false));
+          }
+        },
+      ),
+      { numRuns: 2_000 },
+    );
+  });
+
   it('puts every requirement in registry order and checks only the listed ones', () => {
     fc.assert(
       fc.property(

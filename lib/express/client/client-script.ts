@@ -1,3 +1,5 @@
+import type { Catalog, MessageKey } from '../../i18n/catalog';
+
 /**
  * The browser client served at `<mount>/client.js`: plain ES2017 with no dependency, so a host
  * needs no build step. It runs under `script-src 'self'`: no inline style or script of its
@@ -6,12 +8,13 @@
  */
 export const CLIENT_SCRIPT = String.raw`(function () {
   'use strict';
-  var d = document, me = d.currentScript;
+  var WORDS = __WORDS__;
+  var d = document, me = d.currentScript, w = WORDS.en;
   if (!me || !window.fetch || d.documentElement.hasAttribute('data-consent-client')) return;
   d.documentElement.setAttribute('data-consent-client', '');
   var base = me.src.replace(/\/client\.js(\?.*)?$/, '');
   var requirements = [], states = {}, pending = [], gpcSeen = false;
-  var banner = null, dialog = null, opener = null;
+  var banner = null, dialog = null, opener = null, shownLocale = 'en';
   var each = function (list, fn) { Array.prototype.forEach.call(list, fn); };
 
   function el(tag, attrs, kids) {
@@ -36,6 +39,13 @@ export const CLIENT_SCRIPT = String.raw`(function () {
   var choosable = function (r) { return r.lawfulBasis === 'consent' || r.lawfulBasis === 'legitimate_interests'; };
   var allowed = function (id) { return !!(states[id] && states[id].allowed); };
   var titles = function (list) { return list.map(function (r) { return r.title; }).join(', '); };
+  var fill = function (text, values) { return text.replace(/\{(\w+)\}/g, function (all, k) { return values[k] === undefined ? all : values[k]; }); };
+  function pick(locale) {
+    for (var tag = locale.toLowerCase(); tag; tag = tag.replace(/-?[^-]*$/, '')) {
+      for (var k in WORDS) if (k.toLowerCase() === tag) return WORDS[k];
+    }
+    return WORDS.en;
+  }
   var signalled = function () { return gpcOn() ? requirements.filter(function (r) { return r.gpc && choosable(r); }) : []; };
 
   function activate() {
@@ -70,7 +80,7 @@ export const CLIENT_SCRIPT = String.raw`(function () {
     var decisions = {}, count = 0;
     requirements.forEach(function (r) {
       var decision = choosable(r) ? decide(r) : null;
-      if (decision) { decisions[r.id] = { decision: decision, version: r.version }; count += 1; }
+      if (decision) { decisions[r.id] = { decision: decision, version: r.version, locale: r.locale }; count += 1; }
     });
     var done = function () { hide(); close(); };
     if (!count) { done(); return Promise.resolve(); }
@@ -97,17 +107,17 @@ export const CLIENT_SCRIPT = String.raw`(function () {
 
   function gpcNote() {
     var list = signalled();
-    return list.length ? el('p', { 'class': 'ec-gpc', text: 'Your browser sends a Global Privacy Control signal, so we treat it as a refusal of: ' + titles(list) + '. You can still turn these on yourself under Choose.' }) : null;
+    return list.length ? el('p', { 'class': 'ec-gpc', text: fill(w['client.gpcNote'], { titles: titles(list) }) }) : null;
   }
 
   function showBanner() {
     if (banner) banner.remove();
     var asked = requirements.filter(function (r) { return pending.indexOf(r.id) >= 0; });
     banner = el('div', { 'class': 'ec-banner', role: 'region', 'aria-labelledby': 'ec-banner-title' }, [
-      el('h2', { id: 'ec-banner-title', 'class': 'ec-title', text: 'Your privacy choices' }),
-      el('p', { text: 'We would like your consent for: ' + titles(asked) + '. Nothing of this runs until you agree, and you can change your mind at any time.' }),
+      el('h2', { id: 'ec-banner-title', 'class': 'ec-title', text: w['client.bannerTitle'] }),
+      el('p', { text: fill(w['client.bannerText'], { titles: titles(asked) }) }),
       gpcNote(),
-      el('div', { 'class': 'ec-actions' }, [button('Accept all', 'accept'), button('Reject all', 'reject'), button('Choose', 'choose')]),
+      el('div', { 'class': 'ec-actions' }, [button(w['client.acceptAll'], 'accept'), button(w['client.rejectAll'], 'reject'), button(w['client.choose'], 'choose')]),
     ]);
     d.body.insertBefore(banner, d.body.firstChild);
   }
@@ -123,10 +133,25 @@ export const CLIENT_SCRIPT = String.raw`(function () {
       kids.push(el('p', { 'class': 'ec-label', text: r.title }));
     }
     kids.push(el('p', { id: 'ec-desc-' + id, text: r.description }));
-    if (!choosable(r)) kids.push(el('p', { 'class': 'ec-note', text: 'Always active: needed for ' + r.lawfulBasis.replace(/_/g, ' ') + '.' }));
-    else if (r.gpc && gpcOn() && !allowed(id)) kids.push(el('p', { 'class': 'ec-note', text: 'Off because of your browser\'s Global Privacy Control signal.' }));
-    if (r.url) kids.push(el('a', { href: r.url, text: 'More about ' + r.title }));
-    return el('li', { 'class': 'ec-item' }, kids);
+    kids.push(information(r));
+    if (!choosable(r)) kids.push(el('p', { 'class': 'ec-note', text: fill(w['client.alwaysActive'], { basis: w['basis.' + r.lawfulBasis] }) }));
+    else if (r.gpc && gpcOn() && !allowed(id)) kids.push(el('p', { 'class': 'ec-note', text: w['client.gpcOff'] }));
+    if (r.url) kids.push(el('a', { href: r.url, text: fill(w['link.more'], { title: r.title }) }));
+    var li = el('li', { 'class': 'ec-item' }, kids);
+    if (r.locale !== shownLocale) li.setAttribute('lang', r.locale);
+    return li;
+  }
+
+  // What the person is told (GDPR Art. 13): only the fields the text gives.
+  function information(r) {
+    var items = [];
+    var add = function (key, value) {
+      if (value === null || value === undefined) return;
+      var shown = Array.isArray(value) ? value.join(', ') : typeof value === 'object' ? value.name + (value.contact ? ' (' + value.contact + ')' : '') : value;
+      items.push(el('dt', { text: w['info.' + key] }), el('dd', { text: shown }));
+    };
+    ['controller', 'purposes', 'dataCategories', 'recipients', 'retention', 'transfers'].forEach(function (k) { add(k, r[k]); });
+    return items.length ? el('dl', { 'class': 'ec-info' }, items) : null;
   }
 
   function open(from) {
@@ -134,12 +159,12 @@ export const CLIENT_SCRIPT = String.raw`(function () {
     close();
     opener = from || d.activeElement;
     dialog = el('dialog', { 'class': 'ec-dialog', 'aria-labelledby': 'ec-dialog-title' }, [
-      el('h2', { id: 'ec-dialog-title', 'class': 'ec-title', text: 'Privacy choices' }),
-      el('p', { text: 'Choose what you allow. Switches that are off stay off until you turn them on.' }),
+      el('h2', { id: 'ec-dialog-title', 'class': 'ec-title', text: w['client.dialogTitle'] }),
+      el('p', { text: w['client.dialogText'] }),
       gpcNote(),
       el('ul', { 'class': 'ec-list' }, requirements.map(item)),
-      el('div', { 'class': 'ec-actions' }, [button('Accept all', 'accept'), button('Reject all', 'reject'), button('Save choices', 'save')]),
-      el('button', { type: 'button', 'class': 'ec-close', 'data-ec': 'close', 'aria-label': 'Close', text: '\u00d7' }),
+      el('div', { 'class': 'ec-actions' }, [button(w['client.acceptAll'], 'accept'), button(w['client.rejectAll'], 'reject'), button(w['client.save'], 'save')]),
+      el('button', { type: 'button', 'class': 'ec-close', 'data-ec': 'close', 'aria-label': w['client.close'], text: '\u00d7' }),
     ]);
     dialog.addEventListener('close', function () { forget(); });
     dialog.addEventListener('keydown', trap);
@@ -180,8 +205,12 @@ export const CLIENT_SCRIPT = String.raw`(function () {
   });
 
   function load() {
-    return Promise.all([api('GET', '/requirements'), api('GET', '/me')]).then(function (r) {
+    var lang = me.getAttribute('data-lang') || d.documentElement.lang;
+    var query = lang ? '?lang=' + encodeURIComponent(lang) : '';
+    return Promise.all([api('GET', '/requirements' + query), api('GET', '/me')]).then(function (r) {
       requirements = r[0].requirements;
+      shownLocale = r[0].locale;
+      w = pick(shownLocale);
       apply(r[1], 'load');
       if (pending.length) showBanner(); else hide();
     }, function () { /* no subject and no visitors: nothing to ask, nothing to run */ });
@@ -191,3 +220,19 @@ export const CLIENT_SCRIPT = String.raw`(function () {
   if (d.readyState === 'loading') d.addEventListener('DOMContentLoaded', load); else load();
 })();
 `;
+
+// The catalog entries the client shows: its own, the lawful bases, the Art. 13 labels, the link.
+const CLIENT_KEYS = /^(client|basis|info)\.|^link\.more$/;
+
+/**
+ * The client with the library's words of every catalog locale in it: the script picks the
+ * locale the requirements listing answers in, as JSON (a script served as a file, never inline).
+ */
+export function clientScript(catalog: Catalog): string {
+  const words: Record<string, Record<string, string>> = {};
+  for (const locale of catalog.locales) {
+    const all = catalog.words(locale);
+    words[locale] = Object.fromEntries(Object.entries(all).filter(([key]) => CLIENT_KEYS.test(key as MessageKey)));
+  }
+  return CLIENT_SCRIPT.replace('__WORDS__', () => JSON.stringify(words));
+}

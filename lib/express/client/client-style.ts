@@ -17,6 +17,7 @@ export const CLIENT_STYLE = `.ec-banner,.ec-dialog{font:16px/1.5 system-ui,-appl
 .ec-dialog::backdrop{background:rgba(0,0,0,.5)}
 .ec-list{list-style:none;margin:0 0 1rem;padding:0}
 .ec-item{padding:.75rem 0;border-top:1px solid #d4d4d4}
+.ec-info{margin:.5rem 0;font-size:.9375rem}.ec-info dt{font-weight:600}.ec-info dd{margin:0 0 .25rem}
 .ec-row{display:flex;align-items:center;justify-content:space-between;gap:1rem}
 .ec-label{font-weight:600;margin:0 0 .25rem}
 .ec-switch{width:2.75rem;height:1.5rem;flex:none;margin:0;accent-color:#1d3f8f;cursor:pointer}

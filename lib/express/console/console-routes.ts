@@ -49,6 +49,9 @@ export function addAdminConsole(router: Router, engine: ConsentEngine, gate: Rea
     sendPage(req, res, engine.options.pages, 200, consolePage('Consent overview', overviewPage({
       requirements,
       versions,
+      upcoming: new Map(ids.map((id) => [id, engine.registry.upcoming(id)])),
+      // The console speaks English for now: its words come from the catalog all the same.
+      words: engine.options.messages.words('en'),
       stats: raw && adminStats(requirements, now, raw),
       days: counts && dailySeries(counts, now, CHART_DAYS),
     })));

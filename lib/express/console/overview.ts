@@ -3,12 +3,17 @@ import { html, type SafeHtml } from '../../pages/html';
 import { timeElement } from '../../pages/time';
 import type { StoredRequirementVersion } from '../../tracker/records';
 import type { Requirement } from '../../types';
+import type { Messages } from '../../i18n/catalog';
 import { cell, headRow } from './console-page';
 import { dailyChart } from './svg-chart';
 
 /** What the overview shows; `stats` and `days` are null without the tracker's admin capability. */
 export interface OverviewData {
   requirements: readonly Requirement[];
+  /** Versions registered to become current later, by requirement id, oldest first. */
+  upcoming: ReadonlyMap<string, readonly Requirement[]>;
+  /** The console's words. */
+  words: Messages;
   versions: StoredRequirementVersion[];
   stats: AdminStats | null;
   days: DayCount[] | null;
@@ -19,6 +24,14 @@ function versionsTable(versions: StoredRequirementVersion[]): SafeHtml {
 ${cell('Text', html`<details><summary>${v.title}</summary><p>${v.description}</p>${v.url ? html`<p>${v.url}</p>` : null}</details>`)}
 ${cell('Lawful basis', v.lawfulBasis.replace(/_/g, ' '))}${cell('Text hash', html`<code>${v.textHash.slice(0, 16)}…</code>`)}</tr>`);
   return html`<table class="versions ec-stack"><caption>Versions, newest first</caption>${headRow(['Version', 'Stored', 'Text', 'Lawful basis', 'Text hash'])}<tbody>${rows}</tbody></table>`;
+}
+
+/** Versions registered ahead: when each becomes current, and its text. */
+function upcomingTable(upcoming: readonly Requirement[] | undefined, words: Messages): SafeHtml | null {
+  if (!upcoming || upcoming.length === 0) return null;
+  const rows = upcoming.map((v) => html`<tr>${cell(words['console.version'], v.version, 'ec-n')}${cell(words['console.effectiveFrom'], timeElement(v.effectiveFrom as string))}
+${cell(words['console.text'], html`<details><summary>${v.title}</summary><p>${v.description}</p></details>`)}</tr>`);
+  return html`<table class="upcoming ec-stack"><caption>${words['console.upcoming']}</caption>${headRow([words['console.version'], words['console.effectiveFrom'], words['console.text']])}<tbody>${rows}</tbody></table>`;
 }
 
 function countsTable(stats: AdminStats, id: string): SafeHtml | null {
@@ -40,7 +53,7 @@ const NO_ADMIN = html`<p class="notice">Statistics, the chart and the exports ne
 export function overviewPage(data: OverviewData): SafeHtml {
   const { stats, days } = data;
   const sections = data.requirements.map((r) => html`<section class="requirement" id="req-${r.id}" aria-labelledby="req-title-${r.id}"><h2 id="req-title-${r.id}">${r.title} <small>(${r.id}, version ${r.version})</small></h2>
-${versionsTable(data.versions.filter((v) => v.id === r.id))}${stats ? countsTable(stats, r.id) : null}</section>`);
+${upcomingTable(data.upcoming.get(r.id), data.words)}${versionsTable(data.versions.filter((v) => v.id === r.id))}${stats ? countsTable(stats, r.id) : null}</section>`);
   if (!stats || !days) return html`${NO_ADMIN}\n${sections}`;
   return html`<p>Subjects: <strong class="subjects">${stats.subjects}</strong></p>
 <h2>Grants and withdrawals per UTC day (last 30 days)</h2>

@@ -7,6 +7,7 @@ import { leanIndexesSchema } from './005-lean-indexes';
 import { sealedRowsSchema } from './006-sealed-rows';
 import { logSchema } from './007-log';
 import { audiencesSchema } from './008-audiences';
+import { textsSchema } from './009-texts';
 
 /** Every shipped migration, in order. Append only. */
 const MIGRATIONS: ReadonlyArray<readonly [string, (prefix: string) => Knex.Migration]> = [
@@ -18,6 +19,7 @@ const MIGRATIONS: ReadonlyArray<readonly [string, (prefix: string) => Knex.Migra
   ['006-sealed-rows', sealedRowsSchema],
   ['007-log', logSchema],
   ['008-audiences', audiencesSchema],
+  ['009-texts', textsSchema],
 ];
 
 export const MIGRATION_NAMES: readonly string[] = MIGRATIONS.map(([name]) => name);

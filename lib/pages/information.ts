@@ -1,0 +1,25 @@
+import { fill, type Messages } from '../i18n/catalog';
+import type { LocalizedText } from '../types';
+import { html, type SafeHtml } from './html';
+
+/**
+ * What GDPR Art. 13 asks to tell a person, as a description list: only the fields the text
+ * gives, each under its label in the page's language; nothing when it gives none.
+ */
+export function informationList(text: LocalizedText, words: Messages): SafeHtml | null {
+  const items: SafeHtml[] = [];
+  const item = (label: string, value: SafeHtml | string) => items.push(html`<dt>${label}</dt><dd>${value}</dd>`);
+  const list = (values: string[]) => (values.length === 1 ? (values[0] as string) : html`<ul>${values.map((v) => html`<li>${v}</li>`)}</ul>`);
+  if (text.controller) item(words['info.controller'], text.controller.contact ? `${text.controller.name} (${text.controller.contact})` : text.controller.name);
+  if (text.purposes) item(words['info.purposes'], list(text.purposes));
+  if (text.dataCategories) item(words['info.dataCategories'], list(text.dataCategories));
+  if (text.recipients) item(words['info.recipients'], list(text.recipients));
+  if (text.retention) item(words['info.retention'], text.retention);
+  if (text.transfers) item(words['info.transfers'], text.transfers);
+  return items.length === 0 ? null : html`<dl class="ec-info">${items}</dl>`;
+}
+
+/** A "more about" link in the page's language. */
+export function moreLink(text: LocalizedText, words: Messages): SafeHtml | null {
+  return text.url ? html`<p><a href="${text.url}">${fill(words['link.more'], { title: `“${text.title}”` })}</a></p>` : null;
+}
