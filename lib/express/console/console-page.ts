@@ -1,11 +1,13 @@
 import { html, type SafeHtml } from '../../pages/html';
 import type { PageContent } from '../../pages/document';
+import type { Messages } from '../../i18n/catalog';
 
-/** A console page: its navigation, its heading, its content. */
-export function consolePage(title: string, body: SafeHtml): PageContent {
+/** A console page in `lang`: its navigation, its heading, its content. */
+export function consolePage(title: string, body: SafeHtml, words: Messages, lang: string): PageContent {
   return {
-    title: `${title} · Consent console`,
-    body: html`<nav class="ec-nav" aria-label="Consent console"><ul><li><a href="./">Overview</a></li><li><a href="./subject">Subject lookup</a></li></ul></nav>
+    title: `${title} · ${words['console.name']}`,
+    lang,
+    body: html`<nav class="ec-nav" aria-label="${words['console.name']}"><ul><li><a href="./">${words['console.nav.overview']}</a></li><li><a href="./subject">${words['console.subjectLookup']}</a></li></ul></nav>
 <h1>${title}</h1>
 ${body}`,
   };

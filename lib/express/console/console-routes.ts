@@ -9,7 +9,9 @@ import { adminReader, requireAdmin } from '../admin-reader';
 import { asyncHandler } from '../async-handler';
 import { mountedPath } from '../mounted-path';
 import type { ReadyGate } from '../ready-gate';
+import { problemWords } from '../problem';
 import { sendPage } from '../send-page';
+import type { Messages } from '../../i18n/catalog';
 import { consolePage } from './console-page';
 import { overviewPage } from './overview';
 import { subjectPage } from './subject-page';
@@ -21,6 +23,12 @@ function querySubject(req: Request): string | undefined {
   if (id === undefined) return undefined;
   if (typeof id !== 'string' || id.length > 256) throw new ConsentError('invalid_subject', 'the subject id must be a string of at most 256 characters');
   return id;
+}
+
+/** The console's words for a request: its language from `?lang=`, then `Accept-Language` (English by default). */
+function consoleWords(req: Request, engine: ConsentEngine): { words: Messages; lang: string } {
+  const { locale } = problemWords(req, engine.options.messages, true);
+  return { words: engine.options.messages.words(locale), lang: locale };
 }
 
 /**
@@ -46,18 +54,19 @@ export function addAdminConsole(router: Router, engine: ConsentEngine, gate: Rea
     const versions = await tracker.requirementVersions(ids);
     const now = engine.now();
     const [raw, counts] = reader ? await Promise.all([reader.stats(now), reader.dailyCounts(windowStart(now, CHART_DAYS))]) : [null, null];
-    sendPage(req, res, engine.options.pages, 200, consolePage('Consent overview', overviewPage({
+    const { words, lang } = consoleWords(req, engine);
+    sendPage(req, res, engine.options.pages, 200, consolePage(words['console.overview'], overviewPage({
       requirements,
       versions,
       upcoming: new Map(ids.map((id) => [id, engine.registry.upcoming(id)])),
-      // The console speaks English for now: its words come from the catalog all the same.
-      words: engine.options.messages.words('en'),
+      words,
       stats: raw && adminStats(requirements, now, raw),
       days: counts && dailySeries(counts, now, CHART_DAYS),
-    })));
+    }), words, lang));
   }));
   router.get('/admin/console/subject', authorize, asyncHandler(async (req, res) => {
-    sendPage(req, res, engine.options.pages, 200, consolePage('Subject lookup', await subjectPage(engine, querySubject(req))));
+    const { words, lang } = consoleWords(req, engine);
+    sendPage(req, res, engine.options.pages, 200, consolePage(words['console.subjectLookup'], await subjectPage(engine, querySubject(req), words), words, lang));
   }));
   router.get('/admin/console/export', authorize, asyncHandler(async (req, res) => {
     // The same download as `GET /admin/export`: one reader, one row format, one id per event.

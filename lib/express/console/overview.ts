@@ -3,7 +3,7 @@ import { html, type SafeHtml } from '../../pages/html';
 import { timeElement } from '../../pages/time';
 import type { StoredRequirementVersion } from '../../tracker/records';
 import type { Requirement } from '../../types';
-import type { Messages } from '../../i18n/catalog';
+import { fill, type Messages } from '../../i18n/catalog';
 import { cell, headRow } from './console-page';
 import { dailyChart } from './svg-chart';
 
@@ -19,11 +19,11 @@ export interface OverviewData {
   days: DayCount[] | null;
 }
 
-function versionsTable(versions: StoredRequirementVersion[]): SafeHtml {
-  const rows = [...versions].reverse().map((v) => html`<tr>${cell('Version', v.version, 'ec-n')}${cell('Stored', timeElement(new Date(v.createdAt).toISOString()))}
-${cell('Text', html`<details><summary>${v.title}</summary><p>${v.description}</p>${v.url ? html`<p>${v.url}</p>` : null}</details>`)}
-${cell('Lawful basis', v.lawfulBasis.replace(/_/g, ' '))}${cell('Text hash', html`<code>${v.textHash.slice(0, 16)}…</code>`)}</tr>`);
-  return html`<table class="versions ec-stack"><caption>Versions, newest first</caption>${headRow(['Version', 'Stored', 'Text', 'Lawful basis', 'Text hash'])}<tbody>${rows}</tbody></table>`;
+function versionsTable(versions: StoredRequirementVersion[], w: Messages): SafeHtml {
+  const rows = [...versions].reverse().map((v) => html`<tr>${cell(w['console.version'], v.version, 'ec-n')}${cell(w['console.stored'], timeElement(new Date(v.createdAt).toISOString()))}
+${cell(w['console.text'], html`<details><summary>${v.title}</summary><p>${v.description}</p>${v.url ? html`<p>${v.url}</p>` : null}</details>`)}
+${cell(w['console.lawfulBasis'], basisWords(v.lawfulBasis, w))}${cell(w['console.textHash'], html`<code>${v.textHash.slice(0, 16)}…</code>`)}</tr>`);
+  return html`<table class="versions ec-stack"><caption>${w['console.versions']}</caption>${headRow([w['console.version'], w['console.stored'], w['console.text'], w['console.lawfulBasis'], w['console.textHash']])}<tbody>${rows}</tbody></table>`;
 }
 
 /** Versions registered ahead: when each becomes current, and its text. */
@@ -34,30 +34,34 @@ ${cell(words['console.text'], html`<details><summary>${v.title}</summary><p>${v.
   return html`<table class="upcoming ec-stack"><caption>${words['console.upcoming']}</caption>${headRow([words['console.version'], words['console.effectiveFrom'], words['console.text']])}<tbody>${rows}</tbody></table>`;
 }
 
-function countsTable(stats: AdminStats, id: string): SafeHtml | null {
+/** A lawful basis in the console's words (the code itself for one the catalog lacks). */
+function basisWords(basis: string, w: Messages): string {
+  return (w as Record<string, string | undefined>)[`basis.${basis}`] ?? basis.replace(/_/g, ' ');
+}
+
+function countsTable(stats: AdminStats, id: string, w: Messages): SafeHtml | null {
   const requirement = stats.requirements[id];
   if (!requirement) return null;
   const row = (label: string, counts: Partial<Record<string, number>>, cls: string) =>
-    html`<tr class="${cls}">${cell('Version decided', label)}${STATES.map((s) => html`<td class="ec-n" data-label="${s}" data-state="${s}">${counts[s] ?? 0}</td>`)}</tr>`;
+    html`<tr class="${cls}">${cell(w['console.versionDecided'], label)}${STATES.map((s) => html`<td class="ec-n" data-label="${s}" data-state="${s}">${counts[s] ?? 0}</td>`)}</tr>`;
   const versions = Object.entries(requirement.versions)
     .sort(([a], [b]) => Number(b) - Number(a))
     .map(([version, counts]) => row(`v${version}`, counts, `v-${version}`));
   // Subjects with no decision on the requirement have no version: their own row.
-  const never = requirement.states.unset > 0 ? row('never decided', { unset: requirement.states.unset }, 'v-none') : null;
-  return html`<table class="counts ec-stack" data-requirement="${id}"><caption>Subjects by state</caption>${headRow(['Version decided', ...STATES])}<tbody>${versions}${never}${row('all subjects', requirement.states, 'total')}</tbody></table>`;
+  const never = requirement.states.unset > 0 ? row(w['console.neverDecided'], { unset: requirement.states.unset }, 'v-none') : null;
+  return html`<table class="counts ec-stack" data-requirement="${id}"><caption>${w['console.byState']}</caption>${headRow([w['console.versionDecided'], ...STATES])}<tbody>${versions}${never}${row(w['console.allSubjects'], requirement.states, 'total')}</tbody></table>`;
 }
 
-const NO_ADMIN = html`<p class="notice">Statistics, the chart and the exports need the tracker's admin capability, which this instance's tracker does not implement.</p>`;
 
 /** The overview: requirements with version history and counts, the daily chart, exports. */
 export function overviewPage(data: OverviewData): SafeHtml {
-  const { stats, days } = data;
-  const sections = data.requirements.map((r) => html`<section class="requirement" id="req-${r.id}" aria-labelledby="req-title-${r.id}"><h2 id="req-title-${r.id}">${r.title} <small>(${r.id}, version ${r.version})</small></h2>
-${upcomingTable(data.upcoming.get(r.id), data.words)}${versionsTable(data.versions.filter((v) => v.id === r.id))}${stats ? countsTable(stats, r.id) : null}</section>`);
-  if (!stats || !days) return html`${NO_ADMIN}\n${sections}`;
-  return html`<p>Subjects: <strong class="subjects">${stats.subjects}</strong></p>
-<h2>Grants and withdrawals per UTC day (last 30 days)</h2>
-<div class="ec-chart">${dailyChart(days)}</div><p class="legend ec-legend"><span class="ec-ok">● grants</span><span class="ec-bad">● withdrawals</span></p>
-<p class="exports">Export every event: <a href="export?format=csv">CSV</a> <a href="export?format=ndjson">NDJSON</a></p>
+  const { stats, days, words: w } = data;
+  const sections = data.requirements.map((r) => html`<section class="requirement" id="req-${r.id}" aria-labelledby="req-title-${r.id}"><h2 id="req-title-${r.id}">${r.title} <small>${fill(w['console.idVersion'], { id: r.id, version: r.version })}</small></h2>
+${upcomingTable(data.upcoming.get(r.id), w)}${versionsTable(data.versions.filter((v) => v.id === r.id), w)}${stats ? countsTable(stats, r.id, w) : null}</section>`);
+  if (!stats || !days) return html`<p class="notice">${w['console.noAdmin']}</p>\n${sections}`;
+  return html`<p>${w['console.subjects']}: <strong class="subjects">${stats.subjects}</strong></p>
+<h2>${fill(w['console.perDay'], { days: days.length })}</h2>
+<div class="ec-chart">${dailyChart(days, w)}</div><p class="legend ec-legend"><span class="ec-ok">● ${w['console.grants']}</span><span class="ec-bad">● ${w['console.withdrawals']}</span></p>
+<p class="exports">${w['console.exportAll']} <a href="export?format=csv">CSV</a> <a href="export?format=ndjson">NDJSON</a></p>
 ${sections}`;
 }

@@ -1,34 +1,38 @@
 import type { ConsentEngine } from '../../core/engine';
 import { verifyFor } from '../../core/proof';
+import { fill, type Messages } from '../../i18n/catalog';
 import { html, type SafeHtml } from '../../pages/html';
 import { timeElement } from '../../pages/time';
 import { cell, headRow } from './console-page';
 
-const form = (value: string) => html`<form method="get" action="subject"><p><label for="subject-id">Subject id</label> <input id="subject-id" name="id" value="${value}" required maxlength="256"> <button type="submit">Look up</button></p></form>`;
+const HISTORY_LIMIT = 200;
+
+const form = (value: string, w: Messages) => html`<form method="get" action="subject"><p><label for="subject-id">${w['console.subjectId']}</label> <input id="subject-id" name="id" value="${value}" required maxlength="256"> <button type="submit">${w['console.lookUp']}</button></p></form>`;
 
 const when = (iso: string | null) => (iso ? timeElement(iso) : '—');
 
-/** The subject lookup: the form, and for an id its states, chain verification and history. */
-export async function subjectPage(engine: ConsentEngine, id: string | undefined): Promise<SafeHtml> {
-  if (id === undefined || id === '') return form('');
-  const history = await engine.history(id, { limit: 200 });
+/** The subject lookup, in the console's words `w`: the form, and for an id its states, chain verification and history. */
+export async function subjectPage(engine: ConsentEngine, id: string | undefined, w: Messages): Promise<SafeHtml> {
+  if (id === undefined || id === '') return form('', w);
+  const history = await engine.history(id, { limit: HISTORY_LIMIT });
   if (history.events.length === 0) {
-    return html`${form(id)}
-<p class="no-record ec-alert" role="status">No record of this subject: nothing was ever decided under this id, or its records were erased.</p>`;
+    return html`${form(id, w)}
+<p class="no-record ec-alert" role="status">${w['console.noRecord']}</p>`;
   }
   const states = await engine.states(id);
   const verified = await verifyFor(engine, engine.pseudonym(id));
   const stateRows = Object.values(states).map((s) =>
-    html`<tr data-requirement="${s.id}">${cell('Requirement', s.id)}${cell('State', s.state, 'state')}${cell('Allowed', s.allowed ? 'yes' : 'no')}${cell('Version', s.version ?? '—')}${cell('Decided', when(s.decidedAt))}${cell('Expires', when(s.expiresAt))}</tr>`);
+    html`<tr data-requirement="${s.id}">${cell(w['console.requirement'], s.id)}${cell(w['console.state'], s.state, 'state')}${cell(w['console.allowed'], s.allowed ? w['console.yes'] : w['console.no'])}${cell(w['console.version'], s.version ?? '—')}${cell(w['console.decided'], when(s.decidedAt))}${cell(w['console.expires'], when(s.expiresAt))}</tr>`);
   const eventRows = history.events.map((ev) =>
-    html`<tr>${cell('At', timeElement(ev.at))}${cell('Requirement', ev.requirement)}${cell('Version', ev.version, 'ec-n')}${cell('Action', ev.action)}${cell('State', ev.state)}${cell('Source', ev.source)}${cell('Actor', ev.actor ?? '—')}${cell('Context', ev.context ?? '—')}${cell('Note', ev.note ?? '—')}</tr>`);
+    html`<tr>${cell(w['console.at'], timeElement(ev.at))}${cell(w['console.requirement'], ev.requirement)}${cell(w['console.version'], ev.version, 'ec-n')}${cell(w['console.action'], ev.action)}${cell(w['console.state'], ev.state)}${cell(w['console.source'], ev.source)}${cell(w['console.actor'], ev.actor ?? '—')}${cell(w['console.context'], ev.context ?? '—')}${cell(w['console.note'], ev.note ?? '—')}</tr>`);
   const verdict: SafeHtml = verified.ok
-    ? html`<p class="verify ok ec-status">Chain verified: ${verified.checked} events, no problems.</p>`
-    : html`<div class="verify bad ec-alert"><p>Chain verification failed (${verified.problems.length} problems):</p><ul>${verified.problems.map((p) => html`<li>${p.kind} at event ${p.eventId}</li>`)}</ul></div>`;
-  return html`${form(id)}
-<p>Pseudonym: <code class="pseudonym">${engine.pseudonym(id)}</code></p>
+    ? html`<p class="verify ok ec-status">${fill(w['console.verified'], { checked: verified.checked })}</p>`
+    : html`<div class="verify bad ec-alert"><p>${fill(w['console.verifyFailed'], { count: verified.problems.length })}</p><ul>${verified.problems.map((p) => html`<li>${fill(w['console.problemAt'], { kind: p.kind, eventId: p.eventId })}</li>`)}</ul></div>`;
+  const shown = history.nextCursor ? `${w['console.newestFirst']}, ${fill(w['console.latest'], { count: HISTORY_LIMIT })}` : w['console.newestFirst'];
+  return html`${form(id, w)}
+<p>${w['console.pseudonym']}: <code class="pseudonym">${engine.pseudonym(id)}</code></p>
 ${verdict}
-<h2>States</h2><table class="states ec-stack">${headRow(['Requirement', 'State', 'Allowed', 'Version', 'Decided', 'Expires'])}<tbody>${stateRows}</tbody></table>
-<h2>History <small>(newest first${history.nextCursor ? ', latest 200' : ''})</small></h2>
-<table class="history ec-stack">${headRow(['At', 'Requirement', 'Version', 'Action', 'State', 'Source', 'Actor', 'Context', 'Note'])}<tbody>${eventRows}</tbody></table>`;
+<h2>${w['console.states']}</h2><table class="states ec-stack">${headRow([w['console.requirement'], w['console.state'], w['console.allowed'], w['console.version'], w['console.decided'], w['console.expires']])}<tbody>${stateRows}</tbody></table>
+<h2>${w['console.history']} <small>(${shown})</small></h2>
+<table class="history ec-stack">${headRow([w['console.at'], w['console.requirement'], w['console.version'], w['console.action'], w['console.state'], w['console.source'], w['console.actor'], w['console.context'], w['console.note']])}<tbody>${eventRows}</tbody></table>`;
 }

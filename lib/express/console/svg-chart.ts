@@ -1,4 +1,5 @@
 import type { DayCount } from '../../core/admin-stats';
+import { fill, type Messages } from '../../i18n/catalog';
 import { html, type SafeHtml } from '../../pages/html';
 
 const W = 720;
@@ -9,7 +10,7 @@ const PAD = { left: 40, right: 16, top: 16, bottom: 32 };
  * An inline SVG line chart of grants and withdrawals per day: one point (a circle with its
  * count in a `<title>`) per day and series, so it reads without JavaScript or any CDN.
  */
-export function dailyChart(days: DayCount[]): SafeHtml {
+export function dailyChart(days: DayCount[], w: Messages): SafeHtml {
   const max = Math.max(1, ...days.map((d) => Math.max(d.grants, d.withdrawals)));
   const step = days.length > 1 ? (W - PAD.left - PAD.right) / (days.length - 1) : 0;
   const x = (i: number) => (PAD.left + i * step).toFixed(1);
@@ -17,12 +18,12 @@ export function dailyChart(days: DayCount[]): SafeHtml {
   const series = (key: 'grants' | 'withdrawals', color: string) => {
     const points = days.map((d, i) => `${x(i)},${y(d[key])}`).join(' ');
     const dots = days.map((d, i) =>
-      html`<circle class="point ${key}" cx="${x(i)}" cy="${y(d[key])}" r="3" fill="${color}" data-day="${d.day}" data-count="${d[key]}"><title>${d.day}: ${d[key]} ${key}</title></circle>`);
+      html`<circle class="point ${key}" cx="${x(i)}" cy="${y(d[key])}" r="3" fill="${color}" data-day="${d.day}" data-count="${d[key]}"><title>${d.day}: ${d[key]} ${w[key === 'grants' ? 'console.grants' : 'console.withdrawals']}</title></circle>`);
     return html`<g class="series ${key}"><polyline fill="none" stroke="${color}" stroke-width="2" points="${points}"/>${dots}</g>`;
   };
   const first = days[0]?.day ?? '';
   const last = days[days.length - 1]?.day ?? '';
-  return html`<svg class="chart" role="img" aria-label="Grants and withdrawals per UTC day, ${first} to ${last}" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" xmlns="http://www.w3.org/2000/svg">
+  return html`<svg class="chart" role="img" aria-label="${fill(w['console.chartLabel'], { first, last })}" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" xmlns="http://www.w3.org/2000/svg">
 <line x1="${PAD.left}" y1="${H - PAD.bottom}" x2="${W - PAD.right}" y2="${H - PAD.bottom}" stroke="#767676"/>
 <line x1="${PAD.left}" y1="${PAD.top}" x2="${PAD.left}" y2="${H - PAD.bottom}" stroke="#767676"/>
 <text x="${PAD.left - 6}" y="${PAD.top + 4}" text-anchor="end" font-size="11">${max}</text>

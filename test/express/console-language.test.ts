@@ -1,0 +1,54 @@
+import { expect } from 'chai';
+import express from 'express';
+import knexFactory, { type Knex } from 'knex';
+import request from 'supertest';
+import { createConsent, type Consent } from '../../lib/index';
+import { sqliteKnexConfig, tempSqliteFile } from '../helpers/databases';
+
+const SECRET = 'console-language-secret-0123456789';
+const quiet = { warn() {}, error() {} };
+
+describe('the admin console in the reader\'s language', function () {
+  this.timeout(30_000);
+  const file = tempSqliteFile();
+  let knex: Knex;
+  let consent: Consent;
+  let app: express.Express;
+
+  before(async () => {
+    knex = knexFactory(sqliteKnexConfig(file.filename));
+    consent = createConsent({ knex, secret: SECRET, logger: quiet, admin: { authorize: () => true } });
+    consent.register([
+      { id: 'terms', title: 'Terms of service', description: 'The rules.', lawfulBasis: 'contract' },
+      { id: 'news', title: 'Newsletter', description: 'A monthly e-mail.' },
+    ]);
+    await consent.ready();
+    await consent.record('ann', { terms: 'granted', news: 'granted' }, { context: 'signup' });
+    app = express();
+    app.use('/consent', consent.router());
+  });
+  after(async () => {
+    await consent.close();
+    await knex.destroy();
+    file.cleanup();
+  });
+
+  it('speaks English by default, German and French when the browser asks, and follows ?lang=', async () => {
+    const en = await request(app).get('/consent/admin/console/').expect(200);
+    expect(en.text).to.match(/<html lang="en"/).and.include('Consent overview').and.include('Versions, newest first').and.include('Subjects by state');
+    const de = await request(app).get('/consent/admin/console/').set('Accept-Language', 'de-AT, en;q=0.5').expect(200);
+    expect(de.text).to.match(/<html lang="de"/).and.include('Einwilligungen: Übersicht').and.include('Versionen, neueste zuerst')
+      .and.include('Personen nach Stand').and.include('Rechtsgrundlage').and.include('Alle Ereignisse exportieren');
+    expect(de.text).not.to.include('Subjects by state');
+    const fr = await request(app).get('/consent/admin/console/?lang=fr').set('Accept-Language', 'de').expect(200);
+    expect(fr.text).to.match(/<html lang="fr"/).and.include('Consentements : vue d’ensemble').and.include('Base légale');
+  });
+
+  it('shows a subject\'s states, verification and history in German', async () => {
+    const de = await request(app).get('/consent/admin/console/subject?id=ann').set('Accept-Language', 'de').expect(200);
+    expect(de.text).to.include('Person suchen').and.include('Kette geprüft: 2 Ereignisse, keine Probleme.')
+      .and.include('data-label="Zweck"').and.include('data-label="Kontext"').and.include('>Verlauf <small>(neueste zuerst)</small>');
+    const none = await request(app).get('/consent/admin/console/subject?id=nobody').set('Accept-Language', 'de').expect(200);
+    expect(none.text).to.include('Keine Einträge zu dieser Person');
+  });
+});
