@@ -31,8 +31,8 @@ import * as upgrade from './upgrade-seal';
 import { checkSchema, isPostgres, isSynchronousDriver, migrate } from './migrate';
 import { ChangeFeed } from './change-feed';
 import { bytes } from './row-codec';
-import { writeLockFirst } from './write-lock';
-import { fromVersion, rawRows, snapshotsOf, toEvent, toVersion, type Row } from './rows';
+import * as requirements from './requirement-queries';
+import { rawRows, snapshotsOf, toEvent, type Row } from './rows';
 import { Coalescer, type Outcome } from './coalescer';
 import { PreparedKnexBatch, prepareBatch } from './prepare-batch';
 import { writeBatch } from './write-batch';
@@ -109,34 +109,12 @@ export class KnexTracker implements ConsentTracker {
     return row?.value as string;
   }
 
-  async syncRequirement(version: StoredRequirementVersion): Promise<SyncOutcome> {
-    const table = this.table('requirements');
-    return this.knex.transaction(async (trx) => {
-      // Processes starting at once all sync their requirements.
-      await writeLockFirst(trx, table);
-      const top = (await trx(table).where({ id: version.id }).max({ max: 'version' }).first()) as Row | undefined;
-      const highest = Number(top?.max ?? 0);
-      if (highest > version.version) return { kind: 'downgrade', highest };
-      // Several processes may start at once: insert if absent, then compare what is stored.
-      await trx(table).insert(fromVersion(version)).onConflict(['id', 'version']).ignore();
-      const stored = (await trx(table).where({ id: version.id, version: version.version }).first()) as Row;
-      if (stored.text_hash === version.textHash) return { kind: 'ok' };
-      const referenced: Row | undefined = await trx(this.table('events'))
-        .where({ requirement: version.id, version: version.version })
-        .first('id');
-      if (referenced) return { kind: 'text_changed' };
-      // Nobody has answered this text: it is replaced whole, as if stored now (its seal covers the time).
-      await trx(table).where({ id: version.id, version: version.version }).update(fromVersion(version));
-      return { kind: 'ok' };
-    });
+  syncRequirement(version: StoredRequirementVersion): Promise<SyncOutcome> {
+    return requirements.syncRequirement(this, version);
   }
 
-  async requirementVersions(ids: string[]): Promise<StoredRequirementVersion[]> {
-    if (ids.length === 0) return [];
-    const rows = (await this.knex(this.table('requirements'))
-      .whereIn('id', ids)
-      .orderBy([{ column: 'id' }, { column: 'version' }])) as Row[];
-    return rows.map(toVersion);
+  requirementVersions(ids: string[]): Promise<StoredRequirementVersion[]> {
+    return requirements.requirementVersions(this, ids);
   }
 
   /**
