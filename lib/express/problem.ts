@@ -9,6 +9,9 @@ import { lenientRanges } from './request-locale';
 
 export type { ProblemCode } from '../errors';
 
+// The detail of an internal error the library does not name: the same for every such error.
+const UNEXPECTED = 'An unexpected error occurred.';
+
 /** Short, fixed titles (English; `sendProblem` shows them in the request's language): `detail` says what happened to this request. */
 export const PROBLEM_TITLES: Record<ProblemCode, string> = {
   invalid_body: EN['problem.invalid_body'],
@@ -67,7 +70,7 @@ export function toProblem(error: unknown, instance: string, logger: ConsentLogge
     return problem('internal_error', 500, error.message, instance);
   }
   logger.error('express-consent: unexpected error while handling a request', error);
-  return problem('internal_error', 500, 'An unexpected error occurred.', instance);
+  return problem('internal_error', 500, UNEXPECTED, instance);
 }
 
 /** Builds a problem body; extensions never override the standard members. */
@@ -109,7 +112,9 @@ const PEOPLE_DETAILS: Partial<Record<ProblemCode, MessageKey>> = {
 /** The problem with its title (and a detail written for people) in the words' language. */
 export function localizeProblem(body: ProblemBody, words: ProblemWords): ProblemBody {
   const { catalog, locale } = words;
-  const detailKey = PEOPLE_DETAILS[body.code];
+  // A host mistake the library names (an `internal_error` with its own detail) keeps its words.
+  const named = body.code === 'internal_error' && body.detail !== UNEXPECTED;
+  const detailKey = named ? undefined : PEOPLE_DETAILS[body.code];
   return {
     ...body,
     title: catalog.text(locale, `problem.${body.code}`),
