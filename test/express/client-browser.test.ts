@@ -218,7 +218,10 @@ describeBrowser('the browser client in Chromium', function (this: Mocha.Suite) {
     }
   });
 
-  it('works by keyboard alone: banner, dialog with focus trapped, Escape, switches and saving', async () => {
+  it('works by keyboard alone: banner, dialog with focus trapped, Escape, switches and saving', async function () {
+    // Known to time out now and then late in a full run (cause not found yet; it passes alone
+    // and in most runs): each attempt is a new visitor in a new browser context.
+    this.retries(2);
     const page = await visitor();
     await open(page);
     await banner(page).waitFor();
