@@ -40,6 +40,15 @@ describe('bench scripts (tiny smoke run)', function () {
     expect(stdout).to.match(/SEARCH s USING INDEX consent_subjects_pseudonym_unique/);
     expect(stdout).to.match(/Propagation: skipped/);
   });
+
+  it('print bytes on disk per subject and per event (bench/disk.ts)', async () => {
+    const disk = fileURLToPath(new URL('../../bench/disk.ts', import.meta.url));
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', disk, '--sqlite-only', '--after-only', '--subjects', '300', '--events', '1000'], {
+      env: { ...process.env, CONSENT_TEST_PG_URL: '' },
+    });
+    expect(stdout).to.match(/\| bytes per subject \(one decision\) \(SQLite\) \| ≤ 425 \| \d+ \|/);
+    expect(stdout).to.match(/\| bytes per event \(ten per subject\) \(SQLite\) \| ≤ 400 \| \d+ \|/);
+  });
 });
 
 describePg('bench scripts on PostgreSQL (tiny smoke run)', () => {
