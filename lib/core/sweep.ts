@@ -1,4 +1,4 @@
-import { ConsentConfigError } from '../errors';
+import { ConsentConfigError, ConsentIntegrityError } from '../errors';
 import type { Registry } from '../registry/registry';
 import { planExpiry } from '../state/plan-expiry';
 import type { ConsentTracker } from '../tracker/tracker';
@@ -36,13 +36,20 @@ export async function sweepLapsed(deps: SweepDeps): Promise<{ recorded: number }
     const bySubject = new Map<string, string[]>();
     for (const grant of page) bySubject.set(grant.pseudonym, [...(bySubject.get(grant.pseudonym) ?? []), grant.requirement]);
     for (const [pseudonym, ids] of bySubject) {
-      const result = await deps.commit({
-        subjectId: null,
-        pseudonym,
-        now,
-        source: 'sweep',
-        plan: (snapshot) => planExpiry(snapshot, ids, lookup, now, chainKey),
-      });
+      let result;
+      try {
+        result = await deps.commit({
+          subjectId: null,
+          pseudonym,
+          now,
+          source: 'sweep',
+          plan: (snapshot) => planExpiry(snapshot, ids, lookup, now, chainKey),
+        });
+      } catch (error) {
+        // A subject whose rows fail their seal is refused (and logged) alone: the others' expiries are recorded.
+        if (error instanceof ConsentIntegrityError) continue;
+        throw error;
+      }
       recorded += result.changes.length;
     }
     if (page.length < PAGE) return { recorded };

@@ -104,7 +104,7 @@ for (const backend of BACKENDS) {
 
     it('refuses an edited state row everywhere it would be trusted, and names it (state_mismatch)', async () => {
       const chain = await chainOf('alice');
-      await knex('consent_states').where({ chain, requirement: 'analytics' }).update({ decision: 'granted' });
+      await knex('consent_states').where({ chain, requirement: 'analytics' }).update({ decision: 'granted', expires_at: START + 30 * DAY });
       const { app, calls } = guardApp(consent);
       const guarded = await request(app).get('/track').set('x-test-user', 'alice');
       expect(guarded.status).to.equal(503);
@@ -125,6 +125,9 @@ for (const backend of BACKENDS) {
       expect(logger.errors).to.not.deep.equal([]);
       const latest = (await consent.history('bob')).events;
       expect(latest).to.have.length(2, 'other subjects read and write as before');
+      // A sweep skips the refused subject (its forged grant lapses too) and records the others' expiries.
+      now = START + 31 * DAY;
+      expect(await consent.sweep()).to.deep.equal({ recorded: 2 });
       const { problems } = await consent.verify();
       const newest = (await knex('consent_events').where({ chain, requirement: 'analytics' }).max({ id: 'id' }).first()) as { id: number | string };
       expect(problems).to.deep.equal([

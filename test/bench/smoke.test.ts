@@ -41,6 +41,15 @@ describe('bench scripts (tiny smoke run)', function () {
     expect(rows.some((row) => row.includes('withdrawal seen by 2 other processes (one SQLite file')), 'SQLite propagation').to.equal(true);
     expect(rows.some((row) => row.includes('store reads per 1,000 guarded requests')), 'store reads').to.equal(true);
   });
+
+  it('print bytes on disk per subject and per event (bench/disk.ts)', async () => {
+    const disk = fileURLToPath(new URL('../../bench/disk.ts', import.meta.url));
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', disk, '--sqlite-only', '--after-only', '--subjects', '300', '--events', '1000'], {
+      env: { ...process.env, CONSENT_TEST_PG_URL: '' },
+    });
+    expect(stdout).to.match(/\| bytes per subject \(one decision\) \(SQLite\) \| ≤ 425 \| \d+ \|/);
+    expect(stdout).to.match(/\| bytes per event \(ten per subject\) \(SQLite\) \| ≤ 400 \| \d+ \|/);
+  });
 });
 
 describePg('bench scripts on PostgreSQL (tiny smoke run)', () => {
