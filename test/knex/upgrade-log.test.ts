@@ -4,7 +4,7 @@ import knexFactory, { type Knex } from 'knex';
 import { createConsent, type Consent } from '../../lib/index';
 import { ConsentMigrationSource } from '../../lib/knex/migrations/index';
 import { loggedEvents } from '../../lib/testing/fixtures';
-import { createPgDatabase, pgKnexConfig } from '../helpers/databases';
+import { createPgDatabase, describePg, pgKnexConfig } from '../helpers/databases';
 import { describeEachDatabase } from '../helpers/each-database';
 
 // Every table of a store written by the release before the global log (migrations 001 to 005):
@@ -85,11 +85,7 @@ describeEachDatabase('upgrading a store written before the global log', (openDb)
   });
 });
 
-describe('upgrading a store written before the global log, several processes at once (PostgreSQL)', () => {
-  before(function () {
-    if (!process.env.CONSENT_TEST_PG_URL) this.skip();
-  });
-
+describePg('upgrading a store written before the global log, several processes at once (PostgreSQL)', () => {
   it('migrates and seals the existing events once', async function () {
     this.timeout(60_000);
     const database = await createPgDatabase();
