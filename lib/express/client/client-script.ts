@@ -158,7 +158,7 @@ export const CLIENT_SCRIPT = String.raw`(function () {
     if (!requirements.length) return;
     close();
     opener = from || d.activeElement;
-    dialog = el('dialog', { 'class': 'ec-dialog', 'aria-labelledby': 'ec-dialog-title' }, [
+    var shown = dialog = el('dialog', { 'class': 'ec-dialog', 'aria-labelledby': 'ec-dialog-title' }, [
       el('h2', { id: 'ec-dialog-title', 'class': 'ec-title', text: w['client.dialogTitle'] }),
       el('p', { text: w['client.dialogText'] }),
       gpcNote(),
@@ -166,7 +166,8 @@ export const CLIENT_SCRIPT = String.raw`(function () {
       el('div', { 'class': 'ec-actions' }, [button(w['client.acceptAll'], 'accept'), button(w['client.rejectAll'], 'reject'), button(w['client.save'], 'save')]),
       el('button', { type: 'button', 'class': 'ec-close', 'data-ec': 'close', 'aria-label': w['client.close'], text: '\u00d7' }),
     ]);
-    dialog.addEventListener('close', function () { forget(); });
+    // The close event comes a frame later: by then a new dialog may be open, which it must leave alone.
+    dialog.addEventListener('close', function () { if (dialog === shown) forget(); });
     dialog.addEventListener('keydown', trap);
     d.body.appendChild(dialog);
     if (dialog.showModal) dialog.showModal(); else dialog.setAttribute('open', '');
