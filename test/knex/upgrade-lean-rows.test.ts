@@ -1,10 +1,11 @@
+import { join } from 'node:path';
 import { expect } from 'chai';
 import type { Knex } from 'knex';
 import { confirmToken } from '../../lib/core/confirm';
 import { applyGpc } from '../../lib/core/gpc';
 import { createConsent, migrate, type Consent } from '../../lib/index';
-import { ConsentMigrationSource } from '../../lib/knex/migrations/index';
 import { describeEachDatabase } from '../helpers/each-database';
+import { olderLibrary } from '../helpers/older-library';
 
 const SECRET = 'l'.repeat(32);
 const DAY = 86_400_000;
@@ -15,22 +16,28 @@ const requirements = [
   { id: 'news', title: 'News', description: 'A monthly letter.', doubleOptIn: true },
   { id: 'ads', title: 'Ads', description: 'Partners.', gpc: true },
 ];
-const LAST_BEFORE = '009-texts';
-const THIS = '010-lean-rows';
+// The last commit whose schema ends with 009-texts.
+const RELEASE_009 = '04fe74c';
 
-/** The shipped migrations up to `last`, as the release before this one ran them. */
-class MigrationsUpTo extends ConsentMigrationSource {
-  constructor(private readonly last: string) {
-    super('consent_');
-  }
-
-  override async getMigrations(): Promise<string[]> {
-    return (await super.getMigrations()).filter((name) => name <= this.last);
-  }
+interface Library {
+  index: { createConsent: typeof createConsent };
+  confirm: { confirmToken: typeof confirmToken };
+  gpc: { applyGpc: typeof applyGpc };
 }
 
-function open(knex: Knex, clock: { ms: number }): Consent {
-  const consent = createConsent({ knex, secret: SECRET, logger: quiet, sweep: false, cache: false, now: () => new Date(clock.ms) });
+/** The library of the release before this migration, as it wrote stores. */
+async function release009(): Promise<Library> {
+  const dir = olderLibrary(RELEASE_009);
+  const load = <T>(path: string): Promise<T> => import(join(dir, path)) as Promise<T>;
+  return {
+    index: await load<Library['index']>('lib/index.ts'),
+    confirm: await load<Library['confirm']>('lib/core/confirm.ts'),
+    gpc: await load<Library['gpc']>('lib/core/gpc.ts'),
+  };
+}
+
+function open(knex: Knex, clock: { ms: number }, create: typeof createConsent = createConsent): Consent {
+  const consent = create({ knex, secret: SECRET, logger: quiet, sweep: false, cache: false, now: () => new Date(clock.ms) });
   consent.register(requirements);
   return consent;
 }
@@ -50,11 +57,8 @@ describeEachDatabase('upgrading a store written on the 009 schema to lean rows (
     const db = await openDb();
     const postgres = db.knex.client.config.client === 'pg';
     const clock = { ms: START };
-    await db.knex.migrate.latest({ migrationSource: new MigrationsUpTo(LAST_BEFORE), tableName: 'consent_migrations' });
-    // This release's code writes the same columns as the last one: it fills the 009 schema while
-    // the migrations table says 010 ran (so that it does not run it), then forgets it again.
-    await db.knex('consent_migrations').insert({ name: THIS, batch: 1, migration_time: new Date() });
-    const older = open(db.knex, clock);
+    const lib = await release009();
+    const older = open(db.knex, clock, lib.index.createConsent);
     const tokens: string[] = [];
     older.on('confirmation', (c) => void tokens.push(c.token));
     try {
@@ -65,9 +69,9 @@ describeEachDatabase('upgrading a store written on the 009 schema to lean rows (
       ]));
       await older.record('ada', { ads: 'denied' }, { note: 'changed her mind' });
       await older.record('cy', { news: 'granted' });
-      await confirmToken(older.engine, tokens[0]);
+      await lib.confirm.confirmToken(older.engine, tokens[0]);
       await older.record('dee', { analytics: 'granted' });
-      await applyGpc(older.engine, 'fay', { gpc: true });
+      await lib.gpc.applyGpc(older.engine, 'fay', { gpc: true });
       clock.ms = START + 40 * DAY;
       expect((await older.sweep()).recorded).to.be.greaterThan(0);
       await older.record('bo', { news: 'granted' });
@@ -76,10 +80,11 @@ describeEachDatabase('upgrading a store written on the 009 schema to lean rows (
     } finally {
       await older.close();
     }
-    const before = await snapshot(db.knex, clock);
-    await db.knex('consent_migrations').where({ name: THIS }).delete();
+    const before = await snapshot(db.knex, clock, lib.index.createConsent);
+    expect((await db.knex('consent_migrations').orderBy('id', 'desc').first('name')).name).to.equal('009-texts');
     const oldIndexes = await indexNames(db.knex, postgres);
     expect(oldIndexes).to.have.property('consent_states_decision_expiry_recorded_expires_at_index');
+    expect(await db.knex.schema.hasColumn('consent_subjects', 'head_hash')).to.equal(true);
 
     await migrate(db.knex);
 
@@ -88,6 +93,7 @@ describeEachDatabase('upgrading a store written on the 009 schema to lean rows (
     expect(indexes.consent_states_lapse_index).to.match(/expiry_recorded/);
     expect(indexes.consent_events_action_id_index).to.match(/grant/);
     if (postgres) expect(indexes.consent_events_at_index).to.match(/brin/i);
+    for (const column of ['seq', 'head_hash']) expect(await db.knex.schema.hasColumn('consent_subjects', column)).to.equal(false, column);
     const after = open(db.knex, clock);
     try {
       await after.ready();
@@ -122,8 +128,8 @@ describeEachDatabase('upgrading a store written on the 009 schema to lean rows (
 });
 
 /** What the library reports of every subject: states and histories. */
-async function snapshot(knex: Knex, clock: { ms: number }): Promise<unknown> {
-  const consent = open(knex, clock);
+async function snapshot(knex: Knex, clock: { ms: number }, create: typeof createConsent = createConsent): Promise<unknown> {
+  const consent = open(knex, clock, create);
   try {
     await consent.ready();
     const out: Record<string, unknown> = {};

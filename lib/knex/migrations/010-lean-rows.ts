@@ -4,6 +4,8 @@ import type { Knex } from 'knex';
 export const COMMON_ACTIONS = ['grant', 'deny'] as const;
 
 const q = (name: string) => `"${name}"`;
+// A chain's head position and hash: the newest event's, which the subject row names by id.
+const HEAD_COPIES = ['seq', 'head_hash'];
 const commonActions = COMMON_ACTIONS.map((a) => `'${a}'`).join(', ');
 
 /*
@@ -17,13 +19,16 @@ const commonActions = COMMON_ACTIONS.map((a) => `'${a}'`).join(', ');
  *   expiry the sweep has yet to record: the only rows the sweep looks for.
  * - PostgreSQL: events `(at)` becomes a BRIN index (a few pages for millions of rows; events are
  *   appended roughly in time order, and a range read rechecks every row it returns);
- * - PostgreSQL: events and states are rewritten with their fixed-width columns first, widest
+ * - subjects lose `seq` and `head_hash`: they are the position and hash of the chain's newest
+ *   event, which `head_id` names (its seal still covers them);
+ * - PostgreSQL: events, states and subjects are rewritten with their fixed-width columns first, widest
  *   first, so that no padding sits between them (8 bytes less per row of each).
  */
 export function leanRowsSchema(prefix: string): Knex.Migration {
   const t = (name: string) => `${prefix}${name}`;
   const events = t('events');
   const states = t('states');
+  const subjects = t('subjects');
   const actionIndex = `${events}_action_id_index`;
   const expiryIndex = `${states}_decision_expiry_recorded_expires_at_index`;
   const lapseIndex = `${states}_lapse_index`;
@@ -34,8 +39,12 @@ export function leanRowsSchema(prefix: string): Knex.Migration {
       if (postgres) {
         await rebuildAligned(knex, events);
         await rebuildAligned(knex, states);
+        await rebuildAligned(knex, subjects, HEAD_COPIES);
         await knex.raw(`drop index if exists ${q(atIndex)}`);
         await knex.raw(`create index ${q(atIndex)} on ${q(events)} using brin ("at")`);
+      }
+      else {
+        for (const column of HEAD_COPIES) await knex.raw(`alter table ${q(subjects)} drop column ${q(column)}`);
       }
       await knex.raw(`drop index if exists ${q(actionIndex)}`);
       await knex.raw(`create index ${q(actionIndex)} on ${q(events)} ("action", "id") where "action" not in (${commonActions})`);
@@ -69,7 +78,7 @@ const ALIGN_RANK: Record<string, number> = { d: 0, i: 1, s: 2, c: 3 };
  * index and owned sequence as it was. Columns are read from the catalog, so columns added by
  * later releases are kept too.
  */
-async function rebuildAligned(knex: Knex, table: string): Promise<void> {
+async function rebuildAligned(knex: Knex, table: string, dropped: readonly string[] = []): Promise<void> {
   const { rows: columns } = await knex.raw<{ rows: Column[] }>(
     `select a.attname as name, format_type(a.atttypid, a.atttypmod) as type, a.attnotnull as notnull,
        pg_get_expr(d.adbin, d.adrelid) as fallback, ty.typlen as len, ty.typalign as align
@@ -79,6 +88,7 @@ async function rebuildAligned(knex: Knex, table: string): Promise<void> {
     [q(table)],
   );
   const ordered = columns
+    .filter((c) => !dropped.includes(c.name))
     .map((c, i) => ({ c, i }))
     .sort((a, b) => rank(a.c) - rank(b.c) || a.i - b.i)
     .map(({ c }) => c);
