@@ -50,11 +50,17 @@ function chainKey(now: number, random: Buffer, offset: number): Buffer {
   return key;
 }
 
-/** Rows (`SUBJECT_COLUMNS`) of new subjects for `pseudonyms`: fresh chain keys, empty chains. */
+/**
+ * Rows (`SUBJECT_COLUMNS`) of new subjects for `pseudonyms`: fresh chain keys, empty chains. The
+ * keys are handed out in ascending order, the order in which the batch writes its subjects, and
+ * then their records and events: each index keyed by chain is then filled at its right edge,
+ * page after full page, instead of split at random places into half-empty pages.
+ */
 export function newSubjectRows(pseudonyms: readonly string[]): unknown[][] {
   const now = Date.now();
   const random = randomBytes(KEY_RANDOM * pseudonyms.length);
-  return pseudonyms.map((p, i) => [chainKey(now, random, KEY_RANDOM * i), bytes(p), NO_MAC]);
+  const keys = pseudonyms.map((_, i) => chainKey(now, random, KEY_RANDOM * i)).sort((a, b) => Buffer.compare(a, b));
+  return pseudonyms.map((p, i) => [keys[i], bytes(p), NO_MAC]);
 }
 
 /** The snapshot of a subject row (read with its head event, `joinHead`, or just created) and its records. */
