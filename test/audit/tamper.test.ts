@@ -1,6 +1,8 @@
 import { expect } from 'chai';
 import type { Knex } from 'knex';
+import { leafId } from '../../lib/audit/log-leaf';
 import { createConsent, type Consent } from '../../lib/index';
+import { unpackLeaves } from '../../lib/knex/packed-leaves';
 import { describeEachDatabase, type TestDatabase } from '../helpers/each-database';
 
 const SECRET = 'tamper-test-secret-0123456789abcdef0123';
@@ -177,7 +179,7 @@ describeEachDatabase('verify() names what was done to the history behind its bac
     await knex('consent_subjects').where({ chain }).delete();
     // Each of bob's writes was a transaction of its own: its log entry holds only its events.
     const entries: Array<{ tx: unknown; part: unknown; leaves: Buffer }> = await knex('consent_log').select('tx', 'part', 'leaves');
-    const bobs = entries.filter((e) => ids.includes(String(Buffer.from(e.leaves).readUIntBE(2, 6))));
+    const bobs = entries.filter((e) => ids.includes(leafId(unpackLeaves(Buffer.from(e.leaves)), 0)));
     expect(bobs).to.have.length(2);
     for (const e of bobs) await knex('consent_log').where({ tx: e.tx, part: e.part }).delete();
     expect((await consent.verify()).problems).to.deep.equal([{ eventId: 'log', kind: 'rollback' }]);

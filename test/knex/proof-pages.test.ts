@@ -3,6 +3,7 @@ import type { Knex } from 'knex';
 import { createConsent, KnexTracker, type Consent } from '../../lib/index';
 import { headColumns, joinHead } from '../../lib/knex/head-rows';
 import { readJsonPage } from '../../lib/knex/json-page';
+import { unpackLeaves } from '../../lib/knex/packed-leaves';
 import { groupRecords, pageColumns, toHead, type Row } from '../../lib/knex/rows';
 import { countStatements } from '../helpers/count-statements';
 import { describeEachDatabase, type TestDatabase } from '../helpers/each-database';
@@ -53,10 +54,13 @@ describeEachDatabase('proof reads: heads and log pages', (open) => {
   it('reads the log entries page by page in sealing order: one per write, its events in order', async () => {
     const plain = ((await knex('consent_log').orderBy([{ column: 'tx' }, { column: 'part' }])) as Row[]).map((r) => ({
       key: `${String(r.tx)}:${String(r.part)}`,
-      leaves: Buffer.from(r.leaves as Uint8Array),
+      leaves: unpackLeaves(Buffer.from(r.leaves as Uint8Array)),
     }));
     // Seven writes of two events, and the erasure's one.
     expect(plain.map((e) => e.leaves.length / 40)).to.deep.equal([2, 2, 2, 2, 2, 2, 2, 1]);
+    // Stored packed where the ids follow each other: 8 bytes less a leaf, and a tag byte.
+    const stored: Array<{ leaves: Uint8Array }> = await knex('consent_log').orderBy([{ column: 'tx' }, { column: 'part' }]).select('leaves');
+    expect(stored.map((r) => r.leaves.length)).to.deep.equal([73, 73, 73, 73, 73, 73, 73, 40]);
     const paged = [];
     for (let after: string | undefined; ;) {
       const page = await tracker.logEntries({ after, limit: 3 });
