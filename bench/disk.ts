@@ -1,11 +1,13 @@
 /**
  * Bytes on disk, whole database, SQLite and (with `--pg`) PostgreSQL, before (the schema of
- * migration 005, built by the library as of commit `fffa85c`) and after (this tree):
+ * migration 005, built by the library as of commit `fffa85c`, unless `--before` names another)
+ * and after (this tree):
  * - per subject: `--subjects` people (default 100,000) with one decision each;
  * - per event: `--events` events (default 1,000,000) over a tenth as many people, ten each.
  * Stores are built with `consent.import()` (no personal fields, as most events). `--after-only`
- * skips the old library. SQLite: the file after a WAL checkpoint. PostgreSQL: every relation of
- * the consent tables (heap, indexes, TOAST) after `VACUUM ANALYZE`.
+ * skips the old library; `--before COMMIT` measures another commit's library as "before".
+ * SQLite: the file after a WAL checkpoint. PostgreSQL: every relation of the consent tables
+ * (heap, indexes, TOAST) after `VACUUM ANALYZE`.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync } from 'node:fs';
@@ -18,13 +20,15 @@ import { createPgDatabase } from './lib/pg';
 import { BENCH_SECRET, IMPORT_BATCH, openKnex, REQUIREMENTS, type Target } from './lib/setup';
 import { printTable, type ResultRow } from './lib/table';
 
-const BEFORE_COMMIT = 'fffa85c';
 const ROOT = resolve(import.meta.dirname, '..');
 
 function option(name: string, argv = process.argv.slice(2)): string | undefined {
   const i = argv.indexOf(`--${name}`);
   return i >= 0 ? argv[i + 1] : undefined;
 }
+
+// The library measured as "before": `--before COMMIT`, else the release before the sealed rows.
+const BEFORE_COMMIT = option('before') ?? 'fffa85c';
 
 /** One decision each: `subjects` people grant the first requirement. */
 function* oneDecision(subjects: number, at: number): Generator<Record<string, unknown>> {

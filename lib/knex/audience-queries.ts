@@ -1,12 +1,18 @@
 import type { AudienceEntry, AudienceQuery } from '../tracker/audience-capability';
 import type { TableContext } from './chain-store';
 import { chainRecords } from './chain-scan';
+import { headColumns, headOf, joinHead } from './head-rows';
 import { readRows } from './json-page';
-import { bytes, hex, hexOrNull, idOrNull, num } from './row-codec';
+import { bytes, hex, hexOrNull, idOrNull } from './row-codec';
 import { pageColumns, type Row } from './rows';
 
-// A subject's head, link and sealed id: with its records, the snapshot `current()` reads.
-const SUBJECT_COLUMNS = ['chain', 'pseudonym', 'seq', 'head_hash', 'head_id', 'head_mac', 'sealed_subject'];
+// A subject's head (its position and hash from its newest event), link and sealed id: with its
+// records, the snapshot `current()` reads.
+const subjectPage = (subjects: string): Record<string, string> => ({
+  ...Object.fromEntries(['chain', 'pseudonym'].map((c) => [c, `${subjects}.${c}`])),
+  ...headColumns(),
+  ...Object.fromEntries(['head_id', 'head_mac', 'sealed_subject'].map((c) => [c, `${subjects}.${c}`])),
+});
 
 const byChain = (a: unknown[], b: unknown[]): boolean => (a[0] as string) < (b[0] as string);
 
@@ -20,9 +26,9 @@ export async function audiencePage(ctx: TableContext, query: AudienceQuery): Pro
   const subjects = ctx.table('subjects');
   // Qualified: a bare `chain` in ORDER BY names the selected hex of it, which no index holds.
   const chain = `${subjects}.chain`;
-  const q = ctx.knex(subjects).whereNotNull(`${subjects}.pseudonym`).orderBy(chain).limit(query.limit);
+  const q = joinHead(ctx.knex(subjects), ctx.table('events'), subjects).whereNotNull(`${subjects}.pseudonym`).orderBy(chain).limit(query.limit);
   if (query.after !== undefined) q.where(chain, '>', bytes(query.after));
-  const rows = await readRows(ctx.knex, q, pageColumns(ctx.knex, SUBJECT_COLUMNS), byChain);
+  const rows = await readRows(ctx.knex, q, pageColumns(ctx.knex, subjectPage(subjects)), byChain);
   const records = await chainRecords(ctx, rows.map((row) => hex(row.chain)), true);
   return rows.map((row) => {
     const chain = hex(row.chain);
@@ -30,8 +36,7 @@ export async function audiencePage(ctx: TableContext, query: AudienceQuery): Pro
       snapshot: {
         chain,
         pseudonym: hex(row.pseudonym),
-        seq: num(row.seq),
-        hash: hex(row.head_hash),
+        ...headOf(row),
         headId: idOrNull(row.head_id),
         mac: hex(row.head_mac),
         records: records.get(chain) ?? [],

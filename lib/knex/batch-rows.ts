@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
-import { GENESIS } from '../audit/chain';
 import type { CurrentRecord, SubjectSnapshot, WritePlan } from '../tracker/records';
 import { insertStatements, upsertClause, type Statement } from './bulk-sql';
+import { headOf } from './head-rows';
 import type { TableContext } from './table-context';
 import { bytes, bytesOrNull, hex, type Row } from './row-codec';
 
@@ -19,7 +19,7 @@ export interface Planned {
   plan: WritePlan;
 }
 
-export const SUBJECT_COLUMNS = ['chain', 'pseudonym', 'seq', 'head_hash', 'head_mac'] as const;
+export const SUBJECT_COLUMNS = ['chain', 'pseudonym', 'head_mac'] as const;
 
 /** Subject rows to insert, and their columns. */
 export interface SubjectRows {
@@ -35,7 +35,6 @@ const STATE_VALUES = [
 // the same millisecond share a key about once in 10,000 such milliseconds; the insert then skips
 // the second row, which is created again with another key.
 const KEY_RANDOM = 4;
-const GENESIS_BYTES = bytes(GENESIS);
 const NO_MAC = Buffer.alloc(0);
 
 /**
@@ -51,19 +50,27 @@ function chainKey(now: number, random: Buffer, offset: number): Buffer {
   return key;
 }
 
-/** Rows (`SUBJECT_COLUMNS`) of new subjects for `pseudonyms`: fresh chain keys, empty chains. */
+/**
+ * Rows (`SUBJECT_COLUMNS`) of new subjects for `pseudonyms`: fresh chain keys, empty chains. The
+ * keys are handed out in ascending order, the order in which the batch writes its subjects, and
+ * then their records and events: each index keyed by chain is then filled at its right edge,
+ * page after full page, instead of split at random places into half-empty pages.
+ */
 export function newSubjectRows(pseudonyms: readonly string[]): unknown[][] {
   const now = Date.now();
   const random = randomBytes(KEY_RANDOM * pseudonyms.length);
-  return pseudonyms.map((p, i) => [chainKey(now, random, KEY_RANDOM * i), bytes(p), 0, GENESIS_BYTES, NO_MAC]);
+  const keys = pseudonyms.map((_, i) => chainKey(now, random, KEY_RANDOM * i)).sort((a, b) => Buffer.compare(a, b));
+  return pseudonyms.map((p, i) => [keys[i], bytes(p), NO_MAC]);
 }
 
+/** The snapshot of a subject row (read with its head event, `joinHead`, or just created) and its records. */
 export function snapshotOf(subject: Row, records: CurrentRecord[]): SubjectSnapshot {
+  const head = headOf(subject);
   return {
     chain: hex(subject.chain),
     pseudonym: hex(subject.pseudonym),
-    seq: Number(subject.seq),
-    hash: hex(subject.head_hash),
+    seq: head.seq,
+    hash: head.hash,
     headId: subject.head_id === null || subject.head_id === undefined ? null : (subject.head_id as string | number).toString(),
     mac: hex(subject.head_mac),
     records,

@@ -6,14 +6,18 @@ import { scanEventPage } from './event-scan';
 import { readJsonPage, readRows } from './json-page';
 import { isSqlite } from './migrate';
 import { bytes, hex } from './row-codec';
+import { addHeads, headColumns, joinHead } from './head-rows';
 import { groupRecords, pageColumns, recordOfValues, STATE_PAGE_COLUMNS, toHead, toRecord, type Row } from './rows';
 import { writeLockFirst } from './write-lock';
 
 /** A keyset page of events in (chain, seq) order: one short query on the unique index. */
 export const scanEvents = (ctx: TableContext, query: EventScanQuery): Promise<StoredEvent[]> => scanEventPage(ctx, query);
 
-// Only what a head is made of: verification reads every subject row.
-const HEAD_COLUMNS = ['chain', 'pseudonym', 'seq', 'head_hash', 'head_id', 'erased_at', 'head_mac'];
+// Only what a head is made of (its position and hash from its newest event): verification reads every subject row.
+const headPage = (subjects: string): Record<string, string> => ({
+  ...Object.fromEntries(['chain', 'pseudonym', 'head_id', 'erased_at', 'head_mac'].map((c) => [c, `${subjects}.${c}`])),
+  ...headColumns(),
+});
 const byChainThenRequirement = (a: unknown[], b: unknown[]): boolean =>
   (a[0] as string) < (b[0] as string) || (a[0] === b[0] && (a[1] as string) < (b[1] as string));
 
@@ -21,11 +25,11 @@ const byChainThenRequirement = (a: unknown[], b: unknown[]): boolean =>
 export async function scanHeads(ctx: TableContext, query: HeadScanQuery): Promise<SealedHead[]> {
   // Columns named with their table: the page selects them as hex under the same names (see event-scan).
   const subjects = ctx.table('subjects');
-  const q = ctx.knex(subjects).orderBy(`${subjects}.chain`).limit(query.limit);
+  const q = joinHead(ctx.knex(subjects), ctx.table('events'), subjects).orderBy(`${subjects}.chain`).limit(query.limit);
   if (query.after !== undefined) q.where(`${subjects}.chain`, '>', bytes(query.after));
   if (query.chains !== undefined) q.whereIn(`${subjects}.chain`, query.chains.map(bytes));
   if (query.pseudonym !== undefined) q.where(`${subjects}.pseudonym`, bytes(query.pseudonym));
-  const rows = await readRows(ctx.knex, q, pageColumns(ctx.knex, HEAD_COLUMNS), (a, b) => (a[0] as string) < (b[0] as string));
+  const rows = await readRows(ctx.knex, q, pageColumns(ctx.knex, headPage(subjects)), (a, b) => (a[0] as string) < (b[0] as string));
   const heads = rows.map(toHead);
   // A page of every chain in order holds every chain between its first and last: one range read.
   const contiguous = query.chains === undefined && query.pseudonym === undefined;
@@ -84,6 +88,7 @@ function redactChain(
     await writeLockFirst(trx, ctx.table('subjects'));
     const subject = (await trx(ctx.table('subjects')).where({ pseudonym: bytes(pseudonym) }).forUpdate().first()) as Row | undefined;
     if (!subject) return null;
+    await addHeads(trx, ctx.table('events'), [subject]);
     const chain = subject.chain as Buffer;
     const rows = (await trx(ctx.table('states')).where({ chain })) as Row[];
     const head = toHead(subject);

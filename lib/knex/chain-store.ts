@@ -114,5 +114,5 @@ export async function writeSealed(
 }
 
 function headColumns(head: ChainHead): Row {
-  return { seq: head.seq, head_hash: bytes(head.hash), head_id: head.id, head_mac: bytes(head.mac) };
+  return { head_id: head.id, head_mac: bytes(head.mac) };
 }

@@ -32,6 +32,7 @@ import { checkSchema, isPostgres, isSynchronousDriver, migrate } from './migrate
 import { ChangeFeed } from './change-feed';
 import { bytes } from './row-codec';
 import * as requirements from './requirement-queries';
+import { headColumns, joinHead } from './head-rows';
 import { rawRows, snapshotsOf, toEvent, type Row } from './rows';
 import { Coalescer, type Outcome } from './coalescer';
 import { PreparedKnexBatch, prepareBatch } from './prepare-batch';
@@ -131,10 +132,10 @@ export class KnexTracker implements ConsentTracker {
     let sql = this.currentSql.get(unique.length);
     if (sql === undefined) {
       // From the subject row: a subject whose records are all gone still has its head to check.
-      sql = this.knex(`${this.table('subjects')} as s`)
+      sql = joinHead(this.knex(`${this.table('subjects')} as s`), this.table('events'), 's')
         .leftJoin(`${this.table('states')} as st`, 'st.chain', 's.chain')
         .whereIn('s.pseudonym', unique)
-        .select('s.chain as head_chain', 's.pseudonym as head_pseudonym', 's.seq as head_seq', 's.head_hash', 's.head_id', 's.head_mac', 'st.*')
+        .select('s.chain as head_chain', 's.pseudonym as head_pseudonym', headColumns('head_seq'), 's.head_id', 's.head_mac', 'st.*')
         .toSQL().sql;
       this.currentSql.set(unique.length, sql);
     }

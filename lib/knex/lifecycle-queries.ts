@@ -46,8 +46,10 @@ export async function lapsedGrants(
 ): Promise<LapsedGrant[]> {
   const q = knex(`${table('states')} as st`)
     .join(`${table('subjects')} as s`, 's.chain', 'st.chain')
-    .where('st.decision', 'granted')
-    .where('st.expiry_recorded', false)
+    // Literals, as the partial index of lapsing grants states them: a bound value would not
+    // prove to SQLite's planner that a row is in that index.
+    .whereRaw("?? = 'granted' and ?? = false", ['st.decision', 'st.expiry_recorded'])
+    .whereNotNull('st.expires_at')
     .where('st.expires_at', '<=', query.now)
     .whereNotNull('s.pseudonym')
     .orderBy([{ column: 'st.chain' }, { column: 'st.requirement' }])

@@ -4,6 +4,7 @@ import { LogHeadError } from '../audit/log-seal';
 import type { LeafPosition, LogBlock, LogBlockQuery, LogEntry, LogFold, LogHead } from '../tracker/records';
 import { quote, type Statement } from './bulk-sql';
 import { isPostgres } from './migrate';
+import { packLeaves, unpackLeaves } from './packed-leaves';
 import type { Row } from './rows';
 
 /*
@@ -29,7 +30,7 @@ interface TableContext {
 /** The statement that appends a transaction's log entry (nothing for no leaves). */
 export function logEntryStatements(ctx: TableContext, leaves: Buffer): Statement[] {
   if (leaves.length === 0) return [];
-  return [{ sql: `insert into ${quote(ctx.table('log'))} (${quote('leaves')}) values (?)`, bindings: [leaves] }];
+  return [{ sql: `insert into ${quote(ctx.table('log'))} (${quote('leaves')}) values (?)`, bindings: [packLeaves(leaves)] }];
 }
 
 /**
@@ -58,7 +59,7 @@ function parseKey(key: string): [string, number] {
 const asBuffer = (value: unknown): Buffer => (Buffer.isBuffer(value) ? value : Buffer.from(value as Uint8Array));
 
 function toEntry(row: Row): LogEntry {
-  return { key: keyOf(row), leaves: asBuffer(row.leaves) };
+  return { key: keyOf(row), leaves: unpackLeaves(asBuffer(row.leaves)) };
 }
 
 function parseHead(value: unknown): LogHead | null {

@@ -94,7 +94,7 @@ export async function prepareBatch(ctx: TableContext, pseudonyms: string[], plan
   }
   const heads = planned.map(({ subject, plan }, i) => {
     const { head } = sealed[i] as SealedWrite;
-    return [subject.chain, subject.pseudonym, head.seq, bytes(head.hash), bytes(head.mac), idValue(head.id), bytesOrNull(plan.sealedSubject ?? null)];
+    return [subject.chain, subject.pseudonym, bytes(head.mac), idValue(head.id), bytesOrNull(plan.sealedSubject ?? null)];
   });
   const subjects = { columns: [...SUBJECT_COLUMNS, 'head_id', 'sealed_subject'], rows: heads };
   return new PreparedKnexBatch(pseudonyms, subjects, planned, ids, statements, sealed);

@@ -2,6 +2,7 @@ import type { ChainHead, CurrentRecord, StoredEvent, StoredRequirementVersion, S
 import type { Action, Decision, Source, State } from '../types';
 import type { Knex } from 'knex';
 import { bytes, everyColumn, hex, hexOrNull, idOrNull, num, numOrNull, rowCodec, text, textOrNull, type Row } from './row-codec';
+import { headOf } from './head-rows';
 import { isPostgres } from './migrate';
 
 export type { Row } from './row-codec';
@@ -31,7 +32,7 @@ export function toRecord(row: Row): CurrentRecord {
 
 /**
  * Snapshots of many subjects read in one statement (a subject row left-joined to its records,
- * the subject's columns as `head_*`), by pseudonym.
+ * the subject's columns as `head_*`, its head event's joined by `joinHead`), by pseudonym.
  */
 export function snapshotsOf(rows: readonly Row[]): Map<string, SubjectSnapshot> {
   const out = new Map<string, SubjectSnapshot>();
@@ -39,11 +40,12 @@ export function snapshotsOf(rows: readonly Row[]): Map<string, SubjectSnapshot> 
     const pseudonym = hex(row.head_pseudonym);
     let snapshot = out.get(pseudonym);
     if (snapshot === undefined) {
+      const head = headOf(row, 'head_seq');
       snapshot = {
         chain: hex(row.head_chain),
         pseudonym,
-        seq: num(row.head_seq),
-        hash: hex(row.head_hash),
+        seq: head.seq,
+        hash: head.hash,
         headId: idOrNull(row.head_id),
         mac: hex(row.head_mac),
         records: [],
@@ -170,12 +172,14 @@ export const fromVersion = (version: StoredRequirementVersion): Row => ({
   mac: version.mac === '' ? null : bytes(version.mac),
 });
 
+/** The head of a subject row read with its head event (`joinHead`). */
 export function toHead(row: Row): ChainHead {
+  const head = headOf(row);
   return {
     chain: hex(row.chain),
     pseudonym: hexOrNull(row.pseudonym),
-    seq: num(row.seq),
-    hash: hex(row.head_hash),
+    seq: head.seq,
+    hash: head.hash,
     id: idOrNull(row.head_id),
     erased: row.erased_at !== null && row.erased_at !== undefined,
     mac: hex(row.head_mac),

@@ -28,8 +28,8 @@ export function sealUpgrade(ctx: TableContext, sealer: UpgradeSealer): Promise<b
       const heads = await scanHeads(inside, { after, limit: PAGE });
       if (heads.length === 0) break;
       // Every row exists: the upsert takes its update branch, naming the not-null columns only because an INSERT must.
-      const rows = heads.map((head) => [bytes(head.chain), head.seq, bytes(head.hash), bytes(sealer.head(head))]);
-      await runAll(trx, insertStatements(trx, subjects, ['chain', 'seq', 'head_hash', 'head_mac'], rows, upsertClause(['chain'], ['head_mac'])));
+      const rows = heads.map((head) => [bytes(head.chain), bytes(sealer.head(head))]);
+      await runAll(trx, insertStatements(trx, subjects, ['chain', 'head_mac'], rows, upsertClause(['chain'], ['head_mac'])));
       after = (heads[heads.length - 1] as { chain: string }).chain;
     }
     const table = ctx.table('requirements');

@@ -7,6 +7,7 @@ import { insertStatements, quote, upsertClause, variableLimit } from './bulk-sql
 import { idAllocator, reservedIdsFree, type TableContext } from './chain-store';
 import { insertOutbox } from './lifecycle-queries';
 import { withLogEntry } from './log-store';
+import { addHeads } from './head-rows';
 import { EVENT_COLUMNS, groupRecords, rawRows, type Row } from './rows';
 import { bytes, bytesOrNull, hex } from './row-codec';
 import type { PreparedKnexBatch } from './prepare-batch';
@@ -18,7 +19,7 @@ import { StatementPipeline } from './statement-pipeline';
  */
 export type SubjectPlanner = (pseudonym: string, snapshot: SubjectSnapshot) => WritePlan | null;
 
-const HEAD_VALUES = ['seq', 'head_hash', 'head_id', 'head_mac'] as const;
+const HEAD_VALUES = ['head_id', 'head_mac'] as const;
 
 /** A plan without a sealed subject id (a sweep) keeps the stored one. */
 const keepSealedSubject = (table: string): string =>
@@ -61,6 +62,7 @@ async function lockSubjects(
   const existing = pseudonyms.filter((p) => !created.has(p));
   for (const chunk of chunks(existing, variableLimit(trx) - 1)) {
     const read = (await trx(table).whereIn('pseudonym', chunk.map(bytes)).orderBy('pseudonym').forUpdate()) as Row[];
+    await addHeads(trx, ctx.table('events'), read);
     for (const row of read) found.set(hex(row.pseudonym), row);
   }
   return { rows: found, created };
@@ -141,7 +143,7 @@ function queueRows(ctx: TableContext, trx: Knex.Transaction, planned: Planned[],
   // every not-null column only because an INSERT must.
   const heads = planned.map(({ subject, plan }, i) => {
     const { head } = sealed[i] as SealedWrite;
-    return [subject.chain, subject.pseudonym, head.seq, bytes(head.hash), bytes(head.mac), idValue(head.id), bytesOrNull(plan.sealedSubject ?? null)];
+    return [subject.chain, subject.pseudonym, bytes(head.mac), idValue(head.id), bytesOrNull(plan.sealedSubject ?? null)];
   });
   const subjects = ctx.table('subjects');
   const upsert = upsertClause(['chain'], HEAD_VALUES) + keepSealedSubject(subjects);

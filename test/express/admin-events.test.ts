@@ -70,6 +70,9 @@ for (const backend of BACKENDS) {
     it('filters by requirement, action and time', async () => {
       expect((await get('?requirement=ads')).events.map((e) => e.action)).to.deep.equal(['withdraw', 'deny', 'grant']);
       expect((await get('?action=grant&requirement=analytics')).events).to.have.length(2);
+      // A rarer action is found through its own index, a grant or denial through the ids.
+      expect((await get('?action=withdraw')).events.map((e) => `${e.action}:${e.requirement}`)).to.deep.equal(['withdraw:ads']);
+      expect((await get('?action=deny')).events.map((e) => `${e.action}:${e.requirement}`)).to.deep.equal(['deny:ads']);
       expect((await get('?from=2026-03-02')).events.map((e) => e.action)).to.deep.equal(['withdraw', 'grant']);
       expect((await get('?to=2026-03-02T00:00:00Z')).events).to.have.length(3);
       expect((await get('?from=2026-03-01T10:00:00.000Z&to=2026-03-01T10:00:00.001Z')).events).to.have.length(3);

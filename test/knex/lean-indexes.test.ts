@@ -7,7 +7,8 @@ import { describeEachDatabase, type TestDatabase } from '../helpers/each-databas
 
 const SECRET = 'lean-indexes-secret-0123456789abcdef0123';
 const PENDING = 'consent_states_pending_token_index';
-const LAPSING = 'consent_states_decision_expiry_recorded_expires_at_index';
+// Since 010-lean-rows: only the grants whose expiry is still to be recorded.
+const LAPSING = 'consent_states_lapse_index';
 
 /** Index name → definition, of one table. */
 async function indexes(knex: Knex, table: string): Promise<Map<string, string>> {
@@ -61,7 +62,7 @@ describeEachDatabase('lean write indexes (migration 005-lean-indexes)', (open) =
     expect([...events.keys()]).to.include('consent_events_chain_seq_unique');
     expect([...states.keys()]).not.to.include('consent_states_requirement_decision_index');
     expect(states.get(PENDING)).to.match(/where pending_token is not null$/);
-    expect(states.get(LAPSING)).to.match(/where expires_at is not null$/);
+    expect(states.get(LAPSING)).to.match(/expiry_recorded = false and expires_at is not null$/);
   });
 
   it('the token lookup and the sweep read the partial indexes, a filtered history reads (chain, seq)', async () => {

@@ -42,8 +42,8 @@ describe('migrations (SQLite)', () => {
       const applied = await knex('consent_migrations').select('name');
       await migrate(knex);
       expect(await knex('consent_migrations').select('name')).to.deep.equal(applied);
-      expect(applied.map((r) => r.name)).to.deep.equal(['001-initial', '002-proof', '003-outbox', '004-admin', '005-lean-indexes', '006-sealed-rows', '007-log', '008-audiences', '009-texts']);
-      expect([...MIGRATION_NAMES]).to.deep.equal(['001-initial', '002-proof', '003-outbox', '004-admin', '005-lean-indexes', '006-sealed-rows', '007-log', '008-audiences', '009-texts']);
+      expect(applied.map((r) => r.name)).to.deep.equal(['001-initial', '002-proof', '003-outbox', '004-admin', '005-lean-indexes', '006-sealed-rows', '007-log', '008-audiences', '009-texts', '010-lean-rows']);
+      expect([...MIGRATION_NAMES]).to.deep.equal(['001-initial', '002-proof', '003-outbox', '004-admin', '005-lean-indexes', '006-sealed-rows', '007-log', '008-audiences', '009-texts', '010-lean-rows']);
     }));
 
   it('refuses a database migrated by a newer release with schema_mismatch', () =>

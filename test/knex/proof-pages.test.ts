@@ -1,7 +1,9 @@
 import { expect } from 'chai';
 import type { Knex } from 'knex';
 import { createConsent, KnexTracker, type Consent } from '../../lib/index';
+import { headColumns, joinHead } from '../../lib/knex/head-rows';
 import { readJsonPage } from '../../lib/knex/json-page';
+import { unpackLeaves } from '../../lib/knex/packed-leaves';
 import { groupRecords, pageColumns, toHead, type Row } from '../../lib/knex/rows';
 import { countStatements } from '../helpers/count-statements';
 import { describeEachDatabase, type TestDatabase } from '../helpers/each-database';
@@ -34,7 +36,8 @@ describeEachDatabase('proof reads: heads and log pages', (open) => {
 
   it('reads the same heads as a plain select, page by page', async () => {
     const records = groupRecords((await knex('consent_states').orderBy(['chain', 'requirement'])) as Row[], 'chain');
-    const plain = ((await knex('consent_subjects').orderBy('chain')) as Row[]).map(toHead).map((head) => ({ ...head, records: records.get(head.chain) ?? [] }));
+    const subjects = joinHead(knex('consent_subjects'), 'consent_events', 'consent_subjects').select('consent_subjects.*', headColumns());
+    const plain = ((await subjects.orderBy('consent_subjects.chain')) as Row[]).map(toHead).map((head) => ({ ...head, records: records.get(head.chain) ?? [] }));
     expect(plain.filter((head) => head.records.length > 0)).to.have.length(6, 'every subject but the erased one has records');
     const paged = [];
     for (let after: string | undefined; ;) {
@@ -51,10 +54,13 @@ describeEachDatabase('proof reads: heads and log pages', (open) => {
   it('reads the log entries page by page in sealing order: one per write, its events in order', async () => {
     const plain = ((await knex('consent_log').orderBy([{ column: 'tx' }, { column: 'part' }])) as Row[]).map((r) => ({
       key: `${String(r.tx)}:${String(r.part)}`,
-      leaves: Buffer.from(r.leaves as Uint8Array),
+      leaves: unpackLeaves(Buffer.from(r.leaves as Uint8Array)),
     }));
     // Seven writes of two events, and the erasure's one.
     expect(plain.map((e) => e.leaves.length / 40)).to.deep.equal([2, 2, 2, 2, 2, 2, 2, 1]);
+    // Stored packed where the ids follow each other: 8 bytes less a leaf, and a tag byte.
+    const stored: Array<{ leaves: Uint8Array }> = await knex('consent_log').orderBy([{ column: 'tx' }, { column: 'part' }]).select('leaves');
+    expect(stored.map((r) => r.leaves.length)).to.deep.equal([73, 73, 73, 73, 73, 73, 73, 40]);
     const paged = [];
     for (let after: string | undefined; ;) {
       const page = await tracker.logEntries({ after, limit: 3 });
@@ -75,7 +81,7 @@ describeEachDatabase('proof reads: heads and log pages', (open) => {
   it('falls back to the plain read when the rows did not come in the order asked for', async () => {
     const query = knex('consent_subjects').orderBy('chain').limit(10);
     expect(await readJsonPage(knex, query, pageColumns(knex, ['chain']), () => false)).to.equal(null);
-    const rows = await readJsonPage(knex, query, pageColumns(knex, ['chain', 'seq']), (a, b) => (a[0] as string) < (b[0] as string));
+    const rows = await readJsonPage(knex, query, pageColumns(knex, ['chain', 'head_id']), (a, b) => (a[0] as string) < (b[0] as string));
     expect(rows).to.have.length(7);
     expect(await tracker.heads({ limit: 10 })).to.have.length(7);
   });

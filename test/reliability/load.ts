@@ -103,7 +103,10 @@ async function expectSnapshotIntact(knex: Knex): Promise<void> {
   const rows: Array<{ chain: Buffer; seq: number | string }> = await knex('consent_events').select('chain', 'seq').orderBy(['chain', 'seq']);
   const byChain = new Map<string, number[]>();
   for (const row of rows) byChain.set(keyOf(row.chain), [...(byChain.get(keyOf(row.chain)) ?? []), Number(row.seq)]);
-  const heads: Array<{ chain: Buffer; seq: number | string }> = await knex('consent_subjects').select('chain', 'seq');
+  // A head's position is its newest event's.
+  const heads: Array<{ chain: Buffer; seq: number | string }> = await knex('consent_subjects as s')
+    .leftJoin('consent_events as e', 'e.id', 's.head_id')
+    .select('s.chain', knex.raw('coalesce(e.seq, 0) as seq'));
   for (const head of heads) {
     const seqs = byChain.get(keyOf(head.chain)) ?? [];
     expect(seqs, `chain ${keyOf(head.chain)}`).to.deep.equal(Array.from({ length: seqs.length }, (_, i) => i + 1));

@@ -8,6 +8,7 @@ import { sealedRowsSchema } from './006-sealed-rows';
 import { logSchema } from './007-log';
 import { audiencesSchema } from './008-audiences';
 import { textsSchema } from './009-texts';
+import { leanRowsSchema } from './010-lean-rows';
 
 /** Every shipped migration, in order. Append only. */
 const MIGRATIONS: ReadonlyArray<readonly [string, (prefix: string) => Knex.Migration]> = [
@@ -20,6 +21,7 @@ const MIGRATIONS: ReadonlyArray<readonly [string, (prefix: string) => Knex.Migra
   ['007-log', logSchema],
   ['008-audiences', audiencesSchema],
   ['009-texts', textsSchema],
+  ['010-lean-rows', leanRowsSchema],
 ];
 
 export const MIGRATION_NAMES: readonly string[] = MIGRATIONS.map(([name]) => name);

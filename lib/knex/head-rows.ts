@@ -1,0 +1,50 @@
+import type { Knex } from 'knex';
+import { GENESIS } from '../audit/chain';
+import { hexOrNull, idOrNull, type Row } from './row-codec';
+
+/*
+ * A chain's head position and hash are its newest event's, which the subject row names
+ * (`head_id`): they are read from that event instead of being stored a second time. The head's
+ * seal still covers them with the id, so a head id moved to another event, or the newest event
+ * changed or removed, fails the seal.
+ */
+
+const HEAD = 'head_event';
+
+/** Left-joins to `q` (which reads the subjects as `subjects`) the event each subject row names as its head. */
+export function joinHead(q: Knex.QueryBuilder, events: string, subjects: string): Knex.QueryBuilder {
+  return q.leftJoin(`${events} as ${HEAD}`, `${HEAD}.id`, `${subjects}.head_id`);
+}
+
+/** The joined head's position and hash, selected as `seq` and `head_hash` unless named otherwise. */
+export const headColumns = (seq = 'seq', hash = 'head_hash'): Record<string, string> => ({ [seq]: `${HEAD}.seq`, [hash]: `${HEAD}.hash` });
+
+/**
+ * The head position and hash of a subject row read with its head event (`joinHead`,
+ * `addHeads`): an empty chain's without a head id. A head id whose event is gone reads as
+ * position 0 without a hash, which no seal covers.
+ */
+export function headOf(row: Row, seq = 'seq', hash = 'head_hash'): { seq: number; hash: string } {
+  if (row.head_id === null || row.head_id === undefined) return { seq: 0, hash: GENESIS };
+  const position = row[seq];
+  return { seq: position === null || position === undefined ? 0 : Number(position), hash: hexOrNull(row[hash]) ?? '' };
+}
+
+/**
+ * Sets `seq` and `head_hash` on subject rows read (and locked) without their head events. A
+ * statement of its own after the lock: on PostgreSQL a row locked after waiting for another
+ * writer is its newest version, while a join in the same statement would read that writer's
+ * events as they were before it committed.
+ */
+export async function addHeads(db: Knex | Knex.Transaction, events: string, rows: Row[], chunk = 500): Promise<void> {
+  const byId = new Map<string, Row>();
+  for (const row of rows) {
+    const id = idOrNull(row.head_id);
+    if (id !== null) byId.set(id, row);
+  }
+  const ids = [...byId.keys()];
+  for (let i = 0; i < ids.length; i += chunk) {
+    const heads = (await db(events).select('id', 'seq', 'hash').whereIn('id', ids.slice(i, i + chunk))) as Row[];
+    for (const head of heads) Object.assign(byId.get(idOrNull(head.id) ?? '') ?? {}, { seq: head.seq, head_hash: head.hash });
+  }
+}

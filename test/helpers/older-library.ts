@@ -1,0 +1,21 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+
+/**
+ * The directory of the library as committed at `commit` (its `lib/`, from git, beside this
+ * tree's dependencies), for tests that build a store with an earlier release and upgrade it.
+ */
+export function olderLibrary(commit: string): string {
+  const dir = join(tmpdir(), `express-consent-lib-${commit}`);
+  if (!existsSync(join(dir, 'lib/index.ts'))) {
+    mkdirSync(dir, { recursive: true });
+    const archive = execFileSync('git', ['-C', ROOT, 'archive', commit, 'lib', 'package.json'], { maxBuffer: 64 * 1024 * 1024 });
+    execFileSync('tar', ['-x', '-C', dir], { input: archive });
+  }
+  if (!existsSync(join(dir, 'node_modules'))) symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
+  return dir;
+}
