@@ -1,8 +1,9 @@
+import type { Knex } from 'knex';
 import type { AudienceEntry, AudienceQuery } from '../tracker/audience-capability';
 import type { CurrentRecord, SubjectSnapshot } from '../tracker/records';
 import type { TableContext } from './chain-store';
 import { chainRecords } from './chain-scan';
-import { readRows } from './json-page';
+import { readJsonPage } from './json-page';
 import { bytes, hex, hexOrNull, idOrNull, num } from './row-codec';
 import { pageColumns, type Row } from './rows';
 
@@ -11,16 +12,28 @@ const SUBJECT_COLUMNS = ['chain', 'pseudonym', 'seq', 'head_hash', 'head_id', 'h
 
 const byChain = (a: unknown[], b: unknown[]): boolean => (a[0] as string) < (b[0] as string);
 
-/** A subject row of `SUBJECT_COLUMNS` with its chain's records: the snapshot `current()` reads. */
-function snapshotOf(row: Row, records: Map<string, CurrentRecord[]>): SubjectSnapshot {
-  const chain = hex(row.chain);
+/**
+ * The subject rows of `query` as arrays of `SUBJECT_COLUMNS` values (byte columns as hex), read
+ * as one JSON page when the database can: an audience reads every subject row, and an object
+ * per row cost more than the whole query.
+ */
+async function subjectValues(ctx: TableContext, query: Knex.QueryBuilder): Promise<unknown[][]> {
+  const values = await readJsonPage(ctx.knex, query, pageColumns(ctx.knex, SUBJECT_COLUMNS), byChain);
+  if (values !== null) return values;
+  const rows: Row[] = await query.select(SUBJECT_COLUMNS);
+  return rows.map((row) => SUBJECT_COLUMNS.map((column, i) => (i === 2 || i === 4 ? row[column] : hexOrNull(row[column]))));
+}
+
+/** A subject's values (`SUBJECT_COLUMNS`) with its chain's records: the snapshot `current()` reads. */
+function snapshotOf(v: readonly unknown[], records: Map<string, CurrentRecord[]>): SubjectSnapshot {
+  const chain = v[0] as string;
   return {
     chain,
-    pseudonym: hex(row.pseudonym),
-    seq: num(row.seq),
-    hash: hex(row.head_hash),
-    headId: idOrNull(row.head_id),
-    mac: hex(row.head_mac),
+    pseudonym: (v[1] as string | null) ?? '',
+    seq: num(v[2]),
+    hash: v[3] as string,
+    headId: idOrNull(v[4]),
+    mac: v[5] as string,
     records: records.get(chain) ?? [],
   };
 }
@@ -37,9 +50,9 @@ export async function audiencePage(ctx: TableContext, query: AudienceQuery): Pro
   const chain = `${subjects}.chain`;
   const q = ctx.knex(subjects).whereNotNull(`${subjects}.pseudonym`).orderBy(chain).limit(query.limit);
   if (query.after !== undefined) q.where(chain, '>', bytes(query.after));
-  const rows = await readRows(ctx.knex, q, pageColumns(ctx.knex, SUBJECT_COLUMNS), byChain);
-  const records = await chainRecords(ctx, rows.map((row) => hex(row.chain)), true);
-  return rows.map((row) => ({ snapshot: snapshotOf(row, records), sealedSubject: hexOrNull(row.sealed_subject) }));
+  const values = await subjectValues(ctx, q);
+  const records = await chainRecords(ctx, values.map((v) => v[0] as string), true);
+  return values.map((v) => ({ snapshot: snapshotOf(v, records), sealedSubject: (v[6] as string | null) ?? null }));
 }
 
 /**
@@ -51,11 +64,11 @@ export async function snapshotsOf(ctx: TableContext, pseudonyms: readonly string
   const subjects = ctx.table('subjects');
   const unique = [...new Set(pseudonyms)];
   const q = ctx.knex(subjects).whereIn(`${subjects}.pseudonym`, unique.map(bytes)).orderBy(`${subjects}.chain`);
-  const rows = await readRows(ctx.knex, q, pageColumns(ctx.knex, SUBJECT_COLUMNS.slice(0, -1)), byChain);
-  const records = await chainRecords(ctx, rows.map((row) => hex(row.chain)), false);
+  const values = await subjectValues(ctx, q);
+  const records = await chainRecords(ctx, values.map((v) => v[0] as string), false);
   const byPseudonym = new Map<string, SubjectSnapshot>();
-  for (const row of rows) {
-    const snapshot = snapshotOf(row, records);
+  for (const v of values) {
+    const snapshot = snapshotOf(v, records);
     byPseudonym.set(snapshot.pseudonym, snapshot);
   }
   return pseudonyms.map((pseudonym) => byPseudonym.get(pseudonym) ?? null);
