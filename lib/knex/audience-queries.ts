@@ -5,7 +5,7 @@ import type { TableContext } from './chain-store';
 import { chainRecords } from './chain-scan';
 import { readJsonPage } from './json-page';
 import { bytes, hex, hexOrNull, idOrNull, num } from './row-codec';
-import { pageColumns, type Row } from './rows';
+import { pageColumns, recordOfValues, type Row } from './rows';
 
 // A subject's head, link and sealed id: with its records, the snapshot `current()` reads.
 const SUBJECT_COLUMNS = ['chain', 'pseudonym', 'seq', 'head_hash', 'head_id', 'head_mac', 'sealed_subject'];
@@ -55,21 +55,42 @@ export async function audiencePage(ctx: TableContext, query: AudienceQuery): Pro
   return values.map((v) => ({ snapshot: snapshotOf(v, records), sealedSubject: (v[6] as string | null) ?? null }));
 }
 
+// A subject's records, each with its head and link: `recordOfValues` reads the first twelve.
+const JOINED_COLUMNS: Record<string, string> = {
+  chain: 's.chain', requirement: 'st.requirement', decision: 'st.decision', version: 'st.version', decided_at: 'st.decided_at',
+  expires_at: 'st.expires_at', gpc_opt_in: 'st.gpc_opt_in', pending_version: 'st.pending_version', pending_at: 'st.pending_at',
+  pending_expires_at: 'st.pending_expires_at', pending_token: 'st.pending_token', expiry_recorded: 'st.expiry_recorded',
+  pseudonym: 's.pseudonym', seq: 's.seq', head_hash: 's.head_hash', head_id: 's.head_id', head_mac: 's.head_mac',
+};
+const JOINED_NAMES = Object.keys(JOINED_COLUMNS);
+const HEX_AT = new Set(['chain', 'pending_token', 'pseudonym', 'head_hash', 'head_mac'].map((name) => JOINED_NAMES.indexOf(name)));
+const byChainThenRequirement = (a: unknown[], b: unknown[]): boolean =>
+  (a[0] as string) < (b[0] as string) || (a[0] === b[0] && (a[1] as string) < (b[1] as string));
+
 /**
  * The snapshots of the subjects linked to `pseudonyms`, in the order asked (null for none), in
- * two indexed reads: the subjects by the pseudonyms' unique index, then their chains' records.
+ * one statement: the subjects by the pseudonyms' unique index, each joined to its records (a row
+ * per record; one with no record for a subject that has none).
  */
 export async function snapshotsOf(ctx: TableContext, pseudonyms: readonly string[]): Promise<Array<SubjectSnapshot | null>> {
   if (pseudonyms.length === 0) return [];
-  const subjects = ctx.table('subjects');
-  const unique = [...new Set(pseudonyms)];
-  const q = ctx.knex(subjects).whereIn(`${subjects}.pseudonym`, unique.map(bytes)).orderBy(`${subjects}.chain`);
-  const values = await subjectValues(ctx, q);
-  const records = await chainRecords(ctx, values.map((v) => v[0] as string), false);
+  const q = ctx.knex(`${ctx.table('subjects')} as s`)
+    .leftJoin(`${ctx.table('states')} as st`, 'st.chain', 's.chain')
+    .whereIn('s.pseudonym', [...new Set(pseudonyms)].map(bytes))
+    .orderBy([{ column: 's.chain' }, { column: 'st.requirement' }]);
+  let values = await readJsonPage(ctx.knex, q, pageColumns(ctx.knex, JOINED_COLUMNS), byChainThenRequirement);
+  if (values === null) {
+    const rows: Row[] = await q.select(JOINED_COLUMNS);
+    values = rows.map((row) => JOINED_NAMES.map((name, i) => (HEX_AT.has(i) ? hexOrNull(row[name]) : row[name])));
+  }
   const byPseudonym = new Map<string, SubjectSnapshot>();
+  let snapshot: SubjectSnapshot | undefined;
   for (const v of values) {
-    const snapshot = snapshotOf(v, records);
-    byPseudonym.set(snapshot.pseudonym, snapshot);
+    if (snapshot === undefined || snapshot.chain !== v[0]) {
+      snapshot = { chain: v[0] as string, pseudonym: v[12] as string, seq: num(v[13]), hash: v[14] as string, headId: idOrNull(v[15]), mac: v[16] as string, records: [] };
+      byPseudonym.set(snapshot.pseudonym, snapshot);
+    }
+    if (v[1] !== null && v[1] !== undefined) snapshot.records.push(recordOfValues(v));
   }
   return pseudonyms.map((pseudonym) => byPseudonym.get(pseudonym) ?? null);
 }
