@@ -1,10 +1,11 @@
 import { pseudonymOf } from '../audit/keys';
+import { decryptSubjects } from '../audit/subject-keystream';
 import { openSubject, sealSubject } from '../audit/subject-seal';
 import { ConsentError } from '../errors';
 import { isAllowedNow, stateOf } from '../state/derive';
 import type { AudienceCapability } from '../tracker/audience-capability';
 import { hasCapability, missingMethods } from '../tracker/has-capability';
-import type { CurrentRecord } from '../tracker/records';
+import type { CurrentRecord, SubjectSnapshot } from '../tracker/records';
 import type { ConsentTracker } from '../tracker/tracker';
 import type { Requirement, State } from '../types';
 import { audienceFilter, type AudienceFilter } from './audience-filter';
@@ -75,6 +76,24 @@ function recordOf(records: readonly CurrentRecord[], requirement: string): Curre
 }
 
 /**
+ * The subject id stored with `snapshot`'s chain, or null when it does not open for the chain.
+ * `decrypted` (what the value decrypts to, unauthenticated) is taken when its pseudonym is the
+ * one the chain's sealed head names: only the subject of the chain has it. Anything else is
+ * opened and authenticated in full.
+ *
+ * @throws ConsentIntegrityError (logged) for an id that opens for its chain but names another
+ *   subject: only a holder of the secret could have sealed it.
+ */
+function storedSubjectId(engine: AudienceDeps, snapshot: SubjectSnapshot, sealed: string, decrypted: string | null): string | null {
+  const keys = engine.derivedKeys;
+  if (decrypted !== null && pseudonymOf(keys, decrypted) === snapshot.pseudonym) return decrypted;
+  const subjectId = openSubject(keys.subject, sealed, snapshot.chain);
+  if (subjectId === null) return null;
+  if (pseudonymOf(keys, subjectId) !== snapshot.pseudonym) throw integrityFailure(engine.options.logger, "a subject's stored id");
+  return subjectId;
+}
+
+/**
  * The members of an audience, a page per storage read (one read ahead), for callers that write
  * them out in chunks. Updates `summary` as it goes. Every subject of a page is judged only once
  * its head's seal vouches for its records and link; its stored id is listed only when it opens
@@ -100,7 +119,8 @@ export async function* audiencePages(
   for await (const page of pages) {
     // Read time: a grant that lapses while the listing runs stops counting from the next page.
     const now = engine.now();
-    const members: AudienceMember[] = [];
+    const matched: Array<{ snapshot: SubjectSnapshot; state: State }> = [];
+    const sealed: string[] = [];
     for (const { snapshot, sealedSubject } of page) {
       const records = trustedRecords(keys.chain, logger, snapshot.pseudonym, snapshot);
       const state = matches(recordOf(records, requirement.id), now);
@@ -109,13 +129,18 @@ export async function* audiencePages(
         summary.skipped += 1;
         continue;
       }
-      const subjectId = openSubject(keys.subject, sealedSubject, snapshot.chain);
+      matched.push({ snapshot, state });
+      sealed.push(sealedSubject);
+    }
+    const decrypted = decryptSubjects(keys.subject, sealed);
+    const members: AudienceMember[] = [];
+    for (let i = 0; i < matched.length; i += 1) {
+      const { snapshot, state } = matched[i] as { snapshot: SubjectSnapshot; state: State };
+      const subjectId = storedSubjectId(engine, snapshot, sealed[i] as string, decrypted[i] ?? null);
       if (subjectId === null) {
         summary.unreadable += 1;
         continue;
       }
-      // Opened for its chain, so written for it by the library: another subject's id is a forgery.
-      if (pseudonymOf(keys, subjectId) !== snapshot.pseudonym) throw integrityFailure(logger, "a subject's stored id");
       // Visitors are not the host's subjects: it has nobody to contact.
       if (inVisitorNamespace(subjectId)) continue;
       members.push({ subjectId, state });

@@ -1,16 +1,18 @@
 import { pseudonymOf } from '../audit/keys';
 import { ConsentError } from '../errors';
 import { isAllowedNow } from '../state/derive';
+import { hasCapability } from '../tracker/has-capability';
 import type { CurrentRecord } from '../tracker/records';
 import type { Requirement } from '../types';
 import type { ConsentCore } from './consent-core';
 import { normalizeSubject, SUBJECT_RULE } from './input';
+import { trustedRecords } from './trusted';
 
-/** Ids checked per round of storage reads. */
-const BATCH = 1000;
+/** Ids checked per round of storage reads: one read by a tracker with the audience capability. */
+const BATCH = 500;
 
 /** What `filterAllowed` uses of the engine. */
-export type FilterDeps = Pick<ConsentCore, 'registry' | 'derivedKeys' | 'ready' | 'now' | 'storedRecords'>;
+export type FilterDeps = Pick<ConsentCore, 'tracker' | 'options' | 'registry' | 'derivedKeys' | 'ready' | 'now' | 'storedRecords'>;
 
 interface Item<T> {
   id: T;
@@ -36,13 +38,24 @@ async function* batches<T>(ids: Iterable<T> | AsyncIterable<T>, keys: FilterDeps
 }
 
 /**
- * The trusted records of each item's subject, in order. Each is a `current()` read checked
- * against its head's seal (`storedRecords`); the reads of a batch are issued together, and a
- * tracker that answers concurrent reads in one statement (the Knex tracker does) reads the
- * batch in a few.
+ * The trusted records of each item's subject, in order, each checked against its head's seal.
+ * A tracker with the audience capability reads the batch's subjects in one call; any other
+ * answers a `current()` read per id (the reads of a batch issued together).
  */
-function recordsOf<T>(engine: FilterDeps, batch: Array<Item<T>>): Promise<CurrentRecord[][]> {
-  return Promise.all(batch.map((item) => engine.storedRecords(item.pseudonym)));
+async function recordsOf<T>(engine: FilterDeps, batch: Array<Item<T>>): Promise<CurrentRecord[][]> {
+  const { tracker } = engine;
+  if (!hasCapability(tracker, 'audience')) return Promise.all(batch.map((item) => engine.storedRecords(item.pseudonym)));
+  const snapshots = await tracker.snapshots(batch.map((item) => item.pseudonym));
+  // A subject named twice in a batch is checked once.
+  const trusted = new Map<string, CurrentRecord[]>();
+  return batch.map((item, i) => {
+    let records = trusted.get(item.pseudonym);
+    if (records === undefined) {
+      records = trustedRecords(engine.derivedKeys.chain, engine.options.logger, item.pseudonym, snapshots[i] ?? null);
+      trusted.set(item.pseudonym, records);
+    }
+    return records;
+  });
 }
 
 /**

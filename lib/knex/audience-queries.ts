@@ -1,49 +1,87 @@
+import type { Knex } from 'knex';
 import type { AudienceEntry, AudienceQuery } from '../tracker/audience-capability';
+import type { SubjectSnapshot } from '../tracker/records';
 import type { TableContext } from './chain-store';
-import { chainRecords } from './chain-scan';
 import { headColumns, headOf, joinHead } from './head-rows';
-import { readRows } from './json-page';
+import { readJsonPage } from './json-page';
+import { isPostgres } from './migrate';
 import { bytes, hex, hexOrNull, idOrNull } from './row-codec';
-import { pageColumns, type Row } from './rows';
+import { pageColumns, recordOfValues, type Row } from './rows';
 
-// A subject's head (its position and hash from its newest event), link and sealed id: with its
-// records, the snapshot `current()` reads.
-const subjectPage = (subjects: string): Record<string, string> => ({
+// A subject's records, each with its head, link and sealed id: `recordOfValues` reads the first twelve.
+const JOINED_COLUMNS: Record<string, string> = {
+  chain: 's.chain', requirement: 'st.requirement', decision: 'st.decision', version: 'st.version', decided_at: 'st.decided_at',
+  expires_at: 'st.expires_at', gpc_opt_in: 'st.gpc_opt_in', pending_version: 'st.pending_version', pending_at: 'st.pending_at',
+  pending_expires_at: 'st.pending_expires_at', pending_token: 'st.pending_token', expiry_recorded: 'st.expiry_recorded',
+  pseudonym: 's.pseudonym', seq: 's.seq', head_hash: 's.head_hash', head_id: 's.head_id', head_mac: 's.head_mac',
+  sealed_subject: 's.sealed_subject',
+};
+const JOINED_NAMES = Object.keys(JOINED_COLUMNS);
+// The subject columns, the head's position and hash read from its newest event (which `head_id` names).
+const subjectColumns = (subjects: string): Record<string, string> => ({
   ...Object.fromEntries(['chain', 'pseudonym'].map((c) => [c, `${subjects}.${c}`])),
   ...headColumns(),
   ...Object.fromEntries(['head_id', 'head_mac', 'sealed_subject'].map((c) => [c, `${subjects}.${c}`])),
 });
-
-const byChain = (a: unknown[], b: unknown[]): boolean => (a[0] as string) < (b[0] as string);
+const HEX_AT = new Set(['chain', 'pending_token', 'pseudonym', 'head_hash', 'head_mac', 'sealed_subject'].map((name) => JOINED_NAMES.indexOf(name)));
+const byChainThenRequirement = (a: unknown[], b: unknown[]): boolean =>
+  (a[0] as string) < (b[0] as string) || (a[0] === b[0] && (a[1] as string) < (b[1] as string));
 
 /**
- * A keyset page of linked subjects, each with its whole snapshot, in two indexed reads: a range
- * of the subjects' primary key, then the records of the chains from the page's first to its
- * last by a range of the states' primary key (an erased chain in between has none). Chain keys
- * are bytes: their order is the order of their hex.
+ * The subjects `subjects` selects (a query of the subjects table), each with its whole snapshot
+ * and sealed id, in chain order, in one statement: each subject joined to its records (a row per
+ * record, one with no record for a subject that has none). One statement, so that heads and
+ * records come from the same moment: a write between two reads would fail the page's seals.
+ * Read as one JSON page when the database can: an object per row cost more than the query.
  */
-export async function audiencePage(ctx: TableContext, query: AudienceQuery): Promise<AudienceEntry[]> {
+async function subjectEntries(ctx: TableContext, subjects: Knex.QueryBuilder): Promise<AudienceEntry[]> {
+  const states = ctx.table('states');
+  const q = ctx.knex.from(subjects.as('s')).orderBy([{ column: 's.chain' }, { column: 'st.requirement' }]);
+  // PostgreSQL would rather hash every record of the store than look a page's up by key; the
+  // `offset 0` keeps it from flattening the lateral lookup back into that join.
+  if (isPostgres(ctx.knex)) q.joinRaw('left join lateral (select * from ?? where ??.chain = s.chain offset 0) as st on true', [states, states]);
+  else q.leftJoin(`${states} as st`, 'st.chain', 's.chain');
+  let values = await readJsonPage(ctx.knex, q, pageColumns(ctx.knex, JOINED_COLUMNS), byChainThenRequirement);
+  if (values === null) {
+    const rows: Row[] = await q.select(JOINED_COLUMNS);
+    values = rows.map((row) => JOINED_NAMES.map((name, i) => (HEX_AT.has(i) ? hexOrNull(row[name]) : row[name])));
+  }
+  const entries: AudienceEntry[] = [];
+  let snapshot: SubjectSnapshot | undefined;
+  for (const v of values) {
+    if (snapshot === undefined || snapshot.chain !== v[0]) {
+      const head = headOf({ head_id: v[15], seq: v[13], head_hash: v[14] });
+      snapshot = { chain: v[0] as string, pseudonym: v[12] as string, ...head, headId: idOrNull(v[15]), mac: v[16] as string, records: [] };
+      entries.push({ snapshot, sealedSubject: (v[17] as string | null) ?? null });
+    }
+    if (v[1] !== null && v[1] !== undefined) snapshot.records.push(recordOfValues(v));
+  }
+  return entries;
+}
+
+/** The subjects table with each row's head event joined, selecting what a snapshot needs. */
+function subjectsWithHeads(ctx: TableContext): Knex.QueryBuilder {
   const subjects = ctx.table('subjects');
-  // Qualified: a bare `chain` in ORDER BY names the selected hex of it, which no index holds.
+  return joinHead(ctx.knex(subjects), ctx.table('events'), subjects).select(subjectColumns(subjects));
+}
+
+/** A keyset page of linked subjects, each with its whole snapshot: a range of the subjects' primary key. */
+export function audiencePage(ctx: TableContext, query: AudienceQuery): Promise<AudienceEntry[]> {
+  const subjects = ctx.table('subjects');
+  // Qualified: the joined head event has a chain column too.
   const chain = `${subjects}.chain`;
-  const q = joinHead(ctx.knex(subjects), ctx.table('events'), subjects).whereNotNull(`${subjects}.pseudonym`).orderBy(chain).limit(query.limit);
+  const q = subjectsWithHeads(ctx).whereNotNull(`${subjects}.pseudonym`).orderBy(chain).limit(query.limit);
   if (query.after !== undefined) q.where(chain, '>', bytes(query.after));
-  const rows = await readRows(ctx.knex, q, pageColumns(ctx.knex, subjectPage(subjects)), byChain);
-  const records = await chainRecords(ctx, rows.map((row) => hex(row.chain)), true);
-  return rows.map((row) => {
-    const chain = hex(row.chain);
-    return {
-      snapshot: {
-        chain,
-        pseudonym: hex(row.pseudonym),
-        ...headOf(row),
-        headId: idOrNull(row.head_id),
-        mac: hex(row.head_mac),
-        records: records.get(chain) ?? [],
-      },
-      sealedSubject: hexOrNull(row.sealed_subject),
-    };
-  });
+  return subjectEntries(ctx, q);
+}
+
+/** The snapshots of the subjects linked to `pseudonyms`, in the order asked (null for none), by the pseudonyms' unique index. */
+export async function snapshotsOf(ctx: TableContext, pseudonyms: readonly string[]): Promise<Array<SubjectSnapshot | null>> {
+  if (pseudonyms.length === 0) return [];
+  const q = subjectsWithHeads(ctx).whereIn(`${ctx.table('subjects')}.pseudonym`, [...new Set(pseudonyms)].map(bytes));
+  const byPseudonym = new Map<string, SubjectSnapshot>();
+  for (const { snapshot } of await subjectEntries(ctx, q)) byPseudonym.set(snapshot.pseudonym, snapshot);
+  return pseudonyms.map((pseudonym) => byPseudonym.get(pseudonym) ?? null);
 }
 
 /** Stores the sealed id of the subject linked to `pseudonym`; false when none is. */

@@ -260,6 +260,10 @@ export class KnexTracker implements ConsentTracker {
     return audiences.storeSealedSubject(this, pseudonym, seal);
   }
 
+  snapshots(pseudonyms: readonly string[]): Promise<Array<SubjectSnapshot | null>> {
+    return audiences.snapshotsOf(this, pseudonyms);
+  }
+
   async setting(name: string, candidate: string): Promise<string> {
     const meta = this.table('meta');
     await this.knex(meta).insert({ key: name, value: candidate }).onConflict('key').ignore();

@@ -75,4 +75,25 @@ export function audienceContract(define: Define): void {
     const entries = await tracker.audience({ requirement: 'news', limit: 10 });
     assert.deepEqual(entries.map((e) => e.sealedSubject), [sealedFor('A', entries[0]?.snapshot.chain ?? '')]);
   });
+
+  define('snapshots() reads what current() reads for many subjects, in the order asked', async (tracker) => {
+    if (!tracker.snapshots || !tracker.audience) return;
+    await tracker.init({ migrate: true });
+    await grant(tracker, A, 'news', 'A');
+    await grant(tracker, A, 'other');
+    await grant(tracker, B, 'other');
+    await grant(tracker, D, 'news');
+    await tracker.erase(D, (s) => planErase(s, { now: 1_900_000_000_000, source: 'admin', actor: null }, FIXTURE_KEY));
+    const asked = [B, C, A, D, B];
+    const read = await tracker.snapshots(asked);
+    assert.equal(read.length, asked.length, 'one answer per pseudonym asked, repeats included');
+    for (const [i, pseudonym] of asked.entries()) {
+      const current = await tracker.current(pseudonym);
+      const sorted = (s: NonNullable<typeof current>) => ({ ...s, records: [...s.records].sort((x, y) => x.requirement.localeCompare(y.requirement)) });
+      assert.deepEqual(read[i] && sorted(read[i]), current && sorted(current), `the snapshot current() reads for the pseudonym at ${String(i)}`);
+    }
+    assert.equal(read[1], null, 'null for a pseudonym no subject has');
+    assert.equal(read[3], null, 'null for an erased subject');
+    assert.deepEqual(await tracker.snapshots([]), []);
+  });
 }

@@ -46,4 +46,11 @@ export interface AudienceCapability {
    * without writing an event. Resolves to false (storing nothing) when no subject is linked.
    */
   storeSealedSubject(pseudonym: string, seal: (chain: string) => string): Promise<boolean>;
+
+  /**
+   * What `current()` reads for each of `pseudonyms` (a few hundred at a time), in the order
+   * asked: null for a pseudonym no subject is linked to. One short, bounded read for all of them,
+   * for `consent.filterAllowed()`.
+   */
+  snapshots(pseudonyms: readonly string[]): Promise<Array<SubjectSnapshot | null>>;
 }

@@ -25,7 +25,7 @@ export const CAPABILITY_METHODS: { readonly [N in CapabilityName]: ReadonlyArray
   outbox: ['claimOutbox', 'completeOutbox', 'retryOutbox'],
   admin: ['auditEvents', 'stats', 'dailyCounts', 'allRequirementVersions', 'readSetting'],
   upgrade: ['sealPending', 'sealUpgrade'],
-  audience: ['audience', 'storeSealedSubject'],
+  audience: ['audience', 'storeSealedSubject', 'snapshots'],
 };
 
 /** The methods of capability `name` that `tracker` lacks (empty when it has them all). */

@@ -217,6 +217,13 @@ export class MemoryTracker implements ConsentTracker {
     return true;
   }
 
+  async snapshots(pseudonyms: readonly string[]): Promise<Array<SubjectSnapshot | null>> {
+    return pseudonyms.map((pseudonym) => {
+      const chain = this.chainOf(pseudonym);
+      return chain ? this.snapshot(chain) : null;
+    });
+  }
+
   private chainOf(pseudonym: string): MemoryChain | undefined {
     const key = this.linked.get(pseudonym);
     return key === undefined ? undefined : this.chains.get(key);

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { ConsentError, MemoryTracker, type Consent } from '../../lib/index';
+import type { ConsentTracker } from '../../lib/tracker';
 import { BACKENDS, testConsent, type TestDatabase } from '../helpers/app';
 
 const DAY = 86_400_000;
@@ -98,3 +99,29 @@ for (const backend of [...BACKENDS, memoryBackend]) {
     });
   });
 }
+
+describe('consent.filterAllowed() on a tracker without the audience capability', () => {
+  it('reads each subject through current(), with the same answers', async () => {
+    // The audience capability is all or nothing: without snapshots() the tracker has none of it.
+    const tracker: ConsentTracker = Object.assign(new MemoryTracker(), { snapshots: undefined as never });
+    let reads = 0;
+    const current = tracker.current.bind(tracker);
+    tracker.current = (pseudonym: string) => {
+      reads += 1;
+      return current(pseudonym);
+    };
+    const db = { config: { client: 'sqlite3', connection: { filename: ':memory:' }, useNullAsDefault: true }, cleanup: async () => undefined };
+    const t = await testConsent(db, { tracker });
+    try {
+      await t.consent.record('ann', { analytics: 'granted' });
+      await t.consent.record('bob', { analytics: 'denied' });
+      reads = 0;
+      const out: string[] = [];
+      for await (const id of t.consent.filterAllowed(['bob', 'ann', 'cy', 'ann'], 'analytics')) out.push(id);
+      expect(out).to.deep.equal(['ann', 'ann']);
+      expect(reads).to.equal(4);
+    } finally {
+      await t.close();
+    }
+  });
+});
