@@ -174,17 +174,21 @@ export async function verifyStore(tracker: ProofReader, keys: VerifyKeys, pseudo
     return chains.result();
   }
   const log = new LogVerifier(keys, await readHead(tracker), options.checkpoint ?? null);
-  let read: string | undefined;
-  await both(
-    readLog(tracker, log, undefined).then((last) => { read = last; }),
-    verifyChains(chains, headPages(tracker), eventPages(tracker), (event) => { log.event(event); }),
-  );
-  // Entries written while the events were read: every event read is logged by now.
-  await readLog(tracker, log, read);
-  await readBlocks(tracker, log);
-  const named = new Set(chains.problems.map((p) => p.eventId));
-  const problems = [...log.end(named, chains.problems.length === 0), ...chains.problems];
-  return { ok: problems.length === 0, checked: chains.checked, problems };
+  try {
+    let read: string | undefined;
+    await both(
+      readLog(tracker, log, undefined).then((last) => { read = last; }),
+      verifyChains(chains, headPages(tracker), eventPages(tracker), (event) => { log.event(event); }),
+    );
+    // Entries written while the events were read: every event read is logged by now.
+    await readLog(tracker, log, read);
+    await readBlocks(tracker, log);
+    const named = new Set(chains.problems.map((p) => p.eventId));
+    const problems = [...(await log.end(named, chains.problems.length === 0)), ...chains.problems];
+    return { ok: problems.length === 0, checked: chains.checked, problems };
+  } finally {
+    log.close();
+  }
 }
 
 /** A `text_changed` problem for each stored requirement version whose seal fails. */
