@@ -26,14 +26,12 @@ function workerScript(): URL | null {
 
 /**
  * The code a thread starts with: an import of the script. A thread does not inherit the
- * loader that runs the TypeScript sources (tests, benches): it registers it again first.
+ * loader that runs the TypeScript sources (tests, benches): it registers it first (tsx, found
+ * from the working directory), and fails to start without it.
  */
 function bootstrap(script: URL): string {
   const load = `import(${JSON.stringify(script.href)})`;
-  if (!script.pathname.endsWith('.ts')) return load;
-  const resolve = (import.meta as { resolve?: (specifier: string) => string }).resolve;
-  const loader = resolve?.('tsx/esm/api');
-  return loader === undefined ? load : `import(${JSON.stringify(loader)}).then((tsx) => { tsx.register(); return ${load}; })`;
+  return script.pathname.endsWith('.ts') ? `import('tsx/esm/api').then((tsx) => { tsx.register(); return ${load}; })` : load;
 }
 
 /**
