@@ -2,48 +2,10 @@ import type { SealedHead, StoredEvent } from '../tracker/records';
 import { eventHash, GENESIS, hasNoPersonalFields, legacyHeadMac, noPersonalDigest } from './chain';
 import { PersonalDigestMemo } from './digest-memo';
 import { headSeal, isUnsealedEmpty } from './head-seal';
+import type { IntegrityKind, IntegrityProblem, VerifyResult } from './integrity';
 import { RecordReplay } from './record-replay';
 
-/**
- * What `verify()` can find wrong with the store. `rollback`: the store does not hold what the
- * global log says it held (an event the log names is gone, or an event is missing from the log,
- * or the log does not extend a checkpoint). `chain_missing` is no longer reported (a removed
- * chain's events are each a `rollback`); it stays in the union for programs that name it.
- */
-export type IntegrityKind =
-  | 'modified'
-  | 'deleted'
-  | 'inserted'
-  | 'reordered'
-  | 'truncated'
-  | 'chain_missing'
-  | 'rollback'
-  | 'state_mismatch'
-  | 'subject_link'
-  | 'text_changed';
-
-/**
- * One finding: what happened, and to what. `eventId` names the event concerned; when no event
- * id is known it names a position instead: `<chain>:<seq>`, `log:<leaf index>` (a place in the
- * global log), `log` (its sealed head), `checkpoint:<size>` or `requirement:<id>:<version>`.
- * `chain` names a subject's chain (its internal key), `requirement` (and `version`) a
- * requirement, where known.
- */
-export interface IntegrityProblem {
-  eventId: string;
-  kind: IntegrityKind;
-  chain?: string;
-  requirement?: string;
-  version?: number;
-}
-
-/** What `verify()` resolves to. */
-export interface VerifyResult {
-  ok: boolean;
-  /** Events read. */
-  checked: number;
-  problems: IntegrityProblem[];
-}
+export type { IntegrityKind, IntegrityProblem, VerifyResult } from './integrity';
 
 // How far from its stored position a moved event is looked for, on each side.
 const REORDER_WINDOW = 64;

@@ -4,7 +4,7 @@ import { KeyedSum } from './keyed-sum';
 import { LEAF_BYTES, leafBytes, leafCount, leafId, type LeafSource } from './log-leaf';
 import { BLOCK_LEAVES, logHeadOk } from './log-seal';
 import { TreeHasher } from './tree-hasher';
-import type { IntegrityProblem } from './verify-chain';
+import type { IntegrityProblem } from './integrity';
 
 /** A checkpoint's claim as `verify({ checkpoint })` checks it: the root of the first `size` leaves. */
 export interface CheckpointClaim {
