@@ -1,9 +1,8 @@
-import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { pathToFileURL } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import { LEAF_BYTES } from './log-leaf';
 import { TreeState, type TreeSizes, type TreeSnapshot } from './log-tree';
+import { startThread, threadScript } from './thread';
 
 /** What the recomputed tree says once every leaf is in. */
 export interface TreeFacts {
@@ -12,26 +11,6 @@ export interface TreeFacts {
   claimedRoot: string | null;
   /** Hash in hex of each complete block of the sealed tree, by block index. */
   blocks: Map<number, string>;
-}
-
-/** The worker's script beside this module: built (`.js`, `.cjs`) or as source (`.ts`, run through a loader). */
-function workerScript(): URL | null {
-  const here = typeof __filename === 'string' ? pathToFileURL(__filename).href : import.meta.url;
-  for (const name of ['tree-worker.js', 'tree-worker.cjs', 'tree-worker.ts']) {
-    const url = new URL(name, here);
-    if (existsSync(url)) return url;
-  }
-  return null;
-}
-
-/**
- * The code a thread starts with: an import of the script. A thread does not inherit the
- * loader that runs the TypeScript sources (tests, benches): it registers it first (tsx, found
- * from the working directory), and fails to start without it.
- */
-function bootstrap(script: URL): string {
-  const load = `import(${JSON.stringify(script.href)})`;
-  return script.pathname.endsWith('.ts') ? `import('tsx/esm/api').then((tsx) => { tsx.register(); return ${load}; })` : load;
 }
 
 /**
@@ -43,7 +22,7 @@ export const treeWorkers = {
   minLeaves: 16_384,
   /** Off on a single core, where a thread only takes turns with the reads. */
   enabled: availableParallelism() > 1,
-  script: workerScript(),
+  script: threadScript('tree-worker'),
   started: 0,
   failed: 0,
 };
@@ -111,7 +90,7 @@ export class TreeHasher {
     this.keep(from);
     let worker: Worker;
     try {
-      worker = new Worker(bootstrap(script), { eval: true, workerData: { sizes: this.sizes, from } });
+      worker = startThread(script, { sizes: this.sizes, from });
     } catch {
       treeWorkers.failed += 1;
       this.base = from;

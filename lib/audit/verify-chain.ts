@@ -56,6 +56,11 @@ export class ChainVerifier {
   private deleted = new Set<string>();
   private replay: RecordReplay | null = null;
   private readonly digests: PersonalDigestMemo;
+  /** Events whose hash was found elsewhere to be their HMAC with the given previous hash (`vouch`). */
+  private readonly vouched = new Map<StoredEvent, string>();
+  /** The event being pushed, and the previous hash its hash was vouched for with. */
+  private current: StoredEvent | null = null;
+  private currentPrevious: string | undefined;
 
   constructor(private readonly key: Buffer, private readonly legacy = false) {
     this.digests = new PersonalDigestMemo(key);
@@ -75,7 +80,24 @@ export class ChainVerifier {
     this.replay = head !== null && (this.legacy || !this.headOk) ? new RecordReplay() : null;
   }
 
+  /**
+   * Notes, before `event` is pushed, that its hash is the HMAC `eventHash` gives it after a
+   * predecessor whose hash is `previous` (computed elsewhere by the same function, on a worker
+   * thread): the check at that position then takes it as computed.
+   */
+  vouch(event: StoredEvent, previous: string): void {
+    this.vouched.set(event, previous);
+  }
+
   push(event: StoredEvent): void {
+    this.current = event;
+    this.currentPrevious = this.vouched.get(event);
+    if (this.currentPrevious !== undefined) this.vouched.delete(event);
+    this.pushEvent(event);
+    this.current = null;
+  }
+
+  private pushEvent(event: StoredEvent): void {
     this.checked += 1;
     if (this.undecided) this.decide(this.undecided, event.prevId);
     const expected = (this.last?.seq ?? 0) + 1;
@@ -249,6 +271,7 @@ export class ChainVerifier {
   }
 
   private hashAt(event: StoredEvent, seq: number): string {
+    if (event === this.current && seq === event.seq && event.prevHash === this.currentPrevious) return event.hash;
     // eventHash covers exactly the chained members, so the event itself serves at its own seq.
     return eventHash(this.key, event.prevHash, seq === event.seq ? event : { ...event, seq });
   }

@@ -4,7 +4,9 @@ import { ChainVerifier, type IntegrityProblem, type VerifyResult } from '../audi
 import { LogVerifier, type CheckpointClaim, type LogKeys } from '../audit/verify-log';
 import type { LogEntry, LogHead, SealedHead, StoredEvent, StoredRequirementVersion } from '../tracker/records';
 import type { ConsentTracker } from '../tracker/tracker';
+import type { HmacPool } from '../audit/hmac-pool';
 import { PageCursor, pagesAhead } from './page-cursor';
+import { hashedAhead } from './verify-ahead';
 
 /** The reads verification, export and `stateAt` need. */
 export type ProofReader = Pick<ConsentTracker, 'scanEvents' | 'heads' | 'logHead' | 'logEntries' | 'logBlocks'>;
@@ -174,11 +176,13 @@ export async function verifyStore(tracker: ProofReader, keys: VerifyKeys, pseudo
     return chains.result();
   }
   const log = new LogVerifier(keys, await readHead(tracker), options.checkpoint ?? null);
+  const threads: { pool: HmacPool | null } = { pool: null };
   try {
     let read: string | undefined;
+    const events = hashedAhead(eventPages(tracker), keys.chain, chains, threads);
     await both(
       readLog(tracker, log, undefined).then((last) => { read = last; }),
-      verifyChains(chains, headPages(tracker), eventPages(tracker), (event) => { log.event(event); }),
+      verifyChains(chains, headPages(tracker), events, (event) => { log.event(event); }),
     );
     // Entries written while the events were read: every event read is logged by now.
     await readLog(tracker, log, read);
@@ -188,6 +192,7 @@ export async function verifyStore(tracker: ProofReader, keys: VerifyKeys, pseudo
     return { ok: problems.length === 0, checked: chains.checked, problems };
   } finally {
     log.close();
+    threads.pool?.close();
   }
 }
 

@@ -5,10 +5,11 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Knex } from 'knex';
 import { createConsent, type Consent, type VerifyResult } from '../../lib/index';
+import { hmacWorkers } from '../../lib/audit/hmac-pool';
 import { treeWorkers } from '../../lib/audit/tree-hasher';
 import { describeEachDatabase, type TestDatabase } from '../helpers/each-database';
 
-const SECRET = 'tree-worker-test-secret-0123456789abcdef01';
+const SECRET = 'verify-threads-test-secret-0123456789abcd';
 const quiet = { warn() {}, error() {} };
 type Row = Record<string, unknown>;
 
@@ -23,11 +24,12 @@ const quitting = join(scripts, 'quitting.mjs');
 writeFileSync(throwing, "throw new Error('no thread today');\n");
 writeFileSync(quitting, "import { parentPort } from 'node:worker_threads';\nparentPort.once('message', () => process.exit(3));\n");
 
-describeEachDatabase('verify() with the log tree on a worker thread', (open) => {
+describeEachDatabase('verify() with event hashes and the log tree checked on worker threads', (open) => {
   let db: TestDatabase;
   let knex: Knex;
   let consent: Consent;
   const saved = { ...treeWorkers };
+  const savedHmac = { ...hmacWorkers };
 
   after(() => {
     rmSync(scripts, { recursive: true, force: true });
@@ -47,20 +49,23 @@ describeEachDatabase('verify() with the log tree on a worker thread', (open) => 
 
   afterEach(async () => {
     Object.assign(treeWorkers, saved);
+    Object.assign(hmacWorkers, savedHmac);
     await consent.close();
     await db.release();
   });
 
-  /** verify() with the tree hashed in-process, then on a thread from the first leaf: both results. */
+  /** verify() with everything hashed in-process, then on threads from the first event and leaf: both results. */
   async function bothWays(run: () => Promise<VerifyResult> = () => consent.verify()): Promise<{ inProcess: VerifyResult; threaded: VerifyResult }> {
     treeWorkers.enabled = false;
+    hmacWorkers.size = 0;
     const inProcess = await run();
     Object.assign(treeWorkers, { enabled: true, minLeaves: 0 });
-    const started = treeWorkers.started;
-    const failed = treeWorkers.failed;
+    Object.assign(hmacWorkers, { size: 2, minEvents: 0 });
+    const before = { tree: treeWorkers.started, treeFailed: treeWorkers.failed, hmac: hmacWorkers.started, hmacFailed: hmacWorkers.failed };
     const threaded = await run();
-    expect(treeWorkers.started).to.equal(started + 1, 'a thread hashed the tree');
-    expect(treeWorkers.failed).to.equal(failed);
+    expect(treeWorkers.started).to.equal(before.tree + 1, 'a thread hashed the tree');
+    expect(hmacWorkers.started).to.equal(before.hmac + 2, 'two threads checked event hashes');
+    expect([treeWorkers.failed, hmacWorkers.failed]).to.deep.equal([before.treeFailed, before.hmacFailed]);
     return { inProcess, threaded };
   }
 
@@ -94,6 +99,28 @@ describeEachDatabase('verify() with the log tree on a worker thread', (open) => 
     expect(kinds).to.deep.equal(['log:0 modified', 'log:256 modified', 'log rollback', '<event> modified']);
   });
 
+  /** The event rows of subject `s<n>`, in sequence order. */
+  async function eventsOf(n: number): Promise<Row[]> {
+    const pseudonym = Buffer.from(consent.engine.pseudonym(`s${String(n)}`), 'hex');
+    const subject: Row = await knex('consent_subjects').where({ pseudonym }).first('chain');
+    return (await knex('consent_events').where({ chain: subject.chain }).orderBy('seq')) as Row[];
+  }
+
+  it('finds the same changed, deleted, moved and forged events in the chains as in-process checking', async () => {
+    const [changed, deleted, moved, forged] = await Promise.all([eventsOf(3), eventsOf(40), eventsOf(99), eventsOf(150)]);
+    await knex('consent_events').where({ id: changed[1]?.id }).update({ state: 'denied' });
+    await knex('consent_events').where({ id: deleted[1]?.id }).delete();
+    await knex('consent_events').where({ id: moved[1]?.id }).update({ seq: -1 });
+    await knex('consent_events').where({ id: moved[2]?.id }).update({ seq: 2 });
+    await knex('consent_events').where({ id: moved[1]?.id }).update({ seq: 3 });
+    await knex('consent_events').where({ id: forged[0]?.id }).update({ at: 1 });
+
+    const { inProcess, threaded } = await bothWays();
+    expect(threaded).to.deep.equal(inProcess);
+    expect(threaded.ok).to.equal(false);
+    expect(new Set(threaded.problems.map((p) => p.kind))).to.include.members(['modified', 'deleted', 'reordered']);
+  });
+
   it('still reports a checkpoint the tampered log does not extend', async () => {
     const checkpoint = await consent.checkpoint();
     await tamperLeaf();
@@ -102,17 +129,23 @@ describeEachDatabase('verify() with the log tree on a worker thread', (open) => 
     expect(threaded.problems).to.deep.include({ eventId: `checkpoint:${String(SUBJECTS * 4)}`, kind: 'rollback' });
   });
 
-  for (const [title, script] of [['cannot start', throwing], ['stops before answering', quitting]] as const) {
-    it(`hashes in-process when the thread ${title}`, async () => {
+  for (const [title, script] of [['cannot start', throwing], ['stop before answering', quitting]] as const) {
+    it(`checks in-process when the threads ${title}`, async () => {
       Object.assign(treeWorkers, { enabled: true, minLeaves: 0, script: pathToFileURL(script) });
-      const failed = treeWorkers.failed;
+      Object.assign(hmacWorkers, { size: 2, minEvents: 0, script: pathToFileURL(script) });
+      const failed = { tree: treeWorkers.failed, hmac: hmacWorkers.failed };
       expect(await consent.verify()).to.deep.equal({ ok: true, checked: SUBJECTS * 4, problems: [] });
       await tamperLeaf();
+      const [event] = await eventsOf(7);
+      await knex('consent_events').where({ id: event?.id }).update({ state: 'denied' });
       const tampered = await consent.verify();
-      expect(treeWorkers.failed).to.equal(failed + 2, 'both checks fell back');
+      expect(treeWorkers.failed).to.equal(failed.tree + 2, 'both checks fell back');
+      expect(hmacWorkers.failed).to.be.at.least(failed.hmac + 2, 'no batch was answered');
       treeWorkers.enabled = false;
+      hmacWorkers.size = 0;
       expect(tampered).to.deep.equal(await consent.verify());
       expect(tampered.problems).to.deep.include({ eventId: 'log', kind: 'rollback' });
+      expect(tampered.problems.map((p) => p.kind)).to.include('modified');
     });
   }
 });
