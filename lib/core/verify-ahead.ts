@@ -17,9 +17,9 @@ interface PageBatch {
  */
 function batchOf(key: Buffer, page: readonly StoredEvent[], before: StoredEvent | undefined): PageBatch {
   const ends = new Uint32Array(page.length);
-  const expected = Buffer.alloc(page.length * 64);
+  const expected = Buffer.from(new ArrayBuffer(page.length * 64));
   const previous: Array<string | undefined> = new Array<string | undefined>(page.length);
-  let texts = Buffer.alloc(page.length * 512);
+  let texts = Buffer.from(new ArrayBuffer(page.length * 1024));
   let at = 0;
   let last = before;
   for (let i = 0; i < page.length; i += 1) {
@@ -36,7 +36,7 @@ function batchOf(key: Buffer, page: readonly StoredEvent[], before: StoredEvent 
       }
       if (text !== undefined) {
         if (at + text.length * 3 > texts.length) {
-          const grown = Buffer.alloc(Math.max(texts.length * 2, at + text.length * 3));
+          const grown = Buffer.from(new ArrayBuffer(Math.max(texts.length * 2, at + text.length * 3)));
           texts.copy(grown, 0, 0, at);
           texts = grown;
         }
