@@ -5,6 +5,8 @@ import { startThread, threadScript } from './thread';
 /** A batch of texts to check: UTF-8 bytes end to end, where each ends, and the HMAC each should have (64 hex digits each). */
 export interface HmacBatch {
   id: number;
+  /** Hex digits to compare: 64, or 32 for a truncated seal. */
+  digits: number;
   texts: Uint8Array;
   ends: Uint32Array;
   expected: Uint8Array;

@@ -4,9 +4,8 @@ import { ChainVerifier, type IntegrityProblem, type VerifyResult } from '../audi
 import { LogVerifier, type CheckpointClaim, type LogKeys } from '../audit/verify-log';
 import type { LogEntry, LogHead, SealedHead, StoredEvent, StoredRequirementVersion } from '../tracker/records';
 import type { ConsentTracker } from '../tracker/tracker';
-import type { HmacPool } from '../audit/hmac-pool';
 import { PageCursor, pagesAhead } from './page-cursor';
-import { hashedAhead } from './verify-ahead';
+import { CheckThreads, eventsAhead, headsAhead } from './verify-ahead';
 
 /** The reads verification, export and `stateAt` need. */
 export type ProofReader = Pick<ConsentTracker, 'scanEvents' | 'heads' | 'logHead' | 'logEntries' | 'logBlocks'>;
@@ -176,13 +175,15 @@ export async function verifyStore(tracker: ProofReader, keys: VerifyKeys, pseudo
     return chains.result();
   }
   const log = new LogVerifier(keys, await readHead(tracker), options.checkpoint ?? null);
-  const threads: { pool: HmacPool | null } = { pool: null };
+  const threads = new CheckThreads(keys.chain);
   try {
     let read: string | undefined;
-    const events = hashedAhead(eventPages(tracker), keys.chain, chains, threads);
+    // An upgraded store's heads carry the seal of release 1: the check computes those itself.
+    const heads = options.legacy === true ? headPages(tracker) : headsAhead(headPages(tracker), chains, threads);
+    const events = eventsAhead(eventPages(tracker), keys.chain, chains, threads);
     await both(
       readLog(tracker, log, undefined).then((last) => { read = last; }),
-      verifyChains(chains, headPages(tracker), events, (event) => { log.event(event); }),
+      verifyChains(chains, heads, events, (event) => { log.event(event); }),
     );
     // Entries written while the events were read: every event read is logged by now.
     await readLog(tracker, log, read);
@@ -192,7 +193,7 @@ export async function verifyStore(tracker: ProofReader, keys: VerifyKeys, pseudo
     return { ok: problems.length === 0, checked: chains.checked, problems };
   } finally {
     log.close();
-    threads.pool?.close();
+    threads.close();
   }
 }
 

@@ -106,8 +106,9 @@ describeEachDatabase('verify() with event hashes and the log tree checked on wor
     return (await knex('consent_events').where({ chain: subject.chain }).orderBy('seq')) as Row[];
   }
 
-  it('finds the same changed, deleted, moved and forged events in the chains as in-process checking', async () => {
-    const [changed, deleted, moved, forged] = await Promise.all([eventsOf(3), eventsOf(40), eventsOf(99), eventsOf(150)]);
+  it('finds the same changed, deleted, moved and forged events and changed records as in-process checking', async () => {
+    const [changed, deleted, moved, forged, recorded] = await Promise.all([eventsOf(3), eventsOf(40), eventsOf(99), eventsOf(150), eventsOf(60)]);
+    await knex('consent_states').where({ chain: recorded[0]?.chain, requirement: 'b' }).update({ decision: 'denied' });
     await knex('consent_events').where({ id: changed[1]?.id }).update({ state: 'denied' });
     await knex('consent_events').where({ id: deleted[1]?.id }).delete();
     await knex('consent_events').where({ id: moved[1]?.id }).update({ seq: -1 });
@@ -118,7 +119,7 @@ describeEachDatabase('verify() with event hashes and the log tree checked on wor
     const { inProcess, threaded } = await bothWays();
     expect(threaded).to.deep.equal(inProcess);
     expect(threaded.ok).to.equal(false);
-    expect(new Set(threaded.problems.map((p) => p.kind))).to.include.members(['modified', 'deleted', 'reordered']);
+    expect(new Set(threaded.problems.map((p) => p.kind))).to.include.members(['modified', 'deleted', 'reordered', 'state_mismatch']);
   });
 
   it('still reports a checkpoint the tampered log does not extend', async () => {
