@@ -2,7 +2,12 @@ import { defineConfig } from 'tsup';
 
 export default defineConfig([
   {
-    entry: { index: 'lib/index.ts', tracker: 'lib/tracker.ts', testing: 'lib/testing.ts' },
+    // `tree-worker` and `hmac-worker` are the scripts of the threads `verify()` hashes on, found
+    // beside the chunk that starts them.
+    entry: {
+      index: 'lib/index.ts', tracker: 'lib/tracker.ts', testing: 'lib/testing.ts',
+      'tree-worker': 'lib/audit/tree-worker.ts', 'hmac-worker': 'lib/audit/hmac-worker.ts',
+    },
     format: ['esm', 'cjs'],
     // Members marked `@internal` (the engine behind a `Consent`) stay out of the published types.
     dts: { compilerOptions: { stripInternal: true } },

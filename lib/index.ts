@@ -33,7 +33,7 @@ export type { PagesOptions, PageInfo, HomeLink } from './pages/options';
 export { verifyReceipt, type ConsentReceipt, type ReceiptDecision, type ReceiptController, type ReceiptLogProof } from './audit/receipt';
 export { verifyCheckpoint, type Checkpoint } from './audit/checkpoint';
 export type { SignatureProof } from './audit/signed';
-export type { VerifyResult, IntegrityProblem, IntegrityKind } from './audit/verify-chain';
+export type { VerifyResult, IntegrityProblem, IntegrityKind } from './audit/integrity';
 export type { SubjectExport, ExportedEvent, ExportedConfirmation } from './core/export';
 export type { ShownText } from './core/shown-texts';
 export { textHashOf, type RequirementText } from './registry/text';

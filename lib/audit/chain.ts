@@ -47,10 +47,15 @@ export function storedDigest(key: Buffer, fields: PersonalFields): string | null
  * format `ec3`, so that removing or adding a context changes the hash either way.
  */
 export function eventHash(key: Buffer, previous: string, fields: HashedFields): string {
+  return hmacHex(key, eventHashInput(key, previous, fields));
+}
+
+/** The text `eventHash` is the HMAC of. */
+export function eventHashInput(key: Buffer, previous: string, fields: HashedFields): string {
   const json = chainedFieldsJson(fields, fields.personalDigest ?? noPersonalDigest(key));
   const { context } = fields;
-  if (context === null || context === undefined) return hmacHex(key, `ec3\n${previous}\n${json}`);
-  return hmacHex(key, `ec4\n${previous}\n${json}\n${canonicalJson(context)}`);
+  if (context === null || context === undefined) return `ec3\n${previous}\n${json}`;
+  return `ec4\n${previous}\n${json}\n${canonicalJson(context)}`;
 }
 
 /**

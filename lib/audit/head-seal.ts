@@ -50,8 +50,13 @@ const HEAD_SEAL_HEX = 32;
  * encoding of the subject's current records. 32 hex digits.
  */
 export function headSeal(key: Buffer, head: HeadSealFields, records: readonly CurrentRecord[]): string {
+  return hmacHex(key, headSealInput(head, records)).slice(0, HEAD_SEAL_HEX);
+}
+
+/** The text `headSeal` is the (truncated) HMAC of. */
+export function headSealInput(head: HeadSealFields, records: readonly CurrentRecord[]): string {
   const fields = JSON.stringify([head.chain, head.pseudonym, head.erased, head.seq, head.hash, head.id]);
-  return hmacHex(key, `ec4-head\n${fields}\n${recordsJson(records)}`).slice(0, HEAD_SEAL_HEX);
+  return `ec4-head\n${fields}\n${recordsJson(records)}`;
 }
 
 /** A chain no write has sealed yet: created empty, with no records. */

@@ -46,13 +46,13 @@ export class IdSet {
   *missingFrom(other: IdSet): Generator<string> {
     for (const key of [...this.chunks.keys()].sort((a, b) => a - b)) {
       const chunk = this.chunks.get(key) as Uint32Array;
+      const theirs = other.chunks.get(key);
       for (let word = 0; word < 1024; word += 1) {
-        const bits = chunk[word] as number;
+        // Word by word: only the ids the other set lacks become strings.
+        const bits = (chunk[word] as number) & ~(theirs === undefined ? 0 : (theirs[word] as number));
         if (bits === 0) continue;
         for (let bit = 0; bit < 32; bit += 1) {
-          if ((bits & (1 << bit)) === 0) continue;
-          const id = String(key * 32768 + word * 32 + bit);
-          if (!other.has(id)) yield id;
+          if ((bits & (1 << bit)) !== 0) yield String(key * 32768 + word * 32 + bit);
         }
       }
     }

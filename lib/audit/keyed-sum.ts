@@ -2,9 +2,8 @@ import { createCipheriv, type Cipher } from 'node:crypto';
 import { LEAF_BYTES, writeLeaf, type LeafSource } from './log-leaf';
 
 const PAGE = 1024;
-const HEX_ONLY = /^[0-9a-f]*$/;
-/** Hex digit values by character code (lower case, as hashes are stored). */
-const NIBBLE = new Uint8Array(128);
+/** Hex digit values by character code (lower case, as hashes are stored); 16 for anything else. */
+const NIBBLE = new Uint8Array(65536).fill(16);
 for (let i = 0; i < 16; i += 1) NIBBLE['0123456789abcdef'.charCodeAt(i)] = i;
 
 /** 32-bit words of a buffer (copied first if it does not start on a 4-byte boundary). */
@@ -68,12 +67,12 @@ export class KeyedSum {
   addEvent(event: LeafSource): void {
     const n = Number(event.id);
     const hash = event.hash;
-    if (!(Number.isSafeInteger(n) && n > 0 && n < 2 ** 48 && hash.length === 64 && HEX_ONLY.test(hash))) {
-      writeLeaf(this.scratch, 0, event);
-      this.add(this.scratch);
+    if (!(Number.isSafeInteger(n) && n > 0 && n < 2 ** 48 && hash.length === 64)) {
+      this.addSlow(event);
       return;
     }
-    // The common case written directly: the id's eight bytes, then the hash decoded by table.
+    // The common case written directly: the id's eight bytes, then the hash decoded by table
+    // (into the page's free slot: a digit that is not lower-case hex leaves it free again).
     const at = this.pending * 16;
     const [b0, b1, b2] = this.blocks;
     b0[at] = 0;
@@ -83,15 +82,29 @@ export class KeyedSum {
       b0[at + i] = rest % 256;
       rest = Math.floor(rest / 256);
     }
+    let bad = 0;
     for (let i = 0; i < 32; i += 1) {
-      const byte = ((NIBBLE[hash.charCodeAt(2 * i)] as number) << 4) | (NIBBLE[hash.charCodeAt(2 * i + 1)] as number);
+      const high = NIBBLE[hash.charCodeAt(2 * i)] as number;
+      const low = NIBBLE[hash.charCodeAt(2 * i + 1)] as number;
+      bad |= high | low;
+      const byte = ((high << 4) | low) & 0xff;
       if (i < 8) b0[at + 8 + i] = byte;
       else if (i < 24) b1[at + i - 8] = byte;
       else b2[at + i - 24] = byte;
     }
+    if (bad > 15) {
+      this.addSlow(event);
+      return;
+    }
     this.pending += 1;
     this.items += 1;
     if (this.pending === PAGE) this.flush();
+  }
+
+  /** The leaf of an event as `encodeLeaves` writes it, for what the common case does not cover. */
+  private addSlow(event: LeafSource): void {
+    writeLeaf(this.scratch, 0, event);
+    this.add(this.scratch);
   }
 
   /** The digest of everything added, as hex. */

@@ -2,48 +2,10 @@ import type { SealedHead, StoredEvent } from '../tracker/records';
 import { eventHash, GENESIS, hasNoPersonalFields, legacyHeadMac, noPersonalDigest } from './chain';
 import { PersonalDigestMemo } from './digest-memo';
 import { headSeal, isUnsealedEmpty } from './head-seal';
+import type { IntegrityKind, IntegrityProblem, VerifyResult } from './integrity';
 import { RecordReplay } from './record-replay';
 
-/**
- * What `verify()` can find wrong with the store. `rollback`: the store does not hold what the
- * global log says it held (an event the log names is gone, or an event is missing from the log,
- * or the log does not extend a checkpoint). `chain_missing` is no longer reported (a removed
- * chain's events are each a `rollback`); it stays in the union for programs that name it.
- */
-export type IntegrityKind =
-  | 'modified'
-  | 'deleted'
-  | 'inserted'
-  | 'reordered'
-  | 'truncated'
-  | 'chain_missing'
-  | 'rollback'
-  | 'state_mismatch'
-  | 'subject_link'
-  | 'text_changed';
-
-/**
- * One finding: what happened, and to what. `eventId` names the event concerned; when no event
- * id is known it names a position instead: `<chain>:<seq>`, `log:<leaf index>` (a place in the
- * global log), `log` (its sealed head), `checkpoint:<size>` or `requirement:<id>:<version>`.
- * `chain` names a subject's chain (its internal key), `requirement` (and `version`) a
- * requirement, where known.
- */
-export interface IntegrityProblem {
-  eventId: string;
-  kind: IntegrityKind;
-  chain?: string;
-  requirement?: string;
-  version?: number;
-}
-
-/** What `verify()` resolves to. */
-export interface VerifyResult {
-  ok: boolean;
-  /** Events read. */
-  checked: number;
-  problems: IntegrityProblem[];
-}
+export type { IntegrityKind, IntegrityProblem, VerifyResult } from './integrity';
 
 // How far from its stored position a moved event is looked for, on each side.
 const REORDER_WINDOW = 64;
@@ -94,6 +56,12 @@ export class ChainVerifier {
   private deleted = new Set<string>();
   private replay: RecordReplay | null = null;
   private readonly digests: PersonalDigestMemo;
+  /** Events whose hash was found elsewhere to be their HMAC with the given previous hash (`vouch`). */
+  private readonly vouched = new Map<StoredEvent, string>();
+  private readonly vouchedHeads = new Set<SealedHead>();
+  /** The event being pushed, and the previous hash its hash was vouched for with. */
+  private current: StoredEvent | null = null;
+  private currentPrevious: string | undefined;
 
   constructor(private readonly key: Buffer, private readonly legacy = false) {
     this.digests = new PersonalDigestMemo(key);
@@ -113,7 +81,28 @@ export class ChainVerifier {
     this.replay = head !== null && (this.legacy || !this.headOk) ? new RecordReplay() : null;
   }
 
+  /**
+   * Notes, before `event` is pushed, that its hash is the `eventHash` it has after a predecessor
+   * whose hash is `previous` (computed elsewhere, on a worker thread): taken then as computed.
+   */
+  vouch(event: StoredEvent, previous: string): void {
+    this.vouched.set(event, previous);
+  }
+
+  /** Notes, before `begin(head)`, that `headSeal` of the head and its records is its seal (computed elsewhere, on a worker thread). */
+  vouchHead(head: SealedHead): void {
+    this.vouchedHeads.add(head);
+  }
+
   push(event: StoredEvent): void {
+    this.current = event;
+    this.currentPrevious = this.vouched.get(event);
+    if (this.currentPrevious !== undefined) this.vouched.delete(event);
+    this.pushEvent(event);
+    this.current = null;
+  }
+
+  private pushEvent(event: StoredEvent): void {
     this.checked += 1;
     if (this.undecided) this.decide(this.undecided, event.prevId);
     const expected = (this.last?.seq ?? 0) + 1;
@@ -218,6 +207,7 @@ export class ChainVerifier {
 
   private sealOk(head: SealedHead): boolean {
     if (this.legacy) return legacyHeadMac(this.key, head) === head.mac;
+    if (this.vouchedHeads.delete(head)) return true;
     return head.mac !== '' && headSeal(this.key, head, head.records) === head.mac;
   }
 
@@ -289,6 +279,7 @@ export class ChainVerifier {
   }
 
   private hashAt(event: StoredEvent, seq: number): string {
+    if (event === this.current && seq === event.seq && event.prevHash === this.currentPrevious) return event.hash;
     // eventHash covers exactly the chained members, so the event itself serves at its own seq.
     return eventHash(this.key, event.prevHash, seq === event.seq ? event : { ...event, seq });
   }

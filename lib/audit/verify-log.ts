@@ -1,10 +1,10 @@
 import type { LogBlock, LogEntry, LogHead, StoredEvent } from '../tracker/records';
 import { IdSet } from './id-set';
 import { KeyedSum } from './keyed-sum';
-import { LEAF_BYTES, leafBytes, leafCount, leafHashAt, leafId, type LeafSource } from './log-leaf';
-import { BLOCK_HEIGHT, BLOCK_LEAVES, logHeadOk } from './log-seal';
-import { Frontier } from './merkle';
-import type { IntegrityProblem } from './verify-chain';
+import { LEAF_BYTES, leafBytes, leafCount, leafId, type LeafSource } from './log-leaf';
+import { BLOCK_LEAVES, logHeadOk } from './log-seal';
+import { TreeHasher } from './tree-hasher';
+import type { IntegrityProblem } from './integrity';
 
 /** A checkpoint's claim as `verify({ checkpoint })` checks it: the root of the first `size` leaves. */
 export interface CheckpointClaim {
@@ -37,7 +37,8 @@ export interface LogKeys {
  *
  * Ids are compared through sparse bitmaps, the leaves' contents through keyed sums, so memory
  * grows with the span of event ids (a bit each) and the leaves written during the check, not
- * with the number of events. Pure.
+ * with the number of events. The tree is recomputed by a `TreeHasher` (on a worker thread
+ * for a large log): `close()` stops it when the check is abandoned.
  */
 export class LogVerifier {
   readonly problems: IntegrityProblem[] = [];
@@ -48,12 +49,11 @@ export class LogVerifier {
   private readonly later: Buffer[] = [];
   private readonly storedSum: KeyedSum;
   private readonly loggedSum: KeyedSum;
-  private readonly frontier = new Frontier();
-  private readonly blocks = new Map<number, string>();
-  private sealedRoot: string | null = null;
-  private claimedRoot: string | null = null;
-  /** Keeps the recomputed hash of each complete block of the sealed tree (one closure for all leaves). */
-  private readonly keepBlock: (height: number, hash: Buffer, first: number) => void;
+  private readonly tree: TreeHasher;
+  /** Leaves read so far. */
+  private size = 0;
+  /** Stored blocks of the sealed tree, in the order read. */
+  private readonly storedBlocks: LogBlock[] = [];
 
   constructor(
     private readonly keys: LogKeys,
@@ -62,12 +62,7 @@ export class LogVerifier {
   ) {
     this.storedSum = new KeyedSum(keys.logSum);
     this.loggedSum = new KeyedSum(keys.logSum);
-    const sealedSize = head?.size ?? 0;
-    this.keepBlock = (height, hash, first) => {
-      if (height === BLOCK_HEIGHT && first + BLOCK_LEAVES <= sealedSize) this.blocks.set(first / BLOCK_LEAVES, hash.toString('hex'));
-    };
-    if (head?.size === 0) this.sealedRoot = this.frontier.root().toString('hex');
-    if (checkpoint?.size === 0) this.claimedRoot = this.frontier.root().toString('hex');
+    this.tree = new TreeHasher({ sealedSize: head?.size ?? 0, claimSize: checkpoint?.size ?? null });
   }
 
   /** One stored event. */
@@ -80,7 +75,8 @@ export class LogVerifier {
   entry(entry: LogEntry, from = 0, to = leafCount(entry.leaves)): void {
     const sealedSize = this.head?.size ?? 0;
     for (let i = from; i < to; i += 1) {
-      const index = this.frontier.size;
+      const index = this.size;
+      this.size += 1;
       const id = leafId(entry.leaves, i);
       if (!this.logged.add(id)) this.problems.push({ eventId: `log:${String(index)}`, kind: 'inserted' });
       if (index < sealedSize) {
@@ -89,19 +85,20 @@ export class LogVerifier {
       } else {
         this.later.push(Buffer.from(leafBytes(entry.leaves, i)));
       }
-      this.frontier.push(leafHashAt(entry.leaves, i), this.keepBlock);
-      if (this.frontier.size === sealedSize) this.sealedRoot = this.frontier.root().toString('hex');
-      if (this.frontier.size === this.checkpoint?.size) this.claimedRoot = this.frontier.root().toString('hex');
     }
+    this.tree.push(entry.leaves, from, to);
   }
 
-  /** A stored block, checked against the subtree the recomputed tree has at its place. */
+  /** A stored block, checked at the end against the subtree the recomputed tree has at its place. */
   block(block: LogBlock): void {
     // Sealed after the head this check started from (a seal ran meanwhile): checked next time.
     if ((block.index + 1) * BLOCK_LEAVES > (this.head?.size ?? 0)) return;
-    const computed = this.blocks.get(block.index);
-    this.blocks.delete(block.index);
-    if (computed !== block.hash) this.problems.push({ eventId: `log:${String(block.index * BLOCK_LEAVES)}`, kind: 'modified' });
+    this.storedBlocks.push(block);
+  }
+
+  /** Stops the tree's thread, if any (a check abandoned half-way). */
+  close(): void {
+    this.tree.close();
   }
 
   /**
@@ -109,22 +106,28 @@ export class LogVerifier {
    * check already reports (a deleted or forged event is not reported twice); `chainsOk`: the
    * chains verified, so that leaves and events must match byte for byte.
    */
-  end(named: ReadonlySet<string> = new Set(), chainsOk = true): IntegrityProblem[] {
+  async end(named: ReadonlySet<string> = new Set(), chainsOk = true): Promise<IntegrityProblem[]> {
+    const tree = await this.tree.finish();
     const problems = this.problems;
+    for (const block of this.storedBlocks) {
+      const computed = tree.blocks.get(block.index);
+      tree.blocks.delete(block.index);
+      if (computed !== block.hash) problems.push({ eventId: `log:${String(block.index * BLOCK_LEAVES)}`, kind: 'modified' });
+    }
     const head = this.head;
-    if (head !== null && (!logHeadOk(this.keys.log, head) || this.sealedRoot !== head.root)) {
+    if (head !== null && (!logHeadOk(this.keys.log, head) || tree.sealedRoot !== head.root)) {
       // The log or its head was changed or rolled back behind the library's back.
       problems.push({ eventId: 'log', kind: 'rollback' });
     }
     // A complete block of the sealed tree that is not stored: proofs could not be built.
-    for (const index of this.blocks.keys()) problems.push({ eventId: `log:${String(index * BLOCK_LEAVES)}`, kind: 'deleted' });
+    for (const index of tree.blocks.keys()) problems.push({ eventId: `log:${String(index * BLOCK_LEAVES)}`, kind: 'deleted' });
     for (const id of this.stored.missingFrom(this.logged)) if (!named.has(id)) problems.push({ eventId: id, kind: 'rollback' });
     for (const id of this.sealed.missingFrom(this.stored)) if (!named.has(id)) problems.push({ eventId: id, kind: 'rollback' });
     // The leaves written meanwhile whose events the scan saw count too; the others it never read.
     for (const leaf of this.later) if (this.stored.has(leafId(leaf, 0))) this.loggedSum.add(leaf);
     if (chainsOk && problems.length === 0 && this.storedSum.digest() !== this.loggedSum.digest()) problems.push({ eventId: 'log', kind: 'modified' });
     const claim = this.checkpoint;
-    if (claim !== null && (claim.size > this.frontier.size || this.claimedRoot !== claim.root)) {
+    if (claim !== null && (claim.size > tree.size || tree.claimedRoot !== claim.root)) {
       problems.push({ eventId: `checkpoint:${String(claim.size)}`, kind: 'rollback' });
     }
     return problems;

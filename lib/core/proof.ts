@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { isCheckpointShaped, signCheckpoint, type Checkpoint } from '../audit/checkpoint';
 import { signReceipt, type ConsentReceipt, type ReceiptDecision, type ReceiptLogProof } from '../audit/receipt';
-import type { VerifyResult } from '../audit/verify-chain';
+import type { VerifyResult } from '../audit/integrity';
 import type { CheckpointClaim } from '../audit/verify-log';
 import { ConsentError } from '../errors';
 import { textHash } from '../registry/text';

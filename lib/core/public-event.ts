@@ -1,5 +1,5 @@
 import { isStoredEventId, type EventIdCodec } from '../audit/event-ids';
-import type { VerifyResult } from '../audit/verify-chain';
+import type { VerifyResult } from '../audit/integrity';
 import { ConsentError } from '../errors';
 import type { StoredEvent } from '../tracker/records';
 import type { ConsentEvent } from '../types';

@@ -5,6 +5,7 @@ import { LogVerifier, type CheckpointClaim, type LogKeys } from '../audit/verify
 import type { LogEntry, LogHead, SealedHead, StoredEvent, StoredRequirementVersion } from '../tracker/records';
 import type { ConsentTracker } from '../tracker/tracker';
 import { PageCursor, pagesAhead } from './page-cursor';
+import { CheckThreads, eventsAhead, headsAhead } from './verify-ahead';
 
 /** The reads verification, export and `stateAt` need. */
 export type ProofReader = Pick<ConsentTracker, 'scanEvents' | 'heads' | 'logHead' | 'logEntries' | 'logBlocks'>;
@@ -174,17 +175,26 @@ export async function verifyStore(tracker: ProofReader, keys: VerifyKeys, pseudo
     return chains.result();
   }
   const log = new LogVerifier(keys, await readHead(tracker), options.checkpoint ?? null);
-  let read: string | undefined;
-  await both(
-    readLog(tracker, log, undefined).then((last) => { read = last; }),
-    verifyChains(chains, headPages(tracker), eventPages(tracker), (event) => { log.event(event); }),
-  );
-  // Entries written while the events were read: every event read is logged by now.
-  await readLog(tracker, log, read);
-  await readBlocks(tracker, log);
-  const named = new Set(chains.problems.map((p) => p.eventId));
-  const problems = [...log.end(named, chains.problems.length === 0), ...chains.problems];
-  return { ok: problems.length === 0, checked: chains.checked, problems };
+  const threads = new CheckThreads(keys.chain);
+  try {
+    let read: string | undefined;
+    // An upgraded store's heads carry the seal of release 1: the check computes those itself.
+    const heads = options.legacy === true ? headPages(tracker) : headsAhead(headPages(tracker), chains, threads);
+    const events = eventsAhead(eventPages(tracker), keys.chain, chains, threads);
+    await both(
+      readLog(tracker, log, undefined).then((last) => { read = last; }),
+      verifyChains(chains, heads, events, (event) => { log.event(event); }),
+    );
+    // Entries written while the events were read: every event read is logged by now.
+    await readLog(tracker, log, read);
+    await readBlocks(tracker, log);
+    const named = new Set(chains.problems.map((p) => p.eventId));
+    const problems = [...(await log.end(named, chains.problems.length === 0)), ...chains.problems];
+    return { ok: problems.length === 0, checked: chains.checked, problems };
+  } finally {
+    log.close();
+    threads.close();
+  }
 }
 
 /** A `text_changed` problem for each stored requirement version whose seal fails. */

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { hmacHex } from '../../lib/audit/keys';
+import { hmacHex, hmacMatches } from '../../lib/audit/keys';
 
 const reference = (key: Buffer, text: string): string => createHmac('sha256', key).update(text, 'utf8').digest('hex');
 
@@ -40,5 +40,23 @@ describe('hmacHex', () => {
     expect(hmacHex(a, 'm')).to.equal(reference(a, 'm'));
     expect(hmacHex(b, 'm')).to.equal(reference(b, 'm'));
     expect(hmacHex(a, 'm')).to.not.equal(hmacHex(b, 'm'));
+  });
+});
+
+describe('hmacMatches (what a worker thread of verify() checks)', () => {
+  it('is true exactly for Node’s Hmac of the text’s UTF-8 bytes, interleaved with hmacHex on the same key', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(key, text), { minLength: 1, maxLength: 8 }), (calls) => {
+        for (const [k, t] of calls) {
+          const digest = reference(k, t);
+          const bytes = Buffer.from(t, 'utf8');
+          expect(hmacMatches(k, bytes, digest)).to.equal(true);
+          expect(hmacHex(k, t)).to.equal(digest);
+          expect(hmacMatches(k, bytes, digest.toUpperCase())).to.equal(digest === digest.toUpperCase());
+          expect(hmacMatches(k, bytes, `${digest.slice(0, 63)}${digest.endsWith('0') ? '1' : '0'}`)).to.equal(false);
+        }
+      }),
+      { numRuns: 200 },
+    );
   });
 });

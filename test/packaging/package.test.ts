@@ -53,6 +53,8 @@ describe('the packed library', function () {
       for (const file of [`${entry}.js`, `${entry}.cjs`, `${entry}.d.ts`, `${entry}.d.cts`]) expect(app.files).to.include(`dist/${file}`);
     }
     expect(app.files).to.include.members(['dist/cli.js', 'package.json']);
+    // The scripts of the threads verify() hashes on, found beside the code that starts them.
+    expect(app.files).to.include.members(['dist/tree-worker.js', 'dist/tree-worker.cjs', 'dist/hmac-worker.js', 'dist/hmac-worker.cjs']);
     expect(app.files.filter((f) => /^(lib|test|examples)\//.test(f))).to.deep.equal([]);
     const manifest = JSON.parse(readFileSync(join(app.installed, 'package.json'), 'utf8')) as { dependencies?: object; bin?: object };
     // The command line's argument parser is the only runtime dependency.

@@ -1,0 +1,104 @@
+import { availableParallelism } from 'node:os';
+import type { Worker } from 'node:worker_threads';
+import { startThread, threadScript } from './thread';
+
+/** A batch of texts to check: UTF-8 bytes end to end, where each ends, and the HMAC each should have (64 hex digits each). */
+export interface HmacBatch {
+  id: number;
+  /** Hex digits to compare: 64, or 32 for a truncated seal. */
+  digits: number;
+  texts: Uint8Array;
+  ends: Uint32Array;
+  expected: Uint8Array;
+}
+
+/**
+ * When `verify()` checks event hashes on worker threads. Internal: tests lower `minEvents` or
+ * point `script` at something that cannot start; `started` and `failed` count threads.
+ */
+export const hmacWorkers = {
+  /** Events checked in-process first: a small store is done before threads would have started. */
+  minEvents: 4_096,
+  /** Threads: one core is left to the main thread (reads, parsing, the chains' logic). */
+  size: Math.min(4, availableParallelism() - 1),
+  script: threadScript('hmac-worker'),
+  started: 0,
+  failed: 0,
+};
+
+interface Waiting {
+  worker: Worker;
+  resolve: (verdicts: Uint8Array | null) => void;
+}
+
+/**
+ * Worker threads that check HMACs in batches, round robin. A batch whose thread fails (or a
+ * pool that could not start) resolves to null: the caller then computes those HMACs itself,
+ * so a verdict never depends on a thread being there.
+ */
+export class HmacPool {
+  private readonly workers: Worker[] = [];
+  private readonly waiting = new Map<number, Waiting>();
+  private next = 0;
+  private ids = 0;
+
+  private constructor(key: Buffer, size: number, script: URL) {
+    for (let i = 0; i < size; i += 1) {
+      let worker: Worker;
+      try {
+        worker = startThread(script, new Uint8Array(key));
+      } catch {
+        hmacWorkers.failed += 1;
+        continue;
+      }
+      hmacWorkers.started += 1;
+      worker.on('message', ({ id, verdicts }: { id: number; verdicts: Uint8Array }) => {
+        const waiting = this.waiting.get(id);
+        this.waiting.delete(id);
+        waiting?.resolve(verdicts);
+      });
+      worker.on('error', () => { this.drop(worker); });
+      worker.on('exit', () => { this.drop(worker); });
+      this.workers.push(worker);
+    }
+  }
+
+  /** A pool of `hmacWorkers.size` threads, or null when there is none to have. */
+  static start(key: Buffer): HmacPool | null {
+    const { size, script } = hmacWorkers;
+    if (size < 1 || script === null) return null;
+    return new HmacPool(key, size, script);
+  }
+
+  /** The verdict of each text of the batch (1: its HMAC is the expected one), or null when no thread answered. */
+  check(batch: Omit<HmacBatch, 'id'>): Promise<Uint8Array | null> {
+    const worker = this.workers[this.next % Math.max(1, this.workers.length)];
+    this.next += 1;
+    if (worker === undefined) return Promise.resolve(null);
+    const id = (this.ids += 1);
+    return new Promise((resolve) => {
+      this.waiting.set(id, { worker, resolve });
+      worker.postMessage({ id, ...batch }, [batch.texts.buffer as ArrayBuffer, batch.ends.buffer as ArrayBuffer, batch.expected.buffer as ArrayBuffer]);
+    });
+  }
+
+  /** Stops the threads; batches still out resolve to null. */
+  close(): void {
+    for (const worker of [...this.workers]) {
+      this.drop(worker, false);
+      void worker.terminate();
+    }
+  }
+
+  private drop(worker: Worker, failed = true): void {
+    const at = this.workers.indexOf(worker);
+    if (at < 0) return;
+    this.workers.splice(at, 1);
+    if (failed) hmacWorkers.failed += 1;
+    for (const [id, waiting] of this.waiting) {
+      if (waiting.worker !== worker) continue;
+      this.waiting.delete(id);
+      waiting.resolve(null);
+    }
+  }
+}

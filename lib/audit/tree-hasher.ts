@@ -1,0 +1,147 @@
+import { availableParallelism } from 'node:os';
+import type { Worker } from 'node:worker_threads';
+import { LEAF_BYTES } from './log-leaf';
+import { TreeState, type TreeSizes, type TreeSnapshot } from './log-tree';
+import { startThread, threadScript } from './thread';
+
+/** What the recomputed tree says once every leaf is in. */
+export interface TreeFacts {
+  size: number;
+  sealedRoot: string | null;
+  claimedRoot: string | null;
+  /** Hash in hex of each complete block of the sealed tree, by block index. */
+  blocks: Map<number, string>;
+}
+
+/**
+ * When the tree is hashed on a worker thread. Internal: tests lower `minLeaves` or point
+ * `script` at something that cannot start; `started` and `failed` count what happened.
+ */
+export const treeWorkers = {
+  /** Leaves hashed in-process first: a small log is done before a thread would have started. */
+  minLeaves: 16_384,
+  /** Off on a single core, where a thread only takes turns with the reads. */
+  enabled: availableParallelism() > 1,
+  script: threadScript('tree-worker'),
+  started: 0,
+  failed: 0,
+};
+
+// Leaves per message: few messages, each answered with the frontier (a few hundred bytes).
+const BATCH_LEAVES = 8192;
+
+/**
+ * Recomputes the log's tree from its leaves in order, on a worker thread once the log proves
+ * large, so that hashing it (two SHA-256 per leaf) overlaps the reads and the chains' checks
+ * on the main thread. The answer does not depend on where it was computed: the thread runs
+ * the same `TreeState`, and when it cannot start or stops, the leaves it has not answered for
+ * are hashed in-process from its last snapshot.
+ */
+export class TreeHasher {
+  private local: TreeState | null;
+  private worker: Worker | null = null;
+  /** The worker's last answer: the state after every batch it acknowledged. */
+  private base: TreeSnapshot | null = null;
+  /** Batches sent and not yet answered, oldest first. */
+  private pending: Buffer[] = [];
+  private batch: Buffer[] = [];
+  private batchLeaves = 0;
+  private readonly blocks = new Map<number, string>();
+  private drained: (() => void) | null = null;
+
+  constructor(private readonly sizes: TreeSizes) {
+    this.local = new TreeState(sizes);
+  }
+
+  /** Appends leaves [from, to) of `leaves`. */
+  push(leaves: Buffer, from: number, to: number): void {
+    if (this.local !== null && this.worker === null && this.base === null && this.local.size + (to - from) > treeWorkers.minLeaves) this.start();
+    if (this.local !== null) {
+      this.local.push(leaves, from, to);
+      return;
+    }
+    this.batch.push(Buffer.from(leaves.subarray(from * LEAF_BYTES, to * LEAF_BYTES)));
+    this.batchLeaves += to - from;
+    if (this.batchLeaves >= BATCH_LEAVES) this.send();
+  }
+
+  /** The tree over every leaf pushed; the thread, if any, is stopped. */
+  async finish(): Promise<TreeFacts> {
+    this.send();
+    if (this.pending.length > 0) await new Promise<void>((resolve) => { this.drained = resolve; });
+    const last = this.local !== null ? this.local.snapshot() : (this.base as TreeSnapshot);
+    this.keep(last);
+    this.close();
+    return { size: last.size, sealedRoot: last.sealedRoot, claimedRoot: last.claimedRoot, blocks: this.blocks };
+  }
+
+  /** Stops the thread (a check that failed half-way). */
+  close(): void {
+    const worker = this.worker;
+    this.worker = null;
+    if (worker !== null) void worker.terminate();
+  }
+
+  private start(): void {
+    const { script, enabled } = treeWorkers;
+    if (!enabled || script === null) return;
+    const local = this.local as TreeState;
+    const from = local.snapshot();
+    this.keep(from);
+    let worker: Worker;
+    try {
+      worker = startThread(script, { sizes: this.sizes, from });
+    } catch {
+      treeWorkers.failed += 1;
+      this.base = from;
+      return;
+    }
+    treeWorkers.started += 1;
+    this.worker = worker;
+    this.base = from;
+    this.local = null;
+    worker.on('message', (snapshot: TreeSnapshot) => {
+      this.pending.shift();
+      this.base = snapshot;
+      this.keep(snapshot);
+      if (this.pending.length === 0) this.settle();
+    });
+    worker.on('error', () => { this.fallBack(worker); });
+    worker.on('exit', () => { this.fallBack(worker); });
+  }
+
+  /** The thread failed or stopped before answering for everything: the rest is hashed here. */
+  private fallBack(worker: Worker): void {
+    if (this.worker !== worker) return;
+    this.worker = null;
+    treeWorkers.failed += 1;
+    void worker.terminate();
+    const local = new TreeState(this.sizes, this.base as TreeSnapshot);
+    for (const leaves of this.pending) local.push(leaves, 0, leaves.length / LEAF_BYTES);
+    this.pending = [];
+    this.local = local;
+    for (const leaves of this.batch) local.push(leaves, 0, leaves.length / LEAF_BYTES);
+    this.batch = [];
+    this.batchLeaves = 0;
+    this.settle();
+  }
+
+  private send(): void {
+    if (this.batch.length === 0) return;
+    const leaves = this.batch.length === 1 ? (this.batch[0] as Buffer) : Buffer.concat(this.batch);
+    this.batch = [];
+    this.batchLeaves = 0;
+    this.pending.push(leaves);
+    (this.worker as Worker).postMessage(leaves);
+  }
+
+  private settle(): void {
+    const drained = this.drained;
+    this.drained = null;
+    drained?.();
+  }
+
+  private keep(snapshot: TreeSnapshot): void {
+    for (const [index, hash] of snapshot.blocks) this.blocks.set(index, hash);
+  }
+}
