@@ -235,11 +235,17 @@ export class ConsentEngine implements ConsentCore {
 
   /** Reads the subject's records from the store (with a deadline) and caches them. */
   private async load(pseudonym: string): Promise<CurrentRecord[]> {
+    const { cache } = this;
+    if (!cache) return this.storedRecords(pseudonym);
     const now = this.now();
-    const generation = this.cache?.generation(pseudonym) ?? 0;
-    const records = await this.storedRecords(pseudonym);
-    this.cache?.set(pseudonym, records, now, generation);
-    return records;
+    const ticket = cache.beginRead(pseudonym);
+    try {
+      const records = await this.storedRecords(pseudonym);
+      cache.set(pseudonym, records, now, ticket);
+      return records;
+    } finally {
+      cache.readDone(pseudonym);
+    }
   }
 
   /** The subject's records read from the store (with a deadline), once their seal checks; never cached. */

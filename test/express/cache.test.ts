@@ -70,6 +70,18 @@ for (const backend of BACKENDS) {
       expect(tracker.reads).to.equal(4);
     });
 
+    it("keeps a subject's entry however many other subjects this instance writes", async () => {
+      const { app } = await start({ cache: { max: 4, ttlMs: 60_000 } });
+      await consent.record('ann', { analytics: 'granted' });
+      await request(app).get('/track').set(as('ann')).expect(200);
+      const reads = tracker.reads;
+      for (let i = 0; i < 12; i += 1) {
+        await request(app).put('/consent/me/ads').set(as(`writer-${String(i)}`)).send({ decision: 'granted' }).expect(200);
+      }
+      await request(app).get('/track').set(as('ann')).expect(200);
+      expect(tracker.reads, 'ann is still served from the cache').to.equal(reads);
+    });
+
     it('never serves a state past ttlMs: a change made elsewhere shows once it elapses', async () => {
       const { app } = await start({ cache: { max: 100, ttlMs: 1000 } });
       await consent.record('ann', { analytics: 'granted' });
