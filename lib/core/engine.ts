@@ -158,9 +158,20 @@ export class ConsentEngine implements ConsentCore {
     await Promise.all([this.outbox.stop(), unsubscribe?.(), this.log.stop()]);
   }
 
-  /** Runs one write through the tracker, then emits its events (see `commitWrite`). */
+  /**
+   * Runs one write through the tracker, then emits its events (see `commitWrite`). A subject
+   * the cache holds keeps the records as the write left them: its next check needs no read.
+   * One it does not hold is not added, so writes never evict the subjects being checked.
+   */
   commit(request: CommitRequest): Promise<CommitResult> {
-    return commitWrite(this.writes, request).catch((error: unknown) => logRefusal(this.options.logger, error));
+    const cache = this.cache?.holds(request.pseudonym) ? this.cache : null;
+    return commitWrite(this.writes, request).then(
+      (result) => {
+        cache?.written(request.pseudonym, result.records, this.now());
+        return result;
+      },
+      (error: unknown) => logRefusal(this.options.logger, error),
+    );
   }
 
   /** Seals the global log now (see `LogSealer.seal`). */
@@ -235,11 +246,17 @@ export class ConsentEngine implements ConsentCore {
 
   /** Reads the subject's records from the store (with a deadline) and caches them. */
   private async load(pseudonym: string): Promise<CurrentRecord[]> {
+    const { cache } = this;
+    if (!cache) return this.storedRecords(pseudonym);
     const now = this.now();
-    const generation = this.cache?.generation(pseudonym) ?? 0;
-    const records = await this.storedRecords(pseudonym);
-    this.cache?.set(pseudonym, records, now, generation);
-    return records;
+    const ticket = cache.beginRead(pseudonym);
+    try {
+      const records = await this.storedRecords(pseudonym);
+      cache.set(pseudonym, records, now, ticket);
+      return records;
+    } finally {
+      cache.readDone(pseudonym);
+    }
   }
 
   /** The subject's records read from the store (with a deadline), once their seal checks; never cached. */

@@ -50,7 +50,9 @@ const noWindows = (): number[] => [];
  * confirming, entries fall back to their own lifetime.
  *
  * A write invalidates its key once it has committed, and a read that started before stores
- * nothing, so a slow read can never put back a state that a write has replaced.
+ * nothing, so a slow read can never put back a state that a write has replaced. Only keys with
+ * a read in flight remember their invalidation (until that read ends): writes, however many
+ * subjects they touch, never cost the other entries their place.
  *
  * Without a confirming feed, a hit on an entry in the last quarter of its lifetime calls
  * `refresh(key)` once for that entry: the owner reads the subject again in the background and
@@ -58,8 +60,11 @@ const noWindows = (): number[] => [];
  */
 export class StateCache {
   private readonly entries = new Map<string, CacheEntry>();
-  private readonly generations = new Map<string, number>();
-  private epoch = 0;
+  /** Reads in flight by key, and the latest invalidation of the key while one was. */
+  private readonly reading = new Map<string, { count: number; fence: number }>();
+  /** Numbers read tickets, invalidations and clears in the order they happened. */
+  private sequence = 0;
+  private clearedAt = 0;
   /** When the change feed last confirmed that every earlier change was reported. */
   private syncedAt = -Infinity;
 
@@ -129,14 +134,29 @@ export class StateCache {
     this.entries.delete(key);
   }
 
-  /** A number that changes whenever `key` is invalidated (or the whole cache cleared). */
-  generation(key: string): number {
-    return this.epoch * 2 ** 32 + (this.generations.get(key) ?? 0);
+  /**
+   * Starts a read of `key` from the store: returns the ticket to `set` its result with. Call
+   * `readDone(key)` once the read has ended, whether it stored anything or not.
+   */
+  beginRead(key: string): number {
+    const reading = this.reading.get(key);
+    if (reading) reading.count += 1;
+    else this.reading.set(key, { count: 1, fence: 0 });
+    return (this.sequence += 1);
   }
 
-  /** Stores records read when the key's generation was `generation`, unless a write came since. */
-  set(key: string, records: CurrentRecord[], loadedAt: number, generation: number): void {
-    if (this.generation(key) !== generation) return;
+  /** A read started with `beginRead(key)` has ended. */
+  readDone(key: string): void {
+    const reading = this.reading.get(key);
+    if (reading && (reading.count -= 1) <= 0) this.reading.delete(key);
+  }
+
+  /**
+   * Stores records read under `ticket`, unless the key was invalidated (or the cache cleared)
+   * since that read began.
+   */
+  set(key: string, records: CurrentRecord[], loadedAt: number, ticket: number): void {
+    if (ticket <= this.clearedAt || ticket < (this.reading.get(key)?.fence ?? 0)) return;
     this.drop(key);
     this.entries.set(key, { records, windows: this.windowsOf(records), loadedAt, refreshing: false, used: false, dropped: false });
     if (this.entries.size > this.max) this.evictOne();
@@ -157,12 +177,26 @@ export class StateCache {
     }
   }
 
-  /** Forgets a key and fences off reads that started before. */
+  /** Whether an entry for `key` is held (fresh or not). */
+  holds(key: string): boolean {
+    return this.entries.has(key);
+  }
+
+  /**
+   * A write of this process has just committed `records` for `key` (current at `now`): they
+   * replace the entry, and reads of the key that started before store nothing.
+   */
+  written(key: string, records: CurrentRecord[], now: number): void {
+    this.invalidate(key);
+    this.set(key, records, now, this.beginRead(key));
+    this.readDone(key);
+  }
+
+  /** Forgets a key and fences off reads of it that started before. */
   invalidate(key: string): void {
     this.drop(key);
-    this.generations.set(key, (this.generations.get(key) ?? 0) + 1);
-    // Generations only matter while a read may be in flight; keep the map bounded too.
-    if (this.generations.size > this.max * 2) this.clear();
+    const reading = this.reading.get(key);
+    if (reading) reading.fence = this.sequence += 1;
   }
 
   /**
@@ -181,7 +215,6 @@ export class StateCache {
   clear(): void {
     for (const entry of this.entries.values()) release(entry);
     this.entries.clear();
-    this.generations.clear();
-    this.epoch += 1;
+    this.clearedAt = this.sequence += 1;
   }
 }

@@ -6,7 +6,7 @@ import { insertStatements, runAll } from './bulk-sql';
 import { withLogEntry } from './log-store';
 import { isPostgres } from './migrate';
 import { bytes } from './row-codec';
-import { EVENT_COLUMNS, type Row } from './rows';
+import { EVENT_COLUMNS, rawRows, type Row } from './rows';
 import type { TableContext } from './table-context';
 
 export type { TableContext } from './table-context';
@@ -74,14 +74,16 @@ async function sequenceIds(ctx: TableContext, db: Knex, count: number): Promise<
   return result.rows.map((row) => String(row.id));
 }
 
-/** The largest event id SQLite has ever handed out (stored or deleted). */
+/**
+ * The largest event id SQLite has ever handed out (stored or deleted), in one statement: every
+ * write group asks, and each statement is a round trip to the driver.
+ */
 async function sqliteIdMark(ctx: TableContext, db: Knex): Promise<number> {
   const events = ctx.table('events');
-  const [mark, max] = await Promise.all([
-    db('sqlite_sequence').where({ name: events }).first('seq') as Promise<Row | undefined>,
-    db(events).max({ max: 'id' }).first() as Promise<Row | undefined>,
-  ]);
-  return Math.max(Number(mark?.seq ?? 0), Number(max?.max ?? 0));
+  const rows = rawRows(
+    await db.raw('select max(coalesce((select seq from sqlite_sequence where name = ?), 0), coalesce((select max(id) from ??), 0)) as mark', [events, events]),
+  );
+  return Number(rows[0]?.mark ?? 0);
 }
 
 /** `count` ids above the stored mark and above every id this process reserved. */

@@ -18,6 +18,14 @@ export interface CoalescerOptions<I> {
    * nothing could arrive while one is in flight and every run would hold one request.
    */
   gather?: boolean;
+  /**
+   * After a run of several inputs, wait up to this many milliseconds for as many to queue
+   * before the next run (0: never wait). Whoever sent the last run's inputs is about to send
+   * the next ones: a run started at once would take the one input that came meanwhile alone,
+   * and its successor would then wait a whole run. A lone input (the last run held one) never
+   * waits.
+   */
+  lingerMs?: number;
 }
 
 interface Waiting<I, O> {
@@ -37,6 +45,10 @@ interface Waiting<I, O> {
 export class Coalescer<I, O> {
   private readonly queue: Waiting<I, O>[] = [];
   private inFlight = 0;
+  /** Inputs the last run held. */
+  private lastRun = 0;
+  /** Ends the current linger early, once enough inputs have queued. */
+  private release: (() => void) | null = null;
 
   constructor(
     private readonly run: (inputs: I[]) => Promise<Outcome<O>[]>,
@@ -46,6 +58,7 @@ export class Coalescer<I, O> {
   submit(input: I): Promise<O> {
     return new Promise<O>((resolve, reject) => {
       this.queue.push({ input, resolve, reject });
+      if (this.release !== null && this.queue.length >= this.lastRun) this.release();
       if (this.inFlight < this.options.concurrency) void this.drain();
     });
   }
@@ -54,14 +67,37 @@ export class Coalescer<I, O> {
     this.inFlight += 1;
     try {
       for (;;) {
+        // Awaited only when it waits: a lone input starts in the caller's turn.
+        if (this.lingering()) await this.linger();
         if (this.options.gather) await nextTurn();
         const batch = this.take();
-        if (batch.length === 0) break;
+        if (batch.length === 0) {
+          this.lastRun = 0;
+          break;
+        }
+        this.lastRun = batch.length;
         await this.settle(batch);
       }
     } finally {
       this.inFlight -= 1;
     }
+  }
+
+  /** Whether to wait before the next run: the last one held several, and fewer wait now. */
+  private lingering(): boolean {
+    return (this.options.lingerMs ?? 0) > 0 && this.lastRun >= 2 && this.queue.length < this.lastRun && this.release === null;
+  }
+
+  /** Waits until as many inputs as the last run held are queued, or `lingerMs` at most. */
+  private linger(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(() => { this.release?.(); }, this.options.lingerMs);
+      this.release = () => {
+        clearTimeout(timer);
+        this.release = null;
+        resolve();
+      };
+    });
   }
 
   private async settle(batch: Waiting<I, O>[]): Promise<void> {

@@ -39,6 +39,9 @@ import { PreparedKnexBatch, prepareBatch } from './prepare-batch';
 import { writeBatch } from './write-batch';
 import { writeGroup, type WriteRequest, type Written } from './write-group';
 
+// How long a write group may wait for the writers of the last group to send their next writes.
+const WRITE_LINGER_MS = 5;
+
 /** Options of `KnexTracker`. */
 export interface KnexTrackerOptions {
   /** @default 'consent_' */
@@ -85,6 +88,7 @@ export class KnexTracker implements ConsentTracker {
       maxBatch: 100,
       key: (request) => request.pseudonym,
       gather,
+      lingerMs: WRITE_LINGER_MS,
     });
   }
 

@@ -7,7 +7,7 @@ const records = (id: string) => [emptyRecord(id)];
 describe('StateCache', () => {
   it('serves an entry until ttlMs has passed since it was loaded', () => {
     const cache = new StateCache(10, 100);
-    cache.set('k', records('a'), 1000, cache.generation('k'));
+    cache.set('k', records('a'), 1000, cache.beginRead('k'));
     expect(cache.get('k', 1099)).to.deep.equal(records('a'));
     expect(cache.get('k', 1100)).to.equal(undefined);
     expect(cache.get('k', 1000), 'an expired entry is dropped').to.equal(undefined);
@@ -15,16 +15,16 @@ describe('StateCache', () => {
 
   it('drops an entry when the clock goes backwards', () => {
     const cache = new StateCache(10, 100);
-    cache.set('k', records('a'), 1000, cache.generation('k'));
+    cache.set('k', records('a'), 1000, cache.beginRead('k'));
     expect(cache.get('k', 999)).to.equal(undefined);
   });
 
   it('keeps at most max entries, evicting one not served since it was stored (second chance)', () => {
     const cache = new StateCache(2, 1000);
-    cache.set('a', records('a'), 0, cache.generation('a'));
-    cache.set('b', records('b'), 0, cache.generation('b'));
+    cache.set('a', records('a'), 0, cache.beginRead('a'));
+    cache.set('b', records('b'), 0, cache.beginRead('b'));
     cache.get('a', 1);
-    cache.set('c', records('c'), 0, cache.generation('c'));
+    cache.set('c', records('c'), 0, cache.beginRead('c'));
     expect(cache.get('b', 1)).to.equal(undefined);
     expect(cache.get('a', 1)).to.deep.equal(records('a'));
     expect(cache.get('c', 1)).to.deep.equal(records('c'));
@@ -32,14 +32,14 @@ describe('StateCache', () => {
 
   it('gives every served entry one second chance, then evicts the oldest', () => {
     const cache = new StateCache(3, 1000);
-    for (const key of ['a', 'b', 'c']) cache.set(key, records(key), 0, cache.generation(key));
+    for (const key of ['a', 'b', 'c']) cache.set(key, records(key), 0, cache.beginRead(key));
     cache.get('a', 1);
     cache.get('c', 1);
-    cache.set('d', records('d'), 0, cache.generation('d'));
+    cache.set('d', records('d'), 0, cache.beginRead('d'));
     expect(cache.get('b', 1), 'the one entry nobody served').to.equal(undefined);
     // a, c and d were all served since: the pass clears their marks and drops the oldest, a.
     cache.get('d', 1);
-    cache.set('e', records('e'), 0, cache.generation('e'));
+    cache.set('e', records('e'), 0, cache.beginRead('e'));
     expect(cache.get('a', 1)).to.equal(undefined);
     expect(cache.get('c', 1)).to.deep.equal(records('c'));
     expect(cache.get('d', 1)).to.deep.equal(records('d'));
@@ -55,10 +55,10 @@ describe('StateCache', () => {
     const k = link('k');
     const j = link('j');
     expect(cache.allowsVia(k, 10, [0])).to.equal(undefined);
-    cache.set('k', records('open'), 0, cache.generation('k'));
+    cache.set('k', records('open'), 0, cache.beginRead('k'));
     expect(cache.allowsVia(k, 10, [0])).to.equal(true);
     expect(cache.allowsVia(k, 10, [0, 1])).to.equal(false);
-    cache.set('j', records('other'), 0, cache.generation('j'));
+    cache.set('j', records('other'), 0, cache.beginRead('j'));
     expect([4, 5, 49, 50].map((t) => cache.allowsVia(j, t, [1]))).to.deep.equal([false, true, true, false]);
     expect(cache.allowsVia(j, 80, [1]), 'past the window, late in the lifetime').to.equal(false);
     expect(cache.allowsVia(k, 100, [0]), 'past ttlMs').to.equal(undefined);
@@ -70,7 +70,7 @@ describe('StateCache', () => {
     const open = () => [-Infinity, Infinity];
     const cache = new StateCache(2, 1000, undefined, open);
     const a = link('a');
-    const fill = (key: string) => { cache.set(key, records(key), 0, cache.generation(key)); };
+    const fill = (key: string) => { cache.set(key, records(key), 0, cache.beginRead(key)); };
     fill('a');
     expect(cache.allowsVia(a, 1, [0])).to.equal(true);
     const first = a.entry;
@@ -80,19 +80,19 @@ describe('StateCache', () => {
     expect(cache.allowsVia(a, 1, [0])).to.equal(true);
     expect(a.entry, 'the link follows the new entry').to.not.equal(first);
     // Replaced, as a background refresh does (served again below, under eviction).
-    cache.set('a', records('a'), 5, cache.generation('a'));
+    cache.set('a', records('a'), 5, cache.beginRead('a'));
     // A replaced entry that a link still points to is marked and holds nothing.
     const refusing = new StateCache(2, 1000, undefined, () => [0, 0]);
     const b = link('b');
-    refusing.set('b', records('b'), 0, refusing.generation('b'));
+    refusing.set('b', records('b'), 0, refusing.beginRead('b'));
     expect(refusing.allowsVia(b, 1, [0])).to.equal(false);
-    refusing.set('b', records('b'), 1, refusing.generation('b'));
+    refusing.set('b', records('b'), 1, refusing.beginRead('b'));
     expect(b.entry?.dropped, 'the replaced entry is marked').to.equal(true);
     expect(b.entry?.records, 'and holds no records any more').to.deep.equal([]);
     // Evicted and cleared.
     expect(cache.allowsVia(a, 6, [0])).to.equal(true);
-    cache.set('x', records('x'), 0, cache.generation('x'));
-    cache.set('y', records('y'), 0, cache.generation('y'));
+    cache.set('x', records('x'), 0, cache.beginRead('x'));
+    cache.set('y', records('y'), 0, cache.beginRead('y'));
     expect(cache.allowsVia(link('x'), 1, [0]), 'x was never served: evicted first').to.equal(undefined);
     const y = link('y');
     expect(cache.allowsVia(y, 1, [0])).to.equal(true);
@@ -103,7 +103,7 @@ describe('StateCache', () => {
   it('keeps entries past ttlMs without refreshing them while the change feed confirms within ttlMs', () => {
     const refreshed: string[] = [];
     const cache = new StateCache(10, 100, (key) => refreshed.push(key), () => [-Infinity, Infinity]);
-    cache.set('k', records('a'), 1000, cache.generation('k'));
+    cache.set('k', records('a'), 1000, cache.beginRead('k'));
     cache.synced(1050);
     expect(cache.get('k', 1149), 'confirmed 99 ms ago, read 149 ms ago').to.deep.equal(records('a'));
     cache.synced(1140);
@@ -115,13 +115,13 @@ describe('StateCache', () => {
   it('falls back to the entries\' own lifetime once the feed breaks, and never serves an invalidated entry', () => {
     const refreshed: string[] = [];
     const cache = new StateCache(10, 100, (key) => refreshed.push(key));
-    cache.set('old', records('old'), 1000, cache.generation('old'));
-    cache.set('young', records('young'), 1160, cache.generation('young'));
+    cache.set('old', records('old'), 1000, cache.beginRead('old'));
+    cache.set('young', records('young'), 1160, cache.beginRead('young'));
     cache.synced(1190);
     expect(cache.get('old', 1200)).to.deep.equal(records('old'));
     cache.invalidate('young');
     expect(cache.get('young', 1200), 'a reported change drops its entry').to.equal(undefined);
-    cache.set('young', records('young'), 1160, cache.generation('young'));
+    cache.set('young', records('young'), 1160, cache.beginRead('young'));
     cache.unsynced();
     expect(cache.get('old', 1200), 'read 200 ms ago, no confirmation to vouch for it').to.equal(undefined);
     expect(cache.get('young', 1240), 'read 80 ms ago: served, and re-read in the background').to.deep.equal(records('young'));
@@ -131,25 +131,55 @@ describe('StateCache', () => {
 
   it('refuses a read that started before an invalidation (generation fence)', () => {
     const cache = new StateCache(10, 1000);
-    const before = cache.generation('k');
+    const before = cache.beginRead('k');
     cache.invalidate('k');
     cache.set('k', records('stale'), 0, before);
     expect(cache.get('k', 1)).to.equal(undefined);
-    cache.set('k', records('fresh'), 0, cache.generation('k'));
+    cache.set('k', records('fresh'), 0, cache.beginRead('k'));
     expect(cache.get('k', 1)).to.deep.equal(records('fresh'));
     cache.invalidate('k');
     expect(cache.get('k', 1)).to.equal(undefined);
   });
 
-  it('fences every key after clear(), also when the generation map overflows', () => {
+  it('fences a read in flight across clear(), and only the key it reads across invalidations', () => {
     const cache = new StateCache(1, 1000);
-    const before = cache.generation('k');
+    const before = cache.beginRead('k');
     cache.clear();
     cache.set('k', records('stale'), 0, before);
     expect(cache.get('k', 1)).to.equal(undefined);
-    const pending = cache.generation('x');
+    cache.readDone('k');
+    const pending = cache.beginRead('x');
     for (const key of ['p', 'q', 'r']) cache.invalidate(key);
-    cache.set('x', records('stale'), 0, pending);
-    expect(cache.get('x', 1)).to.equal(undefined);
+    cache.set('x', records('x'), 0, pending);
+    expect(cache.get('x', 1), 'other keys\' invalidations do not fence x').to.deep.equal(records('x'));
+    cache.readDone('x');
+  });
+
+  it('keeps every entry it holds however many other keys are invalidated', () => {
+    const cache = new StateCache(3, 1000);
+    cache.set('a', records('a'), 0, cache.beginRead('a'));
+    cache.readDone('a');
+    for (let i = 0; i < 100; i += 1) {
+      const key = `w${String(i)}`;
+      const ticket = cache.beginRead(key);
+      cache.invalidate(key);
+      cache.set(key, records('stale'), 0, ticket);
+      cache.readDone(key);
+      expect(cache.get(key, 1), 'a read that began before its invalidation stores nothing').to.equal(undefined);
+    }
+    expect(cache.get('a', 1)).to.deep.equal(records('a'));
+  });
+
+  it('replaces an entry with what a write committed, and fences the reads that began before it', () => {
+    const cache = new StateCache(10, 1000);
+    cache.set('k', records('old'), 0, cache.beginRead('k'));
+    cache.readDone('k');
+    const slow = cache.beginRead('k');
+    expect(cache.holds('k')).to.equal(true);
+    cache.written('k', records('new'), 5);
+    cache.set('k', records('old'), 0, slow);
+    cache.readDone('k');
+    expect(cache.get('k', 6)).to.deep.equal(records('new'));
+    expect(cache.holds('other')).to.equal(false);
   });
 });

@@ -110,4 +110,51 @@ describe('Coalescer', () => {
     expect(lone).to.equal(4);
     expect(batches).to.deep.equal([[1, 2, 3], [4]]);
   });
+
+  it('with `lingerMs`, waits after a run of several for as many inputs, and never before a lone one', async () => {
+    const { batches, run, openNext } = recorder<number>();
+    const coalescer = new Coalescer(run, { concurrency: 1, maxBatch: 10, lingerMs: 10_000 });
+    const lone = coalescer.submit(1);
+    expect(batches, 'a lone input starts at once').to.deep.equal([[1]]);
+    const group = [2, 3, 4].map((n) => coalescer.submit(n));
+    await openNext();
+    await lone;
+    expect(batches).to.deep.equal([[1], [2, 3, 4]]);
+    await openNext();
+    await Promise.all(group);
+    // The writers of the last run come back one by one: the next run waits until all three are in.
+    const next = [coalescer.submit(5)];
+    await new Promise((r) => setImmediate(r));
+    next.push(coalescer.submit(6));
+    await new Promise((r) => setImmediate(r));
+    expect(batches, 'still waiting for a third input').to.have.length(2);
+    next.push(coalescer.submit(7));
+    await new Promise((r) => setImmediate(r));
+    expect(batches).to.deep.equal([[1], [2, 3, 4], [5, 6, 7]]);
+    await openNext();
+    await Promise.all(next);
+  });
+
+  it('with `lingerMs`, stops waiting after lingerMs, and a lone input after an idle moment starts at once', async () => {
+    const { batches, run, openNext } = recorder<number>();
+    const coalescer = new Coalescer(run, { concurrency: 1, maxBatch: 10, lingerMs: 20 });
+    const first = coalescer.submit(1);
+    const pair = [coalescer.submit(2), coalescer.submit(3)];
+    await openNext();
+    await first;
+    await openNext();
+    await Promise.all(pair);
+    const late = coalescer.submit(4);
+    await new Promise((r) => setImmediate(r));
+    expect(batches, 'one input of the two it waits for').to.have.length(2);
+    await new Promise((r) => setTimeout(r, 40));
+    expect(batches).to.deep.equal([[1], [2, 3], [4]]);
+    await openNext();
+    await late;
+    await new Promise((r) => setTimeout(r, 40));
+    const lone = coalescer.submit(5);
+    expect(batches[3], 'nothing to wait for after a run of one').to.deep.equal([5]);
+    await openNext();
+    expect(await lone).to.equal('done 5');
+  });
 });
