@@ -38,26 +38,35 @@ interface LockedSubjects {
 }
 
 /**
- * Creates the missing subject rows, which come back from the insert and are this transaction's
- * alone until it commits, then reads the other rows of `pseudonyms` (sorted), locked on
- * PostgreSQL in pseudonym order. A pseudonym an erasure unlinked while we waited for its lock
- * is absent from the result: the caller creates it again.
+ * Creates the missing subject rows, which are this transaction's alone until it commits, then
+ * reads the other rows of `pseudonyms` (sorted), locked on PostgreSQL in pseudonym order. A
+ * pseudonym an erasure unlinked while we waited for its lock is absent from the result: the
+ * caller creates it again. The rows created are those of `fresh` (in `pseudonyms` order), left
+ * out of the result when `withCreated` is false (a prepared batch holds them already).
  */
 async function lockSubjects(
   ctx: TableContext,
   trx: Knex.Transaction,
   pseudonyms: string[],
   fresh: SubjectRows = { columns: SUBJECT_COLUMNS, rows: newSubjectRows(pseudonyms) },
+  withCreated = true,
 ): Promise<LockedSubjects> {
   const table = ctx.table('subjects');
   const found = new Map<string, Row>();
   // Any conflict: a pseudonym stored already, or (rarely) a chain key taken, whose row the
-  // caller then creates again with another key.
-  const suffix = ' on conflict do nothing returning *';
+  // caller then creates again with another key. Only the pseudonyms come back: a whole row
+  // each cost the driver an object per subject, and the rows created are the ones inserted.
+  const suffix = ` on conflict do nothing returning ${quote('pseudonym')}`;
+  const created = new Set<string>();
   for (const { sql, bindings } of insertStatements(trx, table, fresh.columns, fresh.rows, suffix)) {
-    for (const row of rawRows(await trx.raw(sql, bindings as Knex.RawBinding[]))) found.set(hex(row.pseudonym), row);
+    for (const row of rawRows(await trx.raw(sql, bindings as Knex.RawBinding[]))) created.add(hex(row.pseudonym));
   }
-  const created = new Set(found.keys());
+  if (withCreated && created.size > 0) {
+    for (const [i, pseudonym] of pseudonyms.entries()) {
+      const values = fresh.rows[i] as unknown[];
+      if (created.has(pseudonym)) found.set(pseudonym, Object.fromEntries(fresh.columns.map((column, c) => [column, values[c]])));
+    }
+  }
   const existing = pseudonyms.filter((p) => !created.has(p));
   for (const chunk of chunks(existing, variableLimit(trx) - 1)) {
     const read = (await trx(table).whereIn('pseudonym', chunk.map(bytes)).orderBy('pseudonym').forUpdate()) as Row[];
@@ -186,7 +195,7 @@ export async function writeBatch(
   if (pseudonyms.length === 0) return new Map();
   const ahead = prepared !== null && samePseudonyms(prepared, pseudonyms) ? prepared : null;
   // A write first: on SQLite a transaction that has read cannot always start writing later.
-  const { rows: subjects, created } = await lockSubjects(ctx, trx, pseudonyms, ahead?.subjects);
+  const { rows: subjects, created } = await lockSubjects(ctx, trx, pseudonyms, ahead?.subjects, ahead === null);
   if (ahead !== null) {
     // Every subject new, as the prepared batch assumed, and its ids still free: write it.
     if (created.size === pseudonyms.length && (await idsFree(ctx, trx, ahead))) return writePrepared(ctx, trx, ahead);
