@@ -74,9 +74,10 @@ export function snapshotOf(subject: Row, records: CurrentRecord[]): SubjectSnaps
 // next is hashed, large enough that per-statement costs stay small.
 export const EVENT_SLICE = 1000;
 
-/** Appends the record rows of `planned` to `rows`. */
-export function addStateRows({ snapshot, plan }: Planned, rows: unknown[][]): void {
-  const chain = bytes(snapshot.chain);
+/** Appends the record rows of a plan for the chain `chainKey` (hex) to `rows`. */
+export function addStateRows(chainKey: string, plan: WritePlan, rows: unknown[][]): void {
+  if (plan.records.length === 0) return;
+  const chain = bytes(chainKey);
   for (const r of plan.records) {
     rows.push([
       chain, r.requirement, r.decision, r.version, r.decidedAt, r.expiresAt, r.gpcOptIn,

@@ -133,7 +133,7 @@ async function planAll(
     if (!subjectPlan) continue;
     const entry = { pseudonym, subject, snapshot, plan: subjectPlan };
     planned.push(entry);
-    addStateRows(entry, rows);
+    addStateRows(snapshot.chain, subjectPlan, rows);
     if (rows.length >= EVENT_SLICE) {
       pipeline.push(stateStatements(ctx, trx, rows));
       rows = [];
@@ -201,7 +201,7 @@ export async function writeBatch(
     if (created.size === pseudonyms.length && (await idsFree(ctx, trx, ahead))) return writePrepared(ctx, trx, ahead);
     // Otherwise it is all planned again below: the created rows hold prepared heads that will
     // not be written, so their subjects are planned from the empty chains they start as.
-    for (const { pseudonym, subject } of ahead.planned) if (created.has(pseudonym)) subjects.set(pseudonym, subject);
+    for (const [i, pseudonym] of ahead.pseudonyms.entries()) if (created.has(pseudonym)) subjects.set(pseudonym, ahead.emptyRow(i));
   }
   const allocate = idAllocator(ctx, trx);
   // A second round only for rows an erasure unlinked while we waited for their lock.
@@ -247,12 +247,12 @@ async function writePrepared(
   trx: Knex.Transaction,
   ahead: PreparedKnexBatch,
 ): Promise<Map<string, string[]>> {
-  const sealed = await inPipeline(trx, (pipeline) => {
+  await inPipeline(trx, (pipeline) => {
     // The subject rows were created with their heads: only the log entry is left.
-    pipeline.push(withLogEntry(ctx, ahead.statements, leavesOf(ahead.sealed)));
-    return Promise.resolve(ahead.sealed);
+    pipeline.push(withLogEntry(ctx, ahead.statements, ahead.leaves));
+    return Promise.resolve();
   });
-  return eventIdsOf(ahead.planned, sealed);
+  return new Map(ahead.pseudonyms.map((p, i) => [p, ahead.ids[i] as string[]]));
 }
 
 /** Runs `work` with a statement pipeline on `trx`, and waits for every statement it queued. */
