@@ -42,76 +42,99 @@ export class PreparedKnexBatch implements PreparedBatch {
   }
 }
 
-// Work between two turns of the event loop, about a millisecond each: subjects planned, events
-// sealed. The batch written meanwhile sends each statement once its last one has answered,
-// which the event loop must handle.
-const PLAN_STEP = 50;
-const SEAL_STEP = 250;
+// Subjects planned, given their ids and sealed together, about a millisecond of work between two
+// turns of the event loop (the batch written meanwhile sends each statement once its last one
+// has answered, which the event loop must handle). A slice is done with before the next is
+// planned: what it allocated dies young instead of waiting for the whole batch.
+const SLICE = 64;
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/** The statements of a prepared batch, composed slice by slice as its rows are produced. */
+class BatchStatements {
+  readonly statements: Statement[] = [];
+  private states: unknown[][] = [];
+  private events: unknown[][] = [];
+
+  constructor(private readonly ctx: TableContext) {}
+
+  addStates(chainKey: string, plan: WritePlan): void {
+    addStateRows(chainKey, plan, this.states);
+    if (this.states.length >= EVENT_SLICE) this.flushStates();
+  }
+
+  addEvent(row: unknown[]): void {
+    this.events.push(row);
+    if (this.events.length >= EVENT_SLICE) this.flushEvents();
+  }
+
+  /** The statements, every row included. */
+  finish(): Statement[] {
+    this.flushStates();
+    this.flushEvents();
+    return this.statements;
+  }
+
+  private flushStates(): void {
+    this.statements.push(...stateStatements(this.ctx, this.ctx.knex, this.states));
+    this.states = [];
+  }
+
+  private flushEvents(): void {
+    this.statements.push(...insertStatements(this.ctx.knex, this.ctx.table('events'), EVENT_COLUMNS, this.events));
+    this.events = [];
+  }
+}
 
 /**
  * Plans `pseudonyms` (sorted, distinct) as new subjects, reserves their ids, seals their chains
- * and composes the statements of their records and events, outside any transaction. Null when
- * a plan throws or has outbox entries: the transaction then plans everything itself. Rows are
- * turned into statements slice by slice, so that no row of the whole batch waits for the last.
+ * and composes the statements of their records and events, outside any transaction: exactly
+ * the ids and hashes that writing the subjects one after another would produce, as every slice
+ * reserves its ids after the slice before it. Null when a plan throws or has outbox entries:
+ * the transaction then plans everything itself.
  */
 export async function prepareBatch(ctx: TableContext, pseudonyms: string[], plan: BatchPlanner): Promise<PreparedKnexBatch | null> {
   const emptyRows = newSubjectRows(pseudonyms);
-  const plans: WritePlan[] = [];
-  const statements: Statement[] = [];
-  let stateRows: unknown[][] = [];
-  let events = 0;
-  for (const [i, pseudonym] of pseudonyms.entries()) {
-    const row = emptyRows[i] as unknown[];
-    // What the snapshot of the row as created reads: an empty chain.
-    const snapshot = { chain: hex(row[0]), pseudonym: hex(row[1]), seq: 0, hash: GENESIS, headId: null, mac: '', records: [] };
-    let subjectPlan;
-    try {
-      subjectPlan = plan(pseudonym, snapshot);
-    } catch {
-      return null;
-    }
-    if (subjectPlan.outbox?.length) return null;
-    plans.push(subjectPlan);
-    events += subjectPlan.events.length;
-    addStateRows(snapshot.chain, subjectPlan, stateRows);
-    if (stateRows.length >= EVENT_SLICE) {
-      statements.push(...stateStatements(ctx, ctx.knex, stateRows));
-      stateRows = [];
-    }
-    if (i % PLAN_STEP === PLAN_STEP - 1) await turn();
-  }
-  statements.push(...stateStatements(ctx, ctx.knex, stateRows));
-  const reserved = await reserveIds(ctx, events);
+  const out = new BatchStatements(ctx);
   const ids: string[][] = [];
   const heads: unknown[][] = [];
-  const leaves = Buffer.allocUnsafe(events * LEAF_BYTES);
-  let eventRows: unknown[][] = [];
-  let offset = 0;
-  let sinceTurn = 0;
-  for (const [i, subjectPlan] of plans.entries()) {
-    const count = subjectPlan.events.length;
-    const own = reserved.slice(offset, offset + count);
-    const { events: sealed, head } = subjectPlan.seal(own);
-    for (const e of sealed) {
-      writeLeaf(leaves, offset * LEAF_BYTES, e);
-      offset += 1;
-      eventRows.push(eventRow(e));
+  const leaves: Buffer[] = [];
+  for (let start = 0; start < pseudonyms.length; start += SLICE) {
+    const end = Math.min(pseudonyms.length, start + SLICE);
+    const plans: WritePlan[] = [];
+    let events = 0;
+    for (let i = start; i < end; i += 1) {
+      const row = emptyRows[i] as unknown[];
+      // What the snapshot of the row as created reads: an empty chain.
+      const snapshot = { chain: hex(row[0]), pseudonym: hex(row[1]), seq: 0, hash: GENESIS, headId: null, mac: '', records: [] };
+      let subjectPlan;
+      try {
+        subjectPlan = plan(pseudonyms[i] as string, snapshot);
+      } catch {
+        return null;
+      }
+      if (subjectPlan.outbox?.length) return null;
+      plans.push(subjectPlan);
+      events += subjectPlan.events.length;
+      out.addStates(snapshot.chain, subjectPlan);
     }
-    ids.push(own);
-    const [chain, pseudonym] = emptyRows[i] as unknown[];
-    heads.push([chain, pseudonym, head.seq, bytes(head.hash), bytes(head.mac), idValue(head.id), bytesOrNull(subjectPlan.sealedSubject ?? null)]);
-    if (eventRows.length >= EVENT_SLICE) {
-      statements.push(...insertStatements(ctx.knex, ctx.table('events'), EVENT_COLUMNS, eventRows));
-      eventRows = [];
+    const reserved = await reserveIds(ctx, events);
+    const sliceLeaves = Buffer.allocUnsafe(events * LEAF_BYTES);
+    let offset = 0;
+    for (const [j, subjectPlan] of plans.entries()) {
+      const own = reserved.slice(offset, offset + subjectPlan.events.length);
+      const { events: sealed, head } = subjectPlan.seal(own);
+      for (const e of sealed) {
+        writeLeaf(sliceLeaves, offset * LEAF_BYTES, e);
+        offset += 1;
+        out.addEvent(eventRow(e));
+      }
+      ids.push(own);
+      const [chain, pseudonym] = emptyRows[start + j] as unknown[];
+      heads.push([chain, pseudonym, head.seq, bytes(head.hash), bytes(head.mac), idValue(head.id), bytesOrNull(subjectPlan.sealedSubject ?? null)]);
     }
-    sinceTurn += count;
-    if (sinceTurn >= SEAL_STEP) {
-      sinceTurn = 0;
-      await turn();
-    }
+    leaves.push(sliceLeaves);
+    await turn();
   }
-  statements.push(...insertStatements(ctx.knex, ctx.table('events'), EVENT_COLUMNS, eventRows));
   const subjects = { columns: [...SUBJECT_COLUMNS, 'head_id', 'sealed_subject'], rows: heads };
-  return new PreparedKnexBatch(pseudonyms, subjects, emptyRows, ids, statements, leaves);
+  return new PreparedKnexBatch(pseudonyms, subjects, emptyRows, ids, out.finish(), Buffer.concat(leaves));
 }
