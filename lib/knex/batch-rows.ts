@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import { GENESIS } from '../audit/chain';
 import type { CurrentRecord, SubjectSnapshot, WritePlan } from '../tracker/records';
-import { insertStatements, upsertClause, type Statement } from './bulk-sql';
+import { HexBytes, hexBytesOrNull, insertStatements, quote, upsertClause, type Statement } from './bulk-sql';
 import type { TableContext } from './table-context';
-import { bytes, bytesOrNull, hex, type Row } from './row-codec';
+import { bytes, hex, type Row } from './row-codec';
 
 /*
  * The rows a batch writes (subjects, events, records), shared by the batch written in its
@@ -21,11 +21,6 @@ export interface Planned {
 
 export const SUBJECT_COLUMNS = ['chain', 'pseudonym', 'seq', 'head_hash', 'head_mac'] as const;
 
-/** Subject rows to insert, and their columns. */
-export interface SubjectRows {
-  columns: readonly string[];
-  rows: unknown[][];
-}
 const STATE_KEYS = ['chain', 'requirement'] as const;
 const STATE_VALUES = [
   'decision', 'version', 'decided_at', 'expires_at', 'gpc_opt_in', 'pending_version', 'pending_at',
@@ -38,24 +33,47 @@ const KEY_RANDOM = 4;
 const GENESIS_BYTES = bytes(GENESIS);
 const NO_MAC = Buffer.alloc(0);
 
+/** Bytes of a new chain's key. */
+export const CHAIN_KEY_BYTES = 6 + KEY_RANDOM;
+
 /**
- * A new chain's key, 10 bytes: the creation time (milliseconds, 6 bytes) then 32 random bits.
- * New chains therefore enter the chain-keyed indexes (events by chain and sequence, records by
- * chain) near their right edge, in pages that are already in the cache, instead of at random
- * places across indexes far larger than the cache: a long history keeps its write speed.
+ * The keys of `count` new chains, one after another in one buffer, 10 bytes each: the creation
+ * time (milliseconds, 6 bytes) then 32 random bits. New chains therefore enter the chain-keyed
+ * indexes (events by chain and sequence, records by chain) near their right edge, in pages that
+ * are already in the cache, instead of at random places across indexes far larger than the
+ * cache: a long history keeps its write speed.
  */
-function chainKey(now: number, random: Buffer, offset: number): Buffer {
-  const key = Buffer.allocUnsafe(6 + KEY_RANDOM);
-  key.writeUIntBE(now, 0, 6);
-  random.copy(key, 6, offset, offset + KEY_RANDOM);
-  return key;
+export function newChainKeys(count: number): Buffer {
+  const keys = randomBytes(CHAIN_KEY_BYTES * count);
+  const now = Date.now();
+  for (let i = 0; i < count; i += 1) keys.writeUIntBE(now, CHAIN_KEY_BYTES * i, 6);
+  return keys;
+}
+
+/** The `i`th key of `newChainKeys`. */
+export function chainKeyAt(keys: Buffer, i: number): Buffer {
+  return keys.subarray(CHAIN_KEY_BYTES * i, CHAIN_KEY_BYTES * (i + 1));
+}
+
+/** The row (`SUBJECT_COLUMNS`) of a new subject: its chain key, its chain empty. */
+export function newSubjectRow(chain: Buffer, pseudonym: string): unknown[] {
+  return [chain, bytes(pseudonym), 0, GENESIS_BYTES, NO_MAC];
 }
 
 /** Rows (`SUBJECT_COLUMNS`) of new subjects for `pseudonyms`: fresh chain keys, empty chains. */
 export function newSubjectRows(pseudonyms: readonly string[]): unknown[][] {
-  const now = Date.now();
-  const random = randomBytes(KEY_RANDOM * pseudonyms.length);
-  return pseudonyms.map((p, i) => [chainKey(now, random, KEY_RANDOM * i), bytes(p), 0, GENESIS_BYTES, NO_MAC]);
+  const keys = newChainKeys(pseudonyms.length);
+  return pseudonyms.map((p, i) => newSubjectRow(chainKeyAt(keys, i), p));
+}
+
+/**
+ * The inserts of new subject rows (arrays in `columns` order). Any conflict skips the row: a
+ * pseudonym stored already, or (rarely) a chain key taken, whose row the caller then creates
+ * again with another key. They return the pseudonyms of the rows they created (a whole row each
+ * cost the driver an object per subject).
+ */
+export function subjectInserts(ctx: TableContext, db: Knex, columns: readonly string[], rows: ReadonlyArray<readonly unknown[]>): Statement[] {
+  return insertStatements(db, ctx.table('subjects'), columns, rows, ` on conflict do nothing returning ${quote('pseudonym')}`);
 }
 
 export function snapshotOf(subject: Row, records: CurrentRecord[]): SubjectSnapshot {
@@ -77,16 +95,16 @@ export const EVENT_SLICE = 1000;
 /** Appends the record rows of a plan for the chain `chainKey` (hex) to `rows`. */
 export function addStateRows(chainKey: string, plan: WritePlan, rows: unknown[][]): void {
   if (plan.records.length === 0) return;
-  const chain = bytes(chainKey);
+  const chain = new HexBytes(chainKey);
   for (const r of plan.records) {
     rows.push([
       chain, r.requirement, r.decision, r.version, r.decidedAt, r.expiresAt, r.gpcOptIn,
-      r.pendingVersion, r.pendingAt, r.pendingExpiresAt, bytesOrNull(r.pendingToken), r.expiryRecorded,
+      r.pendingVersion, r.pendingAt, r.pendingExpiresAt, hexBytesOrNull(r.pendingToken), r.expiryRecorded,
     ]);
   }
 }
 
-/** The upserts of record rows. */
+/** The upserts of record rows (`addStateRows`). */
 export function stateStatements(ctx: TableContext, db: Knex, rows: unknown[][]): Statement[] {
   return insertStatements(db, ctx.table('states'), [...STATE_KEYS, ...STATE_VALUES], rows, upsertClause(STATE_KEYS, STATE_VALUES));
 }

@@ -1,12 +1,12 @@
 import { GENESIS } from '../audit/chain';
 import { writeLeaf, LEAF_BYTES } from '../audit/log-leaf';
 import type { BatchPlanner, PreparedBatch, WritePlan } from '../tracker/records';
-import { insertStatements, type Statement } from './bulk-sql';
-import { addStateRows, EVENT_SLICE, newSubjectRows, stateStatements, SUBJECT_COLUMNS, type SubjectRows } from './batch-rows';
+import { HexBytes, hexBytesOrNull, insertStatements, type Statement } from './bulk-sql';
+import { addStateRows, CHAIN_KEY_BYTES, chainKeyAt, EVENT_SLICE, newChainKeys, newSubjectRow, stateStatements, subjectInserts, SUBJECT_COLUMNS } from './batch-rows';
 import { eventRow, idValue } from './event-rows';
 import { reserveIds, type TableContext } from './chain-store';
 import { EVENT_COLUMNS, type Row } from './rows';
-import { bytes, bytesOrNull, hex } from './row-codec';
+import { storedHex } from './row-codec';
 
 /**
  * A batch planned and sealed before its transaction, every subject as a new one (`prepareBatch`).
@@ -15,10 +15,10 @@ import { bytes, bytesOrNull, hex } from './row-codec';
 export class PreparedKnexBatch implements PreparedBatch {
   constructor(
     readonly pseudonyms: readonly string[],
-    /** The new subject rows with their sealed heads, in pseudonym order. */
-    readonly subjects: SubjectRows,
-    /** The same rows with empty chains (`SUBJECT_COLUMNS`), as the subjects were planned from. */
-    private readonly emptyRows: readonly unknown[][],
+    /** The keys of the subjects' new chains (`newChainKeys`), in pseudonym order. */
+    private readonly chainKeys: Buffer,
+    /** The inserts of the new subject rows with their sealed heads (`subjectInserts`). */
+    readonly subjectInserts: Statement[],
     /** The reserved ids of each subject's events, in pseudonym order (its plan has sealed them). */
     readonly ids: string[][],
     /** The records' upserts, then the events' inserts. */
@@ -35,9 +35,9 @@ export class PreparedKnexBatch implements PreparedBatch {
     return first === undefined || last === undefined ? null : [first, last];
   }
 
-  /** The row of the `i`th subject as created, its chain empty. */
+  /** The row of the `i`th subject as created, its chain empty: where its plan started. */
   emptyRow(i: number): Row {
-    const values = this.emptyRows[i] as unknown[];
+    const values = newSubjectRow(chainKeyAt(this.chainKeys, i), this.pseudonyms[i] as string);
     return Object.fromEntries(SUBJECT_COLUMNS.map((column, c) => [column, values[c]]));
   }
 }
@@ -49,11 +49,15 @@ export class PreparedKnexBatch implements PreparedBatch {
 const SLICE = 64;
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
+const HEAD_COLUMNS = [...SUBJECT_COLUMNS, 'head_id', 'sealed_subject'];
+
 /** The statements of a prepared batch, composed slice by slice as its rows are produced. */
 class BatchStatements {
   readonly statements: Statement[] = [];
+  readonly subjects: Statement[] = [];
   private states: unknown[][] = [];
   private events: unknown[][] = [];
+  private heads: unknown[][] = [];
 
   constructor(private readonly ctx: TableContext) {}
 
@@ -67,11 +71,16 @@ class BatchStatements {
     if (this.events.length >= EVENT_SLICE) this.flushEvents();
   }
 
-  /** The statements, every row included. */
-  finish(): Statement[] {
+  addHead(row: unknown[]): void {
+    this.heads.push(row);
+    if (this.heads.length >= EVENT_SLICE) this.flushHeads();
+  }
+
+  /** Every row is in a statement now. */
+  finish(): void {
     this.flushStates();
     this.flushEvents();
-    return this.statements;
+    this.flushHeads();
   }
 
   private flushStates(): void {
@@ -83,39 +92,44 @@ class BatchStatements {
     this.statements.push(...insertStatements(this.ctx.knex, this.ctx.table('events'), EVENT_COLUMNS, this.events));
     this.events = [];
   }
+
+  private flushHeads(): void {
+    this.subjects.push(...subjectInserts(this.ctx, this.ctx.knex, HEAD_COLUMNS, this.heads));
+    this.heads = [];
+  }
 }
 
 /**
  * Plans `pseudonyms` (sorted, distinct) as new subjects, reserves their ids, seals their chains
- * and composes the statements of their records and events, outside any transaction: exactly
- * the ids and hashes that writing the subjects one after another would produce, as every slice
- * reserves its ids after the slice before it. Null when a plan throws or has outbox entries:
- * the transaction then plans everything itself.
+ * and composes the statements of their rows, heads, records and events, outside any
+ * transaction: exactly the ids and hashes that writing the subjects one after another would
+ * produce, as every slice reserves its ids after the slice before it. Null when a plan throws
+ * or has outbox entries: the transaction then plans everything itself.
  */
 export async function prepareBatch(ctx: TableContext, pseudonyms: string[], plan: BatchPlanner): Promise<PreparedKnexBatch | null> {
-  const emptyRows = newSubjectRows(pseudonyms);
+  const chainKeys = newChainKeys(pseudonyms.length);
   const out = new BatchStatements(ctx);
   const ids: string[][] = [];
-  const heads: unknown[][] = [];
   const leaves: Buffer[] = [];
   for (let start = 0; start < pseudonyms.length; start += SLICE) {
     const end = Math.min(pseudonyms.length, start + SLICE);
     const plans: WritePlan[] = [];
     let events = 0;
     for (let i = start; i < end; i += 1) {
-      const row = emptyRows[i] as unknown[];
+      const pseudonym = pseudonyms[i] as string;
       // What the snapshot of the row as created reads: an empty chain.
-      const snapshot = { chain: hex(row[0]), pseudonym: hex(row[1]), seq: 0, hash: GENESIS, headId: null, mac: '', records: [] };
+      const chain = chainKeys.toString('hex', CHAIN_KEY_BYTES * i, CHAIN_KEY_BYTES * (i + 1));
+      const snapshot = { chain, pseudonym: storedHex(pseudonym), seq: 0, hash: GENESIS, headId: null, mac: '', records: [] };
       let subjectPlan;
       try {
-        subjectPlan = plan(pseudonyms[i] as string, snapshot);
+        subjectPlan = plan(pseudonym, snapshot);
       } catch {
         return null;
       }
       if (subjectPlan.outbox?.length) return null;
       plans.push(subjectPlan);
       events += subjectPlan.events.length;
-      out.addStates(snapshot.chain, subjectPlan);
+      out.addStates(chain, subjectPlan);
     }
     const reserved = await reserveIds(ctx, events);
     const sliceLeaves = Buffer.allocUnsafe(events * LEAF_BYTES);
@@ -129,12 +143,12 @@ export async function prepareBatch(ctx: TableContext, pseudonyms: string[], plan
         out.addEvent(eventRow(e));
       }
       ids.push(own);
-      const [chain, pseudonym] = emptyRows[start + j] as unknown[];
-      heads.push([chain, pseudonym, head.seq, bytes(head.hash), bytes(head.mac), idValue(head.id), bytesOrNull(subjectPlan.sealedSubject ?? null)]);
+      const chain = chainKeyAt(chainKeys, start + j);
+      out.addHead([chain, new HexBytes(pseudonyms[start + j] as string), head.seq, new HexBytes(head.hash), new HexBytes(head.mac), idValue(head.id), hexBytesOrNull(subjectPlan.sealedSubject ?? null)]);
     }
     leaves.push(sliceLeaves);
     await turn();
   }
-  const subjects = { columns: [...SUBJECT_COLUMNS, 'head_id', 'sealed_subject'], rows: heads };
-  return new PreparedKnexBatch(pseudonyms, subjects, emptyRows, ids, out.finish(), Buffer.concat(leaves));
+  out.finish();
+  return new PreparedKnexBatch(pseudonyms, chainKeys, out.subjects, ids, out.statements, Buffer.concat(leaves));
 }

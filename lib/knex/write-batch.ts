@@ -1,14 +1,14 @@
 import type { Knex } from 'knex';
 import { encodeLeaves } from '../audit/log-leaf';
 import type { CurrentRecord, SealedWrite, SubjectSnapshot, WritePlan } from '../tracker/records';
-import { addStateRows, EVENT_SLICE, newSubjectRows, snapshotOf, stateStatements, SUBJECT_COLUMNS, type Planned, type SubjectRows } from './batch-rows';
+import { addStateRows, EVENT_SLICE, newSubjectRows, snapshotOf, stateStatements, subjectInserts, SUBJECT_COLUMNS, type Planned } from './batch-rows';
 import { eventRow, idValue } from './event-rows';
-import { insertStatements, quote, upsertClause, variableLimit } from './bulk-sql';
+import { HexBytes, hexBytesOrNull, insertStatements, quote, upsertClause, variableLimit, type Statement } from './bulk-sql';
 import { idAllocator, reservedIdsFree, type TableContext } from './chain-store';
 import { insertOutbox } from './lifecycle-queries';
 import { withLogEntry } from './log-store';
 import { EVENT_COLUMNS, groupRecords, rawRows, type Row } from './rows';
-import { bytes, bytesOrNull, hex } from './row-codec';
+import { bytes, hex } from './row-codec';
 import type { PreparedKnexBatch } from './prepare-batch';
 import { StatementPipeline } from './statement-pipeline';
 
@@ -41,35 +41,25 @@ interface LockedSubjects {
  * Creates the missing subject rows, which are this transaction's alone until it commits, then
  * reads the other rows of `pseudonyms` (sorted), locked on PostgreSQL in pseudonym order. A
  * pseudonym an erasure unlinked while we waited for its lock is absent from the result: the
- * caller creates it again. The rows created are those of `fresh` (in `pseudonyms` order), left
- * out of the result when `withCreated` is false (a prepared batch holds them already).
+ * caller creates it again. With `prepared` (the inserts of a prepared batch's rows, which holds
+ * them) the rows created are left out of the result.
  */
-async function lockSubjects(
-  ctx: TableContext,
-  trx: Knex.Transaction,
-  pseudonyms: string[],
-  fresh: SubjectRows = { columns: SUBJECT_COLUMNS, rows: newSubjectRows(pseudonyms) },
-  withCreated = true,
-): Promise<LockedSubjects> {
-  const table = ctx.table('subjects');
+async function lockSubjects(ctx: TableContext, trx: Knex.Transaction, pseudonyms: string[], prepared: Statement[] | null = null): Promise<LockedSubjects> {
   const found = new Map<string, Row>();
-  // Any conflict: a pseudonym stored already, or (rarely) a chain key taken, whose row the
-  // caller then creates again with another key. Only the pseudonyms come back: a whole row
-  // each cost the driver an object per subject, and the rows created are the ones inserted.
-  const suffix = ` on conflict do nothing returning ${quote('pseudonym')}`;
+  const fresh = prepared === null ? newSubjectRows(pseudonyms) : null;
   const created = new Set<string>();
-  for (const { sql, bindings } of insertStatements(trx, table, fresh.columns, fresh.rows, suffix)) {
+  for (const { sql, bindings } of prepared ?? subjectInserts(ctx, trx, SUBJECT_COLUMNS, fresh as unknown[][])) {
     for (const row of rawRows(await trx.raw(sql, bindings as Knex.RawBinding[]))) created.add(hex(row.pseudonym));
   }
-  if (withCreated && created.size > 0) {
+  if (fresh !== null && created.size > 0) {
     for (const [i, pseudonym] of pseudonyms.entries()) {
-      const values = fresh.rows[i] as unknown[];
-      if (created.has(pseudonym)) found.set(pseudonym, Object.fromEntries(fresh.columns.map((column, c) => [column, values[c]])));
+      const values = fresh[i] as unknown[];
+      if (created.has(pseudonym)) found.set(pseudonym, Object.fromEntries(SUBJECT_COLUMNS.map((column, c) => [column, values[c]])));
     }
   }
   const existing = pseudonyms.filter((p) => !created.has(p));
   for (const chunk of chunks(existing, variableLimit(trx) - 1)) {
-    const read = (await trx(table).whereIn('pseudonym', chunk.map(bytes)).orderBy('pseudonym').forUpdate()) as Row[];
+    const read = (await trx(ctx.table('subjects')).whereIn('pseudonym', chunk.map(bytes)).orderBy('pseudonym').forUpdate()) as Row[];
     for (const row of read) found.set(hex(row.pseudonym), row);
   }
   return { rows: found, created };
@@ -150,7 +140,7 @@ function queueRows(ctx: TableContext, trx: Knex.Transaction, planned: Planned[],
   // every not-null column only because an INSERT must.
   const heads = planned.map(({ subject, plan }, i) => {
     const { head } = sealed[i] as SealedWrite;
-    return [subject.chain, subject.pseudonym, head.seq, bytes(head.hash), bytes(head.mac), idValue(head.id), bytesOrNull(plan.sealedSubject ?? null)];
+    return [subject.chain, subject.pseudonym, head.seq, new HexBytes(head.hash), new HexBytes(head.mac), idValue(head.id), hexBytesOrNull(plan.sealedSubject ?? null)];
   });
   const subjects = ctx.table('subjects');
   const upsert = upsertClause(['chain'], HEAD_VALUES) + keepSealedSubject(subjects);
@@ -195,7 +185,7 @@ export async function writeBatch(
   if (pseudonyms.length === 0) return new Map();
   const ahead = prepared !== null && samePseudonyms(prepared, pseudonyms) ? prepared : null;
   // A write first: on SQLite a transaction that has read cannot always start writing later.
-  const { rows: subjects, created } = await lockSubjects(ctx, trx, pseudonyms, ahead?.subjects, ahead === null);
+  const { rows: subjects, created } = await lockSubjects(ctx, trx, pseudonyms, ahead?.subjectInserts ?? null);
   if (ahead !== null) {
     // Every subject new, as the prepared batch assumed, and its ids still free: write it.
     if (created.size === pseudonyms.length && (await idsFree(ctx, trx, ahead))) return writePrepared(ctx, trx, ahead);
