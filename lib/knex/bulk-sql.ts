@@ -31,8 +31,9 @@ export class HexBytes {
 /** `value` (hex) as `HexBytes`; null stays null. */
 export const hexBytesOrNull = (value: string | null): HexBytes | null => (value === null ? null : new HexBytes(value));
 
-// Whole bytes of lowercase hex, which can be written into a literal as they are.
-const HEX = /^(?:[0-9a-f]{2})*$/;
+// Lowercase hex, which can be written into a literal as it is (in whole bytes: see `isHex`).
+const HEX = /^[0-9a-f]*$/;
+const isHex = (text: string): boolean => text.length % 2 === 0 && HEX.test(text);
 
 /** A bytes literal: `x'…'` on SQLite, `decode('…', 'hex')` on PostgreSQL (whatever its string settings). */
 function bytesLiteral(hex: string, postgres: boolean): string {
@@ -54,7 +55,7 @@ function tuple(values: readonly unknown[], present: readonly number[], bindings:
     else if (typeof value === 'boolean') text += value ? 'true' : 'false';
     else if (typeof value === 'number' && Number.isSafeInteger(value)) text += String(value);
     else if (typeof value === 'string' && PLAIN.test(value)) text += `'${value}'`;
-    else if (value instanceof HexBytes && HEX.test(value.hex)) text += bytesLiteral(value.hex, postgres);
+    else if (value instanceof HexBytes && isHex(value.hex)) text += bytesLiteral(value.hex, postgres);
     else if (Buffer.isBuffer(value)) text += bytesLiteral(value.toString('hex'), postgres);
     else if (value instanceof HexBytes) {
       // Not lowercase hex: bound as the bytes it decodes to, as a Buffer made from it would be.
