@@ -99,14 +99,25 @@ class BatchStatements {
   }
 }
 
+// The batch being prepared, by tracker: one at a time, as each reserves its ids slice by slice;
+// two at once would interleave their ids, and their transactions would plan both again.
+const preparing = new WeakMap<TableContext, Promise<unknown>>();
+
 /**
  * Plans `pseudonyms` (sorted, distinct) as new subjects, reserves their ids, seals their chains
  * and composes the statements of their rows, heads, records and events, outside any
  * transaction: exactly the ids and hashes that writing the subjects one after another would
  * produce, as every slice reserves its ids after the slice before it. Null when a plan throws
- * or has outbox entries: the transaction then plans everything itself.
+ * or has outbox entries: the transaction then plans everything itself. Batches of one tracker
+ * are prepared one after another, each with ids above the one before.
  */
-export async function prepareBatch(ctx: TableContext, pseudonyms: string[], plan: BatchPlanner): Promise<PreparedKnexBatch | null> {
+export function prepareBatch(ctx: TableContext, pseudonyms: string[], plan: BatchPlanner): Promise<PreparedKnexBatch | null> {
+  const run = (preparing.get(ctx) ?? Promise.resolve()).then(() => prepareSlices(ctx, pseudonyms, plan));
+  preparing.set(ctx, run.catch(() => undefined));
+  return run;
+}
+
+async function prepareSlices(ctx: TableContext, pseudonyms: string[], plan: BatchPlanner): Promise<PreparedKnexBatch | null> {
   const chainKeys = newChainKeys(pseudonyms.length);
   const out = new BatchStatements(ctx);
   const ids: string[][] = [];
