@@ -5,6 +5,7 @@ import { HexBytes, hexBytesOrNull, insertStatements, type Statement } from './bu
 import { addStateRows, CHAIN_KEY_BYTES, chainKeyAt, EVENT_SLICE, newChainKeys, newSubjectRow, stateStatements, subjectInserts, SUBJECT_COLUMNS } from './batch-rows';
 import { eventRow, idValue } from './event-rows';
 import { reserveIds, type TableContext } from './chain-store';
+import { isPostgres } from './migrate';
 import { EVENT_COLUMNS, type Row } from './rows';
 import { storedHex } from './row-codec';
 
@@ -47,6 +48,10 @@ export class PreparedKnexBatch implements PreparedBatch {
 // has answered, which the event loop must handle). A slice is done with before the next is
 // planned: what it allocated dies young instead of waiting for the whole batch.
 const SLICE = 64;
+// PostgreSQL reserves ids with a round trip: a slice of 512 subjects there, with a turn of the
+// event loop every 64 subjects as on SQLite.
+const PG_SLICE = 512;
+const TURN_EVERY = 64;
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 const HEAD_COLUMNS = [...SUBJECT_COLUMNS, 'head_id', 'sealed_subject'];
@@ -122,8 +127,9 @@ async function prepareSlices(ctx: TableContext, pseudonyms: string[], plan: Batc
   const out = new BatchStatements(ctx);
   const ids: string[][] = [];
   const leaves: Buffer[] = [];
-  for (let start = 0; start < pseudonyms.length; start += SLICE) {
-    const end = Math.min(pseudonyms.length, start + SLICE);
+  const slice = isPostgres(ctx.knex) ? PG_SLICE : SLICE;
+  for (let start = 0; start < pseudonyms.length; start += slice) {
+    const end = Math.min(pseudonyms.length, start + slice);
     const plans: WritePlan[] = [];
     let events = 0;
     for (let i = start; i < end; i += 1) {
@@ -141,6 +147,7 @@ async function prepareSlices(ctx: TableContext, pseudonyms: string[], plan: Batc
       plans.push(subjectPlan);
       events += subjectPlan.events.length;
       out.addStates(chain, subjectPlan);
+      if ((i - start) % TURN_EVERY === TURN_EVERY - 1) await turn();
     }
     const reserved = await reserveIds(ctx, events);
     const sliceLeaves = Buffer.allocUnsafe(events * LEAF_BYTES);
@@ -156,6 +163,7 @@ async function prepareSlices(ctx: TableContext, pseudonyms: string[], plan: Batc
       ids.push(own);
       const chain = chainKeyAt(chainKeys, start + j);
       out.addHead([chain, new HexBytes(pseudonyms[start + j] as string), head.seq, new HexBytes(head.hash), new HexBytes(head.mac), idValue(head.id), hexBytesOrNull(subjectPlan.sealedSubject ?? null)]);
+      if (j % TURN_EVERY === TURN_EVERY - 1) await turn();
     }
     leaves.push(sliceLeaves);
     await turn();
