@@ -1,17 +1,20 @@
 /**
  * `consent.import()` at one decision per subject and at ten, on the embedded default's
- * settings (and through better-sqlite3 when installed):
+ * settings (and through better-sqlite3 when installed), and on PostgreSQL with `--pg URL` (or
+ * `CONSENT_TEST_PG_URL`):
  *
- *   node --import tsx bench/import-rate.ts [--decisions N] [--rounds R]
+ *   node --import tsx bench/import-rate.ts [--decisions N] [--rounds R] [--pg URL]
  *
- * Each run imports `--decisions` (200,000) decisions into a new file, in batches of 10,000;
- * runs alternate between the two shapes; the figure is the median rate in decisions/s.
+ * Each run imports `--decisions` (200,000) decisions into a new file (a new database on
+ * PostgreSQL), in batches of 10,000; runs alternate between the two shapes; the figure is the
+ * median rate in decisions/s.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { median } from './lib/args';
-import { benchConsent, IMPORT_BATCH, openKnex, REQUIREMENTS, sqliteDrivers, type SqliteDriver } from './lib/setup';
+import { createPgDatabase } from './lib/pg';
+import { benchConsent, IMPORT_BATCH, openKnex, REQUIREMENTS, sqliteDrivers, type Target } from './lib/setup';
 
 const argv = process.argv.slice(2);
 const option = (name: string, fallback: number): number => {
@@ -28,9 +31,10 @@ function* decisions(total: number, perSubject: number, at: number): Generator<Re
   }
 }
 
-/** Decisions per second of one import into a new file. */
-async function importRate(dir: string, driver: SqliteDriver, total: number, perSubject: number, run: number): Promise<number> {
-  const knex = openKnex({ kind: 'sqlite', driver, filename: join(dir, `import-${driver}-${String(perSubject)}-${String(run)}.sqlite3`) });
+/** Decisions per second of one import into a new store: an SQLite file, or a PostgreSQL database. */
+async function importRate(target: (run: string) => Promise<{ target: Target; drop(): Promise<void> }>, total: number, perSubject: number, run: number): Promise<number> {
+  const store = await target(`${String(perSubject)}-${String(run)}`);
+  const knex = openKnex(store.target);
   try {
     const consent = await benchConsent(knex, { cache: false });
     const started = process.hrtime.bigint();
@@ -40,24 +44,40 @@ async function importRate(dir: string, driver: SqliteDriver, total: number, perS
     return total / seconds;
   } finally {
     await knex.destroy();
+    await store.drop();
   }
 }
 
 const total = option('decisions', 200_000);
 const rounds = option('rounds', 3);
+const pgIndex = argv.indexOf('--pg');
+const pg = pgIndex >= 0 ? argv[pgIndex + 1] : process.env.CONSENT_TEST_PG_URL;
 const dir = mkdtempSync(join(tmpdir(), 'import-rate-'));
+const targets: Array<{ label: string; target: (run: string) => Promise<{ target: Target; drop(): Promise<void> }> }> = sqliteDrivers().map(({ driver }) => ({
+  label: driver,
+  target: (run) => Promise.resolve({ target: { kind: 'sqlite', driver, filename: join(dir, `import-${driver}-${run}.sqlite3`) }, drop: () => Promise.resolve() }),
+}));
+if (pg) {
+  targets.push({
+    label: 'PostgreSQL',
+    target: async () => {
+      const db = await createPgDatabase(pg);
+      return { target: { kind: 'pg', url: db.url }, drop: () => db.drop() };
+    },
+  });
+}
 try {
   console.log(`\n### import(): ${String(total)} decisions per run, batches of ${String(IMPORT_BATCH)}, median of ${String(rounds)} runs\n`);
-  console.log('| driver | 1 decision per subject | 10 decisions per subject | ratio |');
+  console.log('| store | 1 decision per subject | 10 decisions per subject | ratio |');
   console.log('|---|---|---|---|');
-  for (const { driver } of sqliteDrivers()) {
+  for (const { label, target } of targets) {
     const rates: Record<number, number[]> = { 1: [], 10: [] };
     for (let run = 0; run < rounds; run += 1) {
-      for (const perSubject of run % 2 ? [10, 1] : [1, 10]) (rates[perSubject] as number[]).push(await importRate(dir, driver, total, perSubject, run));
+      for (const perSubject of run % 2 ? [10, 1] : [1, 10]) (rates[perSubject] as number[]).push(await importRate(target, total, perSubject, run));
     }
     const one = median(rates[1] as number[]);
     const ten = median(rates[10] as number[]);
-    console.log(`| ${driver} | ${one.toFixed(0)}/s (${(rates[1] as number[]).map((r) => r.toFixed(0)).join(', ')}) | ${ten.toFixed(0)}/s (${(rates[10] as number[]).map((r) => r.toFixed(0)).join(', ')}) | ${(one / ten).toFixed(2)} |`);
+    console.log(`| ${label} | ${one.toFixed(0)}/s (${(rates[1] as number[]).map((r) => r.toFixed(0)).join(', ')}) | ${ten.toFixed(0)}/s (${(rates[10] as number[]).map((r) => r.toFixed(0)).join(', ')}) | ${(one / ten).toFixed(2)} |`);
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });

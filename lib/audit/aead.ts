@@ -13,8 +13,8 @@ export const SEAL_OVERHEAD = NONCE + TAG;
 export function seal(key: Buffer, plaintext: string, aad: Buffer = Buffer.alloc(0), nonce: Buffer = randomBytes(NONCE)): Buffer {
   const cipher = createCipheriv('aes-256-gcm', key, nonce);
   cipher.setAAD(aad);
-  const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
-  return Buffer.concat([nonce, body, cipher.getAuthTag()]);
+  // In this order: the tag exists once the cipher is final.
+  return Buffer.concat([nonce, cipher.update(plaintext, 'utf8'), cipher.final(), cipher.getAuthTag()]);
 }
 
 /** Opens what `seal` produced; null when it was altered, truncated or sealed with another key. */

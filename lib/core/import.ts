@@ -1,4 +1,5 @@
 import { NO_PERSONAL_FIELDS, storedDigest } from '../audit/chain';
+import { pseudonymOf } from '../audit/keys';
 import { sealSubject } from '../audit/subject-seal';
 import { ConsentError } from '../errors';
 import { planImport, type ImportedDecision } from '../state/import-plan';
@@ -34,7 +35,7 @@ export interface ImportResult {
 }
 
 /** What an import uses of the engine. */
-export type ImportDeps = Pick<ConsentCore, 'tracker' | 'registry' | 'derivedKeys' | 'ready' | 'now' | 'pseudonym'>;
+export type ImportDeps = Pick<ConsentCore, 'tracker' | 'registry' | 'derivedKeys' | 'ready' | 'now'>;
 
 const FIELDS = new Set(['subjectId', 'requirement', 'version', 'decision', 'at', 'source', 'context']);
 
@@ -120,17 +121,25 @@ function validateBatch(engine: ImportDeps, items: unknown[], offset: number): Va
   }
   const bySubject = new Map<string, ImportedDecision[]>();
   const subjectIds = new Map<string, string>();
+  const keys = engine.derivedKeys;
+  let last = { subject: '', pseudonym: '' };
   (parsed as Parsed[]).forEach((p, i) => {
     const requirement = engine.registry.require(p.requirementId);
     const version = p.version ?? requirement.version;
     if (version > requirement.version) {
       problems.push({ pointer: `/${String(offset + i)}/version`, detail: `must be at most ${String(requirement.version)}, the current version` });
     }
-    const pseudonym = engine.pseudonym(p.subject);
-    const list = bySubject.get(pseudonym) ?? [];
+    // Not through the engine's cache of recently seen subjects, which an import would only fill
+    // with subjects seen once; a subject's decisions usually come one after another.
+    if (last.subject !== p.subject || last.pseudonym === '') last = { subject: p.subject, pseudonym: pseudonymOf(keys, p.subject) };
+    const { pseudonym } = last;
+    let list = bySubject.get(pseudonym);
+    if (list === undefined) {
+      list = [];
+      bySubject.set(pseudonym, list);
+      subjectIds.set(pseudonym, p.subject);
+    }
     list.push({ requirement, version, decision: p.decision, at: p.at, source: p.source, context: p.context });
-    bySubject.set(pseudonym, list);
-    subjectIds.set(pseudonym, p.subject);
   });
   assertNoProblems(problems);
   return { bySubject, subjectIds };

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { CurrentRecord, SubjectSnapshot, WritePlan } from '../tracker/records';
-import { insertStatements, upsertClause, type Statement } from './bulk-sql';
+import { HexBytes, hexBytesOrNull, insertStatements, quote, upsertClause, type Statement } from './bulk-sql';
 import { headOf } from './head-rows';
 import type { TableContext } from './table-context';
-import { bytes, bytesOrNull, hex, type Row } from './row-codec';
+import { bytes, hex, type Row } from './row-codec';
 
 /*
  * The rows a batch writes (subjects, events, records), shared by the batch written in its
@@ -21,33 +21,49 @@ export interface Planned {
 
 export const SUBJECT_COLUMNS = ['chain', 'pseudonym', 'head_mac'] as const;
 
-/** Subject rows to insert, and their columns. */
-export interface SubjectRows {
-  columns: readonly string[];
-  rows: unknown[][];
-}
 const STATE_KEYS = ['chain', 'requirement'] as const;
 const STATE_VALUES = [
   'decision', 'version', 'decided_at', 'expires_at', 'gpc_opt_in', 'pending_version', 'pending_at',
   'pending_expires_at', 'pending_token', 'expiry_recorded',
 ] as const;
-// Random bytes of a chain key, after its 6 bytes of time. Two of a thousand chains created in
-// the same millisecond share a key about once in 10,000 such milliseconds; the insert then skips
-// the second row, which is created again with another key.
-const KEY_RANDOM = 4;
+// Bytes of a chain key after its 6 bytes of time: a random number, counted up from there for
+// each chain created together, so that the keys of one batch never collide (with random keys,
+// two of 10,000 created in the same millisecond would share one about once in 90 batches, and
+// the batch would be written again). Two batches of 10,000 created in the same millisecond by
+// different writers overlap about once in 200,000 such coincidences; the insert then skips the
+// second row, which is created again with another key.
+const KEY_COUNTER = 4;
 const NO_MAC = Buffer.alloc(0);
 
+/** Bytes of a new chain's key. */
+export const CHAIN_KEY_BYTES = 6 + KEY_COUNTER;
+
 /**
- * A new chain's key, 10 bytes: the creation time (milliseconds, 6 bytes) then 32 random bits.
- * New chains therefore enter the chain-keyed indexes (events by chain and sequence, records by
- * chain) near their right edge, in pages that are already in the cache, instead of at random
- * places across indexes far larger than the cache: a long history keeps its write speed.
+ * The keys of `count` new chains, one after another in one buffer, 10 bytes each: the creation
+ * time (milliseconds, 6 bytes) then 32 bits counted from a random start. New chains therefore
+ * enter the chain-keyed indexes (events by chain and sequence, records by chain) near their
+ * right edge, in pages that are already in the cache, instead of at random places across
+ * indexes far larger than the cache: a long history keeps its write speed.
  */
-function chainKey(now: number, random: Buffer, offset: number): Buffer {
-  const key = Buffer.allocUnsafe(6 + KEY_RANDOM);
-  key.writeUIntBE(now, 0, 6);
-  random.copy(key, 6, offset, offset + KEY_RANDOM);
-  return key;
+export function newChainKeys(count: number): Buffer {
+  const keys = Buffer.allocUnsafe(CHAIN_KEY_BYTES * count);
+  const now = Date.now();
+  const start = randomBytes(KEY_COUNTER).readUInt32BE(0);
+  for (let i = 0; i < count; i += 1) {
+    keys.writeUIntBE(now, CHAIN_KEY_BYTES * i, 6);
+    keys.writeUInt32BE((start + i) % 2 ** 32, CHAIN_KEY_BYTES * i + 6);
+  }
+  return keys;
+}
+
+/** The `i`th key of `newChainKeys`. */
+export function chainKeyAt(keys: Buffer, i: number): Buffer {
+  return keys.subarray(CHAIN_KEY_BYTES * i, CHAIN_KEY_BYTES * (i + 1));
+}
+
+/** The row (`SUBJECT_COLUMNS`) of a new subject: its chain key, its chain empty. */
+export function newSubjectRow(chain: Buffer, pseudonym: string): unknown[] {
+  return [chain, bytes(pseudonym), NO_MAC];
 }
 
 /**
@@ -57,10 +73,18 @@ function chainKey(now: number, random: Buffer, offset: number): Buffer {
  * page after full page, instead of split at random places into half-empty pages.
  */
 export function newSubjectRows(pseudonyms: readonly string[]): unknown[][] {
-  const now = Date.now();
-  const random = randomBytes(KEY_RANDOM * pseudonyms.length);
-  const keys = pseudonyms.map((_, i) => chainKey(now, random, KEY_RANDOM * i)).sort((a, b) => Buffer.compare(a, b));
-  return pseudonyms.map((p, i) => [keys[i], bytes(p), NO_MAC]);
+  const keys = newChainKeys(pseudonyms.length);
+  return pseudonyms.map((p, i) => newSubjectRow(chainKeyAt(keys, i), p));
+}
+
+/**
+ * The inserts of new subject rows (arrays in `columns` order). Any conflict skips the row: a
+ * pseudonym stored already, or (rarely) a chain key taken, whose row the caller then creates
+ * again with another key. They return the pseudonyms of the rows they created (a whole row each
+ * cost the driver an object per subject).
+ */
+export function subjectInserts(ctx: TableContext, db: Knex, columns: readonly string[], rows: ReadonlyArray<readonly unknown[]>): Statement[] {
+  return insertStatements(db, ctx.table('subjects'), columns, rows, ` on conflict do nothing returning ${quote('pseudonym')}`);
 }
 
 /** The snapshot of a subject row (read with its head event, `joinHead`, or just created) and its records. */
@@ -81,18 +105,19 @@ export function snapshotOf(subject: Row, records: CurrentRecord[]): SubjectSnaps
 // next is hashed, large enough that per-statement costs stay small.
 export const EVENT_SLICE = 1000;
 
-/** Appends the record rows of `planned` to `rows`. */
-export function addStateRows({ snapshot, plan }: Planned, rows: unknown[][]): void {
-  const chain = bytes(snapshot.chain);
+/** Appends the record rows of a plan for the chain `chainKey` (hex) to `rows`. */
+export function addStateRows(chainKey: string, plan: WritePlan, rows: unknown[][]): void {
+  if (plan.records.length === 0) return;
+  const chain = new HexBytes(chainKey);
   for (const r of plan.records) {
     rows.push([
       chain, r.requirement, r.decision, r.version, r.decidedAt, r.expiresAt, r.gpcOptIn,
-      r.pendingVersion, r.pendingAt, r.pendingExpiresAt, bytesOrNull(r.pendingToken), r.expiryRecorded,
+      r.pendingVersion, r.pendingAt, r.pendingExpiresAt, hexBytesOrNull(r.pendingToken), r.expiryRecorded,
     ]);
   }
 }
 
-/** The upserts of record rows. */
+/** The upserts of record rows (`addStateRows`). */
 export function stateStatements(ctx: TableContext, db: Knex, rows: unknown[][]): Statement[] {
   return insertStatements(db, ctx.table('states'), [...STATE_KEYS, ...STATE_VALUES], rows, upsertClause(STATE_KEYS, STATE_VALUES));
 }

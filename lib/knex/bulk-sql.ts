@@ -20,16 +20,31 @@ export function variableLimit(knex: Knex): number {
 // PostgreSQL's standard_conforming_strings says): ids, hashes, chain keys, enum values.
 const PLAIN = /^[A-Za-z0-9_.:-]*$/;
 
+/**
+ * Bytes given as hex (a digest, a chain key), for a statement that writes them as a literal
+ * straight from that text: no Buffer is made only to be printed back as hex.
+ */
+export class HexBytes {
+  constructor(readonly hex: string) {}
+}
+
+/** `value` (hex) as `HexBytes`; null stays null. */
+export const hexBytesOrNull = (value: string | null): HexBytes | null => (value === null ? null : new HexBytes(value));
+
+// Lowercase hex, which can be written into a literal as it is (in whole bytes: see `isHex`).
+const HEX = /^[0-9a-f]*$/;
+const isHex = (text: string): boolean => text.length % 2 === 0 && HEX.test(text);
+
 /** A bytes literal: `x'…'` on SQLite, `decode('…', 'hex')` on PostgreSQL (whatever its string settings). */
-function bytesLiteral(value: Buffer, postgres: boolean): string {
-  return postgres ? `decode('${value.toString('hex')}', 'hex')` : `x'${value.toString('hex')}'`;
+function bytesLiteral(hex: string, postgres: boolean): string {
+  return postgres ? `decode('${hex}', 'hex')` : `x'${hex}'`;
 }
 
 /**
  * One `(…)` tuple of a VALUES list, of the values at `present` only. Null, safe integers,
- * booleans (both databases read `true`/`false`), plain strings and bytes are written as
- * literals, which costs the drivers far less than binding them one by one; every other value is
- * bound.
+ * booleans (both databases read `true`/`false`), plain strings and bytes (a Buffer or
+ * `HexBytes`) are written as literals, which costs the drivers far less than binding them one
+ * by one; every other value is bound.
  */
 function tuple(values: readonly unknown[], present: readonly number[], bindings: unknown[], postgres: boolean): string {
   let text = '(';
@@ -40,8 +55,13 @@ function tuple(values: readonly unknown[], present: readonly number[], bindings:
     else if (typeof value === 'boolean') text += value ? 'true' : 'false';
     else if (typeof value === 'number' && Number.isSafeInteger(value)) text += String(value);
     else if (typeof value === 'string' && PLAIN.test(value)) text += `'${value}'`;
-    else if (Buffer.isBuffer(value)) text += bytesLiteral(value, postgres);
-    else {
+    else if (value instanceof HexBytes && isHex(value.hex)) text += bytesLiteral(value.hex, postgres);
+    else if (Buffer.isBuffer(value)) text += bytesLiteral(value.toString('hex'), postgres);
+    else if (value instanceof HexBytes) {
+      // Not lowercase hex: bound as the bytes it decodes to, as a Buffer made from it would be.
+      text += '?';
+      bindings.push(Buffer.from(value.hex, 'hex'));
+    } else {
       text += '?';
       bindings.push(value);
     }

@@ -1,5 +1,5 @@
 import type { NewEvent } from '../tracker/records';
-import { bytes, bytesOrNull } from './row-codec';
+import { HexBytes, hexBytesOrNull } from './bulk-sql';
 
 /* The values of an event row, in `EVENT_COLUMNS` order, as every write inserts them. */
 
@@ -9,10 +9,10 @@ export function idValue(id: string | null): string | number | null {
   return id !== null && Number.isSafeInteger(n) ? n : id;
 }
 
-/** An event's values in `EVENT_COLUMNS` order: bytes for its chain key and digests. */
+/** An event's values in `EVENT_COLUMNS` order, for `insertStatements`: bytes for its chain key and digests. */
 export function eventRow(e: NewEvent): unknown[] {
   return [
-    idValue(e.id), bytes(e.chain), e.seq, e.requirement, e.version, e.action, e.state, e.source, e.actor, e.at,
-    e.note, e.data, e.ip, e.userAgent, bytesOrNull(e.personalDigest), idValue(e.prevId), bytes(e.hash), e.context ?? null, e.locale ?? null,
+    idValue(e.id), new HexBytes(e.chain), e.seq, e.requirement, e.version, e.action, e.state, e.source, e.actor, e.at,
+    e.note, e.data, e.ip, e.userAgent, hexBytesOrNull(e.personalDigest), idValue(e.prevId), new HexBytes(e.hash), e.context ?? null, e.locale ?? null,
   ];
 }

@@ -1,27 +1,31 @@
-import type { BatchPlanner, PreparedBatch, SealedWrite } from '../tracker/records';
-import { insertStatements, type Statement } from './bulk-sql';
-import { addStateRows, EVENT_SLICE, newSubjectRows, snapshotOf, stateStatements, SUBJECT_COLUMNS, type Planned, type SubjectRows } from './batch-rows';
+import { GENESIS } from '../audit/chain';
+import { writeLeaf, LEAF_BYTES } from '../audit/log-leaf';
+import type { BatchPlanner, PreparedBatch, WritePlan } from '../tracker/records';
+import { HexBytes, hexBytesOrNull, insertStatements, type Statement } from './bulk-sql';
+import { addStateRows, CHAIN_KEY_BYTES, chainKeyAt, EVENT_SLICE, newChainKeys, newSubjectRow, stateStatements, subjectInserts, SUBJECT_COLUMNS } from './batch-rows';
 import { eventRow, idValue } from './event-rows';
 import { reserveIds, type TableContext } from './chain-store';
+import { isPostgres } from './migrate';
 import { EVENT_COLUMNS, type Row } from './rows';
-import { bytes, bytesOrNull } from './row-codec';
+import { storedHex } from './row-codec';
 
 /**
  * A batch planned and sealed before its transaction, every subject as a new one (`prepareBatch`).
+ * It keeps only what its write sends: the plans and sealed events are gone once it is composed.
  */
 export class PreparedKnexBatch implements PreparedBatch {
   constructor(
     readonly pseudonyms: readonly string[],
-    /** The new subject rows with their sealed heads, in pseudonym order. */
-    readonly subjects: SubjectRows,
-    /** Each subject as planned: from the row of its empty chain. */
-    readonly planned: Planned[],
-    /** The reserved ids of each planned subject's events (its plan has sealed them). */
+    /** The keys of the subjects' new chains (`newChainKeys`), in pseudonym order. */
+    private readonly chainKeys: Buffer,
+    /** The inserts of the new subject rows with their sealed heads (`subjectInserts`). */
+    readonly subjectInserts: Statement[],
+    /** The reserved ids of each subject's events, in pseudonym order (its plan has sealed them). */
     readonly ids: string[][],
     /** The records' upserts, then the events' inserts. */
     readonly statements: Statement[],
-    /** Each planned subject's events and head, as sealed with its reserved ids. */
-    readonly sealed: SealedWrite[],
+    /** The log leaves of every event, in the order they were sealed. */
+    readonly leaves: Buffer,
   ) {}
 
   /** The first and last reserved ids, or null when the batch has no events. */
@@ -31,71 +35,139 @@ export class PreparedKnexBatch implements PreparedBatch {
     const last = withIds[withIds.length - 1]?.at(-1);
     return first === undefined || last === undefined ? null : [first, last];
   }
+
+  /** The row of the `i`th subject as created, its chain empty: where its plan started. */
+  emptyRow(i: number): Row {
+    const values = newSubjectRow(chainKeyAt(this.chainKeys, i), this.pseudonyms[i] as string);
+    return Object.fromEntries(SUBJECT_COLUMNS.map((column, c) => [column, values[c]]));
+  }
 }
 
-// Work between two turns of the event loop, about a millisecond each: subjects planned, events
-// sealed. The batch written meanwhile sends each statement once its last one has answered,
-// which the event loop must handle.
-const PLAN_STEP = 50;
-const SEAL_STEP = 250;
+// Subjects planned, given their ids and sealed together, about a millisecond of work between two
+// turns of the event loop (the batch written meanwhile sends each statement once its last one
+// has answered, which the event loop must handle). A slice is done with before the next is
+// planned: what it allocated dies young instead of waiting for the whole batch.
+const SLICE = 64;
+// PostgreSQL reserves ids with a round trip: a slice of 512 subjects there, with a turn of the
+// event loop every 64 subjects as on SQLite.
+const PG_SLICE = 512;
+const TURN_EVERY = 64;
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+const HEAD_COLUMNS = [...SUBJECT_COLUMNS, 'head_id', 'sealed_subject'];
+
+/** The statements of a prepared batch, composed slice by slice as its rows are produced. */
+class BatchStatements {
+  readonly statements: Statement[] = [];
+  readonly subjects: Statement[] = [];
+  private states: unknown[][] = [];
+  private events: unknown[][] = [];
+  private heads: unknown[][] = [];
+
+  constructor(private readonly ctx: TableContext) {}
+
+  addStates(chainKey: string, plan: WritePlan): void {
+    addStateRows(chainKey, plan, this.states);
+    if (this.states.length >= EVENT_SLICE) this.flushStates();
+  }
+
+  addEvent(row: unknown[]): void {
+    this.events.push(row);
+    if (this.events.length >= EVENT_SLICE) this.flushEvents();
+  }
+
+  addHead(row: unknown[]): void {
+    this.heads.push(row);
+    if (this.heads.length >= EVENT_SLICE) this.flushHeads();
+  }
+
+  /** Every row is in a statement now. */
+  finish(): void {
+    this.flushStates();
+    this.flushEvents();
+    this.flushHeads();
+  }
+
+  private flushStates(): void {
+    this.statements.push(...stateStatements(this.ctx, this.ctx.knex, this.states));
+    this.states = [];
+  }
+
+  private flushEvents(): void {
+    this.statements.push(...insertStatements(this.ctx.knex, this.ctx.table('events'), EVENT_COLUMNS, this.events));
+    this.events = [];
+  }
+
+  private flushHeads(): void {
+    this.subjects.push(...subjectInserts(this.ctx, this.ctx.knex, HEAD_COLUMNS, this.heads));
+    this.heads = [];
+  }
+}
+
+// The batch being prepared, by tracker: one at a time, as each reserves its ids slice by slice;
+// two at once would interleave their ids, and their transactions would plan both again.
+const preparing = new WeakMap<TableContext, Promise<unknown>>();
 
 /**
  * Plans `pseudonyms` (sorted, distinct) as new subjects, reserves their ids, seals their chains
- * and composes the statements of their records and events, outside any transaction. Null when
- * a plan throws or has outbox entries: the transaction then plans everything itself.
+ * and composes the statements of their rows, heads, records and events, outside any
+ * transaction: exactly the ids and hashes that writing the subjects one after another would
+ * produce, as every slice reserves its ids after the slice before it. Null when a plan throws
+ * or has outbox entries: the transaction then plans everything itself. Batches of one tracker
+ * are prepared one after another, each with ids above the one before.
  */
-export async function prepareBatch(ctx: TableContext, pseudonyms: string[], plan: BatchPlanner): Promise<PreparedKnexBatch | null> {
-  const subjectRows = newSubjectRows(pseudonyms);
-  const planned: Planned[] = [];
-  for (const [i, pseudonym] of pseudonyms.entries()) {
-    const subject: Row = Object.fromEntries(SUBJECT_COLUMNS.map((column, c) => [column, (subjectRows[i] as unknown[])[c]]));
-    const snapshot = snapshotOf(subject, []);
-    let subjectPlan;
-    try {
-      subjectPlan = plan(pseudonym, snapshot);
-    } catch {
-      return null;
-    }
-    if (subjectPlan.outbox?.length) return null;
-    planned.push({ pseudonym, subject, snapshot, plan: subjectPlan });
-    if (i % PLAN_STEP === PLAN_STEP - 1) await turn();
-  }
-  const reserved = await reserveIds(ctx, planned.reduce((sum, p) => sum + p.plan.events.length, 0));
+export function prepareBatch(ctx: TableContext, pseudonyms: string[], plan: BatchPlanner): Promise<PreparedKnexBatch | null> {
+  const run = (preparing.get(ctx) ?? Promise.resolve()).then(() => prepareSlices(ctx, pseudonyms, plan));
+  preparing.set(ctx, run.catch(() => undefined));
+  return run;
+}
+
+async function prepareSlices(ctx: TableContext, pseudonyms: string[], plan: BatchPlanner): Promise<PreparedKnexBatch | null> {
+  const chainKeys = newChainKeys(pseudonyms.length);
+  const out = new BatchStatements(ctx);
   const ids: string[][] = [];
-  const sealed: SealedWrite[] = [];
-  const eventRows: unknown[][] = [];
-  let offset = 0;
-  let sinceTurn = 0;
-  for (const p of planned) {
-    const count = p.plan.events.length;
-    const own = reserved.slice(offset, offset + count);
-    offset += count;
-    const write = p.plan.seal(own);
-    ids.push(own);
-    sealed.push(write);
-    for (const e of write.events) eventRows.push(eventRow(e));
-    sinceTurn += count;
-    if (sinceTurn >= SEAL_STEP) {
-      sinceTurn = 0;
-      await turn();
+  const leaves: Buffer[] = [];
+  const slice = isPostgres(ctx.knex) ? PG_SLICE : SLICE;
+  for (let start = 0; start < pseudonyms.length; start += slice) {
+    const end = Math.min(pseudonyms.length, start + slice);
+    const plans: WritePlan[] = [];
+    let events = 0;
+    for (let i = start; i < end; i += 1) {
+      const pseudonym = pseudonyms[i] as string;
+      // What the snapshot of the row as created reads: an empty chain.
+      const chain = chainKeys.toString('hex', CHAIN_KEY_BYTES * i, CHAIN_KEY_BYTES * (i + 1));
+      const snapshot = { chain, pseudonym: storedHex(pseudonym), seq: 0, hash: GENESIS, headId: null, mac: '', records: [] };
+      let subjectPlan;
+      try {
+        subjectPlan = plan(pseudonym, snapshot);
+      } catch {
+        return null;
+      }
+      if (subjectPlan.outbox?.length) return null;
+      plans.push(subjectPlan);
+      events += subjectPlan.events.length;
+      out.addStates(chain, subjectPlan);
+      if ((i - start) % TURN_EVERY === TURN_EVERY - 1) await turn();
     }
-  }
-  const stateRows: unknown[][] = [];
-  for (const p of planned) addStateRows(p, stateRows);
-  const statements: Statement[] = [];
-  for (let i = 0; i < stateRows.length; i += EVENT_SLICE) {
-    statements.push(...stateStatements(ctx, ctx.knex, stateRows.slice(i, i + EVENT_SLICE)));
+    const reserved = await reserveIds(ctx, events);
+    const sliceLeaves = Buffer.allocUnsafe(events * LEAF_BYTES);
+    let offset = 0;
+    for (const [j, subjectPlan] of plans.entries()) {
+      const own = reserved.slice(offset, offset + subjectPlan.events.length);
+      const { events: sealed, head } = subjectPlan.seal(own);
+      for (const e of sealed) {
+        writeLeaf(sliceLeaves, offset * LEAF_BYTES, e);
+        offset += 1;
+        out.addEvent(eventRow(e));
+      }
+      ids.push(own);
+      const chain = chainKeyAt(chainKeys, start + j);
+      out.addHead([chain, new HexBytes(pseudonyms[start + j] as string), new HexBytes(head.mac), idValue(head.id), hexBytesOrNull(subjectPlan.sealedSubject ?? null)]);
+      if (j % TURN_EVERY === TURN_EVERY - 1) await turn();
+    }
+    leaves.push(sliceLeaves);
     await turn();
   }
-  for (let i = 0; i < eventRows.length; i += EVENT_SLICE) {
-    statements.push(...insertStatements(ctx.knex, ctx.table('events'), EVENT_COLUMNS, eventRows.slice(i, i + EVENT_SLICE)));
-    await turn();
-  }
-  const heads = planned.map(({ subject, plan }, i) => {
-    const { head } = sealed[i] as SealedWrite;
-    return [subject.chain, subject.pseudonym, bytes(head.mac), idValue(head.id), bytesOrNull(plan.sealedSubject ?? null)];
-  });
-  const subjects = { columns: [...SUBJECT_COLUMNS, 'head_id', 'sealed_subject'], rows: heads };
-  return new PreparedKnexBatch(pseudonyms, subjects, planned, ids, statements, sealed);
+  out.finish();
+  return new PreparedKnexBatch(pseudonyms, chainKeys, out.subjects, ids, out.statements, Buffer.concat(leaves));
 }

@@ -83,6 +83,11 @@ export const hexOrNull = (value: unknown): string | null =>
   value === null || value === undefined ? null : Buffer.isBuffer(value) ? value.toString('hex') : (value as string);
 /** `hexOrNull` for a column that is never null; a missing value reads as `''`. */
 export const hex = (value: unknown): string => hexOrNull(value) ?? '';
+// Lowercase hex: in whole bytes, the text `hex` reads back for the bytes it stands for.
+const LOWER_HEX = /^[0-9a-f]*$/;
+
+/** `value` (hex) as `hex` reads it back once stored as bytes. */
+export const storedHex = (value: string): string => (value.length % 2 === 0 && LOWER_HEX.test(value) ? value : hex(bytes(value)));
 /** The bytes a hex value is stored as. */
 export const bytes = (value: string): Buffer => Buffer.from(value, 'hex');
 export const bytesOrNull = (value: string | null): Buffer | null => (value === null ? null : Buffer.from(value, 'hex'));

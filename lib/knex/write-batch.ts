@@ -1,15 +1,15 @@
 import type { Knex } from 'knex';
 import { encodeLeaves } from '../audit/log-leaf';
 import type { CurrentRecord, SealedWrite, SubjectSnapshot, WritePlan } from '../tracker/records';
-import { addStateRows, EVENT_SLICE, newSubjectRows, snapshotOf, stateStatements, SUBJECT_COLUMNS, type Planned, type SubjectRows } from './batch-rows';
+import { addStateRows, EVENT_SLICE, newSubjectRows, snapshotOf, stateStatements, subjectInserts, SUBJECT_COLUMNS, type Planned } from './batch-rows';
 import { eventRow, idValue } from './event-rows';
-import { insertStatements, quote, upsertClause, variableLimit } from './bulk-sql';
+import { HexBytes, hexBytesOrNull, insertStatements, quote, upsertClause, variableLimit, type Statement } from './bulk-sql';
 import { idAllocator, reservedIdsFree, type TableContext } from './chain-store';
 import { insertOutbox } from './lifecycle-queries';
 import { withLogEntry } from './log-store';
 import { addHeads } from './head-rows';
 import { EVENT_COLUMNS, groupRecords, rawRows, type Row } from './rows';
-import { bytes, bytesOrNull, hex } from './row-codec';
+import { bytes, hex } from './row-codec';
 import type { PreparedKnexBatch } from './prepare-batch';
 import { StatementPipeline } from './statement-pipeline';
 
@@ -39,29 +39,28 @@ interface LockedSubjects {
 }
 
 /**
- * Creates the missing subject rows, which come back from the insert and are this transaction's
- * alone until it commits, then reads the other rows of `pseudonyms` (sorted), locked on
- * PostgreSQL in pseudonym order. A pseudonym an erasure unlinked while we waited for its lock
- * is absent from the result: the caller creates it again.
+ * Creates the missing subject rows, which are this transaction's alone until it commits, then
+ * reads the other rows of `pseudonyms` (sorted), locked on PostgreSQL in pseudonym order. A
+ * pseudonym an erasure unlinked while we waited for its lock is absent from the result: the
+ * caller creates it again. With `prepared` (the inserts of a prepared batch's rows, which holds
+ * them) the rows created are left out of the result.
  */
-async function lockSubjects(
-  ctx: TableContext,
-  trx: Knex.Transaction,
-  pseudonyms: string[],
-  fresh: SubjectRows = { columns: SUBJECT_COLUMNS, rows: newSubjectRows(pseudonyms) },
-): Promise<LockedSubjects> {
-  const table = ctx.table('subjects');
+async function lockSubjects(ctx: TableContext, trx: Knex.Transaction, pseudonyms: string[], prepared: Statement[] | null = null): Promise<LockedSubjects> {
   const found = new Map<string, Row>();
-  // Any conflict: a pseudonym stored already, or (rarely) a chain key taken, whose row the
-  // caller then creates again with another key.
-  const suffix = ' on conflict do nothing returning *';
-  for (const { sql, bindings } of insertStatements(trx, table, fresh.columns, fresh.rows, suffix)) {
-    for (const row of rawRows(await trx.raw(sql, bindings as Knex.RawBinding[]))) found.set(hex(row.pseudonym), row);
+  const fresh = prepared === null ? newSubjectRows(pseudonyms) : null;
+  const created = new Set<string>();
+  for (const { sql, bindings } of prepared ?? subjectInserts(ctx, trx, SUBJECT_COLUMNS, fresh as unknown[][])) {
+    for (const row of rawRows(await trx.raw(sql, bindings as Knex.RawBinding[]))) created.add(hex(row.pseudonym));
   }
-  const created = new Set(found.keys());
+  if (fresh !== null && created.size > 0) {
+    for (const [i, pseudonym] of pseudonyms.entries()) {
+      const values = fresh[i] as unknown[];
+      if (created.has(pseudonym)) found.set(pseudonym, Object.fromEntries(SUBJECT_COLUMNS.map((column, c) => [column, values[c]])));
+    }
+  }
   const existing = pseudonyms.filter((p) => !created.has(p));
   for (const chunk of chunks(existing, variableLimit(trx) - 1)) {
-    const read = (await trx(table).whereIn('pseudonym', chunk.map(bytes)).orderBy('pseudonym').forUpdate()) as Row[];
+    const read = (await trx(ctx.table('subjects')).whereIn('pseudonym', chunk.map(bytes)).orderBy('pseudonym').forUpdate()) as Row[];
     await addHeads(trx, ctx.table('events'), read);
     for (const row of read) found.set(hex(row.pseudonym), row);
   }
@@ -126,7 +125,7 @@ async function planAll(
     if (!subjectPlan) continue;
     const entry = { pseudonym, subject, snapshot, plan: subjectPlan };
     planned.push(entry);
-    addStateRows(entry, rows);
+    addStateRows(snapshot.chain, subjectPlan, rows);
     if (rows.length >= EVENT_SLICE) {
       pipeline.push(stateStatements(ctx, trx, rows));
       rows = [];
@@ -143,7 +142,7 @@ function queueRows(ctx: TableContext, trx: Knex.Transaction, planned: Planned[],
   // every not-null column only because an INSERT must.
   const heads = planned.map(({ subject, plan }, i) => {
     const { head } = sealed[i] as SealedWrite;
-    return [subject.chain, subject.pseudonym, bytes(head.mac), idValue(head.id), bytesOrNull(plan.sealedSubject ?? null)];
+    return [subject.chain, subject.pseudonym, new HexBytes(head.mac), idValue(head.id), hexBytesOrNull(plan.sealedSubject ?? null)];
   });
   const subjects = ctx.table('subjects');
   const upsert = upsertClause(['chain'], HEAD_VALUES) + keepSealedSubject(subjects);
@@ -188,13 +187,13 @@ export async function writeBatch(
   if (pseudonyms.length === 0) return new Map();
   const ahead = prepared !== null && samePseudonyms(prepared, pseudonyms) ? prepared : null;
   // A write first: on SQLite a transaction that has read cannot always start writing later.
-  const { rows: subjects, created } = await lockSubjects(ctx, trx, pseudonyms, ahead?.subjects);
+  const { rows: subjects, created } = await lockSubjects(ctx, trx, pseudonyms, ahead?.subjectInserts ?? null);
   if (ahead !== null) {
     // Every subject new, as the prepared batch assumed, and its ids still free: write it.
     if (created.size === pseudonyms.length && (await idsFree(ctx, trx, ahead))) return writePrepared(ctx, trx, ahead);
     // Otherwise it is all planned again below: the created rows hold prepared heads that will
     // not be written, so their subjects are planned from the empty chains they start as.
-    for (const { pseudonym, subject } of ahead.planned) if (created.has(pseudonym)) subjects.set(pseudonym, subject);
+    for (const [i, pseudonym] of ahead.pseudonyms.entries()) if (created.has(pseudonym)) subjects.set(pseudonym, ahead.emptyRow(i));
   }
   const allocate = idAllocator(ctx, trx);
   // A second round only for rows an erasure unlinked while we waited for their lock.
@@ -240,12 +239,12 @@ async function writePrepared(
   trx: Knex.Transaction,
   ahead: PreparedKnexBatch,
 ): Promise<Map<string, string[]>> {
-  const sealed = await inPipeline(trx, (pipeline) => {
+  await inPipeline(trx, (pipeline) => {
     // The subject rows were created with their heads: only the log entry is left.
-    pipeline.push(withLogEntry(ctx, ahead.statements, leavesOf(ahead.sealed)));
-    return Promise.resolve(ahead.sealed);
+    pipeline.push(withLogEntry(ctx, ahead.statements, ahead.leaves));
+    return Promise.resolve();
   });
-  return eventIdsOf(ahead.planned, sealed);
+  return new Map(ahead.pseudonyms.map((p, i) => [p, ahead.ids[i] as string[]]));
 }
 
 /** Runs `work` with a statement pipeline on `trx`, and waits for every statement it queued. */

@@ -1,8 +1,7 @@
 import { chainSealer } from '../audit/seal';
 import type { CurrentRecord, DraftEvent, SubjectSnapshot, WritePlan } from '../tracker/records';
-import { emptyRecord } from '../tracker/records';
 import type { Decision, Requirement, Source } from '../types';
-import { deriveState } from './derive';
+import { stateOf } from './derive';
 import { denialAction } from './plan';
 
 const DAY_MS = 86_400_000;
@@ -39,13 +38,19 @@ export function planImport(
     const { requirement, at } = d;
     const granted = d.decision === 'granted';
     // Only a denial's action depends on the state before it (withdraw or deny).
-    const action = granted ? ('grant' as const) : denialAction(deriveState(records.get(requirement.id), requirement, at).state);
+    const action = granted ? ('grant' as const) : denialAction(stateOf(records.get(requirement.id), requirement, at));
     const after: CurrentRecord = {
-      ...emptyRecord(requirement.id),
+      requirement: requirement.id,
       decision: d.decision,
       version: d.version,
       decidedAt: at,
       expiresAt: granted && requirement.expiresAfterDays !== null ? at + requirement.expiresAfterDays * DAY_MS : null,
+      gpcOptIn: false,
+      pendingVersion: null,
+      pendingAt: null,
+      pendingExpiresAt: null,
+      pendingToken: null,
+      expiryRecorded: false,
     };
     seq += 1;
     events.push({
@@ -54,7 +59,7 @@ export function planImport(
       requirement: requirement.id,
       version: d.version,
       action,
-      state: deriveState(after, requirement, at).state,
+      state: stateOf(after, requirement, at),
       source: d.source,
       actor: null,
       at,

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { insertStatements, runAll, upsertClause } from '../../lib/knex/bulk-sql';
+import { HexBytes, insertStatements, runAll, upsertClause } from '../../lib/knex/bulk-sql';
 import { describeEachDatabase, type TestDatabase } from '../helpers/each-database';
 
 const COLUMNS = ['k', 'a', 'b'] as const;
@@ -50,5 +50,27 @@ describeEachDatabase('multi-row statements (bulk-sql)', (open) => {
     const counted = await db.knex('bulk').count({ n: '*' }).first();
     expect(Number(counted?.n)).to.equal(count);
     expect(await db.knex('bulk').whereNotNull('a').select('k', 'a')).to.deep.equal([{ k: 'r00000', a: 'first' }]);
+  });
+
+  it('stores bytes given as hex as the bytes a Buffer of them holds, written as literals', async () => {
+    await db.knex.schema.createTable('bulk_bytes', (table) => {
+      table.string('k', 16).primary();
+      table.binary('v').nullable();
+    });
+    const digest = 'a1b2c3d4e5f60718293a4b5c6d7e8f90';
+    const [statement] = insertStatements(db.knex, 'bulk_bytes', ['k', 'v'], [['hex', new HexBytes(digest)], ['empty', new HexBytes('')]]);
+    expect(statement?.bindings).to.deep.equal([]);
+    // Not lowercase hex: bound, as the bytes a Buffer made from it holds.
+    const odd = ['A1B2', 'abc', "ab'; drop table bulk_bytes; --"];
+    const [bound] = insertStatements(db.knex, 'bulk_bytes', ['k', 'v'], odd.map((hex, i) => [`odd${String(i)}`, new HexBytes(hex)]));
+    expect(bound?.bindings).to.have.length(3);
+    await db.knex.transaction(async (trx) => {
+      await runAll(trx, [statement as { sql: string; bindings: unknown[] }, bound as { sql: string; bindings: unknown[] }]);
+    });
+    const stored = await db.knex('bulk_bytes').orderBy('k').select('k', 'v');
+    const expected = [['empty', ''], ['hex', digest], ...odd.map((hex, i) => [`odd${String(i)}`, hex] as const)]
+      .map(([k, hex]) => ({ k, v: Buffer.from(hex, 'hex') }))
+      .sort((x, y) => (x.k < y.k ? -1 : 1));
+    expect(stored.map((row: { k: string; v: Uint8Array }) => ({ k: row.k, v: Buffer.from(row.v) }))).to.deep.equal(expected);
   });
 });

@@ -135,6 +135,22 @@ describeEachDatabase('batches prepared ahead of their transaction', (open) => {
     }
   });
 
+  it('writes two batches prepared at once as prepared, each with ids of its own', async () => {
+    // A write first, so that every reservation is made at once (the first reads the stored mark).
+    await consent.record('before', { a: 'granted' });
+    // Large enough that each batch reserves its ids over several slices.
+    const first = importBatch(consent, Array.from({ length: 300 }, (_, i) => `p${String(i)}`));
+    const second = importBatch(consent, Array.from({ length: 300 }, (_, i) => `q${String(i)}`));
+    const [one, two] = await Promise.all([tracker.prepareMany(first.pseudonyms, first.plan), tracker.prepareMany(second.pseudonyms, second.plan)]);
+    const sent = await captureStatements(db.knex, async () => {
+      await tracker.writeMany(first.pseudonyms, first.plan, one);
+      await tracker.writeMany(second.pseudonyms, second.plan, two);
+    });
+    expect(sent.map((s) => s.sql).filter((sql) => HEAD_UPSERT.test(sql))).to.deep.equal([]);
+    expect(await eventIds(db.knex)).to.deep.equal(Array.from({ length: 1201 }, (_, i) => i + 1));
+    expect(await consent.verify()).to.deep.include({ ok: true, checked: 1201, problems: [] });
+  });
+
   it('ignores a prepared batch of other subjects', async () => {
     const other = importBatch(consent, ['x1', 'x2']);
     const prepared = await tracker.prepareMany(other.pseudonyms, other.plan);

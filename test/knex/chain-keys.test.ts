@@ -1,0 +1,34 @@
+import { expect } from 'chai';
+import { CHAIN_KEY_BYTES, chainKeyAt, newChainKeys, newSubjectRows } from '../../lib/knex/batch-rows';
+
+describe('keys of new chains', () => {
+  it('gives every chain of a batch its own key: the creation time, then a counter from a random start', () => {
+    const before = Date.now();
+    const count = 100_000;
+    const keys = newChainKeys(count);
+    const after = Date.now();
+    expect(keys.length).to.equal(CHAIN_KEY_BYTES * count);
+    const seen = new Set<string>();
+    const first = chainKeyAt(keys, 0);
+    for (let i = 0; i < count; i += 1) {
+      const key = chainKeyAt(keys, i);
+      seen.add(key.toString('hex'));
+      expect(key.readUIntBE(0, 6)).to.be.within(before, after);
+      expect(key.readUInt32BE(6)).to.equal((first.readUInt32BE(6) + i) % 2 ** 32);
+    }
+    expect(seen.size).to.equal(count);
+  });
+
+  it('starts each batch at another random point', () => {
+    const starts = new Set(Array.from({ length: 20 }, () => newChainKeys(1).readUInt32BE(6)));
+    expect(starts.size).to.be.greaterThan(1);
+  });
+
+  it('gives the rows of new subjects distinct keys and empty chains', () => {
+    const rows = newSubjectRows(['aa', 'bb', 'cc']);
+    expect(new Set(rows.map((row) => (row[0] as Buffer).toString('hex'))).size).to.equal(3);
+    expect(rows.map((row) => [(row[1] as Buffer).toString('hex'), row[2], (row[3] as Buffer).toString('hex'), (row[4] as Buffer).length])).to.deep.equal(
+      ['aa', 'bb', 'cc'].map((p) => [p, 0, '0'.repeat(64), 0]),
+    );
+  });
+});
