@@ -170,8 +170,7 @@ export class ChainVerifier {
     // lost everything and was reset so is still caught: the log names its events.)
     if (this.last === null && isUnsealedEmpty({ ...head, headId: head.id })) return;
     const position = head.id ?? this.last?.id ?? `${head.chain}:${String(head.seq)}`;
-    // The Knex store reads a head's position and hash from the event it names by id: an id
-    // exchanged with another event's (reported as reordered) alone makes the head fail its seal.
+    // A head read through the event it names fails its seal when that id was exchanged (reordered).
     if (!this.headOk && !this.problems.some((p) => p.eventId === position && p.kind === 'reordered')) {
       const moved = this.legacy || (this.last?.seq ?? 0) !== head.seq || (this.last?.id ?? null) !== head.id || (this.last?.hash ?? GENESIS) !== head.hash;
       if (moved || this.rewound(head)) this.report(position, 'truncated');

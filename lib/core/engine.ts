@@ -4,31 +4,29 @@ import { ConsentError } from '../errors';
 import { systemClock, type ResolvedOptions } from '../options';
 import type { Registry } from '../registry/registry';
 import { allowedWindows } from '../state/allowed-window';
-import { isPending, stateInfo } from '../state/derive';
-import { planBatch, type BatchContext } from '../state/plan';
+import { pendingOf, statesOf } from '../state/states-of';
 import type { CurrentRecord, LogHead, StoredRequirementVersion } from '../tracker/records';
 import type { ConsentTracker } from '../tracker/tracker';
 import type { DecisionInput, HistoryOptions, HistoryPage, RecordMeta, StateInfo } from '../types';
-import { batchContext } from './batch-context';
 import { watchChanges } from './change-watch';
 import { commitWrite, type CommitDeps, type CommitRequest, type CommitResult } from './commit';
 import { ConfirmLinks } from './confirm-links';
 import type { ConsentCore } from './consent-core';
 import { EventHub } from './events';
 import { historyPage, historyRequest } from './history';
-import { assertNoProblems, parseDecisions, parseMeta, requireSubject } from './input';
+import { requireSubject } from './input';
 import { Keyring } from './keyring';
 import { LogSealer } from './log-sealer';
 import { OutboxPoller } from './outbox-poller';
-import { plannedDecisions } from './planned-decisions';
 import { PseudonymCache } from './pseudonym-cache';
+import { recordDecisions } from './record-decisions';
 import { resolveSecret, syncRequirements } from './setup';
 import { logRefusal, trustedRecords, trustedVersions } from './trusted';
 import { sealUpgradedStore } from './upgrade-seal';
 import { StateCache, type CacheLink } from './state-cache';
 import { sweepLapsed } from './sweep';
 import { withDeadline } from './timed-tracker';
-import { issueTokens, tokenHash } from './tokens';
+import { tokenHash } from './tokens';
 import type { WriteContext, WriteOutcome } from './write-types';
 
 export type { IssuedToken, WriteContext, WriteOutcome } from './write-types';
@@ -271,17 +269,11 @@ export class ConsentEngine implements ConsentCore {
 
   /** States of every registered requirement, in registration order. */
   statesFrom(records: CurrentRecord[], gpc = false): Record<string, StateInfo> {
-    const byId = new Map(records.map((record) => [record.requirement, record]));
-    const now = this.now();
-    const states: Record<string, StateInfo> = {};
-    for (const requirement of this.registry.ordered(now)) {
-      states[requirement.id] = stateInfo(byId.get(requirement.id), requirement, now, gpc);
-    }
-    return states;
+    return statesOf(this.registry, records, this.now(), gpc);
   }
 
   pendingFrom(states: Record<string, StateInfo>): string[] {
-    return this.registry.ordered().filter((r) => isPending(r, states[r.id] as StateInfo)).map((r) => r.id);
+    return pendingOf(this.registry, states);
   }
 
   async states(subjectId: unknown, gpc = false): Promise<Record<string, StateInfo>> {
@@ -290,33 +282,8 @@ export class ConsentEngine implements ConsentCore {
     return this.statesFrom(await this.records(this.pseudonym(subject)), gpc);
   }
 
-  async record(
-    subjectId: unknown,
-    input: Record<string, DecisionInput>,
-    meta?: RecordMeta,
-    context: WriteContext = {},
-  ): Promise<WriteOutcome> {
-    const subject = requireSubject(subjectId);
-    const parsedDecisions = parseDecisions(input, '/decisions');
-    const parsedMeta = parseMeta(meta);
-    assertNoProblems([...parsedDecisions.problems, ...parsedMeta.problems]);
-    await this.ready();
-    // A route naming the requirement in its path (404 for an unknown one) took `locale` at the body's top.
-    const planned = plannedDecisions(this.registry, parsedDecisions.decisions, context.unknownStatus ?? 422, context.unknownStatus === 404 ? '/locale' : undefined);
-    const now = this.now();
-    const tokens = issueTokens(this.derivedKeys, planned, subject, now + this.options.confirm.ttlMs);
-    const ctx: BatchContext = { ...batchContext(now, parsedMeta.meta, context), resendAfterMs: this.options.confirm.resendAfterMs };
-    const keys = this.derivedKeys;
-    const written = await this.commit({
-      subjectId: subject,
-      pseudonym: this.pseudonym(subject),
-      now,
-      source: ctx.source,
-      tokens,
-      plan: (snapshot) => planBatch(snapshot, planned, ctx, keys.chain),
-    });
-    const states = this.statesFrom(written.records, ctx.gpc);
-    return { states, pending: this.pendingFrom(states), changes: written.changes, tokens: written.tokens };
+  record(subjectId: unknown, input: Record<string, DecisionInput>, meta?: RecordMeta, context: WriteContext = {}): Promise<WriteOutcome> {
+    return recordDecisions(this, subjectId, input, meta, context);
   }
 
   /** The keyed hash of a confirmation token, as stored. */

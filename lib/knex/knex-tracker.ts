@@ -32,9 +32,9 @@ import { checkSchema, isPostgres, isSynchronousDriver, migrate } from './migrate
 import { ChangeFeed } from './change-feed';
 import { bytes } from './row-codec';
 import * as requirements from './requirement-queries';
-import { headColumns, joinHead } from './head-rows';
-import { rawRows, snapshotsOf, toEvent, type Row } from './rows';
-import { Coalescer, type Outcome } from './coalescer';
+import { CurrentReads } from './current-reads';
+import { toEvent, type Row } from './rows';
+import { Coalescer } from './coalescer';
 import { PreparedKnexBatch, prepareBatch } from './prepare-batch';
 import { writeBatch } from './write-batch';
 import { writeGroup, type WriteRequest, type Written } from './write-group';
@@ -62,8 +62,6 @@ export interface KnexTrackerOptions {
 export class KnexTracker implements ConsentTracker {
   private readonly prefix: string;
   private readonly ownsKnex: boolean;
-  /** Compiled state reads by the number of pseudonyms they ask for. */
-  private readonly currentSql = new Map<number, string>();
   private readonly stateReads: Coalescer<string, SubjectSnapshot | null>;
   private readonly writeGroups: Coalescer<WriteRequest, Written>;
   private readonly feed: ChangeFeed;
@@ -82,7 +80,8 @@ export class KnexTracker implements ConsentTracker {
     // the event loop while it works, so requests gather for a turn of the loop instead.
     const concurrency = isPostgres(knex) ? 2 : 1;
     const gather = isSynchronousDriver(knex);
-    this.stateReads = new Coalescer((pseudonyms) => this.currentMany(pseudonyms), { concurrency, maxBatch: 200, gather });
+    const reads = new CurrentReads(this);
+    this.stateReads = new Coalescer((pseudonyms) => reads.read(pseudonyms), { concurrency, maxBatch: 200, gather });
     this.writeGroups = new Coalescer((requests) => writeGroup(this, requests, (trx, p) => this.feed.announce(trx, p)), {
       concurrency,
       maxBatch: 100,
@@ -129,23 +128,6 @@ export class KnexTracker implements ConsentTracker {
    */
   current(pseudonym: string): Promise<SubjectSnapshot | null> {
     return this.stateReads.submit(pseudonym);
-  }
-
-  private async currentMany(pseudonyms: string[]): Promise<Outcome<SubjectSnapshot | null>[]> {
-    const unique = [...new Set(pseudonyms)];
-    let sql = this.currentSql.get(unique.length);
-    if (sql === undefined) {
-      // From the subject row: a subject whose records are all gone still has its head to check.
-      sql = joinHead(this.knex(`${this.table('subjects')} as s`), this.table('events'), 's')
-        .leftJoin(`${this.table('states')} as st`, 'st.chain', 's.chain')
-        .whereIn('s.pseudonym', unique)
-        .select('s.chain as head_chain', 's.pseudonym as head_pseudonym', headColumns('head_seq'), 's.head_id', 's.head_mac', 'st.*')
-        .toSQL().sql;
-      this.currentSql.set(unique.length, sql);
-    }
-    const rows = rawRows(await this.knex.raw(sql, unique.map(bytes)));
-    const bySubject = snapshotsOf(rows);
-    return pseudonyms.map((p) => ({ ok: true, value: bySubject.get(p) ?? null }));
   }
 
   /**

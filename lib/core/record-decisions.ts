@@ -1,0 +1,45 @@
+import { planBatch, type BatchContext } from '../state/plan';
+import type { DecisionInput, RecordMeta } from '../types';
+import { batchContext } from './batch-context';
+import type { ConsentCore } from './consent-core';
+import { assertNoProblems, parseDecisions, parseMeta, requireSubject } from './input';
+import { plannedDecisions } from './planned-decisions';
+import { issueTokens } from './tokens';
+import type { WriteContext, WriteOutcome } from './write-types';
+
+/** What recording decisions uses of the engine. */
+export type RecordDeps = Pick<ConsentCore, 'registry' | 'derivedKeys' | 'options' | 'ready' | 'now' | 'commit' | 'pseudonym' | 'statesFrom' | 'pendingFrom'>;
+
+/**
+ * Records a subject's decisions (`consent.record()` and the routes): the input checked before
+ * anything is read, then one write of the planned batch, answered with the states it left.
+ */
+export async function recordDecisions(
+  deps: RecordDeps,
+  subjectId: unknown,
+  input: Record<string, DecisionInput>,
+  meta?: RecordMeta,
+  context: WriteContext = {},
+): Promise<WriteOutcome> {
+  const subject = requireSubject(subjectId);
+  const parsedDecisions = parseDecisions(input, '/decisions');
+  const parsedMeta = parseMeta(meta);
+  assertNoProblems([...parsedDecisions.problems, ...parsedMeta.problems]);
+  await deps.ready();
+  // A route naming the requirement in its path (404 for an unknown one) took `locale` at the body's top.
+  const planned = plannedDecisions(deps.registry, parsedDecisions.decisions, context.unknownStatus ?? 422, context.unknownStatus === 404 ? '/locale' : undefined);
+  const now = deps.now();
+  const keys = deps.derivedKeys;
+  const tokens = issueTokens(keys, planned, subject, now + deps.options.confirm.ttlMs);
+  const ctx: BatchContext = { ...batchContext(now, parsedMeta.meta, context), resendAfterMs: deps.options.confirm.resendAfterMs };
+  const written = await deps.commit({
+    subjectId: subject,
+    pseudonym: deps.pseudonym(subject),
+    now,
+    source: ctx.source,
+    tokens,
+    plan: (snapshot) => planBatch(snapshot, planned, ctx, keys.chain),
+  });
+  const states = deps.statesFrom(written.records, ctx.gpc);
+  return { states, pending: deps.pendingFrom(states), changes: written.changes, tokens: written.tokens };
+}
