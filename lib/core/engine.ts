@@ -156,20 +156,9 @@ export class ConsentEngine implements ConsentCore {
     await Promise.all([this.outbox.stop(), unsubscribe?.(), this.log.stop()]);
   }
 
-  /**
-   * Runs one write through the tracker, then emits its events (see `commitWrite`). A subject
-   * the cache holds keeps the records as the write left them: its next check needs no read.
-   * One it does not hold is not added, so writes never evict the subjects being checked.
-   */
+  /** Runs one write through the tracker, then emits its events (see `commitWrite`). */
   commit(request: CommitRequest): Promise<CommitResult> {
-    const cache = this.cache?.holds(request.pseudonym) ? this.cache : null;
-    return commitWrite(this.writes, request).then(
-      (result) => {
-        cache?.written(request.pseudonym, result.records, this.now());
-        return result;
-      },
-      (error: unknown) => logRefusal(this.options.logger, error),
-    );
+    return commitWrite(this.writes, request).catch((error: unknown) => logRefusal(this.options.logger, error));
   }
 
   /** Seals the global log now (see `LogSealer.seal`). */

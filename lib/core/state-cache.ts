@@ -177,21 +177,6 @@ export class StateCache {
     }
   }
 
-  /** Whether an entry for `key` is held (fresh or not). */
-  holds(key: string): boolean {
-    return this.entries.has(key);
-  }
-
-  /**
-   * A write of this process has just committed `records` for `key` (current at `now`): they
-   * replace the entry, and reads of the key that started before store nothing.
-   */
-  written(key: string, records: CurrentRecord[], now: number): void {
-    this.invalidate(key);
-    this.set(key, records, now, this.beginRead(key));
-    this.readDone(key);
-  }
-
   /** Forgets a key and fences off reads of it that started before. */
   invalidate(key: string): void {
     this.drop(key);

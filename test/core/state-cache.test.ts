@@ -169,17 +169,4 @@ describe('StateCache', () => {
     }
     expect(cache.get('a', 1)).to.deep.equal(records('a'));
   });
-
-  it('replaces an entry with what a write committed, and fences the reads that began before it', () => {
-    const cache = new StateCache(10, 1000);
-    cache.set('k', records('old'), 0, cache.beginRead('k'));
-    cache.readDone('k');
-    const slow = cache.beginRead('k');
-    expect(cache.holds('k')).to.equal(true);
-    cache.written('k', records('new'), 5);
-    cache.set('k', records('old'), 0, slow);
-    cache.readDone('k');
-    expect(cache.get('k', 6)).to.deep.equal(records('new'));
-    expect(cache.holds('other')).to.equal(false);
-  });
 });

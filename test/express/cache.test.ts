@@ -50,16 +50,14 @@ for (const backend of BACKENDS) {
       expect(calls.track).to.equal(5);
     });
 
-    it("takes the instance's own writes at once, without reading the store again", async () => {
+    it("is invalidated at once by the instance's own writes", async () => {
       const { app } = await start();
       await consent.record('ann', { analytics: 'granted' });
       await request(app).get('/track').set(as('ann')).expect(200);
       const before = tracker.reads;
       await request(app).put('/consent/me/analytics').set(as('ann')).send({ decision: 'denied' }).expect(200);
       await request(app).get('/track').set(as('ann')).expect(403);
-      await request(app).put('/consent/me/analytics').set(as('ann')).send({ decision: 'granted' }).expect(200);
-      await request(app).get('/track').set(as('ann')).expect(200);
-      expect(tracker.reads - before, 'the cached entry was replaced by what each write committed').to.equal(0);
+      expect(tracker.reads - before).to.equal(1);
     });
 
     it('holds at most cache.max subjects', async () => {
