@@ -86,8 +86,22 @@ describeEachDatabase('upgrading a store written on the 009 schema to lean rows (
     expect(oldIndexes).to.have.property('consent_states_decision_expiry_recorded_expires_at_index');
     expect(await db.knex.schema.hasColumn('consent_subjects', 'head_hash')).to.equal(true);
 
+    // An app role apart from the migrating one: its privileges survive the tables' rewrite.
+    const role = `consent_app_${String(process.pid)}`;
+    if (postgres) {
+      await db.knex.raw(`do $$ begin if not exists (select 1 from pg_roles where rolname = '${role}') then create role ${role}; end if; end $$`);
+      await db.knex.raw(`grant select, insert on consent_events, consent_states, consent_subjects to ${role}`);
+    }
+
     await migrate(db.knex);
 
+    if (postgres) {
+      for (const table of ['consent_events', 'consent_states', 'consent_subjects']) {
+        const { rows } = await db.knex.raw(`select has_table_privilege('${role}', '${table}', 'INSERT') as i, has_table_privilege('${role}', '${table}', 'UPDATE') as u`);
+        expect(rows[0], table).to.deep.equal({ i: true, u: false });
+      }
+      await db.knex.raw(`revoke all on consent_events, consent_states, consent_subjects from ${role}`);
+    }
     const indexes = await indexNames(db.knex, postgres);
     expect(indexes).to.not.have.property('consent_states_decision_expiry_recorded_expires_at_index');
     expect(indexes.consent_states_lapse_index).to.match(/expiry_recorded/);

@@ -107,6 +107,13 @@ async function rebuildAligned(knex: Knex, table: string, dropped: readonly strin
     const sequence = rows[0]?.s;
     if (sequence) owned.push({ column: c.name, sequence });
   }
+  // The table's owner and privileges (an app role apart from the migrating role) go over too.
+  const { rows: access } = await knex.raw<{ rows: Array<{ owner: string; grantee: string | null; privilege: string; grantable: boolean }> }>(
+    `select pg_get_userbyid(c.relowner) as owner, case when a.grantee = 0 then null else pg_get_userbyid(a.grantee) end as grantee,
+       a.privilege_type as privilege, a.is_grantable as grantable
+     from pg_class c cross join lateral aclexplode(coalesce(c.relacl, acldefault('r', c.relowner))) a where c.oid = ?::regclass`,
+    [q(table)],
+  );
   // The sequence must outlive the old table: it keeps its position.
   for (const { sequence } of owned) await knex.raw(`alter sequence ${sequence} owned by none`);
   const next = `${table}_010`;
@@ -121,6 +128,13 @@ async function rebuildAligned(knex: Knex, table: string, dropped: readonly strin
   for (const { name, def } of constraints) await knex.raw(`alter table ${q(table)} add constraint ${q(name)} ${def}`);
   for (const { def } of indexes) await knex.raw(def);
   for (const { column, sequence } of owned) await knex.raw(`alter sequence ${sequence} owned by ${q(table)}.${q(column)}`);
+  const owner = access[0]?.owner;
+  if (owner !== undefined) await knex.raw('alter table ?? owner to ??', [table, owner]);
+  for (const { grantee, privilege, grantable } of access) {
+    if (grantee === owner) continue;
+    await knex.raw(`grant ${privilege} on ?? to ${grantee === null ? 'public' : '??'}${grantable ? ' with grant option' : ''}`, grantee === null ? [table] : [table, grantee]);
+  }
+  await knex.raw('analyze ??', [table]);
 }
 
 const rank = (c: Column): number => (c.len > 0 ? (ALIGN_RANK[c.align] ?? 3) : 4);
