@@ -54,6 +54,9 @@ describe('hmacMatches (what a worker thread of verify() checks)', () => {
           expect(hmacHex(k, t)).to.equal(digest);
           expect(hmacMatches(k, bytes, digest.toUpperCase())).to.equal(digest === digest.toUpperCase());
           expect(hmacMatches(k, bytes, `${digest.slice(0, 63)}${digest.endsWith('0') ? '1' : '0'}`)).to.equal(false);
+          // Only a whole HMAC or its first half (a truncated seal) can match, never a shorter prefix.
+          expect(hmacMatches(k, bytes, digest.slice(0, 32))).to.equal(true);
+          for (const length of [0, 2, 31, 33, 63]) expect(hmacMatches(k, bytes, digest.slice(0, length)), String(length)).to.equal(false);
         }
       }),
       { numRuns: 200 },
