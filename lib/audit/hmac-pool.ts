@@ -58,6 +58,8 @@ export class HmacPool {
         waiting?.resolve(verdicts);
       });
       worker.on('error', () => { this.drop(worker); });
+      // An answer that cannot be read would leave its batch waiting: the thread is given up.
+      worker.on('messageerror', () => { this.drop(worker); void worker.terminate(); });
       worker.on('exit', () => { this.drop(worker); });
       this.workers.push(worker);
     }
@@ -78,7 +80,12 @@ export class HmacPool {
     const id = (this.ids += 1);
     return new Promise((resolve) => {
       this.waiting.set(id, { worker, resolve });
-      worker.postMessage({ id, ...batch }, [batch.texts.buffer as ArrayBuffer, batch.ends.buffer as ArrayBuffer, batch.expected.buffer as ArrayBuffer]);
+      try {
+        worker.postMessage({ id, ...batch }, [batch.texts.buffer as ArrayBuffer, batch.ends.buffer as ArrayBuffer, batch.expected.buffer as ArrayBuffer]);
+      } catch {
+        this.waiting.delete(id);
+        resolve(null);
+      }
     });
   }
 

@@ -108,6 +108,7 @@ export class TreeHasher {
     });
     worker.on('error', () => { this.fallBack(worker); });
     worker.on('exit', () => { this.fallBack(worker); });
+    worker.on('messageerror', () => { this.fallBack(worker); });
   }
 
   /** The thread failed or stopped before answering for everything: the rest is hashed here. */
@@ -132,7 +133,12 @@ export class TreeHasher {
     this.batch = [];
     this.batchLeaves = 0;
     this.pending.push(leaves);
-    (this.worker as Worker).postMessage(leaves);
+    const worker = this.worker as Worker;
+    try {
+      worker.postMessage(leaves);
+    } catch {
+      this.fallBack(worker);
+    }
   }
 
   private settle(): void {
