@@ -3,7 +3,7 @@ import type { AudienceEntry, AudienceQuery } from '../tracker/audience-capabilit
 import type { SubjectSnapshot } from '../tracker/records';
 import type { TableContext } from './chain-store';
 import { headColumns, headOf, joinHead } from './head-rows';
-import { readJsonPage } from './json-page';
+import { byChainThenRequirement, readJsonPage } from './json-page';
 import { isPostgres } from './migrate';
 import { bytes, hex, hexOrNull, idOrNull } from './row-codec';
 import { pageColumns, recordOfValues, type Row } from './rows';
@@ -24,8 +24,6 @@ const subjectColumns = (subjects: string): Record<string, string> => ({
   ...Object.fromEntries(['head_id', 'head_mac', 'sealed_subject'].map((c) => [c, `${subjects}.${c}`])),
 });
 const HEX_AT = new Set(['chain', 'pending_token', 'pseudonym', 'head_hash', 'head_mac', 'sealed_subject'].map((name) => JOINED_NAMES.indexOf(name)));
-const byChainThenRequirement = (a: unknown[], b: unknown[]): boolean =>
-  (a[0] as string) < (b[0] as string) || (a[0] === b[0] && (a[1] as string) < (b[1] as string));
 
 /**
  * The subjects `subjects` selects (a query of the subjects table), each with its whole snapshot

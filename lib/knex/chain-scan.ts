@@ -3,7 +3,7 @@ import type { CurrentRecord, SealedHead, StoredEvent, SubjectSnapshot, WritePlan
 import type { EventScanQuery, HeadScanQuery } from '../tracker/tracker';
 import { writeSealed, type TableContext } from './chain-store';
 import { scanEventPage } from './event-scan';
-import { readJsonPage, readRows } from './json-page';
+import { byChainThenRequirement, readJsonPage, readRows } from './json-page';
 import { isSqlite } from './migrate';
 import { bytes, hex } from './row-codec';
 import { addHeads, headColumns, joinHead } from './head-rows';
@@ -18,8 +18,6 @@ const headPage = (subjects: string): Record<string, string> => ({
   ...Object.fromEntries(['chain', 'pseudonym', 'head_id', 'erased_at', 'head_mac'].map((c) => [c, `${subjects}.${c}`])),
   ...headColumns(),
 });
-const byChainThenRequirement = (a: unknown[], b: unknown[]): boolean =>
-  (a[0] as string) < (b[0] as string) || (a[0] === b[0] && (a[1] as string) < (b[1] as string));
 
 /** A page of heads in chain order, each with its chain's records (a second read of the same page of chains). */
 export async function scanHeads(ctx: TableContext, query: HeadScanQuery): Promise<SealedHead[]> {

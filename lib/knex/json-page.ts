@@ -19,6 +19,10 @@ const columnNames = (columns: PageColumns): string[] => (isList(columns) ? [...c
 /** `columns` as Knex's `select` takes them. */
 const selection = (columns: PageColumns): string[] | Record<string, string | Knex.Raw> => (isList(columns) ? [...columns] : { ...columns });
 
+/** The order of rows whose first two values are their chain and requirement. */
+export const byChainThenRequirement = (a: unknown[], b: unknown[]): boolean =>
+  (a[0] as string) < (b[0] as string) || (a[0] === b[0] && (a[1] as string) < (b[1] as string));
+
 /**
  * The rows of `query` (ordered and limited, without a select) as arrays of `columns`' values,
  * read as one JSON text for the whole page. The drivers build a JavaScript object per row

@@ -90,4 +90,3 @@ const LOWER_HEX = /^[0-9a-f]*$/;
 export const storedHex = (value: string): string => (value.length % 2 === 0 && LOWER_HEX.test(value) ? value : hex(bytes(value)));
 /** The bytes a hex value is stored as. */
 export const bytes = (value: string): Buffer => Buffer.from(value, 'hex');
-export const bytesOrNull = (value: string | null): Buffer | null => (value === null ? null : Buffer.from(value, 'hex'));
