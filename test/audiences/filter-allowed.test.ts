@@ -1,20 +1,12 @@
 import { expect } from 'chai';
-import { ConsentError, MemoryTracker, type Consent } from '../../lib/index';
+import { ConsentError, MemoryTracker } from '../../lib/index';
 import type { ConsentTracker } from '../../lib/tracker';
-import { BACKENDS, testConsent, type TestDatabase } from '../helpers/app';
+import { testConsent } from '../helpers/app';
+import { AUDIENCE_BACKENDS, audienceFixture, DAY } from './fixture';
 
-const DAY = 86_400_000;
-const START = Date.parse('2031-03-01T10:00:00.000Z');
 const IDS = 100_000;
 // Subjects with a history; the other ids were never recorded.
 const RECORDED = 2_000;
-
-const memoryBackend = {
-  name: 'memory',
-  describe: (title: string, fn: () => void) => describe(title, fn),
-  open: async (): Promise<TestDatabase> => ({ config: { client: 'sqlite3', connection: { filename: ':memory:' }, useNullAsDefault: true }, cleanup: async () => undefined }),
-  tracker: true,
-};
 
 /** The host's ids: strings and numbers, recorded or not, with repeats, in no particular order. */
 function* hostIds(): Generator<string | number> {
@@ -24,24 +16,9 @@ function* hostIds(): Generator<string | number> {
   }
 }
 
-for (const backend of [...BACKENDS, memoryBackend]) {
+for (const backend of AUDIENCE_BACKENDS) {
   backend.describe(`consent.filterAllowed() (${backend.name})`, () => {
-    let db: TestDatabase;
-    let t: Awaited<ReturnType<typeof testConsent>>;
-    let consent: Consent;
-    let clock: number;
-
-    beforeEach(async () => {
-      db = await backend.open();
-      clock = START;
-      const tracker = 'tracker' in backend ? { tracker: new MemoryTracker() } : {};
-      t = await testConsent(db, { now: () => new Date(clock), ...tracker });
-      consent = t.consent;
-    });
-    afterEach(async () => {
-      await t.close();
-      await db.cleanup();
-    });
+    const f = audienceFixture(backend);
 
     it('on 100,000 ids equals isAllowed() on each, for every state and with the GPC signal', async function () {
       this.timeout(120_000);
@@ -50,23 +27,23 @@ for (const backend of [...BACKENDS, memoryBackend]) {
       for (let n = 0; n < RECORDED; n += 1) {
         const subjectId = n % 2 === 0 ? n : `u${String(n)}`;
         const kind = n % 5;
-        decisions.push({ subjectId, requirement: 'analytics', decision: kind === 1 ? 'denied' : 'granted', at: new Date(clock - (kind === 2 ? 2 * DAY : 1000)) });
-        if (kind !== 4) decisions.push({ subjectId, requirement: 'ads', decision: kind === 3 ? 'denied' : 'granted', at: new Date(clock - 1000) });
-        else decisions.push({ subjectId, requirement: 'fraud', decision: 'denied', at: new Date(clock - 1000) });
+        decisions.push({ subjectId, requirement: 'analytics', decision: kind === 1 ? 'denied' : 'granted', at: new Date(f.clock - (kind === 2 ? 2 * DAY : 1000)) });
+        if (kind !== 4) decisions.push({ subjectId, requirement: 'ads', decision: kind === 3 ? 'denied' : 'granted', at: new Date(f.clock - 1000) });
+        else decisions.push({ subjectId, requirement: 'fraud', decision: 'denied', at: new Date(f.clock - 1000) });
       }
-      await consent.import(decisions, { batchSize: 10_000 });
+      await f.consent.import(decisions, { batchSize: 10_000 });
       // A few grants given while sending the signal: the only ones that count with it.
-      for (const subjectId of [10, 'u11', 12]) await consent.engine.record(subjectId, { ads: 'granted' }, {}, { gpc: true });
+      for (const subjectId of [10, 'u11', 12]) await f.consent.engine.record(subjectId, { ads: 'granted' }, {}, { gpc: true });
       const ids = [...hostIds()];
       for (const [requirement, gpc] of [['analytics', false], ['ads', true], ['fraud', false]] as const) {
         const filtered: Array<string | number> = [];
-        for await (const id of consent.filterAllowed(ids, requirement, { gpc })) filtered.push(id);
+        for await (const id of f.consent.filterAllowed(ids, requirement, { gpc })) filtered.push(id);
         // isAllowed() on each distinct id (a repeat gets the same answer), a thousand at a time.
         const distinct = [...new Set(ids)];
         const verdicts = new Map<string | number, boolean>();
         for (let i = 0; i < distinct.length; i += 1000) {
           const chunk = distinct.slice(i, i + 1000);
-          const answers = await Promise.all(chunk.map((id) => consent.isAllowed(id, requirement, { gpc })));
+          const answers = await Promise.all(chunk.map((id) => f.consent.isAllowed(id, requirement, { gpc })));
           chunk.forEach((id, j) => verdicts.set(id, answers[j] as boolean));
         }
         const expected = ids.filter((id) => verdicts.get(id));
@@ -76,21 +53,21 @@ for (const backend of [...BACKENDS, memoryBackend]) {
     });
 
     it('takes async iterables, keeps the ids as given, and reads in batches', async () => {
-      await consent.record(7, { analytics: 'granted' });
-      await consent.record('7', { ads: 'granted' });
+      await f.consent.record(7, { analytics: 'granted' });
+      await f.consent.record('7', { ads: 'granted' });
       async function* source(): AsyncGenerator<string | number> {
         for (let i = 0; i < 2500; i += 1) yield i % 1000 === 7 ? 7 : `x${String(i)}`;
       }
       const out: Array<string | number> = [];
-      for await (const id of consent.filterAllowed(source(), 'analytics')) out.push(id);
+      for await (const id of f.consent.filterAllowed(source(), 'analytics')) out.push(id);
       expect(out).to.deep.equal([7, 7, 7]);
     });
 
     it('refuses a source that is not iterable at once, and a bad id naming its index', async () => {
-      expect(() => consent.filterAllowed(42 as never, 'analytics')).to.throw(ConsentError).with.property('code', 'invalid_argument');
-      expect(() => consent.filterAllowed([], 'analytics', { gpc: 'yes' } as never)).to.throw(ConsentError).with.property('code', 'invalid_argument');
+      expect(() => f.consent.filterAllowed(42 as never, 'analytics')).to.throw(ConsentError).with.property('code', 'invalid_argument');
+      expect(() => f.consent.filterAllowed([], 'analytics', { gpc: 'yes' } as never)).to.throw(ConsentError).with.property('code', 'invalid_argument');
       const drain = async (ids: unknown[], requirement = 'analytics') => {
-        for await (const _ of consent.filterAllowed(ids as string[], requirement)) { /* drained */ }
+        for await (const _ of f.consent.filterAllowed(ids as string[], requirement)) { /* drained */ }
       };
       const bad = await drain(['a', 'b', '']).catch((e: unknown) => e);
       expect(bad).to.be.instanceOf(ConsentError).with.property('code', 'invalid_subject');
