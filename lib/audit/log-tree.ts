@@ -1,6 +1,7 @@
-import { leafHashAt } from './log-leaf';
+import { LEAF_BYTES } from './log-leaf';
 import { BLOCK_HEIGHT, BLOCK_LEAVES } from './log-seal';
-import { Frontier } from './merkle';
+import { EMPTY_ROOT } from './merkle';
+import { HASH_WORDS, hexWords, leafHashWords, nodeHashWords, wordsHex } from './sha256-words';
 
 /**
  * Where the log's tree stands after some leaves, as plain data (it crosses to and from a
@@ -25,42 +26,66 @@ export interface TreeSizes {
   claimSize: number | null;
 }
 
+// Room for a subtree per height (a log holds fewer than 2^53 leaves) and a scratch hash.
+const SLOTS = 54;
+const SCRATCH = SLOTS * HASH_WORDS;
+
 /**
  * The log's tree recomputed from its leaves in order, keeping what verification compares:
  * the roots at two sizes and the hash of each complete block of the sealed tree. The same
- * code runs in-process and in a worker thread, so both give the same answer. Pure.
+ * code runs in-process and in a worker thread, so both give the same answer. The frontier
+ * (the roots of the complete subtrees, largest first: `Frontier` of merkle.ts) is kept as
+ * words, hashed by `sha256-words`. Pure.
  */
 export class TreeState {
-  private readonly frontier: Frontier;
+  private readonly words = new Int32Array(SCRATCH + HASH_WORDS);
+  /** Height of each subtree of the frontier, largest first; subtree k's hash is at words[8k]. */
+  private readonly heights: number[] = [];
+  private count: number;
   private sealedRoot: string | null;
   private claimedRoot: string | null;
   private blocks: Array<[number, string]> = [];
-  private readonly keepBlock: (height: number, hash: Buffer, first: number) => void;
 
   constructor(private readonly sizes: TreeSizes, from?: TreeSnapshot) {
-    this.frontier = from === undefined ? new Frontier() : new Frontier(from.size, from.subtrees.map((h) => Buffer.from(h, 'hex')));
+    const size = from?.size ?? 0;
+    for (let bit = 52; bit >= 0; bit -= 1) if (Math.floor(size / 2 ** bit) % 2 === 1) this.heights.push(bit);
+    const subtrees = from?.subtrees ?? [];
+    if (subtrees.length !== this.heights.length) throw new Error('TreeState: the subtrees do not match the size');
+    subtrees.forEach((hex, k) => { hexWords(hex, this.words, k * HASH_WORDS); });
+    this.count = size;
     this.sealedRoot = from?.sealedRoot ?? null;
     this.claimedRoot = from?.claimedRoot ?? null;
-    this.keepBlock = (height, hash, first) => {
-      if (height === BLOCK_HEIGHT && first + BLOCK_LEAVES <= sizes.sealedSize) this.blocks.push([first / BLOCK_LEAVES, hash.toString('hex')]);
-    };
-    if (this.frontier.size === sizes.sealedSize) this.sealedRoot ??= this.rootHex();
-    if (this.frontier.size === sizes.claimSize) this.claimedRoot ??= this.rootHex();
+    if (size === sizes.sealedSize) this.sealedRoot ??= this.rootHex();
+    if (size === sizes.claimSize) this.claimedRoot ??= this.rootHex();
   }
 
   /** Leaves so far. */
   get size(): number {
-    return this.frontier.size;
+    return this.count;
   }
 
   /** Appends leaves [from, to) of `leaves` (40 bytes each). */
   push(leaves: Buffer, from: number, to: number): void {
     const { sealedSize, claimSize } = this.sizes;
+    const { words, heights } = this;
     for (let i = from; i < to; i += 1) {
-      this.frontier.push(leafHashAt(leaves, i), this.keepBlock);
-      const size = this.frontier.size;
-      if (size === sealedSize) this.sealedRoot = this.rootHex();
-      if (size === claimSize) this.claimedRoot = this.rootHex();
+      let slot = heights.length;
+      leafHashWords(leaves, i * LEAF_BYTES, words, slot * HASH_WORDS);
+      let height = 0;
+      this.count += 1;
+      while (slot > 0 && heights[slot - 1] === height) {
+        heights.pop();
+        slot -= 1;
+        nodeHashWords(words, slot * HASH_WORDS, (slot + 1) * HASH_WORDS, words, slot * HASH_WORDS);
+        height += 1;
+        if (height === BLOCK_HEIGHT) {
+          const first = this.count - BLOCK_LEAVES;
+          if (first + BLOCK_LEAVES <= sealedSize) this.blocks.push([first / BLOCK_LEAVES, wordsHex(words, slot * HASH_WORDS)]);
+        }
+      }
+      heights.push(height);
+      if (this.count === sealedSize) this.sealedRoot = this.rootHex();
+      if (this.count === claimSize) this.claimedRoot = this.rootHex();
     }
   }
 
@@ -69,15 +94,21 @@ export class TreeState {
     const blocks = this.blocks;
     this.blocks = [];
     return {
-      size: this.frontier.size,
-      subtrees: this.frontier.subtrees.map((h) => h.toString('hex')),
+      size: this.count,
+      subtrees: this.heights.map((_, k) => wordsHex(this.words, k * HASH_WORDS)),
       sealedRoot: this.sealedRoot,
       claimedRoot: this.claimedRoot,
       blocks,
     };
   }
 
+  /** The root: the subtrees folded from the right (the hash of nothing for an empty tree). */
   private rootHex(): string {
-    return this.frontier.root().toString('hex');
+    const n = this.heights.length;
+    if (n === 0) return EMPTY_ROOT.toString('hex');
+    const { words } = this;
+    words.copyWithin(SCRATCH, (n - 1) * HASH_WORDS, n * HASH_WORDS);
+    for (let k = n - 2; k >= 0; k -= 1) nodeHashWords(words, k * HASH_WORDS, SCRATCH, words, SCRATCH);
+    return wordsHex(words, SCRATCH);
   }
 }
