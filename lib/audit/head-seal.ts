@@ -21,13 +21,20 @@ function json(value: string | number | boolean | null): string {
   return value === null ? 'null' : value ? 'true' : 'false';
 }
 
+/** Whether the records are in strictly ascending requirement order. */
+function inOrder(records: readonly CurrentRecord[]): boolean {
+  for (let i = 1; i < records.length; i += 1) if (!((records[i - 1] as CurrentRecord).requirement < (records[i] as CurrentRecord).requirement)) return false;
+  return true;
+}
+
 /**
  * The canonical encoding of a subject's records: sorted by requirement, each one an array of
  * every member a read uses, in a fixed order. The same text as `JSON.stringify` of those arrays,
  * written out without them: verification encodes every record of the store.
  */
 export function recordsJson(records: readonly CurrentRecord[]): string {
-  const sorted = records.length < 2 ? records : [...records].sort((a, b) => (a.requirement < b.requirement ? -1 : a.requirement > b.requirement ? 1 : 0));
+  // Stored records are read in requirement order: sorted again only when they are not.
+  const sorted = inOrder(records) ? records : [...records].sort((a, b) => (a.requirement < b.requirement ? -1 : a.requirement > b.requirement ? 1 : 0));
   let out = '[';
   for (let i = 0; i < sorted.length; i += 1) {
     const r = sorted[i] as CurrentRecord;

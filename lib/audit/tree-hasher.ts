@@ -44,7 +44,8 @@ export class TreeHasher {
   private base: TreeSnapshot | null = null;
   /** Batches sent and not yet answered, oldest first. */
   private pending: Buffer[] = [];
-  private batch: Buffer[] = [];
+  /** Leaves gathered for the next message, in a buffer the message hands over to the thread. */
+  private batch: Buffer | null = null;
   private batchLeaves = 0;
   private readonly blocks = new Map<number, string>();
   private drained: (() => void) | null = null;
@@ -60,9 +61,14 @@ export class TreeHasher {
       this.local.push(leaves, from, to);
       return;
     }
-    this.batch.push(Buffer.from(leaves.subarray(from * LEAF_BYTES, to * LEAF_BYTES)));
-    this.batchLeaves += to - from;
-    if (this.batchLeaves >= BATCH_LEAVES) this.send();
+    for (let at = from; at < to;) {
+      this.batch ??= Buffer.from(new ArrayBuffer(BATCH_LEAVES * LEAF_BYTES));
+      const n = Math.min(to - at, BATCH_LEAVES - this.batchLeaves);
+      leaves.copy(this.batch, this.batchLeaves * LEAF_BYTES, at * LEAF_BYTES, (at + n) * LEAF_BYTES);
+      this.batchLeaves += n;
+      at += n;
+      if (this.batchLeaves === BATCH_LEAVES) this.send();
+    }
   }
 
   /** The tree over every leaf pushed; the thread, if any, is stopped. */
@@ -121,17 +127,18 @@ export class TreeHasher {
     for (const leaves of this.pending) local.push(leaves, 0, leaves.length / LEAF_BYTES);
     this.pending = [];
     this.local = local;
-    for (const leaves of this.batch) local.push(leaves, 0, leaves.length / LEAF_BYTES);
-    this.batch = [];
+    if (this.batch !== null) local.push(this.batch, 0, this.batchLeaves);
+    this.batch = null;
     this.batchLeaves = 0;
     this.settle();
   }
 
   private send(): void {
-    if (this.batch.length === 0) return;
-    const leaves = this.batch.length === 1 ? (this.batch[0] as Buffer) : Buffer.concat(this.batch);
-    this.batch = [];
+    if (this.batch === null || this.batchLeaves === 0) return;
+    const leaves = this.batch.subarray(0, this.batchLeaves * LEAF_BYTES);
+    this.batch = null;
     this.batchLeaves = 0;
+    // The thread gets a copy; the leaves stay here until it answers, for a fall-back.
     this.pending.push(leaves);
     const worker = this.worker as Worker;
     try {

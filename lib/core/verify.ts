@@ -11,7 +11,7 @@ import { CheckThreads, eventsAhead, headsAhead } from './verify-ahead';
 export type ProofReader = Pick<ConsentTracker, 'scanEvents' | 'heads' | 'logHead' | 'logEntries' | 'logBlocks'>;
 
 /** Rows per read: each page is its own short query, so the guard is never starved. */
-export const VERIFY_PAGE = 1000;
+export const VERIFY_PAGE = 2000;
 
 function eventPages(tracker: ProofReader, chain?: string): AsyncGenerator<StoredEvent[]> {
   return pagesAhead(
