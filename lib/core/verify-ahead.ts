@@ -10,40 +10,45 @@ interface PageBatch {
   previous: Array<string | undefined>;
 }
 
+// The texts of the batch being built, before they are copied out at their exact size: batches
+// are built one at a time, synchronously, so one buffer serves them all.
+let scratch = Buffer.allocUnsafe(1 << 20);
+
 /** Texts and the hex each one's HMAC should start with, gathered into buffers a thread takes over. */
 class BatchWriter {
   readonly ends: Uint32Array;
   readonly expected: Buffer;
   readonly previous: Array<string | undefined>;
-  private texts: Buffer;
   private at = 0;
 
   constructor(count: number) {
     this.ends = new Uint32Array(count);
-    // Unpooled (each has its own ArrayBuffer, handed over to the thread) and not zeroed: only
-    // what is written is read. Texts of events and heads take a few hundred bytes each.
+    // Unpooled (its own ArrayBuffer, handed over to the thread) and not zeroed: only what is
+    // written is read.
     this.expected = Buffer.allocUnsafeSlow(count * 64);
     this.previous = new Array<string | undefined>(count);
-    this.texts = Buffer.allocUnsafeSlow(count * 512);
   }
 
   /** Item `i`: `text` must have the HMAC `hex` starts with (ASCII only: else it is left to the check). */
   add(i: number, text: string | undefined, hex: string, digits: number, previous: string): void {
     if (text !== undefined && hex.length === digits && Buffer.byteLength(hex) === digits) {
-      if (this.at + text.length * 3 > this.texts.length) {
-        const grown = Buffer.allocUnsafeSlow(Math.max(this.texts.length * 2, this.at + text.length * 3));
-        this.texts.copy(grown, 0, 0, this.at);
-        this.texts = grown;
+      if (this.at + text.length * 3 > scratch.length) {
+        const grown = Buffer.allocUnsafe(Math.max(scratch.length * 2, this.at + text.length * 3));
+        scratch.copy(grown, 0, 0, this.at);
+        scratch = grown;
       }
-      this.at += this.texts.write(text, this.at, 'utf8');
+      this.at += scratch.write(text, this.at, 'utf8');
       this.expected.write(hex, i * 64, 'latin1');
       this.previous[i] = previous;
     }
     this.ends[i] = this.at;
   }
 
+  /** The batch, its texts copied out of the shared buffer (a message copies a view's whole buffer). */
   done(digits: number): PageBatch {
-    return { batch: { texts: this.texts, ends: this.ends, expected: this.expected, digits }, previous: this.previous };
+    const texts = Buffer.allocUnsafeSlow(this.at);
+    scratch.copy(texts, 0, 0, this.at);
+    return { batch: { texts, ends: this.ends, expected: this.expected, digits }, previous: this.previous };
   }
 }
 
