@@ -77,13 +77,18 @@ describe('migrations (SQLite)', () => {
   it('honours tablePrefix everywhere', () =>
     withSqlite(async (knex) => {
       const consent = createConsent({ knex, secret: SECRET, tablePrefix: 'acme_' });
-      consent.register({ id: 'a', title: 'A', description: 'A' });
-      await consent.ready();
-      await consent.record('s', { a: 'granted' });
-      expect(await tableNames(knex)).to.deep.equal([...TABLES.map((t) => `acme_${t}`), 'acme_migrations_lock'].sort());
-      expect(await knex('acme_events').count({ n: '*' }).first()).to.deep.equal({ n: 1 });
-      await migrate(knex, { tablePrefix: 'other_' });
-      expect((await tableNames(knex)).filter((n) => n.startsWith('other_'))).to.have.length(TABLES.length + 1);
+      try {
+        consent.register({ id: 'a', title: 'A', description: 'A' });
+        await consent.ready();
+        await consent.record('s', { a: 'granted' });
+        expect(await tableNames(knex)).to.deep.equal([...TABLES.map((t) => `acme_${t}`), 'acme_migrations_lock'].sort());
+        expect(await knex('acme_events').count({ n: '*' }).first()).to.deep.equal({ n: 1 });
+        await migrate(knex, { tablePrefix: 'other_' });
+        expect((await tableNames(knex)).filter((n) => n.startsWith('other_'))).to.have.length(TABLES.length + 1);
+      } finally {
+        // Its change feed polls the file until closed: before the database goes.
+        await consent.close();
+      }
     }));
 });
 
