@@ -69,9 +69,13 @@ describe('migrations (SQLite)', () => {
       expect(await tableNames(knex)).to.deep.equal([]);
       await migrate(knex);
       const migrated = createConsent({ knex, secret: SECRET, autoMigrate: false });
-      migrated.register({ id: 'a', title: 'A', description: 'A' });
-      await migrated.ready();
-      expect((await migrated.record('s', { a: 'granted' })).states.a?.state).to.equal('granted');
+      try {
+        migrated.register({ id: 'a', title: 'A', description: 'A' });
+        await migrated.ready();
+        expect((await migrated.record('s', { a: 'granted' })).states.a?.state).to.equal('granted');
+      } finally {
+        await migrated.close();
+      }
     }));
 
   it('honours tablePrefix everywhere', () =>
