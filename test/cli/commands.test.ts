@@ -178,6 +178,22 @@ describeEachCliDatabase('the express-consent command line', (open) => {
     expect(stats.requirements.offers.states).to.deep.include({ expired: 1, denied: 1 });
   });
 
+  it('sweep exits 1 when it refuses a subject whose stored rows fail their seal, and records the others', async () => {
+    const past = createConsent({ knex: db.knex, secret: SECRET, now: () => new Date(Date.now() - 3 * 86_400_000), logger: { warn() {}, error() {} } });
+    past.register({ id: 'offers', title: 'Offers', description: 'Partner offers.', expiresAfterDays: 1 });
+    await past.ready();
+    await past.record('erin', { offers: 'granted' });
+    await past.record('fred', { offers: 'granted' });
+    await past.close();
+    // One of the lapsed grants, edited behind the library's back: its head's seal no longer matches.
+    const edited = await db.knex('consent_states').where({ requirement: 'offers' }).orderBy('chain').first('chain');
+    await db.knex('consent_states').where({ chain: edited.chain, requirement: 'offers' }).update({ version: 7 });
+    const run = await runCli(['--url', db.url, 'sweep']);
+    expect(run.code).to.equal(1);
+    expect(JSON.parse(run.stdout)).to.deep.equal({ recorded: 1, refused: 1 });
+    expect(run.stderr).to.contain('fail their seal');
+  });
+
   it('imports NDJSON decisions with their times, chained so that verify still passes', async () => {
     await seeded(db);
     const dir = mkdtempSync(join(tmpdir(), 'express-consent-import-'));
