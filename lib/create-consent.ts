@@ -6,6 +6,7 @@ import { importDecisions, type ImportOptions, type ImportResult } from './core/i
 import { exportSubject, type SubjectExport } from './core/export';
 import type { ConsentEventHandler, ConsentEventName, OnOptions } from './core/events';
 import { requireSubject } from './core/input';
+import type { SweepResult } from './core/sweep';
 import { linkVisitor, type LinkResult } from './core/link';
 import { proofMethods, type ConsentProof } from './core/proof';
 import { textByHash } from './core/text-lookup';
@@ -92,7 +93,7 @@ export interface Consent extends ConsentHttpApi, ConsentProof {
    */
   on<E extends ConsentEventName>(event: E, handler: ConsentEventHandler<E>, options?: OnOptions): void;
   /** Records one `expire` event (source `sweep`) for each grant that lapsed since the last sweep. */
-  sweep(): Promise<{ recorded: number }>;
+  sweep(): Promise<SweepResult>;
   /**
    * Carries a visitor's decisions to a subject: each live decision (a current grant, or a
    * denial) on a requirement where the subject has none, or an older one, is recorded on the

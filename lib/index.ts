@@ -46,5 +46,6 @@ export type { AudienceOptions } from './core/audience-filter';
 export type { CollectOptions, CollectedConsent, MissingMandatory } from './express/collect';
 export type { FormFieldsOptions } from './express/form-fields';
 export type { LinkResult } from './core/link';
+export type { SweepResult } from './core/sweep';
 export type { VisitorOptions } from './options-visitors';
 export type { ProblemBody, ProblemCode } from './express/problem';

@@ -1,4 +1,5 @@
 import { createCipheriv } from 'node:crypto';
+import { AEAD_NONCE_BYTES, AEAD_TAG_BYTES, SEAL_OVERHEAD } from './aead';
 
 /*
  * The subject ids of a whole page of `sealSubject` values decrypted in one AES call. An
@@ -12,8 +13,6 @@ import { createCipheriv } from 'node:crypto';
  * can bring about; any other value goes through `openSubject`.
  */
 
-const NONCE = 12;
-const TAG = 16;
 const BLOCK = 16;
 
 /**
@@ -27,7 +26,7 @@ export function decryptSubjects(key: Buffer, sealed: readonly string[]): Array<s
   for (const value of sealed) {
     const length = value.length >>> 1;
     bytes += length;
-    if (length > NONCE + TAG) blocks += Math.ceil((length - NONCE - TAG) / BLOCK);
+    if (length > SEAL_OVERHEAD) blocks += Math.ceil((length - SEAL_OVERHEAD) / BLOCK);
   }
   const page = Buffer.allocUnsafe(bytes);
   const counters = Buffer.alloc(blocks * BLOCK);
@@ -38,12 +37,12 @@ export function decryptSubjects(key: Buffer, sealed: readonly string[]): Array<s
   for (const value of sealed) {
     const length = value.length >>> 1;
     // A value that is not all hex writes fewer bytes.
-    const usable = length > NONCE + TAG && length * 2 === value.length && page.write(value, at, 'hex') === length;
+    const usable = length > SEAL_OVERHEAD && length * 2 === value.length && page.write(value, at, 'hex') === length;
     starts.push(usable ? at : -1);
     if (usable) {
-      for (let counter = 2, left = length - NONCE - TAG; left > 0; counter += 1, left -= BLOCK) {
-        page.copy(counters, block * BLOCK, at, at + NONCE);
-        counters.writeUInt32BE(counter, block * BLOCK + NONCE);
+      for (let counter = 2, left = length - SEAL_OVERHEAD; left > 0; counter += 1, left -= BLOCK) {
+        page.copy(counters, block * BLOCK, at, at + AEAD_NONCE_BYTES);
+        counters.writeUInt32BE(counter, block * BLOCK + AEAD_NONCE_BYTES);
         block += 1;
       }
     }
@@ -57,8 +56,8 @@ export function decryptSubjects(key: Buffer, sealed: readonly string[]): Array<s
     const start = starts[i] as number;
     if (start < 0) continue;
     const length = (sealed[i] as string).length >>> 1;
-    const from = start + NONCE;
-    const to = start + length - TAG;
+    const from = start + AEAD_NONCE_BYTES;
+    const to = start + length - AEAD_TAG_BYTES;
     for (let j = from; j < to; j += 1) page[j] = (page[j] as number) ^ (stream[used + j - from] as number);
     used += Math.ceil((to - from) / BLOCK) * BLOCK;
     out[i] = page.toString('utf8', from, to);

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { seal, unseal } from './aead';
+import { AEAD_NONCE_BYTES, seal, unseal } from './aead';
 
 /*
  * The subject id stored with its chain, for audiences: AES-256-GCM under a key derived from the
@@ -9,18 +9,17 @@ import { seal, unseal } from './aead';
 
 // Nonces are drawn from the CSPRNG a few hundred at a time: an import seals an id per subject,
 // and one call to the generator per nonce cost as much as the encryption itself.
-const NONCE = 12;
 const POOL = 512;
 let pool = Buffer.alloc(0);
 let offset = 0;
 
 function nonce(): Buffer {
   if (offset >= pool.length) {
-    pool = randomBytes(NONCE * POOL);
+    pool = randomBytes(AEAD_NONCE_BYTES * POOL);
     offset = 0;
   }
-  offset += NONCE;
-  return pool.subarray(offset - NONCE, offset);
+  offset += AEAD_NONCE_BYTES;
+  return pool.subarray(offset - AEAD_NONCE_BYTES, offset);
 }
 
 /** The subject id sealed for the chain `chain`, as lowercase hex (stored as bytes). Pure but for the random nonce. */

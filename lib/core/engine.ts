@@ -24,7 +24,7 @@ import { resolveSecret, syncRequirements } from './setup';
 import { logRefusal, trustedRecords, trustedVersions } from './trusted';
 import { sealUpgradedStore } from './upgrade-seal';
 import { StateCache, type CacheLink } from './state-cache';
-import { sweepLapsed } from './sweep';
+import { sweepLapsed, type SweepResult } from './sweep';
 import { withDeadline } from './timed-tracker';
 import { tokenHash } from './tokens';
 import type { WriteContext, WriteOutcome } from './write-types';
@@ -167,7 +167,7 @@ export class ConsentEngine implements ConsentCore {
   }
 
   /** Records one `expire` event (source `sweep`) for each grant that lapsed (see `sweepLapsed`). */
-  async sweep(): Promise<{ recorded: number }> {
+  async sweep(): Promise<SweepResult> {
     await this.ready();
     const { tracker, registry } = this;
     return sweepLapsed({ tracker, registry, chainKey: this.keyring.keys.chain, now: this.now(), commit: (request) => this.commit(request) });

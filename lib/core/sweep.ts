@@ -16,13 +16,24 @@ export interface SweepDeps {
   commit(request: CommitRequest): Promise<CommitResult>;
 }
 
+/** What a sweep did. */
+export interface SweepResult {
+  /** The `expire` events it recorded. */
+  recorded: number;
+  /**
+   * The subjects it left alone because their stored rows fail their seal (each logged through
+   * `logger.error`; `verify()` names what changed). Their lapsed grants stay unrecorded.
+   */
+  refused: number;
+}
+
 /**
  * Records an `expire` event (source `sweep`) for every grant whose expiry has passed, once:
  * each subject's events go through `tracker.write`, which re-checks inside the transaction, so
  * concurrent or repeated sweeps record each expiry exactly once. No `change` event is emitted:
  * the store holds only pseudonyms, so a sweep cannot name the subject.
  */
-export async function sweepLapsed(deps: SweepDeps): Promise<{ recorded: number }> {
+export async function sweepLapsed(deps: SweepDeps): Promise<SweepResult> {
   const { tracker, registry, chainKey, now } = deps;
   if (!tracker.lapsedGrants) {
     throw new ConsentConfigError('invalid_option', 'the tracker does not implement lapsedGrants(), which sweep() needs');
@@ -30,6 +41,7 @@ export async function sweepLapsed(deps: SweepDeps): Promise<{ recorded: number }
   const lapsed = tracker.lapsedGrants.bind(tracker);
   const lookup = (id: string) => (registry.has(id) ? registry.require(id) : undefined);
   let recorded = 0;
+  let refused = 0;
   let after: string | undefined;
   for (;;) {
     const page = await lapsed({ now, limit: PAGE, after });
@@ -47,12 +59,15 @@ export async function sweepLapsed(deps: SweepDeps): Promise<{ recorded: number }
         });
       } catch (error) {
         // A subject whose rows fail their seal is refused (and logged) alone: the others' expiries are recorded.
-        if (error instanceof ConsentIntegrityError) continue;
+        if (error instanceof ConsentIntegrityError) {
+          refused += 1;
+          continue;
+        }
         throw error;
       }
       recorded += result.changes.length;
     }
-    if (page.length < PAGE) return { recorded };
+    if (page.length < PAGE) return { recorded, refused };
     after = page[page.length - 1]?.key;
   }
 }

@@ -74,7 +74,7 @@ export function audiencePage(ctx: TableContext, query: AudienceQuery): Promise<A
 }
 
 /** The snapshots of the subjects linked to `pseudonyms`, in the order asked (null for none), by the pseudonyms' unique index. */
-export async function snapshotsOf(ctx: TableContext, pseudonyms: readonly string[]): Promise<Array<SubjectSnapshot | null>> {
+export async function readSnapshots(ctx: TableContext, pseudonyms: readonly string[]): Promise<Array<SubjectSnapshot | null>> {
   if (pseudonyms.length === 0) return [];
   const q = subjectsWithHeads(ctx).whereIn(`${ctx.table('subjects')}.pseudonym`, [...new Set(pseudonyms)].map(bytes));
   const byPseudonym = new Map<string, SubjectSnapshot>();

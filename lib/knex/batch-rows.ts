@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { CurrentRecord, SubjectSnapshot, WritePlan } from '../tracker/records';
-import { HexBytes, hexBytesOrNull, insertStatements, quote, upsertClause, type Statement } from './bulk-sql';
+import { HexBytes, hexBytesOrNull, insertStatements, upsertClause, type Statement } from './bulk-sql';
+import { quote } from './quote';
 import { headOf } from './head-rows';
 import type { TableContext } from './table-context';
 import { bytes, hex, type Row } from './row-codec';

@@ -1,15 +1,11 @@
 import type { Knex } from 'knex';
 import { isPostgres } from './migrate';
+import { quote } from './quote';
 
 // Bound variables per statement: SQLite's default limit since 3.32 (the `sqlite3` package
 // bundles 3.44), and the 16-bit parameter count of PostgreSQL's wire protocol.
 const SQLITE_VARIABLES = 32_766;
 const PG_VARIABLES = 65_535;
-
-/** A quoted identifier: SQLite and PostgreSQL both take standard double quotes. */
-export function quote(name: string): string {
-  return `"${name.replace(/"/g, '""')}"`;
-}
 
 /** How many values one statement may bind on this database. */
 export function variableLimit(knex: Knex): number {

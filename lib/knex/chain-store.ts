@@ -66,9 +66,11 @@ export async function reserveIds(ctx: TableContext, count: number): Promise<stri
   return idsAfter(start, count);
 }
 
+// Ascending: a batch writes its subjects' events in the order of their ids (see newSubjectRows),
+// and a query's rows come in no particular order without `order by`.
 async function sequenceIds(ctx: TableContext, db: Knex, count: number): Promise<string[]> {
   const result: { rows: Row[] } = await db.raw(
-    'select nextval(pg_get_serial_sequence(?, ?)) as id from generate_series(1, ?)',
+    'select nextval(pg_get_serial_sequence(?, ?)) as id from generate_series(1, ?) order by id',
     [ctx.table('events'), 'id', count],
   );
   return result.rows.map((row) => String(row.id));

@@ -3,7 +3,7 @@ import type { SubjectSnapshot } from '../tracker/records';
 import type { Outcome } from './coalescer';
 import { headColumns, joinHead } from './head-rows';
 import { bytes } from './row-codec';
-import { rawRows, snapshotsOf } from './rows';
+import { rawRows, snapshotsByPseudonym } from './rows';
 import type { TableContext } from './table-context';
 
 /**
@@ -18,7 +18,7 @@ export class CurrentReads {
   /** The snapshot of each pseudonym (null for one not stored), in the order asked. */
   async read(pseudonyms: string[]): Promise<Outcome<SubjectSnapshot | null>[]> {
     const unique = [...new Set(pseudonyms)];
-    const bySubject = snapshotsOf(rawRows(await this.ctx.knex.raw(this.statement(unique.length), unique.map(bytes))));
+    const bySubject = snapshotsByPseudonym(rawRows(await this.ctx.knex.raw(this.statement(unique.length), unique.map(bytes))));
     return pseudonyms.map((p) => ({ ok: true, value: bySubject.get(p) ?? null }));
   }
 

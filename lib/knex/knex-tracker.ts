@@ -247,7 +247,7 @@ export class KnexTracker implements ConsentTracker {
   }
 
   snapshots(pseudonyms: readonly string[]): Promise<Array<SubjectSnapshot | null>> {
-    return audiences.snapshotsOf(this, pseudonyms);
+    return audiences.readSnapshots(this, pseudonyms);
   }
 
   async setting(name: string, candidate: string): Promise<string> {

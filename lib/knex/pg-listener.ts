@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { quote } from './quote';
 
 /** The slice of a `pg` client the listener uses. */
 interface PgConnection {
@@ -24,7 +25,6 @@ export interface ListenerHandlers {
   onError(error: unknown): void;
 }
 
-const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
 const MAX_BACKOFF_MS = 5_000;
 // Well below the default cache lifetime (5 s): each answered heartbeat lets cached states stay.
 const HEARTBEAT_MS = 1_000;
@@ -77,7 +77,7 @@ export class PgListener {
     const lost = (error?: unknown) => { this.lost(connection, error); };
     connection.on('error', lost);
     connection.on('end', lost);
-    await connection.query(`LISTEN ${quoteIdent(this.channel)}`);
+    await connection.query(`LISTEN ${quote(this.channel)}`);
     this.connection = connection;
     this.backoffMs = 100;
     this.beat(connection);

@@ -34,7 +34,7 @@ export function toRecord(row: Row): CurrentRecord {
  * Snapshots of many subjects read in one statement (a subject row left-joined to its records,
  * the subject's columns as `head_*`, its head event's joined by `joinHead`), by pseudonym.
  */
-export function snapshotsOf(rows: readonly Row[]): Map<string, SubjectSnapshot> {
+export function snapshotsByPseudonym(rows: readonly Row[]): Map<string, SubjectSnapshot> {
   const out = new Map<string, SubjectSnapshot>();
   for (const row of rows) {
     const pseudonym = hex(row.head_pseudonym);

@@ -150,7 +150,7 @@ describeEachDatabase('the global log catches rollback', (open) => {
     expect((await consent.history('alice')).events[0]).to.include({ source: 'gpc', action: 'withdraw' });
     await consent.erase('bob');
     now += 2 * 86_400_000;
-    expect(await consent.sweep()).to.deep.equal({ recorded: 2 });
+    expect(await consent.sweep()).to.deep.equal({ recorded: 2, refused: 0 });
     const result = await consent.verify();
     expect(result).to.deep.include({ ok: true, problems: [] });
     // import 1, alice 3, bob 1, confirmation 1, GPC 1, erasure 1, sweep 2.

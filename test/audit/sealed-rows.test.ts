@@ -125,9 +125,13 @@ for (const backend of BACKENDS) {
       expect(logger.errors).to.not.deep.equal([]);
       const latest = (await consent.history('bob')).events;
       expect(latest).to.have.length(2, 'other subjects read and write as before');
-      // A sweep skips the refused subject (its forged grant lapses too) and records the others' expiries.
+      // A sweep skips the refused subject (its forged grant lapses too), counts and logs it, and records the others' expiries.
       now = START + 31 * DAY;
-      expect(await consent.sweep()).to.deep.equal({ recorded: 2 });
+      const logged = logger.errors.length;
+      expect(await consent.sweep()).to.deep.equal({ recorded: 2, refused: 1 });
+      expect(logger.errors.slice(logged)).to.have.length(1);
+      expect((logger.errors[logged] as { message: string }).message).to.contain('fail their seal');
+      expect(await consent.sweep()).to.deep.equal({ recorded: 0, refused: 1 }, 'refused again, never recorded');
       const { problems } = await consent.verify();
       const newest = (await knex('consent_events').where({ chain, requirement: 'analytics' }).max({ id: 'id' }).first()) as { id: number | string };
       expect(problems).to.deep.equal([

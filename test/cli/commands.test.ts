@@ -169,8 +169,8 @@ describeEachCliDatabase('the express-consent command line', (open) => {
     await past.close();
     const first = await runCli(['--url', db.url, 'sweep']);
     expect(first).to.include({ code: 0, stderr: '' });
-    expect(JSON.parse(first.stdout)).to.deep.equal({ recorded: 1 });
-    expect(JSON.parse((await runCli(['--url', db.url, 'sweep'])).stdout)).to.deep.equal({ recorded: 0 });
+    expect(JSON.parse(first.stdout)).to.deep.equal({ recorded: 1, refused: 0 });
+    expect(JSON.parse((await runCli(['--url', db.url, 'sweep'])).stdout)).to.deep.equal({ recorded: 0, refused: 0 });
     const events = (await runCli(['--url', db.url, 'export', '--format', 'ndjson'])).stdout.trimEnd().split('\n').map((l) => JSON.parse(l));
     expect(events.at(-1)).to.deep.include({ requirement: 'offers', action: 'expire', state: 'expired', source: 'sweep' });
     expect((await runCli(['--url', db.url, 'verify'])).code).to.equal(0);

@@ -44,10 +44,10 @@ describe('sweep(): expire events for lapsed grants', () => {
     consent.on('change', (c) => void changes.push(c));
     await consent.record('ada', { analytics: 'granted', forever: 'granted' });
     clock.ms = START + DAY - 1;
-    expect(await consent.sweep()).to.deep.equal({ recorded: 0 });
+    expect(await consent.sweep()).to.deep.equal({ recorded: 0, refused: 0 });
     clock.ms = START + DAY;
-    expect(await consent.sweep()).to.deep.equal({ recorded: 1 });
-    expect(await consent.sweep()).to.deep.equal({ recorded: 0 });
+    expect(await consent.sweep()).to.deep.equal({ recorded: 1, refused: 0 });
+    expect(await consent.sweep()).to.deep.equal({ recorded: 0, refused: 0 });
     expect(await trail('ada')).to.deep.equal(['analytics:expire/sweep/expired', 'forever:grant/app/granted', 'analytics:grant/app/granted']);
     const [expire] = (await consent.history('ada')).events;
     expect(expire).to.include({ at: new Date(START + DAY).toISOString(), version: 1 });
@@ -62,7 +62,7 @@ describe('sweep(): expire events for lapsed grants', () => {
     await consent.sweep();
     await consent.record('bo', { analytics: 'granted' });
     clock.ms = START + 4 * DAY;
-    expect(await consent.sweep()).to.deep.equal({ recorded: 1 });
+    expect(await consent.sweep()).to.deep.equal({ recorded: 1, refused: 0 });
     expect((await trail('bo')).filter((t) => t.includes('expire'))).to.have.length(2);
   });
 
@@ -81,8 +81,8 @@ describe('sweep(): expire events for lapsed grants', () => {
     try {
       for (let i = 0; i < 150; i += 1) await many.record(`p${String(i)}`, { a: 'granted', b: 'granted' });
       clock.ms = START + DAY;
-      expect(await many.sweep()).to.deep.equal({ recorded: 300 });
-      expect(await many.sweep()).to.deep.equal({ recorded: 0 });
+      expect(await many.sweep()).to.deep.equal({ recorded: 300, refused: 0 });
+      expect(await many.sweep()).to.deep.equal({ recorded: 0, refused: 0 });
     } finally {
       await many.close();
       await memory.destroy();
@@ -95,9 +95,9 @@ describe('sweep(): expire events for lapsed grants', () => {
     clock.ms = START + DAY;
     const [second] = (await consent.engine.record('di', { newsletter: 'granted' })).tokens;
     expect(second).to.not.equal(undefined);
-    expect(await consent.sweep()).to.deep.equal({ recorded: 0 });
+    expect(await consent.sweep()).to.deep.equal({ recorded: 0, refused: 0 });
     clock.ms = START + 4 * DAY;
-    expect(await consent.sweep()).to.deep.equal({ recorded: 1 });
+    expect(await consent.sweep()).to.deep.equal({ recorded: 1, refused: 0 });
     expect((await trail('di'))[0]).to.equal('newsletter:expire/sweep/expired');
   });
 
@@ -107,7 +107,7 @@ describe('sweep(): expire events for lapsed grants', () => {
     consent = open(2);
     await consent.ready();
     clock.ms = START + DAY;
-    expect(await consent.sweep()).to.deep.equal({ recorded: 0 });
+    expect(await consent.sweep()).to.deep.equal({ recorded: 0, refused: 0 });
     expect((await consent.states('el')).analytics!.state).to.equal('outdated');
     expect(await knex('consent_states').where({ expiry_recorded: true }).count({ n: '*' })).to.deep.equal([{ n: 1 }]);
   });
@@ -134,7 +134,7 @@ describePg('sweep() on PostgreSQL', () => {
       clock.ms = START + DAY;
       const runs = await Promise.all([consent.sweep(), consent.sweep()]);
       expect(runs[0].recorded + runs[1].recorded).to.equal(220);
-      expect(await consent.sweep()).to.deep.equal({ recorded: 0 });
+      expect(await consent.sweep()).to.deep.equal({ recorded: 0, refused: 0 });
       expect(await knex('consent_events').where({ action: 'expire' }).count({ n: '*' })).to.deep.equal([{ n: '220' }]);
     } finally {
       await consent.close();

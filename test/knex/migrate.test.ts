@@ -3,6 +3,7 @@ import { MIGRATION_NAMES } from '../../lib/knex/migrations/index';
 import knexFactory, { type Knex } from 'knex';
 import { createConsent, ConsentError, migrate } from '../../lib/index';
 import { sqliteKnexConfig, tempSqliteFile } from '../helpers/databases';
+import { describeEachDatabase } from '../helpers/each-database';
 
 const TABLES = ['log', 'log_blocks', 'meta', 'requirements', 'subjects', 'events', 'states', 'outbox', 'migrations'];
 const SECRET = 'm'.repeat(32);
@@ -84,4 +85,23 @@ describe('migrations (SQLite)', () => {
       await migrate(knex, { tablePrefix: 'other_' });
       expect((await tableNames(knex)).filter((n) => n.startsWith('other_'))).to.have.length(TABLES.length + 1);
     }));
+});
+
+describeEachDatabase('migrations with a table prefix holding a double quote', (openDb) => {
+  // createConsent() refuses such a prefix, but migrate() takes the host's prefix as given.
+  it('creates every table under that exact prefix', async () => {
+    const db = await openDb();
+    const { knex } = db;
+    try {
+      await migrate(knex, { tablePrefix: 'odd"q_' });
+      const names: string[] = (knex.client as { dialect?: string }).dialect === 'postgresql'
+        ? ((await knex.raw<{ rows: Array<{ name: string }> }>(`select tablename as name from pg_tables where schemaname = current_schema()`)).rows).map((r) => r.name).sort()
+        : await tableNames(knex);
+      expect(names).to.deep.equal([...TABLES.map((t) => `odd"q_${t}`), 'odd"q_migrations_lock'].sort());
+      const applied = await knex('odd"q_migrations').count({ n: '*' }).first();
+      expect(Number(applied?.n)).to.equal(MIGRATION_NAMES.length);
+    } finally {
+      await db.release();
+    }
+  });
 });

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { quote as q } from '../quote';
 
 /**
  * Fewer index entries per write, for the same reads:
@@ -16,7 +17,6 @@ export function leanIndexesSchema(prefix: string): Knex.Migration {
   const states = `${prefix}states`;
   const pendingIndex = `${states}_pending_token_index`;
   const expiryIndex = `${states}_decision_expiry_recorded_expires_at_index`;
-  const q = (name: string) => `"${name}"`;
   return {
     async up(knex) {
       await knex.schema.alterTable(events, (table) => table.dropIndex(['chain', 'requirement', 'seq']));

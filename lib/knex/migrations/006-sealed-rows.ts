@@ -1,9 +1,9 @@
 import type { Knex } from 'knex';
+import { quote as q } from '../quote';
 
 /** The meta key that marks a store upgraded to sealed rows whose seals the library must still write. */
 export const SEAL_PENDING_KEY = 'seal_pending';
 
-const q = (name: string) => `"${name}"`;
 
 /*
  * Sealed rows, in half the space:

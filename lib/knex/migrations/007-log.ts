@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { quote as q } from '../quote';
 import { encodeLeaves } from '../../audit/log-leaf';
 
 // Existing events per backfilled log entry.
@@ -17,7 +18,6 @@ const hexOf = (value: unknown): string => (Buffer.isBuffer(value) ? value.toStri
  */
 export function logSchema(prefix: string): Knex.Migration {
   const t = (name: string) => `${prefix}${name}`;
-  const q = (name: string) => `"${name}"`;
   return {
     async up(knex) {
       const postgres = (knex.client as { dialect?: string }).dialect === 'postgresql';

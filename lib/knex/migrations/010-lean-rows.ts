@@ -1,9 +1,9 @@
 import type { Knex } from 'knex';
+import { quote as q } from '../quote';
 
 /** The actions the admin search finds through the events' primary key instead of an index: see below. */
 export const COMMON_ACTIONS = ['grant', 'deny'] as const;
 
-const q = (name: string) => `"${name}"`;
 // A chain's head position and hash: the newest event's, which the subject row names by id.
 const HEAD_COPIES = ['seq', 'head_hash'];
 const commonActions = COMMON_ACTIONS.map((a) => `'${a}'`).join(', ');
