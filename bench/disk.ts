@@ -9,18 +9,17 @@
  * SQLite: the file after a WAL checkpoint. PostgreSQL: every relation of the consent tables
  * (heap, indexes, TOAST) after `VACUUM ANALYZE`.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Knex } from 'knex';
 import { parseArgs } from './lib/args';
+import { olderLibrary, ROOT } from './lib/older-lib';
 import { createPgDatabase } from './lib/pg';
 import { BENCH_SECRET, IMPORT_BATCH, openKnex, REQUIREMENTS, type Target } from './lib/setup';
 import { printTable, type ResultRow } from './lib/table';
-
-const ROOT = resolve(import.meta.dirname, '..');
 
 function option(name: string, argv = process.argv.slice(2)): string | undefined {
   const i = argv.indexOf(`--${name}`);
@@ -122,18 +121,6 @@ async function measureAll(libRoot: string, subjects: number, events: number, pg:
   return figures;
 }
 
-/** A copy of `lib/` as of the commit before this work, beside this tree's dependencies. */
-function beforeTree(): string {
-  const dir = join(tmpdir(), `ec-disk-before-${BEFORE_COMMIT}`);
-  if (!existsSync(join(dir, 'lib/index.ts'))) {
-    mkdirSync(dir, { recursive: true });
-    const archive = execFileSync('git', ['-C', ROOT, 'archive', BEFORE_COMMIT, 'lib', 'package.json'], { maxBuffer: 64 * 1024 * 1024 });
-    execFileSync('tar', ['-x', '-C', dir], { input: archive });
-    if (!existsSync(join(dir, 'node_modules'))) symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
-  }
-  return dir;
-}
-
 const TARGETS = { subject: 425, event: 400 };
 
 /** Imported decisions per second (one decision per event). */
@@ -153,7 +140,7 @@ async function main(): Promise<void> {
   const after = await measureAll(ROOT, subjects, events, pg);
   let before: Figure[] | null = null;
   if (!process.argv.includes('--after-only')) {
-    const dir = beforeTree();
+    const dir = olderLibrary(BEFORE_COMMIT);
     const child = spawnSync(
       process.execPath,
       ['--import', 'tsx', join(ROOT, 'bench/disk.ts'), '--emit-json', dir, '--subjects', String(subjects), '--events', String(events), ...(pg === null ? ['--sqlite-only'] : ['--pg', pg])],

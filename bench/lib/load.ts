@@ -9,11 +9,14 @@ export interface ServerProcess {
   stop(): Promise<void>;
 }
 
-/** Starts `bench/http-server.ts` in a child process on `target`; resolves when it listens. */
-export function startServer(target: Target, subjects: number): Promise<ServerProcess> {
-  const script = fileURLToPath(new URL('../http-server.ts', import.meta.url));
+/**
+ * Starts a bench server (`bench/http-server.ts`, or `script` in bench/) in a child process on
+ * `target`, with `env` added; resolves when it listens.
+ */
+export function startServer(target: Target, subjects: number, options: { script?: string; env?: Record<string, string> } = {}): Promise<ServerProcess> {
+  const script = fileURLToPath(new URL(`../${options.script ?? 'http-server.ts'}`, import.meta.url));
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', script], {
-    env: { ...process.env, BENCH_TARGET: JSON.stringify(target), BENCH_SUBJECTS: String(subjects), NODE_ENV: 'bench' },
+    env: { ...process.env, ...options.env, BENCH_TARGET: JSON.stringify(target), BENCH_SUBJECTS: String(subjects), NODE_ENV: 'bench' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   return new Promise((resolve, reject) => {

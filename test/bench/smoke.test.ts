@@ -50,6 +50,16 @@ describe('bench scripts (tiny smoke run)', function () {
     expect(stdout).to.match(/\| bytes per subject \(one decision\) \(SQLite\) \| ≤ 425 \| \d+ \|/);
     expect(stdout).to.match(/\| bytes per event \(ten per subject\) \(SQLite\) \| ≤ 400 \| \d+ \|/);
   });
+
+  it('print writes, import and verify() before and after the integrity proof (bench/integrity-cost.ts)', async () => {
+    const cost = fileURLToPath(new URL('../../bench/integrity-cost.ts', import.meta.url));
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', cost, '--tiny', '--sqlite-only', '--decisions', '400'], {
+      env: { ...process.env, CONSENT_TEST_PG_URL: '' },
+    });
+    expect(stdout).to.match(/\| PUT \/me\/:id, after \/ before \(SQLite\) \| ≥ 0\.9 \| [\d.]+ \|/);
+    expect(stdout).to.match(/\| import\(\), after \/ before \(SQLite\) \| ≥ 0\.9 \| [\d.]+ \|/);
+    expect(stdout).to.match(/\| verify\(\) over 400 events, after \(SQLite\) \| ≥ 100,000\/s \| [\d,]+\/s \| (yes|NO) \| median of 1; every store verified ok \|/);
+  });
 });
 
 describePg('bench scripts on PostgreSQL (tiny smoke run)', () => {
