@@ -44,7 +44,7 @@ export class TreeHasher {
   private base: TreeSnapshot | null = null;
   /** Batches sent and not yet answered, oldest first. */
   private pending: Buffer[] = [];
-  /** Leaves gathered for the next message, in a buffer the message hands over to the thread. */
+  /** Leaves gathered for the next message to the thread (which gets a copy). */
   private batch: Buffer | null = null;
   private batchLeaves = 0;
   private readonly blocks = new Map<number, string>();
@@ -68,6 +68,12 @@ export class TreeHasher {
       this.batchLeaves += n;
       at += n;
       if (this.batchLeaves === BATCH_LEAVES) this.send();
+      // The thread failed as the batch went out (`send` fell back): the rest is hashed here.
+      const local = this.local as TreeState | null;
+      if (local !== null) {
+        local.push(leaves, at, to);
+        return;
+      }
     }
   }
 
@@ -134,13 +140,13 @@ export class TreeHasher {
   }
 
   private send(): void {
-    if (this.batch === null || this.batchLeaves === 0) return;
+    const worker = this.worker;
+    if (this.batch === null || this.batchLeaves === 0 || worker === null) return;
     const leaves = this.batch.subarray(0, this.batchLeaves * LEAF_BYTES);
     this.batch = null;
     this.batchLeaves = 0;
     // The thread gets a copy; the leaves stay here until it answers, for a fall-back.
     this.pending.push(leaves);
-    const worker = this.worker as Worker;
     try {
       worker.postMessage(leaves);
     } catch {
