@@ -103,6 +103,8 @@ export function hmacHex(key: Buffer, text: string): string {
  * thread checks a batch of encoded texts).
  */
 export function hmacMatches(key: Buffer, message: Uint8Array, expected: string): boolean {
+  // Latin-1 keeps only a character's low byte: anything else than ASCII is no hex digit.
+  if (Buffer.byteLength(expected) !== expected.length) return false;
   return hmacMatchesAt(key, message, Buffer.from(expected, 'latin1'), 0, expected.length);
 }
 

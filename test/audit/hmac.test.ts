@@ -57,6 +57,9 @@ describe('hmacMatches (what a worker thread of verify() checks)', () => {
           // Only a whole HMAC or its first half (a truncated seal) can match, never a shorter prefix.
           expect(hmacMatches(k, bytes, digest.slice(0, 32))).to.equal(true);
           for (const length of [0, 2, 31, 33, 63]) expect(hmacMatches(k, bytes, digest.slice(0, length)), String(length)).to.equal(false);
+          // A character whose low byte is a digit's is no digit (U+0130 ends in 0x30, '0').
+          const first = digest.charCodeAt(0);
+          expect(hmacMatches(k, bytes, `${String.fromCharCode(0x100 | first)}${digest.slice(1)}`)).to.equal(false);
         }
       }),
       { numRuns: 200 },
