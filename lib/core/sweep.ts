@@ -41,7 +41,8 @@ export async function sweepLapsed(deps: SweepDeps): Promise<SweepResult> {
   const lapsed = tracker.lapsedGrants.bind(tracker);
   const lookup = (id: string) => (registry.has(id) ? registry.require(id) : undefined);
   let recorded = 0;
-  let refused = 0;
+  // By pseudonym: a subject whose lapsed grants span two pages is refused on each, counted once.
+  const refused = new Set<string>();
   let after: string | undefined;
   for (;;) {
     const page = await lapsed({ now, limit: PAGE, after });
@@ -60,14 +61,14 @@ export async function sweepLapsed(deps: SweepDeps): Promise<SweepResult> {
       } catch (error) {
         // A subject whose rows fail their seal is refused (and logged) alone: the others' expiries are recorded.
         if (error instanceof ConsentIntegrityError) {
-          refused += 1;
+          refused.add(pseudonym);
           continue;
         }
         throw error;
       }
       recorded += result.changes.length;
     }
-    if (page.length < PAGE) return { recorded, refused };
+    if (page.length < PAGE) return { recorded, refused: refused.size };
     after = page[page.length - 1]?.key;
   }
 }

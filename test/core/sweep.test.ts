@@ -143,3 +143,31 @@ describePg('sweep() on PostgreSQL', () => {
     }
   });
 });
+
+describe('sweep(): a refused subject is counted once', () => {
+  it('even when its lapsed grants fill more than one page of the sweep', async () => {
+    const file = tempSqliteFile();
+    const knex = knexFactory(sqliteKnexConfig(file.filename));
+    const clock = { ms: START };
+    const errors: string[] = [];
+    const consent = createConsent({ knex, secret: 's'.repeat(32), sweep: false, cache: false, now: () => new Date(clock.ms), logger: { warn() {}, error: (m: string) => void errors.push(m) } });
+    try {
+      // More lapsing requirements than a page of the sweep (200) holds.
+      const ids = Array.from({ length: 230 }, (_, i) => `r${String(i).padStart(3, '0')}`);
+      consent.register(ids.map((id) => ({ id, title: id, description: id, expiresAfterDays: 1 })));
+      await consent.ready();
+      await consent.import(ids.map((requirement) => ({ subjectId: 'ada', requirement, decision: 'granted', at: START })));
+      await consent.record('bo', { r000: 'granted' });
+      // Ada's rows edited behind the library's back: her head's seal no longer matches.
+      const [ada] = await knex('consent_states').where({ requirement: 'r001' }).select('chain');
+      await knex('consent_states').where({ chain: ada.chain, requirement: 'r001' }).update({ version: 9 });
+      clock.ms = START + DAY;
+      expect(await consent.sweep()).to.deep.equal({ recorded: 1, refused: 1 });
+      expect(errors.length).to.be.greaterThan(0);
+    } finally {
+      await consent.close();
+      await knex.destroy();
+      file.remove();
+    }
+  });
+});
