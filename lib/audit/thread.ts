@@ -35,10 +35,10 @@ function bundler(): Bundler | null {
 const bundles = new Map<string, string | null>();
 
 /**
- * A script in TypeScript and every module it imports as one script (a function run at once) (once per process),
- * or null when esbuild is not there. A thread that ran the sources through tsx's loader took
- * about 200 ms to answer its first message (each import crossed to the loader's own thread);
- * bundled, it starts as fast as the built package's.
+ * A script in TypeScript and every module it imports, as one script that runs as a function
+ * (bundled once per process), or null when esbuild is not there. Each import of a thread run
+ * through tsx's loader crosses to the loader's own thread; bundled, the thread starts as fast as
+ * the built package's.
  */
 function bundle(script: URL): string | null {
   let code = bundles.get(script.href);

@@ -11,17 +11,23 @@ interface PageBatch {
 }
 
 // The texts of the batch being built, before they are copied out at their exact size: batches
-// are built one at a time, synchronously, so one buffer serves them all.
-let scratch = Buffer.allocUnsafe(1 << 20);
+// are built one at a time, synchronously, so one buffer serves them all. Made by the first
+// batch; one grown past four times its size (very long texts) is let go after its batch.
+const SCRATCH_BYTES = 1 << 20;
+let scratch: Buffer | null = null;
 
 /** Texts and the hex each one's HMAC should start with, gathered into buffers a thread takes over. */
 class BatchWriter {
   readonly ends: Uint32Array;
   readonly expected: Buffer;
   readonly previous: Array<string | undefined>;
+  /** The shared buffer (this batch's own once grown), and the end of what is written in it. */
+  private buffer: Buffer;
   private at = 0;
 
   constructor(count: number) {
+    scratch ??= Buffer.allocUnsafe(SCRATCH_BYTES);
+    this.buffer = scratch;
     this.ends = new Uint32Array(count);
     // Unpooled (its own ArrayBuffer, handed over to the thread) and not zeroed: only what is
     // written is read.
@@ -32,12 +38,13 @@ class BatchWriter {
   /** Item `i`: `text` must have the HMAC `hex` starts with (ASCII only: else it is left to the check). */
   add(i: number, text: string | undefined, hex: string, digits: number, previous: string): void {
     if (text !== undefined && hex.length === digits && Buffer.byteLength(hex) === digits) {
-      if (this.at + text.length * 3 > scratch.length) {
-        const grown = Buffer.allocUnsafe(Math.max(scratch.length * 2, this.at + text.length * 3));
-        scratch.copy(grown, 0, 0, this.at);
+      if (this.at + text.length * 3 > this.buffer.length) {
+        const grown = Buffer.allocUnsafe(Math.max(this.buffer.length * 2, this.at + text.length * 3));
+        this.buffer.copy(grown, 0, 0, this.at);
+        this.buffer = grown;
         scratch = grown;
       }
-      this.at += scratch.write(text, this.at, 'utf8');
+      this.at += this.buffer.write(text, this.at, 'utf8');
       this.expected.write(hex, i * 64, 'latin1');
       this.previous[i] = previous;
     }
@@ -47,7 +54,8 @@ class BatchWriter {
   /** The batch, its texts copied out of the shared buffer (a message copies a view's whole buffer). */
   done(digits: number): PageBatch {
     const texts = Buffer.allocUnsafeSlow(this.at);
-    scratch.copy(texts, 0, 0, this.at);
+    this.buffer.copy(texts, 0, 0, this.at);
+    if (this.buffer.length > 4 * SCRATCH_BYTES) scratch = null;
     return { batch: { texts, ends: this.ends, expected: this.expected, digits }, previous: this.previous };
   }
 }
