@@ -12,7 +12,7 @@
  *   the two libraries alternate, the first one changing each round.
  * - writes: one server per library (a child process each, its own database), loaded in turn
  *   with PUT requests over 1,000 subjects by autocannon (10 connections, `--duration` seconds;
- *   an uncounted warm-up first).
+ *   an uncounted warm-up first), 2 s apart (the other server's log seal is done meanwhile).
  * Figures: medians of the per-round ratios after / before; verify's events/s after, absolute.
  */
 import { spawnSync } from 'node:child_process';
@@ -34,6 +34,11 @@ function option(name: string, argv = process.argv.slice(2)): string | undefined 
 
 const BEFORE_COMMIT = option('before') ?? 'fffa85c';
 const SUBJECTS = 1000;
+// A child that has not answered by then is stopped (a hang must not stall the bench).
+const CHILD_TIMEOUT_MS = 15 * 60_000;
+// Before each load: longer than the log seal's debounce (`SEAL_DELAY_MS`, 1 s), so that a
+// server's seal of the writes of its own load is done before the other server is loaded.
+const SETTLE_MS = 2000;
 
 interface Library {
   createConsent(options: Record<string, unknown>): {
@@ -58,6 +63,7 @@ interface Rates {
 async function importAndVerify(libRoot: string, target: Target, decisions: number): Promise<Rates> {
   const lib = (await import(join(libRoot, 'lib/index.ts'))) as Library;
   const knex = openKnex(target);
+  const opened: Array<{ close(): Promise<void> }> = [];
   try {
     const open = async () => {
       const consent = lib.createConsent({ knex, secret: BENCH_SECRET, cache: false, logger: { warn() {}, error: console.error } });
@@ -66,6 +72,7 @@ async function importAndVerify(libRoot: string, target: Target, decisions: numbe
       return consent;
     };
     const importer = await open();
+    opened.push(importer);
     let started = performance.now();
     await importer.import(grants(Math.ceil(decisions / REQUIREMENTS.length)), { batchSize: IMPORT_BATCH });
     const importSeconds = (performance.now() - started) / 1000;
@@ -75,12 +82,14 @@ async function importAndVerify(libRoot: string, target: Target, decisions: numbe
     await importer.checkpoint?.();
     await importer.close();
     const verifier = await open();
+    opened.push(verifier);
     started = performance.now();
     const result = await verifier.verify();
     const verifySeconds = (performance.now() - started) / 1000;
-    await verifier.close();
     return { importRate: decisions / importSeconds, verifyRate: result.checked / verifySeconds, ok: result.ok };
   } finally {
+    // Closed whatever happened (closing twice is harmless), before their database goes.
+    for (const consent of opened) await consent.close();
     await knex.destroy();
   }
 }
@@ -102,9 +111,9 @@ async function ratesOf(libRoot: string, kind: 'sqlite' | 'pg', pg: string | null
     const child = spawnSync(
       process.execPath,
       ['--import', 'tsx', join(ROOT, 'bench/integrity-cost.ts'), '--emit-json', libRoot, '--target', JSON.stringify(db.target), '--decisions', String(decisions)],
-      { cwd: ROOT, encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 },
+      { cwd: ROOT, encoding: 'utf8', maxBuffer: 16 * 1024 * 1024, timeout: CHILD_TIMEOUT_MS },
     );
-    if (child.status !== 0) throw new Error(`import and verify with ${libRoot} failed: ${child.stderr}`);
+    if (child.status !== 0) throw new Error(`import and verify with ${libRoot} failed (${child.signal ?? String(child.status)}): ${child.stderr}`);
     return JSON.parse(child.stdout.trim().split('\n').at(-1) as string) as Rates;
   } finally {
     await db.drop();
@@ -121,11 +130,13 @@ async function compare(kind: 'sqlite' | 'pg', label: string, roots: Record<Which
     for (const which of round % 2 === 0 ? LIBRARIES : [...LIBRARIES].reverse()) rates[which].push(await ratesOf(roots[which], kind, args.pg, args.decisions));
   }
   const writes: Record<Which, number[]> = { before: [], after: [] };
-  const dbs = await Promise.all(LIBRARIES.map(() => newDatabase(kind, args.pg)));
+  const dbs: Array<{ target: Target; drop(): Promise<void> }> = [];
   const servers: ServerProcess[] = [];
   try {
-    for (const [i, which] of LIBRARIES.entries()) {
-      servers.push(await startServer((dbs[i] as { target: Target }).target, SUBJECTS, { script: 'integrity-server.ts', env: { BENCH_LIB: roots[which] } }));
+    for (const which of LIBRARIES) {
+      const db = await newDatabase(kind, args.pg);
+      dbs.push(db);
+      servers.push(await startServer(db.target, SUBJECTS, { script: 'integrity-server.ts', env: { BENCH_LIB: roots[which] } }));
     }
     const put = (i: number, duration: number) => load({
       url: `${(servers[i] as ServerProcess).url}/consent/me/analytics`, method: 'PUT', body: JSON.stringify({ decision: 'granted' }), subjects: SUBJECTS, duration,
@@ -133,6 +144,7 @@ async function compare(kind: 'sqlite' | 'pg', label: string, roots: Record<Which
     for (let i = 0; i < servers.length; i += 1) await put(i, Math.min(1, args.duration));
     for (let round = 0; round < args.rounds; round += 1) {
       for (const i of round % 2 === 0 ? [0, 1] : [1, 0]) {
+        await new Promise((resolve) => setTimeout(resolve, args.duration < 1 ? 0 : SETTLE_MS));
         const result = await put(i, args.duration);
         if (result.errors > 0) throw new Error(`PUT (${LIBRARIES[i] as string}): ${String(result.errors)} failed requests`);
         writes[LIBRARIES[i] as Which].push(result.rps);

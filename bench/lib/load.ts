@@ -31,6 +31,11 @@ export function startServer(target: Target, subjects: number, options: { script?
         url: `http://127.0.0.1:${String(match[1])}`,
         stop: () =>
           new Promise<void>((done) => {
+            // A server that already died (a crash under load) has nothing to wait for.
+            if (child.exitCode !== null || child.signalCode !== null) {
+              done();
+              return;
+            }
             child.once('exit', () => { done(); });
             child.kill('SIGTERM');
           }),

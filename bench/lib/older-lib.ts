@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdtempSync, renameSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -12,11 +12,20 @@ export const ROOT = resolve(import.meta.dirname, '../..');
  * Made once per commit in the temporary directory.
  */
 export function olderLibrary(commit: string): string {
-  const dir = join(tmpdir(), `ec-lib-${commit}`);
+  // By the commit's full hash: a branch name (`--before main`) must not reuse an older copy.
+  const hash = execFileSync('git', ['-C', ROOT, 'rev-parse', '--verify', `${commit}^{commit}`], { encoding: 'utf8' }).trim();
+  const dir = join(tmpdir(), `ec-lib-${hash}`);
   if (!existsSync(join(dir, 'lib/index.ts'))) {
-    mkdirSync(dir, { recursive: true });
-    const archive = execFileSync('git', ['-C', ROOT, 'archive', commit, 'lib', 'package.json'], { maxBuffer: 64 * 1024 * 1024 });
-    execFileSync('tar', ['-x', '-C', dir], { input: archive });
+    // Extracted beside it and renamed into place: a copy cut short is never taken for whole.
+    const partial = mkdtempSync(join(tmpdir(), `ec-lib-${hash.slice(0, 12)}-`));
+    const archive = execFileSync('git', ['-C', ROOT, 'archive', hash, 'lib', 'package.json'], { maxBuffer: 64 * 1024 * 1024 });
+    execFileSync('tar', ['-x', '-C', partial], { input: archive });
+    try {
+      renameSync(partial, dir);
+    } catch {
+      // Another run put it in place first.
+      rmSync(partial, { recursive: true, force: true });
+    }
   }
   if (!existsSync(join(dir, 'node_modules'))) symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
   return dir;
