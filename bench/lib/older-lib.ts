@@ -27,6 +27,15 @@ export function olderLibrary(commit: string): string {
       rmSync(partial, { recursive: true, force: true });
     }
   }
-  if (!existsSync(join(dir, 'node_modules'))) symlinkSync(join(ROOT, 'node_modules'), join(dir, 'node_modules'));
+  // Linked to this checkout's dependencies on every run: a link left by a checkout since
+  // removed dangles (and a dangling link does not "exist", but cannot be made again either).
+  const link = join(dir, 'node_modules');
+  rmSync(link, { force: true });
+  try {
+    symlinkSync(join(ROOT, 'node_modules'), link);
+  } catch (error) {
+    // Another run linked it meanwhile.
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
   return dir;
 }
