@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import { shortLoad } from './short-load';
 import type { Target } from './setup';
 
 /** A bench server in a child process, and how to stop it. */
@@ -65,23 +66,34 @@ export interface LoadSpec {
   cookies?: string[];
 }
 
-export async function load(spec: LoadSpec): Promise<LoadResult> {
+/** The headers that name the next subject (or visitor) of a run, in turn. */
+function rotation(spec: LoadSpec): () => Record<string, string> {
   let next = 0;
+  return (): Record<string, string> => {
+    const { cookies } = spec;
+    next = (next + 1) % (cookies ? cookies.length : spec.subjects);
+    if (cookies) return { cookie: cookies[next] as string };
+    return { 'x-user': `u${String(next)}` };
+  };
+}
+
+export async function load(spec: LoadSpec): Promise<LoadResult> {
+  const who = rotation(spec);
+  const headers: Record<string, string> = spec.body ? { 'content-type': 'application/json' } : {};
+  const method = spec.method ?? 'GET';
+  const connections = spec.connections ?? 10;
+  // A smoke run: autocannon would round it up to a whole second.
+  if (spec.duration < 1) return shortLoad(spec.url, spec.duration, connections, () => ({ method, headers: { ...headers, ...who() }, body: spec.body }));
   const result = await autocannon({
     url: spec.url,
-    method: spec.method ?? 'GET',
-    connections: spec.connections ?? 10,
+    method,
+    connections,
     duration: spec.duration,
-    headers: spec.body ? { 'content-type': 'application/json' } : {},
+    headers,
     body: spec.body,
     requests: [
       {
-        setupRequest: (request: Record<string, unknown>) => {
-          const { cookies } = spec;
-          next = (next + 1) % (cookies ? cookies.length : spec.subjects);
-          const who = cookies ? { cookie: cookies[next] as string } : { 'x-user': `u${String(next)}` };
-          return { ...request, headers: { ...(request.headers as object), ...who } };
-        },
+        setupRequest: (request: Record<string, unknown>) => ({ ...request, headers: { ...(request.headers as object), ...who() } }),
       },
     ],
   });
