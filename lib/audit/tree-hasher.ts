@@ -49,6 +49,7 @@ export class TreeHasher {
   private batchLeaves = 0;
   private readonly blocks = new Map<number, string>();
   private drained: (() => void) | null = null;
+  private closed = false;
 
   constructor(private readonly sizes: TreeSizes) {
     this.local = new TreeState(sizes);
@@ -56,6 +57,8 @@ export class TreeHasher {
 
   /** Appends leaves [from, to) of `leaves`. */
   push(leaves: Buffer, from: number, to: number): void {
+    // Nothing would hash them: the thread is gone and no in-process state was kept.
+    if (this.closed) throw new Error('TreeHasher: leaves pushed after close()');
     if (this.local !== null && this.worker === null && this.base === null && this.local.size + (to - from) > treeWorkers.minLeaves) this.start();
     if (this.local !== null) {
       this.local.push(leaves, from, to);
@@ -79,6 +82,7 @@ export class TreeHasher {
 
   /** The tree over every leaf pushed; the thread, if any, is stopped. */
   async finish(): Promise<TreeFacts> {
+    if (this.closed) throw new Error('TreeHasher: finish() after close()');
     this.send();
     if (this.pending.length > 0) await new Promise<void>((resolve) => { this.drained = resolve; });
     const last = this.local !== null ? this.local.snapshot() : (this.base as TreeSnapshot);
@@ -89,6 +93,7 @@ export class TreeHasher {
 
   /** Stops the thread (a check that failed half-way). */
   close(): void {
+    this.closed = true;
     const worker = this.worker;
     this.worker = null;
     if (worker !== null) void worker.terminate();

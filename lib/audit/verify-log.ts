@@ -71,6 +71,15 @@ export class LogVerifier {
     this.storedSum.addEvent(event);
   }
 
+  /**
+   * Reports an entry whose stored leaves are not whole 40-byte leaves (bytes added or cut
+   * behind the library's back): its whole leaves are checked as usual, the rest would shift the
+   * leaves an inclusion proof reads across entries.
+   */
+  wholeLeaves(entry: LogEntry): void {
+    if (entry.leaves.length % LEAF_BYTES !== 0) this.problems.push({ eventId: `log:${String(this.size)}`, kind: 'modified' });
+  }
+
   /** The next log entry in sealing order, or its leaves [from, to) (the next slice of it). */
   entry(entry: LogEntry, from = 0, to = leafCount(entry.leaves)): void {
     const sealedSize = this.head?.size ?? 0;

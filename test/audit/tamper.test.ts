@@ -185,6 +185,18 @@ describeEachDatabase('verify() names what was done to the history behind its bac
     expect((await consent.verify()).problems).to.deep.equal([{ eventId: 'log', kind: 'rollback' }]);
   });
 
+  it('names a log entry that bytes were added to', async () => {
+    expect(await consent.verify()).to.deep.include({ ok: true });
+    const entries: Array<{ tx: unknown; part: unknown; leaves: Buffer }> = await knex('consent_log').select('tx', 'part', 'leaves').orderBy(['tx', 'part']);
+    const first = entries[0] as { tx: unknown; part: unknown; leaves: Buffer };
+    // Stored plain (40-byte leaves) and with 20 bytes more: the whole leaves still hash as before.
+    const plain = unpackLeaves(Buffer.from(first.leaves));
+    await knex('consent_log').where({ tx: first.tx, part: first.part }).update({ leaves: Buffer.concat([plain, Buffer.alloc(20, 7)]) });
+    expect((await consent.verify()).problems).to.deep.equal([{ eventId: 'log:0', kind: 'modified' }]);
+    await knex('consent_log').where({ tx: first.tx, part: first.part }).update({ leaves: plain });
+    expect(await consent.verify()).to.deep.include({ ok: true });
+  });
+
   it('names the events of a chain emptied and reset to look untouched', async () => {
     const chain = at(bob, 1).chain;
     await knex('consent_events').where({ chain }).delete();

@@ -52,4 +52,17 @@ describe('TreeHasher (the log tree on a worker thread)', () => {
     expect([facts.size, facts.sealedRoot, facts.claimedRoot]).to.deep.equal([count, want.sealedRoot, want.claimedRoot]);
     expect([...facts.blocks.entries()].sort((a, b) => a[0] - b[0])).to.deep.equal(want.blocks);
   });
+
+  it('refuses leaves and an answer once closed, instead of waiting for a thread that is gone', async () => {
+    treeWorkers.minLeaves = 10;
+    treeWorkers.enabled = true;
+    const leaves = randomBytes(9000 * 40);
+    const hasher = new TreeHasher({ sealedSize: 9000, claimSize: null });
+    hasher.push(leaves, 0, 100);
+    hasher.close();
+    expect(() => { hasher.push(leaves, 100, 9000); }).to.throw(/after close/);
+    let failure: unknown = null;
+    await hasher.finish().catch((error: unknown) => { failure = error; });
+    expect(String(failure)).to.match(/after close/);
+  });
 });
