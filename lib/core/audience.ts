@@ -2,6 +2,7 @@ import { pseudonymOf } from '../audit/keys';
 import { decryptSubjects } from '../audit/subject-keystream';
 import { openSubject, sealSubject } from '../audit/subject-seal';
 import { ConsentError } from '../errors';
+import { nextTurn, TurnTaker } from '../event-loop-turns';
 import { isAllowedNow, stateOf } from '../state/derive';
 import type { AudienceCapability } from '../tracker/audience-capability';
 import { hasCapability, missingMethods } from '../tracker/has-capability';
@@ -116,12 +117,15 @@ export async function* audiencePages(
   const { logger } = engine.options;
   const matches = matcher(requirement, filter);
   const pages = pagesAhead((after: string | undefined) => reader.audience({ requirement: requirement.id, after, limit: filter.batchSize }), (last) => last.snapshot.chain, filter.batchSize);
+  const turns = new TurnTaker();
   for await (const page of pages) {
     // Read time: a grant that lapses while the listing runs stops counting from the next page.
     const now = engine.now();
     const matched: Array<{ snapshot: SubjectSnapshot; state: State }> = [];
     const sealed: string[] = [];
     for (const { snapshot, sealedSubject } of page) {
+      // The next page is being read meanwhile: see event-loop-turns.ts.
+      if (turns.due()) await nextTurn();
       const records = trustedRecords(keys.chain, logger, snapshot.pseudonym, snapshot);
       const state = matches(recordOf(records, requirement.id), now);
       if (state === null) continue;
@@ -135,6 +139,7 @@ export async function* audiencePages(
     const decrypted = decryptSubjects(keys.subject, sealed);
     const members: AudienceMember[] = [];
     for (let i = 0; i < matched.length; i += 1) {
+      if (turns.due()) await nextTurn();
       const { snapshot, state } = matched[i] as { snapshot: SubjectSnapshot; state: State };
       const subjectId = storedSubjectId(engine, snapshot, sealed[i] as string, decrypted[i] ?? null);
       if (subjectId === null) {

@@ -1,5 +1,6 @@
 import { pseudonymOf } from '../audit/keys';
 import { ConsentError } from '../errors';
+import { nextTurn, TurnTaker } from '../event-loop-turns';
 import { isAllowedNow } from '../state/derive';
 import { hasCapability } from '../tracker/has-capability';
 import type { CurrentRecord } from '../tracker/records';
@@ -23,7 +24,10 @@ interface Item<T> {
 async function* batches<T>(ids: Iterable<T> | AsyncIterable<T>, keys: FilterDeps['derivedKeys']): AsyncGenerator<Array<Item<T>>> {
   let batch: Array<Item<T>> = [];
   let index = 0;
+  const turns = new TurnTaker();
   for await (const id of ids) {
+    // The batches before are being read meanwhile: see event-loop-turns.ts.
+    if (turns.due()) await nextTurn();
     const subject = normalizeSubject(id);
     if (subject === null) throw new ConsentError('invalid_subject', `filterAllowed(): the id at index ${String(index)} is not ${SUBJECT_RULE}`);
     index += 1;
@@ -48,14 +52,19 @@ async function recordsOf<T>(engine: FilterDeps, batch: Array<Item<T>>): Promise<
   const snapshots = await tracker.snapshots(batch.map((item) => item.pseudonym));
   // A subject named twice in a batch is checked once.
   const trusted = new Map<string, CurrentRecord[]>();
-  return batch.map((item, i) => {
-    let records = trusted.get(item.pseudonym);
+  const out: CurrentRecord[][] = [];
+  const turns = new TurnTaker();
+  for (let i = 0; i < batch.length; i += 1) {
+    if (turns.due()) await nextTurn();
+    const { pseudonym } = batch[i] as Item<T>;
+    let records = trusted.get(pseudonym);
     if (records === undefined) {
-      records = trustedRecords(engine.derivedKeys.chain, engine.options.logger, item.pseudonym, snapshots[i] ?? null);
-      trusted.set(item.pseudonym, records);
+      records = trustedRecords(engine.derivedKeys.chain, engine.options.logger, pseudonym, snapshots[i] ?? null);
+      trusted.set(pseudonym, records);
     }
-    return records;
-  });
+    out.push(records);
+  }
+  return out;
 }
 
 /**

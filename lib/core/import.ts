@@ -2,6 +2,7 @@ import { NO_PERSONAL_FIELDS, storedDigest } from '../audit/chain';
 import { pseudonymOf } from '../audit/keys';
 import { sealSubject } from '../audit/subject-seal';
 import { ConsentError } from '../errors';
+import { nextTurn } from '../event-loop-turns';
 import { planImport, type ImportedDecision } from '../state/import-plan';
 import type { BatchPlanner, PreparedBatch } from '../tracker/records';
 import type { Decision, Source } from '../types';
@@ -98,7 +99,6 @@ function parseItem(item: unknown, index: number, now: number, problems: InputPro
 
 // Decisions read between two turns of the event loop while a batch is being written.
 const READ_STEP = 256;
-const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** A validated batch: each subject's decisions, and its id, by pseudonym. */
 interface ValidBatch {
@@ -238,7 +238,7 @@ export async function importDecisions(
       if (batch.length >= batchSize) await flush();
       // Reading a synchronous source never lets the event loop turn: the batch being written
       // would wait for the whole next batch before its database replies were handled.
-      else if (writing !== null && batch.length % READ_STEP === 0) await turn();
+      else if (writing !== null && batch.length % READ_STEP === 0) await nextTurn();
     }
     if (batch.length > 0) await flush();
     await settle();

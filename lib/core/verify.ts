@@ -1,6 +1,8 @@
 import { versionSealed } from '../audit/head-seal';
+import { leafCount } from '../audit/log-leaf';
 import { LogHeadError } from '../audit/log-seal';
 import { ChainVerifier, type IntegrityProblem, type VerifyResult } from '../audit/verify-chain';
+import { nextTurn } from '../event-loop-turns';
 import { LogVerifier, type CheckpointClaim, type LogKeys } from '../audit/verify-log';
 import type { LogEntry, LogHead, SealedHead, StoredEvent, StoredRequirementVersion } from '../tracker/records';
 import type { ConsentTracker } from '../tracker/tracker';
@@ -29,7 +31,6 @@ function headPages(tracker: ProofReader): AsyncGenerator<SealedHead[]> {
 // connection, behind the heads' and the log's) only starts on a turn of the event loop: the
 // merge lets one pass every so many events, so the database reads while the hashing goes on.
 const YIELD_EVERY = 256;
-const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** Walks the chains' heads and events together, both in chain order (a merge join). */
 async function verifyChains(
@@ -57,7 +58,7 @@ async function verifyChains(
     while (event !== undefined && event.chain === chain) {
       verifier.push(event);
       seen?.(event);
-      if (verifier.checked % YIELD_EVERY === 0) await turn();
+      if (verifier.checked % YIELD_EVERY === 0) await nextTurn();
       if (!events.step()) await events.fill();
       event = events.value;
     }
@@ -85,7 +86,7 @@ async function readLog(tracker: ProofReader, verifier: LogVerifier, after: strin
     const more = tail !== undefined && page.length >= limit;
     if (tail !== undefined) last = tail.key;
     if (more) {
-      const leaves = page.reduce((sum, e) => sum + e.leaves.length / 40, 0);
+      const leaves = page.reduce((sum, e) => sum + leafCount(e.leaves), 0);
       limit = Math.max(1, Math.min(4096, Math.floor((LOG_PAGE_LEAVES * page.length) / Math.max(1, leaves))));
       pending = tracker.logEntries({ after: tail.key, limit });
       pending.catch(() => undefined);
@@ -94,14 +95,15 @@ async function readLog(tracker: ProofReader, verifier: LogVerifier, after: strin
     // query meanwhile, so the database reads while the tree is hashed.
     let hashed = 0;
     for (const entry of page) {
-      const n = entry.leaves.length / 40;
+      verifier.wholeLeaves(entry);
+      const n = leafCount(entry.leaves);
       for (let from = 0; from < n; from += LOG_SLICE) {
         const to = Math.min(n, from + LOG_SLICE);
         verifier.entry(entry, from, to);
         hashed += to - from;
         if (hashed >= LOG_SLICE) {
           hashed = 0;
-          await turn();
+          await nextTurn();
         }
       }
     }

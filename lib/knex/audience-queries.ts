@@ -1,11 +1,13 @@
 import type { Knex } from 'knex';
 import type { AudienceEntry, AudienceQuery } from '../tracker/audience-capability';
 import type { SubjectSnapshot } from '../tracker/records';
+import { bytesList } from './bulk-sql';
 import type { TableContext } from './chain-store';
 import { headColumns, headOf, joinHead } from './head-rows';
 import { byChainThenRequirement, readJsonPage } from './json-page';
 import { isPostgres } from './migrate';
 import { bytes, hex, hexOrNull, idOrNull } from './row-codec';
+import { quote } from './quote';
 import { pageColumns, recordOfValues, type Row } from './rows';
 
 // A subject's records, each with its head, link and sealed id: `recordOfValues` reads the first twelve.
@@ -76,7 +78,8 @@ export function audiencePage(ctx: TableContext, query: AudienceQuery): Promise<A
 /** The snapshots of the subjects linked to `pseudonyms`, in the order asked (null for none), by the pseudonyms' unique index. */
 export async function readSnapshots(ctx: TableContext, pseudonyms: readonly string[]): Promise<Array<SubjectSnapshot | null>> {
   if (pseudonyms.length === 0) return [];
-  const q = subjectsWithHeads(ctx).whereIn(`${ctx.table('subjects')}.pseudonym`, [...new Set(pseudonyms)].map(bytes));
+  const list = bytesList(ctx.knex, [...new Set(pseudonyms)]);
+  const q = subjectsWithHeads(ctx).whereRaw(`${quote(ctx.table('subjects'))}.${quote('pseudonym')} in ${list.sql}`, list.bindings);
   const byPseudonym = new Map<string, SubjectSnapshot>();
   for (const { snapshot } of await subjectEntries(ctx, q)) byPseudonym.set(snapshot.pseudonym, snapshot);
   return pseudonyms.map((pseudonym) => byPseudonym.get(pseudonym) ?? null);

@@ -37,6 +37,21 @@ function bytesLiteral(hex: string, postgres: boolean): string {
 }
 
 /**
+ * `(…)` listing `hexes` as bytes, for an IN list: literals where the value is lowercase hex, so
+ * that neither Knex nor the driver handles hundreds of bound Buffers one by one; bound otherwise.
+ */
+export function bytesList(knex: Knex, hexes: readonly string[]): { sql: string; bindings: Buffer[] } {
+  const postgres = isPostgres(knex);
+  const bindings: Buffer[] = [];
+  const items = hexes.map((hex) => {
+    if (isHex(hex)) return bytesLiteral(hex, postgres);
+    bindings.push(Buffer.from(hex, 'hex'));
+    return '?';
+  });
+  return { sql: `(${items.join(',')})`, bindings };
+}
+
+/**
  * One `(…)` tuple of a VALUES list, of the values at `present` only. Null, safe integers,
  * booleans (both databases read `true`/`false`), plain strings and bytes (a Buffer or
  * `HexBytes`) are written as literals, which costs the drivers far less than binding them one

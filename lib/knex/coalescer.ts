@@ -1,3 +1,5 @@
+import { nextTurn } from '../event-loop-turns';
+
 /** What a run answers for one of its inputs: a value, or an error for that input alone. */
 export type Outcome<O> = { ok: true; value: O } | { ok: false; error: unknown };
 
@@ -136,4 +138,3 @@ export class Coalescer<I, O> {
   }
 }
 
-const nextTurn = (): Promise<void> => new Promise((resolve) => { setImmediate(resolve); });

@@ -1,3 +1,4 @@
+import { nextTurn } from '../event-loop-turns';
 import { GENESIS } from '../audit/chain';
 import { writeLeaf, LEAF_BYTES } from '../audit/log-leaf';
 import type { BatchPlanner, PreparedBatch, WritePlan } from '../tracker/records';
@@ -52,7 +53,6 @@ const SLICE = 64;
 // event loop every 64 subjects as on SQLite.
 const PG_SLICE = 512;
 const TURN_EVERY = 64;
-const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 const HEAD_COLUMNS = [...SUBJECT_COLUMNS, 'head_id', 'sealed_subject'];
 
@@ -147,7 +147,7 @@ async function prepareSlices(ctx: TableContext, pseudonyms: string[], plan: Batc
       plans.push(subjectPlan);
       events += subjectPlan.events.length;
       out.addStates(chain, subjectPlan);
-      if ((i - start) % TURN_EVERY === TURN_EVERY - 1) await turn();
+      if ((i - start) % TURN_EVERY === TURN_EVERY - 1) await nextTurn();
     }
     const reserved = await reserveIds(ctx, events);
     const sliceLeaves = Buffer.allocUnsafe(events * LEAF_BYTES);
@@ -163,10 +163,10 @@ async function prepareSlices(ctx: TableContext, pseudonyms: string[], plan: Batc
       ids.push(own);
       const chain = chainKeyAt(chainKeys, start + j);
       out.addHead([chain, new HexBytes(pseudonyms[start + j] as string), new HexBytes(head.mac), idValue(head.id), hexBytesOrNull(subjectPlan.sealedSubject ?? null)]);
-      if (j % TURN_EVERY === TURN_EVERY - 1) await turn();
+      if (j % TURN_EVERY === TURN_EVERY - 1) await nextTurn();
     }
     leaves.push(sliceLeaves);
-    await turn();
+    await nextTurn();
   }
   out.finish();
   return new PreparedKnexBatch(pseudonyms, chainKeys, out.subjects, ids, out.statements, Buffer.concat(leaves));

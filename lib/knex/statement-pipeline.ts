@@ -1,3 +1,4 @@
+import { nextTurn } from '../event-loop-turns';
 import type { Knex } from 'knex';
 import type { Statement } from './bulk-sql';
 
@@ -28,7 +29,7 @@ export class StatementPipeline {
 
   /** Lets the event loop turn, so that a queued statement reaches the driver and starts. */
   async turn(): Promise<void> {
-    await new Promise((resolve) => setImmediate(resolve));
+    await nextTurn();
   }
 
   /** Waits for every queued statement; rejects with the first failure. */
