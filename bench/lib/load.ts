@@ -23,10 +23,13 @@ export function startServer(target: Target, subjects: number, options: { script?
   return new Promise((resolve, reject) => {
     let out = '';
     child.once('exit', (code) => { reject(new Error(`bench server exited with ${String(code)}`)); });
-    child.stdout?.on('data', (chunk: Buffer) => {
+    const listening = (chunk: Buffer) => {
       out += chunk.toString();
       const match = /PORT (\d+)/.exec(out);
       if (!match) return;
+      // Once: a later line must not take away the exit listener `stop()` waits on.
+      child.stdout?.off('data', listening);
+      child.stdout?.resume();
       child.removeAllListeners('exit');
       resolve({
         url: `http://127.0.0.1:${String(match[1])}`,
@@ -41,7 +44,8 @@ export function startServer(target: Target, subjects: number, options: { script?
             child.kill('SIGTERM');
           }),
       });
-    });
+    };
+    child.stdout?.on('data', listening);
   });
 }
 

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, renameSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdtempSync, readlinkSync, renameSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -23,19 +23,28 @@ export function olderLibrary(commit: string): string {
     try {
       renameSync(partial, dir);
     } catch {
-      // Another run put it in place first.
+      // Another run put it in place first, or an earlier run left an incomplete copy there.
       rmSync(partial, { recursive: true, force: true });
+      if (!existsSync(join(dir, 'lib/index.ts'))) throw new Error(`${dir} holds an incomplete copy of ${commit}: remove it and run again`);
     }
   }
-  // Linked to this checkout's dependencies on every run: a link left by a checkout since
-  // removed dangles (and a dangling link does not "exist", but cannot be made again either).
-  const link = join(dir, 'node_modules');
-  rmSync(link, { force: true });
-  try {
-    symlinkSync(join(ROOT, 'node_modules'), link);
-  } catch (error) {
-    // Another run linked it meanwhile.
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-  }
+  linkDependencies(join(dir, 'node_modules'), join(ROOT, 'node_modules'));
   return dir;
+}
+
+/**
+ * Points `link` at this checkout's dependencies: a link left by a checkout since removed
+ * dangles. Made under a name of its own and renamed over the old one, so that a run using the
+ * copy meanwhile never finds it missing; left alone when it already points here.
+ */
+function linkDependencies(link: string, target: string): void {
+  try {
+    if (readlinkSync(link) === target) return;
+  } catch {
+    // None yet.
+  }
+  const fresh = `${link}-${String(process.pid)}`;
+  rmSync(fresh, { force: true });
+  symlinkSync(target, fresh);
+  renameSync(fresh, link);
 }

@@ -17,19 +17,32 @@ export interface ShortResult {
   errors: number;
 }
 
-/** One request on a kept-alive connection: its latency in ms, or -1 for a failure or a non-2xx answer. */
-function send(agent: Agent, url: URL, next: ShortRequest): Promise<number> {
+/** How long a request may take before it counts as an error (autocannon's default timeout). */
+const TIMEOUT_MS = 10_000;
+
+/** How one request ended: its latency in ms, whether the answer was 2xx; no answer at all (failure, timeout) is null. */
+type Outcome = { ms: number; ok: boolean } | null;
+
+/** One request on a kept-alive connection. */
+function send(agent: Agent, url: URL, next: ShortRequest): Promise<Outcome> {
   const started = performance.now();
   return new Promise((resolve) => {
+    let settled = false;
+    const settle = (outcome: Outcome) => {
+      if (settled) return;
+      settled = true;
+      resolve(outcome);
+    };
     const req = request(url, { agent, method: next.method, headers: next.headers }, (res) => {
+      const ok = res.statusCode !== undefined && res.statusCode >= 200 && res.statusCode < 300;
       res.resume();
-      res.once('end', () => {
-        const ok = res.statusCode !== undefined && res.statusCode >= 200 && res.statusCode < 300;
-        resolve(ok ? performance.now() - started : -1);
-      });
-      res.once('error', () => { resolve(-1); });
+      res.once('end', () => { settle({ ms: performance.now() - started, ok }); });
+      // Cut off before its end: no whole answer.
+      res.once('close', () => { settle(null); });
     });
-    req.once('error', () => { resolve(-1); });
+    req.setTimeout(TIMEOUT_MS, () => { req.destroy(); });
+    req.once('error', () => { settle(null); });
+    req.once('close', () => { settle(null); });
     req.end(next.body);
   });
 }
@@ -51,9 +64,10 @@ export async function shortLoad(url: string, seconds: number, connections: numbe
   const end = started + seconds * 1000;
   const connection = async (): Promise<void> => {
     while (performance.now() < end) {
-      const ms = await send(agent, target, next());
-      if (ms < 0) errors += 1;
-      else latencies.push(ms);
+      const outcome = await send(agent, target, next());
+      // As autocannon counts: every answer is a request done; a non-2xx one, a failure or a timeout is an error.
+      if (outcome !== null) latencies.push(outcome.ms);
+      if (outcome === null || !outcome.ok) errors += 1;
     }
   };
   try {
