@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { clientName, isPostgres } from './migrate';
-import type { Row } from './rows';
+import { isByteColumn, type Row } from './rows';
 
 /** The database's functions building a JSON array of values and of rows, or null where none is known. */
 function jsonFunctions(knex: Knex): { row: string; page: string } | null {
@@ -18,6 +18,19 @@ const columnNames = (columns: PageColumns): string[] => (isList(columns) ? [...c
 
 /** `columns` as Knex's `select` takes them. */
 const selection = (columns: PageColumns): string[] | Record<string, string | Knex.Raw> => (isList(columns) ? [...columns] : { ...columns });
+
+/** Lowers in place the hex digits SQLite gave for the byte columns (`hexColumn`) of `rows`. */
+function lowerHex(rows: unknown[][], names: readonly string[]): void {
+  const at: number[] = [];
+  for (let i = 0; i < names.length; i += 1) if (isByteColumn(names[i] as string)) at.push(i);
+  if (at.length === 0) return;
+  for (const row of rows) {
+    for (const i of at) {
+      const value = row[i];
+      if (typeof value === 'string') row[i] = value.toLowerCase();
+    }
+  }
+}
 
 /** The order of rows whose first two values are their chain and requirement. */
 export const byChainThenRequirement = (a: unknown[], b: unknown[]): boolean =>
@@ -56,6 +69,7 @@ export async function readJsonPage(
   }
   const page = result[0]?.page ?? null;
   const rows = (typeof page === 'string' ? JSON.parse(page) : page ?? []) as unknown[][];
+  if (!isPostgres(knex)) lowerHex(rows, columnNames(columns));
   for (let i = 1; i < rows.length; i += 1) {
     if (!before(rows[i - 1] as unknown[], rows[i] as unknown[])) return null;
   }

@@ -105,10 +105,17 @@ export const EVENT_COLUMNS = everyColumn<Omit<StoredEvent, 'prevHash'>>()([
 
 const BYTE_COLUMNS = new Set(['chain', 'personal_digest', 'hash', 'pseudonym', 'head_hash', 'head_mac', 'pending_token', 'sealed_subject']);
 
-/** `column` as lowercase hex when it holds bytes (a JSON page cannot carry them), else itself. */
+/** Whether the column a page selects as `alias` holds bytes (read as hex). */
+export const isByteColumn = (alias: string): boolean => BYTE_COLUMNS.has(alias);
+
+/**
+ * `column` as hex when it holds bytes (a JSON page cannot carry them), else itself: lowercase
+ * from PostgreSQL; upper case from SQLite, whose `lower()` pass over every digit cost the
+ * database thread more than `readJsonPage` spends lowering them in JavaScript.
+ */
 export function hexColumn(knex: Knex, column: string, alias = column.replace(/^.*\./, '')): string | Knex.Raw {
   if (!BYTE_COLUMNS.has(alias)) return column;
-  return isPostgres(knex) ? knex.raw("encode(??, 'hex')", [column]) : knex.raw("nullif(lower(hex(??)), '')", [column]);
+  return isPostgres(knex) ? knex.raw("encode(??, 'hex')", [column]) : knex.raw("nullif(hex(??), '')", [column]);
 }
 
 /** The selection of a JSON page of `columns` (as `readRows` takes it): byte columns as hex. */
