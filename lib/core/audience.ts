@@ -12,7 +12,7 @@ import type { Requirement, State } from '../types';
 import { audienceFilter, type AudienceFilter } from './audience-filter';
 import type { ConsentCore } from './consent-core';
 import { requireSubject } from './input';
-import { pagesAhead } from './page-cursor';
+import { itemsOf, pagesAhead } from './page-cursor';
 import { integrityFailure, trustedRecords } from './trusted';
 import { inVisitorNamespace } from './visitor-id';
 
@@ -174,34 +174,7 @@ export function audience(engine: AudienceDeps, requirementId: string, options?: 
     },
     [Symbol.asyncIterator]() {
       summary = { listed: 0, skipped: 0, unreadable: 0, done: false };
-      return idsOf(audiencePages(engine, requirementId, filter, summary));
-    },
-  };
-}
-
-/**
- * The ids of a stream of member pages, served from the current page without an async
- * generator's machinery per id: a listing of a million ids spends its time reading, not
- * queueing promises.
- */
-function idsOf(pages: AsyncGenerator<AudienceMember[]>): AsyncIterator<string> {
-  let page: AudienceMember[] = [];
-  let index = 0;
-  const step = async (): Promise<IteratorResult<string>> => {
-    while (index >= page.length) {
-      const next = await pages.next();
-      if (next.done) return { done: true, value: undefined };
-      page = next.value;
-      index = 0;
-    }
-    return { done: false, value: (page[index++] as AudienceMember).subjectId };
-  };
-  return {
-    next: () => (index < page.length ? Promise.resolve({ done: false, value: (page[index++] as AudienceMember).subjectId }) : step()),
-    return: async () => {
-      // The caller stopped early: the pages' reads stop too.
-      await pages.return(undefined);
-      return { done: true, value: undefined };
+      return itemsOf(audiencePages(engine, requirementId, filter, summary), (member) => member.subjectId);
     },
   };
 }

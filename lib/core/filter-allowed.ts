@@ -7,6 +7,7 @@ import type { CurrentRecord } from '../tracker/records';
 import type { Requirement } from '../types';
 import type { ConsentCore } from './consent-core';
 import { normalizeSubject, SUBJECT_RULE } from './input';
+import { itemsOf } from './page-cursor';
 import { trustedRecords } from './trusted';
 
 /** Ids checked per round of storage reads: one read by a tracker with the audience capability. */
@@ -96,20 +97,23 @@ export function filterAllowed<T extends string | number>(
   if (typeof requirementId !== 'string') throw new ConsentError('invalid_argument', 'filterAllowed(): the requirement id must be a string');
   const gpc = options.gpc === true;
   return {
-    async *[Symbol.asyncIterator]() {
-      await engine.ready();
-      const requirement: Requirement = engine.registry.require(requirementId);
-      let previous: { batch: Array<Item<T>>; records: Promise<CurrentRecord[][]> } | null = null;
-      for await (const batch of batches(ids, engine.derivedKeys)) {
-        const records = recordsOf(engine, batch);
-        // Awaited below; if the caller stops first, its failure concerns no one.
-        records.catch(() => undefined);
-        if (previous) yield* allowedOf(previous.batch, await previous.records, requirement, engine.now(), gpc);
-        previous = { batch, records };
-      }
-      if (previous) yield* allowedOf(previous.batch, await previous.records, requirement, engine.now(), gpc);
-    },
+    [Symbol.asyncIterator]: () => itemsOf(allowedPages(engine, ids, requirementId, gpc), (id: T) => id),
   };
+}
+
+/** The allowed ids of each batch of `ids`, a batch per round of reads (the next round starts while a batch is handed out). */
+async function* allowedPages<T>(engine: FilterDeps, ids: Iterable<T> | AsyncIterable<T>, requirementId: string, gpc: boolean): AsyncGenerator<T[]> {
+  await engine.ready();
+  const requirement: Requirement = engine.registry.require(requirementId);
+  let previous: { batch: Array<Item<T>>; records: Promise<CurrentRecord[][]> } | null = null;
+  for await (const batch of batches(ids, engine.derivedKeys)) {
+    const records = recordsOf(engine, batch);
+    // Awaited below; if the caller stops first, its failure concerns no one.
+    records.catch(() => undefined);
+    if (previous) yield allowedOf(previous.batch, await previous.records, requirement, engine.now(), gpc);
+    previous = { batch, records };
+  }
+  if (previous) yield allowedOf(previous.batch, await previous.records, requirement, engine.now(), gpc);
 }
 
 function recordOf(records: readonly CurrentRecord[], requirement: string): CurrentRecord | undefined {
