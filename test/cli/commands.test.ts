@@ -160,13 +160,17 @@ describeEachCliDatabase('the express-consent command line', (open) => {
     expect(text.stdout).to.match(/^newsletter\t2\t1\t0\t0\t0\t0\t0$/m);
   });
 
-  it('sweeps lapsed grants once: an expire event by the sweep, and the chains still verify', async () => {
-    const past = createConsent({ knex: db.knex, secret: SECRET, now: () => new Date(Date.now() - 3 * 86_400_000), logger: { warn() {}, error() {} } });
+  /** Decisions on `offers` (a grant lapses after a day) recorded `days` ago by an instance of its own. */
+  async function decidedDaysAgo(days: number, decisions: Record<string, 'granted' | 'denied'>): Promise<void> {
+    const past = createConsent({ knex: db.knex, secret: SECRET, now: () => new Date(Date.now() - days * 86_400_000), logger: { warn() {}, error() {} } });
     past.register({ id: 'offers', title: 'Offers', description: 'Partner offers.', expiresAfterDays: 1 });
     await past.ready();
-    await past.record('erin', { offers: 'granted' });
-    await past.record('fred', { offers: 'denied' });
+    for (const [subject, decision] of Object.entries(decisions)) await past.record(subject, { offers: decision });
     await past.close();
+  }
+
+  it('sweeps lapsed grants once: an expire event by the sweep, and the chains still verify', async () => {
+    await decidedDaysAgo(3, { erin: 'granted', fred: 'denied' });
     const first = await runCli(['--url', db.url, 'sweep']);
     expect(first).to.include({ code: 0, stderr: '' });
     expect(JSON.parse(first.stdout)).to.deep.equal({ recorded: 1, refused: 0 });
@@ -179,12 +183,7 @@ describeEachCliDatabase('the express-consent command line', (open) => {
   });
 
   it('sweep exits 1 when it refuses a subject whose stored rows fail their seal, and records the others', async () => {
-    const past = createConsent({ knex: db.knex, secret: SECRET, now: () => new Date(Date.now() - 3 * 86_400_000), logger: { warn() {}, error() {} } });
-    past.register({ id: 'offers', title: 'Offers', description: 'Partner offers.', expiresAfterDays: 1 });
-    await past.ready();
-    await past.record('erin', { offers: 'granted' });
-    await past.record('fred', { offers: 'granted' });
-    await past.close();
+    await decidedDaysAgo(3, { erin: 'granted', fred: 'granted' });
     // One of the lapsed grants, edited behind the library's back: its head's seal no longer matches.
     const edited = await db.knex('consent_states').where({ requirement: 'offers' }).orderBy('chain').first('chain');
     await db.knex('consent_states').where({ chain: edited.chain, requirement: 'offers' }).update({ version: 7 });
