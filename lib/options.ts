@@ -1,5 +1,6 @@
 import type { Request } from 'express';
 import { ConsentConfigError } from './errors';
+import { TABLE_PREFIX_RULE } from './knex/table-prefix';
 import { didYouMean } from './did-you-mean';
 import { parsePages } from './pages/options';
 import { parseMessages } from './i18n/catalog';
@@ -155,7 +156,7 @@ export function parseOptions(input: ConsentOptions = {}, env: NodeJS.ProcessEnv 
     bad('tracker', 'must implement ConsentTracker');
   }
   const tablePrefix = input.tablePrefix ?? DEFAULTS.tablePrefix;
-  if (typeof tablePrefix !== 'string' || !/^[a-z][a-z0-9_]{0,30}$/.test(tablePrefix)) {
+  if (typeof tablePrefix !== 'string' || !TABLE_PREFIX_RULE.test(tablePrefix)) {
     bad('tablePrefix', 'must match ^[a-z][a-z0-9_]{0,30}$');
   }
   const autoMigrate = input.autoMigrate ?? DEFAULTS.autoMigrate;

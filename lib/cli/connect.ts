@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import knexFactory, { type Knex } from 'knex';
 import { DURABILITY_PRAGMAS, ERASURE_PRAGMAS, sqlitePragmaHook } from '../knex/default-knex';
+import { TABLE_PREFIX_RULE } from '../knex/table-prefix';
 import { CliError, EXIT, usage } from './exit';
 
 /** Connection options shared by every command. */
@@ -65,6 +66,6 @@ export function knexConfig(options: ConnectionOptions, create = false): Knex.Con
 
 /** Opens the database the options describe. */
 export function openKnex(options: ConnectionOptions, create = false): Knex {
-  if (!/^[a-z][a-z0-9_]{0,30}$/.test(options.tablePrefix)) throw usage('--table-prefix must match ^[a-z][a-z0-9_]{0,30}$');
+  if (!TABLE_PREFIX_RULE.test(options.tablePrefix)) throw usage('--table-prefix must match ^[a-z][a-z0-9_]{0,30}$');
   return knexFactory(knexConfig(options, create));
 }

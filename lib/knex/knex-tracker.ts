@@ -28,6 +28,7 @@ import { eraseChain, scanEvents, scanHeads } from './chain-scan';
 import { readLogHead, readLogLeaves, scanLogBlocks, scanLogEntries, sealLog } from './log-store';
 import * as lifecycle from './lifecycle-queries';
 import * as upgrade from './upgrade-seal';
+import { checkedTablePrefix } from './table-prefix';
 import { checkSchema, isPostgres, isSynchronousDriver, migrate } from './migrate';
 import { ChangeFeed } from './change-feed';
 import { bytes } from './row-codec';
@@ -72,7 +73,7 @@ export class KnexTracker implements ConsentTracker {
     readonly knex: Knex,
     options: KnexTrackerOptions = {},
   ) {
-    this.prefix = options.tablePrefix ?? 'consent_';
+    this.prefix = checkedTablePrefix(options.tablePrefix, 'new KnexTracker()');
     this.ownsKnex = options.ownsKnex ?? false;
     this.feed = new ChangeFeed(knex, `${this.prefix}changes`, options.notify ?? true);
     // SQLite has one connection: one statement at a time, each answering everyone who waited.

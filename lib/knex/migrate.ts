@@ -1,5 +1,6 @@
 import knexFactory, { type Knex } from 'knex';
 import { ConsentConfigError } from '../errors';
+import { checkedTablePrefix } from './table-prefix';
 import { ConsentMigrationSource, MIGRATION_NAMES } from './migrations/index';
 
 /** Options of `migrate()`. */
@@ -120,7 +121,7 @@ function isLockContention(error: unknown): boolean {
  * @example await migrate(knex); // in a deploy step, before the app starts
  */
 export async function migrate(knex: Knex, options: MigrateOptions = {}): Promise<void> {
-  const prefix = options.tablePrefix ?? 'consent_';
+  const prefix = checkedTablePrefix(options.tablePrefix, 'migrate()');
   const started = Date.now();
   for (let attempt = 0; ; attempt += 1) {
     try {

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { MIGRATION_NAMES } from '../../lib/knex/migrations/index';
 import knexFactory, { type Knex } from 'knex';
-import { createConsent, ConsentError, migrate } from '../../lib/index';
+import { createConsent, ConsentConfigError, ConsentError, KnexTracker, migrate } from '../../lib/index';
 import { sqliteKnexConfig, tempSqliteFile } from '../helpers/databases';
 import { describeEachDatabase } from '../helpers/each-database';
 
@@ -96,19 +96,22 @@ describe('migrations (SQLite)', () => {
     }));
 });
 
-describeEachDatabase('migrations with a table prefix holding a double quote', (openDb) => {
-  // createConsent() refuses such a prefix, but migrate() takes the host's prefix as given.
-  it('creates every table under that exact prefix', async () => {
+describeEachDatabase('a table prefix the library could not use', (openDb) => {
+  it('is refused by migrate() and new KnexTracker() as by createConsent(), and nothing is created', async () => {
     const db = await openDb();
     const { knex } = db;
     try {
-      await migrate(knex, { tablePrefix: 'odd"q_' });
-      const names: string[] = (knex.client as { dialect?: string }).dialect === 'postgresql'
-        ? ((await knex.raw<{ rows: Array<{ name: string }> }>(`select tablename as name from pg_tables where schemaname = current_schema()`)).rows).map((r) => r.name).sort()
-        : await tableNames(knex);
-      expect(names).to.deep.equal([...TABLES.map((t) => `odd"q_${t}`), 'odd"q_migrations_lock'].sort());
-      const applied = await knex('odd"q_migrations').count({ n: '*' }).first();
-      expect(Number(applied?.n)).to.equal(MIGRATION_NAMES.length);
+      const postgres = (knex.client as { dialect?: string }).dialect === 'postgresql';
+      const tables = async () => JSON.stringify(await knex.raw(postgres ? 'select tablename from pg_tables where schemaname = current_schema() order by 1' : 'select name from sqlite_master order by 1'));
+      const before = await tables();
+      for (const tablePrefix of ['odd"q_', 'Bad-', '', 'x'.repeat(32)]) {
+        let failure: unknown = null;
+        await migrate(knex, { tablePrefix }).catch((error: unknown) => { failure = error; });
+        expect(failure, tablePrefix).to.be.instanceOf(ConsentConfigError).and.to.include({ code: 'invalid_option' });
+        expect(String(failure)).to.contain('migrate(): tablePrefix must match');
+        expect(() => new KnexTracker(knex, { tablePrefix })).to.throw(ConsentConfigError, /new KnexTracker\(\): tablePrefix must match/);
+      }
+      expect(await tables()).to.equal(before);
     } finally {
       await db.release();
     }
