@@ -1,5 +1,6 @@
 import type { AuditEvent } from '../tracker/admin-records';
 import { csvLine } from '../io/csv';
+import { isoTime } from '../iso-time';
 import type { EventIdCodec } from './event-ids';
 
 /** The columns of `GET /admin/export`, in order. */
@@ -15,7 +16,7 @@ export type ExportRow = Record<(typeof EXPORT_COLUMNS)[number], string | number 
 export function exportRow(event: AuditEvent, ids: EventIdCodec): ExportRow {
   return {
     id: ids.encode(event.id),
-    at: new Date(event.at).toISOString(),
+    at: isoTime(event.at),
     requirement: event.requirement,
     version: event.version,
     action: event.action,

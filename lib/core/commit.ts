@@ -16,7 +16,7 @@ export interface CommitDeps {
    */
   readonly tracker: Pick<ConsentTracker, 'write'>;
   readonly keyring: Pick<Keyring, 'keys' | 'eventIds'>;
-  readonly events: Pick<EventHub, 'entries' | 'emit'>;
+  readonly events: Pick<EventHub, 'entries' | 'emit' | 'listens'>;
   readonly links: Pick<ConfirmLinks, 'url'>;
   /** Wakes the outbox poller after a write that queued entries. */
   readonly outbox: { kick(): void };
@@ -56,9 +56,10 @@ function outboxFor(deps: CommitDeps, subjectId: string, request: CommitRequest, 
   // Outbox times are operational (leases, retries): the wall clock, not the `now` option.
   const available = Date.now();
   const entries = changes.flatMap((change, index) => {
+    const owed = (change.action === 'withdraw' ? (['change', 'withdrawn'] as const) : (['change'] as const)).filter((event) => events.listens(event, true));
+    if (owed.length === 0) return [];
     const payload = changePayload(subjectId, change, request.source, request.now);
-    const out = events.entries(key, 'change', payload, index, available);
-    return change.action === 'withdraw' ? [...out, ...events.entries(key, 'withdrawn', payload, index, available)] : out;
+    return owed.flatMap((event) => events.entries(key, event, payload, index, available));
   });
   for (const token of tokens) entries.push(...events.entries(key, 'confirmation', confirmation(deps.links, subjectId, token), null, available));
   return entries;
@@ -86,9 +87,11 @@ export async function commitWrite(deps: CommitDeps, request: CommitRequest): Pro
     const subjectId = request.subjectId;
     const ids = deps.keyring.eventIds;
     for (const change of changes) {
+      const withdrawn = change.action === 'withdraw' && deps.events.listens('withdrawn', false);
+      if (!withdrawn && !deps.events.listens('change', false)) continue;
       const payload = { ...changePayload(subjectId, change, request.source, request.now), eventId: ids.encode(change.eventId) };
       deps.events.emit('change', payload);
-      if (change.action === 'withdraw') deps.events.emit('withdrawn', payload);
+      if (withdrawn) deps.events.emit('withdrawn', payload);
     }
     for (const token of result.tokens) deps.events.emit('confirmation', confirmation(deps.links, subjectId, token));
   }

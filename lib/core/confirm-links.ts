@@ -14,6 +14,8 @@ export class ConfirmLinks {
    * request: one that could lead off-site is not kept.
    */
   remember(path: string): void {
+    // Called for every request the router handles: the same path is not checked again.
+    if (path === this.mountPath) return;
     if (path === '' || isLocalPath(path)) this.mountPath = path;
   }
 

@@ -1,6 +1,7 @@
 import { seal, unseal } from '../audit/aead';
 import type { Checkpoint } from '../audit/checkpoint';
 import { ConsentError } from '../errors';
+import { isoTime } from '../iso-time';
 import type { ConsentLogger } from '../options';
 import type { Change } from '../state/plan';
 import type { OutboxEntry } from '../tracker/records';
@@ -98,6 +99,14 @@ export class EventHub {
     this.registrations.push({ event, handler: handler as AnyHandler, name });
   }
 
+  /**
+   * Whether a handler of `event` is registered: a durable one (fed by the outbox) with
+   * `durable`, else an in-process one. Writes build no payload nobody takes.
+   */
+  listens(event: ConsentEventName, durable: boolean): boolean {
+    return this.registrations.some((r) => r.event === event && (r.name !== null) === durable);
+  }
+
   /** Names of the durable handlers (of any event). */
   durableNames(): string[] {
     return [...new Set(this.registrations.flatMap((r) => (r.name === null ? [] : [r.name])))];
@@ -144,5 +153,5 @@ export function openEntry(key: Buffer, handler: string, event: ConsentEventName,
 /** The `change` payload of one planned change, before its event has an id. */
 export function changePayload(subjectId: string, change: Change, source: Source, at: number): Omit<ChangePayload, 'eventId'> {
   const { requirement, action, state, previous } = change;
-  return { subjectId, requirement, action, state, previous, source, at: new Date(at).toISOString() };
+  return { subjectId, requirement, action, state, previous, source, at: isoTime(at) };
 }

@@ -3,6 +3,7 @@ import type { StoredEvent } from '../tracker/records';
 import type { ConsentEvent, StateInfo } from '../types';
 import type { ConsentCore } from './consent-core';
 import { requireSubject } from './input';
+import { isoTimeOrNull as iso } from '../iso-time';
 import { publicEvent } from './public-event';
 import { verifiedEventPages } from './subject-events';
 import { ShownTexts, type ShownText } from './shown-texts';
@@ -51,7 +52,6 @@ export interface SubjectExportParts {
 /** Events per storage read of an export: bounded memory whatever the history's length. */
 export const SUBJECT_EXPORT_PAGE = 500;
 
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 /** The exported form of a stored event: its public shape plus its network details. */
 export function exportedEvent(event: StoredEvent, ids: EventIdCodec): ExportedEvent {

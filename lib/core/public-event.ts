@@ -1,6 +1,7 @@
 import { isStoredEventId, type EventIdCodec } from '../audit/event-ids';
 import type { VerifyResult } from '../audit/integrity';
 import { ConsentError } from '../errors';
+import { isoTime } from '../iso-time';
 import type { StoredEvent } from '../tracker/records';
 import type { ConsentEvent } from '../types';
 
@@ -17,7 +18,7 @@ export function publicEvent(event: StoredEvent, ids: EventIdCodec): ConsentEvent
     state: event.state,
     source: event.source,
     actor: event.actor,
-    at: new Date(event.at).toISOString(),
+    at: isoTime(event.at),
     note: event.note,
     data: event.data === null ? null : (JSON.parse(event.data) as Record<string, unknown>),
     context: event.context,

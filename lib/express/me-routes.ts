@@ -7,6 +7,7 @@ import { asyncHandler } from './async-handler';
 import { parseHistoryQuery, parsePostBody, parsePutBody, requireNoBody, type WriteBody } from './body-shape';
 import { carriesBody, jsonBody } from './json-body';
 import { hasGpc, writeContext } from './network';
+import { sendJson } from './send-json';
 import type { ReadyGate } from './ready-gate';
 import type { RequestSubject, SubjectResolver } from './subject';
 import type { NewVisitorLimit } from './new-visitors';
@@ -91,13 +92,13 @@ export function addMeRoutes(router: Router, engine: ConsentEngine, gate: ReadyGa
     const subject = await reader(req);
     const gpc = hasGpc(req);
     const states = subject === null ? engine.statesFrom([], gpc) : await engine.states(subject, gpc);
-    res.json({ states, pending: engine.pendingFrom(states), gpc: { seen: gpc } });
+    sendJson(res, 200, { states, pending: engine.pendingFrom(states), gpc: { seen: gpc } });
   }));
 
   router.get('/me/history', noStore, body, asyncHandler(async (req, res) => {
     const subject = await reader(req);
     const query = parseHistoryQuery(req.query);
-    res.json(subject === null ? { events: [], nextCursor: null } : await engine.history(subject, query));
+    sendJson(res, 200, subject === null ? { events: [], nextCursor: null } : await engine.history(subject, query));
   }));
 
   router.post('/me', noStore, body, asyncHandler(async (req, res) => {
@@ -105,7 +106,7 @@ export function addMeRoutes(router: Router, engine: ConsentEngine, gate: ReadyGa
     const parsed = parsePostBody(bodyOf(req));
     const { states, pending } = await write(req, { who, subject }, parsed, 422);
     remember(res, who, subject);
-    res.json({ states, pending });
+    sendJson(res, 200, { states, pending });
   }));
 
   router.put('/me/:id', noStore, body, asyncHandler(async (req, res) => {
@@ -115,7 +116,7 @@ export function addMeRoutes(router: Router, engine: ConsentEngine, gate: ReadyGa
     const parsed = parsePutBody(id, bodyOf(req));
     const info = (await write(req, { who, subject }, parsed, 404)).states[id] as StateInfo;
     remember(res, who, subject);
-    res.status(info.state === 'pending' ? 202 : 200).json(info);
+    sendJson(res, info.state === 'pending' ? 202 : 200, info);
   }));
 
   router.delete('/me/:id', noStore, body, asyncHandler(async (req, res) => {
@@ -126,6 +127,6 @@ export function addMeRoutes(router: Router, engine: ConsentEngine, gate: ReadyGa
     const parsed: WriteBody = { decisions: { [id]: 'denied' }, note: null, data: null, context: null };
     const info = (await write(req, { who, subject }, parsed, 404)).states[id];
     remember(res, who, subject);
-    res.json(info);
+    sendJson(res, 200, info);
   }));
 }

@@ -1,36 +1,36 @@
 import type { CurrentRecord } from '../tracker/records';
 import type { LawfulBasis, Requirement, State, StateInfo } from '../types';
+import { isoTimeOrNull as iso } from '../iso-time';
 
-const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+/** What `deriveState` finds: a state and the times that explain it (ms). */
+export interface DerivedState {
+  state: State;
+  version: number | null;
+  decidedAt: number | null;
+  expiresAt: number | null;
+}
+
+// Every result is built by this one function, so that all have one shape: objects spread from
+// a shared base had their keys in other orders, and the readers of mixed shapes ran several
+// times slower.
+const derived = (state: State, version: number | null, decidedAt: number | null, expiresAt: number | null): DerivedState => ({ state, version, decidedAt, expiresAt });
 
 /** The state of a stored record at `now`, with the times that explain it (ms). */
-export function deriveState(
-  record: CurrentRecord | undefined,
-  requirement: Requirement,
-  now: number,
-): { state: State; version: number | null; decidedAt: number | null; expiresAt: number | null } {
-  if (!record) return { state: 'unset', version: null, decidedAt: null, expiresAt: null };
+export function deriveState(record: CurrentRecord | undefined, requirement: Requirement, now: number): DerivedState {
+  if (!record) return derived('unset', null, null, null);
   if (record.pendingExpiresAt !== null && now < record.pendingExpiresAt) {
-    return {
-      state: 'pending',
-      version: record.pendingVersion,
-      decidedAt: record.pendingAt,
-      expiresAt: record.pendingExpiresAt,
-    };
+    return derived('pending', record.pendingVersion, record.pendingAt, record.pendingExpiresAt);
   }
-  const base = { version: record.version, decidedAt: record.decidedAt };
   switch (record.decision) {
     case null:
-      return { state: 'unset', version: null, decidedAt: null, expiresAt: null };
+      return derived('unset', null, null, null);
     case 'denied':
-      return { ...base, state: 'denied', expiresAt: null };
+      return derived('denied', record.version, record.decidedAt, null);
     case 'granted':
       // A grant of an older text no longer counts, whatever its expiry.
-      if ((record.version ?? 0) < requirement.version) return { ...base, state: 'outdated', expiresAt: null };
-      if (record.expiresAt !== null && now >= record.expiresAt) {
-        return { ...base, state: 'expired', expiresAt: record.expiresAt };
-      }
-      return { ...base, state: 'granted', expiresAt: record.expiresAt };
+      if ((record.version ?? 0) < requirement.version) return derived('outdated', record.version, record.decidedAt, null);
+      if (record.expiresAt !== null && now >= record.expiresAt) return derived('expired', record.version, record.decidedAt, record.expiresAt);
+      return derived('granted', record.version, record.decidedAt, record.expiresAt);
   }
 }
 

@@ -50,6 +50,21 @@ for (const backend of BACKENDS) {
       expect(gpc.body.states.fraud.allowed).to.equal(false);
     });
 
+    it('answers /me as JSON of its exact length, and HEAD /me with the same headers and no body', async () => {
+      const got = await request(app).get('/consent/me').set(as('alice')).expect(200);
+      expect(got.headers['content-type']).to.equal('application/json; charset=utf-8');
+      expect(Number(got.headers['content-length'])).to.equal(Buffer.byteLength(got.text));
+      expect(JSON.parse(got.text)).to.deep.equal(got.body);
+      const head = await request(app).head('/consent/me').set(as('alice')).expect(200);
+      expect(head.headers['content-type']).to.equal('application/json; charset=utf-8');
+      expect(head.headers['content-length']).to.equal(got.headers['content-length']);
+      expect(head.headers['cache-control']).to.equal('no-store');
+      expect(head.text).to.equal(undefined);
+      const written = await request(app).post('/consent/me').set(as('alice')).send({ decisions: { analytics: 'granted' } }).expect(200);
+      expect(Number(written.headers['content-length'])).to.equal(Buffer.byteLength(written.text));
+      expect(written.body.states.analytics.state).to.equal('granted');
+    });
+
     it('PUT /me/:id records a grant (200) and a double opt-in grant as pending (202)', async () => {
       const granted = await request(app).put('/consent/me/analytics').set(as('alice')).send({ decision: 'granted', version: 1 }).expect(200);
       expect(granted.body).to.include({ id: 'analytics', state: 'granted', allowed: true, version: 1 });
