@@ -1,0 +1,60 @@
+import { expect } from 'chai';
+import { StatementPipeline } from '../../lib/knex/statement-pipeline';
+import { describeEachDatabase, type TestDatabase } from '../helpers/each-database';
+
+describeEachDatabase('a statement pipeline on a transaction', (open) => {
+  let db: TestDatabase;
+
+  beforeEach(async () => {
+    db = await open();
+    await db.knex.schema.createTable('pipeline_rows', (t) => {
+      t.integer('id').primary();
+      t.string('label');
+    });
+  });
+  afterEach(() => db.release());
+
+  const insert = (from: number, count: number) => ({
+    sql: `insert into pipeline_rows (id, label) values ${Array.from({ length: count }, (_, i) => `(${String(from + i)}, 'row ${String(from + i)}')`).join(', ')}`,
+    bindings: [],
+  });
+
+  it('runs every statement it was given, however many are started at once, before the commit', async () => {
+    await db.knex.transaction(async (trx) => {
+      const pipeline = new StatementPipeline(trx);
+      for (let slice = 0; slice < 40; slice += 1) {
+        pipeline.push([insert(slice * 50, 50)]);
+        if (slice % 10 === 9) await pipeline.turn();
+      }
+      pipeline.push([{ sql: 'insert into pipeline_rows (id, label) values (?, ?)', bindings: [5000, 'bound'] }]);
+      await pipeline.drain();
+    });
+    const rows: Array<{ n: number | string }> = await db.knex('pipeline_rows').count({ n: '*' });
+    expect(Number(rows[0]?.n)).to.equal(2001);
+    expect(await db.knex('pipeline_rows').where({ id: 5000 }).first('label')).to.deep.equal({ label: 'bound' });
+  });
+
+  it('reports the first failing statement it was given, waits for all, and leaves nothing once rolled back', async () => {
+    let settled = false;
+    const failure = await db.knex
+      .transaction(async (trx) => {
+        const pipeline = new StatementPipeline(trx);
+        pipeline.push([insert(0, 10), insert(5, 1), insert(100, 10), { sql: 'insert into no_such_table (id) values (1)', bindings: [] }, insert(200, 10)]);
+        try {
+          await pipeline.drain();
+        } finally {
+          await pipeline.settle();
+          settled = true;
+        }
+      })
+      .then(
+        () => null,
+        (error: unknown) => error as Error,
+      );
+    expect(settled).to.equal(true);
+    // The duplicate key of row 5, queued before the missing table, is what drain() reports.
+    expect(failure?.message).to.match(/unique|duplicate/i);
+    const rows: Array<{ n: number | string }> = await db.knex('pipeline_rows').count({ n: '*' });
+    expect(Number(rows[0]?.n)).to.equal(0);
+  });
+}, { betterSqlite: true });
