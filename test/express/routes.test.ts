@@ -60,9 +60,24 @@ for (const backend of BACKENDS) {
       expect(head.headers['content-length']).to.equal(got.headers['content-length']);
       expect(head.headers['cache-control']).to.equal('no-store');
       expect(head.text).to.equal(undefined);
+      // Personal answers are never revalidated: no ETag is computed for them.
+      expect(got.headers.etag).to.equal(undefined);
       const written = await request(app).post('/consent/me').set(as('alice')).send({ decisions: { analytics: 'granted' } }).expect(200);
       expect(Number(written.headers['content-length'])).to.equal(Buffer.byteLength(written.text));
       expect(written.body.states.analytics.state).to.equal('granted');
+    });
+
+    it("answers /me with the host app's json spaces, replacer and escape settings, as res.json would", async () => {
+      app.set('json spaces', 2);
+      app.set('json escape', true);
+      app.set('json replacer', (key: string, value: unknown) => (key === 'gpc' ? undefined : value));
+      await request(app).post('/consent/me').set(as('bob')).send({ decisions: { analytics: 'granted' }, note: 'asked <b>twice</b> & agreed' }).expect(200);
+      const me = await request(app).get('/consent/me').set(as('bob')).expect(200);
+      expect(me.text).to.match(/^\{\n {2}"states": \{\n {4}"analytics"/);
+      expect(me.body).to.not.have.property('gpc');
+      const history = await request(app).get('/consent/me/history').set(as('bob')).expect(200);
+      expect(history.text).to.include('asked \\u003cb\\u003etwice\\u003c/b\\u003e \\u0026 agreed');
+      expect(history.body.events[0].note).to.equal('asked <b>twice</b> & agreed');
     });
 
     it('PUT /me/:id records a grant (200) and a double opt-in grant as pending (202)', async () => {
