@@ -256,8 +256,8 @@ async function inPipeline<T>(trx: Knex.Transaction, work: (pipeline: StatementPi
     await pipeline.drain();
     return result;
   } catch (error) {
-    // A queued statement that failed makes the statements after it fail too: report it first.
-    await pipeline.drain();
+    // A statement that failed makes what follows fail too: report it first.
+    await pipeline.started();
     throw error;
   } finally {
     // Nothing may still run on the connection when the transaction rolls back.

@@ -20,6 +20,11 @@ describeEachDatabase('a statement pipeline on a transaction', (open) => {
   });
 
   it('runs every statement it was given, in slices and at once, before the commit', async () => {
+    const seen: string[] = [];
+    const listener = (query: { sql: string }) => {
+      if (/pipeline_rows/.test(query.sql)) seen.push(query.sql);
+    };
+    db.knex.on('query', listener);
     await db.knex.transaction(async (trx) => {
       const pipeline = new StatementPipeline(trx);
       for (let slice = 0; slice < 40; slice += 1) {
@@ -29,6 +34,10 @@ describeEachDatabase('a statement pipeline on a transaction', (open) => {
       pipeline.push([{ sql: 'insert into pipeline_rows (id, label) values (?, ?)', bindings: [5000, 'bound'] }]);
       await pipeline.drain();
     });
+    db.knex.off('query', listener);
+    // Knex's query listeners see every statement, however it went to the database.
+    expect(seen).to.have.length(41);
+    expect(seen[40]).to.match(/^insert into pipeline_rows \(id, label\) values \((\?|\$1), (\?|\$2)\)$/);
     const rows: Array<{ n: number | string }> = await db.knex('pipeline_rows').count({ n: '*' });
     expect(Number(rows[0]?.n)).to.equal(2001);
     expect(await db.knex('pipeline_rows').where({ id: 5000 }).first('label')).to.deep.equal({ label: 'bound' });
