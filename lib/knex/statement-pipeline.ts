@@ -8,6 +8,17 @@ type ScriptRunner = (sql: string) => Promise<void>;
 
 type ScriptConnection = { exec(sql: string, done?: (error: Error | null) => void): unknown };
 
+/**
+ * Whether values can be written into a statement's text with the same result as binding them:
+ * text without U+0000 (a script's text ends there), finite numbers, booleans, null and bytes.
+ * Anything else (a Date, a bigint, NaN…) is bound as before.
+ */
+function inlinable(bindings: readonly unknown[]): boolean {
+  return bindings.every(
+    (v) => v === null || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v)) || (typeof v === 'string' && !v.includes('\u0000')) || Buffer.isBuffer(v),
+  );
+}
+
 /** The script runner of an SQLite transaction: both drivers' `exec`, which stops at the first failing statement. */
 function scriptRunner(trx: Knex.Transaction): ScriptRunner {
   const synchronous = isSynchronousDriver(trx);
@@ -39,11 +50,13 @@ function scriptRunner(trx: Knex.Transaction): ScriptRunner {
  */
 export class StatementPipeline {
   private tail: Promise<unknown> = Promise.resolve();
+  private readonly client: { emit(event: 'query', query: { sql: string; bindings: unknown[]; method: string }): void };
   private readonly script: ScriptRunner | null;
   private queued: Statement[] = [];
 
   constructor(private readonly trx: Knex.Transaction) {
     this.script = isPostgres(trx) ? null : scriptRunner(trx);
+    this.client = clientOf(trx) as unknown as StatementPipeline['client'];
   }
 
   /** Queues `statements` after those already queued and returns at once; `drain` reports a failure. */
@@ -82,13 +95,31 @@ export class StatementPipeline {
   private flush(): void {
     const script = this.script;
     if (script === null || this.queued.length === 0) return;
-    // Values bound to a statement are written into its text as literals (Knex's quoting).
-    const sql = this.queued.map(({ sql: text, bindings }) => (bindings.length > 0 ? this.trx.raw(text, bindings as Knex.RawBinding[]).toQuery() : text)).join(';\n');
-    // Knex's `query` listeners (logging, tests counting statements) still see every statement.
-    const client = clientOf(this.trx) as unknown as { emit(event: 'query', query: { sql: string; bindings: unknown[]; method: string }): void };
-    for (const { sql: text, bindings } of this.queued) client.emit('query', { sql: text, bindings, method: 'raw' });
+    // In order: runs of statements whose values can be written into the text go as one script;
+    // any other statement goes through Knex with its values bound.
+    let run: Statement[] = [];
+    for (const statement of this.queued) {
+      if (inlinable(statement.bindings)) {
+        run.push(statement);
+        continue;
+      }
+      this.chainScript(script, run);
+      run = [];
+      this.then(() => this.run(statement));
+    }
+    this.chainScript(script, run);
     this.queued = [];
-    this.then(() => script(sql));
+  }
+
+  /** Chains `statements` as one script, their values written into the text as Knex quotes them. */
+  private chainScript(script: ScriptRunner, statements: Statement[]): void {
+    if (statements.length === 0) return;
+    const sql = statements.map(({ sql: text, bindings }) => (bindings.length > 0 ? this.trx.raw(text, bindings as Knex.RawBinding[]).toQuery() : text)).join(';\n');
+    this.then(() => {
+      // Knex's `query` listeners (logging, tests counting statements) still see every statement.
+      for (const { sql: text, bindings } of statements) this.client.emit('query', { sql: text, bindings, method: 'raw' });
+      return script(sql);
+    });
   }
 
   private then(next: () => Promise<unknown>): void {
