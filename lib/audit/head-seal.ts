@@ -60,9 +60,15 @@ export function headSeal(key: Buffer, head: HeadSealFields, records: readonly Cu
   return hmacHex(key, headSealInput(head, records)).slice(0, HEAD_SEAL_HEX);
 }
 
-/** The text `headSeal` is the (truncated) HMAC of. */
+/** A head's member as `JSON.stringify` prints it inside an array (where undefined prints null). */
+const member = (value: string | number | boolean | null | undefined): string => (value === undefined ? 'null' : json(value));
+
+/**
+ * The text `headSeal` is the (truncated) HMAC of: the same text as `JSON.stringify` of the
+ * head's members, written out without the array (every read that decides checks a seal).
+ */
 export function headSealInput(head: HeadSealFields, records: readonly CurrentRecord[]): string {
-  const fields = JSON.stringify([head.chain, head.pseudonym, head.erased, head.seq, head.hash, head.id]);
+  const fields = `[${member(head.chain)},${member(head.pseudonym)},${member(head.erased)},${member(head.seq)},${member(head.hash)},${member(head.id)}]`;
   return `ec4-head\n${fields}\n${recordsJson(records)}`;
 }
 

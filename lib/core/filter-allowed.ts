@@ -11,7 +11,7 @@ import { itemsOf } from './page-cursor';
 import { trustedRecords } from './trusted';
 
 /** Ids checked per round of storage reads: one read by a tracker with the audience capability. */
-const BATCH = 500;
+const BATCH = 1000;
 
 /** What `filterAllowed` uses of the engine. */
 export type FilterDeps = Pick<ConsentCore, 'tracker' | 'options' | 'registry' | 'derivedKeys' | 'ready' | 'now' | 'storedRecords'>;

@@ -19,31 +19,38 @@ const JOINED_COLUMNS: Record<string, string> = {
   sealed_subject: 's.sealed_subject',
 };
 const JOINED_NAMES = Object.keys(JOINED_COLUMNS);
+// The same without the sealed id: a lookup by pseudonym does not decrypt it.
+const SNAPSHOT_COLUMNS: Record<string, string> = Object.fromEntries(Object.entries(JOINED_COLUMNS).filter(([name]) => name !== 'sealed_subject'));
 // The subject columns, the head's position and hash read from its newest event (which `head_id` names).
-const subjectColumns = (subjects: string): Record<string, string> => ({
+const subjectColumns = (subjects: string, sealed: boolean): Record<string, string> => ({
   ...Object.fromEntries(['chain', 'pseudonym'].map((c) => [c, `${subjects}.${c}`])),
   ...headColumns(),
-  ...Object.fromEntries(['head_id', 'head_mac', 'sealed_subject'].map((c) => [c, `${subjects}.${c}`])),
+  ...Object.fromEntries(['head_id', 'head_mac', ...(sealed ? ['sealed_subject'] : [])].map((c) => [c, `${subjects}.${c}`])),
 });
 const HEX_AT = new Set(['chain', 'pending_token', 'pseudonym', 'head_hash', 'head_mac', 'sealed_subject'].map((name) => JOINED_NAMES.indexOf(name)));
 
 /**
  * The subjects `subjects` selects (a query of the subjects table), each with its whole snapshot
- * and sealed id, in chain order, in one statement: each subject joined to its records (a row per
- * record, one with no record for a subject that has none). One statement, so that heads and
- * records come from the same moment: a write between two reads would fail the page's seals.
- * Read as one JSON page when the database can: an object per row cost more than the query.
+ * and (when `subjects` selects it) its sealed id, in chain order, in one statement: each subject
+ * joined to its records (a row per record, one with no record for a subject that has none). One
+ * statement, so that heads and records come from the same moment: a write between two reads
+ * would fail the page's seals. Read as one JSON page when the database can: an object per row
+ * cost more than the query.
  */
-async function subjectEntries(ctx: TableContext, subjects: Knex.QueryBuilder): Promise<AudienceEntry[]> {
+async function subjectEntries(ctx: TableContext, subjects: Knex.QueryBuilder, sealed: boolean): Promise<AudienceEntry[]> {
+  const columns = sealed ? JOINED_COLUMNS : SNAPSHOT_COLUMNS;
   const states = ctx.table('states');
-  const q = ctx.knex.from(subjects.as('s')).orderBy([{ column: 's.chain' }, { column: 'st.requirement' }]);
+  const q = ctx.knex.from(subjects.as('s')).orderBy('s.chain');
   // PostgreSQL would rather hash every record of the store than look a page's up by key; the
   // `offset 0` keeps it from flattening the lateral lookup back into that join.
   if (isPostgres(ctx.knex)) q.joinRaw('left join lateral (select * from ?? where ??.chain = s.chain offset 0) as st on true', [states, states]);
   else q.leftJoin(`${states} as st`, 'st.chain', 's.chain');
-  let values = await readJsonPage(ctx.knex, q, pageColumns(ctx.knex, JOINED_COLUMNS), byChainThenRequirement);
+  // SQLite reads a subject's records by the key (chain, requirement), so in requirement order,
+  // without sorting each subject's rows again; the page's order is checked all the same.
+  if (isPostgres(ctx.knex)) q.orderBy('st.requirement');
+  let values = await readJsonPage(ctx.knex, q, pageColumns(ctx.knex, columns), byChainThenRequirement);
   if (values === null) {
-    const rows: Row[] = await q.select(JOINED_COLUMNS);
+    const rows: Row[] = await q.clone().orderBy('st.requirement').select(columns);
     values = rows.map((row) => JOINED_NAMES.map((name, i) => (HEX_AT.has(i) ? hexOrNull(row[name]) : row[name])));
   }
   const entries: AudienceEntry[] = [];
@@ -59,10 +66,10 @@ async function subjectEntries(ctx: TableContext, subjects: Knex.QueryBuilder): P
   return entries;
 }
 
-/** The subjects table with each row's head event joined, selecting what a snapshot needs. */
-function subjectsWithHeads(ctx: TableContext): Knex.QueryBuilder {
+/** The subjects table with each row's head event joined, selecting what a snapshot needs (and the sealed id when `sealed`). */
+function subjectsWithHeads(ctx: TableContext, sealed: boolean): Knex.QueryBuilder {
   const subjects = ctx.table('subjects');
-  return joinHead(ctx.knex(subjects), ctx.table('events'), subjects).select(subjectColumns(subjects));
+  return joinHead(ctx.knex(subjects), ctx.table('events'), subjects).select(subjectColumns(subjects, sealed));
 }
 
 /** A keyset page of linked subjects, each with its whole snapshot: a range of the subjects' primary key. */
@@ -70,18 +77,18 @@ export function audiencePage(ctx: TableContext, query: AudienceQuery): Promise<A
   const subjects = ctx.table('subjects');
   // Qualified: the joined head event has a chain column too.
   const chain = `${subjects}.chain`;
-  const q = subjectsWithHeads(ctx).whereNotNull(`${subjects}.pseudonym`).orderBy(chain).limit(query.limit);
+  const q = subjectsWithHeads(ctx, true).whereNotNull(`${subjects}.pseudonym`).orderBy(chain).limit(query.limit);
   if (query.after !== undefined) q.where(chain, '>', bytes(query.after));
-  return subjectEntries(ctx, q);
+  return subjectEntries(ctx, q, true);
 }
 
 /** The snapshots of the subjects linked to `pseudonyms`, in the order asked (null for none), by the pseudonyms' unique index. */
 export async function readSnapshots(ctx: TableContext, pseudonyms: readonly string[]): Promise<Array<SubjectSnapshot | null>> {
   if (pseudonyms.length === 0) return [];
   const list = bytesList(ctx.knex, [...new Set(pseudonyms)]);
-  const q = subjectsWithHeads(ctx).whereRaw(`${quote(ctx.table('subjects'))}.${quote('pseudonym')} in ${list.sql}`, list.bindings);
+  const q = subjectsWithHeads(ctx, false).whereRaw(`${quote(ctx.table('subjects'))}.${quote('pseudonym')} in ${list.sql}`, list.bindings);
   const byPseudonym = new Map<string, SubjectSnapshot>();
-  for (const { snapshot } of await subjectEntries(ctx, q)) byPseudonym.set(snapshot.pseudonym, snapshot);
+  for (const { snapshot } of await subjectEntries(ctx, q, false)) byPseudonym.set(snapshot.pseudonym, snapshot);
   return pseudonyms.map((pseudonym) => byPseudonym.get(pseudonym) ?? null);
 }
 

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { GENESIS } from '../../lib/audit/chain';
-import { headSeal, recordsJson, snapshotSealed, versionSeal, versionSealed } from '../../lib/audit/head-seal';
+import { headSeal, headSealInput, recordsJson, snapshotSealed, versionSeal, versionSealed } from '../../lib/audit/head-seal';
 import type { CurrentRecord, SubjectSnapshot } from '../../lib/tracker/records';
 import { storedVersion } from '../../lib/testing/fixtures';
 
@@ -31,6 +31,17 @@ describe('head and version seals (pure)', () => {
       const sorted = [...records].sort((a, b) => (a.requirement < b.requirement ? -1 : a.requirement > b.requirement ? 1 : 0));
       expect(recordsJson(records)).to.equal(JSON.stringify(sorted.map(values)));
     }), { numRuns: 500 });
+  });
+
+  it("prints the head's members as JSON.stringify of them would, whatever they hold", () => {
+    const head = fc.record({ chain: text, pseudonym: orNull(text), erased: fc.boolean(), seq: fc.oneof(fc.integer(), fc.double()), hash: text, id: orNull(text) });
+    fc.assert(fc.property(head, fc.array(record, { maxLength: 2 }), (h, records) => {
+      const expected = `ec4-head\n${JSON.stringify([h.chain, h.pseudonym, h.erased, h.seq, h.hash, h.id])}\n${recordsJson(records)}`;
+      expect(headSealInput(h, records)).to.equal(expected);
+    }), { numRuns: 2000 });
+    // A tracker that leaves the head's id out prints it as JSON.stringify does: null.
+    const bare = { chain: 'c', pseudonym: 'p', erased: false, seq: 0, hash: 'h' } as unknown as Parameters<typeof headSealInput>[0];
+    expect(headSealInput(bare, [])).to.equal('ec4-head\n["c","p",false,0,"h",null]\n[]');
   });
 
   it('changes with every member of the head, the link and every record member', () => {
