@@ -14,11 +14,17 @@ import { hmacHex } from './keys';
 // eslint-disable-next-line no-control-regex -- the controls are exactly what must be escaped
 const ESCAPED = /["\\\u0000-\u001f\ud800-\udfff]/;
 
-/** One value as `JSON.stringify` prints it inside an array. */
-function json(value: string | number | boolean | null): string {
+/**
+ * One value as `JSON.stringify` prints it inside an array: the primitives a tracker should give
+ * written out directly, anything else (undefined, a Date, a boxed or bigint value a custom
+ * tracker hands over) through `JSON.stringify` itself, which throws where it throws.
+ */
+function json(value: unknown): string {
   if (typeof value === 'string') return ESCAPED.test(value) ? JSON.stringify(value) : `"${value}"`;
   if (typeof value === 'number') return Number.isFinite(value) ? String(value) : 'null';
-  return value === null ? 'null' : value ? 'true' : 'false';
+  if (typeof value === 'boolean') return value ? 'true' : 'false';
+  if (value === null) return 'null';
+  return JSON.stringify([value]).slice(1, -1);
 }
 
 /** Whether the records are in strictly ascending requirement order. */
@@ -60,15 +66,12 @@ export function headSeal(key: Buffer, head: HeadSealFields, records: readonly Cu
   return hmacHex(key, headSealInput(head, records)).slice(0, HEAD_SEAL_HEX);
 }
 
-/** A head's member as `JSON.stringify` prints it inside an array (where undefined prints null). */
-const member = (value: string | number | boolean | null | undefined): string => (value === undefined ? 'null' : json(value));
-
 /**
  * The text `headSeal` is the (truncated) HMAC of: the same text as `JSON.stringify` of the
  * head's members, written out without the array (every read that decides checks a seal).
  */
 export function headSealInput(head: HeadSealFields, records: readonly CurrentRecord[]): string {
-  const fields = `[${member(head.chain)},${member(head.pseudonym)},${member(head.erased)},${member(head.seq)},${member(head.hash)},${member(head.id)}]`;
+  const fields = `[${json(head.chain)},${json(head.pseudonym)},${json(head.erased)},${json(head.seq)},${json(head.hash)},${json(head.id)}]`;
   return `ec4-head\n${fields}\n${recordsJson(records)}`;
 }
 

@@ -12,6 +12,8 @@ import { trustedRecords } from './trusted';
 
 /** Ids checked per round of storage reads: one read by a tracker with the audience capability. */
 const BATCH = 1000;
+/** `current()` reads a tracker without that capability is asked at once, per round. */
+const CURRENT_AT_ONCE = 500;
 
 /** What `filterAllowed` uses of the engine. */
 export type FilterDeps = Pick<ConsentCore, 'tracker' | 'options' | 'registry' | 'derivedKeys' | 'ready' | 'now' | 'storedRecords'>;
@@ -45,11 +47,17 @@ async function* batches<T>(ids: Iterable<T> | AsyncIterable<T>, keys: FilterDeps
 /**
  * The trusted records of each item's subject, in order, each checked against its head's seal.
  * A tracker with the audience capability reads the batch's subjects in one call; any other
- * answers a `current()` read per id (the reads of a batch issued together).
+ * answers a `current()` read per id, `CURRENT_AT_ONCE` of them issued together.
  */
 async function recordsOf<T>(engine: FilterDeps, batch: Array<Item<T>>): Promise<CurrentRecord[][]> {
   const { tracker } = engine;
-  if (!hasCapability(tracker, 'audience')) return Promise.all(batch.map((item) => engine.storedRecords(item.pseudonym)));
+  if (!hasCapability(tracker, 'audience')) {
+    const out: CurrentRecord[][] = [];
+    for (let i = 0; i < batch.length; i += CURRENT_AT_ONCE) {
+      out.push(...(await Promise.all(batch.slice(i, i + CURRENT_AT_ONCE).map((item) => engine.storedRecords(item.pseudonym)))));
+    }
+    return out;
+  }
   const snapshots = await tracker.snapshots(batch.map((item) => item.pseudonym));
   // A subject named twice in a batch is checked once.
   const trusted = new Map<string, CurrentRecord[]>();

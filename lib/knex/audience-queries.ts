@@ -30,27 +30,32 @@ const subjectColumns = (subjects: string, sealed: boolean): Record<string, strin
 const HEX_AT = new Set(['chain', 'pending_token', 'pseudonym', 'head_hash', 'head_mac', 'sealed_subject'].map((name) => JOINED_NAMES.indexOf(name)));
 
 /**
- * The subjects `subjects` selects (a query of the subjects table), each with its whole snapshot
- * and (when `subjects` selects it) its sealed id, in chain order, in one statement: each subject
- * joined to its records (a row per record, one with no record for a subject that has none). One
- * statement, so that heads and records come from the same moment: a write between two reads
- * would fail the page's seals. Read as one JSON page when the database can: an object per row
- * cost more than the query.
+ * The subjects `subjects` selects (a query of the subjects table: a keyset page, or a lookup by
+ * pseudonym), each with its whole snapshot and, for a keyset page, its sealed id, in chain
+ * order, in one statement: each subject joined to its records (a row per record, one with no
+ * record for a subject that has none). One statement, so that heads and records come from the
+ * same moment: a write between two reads would fail the page's seals. Read as one JSON page
+ * when the database can: an object per row cost more than the query.
  */
-async function subjectEntries(ctx: TableContext, subjects: Knex.QueryBuilder, sealed: boolean): Promise<AudienceEntry[]> {
-  const columns = sealed ? JOINED_COLUMNS : SNAPSHOT_COLUMNS;
+async function subjectEntries(ctx: TableContext, subjects: Knex.QueryBuilder, keyset: boolean): Promise<AudienceEntry[]> {
+  // A keyset page lists the subjects with their sealed ids; a lookup by pseudonym needs none.
+  const columns = keyset ? JOINED_COLUMNS : SNAPSHOT_COLUMNS;
   const states = ctx.table('states');
   const q = ctx.knex.from(subjects.as('s')).orderBy('s.chain');
+  const sqlite = !isPostgres(ctx.knex);
   // PostgreSQL would rather hash every record of the store than look a page's up by key; the
   // `offset 0` keeps it from flattening the lateral lookup back into that join.
-  if (isPostgres(ctx.knex)) q.joinRaw('left join lateral (select * from ?? where ??.chain = s.chain offset 0) as st on true', [states, states]);
+  if (!sqlite) q.joinRaw('left join lateral (select * from ?? where ??.chain = s.chain offset 0) as st on true', [states, states]);
   else q.leftJoin(`${states} as st`, 'st.chain', 's.chain');
-  // SQLite reads a subject's records by the key (chain, requirement), so in requirement order,
-  // without sorting each subject's rows again; the page's order is checked all the same.
-  if (isPostgres(ctx.knex)) q.orderBy('st.requirement');
-  let values = await readJsonPage(ctx.knex, q, pageColumns(ctx.knex, columns), byChainThenRequirement);
+  // A keyset page of SQLite comes in chain order, and each subject's records are read by their
+  // key (chain, requirement), so in requirement order: sorting them again cost a sort per page.
+  // Subjects looked up by pseudonym are sorted by chain all the same, and that sort would keep a
+  // subject's records in order only by a tie rule SQLite does not promise: they are sorted by
+  // both. The page's order is checked either way.
+  const ordered = q.clone().orderBy('st.requirement');
+  let values = await readJsonPage(ctx.knex, sqlite && keyset ? q : ordered, pageColumns(ctx.knex, columns), byChainThenRequirement);
   if (values === null) {
-    const rows: Row[] = await q.clone().orderBy('st.requirement').select(columns);
+    const rows: Row[] = await ordered.select(columns);
     values = rows.map((row) => JOINED_NAMES.map((name, i) => (HEX_AT.has(i) ? hexOrNull(row[name]) : row[name])));
   }
   const entries: AudienceEntry[] = [];
@@ -66,10 +71,10 @@ async function subjectEntries(ctx: TableContext, subjects: Knex.QueryBuilder, se
   return entries;
 }
 
-/** The subjects table with each row's head event joined, selecting what a snapshot needs (and the sealed id when `sealed`). */
-function subjectsWithHeads(ctx: TableContext, sealed: boolean): Knex.QueryBuilder {
+/** The subjects table with each row's head event joined, selecting what a snapshot needs (and, for a keyset page, the sealed id). */
+function subjectsWithHeads(ctx: TableContext, keyset: boolean): Knex.QueryBuilder {
   const subjects = ctx.table('subjects');
-  return joinHead(ctx.knex(subjects), ctx.table('events'), subjects).select(subjectColumns(subjects, sealed));
+  return joinHead(ctx.knex(subjects), ctx.table('events'), subjects).select(subjectColumns(subjects, keyset));
 }
 
 /** A keyset page of linked subjects, each with its whole snapshot: a range of the subjects' primary key. */

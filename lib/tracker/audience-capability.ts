@@ -48,7 +48,7 @@ export interface AudienceCapability {
   storeSealedSubject(pseudonym: string, seal: (chain: string) => string): Promise<boolean>;
 
   /**
-   * What `current()` reads for each of `pseudonyms` (a few hundred at a time), in the order
+   * What `current()` reads for each of `pseudonyms` (up to a thousand at a time), in the order
    * asked: null for a pseudonym no subject is linked to. One short, bounded read for all of them,
    * for `consent.filterAllowed()`.
    */

@@ -101,4 +101,44 @@ describe('consent.filterAllowed() on a tracker without the audience capability',
       await t.close();
     }
   });
+
+  it('asks current() for 500 subjects at a time, and one round ahead at most', async () => {
+    const tracker: ConsentTracker = Object.assign(new MemoryTracker(), { snapshots: undefined as never });
+    let inFlight = 0;
+    let most = 0;
+    let reads = 0;
+    const current = tracker.current.bind(tracker);
+    tracker.current = async (pseudonym: string) => {
+      inFlight += 1;
+      reads += 1;
+      most = Math.max(most, inFlight);
+      try {
+        // A slow store: the reads of a round overlap whatever is asked meanwhile.
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        return await current(pseudonym);
+      } finally {
+        inFlight -= 1;
+      }
+    };
+    const db = { config: { client: 'sqlite3', connection: { filename: ':memory:' }, useNullAsDefault: true }, cleanup: async () => undefined };
+    const t = await testConsent(db, { tracker });
+    try {
+      await t.consent.record('ann', { analytics: 'granted' });
+      await t.consent.record('bob', { analytics: 'denied' });
+      reads = 0;
+      most = 0;
+      const ids = Array.from({ length: 2500 }, (_, i) => (i % 2 === 0 ? 'ann' : 'bob'));
+      let kept = 0;
+      for await (const id of t.consent.filterAllowed(ids, 'analytics')) {
+        expect(id).to.equal('ann');
+        kept += 1;
+      }
+      expect(kept).to.equal(1250);
+      expect(reads).to.equal(2500);
+      // A round of 500, and the next batch's first round read ahead meanwhile.
+      expect(most).to.be.within(500, 1000);
+    } finally {
+      await t.close();
+    }
+  });
 });

@@ -89,5 +89,27 @@ for (const backend of BACKENDS) {
       }
       expect(queries).to.have.length(3);
     });
+
+    it('reads subjects with several records in one statement per page and per lookup, records in requirement order', async () => {
+      const at = new Date(Date.now() - 1000);
+      // Each subject decides in an order other than the requirements' own.
+      const items = Array.from({ length: 250 }, (_, i) => ['terms', 'ads', 'analytics'].map((requirement) => ({ subjectId: `u${String(i)}`, requirement, decision: 'granted', at }))).flat();
+      await consent.import(items);
+      const queries: string[] = [];
+      const onQuery = (q: { sql: string }) => { if (/consent_states/.test(q.sql)) queries.push(q.sql); };
+      t.knex.on('query', onQuery);
+      try {
+        expect(await list(consent.audience('analytics', { batchSize: 100 }))).to.have.length(250);
+        expect(queries, 'a page read again the plain way').to.have.length(3);
+        queries.length = 0;
+        const ids = Array.from({ length: 250 }, (_, i) => `u${String(i)}`);
+        expect(await list(consent.filterAllowed(ids, 'ads'))).to.have.length(250);
+        expect(queries, 'a lookup read again the plain way').to.have.length(1);
+      } finally {
+        t.knex.off('query', onQuery);
+      }
+      const [entry] = await (t.consent.engine.tracker as unknown as { audience(q: object): Promise<Array<{ snapshot: { records: Array<{ requirement: string }> } }>> }).audience({ requirement: 'analytics', limit: 1 });
+      expect(entry?.snapshot.records.map((r) => r.requirement)).to.deep.equal(['ads', 'analytics', 'terms']);
+    });
   });
 }

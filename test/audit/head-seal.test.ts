@@ -39,9 +39,32 @@ describe('head and version seals (pure)', () => {
       const expected = `ec4-head\n${JSON.stringify([h.chain, h.pseudonym, h.erased, h.seq, h.hash, h.id])}\n${recordsJson(records)}`;
       expect(headSealInput(h, records)).to.equal(expected);
     }), { numRuns: 2000 });
-    // A tracker that leaves the head's id out prints it as JSON.stringify does: null.
-    const bare = { chain: 'c', pseudonym: 'p', erased: false, seq: 0, hash: 'h' } as unknown as Parameters<typeof headSealInput>[0];
-    expect(headSealInput(bare, [])).to.equal('ec4-head\n["c","p",false,0,"h",null]\n[]');
+  });
+
+  it('prints what a custom tracker hands over outside the types as JSON.stringify would, or throws where it throws', () => {
+    const odd = fc.oneof(
+      fc.anything(),
+      fc.bigInt(),
+      fc.date(),
+      fc.constantFrom(undefined, Number.NaN, -0, Infinity, Buffer.from('ab'), new Number(0), new String('x'), new Boolean(false), Symbol('s'), () => 1, { toJSON: () => undefined }),
+    );
+    const outcome = (print: () => string): string => {
+      try {
+        return `ok ${print()}`;
+      } catch (error) {
+        return `throws ${(error as Error).constructor.name}`;
+      }
+    };
+    const members = ['chain', 'pseudonym', 'erased', 'seq', 'hash', 'id'] as const;
+    fc.assert(fc.property(fc.constantFrom(...members), odd, (member, value) => {
+      const h = { chain: 'c', pseudonym: 'p', erased: false, seq: 1, hash: 'h', id: '7', [member]: value };
+      expect(outcome(() => headSealInput(h, [])))
+        .to.equal(outcome(() => `ec4-head\n${JSON.stringify(members.map((m) => h[m] as unknown))}\n[]`));
+    }), { numRuns: 2000 });
+    fc.assert(fc.property(fc.constantFrom('decision', 'version', 'decidedAt', 'gpcOptIn', 'pendingToken'), odd, (member, value) => {
+      const r = { requirement: 'a', decision: 'granted', version: 1, decidedAt: 5, expiresAt: null, gpcOptIn: false, pendingVersion: null, pendingAt: null, pendingExpiresAt: null, pendingToken: null, expiryRecorded: false, [member]: value } as unknown as CurrentRecord;
+      expect(outcome(() => recordsJson([r]))).to.equal(outcome(() => JSON.stringify([values(r)])));
+    }), { numRuns: 2000 });
   });
 
   it('changes with every member of the head, the link and every record member', () => {
