@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { ConsentError, MemoryTracker } from '../../lib/index';
+import { ConsentError, MemoryTracker, type Consent } from '../../lib/index';
 import type { ConsentTracker } from '../../lib/tracker';
 import { testConsent } from '../helpers/app';
 import { AUDIENCE_BACKENDS, audienceFixture, DAY } from './fixture';
@@ -77,38 +77,46 @@ for (const backend of AUDIENCE_BACKENDS) {
   });
 }
 
+/**
+ * Runs `body` on a consent over a memory tracker without the audience capability whose
+ * `current()` is wrapped by `wrap`, once ann has granted and bob denied analytics.
+ */
+async function withoutSnapshots(wrap: (current: ConsentTracker['current']) => ConsentTracker['current'], body: (consent: Consent) => Promise<void>): Promise<void> {
+  // The audience capability is all or nothing: without snapshots() the tracker has none of it.
+  const tracker: ConsentTracker = Object.assign(new MemoryTracker(), { snapshots: undefined as never });
+  tracker.current = wrap(tracker.current.bind(tracker));
+  const db = { config: { client: 'sqlite3', connection: { filename: ':memory:' }, useNullAsDefault: true }, cleanup: async () => undefined };
+  const t = await testConsent(db, { tracker });
+  try {
+    await t.consent.record('ann', { analytics: 'granted' });
+    await t.consent.record('bob', { analytics: 'denied' });
+    await body(t.consent);
+  } finally {
+    await t.close();
+  }
+}
+
 describe('consent.filterAllowed() on a tracker without the audience capability', () => {
   it('reads each subject through current(), with the same answers', async () => {
-    // The audience capability is all or nothing: without snapshots() the tracker has none of it.
-    const tracker: ConsentTracker = Object.assign(new MemoryTracker(), { snapshots: undefined as never });
     let reads = 0;
-    const current = tracker.current.bind(tracker);
-    tracker.current = (pseudonym: string) => {
+    const counted = (current: ConsentTracker['current']): ConsentTracker['current'] => (pseudonym) => {
       reads += 1;
       return current(pseudonym);
     };
-    const db = { config: { client: 'sqlite3', connection: { filename: ':memory:' }, useNullAsDefault: true }, cleanup: async () => undefined };
-    const t = await testConsent(db, { tracker });
-    try {
-      await t.consent.record('ann', { analytics: 'granted' });
-      await t.consent.record('bob', { analytics: 'denied' });
+    await withoutSnapshots(counted, async (consent) => {
       reads = 0;
       const out: string[] = [];
-      for await (const id of t.consent.filterAllowed(['bob', 'ann', 'cy', 'ann'], 'analytics')) out.push(id);
+      for await (const id of consent.filterAllowed(['bob', 'ann', 'cy', 'ann'], 'analytics')) out.push(id);
       expect(out).to.deep.equal(['ann', 'ann']);
       expect(reads).to.equal(4);
-    } finally {
-      await t.close();
-    }
+    });
   });
 
   it('asks current() for 500 subjects at a time, and one round ahead at most', async () => {
-    const tracker: ConsentTracker = Object.assign(new MemoryTracker(), { snapshots: undefined as never });
     let inFlight = 0;
     let most = 0;
     let reads = 0;
-    const current = tracker.current.bind(tracker);
-    tracker.current = async (pseudonym: string) => {
+    const slow = (current: ConsentTracker['current']): ConsentTracker['current'] => async (pseudonym) => {
       inFlight += 1;
       reads += 1;
       most = Math.max(most, inFlight);
@@ -120,16 +128,12 @@ describe('consent.filterAllowed() on a tracker without the audience capability',
         inFlight -= 1;
       }
     };
-    const db = { config: { client: 'sqlite3', connection: { filename: ':memory:' }, useNullAsDefault: true }, cleanup: async () => undefined };
-    const t = await testConsent(db, { tracker });
-    try {
-      await t.consent.record('ann', { analytics: 'granted' });
-      await t.consent.record('bob', { analytics: 'denied' });
+    await withoutSnapshots(slow, async (consent) => {
       reads = 0;
       most = 0;
       const ids = Array.from({ length: 2500 }, (_, i) => (i % 2 === 0 ? 'ann' : 'bob'));
       let kept = 0;
-      for await (const id of t.consent.filterAllowed(ids, 'analytics')) {
+      for await (const id of consent.filterAllowed(ids, 'analytics')) {
         expect(id).to.equal('ann');
         kept += 1;
       }
@@ -137,8 +141,6 @@ describe('consent.filterAllowed() on a tracker without the audience capability',
       expect(reads).to.equal(2500);
       // A round of 500, and the next batch's first round read ahead meanwhile.
       expect(most).to.be.within(500, 1000);
-    } finally {
-      await t.close();
-    }
+    });
   });
 });
