@@ -19,6 +19,18 @@ for (const backend of BACKENDS) {
       return row ?? {};
     };
     const chainOf = async (subject: string): Promise<Buffer> => (await subjectRow(subject)).chain as Buffer;
+    /** The statements matching `pattern` that Knex sent while `step` ran. */
+    const statementsDuring = async (pattern: RegExp, step: () => Promise<void>): Promise<string[]> => {
+      const queries: string[] = [];
+      const onQuery = (q: { sql: string }) => { if (pattern.test(q.sql)) queries.push(q.sql); };
+      t.knex.on('query', onQuery);
+      try {
+        await step();
+      } finally {
+        t.knex.off('query', onQuery);
+      }
+      return queries;
+    };
     const sealedOf = async (subject: string): Promise<Buffer | null> => (await subjectRow(subject)).sealed_subject as Buffer | null;
 
     beforeEach(async () => {
@@ -79,14 +91,9 @@ for (const backend of BACKENDS) {
     it('reads the subjects in batches, in constant memory: one query per batch', async () => {
       const items = Array.from({ length: 250 }, (_, i) => ({ subjectId: `u${String(i)}`, requirement: 'analytics', decision: 'granted', at: new Date(Date.now() - 1000) }));
       await consent.import(items);
-      const queries: string[] = [];
-      const onQuery = (q: { sql: string }) => { if (/sealed_subject/.test(q.sql)) queries.push(q.sql); };
-      t.knex.on('query', onQuery);
-      try {
+      const queries = await statementsDuring(/sealed_subject/, async () => {
         expect(await list(consent.audience('analytics', { batchSize: 100 }))).to.have.length(250);
-      } finally {
-        t.knex.off('query', onQuery);
-      }
+      });
       expect(queries).to.have.length(3);
     });
 
@@ -95,19 +102,15 @@ for (const backend of BACKENDS) {
       // Each subject decides in an order other than the requirements' own.
       const items = Array.from({ length: 250 }, (_, i) => ['terms', 'ads', 'analytics'].map((requirement) => ({ subjectId: `u${String(i)}`, requirement, decision: 'granted', at }))).flat();
       await consent.import(items);
-      const queries: string[] = [];
-      const onQuery = (q: { sql: string }) => { if (/consent_states/.test(q.sql)) queries.push(q.sql); };
-      t.knex.on('query', onQuery);
-      try {
+      const pages = await statementsDuring(/consent_states/, async () => {
         expect(await list(consent.audience('analytics', { batchSize: 100 }))).to.have.length(250);
-        expect(queries, 'a page read again the plain way').to.have.length(3);
-        queries.length = 0;
-        const ids = Array.from({ length: 250 }, (_, i) => `u${String(i)}`);
+      });
+      expect(pages, 'a page read again the plain way').to.have.length(3);
+      const ids = Array.from({ length: 250 }, (_, i) => `u${String(i)}`);
+      const lookups = await statementsDuring(/consent_states/, async () => {
         expect(await list(consent.filterAllowed(ids, 'ads'))).to.have.length(250);
-        expect(queries, 'a lookup read again the plain way').to.have.length(1);
-      } finally {
-        t.knex.off('query', onQuery);
-      }
+      });
+      expect(lookups, 'a lookup read again the plain way').to.have.length(1);
       const [entry] = await (t.consent.engine.tracker as unknown as { audience(q: object): Promise<Array<{ snapshot: { records: Array<{ requirement: string }> } }>> }).audience({ requirement: 'analytics', limit: 1 });
       expect(entry?.snapshot.records.map((r) => r.requirement)).to.deep.equal(['ads', 'analytics', 'terms']);
     });
