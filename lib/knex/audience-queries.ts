@@ -4,7 +4,7 @@ import type { SubjectSnapshot } from '../tracker/records';
 import { bytesList } from './bulk-sql';
 import type { TableContext } from './chain-store';
 import { headColumns, headOf, joinHead } from './head-rows';
-import { byChainThenRequirement, readJsonPage } from './json-page';
+import { byChainThenRequirement, orderByCodes, readJsonPage } from './json-page';
 import { isPostgres } from './migrate';
 import { bytes, hex, hexOrNull, idOrNull } from './row-codec';
 import { quote } from './quote';
@@ -52,7 +52,7 @@ async function subjectEntries(ctx: TableContext, subjects: Knex.QueryBuilder, ke
   // Subjects looked up by pseudonym are sorted by chain all the same, and that sort would keep a
   // subject's records in order only by a tie rule SQLite does not promise: they are sorted by
   // both. The page's order is checked either way.
-  const ordered = q.clone().orderBy('st.requirement');
+  const ordered = orderByCodes(ctx.knex, q.clone(), 'st.requirement');
   let values = await readJsonPage(ctx.knex, sqlite && keyset ? q : ordered, pageColumns(ctx.knex, columns), byChainThenRequirement);
   if (values === null) {
     const rows: Row[] = await ordered.select(columns);

@@ -3,7 +3,7 @@ import type { CurrentRecord, SealedHead, StoredEvent, SubjectSnapshot, WritePlan
 import type { EventScanQuery, HeadScanQuery } from '../tracker/tracker';
 import { writeSealed, type TableContext } from './chain-store';
 import { scanEventPage } from './event-scan';
-import { byChainThenRequirement, readJsonPage, readRows } from './json-page';
+import { byChainThenRequirement, orderByCodes, readJsonPage, readRows } from './json-page';
 import { isSqlite } from './migrate';
 import { bytes, hex } from './row-codec';
 import { addHeads, headColumns, joinHead } from './head-rows';
@@ -42,7 +42,7 @@ export async function scanHeads(ctx: TableContext, query: HeadScanQuery): Promis
 export async function chainRecords(ctx: TableContext, chains: string[], contiguous: boolean): Promise<Map<string, CurrentRecord[]>> {
   if (chains.length === 0) return new Map();
   const states = ctx.table('states');
-  const q = ctx.knex(states).orderBy([`${states}.chain`, `${states}.requirement`]);
+  const q = orderByCodes(ctx.knex, ctx.knex(states).orderBy(`${states}.chain`), `${states}.requirement`);
   if (contiguous) q.whereBetween(`${states}.chain`, [bytes(chains[0] as string), bytes(chains[chains.length - 1] as string)]);
   else q.whereIn(`${states}.chain`, chains.map(bytes));
   const values = await readJsonPage(ctx.knex, q, pageColumns(ctx.knex, STATE_PAGE_COLUMNS), byChainThenRequirement);

@@ -1,0 +1,71 @@
+import { expect } from 'chai';
+import type { RequirementDefinition } from '../../lib/index';
+import { testConsent, type TestDatabase } from '../helpers/app';
+import { createPgDatabase, describePg, pgKnexConfig } from '../helpers/databases';
+
+// Two ids that a language's collation and the characters' codes sort the other way round:
+// ICU's English puts `_` before the digits, the codes (and JavaScript) after them.
+const REQUIREMENTS: RequirementDefinition[] = [
+  { id: 'offers_1', title: 'Offers by e-mail', description: 'Our offers, by e-mail.' },
+  { id: 'offers1', title: 'Offers by post', description: 'Our offers, by post.' },
+];
+
+describePg('reads on a PostgreSQL database whose text sorts by a language', () => {
+  let db: TestDatabase;
+  let t: Awaited<ReturnType<typeof testConsent>>;
+
+  /** The statements reading current states that Knex sent while `step` ran. */
+  const stateReads = async (step: () => Promise<void>): Promise<number> => {
+    let count = 0;
+    const onQuery = (q: { sql: string }) => { if (/from "consent_states"|join lateral \(select \* from "consent_states"/.test(q.sql)) count += 1; };
+    t.knex.on('query', onQuery);
+    try {
+      await step();
+    } finally {
+      t.knex.off('query', onQuery);
+    }
+    return count;
+  };
+
+  beforeEach(async () => {
+    const pg = await createPgDatabase();
+    db = { config: pgKnexConfig(pg.url), cleanup: () => pg.drop() };
+    t = await testConsent(db, {}, REQUIREMENTS);
+    // As in a database created with an English collation: the requirement column sorts by it.
+    await t.knex.raw('alter table consent_states alter column requirement type varchar(64) collate "en-US-x-icu"');
+    const { rows } = await t.knex.raw<{ rows: Array<{ icu: boolean }> }>(`select 'offers_1' < 'offers1' collate "en-US-x-icu" as icu`);
+    expect(rows[0]?.icu, 'the collation sorts the ids the other way round').to.equal(true);
+    const at = new Date(Date.now() - 1000);
+    await t.consent.import(Array.from({ length: 250 }, (_, i) => REQUIREMENTS.map(({ id }) => ({ subjectId: `u${String(i)}`, requirement: id, decision: 'granted', at }))).flat());
+  });
+  afterEach(async () => {
+    await t.close();
+    await db.cleanup();
+  });
+
+  it('reads each audience page and each lookup once', async () => {
+    const listed: string[] = [];
+    const pages = await stateReads(async () => {
+      for await (const id of t.consent.audience('offers1', { batchSize: 100 })) listed.push(id);
+    });
+    expect(listed).to.have.length(250);
+    expect(pages, 'a page read again the plain way').to.equal(3);
+    const ids = Array.from({ length: 250 }, (_, i) => `u${String(i)}`);
+    const allowed: string[] = [];
+    const lookups = await stateReads(async () => {
+      for await (const id of t.consent.filterAllowed(ids, 'offers_1')) allowed.push(id);
+    });
+    expect(allowed).to.have.length(250);
+    expect(lookups, 'a lookup read again the plain way').to.equal(1);
+  });
+
+  it('verifies the records of each page of chains in one read', async () => {
+    let report: Awaited<ReturnType<typeof t.consent.verify>> | undefined;
+    const reads = await stateReads(async () => {
+      report = await t.consent.verify();
+    });
+    expect(report?.ok).to.equal(true);
+    // The 250 chains fit one page of heads, whose records are one read; a page read again makes two.
+    expect(reads).to.equal(1);
+  });
+});
