@@ -126,18 +126,19 @@ export function hmacMatchesAt(key: Buffer, message: Uint8Array, hex: Uint8Array,
     pads.inner = grown;
   }
   pads.inner.set(message, BLOCK);
-  pads.outer.set(sha256(pads.inner.subarray(0, BLOCK + message.length)), BLOCK);
-  const digest = sha256(pads.outer);
+  pads.outer.write(sha256Binary(pads.inner.subarray(0, BLOCK + message.length)), BLOCK, 'binary');
+  const digest = sha256Binary(pads.outer);
   let differ = 0;
   for (let i = 0; i < digits >> 1; i += 1) {
-    const byte = digest[i] as number;
+    const byte = digest.charCodeAt(i);
     differ |= ((HEX_CODES[byte >> 4] as number) ^ (hex[at + 2 * i] as number)) | ((HEX_CODES[byte & 15] as number) ^ (hex[at + 2 * i + 1] as number));
   }
   return differ === 0;
 }
 
-function sha256(data: Buffer): Buffer {
-  return oneShot === undefined ? createHash('sha256').update(data).digest() : oneShot('sha256', data, 'buffer');
+/** SHA-256 of `data` as a binary (Latin-1) string: a Buffer per digest cost twice the hash. */
+function sha256Binary(data: Buffer): string {
+  return oneShot === undefined ? createHash('sha256').update(data).digest('binary') : oneShot('sha256', data, 'binary');
 }
 
 export function sha256Hex(text: string): string {
