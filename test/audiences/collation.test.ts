@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import type { RequirementDefinition } from '../../lib/index';
 import { testConsent, type TestDatabase } from '../helpers/app';
+import { statementsDuring } from '../helpers/count-statements';
 import { createPgDatabase, describePg, pgKnexConfig } from '../helpers/databases';
 
 // Two ids that a language's collation and the characters' codes sort the other way round:
@@ -15,17 +16,8 @@ describePg('reads on a PostgreSQL database whose text sorts by a language', () =
   let t: Awaited<ReturnType<typeof testConsent>>;
 
   /** The statements reading current states that Knex sent while `step` ran. */
-  const stateReads = async (step: () => Promise<void>): Promise<number> => {
-    let count = 0;
-    const onQuery = (q: { sql: string }) => { if (/from "consent_states"|join lateral \(select \* from "consent_states"/.test(q.sql)) count += 1; };
-    t.knex.on('query', onQuery);
-    try {
-      await step();
-    } finally {
-      t.knex.off('query', onQuery);
-    }
-    return count;
-  };
+  const stateReads = async (step: () => Promise<void>): Promise<number> =>
+    (await statementsDuring(t.knex, /from "consent_states"|join lateral \(select \* from "consent_states"/, step)).length;
 
   beforeEach(async () => {
     const pg = await createPgDatabase();

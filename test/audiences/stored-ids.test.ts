@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import type { Consent } from '../../lib/index';
 import { BACKENDS, testConsent, type TestDatabase } from '../helpers/app';
+import { statementsDuring as statementsOf } from '../helpers/count-statements';
 
 async function list(iterable: AsyncIterable<string>): Promise<string[]> {
   const out: string[] = [];
@@ -19,18 +20,7 @@ for (const backend of BACKENDS) {
       return row ?? {};
     };
     const chainOf = async (subject: string): Promise<Buffer> => (await subjectRow(subject)).chain as Buffer;
-    /** The statements matching `pattern` that Knex sent while `step` ran. */
-    const statementsDuring = async (pattern: RegExp, step: () => Promise<void>): Promise<string[]> => {
-      const queries: string[] = [];
-      const onQuery = (q: { sql: string }) => { if (pattern.test(q.sql)) queries.push(q.sql); };
-      t.knex.on('query', onQuery);
-      try {
-        await step();
-      } finally {
-        t.knex.off('query', onQuery);
-      }
-      return queries;
-    };
+    const statementsDuring = (pattern: RegExp, step: () => Promise<void>): Promise<string[]> => statementsOf(t.knex, pattern, step);
     const sealedOf = async (subject: string): Promise<Buffer | null> => (await subjectRow(subject)).sealed_subject as Buffer | null;
 
     beforeEach(async () => {

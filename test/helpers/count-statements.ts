@@ -9,3 +9,18 @@ export function countStatements(knex: Knex, pattern: RegExp): { readonly n: numb
   knex.on('query', listener);
   return counter;
 }
+
+/** The statements matching `pattern` that `knex` sent while `step` ran. */
+export async function statementsDuring(knex: Knex, pattern: RegExp, step: () => Promise<void>): Promise<string[]> {
+  const queries: string[] = [];
+  const listener = (query: { sql: string }) => {
+    if (pattern.test(query.sql)) queries.push(query.sql);
+  };
+  knex.on('query', listener);
+  try {
+    await step();
+  } finally {
+    knex.removeListener('query', listener);
+  }
+  return queries;
+}
