@@ -1,3 +1,4 @@
+import type { RequestHandler } from 'express';
 import type { EventIdCodec } from '../audit/event-ids';
 import { STATES } from '../core/admin-stats';
 import type { AudienceFilter } from '../core/audience-filter';
@@ -10,9 +11,15 @@ const REQUIREMENT_ID = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 const ACTIONS: readonly Action[] = ['grant', 'deny', 'withdraw', 'request', 'confirm', 'expire', 'erase'];
 const FILTERS = ['requirement', 'action', 'source', 'context', 'actor', 'from', 'to'];
 
+const INSTANT = /^(\d{4})-(\d{2})-(\d{2})(T[0-9:.]+(Z|[+-]\d{2}:\d{2}))?$/;
+
 function parseInstant(value: unknown): number | null {
-  if (typeof value !== 'string' || !/^\d{4}-\d{2}-\d{2}(T[0-9:.]+(Z|[+-]\d{2}:\d{2}))?$/.test(value)) return null;
-  const ms = Date.parse(value);
+  const match = typeof value === 'string' ? INSTANT.exec(value) : null;
+  if (match === null) return null;
+  // Date.parse takes any day up to 31 in any month and rolls it over (2023-02-29 is 1 March).
+  const [year, month, day] = [match[1], match[2], match[3]].map(Number) as [number, number, number];
+  if (day > new Date(Date.UTC(year, month, 0)).getUTCDate()) return null;
+  const ms = Date.parse(value as string);
   return Number.isFinite(ms) ? ms : null;
 }
 
@@ -38,6 +45,44 @@ export function onlyParameters(query: Record<string, unknown>, known: readonly s
   unknownParameters(query, known, problems);
   if (problems.length > 0) throw invalid(problems);
 }
+
+/** `text` decoded as a query string's name or value (`+` is a space), or null when it is not valid percent-encoded UTF-8. */
+function decodedOrNull(text: string): string | null {
+  try {
+    return decodeURIComponent(text.replace(/\+/g, ' '));
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * Middleware refusing a query whose names or values are not valid percent-encoded UTF-8
+ * (`?subjectId=%F0`): Express's parsers read those as U+FFFD, another id than any sent.
+ * 400 `invalid_body` with a pointer per parameter.
+ */
+export const decodableQuery: RequestHandler = (req, _res, next) => {
+  const at = req.originalUrl.indexOf('?');
+  const problems: InputProblem[] = [];
+  if (at >= 0) {
+    for (const pair of req.originalUrl.slice(at + 1).split('&')) {
+      const eq = pair.indexOf('=');
+      const name = eq < 0 ? pair : pair.slice(0, eq);
+      if (decodedOrNull(name) !== null && (eq < 0 || decodedOrNull(pair.slice(eq + 1)) !== null)) continue;
+      problems.push({ pointer: `/${(decodedOrNull(name) ?? name).replace(/~/g, '~0').replace(/\//g, '~1')}`, detail: 'is not valid percent-encoded UTF-8' });
+    }
+  }
+  next(problems.length > 0 ? invalid(problems) : undefined);
+};
+
+/** Middleware refusing the query parameters a route does not take (none by default): 400 `invalid_body` naming them. */
+export const onlyQuery = (...known: string[]): RequestHandler => (req, _res, next) => {
+  try {
+    onlyParameters(req.query, known);
+    next();
+  } catch (error) {
+    next(error);
+  }
+};
 
 function filters(query: Record<string, unknown>, problems: InputProblem[]): AuditFilters {
   const out: AuditFilters = {};

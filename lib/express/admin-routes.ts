@@ -1,4 +1,4 @@
-import type { NextFunction, Request, RequestHandler, Response, Router } from 'express';
+import type { Request, RequestHandler, Router } from 'express';
 import { adminStats } from '../core/admin-stats';
 import { audiencePages } from '../core/audience';
 import type { ConsentEngine } from '../core/engine';
@@ -8,10 +8,11 @@ import { audienceExport } from '../io/audience-export';
 import { EXPORT_TYPES } from '../io/event-export';
 import { adminActor, adminAuthorization } from './admin-authorize';
 import { sendEventExport } from './admin-export';
-import { onlyParameters, parseAudienceQuery, parseAuditQuery, parseExportQuery } from './admin-query';
+import { decodableQuery, onlyQuery, parseAudienceQuery, parseAuditQuery, parseExportQuery } from './admin-query';
 import { adminReader, requireAdmin } from './admin-reader';
 import { asyncHandler } from './async-handler';
 import { parseHistoryQuery, parsePostBody, requireNoBody } from './body-shape';
+import { pathParameterErrors, pathSegment, undecodableRequirement } from './path-errors';
 import { carriesBody, jsonBody } from './json-body';
 import { sendStream } from './send-stream';
 import type { ProofHandlers } from './proof-routes';
@@ -25,26 +26,7 @@ const noStore: RequestHandler = (_req, res, next) => {
 const subjectParam = (req: Request): string => req.params.subjectId as string;
 
 const SUBJECT_PATH = /^\/admin\/subjects\/[^/]+(?:\/history|\/decisions)?\/?$/;
-
-/** Refuses query parameters a route does not take (none by default). */
-const onlyQuery = (...known: string[]): RequestHandler => (req, _res, next) => {
-  try {
-    onlyParameters(req.query, known);
-    next();
-  } catch (error) {
-    next(error);
-  }
-};
-
-/** Runs middleware one after the other, like a route does, then `done` (with the first error). */
-function runEach(handlers: RequestHandler[], req: Request, res: Response, done: (error?: unknown) => void): void {
-  const step = (index: number) => (error?: unknown) => {
-    const handler = handlers[index];
-    if (error !== undefined || handler === undefined) { done(error); return; }
-    handler(req, res, step(index + 1) as NextFunction);
-  };
-  step(0)();
-}
+const REQUIREMENT_PATH = /^\/admin\/requirements\/[^/]+\/subjects\/?$/;
 
 /**
  * The admin routes, added only when `admin.authorize` is configured: otherwise the
@@ -63,7 +45,7 @@ export function addAdminRoutes(router: Router, engine: ConsentEngine, gate: Read
   // Body rules first (415, 413, 400), like every route, then authorization. Per route rather
   // than router.use('/admin'), so that `authorize` sees the request's own req.path and an
   // unknown /admin path still falls through to the host.
-  const guard: RequestHandler[] = [noStore, jsonBody(), authorize];
+  const guard: RequestHandler[] = [noStore, jsonBody(), authorize, decodableQuery];
 
   router.get('/admin/subjects/:subjectId', ...guard, onlyQuery(), asyncHandler(async (req, res) => {
     const states = await engine.states(subjectParam(req));
@@ -94,13 +76,10 @@ export function addAdminRoutes(router: Router, engine: ConsentEngine, gate: Read
     }
   }, proof.adminErase);
 
-  // Express fails with a URIError on a subject id that is not valid percent-encoded UTF-8,
-  // before any handler runs. The body rules and authorization still come first, as on every
-  // admin route; then the id is refused like one the library would not take.
-  router.use((error: unknown, req: Request, res: Response, next: NextFunction) => {
-    if (!(error instanceof URIError) || !SUBJECT_PATH.test(req.path)) { next(error); return; }
-    runEach(guard, req, res, (refused) => { next(refused ?? new ConsentError('invalid_subject', 'the subject id in the path is not valid percent-encoded UTF-8')); });
-  });
+  // A subject id that is not valid percent-encoded UTF-8 (Express fails before the routes
+  // above run): the body rules and authorization still come first, as on every admin route;
+  // then the id is refused like one the library would not take.
+  router.use(pathParameterErrors(SUBJECT_PATH, null, guard, () => new ConsentError('invalid_subject', 'the subject id in the path is not valid percent-encoded UTF-8')));
 
   router.get('/admin/events', ...guard, asyncHandler(async (req, res) => {
     const { limit, ...query } = parseAuditQuery(req.query, engine.eventIds);
@@ -131,6 +110,8 @@ export function addAdminRoutes(router: Router, engine: ConsentEngine, gate: Read
     const chunks = audienceExport(audiencePages(engine, requirement.id, filter, summary), format);
     await sendStream(res, headers, chunks, engine.options.logger, 'the audience listing');
   }));
+  // A requirement id that is not valid percent-encoding: authorization first, then unknown.
+  router.use(pathParameterErrors(REQUIREMENT_PATH, null, guard, (req) => undecodableRequirement(pathSegment(req, 3))));
 
   router.get('/admin/verify', ...guard, onlyQuery('subjectId'), proof.adminVerify);
 

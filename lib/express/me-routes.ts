@@ -7,6 +7,7 @@ import { asyncHandler } from './async-handler';
 import { parseHistoryQuery, parsePostBody, parsePutBody, requireNoBody, type WriteBody } from './body-shape';
 import { carriesBody, jsonBody } from './json-body';
 import { hasGpc, writeContext } from './network';
+import { pathParameterErrors, pathSegment, undecodableRequirement } from './path-errors';
 import { sendJson } from './send-json';
 import type { ReadyGate } from './ready-gate';
 import type { RequestSubject, SubjectResolver } from './subject';
@@ -129,4 +130,9 @@ export function addMeRoutes(router: Router, engine: ConsentEngine, gate: ReadyGa
     remember(res, who, subject);
     sendJson(res, 200, info);
   }));
+
+  // An id that is not valid percent-encoding: the body rules and the subject come first, as on
+  // the routes; then the id is unknown (404).
+  const subjectFirst: RequestHandler = (req, _res, next) => { resolver.resolve(req).then(() => { next(); }, next); };
+  router.use(pathParameterErrors(/^\/me\/[^/]+\/?$/, ['PUT', 'DELETE'], [noStore, body, subjectFirst], (req) => undecodableRequirement(pathSegment(req, 2))));
 }

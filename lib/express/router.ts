@@ -10,6 +10,7 @@ import { addAdminRoutes } from './admin-routes';
 import { addMeRoutes } from './me-routes';
 import { writeContext } from './network';
 import { openApiDocument } from './openapi';
+import { pathParameterErrors, undecodableRequirement } from './path-errors';
 import { answerError } from './problem';
 import { proofHandlers, type ProofSource } from './proof-routes';
 import type { ReadyGate } from './ready-gate';
@@ -19,7 +20,7 @@ import { newVisitorId } from '../core/visitor-id';
 import { addClientRoutes } from './client-routes';
 import { listingLocale, localeOf, shownIn } from '../i18n/localize';
 import { requestRanges } from './request-locale';
-import { textByHash } from '../core/text-lookup';
+import { invalidTextHash, textByHash } from '../core/text-lookup';
 
 /**
  * The consent router. Mount it before any global body parser; it parses its own
@@ -77,6 +78,8 @@ export function createRouter(
     res.set('Cache-Control', 'public, max-age=86400, immutable');
     res.json(text);
   }));
+  // A hash that is not valid percent-encoding is no hash: 400, as for any malformed one.
+  router.use(pathParameterErrors(/^\/texts\/[^/]+\/?$/, null, [body], () => invalidTextHash()));
   router.get('/me/receipt', body, proof.receipt);
   router.get('/me/export', body, proof.exportMe);
   addMeRoutes(router, engine, gate, subjects, limiter);
@@ -104,15 +107,11 @@ export function createRouter(
 }
 
 /**
- * Express (4 and 5) fails with a URIError when a path parameter is not valid percent-encoding
- * (`/me/%E0%A4%A`). Such an id cannot name a registered requirement: 404, like any unknown id.
- * (Tokens and admin subject ids are answered by their own routes' error handlers.)
+ * Any other path parameter that is not valid percent-encoding (`/me/%E0%A4%A` on a method
+ * without a route): such an id cannot name a registered requirement, 404 like any unknown id.
+ * (The routes with a path parameter answer theirs after their own first checks.)
  */
 function fromPathError(error: unknown, req: Request): ConsentError | null {
   if (!(error instanceof URIError)) return null;
-  const segment = req.path.split('/').pop() ?? '';
-  return new ConsentError('unknown_requirement', 'the requirement id in the path is not valid percent-encoding', {
-    status: 404,
-    extensions: { ids: [segment] },
-  });
+  return undecodableRequirement(req.path.split('/').pop() ?? '');
 }

@@ -86,5 +86,23 @@ for (const backend of BACKENDS) {
       const order = expectProblem(await request(app).get('/consent/admin/events?from=2026-03-02&to=2026-03-01').set(ADMIN), 400, 'invalid_body');
       expect(order.errors).to.deep.equal([{ pointer: '/to', detail: 'must not be before from' }]);
     });
+
+    it('refuses a day its month does not have, where Date.parse would roll over into the next month', async () => {
+      for (const query of ['from=2024-02-31T00:00:00Z', 'from=2023-02-29', 'to=2026-04-31', 'to=2026-06-31T10:00:00+02:00']) {
+        const body = expectProblem(await request(app).get(`/consent/admin/events?${query}`).set(ADMIN), 400, 'invalid_body');
+        expect((body.errors as Array<{ pointer: string }>).map((e) => e.pointer), query).to.deep.equal([`/${query.slice(0, query.indexOf('='))}`]);
+        expectProblem(await request(app).get(`/consent/admin/export?${query}`).set(ADMIN), 400, 'invalid_body');
+      }
+      expect((await request(app).get('/consent/admin/events?from=2024-02-29&to=2026-12-31T23:59:59Z').set(ADMIN)).status).to.equal(200);
+    });
+
+    it('refuses a query that is not valid percent-encoded UTF-8, rather than reading U+FFFD', async () => {
+      for (const path of ['/consent/admin/verify?subjectId=%F0', '/consent/admin/events?context=%ED%A0%80', '/consent/admin/events?actor=a%', '/consent/admin/console/subject?id=%C0%AF', '/consent/admin/export?format=csv&%FF=1']) {
+        const body = expectProblem(await request(app).get(path).set(ADMIN), 400, 'invalid_body');
+        expect(body.detail, path).to.contain('percent-encoded');
+      }
+      expectProblem(await request(app).get('/consent/admin/verify?subjectId=%F0'), 403, 'forbidden');
+      expect((await request(app).get('/consent/admin/verify?subjectId=%EF%BF%BD+x').set(ADMIN)).status).to.equal(200);
+    });
   });
 }

@@ -30,6 +30,25 @@ describe('a path id that is not valid percent-encoding', () => {
       }
       expect((await t.consent.history('ann')).events).to.deep.equal([]);
     });
+
+    it(`answers the body rules and the missing subject first, as the route does (${name})`, async () => {
+      const app = routerApp(t.consent, lib());
+      for (const method of ['put', 'delete'] as const) {
+        const path = '/consent/me/%F0';
+        expectProblem(await request(app)[method](path).send({ decision: 'granted' }), 401, 'no_subject');
+        expectProblem(await request(app)[method](path).set('x-test-user', 'ann').set('content-type', 'text/plain').send('x'), 415, 'unsupported_media_type');
+        expectProblem(await request(app)[method](path).set('x-test-user', 'ann').send({ note: 'x'.repeat(20_000) }), 413, 'payload_too_large');
+        expectProblem(await request(app)[method](path).set('x-test-user', 'ann').set('content-type', 'application/json').send('{'), 400, 'invalid_body');
+      }
+      expect((await t.consent.history('ann')).events).to.deep.equal([]);
+    });
+
+    it(`is a malformed text hash: 400 invalid_body after the body rules (${name})`, async () => {
+      const app = routerApp(t.consent, lib());
+      const problem = expectProblem(await request(app).get('/consent/texts/%F0'), 400, 'invalid_body');
+      expect(problem.errors).to.deep.equal([{ pointer: '/hash', detail: 'must be 64 lowercase hexadecimal digits' }]);
+      expectProblem(await request(app).get('/consent/texts/%F0').set('content-type', 'text/plain').send('x'), 415, 'unsupported_media_type');
+    });
   }
 });
 
@@ -76,6 +95,16 @@ describe('a token or subject id in the path that is not valid percent-encoding',
         }
       }
       expect((await t.consent.history('ann')).events).to.have.length(1);
+    });
+
+    it(`is an unknown requirement on the admin audience route, after authorization (${name})`, async () => {
+      const app = routerApp(t.consent, lib());
+      for (const segment of BROKEN) {
+        const path = `/consent/admin/requirements/${segment}/subjects`;
+        expectProblem(await request(app).get(path), 403, 'forbidden');
+        expectProblem(await request(app).get(path).set(ADMIN).set('content-type', 'text/plain').send('x'), 415, 'unsupported_media_type');
+        expect(expectProblem(await request(app).get(path).set(ADMIN), 404, 'unknown_requirement').ids).to.deep.equal([segment]);
+      }
     });
   }
 });

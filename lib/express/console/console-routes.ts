@@ -4,9 +4,10 @@ import type { ConsentEngine } from '../../core/engine';
 import { ConsentError } from '../../errors';
 import { adminAuthorization } from '../admin-authorize';
 import { sendEventExport } from '../admin-export';
-import { parseExportQuery } from '../admin-query';
+import { decodableQuery, onlyQuery, parseExportQuery } from '../admin-query';
 import { adminReader, requireAdmin } from '../admin-reader';
 import { asyncHandler } from '../async-handler';
+import { jsonBody } from '../json-body';
 import { mountedPath } from '../mounted-path';
 import type { ReadyGate } from '../ready-gate';
 import { problemWords } from '../problem';
@@ -43,11 +44,12 @@ export function addAdminConsole(router: Router, engine: ConsentEngine, gate: Rea
   const { tracker } = engine;
   const reader = adminReader(tracker);
 
-  // Per route, like the admin routes: `authorize` sees the request's own path.
-  const authorize = adminAuthorization(engine, gate, 'the admin console');
+  // Per route, like the admin routes: body rules first (415, 413, 400), then authorization,
+  // which sees the request's own path; a query parameter a page does not take is 400.
+  const guard = [jsonBody(), adminAuthorization(engine, gate, 'the admin console'), decodableQuery];
 
   // Routing is not strict: both spellings land here, and the pages' relative links need the slash.
-  router.get('/admin/console', authorize, asyncHandler(async (req, res) => {
+  router.get('/admin/console', ...guard, onlyQuery('lang'), asyncHandler(async (req, res) => {
     if (!req.path.endsWith('/')) { res.redirect(301, mountedPath(req, '/admin/console/')); return; }
     const requirements = engine.registry.list();
     const ids = requirements.map((r) => r.id);
@@ -64,11 +66,11 @@ export function addAdminConsole(router: Router, engine: ConsentEngine, gate: Rea
       days: counts && dailySeries(counts, now, CHART_DAYS),
     }), words, lang));
   }));
-  router.get('/admin/console/subject', authorize, asyncHandler(async (req, res) => {
+  router.get('/admin/console/subject', ...guard, onlyQuery('id', 'lang'), asyncHandler(async (req, res) => {
     const { words, lang } = consoleWords(req, engine);
     sendPage(req, res, engine.options.pages, 200, consolePage(words['console.subjectLookup'], await subjectPage(engine, querySubject(req), words), words, lang));
   }));
-  router.get('/admin/console/export', authorize, asyncHandler(async (req, res) => {
+  router.get('/admin/console/export', ...guard, asyncHandler(async (req, res) => {
     // The same download as `GET /admin/export`: one reader, one row format, one id per event.
     const query = parseExportQuery(req.query);
     await sendEventExport(res, requireAdmin(reader, tracker), engine.eventIds, engine.options.logger, query);
