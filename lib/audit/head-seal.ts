@@ -1,7 +1,7 @@
 import type { ChainHead, CurrentRecord, StoredRequirementVersion, SubjectSnapshot } from '../tracker/records';
 import { canonicalJson } from './canonical-json';
 import { GENESIS } from './chain';
-import { hmacHex } from './keys';
+import { hmacHex, sameText } from './keys';
 
 /*
  * Seals of the rows the read paths trust besides the events: a chain's head binds the subject's
@@ -14,17 +14,22 @@ import { hmacHex } from './keys';
 // eslint-disable-next-line no-control-regex -- the controls are exactly what must be escaped
 const ESCAPED = /["\\\u0000-\u001f\ud800-\udfff]/;
 
+// Printed for a value outside the types: no JSON text holds it, so no seal the library made
+// (always over the primitives it wrote) matches it.
+const FOREIGN = '?';
+
 /**
- * One value as `JSON.stringify` prints it inside an array: the primitives a tracker should give
- * written out directly, anything else (undefined, a Date, a boxed or bigint value a custom
- * tracker hands over) through `JSON.stringify` itself, which throws where it throws.
+ * One value as `JSON.stringify` prints it inside an array, for the primitives a tracker should
+ * give (and `undefined`, a field it left out, as `null`). Anything else a custom tracker hands
+ * over (a Date, a boxed or bigint value, an object with `toJSON`) prints as no JSON value does,
+ * so its seal fails: a read uses such a value by its truthiness, and `new Boolean(false)` must
+ * never pass for the `false` that was sealed.
  */
 function json(value: unknown): string {
   if (typeof value === 'string') return ESCAPED.test(value) ? JSON.stringify(value) : `"${value}"`;
   if (typeof value === 'number') return Number.isFinite(value) ? String(value) : 'null';
   if (typeof value === 'boolean') return value ? 'true' : 'false';
-  if (value === null) return 'null';
-  return JSON.stringify([value]).slice(1, -1);
+  return value === null || value === undefined ? 'null' : FOREIGN;
 }
 
 /** Whether the records are in strictly ascending requirement order. */
@@ -87,7 +92,7 @@ export function isUnsealedEmpty(s: Pick<SubjectSnapshot, 'seq' | 'headId' | 'has
 export function snapshotSealed(key: Buffer, snapshot: SubjectSnapshot): boolean {
   if (isUnsealedEmpty(snapshot)) return true;
   const head = { chain: snapshot.chain, pseudonym: snapshot.pseudonym, erased: false, seq: snapshot.seq, hash: snapshot.hash, id: snapshot.headId };
-  return snapshot.mac !== '' && headSeal(key, head, snapshot.records) === snapshot.mac;
+  return snapshot.mac !== '' && sameText(headSeal(key, head, snapshot.records), snapshot.mac);
 }
 
 /** The records after a write: the snapshot's, replaced by the plan's of the same requirement. */
@@ -111,5 +116,5 @@ export function versionSeal(key: Buffer, version: VersionFields): string {
 
 /** Whether a stored requirement version is the one the library sealed. */
 export function versionSealed(key: Buffer, version: StoredRequirementVersion): boolean {
-  return typeof version.mac === 'string' && version.mac !== '' && versionSeal(key, version) === version.mac;
+  return typeof version.mac === 'string' && version.mac !== '' && sameText(versionSeal(key, version), version.mac);
 }

@@ -1,9 +1,9 @@
 import { pseudonymOf } from '../audit/keys';
-import { ConsentError } from '../errors';
+import { ConsentError, ConsentStoreError } from '../errors';
 import { nextTurn, TurnTaker } from '../event-loop-turns';
 import { isAllowedNow } from '../state/derive';
 import { hasCapability } from '../tracker/has-capability';
-import type { CurrentRecord } from '../tracker/records';
+import type { CurrentRecord, SubjectSnapshot } from '../tracker/records';
 import type { Requirement } from '../types';
 import type { ConsentCore } from './consent-core';
 import { normalizeSubject, SUBJECT_RULE } from './input';
@@ -58,7 +58,11 @@ async function recordsOf<T>(engine: FilterDeps, batch: Array<Item<T>>): Promise<
     }
     return out;
   }
-  const snapshots = await tracker.snapshots(batch.map((item) => item.pseudonym));
+  const snapshots: unknown = await tracker.snapshots(batch.map((item) => item.pseudonym));
+  // An answer missing for an id would read as "no subject": under legitimate interests, allowed.
+  if (!Array.isArray(snapshots) || snapshots.length !== batch.length || snapshots.includes(undefined)) {
+    throw new ConsentStoreError(`storage answered snapshots() for ${String(batch.length)} subjects with ${Array.isArray(snapshots) ? `${String(snapshots.length)} entries` : 'no list'}, or with a hole`);
+  }
   // A subject named twice in a batch is checked once.
   const trusted = new Map<string, CurrentRecord[]>();
   const out: CurrentRecord[][] = [];
@@ -68,7 +72,7 @@ async function recordsOf<T>(engine: FilterDeps, batch: Array<Item<T>>): Promise<
     const { pseudonym } = batch[i] as Item<T>;
     let records = trusted.get(pseudonym);
     if (records === undefined) {
-      records = trustedRecords(engine.derivedKeys.chain, engine.options.logger, pseudonym, snapshots[i] ?? null);
+      records = trustedRecords(engine.derivedKeys.chain, engine.options.logger, pseudonym, snapshots[i] as SubjectSnapshot | null);
       trusted.set(pseudonym, records);
     }
     out.push(records);

@@ -50,7 +50,8 @@ export interface AudienceCapability {
   /**
    * What `current()` reads for each of `pseudonyms` (up to a thousand at a time), in the order
    * asked: null for a pseudonym no subject is linked to. One short, bounded read for all of them,
-   * for `consent.filterAllowed()`.
+   * for `consent.filterAllowed()`, which refuses an answer without exactly one entry per
+   * pseudonym as a storage failure.
    */
   snapshots(pseudonyms: readonly string[]): Promise<Array<SubjectSnapshot | null>>;
 }

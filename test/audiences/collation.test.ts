@@ -19,10 +19,16 @@ describePg('reads on a PostgreSQL database whose text sorts by a language', () =
   const stateReads = async (step: () => Promise<void>): Promise<number> =>
     (await statementsDuring(t.knex, /from "consent_states"|join lateral \(select \* from "consent_states"/, step)).length;
 
-  beforeEach(async () => {
+  beforeEach(async function () {
     const pg = await createPgDatabase();
     db = { config: pgKnexConfig(pg.url), cleanup: () => pg.drop() };
     t = await testConsent(db, {}, REQUIREMENTS);
+    const { rows: icu } = await t.knex.raw<{ rows: unknown[] }>(`select 1 from pg_collation where collname = 'en-US-x-icu'`);
+    if (icu.length === 0) {
+      // Debian's and most other builds have ICU; the test needs its English collation.
+      console.log('    (skipped: this PostgreSQL has no ICU collation en-US-x-icu)');
+      this.skip();
+    }
     // As in a database created with an English collation: the requirement column sorts by it.
     await t.knex.raw('alter table consent_states alter column requirement type varchar(64) collate "en-US-x-icu"');
     const { rows } = await t.knex.raw<{ rows: Array<{ icu: boolean }> }>(`select 'offers_1' < 'offers1' collate "en-US-x-icu" as icu`);

@@ -144,3 +144,33 @@ describe('consent.filterAllowed() on a tracker without the audience capability',
     });
   });
 });
+
+describe('consent.filterAllowed() on a tracker whose snapshots() answers short', () => {
+  it('fails as a storage failure rather than read the missing subjects as never asked (legitimate interests would allow them)', async () => {
+    const tracker = new MemoryTracker();
+    const snapshots = tracker.snapshots.bind(tracker);
+    // A tracker written to take a few hundred pseudonyms a call.
+    tracker.snapshots = async (pseudonyms) => (await snapshots(pseudonyms)).slice(0, 500);
+    const db = { config: { client: 'sqlite3', connection: { filename: ':memory:' }, useNullAsDefault: true }, cleanup: async () => undefined };
+    const t = await testConsent(db, { tracker });
+    try {
+      const ids = Array.from({ length: 1000 }, (_, i) => `u${String(i)}`);
+      // Every one of them objected to the fraud checks.
+      await t.consent.import(ids.map((subjectId) => ({ subjectId, requirement: 'fraud', decision: 'denied', at: new Date(Date.now() - 1000) })));
+      const allowed: string[] = [];
+      let failure: unknown;
+      try {
+        for await (const id of t.consent.filterAllowed(ids, 'fraud')) allowed.push(id);
+      } catch (error) {
+        failure = error;
+      }
+      expect(allowed).to.deep.equal([]);
+      expect(failure).to.be.instanceOf(ConsentError).and.to.include({ code: 'store_unavailable' });
+      // The same ids a few at a time are answered in full, and none is allowed.
+      for await (const id of t.consent.filterAllowed(ids.slice(0, 400), 'fraud')) allowed.push(id);
+      expect(allowed).to.deep.equal([]);
+    } finally {
+      await t.close();
+    }
+  });
+});
