@@ -20,7 +20,7 @@ import { LogSealer } from './log-sealer';
 import { OutboxPoller } from './outbox-poller';
 import { PseudonymCache } from './pseudonym-cache';
 import { recordDecisions } from './record-decisions';
-import { resolveSecret, syncRequirements } from './setup';
+import { checkSecret, resolveSecret, syncRequirements } from './setup';
 import { logRefusal, trustedRecords, trustedVersions } from './trusted';
 import { sealUpgradedStore } from './upgrade-seal';
 import { StateCache, type CacheLink } from './state-cache';
@@ -111,6 +111,7 @@ export class ConsentEngine implements ConsentCore {
       const secret = await resolveSecret(options, tracker);
       const keys = this.keyring.open(secret);
       await sealUpgradedStore(tracker, keys, options.logger);
+      await checkSecret(this.registry, tracker, keys.chain, options.logger);
       await syncRequirements(this.registry, tracker, this.now(), keys.chain);
       this.pseudonyms = new PseudonymCache(PSEUDONYM_CACHE_SIZE, (subjectId): CacheLink => ({ key: pseudonymOf(keys, subjectId), entry: null }));
       for (const hook of this.readyHooks) await hook();

@@ -14,8 +14,8 @@ const ADVICE = 'run consent.verify() (CLI: express-consent verify) to see what c
 
 /** Logs a refused row (once per failure), and returns the error to throw. */
 export function integrityFailure(logger: ConsentLogger, what: string): ConsentIntegrityError {
-  const message = `express-consent: ${what} fail their seal and were refused as a storage failure; ${ADVICE}`;
-  logger.error(message);
+  const message = `${what} fail their seal and were refused as a storage failure; ${ADVICE}`;
+  logger.error(`express-consent: ${message}`);
   return new ConsentIntegrityError(message);
 }
 

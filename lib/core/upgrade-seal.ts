@@ -14,9 +14,9 @@ function ownTextHash(v: StoredRequirementVersion): string {
 
 function refuse(logger: ConsentLogger, detail: string, extensions: Record<string, unknown> = {}): ConsentIntegrityError {
   const message =
-    `express-consent: the upgraded store was not sealed: ${detail}. Its rows stay unsealed and every read of them ` +
+    `the upgraded store was not sealed: ${detail}. Its rows stay unsealed and every read of them ` +
     'fails as a storage failure; restore the backup taken before the upgrade, or investigate with the previous release';
-  logger.error(message);
+  logger.error(`express-consent: ${message}`);
   const error = new ConsentIntegrityError(message);
   Object.assign(error.extensions, extensions);
   return error;

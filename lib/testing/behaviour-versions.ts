@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createConsent } from '../create-consent';
 import { ConsentError } from '../errors';
-import { DAY_MS, ManualClock, memoryLogger, openConsent, requirement, type Define } from './harness';
+import { DAY_MS, ManualClock, memoryLogger, openConsent, requirement, SUITE_SECRET, type Define } from './harness';
 
 const rejectsWith = (code: string) => (error: unknown) => error instanceof ConsentError && error.code === code;
 
@@ -90,7 +90,7 @@ export function versionBehaviour(define: Define): void {
     const reworded = await openConsent(tracker, [requirement('a', { title: 'Second' })]);
     await reworded.record('hal', { a: 'granted' });
     await reworded.close();
-    const third = createConsent({ tracker, secret: 'y'.repeat(32), logger: memoryLogger() });
+    const third = createConsent({ tracker, secret: SUITE_SECRET, logger: memoryLogger() });
     third.register(requirement('a', { title: 'Third' }));
     await assert.rejects(third.ready(), rejectsWith('text_changed'));
     await assert.rejects(third.ready(), rejectsWith('text_changed'), 'ready() returns the same promise');

@@ -33,9 +33,11 @@ for (const backend of BACKENDS) {
     let changes: ChangePayload[];
     let durable: ChangePayload[];
 
-    function open(secret: string): Consent {
+    let elsewhere: Array<() => Promise<void>>;
+
+    function open(secret: string, on: Knex = knex): Consent {
       const instance = createConsent({
-        knex,
+        knex: on,
         secret,
         subject: headerSubject,
         admin: { authorize: headerAdmin },
@@ -51,10 +53,42 @@ for (const backend of BACKENDS) {
     const history = async (app_ = app): Promise<ConsentEvent[]> =>
       (await request(app_).get('/consent/me/history?limit=200').set(ALICE).expect(200)).body.events;
 
+    /** The writes every test starts from. */
+    async function writeAll(app_: Express): Promise<void> {
+      await request(app_).put('/consent/me/analytics').set(ALICE).send({ decision: 'granted' }).expect(200);
+      await request(app_).put('/consent/me/ads').set(BOB).send({ decision: 'denied' }).expect(200);
+      await request(app_).post('/consent/me').set(ALICE).send({ decisions: { ads: 'granted', terms: 'granted' } }).expect(200);
+      await request(app_).delete('/consent/me/analytics').set(ALICE).expect(200);
+      await request(app_).put('/consent/me/fraud').set(BOB).send({ decision: 'granted' }).expect(200);
+      await request(app_).put('/consent/me/ads').set(ALICE).send({ decision: 'denied', note: 'changed my mind' }).expect(200);
+    }
+
+    /**
+     * Another deployment: a database of its own under another secret (a store refuses to start
+     * under a secret other than its own), given the same writes, so its events are stored under
+     * the same ids as this one's.
+     */
+    async function anotherDeployment(): Promise<{ instance: Consent; storedIds: () => Promise<number[]> }> {
+      const otherDb = await backend.open();
+      const otherKnex = knexFactory(otherDb.config);
+      const instance = open(OTHER_SECRET, otherKnex);
+      elsewhere.push(async () => {
+        await instance.close();
+        await otherKnex.destroy();
+        await otherDb.cleanup();
+      });
+      await instance.ready();
+      await writeAll(routerApp(instance));
+      return { instance, storedIds: () => storedIds(otherKnex) };
+    }
+
+    const storedIds = async (on: Knex): Promise<number[]> => (await on('consent_events').orderBy('id').select('id')).map((row: { id: unknown }) => Number(row.id));
+
     beforeEach(async () => {
       db = await backend.open();
       knex = knexFactory(db.config);
       others = [];
+      elsewhere = [];
       changes = [];
       durable = [];
       consent = open(TEST_SECRET);
@@ -62,15 +96,11 @@ for (const backend of BACKENDS) {
       consent.on('change', (payload) => void durable.push(payload), { name: 'ids-test' });
       await consent.ready();
       app = routerApp(consent);
-      await request(app).put('/consent/me/analytics').set(ALICE).send({ decision: 'granted' }).expect(200);
-      await request(app).put('/consent/me/ads').set(BOB).send({ decision: 'denied' }).expect(200);
-      await request(app).post('/consent/me').set(ALICE).send({ decisions: { ads: 'granted', terms: 'granted' } }).expect(200);
-      await request(app).delete('/consent/me/analytics').set(ALICE).expect(200);
-      await request(app).put('/consent/me/fraud').set(BOB).send({ decision: 'granted' }).expect(200);
-      await request(app).put('/consent/me/ads').set(ALICE).send({ decision: 'denied', note: 'changed my mind' }).expect(200);
+      await writeAll(app);
     });
 
     afterEach(async () => {
+      for (const cleanup of elsewhere) await cleanup();
       for (const instance of [consent, ...others]) await instance.close();
       await knex.destroy();
       await db.cleanup();
@@ -100,14 +130,13 @@ for (const backend of BACKENDS) {
       await twin.ready();
       expect((await history(routerApp(twin))).map((e) => e.id)).to.deep.equal(ids);
 
-      // Another deployment (another secret) lists the same stored events under other ids.
+      // Another deployment (another secret) lists the same events, stored under the same ids, under other public ids.
       const listing = async (instance: Consent) =>
-        (await request(routerApp(instance)).get('/consent/admin/events?limit=200').set(ADMIN).expect(200)).body.events as Array<{ id: string; at: string; action: string }>;
-      const other = open(OTHER_SECRET);
-      others.push(other);
-      await other.ready();
+        (await request(routerApp(instance)).get('/consent/admin/events?limit=200').set(ADMIN).expect(200)).body.events as Array<{ id: string; requirement: string; action: string }>;
+      const { instance: other, storedIds: theirStoredIds } = await anotherDeployment();
+      expect(await theirStoredIds()).to.deep.equal(await storedIds(knex));
       const [mine, theirs] = [await listing(consent), await listing(other)];
-      expect(theirs.map((e) => [e.at, e.action])).to.deep.equal(mine.map((e) => [e.at, e.action]));
+      expect(theirs.map((e) => [e.requirement, e.action])).to.deep.equal(mine.map((e) => [e.requirement, e.action]));
       const shared = theirs.filter((e) => mine.some((m) => m.id === e.id));
       expect(shared).to.deep.equal([]);
     });
@@ -178,9 +207,7 @@ for (const backend of BACKENDS) {
 
       const id = all[0] as string;
       const flipped = `${id.slice(0, 8)}${id[8] === 'A' ? 'B' : 'A'}${id.slice(9)}`;
-      const other = open(OTHER_SECRET);
-      others.push(other);
-      await other.ready();
+      const { instance: other } = await anotherDeployment();
       const foreign = ((await request(routerApp(other)).get('/consent/admin/events?limit=1').set(ADMIN).expect(200)).body.events as ConsentEvent[])[0]!.id;
       const forged = ['zzz', flipped, foreign, Buffer.from('e3').toString('base64url'), `${id}x`, 'A'.repeat(300), '%00'];
       for (const cursor of forged) {

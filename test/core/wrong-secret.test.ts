@@ -1,0 +1,90 @@
+import { expect } from 'chai';
+import knexFactory from 'knex';
+import { ConsentError, createConsent, type Consent } from '../../lib/index';
+import { BACKENDS, memoryLogger, type TestDatabase } from '../helpers/app';
+
+const RIGHT = 'the-right-secret-the-right-secret-0123';
+const WRONG = 'a-wrong-secret-a-wrong-secret-a-012345';
+const NEWS = { id: 'news', title: 'Newsletter', description: 'A monthly e-mail.' };
+const ADS = { id: 'ads', title: 'Personalised ads', description: 'Ads based on what you read.' };
+
+for (const backend of BACKENDS) {
+  backend.describe(`starting with another secret than the store's (${backend.name})`, () => {
+    let db: TestDatabase;
+    const opened: Array<{ consent: Consent; close: () => Promise<void> }> = [];
+
+    async function open(secret: string | undefined, logger = memoryLogger()): Promise<Consent> {
+      const knex = knexFactory(db.config);
+      const consent = createConsent({ knex, logger, ...(secret === undefined ? {} : { secret }) });
+      consent.register([NEWS, ADS]);
+      opened.push({ consent, close: async () => { await consent.close(); await knex.destroy(); } });
+      return consent;
+    }
+
+    beforeEach(async () => {
+      db = await backend.open();
+    });
+    afterEach(async () => {
+      for (const { close } of opened.splice(0)) await close();
+      await db.cleanup();
+    });
+
+    it('refuses to start, names the cause in the error and the log, and writes nothing', async () => {
+      const first = await open(RIGHT);
+      await first.ready();
+      await first.record('ann', { news: 'granted' });
+      const knex = knexFactory(db.config);
+      const counts = async (): Promise<number[]> => {
+        const tables = ['consent_events', 'consent_requirements', 'consent_subjects'];
+        return Promise.all(tables.map(async (table) => Number((await knex(table).count({ n: '*' }))[0]?.n)));
+      };
+      try {
+        const before = await counts();
+        const logger = memoryLogger();
+        const wrong = await open(WRONG, logger);
+        let failure: unknown;
+        try {
+          await wrong.ready();
+        } catch (error) {
+          failure = error;
+        }
+        expect(failure).to.be.instanceOf(ConsentError).and.to.include({ code: 'invalid_option' });
+        expect((failure as Error).message).to.contain('the secret is not the one this database was written with');
+        expect(logger.errors.map((e) => (e as { message: string }).message).join('\n')).to.contain('the secret is not the one');
+        expect(await counts()).to.deep.equal(before);
+      } finally {
+        await knex.destroy();
+      }
+      const right = await open(RIGHT);
+      await right.ready();
+      expect(await right.isAllowed('ann', 'news')).to.equal(true);
+      expect((await right.verify()).ok).to.equal(true);
+    });
+
+    it('starts when one stored version of several was changed, and verify() names it', async () => {
+      const first = await open(RIGHT);
+      await first.ready();
+      await first.record('ann', { news: 'granted', ads: 'denied' });
+      const knex = knexFactory(db.config);
+      try {
+        await knex('consent_requirements').where({ id: 'ads' }).update({ description: 'Something else.' });
+      } finally {
+        await knex.destroy();
+      }
+      const reopened = await open(RIGHT);
+      await reopened.ready();
+      const report = await reopened.verify();
+      expect(report.ok).to.equal(false);
+      expect(report.problems.map((p) => p.kind)).to.include('text_changed');
+    });
+
+    it('starts with the secret it generated and stored itself (outside production)', async () => {
+      const first = await open(undefined);
+      await first.ready();
+      await first.record('ann', { news: 'granted' });
+      const second = await open(undefined);
+      await second.ready();
+      expect(await second.isAllowed('ann', 'news')).to.equal(true);
+    });
+  });
+}
