@@ -1,24 +1,48 @@
 import { createReadStream, statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { Command } from 'commander';
+import { ConsentError } from '../errors';
 import { withConsent } from './context';
 import { usage } from './exit';
 import { progress, type Progress } from './progress';
 
-/** The file's NDJSON objects, one line at a time (blank lines skipped), counting bytes read. */
-async function* decisions(file: string, bar: Progress): AsyncGenerator {
-  const lines = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
+/**
+ * The file's NDJSON objects, one line at a time (blank lines skipped), counting bytes read;
+ * `lines` gets each object's line number, in order.
+ */
+async function* decisions(file: string, bar: Progress, lines: number[]): AsyncGenerator {
+  const input = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
   let n = 0;
-  for await (const line of lines) {
+  for await (const line of input) {
     n += 1;
     bar.add(Buffer.byteLength(line, 'utf8') + 1);
     if (line.trim() === '') continue;
+    let decision: unknown;
     try {
-      yield JSON.parse(line) as unknown;
+      decision = JSON.parse(line) as unknown;
     } catch {
       throw usage(`${file}:${String(n)}: not a JSON object`);
     }
+    lines.push(n);
+    yield decision;
   }
+}
+
+/**
+ * A refused decision named by its file and line rather than its index among the decisions, with
+ * how many were imported before it (earlier batches stay committed).
+ */
+function atLine(error: unknown, file: string, lines: readonly number[]): unknown {
+  if (!(error instanceof ConsentError)) return error;
+  const { errors, imported } = error.extensions as { errors?: Array<{ pointer: string; detail: string }>; imported?: number };
+  if (!Array.isArray(errors) || errors.length === 0) return error;
+  const where = errors.map(({ pointer, detail }) => {
+    const [, index, field] = /^\/(\d+)(?:\/(.*))?$/.exec(pointer) ?? [];
+    const line = index === undefined ? undefined : lines[Number(index)];
+    return line === undefined ? `${pointer}: ${detail}` : `${file}:${String(line)}: ${field ? `${field}: ` : ''}${detail}`;
+  });
+  const before = typeof imported === 'number' ? `; ${String(imported)} decision${imported === 1 ? '' : 's'} before it imported` : '';
+  return new ConsentError(error.code, `${where.join('; ')}${before}`, { status: error.status, extensions: error.extensions });
 }
 
 /** `express-consent import <file>`: NDJSON decisions from another system, through `consent.import()`. */
@@ -37,7 +61,9 @@ export function importCommand(): Command {
       const batchSize = Number(options.batchSize);
       if (!Number.isSafeInteger(batchSize) || batchSize < 1 || batchSize > 10_000) throw usage('--batch-size must be an integer from 1 to 10000');
       const bar = progress('importing', size);
-      const result = await withConsent(command, (consent) => consent.import(decisions(file, bar), { batchSize }));
+      const lines: number[] = [];
+      const result = await withConsent(command, (consent) => consent.import(decisions(file, bar, lines), { batchSize }))
+        .catch((error: unknown) => { throw atLine(error, file, lines); });
       bar.done();
       process.stdout.write(`${JSON.stringify(result)}\n`);
     });

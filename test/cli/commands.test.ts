@@ -217,6 +217,15 @@ describeEachCliDatabase('the express-consent command line', (open) => {
       expect(bad.code).to.equal(2);
       expect(bad.stderr).to.include(':2:');
       expect((await runCli(['--url', db.url, 'import', join(dir, 'absent.ndjson')])).code).to.equal(2);
+      // A decision refused after earlier batches were committed: named by its line, with what went in before it.
+      const future = new Date(Date.now() + 86_400_000).toISOString();
+      const rows = ['jo', 'kim', 'lee'].map((subjectId) => JSON.stringify({ subjectId, requirement: 'terms', decision: 'granted', at: '2025-01-01T00:00:00.000Z' }));
+      rows.splice(1, 0, '');
+      rows.push(JSON.stringify({ subjectId: 'max', requirement: 'terms', decision: 'granted', at: future }));
+      writeFileSync(file, `${rows.join('\n')}\n`);
+      const late = await runCli(['--url', db.url, 'import', file, '--batch-size', '2']);
+      expect(late.code).to.equal(2);
+      expect(late.stderr).to.include(`${file}:5: at: must not be in the future`).and.to.include('2 decisions before it imported');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
