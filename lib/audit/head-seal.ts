@@ -95,6 +95,11 @@ export function snapshotSealed(key: Buffer, snapshot: SubjectSnapshot): boolean 
   return snapshot.mac !== '' && sameText(headSeal(key, head, snapshot.records), snapshot.mac);
 }
 
+/** Whether a head (its own fields and records, as verification reads them) carries the seal the library made. */
+export function headSealed(key: Buffer, head: HeadSealFields & { mac: string; records: readonly CurrentRecord[] }): boolean {
+  return head.mac !== '' && sameText(headSeal(key, head, head.records), head.mac);
+}
+
 /** The records after a write: the snapshot's, replaced by the plan's of the same requirement. */
 export function recordsAfter(before: readonly CurrentRecord[], changed: readonly CurrentRecord[]): CurrentRecord[] {
   if (changed.length === 0) return [...before];

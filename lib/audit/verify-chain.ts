@@ -1,9 +1,8 @@
 import type { SealedHead, StoredEvent } from '../tracker/records';
 import { eventHash, GENESIS, hasNoPersonalFields, legacyHeadMac, noPersonalDigest } from './chain';
 import { PersonalDigestMemo } from './digest-memo';
-import { headSeal, isUnsealedEmpty } from './head-seal';
+import { headSealed, isUnsealedEmpty } from './head-seal';
 import type { IntegrityKind, IntegrityProblem, VerifyResult } from './integrity';
-import { sameText } from './keys';
 import { RecordReplay } from './record-replay';
 
 export type { IntegrityKind, IntegrityProblem, VerifyResult } from './integrity';
@@ -208,7 +207,7 @@ export class ChainVerifier {
   private sealOk(head: SealedHead): boolean {
     if (this.legacy) return legacyHeadMac(this.key, head) === head.mac;
     if (this.vouchedHeads.delete(head)) return true;
-    return head.mac !== '' && sameText(headSeal(this.key, head, head.records), head.mac);
+    return headSealed(this.key, head);
   }
 
   /** Reports each record the chain's events contradict; true when there is none. */
