@@ -34,6 +34,12 @@ export function exitCodeOf(error: unknown): number {
 /** A one-line message for an error, with its cause when that says more. */
 export function describeError(error: unknown): string {
   if (!(error instanceof Error)) return String(error);
+  // The library's advice names its API; here the command is the way, and a missing table
+  // prefix (the app's tables are not where the command looks) is the other likely cause.
+  if (error instanceof ConsentError && error.code === 'schema_mismatch' && Array.isArray(error.extensions.migrations)) {
+    const missing = (error.extensions.migrations as unknown[]).map(String).join(', ');
+    return `the database lacks migrations ${missing}: pass the --table-prefix your application uses, or run express-consent migrate`;
+  }
   // `express-consent export | head`: the reader left; say so rather than quote the syscall.
   if ((error as { code?: unknown }).code === 'EPIPE') return `the output closed before the command finished (${error.message})`;
   const cause = (error as { cause?: unknown }).cause;

@@ -3,6 +3,7 @@ import type { RequestHandler, Router } from 'express';
 import type { Catalog } from '../i18n/catalog';
 import { clientScript } from './client/client-script';
 import { CLIENT_STYLE } from './client/client-style';
+import { jsonBody } from './json-body';
 
 /** One static asset: its bytes, type and a validator that changes whenever they do. */
 function asset(body: string, type: string): RequestHandler {
@@ -21,8 +22,12 @@ function asset(body: string, type: string): RequestHandler {
   };
 }
 
-/** `GET /client.js` and `GET /client.css`: the browser client (banner, dialog, script gating). */
+/**
+ * `GET /client.js` and `GET /client.css`: the browser client (banner, dialog, script gating),
+ * under the body rules of every route (a request carrying a body must be JSON, at most 16 KiB).
+ */
 export function addClientRoutes(router: Router, catalog: Catalog): void {
-  router.get('/client.js', asset(clientScript(catalog), 'text/javascript; charset=utf-8'));
-  router.get('/client.css', asset(CLIENT_STYLE, 'text/css; charset=utf-8'));
+  const body = jsonBody();
+  router.get('/client.js', body, asset(clientScript(catalog), 'text/javascript; charset=utf-8'));
+  router.get('/client.css', body, asset(CLIENT_STYLE, 'text/css; charset=utf-8'));
 }

@@ -91,6 +91,25 @@ describe('the express-consent command line: usage and exit codes', () => {
     expect((await runCli(['--url', file.filename, 'export'])).code).to.equal(0);
   });
 
+  it('says to pass the table prefix, or migrate, when the tables it looks for are not there (exit 3)', async () => {
+    const prefixed = tempSqliteFile();
+    try {
+      const knex = knexFactory(sqliteKnexConfig(prefixed.filename));
+      const consent = createConsent({ knex, secret: SECRET, tablePrefix: 'cx_', logger: { warn() {}, error() {} } });
+      consent.register({ id: 'analytics', title: 'Usage analytics', description: 'Which pages you open.' });
+      await consent.ready();
+      await consent.close();
+      await knex.destroy();
+      const run = await runCli(['--url', prefixed.filename, 'verify']);
+      expect(run.code).to.equal(3);
+      expect(run.stderr).to.include('pass the --table-prefix your application uses, or run express-consent migrate');
+      expect(run.stderr).not.to.include('migrate(knex)');
+      expect((await runCli(['--url', prefixed.filename, '--table-prefix', 'cx_', 'verify'])).code).to.equal(0);
+    } finally {
+      prefixed.cleanup();
+    }
+  });
+
   it('exits 3 when the database cannot be reached or is not there', async () => {
     const port = await closedPort();
     const pg = await runCli(['--url', `postgres://postgres@127.0.0.1:${String(port)}/consent`, 'verify']);

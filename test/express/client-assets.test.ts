@@ -6,6 +6,7 @@ import type { Express } from 'express';
 import { MemoryTracker, type Consent } from '../../lib/index';
 import { createConsent } from '../../lib/index';
 import { memoryLogger, REQUIREMENTS, routerApp, TEST_SECRET } from '../helpers/app';
+import { expectProblem } from '../helpers/problem';
 
 describe('the browser client assets', () => {
   let consent: Consent;
@@ -31,6 +32,12 @@ describe('the browser client assets', () => {
       expect(again.text).to.equal('');
       await request(app).get(path).set('If-None-Match', '"older"').expect(200);
       await request(app).head(path).expect(200);
+    });
+
+    it(`applies the body rules to ${path} as to every route`, async () => {
+      expectProblem(await request(app).get(path).set('content-type', 'text/plain').send('x'), 415, 'unsupported_media_type');
+      expectProblem(await request(app).get(path).send({ padding: 'x'.repeat(20_000) }), 413, 'payload_too_large');
+      await request(app).get(path).send({}).expect(200);
     });
   }
 
