@@ -22,6 +22,19 @@ const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
 const escapePointer = (key: string) => key.replace(/~/g, '~0').replace(/\//g, '~1');
 
+/**
+ * Whether `text` has at most `max` characters: Unicode code points, as PostgreSQL's `varchar(n)`
+ * and JSON Schema's `maxLength` count them (a surrogate pair is one). Counted one by one only
+ * when the UTF-16 units exceed `max`.
+ */
+export function atMostCharacters(text: string, max: number): boolean {
+  if (text.length <= max) return true;
+  if (text.length > 2 * max) return false;
+  let characters = 0;
+  for (const _ of text) characters += 1;
+  return characters <= max;
+}
+
 /** What a subject id is, for messages. */
 export const SUBJECT_RULE = 'a string of 1–256 characters of well-formed Unicode, or a safe integer';
 
@@ -31,7 +44,7 @@ export const SUBJECT_RULE = 'a string of 1–256 characters of well-formed Unico
  * surrogate becomes U+FFFD, so "a\uD800" and "a\uDC00" would be one subject.
  */
 export function normalizeSubject(value: unknown): string | null {
-  if (typeof value === 'string') return value.length >= 1 && value.length <= MAX_SUBJECT_LENGTH && value.isWellFormed() ? value : null;
+  if (typeof value === 'string') return value.length >= 1 && atMostCharacters(value, MAX_SUBJECT_LENGTH) && value.isWellFormed() ? value : null;
   if (typeof value === 'number' && Number.isSafeInteger(value)) return String(value);
   return null;
 }
@@ -103,7 +116,7 @@ export function dataProblems(value: unknown, pointer = '/data'): InputProblem[] 
 export function noteProblems(value: unknown, pointer = '/note'): InputProblem[] {
   if (value === null || value === undefined) return [];
   if (typeof value !== 'string') return [{ pointer, detail: 'must be a string' }];
-  if (value.length > MAX_NOTE) return [{ pointer, detail: `must be at most ${String(MAX_NOTE)} characters` }];
+  if (!atMostCharacters(value, MAX_NOTE)) return [{ pointer, detail: `must be at most ${String(MAX_NOTE)} characters` }];
   return storableText(value) ? [] : [{ pointer, detail: UNSTORABLE }];
 }
 
@@ -119,7 +132,7 @@ export function storableText(value: string): boolean {
 /** Checks a `context`: a string of 1–200 characters that storage keeps unchanged, or nothing. */
 export function contextProblems(value: unknown, pointer = '/context'): InputProblem[] {
   if (value === null || value === undefined) return [];
-  if (typeof value !== 'string' || value.length === 0 || value.length > MAX_CONTEXT) {
+  if (typeof value !== 'string' || value.length === 0 || !atMostCharacters(value, MAX_CONTEXT)) {
     return [{ pointer, detail: `must be a string of 1–${String(MAX_CONTEXT)} characters` }];
   }
   return storableText(value) ? [] : [{ pointer, detail: UNSTORABLE }];
@@ -198,7 +211,7 @@ export function parseMeta(meta: unknown): { meta: ParsedMeta; problems: InputPro
   const source = m.source ?? 'app';
   if (!SOURCES.includes(source)) problems.push({ pointer: '/meta/source', detail: `must be one of ${SOURCES.join(', ')}` });
   const actor = m.actor ?? null;
-  if (actor !== null && (typeof actor !== 'string' || actor.length === 0 || actor.length > 256)) {
+  if (actor !== null && (typeof actor !== 'string' || actor.length === 0 || !atMostCharacters(actor, 256))) {
     problems.push({ pointer: '/meta/actor', detail: 'must be a string of 1–256 characters' });
   } else if (actor !== null && !storableText(actor)) {
     problems.push({ pointer: '/meta/actor', detail: UNSTORABLE });

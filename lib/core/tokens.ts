@@ -6,14 +6,14 @@ import { MAX_SUBJECT_LENGTH } from './input';
 import type { IssuedToken } from './write-types';
 
 const RANDOM = 32;
-// A UTF-16 code unit takes at most 3 bytes in UTF-8 (a surrogate pair, two units, takes 4).
-const MAX_UTF8_PER_UNIT = 3;
+// A character takes at most 4 bytes in UTF-8.
+const MAX_UTF8_PER_CHARACTER = 4;
 const base64urlLength = (bytes: number) => Math.ceil((bytes * 4) / 3);
 
 /** Characters of the shortest token (a one-byte subject id) and of the longest (the longest id). */
 export const TOKEN_LENGTH = {
   min: base64urlLength(RANDOM + SEAL_OVERHEAD + 1),
-  max: base64urlLength(RANDOM + SEAL_OVERHEAD + MAX_SUBJECT_LENGTH * MAX_UTF8_PER_UNIT),
+  max: base64urlLength(RANDOM + SEAL_OVERHEAD + MAX_SUBJECT_LENGTH * MAX_UTF8_PER_CHARACTER),
 } as const;
 const FORMAT = new RegExp(`^[A-Za-z0-9_-]{${String(TOKEN_LENGTH.min)},${String(TOKEN_LENGTH.max)}}$`);
 

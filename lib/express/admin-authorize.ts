@@ -1,6 +1,6 @@
 import type { Request, RequestHandler } from 'express';
 import type { ConsentEngine } from '../core/engine';
-import { storableText } from '../core/input';
+import { atMostCharacters, storableText } from '../core/input';
 import { ConsentError } from '../errors';
 import { asyncHandler } from './async-handler';
 import type { ReadyGate } from './ready-gate';
@@ -19,7 +19,7 @@ function verdictActor(verdict: unknown): string | null | undefined {
   if (verdict === null || typeof verdict !== 'object') return undefined;
   const keys = Object.keys(verdict);
   const { actor } = verdict as { actor?: unknown };
-  if (keys.length !== 1 || typeof actor !== 'string' || actor.length === 0 || actor.length > 256 || !storableText(actor)) return undefined;
+  if (keys.length !== 1 || typeof actor !== 'string' || actor.length === 0 || !atMostCharacters(actor, 256) || !storableText(actor)) return undefined;
   return actor;
 }
 

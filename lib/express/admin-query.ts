@@ -2,7 +2,7 @@ import type { RequestHandler } from 'express';
 import type { EventIdCodec } from '../audit/event-ids';
 import { STATES } from '../core/admin-stats';
 import type { AudienceFilter } from '../core/audience-filter';
-import { contextProblems, SOURCES, storableText, type InputProblem } from '../core/input';
+import { atMostCharacters, contextProblems, SOURCES, storableText, type InputProblem } from '../core/input';
 import { ConsentError } from '../errors';
 import type { ExportFilters as AuditFilters, ExportFormat } from '../io/event-export';
 import type { Action, Source, State } from '../types';
@@ -105,7 +105,7 @@ function filters(query: Record<string, unknown>, problems: InputProblem[]): Audi
     else problems.push(...found);
   }
   if (actor !== undefined) {
-    if (typeof actor === 'string' && actor.length >= 1 && actor.length <= 256 && storableText(actor)) out.actor = actor;
+    if (typeof actor === 'string' && actor.length >= 1 && atMostCharacters(actor, 256) && storableText(actor)) out.actor = actor;
     else problems.push({ pointer: '/actor', detail: 'must be a string of 1–256 characters' });
   }
   for (const [name, value] of [['from', from], ['to', to]] as const) {

@@ -1,5 +1,5 @@
 import type { Request } from 'express';
-import { MAX_SUBJECT_LENGTH, normalizeSubject } from '../core/input';
+import { atMostCharacters, MAX_SUBJECT_LENGTH, normalizeSubject } from '../core/input';
 import { inVisitorNamespace, VISITOR_PREFIX } from '../core/visitor-id';
 import type { CacheLink } from '../core/state-cache';
 import { ConsentError } from '../errors';
@@ -115,7 +115,7 @@ export function subjectFromValue(value: unknown): string {
   }
   // Such a string usually comes from what the client sent (a header, a decoded token): the
   // request is at fault, not the host's hook.
-  if (typeof value === 'string' && value.length <= MAX_SUBJECT_LENGTH) {
+  if (typeof value === 'string' && atMostCharacters(value, MAX_SUBJECT_LENGTH)) {
     throw new ConsentError('invalid_subject', 'the subject id of this request is not well-formed Unicode (it holds a lone surrogate)');
   }
   throw new ConsentError('internal_error', `the subject hook returned an unusable ${typeof value}`);

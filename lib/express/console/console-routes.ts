@@ -1,6 +1,7 @@
 import type { Request, Router } from 'express';
 import { adminStats, dailySeries, windowStart } from '../../core/admin-stats';
 import type { ConsentEngine } from '../../core/engine';
+import { atMostCharacters } from '../../core/input';
 import { ConsentError } from '../../errors';
 import { adminAuthorization } from '../admin-authorize';
 import { sendEventExport } from '../admin-export';
@@ -22,7 +23,7 @@ const CHART_DAYS = 30;
 function querySubject(req: Request): string | undefined {
   const id = req.query.id;
   if (id === undefined) return undefined;
-  if (typeof id !== 'string' || id.length > 256) throw new ConsentError('invalid_subject', 'the subject id must be a string of at most 256 characters');
+  if (typeof id !== 'string' || !atMostCharacters(id, 256)) throw new ConsentError('invalid_subject', 'the subject id must be a string of at most 256 characters');
   return id;
 }
 
