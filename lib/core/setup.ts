@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { ConsentConfigError } from '../errors';
-import type { ConsentLogger, ResolvedOptions } from '../options';
+import type { ResolvedOptions } from '../options';
 import type { Registry } from '../registry/registry';
-import { versionSeal, versionSealed } from '../audit/head-seal';
+import { versionSeal } from '../audit/head-seal';
 import { toStoredVersion } from '../registry/text';
 import type { ConsentTracker } from '../tracker/tracker';
 import { warnOnce } from './warn-once';
@@ -20,31 +20,6 @@ export async function resolveSecret(options: ResolvedOptions, tracker: ConsentTr
       'Set a secret of at least 32 bytes before production: pseudonyms and the audit chain depend on it.',
   );
   return Buffer.from(stored, 'utf8');
-}
-
-/**
- * Refuses to start on a secret other than the one the store was written with (a typo, another
- * environment's): every stored requirement version carries a seal made with it, and when the
- * store holds sealed versions but not one of them checks, the secret is wrong (or every one of
- * them was changed without it). Starting anyway would read everyone as unset and write new
- * chains that never verify under the right secret. Versions an upgrade has not sealed yet
- * (no seal) are not counted.
- *
- * @throws ConsentConfigError `invalid_option`, after logging it.
- */
-export async function checkSecret(registry: Registry, tracker: ConsentTracker, key: Buffer, logger: ConsentLogger): Promise<void> {
-  const stored = tracker.allRequirementVersions
-    ? await tracker.allRequirementVersions()
-    : await tracker.requirementVersions(registry.allVersions().map((r) => r.id));
-  const sealed = stored.filter((v) => v.mac !== '');
-  if (sealed.length === 0 || sealed.some((v) => versionSealed(key, v))) return;
-  const error = new ConsentConfigError(
-    'invalid_option',
-    `the secret is not the one this database was written with: none of its ${String(sealed.length)} stored requirement ` +
-      'versions checks with it (or every one was changed without it). Configure the original secret; run verify() if it is configured.',
-  );
-  logger.error(`express-consent: ${error.message}`);
-  throw error;
 }
 
 /**

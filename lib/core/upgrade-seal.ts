@@ -15,7 +15,8 @@ function ownTextHash(v: StoredRequirementVersion): string {
 function refuse(logger: ConsentLogger, detail: string, extensions: Record<string, unknown> = {}): ConsentIntegrityError {
   const message =
     `the upgraded store was not sealed: ${detail}. Its rows stay unsealed and every read of them ` +
-    'fails as a storage failure; restore the backup taken before the upgrade, or investigate with the previous release';
+    'fails as a storage failure. Check that the secret is the one the database was written with; if it is, restore ' +
+    'the backup taken before the upgrade, or investigate with the previous release';
   logger.error(`express-consent: ${message}`);
   const error = new ConsentIntegrityError(message);
   Object.assign(error.extensions, extensions);

@@ -78,6 +78,48 @@ for (const backend of BACKENDS) {
       expect(report.problems.map((p) => p.kind)).to.include('text_changed');
     });
 
+    it('starts when every stored version was changed, once the store holds its check value, and verify() names them', async () => {
+      const first = await open(RIGHT);
+      await first.ready();
+      await first.record('ann', { news: 'granted', ads: 'denied' });
+      const knex = knexFactory(db.config);
+      try {
+        await knex('consent_requirements').update({ description: 'Something else.' });
+      } finally {
+        await knex.destroy();
+      }
+      const reopened = await open(RIGHT);
+      await reopened.ready();
+      const report = await reopened.verify();
+      expect(report.problems.filter((p) => p.kind === 'text_changed')).to.have.length(2);
+    });
+
+    it('judges a store without a check value (an earlier release wrote it) by its versions\' seals, then stores one', async () => {
+      const first = await open(RIGHT);
+      await first.ready();
+      await first.record('ann', { news: 'granted' });
+      const knex = knexFactory(db.config);
+      try {
+        await knex('consent_meta').where({ key: 'secret_check' }).delete();
+        let refused: unknown;
+        await (await open(WRONG)).ready().catch((error: unknown) => { refused = error; });
+        expect(refused).to.include({ code: 'invalid_option' });
+        expect((refused as Error).message).to.contain('none of its 2 stored requirement versions checks with it');
+        expect(await knex('consent_meta').where({ key: 'secret_check' }).first()).to.equal(undefined, 'no check value stored for the wrong secret');
+        await (await open(RIGHT)).ready();
+        expect(await knex('consent_meta').where({ key: 'secret_check' }).first()).not.to.equal(undefined);
+      } finally {
+        await knex.destroy();
+      }
+    });
+
+    it('starts one of two processes given different secrets on a new store at once, and refuses the other', async () => {
+      const outcomes = await Promise.allSettled([(await open(RIGHT)).ready(), (await open(WRONG)).ready()]);
+      expect(outcomes.filter((o) => o.status === 'fulfilled')).to.have.length(1);
+      const [failed] = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected');
+      expect(failed?.reason).to.include({ code: 'invalid_option' });
+    });
+
     it('starts with the secret it generated and stored itself (outside production)', async () => {
       const first = await open(undefined);
       await first.ready();
