@@ -2,6 +2,7 @@ import { ConsentError } from '../errors';
 import type { Decision, RecordMeta, Source } from '../types';
 import { inVisitorNamespace, isVisitorId, VISITOR_PREFIX } from './visitor-id';
 import { isLocaleTag } from '../i18n/negotiate';
+import { atMostCharacters } from '../characters';
 
 /** One problem in a caller's input, addressed by a JSON Pointer (RFC 6901). */
 export interface InputProblem {
@@ -16,24 +17,11 @@ export const MAX_NOTE = 500;
 export const MAX_CONTEXT = 200;
 export const MAX_DATA_BYTES = 4096;
 export const MAX_DATA_DEPTH = 8;
-/** The longest subject id, in UTF-16 code units (JavaScript string length). */
+/** The longest subject id, in characters (code points: `atMostCharacters`). */
 export const MAX_SUBJECT_LENGTH = 256;
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
 const escapePointer = (key: string) => key.replace(/~/g, '~0').replace(/\//g, '~1');
-
-/**
- * Whether `text` has at most `max` characters: Unicode code points, as PostgreSQL's `varchar(n)`
- * and JSON Schema's `maxLength` count them (a surrogate pair is one). Counted one by one only
- * when the UTF-16 units exceed `max`.
- */
-export function atMostCharacters(text: string, max: number): boolean {
-  if (text.length <= max) return true;
-  if (text.length > 2 * max) return false;
-  let characters = 0;
-  for (const _ of text) characters += 1;
-  return characters <= max;
-}
 
 /** What a subject id is, for messages. */
 export const SUBJECT_RULE = 'a string of 1–256 characters of well-formed Unicode, or a safe integer';

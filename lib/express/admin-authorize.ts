@@ -1,9 +1,10 @@
 import type { Request, RequestHandler } from 'express';
 import type { ConsentEngine } from '../core/engine';
-import { atMostCharacters, storableText } from '../core/input';
+import { storableText } from '../core/input';
 import { ConsentError } from '../errors';
 import { asyncHandler } from './async-handler';
 import type { ReadyGate } from './ready-gate';
+import { atMostCharacters } from '../characters';
 
 // The actor `authorize` named for a request, for the routes after it.
 const actors = new WeakMap<Request, string | null>();

@@ -1,11 +1,12 @@
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler } from 'express';
 import type { EventIdCodec } from '../audit/event-ids';
 import { STATES } from '../core/admin-stats';
 import type { AudienceFilter } from '../core/audience-filter';
-import { atMostCharacters, contextProblems, SOURCES, storableText, type InputProblem } from '../core/input';
+import { contextProblems, SOURCES, storableText, type InputProblem } from '../core/input';
 import { ConsentError } from '../errors';
 import type { ExportFilters as AuditFilters, ExportFormat } from '../io/event-export';
 import type { Action, Source, State } from '../types';
+import { atMostCharacters } from '../characters';
 
 const REQUIREMENT_ID = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 const ACTIONS: readonly Action[] = ['grant', 'deny', 'withdraw', 'request', 'confirm', 'expire', 'erase'];
@@ -18,7 +19,10 @@ function parseInstant(value: unknown): number | null {
   if (match === null) return null;
   // Date.parse takes any day up to 31 in any month and rolls it over (2023-02-29 is 1 March).
   const [year, month, day] = [match[1], match[2], match[3]].map(Number) as [number, number, number];
-  if (day > new Date(Date.UTC(year, month, 0)).getUTCDate()) return null;
+  // Day 0 of the next month is the month's last day (setUTCFullYear: Date.UTC maps years 0–99 to 1900–1999).
+  const last = new Date(0);
+  last.setUTCFullYear(year, month, 0);
+  if (day > last.getUTCDate()) return null;
   const ms = Date.parse(value as string);
   return Number.isFinite(ms) ? ms : null;
 }
@@ -56,11 +60,13 @@ function decodedOrNull(text: string): string | null {
 }
 
 /**
- * Middleware refusing a query whose names or values are not valid percent-encoded UTF-8
- * (`?subjectId=%F0`): Express's parsers read those as U+FFFD, another id than any sent.
- * 400 `invalid_body` with a pointer per parameter.
+ * Refuses a query whose names or values are not valid percent-encoded UTF-8 (`?subjectId=%F0`):
+ * Express's parsers read those as U+FFFD or keep them as sent, either way another id than any
+ * that was meant.
+ *
+ * @throws ConsentError `invalid_body` with a pointer per parameter.
  */
-export const decodableQuery: RequestHandler = (req, _res, next) => {
+export function requireDecodableQuery(req: Request): void {
   const at = req.originalUrl.indexOf('?');
   const problems: InputProblem[] = [];
   if (at >= 0) {
@@ -71,7 +77,17 @@ export const decodableQuery: RequestHandler = (req, _res, next) => {
       problems.push({ pointer: `/${(decodedOrNull(name) ?? name).replace(/~/g, '~0').replace(/\//g, '~1')}`, detail: 'is not valid percent-encoded UTF-8' });
     }
   }
-  next(problems.length > 0 ? invalid(problems) : undefined);
+  if (problems.length > 0) throw invalid(problems);
+}
+
+/** `requireDecodableQuery` as middleware. */
+export const decodableQuery: RequestHandler = (req, _res, next) => {
+  try {
+    requireDecodableQuery(req);
+    next();
+  } catch (error) {
+    next(error);
+  }
 };
 
 /** Middleware refusing the query parameters a route does not take (none by default): 400 `invalid_body` naming them. */

@@ -8,7 +8,7 @@ import { audienceExport } from '../io/audience-export';
 import { EXPORT_TYPES } from '../io/event-export';
 import { adminActor, adminAuthorization } from './admin-authorize';
 import { sendEventExport } from './admin-export';
-import { decodableQuery, onlyQuery, parseAudienceQuery, parseAuditQuery, parseExportQuery } from './admin-query';
+import { decodableQuery, onlyQuery, parseAudienceQuery, requireDecodableQuery, parseAuditQuery, parseExportQuery } from './admin-query';
 import { adminReader, requireAdmin } from './admin-reader';
 import { asyncHandler } from './async-handler';
 import { parseHistoryQuery, parsePostBody, requireNoBody } from './body-shape';
@@ -45,7 +45,10 @@ export function addAdminRoutes(router: Router, engine: ConsentEngine, gate: Read
   // Body rules first (415, 413, 400), like every route, then authorization. Per route rather
   // than router.use('/admin'), so that `authorize` sees the request's own req.path and an
   // unknown /admin path still falls through to the host.
-  const guard: RequestHandler[] = [noStore, jsonBody(), authorize, decodableQuery];
+  const authorized: RequestHandler[] = [noStore, jsonBody(), authorize];
+  // Then a query that is not valid percent-encoding is refused (a route with a requirement id in
+  // its path refuses it after the id: 404 before 400).
+  const guard: RequestHandler[] = [...authorized, decodableQuery];
 
   router.get('/admin/subjects/:subjectId', ...guard, onlyQuery(), asyncHandler(async (req, res) => {
     const states = await engine.states(subjectParam(req));
@@ -79,7 +82,7 @@ export function addAdminRoutes(router: Router, engine: ConsentEngine, gate: Read
   // A subject id that is not valid percent-encoded UTF-8 (Express fails before the routes
   // above run): the body rules and authorization still come first, as on every admin route;
   // then the id is refused like one the library would not take.
-  router.use(pathParameterErrors(SUBJECT_PATH, null, guard, () => new ConsentError('invalid_subject', 'the subject id in the path is not valid percent-encoded UTF-8')));
+  router.use(pathParameterErrors(SUBJECT_PATH, ['GET', 'HEAD', 'POST', 'DELETE'], guard, () => new ConsentError('invalid_subject', 'the subject id in the path is not valid percent-encoded UTF-8')));
 
   router.get('/admin/events', ...guard, asyncHandler(async (req, res) => {
     const { limit, ...query } = parseAuditQuery(req.query, engine.eventIds);
@@ -97,8 +100,9 @@ export function addAdminRoutes(router: Router, engine: ConsentEngine, gate: Read
     await sendEventExport(res, requireAdmin(reader, tracker), engine.eventIds, engine.options.logger, query);
   }));
 
-  router.get('/admin/requirements/:id/subjects', ...guard, asyncHandler(async (req, res) => {
+  router.get('/admin/requirements/:id/subjects', ...authorized, asyncHandler(async (req, res) => {
     const requirement = engine.registry.require(req.params.id as string, 404);
+    requireDecodableQuery(req);
     const { filter, format } = parseAudienceQuery(req.query);
     const summary = { listed: 0, skipped: 0, unreadable: 0, done: false };
     const headers = {
@@ -111,7 +115,7 @@ export function addAdminRoutes(router: Router, engine: ConsentEngine, gate: Read
     await sendStream(res, headers, chunks, engine.options.logger, 'the audience listing');
   }));
   // A requirement id that is not valid percent-encoding: authorization first, then unknown.
-  router.use(pathParameterErrors(REQUIREMENT_PATH, null, guard, (req) => undecodableRequirement(pathSegment(req, 3))));
+  router.use(pathParameterErrors(REQUIREMENT_PATH, ['GET', 'HEAD'], authorized, (req) => undecodableRequirement(pathSegment(req, 3))));
 
   router.get('/admin/verify', ...guard, onlyQuery('subjectId'), proof.adminVerify);
 

@@ -4,6 +4,7 @@ import { openSubjectExport } from '../core/export';
 import { eraseSubject, type ConsentProof } from '../core/proof';
 import { ConsentError } from '../errors';
 import { sendSubjectExport } from './subject-export';
+import { atMostCharacters } from '../characters';
 
 /** What the proof handlers read: a `Consent` instance satisfies it. */
 export interface ProofSource extends Pick<ConsentProof, 'receipt' | 'verify' | 'checkpoint'> {
@@ -53,7 +54,7 @@ function sendPersonal(res: Response, body: unknown): void {
 function querySubject(query: Record<string, unknown>): string | undefined {
   const value = query.subjectId;
   if (value === undefined) return undefined;
-  if (typeof value === 'string' && value.length >= 1 && value.length <= 256) return value;
+  if (typeof value === 'string' && value.length >= 1 && atMostCharacters(value, 256)) return value;
   throw new ConsentError('invalid_body', 'subjectId must be a string of 1–256 characters', {
     extensions: { errors: [{ pointer: '/subjectId', detail: 'must be a string of 1–256 characters' }] },
   });

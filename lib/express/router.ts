@@ -10,7 +10,7 @@ import { addAdminRoutes } from './admin-routes';
 import { addMeRoutes } from './me-routes';
 import { writeContext } from './network';
 import { openApiDocument } from './openapi';
-import { pathParameterErrors, undecodableRequirement } from './path-errors';
+import { pathParameterErrors } from './path-errors';
 import { answerError } from './problem';
 import { proofHandlers, type ProofSource } from './proof-routes';
 import type { ReadyGate } from './ready-gate';
@@ -79,7 +79,7 @@ export function createRouter(
     res.json(text);
   }));
   // A hash that is not valid percent-encoding is no hash: 400, as for any malformed one.
-  router.use(pathParameterErrors(/^\/texts\/[^/]+\/?$/, null, [body], () => invalidTextHash()));
+  router.use(pathParameterErrors(/^\/texts\/[^/]+\/?$/, ['GET', 'HEAD'], [body], () => invalidTextHash()));
   router.get('/me/receipt', body, proof.receipt);
   router.get('/me/export', body, proof.exportMe);
   addMeRoutes(router, engine, gate, subjects, limiter);
@@ -107,11 +107,14 @@ export function createRouter(
 }
 
 /**
- * Any other path parameter that is not valid percent-encoding (`/me/%E0%A4%A` on a method
- * without a route): such an id cannot name a registered requirement, 404 like any unknown id.
- * (The routes with a path parameter answer theirs after their own first checks.)
+ * Any other path that is not valid percent-encoding (`GET /me/%E0%A4%A`, a method no route of
+ * that path takes): 404, as nothing is found there. (The routes with a path parameter answer
+ * theirs after their own first checks.)
  */
 function fromPathError(error: unknown, req: Request): ConsentError | null {
   if (!(error instanceof URIError)) return null;
-  return undecodableRequirement(req.path.split('/').pop() ?? '');
+  return new ConsentError('unknown_requirement', 'the path is not valid percent-encoding', {
+    status: 404,
+    extensions: { ids: [req.path.split('/').pop() ?? ''] },
+  });
 }

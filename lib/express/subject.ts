@@ -1,10 +1,11 @@
 import type { Request } from 'express';
-import { atMostCharacters, MAX_SUBJECT_LENGTH, normalizeSubject } from '../core/input';
+import { MAX_SUBJECT_LENGTH, normalizeSubject } from '../core/input';
 import { inVisitorNamespace, VISITOR_PREFIX } from '../core/visitor-id';
 import type { CacheLink } from '../core/state-cache';
 import { ConsentError } from '../errors';
 import type { ResolvedOptions } from '../options';
 import { visitorTransport, type VisitorCookies, type VisitorTransport } from './visitor-cookies';
+import { atMostCharacters } from '../characters';
 
 /**
  * Who a request is about: a subject from the `subject` hook, or a visitor. `id` is null for a

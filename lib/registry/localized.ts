@@ -2,6 +2,7 @@ import { hasRewrittenCharacter, isLocalPath } from '../core/local-url';
 import { ConsentConfigError } from '../errors';
 import { isLocaleTag } from '../i18n/negotiate';
 import type { LocalizedText, RequirementDefinition } from '../types';
+import { atMostCharacters } from '../characters';
 
 /*
  * The texts of a requirement version: what a person is shown, in each locale, with what GDPR
@@ -20,7 +21,7 @@ function fail(id: unknown, field: string, why: string): never {
 }
 
 function text(id: unknown, field: string, value: unknown, max: number): string {
-  if (typeof value !== 'string' || value.trim().length === 0 || value.length > max) {
+  if (typeof value !== 'string' || value.trim().length === 0 || !atMostCharacters(value, max)) {
     fail(id, field, `must be a non-empty string of at most ${String(max)} characters`);
   }
   return value;

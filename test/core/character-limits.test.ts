@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { ConsentError } from '../../lib/index';
 import { confirmToken } from '../../lib/core/confirm';
-import { atMostCharacters, MAX_CONTEXT, MAX_NOTE } from '../../lib/core/input';
+import { atMostCharacters } from '../../lib/characters';
+import { MAX_CONTEXT, MAX_NOTE } from '../../lib/core/input';
 import { TOKEN_LENGTH } from '../../lib/core/tokens';
 import { BACKENDS, testConsent, type TestDatabase } from '../helpers/app';
 

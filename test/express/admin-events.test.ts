@@ -94,6 +94,9 @@ for (const backend of BACKENDS) {
         expectProblem(await request(app).get(`/consent/admin/export?${query}`).set(ADMIN), 400, 'invalid_body');
       }
       expect((await request(app).get('/consent/admin/events?from=2024-02-29&to=2026-12-31T23:59:59Z').set(ADMIN)).status).to.equal(200);
+      // Year 0 is a leap year (proleptic Gregorian), year 100 is not.
+      expect((await request(app).get('/consent/admin/events?from=0000-02-29').set(ADMIN)).status).to.equal(200);
+      expectProblem(await request(app).get('/consent/admin/events?from=0100-02-29').set(ADMIN), 400, 'invalid_body');
     });
 
     it('refuses a query that is not valid percent-encoded UTF-8, rather than reading U+FFFD', async () => {

@@ -35,6 +35,9 @@ describe('a path id that is not valid percent-encoding', () => {
       const app = routerApp(t.consent, lib());
       for (const method of ['put', 'delete'] as const) {
         const path = '/consent/me/%F0';
+        // Two faults at once: the earlier check in the order answers.
+        expectProblem(await request(app)[method](path).set('content-type', 'text/plain').send('x'), 415, 'unsupported_media_type');
+        expectProblem(await request(app)[method](path).set('content-type', 'application/json').send('{'), 400, 'invalid_body');
         expectProblem(await request(app)[method](path).send({ decision: 'granted' }), 401, 'no_subject');
         expectProblem(await request(app)[method](path).set('x-test-user', 'ann').set('content-type', 'text/plain').send('x'), 415, 'unsupported_media_type');
         expectProblem(await request(app)[method](path).set('x-test-user', 'ann').send({ note: 'x'.repeat(20_000) }), 413, 'payload_too_large');
@@ -104,7 +107,11 @@ describe('a token or subject id in the path that is not valid percent-encoding',
         expectProblem(await request(app).get(path), 403, 'forbidden');
         expectProblem(await request(app).get(path).set(ADMIN).set('content-type', 'text/plain').send('x'), 415, 'unsupported_media_type');
         expect(expectProblem(await request(app).get(path).set(ADMIN), 404, 'unknown_requirement').ids).to.deep.equal([segment]);
+        // The id in the path before the query (404 before 400), whatever is wrong with the query.
+        expectProblem(await request(app).get(`${path}?state=%FF`).set(ADMIN), 404, 'unknown_requirement');
       }
+      expectProblem(await request(app).get('/consent/admin/requirements/nope/subjects?state=%FF').set(ADMIN), 404, 'unknown_requirement');
+      expectProblem(await request(app).get('/consent/admin/requirements/analytics/subjects?state=%FF').set(ADMIN), 400, 'invalid_body');
     });
   }
 });

@@ -1,7 +1,6 @@
 import type { Request, Router } from 'express';
 import { adminStats, dailySeries, windowStart } from '../../core/admin-stats';
 import type { ConsentEngine } from '../../core/engine';
-import { atMostCharacters } from '../../core/input';
 import { ConsentError } from '../../errors';
 import { adminAuthorization } from '../admin-authorize';
 import { sendEventExport } from '../admin-export';
@@ -17,6 +16,7 @@ import type { Messages } from '../../i18n/catalog';
 import { consolePage } from './console-page';
 import { overviewPage } from './overview';
 import { subjectPage } from './subject-page';
+import { atMostCharacters } from '../../characters';
 
 const CHART_DAYS = 30;
 

@@ -7,7 +7,7 @@ import { cell, headRow } from './console-page';
 
 const HISTORY_LIMIT = 200;
 
-const form = (value: string, w: Messages) => html`<form method="get" action="subject"><p><label for="subject-id">${w['console.subjectId']}</label> <input id="subject-id" name="id" value="${value}" required maxlength="256"> <button type="submit">${w['console.lookUp']}</button></p></form>`;
+const form = (value: string, w: Messages) => html`<form method="get" action="subject"><p><label for="subject-id">${w['console.subjectId']}</label> <input id="subject-id" name="id" value="${value}" required maxlength="512"> <button type="submit">${w['console.lookUp']}</button></p></form>`;
 
 const when = (iso: string | null) => (iso ? timeElement(iso) : '—');
 
