@@ -1,10 +1,11 @@
+import { sameText } from '../audit/keys';
 import { ConsentError } from '../errors';
 import { planBatch } from '../state/plan';
 import type { CurrentRecord } from '../tracker/records';
 import type { Requirement, StateInfo } from '../types';
 import { batchContext } from './batch-context';
 import type { ConsentCore } from './consent-core';
-import { openToken, sameDigest } from './tokens';
+import { openToken } from './tokens';
 import type { WriteContext } from './write-types';
 
 /** What `GET /confirm/:token` shows: what confirming will grant, and until when it can. */
@@ -29,7 +30,7 @@ export const invalidToken = (): ConsentError =>
  * for the current version. Runs before the write and again inside it, on the locked snapshot.
  */
 function checkPending(engine: Pick<ConsentCore, 'registry'>, record: CurrentRecord | undefined, hash: string, now: number): Requirement {
-  if (!record?.pendingToken || !sameDigest(record.pendingToken, hash)) throw invalidToken();
+  if (!record?.pendingToken || !sameText(hash, record.pendingToken)) throw invalidToken();
   if (record.pendingExpiresAt === null || now >= record.pendingExpiresAt) {
     throw new ConsentError('token_expired', 'this confirmation link has expired: ask again to receive a new one');
   }
@@ -51,7 +52,7 @@ async function lookup(engine: ConfirmDeps, token: unknown) {
   const hash = engine.tokenHash(token as string);
   const match = await tracker.findPending(hash);
   const pseudonym = engine.pseudonym(subjectId);
-  if (!match || !sameDigest(match.pseudonym, pseudonym)) throw invalidToken();
+  if (!match || !sameText(pseudonym, match.pseudonym)) throw invalidToken();
   // The token's record as sealed with the subject's head, not as the lookup found it.
   const record = (await engine.storedRecords(pseudonym)).find((r) => r.requirement === match.record.requirement);
   const requirement = checkPending(engine, record, hash, engine.now());

@@ -1,4 +1,4 @@
-import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { SEAL_OVERHEAD, seal, unseal } from '../audit/aead';
 import { hmacHex, type DerivedKeys } from '../audit/keys';
 import type { PlannedDecision } from '../state/plan';
@@ -58,11 +58,4 @@ export function openToken(key: Buffer, token: unknown): string | null {
   if (typeof token !== 'string' || !FORMAT.test(token)) return null;
   const bytes = Buffer.from(token, 'base64url');
   return unseal(key, bytes.subarray(RANDOM), bytes.subarray(0, RANDOM));
-}
-
-/** Compares two hex digests in constant time. */
-export function sameDigest(a: string, b: string): boolean {
-  const x = Buffer.from(a, 'utf8');
-  const y = Buffer.from(b, 'utf8');
-  return x.length === y.length && timingSafeEqual(x, y);
 }
