@@ -1,11 +1,8 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import knexFactory, { type Knex } from 'knex';
+import { buildPackage } from './build';
 import { createPgDatabase, describePg, pgKnexConfig, sqliteKnexConfig, tempSqliteFile } from './databases';
-
-const exec = promisify(execFile);
-const repo = fileURLToPath(new URL('../..', import.meta.url));
 
 /** The built command line, as the package's `bin` names it. */
 export const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
@@ -13,13 +10,8 @@ export const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 /** A secret for tests (32 bytes). */
 export const SECRET = 'cli-test-secret-0123456789abcdef';
 
-let built: Promise<unknown> | null = null;
-
 /** Builds the package once per test run (the real `dist/cli.js`, shebang included). */
-export function buildCli(): Promise<unknown> {
-  built ??= exec('npx', ['tsup'], { cwd: repo });
-  return built;
-}
+export const buildCli = buildPackage;
 
 /** What one run of the command line did. */
 export interface CliRun {

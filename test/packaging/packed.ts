@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { buildPackage } from '../helpers/build';
 
 export const run = promisify(execFile);
 export const repo = fileURLToPath(new URL('../..', import.meta.url));
@@ -30,7 +31,7 @@ export function packedApp(): Promise<PackedApp> {
 async function pack(): Promise<PackedApp> {
   const scratch = mkdtempSync(join(tmpdir(), 'express-consent-pack-'));
   scratchDir = scratch;
-  await run('npm', ['run', 'build'], { cwd: repo });
+  await buildPackage();
   const { stdout } = await run('npm', ['pack', '--json', '--pack-destination', scratch], { cwd: repo });
   const [packed] = JSON.parse(stdout) as Array<{ filename: string; files: Array<{ path: string }> }>;
   writeFileSync(join(scratch, 'package.json'), JSON.stringify({ name: 'scratch-app', private: true, version: '1.0.0' }));
