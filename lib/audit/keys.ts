@@ -17,7 +17,9 @@ export interface DerivedKeys {
   eventId: Buffer;
   /** HMAC key of the visitor cookie (see `VisitorCookies`). */
   visitorCookie: Buffer;
-  /** AES-256-GCM key of the subject id stored with its chain (audiences). */
+  /** AES-256-CTR key of the subject id stored with its chain (audiences; see subject-seal.ts). */
+  subjectSiv: Buffer;
+  /** AES-256-GCM key of the subject ids earlier releases stored with their chains. */
   subject: Buffer;
   /** HMAC key of the global log's sealed head. */
   log: Buffer;
@@ -38,6 +40,7 @@ export function deriveKeys(secret: Buffer): DerivedKeys {
     tokenSubject: derive(secret, 'token-subject'),
     eventId: derive(secret, 'event-id'),
     visitorCookie: derive(secret, 'visitor-cookie'),
+    subjectSiv: derive(secret, 'subject-id-siv'),
     subject: derive(secret, 'subject-id'),
     log: derive(secret, 'log'),
     logSum: derive(secret, 'log-sum'),

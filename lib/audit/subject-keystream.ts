@@ -1,66 +1,73 @@
 import { createCipheriv } from 'node:crypto';
-import { AEAD_NONCE_BYTES, AEAD_TAG_BYTES, SEAL_OVERHEAD } from './aead';
+import { firstCounter, SIV_NONCE_BYTES } from './subject-seal';
 
 /*
- * The subject ids of a whole page of `sealSubject` values decrypted in one AES call. An
- * AES-GCM ciphertext is its plaintext XOR the AES-CTR keystream of its nonce, counting from 2
- * (counter 1 masks the tag; NIST SP 800-38D, 7.1). One ECB pass over every counter block of
- * the page yields every value's keystream, where Node sets up a cipher per value: that setup
- * cost more than all the rest of a listing.
+ * The subject ids of a whole page of `sealSubject` values decrypted in one AES call. A value is
+ * its id XOR the AES-CTR keystream that counts from its pseudonym's first 96 bits; one ECB pass
+ * over every counter block of the page yields every value's keystream, where Node sets up a
+ * cipher per value: that setup cost more than all the rest of a listing.
  *
- * Nothing here checks the tag. The caller trusts a value only when the keyed pseudonym of what
- * it decrypts to is the one its chain's sealed head names, which no one without the secret
- * can bring about; any other value goes through `openSubject`.
+ * Nothing here authenticates: the caller trusts a value only when the keyed pseudonym of what it
+ * decrypts to is the one its chain's sealed head names, which is what makes it a SIV.
  */
 
 const BLOCK = 16;
 
 /**
- * What each sealed value (lowercase hex, as `sealSubject` returns it) decrypts to, without
- * checking its tag or associated data; null for a value too short or not hex.
+ * What each sealed value (lowercase hex, as `sealSubject` returns it) decrypts to under the
+ * counter of the pseudonym at the same index, unauthenticated; null for an empty value, one not
+ * hex, or a pseudonym with no counter.
  */
-export function decryptSubjects(key: Buffer, sealed: readonly string[]): Array<string | null> {
+export function decryptSubjects(key: Buffer, sealed: readonly string[], pseudonyms: ReadonlyArray<string | null>): Array<string | null> {
   const out: Array<string | null> = new Array<string | null>(sealed.length).fill(null);
+  const counters: Array<Buffer | null> = [];
   let bytes = 0;
   let blocks = 0;
-  for (const value of sealed) {
-    const length = value.length >>> 1;
+  for (let i = 0; i < sealed.length; i += 1) {
+    const length = (sealed[i] as string).length >>> 1;
+    const counter = length > 0 ? firstCounter(pseudonyms[i] ?? null) : null;
+    counters.push(counter);
+    if (counter === null) continue;
     bytes += length;
-    if (length > SEAL_OVERHEAD) blocks += Math.ceil((length - SEAL_OVERHEAD) / BLOCK);
+    blocks += Math.ceil(length / BLOCK);
   }
   const page = Buffer.allocUnsafe(bytes);
-  const counters = Buffer.alloc(blocks * BLOCK);
+  const stream = Buffer.alloc(blocks * BLOCK);
   // Where each value's bytes start in `page`; -1 for one that keeps its null.
   const starts: number[] = [];
   let at = 0;
   let block = 0;
-  for (const value of sealed) {
+  for (let i = 0; i < sealed.length; i += 1) {
+    const counter = counters[i] as Buffer | null;
+    const value = sealed[i] as string;
     const length = value.length >>> 1;
-    // A value that is not all hex writes fewer bytes.
-    const usable = length > SEAL_OVERHEAD && length * 2 === value.length && page.write(value, at, 'hex') === length;
-    starts.push(usable ? at : -1);
-    if (usable) {
-      for (let counter = 2, left = length - SEAL_OVERHEAD; left > 0; counter += 1, left -= BLOCK) {
-        page.copy(counters, block * BLOCK, at, at + AEAD_NONCE_BYTES);
-        counters.writeUInt32BE(counter, block * BLOCK + AEAD_NONCE_BYTES);
-        block += 1;
-      }
+    if (counter === null) {
+      starts.push(-1);
+      continue;
     }
+    // A value that is not all hex writes fewer bytes.
+    const usable = length * 2 === value.length && page.write(value, at, 'hex') === length;
+    starts.push(usable ? at : -1);
+    for (let n = 0; n * BLOCK < length; n += 1) {
+      counter.copy(stream, (block + n) * BLOCK, 0, SIV_NONCE_BYTES);
+      stream.writeUInt32BE(n, (block + n) * BLOCK + SIV_NONCE_BYTES);
+    }
+    block += Math.ceil(length / BLOCK);
     at += length;
   }
   const cipher = createCipheriv('aes-256-ecb', key, null).setAutoPadding(false);
-  const stream = cipher.update(counters);
+  const keystream = cipher.update(stream);
   cipher.final();
   let used = 0;
   for (let i = 0; i < sealed.length; i += 1) {
-    const start = starts[i] as number;
-    if (start < 0) continue;
+    if (counters[i] === null) continue;
     const length = (sealed[i] as string).length >>> 1;
-    const from = start + AEAD_NONCE_BYTES;
-    const to = start + length - AEAD_TAG_BYTES;
-    for (let j = from; j < to; j += 1) page[j] = (page[j] as number) ^ (stream[used + j - from] as number);
-    used += Math.ceil((to - from) / BLOCK) * BLOCK;
-    out[i] = page.toString('utf8', from, to);
+    const start = starts[i] as number;
+    if (start >= 0) {
+      for (let j = 0; j < length; j += 1) page[start + j] = (page[start + j] as number) ^ (keystream[used + j] as number);
+      out[i] = page.toString('utf8', start, start + length);
+    }
+    used += Math.ceil(length / BLOCK) * BLOCK;
   }
   return out;
 }

@@ -1,6 +1,6 @@
 import { pseudonymOf } from '../audit/keys';
 import { decryptSubjects } from '../audit/subject-keystream';
-import { openSubject, sealSubject } from '../audit/subject-seal';
+import { openEarlierSubject, sealSubject } from '../audit/subject-seal';
 import { ConsentError } from '../errors';
 import { nextTurn, TurnTaker } from '../event-loop-turns';
 import { isAllowedNow, stateOf } from '../state/derive';
@@ -78,17 +78,17 @@ function recordOf(records: readonly CurrentRecord[], requirement: string): Curre
 
 /**
  * The subject id stored with `snapshot`'s chain, or null when it does not open for the chain.
- * `decrypted` (what the value decrypts to, unauthenticated) is taken when its pseudonym is the
- * one the chain's sealed head names: only the subject of the chain has it. Anything else is
- * opened and authenticated in full.
+ * `decrypted` (what the value decrypts to as a SIV, unauthenticated) is taken when its pseudonym
+ * is the one the chain's sealed head names: only the subject of the chain has it. Anything else
+ * may be a value an earlier release sealed, opened and authenticated in full.
  *
- * @throws ConsentIntegrityError (logged) for an id that opens for its chain but names another
- *   subject: only a holder of the secret could have sealed it.
+ * @throws ConsentIntegrityError (logged) for an earlier release's value that opens for its chain
+ *   but names another subject: only a holder of the secret could have sealed it.
  */
 function storedSubjectId(engine: AudienceDeps, snapshot: SubjectSnapshot, sealed: string, decrypted: string | null): string | null {
   const keys = engine.derivedKeys;
   if (decrypted !== null && pseudonymOf(keys, decrypted) === snapshot.pseudonym) return decrypted;
-  const subjectId = openSubject(keys.subject, sealed, snapshot.chain);
+  const subjectId = openEarlierSubject(keys.subject, sealed, snapshot.chain);
   if (subjectId === null) return null;
   if (pseudonymOf(keys, subjectId) !== snapshot.pseudonym) throw integrityFailure(engine.options.logger, "a subject's stored id");
   return subjectId;
@@ -136,7 +136,7 @@ export async function* audiencePages(
       matched.push({ snapshot, state });
       sealed.push(sealedSubject);
     }
-    const decrypted = decryptSubjects(keys.subject, sealed);
+    const decrypted = decryptSubjects(keys.subjectSiv, sealed, matched.map((m) => m.snapshot.pseudonym));
     const members: AudienceMember[] = [];
     for (let i = 0; i < matched.length; i += 1) {
       if (turns.due()) await nextTurn();
@@ -188,6 +188,7 @@ export async function rememberSubject(engine: AudienceDeps, subjectId: unknown):
   const subject = requireSubject(subjectId);
   await engine.ready();
   const reader = audienceReader(engine.tracker, 'rememberSubject()');
-  const key = engine.derivedKeys.subject;
-  return reader.storeSealedSubject(pseudonymOf(engine.derivedKeys, subject), (chain) => sealSubject(key, subject, chain));
+  const pseudonym = pseudonymOf(engine.derivedKeys, subject);
+  const sealed = sealSubject(engine.derivedKeys.subjectSiv, subject, pseudonym);
+  return reader.storeSealedSubject(pseudonym, () => sealed);
 }

@@ -75,7 +75,7 @@ export async function commitWrite(deps: CommitDeps, request: CommitRequest): Pro
     const tokens = issuedFor(request.tokens ?? [], changes);
     if (request.subjectId !== null) {
       plan.outbox = outboxFor(deps, request.subjectId, request, changes, tokens);
-      plan.sealedSubject = sealSubject(deps.keyring.keys.subject, request.subjectId, snapshot.chain);
+      plan.sealedSubject = sealSubject(deps.keyring.keys.subjectSiv, request.subjectId, request.pseudonym);
     }
     const merged = new Map(snapshot.records.map((r) => [r.requirement, r]));
     for (const record of plan.records) merged.set(record.requirement, record);

@@ -150,11 +150,11 @@ function validateBatch(engine: ImportDeps, items: unknown[], offset: number): Va
  * their ids stored sealed (audiences).
  */
 function importPlanner(engine: ImportDeps, { bySubject, subjectIds }: ValidBatch): BatchPlanner {
-  const { chain: key, subject: subjectKey } = engine.derivedKeys;
+  const { chain: key, subjectSiv: subjectKey } = engine.derivedKeys;
   const digest = storedDigest(key, NO_PERSONAL_FIELDS);
   return (pseudonym, snapshot) => {
     const plan = planImport(snapshot, bySubject.get(pseudonym) as ImportedDecision[], key, digest);
-    plan.sealedSubject = sealSubject(subjectKey, subjectIds.get(pseudonym) as string, snapshot.chain);
+    plan.sealedSubject = sealSubject(subjectKey, subjectIds.get(pseudonym) as string, pseudonym);
     return plan;
   };
 }

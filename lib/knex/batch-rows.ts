@@ -27,32 +27,35 @@ const STATE_VALUES = [
   'decision', 'version', 'decided_at', 'expires_at', 'gpc_opt_in', 'pending_version', 'pending_at',
   'pending_expires_at', 'pending_token', 'expiry_recorded',
 ] as const;
-// Bytes of a chain key after its 6 bytes of time: a random number, counted up from there for
+// Bytes of a chain key after its 4 bytes of time: a random number, counted up from there for
 // each chain created together, so that the keys of one batch never collide (with random keys,
-// two of 10,000 created in the same millisecond would share one about once in 90 batches, and
-// the batch would be written again). Two batches of 10,000 created in the same millisecond by
-// different writers overlap about once in 200,000 such coincidences; the insert then skips the
-// second row, which is created again with another key.
+// two of 10,000 created in the same second would share one about once in 90 batches, and the
+// batch would be written again). Two batches of 10,000 created in the same second by different
+// writers overlap about once in 200,000 such coincidences; the insert then skips the second
+// row, which is created again with another key.
 const KEY_COUNTER = 4;
+const KEY_TIME = 4;
 const NO_MAC = Buffer.alloc(0);
 
 /** Bytes of a new chain's key. */
-export const CHAIN_KEY_BYTES = 6 + KEY_COUNTER;
+export const CHAIN_KEY_BYTES = KEY_TIME + KEY_COUNTER;
 
 /**
- * The keys of `count` new chains, one after another in one buffer, 10 bytes each: the creation
- * time (milliseconds, 6 bytes) then 32 bits counted from a random start. New chains therefore
- * enter the chain-keyed indexes (events by chain and sequence, records by chain) near their
- * right edge, in pages that are already in the cache, instead of at random places across
- * indexes far larger than the cache: a long history keeps its write speed.
+ * The keys of `count` new chains, one after another in one buffer, 8 bytes each: the creation
+ * time (whole seconds, 4 bytes, until 2106) then 32 bits counted from a random start. New chains
+ * therefore enter the chain-keyed indexes (events by chain and sequence, records by chain) near
+ * their right edge, in pages that are already in the cache, instead of at random places across
+ * indexes far larger than the cache: a long history keeps its write speed. A chain key is in
+ * every row and index entry of its subject, so each byte of it counts several times. Chains of
+ * earlier releases keep their 10-byte keys (milliseconds, 6 bytes), which sort before these.
  */
 export function newChainKeys(count: number): Buffer {
   const keys = Buffer.allocUnsafe(CHAIN_KEY_BYTES * count);
-  const now = Date.now();
+  const seconds = Math.floor(Date.now() / 1000);
   const start = randomBytes(KEY_COUNTER).readUInt32BE(0);
   for (let i = 0; i < count; i += 1) {
-    keys.writeUIntBE(now, CHAIN_KEY_BYTES * i, 6);
-    keys.writeUInt32BE((start + i) % 2 ** 32, CHAIN_KEY_BYTES * i + 6);
+    keys.writeUInt32BE(seconds, CHAIN_KEY_BYTES * i);
+    keys.writeUInt32BE((start + i) % 2 ** 32, CHAIN_KEY_BYTES * i + KEY_TIME);
   }
   return keys;
 }

@@ -126,7 +126,7 @@ export interface WritePlan {
   /** Outbox entries for durable handlers, inserted in the same transaction. */
   outbox?: OutboxEntry[];
   /**
-   * The subject id, encrypted and bound to the snapshot's chain; opaque to trackers. A tracker
+   * The subject id, encrypted for the subject's pseudonym; opaque to trackers. A tracker
    * with the audience capability stores it with the subject (replacing what it holds) and
    * returns it from `audience()`; absent, the stored one stays as it is.
    */

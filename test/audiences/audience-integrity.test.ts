@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { seal } from '../../lib/audit/aead';
 import { sealSubject } from '../../lib/audit/subject-seal';
 import { ConsentIntegrityError } from '../../lib/errors';
 import type { Consent } from '../../lib/index';
@@ -88,10 +89,15 @@ for (const backend of BACKENDS) {
       const audience = consent.audience('analytics');
       expect(await list(audience)).to.deep.equal(['ann']);
       expect(audience.summary).to.include({ listed: 1, unreadable: 1 });
-      // Sealed for cy's chain with the real key (only a holder of the secret can): it opens,
-      // but names a subject the chain is not linked to.
+      // Sealed as SIV for cy's pseudonym with the real key: it decrypts to 'ann', whose
+      // pseudonym is not cy's, so it does not open.
+      const siv = sealSubject(consent.engine.derivedKeys.subjectSiv, 'ann', key('cy').toString('hex'));
+      await t.knex('consent_subjects').where({ pseudonym: key('cy') }).update({ sealed_subject: Buffer.from(siv, 'hex') });
+      expect(await list(consent.audience('analytics'))).to.deep.equal(['ann']);
+      // Sealed as an earlier release did, for cy's chain with the real key (only a holder of the
+      // secret can): it opens, but names a subject the chain is not linked to.
       const cyChain = (await chainOf('cy')).toString('hex');
-      const forged = sealSubject(consent.engine.derivedKeys.subject, 'ann', cyChain);
+      const forged = seal(consent.engine.derivedKeys.subject, 'ann', Buffer.from(cyChain, 'utf8')).toString('hex');
       await t.knex('consent_subjects').where({ pseudonym: key('cy') }).update({ sealed_subject: Buffer.from(forged, 'hex') });
       expect(await failure(consent.audience('analytics'))).to.be.instanceOf(ConsentIntegrityError);
     });

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { seal } from '../../lib/audit/aead';
 import type { Consent } from '../../lib/index';
 import { BACKENDS, testConsent, type TestDatabase } from '../helpers/app';
 import { statementsDuring as statementsOf } from '../helpers/count-statements';
@@ -66,6 +67,42 @@ for (const backend of BACKENDS) {
       const allowed: string[] = [];
       for await (const id of consent.filterAllowed(['dee', 'zed'], 'analytics')) allowed.push(id);
       expect(allowed).to.deep.equal(['dee']);
+    });
+
+    it('stores exactly the id\'s bytes (SIV), whether recorded, imported or remembered', async () => {
+      await consent.record('ann@example.com', { analytics: 'granted' });
+      await consent.import([{ subjectId: 'bob', requirement: 'analytics', decision: 'granted', at: new Date(Date.now() - 1000) }]);
+      await consent.record('cy', { analytics: 'granted' });
+      await t.knex('consent_subjects').where({ pseudonym: key('cy') }).update({ sealed_subject: null });
+      expect(await consent.rememberSubject('cy')).to.equal(true);
+      expect((await sealedOf('ann@example.com'))?.length).to.equal('ann@example.com'.length);
+      expect((await sealedOf('bob'))?.length).to.equal(3);
+      expect((await sealedOf('cy'))?.length).to.equal(2);
+      expect(await list(consent.audience('analytics'))).to.deep.equal(['ann@example.com', 'bob', 'cy']);
+    });
+
+    it('lists ids an earlier release sealed (AES-256-GCM, bound to the chain), and stores the SIV on the next write', async () => {
+      await consent.record('ann', { analytics: 'granted' });
+      await consent.record('bob', { analytics: 'granted' });
+      const earlier = async (subject: string): Promise<void> => {
+        const chain = (await chainOf(subject)).toString('hex');
+        const sealed = seal(consent.engine.derivedKeys.subject, subject, Buffer.from(chain, 'utf8'));
+        await t.knex('consent_subjects').where({ pseudonym: key(subject) }).update({ sealed_subject: sealed });
+      };
+      await earlier('ann');
+      await earlier('bob');
+      expect((await sealedOf('ann'))?.length).to.equal(3 + 28);
+      const audience = consent.audience('analytics');
+      expect(await list(audience)).to.deep.equal(['ann', 'bob']);
+      expect(audience.summary).to.deep.equal({ listed: 2, skipped: 0, unreadable: 0, done: true });
+      await consent.record('ann', { ads: 'granted' });
+      expect((await sealedOf('ann'))?.length).to.equal(3);
+      expect(await list(consent.audience('analytics'))).to.deep.equal(['ann', 'bob']);
+      // An earlier release's value copied onto another subject's row does not open there either.
+      await t.knex('consent_subjects').where({ chain: await chainOf('ann') }).update({ sealed_subject: await sealedOf('bob') });
+      const moved = consent.audience('analytics');
+      expect(await list(moved)).to.deep.equal(['bob']);
+      expect(moved.summary).to.include({ listed: 1, unreadable: 1 });
     });
 
     it('does not open an id moved to another subject row: it is counted, never listed under the wrong subject', async () => {
