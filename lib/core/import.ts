@@ -1,6 +1,6 @@
 import { NO_PERSONAL_FIELDS, storedDigest } from '../audit/chain';
 import { pseudonymOf } from '../audit/keys';
-import { sealSubject } from '../audit/subject-seal';
+import { sealSubjects } from '../audit/subject-keystream';
 import { ConsentError } from '../errors';
 import { nextTurn } from '../event-loop-turns';
 import { planImport, type ImportedDecision } from '../state/import-plan';
@@ -150,11 +150,14 @@ function validateBatch(engine: ImportDeps, items: unknown[], offset: number): Va
  * their ids stored sealed (audiences).
  */
 function importPlanner(engine: ImportDeps, { bySubject, subjectIds }: ValidBatch): BatchPlanner {
-  const { chain: key, subjectSiv: subjectKey } = engine.derivedKeys;
+  const { chain: key, subjectSiv } = engine.derivedKeys;
   const digest = storedDigest(key, NO_PERSONAL_FIELDS);
+  const pseudonyms = [...subjectIds.keys()];
+  const sealed = sealSubjects(subjectSiv, pseudonyms.map((p) => subjectIds.get(p) as string), pseudonyms);
+  const sealedOf = new Map(pseudonyms.map((p, i) => [p, sealed[i] as string]));
   return (pseudonym, snapshot) => {
     const plan = planImport(snapshot, bySubject.get(pseudonym) as ImportedDecision[], key, digest);
-    plan.sealedSubject = sealSubject(subjectKey, subjectIds.get(pseudonym) as string, pseudonym);
+    plan.sealedSubject = sealedOf.get(pseudonym);
     return plan;
   };
 }

@@ -27,12 +27,13 @@ const STATE_VALUES = [
   'decision', 'version', 'decided_at', 'expires_at', 'gpc_opt_in', 'pending_version', 'pending_at',
   'pending_expires_at', 'pending_token', 'expiry_recorded',
 ] as const;
-// Bytes of a chain key after its 4 bytes of time: a random number, counted up from there for
-// each chain created together, so that the keys of one batch never collide (with random keys,
-// two of 10,000 created in the same second would share one about once in 90 batches, and the
-// batch would be written again). Two batches of 10,000 created in the same second by different
-// writers overlap about once in 200,000 such coincidences; the insert then skips the second
-// row, which is created again with another key.
+// Bytes of a chain key after its 4 bytes of time: a counter, which each process starts at a
+// random point and counts up from there for every chain it creates, so that its keys never
+// collide (with random keys, two of 10,000 created in the same second would share one about once
+// in 90 batches, and the batch would be written again) and each batch's keys follow the previous
+// batch's, also within one second. Two writers' batches of 10,000 created in the same second
+// overlap about once in 200,000 such coincidences; the insert then skips the second row, which
+// is created again with a key from another random point (`scatterChainKeys`).
 const KEY_COUNTER = 4;
 const KEY_TIME = 4;
 const NO_MAC = Buffer.alloc(0);
@@ -52,12 +53,25 @@ export const CHAIN_KEY_BYTES = KEY_TIME + KEY_COUNTER;
 export function newChainKeys(count: number): Buffer {
   const keys = Buffer.allocUnsafe(CHAIN_KEY_BYTES * count);
   const seconds = Math.floor(Date.now() / 1000);
-  const start = randomBytes(KEY_COUNTER).readUInt32BE(0);
   for (let i = 0; i < count; i += 1) {
     keys.writeUInt32BE(seconds, CHAIN_KEY_BYTES * i);
-    keys.writeUInt32BE((start + i) % 2 ** 32, CHAIN_KEY_BYTES * i + KEY_TIME);
+    keys.writeUInt32BE((nextCounter + i) % 2 ** 32, CHAIN_KEY_BYTES * i + KEY_TIME);
   }
+  nextCounter = (nextCounter + count) % 2 ** 32;
   return keys;
+}
+
+const randomCounter = (): number => randomBytes(KEY_COUNTER).readUInt32BE(0);
+
+// Where this process's next chain key counts from.
+let nextCounter = randomCounter();
+
+/**
+ * Moves where the next chain keys count from to a new random point: after a key was found taken,
+ * another writer counts in the same range.
+ */
+export function scatterChainKeys(): void {
+  nextCounter = randomCounter();
 }
 
 /** The `i`th key of `newChainKeys`. */

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import { encodeLeaves } from '../audit/log-leaf';
 import type { CurrentRecord, SealedWrite, SubjectSnapshot, WritePlan } from '../tracker/records';
-import { addStateRows, EVENT_SLICE, newSubjectRows, snapshotOf, stateStatements, subjectInserts, SUBJECT_COLUMNS, type Planned } from './batch-rows';
+import { addStateRows, EVENT_SLICE, newSubjectRows, scatterChainKeys, snapshotOf, stateStatements, subjectInserts, SUBJECT_COLUMNS, type Planned } from './batch-rows';
 import { eventRow, idValue } from './event-rows';
 import { HexBytes, hexBytesOrNull, insertStatements, upsertClause, variableLimit, type Statement } from './bulk-sql';
 import { quote } from './quote';
@@ -200,6 +200,8 @@ export async function writeBatch(
   // A second round only for rows an erasure unlinked while we waited for their lock.
   const missing = pseudonyms.filter((p) => !subjects.has(p));
   if (missing.length > 0) {
+    // Or for a chain key another writer took: the next keys come from elsewhere.
+    scatterChainKeys();
     const again = await lockSubjects(ctx, trx, missing);
     for (const [p, row] of again.rows) subjects.set(p, row);
     for (const p of again.created) created.add(p);

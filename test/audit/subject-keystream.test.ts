@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { hmacHex } from '../../lib/audit/keys';
-import { decryptSubjects } from '../../lib/audit/subject-keystream';
+import { decryptSubjects, sealSubjects } from '../../lib/audit/subject-keystream';
 import { openSubject, sealSubject } from '../../lib/audit/subject-seal';
 
 const KEY = Buffer.alloc(32, 5);
@@ -15,6 +15,10 @@ describe('sealed subject ids decrypted a page at a time', () => {
     const decrypted = decryptSubjects(KEY, sealed, pseudonyms);
     expect(decrypted).to.deep.equal(ids);
     expect(decrypted).to.deep.equal(sealed.map((s, i) => openSubject(KEY, s, pseudonyms[i] as string, pseudonymOf)));
+    // Sealed a page at a time: the same values as one at a time.
+    expect(sealSubjects(KEY, ids, pseudonyms)).to.deep.equal(sealed);
+    expect(sealSubjects(KEY, [], [])).to.deep.equal([]);
+    expect(() => sealSubjects(KEY, ['ann', 'bob'], [pseudonymOf('ann'), 'abc'])).to.throw(/pseudonym/);
   });
 
   it('keeps null for an empty value, one of odd length or not hex, or a pseudonym with no counter, and decrypts its neighbours', () => {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { CHAIN_KEY_BYTES, chainKeyAt, newChainKeys, newSubjectRows } from '../../lib/knex/batch-rows';
+import { CHAIN_KEY_BYTES, chainKeyAt, newChainKeys, newSubjectRows, scatterChainKeys } from '../../lib/knex/batch-rows';
 
 describe('keys of new chains', () => {
   it('gives every chain of a batch its own key: the creation time in seconds, then a counter from a random start', () => {
@@ -20,8 +20,14 @@ describe('keys of new chains', () => {
     expect(seen.size).to.equal(count);
   });
 
-  it('starts each batch at another random point', () => {
-    const starts = new Set(Array.from({ length: 20 }, () => newChainKeys(1).readUInt32BE(4)));
+  it('counts on from the previous batch, and from another random point once scattered', () => {
+    const first = newChainKeys(3);
+    const second = newChainKeys(2);
+    expect(second.readUInt32BE(4)).to.equal((first.readUInt32BE(CHAIN_KEY_BYTES * 2 + 4) + 1) % 2 ** 32);
+    const starts = new Set(Array.from({ length: 20 }, () => {
+      scatterChainKeys();
+      return newChainKeys(1).readUInt32BE(4);
+    }));
     expect(starts.size).to.be.greaterThan(1);
   });
 

@@ -25,4 +25,43 @@ describeEachDatabase('chain keys of subjects created together', (open) => {
       await db.release();
     }
   });
+
+  it('follow on from the batch before (also within one second), and a key another writer took is created again elsewhere', async () => {
+    const db = await open();
+    const consent = createConsent({ knex: db.knex, secret: SECRET, sweep: false, logger: { warn() {}, error() {} } });
+    consent.register({ id: 'terms', title: 'Terms', description: 'Terms of use.' });
+    try {
+      await consent.ready();
+      const chainOf = async (subject: string): Promise<string> => {
+        const row: { chain: Buffer } | undefined = await db.knex('consent_subjects').where({ pseudonym: Buffer.from(consent.engine.pseudonym(subject), 'hex') }).first('chain');
+        return Buffer.from(row?.chain ?? []).toString('hex');
+      };
+      await consent.record('first', { terms: 'granted' });
+      await consent.record('second', { terms: 'granted' });
+      const [first, second] = [await chainOf('first'), await chainOf('second')];
+      expect(second > first).to.equal(true);
+      // Another writer holds the keys this process would hand out next, this second and the next.
+      const counter = Buffer.from(second, 'hex').readUInt32BE(4);
+      const now = Math.floor(Date.now() / 1000);
+      const taken: Buffer[] = [];
+      for (const seconds of [now, now + 1]) {
+        for (let i = 1; i <= 3; i += 1) {
+          const key = Buffer.alloc(8);
+          key.writeUInt32BE(seconds, 0);
+          key.writeUInt32BE((counter + i) % 2 ** 32, 4);
+          taken.push(key);
+        }
+      }
+      await db.knex('consent_subjects').insert(taken.map((chain, i) => ({ chain, pseudonym: Buffer.alloc(32, i + 1), head_mac: Buffer.alloc(0) })));
+      await consent.record('third', { terms: 'granted' });
+      await consent.record('fourth', { terms: 'granted' });
+      const created = [await chainOf('third'), await chainOf('fourth')];
+      for (const chain of created) expect(taken.map((k) => k.toString('hex'))).not.to.include(chain);
+      expect(await consent.isAllowed('third', 'terms')).to.equal(true);
+      expect(await consent.isAllowed('fourth', 'terms')).to.equal(true);
+    } finally {
+      await consent.close();
+      await db.release();
+    }
+  });
 });
