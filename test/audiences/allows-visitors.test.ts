@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import type { Express } from 'express';
 import request from 'supertest';
 import { ConsentError, type Consent } from '../../lib/index';
-import { BACKENDS, testConsent, type TestDatabase } from '../helpers/app';
+import { BACKENDS, testConsent, type TestDatabase } from '../helpers/consent-setup';
 import { cookiePair, setCookies, visitorApp, visitorIdOf } from '../helpers/visitor-app';
 
 const sqlite = BACKENDS[0] as (typeof BACKENDS)[number];

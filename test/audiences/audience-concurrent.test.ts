@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { Consent } from '../../lib/index';
-import { BACKENDS, memoryLogger, testConsent, type TestDatabase } from '../helpers/app';
+import { BACKENDS, memoryLogger, testConsent, type TestDatabase } from '../helpers/consent-setup';
 
 const SUBJECTS = ['ann', 'bob', 'cy', 'dee', 'eve', 'fay'];
 

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { RequirementDefinition } from '../../lib/index';
-import { testConsent, type TestDatabase } from '../helpers/app';
+import { testConsent, type TestDatabase } from '../helpers/consent-setup';
 import { statementsDuring } from '../helpers/count-statements';
 import { createPgDatabase, describePg, pgKnexConfig } from '../helpers/databases';
 import { skipBecause } from '../helpers/skip';

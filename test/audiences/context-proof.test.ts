@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { Consent } from '../../lib/index';
-import { BACKENDS, testConsent, type TestDatabase } from '../helpers/app';
+import { BACKENDS, testConsent, type TestDatabase } from '../helpers/consent-setup';
 
 for (const backend of BACKENDS) {
   backend.describe(`the chain covers an event's context (${backend.name})`, () => {

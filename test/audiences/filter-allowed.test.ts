@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { ConsentError, MemoryTracker, type Consent } from '../../lib/index';
 import type { ConsentTracker } from '../../lib/tracker';
-import { testConsent } from '../helpers/app';
+import { testConsent } from '../helpers/consent-setup';
 import { AUDIENCE_BACKENDS, audienceFixture, DAY } from './fixture';
 
 const IDS = 100_000;

@@ -1,5 +1,5 @@
 import { MemoryTracker, type Consent } from '../../lib/index';
-import { BACKENDS, testConsent, type TestDatabase } from '../helpers/app';
+import { BACKENDS, testConsent, type TestDatabase } from '../helpers/consent-setup';
 
 export const DAY = 86_400_000;
 export const START = Date.parse('2031-03-01T10:00:00.000Z');

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { seal } from '../../lib/audit/aead';
 import type { Consent } from '../../lib/index';
-import { BACKENDS, testConsent, type TestDatabase } from '../helpers/app';
+import { BACKENDS, testConsent, type TestDatabase } from '../helpers/consent-setup';
 import { statementsDuring as statementsOf } from '../helpers/count-statements';
 
 async function list(iterable: AsyncIterable<string>): Promise<string[]> {

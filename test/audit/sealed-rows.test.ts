@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import type { Knex } from 'knex';
 import request from 'supertest';
 import { ConsentStoreError, type Consent, type RequirementDefinition } from '../../lib/index';
-import { BACKENDS, memoryLogger, testConsent, type TestDatabase } from '../helpers/app';
+import { BACKENDS, memoryLogger, testConsent, type TestDatabase } from '../helpers/consent-setup';
 import { guardApp } from '../helpers/guard-app';
 
 /*

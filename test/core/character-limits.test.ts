@@ -4,7 +4,7 @@ import { confirmToken } from '../../lib/core/confirm';
 import { atMostCharacters } from '../../lib/characters';
 import { MAX_CONTEXT, MAX_NOTE } from '../../lib/core/input';
 import { TOKEN_LENGTH } from '../../lib/core/tokens';
-import { BACKENDS, testConsent, type TestDatabase } from '../helpers/app';
+import { BACKENDS, testConsent, type TestDatabase } from '../helpers/consent-setup';
 
 const EMOJI = '\u{1F600}';
 

@@ -3,7 +3,7 @@ import { eventHash, GENESIS } from '../../lib/audit/chain';
 import { ConsentError, MemoryTracker, type Consent } from '../../lib/index';
 import type { StoredEvent } from '../../lib/tracker';
 import type { BatchPlanner, PreparedBatch } from '../../lib/tracker/records';
-import { BACKENDS, REQUIREMENTS, testConsent, type TestDatabase } from '../helpers/app';
+import { BACKENDS, REQUIREMENTS, testConsent, type TestDatabase } from '../helpers/consent-setup';
 
 const DAY = 86_400_000;
 const NOW = Date.parse('2031-03-01T10:00:00.000Z');

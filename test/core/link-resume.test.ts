@@ -3,7 +3,7 @@ import knexFactory, { type Knex } from 'knex';
 import request from 'supertest';
 import type { Express } from 'express';
 import type { Consent, ConsentEvent } from '../../lib/index';
-import { BACKENDS, testConsent, type TestDatabase } from '../helpers/app';
+import { BACKENDS, testConsent, type TestDatabase } from '../helpers/consent-setup';
 import { FailingWriteTracker } from '../helpers/faults';
 import { cookiePair, visitorApp, visitorIdOf } from '../helpers/visitor-app';
 

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import request from 'supertest';
 import type { Express } from 'express';
 import type { Consent, ConsentEvent } from '../../lib/index';
-import { BACKENDS, testConsent, type TestDatabase } from '../helpers/app';
+import { BACKENDS, testConsent, type TestDatabase } from '../helpers/consent-setup';
 import { cookiePair, visitorApp, visitorIdOf } from '../helpers/visitor-app';
 
 const T0 = Date.UTC(2025, 5, 1, 12);

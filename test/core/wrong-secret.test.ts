@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import knexFactory from 'knex';
 import { ConsentError, createConsent, type Consent } from '../../lib/index';
-import { BACKENDS, memoryLogger, type TestDatabase } from '../helpers/app';
+import { BACKENDS, memoryLogger, type TestDatabase } from '../helpers/consent-setup';
 
 const RIGHT = 'the-right-secret-the-right-secret-0123';
 const WRONG = 'a-wrong-secret-a-wrong-secret-a-012345';

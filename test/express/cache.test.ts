@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import request from 'supertest';
 import knexFactory, { type Knex } from 'knex';
-import { BACKENDS, REQUIREMENTS, TEST_SECRET, headerSubject, memoryLogger, testConsent, type TestDatabase } from '../helpers/app';
+import { BACKENDS, REQUIREMENTS, TEST_SECRET, headerSubject, memoryLogger, testConsent, type TestDatabase } from '../helpers/consent-setup';
 import { createConsent, type Consent, type ConsentOptions } from '../../lib/index';
 import { guardApp } from '../helpers/guard-app';
 import { CountingTracker } from '../helpers/trackers';

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { createConsent, type Consent } from '../../lib/index';
 import { MemoryTracker } from '../../lib/index';
-import { TEST_SECRET, memoryLogger } from '../helpers/app';
+import { TEST_SECRET, memoryLogger } from '../helpers/consent-setup';
 
 describe('formFields()', () => {
   let consent: Consent;

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import request from 'supertest';
 import knexFactory, { type Knex } from 'knex';
 import { createConsent, ConsentError, type Consent } from '../../lib/index';
-import { BACKENDS, REQUIREMENTS, TEST_SECRET, headerSubject, memoryLogger, testConsent, type TestDatabase } from '../helpers/app';
+import { BACKENDS, REQUIREMENTS, TEST_SECRET, headerSubject, memoryLogger, testConsent, type TestDatabase } from '../helpers/consent-setup';
 import { pgKnexConfig } from '../helpers/databases';
 import { guardApp } from '../helpers/guard-app';
 import { expectProblem } from '../helpers/problem';

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import request from 'supertest';
 import type { Express } from 'express';
-import { BACKENDS, REQUIREMENTS, testConsent, type TestDatabase } from '../helpers/app';
+import { BACKENDS, REQUIREMENTS, testConsent, type TestDatabase } from '../helpers/consent-setup';
 import { guardApp } from '../helpers/guard-app';
 import { expectProblem } from '../helpers/problem';
 

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { ConsentError, createConsent, MemoryTracker, type Consent } from '../../lib/index';
-import { headerSubject, memoryLogger, REQUIREMENTS, TEST_SECRET } from '../helpers/app';
+import { headerSubject, memoryLogger, REQUIREMENTS, TEST_SECRET } from '../helpers/consent-setup';
 
 function invalidArgument(make: () => unknown, message: string): void {
   expect(make).to.throw(ConsentError, message).with.property('code', 'invalid_argument');

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import request from 'supertest';
 import type { Express } from 'express';
 import type { Consent, ConsentOptions } from '../../lib/index';
-import { BACKENDS, headerSubject, testConsent, type TestDatabase } from '../helpers/app';
+import { BACKENDS, headerSubject, testConsent, type TestDatabase } from '../helpers/consent-setup';
 import { expectProblem } from '../helpers/problem';
 import { cookiePair, headerAdmin, setCookies, visitorApp, visitorIdOf } from '../helpers/visitor-app';
 

@@ -1,8 +1,6 @@
 import { createRequire } from 'node:module';
 import express from 'express';
-import knexFactory, { type Knex } from 'knex';
-import { createConsent, type Consent, type ConsentOptions, type RequirementDefinition } from '../../lib/index';
-import { createPgDatabase, describePg, pgKnexConfig, sqliteKnexConfig, tempSqliteFile } from './databases';
+import type { Consent } from '../../lib/index';
 
 /** The `express` export of either major version. */
 export type ExpressModule = typeof express;
@@ -22,88 +20,7 @@ export function express4(): ExpressModule {
   return require('express4') as ExpressModule;
 }
 
-/** A 32-byte secret for tests. */
-export const TEST_SECRET = 'test-secret-test-secret-test-secret-0123';
-
-/** The requirements most HTTP tests use. */
-export const REQUIREMENTS: RequirementDefinition[] = [
-  { id: 'analytics', title: 'Usage analytics', description: 'We record which pages you open.', url: '/privacy#analytics', expiresAfterDays: 1 },
-  { id: 'newsletter', title: 'Newsletter', description: 'A monthly e-mail.', doubleOptIn: true },
-  { id: 'ads', title: 'Personalised ads', description: 'Ads based on what you read.', gpc: true },
-  { id: 'fraud', title: 'Fraud checks', description: 'We check payments.', lawfulBasis: 'legitimate_interests', gpc: true },
-  { id: 'terms', title: 'Terms of service', description: 'The contract.', lawfulBasis: 'contract', mandatory: true },
-];
-
-/**
- * The test apps' subject hook: the `x-test-user` header. A few values exercise the hook's
- * rules: `int:<n>` a number, `empty` "", `object` an object, `throw` a throwing hook.
- */
-export function headerSubject(req: express.Request): string | number | null | undefined {
-  const value = req.get('x-test-user');
-  if (value === 'throw') throw new Error('hook exploded with SELECT secret FROM users');
-  if (value === 'object') return { id: 1 } as unknown as string;
-  if (value === 'empty') return '';
-  if (value?.startsWith('int:')) return Number(value.slice(4));
-  return value;
-}
-
-/** A logger keeping what it was given, so tests can assert on it and stay quiet. */
-export function memoryLogger(): { warn(m: string): void; error(m: string, e?: unknown): void; errors: unknown[] } {
-  const errors: unknown[] = [];
-  return { warn: () => undefined, error: (message, error) => void errors.push({ message, error }), errors };
-}
-
-/** A database a test can open Knex instances on, and drop. */
-export interface TestDatabase {
-  config: Knex.Config;
-  cleanup(): Promise<void>;
-}
-
-/** The databases HTTP tests run on: a real SQLite file, and PostgreSQL when configured. */
-export const BACKENDS: Array<{ name: string; describe: (title: string, fn: () => void) => void; open(): Promise<TestDatabase> }> = [
-  {
-    name: 'SQLite file',
-    describe: (title, fn) => describe(title, fn),
-    async open() {
-      const file = tempSqliteFile();
-      return { config: sqliteKnexConfig(file.filename), cleanup: async () => { file.cleanup(); } };
-    },
-  },
-  {
-    name: 'PostgreSQL',
-    describe: describePg,
-    async open() {
-      const db = await createPgDatabase();
-      return { config: pgKnexConfig(db.url), cleanup: () => db.drop() };
-    },
-  },
-];
-
-/** A ready consent instance on its own Knex over `db`, with the test requirements. */
-export async function testConsent(
-  db: TestDatabase,
-  options: ConsentOptions = {},
-  requirements: RequirementDefinition[] = REQUIREMENTS,
-): Promise<{ consent: Consent; knex: Knex; close: () => Promise<void> }> {
-  const knex = knexFactory(db.config);
-  const consent = createConsent({
-    subject: headerSubject,
-    secret: TEST_SECRET,
-    logger: memoryLogger(),
-    ...(options.tracker ? {} : { knex }),
-    ...options,
-  });
-  consent.register(requirements);
-  await consent.ready();
-  return {
-    consent,
-    knex,
-    close: async () => {
-      await consent.close();
-      await knex.destroy();
-    },
-  };
-}
+export { BACKENDS, headerSubject, memoryLogger, REQUIREMENTS, TEST_SECRET, testConsent, type TestDatabase } from './consent-setup';
 
 /** An app with the router mounted at `/consent`, built with `lib` (the env's Express by default). */
 export function routerApp(consent: Consent, lib: ExpressModule = expressModule()): express.Express {

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import request from 'supertest';
 import knexFactory, { type Knex } from 'knex';
 import { createConsent, type Consent, type ConsentOptions } from '../../lib/index';
-import { BACKENDS, REQUIREMENTS, TEST_SECRET, headerSubject, memoryLogger, type TestDatabase } from '../helpers/app';
+import { BACKENDS, REQUIREMENTS, TEST_SECRET, headerSubject, memoryLogger, type TestDatabase } from '../helpers/consent-setup';
 import { guardApp } from '../helpers/guard-app';
 import { CountingTracker } from '../helpers/trackers';
 import { waitUntil } from '../core/wait-until';

@@ -3,7 +3,7 @@ import { createRequire } from 'node:module';
 import type { Consent } from '../../lib/index';
 import knexFactory from 'knex';
 import request from 'supertest';
-import { memoryLogger, testConsent, type TestDatabase } from '../helpers/app';
+import { memoryLogger, testConsent, type TestDatabase } from '../helpers/consent-setup';
 import { createPgDatabase, describePg, pgKnexConfig } from '../helpers/databases';
 import { faultProxy } from '../helpers/faults';
 import { guardApp } from '../helpers/guard-app';

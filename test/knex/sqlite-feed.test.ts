@@ -5,7 +5,7 @@ import knexFactory, { type Knex } from 'knex';
 import request from 'supertest';
 import { createConsent, type Consent } from '../../lib/index';
 import { defaultKnex } from '../../lib/knex/default-knex';
-import { REQUIREMENTS, TEST_SECRET, headerSubject, memoryLogger } from '../helpers/app';
+import { REQUIREMENTS, TEST_SECRET, headerSubject, memoryLogger } from '../helpers/consent-setup';
 import { sqliteKnexConfig, tempSqliteFile } from '../helpers/databases';
 import { guardApp } from '../helpers/guard-app';
 import { waitUntil } from '../core/wait-until';

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { expect } from 'chai';
 import { createConsent, MemoryTracker } from '../../lib/index';
-import { TEST_SECRET, memoryLogger } from '../helpers/app';
+import { TEST_SECRET, memoryLogger } from '../helpers/consent-setup';
 
 const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 const escaped = (s: string) => s.replace(/[&<>"']/g, (c) => ENTITIES[c] as string);

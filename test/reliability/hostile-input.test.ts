@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { expect } from 'chai';
 import request from 'supertest';
-import { BACKENDS, testConsent, type TestDatabase } from '../helpers/app';
+import { BACKENDS, testConsent, type TestDatabase } from '../helpers/consent-setup';
 import { guardApp } from '../helpers/guard-app';
 import { sendRaw } from '../helpers/raw-body';
 import { anyBody, anyContentType, anyId, anySegment, anySubject, expectSafeAnswer } from './hostile';

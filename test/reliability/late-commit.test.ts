@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import knexFactory from 'knex';
 import { createConsent, ConsentError } from '../../lib/index';
-import { BACKENDS, REQUIREMENTS, TEST_SECRET, memoryLogger } from '../helpers/app';
+import { BACKENDS, REQUIREMENTS, TEST_SECRET, memoryLogger } from '../helpers/consent-setup';
 import { describeEachDatabase } from '../helpers/each-database';
 import { StalledWriteTracker } from '../helpers/faults';
 

@@ -1,6 +1,6 @@
 import knexFactory, { type Knex } from 'knex';
 import type { Express } from 'express';
-import { testConsent } from '../helpers/app';
+import { testConsent } from '../helpers/consent-setup';
 import { createPgDatabase, pgKnexConfig } from '../helpers/databases';
 import { faultProxy, type FaultProxy } from '../helpers/faults';
 import { guardApp } from '../helpers/guard-app';

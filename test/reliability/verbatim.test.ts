@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { expect } from 'chai';
 import request from 'supertest';
-import { BACKENDS, testConsent, type TestDatabase } from '../helpers/app';
+import { BACKENDS, testConsent, type TestDatabase } from '../helpers/consent-setup';
 import { routerApp } from '../helpers/app';
 import { expectProblem } from '../helpers/problem';
 import { expectSafeAnswer } from './hostile';
