@@ -1,4 +1,5 @@
 import { createCipheriv } from 'node:crypto';
+import { AEAD_NONCE_BYTES, AEAD_TAG_BYTES, SEAL_OVERHEAD } from './aead';
 import { firstCounter, SIV_NONCE_BYTES } from './subject-seal';
 
 /*
@@ -20,8 +21,11 @@ interface Page {
   lengths: number[];
 }
 
-/** XORs each value of `page` in place with the keystream of the counter at its index. */
-function applyKeystreams(key: Buffer, page: Page, counters: ReadonlyArray<Buffer | null>): void {
+/**
+ * XORs each value of `page` in place with the keystream of the counter at its index: the
+ * counter's first `nonceBytes` bytes, then 32 bits counting from `from`.
+ */
+function applyKeystreams(key: Buffer, page: Page, counters: ReadonlyArray<Buffer | null>, nonceBytes = SIV_NONCE_BYTES, from = 0): void {
   let blocks = 0;
   for (let i = 0; i < page.starts.length; i += 1) if ((page.starts[i] as number) >= 0) blocks += Math.ceil((page.lengths[i] as number) / BLOCK);
   const stream = Buffer.alloc(blocks * BLOCK);
@@ -30,8 +34,8 @@ function applyKeystreams(key: Buffer, page: Page, counters: ReadonlyArray<Buffer
     if ((page.starts[i] as number) < 0) continue;
     const counter = counters[i] as Buffer;
     for (let n = 0; n * BLOCK < (page.lengths[i] as number); n += 1, block += 1) {
-      counter.copy(stream, block * BLOCK, 0, SIV_NONCE_BYTES);
-      stream.writeUInt32BE(n, block * BLOCK + SIV_NONCE_BYTES);
+      counter.copy(stream, block * BLOCK, 0, nonceBytes);
+      stream.writeUInt32BE(from + n, block * BLOCK + nonceBytes);
     }
   }
   const cipher = createCipheriv('aes-256-ecb', key, null).setAutoPadding(false);
@@ -94,5 +98,32 @@ export function decryptSubjects(key: Buffer, sealed: readonly string[], pseudony
     at += length;
   }
   applyKeystreams(key, { bytes, starts, lengths }, counters);
+  return starts.map((start, i) => (start < 0 ? null : bytes.toString('utf8', start, start + (lengths[i] as number))));
+}
+
+/**
+ * What each value an earlier release sealed (AES-256-GCM: nonce, ciphertext, tag; lowercase hex)
+ * decrypts to, in one AES call, without checking its tag or associated data; null for a value too
+ * short or not hex. A GCM ciphertext is its plaintext XOR the AES-CTR keystream of its nonce,
+ * counting from 2 (counter 1 masks the tag; NIST SP 800-38D, 7.1). As for the SIV, the caller
+ * trusts a value only when the keyed pseudonym of what it decrypts to is its chain's.
+ */
+export function decryptEarlierSubjects(key: Buffer, sealed: readonly string[]): Array<string | null> {
+  const lengths = sealed.map((value) => Math.max((value.length >>> 1) - SEAL_OVERHEAD, 0));
+  const bytes = Buffer.allocUnsafe(lengths.reduce((a, b) => a + b, 0));
+  const counters: Array<Buffer | null> = [];
+  const starts: number[] = [];
+  let at = 0;
+  for (let i = 0; i < sealed.length; i += 1) {
+    const value = sealed[i] as string;
+    const length = lengths[i] as number;
+    const raw = length > 0 && value.length === (length + SEAL_OVERHEAD) * 2 ? Buffer.from(value, 'hex') : null;
+    const usable = raw !== null && raw.length === length + SEAL_OVERHEAD;
+    counters.push(usable ? raw.subarray(0, AEAD_NONCE_BYTES) : null);
+    starts.push(usable ? at : -1);
+    if (usable) raw.copy(bytes, at, AEAD_NONCE_BYTES, raw.length - AEAD_TAG_BYTES);
+    at += length;
+  }
+  applyKeystreams(key, { bytes, starts, lengths }, counters, AEAD_NONCE_BYTES, 2);
   return starts.map((start, i) => (start < 0 ? null : bytes.toString('utf8', start, start + (lengths[i] as number))));
 }

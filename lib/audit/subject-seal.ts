@@ -7,10 +7,10 @@ import { unseal } from './aead';
  * the keyed HMAC of its id that the row holds anyway, and the id is encrypted with AES-256-CTR
  * under a key of its own, counting from the pseudonym's first 96 bits. Nothing else is stored:
  * the value is exactly as long as the id. A value opens only for the pseudonym it was sealed
- * for (what it decrypts to must have that pseudonym), and the head's seal binds the pseudonym to
- * its chain, so a value copied onto another subject's row does not open there. One id always
- * seals to the same value, which tells nothing the pseudonym does not. Erasure deletes it with
- * the pseudonym.
+ * for (what it decrypts to must have that pseudonym), so a value copied onto another subject's
+ * row does not open there, and what opens is always the id of the row's own pseudonym. One id
+ * always seals to the same value, which tells nothing the pseudonym does not. Erasure deletes it
+ * with the pseudonym.
  *
  * Earlier releases sealed the id with AES-256-GCM (a random nonce and a tag, 28 bytes more, the
  * chain as associated data). Those values still open; the subject's next write stores the SIV.

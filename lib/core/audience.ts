@@ -1,5 +1,5 @@
 import { pseudonymOf } from '../audit/keys';
-import { decryptSubjects } from '../audit/subject-keystream';
+import { decryptEarlierSubjects, decryptSubjects } from '../audit/subject-keystream';
 import { openEarlierSubject, sealSubject } from '../audit/subject-seal';
 import { ConsentError } from '../errors';
 import { nextTurn, TurnTaker } from '../event-loop-turns';
@@ -77,15 +77,15 @@ function recordOf(records: readonly CurrentRecord[], requirement: string): Curre
 }
 
 /**
- * The subject id stored with `snapshot`'s chain, or null when it does not open for the chain.
- * `decrypted` (what the value decrypts to as a SIV, unauthenticated) is taken when its pseudonym
- * is the one the chain's sealed head names: only the subject of the chain has it. Anything else
- * may be a value an earlier release sealed, opened and authenticated in full.
+ * The subject id an earlier release stored with `snapshot`'s chain (AES-256-GCM), or null when
+ * it does not open for the chain. `decrypted` (what the value decrypts to, unauthenticated) is
+ * taken when its pseudonym is the one the chain's sealed head names: only the subject of the
+ * chain has it. Anything else is opened and authenticated in full.
  *
- * @throws ConsentIntegrityError (logged) for an earlier release's value that opens for its chain
- *   but names another subject: only a holder of the secret could have sealed it.
+ * @throws ConsentIntegrityError (logged) for a value that opens for its chain but names another
+ *   subject: only a holder of the secret could have sealed it.
  */
-function storedSubjectId(engine: AudienceDeps, snapshot: SubjectSnapshot, sealed: string, decrypted: string | null): string | null {
+function earlierSubjectId(engine: AudienceDeps, snapshot: SubjectSnapshot, sealed: string, decrypted: string | null): string | null {
   const keys = engine.derivedKeys;
   if (decrypted !== null && pseudonymOf(keys, decrypted) === snapshot.pseudonym) return decrypted;
   const subjectId = openEarlierSubject(keys.subject, sealed, snapshot.chain);
@@ -136,12 +136,30 @@ export async function* audiencePages(
       matched.push({ snapshot, state });
       sealed.push(sealedSubject);
     }
-    const decrypted = decryptSubjects(keys.subjectSiv, sealed, matched.map((m) => m.snapshot.pseudonym));
-    const members: AudienceMember[] = [];
+    // A value is the subject's own id when what it decrypts to as a SIV has the subject's
+    // pseudonym: only the holder of the secret can seal one that does.
+    const ids = decryptSubjects(keys.subjectSiv, sealed, matched.map((m) => m.snapshot.pseudonym));
+    const others: number[] = [];
     for (let i = 0; i < matched.length; i += 1) {
       if (turns.due()) await nextTurn();
-      const { snapshot, state } = matched[i] as { snapshot: SubjectSnapshot; state: State };
-      const subjectId = storedSubjectId(engine, snapshot, sealed[i] as string, decrypted[i] ?? null);
+      const id = ids[i] ?? null;
+      if (id === null || pseudonymOf(keys, id) !== (matched[i] as { snapshot: SubjectSnapshot }).snapshot.pseudonym) {
+        ids[i] = null;
+        others.push(i);
+      }
+    }
+    // The rest may be values an earlier release sealed, decrypted a page at a time as well.
+    if (others.length > 0) {
+      const earlier = decryptEarlierSubjects(keys.subject, others.map((i) => sealed[i] as string));
+      for (const [k, i] of others.entries()) {
+        if (turns.due()) await nextTurn();
+        ids[i] = earlierSubjectId(engine, (matched[i] as { snapshot: SubjectSnapshot }).snapshot, sealed[i] as string, earlier[k] ?? null);
+      }
+    }
+    const members: AudienceMember[] = [];
+    for (let i = 0; i < matched.length; i += 1) {
+      const { state } = matched[i] as { snapshot: SubjectSnapshot; state: State };
+      const subjectId = ids[i] ?? null;
       if (subjectId === null) {
         summary.unreadable += 1;
         continue;

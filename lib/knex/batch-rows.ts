@@ -33,7 +33,9 @@ const STATE_VALUES = [
 // in 90 batches, and the batch would be written again) and each batch's keys follow the previous
 // batch's, also within one second. Two writers' batches of 10,000 created in the same second
 // overlap about once in 200,000 such coincidences; the insert then skips the second row, which
-// is created again with a key from another random point (`scatterChainKeys`).
+// is created again with a key from another random point (`scatterChainKeys`). (On PostgreSQL,
+// when the two writers are also both creating one same new subject, they wait for each other
+// instead, and the server fails one of them as a deadlock, a storage failure for its callers.)
 const KEY_COUNTER = 4;
 const KEY_TIME = 4;
 const NO_MAC = Buffer.alloc(0);

@@ -145,7 +145,8 @@ export class KnexTracker implements ConsentTracker {
   /**
    * One transaction for the batch, with the same rows as `write` for each subject in pseudonym
    * order, in a few multi-row statements. Subjects are locked in pseudonym order, so two
-   * concurrent imports on PostgreSQL cannot deadlock.
+   * concurrent imports on PostgreSQL cannot deadlock over them (short of a new chain key taken by
+   * both at once: see `newChainKeys`).
    */
   writeMany(pseudonyms: string[], plan: BatchPlanner, prepared: PreparedBatch | null = null): Promise<void> {
     const sorted = [...new Set(pseudonyms)].sort();

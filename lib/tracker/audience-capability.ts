@@ -42,7 +42,7 @@ export interface AudienceCapability {
   audience(query: AudienceQuery): Promise<AudienceEntry[]>;
 
   /**
-   * Stores the sealed id of the subject linked to `pseudonym`, made by `seal` from its chain key,
+   * Stores the sealed id of the subject linked to `pseudonym`, as `seal` returns it for its chain key,
    * without writing an event. Resolves to false (storing nothing) when no subject is linked.
    */
   storeSealedSubject(pseudonym: string, seal: (chain: string) => string): Promise<boolean>;

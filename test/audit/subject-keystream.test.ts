@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { hmacHex } from '../../lib/audit/keys';
-import { decryptSubjects, sealSubjects } from '../../lib/audit/subject-keystream';
-import { openSubject, sealSubject } from '../../lib/audit/subject-seal';
+import { seal } from '../../lib/audit/aead';
+import { decryptEarlierSubjects, decryptSubjects, sealSubjects } from '../../lib/audit/subject-keystream';
+import { openEarlierSubject, openSubject, sealSubject } from '../../lib/audit/subject-seal';
 
 const KEY = Buffer.alloc(32, 5);
 const pseudonymOf = (id: string): string => hmacHex(Buffer.alloc(32, 7), id);
@@ -37,5 +38,15 @@ describe('sealed subject ids decrypted a page at a time', () => {
     const flipped = Buffer.from(sealed, 'hex');
     flipped[0] = (flipped[0] as number) ^ 1;
     expect(decryptSubjects(KEY, [flipped.toString('hex')], [ann])[0]).to.equal('`nn@example.com');
+  });
+
+  it('read what an earlier release sealed (AES-256-GCM) as openEarlierSubject does, and keep null for values too short or not hex', () => {
+    const chainOf = (i: number): string => i.toString(16).padStart(16, '0');
+    const ids = Array.from({ length: 200 }, (_, i) => `${String(i)}:${'日é'.repeat(i % 40)}`);
+    const sealed = ids.map((id, i) => seal(KEY, id, Buffer.from(chainOf(i), 'utf8')).toString('hex'));
+    expect(decryptEarlierSubjects(KEY, sealed)).to.deep.equal(ids);
+    expect(decryptEarlierSubjects(KEY, sealed)).to.deep.equal(sealed.map((v, i) => openEarlierSubject(KEY, v, chainOf(i))));
+    const good = sealed[1] as string;
+    expect(decryptEarlierSubjects(KEY, ['00ff', good, `${good}0`, `${good.slice(0, -2)}zz`, good.slice(0, 56), ''])).to.deep.equal([null, ids[1], null, null, null, null]);
   });
 });

@@ -3,6 +3,7 @@ import request from 'supertest';
 import { createConsent, MemoryTracker, type RequirementDefinition } from '../../lib/index';
 import { ADMIN, headerAdmin } from '../helpers/admin';
 import { BACKENDS, TEST_SECRET, expressModule, headerSubject, memoryLogger, routerApp, testConsent, type TestDatabase } from '../helpers/app';
+import { heardBack } from '../helpers/consent-setup';
 import { expectProblem } from '../helpers/problem';
 
 const START = Date.parse('2027-01-01T00:00:00.000Z');
@@ -42,6 +43,7 @@ for (const backend of BACKENDS) {
 
       expect((await request(app).get('/consent/requirements').expect(200)).body.requirements[0]).to.include({ id: 'stats', version: 1, description: 'We count page views.' });
       await request(app).put('/consent/me/stats').set(as('ann')).send({ decision: 'granted', version: 1 }).expect(200);
+      if (backend.name === 'PostgreSQL') await heardBack(t.consent, 1);
       await request(app).get('/stats').set(as('ann')).expect(200);
       expect(await t.consent.pending('ann')).to.deep.equal(['letter']);
 

@@ -90,3 +90,16 @@ export async function testConsent(
     },
   };
 }
+
+/**
+ * Waits until `consent` has heard `count` change notices from its store's feed (bounded). On
+ * PostgreSQL a process hears its own writes back a moment after they commit, and each notice
+ * drops the subject's cached state: a test that relies on a cached state waits for them first.
+ */
+export async function heardBack(consent: Consent, count: number): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (consent.engine.notifications < count) {
+    if (Date.now() > deadline) throw new Error(`heard ${String(consent.engine.notifications)} change notices, not ${String(count)}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}

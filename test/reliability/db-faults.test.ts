@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import request from 'supertest';
+import { heardBack } from '../helpers/consent-setup';
 import { describePg } from '../helpers/databases';
 import { expectProblem } from '../helpers/problem';
 import { expectTablesIntact } from './load';
@@ -28,6 +29,7 @@ describePg('PostgreSQL cut under load', function (this: Mocha.Suite) {
   it('fails closed while the database is gone, serves cached states only within ttl, and recovers by itself', async () => {
     const granted = Array.from({ length: 20 }, (_, i) => `g${String(i)}`);
     for (const s of [...granted, 'cached']) await rig.consent.record(s, { analytics: 'granted' });
+    await heardBack(rig.consent, granted.length + 1);
     await request(rig.app).get('/track').set(user('cached')).expect(200);
     rig.calls.track = 0;
 

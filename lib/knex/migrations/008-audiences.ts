@@ -1,8 +1,9 @@
 import type { Knex } from 'knex';
 
 /**
- * Audiences: the subject id, encrypted and bound to its chain (`sealed_subject`, bytes like the
- * keys and digests since `006-sealed-rows`), so that the store can list who may be contacted;
+ * Audiences: the subject id, encrypted so that it opens only for its own subject
+ * (`sealed_subject`, bytes like the keys and digests since `006-sealed-rows`; see
+ * lib/audit/subject-seal.ts), so that the store can list who may be contacted;
  * and where the question was asked (`context`) on events.
  * Columns are only added: rows written before keep null in both.
  */
