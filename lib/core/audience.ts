@@ -95,6 +95,33 @@ function earlierSubjectId(engine: AudienceDeps, snapshot: SubjectSnapshot, seale
 }
 
 /**
+ * The subject ids stored with a page's subjects (null for a value that does not open), in one
+ * AES pass for the SIVs and one for whatever else may be an earlier release's value. A value is
+ * the subject's own id when what it decrypts to has the subject's pseudonym: only the holder of
+ * the secret can seal one that does. Takes event-loop turns as it goes.
+ */
+async function storedIds(engine: AudienceDeps, snapshots: readonly SubjectSnapshot[], sealed: readonly string[], turns: TurnTaker): Promise<Array<string | null>> {
+  const keys = engine.derivedKeys;
+  const ids = decryptSubjects(keys.subjectSiv, sealed, snapshots.map((s) => s.pseudonym));
+  const others: number[] = [];
+  for (let i = 0; i < snapshots.length; i += 1) {
+    if (turns.due()) await nextTurn();
+    const id = ids[i] ?? null;
+    if (id === null || pseudonymOf(keys, id) !== (snapshots[i] as SubjectSnapshot).pseudonym) {
+      ids[i] = null;
+      others.push(i);
+    }
+  }
+  if (others.length === 0) return ids;
+  const earlier = decryptEarlierSubjects(keys.subject, others.map((i) => sealed[i] as string));
+  for (const [k, i] of others.entries()) {
+    if (turns.due()) await nextTurn();
+    ids[i] = earlierSubjectId(engine, snapshots[i] as SubjectSnapshot, sealed[i] as string, earlier[k] ?? null);
+  }
+  return ids;
+}
+
+/**
  * The members of an audience, a page per storage read (one read ahead), for callers that write
  * them out in chunks. Updates `summary` as it goes. Every subject of a page is judged only once
  * its head's seal vouches for its records and link; its stored id is listed only when it opens
@@ -136,26 +163,7 @@ export async function* audiencePages(
       matched.push({ snapshot, state });
       sealed.push(sealedSubject);
     }
-    // A value is the subject's own id when what it decrypts to as a SIV has the subject's
-    // pseudonym: only the holder of the secret can seal one that does.
-    const ids = decryptSubjects(keys.subjectSiv, sealed, matched.map((m) => m.snapshot.pseudonym));
-    const others: number[] = [];
-    for (let i = 0; i < matched.length; i += 1) {
-      if (turns.due()) await nextTurn();
-      const id = ids[i] ?? null;
-      if (id === null || pseudonymOf(keys, id) !== (matched[i] as { snapshot: SubjectSnapshot }).snapshot.pseudonym) {
-        ids[i] = null;
-        others.push(i);
-      }
-    }
-    // The rest may be values an earlier release sealed, decrypted a page at a time as well.
-    if (others.length > 0) {
-      const earlier = decryptEarlierSubjects(keys.subject, others.map((i) => sealed[i] as string));
-      for (const [k, i] of others.entries()) {
-        if (turns.due()) await nextTurn();
-        ids[i] = earlierSubjectId(engine, (matched[i] as { snapshot: SubjectSnapshot }).snapshot, sealed[i] as string, earlier[k] ?? null);
-      }
-    }
+    const ids = await storedIds(engine, matched.map((m) => m.snapshot), sealed, turns);
     const members: AudienceMember[] = [];
     for (let i = 0; i < matched.length; i += 1) {
       const { state } = matched[i] as { snapshot: SubjectSnapshot; state: State };
