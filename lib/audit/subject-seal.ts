@@ -38,21 +38,6 @@ export function sealSubject(key: Buffer, subjectId: string, pseudonym: string): 
 }
 
 /**
- * The subject id a `sealSubject` value holds when it was sealed for `pseudonym` with `key`;
- * null otherwise (altered, moved, or sealed with another key). `pseudonymOf` is the keyed
- * pseudonym of an id.
- */
-export function openSubject(key: Buffer, sealed: string, pseudonym: string, pseudonymOf: (id: string) => string): string | null {
-  const counter = firstCounter(pseudonym);
-  if (counter === null || sealed.length === 0 || sealed.length % 2 !== 0) return null;
-  const bytes = Buffer.from(sealed, 'hex');
-  if (bytes.length * 2 !== sealed.length) return null;
-  const decipher = createCipheriv('aes-256-ctr', key, counter);
-  const id = Buffer.concat([decipher.update(bytes), decipher.final()]).toString('utf8');
-  return pseudonymOf(id) === pseudonym ? id : null;
-}
-
-/**
  * What a value sealed by an earlier release (AES-256-GCM, the chain as associated data) holds;
  * null when it does not open for `chain`. It is authenticated, not yet checked against the
  * chain's pseudonym.

@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import { hmacHex } from '../../lib/audit/keys';
 import { seal } from '../../lib/audit/aead';
 import { decryptEarlierSubjects, decryptSubjects, sealSubjects } from '../../lib/audit/subject-keystream';
-import { openEarlierSubject, openSubject, sealSubject } from '../../lib/audit/subject-seal';
+import { openEarlierSubject, sealSubject } from '../../lib/audit/subject-seal';
+import { openSubject } from '../helpers/open-subject';
 
 const KEY = Buffer.alloc(32, 5);
 const pseudonymOf = (id: string): string => hmacHex(Buffer.alloc(32, 7), id);

@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import { seal } from '../../lib/audit/aead';
 import { hmacHex } from '../../lib/audit/keys';
-import { openEarlierSubject, openSubject, sealSubject } from '../../lib/audit/subject-seal';
+import { openEarlierSubject, sealSubject } from '../../lib/audit/subject-seal';
+import { openSubject } from '../helpers/open-subject';
 
 const KEY = Buffer.alloc(32, 5);
 const PSEUDONYM_KEY = Buffer.alloc(32, 7);
