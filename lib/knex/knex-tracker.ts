@@ -38,6 +38,8 @@ import { toEvent, type Row } from './rows';
 import { Coalescer } from './coalescer';
 import { PreparedKnexBatch, prepareBatch } from './prepare-batch';
 import { writeBatch } from './write-batch';
+import { scatterChainKeys } from './batch-rows';
+import { transactionRetryingConflicts } from './conflict-retry';
 import { writeGroup, type WriteRequest, type Written } from './write-group';
 
 // How long a write group may wait for the writers of the last group to send their next writes.
@@ -146,15 +148,15 @@ export class KnexTracker implements ConsentTracker {
    * One transaction for the batch, with the same rows as `write` for each subject in pseudonym
    * order, in a few multi-row statements. Subjects are locked in pseudonym order, so two
    * concurrent imports on PostgreSQL cannot deadlock over them (short of a new chain key taken by
-   * both at once: see `newChainKeys`).
+   * both at once: see `newChainKeys`; the batch then runs again).
    */
   writeMany(pseudonyms: string[], plan: BatchPlanner, prepared: PreparedBatch | null = null): Promise<void> {
     const sorted = [...new Set(pseudonyms)].sort();
     const ahead = prepared instanceof PreparedKnexBatch ? prepared : null;
-    const written = this.knex.transaction(async (trx) => {
+    const written = transactionRetryingConflicts(this.knex, async (trx) => {
       await writeBatch(this, trx, sorted, plan, ahead);
       await this.feed.announce(trx, sorted);
-    });
+    }, scatterChainKeys);
     return this.feed.settle(written, sorted);
   }
 

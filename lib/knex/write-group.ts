@@ -2,6 +2,8 @@ import type { Knex } from 'knex';
 import type { SubjectSnapshot, WritePlan } from '../tracker/records';
 import type { TableContext } from './chain-store';
 import type { Outcome } from './coalescer';
+import { scatterChainKeys } from './batch-rows';
+import { transactionRetryingConflicts } from './conflict-retry';
 import { writeBatch } from './write-batch';
 
 /** One `write()` call waiting for its group. */
@@ -25,8 +27,8 @@ export type Announce = (trx: Knex.Transaction, pseudonyms: string[]) => Promise<
  * arrived together. A write whose planner refuses (throws, before anything of it is sealed)
  * fails alone; a lone write that refuses rolls back. A failed statement rolls the whole group
  * back, and then each write is retried in a transaction of its own so that only the write that
- * caused it fails. A failed commit is not retried: it may have committed, and a retry would
- * write twice.
+ * caused it fails (and a deadlock is run again). A failed commit is not retried: it may have
+ * committed, and a retry would write twice.
  */
 export async function writeGroup(ctx: TableContext, requests: WriteRequest[], announce: Announce): Promise<Outcome<Written>[]> {
   if (requests.length === 1) return [{ ok: true, value: await writeAlone(ctx, requests[0] as WriteRequest, announce) }];
@@ -54,13 +56,18 @@ export async function writeGroup(ctx: TableContext, requests: WriteRequest[], an
   }
 }
 
+/**
+ * One write in a transaction of its own, run again when PostgreSQL rolled it back for a
+ * deadlock (two writers creating one new subject while taking one new chain key), with the
+ * next chain keys taken from elsewhere.
+ */
 function writeAlone(ctx: TableContext, request: WriteRequest, announce: Announce): Promise<Written> {
-  return ctx.knex.transaction(async (trx) => {
+  return transactionRetryingConflicts(ctx.knex, async (trx) => {
     const [outcome] = await writeMembers(trx, ctx, [request]);
     if (!(outcome as Outcome<Written>).ok) throw (outcome as { error: unknown }).error;
     await announce(trx, [request.pseudonym]);
     return (outcome as { value: Written }).value;
-  });
+  }, scatterChainKeys);
 }
 
 /** Plans and writes every member; a refusing planner leaves its member out. */
