@@ -12,15 +12,16 @@ export function connectionOf(command: Command): ConnectionOptions {
 
 /**
  * Runs `work` with the database's tracker, and always closes it. With `create` (for `migrate`)
- * the tracker migrates the database; otherwise it must exist and carry this release's schema.
+ * the tracker migrates the database (`work` gets the names of the migrations that ran);
+ * otherwise it must exist and carry this release's schema.
  * Commands read and write only through the tracker, like the library itself.
  */
-export async function withTracker<T>(command: Command, create: boolean, work: (tracker: CliTracker) => Promise<T>): Promise<T> {
+export async function withTracker<T>(command: Command, create: boolean, work: (tracker: CliTracker, migrated: readonly string[]) => Promise<T>): Promise<T> {
   const options = connectionOf(command);
   const tracker = new KnexTracker(openKnex(options, create), { tablePrefix: options.tablePrefix, ownsKnex: true });
   try {
     await tracker.init({ migrate: create });
-    return await work(tracker);
+    return await work(tracker, tracker.ranMigrations);
   } finally {
     await tracker.close();
   }

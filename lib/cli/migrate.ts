@@ -13,7 +13,9 @@ export function migrateCommand(): Command {
     .description('run the shipped migrations, and seal a store upgraded from an older release; safe to repeat and to run from several processes')
     .action(async (_options: unknown, command: Command) => {
       // The tracker migrates as it opens.
-      const sealed = await withTracker(command, true, async (tracker) => {
+      let ran: readonly string[] = [];
+      const sealed = await withTracker(command, true, async (tracker, migrated) => {
+        ran = migrated;
         if (!(await tracker.sealPending?.())) return null;
         if (!process.env.CONSENT_SECRET && (await tracker.readSetting('secret')) === null) return false;
         // Opening verifies the old proof and seals (or fails, listing what it found).
@@ -21,7 +23,8 @@ export function migrateCommand(): Command {
         await consent.close();
         return true;
       });
-      process.stdout.write('migrations are current\n');
+      if (ran.length > 0) process.stdout.write(`ran ${String(ran.length)} migration${ran.length === 1 ? '' : 's'}: ${ran.join(', ')}\n`);
+      process.stdout.write(ran.length > 0 ? 'migrations are now current\n' : 'migrations were already current\n');
       if (sealed === true) process.stdout.write('the upgraded store is sealed\n');
       if (sealed === false) process.stdout.write('the upgraded store awaits its seal: set CONSENT_SECRET and run migrate again, or start the application\n');
     });

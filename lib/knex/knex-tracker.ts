@@ -104,8 +104,11 @@ export class KnexTracker implements ConsentTracker {
     return `${this.prefix}${name}`;
   }
 
+  /** The names of the migrations `init()` ran. */
+  ranMigrations: readonly string[] = [];
+
   async init(options: { migrate: boolean }): Promise<void> {
-    if (options.migrate) await migrate(this.knex, { tablePrefix: this.prefix });
+    if (options.migrate) this.ranMigrations = await migrate(this.knex, { tablePrefix: this.prefix });
     else await checkSchema(this.knex, this.prefix);
   }
 

@@ -115,21 +115,23 @@ function isLockContention(error: unknown): boolean {
 
 /**
  * Runs the shipped migrations (in their own `<prefix>migrations` table). Safe to run from
- * several processes at once and to run again (a no-op when current).
+ * several processes at once and to run again (a no-op when current). Resolves to the names of
+ * the migrations this call ran (none when the schema was current).
  *
  * @throws ConsentConfigError `schema_mismatch` when a newer release migrated the database.
  * @example await migrate(knex); // in a deploy step, before the app starts
  */
-export async function migrate(knex: Knex, options: MigrateOptions = {}): Promise<void> {
+export async function migrate(knex: Knex, options: MigrateOptions = {}): Promise<string[]> {
   const prefix = checkedTablePrefix(options.tablePrefix, 'migrate()');
   const started = Date.now();
   for (let attempt = 0; ; attempt += 1) {
     try {
-      await withAdvisoryLock(knex, async () => {
+      return await withAdvisoryLock(knex, async () => {
         await assertNotNewer(knex, prefix);
-        await knex.migrate.latest(config(prefix));
+        // Knex resolves to [batch number, the names of the migrations this call ran].
+        const [, ran] = (await knex.migrate.latest(config(prefix))) as [number, string[]];
+        return ran;
       });
-      return;
     } catch (error) {
       // Without an advisory lock (SQLite, a one-connection pool) another process may hold
       // Knex's lock or be creating the tables: wait and look again.

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { createConsent, type Consent } from '../../lib/index';
+import { MIGRATION_NAMES } from '../../lib/knex/migrations/index';
 import { buildCli, describeEachCliDatabase, runCli, SECRET, type CliDatabase } from '../helpers/cli';
 
 const TERMS = { id: 'terms', title: 'Terms of service', description: 'The rules of the service.', lawfulBasis: 'contract' as const };
@@ -39,8 +40,10 @@ describeEachCliDatabase('the express-consent command line', (open) => {
   it('migrates an empty database, and again as a no-op', async () => {
     const first = await runCli(['--url', db.url, 'migrate']);
     expect(first).to.include({ code: 0, stderr: '' });
+    expect(first.stdout).to.equal(`ran ${String(MIGRATION_NAMES.length)} migrations: ${MIGRATION_NAMES.join(', ')}\nmigrations are now current\n`);
     expect(await db.knex.schema.hasTable('consent_events')).to.equal(true);
-    expect((await runCli(['--url', db.url, 'migrate'])).code).to.equal(0);
+    const again = await runCli(['--url', db.url, 'migrate']);
+    expect(again).to.include({ code: 0, stdout: 'migrations were already current\n' });
   });
 
   it('honours --table-prefix', async () => {

@@ -37,11 +37,11 @@ async function rejection(promise: Promise<unknown>): Promise<ConsentError> {
 describe('migrations (SQLite)', () => {
   it('creates every table from an empty database, and a second run is a no-op', () =>
     withSqlite(async (knex) => {
-      await migrate(knex);
+      expect(await migrate(knex)).to.deep.equal([...MIGRATION_NAMES]);
       const expected = [...TABLES.map((t) => `consent_${t}`), 'consent_migrations_lock'].sort();
       expect(await tableNames(knex)).to.deep.equal(expected);
       const applied = await knex('consent_migrations').select('name');
-      await migrate(knex);
+      expect(await migrate(knex)).to.deep.equal([]);
       expect(await knex('consent_migrations').select('name')).to.deep.equal(applied);
       expect(applied.map((r) => r.name)).to.deep.equal(['001-initial', '002-proof', '003-outbox', '004-admin', '005-lean-indexes', '006-sealed-rows', '007-log', '008-audiences', '009-texts', '010-lean-rows']);
       expect([...MIGRATION_NAMES]).to.deep.equal(['001-initial', '002-proof', '003-outbox', '004-admin', '005-lean-indexes', '006-sealed-rows', '007-log', '008-audiences', '009-texts', '010-lean-rows']);
