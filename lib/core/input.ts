@@ -3,6 +3,7 @@ import type { Decision, RecordMeta, Source } from '../types';
 import { inVisitorNamespace, isVisitorId, VISITOR_PREFIX } from './visitor-id';
 import { isLocaleTag } from '../i18n/negotiate';
 import { atMostCharacters } from '../characters';
+import { escapePointer } from '../json-pointer';
 
 /** One problem in a caller's input, addressed by a JSON Pointer (RFC 6901). */
 export interface InputProblem {
@@ -21,7 +22,6 @@ export const MAX_DATA_DEPTH = 8;
 export const MAX_SUBJECT_LENGTH = 256;
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
-const escapePointer = (key: string) => key.replace(/~/g, '~0').replace(/\//g, '~1');
 
 /** What a subject id is, for messages. */
 export const SUBJECT_RULE = 'a string of 1–256 characters of well-formed Unicode, or a safe integer';

@@ -2,6 +2,7 @@ import { ConsentError } from '../errors';
 import { contextProblems, dataProblems, isPlainObject, noteProblems, parseDecisions, type InputProblem } from '../core/input';
 import type { Decision, DecisionInput, HistoryOptions } from '../types';
 import { isLocaleTag } from '../i18n/negotiate';
+import { escapePointer } from '../json-pointer';
 
 /** A validated write body: the decisions and the request's note, data and context. */
 export interface WriteBody {
@@ -12,7 +13,6 @@ export interface WriteBody {
 }
 
 const REQUIREMENT_ID = /^[a-z0-9][a-z0-9._-]{0,63}$/;
-const escapePointer = (key: string) => key.replace(/~/g, '~0').replace(/\//g, '~1');
 
 function invalid(problems: InputProblem[]): ConsentError {
   return new ConsentError('invalid_body', problems.map((p) => `${p.pointer || '(body)'}: ${p.detail}`).join('; '), {

@@ -2,6 +2,7 @@ import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage } from 'node:http';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { ConsentError } from '../errors';
+import { duplicateKeyPointer } from './duplicate-keys';
 import { parseMediaType } from './media-type';
 
 /** The largest body the router accepts: 16 KiB (a larger one is 413 `payload_too_large`). */
@@ -68,6 +69,30 @@ function requireUtf8(_req: IncomingMessage, _res: unknown, body: Buffer): void {
   if (!isUtf8(body)) throw unreadable('the body is not valid UTF-8', 'invalid UTF-8');
 }
 
+/**
+ * The body parser keeps the last of two members with one key (`{"decision":"denied",
+ * "decision":"granted"}` would record a grant): such a body is refused, once it is known to be
+ * JSON (malformed JSON is reported as such).
+ */
+function requireUtf8Json(req: IncomingMessage, res: unknown, body: Buffer): void {
+  requireUtf8(req, res, body);
+  const text = body.toString('utf8');
+  const pointer = duplicateKeyPointer(text);
+  if (pointer === null || !parses(text)) return;
+  throw new ConsentError('invalid_body', 'the body gives one key twice in an object', {
+    extensions: { errors: [{ pointer, detail: 'is given more than once' }] },
+  });
+}
+
+function parses(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** The consent error a body-parser failure stands for; anything else is passed on unchanged. */
 function fromParserError(error: unknown, req: Request): unknown {
   // requireUtf8's refusal comes back through the parser as it was thrown.
@@ -105,10 +130,11 @@ function bodyReader(mediaType: string, parse: RequestHandler): RequestHandler {
 /**
  * The router's own JSON body parsing, in its order of checks: 415 for a body that is not UTF-8
  * JSON in a coding the router reads (checked before reading), 413 over 16 KiB (also once
- * decompressed), 400 for a body that does not decode, is not UTF-8 or is malformed JSON.
+ * decompressed), 400 for a body that does not decode, is not UTF-8, is malformed JSON or gives
+ * one key twice in an object.
  */
 export function jsonBody(): RequestHandler {
-  const parse = express.json({ limit: BODY_LIMIT_BYTES, strict: true, type: () => true, verify: requireUtf8 });
+  const parse = express.json({ limit: BODY_LIMIT_BYTES, strict: true, type: () => true, verify: requireUtf8Json });
   return bodyReader('application/json', parse);
 }
 

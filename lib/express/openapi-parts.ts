@@ -9,7 +9,7 @@ export const ref = (name: string): JsonSchema => ({ $ref: `#/components/schemas/
 export const json = (schema: JsonSchema) => ({ 'application/json': { schema } });
 
 const PROBLEMS: Record<string, string> = {
-  '400': 'invalid_body: malformed JSON, a body that does not decompress or is not UTF-8, wrong types, unknown fields, limits or a bad query',
+  '400': 'invalid_body: malformed JSON, a key given twice in one object, a body that does not decompress or is not UTF-8, wrong types, unknown fields, limits or a bad query',
   '401': 'no_subject: the request has no subject',
   '403': 'forbidden: an admin route without authorization, or a state-changing request a browser sent from another site (Sec-Fetch-Site or Origin)',
   '404': 'unknown_requirement: the id in the path is not registered',
