@@ -42,6 +42,10 @@ describe('the admin console in the reader\'s language', function () {
     expect(de.text).not.to.include('Subjects by state');
     const fr = await request(app).get('/consent/admin/console/?lang=fr').set('Accept-Language', 'de').expect(200);
     expect(fr.text).to.match(/<html lang="fr"/).and.include('Consentements : vue d’ensemble').and.include('Base légale');
+    // Without the slash: sent to the overview with the language asked for.
+    const moved = await request(app).get('/consent/admin/console?lang=fr').expect(301);
+    expect(moved.headers.location).to.equal('/consent/admin/console/?lang=fr');
+    expect((await request(app).get('/consent/admin/console').expect(301)).headers.location).to.equal('/consent/admin/console/');
   });
 
   it('shows a subject\'s states, verification and history in German', async () => {

@@ -51,7 +51,12 @@ export function addAdminConsole(router: Router, engine: ConsentEngine, gate: Rea
 
   // Routing is not strict: both spellings land here, and the pages' relative links need the slash.
   router.get('/admin/console', ...guard, onlyQuery('lang'), asyncHandler(async (req, res) => {
-    if (!req.path.endsWith('/')) { res.redirect(301, mountedPath(req, '/admin/console/')); return; }
+    if (!req.path.endsWith('/')) {
+      // The query (only `lang`, checked above) goes along: the language asked for stays.
+      const query = req.url.indexOf('?');
+      res.redirect(301, mountedPath(req, '/admin/console/') + (query >= 0 ? req.url.slice(query) : ''));
+      return;
+    }
     const requirements = engine.registry.list();
     const ids = requirements.map((r) => r.id);
     const versions = await tracker.requirementVersions(ids);
