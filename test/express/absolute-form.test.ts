@@ -44,7 +44,9 @@ for (const [label, lib] of EXPRESS) {
       expect(absolute.status).to.equal(301);
       expect(absolute.headers.location).to.equal('/consent/admin/console/');
       const plain = await requestTarget(app(), '/consent/admin/console?lang=de', ADMIN);
-      expect(plain.headers.location).to.equal('/consent/admin/console/');
+      expect(plain.headers.location).to.equal('/consent/admin/console/?lang=de');
+      const withQuery = await requestTarget(app(), 'http://evil.example/consent/admin/console?lang=de', ADMIN);
+      expect(withQuery.headers.location).to.equal('/consent/admin/console/?lang=de');
       expect((await requestTarget(app(), 'http://evil.example/consent/admin/console/', ADMIN)).status).to.equal(200);
     });
 
