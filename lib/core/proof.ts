@@ -15,7 +15,7 @@ import { requireSubject } from './input';
 import { inclusionOf, treeOf } from './log-proof';
 import { publicVerifyResult } from './public-event';
 import type { ReceiptKey } from './receipt-key';
-import { logRefusal } from './trusted';
+import { logRefusal, trustedRecords } from './trusted';
 import { verifiedEvents } from './subject-events';
 import type { StoredEvent } from '../tracker/records';
 import { versionProblems, verifyStore } from './verify';
@@ -206,7 +206,9 @@ export function proofMethods(engine: ProofDeps, receiptKey: ReceiptKey, madeChec
       // A version is current from when it was stored, or from its start when registered ahead.
       const current = versions.filter((v) => Math.max(v.createdAt, v.effectiveFrom ?? -Infinity) <= at).reduce((max, v) => Math.max(max, v.version), 0);
       const events = await verifiedEvents(tracker, engine.derivedKeys.chain, engine.options.logger, pseudonym, id);
-      const record = replayRecord(events, requirement, at, engine.options.confirm.ttlMs);
+      // The current record holds the lifetimes its grant and request were given when made.
+      const stored = trustedRecords(engine.derivedKeys.chain, engine.options.logger, pseudonym, await tracker.current(pseudonym)).find((r) => r.requirement === id);
+      const record = replayRecord(events, requirement, at, engine.options.confirm.ttlMs, stored);
       return stateInfo(record, { ...requirement, version: current || requirement.version }, at);
     },
   };

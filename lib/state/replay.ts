@@ -8,13 +8,18 @@ const DAY_MS = 86_400_000;
  * Rebuilds a subject's record of one requirement from its events (oldest first), as it stood
  * at `until` (epoch ms): the inverse of the planner, for `stateAt`. Pure.
  *
- * `confirmTtlMs` is the token lifetime, so a request made at `at` lapses at `at + confirmTtlMs`.
+ * Events do not record the lifetimes fixed when they were written: a grant's expiry and a
+ * request's token lifetime. `stored` (the subject's current record, its seal checked) holds
+ * them for the newest grant and the open request, which are taken from it when the events are
+ * the ones it records; earlier ones are given today's `requirement.expiresAfterDays` and
+ * `confirmTtlMs` (a request made at `at` lapses at `at + confirmTtlMs`).
  */
 export function replayRecord(
   events: Iterable<StoredEvent>,
   requirement: Requirement,
   until: number,
   confirmTtlMs: number,
+  stored?: CurrentRecord,
 ): CurrentRecord | undefined {
   let record: CurrentRecord | undefined;
   for (const event of events) {
@@ -31,7 +36,9 @@ export function replayRecord(
           decision: 'granted',
           version: event.version,
           decidedAt: event.at,
-          expiresAt: requirement.expiresAfterDays === null ? null : event.at + requirement.expiresAfterDays * DAY_MS,
+          expiresAt: sameGrant(stored, event)
+            ? stored.expiresAt
+            : requirement.expiresAfterDays === null ? null : event.at + requirement.expiresAfterDays * DAY_MS,
         };
         break;
       case 'deny':
@@ -39,7 +46,12 @@ export function replayRecord(
         record = { ...base, ...closed, decision: 'denied', version: event.version, decidedAt: event.at, expiresAt: null };
         break;
       case 'request':
-        record = { ...base, pendingVersion: event.version, pendingAt: event.at, pendingExpiresAt: event.at + confirmTtlMs };
+        record = {
+          ...base,
+          pendingVersion: event.version,
+          pendingAt: event.at,
+          pendingExpiresAt: sameRequest(stored, event) ? stored.pendingExpiresAt : event.at + confirmTtlMs,
+        };
         break;
       case 'erase':
         record = undefined;
@@ -50,4 +62,14 @@ export function replayRecord(
     }
   }
   return record;
+}
+
+/** Whether `stored` records the grant `event` made (then it holds the expiry fixed at the time). */
+function sameGrant(stored: CurrentRecord | undefined, event: StoredEvent): stored is CurrentRecord {
+  return stored !== undefined && stored.decision === 'granted' && stored.decidedAt === event.at && stored.version === event.version;
+}
+
+/** Whether `stored` records the request `event` made, still open (with its token's expiry). */
+function sameRequest(stored: CurrentRecord | undefined, event: StoredEvent): stored is CurrentRecord & { pendingExpiresAt: number } {
+  return stored?.pendingAt === event.at && stored.pendingVersion === event.version && stored.pendingExpiresAt !== null;
 }

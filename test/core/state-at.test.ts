@@ -59,6 +59,33 @@ describe('stateAt()', () => {
     expect(await consent.stateAt('ann', 'd', T0 + 2 * DAY)).to.deep.include({ state: 'unset' });
   });
 
+  it('keeps the expiry and token lifetime a grant and a request were given, after the options change', async () => {
+    const openWith = async (expiresAfterDays: number, ttlMs: number): Promise<Consent> => {
+      const consent = createConsent({ tracker, secret: SECRET, now: () => new Date(clock), logger: quiet, confirm: { ttlMs } });
+      consent.register([
+        { id: 'a', title: 'A v1', description: 'A', expiresAfterDays },
+        { id: 'd', title: 'D', description: 'D', doubleOptIn: true },
+      ]);
+      await consent.ready();
+      return consent;
+    };
+    const before = await openWith(365, 2 * DAY);
+    await before.record('ann', { a: 'granted', d: 'granted' });
+    await before.close();
+    // A year's grant and a two-day link, read by a process that now gives one day and one hour.
+    const after = await openWith(1, 3_600_000);
+    clock = T0 + 2 * DAY - 1;
+    expect(await after.stateAt('ann', 'a', clock)).to.deep.equal((await after.states('ann')).a);
+    expect(await after.stateAt('ann', 'a', clock)).to.deep.include({ state: 'granted', expiresAt: new Date(T0 + 365 * DAY).toISOString() });
+    expect(await after.stateAt('ann', 'd', T0 + 2 * 3_600_000)).to.deep.include({ state: 'pending', expiresAt: new Date(T0 + 2 * DAY).toISOString() });
+    expect(await after.stateAt('ann', 'd', clock)).to.deep.equal((await after.states('ann')).d);
+    expect(await after.stateAt('ann', 'd', T0 + 2 * DAY)).to.deep.include({ state: 'unset' });
+    // A grant the current record no longer holds is given today's lifetime (its own was not kept).
+    clock = T0 + 3 * DAY;
+    await after.record('ann', { a: 'denied' });
+    expect(await after.stateAt('ann', 'a', T0 + 1000)).to.deep.include({ state: 'granted', expiresAt: new Date(T0 + DAY).toISOString() });
+  });
+
   it('forgets what came before an erasure', async () => {
     const consent = await open();
     await consent.record('ann', { a: 'granted' });
