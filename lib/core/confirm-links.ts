@@ -6,8 +6,16 @@ import { isLocalPath } from './local-url';
  */
 export class ConfirmLinks {
   private mountPath = '';
+  /** The router has handled a request (or there is a `baseUrl`, or the warning was given). */
+  private settled: boolean;
 
-  constructor(private readonly baseUrl: string | null) {}
+  /** `warn` is told once when a link is made before the mount path is known. */
+  constructor(
+    private readonly baseUrl: string | null,
+    private readonly warn: (message: string) => void = () => {},
+  ) {
+    this.settled = baseUrl !== null;
+  }
 
   /**
    * Records the router's mount path. A mount path with a parameter takes its text from the
@@ -15,12 +23,20 @@ export class ConfirmLinks {
    */
   remember(path: string): void {
     // Called for every request the router handles: the same path is not checked again.
+    this.settled = true;
     if (path === this.mountPath) return;
     if (path === '' || isLocalPath(path)) this.mountPath = path;
   }
 
   /** The link of a token ('' stands for the mount path until the router has seen a request). */
   url(token: string): string {
+    if (!this.settled) {
+      this.settled = true;
+      this.warn(
+        'express-consent: a confirmation link was made before the router handled any request, so it does not start with ' +
+          "the router's mount path (it is /confirm/…); set confirm.baseUrl to the router's public URL",
+      );
+    }
     return `${this.baseUrl ?? this.mountPath}/confirm/${token}`;
   }
 }

@@ -93,7 +93,7 @@ export class ConsentEngine implements ConsentCore {
     this.tracker = withDeadline(configuredTracker, { storeTimeoutMs: options.storeTimeoutMs, written });
     this.log = new LogSealer(this.tracker, () => this.keyring.keys.log, options.logger);
     this.events = new EventHub(options.logger, () => this.readyPromise !== null);
-    this.links = new ConfirmLinks(options.confirm.baseUrl);
+    this.links = new ConfirmLinks(options.confirm.baseUrl, (message) => { options.logger.warn(message); });
     const { tracker, events, keyring } = this;
     this.outbox = new OutboxPoller({ tracker, events, keyring, logger: options.logger, timing: options.outbox });
     this.writes = { tracker, events, keyring, links: this.links, outbox: this.outbox };

@@ -23,14 +23,18 @@ export interface Lab {
   clock: { ms: number };
   links: ConfirmationPayload[];
   changes: ChangePayload[];
+  /** What the library said through `logger.warn`. */
+  warnings: string[];
   close(): Promise<void>;
 }
 
 export async function openLab(filename: string, options: { version?: number; baseUrl?: string; clock?: { ms: number } } = {}): Promise<Lab> {
   const knex = knexFactory(sqliteKnexConfig(filename));
   const clock = options.clock ?? { ms: START };
+  const warnings: string[] = [];
   const consent = createConsent({
     knex,
+    logger: { warn: (message) => void warnings.push(message), error: (message, error) => { console.error(message, error); } },
     secret: SECRET,
     cache: false,
     sweep: false,
@@ -52,6 +56,7 @@ export async function openLab(filename: string, options: { version?: number; bas
     clock,
     links,
     changes,
+    warnings,
     async close() {
       await consent.close();
       await knex.destroy();

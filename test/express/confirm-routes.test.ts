@@ -154,11 +154,15 @@ for (const [label, lib] of Object.entries(EXPRESS)) {
     it('links use the mount path seen by the router, never the Host header', async () => {
       const before = await ask('gus');
       expect(lab.links.at(-1)!.url).to.equal(`/confirm/${before}`);
+      // Made before the router knew its mount path: said once, with what to set.
+      expect(lab.warnings.filter((w) => /confirmation link/.test(w))).to.have.length(1);
+      expect(lab.warnings.join('\n')).to.include('confirm.baseUrl');
       await request(app()).get(`/consent/confirm/${before}`).set('Host', 'evil.example').expect(200);
       lab.clock.ms += RESEND_AFTER;
       const after = await ask('gus');
       const link = lab.links.at(-1)!;
       expect(link.url).to.equal(`/consent/confirm/${after}`);
+      expect(lab.warnings.filter((w) => /confirmation link/.test(w))).to.have.length(1);
       expect(link).to.include({ subjectId: 'gus', requirement: 'newsletter', version: 1, expiresAt: new Date(START + RESEND_AFTER + TTL).toISOString() });
       expect(tokenOf(link.url)).to.equal(link.token);
     });
@@ -179,6 +183,7 @@ describe('confirmation links with confirm.baseUrl', () => {
       expect(lab.links[1]!.token).to.not.equal(link.token);
       const stored = await lab.knex('consent_states').select('pending_token');
       expect(JSON.stringify(stored)).to.not.include(link.token).and.not.include(lab.links[1]!.token);
+      expect(lab.warnings.filter((w) => /confirmation link/.test(w))).to.deep.equal([]);
     } finally {
       await lab.close();
       file.remove();
