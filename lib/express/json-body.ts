@@ -113,6 +113,16 @@ function fromParserError(error: unknown, req: Request): unknown {
 }
 
 /**
+ * Whether JSON a host parser read was over the limit, when no `Content-Length` said so (sent in
+ * chunks, or compressed): its JSON text is never longer than what was sent (the parser dropped
+ * the spaces and decoded the escapes), so a longer one was too large.
+ */
+function parsedTooLarge(body: unknown): boolean {
+  const text = JSON.stringify(body) as string | undefined;
+  return text !== undefined && text.length > BODY_LIMIT_BYTES / 3 && Buffer.byteLength(text, 'utf8') > BODY_LIMIT_BYTES;
+}
+
+/**
  * A body reader for `mediaType`: its header rules first (415, 413), then `parse` (a body-parser
  * middleware) with every failure handed on as a consent error (400, 413, 415). A body a host
  * parser already read is taken as parsed, under the same header rules.
@@ -122,7 +132,10 @@ function bodyReader(mediaType: string, parse: RequestHandler): RequestHandler {
     if (!carriesBody(req)) { next(); return; }
     const refused = headerProblem(req, res, mediaType);
     if (refused) { next(refused); return; }
-    if (alreadyRead(req)) { next(); return; }
+    if (alreadyRead(req)) {
+      next(mediaType === 'application/json' && parsedTooLarge(req.body) ? tooLarge() : undefined);
+      return;
+    }
     parse(req, res, ((error?: unknown) => { next(error === undefined ? undefined : fromParserError(error, req)); }) as NextFunction);
   };
 }

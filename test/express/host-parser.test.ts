@@ -1,3 +1,5 @@
+import { request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { expect } from 'chai';
 import request from 'supertest';
@@ -51,5 +53,38 @@ BACKENDS[0]?.describe('router behind a host body parser', () => {
     expectProblem(await request(app).put('/consent/me/analytics').set(as).send({ decision: 'granted', extra: 1 }), 400, 'invalid_body');
     const me = await request(app).get('/consent/me').set(as).expect(200);
     expect(me.body.states.analytics.state).to.equal('unset');
+  });
+
+  it('still answers 413 for a body over 16 KiB that no Content-Length announced (compressed, or in chunks)', async () => {
+    const big = JSON.stringify({ decision: 'granted', note: 'x'.repeat(20_000) });
+    const gzipped = gzipSync(big);
+    expect(gzipped.length).to.be.below(1024);
+    const compressed = sendRaw(request(app).put('/consent/me/analytics').set(as).set('content-type', 'application/json').set('content-encoding', 'gzip'), gzipped);
+    expectProblem(await compressed, 413, 'payload_too_large');
+    const server = app.listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const chunked = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = httpRequest({ host: '127.0.0.1', port, method: 'PUT', path: '/consent/me/analytics', headers: { ...as, 'content-type': 'application/json', 'transfer-encoding': 'chunked' } }, (res) => {
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => { body += chunk; });
+          res.on('end', () => { resolve({ status: res.statusCode ?? 0, body }); });
+        });
+        req.on('error', reject);
+        for (let i = 0; i < big.length; i += 4096) req.write(big.slice(i, i + 4096));
+        req.end();
+      });
+      expect(chunked.status).to.equal(413);
+      expect(JSON.parse(chunked.body)).to.include({ code: 'payload_too_large' });
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+    expect((await t.consent.history('hp')).events).to.deep.equal([]);
+    // A compressed body within the limit is read as usual.
+    const fits = JSON.stringify({ decision: 'granted', note: 'x'.repeat(400) });
+    const gzippedFits = sendRaw(request(app).put('/consent/me/analytics').set(as).set('content-type', 'application/json').set('content-encoding', 'gzip'), gzipSync(fits));
+    expect((await gzippedFits.expect(200)).body.state).to.equal('granted');
   });
 });
