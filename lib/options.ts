@@ -56,9 +56,7 @@ function parseCache(value: ConsentOptions['cache']): ResolvedOptions['cache'] {
   if (value === undefined) return { ...DEFAULTS.cache };
   // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- JavaScript callers pass what the types forbid
   if (value === null || typeof value !== 'object') bad('cache', 'must be false or { max, ttlMs }');
-  for (const key of Object.keys(value)) {
-    if (key !== 'max' && key !== 'ttlMs') bad(`cache.${key}`, 'is not a cache option (max, ttlMs)');
-  }
+  onlyKnownKeys(value, 'cache', ['max', 'ttlMs']);
   return {
     max: value.max === undefined ? DEFAULTS.cache.max : positiveInteger(value.max, 'cache.max'),
     ttlMs: value.ttlMs === undefined ? DEFAULTS.cache.ttlMs : positiveInteger(value.ttlMs, 'cache.ttlMs'),
@@ -87,12 +85,7 @@ function parseConfirm(value: ConsentOptions['confirm']): ResolvedOptions['confir
   if (value === undefined) return { ...DEFAULTS.confirm, baseUrl: null };
   // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- JavaScript callers pass what the types forbid
   if (value === null || typeof value !== 'object') bad('confirm', 'must be { ttlMs?, baseUrl?, resendAfterMs? }');
-  for (const key of Object.keys(value)) {
-    if (!CONFIRM_KEYS.includes(key)) {
-      const hint = didYouMean(key, CONFIRM_KEYS);
-      bad(`confirm.${key}`, `is not a confirm option (${CONFIRM_KEYS.join(', ')})${hint ? `; did you mean "${hint}"?` : ''}`);
-    }
-  }
+  onlyKnownKeys(value, 'confirm', CONFIRM_KEYS);
   const ttlMs = value.ttlMs === undefined ? DEFAULTS.confirm.ttlMs : positiveInteger(value.ttlMs, 'confirm.ttlMs');
   const resendAfterMs =
     value.resendAfterMs === undefined ? DEFAULTS.confirm.resendAfterMs : nonNegativeInteger(value.resendAfterMs, 'confirm.resendAfterMs');
@@ -111,16 +104,22 @@ function parseConfirm(value: ConsentOptions['confirm']): ResolvedOptions['confir
   return { ttlMs, baseUrl, resendAfterMs };
 }
 
+/** Throws `invalid_option` for a key of `value` that `option` does not have, with a "did you mean". */
+function onlyKnownKeys(value: object, option: string, known: readonly string[]): void {
+  for (const key of Object.keys(value)) {
+    if (known.includes(key)) continue;
+    const hint = didYouMean(key, known);
+    bad(`${option}.${key}`, `is not a ${option} option (${known.join(', ')})${hint ? `; did you mean "${hint}"?` : ''}`);
+  }
+}
+
 /** Parses `{ key: positive integer }` objects with known keys and defaults. */
 function intervals<K extends string>(value: unknown, option: string, defaults: Record<K, number>): Record<K, number> {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) bad(option, `must be { ${Object.keys(defaults).join(', ')} }`);
   const known = Object.keys(defaults);
   const out = { ...defaults };
+  onlyKnownKeys(value, option, known);
   for (const [key, v] of Object.entries(value as Record<string, unknown>)) {
-    if (!known.includes(key)) {
-      const hint = didYouMean(key, known);
-      bad(`${option}.${key}`, `is not a ${option} option (${known.join(', ')})${hint ? `; did you mean "${hint}"?` : ''}`);
-    }
     if (v !== undefined) out[key as K] = positiveInteger(v, `${option}.${key}`);
   }
   return out;
@@ -166,10 +165,13 @@ export function parseOptions(input: ConsentOptions = {}, env: NodeJS.ProcessEnv 
   const admin = input.admin ?? null;
   // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- JavaScript callers pass what the types forbid
   if (admin !== null && typeof admin?.authorize !== 'function') bad('admin', 'must be { authorize(req) }');
+  if (admin !== null) onlyKnownKeys(admin, 'admin', ['authorize']);
   const receipts = input.receipts ?? null;
   if (receipts !== null && (typeof receipts !== 'object' || !receipts.controller)) {
     bad('receipts', 'must be { privateKey, controller }');
   }
+  // A misspelt privateKey would otherwise sign with a development key.
+  if (receipts !== null) onlyKnownKeys(receipts, 'receipts', ['privateKey', 'controller']);
   const logger = input.logger ?? console;
   // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- JavaScript callers pass what the types forbid
   if (typeof logger?.warn !== 'function' || typeof logger?.error !== 'function') {

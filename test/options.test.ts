@@ -76,6 +76,16 @@ describe('options', () => {
     expect(codeOf(() => parseOptions({ ratelimit: false } as never, DEV)).message).to.contain('did you mean "rateLimit"');
   });
 
+  it('refuses unknown keys inside admin, receipts and cache too, with a "did you mean"', () => {
+    const authorize = () => true;
+    const misspelt = codeOf(() => parseOptions({ receipts: { privatekey: 'x', controller: 'Acme' } } as never, DEV));
+    expect(misspelt.code).to.equal('invalid_option');
+    expect(misspelt.message).to.contain('receipts.privatekey').and.contain('did you mean "privateKey"');
+    expect(codeOf(() => parseOptions({ admin: { authorize, autorize: 1 } } as never, DEV)).message).to.contain('admin.autorize').and.contain('did you mean "authorize"');
+    expect(codeOf(() => parseOptions({ cache: { ttl: 5 } } as never, DEV)).message).to.contain('cache.ttl').and.contain('did you mean "ttlMs"');
+    expect(parseOptions({ admin: { authorize } }, DEV).admin).to.deep.equal({ authorize });
+  });
+
   it('never mutates the options object', () => {
     const input = Object.freeze({ secret: SECRET, cache: Object.freeze({ max: 5 }) });
     expect(parseOptions(input, DEV).cache).to.deep.equal({ max: 5, ttlMs: 5000 });
