@@ -22,7 +22,6 @@ export const MAX_DATA_DEPTH = 8;
 export const MAX_SUBJECT_LENGTH = 256;
 const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
-
 /** What a subject id is, for messages. */
 export const SUBJECT_RULE = 'a string of 1–256 characters of well-formed Unicode, or a safe integer';
 

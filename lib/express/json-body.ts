@@ -114,8 +114,9 @@ function fromParserError(error: unknown, req: Request): unknown {
 
 /**
  * Whether JSON a host parser read was over the limit, when no `Content-Length` said so (sent in
- * chunks, or compressed): its JSON text is never longer than what was sent (the parser dropped
- * the spaces and decoded the escapes), so a longer one was too large.
+ * chunks, or compressed), judged by its JSON text: no longer than what was sent (spaces
+ * dropped, escapes decoded), but for numbers written with an exponent (`1e9`). No body the
+ * routes accept comes near the limit, so such a body is refused either way.
  */
 function parsedTooLarge(body: unknown): boolean {
   const text = JSON.stringify(body) as string | undefined;

@@ -104,11 +104,15 @@ export class KnexTracker implements ConsentTracker {
     return `${this.prefix}${name}`;
   }
 
-  /** The names of the migrations `init()` ran. */
-  ranMigrations: readonly string[] = [];
+  private migrationsRun: readonly string[] = [];
+
+  /** The names of the migrations `init()` ran (none before it, or without `migrate`). */
+  get ranMigrations(): readonly string[] {
+    return this.migrationsRun;
+  }
 
   async init(options: { migrate: boolean }): Promise<void> {
-    if (options.migrate) this.ranMigrations = await migrate(this.knex, { tablePrefix: this.prefix });
+    if (options.migrate) this.migrationsRun = await migrate(this.knex, { tablePrefix: this.prefix });
     else await checkSchema(this.knex, this.prefix);
   }
 
