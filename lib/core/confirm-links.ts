@@ -33,8 +33,8 @@ export class ConfirmLinks {
     if (!this.settled) {
       this.settled = true;
       this.warn(
-        'express-consent: a confirmation link was made before the router handled any request, so it does not start with ' +
-          "the router's mount path (it is /confirm/…); set confirm.baseUrl to the router's public URL",
+        'express-consent: a confirmation link was made before the router handled any request, so it starts with /confirm/ ' +
+          "(right only for a router mounted at the root); set confirm.baseUrl to the router's public URL",
       );
     }
     return `${this.baseUrl ?? this.mountPath}/confirm/${token}`;

@@ -7,6 +7,7 @@ import { ConsentError } from '../errors';
 import type { ExportFilters as AuditFilters, ExportFormat } from '../io/event-export';
 import type { Action, Source, State } from '../types';
 import { atMostCharacters } from '../characters';
+import { escapePointer } from '../json-pointer';
 
 const REQUIREMENT_ID = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 const ACTIONS: readonly Action[] = ['grant', 'deny', 'withdraw', 'request', 'confirm', 'expire', 'erase'];
@@ -36,7 +37,7 @@ function invalid(problems: InputProblem[]): ConsentError {
 /** A problem for each query parameter not among `known`: a misspelt filter must not widen a search silently. */
 function unknownParameters(query: Record<string, unknown>, known: readonly string[], problems: InputProblem[]): void {
   for (const name of Object.keys(query)) {
-    if (!known.includes(name)) problems.push({ pointer: `/${name.replace(/~/g, '~0').replace(/\//g, '~1')}`, detail: `unknown query parameter "${name}" (only ${known.length > 0 ? known.join(', ') : 'none'})` });
+    if (!known.includes(name)) problems.push({ pointer: `/${escapePointer(name)}`, detail: `unknown query parameter "${name}" (only ${known.length > 0 ? known.join(', ') : 'none'})` });
   }
 }
 
@@ -74,7 +75,7 @@ export function requireDecodableQuery(req: Request): void {
       const eq = pair.indexOf('=');
       const name = eq < 0 ? pair : pair.slice(0, eq);
       if (decodedOrNull(name) !== null && (eq < 0 || decodedOrNull(pair.slice(eq + 1)) !== null)) continue;
-      problems.push({ pointer: `/${(decodedOrNull(name) ?? name).replace(/~/g, '~0').replace(/\//g, '~1')}`, detail: 'is not valid percent-encoded UTF-8' });
+      problems.push({ pointer: `/${escapePointer(decodedOrNull(name) ?? name)}`, detail: 'is not valid percent-encoded UTF-8' });
     }
   }
   if (problems.length > 0) throw invalid(problems);

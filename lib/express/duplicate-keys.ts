@@ -2,7 +2,7 @@ import { escapePointer } from '../json-pointer';
 
 /** An object or array being read, and where it is. */
 interface Frame {
-  /** The keys read so far (an object), or null (an array). */
+  /** The keys read so far (an object), or null (an array, or an object deeper than `KEYED_DEPTH`). */
   keys: Set<string> | null;
   pointer: string;
   /** An object: the next string is a key. */
@@ -13,6 +13,9 @@ interface Frame {
   index: number;
 }
 
+// Keys are compared down to this depth: every body the routes accept is shallower (`data` may
+// nest 8 levels), so a deeper one is refused anyway, and its keys need no set each.
+const KEYED_DEPTH = 12;
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 
@@ -53,7 +56,8 @@ export function duplicateKeyPointer(text: string): string | null {
     if (c === 0x7b /* { */ || c === 0x5b /* [ */) {
       const parent = stack[stack.length - 1];
       const pointer = parent === undefined ? '' : `${parent.pointer}/${parent.keys ? escapePointer(parent.key) : String(parent.index)}`;
-      stack.push({ keys: c === 0x7b ? new Set() : null, pointer, expectKey: true, key: '', index: 0 });
+      const keyed = c === 0x7b && stack.length < KEYED_DEPTH;
+      stack.push({ keys: keyed ? new Set() : null, pointer, expectKey: true, key: '', index: 0 });
     } else if (c === 0x7d /* } */ || c === 0x5d /* ] */) {
       stack.pop();
     } else if (c === 0x2c /* , */) {

@@ -76,13 +76,16 @@ function requireUtf8(_req: IncomingMessage, _res: unknown, body: Buffer): void {
  */
 function requireUtf8Json(req: IncomingMessage, res: unknown, body: Buffer): void {
   requireUtf8(req, res, body);
-  const text = body.toString('utf8');
+  // The parser reads past a byte order mark; so must the check.
+  const text = withoutBom(body.toString('utf8'));
   const pointer = duplicateKeyPointer(text);
   if (pointer === null || !parses(text)) return;
   throw new ConsentError('invalid_body', 'the body gives one key twice in an object', {
     extensions: { errors: [{ pointer, detail: 'is given more than once' }] },
   });
 }
+
+const withoutBom = (text: string): string => (text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
 
 function parses(text: string): boolean {
   try {
@@ -119,7 +122,14 @@ function fromParserError(error: unknown, req: Request): unknown {
  * routes accept comes near the limit, so such a body is refused either way.
  */
 function parsedTooLarge(body: unknown): boolean {
-  const text = JSON.stringify(body) as string | undefined;
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(body);
+  } catch {
+    // A host parser's own values (a BigInt, a cycle): the body rules refuse what they cannot read.
+    return false;
+  }
+  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- JSON.stringify(undefined) is undefined, whatever its type says
   return text !== undefined && text.length > BODY_LIMIT_BYTES / 3 && Buffer.byteLength(text, 'utf8') > BODY_LIMIT_BYTES;
 }
 

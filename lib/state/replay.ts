@@ -57,7 +57,8 @@ export function replayRecord(
         record = undefined;
         break;
       case 'expire':
-        // Records what the clock already implies; the derivation needs nothing from it.
+        // The grant had lapsed by then, whatever lifetime today's options would give it.
+        if (record?.decision === 'granted' && (record.expiresAt === null || record.expiresAt > event.at)) record = { ...record, expiresAt: event.at };
         break;
     }
   }

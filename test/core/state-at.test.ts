@@ -86,6 +86,25 @@ describe('stateAt()', () => {
     expect(await after.stateAt('ann', 'a', T0 + 1000)).to.deep.include({ state: 'granted', expiresAt: new Date(T0 + DAY).toISOString() });
   });
 
+  it("holds a superseded grant to the expiry the sweep recorded for it, whatever today's lifetime", async () => {
+    const openWith = async (expiresAfterDays: number): Promise<Consent> => {
+      const consent = createConsent({ tracker, secret: SECRET, now: () => new Date(clock), logger: quiet });
+      consent.register({ id: 'a', title: 'A v1', description: 'A', expiresAfterDays });
+      await consent.ready();
+      return consent;
+    };
+    const short = await openWith(1);
+    await short.record('ann', { a: 'granted' });
+    clock = T0 + 2 * DAY;
+    expect((await short.sweep()).recorded).to.equal(1);
+    clock = T0 + 3 * DAY;
+    await short.record('ann', { a: 'granted' });
+    await short.close();
+    const long = await openWith(365);
+    expect(await long.stateAt('ann', 'a', T0 + 2.5 * DAY)).to.deep.include({ state: 'expired', allowed: false, expiresAt: new Date(T0 + 2 * DAY).toISOString() });
+    expect(await long.stateAt('ann', 'a', T0 + 3.5 * DAY)).to.deep.include({ state: 'granted', expiresAt: new Date(T0 + 4 * DAY).toISOString() });
+  });
+
   it('forgets what came before an erasure', async () => {
     const consent = await open();
     await consent.record('ann', { a: 'granted' });

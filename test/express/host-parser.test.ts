@@ -55,6 +55,15 @@ BACKENDS[0]?.describe('router behind a host body parser', () => {
     expect(me.body.states.analytics.state).to.equal('unset');
   });
 
+  it('answers a host-parsed value JSON cannot write out (a BigInt from a reviver) by the body rules, not 500', async () => {
+    const lib = expressModule();
+    const host = lib();
+    host.use(lib.json({ reviver: (_key: string, value: unknown) => (typeof value === 'number' && Number.isInteger(value) ? BigInt(value) : value) }));
+    host.use('/consent', t.consent.router());
+    const res = await request(host).put('/consent/me/analytics').set(as).send({ decision: 'granted', version: 1 });
+    expect(expectProblem(res, 400, 'invalid_body').errors).to.deep.equal([{ pointer: '/version', detail: 'must be a positive integer' }]);
+  });
+
   it('still answers 413 for a body over 16 KiB that no Content-Length announced (compressed, or in chunks)', async () => {
     const big = JSON.stringify({ decision: 'granted', note: 'x'.repeat(20_000) });
     const gzipped = gzipSync(big);
