@@ -36,7 +36,7 @@ const STATE_VALUES = [
 // is created again with a key from another random point (`scatterChainKeys`). (On PostgreSQL,
 // when the two writers are also both creating one same new subject, they wait for each other
 // instead, and the server fails one of them as a deadlock: that transaction runs again, its keys
-// from another random point; see `transactionRetryingConflicts`.)
+// from another random point; see `writeTransaction`.)
 const KEY_COUNTER = 4;
 const KEY_TIME = 4;
 const NO_MAC = Buffer.alloc(0);

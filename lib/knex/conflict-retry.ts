@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { scatterChainKeys } from './batch-rows';
 
 /**
  * PostgreSQL's codes for a transaction it rolled back to settle a conflict with another one:
@@ -40,4 +41,13 @@ export async function transactionRetryingConflicts<T>(
       beforeRetry();
     }
   }
+}
+
+/**
+ * A write's transaction, run again after a conflict with its next chain keys taken from
+ * elsewhere (the conflict a write meets: two writers creating one new subject while taking one
+ * new chain key).
+ */
+export function writeTransaction<T>(knex: Knex, work: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
+  return transactionRetryingConflicts(knex, work, scatterChainKeys);
 }

@@ -38,8 +38,7 @@ import { toEvent, type Row } from './rows';
 import { Coalescer } from './coalescer';
 import { PreparedKnexBatch, prepareBatch } from './prepare-batch';
 import { writeBatch } from './write-batch';
-import { scatterChainKeys } from './batch-rows';
-import { transactionRetryingConflicts } from './conflict-retry';
+import { writeTransaction } from './conflict-retry';
 import { writeGroup, type WriteRequest, type Written } from './write-group';
 
 // How long a write group may wait for the writers of the last group to send their next writes.
@@ -105,7 +104,6 @@ export class KnexTracker implements ConsentTracker {
   }
 
   private migrationsRun: readonly string[] = [];
-
   /** The names of the migrations `init()` ran (none before it, or without `migrate`). */
   get ranMigrations(): readonly string[] {
     return this.migrationsRun;
@@ -160,10 +158,10 @@ export class KnexTracker implements ConsentTracker {
   writeMany(pseudonyms: string[], plan: BatchPlanner, prepared: PreparedBatch | null = null): Promise<void> {
     const sorted = [...new Set(pseudonyms)].sort();
     const ahead = prepared instanceof PreparedKnexBatch ? prepared : null;
-    const written = transactionRetryingConflicts(this.knex, async (trx) => {
+    const written = writeTransaction(this.knex, async (trx) => {
       await writeBatch(this, trx, sorted, plan, ahead);
       await this.feed.announce(trx, sorted);
-    }, scatterChainKeys);
+    });
     return this.feed.settle(written, sorted);
   }
 

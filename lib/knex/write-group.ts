@@ -2,8 +2,7 @@ import type { Knex } from 'knex';
 import type { SubjectSnapshot, WritePlan } from '../tracker/records';
 import type { TableContext } from './chain-store';
 import type { Outcome } from './coalescer';
-import { scatterChainKeys } from './batch-rows';
-import { transactionRetryingConflicts } from './conflict-retry';
+import { writeTransaction } from './conflict-retry';
 import { writeBatch } from './write-batch';
 
 /** One `write()` call waiting for its group. */
@@ -62,12 +61,12 @@ export async function writeGroup(ctx: TableContext, requests: WriteRequest[], an
  * next chain keys taken from elsewhere.
  */
 function writeAlone(ctx: TableContext, request: WriteRequest, announce: Announce): Promise<Written> {
-  return transactionRetryingConflicts(ctx.knex, async (trx) => {
+  return writeTransaction(ctx.knex, async (trx) => {
     const [outcome] = await writeMembers(trx, ctx, [request]);
     if (!(outcome as Outcome<Written>).ok) throw (outcome as { error: unknown }).error;
     await announce(trx, [request.pseudonym]);
     return (outcome as { value: Written }).value;
-  }, scatterChainKeys);
+  });
 }
 
 /** Plans and writes every member; a refusing planner leaves its member out. */
