@@ -114,6 +114,21 @@ function isLockContention(error: unknown): boolean {
 }
 
 /**
+ * Knex creates its lock table and then, in a statement of its own, the table's one row when it
+ * reads none: two processes migrating a new SQLite file at once could both insert one, and with
+ * two rows Knex's lock (taken by setting exactly one row) could never be taken again. On SQLite
+ * the table and its row are therefore made here by statements that cannot be done twice, and a
+ * second row that such a race left behind is removed (it never holds the lock: on SQLite Knex
+ * takes and frees it in the migrations' own transaction).
+ */
+async function oneLockRow(knex: Knex, prefix: string): Promise<void> {
+  const table = `${prefix}migrations_lock`;
+  await knex.raw('create table if not exists ?? (`index` integer not null primary key autoincrement, `is_locked` integer)', [table]);
+  await knex.raw('insert into ?? (`index`, `is_locked`) select 1, 0 where not exists (select 1 from ??)', [table, table]);
+  await knex.raw('delete from ?? where `index` > (select min(`index`) from ??)', [table, table]);
+}
+
+/**
  * Runs the shipped migrations (in their own `<prefix>migrations` table). Safe to run from
  * several processes at once and to run again (a no-op when current). Resolves to the names of
  * the migrations this call ran (none when the schema was current).
@@ -128,6 +143,7 @@ export async function migrate(knex: Knex, options: MigrateOptions = {}): Promise
     try {
       return await withAdvisoryLock(knex, async () => {
         await assertNotNewer(knex, prefix);
+        if (isSqlite(knex)) await oneLockRow(knex, prefix);
         // Knex resolves to [batch number, the names of the migrations this call ran].
         const [, ran] = (await knex.migrate.latest(config(prefix))) as [number, string[]];
         return ran;

@@ -47,6 +47,18 @@ describe('migrations (SQLite)', () => {
       expect([...MIGRATION_NAMES]).to.deep.equal(['001-initial', '002-proof', '003-outbox', '004-admin', '005-lean-indexes', '006-sealed-rows', '007-log', '008-audiences', '009-texts', '010-lean-rows']);
     }));
 
+  it('is not stopped by a second row in Knex\'s lock table (two processes that created it at once), and removes it', () =>
+    withSqlite(async (knex) => {
+      await migrate(knex);
+      expect(await knex('consent_migrations_lock').select('index', 'is_locked')).to.deep.equal([{ index: 1, is_locked: 0 }]);
+      // What Knex's own table creation can leave when two processes find the table empty at once.
+      await knex.schema.dropTable('consent_migrations_lock');
+      await knex.schema.createTable('consent_migrations_lock', (t) => { t.increments('index').primary(); t.integer('is_locked'); });
+      await knex('consent_migrations_lock').insert([{ is_locked: 0 }, { is_locked: 0 }]);
+      expect(await migrate(knex)).to.deep.equal([]);
+      expect(await knex('consent_migrations_lock').select('index', 'is_locked')).to.deep.equal([{ index: 1, is_locked: 0 }]);
+    }));
+
   it('refuses a database migrated by a newer release with schema_mismatch', () =>
     withSqlite(async (knex) => {
       await migrate(knex);
