@@ -3,6 +3,8 @@ import type { ConsentEngine } from '../core/engine';
 import { openSubjectExport } from '../core/export';
 import { eraseSubject, type ConsentProof } from '../core/proof';
 import { ConsentError } from '../errors';
+import { adminActor } from './admin-authorize';
+import { sendJson } from './send-json';
 import { sendSubjectExport } from './subject-export';
 import { atMostCharacters } from '../characters';
 
@@ -47,8 +49,10 @@ const wrap = (handler: (req: Request, res: Response) => Promise<void>): RequestH
   };
 
 function sendPersonal(res: Response, body: unknown): void {
-  // Personal data: never kept by a shared cache or the browser's back/forward history.
-  res.set('Cache-Control', 'no-store').status(200).json(body);
+  // Personal data: never kept by a shared cache or the browser's back/forward history (and so
+  // without an ETag: nobody revalidates it).
+  res.set('Cache-Control', 'no-store');
+  sendJson(res, 200, body);
 }
 
 function querySubject(query: Record<string, unknown>): string | undefined {
@@ -86,7 +90,7 @@ export function proofHandlers(consent: ProofSource, options: ProofRouteOptions):
     }),
     adminErase: wrap(async (req, res) => {
       const subjectId = req.params.subjectId as string;
-      sendPersonal(res, await eraseSubject(consent.engine, subjectId, { source: 'admin' }));
+      sendPersonal(res, await eraseSubject(consent.engine, subjectId, { source: 'admin', actor: adminActor(req) }));
     }),
     adminVerify: wrap(async (req, res) => {
       const subjectId = querySubject(req.query);

@@ -19,12 +19,12 @@ export interface RequireAnswersOptions {
 
 /** The rule of the pending gate: nothing on the subject's pending list (among `only`). */
 function pendingRule(engine: ConsentEngine, only: readonly string[] | null): CheckRule {
-  let listed: readonly Requirement[] | null = null;
-  const requirements = (): readonly Requirement[] => (listed ??= only ? only.map((id) => engine.registry.require(id)) : engine.registry.ordered());
+  // Looked up at each request: a version registered ahead may start, with a question to ask.
+  const requirements = (now: number): readonly Requirement[] => (only ? only.map((id) => engine.registry.require(id)) : engine.registry.ordered(now));
   return {
     missing(records, _gpc, now) {
       let missing: MissingConsent[] | null = null;
-      for (const requirement of requirements()) {
+      for (const requirement of requirements(now)) {
         const info = stateInfo(records.find((r) => r.requirement === requirement.id), requirement, now);
         if (!isPending(requirement, info)) continue;
         (missing ??= []).push({ id: requirement.id, state: info.state, reason: info.state, title: requirement.title, url: requirement.url });

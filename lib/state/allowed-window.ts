@@ -1,5 +1,6 @@
 import type { CurrentRecord } from '../tracker/records';
 import type { Requirement } from '../types';
+import { openRequest } from './derive';
 
 /**
  * When a stored record allows processing for a request without `Sec-GPC: 1`: from `from`
@@ -10,11 +11,12 @@ import type { Requirement } from '../types';
  *
  * It must agree with `isAllowedNow(record, requirement, t, false)` at every `t` before
  * `supersededAt` (when the next registered version becomes current); a property test holds it
- * to that.
+ * to that. Every window ends at `supersededAt`, whatever the lawful basis: the next version
+ * may have another basis or text, so from then on the state is derived again.
  */
 export function allowedWindow(record: CurrentRecord | undefined, requirement: Requirement, supersededAt = Infinity): [number, number] {
-  const always: [number, number] = [-Infinity, Infinity];
-  const pendingUntil = record?.pendingExpiresAt ?? -Infinity;
+  const always: [number, number] = [-Infinity, supersededAt];
+  const pendingUntil = record !== undefined && openRequest(record, requirement) ? record.pendingExpiresAt ?? -Infinity : -Infinity;
   switch (requirement.lawfulBasis) {
     case 'consent': {
       // Granted, of the current text, once any pending confirmation has lapsed, until expiry or
@@ -24,7 +26,7 @@ export function allowedWindow(record: CurrentRecord | undefined, requirement: Re
     }
     case 'legitimate_interests':
       // Allowed unless denied; a pending confirmation counts as not denied while it lasts.
-      return record?.decision === 'denied' ? [-Infinity, pendingUntil] : always;
+      return record?.decision === 'denied' ? [-Infinity, Math.min(pendingUntil, supersededAt)] : always;
     case 'contract':
     case 'legal_obligation':
     case 'vital_interests':

@@ -15,10 +15,19 @@ export interface DerivedState {
 // times slower.
 const derived = (state: State, version: number | null, decidedAt: number | null, expiresAt: number | null): DerivedState => ({ state, version, decidedAt, expiresAt });
 
+/**
+ * Whether the record's double opt-in request, if any, is for the current text (or a later one,
+ * registered by a newer release sharing the store). A request for an older text can no longer be
+ * confirmed: the state falls back to the decision before it, as when its token expires.
+ */
+export function openRequest(record: CurrentRecord, requirement: Requirement): boolean {
+  return (record.pendingVersion ?? 0) >= requirement.version;
+}
+
 /** The state of a stored record at `now`, with the times that explain it (ms). */
 export function deriveState(record: CurrentRecord | undefined, requirement: Requirement, now: number): DerivedState {
   if (!record) return derived('unset', null, null, null);
-  if (record.pendingExpiresAt !== null && now < record.pendingExpiresAt) {
+  if (record.pendingExpiresAt !== null && now < record.pendingExpiresAt && openRequest(record, requirement)) {
     return derived('pending', record.pendingVersion, record.pendingAt, record.pendingExpiresAt);
   }
   switch (record.decision) {
@@ -61,7 +70,7 @@ function allowedIn(state: State, record: CurrentRecord | undefined, requirement:
  */
 export function stateOf(record: CurrentRecord | undefined, requirement: Requirement, now: number): State {
   if (!record) return 'unset';
-  if (record.pendingExpiresAt !== null && now < record.pendingExpiresAt) return 'pending';
+  if (record.pendingExpiresAt !== null && now < record.pendingExpiresAt && openRequest(record, requirement)) return 'pending';
   if (record.decision === null) return 'unset';
   if (record.decision === 'denied') return 'denied';
   if ((record.version ?? 0) < requirement.version) return 'outdated';

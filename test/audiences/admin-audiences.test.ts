@@ -36,6 +36,13 @@ for (const backend of BACKENDS) {
       await db.cleanup();
     });
 
+    it('records the actor authorize named on an erasure over HTTP too', async () => {
+      await consent.record('gone', { analytics: 'granted' });
+      await request(app).delete('/consent/admin/subjects/gone').set('x-staff', 'dpo-jane').expect(200);
+      const page = await request(app).get('/consent/admin/events?action=erase').set('x-staff', 'x').expect(200);
+      expect((page.body.events as AdminEvent[]).map((e) => [e.action, e.source, e.actor])).to.deep.equal([['erase', 'admin', 'dpo-jane']]);
+    });
+
     it('records a staff decision with source admin and the actor authorize named, shown in history, exports and the console', async () => {
       const res = await request(app)
         .post('/consent/admin/subjects/ann%40example.com/decisions')

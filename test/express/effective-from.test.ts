@@ -112,6 +112,77 @@ for (const backend of BACKENDS) {
   });
 }
 
+/** Versions from `T` that change the rules: a lawful basis that becomes consent, and a new text of a double opt-in requirement. */
+const RULES_CHANGE: RequirementDefinition[] = [
+  { id: 'li', version: 1, title: 'Fraud checks', description: 'We check payments.', lawfulBasis: 'legitimate_interests' },
+  { id: 'li', version: 2, title: 'Fraud checks', description: 'We check payments with a partner.', lawfulBasis: 'consent', effectiveFrom: new Date(T) },
+  { id: 'terms', version: 1, title: 'Terms', description: 'The rules.', lawfulBasis: 'contract' },
+  { id: 'terms', version: 2, title: 'Terms', description: 'The rules, and a partner.', lawfulBasis: 'consent', effectiveFrom: new Date(T) },
+  { id: 'mail', version: 1, title: 'Newsletter', description: 'A monthly e-mail.', doubleOptIn: true },
+  { id: 'mail', version: 2, title: 'Newsletter', description: 'A weekly e-mail.', doubleOptIn: true, effectiveFrom: new Date(T) },
+];
+
+for (const backend of BACKENDS) {
+  backend.describe(`versions that start on a date with other rules (${backend.name})`, () => {
+    let db: TestDatabase;
+    let t: Awaited<ReturnType<typeof testConsent>>;
+    let clock = START;
+
+    beforeEach(async () => {
+      clock = START;
+      db = await backend.open();
+      t = await testConsent(db, { now: () => new Date(clock), cache: { max: 100, ttlMs: 3_600_000 } }, RULES_CHANGE);
+    });
+    afterEach(async () => {
+      await t.close();
+      await db.cleanup();
+    });
+
+    it('a basis that becomes consent refuses from its start: the warm-cache guard, allows() and requireAnswers() included', async () => {
+      const app = expressModule()();
+      app.use('/consent', t.consent.router());
+      app.get('/li', t.consent.requireConsent('li'), (_req, res) => { res.send('ok'); });
+      app.get('/terms', t.consent.requireConsent('terms'), (_req, res) => { res.send('ok'); });
+      app.get('/answered', t.consent.requireAnswers({ only: ['li', 'terms'] }), (_req, res) => { res.send('ok'); });
+      app.get('/allows', (req, res, next) => { t.consent.allows(req, ['li', 'terms']).then((allowed) => res.json({ allowed }), next); });
+
+      for (const path of ['/li', '/terms', '/answered']) await request(app).get(path).set(as('ann')).expect(200);
+      expect((await request(app).get('/allows').set(as('ann')).expect(200)).body.allowed).to.equal(true);
+      await t.knex.destroy();
+      // From here on only the cache can answer.
+      clock = T - 1;
+      await request(app).get('/li').set(as('ann')).expect(200);
+      clock = T;
+      for (const id of ['li', 'terms']) {
+        expect(expectProblem(await request(app).get(`/${id}`).set(as('ann')), 403, 'consent_required').missing).to.deep.equal([{ id, state: 'unset', reason: 'unset', title: id === 'li' ? 'Fraud checks' : 'Terms', url: null }]);
+      }
+      expect((expectProblem(await request(app).get('/answered').set(as('ann')), 403, 'consent_required').missing as Array<{ id: string }>).map((m) => m.id)).to.deep.equal(['li', 'terms']);
+      expect((await request(app).get('/allows').set(as('ann')).expect(200)).body.allowed).to.equal(false);
+    });
+
+    it('a double opt-in request for the text before falls back at the start of the next one, and is asked again', async () => {
+      const app = routerApp(t.consent);
+      app.get('/answered', t.consent.requireAnswers(), (_req, res) => { res.send('ok'); });
+      await request(app).put('/consent/me/mail').set(as('bo')).send({ decision: 'granted', version: 1 }).expect(202);
+      const before = await request(app).get('/consent/me').set(as('bo')).expect(200);
+      expect(before.body.states.mail).to.include({ state: 'pending', version: 1 });
+      expect(before.body.pending).to.deep.equal([]);
+      await request(app).get('/answered').set(as('bo')).expect(200);
+
+      clock = T;
+      const after = await request(app).get('/consent/me').set(as('bo')).expect(200);
+      expect(after.body.states.mail).to.include({ state: 'unset', allowed: false });
+      expect(after.body.pending).to.deep.equal(['li', 'terms', 'mail']);
+      expect((await t.consent.states('bo')).mail?.state).to.equal('unset');
+      expect((expectProblem(await request(app).get('/answered').set(as('bo')), 403, 'consent_required').missing as Array<{ id: string }>).map((m) => m.id)).to.deep.equal(['li', 'terms', 'mail']);
+      // Asked again with the new text, the request is for it.
+      await request(app).put('/consent/me/mail').set(as('bo')).send({ decision: 'granted', version: 2 }).expect(202);
+      expect((await t.consent.states('bo')).mail).to.include({ state: 'pending', version: 2 });
+      expect((await t.consent.verify()).ok).to.equal(true);
+    });
+  });
+}
+
 describe('registering versions ahead', () => {
   const fresh = () => createConsent({ tracker: new MemoryTracker(), secret: TEST_SECRET, subject: headerSubject, logger: memoryLogger() });
 

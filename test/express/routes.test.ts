@@ -62,6 +62,10 @@ for (const backend of BACKENDS) {
       expect(head.text).to.equal(undefined);
       // Personal answers are never revalidated: no ETag is computed for them.
       expect(got.headers.etag).to.equal(undefined);
+      const receipt = await request(app).get('/consent/me/receipt').set(as('alice')).expect(200);
+      expect(receipt.headers['cache-control']).to.equal('no-store');
+      expect(receipt.headers.etag).to.equal(undefined);
+      expect(Number(receipt.headers['content-length'])).to.equal(Buffer.byteLength(receipt.text));
       const written = await request(app).post('/consent/me').set(as('alice')).send({ decisions: { analytics: 'granted' } }).expect(200);
       expect(Number(written.headers['content-length'])).to.equal(Buffer.byteLength(written.text));
       expect(written.body.states.analytics.state).to.equal('granted');
