@@ -37,6 +37,12 @@ export interface ExampleOptions {
   trustProxy?: boolean | number | string;
   /** The admin console's password (user `admin`); random when absent, see `ExampleApp.adminPassword`. */
   adminPassword?: string;
+  /**
+   * The example's public address (`http://127.0.0.1:3000`): the confirmation links in its
+   * emails start with it. Without it they are paths under `/consent`, known to the library only
+   * once its router has handled a request.
+   */
+  publicUrl?: string;
   /** The clock of sessions and consent (tests). @default () => new Date() */
   now?: () => Date;
   logger?: ConsentLogger;
@@ -80,6 +86,7 @@ export async function createExampleApp(options: ExampleOptions): Promise<Example
     admin: { authorize: admin.authorize },
     // The library's pages (email confirmation, console) in the example's own look and navigation.
     pages: { layout: (content, info) => page(info.req, info.title, trusted(content), { head: trusted(info.head) }) },
+    ...(options.publicUrl === undefined ? {} : { confirm: { baseUrl: `${options.publicUrl.replace(/\/+$/, '')}/consent` } }),
     ...(options.now ? { now: options.now } : {}),
   });
   consent.register(appRequirements);

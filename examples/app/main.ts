@@ -20,8 +20,9 @@ function portTaken(port: number): string {
 }
 
 /**
- * Reads PORT, CONSENT_DB, CONSENT_SECRET, SESSION_SECRET, TRUST_PROXY and ADMIN_PASSWORD, starts
- * the example and prints its URL and the admin console's.
+ * Reads PORT, PUBLIC_URL, CONSENT_DB, CONSENT_SECRET, SESSION_SECRET, TRUST_PROXY and
+ * ADMIN_PASSWORD, starts the example and prints its URL and the admin console's. The port is
+ * taken first, so that the address in the example's emails is known (PORT=0 picks one).
  */
 async function main(): Promise<void> {
   const port = process.env.PORT === undefined || process.env.PORT === '' ? 3000 : Number(process.env.PORT);
@@ -29,22 +30,23 @@ async function main(): Promise<void> {
   const databaseFile = resolve(process.env.CONSENT_DB || '.data/example.sqlite3');
   const sessionSecret = process.env.SESSION_SECRET ? Buffer.from(process.env.SESSION_SECRET) : undefined;
   const adminPassword = process.env.ADMIN_PASSWORD || randomBytes(12).toString('base64url');
-  const example = await createExampleApp({ databaseFile, secret: process.env.CONSENT_SECRET || undefined, sessionSecret, trustProxy: trustProxy(process.env.TRUST_PROXY), adminPassword });
-
-  const server = createServer(example.app);
-  server.once('error', (error: NodeJS.ErrnoException) => {
-    console.error(error.code === 'EADDRINUSE' ? portTaken(port) : `The example cannot listen on port ${String(port)}: ${error.message}`);
-    void example.close().finally(() => process.exit(1));
+  const server = createServer();
+  await new Promise<void>((listening) => {
+    server.once('error', (error: NodeJS.ErrnoException) => {
+      console.error(error.code === 'EADDRINUSE' ? portTaken(port) : `The example cannot listen on port ${String(port)}: ${error.message}`);
+      process.exit(1);
+    });
+    server.listen(port, '127.0.0.1', listening);
   });
-  server.listen(port, '127.0.0.1', () => {
-    const address = server.address();
-    const actual = typeof address === 'object' && address ? address.port : port;
-    const base = `http://127.0.0.1:${String(actual)}`;
-    console.log(`express-consent example: consent records in ${databaseFile}`);
-    console.log(`Admin console: ${base}/consent/admin/console/ (user admin, password ${process.env.ADMIN_PASSWORD ? 'from ADMIN_PASSWORD' : adminPassword})`);
-    console.log(`Development mailbox (confirmation emails): ${base}/dev/mailbox`);
-    console.log(`Listening on ${base}/`);
-  });
+  const address = server.address();
+  const base = `http://127.0.0.1:${String(typeof address === 'object' && address ? address.port : port)}`;
+  const publicUrl = process.env.PUBLIC_URL || base;
+  const example = await createExampleApp({ databaseFile, secret: process.env.CONSENT_SECRET || undefined, sessionSecret, trustProxy: trustProxy(process.env.TRUST_PROXY), adminPassword, publicUrl });
+  server.on('request', example.app);
+  console.log(`express-consent example: consent records in ${databaseFile}`);
+  console.log(`Admin console: ${base}/consent/admin/console/ (user admin, password ${process.env.ADMIN_PASSWORD ? 'from ADMIN_PASSWORD' : adminPassword})`);
+  console.log(`Development mailbox (confirmation emails): ${base}/dev/mailbox`);
+  console.log(`Listening on ${base}/`);
   const stop = () => server.close(() => void example.close().then(() => process.exit(0)));
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

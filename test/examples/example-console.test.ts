@@ -48,4 +48,26 @@ describe('example app: admin console and development mailbox', () => {
     await asker.agent.post(link).set('Accept', 'text/html').type('form').send('').expect(200);
     expect((await asker.agent.get('/consent/me').expect(200)).body.states.digest.state).to.equal('granted');
   });
+
+  it('with publicUrl, links its emails to the public address even before the consent router has handled a request', async () => {
+    const fresh = tempSqliteFile();
+    const warnings: string[] = [];
+    const started = await createExampleApp({ databaseFile: fresh.filename, secret: 's'.repeat(32), publicUrl: 'http://127.0.0.1:8123/', logger: { warn: (m) => { warnings.push(m); }, error: () => {} } });
+    try {
+      const agent = request.agent(started.app);
+      const token = csrfOf((await agent.get('/sign-up').expect(200)).text);
+      await agent.post('/sign-up').type('form').send({ _csrf: token, email: 'first@example.com', password: 'long enough password', 'consent[terms]': 'on' }).expect(303);
+      const csrf = csrfOf((await agent.get('/preferences').expect(200)).text);
+      await agent.post('/preferences/digest').type('form').send({ _csrf: csrf, decision: 'granted', version: '1' }).expect(303);
+      const mailbox = (await agent.get('/dev/mailbox').expect(200)).text;
+      const link = /<a href="http:\/\/127\.0\.0\.1:8123(\/consent\/confirm\/[^"]+)">Confirm my address<\/a>/.exec(mailbox)?.[1] as string;
+      expect(link, mailbox).to.be.a('string');
+      expect(warnings.filter((w) => w.includes('confirmation link'))).to.deep.equal([]);
+      await agent.post(link).set('Accept', 'text/html').type('form').send('').expect(200);
+      expect((await agent.get('/consent/me').expect(200)).body.states.digest.state).to.equal('granted');
+    } finally {
+      await started.close();
+      fresh.cleanup();
+    }
+  });
 });

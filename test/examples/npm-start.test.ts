@@ -50,6 +50,28 @@ describe('npm start, as the README says', function () {
     const requirements = (await (await fetch(new URL('/consent/requirements', url))).json()) as { requirements: Array<{ id: string }> };
     expect(requirements.requirements.map((r) => r.id)).to.deep.equal(['terms', 'newsletter', 'digest', 'analytics', 'partners.offers']);
     expect(existsSync(db.filename)).to.equal(true);
+
+    // The first thing a new person does asks for a confirmation: its email links to the printed
+    // address (the consent router has handled no request yet).
+    let cookie = '';
+    const browse = async (path: string, form?: Record<string, string>): Promise<string> => {
+      const res = await fetch(new URL(path, url), {
+        method: form ? 'POST' : 'GET',
+        redirect: 'manual',
+        headers: { cookie, ...(form ? { 'content-type': 'application/x-www-form-urlencoded', origin: new URL(url).origin } : {}) },
+        ...(form ? { body: new URLSearchParams(form).toString() } : {}),
+      });
+      for (const set of res.headers.getSetCookie()) cookie = (set.split(';')[0] as string);
+      expect(res.status, `${path}: ${String(res.status)}`).to.be.oneOf([200, 303]);
+      return res.text();
+    };
+    const csrf = (page: string) => /name="_csrf" value="([^"]+)"/.exec(page)?.[1] ?? '';
+    const token = csrf(await browse('/sign-up'));
+    await browse('/sign-up', { _csrf: token, email: 'first@example.com', password: 'long enough password', 'consent[terms]': 'on' });
+    await browse('/preferences/digest', { _csrf: csrf(await browse('/preferences')), decision: 'granted', version: '1' });
+    const link = /<a href="([^"]+)">Confirm my address<\/a>/.exec(await browse('/dev/mailbox'))?.[1] ?? '';
+    expect(link.startsWith(new URL('/consent/confirm/', url).href), link).to.equal(true);
+    expect((await fetch(link)).status).to.equal(200);
   });
 
   it('explains a port that is taken, suggests PORT=0, and exits without a stack trace', async () => {
