@@ -24,8 +24,8 @@ export function audienceCommand(): Command {
     .argument('<requirement>', 'the requirement id')
     .option('--state <states>', 'only subjects in this state, or one of these states separated by commas (unset, denied, pending, outdated, expired, granted)')
     .addOption(new Option('--format <format>', 'output format').choices(['csv', 'ndjson']).default('csv'))
-    .option('--out <file>', 'write to this file instead of stdout')
-    .action(async (requirement: string, options: { state?: string; format: ExportFormat; out?: string }, command: Command) => {
+    .option('--output <file>', 'write to this file instead of stdout (as for export)')
+    .action(async (requirement: string, options: { state?: string; format: ExportFormat; output?: string }, command: Command) => {
       let filter;
       try {
         filter = audienceFilter({ state: stateOption(options.state) });
@@ -36,8 +36,8 @@ export function audienceCommand(): Command {
       await withConsent(command, async (consent) => {
         const chunks = audienceExport(audiencePages(consent.engine, requirement, filter, summary), options.format);
         // A file is opened once the first batch is read: a failed listing leaves it as it was.
-        if (options.out === undefined) await streamChunks(chunks, process.stdout, { end: false });
-        else await streamChunks(chunks, () => createWriteStream(options.out as string));
+        if (options.output === undefined) await streamChunks(chunks, process.stdout, { end: false });
+        else await streamChunks(chunks, () => createWriteStream(options.output as string));
       });
       const notes = [`${String(summary.listed)} listed`];
       if (summary.skipped > 0) notes.push(`${String(summary.skipped)} skipped: recorded before subject ids were stored (a new decision or rememberSubject() stores them)`);

@@ -46,3 +46,13 @@ export function describeError(error: unknown): string {
   const detail = cause instanceof Error && cause.message && cause.message !== error.message ? `: ${cause.message}` : '';
   return `${error.message}${detail}`;
 }
+
+// Lines already written to stderr: the library logs some errors before it throws them.
+const written = new Set<string>();
+
+/** Writes a line to stderr once: an error the library logged and then threw is printed once. */
+export function writeErrorLine(line: string): void {
+  if (written.has(line)) return;
+  written.add(line);
+  process.stderr.write(`${line}\n`);
+}

@@ -1,7 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { audienceCommand } from './audience';
 import { eraseCommand } from './erase';
-import { describeError, EXIT, exitCodeOf } from './exit';
+import { describeError, EXIT, exitCodeOf, writeErrorLine } from './exit';
 import { exportCommand } from './export';
 import { importCommand } from './import';
 import { migrateCommand } from './migrate';
@@ -17,7 +17,7 @@ export function program(): Command {
     .option('--client <client>', 'Knex client (pg or sqlite3), with --connection')
     .option('--connection <connection>', 'Knex connection string, file name or JSON object')
     .option('--table-prefix <prefix>', 'prefix of the library\'s tables', 'consent_')
-    .addHelpText('after', '\nThe secret comes from CONSENT_SECRET. Exit codes: 0 ok, 1 verification problems, 2 usage, 3 storage.')
+    .addHelpText('after', '\nThe secret comes from CONSENT_SECRET, or else is the development secret an application stored in the database when it ran without one. Exit codes: 0 ok, 1 verification problems, 2 usage, 3 storage.')
     .showHelpAfterError()
     .exitOverride();
   for (const command of [migrateCommand(), verifyCommand(), exportCommand(), statsCommand(), audienceCommand(), sweepCommand(), importCommand(), eraseCommand()]) {
@@ -36,7 +36,7 @@ export async function run(argv: string[]): Promise<number> {
       // Help and version end with code 0; every parsing failure is a usage error.
       return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
-    process.stderr.write(`express-consent: ${describeError(error)}\n`);
+    writeErrorLine(`express-consent: ${describeError(error)}`);
     return exitCodeOf(error);
   }
 }

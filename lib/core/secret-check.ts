@@ -1,5 +1,5 @@
 import { versionSealed } from '../audit/head-seal';
-import { hmacHex, sameText } from '../audit/keys';
+import { deriveKeys, hmacHex, sameText } from '../audit/keys';
 import { ConsentConfigError } from '../errors';
 import type { ConsentLogger } from '../options';
 import type { Registry } from '../registry/registry';
@@ -17,11 +17,14 @@ const SETTING = 'secret_check';
 
 const checkValue = (key: Buffer): string => hmacHex(key, 'express-consent:secret-check');
 
-function refuse(logger: ConsentLogger, why: string): ConsentConfigError {
-  const error = new ConsentConfigError(
-    'invalid_option',
-    `the secret is not the one this database was written with: ${why}. Configure the secret this database was written with`,
-  );
+// What to do when the store was written with the secret the library generated (no `secret` set).
+const GENERATED =
+  'the database was written with the development secret generated while no "secret" was set (it is stored in the database). ' +
+  'Start without a secret (unset CONSENT_SECRET) to keep this database, or start with your secret on a new database: ' +
+  'the records of one secret cannot move to another';
+
+function refuse(logger: ConsentLogger, why: string, advice = 'Configure the secret this database was written with'): ConsentConfigError {
+  const error = new ConsentConfigError('invalid_option', `the secret is not the one this database was written with: ${why}. ${advice}`);
   logger.error(`express-consent: ${error.message}`);
   return error;
 }
@@ -37,8 +40,12 @@ export async function refuseOtherSecret(tracker: ConsentTracker, key: Buffer, lo
   if (!tracker.readSetting) return false;
   const stored = await tracker.readSetting(SETTING);
   if (stored === null) return false;
-  if (!sameText(checkValue(key), stored)) throw refuse(logger, 'it does not give the check value stored with the database');
-  return true;
+  if (sameText(checkValue(key), stored)) return true;
+  const generated = await tracker.readSetting('secret');
+  if (generated !== null && sameText(checkValue(deriveKeys(Buffer.from(generated, 'utf8')).chain), stored)) {
+    throw refuse(logger, 'it does not give the check value stored with the database', `${GENERATED}.`);
+  }
+  throw refuse(logger, 'it does not give the check value stored with the database');
 }
 
 /**

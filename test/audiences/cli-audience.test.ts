@@ -40,7 +40,7 @@ describeEachCliDatabase('express-consent audience', (open) => {
     const dir = mkdtempSync(join(tmpdir(), 'consent-audience-'));
     try {
       const out = join(dir, 'denied.ndjson');
-      const nd = await runCli(['--url', db.url, 'audience', 'newsletter', '--state', 'denied,unset', '--format', 'ndjson', '--out', out]);
+      const nd = await runCli(['--url', db.url, 'audience', 'newsletter', '--state', 'denied,unset', '--format', 'ndjson', '--output', out]);
       expect(nd.code, nd.stderr).to.equal(0);
       expect(readFileSync(out, 'utf8')).to.equal('{"subject":"bob@example.com","state":"denied"}\n');
     } finally {

@@ -77,6 +77,8 @@ describe('the express-consent command line: usage and exit codes', () => {
       const run = await runCli(['--url', file.filename, ...command], { CONSENT_SECRET: 'another-secret-another-secret-0123456789' });
       expect(run.code, command[0]).to.equal(2);
       expect(run.stderr, command[0]).to.include('the secret is not the one this database was written with');
+      // Logged by the library and thrown: said once.
+      expect(run.stderr.split('the secret is not the one').length, run.stderr).to.equal(2);
     }
     expect((await runCli(['--url', file.filename, 'verify'])).code).to.equal(0);
   });

@@ -49,7 +49,7 @@ for (const backend of BACKENDS) {
           failure = error;
         }
         expect(failure).to.be.instanceOf(ConsentError).and.to.include({ code: 'invalid_option' });
-        expect((failure as Error).message).to.contain('the secret is not the one this database was written with');
+        expect((failure as Error).message).to.contain('the secret is not the one this database was written with').and.not.to.contain('development secret');
         expect(logger.errors.map((e) => (e as { message: string }).message).join('\n')).to.contain('the secret is not the one');
         expect(await counts()).to.deep.equal(before);
       } finally {
@@ -59,6 +59,21 @@ for (const backend of BACKENDS) {
       await right.ready();
       expect(await right.isAllowed('ann', 'news')).to.equal(true);
       expect((await right.verify()).ok).to.equal(true);
+    });
+
+    it('says what to do when the store was written with the generated development secret', async () => {
+      const first = await open(undefined);
+      await first.ready();
+      await first.record('ann', { news: 'granted' });
+      const later = await open(RIGHT);
+      let failure: unknown;
+      await later.ready().catch((error: unknown) => { failure = error; });
+      expect(failure).to.be.instanceOf(ConsentError).and.to.include({ code: 'invalid_option' });
+      expect((failure as Error).message).to.contain('written with the development secret generated while no "secret" was set')
+        .and.to.contain('unset CONSENT_SECRET').and.to.contain('on a new database');
+      const again = await open(undefined);
+      await again.ready();
+      expect(await again.isAllowed('ann', 'news')).to.equal(true);
     });
 
     it('starts when one stored version of several was changed, and verify() names it', async () => {

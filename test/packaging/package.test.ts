@@ -1,5 +1,5 @@
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 import { expect } from 'chai';
 import { packedApp, repo, run, type PackedApp } from './packed';
 
@@ -46,6 +46,22 @@ describe('the packed library', function () {
 
   before(async () => {
     app = await packedApp();
+  });
+
+  it('ships the documents the README links to: every relative link of a packed document leads to a packed file', () => {
+    const shipped = new Set(app.files);
+    const broken: string[] = [];
+    for (const doc of app.files.filter((f) => f.endsWith('.md'))) {
+      const text = readFileSync(join(app.installed, doc), 'utf8');
+      for (const [, target] of text.matchAll(/\]\(([^)\s]+)\)/g)) {
+        const path = (target as string).split('#')[0] as string;
+        if (path === '' || /^[a-z]+:/i.test(path)) continue;
+        const resolved = posix.normalize(posix.join(posix.dirname(doc), path));
+        if (!shipped.has(resolved)) broken.push(`${doc} → ${target as string}`);
+      }
+    }
+    expect(broken).to.deep.equal([]);
+    expect(app.files).to.include.members(['README.md', 'SECURITY.md', 'docs/getting-started.md', 'docs/reference.md']);
   });
 
   it('ships the built entry points with their types, and no sources or tests', () => {
