@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:http';
+import { createServer, type RequestListener } from 'node:http';
 import { resolve } from 'node:path';
 import { createExampleApp } from './create-app';
 
@@ -30,7 +30,9 @@ async function main(): Promise<void> {
   const databaseFile = resolve(process.env.CONSENT_DB || '.data/example.sqlite3');
   const sessionSecret = process.env.SESSION_SECRET ? Buffer.from(process.env.SESSION_SECRET) : undefined;
   const adminPassword = process.env.ADMIN_PASSWORD || randomBytes(12).toString('base64url');
-  const server = createServer();
+  // Until the example is ready (migrations), a request is told to come back.
+  let handle: RequestListener = (_req, res) => { res.writeHead(503, { 'Retry-After': '1' }).end('Starting, try again in a moment.'); };
+  const server = createServer((req, res) => { handle(req, res); });
   await new Promise<void>((listening) => {
     server.once('error', (error: NodeJS.ErrnoException) => {
       console.error(error.code === 'EADDRINUSE' ? portTaken(port) : `The example cannot listen on port ${String(port)}: ${error.message}`);
@@ -40,9 +42,10 @@ async function main(): Promise<void> {
   });
   const address = server.address();
   const base = `http://127.0.0.1:${String(typeof address === 'object' && address ? address.port : port)}`;
-  const publicUrl = process.env.PUBLIC_URL || base;
+  // Behind a proxy the printed address is not the public one: without PUBLIC_URL, links are paths.
+  const publicUrl = process.env.PUBLIC_URL || (process.env.TRUST_PROXY ? undefined : base);
   const example = await createExampleApp({ databaseFile, secret: process.env.CONSENT_SECRET || undefined, sessionSecret, trustProxy: trustProxy(process.env.TRUST_PROXY), adminPassword, publicUrl });
-  server.on('request', example.app);
+  handle = example.app;
   console.log(`express-consent example: consent records in ${databaseFile}`);
   console.log(`Admin console: ${base}/consent/admin/console/ (user admin, password ${process.env.ADMIN_PASSWORD ? 'from ADMIN_PASSWORD' : adminPassword})`);
   console.log(`Development mailbox (confirmation emails): ${base}/dev/mailbox`);

@@ -47,12 +47,17 @@ export function describeError(error: unknown): string {
   return `${error.message}${detail}`;
 }
 
-// Lines already written to stderr: the library logs some errors before it throws them.
-const written = new Set<string>();
+// Errors the library logged (with the error) before throwing them: printed once, by the logger.
+const logged = new WeakSet();
 
-/** Writes a line to stderr once: an error the library logged and then threw is printed once. */
-export function writeErrorLine(line: string): void {
-  if (written.has(line)) return;
-  written.add(line);
-  process.stderr.write(`${line}\n`);
+/** The command's logger of errors: writes the line, and notes the error it names. */
+export function logError(message: string, error?: unknown): void {
+  if (typeof error === 'object' && error !== null) logged.add(error);
+  process.stderr.write(`${message}\n`);
+}
+
+/** Writes the error a command failed with, unless the library's logger already wrote it. */
+export function writeFailure(error: unknown): void {
+  if (typeof error === 'object' && error !== null && logged.has(error)) return;
+  process.stderr.write(`express-consent: ${describeError(error)}\n`);
 }

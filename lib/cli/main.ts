@@ -1,7 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { audienceCommand } from './audience';
 import { eraseCommand } from './erase';
-import { describeError, EXIT, exitCodeOf, writeErrorLine } from './exit';
+import { EXIT, exitCodeOf, writeFailure } from './exit';
 import { exportCommand } from './export';
 import { importCommand } from './import';
 import { migrateCommand } from './migrate';
@@ -36,7 +36,7 @@ export async function run(argv: string[]): Promise<number> {
       // Help and version end with code 0; every parsing failure is a usage error.
       return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
     }
-    writeErrorLine(`express-consent: ${describeError(error)}`);
+    writeFailure(error);
     return exitCodeOf(error);
   }
 }

@@ -2,7 +2,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { createConsent, type Consent } from '../create-consent';
 import type { AdminCapability } from '../tracker/admin-capability';
 import type { ConsentTracker } from '../tracker/tracker';
-import { CliError, EXIT, writeErrorLine } from './exit';
+import { CliError, EXIT, logError } from './exit';
 import { latestDefinitions } from './stored-requirements';
 
 /** The store as the commands see it: the tracker interface with its admin capability. */
@@ -61,7 +61,7 @@ export async function openConsent(tracker: CliTracker, options: OpenConsentOptio
     // The command signs no receipts: a throwaway key keeps it from storing a development key.
     receipts: { privateKey: generateKeyPairSync('ed25519').privateKey, controller: 'express-consent cli' },
     // Setup advice is for application authors; only errors are an operator's business.
-    logger: { warn: () => {}, error: writeErrorLine },
+    logger: { warn: () => {}, error: logError },
   });
   consent.register(latestDefinitions(await tracker.allRequirementVersions()));
   await consent.ready();

@@ -103,16 +103,20 @@ export interface UsedLink {
  * For a link that is no longer pending: whether its subject's confirmation went through. The
  * store keeps no used token, but the token itself names its subject (sealed, so only a link this
  * library issued gets an answer). When none of the subject's double opt-in requirements awaits
- * confirmation and some are granted, the link was used (or replaced by one that was): those are
+ * confirmation or holds an unexpired request (one for an older text) and some are granted, the link was used (or replaced by one that was): those are
  * what it confirmed. Otherwise null: the link may have been replaced by a newer, open one.
  */
 export async function usedLink(engine: ConfirmDeps, token: unknown): Promise<UsedLink | null> {
   await engine.ready();
   const subjectId = openToken(engine.derivedKeys.tokenSubject, token);
   if (subjectId === null) return null;
-  const states = engine.statesFrom(await engine.records(engine.pseudonym(subjectId)));
+  const records = await engine.records(engine.pseudonym(subjectId));
+  const states = engine.statesFrom(records);
+  const now = engine.now();
   const confirmable = engine.registry.list().filter((r) => r.doubleOptIn);
-  if (confirmable.some((r) => states[r.id]?.state === 'pending')) return null;
+  // A request still held, also one for an older text (no longer pending, never confirmed).
+  const held = (id: string) => records.some((r) => r.requirement === id && r.pendingToken !== null && r.pendingExpiresAt !== null && now < r.pendingExpiresAt);
+  if (confirmable.some((r) => states[r.id]?.state === 'pending' || held(r.id))) return null;
   const requirements = confirmable.filter((r) => states[r.id]?.state === 'granted');
   return requirements.length > 0 ? { requirements } : null;
 }

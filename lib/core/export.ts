@@ -94,8 +94,9 @@ export async function openSubjectExport(engine: ExportDeps, subjectId: unknown):
       exportedAt: new Date(now).toISOString(),
       states,
       pending: engine.pendingFrom(states),
+      // The requests that can still be confirmed: live, and for the current text (so pending).
       confirmations: records
-        .filter((r) => r.pendingToken !== null && r.pendingExpiresAt !== null && r.pendingExpiresAt > now)
+        .filter((r) => r.pendingToken !== null && r.pendingExpiresAt !== null && r.pendingExpiresAt > now && states[r.requirement]?.state === 'pending')
         .map((r) => ({ requirement: r.requirement, version: r.pendingVersion, requestedAt: iso(r.pendingAt), expiresAt: iso(r.pendingExpiresAt) })),
     },
     pages: exportedPages(chain ? verifiedEventPages(reader, key, logger, chain, SUBJECT_EXPORT_PAGE) : null, engine.eventIds, shown),

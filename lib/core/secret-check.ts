@@ -19,13 +19,13 @@ const checkValue = (key: Buffer): string => hmacHex(key, 'express-consent:secret
 
 // What to do when the store was written with the secret the library generated (no `secret` set).
 const GENERATED =
-  'the database was written with the development secret generated while no "secret" was set (it is stored in the database). ' +
-  'Start without a secret (unset CONSENT_SECRET) to keep this database, or start with your secret on a new database: ' +
-  'the records of one secret cannot move to another';
+  'The database was written with the development secret generated while no "secret" was set (it is stored in the database). ' +
+  'Remove the "secret" option (CONSENT_SECRET for the command line and the example) to keep using this database outside ' +
+  'production, or use your secret with a new database: the records of one secret cannot move to another';
 
 function refuse(logger: ConsentLogger, why: string, advice = 'Configure the secret this database was written with'): ConsentConfigError {
   const error = new ConsentConfigError('invalid_option', `the secret is not the one this database was written with: ${why}. ${advice}`);
-  logger.error(`express-consent: ${error.message}`);
+  logger.error(`express-consent: ${error.message}`, error);
   return error;
 }
 

@@ -70,7 +70,7 @@ for (const backend of BACKENDS) {
       await later.ready().catch((error: unknown) => { failure = error; });
       expect(failure).to.be.instanceOf(ConsentError).and.to.include({ code: 'invalid_option' });
       expect((failure as Error).message).to.contain('written with the development secret generated while no "secret" was set')
-        .and.to.contain('unset CONSENT_SECRET').and.to.contain('on a new database');
+        .and.to.contain('Remove the "secret" option').and.to.contain('with a new database');
       const again = await open(undefined);
       await again.ready();
       expect(await again.isAllowed('ann', 'news')).to.equal(true);

@@ -120,6 +120,7 @@ const RULES_CHANGE: RequirementDefinition[] = [
   { id: 'terms', version: 2, title: 'Terms', description: 'The rules, and a partner.', lawfulBasis: 'consent', effectiveFrom: new Date(T) },
   { id: 'mail', version: 1, title: 'Newsletter', description: 'A monthly e-mail.', doubleOptIn: true },
   { id: 'mail', version: 2, title: 'Newsletter', description: 'A weekly e-mail.', doubleOptIn: true, effectiveFrom: new Date(T) },
+  { id: 'digest', title: 'Digest', description: 'A weekly digest.', doubleOptIn: true },
 ];
 
 for (const backend of BACKENDS) {
@@ -131,7 +132,7 @@ for (const backend of BACKENDS) {
     beforeEach(async () => {
       clock = START;
       db = await backend.open();
-      t = await testConsent(db, { now: () => new Date(clock), cache: { max: 100, ttlMs: 3_600_000 } }, RULES_CHANGE);
+      t = await testConsent(db, { now: () => new Date(clock), cache: { max: 100, ttlMs: 3_600_000 }, confirm: { resendAfterMs: 0 } }, RULES_CHANGE);
     });
     afterEach(async () => {
       await t.close();
@@ -163,7 +164,15 @@ for (const backend of BACKENDS) {
     it('a double opt-in request for the text before falls back at the start of the next one, and is asked again', async () => {
       const app = routerApp(t.consent);
       app.get('/answered', t.consent.requireAnswers(), (_req, res) => { res.send('ok'); });
+      const links: string[] = [];
+      t.consent.on('confirmation', ({ url }) => { links.push(url); });
+      await request(app).put('/consent/me/digest').set(as('bo')).send({ decision: 'granted' }).expect(202);
+      await request(app).post(links[0] as string).type('form').send('').expect(200);
+      // Two emails for the newsletter: the first link is replaced by the second.
       await request(app).put('/consent/me/mail').set(as('bo')).send({ decision: 'granted', version: 1 }).expect(202);
+      await request(app).put('/consent/me/mail').set(as('bo')).send({ decision: 'granted', version: 1 }).expect(202);
+      expect(links).to.have.length(3);
+      expect((await t.consent.export('bo')).confirmations.map((c) => c.requirement)).to.deep.equal(['mail']);
       const before = await request(app).get('/consent/me').set(as('bo')).expect(200);
       expect(before.body.states.mail).to.include({ state: 'pending', version: 1 });
       expect(before.body.pending).to.deep.equal([]);
@@ -174,6 +183,11 @@ for (const backend of BACKENDS) {
       expect(after.body.states.mail).to.include({ state: 'unset', allowed: false });
       expect(after.body.pending).to.deep.equal(['li', 'terms', 'mail']);
       expect((await t.consent.states('bo')).mail?.state).to.equal('unset');
+      // The request can no longer be confirmed: the export does not offer it, and the replaced
+      // link is not taken for one that went through.
+      expect((await t.consent.export('bo')).confirmations).to.deep.equal([]);
+      const replaced = await request(app).get(links[1] as string).set('Accept', 'text/html');
+      expect(replaced.text).not.to.include('You have already confirmed');
       expect((expectProblem(await request(app).get('/answered').set(as('bo')), 403, 'consent_required').missing as Array<{ id: string }>).map((m) => m.id)).to.deep.equal(['li', 'terms', 'mail']);
       // Asked again with the new text, the request is for it.
       await request(app).put('/consent/me/mail').set(as('bo')).send({ decision: 'granted', version: 2 }).expect(202);
