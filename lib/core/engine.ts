@@ -81,7 +81,8 @@ export class ConsentEngine implements ConsentCore {
       const now = this.now();
       return allowedWindows(records, registry.ordered(now), registry.supersededAt(now));
     };
-    const cache = options.cache ? new StateCache(options.cache.max, options.cache.ttlMs, refresh, windowsOf) : null;
+    const windowsUntil = () => Math.min(Infinity, ...registry.supersededAt(this.now()));
+    const cache = options.cache ? new StateCache(options.cache.max, options.cache.ttlMs, refresh, windowsOf, windowsUntil) : null;
     this.cache = cache;
     // A write that missed its deadline may still commit afterwards; a read made meanwhile would
     // have cached the old state, so the subject is forgotten again once the write settles.

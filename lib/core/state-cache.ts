@@ -6,6 +6,8 @@ export interface CacheEntry {
   records: CurrentRecord[];
   /** `allowedWindows` of the records: what the guard reads on a hit. */
   windows: number[];
+  /** When a version registered ahead starts: the windows are computed again from then on. */
+  windowsUntil: number;
   loadedAt: number;
   /** A read to replace this entry was started. */
   refreshing: boolean;
@@ -75,6 +77,7 @@ export class StateCache {
     private readonly ttlMs: number,
     private readonly refresh: (key: string) => void = noRefresh,
     private readonly windowsOf: (records: CurrentRecord[]) => number[] = noWindows,
+    private readonly windowsUntil: () => number = () => Infinity,
   ) {
     this.refreshAfterMs = ttlMs * REFRESH_AT;
   }
@@ -98,7 +101,13 @@ export class StateCache {
       entry = this.entries.get(link.key) ?? null;
       link.entry = entry;
     }
-    return entry !== null && this.isFresh(link.key, entry, now) ? allowedAt(entry.windows, indexes, now) : undefined;
+    if (entry === null || !this.isFresh(link.key, entry, now)) return undefined;
+    // A version registered ahead started: the records still hold, the rules they meet changed.
+    if (now >= entry.windowsUntil) {
+      entry.windows = this.windowsOf(entry.records);
+      entry.windowsUntil = this.windowsUntil();
+    }
+    return allowedAt(entry.windows, indexes, now);
   }
 
   private fresh(key: string, now: number): CacheEntry | undefined {
@@ -158,7 +167,7 @@ export class StateCache {
   set(key: string, records: CurrentRecord[], loadedAt: number, ticket: number): void {
     if (ticket <= this.clearedAt || ticket < (this.reading.get(key)?.fence ?? 0)) return;
     this.drop(key);
-    this.entries.set(key, { records, windows: this.windowsOf(records), loadedAt, refreshing: false, used: false, dropped: false });
+    this.entries.set(key, { records, windows: this.windowsOf(records), windowsUntil: this.windowsUntil(), loadedAt, refreshing: false, used: false, dropped: false });
     if (this.entries.size > this.max) this.evictOne();
   }
 

@@ -100,6 +100,22 @@ describe('StateCache', () => {
     expect(cache.allowsVia(y, 1, [0]), 'cleared').to.equal(undefined);
   });
 
+  it('computes an entry\'s windows again once a version registered ahead has started, not before', () => {
+    let computed = 0;
+    let until = 500;
+    // Allowed until the next version starts at `until`; that version refuses.
+    const windowsOf = () => { computed += 1; return computed === 1 ? [-Infinity, 500] : [0, 0]; };
+    const cache = new StateCache(10, 10_000, undefined, windowsOf, () => until);
+    const k = link('k');
+    cache.set('k', records('k'), 0, cache.beginRead('k'));
+    until = Infinity;
+    expect([cache.allowsVia(k, 100, [0]), cache.allowsVia(k, 499, [0])]).to.deep.equal([true, true]);
+    expect(computed, 'once, when stored').to.equal(1);
+    expect(cache.allowsVia(k, 500, [0]), 'the next version decides').to.equal(false);
+    expect(cache.allowsVia(k, 600, [0])).to.equal(false);
+    expect(computed, 'once more, at the start, then kept until the next start').to.equal(2);
+  });
+
   it('keeps entries past ttlMs without refreshing them while the change feed confirms within ttlMs', () => {
     const refreshed: string[] = [];
     const cache = new StateCache(10, 100, (key) => refreshed.push(key), () => [-Infinity, Infinity]);
