@@ -103,8 +103,9 @@ export interface UsedLink {
  * For a link that is no longer pending: whether its subject's confirmation went through. The
  * store keeps no used token, but the token itself names its subject (sealed, so only a link this
  * library issued gets an answer). When none of the subject's double opt-in requirements awaits
- * confirmation or holds an unexpired request (one for an older text) and some are granted, the link was used (or replaced by one that was): those are
- * what it confirmed. Otherwise null: the link may have been replaced by a newer, open one.
+ * confirmation or holds an unexpired request (one for an older text) and some are granted, the
+ * link was used (or replaced by one that was): those are what it confirmed. Otherwise null: the
+ * link may have been replaced by a newer, open one.
  */
 export async function usedLink(engine: ConfirmDeps, token: unknown): Promise<UsedLink | null> {
   await engine.ready();
