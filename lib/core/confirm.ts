@@ -1,6 +1,7 @@
 import { sameText } from '../audit/keys';
 import { ConsentError } from '../errors';
 import { planBatch } from '../state/plan';
+import { liveRequest } from '../state/derive';
 import type { CurrentRecord } from '../tracker/records';
 import type { Requirement, StateInfo } from '../types';
 import { batchContext } from './batch-context';
@@ -116,7 +117,7 @@ export async function usedLink(engine: ConfirmDeps, token: unknown): Promise<Use
   const now = engine.now();
   const confirmable = engine.registry.list().filter((r) => r.doubleOptIn);
   // A request still held, also one for an older text (no longer pending, never confirmed).
-  const held = (id: string) => records.some((r) => r.requirement === id && r.pendingToken !== null && r.pendingExpiresAt !== null && now < r.pendingExpiresAt);
+  const held = (id: string) => records.some((r) => r.requirement === id && liveRequest(r, now));
   if (confirmable.some((r) => states[r.id]?.state === 'pending' || held(r.id))) return null;
   const requirements = confirmable.filter((r) => states[r.id]?.state === 'granted');
   return requirements.length > 0 ? { requirements } : null;

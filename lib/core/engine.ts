@@ -81,7 +81,7 @@ export class ConsentEngine implements ConsentCore {
       const now = this.now();
       return allowedWindows(records, registry.ordered(now), registry.supersededAt(now));
     };
-    const windowsUntil = () => Math.min(Infinity, ...registry.supersededAt(this.now()));
+    const windowsUntil = () => registry.currentUntil(this.now());
     const cache = options.cache ? new StateCache(options.cache.max, options.cache.ttlMs, refresh, windowsOf, windowsUntil) : null;
     this.cache = cache;
     // A write that missed its deadline may still commit afterwards; a read made meanwhile would

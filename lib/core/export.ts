@@ -8,6 +8,7 @@ import { publicEvent } from './public-event';
 import { verifiedEventPages } from './subject-events';
 import { ShownTexts, type ShownText } from './shown-texts';
 import { trustedRecords } from './trusted';
+import { liveRequest } from '../state/derive';
 
 /** An open double opt-in request: that it exists and until when (the token is never stored). */
 export interface ExportedConfirmation {
@@ -96,7 +97,7 @@ export async function openSubjectExport(engine: ExportDeps, subjectId: unknown):
       pending: engine.pendingFrom(states),
       // The requests that can still be confirmed: live, and for the current text (so pending).
       confirmations: records
-        .filter((r) => r.pendingToken !== null && r.pendingExpiresAt !== null && r.pendingExpiresAt > now && states[r.requirement]?.state === 'pending')
+        .filter((r) => liveRequest(r, now) && states[r.requirement]?.state === 'pending')
         .map((r) => ({ requirement: r.requirement, version: r.pendingVersion, requestedAt: iso(r.pendingAt), expiresAt: iso(r.pendingExpiresAt) })),
     },
     pages: exportedPages(chain ? verifiedEventPages(reader, key, logger, chain, SUBJECT_EXPORT_PAGE) : null, engine.eventIds, shown),

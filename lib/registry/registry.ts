@@ -130,6 +130,14 @@ export class Registry {
     return this.frozenAt(now).untils;
   }
 
+  /**
+   * When the first of the current versions stops being current (Infinity: none has a later
+   * version registered): until then `ordered()` and `supersededAt()` answer the same.
+   */
+  currentUntil(now = this.clock()): number {
+    return this.frozenAt(now).until;
+  }
+
   private frozenAt(now: number): { list: readonly Requirement[]; untils: readonly number[]; from: number; until: number } {
     const frozen = this.frozen;
     if (frozen !== null && now >= frozen.from && now < frozen.until) return frozen;

@@ -24,6 +24,11 @@ export function openRequest(record: CurrentRecord, requirement: Requirement): bo
   return (record.pendingVersion ?? 0) >= requirement.version;
 }
 
+/** Whether the record holds a confirmation request, for any text, that has not expired at `now`. */
+export function liveRequest(record: CurrentRecord, now: number): boolean {
+  return record.pendingToken !== null && record.pendingExpiresAt !== null && now < record.pendingExpiresAt;
+}
+
 /** The state of a stored record at `now`, with the times that explain it (ms). */
 export function deriveState(record: CurrentRecord | undefined, requirement: Requirement, now: number): DerivedState {
   if (!record) return derived('unset', null, null, null);
