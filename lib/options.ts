@@ -75,6 +75,8 @@ function parseSecret(value: unknown, production: boolean): Buffer | null {
   }
   const buffer = typeof value === 'string' ? Buffer.from(value, 'utf8') : Buffer.isBuffer(value) ? value : null;
   if (!buffer) bad('secret', 'must be a string or a Buffer');
+  // An environment variable that is set but empty (`CONSENT_SECRET=`) lands here.
+  if (buffer.length === 0) bad('secret', 'is empty (an environment variable set to nothing?): give at least 32 bytes, or leave the option out to use a generated development secret outside production');
   if (buffer.length < 32) bad('secret', 'must be at least 32 bytes long');
   return Buffer.from(buffer);
 }

@@ -52,6 +52,15 @@ describe('options', () => {
     expect(parseOptions({ secret: Buffer.alloc(32, 1) }, DEV).secret).to.have.length(32);
   });
 
+  it('an empty secret (a variable set to nothing) is refused with advice, not taken as no secret', () => {
+    for (const secret of ['', Buffer.alloc(0)]) {
+      const error = codeOf(() => parseOptions({ secret }, DEV));
+      expect(error.code).to.equal('invalid_option');
+      expect(error.message).to.contain('"secret"').and.contain('is empty').and.contain('leave the option out');
+    }
+    expect(codeOf(() => parseOptions({ secret: '' }, { NODE_ENV: 'production' })).code).to.equal('invalid_option');
+  });
+
   it('confirm.resendAfterMs: a non-negative integer, 0 allowed, other values and near-miss keys refused', () => {
     expect(parseOptions({ confirm: { resendAfterMs: 0 } }, DEV).confirm).to.deep.equal({ ttlMs: 172_800_000, baseUrl: null, resendAfterMs: 0 });
     expect(parseOptions({ confirm: { ttlMs: 1000, resendAfterMs: 60_000 } }, DEV).confirm.resendAfterMs).to.equal(60_000);
