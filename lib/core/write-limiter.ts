@@ -1,9 +1,17 @@
-import { ConsentError } from '../errors';
+import { ConsentError, isConsentError } from '../errors';
 
 /** The 429 `rate_limited` error for a refusal `waitMs` before its window ends. */
 export function rateLimited(waitMs: number, what: string): ConsentError {
   const retryAfter = Math.max(1, Math.ceil(waitMs / 1000));
   return new ConsentError('rate_limited', `${what}; retry in ${String(retryAfter)} s`, { extensions: { retryAfter } });
+}
+
+/**
+ * Whether `error` refused a write for what the client sent (a 4xx `ConsentError`): nothing was
+ * recorded. A storage failure (503) may have recorded the write and is not one.
+ */
+export function refusedInput(error: unknown): boolean {
+  return isConsentError(error) && error.status >= 400 && error.status < 500;
 }
 
 /** Subjects whose current window a limiter remembers at most: bounded memory under any load. */
@@ -50,5 +58,15 @@ export class WriteLimiter {
     if (window.count >= this.writes) return window.start + this.windowMs - now;
     window.count += 1;
     return 0;
+  }
+
+  /**
+   * Gives back one write that `take(key, …)` counted and that recorded nothing (it was refused
+   * for what the client sent), so refused requests cannot use up a budget. Its window keeps its
+   * start.
+   */
+  giveBack(key: string): void {
+    const window = this.windows.get(key);
+    if (window !== undefined && window.count > 0) window.count -= 1;
   }
 }

@@ -1,5 +1,6 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import type { ConsentEngine } from '../core/engine';
+import type { ConsentEngine, WriteOutcome } from '../core/engine';
+import { refusedInput } from '../core/write-limiter';
 import { contextProblems } from '../core/input';
 import { ConsentError } from '../errors';
 import type { Decision, DecisionInput, RecordMeta, RecordResult } from '../types';
@@ -113,7 +114,15 @@ export function createCollect(engine: ConsentEngine, gate: ReadyGate, subjects: 
             const who = await subjects.resolver.resolve(req);
             if (who.visitor && who.id === null) subjects.newVisitors?.admit(req);
             const subject = who.id ?? newVisitorId();
-            const { states, pending } = await engine.record(subject, shown, { context: formContext, ...meta, source: 'form' }, context);
+            let recorded: WriteOutcome;
+            try {
+              recorded = await engine.record(subject, shown, { context: formContext, ...meta, source: 'form' }, context);
+            } catch (error) {
+              // Refused: no visitor started.
+              if (who.visitor && who.id === null && refusedInput(error)) subjects.newVisitors?.giveBack(req);
+              throw error;
+            }
+            const { states, pending } = recorded;
             if (who.visitor && subjects.cookies !== null && !res.headersSent) subjects.cookies.write(res, who.transport, subject);
             return { states, pending };
           },

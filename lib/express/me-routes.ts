@@ -1,7 +1,7 @@
 import type { Request, RequestHandler, Response, Router } from 'express';
 import type { ConsentEngine, WriteOutcome } from '../core/engine';
 import { applyGpc } from '../core/gpc';
-import { rateLimited, type WriteLimiter } from '../core/write-limiter';
+import { rateLimited, refusedInput, type WriteLimiter } from '../core/write-limiter';
 import type { StateInfo } from '../types';
 import { asyncHandler } from './async-handler';
 import { parseHistoryQuery, parsePostBody, parsePutBody, requireNoBody, type WriteBody } from './body-shape';
@@ -52,15 +52,23 @@ export function addMeRoutes(router: Router, engine: ConsentEngine, gate: ReadyGa
     if (waitMs > 0) throw rateLimited(waitMs, 'too many writes for this subject');
   }
 
+  /** Gives back what `countWrite` counted for a write that was refused and recorded nothing. */
+  function uncountWrite(req: Request, who: RequestSubject, subject: string): void {
+    if (who.visitor && who.id === null) subjects.newVisitors?.giveBack(req);
+    limiter?.giveBack(engine.pseudonym(subject));
+  }
+
   /**
-   * The subject or visitor of a read; a `Sec-GPC: 1` request first records the signal's
-   * refusals. A visitor without a cookie has nothing stored: null (and nothing is written).
+   * The subject or visitor of a read, and its input checked by `parse`; then a `Sec-GPC: 1`
+   * request records the signal's refusals (not before: a request refused for its input changes
+   * nothing). A visitor without a cookie has nothing stored: null (and nothing is written).
    */
-  async function reader(req: Request): Promise<string | null> {
+  async function reader<T>(req: Request, parse: () => T): Promise<{ subject: string | null; input: T }> {
     const who = await resolver.resolve(req);
     await gate.serving();
+    const input = parse();
     if (who.id !== null) await applyGpc(engine, who.id, writeContext(req, engine.options));
-    return who.id;
+    return { subject: who.id, input };
   }
 
   /** The subject or visitor of a write; a visitor without a cookie gets a new id. */
@@ -83,22 +91,28 @@ export function addMeRoutes(router: Router, engine: ConsentEngine, gate: ReadyGa
     countWrite(req, who, subject);
     const meta = { source: 'api' as const, note: parsed.note, data: parsed.data, context: parsed.context };
     const context = writeContext(req, engine.options);
-    const outcome = await engine.record(subject, parsed.decisions, meta, { ...context, unknownStatus });
+    let outcome: WriteOutcome;
+    try {
+      outcome = await engine.record(subject, parsed.decisions, meta, { ...context, unknownStatus });
+    } catch (error) {
+      // Refused (an unknown id, a stale version…): nothing recorded, so nothing counted.
+      if (refusedInput(error)) uncountWrite(req, who, subject);
+      throw error;
+    }
     if ((await applyGpc(engine, subject, context)).length === 0) return outcome;
     const states = await engine.states(subject, context.gpc);
     return { ...outcome, states, pending: engine.pendingFrom(states) };
   }
 
   router.get('/me', noStore, body, asyncHandler(async (req, res) => {
-    const subject = await reader(req);
+    const { subject } = await reader(req, () => undefined);
     const gpc = hasGpc(req);
     const states = subject === null ? engine.statesFrom([], gpc) : await engine.states(subject, gpc);
     sendJson(res, 200, { states, pending: engine.pendingFrom(states), gpc: { seen: gpc } });
   }));
 
   router.get('/me/history', noStore, body, asyncHandler(async (req, res) => {
-    const subject = await reader(req);
-    const query = parseHistoryQuery(req.query);
+    const { subject, input: query } = await reader(req, () => parseHistoryQuery(req.query));
     sendJson(res, 200, subject === null ? { events: [], nextCursor: null } : await engine.history(subject, query));
   }));
 

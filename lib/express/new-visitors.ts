@@ -40,4 +40,9 @@ export class NewVisitorLimit {
     const waitMs = this.limiter.take(addressKey(req.ip), this.now());
     if (waitMs > 0) throw rateLimited(waitMs, 'too many new visitors from this address');
   }
+
+  /** Gives back the visitor `admit(req)` counted when its write was refused: no visitor started. */
+  giveBack(req: Request): void {
+    this.limiter.giveBack(addressKey(req.ip));
+  }
 }

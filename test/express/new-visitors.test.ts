@@ -32,6 +32,10 @@ for (const { name, lib } of MAJORS) {
       app.post('/form', lib.urlencoded({ extended: false }), consent.collect(['analytics']), (_req, res, next) => {
         (res.locals.consent as CollectedConsent).commit().then(() => { res.status(201).end(); }, next);
       });
+      // A commit the library refuses (its context is over 200 characters).
+      app.post('/form-refused', lib.urlencoded({ extended: false }), consent.collect(['analytics']), (_req, res, next) => {
+        (res.locals.consent as CollectedConsent).commit(undefined, { context: 'x'.repeat(201) }).then(() => { res.status(201).end(); }, next);
+      });
       // The host's own error handler.
       app.use((error: { status: number; code: string }, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
         res.status(error.status).json({ code: error.code });
@@ -71,6 +75,19 @@ for (const { name, lib } of MAJORS) {
       // A new window admits new visitors again.
       now += 45_000;
       await request(app).put('/consent/me/analytics').send(granted).expect(200);
+    });
+
+    it('does not count first writes refused for what they sent: they started no visitor', async () => {
+      await open({ rateLimit: { newVisitors: 1, windowMs: 60_000 } });
+      for (let i = 0; i < 3; i += 1) {
+        expect((await request(app).post('/consent/me').send({ decisions: { nope: 'granted' } })).status).to.equal(422);
+        expect((await request(app).put('/consent/me/analytics').send({ decision: 'granted', version: 9 })).status).to.equal(409);
+        expect((await request(app).post('/form-refused').type('form').send('consent[analytics]=on')).status).to.equal(400);
+      }
+      expect(await stored(), 'nothing recorded').to.equal(0);
+      const first = await request(app).put('/consent/me/analytics').send(granted).expect(200);
+      expect(setCookies(first)).to.have.length(1);
+      expectProblem(await request(app).put('/consent/me/analytics').send(granted), 429, 'rate_limited');
     });
 
     it('counts each address on its own, an IPv6 address by its /56', async () => {

@@ -66,6 +66,19 @@ for (const backend of BACKENDS) {
       expect(await events('bob')).to.equal(1);
     });
 
+    it('does not count writes refused for what they sent (a stale version, an unknown id): they recorded nothing', async () => {
+      await open({ rateLimit: { writes: 2, windowMs: 60_000 } });
+      for (let i = 0; i < 3; i += 1) {
+        expect((await request(app).put('/consent/me/analytics').set(as('ann')).send({ decision: 'granted', version: 9 })).status).to.equal(409);
+        expect((await request(app).post('/consent/me').set(as('ann')).send({ decisions: { nope: 'granted' } })).status).to.equal(422);
+      }
+      expect(await events('ann')).to.equal(0);
+      await request(app).put('/consent/me/analytics').set(as('ann')).send({ decision: 'granted' }).expect(200);
+      await request(app).delete('/consent/me/analytics').set(as('ann')).expect(200);
+      expectProblem(await request(app).put('/consent/me/analytics').set(as('ann')).send({ decision: 'granted' }), 429, 'rate_limited');
+      expect(await events('ann')).to.equal(2);
+    });
+
     it('starts a new window once the current one has passed', async () => {
       await open({ rateLimit: { writes: 2, windowMs: 10_000 } });
       const put = () => request(app).put('/consent/me/analytics').set(as('ann')).send({ decision: 'granted' });

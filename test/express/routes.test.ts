@@ -50,6 +50,13 @@ for (const backend of BACKENDS) {
       expect(gpc.body.states.fraud.allowed).to.equal(false);
     });
 
+    it('records the GPC signal of a read only once its query is accepted: a refused read changes nothing', async () => {
+      expectProblem(await request(app).get('/consent/me/history?limit=999').set(as('gina')).set('Sec-GPC', '1'), 400, 'invalid_body');
+      expect((await request(app).get('/consent/me/history').set(as('gina')).expect(200)).body.events).to.deep.equal([]);
+      const read = await request(app).get('/consent/me/history').set(as('gina')).set('Sec-GPC', '1').expect(200);
+      expect(read.body.events.map((e: { source: string; requirement: string }) => `${e.source}:${e.requirement}`)).to.deep.equal(['gpc:fraud', 'gpc:ads']);
+    });
+
     it('answers /me as JSON of its exact length, and HEAD /me with the same headers and no body', async () => {
       const got = await request(app).get('/consent/me').set(as('alice')).expect(200);
       expect(got.headers['content-type']).to.equal('application/json; charset=utf-8');
