@@ -46,6 +46,7 @@ export class ConsentEngine implements ConsentCore {
   private pseudonyms: PseudonymCache<CacheLink> | null = null;
   private unsubscribe: (() => Promise<void>) | null = null;
   private readonly readyHooks: Array<() => Promise<void>> = [];
+  private readonly sealChecks: Array<() => void> = [];
   private sweeper: NodeJS.Timeout | null = null;
   private closed = false;
   private readonly keyring = new Keyring();
@@ -109,6 +110,7 @@ export class ConsentEngine implements ConsentCore {
     this.readyPromise ??= (async () => {
       const { tracker, options } = this;
       this.registry.seal();
+      for (const check of this.sealChecks) check();
       await tracker.init({ migrate: options.autoMigrate });
       const secret = await resolveSecret(options, tracker);
       const keys = this.keyring.open(secret);
@@ -188,6 +190,14 @@ export class ConsentEngine implements ConsentCore {
   /** The link of a confirmation token: `confirm.baseUrl`, else the mount path, never the Host header. */
   confirmUrl(token: string): string {
     return this.links.url(token);
+  }
+
+  /**
+   * Adds a check that runs as soon as `ready()` has sealed the registry, before the store is
+   * touched: one that throws makes `ready()`, and every method that waits for it, reject.
+   */
+  onSealed(check: () => void): void {
+    this.sealChecks.push(check);
   }
 
   /** Adds a step to `ready()` (before it is first called): features that load state at startup. */

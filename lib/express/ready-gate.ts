@@ -11,15 +11,23 @@ function unknownIds(ids: string[]): ConsentConfigError {
 
 /**
  * Checks the requirement ids named by guards and forms. Before `ready()` the registry may
- * still grow, so ids are remembered and `ready()` rejects listing every one still unknown;
- * once the registry is sealed an unknown id throws at once.
+ * still grow, so ids are remembered and `ready()` rejects listing every one still unknown (and
+ * so does every method that waits for it); once the registry is sealed an unknown id throws at
+ * once.
  */
 export class ReadyGate {
   private readonly awaited = new Set<string>();
   private promise: Promise<void> | null = null;
   private served = false;
 
-  constructor(private readonly engine: ConsentEngine) {}
+  constructor(private readonly engine: ConsentEngine) {
+    // Every id a guard or form named before the registry was sealed must be registered by then:
+    // otherwise `ready()` fails, and with it every method of the instance.
+    engine.onSealed(() => {
+      const unknown = [...this.awaited].filter((id) => !engine.registry.has(id));
+      if (unknown.length > 0) throw unknownIds(unknown);
+    });
+  }
 
   /**
    * Validates `ids` (a string or a non-empty array of strings) for `where`.
@@ -40,19 +48,11 @@ export class ReadyGate {
     return ids;
   }
 
-  /** The instance's `ready()`: the engine's, rejected first when a remembered id is unknown. */
+  /** The instance's `ready()`: the engine's, which rejects when a remembered id is unknown. */
   ready(): Promise<void> {
-    this.promise ??= (async () => {
-      // engine.ready() seals the registry synchronously, so the check below sees it complete.
-      const engineReady = this.engine.ready();
-      const unknown = [...this.awaited].filter((id) => !this.engine.registry.has(id));
-      if (unknown.length > 0) {
-        engineReady.catch(() => undefined);
-        throw unknownIds(unknown);
-      }
-      await engineReady;
+    this.promise ??= this.engine.ready().then(() => {
       this.served = true;
-    })();
+    });
     return this.promise;
   }
 
@@ -66,7 +66,7 @@ export class ReadyGate {
     try {
       await this.ready();
     } catch (error) {
-      throw new ConsentError('store_unavailable', 'express-consent is not ready: ready() failed', { cause: error });
+      throw new ConsentError('store_unavailable', 'not ready: ready() failed', { cause: error });
     }
   }
 }

@@ -14,11 +14,13 @@ describe('requireConsent and ready()', () => {
   let db: TestDatabase;
   let knex: Knex;
   let consent: Consent;
+  let logger: ReturnType<typeof memoryLogger>;
 
   beforeEach(async () => {
     db = await sqlite.open();
     knex = knexFactory(db.config);
-    consent = createConsent({ knex, subject: headerSubject, secret: TEST_SECRET, logger: memoryLogger() });
+    logger = memoryLogger();
+    consent = createConsent({ knex, subject: headerSubject, secret: TEST_SECRET, logger });
     consent.register(REQUIREMENTS);
   });
   afterEach(async () => {
@@ -51,6 +53,28 @@ describe('requireConsent and ready()', () => {
     expectProblem(await request(app).post('/b').send({}), 503, 'store_unavailable');
     expectProblem(await request(app).get('/consent/me').set('x-test-user', 'ann'), 503, 'store_unavailable');
     expect(called).to.equal(0);
+  });
+
+  it('after ready() rejected for an unknown id, every method that waits for it rejects with that error, and nothing is stored', async () => {
+    consent.requireConsent('typo');
+    const error = await consent.ready().then(() => null, (e: unknown) => e);
+    expect(error).to.include({ code: 'unknown_requirement' });
+    const calls: Array<[string, () => Promise<unknown>]> = [
+      ['record', () => consent.record('ann', { analytics: 'granted' })],
+      ['isAllowed', () => consent.isAllowed('ann', 'analytics')],
+      ['states', () => consent.states('ann')],
+      ['history', () => consent.history('ann')],
+      ['verify', () => consent.verify()],
+    ];
+    for (const [name, call] of calls) expect(await call().then(() => null, (e: unknown) => e), name).to.equal(error);
+    expect(await knex.schema.hasTable('consent_events'), 'the store was never touched').to.equal(false);
+    // The HTTP side answers 503, and the log names the cause.
+    const app = (await import('express')).default();
+    app.use('/consent', consent.router());
+    expectProblem(await request(app).get('/consent/me').set('x-test-user', 'ann'), 503, 'store_unavailable');
+    const logged = logger.errors.at(-1) as { message: string; error: unknown };
+    expect(logged.message).to.equal('express-consent: answering 503, not ready: ready() failed');
+    expect((logged.error as Error).message).to.match(/no requirement is registered as "typo"/);
   });
 
   it('throws at once for bad arguments, and for unknown ids after ready()', async () => {
