@@ -45,6 +45,8 @@ function checkPending(engine: Pick<ConsentCore, 'registry'>, record: CurrentReco
   return requirement;
 }
 
+const noCheck = (): void => undefined;
+
 async function lookup(engine: ConfirmDeps, token: unknown) {
   await engine.ready();
   const subjectId = openToken(engine.derivedKeys.tokenSubject, token);
@@ -74,10 +76,14 @@ export async function previewToken(engine: ConfirmDeps, token: unknown): Promise
  * Confirms a double opt-in request: records `confirm` (source `confirm`), making the
  * requirement `granted`. Single use: the write re-checks the token on the locked snapshot,
  * so of two concurrent confirmations one succeeds and the other gets `token_invalid`.
+ * `checkInput` (a route's check of its body) runs once the token is known good, before
+ * anything is recorded; what it throws is thrown.
  * @throws ConsentError as `previewToken`.
  */
-export async function confirmToken(engine: ConfirmDeps, token: unknown, ctx: WriteContext = {}): Promise<StateInfo> {
+export async function confirmToken(engine: ConfirmDeps, token: unknown, ctx: WriteContext = {}, checkInput: () => void = noCheck): Promise<StateInfo> {
   const { subjectId, pseudonym, hash, requirement } = await lookup(engine, token);
+  // The rest of the request (a route's body), once the token is known good: before anything is recorded.
+  checkInput();
   const now = engine.now();
   const chainKey = engine.derivedKeys.chain;
   const batch = batchContext(now, 'confirm', ctx);

@@ -3,6 +3,7 @@ import { confirmToken, invalidToken, previewToken, usedLink } from '../core/conf
 import type { ConsentEngine, WriteContext } from '../core/engine';
 import { ConsentError } from '../errors';
 import { alreadyConfirmedPage, confirmedPage, failedPage, previewPage } from './confirm-page';
+import { requireNoBody } from './body-shape';
 import { carriesBody, formBody, hasMediaType, jsonBody } from './json-body';
 import { mountedPath } from './mounted-path';
 import { RETRY_AFTER_SECONDS } from './problem';
@@ -83,13 +84,15 @@ export function confirmPreviewHandler(engine: ConsentEngine): RequestHandler {
 /**
  * `POST /confirm/:token`: confirms (200 `StateInfo`, `granted`; a page for HTML clients). Takes
  * no body; the confirmation page posts an empty urlencoded form, which the router accepts here.
+ * A body with any field is 400 `invalid_body` (once the token is known good) and confirms nothing.
  */
 export function confirmPostHandler(engine: ConsentEngine, options: ConfirmRouteOptions = {}): RequestHandler {
   const context = options.context ?? defaultContext;
   return async (req, res, next) => {
     prepare(engine, req, res);
     try {
-      const state = await confirmToken(engine, tokenOf(req), context(req));
+      const noBody = () => { requireNoBody(carriesBody(req) ? (req.body as unknown) : undefined, carriesBody(req)); };
+      const state = await confirmToken(engine, tokenOf(req), context(req), noBody);
       if (!wantsHtml(req)) {
         res.json(state);
         return;
@@ -119,8 +122,8 @@ export function confirmPathError(engine: ConsentEngine): ErrorRequestHandler {
 
 /**
  * Body parsing of `POST /confirm/:token`: no body, or the confirmation page's own urlencoded
- * form (this route only), or JSON, under the router's body rules (415, 413, 400). The content
- * is ignored.
+ * form (this route only), or JSON, under the router's body rules (415, 413, 400). Its content
+ * must be empty (checked by the handler).
  */
 export function confirmBody(): RequestHandler {
   const json = jsonBody();

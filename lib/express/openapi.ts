@@ -26,7 +26,7 @@ function tokenProblems(post: boolean): Record<string, unknown> {
     '404': problem('token_invalid: unknown, used, superseded or cancelled'),
     '409': problem('version_mismatch: the requirement changed since the link was sent'),
     '410': problem('token_expired: the link is past its lifetime'),
-    ...(post ? problems('403', '413', '415') : problems()),
+    ...(post ? problems('400', '403', '413', '415') : problems()),
   };
 }
 
@@ -113,8 +113,8 @@ export function openApiDocument(mountPath: string, options: { admin?: boolean; r
           },
         },
         post: {
-          summary: 'Confirms a double opt-in request; needs no body (the confirmation page posts an empty form)',
-          requestBody: { required: false, content: { 'application/x-www-form-urlencoded': { schema: { type: 'object' } }, 'application/json': { schema: {} } } },
+          summary: 'Confirms a double opt-in request; takes no body (the confirmation page posts an empty form; a field is invalid_body)',
+          requestBody: { required: false, content: { 'application/x-www-form-urlencoded': { schema: { type: 'object', maxProperties: 0 } }, 'application/json': { schema: { type: 'object', maxProperties: 0 } } } },
           responses: { '200': { description: 'Confirmed: granted', content: { ...json(ref('StateInfo')), ...html } }, ...tokenProblems(true) },
         },
       },

@@ -67,6 +67,27 @@ for (const [label, lib] of Object.entries(EXPRESS)) {
       expect(await actions('alice')).to.have.length(2);
     });
 
+    it('refuses a body with any field (JSON or form) with 400 invalid_body, confirming nothing; a bad token is still 404 first', async () => {
+      const token = await ask('dora');
+      // The router's own body parsing (JSON, or the page's urlencoded form).
+      const routed = lib();
+      routed.use('/consent', lab.consent.router());
+      const post = () => request(routed).post(`/consent/confirm/${token}`);
+      for (const refused of [
+        await post().send({ decision: 'denied' }),
+        await post().send({ bogus: 1 }),
+        await post().type('form').send('decision=denied'),
+        await post().send([]),
+      ]) {
+        expect([refused.status, refused.body.code]).to.deep.equal([400, 'invalid_body']);
+      }
+      expect(await actions('dora'), 'nothing recorded').to.deep.equal(['request/app/pending']);
+      expect((await request(routed).post('/consent/confirm/nonsense').send({ decision: 'denied' })).status).to.equal(404);
+      // No body, an empty JSON object or an empty form confirm.
+      await post().send({}).expect(200);
+      expect(await actions('dora')).to.deep.equal(['confirm/confirm/granted', 'request/app/pending']);
+    });
+
     it('of ten concurrent confirmations exactly one succeeds', async () => {
       const token = await ask('jo');
       const answers = await Promise.all(Array.from({ length: 10 }, () => request(app()).post(`/consent/confirm/${token}`)));
