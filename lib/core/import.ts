@@ -114,9 +114,12 @@ function validateBatch(engine: ImportDeps, items: unknown[], offset: number): Va
   assertNoProblems(problems);
   const unknown = [...new Set((parsed as Parsed[]).map((p) => p.requirementId).filter((id) => !engine.registry.has(id)))];
   if (unknown.length > 0) {
+    // Each decision that names one, as the other refusals are addressed.
+    const errors = (parsed as Parsed[]).flatMap((p, i) =>
+      engine.registry.has(p.requirementId) ? [] : [{ pointer: `/${String(offset + i)}/requirement`, detail: `no requirement is registered as "${p.requirementId}"` }]);
     throw new ConsentError('unknown_requirement', `no requirement is registered as ${unknown.map((id) => `"${id}"`).join(', ')}`, {
       status: 422,
-      extensions: { ids: unknown },
+      extensions: { ids: unknown, errors },
     });
   }
   const bySubject = new Map<string, ImportedDecision[]>();
@@ -191,7 +194,8 @@ async function writeBatch(
  * Imports decisions from another system, in batches of one transaction each: validated like
  * `record()`, appended after the subjects' existing events, chained like every event. Each
  * batch is validated completely before it is written; a bad item rejects with the pointer
- * `/<index>/<field>` and `imported` (the decisions already committed by earlier batches).
+ * `/<index>/<field>` (in `errors`, also for an unknown requirement id) and `imported` (the
+ * decisions already committed by earlier batches).
  */
 export async function importDecisions(
   engine: ImportDeps,

@@ -229,6 +229,11 @@ describeEachCliDatabase('the express-consent command line', (open) => {
       const late = await runCli(['--url', db.url, 'import', file, '--batch-size', '2']);
       expect(late.code).to.equal(2);
       expect(late.stderr).to.include(`${file}:5: at: must not be in the future`).and.to.include('2 decisions before it imported');
+      // An unknown requirement id, named by its line too.
+      writeFileSync(file, `${JSON.stringify({ subjectId: 'ned', requirement: 'terms', decision: 'granted', at: '2025-01-01T00:00:00.000Z' })}\n${JSON.stringify({ subjectId: 'ned', requirement: 'termz', decision: 'granted', at: '2025-01-01T00:00:00.000Z' })}\n`);
+      const typo = await runCli(['--url', db.url, 'import', file, '--batch-size', '1']);
+      expect(typo.code).to.equal(2);
+      expect(typo.stderr).to.include(`${file}:2: requirement: no requirement is registered as "termz"`).and.to.include('1 decision before it imported');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -149,7 +149,9 @@ for (const backend of [...BACKENDS, memoryBackend]) {
       const good = { subjectId: 'ann', requirement: 'analytics', decision: 'granted', at: at(1) };
       const unknown = await consent.import([good, { ...good, requirement: 'nope' }], { batchSize: 1 }).catch((e: unknown) => e as ConsentError);
       expect(unknown).to.include({ code: 'unknown_requirement', status: 422 });
-      expect((unknown as ConsentError).extensions).to.deep.include({ ids: ['nope'], imported: 1 });
+      expect((unknown as ConsentError).extensions).to.deep.include({
+        ids: ['nope'], imported: 1, errors: [{ pointer: '/1/requirement', detail: 'no requirement is registered as "nope"' }],
+      });
       const future = await consent.import([{ ...good, version: 2 }]).catch((e: unknown) => e as ConsentError);
       expect(future).to.include({ code: 'invalid_argument' });
       expect(await storedEvents(consent, 'ann')).to.have.length(1);
