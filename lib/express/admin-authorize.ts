@@ -5,6 +5,7 @@ import { ConsentError } from '../errors';
 import { asyncHandler } from './async-handler';
 import type { ReadyGate } from './ready-gate';
 import { atMostCharacters } from '../characters';
+import { warnOnce } from '../core/warn-once';
 
 // The actor `authorize` named for a request, for the routes after it.
 const actors = new WeakMap<Request, string | null>();
@@ -14,20 +15,29 @@ export function adminActor(req: Request): string | null {
   return actors.get(req) ?? null;
 }
 
-/** `true` → no actor; `{ actor }` with a usable name → that actor; anything else → refused (undefined). */
-function verdictActor(verdict: unknown): string | null | undefined {
-  if (verdict === true) return null;
-  if (verdict === null || typeof verdict !== 'object') return undefined;
+/**
+ * `true` → no actor; `{ actor }` with a usable name → that actor; anything else → refused, with
+ * what was wrong with it unless it was a plain refusal (`false`, `null`, `undefined`).
+ */
+function verdictActor(verdict: unknown): { actor: string | null } | { refused: string | null } {
+  if (verdict === true) return { actor: null };
+  if (verdict === false || verdict === null || verdict === undefined) return { refused: null };
+  if (typeof verdict !== 'object') return { refused: `a ${typeof verdict}` };
   const keys = Object.keys(verdict);
-  const { actor } = verdict as { actor?: unknown };
-  if (keys.length !== 1 || typeof actor !== 'string' || actor.length === 0 || !atMostCharacters(actor, 256) || !storableText(actor)) return undefined;
-  return actor;
+  if (keys.length !== 1 || keys[0] !== 'actor') return { refused: `an object with the keys [${keys.join(', ')}]` };
+  const { actor } = verdict as { actor: unknown };
+  if (typeof actor !== 'string') return { refused: `{ actor } whose actor is a ${actor === null ? 'null' : typeof actor}` };
+  if (actor.length === 0) return { refused: '{ actor } whose actor is empty' };
+  if (!atMostCharacters(actor, 256)) return { refused: '{ actor } whose actor is over 256 characters' };
+  if (!storableText(actor)) return { refused: '{ actor } whose actor holds characters that cannot be stored' };
+  return { actor };
 }
 
 /**
  * Admin authorization, shared by the admin routes and the console: `admin.authorize(req)` must
  * answer `true` or `{ actor }` (a string of 1–256 characters); anything else, or a throw, is
- * 403 `forbidden`. Then waits for `ready()`.
+ * 403 `forbidden` (a malformed verdict, not `false`, `null` or `undefined`, is reported once
+ * through `logger.warn`). Then waits for `ready()`.
  */
 export function adminAuthorization(engine: ConsentEngine, gate: ReadyGate, what: string): RequestHandler {
   const admin = engine.options.admin;
@@ -38,9 +48,13 @@ export function adminAuthorization(engine: ConsentEngine, gate: ReadyGate, what:
     } catch (error) {
       engine.options.logger.warn(`express-consent: admin.authorize threw, answering 403: ${String(error)}`);
     }
-    const actor = verdictActor(verdict);
-    if (actor === undefined) throw new ConsentError('forbidden', `${what} needs authorization`);
-    actors.set(req, actor);
+    const answer = verdictActor(verdict);
+    if ('refused' in answer) {
+      // A verdict the host meant as a yes, but malformed, would otherwise fail without a word.
+      if (answer.refused !== null) warnOnce(engine.options.logger, `express-consent: admin.authorize answered ${answer.refused}, which is neither true nor { actor } (a string of 1–256 characters): answering 403`);
+      throw new ConsentError('forbidden', `${what} needs authorization`);
+    }
+    actors.set(req, answer.actor);
     await gate.serving();
     next();
   });

@@ -24,10 +24,13 @@ for (const backend of BACKENDS) {
     let t: Awaited<ReturnType<typeof testConsent>>;
     let consent: Consent;
     let app: Express;
+    let warnings: string[];
 
     beforeEach(async () => {
       db = await backend.open();
-      t = await testConsent(db, { admin: { authorize: staffAuthorize as never } });
+      warnings = [];
+      const logger = { warn: (message: string) => void warnings.push(message), error: () => undefined };
+      t = await testConsent(db, { admin: { authorize: staffAuthorize as never }, logger });
       consent = t.consent;
       app = routerApp(consent);
     });
@@ -71,6 +74,13 @@ for (const backend of BACKENDS) {
         expectProblem(await request(app).post('/consent/admin/subjects/ann/decisions').set('x-staff', staff).send({ decisions: { analytics: 'granted' } }), 403, 'forbidden');
       }
       expectProblem(await request(app).post('/consent/admin/subjects/ann/decisions').send({ decisions: { analytics: 'granted' } }), 403, 'forbidden');
+      // Each malformed verdict is reported once, with what was wrong; a plain refusal (false) is not.
+      expectProblem(await request(app).post('/consent/admin/subjects/ann/decisions').set('x-staff', 'bad:empty').send({ decisions: { analytics: 'granted' } }), 403, 'forbidden');
+      expect(warnings.filter((w) => w.includes('admin.authorize'))).to.deep.equal([
+        'express-consent: admin.authorize answered { actor } whose actor is empty, which is neither true nor { actor } (a string of 1–256 characters): answering 403',
+        'express-consent: admin.authorize answered an object with the keys [actor, role], which is neither true nor { actor } (a string of 1–256 characters): answering 403',
+        'express-consent: admin.authorize answered { actor } whose actor is a number, which is neither true nor { actor } (a string of 1–256 characters): answering 403',
+      ]);
       const post = (body: unknown) => request(app).post('/consent/admin/subjects/ann/decisions').set('x-staff', 'a').send(body as object);
       expectProblem(await post({ decisions: { analytics: 'maybe' } }), 400, 'invalid_body');
       expectProblem(await post({ decisions: { analytics: 'granted' }, actor: 'me' }), 400, 'invalid_body');
