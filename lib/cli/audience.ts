@@ -1,6 +1,7 @@
 import { createWriteStream } from 'node:fs';
 import { Command, Option } from 'commander';
 import { audiencePages, type AudienceSummary } from '../core/audience';
+import { STATES } from '../core/admin-stats';
 import { audienceFilter } from '../core/audience-filter';
 import { audienceExport } from '../io/audience-export';
 import type { ExportFormat } from '../io/event-export';
@@ -8,9 +9,20 @@ import { streamChunks } from '../io/stream-chunks';
 import { withConsent } from './context';
 import { usage } from './exit';
 
-/** `--state` as `audience()` takes it: one state or several separated by commas. */
-function stateOption(value: string | undefined): string | string[] | undefined {
-  return value === undefined ? undefined : value.split(',');
+/**
+ * `--state` as `audience()` takes it: one state or several separated by commas (spaces around
+ * them allowed).
+ * @throws ConsentError `invalid_argument` naming what is not a state.
+ */
+function stateOption(value: string | undefined): string[] | undefined {
+  if (value === undefined) return undefined;
+  const states = value.split(',').map((s) => s.trim());
+  const wrong = states.filter((s) => !(STATES as readonly string[]).includes(s));
+  if (wrong.length > 0) {
+    const named = wrong.map((s) => (s === '' ? 'an empty entry' : `"${s}"`)).join(', ');
+    throw usage(`--state takes one state or several separated by commas (${STATES.join(', ')}); not ${named}`);
+  }
+  return states;
 }
 
 /**
@@ -22,16 +34,11 @@ export function audienceCommand(): Command {
   return new Command('audience')
     .description('list the subject ids allowed under a requirement now, or in the given state (subject, state)')
     .argument('<requirement>', 'the requirement id')
-    .option('--state <states>', 'only subjects in this state, or one of these states separated by commas (unset, denied, pending, outdated, expired, granted)')
+    .option('--state <states>', `only subjects in this state, or one of these states separated by commas (${STATES.join(', ')})`)
     .addOption(new Option('--format <format>', 'output format').choices(['csv', 'ndjson']).default('csv'))
     .option('--output <file>', 'write to this file instead of stdout (as for export)')
     .action(async (requirement: string, options: { state?: string; format: ExportFormat; output?: string }, command: Command) => {
-      let filter;
-      try {
-        filter = audienceFilter({ state: stateOption(options.state) });
-      } catch (error) {
-        throw usage((error as Error).message);
-      }
+      const filter = audienceFilter({ state: stateOption(options.state) });
       const summary: AudienceSummary = { listed: 0, skipped: 0, unreadable: 0, done: false };
       await withConsent(command, async (consent) => {
         const chunks = audienceExport(audiencePages(consent.engine, requirement, filter, summary), options.format);

@@ -8,6 +8,7 @@ import { migrateCommand } from './migrate';
 import { statsCommand } from './stats';
 import { sweepCommand } from './sweep';
 import { verifyCommand } from './verify';
+import { packageVersion } from './version';
 
 /** The `express-consent` program: global connection options and one subcommand per task. */
 export function program(): Command {
@@ -17,6 +18,7 @@ export function program(): Command {
     .option('--client <client>', 'Knex client (pg or sqlite3), with --connection')
     .option('--connection <connection>', 'Knex connection string, file name or JSON object')
     .option('--table-prefix <prefix>', 'prefix of the library\'s tables', 'consent_')
+    .version(packageVersion(), '-V, --version', 'print the version of express-consent')
     .addHelpText('after', '\nThe secret comes from CONSENT_SECRET, or else is the development secret an application stored in the database when it ran without one. Exit codes: 0 ok, 1 verification problems, 2 usage, 3 storage.')
     .showHelpAfterError()
     .exitOverride();

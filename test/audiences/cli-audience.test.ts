@@ -40,7 +40,7 @@ describeEachCliDatabase('express-consent audience', (open) => {
     const dir = mkdtempSync(join(tmpdir(), 'consent-audience-'));
     try {
       const out = join(dir, 'denied.ndjson');
-      const nd = await runCli(['--url', db.url, 'audience', 'newsletter', '--state', 'denied,unset', '--format', 'ndjson', '--output', out]);
+      const nd = await runCli(['--url', db.url, 'audience', 'newsletter', '--state', 'denied, unset', '--format', 'ndjson', '--output', out]);
       expect(nd.code, nd.stderr).to.equal(0);
       expect(readFileSync(out, 'utf8')).to.equal('{"subject":"bob@example.com","state":"denied"}\n');
     } finally {
@@ -57,7 +57,9 @@ describeEachCliDatabase('express-consent audience', (open) => {
     const unknown = await runCli(['--url', db.url, 'audience', 'nope']);
     expect(unknown.code).to.equal(2);
     expect(unknown.stderr).to.match(/nope/);
-    expect((await runCli(['--url', db.url, 'audience', 'newsletter', '--state', 'happy'])).code).to.equal(2);
+    const happy = await runCli(['--url', db.url, 'audience', 'newsletter', '--state', 'granted,happy,']);
+    expect(happy.code).to.equal(2);
+    expect(happy.stderr).to.include('--state takes one state or several separated by commas').and.include('not "happy", an empty entry').and.not.include('audience()');
     expect((await runCli(['--url', db.url, 'audience', 'newsletter', '--format', 'xml'])).code).to.equal(2);
   });
 });

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import knexFactory from 'knex';
@@ -41,6 +42,11 @@ describe('the express-consent command line: usage and exit codes', () => {
       expect(run.code, command).to.equal(0);
       expect(run.stdout).to.include(option);
     }
+  });
+
+  it('prints the package version with --version and -V', async () => {
+    const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    for (const flag of ['--version', '-V']) expect(await runCli([flag])).to.include({ code: 0, stdout: `${version}\n` });
   });
 
   it('exits 2 on usage errors', async () => {
