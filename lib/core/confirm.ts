@@ -45,7 +45,13 @@ function checkPending(engine: Pick<ConsentCore, 'registry'>, record: CurrentReco
   return requirement;
 }
 
-const noCheck = (): void => undefined;
+/** How a route confirms: its own check of the request, and the locale its page shows the text in. */
+export interface ConfirmHow {
+  /** Runs once the token is known good, before anything is recorded; what it throws is thrown. */
+  checkInput?: () => void;
+  /** The locale the confirmation shows the requirement's text in, recorded on the event (null without). */
+  locale?: (requirement: Requirement) => string;
+}
 
 async function lookup(engine: ConfirmDeps, token: unknown) {
   await engine.ready();
@@ -76,14 +82,14 @@ export async function previewToken(engine: ConfirmDeps, token: unknown): Promise
  * Confirms a double opt-in request: records `confirm` (source `confirm`), making the
  * requirement `granted`. Single use: the write re-checks the token on the locked snapshot,
  * so of two concurrent confirmations one succeeds and the other gets `token_invalid`.
- * `checkInput` (a route's check of its body) runs once the token is known good, before
- * anything is recorded; what it throws is thrown.
+ * `how` carries a route's check of its body and the locale its page shows (`ConfirmHow`).
  * @throws ConsentError as `previewToken`.
  */
-export async function confirmToken(engine: ConfirmDeps, token: unknown, ctx: WriteContext = {}, checkInput: () => void = noCheck): Promise<StateInfo> {
+export async function confirmToken(engine: ConfirmDeps, token: unknown, ctx: WriteContext = {}, how: ConfirmHow = {}): Promise<StateInfo> {
   const { subjectId, pseudonym, hash, requirement } = await lookup(engine, token);
   // The rest of the request (a route's body), once the token is known good: before anything is recorded.
-  checkInput();
+  how.checkInput?.();
+  const locale = how.locale?.(requirement) ?? null;
   const now = engine.now();
   const chainKey = engine.derivedKeys.chain;
   const batch = batchContext(now, 'confirm', ctx);
@@ -94,7 +100,7 @@ export async function confirmToken(engine: ConfirmDeps, token: unknown, ctx: Wri
     source: 'confirm',
     plan: (snapshot) => {
       checkPending(engine, snapshot.records.find((r) => r.requirement === requirement.id), hash, now);
-      return planBatch(snapshot, [{ requirement, decision: 'granted' }], batch, chainKey);
+      return planBatch(snapshot, [{ requirement, decision: 'granted', locale }], batch, chainKey);
     },
   });
   return engine.statesFrom(result.records, batch.gpc)[requirement.id] as StateInfo;

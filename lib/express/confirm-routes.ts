@@ -1,6 +1,7 @@
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
 import { confirmToken, invalidToken, previewToken, usedLink } from '../core/confirm';
 import type { ConsentEngine, WriteContext } from '../core/engine';
+import type { Requirement } from '../types';
 import { ConsentError } from '../errors';
 import { alreadyConfirmedPage, confirmedPage, failedPage, previewPage } from './confirm-page';
 import { requireNoBody } from './body-shape';
@@ -91,14 +92,16 @@ export function confirmPostHandler(engine: ConsentEngine, options: ConfirmRouteO
   return async (req, res, next) => {
     prepare(engine, req, res);
     try {
-      const noBody = () => { requireNoBody(carriesBody(req) ? (req.body as unknown) : undefined, carriesBody(req)); };
-      const state = await confirmToken(engine, tokenOf(req), context(req), noBody);
+      const checkInput = () => { requireNoBody(carriesBody(req) ? (req.body as unknown) : undefined, carriesBody(req)); };
+      // The locale the link's page showed (GET negotiates it the same way), recorded on the event.
+      const shownLocale = (requirement: Requirement) => localeOf(requirement, lenientRanges(req));
+      const state = await confirmToken(engine, tokenOf(req), context(req), { checkInput, locale: shownLocale });
       if (!wantsHtml(req)) {
         res.json(state);
         return;
       }
       const requirement = engine.registry.require(state.id);
-      const locale = localeOf(requirement, lenientRanges(req));
+      const locale = shownLocale(requirement);
       sendPage(req, res, engine.options.pages, 200, confirmedPage({ text: textIn(requirement, locale), locale }, pageWords(req, engine.options.messages)));
     } catch (error) {
       fail(engine, error, req, res, next);

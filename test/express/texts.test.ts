@@ -191,6 +191,30 @@ for (const backend of BACKENDS) {
       expect(done.text).to.include('<html lang="fr">').and.include('Merci, votre consentement est confirmé');
     });
 
+    it('a confirmation records the locale its page showed the text in, negotiated as GET /confirm does', async () => {
+      const other = await backend.open();
+      const own = await testConsent(other, {}, [{
+        id: 'mail', doubleOptIn: true,
+        texts: { en: { title: 'Mail', description: 'A monthly e-mail.' }, de: { title: 'Post', description: 'Eine monatliche E-Mail.' } },
+      }]);
+      try {
+        const tokens: string[] = [];
+        own.consent.on('confirmation', (payload) => void tokens.push(payload.token));
+        const app = routerApp(own.consent);
+        const confirmed = async (user: string, language: string | null) => {
+          await own.consent.record(user, { mail: 'granted' });
+          const post = request(app).post(`/consent/confirm/${tokens.at(-1) as string}`);
+          await (language === null ? post : post.set('Accept-Language', language)).expect(200);
+          return (await own.consent.history(user)).events.filter((e) => e.action === 'confirm').map((e) => e.locale);
+        };
+        expect(await confirmed('ann', 'de-AT, en;q=0.5')).to.deep.equal(['de']);
+        expect(await confirmed('bob', null), 'without a preference: the default locale').to.deep.equal(['en']);
+      } finally {
+        await own.close();
+        await other.cleanup();
+      }
+    });
+
     it('formFields({ locale }) and collect({ locale }) show and record the text in that language', async () => {
       const fields = t.consent.formFields(['stats'], { locale: 'de' });
       expect(fields).to.include('<legend>Ihre Einwilligung</legend>').and.include('Statistik').and.include('(freiwillig)')
