@@ -40,3 +40,26 @@ export const body = (name: string) => ({ required: true, content: json(ref(name)
 /** An optional query parameter. */
 export const queryParam = (name: string, schema: JsonSchema, description: string) => ({ name, in: 'query', required: false, schema, description });
 
+
+/** What the body rules can answer before any route runs: malformed JSON, too large, not JSON. */
+const BODY_RULES = ['400', '413', '415'];
+
+/**
+ * Adds the body rules' answers (400, 413, 415) to every operation of `paths` that does not
+ * list them: every route checks a body it is sent, also one that takes none (a GET), before
+ * anything else. Responses are kept in status order.
+ */
+export function withBodyRules<P extends Record<string, Record<string, unknown>>>(paths: P): P {
+  for (const item of Object.values(paths)) {
+    for (const [method, operation] of Object.entries(item)) {
+      if (method === 'parameters') continue;
+      const op = operation as { responses: Record<string, unknown> };
+      const missing = BODY_RULES.filter((status) => !(status in op.responses));
+      const added = problems(...missing);
+      const merged: Record<string, unknown> = { ...op.responses };
+      for (const status of missing) merged[status] = added[status];
+      op.responses = Object.fromEntries(Object.entries(merged).sort(([a], [b]) => a.localeCompare(b)));
+    }
+  }
+  return paths;
+}

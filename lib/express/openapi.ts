@@ -1,6 +1,6 @@
 import { adminPaths, proofPaths } from './openapi-admin';
 import { PROOF_SCHEMAS } from './openapi-admin-schemas';
-import { body, idParam, json, ok, problems, queryParam, ref } from './openapi-parts';
+import { body, idParam, json, ok, problems, queryParam, ref, withBodyRules } from './openapi-parts';
 import { SCHEMAS } from './openapi-schemas';
 import { TOKEN_LENGTH } from '../core/tokens';
 
@@ -45,7 +45,7 @@ export function openApiDocument(mountPath: string, options: { admin?: boolean; r
       description: 'Consent decisions of the signed-in subject, or of a visitor (a signed cookie, set by their first write) when visitors are on.',
     },
     servers: [{ url: mountPath === '' ? '/' : mountPath }],
-    paths: {
+    paths: withBodyRules({
       '/requirements': {
         get: {
           summary: 'Every registered requirement, in registration order, in the negotiated locale (?lang=, then Accept-Language)',
@@ -125,7 +125,7 @@ export function openApiDocument(mountPath: string, options: { admin?: boolean; r
       '/openapi.json': {
         get: { summary: 'This document', responses: { '200': ok({ type: 'object', required: ['openapi', 'paths'], properties: { openapi: { type: 'string' }, paths: { type: 'object' } } }) } },
       },
-    },
+    }),
     components: { schemas: { ...SCHEMAS, ...PROOF_SCHEMAS } },
   };
 }

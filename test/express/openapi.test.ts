@@ -135,6 +135,33 @@ BACKENDS[0]?.describe('OpenAPI document', () => {
     }
   });
 
+  it('documents the body rules (415, 413, 400) on every operation, as every route answers them', async () => {
+    const admin = await testConsent(db, { admin: { authorize: headerAdmin } });
+    try {
+      const app = routerApp(admin.consent);
+      const doc = (await request(app).get('/consent/openapi.json').expect(200)).body as Doc;
+      const oversize = JSON.stringify({ x: 'y'.repeat(17_000) });
+      let operations = 0;
+      for (const [path, item] of Object.entries(doc.paths)) {
+        const url = `/consent${path.replace('{id}', 'analytics').replace('{subjectId}', 'ann').replace('{token}', 'x').replace('{hash}', '0'.repeat(64))}`;
+        for (const method of Object.keys(item).filter((k) => k !== 'parameters')) {
+          operations += 1;
+          const send = () => (request(app) as unknown as Record<string, (u: string) => request.Test>)[method]!(url).set(ADMIN).set('x-test-user', 'ann');
+          const answers = [
+            await send().set('Content-Type', 'text/plain').send('hello'),
+            await send().set('Content-Type', 'application/json').send(oversize),
+            await send().set('Content-Type', 'application/json').send('{bad'),
+          ];
+          expect(answers.map((r) => r.status), `${method} ${path}`).to.deep.equal([415, 413, 400]);
+          for (const res of answers) conforms(doc, path, method, res);
+        }
+      }
+      expect(operations).to.be.greaterThan(20);
+    } finally {
+      await admin.close();
+    }
+  });
+
   it('documents 429 rate_limited on the subject\'s writes while the limit is on', async () => {
     const limited = await testConsent(db, { rateLimit: { writes: 1, windowMs: 60_000 } });
     try {
