@@ -12,7 +12,7 @@ import { usage } from './exit';
 /**
  * `--state` as `audience()` takes it: one state or several separated by commas (spaces around
  * them allowed).
- * @throws ConsentError `invalid_argument` naming what is not a state.
+ * @throws CliError a usage error (exit 2) naming what is not a state.
  */
 function stateOption(value: string | undefined): string[] | undefined {
   if (value === undefined) return undefined;
