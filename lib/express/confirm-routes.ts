@@ -10,6 +10,7 @@ import { mountedPath } from './mounted-path';
 import { RETRY_AFTER_SECONDS } from './problem';
 import { sendPage } from './send-page';
 import { localeOf, shownIn, textIn } from '../i18n/localize';
+import { isLocaleTag } from '../i18n/negotiate';
 import { lenientRanges, pageWords } from './request-locale';
 
 /** Options of the confirmation handlers. */
@@ -73,7 +74,10 @@ export function confirmPreviewHandler(engine: ConsentEngine): RequestHandler {
         res.json({ ...preview, requirement: shownIn(preview.requirement, locale) });
         return;
       }
-      const action = mountedPath(req, `/confirm/${encodeURIComponent(tokenOf(req))}`);
+      // The answer (and the locale the confirmation records) stays in the language shown.
+      const lang = (req.query as Record<string, unknown>).lang;
+      const query = isLocaleTag(lang) ? `?lang=${encodeURIComponent(lang)}` : '';
+      const action = mountedPath(req, `/confirm/${encodeURIComponent(tokenOf(req))}${query}`);
       const shown = { text: textIn(preview.requirement, locale), locale };
       sendPage(req, res, engine.options.pages, 200, previewPage(preview, shown, action, pageWords(req, engine.options.messages)));
     } catch (error) {

@@ -209,6 +209,14 @@ for (const backend of BACKENDS) {
         };
         expect(await confirmed('ann', 'de-AT, en;q=0.5')).to.deep.equal(['de']);
         expect(await confirmed('bob', null), 'without a preference: the default locale').to.deep.equal(['en']);
+        // A page opened with ?lang= posts its form with it: the answer and the event keep the language shown.
+        await own.consent.record('cem', { mail: 'granted' });
+        const token = tokens.at(-1) as string;
+        const page = await request(app).get(`/consent/confirm/${token}?lang=de`).set('Accept', 'text/html').set('Accept-Language', 'en').expect(200);
+        expect(page.text).to.include(`<form method="post" action="/consent/confirm/${token}?lang=de">`);
+        const done = await request(app).post(`/consent/confirm/${token}?lang=de`).set('Accept', 'text/html').set('Accept-Language', 'en').type('form').send('').expect(200);
+        expect(done.text).to.include('<html lang="de">');
+        expect((await own.consent.history('cem')).events.filter((e) => e.action === 'confirm').map((e) => e.locale)).to.deep.equal(['de']);
       } finally {
         await own.close();
         await other.cleanup();
