@@ -9,6 +9,8 @@ export interface PageOptions {
   head?: SafeHtml;
   /** Loads the library's browser client (banner and choices) for visitors. */
   consentClient?: boolean;
+  /** The language of `body` (the library's pages say which); the example's own words are English. */
+  lang?: string;
 }
 
 function navigation(req: Request): SafeHtml {
@@ -27,8 +29,11 @@ function navigation(req: Request): SafeHtml {
 
 /** A complete HTML document: skip link, navigation, main landmark; readable without styles. */
 export function page(req: Request, title: string, body: SafeHtml, options: PageOptions = {}): string {
+  const lang = options.lang ?? 'en';
+  // The example's own header is in English: marked so when the page is not.
+  const english = lang === 'en' ? null : html` lang="en"`;
   return html`<!doctype html>
-<html lang="en">
+<html lang="${lang}">
 <head>
   <meta charset="utf-8">
   <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -39,8 +44,8 @@ export function page(req: Request, title: string, body: SafeHtml, options: PageO
   ${options.consentClient ? html`<script src="/consent/client.js" defer></script>` : null}
 </head>
 <body>
-  <a class="skip" href="#main">Skip to content</a>
-  <header>
+  <a class="skip" href="#main"${english}>Skip to content</a>
+  <header${english}>
     <p class="brand"><a href="/">Bookshelf</a> <span>an express-consent example</span></p>
     <nav aria-label="Main"><ul>${navigation(req)}</ul></nav>
   </header>

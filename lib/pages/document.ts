@@ -70,7 +70,8 @@ export function renderPage(pages: ResolvedPages, req: Request, content: PageCont
   if (!pages.layout) {
     return { html: defaultDocument(pages, content), csp: `default-src 'none'; style-src ${styleSources(pages)}; img-src 'self'; ${tail}` };
   }
-  const wrapped = html`<div class="ec-content">${content.body}</div>`.value;
+  // Marked with its language, so that a layout written for another one still reads it right.
+  const wrapped = html`<div class="ec-content" lang="${content.lang ?? LANG}">${content.body}</div>`.value;
   return {
     html: pages.layout(wrapped, { title: content.title, lang: content.lang ?? LANG, head: head(pages).value, req }),
     csp: `default-src 'self'; style-src 'self' ${styleSources(pages)}; object-src 'none'; ${tail}`,

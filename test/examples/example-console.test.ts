@@ -45,6 +45,10 @@ describe('example app: admin console and development mailbox', () => {
     const link = /<a href="(\/consent\/confirm\/[^"]+)">Confirm my address<\/a>/.exec(mailbox)?.[1] as string;
     expect(link).to.be.a('string');
     expect((await other.agent.get('/dev/mailbox').expect(200)).text).to.contain('No email yet');
+    // In German, the page says so: the document, and the example's English header apart.
+    const german = (await asker.agent.get(`${link}?lang=de`).set('Accept', 'text/html').expect(200)).text;
+    expect(german).to.include('<html lang="de">').and.include('<header lang="en">').and.include('<div class="ec-content" lang="de">');
+    expect((await asker.agent.get(link).set('Accept', 'text/html').expect(200)).text).to.include('<html lang="en">').and.include('<header>');
     await asker.agent.post(link).set('Accept', 'text/html').type('form').send('').expect(200);
     expect((await asker.agent.get('/consent/me').expect(200)).body.states.digest.state).to.equal('granted');
   });

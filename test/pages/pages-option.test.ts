@@ -95,12 +95,15 @@ for (const [label, lib] of EXPRESS) {
       });
       const page = await request(host).get(`/consent/confirm/${token}`).set('Accept', 'text/html').set('x-test-user', 'ann').expect(200);
       expect(page.text).to.match(/^<!doctype html><html lang="en"><head><title>Confirm: Newsletter · Shop<\/title><style>/);
-      expect(page.text).to.include('<body><nav>Shop</nav><main><div class="ec-content"><h1>Please confirm your consent</h1>');
+      expect(page.text).to.include('<body><nav>Shop</nav><main><div class="ec-content" lang="en"><h1>Please confirm your consent</h1>');
       expect(page.text).to.include('Monthly &lt;news&gt;.');
       expect(page.headers['content-security-policy']).to.match(/^default-src 'self'; style-src 'self' 'sha256-/);
       const console = await request(host).get('/consent/admin/console/').set(ADMIN).expect(200);
-      expect(console.text).to.include('<nav>Shop</nav><main><div class="ec-content"><nav class="ec-nav" aria-label="Consent console">');
+      expect(console.text).to.include('<nav>Shop</nav><main><div class="ec-content" lang="en"><nav class="ec-nav" aria-label="Consent console">');
       expect(seen).to.deep.equal(['Confirm: Newsletter|en|ann', 'Consent overview · Consent console|en|undefined']);
+      // In another language, the content says so even inside a layout that does not.
+      const german = await request(host).get(`/consent/confirm/${token}?lang=de`).set('Accept', 'text/html').expect(200);
+      expect(german.text).to.include('<div class="ec-content" lang="de"><h1>');
     });
 
     it('a store that fails while checking a link: a page that says to try again, with Retry-After', async () => {
