@@ -73,6 +73,7 @@ export const DE: Messages = {
   'client.dialogText': 'Wählen Sie, was Sie erlauben. Ausgeschaltete Schalter bleiben aus, bis Sie sie einschalten.',
   'client.save': 'Auswahl speichern',
   'client.close': 'Schließen',
+  'client.saved': 'Ihre Auswahl ist gespeichert. Sie können sie jederzeit ändern.',
   'client.gpcNote': 'Ihr Browser sendet das Signal Global Privacy Control; wir werten es als Ablehnung von: {titles}. Unter „Auswählen“ können Sie diese trotzdem selbst einschalten.',
   'client.alwaysActive': 'Immer aktiv: nötig für {basis}.',
   'client.gpcOff': 'Aus wegen des Signals Global Privacy Control Ihres Browsers.',

@@ -81,6 +81,7 @@ export const EN = {
   'client.dialogText': 'Choose what you allow. Switches that are off stay off until you turn them on.',
   'client.save': 'Save choices',
   'client.close': 'Close',
+  'client.saved': 'Your choices are saved. You can change them at any time.',
   'client.gpcNote': 'Your browser sends a Global Privacy Control signal, so we treat it as a refusal of: {titles}. You can still turn these on yourself under Choose.',
   'client.alwaysActive': 'Always active: needed for {basis}.',
   'client.gpcOff': 'Off because of your browser’s Global Privacy Control signal.',

@@ -253,6 +253,33 @@ describeBrowser('the browser client in Chromium', function (this: Mocha.Suite) {
     expect(await banner(page).count()).to.equal(0);
   });
 
+  it('keeps the page usable under the banner: room at its end, focused controls above it, focus and a status after saving', async () => {
+    const page = await visitor({ width: 320 });
+    await page.setViewportSize({ width: 320, height: 480 });
+    await open(page);
+    await banner(page).waitFor();
+    type Box = { top: number; bottom: number };
+    const geometry = () => page.evaluate(() => {
+      const doc = document as unknown as { querySelector(s: string): { getBoundingClientRect(): Box } | null; body: unknown };
+      const style = getComputedStyle(doc.body) as unknown as { paddingBottom: string };
+      return { banner: doc.querySelector('.ec-banner')?.getBoundingClientRect() ?? null, opener: (doc.querySelector('[data-consent-open]') as { getBoundingClientRect(): Box }).getBoundingClientRect(), padding: parseFloat(style.paddingBottom) };
+    });
+    const before = await geometry();
+    const bannerHeight = (before.banner as Box).bottom - (before.banner as Box).top;
+    expect(before.padding, 'room for the banner at the end of the page').to.be.at.least(bannerHeight);
+    // Tab past the banner's buttons to the page's own control: it is scrolled into view above the banner.
+    for (let i = 0; i < 10 && !(await page.evaluate(() => document.activeElement?.getAttribute('data-consent-open') === '')); i += 1) await page.keyboard.press('Tab');
+    const focused = await geometry();
+    expect(focused.opener.bottom, 'the focused control is not under the banner').to.be.at.most((focused.banner as Box).top + 0.5);
+    // Saving from the banner: focus goes to the page's choices control, and a status says it was saved.
+    await banner(page).getByRole('button', { name: 'Reject all' }).focus();
+    await page.keyboard.press('Enter');
+    await banner(page).waitFor({ state: 'detached' });
+    await page.getByRole('status').filter({ hasText: 'Your choices are saved.' }).waitFor({ state: 'attached' });
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('data-consent-open'))).to.equal('');
+    expect((await geometry()).padding, 'the room is given back').to.equal(0);
+  });
+
   it('keeps a dialog opened again at once after Escape (the first one\'s late close event leaves it alone)', async () => {
     const page = await visitor();
     await open(page);

@@ -82,7 +82,9 @@ export const CLIENT_SCRIPT = String.raw`(function () {
       var decision = choosable(r) ? decide(r) : null;
       if (decision) { decisions[r.id] = { decision: decision, version: r.version, locale: r.locale }; count += 1; }
     });
-    var done = function () { hide(); close(); };
+    // Saved from the banner (or a dialog it opened): the control that had focus is gone with it.
+    var fromBanner = !!banner && (banner.contains(d.activeElement) || (!!opener && banner.contains(opener)));
+    var done = function () { hide(); close(); if (fromBanner) saved(); };
     if (!count) { done(); return Promise.resolve(); }
     return api('POST', '/me', { decisions: decisions }).then(function (result) { apply(result, 'save'); done(); }, load);
   }
@@ -120,8 +122,45 @@ export const CLIENT_SCRIPT = String.raw`(function () {
       el('div', { 'class': 'ec-actions' }, [button(w['client.acceptAll'], 'accept'), button(w['client.rejectAll'], 'reject'), button(w['client.choose'], 'choose')]),
     ]);
     d.body.insertBefore(banner, d.body.firstChild);
+    reserve();
   }
-  function hide() { if (banner) { banner.remove(); banner = null; } }
+  function hide() { if (banner) { banner.remove(); banner = null; } reserve(); }
+
+  // While the banner shows, the page keeps room for it at its end, and scrolling to a focused
+  // control keeps that control above it (nothing the page holds stays hidden underneath).
+  var room = null, watch = null, watched = null;
+  function reserve() {
+    var html = d.documentElement, body = d.body;
+    // Followed as its size changes (a narrower window, a larger font), one banner at a time.
+    if (watched !== banner) {
+      if (watch) watch.disconnect();
+      watch = banner && window.ResizeObserver ? new ResizeObserver(reserve) : null;
+      if (watch) watch.observe(banner);
+      watched = banner;
+    }
+    if (!banner) {
+      if (room) { body.style.paddingBottom = room.padding; html.style.scrollPaddingBottom = room.scroll; room = null; }
+      return;
+    }
+    if (!room) room = { padding: body.style.paddingBottom, scroll: html.style.scrollPaddingBottom, base: parseFloat(getComputedStyle(body).paddingBottom) || 0 };
+    var height = banner.offsetHeight;
+    body.style.paddingBottom = room.base + height + 'px';
+    html.style.scrollPaddingBottom = height + 'px';
+  }
+
+  // Says that the choice was saved, and gives focus a place to go: the page's own control that
+  // opens the choices, else its main content.
+  var status = null;
+  function saved() {
+    var target = d.querySelector('[data-consent-open]') || d.querySelector('main,[role="main"]');
+    if (target) {
+      if (!target.matches('a[href],button,input,select,textarea,[tabindex]')) target.setAttribute('tabindex', '-1');
+      target.focus();
+    }
+    if (!status) { status = el('p', { role: 'status', 'class': 'ec-status' }); d.body.appendChild(status); }
+    status.textContent = '';
+    setTimeout(function () { status.textContent = w['client.saved']; }, 50);
+  }
 
   function item(r) {
     var id = r.id, kids = [];

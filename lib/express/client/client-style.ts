@@ -24,5 +24,6 @@ export const CLIENT_STYLE = `.ec-banner,.ec-dialog{font:16px/1.5 system-ui,-appl
 .ec-dialog a{color:#1d3f8f}
 .ec-close{position:absolute;top:.5rem;right:.5rem;width:2.75rem;height:2.75rem;font-size:1.5rem;line-height:1;color:#1a1a1a;background:transparent;border:0;cursor:pointer}
 .ec-dialog{position:fixed}
+.ec-status{position:absolute;width:1px;height:1px;margin:-1px;padding:0;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap;border:0}
 @media (max-width:480px){.ec-banner{padding:.75rem}.ec-dialog{padding:1rem;width:100%;max-height:100vh}}
 `;
