@@ -178,6 +178,10 @@ describeAccessible('every page of the example, in Chromium at 1280 and 390 px', 
     await page.locator('#saved-analytics', { hasText: 'Withdrawn' }).waitFor();
     expect(await focused(page)).to.equal('p#saved-analytics Saved: Withdrawn.');
     expect(await page.locator('[data-requirement="analytics"] [data-state]').textContent()).to.equal('Withdrawn');
+    // Every answer looks alike: a refusal is not shown as an error, a grant not as the right one.
+    const colour = (id: string) => page.locator(`[data-requirement="${id}"] [data-state]`).evaluate((e) => (globalThis as unknown as { getComputedStyle(x: unknown): { color: string } }).getComputedStyle(e).color);
+    expect(await page.locator('[data-requirement="terms"] [data-state]').textContent()).to.equal('Granted');
+    expect(await colour('analytics')).to.equal(await colour('terms'));
     expect(await page.locator('#history tbody tr').first().textContent()).to.match(/Usage analytics\s+Withdrawn\s+On our site/);
     await check(page, 'preferences-after-withdrawal', [1280, 390, 320]);
   });
