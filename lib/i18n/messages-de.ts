@@ -99,6 +99,8 @@ export const DE: Messages = {
   'console.chartLabel': 'Erteilungen und Widerrufe pro UTC-Tag, {first} bis {last}',
   'console.grants': 'Erteilungen',
   'console.withdrawals': 'Widerrufe',
+  'console.chartTable': 'Die Zahlen pro Tag',
+  'console.day': 'Tag',
   'console.exportAll': 'Alle Ereignisse exportieren:',
   'console.subjectId': 'Kennung der Person',
   'console.lookUp': 'Suchen',

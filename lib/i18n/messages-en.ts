@@ -108,6 +108,8 @@ export const EN = {
   'console.chartLabel': 'Grants and withdrawals per UTC day, {first} to {last}',
   'console.grants': 'grants',
   'console.withdrawals': 'withdrawals',
+  'console.chartTable': 'The numbers per day',
+  'console.day': 'Day',
   'console.exportAll': 'Export every event:',
   'console.subjectId': 'Subject id',
   'console.lookUp': 'Look up',

@@ -99,6 +99,8 @@ export const FR: Messages = {
   'console.chartLabel': 'Accords et retraits par jour UTC, du {first} au {last}',
   'console.grants': 'accords',
   'console.withdrawals': 'retraits',
+  'console.chartTable': 'Les chiffres par jour',
+  'console.day': 'Jour',
   'console.exportAll': 'Exporter tous les événements :',
   'console.subjectId': 'Identifiant de la personne',
   'console.lookUp': 'Rechercher',

@@ -109,16 +109,25 @@ describeBrowser('the admin console in Chromium', () => {
   it('draws 30 zero-filled days of grants and withdrawals in an inline SVG', async () => {
     const page = await (await admin()).newPage();
     await page.goto('/consent/admin/console/');
+    // The series differ in mark and line, not only in colour.
     expect(await page.locator('svg.chart circle.grants').count()).to.equal(30);
-    expect(await page.locator('svg.chart circle.withdrawals').count()).to.equal(30);
+    expect(await page.locator('svg.chart rect.withdrawals').count()).to.equal(30);
+    expect(await page.locator('svg.chart g.withdrawals polyline').getAttribute('stroke-dasharray')).to.equal('6 4');
     const day = (offset: number) => new Date(now - offset * DAY).toISOString().slice(0, 10);
     const count = (series: string, offset: number) =>
-      page.locator(`svg.chart circle.${series}[data-day="${day(offset)}"]`).getAttribute('data-count');
+      page.locator(`svg.chart .point.${series}[data-day="${day(offset)}"]`).getAttribute('data-count');
     expect(await count('grants', 5)).to.equal('3');
     expect(await count('withdrawals', 2)).to.equal('1');
     expect(await count('grants', 0)).to.equal('2');
     expect(await count('grants', 29)).to.equal('0');
-    expect(await page.locator(`svg.chart circle[data-day="${day(30)}"]`).count()).to.equal(0);
+    expect(await page.locator(`svg.chart .point[data-day="${day(30)}"]`).count()).to.equal(0);
+    // The same numbers as a table, for a screen reader, the keyboard and a narrow screen.
+    await page.getByText('The numbers per day').click();
+    const table = page.locator('details.ec-chart-table table');
+    expect(await table.locator('tbody tr').count()).to.equal(30);
+    const row = table.locator('tbody tr', { has: page.locator(`th:text-is("${day(5)}")`) });
+    expect(await row.locator('td').allTextContents()).to.deep.equal(['3', String(await count('withdrawals', 5))]);
+    expect(await table.locator('thead th').allTextContents()).to.deep.equal(['Day', 'grants', 'withdrawals']);
   });
 
   it('looks a subject up: states, history and a verified chain', async () => {

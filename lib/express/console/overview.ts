@@ -5,7 +5,7 @@ import type { StoredRequirementVersion } from '../../tracker/records';
 import type { Requirement } from '../../types';
 import { fill, type Messages } from '../../i18n/catalog';
 import { cell, headRow } from './console-page';
-import { dailyChart } from './svg-chart';
+import { dailyChart, dailyTable } from './svg-chart';
 
 /** What the overview shows; `stats` and `days` are null without the tracker's admin capability. */
 export interface OverviewData {
@@ -61,7 +61,8 @@ ${upcomingTable(data.upcoming.get(r.id), w)}${versionsTable(data.versions.filter
   if (!stats || !days) return html`<p class="notice">${w['console.noAdmin']}</p>\n${sections}`;
   return html`<p>${w['console.subjects']}: <strong class="subjects">${stats.subjects}</strong></p>
 <h2>${fill(w['console.perDay'], { days: days.length })}</h2>
-<div class="ec-chart">${dailyChart(days, w)}</div><p class="legend ec-legend"><span class="ec-ok">● ${w['console.grants']}</span><span class="ec-bad">● ${w['console.withdrawals']}</span></p>
+<div class="ec-chart">${dailyChart(days, w)}</div><p class="legend ec-legend"><span class="ec-ok">● ${w['console.grants']}</span><span class="ec-bad">■ ${w['console.withdrawals']}</span></p>
+${dailyTable(days, w)}
 <p class="exports">${w['console.exportAll']} <a href="export?format=csv">CSV</a> <a href="export?format=ndjson">NDJSON</a></p>
 ${sections}`;
 }
