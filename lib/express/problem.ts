@@ -110,6 +110,11 @@ const PEOPLE_DETAILS: Partial<Record<ProblemCode, MessageKey>> = {
   internal_error: 'detail.internal_error',
 };
 
+/** Whether `localizeProblem` gives this code's detail in the words' language (else it stays English). */
+export function detailLocalized(code: ProblemCode): boolean {
+  return PEOPLE_DETAILS[code] !== undefined;
+}
+
 /** The problem with its title (and a detail written for people) in the words' language. */
 export function localizeProblem(body: ProblemBody, words: ProblemWords): ProblemBody {
   const { catalog, locale } = words;

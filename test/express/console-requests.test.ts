@@ -33,6 +33,20 @@ describe('requests to the admin console', () => {
     expect((await request(app).get('/consent/admin/console/subject?id=ann&lang=de').set(ADMIN)).status).to.equal(200);
   });
 
+  it('shows a browser its refusals as console pages, in its language; programs still get the problem', async () => {
+    const app = routerApp(t.consent);
+    const browser = (path: string) => request(app).get(path).set('Accept', 'text/html,application/xhtml+xml,*/*;q=0.8');
+    const bad = await browser('/consent/admin/console/?zzz=1').set(ADMIN).expect(400);
+    expect(bad.headers['content-type']).to.match(/^text\/html/);
+    expect(bad.text).to.include('<h1>').and.include('zzz').and.include('<nav class="ec-nav"');
+    const refused = await browser('/consent/admin/console/subject').expect(403);
+    expect(refused.headers['content-type']).to.match(/^text\/html/);
+    const german = await browser('/consent/admin/console/?lang=de').expect(403);
+    expect(german.text).to.include('<html lang="de">').and.include('<h1>Nicht erlaubt</h1>').and.include('<p class="notice" lang="en">');
+    expect(german.text, 'the link back to the site in German too').to.include('Zurück zur Website');
+    expectProblem(await request(app).get('/consent/admin/console/?zzz=1').set(ADMIN), 400, 'invalid_body');
+  });
+
   it('applies the body rules before authorization, like every admin route', async () => {
     const app = routerApp(t.consent);
     for (const page of PAGES) {

@@ -7,6 +7,7 @@ export function consolePage(title: string, body: SafeHtml, words: Messages, lang
   return {
     title: `${title} · ${words['console.name']}`,
     lang,
+    homeText: words['page.home'],
     body: html`<nav class="ec-nav" aria-label="${words['console.name']}"><ul><li><a href="./">${words['console.nav.overview']}</a></li><li><a href="./subject">${words['console.subjectLookup']}</a></li></ul></nav>
 <h1>${title}</h1>
 ${body}`,

@@ -1,4 +1,4 @@
-import type { Request, Router } from 'express';
+import type { ErrorRequestHandler, Request, Router } from 'express';
 import { adminStats, dailySeries, windowStart } from '../../core/admin-stats';
 import type { ConsentEngine } from '../../core/engine';
 import { ConsentError } from '../../errors';
@@ -10,7 +10,8 @@ import { asyncHandler } from '../async-handler';
 import { jsonBody } from '../json-body';
 import { mountedPath } from '../mounted-path';
 import type { ReadyGate } from '../ready-gate';
-import { problemWords } from '../problem';
+import { detailLocalized, localizeProblem, problemWords, RETRY_AFTER_SECONDS, toProblem } from '../problem';
+import { html } from '../../pages/html';
 import { sendPage } from '../send-page';
 import type { Messages } from '../../i18n/catalog';
 import { consolePage } from './console-page';
@@ -81,4 +82,22 @@ export function addAdminConsole(router: Router, engine: ConsentEngine, gate: Rea
     const query = parseExportQuery(req.query);
     await sendEventExport(res, requireAdmin(reader, tracker), engine.eventIds, engine.options.logger, query);
   }));
+  router.use('/admin/console', consoleErrors(engine));
+}
+
+/**
+ * A refusal or failure of a console page, for a browser (a request that prefers HTML): the
+ * console's own page with the problem's words and status, not a problem document. Programs
+ * get the problem as from every other route.
+ */
+function consoleErrors(engine: ConsentEngine): ErrorRequestHandler {
+  return (error, req, res, next) => {
+    if (res.headersSent || req.accepts(['json', 'html']) !== 'html') { next(error); return; }
+    const problem = localizeProblem(toProblem(error, req.originalUrl, engine.options.logger), problemWords(req, engine.options.messages, true));
+    const { words, lang } = consoleWords(req, engine);
+    if (problem.status === 503) res.set('Retry-After', String(RETRY_AFTER_SECONDS));
+    // Most details are the library's English words: marked so on a page in another language.
+    const english = lang !== 'en' && !detailLocalized(problem.code) ? html` lang="en"` : null;
+    sendPage(req, res, engine.options.pages, problem.status, consolePage(problem.title, html`<p class="notice"${english}>${problem.detail}</p>`, words, lang));
+  };
 }
