@@ -52,6 +52,13 @@ describe('the admin console in the reader\'s language', function () {
     const de = await request(app).get('/consent/admin/console/subject?id=ann').set('Accept-Language', 'de').expect(200);
     expect(de.text).to.include('Person suchen').and.include('Kette geprüft: 2 Ereignisse, keine Probleme.')
       .and.include('data-label="Zweck"').and.include('data-label="Kontext"').and.include('>Verlauf <small>(neueste zuerst)</small>');
+    // Dates in German too (`4. Dez. 2026`, not `4 Dec 2026`), on the lookup and the overview.
+    const dates = (text: string) => [...text.matchAll(/<time datetime="[^"]+">([^<]+)<\/time>/g)].map((m) => m[1] as string);
+    expect(dates(de.text)).to.have.length.greaterThan(0);
+    for (const shown of dates(de.text)) expect(shown).to.match(/^\d{1,2}\. [A-ZÄÖÜ][a-zäöü]+\.? \d{4}/);
+    const overview = await request(app).get('/consent/admin/console/').set('Accept-Language', 'de').expect(200);
+    expect(dates(overview.text)).to.have.length.greaterThan(0);
+    for (const shown of dates(overview.text)) expect(shown).to.match(/^\d{1,2}\. [A-ZÄÖÜ][a-zäöü]+\.? \d{4}/);
     const none = await request(app).get('/consent/admin/console/subject?id=nobody').set('Accept-Language', 'de').expect(200);
     expect(none.text).to.include('Keine Einträge zu dieser Person');
   });

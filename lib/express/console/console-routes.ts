@@ -69,13 +69,14 @@ export function addAdminConsole(router: Router, engine: ConsentEngine, gate: Rea
       versions,
       upcoming: new Map(ids.map((id) => [id, engine.registry.upcoming(id)])),
       words,
+      lang,
       stats: raw && adminStats(requirements, now, raw),
       days: counts && dailySeries(counts, now, CHART_DAYS),
     }), words, lang));
   }));
   router.get('/admin/console/subject', ...guard, onlyQuery('id', 'lang'), asyncHandler(async (req, res) => {
     const { words, lang } = consoleWords(req, engine);
-    sendPage(req, res, engine.options.pages, 200, consolePage(words['console.subjectLookup'], await subjectPage(engine, querySubject(req), words), words, lang));
+    sendPage(req, res, engine.options.pages, 200, consolePage(words['console.subjectLookup'], await subjectPage(engine, querySubject(req), words, lang), words, lang));
   }));
   router.get('/admin/console/export', ...guard, asyncHandler(async (req, res) => {
     // The same download as `GET /admin/export`: one reader, one row format, one id per event.

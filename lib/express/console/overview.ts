@@ -12,24 +12,25 @@ export interface OverviewData {
   requirements: readonly Requirement[];
   /** Versions registered to become current later, by requirement id, oldest first. */
   upcoming: ReadonlyMap<string, readonly Requirement[]>;
-  /** The console's words. */
+  /** The console's words, and their language (for dates). */
   words: Messages;
+  lang: string;
   versions: StoredRequirementVersion[];
   stats: AdminStats | null;
   days: DayCount[] | null;
 }
 
-function versionsTable(versions: StoredRequirementVersion[], w: Messages): SafeHtml {
-  const rows = [...versions].reverse().map((v) => html`<tr>${cell(w['console.version'], v.version, 'ec-n')}${cell(w['console.stored'], timeElement(new Date(v.createdAt).toISOString()))}
+function versionsTable(versions: StoredRequirementVersion[], w: Messages, lang: string): SafeHtml {
+  const rows = [...versions].reverse().map((v) => html`<tr>${cell(w['console.version'], v.version, 'ec-n')}${cell(w['console.stored'], timeElement(new Date(v.createdAt).toISOString(), 'short', lang))}
 ${cell(w['console.text'], html`<details><summary>${v.title}</summary><p>${v.description}</p>${v.url ? html`<p>${v.url}</p>` : null}</details>`)}
 ${cell(w['console.lawfulBasis'], basisWords(v.lawfulBasis, w))}${cell(w['console.textHash'], html`<code>${v.textHash.slice(0, 16)}…</code>`)}</tr>`);
   return html`<table class="versions ec-stack"><caption>${w['console.versions']}</caption>${headRow([w['console.version'], w['console.stored'], w['console.text'], w['console.lawfulBasis'], w['console.textHash']])}<tbody>${rows}</tbody></table>`;
 }
 
 /** Versions registered ahead: when each becomes current, and its text. */
-function upcomingTable(upcoming: readonly Requirement[] | undefined, words: Messages): SafeHtml | null {
+function upcomingTable(upcoming: readonly Requirement[] | undefined, words: Messages, lang: string): SafeHtml | null {
   if (!upcoming || upcoming.length === 0) return null;
-  const rows = upcoming.map((v) => html`<tr>${cell(words['console.version'], v.version, 'ec-n')}${cell(words['console.effectiveFrom'], timeElement(v.effectiveFrom as string))}
+  const rows = upcoming.map((v) => html`<tr>${cell(words['console.version'], v.version, 'ec-n')}${cell(words['console.effectiveFrom'], timeElement(v.effectiveFrom as string, 'short', lang))}
 ${cell(words['console.text'], html`<details><summary>${v.title}</summary><p>${v.description}</p></details>`)}</tr>`);
   return html`<table class="upcoming ec-stack"><caption>${words['console.upcoming']}</caption>${headRow([words['console.version'], words['console.effectiveFrom'], words['console.text']])}<tbody>${rows}</tbody></table>`;
 }
@@ -57,7 +58,7 @@ function countsTable(stats: AdminStats, id: string, w: Messages): SafeHtml | nul
 export function overviewPage(data: OverviewData): SafeHtml {
   const { stats, days, words: w } = data;
   const sections = data.requirements.map((r) => html`<section class="requirement" id="req-${r.id}" aria-labelledby="req-title-${r.id}"><h2 id="req-title-${r.id}">${r.title} <small>${fill(w['console.idVersion'], { id: r.id, version: r.version })}</small></h2>
-${upcomingTable(data.upcoming.get(r.id), w)}${versionsTable(data.versions.filter((v) => v.id === r.id), w)}${stats ? countsTable(stats, r.id, w) : null}</section>`);
+${upcomingTable(data.upcoming.get(r.id), w, data.lang)}${versionsTable(data.versions.filter((v) => v.id === r.id), w, data.lang)}${stats ? countsTable(stats, r.id, w) : null}</section>`);
   if (!stats || !days) return html`<p class="notice">${w['console.noAdmin']}</p>\n${sections}`;
   return html`<p>${w['console.subjects']}: <strong class="subjects">${stats.subjects}</strong></p>
 <h2>${fill(w['console.perDay'], { days: days.length })}</h2>

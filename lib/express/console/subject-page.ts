@@ -9,10 +9,12 @@ const HISTORY_LIMIT = 200;
 
 const form = (value: string, w: Messages) => html`<form method="get" action="subject"><p><label for="subject-id">${w['console.subjectId']}</label> <input id="subject-id" name="id" value="${value}" required maxlength="512"> <button type="submit">${w['console.lookUp']}</button></p></form>`;
 
-const when = (iso: string | null) => (iso ? timeElement(iso) : '—');
-
-/** The subject lookup, in the console's words `w`: the form, and for an id its states, chain verification and history. */
-export async function subjectPage(engine: ConsentEngine, id: string | undefined, w: Messages): Promise<SafeHtml> {
+/**
+ * The subject lookup, in the console's words `w` (dates in their language `lang`): the form,
+ * and for an id its states, chain verification and history.
+ */
+export async function subjectPage(engine: ConsentEngine, id: string | undefined, w: Messages, lang = 'en'): Promise<SafeHtml> {
+  const when = (iso: string | null) => (iso ? timeElement(iso, 'short', lang) : '—');
   if (id === undefined || id === '') return form('', w);
   const history = await engine.history(id, { limit: HISTORY_LIMIT });
   if (history.events.length === 0) {
@@ -24,7 +26,7 @@ export async function subjectPage(engine: ConsentEngine, id: string | undefined,
   const stateRows = Object.values(states).map((s) =>
     html`<tr data-requirement="${s.id}">${cell(w['console.requirement'], s.id)}${cell(w['console.state'], s.state, 'state')}${cell(w['console.allowed'], s.allowed ? w['console.yes'] : w['console.no'])}${cell(w['console.version'], s.version ?? '—')}${cell(w['console.decided'], when(s.decidedAt))}${cell(w['console.expires'], when(s.expiresAt))}</tr>`);
   const eventRows = history.events.map((ev) =>
-    html`<tr>${cell(w['console.at'], timeElement(ev.at))}${cell(w['console.requirement'], ev.requirement)}${cell(w['console.version'], ev.version, 'ec-n')}${cell(w['console.action'], ev.action)}${cell(w['console.state'], ev.state)}${cell(w['console.source'], ev.source)}${cell(w['console.actor'], ev.actor ?? '—')}${cell(w['console.context'], ev.context ?? '—')}${cell(w['console.note'], ev.note ?? '—')}</tr>`);
+    html`<tr>${cell(w['console.at'], when(ev.at))}${cell(w['console.requirement'], ev.requirement)}${cell(w['console.version'], ev.version, 'ec-n')}${cell(w['console.action'], ev.action)}${cell(w['console.state'], ev.state)}${cell(w['console.source'], ev.source)}${cell(w['console.actor'], ev.actor ?? '—')}${cell(w['console.context'], ev.context ?? '—')}${cell(w['console.note'], ev.note ?? '—')}</tr>`);
   const verdict: SafeHtml = verified.ok
     ? html`<p class="verify ok ec-status">${fill(w['console.verified'], { checked: verified.checked })}</p>`
     : html`<div class="verify bad ec-alert"><p>${fill(w['console.verifyFailed'], { count: verified.problems.length })}</p><ul>${verified.problems.map((p) => html`<li>${fill(w['console.problemAt'], { kind: p.kind, eventId: p.eventId })}</li>`)}</ul></div>`;
