@@ -67,6 +67,14 @@ describe('example app: CSRF, sessions and escaping', () => {
     expect(res.text).to.contain('To open an account, please accept the terms of service.');
   });
 
+  it('reports every mistake of a sign-up at once: the fields and the terms', async () => {
+    const { agent, token } = await visitor();
+    const res = await agent.post('/sign-up').type('form').send({ _csrf: token, email: 'not an address', password: 'short' }).expect(400);
+    for (const message of ['Enter an email address like name@example.com.', 'Choose a password of at least 8 characters.', 'To open an account, please accept the terms of service.']) {
+      expect(res.text).to.contain(message);
+    }
+  });
+
   it('links and returns only to local paths: next= with a tab, newline or backslash is dropped', async () => {
     const { agent, token } = await visitor();
     await agent.post('/sign-up').type('form').send(form(token, 'e@example.com')).expect(303);

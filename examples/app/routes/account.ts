@@ -42,23 +42,28 @@ export function accountRoutes(app: Express, consent: Consent, users: Users, sess
     res.send(signUpPage(req, fields()));
   });
 
+  /** What is wrong with the account fields (the consent boxes are `collect`'s to check). */
+  const fieldErrors = (req: Request): FormErrors => {
+    const errors: FormErrors = {};
+    if (!EMAIL.test(text(req.body, 'email')) || text(req.body, 'email').length > 254) errors.email = 'Enter an email address like name@example.com.';
+    if (text(req.body, 'password').length < 8) errors.password = 'Choose a password of at least 8 characters.';
+    return errors;
+  };
+
+  // Every mistake is reported at once: the fields' and the consent boxes' in one answer.
   app.post(
     '/sign-up',
     form,
     checkCsrf,
-    (req, res, next) => {
-      const errors: FormErrors = {};
-      if (!EMAIL.test(text(req.body, 'email')) || text(req.body, 'email').length > 254) errors.email = 'Enter an email address like name@example.com.';
-      if (text(req.body, 'password').length < 8) errors.password = 'Choose a password of at least 8 characters.';
-      if (Object.keys(errors).length > 0) return refuse(req, res, 400, errors);
-      next();
-    },
     consent.collect(SIGN_UP_REQUIREMENTS, {
       onMissing(req, res, _next, missing) {
-        refuse(req, res, 422, { consent: `To open an account, please accept the ${missing.map((m) => m.title.toLowerCase()).join(', ')}.` });
+        const errors = { ...fieldErrors(req), consent: `To open an account, please accept the ${missing.map((m) => m.title.toLowerCase()).join(', ')}.` };
+        refuse(req, res, errors.email || errors.password ? 400 : 422, errors);
       },
     }),
     handle(async (req, res) => {
+      const errors = fieldErrors(req);
+      if (Object.keys(errors).length > 0) return refuse(req, res, 400, errors);
       const user = await users.create(text(req.body, 'email'), text(req.body, 'password'));
       if (!user) return refuse(req, res, 409, { email: 'An account with this email address already exists. Sign in instead.' });
       await (res.locals.consent as CollectedConsent).commit(user.id);
