@@ -74,6 +74,7 @@ export const DE: Messages = {
   'client.save': 'Auswahl speichern',
   'client.close': 'Schließen',
   'client.saved': 'Ihre Auswahl ist gespeichert. Sie können sie jederzeit ändern.',
+  'client.placeholder': 'Dieser Inhalt braucht Ihre Einwilligung zu: {titles}.',
   'client.gpcNote': 'Ihr Browser sendet das Signal Global Privacy Control; wir werten es als Ablehnung von: {titles}. Unter „Auswählen“ können Sie diese trotzdem selbst einschalten.',
   'client.alwaysActive': 'Immer aktiv: nötig für {basis}.',
   'client.gpcOff': 'Aus wegen des Signals Global Privacy Control Ihres Browsers.',

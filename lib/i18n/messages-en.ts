@@ -82,6 +82,7 @@ export const EN = {
   'client.save': 'Save choices',
   'client.close': 'Close',
   'client.saved': 'Your choices are saved. You can change them at any time.',
+  'client.placeholder': 'This content needs your consent to: {titles}.',
   'client.gpcNote': 'Your browser sends a Global Privacy Control signal, so we treat it as a refusal of: {titles}. You can still turn these on yourself under Choose.',
   'client.alwaysActive': 'Always active: needed for {basis}.',
   'client.gpcOff': 'Off because of your browser’s Global Privacy Control signal.',

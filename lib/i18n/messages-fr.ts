@@ -74,6 +74,7 @@ export const FR: Messages = {
   'client.save': 'Enregistrer mes choix',
   'client.close': 'Fermer',
   'client.saved': 'Vos choix sont enregistrés. Vous pouvez les modifier à tout moment.',
+  'client.placeholder': 'Ce contenu a besoin de votre consentement pour : {titles}.',
   'client.gpcNote': 'Votre navigateur envoie le signal Global Privacy Control ; nous le traitons comme un refus de : {titles}. Vous pouvez tout de même les activer vous-même sous « Choisir ».',
   'client.alwaysActive': 'Toujours actif : nécessaire pour {basis}.',
   'client.gpcOff': 'Désactivé en raison du signal Global Privacy Control de votre navigateur.',

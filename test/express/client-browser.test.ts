@@ -139,6 +139,15 @@ describeBrowser('the browser client in Chromium', function (this: Mocha.Suite) {
     expect(seen, 'no request reached the third party').to.deep.equal([]);
     expect(await trackerLoaded(page)).to.equal(null);
     expect(await frameSrc(page)).to.equal(null);
+    // The gated frame is out of sight and of the Tab order; a note in its place says what it needs.
+    const frame = page.locator('iframe[title="A third-party video"]');
+    expect(await frame.isVisible()).to.equal(false);
+    expect([await frame.getAttribute('tabindex'), await frame.getAttribute('aria-hidden')]).to.deep.equal(['-1', 'true']);
+    const note = page.locator('.ec-placeholder');
+    expect(await note.textContent()).to.equal('This content needs your consent to: Usage analytics.Choose');
+    await note.getByRole('button', { name: 'Choose' }).click();
+    await dialog(page).waitFor();
+    await page.keyboard.press('Escape');
     expect(await violations(page)).to.deep.equal([]);
     expect(await page.context().cookies(), 'reads set no cookie').to.deep.equal([]);
   });
@@ -151,6 +160,11 @@ describeBrowser('the browser client in Chromium', function (this: Mocha.Suite) {
     await page.waitForFunction(() => document.documentElement.getAttribute('data-tracker') === 'loaded');
     expect(await frameSrc(page)).to.equal(`${thirdOrigin()}/frame`);
     expect(await banner(page).count()).to.equal(0);
+    // Loaded: the frame is shown as the page wrote it, and its note is gone.
+    const frame = page.locator('iframe[title="A third-party video"]');
+    expect(await frame.isVisible()).to.equal(true);
+    expect([await frame.getAttribute('tabindex'), await frame.getAttribute('aria-hidden'), await frame.getAttribute('class')]).to.deep.equal([null, null, null]);
+    expect(await page.locator('.ec-placeholder').count()).to.equal(0);
     const changes = await page.evaluate(() => (window as { changes: Array<{ reason: string; states: Record<string, { allowed: boolean }> }> }).changes);
     expect(changes.map((c) => c.reason)).to.deep.equal(['load', 'save']);
     expect(changes[1]?.states.analytics?.allowed).to.equal(true);
@@ -268,7 +282,7 @@ describeBrowser('the browser client in Chromium', function (this: Mocha.Suite) {
     const bannerHeight = (before.banner as Box).bottom - (before.banner as Box).top;
     expect(before.padding, 'room for the banner at the end of the page').to.be.at.least(bannerHeight);
     // Tab past the banner's buttons to the page's own control: it is scrolled into view above the banner.
-    for (let i = 0; i < 10 && !(await page.evaluate(() => document.activeElement?.getAttribute('data-consent-open') === '')); i += 1) await page.keyboard.press('Tab');
+    for (let i = 0; i < 10 && !(await page.evaluate(() => document.activeElement?.textContent === 'Privacy choices')); i += 1) await page.keyboard.press('Tab');
     const focused = await geometry();
     expect(focused.opener.bottom, 'the focused control is not under the banner').to.be.at.most((focused.banner as Box).top + 0.5);
     // Saving from the banner: focus goes to the page's choices control, and a status says it was saved.
@@ -276,7 +290,7 @@ describeBrowser('the browser client in Chromium', function (this: Mocha.Suite) {
     await page.keyboard.press('Enter');
     await banner(page).waitFor({ state: 'detached' });
     await page.getByRole('status').filter({ hasText: 'Your choices are saved.' }).waitFor({ state: 'attached' });
-    expect(await page.evaluate(() => document.activeElement?.getAttribute('data-consent-open'))).to.equal('');
+    expect(await page.evaluate(() => document.activeElement?.textContent)).to.equal('Privacy choices');
     expect((await geometry()).padding, 'the room is given back').to.equal(0);
   });
 

@@ -55,6 +55,7 @@ export const CLIENT_SCRIPT = String.raw`(function () {
       if (node.tagName === 'IFRAME') {
         node.setAttribute('src', node.getAttribute('data-src'));
         node.removeAttribute('data-src');
+        unveil(node);
         return;
       }
       var s = d.createElement('script');
@@ -66,6 +67,37 @@ export const CLIENT_SCRIPT = String.raw`(function () {
       s.setAttribute('data-consent-activated', ids.join(' '));
       node.parentNode.replaceChild(s, node);
     });
+  }
+
+  // A gated frame stays out of sight, of the Tab order and of screen readers until it loads; a
+  // note in its place says what it needs, with a button to choose.
+  function veil() {
+    each(d.querySelectorAll('iframe[data-consent][data-src]'), function (frame) {
+      if (frame.hasAttribute('data-ec-veiled')) return;
+      var ids = frame.getAttribute('data-consent').split(/[\s,]+/).filter(Boolean);
+      var needed = requirements.filter(function (r) { return ids.indexOf(r.id) >= 0; });
+      if (!needed.length || ids.every(allowed)) return;
+      var note = el('p', { 'class': 'ec-placeholder' }, [
+        el('span', { text: fill(w['client.placeholder'], { titles: titles(needed) }) }),
+        el('button', { type: 'button', 'class': 'ec-btn', 'data-consent-open': '', text: w['client.choose'] }),
+      ]);
+      frame.setAttribute('data-ec-veiled', frame.getAttribute('tabindex') === null ? '' : frame.getAttribute('tabindex'));
+      frame.setAttribute('tabindex', '-1');
+      frame.setAttribute('aria-hidden', 'true');
+      frame.classList.add('ec-gated');
+      frame.parentNode.insertBefore(note, frame);
+      frame.ecNote = note;
+    });
+  }
+  function unveil(frame) {
+    if (!frame.hasAttribute('data-ec-veiled')) return;
+    var tabindex = frame.getAttribute('data-ec-veiled');
+    if (tabindex === '') frame.removeAttribute('tabindex'); else frame.setAttribute('tabindex', tabindex);
+    frame.removeAttribute('data-ec-veiled');
+    frame.removeAttribute('aria-hidden');
+    frame.classList.remove('ec-gated');
+    if (!frame.classList.length) frame.removeAttribute('class');
+    if (frame.ecNote) { frame.ecNote.remove(); frame.ecNote = null; }
   }
 
   function apply(result, reason) {
@@ -152,7 +184,8 @@ export const CLIENT_SCRIPT = String.raw`(function () {
   // opens the choices, else its main content.
   var status = null;
   function saved() {
-    var target = d.querySelector('[data-consent-open]') || d.querySelector('main,[role="main"]');
+    var own = Array.prototype.filter.call(d.querySelectorAll('[data-consent-open]'), function (e) { return !e.closest('.ec-placeholder'); });
+    var target = own[0] || d.querySelector('main,[role="main"]');
     if (target) {
       if (!target.matches('a[href],button,input,select,textarea,[tabindex]')) target.setAttribute('tabindex', '-1');
       target.focus();
@@ -251,6 +284,8 @@ export const CLIENT_SCRIPT = String.raw`(function () {
       requirements = r[0].requirements;
       shownLocale = r[0].locale;
       w = pick(shownLocale);
+      states = r[1].states;
+      veil();
       apply(r[1], 'load');
       if (pending.length) showBanner(); else hide();
     }, function () { /* no subject and no visitors: nothing to ask, nothing to run */ });
