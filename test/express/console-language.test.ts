@@ -40,6 +40,7 @@ describe('the admin console in the reader\'s language', function () {
     expect(de.text).to.match(/<html lang="de"/).and.include('Einwilligungen: Übersicht').and.include('Versionen, neueste zuerst')
       .and.include('Personen nach Stand').and.include('Rechtsgrundlage').and.include('Alle Ereignisse exportieren');
     expect(de.text).not.to.include('Subjects by state');
+    expect(de.text).to.include('<th scope="col">erteilt</th>').and.include('data-label="verweigert" data-state="denied"');
     const fr = await request(app).get('/consent/admin/console/?lang=fr').set('Accept-Language', 'de').expect(200);
     expect(fr.text).to.match(/<html lang="fr"/).and.include('Consentements : vue d’ensemble').and.include('Base légale');
     // Without the slash: sent to the overview with the language asked for.
@@ -52,6 +53,8 @@ describe('the admin console in the reader\'s language', function () {
     const de = await request(app).get('/consent/admin/console/subject?id=ann').set('Accept-Language', 'de').expect(200);
     expect(de.text).to.include('Person suchen').and.include('Kette geprüft: 2 Ereignisse, keine Probleme.')
       .and.include('data-label="Zweck"').and.include('data-label="Kontext"').and.include('>Verlauf <small>(neueste zuerst)</small>');
+    // The codes in German words, each marked with its code.
+    expect(de.text).to.include('<span data-code="granted">erteilt</span>').and.include('<span data-code="grant">Erteilung</span>').and.include('<span data-code="app">Anwendung</span>');
     // Dates in German too (`4. Dez. 2026`, not `4 Dec 2026`), on the lookup and the overview.
     const dates = (text: string) => [...text.matchAll(/<time datetime="[^"]+">([^<]+)<\/time>/g)].map((m) => m[1] as string);
     expect(dates(de.text)).to.have.length.greaterThan(0);

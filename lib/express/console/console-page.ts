@@ -23,3 +23,12 @@ export function cell(label: string, content: unknown, cls?: string): SafeHtml {
 export function headRow(labels: string[]): SafeHtml {
   return html`<thead><tr>${labels.map((l) => html`<th scope="col">${l}</th>`)}</tr></thead>`;
 }
+
+/**
+ * A state, action or source in the console's words, marked with its code (`data-code`) for
+ * programs and tests; a code the catalog lacks is shown as it is.
+ */
+export function codeWords(w: Messages, group: 'state' | 'action' | 'source', code: string): SafeHtml {
+  const shown = (w as Record<string, string | undefined>)[`console.${group}.${code}`] ?? code;
+  return html`<span data-code="${code}">${shown}</span>`;
+}

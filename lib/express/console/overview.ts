@@ -40,17 +40,19 @@ function basisWords(basis: string, w: Messages): string {
   return (w as Record<string, string | undefined>)[`basis.${basis}`] ?? basis.replace(/_/g, ' ');
 }
 
+const stateWord = (w: Messages, state: string): string => (w as Record<string, string | undefined>)[`console.state.${state}`] ?? state;
+
 function countsTable(stats: AdminStats, id: string, w: Messages): SafeHtml | null {
   const requirement = stats.requirements[id];
   if (!requirement) return null;
   const row = (label: string, counts: Partial<Record<string, number>>, cls: string) =>
-    html`<tr class="${cls}">${cell(w['console.versionDecided'], label)}${STATES.map((s) => html`<td class="ec-n" data-label="${s}" data-state="${s}">${counts[s] ?? 0}</td>`)}</tr>`;
+    html`<tr class="${cls}">${cell(w['console.versionDecided'], label)}${STATES.map((s) => html`<td class="ec-n" data-label="${stateWord(w, s)}" data-state="${s}">${counts[s] ?? 0}</td>`)}</tr>`;
   const versions = Object.entries(requirement.versions)
     .sort(([a], [b]) => Number(b) - Number(a))
     .map(([version, counts]) => row(`v${version}`, counts, `v-${version}`));
   // Subjects with no decision on the requirement have no version: their own row.
   const never = requirement.states.unset > 0 ? row(w['console.neverDecided'], { unset: requirement.states.unset }, 'v-none') : null;
-  return html`<table class="counts ec-stack" data-requirement="${id}"><caption>${w['console.byState']}</caption>${headRow([w['console.versionDecided'], ...STATES])}<tbody>${versions}${never}${row(w['console.allSubjects'], requirement.states, 'total')}</tbody></table>`;
+  return html`<table class="counts ec-stack" data-requirement="${id}"><caption>${w['console.byState']}</caption>${headRow([w['console.versionDecided'], ...STATES.map((s) => stateWord(w, s))])}<tbody>${versions}${never}${row(w['console.allSubjects'], requirement.states, 'total')}</tbody></table>`;
 }
 
 

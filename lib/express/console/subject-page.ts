@@ -3,7 +3,7 @@ import { verifyFor } from '../../core/proof';
 import { fill, type Messages } from '../../i18n/catalog';
 import { html, type SafeHtml } from '../../pages/html';
 import { timeElement } from '../../pages/time';
-import { cell, headRow } from './console-page';
+import { cell, codeWords, headRow } from './console-page';
 
 const HISTORY_LIMIT = 200;
 
@@ -24,9 +24,9 @@ export async function subjectPage(engine: ConsentEngine, id: string | undefined,
   const states = await engine.states(id);
   const verified = await verifyFor(engine, engine.pseudonym(id));
   const stateRows = Object.values(states).map((s) =>
-    html`<tr data-requirement="${s.id}">${cell(w['console.requirement'], s.id)}${cell(w['console.state'], s.state, 'state')}${cell(w['console.allowed'], s.allowed ? w['console.yes'] : w['console.no'])}${cell(w['console.version'], s.version ?? '—')}${cell(w['console.decided'], when(s.decidedAt))}${cell(w['console.expires'], when(s.expiresAt))}</tr>`);
+    html`<tr data-requirement="${s.id}">${cell(w['console.requirement'], s.id)}${cell(w['console.state'], codeWords(w, 'state', s.state), 'state')}${cell(w['console.allowed'], s.allowed ? w['console.yes'] : w['console.no'])}${cell(w['console.version'], s.version ?? '—')}${cell(w['console.decided'], when(s.decidedAt))}${cell(w['console.expires'], when(s.expiresAt))}</tr>`);
   const eventRows = history.events.map((ev) =>
-    html`<tr>${cell(w['console.at'], when(ev.at))}${cell(w['console.requirement'], ev.requirement)}${cell(w['console.version'], ev.version, 'ec-n')}${cell(w['console.action'], ev.action)}${cell(w['console.state'], ev.state)}${cell(w['console.source'], ev.source)}${cell(w['console.actor'], ev.actor ?? '—')}${cell(w['console.context'], ev.context ?? '—')}${cell(w['console.note'], ev.note ?? '—')}</tr>`);
+    html`<tr>${cell(w['console.at'], when(ev.at))}${cell(w['console.requirement'], ev.requirement)}${cell(w['console.version'], ev.version, 'ec-n')}${cell(w['console.action'], codeWords(w, 'action', ev.action))}${cell(w['console.state'], codeWords(w, 'state', ev.state))}${cell(w['console.source'], codeWords(w, 'source', ev.source))}${cell(w['console.actor'], ev.actor ?? '—')}${cell(w['console.context'], ev.context ?? '—')}${cell(w['console.note'], ev.note ?? '—')}</tr>`);
   const verdict: SafeHtml = verified.ok
     ? html`<p class="verify ok ec-status">${fill(w['console.verified'], { checked: verified.checked })}</p>`
     : html`<div class="verify bad ec-alert"><p>${fill(w['console.verifyFailed'], { count: verified.problems.length })}</p><ul>${verified.problems.map((p) => html`<li>${fill(w['console.problemAt'], { kind: p.kind, eventId: p.eventId })}</li>`)}</ul></div>`;
