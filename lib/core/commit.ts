@@ -3,6 +3,7 @@ import type { Change } from '../state/plan';
 import type { CurrentRecord, OutboxEntry, SubjectSnapshot, WritePlan } from '../tracker/records';
 import type { ConsentTracker } from '../tracker/tracker';
 import type { Source } from '../types';
+import { ConsentStoreError } from '../errors';
 import type { ConfirmLinks } from './confirm-links';
 import { changePayload, type ConfirmationPayload, type EventHub } from './events';
 import type { Keyring } from './keyring';
@@ -20,6 +21,11 @@ export interface CommitDeps {
   readonly links: Pick<ConfirmLinks, 'url'>;
   /** Wakes the outbox poller after a write that queued entries. */
   readonly outbox: { kick(): void };
+  /**
+   * How long the write's caller waits (`storeTimeoutMs`): a write not yet planned by then is
+   * refused instead of made.
+   */
+  readonly deadlineMs?: number;
 }
 
 /** One write of the engine: how to plan it from the snapshot, and who it is about. */
@@ -68,9 +74,18 @@ function outboxFor(deps: CommitDeps, subjectId: string, request: CommitRequest, 
 /**
  * Runs one write through the tracker: the plan, and in the same transaction the outbox entries
  * of durable handlers. After the commit: emits in-process events and wakes the outbox poller.
+ * A write that reaches its plan after `deadlineMs` is refused (nothing is written).
  */
 export async function commitWrite(deps: CommitDeps, request: CommitRequest): Promise<CommitResult> {
+  // Wall time, as the caller's deadline is: the `now` option may stand still.
+  const started = Date.now();
   const written = await deps.tracker.write(request.pseudonym, (snapshot) => {
+    // Its caller was answered 503 at the deadline. A write that reaches its plan only later (it
+    // waited in the queue, or behind another transaction's lock) must not be made: it would
+    // overtake a decision the subject made, and was answered for, in the meantime.
+    if (deps.deadlineMs !== undefined && Date.now() - started >= deps.deadlineMs) {
+      throw new ConsentStoreError(`the write waited past its ${String(deps.deadlineMs)} ms deadline and was not made`);
+    }
     const { plan, changes } = request.plan(snapshot);
     const tokens = issuedFor(request.tokens ?? [], changes);
     if (request.subjectId !== null) {

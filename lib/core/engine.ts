@@ -98,7 +98,7 @@ export class ConsentEngine implements ConsentCore {
     this.links = new ConfirmLinks(options.confirm.baseUrl, (message) => { options.logger.warn(message); });
     const { tracker, events, keyring } = this;
     this.outbox = new OutboxPoller({ tracker, events, keyring, logger: options.logger, timing: options.outbox });
-    this.writes = { tracker, events, keyring, links: this.links, outbox: this.outbox };
+    this.writes = { tracker, events, keyring, links: this.links, outbox: this.outbox, deadlineMs: options.storeTimeoutMs };
   }
 
   now(): number {

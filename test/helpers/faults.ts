@@ -3,8 +3,9 @@ import { KnexTracker } from '../../lib/index';
 import type { SubjectSnapshot, WritePlan } from '../../lib/tracker/records';
 
 /**
- * A Knex tracker whose writes and erasures wait until `release()` before they start: a write
- * slower than its deadline.
+ * A Knex tracker whose writes and erasures are slower than their deadline: a write is planned at
+ * once (on the snapshot read then, in time) and written only after `release()`, as a write whose
+ * commit is slow; an erasure waits until `release()` before it starts.
  */
 export class StalledWriteTracker extends KnexTracker {
   private opened!: () => void;
@@ -23,7 +24,12 @@ export class StalledWriteTracker extends KnexTracker {
     plan: (snapshot: SubjectSnapshot) => { plan: WritePlan; result: T },
   ): Promise<{ result: T; eventIds: string[] }> {
     if (!this.stall) return super.write(pseudonym, plan);
-    const write = this.gate.then(() => super.write(pseudonym, plan));
+    const write = this.current(pseudonym).then(async (snapshot) => {
+      if (snapshot === null) throw new Error('a stalled write needs a subject that has written before');
+      const planned = plan(snapshot);
+      await this.gate;
+      return super.write(pseudonym, () => planned);
+    });
     this.stalled.push(write);
     return write;
   }
