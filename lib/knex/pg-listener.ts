@@ -26,6 +26,8 @@ export interface ListenerHandlers {
 }
 
 const MAX_BACKOFF_MS = 5_000;
+// How long `close()` lets the server acknowledge the end of the connection before cutting it.
+const CLOSE_MS = 1_000;
 // Well below the default cache lifetime (5 s): each answered heartbeat lets cached states stay.
 const HEARTBEAT_MS = 1_000;
 const STALLED_BEATS = 5;
@@ -146,13 +148,29 @@ export class PgListener {
     this.timer.unref();
   }
 
-  /** Stops listening and closes the connection. */
+  /** Stops listening and closes the connection (within about a second, whatever the server does). */
   async close(): Promise<void> {
     this.closed = true;
     if (this.timer) clearTimeout(this.timer);
     this.stopBeating();
     const connection = this.connection;
     this.connection = null;
-    if (connection) await this.client.destroyRawConnection(connection).catch(() => undefined);
+    if (connection) await this.end(connection);
+  }
+
+  /**
+   * Ends the connection. A server that stopped answering (frozen, or cut off by the network)
+   * never acknowledges the end: after `CLOSE_MS` its socket is cut, so `close()` returns.
+   */
+  private async end(connection: PgConnection): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const cut = new Promise<void>((resolve) => {
+      timer = setTimeout(() => {
+        (connection as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
+        resolve();
+      }, CLOSE_MS);
+    });
+    await Promise.race([this.client.destroyRawConnection(connection).catch(() => undefined), cut]);
+    clearTimeout(timer);
   }
 }

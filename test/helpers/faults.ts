@@ -76,6 +76,11 @@ export interface FaultProxy {
   restore(): void;
   /** Holds every chunk from the server back by `ms` (0 to stop). */
   delay(ms: number): void;
+  /**
+   * Passes nothing more either way, and no end of a connection either (until `restore()`): a
+   * server that stopped answering, as a frozen process or a network partition looks.
+   */
+  freeze(): void;
   close(): Promise<void>;
 }
 
@@ -83,8 +88,10 @@ export interface FaultProxy {
 export async function faultProxy(host: string, port: number): Promise<FaultProxy> {
   const sockets = new Set<Socket>();
   let down = false;
+  let frozen = false;
   let delayMs = 0;
-  const server: Server = createServer((client) => {
+  // Half-open: a client's end is passed on (or, frozen, not) instead of being answered here.
+  const server: Server = createServer({ allowHalfOpen: true }, (client) => {
     if (down) {
       client.destroy();
       return;
@@ -98,8 +105,10 @@ export async function faultProxy(host: string, port: number): Promise<FaultProxy
       });
       s.on('error', () => s.destroy());
     }
-    client.pipe(upstream);
+    client.on('data', (chunk: Buffer) => { if (!frozen) upstream.write(chunk); });
+    client.on('end', () => { if (!frozen) upstream.end(); });
     upstream.on('data', (chunk: Buffer) => {
+      if (frozen) return;
       // Equal delays fire in creation order, so the byte stream keeps its order.
       if (delayMs > 0) setTimeout(() => client.destroyed || client.write(chunk), delayMs);
       else client.write(chunk);
@@ -116,6 +125,10 @@ export async function faultProxy(host: string, port: number): Promise<FaultProxy
     },
     restore() {
       down = false;
+      frozen = false;
+    },
+    freeze() {
+      frozen = true;
     },
     delay(ms) {
       delayMs = ms;

@@ -54,6 +54,14 @@ describePg('PostgreSQL slow to answer', function (this: Mocha.Suite) {
   });
   afterEach(() => rig.close());
 
+  it('closes within seconds while the server does not answer (the change feed\'s connection is cut)', async () => {
+    await rig.consent.record('ann', { analytics: 'granted' });
+    rig.proxy.freeze();
+    const started = Date.now();
+    await rig.consent.close();
+    expect(Date.now() - started).to.be.below(5_000);
+  });
+
   it('gives up after storeTimeoutMs with 503; a write answered so is not made later, and its retry is enforced at once', async () => {
     await rig.consent.record('ann', { analytics: 'granted' });
     await request(rig.app).get('/track').set(user('ann')).expect(200);
