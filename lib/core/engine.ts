@@ -192,10 +192,7 @@ export class ConsentEngine implements ConsentCore {
     return this.links.url(token);
   }
 
-  /**
-   * Adds a check that runs as soon as `ready()` has sealed the registry, before the store is
-   * touched: one that throws makes `ready()`, and every method that waits for it, reject.
-   */
+  /** Adds a check run once `ready()` sealed the registry, before any storage call; a throw fails `ready()`. */
   onSealed(check: () => void): void {
     this.sealChecks.push(check);
   }

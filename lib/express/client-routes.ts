@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { RequestHandler, Router } from 'express';
 import type { Catalog } from '../i18n/catalog';
-import { clientScript } from './client/client-script';
+import { clientScript } from './client/client-words';
 import { CLIENT_STYLE } from './client/client-style';
 import { jsonBody } from './json-body';
 

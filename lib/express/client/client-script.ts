@@ -1,5 +1,3 @@
-import type { Catalog, MessageKey } from '../../i18n/catalog';
-
 /**
  * The browser client served at `<mount>/client.js`: plain ES2017 with no dependency, so a host
  * needs no build step. It runs under `script-src 'self'`: no inline style or script of its
@@ -295,19 +293,3 @@ export const CLIENT_SCRIPT = String.raw`(function () {
   if (d.readyState === 'loading') d.addEventListener('DOMContentLoaded', load); else load();
 })();
 `;
-
-// The catalog entries the client shows: its own, the lawful bases, the Art. 13 labels, the link.
-const CLIENT_KEYS = /^(client|basis|info)\.|^link\.more$/;
-
-/**
- * The client with the library's words of every catalog locale in it: the script picks the
- * locale the requirements listing answers in, as JSON (a script served as a file, never inline).
- */
-export function clientScript(catalog: Catalog): string {
-  const words: Record<string, Record<string, string>> = {};
-  for (const locale of catalog.locales) {
-    const all = catalog.words(locale);
-    words[locale] = Object.fromEntries(Object.entries(all).filter(([key]) => CLIENT_KEYS.test(key as MessageKey)));
-  }
-  return CLIENT_SCRIPT.replace('__WORDS__', () => JSON.stringify(words));
-}
