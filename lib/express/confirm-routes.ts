@@ -10,8 +10,7 @@ import { mountedPath } from './mounted-path';
 import { RETRY_AFTER_SECONDS } from './problem';
 import { sendPage } from './send-page';
 import { localeOf, shownIn, textIn } from '../i18n/localize';
-import { isLocaleTag } from '../i18n/negotiate';
-import { lenientRanges, pageWords } from './request-locale';
+import { lenientRanges, pageWords, queryLocale } from './request-locale';
 
 /** Options of the confirmation handlers. */
 export interface ConfirmRouteOptions {
@@ -75,8 +74,8 @@ export function confirmPreviewHandler(engine: ConsentEngine): RequestHandler {
         return;
       }
       // The answer (and the locale the confirmation records) stays in the language shown.
-      const lang = (req.query as Record<string, unknown>).lang;
-      const query = isLocaleTag(lang) ? `?lang=${encodeURIComponent(lang)}` : '';
+      const lang = queryLocale(req);
+      const query = lang === null ? '' : `?lang=${encodeURIComponent(lang)}`;
       const action = mountedPath(req, `/confirm/${encodeURIComponent(tokenOf(req))}${query}`);
       const shown = { text: textIn(preview.requirement, locale), locale };
       sendPage(req, res, engine.options.pages, 200, previewPage(preview, shown, action, pageWords(req, engine.options.messages)));

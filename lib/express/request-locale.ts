@@ -21,11 +21,17 @@ export function requestRanges(req: Request, readQuery = true): string[] {
   return [lang, ...header];
 }
 
+/** The request's `?lang=` when it is a well-formed language tag, else null. */
+export function queryLocale(req: Request): string | null {
+  const lang = (req.query as Record<string, unknown>).lang;
+  return isLocaleTag(lang) ? lang : null;
+}
+
 /** `requestRanges` for pages and errors: a malformed `lang` is left out rather than refused. */
 export function lenientRanges(req: Request): string[] {
   const header = acceptedRanges(req.get('accept-language'));
-  const lang = (req.query as Record<string, unknown>).lang;
-  return isLocaleTag(lang) ? [lang, ...header] : header;
+  const lang = queryLocale(req);
+  return lang === null ? header : [lang, ...header];
 }
 
 /** The library's words for a page: the catalog's best match for the request, else English. */

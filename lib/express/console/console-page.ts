@@ -29,6 +29,10 @@ export function headRow(labels: string[]): SafeHtml {
  * programs and tests; a code the catalog lacks is shown as it is.
  */
 export function codeWords(w: Messages, group: 'state' | 'action' | 'source', code: string): SafeHtml {
-  const shown = (w as Record<string, string | undefined>)[`console.${group}.${code}`] ?? code;
-  return html`<span data-code="${code}">${shown}</span>`;
+  return html`<span data-code="${code}">${wordFor(w, `console.${group}.${code}`, code)}</span>`;
+}
+
+/** The catalog's word under a key built from a code, or `fallback` when it has none. */
+export function wordFor(w: Messages, key: string, fallback: string): string {
+  return (w as Record<string, string | undefined>)[key] ?? fallback;
 }

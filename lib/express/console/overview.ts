@@ -4,7 +4,7 @@ import { timeElement } from '../../pages/time';
 import type { StoredRequirementVersion } from '../../tracker/records';
 import type { Requirement } from '../../types';
 import { fill, type Messages } from '../../i18n/catalog';
-import { cell, headRow } from './console-page';
+import { cell, headRow, wordFor } from './console-page';
 import { dailyChart, dailyTable } from './svg-chart';
 
 /** What the overview shows; `stats` and `days` are null without the tracker's admin capability. */
@@ -37,10 +37,10 @@ ${cell(words['console.text'], html`<details><summary>${v.title}</summary><p>${v.
 
 /** A lawful basis in the console's words (the code itself for one the catalog lacks). */
 function basisWords(basis: string, w: Messages): string {
-  return (w as Record<string, string | undefined>)[`basis.${basis}`] ?? basis.replace(/_/g, ' ');
+  return wordFor(w, `basis.${basis}`, basis.replace(/_/g, ' '));
 }
 
-const stateWord = (w: Messages, state: string): string => (w as Record<string, string | undefined>)[`console.state.${state}`] ?? state;
+const stateWord = (w: Messages, state: string): string => wordFor(w, `console.state.${state}`, state);
 
 function countsTable(stats: AdminStats, id: string, w: Messages): SafeHtml | null {
   const requirement = stats.requirements[id];
