@@ -85,7 +85,10 @@ export async function createExampleApp(options: ExampleOptions): Promise<Example
     logger: options.logger,
     admin: { authorize: admin.authorize },
     // The library's pages (email confirmation, console) in the example's own look and navigation.
-    pages: { layout: (content, info) => page(info.req, info.title, trusted(content), { head: trusted(info.head), lang: info.lang }) },
+    pages: {
+      layout: (content, info) => page(info.req, info.title, trusted(content), { head: trusted(info.head), lang: info.lang }),
+      settings: '/preferences',
+    },
     ...(options.publicUrl === undefined ? {} : { confirm: { baseUrl: `${options.publicUrl.replace(/\/+$/, '')}/consent` } }),
     ...(options.now ? { now: options.now } : {}),
   });

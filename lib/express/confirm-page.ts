@@ -55,8 +55,15 @@ ${about(shown, page)}
   };
 }
 
-/** The answer to the confirmation form. */
-export function confirmedPage(shown: ShownText, page: PageWords): PageContent {
+/** That the person can change their mind, with a link to where when the host named it (`pages.settings`). */
+function changeNote(page: PageWords, settings: string | null): SafeHtml {
+  const { words } = page;
+  return html`<p>${words['confirmed.change']}</p>${settings === null ? null : html`
+<p><a href="${settings}">${words['confirmed.settings']}</a></p>`}`;
+}
+
+/** The answer to the confirmation form; `settings`: where people change their choices, or null. */
+export function confirmedPage(shown: ShownText, page: PageWords, settings: string | null): PageContent {
   const { words } = page;
   return {
     title: words['confirmed.title'],
@@ -65,12 +72,12 @@ export function confirmedPage(shown: ShownText, page: PageWords): PageContent {
     narrow: true,
     body: html`<h1>${words['confirmed.heading']}</h1>
 <p class="ec-status" role="status">${fill(words['confirmed.status'], { title: shown.text.title })}</p>
-<p>${words['confirmed.change']}</p>`,
+${changeNote(page, settings)}`,
   };
 }
 
-/** A link opened again after its confirmation went through. */
-export function alreadyConfirmedPage(titles: readonly string[], page: PageWords): PageContent {
+/** A link opened again after its confirmation went through; `settings` as for `confirmedPage`. */
+export function alreadyConfirmedPage(titles: readonly string[], page: PageWords, settings: string | null): PageContent {
   const { words } = page;
   return {
     title: words['already.title'],
@@ -81,7 +88,7 @@ export function alreadyConfirmedPage(titles: readonly string[], page: PageWords)
 <p class="ec-status" role="status">${words['already.status']}</p>
 <p>${words['already.list']}</p>
 <ul>${titles.map((title) => html`<li>${title}</li>`)}</ul>
-<p>${words['confirmed.change']}</p>`,
+${changeNote(page, settings)}`,
   };
 }
 

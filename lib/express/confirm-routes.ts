@@ -49,7 +49,7 @@ function fail(engine: ConsentEngine, error: unknown, req: Request, res: Response
     if (error.code === 'store_unavailable') res.set('Retry-After', String(RETRY_AFTER_SECONDS));
     const page = pageWords(req, engine.options.messages);
     const ranges = lenientRanges(req);
-    const content = used ? alreadyConfirmedPage(used.requirements.map((r) => textIn(r, localeOf(r, ranges)).title), page) : failedPage(error.code, page);
+    const content = used ? alreadyConfirmedPage(used.requirements.map((r) => textIn(r, localeOf(r, ranges)).title), page, engine.options.pages.settings) : failedPage(error.code, page);
     sendPage(req, res, engine.options.pages, error.status, content);
   };
   answer().catch(next);
@@ -105,7 +105,7 @@ export function confirmPostHandler(engine: ConsentEngine, options: ConfirmRouteO
       }
       const requirement = engine.registry.require(state.id);
       const locale = shownLocale(requirement);
-      sendPage(req, res, engine.options.pages, 200, confirmedPage({ text: textIn(requirement, locale), locale }, pageWords(req, engine.options.messages)));
+      sendPage(req, res, engine.options.pages, 200, confirmedPage({ text: textIn(requirement, locale), locale }, pageWords(req, engine.options.messages), engine.options.pages.settings));
     } catch (error) {
       fail(engine, error, req, res, next);
     }

@@ -45,6 +45,7 @@ export const DE: Messages = {
   'confirmed.heading': 'Danke, Ihre Einwilligung ist bestätigt',
   'confirmed.status': 'Ihre Einwilligung in „{title}“ gilt jetzt.',
   'confirmed.change': 'Sie können Ihre Entscheidung jederzeit in Ihren Datenschutzeinstellungen ändern.',
+  'confirmed.settings': 'Datenschutzeinstellungen öffnen',
   'already.title': 'Bereits bestätigt',
   'already.heading': 'Sie haben bereits bestätigt',
   'already.status': 'Ihre Bestätigung ist eingegangen: es ist nichts weiter zu tun.',

@@ -51,6 +51,7 @@ export const EN = {
   'confirmed.heading': 'Thank you, your consent is confirmed',
   'confirmed.status': 'Your consent to “{title}” is now in effect.',
   'confirmed.change': 'You can change your mind at any time in your privacy settings.',
+  'confirmed.settings': 'Open your privacy settings',
   'already.title': 'Already confirmed',
   'already.heading': 'You have already confirmed',
   'already.status': 'Your confirmation went through: there is nothing more to do.',

@@ -45,6 +45,7 @@ export const FR: Messages = {
   'confirmed.heading': 'Merci, votre consentement est confirmé',
   'confirmed.status': 'Votre consentement à « {title} » est maintenant en vigueur.',
   'confirmed.change': 'Vous pouvez changer d’avis à tout moment dans vos paramètres de confidentialité.',
+  'confirmed.settings': 'Ouvrir vos paramètres de confidentialité',
   'already.title': 'Déjà confirmé',
   'already.heading': 'Vous avez déjà confirmé',
   'already.status': 'Votre confirmation a bien été prise en compte : il n’y a plus rien à faire.',

@@ -42,6 +42,11 @@ export interface PagesOptions {
   stylesheet?: string;
   /** The link back to your site, in the default layout's header; `false` shows none. */
   home?: HomeLink | false;
+  /**
+   * Where people change their choices on your site (a path starting with `/`, or an absolute
+   * http(s) URL): the pages that close a confirmation link to it. @default none
+   */
+  settings?: string;
 }
 
 /** Page options after parsing. */
@@ -51,12 +56,14 @@ export interface ResolvedPages {
   home: HomeLink | null;
   /** The home link is the default one: its text follows the page's language. */
   homeIsDefault: boolean;
+  /** Where people change their choices, or null. */
+  settings: string | null;
 }
 
 /** The defaults of `pages`. */
 export const PAGE_DEFAULTS = { home: { href: '/', text: 'Back to the site' } } as const;
 
-const KEYS = ['layout', 'stylesheet', 'home'];
+const KEYS = ['layout', 'stylesheet', 'home', 'settings'];
 
 function bad(option: string, why: string): never {
   throw new ConsentConfigError('invalid_option', `option "${option}" ${why}`, { extensions: { option } });
@@ -91,20 +98,21 @@ function parseHome(value: unknown): HomeLink | null {
  * @throws ConsentConfigError `invalid_option` (with a "did you mean" for an unknown key).
  */
 export function parsePages(value: unknown): ResolvedPages {
-  if (value === undefined) return { layout: null, stylesheet: null, home: { ...PAGE_DEFAULTS.home }, homeIsDefault: true };
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) bad('pages', 'must be { layout?, stylesheet?, home? }');
+  if (value === undefined) return { layout: null, stylesheet: null, home: { ...PAGE_DEFAULTS.home }, homeIsDefault: true, settings: null };
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) bad('pages', 'must be { layout?, stylesheet?, home?, settings? }');
   for (const key of Object.keys(value)) {
     if (!KEYS.includes(key)) {
       const hint = didYouMean(key, KEYS);
       bad(`pages.${key}`, `is not a pages option (${KEYS.join(', ')})${hint ? `; did you mean "${hint}"?` : ''}`);
     }
   }
-  const { layout, stylesheet, home } = value as Record<string, unknown>;
+  const { layout, stylesheet, home, settings } = value as Record<string, unknown>;
   if (layout !== undefined && typeof layout !== 'function') bad('pages.layout', 'must be a function (content, page) => string');
   return {
     layout: (layout as ResolvedPages['layout'] | undefined) ?? null,
     stylesheet: stylesheet === undefined ? null : link(stylesheet, 'pages.stylesheet'),
     home: parseHome(home),
     homeIsDefault: home === undefined,
+    settings: settings === undefined ? null : link(settings, 'pages.settings'),
   };
 }

@@ -30,7 +30,7 @@ function refusal(pages: unknown): string {
 
 describe('the pages option', () => {
   it('defaults to the built-in look with a link back to the site', () => {
-    expect(parseOptions({}, DEV).pages).to.deep.equal({ layout: null, stylesheet: null, home: { href: '/', text: 'Back to the site' }, homeIsDefault: true });
+    expect(parseOptions({}, DEV).pages).to.deep.equal({ layout: null, stylesheet: null, home: { href: '/', text: 'Back to the site' }, homeIsDefault: true, settings: null });
     expect(parseOptions({ pages: { home: false, stylesheet: 'https://cdn.example.com/site.css' } }, DEV).pages).to.include({ home: null, stylesheet: 'https://cdn.example.com/site.css' });
   });
 
@@ -44,6 +44,8 @@ describe('the pages option', () => {
     expect(refusal({ home: { href: '/', text: '' } })).to.contain('"pages.home.text"');
     expect(refusal({ home: { href: '/\\evil.example', text: 'Home' } })).to.contain('"pages.home.href"');
     expect(refusal({ home: { href: '/', text: 'Home', label: 'x' } })).to.contain('"pages.home.label" is not a home option');
+    expect(refusal({ settings: 'javascript:alert(1)' })).to.contain('"pages.settings" must be a path');
+    expect(refusal({ setings: '/privacy' })).to.contain('did you mean "settings"');
     expect(() => createConsent({ pages: { layot: null } } as never)).to.throw(/did you mean "layout"/);
   });
 });
@@ -104,6 +106,21 @@ for (const [label, lib] of EXPRESS) {
       // In another language, the content says so even inside a layout that does not.
       const german = await request(host).get(`/consent/confirm/${token}?lang=de`).set('Accept', 'text/html').expect(200);
       expect(german.text).to.include('<div class="ec-content" lang="de"><h1>');
+    });
+
+    it('settings: the pages that close a confirmation link to where people change their choices', async () => {
+      const host = await app({ settings: '/account/privacy?tab=1&x="y"' });
+      const link = '<p><a href="/account/privacy?tab=1&amp;x=&quot;y&quot;">Open your privacy settings</a></p>';
+      const preview = await request(host).get(`/consent/confirm/${token}`).set('Accept', 'text/html').expect(200);
+      expect(preview.text).not.to.include(link);
+      const done = await request(host).post(`/consent/confirm/${token}?lang=de`).set('Accept', 'text/html').type('form').send('').expect(200);
+      expect(done.text).to.include('<p><a href="/account/privacy?tab=1&amp;x=&quot;y&quot;">Datenschutzeinstellungen öffnen</a></p>');
+      // The link opened again: the page that says it went through links there too.
+      const again = await request(host).get(`/consent/confirm/${token}`).set('Accept', 'text/html').expect(404);
+      expect(again.text).to.include('You have already confirmed').and.include(link);
+      // Without the option, the sentence stands alone.
+      const plain = await request(await app()).post(`/consent/confirm/${token}`).set('Accept', 'text/html').type('form').send('').expect(200);
+      expect(plain.text).to.include('in your privacy settings.</p>').and.not.include('Open your privacy settings');
     });
 
     it('a store that fails while checking a link: a page that says to try again, with Retry-After', async () => {
