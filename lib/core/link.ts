@@ -27,7 +27,8 @@ function linkBatch(core: LinkCore, snapshot: SubjectSnapshot, carried: CarriedDe
   const meta = { source: 'link' as const, actor: null, note: null, data: JSON.stringify({ link: { [key]: named } }), context: null };
   const gpc = carried.some((c) => c.gpcOptIn);
   const ctx: BatchContext = batchContext(now, meta, { gpc });
-  return planBatch(snapshot, carried.map(({ requirement, decision }) => ({ requirement, decision })), ctx, core.derivedKeys.chain);
+  // A grant keeps the expiry it was given with: linking is no new consent.
+  return planBatch(snapshot, carried.map(({ requirement, decision, expiresAt }) => ({ requirement, decision, expiresAt })), ctx, core.derivedKeys.chain);
 }
 
 /** Groups decisions by their GPC opt-in flag, which a batch records for all of its grants alike. */

@@ -8,6 +8,8 @@ export interface CarriedDecision {
   decision: Decision;
   /** The visitor granted it while sending the GPC signal (an explicit opt-in, kept as such). */
   gpcOptIn: boolean;
+  /** When the visitor's grant stops counting, kept as given (null: a denial, or no expiry). */
+  expiresAt: number | null;
 }
 
 /** When the subject last answered: a decision, or a double opt-in request made after it. */
@@ -37,7 +39,8 @@ export function planLink(visitor: CurrentRecord[], subject: CurrentRecord[], req
     if (state === 'granted' && requirement.doubleOptIn) continue;
     const answered = lastAnswer(subjectById.get(requirement.id));
     if (answered !== null && answered >= record.decidedAt) continue;
-    carried.push({ requirement, decision: record.decision, gpcOptIn: state === 'granted' && record.gpcOptIn });
+    const granted = state === 'granted';
+    carried.push({ requirement, decision: record.decision, gpcOptIn: granted && record.gpcOptIn, expiresAt: granted ? record.expiresAt : null });
   }
   return carried;
 }

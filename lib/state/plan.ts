@@ -15,6 +15,11 @@ export interface PlannedDecision {
   locale?: string | null;
   /** For a double opt-in grant: the keyed hash of the new token and when it lapses. */
   token?: { hash: string; expiresAt: number };
+  /**
+   * For a grant carried from where it was given (a visitor's, by `link`): when it stops counting,
+   * kept as given. Absent: `expiresAfterDays` from now.
+   */
+  expiresAt?: number | null;
 }
 
 /** The context shared by every event of one batch. */
@@ -95,12 +100,13 @@ function nextRecord(
     };
   }
   const granted = planned.decision === 'granted';
+  const lapses = requirement.expiresAfterDays === null ? null : ctx.now + requirement.expiresAfterDays * DAY_MS;
   return {
     requirement: requirement.id,
     decision: planned.decision,
     version: requirement.version,
     decidedAt: ctx.now,
-    expiresAt: granted && requirement.expiresAfterDays !== null ? ctx.now + requirement.expiresAfterDays * DAY_MS : null,
+    expiresAt: granted ? (planned.expiresAt === undefined ? lapses : planned.expiresAt) : null,
     gpcOptIn: granted && ctx.gpc,
     // Any decision closes an open request: a denial cancels it, a grant completes it.
     pendingVersion: null,

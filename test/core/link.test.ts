@@ -102,6 +102,21 @@ for (const backend of BACKENDS) {
       await expectVerified('ann', visitorIdOf(cookie));
     });
 
+    it('keeps a carried grant\'s expiry as it was given, on both sides: linking is no new consent', async () => {
+      const cookie = await visitor({ analytics: 'granted' });
+      const given = (await consent.states(visitorIdOf(cookie))).analytics?.expiresAt;
+      expect(given).to.equal(new Date(T0 + 86_400_000).toISOString());
+      now = T0 + 20 * 3_600_000;
+      expect((await signIn(cookie, 'ann')).body.linked).to.deep.equal(['analytics']);
+      expect((await consent.states('ann')).analytics).to.include({ state: 'granted', expiresAt: given });
+      expect((await consent.states(visitorIdOf(cookie))).analytics).to.include({ state: 'granted', expiresAt: given });
+      // A day after the visitor's grant, past the link's moment by far less than a day.
+      now = T0 + 25 * 3_600_000;
+      expect((await consent.states('ann')).analytics?.state).to.equal('expired');
+      expect((await consent.states(visitorIdOf(cookie))).analytics?.state).to.equal('expired');
+      await expectVerified('ann', visitorIdOf(cookie));
+    });
+
     it('leaves the browser that visitor after sign-out: the account\'s choices never reach it', async () => {
       const cookie = await visitor({ analytics: 'granted' });
       await signIn(cookie, 'ann');
