@@ -1,7 +1,7 @@
 import { createWriteStream } from 'node:fs';
 import { Command, Option } from 'commander';
 import { audiencePages, type AudienceSummary } from '../core/audience';
-import { STATES } from '../core/admin-stats';
+import { STATES } from '../vocabulary';
 import { audienceFilter } from '../core/audience-filter';
 import { audienceExport } from '../io/audience-export';
 import type { ExportFormat } from '../io/event-export';

@@ -1,5 +1,6 @@
 import { Command } from 'commander';
-import { adminStats, STATES, type AdminStats } from '../core/admin-stats';
+import { adminStats, type AdminStats } from '../core/admin-stats';
+import { STATES } from '../vocabulary';
 import { normalizeRequirement } from '../registry/validate';
 import { withTracker } from './context';
 import { latestDefinitions } from './stored-requirements';

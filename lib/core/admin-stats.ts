@@ -1,7 +1,8 @@
 import { deriveState } from '../state/derive';
 import type { DailyCount, StoreStats } from '../tracker/admin-records';
 import { emptyRecord } from '../tracker/records';
-import type { Action, Requirement, State } from '../types';
+import type { Requirement, State } from '../types';
+import { ACTIONS } from '../vocabulary';
 
 /** Subjects per state. */
 export type StateCounts = Record<State, number>;
@@ -27,9 +28,7 @@ export interface AdminStats {
 }
 
 /** States in display order. */
-export const STATES: readonly State[] = ['granted', 'denied', 'pending', 'unset', 'expired', 'outdated'];
 
-const ACTIONS: readonly Action[] = ['grant', 'deny', 'withdraw', 'request', 'confirm', 'expire', 'erase'];
 
 const zero = (): StateCounts => ({ granted: 0, denied: 0, pending: 0, unset: 0, expired: 0, outdated: 0 });
 

@@ -1,6 +1,6 @@
 import { ConsentError } from '../errors';
 import type { State } from '../types';
-import { STATES } from './admin-stats';
+import { STATES } from '../vocabulary';
 
 /** Options of `consent.audience()`. */
 export interface AudienceOptions {

@@ -7,7 +7,8 @@ import { planImport, type ImportedDecision } from '../state/import-plan';
 import type { BatchPlanner, PreparedBatch } from '../tracker/records';
 import type { Decision, Source } from '../types';
 import type { ConsentCore } from './consent-core';
-import { assertNoProblems, contextProblems, isPlainObject, normalizeSubject, reservedSubject, SOURCES, SUBJECT_RULE, type InputProblem } from './input';
+import { assertNoProblems, contextProblems, isPlainObject, normalizeSubject, reservedSubject, SUBJECT_RULE, type InputProblem } from './input';
+import { SOURCES } from '../vocabulary';
 
 /** One decision to import from another system (`consent.import()`). */
 export interface ImportDecisionInput {

@@ -4,6 +4,7 @@ import { inVisitorNamespace, isVisitorId, VISITOR_PREFIX } from './visitor-id';
 import { isLocaleTag } from '../i18n/negotiate';
 import { atMostCharacters } from '../characters';
 import { escapePointer } from '../json-pointer';
+import { SOURCES } from '../vocabulary';
 
 /** One problem in a caller's input, addressed by a JSON Pointer (RFC 6901). */
 export interface InputProblem {
@@ -11,7 +12,6 @@ export interface InputProblem {
   detail: string;
 }
 
-export const SOURCES: readonly Source[] = ['api', 'form', 'app', 'admin', 'gpc', 'sweep', 'import', 'confirm', 'link'];
 export const MAX_BATCH = 100;
 export const MAX_NOTE = 500;
 /** The longest `context` (where the question was asked), in characters. */

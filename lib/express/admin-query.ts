@@ -1,8 +1,8 @@
 import type { Request, RequestHandler } from 'express';
 import type { EventIdCodec } from '../audit/event-ids';
-import { STATES } from '../core/admin-stats';
 import type { AudienceFilter } from '../core/audience-filter';
-import { contextProblems, SOURCES, storableText, type InputProblem } from '../core/input';
+import { contextProblems, storableText, type InputProblem } from '../core/input';
+import { ACTIONS, SOURCES, STATES } from '../vocabulary';
 import { ConsentError } from '../errors';
 import type { ExportFilters as AuditFilters, ExportFormat } from '../io/event-export';
 import type { Action, Source, State } from '../types';
@@ -10,7 +10,6 @@ import { atMostCharacters } from '../characters';
 import { escapePointer } from '../json-pointer';
 
 const REQUIREMENT_ID = /^[a-z0-9][a-z0-9._-]{0,63}$/;
-const ACTIONS: readonly Action[] = ['grant', 'deny', 'withdraw', 'request', 'confirm', 'expire', 'erase'];
 const FILTERS = ['requirement', 'action', 'source', 'context', 'actor', 'from', 'to'];
 
 const INSTANT = /^(\d{4})-(\d{2})-(\d{2})(T[0-9:.]+(Z|[+-]\d{2}:\d{2}))?$/;

@@ -1,3 +1,4 @@
+import { ACTIONS } from '../vocabulary';
 import { eventSchema, TEXT_PROPERTIES, type JsonSchema } from './openapi-schemas';
 
 const ref = (name: string): JsonSchema => ({ $ref: `#/components/schemas/${name}` });
@@ -12,7 +13,7 @@ const object = (properties: Record<string, JsonSchema>, extra: JsonSchema = {}):
 });
 const count: JsonSchema = { type: 'integer', minimum: 0 };
 const VERSION_COUNTS = ['granted', 'denied', 'pending', 'expired', 'outdated'];
-const counts = (keys: string[]) => object(Object.fromEntries(keys.map((k) => [k, count])));
+const counts = (keys: readonly string[]) => object(Object.fromEntries(keys.map((k) => [k, count])));
 const hex: JsonSchema = { type: 'string', pattern: '^[0-9a-f]{64}$' };
 const signature = object({ alg: { type: 'string', enum: ['EdDSA'] }, kid: { type: 'string' }, signature: { type: 'string' } });
 const controller: JsonSchema = {
@@ -128,6 +129,6 @@ export const PROOF_SCHEMAS: Record<string, JsonSchema> = {
         versions: { type: 'object', additionalProperties: counts(VERSION_COUNTS) },
       }),
     },
-    events: counts(['grant', 'deny', 'withdraw', 'request', 'confirm', 'expire', 'erase']),
+    events: counts(ACTIONS),
   }),
 };

@@ -1,10 +1,11 @@
+import { ACTIONS, SOURCES } from '../vocabulary';
 import { ok, problems, queryParam, ref } from './openapi-parts';
 
 const string = { type: 'string' };
 const filters = [
   queryParam('requirement', string, 'Only events of this requirement'),
-  queryParam('action', { type: 'string', enum: ['grant', 'deny', 'withdraw', 'request', 'confirm', 'expire', 'erase'] }, 'Only this action'),
-  queryParam('source', { type: 'string', enum: ['api', 'form', 'app', 'admin', 'gpc', 'sweep', 'import', 'confirm'] }, 'Only events of this source'),
+  queryParam('action', { type: 'string', enum: [...ACTIONS] }, 'Only this action'),
+  queryParam('source', { type: 'string', enum: [...SOURCES] }, 'Only events of this source'),
   queryParam('context', { type: 'string', minLength: 1, maxLength: 200 }, 'Only events with exactly this context'),
   queryParam('actor', { type: 'string', minLength: 1, maxLength: 256 }, 'Only events with exactly this actor'),
   queryParam('from', { type: 'string', format: 'date-time' }, 'Only events at or after this instant (ISO-8601)'),

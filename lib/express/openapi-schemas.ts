@@ -1,4 +1,5 @@
 import { MAX_BATCH, MAX_CONTEXT, MAX_NOTE } from '../core/input';
+import { ACTIONS, SOURCES, STATES } from '../vocabulary';
 import { PROBLEM_TITLES } from './problem';
 
 /** A JSON Schema (2020-12) object as used in the OpenAPI document. */
@@ -6,7 +7,6 @@ export type JsonSchema = Record<string, unknown>;
 
 const nullable = (schema: JsonSchema): JsonSchema => ({ ...schema, type: [schema.type, 'null'] });
 const ref = (name: string): JsonSchema => ({ $ref: `#/components/schemas/${name}` });
-const STATES = ['unset', 'denied', 'pending', 'outdated', 'expired', 'granted'];
 const dateTime: JsonSchema = { type: 'string', format: 'date-time' };
 const requirementId: JsonSchema = { type: 'string', pattern: '^[a-z0-9][a-z0-9._-]{0,63}$' };
 const note: JsonSchema = { type: ['string', 'null'], maxLength: MAX_NOTE };
@@ -53,11 +53,11 @@ const REQUIREMENT_PROPERTIES: Record<string, JsonSchema> = {
 };
 const EVENT_PROPERTIES: Record<string, JsonSchema> = {
   id: { type: 'string', description: 'Opaque and not sequential; the same for the event wherever it appears (history, exports, change events, verify problems)' },
-  requirement: { type: 'string' },
-  version: { type: 'integer', minimum: 1 },
-  action: { type: 'string', enum: ['grant', 'deny', 'withdraw', 'request', 'confirm', 'expire', 'erase'] },
-  state: { type: 'string', enum: STATES },
-  source: { type: 'string', enum: ['api', 'form', 'app', 'admin', 'gpc', 'sweep', 'import', 'confirm', 'link'] },
+  requirement: { type: 'string', description: 'The requirement id; "*" on an erase event, which concerns them all' },
+  version: { type: 'integer', minimum: 0, description: 'The requirement version; 0 on an erase event' },
+  action: { type: 'string', enum: [...ACTIONS] },
+  state: { type: 'string', enum: [...STATES] },
+  source: { type: 'string', enum: [...SOURCES] },
   actor: { type: ['string', 'null'] },
   at: dateTime,
   note: { type: ['string', 'null'] },
@@ -94,7 +94,7 @@ export const SCHEMAS: Record<string, JsonSchema> = {
     required: ['id', 'state', 'allowed', 'version', 'decidedAt', 'expiresAt'],
     properties: {
       id: requirementId,
-      state: { type: 'string', enum: STATES },
+      state: { type: 'string', enum: [...STATES] },
       allowed: { type: 'boolean' },
       version: { type: ['integer', 'null'], minimum: 1 },
       decidedAt: nullable(dateTime),
@@ -190,7 +190,7 @@ export const SCHEMAS: Record<string, JsonSchema> = {
           required: ['id', 'title', 'url'],
           properties: {
             id: { type: 'string' },
-            state: { type: 'string', enum: STATES },
+            state: { type: 'string', enum: [...STATES] },
             reason: { type: 'string' },
             title: { type: 'string' },
             url: { type: ['string', 'null'] },

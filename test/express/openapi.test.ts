@@ -123,7 +123,21 @@ BACKENDS[0]?.describe('OpenAPI document', () => {
         ['/admin/requirements/{id}/subjects', 'get', await request(app).get('/consent/admin/requirements/nope/subjects').set(ADMIN)],
         ['/admin/subjects/{subjectId}', 'delete', await request(app).delete('/consent/admin/subjects/proof').set(ADMIN).type('text').send('x')],
         ['/admin/subjects/{subjectId}', 'delete', await request(app).delete('/consent/admin/subjects/proof').set(ADMIN)],
+        // After the erasure: its event (requirement "*", version 0) in the listings.
+        ['/admin/events', 'get', await request(app).get('/consent/admin/events?action=erase').set(ADMIN)],
+        ['/admin/subjects/{subjectId}/history', 'get', await request(app).get('/consent/admin/subjects/proof/history').set(ADMIN)],
       ];
+      const erased = checks.at(-2)?.[2].body as { events: Array<{ action: string }> };
+      expect(erased.events.map((e) => e.action)).to.deep.equal(['erase']);
+      // Every source and action an event can carry is a documented filter value the route takes.
+      const events = (doc.components as { schemas: Record<string, { properties: Record<string, { enum: string[] }> }> }).schemas.Event?.properties;
+      const filters = (doc.paths['/admin/events']?.get as unknown as { parameters: Array<{ name: string; schema: { enum?: string[] } }> }).parameters;
+      for (const name of ['source', 'action']) {
+        const values = events?.[name]?.enum ?? [];
+        expect(values.length, name).to.be.greaterThan(5);
+        expect(filters.find((p) => p.name === name)?.schema.enum, name).to.have.members(values);
+        for (const value of values) conforms(doc, '/admin/events', 'get', await request(app).get(`/consent/admin/events?${name}=${value}&limit=1`).set(ADMIN).expect(200));
+      }
       const statuses = new Set<number>();
       for (const [path, method, res] of checks) {
         conforms(doc, path, method, res);

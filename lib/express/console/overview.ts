@@ -1,4 +1,5 @@
-import { STATES, type AdminStats, type DayCount } from '../../core/admin-stats';
+import type { AdminStats, DayCount } from '../../core/admin-stats';
+import { STATES } from '../../vocabulary';
 import { html, type SafeHtml } from '../../pages/html';
 import { timeElement } from '../../pages/time';
 import type { StoredRequirementVersion } from '../../tracker/records';
