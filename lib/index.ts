@@ -34,6 +34,7 @@ export { verifyReceipt, type ConsentReceipt, type ReceiptDecision, type ReceiptC
 export { verifyCheckpoint, type Checkpoint } from './audit/checkpoint';
 export type { SignatureProof } from './audit/signed';
 export type { VerifyResult, IntegrityProblem, IntegrityKind } from './audit/integrity';
+export type { VerifyOptions } from './core/proof';
 export type { SubjectExport, ExportedEvent, ExportedConfirmation } from './core/export';
 export type { ShownText } from './core/shown-texts';
 export { textHashOf, type RequirementText } from './registry/text';

@@ -44,5 +44,10 @@ export function signCheckpoint(body: Omit<Checkpoint, 'proof'>, privateKey: KeyO
  * @example verifyCheckpoint(JSON.parse(await readFile('checkpoint.json', 'utf8')), publicKeyPem) // → true
  */
 export function verifyCheckpoint(checkpoint: unknown, publicKey: string | KeyObject): boolean {
-  return isCheckpointShaped(checkpoint) && verifySignedJson(checkpoint, publicKey);
+  try {
+    return isCheckpointShaped(checkpoint) && verifySignedJson(checkpoint, publicKey);
+  } catch {
+    // Members that throw when read (a getter, a Proxy): no checkpoint.
+    return false;
+  }
 }

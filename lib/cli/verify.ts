@@ -21,23 +21,49 @@ function readCheckpoint(file: string): Checkpoint {
   }
 }
 
+/** The public key in `file`: SPKI PEM, or the JSON `GET /receipts/key` answers. */
+function readKey(file: string): string {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    throw usage(`cannot read ${file}`);
+  }
+  if (!text.trimStart().startsWith('{')) return text;
+  try {
+    const key = (JSON.parse(text) as { publicKey?: unknown }).publicKey;
+    if (typeof key === 'string') return key;
+  } catch {
+    // reported below
+  }
+  throw usage(`${file} holds no public key: give the SPKI PEM, or the JSON of GET /receipts/key`);
+}
+
 /** `express-consent verify`: checks the hash chains and the global log; exit 1 and a list when anything is wrong. */
 export function verifyCommand(): Command {
   return new Command('verify')
     .description('check the keyed hash chains and the global log (or one subject\'s chain); exit 1 on problems')
     .option('--subject <id>', 'only the chain of this subject id')
     .option('--checkpoint <file>', 'also check that the database still extends this saved checkpoint (nothing rolled back)')
+    .option('--public-key <file>', 'with --checkpoint: the receipts public key it is signed with (SPKI PEM, or the JSON of GET /receipts/key)')
     .option('--json', 'print the result as JSON')
-    .action(async (options: { subject?: string; checkpoint?: string; json?: boolean }, command: Command) => {
+    .action(async (options: { subject?: string; checkpoint?: string; publicKey?: string; json?: boolean }, command: Command) => {
       const whole = options.subject === undefined;
       if (!whole && options.checkpoint !== undefined) throw usage('--checkpoint checks the whole database: leave out --subject');
+      if (options.publicKey !== undefined && options.checkpoint === undefined) throw usage('--public-key is the key of a checkpoint: give --checkpoint too');
+      // The command holds no receipts key of the application: it is told which key signed the checkpoint.
+      if (options.checkpoint !== undefined && options.publicKey === undefined) {
+        throw usage('--checkpoint needs --public-key FILE: the receipts public key the checkpoint is signed with (SPKI PEM, or the JSON of GET /receipts/key)');
+      }
       const checkpoint = options.checkpoint === undefined ? undefined : readCheckpoint(options.checkpoint);
+      const publicKey = options.publicKey === undefined ? undefined : readKey(options.publicKey);
       let bar: Progress | null = null;
       const result = await withConsent(
         command,
         async (consent, tracker) => {
           bar = progress('verifying', whole ? await eventTotal(tracker) : 0);
-          return consent.verify(whole ? { checkpoint } : { subjectId: options.subject });
+          if (!whole) return consent.verify({ subjectId: options.subject });
+          return consent.verify(checkpoint === undefined ? {} : { checkpoint, publicKey });
         },
         whole ? (n) => bar?.add(n) : undefined,
       );

@@ -1,5 +1,5 @@
-import { randomUUID } from 'node:crypto';
-import { isCheckpointShaped, signCheckpoint, type Checkpoint } from '../audit/checkpoint';
+import { randomUUID, type KeyObject } from 'node:crypto';
+import { isCheckpointShaped, signCheckpoint, verifyCheckpoint, type Checkpoint } from '../audit/checkpoint';
 import { signReceipt, type ConsentReceipt, type ReceiptDecision, type ReceiptLogProof } from '../audit/receipt';
 import type { VerifyResult } from '../audit/integrity';
 import type { CheckpointClaim } from '../audit/verify-log';
@@ -28,10 +28,11 @@ export interface ConsentProof {
    * Checks the keyed hash chains of every subject (or of one) and, for the whole store, the
    * global log: every event logged exactly once, the log's tree and sealed head, and with
    * `checkpoint` that the log still extends it (problem `rollback` otherwise).
-   * @throws ConsentError `invalid_argument` for a checkpoint that is not one (its signature is
-   *   not checked here: see `verifyCheckpoint`).
+   * @throws ConsentError `invalid_argument` for an unknown option, or a checkpoint that is not
+   *   one or whose signature does not verify with the receipts key (or with `publicKey`, the key
+   *   it was signed with when that is another one).
    */
-  verify(options?: { subjectId?: string | number; checkpoint?: Checkpoint }): Promise<VerifyResult>;
+  verify(options?: VerifyOptions): Promise<VerifyResult>;
   /**
    * Seals the global log and signs its size and root with the receipts key: a checkpoint to keep
    * where the database's owner cannot rewrite it. Emits the `checkpoint` event.
@@ -58,9 +59,38 @@ export type ProofDeps = Pick<
   'options' | 'registry' | 'tracker' | 'derivedKeys' | 'eventIds' | 'ready' | 'now' | 'pseudonym' | 'statesFrom' | 'storedRecords' | 'storedVersions' | 'sealLog'
 >;
 
-function checkpointClaim(value: unknown): CheckpointClaim {
+/** Options of `consent.verify()`. */
+export interface VerifyOptions {
+  /** Only the chain of this subject. */
+  subjectId?: string | number;
+  /** A checkpoint the store must still extend (the whole store only). */
+  checkpoint?: Checkpoint;
+  /** The key `checkpoint` was signed with (SPKI PEM or a KeyObject), when not the current receipts key. */
+  publicKey?: string | KeyObject;
+}
+
+const VERIFY_OPTIONS = ['subjectId', 'checkpoint', 'publicKey'];
+
+/** @throws ConsentError `invalid_argument` for options that are not an object, or an unknown key. */
+function verifyOptions(value: unknown): VerifyOptions {
+  if (value === undefined) return {};
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new ConsentError('invalid_argument', 'verify() takes an options object { subjectId?, checkpoint?, publicKey? }');
+  const unknown = Object.keys(value).filter((key) => !VERIFY_OPTIONS.includes(key));
+  if (unknown.length > 0) throw new ConsentError('invalid_argument', `verify(): unknown option ${unknown.map((k) => `"${k}"`).join(', ')} (${VERIFY_OPTIONS.join(', ')})`);
+  return value;
+}
+
+/** The checkpoint's claim, once its shape and signature check. */
+function checkpointClaim(value: unknown, publicKey: string | KeyObject): CheckpointClaim {
   if (!isCheckpointShaped(value)) {
     throw new ConsentError('invalid_argument', 'checkpoint must be a checkpoint made by consent.checkpoint() (version, size, root, issuedAt, controller, proof)');
+  }
+  // A claim nobody signed proves nothing: an edited size and root would pass any store.
+  if (!verifyCheckpoint(value, publicKey)) {
+    throw new ConsentError(
+      'invalid_argument',
+      'the checkpoint\'s signature does not verify with the receipts key: it was changed after it was signed, or signed with another key (pass that key as publicKey)',
+    );
   }
   return { size: value.size, root: value.root };
 }
@@ -179,11 +209,13 @@ export function proofMethods(engine: ProofDeps, receiptKey: ReceiptKey, madeChec
       return signReceipt(body, receiptKey.signingKey);
     },
 
-    async verify(options = {}) {
+    async verify(given) {
+      const options = verifyOptions(given);
       const subject = options.subjectId === undefined ? undefined : requireSubject(options.subjectId);
-      const claim = options.checkpoint === undefined ? undefined : checkpointClaim(options.checkpoint);
-      if (subject !== undefined && claim !== undefined) throw new ConsentError('invalid_argument', 'a checkpoint is checked against the whole store: leave subjectId out');
+      if (subject !== undefined && options.checkpoint !== undefined) throw new ConsentError('invalid_argument', 'a checkpoint is checked against the whole store: leave subjectId out');
+      if (options.checkpoint === undefined && options.publicKey !== undefined) throw new ConsentError('invalid_argument', 'publicKey is the key of a checkpoint: pass the checkpoint too');
       await engine.ready();
+      const claim = options.checkpoint === undefined ? undefined : checkpointClaim(options.checkpoint, options.publicKey ?? receiptKey.publicKey);
       return verifyFor(engine, subject === undefined ? undefined : engine.pseudonym(subject), registry.list().map((r) => r.id), claim);
     },
 

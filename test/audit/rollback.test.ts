@@ -98,6 +98,41 @@ describeEachDatabase('the global log catches rollback', (open) => {
       const error: unknown = await consent.verify({ checkpoint: bad as Checkpoint }).catch((e: unknown) => e);
       expect(error).to.include({ code: 'invalid_argument' });
     }
+    // Never throws, even for an object whose members throw when read.
+    const trap = new Proxy(checkpoint, { get() { throw new Error('trap'); }, ownKeys() { throw new Error('trap'); } });
+    expect(verifyCheckpoint(trap, publicKey)).to.equal(false);
+  });
+
+  it('trusts a checkpoint only when its signature verifies: an edited or foreign one is refused, not checked', async () => {
+    await consent.record('alice', { a: 'granted' });
+    const early = await consent.checkpoint();
+    const copy = await copyStore(knex);
+    await consent.record('alice', { a: 'denied' });
+    const later = await consent.checkpoint();
+    await restoreStore(knex, copy);
+    // Rolled back, and the kept checkpoint edited to match the copy: the edit is what is caught.
+    const edited = { ...later, size: early.size, root: early.root };
+    const refusal = (await consent.verify({ checkpoint: edited }).catch((e: unknown) => e)) as { code: string; message: string };
+    expect(refusal).to.include({ code: 'invalid_argument' });
+    expect(refusal.message).to.match(/signature does not verify/);
+    const unsigned = { ...early, proof: { ...early.proof, signature: 'AAAA' } };
+    expect(await consent.verify({ checkpoint: unsigned }).catch((e: unknown) => e)).to.include({ code: 'invalid_argument' });
+    // Signed by another deployment's key: refused, unless that key is the one named.
+    const other = generateKeyPairSync('ed25519');
+    const elsewhere = createConsent({ knex, secret: SECRET, logger: quiet, receipts: { privateKey: other.privateKey, controller: 'ACME' } });
+    elsewhere.register(['a', 'b'].map((id) => ({ id, title: id, description: id })));
+    try {
+      const foreign = await elsewhere.checkpoint();
+      expect(await consent.verify({ checkpoint: foreign }).catch((e: unknown) => e)).to.include({ code: 'invalid_argument' });
+      expect(await consent.verify({ checkpoint: foreign, publicKey: other.publicKey })).to.deep.include({ ok: true });
+      expect(await consent.verify({ checkpoint: later, publicKey: other.publicKey }).catch((e: unknown) => e)).to.include({ code: 'invalid_argument' });
+    } finally {
+      await elsewhere.close();
+    }
+    expect((await consent.verify({ checkpoint: later })).problems).to.deep.equal([{ eventId: 'checkpoint:2', kind: 'rollback' }]);
+    for (const options of [{ bogus: 1 }, { publicKey }, null, 'x']) {
+      expect(await consent.verify(options as never).catch((e: unknown) => e), JSON.stringify(options)).to.include({ code: 'invalid_argument' });
+    }
   });
 
   it('gives receipts an inclusion proof of the newest event that verifies offline and fails when tampered', async () => {

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -38,19 +38,33 @@ describeEachCliDatabase('express-consent verify --checkpoint', (open) => {
     await consent.record('u2', { analytics: 'granted' });
     const file = join(dir, 'checkpoint.json');
     writeFileSync(file, JSON.stringify(await consent.checkpoint()));
-    const ok = await runCli(['--url', db.url, 'verify', '--checkpoint', file]);
+    const pem = join(dir, 'key.pem');
+    writeFileSync(pem, consent.publicKey);
+    const key = ['--public-key', pem];
+    const ok = await runCli(['--url', db.url, 'verify', '--checkpoint', file, ...key]);
     expect(ok.code, ok.stderr).to.equal(0);
     expect(ok.stdout).to.include('ok: 3 events checked, 0 problems');
 
     await restoreStore(db.knex, backup);
     expect((await runCli(['--url', db.url, 'verify'])).code).to.equal(0, 'the restored copy is consistent in itself');
-    const caught = await runCli(['--url', db.url, 'verify', '--checkpoint', file]);
+    const caught = await runCli(['--url', db.url, 'verify', '--checkpoint', file, ...key]);
     expect(caught.code).to.equal(1);
     expect(caught.stdout).to.include('problem: rollback at event checkpoint:3');
     expect(caught.stdout).to.match(/ROLLBACK: the database does not extend the checkpoint of 3 events issued at /);
-    const json = await runCli(['--url', db.url, 'verify', '--json', '--checkpoint', file]);
+    const json = await runCli(['--url', db.url, 'verify', '--json', '--checkpoint', file, ...key]);
     expect(json.code).to.equal(1);
     expect(JSON.parse(json.stdout)).to.deep.equal({ ok: false, checked: 1, problems: [{ eventId: 'checkpoint:3', kind: 'rollback' }] });
+    // The checkpoint edited to match the copy: its signature fails, so it is not taken (exit 2).
+    const saved = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    const early = await consent.checkpoint();
+    writeFileSync(file, JSON.stringify({ ...saved, size: early.size, root: early.root }));
+    const edited = await runCli(['--url', db.url, 'verify', '--checkpoint', file, ...key]);
+    expect(edited.code, edited.stdout).to.equal(2);
+    expect(edited.stderr).to.match(/signature does not verify/);
+    // The key as GET /receipts/key answers it works as well.
+    writeFileSync(pem, JSON.stringify({ alg: 'Ed25519', publicKey: consent.publicKey }));
+    writeFileSync(file, JSON.stringify(early));
+    expect((await runCli(['--url', db.url, 'verify', '--checkpoint', file, ...key])).code).to.equal(0);
   });
 
   it('exits 2 for a file that is missing, not JSON or not a checkpoint, and with --subject', async function () {
@@ -59,7 +73,10 @@ describeEachCliDatabase('express-consent verify --checkpoint', (open) => {
     writeFileSync(junk, '{"size": 3}');
     const text = join(dir, 'text.json');
     writeFileSync(text, 'not json');
-    for (const args of [['--checkpoint', join(dir, 'missing.json')], ['--checkpoint', text], ['--checkpoint', junk], ['--checkpoint', junk, '--subject', 'u1']]) {
+    const pem = join(dir, 'key.pem');
+    writeFileSync(pem, consent.publicKey);
+    const key = ['--public-key', pem];
+    for (const args of [['--checkpoint', join(dir, 'missing.json'), ...key], ['--checkpoint', text, ...key], ['--checkpoint', junk, ...key], ['--checkpoint', junk, '--subject', 'u1'], ['--checkpoint', junk], ['--public-key', pem], ['--checkpoint', junk, '--public-key', text]]) {
       const run = await runCli(['--url', db.url, 'verify', ...args]);
       expect(run.code, args.join(' ')).to.equal(2);
       expect(run.stderr).to.match(/checkpoint/);
