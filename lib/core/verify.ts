@@ -8,6 +8,7 @@ import type { LogEntry, LogHead, SealedHead, StoredEvent, StoredRequirementVersi
 import type { ConsentTracker } from '../tracker/tracker';
 import { PageCursor, pagesAhead } from './page-cursor';
 import { CheckThreads, eventsAhead, headsAhead } from './verify-ahead';
+import { settledChainProblems } from './verify-settle';
 
 /** The reads verification, export and `stateAt` need. */
 export type ProofReader = Pick<ConsentTracker, 'scanEvents' | 'heads' | 'logHead' | 'logEntries' | 'logBlocks'>;
@@ -32,12 +33,17 @@ function headPages(tracker: ProofReader): AsyncGenerator<SealedHead[]> {
 // merge lets one pass every so many events, so the database reads while the hashing goes on.
 const YIELD_EVERY = 256;
 
-/** Walks the chains' heads and events together, both in chain order (a merge join). */
+/**
+ * Walks the chains' heads and events together, both in chain order (a merge join). The problems
+ * of each chain found wrong are taken out of the verifier into `suspects`, by chain: heads and
+ * events are read in separate pages, so a write between the two can make a chain look wrong.
+ */
 async function verifyChains(
   verifier: ChainVerifier,
   headStream: AsyncIterator<SealedHead[]>,
   eventStream: AsyncIterator<StoredEvent[]>,
-  seen?: (event: StoredEvent) => void,
+  seen: (event: StoredEvent) => void,
+  suspects: Map<string, IntegrityProblem[]>,
 ): Promise<void> {
   const heads = new PageCursor(headStream);
   const events = new PageCursor(eventStream);
@@ -49,6 +55,7 @@ async function verifyChains(
     const chain = head === undefined ? (event as StoredEvent).chain
       : event === undefined ? head.chain
       : head.chain < event.chain ? head.chain : event.chain;
+    const found = verifier.problems.length;
     if (head !== undefined && head.chain === chain) {
       verifier.begin(head);
       if (!heads.step()) await heads.fill();
@@ -57,13 +64,21 @@ async function verifyChains(
     }
     while (event !== undefined && event.chain === chain) {
       verifier.push(event);
-      seen?.(event);
+      seen(event);
       if (verifier.checked % YIELD_EVERY === 0) await nextTurn();
       if (!events.step()) await events.fill();
       event = events.value;
     }
     verifier.end();
+    if (verifier.problems.length > found) suspects.set(chain, verifier.problems.splice(found));
   }
+}
+
+/** The problems of each suspect chain, checked again as one state (see `settledChainProblems`). */
+async function settle(tracker: ProofReader, key: Buffer, legacy: boolean, suspects: ReadonlyMap<string, IntegrityProblem[]>): Promise<IntegrityProblem[]> {
+  const problems: IntegrityProblem[] = [];
+  for (const chain of suspects.keys()) problems.push(...(await settledChainProblems(tracker, key, chain, legacy)));
+  return problems;
 }
 
 // Leaves per page of log entries: an entry holds one transaction's events, from one to thousands.
@@ -164,29 +179,34 @@ export interface VerifyStoreOptions {
  * event id). Seal the log first: what is not sealed yet is only checked to be logged.
  */
 export async function verifyStore(tracker: ProofReader, keys: VerifyKeys, pseudonym?: string, options: VerifyStoreOptions = {}): Promise<VerifyResult> {
-  const chains = new ChainVerifier(keys.chain, options.legacy ?? false);
+  const legacy = options.legacy ?? false;
+  const chains = new ChainVerifier(keys.chain, legacy);
   if (pseudonym !== undefined) {
     const [head] = await tracker.heads({ pseudonym, limit: 1 });
-    if (head) {
-      // eslint-disable-next-line @typescript-eslint/require-await -- the verifier reads pages from an async iterable
-      const one = (async function* () {
-        yield [head];
-      })();
-      await verifyChains(chains, one, eventPages(tracker, head.chain));
-    }
-    return chains.result();
+    if (!head) return chains.result();
+    let checked = 0;
+    const suspects = new Map<string, IntegrityProblem[]>();
+    // eslint-disable-next-line @typescript-eslint/require-await -- the verifier reads pages from an async iterable
+    const one = (async function* () {
+      yield [head];
+    })();
+    await verifyChains(chains, one, eventPages(tracker, head.chain), () => { checked += 1; }, suspects);
+    const problems = await settle(tracker, keys.chain, legacy, suspects);
+    return { ok: problems.length === 0, checked, problems };
   }
   const log = new LogVerifier(keys, await readHead(tracker), options.checkpoint ?? null);
   const threads = new CheckThreads(keys.chain);
   try {
     let read: string | undefined;
     // An upgraded store's heads carry the seal of release 1: the check computes those itself.
-    const heads = options.legacy === true ? headPages(tracker) : headsAhead(headPages(tracker), chains, threads);
+    const heads = legacy ? headPages(tracker) : headsAhead(headPages(tracker), chains, threads);
     const events = eventsAhead(eventPages(tracker), keys.chain, chains, threads);
+    const suspects = new Map<string, IntegrityProblem[]>();
     await both(
       readLog(tracker, log, undefined).then((last) => { read = last; }),
-      verifyChains(chains, heads, events, (event) => { log.event(event); }),
+      verifyChains(chains, heads, events, (event) => { log.event(event); }, suspects),
     );
+    chains.problems.push(...(await settle(tracker, keys.chain, legacy, suspects)));
     // Entries written while the events were read: every event read is logged by now.
     await readLog(tracker, log, read);
     await readBlocks(tracker, log);

@@ -4,7 +4,7 @@ import type { EventScanQuery, HeadScanQuery } from '../tracker/tracker';
 import { writeSealed, type TableContext } from './chain-store';
 import { scanEventPage } from './event-scan';
 import { byChainThenRequirement, orderByCodes, readJsonPage, readRows } from './json-page';
-import { isSqlite } from './migrate';
+import { isPostgres, isSqlite } from './migrate';
 import { bytes, hex } from './row-codec';
 import { addHeads, headColumns, joinHead } from './head-rows';
 import { groupRecords, pageColumns, recordOfValues, STATE_PAGE_COLUMNS, toHead, toRecord, type Row } from './rows';
@@ -19,8 +19,22 @@ const headPage = (subjects: string): Record<string, string> => ({
   ...headColumns(),
 });
 
-/** A page of heads in chain order, each with its chain's records (a second read of the same page of chains). */
+/**
+ * A page of heads in chain order, each with its chain's records (a second read of the same page
+ * of chains). A lookup (by chains or pseudonym: a subject's export, receipt or verification)
+ * makes both reads in one read-only transaction, a snapshot on PostgreSQL: a write between them
+ * would pair a head with records it did not seal. A page of the whole store reads them apart
+ * (verification checks a chain it found wrong again, as one state).
+ */
 export async function scanHeads(ctx: TableContext, query: HeadScanQuery): Promise<SealedHead[]> {
+  if (query.chains === undefined && query.pseudonym === undefined) return headsPage(ctx, query);
+  return ctx.knex.transaction(async (trx) => {
+    if (isPostgres(ctx.knex)) await trx.raw('set transaction isolation level repeatable read, read only');
+    return headsPage({ knex: trx, table: (name) => ctx.table(name) }, query);
+  });
+}
+
+async function headsPage(ctx: TableContext, query: HeadScanQuery): Promise<SealedHead[]> {
   // Columns named with their table: the page selects them as hex under the same names (see event-scan).
   const subjects = ctx.table('subjects');
   const q = joinHead(ctx.knex(subjects), ctx.table('events'), subjects).orderBy(`${subjects}.chain`).limit(query.limit);

@@ -84,7 +84,9 @@ export interface ProofCapability {
 
   /**
    * A page of chain heads in chain order: the protected head of every chain, erased ones
-   * included, each with its pseudonym (null once erased) and its chain's current records.
+   * included, each with its pseudonym (null once erased) and its chain's current records. A
+   * lookup (`chains` or `pseudonym`) reads each head and its records as one state (one statement,
+   * or one snapshot): the library refuses a head with records it did not seal.
    */
   heads(query: HeadScanQuery): Promise<SealedHead[]>;
 

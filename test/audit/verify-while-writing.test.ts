@@ -1,0 +1,125 @@
+import { expect } from 'chai';
+import { createConsent, KnexTracker, type Consent } from '../../lib/index';
+import type { ConsentTracker } from '../../lib/tracker';
+import { describeEachDatabase, type TestDatabase } from '../helpers/each-database';
+
+const SECRET = 'verify-while-writing-secret-0123456789abcdef';
+const quiet = { warn() {}, error() {} };
+type Row = Record<string, unknown>;
+
+type Order = 'events first' | 'heads first';
+
+/**
+ * A tracker whose first whole-store page of one kind (heads, or events) waits for the other's
+ * first page and for a write made in between: the check then reads a chain's head and its events
+ * on either side of that write, as a verification running while people decide does.
+ */
+function racingTracker(inner: KnexTracker, order: Order, write: () => Promise<unknown>): ConsentTracker {
+  let firstRead: () => void = () => undefined;
+  const firstDone = new Promise<void>((resolve) => { firstRead = resolve; });
+  let armed = false;
+  const whole = (query: { chain?: string; chains?: string[]; pseudonym?: string }) =>
+    query.chain === undefined && query.chains === undefined && query.pseudonym === undefined;
+  const first = order === 'events first' ? 'scanEvents' : 'heads';
+  const second = order === 'events first' ? 'heads' : 'scanEvents';
+  let secondArmed = false;
+  return new Proxy(inner, {
+    get(target, name, receiver) {
+      if (name === 'arm') return () => { armed = true; secondArmed = true; };
+      const value: unknown = Reflect.get(target, name, receiver);
+      if (typeof value !== 'function') return value;
+      const method = (value as (...args: unknown[]) => Promise<unknown>).bind(target);
+      if (name === first) {
+        return async (query: { chain?: string; chains?: string[]; pseudonym?: string }) => {
+          const page = await method(query);
+          if (armed && whole(query)) { armed = false; firstRead(); }
+          return page;
+        };
+      }
+      if (name === second) {
+        return async (query: { chain?: string; chains?: string[]; pseudonym?: string }) => {
+          if (secondArmed && whole(query)) {
+            secondArmed = false;
+            await firstDone;
+            await write();
+          }
+          return method(query);
+        };
+      }
+      return method;
+    },
+  });
+}
+
+describeEachDatabase('verify() while people decide', (open) => {
+  let db: TestDatabase;
+  let consent: Consent;
+  let pending: () => Promise<unknown> = async () => undefined;
+
+  const start = async (order: Order) => {
+    const tracker = racingTracker(new KnexTracker(db.knex), order, () => pending());
+    consent = createConsent({ tracker, secret: SECRET, logger: quiet });
+    consent.register([{ id: 'a', title: 'A', description: 'A' }, { id: 'b', title: 'B', description: 'B' }]);
+    await consent.ready();
+    for (const subject of ['alice', 'bob', 'carol']) await consent.record(subject, { a: 'granted' });
+    return tracker as unknown as { arm(): void };
+  };
+
+  beforeEach(async () => { db = await open(); });
+  afterEach(async () => {
+    await consent.close();
+    await db.release();
+  });
+
+  for (const order of ['events first', 'heads first'] as const) {
+    it(`reports nothing for a write made between a chain's head and its events (${order})`, async () => {
+      const tracker = await start(order);
+      // A decision on an existing chain, and a new chain, written between the two reads.
+      pending = async () => {
+        await consent.record('bob', { a: 'denied', b: 'granted' });
+        await consent.record('dave', { b: 'granted' });
+      };
+      tracker.arm();
+      const result = await consent.verify();
+      expect(result.problems).to.deep.equal([]);
+      expect(result.ok).to.equal(true);
+      expect((await consent.verify()).problems).to.deep.equal([]);
+    });
+  }
+
+  it('reports nothing, and refuses no export or receipt, for one subject written while its chain is read', async () => {
+    await start('heads first');
+    let writes = 0;
+    const writing = (async () => {
+      for (; writes < 40; writes += 1) await consent.record('bob', { a: writes % 2 === 0 ? 'denied' : 'granted' });
+    })();
+    const results = [];
+    const refused: unknown[] = [];
+    while (writes < 40) {
+      results.push(await consent.verify({ subjectId: 'bob' }));
+      // The reads that check the chain before answering (a head paired with records it did not seal was refused).
+      await consent.export('bob').catch((error: unknown) => refused.push(error));
+      await consent.receipt('bob').catch((error: unknown) => refused.push(error));
+    }
+    await writing;
+    expect(results.filter((r) => !r.ok)).to.deep.equal([]);
+    expect(refused).to.deep.equal([]);
+  });
+
+  it('still catches a head and records put back from an earlier copy, with the newer events left', async () => {
+    const tracker = await start('events first');
+    const pseudonym = Buffer.from(consent.engine.pseudonym('bob'), 'hex');
+    const subject = (await db.knex('consent_subjects').where({ pseudonym }).first()) as Row;
+    const states = (await db.knex('consent_states').where({ chain: subject.chain })) as Row[];
+    await consent.record('bob', { a: 'denied' });
+    // Only bob's head and records go back: his withdrawal's event stays, and the head no longer names it.
+    await db.knex('consent_subjects').where({ chain: subject.chain }).update(subject);
+    await db.knex('consent_states').where({ chain: subject.chain }).delete();
+    await db.knex('consent_states').insert(states);
+    pending = async () => undefined;
+    tracker.arm();
+    const withdrawal = (await consent.history('bob', { limit: 1 })).events[0]?.id;
+    expect((await consent.verify()).problems).to.deep.include({ eventId: withdrawal, kind: 'inserted' });
+    expect((await consent.verify({ subjectId: 'bob' })).problems).to.deep.include({ eventId: withdrawal, kind: 'inserted' });
+  });
+});
