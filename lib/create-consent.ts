@@ -108,6 +108,18 @@ export interface Consent extends ConsentHttpApi, ConsentProof {
   readonly engine: ConsentEngine;
 }
 
+/**
+ * In production, links in confirmation mails need the router's public URL: without
+ * `confirm.baseUrl` they are paths (the mount path learnt from the first request).
+ */
+function adviseConfirmLinks(options: ReturnType<typeof parseOptions>, registry: Registry): void {
+  if (!options.production || options.confirm.baseUrl !== null || !registry.list().some((r) => r.doubleOptIn)) return;
+  warnOnce(
+    options.logger,
+    "express-consent: double opt-in requirements are registered but confirm.baseUrl is not set: confirmation links are paths learnt from the router's first request (and wrong before it); set confirm.baseUrl to the router's public URL",
+  );
+}
+
 function createTracker(options: ReturnType<typeof parseOptions>): ConsentTracker {
   if (options.tracker) {
     if (options.production && options.tracker instanceof MemoryTracker) {
@@ -136,6 +148,7 @@ export function createConsent(input: ConsentOptions = {}): Consent {
   const engine = new ConsentEngine(options, registry, tracker);
   const receiptKey = new ReceiptKey(options);
   engine.onReady(() => receiptKey.load(engine.tracker, options.logger));
+  engine.onSealed(() => { adviseConfirmLinks(options, registry); });
   let closed: Promise<void> | null = null;
   const proof = proofMethods(engine, receiptKey, (checkpoint) => { engine.events.emit('checkpoint', checkpoint); });
   const exportMe = (subjectId: string | number) => exportSubject(engine, subjectId);

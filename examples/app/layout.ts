@@ -1,6 +1,10 @@
 import type { Request } from 'express';
 import { html, type SafeHtml } from './html';
 
+// Visitors are asked only what applies to browsing: the newsletter, the digest (double opt-in)
+// and partner offers need an address, and are asked at sign-up and on the preferences page.
+const consentClient = html`<script src="/consent/client.js" data-requirements="analytics" defer></script>`;
+
 /** Options of a page. */
 export interface PageOptions {
   /** A script of the example's own, served from /static. */
@@ -41,7 +45,7 @@ export function page(req: Request, title: string, body: SafeHtml, options: PageO
   <link rel="stylesheet" href="/static/style.css">
   ${options.script ? html`<script src="/static/${options.script}" defer></script>` : null}
   ${options.head ?? null}
-  ${options.consentClient ? html`<script src="/consent/client.js" defer></script>` : null}
+  ${options.consentClient ? consentClient : null}
 </head>
 <body>
   <a class="skip" href="#main"${english}>Skip to content</a>

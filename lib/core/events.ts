@@ -6,6 +6,7 @@ import type { ConsentLogger } from '../options';
 import type { Change } from '../state/plan';
 import type { OutboxEntry } from '../tracker/records';
 import type { Action, Source, State } from '../types';
+import { warnOnce } from './warn-once';
 
 /** The events of `consent.on()`. */
 export type ConsentEventName = 'change' | 'withdrawn' | 'confirmation' | 'checkpoint';
@@ -129,8 +130,14 @@ export class EventHub {
       }));
   }
 
-  /** In-process, best-effort delivery: a throwing or rejecting handler is logged, never retried. */
+  /**
+   * In-process, best-effort delivery: a throwing or rejecting handler is logged, never retried.
+   * A confirmation no handler takes (in-process or durable) is reported once: nobody is sent its link.
+   */
   emit(event: ConsentEventName, payload: AnyPayload): void {
+    if (event === 'confirmation' && !this.registrations.some((r) => r.event === 'confirmation')) {
+      warnOnce(this.logger, 'express-consent: a double opt-in request was recorded but no "confirmation" handler is registered (consent.on(\'confirmation\', …)): nobody is sent its link, and the grant stays pending');
+    }
     for (const r of this.registrations) {
       if (r.event !== event || r.name !== null) continue;
       try {

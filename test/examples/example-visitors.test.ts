@@ -20,7 +20,7 @@ describe('example app: visitors', () => {
 
   it('loads the browser client for visitors on the home page, with a way to reopen the choices', async () => {
     const home = (await request(example.app).get('/').expect(200)).text;
-    expect(home).to.contain('<script src="/consent/client.js" defer></script>');
+    expect(home).to.contain('<script src="/consent/client.js" data-requirements="analytics" defer></script>');
     expect(home).to.contain('data-consent-open');
     await request(example.app).get('/consent/client.js').expect(200).expect('content-type', /javascript/);
   });

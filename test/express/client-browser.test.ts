@@ -345,6 +345,28 @@ describeBrowser('the browser client in Chromium', function (this: Mocha.Suite) {
     });
   }
 
+  it('asks only about the requirements its data-requirements attribute lists', async () => {
+    const page = await visitor();
+    await open(page, '/only');
+    await banner(page).getByRole('button', { name: 'Choose' }).click();
+    await dialog(page).waitFor();
+    expect(await dialog(page).getByRole('switch').count()).to.equal(2);
+    const items = (await dialog(page).locator('.ec-list > li').allTextContents()).join(' | ');
+    expect(items).to.contain('Personalised ads').and.contain('Fraud checks').and.not.contain('Usage analytics');
+    await page.keyboard.press('Escape');
+    await banner(page).getByRole('button', { name: 'Accept all' }).click();
+    await banner(page).waitFor({ state: 'detached' });
+    const states = await page.evaluate(() => fetch('/consent/me').then((r) => r.json() as Promise<{ states: Record<string, { state: string }> }>));
+    expect([states.states.ads?.state, states.states.analytics?.state]).to.deep.equal(['granted', 'unset']);
+    // Nothing listed is left to answer: no banner there; elsewhere analytics still is.
+    await open(page, '/only');
+    await page.waitForTimeout(200);
+    expect(await banner(page).count()).to.equal(0);
+    await open(page, '/');
+    await banner(page).waitFor();
+    expect(await violations(page)).to.deep.equal([]);
+  });
+
   it('honours the GPC signal: "Accept all" leaves the signalled requirement refused', async () => {
     const page = await visitor({ gpc: true });
     await open(page);

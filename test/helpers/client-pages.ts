@@ -43,9 +43,9 @@ export function thirdPartyApp(firstParty: () => string): { app: Express; seen: s
 
 /** The first party's pages: the client, gated third-party elements, and a strict-CSP page. */
 export function firstPartyPages(thirdParty: () => string): RequestHandler {
-  const page = (body: string) => `<!doctype html>
+  const page = (body: string, client = '') => `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Shop</title><script src="/consent/client.js" defer></script></head>
+<title>Shop</title><script src="/consent/client.js"${client} defer></script></head>
 <body><main><h1>Shop</h1><p>Welcome to the shop.</p>${body}
 <p><button type="button" data-consent-open>Privacy choices</button></p></main></body></html>`;
   return (req, res, next) => {
@@ -59,6 +59,11 @@ export function firstPartyPages(thirdParty: () => string): RequestHandler {
     if (req.path === '/strict') {
       res.set('Content-Security-Policy', "default-src 'self'; script-src 'self'; style-src 'self'; frame-src 'self'");
       res.type('html').send(page('<script type="text/plain" data-consent="analytics" src="/gated.js"></script>'));
+      return;
+    }
+    if (req.path === '/only') {
+      // The banner and dialog ask only about the requirements listed.
+      res.type('html').send(page('', ' data-requirements="ads, fraud"'));
       return;
     }
     if (req.path === '/gated.js') {

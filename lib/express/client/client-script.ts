@@ -14,6 +14,8 @@ export const CLIENT_SCRIPT = String.raw`(function () {
   var requirements = [], states = {}, pending = [], gpcSeen = false;
   var banner = null, dialog = null, opener = null, shownLocale = 'en';
   var each = function (list, fn) { Array.prototype.forEach.call(list, fn); };
+  var only = (me.getAttribute('data-requirements') || '').split(/[\s,]+/).filter(Boolean);
+  var asked = function (id) { return !only.length || only.indexOf(id) >= 0; };
 
   function el(tag, attrs, kids) {
     var e = d.createElement(tag);
@@ -100,7 +102,7 @@ export const CLIENT_SCRIPT = String.raw`(function () {
 
   function apply(result, reason) {
     states = result.states;
-    pending = result.pending;
+    pending = result.pending.filter(asked);
     if (result.gpc && result.gpc.seen) gpcSeen = true;
     activate();
     d.dispatchEvent(new CustomEvent('consent:change', { detail: { states: states, pending: pending, reason: reason } }));
@@ -279,7 +281,7 @@ export const CLIENT_SCRIPT = String.raw`(function () {
     var lang = me.getAttribute('data-lang') || d.documentElement.lang;
     var query = lang ? '?lang=' + encodeURIComponent(lang) : '';
     return Promise.all([api('GET', '/requirements' + query), api('GET', '/me')]).then(function (r) {
-      requirements = r[0].requirements;
+      requirements = r[0].requirements.filter(function (x) { return asked(x.id); });
       shownLocale = r[0].locale;
       w = pick(shownLocale);
       states = r[1].states;
