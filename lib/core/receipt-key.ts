@@ -69,7 +69,7 @@ export class ReceiptKey {
     this.use(createPrivateKey(await tracker.setting(SETTING, candidate)));
     warnOnce(
       logger,
-      'express-consent: no "receipts.privateKey" option; signing receipts with a development key stored in the database. ' +
+      'express-consent: no "receipts.privateKey" option; signing receipts with a development key kept with the consent data. ' +
         'Configure an Ed25519 key of your own before production.',
     );
   }

@@ -16,7 +16,7 @@ export async function resolveSecret(options: ResolvedOptions, tracker: ConsentTr
   const stored = await tracker.secret(randomBytes(32).toString('base64url'));
   warnOnce(
     options.logger,
-    'express-consent: no "secret" option; using a generated secret stored in the database. ' +
+    'express-consent: no "secret" option; using a generated secret kept with the consent data (in the database; in memory with MemoryTracker). ' +
       'Set a secret of at least 32 bytes before production: pseudonyms and the audit chain depend on it.',
   );
   return Buffer.from(stored, 'utf8');

@@ -6,12 +6,15 @@ import { fill, type Catalog, type Messages } from '../i18n/catalog';
 import { localeOf, textIn } from '../i18n/localize';
 import { isLocaleTag, lookup } from '../i18n/negotiate';
 import { informationList } from '../pages/information';
-import { isGranting } from './form-values';
+import { isGranting, submittedValue } from './form-values';
 import type { ReadyGate } from './ready-gate';
 
 /** Options of `formFields()`. */
 export interface FormFieldsOptions {
-  /** Values to pre-check, e.g. `req.body.consent` when re-rendering a refused form. */
+  /**
+   * Values to pre-check when re-rendering a refused form: the body (`req.body`, with nested or
+   * flat `consent[<id>]` keys, as `collect()` reads it) or `req.body.consent`.
+   */
   values?: Record<string, unknown>;
   /** Text of the fieldset's legend. @default 'Your consent' */
   legend?: string;
@@ -105,7 +108,7 @@ export function renderFormFields(engine: ConsentEngine, gate: ReadyGate, input: 
   const { values } = parsed;
   const fields = ids.map((id) => {
     const requirement = engine.registry.require(id);
-    const value = values && Object.hasOwn(values, id) ? values[id] : undefined;
+    const value = values && Object.hasOwn(values, id) ? values[id] : submittedValue(values, id);
     return field(requirement, isGranting(value), parsed);
   });
   return html`<fieldset class="consent-fields">

@@ -36,6 +36,12 @@ describe('formFields()', () => {
     const html = consent.formFields(['terms', 'news.letter'], { values: { terms: 'on', 'news.letter': '0' } });
     expect(html).to.contain('aria-describedby="consent-terms-description" checked required>');
     expect(html).to.contain('aria-describedby="consent-news.letter-description">');
+    // The body as a parser left it, nested or flat (express.urlencoded({ extended: false })), like collect() reads it.
+    for (const body of [{ email: 'a@b.c', consent: { terms: 'granted' } }, { email: 'a@b.c', 'consent[terms]': ['0', 'granted'], 'consent[news.letter]': '0' }]) {
+      const again = consent.formFields(['terms', 'news.letter'], { values: body });
+      expect(again, JSON.stringify(body)).to.contain('aria-describedby="consent-terms-description" checked required>');
+      expect(again, JSON.stringify(body)).to.contain('aria-describedby="consent-news.letter-description">');
+    }
   });
 
   it('takes an escaped legend and link text, and refuses unknown options', () => {
