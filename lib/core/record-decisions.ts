@@ -2,13 +2,30 @@ import { planBatch, type BatchContext } from '../state/plan';
 import type { DecisionInput, RecordMeta } from '../types';
 import { batchContext } from './batch-context';
 import type { ConsentCore } from './consent-core';
-import { assertNoProblems, parseDecisions, parseMeta, requireSubject } from './input';
+import type { Registry } from '../registry/registry';
+import { assertNoProblems, parseDecisions, parseMeta, requireSubject, type ParsedDecision } from './input';
 import { plannedDecisions } from './planned-decisions';
 import { issueTokens } from './tokens';
 import type { WriteContext, WriteOutcome } from './write-types';
 
 /** What recording decisions uses of the engine. */
 export type RecordDeps = Pick<ConsentCore, 'registry' | 'derivedKeys' | 'options' | 'ready' | 'now' | 'commit' | 'pseudonym' | 'statesFrom' | 'pendingFrom'>;
+
+// A route naming the requirement in its path (404 for an unknown one) takes `locale` at the body's top.
+const planOf = (registry: Registry, decisions: ParsedDecision[], unknownStatus = 422) =>
+  plannedDecisions(registry, decisions, unknownStatus, unknownStatus === 404 ? '/locale' : undefined);
+
+/**
+ * Checks decisions against the registry as `recordDecisions` will (unknown ids, a stale
+ * version, a locale the text lacks), without waiting for `ready()`: for a route that must
+ * answer what was sent before it answers that the store cannot serve. Needs a sealed registry.
+ * @throws ConsentError as `recordDecisions` does.
+ */
+export function checkDecisions(registry: Registry, input: Record<string, DecisionInput>, unknownStatus?: number): void {
+  const parsed = parseDecisions(input, '/decisions');
+  assertNoProblems(parsed.problems);
+  planOf(registry, parsed.decisions, unknownStatus);
+}
 
 /**
  * Records a subject's decisions (`consent.record()` and the routes): the input checked before
@@ -26,8 +43,7 @@ export async function recordDecisions(
   const parsedMeta = parseMeta(meta);
   assertNoProblems([...parsedDecisions.problems, ...parsedMeta.problems]);
   await deps.ready();
-  // A route naming the requirement in its path (404 for an unknown one) took `locale` at the body's top.
-  const planned = plannedDecisions(deps.registry, parsedDecisions.decisions, context.unknownStatus ?? 422, context.unknownStatus === 404 ? '/locale' : undefined);
+  const planned = planOf(deps.registry, parsedDecisions.decisions, context.unknownStatus);
   const now = deps.now();
   const keys = deps.derivedKeys;
   const tokens = issueTokens(keys, planned, subject, now + deps.options.confirm.ttlMs);

@@ -1,6 +1,7 @@
 import type { Request, RequestHandler, Response, Router } from 'express';
 import type { ConsentEngine, WriteOutcome } from '../core/engine';
 import { applyGpc } from '../core/gpc';
+import { checkDecisions } from '../core/record-decisions';
 import { rateLimited, refusedInput, type WriteLimiter } from '../core/write-limiter';
 import type { StateInfo } from '../types';
 import { asyncHandler } from './async-handler';
@@ -65,16 +66,20 @@ export function addMeRoutes(router: Router, engine: ConsentEngine, gate: ReadyGa
    */
   async function reader<T>(req: Request, parse: () => T): Promise<{ subject: string | null; input: T }> {
     const who = await resolver.resolve(req);
-    await gate.serving();
+    await gate.settled();
     const input = parse();
+    await gate.serving();
     if (who.id !== null) await applyGpc(engine, who.id, writeContext(req, engine.options));
     return { subject: who.id, input };
   }
 
-  /** The subject or visitor of a write; a visitor without a cookie gets a new id. */
+  /**
+   * The subject or visitor of a write (a visitor without a cookie gets a new id), once `ready()`
+   * settled: the route checks what was sent before `write` answers 503 for a store that failed.
+   */
   async function writer(req: Request): Promise<{ who: RequestSubject; subject: string }> {
     const who = await resolver.resolve(req);
-    await gate.serving();
+    await gate.settled();
     return { who, subject: who.id ?? newVisitorId() };
   }
 
@@ -88,6 +93,9 @@ export function addMeRoutes(router: Router, engine: ConsentEngine, gate: ReadyGa
    * that the signal must not refuse first. Returns states read after both.
    */
   async function write(req: Request, { who, subject }: { who: RequestSubject; subject: string }, parsed: WriteBody, unknownStatus: number): Promise<WriteOutcome> {
+    // SPEC §4's order: what was sent (422 unknown id, 409 stale version) before 503.
+    checkDecisions(engine.registry, parsed.decisions, unknownStatus);
+    await gate.serving();
     countWrite(req, who, subject);
     const meta = { source: 'api' as const, note: parsed.note, data: parsed.data, context: parsed.context };
     const context = writeContext(req, engine.options);

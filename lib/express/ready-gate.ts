@@ -61,6 +61,14 @@ export class ReadyGate {
     return this.served;
   }
 
+  /**
+   * Waits for `ready()` to settle, whichever way: the registry is sealed then, so a route can
+   * answer what was sent (404, 400, 422, 409) before it answers that the store cannot serve.
+   */
+  async settled(): Promise<void> {
+    await this.ready().catch(() => undefined);
+  }
+
   /** Waits for `ready()`; a rejected `ready()` means the store cannot serve: `store_unavailable`. */
   async serving(): Promise<void> {
     try {

@@ -77,6 +77,23 @@ describe('requireConsent and ready()', () => {
     expect((logged.error as Error).message).to.match(/no requirement is registered as "typo"/);
   });
 
+  it('after ready() rejected, answers what the request sent first, in SPEC order, and 503 last', async () => {
+    consent.requireConsent('typo');
+    await consent.ready().catch(() => undefined);
+    const app = (await import('express')).default();
+    app.use('/consent', consent.router());
+    const as = (r: request.Test) => r.set('x-test-user', 'ann');
+    expectProblem(await as(request(app).put('/consent/me/nope')).send({ decision: 'granted' }), 404, 'unknown_requirement');
+    expectProblem(await as(request(app).delete('/consent/me/nope')), 404, 'unknown_requirement');
+    expectProblem(await as(request(app).put('/consent/me/analytics')).send({ decision: 'maybe' }), 400, 'invalid_body');
+    expectProblem(await as(request(app).post('/consent/me')).send({ decisions: { nope: 'granted' } }), 422, 'unknown_requirement');
+    expectProblem(await as(request(app).post('/consent/me')).send({ decisions: { analytics: { decision: 'granted', version: 9 } } }), 409, 'version_mismatch');
+    expectProblem(await as(request(app).get('/consent/me/history?limit=0')), 400, 'invalid_body');
+    expectProblem(await as(request(app).put('/consent/me/analytics')).send({ decision: 'granted' }), 503, 'store_unavailable');
+    expectProblem(await as(request(app).get('/consent/me/history')), 503, 'store_unavailable');
+    expect(await knex.schema.hasTable('consent_events'), 'the store was never touched').to.equal(false);
+  });
+
   it('throws at once for bad arguments, and for unknown ids after ready()', async () => {
     expect(() => consent.requireConsent([])).to.throw(ConsentError).with.property('code', 'invalid_argument');
     expect(() => consent.requireConsent('analytics', { redirekt: '/x' } as never)).to.throw(/redirect/);
