@@ -48,8 +48,9 @@ const isProblemCode = (code: ConsentErrorCode): code is ProblemCode => code in P
 
 /**
  * The problem a thrown value becomes. Library-call validation errors become `invalid_body`;
- * storage errors `store_unavailable`; anything else `internal_error`, logged and never detailed,
- * except a host mistake the library names (an `internal_error` with a `logOnce` line).
+ * storage errors `store_unavailable`; anything else `internal_error`, logged and never detailed
+ * (a host mistake the library recognises, an `internal_error` with a `logOnce` line, is logged
+ * once with its fix).
  */
 export function toProblem(error: unknown, instance: string, logger: ConsentLogger): ProblemBody {
   if (error instanceof ConsentError && (error.code === 'invalid_argument' || error.code === 'invalid_subject')) {
@@ -66,9 +67,9 @@ export function toProblem(error: unknown, instance: string, logger: ConsentLogge
   }
   if (error instanceof ConsentError && error.code === 'internal_error' && typeof error.extensions.logOnce === 'string') {
     // A mistake of the host's that the library recognised: one line in the log says how to fix
-    // it, and the answer names it (without any value of the request).
+    // it; the answer, like every 500, says nothing of the server's setup.
     errorOnce(logger, error.extensions.logOnce);
-    return problem('internal_error', 500, error.message, instance);
+    return problem('internal_error', 500, UNEXPECTED, instance);
   }
   logger.error('express-consent: unexpected error while handling a request', error);
   return problem('internal_error', 500, UNEXPECTED, instance);
@@ -118,9 +119,7 @@ export function detailLocalized(code: ProblemCode): boolean {
 /** The problem with its title (and a detail written for people) in the words' language. */
 export function localizeProblem(body: ProblemBody, words: ProblemWords): ProblemBody {
   const { catalog, locale } = words;
-  // A host mistake the library names (an `internal_error` with its own detail) keeps its words.
-  const named = body.code === 'internal_error' && body.detail !== UNEXPECTED;
-  const detailKey = named ? undefined : PEOPLE_DETAILS[body.code];
+  const detailKey = PEOPLE_DETAILS[body.code];
   return {
     ...body,
     title: catalog.text(locale, `problem.${body.code}`),

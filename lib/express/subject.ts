@@ -93,7 +93,7 @@ export function hookThrew(error: unknown): ConsentError {
   return new ConsentError('internal_error', 'the subject hook threw', { cause: error });
 }
 
-const RESERVED_DETAIL = `The subject hook returned an id in the reserved visitor namespace (ids starting with "${VISITOR_PREFIX}"): a configuration error of this server.`;
+const RESERVED_DETAIL = `the subject hook returned an id in the reserved visitor namespace (ids starting with "${VISITOR_PREFIX}")`;
 const RESERVED_LOG = `express-consent: the subject hook returned an id starting with "${VISITOR_PREFIX}", a prefix reserved for visitors (with or without the visitors option), so each such request answers 500 internal_error. Fix: return your subjects' ids in another form, for example prefixed ("user:" + id).`;
 
 /**
