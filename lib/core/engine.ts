@@ -176,7 +176,7 @@ export class ConsentEngine implements ConsentCore {
   async sweep(): Promise<SweepResult> {
     await this.ready();
     const { tracker, registry } = this;
-    return sweepLapsed({ tracker, registry, chainKey: this.keyring.keys.chain, now: this.now(), commit: (request) => this.commit(request) });
+    return sweepLapsed({ tracker, registry, keys: this.keyring.keys, now: this.now(), commit: (request) => this.commit(request) });
   }
 
   /**

@@ -1,8 +1,10 @@
+import type { DerivedKeys } from '../audit/keys';
 import { ConsentConfigError, ConsentIntegrityError } from '../errors';
 import type { Registry } from '../registry/registry';
 import { planExpiry } from '../state/plan-expiry';
 import type { ConsentTracker } from '../tracker/tracker';
 import type { CommitRequest, CommitResult } from './commit';
+import { storedSubjectId } from './stored-subject';
 
 const PAGE = 200;
 
@@ -10,8 +12,8 @@ const PAGE = 200;
 export interface SweepDeps {
   readonly tracker: Pick<ConsentTracker, 'lapsedGrants'>;
   readonly registry: Pick<Registry, 'has' | 'require'>;
-  /** The chain key (the sweep runs after `ready()`). */
-  readonly chainKey: Buffer;
+  /** The derived keys (the sweep runs after `ready()`). */
+  readonly keys: DerivedKeys;
   readonly now: number;
   commit(request: CommitRequest): Promise<CommitResult>;
 }
@@ -30,11 +32,12 @@ export interface SweepResult {
 /**
  * Records an `expire` event (source `sweep`) for every grant whose expiry has passed, once:
  * each subject's events go through `tracker.write`, which re-checks inside the transaction, so
- * concurrent or repeated sweeps record each expiry exactly once. No `change` event is emitted:
- * the store holds only pseudonyms, so a sweep cannot name the subject.
+ * concurrent or repeated sweeps record each expiry exactly once. Each is a `change` event
+ * naming the subject when the store keeps its id sealed with the chain (every subject written
+ * since it does); one recorded before then is in the history only.
  */
 export async function sweepLapsed(deps: SweepDeps): Promise<SweepResult> {
-  const { tracker, registry, chainKey, now } = deps;
+  const { tracker, registry, keys, now } = deps;
   if (!tracker.lapsedGrants) {
     throw new ConsentConfigError('invalid_option', 'the tracker does not implement lapsedGrants(), which sweep() needs');
   }
@@ -47,16 +50,20 @@ export async function sweepLapsed(deps: SweepDeps): Promise<SweepResult> {
   for (;;) {
     const page = await lapsed({ now, limit: PAGE, after });
     const bySubject = new Map<string, string[]>();
-    for (const grant of page) bySubject.set(grant.pseudonym, [...(bySubject.get(grant.pseudonym) ?? []), grant.requirement]);
+    const sealed = new Map<string, string | null | undefined>();
+    for (const grant of page) {
+      bySubject.set(grant.pseudonym, [...(bySubject.get(grant.pseudonym) ?? []), grant.requirement]);
+      sealed.set(grant.pseudonym, grant.sealedSubject);
+    }
     for (const [pseudonym, ids] of bySubject) {
       let result;
       try {
         result = await deps.commit({
-          subjectId: null,
+          subjectId: storedSubjectId(keys, pseudonym, sealed.get(pseudonym)),
           pseudonym,
           now,
           source: 'sweep',
-          plan: (snapshot) => planExpiry(snapshot, ids, lookup, now, chainKey),
+          plan: (snapshot) => planExpiry(snapshot, ids, lookup, now, keys.chain),
         });
       } catch (error) {
         // A subject whose rows fail their seal is refused (and logged) alone: the others' expiries are recorded.

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { ClaimedOutboxEntry, LapsedGrant, OutboxEntry, PendingMatch } from '../tracker/records';
-import { bytes, hex } from './row-codec';
+import { bytes, hex, hexOrNull } from './row-codec';
 import { toRecord, type Row } from './rows';
 
 type Table = (name: string) => string;
@@ -54,7 +54,7 @@ export async function lapsedGrants(
     .whereNotNull('s.pseudonym')
     .orderBy([{ column: 'st.chain' }, { column: 'st.requirement' }])
     .limit(query.limit)
-    .select('st.chain', 'st.requirement', 's.pseudonym');
+    .select('st.chain', 'st.requirement', 's.pseudonym', 's.sealed_subject');
   if (query.after !== undefined) {
     const [chain, requirement] = query.after.split('/') as [string, string | undefined];
     const key = bytes(chain);
@@ -69,6 +69,7 @@ export async function lapsedGrants(
     pseudonym: hex(row.pseudonym),
     requirement: row.requirement as string,
     key: `${hex(row.chain)}/${row.requirement as string}`,
+    sealedSubject: hexOrNull(row.sealed_subject),
   }));
 }
 

@@ -266,7 +266,7 @@ export class MemoryTracker implements ConsentTracker {
         const key = `${chain}/${r.requirement}`;
         if (query.after !== undefined && key <= query.after) continue;
         if (r.decision === 'granted' && !r.expiryRecorded && r.expiresAt !== null && r.expiresAt <= query.now) {
-          found.push({ pseudonym, requirement: r.requirement, key });
+          found.push({ pseudonym, requirement: r.requirement, key, sealedSubject: (this.chains.get(chain) as MemoryChain).sealedSubject });
         }
       }
     }

@@ -168,6 +168,11 @@ export interface PendingMatch {
 export interface LapsedGrant {
   pseudonym: string;
   requirement: string;
+  /**
+   * The subject id stored sealed with the chain (`WritePlan.sealedSubject` as last written), when
+   * the tracker keeps it: the sweep then names the subject in `change` events. @default none
+   */
+  sealedSubject?: string | null;
   /** Paging key: pass the last one seen as `after`. */
   key: string;
 }

@@ -52,8 +52,33 @@ describe('sweep(): expire events for lapsed grants', () => {
     const [expire] = (await consent.history('ada')).events;
     expect(expire).to.include({ at: new Date(START + DAY).toISOString(), version: 1 });
     expect((await consent.states('ada')).analytics).to.include({ state: 'expired', expiresAt: new Date(START + DAY).toISOString() });
-    // Only pseudonyms are stored: a sweep cannot name the subject, so it emits no change event.
-    expect(changes.filter((c) => c.action === 'expire')).to.deep.equal([]);
+    // The subject's id is kept sealed with its chain: the change event names the subject.
+    expect(changes.filter((c) => c.action === 'expire')).to.deep.equal([{
+      subjectId: 'ada', requirement: 'analytics', action: 'expire', state: 'expired', previous: 'granted', source: 'sweep', eventId: expire?.id, at: new Date(START + DAY).toISOString(),
+    }]);
+  });
+
+  it('delivers expiries to durable handlers; one of a subject whose id the store does not keep is in the history only', async () => {
+    await consent.close();
+    consent = open();
+    const delivered: ChangePayload[] = [];
+    consent.on('change', (c) => void delivered.push(c), { name: 'crm' });
+    await consent.ready();
+    await consent.record('ada', { analytics: 'granted' });
+    await consent.record('cy', { analytics: 'granted' });
+    // Recorded before the store kept subject ids (or the id no longer opens): nobody to name.
+    await knex('consent_subjects').where({ pseudonym: Buffer.from(consent.engine.pseudonym('cy'), 'hex') }).update({ sealed_subject: null });
+    const settle = async (count: number) => {
+      for (let i = 0; i < 200 && delivered.length < count; i += 1) await new Promise((resolve) => setTimeout(resolve, 20));
+    };
+    await settle(2);
+    clock.ms = START + DAY;
+    expect(await consent.sweep()).to.deep.equal({ recorded: 2, refused: 0 });
+    await settle(3);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(delivered.map((c) => [c.subjectId, c.action, c.source])).to.deep.equal([['ada', 'grant', 'app'], ['cy', 'grant', 'app'], ['ada', 'expire', 'sweep']]);
+    expect(await trail('cy')).to.deep.equal(['analytics:expire/sweep/expired', 'analytics:grant/app/granted']);
+    expect((await consent.verify()).problems).to.deep.equal([]);
   });
 
   it('records a new expiry after a new grant lapses', async () => {
