@@ -27,7 +27,7 @@ export { DEFAULTS, type AdminVerdict, type ConsentOptions, type ConsentLogger, t
 export { migrate, type MigrateOptions } from './knex/migrate';
 export { KnexTracker, type KnexTrackerOptions } from './knex/knex-tracker';
 export { MemoryTracker } from './tracker/memory-tracker';
-export { isLocalPath } from './core/local-url';
+export { isLocalPath } from './local-url';
 export { html, trustedHtml, SafeHtml } from './pages/html';
 export type { PagesOptions, PageInfo, HomeLink } from './pages/options';
 export { verifyReceipt, type ConsentReceipt, type ReceiptDecision, type ReceiptController, type ReceiptLogProof } from './audit/receipt';

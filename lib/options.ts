@@ -1,4 +1,5 @@
 import type { Request } from 'express';
+import { systemClock } from './clock';
 import { ConsentConfigError } from './errors';
 import { TABLE_PREFIX_RULE } from './knex/table-prefix';
 import { didYouMean } from './did-you-mean';
@@ -8,10 +9,6 @@ import { parseVisitors } from './options-visitors';
 import type { ConsentOptions, ResolvedOptions, SubjectValue } from './options-types';
 
 export type { AdminVerdict, ConsentLogger, ConsentOptions, ResolvedOptions, SubjectValue } from './options-types';
-
-
-/** The default clock; the engine recognises it and reads `Date.now()` without a Date. */
-export const systemClock = (): Date => new Date();
 
 /** The defaults, in one place. */
 export const DEFAULTS = {

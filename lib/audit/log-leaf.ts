@@ -65,8 +65,3 @@ export function leafBytes(leaves: Buffer, i: number): Buffer {
 export function leafHashAt(leaves: Buffer, i: number): Buffer {
   return leafHash(leafBytes(leaves, i));
 }
-
-/** The Merkle leaf hash of one event. */
-export function eventLeafHash(event: LeafSource): Buffer {
-  return leafHash(encodeLeaves([event]));
-}

@@ -1,4 +1,4 @@
-import { isLocalPath } from './local-url';
+import { isLocalPath } from '../local-url';
 
 /**
  * Links of confirmation tokens: under `confirm.baseUrl`, else under the path the router is

@@ -1,7 +1,8 @@
 import { pseudonymOf, type DerivedKeys } from '../audit/keys';
 import type { EventIdCodec } from '../audit/event-ids';
 import { ConsentError } from '../errors';
-import { systemClock, type ResolvedOptions } from '../options';
+import { systemClock } from '../clock';
+import type { ResolvedOptions } from '../options';
 import type { Registry } from '../registry/registry';
 import { allowedWindows } from '../state/allowed-window';
 import { pendingOf, statesOf } from '../state/states-of';
@@ -179,10 +180,7 @@ export class ConsentEngine implements ConsentCore {
     return sweepLapsed({ tracker, registry, keys: this.keyring.keys, now: this.now(), commit: (request) => this.commit(request) });
   }
 
-  /**
-   * Records the router's mount path (`req.baseUrl`) for confirmation links. A mount path with a
-   * parameter takes its text from the request: one that could lead off-site is not kept.
-   */
+  /** Records the router's mount path (`req.baseUrl`) for confirmation links (see `ConfirmLinks.remember`). */
   rememberMountPath(path: string): void {
     this.links.remember(path);
   }

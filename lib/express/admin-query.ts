@@ -1,3 +1,4 @@
+import { REQUIREMENT_ID } from '../registry/validate';
 import type { Request, RequestHandler } from 'express';
 import type { EventIdCodec } from '../audit/event-ids';
 import type { AudienceFilter } from '../core/audience-filter';
@@ -9,7 +10,6 @@ import type { Action, Source, State } from '../types';
 import { atMostCharacters } from '../characters';
 import { escapePointer } from '../json-pointer';
 
-const REQUIREMENT_ID = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 const FILTERS = ['requirement', 'action', 'source', 'context', 'actor', 'from', 'to'];
 
 const INSTANT = /^(\d{4})-(\d{2})-(\d{2})(T[0-9:.]+(Z|[+-]\d{2}:\d{2}))?$/;

@@ -17,11 +17,8 @@ import { carriesBody, jsonBody } from './json-body';
 import { sendStream } from './send-stream';
 import type { ProofHandlers } from './proof-routes';
 import type { ReadyGate } from './ready-gate';
+import { noStore } from './send-json';
 
-const noStore: RequestHandler = (_req, res, next) => {
-  res.set('Cache-Control', 'no-store');
-  next();
-};
 
 const subjectParam = (req: Request): string => req.params.subjectId as string;
 

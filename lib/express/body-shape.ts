@@ -1,3 +1,4 @@
+import { REQUIREMENT_ID } from '../registry/validate';
 import { ConsentError } from '../errors';
 import { contextProblems, dataProblems, isPlainObject, noteProblems, parseDecisions, type InputProblem } from '../core/input';
 import type { Decision, DecisionInput, HistoryOptions } from '../types';
@@ -12,7 +13,6 @@ export interface WriteBody {
   context: string | null;
 }
 
-const REQUIREMENT_ID = /^[a-z0-9][a-z0-9._-]{0,63}$/;
 
 function invalid(problems: InputProblem[]): ConsentError {
   return new ConsentError('invalid_body', problems.map((p) => `${p.pointer || '(body)'}: ${p.detail}`).join('; '), {

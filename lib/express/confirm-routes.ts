@@ -1,27 +1,17 @@
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express';
 import { confirmToken, invalidToken, previewToken, usedLink } from '../core/confirm';
-import type { ConsentEngine, WriteContext } from '../core/engine';
+import type { ConsentEngine } from '../core/engine';
 import type { Requirement } from '../types';
 import { ConsentError } from '../errors';
 import { alreadyConfirmedPage, confirmedPage, failedPage, previewPage } from './confirm-page';
 import { requireNoBody } from './body-shape';
 import { carriesBody, formBody, hasMediaType, jsonBody } from './json-body';
 import { mountedPath } from './mounted-path';
+import { writeContext } from './network';
 import { RETRY_AFTER_SECONDS } from './problem';
 import { sendPage } from './send-page';
 import { localeOf, shownIn, textIn } from '../i18n/localize';
 import { lenientRanges, pageWords, queryLocale } from './request-locale';
-
-/** Options of the confirmation handlers. */
-export interface ConfirmRouteOptions {
-  /**
-   * The write context of a request (GPC signal, network details). The router passes its own.
-   * @default req => ({ gpc: req.get('sec-gpc')?.trim() === '1' })
-   */
-  context?: (req: Request) => WriteContext;
-}
-
-const defaultContext = (req: Request): WriteContext => ({ gpc: req.get('sec-gpc')?.trim() === '1' });
 
 /** A person following an emailed link gets pages; programs (and ties) get JSON. */
 const wantsHtml = (req: Request) => req.accepts(['json', 'html']) === 'html';
@@ -90,15 +80,14 @@ export function confirmPreviewHandler(engine: ConsentEngine): RequestHandler {
  * no body; the confirmation page posts an empty urlencoded form, which the router accepts here.
  * A body with any field is 400 `invalid_body` (once the token is known good) and confirms nothing.
  */
-export function confirmPostHandler(engine: ConsentEngine, options: ConfirmRouteOptions = {}): RequestHandler {
-  const context = options.context ?? defaultContext;
+export function confirmPostHandler(engine: ConsentEngine): RequestHandler {
   return async (req, res, next) => {
     prepare(engine, req, res);
     try {
       const checkInput = () => { requireNoBody(carriesBody(req) ? (req.body as unknown) : undefined, carriesBody(req)); };
       // The locale the link's page showed (GET negotiates it the same way), recorded on the event.
       const shownLocale = (requirement: Requirement) => localeOf(requirement, lenientRanges(req));
-      const state = await confirmToken(engine, tokenOf(req), context(req), { checkInput, locale: shownLocale });
+      const state = await confirmToken(engine, tokenOf(req), writeContext(req, engine.options), { checkInput, locale: shownLocale });
       if (!wantsHtml(req)) {
         res.json(state);
         return;

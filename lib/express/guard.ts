@@ -1,6 +1,6 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { ConsentEngine } from '../core/engine';
-import { localTarget } from '../core/local-url';
+import { localTarget } from '../local-url';
 import { ConsentError } from '../errors';
 import { allowedUnder, isAllowedNow, stateInfo } from '../state/derive';
 import type { CurrentRecord } from '../tracker/records';
@@ -11,6 +11,7 @@ import { localeOf, textIn } from '../i18n/localize';
 import { acceptedRanges } from '../i18n/negotiate';
 import type { MessageKey } from '../i18n/catalog';
 import type { ReadyGate } from './ready-gate';
+import { isThenable } from './thenable';
 import { requestCheck, type CheckRule, type MissingConsent, type Verdict } from './request-check';
 import type { SubjectResolver } from './subject';
 
@@ -47,8 +48,6 @@ const findRecord = (records: CurrentRecord[], id: string): CurrentRecord | undef
   return undefined;
 };
 
-const isThenable = (value: unknown): value is PromiseLike<unknown> =>
-  value !== null && typeof value === 'object' && typeof (value as { then?: unknown }).then === 'function';
 
 /**
  * The guard's rule for `ids`: every listed requirement allowed. The cache answers a hit by

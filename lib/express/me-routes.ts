@@ -9,7 +9,7 @@ import { parseHistoryQuery, parsePostBody, parsePutBody, requireNoBody, type Wri
 import { carriesBody, jsonBody } from './json-body';
 import { hasGpc, writeContext } from './network';
 import { pathParameterErrors, pathSegment, undecodableRequirement } from './path-errors';
-import { sendJson } from './send-json';
+import { noStore, sendJson } from './send-json';
 import type { ReadyGate } from './ready-gate';
 import type { RequestSubject, SubjectResolver } from './subject';
 import type { NewVisitorLimit } from './new-visitors';
@@ -17,10 +17,6 @@ import type { VisitorCookies } from './visitor-cookies';
 import { newVisitorId } from '../core/visitor-id';
 
 // Everything under /me is personal: no shared cache may keep it.
-const noStore: RequestHandler = (_req, res, next) => {
-  res.set('Cache-Control', 'no-store');
-  next();
-};
 
 const bodyOf = (req: Request): unknown => (carriesBody(req) ? (req.body as unknown) : undefined);
 

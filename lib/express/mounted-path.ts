@@ -1,5 +1,5 @@
 import type { Request } from 'express';
-import { isLocalPath } from '../core/local-url';
+import { isLocalPath } from '../local-url';
 import { ConsentError } from '../errors';
 
 /**

@@ -6,6 +6,7 @@ import type { CurrentRecord } from '../tracker/records';
 import type { State } from '../types';
 import { hasGpc, writeContext } from './network';
 import type { ReadyGate } from './ready-gate';
+import { isThenable } from './thenable';
 import { hookThrew, type SubjectResolver } from './subject';
 
 /** One entry of `missing` in a `consent_required` problem. */
@@ -32,8 +33,6 @@ export interface CheckRule {
   cachedPass?(link: CacheLink, now: number): boolean | undefined;
 }
 
-const isThenable = (value: unknown): value is PromiseLike<unknown> =>
-  value !== null && typeof value === 'object' && typeof (value as { then?: unknown }).then === 'function';
 
 /**
  * The one way a request is checked against the subject's records, shared by `requireConsent()`,

@@ -8,7 +8,6 @@ import { addAdminConsole } from './console/console-routes';
 import { jsonBody } from './json-body';
 import { addAdminRoutes } from './admin-routes';
 import { addMeRoutes } from './me-routes';
-import { writeContext } from './network';
 import { openApiDocument } from './openapi';
 import { pathParameterErrors } from './path-errors';
 import { answerError } from './problem';
@@ -88,7 +87,7 @@ export function createRouter(
   addAdminConsole(router, engine, gate);
 
   router.get('/confirm/:token', body, serving, confirmPreviewHandler(engine));
-  router.post('/confirm/:token', confirmBody(), serving, confirmPostHandler(engine, { context: (req) => writeContext(req, engine.options) }));
+  router.post('/confirm/:token', confirmBody(), serving, confirmPostHandler(engine));
   router.use(confirmPathError(engine));
 
   addClientRoutes(router, engine.options.messages);

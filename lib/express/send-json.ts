@@ -1,4 +1,10 @@
-import type { Response } from 'express';
+import type { RequestHandler, Response } from 'express';
+
+/** Middleware: the answer is not to be stored by any cache (it is someone's own data). */
+export const noStore: RequestHandler = (_req, res, next) => {
+  res.set('Cache-Control', 'no-store');
+  next();
+};
 
 const ESCAPED: Record<string, string> = { '<': '\\u003c', '>': '\\u003e', '&': '\\u0026' };
 

@@ -53,12 +53,3 @@ export function lookup(ranges: readonly string[], available: readonly string[]):
   }
   return null;
 }
-
-/**
- * The locale to show: the explicit choice (`?lang=`) first, then the `Accept-Language`
- * ranges, then `fallback`.
- */
-export function negotiate(explicit: string | null, acceptLanguage: string | undefined, available: readonly string[], fallback: string): string {
-  const ranges = explicit === null ? acceptedRanges(acceptLanguage) : [explicit, ...acceptedRanges(acceptLanguage)];
-  return lookup(ranges, available) ?? fallback;
-}

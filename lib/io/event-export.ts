@@ -1,4 +1,4 @@
-import { csvRow, EXPORT_COLUMNS, exportRow, ndjsonRow } from '../audit/export-rows';
+import { csvRow, EXPORT_COLUMNS, exportRow, ndjsonRow } from './export-rows';
 import type { EventIdCodec } from '../audit/event-ids';
 import { pagesAhead } from '../core/page-cursor';
 import type { AuditEvent, AuditQuery } from '../tracker/admin-records';

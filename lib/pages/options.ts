@@ -1,5 +1,5 @@
 import type { Request } from 'express';
-import { hasRewrittenCharacter, isLocalPath } from '../core/local-url';
+import { hasRewrittenCharacter, isLocalPath } from '../local-url';
 import { didYouMean } from '../did-you-mean';
 import { ConsentConfigError } from '../errors';
 

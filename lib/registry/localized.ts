@@ -1,4 +1,4 @@
-import { hasRewrittenCharacter, isLocalPath } from '../core/local-url';
+import { hasRewrittenCharacter, isLocalPath } from '../local-url';
 import { ConsentConfigError } from '../errors';
 import { isLocaleTag } from '../i18n/negotiate';
 import type { LocalizedText, RequirementDefinition } from '../types';

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { expect } from 'chai';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { isLocalPath } from '../../lib/index';
-import { localTarget } from '../../lib/core/local-url';
+import { localTarget } from '../../lib/local-url';
 import { chromiumPath, describeBrowser } from '../helpers/databases';
 
 /** Paths browsers resolve to another host, or to `//host` once their dot segments are resolved. */

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import request from 'supertest';
 import { createConsent, ConsentError, MemoryTracker } from '../../lib/index';
-import { acceptedRanges, lookup, negotiate } from '../../lib/i18n/negotiate';
+import { acceptedRanges, lookup } from '../../lib/i18n/negotiate';
 import { routerApp, TEST_SECRET } from '../helpers/app';
 
 describe('locale negotiation (RFC 4647 lookup, RFC 9110 q-values)', () => {
@@ -17,12 +17,6 @@ describe('locale negotiation (RFC 4647 lookup, RFC 9110 q-values)', () => {
     expect(lookup(['DE-at'], ['de-AT', 'de'])).to.equal('de-AT');
     expect(lookup(['es', 'fr-CA'], ['en', 'fr'])).to.equal('fr');
     expect(lookup(['es'], ['en'])).to.equal(null);
-  });
-
-  it('takes the explicit choice first, then the header, then the fallback', () => {
-    expect(negotiate('fr', 'de', ['en', 'de', 'fr'], 'en')).to.equal('fr');
-    expect(negotiate('es', 'de;q=0.1', ['en', 'de'], 'en')).to.equal('de');
-    expect(negotiate(null, 'es', ['de', 'fr'], 'de')).to.equal('de');
   });
 });
 

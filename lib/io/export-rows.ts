@@ -1,7 +1,7 @@
 import type { AuditEvent } from '../tracker/admin-records';
-import { csvLine } from '../io/csv';
+import { csvLine } from './csv';
 import { isoTime } from '../iso-time';
-import type { EventIdCodec } from './event-ids';
+import type { EventIdCodec } from '../audit/event-ids';
 
 /** The columns of `GET /admin/export`, in order. */
 export const EXPORT_COLUMNS = ['id', 'at', 'requirement', 'version', 'action', 'state', 'source', 'subject', 'actor', 'context'] as const;
