@@ -43,6 +43,12 @@ export interface ConsentOptions {
   /** Store the client IP and User-Agent with events. @default 'none' */
   network?: 'none' | 'truncated' | 'full';
   /**
+   * Origins of your own (`https://app.example.com`) whose pages may send the router's
+   * state-changing requests although they are another site than the router's: a front end on
+   * a sibling host. Every other cross-site write is refused (403). @default []
+   */
+  trustedOrigins?: string[];
+  /**
    * Enables the admin routes: `authorize` answers `true`, or `{ actor }` naming who acts (1–256
    * characters, stored on the decisions staff record); anything else is a 403.
    */
@@ -119,6 +125,8 @@ export interface ResolvedOptions {
   storeTimeoutMs: number;
   now: () => Date;
   network: 'none' | 'truncated' | 'full';
+  /** Origins (`scheme://host[:port]`, as browsers send them) trusted with cross-site writes. */
+  trustedOrigins: ReadonlySet<string>;
   admin: { authorize(req: Request): AdminVerdict | Promise<AdminVerdict> } | null;
   receipts: ConsentOptions['receipts'] | null;
   confirm: { ttlMs: number; baseUrl: string | null; resendAfterMs: number };

@@ -26,12 +26,30 @@ export const DEFAULTS = {
 
 const KEYS = [
   'knex', 'tracker', 'subject', 'secret', 'tablePrefix', 'autoMigrate', 'cache',
-  'storeTimeoutMs', 'now', 'network', 'admin', 'receipts', 'confirm', 'logger',
+  'storeTimeoutMs', 'now', 'network', 'trustedOrigins', 'admin', 'receipts', 'confirm', 'logger',
   'sweep', 'outbox', 'rateLimit', 'pages', 'visitors', 'messages',
 ] as const;
 
 function bad(option: string, why: string): never {
   throw new ConsentConfigError('invalid_option', `option "${option}" ${why}`, { extensions: { option } });
+}
+
+/** `trustedOrigins`: each one an http(s) origin alone, as a browser's `Origin` header names it. */
+function parseOrigins(value: unknown): ReadonlySet<string> {
+  if (value === undefined) return new Set();
+  if (!Array.isArray(value) || value.length > 100) bad('trustedOrigins', 'must be an array of at most 100 origins');
+  return new Set((value as unknown[]).map((origin) => {
+    let url: URL | null = null;
+    try {
+      url = typeof origin === 'string' ? new URL(origin) : null;
+    } catch {
+      // reported below
+    }
+    if (url === null || (url.protocol !== 'https:' && url.protocol !== 'http:') || url.origin !== (origin as string).replace(/\/$/, '').toLowerCase()) {
+      bad('trustedOrigins', `holds ${JSON.stringify(origin)}: give origins alone, such as "https://app.example.com"`);
+    }
+    return url.origin;
+  }));
 }
 
 function positiveInteger(value: unknown, option: string): number {
@@ -188,6 +206,7 @@ export function parseOptions(input: ConsentOptions = {}, env: NodeJS.ProcessEnv 
       input.storeTimeoutMs === undefined ? DEFAULTS.storeTimeoutMs : positiveInteger(input.storeTimeoutMs, 'storeTimeoutMs'),
     now: fn(input.now, 'now') ?? systemClock,
     network,
+    trustedOrigins: parseOrigins(input.trustedOrigins),
     admin,
     receipts,
     confirm: parseConfirm(input.confirm),

@@ -45,7 +45,7 @@ export function createRouter(
     engine.rememberMountPath(req.baseUrl);
     next();
   });
-  router.use(sameOriginWrites);
+  router.use(sameOriginWrites(engine.options.trustedOrigins));
 
   const proof = proofHandlers(source, {
     async subject(req) {

@@ -14,16 +14,18 @@ function originHost(origin: string): string | null {
 }
 
 /**
- * Whether a browser sent the request from another origin. Modern browsers say so in
- * `Sec-Fetch-Site`: only `same-origin` (and `none`, a navigation the user started) pass; a
- * `same-site` request comes from a sibling subdomain or port, which may well be someone else's.
- * Without that header the `Origin` header must name this host. A request with neither (curl, a
+ * Whether a browser sent the request from another origin than this one and than `trusted`.
+ * Modern browsers say so in `Sec-Fetch-Site`: only `same-origin` (and `none`, a navigation the
+ * user started) pass; a `same-site` request comes from a sibling subdomain or port, which may
+ * well be someone else's, unless its `Origin` is one the host trusts. Without that header the
+ * `Origin` header must name this host or a trusted origin. A request with neither (curl, a
  * server, an old browser's plain navigation) is not a browser acting for a page and passes.
  */
-export function isCrossSite(req: Request): boolean {
+export function isCrossSite(req: Request, trusted: ReadonlySet<string> = new Set()): boolean {
   const site = req.headers['sec-fetch-site'];
-  if (typeof site === 'string') return site !== 'same-origin' && site !== 'none';
   const origin = req.headers.origin;
+  if (typeof origin === 'string' && trusted.has(origin.toLowerCase())) return false;
+  if (typeof site === 'string') return site !== 'same-origin' && site !== 'none';
   if (typeof origin !== 'string') return false;
   const host = originHost(origin);
   return host === null || host !== req.headers.host?.toLowerCase();
@@ -31,11 +33,14 @@ export function isCrossSite(req: Request): boolean {
 
 /**
  * Refuses state-changing requests (anything but GET, HEAD and OPTIONS) that a browser sent from
- * another origin: 403 `forbidden`, before the body is read. The JSON-only bodies already stop
- * plain cross-site forms; this also stops what a page could send with the visitor's cookie.
+ * another origin than this one and the `trusted` ones: 403 `forbidden`, before the body is read.
+ * The JSON-only bodies already stop plain cross-site forms; this also stops what a page could
+ * send with the visitor's cookie.
  */
-export const sameOriginWrites: RequestHandler = (req, res, next) => {
-  if (SAFE_METHODS.has(req.method) || !isCrossSite(req)) { next(); return; }
-  const detail = 'a state-changing request from another site is refused: send it from a page of this origin';
-  sendProblem(res, problem('forbidden', 403, detail, req.originalUrl));
-};
+export function sameOriginWrites(trusted: ReadonlySet<string>): RequestHandler {
+  return (req, res, next) => {
+    if (SAFE_METHODS.has(req.method) || !isCrossSite(req, trusted)) { next(); return; }
+    const detail = 'a state-changing request from another site is refused: send it from a page of this origin (or list it in trustedOrigins)';
+    sendProblem(res, problem('forbidden', 403, detail, req.originalUrl));
+  };
+}

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import request from 'supertest';
 import type { Express } from 'express';
-import type { Consent, ConsentOptions } from '../../lib/index';
+import { createConsent, type Consent, type ConsentOptions } from '../../lib/index';
 import { BACKENDS, headerSubject, testConsent, type TestDatabase } from '../helpers/consent-setup';
 import { expectProblem } from '../helpers/problem';
 import { cookiePair, headerAdmin, setCookies, visitorApp, visitorIdOf } from '../helpers/visitor-app';
@@ -267,5 +267,26 @@ describe('visitors: cross-site writes (SQLite file)', () => {
     }
     await request(app).get('/consent/me').set('Sec-Fetch-Site', 'cross-site').set('x-test-user', 'ann').expect(200);
     await request(app).get('/consent/requirements').set('Origin', 'https://evil.example').expect(200);
+  });
+
+  it('lets the trustedOrigins write from another site, and no other origin', async () => {
+    const trusting = await testConsent(db, { visitors: {}, subject: headerSubject, trustedOrigins: ['https://app.example.com', 'http://localhost:5173'] });
+    try {
+      const front = visitorApp(trusting.consent);
+      const put = (headers: Record<string, string>) =>
+        request(front).put('/consent/me/analytics').set(headers).set('x-test-user', 'ann').send({ decision: 'granted' });
+      await put({ 'Sec-Fetch-Site': 'same-site', Origin: 'https://app.example.com' }).expect(200);
+      await put({ 'Sec-Fetch-Site': 'cross-site', Origin: 'HTTP://LOCALHOST:5173' }).expect(200);
+      await put({ Origin: 'https://app.example.com' }).expect(200);
+      for (const headers of [{ 'Sec-Fetch-Site': 'same-site', Origin: 'https://evil.example.com' }, { 'Sec-Fetch-Site': 'same-site' }, { Origin: 'https://app.example.com:8443' }, { 'Sec-Fetch-Site': 'cross-site', Origin: 'http://app.example.com' }]) {
+        expectProblem(await put(headers), 403, 'forbidden');
+      }
+    } finally {
+      await trusting.close();
+    }
+    expect(createConsent({ secret: 's'.repeat(32), trustedOrigins: ['https://App.example.com/'] }).engine.options.trustedOrigins).to.deep.equal(new Set(['https://app.example.com']));
+    for (const origins of [['https://app.example.com/path'], ['javascript:alert(1)'], ['*'], 'https://app.example.com', [1]]) {
+      expect(() => createConsent({ secret: 's'.repeat(32), trustedOrigins: origins as never }), JSON.stringify(origins)).to.throw(/trustedOrigins/);
+    }
   });
 });
