@@ -1,4 +1,5 @@
 import { ConsentError } from '../errors';
+import { isoTime } from '../iso-time';
 import type { BatchContext, Change } from '../state/plan';
 import { planBatch } from '../state/plan';
 import { planLink, type CarriedDecision } from '../state/plan-link';
@@ -24,7 +25,11 @@ type LinkCore = Pick<ConsentCore, 'registry' | 'tracker' | 'derivedKeys' | 'even
 function linkBatch(core: LinkCore, snapshot: SubjectSnapshot, carried: CarriedDecision[], now: number, ids: Record<string, string | null>, key: string) {
   const named: Record<string, string | null> = {};
   for (const c of carried) named[c.requirement.id] = ids[c.requirement.id] ?? null;
-  const meta = { source: 'link' as const, actor: null, note: null, data: JSON.stringify({ link: { [key]: named } }), context: null };
+  // The expiries kept, so that a replay of the history (stateAt) finds them too.
+  const kept: Record<string, string> = {};
+  for (const c of carried) if (c.expiresAt !== null) kept[c.requirement.id] = isoTime(c.expiresAt);
+  const link = Object.keys(kept).length === 0 ? { [key]: named } : { [key]: named, expiresAt: kept };
+  const meta = { source: 'link' as const, actor: null, note: null, data: JSON.stringify({ link }), context: null };
   const gpc = carried.some((c) => c.gpcOptIn);
   const ctx: BatchContext = batchContext(now, meta, { gpc });
   // A grant keeps the expiry it was given with: linking is no new consent.

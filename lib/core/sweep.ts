@@ -8,6 +8,9 @@ import { storedSubjectId } from './stored-subject';
 
 const PAGE = 200;
 
+/** Thrown by a sweep's plan for a subject that has no chain any more (erased since it was listed): nothing is written. */
+class SubjectGone extends Error {}
+
 /** What a sweep needs: where lapsed grants are found, and how an expiry is written. */
 export interface SweepDeps {
   readonly tracker: Pick<ConsentTracker, 'lapsedGrants'>;
@@ -63,9 +66,15 @@ export async function sweepLapsed(deps: SweepDeps): Promise<SweepResult> {
           pseudonym,
           now,
           source: 'sweep',
-          plan: (snapshot) => planExpiry(snapshot, ids, lookup, now, keys.chain),
+          plan: (snapshot) => {
+            // A write to a pseudonym with no chain would start one, and store the id of a subject just erased.
+            if (snapshot.headId === null && snapshot.records.length === 0) throw new SubjectGone();
+            return planExpiry(snapshot, ids, lookup, now, keys.chain);
+          },
         });
       } catch (error) {
+        // Through the storage deadline, it arrives as the cause of a store error.
+        if (error instanceof SubjectGone || (error as { cause?: unknown } | null)?.cause instanceof SubjectGone) continue;
         // A subject whose rows fail their seal is refused (and logged) alone: the others' expiries are recorded.
         if (error instanceof ConsentIntegrityError) {
           refused.add(pseudonym);

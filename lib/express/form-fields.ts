@@ -106,9 +106,12 @@ export function renderFormFields(engine: ConsentEngine, gate: ReadyGate, input: 
   const ids = gate.ids(input, 'formFields');
   const parsed = parseFormOptions(options, engine.options.messages);
   const { values } = parsed;
+  // A request body (its own fields beside `consent`) is read only through its consent keys:
+  // a host field named like a requirement never ticks a box.
+  const fromBody = values !== undefined && Object.keys(values).some((key) => key === 'consent' || key.startsWith('consent['));
   const fields = ids.map((id) => {
     const requirement = engine.registry.require(id);
-    const value = values && Object.hasOwn(values, id) ? values[id] : submittedValue(values, id);
+    const value = values === undefined ? undefined : fromBody ? submittedValue(values, id) : Object.hasOwn(values, id) ? values[id] : undefined;
     return field(requirement, isGranting(value), parsed);
   });
   return html`<fieldset class="consent-fields">

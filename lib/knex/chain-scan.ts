@@ -28,10 +28,16 @@ const headPage = (subjects: string): Record<string, string> => ({
  */
 export async function scanHeads(ctx: TableContext, query: HeadScanQuery): Promise<SealedHead[]> {
   if (query.chains === undefined && query.pseudonym === undefined) return headsPage(ctx, query);
-  return ctx.knex.transaction(async (trx) => {
-    if (isPostgres(ctx.knex)) await trx.raw('set transaction isolation level repeatable read, read only');
-    return headsPage({ knex: trx, table: (name) => ctx.table(name) }, query);
-  });
+  try {
+    return await ctx.knex.transaction(async (trx) => {
+      if (isPostgres(ctx.knex)) await trx.raw('set transaction isolation level repeatable read, read only');
+      return headsPage({ knex: trx, table: (name) => ctx.table(name) }, query);
+    });
+  } catch {
+    // A statement that failed inside the transaction aborts it (PostgreSQL), where a plain read
+    // would have been retried another way: read once more outside (a store that is down fails again).
+    return headsPage(ctx, query);
+  }
 }
 
 async function headsPage(ctx: TableContext, query: HeadScanQuery): Promise<SealedHead[]> {

@@ -38,7 +38,7 @@ export function replayRecord(
           decidedAt: event.at,
           expiresAt: sameGrant(stored, event)
             ? stored.expiresAt
-            : requirement.expiresAfterDays === null ? null : event.at + requirement.expiresAfterDays * DAY_MS,
+            : keptExpiry(event) ?? (requirement.expiresAfterDays === null ? null : event.at + requirement.expiresAfterDays * DAY_MS),
         };
         break;
       case 'deny':
@@ -63,6 +63,21 @@ export function replayRecord(
     }
   }
   return record;
+}
+
+/**
+ * The expiry a grant carried by `link` kept from where it was given (its `data` names it), or
+ * undefined for any other event, or one whose data is gone (erased).
+ */
+function keptExpiry(event: StoredEvent): number | undefined {
+  if (event.source !== 'link' || event.data === null) return undefined;
+  try {
+    const kept = (JSON.parse(event.data) as { link?: { expiresAt?: Record<string, unknown> } }).link?.expiresAt?.[event.requirement];
+    const ms = typeof kept === 'string' ? Date.parse(kept) : NaN;
+    return Number.isFinite(ms) ? ms : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Whether `stored` records the grant `event` made (then it holds the expiry fixed at the time). */

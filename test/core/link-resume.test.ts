@@ -45,6 +45,7 @@ for (const backend of BACKENDS) {
       const cookie = cookiePair(await request(app).post('/consent/me').send({ decisions: { analytics: 'granted', ads: 'denied' } }).expect(200));
       const visitorId = visitorIdOf(cookie);
       const decided = Object.fromEntries((await events(visitorId)).map((e) => [e.requirement, e.id]));
+      const expiresAt = { analytics: (await consent.states(visitorId)).analytics?.expiresAt };
       now += MINUTE;
 
       // The subject's write commits, the visitor's fails.
@@ -54,7 +55,7 @@ for (const backend of BACKENDS) {
       expect(tracker.failed).to.equal(1);
       const annLinks = await links('ann');
       expect(annLinks.map((e) => e.requirement)).to.deep.equal(['ads', 'analytics']);
-      expect(annLinks[0]?.data).to.deep.equal({ link: { visitorEvents: decided } });
+      expect(annLinks[0]?.data).to.deep.equal({ link: { visitorEvents: decided, expiresAt } });
       expect(await links(visitorId), 'the visitor side is missing').to.deep.equal([]);
       await expectVerified();
 
@@ -66,7 +67,7 @@ for (const backend of BACKENDS) {
       const marks = await links(visitorId);
       expect(marks.map((e) => [e.requirement, e.action, e.state])).to.deep.equal([['ads', 'deny', 'denied'], ['analytics', 'grant', 'granted']]);
       const subjectEvents = Object.fromEntries(annLinks.map((e) => [e.requirement, e.id]));
-      expect(marks[0]?.data).to.deep.equal({ link: { subjectEvents } });
+      expect(marks[0]?.data).to.deep.equal({ link: { subjectEvents, expiresAt } });
       expect((await consent.states(visitorId)).analytics?.state).to.equal('granted');
       await expectVerified();
 

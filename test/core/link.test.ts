@@ -60,7 +60,9 @@ for (const backend of BACKENDS) {
         ['fraud', 'deny', 'link'], ['ads', 'deny', 'link'], ['analytics', 'grant', 'link'],
       ]);
       const visitorEvents = Object.fromEntries(before.map((e) => [e.requirement, e.id]));
-      expect(annEvents[0]?.data).to.deep.equal({ link: { visitorEvents } });
+      // The grant keeps the expiry it was given with, named for a replay of the history.
+      const expiresAt = { analytics: new Date(T0 + 86_400_000).toISOString() };
+      expect(annEvents[0]?.data).to.deep.equal({ link: { visitorEvents, expiresAt } });
 
       const after = await events(visitorId);
       const marks = after.slice(0, 3);
@@ -68,7 +70,7 @@ for (const backend of BACKENDS) {
         ['fraud', 'deny', 'link', 'denied'], ['ads', 'deny', 'link', 'denied'], ['analytics', 'grant', 'link', 'granted'],
       ]);
       const subjectEvents = Object.fromEntries(annEvents.map((e) => [e.requirement, e.id]));
-      expect(marks[0]?.data).to.deep.equal({ link: { subjectEvents } });
+      expect(marks[0]?.data).to.deep.equal({ link: { subjectEvents, expiresAt } });
       await expectVerified('ann', visitorId);
     });
 
@@ -114,6 +116,14 @@ for (const backend of BACKENDS) {
       now = T0 + 25 * 3_600_000;
       expect((await consent.states('ann')).analytics?.state).to.equal('expired');
       expect((await consent.states(visitorIdOf(cookie))).analytics?.state).to.equal('expired');
+      // The history says so too, once newer decisions replaced the records that hold the expiry.
+      now = T0 + 30 * 3_600_000;
+      await consent.record('ann', { analytics: 'denied' });
+      await consent.record(visitorIdOf(cookie), { analytics: 'denied' });
+      for (const subject of ['ann', visitorIdOf(cookie)]) {
+        expect((await consent.stateAt(subject, 'analytics', T0 + 25 * 3_600_000)).state, subject).to.equal('expired');
+        expect((await consent.stateAt(subject, 'analytics', T0 + 23 * 3_600_000)).state, subject).to.equal('granted');
+      }
       await expectVerified('ann', visitorIdOf(cookie));
     });
 

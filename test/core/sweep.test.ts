@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import knexFactory, { type Knex } from 'knex';
 import { confirmToken } from '../../lib/core/confirm';
-import { createConsent, ConsentError, type ChangePayload, type Consent } from '../../lib/index';
+import { createConsent, ConsentError, KnexTracker, type ChangePayload, type Consent } from '../../lib/index';
 import { createPgDatabase, describePg, pgKnexConfig, sqliteKnexConfig, tempSqliteFile } from '../helpers/databases';
 
 const DAY = 86_400_000;
@@ -79,6 +79,41 @@ describe('sweep(): expire events for lapsed grants', () => {
     expect(delivered.map((c) => [c.subjectId, c.action, c.source])).to.deep.equal([['ada', 'grant', 'app'], ['cy', 'grant', 'app'], ['ada', 'expire', 'sweep']]);
     expect(await trail('cy')).to.deep.equal(['analytics:expire/sweep/expired', 'analytics:grant/app/granted']);
     expect((await consent.verify()).problems).to.deep.equal([]);
+  });
+
+  it('writes nothing for a subject erased between the listing and its write: it is not stored again', async () => {
+    await consent.close();
+    let eraseFirst = false;
+    const inner = new KnexTracker(knex);
+    const tracker = new Proxy(inner, {
+      get(target, name, receiver) {
+        const value: unknown = Reflect.get(target, name, receiver);
+        if (typeof value !== 'function') return value;
+        const method = (value as (...args: unknown[]) => Promise<unknown[]>).bind(target);
+        if (name !== 'lapsedGrants') return method;
+        return async (query: unknown) => {
+          const page = await method(query);
+          if (eraseFirst && page.length > 0) { eraseFirst = false; await consent.erase('ada'); }
+          return page;
+        };
+      },
+    });
+    consent = createConsent({ tracker, secret: 's'.repeat(32), sweep: false, cache: false, now: () => new Date(clock.ms) });
+    consent.register({ id: 'analytics', title: 'Analytics', description: 'Usage statistics.', expiresAfterDays: 1 });
+    const changes: ChangePayload[] = [];
+    consent.on('change', (c) => void changes.push(c));
+    await consent.ready();
+    await consent.record('ada', { analytics: 'granted' });
+    clock.ms = START + DAY;
+    eraseFirst = true;
+    expect(await consent.sweep()).to.deep.equal({ recorded: 0, refused: 0 });
+    const linked = await knex('consent_subjects').whereNotNull('pseudonym').count({ n: '*' });
+    expect(Number(linked[0]?.n), 'no subject row for the erased pseudonym').to.equal(0);
+    const listed: string[] = [];
+    for await (const id of consent.audience('analytics', { state: 'unset' })) listed.push(id);
+    expect(listed).to.deep.equal([]);
+    expect(changes.map((c) => c.action)).to.deep.equal(['grant']);
+    expect((await consent.verify()).ok).to.equal(true);
   });
 
   it('records a new expiry after a new grant lapses', async () => {

@@ -36,8 +36,9 @@ describe('formFields()', () => {
     const html = consent.formFields(['terms', 'news.letter'], { values: { terms: 'on', 'news.letter': '0' } });
     expect(html).to.contain('aria-describedby="consent-terms-description" checked required>');
     expect(html).to.contain('aria-describedby="consent-news.letter-description">');
-    // The body as a parser left it, nested or flat (express.urlencoded({ extended: false })), like collect() reads it.
-    for (const body of [{ email: 'a@b.c', consent: { terms: 'granted' } }, { email: 'a@b.c', 'consent[terms]': ['0', 'granted'], 'consent[news.letter]': '0' }]) {
+    // The body as a parser left it, nested or flat (express.urlencoded({ extended: false })), like collect() reads it;
+    // the form's own fields never tick a box, even one named like a requirement.
+    for (const body of [{ email: 'a@b.c', 'news.letter': 'on', consent: { terms: 'granted' } }, { email: 'a@b.c', terms: 'no', 'news.letter': 'on', 'consent[terms]': ['0', 'granted'], 'consent[news.letter]': '0' }]) {
       const again = consent.formFields(['terms', 'news.letter'], { values: body });
       expect(again, JSON.stringify(body)).to.contain('aria-describedby="consent-terms-description" checked required>');
       expect(again, JSON.stringify(body)).to.contain('aria-describedby="consent-news.letter-description">');

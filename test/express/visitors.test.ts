@@ -278,7 +278,13 @@ describe('visitors: cross-site writes (SQLite file)', () => {
       await put({ 'Sec-Fetch-Site': 'same-site', Origin: 'https://app.example.com' }).expect(200);
       await put({ 'Sec-Fetch-Site': 'cross-site', Origin: 'HTTP://LOCALHOST:5173' }).expect(200);
       await put({ Origin: 'https://app.example.com' }).expect(200);
-      for (const headers of [{ 'Sec-Fetch-Site': 'same-site', Origin: 'https://evil.example.com' }, { 'Sec-Fetch-Site': 'same-site' }, { Origin: 'https://app.example.com:8443' }, { 'Sec-Fetch-Site': 'cross-site', Origin: 'http://app.example.com' }]) {
+      const others: Array<Record<string, string>> = [
+        { 'Sec-Fetch-Site': 'same-site', Origin: 'https://evil.example.com' },
+        { 'Sec-Fetch-Site': 'same-site' },
+        { Origin: 'https://app.example.com:8443' },
+        { 'Sec-Fetch-Site': 'cross-site', Origin: 'http://app.example.com' },
+      ];
+      for (const headers of others) {
         expectProblem(await put(headers), 403, 'forbidden');
       }
     } finally {
