@@ -21,8 +21,14 @@ async function chainEvents(reader: ChainReader, chain: string): Promise<StoredEv
   }
 }
 
-const headOf = async (reader: ChainReader, chain: string): Promise<SealedHead | null> =>
-  (await reader.heads({ chains: [chain], limit: 1 }))[0] ?? null;
+// Chains whose heads are read in one lookup.
+const BATCH = 500;
+
+async function headsOf(reader: ChainReader, chains: readonly string[]): Promise<Map<string, SealedHead>> {
+  const out = new Map<string, SealedHead>();
+  for (const head of await reader.heads({ chains: [...chains], limit: chains.length })) out.set(head.chain, head);
+  return out;
+}
 
 /** Each write of a chain seals a new head: the same seal before and after a read means nothing was written meanwhile. */
 const sameHead = (a: SealedHead | null, b: SealedHead | null): boolean =>
@@ -37,24 +43,45 @@ function check(key: Buffer, legacy: boolean, head: SealedHead | null, events: re
 }
 
 /**
- * The problems of one chain read as one state: its head, then its events, then its head again,
- * until the head did not move meanwhile (every write seals a new one in the transaction that
- * appends its events), so that head and events are what one instant held. A chain still written
- * to after a few tries is checked against the newest head and the events up to it, read after
- * it (as the subject's own reads do): the head moved, so the library wrote it. Pure reads.
+ * The problems of each of `chains` read as one state: its head, then its events, then its head
+ * again, until the head did not move meanwhile (every write seals a new one in the transaction
+ * that appends its events), so that head and events are what one instant held. A chain still
+ * written to after a few tries is checked against the newest head and the events up to it, read
+ * after it (as the subject's own reads do): the head moved, so the library wrote it. Heads are
+ * read in batches; events a chain at a time. Pure reads.
  *
- * This is what the whole store's scan asks of a chain it found wrong: its head and its events are
- * read in separate pages, so a write between them looks like a head ahead of its events, or events
- * beyond their head. A head put back from an earlier copy does not move, and is reported.
+ * This is what the whole store's scan asks of the chains it found wrong: heads and events are
+ * read in separate pages, so a write between them looks like a head ahead of its events, or
+ * events beyond their head. A head put back from an earlier copy does not move, and is reported.
  */
-export async function settledChainProblems(reader: ChainReader, key: Buffer, chain: string, legacy = false): Promise<IntegrityProblem[]> {
-  let head = await headOf(reader, chain);
-  for (let attempt = 0; attempt < SETTLE_TRIES; attempt += 1) {
-    const events = await chainEvents(reader, chain);
-    const after = await headOf(reader, chain);
-    if (sameHead(head, after)) return check(key, legacy, head, events);
-    head = after;
+export async function settledChainProblems(reader: ChainReader, key: Buffer, chains: readonly string[], legacy = false): Promise<IntegrityProblem[]> {
+  const problems: IntegrityProblem[] = [];
+  // In batches: the events of one batch's chains are held at once.
+  for (let i = 0; i < chains.length; i += BATCH) problems.push(...(await settleBatch(reader, key, chains.slice(i, i + BATCH), legacy)));
+  return problems;
+}
+
+async function settleBatch(reader: ChainReader, key: Buffer, chains: readonly string[], legacy: boolean): Promise<IntegrityProblem[]> {
+  const problems: IntegrityProblem[] = [];
+  let pending = [...chains];
+  let heads = await headsOf(reader, pending);
+  for (let attempt = 0; attempt < SETTLE_TRIES && pending.length > 0; attempt += 1) {
+    const events = new Map<string, StoredEvent[]>();
+    for (const chain of pending) events.set(chain, await chainEvents(reader, chain));
+    const after = await headsOf(reader, pending);
+    const moved: string[] = [];
+    for (const chain of pending) {
+      const head = heads.get(chain) ?? null;
+      if (sameHead(head, after.get(chain) ?? null)) problems.push(...check(key, legacy, head, events.get(chain) ?? []));
+      else moved.push(chain);
+    }
+    pending = moved;
+    heads = after;
   }
-  const events = (await chainEvents(reader, chain)).filter((event) => head === null || event.seq <= head.seq);
-  return check(key, legacy, head, events);
+  for (const chain of pending) {
+    const head = heads.get(chain) ?? null;
+    const events = (await chainEvents(reader, chain)).filter((event) => head === null || event.seq <= head.seq);
+    problems.push(...check(key, legacy, head, events));
+  }
+  return problems;
 }

@@ -76,9 +76,7 @@ async function verifyChains(
 
 /** The problems of each suspect chain, checked again as one state (see `settledChainProblems`). */
 async function settle(tracker: ProofReader, key: Buffer, legacy: boolean, suspects: ReadonlyMap<string, IntegrityProblem[]>): Promise<IntegrityProblem[]> {
-  const problems: IntegrityProblem[] = [];
-  for (const chain of suspects.keys()) problems.push(...(await settledChainProblems(tracker, key, chain, legacy)));
-  return problems;
+  return settledChainProblems(tracker, key, [...suspects.keys()], legacy);
 }
 
 // Leaves per page of log entries: an entry holds one transaction's events, from one to thousands.
