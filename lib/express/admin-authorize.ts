@@ -37,9 +37,10 @@ function verdictActor(verdict: unknown): { actor: string | null } | { refused: s
  * Admin authorization, shared by the admin routes and the console: `admin.authorize(req)` must
  * answer `true` or `{ actor }` (a string of 1–256 characters); anything else, or a throw, is
  * 403 `forbidden` (a malformed verdict, not `false`, `null` or `undefined`, is reported once
- * through `logger.warn`). Then waits for `ready()`.
+ * through `logger.warn`). Then waits for `ready()` (503 when it failed); with `settledOnly`, only for it
+ * to settle, so that the route checks what was sent before it answers 503 itself.
  */
-export function adminAuthorization(engine: ConsentEngine, gate: ReadyGate, what: string): RequestHandler {
+export function adminAuthorization(engine: ConsentEngine, gate: ReadyGate, what: string, settledOnly = false): RequestHandler {
   const admin = engine.options.admin;
   return asyncHandler(async (req, _res, next) => {
     let verdict: unknown = false;
@@ -55,7 +56,7 @@ export function adminAuthorization(engine: ConsentEngine, gate: ReadyGate, what:
       throw new ConsentError('forbidden', `${what} needs authorization`);
     }
     actors.set(req, answer.actor);
-    await gate.serving();
+    await (settledOnly ? gate.settled() : gate.serving());
     next();
   });
 }

@@ -18,6 +18,7 @@ import { sendStream } from './send-stream';
 import type { ProofHandlers } from './proof-routes';
 import type { ReadyGate } from './ready-gate';
 import { noStore } from './send-json';
+import { checkDecisions } from '../core/record-decisions';
 
 
 const subjectParam = (req: Request): string => req.params.subjectId as string;
@@ -60,8 +61,12 @@ export function addAdminRoutes(router: Router, engine: ConsentEngine, gate: Read
   // Staff record a decision taken elsewhere (on the phone, on paper): source `admin`, with the
   // actor `authorize` named. The staff member's request is not the subject's: no GPC signal,
   // no network details.
-  router.post('/admin/subjects/:subjectId/decisions', ...guard, onlyQuery(), asyncHandler(async (req, res) => {
+  // After a failed ready(), what was sent is answered first (SPEC §4's order), then 503.
+  const settled = [noStore, jsonBody(), adminAuthorization(engine, gate, 'this admin route', true), decodableQuery];
+  router.post('/admin/subjects/:subjectId/decisions', ...settled, onlyQuery(), asyncHandler(async (req, res) => {
     const parsed = parsePostBody(carriesBody(req) ? (req.body as unknown) : undefined);
+    if (!gate.isServing) checkDecisions(engine.registry, parsed.decisions, 422);
+    await gate.serving();
     const meta = { source: 'admin' as const, actor: adminActor(req), note: parsed.note, data: parsed.data, context: parsed.context };
     const { states, pending } = await engine.record(subjectParam(req), parsed.decisions, meta, { unknownStatus: 422 });
     res.json({ states, pending });

@@ -4,6 +4,7 @@ import knexFactory, { type Knex } from 'knex';
 import { createConsent, ConsentError, type Consent } from '../../lib/index';
 import { BACKENDS, REQUIREMENTS, TEST_SECRET, headerSubject, memoryLogger, testConsent, type TestDatabase } from '../helpers/consent-setup';
 import { pgKnexConfig } from '../helpers/databases';
+import { ADMIN, headerAdmin } from '../helpers/admin';
 import { guardApp } from '../helpers/guard-app';
 import { expectProblem } from '../helpers/problem';
 import { StalledTracker, tcpProxy } from '../helpers/trackers';
@@ -92,6 +93,25 @@ describe('requireConsent and ready()', () => {
     expectProblem(await as(request(app).put('/consent/me/analytics')).send({ decision: 'granted' }), 503, 'store_unavailable');
     expectProblem(await as(request(app).get('/consent/me/history')), 503, 'store_unavailable');
     expect(await knex.schema.hasTable('consent_events'), 'the store was never touched').to.equal(false);
+  });
+
+  it('after ready() rejected, the admin decisions route answers what was sent before 503', async () => {
+    const admin = createConsent({ knex, subject: headerSubject, secret: TEST_SECRET, logger, admin: { authorize: headerAdmin } });
+    admin.register(REQUIREMENTS);
+    admin.requireConsent('typo');
+    await admin.ready().catch(() => undefined);
+    try {
+      const app = (await import('express')).default();
+      app.use('/consent', admin.router());
+      const post = (body: unknown) => request(app).post('/consent/admin/subjects/ann/decisions').set(ADMIN).send(body as object);
+      expectProblem(await request(app).post('/consent/admin/subjects/ann/decisions').send({ decisions: { analytics: 'granted' } }), 403, 'forbidden');
+      expectProblem(await post({ decisions: { analytics: 'maybe' } }), 400, 'invalid_body');
+      expectProblem(await post({ decisions: { nope: 'granted' } }), 422, 'unknown_requirement');
+      expectProblem(await post({ decisions: { analytics: { decision: 'granted', version: 9 } } }), 409, 'version_mismatch');
+      expectProblem(await post({ decisions: { analytics: 'granted' } }), 503, 'store_unavailable');
+    } finally {
+      await admin.close();
+    }
   });
 
   it('throws at once for bad arguments, and for unknown ids after ready()', async () => {
