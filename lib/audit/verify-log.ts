@@ -65,6 +65,16 @@ export class LogVerifier {
     this.tree = new TreeHasher({ sealedSize: head?.size ?? 0, claimSize: checkpoint?.size ?? null });
   }
 
+  /** Leaves read so far. */
+  get leavesRead(): number {
+    return this.size;
+  }
+
+  /** Leaves under the sealed head the check started from. */
+  get sealedSize(): number {
+    return this.head?.size ?? 0;
+  }
+
   /** One stored event. */
   event(event: Pick<StoredEvent, 'id' | 'hash'> & LeafSource): void {
     this.stored.add(event.id);

@@ -85,19 +85,28 @@ const LOG_PAGE_LEAVES = 4096;
 const LOG_SLICE = 512;
 
 /**
- * Reads log entries from after `after` to the end, in pages sized to hold about
- * `LOG_PAGE_LEAVES` leaves, each page's query sent before the previous page is checked.
- * Resolves to the last key read.
+ * Where a read of the log stands: the key of the last entry that starts inside the sealed log,
+ * and the keys of the entries beyond it already read. Entries past the seal are in no fixed
+ * order: on PostgreSQL a key is the writer's transaction id, and a lower one may commit after a
+ * higher one was read, so a second read starts from the seal again and skips those it has.
  */
-async function readLog(tracker: ProofReader, verifier: LogVerifier, after: string | undefined): Promise<string | undefined> {
+interface LogPass {
+  sealedEnd: string | undefined;
+  unsealed: Set<string>;
+}
+
+/**
+ * Reads log entries from after `pass.sealedEnd` to the end (all of them on the first pass),
+ * in pages sized to hold about `LOG_PAGE_LEAVES` leaves, each page's query sent before the
+ * previous page is checked; an entry beyond the seal already read is skipped.
+ */
+async function readLog(tracker: ProofReader, verifier: LogVerifier, pass: LogPass): Promise<void> {
   let limit = 64;
-  let pending = tracker.logEntries({ after, limit });
-  let last = after;
+  let pending = tracker.logEntries({ after: pass.sealedEnd, limit });
   for (;;) {
     const page: LogEntry[] = await pending;
     const tail = page[page.length - 1];
     const more = tail !== undefined && page.length >= limit;
-    if (tail !== undefined) last = tail.key;
     if (more) {
       const leaves = page.reduce((sum, e) => sum + leafCount(e.leaves), 0);
       limit = Math.max(1, Math.min(4096, Math.floor((LOG_PAGE_LEAVES * page.length) / Math.max(1, leaves))));
@@ -108,6 +117,9 @@ async function readLog(tracker: ProofReader, verifier: LogVerifier, after: strin
     // query meanwhile, so the database reads while the tree is hashed.
     let hashed = 0;
     for (const entry of page) {
+      if (pass.unsealed.has(entry.key)) continue;
+      if (verifier.leavesRead < verifier.sealedSize) pass.sealedEnd = entry.key;
+      else pass.unsealed.add(entry.key);
       verifier.wholeLeaves(entry);
       const n = leafCount(entry.leaves);
       for (let from = 0; from < n; from += LOG_SLICE) {
@@ -120,7 +132,7 @@ async function readLog(tracker: ProofReader, verifier: LogVerifier, after: strin
         }
       }
     }
-    if (!more) return last;
+    if (!more) return;
   }
 }
 
@@ -195,18 +207,18 @@ export async function verifyStore(tracker: ProofReader, keys: VerifyKeys, pseudo
   const log = new LogVerifier(keys, await readHead(tracker), options.checkpoint ?? null);
   const threads = new CheckThreads(keys.chain);
   try {
-    let read: string | undefined;
+    const pass: LogPass = { sealedEnd: undefined, unsealed: new Set() };
     // An upgraded store's heads carry the seal of release 1: the check computes those itself.
     const heads = legacy ? headPages(tracker) : headsAhead(headPages(tracker), chains, threads);
     const events = eventsAhead(eventPages(tracker), keys.chain, chains, threads);
     const suspects = new Map<string, IntegrityProblem[]>();
     await both(
-      readLog(tracker, log, undefined).then((last) => { read = last; }),
+      readLog(tracker, log, pass),
       verifyChains(chains, heads, events, (event) => { log.event(event); }, suspects),
     );
     chains.problems.push(...(await settle(tracker, keys.chain, legacy, suspects)));
     // Entries written while the events were read: every event read is logged by now.
-    await readLog(tracker, log, read);
+    await readLog(tracker, log, pass);
     await readBlocks(tracker, log);
     const named = new Set(chains.problems.map((p) => p.eventId));
     const problems = [...(await log.end(named, chains.problems.length === 0)), ...chains.problems];

@@ -123,3 +123,63 @@ describeEachDatabase('verify() while people decide', (open) => {
     expect((await consent.verify({ subjectId: 'bob' })).problems).to.deep.include({ eventId: withdrawal, kind: 'inserted' });
   });
 });
+
+describeEachDatabase('verify() and log entries that commit out of key order', (open) => {
+  let db: TestDatabase;
+  let consent: Consent;
+  afterEach(async () => {
+    await consent.close();
+    await db.release();
+  });
+
+  it('reads the log again from its seal: an entry committed late under a lower key is found, not reported rolled back', async () => {
+    db = await open();
+    const inner = new KnexTracker(db.knex);
+    let hidden: string | null = null;
+    let armed = false;
+    let firstRead = true;
+    let writes: Promise<void> | null = null;
+    const tracker = new Proxy(inner, {
+      get(target, name, receiver) {
+        const value: unknown = Reflect.get(target, name, receiver);
+        if (typeof value !== 'function') return value;
+        const method = (value as (...args: unknown[]) => Promise<unknown[]>).bind(target);
+        if (name === 'scanEvents') {
+          // The scan reads on once the two writes are made: it sees their events.
+          return async (query: { chain?: string }) => {
+            if (armed && query.chain === undefined && writes !== null) await writes;
+            return method(query);
+          };
+        }
+        if (name !== 'logEntries') return method;
+        return async (query: { after?: string; limit: number }) => {
+          if (armed && writes === null) {
+            // Two writes while the check runs; the first one's entry is not visible to the first
+            // read of the log (as a PostgreSQL transaction with a lower id that commits later).
+            writes = (async () => {
+              const before = new Set(((await method({ limit: 100_000 })) as Array<{ key: string }>).map((e) => e.key));
+              await consent.record('late-1', { a: 'granted' });
+              await consent.record('late-2', { a: 'granted' });
+              const added = ((await method({ limit: 100_000 })) as Array<{ key: string }>).filter((e) => !before.has(e.key));
+              hidden = added[0]?.key ?? null;
+            })();
+            await writes;
+          }
+          const page = (await method(query)) as Array<{ key: string }>;
+          if (!armed || !firstRead) return page;
+          firstRead = false;
+          return page.filter((e) => e.key !== hidden);
+        };
+      },
+    }) as unknown as ConsentTracker;
+    consent = createConsent({ tracker, secret: SECRET, logger: quiet });
+    consent.register([{ id: 'a', title: 'A', description: 'A' }]);
+    await consent.ready();
+    // More than a page of events, so that the scan reads the new chains after the writes.
+    await consent.import((function* () { for (let i = 0; i < 2100; i += 1) yield { subjectId: `u${String(i)}`, requirement: 'a', decision: 'granted' as const, at: Date.now() - 60_000 }; })());
+    armed = true;
+    const result = await consent.verify();
+    expect(hidden, 'the late entry was hidden from the first read').to.not.equal(null);
+    expect(result.problems).to.deep.equal([]);
+  });
+});
