@@ -2,6 +2,7 @@ import { ChainVerifier } from '../audit/verify-chain';
 import type { ConsentLogger } from '../options';
 import type { SealedHead, StoredEvent } from '../tracker/records';
 import { pagesAhead } from './page-cursor';
+import { ConsentIntegrityError, ConsentStoreError } from '../errors';
 import { integrityFailure } from './trusted';
 import { VERIFY_PAGE, type ProofReader } from './verify';
 
@@ -25,17 +26,9 @@ export function chainEventPages(
 
 /**
  * Reads a chain (up to `head`) and checks it whole, its head, link and records included, passing
- * each event to `onEvent` as it goes.
- *
- * @throws ConsentIntegrityError when it does not verify (logged): never an answer the history would not give.
+ * each event to `onEvent` as it goes. True when it verifies.
  */
-export async function checkChain(
-  tracker: ProofReader,
-  key: Buffer,
-  logger: ConsentLogger,
-  head: SealedHead,
-  onEvent: (event: StoredEvent) => void = () => undefined,
-): Promise<void> {
+async function chainVerifies(tracker: ProofReader, key: Buffer, head: SealedHead, onEvent: (event: StoredEvent) => void): Promise<boolean> {
   const verifier = new ChainVerifier(key);
   verifier.begin(head);
   for await (const page of chainEventPages(tracker, head)) {
@@ -45,13 +38,34 @@ export async function checkChain(
     }
   }
   verifier.end();
-  if (!verifier.result().ok) throw integrityFailure(logger, "a subject's history, head or records");
+  return verifier.result().ok;
 }
 
 /**
- * `chainEventPages`, each event checked as it passes (see `checkChain`): after the last page, a
- * chain that does not verify throws instead of ending, so a streamed answer breaks off rather
- * than complete a history the verified one would not give.
+ * Whether the chain of `head` was written since `head` was read: an erasure then blanks the
+ * events a read met after it, against a head that does not say so yet.
+ */
+async function moved(tracker: ProofReader, head: SealedHead): Promise<boolean> {
+  const [now] = await tracker.heads({ chains: [head.chain], limit: 1 });
+  return now === undefined || now.seq !== head.seq || now.mac !== head.mac || now.erased !== head.erased;
+}
+
+/**
+ * A chain that failed its check: a storage error to try again when a write moved it meanwhile
+ * (nothing was altered), else the integrity failure (logged).
+ */
+async function chainFailure(tracker: ProofReader, logger: ConsentLogger, head: SealedHead): Promise<ConsentStoreError> {
+  if (await moved(tracker, head)) return new ConsentStoreError("the subject's history changed while it was read: try again");
+  return integrityFailure(logger, "a subject's history, head or records");
+}
+
+/**
+ * `chainEventPages`, each event checked as it passes: after the last page, a chain that does not
+ * verify throws instead of ending, so a streamed answer breaks off rather than complete a
+ * history the verified one would not give.
+ *
+ * @throws ConsentIntegrityError (logged), or `store_unavailable` when a write (an erasure) moved
+ *   the chain while it was read.
  */
 export async function* verifiedEventPages(
   tracker: ProofReader,
@@ -67,19 +81,28 @@ export async function* verifiedEventPages(
     yield page;
   }
   verifier.end();
-  if (!verifier.result().ok) throw integrityFailure(logger, "a subject's history, head or records");
+  if (!verifier.result().ok) throw await chainFailure(tracker, logger, head);
 }
+
+// Reads of a subject's chain that a write moved before the read gives up.
+const READ_TRIES = 3;
 
 /**
  * The events of the chain now linked to `pseudonym` (of one requirement, plus erase events),
- * oldest first, once the whole chain verifies (see `checkChain`).
+ * oldest first, once the whole chain verifies (its head, link and records included; read again
+ * when a write moved it meanwhile).
  */
 export async function verifiedEvents(tracker: ProofReader, key: Buffer, logger: ConsentLogger, pseudonym: string, requirement?: string): Promise<StoredEvent[]> {
-  const [head] = await tracker.heads({ pseudonym, limit: 1 });
-  if (!head) return [];
-  const out: StoredEvent[] = [];
-  await checkChain(tracker, key, logger, head, (event) => {
-    if (requirement === undefined || event.requirement === requirement || event.action === 'erase') out.push(event);
-  });
-  return out;
+  for (let attempt = 1; ; attempt += 1) {
+    const [head] = await tracker.heads({ pseudonym, limit: 1 });
+    if (!head) return [];
+    const out: StoredEvent[] = [];
+    const collect = (event: StoredEvent) => {
+      if (requirement === undefined || event.requirement === requirement || event.action === 'erase') out.push(event);
+    };
+    if (await chainVerifies(tracker, key, head, collect)) return out;
+    // A write between the head and its events (an erasure blanks them): read again.
+    const failure = await chainFailure(tracker, logger, head);
+    if (failure instanceof ConsentIntegrityError || attempt >= READ_TRIES) throw failure;
+  }
 }

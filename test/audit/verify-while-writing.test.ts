@@ -183,3 +183,53 @@ describeEachDatabase('verify() and log entries that commit out of key order', (o
     expect(result.problems).to.deep.equal([]);
   });
 });
+
+describeEachDatabase('reads of a subject erased while they read it', (open) => {
+  let db: TestDatabase;
+  let consent: Consent;
+  afterEach(async () => {
+    await consent.close();
+    await db.release();
+  });
+
+  it('answer as for the erased subject (or 503 to try again), never an integrity failure', async () => {
+    db = await open();
+    let eraseNext = false;
+    const inner = new KnexTracker(db.knex);
+    const tracker = new Proxy(inner, {
+      get(target, name, receiver) {
+        const value: unknown = Reflect.get(target, name, receiver);
+        if (typeof value !== 'function') return value;
+        const method = (value as (...args: unknown[]) => Promise<unknown[]>).bind(target);
+        if (name !== 'scanEvents') return method;
+        // The subject's head is read; the erasure commits before its events are.
+        return async (query: { chain?: string }) => {
+          if (eraseNext && query.chain !== undefined) { eraseNext = false; await consent.erase('ann'); }
+          return method(query);
+        };
+      },
+    }) as unknown as ConsentTracker;
+    const errors: string[] = [];
+    consent = createConsent({ tracker, secret: SECRET, logger: { warn() {}, error: (m: string) => { errors.push(m); } } });
+    consent.register([{ id: 'a', title: 'A', description: 'A' }]);
+    await consent.ready();
+    const reads: Array<[string, () => Promise<unknown>]> = [
+      ['stateAt', () => consent.stateAt('ann', 'a', Date.now())],
+      ['receipt', () => consent.receipt('ann')],
+      ['verify', () => consent.verify({ subjectId: 'ann' })],
+    ];
+    for (const [name, read] of reads) {
+      await consent.record('ann', { a: 'granted' }, { note: 'personal' });
+      eraseNext = true;
+      const result: unknown = await read().catch((error: unknown) => error);
+      expect(eraseNext, name).to.equal(false);
+      expect(result, name).to.not.be.instanceOf(Error);
+      if (name === 'verify') expect(result).to.deep.include({ ok: true });
+    }
+    await consent.record('ann', { a: 'granted' }, { note: 'personal' });
+    eraseNext = true;
+    const exported: unknown = await consent.export('ann').catch((error: unknown) => error);
+    if (exported instanceof Error) expect(exported).to.include({ code: 'store_unavailable' });
+    expect(errors, 'no integrity failure logged').to.deep.equal([]);
+  });
+});
