@@ -61,7 +61,7 @@ export function addAdminRoutes(router: Router, engine: ConsentEngine, gate: Read
   // Staff record a decision taken elsewhere (on the phone, on paper): source `admin`, with the
   // actor `authorize` named. The staff member's request is not the subject's: no GPC signal,
   // no network details.
-  // After a failed ready(), what was sent is answered first (SPEC §4's order), then 503.
+  // After a failed ready(), what was sent is answered first (docs/http-api.md, the order of checks), then 503.
   const settled = [noStore, jsonBody(), adminAuthorization(engine, gate, 'this admin route', true), decodableQuery];
   router.post('/admin/subjects/:subjectId/decisions', ...settled, onlyQuery(), asyncHandler(async (req, res) => {
     const parsed = parsePostBody(carriesBody(req) ? (req.body as unknown) : undefined);

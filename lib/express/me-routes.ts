@@ -89,7 +89,7 @@ export function addMeRoutes(router: Router, engine: ConsentEngine, gate: ReadyGa
    * that the signal must not refuse first. Returns states read after both.
    */
   async function write(req: Request, { who, subject }: { who: RequestSubject; subject: string }, parsed: WriteBody, unknownStatus: number): Promise<WriteOutcome> {
-    // SPEC §4's order: what was sent (422 unknown id, 409 stale version) before the 503 of a
+    // The order of checks (docs/http-api.md): what was sent (422 unknown id, 409 stale version) before the 503 of a
     // failed ready() (once ready, `record` checks them itself).
     if (!gate.isServing) checkDecisions(engine.registry, parsed.decisions, unknownStatus);
     await gate.serving();
