@@ -351,6 +351,9 @@ describeBrowser('the browser client in Chromium', function (this: Mocha.Suite) {
     await banner(page).getByRole('button', { name: 'Choose' }).click();
     await dialog(page).waitFor();
     expect(await dialog(page).getByRole('switch').count()).to.equal(2);
+    // A frame that needs a requirement not asked here is hidden all the same, its note without a button.
+    expect(await page.locator('iframe[title="A gated frame"]').isVisible()).to.equal(false);
+    expect(await page.locator('.ec-placeholder').textContent()).to.equal('This content needs your consent to: Usage analytics.');
     const items = (await dialog(page).locator('.ec-list > li').allTextContents()).join(' | ');
     expect(items).to.contain('Personalised ads').and.contain('Fraud checks').and.not.contain('Usage analytics');
     await page.keyboard.press('Escape');

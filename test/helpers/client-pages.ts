@@ -63,7 +63,7 @@ export function firstPartyPages(thirdParty: () => string): RequestHandler {
     }
     if (req.path === '/only') {
       // The banner and dialog ask only about the requirements listed.
-      res.type('html').send(page('', ' data-requirements="ads, fraud"'));
+      res.type('html').send(page('<iframe data-consent="analytics" data-src="/gated.js" title="A gated frame" width="300" height="150"></iframe>', ' data-requirements="ads, fraud"'));
       return;
     }
     if (req.path === '/gated.js') {

@@ -11,7 +11,7 @@ export const CLIENT_SCRIPT = String.raw`(function () {
   if (!me || !window.fetch || d.documentElement.hasAttribute('data-consent-client')) return;
   d.documentElement.setAttribute('data-consent-client', '');
   var base = me.src.replace(/\/client\.js(\?.*)?$/, '');
-  var requirements = [], states = {}, pending = [], gpcSeen = false;
+  var known = [], requirements = [], states = {}, pending = [], gpcSeen = false;
   var banner = null, dialog = null, opener = null, shownLocale = 'en';
   var each = function (list, fn) { Array.prototype.forEach.call(list, fn); };
   var only = (me.getAttribute('data-requirements') || '').split(/[\s,]+/).filter(Boolean);
@@ -75,11 +75,11 @@ export const CLIENT_SCRIPT = String.raw`(function () {
     each(d.querySelectorAll('iframe[data-consent][data-src]'), function (frame) {
       if (frame.hasAttribute('data-ec-veiled')) return;
       var ids = frame.getAttribute('data-consent').split(/[\s,]+/).filter(Boolean);
-      var needed = requirements.filter(function (r) { return ids.indexOf(r.id) >= 0; });
+      var needed = known.filter(function (r) { return ids.indexOf(r.id) >= 0; });
       if (!needed.length || ids.every(allowed)) return;
       var note = el('p', { 'class': 'ec-placeholder' }, [
         el('span', { text: fill(w['client.placeholder'], { titles: titles(needed) }) }),
-        el('button', { type: 'button', 'class': 'ec-btn', 'data-consent-open': '', text: w['client.choose'] }),
+        needed.some(function (r) { return asked(r.id); }) ? el('button', { type: 'button', 'class': 'ec-btn', 'data-consent-open': '', text: w['client.choose'] }) : null,
       ]);
       frame.setAttribute('data-ec-veiled', frame.getAttribute('tabindex') === null ? '' : frame.getAttribute('tabindex'));
       frame.setAttribute('tabindex', '-1');
@@ -281,7 +281,8 @@ export const CLIENT_SCRIPT = String.raw`(function () {
     var lang = me.getAttribute('data-lang') || d.documentElement.lang;
     var query = lang ? '?lang=' + encodeURIComponent(lang) : '';
     return Promise.all([api('GET', '/requirements' + query), api('GET', '/me')]).then(function (r) {
-      requirements = r[0].requirements.filter(function (x) { return asked(x.id); });
+      known = r[0].requirements;
+      requirements = known.filter(function (x) { return asked(x.id); });
       shownLocale = r[0].locale;
       w = pick(shownLocale);
       states = r[1].states;
