@@ -6,14 +6,18 @@ import { eventTotal } from './event-total';
 import { EXIT, usage } from './exit';
 import { progress, type Progress } from './progress';
 
-/** The checkpoint in `file`, parsed (its shape is checked by `verify`). */
-function readCheckpoint(file: string): Checkpoint {
-  let text: string;
+/** The text of `file`; a usage error when it cannot be read. */
+function readText(file: string): string {
   try {
-    text = readFileSync(file, 'utf8');
+    return readFileSync(file, 'utf8');
   } catch {
     throw usage(`cannot read ${file}`);
   }
+}
+
+/** The checkpoint in `file`, parsed (its shape is checked by `verify`). */
+function readCheckpoint(file: string): Checkpoint {
+  const text = readText(file);
   try {
     return JSON.parse(text) as Checkpoint;
   } catch {
@@ -23,12 +27,7 @@ function readCheckpoint(file: string): Checkpoint {
 
 /** The public key in `file`: SPKI PEM, or the JSON `GET /receipts/key` answers. */
 function readKey(file: string): string {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    throw usage(`cannot read ${file}`);
-  }
+  const text = readText(file);
   if (!text.trimStart().startsWith('{')) return text;
   try {
     const key = (JSON.parse(text) as { publicKey?: unknown }).publicKey;

@@ -74,11 +74,6 @@ async function verifyChains(
   }
 }
 
-/** The problems of each suspect chain, checked again as one state (see `settledChainProblems`). */
-async function settle(tracker: ProofReader, key: Buffer, legacy: boolean, suspects: ReadonlyMap<string, IntegrityProblem[]>): Promise<IntegrityProblem[]> {
-  return settledChainProblems(tracker, key, [...suspects.keys()], legacy);
-}
-
 // Leaves per page of log entries: an entry holds one transaction's events, from one to thousands.
 const LOG_PAGE_LEAVES = 4096;
 // Leaves hashed between two turns of the event loop.
@@ -201,7 +196,7 @@ export async function verifyStore(tracker: ProofReader, keys: VerifyKeys, pseudo
       yield [head];
     })();
     await verifyChains(chains, one, eventPages(tracker, head.chain), () => { checked += 1; }, suspects);
-    const problems = await settle(tracker, keys.chain, legacy, suspects);
+    const problems = await settledChainProblems(tracker, keys.chain, [...suspects.keys()], legacy);
     return { ok: problems.length === 0, checked, problems };
   }
   const log = new LogVerifier(keys, await readHead(tracker), options.checkpoint ?? null);
@@ -216,7 +211,7 @@ export async function verifyStore(tracker: ProofReader, keys: VerifyKeys, pseudo
       readLog(tracker, log, pass),
       verifyChains(chains, heads, events, (event) => { log.event(event); }, suspects),
     );
-    chains.problems.push(...(await settle(tracker, keys.chain, legacy, suspects)));
+    chains.problems.push(...(await settledChainProblems(tracker, keys.chain, [...suspects.keys()], legacy)));
     // Entries written while the events were read: every event read is logged by now.
     await readLog(tracker, log, pass);
     await readBlocks(tracker, log);

@@ -62,9 +62,10 @@ export function addMeRoutes(router: Router, engine: ConsentEngine, gate: ReadyGa
    */
   async function reader<T>(req: Request, parse: () => T): Promise<{ subject: string | null; input: T }> {
     const who = await resolver.resolve(req);
-    await gate.settled();
+    // Once ready() succeeded there is nothing to wait for (the usual case).
+    if (!gate.isServing) await gate.settled();
     const input = parse();
-    await gate.serving();
+    if (!gate.isServing) await gate.serving();
     if (who.id !== null) await applyGpc(engine, who.id, writeContext(req, engine.options));
     return { subject: who.id, input };
   }
@@ -75,7 +76,7 @@ export function addMeRoutes(router: Router, engine: ConsentEngine, gate: ReadyGa
    */
   async function writer(req: Request): Promise<{ who: RequestSubject; subject: string }> {
     const who = await resolver.resolve(req);
-    await gate.settled();
+    if (!gate.isServing) await gate.settled();
     return { who, subject: who.id ?? newVisitorId() };
   }
 
@@ -91,8 +92,10 @@ export function addMeRoutes(router: Router, engine: ConsentEngine, gate: ReadyGa
   async function write(req: Request, { who, subject }: { who: RequestSubject; subject: string }, parsed: WriteBody, unknownStatus: number): Promise<WriteOutcome> {
     // The order of checks (docs/http-api.md): what was sent (422 unknown id, 409 stale version) before the 503 of a
     // failed ready() (once ready, `record` checks them itself).
-    if (!gate.isServing) checkDecisions(engine.registry, parsed.decisions, unknownStatus);
-    await gate.serving();
+    if (!gate.isServing) {
+      checkDecisions(engine.registry, parsed.decisions, unknownStatus);
+      await gate.serving();
+    }
     countWrite(req, who, subject);
     const meta = { source: 'api' as const, note: parsed.note, data: parsed.data, context: parsed.context };
     const context = writeContext(req, engine.options);

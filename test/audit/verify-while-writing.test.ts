@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { createConsent, KnexTracker, type Consent } from '../../lib/index';
 import type { ConsentTracker } from '../../lib/tracker';
 import { describeEachDatabase, type TestDatabase } from '../helpers/each-database';
+import { intercept } from '../helpers/intercept';
 
 const SECRET = 'verify-while-writing-secret-0123456789abcdef';
 const quiet = { warn() {}, error() {} };
@@ -139,37 +140,29 @@ describeEachDatabase('verify() and log entries that commit out of key order', (o
     let armed = false;
     let firstRead = true;
     let writes: Promise<void> | null = null;
-    const tracker = new Proxy(inner, {
-      get(target, name, receiver) {
-        const value: unknown = Reflect.get(target, name, receiver);
-        if (typeof value !== 'function') return value;
-        const method = (value as (...args: unknown[]) => Promise<unknown[]>).bind(target);
-        if (name === 'scanEvents') {
-          // The scan reads on once the two writes are made: it sees their events.
-          return async (query: { chain?: string }) => {
-            if (armed && query.chain === undefined && writes !== null) await writes;
-            return method(query);
-          };
+    const tracker = intercept(inner, {
+      // The scan reads on once the two writes are made: it sees their events.
+      scanEvents: (method) => async (query: { chain?: string }) => {
+        if (armed && query.chain === undefined && writes !== null) await writes;
+        return method(query);
+      },
+      logEntries: (method) => async (query: { after?: string; limit: number }) => {
+        if (armed && writes === null) {
+          // Two writes while the check runs; the first one's entry is not visible to the first
+          // read of the log (as a PostgreSQL transaction with a lower id that commits later).
+          writes = (async () => {
+            const before = new Set(((await method({ limit: 100_000 })) as Array<{ key: string }>).map((e) => e.key));
+            await consent.record('late-1', { a: 'granted' });
+            await consent.record('late-2', { a: 'granted' });
+            const added = ((await method({ limit: 100_000 })) as Array<{ key: string }>).filter((e) => !before.has(e.key));
+            hidden = added[0]?.key ?? null;
+          })();
+          await writes;
         }
-        if (name !== 'logEntries') return method;
-        return async (query: { after?: string; limit: number }) => {
-          if (armed && writes === null) {
-            // Two writes while the check runs; the first one's entry is not visible to the first
-            // read of the log (as a PostgreSQL transaction with a lower id that commits later).
-            writes = (async () => {
-              const before = new Set(((await method({ limit: 100_000 })) as Array<{ key: string }>).map((e) => e.key));
-              await consent.record('late-1', { a: 'granted' });
-              await consent.record('late-2', { a: 'granted' });
-              const added = ((await method({ limit: 100_000 })) as Array<{ key: string }>).filter((e) => !before.has(e.key));
-              hidden = added[0]?.key ?? null;
-            })();
-            await writes;
-          }
-          const page = (await method(query)) as Array<{ key: string }>;
-          if (!armed || !firstRead) return page;
-          firstRead = false;
-          return page.filter((e) => e.key !== hidden);
-        };
+        const page = (await method(query)) as Array<{ key: string }>;
+        if (!armed || !firstRead) return page;
+        firstRead = false;
+        return page.filter((e) => e.key !== hidden);
       },
     }) as unknown as ConsentTracker;
     consent = createConsent({ tracker, secret: SECRET, logger: quiet });
@@ -196,17 +189,11 @@ describeEachDatabase('reads of a subject erased while they read it', (open) => {
     db = await open();
     let eraseNext = false;
     const inner = new KnexTracker(db.knex);
-    const tracker = new Proxy(inner, {
-      get(target, name, receiver) {
-        const value: unknown = Reflect.get(target, name, receiver);
-        if (typeof value !== 'function') return value;
-        const method = (value as (...args: unknown[]) => Promise<unknown[]>).bind(target);
-        if (name !== 'scanEvents') return method;
-        // The subject's head is read; the erasure commits before its events are.
-        return async (query: { chain?: string }) => {
-          if (eraseNext && query.chain !== undefined) { eraseNext = false; await consent.erase('ann'); }
-          return method(query);
-        };
+    const tracker = intercept(inner, {
+      // The subject's head is read; the erasure commits before its events are.
+      scanEvents: (method) => async (query: { chain?: string }) => {
+        if (eraseNext && query.chain !== undefined) { eraseNext = false; await consent.erase('ann'); }
+        return method(query);
       },
     }) as unknown as ConsentTracker;
     const errors: string[] = [];

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import knexFactory, { type Knex } from 'knex';
 import { confirmToken } from '../../lib/core/confirm';
 import { createConsent, ConsentError, KnexTracker, type ChangePayload, type Consent } from '../../lib/index';
+import { intercept } from '../helpers/intercept';
 import { createPgDatabase, describePg, pgKnexConfig, sqliteKnexConfig, tempSqliteFile } from '../helpers/databases';
 
 const DAY = 86_400_000;
@@ -85,17 +86,11 @@ describe('sweep(): expire events for lapsed grants', () => {
     await consent.close();
     let eraseFirst = false;
     const inner = new KnexTracker(knex);
-    const tracker = new Proxy(inner, {
-      get(target, name, receiver) {
-        const value: unknown = Reflect.get(target, name, receiver);
-        if (typeof value !== 'function') return value;
-        const method = (value as (...args: unknown[]) => Promise<unknown[]>).bind(target);
-        if (name !== 'lapsedGrants') return method;
-        return async (query: unknown) => {
-          const page = await method(query);
-          if (eraseFirst && page.length > 0) { eraseFirst = false; await consent.erase('ada'); }
-          return page;
-        };
+    const tracker = intercept(inner, {
+      lapsedGrants: (method) => async (query: unknown) => {
+        const page = (await method(query)) as unknown[];
+        if (eraseFirst && page.length > 0) { eraseFirst = false; await consent.erase('ada'); }
+        return page;
       },
     });
     consent = createConsent({ tracker, secret: 's'.repeat(32), sweep: false, cache: false, now: () => new Date(clock.ms) });
