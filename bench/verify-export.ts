@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import knexFactory, { type Knex } from 'knex';
 import { createConsent, type Consent } from '../lib/index';
+import { newPersonalSalt } from '../lib/audit/chain';
 import { planBatch, type PlannedDecision } from '../lib/state/plan';
 
 const total = Number(process.argv[2] ?? 100_000);
@@ -27,7 +28,8 @@ async function fill(consent: Consent, subject: string, count: number): Promise<v
       requirement: engine.registry.require(REQUIREMENTS[i % REQUIREMENTS.length] as string),
       decision: (i + done) % 3 === 0 ? 'denied' : 'granted',
     }));
-    const ctx = { now: Date.now(), source: 'import' as const, actor: null, note: `batch ${String(done)}`, data: '{"bench":true}', ip: null, userAgent: null, gpc: false };
+    const personal = { actor: null, note: `batch ${String(done)}`, data: '{"bench":true}', ip: null, userAgent: null };
+    const ctx = { now: Date.now(), source: 'import' as const, ...personal, personalSalt: newPersonalSalt(personal), gpc: false };
     await engine.tracker.write(pseudonym, (snapshot) => ({ plan: planBatch(snapshot, decisions, ctx, engine.derivedKeys.chain).plan, result: null }));
   }
 }

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { chainedFieldsJson, headFieldsJson, personalFieldsJson } from './fixed-json';
 import { canonicalJson } from './canonical-json';
 import type { HashedFields, HeadFields, PersonalFields } from './fields';
@@ -12,11 +13,23 @@ export function personalDigest(key: Buffer, fields: PersonalFields): string {
 }
 
 /** The personal fields of an event that has none (most events: sweeps, imports, plain decisions). */
-export const NO_PERSONAL_FIELDS: Readonly<PersonalFields> = Object.freeze({ actor: null, note: null, data: null, ip: null, userAgent: null });
+export const NO_PERSONAL_FIELDS: Readonly<PersonalFields> = Object.freeze({ actor: null, note: null, data: null, ip: null, userAgent: null, personalSalt: null });
 
-/** Whether every personal field is null: an event that had none, or one erasure redacted. */
+/** Whether every personal field (and the salt) is null: an event that had none, or one erasure redacted. */
 export function hasNoPersonalFields(f: PersonalFields): boolean {
-  return f.actor === null && f.note === null && f.data === null && f.ip === null && f.userAgent === null;
+  return f.actor === null && f.note === null && f.data === null && f.ip === null && f.userAgent === null && (f.personalSalt ?? null) === null;
+}
+
+/** Bytes of a personal salt. */
+const SALT_BYTES = 16;
+
+/**
+ * A new personal salt (hex) for a write whose events carry any of `fields`, else null: the
+ * digest of no fields needs none (every reader computes it).
+ */
+export function newPersonalSalt(fields: Omit<PersonalFields, 'personalSalt'>): string | null {
+  const none = fields.actor === null && fields.note === null && fields.data === null && fields.ip === null && fields.userAgent === null;
+  return none ? null : randomBytes(SALT_BYTES).toString('hex');
 }
 
 const noneByKey = new WeakMap<Buffer, string>();

@@ -9,7 +9,8 @@ const MAX_KEY_LENGTH = 512;
 /**
  * Personal digests memoised by the fields' canonical JSON. Most events repeat the same
  * fields (all null, or one import's note), so verification hashes each distinct set once
- * instead of once per event. Holds at most `size` entries; it starts over when full.
+ * instead of once per event; salted fields (every write with personal fields since salts) are
+ * hashed each time. Holds at most `size` entries; it starts over when full.
  */
 export class PersonalDigestMemo {
   private readonly memo = new Map<string, string>();
@@ -23,6 +24,8 @@ export class PersonalDigestMemo {
       this.none ??= personalDigest(this.key, NO_PERSONAL_FIELDS);
       return this.none;
     }
+    // A salted digest is never repeated: nothing to remember.
+    if (fields.personalSalt !== undefined && fields.personalSalt !== null) return personalDigest(this.key, fields);
     const json = personalFieldsJson(fields);
     if (json.length > MAX_KEY_LENGTH) return personalDigest(this.key, fields);
     let digest = this.memo.get(json);

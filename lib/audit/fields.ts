@@ -32,9 +32,10 @@ export type HashedFields = ChainedFields & { context?: string | null };
 
 /**
  * Personal fields of an event: erasure removes them, so the chain holds only their digest.
- * `actor` is one: it names a person (who acted for the subject) as often as a system.
+ * `actor` is one: it names a person (who acted for the subject) as often as a system. The salt
+ * goes with them: without it the digest cannot be matched against any other or any guess.
  */
-export type PersonalFields = Pick<StoredEvent, 'actor' | 'note' | 'data' | 'ip' | 'userAgent'>;
+export type PersonalFields = Pick<StoredEvent, 'actor' | 'note' | 'data' | 'ip' | 'userAgent' | 'personalSalt'>;
 
 /** The head fields the seal of release 1 covered (`legacyHeadMac`). */
 export type HeadFields = Pick<ChainHead, 'chain' | 'seq' | 'hash' | 'id' | 'erased'>;

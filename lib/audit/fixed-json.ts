@@ -80,17 +80,24 @@ export function chainedFieldsJson(f: ChainedFields, digest: string): string {
     `"prevId":${prevId},"requirement":${requirement},"seq":${seq},"source":${source},"state":${state},"version":${version}}`;
 }
 
-/** `canonicalJson` of an event's personal fields (exactly these five members). */
+/**
+ * `canonicalJson` of an event's personal fields (exactly these five members, and `personalSalt`
+ * when it is set: an event without one hashes exactly as before salts).
+ */
 export function personalFieldsJson(f: PersonalFields): string {
   const actor = scalar(f.actor);
   const data = scalar(f.data);
   const ip = scalar(f.ip);
   const note = scalar(f.note);
   const userAgent = scalar(f.userAgent);
-  if (actor === undefined || data === undefined || ip === undefined || note === undefined || userAgent === undefined) {
-    return canonicalJson({ actor: f.actor, data: f.data, ip: f.ip, note: f.note, userAgent: f.userAgent } satisfies Record<keyof PersonalFields, unknown>);
+  const salted = f.personalSalt !== undefined && f.personalSalt !== null;
+  const salt = salted ? scalar(f.personalSalt) : '';
+  if (actor === undefined || data === undefined || ip === undefined || note === undefined || userAgent === undefined || salt === undefined) {
+    return canonicalJson({
+      actor: f.actor, data: f.data, ip: f.ip, note: f.note, ...(salted ? { personalSalt: f.personalSalt } : {}), userAgent: f.userAgent,
+    } satisfies Record<Exclude<keyof PersonalFields, 'personalSalt'>, unknown>);
   }
-  return `{"actor":${actor},"data":${data},"ip":${ip},"note":${note},"userAgent":${userAgent}}`;
+  return `{"actor":${actor},"data":${data},"ip":${ip},"note":${note},${salted ? `"personalSalt":${salt},` : ''}"userAgent":${userAgent}}`;
 }
 
 /** `canonicalJson` of a chain head's fields as sealed before release 2 (exactly these five members). */

@@ -60,6 +60,7 @@ export function sealChain(
       ip: draft.ip,
       userAgent: draft.userAgent,
       personalDigest: draft.personalDigest,
+      personalSalt: draft.personalSalt ?? null,
       context: draft.context,
       locale: draft.locale ?? null,
       prevId,

@@ -1,3 +1,4 @@
+import { newPersonalSalt } from '../audit/chain';
 import type { BatchContext } from '../state/plan';
 import type { Source } from '../types';
 import type { ParsedMeta } from './input';
@@ -10,5 +11,8 @@ import type { WriteContext } from './write-types';
 export function batchContext(now: number, meta: ParsedMeta | Source, context: WriteContext): BatchContext {
   const parsed = typeof meta === 'string' ? { source: meta, actor: null, note: null, data: null, context: null } : meta;
   const { source, actor, note, data } = parsed;
-  return { now, source, actor, note, data, context: parsed.context, ip: context.ip ?? null, userAgent: context.userAgent ?? null, gpc: context.gpc ?? false };
+  const ip = context.ip ?? null;
+  const userAgent = context.userAgent ?? null;
+  const personalSalt = newPersonalSalt({ actor, note, data, ip, userAgent });
+  return { now, source, actor, note, data, context: parsed.context, ip, userAgent, personalSalt, gpc: context.gpc ?? false };
 }

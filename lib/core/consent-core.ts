@@ -26,6 +26,8 @@ export interface ConsentCore {
   now(): number;
   /** The subject's pseudonym; only after `ready()`. */
   pseudonym(subjectId: string): string;
+  /** Forgets the subject's id, held in memory with its pseudonym (erasure). */
+  forgetSubject(subjectId: string): void;
   /** The subject's records, from the cache while fresh, else from the store. */
   records(pseudonym: string): Promise<CurrentRecord[]>;
   /** The subject's records read from the store, once their seal checks; never cached. */

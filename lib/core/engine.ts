@@ -176,8 +176,7 @@ export class ConsentEngine implements ConsentCore {
   /** Records one `expire` event (source `sweep`) for each grant that lapsed (see `sweepLapsed`). */
   async sweep(): Promise<SweepResult> {
     await this.ready();
-    const { tracker, registry } = this;
-    return sweepLapsed({ tracker, registry, keys: this.keyring.keys, now: this.now(), commit: (request) => this.commit(request) });
+    return sweepLapsed({ tracker: this.tracker, registry: this.registry, keys: this.keyring.keys, now: this.now(), commit: (request) => this.commit(request) });
   }
 
   /** Records the router's mount path (`req.baseUrl`) for confirmation links (see `ConfirmLinks.remember`). */
@@ -213,6 +212,11 @@ export class ConsentEngine implements ConsentCore {
   /** The subject's pseudonym (an HMAC of the id), remembered for recently seen subjects. */
   pseudonym(subjectId: string): string {
     return this.subjectLink(subjectId).key;
+  }
+
+  /** Forgets the subject's id, held in memory with its pseudonym (erasure). */
+  forgetSubject(subjectId: string): void {
+    this.pseudonyms?.forget(subjectId);
   }
 
   /** The subject's pseudonym (`key`) with a link to its state-cache entry, for `cachedAllows`. */
@@ -260,12 +264,10 @@ export class ConsentEngine implements ConsentCore {
     return trustedRecords(this.derivedKeys.chain, this.options.logger, pseudonym, await this.tracker.current(pseudonym));
   }
 
-  /** Stored versions of the given requirements (oldest first), once each one's seal checks. */
   async storedVersions(ids: string[]): Promise<StoredRequirementVersion[]> {
     return trustedVersions(this.derivedKeys.chain, this.options.logger, await this.tracker.requirementVersions(ids));
   }
 
-  /** States of every registered requirement, in registration order. */
   statesFrom(records: CurrentRecord[], gpc = false): Record<string, StateInfo> {
     return statesOf(this.registry, records, this.now(), gpc);
   }

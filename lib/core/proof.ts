@@ -1,4 +1,5 @@
 import { randomUUID, type KeyObject } from 'node:crypto';
+import { newPersonalSalt } from '../audit/chain';
 import { isCheckpointShaped, signCheckpoint, verifyCheckpoint, type Checkpoint } from '../audit/checkpoint';
 import { signReceipt, type ConsentReceipt, type ReceiptDecision, type ReceiptLogProof } from '../audit/receipt';
 import type { VerifyResult } from '../audit/integrity';
@@ -56,7 +57,7 @@ function parseTime(time: unknown): number {
 /** What the proof methods use of the engine. */
 export type ProofDeps = Pick<
   ConsentCore,
-  'options' | 'registry' | 'tracker' | 'derivedKeys' | 'eventIds' | 'ready' | 'now' | 'pseudonym' | 'statesFrom' | 'storedRecords' | 'storedVersions' | 'sealLog'
+  'options' | 'registry' | 'tracker' | 'derivedKeys' | 'eventIds' | 'ready' | 'now' | 'pseudonym' | 'forgetSubject' | 'statesFrom' | 'storedRecords' | 'storedVersions' | 'sealLog'
 >;
 
 /** Options of `consent.verify()`. */
@@ -100,7 +101,7 @@ function checkpointClaim(value: unknown, publicKey: string | KeyObject): Checkpo
  * engine's tracker forgets the subject's cached state as the erasure ends.
  */
 export async function eraseSubject(
-  engine: Pick<ConsentCore, 'options' | 'tracker' | 'derivedKeys' | 'ready' | 'now' | 'pseudonym'>,
+  engine: Pick<ConsentCore, 'options' | 'tracker' | 'derivedKeys' | 'ready' | 'now' | 'pseudonym' | 'forgetSubject'>,
   subjectId: unknown,
   by: { source?: Source; actor?: string | null } = {},
 ): Promise<{ events: number }> {
@@ -108,10 +109,13 @@ export async function eraseSubject(
   await engine.ready();
   const pseudonym = engine.pseudonym(subject);
   const key = engine.derivedKeys.chain;
-  const ctx = { now: engine.now(), source: by.source ?? 'app', actor: by.actor ?? null };
+  const actor = by.actor ?? null;
+  const ctx = { now: engine.now(), source: by.source ?? 'app', actor, personalSalt: newPersonalSalt({ actor, note: null, data: null, ip: null, userAgent: null }) };
   const erased = await engine.tracker
     .erase(pseudonym, (snapshot) => planErase(snapshot, ctx, key))
     .catch((error: unknown) => logRefusal(engine.options.logger, error));
+  // Not even memory keeps the id: the guard derives the pseudonym again if it comes back.
+  engine.forgetSubject(subject);
   return { events: erased ?? 0 };
 }
 

@@ -117,7 +117,7 @@ function redactChain(
     const redacted = await trx(ctx.table('events'))
       .where({ chain })
       .whereNotIn('id', sealed.events.map((event) => event.id))
-      .update({ actor: null, note: null, data: null, ip: null, user_agent: null });
+      .update({ actor: null, note: null, data: null, ip: null, user_agent: null, personal_salt: null });
     await trx(ctx.table('states')).where({ chain }).delete();
     // Undelivered events of durable handlers name the subject (encrypted): erasure drops them.
     await trx(ctx.table('outbox')).where({ chain }).delete();

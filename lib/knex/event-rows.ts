@@ -14,5 +14,6 @@ export function eventRow(e: NewEvent): unknown[] {
   return [
     idValue(e.id), new HexBytes(e.chain), e.seq, e.requirement, e.version, e.action, e.state, e.source, e.actor, e.at,
     e.note, e.data, e.ip, e.userAgent, hexBytesOrNull(e.personalDigest), idValue(e.prevId), new HexBytes(e.hash), e.context ?? null, e.locale ?? null,
+    hexBytesOrNull(e.personalSalt ?? null),
   ];
 }

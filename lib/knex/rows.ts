@@ -100,10 +100,10 @@ export function groupRecords(rows: readonly Row[], column: string, into = new Ma
  */
 export const EVENT_COLUMNS = everyColumn<Omit<StoredEvent, 'prevHash'>>()([
   'id', 'chain', 'seq', 'requirement', 'version', 'action', 'state', 'source', 'actor', 'at',
-  'note', 'data', 'ip', 'user_agent', 'personal_digest', 'prev_id', 'hash', 'context', 'locale',
+  'note', 'data', 'ip', 'user_agent', 'personal_digest', 'prev_id', 'hash', 'context', 'locale', 'personal_salt',
 ]);
 
-const BYTE_COLUMNS = new Set(['chain', 'personal_digest', 'hash', 'pseudonym', 'head_hash', 'head_mac', 'pending_token', 'sealed_subject']);
+const BYTE_COLUMNS = new Set(['chain', 'personal_digest', 'personal_salt', 'hash', 'pseudonym', 'head_hash', 'head_mac', 'pending_token', 'sealed_subject']);
 
 /** Whether the column a page selects as `alias` holds bytes (read as hex). */
 export const isByteColumn = (alias: string): boolean => BYTE_COLUMNS.has(alias);
@@ -151,6 +151,7 @@ export function eventOfValues(v: readonly unknown[]): StoredEvent {
     hash: hex(v[16]),
     context: textOrNull(v[17]),
     locale: textOrNull(v[18]),
+    personalSalt: hexOrNull(v[19]),
   };
 }
 

@@ -15,12 +15,13 @@ export const ERASE_REQUIREMENT = '*';
  */
 export function planErase(
   snapshot: SubjectSnapshot,
-  ctx: { now: number; source: Source; actor: string | null },
+  ctx: { now: number; source: Source; actor: string | null; personalSalt: string | null },
   chainKey: Buffer,
 ): WritePlan {
   // Who asked for the erasure stays: it is the record of the request, appended after the
   // subject's own events lost their personal fields.
   const none = { note: null, data: null, ip: null, userAgent: null };
+  const personal = { ...none, actor: ctx.actor, personalSalt: ctx.actor === null ? null : ctx.personalSalt };
   const draft: DraftEvent = {
     chain: snapshot.chain,
     seq: snapshot.seq + 1,
@@ -32,7 +33,8 @@ export function planErase(
     actor: ctx.actor,
     at: ctx.now,
     ...none,
-    personalDigest: storedDigest(chainKey, { ...none, actor: ctx.actor }),
+    personalDigest: storedDigest(chainKey, personal),
+    personalSalt: personal.personalSalt,
     context: null,
   };
   return {

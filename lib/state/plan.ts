@@ -31,6 +31,11 @@ export interface BatchContext {
   data: string | null;
   ip: string | null;
   userAgent: string | null;
+  /**
+   * The salt of the batch's personal digest (`newPersonalSalt` of the five fields above): random,
+   * so it comes with the context and the plan stays pure.
+   */
+  personalSalt: string | null;
   /** Where the question was asked (see `RecordMeta.context`). @default null */
   context?: string | null;
   /** The request carried `Sec-GPC: 1`: a grant made now is an explicit opt-in. */
@@ -135,6 +140,7 @@ export function planBatch(
     data: ctx.data,
     ip: ctx.ip,
     userAgent: ctx.userAgent,
+    personalSalt: ctx.personalSalt,
   });
   const events: DraftEvent[] = [];
   const changes: Change[] = [];
@@ -163,6 +169,7 @@ export function planBatch(
       ip: ctx.ip,
       userAgent: ctx.userAgent,
       personalDigest: digest,
+      personalSalt: ctx.personalSalt,
       context: ctx.context ?? null,
       locale: planned.locale ?? null,
     });

@@ -25,7 +25,7 @@ export function adminContract(define: Define): void {
     const a = await seed(tracker, pseudonymFor('p-a'), [{ action: 'grant' }, { action: 'deny', requirement: 'ads' }]);
     const b = await seed(tracker, pseudonymFor('p-b'), [{ action: 'grant', at: 1_800_000_000_000 }]);
     const c = await seed(tracker, pseudonymFor('p-c'), [{ action: 'grant' }]);
-    await tracker.erase(pseudonymFor('p-c'), (s) => planErase(s, { now: 1_900_000_000_000, source: 'admin', actor: null }, FIXTURE_KEY));
+    await tracker.erase(pseudonymFor('p-c'), (s) => planErase(s, { now: 1_900_000_000_000, source: 'admin', actor: null, personalSalt: null }, FIXTURE_KEY));
     const oldest = await tracker.auditEvents({ order: 'oldest', limit: 100 });
     const ids = [...a, ...b, ...c];
     assert.deepEqual(oldest.slice(0, 4).map((e) => e.id), ids);
@@ -49,7 +49,7 @@ export function adminContract(define: Define): void {
     await seed(tracker, pseudonymFor('p-a'), [{ action: 'grant' }]);
     await seed(tracker, pseudonymFor('p-b'), [{ action: 'grant' }, { action: 'deny' }]);
     await seed(tracker, pseudonymFor('p-c'), [{ action: 'grant' }]);
-    await tracker.erase(pseudonymFor('p-c'), (s) => planErase(s, { now: 1_900_000_000_000, source: 'admin', actor: null }, FIXTURE_KEY));
+    await tracker.erase(pseudonymFor('p-c'), (s) => planErase(s, { now: 1_900_000_000_000, source: 'admin', actor: null, personalSalt: null }, FIXTURE_KEY));
     const stats = await tracker.stats(1_950_000_000_000);
     assert.equal(stats.subjects, 2);
     assert.deepEqual(stats.groups, [

@@ -35,7 +35,7 @@ export function audienceContract(define: Define): void {
     await grant(tracker, B, 'other', 'B');
     await grant(tracker, C, 'news');
     await grant(tracker, D, 'news', 'D');
-    await tracker.erase(D, (s) => planErase(s, { now: 1_900_000_000_000, source: 'admin', actor: null }, FIXTURE_KEY));
+    await tracker.erase(D, (s) => planErase(s, { now: 1_900_000_000_000, source: 'admin', actor: null, personalSalt: null }, FIXTURE_KEY));
     const first = await tracker.audience({ requirement: 'news', limit: 2 });
     const rest = await tracker.audience({ requirement: 'news', limit: 2, after: first[1]?.snapshot.chain });
     const all = [...first, ...rest];
@@ -83,7 +83,7 @@ export function audienceContract(define: Define): void {
     await grant(tracker, A, 'other');
     await grant(tracker, B, 'other');
     await grant(tracker, D, 'news');
-    await tracker.erase(D, (s) => planErase(s, { now: 1_900_000_000_000, source: 'admin', actor: null }, FIXTURE_KEY));
+    await tracker.erase(D, (s) => planErase(s, { now: 1_900_000_000_000, source: 'admin', actor: null, personalSalt: null }, FIXTURE_KEY));
     const asked = [B, C, A, D, B];
     const read = await tracker.snapshots(asked);
     assert.equal(read.length, asked.length, 'one answer per pseudonym asked, repeats included');

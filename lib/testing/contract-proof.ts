@@ -5,7 +5,7 @@ import { BLOCK_LEAVES, LogFolder } from '../audit/log-seal';
 import { rootOf } from '../audit/merkle';
 import { planErase } from '../state/plan-erase';
 import type { ConsentTracker } from '../tracker/tracker';
-import { currentRecords, eventAfter, FIXTURE_KEY, grantedRecord, loggedEvents, planOf, pseudonymFor } from './fixtures';
+import { currentRecords, eventAfter, FIXTURE_KEY, FIXTURE_SALT, grantedRecord, loggedEvents, planOf, pseudonymFor } from './fixtures';
 import { openConsent, requirement, type Define } from './harness';
 
 async function seed(tracker: ConsentTracker, pseudonym: string, count: number, extra = {}): Promise<string[]> {
@@ -30,7 +30,7 @@ async function sealUntil(tracker: ConsentTracker, size: number): Promise<Awaited
 }
 
 const eraseAt = (now: number, actor: string | null = null) => (s: Parameters<typeof planErase>[0]) =>
-  planErase(s, { now, source: 'app', actor }, FIXTURE_KEY);
+  planErase(s, { now, source: 'app', actor, personalSalt: actor === null ? null : FIXTURE_SALT }, FIXTURE_KEY);
 
 /** The tracker's proof contract: scans, heads, the global log, erase(), setting(). */
 export function proofContract(define: Define): void {
@@ -99,7 +99,7 @@ export function proofContract(define: Define): void {
 
   define('erase() appends the sealed erase event, redacts, drops records and unlinks the pseudonym', async (tracker) => {
     await tracker.init({ migrate: true });
-    const personal = { actor: 'agent', note: 'n', data: '{"x":1}', ip: '192.0.2.0', userAgent: 'UA' };
+    const personal = { actor: 'agent', note: 'n', data: '{"x":1}', ip: '192.0.2.0', userAgent: 'UA', personalSalt: FIXTURE_SALT };
     await seed(tracker, pseudonymFor('p-e'), 2, { ...personal, personalDigest: personalDigest(FIXTURE_KEY, personal) });
     const [before] = await tracker.heads({ pseudonym: pseudonymFor('p-e'), limit: 1 });
     assert.equal(await tracker.erase(pseudonymFor('p-e'), eraseAt(1_700_000_100_000, 'dpo')), 2);
@@ -112,9 +112,10 @@ export function proofContract(define: Define): void {
     assert.deepEqual(after?.records, []);
     assert.equal(after?.seq, 3);
     const events = await tracker.scanEvents({ chain: before!.chain, limit: 10 });
-    assert.deepEqual(events.map((e) => [e.action, e.actor, e.note, e.data, e.ip, e.userAgent]), [
-      ['grant', null, null, null, null, null], ['grant', null, null, null, null, null],
-      ['erase', 'dpo', null, null, null, null], // who asked for the erasure stays on its own event
+    assert.deepEqual(events.map((e) => [e.action, e.actor, e.note, e.data, e.ip, e.userAgent, e.personalSalt ?? null]), [
+      ['grant', null, null, null, null, null, null], ['grant', null, null, null, null, null, null],
+      // Who asked for the erasure stays on its own event, with its salt.
+      ['erase', 'dpo', null, null, null, null, FIXTURE_SALT],
     ]);
     assert.equal(after?.id, events[2]?.id);
     assert.deepEqual((await loggedEvents(tracker)).map((e) => e.id), events.map((e) => e.id), 'the erase event is logged too');

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { isStoredEventId } from '../audit/event-ids';
 import type { StoredEvent, SubjectSnapshot } from '../tracker/records';
 import type { Define } from './harness';
-import { currentRecords, eventAfter, GENESIS, grantedRecord, planOf, pseudonymFor } from './fixtures';
+import { currentRecords, eventAfter, FIXTURE_SALT, GENESIS, grantedRecord, planOf, pseudonymFor } from './fixtures';
 
 const noWrite = (s: SubjectSnapshot) => ({ plan: planOf(s, [], []), result: s });
 
@@ -56,7 +56,7 @@ export function writeContract(define: Define): void {
       const event = eventAfter(s, 1, {
         requirement: 'news', version: 7, action: 'withdraw', state: 'denied', source: 'admin',
         actor: 'admin-42', note: 'asked by phone', data: '{"ticket":12,"ok":true}',
-        ip: '203.0.113.0', userAgent: 'Mozilla/5.0 (X11; Linux x86_64) ü', locale: 'de-CH',
+        ip: '203.0.113.0', userAgent: 'Mozilla/5.0 (X11; Linux x86_64) ü', locale: 'de-CH', personalSalt: FIXTURE_SALT,
       });
       const plan = planOf(s, [event], [record, denied]);
       // What the tracker must store: the event as the plan seals it with the id it assigned.

@@ -73,6 +73,9 @@ export function grantedRecord(requirement: string, extra: Partial<CurrentRecord>
 /** The key the fixtures seal chains with (never use a constant key in an application). */
 export const FIXTURE_KEY = Buffer.alloc(32, 7);
 
+/** A personal salt for the fixtures' events that have personal fields. */
+export const FIXTURE_SALT = '5a'.repeat(16);
+
 /** A plan appending `events` and writing `records`, sealed with `FIXTURE_KEY`. */
 export function planOf(snapshot: SubjectSnapshot, events: DraftEvent[], records: CurrentRecord[]): WritePlan {
   return { events, records, seal: (ids) => sealChain(FIXTURE_KEY, snapshot, events, ids, records) };

@@ -117,7 +117,7 @@ export class MemoryTracker implements ConsentTracker {
     const redacted = chain.events.length;
     const planned = plan(this.snapshot(chain));
     // The erase event keeps its own fields (who asked): only the events before it are redacted.
-    for (const event of chain.events) Object.assign(event, { actor: null, note: null, data: null, ip: null, userAgent: null });
+    for (const event of chain.events) Object.assign(event, { actor: null, note: null, data: null, ip: null, userAgent: null, personalSalt: null });
     this.apply(chain, planned);
     chain.records.clear();
     chain.sealedSubject = null;

@@ -50,6 +50,13 @@ export interface StoredEvent extends Omit<ConsentEvent, 'id' | 'at' | 'data' | '
    * fields, which the library computes: the event's hash covers its real value).
    */
   personalDigest: string | null;
+  /**
+   * Random bytes (hex) the personal digest covers with the personal fields, so that equal fields
+   * never give equal digests: erasure removes it with them, and what is left links the event to
+   * nothing. Null (or absent, from a tracker that predates it) for an event without personal
+   * fields, for one recorded before salts, and after erasure.
+   */
+  personalSalt?: string | null;
   /** The id of the event before this one in its chain (null for the first). */
   prevId: string | null;
   /**

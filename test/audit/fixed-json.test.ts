@@ -19,7 +19,11 @@ const chained = fc.record({
   chain: odd, seq: number, id: odd, prevId: nullable, requirement: odd, version: number, action: odd,
   state: odd, source: odd, at: number, personalDigest: odd,
 });
-const personal = fc.record({ actor: nullable, note: nullable, data: nullable, ip: nullable, userAgent: nullable });
+// The salt is a member only when set: an event without one hashes as before salts.
+const personal = fc.record(
+  { actor: nullable, note: nullable, data: nullable, ip: nullable, userAgent: nullable, personalSalt: odd },
+  { requiredKeys: ['actor', 'note', 'data', 'ip', 'userAgent'] },
+);
 const head = fc.record({ chain: odd, seq: number, hash: odd, id: nullable, erased: fc.boolean() });
 // What a tampered or foreign row could hold instead: wrong types, missing and non-finite values.
 const anything = fc.oneof(fc.constantFrom(undefined, NaN, Infinity, -Infinity, true), fc.object(), fc.array(fc.integer()), odd, number);
@@ -44,6 +48,8 @@ describe('fixed-shape canonical JSON of the hashed records', () => {
     fc.assert(fc.property(chained, (f) => { same((x: typeof f) => chainedFieldsJson(x, x.personalDigest), f); }), { numRuns: 2000 });
     fc.assert(fc.property(personal, (f) => { same(personalFieldsJson, f); }), { numRuns: 1000 });
     fc.assert(fc.property(head, (f) => { same(headFieldsJson, f); }), { numRuns: 1000 });
+    const unsalted = { actor: 'a', note: null, data: null, ip: '198.51.100.7', userAgent: null };
+    expect(personalFieldsJson({ ...unsalted, personalSalt: null })).to.equal(canonicalJson(unsalted));
   });
 
   it('falls back to canonicalJson, output or error, when a value has another type', () => {

@@ -69,6 +69,34 @@ describeEachDatabase('erase() (Art. 17)', (open) => {
     expect(await consent.verify()).to.deep.equal({ ok: true, checked: 5, problems: [] });
   });
 
+  it('leaves no digest that matches another row, and keeps nothing of the subject in memory', async () => {
+    // Another person with exactly the same personal fields, from the same network.
+    await consent.engine.record('twin', { a: 'granted' }, { note: NOTE, data: DATA }, { ip: IP, userAgent: UA });
+    const digests = async () => (await knex('consent_events').whereNotNull('personal_digest').select('chain', 'personal_digest', 'personal_salt'))
+      .map((row: { chain: Buffer; personal_digest: Buffer; personal_salt: Buffer | null }) => ({
+        chain: row.chain.toString('hex'), digest: row.personal_digest.toString('hex'), salted: row.personal_salt !== null,
+      }));
+    const before = await digests();
+    // One write's events share a salt; the twin's write and the subject's have the same fields.
+    const chainsOf = (list: typeof before, digest: string) => new Set(list.filter((d) => d.digest === digest).map((d) => d.chain));
+    for (const { digest } of before) expect(chainsOf(before, digest).size).to.equal(1, 'equal fields, different digests');
+    expect(before.every((d) => d.salted)).to.equal(true);
+    const pseudonym = consent.engine.pseudonym(SUBJECT);
+    const erased = await knex('consent_subjects').where({ pseudonym: Buffer.from(pseudonym, 'hex') }).first('chain');
+    await consent.erase(SUBJECT);
+    const after = await digests();
+    const chain = (erased.chain as Buffer).toString('hex');
+    const left = after.filter((d) => d.chain === chain);
+    // The three events that had personal fields; the erase event has none (nobody asked by name).
+    expect(left).to.have.length(3);
+    expect(left.every((d) => !d.salted)).to.equal(true, 'the salt goes with the fields');
+    for (const { digest } of left) expect([...chainsOf(after, digest)]).to.deep.equal([chain]);
+    // The pseudonyms the guard remembers by subject id (memory only) forget it too.
+    const remembered = (consent.engine as unknown as { pseudonyms: { current: Map<string, unknown>; previous: Map<string, unknown> } }).pseudonyms;
+    expect([...remembered.current.keys(), ...remembered.previous.keys()]).to.not.include(SUBJECT);
+    expect(await consent.verify()).to.deep.include({ ok: true });
+  });
+
   it('keeps the counts per requirement, action and day, and records that an erasure happened', async () => {
     const before = await counts();
     const days = async () => (await knex('consent_events').whereNot({ action: 'erase' }).select('at')).map((r) => new Date(Number(r.at)).toISOString().slice(0, 10)).sort();
@@ -102,5 +130,13 @@ describeEachDatabase('erase() (Art. 17)', (open) => {
     const withActor = await knex('consent_events').where({ chain: erased.chain, seq: 2 }).first();
     await knex('consent_events').where({ id: withActor.id }).update({ actor: ACTOR });
     expect((await consent.verify()).problems).to.deep.include({ eventId: consent.engine.eventIds.encode(String(withActor.id)), kind: 'modified' });
+  });
+
+  it('catches a salt changed or removed on a chain that was not erased', async () => {
+    const [salted] = await knex('consent_events').whereNotNull('personal_salt').orderBy('id').select('id');
+    for (const salt of [Buffer.alloc(16, 1), null]) {
+      await knex('consent_events').where({ id: salted.id }).update({ personal_salt: salt });
+      expect((await consent.verify()).problems).to.deep.include({ eventId: consent.engine.eventIds.encode(String(salted.id)), kind: 'modified' });
+    }
   });
 });

@@ -94,7 +94,7 @@ describeEachDatabase('consent.import() in bulk', (open) => {
   it('writes any text of a batch verbatim: quotes, backslashes, question marks', async () => {
     const { engine } = consent;
     const note = "it's \\ \"quoted\" ? ?? $1 '); drop table x; --";
-    const ctx = { now: AT, source: 'admin' as const, actor: "o'neil?", note, data: '{"q":"?"}', ip: null, userAgent: null, gpc: false };
+    const ctx = { now: AT, source: 'admin' as const, actor: "o'neil?", note, data: '{"q":"?"}', ip: null, userAgent: null, personalSalt: 'ab'.repeat(16), gpc: false };
     const pseudonyms = ['q1', 'q2'].map((s) => engine.pseudonym(s));
     const requirement = engine.registry.require('a');
     await engine.tracker.writeMany?.(pseudonyms, (_p, snapshot) => planBatch(snapshot, [{ requirement, decision: 'granted' }], ctx, engine.derivedKeys.chain).plan);

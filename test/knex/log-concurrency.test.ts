@@ -82,7 +82,7 @@ describePg('the global log under concurrent writers (PostgreSQL)', () => {
       expect((await two.checkpoint()).size).to.equal(1, 'the later entry waits behind the open transaction');
       const pseudonym = one.engine.pseudonym('slow');
       const requirement = one.engine.registry.require('a');
-      const ctx = { now: Date.now(), source: 'app' as const, actor: null, note: null, data: null, ip: null, userAgent: null, gpc: false };
+      const ctx = { now: Date.now(), source: 'app' as const, actor: null, note: null, data: null, ip: null, userAgent: null, personalSalt: null, gpc: false };
       await writeBatch(tracker, trx, [pseudonym], (_p, snapshot) => planBatch(snapshot, [{ requirement, decision: 'granted' }], ctx, one.engine.derivedKeys.chain).plan);
       await trx.commit();
     } catch (error) {

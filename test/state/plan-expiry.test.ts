@@ -11,7 +11,7 @@ const DAY = 86_400_000;
 const NOW = Date.UTC(2025, 0, 1);
 const a = normalizeRequirement({ id: 'a', title: 'A', description: 'A', expiresAfterDays: 1 });
 const b = normalizeRequirement({ id: 'b', title: 'B', description: 'B' });
-const ctx: BatchContext = { now: NOW, source: 'app', actor: null, note: null, data: null, ip: null, userAgent: null, gpc: false };
+const ctx: BatchContext = { now: NOW, source: 'app', actor: null, note: null, data: null, ip: null, userAgent: null, personalSalt: null, gpc: false };
 const lookup = (id: string) => [a, b].find((r) => r.id === id);
 
 /** A subject that granted a (expires after a day) and b (never expires), as events 11 and 12. */

@@ -11,7 +11,7 @@ const KEY = Buffer.alloc(32, 7);
 const NOW = Date.UTC(2025, 0, 1);
 const req = (id: string, extra: Partial<RequirementDefinition> = {}) => normalizeRequirement({ id, title: id, description: id, ...extra });
 const ctx = (extra: Partial<BatchContext> = {}): BatchContext => ({
-  now: NOW, source: 'app', actor: null, note: null, data: null, ip: null, userAgent: null, gpc: false, ...extra,
+  now: NOW, source: 'app', actor: null, note: null, data: null, ip: null, userAgent: null, personalSalt: null, gpc: false, ...extra,
 });
 const empty: SubjectSnapshot = { chain: 'c'.repeat(32), seq: 0, hash: GENESIS, headId: null, mac: '', pseudonym: 'p', records: [] };
 const decide = (id: string, decision: 'granted' | 'denied', extra: Partial<RequirementDefinition> = {}): PlannedDecision =>

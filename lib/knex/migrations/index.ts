@@ -9,6 +9,7 @@ import { logSchema } from './007-log';
 import { audiencesSchema } from './008-audiences';
 import { textsSchema } from './009-texts';
 import { leanRowsSchema } from './010-lean-rows';
+import { personalSaltsSchema } from './011-personal-salts';
 
 /** Every shipped migration, in order. Append only. */
 const MIGRATIONS: ReadonlyArray<readonly [string, (prefix: string) => Knex.Migration]> = [
@@ -22,6 +23,7 @@ const MIGRATIONS: ReadonlyArray<readonly [string, (prefix: string) => Knex.Migra
   ['008-audiences', audiencesSchema],
   ['009-texts', textsSchema],
   ['010-lean-rows', leanRowsSchema],
+  ['011-personal-salts', personalSaltsSchema],
 ];
 
 export const MIGRATION_NAMES: readonly string[] = MIGRATIONS.map(([name]) => name);
