@@ -49,6 +49,18 @@ export async function refuseOtherSecret(tracker: ConsentTracker, key: Buffer, lo
 }
 
 /**
+ * Before a generated secret is stored (no `secret` set): refuses a store that holds the check
+ * value of a configured secret and no generated one, which starting would add beside it.
+ *
+ * @throws ConsentConfigError `invalid_option`, after logging it.
+ */
+export async function refuseMissingSecret(tracker: ConsentTracker, logger: ConsentLogger): Promise<void> {
+  if (!tracker.readSetting || (await tracker.readSetting(SETTING)) === null) return;
+  if ((await tracker.readSetting('secret')) !== null) return;
+  throw refuse(logger, 'no "secret" is set, and the database was written with one', 'Set "secret" (CONSENT_SECRET for the command line and the example) to the secret it was written with');
+}
+
+/**
  * For a store without a check value: refuses the secret when the store holds sealed requirement
  * versions and not one of them checks with it (or every one was changed without it), then
  * stores the value. Atomic: of processes starting together with different secrets, one stores

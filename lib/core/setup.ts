@@ -5,6 +5,7 @@ import type { Registry } from '../registry/registry';
 import { versionSeal } from '../audit/head-seal';
 import { toStoredVersion } from '../registry/text';
 import type { ConsentTracker } from '../tracker/tracker';
+import { refuseMissingSecret } from './secret-check';
 import { warnOnce } from './warn-once';
 
 /**
@@ -13,6 +14,7 @@ import { warnOnce } from './warn-once';
  */
 export async function resolveSecret(options: ResolvedOptions, tracker: ConsentTracker): Promise<Buffer> {
   if (options.secret) return options.secret;
+  await refuseMissingSecret(tracker, options.logger);
   const stored = await tracker.secret(randomBytes(32).toString('base64url'));
   warnOnce(
     options.logger,

@@ -58,8 +58,9 @@ export function toProblem(error: unknown, instance: string, logger: ConsentLogge
     return problem('invalid_body', 400, error.message, instance, { errors });
   }
   if (error instanceof ConsentError && error.code === 'store_unavailable') {
-    // Names what failed: a storage call, or ready() (whose error is the cause).
-    logger.error(`express-consent: answering 503, ${error.message}`, error.cause ?? error);
+    // Names what failed: a storage call, or ready() (whose error is the cause), which stays failed.
+    if (typeof error.extensions.logOnce === 'string') errorOnce(logger, `express-consent: answering 503, ${error.extensions.logOnce}`);
+    else logger.error(`express-consent: answering 503, ${error.message}`, error.cause ?? error);
     return problem('store_unavailable', 503, 'The consent store is unavailable; try again shortly.', instance);
   }
   if (error instanceof ConsentError && isProblemCode(error.code) && error.code !== 'internal_error') {

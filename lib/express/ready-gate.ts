@@ -69,12 +69,16 @@ export class ReadyGate {
     await this.ready().catch(() => undefined);
   }
 
-  /** Waits for `ready()`; a rejected `ready()` means the store cannot serve: `store_unavailable`. */
+  /**
+   * Waits for `ready()`; a rejected `ready()` means the store cannot serve: `store_unavailable`.
+   * It stays rejected, so the log says once what to do rather than once per request.
+   */
   async serving(): Promise<void> {
     try {
       await this.ready();
     } catch (error) {
-      throw new ConsentError('store_unavailable', 'not ready: ready() failed', { cause: error });
+      const message = `not ready: ready() failed (${String(error)}); this instance answers 503 until the process is restarted with the cause fixed`;
+      throw new ConsentError('store_unavailable', message, { cause: error, extensions: { logOnce: message } });
     }
   }
 }

@@ -108,9 +108,15 @@ async function withAdvisoryLock<T>(knex: Knex, fn: () => Promise<T>): Promise<T>
   }
 }
 
+// What no wait mends (a read-only file or directory, a full disk), by SQLite's code or text:
+// Knex reports it as a lock it could not take all the same.
+const PERMANENT = /SQLITE_(?:READONLY|CANTOPEN|FULL|IOERR|CORRUPT|NOTADB|PERM|AUTH)|readonly database|unable to open database|disk is full|disk I\/O error|malformed|not a database/i;
+
 function isLockContention(error: unknown): boolean {
   const e = error as { name?: string; message?: string } | null | undefined;
-  return e?.name === 'MigrationLocked' || /already exists|SQLITE_BUSY|database is locked/i.test(e?.message ?? '');
+  const message = e?.message ?? '';
+  if (PERMANENT.test(message)) return false;
+  return e?.name === 'MigrationLocked' || /already exists|SQLITE_BUSY|database is locked/i.test(message);
 }
 
 /**

@@ -61,6 +61,25 @@ for (const backend of BACKENDS) {
       expect((await right.verify()).ok).to.equal(true);
     });
 
+    it('refuses to start without a secret on a store written with one, and stores no secret of its own', async () => {
+      const first = await open(RIGHT);
+      await first.ready();
+      await first.record('ann', { news: 'granted' });
+      const none = await open(undefined);
+      const failure = await none.ready().then(() => null, (error: unknown) => error);
+      expect(failure).to.be.instanceOf(ConsentError).and.to.include({ code: 'invalid_option' });
+      expect((failure as Error).message).to.contain('no "secret" is set, and the database was written with one').and.to.contain('CONSENT_SECRET');
+      const knex = knexFactory(db.config);
+      try {
+        expect(await knex('consent_meta').where({ key: 'secret' }).select()).to.deep.equal([]);
+      } finally {
+        await knex.destroy();
+      }
+      // Still refused the same way, not judged against a secret stored by the refused start.
+      const again = await open(undefined);
+      expect(await again.ready().then(() => null, (error: unknown) => (error as Error).message)).to.contain('no "secret" is set');
+    });
+
     it('says what to do when the store was written with the generated development secret', async () => {
       const first = await open(undefined);
       await first.ready();

@@ -59,6 +59,19 @@ describe('migrations (SQLite)', () => {
       expect(await knex('consent_migrations_lock').select('index', 'is_locked')).to.deep.equal([{ index: 1, is_locked: 0 }]);
     }));
 
+  it('fails at once, naming the cause, when the database cannot be written (no wait for a lock)', () =>
+    withSqlite(async (knex) => {
+      await migrate(knex);
+      await knex('consent_migrations').where({ name: MIGRATION_NAMES.at(-1) }).delete();
+      // Knex's lock is taken by an update of its lock row: fail it as a read-only directory does.
+      await knex.raw("create trigger lock_readonly before update on consent_migrations_lock begin select raise(abort, 'attempt to write a readonly database'); end");
+      let attempts = 0;
+      knex.on('query', (query: { sql: string }) => { if (/^update .consent_migrations_lock./.test(query.sql)) attempts += 1; });
+      const failure = await migrate(knex).then(() => null, (error: unknown) => error as Error);
+      expect(failure?.message).to.contain('attempt to write a readonly database');
+      expect(attempts).to.equal(1, 'taken for a busy lock, it was tried again and again');
+    }));
+
   it('refuses a database migrated by a newer release with schema_mismatch', () =>
     withSqlite(async (knex) => {
       await migrate(knex);
