@@ -72,7 +72,7 @@ export async function unfinishedLinks(core: HistoryCore, sides: LinkSides): Prom
     const visitorEvent = await latestDecision(core, sides.visitorKey, id);
     const subjectEvent = await latestDecision(core, sides.subjectKey, id);
     if (visitorEvent === null || subjectEvent === null || linkedFrom(subjectEvent, 'visitorEvents', id) !== visitorEvent.id) continue;
-    carried.push(live);
+    carried.push({ ...live, locale: visitorEvent.locale });
     subjectEvents[id] = subjectEvent.id;
   }
   return { carried, subjectEvents };

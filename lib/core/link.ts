@@ -33,7 +33,8 @@ function linkBatch(core: LinkCore, snapshot: SubjectSnapshot, carried: CarriedDe
   const gpc = carried.some((c) => c.gpcOptIn);
   const ctx: BatchContext = batchContext(now, meta, { gpc });
   // A grant keeps the expiry it was given with: linking is no new consent.
-  return planBatch(snapshot, carried.map(({ requirement, decision, expiresAt }) => ({ requirement, decision, expiresAt })), ctx, core.derivedKeys.chain);
+  // The text the visitor was shown, in the locale they read it: what receipts cite for the subject.
+  return planBatch(snapshot, carried.map(({ requirement, decision, expiresAt, locale }) => ({ requirement, decision, expiresAt, locale })), ctx, core.derivedKeys.chain);
 }
 
 /** Groups decisions by their GPC opt-in flag, which a batch records for all of its grants alike. */
@@ -69,7 +70,9 @@ export async function linkVisitor(core: LinkCore, visitorId: unknown, subjectId:
   const planned = planLink(visitorRecords, subjectRecords, requirements, now);
   const visitorEvents = new Map<string, ConsentEvent | null>();
   for (const c of planned) visitorEvents.set(c.requirement.id, await latestDecision(core, visitorKey, c.requirement.id));
-  const candidates = await withoutOwnMarks(core, subjectKey, planned, visitorEvents);
+  // Each carried decision keeps the locale of the text the visitor decided on.
+  const withLocale = (c: CarriedDecision): CarriedDecision => ({ ...c, locale: visitorEvents.get(c.requirement.id)?.locale ?? null });
+  const candidates = (await withoutOwnMarks(core, subjectKey, planned, visitorEvents)).map(withLocale);
   // A link whose visitor side failed to be written is completed now (its subject side stands).
   const unfinished = await unfinishedLinks(core, { visitorKey, subjectKey, visitor: visitorRecords, subject: subjectRecords, requirements, now });
   if (candidates.length === 0 && unfinished.carried.length === 0) return { visitorId, linked: [] };
@@ -85,7 +88,7 @@ export async function linkVisitor(core: LinkCore, visitorId: unknown, subjectId:
       pseudonym: subjectKey,
       now,
       source: 'link',
-      plan: (snapshot) => linkBatch(core, snapshot, planLink(visitorRecords, snapshot.records, group.map((c) => c.requirement), now), now, sources, 'visitorEvents'),
+      plan: (snapshot) => linkBatch(core, snapshot, planLink(visitorRecords, snapshot.records, group.map((c) => c.requirement), now).map(withLocale), now, sources, 'visitorEvents'),
     });
     for (const change of written.changes) {
       changes.push(change);

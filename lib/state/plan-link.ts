@@ -10,6 +10,8 @@ export interface CarriedDecision {
   gpcOptIn: boolean;
   /** When the visitor's grant stops counting, kept as given (null: a denial, or no expiry). */
   expiresAt: number | null;
+  /** The locale of the text the visitor decided on, recorded again with the carried decision. */
+  locale?: string | null;
 }
 
 /** When the subject last answered: a decision, or a double opt-in request made after it. */

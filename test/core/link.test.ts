@@ -127,6 +127,28 @@ for (const backend of BACKENDS) {
       await expectVerified('ann', visitorIdOf(cookie));
     });
 
+    it('records the locale of the text the visitor decided on, so the subject\'s receipt cites it', async () => {
+      const terms = {
+        id: 'terms',
+        texts: { en: { title: 'Terms', description: 'The terms.' }, de: { title: 'Bedingungen', description: 'Die Bedingungen.' } },
+      };
+      const own = await testConsent(db, { visitors: {}, now: () => new Date(now), tablePrefix: 'lc_' }, [terms]);
+      try {
+        const visitorId = 'visitor:AAAAAAAAAAAAAAAAAAAAAA';
+        await own.consent.record(visitorId, { terms: { decision: 'granted', locale: 'de' } });
+        tick();
+        expect((await own.consent.linkVisitor(visitorId, 'ann')).linked).to.deep.equal(['terms']);
+        for (const id of ['ann', visitorId]) {
+          const [latest] = (await own.consent.history(id)).events;
+          expect([latest?.source, latest?.locale], id).to.deep.equal(['link', 'de']);
+        }
+        const receipt = await own.consent.receipt('ann');
+        expect(receipt.decisions.map((d) => [d.requirement, d.locale])).to.deep.equal([['terms', 'de']]);
+      } finally {
+        await own.close();
+      }
+    });
+
     it('leaves the browser that visitor after sign-out: the account\'s choices never reach it', async () => {
       const cookie = await visitor({ analytics: 'granted' });
       await signIn(cookie, 'ann');
