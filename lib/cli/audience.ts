@@ -1,4 +1,3 @@
-import { createWriteStream } from 'node:fs';
 import { Command, Option } from 'commander';
 import { audiencePages, type AudienceSummary } from '../core/audience';
 import { STATES } from '../vocabulary';
@@ -7,6 +6,7 @@ import { audienceExport } from '../io/audience-export';
 import type { ExportFormat } from '../io/event-export';
 import { streamChunks } from '../io/stream-chunks';
 import { withConsent } from './context';
+import { writeOutputFile } from './output-file';
 import { usage } from './exit';
 
 /**
@@ -42,9 +42,9 @@ export function audienceCommand(): Command {
       const summary: AudienceSummary = { listed: 0, skipped: 0, unreadable: 0, done: false };
       await withConsent(command, async (consent) => {
         const chunks = audienceExport(audiencePages(consent.engine, requirement, filter, summary), options.format);
-        // A file is opened once the first batch is read: a failed listing leaves it as it was.
+        // A file is written whole or not at all (see writeOutputFile).
         if (options.output === undefined) await streamChunks(chunks, process.stdout, { end: false });
-        else await streamChunks(chunks, () => createWriteStream(options.output as string));
+        else await writeOutputFile(chunks, options.output);
       });
       const notes = [`${String(summary.listed)} listed`];
       if (summary.skipped > 0) notes.push(`${String(summary.skipped)} skipped: recorded before subject ids were stored (a new decision or rememberSubject() stores them)`);

@@ -45,7 +45,8 @@ export function knexConfig(options: ConnectionOptions, create = false): Knex.Con
   if (options.url !== undefined) {
     if (/^postgres(ql)?:\/\//i.test(options.url)) return { ...base, client: 'pg', connection: options.url, pool: { min: 0, max: 2 } };
     if (/^[a-z][a-z0-9+.-]*:\/\//i.test(options.url) && !/^sqlite:/i.test(options.url)) {
-      throw usage(`unsupported database URL scheme in ${options.url} (postgres://… or sqlite:file)`);
+      // Named without what follows the scheme: it may hold a password.
+      throw usage(`unsupported database URL scheme "${options.url.slice(0, options.url.indexOf(':'))}:" (postgres://… or sqlite:file)`);
     }
     const filename = options.url.replace(/^sqlite:(\/\/)?/i, '');
     if (filename === '') throw usage('the sqlite: URL names no file');

@@ -1,8 +1,8 @@
-import { createWriteStream } from 'node:fs';
 import { Command, Option } from 'commander';
 import { eventExport, type ExportFormat } from '../io/event-export';
 import { streamChunks } from '../io/stream-chunks';
 import { withConsent } from './context';
+import { writeOutputFile } from './output-file';
 import { eventTotal } from './event-total';
 import { progress } from './progress';
 
@@ -20,10 +20,10 @@ export function exportCommand(): Command {
           format: options.format,
           onPage: (n) => { bar.add(n); },
         });
-        // stdout stays open (the process owns it); a file is opened once the first page is read (a
-        // failed export leaves an existing file as it was), then ended and flushed before exit.
+        // stdout stays open (the process owns it); a file is written whole or not at all (a failed
+        // export leaves an existing file as it was), then ended and flushed before exit.
         if (options.output === undefined) await streamChunks(chunks, process.stdout, { end: false });
-        else await streamChunks(chunks, () => createWriteStream(options.output as string));
+        else await writeOutputFile(chunks, options.output);
         bar.done();
       });
     });

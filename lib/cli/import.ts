@@ -13,9 +13,11 @@ import { progress, type Progress } from './progress';
 async function* decisions(file: string, bar: Progress, lines: number[]): AsyncGenerator {
   const input = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
   let n = 0;
-  for await (const line of input) {
+  for await (const read of input) {
     n += 1;
-    bar.add(Buffer.byteLength(line, 'utf8') + 1);
+    bar.add(Buffer.byteLength(read, 'utf8') + 1);
+    // A byte-order mark that an editor put before the first line is no part of the JSON.
+    const line = n === 1 && read.startsWith('\ufeff') ? read.slice(1) : read;
     if (line.trim() === '') continue;
     let decision: unknown;
     try {
@@ -54,9 +56,11 @@ export function importCommand(): Command {
     .action(async (file: string, options: { batchSize: string }, command: Command) => {
       let size: number;
       try {
-        size = statSync(file).size;
+        const stat = statSync(file);
+        if (!stat.isFile()) throw new Error('not a file');
+        size = stat.size;
       } catch {
-        throw usage(`cannot read ${file}`);
+        throw usage(`cannot read ${file}: not a file that exists`);
       }
       const batchSize = Number(options.batchSize);
       if (!Number.isSafeInteger(batchSize) || batchSize < 1 || batchSize > 10_000) throw usage('--batch-size must be an integer from 1 to 10000');

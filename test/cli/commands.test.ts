@@ -206,7 +206,8 @@ describeEachCliDatabase('the express-consent command line', (open) => {
         { subjectId: 'gina', requirement: 'terms', decision: 'granted', at: '2025-01-02T03:04:06.000Z' },
         { subjectId: 'hugo', requirement: 'newsletter', decision: 'denied', at: '2025-02-01T00:00:00.000Z' },
       ];
-      writeFileSync(file, `${lines.map((l) => JSON.stringify(l)).join('\n')}\n\n`);
+      // With the byte-order mark some editors write first.
+      writeFileSync(file, `\ufeff${lines.map((l) => JSON.stringify(l)).join('\n')}\n\n`);
       const run = await runCli(['--url', db.url, 'import', file, '--batch-size', '2']);
       expect(run).to.include({ code: 0, stderr: '' });
       expect(JSON.parse(run.stdout)).to.deep.equal({ imported: 3 });
@@ -220,6 +221,7 @@ describeEachCliDatabase('the express-consent command line', (open) => {
       expect(bad.code).to.equal(2);
       expect(bad.stderr).to.include(':2:');
       expect((await runCli(['--url', db.url, 'import', join(dir, 'absent.ndjson')])).code).to.equal(2);
+      expect((await runCli(['--url', db.url, 'import', dir])).code, 'a directory').to.equal(2);
       // A decision refused after earlier batches were committed: named by its line, with what went in before it.
       const future = new Date(Date.now() + 86_400_000).toISOString();
       const rows = ['jo', 'kim', 'lee'].map((subjectId) => JSON.stringify({ subjectId, requirement: 'terms', decision: 'granted', at: '2025-01-01T00:00:00.000Z' }));

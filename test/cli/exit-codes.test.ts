@@ -69,6 +69,10 @@ describe('the express-consent command line: usage and exit codes', () => {
       expect(run.code, args.join(' ')).to.equal(2);
       expect(run.stderr, args.join(' ')).not.to.equal('');
     }
+    // A URL with a mistyped scheme is named by its scheme: the rest may hold a password.
+    const typo = await runCli(['--url', 'postgress://app:S3cretPW@db.example/x', 'verify']);
+    expect(typo).to.include({ code: 2 });
+    expect(typo.stderr).to.include('"postgress:"').and.not.include('S3cretPW');
   });
 
   it('exits 2 when no secret is given and the database stores none, and 2 for a short one', async () => {
