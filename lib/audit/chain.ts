@@ -15,9 +15,14 @@ export function personalDigest(key: Buffer, fields: PersonalFields): string {
 /** The personal fields of an event that has none (most events: sweeps, imports, plain decisions). */
 export const NO_PERSONAL_FIELDS: Readonly<PersonalFields> = Object.freeze({ actor: null, note: null, data: null, ip: null, userAgent: null, personalSalt: null });
 
+/** Whether the five personal values are null, whatever the salt: an event that had none, or one erasure redacted. */
+export function hasNoPersonalValues(f: Omit<PersonalFields, 'personalSalt'>): boolean {
+  return f.actor === null && f.note === null && f.data === null && f.ip === null && f.userAgent === null;
+}
+
 /** Whether every personal field (and the salt) is null: an event that had none, or one erasure redacted. */
 export function hasNoPersonalFields(f: PersonalFields): boolean {
-  return f.actor === null && f.note === null && f.data === null && f.ip === null && f.userAgent === null && (f.personalSalt ?? null) === null;
+  return hasNoPersonalValues(f) && (f.personalSalt ?? null) === null;
 }
 
 /** Bytes of a personal salt. */
@@ -28,8 +33,7 @@ const SALT_BYTES = 16;
  * digest of no fields needs none (every reader computes it).
  */
 export function newPersonalSalt(fields: Omit<PersonalFields, 'personalSalt'>): string | null {
-  const none = fields.actor === null && fields.note === null && fields.data === null && fields.ip === null && fields.userAgent === null;
-  return none ? null : randomBytes(SALT_BYTES).toString('hex');
+  return hasNoPersonalValues(fields) ? null : randomBytes(SALT_BYTES).toString('hex');
 }
 
 const noneByKey = new WeakMap<Buffer, string>();

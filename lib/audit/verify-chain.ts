@@ -1,5 +1,5 @@
 import type { SealedHead, StoredEvent } from '../tracker/records';
-import { eventHash, GENESIS, hasNoPersonalFields, legacyHeadMac, noPersonalDigest } from './chain';
+import { eventHash, GENESIS, hasNoPersonalValues, legacyHeadMac, noPersonalDigest } from './chain';
 import { PersonalDigestMemo } from './digest-memo';
 import { headSealed, isUnsealedEmpty } from './head-seal';
 import type { IntegrityKind, IntegrityProblem, VerifyResult } from './integrity';
@@ -292,8 +292,10 @@ export class ChainVerifier {
   }
 
   private personalOk(event: StoredEvent): boolean {
-    // An erased chain (sealed as such in its head) keeps digests of fields that are gone.
-    const redacted = hasNoPersonalFields(event);
+    // An erased chain (sealed as such in its head) keeps digests of fields that are gone. Its
+    // salts are gone too, unless a process of a release before salts erased it: the digest is
+    // still the one its hash covers, so that salt is no tampering.
+    const redacted = hasNoPersonalValues(event);
     if (redacted && this.headOk && (this.head as SealedHead).erased) return true;
     return this.digests.of(event) === (event.personalDigest ?? noPersonalDigest(this.key));
   }

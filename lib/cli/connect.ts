@@ -44,7 +44,8 @@ export function knexConfig(options: ConnectionOptions, create = false): Knex.Con
   const base = { acquireConnectionTimeout: 10_000, log: { warn: quiet, error: quiet, deprecate: quiet, debug: quiet } };
   if (options.url !== undefined) {
     if (/^postgres(ql)?:\/\//i.test(options.url)) return { ...base, client: 'pg', connection: options.url, pool: { min: 0, max: 2 } };
-    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(options.url) && !/^sqlite:/i.test(options.url)) {
+    // Any scheme but sqlite:, with or without slashes (one letter is a Windows drive).
+    if (/^[a-z][a-z0-9+.-]+:/i.test(options.url) && !/^sqlite:/i.test(options.url)) {
       // Named without what follows the scheme: it may hold a password.
       throw usage(`unsupported database URL scheme "${options.url.slice(0, options.url.indexOf(':'))}:" (postgres://… or sqlite:file)`);
     }

@@ -57,10 +57,10 @@ export function importCommand(): Command {
       let size: number;
       try {
         const stat = statSync(file);
-        if (!stat.isFile()) throw new Error('not a file');
+        if (stat.isDirectory()) throw new Error('a directory');
         size = stat.size;
       } catch {
-        throw usage(`cannot read ${file}: not a file that exists`);
+        throw usage(`cannot read ${file}: no such file`);
       }
       const batchSize = Number(options.batchSize);
       if (!Number.isSafeInteger(batchSize) || batchSize < 1 || batchSize > 10_000) throw usage('--batch-size must be an integer from 1 to 10000');

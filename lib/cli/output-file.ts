@@ -1,32 +1,46 @@
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, statSync } from 'node:fs';
-import { rename, rm } from 'node:fs/promises';
+import { createWriteStream, realpathSync, statSync, type Stats } from 'node:fs';
+import { chmod, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { streamChunks } from '../io/stream-chunks';
 
-/** Whether `file` names something other than a regular file (a device, a pipe), as `/dev/stdout` does. */
-function isSpecial(file: string): boolean {
+/** What `file` is now (through symlinks), or null when nothing is there yet. */
+function existing(file: string): Stats | null {
   try {
-    return !statSync(file).isFile();
+    return statSync(file);
   } catch {
-    return false;
+    return null;
   }
 }
 
 /**
- * Writes `chunks` to `file` whole or not at all: into a new file beside it, renamed over it once
- * the last chunk is on disk, so that an export that fails midway (a full disk, a lost database)
- * leaves an existing file as it was. A device or pipe (`/dev/stdout`) is written directly.
+ * Writes `chunks` to `file` whole or not at all: into a new file beside it, flushed to disk and
+ * renamed over it once complete, so that an export
+ * that fails midway (a full disk, a lost database) leaves an existing file as it was. The file
+ * keeps its permissions, and a symlink is written through; a device or pipe (`/dev/stdout`) is
+ * written directly.
  */
 export async function writeOutputFile(chunks: AsyncIterable<string>, file: string): Promise<void> {
-  if (isSpecial(file)) {
+  const before = existing(file);
+  if (before !== null && !before.isFile()) {
     await streamChunks(chunks, () => createWriteStream(file));
     return;
   }
-  const partial = join(dirname(file), `.${basename(file)}.${randomBytes(6).toString('hex')}.partial`);
+  const target = before === null ? file : realpathSync(file);
+  const partial = join(dirname(target), `.${basename(target)}.${randomBytes(6).toString('hex')}.partial`);
   try {
-    await streamChunks(chunks, () => createWriteStream(partial, { flags: 'wx' }));
-    await rename(partial, file);
+    // Created with the permissions of the file it replaces (a new one gets those of a plain write).
+    const mode = before === null ? undefined : before.mode & 0o777;
+    await streamChunks(chunks, () => createWriteStream(partial, { flags: 'wx', ...(mode === undefined ? {} : { mode }) }));
+    const handle = await open(partial, 'r+');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    // Exactly those: the umask may have narrowed them.
+    if (before !== null) await chmod(partial, before.mode & 0o7777);
+    await rename(partial, target);
   } catch (error) {
     await rm(partial, { force: true });
     throw error;

@@ -176,7 +176,8 @@ export class ConsentEngine implements ConsentCore {
   /** Records one `expire` event (source `sweep`) for each grant that lapsed (see `sweepLapsed`). */
   async sweep(): Promise<SweepResult> {
     await this.ready();
-    return sweepLapsed({ tracker: this.tracker, registry: this.registry, keys: this.keyring.keys, now: this.now(), commit: (request) => this.commit(request) });
+    const { tracker, registry } = this;
+    return sweepLapsed({ tracker, registry, keys: this.keyring.keys, now: this.now(), commit: (request) => this.commit(request) });
   }
 
   /** Records the router's mount path (`req.baseUrl`) for confirmation links (see `ConfirmLinks.remember`). */
@@ -245,18 +246,9 @@ export class ConsentEngine implements ConsentCore {
   }
 
   /** Reads the subject's records from the store (with a deadline) and caches them. */
-  private async load(pseudonym: string): Promise<CurrentRecord[]> {
-    const { cache } = this;
-    if (!cache) return this.storedRecords(pseudonym);
-    const now = this.now();
-    const ticket = cache.beginRead(pseudonym);
-    try {
-      const records = await this.storedRecords(pseudonym);
-      cache.set(pseudonym, records, now, ticket);
-      return records;
-    } finally {
-      cache.readDone(pseudonym);
-    }
+  private load(pseudonym: string): Promise<CurrentRecord[]> {
+    const read = () => this.storedRecords(pseudonym);
+    return this.cache ? this.cache.load(pseudonym, this.now(), read) : read();
   }
 
   /** The subject's records read from the store (with a deadline), once their seal checks; never cached. */
@@ -264,10 +256,12 @@ export class ConsentEngine implements ConsentCore {
     return trustedRecords(this.derivedKeys.chain, this.options.logger, pseudonym, await this.tracker.current(pseudonym));
   }
 
+  /** Stored versions of the given requirements (oldest first), once each one's seal checks. */
   async storedVersions(ids: string[]): Promise<StoredRequirementVersion[]> {
     return trustedVersions(this.derivedKeys.chain, this.options.logger, await this.tracker.requirementVersions(ids));
   }
 
+  /** States of every registered requirement, in registration order. */
   statesFrom(records: CurrentRecord[], gpc = false): Record<string, StateInfo> {
     return statesOf(this.registry, records, this.now(), gpc);
   }

@@ -161,6 +161,21 @@ export class StateCache {
   }
 
   /**
+   * Reads `key`'s records with `read` and stores them as loaded at `now` (unless the key was
+   * invalidated meanwhile, see `set`); resolves to what was read.
+   */
+  async load(key: string, now: number, read: () => Promise<CurrentRecord[]>): Promise<CurrentRecord[]> {
+    const ticket = this.beginRead(key);
+    try {
+      const records = await read();
+      this.set(key, records, now, ticket);
+      return records;
+    } finally {
+      this.readDone(key);
+    }
+  }
+
+  /**
    * Stores records read under `ticket`, unless the key was invalidated (or the cache cleared)
    * since that read began.
    */

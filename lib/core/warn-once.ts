@@ -27,6 +27,8 @@ export function warnOnce(logger: ConsentLogger, message: string): void {
  * Reports an error once per logger, like `warnOnce`: for a mistake of the host's that fails
  * every request it touches, where one clear line beats a line per request.
  */
-export function errorOnce(logger: ConsentLogger, message: string): void {
-  if (!alreadyGiven(logger, message)) logger.error(message);
+export function errorOnce(logger: ConsentLogger, message: string, error?: unknown): void {
+  if (alreadyGiven(logger, message)) return;
+  if (error === undefined) logger.error(message);
+  else logger.error(message, error);
 }

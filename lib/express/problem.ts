@@ -59,7 +59,7 @@ export function toProblem(error: unknown, instance: string, logger: ConsentLogge
   }
   if (error instanceof ConsentError && error.code === 'store_unavailable') {
     // Names what failed: a storage call, or ready() (whose error is the cause), which stays failed.
-    if (typeof error.extensions.logOnce === 'string') errorOnce(logger, `express-consent: answering 503, ${error.extensions.logOnce}`);
+    if (typeof error.extensions.logOnce === 'string') errorOnce(logger, `express-consent: answering 503, ${error.extensions.logOnce}`, error.cause ?? error);
     else logger.error(`express-consent: answering 503, ${error.message}`, error.cause ?? error);
     return problem('store_unavailable', 503, 'The consent store is unavailable; try again shortly.', instance);
   }

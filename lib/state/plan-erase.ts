@@ -21,6 +21,7 @@ export function planErase(
   // Who asked for the erasure stays: it is the record of the request, appended after the
   // subject's own events lost their personal fields.
   const none = { note: null, data: null, ip: null, userAgent: null };
+  if (ctx.actor !== null && ctx.personalSalt === null) throw new Error('planErase: an actor needs a salt (newPersonalSalt)');
   const personal = { ...none, actor: ctx.actor, personalSalt: ctx.actor === null ? null : ctx.personalSalt };
   const draft: DraftEvent = {
     chain: snapshot.chain,

@@ -1,4 +1,4 @@
-import { storedDigest } from '../audit/chain';
+import { hasNoPersonalValues, storedDigest } from '../audit/chain';
 import { sealChain } from '../audit/seal';
 import type { CurrentRecord, DraftEvent, SubjectSnapshot, WritePlan } from '../tracker/records';
 import { emptyRecord } from '../tracker/records';
@@ -134,6 +134,7 @@ export function planBatch(
   chainKey: Buffer,
 ): { plan: WritePlan; changes: Change[] } {
   const records = new Map(snapshot.records.map((record) => [record.requirement, record]));
+  if (ctx.personalSalt === null && !hasNoPersonalValues(ctx)) throw new Error('planBatch: personal fields need a salt (newPersonalSalt)');
   const digest = storedDigest(chainKey, {
     actor: ctx.actor,
     note: ctx.note,

@@ -51,10 +51,12 @@ export interface StoredEvent extends Omit<ConsentEvent, 'id' | 'at' | 'data' | '
    */
   personalDigest: string | null;
   /**
-   * Random bytes (hex) the personal digest covers with the personal fields, so that equal fields
-   * never give equal digests: erasure removes it with them, and what is left links the event to
-   * nothing. Null (or absent, from a tracker that predates it) for an event without personal
-   * fields, for one recorded before salts, and after erasure.
+   * Random bytes (hex) the personal digest covers with the personal fields, shared by the events
+   * of one write, so that equal fields in two writes never give equal digests: erasure removes
+   * it with them, and what is left links the event to nothing. A tracker stores it and gives it
+   * back unchanged, like every field (the digest covers it: an event that comes back without it
+   * fails verification). Null for an event without personal fields, for one recorded before
+   * salts, and after erasure.
    */
   personalSalt?: string | null;
   /** The id of the event before this one in its chain (null for the first). */

@@ -70,9 +70,11 @@ describe('the express-consent command line: usage and exit codes', () => {
       expect(run.stderr, args.join(' ')).not.to.equal('');
     }
     // A URL with a mistyped scheme is named by its scheme: the rest may hold a password.
-    const typo = await runCli(['--url', 'postgress://app:S3cretPW@db.example/x', 'verify']);
-    expect(typo).to.include({ code: 2 });
-    expect(typo.stderr).to.include('"postgress:"').and.not.include('S3cretPW');
+    for (const [url, scheme] of [['postgress://app:S3cretPW@db.example/x', 'postgress:'], ['postgres:/app:S3cretPW@db.example/x', 'postgres:']]) {
+      const typo = await runCli(['--url', url as string, 'verify']);
+      expect(typo, url).to.include({ code: 2 });
+      expect(typo.stderr, url).to.include(`"${scheme as string}"`).and.not.include('S3cretPW');
+    }
   });
 
   it('exits 2 when no secret is given and the database stores none, and 2 for a short one', async () => {

@@ -1,4 +1,5 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, createReadStream, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -28,7 +29,28 @@ describe('--output files (export, audience)', () => {
     expect(readdirSync(dir)).to.deep.equal(['events.csv']);
   });
 
-  it('writes a device directly', async () => {
-    await writeOutputFile(chunks(['nothing\n']), '/dev/null');
+  it('keeps the permissions of the file it replaces, and writes through a symlink', async () => {
+    const file = join(dir, 'audience.csv');
+    writeFileSync(file, 'old\n');
+    chmodSync(file, 0o600);
+    const link = join(dir, 'latest.csv');
+    symlinkSync(file, link);
+    await writeOutputFile(chunks(['new\n']), link);
+    expect(lstatSync(link).isSymbolicLink()).to.equal(true);
+    expect(readFileSync(file, 'utf8')).to.equal('new\n');
+    expect(statSync(file).mode & 0o777).to.equal(0o600);
+  });
+
+  it('writes a pipe directly, as it does a device', async () => {
+    const fifo = join(dir, 'pipe');
+    execFileSync('mkfifo', [fifo]);
+    let read = '';
+    const reader = new Promise<void>((resolve, reject) => {
+      createReadStream(fifo, 'utf8').on('data', (chunk) => { read += String(chunk); }).on('end', resolve).on('error', reject);
+    });
+    await writeOutputFile(chunks(['through ', 'the pipe\n']), fifo);
+    await reader;
+    expect(read).to.equal('through the pipe\n');
+    expect(statSync(fifo).isFIFO()).to.equal(true);
   });
 });

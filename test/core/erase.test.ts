@@ -132,8 +132,13 @@ describeEachDatabase('erase() (Art. 17)', (open) => {
     expect((await consent.verify()).problems).to.deep.include({ eventId: consent.engine.eventIds.encode(String(withActor.id)), kind: 'modified' });
   });
 
-  it('catches a salt changed or removed on a chain that was not erased', async () => {
-    const [salted] = await knex('consent_events').whereNotNull('personal_salt').orderBy('id').select('id');
+  it('accepts a salt an earlier release left on an erased chain, and catches one changed or removed on a live chain', async () => {
+    await consent.erase(SUBJECT);
+    const erased = await knex('consent_subjects').whereNotNull('erased_at').first('chain');
+    const [redacted] = await knex('consent_events').where({ chain: erased.chain }).whereNotNull('personal_digest').orderBy('seq').select('id');
+    await knex('consent_events').where({ id: redacted.id }).update({ personal_salt: Buffer.alloc(16, 9) });
+    expect(await consent.verify()).to.deep.include({ ok: true });
+    const [salted] = await knex('consent_events').whereNotNull('personal_salt').whereNot({ chain: erased.chain }).orderBy('id').select('id');
     for (const salt of [Buffer.alloc(16, 1), null]) {
       await knex('consent_events').where({ id: salted.id }).update({ personal_salt: salt });
       expect((await consent.verify()).problems).to.deep.include({ eventId: consent.engine.eventIds.encode(String(salted.id)), kind: 'modified' });

@@ -27,6 +27,8 @@ describe('the runnable code blocks of README.md and docs/', function () {
   });
 
   snippets.forEach((snippet, index) => {
+    // Left out, as describePg leaves its suites out, of CI's second pass (see databases.ts).
+    if (snippet.flags.includes('postgres') && process.env.CONSENT_TEST_SQLITE_ONLY === '1') return;
     it(`${snippet.where} (${[snippet.language, ...snippet.flags].join(' ')}) runs`, async function () {
       let database: Awaited<ReturnType<typeof createPgDatabase>> | null = null;
       if (snippet.flags.includes('postgres')) {

@@ -75,6 +75,7 @@ describe('requireConsent and ready()', () => {
     expectProblem(await request(app).get('/consent/me').set('x-test-user', 'ann'), 503, 'store_unavailable');
     const logged = logger.errors.at(-1) as { message: string; error: unknown };
     expect(logged.message).to.match(/^express-consent: answering 503, not ready: ready\(\) failed \(.*no requirement is registered as "typo".*\); this instance answers 503 until the process is restarted with the cause fixed$/);
+    expect((logged.error as Error).message).to.match(/no requirement is registered as "typo"/);
     // It stays failed: one line says so, not one per request.
     const lines = logger.errors.length;
     expectProblem(await request(app).get('/consent/me').set('x-test-user', 'bob'), 503, 'store_unavailable');

@@ -102,9 +102,13 @@ describe('planBatch', () => {
 
   it('binds personal fields through their digest and records a gpc opt-in', () => {
     const plain = planBatch(empty, [decide('a', 'granted')], ctx(), KEY).plan;
-    const noted = planBatch(empty, [decide('a', 'granted')], ctx({ note: 'hi', gpc: true }), KEY).plan;
+    const noted = planBatch(empty, [decide('a', 'granted')], ctx({ note: 'hi', personalSalt: '01'.repeat(16), gpc: true }), KEY).plan;
     expect(noted.events[0]?.personalDigest).to.not.equal(plain.events[0]?.personalDigest);
-    expect(noted.events[0]?.note).to.equal('hi');
+    expect(noted.events[0]).to.include({ note: 'hi', personalSalt: '01'.repeat(16) });
+    // The same note under another salt: another digest.
+    const again = planBatch(empty, [decide('a', 'granted')], ctx({ note: 'hi', personalSalt: '02'.repeat(16) }), KEY).plan;
+    expect(again.events[0]?.personalDigest).to.not.equal(noted.events[0]?.personalDigest);
+    expect(() => planBatch(empty, [decide('a', 'granted')], ctx({ note: 'hi' }), KEY)).to.throw('personal fields need a salt');
     expect(noted.records[0]?.gpcOptIn).to.equal(true);
     expect(plain.records[0]?.gpcOptIn).to.equal(false);
   });
