@@ -49,14 +49,17 @@ export async function refuseOtherSecret(tracker: ConsentTracker, key: Buffer, lo
 }
 
 /**
- * Before a generated secret is stored (no `secret` set): refuses a store that holds the check
- * value of a configured secret and no generated one, which starting would add beside it.
+ * Before a generated secret is stored (no `secret` set): refuses a store written with a
+ * configured secret (it holds no generated one, but a check value or sealed requirement versions,
+ * from a release before check values), which starting would add a generated secret to.
  *
  * @throws ConsentConfigError `invalid_option`, after logging it.
  */
 export async function refuseMissingSecret(tracker: ConsentTracker, logger: ConsentLogger): Promise<void> {
-  if (!tracker.readSetting || (await tracker.readSetting(SETTING)) === null) return;
-  if ((await tracker.readSetting('secret')) !== null) return;
+  if (!tracker.readSetting || (await tracker.readSetting('secret')) !== null) return;
+  const checked = (await tracker.readSetting(SETTING)) !== null;
+  const sealed = !checked && (await tracker.allRequirementVersions?.())?.some((v) => typeof v.mac === 'string' && v.mac !== '') === true;
+  if (!checked && !sealed) return;
   throw refuse(logger, 'no "secret" is set, and the database was written with one', 'Set "secret" (CONSENT_SECRET for the command line and the example) to the secret it was written with');
 }
 

@@ -78,6 +78,16 @@ for (const backend of BACKENDS) {
       // Still refused the same way, not judged against a secret stored by the refused start.
       const again = await open(undefined);
       expect(await again.ready().then(() => null, (error: unknown) => (error as Error).message)).to.contain('no "secret" is set');
+      // A store an earlier release wrote has no check value: its sealed versions tell the same.
+      const admin = knexFactory(db.config);
+      try {
+        await admin('consent_meta').where({ key: 'secret_check' }).delete();
+        const older = await open(undefined);
+        expect(await older.ready().then(() => null, (error: unknown) => (error as Error).message)).to.contain('no "secret" is set');
+        expect(await admin('consent_meta').whereIn('key', ['secret', 'secret_check']).select()).to.deep.equal([]);
+      } finally {
+        await admin.destroy();
+      }
     });
 
     it('says what to do when the store was written with the generated development secret', async () => {
