@@ -56,12 +56,11 @@ export function importCommand(): Command {
     .action(async (file: string, options: { batchSize: string }, command: Command) => {
       let size: number;
       try {
-        const stat = statSync(file);
-        if (stat.isDirectory()) throw new Error('a directory');
-        size = stat.size;
+        size = statSync(file).size;
       } catch {
         throw usage(`cannot read ${file}: no such file`);
       }
+      if (statSync(file).isDirectory()) throw usage(`cannot read ${file}: it is a directory`);
       const batchSize = Number(options.batchSize);
       if (!Number.isSafeInteger(batchSize) || batchSize < 1 || batchSize > 10_000) throw usage('--batch-size must be an integer from 1 to 10000');
       const bar = progress('importing', size);

@@ -15,10 +15,9 @@ function existing(file: string): Stats | null {
 
 /**
  * Writes `chunks` to `file` whole or not at all: into a new file beside it, flushed to disk and
- * renamed over it once complete, so that an export
- * that fails midway (a full disk, a lost database) leaves an existing file as it was. The file
- * keeps its permissions, and a symlink is written through; a device or pipe (`/dev/stdout`) is
- * written directly.
+ * renamed over it once complete, so that an export that fails midway (a full disk, a lost
+ * database) leaves an existing file as it was. The file keeps its permissions, and a symlink is
+ * written through; a device or pipe (`/dev/stdout`) is written directly.
  */
 export async function writeOutputFile(chunks: AsyncIterable<string>, file: string): Promise<void> {
   const before = existing(file);

@@ -3,10 +3,10 @@ import type { Knex } from 'knex';
 /*
  * Salted personal digests: events get `personal_salt`, random bytes that an event's personal
  * digest covers with its personal fields (actor, note, data, network details), so that equal
- * fields no longer give equal digests. Erasure removes it with them: the digest that stays for
- * the chain's hash then matches no other row and no guess. Null for events without personal
- * fields and for events recorded before: the column is only added, and rows written before keep
- * their digests and hashes.
+ * fields in two writes no longer give equal digests. Erasure removes it with them: the digest
+ * that stays for the chain's hash then matches no other write's and no guess. Null for events
+ * without personal fields and for events recorded before: the column is only added, and rows
+ * written before keep their digests and hashes.
  */
 export function personalSaltsSchema(prefix: string): Knex.Migration {
   return {
