@@ -17,7 +17,7 @@ const PROBLEMS: Record<string, string> = {
   '413': `payload_too_large: the body is over ${String(BODY_LIMIT_BYTES)} bytes`,
   '415': 'unsupported_media_type: a body that is not UTF-8 application/json, or in a Content-Encoding other than gzip or deflate',
   '422': 'unknown_requirement: an id in the body is not registered',
-  '429': 'rate_limited: too many writes for this subject in the current window (see Retry-After)',
+  '429': 'rate_limited: too many writes for this subject, or new visitors from this address, in the current window (see Retry-After)',
   '500': 'internal_error',
   '503': 'store_unavailable: storage failed or timed out (see Retry-After)',
 };
