@@ -37,6 +37,9 @@ function linkBatch(core: LinkCore, snapshot: SubjectSnapshot, carried: CarriedDe
   return planBatch(snapshot, carried.map(({ requirement, decision, expiresAt, locale }) => ({ requirement, decision, expiresAt, locale })), ctx, core.derivedKeys.chain);
 }
 
+/** The visitor's chain no longer holds the decisions a link would mark on it (erased meanwhile). */
+class NothingHeld extends Error {}
+
 /** Groups decisions by their GPC opt-in flag, which a batch records for all of its grants alike. */
 const byOptIn = (carried: CarriedDecision[]): CarriedDecision[][] =>
   [carried.filter((c) => !c.gpcOptIn), carried.filter((c) => c.gpcOptIn)].filter((group) => group.length > 0);
@@ -97,14 +100,23 @@ export async function linkVisitor(core: LinkCore, visitorId: unknown, subjectId:
   }
   const carried = candidates.filter((c) => changes.some((change) => change.requirement === c.requirement.id));
   const marks = [...carried, ...unfinished.carried];
-  // A second write, on the visitor's chain: if it fails, the next link() completes it.
+  // A second write, on the visitor's chain: if it fails, the next link() completes it. Only the
+  // decisions the visitor still holds are marked: an erasure meanwhile leaves nothing to mark,
+  // and a new chain is never started for a visitor just erased.
   for (const group of byOptIn(marks)) {
     await core.commit({
       subjectId: visitorId,
       pseudonym: visitorKey,
       now,
       source: 'link',
-      plan: (snapshot) => linkBatch(core, snapshot, group, now, subjectEvents, 'subjectEvents'),
+      plan: (snapshot) => {
+        const held = group.filter((c) => snapshot.records.some((r) => r.requirement === c.requirement.id && r.decision === c.decision));
+        if (held.length === 0) throw new NothingHeld();
+        return linkBatch(core, snapshot, held, now, subjectEvents, 'subjectEvents');
+      },
+    }).catch((error: unknown) => {
+      // Through the storage deadline, it arrives as the cause of a store error.
+      if (!(error instanceof NothingHeld || (error as { cause?: unknown } | null)?.cause instanceof NothingHeld)) throw error;
     });
   }
   return { visitorId, linked: requirements.filter((r) => marks.some((c) => c.requirement === r)).map((r) => r.id) };

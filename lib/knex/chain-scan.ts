@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { CurrentRecord, SealedHead, StoredEvent, SubjectSnapshot, WritePlan } from '../tracker/records';
 import type { EventScanQuery, HeadScanQuery } from '../tracker/tracker';
+import { transactionRetryingConflicts } from './conflict-retry';
 import { writeSealed, type TableContext } from './chain-store';
 import { scanEventPage } from './event-scan';
 import { byChainThenRequirement, orderByCodes, readJsonPage, readRows } from './json-page';
@@ -102,7 +103,8 @@ function redactChain(
   plan: (snapshot: SubjectSnapshot) => WritePlan,
   announce: (trx: Knex.Transaction) => Promise<void>,
 ): Promise<number | null> {
-  return ctx.knex.transaction(async (trx) => {
+  // Run again, like a write, when PostgreSQL rolls it back for a deadlock with one.
+  return transactionRetryingConflicts(ctx.knex, async (trx) => {
     await writeLockFirst(trx, ctx.table('subjects'));
     const subject = (await trx(ctx.table('subjects')).where({ pseudonym: bytes(pseudonym) }).forUpdate().first()) as Row | undefined;
     if (!subject) return null;

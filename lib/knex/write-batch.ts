@@ -220,6 +220,11 @@ export async function writeBatch(
     return { planned, sealed };
   });
   await writeOutbox(ctx, trx, planned, sealed);
+  // A subject row this transaction created for a planner that then refused (say, for a subject
+  // erased meanwhile) is not left behind, linked and empty.
+  const written = new Set(planned.map((entry) => entry.pseudonym));
+  const refused = [...created].filter((pseudonym) => !written.has(pseudonym));
+  if (refused.length > 0) await trx(ctx.table('subjects')).whereIn('pseudonym', refused.map(bytes)).delete();
   return eventIdsOf(planned, sealed);
 }
 

@@ -141,6 +141,8 @@ export function writeContract(define: Define): void {
       assert.deepEqual(await currentRecords(tracker, pseudonym), refused ? [] : [grantedRecord('analytics')]);
       assert.equal((await tracker.history(pseudonym, { limit: 5 })).length, refused ? 0 : 1);
     }
+    // The refused subject was new: nothing of it is stored, not even an empty, linked chain.
+    assert.deepEqual(await tracker.heads({ pseudonym: subjects[5], limit: 1 }), [], 'no chain for the refused subject');
   });
 
   define('current() is empty for an unknown subject', async (tracker) => {

@@ -1,8 +1,10 @@
 import { expect } from 'chai';
 import request from 'supertest';
 import type { Express } from 'express';
-import type { Consent, ConsentEvent } from '../../lib/index';
+import knexFactory from 'knex';
+import { KnexTracker, type Consent, type ConsentEvent } from '../../lib/index';
 import { BACKENDS, testConsent, type TestDatabase } from '../helpers/consent-setup';
+import { intercept } from '../helpers/intercept';
 import { cookiePair, visitorApp, visitorIdOf } from '../helpers/visitor-app';
 
 const T0 = Date.UTC(2025, 5, 1, 12);
@@ -146,6 +148,35 @@ for (const backend of BACKENDS) {
         expect(receipt.decisions.map((d) => [d.requirement, d.locale])).to.deep.equal([['terms', 'de']]);
       } finally {
         await own.close();
+      }
+    });
+
+    it('marks nothing on a visitor erased while it was linked: no new chain, nothing granted', async () => {
+      const visitorId = 'visitor:BBBBBBBBBBBBBBBBBBBBBB';
+      await consent.record(visitorId, { analytics: 'granted' });
+      tick();
+      // The visitor is erased between the account's write and the visitor's.
+      const visitorKey = consent.engine.pseudonym(visitorId);
+      const erasing = knexFactory(db.config);
+      const inner = new KnexTracker(erasing);
+      let eraseFirst = true;
+      const tracker = intercept(inner, {
+        write: (method) => async (...args: unknown[]) => {
+          if (eraseFirst && args[0] === visitorKey) { eraseFirst = false; await consent.erase(visitorId); }
+          return method(...args);
+        },
+      });
+      const other = await testConsent(db, { visitors: {}, now: () => new Date(now), tracker, cache: false });
+      try {
+        expect((await other.consent.linkVisitor(visitorId, 'ann')).linked).to.deep.equal(['analytics']);
+        expect(eraseFirst, 'the erasure ran').to.equal(false);
+        expect((await other.consent.states(visitorId)).analytics?.state).to.equal('unset');
+        expect((await other.consent.history(visitorId)).events).to.deep.equal([]);
+        expect((await other.consent.states('ann')).analytics?.state, 'carried while the visitor held it').to.equal('granted');
+        await expectVerified('ann');
+      } finally {
+        await other.close();
+        await erasing.destroy();
       }
     });
 

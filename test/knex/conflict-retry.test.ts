@@ -86,6 +86,16 @@ describePg('writes that PostgreSQL rolls back for a conflict', () => {
     expect(await consent.verify()).to.include({ ok: true, checked: 300 });
   });
 
+  it('runs an erasure again after a deadlock', async () => {
+    await consent.record('cy', { terms: 'granted' }, { note: 'called in' });
+    await failNextWrites(knex, 1, '40P01');
+    expect(await consent.erase('cy')).to.deep.equal({ events: 1 });
+    expect(await attempts(knex)).to.equal(2);
+    expect(await consent.isAllowed('cy', 'terms')).to.equal(false);
+    expect(await knex('consent_events').whereNotNull('note').count<{ n: string }>('* as n').first()).to.deep.equal({ n: '0' });
+    expect(await consent.verify()).to.include({ ok: true, checked: 2 });
+  });
+
   it('gives up after three runs, with nothing stored', async () => {
     await failNextWrites(knex, 5, '40P01');
     const error: unknown = await consent.record('bob', { terms: 'granted' }).then(() => null, (e: unknown) => e);
