@@ -182,6 +182,14 @@ export const SCHEMAS: Record<string, JsonSchema> = {
         },
       },
       ids: { type: 'array', items: { type: 'string' } },
+      requirements: {
+        type: 'array',
+        description: 'version_mismatch: the current version of each requirement sent',
+        items: { type: 'object', required: ['id', 'version'], properties: { id: { type: 'string' }, version: { type: 'integer', minimum: 1 } } },
+      },
+      limit: { type: 'integer', description: 'payload_too_large: the largest body taken, in bytes' },
+      accept: { type: 'array', items: { type: 'string' }, description: 'unsupported_media_type: the media types taken' },
+      textHash: { type: 'string', description: 'unknown_requirement from GET /texts/{hash}: the hash asked for' },
       retryAfter: { type: 'integer', minimum: 1, description: 'rate_limited: seconds to wait, as in the Retry-After header' },
       missing: {
         type: 'array',

@@ -213,6 +213,14 @@ BACKENDS[0]?.describe('OpenAPI document', () => {
     expect(checkSchema(doc, put, { decision: 'granted', subject: 'x' })).not.to.deep.equal([]);
     const problem = { $ref: '#/components/schemas/Problem' };
     expect(checkSchema(doc, problem, { type: 'urn:express-consent:nope', title: 't', status: 400, detail: 'd', code: 'nope', instance: '/' })).not.to.deep.equal([]);
+    // The members a problem adds are described: the router's own answers validate, wrong types do not.
+    const unsupported = await request(app).put('/consent/me/analytics').set({ 'x-test-user': 'oa-agree', 'content-type': 'text/plain' }).send('granted').expect(415);
+    expect(checkSchema(doc, problem, unsupported.body)).to.deep.equal([]);
+    expect(checkSchema(doc, problem, { ...unsupported.body, accept: 'application/json' })).not.to.deep.equal([]);
+    const stale = await request(app).put('/consent/me/analytics').set({ 'x-test-user': 'oa-agree' }).send({ decision: 'granted', version: 9 }).expect(409);
+    expect(stale.body.requirements).to.have.length(1);
+    expect(checkSchema(doc, problem, stale.body)).to.deep.equal([]);
+    expect(checkSchema(doc, problem, { ...stale.body, requirements: [{ id: 'analytics' }] })).not.to.deep.equal([]);
     const bodies: unknown[] = [
       { decision: 'granted', note: 'n'.repeat(500) },
       { decision: 'granted', note: 'n'.repeat(501) },
