@@ -292,9 +292,7 @@ export class ChainVerifier {
   }
 
   private personalOk(event: StoredEvent): boolean {
-    // An erased chain (sealed as such in its head) keeps digests of fields that are gone. Its
-    // salts are gone too, unless a process of a release before salts erased it: the digest is
-    // still the one its hash covers, so that salt is no tampering.
+    // An erased chain (sealed as such) keeps digests of gone fields; an older release's erasure left their salt.
     const redacted = hasNoPersonalValues(event);
     if (redacted && this.headOk && (this.head as SealedHead).erased) return true;
     return this.digests.of(event) === (event.personalDigest ?? noPersonalDigest(this.key));
