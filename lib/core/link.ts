@@ -8,6 +8,7 @@ import type { ConsentEvent } from '../types';
 import { batchContext } from './batch-context';
 import type { ConsentCore } from './consent-core';
 import { requireSubject } from './input';
+import { NothingToWrite, raisedAs } from './nothing-to-write';
 import { latestDecision, unfinishedLinks, withoutOwnMarks } from './link-resume';
 import { inVisitorNamespace, isVisitorId } from './visitor-id';
 
@@ -36,9 +37,6 @@ function linkBatch(core: LinkCore, snapshot: SubjectSnapshot, carried: CarriedDe
   // The text the visitor was shown, in the locale they read it: what receipts cite for the subject.
   return planBatch(snapshot, carried.map(({ requirement, decision, expiresAt, locale }) => ({ requirement, decision, expiresAt, locale })), ctx, core.derivedKeys.chain);
 }
-
-/** The visitor's chain no longer holds the decisions a link would mark on it (erased meanwhile). */
-class NothingHeld extends Error {}
 
 /** Groups decisions by their GPC opt-in flag, which a batch records for all of its grants alike. */
 const byOptIn = (carried: CarriedDecision[]): CarriedDecision[][] =>
@@ -111,12 +109,11 @@ export async function linkVisitor(core: LinkCore, visitorId: unknown, subjectId:
       source: 'link',
       plan: (snapshot) => {
         const held = group.filter((c) => snapshot.records.some((r) => r.requirement === c.requirement.id && r.decision === c.decision));
-        if (held.length === 0) throw new NothingHeld();
+        if (held.length === 0) throw new NothingToWrite();
         return linkBatch(core, snapshot, held, now, subjectEvents, 'subjectEvents');
       },
     }).catch((error: unknown) => {
-      // Through the storage deadline, it arrives as the cause of a store error.
-      if (!(error instanceof NothingHeld || (error as { cause?: unknown } | null)?.cause instanceof NothingHeld)) throw error;
+      if (!raisedAs(error, NothingToWrite)) throw error;
     });
   }
   return { visitorId, linked: requirements.filter((r) => marks.some((c) => c.requirement === r)).map((r) => r.id) };

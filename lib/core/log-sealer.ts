@@ -2,6 +2,7 @@ import { LogFolder, LogHeadError } from '../audit/log-seal';
 import type { ConsentLogger } from '../options';
 import type { LogHead } from '../tracker/records';
 import type { ConsentTracker } from '../tracker/tracker';
+import { raisedAs } from './nothing-to-write';
 
 // How long after a write the log is sealed: writes that arrive meanwhile share the seal.
 export const SEAL_DELAY_MS = 1000;
@@ -46,7 +47,7 @@ export class LogSealer {
 
   private start(): Promise<LogHead | null> {
     const run = this.tracker.sealLog(new LogFolder(this.key())).catch((error: unknown) => {
-      if (error instanceof LogHeadError || (error as { cause?: unknown } | null)?.cause instanceof LogHeadError) {
+      if (raisedAs(error, LogHeadError)) {
         this.logger.error('express-consent: the global log cannot be sealed: its head was changed without the secret; run verify()', error);
       }
       throw error;
@@ -65,7 +66,7 @@ export class LogSealer {
     this.timer = setTimeout(() => {
       this.timer = null;
       this.seal().catch((error: unknown) => {
-        if (!(error instanceof LogHeadError) && !((error as { cause?: unknown } | null)?.cause instanceof LogHeadError)) {
+        if (!raisedAs(error, LogHeadError)) {
           this.logger.error('express-consent: sealing the global log failed; it is retried after the next write', error);
         }
       });

@@ -4,12 +4,11 @@ import type { Registry } from '../registry/registry';
 import { planExpiry } from '../state/plan-expiry';
 import type { ConsentTracker } from '../tracker/tracker';
 import type { CommitRequest, CommitResult } from './commit';
+import { NothingToWrite, raisedAs } from './nothing-to-write';
 import { storedSubjectId } from './stored-subject';
 
 const PAGE = 200;
 
-/** Thrown by a sweep's plan for a subject that has no chain any more (erased since it was listed): nothing is written. */
-class SubjectGone extends Error {}
 
 /** What a sweep needs: where lapsed grants are found, and how an expiry is written. */
 export interface SweepDeps {
@@ -68,13 +67,12 @@ export async function sweepLapsed(deps: SweepDeps): Promise<SweepResult> {
           source: 'sweep',
           plan: (snapshot) => {
             // A write to a pseudonym with no chain would start one, and store the id of a subject just erased.
-            if (snapshot.headId === null && snapshot.records.length === 0) throw new SubjectGone();
+            if (snapshot.headId === null && snapshot.records.length === 0) throw new NothingToWrite();
             return planExpiry(snapshot, ids, lookup, now, keys.chain);
           },
         });
       } catch (error) {
-        // Through the storage deadline, it arrives as the cause of a store error.
-        if (error instanceof SubjectGone || (error as { cause?: unknown } | null)?.cause instanceof SubjectGone) continue;
+        if (raisedAs(error, NothingToWrite)) continue;
         // A subject whose rows fail their seal is refused (and logged) alone: the others' expiries are recorded.
         if (error instanceof ConsentIntegrityError) {
           refused.add(pseudonym);
