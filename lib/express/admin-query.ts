@@ -60,9 +60,20 @@ function decodedOrNull(text: string): string | null {
 }
 
 /**
+ * Whether the parsed query kept the parameter sent as `name`: under its own name (Express 5), or
+ * under the part before a bracket (Express 4's `qs` reads `a[b]=1` as `a`). `qs` drops some
+ * names altogether (`__proto__`): the route's own check never sees those.
+ */
+function keptByParser(query: Record<string, unknown>, name: string): boolean {
+  const bracket = name.indexOf('[');
+  return Object.hasOwn(query, name) || (bracket > 0 && Object.hasOwn(query, name.slice(0, bracket)));
+}
+
+/**
  * Refuses a query whose names or values are not valid percent-encoded UTF-8 (`?subjectId=%F0`):
  * Express's parsers read those as U+FFFD or keep them as sent, either way another id than any
- * that was meant.
+ * that was meant. Refuses too a parameter the query parser dropped (`?__proto__=1` under
+ * Express 4), which no route takes: it is unknown under either Express.
  *
  * @throws ConsentError `invalid_body` with a pointer per parameter.
  */
@@ -71,10 +82,15 @@ export function requireDecodableQuery(req: Request): void {
   const problems: InputProblem[] = [];
   if (at >= 0) {
     for (const pair of req.originalUrl.slice(at + 1).split('&')) {
+      if (pair === '') continue;
       const eq = pair.indexOf('=');
       const name = eq < 0 ? pair : pair.slice(0, eq);
-      if (decodedOrNull(name) !== null && (eq < 0 || decodedOrNull(pair.slice(eq + 1)) !== null)) continue;
-      problems.push({ pointer: `/${escapePointer(decodedOrNull(name) ?? name)}`, detail: 'is not valid percent-encoded UTF-8' });
+      const decoded = decodedOrNull(name);
+      if (decoded === null || (eq >= 0 && decodedOrNull(pair.slice(eq + 1)) === null)) {
+        problems.push({ pointer: `/${escapePointer(decoded ?? name)}`, detail: 'is not valid percent-encoded UTF-8' });
+      } else if (!keptByParser(req.query, decoded)) {
+        problems.push({ pointer: `/${escapePointer(decoded)}`, detail: `unknown query parameter "${decoded}"` });
+      }
     }
   }
   if (problems.length > 0) throw invalid(problems);

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import type { Express, Request } from 'express';
 import request from 'supertest';
 import type { Consent } from '../../lib/index';
-import { BACKENDS, routerApp, testConsent, type TestDatabase } from '../helpers/app';
+import { BACKENDS, express4, expressModule, routerApp, testConsent, type TestDatabase } from '../helpers/app';
 import { expectProblem } from '../helpers/problem';
 
 /** `x-staff`: a name → `{ actor: name }`; `plain` → true; `bad:*` → verdicts that must refuse. */
@@ -127,6 +127,17 @@ for (const backend of BACKENDS) {
       }
       const problem = expectProblem(await request(app).get('/consent/admin/events?acter=a').set('x-staff', 'x'), 400, 'invalid_body');
       expect(problem.errors).to.deep.include({ pointer: '/acter', detail: 'unknown query parameter "acter" (only requirement, action, source, context, actor, from, to, limit, cursor)' });
+    });
+
+    it('answers 400 for a parameter the query parser drops (__proto__), under Express 4 as under Express 5', async () => {
+      for (const lib of [express4(), expressModule()]) {
+        const host = routerApp(consent, lib);
+        for (const url of ['/consent/admin/events?__proto__=1', '/consent/admin/requirements/analytics/subjects?__proto__[allowed]=false', '/consent/admin/stats?__proto__=x']) {
+          const body = expectProblem(await request(host).get(url).set('x-staff', 'x'), 400, 'invalid_body');
+          const pointers = (body.errors as Array<{ pointer: string; detail: string }>).map((e) => [e.pointer, e.detail.startsWith('unknown query parameter')]);
+          expect(pointers, url).to.deep.equal([[url.includes('[') ? '/__proto__[allowed]' : '/__proto__', true]]);
+        }
+      }
     });
 
     it('streams an audience as CSV or NDJSON, with the subject ids and their state', async () => {
