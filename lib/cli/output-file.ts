@@ -13,11 +13,16 @@ function existing(file: string): Stats | null {
   }
 }
 
+// Exports and audiences hold personal data (pseudonyms, actors, subject ids as the host gave
+// them): a new file is readable by its owner only, whatever the umask.
+const NEW_FILE_MODE = 0o600;
+
 /**
  * Writes `chunks` to `file` whole or not at all: into a new file beside it, flushed to disk and
  * renamed over it once complete, so that an export that fails midway (a full disk, a lost
- * database) leaves an existing file as it was. The file keeps its permissions, and a symlink is
- * written through; a device or pipe (`/dev/stdout`) is written directly.
+ * database) leaves an existing file as it was. A new file is created `0600`; an existing one
+ * keeps its permissions, and a symlink is written through; a device or pipe (`/dev/stdout`) is
+ * written directly.
  */
 export async function writeOutputFile(chunks: AsyncIterable<string>, file: string): Promise<void> {
   const before = existing(file);
@@ -28,9 +33,9 @@ export async function writeOutputFile(chunks: AsyncIterable<string>, file: strin
   const target = before === null ? file : realpathSync(file);
   const partial = join(dirname(target), `.${basename(target)}.${randomBytes(6).toString('hex')}.partial`);
   try {
-    // Created with the permissions of the file it replaces (a new one gets those of a plain write).
-    const mode = before === null ? undefined : before.mode & 0o777;
-    await streamChunks(chunks, () => createWriteStream(partial, { flags: 'wx', ...(mode === undefined ? {} : { mode }) }));
+    // Created with the permissions of the file it replaces, or for its owner only.
+    const mode = before === null ? NEW_FILE_MODE : before.mode & 0o777;
+    await streamChunks(chunks, () => createWriteStream(partial, { flags: 'wx', mode }));
     const handle = await open(partial, 'r+');
     try {
       await handle.sync();

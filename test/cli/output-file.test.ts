@@ -1,9 +1,13 @@
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { chmodSync, createReadStream, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
+import knexFactory from 'knex';
 import { writeOutputFile } from '../../lib/cli/output-file';
+import { createConsent } from '../../lib/index';
+import { buildCli, CLI, SECRET } from '../helpers/cli';
+import { sqliteKnexConfig } from '../helpers/databases';
 
 async function* chunks(lines: string[], failAfter = Infinity): AsyncGenerator<string> {
   for (const [i, line] of lines.entries()) {
@@ -52,5 +56,46 @@ describe('--output files (export, audience)', () => {
     await reader;
     expect(read).to.equal('through the pipe\n');
     expect(statSync(fifo).isFIFO()).to.equal(true);
+  });
+});
+
+/** Runs the built command line under `umask 022`, the common default, and resolves to its exit code. */
+function runUnderUmask(args: string[]): Promise<number> {
+  return new Promise((resolve) => {
+    const child = execFile('sh', ['-c', 'umask 022 && exec "$0" "$@"', CLI, ...args], { env: { ...process.env, CONSENT_SECRET: SECRET } });
+    child.on('exit', (code) => { resolve(code ?? -1); });
+  });
+}
+
+describe('--output files of the command line', () => {
+  let dir: string;
+  let database: string;
+
+  before(async function () {
+    this.timeout(180_000);
+    await buildCli();
+  });
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'express-consent-output-'));
+    database = join(dir, 'consent.sqlite3');
+    const knex = knexFactory(sqliteKnexConfig(database));
+    const consent = createConsent({ knex, secret: SECRET, logger: { warn() {}, error() {} } });
+    consent.register({ id: 'news', title: 'News', description: 'A letter.' });
+    await consent.ready();
+    await consent.record('alice@example.com', { news: 'granted' });
+    await consent.close();
+    await knex.destroy();
+  });
+
+  afterEach(() => { rmSync(dir, { recursive: true, force: true }); });
+
+  it('creates a new export or audience file readable by its owner only, whatever the umask', async () => {
+    for (const [name, command] of [['events.csv', ['export']], ['audience.csv', ['audience', 'news']]] as const) {
+      const file = join(dir, name);
+      expect(await runUnderUmask(['--url', database, ...command, '--output', file]), name).to.equal(0);
+      expect(statSync(file).mode & 0o777, name).to.equal(0o600);
+    }
+    expect(readFileSync(join(dir, 'audience.csv'), 'utf8')).to.include('alice@example.com');
   });
 });
