@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, realpathSync, statSync, type Stats } from 'node:fs';
+import { createWriteStream, realpathSync, rmSync, statSync, type Stats } from 'node:fs';
 import { chmod, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { streamChunks } from '../io/stream-chunks';
@@ -17,6 +17,25 @@ function existing(file: string): Stats | null {
 // them): a new file is readable by its owner only, whatever the umask.
 const NEW_FILE_MODE = 0o600;
 
+const INTERRUPTS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+/**
+ * Until the returned function is called, an interrupt (Ctrl-C, `kill`, a closed terminal)
+ * removes `partial` before the process ends by that signal: the half-written file holds
+ * personal data, and a dot-file nobody looks for would keep it.
+ */
+function removedOnInterrupt(partial: string): () => void {
+  const stop = (): void => { for (const signal of INTERRUPTS) process.removeListener(signal, interrupted); };
+  function interrupted(signal: NodeJS.Signals): void {
+    rmSync(partial, { force: true });
+    stop();
+    // With the listener gone the signal's default action applies: the exit status says so.
+    process.kill(process.pid, signal);
+  }
+  for (const signal of INTERRUPTS) process.on(signal, interrupted);
+  return stop;
+}
+
 /**
  * Writes `chunks` to `file` whole or not at all: into a new file beside it, flushed to disk and
  * renamed over it once complete, so that an export that fails midway (a full disk, a lost
@@ -32,6 +51,7 @@ export async function writeOutputFile(chunks: AsyncIterable<string>, file: strin
   }
   const target = before === null ? file : realpathSync(file);
   const partial = join(dirname(target), `.${basename(target)}.${randomBytes(6).toString('hex')}.partial`);
+  const uninterrupted = removedOnInterrupt(partial);
   try {
     // Created with the permissions of the file it replaces, or for its owner only.
     const mode = before === null ? NEW_FILE_MODE : before.mode & 0o777;
@@ -48,5 +68,7 @@ export async function writeOutputFile(chunks: AsyncIterable<string>, file: strin
   } catch (error) {
     await rm(partial, { force: true });
     throw error;
+  } finally {
+    uninterrupted();
   }
 }

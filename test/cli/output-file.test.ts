@@ -1,5 +1,5 @@
-import { execFile, execFileSync } from 'node:child_process';
-import { chmodSync, createReadStream, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFile, execFileSync, spawn } from 'node:child_process';
+import { chmodSync, createReadStream, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, watch, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -98,4 +98,56 @@ describe('--output files of the command line', () => {
     }
     expect(readFileSync(join(dir, 'audience.csv'), 'utf8')).to.include('alice@example.com');
   });
+});
+
+/** Decisions enough that an export writes for a while after its first page. */
+async function* manyDecisions(count: number): AsyncGenerator<Record<string, unknown>> {
+  for (let i = 0; i < count; i += 1) {
+    yield { subjectId: `subject-${String(i)}@example.com`, requirement: 'news', decision: 'granted', at: '2024-01-01T00:00:00Z' };
+  }
+}
+
+describe('an interrupted --output of the command line', () => {
+  let dir: string;
+  let database: string;
+
+  before(async function () {
+    this.timeout(180_000);
+    await buildCli();
+    dir = mkdtempSync(join(tmpdir(), 'express-consent-interrupt-'));
+    database = join(dir, 'consent.sqlite3');
+    const knex = knexFactory(sqliteKnexConfig(database));
+    const consent = createConsent({ knex, secret: SECRET, logger: { warn() {}, error() {} } });
+    consent.register({ id: 'news', title: 'News', description: 'A letter.' });
+    await consent.ready();
+    await consent.import(manyDecisions(20_000), { batchSize: 10_000 });
+    await consent.close();
+    await knex.destroy();
+  });
+
+  after(() => { rmSync(dir, { recursive: true, force: true }); });
+
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    it(`removes its partial file on ${signal} and leaves the file it was replacing as it was`, async () => {
+      const out = mkdtempSync(join(dir, 'out-'));
+      const file = join(out, 'events.csv');
+      writeFileSync(file, 'the export of yesterday\n');
+      const child = spawn(CLI, ['--url', database, 'export', '--output', file], { env: { ...process.env, CONSENT_SECRET: SECRET }, stdio: 'ignore' });
+      const ended = new Promise<NodeJS.Signals | number | null>((resolve) => { child.on('exit', (code, killedBy) => { resolve(killedBy ?? code); }); });
+      // Interrupted as soon as the partial file appears, with the rest of the export to write.
+      const watcher = watch(out, (_event, name) => {
+        if (name?.endsWith('.partial') === true) {
+          watcher.close();
+          child.kill(signal);
+        }
+      });
+      try {
+        expect(await ended).to.equal(signal);
+      } finally {
+        watcher.close();
+      }
+      expect(readdirSync(out)).to.deep.equal(['events.csv']);
+      expect(readFileSync(file, 'utf8')).to.equal('the export of yesterday\n');
+    });
+  }
 });
