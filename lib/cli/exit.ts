@@ -47,17 +47,29 @@ export function describeError(error: unknown): string {
   return `${error.message}${detail}`;
 }
 
+// Messages quote what came from a file or the database (an imported line's field names, a
+// requirement id): control characters (a terminal runs ESC sequences), line separators and
+// bidi overrides are written as \u escapes, so that a line can neither drive the operator's
+// terminal nor pass for another line.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g;
+
+/** `text` with every control, line-separating or bidi character as a `\uXXXX` escape. */
+export function printable(text: string): string {
+  return text.replace(UNPRINTABLE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 // Errors the library logged (with the error) before throwing them: printed once, by the logger.
 const logged = new WeakSet();
 
 /** The command's logger of errors: writes the line, and notes the error it names. */
 export function logError(message: string, error?: unknown): void {
   if (typeof error === 'object' && error !== null) logged.add(error);
-  process.stderr.write(`${message}\n`);
+  process.stderr.write(`${printable(message)}\n`);
 }
 
 /** Writes the error a command failed with, unless the library's logger already wrote it. */
 export function writeFailure(error: unknown): void {
   if (typeof error === 'object' && error !== null && logged.has(error)) return;
-  process.stderr.write(`express-consent: ${describeError(error)}\n`);
+  process.stderr.write(`express-consent: ${printable(describeError(error))}\n`);
 }

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import knexFactory from 'knex';
@@ -75,6 +75,25 @@ describe('the express-consent command line: usage and exit codes', () => {
       expect(typo, url).to.include({ code: 2 });
       expect(typo.stderr, url).to.include(`"${scheme as string}"`).and.not.include('S3cretPW');
     }
+  });
+
+  it('escapes the control and bidi characters of what it quotes from an imported file', async () => {
+    const input = `${file.filename}.ndjson`;
+    const decision = { subjectId: 'u2', version: 1, decision: 'granted', at: '2024-01-01T00:00:00Z' };
+    const lines = [
+      { ...decision, requirement: '\u001b]0;owned\u0007\u001b[2Janalytics' },
+      { ...decision, requirement: 'analytics', 'note\u202e\nexpress-consent: ok': 'x' },
+    ];
+    for (const line of lines) {
+      writeFileSync(input, `${JSON.stringify(line)}\n`);
+      const run = await runCli(['--url', file.filename, 'import', input]);
+      expect(run.code, run.stderr).to.equal(2);
+      expect(run.stderr).to.match(/^express-consent: [^\n]*\n$/);
+      // eslint-disable-next-line no-control-regex -- no control character may reach the terminal
+      expect(run.stderr).not.to.match(/[\u0000-\u0009\u000b-\u001f\u202e]/);
+    }
+    const run = await runCli(['--url', file.filename, 'import', input]);
+    expect(run.stderr).to.include('note\\u202e\\u000aexpress-consent: ok: unknown field');
   });
 
   it('exits 2 when no secret is given and the database stores none, and 2 for a short one', async () => {
