@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, realpathSync, rmSync, statSync, type Stats } from 'node:fs';
+import { createWriteStream, lstatSync, realpathSync, rmSync, statSync, type Stats } from 'node:fs';
 import { chmod, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { streamChunks } from '../io/stream-chunks';
+import { usage } from './exit';
 
 /** What `file` is now (through symlinks), or null when nothing is there yet. */
 function existing(file: string): Stats | null {
@@ -37,14 +38,33 @@ function removedOnInterrupt(partial: string): () => void {
 }
 
 /**
+ * Refuses a symlink that another user planted in a shared directory (`/tmp`): followed, it
+ * would have this process (often root) replace a file of that user's choosing. The kernel's
+ * rule for opening through a symlink (`protected_symlinks`): in a sticky, world-writable
+ * directory, a link is followed only when its owner is the follower or the directory's owner.
+ * The partial file is renamed over the link's target, which that rule would not check.
+ */
+function refuseForeignSymlink(file: string): void {
+  const link = lstatSync(file);
+  const uid = process.getuid?.();
+  if (!link.isSymbolicLink() || uid === undefined || link.uid === uid) return;
+  const dir = statSync(dirname(file));
+  const shared = (dir.mode & 0o1000) !== 0 && (dir.mode & 0o002) !== 0;
+  if (shared && dir.uid !== link.uid) {
+    throw usage(`--output ${file} is a symlink of another user in a shared directory: not followed; give the file it points to`);
+  }
+}
+
+/**
  * Writes `chunks` to `file` whole or not at all: into a new file beside it, flushed to disk and
  * renamed over it once complete, so that an export that fails midway (a full disk, a lost
  * database) leaves an existing file as it was. A new file is created `0600`; an existing one
- * keeps its permissions, and a symlink is written through; a device or pipe (`/dev/stdout`) is
- * written directly.
+ * keeps its permissions, and a symlink is written through (not another user's in a shared
+ * directory); a device or pipe (`/dev/stdout`) is written directly.
  */
 export async function writeOutputFile(chunks: AsyncIterable<string>, file: string): Promise<void> {
   const before = existing(file);
+  if (before !== null) refuseForeignSymlink(file);
   if (before !== null && !before.isFile()) {
     await streamChunks(chunks, () => createWriteStream(file));
     return;
@@ -62,8 +82,8 @@ export async function writeOutputFile(chunks: AsyncIterable<string>, file: strin
     } finally {
       await handle.close();
     }
-    // Exactly those: the umask may have narrowed them.
-    if (before !== null) await chmod(partial, before.mode & 0o7777);
+    // Exactly those: the umask may have narrowed them. Never set-user-ID, set-group-ID or sticky.
+    if (before !== null) await chmod(partial, before.mode & 0o777);
     await rename(partial, target);
   } catch (error) {
     await rm(partial, { force: true });

@@ -1,9 +1,10 @@
 import { execFile, execFileSync, spawn } from 'node:child_process';
-import { chmodSync, createReadStream, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, watch, writeFileSync } from 'node:fs';
+import { chmodSync, createReadStream, lchownSync, lstatSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, watch, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import knexFactory from 'knex';
+import { CliError, EXIT } from '../../lib/cli/exit';
 import { writeOutputFile } from '../../lib/cli/output-file';
 import { createConsent } from '../../lib/index';
 import { buildCli, CLI, SECRET } from '../helpers/cli';
@@ -43,6 +44,29 @@ describe('--output files (export, audience)', () => {
     expect(lstatSync(link).isSymbolicLink()).to.equal(true);
     expect(readFileSync(file, 'utf8')).to.equal('new\n');
     expect(statSync(file).mode & 0o777).to.equal(0o600);
+  });
+
+  it('does not follow a symlink another user planted in a shared directory, and never copies set-user-ID bits', async function () {
+    // Only root can give a link to another user: as anyone else there is nothing to check.
+    if (process.getuid?.() !== 0) this.skip();
+    const shared = join(dir, 'shared');
+    execFileSync('mkdir', ['-m', '1777', shared]);
+    const victim = join(dir, 'victim');
+    writeFileSync(victim, 'precious\n');
+    chmodSync(victim, 0o4755);
+    const planted = join(shared, 'export.csv');
+    symlinkSync(victim, planted);
+    lchownSync(planted, 65534, 65534);
+    const refused = await writeOutputFile(chunks(['x\n']), planted).then(() => null, (error: unknown) => error);
+    expect(refused).to.be.instanceOf(CliError);
+    expect((refused as CliError).exitCode).to.equal(EXIT.usage);
+    expect(readFileSync(victim, 'utf8')).to.equal('precious\n');
+    expect(readdirSync(shared)).to.deep.equal(['export.csv']);
+    // The same link of one's own is followed; the file keeps its permissions, less set-user-ID.
+    lchownSync(planted, 0, 0);
+    await writeOutputFile(chunks(['x\n']), planted);
+    expect(readFileSync(victim, 'utf8')).to.equal('x\n');
+    expect(statSync(victim).mode & 0o7777).to.equal(0o755);
   });
 
   it('writes a pipe directly, as it does a device', async () => {
