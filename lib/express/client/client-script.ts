@@ -116,7 +116,9 @@ export const CLIENT_SCRIPT = String.raw`(function () {
     });
     // Saved from the banner (or a dialog it opened): the control that had focus is gone with it.
     var fromBanner = !!banner && (banner.contains(d.activeElement) || (!!opener && banner.contains(opener)));
-    var done = function () { hide(); close(); if (fromBanner) saved(); };
+    // So is the button of a frame's note once the frame loads: focus would fall to the body.
+    var lost = function () { return !d.activeElement || d.activeElement === d.body; };
+    var done = function () { hide(); close(); if (fromBanner || lost()) saved(); };
     if (!count) { done(); return Promise.resolve(); }
     return api('POST', '/me', { decisions: decisions }).then(function (result) { apply(result, 'save'); done(); }, load);
   }

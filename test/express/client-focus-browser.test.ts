@@ -1,0 +1,89 @@
+import { expect } from 'chai';
+import type { Express } from 'express';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { createConsent, MemoryTracker, type Consent } from '../../lib/index';
+import { expressModule, memoryLogger, TEST_SECRET } from '../helpers/app';
+import { listen } from '../helpers/client-pages';
+import { chromiumPath, describeBrowser } from '../helpers/databases';
+
+// The page's globals, as the callbacks given to page.evaluate() use them (no DOM types here).
+interface Node { tagName: string; textContent: string | null; lang: string; closest(selector: string): Node | null }
+declare const document: { activeElement: Node | null };
+
+const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+
+/** A host page in `lang` with the client, a frame that needs `video`, and the page's own choices button. */
+function hostPage(lang: string): string {
+  return `<!doctype html>
+<html lang="${lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Host</title><script src="/consent/client.js" defer></script></head>
+<body><main><h1>Host</h1><p>Some text.</p>
+<iframe data-consent="video" data-src="about:blank" title="A video" width="300" height="150"></iframe>
+<p><button type="button" data-consent-open>Privacy choices</button></p></main></body></html>`;
+}
+
+describeBrowser('the browser client in Chromium: where focus goes and what is said', function (this: Mocha.Suite) {
+  this.timeout(60_000);
+  let consent: Consent;
+  let browser: Browser;
+  let server: Awaited<ReturnType<typeof listen>>;
+  const contexts: BrowserContext[] = [];
+
+  before(async () => {
+    consent = createConsent({ tracker: new MemoryTracker(), secret: TEST_SECRET, logger: memoryLogger(), visitors: {}, subject: () => undefined });
+    consent.register([
+      { id: 'video', title: 'Embedded videos', description: 'Videos from a video site.' },
+      { id: 'stats', title: 'Statistics', description: 'We count page views.' },
+    ]);
+    await consent.ready();
+    const app: Express = expressModule()();
+    app.use('/consent', consent.router());
+    app.get('/:lang', (req, res) => { res.type('html').send(hostPage(req.params.lang)); });
+    server = await listen(app);
+    browser = await chromium.launch({ executablePath: chromiumPath() as string, headless: true, args: ARGS });
+  });
+  after(async () => {
+    for (const context of contexts) await context.close();
+    await browser.close();
+    await server.close();
+    await consent.close();
+  });
+
+  async function visit(path: string, width = 1280): Promise<Page> {
+    const context = await browser.newContext({ baseURL: `http://127.0.0.1:${String(server.port)}`, viewport: { width, height: 800 } });
+    contexts.push(context);
+    const page = await context.newPage();
+    await page.goto(path);
+    await page.locator('.ec-banner').waitFor();
+    return page;
+  }
+  const focused = (page: Page) => page.evaluate(() => {
+    const e = document.activeElement;
+    return e ? `${e.tagName.toLowerCase()} ${(e.textContent ?? '').trim()}` : '';
+  });
+
+  it('after a save in the dialog a frame\'s note opened, focus lands on the page and a status says it was saved', async () => {
+    const page = await visit('/en');
+    await page.locator('.ec-banner').getByRole('button', { name: 'Reject all' }).click();
+    await page.locator('.ec-banner').waitFor({ state: 'detached' });
+    const status = page.getByRole('status');
+    await status.filter({ hasText: 'Your choices are saved.' }).waitFor({ state: 'attached' });
+    await status.evaluate((e) => { e.textContent = ''; });
+
+    // The note in the frame's place opens the dialog; the person turns the video on and saves.
+    await page.locator('.ec-placeholder').getByRole('button', { name: 'Choose' }).focus();
+    await page.keyboard.press('Enter');
+    const dialog = page.getByRole('dialog', { name: 'Privacy choices' });
+    await dialog.waitFor();
+    await dialog.getByRole('switch', { name: 'Embedded videos' }).focus();
+    await page.keyboard.press('Space');
+    await dialog.getByRole('button', { name: 'Save choices' }).focus();
+    await page.keyboard.press('Enter');
+    await dialog.waitFor({ state: 'detached' });
+    await page.locator('iframe[title="A video"][src]').waitFor({ state: 'attached' });
+
+    // The note (and the button that opened the dialog) went with the frame's loading.
+    await status.filter({ hasText: 'Your choices are saved.' }).waitFor({ state: 'attached' });
+    expect(await focused(page)).to.equal('button Privacy choices');
+  });
+});
