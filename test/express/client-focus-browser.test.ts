@@ -86,4 +86,15 @@ describeBrowser('the browser client in Chromium: where focus goes and what is sa
     await status.filter({ hasText: 'Your choices are saved.' }).waitFor({ state: 'attached' });
     expect(await focused(page)).to.equal('button Privacy choices');
   });
+
+  it('marks its words as English on a page in a language the library has no words for', async () => {
+    const page = await visit('/es');
+    // The language each text is read in: that of its nearest element with a lang attribute.
+    const langs = (selector: string) => page.locator(selector).evaluateAll((all) => all.map((e) => (e as unknown as Node).closest('[lang]')?.lang));
+    const texts = '.ec-banner h2, .ec-banner p, .ec-banner button, .ec-placeholder span, .ec-placeholder button';
+    expect(await langs(texts)).to.deep.equal(Array(7).fill('en'));
+    await page.locator('.ec-banner').getByRole('button', { name: 'Choose' }).click();
+    await page.getByRole('dialog', { name: 'Privacy choices' }).waitFor();
+    expect(new Set(await langs('.ec-dialog h2, .ec-dialog p, .ec-dialog label, .ec-dialog button'))).to.deep.equal(new Set(['en']));
+  });
 });

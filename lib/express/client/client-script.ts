@@ -12,7 +12,9 @@ export const CLIENT_SCRIPT = String.raw`(function () {
   d.documentElement.setAttribute('data-consent-client', '');
   var base = me.src.replace(/\/client\.js(\?.*)?$/, '');
   var known = [], requirements = [], states = {}, pending = [], gpcSeen = false;
-  var banner = null, dialog = null, opener = null, shownLocale = 'en';
+  // The language of the library's words, marked on the banner, dialog and notes: the page's
+  // may be one the library has no words for (a text in another is marked on its own).
+  var banner = null, dialog = null, opener = null, wordsLocale = 'en';
   var each = function (list, fn) { Array.prototype.forEach.call(list, fn); };
   var only = (me.getAttribute('data-requirements') || '').split(/[\s,]+/).filter(Boolean);
   var asked = function (id) { return !only.length || only.indexOf(id) >= 0; };
@@ -42,9 +44,9 @@ export const CLIENT_SCRIPT = String.raw`(function () {
   var fill = function (text, values) { return text.replace(/\{(\w+)\}/g, function (all, k) { return values[k] === undefined ? all : values[k]; }); };
   function pick(locale) {
     for (var tag = locale.toLowerCase(); tag; tag = tag.replace(/-?[^-]*$/, '')) {
-      for (var k in WORDS) if (k.toLowerCase() === tag) return WORDS[k];
+      for (var k in WORDS) if (k.toLowerCase() === tag) return k;
     }
-    return WORDS.en;
+    return 'en';
   }
   var signalled = function () { return gpcOn() ? requirements.filter(function (r) { return r.gpc && choosable(r); }) : []; };
 
@@ -77,7 +79,7 @@ export const CLIENT_SCRIPT = String.raw`(function () {
       var ids = frame.getAttribute('data-consent').split(/[\s,]+/).filter(Boolean);
       var needed = known.filter(function (r) { return ids.indexOf(r.id) >= 0; });
       if (!needed.length || ids.every(allowed)) return;
-      var note = el('p', { 'class': 'ec-placeholder' }, [
+      var note = el('p', { 'class': 'ec-placeholder', lang: wordsLocale }, [
         el('span', { text: fill(w['client.placeholder'], { titles: titles(needed) }) }),
         needed.some(function (r) { return asked(r.id); }) ? el('button', { type: 'button', 'class': 'ec-btn', 'data-consent-open': '', text: w['client.choose'] }) : null,
       ]);
@@ -149,7 +151,7 @@ export const CLIENT_SCRIPT = String.raw`(function () {
   function showBanner() {
     if (banner) banner.remove();
     var asked = requirements.filter(function (r) { return pending.indexOf(r.id) >= 0; });
-    banner = el('div', { 'class': 'ec-banner', role: 'region', 'aria-labelledby': 'ec-banner-title' }, [
+    banner = el('div', { 'class': 'ec-banner', role: 'region', 'aria-labelledby': 'ec-banner-title', lang: wordsLocale }, [
       el('h2', { id: 'ec-banner-title', 'class': 'ec-title', text: w['client.bannerTitle'] }),
       el('p', { text: fill(w['client.bannerText'], { titles: titles(asked) }) }),
       gpcNote(),
@@ -194,6 +196,7 @@ export const CLIENT_SCRIPT = String.raw`(function () {
     }
     if (!status) { status = el('p', { role: 'status', 'class': 'ec-status' }); d.body.appendChild(status); }
     status.textContent = '';
+    status.setAttribute('lang', wordsLocale);
     setTimeout(function () { status.textContent = w['client.saved']; }, 50);
   }
 
@@ -212,7 +215,7 @@ export const CLIENT_SCRIPT = String.raw`(function () {
     else if (r.gpc && gpcOn() && !allowed(id)) kids.push(el('p', { 'class': 'ec-note', text: w['client.gpcOff'] }));
     if (r.url) kids.push(el('a', { href: r.url, text: fill(w['link.more'], { title: r.title }) }));
     var li = el('li', { 'class': 'ec-item' }, kids);
-    if (r.locale !== shownLocale) li.setAttribute('lang', r.locale);
+    if (r.locale !== wordsLocale) li.setAttribute('lang', r.locale);
     return li;
   }
 
@@ -232,7 +235,7 @@ export const CLIENT_SCRIPT = String.raw`(function () {
     if (!requirements.length) return;
     close();
     opener = from || d.activeElement;
-    var shown = dialog = el('dialog', { 'class': 'ec-dialog', 'aria-labelledby': 'ec-dialog-title' }, [
+    var shown = dialog = el('dialog', { 'class': 'ec-dialog', 'aria-labelledby': 'ec-dialog-title', lang: wordsLocale }, [
       el('h2', { id: 'ec-dialog-title', 'class': 'ec-title', text: w['client.dialogTitle'] }),
       el('p', { text: w['client.dialogText'] }),
       gpcNote(),
@@ -285,8 +288,8 @@ export const CLIENT_SCRIPT = String.raw`(function () {
     return Promise.all([api('GET', '/requirements' + query), api('GET', '/me')]).then(function (r) {
       known = r[0].requirements;
       requirements = known.filter(function (x) { return asked(x.id); });
-      shownLocale = r[0].locale;
-      w = pick(shownLocale);
+      wordsLocale = pick(r[0].locale);
+      w = WORDS[wordsLocale];
       states = r[1].states;
       veil();
       apply(r[1], 'load');
