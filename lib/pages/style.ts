@@ -9,7 +9,7 @@ body{margin:0;font:1rem/1.55 system-ui,-apple-system,"Segoe UI",Roboto,sans-seri
 .ec-header a{color:#0b57d0}
 .ec-main{display:block;max-width:60rem;margin:1.5rem auto;padding:1.25rem 1rem 2rem;background:#fff;border:1px solid #d0d7de;border-radius:8px}
 .ec-narrow .ec-header p,.ec-narrow .ec-main{max-width:38rem}
-:focus-visible{outline:3px solid #e8a600;outline-offset:2px}
+:focus-visible{outline:3px solid #b45309;outline-offset:2px}
 @media (max-width:40rem){.ec-main{margin:0;border:0;border-radius:0}}
 `.trim();
 
