@@ -8,7 +8,9 @@ import { chromiumPath, describeBrowser } from '../helpers/databases';
 
 // The page's globals, as the callbacks given to page.evaluate() use them (no DOM types here).
 interface Node { tagName: string; textContent: string | null; lang: string; closest(selector: string): Node | null }
-declare const document: { activeElement: Node | null };
+declare const document: { activeElement: Node | null; querySelector(selector: string): Box; createRange(): { selectNodeContents(node: unknown): void; getBoundingClientRect(): Rect } };
+interface Rect { left: number; right: number; top: number; bottom: number }
+interface Box { getBoundingClientRect(): Rect }
 
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 
@@ -32,8 +34,8 @@ describeBrowser('the browser client in Chromium: where focus goes and what is sa
   before(async () => {
     consent = createConsent({ tracker: new MemoryTracker(), secret: TEST_SECRET, logger: memoryLogger(), visitors: {}, subject: () => undefined });
     consent.register([
-      { id: 'video', title: 'Embedded videos', description: 'Videos from a video site.' },
-      { id: 'stats', title: 'Statistics', description: 'We count page views.' },
+      { id: 'video', texts: { en: { title: 'Embedded videos', description: 'Videos from a video site.' }, de: { title: 'Eingebettete Videos', description: 'Videos einer Videoseite.' } } },
+      { id: 'stats', texts: { en: { title: 'Statistics', description: 'We count page views.' }, de: { title: 'Statistik', description: 'Wir zählen Seitenaufrufe.' } } },
     ]);
     await consent.ready();
     const app: Express = expressModule()();
@@ -96,5 +98,18 @@ describeBrowser('the browser client in Chromium: where focus goes and what is sa
     await page.locator('.ec-banner').getByRole('button', { name: 'Choose' }).click();
     await page.getByRole('dialog', { name: 'Privacy choices' }).waitFor();
     expect(new Set(await langs('.ec-dialog h2, .ec-dialog p, .ec-dialog label, .ec-dialog button'))).to.deep.equal(new Set(['en']));
+  });
+
+  it('keeps the dialog\'s title clear of its close button at 320 px, in German', async () => {
+    const page = await visit('/de', 320);
+    await page.locator('.ec-banner').getByRole('button', { name: 'Auswählen' }).click();
+    await page.getByRole('dialog', { name: 'Datenschutzeinstellungen' }).waitFor();
+    const { title, close } = await page.evaluate(() => {
+      const range = document.createRange();
+      range.selectNodeContents(document.querySelector('#ec-dialog-title'));
+      return { title: range.getBoundingClientRect(), close: document.querySelector('.ec-close').getBoundingClientRect() };
+    });
+    const apart = title.right <= close.left || title.top >= close.bottom;
+    expect(apart, `title ${JSON.stringify(title)}, close button ${JSON.stringify(close)}`).to.equal(true);
   });
 });

@@ -24,6 +24,7 @@ export const CLIENT_STYLE = `.ec-banner,.ec-dialog{font:16px/1.5 system-ui,-appl
 .ec-dialog a{color:#1d3f8f}
 .ec-close{position:absolute;top:.5rem;right:.5rem;width:2.75rem;height:2.75rem;font-size:1.5rem;line-height:1;color:#1a1a1a;background:transparent;border:0;cursor:pointer}
 .ec-dialog{position:fixed}
+.ec-dialog .ec-title{padding-right:2.5rem;overflow-wrap:break-word;hyphens:auto}
 .ec-gated{display:none}
 .ec-placeholder{display:flex;flex-wrap:wrap;align-items:center;gap:.75rem;padding:1rem;border:2px dashed #6b6b6b;border-radius:.375rem;font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1a1a1a;background:#fff}
 .ec-placeholder .ec-btn{flex:0 1 auto}
