@@ -112,4 +112,19 @@ describeBrowser('the browser client in Chromium: where focus goes and what is sa
     const apart = title.right <= close.left || title.top >= close.bottom;
     expect(apart, `title ${JSON.stringify(title)}, close button ${JSON.stringify(close)}`).to.equal(true);
   });
+
+  it('draws the dialog\'s edge in forced colours (Windows high contrast), where its shadow is gone', async () => {
+    const page = await visit('/en');
+    await page.emulateMedia({ forcedColors: 'active' });
+    await page.locator('.ec-banner').getByRole('button', { name: 'Choose' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Privacy choices' });
+    await dialog.waitFor();
+    const edge = await dialog.evaluate((e) => {
+      const s = (globalThis as unknown as { getComputedStyle(x: unknown): Record<string, string> }).getComputedStyle(e);
+      return { style: s.outlineStyle, width: s.outlineWidth, color: s.outlineColor };
+    });
+    expect(edge.style).to.equal('solid');
+    expect(parseFloat(edge.width ?? '0')).to.be.at.least(1);
+    expect(edge.color).to.not.match(/^rgba\(.*, 0\)$|transparent/);
+  });
 });

@@ -1,7 +1,8 @@
 /**
  * The stylesheet served at `<mount>/client.css`, loaded by the client with a `<link>` (so
  * `style-src 'self'` suffices). The three choices share one class: the same size, colour and
- * weight, none more prominent than the others.
+ * weight, none more prominent than the others. The dialog's transparent outline is its edge in
+ * forced colours (Windows high contrast), which drop its shadow.
  */
 export const CLIENT_STYLE = `.ec-banner,.ec-dialog{font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1a1a1a;background:#fff;box-sizing:border-box}
 .ec-banner *,.ec-dialog *{box-sizing:border-box}
@@ -23,7 +24,7 @@ export const CLIENT_STYLE = `.ec-banner,.ec-dialog{font:16px/1.5 system-ui,-appl
 .ec-switch{width:2.75rem;height:1.5rem;flex:none;margin:0;accent-color:#1d3f8f;cursor:pointer}
 .ec-dialog a{color:#1d3f8f}
 .ec-close{position:absolute;top:.5rem;right:.5rem;width:2.75rem;height:2.75rem;font-size:1.5rem;line-height:1;color:#1a1a1a;background:transparent;border:0;cursor:pointer}
-.ec-dialog{position:fixed}
+.ec-dialog{position:fixed;outline:2px solid transparent}
 .ec-dialog .ec-title{padding-right:2.5rem;overflow-wrap:break-word;hyphens:auto}
 .ec-gated{display:none}
 .ec-placeholder{display:flex;flex-wrap:wrap;align-items:center;gap:.75rem;padding:1rem;border:2px dashed #6b6b6b;border-radius:.375rem;font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#1a1a1a;background:#fff}
