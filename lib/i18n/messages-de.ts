@@ -70,7 +70,7 @@ export const DE: Messages = {
   'client.acceptAll': 'Alle akzeptieren',
   'client.rejectAll': 'Alle ablehnen',
   'client.choose': 'Auswählen',
-  'client.dialogTitle': 'Datenschutzeinstellungen',
+  'client.dialogTitle': 'Datenschutz\u00ADeinstellungen',
   'client.dialogText': 'Wählen Sie, was Sie erlauben. Ausgeschaltete Schalter bleiben aus, bis Sie sie einschalten.',
   'client.save': 'Auswahl speichern',
   'client.close': 'Schließen',
