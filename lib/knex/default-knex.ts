@@ -11,6 +11,10 @@ export const ERASURE_PRAGMAS = ['secure_delete = ON'] as const;
 // (`sqlite3` FULL, `better-sqlite3` NORMAL, which may lose the last commits on power loss).
 export const DURABILITY_PRAGMAS = ['synchronous = FULL'] as const;
 
+// Another process holding the file (the application, a command) makes a statement wait for
+// it this long instead of failing at once.
+export const WAIT_PRAGMAS = ['busy_timeout = 5000'] as const;
+
 // Applied to the connection in order: WAL journal so readers do not wait for the writer;
 // durable commits; a busy timeout so another process holding the file makes us wait instead of
 // fail; memory sized for a small app and bounded whatever the size of the history: an 8 MiB
@@ -21,7 +25,7 @@ export const DURABILITY_PRAGMAS = ['synchronous = FULL'] as const;
 export const DEFAULT_PRAGMAS = [
   'journal_mode = WAL',
   ...DURABILITY_PRAGMAS,
-  'busy_timeout = 5000',
+  ...WAIT_PRAGMAS,
   'cache_size = -8192',
   'mmap_size = 67108864',
   ...ERASURE_PRAGMAS,

@@ -57,3 +57,34 @@ describe('express-consent erase on an SQLite file leaves no recoverable bytes', 
     });
   }
 });
+
+describe('express-consent on an SQLite file the application is writing', () => {
+  before(async function () {
+    this.timeout(180_000);
+    await buildCli();
+  });
+
+  it('waits for the application\'s write, as the application waits for others, instead of failing after a second', async () => {
+    const file = tempSqliteFile();
+    try {
+      const knex = defaultKnex(file.filename);
+      const consent = createConsent({ knex, secret: SECRET, logger: { warn() {}, error() {} } });
+      consent.register({ id: 'news', title: 'News', description: 'A letter.' });
+      await consent.ready();
+      await consent.record('alice', { news: 'granted' });
+      // The application holds the write lock for 3 s after the command starts: the command
+      // meets it (it writes as it opens the database) and must wait, not fail.
+      await knex.raw('BEGIN IMMEDIATE');
+      const run = runCli(['--url', `sqlite:${file.filename}`, 'erase', 'alice']);
+      await new Promise((resolve) => setTimeout(resolve, 3000));
+      await knex.raw('COMMIT');
+      const { code, stderr } = await run;
+      expect(code, stderr).to.equal(0);
+      expect(await consent.states('alice')).to.have.nested.property('news.state', 'unset');
+      await consent.close();
+      await knex.destroy();
+    } finally {
+      file.cleanup();
+    }
+  });
+});
