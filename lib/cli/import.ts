@@ -1,7 +1,7 @@
-import { createReadStream, statSync } from 'node:fs';
-import { createInterface } from 'node:readline';
+import { statSync } from 'node:fs';
 import { Command } from 'commander';
 import { ConsentError } from '../errors';
+import { fileLines } from './bounded-read';
 import { withConsent } from './context';
 import { usage } from './exit';
 import { progress, type Progress } from './progress';
@@ -11,10 +11,7 @@ import { progress, type Progress } from './progress';
  * `lines` gets each object's line number, in order.
  */
 async function* decisions(file: string, bar: Progress, lines: number[]): AsyncGenerator {
-  const input = createInterface({ input: createReadStream(file, 'utf8'), crlfDelay: Infinity });
-  let n = 0;
-  for await (const read of input) {
-    n += 1;
+  for await (const { line: read, n } of fileLines(file)) {
     bar.add(Buffer.byteLength(read, 'utf8') + 1);
     // A byte-order mark that an editor put before the first line is no part of the JSON.
     const line = n === 1 && read.startsWith('\ufeff') ? read.slice(1) : read;

@@ -1,23 +1,14 @@
-import { readFileSync } from 'node:fs';
 import { Command } from 'commander';
 import type { Checkpoint } from '../audit/checkpoint';
+import { readSmallFile } from './bounded-read';
 import { withConsent } from './context';
 import { eventTotal } from './event-total';
 import { EXIT, usage } from './exit';
 import { progress, type Progress } from './progress';
 
-/** The text of `file`; a usage error when it cannot be read. */
-function readText(file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch {
-    throw usage(`cannot read ${file}`);
-  }
-}
-
 /** The checkpoint in `file`, parsed (its shape is checked by `verify`). */
 function readCheckpoint(file: string): Checkpoint {
-  const text = readText(file);
+  const text = readSmallFile(file, 'a checkpoint');
   try {
     return JSON.parse(text) as Checkpoint;
   } catch {
@@ -27,7 +18,7 @@ function readCheckpoint(file: string): Checkpoint {
 
 /** The public key in `file`: SPKI PEM, or the JSON `GET /receipts/key` answers. */
 function readKey(file: string): string {
-  const text = readText(file);
+  const text = readSmallFile(file, 'a public key');
   if (!text.trimStart().startsWith('{')) return text;
   try {
     const key = (JSON.parse(text) as { publicKey?: unknown }).publicKey;

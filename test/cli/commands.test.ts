@@ -236,6 +236,17 @@ describeEachCliDatabase('the express-consent command line', (open) => {
       const typo = await runCli(['--url', db.url, 'import', file, '--batch-size', '1']);
       expect(typo.code).to.equal(2);
       expect(typo.stderr).to.include(`${file}:2: requirement: no requirement is registered as "termz"`).and.to.include('1 decision before it imported');
+      // Lines end with LF, CRLF or a lone CR, as an editor left them; a line past 1 MiB is refused
+      // by its number before it is held whole (a file of one huge line would fill the memory).
+      const decision = (subjectId: string) => JSON.stringify({ subjectId, requirement: 'terms', decision: 'granted', at: '2025-01-01T00:00:00.000Z' });
+      writeFileSync(file, `${decision('olga')}\r\n${decision('pia')}\r${decision('quinn')}\n\r\n${decision('rita')}`);
+      const endings = await runCli(['--url', db.url, 'import', file]);
+      expect(endings, endings.stderr).to.include({ code: 0 });
+      expect(JSON.parse(endings.stdout)).to.deep.equal({ imported: 4 });
+      writeFileSync(file, `${decision('sam')}\n{"subjectId":"${'x'.repeat(3 << 20)}"}\n`);
+      const huge = await runCli(['--url', db.url, 'import', file]);
+      expect(huge.code).to.equal(2);
+      expect(huge.stderr).to.include(`${file}:2: a line longer than 1 MiB`);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

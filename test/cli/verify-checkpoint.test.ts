@@ -67,6 +67,19 @@ describeEachCliDatabase('express-consent verify --checkpoint', (open) => {
     expect((await runCli(['--url', db.url, 'verify', '--checkpoint', file, ...key])).code).to.equal(0);
   });
 
+  it('exits 2 for a checkpoint or key file past 1 MiB, without reading it whole (/dev/zero)', async function () {
+    this.timeout(60_000);
+    const pem = join(dir, 'key.pem');
+    writeFileSync(pem, consent.publicKey);
+    const saved = join(dir, 'saved.json');
+    writeFileSync(saved, JSON.stringify(await consent.checkpoint()));
+    for (const [args, what] of [[['--checkpoint', '/dev/zero', '--public-key', pem], 'a checkpoint'], [['--checkpoint', saved, '--public-key', '/dev/zero'], 'a public key']] as const) {
+      const run = await runCli(['--url', db.url, 'verify', ...args]);
+      expect(run.code, args.join(' ')).to.equal(2);
+      expect(run.stderr).to.include(`/dev/zero is larger than 1 MiB: not ${what}`);
+    }
+  });
+
   it('exits 2 for a file that is missing, not JSON or not a checkpoint, and with --subject', async function () {
     this.timeout(60_000);
     const junk = join(dir, 'junk.json');
