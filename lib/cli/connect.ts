@@ -35,8 +35,22 @@ function parseConnection(value: string): string | Record<string, unknown> {
   }
 }
 
-/** The Knex configuration the options describe. `create` allows a new SQLite file. */
-export function knexConfig(options: ConnectionOptions, create = false): Knex.Config {
+/**
+ * The database URL in `CONSENT_DATABASE_URL`, when no option names a database: a password in
+ * an argument is visible to every local user (`ps`), one in the environment is not.
+ */
+function withUrlFromEnvironment(options: ConnectionOptions): ConnectionOptions {
+  const url = process.env.CONSENT_DATABASE_URL;
+  if (options.url !== undefined || options.client !== undefined || options.connection !== undefined || !url) return options;
+  return { ...options, url };
+}
+
+/**
+ * The Knex configuration the options describe (or `CONSENT_DATABASE_URL`, when they name no
+ * database). `create` allows a new SQLite file.
+ */
+export function knexConfig(given: ConnectionOptions, create = false): Knex.Config {
+  const options = withUrlFromEnvironment(given);
   if (options.url !== undefined && (options.client !== undefined || options.connection !== undefined)) {
     throw usage('give either --url or --client with --connection, not both');
   }
@@ -55,7 +69,7 @@ export function knexConfig(options: ConnectionOptions, create = false): Knex.Con
     return { ...base, ...sqliteConfig(filename, create) };
   }
   if (options.client === undefined || options.connection === undefined) {
-    throw usage('no database: give --url, or --client with --connection');
+    throw usage('no database: give --url (or CONSENT_DATABASE_URL), or --client with --connection');
   }
   const connection = parseConnection(options.connection);
   if (options.client === 'sqlite3' || options.client === 'better-sqlite3') {

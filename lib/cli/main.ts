@@ -14,7 +14,7 @@ import { packageVersion } from './version';
 export function program(): Command {
   const root = new Command('express-consent')
     .description('operate an express-consent database: migrate, verify, export, stats, audience, sweep, import, erase')
-    .option('--url <url>', 'database: postgres://… URL, sqlite:file URL or an SQLite file path')
+    .option('--url <url>', 'database: postgres://… URL, sqlite:file URL or an SQLite file path (default: CONSENT_DATABASE_URL)')
     .option('--client <client>', 'Knex client (pg or sqlite3), with --connection')
     .option('--connection <connection>', 'Knex connection string, file name or JSON object')
     .option('--table-prefix <prefix>', 'prefix of the library\'s tables', 'consent_')

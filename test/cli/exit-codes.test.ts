@@ -44,6 +44,19 @@ describe('the express-consent command line: usage and exit codes', () => {
     }
   });
 
+  it('takes the database from CONSENT_DATABASE_URL when no option names one, so no password shows in the process list', async () => {
+    const fromEnv = await runCli(['stats', '--json'], { CONSENT_DATABASE_URL: `sqlite:${file.filename}` });
+    expect(fromEnv.code, fromEnv.stderr).to.equal(0);
+    expect(fromEnv.stdout).to.include('analytics');
+    // An option still wins over the environment.
+    const named = await runCli(['--url', `${file.filename}.absent`, 'stats'], { CONSENT_DATABASE_URL: `sqlite:${file.filename}` });
+    expect(named.code).to.equal(3);
+    expect(named.stderr).to.include('.absent');
+    const none = await runCli(['stats'], { CONSENT_DATABASE_URL: '' });
+    expect(none.code).to.equal(2);
+    expect(none.stderr).to.include('CONSENT_DATABASE_URL');
+  });
+
   it('prints the package version with --version and -V', async () => {
     const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
     for (const flag of ['--version', '-V']) expect(await runCli([flag])).to.include({ code: 0, stdout: `${version}\n` });
