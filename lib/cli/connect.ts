@@ -17,6 +17,11 @@ const PG_CLIENTS = new Set(['pg', 'postgres', 'postgresql']);
 function sqliteConfig(filename: string, create: boolean, client: 'sqlite3' | 'better-sqlite3' = 'sqlite3'): Knex.Config {
   // Opening a missing file would create an empty database: only `migrate` may do that.
   if (!create && filename !== ':memory:' && !existsSync(filename)) {
+    // `user:password@host/db` without its scheme reads as a file name: named without the password.
+    const at = filename.lastIndexOf('@');
+    if (at >= 0 && filename.slice(0, at).includes(':')) {
+      throw new CliError(`no SQLite database at …${filename.slice(at)} (a postgres:// URL without its scheme?)`, EXIT.storage);
+    }
     throw new CliError(`no SQLite database at ${filename}`, EXIT.storage);
   }
   // `erase` must leave no recoverable bytes here either, and an import must survive a power

@@ -88,6 +88,10 @@ describe('the express-consent command line: usage and exit codes', () => {
       expect(typo, url).to.include({ code: 2 });
       expect(typo.stderr, url).to.include(`"${scheme as string}"`).and.not.include('S3cretPW');
     }
+    // Without its scheme a one-letter user reads as a drive letter, the URL as a file name.
+    const bare = await runCli(['--url', 'b:S3cretPW@db.example/x', 'verify']);
+    expect(bare.code).to.equal(3);
+    expect(bare.stderr).to.include('@db.example/x').and.not.include('S3cretPW');
   });
 
   it('escapes the control and bidi characters of what it quotes from an imported file', async () => {
