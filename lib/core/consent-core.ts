@@ -6,6 +6,7 @@ import type { CurrentRecord, LogHead, StoredRequirementVersion } from '../tracke
 import type { ConsentTracker } from '../tracker/tracker';
 import type { StateInfo } from '../types';
 import type { CommitRequest, CommitResult } from './commit';
+import type { StoredTextCheck } from './stored-texts';
 
 /**
  * What the engine offers the operations built on it (confirmation, GPC, export, import,
@@ -44,4 +45,6 @@ export interface ConsentCore {
   sealLog(): Promise<LogHead | null>;
   /** Runs one write (see `commitWrite`). */
   commit(request: CommitRequest): Promise<CommitResult>;
+  /** Refuses a decision on a version whose stored text is not the one this process shows. */
+  readonly storedTexts: Pick<StoredTextCheck, 'check' | 'answered'>;
 }

@@ -26,6 +26,7 @@ import { resolveSecret, syncRequirements } from './setup';
 import { logRefusal, trustedRecords, trustedVersions } from './trusted';
 import { sealUpgradedStore } from './upgrade-seal';
 import { StateCache, type CacheLink } from './state-cache';
+import { StoredTextCheck } from './stored-texts';
 import { sweepLapsed, type SweepResult } from './sweep';
 import { withDeadline } from './timed-tracker';
 import { tokenHash } from './tokens';
@@ -63,6 +64,8 @@ export class ConsentEngine implements ConsentCore {
   readonly outbox: OutboxPoller;
   /** Folds the global log's new entries into its tree, soon after writes and on demand. */
   readonly log: LogSealer;
+  /** Refuses a decision on a version whose stored text another process replaced. */
+  readonly storedTexts: StoredTextCheck;
   /** Cache invalidations received from the store's change notifications (other processes). */
   notifications = 0;
 
@@ -96,6 +99,7 @@ export class ConsentEngine implements ConsentCore {
     this.tracker = withDeadline(configuredTracker, { storeTimeoutMs: options.storeTimeoutMs, written });
     this.log = new LogSealer(this.tracker, () => this.keyring.keys.log, options.logger);
     this.events = new EventHub(options.logger, () => this.readyPromise !== null);
+    this.storedTexts = new StoredTextCheck((ids) => this.storedVersions(ids), options.logger);
     this.links = new ConfirmLinks(options.confirm.baseUrl, (message) => { options.logger.warn(message); });
     const { tracker, events, keyring } = this;
     this.outbox = new OutboxPoller({ tracker, events, keyring, logger: options.logger, timing: options.outbox });

@@ -9,7 +9,7 @@ import { issueTokens } from './tokens';
 import type { WriteContext, WriteOutcome } from './write-types';
 
 /** What recording decisions uses of the engine. */
-export type RecordDeps = Pick<ConsentCore, 'registry' | 'derivedKeys' | 'options' | 'ready' | 'now' | 'commit' | 'pseudonym' | 'statesFrom' | 'pendingFrom'>;
+export type RecordDeps = Pick<ConsentCore, 'registry' | 'derivedKeys' | 'options' | 'ready' | 'now' | 'commit' | 'pseudonym' | 'statesFrom' | 'pendingFrom' | 'storedTexts'>;
 
 // A route naming the requirement in its path (404 for an unknown one) takes `locale` at the body's top.
 const planOf = (registry: Registry, decisions: ParsedDecision[], unknownStatus = 422) =>
@@ -44,6 +44,8 @@ export async function recordDecisions(
   assertNoProblems([...parsedDecisions.problems, ...parsedMeta.problems]);
   await deps.ready();
   const planned = planOf(deps.registry, parsedDecisions.decisions, context.unknownStatus);
+  // The text this process shows must be the one stored for the version, which receipts cite.
+  const texts = await deps.storedTexts.check(planned.map((p) => p.requirement));
   const now = deps.now();
   const keys = deps.derivedKeys;
   const tokens = issueTokens(keys, planned, subject, now + deps.options.confirm.ttlMs);
@@ -56,6 +58,7 @@ export async function recordDecisions(
     tokens,
     plan: (snapshot) => planBatch(snapshot, planned, ctx, keys.chain),
   });
+  deps.storedTexts.answered(texts);
   const states = deps.statesFrom(written.records, ctx.gpc);
   return { states, pending: deps.pendingFrom(states), changes: written.changes, tokens: written.tokens };
 }
