@@ -9,7 +9,7 @@ import { progress } from './progress';
 /** `express-consent export`: every event as CSV or NDJSON, streamed in keyset pages. */
 export function exportCommand(): Command {
   return new Command('export')
-    .description('write every event (id, at, requirement, version, action, state, source, subject pseudonym, actor, context)')
+    .description('write every event (id, at, requirement, version, action, state, source, subject pseudonym, actor, context, locale)')
     .addOption(new Option('--format <format>', 'output format').choices(['csv', 'ndjson']).default('csv'))
     .option('--output <file>', 'write to this file instead of stdout')
     .action(async (options: { format: ExportFormat; output?: string }, command: Command) => {

@@ -88,7 +88,7 @@ export function adminPaths(): Record<string, unknown> {
     },
     '/admin/export': {
       get: {
-        summary: 'Every matching event, oldest first, streamed (id, at, requirement, version, action, state, source, subject, actor, context)',
+        summary: 'Every matching event, oldest first, streamed (id, at, requirement, version, action, state, source, subject, actor, context, locale)',
         parameters: [queryParam('format', { type: 'string', enum: ['csv', 'ndjson'], default: 'csv' }, 'Output format'), ...filters],
         responses: {
           '200': {

@@ -4,11 +4,12 @@ import { isoTime } from '../iso-time';
 import type { EventIdCodec } from '../audit/event-ids';
 
 /** The columns of `GET /admin/export`, in order. */
-export const EXPORT_COLUMNS = ['id', 'at', 'requirement', 'version', 'action', 'state', 'source', 'subject', 'actor', 'context'] as const;
+export const EXPORT_COLUMNS = ['id', 'at', 'requirement', 'version', 'action', 'state', 'source', 'subject', 'actor', 'context', 'locale'] as const;
 
 /**
  * One exported event: `subject` is the pseudonym (null once erased), never a subject id;
- * `actor` who recorded it for the subject (null once erased), `context` where it was asked.
+ * `actor` who recorded it for the subject (null once erased), `context` where it was asked,
+ * `locale` the language the text was shown in (null for events that show none).
  */
 export type ExportRow = Record<(typeof EXPORT_COLUMNS)[number], string | number | null>;
 
@@ -25,6 +26,7 @@ export function exportRow(event: AuditEvent, ids: EventIdCodec): ExportRow {
     subject: event.subject,
     actor: event.actor,
     context: event.context,
+    locale: event.locale ?? null,
   };
 }
 

@@ -99,7 +99,7 @@ describeEachCliDatabase('the express-consent command line', (open) => {
     const run = await runCli(['--url', db.url, 'export', '--format', 'csv']);
     expect(run).to.include({ code: 0, stderr: '' });
     const lines = run.stdout.split('\r\n');
-    expect(lines[0]).to.equal('id,at,requirement,version,action,state,source,subject,actor,context');
+    expect(lines[0]).to.equal('id,at,requirement,version,action,state,source,subject,actor,context,locale');
     expect(lines.at(-1)).to.equal('');
     const rows = lines.slice(1, -1).map((line) => line.split(','));
     const [a, b] = [pseudonym('alice'), pseudonym('bob')];
@@ -133,7 +133,7 @@ describeEachCliDatabase('the express-consent command line', (open) => {
       expect(run).to.include({ code: 0, stdout: '', stderr: '' });
       const events = readFileSync(file, 'utf8').trimEnd().split('\n').map((line) => JSON.parse(line));
       expect(events).to.have.length(5);
-      expect(Object.keys(events[0])).to.deep.equal(['id', 'at', 'requirement', 'version', 'action', 'state', 'source', 'subject', 'actor', 'context']);
+      expect(Object.keys(events[0])).to.deep.equal(['id', 'at', 'requirement', 'version', 'action', 'state', 'source', 'subject', 'actor', 'context', 'locale']);
       expect(events[4]).to.deep.include({ requirement: 'newsletter', version: 1, action: 'withdraw', state: 'denied', source: 'app', subject: pseudonym('alice') });
     } finally {
       rmSync(dir, { recursive: true, force: true });

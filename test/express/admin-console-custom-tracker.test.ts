@@ -93,7 +93,7 @@ for (const [major, lib] of majors) {
         expect(subject).to.include('asked at the desk');
 
         const csv = ((await get(consent, '/admin/console/export?format=csv').expect(200)).body as string).split('\r\n');
-        expect(csv[0]).to.equal('id,at,requirement,version,action,state,source,subject,actor,context');
+        expect(csv[0]).to.equal('id,at,requirement,version,action,state,source,subject,actor,context,locale');
         expect(csv.slice(1, -1).map((l) => l.split(',')[4])).to.deep.equal(['grant', 'grant', 'grant', 'withdraw', 'deny']);
         const ndjson = ((await get(consent, '/admin/console/export?format=ndjson').expect(200)).body as string).trimEnd().split('\n');
         expect(ndjson.map((l) => JSON.parse(l).subject)).to.include(consent.engine.pseudonym('carol'));

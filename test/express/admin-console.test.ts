@@ -155,7 +155,7 @@ describeBrowser('the admin console in Chromium', () => {
     const [csv] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'CSV' }).click()]);
     expect(csv.suggestedFilename()).to.equal('consent-events.csv');
     const lines = readFileSync(await csv.path(), 'utf8').split('\r\n');
-    expect(lines[0]).to.equal('id,at,requirement,version,action,state,source,subject,actor,context');
+    expect(lines[0]).to.equal('id,at,requirement,version,action,state,source,subject,actor,context,locale');
     expect(lines.slice(1, -1).map((l) => l.split(',').slice(2, 6).join(' '))).to.deep.equal([
       'terms 1 grant granted', 'newsletter 1 grant granted', 'newsletter 1 grant granted',
       'newsletter 1 withdraw denied', 'newsletter 2 grant granted', 'terms 1 grant granted',

@@ -9,7 +9,7 @@ import { ADMIN, headerAdmin } from '../helpers/admin';
 import { BACKENDS, REQUIREMENTS, routerApp, testConsent, type TestDatabase } from '../helpers/app';
 import { expectProblem } from '../helpers/problem';
 
-const COLUMNS = ['id', 'at', 'requirement', 'version', 'action', 'state', 'source', 'subject', 'actor', 'context'];
+const COLUMNS = ['id', 'at', 'requirement', 'version', 'action', 'state', 'source', 'subject', 'actor', 'context', 'locale'];
 // More subjects than fit one export page, so the stream crosses a page boundary.
 const SUBJECTS = Math.ceil((EXPORT_PAGE + 5) / REQUIREMENTS.length);
 
@@ -33,7 +33,7 @@ function parseCsv(text: string): string[][] {
 }
 
 /** The row of a stored event, its id as callers see it. */
-const expectedRow = (ids: EventIdCodec) => (e: AuditEvent) => [ids.encode(e.id), new Date(e.at).toISOString(), e.requirement, String(e.version), e.action, e.state, e.source, e.subject ?? '', e.actor ?? '', e.context ?? ''];
+const expectedRow = (ids: EventIdCodec) => (e: AuditEvent) => [ids.encode(e.id), new Date(e.at).toISOString(), e.requirement, String(e.version), e.action, e.state, e.source, e.subject ?? '', e.actor ?? '', e.context ?? '', e.locale ?? ''];
 
 for (const backend of BACKENDS) {
   backend.describe(`GET /admin/export (${backend.name})`, function (this: Mocha.Suite) {

@@ -12,7 +12,7 @@ const REQUIREMENTS: RequirementDefinition[] = [
   { id: 'analytics', title: 'Usage analytics', description: 'Which pages you open.' },
   { id: 'newsletter', title: 'Newsletter', description: 'A monthly e-mail.' },
 ];
-const COLUMNS = 'id,at,requirement,version,action,state,source,subject,actor,context';
+const COLUMNS = 'id,at,requirement,version,action,state,source,subject,actor,context,locale';
 
 const text = (res: request.Response): string => res.body as string;
 const lines = (body: string, separator: string): string[] => body.split(separator).filter((l) => l !== '');

@@ -3,6 +3,7 @@ import request from 'supertest';
 import knexFactory from 'knex';
 import { createConsent, textHashOf, verifyReceipt, type CollectedConsent, type ConfirmationPayload } from '../../lib/index';
 import { BACKENDS, TEST_SECRET, expressModule, headerSubject, memoryLogger, routerApp, testConsent, type TestDatabase } from '../helpers/app';
+import { ADMIN, headerAdmin } from '../helpers/admin';
 import { expectProblem } from '../helpers/problem';
 import { INFO, TEXTS_REQUIREMENTS } from '../helpers/texts';
 
@@ -166,6 +167,29 @@ for (const backend of BACKENDS) {
       expectProblem(await request(app).get(`/consent/texts/${'0'.repeat(64)}`), 404, 'unknown_requirement');
       expectProblem(await request(app).get('/consent/texts/not-a-hash'), 400, 'invalid_body');
       expect(await t.consent.text('0'.repeat(64))).to.equal(null);
+    });
+
+    it('the admin export names the locale each decision was shown in, as the history and receipt do', async () => {
+      await t.consent.record('ann', { stats: { decision: 'granted', locale: 'de' } });
+      const knex = knexFactory(db.config);
+      const admin = createConsent({ knex, subject: headerSubject, secret: TEST_SECRET, logger: memoryLogger(), admin: { authorize: headerAdmin } });
+      admin.register(TEXTS_REQUIREMENTS);
+      try {
+        const app = routerApp(admin);
+        const csv = (await request(app).get('/consent/admin/export?format=csv').set(ADMIN).expect(200)).text.split('\r\n');
+        expect(csv[0]?.split(',').at(-1)).to.equal('locale');
+        expect(csv[1]?.split(',').at(-1)).to.equal('de');
+        const ndjson = (await request(app).get('/consent/admin/export?format=ndjson').set(ADMIN).buffer(true).parse((r, done) => {
+          let text = '';
+          r.on('data', (chunk: Buffer) => { text += chunk.toString('utf8'); });
+          r.on('end', () => { done(null, text); });
+        }).expect(200)).body as string;
+        expect(JSON.parse(ndjson.split('\n')[0] as string)).to.include({ requirement: 'stats', version: 1, locale: 'de' });
+        expect((await admin.receipt('ann')).decisions[0]).to.include({ locale: 'de' });
+      } finally {
+        await admin.close();
+        await knex.destroy();
+      }
     });
 
     it('a flat English text keeps the hash of the first release', async () => {
