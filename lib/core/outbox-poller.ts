@@ -6,6 +6,8 @@ import { openEntry, type EventHub } from './events';
 import type { Keyring } from './keyring';
 
 const MAX_PER_PASS = 500;
+// Entries claimed at once.
+const CLAIM_BATCH = 50;
 
 /** What delivery needs: the outbox in the store, the handlers, the keys and the timings. */
 export interface OutboxDeps {
@@ -63,18 +65,36 @@ export class OutboxPoller {
   private async drain(): Promise<void> {
     const { tracker, events, timing } = this.deps;
     const handlers = events.durableNames();
-    // One entry per claim: a lease then covers one delivery, not a batch whose tail could
-    // outlive it and be claimed (and delivered again) by another process.
-    for (let delivered = 0; delivered < MAX_PER_PASS && !this.stopped; delivered += 1) {
-      const [entry] = await tracker.claimOutbox!({ handlers, now: Date.now(), leaseMs: timing.leaseMs, limit: 1 });
-      if (!entry) return;
-      await this.deliver(entry);
+    for (let delivered = 0; delivered < MAX_PER_PASS && !this.stopped;) {
+      const now = Date.now();
+      const entries = await tracker.claimOutbox!({ handlers, now, leaseMs: timing.leaseMs, limit: CLAIM_BATCH });
+      if (entries.length === 0) return;
+      // Entries are delivered one after the other, each started only while at least half of
+      // its lease is left: no other process can claim it before a delivery that takes less than
+      // that has ended. The rest stay claimed and come back when their lease lapses.
+      const startBefore = now + timing.leaseMs / 2;
+      // A delivered entry is deleted while the next one is delivered: a round trip to the store
+      // per batch, not per entry. Under load, with the one SQLite connection busy with requests,
+      // waiting for each deletion kept delivery far behind the writes queueing entries.
+      const completions: Array<Promise<void>> = [];
+      for (const entry of entries) {
+        // stop() may have been called during the previous delivery.
+        if ((this.stopped as boolean) || Date.now() >= startBefore) break;
+        const { completion } = await this.deliver(entry);
+        if (completion) completions.push(completion);
+        delivered += 1;
+      }
+      await Promise.all(completions);
     }
     // More work left: continue in a fresh pass, leaving the event loop a breath in between.
     this.again = true;
   }
 
-  private async deliver(entry: ClaimedOutboxEntry): Promise<void> {
+  /**
+   * Runs the entry's handler; resolves once it ran, with the deletion of the entry (still
+   * under way) when it succeeded.
+   */
+  private async deliver(entry: ClaimedOutboxEntry): Promise<{ completion: Promise<void> | null }> {
     const { tracker, events, timing, logger, keyring } = this.deps;
     const handler = events.durableHandler(entry.handler, entry.event);
     const payload = openEntry(keyring.keys.outbox, entry.handler, entry.event, entry.payload);
@@ -87,9 +107,12 @@ export class OutboxPoller {
       logger.error(`express-consent: durable handler "${entry.handler}" failed (attempt ${String(entry.attempts + 1)}); will retry`, error);
       const delay = Math.min(timing.retryMs * 2 ** Math.min(entry.attempts, 30), timing.maxRetryMs);
       await tracker.retryOutbox!(entry, Date.now() + delay);
-      return;
+      return { completion: null };
     }
-    await tracker.completeOutbox!(entry.id);
+    const completion = tracker.completeOutbox!(entry.id);
+    // Awaited with the batch; until then a rejection is not unhandled.
+    completion.catch(() => undefined);
+    return { completion };
   }
 
   /** Stops polling and waits for the delivery in progress. */

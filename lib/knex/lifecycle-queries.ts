@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { ClaimedOutboxEntry, LapsedGrant, OutboxEntry, PendingMatch } from '../tracker/records';
 import { bytes, hex, hexOrNull } from './row-codec';
+import { isPostgres } from './migrate';
 import { toRecord, type Row } from './rows';
 
 type Table = (name: string) => string;
@@ -78,46 +79,42 @@ const claimable = (now: number) => (q: Knex.QueryBuilder): void => {
 };
 
 /**
- * Claims entries one by one with a conditional update: the row changes only while nobody holds
- * it, so of two processes racing for an entry exactly one sees one updated row.
+ * Claims up to `limit` entries with one conditional update of the oldest claimable ones, then
+ * reads back the rows holding this claim: two statements whatever the batch size. A row
+ * changes only while nobody holds it, so of two processes racing for an entry exactly one
+ * claims it (on PostgreSQL the second skips rows the first has locked, and takes the next ones).
  */
 export async function claimOutbox(
   knex: Knex,
   table: Table,
   query: { handlers: string[]; now: number; leaseMs: number; limit: number },
 ): Promise<ClaimedOutboxEntry[]> {
-  if (query.handlers.length === 0) return [];
+  if (query.handlers.length === 0 || query.limit < 1) return [];
   const outbox = table('outbox');
-  const candidates: Row[] = await knex(outbox)
+  const claim = randomBytes(16).toString('hex');
+  const candidates = knex(outbox)
     .whereIn('handler', query.handlers)
     .where('available_at', '<=', query.now)
     .where(claimable(query.now))
     .orderBy('id')
-    // A few spare candidates: another process may win some of them.
-    .limit(query.limit + 8)
+    .limit(query.limit)
     .select('id');
-  const claimed: ClaimedOutboxEntry[] = [];
-  for (const candidate of candidates) {
-    if (claimed.length >= query.limit) break;
-    const claim = randomBytes(16).toString('hex');
-    const updated = await knex(outbox)
-      .where('id', candidate.id as string | number)
-      .where(claimable(query.now))
-      .update({ locked_until: query.now + query.leaseMs, claim });
-    if (updated !== 1) continue;
-    const row = (await knex(outbox).where({ id: candidate.id as string | number, claim }).first()) as Row | undefined;
-    if (!row) continue;
-    claimed.push({
-      id: String(row.id),
-      handler: row.handler as string,
-      event: row.event as ClaimedOutboxEntry['event'],
-      eventId: row.event_id === null || row.event_id === undefined ? null : (row.event_id as string | number).toString(),
-      payload: row.payload as string,
-      attempts: Number(row.attempts),
-      claim,
-    });
-  }
-  return claimed;
+  if (isPostgres(knex)) candidates.forUpdate().skipLocked();
+  const updated = await knex(outbox)
+    .whereIn('id', candidates)
+    .where(claimable(query.now))
+    .update({ locked_until: query.now + query.leaseMs, claim });
+  if (updated === 0) return [];
+  const rows = (await knex(outbox).where({ claim }).orderBy('id').select('*')) as Row[];
+  return rows.map((row) => ({
+    id: String(row.id),
+    handler: row.handler as string,
+    event: row.event as ClaimedOutboxEntry['event'],
+    eventId: row.event_id === null || row.event_id === undefined ? null : (row.event_id as string | number).toString(),
+    payload: row.payload as string,
+    attempts: Number(row.attempts),
+    claim,
+  }));
 }
 
 export async function completeOutbox(knex: Knex, table: Table, id: string): Promise<void> {

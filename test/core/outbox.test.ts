@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import knexFactory, { type Knex } from 'knex';
 import { createConsent, type ChangePayload, type Consent, type ConsentOptions } from '../../lib/index';
 import { defaultKnex } from '../../lib/knex/default-knex';
+import { countStatements } from '../helpers/count-statements';
 import { createPgDatabase, describePg, pgKnexConfig, sqliteKnexConfig, tempSqliteFile } from '../helpers/databases';
 import { waitUntil } from './wait-until';
 
@@ -124,6 +125,29 @@ describe('durable handlers (outbox) on SQLite', () => {
     const [withdrawal] = (await restarted.history('kim')).events;
     expect(delivered[0]).to.deep.include({ subjectId: 'kim', action: 'withdraw', eventId: withdrawal!.id });
     await waitUntil(async () => (await outboxRows(opened[0]!.knex)) === 0, 'the entry to be deleted');
+  });
+
+  it('delivers a backlog claiming entries in batches, not one claim per entry', async () => {
+    // Polling only when kicked: every claim counted below is one the backlog needed.
+    const consent = open({ outbox: { ...FAST, pollMs: 3_600_000 } });
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => { release = resolve; });
+    const delivered: string[] = [];
+    consent.on('change', async (p) => {
+      await gate;
+      delivered.push(p.eventId);
+    }, { name: 'mirror' });
+    await consent.ready();
+    // The first delivery waits at the gate while the backlog builds up behind it.
+    for (let i = 0; i < 120; i += 1) await consent.record(`s${String(i)}`, { analytics: 'granted' });
+    const claims = countStatements(opened[0]!.knex, /^update .*consent_outbox.* set .*locked_until/i);
+    release();
+    await waitUntil(() => delivered.length === 120, 'every entry delivered');
+    await waitUntil(async () => (await outboxRows(opened[0]!.knex)) === 0, 'every entry deleted');
+    claims.stop();
+    expect(new Set(delivered).size).to.equal(120);
+    // One claim per entry took 119 claims here, each a commit waiting its turn on the connection.
+    expect(claims.n).to.be.at.most(5);
   });
 
   it('two instances on one SQLite file never deliver an entry twice', async () => {
