@@ -1,5 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage } from 'node:http';
+import { parse as parseQuery } from 'node:querystring';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { ConsentError } from '../errors';
 import { duplicateKeyPointer } from './duplicate-keys';
@@ -65,7 +66,7 @@ function headerProblem(req: Request, res: Response, mediaType: string): ConsentE
 }
 
 // The body parser replaces invalid UTF-8 with U+FFFD: a history would then hold what nobody sent.
-function requireUtf8(_req: IncomingMessage, _res: unknown, body: Buffer): void {
+function assertUtf8(body: Buffer): void {
   if (!isUtf8(body)) throw unreadable('the body is not valid UTF-8', 'invalid UTF-8');
 }
 
@@ -74,8 +75,8 @@ function requireUtf8(_req: IncomingMessage, _res: unknown, body: Buffer): void {
  * "decision":"granted"}` would record a grant): such a body is refused, once it is known to be
  * JSON (malformed JSON is reported as such).
  */
-function requireUtf8Json(req: IncomingMessage, res: unknown, body: Buffer): void {
-  requireUtf8(req, res, body);
+function assertUtf8Json(body: Buffer): void {
+  assertUtf8(body);
   // The parser reads past a byte order mark; so must the check.
   const text = withoutBom(body.toString('utf8'));
   const pointer = duplicateKeyPointer(text);
@@ -83,6 +84,11 @@ function requireUtf8Json(req: IncomingMessage, res: unknown, body: Buffer): void
   throw new ConsentError('invalid_body', 'the body gives one key twice in an object', {
     extensions: { errors: [{ pointer, detail: 'is given more than once' }] },
   });
+}
+
+/** `assertUtf8Json` as body-parser's `verify`. */
+function requireUtf8Json(_req: IncomingMessage, _res: unknown, body: Buffer): void {
+  assertUtf8Json(body);
 }
 
 const withoutBom = (text: string): string => (text.charCodeAt(0) === 0xfeff ? text.slice(1) : text);
@@ -133,6 +139,32 @@ function parsedTooLarge(body: unknown): boolean {
   return text !== undefined && text.length > BODY_LIMIT_BYTES / 3 && Buffer.byteLength(text, 'utf8') > BODY_LIMIT_BYTES;
 }
 
+// body-parser's strict mode: a JSON body is an object or an array.
+const STRICT_JSON_START = /^[ \t\n\r]*[[{]/;
+
+/**
+ * The body a host's raw (a Buffer) or text (a string) parser kept, read as the router's own
+ * parser reads it: 413 over 16 KiB, 400 for invalid UTF-8 (seen only in a Buffer: a text parser
+ * has already decoded it), malformed or non-strict JSON and repeated keys; a form as
+ * `express.urlencoded({ extended: false })` reads it.
+ */
+function readHeld(held: Buffer | string, mediaType: string): unknown {
+  const bytes = typeof held === 'string' ? Buffer.from(held, 'utf8') : held;
+  if (bytes.length > BODY_LIMIT_BYTES) throw tooLarge();
+  if (mediaType !== 'application/json') {
+    assertUtf8(bytes);
+    return { ...parseQuery(bytes.toString('utf8'), undefined, undefined, { maxKeys: 10 }) };
+  }
+  assertUtf8Json(bytes);
+  const text = withoutBom(bytes.toString('utf8'));
+  if (!STRICT_JSON_START.test(text)) throw unreadable('the body is not valid JSON', 'malformed JSON');
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw unreadable('the body is not valid JSON', 'malformed JSON');
+  }
+}
+
 /**
  * A body reader for `mediaType`: its header rules first (415, 413), then `parse` (a body-parser
  * middleware) with every failure handed on as a consent error (400, 413, 415). A body a host
@@ -144,7 +176,20 @@ function bodyReader(mediaType: string, parse: RequestHandler): RequestHandler {
     const refused = headerProblem(req, res, mediaType);
     if (refused) { next(refused); return; }
     if (alreadyRead(req)) {
-      next(mediaType === 'application/json' && parsedTooLarge(req.body) ? tooLarge() : undefined);
+      const held: unknown = req.body;
+      // A host's raw or text parser (`express.raw()`, `express.text({ type: '*/*' })`) kept the
+      // body as it was sent: it is read here under the router's own rules.
+      if (Buffer.isBuffer(held) || typeof held === 'string') {
+        try {
+          req.body = readHeld(held, mediaType);
+        } catch (error) {
+          next(error);
+          return;
+        }
+        next();
+        return;
+      }
+      next(mediaType === 'application/json' && parsedTooLarge(held) ? tooLarge() : undefined);
       return;
     }
     parse(req, res, ((error?: unknown) => { next(error === undefined ? undefined : fromParserError(error, req)); }) as NextFunction);

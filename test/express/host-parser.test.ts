@@ -96,4 +96,36 @@ BACKENDS[0]?.describe('router behind a host body parser', () => {
     const gzippedFits = sendRaw(request(app).put('/consent/me/analytics').set(as).set('content-type', 'application/json').set('content-encoding', 'gzip'), gzipSync(fits));
     expect((await gzippedFits.expect(200)).body.state).to.equal('granted');
   });
+
+  describe('a raw or text parser that kept the body as sent', () => {
+    const hosts: Array<[string, () => Express]> = [
+      ['express.raw({ type: "*/*" })', () => { const lib = expressModule(); const host = lib(); host.use(lib.raw({ type: '*/*' })); host.use('/consent', t.consent.router()); return host; }],
+      ['express.text({ type: "application/json" })', () => { const lib = expressModule(); const host = lib(); host.use(lib.text({ type: 'application/json' })); host.use('/consent', t.consent.router()); return host; }],
+    ];
+    for (const [name, build] of hosts) {
+      it(`reads it under the router's rules behind ${name}`, async () => {
+        const host = build();
+        expect((await request(host).put('/consent/me/analytics').set(as).send({ decision: 'granted' }).expect(200)).body.state).to.equal('granted');
+        expect((await request(host).post('/consent/me').set(as).send({ decisions: { analytics: 'denied' } }).expect(200)).body.states.analytics.state).to.equal('denied');
+        await request(host).delete('/consent/me/analytics').set(as).send({}).expect(200);
+        const json = (body: string) => sendRaw(request(host).put('/consent/me/analytics').set(as).set('content-type', 'application/json'), body);
+        expect(expectProblem(await json('{"decision":"denied","decision":"granted"}'), 400, 'invalid_body').errors).to.deep.equal([{ pointer: '/decision', detail: 'is given more than once' }]);
+        expectProblem(await json('{"decision":'), 400, 'invalid_body');
+        expectProblem(await json('"granted"'), 400, 'invalid_body');
+        const big = JSON.stringify({ decision: 'granted', note: 'x'.repeat(20_000) });
+        expectProblem(await sendRaw(request(host).put('/consent/me/analytics').set(as).set('content-type', 'application/json').set('content-encoding', 'gzip'), gzipSync(big)), 413, 'payload_too_large');
+        expect((await t.consent.history('hp')).events.map((e) => e.action)).to.deep.equal(['deny', 'withdraw', 'grant']);
+      });
+    }
+
+    it('still refuses invalid UTF-8 the raw parser kept', async () => {
+      const lib = expressModule();
+      const host = lib();
+      host.use(lib.raw({ type: '*/*' }));
+      host.use('/consent', t.consent.router());
+      const latin1 = Buffer.from('{"decision":"granted","note":"\u00e9"}', 'latin1');
+      expectProblem(await sendRaw(request(host).put('/consent/me/analytics').set(as).set('content-type', 'application/json'), latin1), 400, 'invalid_body');
+      expect((await t.consent.history('hp')).events).to.deep.equal([]);
+    });
+  });
 });
