@@ -5,6 +5,7 @@ import { contextProblems } from '../core/input';
 import { ConsentError } from '../errors';
 import type { Decision, DecisionInput, RecordMeta, RecordResult } from '../types';
 import { isGranting, submittedValue } from './form-values';
+import { alreadyRead, carriesBody } from './json-body';
 import { middlewareOptions } from './middleware-options';
 import { writeContext } from './network';
 import { problem, problemWords, sendProblem, toProblem } from './problem';
@@ -72,6 +73,11 @@ function formLocale(option: CollectOptions['locale'], req: Request): string[] {
   return isLocaleTag(value) ? [value] : [];
 }
 
+const UNPARSED_LOG = 'express-consent: collect() got a request whose body no body parser had read, so each such request answers 500 internal_error rather than record every box as unchecked. Fix: put a parser for the form before collect(), e.g. app.post(path, express.urlencoded({ extended: false }), consent.collect(ids), handler), or multer for multipart forms.';
+
+const unparsedForm = (): ConsentError =>
+  new ConsentError('internal_error', 'collect() found a body no parser had read', { extensions: { logOnce: UNPARSED_LOG } });
+
 /**
  * `collect(ids, options)`: reads the consent checkboxes of a host form (after the host's body
  * parser). Records nothing by itself: the host commits once the subject exists.
@@ -83,6 +89,11 @@ export function createCollect(engine: ConsentEngine, gate: ReadyGate, subjects: 
   return (req, res, next) => {
     gate.serving().then(
       () => {
+        // A form nobody parsed would read as every box unchecked: denials the person never gave.
+        if (carriesBody(req) && !alreadyRead(req)) {
+          sendProblem(res, toProblem(unparsedForm(), req.originalUrl, engine.options.logger), problemWords(req, engine.options.messages));
+          return;
+        }
         const decisions: Record<string, Decision> = {};
         const shown: Record<string, DecisionInput> = {};
         const missing: MissingMandatory[] = [];

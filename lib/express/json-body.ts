@@ -27,7 +27,7 @@ export function hasMediaType(req: IncomingMessage, mediaType: string): boolean {
 }
 
 /** Whether a host body parser already read the stream (body-parser 1.x flags it; 2.x does not). */
-function alreadyRead(req: IncomingMessage): boolean {
+export function alreadyRead(req: IncomingMessage): boolean {
   return (req as { _body?: unknown })._body === true || (req.complete && !req.readable);
 }
 

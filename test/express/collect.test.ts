@@ -63,6 +63,30 @@ for (const backend of BACKENDS) {
       expect(rows).to.deep.equal([]);
     });
 
+    it('answers 500 and records nothing for a form no body parser read, rather than read every box as unchecked', async () => {
+      const lib = expressModule();
+      const consent = t.consent;
+      const host = lib();
+      let committed = false;
+      const commit = async (_req: unknown, res: { locals: Record<string, unknown>; sendStatus(status: number): void }) => {
+        await (res.locals.consent as CollectedConsent).commit('no-parser');
+        committed = true;
+        res.sendStatus(204);
+      };
+      // The host forgot the parser, or mounted one for another type (a multipart form behind express.urlencoded()).
+      host.post('/none', consent.collect(['analytics']), commit);
+      host.post('/other-type', lib.urlencoded({ extended: false }), consent.collect(['analytics']), commit);
+      const none = await request(host).post('/none').type('form').send('consent[analytics]=on');
+      expectProblem(none, 500, 'internal_error', '/none');
+      const multipart = await request(host).post('/other-type').field('consent[analytics]', 'on');
+      expectProblem(multipart, 500, 'internal_error', '/other-type');
+      expect(committed).to.equal(false);
+      expect((await consent.history('no-parser')).events).to.deep.equal([]);
+      // An empty form (every box unchecked, nothing else) carries no body: read as it is.
+      await request(host).post('/other-type').type('form').send('').expect(204);
+      expect((await consent.states('no-parser')).analytics?.state).to.equal('denied');
+    });
+
     it('calls onMissing instead of answering', async () => {
       const res = await request(app).post('/custom').type('form').send('consent[terms]=off').expect(400);
       expect(res.text).to.equal('missing terms');
