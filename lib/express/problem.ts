@@ -138,7 +138,12 @@ export function sendProblem(res: Response, problemBody: ProblemBody, words?: Pro
   if (body.status === 503) res.set('Retry-After', String(RETRY_AFTER_SECONDS));
   if (body.code === 'rate_limited') res.set('Retry-After', String(body.retryAfter));
   res.set('Cache-Control', 'no-store');
-  res.status(body.status).type('application/problem+json').send(JSON.stringify(body));
+  // Not res.send(): a no-store answer needs no ETag hashed from its body, nor a freshness check.
+  const text = JSON.stringify(body);
+  res.statusCode = body.status;
+  res.setHeader('Content-Type', 'application/problem+json; charset=utf-8');
+  res.setHeader('Content-Length', Buffer.byteLength(text));
+  res.end(text);
 }
 
 /** Converts a thrown value and sends it. */

@@ -78,6 +78,24 @@ for (const backend of BACKENDS) {
       expect(written.body.states.analytics.state).to.equal('granted');
     });
 
+    it('answers problems under /me, sent with no-store, with no ETag and their exact length, and HEAD without a body', async () => {
+      for (const res of [
+        await request(app).get('/consent/me'),
+        await request(app).put('/consent/me/nope').set(as('alice')).send({ decision: 'granted' }),
+        await request(app).put('/consent/me/analytics').set(as('alice')).send({ decision: 'maybe' }),
+        await request(app).get('/consent/me/history?limit=0').set(as('alice')),
+      ]) {
+        expect(res.status).to.be.within(400, 499);
+        expect(res.headers['content-type']).to.equal('application/problem+json; charset=utf-8');
+        expect(res.headers['cache-control']).to.equal('no-store');
+        expect(res.headers.etag).to.equal(undefined);
+        expect(Number(res.headers['content-length'])).to.equal(Buffer.byteLength(res.text));
+      }
+      const head = await request(app).head('/consent/me').expect(401);
+      expect(head.headers['content-type']).to.equal('application/problem+json; charset=utf-8');
+      expect(head.text).to.equal(undefined);
+    });
+
     it("answers /me with the host app's json spaces, replacer and escape settings, as res.json would", async () => {
       app.set('json spaces', 2);
       app.set('json escape', true);
