@@ -37,6 +37,8 @@ export interface CommitRequest {
   source: Source;
   /** Tokens minted for double opt-in grants; kept only for requests the plan records. */
   tokens?: IssuedToken[];
+  /** The mount path of the router request that writes, for the tokens' links (else the latest one seen). */
+  mountPath?: string;
   /** Pure and synchronous (it runs inside the tracker's transaction); one event per change. */
   plan(snapshot: SubjectSnapshot): { plan: WritePlan; changes: Change[] };
 }
@@ -51,9 +53,9 @@ export interface CommitResult {
 const issuedFor = (tokens: IssuedToken[], changes: Change[]) =>
   tokens.filter((t) => changes.some((c) => c.requirement === t.requirement && c.action === 'request'));
 
-function confirmation(links: CommitDeps['links'], subjectId: string, token: IssuedToken): ConfirmationPayload {
+function confirmation(links: CommitDeps['links'], subjectId: string, token: IssuedToken, mountPath?: string): ConfirmationPayload {
   const { requirement, version, expiresAt } = token;
-  return { subjectId, requirement, version, token: token.token, url: links.url(token.token), expiresAt: new Date(expiresAt).toISOString() };
+  return { subjectId, requirement, version, token: token.token, url: links.url(token.token, mountPath), expiresAt: new Date(expiresAt).toISOString() };
 }
 
 function outboxFor(deps: CommitDeps, subjectId: string, request: CommitRequest, changes: Change[], tokens: IssuedToken[]): OutboxEntry[] {
@@ -67,7 +69,7 @@ function outboxFor(deps: CommitDeps, subjectId: string, request: CommitRequest, 
     const payload = changePayload(subjectId, change, request.source, request.now);
     return owed.flatMap((event) => events.entries(key, event, payload, index, available));
   });
-  for (const token of tokens) entries.push(...events.entries(key, 'confirmation', confirmation(deps.links, subjectId, token), null, available));
+  for (const token of tokens) entries.push(...events.entries(key, 'confirmation', confirmation(deps.links, subjectId, token, request.mountPath), null, available));
   return entries;
 }
 
@@ -108,7 +110,7 @@ export async function commitWrite(deps: CommitDeps, request: CommitRequest): Pro
       deps.events.emit('change', payload);
       if (withdrawn) deps.events.emit('withdrawn', payload);
     }
-    for (const token of result.tokens) deps.events.emit('confirmation', confirmation(deps.links, subjectId, token));
+    for (const token of result.tokens) deps.events.emit('confirmation', confirmation(deps.links, subjectId, token, request.mountPath));
   }
   if (result.queued > 0) deps.outbox.kick();
   return { changes, records: result.records, tokens: result.tokens };

@@ -28,8 +28,13 @@ export class ConfirmLinks {
     if (path === '' || isLocalPath(path)) this.mountPath = path;
   }
 
-  /** The link of a token ('' stands for the mount path until the router has seen a request). */
-  url(token: string): string {
+  /**
+   * The link of a token ('' stands for the mount path until the router has seen a request).
+   * `mountPath`: that of the router request making the link, when one does (a router mounted at
+   * several paths, or under a parameter, then links each request under its own path).
+   */
+  url(token: string, mountPath?: string): string {
+    if (this.baseUrl === null && mountPath !== undefined && (mountPath === '' || isLocalPath(mountPath))) return `${mountPath}/confirm/${token}`;
     if (!this.settled) {
       this.settled = true;
       this.warn(

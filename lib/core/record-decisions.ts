@@ -56,6 +56,7 @@ export async function recordDecisions(
     now,
     source: ctx.source,
     tokens,
+    mountPath: context.mountPath,
     plan: (snapshot) => planBatch(snapshot, planned, ctx, keys.chain),
   });
   deps.storedTexts.answered(texts);

@@ -8,6 +8,8 @@ export interface WriteContext {
   userAgent?: string | null;
   /** Status of an unknown id in the decisions (404 in a path, 422 in a body). */
   unknownStatus?: number;
+  /** The router's mount path of the request that writes (`req.baseUrl`): its confirmation links start with it. */
+  mountPath?: string;
 }
 
 /** A confirmation token issued by a double opt-in grant: returned once, stored only hashed. */

@@ -101,7 +101,7 @@ export function addMeRoutes(router: Router, engine: ConsentEngine, gate: ReadyGa
     const context = writeContext(req, engine.options);
     let outcome: WriteOutcome;
     try {
-      outcome = await engine.record(subject, parsed.decisions, meta, { ...context, unknownStatus });
+      outcome = await engine.record(subject, parsed.decisions, meta, { ...context, unknownStatus, mountPath: req.baseUrl });
     } catch (error) {
       // Refused (an unknown id, a stale version…): nothing recorded, so nothing counted.
       if (refusedInput(error)) uncountWrite(req, who, subject);
