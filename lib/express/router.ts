@@ -45,7 +45,9 @@ export function createRouter(
     engine.rememberMountPath(req.baseUrl);
     next();
   });
-  router.use(sameOriginWrites(engine.options.trustedOrigins));
+  // Only the router's own paths: mounted at `/`, it sees every request of the host's app too,
+  // whose cross-site writes (an identity provider's form_post, a CORS API) are the host's call.
+  router.use(['/me', '/confirm', '/admin'], sameOriginWrites(engine.options.trustedOrigins));
 
   const proof = proofHandlers(source, {
     async subject(req) {

@@ -3,6 +3,7 @@ import request from 'supertest';
 import type { Express } from 'express';
 import { createConsent, type Consent, type ConsentOptions } from '../../lib/index';
 import { BACKENDS, headerSubject, testConsent, type TestDatabase } from '../helpers/consent-setup';
+import { expressModule } from '../helpers/app';
 import { expectProblem } from '../helpers/problem';
 import { cookiePair, headerAdmin, setCookies, visitorApp, visitorIdOf } from '../helpers/visitor-app';
 
@@ -267,6 +268,26 @@ describe('visitors: cross-site writes (SQLite file)', () => {
     }
     await request(app).get('/consent/me').set('Sec-Fetch-Site', 'cross-site').set('x-test-user', 'ann').expect(200);
     await request(app).get('/consent/requirements').set('Origin', 'https://evil.example').expect(200);
+  });
+
+  it("mounted at /, refuses cross-site writes to its own paths only, not to the host's routes after it", async () => {
+    const lib = expressModule();
+    const root = lib();
+    root.use(t.consent.router());
+    // An identity provider's form_post callback, a partner's CORS call: the host decides.
+    root.post('/auth/callback', (_req, res) => { res.send('signed in'); });
+    root.put('/api/items/1', (_req, res) => { res.send('saved'); });
+    root.use((_req, res) => { res.status(404).send('host 404'); });
+    const cross = { 'Sec-Fetch-Site': 'cross-site', Origin: 'https://idp.example' };
+    expect((await request(root).post('/auth/callback').set(cross).expect(200)).text).to.equal('signed in');
+    expect((await request(root).put('/api/items/1').set({ Origin: 'https://partner.example' }).expect(200)).text).to.equal('saved');
+    expect((await request(root).post('/nowhere').set(cross).expect(404)).text).to.equal('host 404');
+    expectProblem(await request(root).put('/me/analytics').set(cross).set('x-test-user', 'ann').send({ decision: 'granted' }), 403, 'forbidden');
+    expectProblem(await request(root).put('/ME/analytics').set(cross).set('x-test-user', 'ann').send({ decision: 'granted' }), 403, 'forbidden');
+    expectProblem(await request(root).post('/me').set(cross).set('x-test-user', 'ann').send({ decisions: { analytics: 'granted' } }), 403, 'forbidden');
+    expectProblem(await request(root).delete('/admin/subjects/ann').set(cross).set('x-admin', 'yes'), 403, 'forbidden');
+    expectProblem(await request(root).post('/confirm/abc').set(cross), 403, 'forbidden');
+    expect((await t.consent.verify()).checked).to.equal(0);
   });
 
   it('lets the trustedOrigins write from another site, and no other origin', async () => {
