@@ -2,6 +2,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { ConsentEngine, WriteOutcome } from '../core/engine';
 import { refusedInput } from '../core/write-limiter';
 import { contextProblems } from '../core/input';
+import { errorOnce } from '../core/warn-once';
 import { ConsentError } from '../errors';
 import type { Decision, DecisionInput, RecordMeta, RecordResult } from '../types';
 import { isGranting, submittedValue } from './form-values';
@@ -73,10 +74,15 @@ function formLocale(option: CollectOptions['locale'], req: Request): string[] {
   return isLocaleTag(value) ? [value] : [];
 }
 
-const UNPARSED_LOG = 'express-consent: collect() got a request whose body no body parser had read, so each such request answers 500 internal_error rather than record every box as unchecked. Fix: put a parser for the form before collect(), e.g. app.post(path, express.urlencoded({ extended: false }), consent.collect(ids), handler), or multer for multipart forms.';
+const UNPARSED_LOG = 'express-consent: collect() got a form whose body no body parser had read, and answered 415 rather than read every box as unchecked. ' +
+  'If the form is yours, put a parser for it before collect(): app.post(path, express.urlencoded({ extended: false }), consent.collect(ids), handler), or multer for multipart forms.';
 
+/**
+ * A form no parser read (the host parses another type, or none): every box would read as
+ * unchecked, denials nobody gave. The client sent a type this route does not read: 415.
+ */
 const unparsedForm = (): ConsentError =>
-  new ConsentError('internal_error', 'collect() found a body no parser had read', { extensions: { logOnce: UNPARSED_LOG } });
+  new ConsentError('unsupported_media_type', 'this route reads no body of this type: nothing was recorded');
 
 /**
  * `collect(ids, options)`: reads the consent checkboxes of a host form (after the host's body
@@ -91,6 +97,7 @@ export function createCollect(engine: ConsentEngine, gate: ReadyGate, subjects: 
       () => {
         // A form nobody parsed would read as every box unchecked: denials the person never gave.
         if (carriesBody(req) && !alreadyRead(req)) {
+          errorOnce(engine.options.logger, UNPARSED_LOG);
           sendProblem(res, toProblem(unparsedForm(), req.originalUrl, engine.options.logger), problemWords(req, engine.options.messages));
           return;
         }

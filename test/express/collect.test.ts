@@ -63,7 +63,7 @@ for (const backend of BACKENDS) {
       expect(rows).to.deep.equal([]);
     });
 
-    it('answers 500 and records nothing for a form no body parser read, rather than read every box as unchecked', async () => {
+    it('answers 415 and records nothing for a form no body parser read, rather than read every box as unchecked', async () => {
       const lib = expressModule();
       const consent = t.consent;
       const host = lib();
@@ -77,9 +77,10 @@ for (const backend of BACKENDS) {
       host.post('/none', consent.collect(['analytics']), commit);
       host.post('/other-type', lib.urlencoded({ extended: false }), consent.collect(['analytics']), commit);
       const none = await request(host).post('/none').type('form').send('consent[analytics]=on');
-      expectProblem(none, 500, 'internal_error', '/none');
+      expectProblem(none, 415, 'unsupported_media_type', '/none');
       const multipart = await request(host).post('/other-type').field('consent[analytics]', 'on');
-      expectProblem(multipart, 500, 'internal_error', '/other-type');
+      expectProblem(multipart, 415, 'unsupported_media_type', '/other-type');
+      expect(multipart.body.detail).to.equal('this route reads no body of this type: nothing was recorded');
       expect(committed).to.equal(false);
       expect((await consent.history('no-parser')).events).to.deep.equal([]);
       // An empty form (every box unchecked, nothing else) carries no body: read as it is.
