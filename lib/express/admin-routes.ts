@@ -68,7 +68,7 @@ export function addAdminRoutes(router: Router, engine: ConsentEngine, gate: Read
     if (!gate.isServing) checkDecisions(engine.registry, parsed.decisions, 422);
     await gate.serving();
     const meta = { source: 'admin' as const, actor: adminActor(req), note: parsed.note, data: parsed.data, context: parsed.context };
-    const { states, pending } = await engine.record(subjectParam(req), parsed.decisions, meta, { unknownStatus: 422 });
+    const { states, pending } = await engine.record(subjectParam(req), parsed.decisions, meta, { unknownStatus: 422, mountPath: req.baseUrl });
     res.json({ states, pending });
   }));
 

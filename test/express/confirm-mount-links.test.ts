@@ -7,14 +7,18 @@ BACKENDS[0]?.describe('confirmation links of a router mounted under a path param
   let db: TestDatabase;
   let t: Awaited<ReturnType<typeof testConsent>>;
   let release: () => void = () => undefined;
-  const held = new Promise<void>((resolve) => { release = resolve; });
+  let held: Promise<void>;
   let asked: () => void = () => undefined;
-  const annAsked = new Promise<void>((resolve) => { asked = resolve; });
+  let annAsked: Promise<void>;
 
   beforeEach(async () => {
+    held = new Promise<void>((resolve) => { release = resolve; });
+    annAsked = new Promise<void>((resolve) => { asked = resolve; });
     db = await (BACKENDS[0] as (typeof BACKENDS)[number]).open();
     // Ann's subject resolves only once the test says so: another request is handled meanwhile.
     t = await testConsent(db, {
+      // A staff request is authorized only once the test says so, as Ann's subject is resolved.
+      admin: { authorize: (req: Request) => (req.get('x-admin') === 'held' ? (asked(), held.then(() => true)) : false) },
       subject: (req: Request) => {
         if (req.get('x-test-user') !== 'ann') return req.get('x-test-user');
         asked();
@@ -38,6 +42,22 @@ BACKENDS[0]?.describe('confirmation links of a router mounted under a path param
     await request(app).get('/t/someone-else/consent/requirements').expect(200);
     release();
     expect((await write).status).to.equal(202);
+    expect(urls).to.have.length(1);
+    expect(urls[0]).to.match(/^\/t\/acme\/consent\/confirm\/[A-Za-z0-9_-]+$/);
+  });
+
+  it("starts the link of a grant staff recorded through the router with that request's mount path", async () => {
+    const urls: string[] = [];
+    t.consent.on('confirmation', ({ url }) => { urls.push(url); });
+    const lib = expressModule();
+    const app = lib();
+    app.use('/t/:tenant/consent', t.consent.router());
+    const write = request(app).post('/t/acme/consent/admin/subjects/bob/decisions').set('x-admin', 'held')
+      .send({ decisions: { newsletter: 'granted' } }).then((res) => res);
+    await annAsked;
+    await request(app).get('/t/someone-else/consent/requirements').expect(200);
+    release();
+    expect((await write).status).to.equal(200);
     expect(urls).to.have.length(1);
     expect(urls[0]).to.match(/^\/t\/acme\/consent\/confirm\/[A-Za-z0-9_-]+$/);
   });
