@@ -33,10 +33,14 @@ export function readSmallFile(file: string, what: string): string {
   }
 }
 
+// Whether `text` takes more than `MAX_FILE_BYTES` in UTF-8 (a character takes 1 to 3 bytes per
+// UTF-16 unit: counted only when it may).
+const overLimit = (text: string): boolean => text.length > MAX_FILE_BYTES / 3 && Buffer.byteLength(text, 'utf8') > MAX_FILE_BYTES;
+
 /**
  * The lines of `file` (without their end: LF, CRLF or a lone CR, as `readline` reads them), each
  * with its number from 1; a usage error naming the line when one runs past `MAX_FILE_BYTES`
- * characters, before it is held whole.
+ * bytes, before it is held whole.
  */
 export async function* fileLines(file: string): AsyncGenerator<{ line: string; n: number }> {
   let rest = '';
@@ -49,12 +53,18 @@ export async function* fileLines(file: string): AsyncGenerator<{ line: string; n
     let start = 0;
     for (let found = breaks.exec(text); found !== null && found.index < end; found = breaks.exec(text)) {
       n += 1;
-      yield { line: text.slice(start, found.index), n };
+      const line = text.slice(start, found.index);
+      // Its end may come in the very read that took it past the limit.
+      if (overLimit(line)) throw tooLong(file, n);
+      yield { line, n };
       start = found.index + found[0].length;
     }
     rest = text.slice(start);
-    if (rest.length > MAX_FILE_BYTES) throw usage(`${file}:${String(n + 1)}: a line longer than 1 MiB`);
+    // (Without the CR kept at its end, which may end it.)
+    if (overLimit(rest.endsWith('\r') ? rest.slice(0, -1) : rest)) throw tooLong(file, n + 1);
   }
   if (rest.endsWith('\r')) rest = rest.slice(0, -1);
   if (rest !== '') yield { line: rest, n: n + 1 };
 }
+
+const tooLong = (file: string, n: number) => usage(`${file}:${String(n)}: a line longer than 1 MiB`);
