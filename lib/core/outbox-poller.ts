@@ -71,19 +71,22 @@ export class OutboxPoller {
       if (entries.length === 0) return;
       // Entries are delivered one after the other, each started only while at least half of
       // its lease is left: no other process can claim it before a delivery that takes less than
-      // that has ended. The rest stay claimed and come back when their lease lapses.
+      // that has ended. The rest are released for the next claim.
       const startBefore = now + timing.leaseMs / 2;
       // A delivered entry is deleted while the next one is delivered: a round trip to the store
       // per batch, not per entry. Under load, with the one SQLite connection busy with requests,
       // waiting for each deletion kept delivery far behind the writes queueing entries.
       const completions: Array<Promise<void>> = [];
+      let started = 0;
       for (const entry of entries) {
         // stop() may have been called during the previous delivery.
         if ((this.stopped as boolean) || Date.now() >= startBefore) break;
         const { completion } = await this.deliver(entry);
         if (completion) completions.push(completion);
-        delivered += 1;
+        started += 1;
       }
+      delivered += started;
+      completions.push(this.release(entries.slice(started)));
       await Promise.all(completions);
     }
     // More work left: continue in a fresh pass, leaving the event loop a breath in between.
@@ -113,6 +116,17 @@ export class OutboxPoller {
     // Awaited with the batch; until then a rejection is not unhandled.
     completion.catch(() => undefined);
     return { completion };
+  }
+
+  /**
+   * Entries claimed and not started (stop(), or half the lease gone) are claimable again at once,
+   * by this process's next claim or another's, first as they were, instead of held until the
+   * lease lapses while later ones go ahead. Not an attempt: `retryOutbox` stores the entry's
+   * `attempts + 1`.
+   */
+  private release(entries: ClaimedOutboxEntry[]): Promise<void> {
+    const now = Date.now();
+    return Promise.all(entries.map((entry) => this.deps.tracker.retryOutbox!({ ...entry, attempts: entry.attempts - 1 }, now))).then(() => undefined);
   }
 
   /** Stops polling and waits for the delivery in progress. */

@@ -150,6 +150,52 @@ describe('durable handlers (outbox) on SQLite', () => {
     expect(claims.n).to.be.at.most(5);
   });
 
+  it('releases the entries of a claim it will not start (half the lease gone), in order and at once', async () => {
+    // Polling only when kicked: an entry left claimed would wait for the next write to come back.
+    const consent = open({ outbox: { ...FAST, pollMs: 3_600_000, leaseMs: 400 } });
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => { release = resolve; });
+    const delivered: string[] = [];
+    consent.on('change', async (p) => {
+      if (delivered.length === 0) await gate;
+      // The second one takes more than half the lease: the batch's others are not started.
+      if (delivered.length === 1) await new Promise((resolve) => setTimeout(resolve, 250));
+      delivered.push(p.subjectId);
+    }, { name: 'slow' });
+    await consent.ready();
+    const subjects = ['s0', 's1', 's2', 's3', 's4'];
+    for (const s of subjects) await consent.record(s, { analytics: 'granted' });
+    release();
+    await waitUntil(() => delivered.length === subjects.length, 'every entry delivered', 3_000);
+    expect(delivered).to.deep.equal(subjects);
+  });
+
+  it('close() releases the entries claimed and not started, for another process to take now', async () => {
+    const consent = open({ outbox: { ...FAST, pollMs: 3_600_000 } });
+    let started!: () => void;
+    const second = new Promise<void>((resolve) => { started = resolve; });
+    const gates: Array<() => void> = [];
+    const held = [0, 1].map(() => new Promise<void>((resolve) => { gates.push(resolve); }));
+    let calls = 0;
+    consent.on('change', async () => {
+      calls += 1;
+      if (calls === 2) started();
+      if (calls <= 2) await held[calls - 1];
+    }, { name: 'held' });
+    await consent.ready();
+    for (const s of ['s0', 's1', 's2', 's3']) await consent.record(s, { analytics: 'granted' });
+    // s0 went alone; s1 to s3 are claimed together, and s1 is being delivered when close() comes.
+    gates[0]!();
+    await second;
+    const closed = consent.close();
+    gates[1]!();
+    await closed;
+    expect(calls).to.equal(2);
+    const rows: Array<Record<string, unknown>> = await opened[0]!.knex('consent_outbox').orderBy('id').select('locked_until', 'claim', 'attempts');
+    expect(rows).to.have.length(2);
+    expect(rows.map((r) => [r.locked_until, r.claim, Number(r.attempts)])).to.deep.equal([[null, null, 0], [null, null, 0]]);
+  });
+
   it('two instances on one SQLite file never deliver an entry twice', async () => {
     const seen: string[] = [];
     const instances = [0, 1].map(() => open({}, defaultKnex(file.filename)));
