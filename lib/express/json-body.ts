@@ -139,6 +139,9 @@ function parsedTooLarge(body: unknown): boolean {
   return text !== undefined && text.length > BODY_LIMIT_BYTES / 3 && Buffer.byteLength(text, 'utf8') > BODY_LIMIT_BYTES;
 }
 
+// The most fields a form the router reads may have.
+const FORM_FIELDS = 10;
+
 // body-parser's strict mode: a JSON body is an object or an array.
 const STRICT_JSON_START = /^[ \t\n\r]*[[{]/;
 
@@ -153,7 +156,10 @@ function readHeld(held: Buffer | string, mediaType: string): unknown {
   if (bytes.length > BODY_LIMIT_BYTES) throw tooLarge();
   if (mediaType !== 'application/json') {
     assertUtf8(bytes);
-    return { ...parseQuery(bytes.toString('utf8'), undefined, undefined, { maxKeys: 10 }) };
+    const text = bytes.toString('utf8');
+    // body-parser refuses more than `parameterLimit` fields, which `maxKeys` would drop unsaid.
+    if (text.split('&').length > FORM_FIELDS) throw unreadable('the body could not be read', 'unreadable body');
+    return { ...parseQuery(text, undefined, undefined, { maxKeys: FORM_FIELDS }) };
   }
   assertUtf8Json(bytes);
   const text = withoutBom(bytes.toString('utf8'));
@@ -209,6 +215,6 @@ export function jsonBody(): RequestHandler {
 
 /** An urlencoded form under the same rules as `jsonBody` (the confirmation page's own form). */
 export function formBody(): RequestHandler {
-  const parse = express.urlencoded({ extended: false, limit: BODY_LIMIT_BYTES, parameterLimit: 10, type: () => true });
+  const parse = express.urlencoded({ extended: false, limit: BODY_LIMIT_BYTES, parameterLimit: FORM_FIELDS, type: () => true });
   return bodyReader('application/x-www-form-urlencoded', parse);
 }

@@ -118,6 +118,20 @@ BACKENDS[0]?.describe('router behind a host body parser', () => {
       });
     }
 
+    it('refuses a confirmation form of more than 10 fields the raw parser kept, as the router alone does', async () => {
+      const lib = expressModule();
+      const host = lib();
+      host.use(lib.raw({ type: '*/*' }));
+      host.use('/consent', t.consent.router());
+      const fields = Array.from({ length: 11 }, (_, i) => `f${String(i)}=x`).join('&');
+      const alone = lib();
+      alone.use('/consent', t.consent.router());
+      for (const target of [alone, host]) {
+        const res = await request(target).post('/consent/confirm/abcdefghijklmnopqrstuv').type('form').send(fields);
+        expectProblem(res, 400, 'invalid_body');
+      }
+    });
+
     it('still refuses invalid UTF-8 the raw parser kept', async () => {
       const lib = expressModule();
       const host = lib();
