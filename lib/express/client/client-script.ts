@@ -12,8 +12,7 @@ export const CLIENT_SCRIPT = String.raw`(function () {
   d.documentElement.setAttribute('data-consent-client', '');
   var base = me.src.replace(/\/client\.js(\?.*)?$/, '');
   var known = [], requirements = [], states = {}, pending = [], gpcSeen = false;
-  // The language of the library's words, marked on the banner, dialog and notes: the page's
-  // may be one the library has no words for (a text in another is marked on its own).
+  // wordsLocale: the language of the library's words, marked on what shows them (the page's may differ).
   var banner = null, dialog = null, opener = null, wordsLocale = 'en';
   var each = function (list, fn) { Array.prototype.forEach.call(list, fn); };
   var only = (me.getAttribute('data-requirements') || '').split(/[\s,]+/).filter(Boolean);
@@ -116,11 +115,10 @@ export const CLIENT_SCRIPT = String.raw`(function () {
       var decision = choosable(r) ? decide(r) : null;
       if (decision) { decisions[r.id] = { decision: decision, version: r.version, locale: r.locale }; count += 1; }
     });
-    // Saved from the banner (or a dialog it opened): the control that had focus is gone with it.
+    // Saved from the banner (or a dialog it opened), or from a frame's note (its button goes when
+    // the frame loads): the control that had focus is gone, and focus would fall to the body.
     var fromBanner = !!banner && (banner.contains(d.activeElement) || (!!opener && banner.contains(opener)));
-    // So is the button of a frame's note once the frame loads: focus would fall to the body.
-    var lost = function () { return !d.activeElement || d.activeElement === d.body; };
-    var done = function () { hide(); close(); if (fromBanner || lost()) saved(); };
+    var done = function () { hide(); close(); if (fromBanner || !d.activeElement || d.activeElement === d.body) saved(); };
     if (!count) { done(); return Promise.resolve(); }
     return api('POST', '/me', { decisions: decisions }).then(function (result) { apply(result, 'save'); done(); }, load);
   }
@@ -195,8 +193,7 @@ export const CLIENT_SCRIPT = String.raw`(function () {
       target.focus();
     }
     if (!status) { status = el('p', { role: 'status', 'class': 'ec-status' }); d.body.appendChild(status); }
-    status.textContent = '';
-    status.setAttribute('lang', wordsLocale);
+    status.textContent = ''; status.setAttribute('lang', wordsLocale);
     setTimeout(function () { status.textContent = w['client.saved']; }, 50);
   }
 
