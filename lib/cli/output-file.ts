@@ -1,18 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { createWriteStream, lstatSync, realpathSync, rmSync, statSync, type Stats } from 'node:fs';
+import { constants, createWriteStream, lstatSync, realpathSync, rmSync, statSync, type Stats } from 'node:fs';
 import { chmod, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { streamChunks } from '../io/stream-chunks';
-import { usage } from './exit';
-
-/** What `file` is now (through symlinks), or null when nothing is there yet. */
-function existing(file: string): Stats | null {
-  try {
-    return statSync(file);
-  } catch {
-    return null;
-  }
-}
 
 // Exports and audiences hold personal data (pseudonyms, actors, subject ids as the host gave
 // them): a new file is readable by its owner only, whatever the umask.
@@ -38,20 +28,27 @@ function removedOnInterrupt(partial: string): () => void {
 }
 
 /**
- * Refuses a symlink that another user planted in a shared directory (`/tmp`): followed, it
- * would have this process (often root) replace a file of that user's choosing. The kernel's
- * rule for opening through a symlink (`protected_symlinks`): in a sticky, world-writable
- * directory, a link is followed only when its owner is the follower or the directory's owner.
- * The partial file is renamed over the link's target, which that rule would not check.
+ * Whether `file` is in a shared directory (sticky and world-writable, such as `/tmp`), where
+ * another user may plant a symlink at that name, or swap one in between a check and a use:
+ * followed, it would have this process (often root) replace a file of that user's choosing.
+ * There no link is ever followed: the output replaces the link itself, and a device or pipe is
+ * opened with `O_NOFOLLOW`.
  */
-function refuseForeignSymlink(file: string): void {
-  const link = lstatSync(file);
-  const uid = process.getuid?.();
-  if (!link.isSymbolicLink() || uid === undefined || link.uid === uid) return;
-  const dir = statSync(dirname(file));
-  const shared = (dir.mode & 0o1000) !== 0 && (dir.mode & 0o002) !== 0;
-  if (shared && dir.uid !== link.uid) {
-    throw usage(`--output ${file} is a symlink of another user in a shared directory: not followed; give the file it points to`);
+function inSharedDirectory(file: string): boolean {
+  try {
+    const dir = statSync(dirname(file));
+    return (dir.mode & 0o1000) !== 0 && (dir.mode & 0o002) !== 0;
+  } catch {
+    return false;
+  }
+}
+
+/** What is at `file`: the entry itself when `follow` is false (a link stays a link); null when nothing is. */
+function entryAt(file: string, follow: boolean): Stats | null {
+  try {
+    return follow ? statSync(file) : lstatSync(file);
+  } catch {
+    return null;
   }
 }
 
@@ -59,22 +56,25 @@ function refuseForeignSymlink(file: string): void {
  * Writes `chunks` to `file` whole or not at all: into a new file beside it, flushed to disk and
  * renamed over it once complete, so that an export that fails midway (a full disk, a lost
  * database) leaves an existing file as it was. A new file is created `0600`; an existing one
- * keeps its permissions, and a symlink is written through (not another user's in a shared
- * directory); a device or pipe (`/dev/stdout`) is written directly.
+ * keeps its permissions; a symlink is written through, except in a shared directory (see
+ * `inSharedDirectory`); a device or pipe (`/dev/stdout`) is written directly.
  */
 export async function writeOutputFile(chunks: AsyncIterable<string>, file: string): Promise<void> {
-  const before = existing(file);
-  if (before !== null) refuseForeignSymlink(file);
-  if (before !== null && !before.isFile()) {
-    await streamChunks(chunks, () => createWriteStream(file));
+  const shared = inSharedDirectory(file);
+  const before = entryAt(file, !shared);
+  if (before !== null && !before.isFile() && !before.isSymbolicLink()) {
+    // Opened by the entry checked: in a shared directory a link swapped in meanwhile is refused (ELOOP).
+    const fd = shared ? await open(file, constants.O_WRONLY | constants.O_NOFOLLOW) : undefined;
+    await streamChunks(chunks, () => createWriteStream(file, fd === undefined ? {} : { fd }));
     return;
   }
-  const target = before === null ? file : realpathSync(file);
+  const kept = before !== null && before.isFile() ? before.mode & 0o777 : null;
+  const target = before === null || shared ? file : realpathSync(file);
   const partial = join(dirname(target), `.${basename(target)}.${randomBytes(6).toString('hex')}.partial`);
   const uninterrupted = removedOnInterrupt(partial);
   try {
     // Created with the permissions of the file it replaces, or for its owner only.
-    const mode = before === null ? NEW_FILE_MODE : before.mode & 0o777;
+    const mode = kept ?? NEW_FILE_MODE;
     await streamChunks(chunks, () => createWriteStream(partial, { flags: 'wx', mode }));
     const handle = await open(partial, 'r+');
     try {
@@ -83,7 +83,7 @@ export async function writeOutputFile(chunks: AsyncIterable<string>, file: strin
       await handle.close();
     }
     // Exactly those: the umask may have narrowed them. Never set-user-ID, set-group-ID or sticky.
-    if (before !== null) await chmod(partial, before.mode & 0o777);
+    if (kept !== null) await chmod(partial, kept);
     await rename(partial, target);
   } catch (error) {
     await rm(partial, { force: true });
