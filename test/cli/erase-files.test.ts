@@ -1,8 +1,9 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
 import { expect } from 'chai';
 import { createConsent } from '../../lib/index';
 import { defaultKnex } from '../../lib/knex/default-knex';
-import { buildCli, runCli, SECRET } from '../helpers/cli';
+import { buildCli, CLI, runCli, SECRET } from '../helpers/cli';
 import { tempSqliteFile } from '../helpers/databases';
 
 const NOTE = 'cli-erase-note-called-about-ticket-4711';
@@ -58,6 +59,20 @@ describe('express-consent erase on an SQLite file leaves no recoverable bytes', 
   }
 });
 
+/** Resolves once process `pid` holds `filename` open (Linux: its /proc/<pid>/fd links). */
+async function opened(pid: number, filename: string): Promise<void> {
+  for (;;) {
+    let links: string[] = [];
+    try {
+      links = readdirSync(`/proc/${String(pid)}/fd`).map((fd) => { try { return readlinkSync(`/proc/${String(pid)}/fd/${fd}`); } catch { return ''; } });
+    } catch {
+      return; // gone already: its exit code tells
+    }
+    if (links.includes(filename)) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
 describe('express-consent on an SQLite file the application is writing', () => {
   before(async function () {
     this.timeout(180_000);
@@ -72,14 +87,17 @@ describe('express-consent on an SQLite file the application is writing', () => {
       consent.register({ id: 'news', title: 'News', description: 'A letter.' });
       await consent.ready();
       await consent.record('alice', { news: 'granted' });
-      // The application holds the write lock for 3 s after the command starts: the command
-      // meets it (it writes as it opens the database) and must wait, not fail.
+      // The application holds the write lock until 2.5 s after the command opened the file: the
+      // command meets it (it writes as it opens the database) and must wait, not fail at 1 s.
       await knex.raw('BEGIN IMMEDIATE');
-      const run = runCli(['--url', `sqlite:${file.filename}`, 'erase', 'alice']);
-      await new Promise((resolve) => setTimeout(resolve, 3000));
+      const child = spawn(CLI, ['--url', `sqlite:${file.filename}`, 'erase', 'alice'], { env: { ...process.env, CONSENT_SECRET: SECRET } });
+      let stderr = '';
+      child.stderr.on('data', (chunk) => { stderr += String(chunk); });
+      const code = new Promise<number | null>((resolve) => { child.on('exit', resolve); });
+      await opened(child.pid as number, realpathSync(file.filename));
+      await new Promise((resolve) => setTimeout(resolve, 2500));
       await knex.raw('COMMIT');
-      const { code, stderr } = await run;
-      expect(code, stderr).to.equal(0);
+      expect(await code, stderr).to.equal(0);
       expect(await consent.states('alice')).to.have.nested.property('news.state', 'unset');
       await consent.close();
       await knex.destroy();
