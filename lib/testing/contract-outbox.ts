@@ -40,6 +40,23 @@ export function outboxContract(define: Define): void {
     assert.deepEqual(await claimOutbox.call(tracker, { ...query, handlers: ['h2'], now: 1_300 }), [], 'a stale claim cannot reschedule');
   });
 
+  define('claims at most `limit` entries, oldest first, and a retry stores one attempt more', async (tracker) => {
+    const { claimOutbox, retryOutbox } = tracker;
+    if (!claimOutbox || !retryOutbox) return;
+    await tracker.init({ migrate: true });
+    // Delivery claims a batch and delivers it in order: the oldest entries go first.
+    for (let i = 0; i < 5; i += 1) {
+      await tracker.write(pseudonymFor(`p-batch-${String(i)}`), (s) => ({ plan: { ...planOf(s, [eventAfter(s, 1)], []), outbox: [{ ...entry('h-batch', 0), payload: `n${String(i)}` }] }, result: null }));
+    }
+    const query = { handlers: ['h-batch'], now: 1_000, leaseMs: 100, limit: 3 };
+    const first = await claimOutbox.call(tracker, query);
+    assert.deepEqual(first.map((c) => c.payload), ['n0', 'n1', 'n2']);
+    assert.deepEqual((await claimOutbox.call(tracker, query)).map((c) => c.payload), ['n3', 'n4']);
+    // A released entry comes back first; `attempts` grows by one with each retry.
+    await retryOutbox.call(tracker, first[1]!, 1_000);
+    assert.deepEqual((await claimOutbox.call(tracker, query)).map((c) => [c.payload, c.attempts]), [['n1', 1]]);
+  });
+
   define('erase() deletes the subject\'s outbox entries with its personal data', async (tracker) => {
     if (!tracker.claimOutbox) return;
     await tracker.init({ migrate: true });

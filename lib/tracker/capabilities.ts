@@ -177,15 +177,15 @@ export interface LifecycleCapability {
 export interface OutboxCapability {
   /**
    * Claims up to `limit` entries of the given handlers that are available at `now` and not
-   * claimed by another process (or whose claim lapsed), until `now + leaseMs`. Two concurrent
-   * callers never claim the same entry.
+   * claimed by another process (or whose claim lapsed), oldest first, until `now + leaseMs`.
+   * Two concurrent callers never claim the same entry.
    */
   claimOutbox(query: { handlers: string[]; now: number; leaseMs: number; limit: number }): Promise<ClaimedOutboxEntry[]>;
 
   /** Deletes a delivered entry. */
   completeOutbox(id: string): Promise<void>;
 
-  /** Releases a claimed entry for another attempt at `availableAt` (a stale claim changes nothing). */
+  /** Releases a claimed entry for another attempt at `availableAt`, with `entry.attempts + 1` stored (a stale claim changes nothing). */
   retryOutbox(entry: ClaimedOutboxEntry, availableAt: number): Promise<void>;
 }
 
