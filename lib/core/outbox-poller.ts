@@ -11,7 +11,7 @@ const CLAIM_BATCH = 50;
 
 /** What delivery needs: the outbox in the store, the handlers, the keys and the timings. */
 export interface OutboxDeps {
-  readonly tracker: Pick<ConsentTracker, 'claimOutbox' | 'completeOutbox' | 'retryOutbox'>;
+  readonly tracker: Pick<ConsentTracker, 'claimOutbox' | 'completeOutbox' | 'retryOutbox' | 'outboxClaimed'>;
   readonly events: Pick<EventHub, 'durableNames' | 'durableHandler'>;
   readonly keyring: Pick<Keyring, 'keys' | 'eventIds'>;
   readonly logger: ConsentLogger;
@@ -67,7 +67,9 @@ export class OutboxPoller {
     const handlers = events.durableNames();
     for (let delivered = 0; delivered < MAX_PER_PASS && !this.stopped;) {
       const now = Date.now();
-      const entries = await tracker.claimOutbox!({ handlers, now, leaseMs: timing.leaseMs, limit: CLAIM_BATCH });
+      // Without a way to tell that an entry claimed earlier is still there, one at a time.
+      const limit = tracker.outboxClaimed ? CLAIM_BATCH : 1;
+      const entries = await tracker.claimOutbox!({ handlers, now, leaseMs: timing.leaseMs, limit });
       if (entries.length === 0) return;
       // Entries are delivered one after the other, each started only while at least half of
       // its lease is left: no other process can claim it before a delivery that takes less than
@@ -81,9 +83,18 @@ export class OutboxPoller {
       for (const entry of entries) {
         // stop() may have been called during the previous delivery.
         if ((this.stopped as boolean) || Date.now() >= startBefore) break;
+        if (started > 0) {
+          // Read with the claim, the entry may have been deleted since (an erasure committed
+          // while an earlier one was delivered): its payload names the erased subject.
+          const held = await tracker.outboxClaimed!(entry);
+          if ((this.stopped as boolean) || Date.now() >= startBefore) break;
+          started += 1;
+          if (!held) continue;
+        } else {
+          started += 1;
+        }
         const { completion } = await this.deliver(entry);
         if (completion) completions.push(completion);
-        started += 1;
       }
       delivered += started;
       completions.push(this.release(entries.slice(started)));

@@ -43,6 +43,7 @@ const DEADLINES: { readonly [K in keyof ConsentTracker]-?: MethodDeadline } = {
   claimOutbox: { what: 'outbox claim', budget: 'request' },
   completeOutbox: { what: 'outbox completion', budget: 'request' },
   retryOutbox: { what: 'outbox retry', budget: 'request' },
+  outboxClaimed: { what: 'outbox check', budget: 'request' },
   auditEvents: { what: 'audit read', budget: 'request' },
   stats: { what: 'stats read', budget: 'aggregate' },
   dailyCounts: { what: 'daily counts read', budget: 'aggregate' },

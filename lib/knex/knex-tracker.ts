@@ -286,6 +286,10 @@ export class KnexTracker implements ConsentTracker {
     return lifecycle.retryOutbox(this.knex, (n) => this.table(n), entry, availableAt);
   }
 
+  outboxClaimed(entry: ClaimedOutboxEntry): Promise<boolean> {
+    return lifecycle.outboxClaimed(this.knex, (n) => this.table(n), entry);
+  }
+
   sealPending(): Promise<boolean> {
     return upgrade.sealPending(this);
   }

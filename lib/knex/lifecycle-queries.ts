@@ -121,6 +121,11 @@ export async function completeOutbox(knex: Knex, table: Table, id: string): Prom
   await knex(table('outbox')).where({ id }).delete();
 }
 
+export async function outboxClaimed(knex: Knex, table: Table, entry: ClaimedOutboxEntry): Promise<boolean> {
+  const row: unknown = await knex(table('outbox')).where({ id: entry.id, claim: entry.claim }).first('id');
+  return row !== undefined;
+}
+
 export async function retryOutbox(knex: Knex, table: Table, entry: ClaimedOutboxEntry, availableAt: number): Promise<void> {
   await knex(table('outbox'))
     .where({ id: entry.id, claim: entry.claim })

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { OutboxEntry } from '../tracker/records';
+import type { ClaimedOutboxEntry, OutboxEntry } from '../tracker/records';
 import { eventAfter, planOf, pseudonymFor } from './fixtures';
 import type { Define } from './harness';
 
@@ -66,5 +66,23 @@ export function outboxContract(define: Define): void {
     await tracker.erase(pseudonymFor('p-erased'), (s) => planOf(s, [eventAfter(s, 1, { action: 'erase', state: 'unset' })], []));
     const left = await tracker.claimOutbox({ handlers: ['h-p-erased', 'h-p-kept'], now: 10_000, leaseMs: 1, limit: 10 });
     assert.deepEqual(left.map((c) => c.handler), ['h-p-kept']);
+  });
+
+  define('outboxClaimed() tells whether an entry is still held by its claim', async (tracker) => {
+    const { claimOutbox, completeOutbox, outboxClaimed } = tracker;
+    if (!claimOutbox || !completeOutbox || !outboxClaimed) return;
+    await tracker.init({ migrate: true });
+    for (const p of ['p-held-1', 'p-held-2', 'p-held-3']) {
+      await tracker.write(pseudonymFor(p), (s) => ({ plan: { ...planOf(s, [eventAfter(s, 1)], []), outbox: [entry('h-held', 0)] }, result: null }));
+    }
+    const query = { handlers: ['h-held'], now: 1_000, leaseMs: 100, limit: 10 };
+    const [kept, erased, lapsed] = (await claimOutbox.call(tracker, query)) as [ClaimedOutboxEntry, ClaimedOutboxEntry, ClaimedOutboxEntry];
+    await tracker.erase(pseudonymFor('p-held-2'), (s) => planOf(s, [eventAfter(s, 1, { action: 'erase', state: 'unset' })], []));
+    await completeOutbox.call(tracker, kept.id);
+    assert.equal(await outboxClaimed.call(tracker, kept), false, 'completed');
+    assert.equal(await outboxClaimed.call(tracker, erased), false, 'erased');
+    assert.equal(await outboxClaimed.call(tracker, lapsed), true, 'held');
+    await claimOutbox.call(tracker, { ...query, now: 1_200 });
+    assert.equal(await outboxClaimed.call(tracker, lapsed), false, 'claimed by another after the lease lapsed');
   });
 }

@@ -187,6 +187,13 @@ export interface OutboxCapability {
 
   /** Releases a claimed entry for another attempt at `availableAt`, with `entry.attempts + 1` stored (a stale claim changes nothing). */
   retryOutbox(entry: ClaimedOutboxEntry, availableAt: number): Promise<void>;
+
+  /**
+   * Whether `entry` is still stored and held by its claim: false once it was deleted (an
+   * erasure, a delivery by another process) or claimed by another process after its lease
+   * lapsed. Optional within the capability: without it, entries are claimed one at a time.
+   */
+  outboxClaimed?(entry: ClaimedOutboxEntry): Promise<boolean>;
 }
 
 /** What `UpgradeCapability.sealUpgrade` asks of the library: the seals, with the secret. */

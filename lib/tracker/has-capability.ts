@@ -17,7 +17,7 @@ export interface OptionalCapabilities {
 /** The name of an optional tracker capability. */
 export type CapabilityName = keyof OptionalCapabilities;
 
-/** The methods each optional capability must have (`prepareMany` stays optional within `bulk`). */
+/** The methods each optional capability must have (`prepareMany` within `bulk` and `outboxClaimed` within `outbox` stay optional). */
 export const CAPABILITY_METHODS: { readonly [N in CapabilityName]: ReadonlyArray<keyof OptionalCapabilities[N] & string> } = {
   bulk: ['writeMany'],
   watch: ['subscribe'],

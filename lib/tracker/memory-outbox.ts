@@ -61,6 +61,10 @@ export class MemoryOutbox {
     Object.assign(row, { attempts: entry.attempts + 1, availableAt, lockedUntil: null, claim: null });
   }
 
+  claimed(entry: ClaimedOutboxEntry): boolean {
+    return this.rows.get(entry.id)?.claim === entry.claim;
+  }
+
   /** Drops a subject's entries (erasure). */
   deleteChain(chain: string): void {
     for (const [id, row] of this.rows) if (row.chain === chain) this.rows.delete(id);

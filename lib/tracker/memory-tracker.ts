@@ -285,6 +285,10 @@ export class MemoryTracker implements ConsentTracker {
     this.outbox.retry(entry, availableAt);
   }
 
+  async outboxClaimed(entry: ClaimedOutboxEntry): Promise<boolean> {
+    return this.outbox.claimed(entry);
+  }
+
   private referenced(id: string, version: number): boolean {
     for (const chain of this.chains.values()) {
       if (chain.events.some((e) => e.requirement === id && e.version === version)) return true;

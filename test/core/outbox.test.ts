@@ -96,6 +96,31 @@ describe('durable handlers (outbox) on SQLite', () => {
     expect(await outboxRows(opened[0]!.knex)).to.equal(1);
   });
 
+  it('an entry claimed with others and erased before it was started is not delivered', async () => {
+    const consent = open({ outbox: { ...FAST, pollMs: 3_600_000 } });
+    let started!: () => void;
+    const second = new Promise<void>((resolve) => { started = resolve; });
+    const gates: Array<() => void> = [];
+    const held = [0, 1].map(() => new Promise<void>((resolve) => { gates.push(resolve); }));
+    const delivered: string[] = [];
+    consent.on('change', async (p) => {
+      delivered.push(p.subjectId);
+      if (delivered.length === 2) started();
+      if (delivered.length <= 2) await held[delivered.length - 1];
+    }, { name: 'mirror' });
+    await consent.ready();
+    for (const s of ['s0', 's1', 'gone', 's3']) await consent.record(s, { analytics: 'granted' });
+    // s0 went alone; s1, gone and s3 are claimed together, and s1 is being delivered.
+    gates[0]!();
+    await second;
+    await consent.erase('gone');
+    gates[1]!();
+    await waitUntil(() => delivered.includes('s3'), 'the entry after the erased one');
+    await waitUntil(async () => (await outboxRows(opened[0]!.knex)) === 0, 'every entry deleted');
+    await consent.close();
+    expect(delivered).to.deep.equal(['s0', 's1', 's3']);
+  });
+
   it('refuses a named handler after ready(), a duplicate name and an unknown event', async () => {
     const consent = open();
     consent.on('change', () => {}, { name: 'one' });
