@@ -4,6 +4,7 @@ import type { ClaimedOutboxEntry } from '../tracker/records';
 import type { ConsentTracker } from '../tracker/tracker';
 import { openEntry, type EventHub } from './events';
 import type { Keyring } from './keyring';
+import { warnOnce } from './warn-once';
 
 const MAX_PER_PASS = 500;
 // Entries claimed at once.
@@ -99,6 +100,12 @@ export class OutboxPoller {
       delivered += started;
       completions.push(this.release(entries.slice(started)));
       await Promise.all(completions);
+      if (started === 0 && !(this.stopped as boolean)) {
+        // The claim itself took half the lease: claiming again at once would only repeat that,
+        // a claim and its releases after another, as fast as the slow store answers.
+        warnOnce(this.deps.logger, `express-consent: an outbox claim took more than half of outbox.leaseMs (${String(timing.leaseMs)} ms), so nothing could be delivered from it; raise outbox.leaseMs well above the store's latency`);
+        return;
+      }
     }
     // More work left: continue in a fresh pass, leaving the event loop a breath in between.
     this.again = true;

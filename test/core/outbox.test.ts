@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import knexFactory, { type Knex } from 'knex';
-import { createConsent, type ChangePayload, type Consent, type ConsentOptions } from '../../lib/index';
+import { createConsent, MemoryTracker, type ChangePayload, type Consent, type ConsentOptions } from '../../lib/index';
 import { defaultKnex } from '../../lib/knex/default-knex';
 import { countStatements } from '../helpers/count-statements';
 import { createPgDatabase, describePg, pgKnexConfig, sqliteKnexConfig, tempSqliteFile } from '../helpers/databases';
@@ -236,6 +236,42 @@ describe('durable handlers (outbox) on SQLite', () => {
     for (const instance of instances) await instance.close();
     expect(seen).to.have.length(40);
     expect(new Set(seen).size).to.equal(40);
+  });
+});
+
+describe('durable handlers (outbox) with a slow store', () => {
+  it('a claim that took half the lease ends the pass after its release, instead of claiming again at once', async () => {
+    const tracker = new MemoryTracker();
+    const leaseMs = 40;
+    let claims = 0;
+    let releases = 0;
+    const claim = tracker.claimOutbox.bind(tracker);
+    tracker.claimOutbox = async (query) => {
+      claims += 1;
+      const entries = await claim(query);
+      // The store answers once half the lease is gone: nothing of this claim may be started.
+      if (entries.length > 0) while (Date.now() < query.now + leaseMs / 2) await new Promise((resolve) => setTimeout(resolve, 5));
+      return entries;
+    };
+    const retry = tracker.retryOutbox.bind(tracker);
+    tracker.retryOutbox = (entry, availableAt) => {
+      releases += 1;
+      return retry(entry, availableAt);
+    };
+    const warnings: string[] = [];
+    const logger = { warn: (message: string) => void warnings.push(message), error() {} };
+    // Polling only when kicked: every claim counted is one the write or the pass itself made.
+    const consent = createConsent({ tracker, secret: SECRET, sweep: false, outbox: { ...FAST, leaseMs, pollMs: 3_600_000 }, logger });
+    consent.register({ id: 'analytics', title: 'Analytics', description: 'Usage statistics.' });
+    let delivered = 0;
+    consent.on('change', () => { delivered += 1; }, { name: 'mirror' });
+    await consent.ready();
+    await waitUntil(() => claims === 1, 'the first (empty) claim');
+    await consent.record('s0', { analytics: 'granted' });
+    await waitUntil(() => releases === 1, 'the entry released');
+    await consent.close();
+    expect({ claims, releases, delivered }).to.deep.equal({ claims: 2, releases: 1, delivered: 0 });
+    expect(warnings.filter((w) => w.includes('outbox.leaseMs'))).to.have.length(1);
   });
 });
 
