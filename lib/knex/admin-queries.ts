@@ -103,3 +103,11 @@ export async function readSetting(ctx: TableContext, name: string): Promise<stri
   const row: Row | undefined = await ctx.knex(ctx.table('meta')).where({ key: name }).first('value');
   return typeof row?.value === 'string' ? row.value : null;
 }
+
+/** Stores `candidate` under `name` unless a value is stored already; resolves to the stored one. */
+export async function storeSetting(ctx: TableContext, name: string, candidate: string): Promise<string> {
+  const meta = ctx.table('meta');
+  await ctx.knex(meta).insert({ key: name, value: candidate }).onConflict('key').ignore();
+  const row: Row | undefined = await ctx.knex(meta).where({ key: name }).first('value');
+  return row?.value as string;
+}

@@ -114,11 +114,8 @@ export class KnexTracker implements ConsentTracker {
     else await checkSchema(this.knex, this.prefix);
   }
 
-  async secret(candidate: string): Promise<string> {
-    const meta = this.table('meta');
-    await this.knex(meta).insert({ key: 'secret', value: candidate }).onConflict('key').ignore();
-    const row: Row | undefined = await this.knex(meta).where({ key: 'secret' }).first('value');
-    return row?.value as string;
+  secret(candidate: string): Promise<string> {
+    return admin.storeSetting(this, 'secret', candidate);
   }
 
   syncRequirement(version: StoredRequirementVersion): Promise<SyncOutcome> {
@@ -259,11 +256,8 @@ export class KnexTracker implements ConsentTracker {
     return audiences.readSnapshots(this, pseudonyms);
   }
 
-  async setting(name: string, candidate: string): Promise<string> {
-    const meta = this.table('meta');
-    await this.knex(meta).insert({ key: name, value: candidate }).onConflict('key').ignore();
-    const row: Row | undefined = await this.knex(meta).where({ key: name }).first('value');
-    return row?.value as string;
+  setting(name: string, candidate: string): Promise<string> {
+    return admin.storeSetting(this, name, candidate);
   }
 
   findPending(tokenHash: string): Promise<PendingMatch | null> {
