@@ -77,6 +77,12 @@ function formLocale(option: CollectOptions['locale'], req: Request): string[] {
 const UNPARSED_LOG = 'express-consent: collect() got a form whose body no body parser had read, and answered 415 rather than read every box as unchecked. ' +
   'If the form is yours, put a parser for it before collect(): app.post(path, express.urlencoded({ extended: false }), consent.collect(ids), handler), or multer for multipart forms.';
 
+const KEPT_LOG = 'express-consent: collect() got a form whose body a raw or text parser had kept as it was sent (req.body a Buffer or a string), and answered 415 rather than read every box as unchecked. ' +
+  'A parser that runs after it reads nothing: limit the raw or text parser to the types or routes it is for (express.raw({ type: \'application/octet-stream\' }), or on the webhook route only).';
+
+/** A body a raw or text parser kept as sent: read, but not as a form (a form parser after it skips it). */
+const keptUnparsed = (body: unknown): boolean => Buffer.isBuffer(body) || typeof body === 'string';
+
 /**
  * A form no parser read (the host parses another type, or none): every box would read as
  * unchecked, denials nobody gave. The client sent a type this route does not read: 415.
@@ -96,8 +102,9 @@ export function createCollect(engine: ConsentEngine, gate: ReadyGate, subjects: 
     gate.serving().then(
       () => {
         // A form nobody parsed would read as every box unchecked: denials the person never gave.
-        if (carriesBody(req) && !alreadyRead(req)) {
-          errorOnce(engine.options.logger, UNPARSED_LOG);
+        // So would one a raw or text parser kept as sent (a form parser after it reads nothing).
+        if (carriesBody(req) && (!alreadyRead(req) || keptUnparsed(req.body))) {
+          errorOnce(engine.options.logger, alreadyRead(req) ? KEPT_LOG : UNPARSED_LOG);
           sendProblem(res, toProblem(unparsedForm(), req.originalUrl, engine.options.logger), problemWords(req, engine.options.messages));
           return;
         }

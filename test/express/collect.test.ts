@@ -88,6 +88,24 @@ for (const backend of BACKENDS) {
       expect((await consent.states('no-parser')).analytics?.state).to.equal('denied');
     });
 
+    it("answers 415 and records nothing for a form a host's raw or text parser kept unread, rather than read every box as unchecked", async () => {
+      const lib = expressModule();
+      const consent = t.consent;
+      await consent.record('kept-raw', { analytics: 'granted' });
+      for (const kept of [lib.raw({ type: '*/*' }), lib.text({ type: '*/*' })]) {
+        const host = lib();
+        // A global raw parser (webhook signatures) ran first: the route's own form parser then reads nothing.
+        host.use(kept);
+        host.post('/prefs', lib.urlencoded({ extended: true }), consent.collect(['analytics']), (_req, res, next) => {
+          (res.locals.consent as CollectedConsent).commit('kept-raw').then(() => { res.sendStatus(204); }, next);
+        });
+        const res = await request(host).post('/prefs').type('form').send('consent[analytics]=on');
+        expectProblem(res, 415, 'unsupported_media_type', '/prefs');
+      }
+      // The box was checked: the grant stands, no denial was recorded.
+      expect((await consent.history('kept-raw')).events.map((e) => e.action)).to.deep.equal(['grant']);
+    });
+
     it('calls onMissing instead of answering', async () => {
       const res = await request(app).post('/custom').type('form').send('consent[terms]=off').expect(400);
       expect(res.text).to.equal('missing terms');
