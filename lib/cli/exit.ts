@@ -54,7 +54,7 @@ export function describeError(error: unknown): string {
 // eslint-disable-next-line no-control-regex -- matching control characters is the point
 const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g;
 
-/** `text` with every control, line-separating or bidi character as a `\uXXXX` escape. */
+/** `text` with every control, line-separating or bidi character as a `\u` escape of four hex digits. */
 export function printable(text: string): string {
   return text.replace(UNPRINTABLE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }

@@ -84,16 +84,12 @@ export class OutboxPoller {
       for (const entry of entries) {
         // stop() may have been called during the previous delivery.
         if ((this.stopped as boolean) || Date.now() >= startBefore) break;
-        if (started > 0) {
-          // Read with the claim, the entry may have been deleted since (an erasure committed
-          // while an earlier one was delivered): its payload names the erased subject.
-          const held = await tracker.outboxClaimed!(entry);
-          if ((this.stopped as boolean) || Date.now() >= startBefore) break;
-          started += 1;
-          if (!held) continue;
-        } else {
-          started += 1;
-        }
+        // Read with the claim, a later entry may have been deleted since (an erasure committed
+        // while an earlier one was delivered): its payload names the erased subject.
+        const held = started === 0 || (await tracker.outboxClaimed!(entry));
+        if ((this.stopped as boolean) || Date.now() >= startBefore) break;
+        started += 1;
+        if (!held) continue;
         const { completion } = await this.deliver(entry);
         if (completion) completions.push(completion);
       }

@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
 import { expect } from 'chai';
-import { createConsent } from '../../lib/index';
+import type { Knex } from 'knex';
+import { createConsent, type Consent } from '../../lib/index';
 import { defaultKnex } from '../../lib/knex/default-knex';
 import { buildCli, CLI, runCli, SECRET } from '../helpers/cli';
 import { tempSqliteFile } from '../helpers/databases';
@@ -21,6 +22,15 @@ function found(filename: string, needles: string[]): string[] {
   return hits;
 }
 
+/** The application's side: the library's default connection to `filename` (secure_delete, WAL), one requirement. */
+async function newsConsent(filename: string): Promise<{ knex: Knex; consent: Consent }> {
+  const knex = defaultKnex(filename);
+  const consent = createConsent({ knex, secret: SECRET, logger: { warn() {}, error() {} } });
+  consent.register({ id: 'news', title: 'News', description: 'A letter.' });
+  await consent.ready();
+  return { knex, consent };
+}
+
 describe('express-consent erase on an SQLite file leaves no recoverable bytes', () => {
   before(async function () {
     this.timeout(180_000);
@@ -33,10 +43,7 @@ describe('express-consent erase on an SQLite file leaves no recoverable bytes', 
       try {
         // Written by the library's default connection (secure_delete from the first write, WAL);
         // the erasure is the command's own.
-        const knex = defaultKnex(file.filename);
-        const consent = createConsent({ knex, secret: SECRET, logger: { warn() {}, error() {} } });
-        consent.register({ id: 'news', title: 'News', description: 'A letter.' });
-        await consent.ready();
+        const { knex, consent } = await newsConsent(file.filename);
         for (let i = 0; i < 10; i += 1) {
           await consent.record('alice', { news: i % 2 ? 'denied' : 'granted' }, { actor: ACTOR, note: `${NOTE}-${String(i)}`, data: { k: DATA_VALUE } });
         }
@@ -82,10 +89,7 @@ describe('express-consent on an SQLite file the application is writing', () => {
   it('waits for the application\'s write, as the application waits for others, instead of failing after a second', async () => {
     const file = tempSqliteFile();
     try {
-      const knex = defaultKnex(file.filename);
-      const consent = createConsent({ knex, secret: SECRET, logger: { warn() {}, error() {} } });
-      consent.register({ id: 'news', title: 'News', description: 'A letter.' });
-      await consent.ready();
+      const { knex, consent } = await newsConsent(file.filename);
       await consent.record('alice', { news: 'granted' });
       // The application holds the write lock until 2.5 s after the command opened the file: the
       // command meets it (it writes as it opens the database) and must wait, not fail at 1 s.
