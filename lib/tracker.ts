@@ -29,6 +29,7 @@ export type {
   StoredEvent,
   StoredRequirementVersion,
   SubjectSnapshot,
+  SyncOptions,
   SyncOutcome,
   WritePlan,
 } from './tracker/records';

@@ -35,9 +35,10 @@ export async function syncRequirements(registry: Registry, tracker: ConsentTrack
   for (const requirement of all) {
     const version = toStoredVersion(requirement, now);
     version.mac = versionSeal(key, version);
-    const outcome = await tracker.syncRequirement(version);
-    // An earlier version registered beside a later one (scheduled) that is already stored: the
-    // tracker refuses it as a downgrade, so its stored text is compared here.
+    const outcome = await tracker.syncRequirement(version, { highestRegistered: highest.get(requirement.id) });
+    // An earlier version registered beside a later one (scheduled) that is already stored: a
+    // tracker that does not take `highestRegistered` refuses it as a downgrade, so its stored
+    // text is compared here.
     if (outcome.kind === 'downgrade' && outcome.highest <= (highest.get(requirement.id) ?? 0)) {
       const [stored] = (await tracker.requirementVersions([requirement.id])).filter((v) => v.version === requirement.version);
       if (stored === undefined || stored.textHash === version.textHash) continue;

@@ -15,6 +15,7 @@ import type {
   StoredEvent,
   StoredRequirementVersion,
   SubjectSnapshot,
+  SyncOptions,
   SyncOutcome,
   WritePlan,
 } from '../tracker/records';
@@ -118,8 +119,8 @@ export class KnexTracker implements ConsentTracker {
     return admin.storeSetting(this, 'secret', candidate);
   }
 
-  syncRequirement(version: StoredRequirementVersion): Promise<SyncOutcome> {
-    return requirements.syncRequirement(this, version);
+  syncRequirement(version: StoredRequirementVersion, options?: SyncOptions): Promise<SyncOutcome> {
+    return requirements.syncRequirement(this, version, options);
   }
 
   requirementVersions(ids: string[]): Promise<StoredRequirementVersion[]> {

@@ -1,4 +1,4 @@
-import type { StoredRequirementVersion, SyncOutcome } from '../tracker/records';
+import type { StoredRequirementVersion, SyncOptions, SyncOutcome } from '../tracker/records';
 import { fromVersion, toVersion, type Row } from './rows';
 import type { TableContext } from './table-context';
 import { writeLockFirst } from './write-lock';
@@ -6,16 +6,16 @@ import { writeLockFirst } from './write-lock';
 /**
  * Stores a requirement version, or finds it stored: `ok` for the same text (or one nobody has
  * answered, replaced whole), `text_changed` for another text already answered, `downgrade`
- * when a newer version is stored.
+ * when a newer version is stored than the host registers.
  */
-export function syncRequirement(ctx: TableContext, version: StoredRequirementVersion): Promise<SyncOutcome> {
+export function syncRequirement(ctx: TableContext, version: StoredRequirementVersion, options: SyncOptions = {}): Promise<SyncOutcome> {
   const table = ctx.table('requirements');
   return ctx.knex.transaction(async (trx) => {
     // Processes starting at once all sync their requirements.
     await writeLockFirst(trx, table);
     const top = (await trx(table).where({ id: version.id }).max({ max: 'version' }).first()) as Row | undefined;
     const highest = Number(top?.max ?? 0);
-    if (highest > version.version) return { kind: 'downgrade', highest };
+    if (highest > Math.max(version.version, options.highestRegistered ?? 0)) return { kind: 'downgrade', highest };
     // Several processes may start at once: insert if absent, then compare what is stored.
     await trx(table).insert(fromVersion(version)).onConflict(['id', 'version']).ignore();
     const stored = (await trx(table).where({ id: version.id, version: version.version }).first()) as Row;

@@ -99,6 +99,17 @@ export function versionBehaviour(define: Define): void {
     await assert.rejects(openConsent(tracker, [requirement('a', { title: 'Second' })]), rejectsWith('version_downgrade'));
   });
 
+  define('ready() updates the unanswered text of a version registered beside a scheduled one', async (tracker) => {
+    const later = new Date(Date.now() + 30 * DAY_MS).toISOString();
+    const both = (title: string) => [requirement('a', { title }), requirement('a', { version: 2, title: 'Next', effectiveFrom: later })];
+    await (await openConsent(tracker, both('Typo'))).close();
+    const fixed = await openConsent(tracker, both('Fixed'));
+    assert.deepEqual((await tracker.requirementVersions(['a'])).map((v) => v.title), ['Fixed', 'Next']);
+    await fixed.record('ida', { a: 'granted' });
+    await fixed.close();
+    await assert.rejects(openConsent(tracker, both('Again')), rejectsWith('text_changed'));
+  });
+
   define('without a secret, instances sharing a store derive the same pseudonyms', async (tracker) => {
     const loggers = [memoryLogger(), memoryLogger()];
     const [one, two] = loggers.map((logger) => {

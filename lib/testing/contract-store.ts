@@ -69,6 +69,17 @@ export function storeContract(define: Define): void {
     );
   });
 
+  define('syncRequirement() replaces the unanswered text of a version below a stored one the host still registers', async (tracker) => {
+    await tracker.init({ migrate: true });
+    await tracker.syncRequirement(storedVersion('news', 1, 'First wording'), { highestRegistered: 2 });
+    await tracker.syncRequirement(storedVersion('news', 2), { highestRegistered: 2 });
+    assert.deepEqual(await tracker.syncRequirement(storedVersion('news', 1, 'Second wording'), { highestRegistered: 2 }), { kind: 'ok' });
+    assert.deepEqual((await tracker.requirementVersions(['news'])).map((v) => [v.version, v.title]), [[1, 'Second wording'], [2, 'Title of news v2']]);
+    await tracker.write(pseudonymFor('p-below'), (s) => ({ plan: planOf(s, [eventAfter(s, 1, { requirement: 'news' })], []), result: null }));
+    assert.deepEqual(await tracker.syncRequirement(storedVersion('news', 1, 'Third wording'), { highestRegistered: 2 }), { kind: 'text_changed' });
+    assert.deepEqual(await tracker.syncRequirement(storedVersion('news', 1, 'Second wording'), { highestRegistered: 1 }), { kind: 'downgrade', highest: 2 });
+  });
+
   define('requirementVersions() returns only the ids asked for, oldest version first', async (tracker) => {
     await tracker.init({ migrate: true });
     await tracker.syncRequirement(storedVersion('a', 1));

@@ -1,4 +1,4 @@
-import type { BatchPlanner, ClaimedOutboxEntry, LapsedGrant, LeafPosition, LogBlock, LogBlockQuery, LogEntry, LogFold, LogHead, PendingMatch, PreparedBatch, SealedHead, StoredEvent, StoredRequirementVersion, SubjectSnapshot, SyncOutcome, WritePlan } from './records';
+import type { BatchPlanner, ClaimedOutboxEntry, LapsedGrant, LeafPosition, LogBlock, LogBlockQuery, LogEntry, LogFold, LogHead, PendingMatch, PreparedBatch, SealedHead, StoredEvent, StoredRequirementVersion, SubjectSnapshot, SyncOptions, SyncOutcome, WritePlan } from './records';
 import type { ChangeHandlers, EventScanQuery, HeadScanQuery, TrackerHistoryQuery } from './queries';
 
 /**
@@ -26,10 +26,12 @@ export interface TrackerCore {
 
   /**
    * Stores a requirement version (its `mac` included), or checks it against the stored one:
-   * `downgrade` when a higher version is stored, `text_changed` when the stored text hash differs
-   * and an event references that version (an unreferenced version is replaced whole).
+   * `downgrade` when a version higher than both it and `options.highestRegistered` is stored
+   * (the highest version the host registers: an earlier one registered beside a scheduled one
+   * is no downgrade), `text_changed` when the stored text hash differs and an event references
+   * that version (an unreferenced version is replaced whole).
    */
-  syncRequirement(version: StoredRequirementVersion): Promise<SyncOutcome>;
+  syncRequirement(version: StoredRequirementVersion, options?: SyncOptions): Promise<SyncOutcome>;
 
   /** Every stored version of the given requirements, oldest first. */
   requirementVersions(ids: string[]): Promise<StoredRequirementVersion[]>;

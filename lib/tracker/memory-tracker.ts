@@ -3,7 +3,7 @@ import { GENESIS } from '../audit/chain';
 import { encodeLeaves } from '../audit/log-leaf';
 import { MemoryLog } from './memory-log';
 import { MemoryOutbox } from './memory-outbox';
-import type { BatchPlanner, ChainHead, ClaimedOutboxEntry, CurrentRecord, LapsedGrant, LeafPosition, LogBlock, LogBlockQuery, LogEntry, LogFold, LogHead, PendingMatch, SealedHead, StoredEvent, StoredRequirementVersion, SubjectSnapshot, SyncOutcome, WritePlan } from './records';
+import type { BatchPlanner, ChainHead, ClaimedOutboxEntry, CurrentRecord, LapsedGrant, LeafPosition, LogBlock, LogBlockQuery, LogEntry, LogFold, LogHead, PendingMatch, SealedHead, StoredEvent, StoredRequirementVersion, SubjectSnapshot, SyncOptions, SyncOutcome, WritePlan } from './records';
 import type { AuditEvent, AuditQuery, DailyCount, StoreStats } from './admin-records';
 import { auditPage, memoryDailyCounts, memoryStats } from './memory-admin';
 import type { AudienceEntry, AudienceQuery } from './audience-capability';
@@ -46,10 +46,10 @@ export class MemoryTracker implements ConsentTracker {
     return this.settings.get(name) as string;
   }
 
-  async syncRequirement(version: StoredRequirementVersion): Promise<SyncOutcome> {
+  async syncRequirement(version: StoredRequirementVersion, options: SyncOptions = {}): Promise<SyncOutcome> {
     const list = this.versions.get(version.id) ?? [];
     const highest = list.reduce((max, v) => Math.max(max, v.version), 0);
-    if (highest > version.version) return { kind: 'downgrade', highest };
+    if (highest > Math.max(version.version, options.highestRegistered ?? 0)) return { kind: 'downgrade', highest };
     const index = list.findIndex((v) => v.version === version.version);
     const existing = list[index];
     if (!existing) {

@@ -229,6 +229,12 @@ export interface StoredRequirementVersion {
   mac: string;
 }
 
+/** What `syncRequirement` knows of the registry. */
+export interface SyncOptions {
+  /** The highest version of the requirement that the host registers (scheduled ones included). */
+  highestRegistered?: number;
+}
+
 /** What `syncRequirement` found. */
 export type SyncOutcome =
   | { kind: 'ok' }
