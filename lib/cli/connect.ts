@@ -63,7 +63,7 @@ export function knexConfig(given: ConnectionOptions, create = false): Knex.Confi
   const quiet = () => {};
   const base = { acquireConnectionTimeout: 10_000, log: { warn: quiet, error: quiet, deprecate: quiet, debug: quiet } };
   if (options.url !== undefined) {
-    if (/^postgres(ql)?:\/\//i.test(options.url)) return { ...base, client: 'pg', connection: options.url, pool: { min: 0, max: 2 } };
+    if (/^postgres(ql)?:\/\//i.test(options.url)) return { ...base, client: 'pg', connection: postgresUrl(options.url), pool: { min: 0, max: 2 } };
     // Any scheme but sqlite:, with or without slashes (one letter is a Windows drive).
     if (/^[a-z][a-z0-9+.-]+:/i.test(options.url) && !/^sqlite:/i.test(options.url)) {
       // Named without what follows the scheme: it may hold a password.
@@ -84,6 +84,18 @@ export function knexConfig(given: ConnectionOptions, create = false): Knex.Confi
   }
   if (!PG_CLIENTS.has(options.client)) throw usage(`unsupported --client ${options.client} (pg or sqlite3)`);
   return { ...base, client: 'pg', connection, pool: { min: 0, max: 2 } } as Knex.Config;
+}
+
+/**
+ * A PostgreSQL URL that parses as a URL. The driver reads one that does not (a port that is no
+ * number from 0 to 65535, a space in the host) as if it named no port or host, and connects to
+ * 5432 or the local socket instead: refused here, without what may hold a password.
+ */
+function postgresUrl(url: string): string {
+  // The driver encodes spaces and stray `%` first, and takes `user@/db` as naming no host.
+  const encoded = / |%[^a-f0-9]|%[a-f0-9][^a-f0-9]/i.test(url) ? encodeURI(url).replace(/%25(\d\d)/g, '%$1') : url;
+  if (!URL.canParse(encoded) && !URL.canParse(encoded.replace('@/', '@dummy/'))) throw usage('the postgres:// URL does not parse: check its host and port (a number from 0 to 65535), and percent-encode special characters in the user name and password');
+  return url;
 }
 
 /** Opens the database the options describe. */

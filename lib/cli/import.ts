@@ -58,8 +58,9 @@ export function importCommand(): Command {
         throw usage(`cannot read ${file}: no such file`);
       }
       if (statSync(file).isDirectory()) throw usage(`cannot read ${file}: it is a directory`);
-      const batchSize = Number(options.batchSize);
-      if (!Number.isSafeInteger(batchSize) || batchSize < 1 || batchSize > 10_000) throw usage('--batch-size must be an integer from 1 to 10000');
+      // Decimal digits only: Number() would also take 0x10, 1e3 and ' 5'.
+      const batchSize = /^[0-9]{1,5}$/.test(options.batchSize) ? Number(options.batchSize) : NaN;
+      if (!(batchSize >= 1 && batchSize <= 10_000)) throw usage('--batch-size must be an integer from 1 to 10000');
       const bar = progress('importing', size);
       const lines: number[] = [];
       const result = await withConsent(command, (consent) => consent.import(decisions(file, bar, lines), { batchSize }))

@@ -64,6 +64,8 @@ describe('the express-consent command line: usage and exit codes', () => {
 
   it('exits 2 on usage errors', async () => {
     const db = ['--url', file.filename];
+    const empty = `${file.filename}.empty.ndjson`;
+    writeFileSync(empty, '');
     const cases: string[][] = [
       [],
       ['verify'],
@@ -76,6 +78,8 @@ describe('the express-consent command line: usage and exit codes', () => {
       ['--client', 'oracledb', '--connection', 'x', 'verify'],
       [...db, '--table-prefix', 'Bad-Prefix', 'verify'],
       [...db, 'erase', 'x'.repeat(300)],
+      // Decimal digits only: Number() reads these as 16, 1000 and 5.
+      ...['0x10', '1e3', ' 5'].map((size) => [...db, 'import', empty, '--batch-size', size]),
     ];
     for (const args of cases) {
       const run = await runCli(args);
@@ -87,6 +91,12 @@ describe('the express-consent command line: usage and exit codes', () => {
       const typo = await runCli(['--url', url as string, 'verify']);
       expect(typo, url).to.include({ code: 2 });
       expect(typo.stderr, url).to.include(`"${scheme as string}"`).and.not.include('S3cretPW');
+    }
+    // A port that is no number made the driver connect to 5432 instead (exit 3, connection refused).
+    for (const url of ['postgres://app:S3cretPW@127.0.0.1:5433x/db', 'postgres://app:S3cretPW@127.0.0.1:99999/db']) {
+      const port = await runCli(['--url', url, 'verify']);
+      expect(port, url).to.include({ code: 2 });
+      expect(port.stderr, url).to.include('does not parse').and.not.include('S3cretPW');
     }
     // Without its scheme a one-letter user reads as a drive letter, the URL as a file name.
     const bare = await runCli(['--url', 'b:S3cretPW@db.example/x', 'verify']);
