@@ -3,12 +3,31 @@ import { constants, createWriteStream, lstatSync, realpathSync, rmSync, statSync
 import { chmod, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { streamChunks } from '../io/stream-chunks';
+import { usage, type CliError } from './exit';
 
 // Exports and audiences hold personal data (pseudonyms, actors, subject ids as the host gave
 // them): a new file is readable by its owner only, whatever the umask.
 const NEW_FILE_MODE = 0o600;
 
 const INTERRUPTS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+const REASONS: Readonly<Record<string, string>> = {
+  ENOENT: 'no such directory',
+  ENOTDIR: 'a part of its path is not a directory',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EROFS: 'read-only file system',
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'disk quota exceeded',
+};
+
+/** A failure to create or write the hidden partial file, named by the file asked for (exit 2). */
+function namedByTarget(error: unknown, partial: string, file: string): unknown {
+  const { code, path } = (error ?? {}) as NodeJS.ErrnoException;
+  if (path !== partial || code === undefined) return error;
+  const failure: CliError = usage(`cannot write ${file}: ${REASONS[code] ?? code}`);
+  return failure;
+}
 
 /**
  * Until the returned function is called, an interrupt (Ctrl-C, `kill`, a closed terminal)
@@ -86,8 +105,9 @@ export async function writeOutputFile(chunks: AsyncIterable<string>, file: strin
     if (kept !== null) await chmod(partial, kept);
     await rename(partial, target);
   } catch (error) {
-    await rm(partial, { force: true });
-    throw error;
+    // Where the partial file could not even be made (ENOTDIR), its removal fails too: the first failure is told.
+    await rm(partial, { force: true }).catch(() => undefined);
+    throw namedByTarget(error, partial, file);
   } finally {
     uninterrupted();
   }

@@ -33,6 +33,16 @@ describe('--output files (export, audience)', () => {
     expect(readdirSync(dir)).to.deep.equal(['events.csv']);
   });
 
+  it('names the file asked for, not its hidden partial file, when it cannot be written (exit 2)', async () => {
+    writeFileSync(join(dir, 'plain'), 'x');
+    for (const [file, reason] of [[join(dir, 'missing', 'out.csv'), 'no such directory'], [join(dir, 'plain', 'out.csv'), 'a part of its path is not a directory']] as const) {
+      const failure = await writeOutputFile(chunks(['a\n']), file).then(() => null, (error: unknown) => error as Error & { exitCode?: number });
+      expect(failure?.message, file).to.equal(`cannot write ${file}: ${reason}`);
+      expect(failure?.exitCode, file).to.equal(2);
+    }
+    expect(readdirSync(dir)).to.deep.equal(['plain']);
+  });
+
   it('keeps the permissions of the file it replaces, and writes through a symlink', async () => {
     const file = join(dir, 'audience.csv');
     writeFileSync(file, 'old\n');
