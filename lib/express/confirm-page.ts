@@ -2,7 +2,7 @@ import type { TokenPreview } from '../core/confirm';
 import { fill, type Messages } from '../i18n/catalog';
 import { html, type SafeHtml } from '../pages/html';
 import type { PageContent } from '../pages/document';
-import { informationList, moreLink } from '../pages/information';
+import { informationList, langMark, moreLink } from '../pages/information';
 import { timeElement } from '../pages/time';
 import type { LocalizedText } from '../types';
 
@@ -18,14 +18,14 @@ export interface ShownText {
   locale: string;
 }
 
-const langOf = (shown: ShownText, page: PageWords) => (shown.locale === page.lang ? null : html` lang="${shown.locale}"`);
-
 function about(shown: ShownText, page: PageWords): SafeHtml {
   const { text } = shown;
-  return html`<div${langOf(shown, page)}><h2>${text.title}</h2>
+  // The text in its language; the page's words inside it (labels, the link) in the page's.
+  const words = langMark(page.lang, shown.locale);
+  return html`<div${langMark(shown.locale, page.lang)}><h2>${text.title}</h2>
 <p>${text.description}</p>
-${informationList(text, page.words)}
-${moreLink(text, page.words)}</div>`;
+${informationList(text, page.words, words)}
+${moreLink(text, page.words, words)}</div>`;
 }
 
 /** `template` split at `{time}`, each part escaped, the time element between. */

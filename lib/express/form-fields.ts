@@ -5,7 +5,7 @@ import { html, type SafeHtml } from '../pages/html';
 import { fill, type Catalog, type Messages } from '../i18n/catalog';
 import { localeOf, textIn } from '../i18n/localize';
 import { isLocaleTag, lookup } from '../i18n/negotiate';
-import { informationList } from '../pages/information';
+import { informationList, langMark } from '../pages/information';
 import { isGranting, submittedValue } from './form-values';
 import type { ReadyGate } from './ready-gate';
 
@@ -39,7 +39,13 @@ export interface FormFieldsOptions {
   locale?: string;
 }
 
-type ParsedFormOptions = Required<Pick<FormFieldsOptions, 'legend' | 'linkText' | 'labels' | 'errors'>> & Pick<FormFieldsOptions, 'values' | 'locale'> & { words: Messages; lang: string };
+/**
+ * The options read. `lang`: the language of the library's words (English when the catalog lacks
+ * `locale`); `page`: the page's, `locale` (else taken to be the words'); `own`: which of the
+ * legend and link text the host gave (in the page's language).
+ */
+type ParsedFormOptions = Required<Pick<FormFieldsOptions, 'legend' | 'linkText' | 'labels' | 'errors'>> &
+  Pick<FormFieldsOptions, 'values' | 'locale'> & { words: Messages; lang: string; page: string; own: { legend: boolean; linkText: boolean } };
 
 const FORM_KEYS = ['values', 'legend', 'linkText', 'labels', 'errors', 'locale'];
 
@@ -71,7 +77,14 @@ function parseFormOptions(options: unknown, catalog: Catalog): ParsedFormOptions
   if (typeof legend !== 'string' || typeof linkText !== 'string') {
     throw new ConsentError('invalid_argument', 'formFields: "legend" and "linkText" must be strings');
   }
-  return { values, legend, linkText, labels: textsById(labels, 'labels'), errors: textsById(errors, 'errors'), locale, words, lang };
+  const own = { legend: (options as FormFieldsOptions).legend !== undefined, linkText: (options as FormFieldsOptions).linkText !== undefined };
+  return { values, legend, linkText, labels: textsById(labels, 'labels'), errors: textsById(errors, 'errors'), locale, words, lang, page: locale ?? lang, own };
+}
+
+/** `text` (in language `inner`), in a span that says so inside an element in `outer` when they differ. */
+function inLanguage(text: string, inner: string, outer: string): SafeHtml | string {
+  const mark = langMark(inner, outer);
+  return mark === null ? text : html`<span${mark}>${text}</span>`;
 }
 
 const own = (texts: Record<string, string>, id: string): string | undefined => (Object.hasOwn(texts, id) ? texts[id] : undefined);
@@ -82,18 +95,23 @@ function field(requirement: Requirement, checked: boolean, options: ParsedFormOp
   const locale = localeOf(requirement, options.locale === undefined ? [] : [options.locale]);
   const text = textIn(requirement, locale);
   const { words } = options;
-  const label = own(options.labels, requirement.id) ?? text.title;
+  const hostLabel = own(options.labels, requirement.id);
+  // Inside the field (in the text's language), what is in another one says so: the library's
+  // words, and what the host gave in the page's language (a label, an error, the link text).
+  const { lang, page } = options;
+  const wordsMark = langMark(lang, locale);
+  const linkLang = options.own.linkText ? page : lang;
   const link = text.url
-    ? html` <a href="${text.url}">${options.linkText}<span class="consent-sr-only">${fill(words['form.about'], { title: text.title })}</span></a>`
+    ? html` <a href="${text.url}"${langMark(linkLang, locale)}>${options.linkText}<span class="consent-sr-only"${langMark(lang, linkLang)}>${fill(words['form.about'], { title: text.title })}</span></a>`
     : null;
   // Required and optional are said in words, not shown by a colour or an asterisk alone.
   const need = requirement.mandatory ? words['form.required'] : words['form.optional'];
-  return html`<div class="consent-field"${locale === options.lang ? null : html` lang="${locale}"`}>
+  return html`<div class="consent-field"${langMark(locale, page)}>
 <input type="checkbox" id="${key}" name="consent[${requirement.id}]" value="granted" aria-describedby="${error ? `${key}-error ` : ''}${key}-description"${error ? html` aria-invalid="true"` : null}${checked ? html` checked` : null}${requirement.mandatory ? html` required` : null}>
-<label for="${key}">${label} <span class="consent-need">(${need})</span></label>
-${error ? html`<p class="consent-error" id="${key}-error">${error}</p>
+<label for="${key}">${hostLabel === undefined ? text.title : inLanguage(hostLabel, page, locale)} <span class="consent-need"${wordsMark}>(${need})</span></label>
+${error ? html`<p class="consent-error" id="${key}-error"${langMark(page, locale)}>${error}</p>
 ` : null}<p id="${key}-description">${text.description}${link}</p>
-${informationList(text, words)}</div>`;
+${informationList(text, words, wordsMark)}</div>`;
 }
 
 /**
@@ -115,7 +133,7 @@ export function renderFormFields(engine: ConsentEngine, gate: ReadyGate, input: 
     return field(requirement, isGranting(value), parsed);
   });
   return html`<fieldset class="consent-fields">
-<legend>${parsed.legend}</legend>
+<legend${parsed.own.legend ? null : langMark(parsed.lang, parsed.page)}>${parsed.legend}</legend>
 ${fields.map((f) => html`${f}
 `)}</fieldset>`.value;
 }

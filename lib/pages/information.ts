@@ -3,12 +3,21 @@ import type { LocalizedText } from '../types';
 import { html, type SafeHtml } from './html';
 
 /**
- * What GDPR Art. 13 asks to tell a person, as a description list: only the fields the text
- * gives, each under its label in the page's language; nothing when it gives none.
+ * ` lang="<inner>"` for an element in language `inner` inside one in `outer`, or nothing when
+ * they are the same language (tags compare without regard to case).
  */
-export function informationList(text: LocalizedText, words: Messages): SafeHtml | null {
+export function langMark(inner: string, outer: string): SafeHtml | null {
+  return inner.toLowerCase() === outer.toLowerCase() ? null : html` lang="${inner}"`;
+}
+
+/**
+ * What GDPR Art. 13 asks to tell a person, as a description list: only the fields the text
+ * gives, each under its label in the words' language (`mark`: its `lang`, when the text's
+ * differs); nothing when it gives none.
+ */
+export function informationList(text: LocalizedText, words: Messages, mark: SafeHtml | null = null): SafeHtml | null {
   const items: SafeHtml[] = [];
-  const item = (label: string, value: SafeHtml | string) => items.push(html`<dt>${label}</dt><dd>${value}</dd>`);
+  const item = (label: string, value: SafeHtml | string) => items.push(html`<dt${mark}>${label}</dt><dd>${value}</dd>`);
   const list = (values: string[]) => (values.length === 1 ? (values[0] as string) : html`<ul>${values.map((v) => html`<li>${v}</li>`)}</ul>`);
   if (text.controller) item(words['info.controller'], text.controller.contact ? `${text.controller.name} (${text.controller.contact})` : text.controller.name);
   if (text.purposes) item(words['info.purposes'], list(text.purposes));
@@ -19,7 +28,7 @@ export function informationList(text: LocalizedText, words: Messages): SafeHtml 
   return items.length === 0 ? null : html`<dl class="ec-info">${items}</dl>`;
 }
 
-/** A "more about" link in the page's language. */
-export function moreLink(text: LocalizedText, words: Messages): SafeHtml | null {
-  return text.url ? html`<p><a href="${text.url}">${fill(words['link.more'], { title: `“${text.title}”` })}</a></p>` : null;
+/** A "more about" link in the words' language (`mark`: its `lang`, when the text's differs). */
+export function moreLink(text: LocalizedText, words: Messages, mark: SafeHtml | null = null): SafeHtml | null {
+  return text.url ? html`<p${mark}><a href="${text.url}">${fill(words['link.more'], { title: `“${text.title}”` })}</a></p>` : null;
 }

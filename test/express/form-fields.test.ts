@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { createConsent, type Consent } from '../../lib/index';
 import { MemoryTracker } from '../../lib/index';
 import { TEST_SECRET, memoryLogger } from '../helpers/consent-setup';
+import { textLanguages } from '../helpers/text-languages';
 
 describe('formFields()', () => {
   let consent: Consent;
@@ -30,6 +31,54 @@ describe('formFields()', () => {
     expect(html).to.contain('Monthly &lt;b&gt;news&lt;/b&gt;.</p>');
     expect(html).not.to.match(/<b>|<conditions>/);
     expect(html.indexOf('consent[terms]')).to.be.lessThan(html.indexOf('consent[news.letter]'));
+  });
+
+  it('marks the language of every text that is not in the page\'s: the library\'s words, the host\'s and the requirements\'', async () => {
+    const multi = createConsent({ tracker: new MemoryTracker(), secret: TEST_SECRET, logger: memoryLogger() });
+    multi.register([
+      {
+        id: 'stats',
+        texts: {
+          en: { title: 'Statistics', description: 'We count page views.', url: '/privacy' },
+          es: { title: 'Estadísticas', description: 'Contamos las visitas.', url: '/privacidad', retention: '13 meses' },
+        },
+      },
+      { id: 'letter', title: 'Newsletter', description: 'A monthly e-mail.', mandatory: true },
+    ]);
+    await multi.ready();
+    try {
+      const language = (html: string, page: string) => new Map(textLanguages(html, page).map(({ text, lang }) => [text, lang]));
+      // A page in Spanish, a language the library has no words for: its words are English, and say so.
+      const es = language(multi.formFields(['stats', 'letter'], { locale: 'es', errors: { letter: 'Falta esta casilla.' } }), 'es');
+      expect(Object.fromEntries(es)).to.deep.equal({
+        'Your consent': 'en',
+        'Estadísticas': 'es',
+        '(optional)': 'en',
+        'Contamos las visitas.': 'es',
+        'Learn more': 'en',
+        'about Estadísticas': 'en',
+        'How long it is kept': 'en',
+        '13 meses': 'es',
+        'Newsletter': 'en',
+        '(required)': 'en',
+        'Falta esta casilla.': 'es',
+        'A monthly e-mail.': 'en',
+      });
+      // What the host gives is in the page's language, even inside an English text.
+      const own = language(multi.formFields(['letter'], { locale: 'es', legend: 'Tu consentimiento', labels: { letter: 'Quiero el boletín' } }), 'es');
+      expect(own.get('Tu consentimiento')).to.equal('es');
+      expect(own.get('Quiero el boletín')).to.equal('es');
+      expect(own.get('(required)')).to.equal('en');
+      // A page in German: words and the English text each in their own.
+      const de = language(multi.formFields(['stats'], { locale: 'de' }), 'de');
+      expect(de.get('Ihre Einwilligung')).to.equal('de');
+      expect(de.get('Statistics')).to.equal('en');
+      expect(de.get('(freiwillig)')).to.equal('de');
+      // Nothing to mark when everything is in the page's language.
+      expect(multi.formFields(['letter'])).not.to.include('lang=');
+    } finally {
+      await multi.close();
+    }
   });
 
   it('pre-checks the values given, with the same rule as collect()', () => {
