@@ -17,8 +17,7 @@ import { inclusionOf, treeOf } from './log-proof';
 import { publicVerifyResult } from './public-event';
 import type { ReceiptKey } from './receipt-key';
 import { logRefusal, trustedRecords } from './trusted';
-import { verifiedEvents } from './subject-events';
-import type { StoredEvent } from '../tracker/records';
+import { foldVerifiedEvents, verifiedEvents } from './subject-events';
 import { versionProblems, verifyStore } from './verify';
 
 /** The proof-of-consent methods of a `Consent` instance. */
@@ -141,11 +140,14 @@ export async function verifyFor(
   return publicVerifyResult({ ...result, ok: problems.length === 0, problems }, engine.eventIds);
 }
 
-/** The locale each (requirement, version) was last decided in, from the subject's verified events. */
-function shownLocales(events: readonly StoredEvent[]): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const event of events) if (event.locale) out.set(`${event.requirement}\n${String(event.version)}`, event.locale);
-  return out;
+/**
+ * The locale each (requirement, version) was last decided in, from the subject's verified
+ * events, folded page by page: a receipt holds a page of a long history at a time, not all of it.
+ */
+function shownLocales(engine: ProofDeps, pseudonym: string): Promise<Map<string, string>> {
+  return foldVerifiedEvents(engine.tracker, engine.derivedKeys.chain, engine.options.logger, pseudonym, () => new Map<string, string>(), (out, event) => {
+    if (event.locale) out.set(`${event.requirement}\n${String(event.version)}`, event.locale);
+  });
 }
 
 /**
@@ -186,7 +188,7 @@ export function proofMethods(engine: ProofDeps, receiptKey: ReceiptKey, madeChec
       const states = engine.statesFrom(records);
       const decided = registry.list().filter((r) => (states[r.id] as StateInfo).version !== null);
       const versions = await engine.storedVersions(decided.map((r) => r.id));
-      const locales = decided.length === 0 ? new Map<string, string>() : shownLocales(await verifiedEvents(tracker, engine.derivedKeys.chain, engine.options.logger, pseudonym));
+      const locales = decided.length === 0 ? new Map<string, string>() : await shownLocales(engine, pseudonym);
       const decisions: ReceiptDecision[] = decided.map((requirement) => {
         const info = states[requirement.id] as StateInfo;
         const stored = versions.find((v) => v.id === requirement.id && v.version === info.version);

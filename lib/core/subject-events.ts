@@ -88,21 +88,36 @@ export async function* verifiedEventPages(
 const READ_TRIES = 3;
 
 /**
- * The events of the chain now linked to `pseudonym` (of one requirement, plus erase events),
- * oldest first, once the whole chain verifies (its head, link and records included; read again
- * when a write moved it meanwhile).
+ * Folds the events of the chain now linked to `pseudonym`, oldest first, into a value made
+ * fresh by `start` for each read, once the whole chain verifies (its head, link and records
+ * included; read again when a write moved it meanwhile). Only a page or two of events is ever
+ * held, whatever the history's length, besides what `step` keeps.
  */
-export async function verifiedEvents(tracker: ProofReader, key: Buffer, logger: ConsentLogger, pseudonym: string, requirement?: string): Promise<StoredEvent[]> {
+export async function foldVerifiedEvents<T>(
+  tracker: ProofReader,
+  key: Buffer,
+  logger: ConsentLogger,
+  pseudonym: string,
+  start: () => T,
+  step: (into: T, event: StoredEvent) => void,
+): Promise<T> {
   for (let attempt = 1; ; attempt += 1) {
     const [head] = await tracker.heads({ pseudonym, limit: 1 });
-    if (!head) return [];
-    const out: StoredEvent[] = [];
-    const collect = (event: StoredEvent) => {
-      if (requirement === undefined || event.requirement === requirement || event.action === 'erase') out.push(event);
-    };
-    if (await chainVerifies(tracker, key, head, collect)) return out;
+    const into = start();
+    if (!head) return into;
+    if (await chainVerifies(tracker, key, head, (event) => { step(into, event); })) return into;
     // A write between the head and its events (an erasure blanks them): read again.
     const failure = await chainFailure(tracker, logger, head);
     if (failure instanceof ConsentIntegrityError || attempt >= READ_TRIES) throw failure;
   }
+}
+
+/**
+ * The events of the chain now linked to `pseudonym` (of one requirement, plus erase events),
+ * oldest first, once the whole chain verifies (see `foldVerifiedEvents`).
+ */
+export async function verifiedEvents(tracker: ProofReader, key: Buffer, logger: ConsentLogger, pseudonym: string, requirement?: string): Promise<StoredEvent[]> {
+  return foldVerifiedEvents(tracker, key, logger, pseudonym, (): StoredEvent[] => [], (out, event) => {
+    if (requirement === undefined || event.requirement === requirement || event.action === 'erase') out.push(event);
+  });
 }
