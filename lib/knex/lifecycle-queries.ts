@@ -78,11 +78,19 @@ const claimable = (now: number) => (q: Knex.QueryBuilder): void => {
   q.whereNull('locked_until').orWhere('locked_until', '<', now);
 };
 
+/** Orders rows by their id, a bigint (a string on PostgreSQL). */
+const byId = (a: Row, b: Row): number => {
+  const x = BigInt(String(a.id));
+  const y = BigInt(String(b.id));
+  return x < y ? -1 : x > y ? 1 : 0;
+};
+
 /**
- * Claims up to `limit` entries with one conditional update of the oldest claimable ones, then
- * reads back the rows holding this claim: two statements whatever the batch size. A row
- * changes only while nobody holds it, so of two processes racing for an entry exactly one
- * claims it (on PostgreSQL the second skips rows the first has locked, and takes the next ones).
+ * Claims up to `limit` entries with one conditional update of the oldest claimable ones, which
+ * returns the rows it claimed: one statement whatever the batch size, and no scan for the claim
+ * (the outbox of a handler down for days is large). A row changes only while nobody holds it,
+ * so of two processes racing for an entry exactly one claims it (on PostgreSQL the second skips
+ * rows the first has locked, and takes the next ones).
  */
 export async function claimOutbox(
   knex: Knex,
@@ -100,13 +108,12 @@ export async function claimOutbox(
     .limit(query.limit)
     .select('id');
   if (isPostgres(knex)) candidates.forUpdate().skipLocked();
-  const updated = await knex(outbox)
+  const rows: Row[] = await knex(outbox)
     .whereIn('id', candidates)
     .where(claimable(query.now))
-    .update({ locked_until: query.now + query.leaseMs, claim });
-  if (updated === 0) return [];
-  const rows = (await knex(outbox).where({ claim }).orderBy('id').select('*')) as Row[];
-  return rows.map((row) => ({
+    .update({ locked_until: query.now + query.leaseMs, claim }, ['id', 'handler', 'event', 'event_id', 'payload', 'attempts']);
+  // RETURNING gives the rows in no promised order: the oldest is delivered first.
+  return rows.sort(byId).map((row) => ({
     id: String(row.id),
     handler: row.handler as string,
     event: row.event as ClaimedOutboxEntry['event'],
