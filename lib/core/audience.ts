@@ -142,12 +142,13 @@ export async function* audiencePages(
   const reader = audienceReader(engine.tracker, 'audience()');
   const keys = engine.derivedKeys;
   const { logger } = engine.options;
-  const matches = matcher(requirement, filter);
   const pages = pagesAhead((after: string | undefined) => reader.audience({ requirement: requirement.id, after, limit: filter.batchSize }), (last) => last.snapshot.chain, filter.batchSize);
   const turns = new TurnTaker();
   for await (const page of pages) {
     // Read time: a grant that lapses while the listing runs stops counting from the next page.
     const now = engine.now();
+    // The version current then: one registered ahead that started meanwhile outdates older grants.
+    const matches = matcher(engine.registry.require(requirementId, 404, now), filter);
     const matched: Array<{ snapshot: SubjectSnapshot; state: State }> = [];
     const sealed: string[] = [];
     for (const { snapshot, sealedSubject } of page) {

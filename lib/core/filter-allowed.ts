@@ -116,21 +116,28 @@ export function filterAllowed<T extends string | number>(
 /** The allowed ids of each batch of `ids`, a batch per round of reads (the next round starts while a batch is handed out). */
 async function* allowedPages<T>(engine: FilterDeps, ids: Iterable<T> | AsyncIterable<T>, requirementId: string, gpc: boolean): AsyncGenerator<T[]> {
   await engine.ready();
-  const requirement: Requirement = engine.registry.require(requirementId);
+  // Unknown ids fail before any read; each batch is judged by the version current when it is.
+  engine.registry.require(requirementId);
   let previous: { batch: Array<Item<T>>; records: Promise<CurrentRecord[][]> } | null = null;
   for await (const batch of batches(ids, engine.derivedKeys)) {
     const records = recordsOf(engine, batch);
     // Awaited below; if the caller stops first, its failure concerns no one.
     records.catch(() => undefined);
-    if (previous) yield allowedOf(previous.batch, await previous.records, requirement, engine.now(), gpc);
+    if (previous) yield allowedNow(engine, previous.batch, await previous.records, requirementId, gpc);
     previous = { batch, records };
   }
-  if (previous) yield allowedOf(previous.batch, await previous.records, requirement, engine.now(), gpc);
+  if (previous) yield allowedNow(engine, previous.batch, await previous.records, requirementId, gpc);
 }
 
 function recordOf(records: readonly CurrentRecord[], requirement: string): CurrentRecord | undefined {
   for (const record of records) if (record.requirement === requirement) return record;
   return undefined;
+}
+
+/** `allowedOf` at the engine's time of the call, under the version current then. */
+function allowedNow<T>(engine: FilterDeps, batch: Array<Item<T>>, records: CurrentRecord[][], requirementId: string, gpc: boolean): T[] {
+  const now = engine.now();
+  return allowedOf(batch, records, engine.registry.require(requirementId, 404, now), now, gpc);
 }
 
 function allowedOf<T>(batch: Array<Item<T>>, records: CurrentRecord[][], requirement: Requirement, now: number, gpc: boolean): T[] {

@@ -88,18 +88,27 @@ export class Registry {
 
   /** The version of `id` current now. */
   get(id: string): Requirement | undefined {
-    const entry = this.byId.get(id);
-    if (!entry) return undefined;
-    return entry.versions.length === 1 ? entry.versions[0] : currentOf(entry.versions, this.clock()).current;
+    return this.getAt(id, this.clock());
   }
 
   has(id: string): boolean {
     return this.byId.has(id);
   }
 
-  /** The current version, or `unknown_requirement`. */
-  require(id: string, status = 404): Requirement {
-    const requirement = this.get(id);
+  /** The version of `id` current at `now`. */
+  getAt(id: string, now: number): Requirement | undefined {
+    const entry = this.byId.get(id);
+    if (!entry) return undefined;
+    return entry.versions.length === 1 ? entry.versions[0] : currentOf(entry.versions, now).current;
+  }
+
+  /**
+   * The version current at `now` (the registry's clock by default), or `unknown_requirement`.
+   * Readers that judge records at a time they read themselves pass it, so that the version and
+   * the time agree when a version registered ahead starts in between.
+   */
+  require(id: string, status = 404, now = this.clock()): Requirement {
+    const requirement = this.getAt(id, now);
     if (!requirement) {
       throw new ConsentError('unknown_requirement', `no requirement "${id}" is registered`, {
         status,

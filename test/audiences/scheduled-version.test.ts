@@ -1,0 +1,52 @@
+import { expect } from 'chai';
+import type { RequirementDefinition } from '../../lib/index';
+import { BACKENDS, testConsent, type TestDatabase } from '../helpers/consent-setup';
+
+const START = Date.parse('2027-01-01T00:00:00.000Z');
+const T = START + 10_000;
+
+/** Version 1 now, version 2 (a new text) from `T`. */
+const SCHEDULED: RequirementDefinition[] = [
+  { id: 'stats', version: 1, title: 'Statistics', description: 'We count page views.' },
+  { id: 'stats', version: 2, title: 'Statistics', description: 'We count page views and clicks.', effectiveFrom: new Date(T) },
+];
+
+for (const backend of BACKENDS) {
+  backend.describe(`audience() and filterAllowed() across the start of a version (${backend.name})`, () => {
+    let db: TestDatabase;
+    let t: Awaited<ReturnType<typeof testConsent>>;
+    let clock = START;
+
+    beforeEach(async () => {
+      clock = START;
+      db = await backend.open();
+      t = await testConsent(db, { now: () => new Date(clock) }, SCHEDULED);
+      for (const subject of ['s1', 's2', 's3', 's4']) await t.consent.record(subject, { stats: 'granted' });
+    });
+    afterEach(async () => {
+      await t.close();
+      await db.cleanup();
+    });
+
+    it('audience() stops listing grants of the older text from the page read after it', async () => {
+      const listed: string[] = [];
+      for await (const id of t.consent.audience('stats', { batchSize: 1 })) {
+        listed.push(id);
+        clock = T;
+      }
+      expect(listed).to.have.length(1);
+      expect(await t.consent.isAllowed(listed[0] as string, 'stats')).to.equal(false, 'outdated from T on');
+    });
+
+    it('filterAllowed() judges each batch by the version current when it is judged', async () => {
+      // 1000 ids make the first batch; the next holds s2, judged after the start.
+      const ids = ['s1', ...Array.from({ length: 999 }, (_, i) => `nobody-${String(i)}`), 's2'];
+      const allowed: string[] = [];
+      for await (const id of t.consent.filterAllowed(ids, 'stats')) {
+        allowed.push(id);
+        clock = T;
+      }
+      expect(allowed).to.deep.equal(['s1']);
+    });
+  });
+}
