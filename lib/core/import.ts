@@ -2,6 +2,7 @@ import { NO_PERSONAL_FIELDS, storedDigest } from '../audit/chain';
 import { pseudonymOf } from '../audit/keys';
 import { sealSubjects } from '../audit/subject-keystream';
 import { ConsentError } from '../errors';
+import { DATE_TIME_RULE, parseInstant } from '../instant';
 import { nextTurn } from '../event-loop-turns';
 import { planImport, type ImportedDecision } from '../state/import-plan';
 import type { BatchPlanner, PreparedBatch } from '../tracker/records';
@@ -44,10 +45,8 @@ const FIELDS = new Set(['subjectId', 'requirement', 'version', 'decision', 'at',
 function parseAt(value: unknown): number | null {
   if (value instanceof Date) return Number.isNaN(value.getTime()) ? null : value.getTime();
   if (typeof value === 'number') return Number.isSafeInteger(value) && value >= 0 ? value : null;
-  if (typeof value === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(value)) {
-    const ms = Date.parse(value);
-    return Number.isNaN(ms) ? null : ms;
-  }
+  // A date-time with its zone: a decision has a time of day, and no server's zone is assumed.
+  if (typeof value === 'string' && value.includes('T')) return parseInstant(value);
   return null;
 }
 
@@ -81,7 +80,7 @@ function parseItem(item: unknown, index: number, now: number, problems: InputPro
   }
   if (item.decision !== 'granted' && item.decision !== 'denied') bad('decision', 'must be "granted" or "denied"');
   const at = parseAt(item.at);
-  if (at === null) bad('at', 'must be a Date, an ISO-8601 string or epoch milliseconds');
+  if (at === null) bad('at', `must be a Date, epoch milliseconds or ${DATE_TIME_RULE}`);
   else if (at > now) bad('at', 'must not be in the future');
   const source = item.source ?? 'import';
   if (!SOURCES.includes(source as Source)) bad('source', `must be one of ${SOURCES.join(', ')}`);

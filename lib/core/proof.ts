@@ -5,6 +5,7 @@ import { signReceipt, type ConsentReceipt, type ReceiptDecision, type ReceiptLog
 import type { VerifyResult } from '../audit/integrity';
 import type { CheckpointClaim } from '../audit/verify-log';
 import { ConsentError } from '../errors';
+import { INSTANT_RULE, parseInstant } from '../instant';
 import { textHash } from '../registry/text';
 import { stateInfo } from '../state/derive';
 import { planErase } from '../state/plan-erase';
@@ -40,16 +41,16 @@ export interface ConsentProof {
   checkpoint(): Promise<Checkpoint>;
   /** Art. 17 erasure: unlinks the subject and removes personal fields; the chain still verifies. */
   erase(subjectId: string | number): Promise<{ events: number }>;
-  /** The state of one requirement as it was at `time` (Date, ISO string or epoch ms). */
+  /** The state of one requirement as it was at `time` (Date, epoch ms, or an ISO-8601 date or date-time with a zone; anything else throws `invalid_argument`). */
   stateAt(subjectId: string | number, id: string, time: Date | string | number): Promise<StateInfo>;
 }
 
 function parseTime(time: unknown): number {
   const ms = time instanceof Date ? time.getTime()
-    : typeof time === 'string' ? Date.parse(time)
+    : typeof time === 'string' ? parseInstant(time) ?? NaN
     : typeof time === 'number' ? time
     : NaN;
-  if (!Number.isFinite(ms)) throw new ConsentError('invalid_argument', 'time must be a Date, an ISO-8601 string or epoch milliseconds');
+  if (!Number.isFinite(ms)) throw new ConsentError('invalid_argument', `time must be a Date, epoch milliseconds or ${INSTANT_RULE}`);
   return ms;
 }
 

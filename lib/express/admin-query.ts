@@ -9,23 +9,9 @@ import type { ExportFilters as AuditFilters, ExportFormat } from '../io/event-ex
 import type { Action, Source, State } from '../types';
 import { atMostCharacters } from '../characters';
 import { escapePointer } from '../json-pointer';
+import { INSTANT_RULE, parseInstant } from '../instant';
 
 const FILTERS = ['requirement', 'action', 'source', 'context', 'actor', 'from', 'to'];
-
-const INSTANT = /^(\d{4})-(\d{2})-(\d{2})(T[0-9:.]+(Z|[+-]\d{2}:\d{2}))?$/;
-
-function parseInstant(value: unknown): number | null {
-  const match = typeof value === 'string' ? INSTANT.exec(value) : null;
-  if (match === null) return null;
-  // Date.parse takes any day up to 31 in any month and rolls it over (2023-02-29 is 1 March).
-  const [year, month, day] = [match[1], match[2], match[3]].map(Number) as [number, number, number];
-  // Day 0 of the next month is the month's last day (setUTCFullYear: Date.UTC maps years 0–99 to 1900–1999).
-  const last = new Date(0);
-  last.setUTCFullYear(year, month, 0);
-  if (day > last.getUTCDate()) return null;
-  const ms = Date.parse(value as string);
-  return Number.isFinite(ms) ? ms : null;
-}
 
 function invalid(problems: InputProblem[]): ConsentError {
   return new ConsentError('invalid_body', problems.map((p) => `${p.pointer}: ${p.detail}`).join('; '), {
@@ -143,7 +129,7 @@ function filters(query: Record<string, unknown>, problems: InputProblem[]): Audi
   for (const [name, value] of [['from', from], ['to', to]] as const) {
     if (value === undefined) continue;
     const ms = parseInstant(value);
-    if (ms === null) problems.push({ pointer: `/${name}`, detail: 'must be an ISO-8601 date or date-time' });
+    if (ms === null) problems.push({ pointer: `/${name}`, detail: `must be ${INSTANT_RULE}` });
     else out[name] = ms;
   }
   if (out.from !== undefined && out.to !== undefined && out.from > out.to) {

@@ -1,4 +1,5 @@
 import { ConsentConfigError } from '../errors';
+import { INSTANT_RULE, parseInstant } from '../instant';
 import type { LawfulBasis, LocalizedText, Requirement, RequirementDefinition } from '../types';
 import { INFO_FIELDS, resolveTexts } from './localized';
 
@@ -39,8 +40,8 @@ function positiveInt(value: unknown): boolean {
 function effectiveFrom(def: RequirementDefinition): string | null {
   const value = def.effectiveFrom ?? null;
   if (value === null) return null;
-  const ms = value instanceof Date ? value.getTime() : typeof value === 'string' ? Date.parse(value) : typeof value === 'number' ? value : NaN;
-  if (!Number.isFinite(ms) || Math.abs(ms) > 8.64e15) fail(def.id, 'effectiveFrom', 'must be a Date, an ISO-8601 string or epoch milliseconds');
+  const ms = value instanceof Date ? value.getTime() : typeof value === 'string' ? parseInstant(value) ?? NaN : typeof value === 'number' ? value : NaN;
+  if (!Number.isFinite(ms) || Math.abs(ms) > 8.64e15) fail(def.id, 'effectiveFrom', `must be a Date, epoch milliseconds or ${INSTANT_RULE}`);
   return new Date(ms).toISOString();
 }
 

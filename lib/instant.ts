@@ -1,0 +1,32 @@
+/*
+ * Instants given as ISO-8601 text, read the same on every server. `Date.parse` alone reads far
+ * more than ISO 8601 (`"1"` is 2001, `"hello 5"` a day in May), rolls impossible days over
+ * (2023-02-29 is 1 March), and reads a date-time without a zone in the server's own time zone,
+ * so that the same call answered for another instant on a server set to another zone.
+ */
+
+// A date (midnight UTC), or a date and time with `Z` or a `±hh:mm` offset.
+const INSTANT = /^(\d{4})-(\d{2})-(\d{2})(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))?$/;
+
+/** A date-time `parseInstant` takes, for error messages. */
+export const DATE_TIME_RULE = 'an ISO-8601 date-time with Z or an offset (YYYY-MM-DDThh:mm:ss.sssZ, …+02:00)';
+/** What `parseInstant` takes, for error messages. */
+export const INSTANT_RULE = `an ISO-8601 date (YYYY-MM-DD, midnight UTC) or ${DATE_TIME_RULE.slice('an ISO-8601 '.length)}`;
+
+/**
+ * Epoch milliseconds of an ISO-8601 date (`2025-03-01`, midnight UTC) or date-time with a zone
+ * (`2025-03-01T10:00:00Z`, `2025-03-01T12:00+02:00`; fractions beyond milliseconds are cut),
+ * on a day that exists; null for anything else, a date-time without a zone among them.
+ */
+export function parseInstant(value: unknown): number | null {
+  const match = typeof value === 'string' ? INSTANT.exec(value) : null;
+  if (match === null) return null;
+  const [year, month, day] = [match[1], match[2], match[3]].map(Number) as [number, number, number];
+  // Day 0 of the next month is the month's last day (setUTCFullYear: Date.UTC maps years 0–99 to 1900–1999).
+  const last = new Date(0);
+  last.setUTCFullYear(year, month, 0);
+  if (month < 1 || month > 12 || day < 1 || day > last.getUTCDate()) return null;
+  // The form is ISO's own: Date.parse reads it as such (and refuses 25:00, :60, +99:00).
+  const ms = Date.parse(value as string);
+  return Number.isFinite(ms) ? ms : null;
+}
