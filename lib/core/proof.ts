@@ -243,12 +243,17 @@ export function proofMethods(engine: ProofDeps, receiptKey: ReceiptKey, madeChec
       const versions = await engine.storedVersions([id]);
       // The version that was current then decides whether an old grant had become outdated.
       // A version is current from when it was stored, or from its start when registered ahead.
-      const current = versions.filter((v) => Math.max(v.createdAt, v.effectiveFrom ?? -Infinity) <= at).reduce((max, v) => Math.max(max, v.version), 0);
+      // Before the first was stored (decisions imported with their own, earlier times), the
+      // first one counts: a version stored later had not been written yet.
+      const started = versions.filter((v) => Math.max(v.createdAt, v.effectiveFrom ?? -Infinity) <= at);
+      const current = started.length > 0
+        ? started.reduce((max, v) => Math.max(max, v.version), 0)
+        : versions.reduce((min, v) => Math.min(min, v.version), Infinity);
       const events = await verifiedEvents(tracker, engine.derivedKeys.chain, engine.options.logger, pseudonym, id);
       // The current record holds the lifetimes its grant and request were given when made.
       const stored = trustedRecords(engine.derivedKeys.chain, engine.options.logger, pseudonym, await tracker.current(pseudonym)).find((r) => r.requirement === id);
       const record = replayRecord(events, requirement, at, engine.options.confirm.ttlMs, stored);
-      return stateInfo(record, { ...requirement, version: current || requirement.version }, at);
+      return stateInfo(record, { ...requirement, version: Number.isFinite(current) ? current : requirement.version }, at);
     },
   };
 }

@@ -113,6 +113,17 @@ describe('stateAt()', () => {
     expect(await consent.stateAt('ann', 'a', T0 + 1)).to.deep.include({ state: 'unset' });
   });
 
+  it('judges a decision imported from before the first stored version by that version, not a later one', async () => {
+    const v1 = await open();
+    await v1.import([{ subjectId: 'ann', requirement: 'a', decision: 'granted', at: new Date(T0 - 300 * DAY) }]);
+    clock = T0 + 20 * DAY;
+    const v2 = await open(2);
+    // Version 2 was stored 20 days after T0: until then the imported grant of version 1 counted.
+    expect(await v2.stateAt('ann', 'a', T0 - 295 * DAY)).to.deep.include({ state: 'granted', version: 1 });
+    expect(await v2.stateAt('ann', 'a', T0 + DAY)).to.deep.include({ state: 'expired', version: 1 });
+    expect(await v2.stateAt('ann', 'a', T0 + 20 * DAY)).to.deep.include({ state: 'outdated', version: 1 });
+  });
+
   it('rejects a bad time, subject or requirement', async () => {
     const consent = await open();
     for (const time of ['yesterday', NaN, null, {}]) {
