@@ -15,10 +15,12 @@ export const INSTANT_RULE = `an ISO-8601 date (YYYY-MM-DD, midnight UTC) or ${DA
 
 /**
  * Epoch milliseconds of an ISO-8601 date (`2025-03-01`, midnight UTC) or date-time with a zone
- * (`2025-03-01T10:00:00Z`, `2025-03-01T12:00+02:00`; fractions beyond milliseconds are cut),
- * on a day that exists; null for anything else, a date-time without a zone among them.
+ * (`2025-03-01T10:00:00Z`, `2025-03-01T12:00+02:00`), on a day that exists; null for anything
+ * else, a date-time without a zone among them. A fraction beyond milliseconds is cut (the
+ * millisecond it falls in), or with `roundUp` moves to the next millisecond: a bound compared
+ * with stored times (whole milliseconds) then keeps out a time before it.
  */
-export function parseInstant(value: unknown): number | null {
+export function parseInstant(value: unknown, roundUp = false): number | null {
   const match = typeof value === 'string' ? INSTANT.exec(value) : null;
   if (match === null) return null;
   const [year, month, day] = [match[1], match[2], match[3]].map(Number) as [number, number, number];
@@ -28,5 +30,6 @@ export function parseInstant(value: unknown): number | null {
   if (month < 1 || month > 12 || day < 1 || day > last.getUTCDate()) return null;
   // The form is ISO's own: Date.parse reads it as such (and refuses 25:00, :60, +99:00).
   const ms = Date.parse(value as string);
-  return Number.isFinite(ms) ? ms : null;
+  if (!Number.isFinite(ms)) return null;
+  return roundUp && /[1-9]/.test(match[6]?.slice(4) ?? '') ? ms + 1 : ms;
 }

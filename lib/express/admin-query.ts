@@ -128,7 +128,8 @@ function filters(query: Record<string, unknown>, problems: InputProblem[]): Audi
   }
   for (const [name, value] of [['from', from], ['to', to]] as const) {
     if (value === undefined) continue;
-    const ms = parseInstant(value);
+    // Stored times are whole milliseconds: one at .000 is before .0005, for `from` and `to` alike.
+    const ms = parseInstant(value, true);
     if (ms === null) problems.push({ pointer: `/${name}`, detail: `must be ${INSTANT_RULE}` });
     else out[name] = ms;
   }

@@ -79,6 +79,14 @@ for (const backend of BACKENDS) {
       expect((await get('?requirement=never-registered')).events).to.deep.equal([]);
     });
 
+    it('compares bounds finer than a millisecond with stored times exactly: 10:00:00.000 is before 10:00:00.0005', async () => {
+      // The first day's three events are all at 10:00:00.000 (+02:00: the same instant).
+      expect((await get('?to=2026-03-01T10:00:00.0005Z')).events).to.have.length(3);
+      expect((await get('?to=2026-03-01T12:00:00.000000001%2B02:00')).events).to.have.length(3);
+      expect((await get('?from=2026-03-01T10:00:00.0005Z&to=2026-03-02')).events).to.have.length(0);
+      expect((await get('?from=2026-03-01T10:00:00.0000Z&to=2026-03-01T10:00:00.0000001Z')).events).to.have.length(3);
+    });
+
     it('rejects a bad query with a pointer per parameter', async () => {
       const res = await request(app).get('/consent/admin/events?limit=201&action=approve&from=yesterday&requirement=A&cursor=zzz').set(ADMIN);
       const body = expectProblem(res, 400, 'invalid_body');
