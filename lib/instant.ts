@@ -2,21 +2,22 @@
  * Instants given as ISO-8601 text, read the same on every server. `Date.parse` alone reads far
  * more than ISO 8601 (`"1"` is 2001, `"hello 5"` a day in May), rolls impossible days over
  * (2023-02-29 is 1 March), and reads a date-time without a zone in the server's own time zone,
- * so that the same call answered for another instant on a server set to another zone.
+ * so that the same call answered for another instant on a server set to another zone: here a
+ * date-time without a zone is UTC, as a date is.
  */
 
-// A date (midnight UTC), or a date and time with `Z` or a `±hh:mm` offset.
-const INSTANT = /^(\d{4})-(\d{2})-(\d{2})(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))?$/;
+// A date (midnight UTC), or a date and time with `Z`, a `±hh:mm` offset, or neither (UTC).
+const INSTANT = /^(\d{4})-(\d{2})-(\d{2})(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})?)?$/;
 
 /** A date-time `parseInstant` takes, for error messages. */
-export const DATE_TIME_RULE = 'an ISO-8601 date-time with Z or an offset (YYYY-MM-DDThh:mm:ss.sssZ, …+02:00)';
+export const DATE_TIME_RULE = 'an ISO-8601 date-time (YYYY-MM-DDThh:mm:ss.sssZ, …+02:00; UTC without a zone)';
 /** What `parseInstant` takes, for error messages. */
 export const INSTANT_RULE = `an ISO-8601 date (YYYY-MM-DD, midnight UTC) or ${DATE_TIME_RULE.slice('an ISO-8601 '.length)}`;
 
 /**
- * Epoch milliseconds of an ISO-8601 date (`2025-03-01`, midnight UTC) or date-time with a zone
- * (`2025-03-01T10:00:00Z`, `2025-03-01T12:00+02:00`), on a day that exists; null for anything
- * else, a date-time without a zone among them. A fraction beyond milliseconds is cut (the
+ * Epoch milliseconds of an ISO-8601 date (`2025-03-01`, midnight UTC) or date-time
+ * (`2025-03-01T10:00:00Z`, `2025-03-01T12:00+02:00`; `2025-03-01T10:00` is UTC), on a day that
+ * exists; null for anything else. A fraction beyond milliseconds is cut (the
  * millisecond it falls in), or with `roundUp` moves to the next millisecond: a bound compared
  * with stored times (whole milliseconds) then keeps out a time before it.
  */
@@ -29,7 +30,8 @@ export function parseInstant(value: unknown, roundUp = false): number | null {
   last.setUTCFullYear(year, month, 0);
   if (month < 1 || month > 12 || day < 1 || day > last.getUTCDate()) return null;
   // The form is ISO's own: Date.parse reads it as such (and refuses 25:00, :60, +99:00).
-  const ms = Date.parse(value as string);
+  // A date-time without a zone gets `Z`: Date.parse would read it in the server's zone.
+  const ms = Date.parse(match[4] !== undefined && match[7] === undefined ? `${value as string}Z` : (value as string));
   if (!Number.isFinite(ms)) return null;
   return roundUp && /[1-9]/.test(match[6]?.slice(4) ?? '') ? ms + 1 : ms;
 }

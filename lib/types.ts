@@ -106,7 +106,7 @@ export interface RequirementDefinition extends InformationFields {
   /** The locale of the flat `title`/`description`, shown when no other matches. @default the first key of `texts`, else 'en' */
   defaultLocale?: string;
   /**
-   * When this version becomes the current one (Date, epoch ms, or an ISO-8601 date or date-time with `Z` or an offset). Before it, the
+   * When this version becomes the current one (Date, epoch ms, or an ISO-8601 date or date-time, UTC without a zone). Before it, the
    * previous version stays current; register both. @default current at once
    */
   effectiveFrom?: Date | string | number | null;

@@ -41,7 +41,7 @@ export interface ConsentProof {
   checkpoint(): Promise<Checkpoint>;
   /** Art. 17 erasure: unlinks the subject and removes personal fields; the chain still verifies. */
   erase(subjectId: string | number): Promise<{ events: number }>;
-  /** The state of one requirement as it was at `time` (Date, epoch ms, or an ISO-8601 date or date-time with a zone; anything else throws `invalid_argument`). */
+  /** The state of one requirement as it was at `time` (Date, epoch ms, or an ISO-8601 date or date-time, UTC without a zone; anything else throws `invalid_argument`). */
   stateAt(subjectId: string | number, id: string, time: Date | string | number): Promise<StateInfo>;
 }
 
