@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import type { ChangeHandlers } from '../tracker/queries';
 import { isPostgres, isSqlite } from './migrate';
 import { PgListener } from './pg-listener';
+import { SqliteFile } from './sqlite-file';
 import { SqliteWatch, announceLocally } from './sqlite-watch';
 
 /**
@@ -13,6 +14,8 @@ import { SqliteWatch, announceLocally } from './sqlite-watch';
 export class ChangeFeed {
   private readonly postgres: boolean;
   private readonly sqlite: boolean;
+  /** SQLite: the database's file, which every write checks is still there (with the feed on or off). */
+  private readonly file: SqliteFile | null;
 
   constructor(
     private readonly knex: Knex,
@@ -22,10 +25,16 @@ export class ChangeFeed {
   ) {
     this.postgres = enabled && isPostgres(knex);
     this.sqlite = enabled && isSqlite(knex);
+    this.file = isSqlite(knex) ? new SqliteFile(knex) : null;
   }
 
-  /** Inside a writing transaction: delivered on commit only, to every listening process (pseudonyms, never ids). */
+  /**
+   * Inside a writing transaction, before it commits: on PostgreSQL announces the pseudonyms,
+   * delivered on commit only, to every listening process (pseudonyms, never ids); on SQLite
+   * refuses the write when the database's file was removed or replaced (see `SqliteFile`).
+   */
   async announce(trx: Knex.Transaction, pseudonyms: string[]): Promise<void> {
+    await this.file?.check(trx);
     if (!this.postgres || pseudonyms.length === 0) return;
     if (pseudonyms.length === 1) await trx.raw('select pg_notify(?, ?)', [this.channel, pseudonyms[0] as string]);
     else await trx.raw('select pg_notify(?, p) from unnest(?::text[]) as p', [this.channel, pseudonyms]);
@@ -57,6 +66,8 @@ export class ChangeFeed {
       return () => listener.close();
     }
     if (!this.sqlite) return null;
+    // Which file the database is, from the start rather than from the first write.
+    await this.file?.identify().catch(() => undefined);
     const watch = new SqliteWatch(this.knex, handlers);
     await watch.begin();
     return () => watch.close();

@@ -1,0 +1,52 @@
+import { statSync } from 'node:fs';
+import type { Knex } from 'knex';
+
+/** The file an SQLite database was opened from: its path and identity (device and inode). */
+interface OpenedFile {
+  path: string;
+  dev: number;
+  ino: number;
+}
+
+/**
+ * Refuses writes to an SQLite database whose file was removed or replaced while the process had
+ * it open. In WAL mode (the default's) SQLite goes on writing to the unlinked file and
+ * acknowledges every commit, all lost when the process ends: the file is taken to be what the
+ * first check found (`PRAGMA database_list`), and each writing transaction checks, before it
+ * commits, that its path still names that file. In-memory and temporary databases have none.
+ */
+export class SqliteFile {
+  private opened: Promise<OpenedFile | null> | null = null;
+
+  constructor(private readonly knex: Knex) {}
+
+  /** Notes which file the database is, once (at start, or at the first write). */
+  identify(): Promise<OpenedFile | null> {
+    this.opened ??= this.read().catch((error: unknown) => {
+      this.opened = null;
+      throw error;
+    });
+    return this.opened;
+  }
+
+  /** Inside a writing transaction: throws when the database's path no longer names its file. */
+  async check(trx: Knex.Transaction): Promise<void> {
+    const opened = await (this.opened ?? (this.opened = this.read(trx)));
+    if (opened === null) return;
+    const now = statSync(opened.path, { throwIfNoEntry: false });
+    if (now === undefined || now.dev !== opened.dev || now.ino !== opened.ino) {
+      throw new Error(
+        `the SQLite database file ${opened.path} was ${now === undefined ? 'removed' : 'replaced'} while this process had it open: ` +
+          'writes are refused, as they would be lost; restart the process',
+      );
+    }
+  }
+
+  private async read(on: Knex | Knex.Transaction = this.knex): Promise<OpenedFile | null> {
+    const rows: Array<{ name: string; file: string }> = await on.raw('PRAGMA database_list');
+    const path = rows.find((row) => row.name === 'main')?.file ?? '';
+    if (path === '') return null;
+    const stats = statSync(path);
+    return { path, dev: stats.dev, ino: stats.ino };
+  }
+}
