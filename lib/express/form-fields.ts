@@ -67,8 +67,10 @@ function parseFormOptions(options: unknown, catalog: Catalog): ParsedFormOptions
   }
   const { locale } = options as FormFieldsOptions;
   if (locale !== undefined && !isLocaleTag(locale)) throw new ConsentError('invalid_argument', 'formFields: "locale" must be a language tag such as "de"');
-  const lang = lookup(locale === undefined ? [] : [locale], catalog.locales) ?? 'en';
-  const words = catalog.words(lang);
+  const matched = lookup(locale === undefined ? [] : [locale], catalog.locales);
+  const words = catalog.words(matched ?? 'en');
+  // Words found for the page's language (`de` for `de-AT`) count as in it; else they are English.
+  const lang = matched === null ? 'en' : (locale as string);
   const { values, legend = words['form.legend'], linkText = words['form.learnMore'], labels, errors } = options as FormFieldsOptions;
   // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- JavaScript callers pass what the types forbid
   if (values !== undefined && (values === null || typeof values !== 'object')) {

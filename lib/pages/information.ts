@@ -4,10 +4,13 @@ import { html, type SafeHtml } from './html';
 
 /**
  * ` lang="<inner>"` for an element in language `inner` inside one in `outer`, or nothing when
- * they are the same language (tags compare without regard to case).
+ * `outer` is that language or a variant of it (`de` inside `de-AT`; tags compare without regard
+ * to case).
  */
 export function langMark(inner: string, outer: string): SafeHtml | null {
-  return inner.toLowerCase() === outer.toLowerCase() ? null : html` lang="${inner}"`;
+  const a = inner.toLowerCase();
+  const b = outer.toLowerCase();
+  return a === b || b.startsWith(`${a}-`) ? null : html` lang="${inner}"`;
 }
 
 /**

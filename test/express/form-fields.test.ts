@@ -74,8 +74,11 @@ describe('formFields()', () => {
       expect(de.get('Ihre Einwilligung')).to.equal('de');
       expect(de.get('Statistics')).to.equal('en');
       expect(de.get('(freiwillig)')).to.equal('de');
-      // Nothing to mark when everything is in the page's language.
+      // Nothing to mark when everything is in the page's language, or in the language of its variant.
       expect(multi.formFields(['letter'])).not.to.include('lang=');
+      expect(multi.formFields(['stats'], { locale: 'de-AT' })).to.include('<legend>Ihre Einwilligung</legend>').and.include('<div class="consent-field" lang="en">');
+      const mexico = multi.formFields(['stats'], { locale: 'es-MX' });
+      expect(mexico).to.include('<legend lang="en">').and.include('<div class="consent-field">').and.not.include('lang="es"');
     } finally {
       await multi.close();
     }
