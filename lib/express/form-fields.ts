@@ -101,17 +101,20 @@ function field(requirement: Requirement, checked: boolean, options: ParsedFormOp
   // Inside the field (in the text's language), what is in another one says so: the library's
   // words, and what the host gave in the page's language (a label, an error, the link text).
   const { lang, page } = options;
-  const wordsMark = langMark(lang, locale);
+  const fieldMark = langMark(locale, page);
+  // The language inside the field: the text's, or the page's when the text is in it (or its variant's).
+  const inside = fieldMark === null ? page : locale;
+  const wordsMark = langMark(lang, inside);
   const linkLang = options.own.linkText ? page : lang;
   const link = text.url
-    ? html` <a href="${text.url}"${langMark(linkLang, locale)}>${options.linkText}<span class="consent-sr-only"${langMark(lang, linkLang)}>${fill(words['form.about'], { title: text.title })}</span></a>`
+    ? html` <a href="${text.url}"${langMark(linkLang, inside)}>${options.linkText}<span class="consent-sr-only"${langMark(lang, linkLang)}>${fill(words['form.about'], { title: text.title })}</span></a>`
     : null;
   // Required and optional are said in words, not shown by a colour or an asterisk alone.
   const need = requirement.mandatory ? words['form.required'] : words['form.optional'];
-  return html`<div class="consent-field"${langMark(locale, page)}>
+  return html`<div class="consent-field"${fieldMark}>
 <input type="checkbox" id="${key}" name="consent[${requirement.id}]" value="granted" aria-describedby="${error ? `${key}-error ` : ''}${key}-description"${error ? html` aria-invalid="true"` : null}${checked ? html` checked` : null}${requirement.mandatory ? html` required` : null}>
-<label for="${key}">${hostLabel === undefined ? text.title : inLanguage(hostLabel, page, locale)} <span class="consent-need"${wordsMark}>(${need})</span></label>
-${error ? html`<p class="consent-error" id="${key}-error"${langMark(page, locale)}>${error}</p>
+<label for="${key}">${hostLabel === undefined ? text.title : inLanguage(hostLabel, page, inside)} <span class="consent-need"${wordsMark}>(${need})</span></label>
+${error ? html`<p class="consent-error" id="${key}-error"${langMark(page, inside)}>${error}</p>
 ` : null}<p id="${key}-description">${text.description}${link}</p>
 ${informationList(text, words, wordsMark)}</div>`;
 }
