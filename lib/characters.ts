@@ -10,3 +10,11 @@ export function atMostCharacters(text: string, max: number): boolean {
   for (const _ of text) characters += 1;
   return characters <= max;
 }
+
+/**
+ * Whether a string survives storage unchanged on every supported database: a lone surrogate
+ * becomes U+FFFD on its way to a UTF-8 database, and PostgreSQL refuses U+0000 in text. Pure.
+ */
+export function storableText(value: string): boolean {
+  return !value.includes('\u0000') && value.isWellFormed();
+}

@@ -2,7 +2,7 @@ import { ConsentError } from '../errors';
 import type { Decision, RecordMeta, Source } from '../types';
 import { inVisitorNamespace, isVisitorId, VISITOR_PREFIX } from './visitor-id';
 import { isLocaleTag } from '../i18n/negotiate';
-import { atMostCharacters } from '../characters';
+import { atMostCharacters, storableText } from '../characters';
 import { escapePointer } from '../json-pointer';
 import { SOURCES } from '../vocabulary';
 
@@ -107,14 +107,8 @@ export function noteProblems(value: unknown, pointer = '/note'): InputProblem[] 
   return storableText(value) ? [] : [{ pointer, detail: UNSTORABLE }];
 }
 
-// A lone surrogate becomes U+FFFD on its way to a UTF-8 database and PostgreSQL refuses U+0000
-// in text: either way the history would not say what was sent, so such text is refused.
+// The history would not say what was sent (see storableText), so such text is refused.
 const UNSTORABLE = 'must be well-formed Unicode without U+0000';
-
-/** Whether a string survives storage unchanged on every supported database. */
-export function storableText(value: string): boolean {
-  return !value.includes('\u0000') && value.isWellFormed();
-}
 
 /** Checks a `context`: a string of 1–200 characters that storage keeps unchanged, or nothing. */
 export function contextProblems(value: unknown, pointer = '/context'): InputProblem[] {

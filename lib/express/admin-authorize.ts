@@ -1,10 +1,9 @@
 import type { Request, RequestHandler } from 'express';
 import type { ConsentEngine } from '../core/engine';
-import { storableText } from '../core/input';
 import { ConsentError } from '../errors';
 import { asyncHandler } from './async-handler';
 import type { ReadyGate } from './ready-gate';
-import { atMostCharacters } from '../characters';
+import { atMostCharacters, storableText } from '../characters';
 import { warnOnce } from '../core/warn-once';
 
 // The actor `authorize` named for a request, for the routes after it.

@@ -2,12 +2,12 @@ import { REQUIREMENT_ID } from '../registry/validate';
 import type { Request, RequestHandler } from 'express';
 import type { EventIdCodec } from '../audit/event-ids';
 import type { AudienceFilter } from '../core/audience-filter';
-import { contextProblems, storableText, type InputProblem } from '../core/input';
+import { contextProblems, type InputProblem } from '../core/input';
 import { ACTIONS, SOURCES, STATES } from '../vocabulary';
 import { ConsentError } from '../errors';
 import type { ExportFilters as AuditFilters, ExportFormat } from '../io/event-export';
 import type { Action, Source, State } from '../types';
-import { atMostCharacters } from '../characters';
+import { atMostCharacters, storableText } from '../characters';
 import { escapePointer } from '../json-pointer';
 import { INSTANT_RULE, parseInstant } from '../instant';
 

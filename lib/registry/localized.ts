@@ -2,7 +2,7 @@ import { hasRewrittenCharacter, isLocalPath } from '../local-url';
 import { ConsentConfigError } from '../errors';
 import { isLocaleTag } from '../i18n/negotiate';
 import type { LocalizedText, RequirementDefinition } from '../types';
-import { atMostCharacters } from '../characters';
+import { atMostCharacters, storableText } from '../characters';
 
 /*
  * The texts of a requirement version: what a person is shown, in each locale, with what GDPR
@@ -11,6 +11,8 @@ import { atMostCharacters } from '../characters';
 
 /** The Art. 13 fields: at the top of a definition for every locale, or in `texts[locale]` for one. */
 export const INFO_FIELDS = ['controller', 'purposes', 'dataCategories', 'recipients', 'retention', 'transfers'] as const;
+
+const UNSTORABLE = 'must be well-formed Unicode without U+0000 (a lone surrogate or U+0000 would not be stored as given)';
 
 const TEXT_FIELDS = new Set<string>(['title', 'description', 'url', ...INFO_FIELDS]);
 const MAX_LOCALES = 50;
@@ -24,6 +26,8 @@ function text(id: unknown, field: string, value: unknown, max: number): string {
   if (typeof value !== 'string' || value.trim().length === 0 || !atMostCharacters(value, max)) {
     fail(id, field, `must be a non-empty string of at most ${String(max)} characters`);
   }
+  // Stored as given, hashed and sealed: text the database would change would fail its seal.
+  if (!storableText(value)) fail(id, field, UNSTORABLE);
   return value;
 }
 
@@ -31,6 +35,7 @@ function text(id: unknown, field: string, value: unknown, max: number): string {
 export function link(id: unknown, field: string, value: unknown): string | null {
   if (value === undefined || value === null) return null;
   if (typeof value !== 'string' || value.length > 2000) fail(id, field, 'must be a string');
+  if (!storableText(value)) fail(id, field, UNSTORABLE);
   if (isLocalPath(value)) return value;
   // Browsers drop or rewrite these while parsing: the link would not go where the text says.
   if (!value.startsWith('/') && !hasRewrittenCharacter(value)) {
