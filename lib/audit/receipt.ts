@@ -61,6 +61,17 @@ export function signReceipt(body: UnsignedReceipt, privateKey: KeyObject): Conse
 
 const HEX = /^[0-9a-f]{64}$/;
 
+/**
+ * Whether `value` has the members every receipt has had (the signature not checked). Checkpoints
+ * are signed with the same key over the same kind of JSON: without this, one would pass as a receipt.
+ */
+function isReceiptShaped(value: unknown): value is Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
+  const r = value as Record<string, unknown>;
+  return r.version === 1 && typeof r.receiptId === 'string' && typeof r.issuedAt === 'string' && typeof r.subject === 'string' &&
+    Array.isArray(r.decisions) && (r.controller === null || (typeof r.controller === 'object' && !Array.isArray(r.controller)));
+}
+
 /** Whether a receipt's `log` proves its leaf into its checkpoint, signed by the same key. */
 function logProofHolds(log: unknown, publicKey: string | KeyObject): boolean {
   if (log === null || typeof log !== 'object' || Array.isArray(log)) return false;
@@ -75,7 +86,8 @@ function logProofHolds(log: unknown, publicKey: string | KeyObject): boolean {
 
 /**
  * Checks a receipt offline against the controller's public key (SPKI PEM or a KeyObject):
- * true only when the key id matches, the Ed25519 signature covers exactly this receipt and,
+ * true only for a receipt (not another document signed with the key, such as a checkpoint) whose
+ * key id matches, whose Ed25519 signature covers exactly this receipt and,
  * when it carries a `log` proof, its checkpoint is signed by the same key and the audit path
  * leads from the leaf to the checkpoint's root. A receipt issued before receipts carried `log`
  * verifies on its signature alone. Synchronous; never throws (anything malformed is false).
@@ -84,8 +96,8 @@ function logProofHolds(log: unknown, publicKey: string | KeyObject): boolean {
  */
 export function verifyReceipt(receipt: unknown, publicKey: string | KeyObject): boolean {
   try {
-    if (!verifySignedJson(receipt, publicKey)) return false;
-    const log = (receipt as Record<string, unknown>).log;
+    if (!isReceiptShaped(receipt) || !verifySignedJson(receipt, publicKey)) return false;
+    const log = receipt.log;
     return log === undefined || log === null || logProofHolds(log, publicKey);
   } catch {
     return false;

@@ -1,0 +1,116 @@
+import { expect } from 'chai';
+import fc from 'fast-check';
+import { generateKeyPairSync } from 'node:crypto';
+import { signJson } from '../../lib/audit/signed';
+import { createConsent, MemoryTracker, verifyCheckpoint, verifyReceipt, type Checkpoint, type Consent, type ConsentReceipt } from '../../lib/index';
+
+/*
+ * verifyReceipt and verifyCheckpoint as a third party uses them: on whatever it was handed,
+ * with whatever key it holds. They answer true or false and never throw.
+ */
+
+const SEED = 8785;
+const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+const pem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
+
+const throwing = new Proxy({}, {
+  get() { throw new Error('get'); },
+  ownKeys() { throw new Error('ownKeys'); },
+  getOwnPropertyDescriptor() { throw new Error('descriptor'); },
+});
+const circular = (): Record<string, unknown> => {
+  const o: Record<string, unknown> = { version: 1 };
+  o.self = o;
+  return o;
+};
+
+/** Every kind of value a caller can pass, JSON or not. */
+const anyValue = fc.oneof(
+  fc.anything({ withBigInt: true, withDate: true, withMap: true, withSet: true, withTypedArray: true, withSparseArray: true, withNullPrototype: true, withBoxedValues: true }),
+  fc.jsonValue(),
+  fc.constantFrom<unknown>(throwing, circular(), -0, NaN, Infinity, 2n ** 64n, '\ud800', Symbol('s'), () => true, JSON.parse('{"__proto__":{"proof":1}}')),
+);
+
+/** Keys a verifier might be handed by mistake or by an attacker. */
+function wrongKeys(): unknown[] {
+  const rsa = generateKeyPairSync('rsa', { modulusLength: 1024 });
+  const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const other = generateKeyPairSync('ed25519');
+  return [
+    rsa.publicKey, rsa.publicKey.export({ type: 'spki', format: 'pem' }), ec.publicKey, other.publicKey,
+    other.publicKey.export({ type: 'spki', format: 'pem' }), other.privateKey, privateKey,
+    '-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n', '', 'not a key', null, undefined, 0, {}, [], throwing,
+    Buffer.from(pem), { key: pem, format: 'pem' },
+  ];
+}
+
+describe('verifyReceipt and verifyCheckpoint on hostile input', () => {
+  let consent: Consent;
+  let receipt: ConsentReceipt;
+  let checkpoint: Checkpoint;
+
+  before(async () => {
+    consent = createConsent({ tracker: new MemoryTracker(), secret: 'f'.repeat(40), logger: { warn() {}, error() {} }, receipts: { privateKey, controller: 'ACME' } });
+    consent.register([{ id: 'a', title: 'A', description: 'a' }, { id: 'b', title: 'B', description: 'b' }]);
+    await consent.ready();
+    for (const subject of ['s1', 's2', 's3', 's4', 's5']) await consent.record(subject, { a: 'granted' });
+    await consent.record('ann', { a: 'granted', b: 'denied' });
+    receipt = await consent.receipt('ann');
+    checkpoint = await consent.checkpoint();
+    expect(verifyReceipt(receipt, pem)).to.equal(true);
+    expect(verifyCheckpoint(checkpoint, pem)).to.equal(true);
+  });
+  after(() => consent.close());
+
+  it('answer false for anything that is not a signed document, without throwing', () => {
+    fc.assert(
+      fc.property(anyValue, (value) => {
+        expect(verifyReceipt(value, pem)).to.equal(false);
+        expect(verifyCheckpoint(value, pem)).to.equal(false);
+      }),
+      { seed: SEED, numRuns: 300 },
+    );
+  });
+
+  it('answer false for any key but the signer\'s public key, without throwing', () => {
+    for (const key of wrongKeys()) {
+      expect(verifyReceipt(receipt, key as string)).to.equal(false);
+      expect(verifyCheckpoint(checkpoint, key as string)).to.equal(false);
+    }
+  });
+
+  it('answer false when any member is hostile (a throwing getter, a cycle, a BigInt), without throwing', () => {
+    const paths = (doc: object): string[][] => {
+      const out: string[][] = [];
+      const walk = (value: unknown, path: string[]) => {
+        out.push(path);
+        if (value !== null && typeof value === 'object') for (const [k, v] of Object.entries(value)) walk(v, [...path, k]);
+      };
+      walk(doc, []);
+      return out.filter((p) => p.length > 0);
+    };
+    const replaced = (doc: unknown, path: string[], by: unknown): unknown => {
+      if (path.length === 0) return by;
+      const copy: Record<string, unknown> = Array.isArray(doc) ? ([...doc] as unknown as Record<string, unknown>) : { ...(doc as Record<string, unknown>) };
+      const [head, ...rest] = path as [string, ...string[]];
+      copy[head] = replaced(copy[head], rest, by);
+      return copy;
+    };
+    for (const doc of [receipt, checkpoint] as object[]) {
+      fc.assert(
+        fc.property(fc.constantFrom(...paths(doc)), fc.constantFrom<unknown>(throwing, circular(), 10n, undefined, NaN, Symbol('s')), (path, by) => {
+          expect(verifyReceipt(replaced(doc, path, by), pem)).to.equal(false);
+          expect(verifyCheckpoint(replaced(doc, path, by), pem)).to.equal(false);
+        }),
+        { seed: SEED, numRuns: 200 },
+      );
+    }
+  });
+
+  it('do not take a checkpoint, or anything else the key signed, for a receipt', () => {
+    expect(verifyReceipt(checkpoint, pem)).to.equal(false);
+    expect(verifyReceipt(receipt.log?.checkpoint, pem)).to.equal(false);
+    expect(verifyReceipt(signJson({ version: 1 }, privateKey), pem)).to.equal(false);
+    expect(verifyCheckpoint(receipt, pem)).to.equal(false);
+  });
+});
