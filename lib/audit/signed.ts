@@ -25,6 +25,20 @@ export function signJson<T extends object>(body: T, privateKey: KeyObject): T & 
   return { ...body, proof: { alg: 'EdDSA', kid: keyId(createPublicKey(privateKey)), signature } };
 }
 
+/** Bytes of an Ed25519 signature. */
+const SIGNATURE_BYTES = 64;
+
+/**
+ * Whether `text` is the one base64url spelling of an Ed25519 signature. The decoder ignores the
+ * unused low bits of the last character (and stray characters after a whole group): without this
+ * 16 different strings would verify as the same signature.
+ */
+function isSignatureText(text: string): boolean {
+  if (!/^[A-Za-z0-9_-]+$/.test(text)) return false;
+  const bytes = Buffer.from(text, 'base64url');
+  return bytes.length === SIGNATURE_BYTES && bytes.toString('base64url') === text;
+}
+
 /**
  * Whether `document` is a JSON object whose `proof` is an Ed25519 signature by `publicKey` over
  * the canonical JSON of everything else. Never throws.
@@ -36,7 +50,7 @@ export function verifySignedJson(document: unknown, publicKey: string | KeyObjec
     if (proof === null || typeof proof !== 'object') return false;
     const { alg, kid, signature, ...rest } = proof as Record<string, unknown>;
     if (alg !== 'EdDSA' || typeof kid !== 'string' || typeof signature !== 'string' || Object.keys(rest).length > 0) return false;
-    if (!/^[A-Za-z0-9_-]+$/.test(signature)) return false;
+    if (!isSignatureText(signature)) return false;
     const key = typeof publicKey === 'string' ? createPublicKey(publicKey) : publicKey;
     if (key.asymmetricKeyType !== 'ed25519' || keyId(key) !== kid) return false;
     return verify(null, Buffer.from(canonicalJson(body), 'utf8'), key, Buffer.from(signature, 'base64url'));

@@ -114,3 +114,31 @@ describe('verifyReceipt and verifyCheckpoint on hostile input', () => {
     expect(verifyCheckpoint(receipt, pem)).to.equal(false);
   });
 });
+
+describe('the signature of a receipt or checkpoint', () => {
+  it('verifies in one spelling only: another base64url text of the same bytes is false', async () => {
+    const consent = createConsent({ tracker: new MemoryTracker(), secret: 'f'.repeat(40), logger: { warn() {}, error() {} }, receipts: { privateKey, controller: 'ACME' } });
+    consent.register({ id: 'a', title: 'A', description: 'a' });
+    await consent.ready();
+    await consent.record('ann', { a: 'granted' });
+    const receipt = await consent.receipt('ann');
+    const checkpoint = await consent.checkpoint();
+    await consent.close();
+    const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    for (const doc of [receipt, checkpoint] as Array<ConsentReceipt | Checkpoint>) {
+      const verify = (signature: string) => {
+        const copy = { ...doc, proof: { ...doc.proof, signature } };
+        return 'receiptId' in doc ? verifyReceipt(copy, pem) : verifyCheckpoint(copy, pem);
+      };
+      const { signature } = doc.proof;
+      expect(verify(signature)).to.equal(true);
+      // The last of 86 characters carries 2 bits of the signature and 4 unused ones.
+      const respelled = Array.from(ALPHABET, (c) => signature.slice(0, -1) + c).filter((s) => s !== signature);
+      expect(respelled.filter((s) => Buffer.from(s, 'base64url').equals(Buffer.from(signature, 'base64url')))).to.have.length(15);
+      for (const s of respelled) expect(verify(s), s).to.equal(false);
+      for (const s of [`${signature}A`, `${signature}AA`, `${signature}AAAA`, `${signature}=`, `${signature}==`, signature.slice(0, -1)]) {
+        expect(verify(s), s).to.equal(false);
+      }
+    }
+  });
+});
