@@ -4,6 +4,7 @@ import { ConsentConfigError, ConsentError } from '../errors';
 import type { ResolvedOptions } from '../options';
 import type { ConsentTracker } from '../tracker/tracker';
 import { warnOnce } from './warn-once';
+import { storableText } from '../characters';
 
 const SETTING = 'receipt_key';
 
@@ -27,14 +28,27 @@ function parseKey(value: unknown): KeyObject {
   return key;
 }
 
-function parseController(value: unknown): ReceiptController | null {
-  if (typeof value === 'string' && value.length > 0) return { name: value };
-  if (value !== null && typeof value === 'object' && typeof (value as ReceiptController).name === 'string') {
-    const { name, contact } = value as ReceiptController;
-    // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-conversion -- JavaScript callers pass what the types forbid
-    return contact === undefined ? { name } : { name, contact: String(contact) };
+function badController(why: string): never {
+  throw new ConsentConfigError('invalid_option', `option "receipts.controller" ${why}`, { extensions: { option: 'receipts.controller' } });
+}
+
+// Signed as given in every receipt and checkpoint: a lone surrogate is not I-JSON, so other
+// RFC 8785 implementations could not check the signature.
+function controllerText(value: unknown, member: string): string {
+  if (typeof value !== 'string' || value.trim().length === 0 || !storableText(value)) {
+    badController(`${member === '' ? '' : `member "${member}" `}must be a non-empty string of well-formed Unicode without U+0000`);
   }
-  return null;
+  return value;
+}
+
+/** The controller receipts name: `'ACME'` or `{ name, contact? }`; null without the option. */
+function parseController(value: unknown): ReceiptController | null {
+  if (value === undefined) return null;
+  if (typeof value === 'string') return { name: controllerText(value, '') };
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) badController("must be a name or { name, contact? }");
+  for (const key of Object.keys(value)) if (key !== 'name' && key !== 'contact') badController(`has no member "${key}" (name, contact)`);
+  const { name, contact } = value as Record<string, unknown>;
+  return contact === undefined || contact === null ? { name: controllerText(name, 'name') } : { name: controllerText(name, 'name'), contact: controllerText(contact, 'contact') };
 }
 
 /**

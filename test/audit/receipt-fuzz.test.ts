@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import fc from 'fast-check';
 import { generateKeyPairSync } from 'node:crypto';
 import { signJson } from '../../lib/audit/signed';
-import { createConsent, MemoryTracker, verifyCheckpoint, verifyReceipt, type Checkpoint, type Consent, type ConsentReceipt } from '../../lib/index';
+import { ConsentError, createConsent, MemoryTracker, verifyCheckpoint, verifyReceipt, type Checkpoint, type Consent, type ConsentReceipt } from '../../lib/index';
 
 /*
  * verifyReceipt and verifyCheckpoint as a third party uses them: on whatever it was handed,
@@ -139,6 +139,44 @@ describe('the signature of a receipt or checkpoint', () => {
       for (const s of [`${signature}A`, `${signature}AA`, `${signature}AAAA`, `${signature}=`, `${signature}==`, signature.slice(0, -1)]) {
         expect(verify(s), s).to.equal(false);
       }
+    }
+  });
+});
+
+describe('the controller receipts name (option receipts.controller)', () => {
+  const open = (controller: unknown) =>
+    createConsent({ tracker: new MemoryTracker(), secret: 'f'.repeat(40), logger: { warn() {}, error() {} }, receipts: { privateKey, controller } as never });
+
+  it('is refused at creation when receipts would name no controller, another one, or one other verifiers cannot read', () => {
+    const refused: unknown[] = [
+      5, true, ['ACME'], { name: 5 }, { name: '' }, { name: '  ' }, { contact: 'x@acme.test' }, { name: 'ACME', contact: { email: 'x' } },
+      { name: 'ACME', contact: 5 }, { name: 'ACME', email: 'x@acme.test' }, 'AC\ud800ME', { name: 'ACME', contact: 'x\udc00' }, 'AC\u0000ME',
+    ];
+    for (const controller of refused) {
+      let error: unknown;
+      try {
+        open(controller);
+      } catch (caught) {
+        error = caught;
+      }
+      expect(error, JSON.stringify(controller)).to.be.instanceOf(ConsentError);
+      expect((error as ConsentError).code).to.equal('invalid_option');
+      expect((error as ConsentError).extensions.option).to.equal('receipts.controller');
+    }
+  });
+
+  it('is named as given otherwise', async () => {
+    for (const [controller, named] of [
+      ['ACME', { name: 'ACME' }], [{ name: 'ACME' }, { name: 'ACME' }], [{ name: 'ACME', contact: null }, { name: 'ACME' }],
+      [{ name: 'Ä😀', contact: 'privacy@acme.test' }, { name: 'Ä😀', contact: 'privacy@acme.test' }],
+    ] as Array<[unknown, unknown]>) {
+      const consent = open(controller);
+      consent.register({ id: 'a', title: 'A', description: 'a' });
+      await consent.ready();
+      const checkpoint = await consent.checkpoint();
+      await consent.close();
+      expect(checkpoint.controller).to.deep.equal(named);
+      expect(verifyCheckpoint(checkpoint, pem)).to.equal(true);
     }
   });
 });
