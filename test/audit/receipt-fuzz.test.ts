@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { generateKeyPairSync } from 'node:crypto';
+import { canonicalJson } from '../../lib/audit/canonical-json';
 import { signJson } from '../../lib/audit/signed';
 import { ConsentError, createConsent, MemoryTracker, verifyCheckpoint, verifyReceipt, type Checkpoint, type Consent, type ConsentReceipt } from '../../lib/index';
 
@@ -105,6 +106,50 @@ describe('verifyReceipt and verifyCheckpoint on hostile input', () => {
         { seed: SEED, numRuns: 200 },
       );
     }
+  });
+
+  it('answer false for any change to what was signed: a member changed, removed, renamed, duplicated or re-typed', () => {
+    const paths: string[][] = [];
+    const walk = (value: unknown, path: string[]) => {
+      if (path.length > 0) paths.push(path);
+      if (value !== null && typeof value === 'object') for (const key of Object.keys(value)) walk((value as Record<string, unknown>)[key], [...path, key]);
+    };
+    walk(receipt, []);
+    const mutated = (path: string[], kind: number, value: unknown, suffix: string): unknown => {
+      const copy = structuredClone(receipt) as unknown as Record<string, unknown>;
+      const parent = path.slice(0, -1).reduce<Record<string, unknown>>((at, key) => at[key] as Record<string, unknown>, copy);
+      const key = path[path.length - 1] as string;
+      if (kind === 0) parent[key] = value;
+      else if (kind === 1 && Array.isArray(parent)) parent.splice(Number(key), 1);
+      else if (kind === 1) Reflect.deleteProperty(parent, key);
+      else if (Array.isArray(parent)) parent.push(parent[key]);
+      else parent[`${key}${suffix}`] = parent[key];
+      return copy;
+    };
+    fc.assert(
+      fc.property(fc.constantFrom(...paths), fc.integer({ min: 0, max: 2 }), fc.jsonValue({ maxDepth: 1 }), fc.string({ minLength: 1, maxLength: 3 }), (path, kind, value, suffix) => {
+        const changed = mutated(path, kind, value, suffix);
+        fc.pre(canonicalJson(changed) !== canonicalJson(receipt));
+        expect(verifyReceipt(changed, pem)).to.equal(false);
+      }),
+      { seed: SEED, numRuns: 300 },
+    );
+  });
+
+  it('answer false for a log proof that does not lead to its checkpoint, even signed by the key', () => {
+    const { proof: _proof, log, ...body } = receipt;
+    if (log === null) throw new Error('the receipt has a log proof');
+    const flip = (hex: string) => (hex.startsWith('0') ? '1' : '0') + hex.slice(1);
+    const wrong = [
+      ...[-2, -1, 1, 2].map((d) => ({ ...log, leafIndex: log.leafIndex + d })),
+      ...log.path.map((_, i) => ({ ...log, path: log.path.filter((_p, j) => j !== i) })),
+      ...log.path.map((p, i) => ({ ...log, path: log.path.map((q, j) => (j === i ? flip(p) : q)) })),
+      { ...log, path: [...log.path, log.leafHash] }, { ...log, path: [...log.path].reverse() }, { ...log, path: [] },
+      { ...log, leafHash: flip(log.leafHash) }, { ...log, leafIndex: String(log.leafIndex) }, { ...log, leafIndex: log.leafIndex + 0.5 },
+      { ...log, path: log.path.map((p) => p.toUpperCase()) },
+    ];
+    expect(verifyReceipt(signJson({ ...body, log }, privateKey), pem)).to.equal(true);
+    for (const bogus of wrong) expect(verifyReceipt(signJson({ ...body, log: bogus }, privateKey), pem), JSON.stringify(bogus)).to.equal(false);
   });
 
   it('do not take a checkpoint, or anything else the key signed, for a receipt', () => {
