@@ -1,19 +1,27 @@
 import { Command } from 'commander';
 import type { Checkpoint } from '../audit/checkpoint';
+import { duplicateKeyPointer } from '../duplicate-keys';
 import { readSmallFile } from './bounded-read';
 import { withConsent } from './context';
 import { eventTotal } from './event-total';
 import { EXIT, usage } from './exit';
 import { progress, type Progress } from './progress';
 
-/** The checkpoint in `file`, parsed (its shape is checked by `verify`). */
+/**
+ * The checkpoint in `file`, parsed (its shape is checked by `verify`). A member given twice is
+ * refused: JSON.parse would check the last one while a person reading the file sees the first.
+ */
 function readCheckpoint(file: string): Checkpoint {
   const text = readSmallFile(file, 'a checkpoint');
+  let checkpoint: Checkpoint;
   try {
-    return JSON.parse(text) as Checkpoint;
+    checkpoint = JSON.parse(text) as Checkpoint;
   } catch {
     throw usage(`${file} is not JSON: give a checkpoint saved from GET /admin/checkpoint or consent.checkpoint()`);
   }
+  const twice = duplicateKeyPointer(text);
+  if (twice !== null) throw usage(`${file} gives the member ${twice} twice: a checkpoint says each thing once`);
+  return checkpoint;
 }
 
 /** The public key in `file`: SPKI PEM, or the JSON `GET /receipts/key` answers. */

@@ -3,7 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import { parse as parseQuery } from 'node:querystring';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { ConsentError } from '../errors';
-import { duplicateKeyPointer } from './duplicate-keys';
+import { duplicateKeyPointer } from '../duplicate-keys';
 import { parseMediaType } from './media-type';
 
 /** The largest body the router accepts: 16 KiB (a larger one is 413 `payload_too_large`). */

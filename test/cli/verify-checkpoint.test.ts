@@ -94,5 +94,13 @@ describeEachCliDatabase('express-consent verify --checkpoint', (open) => {
       expect(run.code, args.join(' ')).to.equal(2);
       expect(run.stderr).to.match(/checkpoint/);
     }
+    // A member given twice: JSON.parse checks the last (the signed one), a reader sees the first.
+    await consent.record('u1', { analytics: 'granted' });
+    const signed = JSON.stringify(await consent.checkpoint());
+    const twice = join(dir, 'twice.json');
+    writeFileSync(twice, `{"size":99999,${signed.slice(1)}`);
+    const run = await runCli(['--url', db.url, 'verify', '--checkpoint', twice, ...key]);
+    expect(run.code, run.stderr).to.equal(2);
+    expect(run.stderr).to.include('/size twice');
   });
 });

@@ -2,7 +2,7 @@ import { gzipSync } from 'node:zlib';
 import { expect } from 'chai';
 import request from 'supertest';
 import type { Express } from 'express';
-import { duplicateKeyPointer } from '../../lib/express/duplicate-keys';
+import { duplicateKeyPointer } from '../../lib/duplicate-keys';
 import { BACKENDS, routerApp, testConsent, type TestDatabase } from '../helpers/app';
 import { expectProblem } from '../helpers/problem';
 import { sendRaw } from '../helpers/raw-body';

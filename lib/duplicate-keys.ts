@@ -1,4 +1,4 @@
-import { escapePointer } from '../json-pointer';
+import { escapePointer } from './json-pointer';
 
 /** An object or array being read, and where it is. */
 interface Frame {
