@@ -1,3 +1,5 @@
+import { CLIENT_GATING } from './client-gating';
+
 /**
  * The browser client served at `<mount>/client.js`: plain ES2017 with no dependency, so a host
  * needs no build step. It runs under `script-src 'self'`: no inline style or script of its
@@ -49,57 +51,7 @@ export const CLIENT_SCRIPT = String.raw`(function () {
   }
   var signalled = function () { return gpcOn() ? requirements.filter(function (r) { return r.gpc && choosable(r); }) : []; };
 
-  function activate() {
-    each(d.querySelectorAll('script[type="text/plain"][data-consent],iframe[data-consent][data-src]'), function (node) {
-      var ids = node.getAttribute('data-consent').split(/[\s,]+/).filter(Boolean);
-      if (!ids.length || !ids.every(allowed)) return;
-      if (node.tagName === 'IFRAME') {
-        node.setAttribute('src', node.getAttribute('data-src'));
-        node.removeAttribute('data-src');
-        unveil(node);
-        return;
-      }
-      var s = d.createElement('script');
-      each(node.attributes, function (a) { if (a.name !== 'type' && a.name !== 'data-consent') s.setAttribute(a.name, a.value); });
-      if (node.getAttribute('data-type')) s.type = node.getAttribute('data-type');
-      if (node.nonce) s.nonce = node.nonce;
-      if (!node.hasAttribute('src')) s.text = node.text;
-      s.async = false;
-      s.setAttribute('data-consent-activated', ids.join(' '));
-      node.parentNode.replaceChild(s, node);
-    });
-  }
-
-  // A gated frame stays out of sight, of the Tab order and of screen readers until it loads; a
-  // note in its place says what it needs, with a button to choose.
-  function veil() {
-    each(d.querySelectorAll('iframe[data-consent][data-src]'), function (frame) {
-      if (frame.hasAttribute('data-ec-veiled')) return;
-      var ids = frame.getAttribute('data-consent').split(/[\s,]+/).filter(Boolean);
-      var needed = known.filter(function (r) { return ids.indexOf(r.id) >= 0; });
-      if (!needed.length || ids.every(allowed)) return;
-      var note = el('p', { 'class': 'ec-placeholder', lang: wordsLocale }, [
-        el('span', { text: fill(w['client.placeholder'], { titles: titles(needed) }) }),
-        needed.some(function (r) { return asked(r.id); }) ? el('button', { type: 'button', 'class': 'ec-btn', 'data-consent-open': '', text: w['client.choose'] }) : null,
-      ]);
-      frame.setAttribute('data-ec-veiled', frame.getAttribute('tabindex') === null ? '' : frame.getAttribute('tabindex'));
-      frame.setAttribute('tabindex', '-1');
-      frame.setAttribute('aria-hidden', 'true');
-      frame.classList.add('ec-gated');
-      frame.parentNode.insertBefore(note, frame);
-      frame.ecNote = note;
-    });
-  }
-  function unveil(frame) {
-    if (!frame.hasAttribute('data-ec-veiled')) return;
-    var tabindex = frame.getAttribute('data-ec-veiled');
-    if (tabindex === '') frame.removeAttribute('tabindex'); else frame.setAttribute('tabindex', tabindex);
-    frame.removeAttribute('data-ec-veiled');
-    frame.removeAttribute('aria-hidden');
-    frame.classList.remove('ec-gated');
-    if (!frame.classList.length) frame.removeAttribute('class');
-    if (frame.ecNote) { frame.ecNote.remove(); frame.ecNote = null; }
-  }
+  __GATING__
 
   function apply(result, reason) {
     states = result.states;
@@ -297,4 +249,4 @@ export const CLIENT_SCRIPT = String.raw`(function () {
   d.head.appendChild(el('link', { rel: 'stylesheet', href: base + '/client.css' }));
   if (d.readyState === 'loading') d.addEventListener('DOMContentLoaded', load); else load();
 })();
-`;
+`.replace('  __GATING__\n', () => CLIENT_GATING);
