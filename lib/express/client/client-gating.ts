@@ -13,14 +13,15 @@ export const CLIENT_GATING = String.raw`  function activate() {
         unveil(node);
         return;
       }
-      var s = d.createElement('script');
-      each(node.attributes, function (a) { if (a.name !== 'type' && a.name !== 'data-consent') s.setAttribute(a.name, a.value); });
-      if (node.getAttribute('data-type')) s.type = node.getAttribute('data-type');
-      if (node.nonce) s.nonce = node.nonce;
-      if (!node.hasAttribute('src')) s.text = node.text;
-      s.async = false;
-      s.setAttribute('data-consent-activated', ids.join(' '));
-      node.parentNode.replaceChild(s, node);
+      // The element the page wrote runs itself, re-inserted with its type restored: its src, text
+      // and nonce stay the parser's, so no Trusted Types sink is written and the nonce holds.
+      var type = node.getAttribute('data-type'), parent = node.parentNode, next = node.nextSibling;
+      if (type) node.setAttribute('type', type); else node.removeAttribute('type');
+      node.removeAttribute('data-consent');
+      node.setAttribute('data-consent-activated', ids.join(' '));
+      node.async = false;
+      parent.removeChild(node);
+      parent.insertBefore(node, next);
     });
   }
 
