@@ -75,6 +75,8 @@ export const DE: Messages = {
   'client.save': 'Auswahl speichern',
   'client.close': 'Schließen',
   'client.saved': 'Ihre Auswahl ist gespeichert. Sie können sie jederzeit ändern.',
+  'client.failed': 'Ihre Auswahl konnte nicht gespeichert werden; es hat sich nichts geändert. Prüfen Sie Ihre Verbindung und versuchen Sie es gleich noch einmal.',
+  'client.changed': 'Diese Texte wurden gerade geändert, daher ist Ihre Auswahl nicht gespeichert. Bitte lesen Sie sie erneut und wählen Sie dann.',
   'client.placeholder': 'Dieser Inhalt braucht Ihre Einwilligung zu: {titles}.',
   'client.gpcNote': 'Ihr Browser sendet das Signal Global Privacy Control; wir werten es als Ablehnung von: {titles}. Unter „Auswählen“ können Sie diese trotzdem selbst einschalten.',
   'client.alwaysActive': 'Immer aktiv: nötig für {basis}.',

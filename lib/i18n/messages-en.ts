@@ -83,6 +83,8 @@ export const EN = {
   'client.save': 'Save choices',
   'client.close': 'Close',
   'client.saved': 'Your choices are saved. You can change them at any time.',
+  'client.failed': 'Your choices could not be saved, so nothing has changed. Check your connection and try again in a moment.',
+  'client.changed': 'These texts have just changed, so your choices were not saved. Please read them again and choose.',
   'client.placeholder': 'This content needs your consent to: {titles}.',
   'client.gpcNote': 'Your browser sends a Global Privacy Control signal, so we treat it as a refusal of: {titles}. You can still turn these on yourself under Choose.',
   'client.alwaysActive': 'Always active: needed for {basis}.',

@@ -75,6 +75,8 @@ export const FR: Messages = {
   'client.save': 'Enregistrer mes choix',
   'client.close': 'Fermer',
   'client.saved': 'Vos choix sont enregistrés. Vous pouvez les modifier à tout moment.',
+  'client.failed': 'Vos choix n’ont pas pu être enregistrés ; rien n’a changé. Vérifiez votre connexion et réessayez dans un instant.',
+  'client.changed': 'Ces textes viennent de changer, vos choix n’ont donc pas été enregistrés. Veuillez les relire, puis choisir.',
   'client.placeholder': 'Ce contenu a besoin de votre consentement pour : {titles}.',
   'client.gpcNote': 'Votre navigateur envoie le signal Global Privacy Control ; nous le traitons comme un refus de : {titles}. Vous pouvez tout de même les activer vous-même sous « Choisir ».',
   'client.alwaysActive': 'Toujours actif : nécessaire pour {basis}.',

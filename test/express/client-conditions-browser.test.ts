@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { expect } from 'chai';
 import type { Express } from 'express';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
@@ -7,12 +9,22 @@ import { listen } from '../helpers/client-pages';
 import { chromiumPath, describeBrowser } from '../helpers/databases';
 
 // The page's globals, as the callbacks given to page.evaluate() use them (no DOM types here).
-declare const window: { violations: string[] };
+declare const window: { violations: string[]; axe: { run(c: unknown, o: unknown): Promise<{ violations: Array<{ id: string; nodes: unknown[] }> }> } };
 declare const document: {
   documentElement: { getAttribute(name: string): string | null };
   activeElement: { tagName: string; textContent: string | null } | null;
   addEventListener(type: string, fn: (e: { violatedDirective: string; blockedURI: string }) => void): void;
 };
+
+/** axe-core: a dev dependency when installed, else `AXE_CORE_PATH` (its axe.min.js). */
+function axeSource(): string | null {
+  try {
+    return readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+  } catch {
+    const path = process.env.AXE_CORE_PATH;
+    return path ? readFileSync(path, 'utf8') : null;
+  }
+}
 
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 const NONCE = 'cGFnZS1ub25jZQ';
@@ -92,5 +104,76 @@ describeBrowser('the browser client in Chromium under real conditions: strict ho
     expect(await mark(page, 'data-gated')).to.equal('ran');
     expect(await page.evaluate(() => window.violations)).to.deep.equal([]);
     expect(page.errors).to.deep.equal([]);
+  });
+
+  const FAILED = 'Your choices could not be saved, so nothing has changed. Check your connection and try again in a moment.';
+  const focused = (page: Page) => page.evaluate(() => {
+    const e = document.activeElement;
+    return e ? `${e.tagName.toLowerCase()} ${(e.textContent ?? '').trim()}` : '';
+  });
+  /** Fails every `POST /consent/me` of the page in the way given, until unrouted. */
+  const failSaves = (page: Page, answer: { status: number; contentType: string; body: string }) =>
+    page.route('**/consent/me', (route) => (route.request().method() === 'POST' ? route.fulfill(answer) : route.fallback()));
+  async function audit(page: Page): Promise<string[]> {
+    const axe = axeSource();
+    if (axe === null && process.env.CI) throw new Error('axe-core is needed: install it as a dev dependency or set AXE_CORE_PATH');
+    if (axe === null) return [];
+    await page.evaluate(axe);
+    return page.evaluate(async () => {
+      const result = await window.axe.run(document, { resultTypes: ['violations'] });
+      return result.violations.map((v) => `${v.id} (${String(v.nodes.length)})`);
+    });
+  }
+
+  for (const [what, answer] of [
+    ['503 problem', { status: 503, contentType: 'application/problem+json', body: '{"status":503}' }],
+    ['403 from the cross-site check', { status: 403, contentType: 'application/problem+json', body: '{"status":403}' }],
+    ['502 page that is not JSON', { status: 502, contentType: 'text/html', body: '<h1>Bad gateway</h1>' }],
+  ] as const) {
+    it(`says in the banner that a save answered by a ${what} failed, keeps focus and runs nothing`, async () => {
+      const page = await visit(await profile(), '/');
+      await failSaves(page, answer);
+      await banner(page).getByRole('button', { name: 'Accept all' }).focus();
+      await page.keyboard.press('Enter');
+      await banner(page).getByRole('alert').filter({ hasText: FAILED }).waitFor();
+      expect(await focused(page)).to.equal('button Accept all');
+      expect(await page.getByRole('status').count()).to.equal(0);
+      expect(await mark(page, 'data-gated')).to.equal(null);
+      expect(await page.locator('iframe[title="A video"]').getAttribute('src')).to.equal(null);
+      expect(await audit(page)).to.deep.equal([]);
+      // Once the server answers again, the same button saves, and the failure is no longer shown.
+      await page.unroute('**/consent/me');
+      await page.keyboard.press('Enter');
+      await page.getByRole('status').filter({ hasText: 'Your choices are saved.' }).waitFor({ state: 'attached' });
+      expect(await page.getByRole('alert').count()).to.equal(0);
+      await page.waitForFunction(() => document.documentElement.getAttribute('data-gated') === 'ran');
+    });
+  }
+
+  it('says in the dialog that a save made offline failed, with focus kept in the dialog and nothing run', async () => {
+    const context = await profile();
+    const page = await visit(context, '/');
+    await banner(page).getByRole('button', { name: 'Choose' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Privacy choices' });
+    await dialog.getByRole('switch', { name: 'Statistics' }).check();
+    await context.setOffline(true);
+    await dialog.getByRole('button', { name: 'Save choices' }).click();
+    await dialog.getByRole('alert').filter({ hasText: FAILED }).waitFor();
+    expect(await focused(page)).to.equal('button Save choices');
+    expect(await dialog.getByRole('switch', { name: 'Statistics' }).isChecked()).to.equal(true);
+    expect(await audit(page)).to.deep.equal([]);
+    await context.setOffline(false);
+    expect(await mark(page, 'data-gated')).to.equal(null);
+  });
+
+  it('reads the texts again when a save finds them changed (409), and asks again in the banner', async () => {
+    const page = await visit(await profile(), '/');
+    await failSaves(page, { status: 409, contentType: 'application/problem+json', body: '{"status":409,"code":"version_mismatch"}' });
+    await banner(page).getByRole('button', { name: 'Choose' }).click();
+    await page.getByRole('dialog', { name: 'Privacy choices' }).getByRole('button', { name: 'Accept all' }).click();
+    await banner(page).getByRole('alert').filter({ hasText: 'These texts have just changed, so your choices were not saved.' }).waitFor();
+    expect(await page.getByRole('dialog').count()).to.equal(0);
+    expect(await focused(page)).to.equal('button Accept all');
+    expect(await mark(page, 'data-gated')).to.equal(null);
   });
 });

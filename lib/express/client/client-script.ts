@@ -61,6 +61,7 @@ export const CLIENT_SCRIPT = String.raw`(function () {
     d.dispatchEvent(new CustomEvent('consent:change', { detail: { states: states, pending: pending, reason: reason } }));
   }
 
+  var alert = null;
   function save(decide) {
     var decisions = {}, count = 0;
     requirements.forEach(function (r) {
@@ -72,7 +73,21 @@ export const CLIENT_SCRIPT = String.raw`(function () {
     var fromBanner = !!banner && (banner.contains(d.activeElement) || (!!opener && banner.contains(opener)));
     var done = function () { hide(); close(); if (fromBanner || !d.activeElement || d.activeElement === d.body) saved(); };
     if (!count) { done(); return Promise.resolve(); }
-    return api('POST', '/me', { decisions: decisions }).then(function (result) { apply(result, 'save'); done(); }, load);
+    if (alert) { alert.remove(); alert = null; }
+    return api('POST', '/me', { decisions: decisions }).then(function (result) { apply(result, 'save'); done(); }, failed);
+  }
+  // A failed save says so in plain words where the person is, and leaves their focus where it was;
+  // texts changed meanwhile (409) are read again first, so the question is asked of the new ones.
+  function failed(problem) {
+    var stale = !!problem && problem.status === 409;
+    if (stale) close();
+    return (stale ? load() : Promise.resolve()).then(function () {
+      var at = dialog || banner, text = w[stale ? 'client.changed' : 'client.failed'];
+      if (!at) { say(text); return; }
+      alert = el('p', { role: 'alert', 'class': 'ec-error', lang: wordsLocale, text: text });
+      at.insertBefore(alert, at.querySelector('.ec-actions'));
+      if (!d.activeElement || d.activeElement === d.body) at.querySelector('button').focus();
+    });
   }
   var changed = function (r, decision) {
     var state = states[r.id] ? states[r.id].state : 'unset';
@@ -144,9 +159,12 @@ export const CLIENT_SCRIPT = String.raw`(function () {
       if (!target.matches('a[href],button,input,select,textarea,[tabindex]')) target.setAttribute('tabindex', '-1');
       target.focus();
     }
+    say(w['client.saved']);
+  }
+  function say(text) {
     if (!status) { status = el('p', { role: 'status', 'class': 'ec-status' }); d.body.appendChild(status); }
     status.textContent = ''; status.setAttribute('lang', wordsLocale);
-    setTimeout(function () { status.textContent = w['client.saved']; }, 50);
+    setTimeout(function () { status.textContent = text; }, 50);
   }
 
   function item(r) {
