@@ -176,4 +176,29 @@ describeBrowser('the browser client in Chromium under real conditions: strict ho
     expect(await focused(page)).to.equal('button Accept all');
     expect(await mark(page, 'data-gated')).to.equal(null);
   });
+
+  it('sends one save for two quick clicks, so what runs is what was stored', async () => {
+    const page = await visit(await profile(), '/');
+    const posts: string[] = [];
+    let release = () => {};
+    const held = new Promise<void>((resolve) => { release = resolve; });
+    // The first save is held on its way until the second click has been made.
+    await page.route('**/consent/me', async (route) => {
+      if (route.request().method() !== 'POST') { await route.fallback(); return; }
+      posts.push(route.request().postData() ?? '');
+      await held;
+      await route.fallback();
+    });
+    await banner(page).getByRole('button', { name: 'Accept all' }).click();
+    while (posts.length === 0) await page.waitForTimeout(20);
+    expect(await banner(page).getByRole('button', { name: 'Reject all' }).getAttribute('aria-disabled')).to.equal('true');
+    // A real click on it all the same (Playwright itself waits for an aria-disabled button).
+    await banner(page).getByRole('button', { name: 'Reject all' }).click({ force: true });
+    release();
+    await page.getByRole('status').filter({ hasText: 'Your choices are saved.' }).waitFor({ state: 'attached' });
+    expect(posts).to.have.length(1);
+    expect(await mark(page, 'data-gated')).to.equal('ran');
+    const stored = await page.evaluate(() => fetch('/consent/me').then((r) => r.json()) as Promise<{ states: Record<string, { state: string }> }>);
+    expect([stored.states.stats?.state, stored.states.video?.state]).to.deep.equal(['granted', 'granted']);
+  });
 });

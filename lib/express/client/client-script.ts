@@ -61,8 +61,17 @@ export const CLIENT_SCRIPT = String.raw`(function () {
     d.dispatchEvent(new CustomEvent('consent:change', { detail: { states: states, pending: pending, reason: reason } }));
   }
 
-  var alert = null;
+  // One save at a time: a click while one is on its way is ignored (its buttons say so), so what
+  // the page shows and runs is what was stored last.
+  var saving = false, alert = null;
+  function busy(on) {
+    saving = on;
+    each(d.querySelectorAll('[data-ec="accept"],[data-ec="reject"],[data-ec="save"]'), function (b) {
+      if (on) b.setAttribute('aria-disabled', 'true'); else b.removeAttribute('aria-disabled');
+    });
+  }
   function save(decide) {
+    if (saving) return Promise.resolve();
     var decisions = {}, count = 0;
     requirements.forEach(function (r) {
       var decision = choosable(r) ? decide(r) : null;
@@ -74,7 +83,8 @@ export const CLIENT_SCRIPT = String.raw`(function () {
     var done = function () { hide(); close(); if (fromBanner || !d.activeElement || d.activeElement === d.body) saved(); };
     if (!count) { done(); return Promise.resolve(); }
     if (alert) { alert.remove(); alert = null; }
-    return api('POST', '/me', { decisions: decisions }).then(function (result) { apply(result, 'save'); done(); }, failed);
+    busy(true);
+    return api('POST', '/me', { decisions: decisions }).then(function (result) { busy(false); apply(result, 'save'); done(); }, function (problem) { busy(false); failed(problem); });
   }
   // A failed save says so in plain words where the person is, and leaves their focus where it was;
   // texts changed meanwhile (409) are read again first, so the question is asked of the new ones.

@@ -13,6 +13,7 @@ export const CLIENT_STYLE = `.ec-banner,.ec-dialog{font:16px/1.5 system-ui,-appl
 .ec-actions{display:flex;flex-wrap:wrap;gap:.75rem;margin-top:.5rem}
 .ec-btn{flex:1 1 10rem;min-height:2.75rem;padding:.5rem 1rem;font:inherit;font-weight:600;color:#fff;background:#1d3f8f;border:2px solid #1d3f8f;border-radius:.375rem;cursor:pointer}
 .ec-btn:hover{background:#15306e}
+.ec-btn[aria-disabled="true"]{opacity:.75;cursor:progress}
 .ec-error{margin:0 0 .75rem;padding:.5rem .75rem;border-left:4px solid #b91c1c;color:#7f1d1d;background:#fef2f2;font-weight:600}
 .ec-btn:focus-visible,.ec-close:focus-visible,.ec-switch:focus-visible,.ec-dialog a:focus-visible{outline:3px solid #b45309;outline-offset:2px}
 .ec-dialog{width:calc(100% - 2rem);max-width:42rem;max-height:90vh;overflow:auto;padding:1.5rem;border:0;border-radius:.5rem;box-shadow:0 8px 32px rgba(0,0,0,.3)}
