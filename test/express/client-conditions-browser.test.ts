@@ -64,6 +64,8 @@ describeBrowser('the browser client in Chromium under real conditions: strict ho
       res.set('Content-Security-Policy', `default-src 'self'; script-src 'nonce-${NONCE}'; style-src 'self'; frame-src 'self'; require-trusted-types-for 'script'`);
       res.type('html').send(hostPage('/consent/client.js'));
     });
+    // The client's address with a fragment and no query.
+    app.get('/versioned', (_req, res) => { res.type('html').send(hostPage('/consent/client.js#release-2')); });
     app.get('/', (_req, res) => { res.type('html').send(hostPage('/consent/client.js')); });
     server = await listen(app);
     browser = await chromium.launch({ executablePath: chromiumPath() as string, headless: true, args: ARGS });
@@ -200,5 +202,11 @@ describeBrowser('the browser client in Chromium under real conditions: strict ho
     expect(await mark(page, 'data-gated')).to.equal('ran');
     const stored = await page.evaluate(() => fetch('/consent/me').then((r) => r.json()) as Promise<{ states: Record<string, { state: string }> }>);
     expect([stored.states.stats?.state, stored.states.video?.state]).to.deep.equal(['granted', 'granted']);
+  });
+
+  it('finds its routes from a script address with a fragment', async () => {
+    const page = await visit(await profile(), '/versioned');
+    await banner(page).getByRole('button', { name: 'Accept all' }).click();
+    await page.waitForFunction(() => document.documentElement.getAttribute('data-gated') === 'ran');
   });
 });
