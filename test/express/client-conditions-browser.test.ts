@@ -204,6 +204,21 @@ describeBrowser('the browser client in Chromium under real conditions: strict ho
     expect([stored.states.stats?.state, stored.states.video?.state]).to.deep.equal(['granted', 'granted']);
   });
 
+  it('tells the site\'s other tabs of a save: they run what it allowed and drop their banner', async () => {
+    const context = await profile();
+    const first = await visit(context, '/');
+    const second = await visit(context, '/');
+    await banner(second).waitFor();
+    await banner(first).getByRole('button', { name: 'Accept all' }).click();
+    await second.waitForFunction(() => document.documentElement.getAttribute('data-gated') === 'ran');
+    await banner(second).waitFor({ state: 'detached' });
+    expect(await second.locator('iframe[title="A video"]').getAttribute('src')).to.equal('/frame');
+    // A choice made there later starts from what was stored: its dialog shows the grants.
+    await second.getByRole('button', { name: 'Privacy choices' }).click();
+    expect(await second.getByRole('dialog', { name: 'Privacy choices' }).getByRole('switch', { name: 'Statistics' }).isChecked()).to.equal(true);
+    expect([...first.errors, ...second.errors]).to.deep.equal([]);
+  });
+
   it('finds its routes from a script address with a fragment', async () => {
     const page = await visit(await profile(), '/versioned');
     await banner(page).getByRole('button', { name: 'Accept all' }).click();

@@ -84,7 +84,7 @@ export const CLIENT_SCRIPT = String.raw`(function () {
     if (!count) { done(); return Promise.resolve(); }
     if (alert) { alert.remove(); alert = null; }
     busy(true);
-    return api('POST', '/me', { decisions: decisions }).then(function (result) { busy(false); apply(result, 'save'); done(); }, function (problem) { busy(false); failed(problem); });
+    return api('POST', '/me', { decisions: decisions }).then(function (result) { busy(false); apply(result, 'save'); done(); if (tabs) tabs.postMessage('saved'); }, function (problem) { busy(false); failed(problem); });
   }
   // A failed save says so in plain words where the person is, and leaves their focus where it was;
   // texts changed meanwhile (409) are read again first, so the question is asked of the new ones.
@@ -273,6 +273,12 @@ export const CLIENT_SCRIPT = String.raw`(function () {
       if (pending.length) showBanner(); else hide();
     }, function () { /* no subject and no visitors: nothing to ask, nothing to run */ });
   }
+
+  // The site's other tabs hear of a save and read the state again (a later click there acts on
+  // what was stored, not on what they showed), as does a page back from the back/forward cache.
+  var tabs = window.BroadcastChannel ? new BroadcastChannel('express-consent ' + base) : null;
+  if (tabs) tabs.onmessage = function () { if (!saving) load(); };
+  window.addEventListener('pageshow', function (e) { if (e.persisted) load(); });
 
   d.head.appendChild(el('link', { rel: 'stylesheet', href: base + '/client.css' }));
   if (d.readyState === 'loading') d.addEventListener('DOMContentLoaded', load); else load();
