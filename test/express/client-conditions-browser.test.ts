@@ -219,6 +219,20 @@ describeBrowser('the browser client in Chromium under real conditions: strict ho
     expect([...first.errors, ...second.errors]).to.deep.equal([]);
   });
 
+  it('reads the state again when the page comes back from the back/forward cache', async () => {
+    const page = await visit(await profile(), '/');
+    await banner(page).waitFor();
+    // Chosen elsewhere meanwhile (another page of the site), then the page is shown again as it was.
+    await page.evaluate(() => fetch('/consent/me', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ decisions: { stats: 'granted', video: 'denied' } }) }));
+    expect(await mark(page, 'data-gated')).to.equal(null);
+    await page.evaluate(() => {
+      const g = globalThis as unknown as { dispatchEvent(e: unknown): void; PageTransitionEvent: new (type: string, init: { persisted: boolean }) => unknown };
+      g.dispatchEvent(new g.PageTransitionEvent('pageshow', { persisted: true }));
+    });
+    await page.waitForFunction(() => document.documentElement.getAttribute('data-gated') === 'ran');
+    await banner(page).waitFor({ state: 'detached' });
+  });
+
   it('finds its routes from a script address with a fragment', async () => {
     const page = await visit(await profile(), '/versioned');
     await banner(page).getByRole('button', { name: 'Accept all' }).click();
