@@ -1,32 +1,20 @@
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { expect } from 'chai';
 import type { Express } from 'express';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { createConsent, MemoryTracker, type Consent } from '../../lib/index';
 import { expressModule, memoryLogger, TEST_SECRET } from '../helpers/app';
+import { axeViolations, describeAccessible } from '../helpers/axe';
 import { listen } from '../helpers/client-pages';
-import { chromiumPath, describeBrowser } from '../helpers/databases';
+import { launchChromium } from '../examples/browser-helpers';
 
 // The page's globals, as the callbacks given to page.evaluate() use them (no DOM types here).
-declare const window: { violations: string[]; axe: { run(c: unknown, o: unknown): Promise<{ violations: Array<{ id: string; nodes: unknown[] }> }> } };
+declare const window: { violations: string[] };
 declare const document: {
   documentElement: { getAttribute(name: string): string | null };
   activeElement: { tagName: string; textContent: string | null } | null;
   addEventListener(type: string, fn: (e: { violatedDirective: string; blockedURI: string }) => void): void;
 };
 
-/** axe-core: a dev dependency when installed, else `AXE_CORE_PATH` (its axe.min.js). */
-function axeSource(): string | null {
-  try {
-    return readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
-  } catch {
-    const path = process.env.AXE_CORE_PATH;
-    return path ? readFileSync(path, 'utf8') : null;
-  }
-}
-
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 const NONCE = 'cGFnZS1ub25jZQ';
 
 /** A host page: the client (at `client`), a gated script file, a gated inline script and a gated frame. */
@@ -41,7 +29,7 @@ function hostPage(client: string): string {
 <p><button type="button" data-consent-open>Privacy choices</button></p></main></body></html>`;
 }
 
-describeBrowser('the browser client in Chromium under real conditions: strict hosts, failing saves, other tabs', function (this: Mocha.Suite) {
+describeAccessible('the browser client in Chromium under real conditions: strict hosts, failing saves, other tabs', function (this: Mocha.Suite) {
   this.timeout(60_000);
   let consent: Consent;
   let browser: Browser;
@@ -68,7 +56,7 @@ describeBrowser('the browser client in Chromium under real conditions: strict ho
     app.get('/versioned', (_req, res) => { res.type('html').send(hostPage('/consent/client.js#release-2')); });
     app.get('/', (_req, res) => { res.type('html').send(hostPage('/consent/client.js')); });
     server = await listen(app);
-    browser = await chromium.launch({ executablePath: chromiumPath() as string, headless: true, args: ARGS });
+    browser = await launchChromium();
   });
   after(async () => {
     for (const context of contexts) await context.close();
@@ -116,17 +104,6 @@ describeBrowser('the browser client in Chromium under real conditions: strict ho
   /** Fails every `POST /consent/me` of the page in the way given, until unrouted. */
   const failSaves = (page: Page, answer: { status: number; contentType: string; body: string }) =>
     page.route('**/consent/me', (route) => (route.request().method() === 'POST' ? route.fulfill(answer) : route.fallback()));
-  async function audit(page: Page): Promise<string[]> {
-    const axe = axeSource();
-    if (axe === null && process.env.CI) throw new Error('axe-core is needed: install it as a dev dependency or set AXE_CORE_PATH');
-    if (axe === null) return [];
-    await page.evaluate(axe);
-    return page.evaluate(async () => {
-      const result = await window.axe.run(document, { resultTypes: ['violations'] });
-      return result.violations.map((v) => `${v.id} (${String(v.nodes.length)})`);
-    });
-  }
-
   for (const [what, answer] of [
     ['503 problem', { status: 503, contentType: 'application/problem+json', body: '{"status":503}' }],
     ['403 from the cross-site check', { status: 403, contentType: 'application/problem+json', body: '{"status":403}' }],
@@ -142,7 +119,7 @@ describeBrowser('the browser client in Chromium under real conditions: strict ho
       expect(await page.getByRole('status').count()).to.equal(0);
       expect(await mark(page, 'data-gated')).to.equal(null);
       expect(await page.locator('iframe[title="A video"]').getAttribute('src')).to.equal(null);
-      expect(await audit(page)).to.deep.equal([]);
+      expect(await axeViolations(page)).to.deep.equal([]);
       // Once the server answers again, the same button saves, and the failure is no longer shown.
       await page.unroute('**/consent/me');
       await page.keyboard.press('Enter');
@@ -163,7 +140,7 @@ describeBrowser('the browser client in Chromium under real conditions: strict ho
     await dialog.getByRole('alert').filter({ hasText: FAILED }).waitFor();
     expect(await focused(page)).to.equal('button Save choices');
     expect(await dialog.getByRole('switch', { name: 'Statistics' }).isChecked()).to.equal(true);
-    expect(await audit(page)).to.deep.equal([]);
+    expect(await axeViolations(page)).to.deep.equal([]);
     await context.setOffline(false);
     expect(await mark(page, 'data-gated')).to.equal(null);
   });
