@@ -53,6 +53,14 @@ export class ChangeFeed {
     );
   }
 
+  /**
+   * SQLite: notes which file the database is, when the tracker starts (with the feed on or off):
+   * noted at the first write instead, a file replaced before it would be taken for the database.
+   */
+  async identifyFile(): Promise<void> {
+    await this.file?.identify();
+  }
+
   /** Starts watching; resolves to the function that stops, or null when the feed is off. */
   async subscribe(handlers: ChangeHandlers): Promise<(() => Promise<void>) | null> {
     if (this.postgres) {
@@ -66,8 +74,6 @@ export class ChangeFeed {
       return () => listener.close();
     }
     if (!this.sqlite) return null;
-    // Which file the database is, from the start rather than from the first write.
-    await this.file?.identify().catch(() => undefined);
     const watch = new SqliteWatch(this.knex, handlers);
     await watch.begin();
     return () => watch.close();

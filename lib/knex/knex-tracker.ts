@@ -113,6 +113,7 @@ export class KnexTracker implements ConsentTracker {
   async init(options: { migrate: boolean }): Promise<void> {
     if (options.migrate) this.migrationsRun = await migrate(this.knex, { tablePrefix: this.prefix });
     else await checkSchema(this.knex, this.prefix);
+    await this.feed.identifyFile();
   }
 
   secret(candidate: string): Promise<string> {

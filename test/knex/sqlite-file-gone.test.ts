@@ -34,6 +34,20 @@ describe('an SQLite file removed or replaced under a running process', () => {
     });
   }
 
+  it('refuses writes to a file replaced before the first write, with the change feed off', async () => {
+    const file = tempSqliteFile();
+    const consent = await open(file.filename, false);
+    try {
+      const copy = `${file.filename}.copy`;
+      copyFileSync(file.filename, copy);
+      renameSync(copy, file.filename);
+      expect(await consent.record('ben', { news: 'granted' }).then(() => null, (error: unknown) => error)).to.be.instanceOf(ConsentStoreError);
+    } finally {
+      await consent.close();
+      file.cleanup();
+    }
+  });
+
   it('refuses writes once another file was moved into its place, and writes on a file that stays', async () => {
     const file = tempSqliteFile();
     const consent = await open(file.filename, true);
