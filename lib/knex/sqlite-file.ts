@@ -20,9 +20,9 @@ export class SqliteFile {
 
   constructor(private readonly knex: Knex) {}
 
-  /** Notes which file the database is, once (at start, or at the first write). */
-  identify(): Promise<OpenedFile | null> {
-    this.opened ??= this.read().catch((error: unknown) => {
+  /** Notes which file the database is, once (at start, or at the first write); asked again after a failure. */
+  identify(on: Knex | Knex.Transaction = this.knex): Promise<OpenedFile | null> {
+    this.opened ??= this.read(on).catch((error: unknown) => {
       this.opened = null;
       throw error;
     });
@@ -31,7 +31,7 @@ export class SqliteFile {
 
   /** Inside a writing transaction: throws when the database's path no longer names its file. */
   async check(trx: Knex.Transaction): Promise<void> {
-    const opened = await (this.opened ?? (this.opened = this.read(trx)));
+    const opened = await this.identify(trx);
     if (opened === null) return;
     const now = statSync(opened.path, { throwIfNoEntry: false });
     if (now === undefined || now.dev !== opened.dev || now.ino !== opened.ino) {
@@ -42,7 +42,7 @@ export class SqliteFile {
     }
   }
 
-  private async read(on: Knex | Knex.Transaction = this.knex): Promise<OpenedFile | null> {
+  private async read(on: Knex | Knex.Transaction): Promise<OpenedFile | null> {
     const rows: Array<{ name: string; file: string }> = await on.raw('PRAGMA database_list');
     const path = rows.find((row) => row.name === 'main')?.file ?? '';
     if (path === '') return null;
