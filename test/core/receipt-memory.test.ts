@@ -15,10 +15,12 @@ describe('receipt of a long history: a page of events held at a time', () => {
     // driver reusing its buffers would): a receipt that kept every event of a long history in
     // memory to look at it afterwards sees them recycled.
     const handedOut: StoredEvent[][] = [];
+    let pages = 0;
     const tracker = intercept(new MemoryTracker(), {
       scanEvents: (original) => async (...args: never[]) => {
         const page = ((await original(...args)) as StoredEvent[]).map((event) => ({ ...event }));
         handedOut.push(page);
+        pages += 1;
         for (const old of handedOut.splice(0, Math.max(0, handedOut.length - 3))) {
           for (const event of old) event.locale = null;
         }
@@ -34,11 +36,12 @@ describe('receipt of a long history: a page of events held at a time', () => {
     const denials = 3 * VERIFY_PAGE + 10;
     for (let i = 0; i < denials; i += 1) await consent.record('long', { letter: 'denied' });
 
+    pages = 0;
     const receipt = await consent.receipt('long');
     expect(verifyReceipt(receipt, consent.publicKey)).to.equal(true);
     expect(receipt.decisions.find((d) => d.requirement === 'stats')).to.include({ state: 'granted', locale: 'de' });
     // The whole history was read (and checked), page by page.
-    expect(handedOut.length).to.be.at.most(3);
+    expect(pages).to.be.at.least(4);
     await consent.close();
   });
 });
