@@ -6,8 +6,9 @@
  * date-time without a zone is UTC, as a date is.
  */
 
-// A date (midnight UTC), or a date and time with `Z`, a `±hh:mm` offset, or neither (UTC).
-const INSTANT = /^(\d{4})-(\d{2})-(\d{2})(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})?)?$/;
+// A date (midnight UTC), or a date and time with `Z`, a `±hh:mm` (or `±hhmm`) offset, or
+// neither (UTC); `t` and `z` as well as `T` and `Z`, as RFC 3339 allows.
+const INSTANT = /^(\d{4})-(\d{2})-(\d{2})([Tt]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?([Zz]|[+-]\d{2}:?\d{2})?)?$/;
 
 /** A date-time `parseInstant` takes, for error messages. */
 export const DATE_TIME_RULE = 'an ISO-8601 date-time (YYYY-MM-DDThh:mm:ss.sssZ, …+02:00; UTC without a zone)';
@@ -29,9 +30,11 @@ export function parseInstant(value: unknown, roundUp = false): number | null {
   const last = new Date(0);
   last.setUTCFullYear(year, month, 0);
   if (month < 1 || month > 12 || day < 1 || day > last.getUTCDate()) return null;
-  // The form is ISO's own: Date.parse reads it as such (and refuses 25:00, :60, +99:00).
-  // A date-time without a zone gets `Z`: Date.parse would read it in the server's zone.
-  const ms = Date.parse(match[4] !== undefined && match[7] === undefined ? `${value as string}Z` : (value as string));
+  // Written in the one form Date.parse reads as ISO (which refuses 25:00, :60, +99:00); a
+  // date-time without a zone gets `Z`: Date.parse would read it in the server's zone.
+  const zone = match[7] === undefined ? 'Z' : match[7].length === 5 ? `${match[7].slice(0, 3)}:${match[7].slice(3)}` : match[7].toUpperCase();
+  const text = match[4] === undefined ? (value as string) : `${match[1] as string}-${match[2] as string}-${match[3] as string}T${match[4].slice(1, match[4].length - (match[7]?.length ?? 0))}${zone}`;
+  const ms = Date.parse(text);
   if (!Number.isFinite(ms)) return null;
   return roundUp && /[1-9]/.test(match[6]?.slice(4) ?? '') ? ms + 1 : ms;
 }

@@ -9,7 +9,7 @@ const quiet = { warn() {}, error() {} };
 // Each read the same on every server, whatever its time zone: none of these is an instant.
 const NOT_INSTANTS = [
   '2025-01-01 01:30:00', '2025-01-01T1:30Z', '2025-02-29', '2024-02-30T00:00:00Z', '2025-13-01', '2025-00-10', '2025-01-00',
-  '1', '2025', 'Jan 1 2025 02:00 GMT', 'hello 5', '', ' 2025-01-01', '2025-01-01T25:00:00Z', '2025-01-01T10:00:00+99:00',
+  '1', '2025', 'Jan 1 2025 02:00 GMT', 'hello 5', '', ' 2025-01-01', '2025-01-01T25:00:00Z', '2025-01-01T10:00:00+99:00', '2025-01-01T10:00:00+2400', '2025-01-01T10:00:00+02',
 ];
 
 describe('times given as text', () => {
@@ -17,6 +17,9 @@ describe('times given as text', () => {
     expect(parseInstant('2024-02-29')).to.equal(Date.UTC(2024, 1, 29));
     expect(parseInstant('2025-01-01T02:30:00+02:00')).to.equal(Date.UTC(2025, 0, 1, 0, 30));
     expect(parseInstant('2025-01-01T00:30Z')).to.equal(Date.UTC(2025, 0, 1, 0, 30));
+    // RFC 3339's lowercase letters, and ISO 8601's offset without a colon.
+    expect(parseInstant('2025-01-01t02:30:00+0200')).to.equal(Date.UTC(2025, 0, 1, 0, 30));
+    expect(parseInstant('2025-01-01t00:30:00.250z')).to.equal(Date.UTC(2025, 0, 1, 0, 30, 0, 250));
     expect(parseInstant('9999-12-31T23:59:59.999Z')).to.equal(253_402_300_799_999);
     expect(parseInstant('0000-03-01')).to.equal(new Date('0000-03-01T00:00:00Z').getTime());
     // Without a zone, UTC, as a date is: never the server's own zone, which would differ between servers.
