@@ -4,7 +4,7 @@ import { ConsentConfigError, ConsentError } from '../errors';
 import type { ResolvedOptions } from '../options';
 import type { ConsentTracker } from '../tracker/tracker';
 import { warnOnce } from './warn-once';
-import { storableText } from '../characters';
+import { atMostCharacters, storableText } from '../characters';
 
 const SETTING = 'receipt_key';
 
@@ -34,9 +34,10 @@ function badController(why: string): never {
 
 // Signed as given in every receipt and checkpoint: a lone surrogate is not I-JSON, so other
 // RFC 8785 implementations could not check the signature.
-function controllerText(value: unknown, member: string): string {
-  if (typeof value !== 'string' || value.trim().length === 0 || !storableText(value)) {
-    badController(`${member === '' ? '' : `member "${member}" `}must be a non-empty string of well-formed Unicode without U+0000`);
+// At most as long as a requirement text's controller (name 200, contact 500 characters).
+function controllerText(value: unknown, member: string, max: number): string {
+  if (typeof value !== 'string' || value.trim().length === 0 || !storableText(value) || !atMostCharacters(value, max)) {
+    badController(`${member === '' ? '' : `member "${member}" `}must be a non-empty string of at most ${String(max)} characters of well-formed Unicode without U+0000`);
   }
   return value;
 }
@@ -44,11 +45,12 @@ function controllerText(value: unknown, member: string): string {
 /** The controller receipts name: `'ACME'` or `{ name, contact? }`; null without the option. */
 function parseController(value: unknown): ReceiptController | null {
   if (value === undefined) return null;
-  if (typeof value === 'string') return { name: controllerText(value, '') };
+  if (typeof value === 'string') return { name: controllerText(value, '', 200) };
   if (value === null || typeof value !== 'object' || Array.isArray(value)) badController("must be a name or { name, contact? }");
   for (const key of Object.keys(value)) if (key !== 'name' && key !== 'contact') badController(`has no member "${key}" (name, contact)`);
   const { name, contact } = value as Record<string, unknown>;
-  return contact === undefined || contact === null ? { name: controllerText(name, 'name') } : { name: controllerText(name, 'name'), contact: controllerText(contact, 'contact') };
+  const named = { name: controllerText(name, 'name', 200) };
+  return contact === undefined || contact === null ? named : { ...named, contact: controllerText(contact, 'contact', 500) };
 }
 
 /**

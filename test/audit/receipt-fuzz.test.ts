@@ -196,6 +196,8 @@ describe('the controller receipts name (option receipts.controller)', () => {
     const refused: unknown[] = [
       5, true, ['ACME'], { name: 5 }, { name: '' }, { name: '  ' }, { contact: 'x@acme.test' }, { name: 'ACME', contact: { email: 'x' } },
       { name: 'ACME', contact: 5 }, { name: 'ACME', email: 'x@acme.test' }, 'AC\ud800ME', { name: 'ACME', contact: 'x\udc00' }, 'AC\u0000ME',
+      // Signed into every receipt and checkpoint: as long as a requirement's controller at most.
+      'A'.repeat(201), { name: 'A'.repeat(201) }, { name: 'ACME', contact: 'c'.repeat(501) },
     ];
     for (const controller of refused) {
       let error: unknown;
@@ -214,6 +216,7 @@ describe('the controller receipts name (option receipts.controller)', () => {
     for (const [controller, named] of [
       ['ACME', { name: 'ACME' }], [{ name: 'ACME' }, { name: 'ACME' }], [{ name: 'ACME', contact: null }, { name: 'ACME' }],
       [{ name: 'Ä😀', contact: 'privacy@acme.test' }, { name: 'Ä😀', contact: 'privacy@acme.test' }],
+      [{ name: '😀'.repeat(200), contact: 'c'.repeat(500) }, { name: '😀'.repeat(200), contact: 'c'.repeat(500) }],
     ] as Array<[unknown, unknown]>) {
       const consent = open(controller);
       consent.register({ id: 'a', title: 'A', description: 'a' });
