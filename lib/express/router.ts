@@ -33,7 +33,10 @@ export function createRouter(
   subjects: MeRouteSubjects,
   limiter: WriteLimiter | null = null,
 ): Router {
-  const router = express.Router();
+  // The `subject` hook sees the mount path's parameters (`/:tenant/consent`), as it does on the
+  // host's own routes; a parameter of the router's own routes (`:id`, `:token`) wins over one of
+  // the same name.
+  const router = express.Router({ mergeParams: true });
   const body = jsonBody();
   const serving = asyncHandler(async (_req, _res, next) => {
     await gate.serving();
