@@ -50,7 +50,9 @@ export function createRouter(
   });
   // Only the router's own paths: mounted at `/`, it sees every request of the host's app too,
   // whose cross-site writes (an identity provider's form_post, a CORS API) are the host's call.
-  router.use(['/me', '/confirm', '/admin'], sameOriginWrites(engine.options.trustedOrigins));
+  // Without `admin` there are no admin routes: `/admin…` is the host's.
+  const own = engine.options.admin === null ? ['/me', '/confirm'] : ['/me', '/confirm', '/admin'];
+  router.use(own, sameOriginWrites(engine.options.trustedOrigins));
 
   const proof = proofHandlers(source, {
     async subject(req) {
