@@ -54,6 +54,8 @@ describeAccessible('the browser client in Chromium under real conditions: strict
     });
     // The client's address with a fragment and no query.
     app.get('/versioned', (_req, res) => { res.type('html').send(hostPage('/consent/client.js#release-2')); });
+    // The router matches its paths in any case: the client's address too.
+    app.get('/shouting', (_req, res) => { res.type('html').send(hostPage('/consent/CLIENT.JS')); });
     app.get('/', (_req, res) => { res.type('html').send(hostPage('/consent/client.js')); });
     server = await listen(app);
     browser = await launchChromium();
@@ -210,9 +212,11 @@ describeAccessible('the browser client in Chromium under real conditions: strict
     await banner(page).waitFor({ state: 'detached' });
   });
 
-  it('finds its routes from a script address with a fragment', async () => {
-    const page = await visit(await profile(), '/versioned');
-    await banner(page).getByRole('button', { name: 'Accept all' }).click();
-    await page.waitForFunction(() => document.documentElement.getAttribute('data-gated') === 'ran');
-  });
+  for (const [what, path] of [['with a fragment', '/versioned'], ['in capitals', '/shouting']] as const) {
+    it(`finds its routes from a script address ${what}`, async () => {
+      const page = await visit(await profile(), path);
+      await banner(page).getByRole('button', { name: 'Accept all' }).click();
+      await page.waitForFunction(() => document.documentElement.getAttribute('data-gated') === 'ran');
+    });
+  }
 });

@@ -12,7 +12,7 @@ export const CLIENT_SCRIPT = String.raw`(function () {
   var d = document, me = d.currentScript, w = WORDS.en;
   if (!me || !window.fetch || d.documentElement.hasAttribute('data-consent-client')) return;
   d.documentElement.setAttribute('data-consent-client', '');
-  var base = me.src.replace(/\/client\.js([?#].*)?$/, '');
+  var base = me.src.replace(/\/client\.js([?#].*)?$/i, '');
   var known = [], requirements = [], states = {}, pending = [], gpcSeen = false;
   // wordsLocale: the language of the library's words, marked on what shows them (the page's may differ).
   var banner = null, dialog = null, opener = null, wordsLocale = 'en';
