@@ -47,6 +47,9 @@ describe('the admin console in the reader\'s language', function () {
     const moved = await request(app).get('/consent/admin/console?lang=fr').expect(301);
     expect(moved.headers.location).to.equal('/consent/admin/console/?lang=fr');
     expect((await request(app).get('/consent/admin/console').expect(301)).headers.location).to.equal('/consent/admin/console/');
+    // The lookup's relative links are written for its address without the slash.
+    const lookup = await request(app).get('/consent/admin/console/subject/?id=ann&lang=de').expect(301);
+    expect(lookup.headers.location).to.equal('/consent/admin/console/subject?id=ann&lang=de');
   });
 
   it('shows a subject\'s states, verification and history in German', async () => {

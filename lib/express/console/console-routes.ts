@@ -1,4 +1,4 @@
-import type { ErrorRequestHandler, Request, Router } from 'express';
+import type { ErrorRequestHandler, Request, RequestHandler, Router } from 'express';
 import { adminStats, dailySeries, windowStart } from '../../core/admin-stats';
 import type { ConsentEngine } from '../../core/engine';
 import { ConsentError } from '../../errors';
@@ -50,14 +50,15 @@ export function addAdminConsole(router: Router, engine: ConsentEngine, gate: Rea
   // which sees the request's own path; a query parameter a page does not take is 400.
   const guard = [jsonBody(), adminAuthorization(engine, gate, 'the admin console'), decodableQuery];
 
-  // Routing is not strict: both spellings land here, and the pages' relative links need the slash.
-  router.get('/admin/console', ...guard, onlyQuery('lang'), asyncHandler(async (req, res) => {
-    if (!req.path.endsWith('/')) {
-      // The query (only `lang`, checked above) goes along: the language asked for stays.
-      const query = req.url.indexOf('?');
-      res.redirect(301, mountedPath(req, '/admin/console/') + (query >= 0 ? req.url.slice(query) : ''));
-      return;
-    }
+  // Routing is not strict: both spellings of each page land on it, and its relative links are
+  // written for one of them (the overview's for its slash, the others' for none).
+  const spelled = (path: string): RequestHandler => (req, res, next) => {
+    if (req.path.endsWith('/') === path.endsWith('/')) { next(); return; }
+    // The query (checked above) goes along: the language asked for stays.
+    const query = req.url.indexOf('?');
+    res.redirect(301, mountedPath(req, path) + (query >= 0 ? req.url.slice(query) : ''));
+  };
+  router.get('/admin/console', ...guard, onlyQuery('lang'), spelled('/admin/console/'), asyncHandler(async (req, res) => {
     const requirements = engine.registry.list();
     const ids = requirements.map((r) => r.id);
     const versions = await tracker.requirementVersions(ids);
@@ -74,7 +75,7 @@ export function addAdminConsole(router: Router, engine: ConsentEngine, gate: Rea
       days: counts && dailySeries(counts, now, CHART_DAYS),
     }), words, lang));
   }));
-  router.get('/admin/console/subject', ...guard, onlyQuery('id', 'lang'), asyncHandler(async (req, res) => {
+  router.get('/admin/console/subject', ...guard, onlyQuery('id', 'lang'), spelled('/admin/console/subject'), asyncHandler(async (req, res) => {
     const { words, lang } = consoleWords(req, engine);
     sendPage(req, res, engine.options.pages, 200, consolePage(words['console.subjectLookup'], await subjectPage(engine, querySubject(req), words, lang), words, lang));
   }));
