@@ -1,4 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
+import { FeedProbe, SILENT_BEATS } from '../core/feed-probe';
 import { quote } from './quote';
 
 /** The slice of a `pg` client the listener uses. */
@@ -20,7 +22,7 @@ export interface ListenerHandlers {
   onMessage(payload: string): void;
   /** After a reconnect: notifications sent meanwhile are lost. */
   onReset(): void;
-  /** The connection answered: every notification committed before has been delivered. */
+  /** A test notification came back: every notification committed before it was sent has been delivered. */
   onSynced(): void;
   onError(error: unknown): void;
 }
@@ -32,12 +34,22 @@ const CLOSE_MS = 1_000;
 const HEARTBEAT_MS = 1_000;
 const STALLED_BEATS = 5;
 
+const silence = () => new Error(
+  `the change feed's own test notification did not come back for ${String(SILENT_BEATS)} heartbeats: notifications are not ` +
+    'delivered on the listening connection (a pooler in transaction mode, such as PgBouncer with pool_mode = transaction, ' +
+    'drops them; see docs/production.md#connection-poolers-pgbouncer), or the database is too busy to send them',
+);
+
 /**
  * A dedicated PostgreSQL connection that LISTENs on one channel and hands every payload to
- * `onMessage`. A heartbeat query every second confirms that the connection still delivers
- * (`onSynced`): PostgreSQL sends pending notifications before it answers a query. It
- * reconnects with backoff when the connection drops; since notifications sent meanwhile are
- * lost, `onReset` runs after every reconnect (the caller forgets its cache).
+ * `onMessage`. A heartbeat query every second checks that the connection still answers; once
+ * it has, a test notification is sent on a channel of this listener's own through the Knex
+ * pool, the way other processes' writes send theirs, and only its arrival confirms that the
+ * connection delivers (`onSynced`): a connection can answer queries and yet receive nothing
+ * (through a pooler in transaction mode). When the probes stop coming back, that is reported
+ * once through `onError` (see `FeedProbe`). It reconnects with backoff when the connection
+ * drops; since notifications sent meanwhile are lost, `onReset` runs after every reconnect (the
+ * caller forgets its cache).
  */
 export class PgListener {
   private connection: PgConnection | null = null;
@@ -45,6 +57,8 @@ export class PgListener {
   private timer: NodeJS.Timeout | null = null;
   private heartbeat: NodeJS.Timeout | null = null;
   private backoffMs = 100;
+  /** Where this listener's test notifications go; nobody else listens there. */
+  private readonly probeChannel = `express_consent_probe_${randomBytes(8).toString('hex')}`;
 
   constructor(
     private readonly knex: Knex,
@@ -59,7 +73,7 @@ export class PgListener {
   /** Starts listening; a failed first attempt is retried with backoff like a dropped connection. */
   begin(): Promise<void> {
     return this.start().then(
-      () => { this.handlers.onSynced(); },
+      () => undefined,
       (error: unknown) => {
         this.handlers.onError(error);
         if (!this.closed) this.schedule();
@@ -73,25 +87,47 @@ export class PgListener {
       await this.client.destroyRawConnection(connection).catch(() => undefined);
       return;
     }
+    const probe = new FeedProbe(randomBytes(8).toString('hex'));
     connection.on('notification', (message) => {
       if (message.channel === this.channel && message.payload) this.handlers.onMessage(message.payload);
+      else if (message.channel === this.probeChannel && this.connection === connection && probe.arrived(message.payload ?? '')) {
+        this.handlers.onSynced();
+      }
     });
     const lost = (error?: unknown) => { this.lost(connection, error); };
     connection.on('error', lost);
     connection.on('end', lost);
-    await connection.query(`LISTEN ${quote(this.channel)}`);
+    // One query, so that both are registered on the same server session whatever sits between.
+    await connection.query(`LISTEN ${quote(this.channel)}; LISTEN ${quote(this.probeChannel)}`);
     this.connection = connection;
     this.backoffMs = 100;
-    this.beat(connection);
+    this.beat(connection, probe);
   }
 
   /**
    * Queries the connection every HEARTBEAT_MS (one at a time); a failure, or no answer for
-   * STALLED_BEATS beats (a connection dead without a word), counts as a loss.
+   * STALLED_BEATS beats (a connection dead without a word), counts as a loss. After each answer
+   * (and once at the start) sends a probe: only while the listening connection is idle, as it is
+   * when other processes' notifications reach it, so that an answered query cannot carry the
+   * probe back on a connection that would drop theirs.
    */
-  private beat(connection: PgConnection): void {
+  private beat(connection: PgConnection, probe: FeedProbe): void {
     let waiting = false;
     let skipped = 0;
+    let sending = false;
+    const send = () => {
+      if (this.connection !== connection) return;
+      const next = sending ? { payload: null, silent: probe.skip() } : probe.beat();
+      if (next.silent) {
+        this.handlers.onError(silence());
+      }
+      if (next.payload === null) return;
+      sending = true;
+      const done = () => { sending = false; };
+      // A failed send only goes unconfirmed: the writes' own queries report a failing database.
+      this.knex.raw('select pg_notify(?, ?)', [this.probeChannel, next.payload]).then(done, done);
+    };
+    send();
     this.heartbeat = setInterval(() => {
       if (waiting) {
         skipped += 1;
@@ -106,7 +142,7 @@ export class PgListener {
       connection.query('select 1').then(
         () => {
           waiting = false;
-          if (this.connection === connection) this.handlers.onSynced();
+          send();
         },
         (error: unknown) => { this.lost(connection, error); },
       );
@@ -134,10 +170,7 @@ export class PgListener {
     this.timer = setTimeout(() => {
       this.timer = null;
       this.start().then(
-        () => {
-          this.handlers.onReset();
-          this.handlers.onSynced();
-        },
+        () => { this.handlers.onReset(); },
         (error: unknown) => {
           this.handlers.onError(error);
           this.backoffMs = Math.min(this.backoffMs * 2, MAX_BACKOFF_MS);
