@@ -34,7 +34,7 @@ export class FeedProbe {
 
   /** A heartbeat: the probe to send now, and whether the feed has just been found silent. */
   beat(): ProbeBeat {
-    const silent = this.skip();
+    const silent = this.beatWithoutProbe();
     this.sent += 1;
     return { payload: `${this.tag}:${String(this.sent)}`, silent };
   }
@@ -43,7 +43,7 @@ export class FeedProbe {
    * A heartbeat that sends no probe (the previous one is still on its way out): true once per
    * silence, like `beat().silent`.
    */
-  skip(): boolean {
+  beatWithoutProbe(): boolean {
     this.unanswered += 1;
     const silent = !this.reported && this.unanswered > SILENT_BEATS;
     if (silent) this.reported = true;

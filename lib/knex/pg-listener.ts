@@ -117,7 +117,7 @@ export class PgListener {
     let sending = false;
     const send = () => {
       if (this.connection !== connection) return;
-      const next = sending ? { payload: null, silent: probe.skip() } : probe.beat();
+      const next = sending ? { payload: null, silent: probe.beatWithoutProbe() } : probe.beat();
       if (next.silent) {
         this.handlers.onError(silence());
       }
