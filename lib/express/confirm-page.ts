@@ -22,10 +22,11 @@ function about(shown: ShownText, page: PageWords): SafeHtml {
   const { text } = shown;
   // The text in its language; the page's words inside it (labels, the link) in the page's.
   const words = langMark(page.lang, shown.locale);
-  return html`<div${langMark(shown.locale, page.lang)}><h2>${text.title}</h2>
+  const own = langMark(shown.locale, page.lang);
+  return html`<div${own}><h2>${text.title}</h2>
 <p>${text.description}</p>
 ${informationList(text, page.words, words)}
-${moreLink(text, page.words, words)}</div>`;
+${moreLink(text, page.words, words, words === null ? null : own)}</div>`;
 }
 
 /** `template` split at `{time}`, each part escaped, the time element between. */

@@ -2,10 +2,10 @@ import type { ConsentEngine } from '../core/engine';
 import { ConsentError } from '../errors';
 import type { Requirement } from '../types';
 import { html, type SafeHtml } from '../pages/html';
-import { fill, type Catalog, type Messages } from '../i18n/catalog';
+import type { Catalog, Messages } from '../i18n/catalog';
 import { localeOf, textIn } from '../i18n/localize';
 import { isLocaleTag, lookup } from '../i18n/negotiate';
-import { informationList, langMark } from '../pages/information';
+import { informationList, langMark, withTitle } from '../pages/information';
 import { isGranting, submittedValue } from './form-values';
 import type { ReadyGate } from './ready-gate';
 
@@ -107,7 +107,7 @@ function field(requirement: Requirement, checked: boolean, options: ParsedFormOp
   const wordsMark = langMark(lang, inside);
   const linkLang = options.own.linkText ? page : lang;
   const link = text.url
-    ? html` <a href="${text.url}"${langMark(linkLang, inside)}>${options.linkText}<span class="consent-sr-only"${langMark(lang, linkLang)}>${fill(words['form.about'], { title: text.title })}</span></a>`
+    ? html` <a href="${text.url}"${langMark(linkLang, inside)}>${options.linkText}<span class="consent-sr-only"${langMark(lang, linkLang)}>${withTitle(words['form.about'], text.title, langMark(locale, lang))}</span></a>`
     : null;
   // Required and optional are said in words, not shown by a colour or an asterisk alone.
   const need = requirement.mandatory ? words['form.required'] : words['form.optional'];

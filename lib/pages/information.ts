@@ -31,7 +31,20 @@ export function informationList(text: LocalizedText, words: Messages, mark: Safe
   return items.length === 0 ? null : html`<dl class="ec-info">${items}</dl>`;
 }
 
-/** A "more about" link in the words' language (`mark`: its `lang`, when the text's differs). */
-export function moreLink(text: LocalizedText, words: Messages, mark: SafeHtml | null = null): SafeHtml | null {
-  return text.url ? html`<p${mark}><a href="${text.url}">${fill(words['link.more'], { title: `“${text.title}”` })}</a></p>` : null;
+/**
+ * `template` with its `{title}` filled in; with `mark` (the title's `lang`, in words of another
+ * language) the first one is a span that says so.
+ */
+export function withTitle(template: string, title: string, mark: SafeHtml | null): SafeHtml | string {
+  const at = template.indexOf('{title}');
+  if (mark === null || at < 0) return fill(template, { title });
+  return html`${fill(template.slice(0, at), { title })}<span${mark}>${title}</span>${fill(template.slice(at + '{title}'.length), { title })}`;
+}
+
+/**
+ * A "more about" link in the words' language (`mark`: its `lang`, when the text's differs; then
+ * `titleMark` marks the title in it, in the text's).
+ */
+export function moreLink(text: LocalizedText, words: Messages, mark: SafeHtml | null = null, titleMark: SafeHtml | null = null): SafeHtml | null {
+  return text.url ? html`<p${mark}><a href="${text.url}">${withTitle(words['link.more'], `“${text.title}”`, titleMark)}</a></p>` : null;
 }
