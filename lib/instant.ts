@@ -8,7 +8,7 @@
 
 // A date (midnight UTC), or a date and time with `Z`, a `±hh:mm` (or `±hhmm`) offset, or
 // neither (UTC); `t` and `z` as well as `T` and `Z`, as RFC 3339 allows.
-const INSTANT = /^(\d{4})-(\d{2})-(\d{2})([Tt]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?([Zz]|[+-]\d{2}:?\d{2})?)?$/;
+const INSTANT = /^(?<date>(?<year>\d{4})-(?<month>\d{2})-(?<day>\d{2}))(?:[Tt](?<time>\d{2}:\d{2}(?::\d{2}(?<fraction>\.\d{1,9})?)?)(?<zone>[Zz]|[+-]\d{2}:?\d{2})?)?$/;
 
 /** A date-time `parseInstant` takes, for error messages. */
 export const DATE_TIME_RULE = 'an ISO-8601 date-time (YYYY-MM-DDThh:mm:ss.sssZ, …+02:00; UTC without a zone)';
@@ -23,18 +23,18 @@ export const INSTANT_RULE = `an ISO-8601 date (YYYY-MM-DD, midnight UTC) or ${DA
  * with stored times (whole milliseconds) then keeps out a time before it.
  */
 export function parseInstant(value: unknown, roundUp = false): number | null {
-  const match = typeof value === 'string' ? INSTANT.exec(value) : null;
-  if (match === null) return null;
-  const [year, month, day] = [match[1], match[2], match[3]].map(Number) as [number, number, number];
+  const parts = typeof value === 'string' ? INSTANT.exec(value)?.groups : undefined;
+  if (parts === undefined) return null;
+  const { date, time, fraction, zone } = parts as { date: string; time?: string; fraction?: string; zone?: string };
+  const [year, month, day] = [parts.year, parts.month, parts.day].map(Number) as [number, number, number];
   // Day 0 of the next month is the month's last day (setUTCFullYear: Date.UTC maps years 0–99 to 1900–1999).
   const last = new Date(0);
   last.setUTCFullYear(year, month, 0);
   if (month < 1 || month > 12 || day < 1 || day > last.getUTCDate()) return null;
   // Written in the one form Date.parse reads as ISO (which refuses 25:00, :60, +99:00); a
   // date-time without a zone gets `Z`: Date.parse would read it in the server's zone.
-  const zone = match[7] === undefined ? 'Z' : match[7].length === 5 ? `${match[7].slice(0, 3)}:${match[7].slice(3)}` : match[7].toUpperCase();
-  const text = match[4] === undefined ? (value as string) : `${match[1] as string}-${match[2] as string}-${match[3] as string}T${match[4].slice(1, match[4].length - (match[7]?.length ?? 0))}${zone}`;
-  const ms = Date.parse(text);
+  const offset = zone === undefined ? 'Z' : zone.length === 5 ? `${zone.slice(0, 3)}:${zone.slice(3)}` : zone.toUpperCase();
+  const ms = Date.parse(time === undefined ? date : `${date}T${time}${offset}`);
   if (!Number.isFinite(ms)) return null;
-  return roundUp && /[1-9]/.test(match[6]?.slice(4) ?? '') ? ms + 1 : ms;
+  return roundUp && /[1-9]/.test(fraction?.slice(4) ?? '') ? ms + 1 : ms;
 }
