@@ -10,13 +10,18 @@ export interface ReceiptDecision {
   requirement: string;
   version: number;
   state: string;
-  lawfulBasis: string;
+  /** The version's lawful basis; null for a version this store never held (imported). */
+  lawfulBasis: string | null;
   decidedAt: string | null;
   expiresAt: string | null;
-  /** The hash of the version's whole text (every locale): `consent.text(textHash)` returns it. */
-  textHash: string;
-  /** The locale the text was shown in when the subject last decided. */
-  locale: string;
+  /**
+   * The hash of the version's whole text (every locale): `consent.text(textHash)` returns it.
+   * Null for a version this store never held: decisions imported from another system for a
+   * version older than any registered here, whose text it cannot vouch for.
+   */
+  textHash: string | null;
+  /** The locale the text was shown in when the subject last decided (null when neither it nor the version is known). */
+  locale: string | null;
 }
 
 /**

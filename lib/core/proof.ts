@@ -6,7 +6,6 @@ import type { VerifyResult } from '../audit/integrity';
 import type { CheckpointClaim } from '../audit/verify-log';
 import { ConsentError } from '../errors';
 import { INSTANT_RULE, parseInstant } from '../instant';
-import { textHash } from '../registry/text';
 import { stateInfo } from '../state/derive';
 import { planErase } from '../state/plan-erase';
 import { replayRecord } from '../state/replay';
@@ -197,11 +196,13 @@ export function proofMethods(engine: ProofDeps, receiptKey: ReceiptKey, madeChec
           requirement: requirement.id,
           version: info.version as number,
           state: info.state,
-          lawfulBasis: stored?.lawfulBasis ?? requirement.lawfulBasis,
+          // A version this store never held (imported from another system) has no text or basis
+          // here to vouch for: the receipt says so rather than cite the current version's.
+          lawfulBasis: stored?.lawfulBasis ?? null,
           decidedAt: info.decidedAt,
           expiresAt: info.expiresAt,
-          textHash: stored?.textHash ?? textHash(requirement),
-          locale: locales.get(`${requirement.id}\n${String(info.version)}`) ?? stored?.texts?.defaultLocale ?? requirement.defaultLocale,
+          textHash: stored?.textHash ?? null,
+          locale: locales.get(`${requirement.id}\n${String(info.version)}`) ?? (stored === undefined ? null : stored.texts?.defaultLocale ?? requirement.defaultLocale),
         };
       });
       const body = {

@@ -69,6 +69,24 @@ describe('consent receipts', () => {
     expect(verifyReceipt(JSON.parse(canonicalJson(receipt)), publicKey)).to.equal(true, 'key order does not matter');
   });
 
+
+  it('cites no text, basis or locale for a version the store never held (imported from another system)', async () => {
+    const consent = createConsent({ tracker: new MemoryTracker(), secret: SECRET, now: () => new Date(NOW), logger: quiet(), receipts: { privateKey, controller: 'ACME' } });
+    // Registered at version 3 with another basis: versions 1 and 2 were never stored here.
+    consent.register([{ ...defs[1], version: 3, lawfulBasis: 'legal_obligation' as const }, defs[2]]);
+    await consent.ready();
+    await consent.import([
+      { subjectId: 'ann', requirement: 'terms', version: 1, decision: 'granted', at: NOW - 1000 },
+      { subjectId: 'ann', requirement: 'news', version: 1, decision: 'granted', at: NOW - 1000 },
+    ]);
+    const receipt = await consent.receipt('ann');
+    expect(receipt.decisions).to.deep.equal([
+      { requirement: 'terms', version: 1, state: 'outdated', lawfulBasis: null, decidedAt: new Date(NOW - 1000).toISOString(), expiresAt: null, textHash: null, locale: null },
+      // The version it decided is stored: cited as before.
+      { requirement: 'news', version: 1, state: 'granted', lawfulBasis: 'consent', decidedAt: new Date(NOW - 1000).toISOString(), expiresAt: null, textHash: textHash(normalizeRequirement(defs[2])), locale: 'en' },
+    ]);
+    expect(verifyReceipt(receipt, consent.publicKey)).to.equal(true);
+  });
   it('fails any changed byte, a missing or extra field, another key, and junk, without throwing', async () => {
     const consent = await open({ receipts: { privateKey, controller: 'ACME' } });
     await consent.record('ann', { analytics: 'granted', news: 'denied' });
