@@ -39,6 +39,9 @@ function isSignatureText(text: string): boolean {
   return bytes.length === SIGNATURE_BYTES && bytes.toString('base64url') === text;
 }
 
+// The label of a PEM private key of any format (PKCS #8, encrypted, SEC1, PKCS #1).
+const PRIVATE_PEM = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/;
+
 /**
  * Whether `document` is a JSON object whose `proof` is an Ed25519 signature by `publicKey` over
  * the canonical JSON of everything else. Never throws.
@@ -51,8 +54,11 @@ export function verifySignedJson(document: unknown, publicKey: string | KeyObjec
     const { alg, kid, signature, ...rest } = proof as Record<string, unknown>;
     if (alg !== 'EdDSA' || typeof kid !== 'string' || typeof signature !== 'string' || Object.keys(rest).length > 0) return false;
     if (!isSignatureText(signature)) return false;
+    // Node derives the public key from a private one: a verifier handed the signing key by
+    // mistake is told no, rather than verifying with a secret it should never have held.
+    if (typeof publicKey === 'string' && PRIVATE_PEM.test(publicKey)) return false;
     const key = typeof publicKey === 'string' ? createPublicKey(publicKey) : publicKey;
-    if (key.asymmetricKeyType !== 'ed25519' || keyId(key) !== kid) return false;
+    if (key.type !== 'public' || key.asymmetricKeyType !== 'ed25519' || keyId(key) !== kid) return false;
     return verify(null, Buffer.from(canonicalJson(body), 'utf8'), key, Buffer.from(signature, 'base64url'));
   } catch {
     return false;

@@ -40,6 +40,8 @@ function wrongKeys(): unknown[] {
   return [
     rsa.publicKey, rsa.publicKey.export({ type: 'spki', format: 'pem' }), ec.publicKey, other.publicKey,
     other.publicKey.export({ type: 'spki', format: 'pem' }), other.privateKey, privateKey,
+    // The signer's own private key, as a verifier handed it by mistake would pass it.
+    privateKey.export({ type: 'pkcs8', format: 'pem' }),
     '-----BEGIN PUBLIC KEY-----\nAAAA\n-----END PUBLIC KEY-----\n', '', 'not a key', null, undefined, 0, {}, [], throwing,
     Buffer.from(pem), { key: pem, format: 'pem' },
   ];
