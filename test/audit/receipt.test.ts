@@ -73,7 +73,10 @@ describe('consent receipts', () => {
   it('cites no text, basis or locale for a version the store never held (imported from another system)', async () => {
     const consent = createConsent({ tracker: new MemoryTracker(), secret: SECRET, now: () => new Date(NOW), logger: quiet(), receipts: { privateKey, controller: 'ACME' } });
     // Registered at version 3 with another basis: versions 1 and 2 were never stored here.
-    consent.register([{ ...defs[1], version: 3, lawfulBasis: 'legal_obligation' as const }, defs[2]]);
+    consent.register([
+      { id: 'terms', title: 'Terms', description: 'The contract.', version: 3, lawfulBasis: 'legal_obligation' },
+      { id: 'news', title: 'News', description: 'A letter.' },
+    ]);
     await consent.ready();
     await consent.import([
       { subjectId: 'ann', requirement: 'terms', version: 1, decision: 'granted', at: NOW - 1000 },
@@ -83,7 +86,7 @@ describe('consent receipts', () => {
     expect(receipt.decisions).to.deep.equal([
       { requirement: 'terms', version: 1, state: 'outdated', lawfulBasis: null, decidedAt: new Date(NOW - 1000).toISOString(), expiresAt: null, textHash: null, locale: null },
       // The version it decided is stored: cited as before.
-      { requirement: 'news', version: 1, state: 'granted', lawfulBasis: 'consent', decidedAt: new Date(NOW - 1000).toISOString(), expiresAt: null, textHash: textHash(normalizeRequirement(defs[2])), locale: 'en' },
+      { requirement: 'news', version: 1, state: 'granted', lawfulBasis: 'consent', decidedAt: new Date(NOW - 1000).toISOString(), expiresAt: null, textHash: textHash(normalizeRequirement({ id: 'news', title: 'News', description: 'A letter.' })), locale: 'en' },
     ]);
     expect(verifyReceipt(receipt, consent.publicKey)).to.equal(true);
   });
