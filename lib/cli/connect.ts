@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import knexFactory, { type Knex } from 'knex';
-import { DURABILITY_PRAGMAS, ERASURE_PRAGMAS, sqlitePragmaHook, WAIT_PRAGMAS } from '../knex/default-knex';
+import { createPrivateFile, DURABILITY_PRAGMAS, ERASURE_PRAGMAS, sqlitePragmaHook, WAIT_PRAGMAS } from '../knex/default-knex';
 import { TABLE_PREFIX_RULE } from '../knex/table-prefix';
 import { CliError, EXIT, usage } from './exit';
 
@@ -24,6 +24,7 @@ function sqliteConfig(filename: string, create: boolean, client: 'sqlite3' | 'be
     }
     throw new CliError(`no SQLite database at ${filename}`, EXIT.storage);
   }
+  if (create) createPrivateFile(filename);
   // `erase` must leave no recoverable bytes here either, and an import must survive a power
   // cut once it says it is done, whichever driver writes it. A write of the running application
   // is waited for as the application waits for others (the driver's own wait is 1 s).

@@ -1,3 +1,4 @@
+import { closeSync, openSync } from 'node:fs';
 import knexFactory, { type Knex } from 'knex';
 import { ConsentConfigError } from '../errors';
 
@@ -62,8 +63,25 @@ export function sqlitePragmaHook(client: 'sqlite3' | 'better-sqlite3', pragmas: 
   };
 }
 
+/**
+ * Creates `filename` empty, readable and writable by its owner only, when no file is there: the
+ * database holds pseudonyms, encrypted subject ids and network details, which other accounts of
+ * the machine have no business reading (SQLite gives its WAL and shared-memory files the same
+ * permissions). An existing file keeps its own; anything that fails here (a missing directory)
+ * is left for the driver to report when it opens the file.
+ */
+export function createPrivateFile(filename: string): void {
+  if (filename === '' || filename === ':memory:' || filename.startsWith('file:')) return;
+  try {
+    closeSync(openSync(filename, 'wx', 0o600));
+  } catch {
+    // there already, or not creatable: the driver opens it or says why not
+  }
+}
+
 /** The embedded default: an SQLite file through the `sqlite3` driver, one connection (SQLite has one writer). */
 export function defaultKnex(filename: string): Knex {
+  createPrivateFile(filename);
   try {
     return knexFactory({
       client: 'sqlite3',

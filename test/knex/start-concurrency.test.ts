@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,6 +39,8 @@ describe('processes starting at once on one embedded SQLite file', function () {
           { id: 'news', version: 1 }, { id: 'news', version: 2 }, { id: 'stats', version: 1 }, { id: 'terms', version: 1 }, { id: 'terms', version: 2 },
         ]);
         expect(await knex('consent_events').count({ n: '*' }).first()).to.deep.equal({ n: 10 });
+        // It holds pseudonyms and network details: the process that created it kept it to its owner.
+        expect(statSync(join(dir, 'consent.sqlite3')).mode & 0o777).to.equal(0o600);
       } finally {
         await knex.destroy();
       }
