@@ -29,14 +29,25 @@ export async function transactionRetryingConflicts<T>(
 ): Promise<T> {
   for (let attempt = 1; ; attempt += 1) {
     let committing = false;
+    let failed: { error: unknown } | null = null;
     try {
       return await knex.transaction(async (trx) => {
-        const result = await work(trx);
+        let result: T;
+        try {
+          result = await work(trx);
+        } catch (error) {
+          failed = { error };
+          throw error;
+        }
         committing = true;
         return result;
       });
-    } catch (error) {
+    } catch (rejected) {
+      // A ROLLBACK that fails too (the connection died) rejects with its own error: the work's
+      // says what went wrong, and may be the library's own (a refused write, not a 503).
       // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- set inside the transaction's callback, which the rule does not follow
+      const error = failed === null ? rejected : (failed as { error: unknown }).error;
+      // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- as above
       if (committing || attempt >= CONFLICT_ATTEMPTS || !isConflict(error)) throw error;
       beforeRetry();
     }

@@ -112,4 +112,21 @@ describePg('writes that PostgreSQL rolls back for a conflict', () => {
     expect(await attempts(knex)).to.equal(1);
     expect(await consent.isAllowed('eve', 'terms')).to.equal(false);
   });
+
+  it('reports the failure of the write, not that of a ROLLBACK on the dead connection after it', async () => {
+    // The write's own backend is ended under it: its statement fails (57P01), then so does the
+    // ROLLBACK on the closed connection, whose error used to replace the first.
+    await knex.raw(`
+      create or replace function end_writer() returns trigger language plpgsql as $$
+      begin
+        perform pg_terminate_backend(pg_backend_pid());
+        return null;
+      end $$`);
+    await knex.raw('create trigger end_writer after insert on consent_events for each statement execute function end_writer()');
+    const error = (await consent.record('fay', { terms: 'granted' }).then(() => null, (e: unknown) => e)) as { code?: string; cause?: { code?: string } } | null;
+    expect(error?.code).to.equal('store_unavailable');
+    expect(error?.cause?.code, String((error?.cause as Error | undefined)?.message)).to.equal('57P01');
+    await knex.raw('drop trigger end_writer on consent_events');
+    expect(await consent.isAllowed('fay', 'terms')).to.equal(false);
+  });
 });
