@@ -9,8 +9,8 @@ export interface MigrateOptions {
   tablePrefix?: string;
 }
 
-// An arbitrary, fixed 64-bit key for pg_advisory_lock: "express-consent migrate".
-const ADVISORY_KEY = '7310583947120934123';
+/** The key of the advisory lock `migrate()` holds on PostgreSQL: arbitrary, fixed, 64-bit. */
+export const ADVISORY_KEY = '7310583947120934123';
 const LOCK_WAIT_MS = 60_000;
 
 function config(prefix: string): Knex.MigratorConfig {
@@ -27,6 +27,7 @@ interface KnexClient {
   driverName?: string;
   acquireConnection(): Promise<unknown>;
   releaseConnection(connection: unknown): Promise<void>;
+  destroyRawConnection(connection: unknown): Promise<void>;
 }
 
 /** Knex's client, typed as far as it is used. */
@@ -80,8 +81,25 @@ async function assertNotNewer(knex: Knex, prefix: string): Promise<string[]> {
 }
 
 /**
- * Holds a PostgreSQL advisory lock on a connection of its own while `fn` runs, so that several
- * processes migrating at once wait for each other (Knex's own lock throws instead of waiting).
+ * Ends the lock's transaction. A connection on which that fails is closed rather than pooled,
+ * so that no transaction (and no lock) can stay open on it.
+ */
+async function endTransaction(locker: Knex, connection: unknown, statement: 'commit' | 'rollback'): Promise<void> {
+  try {
+    await locker.raw(statement).connection(connection);
+  } catch (error) {
+    (connection as { __knex__disposed?: unknown }).__knex__disposed = error;
+    await clientOf(locker).destroyRawConnection(connection).catch(() => undefined);
+  }
+}
+
+/**
+ * Holds a PostgreSQL advisory lock while `fn` runs, so that several processes migrating at once
+ * wait for each other (Knex's own lock throws instead of waiting). The lock belongs to a
+ * transaction left open on a connection of its own: a pooler in transaction mode keeps a
+ * transaction on one server connection, and PostgreSQL ends it (freeing the lock) when its client
+ * goes. A session-level lock could be taken on one pooled server connection and released on
+ * another. The migrations run on other connections, in transactions of their own.
  */
 async function withAdvisoryLock<T>(knex: Knex, fn: () => Promise<T>): Promise<T> {
   if (!isPostgres(knex)) return fn();
@@ -94,12 +112,22 @@ async function withAdvisoryLock<T>(knex: Knex, fn: () => Promise<T>): Promise<T>
     const client = clientOf(locker);
     const connection = await client.acquireConnection();
     try {
-      await locker.raw('select pg_advisory_lock(?::bigint)', [ADVISORY_KEY]).connection(connection);
+      let result: T;
       try {
-        return await fn();
-      } finally {
-        await locker.raw('select pg_advisory_unlock(?::bigint)', [ADVISORY_KEY]).connection(connection);
+        await locker.raw('begin').connection(connection);
+        // The transaction is idle while the migrations run elsewhere: a server-wide
+        // idle_in_transaction_session_timeout shorter than they take would end it and free the lock.
+        await locker.raw('set local idle_in_transaction_session_timeout = 0').connection(connection);
+        await locker.raw('select pg_advisory_xact_lock(?::bigint)', [ADVISORY_KEY]).connection(connection);
+        result = await fn();
+      } catch (error) {
+        await endTransaction(locker, connection, 'rollback');
+        throw error;
       }
+      // The migrations are committed on their own connections by now: a commit that fails here
+      // (the connection lost) has freed the lock all the same and takes nothing back.
+      await endTransaction(locker, connection, 'commit');
+      return result;
     } finally {
       await client.releaseConnection(connection);
     }
