@@ -22,7 +22,7 @@ const pg = createRequire(import.meta.url)('pg') as { Client: new (config: { conn
  * the reporter prints, except under CI=true, where a missing dependency must fail the run at
  * load time instead of quietly skipping tests.
  */
-function describeIfAvailable(available: boolean, reason: string, ciError: string, title: string, fn: () => void): void {
+export function describeIfAvailable(available: boolean, reason: string, ciError: string, title: string, fn: () => void): void {
   if (available) {
     describe(title, fn);
     return;
