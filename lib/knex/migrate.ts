@@ -103,6 +103,21 @@ async function endTransaction(locker: Knex, connection: unknown, statement: 'com
  */
 async function withAdvisoryLock<T>(knex: Knex, fn: () => Promise<T>): Promise<T> {
   if (!isPostgres(knex)) return fn();
+  return oneAtATime(knex, () => lockedOnce(knex, fn));
+}
+
+// The calls of this process on one Knex take the lock one after the other: each waiter holds a
+// pooled connection while it waits, so with as many waiters as the pool has connections (several
+// instances with their own table prefix starting at once) the holder could get none to migrate with.
+const queues = new WeakMap<Knex, Promise<unknown>>();
+
+function oneAtATime<T>(knex: Knex, fn: () => Promise<T>): Promise<T> {
+  const run = (queues.get(knex) ?? Promise.resolve()).then(fn);
+  queues.set(knex, run.catch(() => undefined));
+  return run;
+}
+
+async function lockedOnce<T>(knex: Knex, fn: () => Promise<T>): Promise<T> {
   const { config } = clientOf(knex);
   const poolMax = config.pool?.max ?? 10;
   // Holding the lock on the host's only connection would starve the migrator: lock through a
