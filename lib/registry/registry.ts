@@ -47,7 +47,9 @@ export class Registry {
       if (existing) {
         throw new ConsentConfigError(
           'duplicate_requirement',
-          `requirement "${requirement.id}" is registered by both ${existing.registrant} and ${registrant}`,
+          existing.registrant === registrant
+            ? `requirement "${requirement.id}" is registered twice by ${registrant}, by an earlier call (${registrant === HOST_REGISTRANT ? 'register() called twice' : 'the extension installed twice'}?)`
+            : `requirement "${requirement.id}" is registered by both ${existing.registrant} and ${registrant}`,
           { extensions: { id: requirement.id, registrants: [existing.registrant, registrant] } },
         );
       }

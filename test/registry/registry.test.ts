@@ -45,6 +45,16 @@ describe('registry', () => {
     expect(consent.requirements().map((r) => r.id), 'a refused batch registers nothing').to.deep.equal(['news']);
   });
 
+  it('says an extension installed twice registered its id twice, rather than naming it as both registrants', () => {
+    const consent = fresh();
+    const install = () => { consent.use({ name: 'mailer', requirements: [def('news')] }); };
+    install();
+    const error = thrown(install);
+    expect(error.code).to.equal('duplicate_requirement');
+    expect(error.message).to.equal('requirement "news" is registered twice by mailer, by an earlier call (the extension installed twice?)');
+    expect(error.extensions.registrants).to.deep.equal(['mailer', 'mailer']);
+  });
+
   it('refuses every bad field with invalid_requirement naming the field', () => {
     const cases: Array<[Record<string, unknown>, string]> = [
       [{ id: 'Bad' }, 'id'], [{ id: '-x' }, 'id'], [{ id: 'a'.repeat(65) }, 'id'],
