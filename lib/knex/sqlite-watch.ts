@@ -26,40 +26,47 @@ export function announceLocally(knex: Knex, pseudonyms: readonly string[]): void
 }
 
 /**
- * The change feed on SQLite, which has no notifications: one timer per tracker polls
- * `PRAGMA data_version`, which changes when another connection (another process, or another
- * Knex instance) has committed. The connection's own commits (this process's writes through a
- * single-connection pool, the default) do not change it; they reach the watch through
- * `announceLocally` instead, by pseudonym. A change by another connection cannot be traced to
- * its subjects, so it resets everything.
+ * The change feed on SQLite, which has no notifications: `PRAGMA data_version` changes when
+ * another connection (another process, or another Knex instance) has committed. The
+ * connection's own commits (this process's writes through a single-connection pool, the
+ * default) do not change it; they reach the watch through `announceLocally` instead, by
+ * pseudonym. A change by another connection cannot be traced to its subjects, so it resets
+ * everything.
+ *
+ * One timer per Knex instance polls for every tracker on it (instances with their own table
+ * prefix on one file see the same version): fifty tenants make one query per 100 ms, not fifty.
  *
  * The version is remembered per pooled connection: with a larger pool each poll may get
  * another connection, whose first reading (like a reconnected one's) also resets, since a
  * change before it would otherwise go unseen.
  */
-export class SqliteWatch {
+class SharedPoll {
+  readonly watchers = new Set<ChangeHandlers>();
   private readonly versions = new WeakMap<object, number>();
   private timer: NodeJS.Timeout | null = null;
   private polling: Promise<void> | null = null;
   private failures = 0;
-  private closed = false;
-  private readonly committed: Committed;
 
-  constructor(
-    private readonly knex: Knex,
-    private readonly handlers: ChangeHandlers,
-  ) {
-    this.committed = (pseudonyms) => { for (const p of pseudonyms) handlers.onChange(p); };
+  constructor(private readonly knex: Knex) {}
+
+  /** Adds `handlers`, takes a reading for them and keeps polling. */
+  async join(handlers: ChangeHandlers): Promise<void> {
+    this.watchers.add(handlers);
+    await this.poll();
+    if (this.timer === null && this.watchers.size > 0) {
+      this.timer = setInterval(() => { void this.poll(); }, SQLITE_POLL_MS);
+      this.timer.unref();
+    }
   }
 
-  /** Registers with this process's other trackers, takes a first reading and starts polling. */
-  async begin(): Promise<void> {
-    let watches = sameKnex.get(this.knex);
-    if (!watches) sameKnex.set(this.knex, (watches = new Set()));
-    watches.add(this.committed);
-    await this.poll();
-    this.timer = setInterval(() => { void this.poll(); }, SQLITE_POLL_MS);
-    this.timer.unref();
+  /** Removes `handlers`; the last one stops the timer. Waits for a poll in progress. */
+  async leave(handlers: ChangeHandlers): Promise<void> {
+    this.watchers.delete(handlers);
+    if (this.watchers.size === 0 && this.timer !== null) {
+      clearInterval(this.timer);
+      this.timer = null;
+    }
+    await this.polling;
   }
 
   private poll(): Promise<void> {
@@ -71,16 +78,16 @@ export class SqliteWatch {
   private async check(): Promise<void> {
     try {
       const { connection, version } = await this.read();
-      if (this.closed) return;
       const previous = this.versions.get(connection);
       this.versions.set(connection, version);
       this.failures = 0;
-      if (previous !== version) this.handlers.onReset();
-      this.handlers.onSynced();
+      for (const handlers of [...this.watchers]) {
+        if (previous !== version) handlers.onReset();
+        handlers.onSynced();
+      }
     } catch (error) {
-      if (this.closed) return;
       this.failures += 1;
-      if (this.failures >= FAILURES_BEFORE_ERROR) this.handlers.onError(error);
+      if (this.failures >= FAILURES_BEFORE_ERROR) for (const handlers of [...this.watchers]) handlers.onError(error);
     }
   }
 
@@ -96,13 +103,48 @@ export class SqliteWatch {
       await client.releaseConnection(connection);
     }
   }
+}
+
+const polls = new WeakMap<Knex, SharedPoll>();
+
+/** One tracker's watch: joins the poll of its Knex instance and hears its writes. */
+export class SqliteWatch {
+  private readonly committed: Committed;
+  private readonly own: ChangeHandlers;
+  private closed = false;
+
+  constructor(
+    private readonly knex: Knex,
+    handlers: ChangeHandlers,
+  ) {
+    this.committed = (pseudonyms) => { for (const p of pseudonyms) handlers.onChange(p); };
+    // Nothing reaches a closed watch, even from a poll that was under way.
+    const open = (fn: () => void): void => { if (!this.closed) fn(); };
+    this.own = {
+      onChange: (p) => { open(() => { handlers.onChange(p); }); },
+      onReset: () => { open(() => { handlers.onReset(); }); },
+      onSynced: () => { open(() => { handlers.onSynced(); }); },
+      onError: (error) => { open(() => { handlers.onError(error); }); },
+    };
+  }
+
+  /** Registers with this process's other trackers, takes a first reading and starts polling. */
+  async begin(): Promise<void> {
+    let watches = sameKnex.get(this.knex);
+    if (!watches) sameKnex.set(this.knex, (watches = new Set()));
+    watches.add(this.committed);
+    let poll = polls.get(this.knex);
+    if (!poll) polls.set(this.knex, (poll = new SharedPoll(this.knex)));
+    await poll.join(this.own);
+  }
 
   /** Stops polling and waits for a poll in progress. */
   async close(): Promise<void> {
     this.closed = true;
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
     sameKnex.get(this.knex)?.delete(this.committed);
-    await this.polling;
+    const poll = polls.get(this.knex);
+    if (!poll) return;
+    await poll.leave(this.own);
+    if (poll.watchers.size === 0 && polls.get(this.knex) === poll) polls.delete(this.knex);
   }
 }

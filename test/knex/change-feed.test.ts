@@ -84,5 +84,36 @@ for (const backend of BACKENDS) {
         await other.destroy();
       }
     });
+
+    if (backend.name === 'SQLite file') {
+      it('polls once per Knex for all the instances on it (tenants by table prefix), and not after the last one closed', async () => {
+        let polls = 0;
+        knex.on('query', (q: { sql: string }) => { if (q.sql.includes('data_version')) polls += 1; });
+        const tenants = await Promise.all(Array.from({ length: 10 }, (_, i) => open({ tablePrefix: `t${String(i)}_`, cache: LONG })));
+        const other = knexFactory(db.config);
+        try {
+          const writer = createConsent({ knex: other, tablePrefix: 't7_', subject: headerSubject, secret: TEST_SECRET, logger: memoryLogger() });
+          writer.register(REQUIREMENTS);
+          const { app } = guardApp(tenants[7] as Consent);
+          await writer.record('di', { analytics: 'granted' });
+          await waitUntil(async () => (await request(app).get('/track').set(as('di'))).status === 200, 'tenant 7 to see the grant');
+          const start = Date.now();
+          const before = polls;
+          await sleep(1_000);
+          // One timer fires at most once per 100 ms however loaded the machine; ten would poll ten times as often.
+          expect(polls - before).to.be.at.most(Math.ceil((Date.now() - start) / 100) + 2);
+          for (const consent of opened.splice(0, 9)) await consent.close();
+          await writer.record('di', { analytics: 'denied' });
+          await waitUntil(async () => (await request(app).get('/track').set(as('di'))).status === 403, 'the last tenant to go on seeing changes');
+          await writer.close();
+          for (const consent of opened.splice(0)) await consent.close();
+          const after = polls;
+          await sleep(300);
+          expect(polls).to.equal(after);
+        } finally {
+          await other.destroy();
+        }
+      });
+    }
   });
 }
