@@ -34,6 +34,14 @@ async function headsOf(reader: ChainReader, chains: readonly string[]): Promise<
 const sameHead = (a: SealedHead | null, b: SealedHead | null): boolean =>
   a === null ? b === null : b !== null && a.seq === b.seq && a.mac === b.mac && a.pseudonym === b.pseudonym;
 
+/**
+ * Appends `items` to `target` one by one: spread into `push`, a list longer than a call takes
+ * arguments (about 125,000) throws a RangeError, and a store where every event fails has more.
+ */
+export function appendAll<T>(target: T[], items: readonly T[]): void {
+  for (const item of items) target.push(item);
+}
+
 function check(key: Buffer, legacy: boolean, head: SealedHead | null, events: readonly StoredEvent[]): IntegrityProblem[] {
   const verifier = new ChainVerifier(key, legacy);
   verifier.begin(head);
@@ -57,7 +65,7 @@ function check(key: Buffer, legacy: boolean, head: SealedHead | null, events: re
 export async function settledChainProblems(reader: ChainReader, key: Buffer, chains: readonly string[], legacy = false): Promise<IntegrityProblem[]> {
   const problems: IntegrityProblem[] = [];
   // In batches: the events of one batch's chains are held at once.
-  for (let i = 0; i < chains.length; i += BATCH) problems.push(...(await settleBatch(reader, key, chains.slice(i, i + BATCH), legacy)));
+  for (let i = 0; i < chains.length; i += BATCH) appendAll(problems, await settleBatch(reader, key, chains.slice(i, i + BATCH), legacy));
   return problems;
 }
 
@@ -72,7 +80,7 @@ async function settleBatch(reader: ChainReader, key: Buffer, chains: readonly st
     const moved: string[] = [];
     for (const chain of pending) {
       const head = heads.get(chain) ?? null;
-      if (sameHead(head, after.get(chain) ?? null)) problems.push(...check(key, legacy, head, events.get(chain) ?? []));
+      if (sameHead(head, after.get(chain) ?? null)) appendAll(problems, check(key, legacy, head, events.get(chain) ?? []));
       else moved.push(chain);
     }
     pending = moved;
@@ -88,7 +96,7 @@ async function settleBatch(reader: ChainReader, key: Buffer, chains: readonly st
       head = now;
       events = await chainEvents(reader, chain);
     }
-    problems.push(...check(key, legacy, head, events));
+    appendAll(problems, check(key, legacy, head, events));
   }
   return problems;
 }

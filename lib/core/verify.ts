@@ -8,7 +8,7 @@ import type { LogEntry, LogHead, SealedHead, StoredEvent, StoredRequirementVersi
 import type { ConsentTracker } from '../tracker/tracker';
 import { PageCursor, pagesAhead } from './page-cursor';
 import { CheckThreads, eventsAhead, headsAhead } from './verify-ahead';
-import { settledChainProblems } from './verify-settle';
+import { appendAll, settledChainProblems } from './verify-settle';
 
 /** The reads verification, export and `stateAt` need. */
 export type ProofReader = Pick<ConsentTracker, 'scanEvents' | 'heads' | 'logHead' | 'logEntries' | 'logBlocks'>;
@@ -211,7 +211,7 @@ export async function verifyStore(tracker: ProofReader, keys: VerifyKeys, pseudo
       readLog(tracker, log, pass),
       verifyChains(chains, heads, events, (event) => { log.event(event); }, suspects),
     );
-    chains.problems.push(...(await settledChainProblems(tracker, keys.chain, [...suspects.keys()], legacy)));
+    appendAll(chains.problems, await settledChainProblems(tracker, keys.chain, [...suspects.keys()], legacy));
     // Entries written while the events were read: every event read is logged by now.
     await readLog(tracker, log, pass);
     await readBlocks(tracker, log);
