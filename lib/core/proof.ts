@@ -13,7 +13,7 @@ import type { LogHead } from '../tracker/records';
 import type { Source, StateInfo } from '../types';
 import type { ConsentCore } from './consent-core';
 import { requireSubject } from './input';
-import { inclusionOf, treeOf } from './log-proof';
+import { inclusionOf, SubtreeCache, treeOf } from './log-proof';
 import { publicVerifyResult } from './public-event';
 import type { ReceiptKey } from './receipt-key';
 import { logRefusal, trustedRecords } from './trusted';
@@ -156,6 +156,8 @@ function shownLocales(engine: ProofDeps, pseudonym: string): Promise<Map<string,
  */
 export function proofMethods(engine: ProofDeps, receiptKey: ReceiptKey, madeCheckpoint: (checkpoint: Checkpoint) => void = () => {}): ConsentProof {
   const { tracker, registry } = engine;
+  // The log's sealed subtrees that receipts' audit paths share (see SubtreeCache).
+  const subtrees = new SubtreeCache();
   const checkpointOf = (head: LogHead | null): Checkpoint => {
     const checkpoint = signCheckpoint(
       { version: 1, ...treeOf(head), issuedAt: new Date(engine.now()).toISOString(), controller: receiptKey.controller },
@@ -169,7 +171,7 @@ export function proofMethods(engine: ProofDeps, receiptKey: ReceiptKey, madeChec
     const [chainHead] = await tracker.heads({ pseudonym, limit: 1 });
     if (chainHead?.id === null || chainHead === undefined) return null;
     const head = await engine.sealLog();
-    const inclusion = await inclusionOf(tracker, head, chainHead.id, chainHead.hash);
+    const inclusion = await inclusionOf(tracker, head, chainHead.id, chainHead.hash, subtrees);
     if (inclusion === null) return null;
     return {
       eventId: engine.eventIds.encode(chainHead.id),
