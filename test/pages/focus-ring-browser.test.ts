@@ -4,25 +4,13 @@ import { chromium, type Browser } from 'playwright-core';
 import { createConsent, MemoryTracker, type Consent } from '../../lib/index';
 import { expressModule, memoryLogger, TEST_SECRET } from '../helpers/app';
 import { listen } from '../helpers/client-pages';
+import { contrast } from '../helpers/contrast';
 import { chromiumPath, describeBrowser } from '../helpers/databases';
 
 declare const document: { activeElement: unknown; body: unknown };
 declare function getComputedStyle(element: unknown): { outlineColor: string; outlineStyle: string; backgroundColor: string };
 
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
-
-/** WCAG's contrast ratio of two `rgb(r, g, b)` colours. */
-function contrast(a: string, b: string): number {
-  const luminance = (rgb: string) => {
-    const [r, g, bl] = (rgb.match(/\d+(\.\d+)?/g) ?? []).slice(0, 3).map((v) => {
-      const c = Number(v) / 255;
-      return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
-    });
-    return 0.2126 * (r ?? 0) + 0.7152 * (g ?? 0) + 0.0722 * (bl ?? 0);
-  };
-  const [light, dark] = [luminance(a), luminance(b)].sort((x, y) => y - x);
-  return ((light ?? 0) + 0.05) / ((dark ?? 0) + 0.05);
-}
 
 describeBrowser('the focus ring of the library\'s own pages in Chromium', () => {
   let consent: Consent;

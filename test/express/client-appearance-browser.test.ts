@@ -1,0 +1,173 @@
+import { expect } from 'chai';
+import type { Express } from 'express';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { createConsent, MemoryTracker, type Consent } from '../../lib/index';
+import { launchChromium } from '../examples/browser-helpers';
+import { expressModule, memoryLogger, TEST_SECRET } from '../helpers/app';
+import { axeViolations, describeAccessible, horizontalOverflow } from '../helpers/axe';
+import { listen } from '../helpers/client-pages';
+import { contrast } from '../helpers/contrast';
+
+// The page's globals, as the callbacks given to page.evaluate() use them (no DOM types here).
+interface Rect { width: number; height: number; right: number }
+interface Element { getBoundingClientRect(): Rect }
+declare const document: { querySelector(selector: string): Element; activeElement: Element | null };
+interface Style { fontSize: string; paddingTop: string; color: string; backgroundColor: string; outlineColor: string; outlineStyle: string }
+declare function getComputedStyle(element: unknown): Style;
+
+/** The host's own style: none, a declared colour scheme, a small root font size. */
+const HOSTS: Record<string, string> = {
+  plain: '',
+  scheme: ':root{color-scheme:light dark}',
+  'small-root': 'html{font-size:10px}',
+  'small-root-scheme': 'html{font-size:62.5%;color-scheme:light dark}',
+};
+
+function hostPage(css: string): string {
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Host</title><style>${css}</style><script src="/consent/client.js" defer></script></head>
+<body><main><h1>Host</h1><p>Some text.</p>
+<iframe data-consent="video" data-src="about:blank" title="A video" width="300" height="150"></iframe>
+<p><button type="button" data-consent-open>Privacy choices</button></p></main></body></html>`;
+}
+
+/** Whether a computed colour is nearer black than white. */
+const dark = (colour: string) => contrast(colour, 'rgb(255, 255, 255)') > contrast(colour, 'rgb(0, 0, 0)');
+
+describeAccessible('the browser client in Chromium: the visitor\'s font size and the host\'s colour scheme', function (this: Mocha.Suite) {
+  this.timeout(90_000);
+  let consent: Consent;
+  let browser: Browser;
+  let server: Awaited<ReturnType<typeof listen>>;
+  const contexts: BrowserContext[] = [];
+
+  before(async () => {
+    consent = createConsent({ tracker: new MemoryTracker(), secret: TEST_SECRET, logger: memoryLogger(), visitors: {}, subject: () => undefined });
+    consent.register([
+      { id: 'video', title: 'Embedded videos', description: 'Videos from a video site.', url: '/privacy#video' },
+      { id: 'stats', title: 'Statistics', description: 'We count page views.' },
+    ]);
+    await consent.ready();
+    const app: Express = expressModule()();
+    app.use('/consent', consent.router());
+    app.get('/:host', (req, res, next) => {
+      const css = HOSTS[req.params.host];
+      if (css === undefined) { next(); return; }
+      res.type('html').send(hostPage(css));
+    });
+    server = await listen(app);
+    browser = await launchChromium();
+  });
+  after(async () => {
+    for (const context of contexts) await context.close();
+    await browser.close();
+    await server.close();
+    await consent.close();
+  });
+
+  /** The host page with the banner shown, for a person with this default font size and scheme. */
+  async function visit(host: string, { fontSize = 16, scheme = 'light', width = 1280 }: { fontSize?: number; scheme?: 'light' | 'dark'; width?: number } = {}): Promise<Page> {
+    const context = await browser.newContext({ baseURL: `http://127.0.0.1:${String(server.port)}`, viewport: { width, height: 800 }, colorScheme: scheme });
+    contexts.push(context);
+    const page = await context.newPage();
+    // The browser's "font size" setting, as a person sets it in the preferences.
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('Page.setFontSizes', { fontSizes: { standard: fontSize } });
+    await page.goto(`/${host}`);
+    await page.locator('.ec-banner').waitFor();
+    await page.locator('.ec-placeholder').waitFor();
+    return page;
+  }
+  async function openDialog(page: Page) {
+    await page.locator('.ec-banner').getByRole('button', { name: 'Choose' }).click();
+    await page.getByRole('dialog', { name: 'Privacy choices' }).waitFor();
+  }
+
+  /** Font sizes and the sizes of what one taps, in CSS pixels. */
+  const banner = (page: Page) => page.evaluate(() => {
+    const [root, title, button, placeholder] = ['.ec-banner', '.ec-banner .ec-title', '.ec-banner .ec-btn', '.ec-placeholder'].map((s) => getComputedStyle(document.querySelector(s)));
+    const [buttonBox, placeholderButtonBox] = ['.ec-banner .ec-btn', '.ec-placeholder .ec-btn'].map((s) => document.querySelector(s).getBoundingClientRect());
+    return {
+      font: root?.fontSize, title: title?.fontSize, button: button?.fontSize, placeholder: placeholder?.fontSize, padding: root?.paddingTop,
+      buttonHeight: buttonBox?.height ?? 0, placeholderButtonHeight: placeholderButtonBox?.height ?? 0,
+    };
+  });
+  const dialog = (page: Page) => page.evaluate(() => {
+    const [close, toggle, button] = ['.ec-close', '.ec-switch', '.ec-dialog .ec-btn'].map((s) => document.querySelector(s).getBoundingClientRect());
+    return { font: getComputedStyle(document.querySelector('.ec-dialog')).fontSize, close: close as Rect, toggle: toggle as Rect, button: button as Rect };
+  });
+
+  for (const host of ['plain', 'small-root']) {
+    it(`sizes the banner, the note and the dialog from a 24 px default font size (${host} host)`, async () => {
+      const page = await visit(host, { fontSize: 24 });
+      const sizes = await banner(page);
+      expect(sizes).to.include({ font: '24px', title: '27px', button: '24px', padding: '24px', placeholder: '24px' });
+      expect(sizes.buttonHeight).to.be.at.least(2.75 * 24);
+      expect(sizes.placeholderButtonHeight).to.be.at.least(2.75 * 24);
+      expect(await axeViolations(page)).to.deep.equal([]);
+      await openDialog(page);
+      const inside = await dialog(page);
+      expect(inside.font).to.equal('24px');
+      for (const target of [inside.close, inside.button]) expect(Math.min(target.width, target.height)).to.be.at.least(2.75 * 24);
+      expect(inside.toggle.width).to.be.at.least(2.75 * 24);
+      expect(await axeViolations(page)).to.deep.equal([]);
+    });
+  }
+
+  it('is not shrunk by a host whose root font size is 10 px, at the usual 16 px default', async () => {
+    const sizes = await banner(await visit('small-root'));
+    expect(sizes).to.include({ font: '16px', title: '18px', button: '16px', padding: '16px', placeholder: '16px' });
+    expect(sizes.buttonHeight).to.be.at.least(44);
+    expect(sizes.placeholderButtonHeight).to.be.at.least(44);
+  });
+
+  for (const host of ['scheme', 'small-root-scheme']) {
+    it(`is dark for a person who prefers dark on a host that declares both schemes (${host} host)`, async () => {
+      const page = await visit(host, { scheme: 'dark' });
+      const colours = (selector: string) => page.locator(selector).evaluate((e) => {
+        const s = getComputedStyle(e);
+        return { color: s.color, background: s.backgroundColor };
+      });
+      for (const selector of ['.ec-banner', '.ec-placeholder']) {
+        const { color, background } = await colours(selector);
+        expect(dark(background), `${selector} background ${background}`).to.equal(true);
+        expect(contrast(color, background)).to.be.at.least(4.5);
+      }
+      // The focus ring, drawn beside the button, against the banner's background.
+      await page.keyboard.press('Tab');
+      const ring = await page.evaluate(() => ({ ...getComputedStyle(document.activeElement), banner: getComputedStyle(document.querySelector('.ec-banner')).backgroundColor }));
+      expect(ring.outlineStyle).to.equal('solid');
+      expect(contrast(ring.outlineColor, ring.banner)).to.be.at.least(3);
+      expect(await axeViolations(page)).to.deep.equal([]);
+      await openDialog(page);
+      const { color, background } = await colours('.ec-dialog');
+      expect(dark(background), `dialog background ${background}`).to.equal(true);
+      expect(contrast(color, background)).to.be.at.least(4.5);
+      expect(await axeViolations(page)).to.deep.equal([]);
+    });
+  }
+
+  it('stays light for a person who prefers dark on a host that declares no colour scheme', async () => {
+    const page = await visit('plain', { scheme: 'dark' });
+    const background = (selector: string) => page.locator(selector).evaluate((e) => getComputedStyle(e).backgroundColor);
+    expect(await background('.ec-banner')).to.equal('rgb(255, 255, 255)');
+    expect(await background('.ec-placeholder')).to.equal('rgb(255, 255, 255)');
+    expect(await axeViolations(page)).to.deep.equal([]);
+    await openDialog(page);
+    expect(await background('.ec-dialog')).to.equal('rgb(255, 255, 255)');
+    expect(await axeViolations(page)).to.deep.equal([]);
+  });
+
+  for (const fontSize of [16, 24, 32]) {
+    it(`fits a 320 px wide window with a ${String(fontSize)} px default font size`, async () => {
+      const page = await visit('small-root-scheme', { fontSize, width: 320, scheme: 'dark' });
+      expect(await horizontalOverflow(page), 'with the banner').to.be.at.most(0);
+      await openDialog(page);
+      expect(await horizontalOverflow(page), 'with the dialog').to.be.at.most(0);
+      const { close } = await dialog(page);
+      expect(close.right).to.be.at.most(320);
+      expect(await axeViolations(page)).to.deep.equal([]);
+    });
+  }
+});
