@@ -46,7 +46,7 @@ function defaultDocument(pages: ResolvedPages, content: PageContent): string {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${content.title}</title>
+${pages.stylesheet ? null : html`<meta name="color-scheme" content="light dark">\n`}<title>${content.title}</title>
 <style>${trustedHtml(DOCUMENT_STYLE)}</style>
 ${head(pages)}
 </head>
@@ -62,8 +62,11 @@ ${content.body}
 
 /**
  * Renders a page in the host's `layout`, or in the default document (header with the link back
- * to the site, one `<main>`). The CSP of the default document allows nothing but the library's
- * style and the host's stylesheet; a host layout may also load resources of its own origin.
+ * to the site, one `<main>`). The default document is light or dark as the person prefers,
+ * unless the host gave a `stylesheet` (written, maybe, for light pages only): then it is light
+ * unless that stylesheet declares `color-scheme`. The CSP of the default document allows
+ * nothing but the library's style and the host's stylesheet; a host layout may also load
+ * resources of its own origin.
  */
 export function renderPage(pages: ResolvedPages, req: Request, content: PageContent): RenderedPage {
   const tail = "form-action 'self'; base-uri 'none'; frame-ancestors 'none'";

@@ -39,6 +39,11 @@ describeAccessible('every page of the example, in Chromium at 1280 and 390 px', 
       await page.screenshot({ path: `${SHOTS}/${name}-${String(width)}.png`, fullPage: true });
     }
     await page.setViewportSize({ width: 1280, height: 860 });
+    // And for a person who prefers dark: the library's pages turn dark, a host's page as it declares.
+    await page.emulateMedia({ colorScheme: 'dark' });
+    expect(await axeViolations(page), `${name} in the dark scheme`).to.deep.equal([]);
+    await page.screenshot({ path: `${SHOTS}/${name}-dark.png`, fullPage: true });
+    await page.emulateMedia({ colorScheme: 'light' });
   }
 
   const focused = (page: Page) => page.evaluate(() => {
