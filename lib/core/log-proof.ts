@@ -132,10 +132,16 @@ export async function inclusionOf(tracker: LogReader, head: LogHead | null, id: 
 /** The audit path of leaf `index` in a tree of `size` leaves: subtrees from `cache`, the rest computed (and kept) from the stored blocks. */
 async function pathOf(tracker: LogReader, index: number, size: number, leafBlocks: ReadonlyMap<number, Buffer>, cache: SubtreeCache): Promise<Buffer[]> {
   const complete = Math.floor(size / BLOCK_LEAVES) * BLOCK_LEAVES;
-  // The complete blocks under the path's siblings that no kept subtree covers.
+  // The complete blocks under the path's siblings that no kept subtree covers. The kept hashes
+  // used are taken now: another proof may clear the cache while this one reads the blocks.
   const wanted: number[] = [];
+  const used = new SubtreeCache();
   const want = (a: number, b: number): void => {
-    if (cache.get(a, b) !== undefined) return;
+    const kept = cache.get(a, b);
+    if (kept !== undefined) {
+      used.set(a, b, kept);
+      return;
+    }
     if (a % BLOCK_LEAVES === 0 && b - a === BLOCK_LEAVES && b <= complete) wanted.push(a / BLOCK_LEAVES);
     else if (b - a > BLOCK_LEAVES || Math.floor(a / BLOCK_LEAVES) !== Math.floor((b - 1) / BLOCK_LEAVES)) {
       const k = splitPoint(b - a);
@@ -157,7 +163,7 @@ async function pathOf(tracker: LogReader, index: number, size: number, leafBlock
     i = j;
   }
   const range = (a: number, b: number): Buffer => {
-    const kept = cache.get(a, b);
+    const kept = used.get(a, b);
     if (kept !== undefined) return kept;
     if (a % BLOCK_LEAVES === 0 && b - a === BLOCK_LEAVES && blocks.has(a / BLOCK_LEAVES)) return blocks.get(a / BLOCK_LEAVES) as Buffer;
     if (b - a === 1) {
