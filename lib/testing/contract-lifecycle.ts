@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { Define } from './harness';
-import { grantedRecord, planOf, pseudonymFor } from './fixtures';
+import { eventAfter, grantedRecord, planOf, pseudonymFor } from './fixtures';
 
 /** The lifecycle capability (when implemented): token lookup and lapsed grants. */
 export function lifecycleContract(define: Define): void {
@@ -11,6 +11,9 @@ export function lifecycleContract(define: Define): void {
     await tracker.write(pseudonymFor('p-token'), (s) => ({ plan: planOf(s, [], [pending]), result: null }));
     assert.deepEqual(await tracker.findPending('f'.repeat(64)), { pseudonym: pseudonymFor('p-token'), record: pending });
     assert.equal(await tracker.findPending('0'.repeat(64)), null);
+    // Erasure deletes the subject's records, pending token hashes with them.
+    await tracker.erase(pseudonymFor('p-token'), (s) => planOf(s, [eventAfter(s, 1, { action: 'erase', state: 'unset' })], []));
+    assert.equal(await tracker.findPending('f'.repeat(64)), null, 'a token of an erased subject');
   });
 
   define('lapsedGrants() lists unmarked grants whose expiry passed, in pages', async (tracker) => {

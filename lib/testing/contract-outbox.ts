@@ -18,10 +18,11 @@ export function outboxContract(define: Define): void {
     if (!claimOutbox || !completeOutbox || !retryOutbox) return;
     await tracker.init({ migrate: true });
     const written = await tracker.write(pseudonymFor('p-out'), (s) => ({
-      plan: { ...planOf(s, [eventAfter(s, 1)], []), outbox: [entry('h1', 0), entry('h2', null), entry('later', 0, 5_000)] },
+      plan: { ...planOf(s, [eventAfter(s, 1)], []), outbox: [entry('h1', 0), entry('h2', null), entry('elsewhere', 0), entry('later', 0, 5_000)] },
       result: null,
     }));
     const query = { handlers: ['h1', 'h2', 'later'], now: 1_000, leaseMs: 100, limit: 10 };
+    // Only the handlers asked for: an entry of another (one this process lacks) is left alone.
     const claimed = await claimOutbox.call(tracker, query);
     assert.deepEqual(claimed.map((c) => [c.handler, c.eventId, c.payload, c.attempts]), [
       ['h1', written.eventIds[0], 'sealed-h1', 0],
@@ -55,6 +56,20 @@ export function outboxContract(define: Define): void {
     // A released entry comes back first; `attempts` grows by one with each retry.
     await retryOutbox.call(tracker, first[1]!, 1_000);
     assert.deepEqual((await claimOutbox.call(tracker, query)).map((c) => [c.payload, c.attempts]), [['n1', 1]]);
+  });
+
+  define('concurrent claims never take the same entry', async (tracker) => {
+    const { claimOutbox } = tracker;
+    if (!claimOutbox) return;
+    await tracker.init({ migrate: true });
+    for (let i = 0; i < 6; i += 1) {
+      await tracker.write(pseudonymFor(`p-rival-${String(i)}`), (s) => ({ plan: { ...planOf(s, [eventAfter(s, 1)], []), outbox: [entry('h-rival', 0)] }, result: null }));
+    }
+    const query = { handlers: ['h-rival'], now: 1_000, leaseMs: 100, limit: 2 };
+    const claims = await Promise.all(Array.from({ length: 6 }, () => claimOutbox.call(tracker, query)));
+    const ids = claims.flat().map((c) => c.id);
+    assert.equal(new Set(ids).size, ids.length, `an entry claimed twice: ${ids.join(', ')}`);
+    assert.equal(ids.length, 6, 'every entry claimed once');
   });
 
   define('erase() deletes the subject\'s outbox entries with its personal data', async (tracker) => {

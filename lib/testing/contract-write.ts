@@ -50,6 +50,7 @@ export function writeContract(define: Define): void {
       pendingAt: 1_700_000_000_500,
       pendingExpiresAt: 1_700_172_800_500,
       pendingToken: 'f'.repeat(64),
+      expiryRecorded: true,
     });
     const denied = { ...grantedRecord('ads'), decision: 'denied' as const, expiresAt: null };
     const written = await tracker.write(pseudonymFor('p-fields'), (s) => {
@@ -57,6 +58,7 @@ export function writeContract(define: Define): void {
         requirement: 'news', version: 7, action: 'withdraw', state: 'denied', source: 'admin',
         actor: 'admin-42', note: 'asked by phone', data: '{"ticket":12,"ok":true}',
         ip: '203.0.113.0', userAgent: 'Mozilla/5.0 (X11; Linux x86_64) ü', locale: 'de-CH', personalSalt: FIXTURE_SALT,
+        context: 'checkout/step-2',
       });
       const plan = planOf(s, [event], [record, denied]);
       // What the tracker must store: the event as the plan seals it with the id it assigned.
@@ -111,14 +113,18 @@ export function writeContract(define: Define): void {
 
   define('write() serialises writers of one subject: the chain never forks', async (tracker) => {
     await tracker.init({ migrate: true });
-    const seen = await Promise.all(
+    const race = (pseudonym: string) => Promise.all(
       Array.from({ length: 20 }, () =>
-        tracker.write(pseudonymFor('p-race'), (s) => ({ plan: planOf(s, [eventAfter(s, 1)], []), result: s.seq })),
+        tracker.write(pseudonym, (s) => ({ plan: planOf(s, [eventAfter(s, 1)], []), result: s.seq })),
       ),
     );
-    assert.deepEqual(seen.map((w) => w.result).sort((a, b) => a - b), Array.from({ length: 20 }, (_, i) => i));
+    // A new subject (its chain created by the first writer), then one that already has a chain.
+    for (const [pseudonym, from] of [[pseudonymFor('p-race'), 0], [pseudonymFor('p-race'), 20]] as const) {
+      const seen = await race(pseudonym);
+      assert.deepEqual(seen.map((w) => w.result).sort((a, b) => a - b), Array.from({ length: 20 }, (_, i) => from + i));
+    }
     const history = await tracker.history(pseudonymFor('p-race'), { limit: 100 });
-    assert.deepEqual(history.map((e) => e.seq), Array.from({ length: 20 }, (_, i) => 20 - i));
+    assert.deepEqual(history.map((e) => e.seq), Array.from({ length: 40 }, (_, i) => 40 - i));
   });
 
   define('write() calls made together each land, and a refusing planner fails alone', async (tracker) => {

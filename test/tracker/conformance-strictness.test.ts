@@ -1,0 +1,93 @@
+import { expect } from 'chai';
+import { MemoryTracker, type ClaimedOutboxEntry, type PendingMatch, type SubjectSnapshot, type WritePlan } from '../../lib/tracker';
+import { trackerConformance } from '../../lib/testing';
+
+type Body = () => Promise<void>;
+
+/** Declares the conformance suite for `create` with a stand-in runner; resolves to the titles of the tests that fail. */
+async function failingTests(create: () => MemoryTracker): Promise<string[]> {
+  const scope = globalThis as unknown as { describe: unknown; it: unknown };
+  const saved = { describe: scope.describe, it: scope.it };
+  const tests: Array<{ title: string; body: Body }> = [];
+  scope.describe = (_title: string, body: () => void) => { body(); };
+  scope.it = (title: string, body: Body) => { tests.push({ title, body }); };
+  try {
+    trackerConformance('under test', { create });
+  } finally {
+    Object.assign(scope, saved);
+  }
+  const failed: string[] = [];
+  for (const test of tests) await test.body().catch(() => failed.push(test.title));
+  return failed;
+}
+
+const tick = () => new Promise((resolve) => setTimeout(resolve, 1));
+type Planner<T> = (snapshot: SubjectSnapshot) => { plan: WritePlan; result: T };
+type Row = { handler: string; availableAt: number; lockedUntil: number | null; claim: string | null } & Omit<ClaimedOutboxEntry, 'claim'>;
+const rowsOf = (tracker: MemoryTracker) => [...(tracker.outbox as unknown as { rows: Map<string, Row> }).rows.values()];
+
+// Trackers that break one promise of the contract each: the suite must fail every one.
+const BROKEN: Record<string, () => MemoryTracker> = {
+  'reads expiryRecorded back as false': () => new (class extends MemoryTracker {
+    override async current(pseudonym: string) {
+      const snapshot = await super.current(pseudonym);
+      return snapshot && { ...snapshot, records: snapshot.records.map((r) => ({ ...r, expiryRecorded: false })) };
+    }
+  })(),
+  'drops an event\'s context': () => new (class extends MemoryTracker {
+    override async history(pseudonym: string, query: Parameters<MemoryTracker['history']>[1]) {
+      return (await super.history(pseudonym, query)).map((e) => ({ ...e, context: null }));
+    }
+  })(),
+  'plans on a head read before the lock (an existing subject)': () => new (class extends MemoryTracker {
+    override async write<T>(pseudonym: string, plan: Planner<T>) {
+      const before = await super.current(pseudonym);
+      await tick();
+      return super.write(pseudonym, (s) => plan(before ?? s));
+    }
+  })(),
+  'claims entries of handlers not asked for': () => new (class extends MemoryTracker {
+    override claimOutbox(query: Parameters<MemoryTracker['claimOutbox']>[0]) {
+      return super.claimOutbox({ ...query, handlers: rowsOf(this).map((r) => r.handler) });
+    }
+  })(),
+  'claims by a read, then an update': () => new (class extends MemoryTracker {
+    override async claimOutbox(query: Parameters<MemoryTracker['claimOutbox']>[0]) {
+      const free = rowsOf(this)
+        .filter((r) => query.handlers.includes(r.handler) && r.availableAt <= query.now && (r.lockedUntil === null || r.lockedUntil < query.now))
+        .slice(0, query.limit);
+      await tick();
+      return free.map((r) => {
+        Object.assign(r, { lockedUntil: query.now + query.leaseMs, claim: `c${String(Math.random())}` });
+        return { id: r.id, handler: r.handler, event: r.event, eventId: r.eventId, payload: r.payload, attempts: r.attempts, claim: r.claim as string };
+      });
+    }
+  })(),
+  'finds the pending token of an erased subject': () => new (class extends MemoryTracker {
+    private readonly kept = new Map<string, PendingMatch>();
+    override async findPending(tokenHash: string) {
+      const found = await super.findPending(tokenHash);
+      if (found) this.kept.set(tokenHash, found);
+      return found ?? this.kept.get(tokenHash) ?? null;
+    }
+  })(),
+  'answers snapshots() in reverse': () => new (class extends MemoryTracker {
+    override async snapshots(pseudonyms: readonly string[]) {
+      return (await super.snapshots(pseudonyms)).reverse();
+    }
+  })(),
+};
+
+describe('the conformance suite fails broken trackers', function () {
+  this.timeout(120_000);
+
+  it('passes MemoryTracker', async () => {
+    expect(await failingTests(() => new MemoryTracker())).to.deep.equal([]);
+  });
+
+  for (const [breakage, create] of Object.entries(BROKEN)) {
+    it(`fails a tracker that ${breakage}`, async () => {
+      expect(await failingTests(create)).to.have.length.above(0);
+    });
+  }
+});
