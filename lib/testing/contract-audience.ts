@@ -96,4 +96,24 @@ export function audienceContract(define: Define): void {
     assert.equal(read[3], null, 'null for an erased subject');
     assert.deepEqual(await tracker.snapshots([]), []);
   });
+
+  define('snapshots() reads a subject again after a later write, never an earlier answer', async (tracker) => {
+    if (!tracker.snapshots || !tracker.audience) return;
+    await tracker.init({ migrate: true });
+    await grant(tracker, A, 'news', 'A');
+    const [before] = await tracker.snapshots([A]);
+    await tracker.write(A, (s) => ({ plan: planOf(s, [eventAfter(s, 1, { requirement: 'news', action: 'deny', state: 'denied' })], [{ ...grantedRecord('news'), decision: 'denied' }]), result: null }));
+    const [after] = await tracker.snapshots([A]);
+    assert.equal(after?.seq, (before?.seq ?? 0) + 1, 'the head of the newer write');
+    assert.equal(after?.records.find((r) => r.requirement === 'news')?.decision, 'denied');
+  });
+
+  define('lapsedGrants() names the subject id stored with each chain, for the sweep\'s change events', async (tracker) => {
+    if (!tracker.lapsedGrants || !tracker.audience) return;
+    await tracker.init({ migrate: true });
+    await tracker.write(A, (s) => ({ plan: { ...planOf(s, [eventAfter(s, 1, { requirement: 'news' })], [grantedRecord('news', { expiresAt: 100 })]), sealedSubject: sealedFor('A', s.chain) }, result: null }));
+    const [lapsed] = await tracker.lapsedGrants({ now: 100, limit: 10 });
+    assert.equal(lapsed?.pseudonym, A);
+    assert.equal(labelOf(lapsed?.sealedSubject ?? null), 'A');
+  });
 }
