@@ -41,7 +41,7 @@ async function blockHashes(tracker: LogReader, from: number, to: number): Promis
 
 // Subtrees kept: those of at least this many complete blocks (of 256 leaves), aligned as the
 // tree's own subtrees are. A proof reads at most about twice this many blocks beyond them, and
-// the cache holds one hash per 4,096 events of the log (under 40 bytes per 1,000 events).
+// the cache holds about one hash per 2,048 events of the log (some 60 bytes per 1,000 events).
 const CACHED_BLOCKS = 16;
 
 /**
