@@ -17,9 +17,10 @@ function refuse(logger: ConsentLogger, detail: string, extensions: Record<string
     `the upgraded store was not sealed: ${detail}. Its rows stay unsealed and every read of them ` +
     'fails as a storage failure. Check that the secret is the one the database was written with; if it is, restore ' +
     'the backup taken before the upgrade, or investigate with the previous release';
-  logger.error(`express-consent: ${message}`);
   const error = new ConsentIntegrityError(message);
   Object.assign(error.extensions, extensions);
+  // With the error, so that a caller that logs what it catches (the command line) says it once.
+  logger.error(`express-consent: ${message}`, error);
   return error;
 }
 

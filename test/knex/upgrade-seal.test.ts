@@ -46,6 +46,7 @@ describeEachDatabase('an upgrade from schema 005 seals what is there', (open) =>
   let db: TestDatabase;
   let consents: Consent[];
   let errors: string[];
+  let logged: unknown[];
   let warnings: string[];
 
   const newConsent = (): Consent => {
@@ -54,7 +55,7 @@ describeEachDatabase('an upgrade from schema 005 seals what is there', (open) =>
       secret: STORE.secret,
       cache: false,
       now: () => new Date(STORE.now),
-      logger: { warn: (m: string) => void warnings.push(m), error: (m: string) => void errors.push(m) },
+      logger: { warn: (m: string) => void warnings.push(m), error: (m: string, e?: unknown) => { errors.push(m); logged.push(e); } },
     });
     consent.register(REQUIREMENTS);
     consents.push(consent);
@@ -65,6 +66,7 @@ describeEachDatabase('an upgrade from schema 005 seals what is there', (open) =>
     db = await open();
     consents = [];
     errors = [];
+    logged = [];
     warnings = [];
   });
 
@@ -106,6 +108,8 @@ describeEachDatabase('an upgrade from schema 005 seals what is there', (open) =>
       { eventId: (failure as { extensions: { problems: Array<{ eventId: string }> } }).extensions.problems[0]?.eventId, kind: 'state_mismatch', chain: ((failure as { extensions: { problems: Array<{ chain: string }> } }).extensions.problems[0]?.chain), requirement: 'analytics' },
     ]);
     expect(errors.join('\n')).to.match(/not sealed/);
+    // Logged with the error it throws: the command line, which logs what it catches, says it once.
+    expect(logged).to.include(failure);
     expect(await db.knex('consent_meta').where({ key: 'seal_pending' })).to.have.length(1, 'still marked');
   });
 
