@@ -38,8 +38,9 @@ export class StoredTextCheck {
       const names = differing.map((r) => `"${r.id}" version ${String(r.version)}`).join(', ');
       const message = `the stored text of requirement ${names} is not the text this process shows (another process stored another text of the same version): ` +
         'restart this process with the stored text, or register the new text as a new version';
-      this.logger.error(`express-consent: ${message}`);
-      throw new ConsentStoreError(message);
+      const error = new ConsentStoreError(message);
+      this.logger.error(`express-consent: ${message}`, error);
+      throw error;
     }
     return open.map(keyOf);
   }

@@ -15,8 +15,10 @@ const ADVICE = 'run consent.verify() (CLI: express-consent verify) to see what c
 /** Logs a refused row (once per failure), and returns the error to throw. */
 export function integrityFailure(logger: ConsentLogger, what: string): ConsentIntegrityError {
   const message = `${what} fail their seal and were refused as a storage failure; ${ADVICE}`;
-  logger.error(`express-consent: ${message}`);
-  return new ConsentIntegrityError(message);
+  const error = new ConsentIntegrityError(message);
+  // With the error: a caller that logs what it catches (the command line) then says it once.
+  logger.error(`express-consent: ${message}`, error);
+  return error;
 }
 
 /**
@@ -45,6 +47,6 @@ export function trustedVersions(key: Buffer, logger: ConsentLogger, versions: St
 
 /** Logs an integrity failure that a write or an erasure met (the seal refused its snapshot); rethrows everything. */
 export function logRefusal(logger: ConsentLogger, error: unknown): never {
-  if (error instanceof ConsentIntegrityError) logger.error(`express-consent: ${error.message}; ${ADVICE}`);
+  if (error instanceof ConsentIntegrityError) logger.error(`express-consent: ${error.message}; ${ADVICE}`, error);
   throw error;
 }

@@ -196,6 +196,14 @@ describeEachCliDatabase('the express-consent command line', (open) => {
     expect(run.stderr).to.contain('fail their seal');
   });
 
+  it('says once why it refuses to erase a subject whose stored rows fail their seal', async () => {
+    await seeded(db);
+    await db.knex('consent_states').where({ requirement: 'newsletter' }).update({ version: 7 });
+    const run = await runCli(['--url', db.url, 'erase', 'alice']);
+    expect(run.code).to.not.equal(0);
+    expect(run.stderr.split('fail their seal')).to.have.length(2, run.stderr);
+  });
+
   it('imports NDJSON decisions with their times, chained so that verify still passes', async () => {
     await seeded(db);
     const dir = mkdtempSync(join(tmpdir(), 'express-consent-import-'));
