@@ -1,11 +1,7 @@
 import { expect } from 'chai';
-import type { Express } from 'express';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { createConsent, MemoryTracker, type Consent } from '../../lib/index';
-import { launchChromium } from '../examples/browser-helpers';
-import { expressModule, memoryLogger, TEST_SECRET } from '../helpers/app';
+import type { Page } from 'playwright-core';
 import { axeViolations, describeAccessible, horizontalOverflow } from '../helpers/axe';
-import { listen } from '../helpers/client-pages';
+import { clientBed, type ClientBed } from '../helpers/client-bed';
 import { contrast } from '../helpers/contrast';
 
 // The page's globals, as the callbacks given to page.evaluate() use them (no DOM types here).
@@ -37,39 +33,27 @@ const dark = (colour: string) => contrast(colour, 'rgb(255, 255, 255)') > contra
 
 describeAccessible('the browser client in Chromium: the visitor\'s font size and the host\'s colour scheme', function (this: Mocha.Suite) {
   this.timeout(90_000);
-  let consent: Consent;
-  let browser: Browser;
-  let server: Awaited<ReturnType<typeof listen>>;
-  const contexts: BrowserContext[] = [];
+  let bed: ClientBed;
 
   before(async () => {
-    consent = createConsent({ tracker: new MemoryTracker(), secret: TEST_SECRET, logger: memoryLogger(), visitors: {}, subject: () => undefined });
-    consent.register([
+    bed = await clientBed([
       { id: 'video', title: 'Embedded videos', description: 'Videos from a video site.', url: '/privacy#video' },
       { id: 'stats', title: 'Statistics', description: 'We count page views.' },
-    ]);
-    await consent.ready();
-    const app: Express = expressModule()();
-    app.use('/consent', consent.router());
-    app.get('/:host', (req, res, next) => {
-      const css = HOSTS[req.params.host];
-      if (css === undefined) { next(); return; }
-      res.type('html').send(hostPage(css));
+    ], (app) => {
+      app.get('/:host', (req, res, next) => {
+        const css = HOSTS[req.params.host];
+        if (css === undefined) { next(); return; }
+        res.type('html').send(hostPage(css));
+      });
     });
-    server = await listen(app);
-    browser = await launchChromium();
   });
   after(async () => {
-    for (const context of contexts) await context.close();
-    await browser.close();
-    await server.close();
-    await consent.close();
+    await bed.close();
   });
 
   /** The host page with the banner shown, for a person with this default font size and scheme. */
   async function visit(host: string, { fontSize = 16, scheme = 'light', width = 1280 }: { fontSize?: number; scheme?: 'light' | 'dark'; width?: number } = {}): Promise<Page> {
-    const context = await browser.newContext({ baseURL: `http://127.0.0.1:${String(server.port)}`, viewport: { width, height: 800 }, colorScheme: scheme });
-    contexts.push(context);
+    const context = await bed.context({ viewport: { width, height: 800 }, colorScheme: scheme });
     const page = await context.newPage();
     // The browser's "font size" setting, as a person sets it in the preferences.
     const cdp = await context.newCDPSession(page);

@@ -1,11 +1,7 @@
 import { expect } from 'chai';
-import type { Express } from 'express';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { createConsent, MemoryTracker, type Consent } from '../../lib/index';
-import { expressModule, memoryLogger, TEST_SECRET } from '../helpers/app';
+import type { BrowserContext, Page } from 'playwright-core';
 import { axeViolations, describeAccessible } from '../helpers/axe';
-import { listen } from '../helpers/client-pages';
-import { launchChromium } from '../examples/browser-helpers';
+import { clientBed, type ClientBed } from '../helpers/client-bed';
 
 // The page's globals, as the callbacks given to page.evaluate() use them (no DOM types here).
 declare const window: { violations: string[] };
@@ -31,46 +27,34 @@ function hostPage(client: string): string {
 
 describeAccessible('the browser client in Chromium under real conditions: strict hosts, failing saves, other tabs', function (this: Mocha.Suite) {
   this.timeout(60_000);
-  let consent: Consent;
-  let browser: Browser;
-  let server: Awaited<ReturnType<typeof listen>>;
-  const contexts: BrowserContext[] = [];
+  let bed: ClientBed;
 
   before(async () => {
-    consent = createConsent({ tracker: new MemoryTracker(), secret: TEST_SECRET, logger: memoryLogger(), visitors: {}, subject: () => undefined });
-    consent.register([
+    bed = await clientBed([
       { id: 'stats', title: 'Statistics', description: 'We count page views.' },
       { id: 'video', title: 'Embedded videos', description: 'Videos from a video site.' },
-    ]);
-    await consent.ready();
-    const app: Express = expressModule()();
-    app.use('/consent', consent.router());
-    app.get('/gated.js', (_req, res) => { res.type('text/javascript').send("document.documentElement.setAttribute('data-gated', 'ran');"); });
-    app.get('/frame', (_req, res) => { res.type('html').send('<!doctype html><title>Video</title><p>A video</p>'); });
-    // Trusted Types enforced for scripts, scripts only by nonce, no inline style.
-    app.get('/trusted-types', (_req, res) => {
-      res.set('Content-Security-Policy', `default-src 'self'; script-src 'nonce-${NONCE}'; style-src 'self'; frame-src 'self'; require-trusted-types-for 'script'`);
-      res.type('html').send(hostPage('/consent/client.js'));
+    ], (app) => {
+      app.get('/gated.js', (_req, res) => { res.type('text/javascript').send("document.documentElement.setAttribute('data-gated', 'ran');"); });
+      app.get('/frame', (_req, res) => { res.type('html').send('<!doctype html><title>Video</title><p>A video</p>'); });
+      // Trusted Types enforced for scripts, scripts only by nonce, no inline style.
+      app.get('/trusted-types', (_req, res) => {
+        res.set('Content-Security-Policy', `default-src 'self'; script-src 'nonce-${NONCE}'; style-src 'self'; frame-src 'self'; require-trusted-types-for 'script'`);
+        res.type('html').send(hostPage('/consent/client.js'));
+      });
+      // The client's address with a fragment and no query.
+      app.get('/versioned', (_req, res) => { res.type('html').send(hostPage('/consent/client.js#release-2')); });
+      // The router matches its paths in any case: the client's address too.
+      app.get('/shouting', (_req, res) => { res.type('html').send(hostPage('/consent/CLIENT.JS')); });
+      app.get('/', (_req, res) => { res.type('html').send(hostPage('/consent/client.js')); });
     });
-    // The client's address with a fragment and no query.
-    app.get('/versioned', (_req, res) => { res.type('html').send(hostPage('/consent/client.js#release-2')); });
-    // The router matches its paths in any case: the client's address too.
-    app.get('/shouting', (_req, res) => { res.type('html').send(hostPage('/consent/CLIENT.JS')); });
-    app.get('/', (_req, res) => { res.type('html').send(hostPage('/consent/client.js')); });
-    server = await listen(app);
-    browser = await launchChromium();
   });
   after(async () => {
-    for (const context of contexts) await context.close();
-    await browser.close();
-    await server.close();
-    await consent.close();
+    await bed.close();
   });
 
   /** A fresh profile; its pages collect CSP violations, page errors and console errors in `errors`. */
   async function profile(): Promise<BrowserContext> {
-    const context = await browser.newContext({ baseURL: `http://127.0.0.1:${String(server.port)}` });
-    contexts.push(context);
+    const context = await bed.context();
     await context.addInitScript(() => {
       window.violations = [];
       document.addEventListener('securitypolicyviolation', (e) => { window.violations.push(`${e.violatedDirective} ${e.blockedURI}`); });

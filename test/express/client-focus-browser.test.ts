@@ -1,18 +1,13 @@
 import { expect } from 'chai';
-import type { Express } from 'express';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { createConsent, MemoryTracker, type Consent } from '../../lib/index';
-import { expressModule, memoryLogger, TEST_SECRET } from '../helpers/app';
-import { listen } from '../helpers/client-pages';
-import { chromiumPath, describeBrowser } from '../helpers/databases';
+import type { Page } from 'playwright-core';
+import { clientBed, type ClientBed } from '../helpers/client-bed';
+import { describeBrowser } from '../helpers/databases';
 
 // The page's globals, as the callbacks given to page.evaluate() use them (no DOM types here).
 interface Node { tagName: string; textContent: string | null; lang: string; closest(selector: string): Node | null }
 declare const document: { activeElement: Node | null; querySelector(selector: string): Box; createRange(): { selectNodeContents(node: unknown): void; getBoundingClientRect(): Rect } };
 interface Rect { left: number; right: number; top: number; bottom: number }
 interface Box { getBoundingClientRect(): Rect }
-
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 
 /** A host page in `lang` with the client, a frame that needs `video`, and the page's own choices button. */
 function hostPage(lang: string): string {
@@ -26,34 +21,22 @@ function hostPage(lang: string): string {
 
 describeBrowser('the browser client in Chromium: where focus goes and what is said', function (this: Mocha.Suite) {
   this.timeout(60_000);
-  let consent: Consent;
-  let browser: Browser;
-  let server: Awaited<ReturnType<typeof listen>>;
-  const contexts: BrowserContext[] = [];
+  let bed: ClientBed;
 
   before(async () => {
-    consent = createConsent({ tracker: new MemoryTracker(), secret: TEST_SECRET, logger: memoryLogger(), visitors: {}, subject: () => undefined });
-    consent.register([
+    bed = await clientBed([
       { id: 'video', texts: { en: { title: 'Embedded videos', description: 'Videos from a video site.' }, de: { title: 'Eingebettete Videos', description: 'Videos einer Videoseite.' } } },
       { id: 'stats', texts: { en: { title: 'Statistics', description: 'We count page views.' }, de: { title: 'Statistik', description: 'Wir zählen Seitenaufrufe.' } } },
-    ]);
-    await consent.ready();
-    const app: Express = expressModule()();
-    app.use('/consent', consent.router());
-    app.get('/:lang', (req, res) => { res.type('html').send(hostPage(req.params.lang)); });
-    server = await listen(app);
-    browser = await chromium.launch({ executablePath: chromiumPath() as string, headless: true, args: ARGS });
+    ], (app) => {
+      app.get('/:lang', (req, res) => { res.type('html').send(hostPage(req.params.lang)); });
+    });
   });
   after(async () => {
-    for (const context of contexts) await context.close();
-    await browser.close();
-    await server.close();
-    await consent.close();
+    await bed.close();
   });
 
   async function visit(path: string, width = 1280): Promise<Page> {
-    const context = await browser.newContext({ baseURL: `http://127.0.0.1:${String(server.port)}`, viewport: { width, height: 800 } });
-    contexts.push(context);
+    const context = await bed.context({ viewport: { width, height: 800 } });
     const page = await context.newPage();
     await page.goto(path);
     await page.locator('.ec-banner').waitFor();
