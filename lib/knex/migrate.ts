@@ -198,8 +198,8 @@ export async function migrate(knex: Knex, options: MigrateOptions = {}): Promise
         return ran;
       });
     } catch (error) {
-      // Without an advisory lock (SQLite) another process may hold
-      // Knex's lock or be creating the tables: wait and look again.
+      // Without an advisory lock (SQLite) another process may hold Knex's lock or be creating
+      // the tables: wait and look again.
       if (!isLockContention(error) || Date.now() - started > LOCK_WAIT_MS) throw error;
       await new Promise((resolve) => setTimeout(resolve, Math.min(50 * 2 ** attempt, 1000)));
     }
