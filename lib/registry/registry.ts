@@ -67,10 +67,12 @@ export class Registry {
       throw new ConsentConfigError('invalid_argument', 'use() takes { name, requirements }');
     }
     const { name, requirements } = extension;
-    if (typeof name !== 'string' || name.length === 0 || name === HOST_REGISTRANT) {
+    // The name stands in messages about the extension's requirements: it must read as one.
+    // eslint-disable-next-line no-control-regex -- control characters are what is refused
+    if (typeof name !== 'string' || name.trim().length === 0 || /[\u0000-\u001f\u007f]/.test(name) || name === HOST_REGISTRANT) {
       throw new ConsentConfigError(
         'invalid_argument',
-        `an extension needs a non-empty name other than "${HOST_REGISTRANT}"`,
+        `an extension needs a name with visible characters and no control characters, other than "${HOST_REGISTRANT}"`,
       );
     }
     if (!Array.isArray(requirements)) {

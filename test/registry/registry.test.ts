@@ -103,5 +103,8 @@ describe('registry', () => {
   it('refuses a malformed extension', () => {
     expect(thrown(() => { fresh().use({ name: '', requirements: [] }); }).code).to.equal('invalid_argument');
     expect(thrown(() => { fresh().use({ name: 'app', requirements: [] }); }).code).to.equal('invalid_argument');
+    for (const name of ['   ', '\t', 'bill\ning']) {
+      expect(thrown(() => { fresh().use({ name, requirements: [] }); }).code, JSON.stringify(name)).to.equal('invalid_argument');
+    }
   });
 });
