@@ -1,6 +1,6 @@
 import type { SealedHead, StoredEvent } from '../tracker/records';
-import { eventHash, GENESIS, hasNoPersonalValues, legacyHeadMac, noPersonalDigest } from './chain';
-import { PersonalDigestMemo } from './digest-memo';
+import { GENESIS, legacyHeadMac } from './chain';
+import { EventSeals } from './event-seals';
 import { headSealed, isUnsealedEmpty } from './head-seal';
 import type { IntegrityKind, IntegrityProblem, VerifyResult } from './integrity';
 import { RecordReplay } from './record-replay';
@@ -38,7 +38,8 @@ interface Renamed {
  * records or link changed: each record that its events contradict (or missing, or extra) is a
  * `state_mismatch`; when they all agree, the link (the pseudonym, or a member only the seal
  * covers) is a `subject_link`. With `legacy` (an upgraded store, before it is sealed again) the
- * head is checked against the seal of release 1 and every record against the events.
+ * head is checked against the seal of release 1, every record against the events, and an event
+ * may be sealed in the format of release 1.
  */
 export class ChainVerifier {
   readonly problems: IntegrityProblem[] = [];
@@ -55,7 +56,7 @@ export class ChainVerifier {
   private waiting = new Map<string, StoredEvent[]>();
   private deleted = new Set<string>();
   private replay: RecordReplay | null = null;
-  private readonly digests: PersonalDigestMemo;
+  private readonly seals: EventSeals;
   /** Events whose hash was found elsewhere to be their HMAC with the given previous hash (`vouch`). */
   private readonly vouched = new Map<StoredEvent, string>();
   private readonly vouchedHeads = new Set<SealedHead>();
@@ -64,7 +65,7 @@ export class ChainVerifier {
   private currentPrevious: string | undefined;
 
   constructor(private readonly key: Buffer, private readonly legacy = false) {
-    this.digests = new PersonalDigestMemo(key);
+    this.seals = new EventSeals(key, legacy);
   }
 
   /** Starts a chain; `head` is null when the chain has events but no stored head. */
@@ -142,7 +143,7 @@ export class ChainVerifier {
     const inStream = event.prevId === null ? GENESIS : before !== null && before.seq === event.seq - 1 ? before.hash : undefined;
     if (inStream !== undefined) {
       event.prevHash = inStream;
-      if (this.hashAt(event, event.seq) === event.hash) return 'verified';
+      if (this.sealedAt(event, event.seq)) return 'verified';
     }
     if (event.prevId === null) return 'derived';
     // The predecessor may carry another id than the one it was sealed with (and this event names).
@@ -221,7 +222,7 @@ export class ChainVerifier {
 
   /** Checks an event's hash and personal digest, its predecessor's hash known. */
   private check(event: StoredEvent, inStream: boolean): void {
-    if (this.hashAt(event, event.seq) !== event.hash) {
+    if (!this.sealedAt(event, event.seq)) {
       if (this.movedFrom(event) !== null) this.report(event.id, 'reordered');
       else if (inStream) this.undecided = event;
       else this.report(event.id, 'modified');
@@ -259,7 +260,7 @@ export class ChainVerifier {
   private decide(event: StoredEvent, named: string | null): void {
     this.undecided = null;
     if (named === event.id) this.report(event.id, 'modified');
-    else if (named !== null && eventHash(this.key, event.prevHash, { ...event, id: named }) === event.hash) this.renamed(event, named);
+    else if (named !== null && this.seals.sealed(event, event.prevHash, { ...event, id: named })) this.renamed(event, named);
     else this.report(event.id, 'inserted');
   }
 
@@ -277,24 +278,22 @@ export class ChainVerifier {
     if (taker !== undefined && taker !== entry) taker.problem.kind = 'reordered';
   }
 
-  private hashAt(event: StoredEvent, seq: number): string {
-    if (event === this.current && seq === event.seq && event.prevHash === this.currentPrevious) return event.hash;
-    // eventHash covers exactly the chained members, so the event itself serves at its own seq.
-    return eventHash(this.key, event.prevHash, seq === event.seq ? event : { ...event, seq });
+  /** Whether the event's hash is its hash at `seq` after its predecessor's (`prevHash`). */
+  private sealedAt(event: StoredEvent, seq: number): boolean {
+    if (event === this.current && seq === event.seq && event.prevHash === this.currentPrevious) return true;
+    // The hash covers exactly the chained members, so the event itself serves at its own seq.
+    return this.seals.sealed(event, event.prevHash, seq === event.seq ? event : { ...event, seq });
   }
 
   private movedFrom(event: StoredEvent): number | null {
     const top = this.headOk ? (this.head as SealedHead).seq : event.seq + REORDER_WINDOW;
     for (let seq = Math.max(1, event.seq - REORDER_WINDOW); seq <= Math.min(top, event.seq + REORDER_WINDOW); seq += 1) {
-      if (seq !== event.seq && this.hashAt(event, seq) === event.hash) return seq;
+      if (seq !== event.seq && this.sealedAt(event, seq)) return seq;
     }
     return null;
   }
 
   private personalOk(event: StoredEvent): boolean {
-    // An erased chain (sealed as such) keeps digests of gone fields; an older release's erasure left their salt.
-    const redacted = hasNoPersonalValues(event);
-    if (redacted && this.headOk && (this.head as SealedHead).erased) return true;
-    return this.digests.of(event) === (event.personalDigest ?? noPersonalDigest(this.key));
+    return this.seals.personalOk(event, this.headOk && (this.head as SealedHead).erased);
   }
 }

@@ -1,9 +1,11 @@
 import { legacyHeadMac } from '../audit/chain';
 import { headSeal, versionSeal } from '../audit/head-seal';
+import { ChainRehash } from '../audit/upgrade-rehash';
 import { storedTextHash } from '../registry/text';
 import { ConsentIntegrityError } from '../errors';
 import type { ConsentLogger } from '../options';
-import type { SealedHead, StoredRequirementVersion } from '../tracker/records';
+import type { ChainUpgrade } from '../tracker/capabilities';
+import type { SealedHead, StoredEvent, StoredRequirementVersion } from '../tracker/records';
 import type { ConsentTracker } from '../tracker/tracker';
 import { verifyStore, type VerifyKeys } from './verify';
 
@@ -26,12 +28,13 @@ function refuse(logger: ConsentLogger, detail: string, extensions: Record<string
 
 /**
  * Seals a store that an upgrade migrated (heads bound to their link and records, requirement
- * versions), once. The proof the store had before is verified first, with the secret: every
- * chain, the global log (that it lists every event), every head against the seal of the
+ * versions), once, rewriting the events of release 1 in the current format (`ChainRehash`).
+ * The proof the store had before is verified first, with the secret: every chain (in either
+ * format), the global log (that it lists every event), every head against the seal of the
  * previous release, every record against its chain's events, and each version's text against
- * its text hash. A store that fails is not
- * sealed (it is reported, and stays refused). Several processes starting at once seal once: the
- * tracker holds a lock, and a head that moved since it was verified is refused too.
+ * its text hash. A store that fails is not sealed (it is reported, and stays refused). Several
+ * processes starting at once seal once: the tracker holds a lock, and a head that moved since
+ * it was verified is refused too.
  *
  * @throws ConsentIntegrityError (`store_unavailable`) when the old proof does not verify.
  */
@@ -46,9 +49,19 @@ export async function sealUpgradedStore(tracker: ConsentTracker, keys: VerifyKey
     throw refuse(logger, `verify() of the history as it was found ${String(before.problems.length)} problems`, { problems: before.problems });
   }
   const sealed = await tracker.sealUpgrade({
-    head(head: SealedHead) {
+    chain(head: SealedHead): ChainUpgrade {
       if (head.mac !== '' && legacyHeadMac(key, head) !== head.mac) throw refuse(logger, `the head of chain ${head.chain} changed while it was verified`);
-      return head.mac === '' && head.seq === 0 ? '' : headSeal(key, head, head.records);
+      const rehash = new ChainRehash(key, head);
+      return {
+        event(event: StoredEvent) {
+          try {
+            return rehash.push(event);
+          } catch (error) {
+            throw refuse(logger, (error as Error).message);
+          }
+        },
+        seal: () => (head.mac === '' && head.seq === 0 ? '' : headSeal(key, { ...head, hash: rehash.headHash() }, head.records)),
+      };
     },
     version(version: StoredRequirementVersion) {
       if (ownTextHash(version) !== version.textHash) throw refuse(logger, `the stored text of requirement "${version.id}" version ${String(version.version)} does not match its text hash`);

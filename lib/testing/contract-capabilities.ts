@@ -24,8 +24,8 @@ function upgradeContract(define: Define): void {
     if (!tracker.sealPending || !tracker.sealUpgrade) return;
     await tracker.init({ migrate: true });
     assert.equal(await tracker.sealPending(), false);
-    const refuse = (): string => { throw new Error('nothing to seal'); };
-    assert.equal(await tracker.sealUpgrade({ head: refuse, version: refuse }), false);
+    const refuse = (): never => { throw new Error('nothing to seal'); };
+    assert.equal(await tracker.sealUpgrade({ chain: refuse, version: refuse }), false);
   });
 }
 

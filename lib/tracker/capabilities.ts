@@ -198,10 +198,29 @@ export interface OutboxCapability {
   outboxClaimed?(entry: ClaimedOutboxEntry): Promise<boolean>;
 }
 
-/** What `UpgradeCapability.sealUpgrade` asks of the library: the seals, with the secret. */
+/** The columns of a stored event that its rewrite in the current format changes (its id names it). */
+export interface EventRewrite {
+  id: string;
+  hash: string;
+  personalDigest: string | null;
+  actor: string | null;
+}
+
+/** What `UpgradeSealer.chain` returns for one chain: its events' rewrites, then its head's seal. */
+export interface ChainUpgrade {
+  /**
+   * The rewrite of the chain's next event (passed in seq order), or null when it stays as
+   * stored; throws to refuse.
+   */
+  event(event: StoredEvent): EventRewrite | null;
+  /** The seal of the head, once every event of the chain was passed. */
+  seal(): string;
+}
+
+/** What `UpgradeCapability.sealUpgrade` asks of the library: rewrites and seals, with the secret. */
 export interface UpgradeSealer {
-  /** The seal of a head as it is now; throws to refuse (the transaction then rolls back). */
-  head(head: SealedHead): string;
+  /** Starts on one chain, given its head as it is now; throws to refuse (the transaction then rolls back). */
+  chain(head: SealedHead): ChainUpgrade;
   /** The seal of a stored requirement version; throws to refuse. */
   version(version: StoredRequirementVersion): string;
 }
@@ -215,9 +234,11 @@ export interface UpgradeCapability {
   sealPending(): Promise<boolean>;
   /**
    * Seals the upgraded store once, under a lock that several processes starting at once wait
-   * for: if the mark is still there, passes every head (with its pseudonym and records) and every
-   * requirement version to `sealer`, stores the seals it returns, removes the mark, all in one
-   * transaction. Resolves to false when another process sealed it first.
+   * for: if the mark is still there, passes every head (with its pseudonym and records) to
+   * `sealer.chain`, then each of that chain's events in seq order, and every requirement version
+   * to `sealer.version`; stores the rewrites and seals they return (a rewritten event's leaf in
+   * the global log too), removes the mark, all in one transaction. Resolves to false when
+   * another process sealed it first.
    */
   sealUpgrade(sealer: UpgradeSealer): Promise<boolean>;
 }

@@ -1,12 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import type { Knex } from 'knex';
-import { ConsentStoreError, createConsent, type Consent, type RequirementDefinition } from '../../lib/index';
+import { ConsentStoreError, createConsent, verifyReceipt, type Consent, type RequirementDefinition } from '../../lib/index';
 import { ConsentMigrationSource } from '../../lib/knex/migrations/index';
 import { describeEachDatabase, type TestDatabase } from '../helpers/each-database';
 
-/** A store written by the library as of fffa85c (schema 005): see fixtures/make-store-005.mts. */
+/** A store written by the library as of `commit` (schema 005): see fixtures/make-store-005.mts. */
 interface Store005 {
+  commit: string;
   secret: string;
   now: number;
   eventSeq: number;
@@ -15,7 +16,10 @@ interface Store005 {
   tables: Record<string, Array<Record<string, unknown>>>;
 }
 
-const STORE = JSON.parse(readFileSync(new URL('./fixtures/store-005.json', import.meta.url), 'utf8')) as Store005;
+// Release 1 (230ef4e) hashed events in format ec2, the actor among the chained fields; fffa85c in ec3.
+const STORES = ['230ef4e', 'fffa85c'].map(
+  (commit) => JSON.parse(readFileSync(new URL(`./fixtures/store-005-${commit}.json`, import.meta.url), 'utf8')) as Store005,
+);
 const BOOLEANS = new Set(['gpc_opt_in', 'expiry_recorded']);
 const REQUIREMENTS: RequirementDefinition[] = [
   { id: 'analytics', title: 'Usage analytics', description: 'Pages you open.', expiresAfterDays: 30 },
@@ -24,8 +28,10 @@ const REQUIREMENTS: RequirementDefinition[] = [
   { id: 'fraud', title: 'Fraud checks', description: 'We check payments.', lawfulBasis: 'legitimate_interests', gpc: true },
 ];
 
+type Row = Record<string, unknown>;
+
 /** The schema of 005 with the rows the old library wrote, `edit` applied to them first. */
-async function load005(knex: Knex, edit: (tables: Store005['tables']) => void = () => undefined): Promise<void> {
+async function load005(STORE: Store005, knex: Knex, edit: (tables: Store005['tables']) => void = () => undefined): Promise<void> {
   const config = { migrationSource: new ConsentMigrationSource('consent_'), tableName: 'consent_migrations' };
   for (let i = 0; i < 5; i += 1) await knex.migrate.up(config);
   const tables = structuredClone(STORE.tables);
@@ -42,7 +48,7 @@ async function load005(knex: Knex, edit: (tables: Store005['tables']) => void = 
   else await knex('sqlite_sequence').insert({ name: 'consent_events', seq: STORE.eventSeq }).onConflict().ignore();
 }
 
-describeEachDatabase('an upgrade from schema 005 seals what is there', (open) => {
+for (const STORE of STORES) describeEachDatabase(`an upgrade from schema 005 (written by ${STORE.commit}) seals what is there`, (open) => {
   let db: TestDatabase;
   let consents: Consent[];
   let errors: string[];
@@ -76,7 +82,7 @@ describeEachDatabase('an upgrade from schema 005 seals what is there', (open) =>
   });
 
   it('migrates the rows to bytes, verifies the old proof, seals once (several processes starting at once), and reads as before', async () => {
-    await load005(db.knex);
+    await load005(STORE, db.knex);
     const [a, b, c] = [newConsent(), newConsent(), newConsent()];
     await Promise.all([a.ready(), b.ready(), c.ready()]);
     expect(await db.knex('consent_meta').where({ key: 'seal_pending' })).to.deep.equal([]);
@@ -94,8 +100,36 @@ describeEachDatabase('an upgrade from schema 005 seals what is there', (open) =>
     expect(errors).to.deep.equal([]);
   });
 
+  it('keeps who acted, drops the actors an erasure left, and proves the old events in receipts and checkpoints', async () => {
+    await load005(STORE, db.knex);
+    const consent = newConsent();
+    await consent.ready();
+    const fraud = (await consent.history('alice')).events.find((e) => e.requirement === 'fraud');
+    expect(fraud).to.include({ action: 'deny', actor: 'agent-7', note: 'signup' });
+    // dave was erased at dpo-1's request: his own events keep no actor (release 1 kept it), the erase event does.
+    const actors = (await db.knex('consent_events').whereIn('id', [8, 9, 12]).orderBy('id').select('actor')).map((r: Row) => r.actor);
+    expect(actors).to.deep.equal([null, null, 'dpo-1']);
+    const checkpoint = await consent.checkpoint();
+    const receipt = await consent.receipt('bob');
+    expect(verifyReceipt(receipt, consent.publicKey)).to.equal(true);
+    await consent.record('bob', { ads: 'granted' });
+    expect(await consent.verify({ checkpoint })).to.include({ ok: true, checked: 16 });
+    expect(errors).to.deep.equal([]);
+  });
+
+  it('refuses to seal a store whose event names another actor than the one it was recorded with', async () => {
+    await load005(STORE, db.knex, (tables) => {
+      const alice = tables.consent_events?.find((r) => r.actor === 'agent-7') as Row;
+      alice.actor = 'agent-8';
+    });
+    const failure = await newConsent().ready().catch((e: unknown) => e);
+    expect(failure).to.be.instanceOf(ConsentStoreError);
+    expect((failure as ConsentStoreError).extensions.problems).to.deep.include({ eventId: '1', kind: 'modified' });
+    expect(await db.knex('consent_meta').where({ key: 'seal_pending' })).to.have.length(1, 'still marked');
+  });
+
   it('refuses to seal a store whose old proof fails, and keeps refusing its rows', async () => {
-    await load005(db.knex, (tables) => {
+    await load005(STORE, db.knex, (tables) => {
       // The history says bob withdrew; someone set it back to granted before the upgrade.
       const bob = (tables.consent_states as Array<Record<string, unknown>>).find((r) => r.requirement === 'analytics' && r.decision === 'denied');
       (bob as Record<string, unknown>).decision = 'granted';
@@ -114,7 +148,7 @@ describeEachDatabase('an upgrade from schema 005 seals what is there', (open) =>
   });
 
   it('refuses a stored requirement text that no longer matches its hash', async () => {
-    await load005(db.knex, (tables) => {
+    await load005(STORE, db.knex, (tables) => {
       const row = (tables.consent_requirements as Array<Record<string, unknown>>).find((r) => r.id === 'fraud') as Record<string, unknown>;
       row.lawful_basis = 'consent';
     });
