@@ -33,4 +33,40 @@ export function watchContract(define: Define): void {
       await stop();
     }
   });
+
+  define('subscribe(): an onSynced() after a write resolved comes after the write was reported', async (tracker) => {
+    if (!tracker.subscribe) return;
+    await tracker.init({ migrate: true });
+    const seen: string[] = [];
+    let wake: () => void = () => undefined;
+    const note = (what: string) => {
+      seen.push(what);
+      wake();
+    };
+    const stop = await tracker.subscribe({
+      onChange: (pseudonym) => { note(pseudonym === pseudonymFor('p-synced') ? 'change' : 'other'); },
+      onReset: () => { note('reset'); },
+      onSynced: () => { note('synced'); },
+      onError: () => { note('error'); },
+    });
+    if (stop === null) return;
+    try {
+      await tracker.write(pseudonymFor('p-synced'), (s) => ({ plan: planOf(s, [eventAfter(s, 1)], []), result: null }));
+      const mark = seen.length;
+      // The first onSynced after the write may have started before it committed; the second did not.
+      const second = () => seen.slice(mark).reduce<number[]>((at, what, i) => (what === 'synced' ? [...at, mark + i] : at), [])[1];
+      for (const deadline = Date.now() + WAIT_MS; second() === undefined && Date.now() < deadline;) {
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          setTimeout(resolve, 50);
+        });
+      }
+      const at = second();
+      // A feed that never confirms is allowed: cached states then live `ttlMs`.
+      if (at === undefined) return;
+      assert.ok(seen.slice(0, at).some((what) => what === 'change' || what === 'reset'), `onSynced() before the write was reported: ${seen.join(', ')}`);
+    } finally {
+      await stop();
+    }
+  });
 }

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { MemoryTracker, type ClaimedOutboxEntry, type PendingMatch, type SubjectSnapshot, type WritePlan } from '../../lib/tracker';
+import { MemoryTracker, type ChangeHandlers, type ClaimedOutboxEntry, type PendingMatch, type SubjectSnapshot, type WritePlan } from '../../lib/tracker';
 import { trackerConformance } from '../../lib/testing';
 
 type Body = () => Promise<void>;
@@ -84,6 +84,22 @@ const BROKEN: Record<string, () => MemoryTracker> = {
         if (!this.seen.has(p)) this.seen.set(p, read[i] ?? null);
         return this.seen.get(p) ?? null;
       });
+    }
+  })(),
+  'confirms onSynced() before it reports a write': () => new (class extends MemoryTracker {
+    private notify: ((pseudonym: string) => void) | null = null;
+    subscribe(handlers: ChangeHandlers) {
+      const timer = setInterval(() => { handlers.onSynced(); }, 10);
+      this.notify = (pseudonym) => setTimeout(() => { handlers.onChange(pseudonym); }, 200);
+      return Promise.resolve(() => {
+        clearInterval(timer);
+        return Promise.resolve();
+      });
+    }
+    override async write<T>(pseudonym: string, plan: Planner<T>) {
+      const result = await super.write(pseudonym, plan);
+      this.notify?.(pseudonym);
+      return result;
     }
   })(),
   'leaves the stored subject id out of lapsedGrants()': () => new (class extends MemoryTracker {
