@@ -32,6 +32,11 @@ export class FeedProbe {
   /** @param tag distinguishes this listener's probes from anything else on its channel. */
   constructor(private readonly tag: string) {}
 
+  /** The number of the latest probe sent (1 for the first; 0 before any). */
+  get latest(): number {
+    return this.sent;
+  }
+
   /** A heartbeat: the probe to send now, and whether the feed has just been found silent. */
   beat(): ProbeBeat {
     const silent = this.beatWithoutProbe();

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { ChangeHandlers } from '../tracker/queries';
 import { isPostgres, isSqlite } from './migrate';
-import { PgListener } from './pg-listener';
+import { listen } from './pg-listener';
 import { SqliteFile } from './sqlite-file';
 import { SqliteWatch, announceLocally } from './sqlite-watch';
 
@@ -64,14 +64,12 @@ export class ChangeFeed {
   /** Starts watching; resolves to the function that stops, or null when the feed is off. */
   async subscribe(handlers: ChangeHandlers): Promise<(() => Promise<void>) | null> {
     if (this.postgres) {
-      const listener = new PgListener(this.knex, this.channel, {
+      return listen(this.knex, this.channel, {
         onMessage: (pseudonym) => { handlers.onChange(pseudonym); },
         onReset: () => { handlers.onReset(); },
         onSynced: () => { handlers.onSynced(); },
         onError: (error) => { handlers.onError(error); },
       });
-      await listener.begin();
-      return () => listener.close();
     }
     if (!this.sqlite) return null;
     const watch = new SqliteWatch(this.knex, handlers);

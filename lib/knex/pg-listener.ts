@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import { FeedProbe, SILENT_BEATS } from '../core/feed-probe';
+import { Subscribers, type ListenerHandlers, type Subscriber } from './pg-subscribers';
 import { quote } from './quote';
 
 /** The slice of a `pg` client the listener uses. */
@@ -17,16 +18,6 @@ interface RawConnectionClient {
   destroyRawConnection(connection: unknown): Promise<void>;
 }
 
-/** What the listener reports. */
-export interface ListenerHandlers {
-  onMessage(payload: string): void;
-  /** After a reconnect: notifications sent meanwhile are lost. */
-  onReset(): void;
-  /** A test notification came back: every notification committed before it was sent has been delivered. */
-  onSynced(): void;
-  onError(error: unknown): void;
-}
-
 const MAX_BACKOFF_MS = 5_000;
 // How long `close()` lets the server acknowledge the end of the connection before cutting it.
 const CLOSE_MS = 1_000;
@@ -41,44 +32,83 @@ const silence = () => new Error(
 );
 
 /**
- * A dedicated PostgreSQL connection that LISTENs on one channel and hands every payload to
- * `onMessage`. A heartbeat query every second checks that the connection still answers; once
- * it has, a test notification is sent on a channel of this listener's own through the Knex
- * pool, the way other processes' writes send theirs, and only its arrival confirms that the
- * connection delivers (`onSynced`): a connection can answer queries and yet receive nothing
- * (through a pooler in transaction mode). When the probes stop coming back, that is reported
- * once through `onError` (see `FeedProbe`). It reconnects with backoff when the connection
- * drops; since notifications sent meanwhile are lost, `onReset` runs after every reconnect (the
- * caller forgets its cache).
+ * A dedicated PostgreSQL connection that LISTENs on the channels of its subscribers (the
+ * trackers of one Knex instance: `listen`) and hands every payload to those of its channel. A
+ * heartbeat query every second checks that the connection still answers; once it has, a test
+ * notification is sent on a channel of this listener's own through the Knex pool, the way other
+ * processes' writes send theirs, and only its arrival confirms that the connection delivers
+ * (`onSynced`, to the subscribers listening since before it was sent): a connection can answer
+ * queries and yet receive nothing (through a pooler in transaction mode). When the probes stop
+ * coming back, that is reported once through `onError` (see `FeedProbe`). It reconnects with
+ * backoff when the connection drops; since notifications sent meanwhile are lost, `onReset`
+ * runs after every reconnect (the subscribers forget their caches).
  */
-export class PgListener {
+class PgListener {
+  readonly subscribers = new Subscribers();
   private connection: PgConnection | null = null;
-  private closed = false;
+  private probe: FeedProbe | null = null;
+  /** The channels listened to on the current connection. */
+  private listened = new Set<string>();
+  private starting: Promise<void> | null = null;
+  closed = false;
   private timer: NodeJS.Timeout | null = null;
   private heartbeat: NodeJS.Timeout | null = null;
   private backoffMs = 100;
   /** Where this listener's test notifications go; nobody else listens there. */
   private readonly probeChannel = `express_consent_probe_${randomBytes(8).toString('hex')}`;
 
-  constructor(
-    private readonly knex: Knex,
-    private readonly channel: string,
-    private readonly handlers: ListenerHandlers,
-  ) {}
+  constructor(private readonly knex: Knex) {}
 
   private get client(): RawConnectionClient {
     return this.knex.client as RawConnectionClient;
   }
 
-  /** Starts listening; a failed first attempt is retried with backoff like a dropped connection. */
-  begin(): Promise<void> {
-    return this.start().then(
-      () => undefined,
-      (error: unknown) => {
-        this.handlers.onError(error);
-        if (!this.closed) this.schedule();
-      },
-    );
+  /**
+   * Adds a subscriber and listens to its channel too. The first one starts the connection; a
+   * failed first attempt is reported and retried with backoff like a dropped connection.
+   */
+  async add(channel: string, handlers: ListenerHandlers): Promise<Subscriber> {
+    const subscriber: Subscriber = { channel, handlers, from: Infinity };
+    this.subscribers.add(subscriber);
+    if (this.connection === null && this.starting === null && this.timer === null) await this.attempt(() => undefined);
+    else await this.starting;
+    const connection = this.connection;
+    if (connection !== null) await this.listenTo(subscriber, connection);
+    return subscriber;
+  }
+
+  /** Removes a subscriber; the last one closes the connection. */
+  async remove(subscriber: Subscriber): Promise<void> {
+    this.subscribers.delete(subscriber);
+    if (this.subscribers.size === 0) {
+      await this.close();
+      return;
+    }
+    const connection = this.connection;
+    if (connection === null || this.subscribers.listens(subscriber.channel)) return;
+    this.listened.delete(subscriber.channel);
+    await connection.query(`UNLISTEN ${quote(subscriber.channel)}`).catch(() => undefined);
+  }
+
+  /** Listens to a subscriber's channel on `connection`, unless it already does; it is confirmed from the next probe on. */
+  private async listenTo(subscriber: Subscriber, connection: PgConnection): Promise<void> {
+    if (!this.listened.has(subscriber.channel)) {
+      // A failure is the connection's: its error handler reconnects, and the next one listens.
+      const ok = await connection.query(`LISTEN ${quote(subscriber.channel)}`).then(() => true, () => false);
+      if (!ok || this.connection !== connection || !this.subscribers.listens(subscriber.channel)) return;
+      this.listened.add(subscriber.channel);
+    }
+    if (subscriber.from === Infinity && this.subscribers.has(subscriber)) subscriber.from = (this.probe?.latest ?? 0) + 1;
+  }
+
+  /** One attempt to connect; `then` runs after a success, a failure is reported and retried. */
+  private attempt(then: () => void): Promise<void> {
+    this.starting = this.start().then(then, (error: unknown) => {
+      this.subscribers.each((h) => { h.onError(error); });
+      this.backoffMs = Math.min(this.backoffMs * 2, MAX_BACKOFF_MS);
+      if (!this.closed) this.schedule();
+    }).finally(() => { this.starting = null; });
+    return this.starting;
   }
 
   private async start(): Promise<void> {
@@ -89,19 +119,37 @@ export class PgListener {
     }
     const probe = new FeedProbe(randomBytes(8).toString('hex'));
     connection.on('notification', (message) => {
-      if (message.channel === this.channel && message.payload) this.handlers.onMessage(message.payload);
-      else if (message.channel === this.probeChannel && this.connection === connection && probe.arrived(message.payload ?? '')) {
-        this.handlers.onSynced();
+      if (message.channel !== this.probeChannel) {
+        if (message.payload) this.subscribers.message(message.channel, message.payload);
+      } else if (this.connection === connection && probe.arrived(message.payload ?? '')) {
+        this.subscribers.synced(probe.latest);
       }
     });
     const lost = (error?: unknown) => { this.lost(connection, error); };
     connection.on('error', lost);
     connection.on('end', lost);
-    // One query, so that both are registered on the same server session whatever sits between.
-    await connection.query(`LISTEN ${quote(this.channel)}; LISTEN ${quote(this.probeChannel)}`);
+    const channels = this.subscribers.channels();
+    // One query, so that all are registered on the same server session whatever sits between.
+    await connection.query([...channels, this.probeChannel].map((c) => `LISTEN ${quote(c)}`).join('; '));
+    // close() may have run while the LISTEN was on its way: the connection was not known to it.
+    // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- set by close() during the await
+    if (this.closed) {
+      await this.end(connection);
+      return;
+    }
     this.connection = connection;
+    this.probe = probe;
+    this.listened = new Set(channels);
     this.backoffMs = 100;
+    // Every probe on this connection is sent after these LISTENs; a subscriber added meanwhile listens now.
+    for (const subscriber of this.subscribersOf(channels)) subscriber.from = 0;
+    for (const subscriber of this.subscribersOf(null)) void this.listenTo(subscriber, connection);
     this.beat(connection, probe);
+  }
+
+  /** The subscribers whose channel is among `channels` (all others with null). */
+  private subscribersOf(channels: readonly string[] | null): Subscriber[] {
+    return this.subscribers.list().filter((s) => (channels === null ? !this.listened.has(s.channel) : channels.includes(s.channel)));
   }
 
   /**
@@ -119,7 +167,8 @@ export class PgListener {
       if (this.connection !== connection) return;
       const next = sending ? { payload: null, silent: probe.beatWithoutProbe() } : probe.beat();
       if (next.silent) {
-        this.handlers.onError(silence());
+        const error = silence();
+        this.subscribers.each((h) => { h.onError(error); });
       }
       if (next.payload === null) return;
       sending = true;
@@ -157,7 +206,8 @@ export class PgListener {
     connection.removeAllListeners('notification');
     if (this.closed) return;
     // Always reported: a connection that ended without an error is broken all the same.
-    this.handlers.onError(error ?? new Error('the listening connection ended'));
+    const reported = error ?? new Error('the listening connection ended');
+    this.subscribers.each((h) => { h.onError(reported); });
     this.schedule();
   }
 
@@ -169,14 +219,7 @@ export class PgListener {
   private schedule(): void {
     this.timer = setTimeout(() => {
       this.timer = null;
-      this.start().then(
-        () => { this.handlers.onReset(); },
-        (error: unknown) => {
-          this.handlers.onError(error);
-          this.backoffMs = Math.min(this.backoffMs * 2, MAX_BACKOFF_MS);
-          if (!this.closed) this.schedule();
-        },
-      );
+      void this.attempt(() => { this.subscribers.each((h) => { h.onReset(); }); });
     }, this.backoffMs);
     this.timer.unref();
   }
@@ -207,3 +250,24 @@ export class PgListener {
     clearTimeout(timer);
   }
 }
+
+const shared = new WeakMap<Knex, PgListener>();
+
+/**
+ * Listens on `channel` through the one listening connection of `knex`, which the trackers on
+ * that Knex instance share (tenants with their own table prefix each add a channel, not a
+ * connection). Resolves once the first attempt to listen is over (a failure goes to `onError`
+ * and is retried), to the function that stops; the last to stop closes the connection.
+ */
+export async function listen(knex: Knex, channel: string, handlers: ListenerHandlers): Promise<() => Promise<void>> {
+  let listener = shared.get(knex);
+  if (listener === undefined || listener.closed) shared.set(knex, (listener = new PgListener(knex)));
+  const subscriber = await listener.add(channel, handlers);
+  const own = listener;
+  return async () => {
+    await own.remove(subscriber);
+    if (own.closed && shared.get(knex) === own) shared.delete(knex);
+  };
+}
+
+export type { ListenerHandlers } from './pg-subscribers';

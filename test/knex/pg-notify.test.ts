@@ -176,6 +176,54 @@ describePg('cross-process cache invalidation (PostgreSQL LISTEN/NOTIFY)', () => 
     }
   });
 
+  it('listens on one connection for all the instances on one Knex (tenants by table prefix), each hearing its own writes', async function () {
+    this.timeout(60_000);
+    const shared = knexFactory(pgKnexConfig(url));
+    const writerKnex = knexFactory(pgKnexConfig(url));
+    try {
+      const tenants: Consent[] = [];
+      for (let i = 0; i < 8; i += 1) tenants.push(await instance({ knex: shared, tablePrefix: `t${String(i)}_` }));
+      const writer = await instance({ knex: writerKnex, tablePrefix: 't3_', cache: false });
+      // The eight tenants' connection (the writer caches nothing, so it does not listen).
+      await eventually(async () => (await feedBackends()) === 1);
+      const three = tenants[3] as Consent;
+      const five = tenants[5] as Consent;
+      await writer.record('gil', { analytics: 'granted' });
+      await eventually(async () => three.engine.notifications >= 1);
+      expect(await three.isAllowed('gil', 'analytics')).to.equal(true);
+      const heard = three.engine.notifications;
+      await writer.record('gil', { analytics: 'denied' });
+      await eventually(async () => !(await three.isAllowed('gil', 'analytics')));
+      expect(three.engine.notifications).to.be.greaterThan(heard);
+      expect(five.engine.notifications).to.equal(0, 'another tenant hears nothing of it');
+      // The others closing leaves tenant 3 listening; the last one closing ends the connection.
+      for (const [i, tenant] of tenants.entries()) if (i !== 3) await tenant.close();
+      await writer.record('gil', { analytics: 'granted' });
+      await eventually(async () => three.isAllowed('gil', 'analytics'));
+      await three.close();
+      await eventually(async () => (await feedBackends()) === 0);
+    } finally {
+      for (const close of opened.splice(0)) await close();
+      await shared.destroy();
+      await writerKnex.destroy();
+    }
+  });
+
+  /** The backends of listening connections (their last query a LISTEN, an UNLISTEN or a heartbeat). */
+  async function feedBackends(): Promise<number> {
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    try {
+      const { rows } = await admin.query(
+        "SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() AND " +
+          "(query LIKE 'LISTEN %' OR query LIKE 'UNLISTEN %' OR query = 'select 1')",
+      );
+      return Number(rows[0]?.n);
+    } finally {
+      await admin.end();
+    }
+  }
+
   it('stops listening on close()', async () => {
     const a = await instance();
     await instance();
