@@ -16,6 +16,9 @@ function table(stats: AdminStats): string {
   }
   lines.push('', 'action\tevents');
   for (const [action, count] of Object.entries(stats.events)) lines.push(`${action}\t${String(count)}`);
+  const outbox = Object.entries(stats.outbox);
+  if (outbox.length > 0) lines.push('', 'outbox handler\tentries\tearliest due');
+  for (const [handler, { entries, earliestDueAt }] of outbox) lines.push(`${handler}\t${String(entries)}\t${earliestDueAt}`);
   return `${lines.join('\n')}\n`;
 }
 

@@ -25,6 +25,11 @@ export interface AdminStats {
   requirements: Record<string, RequirementStats>;
   /** Events per action, erased subjects' included. */
   events: Record<string, number>;
+  /**
+   * Outbox entries still to deliver, by durable handler name (empty when none, or when the
+   * tracker keeps no outbox). A handler that no process registers any more keeps its entries.
+   */
+  outbox: Record<string, { entries: number; earliestDueAt: string }>;
 }
 
 /** States in display order. */
@@ -64,7 +69,11 @@ export function adminStats(requirements: readonly Requirement[], now: number, ra
   }
   const events: Record<string, number> = {};
   for (const action of ACTIONS) events[action] = raw.actions[action] ?? 0;
-  return { subjects: raw.subjects, requirements: out, events };
+  const outbox: AdminStats['outbox'] = {};
+  for (const b of [...(raw.outbox ?? [])].sort((x, y) => (x.handler < y.handler ? -1 : 1))) {
+    outbox[b.handler] = { entries: b.entries, earliestDueAt: new Date(b.earliestDueAt).toISOString() };
+  }
+  return { subjects: raw.subjects, requirements: out, events, outbox };
 }
 
 /** Grants and withdrawals of one UTC day. */

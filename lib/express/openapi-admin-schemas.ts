@@ -130,5 +130,10 @@ export const PROOF_SCHEMAS: Record<string, JsonSchema> = {
       }),
     },
     events: counts(ACTIONS),
+    outbox: {
+      type: 'object',
+      description: 'Outbox entries still to deliver, by durable handler name; a handler no process registers any more keeps its entries',
+      additionalProperties: object({ entries: { type: 'integer', minimum: 1 }, earliestDueAt: dateTime }),
+    },
   }),
 };

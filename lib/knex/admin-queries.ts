@@ -59,6 +59,8 @@ export async function storeStats(
     [now, now, ctx.table('states')],
   ));
   const actionRows: Row[] = await ctx.knex(ctx.table('events')).select('action').count({ n: '*' }).groupBy('action');
+  // The (handler, available_at) index answers it.
+  const outboxRows: Row[] = await ctx.knex(ctx.table('outbox')).select('handler').count({ n: '*' }).min({ due: 'available_at' }).groupBy('handler');
   return {
     subjects: int(subjects?.n ?? 0),
     groups: rows.map((row) => ({
@@ -71,6 +73,7 @@ export async function storeStats(
       count: int(row.n),
     })),
     actions: Object.fromEntries(actionRows.map((row) => [row.action as string, int(row.n)])),
+    outbox: outboxRows.map((row) => ({ handler: row.handler as string, entries: int(row.n), earliestDueAt: int(row.due) })),
   };
 }
 

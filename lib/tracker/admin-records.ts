@@ -42,6 +42,14 @@ export interface StateGroup {
   count: number;
 }
 
+/** The outbox entries of one durable handler still to deliver. */
+export interface OutboxBacklog {
+  handler: string;
+  entries: number;
+  /** Epoch ms: the earliest time one of them was (or will be) due for an attempt. */
+  earliestDueAt: number;
+}
+
 /** What `stats(now)` returns: grouped counts, a handful of rows whatever the data volume. */
 export interface StoreStats {
   /** Subjects whose chain is linked (not erased). */
@@ -50,6 +58,11 @@ export interface StoreStats {
   groups: StateGroup[];
   /** Events per action over the whole history, erased subjects' included. */
   actions: Partial<Record<Action, number>>;
+  /**
+   * Outbox entries still to deliver, per durable handler (a tracker with the outbox capability;
+   * absent otherwise). Entries of a handler that no process registers any more show here.
+   */
+  outbox?: OutboxBacklog[];
 }
 
 /** Events of one action on one UTC day. */

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { OutboxBacklog } from './admin-records';
 import type { ClaimedOutboxEntry, OutboxEntry } from './records';
 
 interface Row {
@@ -35,6 +36,20 @@ export class MemoryOutbox {
         claim: null,
       });
     }
+  }
+
+  /** Entries per handler, with the earliest due time of each. */
+  backlog(): OutboxBacklog[] {
+    const out = new Map<string, OutboxBacklog>();
+    for (const row of this.rows.values()) {
+      const entry = out.get(row.handler);
+      if (entry === undefined) out.set(row.handler, { handler: row.handler, entries: 1, earliestDueAt: row.availableAt });
+      else {
+        entry.entries += 1;
+        entry.earliestDueAt = Math.min(entry.earliestDueAt, row.availableAt);
+      }
+    }
+    return [...out.values()];
   }
 
   claim(query: { handlers: string[]; now: number; leaseMs: number; limit: number }): ClaimedOutboxEntry[] {

@@ -191,7 +191,7 @@ export class MemoryTracker implements ConsentTracker {
   }
 
   async stats(now: number): Promise<StoreStats> {
-    return memoryStats(this.linked.size, this.chains.values(), now);
+    return { ...memoryStats(this.linked.size, this.chains.values(), now), outbox: this.outbox.backlog() };
   }
 
   async dailyCounts(from: number): Promise<DailyCount[]> {

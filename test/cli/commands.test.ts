@@ -55,11 +55,14 @@ describeEachCliDatabase('the express-consent command line', (open) => {
   it('reads, counts, exports and erases in a database with its own table prefix', async () => {
     const consent = createConsent({ knex: db.knex, tablePrefix: 'ops_', secret: SECRET, logger: { warn() {}, error() {} } });
     consent.register([TERMS, NEWS]);
+    // A durable handler that fails: its entries wait in the outbox, and the counts list them.
+    consent.on('change', () => Promise.reject(new Error('down')), { name: 'crm-sync' });
     await consent.ready();
     await consent.record('alice', { terms: 'granted', newsletter: 'granted' });
     await consent.record('bob', { newsletter: 'denied' });
     await consent.close();
     const prefixed = (...args: string[]) => runCli(['--url', db.url, '--table-prefix', 'ops_', ...args]);
+    expect((await prefixed('stats')).stdout).to.match(/\noutbox handler\tentries\tearliest due\ncrm-sync\t3\t\d{4}-\d\d-\d\dT/);
     expect(await prefixed('verify')).to.include({ code: 0, stdout: 'ok: 3 events checked, 0 problems\n' });
     const stats = JSON.parse((await prefixed('stats', '--json')).stdout);
     expect(stats.subjects).to.equal(2);
@@ -152,7 +155,7 @@ describeEachCliDatabase('the express-consent command line', (open) => {
     expect(run).to.include({ code: 0, stderr: '' });
     const stats = JSON.parse(run.stdout);
     // The document `GET /admin/stats` answers, derived by the same code.
-    expect(Object.keys(stats)).to.deep.equal(['subjects', 'requirements', 'events']);
+    expect(Object.keys(stats)).to.deep.equal(['subjects', 'requirements', 'events', 'outbox']);
     expect(stats.subjects).to.equal(3);
     expect(stats.requirements.newsletter.version).to.equal(2);
     expect(stats.requirements.newsletter.states).to.deep.equal({ granted: 1, denied: 2, pending: 0, unset: 0, expired: 0, outdated: 0 });

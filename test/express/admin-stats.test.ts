@@ -1,8 +1,9 @@
 import { expect } from 'chai';
+import knexFactory from 'knex';
 import request from 'supertest';
-import type { RequirementDefinition } from '../../lib/index';
+import { createConsent, type RequirementDefinition } from '../../lib/index';
 import { ADMIN, headerAdmin } from '../helpers/admin';
-import { BACKENDS, routerApp, testConsent, type TestDatabase } from '../helpers/app';
+import { BACKENDS, headerSubject, memoryLogger, routerApp, TEST_SECRET, testConsent, type TestDatabase } from '../helpers/app';
 
 const DAY = 86_400_000;
 const T0 = Date.parse('2026-05-01T00:00:00.000Z');
@@ -67,6 +68,32 @@ for (const backend of BACKENDS) {
       expect(erased.subjects).to.equal(4);
       expect(erased.requirements.a.states).to.deep.equal(counts({ granted: 1, expired: 2, unset: 1 }));
       expect(erased.events).to.deep.include({ deny: 2, erase: 1 });
+    });
+
+    it('lists the outbox entries still to deliver per durable handler, one that no process registers any more included', async () => {
+      const knex = knexFactory(db.config);
+      const mailing = createConsent({ knex, subject: headerSubject, secret: TEST_SECRET, logger: memoryLogger(), ...options });
+      mailing.register(V1);
+      mailing.on('change', () => Promise.reject(new Error('the mail server is down')), { name: 'mailer' });
+      closers.push(async () => {
+        await mailing.close();
+        await knex.destroy();
+      });
+      await mailing.ready();
+      await mailing.record('alice', { a: 'granted' });
+      clock = T0 + 1000;
+      await mailing.record('bob', { a: 'denied' });
+      expect((await request(routerApp(mailing)).get('/consent/admin/stats').set(ADMIN).expect(200)).body.outbox)
+        .to.have.keys(['mailer']);
+      // A later release without the mailer: its entries stay, and the stats say so.
+      const later = await testConsent(db, options, V1);
+      closers.push(later.close);
+      const stats = (await request(routerApp(later.consent)).get('/consent/admin/stats').set(ADMIN).expect(200)).body;
+      expect(stats.outbox.mailer.entries).to.equal(2);
+      expect(Date.parse(stats.outbox.mailer.earliestDueAt)).to.be.at.least(T0);
+      await later.consent.erase('alice');
+      await later.consent.erase('bob');
+      expect((await request(routerApp(later.consent)).get('/consent/admin/stats').set(ADMIN).expect(200)).body.outbox).to.deep.equal({});
     });
 
     it('counts a pending double opt-in, and grants of an older version as outdated', async () => {
