@@ -1,5 +1,5 @@
 import { legacyHeadMac } from '../audit/chain';
-import { headSeal, versionSeal } from '../audit/head-seal';
+import { headSeal, isUnsealedEmpty, versionSeal } from '../audit/head-seal';
 import { ChainRehash } from '../audit/upgrade-rehash';
 import { storedTextHash } from '../registry/text';
 import { ConsentIntegrityError } from '../errors';
@@ -50,17 +50,23 @@ export async function sealUpgradedStore(tracker: ConsentTracker, keys: VerifyKey
   }
   const sealed = await tracker.sealUpgrade({
     chain(head: SealedHead): ChainUpgrade {
-      if (head.mac !== '' && legacyHeadMac(key, head) !== head.mac) throw refuse(logger, `the head of chain ${head.chain} changed while it was verified`);
+      // Without a seal, only a chain nothing was ever written to (its events, if any, then fail `headHash`).
+      const unsealed = head.mac === '' && isUnsealedEmpty({ ...head, headId: head.id });
+      if (!unsealed && legacyHeadMac(key, head) !== head.mac) throw refuse(logger, `the head of chain ${head.chain} changed while it was verified`);
       const rehash = new ChainRehash(key, head);
+      const checked = <T>(step: () => T): T => {
+        try {
+          return step();
+        } catch (error) {
+          throw refuse(logger, (error as Error).message);
+        }
+      };
       return {
-        event(event: StoredEvent) {
-          try {
-            return rehash.push(event);
-          } catch (error) {
-            throw refuse(logger, (error as Error).message);
-          }
-        },
-        seal: () => (head.mac === '' && head.seq === 0 ? '' : headSeal(key, { ...head, hash: rehash.headHash() }, head.records)),
+        event: (event: StoredEvent) => checked(() => rehash.push(event)),
+        seal: () => checked(() => {
+          const hash = rehash.headHash();
+          return unsealed ? '' : headSeal(key, { ...head, hash }, head.records);
+        }),
       };
     },
     version(version: StoredRequirementVersion) {

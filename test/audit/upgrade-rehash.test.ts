@@ -142,4 +142,18 @@ describe('events of release 1 (format ec2) on upgrade (pure)', () => {
       expect(() => rehash.push({ ...(events[0] as StoredEvent), ...edit })).to.throw(/sealed in no known format/);
     }
   });
+
+  it('are refused, not sealed anew, when the chain no longer ends at its head or a record no longer follows from its events', () => {
+    const events = releaseOneChain(3);
+    const head = legacyHead(events);
+    const sealOf = (h: SealedHead, pushed: readonly StoredEvent[]) => () => {
+      const rehash = new ChainRehash(KEY, h);
+      for (const event of pushed) rehash.push(event);
+      return rehash.headHash();
+    };
+    expect(sealOf(head, events.slice(0, 2))).to.throw(/does not end at its head/);
+    const denied = [{ ...(head.records[0] as CurrentRecord), decision: 'denied' as const }];
+    expect(sealOf({ ...head, records: denied }, events)).to.throw(/record of "a"/);
+    expect(sealOf(head, events)).not.to.throw();
+  });
 });

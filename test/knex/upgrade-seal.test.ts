@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import type { Knex } from 'knex';
-import { ConsentStoreError, createConsent, verifyReceipt, type Consent, type RequirementDefinition } from '../../lib/index';
+import { LEAF_BYTES, leafCount, leafId } from '../../lib/audit/log-leaf';
+import { ConsentStoreError, createConsent, KnexTracker, verifyReceipt, type Consent, type RequirementDefinition } from '../../lib/index';
+import { unpackLeaves } from '../../lib/knex/packed-leaves';
 import { ConsentMigrationSource } from '../../lib/knex/migrations/index';
 import { describeEachDatabase, type TestDatabase } from '../helpers/each-database';
 
@@ -55,9 +57,9 @@ for (const STORE of STORES) describeEachDatabase(`an upgrade from schema 005 (wr
   let logged: unknown[];
   let warnings: string[];
 
-  const newConsent = (): Consent => {
+  const newConsent = (tracker?: KnexTracker): Consent => {
     const consent = createConsent({
-      knex: db.knex,
+      ...(tracker ? { tracker } : { knex: db.knex }),
       secret: STORE.secret,
       cache: false,
       now: () => new Date(STORE.now),
@@ -155,6 +157,56 @@ for (const STORE of STORES) describeEachDatabase(`an upgrade from schema 005 (wr
     const failure = await newConsent().ready().catch((e: unknown) => e);
     expect(failure).to.be.instanceOf(ConsentStoreError);
     expect(errors.join('\n')).to.match(/requirement "fraud" version 1/);
+  });
+
+  /** A tracker on the test's database that runs `between` once the old proof verified, just before it seals. */
+  function racedTracker(between: (knex: Knex) => Promise<void>): KnexTracker {
+    const tracker = new KnexTracker(db.knex);
+    const seal = tracker.sealUpgrade.bind(tracker);
+    tracker.sealUpgrade = async (sealer) => {
+      await between(db.knex);
+      return seal(sealer);
+    };
+    return tracker;
+  }
+
+  /** Bob's chain: he granted analytics (event 4), was asked for the newsletter (5), then withdrew analytics (6). */
+  const bobsChain = async (knex: Knex): Promise<unknown> => (await knex('consent_subjects').where({ head_id: 6 }).first<Row>('chain')).chain;
+
+  it('refuses a record changed after the old proof verified, instead of sealing it', async () => {
+    await load005(STORE, db.knex);
+    const tracker = racedTracker(async (knex) => {
+      await knex('consent_states').where({ chain: await bobsChain(knex), requirement: 'analytics' }).update({ decision: 'granted', decided_at: STORE.now - 1000 });
+    });
+    const consent = newConsent(tracker);
+    const failure = await consent.ready().catch((e: unknown) => e);
+    const bob = await consent.states('bob').catch(() => null);
+    expect(failure, `sealed; bob's analytics now reads ${JSON.stringify(bob?.analytics)}, verify() ${JSON.stringify(await consent.verify().catch(() => null))}`).to.be.instanceOf(ConsentStoreError);
+    expect(errors.join('\n')).to.match(/not sealed/);
+    expect(await db.knex('consent_meta').where({ key: 'seal_pending' })).to.have.length(1, 'still marked');
+  });
+
+  it('refuses a chain cut back after the old proof verified (newest event and its leaf gone, seal removed), instead of sealing it', async () => {
+    await load005(STORE, db.knex);
+    const tracker = racedTracker(async (knex) => {
+      const chain = await bobsChain(knex);
+      await knex('consent_events').where({ id: 6 }).delete();
+      await knex('consent_subjects').where({ chain }).update({ head_id: 5, head_mac: Buffer.alloc(0) });
+      const grant = await knex('consent_events').where({ id: 4 }).first<Row>('at');
+      await knex('consent_states').where({ chain, requirement: 'analytics' }).update({ decision: 'granted', decided_at: grant.at });
+      const entries: Row[] = await knex('consent_log').select('tx', 'part', 'leaves');
+      for (const entry of entries) {
+        const leaves = unpackLeaves(Buffer.from(entry.leaves as Uint8Array));
+        const kept = Array.from({ length: leafCount(leaves) }, (_, i) => i).filter((i) => leafId(leaves, i) !== '6');
+        const out = Buffer.concat(kept.map((i) => leaves.subarray(i * LEAF_BYTES, (i + 1) * LEAF_BYTES)));
+        await knex('consent_log').where({ tx: entry.tx, part: entry.part }).update({ leaves: out });
+      }
+    });
+    const consent = newConsent(tracker);
+    const failure = await consent.ready().catch((e: unknown) => e);
+    const bob = await consent.states('bob').catch(() => null);
+    expect(failure, `sealed; bob's analytics now reads ${JSON.stringify(bob?.analytics)}, verify() ${JSON.stringify(await consent.verify().catch(() => null))}`).to.be.instanceOf(ConsentStoreError);
+    expect(await db.knex('consent_meta').where({ key: 'seal_pending' })).to.have.length(1, 'still marked');
   });
 
   /** Confirms the old release's pending token through the library (the HTTP route's core). */
