@@ -18,6 +18,11 @@ interface Entry {
  * registered ahead (`effectiveFrom`): every read answers with the version current on the
  * registry's clock.
  */
+/** Control characters (C0, DEL and C1: NEL breaks a line) and the line and paragraph separators. */
+const CONTROL = /[\p{Cc}\u2028\u2029]/u;
+/** A character that shows: neither white space nor an invisible format character (zero-width space, joiner…). */
+const VISIBLE = /[^\s\p{Cf}]/u;
+
 export class Registry {
   private readonly byId = new Map<string, Entry>();
   private sealed = false;
@@ -67,9 +72,8 @@ export class Registry {
       throw new ConsentConfigError('invalid_argument', 'use() takes { name, requirements }');
     }
     const { name, requirements } = extension;
-    // The name stands in messages about the extension's requirements: it must read as one.
-    // eslint-disable-next-line no-control-regex -- control characters are what is refused
-    if (typeof name !== 'string' || name.trim().length === 0 || /[\u0000-\u001f\u007f]/.test(name) || name === HOST_REGISTRANT) {
+    // The name stands in messages about the extension's requirements: it must read as one, on one line.
+    if (typeof name !== 'string' || !VISIBLE.test(name) || CONTROL.test(name) || name === HOST_REGISTRANT) {
       throw new ConsentConfigError(
         'invalid_argument',
         `an extension needs a name with visible characters and no control characters, other than "${HOST_REGISTRANT}"`,

@@ -100,10 +100,17 @@ describe('registry', () => {
     expect(thrown(() => { consent.use({ name: 'late', requirements: [def('c')] }); }).code).to.equal('registry_sealed');
   });
 
+  it('accepts an extension name that reads as one', () => {
+    for (const name of ['billing', 'Zahlungsverkehr-Ä', 'パートナー', 'ads v2']) {
+      expect(() => { fresh().use({ name, requirements: [] }); }, name).not.to.throw();
+    }
+  });
+
   it('refuses a malformed extension', () => {
     expect(thrown(() => { fresh().use({ name: '', requirements: [] }); }).code).to.equal('invalid_argument');
     expect(thrown(() => { fresh().use({ name: 'app', requirements: [] }); }).code).to.equal('invalid_argument');
-    for (const name of ['   ', '\t', 'bill\ning']) {
+    // C1 controls (NEL breaks a line too), line and paragraph separators, and a name of only invisible characters.
+    for (const name of ['   ', '\t', 'bill\ning', 'bill\u0085ing', 'bill\u009bing', 'bill\u2028ing', '\u200b', '\u00a0\u200d']) {
       expect(thrown(() => { fresh().use({ name, requirements: [] }); }).code, JSON.stringify(name)).to.equal('invalid_argument');
     }
   });
