@@ -102,6 +102,23 @@ const BROKEN: Record<string, () => MemoryTracker> = {
       return result;
     }
   })(),
+  'resets as it starts, then confirms onSynced() before it reports a write': () => new (class extends MemoryTracker {
+    private notify: ((pseudonym: string) => void) | null = null;
+    subscribe(handlers: ChangeHandlers) {
+      handlers.onReset();
+      const timer = setInterval(() => { handlers.onSynced(); }, 10);
+      this.notify = (pseudonym) => setTimeout(() => { handlers.onChange(pseudonym); }, 200);
+      return Promise.resolve(() => {
+        clearInterval(timer);
+        return Promise.resolve();
+      });
+    }
+    override async write<T>(pseudonym: string, plan: Planner<T>) {
+      const result = await super.write(pseudonym, plan);
+      this.notify?.(pseudonym);
+      return result;
+    }
+  })(),
   'leaves the stored subject id out of lapsedGrants()': () => new (class extends MemoryTracker {
     override async lapsedGrants(query: Parameters<MemoryTracker['lapsedGrants']>[0]) {
       return (await super.lapsedGrants(query)).map((g) => ({ ...g, sealedSubject: null }));
