@@ -12,17 +12,17 @@ interface Entry {
   registrant: string;
 }
 
+/** Control characters (C0, DEL and C1: NEL breaks a line) and the line and paragraph separators. */
+const CONTROL = /[\p{Cc}\u2028\u2029]/u;
+/** A character that shows: neither white space nor an invisible format character (zero-width space, joiner…). */
+const VISIBLE = /[^\s\p{Cf}]/u;
+
 /**
  * The requirement registry: filled at startup, sealed by `ready()`, read on every request.
  * Keeps registration order, which is the order of every listing. An id may have versions
  * registered ahead (`effectiveFrom`): every read answers with the version current on the
  * registry's clock.
  */
-/** Control characters (C0, DEL and C1: NEL breaks a line) and the line and paragraph separators. */
-const CONTROL = /[\p{Cc}\u2028\u2029]/u;
-/** A character that shows: neither white space nor an invisible format character (zero-width space, joiner…). */
-const VISIBLE = /[^\s\p{Cf}]/u;
-
 export class Registry {
   private readonly byId = new Map<string, Entry>();
   private sealed = false;
