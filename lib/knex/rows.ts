@@ -103,6 +103,8 @@ export const EVENT_COLUMNS = everyColumn<Omit<StoredEvent, 'prevHash'>>()([
   'note', 'data', 'ip', 'user_agent', 'personal_digest', 'prev_id', 'hash', 'context', 'locale', 'personal_salt',
 ]);
 
+// Event ids (bigint): PostgreSQL's sequences hand out ids up to 2^63 - 1.
+const ID_COLUMNS = new Set(['id', 'prev_id', 'head_id']);
 const BYTE_COLUMNS = new Set(['chain', 'personal_digest', 'personal_salt', 'hash', 'pseudonym', 'head_hash', 'head_mac', 'pending_token', 'sealed_subject']);
 
 /** Whether the column a page selects as `alias` holds bytes (read as hex). */
@@ -114,6 +116,8 @@ export const isByteColumn = (alias: string): boolean => BYTE_COLUMNS.has(alias);
  * database thread more than `readJsonPage` spends lowering them in JavaScript.
  */
 export function hexColumn(knex: Knex, column: string, alias = column.replace(/^.*\./, '')): string | Knex.Raw {
+  // A JSON page would give an event id as a number, which loses digits from 2^53 on.
+  if (ID_COLUMNS.has(alias)) return isPostgres(knex) ? knex.raw('??::text', [column]) : column;
   if (!BYTE_COLUMNS.has(alias)) return column;
   return isPostgres(knex) ? knex.raw("encode(??, 'hex')", [column]) : knex.raw("nullif(hex(??), '')", [column]);
 }
