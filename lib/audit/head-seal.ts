@@ -1,7 +1,7 @@
 import type { ChainHead, CurrentRecord, StoredRequirementVersion, SubjectSnapshot } from '../tracker/records';
 import { canonicalJson } from './canonical-json';
 import { GENESIS } from './chain';
-import { hmacHex, sameText } from './keys';
+import { hmacHex, hmacTextMatches, sameText } from './keys';
 
 /*
  * Seals of the rows the read paths trust besides the events: a chain's head binds the subject's
@@ -91,8 +91,10 @@ export function isUnsealedEmpty(s: Pick<SubjectSnapshot, 'seq' | 'headId' | 'has
  */
 export function snapshotSealed(key: Buffer, snapshot: SubjectSnapshot): boolean {
   if (isUnsealedEmpty(snapshot)) return true;
+  // A stored seal of another type or length (a custom tracker's) matches nothing.
+  if (typeof snapshot.mac !== 'string' || snapshot.mac.length !== HEAD_SEAL_HEX) return false;
   const head = { chain: snapshot.chain, pseudonym: snapshot.pseudonym, erased: false, seq: snapshot.seq, hash: snapshot.hash, id: snapshot.headId };
-  return snapshot.mac !== '' && sameText(headSeal(key, head, snapshot.records), snapshot.mac);
+  return hmacTextMatches(key, headSealInput(head, snapshot.records), snapshot.mac);
 }
 
 /** Whether a head (its own fields and records, as verification reads them) carries the seal the library made. */

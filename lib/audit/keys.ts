@@ -89,30 +89,64 @@ function padsOf(key: Buffer): Pads {
  */
 export function hmacHex(key: Buffer, text: string): string {
   if (oneShot === undefined) return createHmac('sha256', key).update(text, 'utf8').digest('hex');
-  const pads = padsOf(key);
-  if (BLOCK + text.length * 3 > pads.inner.length) {
-    const grown = Buffer.allocUnsafe(BLOCK + text.length * 3);
-    pads.inner.copy(grown, 0, 0, BLOCK);
-    pads.inner = grown;
-  }
+  const pads = innerPad(key, text.length * 3);
   const length = BLOCK + pads.inner.write(text, BLOCK, 'utf8');
   pads.outer.write(oneShot('sha256', pads.inner.subarray(0, length), 'binary'), BLOCK, 'binary');
   return oneShot('sha256', pads.outer, 'hex');
 }
 
 /**
- * Whether the HMAC-SHA-256 of `message` under `key`, in hex, starts with `expected` (an even
- * number of digits: all 64, or a seal's 32): the same pads as `hmacHex`, over bytes (a worker
- * thread checks a batch of encoded texts).
+ * Whether the HMAC-SHA-256 of `message` under `key`, in hex, starts with `expected` (lowercase
+ * hex, all 64 digits or a seal's 32): the same pads as `hmacHex`, over bytes, compared without
+ * making a string of the digest.
  */
 export function hmacMatches(key: Buffer, message: Uint8Array, expected: string): boolean {
-  // Latin-1 keeps only a character's low byte: anything else than ASCII is no hex digit.
-  if (Buffer.byteLength(expected) !== expected.length) return false;
-  return hmacMatchesAt(key, message, Buffer.from(expected, 'latin1'), 0, expected.length);
+  const pads = innerPad(key, message.length);
+  pads.inner.set(message, BLOCK);
+  return digestMatches(pads, BLOCK + message.length, expected);
+}
+
+/**
+ * `hmacMatches` of `text` (UTF-8): `hmacHex(key, text)` starts with `expected`. The read paths
+ * check a seal per subject: the digest is compared as it comes, not as a hex string.
+ */
+export function hmacTextMatches(key: Buffer, text: string, expected: string): boolean {
+  const pads = innerPad(key, text.length * 3);
+  return digestMatches(pads, BLOCK + pads.inner.write(text, BLOCK, 'utf8'), expected);
 }
 
 // The ASCII code of each lower-case hex digit.
 const HEX_CODES = Buffer.from('0123456789abcdef', 'latin1');
+
+/** The key's pads, the inner one with room for `bytes` after it. */
+function innerPad(key: Buffer, bytes: number): Pads {
+  const pads = padsOf(key);
+  if (BLOCK + bytes > pads.inner.length) {
+    const grown = Buffer.allocUnsafe(BLOCK + bytes);
+    pads.inner.copy(grown, 0, 0, BLOCK);
+    pads.inner = grown;
+  }
+  return pads;
+}
+
+/** The HMAC of the message in the inner pad (`length` bytes with the pad) as a binary (Latin-1) string. */
+function digestOf(pads: Pads, length: number): string {
+  pads.outer.write(sha256Binary(pads.inner.subarray(0, length)), BLOCK, 'binary');
+  return sha256Binary(pads.outer);
+}
+
+/** Whether the HMAC of the message in the inner pad, in hex, starts with `expected` (64 or 32 digits). */
+function digestMatches(pads: Pads, length: number, expected: string): boolean {
+  // A full HMAC or a seal truncated to half: a shorter expected value would match on a prefix.
+  if (typeof expected !== 'string' || (expected.length !== 64 && expected.length !== 32)) return false;
+  const digest = digestOf(pads, length);
+  let differ = 0;
+  for (let i = 0; i < expected.length >> 1; i += 1) {
+    const byte = digest.charCodeAt(i);
+    differ |= ((HEX_CODES[byte >> 4] as number) ^ expected.charCodeAt(2 * i)) | ((HEX_CODES[byte & 15] as number) ^ expected.charCodeAt(2 * i + 1));
+  }
+  return differ === 0;
+}
 
 /**
  * `hmacMatches` with the expected digits as ASCII bytes: `digits` of them (64, or a seal's 32)
@@ -122,15 +156,9 @@ const HEX_CODES = Buffer.from('0123456789abcdef', 'latin1');
 export function hmacMatchesAt(key: Buffer, message: Uint8Array, hex: Uint8Array, at: number, digits: number): boolean {
   // A full HMAC or a seal truncated to half: a shorter expected value would match on a prefix.
   if (digits !== 64 && digits !== 32) return false;
-  const pads = padsOf(key);
-  if (BLOCK + message.length > pads.inner.length) {
-    const grown = Buffer.allocUnsafe(BLOCK + message.length);
-    pads.inner.copy(grown, 0, 0, BLOCK);
-    pads.inner = grown;
-  }
+  const pads = innerPad(key, message.length);
   pads.inner.set(message, BLOCK);
-  pads.outer.write(sha256Binary(pads.inner.subarray(0, BLOCK + message.length)), BLOCK, 'binary');
-  const digest = sha256Binary(pads.outer);
+  const digest = digestOf(pads, BLOCK + message.length);
   let differ = 0;
   for (let i = 0; i < digits >> 1; i += 1) {
     const byte = digest.charCodeAt(i);

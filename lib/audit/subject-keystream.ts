@@ -1,5 +1,6 @@
 import { createCipheriv } from 'node:crypto';
 import { AEAD_NONCE_BYTES, AEAD_TAG_BYTES, SEAL_OVERHEAD } from './aead';
+import { hmacHex, hmacMatches } from './keys';
 import { firstCounter, SIV_NONCE_BYTES } from './subject-seal';
 
 /*
@@ -21,21 +22,49 @@ interface Page {
   lengths: number[];
 }
 
+// The value of each ASCII hex digit (either case, as `Buffer.from(text, 'hex')` reads them), -1 for anything else.
+const DIGIT = new Int8Array(128).fill(-1);
+for (let i = 0; i < 16; i += 1) {
+  DIGIT['0123456789abcdef'.charCodeAt(i)] = i;
+  DIGIT['0123456789ABCDEF'.charCodeAt(i)] = i;
+}
+
 /**
- * XORs each value of `page` in place with the keystream of the counter at its index: the
- * counter's first `nonceBytes` bytes, then 32 bits counting from `from`.
+ * Writes `bytes` bytes from the hex digits of `text` starting at `from` into `into[at]`; false
+ * at a character that is no hex digit. Read in place: a Buffer (and a copy of the text) per
+ * value cost more than the AES of the whole page.
  */
-function applyKeystreams(key: Buffer, page: Page, counters: ReadonlyArray<Buffer | null>, nonceBytes = SIV_NONCE_BYTES, from = 0): void {
+function hexInto(text: string, from: number, bytes: number, into: Uint8Array, at: number): boolean {
+  for (let i = 0; i < bytes; i += 1) {
+    const hi = text.charCodeAt(from + 2 * i);
+    const lo = text.charCodeAt(from + 2 * i + 1);
+    const value = hi < 128 && lo < 128 ? ((DIGIT[hi] as number) << 4) | (DIGIT[lo] as number) : -1;
+    if (value < 0) return false;
+    into[at + i] = value;
+  }
+  return true;
+}
+
+/**
+ * XORs each value of `page` in place with the keystream of the nonce at its index (`nonceBytes`
+ * bytes of `nonces` each), then 32 bits counting from `from`.
+ */
+function applyKeystreams(key: Buffer, page: Page, nonces: Uint8Array, nonceBytes = SIV_NONCE_BYTES, from = 0): void {
   let blocks = 0;
   for (let i = 0; i < page.starts.length; i += 1) if ((page.starts[i] as number) >= 0) blocks += Math.ceil((page.lengths[i] as number) / BLOCK);
-  const stream = Buffer.alloc(blocks * BLOCK);
-  let block = 0;
+  const stream = Buffer.allocUnsafe(blocks * BLOCK);
+  let at = 0;
   for (let i = 0; i < page.starts.length; i += 1) {
     if ((page.starts[i] as number) < 0) continue;
-    const counter = counters[i] as Buffer;
-    for (let n = 0; n * BLOCK < (page.lengths[i] as number); n += 1, block += 1) {
-      counter.copy(stream, block * BLOCK, 0, nonceBytes);
-      stream.writeUInt32BE(from + n, block * BLOCK + nonceBytes);
+    const nonce = i * nonceBytes;
+    for (let n = 0; n * BLOCK < (page.lengths[i] as number); n += 1, at += BLOCK) {
+      for (let j = 0; j < nonceBytes; j += 1) stream[at + j] = nonces[nonce + j] as number;
+      // The block count, 32 bits big-endian (both nonces are 96 bits).
+      const count = from + n;
+      stream[at + nonceBytes] = count >>> 24;
+      stream[at + nonceBytes + 1] = (count >>> 16) & 0xff;
+      stream[at + nonceBytes + 2] = (count >>> 8) & 0xff;
+      stream[at + nonceBytes + 3] = count & 0xff;
     }
   }
   const cipher = createCipheriv('aes-256-ecb', key, null).setAutoPadding(false);
@@ -58,8 +87,12 @@ function applyKeystreams(key: Buffer, page: Page, counters: ReadonlyArray<Buffer
  * @throws Error for a pseudonym that is not hex of at least 96 bits (the library's never is).
  */
 export function sealSubjects(key: Buffer, ids: readonly string[], pseudonyms: readonly string[]): string[] {
-  const counters = pseudonyms.map((p) => firstCounter(p));
-  if (counters.some((c) => c === null)) throw new Error('sealSubjects: every pseudonym must be hex of at least 96 bits');
+  const nonces = Buffer.allocUnsafe(ids.length * SIV_NONCE_BYTES);
+  for (let i = 0; i < ids.length; i += 1) {
+    const counter = firstCounter(pseudonyms[i] ?? null);
+    if (counter === null) throw new Error('sealSubjects: every pseudonym must be hex of at least 96 bits');
+    counter.copy(nonces, i * SIV_NONCE_BYTES, 0, SIV_NONCE_BYTES);
+  }
   const lengths = ids.map((id) => Buffer.byteLength(id, 'utf8'));
   const bytes = Buffer.allocUnsafe(lengths.reduce((a, b) => a + b, 0));
   const starts: number[] = [];
@@ -69,7 +102,7 @@ export function sealSubjects(key: Buffer, ids: readonly string[], pseudonyms: re
     at += bytes.write(ids[i] as string, at, 'utf8');
   }
   const page = { bytes, starts, lengths };
-  applyKeystreams(key, page, counters);
+  applyKeystreams(key, page, nonces);
   return ids.map((_, i) => bytes.toString('hex', starts[i], (starts[i] as number) + (lengths[i] as number)));
 }
 
@@ -79,26 +112,68 @@ export function sealSubjects(key: Buffer, ids: readonly string[], pseudonyms: re
  * hex, or a pseudonym with no counter.
  */
 export function decryptSubjects(key: Buffer, sealed: readonly string[], pseudonyms: ReadonlyArray<string | null>): Array<string | null> {
-  const counters = sealed.map((value, i) => (value.length >= 2 ? firstCounter(pseudonyms[i] ?? null) : null));
+  const page = decryptedPage(key, sealed, pseudonyms);
+  return page.starts.map((start, i) => (start < 0 ? null : page.bytes.toString('utf8', start, start + (page.lengths[i] as number))));
+}
+
+/** The page of `decryptSubjects`, its values decrypted in place (not yet decoded). */
+function decryptedPage(key: Buffer, sealed: readonly string[], pseudonyms: ReadonlyArray<string | null>): Page {
   const lengths = sealed.map((value) => value.length >>> 1);
-  let total = 0;
-  for (let i = 0; i < sealed.length; i += 1) if (counters[i] !== null) total += lengths[i] as number;
-  const bytes = Buffer.allocUnsafe(total);
+  const nonces = Buffer.allocUnsafe(sealed.length * SIV_NONCE_BYTES);
   const starts: number[] = [];
-  let at = 0;
+  let total = 0;
   for (let i = 0; i < sealed.length; i += 1) {
     const value = sealed[i] as string;
-    const length = lengths[i] as number;
-    if (counters[i] === null) {
-      starts.push(-1);
-      continue;
-    }
-    // A value that is not all hex writes fewer bytes.
-    starts.push(length * 2 === value.length && bytes.write(value, at, 'hex') === length ? at : -1);
-    at += length;
+    const pseudonym = pseudonyms[i] ?? null;
+    // The counter starts from the pseudonym's first 96 bits (`firstCounter`).
+    const usable = value.length >= 2 && value.length % 2 === 0 && pseudonym !== null && pseudonym.length >= SIV_NONCE_BYTES * 2 &&
+      hexInto(pseudonym, 0, SIV_NONCE_BYTES, nonces, i * SIV_NONCE_BYTES);
+    starts.push(usable ? total : -1);
+    if (usable) total += lengths[i] as number;
   }
-  applyKeystreams(key, { bytes, starts, lengths }, counters);
-  return starts.map((start, i) => (start < 0 ? null : bytes.toString('utf8', start, start + (lengths[i] as number))));
+  const bytes = Buffer.allocUnsafe(total);
+  for (let i = 0; i < sealed.length; i += 1) {
+    const start = starts[i] as number;
+    // A value that is not all hex is left out.
+    if (start >= 0 && !hexInto(sealed[i] as string, 0, lengths[i] as number, bytes, start)) starts[i] = -1;
+  }
+  const page = { bytes, starts, lengths };
+  applyKeystreams(key, page, nonces);
+  return page;
+}
+
+/** Whether `length` bytes of `bytes` from `start` are all ASCII (the same text in UTF-8 and Latin-1). */
+function isAscii(bytes: Buffer, start: number, length: number): boolean {
+  for (let j = start; j < start + length; j += 1) if ((bytes[j] as number) >= 0x80) return false;
+  return true;
+}
+
+/**
+ * The subject id each `sealSubject` value holds when it opens for the pseudonym at the same
+ * index: what it decrypts to (as `decryptSubjects`) has that keyed pseudonym (HMAC-SHA-256 under
+ * `pseudonymKey`, as `pseudonymOf`), which only the holder of the secret can arrange; null for
+ * any other value. An ASCII id is hashed from the decrypted bytes, which are its UTF-8 bytes,
+ * and decoded only once it opens.
+ */
+export function openSubjects(key: Buffer, pseudonymKey: Buffer, sealed: readonly string[], pseudonyms: readonly string[]): Array<string | null> {
+  const { bytes, starts, lengths } = decryptedPage(key, sealed, pseudonyms);
+  const ids: Array<string | null> = [];
+  for (let i = 0; i < starts.length; i += 1) {
+    const start = starts[i] as number;
+    const length = lengths[i] as number;
+    const pseudonym = pseudonyms[i] as string;
+    let id: string | null = null;
+    if (start < 0) id = null;
+    else if (isAscii(bytes, start, length)) {
+      // The whole pseudonym, never a prefix of it.
+      if (pseudonym.length === 64 && hmacMatches(pseudonymKey, bytes.subarray(start, start + length), pseudonym)) id = bytes.toString('latin1', start, start + length);
+    } else {
+      const text = bytes.toString('utf8', start, start + length);
+      if (hmacHex(pseudonymKey, text) === pseudonym) id = text;
+    }
+    ids.push(id);
+  }
+  return ids;
 }
 
 /**
@@ -111,7 +186,7 @@ export function decryptSubjects(key: Buffer, sealed: readonly string[], pseudony
 export function decryptEarlierSubjects(key: Buffer, sealed: readonly string[]): Array<string | null> {
   const lengths = sealed.map((value) => Math.max((value.length >>> 1) - SEAL_OVERHEAD, 0));
   const bytes = Buffer.allocUnsafe(lengths.reduce((a, b) => a + b, 0));
-  const counters: Array<Buffer | null> = [];
+  const nonces = Buffer.allocUnsafe(sealed.length * AEAD_NONCE_BYTES);
   const starts: number[] = [];
   let at = 0;
   for (let i = 0; i < sealed.length; i += 1) {
@@ -119,11 +194,11 @@ export function decryptEarlierSubjects(key: Buffer, sealed: readonly string[]): 
     const length = lengths[i] as number;
     const raw = length > 0 && value.length === (length + SEAL_OVERHEAD) * 2 ? Buffer.from(value, 'hex') : null;
     const usable = raw !== null && raw.length === length + SEAL_OVERHEAD;
-    counters.push(usable ? raw.subarray(0, AEAD_NONCE_BYTES) : null);
+    if (usable) raw.copy(nonces, i * AEAD_NONCE_BYTES, 0, AEAD_NONCE_BYTES);
     starts.push(usable ? at : -1);
     if (usable) raw.copy(bytes, at, AEAD_NONCE_BYTES, raw.length - AEAD_TAG_BYTES);
     at += length;
   }
-  applyKeystreams(key, { bytes, starts, lengths }, counters, AEAD_NONCE_BYTES, 2);
+  applyKeystreams(key, { bytes, starts, lengths }, nonces, AEAD_NONCE_BYTES, 2);
   return starts.map((start, i) => (start < 0 ? null : bytes.toString('utf8', start, start + (lengths[i] as number))));
 }

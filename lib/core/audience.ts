@@ -1,5 +1,5 @@
 import { pseudonymOf } from '../audit/keys';
-import { decryptEarlierSubjects, decryptSubjects } from '../audit/subject-keystream';
+import { decryptEarlierSubjects, openSubjects } from '../audit/subject-keystream';
 import { openEarlierSubject, sealSubject } from '../audit/subject-seal';
 import { ConsentError } from '../errors';
 import { nextTurn, TurnTaker } from '../event-loop-turns';
@@ -102,16 +102,9 @@ function earlierSubjectId(engine: AudienceDeps, snapshot: SubjectSnapshot, seale
  */
 async function storedIds(engine: AudienceDeps, snapshots: readonly SubjectSnapshot[], sealed: readonly string[], turns: TurnTaker): Promise<Array<string | null>> {
   const keys = engine.derivedKeys;
-  const ids = decryptSubjects(keys.subjectSiv, sealed, snapshots.map((s) => s.pseudonym));
+  const ids = openSubjects(keys.subjectSiv, keys.pseudonym, sealed, snapshots.map((s) => s.pseudonym));
   const others: number[] = [];
-  for (let i = 0; i < snapshots.length; i += 1) {
-    if (turns.due()) await nextTurn();
-    const id = ids[i] ?? null;
-    if (id === null || pseudonymOf(keys, id) !== (snapshots[i] as SubjectSnapshot).pseudonym) {
-      ids[i] = null;
-      others.push(i);
-    }
-  }
+  for (let i = 0; i < snapshots.length; i += 1) if (ids[i] === null) others.push(i);
   if (others.length === 0) return ids;
   const earlier = decryptEarlierSubjects(keys.subject, others.map((i) => sealed[i] as string));
   for (const [k, i] of others.entries()) {

@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { hmacHex, hmacMatches } from '../../lib/audit/keys';
+import { hmacHex, hmacMatches, hmacTextMatches, sameText } from '../../lib/audit/keys';
 
 const reference = (key: Buffer, text: string): string => createHmac('sha256', key).update(text, 'utf8').digest('hex');
 
@@ -73,6 +73,25 @@ describe('hmacMatches (what a worker thread of verify() checks)', () => {
           // A character whose low byte is a digit's is no digit (U+0130 ends in 0x30, '0').
           const first = digest.charCodeAt(0);
           expect(hmacMatches(k, bytes, `${String.fromCharCode(0x100 | first)}${digest.slice(1)}`)).to.equal(false);
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+});
+
+describe('hmacTextMatches (the read paths\' check of a seal)', () => {
+  it('agrees with hmacHex and sameText for any key and text, a whole HMAC or its first half', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(key, text), { minLength: 1, maxLength: 8 }), (calls) => {
+        for (const [k, t] of calls) {
+          const digest = reference(k, t);
+          expect(hmacTextMatches(k, t, digest)).to.equal(true);
+          expect(hmacTextMatches(k, t, digest.slice(0, 32))).to.equal(sameText(hmacHex(k, t).slice(0, 32), digest.slice(0, 32)));
+          expect(hmacTextMatches(k, t, `${digest.slice(0, 31)}${digest[31] === '0' ? '1' : '0'}`)).to.equal(false);
+          expect(hmacTextMatches(k, t, digest.toUpperCase())).to.equal(digest === digest.toUpperCase());
+          for (const length of [0, 2, 31, 33, 63]) expect(hmacTextMatches(k, t, digest.slice(0, length)), String(length)).to.equal(false);
+          expect(hmacTextMatches(k, t, 7 as unknown as string)).to.equal(false);
         }
       }),
       { numRuns: 200 },

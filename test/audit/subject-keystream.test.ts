@@ -1,12 +1,13 @@
 import { expect } from 'chai';
 import { hmacHex } from '../../lib/audit/keys';
 import { seal } from '../../lib/audit/aead';
-import { decryptEarlierSubjects, decryptSubjects, sealSubjects } from '../../lib/audit/subject-keystream';
+import { decryptEarlierSubjects, decryptSubjects, openSubjects, sealSubjects } from '../../lib/audit/subject-keystream';
 import { openEarlierSubject, sealSubject } from '../../lib/audit/subject-seal';
 import { openSubject } from '../helpers/open-subject';
 
 const KEY = Buffer.alloc(32, 5);
-const pseudonymOf = (id: string): string => hmacHex(Buffer.alloc(32, 7), id);
+const PSEUDONYM_KEY = Buffer.alloc(32, 7);
+const pseudonymOf = (id: string): string => hmacHex(PSEUDONYM_KEY, id);
 
 describe('sealed subject ids decrypted a page at a time', () => {
   it('read what openSubject reads, for ids of every length across block boundaries', () => {
@@ -49,5 +50,23 @@ describe('sealed subject ids decrypted a page at a time', () => {
     expect(decryptEarlierSubjects(KEY, sealed)).to.deep.equal(sealed.map((v, i) => openEarlierSubject(KEY, v, chainOf(i))));
     const good = sealed[1] as string;
     expect(decryptEarlierSubjects(KEY, ['00ff', good, `${good}0`, `${good.slice(0, -2)}zz`, good.slice(0, 56), ''])).to.deep.equal([null, ids[1], null, null, null, null]);
+  });
+
+  it('open a value exactly when what it decrypts to has the pseudonym it is read with (as decryptSubjects, then pseudonymOf)', () => {
+    const ids = ['ann@example.com', 'x', 'é', '日本', '😀'.repeat(5), 'c'.repeat(300), 'u\ufffd', 'bob'];
+    const pseudonyms = ids.map(pseudonymOf);
+    const sealed = ids.map((id, i) => sealSubject(KEY, id, pseudonyms[i] as string));
+    expect(openSubjects(KEY, PSEUDONYM_KEY, sealed, pseudonyms)).to.deep.equal(ids);
+    const reference = (values: string[], names: string[]): Array<string | null> =>
+      decryptSubjects(KEY, values, names).map((id, i) => (id !== null && pseudonymOf(id) === names[i] ? id : null));
+    // Moved to another subject's row, altered, cut short, not hex, or read with a pseudonym changed, in another case, or halved.
+    const flipped = Buffer.from(sealed[0] as string, 'hex');
+    flipped[0] = (flipped[0] as number) ^ 1;
+    const values = [sealed[1] as string, flipped.toString('hex'), (sealed[0] as string).slice(0, -2), `${(sealed[0] as string).slice(0, -2)}zz`, sealed[0] as string, sealed[2] as string, sealed[7] as string, (sealed[7] as string).toUpperCase(), '', sealed[3] as string];
+    const names = [pseudonyms[0], pseudonyms[0], pseudonyms[0], pseudonyms[0], `${(pseudonyms[0] as string).slice(0, 63)}0`, pseudonyms[3], (pseudonyms[7] as string).toUpperCase(), pseudonyms[7], pseudonyms[0], (pseudonyms[3] as string).slice(0, 32)] as string[];
+    const opened = openSubjects(KEY, PSEUDONYM_KEY, values, names);
+    expect(opened).to.deep.equal(reference(values, names));
+    expect(opened).to.deep.equal([null, null, null, null, null, null, null, 'bob', null, null]);
+    expect(openSubjects(KEY, PSEUDONYM_KEY, [], [])).to.deep.equal([]);
   });
 });
