@@ -63,17 +63,19 @@ async function recordsOf<T>(engine: FilterDeps, batch: Array<Item<T>>): Promise<
   if (!Array.isArray(snapshots) || snapshots.length !== batch.length || snapshots.includes(undefined)) {
     throw new ConsentStoreError(`storage answered snapshots() for ${String(batch.length)} subjects with ${Array.isArray(snapshots) ? `${String(snapshots.length)} entries` : 'no list'}, or with a hole`);
   }
-  // A subject named twice in a batch is checked once.
-  const trusted = new Map<string, CurrentRecord[]>();
+  // A subject named twice in a batch (its snapshot read once) has its seal checked once, by the
+  // snapshot's identity; its link is checked for every pseudonym it answers.
+  const trusted = new Map<SubjectSnapshot, CurrentRecord[]>();
   const out: CurrentRecord[][] = [];
   const turns = new TurnTaker();
   for (let i = 0; i < batch.length; i += 1) {
     if (turns.due()) await nextTurn();
     const { pseudonym } = batch[i] as Item<T>;
-    let records = trusted.get(pseudonym);
-    if (records === undefined) {
-      records = trustedRecords(engine.derivedKeys.chain, engine.options.logger, pseudonym, snapshots[i] as SubjectSnapshot | null);
-      trusted.set(pseudonym, records);
+    const snapshot = snapshots[i] as SubjectSnapshot | null;
+    let records = snapshot === null ? undefined : trusted.get(snapshot);
+    if (records === undefined || (snapshot as SubjectSnapshot).pseudonym !== pseudonym) {
+      records = trustedRecords(engine.derivedKeys.chain, engine.options.logger, pseudonym, snapshot);
+      if (snapshot !== null) trusted.set(snapshot, records);
     }
     out.push(records);
   }

@@ -27,33 +27,28 @@ const subjectColumns = (subjects: string, sealed: boolean): Record<string, strin
   ...headColumns(),
   ...Object.fromEntries(['head_id', 'head_mac', ...(sealed ? ['sealed_subject'] : [])].map((c) => [c, `${subjects}.${c}`])),
 });
+// A page's pseudonym and requirement (`JOINED_NAMES`), to check a lookup's order.
+const PSEUDONYM_AT = JOINED_NAMES.indexOf('pseudonym');
+const byPseudonymThenRequirement = (a: unknown[], b: unknown[]): boolean =>
+  (a[PSEUDONYM_AT] as string) < (b[PSEUDONYM_AT] as string) || (a[PSEUDONYM_AT] === b[PSEUDONYM_AT] && (a[1] as string) < (b[1] as string));
 const HEX_AT = new Set(['chain', 'pending_token', 'pseudonym', 'head_hash', 'head_mac', 'sealed_subject'].map((name) => JOINED_NAMES.indexOf(name)));
 
 /**
- * The subjects `subjects` selects (a query of the subjects table: a keyset page, or a lookup by
- * pseudonym), each with its whole snapshot and, for a keyset page, its sealed id, in chain
- * order, in one statement: each subject joined to its records (a row per record, one with no
- * record for a subject that has none). One statement, so that heads and records come from the
- * same moment: a write between two reads would fail the page's seals. Read as one JSON page
- * when the database can: an object per row cost more than the query.
+ * The entries of a page read as `first` (as one JSON page when the database can; read again as
+ * `ordered` when the rows did not come in the order `before` checks): rows of `columns` (in
+ * `JOINED_NAMES` order), each subject's rows together and its records in requirement order, a
+ * row per record (one with no record for a subject that has none). One statement, so that heads
+ * and records come from the same moment: a write between two reads would fail the page's seals.
+ * A JSON page, because an object per row cost more than the query.
  */
-async function subjectEntries(ctx: TableContext, subjects: Knex.QueryBuilder, keyset: boolean): Promise<AudienceEntry[]> {
-  // A keyset page lists the subjects with their sealed ids; a lookup by pseudonym needs none.
-  const columns = keyset ? JOINED_COLUMNS : SNAPSHOT_COLUMNS;
-  const states = ctx.table('states');
-  const q = ctx.knex.from(subjects.as('s')).orderBy('s.chain');
-  const sqlite = !isPostgres(ctx.knex);
-  // PostgreSQL would rather hash every record of the store than look a page's up by key; the
-  // `offset 0` keeps it from flattening the lateral lookup back into that join.
-  if (!sqlite) q.joinRaw('left join lateral (select * from ?? where ??.chain = s.chain offset 0) as st on true', [states, states]);
-  else q.leftJoin(`${states} as st`, 'st.chain', 's.chain');
-  // A keyset page of SQLite comes in chain order, and each subject's records are read by their
-  // key (chain, requirement), so in requirement order: sorting them again cost a sort per page.
-  // Subjects looked up by pseudonym are sorted by chain all the same, and that sort would keep a
-  // subject's records in order only by a tie rule SQLite does not promise: they are sorted by
-  // both. The page's order is checked either way.
-  const ordered = orderByCodes(ctx.knex, q.clone(), 'st.requirement');
-  let values = await readJsonPage(ctx.knex, sqlite && keyset ? q : ordered, pageColumns(ctx.knex, columns), byChainThenRequirement);
+async function subjectEntries(
+  ctx: TableContext,
+  first: Knex.QueryBuilder,
+  ordered: Knex.QueryBuilder,
+  columns: Record<string, string>,
+  before: (a: unknown[], b: unknown[]) => boolean,
+): Promise<AudienceEntry[]> {
+  let values = await readJsonPage(ctx.knex, first, pageColumns(ctx.knex, columns), before);
   if (values === null) {
     const rows: Row[] = await ordered.select(columns);
     values = rows.map((row) => JOINED_NAMES.map((name, i) => (HEX_AT.has(i) ? hexOrNull(row[name]) : row[name])));
@@ -71,29 +66,78 @@ async function subjectEntries(ctx: TableContext, subjects: Knex.QueryBuilder, ke
   return entries;
 }
 
+/**
+ * The subjects `subjects` selects (a query of the subjects table with their heads: a keyset
+ * page on PostgreSQL, or a lookup by pseudonym), each joined to its records, and the same
+ * ordered: a keyset page by chain, a lookup by pseudonym (the index it is found by, which
+ * SQLite then reads in that order instead of sorting afterwards), and each subject's records
+ * by requirement, for their order within it is no database's promise.
+ */
+function joinedSubjects(ctx: TableContext, subjects: Knex.QueryBuilder, keyset: boolean): { q: Knex.QueryBuilder; ordered: Knex.QueryBuilder } {
+  const states = ctx.table('states');
+  const q = ctx.knex.from(subjects.as('s'));
+  // PostgreSQL would rather hash every record of the store than look a page's up by key; the
+  // `offset 0` keeps it from flattening the lateral lookup back into that join.
+  if (isPostgres(ctx.knex)) q.joinRaw('left join lateral (select * from ?? where ??.chain = s.chain offset 0) as st on true', [states, states]);
+  else q.leftJoin(`${states} as st`, 'st.chain', 's.chain');
+  return { q, ordered: orderByCodes(ctx.knex, q.clone().orderBy(keyset ? 's.chain' : 's.pseudonym'), 'st.requirement') };
+}
+
 /** The subjects table with each row's head event joined, selecting what a snapshot needs (and, for a keyset page, the sealed id). */
 function subjectsWithHeads(ctx: TableContext, keyset: boolean): Knex.QueryBuilder {
   const subjects = ctx.table('subjects');
   return joinHead(ctx.knex(subjects), ctx.table('events'), subjects).select(subjectColumns(subjects, keyset));
 }
 
+// A keyset page of SQLite read in one pass: the subjects, their heads and their records joined
+// at once (the head's position and hash straight from its event).
+const RANGE_COLUMNS: Record<string, string> = { ...JOINED_COLUMNS, ...headColumns() };
+
+/**
+ * A keyset page of SQLite: the linked subjects after the key up to the page's last one (the
+ * `limit`-th, or the table's last when fewer are left), read in one pass of the primary key
+ * with their heads and records. It comes in chain order, and each subject's records by their
+ * key (chain, requirement): no sort, and no copy of the page's subjects, which cost more than
+ * the joins (the order is checked all the same). Returns the query and the same ordered.
+ */
+function sqliteKeysetPage(ctx: TableContext, query: AudienceQuery): { q: Knex.QueryBuilder; ordered: Knex.QueryBuilder } {
+  const subjects = ctx.table('subjects');
+  const after = query.after === undefined ? undefined : bytes(query.after);
+  const linked = ctx.knex(subjects).select('chain').whereNotNull('pseudonym').orderBy('chain').limit(1).offset(query.limit - 1);
+  if (after !== undefined) linked.where('chain', '>', after);
+  const last = ctx.knex.raw('coalesce(?, ?)', [linked, ctx.knex(subjects).max('chain')]);
+  const q = joinHead(ctx.knex(`${subjects} as s`), ctx.table('events'), 's')
+    .leftJoin(`${ctx.table('states')} as st`, 'st.chain', 's.chain')
+    .whereNotNull('s.pseudonym')
+    .where('s.chain', '<=', last);
+  if (after !== undefined) q.where('s.chain', '>', after);
+  return { q, ordered: q.clone().orderBy('s.chain').orderBy('st.requirement') };
+}
+
 /** A keyset page of linked subjects, each with its whole snapshot: a range of the subjects' primary key. */
 export function audiencePage(ctx: TableContext, query: AudienceQuery): Promise<AudienceEntry[]> {
+  if (!isPostgres(ctx.knex)) {
+    const { q, ordered } = sqliteKeysetPage(ctx, query);
+    return subjectEntries(ctx, q, ordered, RANGE_COLUMNS, byChainThenRequirement);
+  }
   const subjects = ctx.table('subjects');
   // Qualified: the joined head event has a chain column too.
   const chain = `${subjects}.chain`;
-  const q = subjectsWithHeads(ctx, true).whereNotNull(`${subjects}.pseudonym`).orderBy(chain).limit(query.limit);
-  if (query.after !== undefined) q.where(chain, '>', bytes(query.after));
-  return subjectEntries(ctx, q, true);
+  const page = subjectsWithHeads(ctx, true).whereNotNull(`${subjects}.pseudonym`).orderBy(chain).limit(query.limit);
+  if (query.after !== undefined) page.where(chain, '>', bytes(query.after));
+  const { ordered } = joinedSubjects(ctx, page, true);
+  return subjectEntries(ctx, ordered, ordered, JOINED_COLUMNS, byChainThenRequirement);
 }
 
 /** The snapshots of the subjects linked to `pseudonyms`, in the order asked (null for none), by the pseudonyms' unique index. */
 export async function readSnapshots(ctx: TableContext, pseudonyms: readonly string[]): Promise<Array<SubjectSnapshot | null>> {
   if (pseudonyms.length === 0) return [];
-  const list = bytesList(ctx.knex, [...new Set(pseudonyms)]);
-  const q = subjectsWithHeads(ctx, false).whereRaw(`${quote(ctx.table('subjects'))}.${quote('pseudonym')} in ${list.sql}`, list.bindings);
+  // Repeats are left in the list: the database reads each subject once all the same.
+  const list = bytesList(ctx.knex, pseudonyms);
+  const lookup = subjectsWithHeads(ctx, false).whereRaw(`${quote(ctx.table('subjects'))}.${quote('pseudonym')} in ${list.sql}`, list.bindings);
+  const { ordered } = joinedSubjects(ctx, lookup, false);
   const byPseudonym = new Map<string, SubjectSnapshot>();
-  for (const { snapshot } of await subjectEntries(ctx, q, false)) byPseudonym.set(snapshot.pseudonym, snapshot);
+  for (const { snapshot } of await subjectEntries(ctx, ordered, ordered, SNAPSHOT_COLUMNS, byPseudonymThenRequirement)) byPseudonym.set(snapshot.pseudonym, snapshot);
   return pseudonyms.map((pseudonym) => byPseudonym.get(pseudonym) ?? null);
 }
 

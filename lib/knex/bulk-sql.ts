@@ -27,9 +27,18 @@ export class HexBytes {
 /** `value` (hex) as `HexBytes`; null stays null. */
 export const hexBytesOrNull = (value: string | null): HexBytes | null => (value === null ? null : new HexBytes(value));
 
-// Lowercase hex, which can be written into a literal as it is (in whole bytes: see `isHex`).
-const HEX = /^[0-9a-f]*$/;
-const isHex = (text: string): boolean => text.length % 2 === 0 && HEX.test(text);
+/**
+ * Whether `text` is lowercase hex in whole bytes, which can be written into a literal as it is.
+ * A loop over its characters: an IN list of digests checks a thousand at a time.
+ */
+function isHex(text: string): boolean {
+  if (text.length % 2 !== 0) return false;
+  for (let i = 0; i < text.length; i += 1) {
+    const c = text.charCodeAt(i);
+    if (!((c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x66))) return false;
+  }
+  return true;
+}
 
 /** A bytes literal: `x'…'` on SQLite, `decode('…', 'hex')` on PostgreSQL (whatever its string settings). */
 function bytesLiteral(hex: string, postgres: boolean): string {
