@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { HexBytes, insertStatements, runAll, upsertClause } from '../../lib/knex/bulk-sql';
+import { bytesList, HexBytes, insertStatements, runAll, upsertClause } from '../../lib/knex/bulk-sql';
 import { describeEachDatabase, type TestDatabase } from '../helpers/each-database';
 
 const COLUMNS = ['k', 'a', 'b'] as const;
@@ -72,5 +72,25 @@ describeEachDatabase('multi-row statements (bulk-sql)', (open) => {
       .map(([k, hex]) => ({ k, v: Buffer.from(hex, 'hex') }))
       .sort((x, y) => (x.k < y.k ? -1 : 1));
     expect(stored.map((row: { k: string; v: Uint8Array }) => ({ k: row.k, v: Buffer.from(row.v) }))).to.deep.equal(expected);
+  });
+
+  it('an IN list of bytes finds the same rows whether every value is lowercase hex or some are bound', async () => {
+    await db.knex.schema.createTable('blobs', (table) => {
+      table.binary('v').notNullable();
+    });
+    const values = ['00ff', 'abcdef01', '1234', '', 'deadbeef'];
+    await db.knex('blobs').insert(values.map((v) => ({ v: Buffer.from(v, 'hex') })));
+    const found = async (hexes: string[]): Promise<string[]> => {
+      const list = bytesList(db.knex, hexes);
+      const rows = await db.knex<{ v: Buffer }>('blobs').whereRaw(`v in ${list.sql}`, list.bindings).select('v');
+      return rows.map((r) => Buffer.from(r.v).toString('hex')).sort();
+    };
+    const lower = bytesList(db.knex, ['00ff', 'abcdef01']);
+    expect(lower.bindings).to.deep.equal([]);
+    expect(await found(['00ff', 'abcdef01', '00ff', '9999'])).to.deep.equal(['00ff', 'abcdef01']);
+    // Upper case, odd lengths and other characters are bound as the bytes Buffer.from reads.
+    const mixed = bytesList(db.knex, ['00FF', 'abcdef01', '123', "12'"]);
+    expect(mixed.bindings).to.have.length(3);
+    expect(await found(['00FF', 'abcdef01', '12345', "12'"])).to.deep.equal(['00ff', '1234', 'abcdef01']);
   });
 });
