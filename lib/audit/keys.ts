@@ -107,12 +107,16 @@ export function hmacMatches(key: Buffer, message: Uint8Array, expected: string):
 }
 
 /**
- * `hmacMatches` of `text` (UTF-8): `hmacHex(key, text)` starts with `expected`. The read paths
- * check a seal per subject: the digest is compared as it comes, not as a hex string.
+ * Whether `hmacHex(key, text)` starts with `expected` (all 64 digits, or a seal's 32), compared
+ * in time that depends on the length only, without cutting a copy of the digest first.
  */
 export function hmacTextMatches(key: Buffer, text: string, expected: string): boolean {
-  const pads = innerPad(key, text.length * 3);
-  return digestMatches(pads, BLOCK + pads.inner.write(text, BLOCK, 'utf8'), expected);
+  // A full HMAC or a seal truncated to half: a shorter expected value would match on a prefix.
+  if (typeof expected !== 'string' || (expected.length !== 64 && expected.length !== 32)) return false;
+  const digest = hmacHex(key, text);
+  let differ = 0;
+  for (let i = 0; i < expected.length; i += 1) differ |= digest.charCodeAt(i) ^ expected.charCodeAt(i);
+  return differ === 0;
 }
 
 // The ASCII code of each lower-case hex digit.
