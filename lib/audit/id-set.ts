@@ -21,6 +21,11 @@ export class IdSet {
       this.count += 1;
       return true;
     }
+    return this.addNumber(n);
+  }
+
+  /** `add(String(n))` for a safe non-negative integer `n`, without the string. */
+  addNumber(n: number): boolean {
     const key = Math.floor(n / 32768);
     let chunk = this.chunks.get(key);
     if (chunk === undefined) {

@@ -56,6 +56,12 @@ export function leafId(leaves: Buffer, i: number): string {
   return leaves.readBigUInt64BE(offset).toString();
 }
 
+/** The stored event id of leaf `i` as a number when it is below 2^48 (nearly always), else null. */
+export function leafNumber(leaves: Buffer, i: number): number | null {
+  const offset = i * LEAF_BYTES;
+  return leaves.readUInt16BE(offset) === 0 ? leaves.readUIntBE(offset + 2, 6) : null;
+}
+
 /** The bytes of leaf `i` (a view, not a copy). */
 export function leafBytes(leaves: Buffer, i: number): Buffer {
   return leaves.subarray(i * LEAF_BYTES, (i + 1) * LEAF_BYTES);

@@ -3,6 +3,7 @@ import { GENESIS, legacyHeadMac } from './chain';
 import { EventSeals } from './event-seals';
 import { headSealed, isUnsealedEmpty } from './head-seal';
 import type { IntegrityKind, IntegrityProblem, VerifyResult } from './integrity';
+import { InTurn, RecentHashes } from './recent-hashes';
 import { RecordReplay } from './record-replay';
 
 export type { IntegrityKind, IntegrityProblem, VerifyResult } from './integrity';
@@ -49,17 +50,17 @@ export class ChainVerifier {
   private last: StoredEvent | null = null;
   private undecided: StoredEvent | null = null;
   /** Events of the current chain found under another id, by the id they now carry and by the sealed one. */
-  private renamedByCarried = new Map<string, Renamed>();
-  private renamedBySealed = new Map<string, Renamed>();
-  private hashes = new Map<string, string>();
+  private readonly renamedByCarried = new Map<string, Renamed>();
+  private readonly renamedBySealed = new Map<string, Renamed>();
+  private readonly hashes = new RecentHashes(RECENT_HASHES);
   /** Events waiting for the predecessor their `prevId` names, by that id. */
-  private waiting = new Map<string, StoredEvent[]>();
-  private deleted = new Set<string>();
+  private readonly waiting = new Map<string, StoredEvent[]>();
+  private readonly deleted = new Set<string>();
   private replay: RecordReplay | null = null;
   private readonly seals: EventSeals;
   /** Events whose hash was found elsewhere to be their HMAC with the given previous hash (`vouch`). */
-  private readonly vouched = new Map<StoredEvent, string>();
-  private readonly vouchedHeads = new Set<SealedHead>();
+  private readonly vouched = new InTurn<StoredEvent, string>();
+  private readonly vouchedHeads = new InTurn<SealedHead, true>();
   /** The event being pushed, and the previous hash its hash was vouched for with. */
   private current: StoredEvent | null = null;
   private currentPrevious: string | undefined;
@@ -73,11 +74,12 @@ export class ChainVerifier {
     this.head = head;
     this.last = null;
     this.undecided = null;
-    this.renamedByCarried = new Map();
-    this.renamedBySealed = new Map();
-    this.hashes = new Map();
-    this.waiting = new Map();
-    this.deleted = new Set();
+    // Emptied when used (most chains leave them empty): new ones for every chain were garbage.
+    if (this.renamedByCarried.size > 0) this.renamedByCarried.clear();
+    if (this.renamedBySealed.size > 0) this.renamedBySealed.clear();
+    if (this.waiting.size > 0) this.waiting.clear();
+    if (this.deleted.size > 0) this.deleted.clear();
+    this.hashes.clear();
     this.headOk = head !== null && this.sealOk(head);
     this.replay = head !== null && (this.legacy || !this.headOk) ? new RecordReplay() : null;
   }
@@ -85,20 +87,20 @@ export class ChainVerifier {
   /**
    * Notes, before `event` is pushed, that its hash is the `eventHash` it has after a predecessor
    * whose hash is `previous` (computed elsewhere, on a worker thread): taken then as computed.
+   * Events are noted in the order they are pushed (one noted out of turn is computed here).
    */
   vouch(event: StoredEvent, previous: string): void {
-    this.vouched.set(event, previous);
+    this.vouched.add(event, previous);
   }
 
-  /** Notes, before `begin(head)`, that `headSeal` of the head and its records is its seal (computed elsewhere, on a worker thread). */
+  /** Notes, before `begin(head)`, that `headSeal` of the head and its records is its seal (computed elsewhere; in turn, as `vouch`). */
   vouchHead(head: SealedHead): void {
-    this.vouchedHeads.add(head);
+    this.vouchedHeads.add(head, true);
   }
 
   push(event: StoredEvent): void {
     this.current = event;
-    this.currentPrevious = this.vouched.get(event);
-    if (this.currentPrevious !== undefined) this.vouched.delete(event);
+    this.currentPrevious = this.vouched.take(event);
     this.pushEvent(event);
     this.current = null;
   }
@@ -120,7 +122,7 @@ export class ChainVerifier {
     const before = this.last;
     this.last = event;
     const found = event.prevHash === '' ? this.derivePrevious(event, before) : 'derived';
-    this.remember(event);
+    this.hashes.set(event.id, event.hash);
     if (found === 'wait') {
       this.wait(event);
       return;
@@ -207,7 +209,7 @@ export class ChainVerifier {
 
   private sealOk(head: SealedHead): boolean {
     if (this.legacy) return legacyHeadMac(this.key, head) === head.mac;
-    if (this.vouchedHeads.delete(head)) return true;
+    if (this.vouchedHeads.take(head) === true) return true;
     return headSealed(this.key, head);
   }
 
@@ -231,11 +233,6 @@ export class ChainVerifier {
     if (!this.personalOk(event)) this.report(event.id, 'modified');
   }
 
-  private remember(event: StoredEvent): void {
-    if (this.hashes.size >= RECENT_HASHES) this.hashes.delete(this.hashes.keys().next().value as string);
-    this.hashes.set(event.id, event.hash);
-  }
-
   private wait(event: StoredEvent): void {
     const prevId = event.prevId as string;
     const list = this.waiting.get(prevId);
@@ -245,6 +242,7 @@ export class ChainVerifier {
 
   /** Checks the events that waited for `id`, now that its hash is known (and those that waited for them). */
   private release(id: string): void {
+    if (this.waiting.size === 0) return;
     const events = this.waiting.get(id);
     if (events === undefined) return;
     this.waiting.delete(id);

@@ -1,7 +1,7 @@
 import type { LogBlock, LogEntry, LogHead, StoredEvent } from '../tracker/records';
 import { IdSet } from './id-set';
 import { KeyedSum } from './keyed-sum';
-import { LEAF_BYTES, leafBytes, leafCount, leafId, type LeafSource } from './log-leaf';
+import { LEAF_BYTES, leafBytes, leafCount, leafId, leafNumber, type LeafSource } from './log-leaf';
 import { BLOCK_LEAVES, logHeadOk } from './log-seal';
 import { TreeHasher } from './tree-hasher';
 import type { IntegrityProblem } from './integrity';
@@ -96,10 +96,13 @@ export class LogVerifier {
     for (let i = from; i < to; i += 1) {
       const index = this.size;
       this.size += 1;
-      const id = leafId(entry.leaves, i);
-      if (!this.logged.add(id)) this.problems.push({ eventId: `log:${String(index)}`, kind: 'inserted' });
+      // The id as a number (below 2^48) or, beyond, as the text the sets take.
+      const n = leafNumber(entry.leaves, i);
+      const id = n === null ? leafId(entry.leaves, i) : '';
+      if (!(n === null ? this.logged.add(id) : this.logged.addNumber(n))) this.problems.push({ eventId: `log:${String(index)}`, kind: 'inserted' });
       if (index < sealedSize) {
-        this.sealed.add(id);
+        if (n === null) this.sealed.add(id);
+        else this.sealed.addNumber(n);
         this.loggedSum.addAt(entry.leaves, i * LEAF_BYTES);
       } else {
         this.later.push(Buffer.from(leafBytes(entry.leaves, i)));

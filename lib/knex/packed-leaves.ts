@@ -35,8 +35,16 @@ export function unpackLeaves(stored: Buffer): Buffer {
   const count = body / HASH_BYTES;
   const first = stored.readBigUInt64BE(1);
   const out = Buffer.allocUnsafe(count * LEAF_BYTES);
+  // Ids below 2^48 (every store short of that many events) as numbers: a BigInt per leaf was
+  // most of the time and garbage of reading the log.
+  const small = first + BigInt(count) <= 2n ** 48n ? Number(first) : -1;
   for (let i = 0; i < count; i += 1) {
-    out.writeBigUInt64BE(first + BigInt(i), i * LEAF_BYTES);
+    if (small >= 0) {
+      out.writeUInt16BE(0, i * LEAF_BYTES);
+      out.writeUIntBE(small + i, i * LEAF_BYTES + 2, 6);
+    } else {
+      out.writeBigUInt64BE(first + BigInt(i), i * LEAF_BYTES);
+    }
     stored.copy(out, i * LEAF_BYTES + ID_BYTES, 1 + ID_BYTES + i * HASH_BYTES, 1 + ID_BYTES + (i + 1) * HASH_BYTES);
   }
   return out;

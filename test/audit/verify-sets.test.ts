@@ -13,6 +13,12 @@ describe('the sets verify() compares events and leaves with', () => {
     expect([...a.missingFrom(b)]).to.deep.equal(['5', '31', '33', '40000', '9007199254740993']);
     expect([...b.missingFrom(a)]).to.deep.equal(['123']);
     expect([...a.missingFrom(a)]).to.deep.equal([]);
+    const c = new IdSet();
+    for (const n of [1, 31, 32, 33, 40000, 70000, 5]) expect(c.addNumber(n)).to.equal(true);
+    expect(c.add('9007199254740993')).to.equal(true);
+    expect([c.add('32'), c.addNumber(40000)]).to.deep.equal([false, false]);
+    expect([...a.missingFrom(c)]).to.deep.equal([]);
+    expect([...c.missingFrom(a)]).to.deep.equal([]);
   });
 
   it('KeyedSum adds an event as the leaf encodeLeaves writes for it, whatever its hash holds', () => {

@@ -17,6 +17,10 @@ describe('log entries as stored: consecutive ids packed', () => {
     const plain = leaves(['281474976710655', '281474976710656', '281474976710657']);
     expect(unpackLeaves(packLeaves(plain)).equals(plain)).to.equal(true);
     expect(packLeaves(plain).length).to.equal(1 + 8 + 3 * 32);
+    // Up to 2^48 - 1 exactly, and from 2^53 on.
+    for (const ids of [['281474976710653', '281474976710654', '281474976710655'], ['9007199254740992', '9007199254740993']]) {
+      expect(unpackLeaves(packLeaves(leaves(ids))).equals(leaves(ids))).to.equal(true);
+    }
   });
 
   it('keeps as they are one leaf, ids with a gap or out of order, and anything not whole leaves', () => {
