@@ -1,28 +1,56 @@
 /**
- * Keyset pages read one ahead: the next page's query is sent as soon as a page arrives, so the
- * database (the `sqlite3` thread pool, or the PostgreSQL server) reads it while the caller is
- * still checking the current one. At most two pages are held.
+ * Keyset pages read ahead: the next page's query is sent as soon as a page arrives, while fewer
+ * than `depth` pages wait for the caller (and otherwise as soon as the caller takes one), so
+ * the database (the `sqlite3` thread pool, or the PostgreSQL server) reads while the caller is
+ * still checking the pages before. At most `depth` pages wait, besides the one the caller holds.
  *
  * `read(after)` returns up to `limit` items after the key (the first page for undefined); a
- * shorter page is the last.
+ * shorter page is the last. A read that fails fails the stream once the pages before it are taken.
  */
 export async function* pagesAhead<T, K>(
   read: (after: K | undefined) => Promise<T[]>,
   keyOf: (last: T) => K,
   limit: number,
+  depth = 1,
 ): AsyncGenerator<T[]> {
-  let pending = read(undefined);
+  const ready: T[][] = [];
+  // Changed by the reads' callbacks: `reading` while a read is out; `nextKey` once a full page
+  // named where the next read starts and none was sent yet; `done` after the last page.
+  const at: { reading: Promise<void> | null; nextKey: { after: K } | null; done: boolean; failure: { error: unknown } | null } =
+    { reading: null, nextKey: null, done: false, failure: null };
+  const send = (after: K | undefined): void => {
+    at.nextKey = null;
+    // A failure is kept for the caller's turn: if it stops first, it concerns no one.
+    const failed = (error: unknown): void => {
+      at.reading = null;
+      at.failure = { error };
+    };
+    at.reading = read(after).then((page) => {
+      at.reading = null;
+      const last = page[page.length - 1];
+      if (page.length > 0) ready.push(page);
+      try {
+        if (last === undefined || page.length < limit) at.done = true;
+        else if (ready.length < depth) send(keyOf(last));
+        else at.nextKey = { after: keyOf(last) };
+      } catch (error) {
+        failed(error);
+      }
+    }, failed);
+  };
+  send(undefined);
   for (;;) {
-    const page = await pending;
-    const last = page[page.length - 1];
-    const more = last !== undefined && page.length >= limit;
-    if (more) {
-      pending = read(keyOf(last));
-      // Awaited on the next turn; if the caller stops first, its failure concerns no one.
-      pending.catch(() => undefined);
+    const page = ready.shift();
+    if (page !== undefined) {
+      if (at.nextKey !== null && at.reading === null) send(at.nextKey.after);
+      yield page;
+    } else if (at.failure !== null) {
+      throw at.failure.error;
+    } else if (at.done) {
+      return;
+    } else {
+      await at.reading;
     }
-    if (page.length > 0) yield page;
-    if (!more) return;
   }
 }
 

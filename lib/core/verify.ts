@@ -16,16 +16,22 @@ export type ProofReader = Pick<ConsentTracker, 'scanEvents' | 'heads' | 'logHead
 /** Rows per read: each page is its own short query, so the guard is never starved. */
 export const VERIFY_PAGE = 2000;
 
+// Pages of events and heads read ahead of the check: two, so that the reads of the other
+// stream (and of the log) queued before a page's query on SQLite's single connection, or a
+// turn of the event loop taken late, do not leave the check waiting for its next page.
+const READ_AHEAD = 2;
+
 function eventPages(tracker: ProofReader, chain?: string): AsyncGenerator<StoredEvent[]> {
   return pagesAhead(
     (after: { chain: string; seq: number } | undefined) => tracker.scanEvents({ chain, after, limit: VERIFY_PAGE }),
     (last) => ({ chain: last.chain, seq: last.seq }),
     VERIFY_PAGE,
+    READ_AHEAD,
   );
 }
 
 function headPages(tracker: ProofReader): AsyncGenerator<SealedHead[]> {
-  return pagesAhead((after: string | undefined) => tracker.heads({ after, limit: VERIFY_PAGE }), (last) => last.chain, VERIFY_PAGE);
+  return pagesAhead((after: string | undefined) => tracker.heads({ after, limit: VERIFY_PAGE }), (last) => last.chain, VERIFY_PAGE, READ_AHEAD);
 }
 
 // Checking a page takes longer than reading one, and the next page's query (on SQLite's single
