@@ -16,9 +16,10 @@ export type ProofReader = Pick<ConsentTracker, 'scanEvents' | 'heads' | 'logHead
 /** Rows per read: each page is its own short query, so the guard is never starved. */
 export const VERIFY_PAGE = 2000;
 
-// Pages of events and heads read ahead of the check: two, so that the reads of the other
-// stream (and of the log) queued before a page's query on SQLite's single connection, or a
-// turn of the event loop taken late, do not leave the check waiting for its next page.
+// Pages of events read ahead of the check: two, so that the reads of the heads and the log
+// queued before a page's query on SQLite's single connection, or a turn of the event loop
+// taken late, do not leave the check waiting for its next page. A page of heads covers several
+// of events, and stays one ahead: each page held longer is more for the collector to copy.
 const READ_AHEAD = 2;
 
 function eventPages(tracker: ProofReader, chain?: string): AsyncGenerator<StoredEvent[]> {
@@ -31,7 +32,7 @@ function eventPages(tracker: ProofReader, chain?: string): AsyncGenerator<Stored
 }
 
 function headPages(tracker: ProofReader): AsyncGenerator<SealedHead[]> {
-  return pagesAhead((after: string | undefined) => tracker.heads({ after, limit: VERIFY_PAGE }), (last) => last.chain, VERIFY_PAGE, READ_AHEAD);
+  return pagesAhead((after: string | undefined) => tracker.heads({ after, limit: VERIFY_PAGE }), (last) => last.chain, VERIFY_PAGE);
 }
 
 // Checking a page takes longer than reading one, and the next page's query (on SQLite's single
