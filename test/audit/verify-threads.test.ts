@@ -122,6 +122,19 @@ describeEachDatabase('verify() with event hashes and the log tree checked on wor
     expect(new Set(threaded.problems.map((p) => p.kind))).to.include.members(['modified', 'deleted', 'reordered', 'state_mismatch']);
   });
 
+  it('checks events whose texts have escapes or characters beyond ASCII the same way, and finds them changed', async () => {
+    const contexts = ['bannière', 'a "quoted" \\ path', 'tab\there', '😀 emoji'];
+    await consent.import(contexts.map((context, i) => ({ subjectId: `ctx${String(i)}`, requirement: 'a', decision: 'denied' as const, at: Date.now(), context })));
+    const untouched = await bothWays();
+    expect(untouched.threaded).to.deep.equal(untouched.inProcess);
+    expect(untouched.threaded.ok).to.equal(true);
+    const event: Row = await knex('consent_events').where({ context: 'bannière' }).first('id');
+    await knex('consent_events').where({ id: event.id }).update({ context: 'banniere' });
+    const { inProcess, threaded } = await bothWays();
+    expect(threaded).to.deep.equal(inProcess);
+    expect(threaded.problems.map((p) => p.kind)).to.deep.equal(['modified']);
+  });
+
   it('still reports a checkpoint the tampered log does not extend', async () => {
     const checkpoint = await consent.checkpoint();
     await tamperLeaf();
