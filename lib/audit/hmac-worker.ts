@@ -1,4 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
+import { lowerThreadPriority } from './thread-priority';
 import { hmacMatchesAt } from './keys';
 import type { HmacBatch } from './hmac-pool';
 
@@ -8,6 +9,8 @@ import type { HmacBatch } from './hmac-pool';
  */
 
 const key = Buffer.from(workerData as Uint8Array);
+
+lowerThreadPriority();
 
 parentPort?.on('message', (batch: HmacBatch) => {
   const { texts, ends, expected, digits } = batch;

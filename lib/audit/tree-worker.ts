@@ -1,4 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
+import { lowerThreadPriority } from './thread-priority';
 import { TreeState, type TreeSizes, type TreeSnapshot } from './log-tree';
 
 /*
@@ -8,6 +9,8 @@ import { TreeState, type TreeSizes, type TreeSnapshot } from './log-tree';
 
 const { sizes, from } = workerData as { sizes: TreeSizes; from: TreeSnapshot };
 const state = new TreeState(sizes, from);
+
+lowerThreadPriority();
 
 parentPort?.on('message', (leaves: Uint8Array) => {
   const buffer = Buffer.from(leaves.buffer, leaves.byteOffset, leaves.byteLength);

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { getPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Worker } from 'node:worker_threads';
@@ -39,5 +39,33 @@ describe('worker threads started from the TypeScript sources', () => {
     const { message, error } = await firstOf(startThread(pathToFileURL(join(dir, 'broken.ts')), null));
     expect(message).to.equal(undefined);
     expect(error).to.be.instanceOf(Error);
+  });
+});
+
+describe('the priority of the hashing threads', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'thread-priority-'));
+  after(() => { rmSync(dir, { recursive: true, force: true }); });
+
+  it('is lowered for the thread that asks (Linux), and the main thread keeps its own', async function () {
+    if (process.platform !== 'linux') this.skip();
+    const script = join(dir, 'nice.ts');
+    writeFileSync(script, [
+      "import { readlinkSync } from 'node:fs';",
+      "import { getPriority } from 'node:os';",
+      "import { parentPort } from 'node:worker_threads';",
+      `import { lowerThreadPriority } from ${JSON.stringify(join(process.cwd(), 'lib/audit/thread-priority.ts'))};`,
+      "const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());",
+      'const before = getPriority(tid);',
+      'lowerThreadPriority();',
+      'parentPort?.postMessage({ before, after: getPriority(tid) });',
+      '',
+    ].join('\n'));
+    const main = getPriority();
+    const { message, error } = await firstOf(startThread(pathToFileURL(script), null));
+    expect(error).to.equal(undefined);
+    const { before, after: lowered } = message as { before: number; after: number };
+    expect(before).to.equal(main);
+    expect(lowered).to.equal(Math.max(before, 10));
+    expect(getPriority()).to.equal(main);
   });
 });
