@@ -1,7 +1,6 @@
-import { eventHashInput, GENESIS, noPersonalDigest } from '../audit/chain';
+import { eventHashInput, GENESIS } from '../audit/chain';
 import { headSealInput } from '../audit/head-seal';
 import { HmacPool, hmacWorkers, type HmacBatch } from '../audit/hmac-pool';
-import { eventInputBytes, headInputBytes, InputBytes } from '../audit/input-bytes';
 import type { ChainVerifier } from '../audit/verify-chain';
 import type { SealedHead, StoredEvent } from '../tracker/records';
 
@@ -17,25 +16,18 @@ interface PageBatch {
 const SCRATCH_BYTES = 1 << 20;
 let scratch: Buffer | null = null;
 
-/**
- * Texts and the hex each one's HMAC should start with, gathered into buffers a thread takes
- * over. An item is `start`ed, its text's bytes written to `out` (or its text given `instead`),
- * and `end`ed; one whose expected hex is not plain (or whose text the encoding refuses) gets no
- * text and is left to the check.
- */
+/** Texts and the hex each one's HMAC should start with, gathered into buffers a thread takes over. */
 class BatchWriter {
   readonly ends: Uint32Array;
   readonly expected: Buffer;
   readonly previous: Array<string | undefined>;
-  /** The texts, in the shared buffer (this batch's own once grown). */
-  readonly out: InputBytes;
-  /** Where the current item's text starts, and whether it gets one. */
-  private mark = 0;
-  private ok = false;
+  /** The shared buffer (this batch's own once grown), and the end of what is written in it. */
+  private buffer: Buffer;
+  private at = 0;
 
   constructor(count: number) {
     scratch ??= Buffer.allocUnsafe(SCRATCH_BYTES);
-    this.out = new InputBytes(scratch);
+    this.buffer = scratch;
     this.ends = new Uint32Array(count);
     // Unpooled (its own ArrayBuffer, handed over to the thread) and not zeroed: only what is
     // written is read.
@@ -43,39 +35,27 @@ class BatchWriter {
     this.previous = new Array<string | undefined>(count);
   }
 
-  /** Starts item `i`, whose text must have the HMAC `hex` starts with; false when it gets no text (`hex` not `digits` ASCII characters). */
-  start(i: number, hex: string, digits: number): boolean {
-    this.mark = this.out.at;
-    this.ok = hex.length === digits;
-    const { expected } = this;
-    for (let j = 0; this.ok && j < digits; j += 1) {
-      const c = hex.charCodeAt(j);
-      if (c > 0x7f) this.ok = false;
-      expected[i * 64 + j] = c;
+  /** Item `i`: `text` must have the HMAC `hex` starts with (ASCII only: else it is left to the check). */
+  add(i: number, text: string | undefined, hex: string, digits: number, previous: string): void {
+    if (text !== undefined && hex.length === digits && Buffer.byteLength(hex) === digits) {
+      if (this.at + text.length * 3 > this.buffer.length) {
+        const grown = Buffer.allocUnsafe(Math.max(this.buffer.length * 2, this.at + text.length * 3));
+        this.buffer.copy(grown, 0, 0, this.at);
+        this.buffer = grown;
+        scratch = grown;
+      }
+      this.at += this.buffer.write(text, this.at, 'utf8');
+      this.expected.write(hex, i * 64, 'latin1');
+      this.previous[i] = previous;
     }
-    return this.ok;
-  }
-
-  /** The current item's text, its bytes not written: undefined leaves the item to the check. */
-  instead(text: string | undefined): void {
-    this.out.at = this.mark;
-    if (text === undefined) this.ok = false;
-    else this.out.text(text);
-  }
-
-  /** Ends item `i` (started, or not when there is no text to give it). */
-  end(i: number, previous: string): void {
-    if (this.ok) this.previous[i] = previous;
-    this.ok = false;
-    this.ends[i] = this.out.at;
+    this.ends[i] = this.at;
   }
 
   /** The batch, its texts copied out of the shared buffer (a message copies a view's whole buffer). */
   done(digits: number): PageBatch {
-    const { buffer, at } = this.out;
-    const texts = Buffer.allocUnsafeSlow(at);
-    buffer.copy(texts, 0, 0, at);
-    scratch = buffer.length > 4 * SCRATCH_BYTES ? null : buffer;
+    const texts = Buffer.allocUnsafeSlow(this.at);
+    this.buffer.copy(texts, 0, 0, this.at);
+    if (this.buffer.length > 4 * SCRATCH_BYTES) scratch = null;
     return { batch: { texts, ends: this.ends, expected: this.expected, digits }, previous: this.previous };
   }
 }
@@ -102,10 +82,7 @@ function eventBatch(key: Buffer, page: readonly StoredEvent[], before: StoredEve
     const prior = event.prevId === null ? GENESIS
       : last !== undefined && last.chain === event.chain && last.seq === event.seq - 1 ? last.hash : undefined;
     last = event;
-    if (prior !== undefined && writer.start(i, event.hash, 64) && !eventInputBytes(writer.out, prior, event, event.personalDigest ?? noPersonalDigest(key))) {
-      writer.instead(attempt(() => eventHashInput(key, prior, event)));
-    }
-    writer.end(i, prior ?? '');
+    writer.add(i, prior === undefined ? undefined : attempt(() => eventHashInput(key, prior, event)), event.hash, 64, prior ?? '');
   }
   return writer.done(64);
 }
@@ -115,8 +92,7 @@ function headBatch(page: readonly SealedHead[]): PageBatch {
   const writer = new BatchWriter(page.length);
   for (let i = 0; i < page.length; i += 1) {
     const head = page[i] as SealedHead;
-    if (writer.start(i, head.mac, 32) && !headInputBytes(writer.out, head, head.records)) writer.instead(attempt(() => headSealInput(head, head.records)));
-    writer.end(i, '');
+    writer.add(i, attempt(() => headSealInput(head, head.records)), head.mac, 32, '');
   }
   return writer.done(32);
 }
