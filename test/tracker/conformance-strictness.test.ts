@@ -26,6 +26,27 @@ type Planner<T> = (snapshot: SubjectSnapshot) => { plan: WritePlan; result: T };
 type Row = { handler: string; availableAt: number; lockedUntil: number | null; claim: string | null } & Omit<ClaimedOutboxEntry, 'claim'>;
 const rowsOf = (tracker: MemoryTracker) => [...(tracker.outbox as unknown as { rows: Map<string, Row> }).rows.values()];
 
+/** A watching tracker that confirms onSynced() every 10 ms but reports each write 200 ms late (after a reset first, with `resetFirst`). */
+function lateReporter(resetFirst: boolean): MemoryTracker {
+  return new (class extends MemoryTracker {
+    private notify: ((pseudonym: string) => void) | null = null;
+    subscribe(handlers: ChangeHandlers) {
+      if (resetFirst) handlers.onReset();
+      const timer = setInterval(() => { handlers.onSynced(); }, 10);
+      this.notify = (pseudonym) => setTimeout(() => { handlers.onChange(pseudonym); }, 200);
+      return Promise.resolve(() => {
+        clearInterval(timer);
+        return Promise.resolve();
+      });
+    }
+    override async write<T>(pseudonym: string, plan: Planner<T>) {
+      const result = await super.write(pseudonym, plan);
+      this.notify?.(pseudonym);
+      return result;
+    }
+  })();
+}
+
 // Trackers that break one promise of the contract each: the suite must fail every one.
 const BROKEN: Record<string, () => MemoryTracker> = {
   'reads expiryRecorded back as false': () => new (class extends MemoryTracker {
@@ -86,39 +107,8 @@ const BROKEN: Record<string, () => MemoryTracker> = {
       });
     }
   })(),
-  'confirms onSynced() before it reports a write': () => new (class extends MemoryTracker {
-    private notify: ((pseudonym: string) => void) | null = null;
-    subscribe(handlers: ChangeHandlers) {
-      const timer = setInterval(() => { handlers.onSynced(); }, 10);
-      this.notify = (pseudonym) => setTimeout(() => { handlers.onChange(pseudonym); }, 200);
-      return Promise.resolve(() => {
-        clearInterval(timer);
-        return Promise.resolve();
-      });
-    }
-    override async write<T>(pseudonym: string, plan: Planner<T>) {
-      const result = await super.write(pseudonym, plan);
-      this.notify?.(pseudonym);
-      return result;
-    }
-  })(),
-  'resets as it starts, then confirms onSynced() before it reports a write': () => new (class extends MemoryTracker {
-    private notify: ((pseudonym: string) => void) | null = null;
-    subscribe(handlers: ChangeHandlers) {
-      handlers.onReset();
-      const timer = setInterval(() => { handlers.onSynced(); }, 10);
-      this.notify = (pseudonym) => setTimeout(() => { handlers.onChange(pseudonym); }, 200);
-      return Promise.resolve(() => {
-        clearInterval(timer);
-        return Promise.resolve();
-      });
-    }
-    override async write<T>(pseudonym: string, plan: Planner<T>) {
-      const result = await super.write(pseudonym, plan);
-      this.notify?.(pseudonym);
-      return result;
-    }
-  })(),
+  'confirms onSynced() before it reports a write': () => lateReporter(false),
+  'resets as it starts, then confirms onSynced() before it reports a write': () => lateReporter(true),
   'leaves the stored subject id out of lapsedGrants()': () => new (class extends MemoryTracker {
     override async lapsedGrants(query: Parameters<MemoryTracker['lapsedGrants']>[0]) {
       return (await super.lapsedGrants(query)).map((g) => ({ ...g, sealedSubject: null }));
