@@ -2,8 +2,9 @@ import type { Knex } from 'knex';
 import { isPostgres } from './migrate';
 import { quote } from './quote';
 
-// Bound variables per statement: SQLite's default limit since 3.32 (the `sqlite3` package
-// bundles 3.44), and the 16-bit parameter count of PostgreSQL's wire protocol.
+// Bound variables per statement: SQLite's default limit since 3.32 (every release of the
+// `sqlite3` and `better-sqlite3` packages the peer ranges allow bundles a later SQLite), and the
+// 16-bit parameter count of PostgreSQL's wire protocol.
 const SQLITE_VARIABLES = 32_766;
 const PG_VARIABLES = 65_535;
 
