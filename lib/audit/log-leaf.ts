@@ -67,6 +67,11 @@ export function leafBytes(leaves: Buffer, i: number): Buffer {
   return leaves.subarray(i * LEAF_BYTES, (i + 1) * LEAF_BYTES);
 }
 
+/** The event hash in leaf `i` (a view: writing to it rewrites the leaf). */
+export function leafEventHash(leaves: Buffer, i: number): Buffer {
+  return leaves.subarray(i * LEAF_BYTES + ID_BYTES, (i + 1) * LEAF_BYTES);
+}
+
 /** The Merkle leaf hash of leaf `i`. */
 export function leafHashAt(leaves: Buffer, i: number): Buffer {
   return leafHash(leafBytes(leaves, i));

@@ -51,7 +51,8 @@ export function withLogEntry(ctx: TableContext, statements: Statement[], leaves:
 
 const keyOf = (row: Row): string => `${String(row.tx)}:${String(row.part)}`;
 
-function parseKey(key: string): [string, number] {
+/** A log entry's key as its `tx` and `part`. */
+export function parseKey(key: string): [string, number] {
   const match = /^(\d{1,19}):(\d{1,9})$/.exec(key);
   if (!match) throw new Error(`not a log entry key: ${key}`);
   return [match[1] as string, Number(match[2])];

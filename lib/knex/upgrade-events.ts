@@ -1,9 +1,9 @@
-import { LEAF_BYTES, leafCount, leafId } from '../audit/log-leaf';
+import { leafCount, leafEventHash, leafId } from '../audit/log-leaf';
 import type { EventRewrite } from '../tracker/capabilities';
 import type { StoredEvent } from '../tracker/records';
 import { variableLimit } from './bulk-sql';
 import { scanEvents } from './chain-scan';
-import { readLogHead, scanLogEntries } from './log-store';
+import { parseKey, readLogHead, scanLogEntries } from './log-store';
 import { isPostgres } from './migrate';
 import { packLeaves } from './packed-leaves';
 import { quote } from './quote';
@@ -91,13 +91,13 @@ export async function rewriteLeaves(ctx: TableContext): Promise<void> {
       let changed = false;
       for (let i = 0; i < ids.length; i += 1) {
         const hash = hashes.get(ids[i] as string);
-        const at = i * LEAF_BYTES + 8;
-        if (hash === undefined || hash.equals(leaves.subarray(at, at + 32))) continue;
-        hash.copy(leaves, at);
+        const stored = leafEventHash(leaves, i);
+        if (hash === undefined || hash.equals(stored)) continue;
+        hash.copy(stored);
         changed = true;
       }
-      const [tx, part] = entry.key.split(':');
-      if (changed) await ctx.knex(log).where({ tx, part: Number(part) }).update({ leaves: packLeaves(leaves) });
+      const [tx, part] = parseKey(entry.key);
+      if (changed) await ctx.knex(log).where({ tx, part }).update({ leaves: packLeaves(leaves) });
     }
     if (entries.length < ENTRY_PAGE) return;
     after = (entries[entries.length - 1] as { key: string }).key;
