@@ -6,7 +6,7 @@ export default defineConfig([
     // beside the chunk that starts them.
     entry: {
       index: 'lib/index.ts', tracker: 'lib/tracker.ts', testing: 'lib/testing.ts',
-      'tree-worker': 'lib/audit/tree-worker.ts', 'hmac-worker': 'lib/audit/hmac-worker.ts',
+      'tree-worker': 'lib/audit/tree-worker.ts', 'hmac-worker': 'lib/audit/hmac-worker.ts', 'page-worker': 'lib/knex/page-worker.ts',
     },
     format: ['esm', 'cjs'],
     // Members marked `@internal` (the engine behind a `Consent`) stay out of the published types.

@@ -4,12 +4,15 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 
+/** The URL of this module (built as CommonJS or as an ES module, or its source). */
+const thisModule = (): string => (typeof __filename === 'string' ? pathToFileURL(__filename).href : import.meta.url);
+
 /**
- * The script of a worker thread beside this module: built (`.js`, `.cjs`, as the package
- * ships it) or as source (`.ts`, when the library runs from its sources); null when neither is there.
+ * The script of a worker thread beside the module at `here` (this one by default): built
+ * (`.js`, `.cjs`, as the package ships it, every script in one folder) or as source (`.ts`,
+ * when the library runs from its sources); null when neither is there.
  */
-export function threadScript(name: string): URL | null {
-  const here = typeof __filename === 'string' ? pathToFileURL(__filename).href : import.meta.url;
+export function threadScript(name: string, here: string = thisModule()): URL | null {
   for (const extension of ['.js', '.cjs', '.ts']) {
     const url = new URL(`${name}${extension}`, here);
     if (existsSync(url)) return url;

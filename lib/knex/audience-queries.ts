@@ -48,7 +48,7 @@ async function subjectEntries(
   columns: Record<string, string>,
   before: (a: unknown[], b: unknown[]) => boolean,
 ): Promise<AudienceEntry[]> {
-  let values = await readJsonPage(ctx.knex, first, pageColumns(ctx.knex, columns), before);
+  let values = await readJsonPage(ctx, first, pageColumns(ctx.knex, columns), before);
   if (values === null) {
     const rows: Row[] = await ordered.select(columns);
     values = rows.map((row) => JOINED_NAMES.map((name, i) => (HEX_AT.has(i) ? hexOrNull(row[name]) : row[name])));

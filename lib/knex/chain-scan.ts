@@ -48,7 +48,7 @@ async function headsPage(ctx: TableContext, query: HeadScanQuery): Promise<Seale
   if (query.after !== undefined) q.where(`${subjects}.chain`, '>', bytes(query.after));
   if (query.chains !== undefined) q.whereIn(`${subjects}.chain`, query.chains.map(bytes));
   if (query.pseudonym !== undefined) q.where(`${subjects}.pseudonym`, bytes(query.pseudonym));
-  const rows = await readRows(ctx.knex, q, pageColumns(ctx.knex, headPage(subjects)), (a, b) => (a[0] as string) < (b[0] as string));
+  const rows = await readRows(ctx, q, pageColumns(ctx.knex, headPage(subjects)), (a, b) => (a[0] as string) < (b[0] as string));
   const heads = rows.map(toHead);
   // A page of every chain in order holds every chain between its first and last: one range read.
   const contiguous = query.chains === undefined && query.pseudonym === undefined;
@@ -66,7 +66,7 @@ export async function chainRecords(ctx: TableContext, chains: string[], contiguo
   const q = orderByCodes(ctx.knex, ctx.knex(states).orderBy(`${states}.chain`), `${states}.requirement`);
   if (contiguous) q.whereBetween(`${states}.chain`, [bytes(chains[0] as string), bytes(chains[chains.length - 1] as string)]);
   else q.whereIn(`${states}.chain`, chains.map(bytes));
-  const values = await readJsonPage(ctx.knex, q, pageColumns(ctx.knex, STATE_PAGE_COLUMNS), byChainThenRequirement);
+  const values = await readJsonPage(ctx, q, pageColumns(ctx.knex, STATE_PAGE_COLUMNS), byChainThenRequirement);
   if (values === null) return groupRecords(await q.select([...STATE_PAGE_COLUMNS]), 'chain');
   const byChain = new Map<string, CurrentRecord[]>();
   for (const v of values) {

@@ -1,11 +1,18 @@
 import type { Knex } from 'knex';
 import { clientName, isPostgres } from './migrate';
+import type { PageReader } from './page-reader';
 import { isByteColumn, type Row } from './rows';
 
 /** The database's functions building a JSON array of values and of rows, or null where none is known. */
 function jsonFunctions(knex: Knex): { row: string; page: string } | null {
   if (isPostgres(knex)) return { row: 'json_build_array', page: 'json_agg' };
   return /sqlite/.test(clientName(knex)) ? { row: 'json_array', page: 'json_group_array' } : null;
+}
+
+/** Where a page is read: the Knex instance (or transaction), and the reader of a tracker's store-wide scans. */
+export interface PageSource {
+  readonly knex: Knex;
+  readonly pages?: PageReader;
 }
 
 /** Selected columns: names, or output names mapped to the columns (or expressions) they select. */
@@ -59,31 +66,50 @@ export const byChainThenRequirement = (a: unknown[], b: unknown[]): boolean =>
  * an ordered subquery keeps that order in both databases, but neither promises it).
  */
 export async function readJsonPage(
-  knex: Knex,
+  on: PageSource,
   query: Knex.QueryBuilder,
   columns: PageColumns,
   before: (a: unknown[], b: unknown[]) => boolean,
 ): Promise<unknown[][] | null> {
+  const { knex } = on;
   const fn = jsonFunctions(knex);
   if (fn === null) return null;
-  let result: Array<{ page: unknown }>;
-  try {
-    const names = columnNames(columns);
-    const values = `${fn.row}(${names.map(() => '??').join(', ')})`;
-    result = await knex
-      .select(knex.raw(`${fn.page}(${values}) as page`, names))
-      .from(query.clone().select(selection(columns)).as('p'));
-  } catch {
-    // Read again the plain way; a database that is down fails there too.
-    return null;
-  }
-  const page = result[0]?.page ?? null;
+  const names = columnNames(columns);
+  const values = `${fn.row}(${names.map(() => '??').join(', ')})`;
+  const statement = knex.select(knex.raw(`${fn.page}(${values}) as page`, names)).from(query.clone().select(selection(columns)).as('p'));
+  const read = await pageOf(on, statement);
+  if (read === null) return null;
+  const page = read.page ?? null;
   const rows = (typeof page === 'string' ? JSON.parse(page) : page ?? []) as unknown[][];
-  if (!isPostgres(knex)) lowerHex(rows, columnNames(columns));
+  on.pages?.read(rows.length);
+  if (!isPostgres(knex)) lowerHex(rows, names);
   for (let i = 1; i < rows.length; i += 1) {
     if (!before(rows[i - 1] as unknown[], rows[i] as unknown[])) return null;
   }
   return rows;
+}
+
+/**
+ * The value of a page's statement: on the reader's connections when it has them (the usual
+ * way when they fail), or null when the statement failed (see `readJsonPage`).
+ */
+async function pageOf(on: PageSource, statement: Knex.QueryBuilder): Promise<{ page: unknown } | null> {
+  const runner = (await on.pages?.runner()) ?? null;
+  if (runner !== null) {
+    const { sql, bindings } = statement.toSQL();
+    try {
+      return { page: await runner.page(sql, bindings) };
+    } catch {
+      // read the usual way
+    }
+  }
+  try {
+    const result = (await statement) as Array<{ page: unknown }>;
+    return { page: result[0]?.page };
+  } catch {
+    // Read again the plain way; a database that is down fails there too.
+    return null;
+  }
 }
 
 /** A row from its values in `names` order. */
@@ -95,12 +121,12 @@ function rowOf(names: readonly string[], values: unknown[]): Row {
 
 /** The rows of `query` (ordered and limited, without a select): as one JSON text when it can, else the plain way. */
 export async function readRows(
-  knex: Knex,
+  on: PageSource,
   query: Knex.QueryBuilder,
   columns: PageColumns,
   before: (a: unknown[], b: unknown[]) => boolean,
 ): Promise<Row[]> {
-  const values = await readJsonPage(knex, query, columns, before);
+  const values = await readJsonPage(on, query, columns, before);
   if (values === null) return query.select(selection(columns));
   const names = columnNames(columns);
   return values.map((v) => rowOf(names, v));

@@ -30,7 +30,8 @@ import { readLogHead, readLogLeaves, scanLogBlocks, scanLogEntries, sealLog } fr
 import * as lifecycle from './lifecycle-queries';
 import * as upgrade from './upgrade-seal';
 import { checkedTablePrefix } from './table-prefix';
-import { checkSchema, isPostgres, isSynchronousDriver, migrate } from './migrate';
+import { checkSchema, isPostgres, isSqlite, isSynchronousDriver, migrate } from './migrate';
+import { PageReader } from './page-reader';
 import { ChangeFeed } from './change-feed';
 import { bytes } from './row-codec';
 import * as requirements from './requirement-queries';
@@ -70,6 +71,8 @@ export class KnexTracker implements ConsentTracker {
   private readonly feed: ChangeFeed;
   /** SQLite: the highest event id allocated, reserved or seen here (see `reserveIds`). */
   readonly idMark = { high: 0 };
+  /** SQLite: connections of its own for scans of the whole store, once the store proves large. */
+  readonly pages: PageReader | undefined;
 
   constructor(
     readonly knex: Knex,
@@ -78,6 +81,7 @@ export class KnexTracker implements ConsentTracker {
     this.prefix = checkedTablePrefix(options.tablePrefix, 'new KnexTracker()');
     this.ownsKnex = options.ownsKnex ?? false;
     this.feed = new ChangeFeed(knex, `${this.prefix}changes`, options.notify ?? true);
+    this.pages = isSqlite(knex) ? new PageReader(knex) : undefined;
     // SQLite has one connection: one statement at a time, each answering everyone who waited.
     // PostgreSQL keeps a second one busy while the first answers. A synchronous driver blocks
     // the event loop while it works, so requests gather for a turn of the loop instead.
@@ -295,6 +299,7 @@ export class KnexTracker implements ConsentTracker {
   }
 
   async close(): Promise<void> {
+    await this.pages?.close();
     if (this.ownsKnex) await this.knex.destroy();
   }
 }

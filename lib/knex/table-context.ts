@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import type { PageReader } from './page-reader';
 
 /** What the chain helpers need from a Knex tracker. */
 export interface TableContext {
@@ -9,4 +10,6 @@ export interface TableContext {
    * ahead of their transaction (`reserveIds`) stay above every other allocation.
    */
   readonly idMark?: { high: number };
+  /** SQLite files: the connections of scans of the whole store (never a transaction's). */
+  readonly pages?: PageReader;
 }

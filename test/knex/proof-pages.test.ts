@@ -80,8 +80,8 @@ describeEachDatabase('proof reads: heads and log pages', (open) => {
 
   it('falls back to the plain read when the rows did not come in the order asked for', async () => {
     const query = knex('consent_subjects').orderBy('chain').limit(10);
-    expect(await readJsonPage(knex, query, pageColumns(knex, ['chain']), () => false)).to.equal(null);
-    const rows = await readJsonPage(knex, query, pageColumns(knex, ['chain', 'head_id']), (a, b) => (a[0] as string) < (b[0] as string));
+    expect(await readJsonPage({ knex }, query, pageColumns(knex, ['chain']), () => false)).to.equal(null);
+    const rows = await readJsonPage({ knex }, query, pageColumns(knex, ['chain', 'head_id']), (a, b) => (a[0] as string) < (b[0] as string));
     expect(rows).to.have.length(7);
     expect(await tracker.heads({ limit: 10 })).to.have.length(7);
   });

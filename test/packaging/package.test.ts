@@ -1,5 +1,7 @@
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join, posix } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { expect } from 'chai';
 import { packedApp, repo, run, type PackedApp } from './packed';
 
@@ -71,6 +73,8 @@ describe('the packed library', function () {
     expect(app.files).to.include.members(['dist/cli.js', 'package.json']);
     // The scripts of the threads verify() hashes on, found beside the code that starts them.
     expect(app.files).to.include.members(['dist/tree-worker.js', 'dist/tree-worker.cjs', 'dist/hmac-worker.js', 'dist/hmac-worker.cjs']);
+    // And the script of the thread that reads a large SQLite store's pages through better-sqlite3.
+    expect(app.files).to.include.members(['dist/page-worker.js', 'dist/page-worker.cjs']);
     expect(app.files.filter((f) => /^(lib|test|examples)\//.test(f))).to.deep.equal([]);
     const manifest = JSON.parse(readFileSync(join(app.installed, 'package.json'), 'utf8')) as { dependencies?: object; bin?: object };
     // The command line's argument parser is the only runtime dependency.
@@ -106,6 +110,28 @@ describe('the packed library', function () {
       'dist/tracker.cjs',
       'dist/testing.cjs',
     ]);
+  });
+
+  it('reads a page on the built thread script, in both module systems', async () => {
+    const filename = join(app.scratch, 'data/pages.sqlite3');
+    const driver = createRequire(join(repo, 'package.json')).resolve('better-sqlite3');
+    const Database = createRequire(join(repo, 'package.json'))('better-sqlite3') as new (file: string) => { exec(sql: string): void; close(): void };
+    const db = new Database(filename);
+    db.exec("create table t (v text); insert into t values ('a'), ('b')");
+    db.close();
+    for (const ext of ['js', 'cjs']) {
+      const worker = new Worker(join(app.installed, `dist/page-worker.${ext}`), { workerData: { driver, filename } });
+      try {
+        const answer = await new Promise((resolve, reject) => {
+          worker.once('message', resolve);
+          worker.once('error', reject);
+          worker.postMessage({ id: 7, sql: 'select json_group_array(v) from t where v >= ?', bindings: ['a'] });
+        });
+        expect(answer).to.deep.equal({ id: 7, page: '["a","b"]' }, ext);
+      } finally {
+        await worker.terminate();
+      }
+    }
   });
 
   it('recognises a ConsentError made by the other module system as one', async () => {

@@ -1,0 +1,166 @@
+import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import type { Worker } from 'node:worker_threads';
+import type { Knex } from 'knex';
+import { startThread, threadScript } from '../audit/thread';
+import { clientOf } from './migrate';
+import type { PageRequest } from './page-worker';
+
+/**
+ * Runs read-only statements whose single value is a page of rows as one JSON text, on
+ * connections of its own, so that a scan of the whole store (`verify()`, an audience) reads
+ * while the main thread checks what it read.
+ */
+export interface PageRunner {
+  /** The statement's single value. Rejects when it failed (the caller reads the usual way). */
+  page(sql: string, bindings: readonly unknown[]): Promise<unknown>;
+  /** False once it cannot answer any more (its thread stopped). */
+  readonly alive: boolean;
+  close(): Promise<void>;
+}
+
+/** The part of the `sqlite3` package's API used here. */
+interface Sqlite3Module {
+  OPEN_READONLY: number;
+  Database: new (filename: string, mode: number, done: (error: Error | null) => void) => Sqlite3Database;
+}
+interface Sqlite3Database {
+  configure(option: 'busyTimeout', ms: number): void;
+  get(sql: string, bindings: readonly unknown[], done: (error: Error | null, row?: Record<string, unknown>) => void): void;
+  close(done: (error: Error | null) => void): void;
+}
+
+// Connections of `sqlite3`: one statement runs at a time on each, on the driver's threads;
+// two let a page of events and a page of heads be read at once.
+const CONNECTIONS = 2;
+
+/** Read-only connections through the `sqlite3` driver the application's Knex loaded. */
+class ConnectionPages implements PageRunner {
+  private readonly busy: number[];
+  alive = true;
+
+  private constructor(private readonly dbs: Sqlite3Database[]) {
+    this.busy = dbs.map(() => 0);
+  }
+
+  static async open(driver: Sqlite3Module, filename: string): Promise<ConnectionPages> {
+    const dbs: Sqlite3Database[] = [];
+    try {
+      for (let i = 0; i < CONNECTIONS; i += 1) {
+        dbs.push(await new Promise<Sqlite3Database>((resolve, reject) => {
+          const db = new driver.Database(filename, driver.OPEN_READONLY, (error) => {
+            if (error) reject(error);
+            else resolve(db);
+          });
+        }));
+      }
+    } catch (error) {
+      await Promise.all(dbs.map(closeConnection));
+      throw error;
+    }
+    for (const db of dbs) db.configure('busyTimeout', 5000);
+    return new ConnectionPages(dbs);
+  }
+
+  page(sql: string, bindings: readonly unknown[]): Promise<unknown> {
+    if (!this.alive) return Promise.reject(new Error('closed'));
+    const at = this.busy.indexOf(Math.min(...this.busy));
+    const db = this.dbs[at] as Sqlite3Database;
+    this.busy[at] = (this.busy[at] as number) + 1;
+    return new Promise((resolve, reject) => {
+      db.get(sql, bindings, (error, row) => {
+        this.busy[at] = (this.busy[at] as number) - 1;
+        if (error) reject(error);
+        else resolve(row === undefined ? undefined : Object.values(row)[0]);
+      });
+    });
+  }
+
+  async close(): Promise<void> {
+    this.alive = false;
+    await Promise.all(this.dbs.map(closeConnection));
+  }
+}
+
+const closeConnection = (db: Sqlite3Database): Promise<void> => new Promise((resolve) => { db.close(() => { resolve(); }); });
+
+/** Internal: where the thread's script is (tests point it at one that cannot start). */
+export const pageThreads = {
+  script: threadScript('page-worker', typeof __filename === 'string' ? pathToFileURL(__filename).href : import.meta.url),
+};
+
+/** A read-only connection through `better-sqlite3` on a thread of its own: the driver blocks the thread it runs on. */
+class ThreadPages implements PageRunner {
+  private readonly waiting = new Map<number, { resolve: (page: unknown) => void; reject: (error: Error) => void }>();
+  private ids = 0;
+  alive = true;
+
+  constructor(private readonly worker: Worker) {
+    // An idle thread does not keep the process running (the reader closes it when idle).
+    worker.unref();
+    worker.on('message', (answer: { id: number; page?: unknown; error?: string }) => {
+      const waiting = this.waiting.get(answer.id);
+      this.waiting.delete(answer.id);
+      if (answer.error !== undefined) waiting?.reject(new Error(answer.error));
+      else waiting?.resolve(answer.page);
+    });
+    const stop = (): void => { this.stop(new Error('the page thread stopped')); };
+    worker.on('error', stop);
+    worker.on('messageerror', () => { stop(); void worker.terminate(); });
+    worker.on('exit', stop);
+  }
+
+  page(sql: string, bindings: readonly unknown[]): Promise<unknown> {
+    if (!this.alive) return Promise.reject(new Error('the page thread stopped'));
+    const id = (this.ids += 1);
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, { resolve, reject });
+      try {
+        this.worker.postMessage({ id, sql, bindings } satisfies PageRequest);
+      } catch (error) {
+        this.waiting.delete(id);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      }
+    });
+  }
+
+  async close(): Promise<void> {
+    this.stop(new Error('closed'));
+    await this.worker.terminate();
+  }
+
+  private stop(error: Error): void {
+    this.alive = false;
+    for (const waiting of this.waiting.values()) waiting.reject(error);
+    this.waiting.clear();
+  }
+}
+
+/**
+ * The file of the module `exports` was loaded from, found among the modules loaded so far: a
+ * thread must load the very copy of `better-sqlite3` the application's Knex uses (two copies
+ * of SQLite in one process would release each other's locks on the file).
+ */
+function loadedFrom(exports: unknown): string | null {
+  const cache = createRequire(join(process.cwd(), 'noop.js')).cache;
+  for (const [file, module] of Object.entries(cache)) if (module?.exports === exports) return file;
+  return null;
+}
+
+/**
+ * Read-only connections to the SQLite file of `knex` (through the same driver), or null: an
+ * in-memory or temporary database, another database, or a driver this does not know.
+ */
+export async function openSqlitePages(knex: Knex): Promise<PageRunner | null> {
+  const client = clientOf(knex);
+  if (client.dialect !== 'sqlite3') return null;
+  const rows: Array<{ name: string; file: string }> = await knex.raw('PRAGMA database_list');
+  const filename = rows.find((row) => row.name === 'main')?.file ?? '';
+  if (filename === '') return null;
+  const driver = (knex.client as { driver?: unknown }).driver;
+  if (client.driverName === 'sqlite3') return ConnectionPages.open(driver as Sqlite3Module, filename);
+  if (client.driverName !== 'better-sqlite3' || pageThreads.script === null) return null;
+  const path = loadedFrom(driver);
+  return path === null ? null : new ThreadPages(startThread(pageThreads.script, { driver: path, filename }));
+}

@@ -1,0 +1,127 @@
+import { expect } from 'chai';
+import type { Knex } from 'knex';
+import { createConsent, KnexTracker, type Consent } from '../../lib/index';
+import { readJsonPage } from '../../lib/knex/json-page';
+import { PageReader, pageReaders } from '../../lib/knex/page-reader';
+import { pageColumns } from '../../lib/knex/rows';
+import { openSqlitePages, pageThreads } from '../../lib/knex/sqlite-pages';
+import { countStatements } from '../helpers/count-statements';
+import { describeEachDatabase, type TestDatabase } from '../helpers/each-database';
+
+const SECRET = 'page-reader-secret-0123456789abcdef0123456';
+// A page read as one JSON text: the statements the reader runs on its own connections.
+const JSON_PAGE = /json_group_array|json_agg/i;
+
+describeEachDatabase('store-wide scans on connections of their own', (open) => {
+  let db: TestDatabase;
+  let knex: Knex;
+  let consent: Consent;
+  let tracker: KnexTracker;
+  const saved = { ...pageReaders };
+  const savedScript = pageThreads.script;
+
+  beforeEach(async () => {
+    db = await open();
+    knex = db.knex;
+    tracker = new KnexTracker(knex);
+    consent = createConsent({ tracker, secret: SECRET, logger: { warn() {}, error() {} } });
+    consent.register(['a', 'b'].map((id) => ({ id, title: id, description: id })));
+    await consent.ready();
+    for (let i = 0; i < 12; i += 1) await consent.record(`s${String(i)}`, { a: i % 3 ? 'granted' : 'denied', b: 'granted' });
+    pageReaders.minRows = 0;
+  });
+
+  afterEach(async () => {
+    Object.assign(pageReaders, saved);
+    pageThreads.script = savedScript;
+    await consent.close();
+    await db.release();
+  });
+
+  const audienceOf = async (): Promise<string[]> => {
+    const ids: string[] = [];
+    for await (const id of consent.audience('a')) ids.push(id);
+    return ids.sort();
+  };
+
+  it('verifies and lists audiences on its own connections (SQLite files), with the same answers', async function () {
+    const sqlite = tracker.pages !== undefined;
+    pageReaders.minRows = Infinity;
+    const plain = { verify: await consent.verify(), audience: await audienceOf() };
+    pageReaders.minRows = 0;
+    const opened = pageReaders.opened;
+    const onKnex = countStatements(knex, JSON_PAGE);
+    const verified = await consent.verify();
+    const listed = await audienceOf();
+    onKnex.stop();
+    expect(verified).to.deep.equal(plain.verify);
+    expect(verified).to.deep.include({ ok: true, checked: 24 });
+    expect(listed).to.deep.equal(plain.audience).and.have.length(8);
+    if (sqlite) {
+      expect(pageReaders.opened - opened).to.equal(1, 'one runner serves both scans');
+      expect(onKnex.n).to.equal(0, 'no page went through the application\'s connection');
+    } else {
+      expect(onKnex.n).to.be.above(0, 'PostgreSQL reads through its pool');
+    }
+  });
+
+  it('sees a write the moment it is committed, and a changed row as verify() does without it', async () => {
+    await consent.verify();
+    await consent.record('late', { a: 'granted' });
+    expect(await consent.verify()).to.deep.include({ ok: true, checked: 25 });
+    expect(await audienceOf()).to.include('late');
+    await knex('consent_states').where({ requirement: 'a', decision: 'denied' }).update({ decision: 'granted' });
+    const tampered = await consent.verify();
+    expect(tampered.ok).to.equal(false);
+    expect(tampered.problems.map((p) => p.kind)).to.include('state_mismatch');
+  });
+
+  it('reads a page the usual way when its runner fails or stopped', async () => {
+    const failing = new PageReader(knex, () =>
+      Promise.resolve({ alive: true, page: () => Promise.reject(new Error('no')), close: () => Promise.resolve() }));
+    const stopped = new PageReader(knex, () =>
+      Promise.resolve({ alive: false, page: () => Promise.reject(new Error('stopped')), close: () => Promise.resolve() }));
+    const query = knex('consent_subjects').orderBy('chain').limit(100);
+    const columns = pageColumns(knex, ['chain', 'head_id']);
+    const inOrder = (a: unknown[], b: unknown[]): boolean => (a[0] as string) < (b[0] as string);
+    const plain = await readJsonPage({ knex }, query, columns, inOrder);
+    expect(plain).to.have.length(12);
+    expect(await readJsonPage({ knex, pages: failing }, query, columns, inOrder)).to.deep.equal(plain);
+    expect(await readJsonPage({ knex, pages: stopped }, query, columns, inOrder)).to.deep.equal(plain);
+    expect(await stopped.runner()).to.equal(null);
+    await failing.close();
+    expect(await failing.runner()).to.equal(null, 'closed');
+  });
+
+  it('verifies the same when the thread cannot start', async () => {
+    pageThreads.script = new URL('file:///nonexistent/page-worker.js');
+    expect(await consent.verify()).to.deep.include({ ok: true, checked: 24 });
+    expect(await audienceOf()).to.have.length(8);
+  });
+
+  it('closes its connections when idle and with the tracker', async () => {
+    const runner = await openSqlitePages(knex);
+    if (runner === null) {
+      expect(tracker.pages).to.equal(undefined, 'PostgreSQL reads through its pool');
+      return;
+    }
+    await runner.close();
+    expect(runner.alive).to.equal(false);
+    await consent.verify();
+    const trackers = await tracker.pages?.runner();
+    expect(trackers?.alive).to.equal(true);
+    await tracker.close();
+    expect(trackers?.alive).to.equal(false, 'closed with the tracker');
+    pageReaders.idleMs = 20;
+    const reader = new PageReader(knex);
+    reader.read(1);
+    const first = await reader.runner();
+    expect(first?.alive).to.equal(true);
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    const second = await reader.runner();
+    expect(first?.alive).to.equal(false, 'the idle runner was closed');
+    expect(second?.alive).to.equal(true, 'and another opened');
+    await reader.close();
+    expect(await reader.runner()).to.equal(null);
+  });
+}, { betterSqlite: true });
