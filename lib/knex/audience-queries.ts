@@ -157,7 +157,9 @@ export async function readSnapshots(ctx: TableContext, pseudonyms: readonly stri
   const lookup = subjectsWithHeads(ctx, false).whereRaw(`${quote(ctx.table('subjects'))}.${quote('pseudonym')} in ${list.sql}`, list.bindings);
   const { ordered } = joinedSubjects(ctx, lookup, false);
   const byPseudonym = new Map<string, SubjectSnapshot>();
-  for (const { snapshot } of await subjectEntries(ctx, ordered, ordered, SNAPSHOT_COLUMNS, byPseudonymThenRequirement)) byPseudonym.set(snapshot.pseudonym, snapshot);
+  // Lookups by the index, on the application's connection: the readers are for scans of the whole store.
+  const lookups: TableContext = { knex: ctx.knex, table: (name) => ctx.table(name) };
+  for (const { snapshot } of await subjectEntries(lookups, ordered, ordered, SNAPSHOT_COLUMNS, byPseudonymThenRequirement)) byPseudonym.set(snapshot.pseudonym, snapshot);
   return pseudonyms.map((pseudonym) => byPseudonym.get(pseudonym) ?? null);
 }
 

@@ -24,10 +24,10 @@ export interface PageRequest {
   bindings: readonly unknown[];
 }
 
-const { driver, filename } = workerData as { driver: string; filename: string };
+const { driver, filename, pragmas } = workerData as { driver: string; filename: string; pragmas?: readonly string[] };
 const Database = createRequire(driver)(driver) as DatabaseClass;
 const db = new Database(filename, { readonly: true, fileMustExist: true });
-db.pragma('busy_timeout = 5000');
+for (const pragma of ['busy_timeout = 5000', ...(pragmas ?? [])]) db.pragma(pragma);
 
 // Statements by text: a scan sends the same few statements page after page. Kept few.
 const statements = new Map<string, Statement>();

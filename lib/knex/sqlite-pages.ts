@@ -27,9 +27,16 @@ interface Sqlite3Module {
 }
 interface Sqlite3Database {
   configure(option: 'busyTimeout', ms: number): void;
+  exec(sql: string, done: (error: Error | null) => void): void;
   get(sql: string, bindings: readonly unknown[], done: (error: Error | null, row?: Record<string, unknown>) => void): void;
   close(done: (error: Error | null) => void): void;
 }
+
+/**
+ * A reader's settings: the memory map and page cache of the application's connection (see
+ * `DEFAULT_PRAGMAS`), for the indexes a scan or a lookup walks; read-only besides.
+ */
+export const READER_PRAGMAS = ['query_only = 1', 'cache_size = -8192', 'mmap_size = 67108864'] as const;
 
 // Connections of `sqlite3`: one statement runs at a time on each, on the driver's threads;
 // two let a page of events and a page of heads be read at once.
@@ -60,6 +67,12 @@ class ConnectionPages implements PageRunner {
       throw error;
     }
     for (const db of dbs) db.configure('busyTimeout', 5000);
+    await Promise.all(dbs.map((db) => new Promise<void>((resolve, reject) => {
+      db.exec(READER_PRAGMAS.map((p) => `PRAGMA ${p};`).join(' '), (error) => {
+        if (error) reject(error);
+        else resolve();
+      });
+    })));
     return new ConnectionPages(dbs);
   }
 
@@ -162,5 +175,5 @@ export async function openSqlitePages(knex: Knex): Promise<PageRunner | null> {
   if (client.driverName === 'sqlite3') return ConnectionPages.open(driver as Sqlite3Module, filename);
   if (client.driverName !== 'better-sqlite3' || pageThreads.script === null) return null;
   const path = loadedFrom(driver);
-  return path === null ? null : new ThreadPages(startThread(pageThreads.script, { driver: path, filename }));
+  return path === null ? null : new ThreadPages(startThread(pageThreads.script, { driver: path, filename, pragmas: READER_PRAGMAS }));
 }

@@ -105,6 +105,10 @@ describeEachDatabase('store-wide scans on connections of their own', (open) => {
       expect(tracker.pages).to.equal(undefined, 'PostgreSQL reads through its pool');
       return;
     }
+    let refused: unknown = null;
+    await runner.page('delete from consent_meta', []).catch((error: unknown) => { refused = error; });
+    expect(refused, 'its connections only read').to.be.an('error');
+    expect(await knex('consent_meta').count({ n: '*' })).to.deep.equal([{ n: 3 }]);
     await runner.close();
     expect(runner.alive).to.equal(false);
     await consent.verify();
