@@ -2,8 +2,9 @@ import { defineConfig } from 'tsup';
 
 export default defineConfig([
   {
-    // `tree-worker` and `hmac-worker` are the scripts of the threads `verify()` hashes on, found
-    // beside the chunk that starts them.
+    // `tree-worker` and `hmac-worker` are the scripts of the threads `verify()` hashes on, and
+    // `page-worker` that of the thread reading a large SQLite store through better-sqlite3,
+    // each found beside the chunk that starts it.
     entry: {
       index: 'lib/index.ts', tracker: 'lib/tracker.ts', testing: 'lib/testing.ts',
       'tree-worker': 'lib/audit/tree-worker.ts', 'hmac-worker': 'lib/audit/hmac-worker.ts', 'page-worker': 'lib/knex/page-worker.ts',
