@@ -3,8 +3,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 
 /*
  * The thread of `ThreadPages`: its own read-only connection to an SQLite file through
- * `better-sqlite3` (the very module file the application's Knex loaded, so one copy of SQLite
- * keeps the process's file locks), answering each statement with its single value (a page of
+ * `better-sqlite3` (the very module file the application's Knex loaded, and its `nativeBinding`
+ * if it named one, so that one copy of SQLite keeps the process's file locks), answering each statement with its single value (a page of
  * rows as one JSON text) or with the error's message.
  */
 
@@ -16,7 +16,7 @@ interface Database {
   prepare(sql: string): Statement;
   pragma(sql: string): unknown;
 }
-type DatabaseClass = new (filename: string, options: { readonly: boolean; fileMustExist: boolean }) => Database;
+type DatabaseClass = new (filename: string, options: { readonly: boolean; fileMustExist: boolean; nativeBinding?: string }) => Database;
 
 export interface PageRequest {
   id: number;
@@ -24,9 +24,9 @@ export interface PageRequest {
   bindings: readonly unknown[];
 }
 
-const { driver, filename, pragmas } = workerData as { driver: string; filename: string; pragmas?: readonly string[] };
+const { driver, filename, nativeBinding, pragmas } = workerData as { driver: string; filename: string; nativeBinding?: string; pragmas?: readonly string[] };
 const Database = createRequire(driver)(driver) as DatabaseClass;
-const db = new Database(filename, { readonly: true, fileMustExist: true });
+const db = new Database(filename, { readonly: true, fileMustExist: true, nativeBinding });
 for (const pragma of ['busy_timeout = 5000', ...(pragmas ?? [])]) db.pragma(pragma);
 
 // Statements by text: a scan sends the same few statements page after page. Kept few.

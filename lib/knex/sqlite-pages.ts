@@ -174,6 +174,9 @@ export async function openSqlitePages(knex: Knex): Promise<PageRunner | null> {
   const driver = (knex.client as { driver?: unknown }).driver;
   if (client.driverName === 'sqlite3') return ConnectionPages.open(driver as Sqlite3Module, filename);
   if (client.driverName !== 'better-sqlite3' || pageThreads.script === null) return null;
+  // A driver told to load SQLite from elsewhere: the thread loads it from there too, or has no reader.
+  const { nativeBinding } = ((knex.client as { connectionSettings?: { options?: { nativeBinding?: unknown } } }).connectionSettings?.options ?? {});
+  if (nativeBinding !== undefined && typeof nativeBinding !== 'string') return null;
   const path = loadedFrom(driver);
-  return path === null ? null : new ThreadPages(startThread(pageThreads.script, { driver: path, filename, pragmas: READER_PRAGMAS }));
+  return path === null ? null : new ThreadPages(startThread(pageThreads.script, { driver: path, filename, nativeBinding, pragmas: READER_PRAGMAS }));
 }

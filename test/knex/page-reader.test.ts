@@ -1,13 +1,22 @@
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
-import type { Knex } from 'knex';
+import knexFactory, { type Knex } from 'knex';
 import { createConsent, KnexTracker, type Consent } from '../../lib/index';
 import { readJsonPage } from '../../lib/knex/json-page';
 import { PageReader, pageReaders } from '../../lib/knex/page-reader';
 import { pageColumns } from '../../lib/knex/rows';
 import { openSqlitePages, pageThreads } from '../../lib/knex/sqlite-pages';
 import { countStatements } from '../helpers/count-statements';
+import { sqliteKnexConfig, tempSqliteFile } from '../helpers/databases';
+import { skipBecause } from '../helpers/skip';
 import { describeEachDatabase, type TestDatabase } from '../helpers/each-database';
 
+const repo = fileURLToPath(new URL('../..', import.meta.url));
 const SECRET = 'page-reader-secret-0123456789abcdef0123456';
 // A page read as one JSON text: the statements the reader runs on its own connections.
 const JSON_PAGE = /json_group_array|json_agg/i;
@@ -129,3 +138,76 @@ describeEachDatabase('store-wide scans on connections of their own', (open) => {
     expect(await reader.runner()).to.equal(null);
   });
 }, { betterSqlite: true });
+
+describe('the page thread of better-sqlite3 and the SQLite it loads', () => {
+  const saved = { ...pageReaders };
+  const files: Array<{ remove(): void }> = [];
+  afterEach(() => {
+    Object.assign(pageReaders, saved);
+    for (const file of files.splice(0)) file.remove();
+  });
+
+  // The addon as `better-sqlite3` finds it by default, named explicitly as an application may.
+  const addon = createRequire(import.meta.url).resolve('better-sqlite3/build/Release/better_sqlite3.node');
+
+  async function pagesOnKnex(nativeBinding: unknown): Promise<{ onKnex: number; opened: number; ok: boolean }> {
+    const file = tempSqliteFile();
+    files.push(file);
+    const knex = knexFactory({ ...sqliteKnexConfig(file.filename), client: 'better-sqlite3', connection: { filename: file.filename, options: { nativeBinding } } });
+    const consent = createConsent({ knex, secret: SECRET, logger: { warn() {}, error() {} } });
+    try {
+      consent.register({ id: 'a', title: 'a', description: 'a' });
+      await consent.ready();
+      for (let i = 0; i < 5; i += 1) await consent.record(`s${String(i)}`, { a: 'granted' });
+      pageReaders.minRows = 0;
+      const opened = pageReaders.opened;
+      const onKnex = countStatements(knex, JSON_PAGE);
+      const { ok } = await consent.verify();
+      onKnex.stop();
+      return { onKnex: onKnex.n, opened: pageReaders.opened - opened, ok };
+    } finally {
+      await consent.close();
+      await knex.destroy();
+    }
+  }
+
+  it('loads the addon the application named (a path), never a second copy of SQLite', async function () {
+    if (!existsSync('/proc/self/maps')) skipBecause(this, 'the check reads /proc/self/maps, which only Linux has');
+    // A copy of the addon at a path of its own, in a process that never loaded the default one.
+    const dir = mkdtempSync(join(tmpdir(), 'ec-addon-'));
+    try {
+      const copy = join(dir, 'sqlite-copy.node');
+      copyFileSync(addon, copy);
+      const script = join(dir, 'run.mts');
+      writeFileSync(script, `
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+const knexFactory = createRequire(${JSON.stringify(join(repo, 'package.json'))})('knex');
+import { createConsent } from ${JSON.stringify(join(repo, 'lib/index.ts'))};
+import { pageReaders } from ${JSON.stringify(join(repo, 'lib/knex/page-reader.ts'))};
+const knex = knexFactory({ client: 'better-sqlite3', useNullAsDefault: true, connection: { filename: ${JSON.stringify(join(dir, 'db.sqlite3'))}, options: { nativeBinding: ${JSON.stringify(copy)} } } });
+const consent = createConsent({ knex, secret: ${JSON.stringify(SECRET)}, logger: { warn() {}, error() {} } });
+consent.register({ id: 'a', title: 'a', description: 'a' });
+await consent.ready();
+for (let i = 0; i < 5; i += 1) await consent.record('s' + i, { a: 'granted' });
+pageReaders.minRows = 0;
+const { ok } = await consent.verify();
+const mapped = [...new Set(readFileSync('/proc/self/maps', 'utf8').split('\\n').map((l) => l.split(/\\s+/)[5] ?? '').filter((f) => f.endsWith('.node') && /sqlite/.test(f)))];
+console.log(JSON.stringify({ ok, opened: pageReaders.opened, mapped }));
+await consent.close();
+await knex.destroy();
+`);
+      const out = execFileSync(process.execPath, ['--import', 'tsx', script], { cwd: repo, encoding: 'utf8' });
+      expect(JSON.parse(out.trim().split('\n').at(-1) as string)).to.deep.equal({ ok: true, opened: 1, mapped: [copy] });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('has no thread when the application handed the driver a loaded addon, and reads the usual way', async () => {
+    const loaded = createRequire(import.meta.url)(addon) as unknown;
+    const result = await pagesOnKnex(loaded);
+    expect(result).to.deep.include({ opened: 0, ok: true });
+    expect(result.onKnex).to.be.above(0);
+  });
+});
