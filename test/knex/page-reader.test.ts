@@ -153,7 +153,7 @@ describe('the page thread of better-sqlite3 and the SQLite it loads', () => {
   async function pagesOnKnex(nativeBinding: unknown): Promise<{ onKnex: number; opened: number; ok: boolean }> {
     const file = tempSqliteFile();
     files.push(file);
-    const knex = knexFactory({ ...sqliteKnexConfig(file.filename), client: 'better-sqlite3', connection: { filename: file.filename, options: { nativeBinding } } });
+    const knex = knexFactory({ ...sqliteKnexConfig(file.filename), client: 'better-sqlite3', connection: { filename: file.filename, options: { nativeBinding: nativeBinding as string } } });
     const consent = createConsent({ knex, secret: SECRET, logger: { warn() {}, error() {} } });
     try {
       consent.register({ id: 'a', title: 'a', description: 'a' });
