@@ -60,16 +60,32 @@ export class Subscribers {
 
   /** A notification on `channel`: to its subscribers. */
   message(channel: string, payload: string): void {
-    for (const s of [...this.all]) if (s.channel === channel) s.handlers.onMessage(payload);
+    for (const s of [...this.all]) if (s.channel === channel) tellOne(s, (h) => { h.onMessage(payload); });
   }
 
   /** Test notification `n` came back: confirms the subscribers listening since before it was sent. */
   synced(n: number): void {
-    for (const s of [...this.all]) if (s.from <= n) s.handlers.onSynced();
+    for (const s of [...this.all]) if (s.from <= n) tellOne(s, (h) => { h.onSynced(); });
   }
 
   /** Tells every subscriber. */
   each(tell: (handlers: ListenerHandlers) => void): void {
-    for (const s of [...this.all]) tell(s.handlers);
+    for (const s of [...this.all]) tellOne(s, tell);
+  }
+}
+
+/**
+ * Tells one subscriber; a handler that throws is its own subscriber's error (reported to its
+ * `onError`, whose own failure is dropped), and the others are still told.
+ */
+function tellOne(subscriber: Subscriber, tell: (handlers: ListenerHandlers) => void): void {
+  try {
+    tell(subscriber.handlers);
+  } catch (error) {
+    try {
+      subscriber.handlers.onError(error);
+    } catch {
+      // nothing left to tell
+    }
   }
 }
