@@ -194,23 +194,37 @@ export async function scanLogBlocks(ctx: TableContext, query: LogBlockQuery): Pr
   return ((await q) as Row[]).map(toBlock);
 }
 
-/** Up to `count` leaves from a stored position, reading as many entries as they span. */
+// Entries read at first for a run of leaves, and at most per read: one entry may hold a whole
+// import batch (thousands of leaves) or a single write's one to three.
+const FIRST_ENTRIES = 1;
+const MAX_ENTRIES = 64;
+
+/**
+ * Up to `count` leaves from a stored position, reading as many entries as they span: the entry
+ * at the position first, then as many as the leaves still wanted fill at the size of the
+ * entries read so far, so that a block inside a large entry (an import's) reads that entry
+ * alone, and one spread over many small entries (single writes') takes few reads.
+ */
 export async function readLogLeaves(ctx: TableContext, query: { from: LeafPosition; count: number }): Promise<Buffer> {
   const parts: Buffer[] = [];
   let wanted = query.count * LEAF_BYTES;
   let offset = query.from.offset * LEAF_BYTES;
   let range: EntryRange = { at: query.from.entry };
+  let limit = FIRST_ENTRIES;
+  let read = { entries: 0, bytes: 0 };
   while (wanted > 0) {
-    const page = await entries(ctx.knex, ctx, range, 64);
+    const page = await entries(ctx.knex, ctx, range, limit);
     for (const entry of page) {
+      read = { entries: read.entries + 1, bytes: read.bytes + entry.leaves.length };
       const piece = entry.leaves.subarray(offset, offset + wanted);
       parts.push(piece);
       wanted -= piece.length;
       offset = 0;
       if (wanted <= 0) break;
     }
-    if (page.length < 64) break;
+    if (page.length < limit) break;
     range = { after: (page[page.length - 1] as LogEntry).key };
+    limit = Math.min(MAX_ENTRIES, Math.max(1, Math.ceil(wanted / Math.max(LEAF_BYTES, read.bytes / read.entries))));
   }
   return Buffer.concat(parts);
 }
