@@ -1,9 +1,10 @@
 import type { ChainHead, CurrentRecord, StoredEvent, StoredRequirementVersion, SubjectSnapshot, VersionTexts } from '../tracker/records';
-import type { Action, Decision, Source, State } from '../types';
+import type { Action, Decision, Source } from '../types';
 import type { Knex } from 'knex';
 import { bytes, everyColumn, hex, hexOrNull, idOrNull, num, numOrNull, rowCodec, text, textOrNull, type Row } from './row-codec';
 import { headOf } from './head-rows';
 import { isPostgres } from './migrate';
+import { stateOfRow } from './event-rows';
 
 export type { Row } from './row-codec';
 
@@ -141,7 +142,7 @@ export function eventOfValues(v: readonly unknown[]): StoredEvent {
     requirement: v[3] as string,
     version: num(v[4]),
     action: v[5] as Action,
-    state: v[6] as State,
+    state: stateOfRow(v[5], v[6]),
     source: v[7] as Source,
     actor: textOrNull(v[8]),
     at: num(v[9]),
