@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import type { ChangeHandlers } from '../tracker/queries';
 import { isPostgres, isSqlite } from './migrate';
 import { listen } from './pg-listener';
-import { SqliteFile } from './sqlite-file';
+import { SqliteFile, type OpenedFile } from './sqlite-file';
 import { SqliteWatch, announceLocally } from './sqlite-watch';
 
 /**
@@ -59,6 +59,11 @@ export class ChangeFeed {
    */
   async identifyFile(): Promise<void> {
     await this.file?.identify();
+  }
+
+  /** SQLite: the file the database was opened from (as noted at start), or null (none, or not SQLite). */
+  async openedFile(): Promise<OpenedFile | null> {
+    return (await this.file?.identify()) ?? null;
   }
 
   /** Starts watching; resolves to the function that stops, or null when the feed is off. */

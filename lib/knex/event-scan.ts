@@ -26,7 +26,9 @@ const inOrder = (a: unknown[], b: unknown[]): boolean =>
  * A JSON page's rows become events directly, without an object per row in between.
  */
 export async function scanEventPage(ctx: TableContext, query: EventScanQuery): Promise<StoredEvent[]> {
-  const values = await readJsonPage(ctx, pageQuery(ctx, query), pageColumns(ctx.knex, EVENT_COLUMNS), inOrder);
+  // One subject's events (a receipt, an export, its own check): on the application's connection.
+  const on = query.chain === undefined ? ctx : { knex: ctx.knex };
+  const values = await readJsonPage(on, pageQuery(ctx, query), pageColumns(ctx.knex, EVENT_COLUMNS), inOrder);
   if (values !== null) return values.map(eventOfValues);
   const rows: Row[] = await pageQuery(ctx, query).select([...EVENT_COLUMNS]);
   return rows.map(toEvent);

@@ -32,6 +32,7 @@ import * as upgrade from './upgrade-seal';
 import { checkedTablePrefix } from './table-prefix';
 import { checkSchema, isPostgres, isSqlite, isSynchronousDriver, migrate } from './migrate';
 import { PageReader } from './page-reader';
+import { openSqlitePages } from './sqlite-pages';
 import { ChangeFeed } from './change-feed';
 import { bytes } from './row-codec';
 import * as requirements from './requirement-queries';
@@ -81,7 +82,7 @@ export class KnexTracker implements ConsentTracker {
     this.prefix = checkedTablePrefix(options.tablePrefix, 'new KnexTracker()');
     this.ownsKnex = options.ownsKnex ?? false;
     this.feed = new ChangeFeed(knex, `${this.prefix}changes`, options.notify ?? true);
-    this.pages = isSqlite(knex) ? new PageReader(knex) : undefined;
+    this.pages = isSqlite(knex) ? new PageReader(() => openSqlitePages(knex, () => this.feed.openedFile())) : undefined;
     // SQLite has one connection: one statement at a time, each answering everyone who waited.
     // PostgreSQL keeps a second one busy while the first answers. A synchronous driver blocks
     // the event loop while it works, so requests gather for a turn of the loop instead.

@@ -1,12 +1,11 @@
-import type { Knex } from 'knex';
-import { openSqlitePages, type PageRunner } from './sqlite-pages';
+import type { PageRunner } from './sqlite-pages';
 
 /**
  * When store-wide scans read on connections of their own. Internal: tests lower `minRows`;
  * `opened` counts the runners opened.
  */
 export const pageReaders = {
-  /** Rows read the usual way first: a small store is scanned before connections would open. */
+  /** Rows a tracker's scans read the usual way within `idleMs` of each other before the runner opens: a small store is done first. */
   minRows: 16_384,
   /** A runner left without a page this long is closed (another scan opens one again). */
   idleMs: 10_000,
@@ -14,30 +13,32 @@ export const pageReaders = {
 };
 
 /**
- * The runner of a tracker's store-wide scans: opened once its pages have read more rows than
- * a small store holds, closed when idle and with the tracker. A page it cannot run is read the
- * usual way (`null` from `runner()`), so an answer never depends on it.
+ * The runner of a tracker's store-wide scans: opened once its pages have read more rows than a
+ * small store holds (without a pause of `idleMs`), closed when idle and with the tracker. A
+ * page it cannot run is read the usual way (`null` from `runner()`), so an answer never
+ * depends on it; a runner that stopped on its own (a thread that failed) is not opened again.
  */
 export class PageReader {
   private rows = 0;
+  private lastRead = 0;
   private opening: Promise<PageRunner | null> | null = null;
   private idle: NodeJS.Timeout | null = null;
   private closed = false;
 
-  constructor(
-    private readonly knex: Knex,
-    private readonly open: (knex: Knex) => Promise<PageRunner | null> = openSqlitePages,
-  ) {}
+  constructor(private readonly open: () => Promise<PageRunner | null>) {}
 
-  /** Counts the rows of a page read. */
+  /** Counts the rows of a page read; a pause of `idleMs` starts the count again. */
   read(rows: number): void {
+    const now = Date.now();
+    if (now - this.lastRead > pageReaders.idleMs) this.rows = 0;
+    this.lastRead = now;
     this.rows += rows;
   }
 
   /** The runner for the next page, or null (a small store so far, none to have, or closed). */
   async runner(): Promise<PageRunner | null> {
-    if (this.closed || this.rows < pageReaders.minRows) return null;
-    this.opening ??= this.open(this.knex).then(
+    if (this.closed || (this.opening === null && this.rows < pageReaders.minRows)) return null;
+    this.opening ??= this.open().then(
       (runner) => {
         if (runner !== null) pageReaders.opened += 1;
         return runner;
@@ -45,11 +46,13 @@ export class PageReader {
       () => null,
     );
     const runner = await this.opening;
-    if (runner !== null && !runner.alive) {
-      void this.drop();
+    if (runner === null) return null;
+    if (!runner.alive) {
+      // Failed (or closed by `close()`): the usual way from now on.
+      this.closed = true;
       return null;
     }
-    if (runner !== null) this.touch();
+    this.touch();
     return runner;
   }
 
@@ -64,11 +67,13 @@ export class PageReader {
     else this.idle = setTimeout(() => { void this.drop(); }, pageReaders.idleMs).unref();
   }
 
+  /** Closes the runner (a scan after this opens another once it has read `minRows` again). */
   private async drop(): Promise<void> {
     if (this.idle !== null) clearTimeout(this.idle);
     this.idle = null;
     const opening = this.opening;
     this.opening = null;
+    this.rows = 0;
     const runner = await opening?.catch(() => null);
     await runner?.close();
   }

@@ -28,6 +28,8 @@ const { driver, filename, nativeBinding, pragmas } = workerData as { driver: str
 const Database = createRequire(driver)(driver) as DatabaseClass;
 const db = new Database(filename, { readonly: true, fileMustExist: true, nativeBinding });
 for (const pragma of ['busy_timeout = 5000', ...(pragmas ?? [])]) db.pragma(pragma);
+// The first message: the database is open (a failure to open is the thread's error).
+parentPort?.postMessage({ opened: true });
 
 // Statements by text: a scan sends the same few statements page after page. Kept few.
 const statements = new Map<string, Statement>();

@@ -2,7 +2,7 @@ import { statSync } from 'node:fs';
 import type { Knex } from 'knex';
 
 /** The file an SQLite database was opened from: its path and identity (device and inode). */
-interface OpenedFile {
+export interface OpenedFile {
   path: string;
   dev: number;
   ino: number;
@@ -27,6 +27,12 @@ export class SqliteFile {
       throw error;
     });
     return this.opened;
+  }
+
+  /** Whether the database's path still names the file it was opened from (false for none). */
+  static stillAt(opened: OpenedFile): boolean {
+    const now = statSync(opened.path, { throwIfNoEntry: false });
+    return now !== undefined && now.dev === opened.dev && now.ino === opened.ino;
   }
 
   /** Inside a writing transaction: throws when the database's path no longer names its file. */

@@ -5,6 +5,7 @@ import type { Worker } from 'node:worker_threads';
 import type { Knex } from 'knex';
 import { startThread, threadScript } from '../audit/thread';
 import { clientOf } from './migrate';
+import { SqliteFile, type OpenedFile } from './sqlite-file';
 import type { PageRequest } from './page-worker';
 
 /**
@@ -109,9 +110,7 @@ class ThreadPages implements PageRunner {
   private ids = 0;
   alive = true;
 
-  constructor(private readonly worker: Worker) {
-    // An idle thread does not keep the process running (the reader closes it when idle).
-    worker.unref();
+  private constructor(private readonly worker: Worker) {
     worker.on('message', (answer: { id: number; page?: unknown; error?: string }) => {
       const waiting = this.waiting.get(answer.id);
       this.waiting.delete(answer.id);
@@ -122,6 +121,28 @@ class ThreadPages implements PageRunner {
     worker.on('error', stop);
     worker.on('messageerror', () => { stop(); void worker.terminate(); });
     worker.on('exit', stop);
+    // An idle thread does not keep the process running (the reader closes it when idle). After
+    // the listeners: adding a 'message' listener refs the thread again.
+    worker.unref();
+  }
+
+  /** A thread on the file at `filename`, once it has opened it (rejects when it could not). */
+  static start(script: URL, data: Record<string, unknown>): Promise<ThreadPages> {
+    const worker = startThread(script, data);
+    return new Promise((resolve, reject) => {
+      const failed = (error: unknown): void => {
+        void worker.terminate();
+        reject(error instanceof Error ? error : new Error('the page thread did not start'));
+      };
+      worker.once('error', failed);
+      worker.once('exit', failed);
+      worker.once('message', (first: { opened?: boolean }) => {
+        worker.off('error', failed);
+        worker.off('exit', failed);
+        if (first.opened === true) resolve(new ThreadPages(worker));
+        else failed(new Error('the page thread did not open the database'));
+      });
+    });
   }
 
   page(sql: string, bindings: readonly unknown[]): Promise<unknown> {
@@ -163,14 +184,26 @@ function loadedFrom(exports: unknown): string | null {
 
 /**
  * Read-only connections to the SQLite file of `knex` (through the same driver), or null: an
- * in-memory or temporary database, another database, or a driver this does not know.
+ * in-memory or temporary database, another database, a driver this does not know, or a path
+ * that no longer names the file the application opened (a restore moved into place: the
+ * readers would read another store than every other read).
  */
-export async function openSqlitePages(knex: Knex): Promise<PageRunner | null> {
+export async function openSqlitePages(knex: Knex, openedFile: () => Promise<OpenedFile | null>): Promise<PageRunner | null> {
   const client = clientOf(knex);
   if (client.dialect !== 'sqlite3') return null;
-  const rows: Array<{ name: string; file: string }> = await knex.raw('PRAGMA database_list');
-  const filename = rows.find((row) => row.name === 'main')?.file ?? '';
-  if (filename === '') return null;
+  const opened = await openedFile();
+  if (opened === null || !SqliteFile.stillAt(opened)) return null;
+  const runner = await openRunner(knex, opened.path);
+  // Checked again once open: a file moved into place meanwhile is not read either.
+  if (runner !== null && !SqliteFile.stillAt(opened)) {
+    await runner.close();
+    return null;
+  }
+  return runner;
+}
+
+async function openRunner(knex: Knex, filename: string): Promise<PageRunner | null> {
+  const client = clientOf(knex);
   const driver = (knex.client as { driver?: unknown }).driver;
   if (client.driverName === 'sqlite3') return ConnectionPages.open(driver as Sqlite3Module, filename);
   if (client.driverName !== 'better-sqlite3' || pageThreads.script === null) return null;
@@ -178,5 +211,5 @@ export async function openSqlitePages(knex: Knex): Promise<PageRunner | null> {
   const { nativeBinding } = ((knex.client as { connectionSettings?: { options?: { nativeBinding?: unknown } } }).connectionSettings?.options ?? {});
   if (nativeBinding !== undefined && typeof nativeBinding !== 'string') return null;
   const path = loadedFrom(driver);
-  return path === null ? null : new ThreadPages(startThread(pageThreads.script, { driver: path, filename, nativeBinding, pragmas: READER_PRAGMAS }));
+  return path === null ? null : ThreadPages.start(pageThreads.script, { driver: path, filename, nativeBinding, pragmas: READER_PRAGMAS });
 }

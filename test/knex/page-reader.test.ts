@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +10,7 @@ import { createConsent, KnexTracker, type Consent } from '../../lib/index';
 import { readJsonPage } from '../../lib/knex/json-page';
 import { PageReader, pageReaders } from '../../lib/knex/page-reader';
 import { pageColumns } from '../../lib/knex/rows';
+import { SqliteFile } from '../../lib/knex/sqlite-file';
 import { openSqlitePages, pageThreads } from '../../lib/knex/sqlite-pages';
 import { countStatements } from '../helpers/count-statements';
 import { sqliteKnexConfig, tempSqliteFile } from '../helpers/databases';
@@ -86,9 +87,9 @@ describeEachDatabase('store-wide scans on connections of their own', (open) => {
   });
 
   it('reads a page the usual way when its runner fails or stopped', async () => {
-    const failing = new PageReader(knex, () =>
+    const failing = new PageReader(() =>
       Promise.resolve({ alive: true, page: () => Promise.reject(new Error('no')), close: () => Promise.resolve() }));
-    const stopped = new PageReader(knex, () =>
+    const stopped = new PageReader(() =>
       Promise.resolve({ alive: false, page: () => Promise.reject(new Error('stopped')), close: () => Promise.resolve() }));
     const query = knex('consent_subjects').orderBy('chain').limit(100);
     const columns = pageColumns(knex, ['chain', 'head_id']);
@@ -109,7 +110,8 @@ describeEachDatabase('store-wide scans on connections of their own', (open) => {
   });
 
   it('closes its connections when idle and with the tracker', async () => {
-    const runner = await openSqlitePages(knex);
+    const opened = (): ReturnType<SqliteFile['identify']> => new SqliteFile(knex).identify();
+    const runner = await openSqlitePages(knex, opened);
     if (runner === null) {
       expect(tracker.pages).to.equal(undefined, 'PostgreSQL reads through its pool');
       return;
@@ -126,11 +128,12 @@ describeEachDatabase('store-wide scans on connections of their own', (open) => {
     await tracker.close();
     expect(trackers?.alive).to.equal(false, 'closed with the tracker');
     pageReaders.idleMs = 20;
-    const reader = new PageReader(knex);
+    const reader = new PageReader(() => openSqlitePages(knex, opened));
     reader.read(1);
     const first = await reader.runner();
     expect(first?.alive).to.equal(true);
     await new Promise((resolve) => setTimeout(resolve, 80));
+    reader.read(1);
     const second = await reader.runner();
     expect(first?.alive).to.equal(false, 'the idle runner was closed');
     expect(second?.alive).to.equal(true, 'and another opened');
@@ -209,5 +212,129 @@ await knex.destroy();
     const result = await pagesOnKnex(loaded);
     expect(result).to.deep.include({ opened: 0, ok: true });
     expect(result.onKnex).to.be.above(0);
+  });
+});
+
+describe('the readers of an SQLite file, as an operator and a host use them', () => {
+  const saved = { ...pageReaders };
+  let file: ReturnType<typeof tempSqliteFile>;
+  let knex: Knex;
+  let consent: Consent;
+
+  beforeEach(async () => {
+    file = tempSqliteFile();
+    knex = knexFactory(sqliteKnexConfig(file.filename));
+    consent = createConsent({ knex, secret: SECRET, logger: { warn() {}, error() {} } });
+    consent.register({ id: 'a', title: 'a', description: 'a' });
+    await consent.ready();
+  });
+
+  afterEach(async () => {
+    Object.assign(pageReaders, saved);
+    await consent.close();
+    await knex.destroy();
+    file.remove();
+  });
+
+  const audienceOf = async (): Promise<string[]> => {
+    const ids: string[] = [];
+    for await (const id of consent.audience('a')) ids.push(id);
+    return ids.sort();
+  };
+
+  it('answers an audience from the file this process has open, after a restore was moved into place', async () => {
+    for (let i = 0; i < 4; i += 1) await consent.record(`s${String(i)}`, { a: 'granted' });
+    const backup = join(file.filename, '..', 'backup.sqlite3');
+    await knex.raw('vacuum into ?', [backup]);
+    await consent.record('s0', { a: 'denied' });
+    await knex.raw('PRAGMA wal_checkpoint(TRUNCATE)');
+    // The restore the docs describe (production.md): moved into place while the process runs.
+    renameSync(backup, file.filename);
+    pageReaders.minRows = Infinity;
+    const onOwnConnection = await audienceOf();
+    expect(onOwnConnection).to.deep.equal(['s1', 's2', 's3']);
+    pageReaders.minRows = 0;
+    await audienceOf(); // counts rows; the next scan opens the readers
+    expect(await audienceOf(), 's0 withdrew on the file the process serves').to.deep.equal(onOwnConnection);
+  });
+
+  it('verifies the file this process has open, after a restore was moved into place', async () => {
+    for (let i = 0; i < 4; i += 1) await consent.record(`s${String(i)}`, { a: 'granted' });
+    const backup = join(file.filename, '..', 'backup.sqlite3');
+    await knex.raw('vacuum into ?', [backup]);
+    await consent.record('s0', { a: 'denied' });
+    await knex.raw('PRAGMA wal_checkpoint(TRUNCATE)');
+    renameSync(backup, file.filename);
+    pageReaders.minRows = Infinity;
+    const plain = await consent.verify();
+    expect(plain).to.deep.include({ ok: true, checked: 5 });
+    pageReaders.minRows = 0;
+    await consent.verify();
+    const withReaders = await consent.verify();
+    expect({ ok: withReaders.ok, checked: withReaders.checked, problems: withReaders.problems.map((p) => p.kind) }).to.deep.equal({ ok: true, checked: 5, problems: [] });
+  });
+
+  it('reads one subject\'s receipt on the application\'s connection, not on a reader started for it', async () => {
+    for (let i = 0; i < 4; i += 1) await consent.record(`s${String(i)}`, { a: 'granted' });
+    pageReaders.minRows = 0;
+    const opened = pageReaders.opened;
+    await consent.receipt('s1');
+    expect(pageReaders.opened - opened, 'runners opened by a receipt').to.equal(0);
+  });
+
+  it('lets a process that never closes its tracker exit once its work is done (better-sqlite3)', function () {
+    this.timeout(60_000);
+    const dir = join(file.filename, '..');
+    const script = join(dir, 'run.mts');
+    writeFileSync(script, `
+import { createRequire } from 'node:module';
+const knexFactory = createRequire(${JSON.stringify(join(repo, 'package.json'))})('knex');
+import { createConsent } from ${JSON.stringify(join(repo, 'lib/index.ts'))};
+import { pageReaders } from ${JSON.stringify(join(repo, 'lib/knex/page-reader.ts'))};
+const knex = knexFactory({ client: 'better-sqlite3', useNullAsDefault: true, connection: { filename: ${JSON.stringify(join(dir, 'exit.sqlite3'))} } });
+const consent = createConsent({ knex, secret: ${JSON.stringify(SECRET)}, logger: { warn() {}, error() {} }, cache: false });
+consent.register({ id: 'a', title: 'a', description: 'a' });
+await consent.ready();
+for (let i = 0; i < 5; i += 1) await consent.record('s' + i, { a: 'granted' });
+pageReaders.minRows = 0;
+const { ok } = await consent.verify();
+await knex.destroy();
+console.log(JSON.stringify({ ok, opened: pageReaders.opened, at: Date.now() }));
+`);
+    const out = execFileSync(process.execPath, ['--import', 'tsx', script], { cwd: repo, encoding: 'utf8' });
+    const printed = JSON.parse(out.trim().split('\n').at(-1) as string) as { ok: boolean; opened: number; at: number };
+    expect(printed).to.deep.include({ ok: true, opened: 1 });
+    expect(Date.now() - printed.at, 'ms from the last line to exit').to.be.below(3000);
+  });
+});
+
+describe('a page thread that fails at its start', () => {
+  const saved = { ...pageReaders };
+  const savedScript = pageThreads.script;
+  afterEach(() => {
+    Object.assign(pageReaders, saved);
+    pageThreads.script = savedScript;
+  });
+
+  it('is started once, not once per page', async () => {
+    const file = tempSqliteFile();
+    const knex = knexFactory({ ...sqliteKnexConfig(file.filename), client: 'better-sqlite3' });
+    const consent = createConsent({ knex, secret: SECRET, logger: { warn() {}, error() {} } });
+    try {
+      consent.register({ id: 'a', title: 'a', description: 'a' });
+      await consent.ready();
+      const at = Date.now() - 60_000;
+      await consent.import(Array.from({ length: 6000 }, (_, i) => ({ subjectId: `u${String(i)}`, requirement: 'a', decision: 'granted', at })));
+      pageReaders.minRows = 0;
+      // A thread whose script throws at once, as one whose driver cannot open the file read-only would.
+      pageThreads.script = new URL('file:///nonexistent/page-worker.js');
+      const opened = pageReaders.opened;
+      expect(await consent.verify()).to.deep.include({ ok: true, checked: 6000 });
+      expect(pageReaders.opened - opened, 'threads started').to.be.at.most(1);
+    } finally {
+      await consent.close();
+      await knex.destroy();
+      file.remove();
+    }
   });
 });
