@@ -1,3 +1,5 @@
+import { handlerFailed } from './handler-failed';
+
 /** What a shared listener reports to one subscriber. */
 export interface ListenerHandlers {
   onMessage(payload: string): void;
@@ -75,17 +77,14 @@ export class Subscribers {
 }
 
 /**
- * Tells one subscriber; a handler that throws is its own subscriber's error (reported to its
- * `onError`, whose own failure is dropped), and the others are still told.
+ * Tells one subscriber; a handler that throws is its own subscriber's error: reported to its
+ * `onError`, then told to drop what it cached (`onReset`), as a notification it may have missed
+ * asks. The others are still told.
  */
 function tellOne(subscriber: Subscriber, tell: (handlers: ListenerHandlers) => void): void {
   try {
     tell(subscriber.handlers);
   } catch (error) {
-    try {
-      subscriber.handlers.onError(error);
-    } catch {
-      // nothing left to tell
-    }
+    handlerFailed(subscriber.handlers, error);
   }
 }

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { ChangeHandlers } from '../tracker/queries';
+import { handlerFailed } from './handler-failed';
 
 /** How often the store is asked whether another connection wrote. */
 export const SQLITE_POLL_MS = 100;
@@ -82,12 +83,25 @@ class SharedPoll {
       this.versions.set(connection, version);
       this.failures = 0;
       for (const handlers of [...this.watchers]) {
-        if (previous !== version) handlers.onReset();
-        handlers.onSynced();
+        // One watcher's handler that throws is its own failure: the others are still told.
+        try {
+          if (previous !== version) handlers.onReset();
+          handlers.onSynced();
+        } catch (error) {
+          handlerFailed(handlers, error);
+        }
       }
     } catch (error) {
       this.failures += 1;
-      if (this.failures >= FAILURES_BEFORE_ERROR) for (const handlers of [...this.watchers]) handlers.onError(error);
+      if (this.failures >= FAILURES_BEFORE_ERROR) {
+        for (const handlers of [...this.watchers]) {
+          try {
+            handlers.onError(error);
+          } catch {
+            // its own failure: the others are still told
+          }
+        }
+      }
     }
   }
 
