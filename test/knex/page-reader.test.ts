@@ -242,14 +242,21 @@ describe('the readers of an SQLite file, as an operator and a host use them', ()
     return ids.sort();
   };
 
-  it('answers an audience from the file this process has open, after a restore was moved into place', async () => {
+  /**
+   * Four grants, a copy of the file, then s0's withdrawal; the copy is then moved into the
+   * file's place while the process runs (the restore production.md describes).
+   */
+  async function restoreMovedIntoPlace(): Promise<void> {
     for (let i = 0; i < 4; i += 1) await consent.record(`s${String(i)}`, { a: 'granted' });
     const backup = join(file.filename, '..', 'backup.sqlite3');
     await knex.raw('vacuum into ?', [backup]);
     await consent.record('s0', { a: 'denied' });
     await knex.raw('PRAGMA wal_checkpoint(TRUNCATE)');
-    // The restore the docs describe (production.md): moved into place while the process runs.
     renameSync(backup, file.filename);
+  }
+
+  it('answers an audience from the file this process has open, after a restore was moved into place', async () => {
+    await restoreMovedIntoPlace();
     pageReaders.minRows = Infinity;
     const onOwnConnection = await audienceOf();
     expect(onOwnConnection).to.deep.equal(['s1', 's2', 's3']);
@@ -259,12 +266,7 @@ describe('the readers of an SQLite file, as an operator and a host use them', ()
   });
 
   it('verifies the file this process has open, after a restore was moved into place', async () => {
-    for (let i = 0; i < 4; i += 1) await consent.record(`s${String(i)}`, { a: 'granted' });
-    const backup = join(file.filename, '..', 'backup.sqlite3');
-    await knex.raw('vacuum into ?', [backup]);
-    await consent.record('s0', { a: 'denied' });
-    await knex.raw('PRAGMA wal_checkpoint(TRUNCATE)');
-    renameSync(backup, file.filename);
+    await restoreMovedIntoPlace();
     pageReaders.minRows = Infinity;
     const plain = await consent.verify();
     expect(plain).to.deep.include({ ok: true, checked: 5 });
