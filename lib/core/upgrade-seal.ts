@@ -4,7 +4,7 @@ import { ChainRehash } from '../audit/upgrade-rehash';
 import { storedTextHash } from '../registry/text';
 import { ConsentIntegrityError } from '../errors';
 import type { ConsentLogger } from '../options';
-import type { ChainUpgrade } from '../tracker/capabilities';
+import type { ChainUpgrade, UpgradeSealer } from '../tracker/capabilities';
 import type { SealedHead, StoredEvent, StoredRequirementVersion } from '../tracker/records';
 import type { ConsentTracker } from '../tracker/tracker';
 import { verifyStore, type VerifyKeys } from './verify';
@@ -13,6 +13,9 @@ import { verifyStore, type VerifyKeys } from './verify';
 function ownTextHash(v: StoredRequirementVersion): string {
   return storedTextHash(v);
 }
+
+// The refusals `refuse` made (and logged); another integrity error, the tracker's own, is logged through it.
+const refusals = new WeakSet<Error>();
 
 function refuse(logger: ConsentLogger, detail: string, extensions: Record<string, unknown> = {}): ConsentIntegrityError {
   const message =
@@ -23,6 +26,7 @@ function refuse(logger: ConsentLogger, detail: string, extensions: Record<string
   Object.assign(error.extensions, extensions);
   // With the error, so that a caller that logs what it catches (the command line) says it once.
   logger.error(`express-consent: ${message}`, error);
+  refusals.add(error);
   return error;
 }
 
@@ -48,7 +52,17 @@ export async function sealUpgradedStore(tracker: ConsentTracker, keys: VerifyKey
     if (!(await tracker.sealPending())) return;
     throw refuse(logger, `verify() of the history as it was found ${String(before.problems.length)} problems`, { problems: before.problems });
   }
-  const sealed = await tracker.sealUpgrade({
+  const sealed = await tracker.sealUpgrade(sealerOf(key, logger)).catch((error: unknown) => {
+    // The tracker found the store inconsistent itself (an event without a head): refused as the rest.
+    if (error instanceof ConsentIntegrityError && !refusals.has(error)) throw refuse(logger, error.message);
+    throw error;
+  });
+  if (sealed) logger.warn('express-consent: sealed the rows of the store upgraded to this release (a one-time step)');
+}
+
+/** What checks and seals each chain and requirement version of the upgraded store, inside the tracker's transaction. */
+function sealerOf(key: Buffer, logger: ConsentLogger): UpgradeSealer {
+  return {
     chain(head: SealedHead): ChainUpgrade {
       // Without a seal, only a chain nothing was ever written to (its events, if any, then fail `headHash`).
       const unsealed = head.mac === '' && isUnsealedEmpty({ ...head, headId: head.id });
@@ -73,6 +87,5 @@ export async function sealUpgradedStore(tracker: ConsentTracker, keys: VerifyKey
       if (ownTextHash(version) !== version.textHash) throw refuse(logger, `the stored text of requirement "${version.id}" version ${String(version.version)} does not match its text hash`);
       return versionSeal(key, version);
     },
-  });
-  if (sealed) logger.warn('express-consent: sealed the rows of the store upgraded to this release (a one-time step)');
+  };
 }

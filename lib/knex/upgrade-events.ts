@@ -1,4 +1,5 @@
 import { leafCount, leafEventHash, leafId } from '../audit/log-leaf';
+import { ConsentIntegrityError } from '../errors';
 import type { EventRewrite } from '../tracker/capabilities';
 import type { StoredEvent } from '../tracker/records';
 import { variableLimit } from './bulk-sql';
@@ -32,7 +33,7 @@ export class EventCursor {
   async take(chain: string): Promise<StoredEvent | null> {
     const next = await this.peek();
     if (next === null || next.chain > chain) return null;
-    if (next.chain < chain) throw new Error(`event ${next.id} belongs to chain ${next.chain}, which has no head`);
+    if (next.chain < chain) throw new ConsentIntegrityError(`event ${next.id} belongs to chain ${next.chain}, which has no head`);
     this.at += 1;
     return next;
   }
@@ -40,7 +41,7 @@ export class EventCursor {
   /** Throws when events are left over that belong to no chain read. */
   async end(): Promise<void> {
     const next = await this.peek();
-    if (next !== null) throw new Error(`event ${next.id} belongs to chain ${next.chain}, which has no head`);
+    if (next !== null) throw new ConsentIntegrityError(`event ${next.id} belongs to chain ${next.chain}, which has no head`);
   }
 
   private async peek(): Promise<StoredEvent | null> {
@@ -80,7 +81,7 @@ export async function rewriteEvents(ctx: TableContext, rewrites: readonly EventR
  * @throws Error when the log was sealed already.
  */
 export async function rewriteLeaves(ctx: TableContext): Promise<void> {
-  if ((await readLogHead(ctx)) !== null) throw new Error('the global log was sealed before the upgraded events were rewritten');
+  if ((await readLogHead(ctx)) !== null) throw new ConsentIntegrityError('the global log was sealed before the upgraded events were rewritten');
   const log = ctx.table('log');
   for (let after: string | undefined; ;) {
     const entries = await scanLogEntries(ctx, { after, limit: ENTRY_PAGE });

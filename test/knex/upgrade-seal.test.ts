@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import type { Knex } from 'knex';
 import { LEAF_BYTES, leafCount, leafId } from '../../lib/audit/log-leaf';
 import { ConsentStoreError, createConsent, KnexTracker, verifyReceipt, type Consent, type RequirementDefinition } from '../../lib/index';
+import { ConsentIntegrityError } from '../../lib/errors';
 import { unpackLeaves } from '../../lib/knex/packed-leaves';
 import { ConsentMigrationSource } from '../../lib/knex/migrations/index';
 import { describeEachDatabase, type TestDatabase } from '../helpers/each-database';
@@ -183,6 +184,21 @@ for (const STORE of STORES) describeEachDatabase(`an upgrade from schema 005 (wr
     const bob = await consent.states('bob').catch(() => null);
     expect(failure, `sealed; bob's analytics now reads ${JSON.stringify(bob?.analytics)}, verify() ${JSON.stringify(await consent.verify().catch(() => null))}`).to.be.instanceOf(ConsentStoreError);
     expect(errors.join('\n')).to.match(/not sealed/);
+    expect(await db.knex('consent_meta').where({ key: 'seal_pending' })).to.have.length(1, 'still marked');
+  });
+
+  it('refuses, as an integrity failure it logs, a subject row deleted after the old proof verified (its events left without a head)', async () => {
+    await load005(STORE, db.knex);
+    const tracker = racedTracker(async (knex) => {
+      await knex('consent_states').where({ chain: await bobsChain(knex) }).delete();
+      await knex('consent_subjects').where({ chain: await bobsChain(knex) }).delete();
+    });
+    const consent = newConsent(tracker);
+    const failure = await consent.ready().catch((e: unknown) => e);
+    expect(failure).to.be.instanceOf(ConsentIntegrityError);
+    expect((failure as Error).message).to.match(/not sealed: event \d+ belongs to chain [0-9a-f]+, which has no head/);
+    expect(errors).to.have.length(1);
+    expect(logged).to.deep.equal([failure]);
     expect(await db.knex('consent_meta').where({ key: 'seal_pending' })).to.have.length(1, 'still marked');
   });
 
