@@ -122,12 +122,14 @@ describe('the packed library', function () {
     for (const ext of ['js', 'cjs']) {
       const worker = new Worker(join(app.installed, `dist/page-worker.${ext}`), { workerData: { driver, filename } });
       try {
-        const answer = await new Promise((resolve, reject) => {
+        const next = (): Promise<unknown> => new Promise((resolve, reject) => {
           worker.once('message', resolve);
           worker.once('error', reject);
-          worker.postMessage({ id: 7, sql: 'select json_group_array(v) from t where v >= ?', bindings: ['a'] });
         });
-        expect(answer).to.deep.equal({ id: 7, page: '["a","b"]' }, ext);
+        expect(await next()).to.deep.equal({ opened: true }, ext);
+        const answer = next();
+        worker.postMessage({ id: 7, sql: 'select json_group_array(v) from t where v >= ?', bindings: ['a'] });
+        expect(await answer).to.deep.equal({ id: 7, page: '["a","b"]' }, ext);
       } finally {
         await worker.terminate();
       }
