@@ -30,9 +30,8 @@ import { readLogHead, readLogLeaves, scanLogBlocks, scanLogEntries, sealLog } fr
 import * as lifecycle from './lifecycle-queries';
 import * as upgrade from './upgrade-seal';
 import { checkedTablePrefix } from './table-prefix';
-import { checkSchema, isPostgres, isSqlite, isSynchronousDriver, migrate } from './migrate';
-import { PageReader } from './page-reader';
-import { openSqlitePages } from './sqlite-pages';
+import { checkSchema, isPostgres, isSynchronousDriver, migrate } from './migrate';
+import { storeScanReader } from './sqlite-pages';
 import { ChangeFeed } from './change-feed';
 import { bytes } from './row-codec';
 import * as requirements from './requirement-queries';
@@ -73,7 +72,7 @@ export class KnexTracker implements ConsentTracker {
   /** SQLite: the highest event id allocated, reserved or seen here (see `reserveIds`). */
   readonly idMark = { high: 0 };
   /** SQLite: connections of its own for scans of the whole store, once the store proves large. */
-  readonly pages: PageReader | undefined;
+  readonly pages: ReturnType<typeof storeScanReader>;
 
   constructor(
     readonly knex: Knex,
@@ -82,7 +81,7 @@ export class KnexTracker implements ConsentTracker {
     this.prefix = checkedTablePrefix(options.tablePrefix, 'new KnexTracker()');
     this.ownsKnex = options.ownsKnex ?? false;
     this.feed = new ChangeFeed(knex, `${this.prefix}changes`, options.notify ?? true);
-    this.pages = isSqlite(knex) ? new PageReader(() => openSqlitePages(knex, () => this.feed.openedFile())) : undefined;
+    this.pages = storeScanReader(knex, () => this.feed.openedFile());
     // SQLite has one connection: one statement at a time, each answering everyone who waited.
     // PostgreSQL keeps a second one busy while the first answers. A synchronous driver blocks
     // the event loop while it works, so requests gather for a turn of the loop instead.

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
-import { clientOf } from './migrate';
+import { clientOf, isSqlite } from './migrate';
+import { PageReader } from './page-reader';
 import { SqliteFile, type OpenedFile } from './sqlite-file';
 import { loadedFrom, pageThreads, ThreadPages } from './thread-pages';
 
@@ -124,4 +125,9 @@ async function openRunner(knex: Knex, filename: string): Promise<PageRunner | nu
   if (nativeBinding !== undefined && typeof nativeBinding !== 'string') return null;
   const path = loadedFrom(driver);
   return path === null ? null : ThreadPages.start(pageThreads.script, { driver: path, filename, nativeBinding, pragmas: READER_PRAGMAS });
+}
+
+/** The reader of a tracker's store-wide scans on SQLite (none on another database). */
+export function storeScanReader(knex: Knex, openedFile: () => Promise<OpenedFile | null>): PageReader | undefined {
+  return isSqlite(knex) ? new PageReader(() => openSqlitePages(knex, openedFile)) : undefined;
 }
