@@ -48,11 +48,13 @@ async function headsPage(ctx: TableContext, query: HeadScanQuery): Promise<Seale
   if (query.after !== undefined) q.where(`${subjects}.chain`, '>', bytes(query.after));
   if (query.chains !== undefined) q.whereIn(`${subjects}.chain`, query.chains.map(bytes));
   if (query.pseudonym !== undefined) q.where(`${subjects}.pseudonym`, bytes(query.pseudonym));
-  const rows = await readRows(ctx, q, pageColumns(ctx.knex, headPage(subjects)), (a, b) => (a[0] as string) < (b[0] as string));
-  const heads = rows.map(toHead);
   // A page of every chain in order holds every chain between its first and last: one range read.
   const contiguous = query.chains === undefined && query.pseudonym === undefined;
-  const records = await chainRecords(ctx, heads.map((h) => h.chain), contiguous);
+  // A lookup (of some chains, or a pseudonym's) on the application's connection: the readers are for scans of the whole store.
+  const reads: TableContext = contiguous ? ctx : { knex: ctx.knex, table: (name) => ctx.table(name) };
+  const rows = await readRows(reads, q, pageColumns(ctx.knex, headPage(subjects)), (a, b) => (a[0] as string) < (b[0] as string));
+  const heads = rows.map(toHead);
+  const records = await chainRecords(reads, heads.map((h) => h.chain), contiguous);
   return heads.map((head) => ({ ...head, records: records.get(head.chain) ?? [] }));
 }
 
