@@ -1,4 +1,4 @@
-import type { PageRunner } from './sqlite-pages';
+import type { PageRunner } from './page-runner';
 
 /**
  * When store-wide scans read on connections of their own. Internal: tests lower `minRows`;

@@ -4,7 +4,7 @@ import { pathToFileURL } from 'node:url';
 import type { Worker } from 'node:worker_threads';
 import { startThread, threadScript } from '../audit/thread';
 import type { PageRequest } from './page-worker';
-import type { PageRunner } from './sqlite-pages';
+import type { PageRunner } from './page-runner';
 
 /** Internal: where the thread's script is (tests point it at one that cannot start). */
 export const pageThreads = {
