@@ -13,8 +13,12 @@ interface Sqlite3Module {
 interface Sqlite3Database {
   configure(option: 'busyTimeout', ms: number): void;
   exec(sql: string, done: (error: Error | null) => void): void;
-  get(sql: string, bindings: readonly unknown[], done: (error: Error | null, row?: Record<string, unknown>) => void): void;
+  prepare(sql: string, done: (error: Error | null) => void): Sqlite3Statement;
   close(done: (error: Error | null) => void): void;
+}
+interface Sqlite3Statement {
+  all(bindings: readonly unknown[], done: (error: Error | null, rows?: Array<Record<string, unknown>>) => void): void;
+  finalize(done: () => void): void;
 }
 
 /**
@@ -27,13 +31,61 @@ export const READER_PRAGMAS = ['query_only = 1', 'cache_size = -8192', 'mmap_siz
 // two let a page of events and a page of heads be read at once.
 const CONNECTIONS = 2;
 
+// Prepared statements kept per connection: a scan sends the same few statements page after page.
+const STATEMENTS = 16;
+
+/**
+ * A connection's prepared statements by text. The driver prepares an unprepared statement on
+ * its thread and only starts it from the main thread's next turn, so that a page asked for
+ * while the main thread checks the one before would wait for that check: a prepared one
+ * starts at once. Run to its end (`all`), a statement holds no read transaction between pages.
+ */
+class Prepared {
+  private readonly statements = new Map<string, Promise<Sqlite3Statement>>();
+
+  constructor(readonly db: Sqlite3Database) {}
+
+  /** The statement of `sql`, prepared once (the oldest is let go past `STATEMENTS`). */
+  statement(sql: string): Promise<Sqlite3Statement> {
+    let found = this.statements.get(sql);
+    if (found === undefined) {
+      if (this.statements.size >= STATEMENTS) {
+        const [oldest, statement] = this.statements.entries().next().value as [string, Promise<Sqlite3Statement>];
+        this.statements.delete(oldest);
+        void statement.then(finalize, () => undefined);
+      }
+      found = new Promise<Sqlite3Statement>((resolve, reject) => {
+        const statement = this.db.prepare(sql, (error) => {
+          if (error) reject(error);
+          else resolve(statement);
+        });
+      });
+      // A statement that did not prepare is prepared again next time (and its failure is the caller's).
+      found.catch(() => { this.statements.delete(sql); });
+      this.statements.set(sql, found);
+    }
+    return found;
+  }
+
+  /** Finalizes every statement (a connection closes only once none is left). */
+  async close(): Promise<void> {
+    const statements = [...this.statements.values()];
+    this.statements.clear();
+    await Promise.all(statements.map((s) => s.then(finalize, () => undefined)));
+  }
+}
+
+const finalize = (statement: Sqlite3Statement): Promise<void> => new Promise((resolve) => { statement.finalize(() => { resolve(); }); });
+
 /** Read-only connections through the `sqlite3` driver the application's Knex loaded. */
 class ConnectionPages implements PageRunner {
   private readonly busy: number[];
+  private readonly connections: Prepared[];
   alive = true;
 
   private constructor(private readonly dbs: Sqlite3Database[]) {
     this.busy = dbs.map(() => 0);
+    this.connections = dbs.map((db) => new Prepared(db));
   }
 
   static async open(driver: Sqlite3Module, filename: string): Promise<ConnectionPages> {
@@ -61,22 +113,28 @@ class ConnectionPages implements PageRunner {
     return new ConnectionPages(dbs);
   }
 
-  page(sql: string, bindings: readonly unknown[]): Promise<unknown> {
-    if (!this.alive) return Promise.reject(new Error('closed'));
+  async page(sql: string, bindings: readonly unknown[]): Promise<unknown> {
+    if (!this.alive) throw new Error('closed');
     const at = this.busy.indexOf(Math.min(...this.busy));
-    const db = this.dbs[at] as Sqlite3Database;
     this.busy[at] = (this.busy[at] as number) + 1;
-    return new Promise((resolve, reject) => {
-      db.get(sql, bindings, (error, row) => {
-        this.busy[at] = (this.busy[at] as number) - 1;
-        if (error) reject(error);
-        else resolve(row === undefined ? undefined : Object.values(row)[0]);
+    try {
+      const statement = await (this.connections[at] as Prepared).statement(sql);
+      const rows = await new Promise<Array<Record<string, unknown>> | undefined>((resolve, reject) => {
+        statement.all(bindings, (error, found) => {
+          if (error) reject(error);
+          else resolve(found);
+        });
       });
-    });
+      const row = rows?.[0];
+      return row === undefined ? undefined : Object.values(row)[0];
+    } finally {
+      this.busy[at] = this.busy[at] - 1;
+    }
   }
 
   async close(): Promise<void> {
     this.alive = false;
+    await Promise.all(this.connections.map((c) => c.close()));
     await Promise.all(this.dbs.map(closeConnection));
   }
 }

@@ -110,6 +110,35 @@ describeEachDatabase('store-wide scans on connections of their own', (open) => {
     expect(await audienceOf()).to.have.length(8);
   });
 
+  it('keeps its statements prepared without holding the file: a checkpoint still empties the log', async () => {
+    if (tracker.pages !== undefined) await knex.raw('PRAGMA journal_mode = WAL');
+    const runner = await openSqlitePages(knex, () => new SqliteFile(knex).identify());
+    if (runner === null) {
+      expect(tracker.pages).to.equal(undefined, 'PostgreSQL reads through its pool');
+      return;
+    }
+    try {
+      // More distinct statements than a connection keeps, each asked twice: the ones let go answer again.
+      for (let round = 0; round < 2; round += 1) {
+        for (let n = 1; n <= 40; n += 1) expect(await runner.page(`select count(*) + ${String(n)} from consent_subjects`, [])).to.equal(12 + n);
+      }
+      const page = 'select json_group_array(hex(chain)) from (select chain from consent_subjects where chain > ? order by chain limit 5)';
+      expect(JSON.parse((await runner.page(page, [Buffer.alloc(0)])) as string)).to.have.length(5);
+      let refused: unknown = null;
+      await runner.page('select nothing from nowhere', []).catch((error: unknown) => { refused = error; });
+      expect(refused, 'a statement that does not prepare fails its page').to.be.an('error');
+      expect(await runner.page('select count(*) from consent_subjects', [])).to.equal(12);
+      // Every statement ran to its end: none keeps a snapshot that would stop the checkpoint.
+      await consent.record('after-the-pages', { a: 'granted' });
+      const [checkpoint] = await knex.raw<Array<{ busy: number; log: number }>>('PRAGMA wal_checkpoint(TRUNCATE)');
+      expect(checkpoint).to.deep.include({ busy: 0, log: 0 });
+      expect(await runner.page('select count(*) from consent_subjects', [])).to.equal(13);
+    } finally {
+      await runner.close();
+    }
+    expect(runner.alive).to.equal(false);
+  });
+
   it('closes its connections when idle and with the tracker', async () => {
     const opened = (): ReturnType<SqliteFile['identify']> => new SqliteFile(knex).identify();
     const runner = await openSqlitePages(knex, opened);
