@@ -12,6 +12,13 @@ import { trustedRecords } from './trusted';
 
 /** Ids checked per round of storage reads: one read by a tracker with the audience capability. */
 const BATCH = 1000;
+/**
+ * Batches whose reads are out while the caller handles the one before them, for a tracker with
+ * the audience capability: its reads run on several connections (SQLite's readers, the
+ * PostgreSQL pool) while the main thread checks seals. One for any other tracker, whose rounds
+ * are `CURRENT_AT_ONCE` reads each.
+ */
+const READ_AHEAD = 3;
 /** `current()` reads a tracker without that capability is asked at once, per round. */
 const CURRENT_AT_ONCE = 500;
 
@@ -85,7 +92,7 @@ async function recordsOf<T>(engine: FilterDeps, batch: Array<Item<T>>): Promise<
 /**
  * `consent.filterAllowed()`: the ids of `ids` (as given, duplicates and order kept) for whom
  * processing under `requirementId` is allowed now, judged like `isAllowed()` from the stored
- * records once their seal checks, a batch of ids per round of reads (the next round starts
+ * records once their seal checks, a batch of ids per round of reads (the next rounds start
  * while a batch is handed out). Works by pseudonym: subjects recorded before the store kept ids
  * are found too.
  *
@@ -115,20 +122,24 @@ export function filterAllowed<T extends string | number>(
   };
 }
 
-/** The allowed ids of each batch of `ids`, a batch per round of reads (the next round starts while a batch is handed out). */
+/** The allowed ids of each batch of `ids`, a batch per round of reads (the next rounds start while a batch is handed out). */
 async function* allowedPages<T>(engine: FilterDeps, ids: Iterable<T> | AsyncIterable<T>, requirementId: string, gpc: boolean): AsyncGenerator<T[]> {
   await engine.ready();
   // Unknown ids fail before any read; each batch is judged by the version current when it is.
   engine.registry.require(requirementId);
-  let previous: { batch: Array<Item<T>>; records: Promise<CurrentRecord[][]> } | null = null;
+  const depth = hasCapability(engine.tracker, 'audience') ? READ_AHEAD : 1;
+  const ahead: Array<{ batch: Array<Item<T>>; records: Promise<CurrentRecord[][]> }> = [];
   for await (const batch of batches(ids, engine.derivedKeys)) {
     const records = recordsOf(engine, batch);
     // Awaited below; if the caller stops first, its failure concerns no one.
     records.catch(() => undefined);
-    if (previous) yield allowedNow(engine, previous.batch, await previous.records, requirementId, gpc);
-    previous = { batch, records };
+    ahead.push({ batch, records });
+    if (ahead.length > depth) {
+      const first = ahead.shift() as (typeof ahead)[number];
+      yield allowedNow(engine, first.batch, await first.records, requirementId, gpc);
+    }
   }
-  if (previous) yield allowedNow(engine, previous.batch, await previous.records, requirementId, gpc);
+  for (const { batch, records } of ahead) yield allowedNow(engine, batch, await records, requirementId, gpc);
 }
 
 function recordOf(records: readonly CurrentRecord[], requirement: string): CurrentRecord | undefined {

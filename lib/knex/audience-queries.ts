@@ -157,9 +157,9 @@ export async function readSnapshots(ctx: TableContext, pseudonyms: readonly stri
   const lookup = subjectsWithHeads(ctx, false).whereRaw(`${quote(ctx.table('subjects'))}.${quote('pseudonym')} in ${list.sql}`, list.bindings);
   const { ordered } = joinedSubjects(ctx, lookup, false);
   const byPseudonym = new Map<string, SubjectSnapshot>();
-  // Lookups by the index, on the application's connection: the readers are for scans of the whole store.
-  const lookups: TableContext = { knex: ctx.knex, table: (name) => ctx.table(name) };
-  for (const { snapshot } of await subjectEntries(lookups, ordered, ordered, SNAPSHOT_COLUMNS, byPseudonymThenRequirement)) byPseudonym.set(snapshot.pseudonym, snapshot);
+  // On the readers once lookups have read as much as a store-wide scan (`filterAllowed()` over
+  // a long list): several batches are then read at once while the caller checks the ones before.
+  for (const { snapshot } of await subjectEntries(ctx, ordered, ordered, SNAPSHOT_COLUMNS, byPseudonymThenRequirement)) byPseudonym.set(snapshot.pseudonym, snapshot);
   return pseudonyms.map((pseudonym) => byPseudonym.get(pseudonym) ?? null);
 }
 

@@ -13,7 +13,8 @@ export const pageReaders = {
 };
 
 /**
- * The runner of a tracker's store-wide scans: opened once its pages have read more rows than a
+ * The runner of a tracker's store-wide scans (and of `filterAllowed()`'s lookups, a batch of a
+ * thousand subjects each): opened once its pages have read more rows than a
  * small store holds (without a pause of `idleMs`), closed when idle and with the tracker. A
  * page it cannot run is read the usual way (`null` from `runner()`), so an answer never
  * depends on it; a runner that stopped on its own (a thread that failed) is not opened again.

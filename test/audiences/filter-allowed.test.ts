@@ -145,6 +145,57 @@ describe('consent.filterAllowed() on a tracker without the audience capability',
   });
 });
 
+describe('consent.filterAllowed() on a tracker with the audience capability', () => {
+  it('has three batches read while it hands one out, and fails at a failed batch only after the ones before it', async () => {
+    const tracker = new MemoryTracker();
+    const snapshots = tracker.snapshots.bind(tracker);
+    let inFlight = 0;
+    let most = 0;
+    let calls = 0;
+    let failAt = Infinity;
+    tracker.snapshots = async (pseudonyms) => {
+      calls += 1;
+      const call = calls;
+      inFlight += 1;
+      most = Math.max(most, inFlight);
+      try {
+        // A slow store: reads asked meanwhile overlap.
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        if (call === failAt) throw new Error('the store went away');
+        return await snapshots(pseudonyms);
+      } finally {
+        inFlight -= 1;
+      }
+    };
+    const db = { config: { client: 'sqlite3', connection: { filename: ':memory:' }, useNullAsDefault: true }, cleanup: async () => undefined };
+    const t = await testConsent(db, { tracker });
+    try {
+      const ids = Array.from({ length: 7000 }, (_, i) => `u${String(i % 2000)}`);
+      await t.consent.import(ids.slice(0, 2000).map((subjectId, i) => ({ subjectId, requirement: 'analytics', decision: i % 3 === 0 ? 'denied' : 'granted', at: new Date(Date.now() - 1000) })));
+      const expected = ids.filter((id) => Number(id.slice(1)) % 3 !== 0);
+      const kept: string[] = [];
+      for await (const id of t.consent.filterAllowed(ids, 'analytics')) kept.push(id);
+      expect(kept).to.deep.equal(expected);
+      expect(calls).to.equal(7, 'a read per thousand ids');
+      expect(most).to.equal(4, 'the batch handed out and three read ahead');
+      // The fifth batch's read fails: the four before it are handed out in full first.
+      calls = 0;
+      failAt = 5;
+      kept.length = 0;
+      let failure: unknown;
+      try {
+        for await (const id of t.consent.filterAllowed(ids, 'analytics')) kept.push(id);
+      } catch (error) {
+        failure = error;
+      }
+      expect(failure).to.be.instanceOf(ConsentError).and.to.include({ code: 'store_unavailable' });
+      expect(kept).to.deep.equal(ids.slice(0, 4000).filter((id) => Number(id.slice(1)) % 3 !== 0));
+    } finally {
+      await t.close();
+    }
+  });
+});
+
 describe('consent.filterAllowed() on a tracker whose snapshots() answers short', () => {
   it('fails as a storage failure rather than read the missing subjects as never asked (legitimate interests would allow them)', async () => {
     const tracker = new MemoryTracker();

@@ -54,22 +54,29 @@ describeEachDatabase('store-wide scans on connections of their own', (open) => {
     for await (const id of consent.audience('a')) ids.push(id);
     return ids.sort();
   };
+  const filteredOf = async (): Promise<string[]> => {
+    const ids: string[] = [];
+    for await (const id of consent.filterAllowed(Array.from({ length: 2500 }, (_, i) => `s${String(i % 13)}`), 'a')) ids.push(id);
+    return ids;
+  };
 
-  it('verifies and lists audiences on its own connections (SQLite files), with the same answers', async function () {
+  it('verifies, lists audiences and filters long lists of ids on its own connections (SQLite files), with the same answers', async function () {
     const sqlite = tracker.pages !== undefined;
     pageReaders.minRows = Infinity;
-    const plain = { verify: await consent.verify(), audience: await audienceOf() };
+    const plain = { verify: await consent.verify(), audience: await audienceOf(), filtered: await filteredOf() };
     pageReaders.minRows = 0;
     const opened = pageReaders.opened;
     const onKnex = countStatements(knex, JSON_PAGE);
     const verified = await consent.verify();
     const listed = await audienceOf();
+    const filtered = await filteredOf();
     onKnex.stop();
     expect(verified).to.deep.equal(plain.verify);
     expect(verified).to.deep.include({ ok: true, checked: 24 });
     expect(listed).to.deep.equal(plain.audience).and.have.length(8);
+    expect(filtered).to.deep.equal(plain.filtered).and.have.length(1538);
     if (sqlite) {
-      expect(pageReaders.opened - opened).to.equal(1, 'one runner serves both scans');
+      expect(pageReaders.opened - opened).to.equal(1, 'one runner serves the scans and the lookups');
       expect(onKnex.n).to.equal(0, 'no page went through the application\'s connection');
     } else {
       expect(onKnex.n).to.be.above(0, 'PostgreSQL reads through its pool');
