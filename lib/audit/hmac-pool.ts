@@ -5,6 +5,8 @@ import { startThread, threadScript } from './thread';
 /** A batch of texts to check: UTF-8 bytes end to end, where each ends, and the HMAC each should have (64 hex digits each). */
 export interface HmacBatch {
   id: number;
+  /** Which of the pool's keys (its index in `HmacPool.start`'s list). */
+  key: number;
   /** Hex digits to compare: 64, or 32 for a truncated seal. */
   digits: number;
   texts: Uint8Array;
@@ -42,11 +44,11 @@ export class HmacPool {
   private next = 0;
   private ids = 0;
 
-  private constructor(key: Buffer, size: number, script: URL) {
+  private constructor(keys: readonly Buffer[], size: number, script: URL) {
     for (let i = 0; i < size; i += 1) {
       let worker: Worker;
       try {
-        worker = startThread(script, new Uint8Array(key));
+        worker = startThread(script, keys.map((key) => new Uint8Array(key)));
       } catch {
         hmacWorkers.failed += 1;
         continue;
@@ -65,11 +67,11 @@ export class HmacPool {
     }
   }
 
-  /** A pool of `hmacWorkers.size` threads, or null when there is none to have. */
-  static start(key: Buffer): HmacPool | null {
+  /** A pool of `hmacWorkers.size` threads that check HMACs under `keys`, or null when there is none to have. */
+  static start(keys: readonly Buffer[]): HmacPool | null {
     const { size, script } = hmacWorkers;
     if (size < 1 || script === null) return null;
-    return new HmacPool(key, size, script);
+    return new HmacPool(keys, size, script);
   }
 
   /** The verdict of each text of the batch (1: its HMAC is the expected one), or null when no thread answered. */

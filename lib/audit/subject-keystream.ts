@@ -16,7 +16,7 @@ import { firstCounter, SIV_NONCE_BYTES } from './subject-seal';
 const BLOCK = 16;
 
 /** Values laid end to end in one buffer: where each starts (-1 for one left out) and its length. */
-interface Page {
+export interface Page {
   bytes: Buffer;
   starts: number[];
   lengths: number[];
@@ -117,7 +117,7 @@ export function decryptSubjects(key: Buffer, sealed: readonly string[], pseudony
 }
 
 /** The page of `decryptSubjects`, its values decrypted in place (not yet decoded). */
-function decryptedPage(key: Buffer, sealed: readonly string[], pseudonyms: ReadonlyArray<string | null>): Page {
+export function decryptedPage(key: Buffer, sealed: readonly string[], pseudonyms: ReadonlyArray<string | null>): Page {
   const lengths = sealed.map((value) => value.length >>> 1);
   const nonces = Buffer.allocUnsafe(sealed.length * SIV_NONCE_BYTES);
   const starts: number[] = [];
@@ -143,7 +143,7 @@ function decryptedPage(key: Buffer, sealed: readonly string[], pseudonyms: Reado
 }
 
 /** Whether `length` bytes of `bytes` from `start` are all ASCII (the same text in UTF-8 and Latin-1). */
-function isAscii(bytes: Buffer, start: number, length: number): boolean {
+export function isAscii(bytes: Buffer, start: number, length: number): boolean {
   for (let j = start; j < start + length; j += 1) if ((bytes[j] as number) >= 0x80) return false;
   return true;
 }

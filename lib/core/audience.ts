@@ -4,11 +4,12 @@ import { openEarlierSubject, sealSubject } from '../audit/subject-seal';
 import { ConsentError } from '../errors';
 import { nextTurn, TurnTaker } from '../event-loop-turns';
 import { isAllowedNow, stateOf } from '../state/derive';
-import type { AudienceCapability } from '../tracker/audience-capability';
+import type { AudienceCapability, AudienceEntry } from '../tracker/audience-capability';
 import { hasCapability, missingMethods } from '../tracker/has-capability';
 import type { CurrentRecord, SubjectSnapshot } from '../tracker/records';
 import type { ConsentTracker } from '../tracker/tracker';
 import type { Requirement, State } from '../types';
+import { AudienceThreads, checkedPages } from './audience-checks';
 import { audienceFilter, type AudienceFilter } from './audience-filter';
 import type { ConsentCore } from './consent-core';
 import { requireSubject } from './input';
@@ -135,32 +136,44 @@ export async function* audiencePages(
   const reader = audienceReader(engine.tracker, 'audience()');
   const keys = engine.derivedKeys;
   const { logger } = engine.options;
-  const pages = pagesAhead((after: string | undefined) => reader.audience({ requirement: requirement.id, after, limit: filter.batchSize }), (last) => last.snapshot.chain, filter.batchSize);
+  // Two pages read ahead: the database reads (on two connections of an SQLite file) while the
+  // main thread and the checking thread work on the pages before.
+  const pages = pagesAhead((after: string | undefined) => reader.audience({ requirement: requirement.id, after, limit: filter.batchSize }), (last) => last.snapshot.chain, filter.batchSize, 2);
   const turns = new TurnTaker();
-  for await (const page of pages) {
+  for await (const { page, vouched } of checkedPages(pages, new AudienceThreads(keys))) {
     // Read time: a grant that lapses while the listing runs stops counting from the next page.
     const now = engine.now();
     // The version current then: one registered ahead that started meanwhile outdates older grants.
     const matches = matcher(engine.registry.require(requirementId, 404, now), filter);
-    const matched: Array<{ snapshot: SubjectSnapshot; state: State }> = [];
+    const matched: Array<{ snapshot: SubjectSnapshot; state: State; id: string | undefined }> = [];
+    const unopened: number[] = [];
     const sealed: string[] = [];
-    for (const { snapshot, sealedSubject } of page) {
+    for (let i = 0; i < page.length; i += 1) {
+      const { snapshot, sealedSubject } = page[i] as AudienceEntry;
       // The next page is being read meanwhile: see event-loop-turns.ts.
       if (turns.due()) await nextTurn();
-      const records = trustedRecords(keys.chain, logger, snapshot.pseudonym, snapshot);
+      // Its seal confirmed by a thread, or checked here.
+      const records = vouched.heads?.[i] === 1 ? snapshot.records : trustedRecords(keys.chain, logger, snapshot.pseudonym, snapshot);
       const state = matches(recordOf(records, requirement.id), now);
       if (state === null) continue;
       if (sealedSubject === null) {
         summary.skipped += 1;
         continue;
       }
-      matched.push({ snapshot, state });
-      sealed.push(sealedSubject);
+      const id = vouched.ids[i];
+      if (id === undefined) {
+        unopened.push(matched.length);
+        sealed.push(sealedSubject);
+      }
+      matched.push({ snapshot, state, id });
     }
-    const ids = await storedIds(engine, matched.map((m) => m.snapshot), sealed, turns);
+    // The ids no thread opened, opened here.
+    const opened = await storedIds(engine, unopened.map((m) => (matched[m] as (typeof matched)[number]).snapshot), sealed, turns);
+    const ids = matched.map((m) => m.id ?? null);
+    unopened.forEach((m, k) => { ids[m] = opened[k] ?? null; });
     const members: AudienceMember[] = [];
     for (let i = 0; i < matched.length; i += 1) {
-      const { state } = matched[i] as { snapshot: SubjectSnapshot; state: State };
+      const { state } = matched[i] as (typeof matched)[number];
       const subjectId = ids[i] ?? null;
       if (subjectId === null) {
         summary.unreadable += 1;

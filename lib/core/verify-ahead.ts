@@ -3,61 +3,12 @@ import { headSealInput } from '../audit/head-seal';
 import { HmacPool, hmacWorkers, type HmacBatch } from '../audit/hmac-pool';
 import type { ChainVerifier } from '../audit/verify-chain';
 import type { SealedHead, StoredEvent } from '../tracker/records';
+import { BatchWriter } from './hmac-batch';
 
 /** A page's batch, and which of its items are in it (a previous hash for an event, '' for a head). */
 interface PageBatch {
   batch: Omit<HmacBatch, 'id'>;
   previous: Array<string | undefined>;
-}
-
-// The texts of the batch being built, before they are copied out at their exact size: batches
-// are built one at a time, synchronously, so one buffer serves them all. Made by the first
-// batch; one grown past four times its size (very long texts) is let go after its batch.
-const SCRATCH_BYTES = 1 << 20;
-let scratch: Buffer | null = null;
-
-/** Texts and the hex each one's HMAC should start with, gathered into buffers a thread takes over. */
-class BatchWriter {
-  readonly ends: Uint32Array;
-  readonly expected: Buffer;
-  readonly previous: Array<string | undefined>;
-  /** The shared buffer (this batch's own once grown), and the end of what is written in it. */
-  private buffer: Buffer;
-  private at = 0;
-
-  constructor(count: number) {
-    scratch ??= Buffer.allocUnsafe(SCRATCH_BYTES);
-    this.buffer = scratch;
-    this.ends = new Uint32Array(count);
-    // Unpooled (its own ArrayBuffer, handed over to the thread) and not zeroed: only what is
-    // written is read.
-    this.expected = Buffer.allocUnsafeSlow(count * 64);
-    this.previous = new Array<string | undefined>(count);
-  }
-
-  /** Item `i`: `text` must have the HMAC `hex` starts with (ASCII only: else it is left to the check). */
-  add(i: number, text: string | undefined, hex: string, digits: number, previous: string): void {
-    if (text !== undefined && hex.length === digits && Buffer.byteLength(hex) === digits) {
-      if (this.at + text.length * 3 > this.buffer.length) {
-        const grown = Buffer.allocUnsafe(Math.max(this.buffer.length * 2, this.at + text.length * 3));
-        this.buffer.copy(grown, 0, 0, this.at);
-        this.buffer = grown;
-        scratch = grown;
-      }
-      this.at += this.buffer.write(text, this.at, 'utf8');
-      this.expected.write(hex, i * 64, 'latin1');
-      this.previous[i] = previous;
-    }
-    this.ends[i] = this.at;
-  }
-
-  /** The batch, its texts copied out of the shared buffer (a message copies a view's whole buffer). */
-  done(digits: number): PageBatch {
-    const texts = Buffer.allocUnsafeSlow(this.at);
-    this.buffer.copy(texts, 0, 0, this.at);
-    if (this.buffer.length > 4 * SCRATCH_BYTES) scratch = null;
-    return { batch: { texts, ends: this.ends, expected: this.expected, digits }, previous: this.previous };
-  }
 }
 
 /** A text, or undefined for a value the canonical encoding refuses (the check reports it as it finds it). */
@@ -75,26 +26,29 @@ function attempt(build: () => string): string | undefined {
  * for an intact chain. An event that does not follow the one before it is left to the check.
  */
 function eventBatch(key: Buffer, page: readonly StoredEvent[], before: StoredEvent | undefined): PageBatch {
-  const writer = new BatchWriter(page.length);
+  const writer = new BatchWriter(page.length, 64);
+  const previous = new Array<string | undefined>(page.length);
   let last = before;
   for (let i = 0; i < page.length; i += 1) {
     const event = page[i] as StoredEvent;
     const prior = event.prevId === null ? GENESIS
       : last !== undefined && last.chain === event.chain && last.seq === event.seq - 1 ? last.hash : undefined;
     last = event;
-    writer.add(i, prior === undefined ? undefined : attempt(() => eventHashInput(key, prior, event)), event.hash, 64, prior ?? '');
+    const text = prior === undefined ? undefined : attempt(() => eventHashInput(key, prior, event));
+    if (writer.add(i, text, event.hash)) previous[i] = prior;
   }
-  return writer.done(64);
+  return { batch: writer.done(), previous };
 }
 
 /** The texts of a page's head seals (each over the head and its records). */
 function headBatch(page: readonly SealedHead[]): PageBatch {
-  const writer = new BatchWriter(page.length);
+  const writer = new BatchWriter(page.length, 32);
+  const previous = new Array<string | undefined>(page.length);
   for (let i = 0; i < page.length; i += 1) {
     const head = page[i] as SealedHead;
-    writer.add(i, attempt(() => headSealInput(head, head.records)), head.mac, 32, '');
+    if (writer.add(i, attempt(() => headSealInput(head, head.records)), head.mac)) previous[i] = '';
   }
-  return writer.done(32);
+  return { batch: writer.done(), previous };
 }
 
 /** The worker threads of one check, started once its streams have read more than a small store holds. */
@@ -110,7 +64,7 @@ export class CheckThreads {
     this.read += count;
     if (!this.tried && this.read > hmacWorkers.minEvents) {
       this.tried = true;
-      this.pool = HmacPool.start(this.key);
+      this.pool = HmacPool.start([this.key]);
     }
     return this.pool;
   }

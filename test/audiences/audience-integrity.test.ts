@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { seal } from '../../lib/audit/aead';
 import { sealSubject } from '../../lib/audit/subject-seal';
+import { hmacWorkers } from '../../lib/audit/hmac-pool';
 import { ConsentIntegrityError } from '../../lib/errors';
 import type { Consent } from '../../lib/index';
 import request from 'supertest';
@@ -23,8 +24,9 @@ async function failure(iterable: AsyncIterable<string>): Promise<unknown> {
   }
 }
 
-for (const backend of BACKENDS) {
-  backend.describe(`audiences trust no row the head's seal does not vouch for (${backend.name})`, () => {
+// Once on the main thread alone, once with a thread checking the seals of every page ahead.
+for (const [backend, threads] of BACKENDS.flatMap((b) => [[b, false], [b, true]] as const)) {
+  backend.describe(`audiences trust no row the head's seal does not vouch for (${backend.name}${threads ? ', seals checked on a thread' : ''})`, () => {
     let db: TestDatabase;
     let t: Awaited<ReturnType<typeof testConsent>>;
     let consent: Consent;
@@ -36,7 +38,12 @@ for (const backend of BACKENDS) {
     };
     const chainOf = async (subject: string): Promise<Buffer> => (await subjectRow(subject)).chain as Buffer;
 
+    const savedWorkers = { minEvents: hmacWorkers.minEvents, size: hmacWorkers.size };
+    let started = 0;
+
     beforeEach(async () => {
+      started = hmacWorkers.started;
+      if (threads) Object.assign(hmacWorkers, { minEvents: 0, size: 1 });
       db = await backend.open();
       logger = memoryLogger();
       t = await testConsent(db, { logger, cache: false, admin: { authorize: () => true } });
@@ -46,8 +53,10 @@ for (const backend of BACKENDS) {
       await consent.record('cy', { analytics: 'granted' });
     });
     afterEach(async () => {
+      Object.assign(hmacWorkers, savedWorkers);
       await t.close();
       await db.cleanup();
+      if (threads) expect(hmacWorkers.started, 'a thread checked the pages').to.be.above(started);
     });
 
     it('lists the untouched store', async () => {
@@ -56,6 +65,20 @@ for (const backend of BACKENDS) {
       for await (const id of consent.filterAllowed(['ann', 'bob', 'cy'], 'analytics')) allowed.push(id);
       expect(allowed).to.deep.equal(['ann', 'cy']);
       expect(logger.errors).to.deep.equal([]);
+    });
+
+    if (threads) it('lists the same, and fails closed the same, when its checking thread cannot start', async () => {
+      const script = hmacWorkers.script;
+      hmacWorkers.script = new URL('file:///nonexistent/hmac-worker.js');
+      try {
+        const audience = consent.audience('analytics');
+        expect(await list(audience)).to.deep.equal(['ann', 'cy']);
+        expect(audience.summary).to.include({ listed: 2, unreadable: 0 });
+        await t.knex('consent_states').where({ chain: await chainOf('bob') }).update({ decision: 'granted' });
+        expect(await failure(consent.audience('analytics'))).to.be.instanceOf(ConsentIntegrityError);
+      } finally {
+        hmacWorkers.script = script;
+      }
     });
 
     it('fails closed when a state row was changed in the database, instead of listing the subject', async () => {

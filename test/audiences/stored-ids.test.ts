@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { seal } from '../../lib/audit/aead';
+import { hmacWorkers } from '../../lib/audit/hmac-pool';
 import type { Consent } from '../../lib/index';
 import { BACKENDS, testConsent, type TestDatabase } from '../helpers/consent-setup';
 import { statementsDuring as statementsOf } from '../helpers/count-statements';
@@ -10,8 +11,9 @@ async function list(iterable: AsyncIterable<string>): Promise<string[]> {
   return out.sort();
 }
 
-for (const backend of BACKENDS) {
-  backend.describe(`stored subject ids (${backend.name})`, () => {
+// Once on the main thread alone, once with a thread checking every page's stored ids ahead.
+for (const [backend, threads] of BACKENDS.flatMap((b) => [[b, false], [b, true]] as const)) {
+  backend.describe(`stored subject ids (${backend.name}${threads ? ', checked on a thread' : ''})`, () => {
     let db: TestDatabase;
     let t: Awaited<ReturnType<typeof testConsent>>;
     let consent: Consent;
@@ -24,12 +26,16 @@ for (const backend of BACKENDS) {
     const statementsDuring = (pattern: RegExp, step: () => Promise<void>): Promise<string[]> => statementsOf(t.knex, pattern, step);
     const sealedOf = async (subject: string): Promise<Buffer | null> => (await subjectRow(subject)).sealed_subject as Buffer | null;
 
+    const savedWorkers = { minEvents: hmacWorkers.minEvents, size: hmacWorkers.size };
+
     beforeEach(async () => {
+      if (threads) Object.assign(hmacWorkers, { minEvents: 0, size: 1 });
       db = await backend.open();
       t = await testConsent(db);
       consent = t.consent;
     });
     afterEach(async () => {
+      Object.assign(hmacWorkers, savedWorkers);
       await t.close();
       await db.cleanup();
     });

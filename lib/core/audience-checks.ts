@@ -1,0 +1,141 @@
+import { headSealInput } from '../audit/head-seal';
+import { HmacPool, hmacWorkers } from '../audit/hmac-pool';
+import type { DerivedKeys } from '../audit/keys';
+import { decryptedPage, isAscii } from '../audit/subject-keystream';
+import type { AudienceEntry } from '../tracker/audience-capability';
+import { BatchWriter } from './hmac-batch';
+
+/*
+ * Audience pages whose keyed hashes worker threads check while the main thread judges the pages
+ * before them: each subject's head seal (under the chain key) and the keyed pseudonym of what
+ * its stored id decrypts to (under the pseudonym key). A thread's verdict only spares the main
+ * thread an HMAC it would compute the same way; whatever a thread did not confirm (or a page no
+ * thread answered) is checked on the main thread as before, so no answer depends on a thread.
+ */
+
+/** What threads confirmed of a page: `heads[i]` is 1 when entry i's head seal checked; `ids[i]` its stored id when it opened. */
+export interface Vouched {
+  heads: Uint8Array | null;
+  ids: Array<string | undefined>;
+}
+
+/** A page and what threads confirmed of it. */
+export interface CheckedPage {
+  page: AudienceEntry[];
+  vouched: Vouched;
+}
+
+// The pool's keys, in `HmacBatch.key` order.
+const HEADS = 0;
+const IDS = 1;
+
+const NOTHING: Vouched = { heads: null, ids: [] };
+
+/** The head seals of a page, for the chain key. */
+function headsBatch(page: readonly AudienceEntry[]): BatchWriter {
+  const writer = new BatchWriter(page.length, 32);
+  for (let i = 0; i < page.length; i += 1) {
+    const { snapshot } = page[i] as AudienceEntry;
+    const head = { chain: snapshot.chain, pseudonym: snapshot.pseudonym, erased: false, seq: snapshot.seq, hash: snapshot.hash, id: snapshot.headId };
+    let text: string | undefined;
+    try {
+      text = headSealInput(head, snapshot.records);
+    } catch {
+      // Left to the main thread's check, which refuses it.
+    }
+    writer.add(i, text, snapshot.mac);
+  }
+  return writer;
+}
+
+/**
+ * The stored ids of a page decrypted in one AES pass, and the batch that checks each ASCII one's
+ * keyed pseudonym against its subject's (the others are left to the main thread).
+ */
+function idsBatch(keys: DerivedKeys, page: readonly AudienceEntry[]): { writer: BatchWriter; opened: (verdicts: Uint8Array | null) => Array<string | undefined> } {
+  const sealed: string[] = [];
+  const pseudonyms: string[] = [];
+  const at: number[] = [];
+  for (let i = 0; i < page.length; i += 1) {
+    const { snapshot, sealedSubject } = page[i] as AudienceEntry;
+    if (sealedSubject === null || typeof sealedSubject !== 'string') continue;
+    at.push(i);
+    sealed.push(sealedSubject);
+    pseudonyms.push(snapshot.pseudonym);
+  }
+  const { bytes, starts, lengths } = decryptedPage(keys.subjectSiv, sealed, pseudonyms);
+  const writer = new BatchWriter(sealed.length, 64);
+  for (let k = 0; k < sealed.length; k += 1) {
+    const start = starts[k] as number;
+    const length = lengths[k] as number;
+    if (start >= 0 && isAscii(bytes, start, length)) writer.addBytes(k, bytes, start, start + length, pseudonyms[k]);
+    else writer.add(k, undefined, undefined);
+  }
+  const opened = (verdicts: Uint8Array | null): Array<string | undefined> => {
+    const ids = new Array<string | undefined>(page.length);
+    if (verdicts === null) return ids;
+    for (let k = 0; k < sealed.length; k += 1) {
+      const start = starts[k] as number;
+      if (verdicts[k] === 1) ids[at[k] as number] = bytes.toString('latin1', start, start + (lengths[k] as number));
+    }
+    return ids;
+  };
+  return { writer, opened };
+}
+
+/** The threads of one listing, started once it has read more than a small store holds. */
+export class AudienceThreads {
+  private pool: HmacPool | null = null;
+  private tried = false;
+  private read = 0;
+
+  constructor(private readonly keys: DerivedKeys) {}
+
+  /** What threads will confirm of `page` (nothing while the listing is small, or without threads). */
+  check(page: readonly AudienceEntry[]): Promise<Vouched> {
+    this.read += page.length;
+    if (!this.tried && this.read > hmacWorkers.minEvents) {
+      this.tried = true;
+      this.pool = HmacPool.start([this.keys.chain, this.keys.pseudonym]);
+    }
+    const pool = this.pool;
+    if (pool === null || page.length === 0) return Promise.resolve(NOTHING);
+    const heads = pool.check(headsBatch(page).done(HEADS));
+    const { writer, opened } = idsBatch(this.keys, page);
+    const ids = pool.check(writer.done(IDS));
+    return Promise.all([heads, ids]).then(([h, v]) => ({ heads: h, ids: opened(v) }));
+  }
+
+  /** Whether pages are checked ahead (a pool is running). */
+  get running(): boolean {
+    return this.pool !== null;
+  }
+
+  close(): void {
+    this.pool?.close();
+    this.pool = null;
+  }
+}
+
+/**
+ * Pages passed on in order, each with what threads confirmed of it, while the threads check the
+ * pages read next (one page more than there are threads in flight).
+ */
+export async function* checkedPages(pages: AsyncIterable<AudienceEntry[]>, threads: AudienceThreads): AsyncGenerator<CheckedPage> {
+  const queue: Array<{ page: AudienceEntry[]; vouched: Promise<Vouched> }> = [];
+  try {
+    for await (const page of pages) {
+      queue.push({ page, vouched: threads.check(page) });
+      if (queue.length > (threads.running ? hmacWorkers.size : 0)) {
+        const first = queue.shift() as (typeof queue)[number];
+        yield { page: first.page, vouched: await first.vouched };
+      }
+    }
+    while (queue.length > 0) {
+      const first = queue.shift() as (typeof queue)[number];
+      yield { page: first.page, vouched: await first.vouched };
+    }
+  } finally {
+    threads.close();
+  }
+}
