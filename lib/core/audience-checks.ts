@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { headSealInput } from '../audit/head-seal';
 import { HmacPool, hmacWorkers } from '../audit/hmac-pool';
 import type { DerivedKeys } from '../audit/keys';
@@ -11,6 +12,7 @@ import { BatchWriter } from './hmac-batch';
  * its stored id decrypts to (under the pseudonym key). A thread's verdict only spares the main
  * thread an HMAC it would compute the same way; whatever a thread did not confirm (or a page no
  * thread answered) is checked on the main thread as before, so no answer depends on a thread.
+ * A thread starts only for a large listing that waits on its main thread rather than on its reads.
  */
 
 /** What threads confirmed of a page: `heads[i]` is 1 when entry i's head seal checked; `ids[i]` its stored id when it opened. */
@@ -83,20 +85,49 @@ function idsBatch(keys: DerivedKeys, page: readonly AudienceEntry[]): { writer: 
   return { writer, opened };
 }
 
-/** The threads of one listing, started once it has read more than a small store holds. */
+/**
+ * When a listing checks its pages on threads. Internal: tests lower `minSubjects` and
+ * `measuredPages` and raise `mainBound` to have threads at once.
+ */
+export const audienceThreads = {
+  /** Subjects checked on the main thread first: a small audience is listed before a thread would start. */
+  minSubjects: 16_384,
+  /** Pages the pace is then judged on (after the first ones: code not yet optimized, the readers of an SQLite file not yet open). */
+  measuredPages: 4,
+  /**
+   * Threads start only when the main thread set the pace so far: it waited for the database
+   * less than this share of the time it spent on the pages. A listing that mostly waits for its
+   * reads (a database server on the same cores, busy building the pages) would only lose the
+   * cores a thread takes.
+   */
+  mainBound: 0.35,
+};
+
+/** The threads of one listing, started once it has read more than a small store holds, if its main thread is what it waits on. */
 export class AudienceThreads {
   private pool: HmacPool | null = null;
   private tried = false;
   private read = 0;
+  private pages = 0;
+  private waited = 0;
+  private worked = 0;
 
   constructor(private readonly keys: DerivedKeys) {}
+
+  /** Milliseconds the listing waited for a page, and spent on it; counted once it has read `minSubjects`. */
+  paced(waited: number, worked: number): void {
+    if (this.read <= audienceThreads.minSubjects) return;
+    this.pages += 1;
+    this.waited += waited;
+    this.worked += worked;
+  }
 
   /** What threads will confirm of `page` (nothing while the listing is small, or without threads). */
   check(page: readonly AudienceEntry[]): Promise<Vouched> {
     this.read += page.length;
-    if (!this.tried && this.read > hmacWorkers.minEvents) {
+    if (!this.tried && this.pages >= audienceThreads.measuredPages) {
       this.tried = true;
-      this.pool = HmacPool.start([this.keys.chain, this.keys.pseudonym]);
+      if (this.waited <= this.worked * audienceThreads.mainBound) this.pool = HmacPool.start([this.keys.chain, this.keys.pseudonym]);
     }
     const pool = this.pool;
     if (pool === null || page.length === 0) return Promise.resolve(NOTHING);
@@ -123,12 +154,21 @@ export class AudienceThreads {
  */
 export async function* checkedPages(pages: AsyncIterable<AudienceEntry[]>, threads: AudienceThreads): AsyncGenerator<CheckedPage> {
   const queue: Array<{ page: AudienceEntry[]; vouched: Promise<Vouched> }> = [];
+  const reads = pages[Symbol.asyncIterator]();
   try {
-    for await (const page of pages) {
-      queue.push({ page, vouched: threads.check(page) });
+    for (;;) {
+      const asked = performance.now();
+      const next = await reads.next();
+      if (next.done === true) break;
+      const waited = performance.now() - asked;
+      queue.push({ page: next.value, vouched: threads.check(next.value) });
       if (queue.length > (threads.running ? hmacWorkers.size : 0)) {
         const first = queue.shift() as (typeof queue)[number];
-        yield { page: first.page, vouched: await first.vouched };
+        const vouched = await first.vouched;
+        const handed = performance.now();
+        yield { page: first.page, vouched };
+        // Before threads start: how long the page took to come, against the time spent on it.
+        if (!threads.running) threads.paced(waited, performance.now() - handed);
       }
     }
     while (queue.length > 0) {
@@ -137,5 +177,6 @@ export async function* checkedPages(pages: AsyncIterable<AudienceEntry[]>, threa
     }
   } finally {
     threads.close();
+    await reads.return?.();
   }
 }

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { seal } from '../../lib/audit/aead';
 import { sealSubject } from '../../lib/audit/subject-seal';
 import { hmacWorkers } from '../../lib/audit/hmac-pool';
+import { audienceThreads } from '../../lib/core/audience-checks';
 import { ConsentIntegrityError } from '../../lib/errors';
 import type { Consent } from '../../lib/index';
 import request from 'supertest';
@@ -38,12 +39,16 @@ for (const [backend, threads] of BACKENDS.flatMap((b) => [[b, false], [b, true]]
     };
     const chainOf = async (subject: string): Promise<Buffer> => (await subjectRow(subject)).chain as Buffer;
 
-    const savedWorkers = { minEvents: hmacWorkers.minEvents, size: hmacWorkers.size };
+    const savedWorkers = { size: hmacWorkers.size };
+    const savedThreads = { ...audienceThreads };
     let started = 0;
 
     beforeEach(async () => {
       started = hmacWorkers.started;
-      if (threads) Object.assign(hmacWorkers, { minEvents: 0, size: 1 });
+      if (threads) {
+        hmacWorkers.size = 1;
+        Object.assign(audienceThreads, { minSubjects: 0, measuredPages: 0, mainBound: 1e9 });
+      }
       db = await backend.open();
       logger = memoryLogger();
       t = await testConsent(db, { logger, cache: false, admin: { authorize: () => true } });
@@ -54,6 +59,7 @@ for (const [backend, threads] of BACKENDS.flatMap((b) => [[b, false], [b, true]]
     });
     afterEach(async () => {
       Object.assign(hmacWorkers, savedWorkers);
+      Object.assign(audienceThreads, savedThreads);
       await t.close();
       await db.cleanup();
       if (threads) expect(hmacWorkers.started, 'a thread checked the pages').to.be.above(started);

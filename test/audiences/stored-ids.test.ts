@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { seal } from '../../lib/audit/aead';
 import { hmacWorkers } from '../../lib/audit/hmac-pool';
+import { audienceThreads } from '../../lib/core/audience-checks';
 import type { Consent } from '../../lib/index';
 import { BACKENDS, testConsent, type TestDatabase } from '../helpers/consent-setup';
 import { statementsDuring as statementsOf } from '../helpers/count-statements';
@@ -26,16 +27,21 @@ for (const [backend, threads] of BACKENDS.flatMap((b) => [[b, false], [b, true]]
     const statementsDuring = (pattern: RegExp, step: () => Promise<void>): Promise<string[]> => statementsOf(t.knex, pattern, step);
     const sealedOf = async (subject: string): Promise<Buffer | null> => (await subjectRow(subject)).sealed_subject as Buffer | null;
 
-    const savedWorkers = { minEvents: hmacWorkers.minEvents, size: hmacWorkers.size };
+    const savedWorkers = { size: hmacWorkers.size };
+    const savedThreads = { ...audienceThreads };
 
     beforeEach(async () => {
-      if (threads) Object.assign(hmacWorkers, { minEvents: 0, size: 1 });
+      if (threads) {
+        hmacWorkers.size = 1;
+        Object.assign(audienceThreads, { minSubjects: 0, measuredPages: 0, mainBound: 1e9 });
+      }
       db = await backend.open();
       t = await testConsent(db);
       consent = t.consent;
     });
     afterEach(async () => {
       Object.assign(hmacWorkers, savedWorkers);
+      Object.assign(audienceThreads, savedThreads);
       await t.close();
       await db.cleanup();
     });
