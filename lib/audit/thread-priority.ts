@@ -8,9 +8,10 @@ const BACKGROUND_NICE = 10;
 /**
  * Lowers the scheduling priority of the calling thread where the system keeps one per thread
  * (Linux, whose `/proc/thread-self` names the thread); elsewhere, or when refused, does nothing.
- * `verify()`'s hashing threads call it first: they only work ahead of the main thread, which
- * the check waits on (and which serves requests meanwhile), so on a machine with few cores
- * they should not take its core from it. A verdict never depends on when a thread runs.
+ * The hashing threads (`verify()`'s, a large audience's) call it first: they only work ahead of
+ * the main thread, which the check waits on (and which serves requests meanwhile), so on a
+ * machine with few cores they should not take its core from it. A verdict never depends on when
+ * a thread runs.
  */
 export function lowerThreadPriority(): void {
   try {
