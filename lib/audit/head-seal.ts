@@ -93,8 +93,13 @@ export function snapshotSealed(key: Buffer, snapshot: SubjectSnapshot): boolean 
   if (isUnsealedEmpty(snapshot)) return true;
   // A stored seal of another type or length (a custom tracker's) matches nothing.
   if (typeof snapshot.mac !== 'string' || snapshot.mac.length !== HEAD_SEAL_HEX) return false;
+  return hmacTextMatches(key, snapshotSealInput(snapshot), snapshot.mac);
+}
+
+/** The text a linked subject's snapshot is sealed over (see `snapshotSealed`). */
+export function snapshotSealInput(snapshot: SubjectSnapshot): string {
   const head = { chain: snapshot.chain, pseudonym: snapshot.pseudonym, erased: false, seq: snapshot.seq, hash: snapshot.hash, id: snapshot.headId };
-  return hmacTextMatches(key, headSealInput(head, snapshot.records), snapshot.mac);
+  return headSealInput(head, snapshot.records);
 }
 
 /** Whether a head (its own fields and records, as verification reads them) carries the seal the library made. */

@@ -59,11 +59,15 @@ export class HmacPool {
         const waiting = this.waiting.get(id);
         this.waiting.delete(id);
         waiting?.resolve(verdicts);
+        this.idle(worker);
       });
       worker.on('error', () => { this.drop(worker); });
       // An answer that cannot be read would leave its batch waiting: the thread is given up.
       worker.on('messageerror', () => { this.drop(worker); void worker.terminate(); });
       worker.on('exit', () => { this.drop(worker); });
+      // A thread with no batch to answer keeps no process alive (a listing its caller dropped
+      // without ending it). After the listeners, which hold the thread again.
+      worker.unref();
       this.workers.push(worker);
     }
   }
@@ -83,13 +87,22 @@ export class HmacPool {
     const id = (this.ids += 1);
     return new Promise((resolve) => {
       this.waiting.set(id, { worker, resolve });
+      // Held while a batch is out: its answer is awaited.
+      worker.ref();
       try {
         worker.postMessage({ id, ...batch }, [batch.texts.buffer as ArrayBuffer, batch.ends.buffer as ArrayBuffer, batch.expected.buffer as ArrayBuffer]);
       } catch {
         this.waiting.delete(id);
+        this.idle(worker);
         resolve(null);
       }
     });
+  }
+
+  /** Lets the process exit without `worker` once it has no batch out. */
+  private idle(worker: Worker): void {
+    for (const waiting of this.waiting.values()) if (waiting.worker === worker) return;
+    worker.unref();
   }
 
   /** Stops the threads; batches still out resolve to null. */

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import { headSealInput } from '../audit/head-seal';
+import { snapshotSealInput } from '../audit/head-seal';
 import { HmacPool, hmacWorkers } from '../audit/hmac-pool';
 import type { DerivedKeys } from '../audit/keys';
 import { decryptedPage, isAscii } from '../audit/subject-keystream';
@@ -33,15 +33,14 @@ const IDS = 1;
 
 const NOTHING: Vouched = { heads: null, ids: [] };
 
-/** The head seals of a page, for the chain key. */
+/** The head seals of a page, for the chain key (those a custom tracker gave in another form are left to the main thread). */
 function headsBatch(page: readonly AudienceEntry[]): BatchWriter {
   const writer = new BatchWriter(page.length, 32);
   for (let i = 0; i < page.length; i += 1) {
     const { snapshot } = page[i] as AudienceEntry;
-    const head = { chain: snapshot.chain, pseudonym: snapshot.pseudonym, erased: false, seq: snapshot.seq, hash: snapshot.hash, id: snapshot.headId };
     let text: string | undefined;
     try {
-      text = headSealInput(head, snapshot.records);
+      text = snapshotSealInput(snapshot);
     } catch {
       // Left to the main thread's check, which refuses it.
     }
@@ -60,7 +59,8 @@ function idsBatch(keys: DerivedKeys, page: readonly AudienceEntry[]): { writer: 
   const at: number[] = [];
   for (let i = 0; i < page.length; i += 1) {
     const { snapshot, sealedSubject } = page[i] as AudienceEntry;
-    if (sealedSubject === null || typeof sealedSubject !== 'string') continue;
+    // Only what the main thread's own check would read as the library's: strings of hex.
+    if (typeof sealedSubject !== 'string' || typeof snapshot.pseudonym !== 'string' || snapshot.pseudonym.length !== 64) continue;
     at.push(i);
     sealed.push(sealedSubject);
     pseudonyms.push(snapshot.pseudonym);
@@ -78,11 +78,19 @@ function idsBatch(keys: DerivedKeys, page: readonly AudienceEntry[]): { writer: 
     if (verdicts === null) return ids;
     for (let k = 0; k < sealed.length; k += 1) {
       const start = starts[k] as number;
-      if (verdicts[k] === 1) ids[at[k] as number] = bytes.toString('latin1', start, start + (lengths[k] as number));
+      if (writer.added[k] === 1 && verdicts[k] === 1) ids[at[k] as number] = bytes.toString('latin1', start, start + (lengths[k] as number));
     }
     return ids;
   };
   return { writer, opened };
+}
+
+/** A thread's verdicts, each one counted only for an item the thread was given. */
+function given(writer: BatchWriter, verdicts: Uint8Array | null): Uint8Array | null {
+  if (verdicts === null) return null;
+  const out = new Uint8Array(writer.added.length);
+  for (let i = 0; i < out.length; i += 1) out[i] = writer.added[i] === 1 && verdicts[i] === 1 ? 1 : 0;
+  return out;
 }
 
 /**
@@ -101,6 +109,8 @@ export const audienceThreads = {
    * cores a thread takes.
    */
   mainBound: 0.35,
+  /** A listing left without a page this long (its caller stopped reading) lets its threads go; later pages are checked on the main thread. */
+  idleMs: 10_000,
 };
 
 /** The threads of one listing, started once it has read more than a small store holds, if its main thread is what it waits on. */
@@ -109,6 +119,7 @@ export class AudienceThreads {
   private tried = false;
   private read = 0;
   private pages = 0;
+  private idle: NodeJS.Timeout | null = null;
   private waited = 0;
   private worked = 0;
 
@@ -131,10 +142,17 @@ export class AudienceThreads {
     }
     const pool = this.pool;
     if (pool === null || page.length === 0) return Promise.resolve(NOTHING);
-    const heads = pool.check(headsBatch(page).done(HEADS));
-    const { writer, opened } = idsBatch(this.keys, page);
-    const ids = pool.check(writer.done(IDS));
-    return Promise.all([heads, ids]).then(([h, v]) => ({ heads: h, ids: opened(v) }));
+    this.touch();
+    try {
+      const heads = headsBatch(page);
+      const headVerdicts = pool.check(heads.done(HEADS));
+      const { writer, opened } = idsBatch(this.keys, page);
+      const ids = pool.check(writer.done(IDS));
+      return Promise.all([headVerdicts, ids]).then(([h, v]) => ({ heads: given(heads, h), ids: opened(v) }));
+    } catch {
+      // A page a tracker gave in a form the batches cannot take: the main thread checks it all.
+      return Promise.resolve(NOTHING);
+    }
   }
 
   /** Whether pages are checked ahead (a pool is running). */
@@ -143,8 +161,16 @@ export class AudienceThreads {
   }
 
   close(): void {
+    if (this.idle !== null) clearTimeout(this.idle);
+    this.idle = null;
     this.pool?.close();
     this.pool = null;
+  }
+
+  /** (Re)starts the idle timer: a listing its caller stopped reading without ending it lets its threads go. */
+  private touch(): void {
+    if (this.idle !== null) this.idle.refresh();
+    else this.idle = setTimeout(() => { this.close(); }, audienceThreads.idleMs).unref();
   }
 }
 
@@ -155,10 +181,18 @@ export class AudienceThreads {
 export async function* checkedPages(pages: AsyncIterable<AudienceEntry[]>, threads: AudienceThreads): AsyncGenerator<CheckedPage> {
   const queue: Array<{ page: AudienceEntry[]; vouched: Promise<Vouched> }> = [];
   const reads = pages[Symbol.asyncIterator]();
+  // A read that fails fails the listing once the pages read before it are passed on.
+  let failure: { error: unknown } | null = null;
   try {
     for (;;) {
       const asked = performance.now();
-      const next = await reads.next();
+      let next: IteratorResult<AudienceEntry[]>;
+      try {
+        next = await reads.next();
+      } catch (error) {
+        failure = { error };
+        break;
+      }
       if (next.done === true) break;
       const waited = performance.now() - asked;
       queue.push({ page: next.value, vouched: threads.check(next.value) });
@@ -175,6 +209,7 @@ export async function* checkedPages(pages: AsyncIterable<AudienceEntry[]>, threa
       const first = queue.shift() as (typeof queue)[number];
       yield { page: first.page, vouched: await first.vouched };
     }
+    if (failure !== null) throw failure.error;
   } finally {
     threads.close();
     await reads.return?.();

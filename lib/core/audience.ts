@@ -116,8 +116,9 @@ async function storedIds(engine: AudienceDeps, snapshots: readonly SubjectSnapsh
 }
 
 /**
- * The members of an audience, a page per storage read (one read ahead), for callers that write
- * them out in chunks. Updates `summary` as it goes. Every subject of a page is judged only once
+ * The members of an audience, a page per storage read (two read ahead, and checked ahead on a
+ * thread where that helps: see audience-checks.ts), for callers that write them out in chunks.
+ * Updates `summary` as it goes. Every subject of a page is judged only once
  * its head's seal vouches for its records and link; its stored id is listed only when it opens
  * for its chain and names the subject the chain is linked to.
  *

@@ -15,6 +15,8 @@ let scratch: Buffer | null = null;
 export class BatchWriter {
   readonly ends: Uint32Array;
   readonly expected: Buffer;
+  /** 1 for each item whose text and HMAC went into the batch: only those can be vouched for. */
+  readonly added: Uint8Array;
   /** The shared buffer (this batch's own once grown), and the end of what is written in it. */
   private buffer: Buffer;
   private at = 0;
@@ -27,6 +29,7 @@ export class BatchWriter {
     // Unpooled (its own ArrayBuffer, handed over to the thread) and not zeroed: only what is
     // written is read.
     this.expected = Buffer.allocUnsafeSlow(count * 64);
+    this.added = new Uint8Array(count);
   }
 
   /**
@@ -39,8 +42,7 @@ export class BatchWriter {
       this.room(text.length * 3);
       this.at += this.buffer.write(text, this.at, 'utf8');
     }
-    this.ends[i] = this.at;
-    return added;
+    return this.end(i, added);
   }
 
   /** Item `i` as `add`, its text the bytes of `from` between `start` and `end`. */
@@ -51,6 +53,16 @@ export class BatchWriter {
       this.buffer.set(from.subarray(start, end), this.at);
       this.at += end - start;
     }
+    return this.end(i, added);
+  }
+
+  /**
+   * Ends item `i`. One left out gets an empty text and zero bytes for its HMAC, which no hex
+   * digest matches: a thread never vouches for what it was not given, whatever the memory held.
+   */
+  private end(i: number, added: boolean): boolean {
+    if (added) this.added[i] = 1;
+    else this.expected.fill(0, i * 64, i * 64 + 64);
     this.ends[i] = this.at;
     return added;
   }

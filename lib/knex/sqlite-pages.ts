@@ -43,7 +43,7 @@ const STATEMENTS = 16;
 class Prepared {
   private readonly statements = new Map<string, Promise<Sqlite3Statement>>();
 
-  constructor(readonly db: Sqlite3Database) {}
+  constructor(private readonly db: Sqlite3Database) {}
 
   /** The statement of `sql`, prepared once (the oldest is let go past `STATEMENTS`). */
   statement(sql: string): Promise<Sqlite3Statement> {
@@ -61,7 +61,8 @@ class Prepared {
         });
       });
       // A statement that did not prepare is prepared again next time (and its failure is the caller's).
-      found.catch(() => { this.statements.delete(sql); });
+      const prepared = found;
+      found.catch(() => { if (this.statements.get(sql) === prepared) this.statements.delete(sql); });
       this.statements.set(sql, found);
     }
     return found;
