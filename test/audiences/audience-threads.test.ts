@@ -48,7 +48,7 @@ describe('audience(): hashing on a thread only where the main thread sets the pa
     hmacWorkers.size = 1;
     audienceThreads.minSubjects = 100;
     // The memory tracker's pages come at once (what it does to make them counts as waiting,
-    // well under what checking them takes); the slow one's take 25 ms each, some ten times
+    // well under what checking them takes); the slow one's take 60 ms each, some twenty times
     // longer than checking them. A bound of 5 tells them apart on a loaded machine too; the
     // default is set from the benchmarks.
     audienceThreads.mainBound = 5;
@@ -63,7 +63,7 @@ describe('audience(): hashing on a thread only where the main thread sets the pa
     const quick = await listing(0);
     expect(quick.ids).to.deep.equal(expected);
     expect(quick.threads).to.equal(1, 'the main thread set the pace: a thread checked the pages');
-    const slow = await listing(25);
+    const slow = await listing(60);
     expect(slow.ids).to.deep.equal(expected);
     expect(slow.threads).to.equal(0, 'the listing waited for its reads: no thread took a core from the database');
   });
