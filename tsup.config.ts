@@ -2,12 +2,14 @@ import { defineConfig } from 'tsup';
 
 export default defineConfig([
   {
-    // `tree-worker` and `hmac-worker` are the scripts of the threads `verify()` hashes on, and
-    // `page-worker` that of the thread reading a large SQLite store through better-sqlite3,
-    // each found beside the chunk that starts it.
+    // `tree-worker` and `hmac-worker` are the scripts of the threads `verify()` hashes on,
+    // `audience-worker` that of the threads judging a large audience's pages, and `page-worker`
+    // that of the thread reading a large SQLite store through better-sqlite3, each found beside
+    // the chunk that starts it.
     entry: {
       index: 'lib/index.ts', tracker: 'lib/tracker.ts', testing: 'lib/testing.ts',
       'tree-worker': 'lib/audit/tree-worker.ts', 'hmac-worker': 'lib/audit/hmac-worker.ts', 'page-worker': 'lib/knex/page-worker.ts',
+      'audience-worker': 'lib/core/audience-worker.ts',
     },
     format: ['esm', 'cjs'],
     // Members marked `@internal` (the engine behind a `Consent`) stay out of the published types.

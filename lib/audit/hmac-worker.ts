@@ -23,5 +23,5 @@ parentPort?.on('message', (batch: HmacBatch) => {
     verdicts[i] = key !== undefined && hmacMatchesAt(key, texts.subarray(start, end), expected, i * 64, digits) ? 1 : 0;
     start = end;
   }
-  parentPort?.postMessage({ id: batch.id, verdicts }, [verdicts.buffer]);
+  parentPort?.postMessage({ id: batch.id, answer: verdicts }, [verdicts.buffer]);
 });

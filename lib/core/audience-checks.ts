@@ -1,129 +1,102 @@
 import { performance } from 'node:perf_hooks';
-import { snapshotSealInput } from '../audit/head-seal';
-import { HmacPool, hmacWorkers } from '../audit/hmac-pool';
-import type { DerivedKeys } from '../audit/keys';
-import { decryptedPage, isAscii } from '../audit/subject-keystream';
-import type { AudienceEntry } from '../tracker/audience-capability';
-import { BatchWriter } from './hmac-batch';
+import { ConsentStoreError } from '../errors';
+import { nextTurn, TurnTaker } from '../event-loop-turns';
+import type { AudienceEntry, AudienceRowsPage } from '../tracker/audience-capability';
+import { audienceEntriesOfRows } from '../tracker/audience-rows';
+import type { Requirement, State } from '../types';
+import { STATES } from '../vocabulary';
+import { judgeEntries, type AudienceMatch, type JudgeKeys, type JudgedPage } from './audience-judge';
+import { AudiencePool, type AudienceThreadAnswer } from './audience-pool';
 
 /*
- * Audience pages whose keyed hashes worker threads check while the main thread judges the pages
- * before them: each subject's head seal (under the chain key) and the keyed pseudonym of what
- * its stored id decrypts to (under the pseudonym key). A thread's verdict only spares the main
- * thread an HMAC it would compute the same way; whatever a thread did not confirm (or a page no
- * thread answered) is checked on the main thread as before, so no answer depends on a thread.
- * A thread starts only for a large listing that waits on its main thread rather than on its reads.
+ * Audience pages judged in order: on the main thread, or, for a large listing that waits on its
+ * main thread rather than on its reads, on worker threads that decode the pages' rows and judge
+ * them with the same code (audience-judge.ts) while the main thread passes the pages before on.
+ * A page no thread answered is judged on the main thread, so no answer depends on a thread.
  */
 
-/** What threads confirmed of a page: `heads[i]` is 1 when entry i's head seal checked; `ids[i]` its stored id when it opened. */
-export interface Vouched {
-  heads: Uint8Array | null;
-  ids: Array<string | undefined>;
-}
+/** A page as read: the rows of `AudienceCapability.audienceRows`, or the entries of `audience`. */
+export type ReadPage = { rows: AudienceRowsPage } | { entries: AudienceEntry[] };
 
-/** A page and what threads confirmed of it. */
-export interface CheckedPage {
-  page: AudienceEntry[];
-  vouched: Vouched;
-}
-
-// The pool's keys, in `HmacBatch.key` order.
-const HEADS = 0;
-const IDS = 1;
-
-const NOTHING: Vouched = { heads: null, ids: [] };
-
-/** The head seals of a page, for the chain key (those a custom tracker gave in another form are left to the main thread). */
-function headsBatch(page: readonly AudienceEntry[]): BatchWriter {
-  const writer = new BatchWriter(page.length, 32);
-  for (let i = 0; i < page.length; i += 1) {
-    const { snapshot } = page[i] as AudienceEntry;
-    let text: string | undefined;
-    try {
-      text = snapshotSealInput(snapshot);
-    } catch {
-      // Left to the main thread's check, which refuses it.
-    }
-    writer.add(i, text, snapshot.mac);
-  }
-  return writer;
+/** What a page is judged against, taken as it is judged (read time). */
+export interface Judging {
+  requirement: Requirement;
+  now: number;
 }
 
 /**
- * The stored ids of a page decrypted in one AES pass, and the batch that checks each ASCII one's
- * keyed pseudonym against its subject's (the others are left to the main thread).
- */
-function idsBatch(keys: DerivedKeys, page: readonly AudienceEntry[]): { writer: BatchWriter; opened: (verdicts: Uint8Array | null) => Array<string | undefined> } {
-  const sealed: string[] = [];
-  const pseudonyms: string[] = [];
-  const at: number[] = [];
-  for (let i = 0; i < page.length; i += 1) {
-    const { snapshot, sealedSubject } = page[i] as AudienceEntry;
-    // Only what the main thread's own check would read as the library's: strings of hex.
-    if (typeof sealedSubject !== 'string' || typeof snapshot.pseudonym !== 'string' || snapshot.pseudonym.length !== 64) continue;
-    at.push(i);
-    sealed.push(sealedSubject);
-    pseudonyms.push(snapshot.pseudonym);
-  }
-  const { bytes, starts, lengths } = decryptedPage(keys.subjectSiv, sealed, pseudonyms);
-  const writer = new BatchWriter(sealed.length, 64);
-  for (let k = 0; k < sealed.length; k += 1) {
-    const start = starts[k] as number;
-    const length = lengths[k] as number;
-    if (start >= 0 && isAscii(bytes, start, length)) writer.addBytes(k, bytes, start, start + length, pseudonyms[k]);
-    else writer.add(k, undefined, undefined);
-  }
-  const opened = (verdicts: Uint8Array | null): Array<string | undefined> => {
-    const ids = new Array<string | undefined>(page.length);
-    if (verdicts === null) return ids;
-    for (let k = 0; k < sealed.length; k += 1) {
-      const start = starts[k] as number;
-      if (writer.added[k] === 1 && verdicts[k] === 1) ids[at[k] as number] = bytes.toString('latin1', start, start + (lengths[k] as number));
-    }
-    return ids;
-  };
-  return { writer, opened };
-}
-
-/** A thread's verdicts, each one counted only for an item the thread was given. */
-function given(writer: BatchWriter, verdicts: Uint8Array | null): Uint8Array | null {
-  if (verdicts === null) return null;
-  const out = new Uint8Array(writer.added.length);
-  for (let i = 0; i < out.length; i += 1) out[i] = writer.added[i] === 1 && verdicts[i] === 1 ? 1 : 0;
-  return out;
-}
-
-/**
- * When a listing checks its pages on threads. Internal: tests lower `minSubjects` and
+ * When a listing judges its pages on threads. Internal: tests lower `minSubjects` and
  * `measuredPages` and raise `mainBound` to have threads at once.
  */
 export const audienceThreads = {
-  /** Subjects checked on the main thread first: a small audience is listed before a thread would start. */
-  minSubjects: 16_384,
+  /**
+   * Subjects judged on the main thread first: a small audience is listed before a thread would
+   * start, and the readers of an SQLite file open meanwhile (after 16,384 rows: their first pages
+   * wait on the opening, which says nothing of the pace).
+   */
+  minSubjects: 32_768,
   /** Pages the pace is then judged on (after the first ones: code not yet optimized, the readers of an SQLite file not yet open). */
   measuredPages: 4,
   /**
    * Threads start only when the main thread set the pace so far: it waited for the database
    * less than this share of the time it spent on the pages. A listing that mostly waits for its
    * reads (a database server on the same cores, busy building the pages) would only lose the
-   * cores a thread takes.
+   * cores threads take.
    */
   mainBound: 0.35,
-  /** A listing left without a page this long (its caller stopped reading) lets its threads go; later pages are checked on the main thread. */
+  /** A listing left without a page this long (its caller stopped reading) lets its threads go; later pages are judged on the main thread. */
   idleMs: 10_000,
 };
 
+/** Subjects on a page as read (a page of rows counts as a full one until it is decoded). */
+const subjectsOf = (page: ReadPage, limit: number): number => ('rows' in page ? (page.rows.last === null ? 0 : limit) : page.entries.length);
+
+/**
+ * The entries of a page of rows, decoded on the main thread.
+ * @throws ConsentStoreError when the rows do not hold what their read said (as a failed read).
+ */
+function decodedRows(page: AudienceRowsPage): AudienceEntry[] {
+  let entries: AudienceEntry[];
+  try {
+    entries = audienceEntriesOfRows(JSON.parse(page.rows) as unknown[][]);
+  } catch (error) {
+    throw new ConsentStoreError('the store gave an audience page that does not decode', error);
+  }
+  endsAsRead(page, entries.at(-1)?.snapshot.chain ?? null);
+  return entries;
+}
+
+/** @throws ConsentStoreError when a page's last subject is not the one its read named (the next page would start elsewhere). */
+function endsAsRead(page: AudienceRowsPage, last: string | null): void {
+  if (last !== page.last) throw new ConsentStoreError('an audience page ends at another subject than its read said');
+}
+
+/** A thread's answer as a judged page, once it ends where its read said. */
+function answered(page: AudienceRowsPage, answer: NonNullable<AudienceThreadAnswer>): JudgedPage {
+  endsAsRead(page, answer.last);
+  const { ids, ends, states, skipped, unreadable, failure } = answer;
+  const members: JudgedPage['members'] = [];
+  let start = 0;
+  for (let i = 0; i < ends.length; i += 1) {
+    const end = ends[i] as number;
+    members.push({ subjectId: ids.slice(start, end), state: STATES[states[i] as number] as State });
+    start = end;
+  }
+  return { members, skipped, unreadable, failure };
+}
+
 /** The threads of one listing, started once it has read more than a small store holds, if its main thread is what it waits on. */
 export class AudienceThreads {
-  private pool: HmacPool | null = null;
+  private pool: AudiencePool | null = null;
   private tried = false;
   private read = 0;
   private pages = 0;
   private idle: NodeJS.Timeout | null = null;
   private waited = 0;
   private worked = 0;
+  private readonly turns = new TurnTaker();
 
-  constructor(private readonly keys: DerivedKeys) {}
+  constructor(private readonly keys: JudgeKeys, private readonly match: AudienceMatch, private readonly limit: number) {}
 
   /** Milliseconds the listing waited for a page, and spent on it; counted once it has read `minSubjects`. */
   paced(waited: number, worked: number): void {
@@ -133,31 +106,45 @@ export class AudienceThreads {
     this.worked += worked;
   }
 
-  /** What threads will confirm of `page` (nothing while the listing is small, or without threads). */
-  check(page: readonly AudienceEntry[]): Promise<Vouched> {
-    this.read += page.length;
-    if (!this.tried && this.pages >= audienceThreads.measuredPages) {
-      this.tried = true;
-      if (this.waited <= this.worked * audienceThreads.mainBound) this.pool = HmacPool.start([this.keys.chain, this.keys.pseudonym]);
-    }
-    const pool = this.pool;
-    if (pool === null || page.length === 0) return Promise.resolve(NOTHING);
-    this.touch();
-    try {
-      const heads = headsBatch(page);
-      const headVerdicts = pool.check(heads.done(HEADS));
-      const { writer, opened } = idsBatch(this.keys, page);
-      const ids = pool.check(writer.done(IDS));
-      return Promise.all([headVerdicts, ids]).then(([h, v]) => ({ heads: given(heads, h), ids: opened(v) }));
-    } catch {
-      // A page a tracker gave in a form the batches cannot take: the main thread checks it all.
-      return Promise.resolve(NOTHING);
-    }
+  /** Threads judging pages (a pool is running). */
+  get running(): number {
+    return this.pool?.size ?? 0;
   }
 
-  /** Whether pages are checked ahead (a pool is running). */
-  get running(): boolean {
-    return this.pool !== null;
+  /**
+   * `page` judged by a thread as `judging` says, or null to judge it here (`judgeHere`): a
+   * small listing so far, a page of entries, or no thread to have.
+   */
+  ahead(page: ReadPage, judging: Judging): Promise<JudgedPage | null> | null {
+    this.read += subjectsOf(page, this.limit);
+    if (!this.tried && this.pages >= audienceThreads.measuredPages) {
+      this.tried = true;
+      if (this.waited <= this.worked * audienceThreads.mainBound) this.pool = AudiencePool.start(this.keys);
+    }
+    const pool = this.pool;
+    if (pool === null || pool.size === 0 || !('rows' in page)) return null;
+    this.touch();
+    const { rows } = page;
+    return pool.judge(rows.rows, judging.requirement, this.match, judging.now).then((answer) => (answer === null ? null : answered(rows, answer)));
+  }
+
+  /** `page` judged on the main thread, giving the event loop turns as it goes. */
+  async judgeHere(page: ReadPage, judging: Judging): Promise<JudgedPage> {
+    const entries = 'rows' in page ? decodedRows(page.rows) : page.entries;
+    const out: JudgedPage = { members: [], skipped: 0, unreadable: 0, failure: null };
+    let from = 0;
+    for (let i = 0; i <= entries.length; i += 1) {
+      if (i < entries.length && !this.turns.due()) continue;
+      const part = judgeEntries(this.keys, entries.slice(from, i), judging.requirement, this.match, judging.now);
+      if (part.failure !== null) return part;
+      out.members.push(...part.members);
+      out.skipped += part.skipped;
+      out.unreadable += part.unreadable;
+      from = i;
+      // The next page is being read meanwhile: see event-loop-turns.ts.
+      if (i < entries.length) await nextTurn();
+    }
+    return out;
   }
 
   close(): void {
@@ -175,18 +162,28 @@ export class AudienceThreads {
 }
 
 /**
- * Pages passed on in order, each with what threads confirmed of it, while the threads check the
- * pages read next (one page more than there are threads in flight).
+ * Pages judged in order, each as `judging()` says at the time it is judged: on threads (pages
+ * ahead, one more than there are threads) or on the main thread. A read that fails fails the
+ * listing once the pages read before it are passed on.
  */
-export async function* checkedPages(pages: AsyncIterable<AudienceEntry[]>, threads: AudienceThreads): AsyncGenerator<CheckedPage> {
-  const queue: Array<{ page: AudienceEntry[]; vouched: Promise<Vouched> }> = [];
+export async function* judgedPages(pages: AsyncIterable<ReadPage>, threads: AudienceThreads, judging: () => Judging): AsyncGenerator<JudgedPage> {
+  // A thread's judgement is kept settled (a page that failed fails the listing in its turn, not before).
+  type Ahead = Promise<{ judged: JudgedPage | null } | { error: unknown }> | null;
+  const queue: Array<{ page: ReadPage; judging: Judging; ahead: Ahead }> = [];
   const reads = pages[Symbol.asyncIterator]();
-  // A read that fails fails the listing once the pages read before it are passed on.
   let failure: { error: unknown } | null = null;
+  // The first page of the queue, judged (by its thread, or here when none answered).
+  const judged = async (): Promise<JudgedPage> => {
+    const first = queue.shift() as (typeof queue)[number];
+    const ahead = await first.ahead;
+    if (ahead !== null && 'error' in ahead) throw ahead.error;
+    return ahead?.judged ?? (await threads.judgeHere(first.page, first.judging));
+  };
+  const settled = (judging: Promise<JudgedPage | null> | null): Ahead => judging?.then((judged) => ({ judged }), (error: unknown) => ({ error })) ?? null;
   try {
     for (;;) {
       const asked = performance.now();
-      let next: IteratorResult<AudienceEntry[]>;
+      let next: IteratorResult<ReadPage>;
       try {
         next = await reads.next();
       } catch (error) {
@@ -195,20 +192,16 @@ export async function* checkedPages(pages: AsyncIterable<AudienceEntry[]>, threa
       }
       if (next.done === true) break;
       const waited = performance.now() - asked;
-      queue.push({ page: next.value, vouched: threads.check(next.value) });
-      if (queue.length > (threads.running ? hmacWorkers.size : 0)) {
-        const first = queue.shift() as (typeof queue)[number];
-        const vouched = await first.vouched;
+      const now = judging();
+      queue.push({ page: next.value, judging: now, ahead: settled(threads.ahead(next.value, now)) });
+      if (queue.length > threads.running) {
         const handed = performance.now();
-        yield { page: first.page, vouched };
+        yield await judged();
         // Before threads start: how long the page took to come, against the time spent on it.
-        if (!threads.running) threads.paced(waited, performance.now() - handed);
+        if (threads.running === 0) threads.paced(waited, performance.now() - handed);
       }
     }
-    while (queue.length > 0) {
-      const first = queue.shift() as (typeof queue)[number];
-      yield { page: first.page, vouched: await first.vouched };
-    }
+    while (queue.length > 0) yield await judged();
     if (failure !== null) throw failure.error;
   } finally {
     threads.close();

@@ -7,17 +7,31 @@
  * `read(after)` returns up to `limit` items after the key (the first page for undefined); a
  * shorter page is the last. A read that fails fails the stream once the pages before it are taken.
  */
-export async function* pagesAhead<T, K>(
+export function pagesAhead<T, K>(
   read: (after: K | undefined) => Promise<T[]>,
   keyOf: (last: T) => K,
   limit: number,
   depth = 1,
 ): AsyncGenerator<T[]> {
-  const ready: T[][] = [];
+  // A shorter page is the last.
+  return keyedPagesAhead(read, (page) => ({ empty: page.length === 0, next: page.length < limit ? undefined : keyOf(page[page.length - 1] as T) }), depth);
+}
+
+/**
+ * `pagesAhead` for pages of any form: `sized(page)` says whether it is empty (it is left out)
+ * and where the next page starts (undefined after the last page).
+ */
+export async function* keyedPagesAhead<P, K>(
+  read: (after: K | undefined) => Promise<P>,
+  sized: (page: P) => { empty: boolean; next: K | undefined },
+  depth = 1,
+): AsyncGenerator<P> {
+  const ready: P[] = [];
   // Changed by the reads' callbacks: `reading` while a read is out; `nextKey` once a full page
   // named where the next read starts and none was sent yet; `done` after the last page.
-  const at: { reading: Promise<void> | null; nextKey: { after: K } | null; done: boolean; failure: { error: unknown } | null } =
-    { reading: null, nextKey: null, done: false, failure: null };
+  // `stopped` once the caller has stopped: a read still out then sends no other.
+  const at: { reading: Promise<void> | null; nextKey: { after: K } | null; done: boolean; stopped: boolean; failure: { error: unknown } | null } =
+    { reading: null, nextKey: null, done: false, stopped: false, failure: null };
   const send = (after: K | undefined): void => {
     at.nextKey = null;
     // A failure is kept for the caller's turn: if it stops first, it concerns no one.
@@ -27,30 +41,35 @@ export async function* pagesAhead<T, K>(
     };
     at.reading = read(after).then((page) => {
       at.reading = null;
-      const last = page[page.length - 1];
-      if (page.length > 0) ready.push(page);
       try {
-        if (last === undefined || page.length < limit) at.done = true;
-        else if (ready.length < depth) send(keyOf(last));
-        else at.nextKey = { after: keyOf(last) };
+        const { empty, next } = sized(page);
+        if (!empty) ready.push(page);
+        if (next === undefined) at.done = true;
+        else if (at.stopped) return;
+        else if (ready.length < depth) send(next);
+        else at.nextKey = { after: next };
       } catch (error) {
         failed(error);
       }
     }, failed);
   };
   send(undefined);
-  for (;;) {
-    const page = ready.shift();
-    if (page !== undefined) {
-      if (at.nextKey !== null && at.reading === null) send(at.nextKey.after);
-      yield page;
-    } else if (at.failure !== null) {
-      throw at.failure.error;
-    } else if (at.done) {
-      return;
-    } else {
-      await at.reading;
+  try {
+    for (;;) {
+      const page = ready.shift();
+      if (page !== undefined) {
+        if (at.nextKey !== null && at.reading === null) send(at.nextKey.after);
+        yield page;
+      } else if (at.failure !== null) {
+        throw at.failure.error;
+      } else if (at.done) {
+        return;
+      } else {
+        await at.reading;
+      }
     }
+  } finally {
+    at.stopped = true;
   }
 }
 

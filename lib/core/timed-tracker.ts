@@ -52,6 +52,7 @@ const DEADLINES: { readonly [K in keyof ConsentTracker]-?: MethodDeadline } = {
   sealPending: { what: 'upgrade check', budget: 'startup' },
   sealUpgrade: { what: 'upgrade seal', budget: 'none' },
   audience: { what: 'audience read', budget: 'request' },
+  audienceRows: { what: 'audience read', budget: 'request' },
   storeSealedSubject: { what: 'subject id write', budget: 'request' },
   snapshots: { what: 'state read', budget: 'request' },
   close: { what: 'close', budget: 'none' },

@@ -1,23 +1,19 @@
 import type { Knex } from 'knex';
-import type { AudienceEntry, AudienceQuery } from '../tracker/audience-capability';
+import type { AudienceEntry, AudienceQuery, AudienceRowsPage } from '../tracker/audience-capability';
+import { AUDIENCE_ROW_COLUMNS, audienceEntriesOfRows } from '../tracker/audience-rows';
 import type { SubjectSnapshot } from '../tracker/records';
 import { bytesList } from './bulk-sql';
 import type { TableContext } from './chain-store';
-import { headColumns, headOf, joinHead } from './head-rows';
-import { byChainThenRequirement, orderByCodes, readJsonPage } from './json-page';
+import { headColumns, joinHead } from './head-rows';
+import { byChainThenRequirement, orderByCodes, readJsonPage, readJsonText } from './json-page';
 import { isPostgres } from './migrate';
-import { bytes, hex, hexOrNull, idOrNull } from './row-codec';
+import { bytes, hex, hexOrNull } from './row-codec';
 import { quote } from './quote';
-import { pageColumns, recordOfValues, type Row } from './rows';
+import { pageColumns, type Row } from './rows';
 
-// A subject's records, each with its head, link and sealed id: `recordOfValues` reads the first twelve.
-const JOINED_COLUMNS: Record<string, string> = {
-  chain: 's.chain', requirement: 'st.requirement', decision: 'st.decision', version: 'st.version', decided_at: 'st.decided_at',
-  expires_at: 'st.expires_at', gpc_opt_in: 'st.gpc_opt_in', pending_version: 'st.pending_version', pending_at: 'st.pending_at',
-  pending_expires_at: 'st.pending_expires_at', pending_token: 'st.pending_token', expiry_recorded: 'st.expiry_recorded',
-  pseudonym: 's.pseudonym', seq: 's.seq', head_hash: 's.head_hash', head_id: 's.head_id', head_mac: 's.head_mac',
-  sealed_subject: 's.sealed_subject',
-};
+// A subject's records, each with its head, link and sealed id, in `AUDIENCE_ROW_COLUMNS` order.
+const SUBJECT_SIDE = new Set(['chain', 'pseudonym', 'seq', 'head_hash', 'head_id', 'head_mac', 'sealed_subject']);
+const JOINED_COLUMNS: Record<string, string> = Object.fromEntries(AUDIENCE_ROW_COLUMNS.map((c) => [c, `${SUBJECT_SIDE.has(c) ? 's' : 'st'}.${c}`]));
 const JOINED_NAMES = Object.keys(JOINED_COLUMNS);
 // The same without the sealed id: a lookup by pseudonym does not decrypt it.
 const SNAPSHOT_COLUMNS: Record<string, string> = Object.fromEntries(Object.entries(JOINED_COLUMNS).filter(([name]) => name !== 'sealed_subject'));
@@ -53,17 +49,7 @@ async function subjectEntries(
     const rows: Row[] = await ordered.select(columns);
     values = rows.map((row) => JOINED_NAMES.map((name, i) => (HEX_AT.has(i) ? hexOrNull(row[name]) : row[name])));
   }
-  const entries: AudienceEntry[] = [];
-  let snapshot: SubjectSnapshot | undefined;
-  for (const v of values) {
-    if (snapshot === undefined || snapshot.chain !== v[0]) {
-      const head = headOf({ head_id: v[15], seq: v[13], head_hash: v[14] });
-      snapshot = { chain: v[0] as string, pseudonym: v[12] as string, ...head, headId: idOrNull(v[15]), mac: v[16] as string, records: [] };
-      entries.push({ snapshot, sealedSubject: (v[17] as string | null) ?? null });
-    }
-    if (v[1] !== null && v[1] !== undefined) snapshot.records.push(recordOfValues(v));
-  }
-  return entries;
+  return audienceEntriesOfRows(values);
 }
 
 /**
@@ -100,7 +86,7 @@ const RANGE_COLUMNS: Record<string, string> = { ...JOINED_COLUMNS, ...headColumn
  * key (chain, requirement): no sort, and no copy of the page's subjects, which cost more than
  * the joins (the order is checked all the same). Returns the query and the same ordered.
  */
-function sqliteKeysetPage(ctx: TableContext, query: AudienceQuery): { q: Knex.QueryBuilder; ordered: Knex.QueryBuilder } {
+function sqliteKeysetPage(ctx: TableContext, query: AudienceQuery): { q: Knex.QueryBuilder; ordered: Knex.QueryBuilder; full: Knex.Raw } {
   const subjects = ctx.table('subjects');
   const after = query.after === undefined ? undefined : bytes(query.after);
   const linked = ctx.knex(subjects).select('chain').whereNotNull('pseudonym').orderBy('chain').limit(1).offset(query.limit - 1);
@@ -111,7 +97,18 @@ function sqliteKeysetPage(ctx: TableContext, query: AudienceQuery): { q: Knex.Qu
     .whereNotNull('s.pseudonym')
     .where('s.chain', '<=', last);
   if (after !== undefined) q.where('s.chain', '>', after);
-  return { q, ordered: q.clone().orderBy('s.chain').orderBy('st.requirement') };
+  // Full when the page ends at its `limit`-th subject.
+  return { q, ordered: q.clone().orderBy('s.chain').orderBy('st.requirement'), full: ctx.knex.raw('(?) is not null', [linked]) };
+}
+
+/** A PostgreSQL keyset page of linked subjects, each joined to its records, in order. */
+function postgresKeysetPage(ctx: TableContext, query: AudienceQuery): Knex.QueryBuilder {
+  const subjects = ctx.table('subjects');
+  // Qualified: the joined head event has a chain column too.
+  const chain = `${subjects}.chain`;
+  const page = subjectsWithHeads(ctx, true).whereNotNull(`${subjects}.pseudonym`).orderBy(chain).limit(query.limit);
+  if (query.after !== undefined) page.where(chain, '>', bytes(query.after));
+  return joinedSubjects(ctx, page, true).ordered;
 }
 
 /** A keyset page of linked subjects, each with its whole snapshot: a range of the subjects' primary key. */
@@ -120,13 +117,17 @@ export function audiencePage(ctx: TableContext, query: AudienceQuery): Promise<A
     const { q, ordered } = sqliteKeysetPage(ctx, query);
     return subjectEntries(ctx, q, ordered, RANGE_COLUMNS, byChainThenRequirement);
   }
-  const subjects = ctx.table('subjects');
-  // Qualified: the joined head event has a chain column too.
-  const chain = `${subjects}.chain`;
-  const page = subjectsWithHeads(ctx, true).whereNotNull(`${subjects}.pseudonym`).orderBy(chain).limit(query.limit);
-  if (query.after !== undefined) page.where(chain, '>', bytes(query.after));
-  const { ordered } = joinedSubjects(ctx, page, true);
+  const ordered = postgresKeysetPage(ctx, query);
   return subjectEntries(ctx, ordered, ordered, JOINED_COLUMNS, byChainThenRequirement);
+}
+
+/** The page `audiencePage` reads, as rows in JSON text (`AudienceRowsPage`); null when it cannot be read so (see `readJsonText`). */
+export async function audienceRows(ctx: TableContext, query: AudienceQuery): Promise<AudienceRowsPage | null> {
+  const page = isPostgres(ctx.knex)
+    ? { q: postgresKeysetPage(ctx, query), columns: JOINED_COLUMNS, full: ctx.knex.raw('count(distinct ??) = ?', ['chain', query.limit]) }
+    : { ...sqliteKeysetPage(ctx, query), columns: RANGE_COLUMNS };
+  const read = await readJsonText(ctx, page.q, pageColumns(ctx.knex, page.columns), page.full, query.limit);
+  return read === null ? null : { rows: read.text, last: read.last, full: read.full };
 }
 
 // The bytes of a pseudonym the library makes (an HMAC-SHA-256).

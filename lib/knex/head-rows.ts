@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { GENESIS } from '../audit/chain';
+import { headPosition } from '../tracker/audience-rows';
 import { hexOrNull, idOrNull, type Row } from './row-codec';
 
 /*
@@ -25,9 +25,7 @@ export const headColumns = (seq = 'seq', hash = 'head_hash'): Record<string, str
  * position 0 without a hash, which no seal covers.
  */
 export function headOf(row: Row, seq = 'seq', hash = 'head_hash'): { seq: number; hash: string } {
-  if (row.head_id === null || row.head_id === undefined) return { seq: 0, hash: GENESIS };
-  const position = row[seq];
-  return { seq: position === null || position === undefined ? 0 : Number(position), hash: hexOrNull(row[hash]) ?? '' };
+  return headPosition(row.head_id, row[seq], hexOrNull(row[hash]));
 }
 
 /**

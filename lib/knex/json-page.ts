@@ -90,6 +90,45 @@ export async function readJsonPage(
 }
 
 /**
+ * The rows of `query` as `readJsonPage` reads them, left as the JSON text for a worker thread to
+ * parse, with the first value of its last row (the key the caller pages on: a string, as hex
+ * always is) and the value of `full`, a condition of the caller's (whether the page holds all
+ * the rows it may). Null when the database has no JSON functions or the statement failed (see
+ * `readJsonPage`). The rows' order is the reader's to check; `rows` is what the page counts for
+ * (`PageReader.read`), not having been counted.
+ */
+export async function readJsonText(
+  on: PageSource,
+  query: Knex.QueryBuilder,
+  columns: PageColumns,
+  full: Knex.Raw,
+  rows: number,
+): Promise<{ text: string; last: string | null; full: boolean } | null> {
+  const { knex } = on;
+  const fn = jsonFunctions(knex);
+  if (fn === null) return null;
+  const names = columnNames(columns);
+  const values = `${fn.row}(${names.map(() => '??').join(', ')})`;
+  // One value, so that the readers' connections can run it: the condition's 1 or 0, then the rows.
+  const page = isPostgres(knex)
+    ? `(case when ? then '1 ' else '0 ' end) || coalesce(${fn.page}(${values})::text, '[]')`
+    : `(case when ? then '1 ' else '0 ' end) || ${fn.page}(${values})`;
+  const statement = knex.select(knex.raw(`${page} as page`, [full, ...names])).from(query.clone().select(selection(columns)).as('p'));
+  const read = await pageOf(on, statement);
+  const value = read?.page;
+  if (typeof value !== 'string' || (!value.startsWith('1 ') && !value.startsWith('0 '))) return null;
+  const text = value.slice(2);
+  on.pages?.read(rows);
+  // The last row starts at the last `["`: in JSON text a quote inside a string is escaped, and
+  // no value of a row is an array (PostgreSQL writes `["a", 1]`, with the quote straight after).
+  const start = text.lastIndexOf('["');
+  if (start < 0) return { text, last: null, full: false };
+  const end = text.indexOf('"', start + 2);
+  if (end < 0) return null;
+  return { text, last: text.slice(start + 2, end).toLowerCase(), full: value.startsWith('1') };
+}
+
+/**
  * The value of a page's statement: on the reader's connections when it has them (the usual
  * way when they fail), or null when the statement failed (see `readJsonPage`).
  */

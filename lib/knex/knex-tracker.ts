@@ -22,7 +22,7 @@ import type {
 import type { ChangeHandlers, ConsentTracker, EventScanQuery, HeadScanQuery, TrackerHistoryQuery } from '../tracker/tracker';
 import type { AuditEvent, AuditQuery, DailyCount, StoreStats } from '../tracker/admin-records';
 import type { UpgradeSealer } from '../tracker/capabilities';
-import type { AudienceEntry, AudienceQuery } from '../tracker/audience-capability';
+import type { AudienceEntry, AudienceQuery, AudienceRowsPage } from '../tracker/audience-capability';
 import * as admin from './admin-queries';
 import * as audiences from './audience-queries';
 import { eraseChain, scanEvents, scanHeads } from './chain-scan';
@@ -252,6 +252,10 @@ export class KnexTracker implements ConsentTracker {
 
   audience(query: AudienceQuery): Promise<AudienceEntry[]> {
     return audiences.audiencePage(this, query);
+  }
+
+  audienceRows(query: AudienceQuery): Promise<AudienceRowsPage | null> {
+    return audiences.audienceRows(this, query);
   }
 
   storeSealedSubject(pseudonym: string, seal: (chain: string) => string): Promise<boolean> {

@@ -58,25 +58,7 @@ export function snapshotsByPseudonym(rows: readonly Row[]): Map<string, SubjectS
   return out;
 }
 
-/**
- * A record from its values in `STATE_PAGE_COLUMNS` order (a row of a JSON page, the chain first),
- * without an object per row in between: `verify()` reads every record of the store.
- */
-export function recordOfValues(v: readonly unknown[]): CurrentRecord {
-  return {
-    requirement: v[1] as string,
-    decision: textOrNull<Decision>(v[2]),
-    version: numOrNull(v[3]),
-    decidedAt: numOrNull(v[4]),
-    expiresAt: numOrNull(v[5]),
-    gpcOptIn: Boolean(v[6]),
-    pendingVersion: numOrNull(v[7]),
-    pendingAt: numOrNull(v[8]),
-    pendingExpiresAt: numOrNull(v[9]),
-    pendingToken: hexOrNull(v[10]),
-    expiryRecorded: Boolean(v[11]),
-  };
-}
+export { recordOfValues } from '../tracker/audience-rows';
 
 /** The columns of a record in the order `recordOfValues` reads them. */
 export const STATE_PAGE_COLUMNS = [

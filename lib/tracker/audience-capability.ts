@@ -27,6 +27,20 @@ export interface AudienceQuery {
   limit: number;
 }
 
+/** A page of `AudienceCapability.audienceRows`. */
+export interface AudienceRowsPage {
+  /**
+   * JSON text: an array of rows, each an array of the values `AUDIENCE_ROW_COLUMNS` names
+   * (audience-rows.ts), in that order: a row per record of each subject on the page, and one
+   * without a record (a null requirement) for a subject that has none.
+   */
+  rows: string;
+  /** The chain key of the page's last subject (where the next page starts); null for an empty page. */
+  last: string | null;
+  /** Whether the page holds the `limit` subjects asked for: one that does not is the last. */
+  full: boolean;
+}
+
 /**
  * Optional: reads across subjects, for `consent.audience()`, `consent.rememberSubject()` and
  * `GET /admin/requirements/:id/subjects`. A tracker that implements it also stores
@@ -40,6 +54,13 @@ export interface AudienceCapability {
    * with its whole snapshot (as `current()` returns it) and its sealed id.
    */
   audience(query: AudienceQuery): Promise<AudienceEntry[]>;
+
+  /**
+   * Optional, for long listings: the page `audience` returns, as rows in JSON text, which the
+   * library decodes and judges on worker threads (so that neither holds the main thread). Null
+   * when the page cannot be read that way this time: the library then calls `audience`.
+   */
+  audienceRows?(query: AudienceQuery): Promise<AudienceRowsPage | null>;
 
   /**
    * Stores the sealed id of the subject linked to `pseudonym`, as `seal` returns it for its chain key,

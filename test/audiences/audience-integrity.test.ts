@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { seal } from '../../lib/audit/aead';
 import { sealSubject } from '../../lib/audit/subject-seal';
-import { hmacWorkers } from '../../lib/audit/hmac-pool';
+import { audienceWorkers } from '../../lib/core/audience-pool';
 import { audienceThreads } from '../../lib/core/audience-checks';
 import { ConsentIntegrityError } from '../../lib/errors';
 import type { Consent } from '../../lib/index';
@@ -25,9 +25,9 @@ async function failure(iterable: AsyncIterable<string>): Promise<unknown> {
   }
 }
 
-// Once on the main thread alone, once with a thread checking the seals of every page ahead.
+// Once on the main thread alone, once with threads judging every page.
 for (const [backend, threads] of BACKENDS.flatMap((b) => [[b, false], [b, true]] as const)) {
-  backend.describe(`audiences trust no row the head's seal does not vouch for (${backend.name}${threads ? ', seals checked on a thread' : ''})`, () => {
+  backend.describe(`audiences trust no row the head's seal does not vouch for (${backend.name}${threads ? ', pages judged on threads' : ''})`, () => {
     let db: TestDatabase;
     let t: Awaited<ReturnType<typeof testConsent>>;
     let consent: Consent;
@@ -39,14 +39,14 @@ for (const [backend, threads] of BACKENDS.flatMap((b) => [[b, false], [b, true]]
     };
     const chainOf = async (subject: string): Promise<Buffer> => (await subjectRow(subject)).chain as Buffer;
 
-    const savedWorkers = { size: hmacWorkers.size };
+    const savedWorkers = { size: audienceWorkers.size };
     const savedThreads = { ...audienceThreads };
     let started = 0;
 
     beforeEach(async () => {
-      started = hmacWorkers.started;
+      started = audienceWorkers.started;
       if (threads) {
-        hmacWorkers.size = 1;
+        audienceWorkers.size = 2;
         Object.assign(audienceThreads, { minSubjects: 0, measuredPages: 0, mainBound: 1e9 });
       }
       db = await backend.open();
@@ -58,11 +58,11 @@ for (const [backend, threads] of BACKENDS.flatMap((b) => [[b, false], [b, true]]
       await consent.record('cy', { analytics: 'granted' });
     });
     afterEach(async () => {
-      Object.assign(hmacWorkers, savedWorkers);
+      Object.assign(audienceWorkers, savedWorkers);
       Object.assign(audienceThreads, savedThreads);
       await t.close();
       await db.cleanup();
-      if (threads) expect(hmacWorkers.started, 'a thread checked the pages').to.be.above(started);
+      if (threads) expect(audienceWorkers.started, 'threads judged the pages').to.be.above(started);
     });
 
     it('lists the untouched store', async () => {
@@ -73,9 +73,9 @@ for (const [backend, threads] of BACKENDS.flatMap((b) => [[b, false], [b, true]]
       expect(logger.errors).to.deep.equal([]);
     });
 
-    if (threads) it('lists the same, and fails closed the same, when its checking thread cannot start', async () => {
-      const script = hmacWorkers.script;
-      hmacWorkers.script = new URL('file:///nonexistent/hmac-worker.js');
+    if (threads) it('lists the same, and fails closed the same, when its threads cannot start', async () => {
+      const script = audienceWorkers.script;
+      audienceWorkers.script = new URL('file:///nonexistent/audience-worker.js');
       try {
         const audience = consent.audience('analytics');
         expect(await list(audience)).to.deep.equal(['ann', 'cy']);
@@ -83,7 +83,7 @@ for (const [backend, threads] of BACKENDS.flatMap((b) => [[b, false], [b, true]]
         await t.knex('consent_states').where({ chain: await chainOf('bob') }).update({ decision: 'granted' });
         expect(await failure(consent.audience('analytics'))).to.be.instanceOf(ConsentIntegrityError);
       } finally {
-        hmacWorkers.script = script;
+        audienceWorkers.script = script;
       }
     });
 

@@ -4,190 +4,211 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { expect } from 'chai';
-import { hmacWorkers } from '../../lib/audit/hmac-pool';
-import { hmacHex } from '../../lib/audit/keys';
+import knexFactory from 'knex';
 import { audienceThreads } from '../../lib/core/audience-checks';
+import { audienceWorkers } from '../../lib/core/audience-pool';
 import { ConsentError, ConsentIntegrityError } from '../../lib/errors';
-import { MemoryTracker } from '../../lib/index';
-import type { AudienceEntry } from '../../lib/tracker/audience-capability';
+import { KnexTracker, MemoryTracker } from '../../lib/index';
+import type { AudienceQuery, AudienceRowsPage } from '../../lib/tracker/audience-capability';
 import { testConsent } from '../helpers/consent-setup';
+import { sqliteKnexConfig, tempSqliteFile } from '../helpers/databases';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
-
-const MEMORY = { config: { client: 'sqlite3', connection: { filename: ':memory:' }, useNullAsDefault: true }, cleanup: async () => undefined };
 const SUBJECTS = 600;
+const quiet = { warn() {}, error() {} };
+
+type RowsReader = (query: AudienceQuery, call: number, read: (query: AudienceQuery) => Promise<AudienceRowsPage | null>) => Promise<AudienceRowsPage | null>;
 
 /**
- * A listing of `SUBJECTS` subjects (pages of 50) from a memory tracker whose pages take `delayMs`
- * to come, and how many checking threads it started.
+ * A consent instance on an SQLite file holding `SUBJECTS` subjects (every fourth denied), whose
+ * pages of rows go through `rows` (given the call's number in the listing, counting from 1).
  */
-async function listing(delayMs: number): Promise<{ ids: string[]; threads: number }> {
-  const tracker = new MemoryTracker();
-  const audience = tracker.audience.bind(tracker);
-  tracker.audience = async (query) => {
-    if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
-    return audience(query);
+async function store(rows: RowsReader = (query, _call, read) => read(query)): Promise<Awaited<ReturnType<typeof testConsent>> & { cleanup(): void }> {
+  const file = tempSqliteFile();
+  const knex = knexFactory(sqliteKnexConfig(file.filename));
+  const tracker = new KnexTracker(knex);
+  const read = tracker.audienceRows.bind(tracker);
+  let call = 0;
+  tracker.audienceRows = (query) => {
+    if (query.after === undefined) call = 0;
+    call += 1;
+    return rows(query, call, read);
   };
-  const t = await testConsent(MEMORY, { tracker });
-  try {
-    const at = new Date(Date.now() - 1000);
-    await t.consent.import(Array.from({ length: SUBJECTS }, (_, i) => ({ subjectId: `s${String(i)}`, requirement: 'analytics', decision: i % 4 === 0 ? 'denied' : 'granted', at })));
-    const started = hmacWorkers.started;
-    const ids: string[] = [];
-    for await (const id of t.consent.audience('analytics', { batchSize: 50 })) ids.push(id);
-    return { ids: ids.sort(), threads: hmacWorkers.started - started };
-  } finally {
-    await t.close();
-  }
+  const t = await testConsent({ config: sqliteKnexConfig(file.filename), cleanup: async () => undefined }, { tracker, logger: quiet });
+  const at = new Date(Date.now() - 1000);
+  await t.consent.import(Array.from({ length: SUBJECTS }, (_, i) => ({ subjectId: `s${String(i)}`, requirement: 'analytics', decision: i % 4 === 0 ? 'denied' : 'granted', at })));
+  return {
+    ...t,
+    close: async () => {
+      await t.close();
+      await knex.destroy();
+    },
+    cleanup: file.cleanup,
+  };
 }
 
-describe('audience(): hashing on a thread only where the main thread sets the pace', () => {
-  const saved = { size: hmacWorkers.size, ...audienceThreads };
+const EXPECTED = Array.from({ length: SUBJECTS }, (_, i) => i).filter((i) => i % 4 !== 0).map((i) => `s${String(i)}`).sort();
 
+/** What a listing gave before it ended or failed, and how many threads it started. */
+async function listed(iterable: AsyncIterable<string>): Promise<{ ids: string[]; error: unknown; threads: number }> {
+  const started = audienceWorkers.started;
+  const ids: string[] = [];
+  let error: unknown = null;
+  try {
+    for await (const id of iterable) ids.push(id);
+  } catch (caught) {
+    error = caught;
+  }
+  return { ids, error, threads: audienceWorkers.started - started };
+}
+
+const saved = { size: audienceWorkers.size, script: audienceWorkers.script, ...audienceThreads };
+const restore = (): void => {
+  Object.assign(audienceWorkers, { size: saved.size, script: saved.script });
+  Object.assign(audienceThreads, { minSubjects: saved.minSubjects, measuredPages: saved.measuredPages, mainBound: saved.mainBound });
+};
+/** Threads judge every page from the first (on), or never (off). */
+const threads = (on: boolean): void => {
+  audienceWorkers.size = 2;
+  if (on) Object.assign(audienceThreads, { minSubjects: 0, measuredPages: 0, mainBound: 1e9 });
+  else audienceThreads.minSubjects = Infinity;
+};
+
+describe('audience(): pages judged on threads only where the main thread sets the pace', () => {
   beforeEach(() => {
-    hmacWorkers.size = 1;
+    audienceWorkers.size = 2;
     audienceThreads.minSubjects = 100;
-    // The memory tracker's pages come at once (what it does to make them counts as waiting,
-    // well under what checking them takes); the slow one's take 60 ms each, some twenty times
-    // longer than checking them. A bound of 5 tells them apart on a loaded machine too; the
-    // default is set from the benchmarks.
+    // Pages of an SQLite file come at once (the wait counts well under judging them); the slow
+    // ones take 60 ms each, some twenty times longer. A bound of 5 tells them apart on a loaded
+    // machine too; the default is set from the benchmarks.
     audienceThreads.mainBound = 5;
   });
-  afterEach(() => {
-    hmacWorkers.size = saved.size;
-    Object.assign(audienceThreads, { minSubjects: saved.minSubjects, measuredPages: saved.measuredPages, mainBound: saved.mainBound });
-  });
+  afterEach(restore);
 
-  it('starts a thread for pages that come at once, and none for pages the database is slow to give, with the same listing', async () => {
-    const expected = Array.from({ length: SUBJECTS }, (_, i) => i).filter((i) => i % 4 !== 0).map((i) => `s${String(i)}`).sort();
-    const quick = await listing(0);
-    expect(quick.ids).to.deep.equal(expected);
-    expect(quick.threads).to.equal(1, 'the main thread set the pace: a thread checked the pages');
-    const slow = await listing(60);
-    expect(slow.ids).to.deep.equal(expected);
-    expect(slow.threads).to.equal(0, 'the listing waited for its reads: no thread took a core from the database');
+  it('starts threads for pages that come at once, and none for pages the database is slow to give, with the same listing', async () => {
+    const quick = await store();
+    const slow = await store(async (query, _call, read) => {
+      await new Promise((resolve) => setTimeout(resolve, 60));
+      return read(query);
+    });
+    try {
+      const a = await listed(quick.consent.audience('analytics', { batchSize: 50 }));
+      expect(a.ids.sort()).to.deep.equal(EXPECTED);
+      expect(a.threads).to.equal(2, 'the main thread set the pace: threads judged the pages');
+      const b = await listed(slow.consent.audience('analytics', { batchSize: 50 }));
+      expect(b.ids.sort()).to.deep.equal(EXPECTED);
+      expect(b.threads).to.equal(0, 'the listing waited for its reads: no thread took a core from the database');
+    } finally {
+      for (const s of [quick, slow]) {
+        await s.close();
+        s.cleanup();
+      }
+    }
   });
 
   it('starts no thread for a listing smaller than minSubjects', async () => {
     audienceThreads.minSubjects = SUBJECTS;
-    expect((await listing(0)).threads).to.equal(0);
+    const s = await store();
+    try {
+      const { ids, threads: started } = await listed(s.consent.audience('analytics', { batchSize: 50 }));
+      expect(ids.sort()).to.deep.equal(EXPECTED);
+      expect(started).to.equal(0);
+    } finally {
+      await s.close();
+      s.cleanup();
+    }
   });
 });
 
-/** A memory store of 300 subjects (s7 denied, the rest granted) whose pages `edit` may change. */
-async function editedStore(edit: (page: AudienceEntry[], call: number) => AudienceEntry[]): Promise<Awaited<ReturnType<typeof testConsent>>> {
-  const tracker = new MemoryTracker();
-  const audience = tracker.audience.bind(tracker);
-  let call = 0;
-  tracker.audience = async (query) => {
-    if (query.after === undefined) call = 0;
-    call += 1;
-    return edit(await audience(query), call);
-  };
-  const t = await testConsent(MEMORY, { tracker, logger: { warn() {}, error() {} } });
-  const at = new Date(Date.now() - 1000);
-  await t.consent.import(Array.from({ length: 300 }, (_, i) => ({ subjectId: `s${String(i)}`, requirement: 'analytics', decision: i === 7 ? 'denied' : 'granted', at })));
-  return t;
-}
+describe('audience() with pages judged on threads, as without them', () => {
+  afterEach(restore);
 
-async function listed(iterable: AsyncIterable<string>): Promise<{ ids: string[]; error: unknown }> {
-  const ids: string[] = [];
-  try {
-    for await (const id of iterable) ids.push(id);
-  } catch (error) {
-    return { ids, error };
+  /** The same listing judged on the main thread and on threads: both results. */
+  async function both(rows: RowsReader): Promise<Array<Awaited<ReturnType<typeof listed>>>> {
+    const s = await store(rows);
+    try {
+      threads(false);
+      const plain = await listed(s.consent.audience('analytics', { batchSize: 50 }));
+      threads(true);
+      const judged = await listed(s.consent.audience('analytics', { batchSize: 50 }));
+      expect(plain.threads).to.equal(0);
+      expect(judged.threads).to.equal(2);
+      // Chain keys are random: which subjects the first pages hold is the store's, the same both times.
+      expect(judged.ids.sort()).to.deep.equal(plain.ids.sort());
+      return [plain, judged];
+    } finally {
+      await s.close();
+      s.cleanup();
+    }
   }
-  return { ids, error: null };
-}
-
-/** Runs `fn` while every unpooled buffer starts out holding `stale` in each 64-byte slot, as reused memory may. */
-async function withStaleMemory<R>(stale: string, fn: () => Promise<R>): Promise<R> {
-  // eslint-disable-next-line @typescript-eslint/unbound-method -- put back as it was, never called unbound
-  const original = Buffer.allocUnsafeSlow;
-  Buffer.allocUnsafeSlow = (size: number) => {
-    const buffer = original(size);
-    for (let i = 0; i + 64 <= size; i += 64) buffer.write(stale, i, 'latin1');
-    return buffer;
-  };
-  try {
-    return await fn();
-  } finally {
-    Buffer.allocUnsafeSlow = original;
-  }
-}
-
-describe('audience() with a checking thread, as without one', () => {
-  const saved = { size: hmacWorkers.size, ...audienceThreads };
-  const threads = (on: boolean, size = 1): void => {
-    hmacWorkers.size = size;
-    if (on) Object.assign(audienceThreads, { minSubjects: 0, measuredPages: 0, mainBound: 1e9 });
-    else audienceThreads.minSubjects = Infinity;
-  };
-  afterEach(() => {
-    hmacWorkers.size = saved.size;
-    Object.assign(audienceThreads, { minSubjects: saved.minSubjects, measuredPages: saved.measuredPages, mainBound: saved.mainBound });
-  });
 
   it('fails at a failed read only after listing every page read before it', async () => {
-    const t = await editedStore((page, call) => {
+    for (const result of await both(async (query, call, read) => {
       if (call === 4) throw new Error('the store went away');
-      return page;
-    });
-    try {
-      threads(false);
-      const plain = await listed(t.consent.audience('analytics', { batchSize: 50 }));
-      threads(true, 2);
-      const checked = await listed(t.consent.audience('analytics', { batchSize: 50 }));
-      // Three pages of 50 before the failure: 150 subjects, one fewer if the denied one is among them.
-      expect(plain.ids.length).to.be.within(149, 150);
-      expect(checked.ids).to.deep.equal(plain.ids);
-      expect(checked.error).to.be.instanceOf(ConsentError).and.include({ code: 'store_unavailable' });
-    } finally {
-      await t.close();
+      return read(query);
+    })) {
+      // Three pages of 50 before the failure, about a fourth of them denied.
+      expect(result.ids.length).to.be.within(75, 150);
+      expect(result.error).to.be.instanceOf(ConsentError).and.include({ code: 'store_unavailable' });
     }
   });
 
-  it('never takes a thread\'s verdict on a seal it was not given, whatever the memory held', async () => {
-    // s7's records turned to granted, its seal replaced by a number: not something to send a thread.
-    const t = await editedStore((page) => page.map((e) => (e.snapshot.records.some((r) => r.decision === 'denied')
-      ? { ...e, snapshot: { ...e.snapshot, mac: 42 as unknown as string, records: e.snapshot.records.map((r) => ({ ...r, decision: 'granted' as const })) } }
-      : e)));
-    try {
-      threads(false);
-      expect((await listed(t.consent.audience('analytics', { batchSize: 50 }))).error).to.be.instanceOf(ConsentIntegrityError);
-      threads(true);
-      // The HMAC of an empty text in every slot: what a thread computes for an item left out.
-      const stale = hmacHex(t.consent.engine.derivedKeys.chain, '').slice(0, 32).padEnd(64, '0');
-      const { ids, error } = await withStaleMemory(stale, () => listed(t.consent.audience('analytics', { batchSize: 50 })));
-      expect(ids).to.not.include('s7');
-      expect(error).to.be.instanceOf(ConsentIntegrityError);
-    } finally {
-      await t.close();
+  it('lists the same when a page comes with its rows out of order', async () => {
+    for (const result of await both(async (query, _call, read) => {
+      const page = await read(query);
+      return page === null ? null : { ...page, rows: JSON.stringify((JSON.parse(page.rows) as unknown[]).reverse()) };
+    })) {
+      expect(result.error).to.equal(null);
+      expect(result.ids.sort()).to.deep.equal(EXPECTED);
     }
   });
 
-  it('never opens a stored id from a verdict on an id it was not given', async () => {
-    const t = await editedStore((page) => page.map((e, i) => (i === 3 ? { ...e, sealedSubject: 'zz'.repeat(4) } : e)));
-    try {
-      threads(false);
-      const plain = await listed(t.consent.audience('analytics', { batchSize: 50 }));
-      threads(true);
-      const stale = hmacHex(t.consent.engine.derivedKeys.pseudonym, '');
-      const checked = await withStaleMemory(stale, () => listed(t.consent.audience('analytics', { batchSize: 50 })));
-      expect(checked.ids.sort()).to.deep.equal(plain.ids.sort());
-      expect(new Set(checked.ids).size).to.equal(checked.ids.length, 'no id listed twice');
-    } finally {
-      await t.close();
+  it('reads a page the tracker cannot give as rows through audience(), the same', async () => {
+    for (const result of await both(async (query, call, read) => (call % 2 === 0 ? null : read(query)))) {
+      expect(result.error).to.equal(null);
+      expect(result.ids.sort()).to.deep.equal(EXPECTED);
     }
   });
 
-  it('refuses a link of another type as an integrity failure, thread or not', async () => {
-    const t = await editedStore((page) => page.map((e, i) => (i === 5 ? { ...e, snapshot: { ...e.snapshot, pseudonym: Array.from({ length: 64 }, () => 'a') as unknown as string } } : e)));
+  it('fails a page whose rows do not decode as a storage failure, after the pages before it', async () => {
+    for (const result of await both(async (query, call, read) => {
+      const page = await read(query);
+      return call === 3 && page !== null ? { ...page, rows: page.rows.slice(0, -2) } : page;
+    })) {
+      expect(result.ids.length).to.be.within(50, 100);
+      expect(result.error).to.be.instanceOf(ConsentError).and.include({ code: 'store_unavailable' });
+    }
+  });
+
+  it('fails a page that ends at another subject than its read said as a storage failure', async () => {
+    for (const result of await both(async (query, call, read) => {
+      const page = await read(query);
+      return call === 2 && page !== null ? { ...page, last: '00' } : page;
+    })) {
+      expect(result.ids.length).to.be.within(25, 50);
+      expect(result.error).to.be.instanceOf(ConsentError).and.include({ code: 'store_unavailable' });
+    }
+  });
+
+  it('refuses a page whose rows fail their seals as an integrity failure, listing none of it', async () => {
+    for (const result of await both(async (query, call, read) => {
+      const page = await read(query);
+      // On the second page every denial reads as a grant.
+      return call === 2 && page !== null ? { ...page, rows: page.rows.replaceAll('"denied"', '"granted"') } : page;
+    })) {
+      expect(result.ids.length).to.be.within(25, 50);
+      expect(result.error).to.be.instanceOf(ConsentIntegrityError);
+    }
+  });
+
+  it('refuses a link of another type from a tracker without rows as an integrity failure', async () => {
+    const tracker = new MemoryTracker();
+    const audience = tracker.audience.bind(tracker);
+    tracker.audience = async (query) => (await audience(query)).map((e, i) => (i === 5 ? { ...e, snapshot: { ...e.snapshot, pseudonym: Array.from({ length: 64 }, () => 'a') as unknown as string } } : e));
+    const t = await testConsent({ config: sqliteKnexConfig(':memory:'), cleanup: async () => undefined }, { tracker, logger: quiet });
     try {
-      threads(false);
-      expect((await listed(t.consent.audience('analytics', { batchSize: 50 }))).error).to.be.instanceOf(ConsentIntegrityError);
-      threads(true);
-      expect((await listed(t.consent.audience('analytics', { batchSize: 50 }))).error).to.be.instanceOf(ConsentIntegrityError);
+      await t.consent.import(Array.from({ length: 30 }, (_, i) => ({ subjectId: `s${String(i)}`, requirement: 'analytics', decision: 'granted', at: new Date(Date.now() - 1000) })));
+      expect((await listed(t.consent.audience('analytics', { batchSize: 10 }))).error).to.be.instanceOf(ConsentIntegrityError);
     } finally {
       await t.close();
     }
@@ -197,19 +218,22 @@ describe('audience() with a checking thread, as without one', () => {
     this.timeout(60_000);
     const lib = (path: string): string => JSON.stringify(pathToFileURL(join(repo, 'lib', path)).href);
     const script = [
-      `import { hmacWorkers } from ${lib('audit/hmac-pool.ts')};`,
+      "import { createRequire } from 'node:module';",
+      `import { audienceWorkers } from ${lib('core/audience-pool.ts')};`,
       `import { audienceThreads } from ${lib('core/audience-checks.ts')};`,
-      `import { createConsent, MemoryTracker } from ${lib('index.ts')};`,
-      'hmacWorkers.size = 1;',
+      `import { createConsent } from ${lib('index.ts')};`,
+      `const knex = createRequire(${JSON.stringify(join(repo, 'package.json'))})('knex')({ client: 'sqlite3', connection: { filename: ':memory:' }, useNullAsDefault: true });`,
+      'audienceWorkers.size = 1;',
       'Object.assign(audienceThreads, { minSubjects: 0, measuredPages: 0, mainBound: 1e9 });',
-      "const consent = createConsent({ tracker: new MemoryTracker(), secret: 'abandon-secret-0123456789abcdef0123456789', logger: { warn() {}, error() {} } });",
+      "const consent = createConsent({ knex, secret: 'abandon-secret-0123456789abcdef0123456789', logger: { warn() {}, error() {} } });",
       "consent.register([{ id: 'analytics', title: 'a', description: 'a' }]);",
       'await consent.ready();',
       "await consent.import(Array.from({ length: 300 }, (_, i) => ({ subjectId: `s${String(i)}`, requirement: 'analytics', decision: 'granted', at: new Date(Date.now() - 1000) })));",
       "const listing = consent.audience('analytics', { batchSize: 50 })[Symbol.asyncIterator]();",
       'await listing.next();',
-      "if (hmacWorkers.started !== 1 || hmacWorkers.failed !== 0) throw new Error('no thread ran');",
+      "if (audienceWorkers.started !== 1 || audienceWorkers.failed !== 0) throw new Error('no thread ran');",
       'await consent.close();',
+      'await knex.destroy();',
       "process.stdout.write('closed');",
     ].join('\n');
     const dir = mkdtempSync(join(tmpdir(), 'audience-abandoned-'));

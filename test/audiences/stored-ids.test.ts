@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { seal } from '../../lib/audit/aead';
-import { hmacWorkers } from '../../lib/audit/hmac-pool';
+import { audienceWorkers } from '../../lib/core/audience-pool';
 import { audienceThreads } from '../../lib/core/audience-checks';
 import type { Consent } from '../../lib/index';
 import { BACKENDS, testConsent, type TestDatabase } from '../helpers/consent-setup';
@@ -12,9 +12,9 @@ async function list(iterable: AsyncIterable<string>): Promise<string[]> {
   return out.sort();
 }
 
-// Once on the main thread alone, once with a thread checking every page's stored ids ahead.
+// Once on the main thread alone, once with threads judging every page.
 for (const [backend, threads] of BACKENDS.flatMap((b) => [[b, false], [b, true]] as const)) {
-  backend.describe(`stored subject ids (${backend.name}${threads ? ', checked on a thread' : ''})`, () => {
+  backend.describe(`stored subject ids (${backend.name}${threads ? ', judged on threads' : ''})`, () => {
     let db: TestDatabase;
     let t: Awaited<ReturnType<typeof testConsent>>;
     let consent: Consent;
@@ -27,12 +27,12 @@ for (const [backend, threads] of BACKENDS.flatMap((b) => [[b, false], [b, true]]
     const statementsDuring = (pattern: RegExp, step: () => Promise<void>): Promise<string[]> => statementsOf(t.knex, pattern, step);
     const sealedOf = async (subject: string): Promise<Buffer | null> => (await subjectRow(subject)).sealed_subject as Buffer | null;
 
-    const savedWorkers = { size: hmacWorkers.size };
+    const savedWorkers = { size: audienceWorkers.size };
     const savedThreads = { ...audienceThreads };
 
     beforeEach(async () => {
       if (threads) {
-        hmacWorkers.size = 1;
+        audienceWorkers.size = 2;
         Object.assign(audienceThreads, { minSubjects: 0, measuredPages: 0, mainBound: 1e9 });
       }
       db = await backend.open();
@@ -40,7 +40,7 @@ for (const [backend, threads] of BACKENDS.flatMap((b) => [[b, false], [b, true]]
       consent = t.consent;
     });
     afterEach(async () => {
-      Object.assign(hmacWorkers, savedWorkers);
+      Object.assign(audienceWorkers, savedWorkers);
       Object.assign(audienceThreads, savedThreads);
       await t.close();
       await db.cleanup();

@@ -43,6 +43,26 @@ describe('pagesAhead (keyset pages read ahead of the caller)', () => {
     await second.return(undefined);
   });
 
+  it('sends no read once the caller has stopped, even when a read that was out comes back', async () => {
+    let release: () => void = () => undefined;
+    const reads: Array<number | undefined> = [];
+    // The second read waits until released: the caller stops while it is out.
+    const read = (after: number | undefined): Promise<number[]> => {
+      reads.push(after);
+      const page = Array.from({ length: 5 }, (_, i) => (after ?? -1) + 1 + i);
+      return after === undefined ? Promise.resolve(page) : new Promise((resolve) => { release = () => { resolve(page); }; });
+    };
+    const pages = pagesAhead(read, (last: number) => last, 5, 2);
+    await pages.next();
+    await settle();
+    expect(reads).to.deep.equal([undefined, 4]);
+    await pages.return(undefined);
+    release();
+    await settle();
+    await settle();
+    expect(reads).to.deep.equal([undefined, 4], 'no read after the caller stopped');
+  });
+
   it('fails the stream at the failed read, after the pages read before it', async () => {
     const got: number[] = [];
     const failing = source(100, 5, 12).pages(3);

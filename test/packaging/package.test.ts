@@ -73,8 +73,9 @@ describe('the packed library', function () {
     expect(app.files).to.include.members(['dist/cli.js', 'package.json']);
     // The scripts of the threads verify() hashes on, found beside the code that starts them.
     expect(app.files).to.include.members(['dist/tree-worker.js', 'dist/tree-worker.cjs', 'dist/hmac-worker.js', 'dist/hmac-worker.cjs']);
-    // And the script of the thread that reads a large SQLite store's pages through better-sqlite3.
-    expect(app.files).to.include.members(['dist/page-worker.js', 'dist/page-worker.cjs']);
+    // And the script of the thread that reads a large SQLite store's pages through better-sqlite3,
+    // and that of the threads that judge a large audience's pages.
+    expect(app.files).to.include.members(['dist/page-worker.js', 'dist/page-worker.cjs', 'dist/audience-worker.js', 'dist/audience-worker.cjs']);
     expect(app.files.filter((f) => /^(lib|test|examples)\//.test(f))).to.deep.equal([]);
     const manifest = JSON.parse(readFileSync(join(app.installed, 'package.json'), 'utf8')) as { dependencies?: object; bin?: object };
     // The command line's argument parser is the only runtime dependency.
@@ -130,6 +131,26 @@ describe('the packed library', function () {
         const answer = next();
         worker.postMessage({ id: 7, sql: 'select json_group_array(v) from t where v >= ?', bindings: ['a'] });
         expect(await answer).to.deep.equal({ id: 7, page: '["a","b"]' }, ext);
+      } finally {
+        await worker.terminate();
+      }
+    }
+  });
+
+  it('judges an audience page on the built thread script, in both module systems', async () => {
+    const key = new Uint8Array(32);
+    const requirement = { id: 'analytics', version: 1, lawfulBasis: 'consent', mandatory: false, expiresAfterDays: null, gpc: false, effectiveFrom: null };
+    for (const ext of ['js', 'cjs']) {
+      const worker = new Worker(join(app.installed, `dist/audience-worker.${ext}`), { workerData: { chain: key, pseudonym: key, subjectSiv: key, subject: key } });
+      try {
+        const answer = (rows: string): Promise<unknown> => new Promise((resolve, reject) => {
+          worker.once('message', resolve);
+          worker.once('error', reject);
+          worker.postMessage({ id: 3, rows, requirement, match: { allowed: true, states: null, gpc: false }, now: Date.now() });
+        });
+        // An empty page, then rows that do not decode (left to the main thread).
+        expect(await answer('[]')).to.deep.equal({ id: 3, answer: { ids: '', ends: new Uint32Array(0), states: new Uint8Array(0), skipped: 0, unreadable: 0, failure: null, last: null } }, ext);
+        expect(await answer('[[')).to.deep.equal({ id: 3, answer: null }, ext);
       } finally {
         await worker.terminate();
       }

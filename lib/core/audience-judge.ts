@@ -1,0 +1,123 @@
+import { snapshotSealed } from '../audit/head-seal';
+import { hmacHex } from '../audit/keys';
+import { decryptEarlierSubjects, openSubjects } from '../audit/subject-keystream';
+import { openEarlierSubject } from '../audit/subject-seal';
+import { isAllowedNow, stateOf } from '../state/derive';
+import type { AudienceEntry } from '../tracker/audience-capability';
+import type { CurrentRecord, SubjectSnapshot } from '../tracker/records';
+import type { Requirement, State } from '../types';
+import { inVisitorNamespace } from './visitor-id';
+
+/*
+ * Who of an audience page is listed: the same on the main thread and on a worker thread (see
+ * audience-worker.ts), so that a listing never depends on where its pages were judged. Pure.
+ */
+
+/** The keys a page is judged with: the heads' seals, the pseudonyms, and the stored ids (this release's and earlier ones'). */
+export interface JudgeKeys {
+  chain: Buffer;
+  pseudonym: Buffer;
+  subjectSiv: Buffer;
+  subject: Buffer;
+}
+
+/** What an audience matches, as `audienceFilter` checked it (the states as a list, which a thread can be sent). */
+export interface AudienceMatch {
+  allowed: boolean | null;
+  states: readonly State[] | null;
+  gpc: boolean;
+}
+
+/** One listed subject, with the state that matched (for the admin listing). */
+export interface AudienceMember {
+  subjectId: string;
+  state: State;
+}
+
+/** A page judged: its members in page order, the counts for the summary, or the integrity failure that stops the listing. */
+export interface JudgedPage {
+  members: AudienceMember[];
+  skipped: number;
+  unreadable: number;
+  /** Names the rows that failed their seal (none of the page is listed then); null when none did. */
+  failure: string | null;
+}
+
+function matcher(requirement: Requirement, match: AudienceMatch): (record: CurrentRecord | undefined, now: number) => State | null {
+  const { allowed, gpc } = match;
+  const states = match.states === null ? null : new Set(match.states);
+  return (record, now) => {
+    const state = stateOf(record, requirement, now);
+    if (states !== null && !states.has(state)) return null;
+    if (allowed !== null && isAllowedNow(record, requirement, now, gpc) !== allowed) return null;
+    return state;
+  };
+}
+
+function recordOf(records: readonly CurrentRecord[], requirement: string): CurrentRecord | undefined {
+  for (const record of records) if (record.requirement === requirement) return record;
+  return undefined;
+}
+
+const failed = (failure: string): JudgedPage => ({ members: [], skipped: 0, unreadable: 0, failure });
+
+/** Why an id sealed by an earlier release is refused: it opens for its chain, yet names another subject. */
+const FORGED_ID = "a subject's stored id";
+
+/**
+ * The subject id an earlier release stored with `snapshot`'s chain (AES-256-GCM), null when it
+ * does not open for the chain, or `FORGED_ID`'s failure. `decrypted` (what the value decrypts to,
+ * unauthenticated) is taken when its pseudonym is the one the chain's sealed head names: only the
+ * subject of the chain has it. Anything else is opened and authenticated in full.
+ */
+function earlierSubjectId(keys: JudgeKeys, snapshot: SubjectSnapshot, sealed: string, decrypted: string | null): string | null | { failure: string } {
+  if (decrypted !== null && hmacHex(keys.pseudonym, decrypted) === snapshot.pseudonym) return decrypted;
+  const subjectId = openEarlierSubject(keys.subject, sealed, snapshot.chain);
+  if (subjectId === null) return null;
+  return hmacHex(keys.pseudonym, subjectId) === snapshot.pseudonym ? subjectId : { failure: FORGED_ID };
+}
+
+/**
+ * The members of `entries`, judged at `now` against `requirement` (the version current then).
+ * A subject counts only once its head's seal vouches for its records and link; its stored id is
+ * listed only when it opens for its chain and names the subject the chain is linked to (one AES
+ * pass for this release's ids, one for whatever may be an earlier release's). Subjects that
+ * match without a stored id are `skipped`; those whose id does not open, `unreadable`; visitors
+ * are not listed (the host has nobody to contact).
+ */
+export function judgeEntries(keys: JudgeKeys, entries: readonly AudienceEntry[], requirement: Requirement, match: AudienceMatch, now: number): JudgedPage {
+  const matches = matcher(requirement, match);
+  const matched: Array<{ snapshot: SubjectSnapshot; state: State }> = [];
+  const sealed: string[] = [];
+  let skipped = 0;
+  for (const { snapshot, sealedSubject } of entries) {
+    if (!snapshotSealed(keys.chain, snapshot)) return failed("a subject's stored records (or its link)");
+    const state = matches(recordOf(snapshot.records, requirement.id), now);
+    if (state === null) continue;
+    if (sealedSubject === null) {
+      skipped += 1;
+      continue;
+    }
+    matched.push({ snapshot, state });
+    sealed.push(sealedSubject);
+  }
+  const ids: Array<string | null> = openSubjects(keys.subjectSiv, keys.pseudonym, sealed, matched.map((m) => m.snapshot.pseudonym));
+  const others: number[] = [];
+  for (let i = 0; i < ids.length; i += 1) if (ids[i] === null) others.push(i);
+  if (others.length > 0) {
+    const earlier = decryptEarlierSubjects(keys.subject, others.map((i) => sealed[i] as string));
+    for (const [k, i] of others.entries()) {
+      const id = earlierSubjectId(keys, (matched[i] as (typeof matched)[number]).snapshot, sealed[i] as string, earlier[k] ?? null);
+      if (id !== null && typeof id === 'object') return failed(id.failure);
+      ids[i] = id;
+    }
+  }
+  const members: AudienceMember[] = [];
+  let unreadable = 0;
+  for (let i = 0; i < matched.length; i += 1) {
+    const subjectId = ids[i] ?? null;
+    if (subjectId === null) unreadable += 1;
+    else if (!inVisitorNamespace(subjectId)) members.push({ subjectId, state: (matched[i] as (typeof matched)[number]).state });
+  }
+  return { members, skipped, unreadable, failure: null };
+}

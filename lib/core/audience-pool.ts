@@ -1,0 +1,60 @@
+import { availableParallelism } from 'node:os';
+import { pathToFileURL } from 'node:url';
+import { threadScript } from '../audit/thread';
+import { ThreadPool } from '../audit/thread-pool';
+import type { AudienceMatch, JudgeKeys, JudgedPage } from './audience-judge';
+import type { Requirement } from '../types';
+
+/**
+ * A worker thread's answer for a page of rows (see audience-worker.ts): the judged page, its
+ * listed ids end to end (`ends[i]` where the i-th ends) and their states (indexes into
+ * `STATES`), which cross to the main thread faster than an object or a string per member; and
+ * the page's last chain key, to hold against its read's. Null when the thread could not decode
+ * the page.
+ */
+export type AudienceThreadAnswer =
+  | (Omit<JudgedPage, 'members'> & { ids: string; ends: Uint32Array; states: Uint8Array; last: string | null })
+  | null;
+
+/**
+ * The threads of large audiences. Internal: tests set `size`, or point `script` at something
+ * that cannot start; `started` and `failed` count threads.
+ */
+export const audienceWorkers = {
+  /**
+   * Threads: as many as there are cores (up to four). Once they judge the pages, the main thread
+   * only passes pages on, and the database's own threads are mostly waiting on the disk or on
+   * its server.
+   */
+  size: Math.min(4, availableParallelism()),
+  script: threadScript('audience-worker', typeof __filename === 'string' ? pathToFileURL(__filename).href : import.meta.url),
+  started: 0,
+  failed: 0,
+};
+
+/** Threads that decode and judge pages of audience rows (the JSON text of `AudienceCapability.audienceRows`). */
+export class AudiencePool {
+  private constructor(private readonly pool: ThreadPool) {}
+
+  /** A pool of `audienceWorkers.size` threads judging with `keys`, or null when there is none to have. */
+  static start(keys: JudgeKeys): AudiencePool | null {
+    const { size, script } = audienceWorkers;
+    if (size < 1 || script === null) return null;
+    const data = { chain: new Uint8Array(keys.chain), pseudonym: new Uint8Array(keys.pseudonym), subjectSiv: new Uint8Array(keys.subjectSiv), subject: new Uint8Array(keys.subject) };
+    return new AudiencePool(new ThreadPool(script, data, size, audienceWorkers));
+  }
+
+  /** Threads running. */
+  get size(): number {
+    return this.pool.size;
+  }
+
+  /** A thread's judgement of `rows` (null when no thread answered, or it could not decode them). */
+  judge(rows: string, requirement: Requirement, match: AudienceMatch, now: number): Promise<AudienceThreadAnswer> {
+    return this.pool.run({ rows, requirement, match, now }) as Promise<AudienceThreadAnswer>;
+  }
+
+  close(): void {
+    this.pool.close();
+  }
+}

@@ -1,0 +1,47 @@
+import { parentPort, workerData } from 'node:worker_threads';
+import { lowerThreadPriority } from '../audit/thread-priority';
+import { audienceEntriesOfRows } from '../tracker/audience-rows';
+import type { Requirement } from '../types';
+import { STATES } from '../vocabulary';
+import { judgeEntries, type AudienceMatch, type JudgeKeys } from './audience-judge';
+import type { AudienceThreadAnswer } from './audience-pool';
+
+/*
+ * A worker thread of `AudiencePool`: decodes a page of audience rows (JSON text) and judges it
+ * with the very code the main thread runs (`judgeEntries`), so that the main thread only passes
+ * pages on.
+ */
+
+const raw = workerData as Record<keyof JudgeKeys, Uint8Array>;
+const keys: JudgeKeys = { chain: Buffer.from(raw.chain), pseudonym: Buffer.from(raw.pseudonym), subjectSiv: Buffer.from(raw.subjectSiv), subject: Buffer.from(raw.subject) };
+
+lowerThreadPriority();
+
+interface Job {
+  id: number;
+  rows: string;
+  requirement: Requirement;
+  match: AudienceMatch;
+  now: number;
+}
+
+parentPort?.on('message', ({ id, rows, requirement, match, now }: Job) => {
+  let answer: AudienceThreadAnswer;
+  try {
+    const entries = audienceEntriesOfRows(JSON.parse(rows) as unknown[][]);
+    const { members, skipped, unreadable, failure } = judgeEntries(keys, entries, requirement, match, now);
+    const ends = new Uint32Array(members.length);
+    const states = new Uint8Array(members.length);
+    let ids = '';
+    for (const [i, member] of members.entries()) {
+      ids += member.subjectId;
+      ends[i] = ids.length;
+      states[i] = STATES.indexOf(member.state);
+    }
+    answer = { ids, ends, states, skipped, unreadable, failure, last: entries.at(-1)?.snapshot.chain ?? null };
+  } catch {
+    // The main thread decodes the page itself, and fails it as it would.
+    answer = null;
+  }
+  parentPort?.postMessage({ id, answer }, answer === null ? [] : [answer.ends.buffer as ArrayBuffer, answer.states.buffer as ArrayBuffer]);
+});

@@ -1,0 +1,113 @@
+import { GENESIS } from '../audit/chain';
+import type { Decision } from '../types';
+import type { AudienceEntry } from './audience-capability';
+import type { CurrentRecord, SubjectSnapshot } from './records';
+
+/*
+ * The rows of an audience page as `AudienceCapability.audienceRows` gives them (JSON text, decoded
+ * and checked on a worker thread) and as the Knex tracker reads them: one decoder for both, so a
+ * page judged on a thread is the page the main thread would have judged. Pure.
+ */
+
+/**
+ * The values of a row, in order: a record of the subject (null from `requirement` to
+ * `expiry_recorded` for a subject with no record), then the subject's link, head and sealed id.
+ * Bytes (`chain`, `pending_token`, `pseudonym`, `head_hash`, `head_mac`, `sealed_subject`) are
+ * hex in either case; `gpc_opt_in` and `expiry_recorded` true or false, or 1 or 0; numbers may be
+ * numbers or decimal strings; `head_id` a number or a decimal string.
+ */
+export const AUDIENCE_ROW_COLUMNS = [
+  'chain', 'requirement', 'decision', 'version', 'decided_at', 'expires_at', 'gpc_opt_in', 'pending_version',
+  'pending_at', 'pending_expires_at', 'pending_token', 'expiry_recorded',
+  'pseudonym', 'seq', 'head_hash', 'head_id', 'head_mac', 'sealed_subject',
+] as const;
+
+const at = (name: (typeof AUDIENCE_ROW_COLUMNS)[number]): number => AUDIENCE_ROW_COLUMNS.indexOf(name);
+const CHAIN = at('chain');
+const REQUIREMENT = at('requirement');
+const PSEUDONYM = at('pseudonym');
+const SEQ = at('seq');
+const HEAD_HASH = at('head_hash');
+const HEAD_ID = at('head_id');
+const HEAD_MAC = at('head_mac');
+const SEALED_SUBJECT = at('sealed_subject');
+const HEX_AT = ['chain', 'pending_token', 'pseudonym', 'head_hash', 'head_mac', 'sealed_subject'].map((name) => at(name as (typeof AUDIENCE_ROW_COLUMNS)[number]));
+
+const numOrNull = (value: unknown): number | null => (value === null || value === undefined ? null : Number(value));
+const textOrNull = (value: unknown): string | null => (value as string | null | undefined) ?? null;
+const idOrNull = (value: unknown): string | null => (value === null || value === undefined ? null : (value as string | number).toString());
+
+/**
+ * A record from a row's values (the chain first, then the record's columns in
+ * `AUDIENCE_ROW_COLUMNS` order), without an object per row in between: `verify()` reads every
+ * record of the store through here.
+ */
+export function recordOfValues(v: readonly unknown[]): CurrentRecord {
+  return {
+    requirement: v[1] as string,
+    decision: textOrNull(v[2]) as Decision | null,
+    version: numOrNull(v[3]),
+    decidedAt: numOrNull(v[4]),
+    expiresAt: numOrNull(v[5]),
+    gpcOptIn: Boolean(v[6]),
+    pendingVersion: numOrNull(v[7]),
+    pendingAt: numOrNull(v[8]),
+    pendingExpiresAt: numOrNull(v[9]),
+    pendingToken: textOrNull(v[10]),
+    expiryRecorded: Boolean(v[11]),
+  };
+}
+
+/**
+ * A head's position and hash from its subject's head id and the head event's `seq` and `hash`:
+ * an empty chain's without a head id. A head id whose event is gone reads as position 0
+ * without a hash, which no seal covers.
+ */
+export function headPosition(headId: unknown, seq: unknown, hash: unknown): { seq: number; hash: string } {
+  if (headId === null || headId === undefined) return { seq: 0, hash: GENESIS };
+  return { seq: seq === null || seq === undefined ? 0 : Number(seq), hash: (hash as string | null | undefined) ?? '' };
+}
+
+/** Whether row `a` comes before row `b`: by chain, then by requirement. */
+const before = (a: readonly unknown[], b: readonly unknown[]): boolean =>
+  (a[CHAIN] as string) < (b[CHAIN] as string) || (a[CHAIN] === b[CHAIN] && (a[REQUIREMENT] as string) < (b[REQUIREMENT] as string));
+
+/** Lowers the hex of a row's byte columns in place. */
+function lowerHex(row: unknown[]): void {
+  for (const i of HEX_AT) {
+    const value = row[i];
+    if (typeof value === 'string') row[i] = value.toLowerCase();
+  }
+}
+
+/**
+ * The entries of a page of rows (`AUDIENCE_ROW_COLUMNS`): each subject's rows together, its
+ * records in requirement order. Rows out of that order (no database promises the order of an
+ * aggregate) are sorted first. A row that is not an array fails the page.
+ *
+ * @throws TypeError for a row that is not an array of values.
+ */
+export function audienceEntriesOfRows(rows: unknown[][]): AudienceEntry[] {
+  for (const row of rows) {
+    if (!Array.isArray(row)) throw new TypeError('an audience row is not an array');
+    lowerHex(row);
+  }
+  let ordered = rows;
+  for (let i = 1; i < rows.length; i += 1) {
+    if (!before(rows[i - 1] as unknown[], rows[i] as unknown[])) {
+      ordered = [...rows].sort((a, b) => (before(a, b) ? -1 : before(b, a) ? 1 : 0));
+      break;
+    }
+  }
+  const entries: AudienceEntry[] = [];
+  let snapshot: SubjectSnapshot | undefined;
+  for (const v of ordered) {
+    if (snapshot === undefined || snapshot.chain !== v[CHAIN]) {
+      const head = headPosition(v[HEAD_ID], v[SEQ], v[HEAD_HASH]);
+      snapshot = { chain: v[CHAIN] as string, pseudonym: v[PSEUDONYM] as string, ...head, headId: idOrNull(v[HEAD_ID]), mac: v[HEAD_MAC] as string, records: [] };
+      entries.push({ snapshot, sealedSubject: (v[SEALED_SUBJECT] as string | null | undefined) ?? null });
+    }
+    if (v[REQUIREMENT] !== null && v[REQUIREMENT] !== undefined) snapshot.records.push(recordOfValues(v));
+  }
+  return entries;
+}
