@@ -36,7 +36,8 @@ export type {
 export type { AuditEvent, AuditQuery, DailyCount, StateGroup, StoreStats } from './tracker/admin-records';
 export type { BulkCapability, LifecycleCapability, OutboxCapability, ProofCapability, TrackerCore, WatchCapability } from './tracker/capabilities';
 export type { AdminCapability } from './tracker/admin-capability';
-export type { AudienceCapability, AudienceEntry, AudienceQuery } from './tracker/audience-capability';
+export type { AudienceCapability, AudienceEntry, AudienceQuery, AudienceRowsPage } from './tracker/audience-capability';
+export { AUDIENCE_ROW_COLUMNS } from './tracker/audience-rows';
 export { encodeLeaves, LEAF_BYTES, type LeafSource } from './audit/log-leaf';
 export { KnexTracker, type KnexTrackerOptions } from './knex/knex-tracker';
 export { MemoryTracker } from './tracker/memory-tracker';

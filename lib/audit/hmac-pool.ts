@@ -15,9 +15,9 @@ export interface HmacBatch {
 }
 
 /**
- * When `verify()` checks event hashes on worker threads (and how many threads a pool has, for
- * large audiences too). Internal: tests lower `minEvents` or `size`, or point `script` at
- * something that cannot start; `started` and `failed` count threads.
+ * When `verify()` checks event hashes on worker threads, and how many. Internal: tests lower
+ * `minEvents` or `size`, or point `script` at something that cannot start; `started` and
+ * `failed` count threads.
  */
 export const hmacWorkers = {
   /** Events checked in-process first: a small store is done before threads would have started. */

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { planErase } from '../state/plan-erase';
+import { audienceEntriesOfRows } from '../tracker/audience-rows';
+import type { AudienceRowsPage } from '../tracker/audience-capability';
 import type { ConsentTracker } from '../tracker/tracker';
 import { eventAfter, FIXTURE_KEY, grantedRecord, planOf, pseudonymFor } from './fixtures';
 import type { Define } from './harness';
@@ -55,6 +57,26 @@ export function audienceContract(define: Define): void {
     assert.deepEqual(byLabel.get('B')?.snapshot.records, [grantedRecord('other')], 'a subject without a record of the requirement is listed');
     assert.equal(byLabel.get(null)?.snapshot.pseudonym, C, 'a subject written without a sealed id comes with null');
     assert.deepEqual(await tracker.audience({ requirement: 'news', limit: 2, after: all[2]?.snapshot.chain }), []);
+  });
+
+  define('audienceRows() gives the pages audience() gives, as rows, saying where each ends and whether it is full', async (tracker) => {
+    if (!tracker.audience || !tracker.audienceRows) return;
+    await tracker.init({ migrate: true });
+    await grant(tracker, A, 'news', 'A');
+    await grant(tracker, A, 'other');
+    await grant(tracker, B, 'other', 'B');
+    await grant(tracker, C, 'news');
+    let after: string | undefined;
+    for (const limit of [2, 2, 2]) {
+      const entries = await tracker.audience({ requirement: 'news', limit, after });
+      const page: AudienceRowsPage | null = await tracker.audienceRows({ requirement: 'news', limit, after });
+      if (page === null) return;
+      const decoded = audienceEntriesOfRows(JSON.parse(page.rows) as unknown[][]);
+      assert.deepEqual(decoded, entries, 'the entries audience() gives, decoded from the rows');
+      assert.equal(page.last, entries.at(-1)?.snapshot.chain ?? null, 'the chain key of the last subject');
+      assert.equal(page.full, entries.length === limit, 'full when it holds `limit` subjects');
+      after = page.last ?? after;
+    }
   });
 
   define('a write without a sealed id keeps the stored one', async (tracker) => {

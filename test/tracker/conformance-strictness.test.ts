@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { MemoryTracker, type ChangeHandlers, type ClaimedOutboxEntry, type PendingMatch, type SubjectSnapshot, type WritePlan } from '../../lib/tracker';
+import { AUDIENCE_ROW_COLUMNS, MemoryTracker, type AudienceQuery, type AudienceRowsPage, type ChangeHandlers, type ClaimedOutboxEntry, type PendingMatch, type SubjectSnapshot, type WritePlan } from '../../lib/tracker';
 import { trackerConformance } from '../../lib/testing';
 
 type Body = () => Promise<void>;
@@ -22,6 +22,25 @@ async function failingTests(create: () => MemoryTracker): Promise<string[]> {
 }
 
 const tick = () => new Promise((resolve) => setTimeout(resolve, 1));
+
+/** A memory tracker that gives its audience pages as rows too, changed by `change`. */
+function rowsTracker(change: (page: AudienceRowsPage) => AudienceRowsPage): MemoryTracker {
+  return new (class extends MemoryTracker {
+    async audienceRows(query: AudienceQuery): Promise<AudienceRowsPage> {
+      const entries = await this.audience(query);
+      const rows = entries.flatMap(({ snapshot: s, sealedSubject }) => {
+        const subject = { chain: s.chain, pseudonym: s.pseudonym, seq: s.seq, head_hash: s.hash, head_id: s.headId, head_mac: s.mac, sealed_subject: sealedSubject };
+        const records = s.records.length > 0 ? s.records : [null];
+        return records.map((r) => {
+          const record = { requirement: r?.requirement ?? null, decision: r?.decision ?? null, version: r?.version ?? null, decided_at: r?.decidedAt ?? null, expires_at: r?.expiresAt ?? null, gpc_opt_in: r?.gpcOptIn ?? false, pending_version: r?.pendingVersion ?? null, pending_at: r?.pendingAt ?? null, pending_expires_at: r?.pendingExpiresAt ?? null, pending_token: r?.pendingToken ?? null, expiry_recorded: r?.expiryRecorded ?? false };
+          const values: Record<string, unknown> = { ...subject, ...record };
+          return AUDIENCE_ROW_COLUMNS.map((column) => values[column]);
+        });
+      });
+      return change({ rows: JSON.stringify(rows), last: entries.at(-1)?.snapshot.chain ?? null, full: entries.length === query.limit });
+    }
+  })();
+}
 type Planner<T> = (snapshot: SubjectSnapshot) => { plan: WritePlan; result: T };
 type Row = { handler: string; availableAt: number; lockedUntil: number | null; claim: string | null } & Omit<ClaimedOutboxEntry, 'claim'>;
 const rowsOf = (tracker: MemoryTracker) => [...(tracker.outbox as unknown as { rows: Map<string, Row> }).rows.values()];
@@ -109,6 +128,8 @@ const BROKEN: Record<string, () => MemoryTracker> = {
   })(),
   'confirms onSynced() before it reports a write': () => lateReporter(false),
   'resets as it starts, then confirms onSynced() before it reports a write': () => lateReporter(true),
+  'says every audienceRows() page is full': () => rowsTracker((page) => ({ ...page, full: true })),
+  'leaves the first row out of audienceRows()': () => rowsTracker((page) => ({ ...page, rows: JSON.stringify((JSON.parse(page.rows) as unknown[]).slice(1)) })),
   'leaves the stored subject id out of lapsedGrants()': () => new (class extends MemoryTracker {
     override async lapsedGrants(query: Parameters<MemoryTracker['lapsedGrants']>[0]) {
       return (await super.lapsedGrants(query)).map((g) => ({ ...g, sealedSubject: null }));
@@ -121,6 +142,10 @@ describe('the conformance suite fails broken trackers', function () {
 
   it('passes MemoryTracker', async () => {
     expect(await failingTests(() => new MemoryTracker())).to.deep.equal([]);
+  });
+
+  it('passes a tracker that gives its audience pages as rows too', async () => {
+    expect(await failingTests(() => rowsTracker((page) => page))).to.deep.equal([]);
   });
 
   for (const [breakage, create] of Object.entries(BROKEN)) {
