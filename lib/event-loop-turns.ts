@@ -26,9 +26,12 @@ export class TurnTaker {
   private count = 0;
   private since = performance.now();
 
-  /** True about once per millisecond of work; the stretch then awaits `nextTurn()`. */
-  due(): boolean {
-    this.count += 1;
+  /**
+   * True about once per millisecond of work; the stretch then awaits `nextTurn()`. A stretch
+   * that works in chunks counts each chunk's `items`.
+   */
+  due(items = 1): boolean {
+    this.count += items;
     if (this.count < LOOK_EVERY) return false;
     this.count = 0;
     const now = performance.now();

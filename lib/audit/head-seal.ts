@@ -97,7 +97,7 @@ export function snapshotSealed(key: Buffer, snapshot: SubjectSnapshot): boolean 
 }
 
 /** The text a linked subject's snapshot is sealed over (see `snapshotSealed`). */
-export function snapshotSealInput(snapshot: SubjectSnapshot): string {
+function snapshotSealInput(snapshot: SubjectSnapshot): string {
   const head = { chain: snapshot.chain, pseudonym: snapshot.pseudonym, erased: false, seq: snapshot.seq, hash: snapshot.hash, id: snapshot.headId };
   return headSealInput(head, snapshot.records);
 }

@@ -117,7 +117,7 @@ export function decryptSubjects(key: Buffer, sealed: readonly string[], pseudony
 }
 
 /** The page of `decryptSubjects`, its values decrypted in place (not yet decoded). */
-export function decryptedPage(key: Buffer, sealed: readonly string[], pseudonyms: ReadonlyArray<string | null>): Page {
+function decryptedPage(key: Buffer, sealed: readonly string[], pseudonyms: ReadonlyArray<string | null>): Page {
   const lengths = sealed.map((value) => value.length >>> 1);
   const nonces = Buffer.allocUnsafe(sealed.length * SIV_NONCE_BYTES);
   const starts: number[] = [];
@@ -143,7 +143,7 @@ export function decryptedPage(key: Buffer, sealed: readonly string[], pseudonyms
 }
 
 /** Whether `length` bytes of `bytes` from `start` are all ASCII (the same text in UTF-8 and Latin-1). */
-export function isAscii(bytes: Buffer, start: number, length: number): boolean {
+function isAscii(bytes: Buffer, start: number, length: number): boolean {
   for (let j = start; j < start + length; j += 1) if ((bytes[j] as number) >= 0x80) return false;
   return true;
 }

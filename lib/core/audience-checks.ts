@@ -2,10 +2,10 @@ import { performance } from 'node:perf_hooks';
 import { ConsentStoreError } from '../errors';
 import { nextTurn, TurnTaker } from '../event-loop-turns';
 import type { AudienceEntry, AudienceRowsPage } from '../tracker/audience-capability';
-import { audienceEntriesOfRows } from '../tracker/audience-rows';
+import { audienceEntriesOfText } from '../tracker/audience-rows';
 import type { Requirement, State } from '../types';
 import { STATES } from '../vocabulary';
-import { judgeEntries, type AudienceMatch, type JudgeKeys, type JudgedPage } from './audience-judge';
+import { openedMembers, sealedMatches, type AudienceMatch, type JudgeKeys, type JudgedPage, type Matched } from './audience-judge';
 import { AudiencePool, type AudienceThreadAnswer } from './audience-pool';
 
 /*
@@ -48,32 +48,40 @@ export const audienceThreads = {
   idleMs: 10_000,
 };
 
-/** Subjects on a page as read (a page of rows counts as a full one until it is decoded). */
-const subjectsOf = (page: ReadPage, limit: number): number => ('rows' in page ? (page.rows.last === null ? 0 : limit) : page.entries.length);
+/** Subjects on a page as read (a page of rows as many as it says, until it is decoded). */
+const subjectsOf = (page: ReadPage, limit: number): number => ('rows' in page ? (page.rows.full ? limit : 0) : page.entries.length);
+
+/** Entries judged on the main thread between two looks at the clock (see `TurnTaker`). */
+const CHUNK = 32;
 
 /**
  * The entries of a page of rows, decoded on the main thread.
- * @throws ConsentStoreError when the rows do not hold what their read said (as a failed read).
+ * @throws ConsentStoreError when the rows do not decode (as a failed read).
  */
 function decodedRows(page: AudienceRowsPage): AudienceEntry[] {
-  let entries: AudienceEntry[];
   try {
-    entries = audienceEntriesOfRows(JSON.parse(page.rows) as unknown[][]);
+    return audienceEntriesOfText(page.rows);
   } catch (error) {
     throw new ConsentStoreError('the store gave an audience page that does not decode', error);
   }
-  endsAsRead(page, entries.at(-1)?.snapshot.chain ?? null);
-  return entries;
 }
 
-/** @throws ConsentStoreError when a page's last subject is not the one its read named (the next page would start elsewhere). */
-function endsAsRead(page: AudienceRowsPage, last: string | null): void {
-  if (last !== page.last) throw new ConsentStoreError('an audience page ends at another subject than its read said');
+/**
+ * A judged page of rows, once it holds what its read said: as many subjects as asked when full
+ * (fewer otherwise), the last one the read named. Checked after the page is judged, so that
+ * rows failing their seals are refused as such.
+ * @throws ConsentStoreError when it holds other subjects (the next page would start elsewhere).
+ */
+function asRead(page: AudienceRowsPage, judged: JudgedPage, subjects: number, last: string | null, limit: number): JudgedPage {
+  if (judged.failure !== null) return judged;
+  if (last !== (page.last?.toLowerCase() ?? null) || page.full !== (subjects === limit)) {
+    throw new ConsentStoreError('an audience page holds other subjects than its read said');
+  }
+  return judged;
 }
 
-/** A thread's answer as a judged page, once it ends where its read said. */
-function answered(page: AudienceRowsPage, answer: NonNullable<AudienceThreadAnswer>): JudgedPage {
-  endsAsRead(page, answer.last);
+/** A thread's answer as a judged page. */
+function answered(answer: NonNullable<AudienceThreadAnswer>): JudgedPage {
   const { ids, ends, states, skipped, unreadable, failure } = answer;
   const members: JudgedPage['members'] = [];
   let start = 0;
@@ -125,26 +133,35 @@ export class AudienceThreads {
     if (pool === null || pool.size === 0 || !('rows' in page)) return null;
     this.touch();
     const { rows } = page;
-    return pool.judge(rows.rows, judging.requirement, this.match, judging.now).then((answer) => (answer === null ? null : answered(rows, answer)));
+    return pool.judge(rows.rows, judging.requirement, this.match, judging.now)
+      .then((answer) => (answer === null ? null : asRead(rows, answered(answer), answer.subjects, answer.last, this.limit)));
   }
 
-  /** `page` judged on the main thread, giving the event loop turns as it goes. */
+  /**
+   * `page` judged on the main thread in chunks (both steps of `judgeEntries` in turn, so that a
+   * page fails for the same reason as on a thread), giving the event loop turns as it goes: the
+   * next page is being read meanwhile (see event-loop-turns.ts).
+   */
   async judgeHere(page: ReadPage, judging: Judging): Promise<JudgedPage> {
     const entries = 'rows' in page ? decodedRows(page.rows) : page.entries;
-    const out: JudgedPage = { members: [], skipped: 0, unreadable: 0, failure: null };
-    let from = 0;
-    for (let i = 0; i <= entries.length; i += 1) {
-      if (i < entries.length && !this.turns.due()) continue;
-      const part = judgeEntries(this.keys, entries.slice(from, i), judging.requirement, this.match, judging.now);
-      if (part.failure !== null) return part;
-      out.members.push(...part.members);
-      out.skipped += part.skipped;
-      out.unreadable += part.unreadable;
-      from = i;
-      // The next page is being read meanwhile: see event-loop-turns.ts.
-      if (i < entries.length) await nextTurn();
+    const matched: Matched[] = [];
+    let skipped = 0;
+    for (let from = 0; from < entries.length; from += CHUNK) {
+      const part = sealedMatches(this.keys, entries.slice(from, from + CHUNK), judging.requirement, this.match, judging.now);
+      if (part.failure !== null) return { members: [], skipped: 0, unreadable: 0, failure: part.failure };
+      matched.push(...part.matched);
+      skipped += part.skipped;
+      if (this.turns.due(CHUNK)) await nextTurn();
     }
-    return out;
+    const judged: JudgedPage = { members: [], skipped, unreadable: 0, failure: null };
+    for (let from = 0; from < matched.length; from += CHUNK) {
+      const part = openedMembers(this.keys, matched.slice(from, from + CHUNK));
+      if (part.failure !== null) return { members: [], skipped: 0, unreadable: 0, failure: part.failure };
+      judged.members.push(...part.members);
+      judged.unreadable += part.unreadable;
+      if (this.turns.due(CHUNK)) await nextTurn();
+    }
+    return 'rows' in page ? asRead(page.rows, judged, entries.length, entries.at(-1)?.snapshot.chain ?? null, this.limit) : judged;
   }
 
   close(): void {

@@ -77,38 +77,48 @@ function earlierSubjectId(keys: JudgeKeys, snapshot: SubjectSnapshot, sealed: st
   return hmacHex(keys.pseudonym, subjectId) === snapshot.pseudonym ? subjectId : { failure: FORGED_ID };
 }
 
+/** A subject whose sealed snapshot matched, with its stored id (still sealed). */
+export interface Matched {
+  snapshot: SubjectSnapshot;
+  state: State;
+  sealed: string;
+}
+
 /**
- * The members of `entries`, judged at `now` against `requirement` (the version current then).
- * A subject counts only once its head's seal vouches for its records and link; its stored id is
- * listed only when it opens for its chain and names the subject the chain is linked to (one AES
- * pass for this release's ids, one for whatever may be an earlier release's). Subjects that
- * match without a stored id are `skipped`; those whose id does not open, `unreadable`; visitors
- * are not listed (the host has nobody to contact).
+ * The first step of judging `entries` at `now` against `requirement` (the version current then):
+ * every subject's head seal must vouch for its records and link, or the page fails. Those that
+ * match come with their stored id; those that match without one are `skipped`.
  */
-export function judgeEntries(keys: JudgeKeys, entries: readonly AudienceEntry[], requirement: Requirement, match: AudienceMatch, now: number): JudgedPage {
+export function sealedMatches(keys: JudgeKeys, entries: readonly AudienceEntry[], requirement: Requirement, match: AudienceMatch, now: number): { matched: Matched[]; skipped: number; failure: string | null } {
   const matches = matcher(requirement, match);
-  const matched: Array<{ snapshot: SubjectSnapshot; state: State }> = [];
-  const sealed: string[] = [];
+  const matched: Matched[] = [];
   let skipped = 0;
   for (const { snapshot, sealedSubject } of entries) {
-    if (!snapshotSealed(keys.chain, snapshot)) return failed("a subject's stored records (or its link)");
+    if (!snapshotSealed(keys.chain, snapshot)) return { matched: [], skipped: 0, failure: "a subject's stored records (or its link)" };
     const state = matches(recordOf(snapshot.records, requirement.id), now);
     if (state === null) continue;
-    if (sealedSubject === null) {
-      skipped += 1;
-      continue;
-    }
-    matched.push({ snapshot, state });
-    sealed.push(sealedSubject);
+    if (sealedSubject === null) skipped += 1;
+    else matched.push({ snapshot, state, sealed: sealedSubject });
   }
+  return { matched, skipped, failure: null };
+}
+
+/**
+ * The second step: the stored id of each matched subject, listed only when it opens for its
+ * chain and names the subject the chain is linked to (one AES pass for this release's ids, one
+ * for whatever may be an earlier release's). Those whose id does not open are `unreadable`;
+ * visitors are not listed (the host has nobody to contact).
+ */
+export function openedMembers(keys: JudgeKeys, matched: readonly Matched[]): Omit<JudgedPage, 'skipped'> {
+  const sealed = matched.map((m) => m.sealed);
   const ids: Array<string | null> = openSubjects(keys.subjectSiv, keys.pseudonym, sealed, matched.map((m) => m.snapshot.pseudonym));
   const others: number[] = [];
   for (let i = 0; i < ids.length; i += 1) if (ids[i] === null) others.push(i);
   if (others.length > 0) {
     const earlier = decryptEarlierSubjects(keys.subject, others.map((i) => sealed[i] as string));
     for (const [k, i] of others.entries()) {
-      const id = earlierSubjectId(keys, (matched[i] as (typeof matched)[number]).snapshot, sealed[i] as string, earlier[k] ?? null);
-      if (id !== null && typeof id === 'object') return failed(id.failure);
+      const id = earlierSubjectId(keys, (matched[i] as Matched).snapshot, sealed[i] as string, earlier[k] ?? null);
+      if (id !== null && typeof id === 'object') return { members: [], unreadable: 0, failure: id.failure };
       ids[i] = id;
     }
   }
@@ -117,7 +127,14 @@ export function judgeEntries(keys: JudgeKeys, entries: readonly AudienceEntry[],
   for (let i = 0; i < matched.length; i += 1) {
     const subjectId = ids[i] ?? null;
     if (subjectId === null) unreadable += 1;
-    else if (!inVisitorNamespace(subjectId)) members.push({ subjectId, state: (matched[i] as (typeof matched)[number]).state });
+    else if (!inVisitorNamespace(subjectId)) members.push({ subjectId, state: (matched[i] as Matched).state });
   }
-  return { members, skipped, unreadable, failure: null };
+  return { members, unreadable, failure: null };
+}
+
+/** The members of `entries`: both steps at once (see `sealedMatches` and `openedMembers`). */
+export function judgeEntries(keys: JudgeKeys, entries: readonly AudienceEntry[], requirement: Requirement, match: AudienceMatch, now: number): JudgedPage {
+  const { matched, skipped, failure } = sealedMatches(keys, entries, requirement, match, now);
+  if (failure !== null) return failed(failure);
+  return { ...openedMembers(keys, matched), skipped };
 }

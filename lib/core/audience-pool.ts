@@ -9,11 +9,11 @@ import type { Requirement } from '../types';
  * A worker thread's answer for a page of rows (see audience-worker.ts): the judged page, its
  * listed ids end to end (`ends[i]` where the i-th ends) and their states (indexes into
  * `STATES`), which cross to the main thread faster than an object or a string per member; and
- * the page's last chain key, to hold against its read's. Null when the thread could not decode
- * the page.
+ * the page's count of subjects and last chain key, to hold against what its read said. Null when
+ * the thread could not decode the page.
  */
 export type AudienceThreadAnswer =
-  | (Omit<JudgedPage, 'members'> & { ids: string; ends: Uint32Array; states: Uint8Array; last: string | null })
+  | (Omit<JudgedPage, 'members'> & { ids: string; ends: Uint32Array; states: Uint8Array; subjects: number; last: string | null })
   | null;
 
 /**

@@ -1,6 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { lowerThreadPriority } from '../audit/thread-priority';
-import { audienceEntriesOfRows } from '../tracker/audience-rows';
+import { audienceEntriesOfText } from '../tracker/audience-rows';
 import type { Requirement } from '../types';
 import { STATES } from '../vocabulary';
 import { judgeEntries, type AudienceMatch, type JudgeKeys } from './audience-judge';
@@ -28,7 +28,7 @@ interface Job {
 parentPort?.on('message', ({ id, rows, requirement, match, now }: Job) => {
   let answer: AudienceThreadAnswer;
   try {
-    const entries = audienceEntriesOfRows(JSON.parse(rows) as unknown[][]);
+    const entries = audienceEntriesOfText(rows);
     const { members, skipped, unreadable, failure } = judgeEntries(keys, entries, requirement, match, now);
     const ends = new Uint32Array(members.length);
     const states = new Uint8Array(members.length);
@@ -38,7 +38,7 @@ parentPort?.on('message', ({ id, rows, requirement, match, now }: Job) => {
       ends[i] = ids.length;
       states[i] = STATES.indexOf(member.state);
     }
-    answer = { ids, ends, states, skipped, unreadable, failure, last: entries.at(-1)?.snapshot.chain ?? null };
+    answer = { ids, ends, states, skipped, unreadable, failure, subjects: entries.length, last: entries.at(-1)?.snapshot.chain ?? null };
   } catch {
     // The main thread decodes the page itself, and fails it as it would.
     answer = null;

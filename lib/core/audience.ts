@@ -89,7 +89,7 @@ export async function* audiencePages(
     (after: string | undefined) => readPage(reader, { requirement: requirement.id, after, limit: filter.batchSize }),
     // A page short of the batch is the last (a page of rows says whether it is full).
     (page) => ('rows' in page
-      ? { empty: page.rows.last === null, next: page.rows.full ? page.rows.last ?? undefined : undefined }
+      ? { empty: page.rows.rows === '[]', next: page.rows.full ? page.rows.last ?? undefined : undefined }
       : { empty: page.entries.length === 0, next: page.entries.length < filter.batchSize ? undefined : page.entries.at(-1)?.snapshot.chain }),
     2,
   );

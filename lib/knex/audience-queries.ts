@@ -1,11 +1,11 @@
 import type { Knex } from 'knex';
 import type { AudienceEntry, AudienceQuery, AudienceRowsPage } from '../tracker/audience-capability';
-import { AUDIENCE_ROW_COLUMNS, audienceEntriesOfRows } from '../tracker/audience-rows';
+import { AUDIENCE_HEX_AT, AUDIENCE_ROW_COLUMNS, audienceEntriesOfRows, byChainThenRequirement } from '../tracker/audience-rows';
 import type { SubjectSnapshot } from '../tracker/records';
 import { bytesList } from './bulk-sql';
 import type { TableContext } from './chain-store';
 import { headColumns, joinHead } from './head-rows';
-import { byChainThenRequirement, orderByCodes, readJsonPage, readJsonText } from './json-page';
+import { orderByCodes, readJsonPage, readJsonText } from './json-page';
 import { isPostgres } from './migrate';
 import { bytes, hex, hexOrNull } from './row-codec';
 import { quote } from './quote';
@@ -27,7 +27,7 @@ const subjectColumns = (subjects: string, sealed: boolean): Record<string, strin
 const PSEUDONYM_AT = JOINED_NAMES.indexOf('pseudonym');
 const byPseudonymThenRequirement = (a: unknown[], b: unknown[]): boolean =>
   (a[PSEUDONYM_AT] as string) < (b[PSEUDONYM_AT] as string) || (a[PSEUDONYM_AT] === b[PSEUDONYM_AT] && (a[1] as string) < (b[1] as string));
-const HEX_AT = new Set(['chain', 'pending_token', 'pseudonym', 'head_hash', 'head_mac', 'sealed_subject'].map((name) => JOINED_NAMES.indexOf(name)));
+const HEX_AT = new Set(AUDIENCE_HEX_AT);
 
 /**
  * The entries of a page read as `first` (as one JSON page when the database can; read again as
@@ -126,7 +126,7 @@ export async function audienceRows(ctx: TableContext, query: AudienceQuery): Pro
   const page = isPostgres(ctx.knex)
     ? { q: postgresKeysetPage(ctx, query), columns: JOINED_COLUMNS, full: ctx.knex.raw('count(distinct ??) = ?', ['chain', query.limit]) }
     : { ...sqliteKeysetPage(ctx, query), columns: RANGE_COLUMNS };
-  const read = await readJsonText(ctx, page.q, pageColumns(ctx.knex, page.columns), page.full, query.limit);
+  const read = await readJsonText(ctx, page.q, pageColumns(ctx.knex, page.columns), 'chain', page.full, query.limit);
   return read === null ? null : { rows: read.text, last: read.last, full: read.full };
 }
 

@@ -4,11 +4,12 @@ import type { EventScanQuery, HeadScanQuery } from '../tracker/tracker';
 import { transactionRetryingConflicts } from './conflict-retry';
 import { writeSealed, type TableContext } from './chain-store';
 import { scanEventPage } from './event-scan';
-import { byChainThenRequirement, orderByCodes, readJsonPage, readRows } from './json-page';
+import { orderByCodes, readJsonPage, readRows } from './json-page';
 import { isPostgres, isSqlite } from './migrate';
 import { bytes, hex } from './row-codec';
 import { addHeads, headColumns, joinHead } from './head-rows';
-import { groupRecords, pageColumns, recordOfValues, STATE_PAGE_COLUMNS, toHead, toRecord, type Row } from './rows';
+import { byChainThenRequirement, recordOfValues } from '../tracker/audience-rows';
+import { groupRecords, pageColumns, STATE_PAGE_COLUMNS, toHead, toRecord, type Row } from './rows';
 import { writeLockFirst } from './write-lock';
 
 /** A keyset page of events in (chain, seq) order: one short query on the unique index. */

@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { lowerHexAt } from '../tracker/audience-rows';
 import { clientName, isPostgres } from './migrate';
 import type { PageReader } from './page-reader';
 import { isByteColumn, type Row } from './rows';
@@ -31,12 +32,7 @@ function lowerHex(rows: unknown[][], names: readonly string[]): void {
   const at: number[] = [];
   for (let i = 0; i < names.length; i += 1) if (isByteColumn(names[i] as string)) at.push(i);
   if (at.length === 0) return;
-  for (const row of rows) {
-    for (const i of at) {
-      const value = row[i];
-      if (typeof value === 'string') row[i] = value.toLowerCase();
-    }
-  }
+  for (const row of rows) lowerHexAt(row, at);
 }
 
 /**
@@ -48,10 +44,6 @@ function lowerHex(rows: unknown[][], names: readonly string[]): void {
 export function orderByCodes(knex: Knex, query: Knex.QueryBuilder, column: string): Knex.QueryBuilder {
   return isPostgres(knex) ? query.orderByRaw('?? collate "C"', [column]) : query.orderBy(column);
 }
-
-/** The order of rows whose first two values are their chain and requirement. */
-export const byChainThenRequirement = (a: unknown[], b: unknown[]): boolean =>
-  (a[0] as string) < (b[0] as string) || (a[0] === b[0] && (a[1] as string) < (b[1] as string));
 
 /**
  * The rows of `query` (ordered and limited, without a select) as arrays of `columns`' values,
@@ -91,41 +83,37 @@ export async function readJsonPage(
 
 /**
  * The rows of `query` as `readJsonPage` reads them, left as the JSON text for a worker thread to
- * parse, with the first value of its last row (the key the caller pages on: a string, as hex
- * always is) and the value of `full`, a condition of the caller's (whether the page holds all
- * the rows it may). Null when the database has no JSON functions or the statement failed (see
- * `readJsonPage`). The rows' order is the reader's to check; `rows` is what the page counts for
- * (`PageReader.read`), not having been counted.
+ * parse, with the greatest value of the column `key` (by its bytes, as hex: the key the caller
+ * pages on) and the value of `full`, a condition of the caller's (whether the page holds all the
+ * rows it may). Null when the database has no JSON functions or the statement failed (see
+ * `readJsonPage`). The rows' order is the reader's to check; `counted` is what the page counts
+ * for in `PageReader.read`, its rows not being counted here.
  */
 export async function readJsonText(
   on: PageSource,
   query: Knex.QueryBuilder,
   columns: PageColumns,
+  key: string,
   full: Knex.Raw,
-  rows: number,
+  counted: number,
 ): Promise<{ text: string; last: string | null; full: boolean } | null> {
   const { knex } = on;
   const fn = jsonFunctions(knex);
   if (fn === null) return null;
   const names = columnNames(columns);
   const values = `${fn.row}(${names.map(() => '??').join(', ')})`;
-  // One value, so that the readers' connections can run it: the condition's 1 or 0, then the rows.
+  // One value, so that the readers' connections can run it: "1 last rows", or "0 last rows".
   const page = isPostgres(knex)
-    ? `(case when ? then '1 ' else '0 ' end) || coalesce(${fn.page}(${values})::text, '[]')`
-    : `(case when ? then '1 ' else '0 ' end) || ${fn.page}(${values})`;
-  const statement = knex.select(knex.raw(`${page} as page`, [full, ...names])).from(query.clone().select(selection(columns)).as('p'));
+    ? `(case when ? then '1 ' else '0 ' end) || coalesce(max(?? collate "C"), '') || ' ' || coalesce(${fn.page}(${values})::text, '[]')`
+    : `(case when ? then '1 ' else '0 ' end) || coalesce(max(??), '') || ' ' || ${fn.page}(${values})`;
+  const statement = knex.select(knex.raw(`${page} as page`, [full, key, ...names])).from(query.clone().select(selection(columns)).as('p'));
   const read = await pageOf(on, statement);
   const value = read?.page;
-  if (typeof value !== 'string' || (!value.startsWith('1 ') && !value.startsWith('0 '))) return null;
-  const text = value.slice(2);
-  on.pages?.read(rows);
-  // The last row starts at the last `["`: in JSON text a quote inside a string is escaped, and
-  // no value of a row is an array (PostgreSQL writes `["a", 1]`, with the quote straight after).
-  const start = text.lastIndexOf('["');
-  if (start < 0) return { text, last: null, full: false };
-  const end = text.indexOf('"', start + 2);
-  if (end < 0) return null;
-  return { text, last: text.slice(start + 2, end).toLowerCase(), full: value.startsWith('1') };
+  const space = typeof value === 'string' ? value.indexOf(' ', 2) : -1;
+  if (typeof value !== 'string' || space < 0 || (!value.startsWith('1 ') && !value.startsWith('0 '))) return null;
+  on.pages?.read(counted);
+  const last = value.slice(2, space).toLowerCase();
+  return { text: value.slice(space + 1), last: last === '' ? null : last, full: value.startsWith('1') };
 }
 
 /**

@@ -1,3 +1,5 @@
+export { idOrNull, numOrNull, textOrNull } from '../tracker/audience-rows';
+
 /** A database row: column name to the value the driver returned or will bind. */
 export type Row = Record<string, unknown>;
 
@@ -66,14 +68,9 @@ export function rowCodec<T>(readers: ColumnReaders<T>): RowCodec<T> {
 
 // PostgreSQL returns BIGINT as a string; SQLite as a number. Both fit a double (epoch ms).
 export const num = (value: unknown): number => Number(value);
-export const numOrNull = (value: unknown): number | null => (value === null || value === undefined ? null : Number(value));
 // The caller names S (a column of states, actions…): the reader then returns that union.
 // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- see above
 export const text = <S extends string = string>(value: unknown): S => value as S;
-// eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- see above
-export const textOrNull = <S extends string = string>(value: unknown): S | null => (value as S | null | undefined) ?? null;
-/** Event ids are BIGINT: a decimal string whatever the driver returned. */
-export const idOrNull = (value: unknown): string | null => (value === null || value === undefined ? null : (value as string | number).toString());
 
 /**
  * Digests, pseudonyms and chain keys are stored as bytes and handled as lowercase hex: a

@@ -58,8 +58,6 @@ export function snapshotsByPseudonym(rows: readonly Row[]): Map<string, SubjectS
   return out;
 }
 
-export { recordOfValues } from '../tracker/audience-rows';
-
 /** The columns of a record in the order `recordOfValues` reads them. */
 export const STATE_PAGE_COLUMNS = [
   'chain', 'requirement', 'decision', 'version', 'decided_at', 'expires_at', 'gpc_opt_in', 'pending_version',

@@ -35,7 +35,7 @@ export interface AudienceRowsPage {
    * without a record (a null requirement) for a subject that has none.
    */
   rows: string;
-  /** The chain key of the page's last subject (where the next page starts); null for an empty page. */
+  /** The chain key of the page's last subject (where the next page starts), in hex; null for an empty page. */
   last: string | null;
   /** Whether the page holds the `limit` subjects asked for: one that does not is the last. */
   full: boolean;

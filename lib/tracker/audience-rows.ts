@@ -31,11 +31,16 @@ const HEAD_HASH = at('head_hash');
 const HEAD_ID = at('head_id');
 const HEAD_MAC = at('head_mac');
 const SEALED_SUBJECT = at('sealed_subject');
-const HEX_AT = ['chain', 'pending_token', 'pseudonym', 'head_hash', 'head_mac', 'sealed_subject'].map((name) => at(name as (typeof AUDIENCE_ROW_COLUMNS)[number]));
+/** Where a row holds bytes (as hex). */
+export const AUDIENCE_HEX_AT: readonly number[] = ['chain', 'pending_token', 'pseudonym', 'head_hash', 'head_mac', 'sealed_subject'].map((name) => at(name as (typeof AUDIENCE_ROW_COLUMNS)[number]));
 
-const numOrNull = (value: unknown): number | null => (value === null || value === undefined ? null : Number(value));
-const textOrNull = (value: unknown): string | null => (value as string | null | undefined) ?? null;
-const idOrNull = (value: unknown): string | null => (value === null || value === undefined ? null : (value as string | number).toString());
+// PostgreSQL returns BIGINT as a string; SQLite as a number. Both fit a double (epoch ms).
+export const numOrNull = (value: unknown): number | null => (value === null || value === undefined ? null : Number(value));
+// The caller names S (a column of states, actions…): the reader then returns that union.
+// eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- see above
+export const textOrNull = <S extends string = string>(value: unknown): S | null => (value as S | null | undefined) ?? null;
+/** Event ids are BIGINT: a decimal string whatever the driver returned. */
+export const idOrNull = (value: unknown): string | null => (value === null || value === undefined ? null : (value as string | number).toString());
 
 /**
  * A record from a row's values (the chain first, then the record's columns in
@@ -45,7 +50,7 @@ const idOrNull = (value: unknown): string | null => (value === null || value ===
 export function recordOfValues(v: readonly unknown[]): CurrentRecord {
   return {
     requirement: v[1] as string,
-    decision: textOrNull(v[2]) as Decision | null,
+    decision: textOrNull<Decision>(v[2]),
     version: numOrNull(v[3]),
     decidedAt: numOrNull(v[4]),
     expiresAt: numOrNull(v[5]),
@@ -68,40 +73,29 @@ export function headPosition(headId: unknown, seq: unknown, hash: unknown): { se
   return { seq: seq === null || seq === undefined ? 0 : Number(seq), hash: (hash as string | null | undefined) ?? '' };
 }
 
-/** Whether row `a` comes before row `b`: by chain, then by requirement. */
-const before = (a: readonly unknown[], b: readonly unknown[]): boolean =>
+/** The order of rows whose first two values are their chain and requirement. */
+export const byChainThenRequirement = (a: readonly unknown[], b: readonly unknown[]): boolean =>
   (a[CHAIN] as string) < (b[CHAIN] as string) || (a[CHAIN] === b[CHAIN] && (a[REQUIREMENT] as string) < (b[REQUIREMENT] as string));
 
-/** Lowers the hex of a row's byte columns in place. */
-function lowerHex(row: unknown[]): void {
-  for (const i of HEX_AT) {
+/** Lowers in place the hex that `row` holds at `at` (SQLite's `hex` gives capitals). */
+export function lowerHexAt(row: unknown[], at: readonly number[]): void {
+  for (const i of at) {
     const value = row[i];
     if (typeof value === 'string') row[i] = value.toLowerCase();
   }
 }
 
 /**
- * The entries of a page of rows (`AUDIENCE_ROW_COLUMNS`): each subject's rows together, its
- * records in requirement order. Rows out of that order (no database promises the order of an
- * aggregate) are sorted first. A row that is not an array fails the page.
+ * The entries of rows (`AUDIENCE_ROW_COLUMNS`, bytes in lowercase hex) that hold each subject's
+ * rows together, its records in requirement order.
  *
  * @throws TypeError for a row that is not an array of values.
  */
-export function audienceEntriesOfRows(rows: unknown[][]): AudienceEntry[] {
-  for (const row of rows) {
-    if (!Array.isArray(row)) throw new TypeError('an audience row is not an array');
-    lowerHex(row);
-  }
-  let ordered = rows;
-  for (let i = 1; i < rows.length; i += 1) {
-    if (!before(rows[i - 1] as unknown[], rows[i] as unknown[])) {
-      ordered = [...rows].sort((a, b) => (before(a, b) ? -1 : before(b, a) ? 1 : 0));
-      break;
-    }
-  }
+export function audienceEntriesOfRows(rows: readonly unknown[][]): AudienceEntry[] {
   const entries: AudienceEntry[] = [];
   let snapshot: SubjectSnapshot | undefined;
-  for (const v of ordered) {
+  for (const v of rows) {
+    if (!Array.isArray(v)) throw new TypeError('an audience row is not an array');
     if (snapshot === undefined || snapshot.chain !== v[CHAIN]) {
       const head = headPosition(v[HEAD_ID], v[SEQ], v[HEAD_HASH]);
       snapshot = { chain: v[CHAIN] as string, pseudonym: v[PSEUDONYM] as string, ...head, headId: idOrNull(v[HEAD_ID]), mac: v[HEAD_MAC] as string, records: [] };
@@ -110,4 +104,28 @@ export function audienceEntriesOfRows(rows: unknown[][]): AudienceEntry[] {
     if (v[REQUIREMENT] !== null && v[REQUIREMENT] !== undefined) snapshot.records.push(recordOfValues(v));
   }
   return entries;
+}
+
+/**
+ * The entries of a page as `AudienceCapability.audienceRows` gives it (JSON text, hex in either
+ * case): what both the worker threads and the main thread judge. Rows out of chain and
+ * requirement order (no database promises the order of an aggregate) are sorted first.
+ *
+ * @throws SyntaxError for text that is not JSON; TypeError for one that is not an array of rows.
+ */
+export function audienceEntriesOfText(text: string): AudienceEntry[] {
+  const parsed: unknown = JSON.parse(text);
+  if (!Array.isArray(parsed)) throw new TypeError('an audience page is not an array of rows');
+  let rows = parsed as unknown[][];
+  for (const row of rows) {
+    if (!Array.isArray(row)) throw new TypeError('an audience row is not an array');
+    lowerHexAt(row, AUDIENCE_HEX_AT);
+  }
+  for (let i = 1; i < rows.length; i += 1) {
+    if (!byChainThenRequirement(rows[i - 1] as unknown[], rows[i] as unknown[])) {
+      rows = [...rows].sort((a, b) => (byChainThenRequirement(a, b) ? -1 : byChainThenRequirement(b, a) ? 1 : 0));
+      break;
+    }
+  }
+  return audienceEntriesOfRows(rows);
 }

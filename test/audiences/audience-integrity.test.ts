@@ -87,6 +87,20 @@ for (const [backend, threads] of BACKENDS.flatMap((b) => [[b, false], [b, true]]
       }
     });
 
+    it('refuses a page whose last subject gained a record whose requirement ends in "[" as an integrity failure, whatever the page size', async () => {
+      // In the page's JSON text `"zzz["` holds `["`, which begins every row: nothing may be read from the text but by parsing it.
+      const last: Record<string, unknown> | undefined = await t.knex('consent_subjects').orderBy('chain', 'desc').first();
+      await t.knex('consent_states').insert({ chain: last?.chain, requirement: 'zzz[', decision: 'granted', version: 1, decided_at: 1, gpc_opt_in: false, expiry_recorded: false });
+      for (const batchSize of [1, 2, 3, 1000]) expect(await failure(consent.audience('analytics', { batchSize })), `pages of ${String(batchSize)}`).to.be.instanceOf(ConsentIntegrityError);
+      expect(logger.errors.length).to.be.at.least(4);
+    });
+
+    it('refuses a subject row with an empty chain key as an integrity failure, whatever the page size', async () => {
+      const any: Record<string, unknown> | undefined = await t.knex('consent_subjects').first();
+      await t.knex('consent_subjects').insert({ ...any, chain: Buffer.alloc(0), pseudonym: Buffer.alloc(32, 7) });
+      for (const batchSize of [1, 2, 1000]) expect(await failure(consent.audience('analytics', { batchSize })), `pages of ${String(batchSize)}`).to.be.instanceOf(ConsentIntegrityError);
+    });
+
     it('fails closed when a state row was changed in the database, instead of listing the subject', async () => {
       await t.knex('consent_states').where({ chain: await chainOf('bob') }).update({ decision: 'granted' });
       const listed = await failure(consent.audience('analytics'));

@@ -201,6 +201,43 @@ describe('audience() with pages judged on threads, as without them', () => {
     }
   });
 
+  it('gives the event loop turns while it judges a large page on the main thread', async () => {
+    threads(false);
+    const knex = knexFactory(sqliteKnexConfig(':memory:'));
+    const tracker = new KnexTracker(knex);
+    const read = tracker.audienceRows.bind(tracker);
+    // Turns of the event loop counted from the moment the page has been read: its judging.
+    let turns = 0;
+    let counting = false;
+    const spin = (): void => {
+      if (!counting) return;
+      turns += 1;
+      setImmediate(spin);
+    };
+    tracker.audienceRows = async (query) => {
+      const page = await read(query);
+      if (query.after === undefined) {
+        counting = true;
+        setImmediate(spin);
+      }
+      return page;
+    };
+    const t = await testConsent({ config: sqliteKnexConfig(':memory:'), cleanup: async () => undefined }, { tracker, logger: quiet });
+    try {
+      const at = new Date(Date.now() - 1000);
+      await t.consent.import(Array.from({ length: 5000 }, (_, i) => ({ subjectId: `s${String(i)}`, requirement: 'analytics', decision: 'granted', at })));
+      const { ids } = await listed(t.consent.audience('analytics', { batchSize: 5000 }));
+      counting = false;
+      expect(ids).to.have.length(5000);
+      // Judging 5,000 subjects takes tens of milliseconds, with a turn about every millisecond;
+      // judged in one stretch, the page left a couple of turns at most.
+      expect(turns).to.be.above(6);
+    } finally {
+      await t.close();
+      await knex.destroy();
+    }
+  });
+
   it('refuses a link of another type from a tracker without rows as an integrity failure', async () => {
     const tracker = new MemoryTracker();
     const audience = tracker.audience.bind(tracker);
