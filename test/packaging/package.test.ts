@@ -149,7 +149,7 @@ describe('the packed library', function () {
           worker.postMessage({ id: 3, rows, requirement, match: { allowed: true, states: null, gpc: false }, now: Date.now() });
         });
         // An empty page, then rows that do not decode (left to the main thread).
-        expect(await answer('[]')).to.deep.equal({ id: 3, answer: { ids: '', ends: new Uint32Array(0), states: new Uint8Array(0), skipped: 0, unreadable: 0, failure: null, last: null } }, ext);
+        expect(await answer('[]')).to.deep.equal({ id: 3, answer: { ids: '', ends: new Uint32Array(0), states: new Uint8Array(0), skipped: 0, unreadable: 0, failure: null, subjects: 0, last: null } }, ext);
         expect(await answer('[[')).to.deep.equal({ id: 3, answer: null }, ext);
       } finally {
         await worker.terminate();
