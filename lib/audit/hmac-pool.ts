@@ -16,8 +16,8 @@ export interface HmacBatch {
 
 /**
  * When `verify()` checks event hashes on worker threads, and how many. Internal: tests lower
- * `minEvents` or `size`, or point `script` at something that cannot start; `started` and
- * `failed` count threads.
+ * `minEvents` or `size`, or point `script` at something that cannot start; `started`,
+ * `failed` and `stopped` count threads.
  */
 export const hmacWorkers = {
   /** Events checked in-process first: a small store is done before threads would have started. */
@@ -27,6 +27,7 @@ export const hmacWorkers = {
   script: threadScript('hmac-worker'),
   started: 0,
   failed: 0,
+  stopped: 0,
 };
 
 /**

@@ -1,10 +1,11 @@
 import type { Transferable, Worker } from 'node:worker_threads';
 import { startThread } from './thread';
 
-/** How many threads of a kind started and failed (tests read them). */
+/** How many threads of a kind started, failed, and were stopped by their pool (tests read them). */
 export interface ThreadCounts {
   started: number;
   failed: number;
+  stopped: number;
 }
 
 interface Waiting {
@@ -80,6 +81,7 @@ export class ThreadPool {
   close(): void {
     for (const worker of [...this.workers]) {
       this.drop(worker, false);
+      this.counts.stopped += 1;
       void worker.terminate();
     }
   }

@@ -18,7 +18,7 @@ export type AudienceThreadAnswer =
 
 /**
  * The threads of large audiences. Internal: tests set `size`, or point `script` at something
- * that cannot start; `started` and `failed` count threads.
+ * that cannot start; `started`, `failed` and `stopped` count threads.
  */
 export const audienceWorkers = {
   /**
@@ -30,6 +30,7 @@ export const audienceWorkers = {
   script: threadScript('audience-worker', typeof __filename === 'string' ? pathToFileURL(__filename).href : import.meta.url),
   started: 0,
   failed: 0,
+  stopped: 0,
 };
 
 /** Threads that decode and judge pages of audience rows (the JSON text of `AudienceCapability.audienceRows`). */

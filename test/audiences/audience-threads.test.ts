@@ -65,7 +65,7 @@ async function listed(iterable: AsyncIterable<string>): Promise<{ ids: string[];
 const saved = { size: audienceWorkers.size, script: audienceWorkers.script, ...audienceThreads };
 const restore = (): void => {
   Object.assign(audienceWorkers, { size: saved.size, script: saved.script });
-  Object.assign(audienceThreads, { minSubjects: saved.minSubjects, measuredPages: saved.measuredPages, mainBound: saved.mainBound });
+  Object.assign(audienceThreads, { minSubjects: saved.minSubjects, measuredPages: saved.measuredPages, mainBound: saved.mainBound, idleMs: saved.idleMs });
 };
 /** Threads judge every page from the first (on), or never (off). */
 const threads = (on: boolean): void => {
@@ -248,6 +248,31 @@ describe('audience() with pages judged on threads, as without them', () => {
       expect((await listed(t.consent.audience('analytics', { batchSize: 10 }))).error).to.be.instanceOf(ConsentIntegrityError);
     } finally {
       await t.close();
+    }
+  });
+
+  it('lets its threads go when the caller stops reading for idleMs, and lists the rest the same on the main thread', async () => {
+    const s = await store();
+    try {
+      threads(true);
+      audienceThreads.idleMs = 300;
+      const before = { started: audienceWorkers.started, stopped: audienceWorkers.stopped };
+      const listing = s.consent.audience('analytics', { batchSize: 50 })[Symbol.asyncIterator]();
+      const ids: string[] = [];
+      // Two pages, read promptly: the threads stay.
+      while (ids.length < 75) ids.push((await listing.next()).value as string);
+      expect(audienceWorkers.started - before.started).to.equal(2);
+      expect(audienceWorkers.stopped - before.stopped).to.equal(0, 'a listing being read keeps its threads');
+      // The caller pauses: past idleMs, both threads are stopped.
+      const deadline = Date.now() + 10_000;
+      while (audienceWorkers.stopped - before.stopped < 2 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(audienceWorkers.stopped - before.stopped).to.equal(2, 'the idle listing let its threads go');
+      for (let next = await listing.next(); next.done !== true; next = await listing.next()) ids.push(next.value);
+      expect(ids.sort()).to.deep.equal(EXPECTED);
+      expect(audienceWorkers.started - before.started).to.equal(2, 'no thread started again: the rest was judged on the main thread');
+    } finally {
+      await s.close();
+      s.cleanup();
     }
   });
 
