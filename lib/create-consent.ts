@@ -5,7 +5,7 @@ import { filterAllowed } from './core/filter-allowed';
 import { importDecisions, type ImportOptions, type ImportResult } from './core/import';
 import { exportSubject, type SubjectExport } from './core/export';
 import type { ConsentEventHandler, ConsentEventName, OnOptions } from './core/events';
-import { requireSubject } from './core/input';
+import { requireGpcOption, requireSubject } from './core/input';
 import type { SweepResult } from './core/sweep';
 import { linkVisitor, type LinkResult } from './core/link';
 import { proofMethods, type ConsentProof } from './core/proof';
@@ -173,12 +173,13 @@ export function createConsent(input: ConsentOptions = {}): Consent {
     async pending(subjectId) {
       return engine.pendingFrom(await engine.states(subjectId));
     },
-    async isAllowed(subjectId, id, opts = {}) {
+    async isAllowed(subjectId, id, opts) {
       requireSubject(subjectId);
       if (typeof id !== 'string') throw new ConsentError('invalid_argument', 'the requirement id must be a string');
+      const gpc = requireGpcOption(opts, 'isAllowed()');
       await engine.ready();
       registry.require(id);
-      const states = await engine.states(subjectId, opts.gpc === true);
+      const states = await engine.states(subjectId, gpc);
       return (states[id] as StateInfo).allowed;
     },
     history: (subjectId, opts) => engine.history(subjectId, opts),

@@ -6,7 +6,7 @@ import { hasCapability } from '../tracker/has-capability';
 import type { CurrentRecord, SubjectSnapshot } from '../tracker/records';
 import type { Requirement } from '../types';
 import type { ConsentCore } from './consent-core';
-import { normalizeSubject, SUBJECT_RULE } from './input';
+import { normalizeSubject, requireGpcOption, SUBJECT_RULE } from './input';
 import { itemsOf } from './page-cursor';
 import { trustedRecords } from './trusted';
 
@@ -105,18 +105,14 @@ export function filterAllowed<T extends string | number>(
   engine: FilterDeps,
   ids: Iterable<T> | AsyncIterable<T>,
   requirementId: string,
-  options: { gpc?: boolean } = {},
+  options?: { gpc?: boolean },
 ): AsyncIterable<T> {
   // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- JavaScript callers pass what the types forbid
   if (ids === null || typeof ids !== 'object' || !(Symbol.iterator in ids || Symbol.asyncIterator in ids)) {
     throw new ConsentError('invalid_argument', 'filterAllowed() takes an iterable (or async iterable) of subject ids');
   }
-  // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- as above
-  if (options === null || typeof options !== 'object' || Object.keys(options).some((key) => key !== 'gpc') || (options.gpc !== undefined && typeof options.gpc !== 'boolean')) {
-    throw new ConsentError('invalid_argument', 'filterAllowed(): the only option is "gpc", a boolean');
-  }
+  const gpc = requireGpcOption(options, 'filterAllowed()');
   if (typeof requirementId !== 'string') throw new ConsentError('invalid_argument', 'filterAllowed(): the requirement id must be a string');
-  const gpc = options.gpc === true;
   return {
     [Symbol.asyncIterator]: () => itemsOf(allowedPages(engine, ids, requirementId, gpc), (id: T) => id),
   };

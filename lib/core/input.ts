@@ -56,6 +56,20 @@ export function requireSubject(value: unknown): string {
   return subject;
 }
 
+/**
+ * The GPC signal of a lookup's options (`{ gpc?: boolean }`), as given: anything else, such as
+ * the raw `Sec-GPC` header value '1', throws `invalid_argument`, for a signal misread as absent
+ * would allow what the person objected to.
+ */
+export function requireGpcOption(options: unknown, what: string): boolean {
+  if (options === undefined) return false;
+  const gpc = isPlainObject(options) ? options.gpc : undefined;
+  if (!isPlainObject(options) || Object.keys(options).some((key) => key !== 'gpc') || (gpc !== undefined && typeof gpc !== 'boolean')) {
+    throw new ConsentError('invalid_argument', `${what}: the only option is "gpc", a boolean`);
+  }
+  return gpc === true;
+}
+
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
   const proto: unknown = Object.getPrototypeOf(value);

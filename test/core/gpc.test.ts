@@ -71,6 +71,17 @@ describe('GPC recording (applyGpc)', () => {
     expect(await consent.isAllowed('dee', 'ads')).to.equal(false);
   });
 
+  it('isAllowed() takes the signal only as a boolean: a header value such as "1" is refused, never read as no signal', async () => {
+    await consent.engine.record('fay', { ads: 'granted' });
+    expect(await consent.isAllowed('fay', 'ads')).to.equal(true);
+    expect(await consent.isAllowed('fay', 'ads', { gpc: true })).to.equal(false);
+    expect(await consent.isAllowed('fay', 'ads', {})).to.equal(true);
+    for (const options of [{ gpc: '1' }, { gpc: 1 }, { gpc: 'true' }, { gpc: null }, { signal: true }, null, 'gpc']) {
+      const refused = await consent.isAllowed('fay', 'ads', options as never).then(() => null, (error: unknown) => error);
+      expect(refused, JSON.stringify(options)).to.have.property('code', 'invalid_argument');
+    }
+  });
+
   it('20 concurrent requests with the signal record exactly one denial each', async () => {
     const results = await Promise.all(Array.from({ length: 20 }, () => applyGpc(consent.engine, 'eve', { gpc: true })));
     expect(results.flat().sort()).to.deep.equal(['ads', 'sale']);
