@@ -47,7 +47,8 @@ export interface ConsentProof {
 function parseTime(time: unknown): number {
   const ms = time instanceof Date ? time.getTime()
     : typeof time === 'string' ? parseInstant(time) ?? NaN
-    : typeof time === 'number' ? time
+    // Epoch milliseconds a Date can hold (±8.64e15), as the other two forms are.
+    : typeof time === 'number' ? new Date(time).getTime()
     : NaN;
   if (!Number.isFinite(ms)) throw new ConsentError('invalid_argument', `time must be a Date, epoch milliseconds or ${INSTANT_RULE}`);
   return ms;

@@ -56,6 +56,13 @@ describe('times given as text', () => {
         expect(error, text).to.be.instanceOf(ConsentError).and.to.have.property('code', 'invalid_argument');
         expect((error as Error).message).to.match(/ISO-8601 date .* date-time/);
       }
+      // Epoch milliseconds as far as a Date goes (±8.64e15), and no further.
+      expect(await consent.stateAt('ann', 'a', 8.64e15)).to.deep.include({ state: 'expired' });
+      expect(await consent.stateAt('ann', 'a', -8.64e15)).to.deep.include({ state: 'unset' });
+      for (const ms of [8.64e15 + 1, -8.64e15 - 1, 1e300, Infinity, NaN]) {
+        const error = await consent.stateAt('ann', 'a', ms).then(() => null, (e: unknown) => e);
+        expect(error, String(ms)).to.be.instanceOf(ConsentError).and.to.have.property('code', 'invalid_argument');
+      }
     });
 
     it('import() refuses a time that is not ISO 8601 or on a day that does not exist, writing nothing, and reads one without a zone as UTC', async () => {
