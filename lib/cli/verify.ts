@@ -1,5 +1,6 @@
 import { Command } from 'commander';
-import type { Checkpoint } from '../audit/checkpoint';
+import { isCheckpointShaped, verifyCheckpoint, type Checkpoint } from '../audit/checkpoint';
+import { storedReceiptPublicKey } from '../core/receipt-key';
 import { duplicateKeyPointer } from '../duplicate-keys';
 import { readSmallFile } from './bounded-read';
 import { withConsent } from './context';
@@ -43,25 +44,38 @@ export function verifyCommand(): Command {
     .description('check the keyed hash chains and the global log (or one subject\'s chain); exit 1 on problems')
     .option('--subject <id>', 'only the chain of this subject id')
     .option('--checkpoint <file>', 'also check that the database still extends this saved checkpoint (nothing rolled back)')
-    .option('--public-key <file>', 'with --checkpoint: the receipts public key it is signed with (SPKI PEM, or the JSON of GET /receipts/key)')
+    .option('--public-key <file>', 'with --checkpoint: the receipts public key it is signed with (SPKI PEM, or the JSON of GET /receipts/key); without it, the development key kept with the data')
     .option('--json', 'print the result as JSON')
     .action(async (options: { subject?: string; checkpoint?: string; publicKey?: string; json?: boolean }, command: Command) => {
       const whole = options.subject === undefined;
       if (!whole && options.checkpoint !== undefined) throw usage('--checkpoint checks the whole database: leave out --subject');
       if (options.publicKey !== undefined && options.checkpoint === undefined) throw usage('--public-key is the key of a checkpoint: give --checkpoint too');
-      // The command holds no receipts key of the application: it is told which key signed the checkpoint.
-      if (options.checkpoint !== undefined && options.publicKey === undefined) {
-        throw usage('--checkpoint needs --public-key FILE: the receipts public key the checkpoint is signed with (SPKI PEM, or the JSON of GET /receipts/key)');
-      }
       const checkpoint = options.checkpoint === undefined ? undefined : readCheckpoint(options.checkpoint);
-      const publicKey = options.publicKey === undefined ? undefined : readKey(options.publicKey);
+      const given = options.publicKey === undefined ? undefined : readKey(options.publicKey);
       let bar: Progress | null = null;
       const result = await withConsent(
         command,
         async (consent, tracker) => {
-          bar = progress('verifying', whole ? await eventTotal(tracker) : 0);
-          if (!whole) return consent.verify({ subjectId: options.subject });
-          return consent.verify(checkpoint === undefined ? {} : { checkpoint, publicKey });
+          if (!whole) {
+            bar = progress('verifying', 0);
+            return consent.verify({ subjectId: options.subject });
+          }
+          if (checkpoint === undefined) {
+            bar = progress('verifying', await eventTotal(tracker));
+            return consent.verify({});
+          }
+          // The command holds no key of the application: the one given, else the development key
+          // an application without `receipts.privateKey` keeps with the data.
+          const publicKey = given ?? (await storedReceiptPublicKey(tracker));
+          if (publicKey === null) {
+            throw usage('this database keeps no development receipts key: give --public-key FILE, the receipts public key the checkpoint is signed with (SPKI PEM, or the JSON of GET /receipts/key)');
+          }
+          if (isCheckpointShaped(checkpoint) && !verifyCheckpoint(checkpoint, publicKey)) {
+            const key = given === undefined ? 'the development receipts key kept with the data (give --public-key FILE if the application signs with its own)' : `the key in ${String(options.publicKey)}`;
+            throw usage(`the checkpoint's signature does not verify with ${key}: it was changed after it was signed, or signed with another key`);
+          }
+          bar = progress('verifying', await eventTotal(tracker));
+          return consent.verify({ checkpoint, publicKey });
         },
         whole ? (n) => bar?.add(n) : undefined,
       );

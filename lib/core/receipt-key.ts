@@ -8,6 +8,20 @@ import { atMostCharacters, storableText } from '../characters';
 
 const SETTING = 'receipt_key';
 
+/**
+ * The public key (SPKI PEM) of the development receipts key kept with the consent data, or null
+ * when the store keeps none (the application signs with a key of its own). Stores nothing.
+ */
+export async function storedReceiptPublicKey(settings: { readSetting(name: string): Promise<string | null> }): Promise<string | null> {
+  const stored = await settings.readSetting(SETTING);
+  if (stored === null) return null;
+  try {
+    return createPublicKey(createPrivateKey(stored)).export({ type: 'spki', format: 'pem' }).toString();
+  } catch {
+    return null;
+  }
+}
+
 function parseKey(value: unknown): KeyObject {
   let key: KeyObject;
   try {

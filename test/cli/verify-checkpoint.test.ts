@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -65,6 +66,42 @@ describeEachCliDatabase('express-consent verify --checkpoint', (open) => {
     writeFileSync(pem, JSON.stringify({ alg: 'Ed25519', publicKey: consent.publicKey }));
     writeFileSync(file, JSON.stringify(early));
     expect((await runCli(['--url', db.url, 'verify', '--checkpoint', file, ...key])).code).to.equal(0);
+  });
+
+  it('takes the development receipts key kept with the data when no --public-key is given, and asks for one when there is none', async function () {
+    this.timeout(60_000);
+    await consent.record('u1', { analytics: 'granted' });
+    const backup = await copyStore(db.knex);
+    await consent.record('u2', { analytics: 'granted' });
+    const file = join(dir, 'checkpoint.json');
+    const checkpoint = await consent.checkpoint();
+    writeFileSync(file, JSON.stringify(checkpoint));
+    const ok = await runCli(['--url', db.url, 'verify', '--checkpoint', file]);
+    expect(ok.code, ok.stderr).to.equal(0);
+    expect(ok.stdout).to.include('ok: 2 events checked, 0 problems');
+    // Signed with another key (an application's own): refused, naming the flag that gives it.
+    const other = createConsent({ knex: db.knex, secret: SECRET, receipts: { privateKey: generateKeyPairSync('ed25519').privateKey, controller: 'Another controller' }, logger: { warn() {}, error() {} } });
+    other.register({ id: 'analytics', title: 'Usage analytics', description: 'Which pages you open.' });
+    const foreign = join(dir, 'foreign.json');
+    try {
+      await other.ready();
+      writeFileSync(foreign, JSON.stringify(await other.checkpoint()));
+    } finally {
+      await other.close();
+    }
+    const refused = await runCli(['--url', db.url, 'verify', '--checkpoint', foreign]);
+    expect(refused.code, refused.stdout).to.equal(2);
+    expect(refused.stderr).to.match(/signature does not verify with the development receipts key .*--public-key FILE/);
+    expect(refused.stderr).not.to.include('publicKey');
+    await restoreStore(db.knex, backup);
+    const caught = await runCli(['--url', db.url, 'verify', '--checkpoint', file]);
+    expect(caught.code).to.equal(1);
+    expect(caught.stdout).to.include('problem: rollback at event checkpoint:2');
+    // A store that keeps no development key (the application has its own): the key must be given.
+    await db.knex('consent_meta').where({ key: 'receipt_key' }).del();
+    const asked = await runCli(['--url', db.url, 'verify', '--checkpoint', file]);
+    expect(asked.code).to.equal(2);
+    expect(asked.stderr).to.include('keeps no development receipts key: give --public-key FILE');
   });
 
   it('exits 2 for a checkpoint or key file past 1 MiB, without reading it whole (/dev/zero)', async function () {
