@@ -38,7 +38,7 @@ interface Renamed {
  * A head whose seal fails, at the position of the chain's last event, has had its subject's
  * records or link changed: each record that its events contradict (or missing, or extra) is a
  * `state_mismatch`; when they all agree, the link (the pseudonym, or a member only the seal
- * covers) is a `subject_link`. With `legacy` (an upgraded store, before it is sealed again) the
+ * covers) is a `subject_link`, as are events with no head at all (the subject's row deleted). With `legacy` (an upgraded store, before it is sealed again) the
  * head is checked against the seal of release 1, every record against the events, and an event
  * may be sealed in the format of release 1.
  */
@@ -168,7 +168,13 @@ export class ChainVerifier {
       if (!this.deleted.has(prevId)) for (const event of events) this.report(event.id, 'modified');
     }
     this.waiting.clear();
-    if (!head) return;
+    if (!head) {
+      // Events with no subject row: the row (the subject's link and head) was deleted, which no
+      // write does to a chain with events (an erasure keeps it, unlinked), so the guard would
+      // read the subject as unset while its history says otherwise.
+      if (this.last !== null) this.problems.push({ eventId: this.last.id, kind: 'subject_link', chain: this.last.chain });
+      return;
+    }
     // A subject row whose first write added no events: nothing was ever sealed. (A chain that
     // lost everything and was reset so is still caught: the log names its events.)
     if (this.last === null && isUnsealedEmpty({ ...head, headId: head.id })) return;

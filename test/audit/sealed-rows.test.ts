@@ -174,6 +174,20 @@ for (const backend of BACKENDS) {
       expect(await kinds()).to.deep.equal(['subject_link', 'subject_link']);
     });
 
+    it('names a subject row deleted while its events and states stay (subject_link): the objection it lifts is caught', async () => {
+      const alice = await chainOf('alice');
+      expect(await consent.isAllowed('alice', 'fraud')).to.equal(false);
+      await knex('consent_subjects').where({ chain: alice }).delete();
+      // The reads cannot tell a subject row removed from a subject never seen: verify() can.
+      expect(await consent.isAllowed('alice', 'fraud')).to.equal(true);
+      const { ok, problems } = await consent.verify();
+      expect(ok).to.equal(false);
+      expect(problems.map((p) => [p.kind, p.chain])).to.deep.equal([['subject_link', alice.toString('hex')]]);
+      // Named by the newest event of the chain left without its subject.
+      const newest = (await consent.engine.tracker.scanEvents({ chain: alice.toString('hex'), limit: 100 })).at(-1);
+      expect(problems[0]?.eventId).to.equal(consent.engine.eventIds.encode(newest?.id as string));
+    });
+
     it('names a swapped lawful basis and edited texts of answered versions (text_changed); receipts and stateAt refuse them', async () => {
       await knex('consent_requirements').where({ id: 'fraud' }).update({ lawful_basis: 'consent' });
       await knex('consent_requirements').where({ id: 'analytics' }).update({ lawful_basis: 'legitimate_interests' });
