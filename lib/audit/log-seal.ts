@@ -11,8 +11,8 @@ export const BLOCK_LEAVES = 2 ** BLOCK_HEIGHT;
 
 /** A log head whose seal does not check: it was written without the secret. */
 export class LogHeadError extends Error {
-  constructor() {
-    super('the sealed head of the log fails its check: it was changed without the secret');
+  constructor(message = 'the sealed head of the log fails its check: it was changed without the secret') {
+    super(message);
     this.name = 'LogHeadError';
   }
 }
@@ -45,19 +45,29 @@ export function idBelow(a: string, b: string): boolean {
 export class LogFolder implements LogFold {
   private frontier = new Frontier();
   private open: LogHead['open'] = null;
+  private headless = false;
 
-  constructor(private readonly key: Buffer) {}
+  /**
+   * `startsLog`: the log may hold entries before it has a head (a store just upgraded from a
+   * release without the log, whose events the migration logged). Otherwise a log always has a
+   * head from the first seal of its empty store on: entries without one mean it was deleted, and
+   * folding them into a new tree would seal in whatever was removed with it.
+   */
+  constructor(private readonly key: Buffer, private readonly startsLog = false) {}
 
   /** @throws LogHeadError when the stored head fails its seal. */
   begin(head: LogHead | null): void {
     if (head !== null && !logHeadOk(this.key, head)) throw new LogHeadError();
     this.frontier = frontierOf(head);
     this.open = head?.open ? { ...head.open } : null;
+    this.headless = head === null;
   }
 
+  /** @throws LogHeadError for an entry of a log whose head is missing (see the constructor). */
   add(entry: LogEntry): LogBlock[] {
     const blocks: LogBlock[] = [];
     const n = leafCount(entry.leaves);
+    if (this.headless && !this.startsLog && n > 0) throw new LogHeadError('the log holds entries but its sealed head is missing: it was deleted without the secret');
     for (let i = 0; i < n; i += 1) {
       const id = leafId(entry.leaves, i);
       if (this.open === null) this.open = { entry: entry.key, offset: i, minId: id, maxId: id };

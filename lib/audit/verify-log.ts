@@ -55,10 +55,15 @@ export class LogVerifier {
   /** Stored blocks of the sealed tree, in the order read. */
   private readonly storedBlocks: LogBlock[] = [];
 
+  /**
+   * `headless`: the log may have no head yet (a store upgraded from a release without the log,
+   * before it is sealed); otherwise a log with entries or a store with events and no head lost it.
+   */
   constructor(
     private readonly keys: LogKeys,
     private readonly head: LogHead | null,
     private readonly checkpoint: CheckpointClaim | null = null,
+    private readonly headless = false,
   ) {
     this.storedSum = new KeyedSum(keys.logSum);
     this.loggedSum = new KeyedSum(keys.logSum);
@@ -139,6 +144,10 @@ export class LogVerifier {
     const head = this.head;
     if (head !== null && (!logHeadOk(this.keys.log, head) || tree.sealedRoot !== head.root)) {
       // The log or its head was changed or rolled back behind the library's back.
+      problems.push({ eventId: 'log', kind: 'rollback' });
+    } else if (head === null && !this.headless && (this.size > 0 || this.stored.size > 0)) {
+      // Deleted: the library seals even an empty log, and a new head over what is left would
+      // vouch for whatever was removed with the old one.
       problems.push({ eventId: 'log', kind: 'rollback' });
     }
     // A complete block of the sealed tree that is not stored: proofs could not be built.

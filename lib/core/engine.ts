@@ -120,7 +120,7 @@ export class ConsentEngine implements ConsentCore {
       const secret = await resolveSecret(options, tracker);
       const keys = this.keyring.open(secret);
       const marked = await refuseOtherSecret(tracker, keys.chain, options.logger);
-      await sealUpgradedStore(tracker, keys, options.logger);
+      if (await sealUpgradedStore(tracker, keys, options.logger)) this.log.startsLog = true;
       if (!marked) await markSecret(this.registry, tracker, keys.chain, options.logger);
       await syncRequirements(this.registry, tracker, this.now(), keys.chain);
       this.pseudonyms = new PseudonymCache(PSEUDONYM_CACHE_SIZE, (subjectId): CacheLink => ({ key: pseudonymOf(keys, subjectId), entry: null }));

@@ -19,6 +19,12 @@ export class LogSealer {
   private current: Promise<LogHead | null> | null = null;
   private queued: Promise<LogHead | null> | null = null;
   private stopped = false;
+  /**
+   * The next seal may start the log from entries without a head (see `LogFolder`): set for a
+   * store just upgraded from a release without the log, and kept while seals store no head (a
+   * tracker that keeps none for an empty log: its first entries then start it, as before).
+   */
+  startsLog = false;
 
   constructor(
     private readonly tracker: Pick<ConsentTracker, 'sealLog'>,
@@ -46,12 +52,18 @@ export class LogSealer {
   }
 
   private start(): Promise<LogHead | null> {
-    const run = this.tracker.sealLog(new LogFolder(this.key())).catch((error: unknown) => {
-      if (raisedAs(error, LogHeadError)) {
-        this.logger.error('express-consent: the global log cannot be sealed: its head was changed without the secret; run verify()', error);
-      }
-      throw error;
-    });
+    const run = this.tracker.sealLog(new LogFolder(this.key(), this.startsLog)).then(
+      (head) => {
+        this.startsLog = head === null;
+        return head;
+      },
+      (error: unknown) => {
+        if (raisedAs(error, LogHeadError)) {
+          this.logger.error('express-consent: the global log cannot be sealed: its head was changed or deleted without the secret; run verify()', error);
+        }
+        throw error;
+      },
+    );
     this.current = run;
     const clear = () => {
       if (this.current === run) this.current = null;

@@ -40,16 +40,19 @@ function refuse(logger: ConsentLogger, detail: string, extensions: Record<string
  * processes starting at once seal once: the tracker holds a lock, and a head that moved since
  * it was verified is refused too.
  *
+ * Resolves to whether the store was an upgraded one (sealed now, here or by another process):
+ * its log then holds the events it had before, with no head yet.
+ *
  * @throws ConsentIntegrityError (`store_unavailable`) when the old proof does not verify.
  */
-export async function sealUpgradedStore(tracker: ConsentTracker, keys: VerifyKeys, logger: ConsentLogger): Promise<void> {
-  if (!tracker.sealPending || !tracker.sealUpgrade || !(await tracker.sealPending())) return;
+export async function sealUpgradedStore(tracker: ConsentTracker, keys: VerifyKeys, logger: ConsentLogger): Promise<boolean> {
+  if (!tracker.sealPending || !tracker.sealUpgrade || !(await tracker.sealPending())) return false;
   const key = keys.chain;
   const before = await verifyStore(tracker, keys, undefined, { legacy: true });
   if (!before.ok) {
     // Another process may have sealed the store while this one read it: the heads it sealed
     // fail the previous release's check. That process verified the old proof itself.
-    if (!(await tracker.sealPending())) return;
+    if (!(await tracker.sealPending())) return true;
     throw refuse(logger, `verify() of the history as it was found ${String(before.problems.length)} problems`, { problems: before.problems });
   }
   const sealed = await tracker.sealUpgrade(sealerOf(key, logger)).catch((error: unknown) => {
@@ -58,6 +61,7 @@ export async function sealUpgradedStore(tracker: ConsentTracker, keys: VerifyKey
     throw error;
   });
   if (sealed) logger.warn('express-consent: sealed the rows of the store upgraded to this release (a one-time step)');
+  return true;
 }
 
 /** What checks and seals each chain and requirement version of the upgraded store, inside the tracker's transaction. */

@@ -206,7 +206,7 @@ export async function verifyStore(tracker: ProofReader, keys: VerifyKeys, pseudo
     const problems = await settledChainProblems(tracker, keys.chain, [...suspects.keys()], legacy);
     return { ok: problems.length === 0, checked, problems };
   }
-  const log = new LogVerifier(keys, await readHead(tracker), options.checkpoint ?? null);
+  const log = new LogVerifier(keys, await readHead(tracker), options.checkpoint ?? null, legacy);
   const threads = new CheckThreads(keys.chain);
   try {
     const pass: LogPass = { sealedEnd: undefined, unsealed: new Set() };

@@ -111,12 +111,14 @@ export function scanLogEntries(ctx: TableContext, query: { after?: string; limit
 
 /**
  * Where a seal starts and ends, and the mark it leaves. SQLite: after the last sealed entry, up
- * to whatever is there (the seal holds the write lock); the mark is the last entry's key.
+ * to whatever is there (the seal holds the write lock); the mark is the last entry's key ('' for
+ * the head of an empty log).
  * PostgreSQL: from the mark (every entry below it is sealed) to the snapshot's xmin, below
  * which no transaction is still running; the mark becomes that xmin.
  */
-async function window(ctx: TableContext, trx: Knex.Transaction, head: LogHead | null): Promise<{ range: EntryRange; mark: (last: LogEntry) => string }> {
-  if (!isPostgres(ctx.knex)) return { range: { after: head?.mark }, mark: (last) => last.key };
+async function window(ctx: TableContext, trx: Knex.Transaction, head: LogHead | null): Promise<{ range: EntryRange; mark: (last: LogEntry | null) => string }> {
+  // The head of an empty log marks no entry ('').
+  if (!isPostgres(ctx.knex)) return { range: { after: head?.mark || undefined }, mark: (last) => last?.key ?? head?.mark ?? '' };
   const result: { rows: Row[] } = await trx.raw(SEALABLE_BELOW);
   const bound = (result.rows[0] as Row).bound as string;
   return { range: { fromTx: head?.mark ?? '0', belowTx: bound }, mark: () => bound };
@@ -170,7 +172,8 @@ export function sealLog(ctx: TableContext, fold: LogFold): Promise<LogHead | nul
       last = page[page.length - 1] ?? last;
       if (page.length < ENTRY_PAGE) break;
     }
-    if (last === null) return head;
+    // An empty log is sealed too, once: from then on a log without a head has lost it.
+    if (last === null && head !== null) return head;
     const sealed = fold.end(mark(last));
     await trx(meta).where({ key: LOG_KEY }).update({ value: JSON.stringify(sealed) });
     return sealed;

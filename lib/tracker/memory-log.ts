@@ -20,7 +20,8 @@ export class MemoryLog {
   seal(fold: LogFold): LogHead | null {
     fold.begin(this.head);
     const from = this.head === null ? 0 : Number(this.head.mark);
-    if (from >= this.entries.length) return this.copyHead();
+    // An empty log is sealed too, once: from then on a log without a head has lost it.
+    if (from >= this.entries.length && this.head !== null) return this.copyHead();
     for (const entry of this.entries.slice(from)) this.blocks.push(...fold.add(entry).map(copyBlock));
     this.head = fold.end(String(this.entries.length));
     return this.copyHead();

@@ -54,6 +54,61 @@ describeEachDatabase('the global log catches rollback', (open) => {
     expect(await consent.verify()).to.deep.equal({ ok: false, checked: 5, problems: [{ eventId: withdrawal, kind: 'rollback' }] });
   });
 
+  it("catches the log's head deleted, alone or with a subject removed whole and its leaves taken out of the log; no seal starts a new tree over what is left", async () => {
+    await consent.record('alice', { a: 'granted' });
+    await consent.record('bob', { a: 'denied', b: 'denied' });
+    await consent.checkpoint();
+    const restart = async () => {
+      const errors: string[] = [];
+      const next = createConsent({ knex, secret: SECRET, logger: { warn() {}, error: (m: string) => { errors.push(m); } }, receipts: { privateKey, controller: 'ACME' } });
+      next.register(['a', 'b'].map((id) => ({ id, title: id, description: id })));
+      await next.ready();
+      return { next, errors };
+    };
+    // The head alone: a seal would fold every entry into a new tree; it is refused instead.
+    const head = (await knex('consent_meta').where({ key: 'log' }).first()) as Row;
+    await knex('consent_meta').where({ key: 'log' }).delete();
+    {
+      const { next, errors } = await restart();
+      try {
+        expect(errors.join('\n')).to.match(/the global log cannot be sealed: its head was changed or deleted without the secret/);
+        expect((await next.verify()).problems).to.deep.include({ eventId: 'log', kind: 'rollback' });
+        await next.record('alice', { b: 'granted' });
+        expect(await next.checkpoint().then(() => null, (e: unknown) => e)).to.be.instanceOf(Error);
+        expect(await knex('consent_meta').where({ key: 'log' }).first()).to.equal(undefined, 'no new head was sealed');
+      } finally {
+        await next.close();
+      }
+    }
+    await knex('consent_meta').insert(head);
+    // Bob removed whole: his rows, his leaves, the blocks and the head.
+    const bob: Row = await knex('consent_subjects').where({ pseudonym: Buffer.from(consent.engine.pseudonym('bob'), 'hex') }).first('chain');
+    const bobEvents: Row[] = await knex('consent_events').where({ chain: bob.chain }).select('id');
+    const gone = new Set(bobEvents.map((r) => Number(r.id)));
+    for (const table of ['consent_states', 'consent_events', 'consent_subjects']) await knex(table).where({ chain: bob.chain }).delete();
+    const entries: Row[] = await knex('consent_log').select('tx', 'part', 'leaves');
+    for (const entry of entries) {
+      const leaves = entry.leaves as Buffer;
+      const kept: Buffer[] = [];
+      for (let at = 0; at < leaves.length; at += 40) if (!gone.has(leaves.readUIntBE(at + 2, 6))) kept.push(leaves.subarray(at, at + 40));
+      const rest = Buffer.concat(kept);
+      if (rest.length === 0) await knex('consent_log').where({ tx: entry.tx, part: entry.part }).delete();
+      else await knex('consent_log').where({ tx: entry.tx, part: entry.part }).update({ leaves: rest });
+    }
+    await knex('consent_log_blocks').delete();
+    await knex('consent_meta').where({ key: 'log' }).delete();
+    const { next, errors } = await restart();
+    try {
+      expect(errors.join('\n')).to.match(/head was changed or deleted/);
+      expect((await next.states('bob')).a?.state).to.equal('unset', 'his refusal is gone from what the library reads');
+      const result = await next.verify();
+      expect(result.ok).to.equal(false);
+      expect(result.problems).to.deep.include({ eventId: 'log', kind: 'rollback' });
+    } finally {
+      await next.close();
+    }
+  });
+
   it('catches the whole database restored from an earlier copy against a later checkpoint, and not without one', async () => {
     await consent.record('alice', { a: 'granted' });
     const early = await consent.checkpoint();
