@@ -64,17 +64,43 @@ const failed = (failure: string): JudgedPage => ({ members: [], skipped: 0, unre
 /** Why an id sealed by an earlier release is refused: it opens for its chain, yet names another subject. */
 const FORGED_ID = "a subject's stored id";
 
+/** A stored id and the link it must open for: its chain (an earlier release's ids) and pseudonym. */
+export interface SealedId {
+  chain: string;
+  pseudonym: string;
+  sealed: string;
+}
+
 /**
- * The subject id an earlier release stored with `snapshot`'s chain (AES-256-GCM), null when it
- * does not open for the chain, or `FORGED_ID`'s failure. `decrypted` (what the value decrypts to,
- * unauthenticated) is taken when its pseudonym is the one the chain's sealed head names: only the
- * subject of the chain has it. Anything else is opened and authenticated in full.
+ * The subject id an earlier release stored with `item.chain` (AES-256-GCM), null when it does
+ * not open for the chain, or false when it opens yet names another subject. `decrypted` (what
+ * the value decrypts to, unauthenticated) is taken when its pseudonym is the one the chain's
+ * sealed head names: only the subject of the chain has it. Anything else is opened and
+ * authenticated in full.
  */
-function earlierSubjectId(keys: JudgeKeys, snapshot: SubjectSnapshot, sealed: string, decrypted: string | null): string | null | { failure: string } {
-  if (decrypted !== null && hmacHex(keys.pseudonym, decrypted) === snapshot.pseudonym) return decrypted;
-  const subjectId = openEarlierSubject(keys.subject, sealed, snapshot.chain);
+function earlierSubjectId(keys: JudgeKeys, item: SealedId, decrypted: string | null): string | null | false {
+  if (decrypted !== null && hmacHex(keys.pseudonym, decrypted) === item.pseudonym) return decrypted;
+  const subjectId = openEarlierSubject(keys.subject, item.sealed, item.chain);
   if (subjectId === null) return null;
-  return hmacHex(keys.pseudonym, subjectId) === snapshot.pseudonym ? subjectId : { failure: FORGED_ID };
+  return hmacHex(keys.pseudonym, subjectId) === item.pseudonym ? subjectId : false;
+}
+
+/**
+ * The subject id each stored id holds, when it opens for its chain and names the subject the
+ * chain is linked to (one AES pass for this release's ids, one for whatever may be an earlier
+ * release's): null for one that does not open, false for an earlier release's that opens for
+ * its chain yet names another subject (only a forgery does).
+ */
+export function openedIds(keys: JudgeKeys, items: readonly SealedId[]): Array<string | null | false> {
+  const sealed = items.map((item) => item.sealed);
+  const ids: Array<string | null | false> = openSubjects(keys.subjectSiv, keys.pseudonym, sealed, items.map((item) => item.pseudonym));
+  const others: number[] = [];
+  for (let i = 0; i < ids.length; i += 1) if (ids[i] === null) others.push(i);
+  if (others.length > 0) {
+    const earlier = decryptEarlierSubjects(keys.subject, others.map((i) => sealed[i] as string));
+    for (const [k, i] of others.entries()) ids[i] = earlierSubjectId(keys, items[i] as SealedId, earlier[k] ?? null);
+  }
+  return ids;
 }
 
 /** A subject whose sealed snapshot matched, with its stored id (still sealed). */
@@ -110,23 +136,13 @@ export function sealedMatches(keys: JudgeKeys, entries: readonly AudienceEntry[]
  * visitors are not listed (the host has nobody to contact).
  */
 export function openedMembers(keys: JudgeKeys, matched: readonly Matched[]): Omit<JudgedPage, 'skipped'> {
-  const sealed = matched.map((m) => m.sealed);
-  const ids: Array<string | null> = openSubjects(keys.subjectSiv, keys.pseudonym, sealed, matched.map((m) => m.snapshot.pseudonym));
-  const others: number[] = [];
-  for (let i = 0; i < ids.length; i += 1) if (ids[i] === null) others.push(i);
-  if (others.length > 0) {
-    const earlier = decryptEarlierSubjects(keys.subject, others.map((i) => sealed[i] as string));
-    for (const [k, i] of others.entries()) {
-      const id = earlierSubjectId(keys, (matched[i] as Matched).snapshot, sealed[i] as string, earlier[k] ?? null);
-      if (id !== null && typeof id === 'object') return { members: [], unreadable: 0, failure: id.failure };
-      ids[i] = id;
-    }
-  }
+  const ids = openedIds(keys, matched.map((m) => ({ chain: m.snapshot.chain, pseudonym: m.snapshot.pseudonym, sealed: m.sealed })));
+  if (ids.includes(false)) return { members: [], unreadable: 0, failure: FORGED_ID };
   const members: AudienceMember[] = [];
   let unreadable = 0;
   for (let i = 0; i < matched.length; i += 1) {
     const subjectId = ids[i] ?? null;
-    if (subjectId === null) unreadable += 1;
+    if (subjectId === null || subjectId === false) unreadable += 1;
     else if (!inVisitorNamespace(subjectId)) members.push({ subjectId, state: (matched[i] as Matched).state });
   }
   return { members, unreadable, failure: null };

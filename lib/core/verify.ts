@@ -9,6 +9,8 @@ import type { ConsentTracker } from '../tracker/tracker';
 import { PageCursor, pagesAhead } from './page-cursor';
 import { CheckThreads, eventsAhead, headsAhead } from './verify-ahead';
 import { appendAll, settledChainProblems } from './verify-settle';
+import { idsChecked, unnamed } from './verify-ids';
+import type { JudgeKeys } from './audience-judge';
 
 /** The reads verification, export and `stateAt` need. */
 export type ProofReader = Pick<ConsentTracker, 'scanEvents' | 'heads' | 'logHead' | 'logEntries' | 'logBlocks'>;
@@ -168,9 +170,18 @@ async function both(a: Promise<void>, b: Promise<void>): Promise<void> {
   if (y.status === 'rejected') throw y.reason;
 }
 
-/** The keys of verification: the chains' and the log's. */
-export interface VerifyKeys extends LogKeys {
+/**
+ * The keys of verification: the chains' and the log's, and those of the subject ids stored with
+ * the chains (checked when given).
+ */
+export interface VerifyKeys extends LogKeys, Partial<Omit<JudgeKeys, 'chain'>> {
   chain: Buffer;
+}
+
+/** The keys that open the stored subject ids, when verification has them. */
+function idKeys(keys: VerifyKeys): JudgeKeys | null {
+  const { chain, pseudonym, subjectSiv, subject } = keys;
+  return pseudonym && subjectSiv && subject ? { chain, pseudonym, subjectSiv, subject } : null;
 }
 
 /** Options of `verifyStore`. */
@@ -193,6 +204,8 @@ export interface VerifyStoreOptions {
 export async function verifyStore(tracker: ProofReader, keys: VerifyKeys, pseudonym?: string, options: VerifyStoreOptions = {}): Promise<VerifyResult> {
   const legacy = options.legacy ?? false;
   const chains = new ChainVerifier(keys.chain, legacy);
+  const opener = legacy ? null : idKeys(keys);
+  const idProblems: IntegrityProblem[] = [];
   if (pseudonym !== undefined) {
     const [head] = await tracker.heads({ pseudonym, limit: 1 });
     if (!head) return chains.result();
@@ -202,8 +215,9 @@ export async function verifyStore(tracker: ProofReader, keys: VerifyKeys, pseudo
     const one = (async function* () {
       yield [head];
     })();
-    await verifyChains(chains, one, eventPages(tracker, head.chain), () => { checked += 1; }, suspects);
+    await verifyChains(chains, opener === null ? one : idsChecked(one, opener, idProblems), eventPages(tracker, head.chain), () => { checked += 1; }, suspects);
     const problems = await settledChainProblems(tracker, keys.chain, [...suspects.keys()], legacy);
+    appendAll(problems, unnamed(idProblems, problems));
     return { ok: problems.length === 0, checked, problems };
   }
   const log = new LogVerifier(keys, await readHead(tracker), options.checkpoint ?? null, legacy);
@@ -211,7 +225,7 @@ export async function verifyStore(tracker: ProofReader, keys: VerifyKeys, pseudo
   try {
     const pass: LogPass = { sealedEnd: undefined, unsealed: new Set() };
     // An upgraded store's heads carry the seal of release 1: the check computes those itself.
-    const heads = legacy ? headPages(tracker) : headsAhead(headPages(tracker), chains, threads);
+    const heads = legacy ? headPages(tracker) : headsAhead(opener === null ? headPages(tracker) : idsChecked(headPages(tracker), opener, idProblems), chains, threads);
     const events = eventsAhead(eventPages(tracker), keys.chain, chains, threads);
     const suspects = new Map<string, IntegrityProblem[]>();
     await both(
@@ -219,6 +233,7 @@ export async function verifyStore(tracker: ProofReader, keys: VerifyKeys, pseudo
       verifyChains(chains, heads, events, (event) => { log.event(event); }, suspects),
     );
     appendAll(chains.problems, await settledChainProblems(tracker, keys.chain, [...suspects.keys()], legacy));
+    appendAll(chains.problems, unnamed(idProblems, chains.problems));
     // Entries written while the events were read: every event read is logged by now.
     await readLog(tracker, log, pass);
     await readBlocks(tracker, log);

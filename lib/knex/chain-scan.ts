@@ -6,7 +6,7 @@ import { writeSealed, type TableContext } from './chain-store';
 import { scanEventPage } from './event-scan';
 import { orderByCodes, readJsonPage, readRows } from './json-page';
 import { isPostgres, isSqlite } from './migrate';
-import { bytes, hex } from './row-codec';
+import { bytes, hex, hexOrNull } from './row-codec';
 import { addHeads, headColumns, joinHead } from './head-rows';
 import { byChainThenRequirement, recordOfValues } from '../tracker/audience-rows';
 import { groupRecords, pageColumns, STATE_PAGE_COLUMNS, toHead, toRecord, type Row } from './rows';
@@ -15,9 +15,9 @@ import { writeLockFirst } from './write-lock';
 /** A keyset page of events in (chain, seq) order: one short query on the unique index. */
 export const scanEvents = (ctx: TableContext, query: EventScanQuery): Promise<StoredEvent[]> => scanEventPage(ctx, query);
 
-// Only what a head is made of (its position and hash from its newest event): verification reads every subject row.
+// What a head is made of (its position and hash from its newest event), and the subject id stored with it: verification reads every subject row.
 const headPage = (subjects: string): Record<string, string> => ({
-  ...Object.fromEntries(['chain', 'pseudonym', 'head_id', 'erased_at', 'head_mac'].map((c) => [c, `${subjects}.${c}`])),
+  ...Object.fromEntries(['chain', 'pseudonym', 'head_id', 'erased_at', 'head_mac', 'sealed_subject'].map((c) => [c, `${subjects}.${c}`])),
   ...headColumns(),
 });
 
@@ -54,7 +54,7 @@ async function headsPage(ctx: TableContext, query: HeadScanQuery): Promise<Seale
   // A lookup (of some chains, or a pseudonym's) on the application's connection: the readers are for scans of the whole store.
   const reads: TableContext = contiguous ? ctx : { knex: ctx.knex, table: (name) => ctx.table(name) };
   const rows = await readRows(reads, q, pageColumns(ctx.knex, headPage(subjects)), (a, b) => (a[0] as string) < (b[0] as string));
-  const heads = rows.map(toHead);
+  const heads = rows.map((row) => ({ ...toHead(row), sealedSubject: hexOrNull(row.sealed_subject)?.toLowerCase() ?? null }));
   const records = await chainRecords(reads, heads.map((h) => h.chain), contiguous);
   return heads.map((head) => ({ ...head, records: records.get(head.chain) ?? [] }));
 }

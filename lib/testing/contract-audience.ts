@@ -97,6 +97,9 @@ export function audienceContract(define: Define): void {
     assert.equal(await tracker.storeSealedSubject(pseudonymFor('unknown'), (chain) => sealedFor('X', chain)), false);
     const entries = await tracker.audience({ requirement: 'news', limit: 10 });
     assert.deepEqual(entries.map((e) => e.sealedSubject), [sealedFor('A', entries[0]?.snapshot.chain ?? '')]);
+    // heads() may give it too (verify() then checks it): as stored.
+    const [head] = await tracker.heads({ pseudonym: A, limit: 1 });
+    if (head?.sealedSubject !== undefined) assert.equal(head.sealedSubject, sealedFor('A', head.chain), 'heads() gives the stored id as stored');
   });
 
   define('snapshots() reads what current() reads for many subjects, in the order asked', async (tracker) => {

@@ -162,7 +162,7 @@ export class MemoryTracker implements ConsentTracker {
       .slice(0, query.limit)
       .map((key) => {
         const chain = this.chains.get(key) as MemoryChain;
-        return { ...copy(chain.head), records: [...chain.records.values()].map(copy) };
+        return { ...copy(chain.head), records: [...chain.records.values()].map(copy), sealedSubject: chain.sealedSubject };
       });
   }
 

@@ -94,6 +94,12 @@ export interface ChainHead {
 /** A head as `ConsentTracker.heads` reads it: with the current records of its chain. */
 export interface SealedHead extends ChainHead {
   records: CurrentRecord[];
+  /**
+   * The subject id stored with the chain (`WritePlan.sealedSubject`, for audiences), as stored;
+   * null when none is. Optional: `verify()` checks that it opens for the pseudonym when a
+   * tracker gives it.
+   */
+  sealedSubject?: string | null;
 }
 
 /**

@@ -188,6 +188,36 @@ for (const backend of BACKENDS) {
       expect(problems[0]?.eventId).to.equal(consent.engine.eventIds.encode(newest?.id as string));
     });
 
+    it('names a stored subject id swapped between two subjects or changed (subject_link), which drops them from every audience', async () => {
+      const [alice, bob, carol] = [await chainOf('alice'), await chainOf('bob'), await chainOf('carol')];
+      const sealed = async (chain: Buffer): Promise<Buffer> => {
+        const row: { sealed_subject: Buffer } = await knex('consent_subjects').where({ chain }).first('sealed_subject');
+        return row.sealed_subject;
+      };
+      const [a, b] = [await sealed(alice), await sealed(bob)];
+      expect(await consent.verify()).to.include({ ok: true });
+      await knex('consent_subjects').where({ chain: alice }).update({ sealed_subject: b });
+      await knex('consent_subjects').where({ chain: bob }).update({ sealed_subject: a });
+      const flipped = Buffer.from(await sealed(carol));
+      flipped.writeUInt8(flipped.readUInt8(0) ^ 1, 0);
+      await knex('consent_subjects').where({ chain: carol }).update({ sealed_subject: flipped });
+      const listed: string[] = [];
+      const audience = consent.audience('analytics', { state: ['granted', 'denied'] });
+      for await (const id of audience) listed.push(id);
+      expect(listed).to.deep.equal([], 'none of them is listed');
+      const { ok, problems } = await consent.verify();
+      expect(ok).to.equal(false);
+      expect(problems.map((p) => [p.kind, p.chain]).sort()).to.deep.equal([alice, bob, carol].map((c) => ['subject_link', c.toString('hex')]).sort());
+      // One subject's own check names it too.
+      expect((await consent.verify({ subjectId: 'carol' })).problems.map((p) => p.kind)).to.deep.equal(['subject_link']);
+      // Put back, all verifies again.
+      await knex('consent_subjects').where({ chain: alice }).update({ sealed_subject: a });
+      await knex('consent_subjects').where({ chain: bob }).update({ sealed_subject: b });
+      flipped.writeUInt8(flipped.readUInt8(0) ^ 1, 0);
+      await knex('consent_subjects').where({ chain: carol }).update({ sealed_subject: flipped });
+      expect(await consent.verify()).to.include({ ok: true });
+    });
+
     it('names a swapped lawful basis and edited texts of answered versions (text_changed); receipts and stateAt refuse them', async () => {
       await knex('consent_requirements').where({ id: 'fraud' }).update({ lawful_basis: 'consent' });
       await knex('consent_requirements').where({ id: 'analytics' }).update({ lawful_basis: 'legitimate_interests' });
