@@ -120,16 +120,13 @@ export class ConsentEngine implements ConsentCore {
       const secret = await resolveSecret(options, tracker);
       const keys = this.keyring.open(secret);
       const marked = await refuseOtherSecret(tracker, keys.chain, options.logger);
-      if (await sealUpgradedStore(tracker, keys, options.logger)) this.log.startsLog = true;
+      await sealUpgradedStore(tracker, keys, options.logger);
       if (!marked) await markSecret(this.registry, tracker, keys.chain, options.logger);
       await syncRequirements(this.registry, tracker, this.now(), keys.chain);
       this.pseudonyms = new PseudonymCache(PSEUDONYM_CACHE_SIZE, (subjectId): CacheLink => ({ key: pseudonymOf(keys, subjectId), entry: null }));
       for (const hook of this.readyHooks) await hook();
-      // Entries appended without the secret (an upgrade's existing events) enter the tree now.
-      // A seal that outlasts storeTimeoutMs goes on in the background; the next one continues it.
-      await this.log.seal().catch((error: unknown) => {
-        options.logger.warn(`express-consent: the global log is not sealed yet (${String(error)}); it is sealed after the next write and before verify(), checkpoints and receipts`);
-      });
+      // A new store's empty log gets its head now, before any write appends to it.
+      await this.log.sealAtStart();
       const noticed = () => {
         this.notifications += 1;
       };

@@ -6,6 +6,8 @@ import { raisedAs } from './nothing-to-write';
 
 // How long after a write the log is sealed: writes that arrive meanwhile share the seal.
 export const SEAL_DELAY_MS = 1000;
+// The waits before the seal at start is tried again, while the log has no head.
+const START_RETRY_MS = [200, 1000];
 
 /**
  * Folds what writers appended to the global log into its tree: soon after writes (debounced,
@@ -20,14 +22,14 @@ export class LogSealer {
   private queued: Promise<LogHead | null> | null = null;
   private stopped = false;
   /**
-   * The next seal may start the log from entries without a head (see `LogFolder`): set for a
-   * store just upgraded from a release without the log, and kept while seals store no head (a
-   * tracker that keeps none for an empty log: its first entries then start it, as before).
+   * Whether the next seal may start the log from entries without a head (see `LogFolder`): only
+   * after a seal that stored no head, which a tracker that keeps none for an empty log does (the
+   * tracker contract asks for one); its first entries then start the log, in this process.
    */
-  startsLog = false;
+  private startsLog = false;
 
   constructor(
-    private readonly tracker: Pick<ConsentTracker, 'sealLog'>,
+    private readonly tracker: Pick<ConsentTracker, 'sealLog' | 'logHead'>,
     private readonly key: () => Buffer,
     private readonly logger: ConsentLogger,
     private readonly delayMs = SEAL_DELAY_MS,
@@ -70,6 +72,31 @@ export class LogSealer {
     };
     run.then(clear, clear);
     return run;
+  }
+
+  /**
+   * The seal at start: a new store's empty log gets its head, before any write appends to it (a
+   * log with entries and no head has lost it, see `LogFolder`), so a seal that fails while there
+   * is no head is tried again, then rejects. One that fails on a log with a head is told through
+   * `logger.warn` and left to the next seal (a long one goes on in the background); a head
+   * refused as changed or deleted is logged, and `verify()` reports it.
+   */
+  async sealAtStart(retryMs: readonly number[] = START_RETRY_MS): Promise<void> {
+    for (let attempt = 0; ; attempt += 1) {
+      try {
+        await this.seal();
+        return;
+      } catch (error) {
+        if (raisedAs(error, LogHeadError)) return;
+        if ((await this.tracker.logHead().catch(() => null)) !== null) {
+          this.logger.warn(`express-consent: the global log is not sealed yet (${String(error)}); it is sealed after the next write and before verify(), checkpoints and receipts`);
+          return;
+        }
+        const wait = retryMs[attempt];
+        if (wait === undefined) throw error;
+        await new Promise((resolve) => setTimeout(resolve, wait));
+      }
+    }
   }
 
   /** Asks for a seal soon; repeated calls before it runs share it. */

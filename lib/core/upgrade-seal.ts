@@ -1,5 +1,6 @@
 import { legacyHeadMac } from '../audit/chain';
 import { headSeal, isUnsealedEmpty, versionSeal } from '../audit/head-seal';
+import { LogFolder } from '../audit/log-seal';
 import { ChainRehash } from '../audit/upgrade-rehash';
 import { storedTextHash } from '../registry/text';
 import { ConsentIntegrityError } from '../errors';
@@ -40,33 +41,31 @@ function refuse(logger: ConsentLogger, detail: string, extensions: Record<string
  * processes starting at once seal once: the tracker holds a lock, and a head that moved since
  * it was verified is refused too.
  *
- * Resolves to whether the store was an upgraded one (sealed now, here or by another process):
- * its log then holds the events it had before, with no head yet.
- *
  * @throws ConsentIntegrityError (`store_unavailable`) when the old proof does not verify.
  */
-export async function sealUpgradedStore(tracker: ConsentTracker, keys: VerifyKeys, logger: ConsentLogger): Promise<boolean> {
-  if (!tracker.sealPending || !tracker.sealUpgrade || !(await tracker.sealPending())) return false;
-  const key = keys.chain;
+export async function sealUpgradedStore(tracker: ConsentTracker, keys: VerifyKeys, logger: ConsentLogger): Promise<void> {
+  if (!tracker.sealPending || !tracker.sealUpgrade || !(await tracker.sealPending())) return;
   const before = await verifyStore(tracker, keys, undefined, { legacy: true });
   if (!before.ok) {
     // Another process may have sealed the store while this one read it: the heads it sealed
     // fail the previous release's check. That process verified the old proof itself.
-    if (!(await tracker.sealPending())) return true;
+    if (!(await tracker.sealPending())) return;
     throw refuse(logger, `verify() of the history as it was found ${String(before.problems.length)} problems`, { problems: before.problems });
   }
-  const sealed = await tracker.sealUpgrade(sealerOf(key, logger)).catch((error: unknown) => {
+  const sealed = await tracker.sealUpgrade(sealerOf(keys, logger)).catch((error: unknown) => {
     // The tracker found the store inconsistent itself (an event without a head): refused as the rest.
     if (error instanceof ConsentIntegrityError && !refusals.has(error)) throw refuse(logger, error.message);
     throw error;
   });
   if (sealed) logger.warn('express-consent: sealed the rows of the store upgraded to this release (a one-time step)');
-  return true;
 }
 
 /** What checks and seals each chain and requirement version of the upgraded store, inside the tracker's transaction. */
-function sealerOf(key: Buffer, logger: ConsentLogger): UpgradeSealer {
+function sealerOf(keys: VerifyKeys, logger: ConsentLogger): UpgradeSealer {
+  const key = keys.chain;
   return {
+    // The migration logged the events before the log had a head: this seal starts it.
+    log: new LogFolder(keys.log, true),
     chain(head: SealedHead): ChainUpgrade {
       // Without a seal, only a chain nothing was ever written to (its events, if any, then fail `headHash`).
       const unsealed = head.mac === '' && isUnsealedEmpty({ ...head, headId: head.id });

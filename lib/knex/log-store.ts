@@ -152,32 +152,35 @@ function blockRow(block: LogBlock): unknown[] {
 
 /** `ConsentTracker.sealLog` on SQL: one sealer at a time, under the head row's lock. */
 export function sealLog(ctx: TableContext, fold: LogFold): Promise<LogHead | null> {
+  return ctx.knex.transaction((trx) => foldLog(ctx, trx, fold));
+}
+
+/** `sealLog` inside `trx` (an upgrade's seal folds its log in its own transaction). */
+export async function foldLog(ctx: TableContext, trx: Knex.Transaction, fold: LogFold): Promise<LogHead | null> {
   const meta = ctx.table('meta');
-  return ctx.knex.transaction(async (trx) => {
-    // A write first: on SQLite it takes the write lock, so no writer appends while we seal.
-    await trx(meta).insert({ key: LOG_KEY, value: '' }).onConflict('key').ignore();
-    const row: Row = await trx(meta).where({ key: LOG_KEY }).forUpdate().first('value');
-    const head = parseHead(row.value);
-    fold.begin(head);
-    const { range, mark } = await window(ctx, trx, head);
-    let last: LogEntry | null = null;
-    for (;;) {
-      const page = await entries(trx, ctx, last === null ? range : { ...range, after: last.key }, ENTRY_PAGE);
-      const blocks: LogBlock[] = [];
-      for (const entry of page) blocks.push(...fold.add(entry));
-      for (let i = 0; i < blocks.length; i += 100) {
-        const rows = blocks.slice(i, i + 100).map((b) => Object.fromEntries(blockRow(b).map((v, c) => [BLOCK_COLUMNS[c] as string, v])));
-        await trx(ctx.table('log_blocks')).insert(rows);
-      }
-      last = page[page.length - 1] ?? last;
-      if (page.length < ENTRY_PAGE) break;
+  // A write first: on SQLite it takes the write lock, so no writer appends while we seal.
+  await trx(meta).insert({ key: LOG_KEY, value: '' }).onConflict('key').ignore();
+  const row: Row = await trx(meta).where({ key: LOG_KEY }).forUpdate().first('value');
+  const head = parseHead(row.value);
+  fold.begin(head);
+  const { range, mark } = await window(ctx, trx, head);
+  let last: LogEntry | null = null;
+  for (;;) {
+    const page = await entries(trx, ctx, last === null ? range : { ...range, after: last.key }, ENTRY_PAGE);
+    const blocks: LogBlock[] = [];
+    for (const entry of page) blocks.push(...fold.add(entry));
+    for (let i = 0; i < blocks.length; i += 100) {
+      const rows = blocks.slice(i, i + 100).map((b) => Object.fromEntries(blockRow(b).map((v, c) => [BLOCK_COLUMNS[c] as string, v])));
+      await trx(ctx.table('log_blocks')).insert(rows);
     }
-    // An empty log is sealed too, once: from then on a log without a head has lost it.
-    if (last === null && head !== null) return head;
-    const sealed = fold.end(mark(last));
-    await trx(meta).where({ key: LOG_KEY }).update({ value: JSON.stringify(sealed) });
-    return sealed;
-  });
+    last = page[page.length - 1] ?? last;
+    if (page.length < ENTRY_PAGE) break;
+  }
+  // An empty log is sealed too, once: from then on a log without a head has lost it.
+  if (last === null && head !== null) return head;
+  const sealed = fold.end(mark(last));
+  await trx(meta).where({ key: LOG_KEY }).update({ value: JSON.stringify(sealed) });
+  return sealed;
 }
 
 function toBlock(row: Row): LogBlock {

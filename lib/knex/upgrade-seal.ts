@@ -5,6 +5,7 @@ import { scanHeads } from './chain-scan';
 import { SEAL_PENDING_KEY } from './migrations/006-sealed-rows';
 import { bytes } from './row-codec';
 import { toVersion, type Row } from './rows';
+import { foldLog } from './log-store';
 import { EventCursor, rewriteEvents, rewriteLeaves } from './upgrade-events';
 
 const PAGE = 1000;
@@ -17,8 +18,9 @@ export async function sealPending(ctx: TableContext): Promise<boolean> {
 }
 
 /**
- * Seals an upgraded store in one transaction. It starts by writing the mark (the row lock on
- * PostgreSQL, the write lock on SQLite): a second process waits there, then finds the mark gone.
+ * Seals an upgraded store in one transaction, its global log included. It starts by writing the
+ * mark (the row lock on PostgreSQL, the write lock on SQLite): a second process waits there, then
+ * finds the mark gone.
  * Heads and events are read side by side in chain order, one page of each in memory.
  */
 export function sealUpgrade(ctx: TableContext, sealer: UpgradeSealer): Promise<boolean> {
@@ -59,6 +61,9 @@ export function sealUpgrade(ctx: TableContext, sealer: UpgradeSealer): Promise<b
       const version = toVersion(row);
       await trx(table).where({ id: version.id, version: version.version }).update({ mac: bytes(sealer.version(version)) });
     }
+    // The migration logged the existing events before the log had a head: it gets one here,
+    // with the mark gone, so that no later start finds entries without a head.
+    await foldLog(ctx, trx, sealer.log);
     await trx(meta).where({ key: SEAL_PENDING_KEY }).delete();
     return true;
   });

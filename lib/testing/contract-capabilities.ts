@@ -25,7 +25,7 @@ function upgradeContract(define: Define): void {
     await tracker.init({ migrate: true });
     assert.equal(await tracker.sealPending(), false);
     const refuse = (): never => { throw new Error('nothing to seal'); };
-    assert.equal(await tracker.sealUpgrade({ chain: refuse, version: refuse }), false);
+    assert.equal(await tracker.sealUpgrade({ chain: refuse, version: refuse, log: { begin: refuse, add: refuse, end: refuse } }), false);
   });
 }
 

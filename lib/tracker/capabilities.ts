@@ -223,6 +223,11 @@ export interface UpgradeSealer {
   chain(head: SealedHead): ChainUpgrade;
   /** The seal of a stored requirement version; throws to refuse. */
   version(version: StoredRequirementVersion): string;
+  /**
+   * The fold of the global log (as `sealLog` drives it), run last: the upgrade's log, whose
+   * entries the migration wrote before it had a head, gets one in the same transaction.
+   */
+  log: LogFold;
 }
 
 /**
@@ -237,8 +242,8 @@ export interface UpgradeCapability {
    * for: if the mark is still there, passes every head (with its pseudonym and records) to
    * `sealer.chain`, then each of that chain's events in seq order, and every requirement version
    * to `sealer.version`; stores the rewrites and seals they return (a rewritten event's leaf in
-   * the global log too), removes the mark, all in one transaction. Resolves to false when
-   * another process sealed it first.
+   * the global log too), folds the log with `sealer.log` as `sealLog` does, removes the mark, all
+   * in one transaction. Resolves to false when another process sealed it first.
    */
   sealUpgrade(sealer: UpgradeSealer): Promise<boolean>;
 }

@@ -3,7 +3,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import express from 'express';
 import type { Knex } from 'knex';
 import request from 'supertest';
-import { createConsent, verifyCheckpoint, verifyReceipt, type Checkpoint, type Consent } from '../../lib/index';
+import { ConsentStoreError, createConsent, KnexTracker, verifyCheckpoint, verifyReceipt, type Checkpoint, type Consent } from '../../lib/index';
 import { describeEachDatabase, type TestDatabase } from '../helpers/each-database';
 import { copyStore, restoreStore } from '../helpers/store-copy';
 
@@ -104,6 +104,47 @@ describeEachDatabase('the global log catches rollback', (open) => {
       const result = await next.verify();
       expect(result.ok).to.equal(false);
       expect(result.problems).to.deep.include({ eventId: 'log', kind: 'rollback' });
+    } finally {
+      await next.close();
+    }
+  });
+
+  it("gives a new store's empty log its head at start, trying again when the seal fails, and refuses to start without one", async function () {
+    this.timeout(20_000);
+    /** A tracker whose first `failures` seals fail (a dropped connection, a lock timeout). */
+    class FailingSeals extends KnexTracker {
+      constructor(knex: Knex, private failures: number) {
+        super(knex, { tablePrefix: 'fresh_' });
+      }
+
+      override sealLog(fold: Parameters<KnexTracker['sealLog']>[0]): ReturnType<KnexTracker['sealLog']> {
+        if (this.failures > 0) {
+          this.failures -= 1;
+          return Promise.reject(new Error('connection reset'));
+        }
+        return super.sealLog(fold);
+      }
+    }
+    const errors: string[] = [];
+    const started = (failures: number) => {
+      const next = createConsent({ tracker: new FailingSeals(knex, failures), secret: SECRET, logger: { warn() {}, error: (m: string) => { errors.push(m); } }, receipts: { privateKey, controller: 'ACME' } });
+      next.register(['a', 'b'].map((id) => ({ id, title: id, description: id })));
+      return next;
+    };
+    // Every try fails: no write may append to a log without a head, so it does not start.
+    const never = started(3);
+    expect(await never.ready().then(() => null, (e: unknown) => e)).to.be.instanceOf(ConsentStoreError).with.property('message').that.matches(/log seal/);
+    await never.close();
+    expect(await new KnexTracker(knex, { tablePrefix: 'fresh_' }).logHead()).to.equal(null);
+    // The first fails, the next gives the empty log its head: the writes after it are logged.
+    const next = started(1);
+    try {
+      await next.ready();
+      expect((await next.engine.tracker.logHead())?.size).to.equal(0);
+      await next.record('alice', { a: 'granted' });
+      expect(await next.verify()).to.deep.include({ ok: true, checked: 1 });
+      expect((await next.checkpoint()).size).to.equal(1);
+      expect(errors).to.deep.equal([]);
     } finally {
       await next.close();
     }

@@ -5,6 +5,7 @@ import { headColumns, joinHead } from '../../lib/knex/head-rows';
 import { readJsonPage } from '../../lib/knex/json-page';
 import { unpackLeaves } from '../../lib/knex/packed-leaves';
 import { groupRecords, pageColumns, toHead, type Row } from '../../lib/knex/rows';
+import { hex } from '../../lib/knex/row-codec';
 import { countStatements } from '../helpers/count-statements';
 import { describeEachDatabase, type TestDatabase } from '../helpers/each-database';
 
@@ -37,7 +38,10 @@ describeEachDatabase('proof reads: heads and log pages', (open) => {
   it('reads the same heads as a plain select, page by page', async () => {
     const records = groupRecords((await knex('consent_states').orderBy(['chain', 'requirement'])) as Row[], 'chain');
     const subjects = joinHead(knex('consent_subjects'), 'consent_events', 'consent_subjects').select('consent_subjects.*', headColumns());
-    const plain = ((await subjects.orderBy('consent_subjects.chain')) as Row[]).map(toHead).map((head) => ({ ...head, records: records.get(head.chain) ?? [] }));
+    const rows: Row[] = await subjects.orderBy('consent_subjects.chain');
+    const sealedSubject = (row: Row): string | null => (row.sealed_subject === null ? null : Buffer.from(row.sealed_subject as Uint8Array).toString('hex'));
+    const plain = rows.map((row) => ({ ...toHead(row), records: records.get(hex(row.chain)) ?? [], sealedSubject: sealedSubject(row) }));
+    expect(plain.filter((head) => head.sealedSubject !== null)).to.have.length(6, 'every subject but the erased one has its id stored');
     expect(plain.filter((head) => head.records.length > 0)).to.have.length(6, 'every subject but the erased one has records');
     const paged = [];
     for (let after: string | undefined; ;) {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import knexFactory, { type Knex } from 'knex';
-import { createConsent, type Consent } from '../../lib/index';
+import { createConsent, KnexTracker, type Consent } from '../../lib/index';
 import { ConsentMigrationSource } from '../../lib/knex/migrations/index';
 import { loggedEvents } from '../../lib/testing/fixtures';
 import { createPgDatabase, describePg, pgKnexConfig } from '../helpers/databases';
@@ -80,6 +80,77 @@ describeEachDatabase('upgrading a store written before the global log', (openDb)
       expect(problems).to.deep.include({ eventId: consent.engine.eventIds.encode(String(newest.id)), kind: 'rollback' });
     } finally {
       await consent.close();
+      await db.release();
+    }
+  });
+});
+
+describeEachDatabase('upgrading a store written before the global log: its head comes with the upgrade', (openDb) => {
+  /** A process that stops (crash, deploy, deadline) before any seal of its own after the upgrade. */
+  class StopsBeforeSealing extends KnexTracker {
+    override sealLog(): Promise<never> {
+      return Promise.reject(new Error('the process stopped'));
+    }
+  }
+
+  /** A process whose seals start late: another one starts in between. */
+  class SealsLate extends KnexTracker {
+    override async sealLog(fold: Parameters<KnexTracker['sealLog']>[0]): ReturnType<KnexTracker['sealLog']> {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      return super.sealLog(fold);
+    }
+  }
+
+  const started = (tracker: KnexTracker, errors: string[]): Consent => {
+    const consent = createConsent({ tracker, secret: SECRET, logger: { warn() {}, error: (m: string) => { errors.push(m); } } });
+    consent.register(requirements);
+    return consent;
+  };
+
+  it('leaves no log without a head to a next start when the upgrading process stops before its own seals', async function () {
+    this.timeout(60_000);
+    const db = await openDb();
+    const errors: string[] = [];
+    try {
+      await olderStore(db.knex, db.knex.client.config.client === 'pg');
+      const first = started(new StopsBeforeSealing(db.knex), errors);
+      await first.ready();
+      await first.close();
+      expect((await new KnexTracker(db.knex).logHead())?.size).to.equal(EVENTS, 'sealed with the upgrade');
+      const next = started(new KnexTracker(db.knex), errors);
+      try {
+        await next.ready();
+        expect(await next.verify()).to.deep.equal({ ok: true, checked: EVENTS, problems: [] });
+      } finally {
+        await next.close();
+      }
+      expect(errors).to.deep.equal([]);
+    } finally {
+      await db.release();
+    }
+  });
+
+  it('raises no alarm in a process that starts once the upgrade is sealed, before the upgrading process seals again', async function () {
+    this.timeout(60_000);
+    const db = await openDb();
+    const errors: string[] = [];
+    try {
+      await olderStore(db.knex, db.knex.client.config.client === 'pg');
+      const a = started(new SealsLate(db.knex), errors);
+      const b = started(new KnexTracker(db.knex), errors);
+      try {
+        const aReady = a.ready();
+        const upgraded = async () => (await db.knex.schema.hasTable('consent_log').catch(() => false)) && (await db.knex('consent_meta').where({ key: 'seal_pending' })).length === 0;
+        while (!(await upgraded())) await new Promise((resolve) => setTimeout(resolve, 20));
+        await b.ready();
+        expect(await b.verify()).to.deep.equal({ ok: true, checked: EVENTS, problems: [] });
+        await aReady;
+      } finally {
+        await a.close();
+        await b.close();
+      }
+      expect(errors).to.deep.equal([]);
+    } finally {
       await db.release();
     }
   });
