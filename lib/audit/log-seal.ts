@@ -9,6 +9,9 @@ export const BLOCK_HEIGHT = 8;
 /** Leaves per stored block. */
 export const BLOCK_LEAVES = 2 ** BLOCK_HEIGHT;
 
+/** Why a seal of a log with entries and no head is refused. */
+export const HEAD_MISSING = 'the log holds entries but its sealed head is missing: it was deleted without the secret';
+
 /** A log head whose seal does not check: it was written without the secret. */
 export class LogHeadError extends Error {
   constructor(message = 'the sealed head of the log fails its check: it was changed without the secret') {
@@ -53,7 +56,7 @@ export class LogFolder implements LogFold {
    * head from the first seal of its empty store on: entries without one mean it was deleted, and
    * folding them into a new tree would seal in whatever was removed with it.
    */
-  constructor(private readonly key: Buffer, private readonly startsLog = false) {}
+  constructor(private readonly key: Buffer, readonly startsLog = false) {}
 
   /** @throws LogHeadError when the stored head fails its seal. */
   begin(head: LogHead | null): void {
@@ -67,7 +70,7 @@ export class LogFolder implements LogFold {
   add(entry: LogEntry): LogBlock[] {
     const blocks: LogBlock[] = [];
     const n = leafCount(entry.leaves);
-    if (this.headless && !this.startsLog && n > 0) throw new LogHeadError('the log holds entries but its sealed head is missing: it was deleted without the secret');
+    if (this.headless && !this.startsLog && n > 0) throw new LogHeadError(HEAD_MISSING);
     for (let i = 0; i < n; i += 1) {
       const id = leafId(entry.leaves, i);
       if (this.open === null) this.open = { entry: entry.key, offset: i, minId: id, maxId: id };

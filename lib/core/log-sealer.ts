@@ -77,9 +77,10 @@ export class LogSealer {
   /**
    * The seal at start: a new store's empty log gets its head, before any write appends to it (a
    * log with entries and no head has lost it, see `LogFolder`), so a seal that fails while there
-   * is no head is tried again, then rejects. One that fails on a log with a head is told through
-   * `logger.warn` and left to the next seal (a long one goes on in the background); a head
-   * refused as changed or deleted is logged, and `verify()` reports it.
+   * is no head is tried again, then rejects. One that fails on a log with a head, or where not
+   * even the head can be read after the tries (a slow database), is told through `logger.warn`
+   * and left to the next seal (a long one goes on in the background); a head refused as changed
+   * or deleted is logged, and `verify()` reports it.
    */
   async sealAtStart(retryMs: readonly number[] = START_RETRY_MS): Promise<void> {
     for (let attempt = 0; ; attempt += 1) {
@@ -88,11 +89,13 @@ export class LogSealer {
         return;
       } catch (error) {
         if (raisedAs(error, LogHeadError)) return;
-        if ((await this.tracker.logHead().catch(() => null)) !== null) {
+        // Whether the log has a head; undefined when even that cannot be read (a slow or failing database).
+        const head = await this.tracker.logHead().then((h) => h !== null, () => undefined);
+        const wait = retryMs[attempt];
+        if (head === true || (head === undefined && wait === undefined)) {
           this.logger.warn(`express-consent: the global log is not sealed yet (${String(error)}); it is sealed after the next write and before verify(), checkpoints and receipts`);
           return;
         }
-        const wait = retryMs[attempt];
         if (wait === undefined) throw error;
         await new Promise((resolve) => setTimeout(resolve, wait));
       }

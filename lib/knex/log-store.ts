@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { LEAF_BYTES } from '../audit/log-leaf';
-import { LogHeadError } from '../audit/log-seal';
+import { HEAD_MISSING, LogHeadError } from '../audit/log-seal';
 import type { LeafPosition, LogBlock, LogBlockQuery, LogEntry, LogFold, LogHead } from '../tracker/records';
 import type { Statement } from './bulk-sql';
 import { quote } from './quote';
@@ -176,8 +176,11 @@ export async function foldLog(ctx: TableContext, trx: Knex.Transaction, fold: Lo
     last = page[page.length - 1] ?? last;
     if (page.length < ENTRY_PAGE) break;
   }
-  // An empty log is sealed too, once: from then on a log without a head has lost it.
   if (last === null && head !== null) return head;
+  // An empty log is sealed too, once: from then on a log without a head has lost it. Entries
+  // past the window (PostgreSQL: a transaction still running holds the bound back) with no
+  // head are refused here, as the fold refuses those in it.
+  if (last === null && fold.startsLog !== true && (await trx(ctx.table('log')).first('tx')) !== undefined) throw new LogHeadError(HEAD_MISSING);
   const sealed = fold.end(mark(last));
   await trx(meta).where({ key: LOG_KEY }).update({ value: JSON.stringify(sealed) });
   return sealed;

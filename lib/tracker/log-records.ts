@@ -53,6 +53,12 @@ export interface LogHead {
  * completed, to store), `end` with the tracker's new mark (returns the head to store).
  */
 export interface LogFold {
+  /**
+   * Whether the fold may start a log that holds entries but no head (an upgrade's). A tracker
+   * that reads entries in a window (entries past it are sealed later) and finds none in it,
+   * with no head, stores an empty head only when this is true or the log holds no entry at all.
+   */
+  readonly startsLog?: boolean;
   begin(head: LogHead | null): void;
   add(entry: LogEntry): LogBlock[];
   end(mark: string): LogHead;

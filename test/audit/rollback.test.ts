@@ -4,6 +4,8 @@ import express from 'express';
 import type { Knex } from 'knex';
 import request from 'supertest';
 import { ConsentStoreError, createConsent, KnexTracker, verifyCheckpoint, verifyReceipt, type Checkpoint, type Consent } from '../../lib/index';
+import { leafBytes, leafCount, leafId } from '../../lib/audit/log-leaf';
+import { packLeaves, unpackLeaves } from '../../lib/knex/packed-leaves';
 import { describeEachDatabase, type TestDatabase } from '../helpers/each-database';
 import { copyStore, restoreStore } from '../helpers/store-copy';
 
@@ -31,6 +33,23 @@ describeEachDatabase('the global log catches rollback', (open) => {
   });
 
   const publicIds = async (subject: string) => (await consent.history(subject, { limit: 50 })).events.map((e) => e.id);
+
+  /** A subject removed whole, as with a backup's tools: its rows, and its events' leaves from the log. */
+  const removeWhole = async (subject: string): Promise<void> => {
+    const row: Row = await knex('consent_subjects').where({ pseudonym: Buffer.from(consent.engine.pseudonym(subject), 'hex') }).first('chain');
+    const events: Row[] = await knex('consent_events').where({ chain: row.chain }).select('id');
+    const gone = new Set(events.map((r) => String(r.id)));
+    for (const table of ['consent_states', 'consent_events', 'consent_subjects']) await knex(table).where({ chain: row.chain }).delete();
+    const entries: Row[] = await knex('consent_log').select('tx', 'part', 'leaves');
+    for (const entry of entries) {
+      const leaves = unpackLeaves(Buffer.from(entry.leaves as Uint8Array));
+      const kept = Array.from({ length: leafCount(leaves) }, (_, i) => i).filter((i) => !gone.has(leafId(leaves, i)));
+      if (kept.length === leafCount(leaves)) continue;
+      if (kept.length === 0) await knex('consent_log').where({ tx: entry.tx, part: entry.part }).delete();
+      else await knex('consent_log').where({ tx: entry.tx, part: entry.part }).update({ leaves: packLeaves(Buffer.concat(kept.map((i) => leafBytes(leaves, i)))) });
+    }
+    expect((await consent.engine.tracker.logEntries({ limit: 1000 })).flatMap((e) => Array.from({ length: leafCount(e.leaves) }, (_, i) => leafId(e.leaves, i))).filter((id) => gone.has(id))).to.deep.equal([]);
+  };
 
   it("catches one subject's rows restored from an earlier copy while others moved on", async () => {
     await consent.record('alice', { a: 'granted', b: 'granted' });
@@ -82,19 +101,7 @@ describeEachDatabase('the global log catches rollback', (open) => {
     }
     await knex('consent_meta').insert(head);
     // Bob removed whole: his rows, his leaves, the blocks and the head.
-    const bob: Row = await knex('consent_subjects').where({ pseudonym: Buffer.from(consent.engine.pseudonym('bob'), 'hex') }).first('chain');
-    const bobEvents: Row[] = await knex('consent_events').where({ chain: bob.chain }).select('id');
-    const gone = new Set(bobEvents.map((r) => Number(r.id)));
-    for (const table of ['consent_states', 'consent_events', 'consent_subjects']) await knex(table).where({ chain: bob.chain }).delete();
-    const entries: Row[] = await knex('consent_log').select('tx', 'part', 'leaves');
-    for (const entry of entries) {
-      const leaves = entry.leaves as Buffer;
-      const kept: Buffer[] = [];
-      for (let at = 0; at < leaves.length; at += 40) if (!gone.has(leaves.readUIntBE(at + 2, 6))) kept.push(leaves.subarray(at, at + 40));
-      const rest = Buffer.concat(kept);
-      if (rest.length === 0) await knex('consent_log').where({ tx: entry.tx, part: entry.part }).delete();
-      else await knex('consent_log').where({ tx: entry.tx, part: entry.part }).update({ leaves: rest });
-    }
+    await removeWhole('bob');
     await knex('consent_log_blocks').delete();
     await knex('consent_meta').where({ key: 'log' }).delete();
     const { next, errors } = await restart();
@@ -106,6 +113,64 @@ describeEachDatabase('the global log catches rollback', (open) => {
       expect(result.problems).to.deep.include({ eventId: 'log', kind: 'rollback' });
     } finally {
       await next.close();
+    }
+  });
+
+  it('refuses a log without its head while a transaction still running holds the seal back (PostgreSQL), as without one', async function () {
+    this.timeout(20_000);
+    await consent.record('alice', { a: 'granted' });
+    await consent.checkpoint();
+    // PostgreSQL: any transaction left open (an idle session, or the attacker's own) that holds
+    // a transaction id. SQLite seals whatever the log holds, behind its write lock.
+    const open = knex.client.config.client === 'pg' ? await knex.transaction() : null;
+    try {
+      await open?.raw('select txid_current()');
+      await consent.record('bob', { a: 'granted' });
+      await consent.engine.sealLog();
+      await removeWhole('alice');
+      await knex('consent_log_blocks').delete();
+      await knex('consent_meta').where({ key: 'log' }).delete();
+      const errors: string[] = [];
+      const next = createConsent({ knex, secret: SECRET, logger: { warn() {}, error: (m: string) => { errors.push(m); } }, receipts: { privateKey, controller: 'ACME' } });
+      next.register(['a', 'b'].map((id) => ({ id, title: id, description: id })));
+      try {
+        await next.ready();
+        expect(errors.join('\n')).to.match(/head was changed or deleted/);
+        expect(await knex('consent_meta').where({ key: 'log' }).first()).to.equal(undefined, 'no new head over what is left');
+        expect((await next.verify()).problems).to.deep.include({ eventId: 'log', kind: 'rollback' });
+        await open?.commit();
+        await next.record('carol', { a: 'granted' });
+        expect((await next.verify()).problems).to.deep.include({ eventId: 'log', kind: 'rollback' });
+      } finally {
+        await next.close();
+      }
+    } finally {
+      if (open !== null && !open.isCompleted()) await open.rollback();
+    }
+  });
+
+  it('starts on a database too slow to seal within storeTimeoutMs when its log has a head, with a warning', async function () {
+    this.timeout(20_000);
+    /** Seals and head reads that take longer than the deadline. */
+    class Slow extends KnexTracker {
+      override async sealLog(fold: Parameters<KnexTracker['sealLog']>[0]): ReturnType<KnexTracker['sealLog']> {
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        return super.sealLog(fold);
+      }
+
+      override async logHead(): ReturnType<KnexTracker['logHead']> {
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        return super.logHead();
+      }
+    }
+    const warnings: string[] = [];
+    const slow = createConsent({ tracker: new Slow(knex), secret: SECRET, storeTimeoutMs: 100, logger: { warn: (m: string) => { warnings.push(m); }, error() {} }, receipts: { privateKey, controller: 'ACME' } });
+    slow.register(['a', 'b'].map((id) => ({ id, title: id, description: id })));
+    try {
+      await slow.ready();
+      expect(warnings.join('\n')).to.match(/the global log is not sealed yet/);
+    } finally {
+      await slow.close();
     }
   });
 
