@@ -38,9 +38,10 @@ interface Renamed {
  * A head whose seal fails, at the position of the chain's last event, has had its subject's
  * records or link changed: each record that its events contradict (or missing, or extra) is a
  * `state_mismatch`; when they all agree, the link (the pseudonym, or a member only the seal
- * covers) is a `subject_link`, as are events with no head at all (the subject's row deleted). With `legacy` (an upgraded store, before it is sealed again) the
- * head is checked against the seal of release 1, every record against the events, and an event
- * may be sealed in the format of release 1.
+ * covers) is a `subject_link`, as are events with no head at all (the subject's row deleted).
+ * With `legacy` (an upgraded store, before it is sealed again) the head is checked against the
+ * seal of release 1, every record against the events, and an event may be sealed in the format
+ * of release 1.
  */
 export class ChainVerifier {
   readonly problems: IntegrityProblem[] = [];
