@@ -38,10 +38,9 @@ interface Renamed {
  * A head whose seal fails, at the position of the chain's last event, has had its subject's
  * records or link changed: each record that its events contradict (or missing, or extra) is a
  * `state_mismatch`; when they all agree, the link (the pseudonym, or a member only the seal
- * covers) is a `subject_link`, as are events with no head at all (the subject's row deleted).
- * With `legacy` (an upgraded store, before it is sealed again) the head is checked against the
- * seal of release 1, every record against the events, and an event may be sealed in the format
- * of release 1.
+ * covers) is a `subject_link`, as are events whose subject row is gone. With `legacy` (an
+ * upgraded store, before it is sealed again) the head is checked against the seal of release 1,
+ * every record against the events, and an event may be sealed in the format of release 1.
  */
 export class ChainVerifier {
   readonly problems: IntegrityProblem[] = [];
@@ -169,13 +168,9 @@ export class ChainVerifier {
       if (!this.deleted.has(prevId)) for (const event of events) this.report(event.id, 'modified');
     }
     this.waiting.clear();
-    if (!head) {
-      // Events with no subject row: the row (the subject's link and head) was deleted, which no
-      // write does to a chain with events (an erasure keeps it, unlinked), so the guard would
-      // read the subject as unset while its history says otherwise.
-      if (this.last !== null) this.problems.push({ eventId: this.last.id, kind: 'subject_link', chain: this.last.chain });
-      return;
-    }
+    // Events without a subject row: no write deletes one that has events (an erasure keeps it).
+    if (!head && this.last !== null) this.problems.push({ eventId: this.last.id, kind: 'subject_link', chain: this.last.chain });
+    if (!head) return;
     // A subject row whose first write added no events: nothing was ever sealed. (A chain that
     // lost everything and was reset so is still caught: the log names its events.)
     if (this.last === null && isUnsealedEmpty({ ...head, headId: head.id })) return;
