@@ -64,6 +64,17 @@ const copy = (text: string): string => Buffer.from(text, 'latin1').toString('lat
 
 const isBlank = (code: number): boolean => code === 0x20 || code === 0x09;
 
+/**
+ * Whether a cookie's name can start at `at`: at the header's start or after a `;`, blanks
+ * between. Inside another cookie's value (`planted=x name=…`, which a sibling subdomain can set)
+ * it does not.
+ */
+function startsCookie(header: string, at: number): boolean {
+  let i = at - 1;
+  while (i >= 0 && isBlank(header.charCodeAt(i))) i -= 1;
+  return i < 0 || header.charCodeAt(i) === 0x3b;
+}
+
 /** Where the value of the first cookie called `name` starts in a Cookie header, or -1. */
 function valueStart(header: string, name: string): number {
   let from = 0;
@@ -71,8 +82,7 @@ function valueStart(header: string, name: string): number {
     const at = header.indexOf(name, from);
     if (at < 0) return -1;
     const end = at + name.length;
-    const before = at === 0 ? 0x3b : header.charCodeAt(at - 1);
-    if ((before === 0x3b || isBlank(before)) && header.charCodeAt(end) === 0x3d) {
+    if (startsCookie(header, at) && header.charCodeAt(end) === 0x3d) {
       let start = end + 1;
       while (isBlank(header.charCodeAt(start))) start += 1;
       return start;

@@ -150,12 +150,20 @@ describe('visitors: the cookie, reads and writes (SQLite file)', () => {
       `${name}=${value.slice(1)}`,
       `x${name}=${value}`,
       `${name}x=${value}`,
+      // Inside another cookie's value (a sibling subdomain may set `planted` for the parent domain).
+      `planted=x ${name}=${value}`,
+      `planted=x\t${name}=${value}; other=1`,
     ];
     for (const cookie of lookalikes) {
       expectProblem(await request(app).get('/track').set('Cookie', cookie), 403, 'consent_required');
       expect((await request(app).get('/consent/me').set('Cookie', cookie).expect(200)).body.states.analytics.state, cookie).to.equal('unset');
     }
     await request(app).get('/track').set('Cookie', pair).expect(200);
+    // Planted ahead of the visitor's own cookie, it does not take the visitor's place.
+    const planted = cookiePair(await request(app).put('/consent/me/ads').send({ decision: 'granted' }).expect(200));
+    const me = await request(app).get('/consent/me').set('Cookie', `planted=x ${planted}; ${pair}`).expect(200);
+    expect(me.body.states.analytics.state).to.equal('granted');
+    expect(me.body.states.ads.state).to.equal('unset');
   });
 
   it('keeps visitors and subjects apart: no hook may return a visitor id, and a subject never reads the cookie', async () => {
