@@ -3,11 +3,11 @@ import { problem, sendProblem } from './problem';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
-/** The host (and port) of an `Origin` header value, or null for `null` and anything unparsable. */
-function originHost(origin: string): string | null {
+/** The origin (scheme, host and port, as `URL` writes it) of an HTTP(S) URL, or null for `null` and anything unparsable. */
+function originOf(url: string): string | null {
   try {
-    const url = new URL(origin);
-    return url.protocol === 'http:' || url.protocol === 'https:' ? url.host : null;
+    const parsed = new URL(url);
+    return parsed.protocol === 'http:' || parsed.protocol === 'https:' ? parsed.origin : null;
   } catch {
     return null;
   }
@@ -18,7 +18,8 @@ function originHost(origin: string): string | null {
  * Modern browsers say so in `Sec-Fetch-Site`: only `same-origin` (and `none`, a navigation the
  * user started) pass; a `same-site` request comes from a sibling subdomain or port, which may
  * well be someone else's, unless its `Origin` is one the host trusts. Without that header the
- * `Origin` header must name this host or a trusted origin. A request with neither (curl, a
+ * `Origin` header must name this origin (the request's scheme, by Express's `req.protocol`, which
+ * follows `trust proxy`, with its `Host`) or a trusted one. A request with neither (curl, a
  * server, an old browser's plain navigation) is not a browser acting for a page and passes.
  */
 export function isCrossSite(req: Request, trusted: ReadonlySet<string> = new Set()): boolean {
@@ -27,8 +28,8 @@ export function isCrossSite(req: Request, trusted: ReadonlySet<string> = new Set
   if (typeof origin === 'string' && trusted.has(origin.toLowerCase())) return false;
   if (typeof site === 'string') return site !== 'same-origin' && site !== 'none';
   if (typeof origin !== 'string') return false;
-  const host = originHost(origin);
-  return host === null || host !== req.headers.host?.toLowerCase();
+  const from = originOf(origin);
+  return from === null || from !== originOf(`${req.protocol}://${req.headers.host ?? ''}`);
 }
 
 /**

@@ -270,6 +270,14 @@ describe('visitors: cross-site writes (SQLite file)', () => {
         body: JSON.stringify({ decision: 'denied' }),
       });
       expect(res.status).to.equal(200);
+      // The same host and port under another scheme is another origin.
+      const https = await fetch(`http://${host}/consent/me/analytics`, {
+        method: 'PUT',
+        headers: { Origin: `https://${host}`, 'Content-Type': 'application/json', 'x-test-user': 'ann' },
+        body: JSON.stringify({ decision: 'granted' }),
+      });
+      expect(https.status).to.equal(403);
+      expect(((await https.json()) as { code: string }).code).to.equal('forbidden');
     } finally {
       server.closeAllConnections();
       server.close();
