@@ -102,10 +102,15 @@ export function newSubjectRows(pseudonyms: readonly string[]): unknown[][] {
  * The inserts of new subject rows (arrays in `columns` order). Any conflict skips the row: a
  * pseudonym stored already, or (rarely) a chain key taken, whose row the caller then creates
  * again with another key. They return the pseudonyms of the rows they created (a whole row each
- * cost the driver an object per subject).
+ * cost the driver an object per subject), and any `returned` columns after it.
  */
-export function subjectInserts(ctx: TableContext, db: Knex, columns: readonly string[], rows: ReadonlyArray<readonly unknown[]>): Statement[] {
-  return insertStatements(db, ctx.table('subjects'), columns, rows, ` on conflict do nothing returning ${quote('pseudonym')}`);
+export function subjectInserts(ctx: TableContext, db: Knex, columns: readonly string[], rows: ReadonlyArray<readonly unknown[]>, returned = ''): Statement[] {
+  return insertStatements(db, ctx.table('subjects'), columns, rows, skipStoredSubjects(returned));
+}
+
+/** The clause that makes an insert of subject rows skip conflicts and return what it created. */
+export function skipStoredSubjects(returned = ''): string {
+  return ` on conflict do nothing returning ${quote('pseudonym')}${returned}`;
 }
 
 /** The snapshot of a subject row (read with its head event, `joinHead`, or just created) and its records. */

@@ -5,6 +5,7 @@ import { eventRow } from './event-rows';
 import { insertStatements, runAll } from './bulk-sql';
 import { withLogEntry } from './log-store';
 import { isPostgres } from './migrate';
+import { quote } from './quote';
 import { bytes } from './row-codec';
 import { EVENT_COLUMNS, rawRows, type Row } from './rows';
 import type { TableContext } from './table-context';
@@ -24,11 +25,14 @@ export async function allocateIds(ctx: TableContext, trx: Knex.Transaction, coun
 /**
  * `allocateIds` for a batch whose event count is known only later. On SQLite the high-water
  * mark is read at once (it cannot move before the batch inserts its events), so the read runs
- * while the batch is being planned instead of after it. Call it after the transaction's first
- * write: an SQLite transaction that began by reading may fail to start writing.
+ * while the batch is being planned instead of after it, unless the transaction's first write
+ * returned it (`known`, from `idMarkColumn`). Call it after the transaction's first write: an
+ * SQLite transaction that began by reading may fail to start writing.
  */
-export function idAllocator(ctx: TableContext, trx: Knex.Transaction): (count: number) => Promise<string[]> {
+export function idAllocator(ctx: TableContext, trx: Knex.Transaction, known: number | null = null): (count: number) => Promise<string[]> {
   if (isPostgres(ctx.knex)) return (count) => allocateIds(ctx, trx, count);
+  // Read by the transaction's first write already (`idMarkColumn`): no statement of its own.
+  if (known !== null) return (count) => Promise.resolve(count === 0 ? [] : sqliteIds(ctx, known, count));
   const mark = sqliteIdMark(ctx, trx);
   // Awaited by the allocation; a batch that allocates nothing must not leave it unhandled.
   mark.catch(() => undefined);
@@ -66,6 +70,15 @@ export async function reserveIds(ctx: TableContext, count: number): Promise<stri
   return idsAfter(start, count);
 }
 
+/**
+ * Gives back ids `first` to `last` reserved by `reserveIds` for a batch that wrote none of them
+ * (its transaction rolled back), when no later reservation was made: the next writes use them,
+ * and ids stay without gaps.
+ */
+export function releaseIds(ctx: TableContext, first: string, last: string): void {
+  if (ctx.idMark?.high === Number(last)) ctx.idMark.high = Number(first) - 1;
+}
+
 // Ascending: a batch writes its subjects' events in the order of their ids (see newSubjectRows),
 // and a query's rows come in no particular order without `order by`.
 async function sequenceIds(ctx: TableContext, db: Knex, count: number): Promise<string[]> {
@@ -81,11 +94,24 @@ async function sequenceIds(ctx: TableContext, db: Knex, count: number): Promise<
  * write group asks, and each statement is a round trip to the driver.
  */
 async function sqliteIdMark(ctx: TableContext, db: Knex): Promise<number> {
-  const events = ctx.table('events');
-  const rows = rawRows(
-    await db.raw('select max(coalesce((select seq from sqlite_sequence where name = ?), 0), coalesce((select max(id) from ??), 0)) as mark', [events, events]),
-  );
+  const rows = rawRows(await db.raw(`select ${idMarkExpression(ctx)} as mark`));
   return Number(rows[0]?.mark ?? 0);
+}
+
+/** SQL for the largest event id SQLite has ever handed out (stored or deleted). */
+export function idMarkExpression(ctx: TableContext): string {
+  const events = ctx.table('events');
+  const name = `'${events.replace(/'/g, "''")}'`;
+  return `max(coalesce((select seq from sqlite_sequence where name = ${name}), 0), coalesce((select max(id) from ${quote(events)}), 0))`;
+}
+
+/**
+ * On SQLite, a column for a write's `returning` clause that reads `sqliteIdMark` as the write
+ * runs (`, <mark> as id_mark`), so that the transaction's first write also tells its id mark;
+ * empty on PostgreSQL, whose ids come from a sequence.
+ */
+export function idMarkColumn(ctx: TableContext): string {
+  return isPostgres(ctx.knex) ? '' : `, ${idMarkExpression(ctx)} as ${quote('id_mark')}`;
 }
 
 /** `count` ids above the stored mark and above every id this process reserved. */

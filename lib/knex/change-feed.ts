@@ -41,6 +41,14 @@ export class ChangeFeed {
   }
 
   /**
+   * Just before a write that commits in the statements it is sent with (one script, see
+   * `NewSubjectWrites`): on SQLite refuses it when the database's file was removed or replaced.
+   */
+  async checkFile(): Promise<void> {
+    await this.file?.check(this.knex);
+  }
+
+  /**
    * Once a write of these subjects has settled (failed ones too: a failed commit may have
    * committed after all): tells the trackers of this process that share the Knex instance.
    */

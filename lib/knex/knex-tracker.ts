@@ -39,9 +39,11 @@ import { CurrentReads } from './current-reads';
 import { toEvent, type Row } from './rows';
 import { Coalescer } from './coalescer';
 import { PreparedKnexBatch, prepareBatch } from './prepare-batch';
+import { NewSubjectWrites } from './new-subjects-script';
 import { writeBatch } from './write-batch';
 import { writeTransaction } from './conflict-retry';
-import { writeGroup, type WriteRequest, type Written } from './write-group';
+import { writeGroup } from './write-group';
+import type { WriteRequest, Written } from './write-request';
 
 // How long a write group may wait for the writers of the last group to send their next writes.
 const WRITE_LINGER_MS = 5;
@@ -89,7 +91,8 @@ export class KnexTracker implements ConsentTracker {
     const gather = isSynchronousDriver(knex);
     const reads = new CurrentReads(this);
     this.stateReads = new Coalescer((pseudonyms) => reads.read(pseudonyms), { concurrency, maxBatch: 200, gather });
-    this.writeGroups = new Coalescer((requests) => writeGroup(this, requests, (trx, p) => this.feed.announce(trx, p)), {
+    const asNew = isPostgres(knex) ? null : new NewSubjectWrites(this, () => this.feed.checkFile());
+    this.writeGroups = new Coalescer((requests) => writeGroup(this, requests, (trx, p) => this.feed.announce(trx, p), asNew), {
       concurrency,
       maxBatch: 100,
       key: (request) => request.pseudonym,

@@ -3,7 +3,7 @@ import { GENESIS } from '../audit/chain';
 import { writeLeaf, LEAF_BYTES } from '../audit/log-leaf';
 import type { BatchPlanner, PreparedBatch, WritePlan } from '../tracker/records';
 import { HexBytes, hexBytesOrNull, insertStatements, type Statement } from './bulk-sql';
-import { addStateRows, CHAIN_KEY_BYTES, chainKeyAt, EVENT_SLICE, newChainKeys, newSubjectRow, stateStatements, subjectInserts, SUBJECT_COLUMNS } from './batch-rows';
+import { addStateRows, CHAIN_KEY_BYTES, chainKeyAt, EVENT_SLICE, newChainKeys, newSubjectRow, skipStoredSubjects, stateStatements, SUBJECT_COLUMNS } from './batch-rows';
 import { eventRow, idValue } from './event-rows';
 import { reserveIds, type TableContext } from './chain-store';
 import { isPostgres } from './migrate';
@@ -19,8 +19,8 @@ export class PreparedKnexBatch implements PreparedBatch {
     readonly pseudonyms: readonly string[],
     /** The keys of the subjects' new chains (`newChainKeys`), in pseudonym order. */
     private readonly chainKeys: Buffer,
-    /** The inserts of the new subject rows with their sealed heads (`subjectInserts`). */
-    readonly subjectInserts: Statement[],
+    /** The plain inserts of the new subject rows with their sealed heads: any conflict fails them. */
+    readonly subjectRows: Statement[],
     /** The reserved ids of each subject's events, in pseudonym order (its plan has sealed them). */
     readonly ids: string[][],
     /** The records' upserts, then the events' inserts. */
@@ -28,6 +28,11 @@ export class PreparedKnexBatch implements PreparedBatch {
     /** The log leaves of every event, in the order they were sealed. */
     readonly leaves: Buffer,
   ) {}
+
+  /** The inserts of the new subject rows, skipping conflicts and returning what they created (`subjectInserts`). */
+  get subjectInserts(): Statement[] {
+    return this.subjectRows.map(({ sql, bindings }) => ({ sql: `${sql}${skipStoredSubjects()}`, bindings }));
+  }
 
   /** The first and last reserved ids, or null when the batch has no events. */
   get idRange(): [string, string] | null {
@@ -99,7 +104,7 @@ class BatchStatements {
   }
 
   private flushHeads(): void {
-    this.subjects.push(...subjectInserts(this.ctx, this.ctx.knex, HEAD_COLUMNS, this.heads));
+    this.subjects.push(...insertStatements(this.ctx.knex, this.ctx.table('subjects'), HEAD_COLUMNS, this.heads));
     this.heads = [];
   }
 }

@@ -35,9 +35,9 @@ export class SqliteFile {
     return now !== undefined && now.dev === opened.dev && now.ino === opened.ino;
   }
 
-  /** Inside a writing transaction: throws when the database's path no longer names its file. */
-  async check(trx: Knex.Transaction): Promise<void> {
-    const opened = await this.identify(trx);
+  /** Inside a writing transaction (or just before one): throws when the database's path no longer names its file. */
+  async check(on: Knex | Knex.Transaction): Promise<void> {
+    const opened = await this.identify(on);
     if (opened === null) return;
     const now = statSync(opened.path, { throwIfNoEntry: false });
     if (now === undefined || now.dev !== opened.dev || now.ino !== opened.ino) {

@@ -1,38 +1,16 @@
 import { nextTurn } from '../event-loop-turns';
 import type { Knex } from 'knex';
 import type { Statement } from './bulk-sql';
-import { clientOf, isPostgres, isSynchronousDriver } from './migrate';
+import { clientOf, isPostgres } from './migrate';
+import { execScript, inlinable, scriptOf, type ScriptConnection } from './sql-script';
 
 /** Runs an SQL script (statements separated by `;`) on the transaction's connection, stopping at the first failure. */
 type ScriptRunner = (sql: string) => Promise<void>;
 
-type ScriptConnection = { exec(sql: string, done?: (error: Error | null) => void): unknown };
-
-/**
- * Whether values can be written into a statement's text with the same result as binding them:
- * text without U+0000 (a script's text ends there), finite numbers, booleans, null and bytes.
- * Anything else (a Date, a bigint, NaN…) is bound as before.
- */
-function inlinable(bindings: readonly unknown[]): boolean {
-  return bindings.every(
-    (v) => v === null || typeof v === 'boolean' || (typeof v === 'number' && Number.isFinite(v)) || (typeof v === 'string' && !v.includes('\u0000')) || Buffer.isBuffer(v),
-  );
-}
-
 /** The script runner of an SQLite transaction: both drivers' `exec`, which stops at the first failing statement. */
 function scriptRunner(trx: Knex.Transaction): ScriptRunner {
-  const synchronous = isSynchronousDriver(trx);
-  return async (sql) => {
-    // A transaction's client hands out the transaction's own connection.
-    const connection = (await clientOf(trx).acquireConnection()) as ScriptConnection;
-    if (synchronous) {
-      connection.exec(sql);
-      return;
-    }
-    await new Promise<void>((resolve, reject) => {
-      connection.exec(sql, (error) => { if (error) reject(error); else resolve(); });
-    });
-  };
+  // A transaction's client hands out the transaction's own connection.
+  return async (sql) => { await execScript(trx, (await clientOf(trx).acquireConnection()) as ScriptConnection, sql); };
 }
 
 /**
@@ -50,13 +28,11 @@ function scriptRunner(trx: Knex.Transaction): ScriptRunner {
  */
 export class StatementPipeline {
   private tail: Promise<unknown> = Promise.resolve();
-  private readonly client: { emit(event: 'query', query: { sql: string; bindings: unknown[]; method: string }): void };
   private readonly script: ScriptRunner | null;
   private queued: Statement[] = [];
 
   constructor(private readonly trx: Knex.Transaction) {
     this.script = isPostgres(trx) ? null : scriptRunner(trx);
-    this.client = clientOf(trx) as unknown as StatementPipeline['client'];
   }
 
   /** Queues `statements` after those already queued and returns at once; `drain` reports a failure. */
@@ -114,12 +90,7 @@ export class StatementPipeline {
   /** Chains `statements` as one script, their values written into the text as Knex quotes them. */
   private chainScript(script: ScriptRunner, statements: Statement[]): void {
     if (statements.length === 0) return;
-    const sql = statements.map(({ sql: text, bindings }) => (bindings.length > 0 ? this.trx.raw(text, bindings as Knex.RawBinding[]).toQuery() : text)).join(';\n');
-    this.then(() => {
-      // Knex's `query` listeners (logging, tests counting statements) still see every statement.
-      for (const { sql: text, bindings } of statements) this.client.emit('query', { sql: text, bindings, method: 'raw' });
-      return script(sql);
-    });
+    this.then(() => script(scriptOf(this.trx, statements)));
   }
 
   private then(next: () => Promise<unknown>): void {

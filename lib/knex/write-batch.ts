@@ -5,7 +5,7 @@ import { addStateRows, EVENT_SLICE, newSubjectRows, scatterChainKeys, snapshotOf
 import { eventRow, idValue } from './event-rows';
 import { HexBytes, hexBytesOrNull, insertStatements, upsertClause, variableLimit, type Statement } from './bulk-sql';
 import { quote } from './quote';
-import { idAllocator, reservedIdsFree, type TableContext } from './chain-store';
+import { idAllocator, idMarkColumn, reservedIdsFree, type TableContext } from './chain-store';
 import { insertOutbox } from './lifecycle-queries';
 import { withLogEntry } from './log-store';
 import { addHeads } from './head-rows';
@@ -33,10 +33,14 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
   return out;
 }
 
-/** Locked subject rows by pseudonym, and the pseudonyms whose rows this transaction created. */
+/**
+ * Locked subject rows by pseudonym, the pseudonyms whose rows this transaction created and, on
+ * SQLite, the event id mark its inserts read when they created any row (null otherwise).
+ */
 interface LockedSubjects {
   rows: Map<string, Row>;
   created: Set<string>;
+  idMark: number | null;
 }
 
 /**
@@ -50,8 +54,12 @@ async function lockSubjects(ctx: TableContext, trx: Knex.Transaction, pseudonyms
   const found = new Map<string, Row>();
   const fresh = prepared === null ? newSubjectRows(pseudonyms) : null;
   const created = new Set<string>();
-  for (const { sql, bindings } of prepared ?? subjectInserts(ctx, trx, SUBJECT_COLUMNS, fresh as unknown[][])) {
-    for (const row of rawRows(await trx.raw(sql, bindings as Knex.RawBinding[]))) created.add(hex(row.pseudonym));
+  let idMark: number | null = null;
+  for (const { sql, bindings } of prepared ?? subjectInserts(ctx, trx, SUBJECT_COLUMNS, fresh as unknown[][], idMarkColumn(ctx))) {
+    for (const row of rawRows(await trx.raw(sql, bindings as Knex.RawBinding[]))) {
+      created.add(hex(row.pseudonym));
+      if (row.id_mark !== undefined) idMark = Number(row.id_mark);
+    }
   }
   if (fresh !== null && created.size > 0) {
     for (const [i, pseudonym] of pseudonyms.entries()) {
@@ -65,7 +73,7 @@ async function lockSubjects(ctx: TableContext, trx: Knex.Transaction, pseudonyms
     await addHeads(trx, ctx.table('events'), read);
     for (const row of read) found.set(hex(row.pseudonym), row);
   }
-  return { rows: found, created };
+  return { rows: found, created, idMark };
 }
 
 /** The stored records of `chains`, by chain. */
@@ -188,7 +196,7 @@ export async function writeBatch(
   if (pseudonyms.length === 0) return new Map();
   const ahead = prepared !== null && samePseudonyms(prepared, pseudonyms) ? prepared : null;
   // A write first: on SQLite a transaction that has read cannot always start writing later.
-  const { rows: subjects, created } = await lockSubjects(ctx, trx, pseudonyms, ahead?.subjectInserts ?? null);
+  const { rows: subjects, created, idMark } = await lockSubjects(ctx, trx, pseudonyms, ahead?.subjectInserts ?? null);
   if (ahead !== null) {
     // Every subject new, as the prepared batch assumed, and its ids still free: write it.
     if (created.size === pseudonyms.length && (await idsFree(ctx, trx, ahead))) return writePrepared(ctx, trx, ahead);
@@ -196,7 +204,7 @@ export async function writeBatch(
     // not be written, so their subjects are planned from the empty chains they start as.
     for (const [i, pseudonym] of ahead.pseudonyms.entries()) if (created.has(pseudonym)) subjects.set(pseudonym, ahead.emptyRow(i));
   }
-  const allocate = idAllocator(ctx, trx);
+  const allocate = idAllocator(ctx, trx, idMark);
   // A second round only for rows an erasure unlinked while we waited for their lock.
   const missing = pseudonyms.filter((p) => !subjects.has(p));
   if (missing.length > 0) {

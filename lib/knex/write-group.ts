@@ -1,21 +1,11 @@
 import type { Knex } from 'knex';
 import type { SubjectSnapshot, WritePlan } from '../tracker/records';
+import type { WriteRequest, Written } from './write-request';
 import type { TableContext } from './chain-store';
 import type { Outcome } from './coalescer';
 import { writeTransaction } from './conflict-retry';
 import { writeBatch } from './write-batch';
-
-/** One `write()` call waiting for its group. */
-export interface WriteRequest {
-  pseudonym: string;
-  plan: (snapshot: SubjectSnapshot) => { plan: WritePlan; result: unknown };
-}
-
-/** What a committed write answers. */
-export interface Written {
-  result: unknown;
-  eventIds: string[];
-}
+import type { NewSubjectWrites } from './new-subjects-script';
 
 /** Announces committed pseudonyms inside the transaction (PostgreSQL NOTIFY), or nothing. */
 export type Announce = (trx: Knex.Transaction, pseudonyms: string[]) => Promise<void>;
@@ -27,9 +17,12 @@ export type Announce = (trx: Knex.Transaction, pseudonyms: string[]) => Promise<
  * fails alone; a lone write that refuses rolls back. A failed statement rolls the whole group
  * back, and then each write is retried in a transaction of its own so that only the write that
  * caused it fails (and a deadlock is run again). A failed commit is not retried: it may have
- * committed, and a retry would write twice.
+ * committed, and a retry would write twice. With `asNew` (SQLite), a group whose subjects all
+ * look new is first tried as one script.
  */
-export async function writeGroup(ctx: TableContext, requests: WriteRequest[], announce: Announce): Promise<Outcome<Written>[]> {
+export async function writeGroup(ctx: TableContext, requests: WriteRequest[], announce: Announce, asNew: NewSubjectWrites | null = null): Promise<Outcome<Written>[]> {
+  const written = await asNew?.write(requests);
+  if (written) return written;
   if (requests.length === 1) return [{ ok: true, value: await writeAlone(ctx, requests[0] as WriteRequest, announce) }];
   let committing = false;
   try {

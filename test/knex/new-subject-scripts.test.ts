@@ -1,0 +1,113 @@
+import { expect } from 'chai';
+import knexFactory, { type Knex } from 'knex';
+import { createConsent, type Consent } from '../../lib/index';
+import { statementsDuring } from '../helpers/count-statements';
+import { sqliteKnexConfig, tempSqliteFile } from '../helpers/databases';
+
+const SECRET = 'n'.repeat(32);
+
+for (const client of ['sqlite3', 'better-sqlite3'] as const) {
+  describe(`writes of new subjects on SQLite, as one script (${client})`, () => {
+    let file: ReturnType<typeof tempSqliteFile>;
+    let knex: Knex;
+    let consent: Consent;
+
+    const open = async (on: Knex): Promise<Consent> => {
+      const instance = createConsent({ knex: on, secret: SECRET, cache: false, storeTimeoutMs: 30_000 });
+      instance.register({ id: 'analytics', title: 'Analytics', description: 'Pages you open' });
+      instance.register({ id: 'ads', title: 'Ads', description: 'Ads on what you read' });
+      await instance.ready();
+      return instance;
+    };
+    const people = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}-${String(i)}`);
+    const recordAll = (ids: string[], decision: 'granted' | 'denied' = 'granted') =>
+      Promise.all(ids.map((id) => consent.record(id, { analytics: decision, ads: 'denied' })));
+    const eventIds = async (): Promise<number[]> => ((await knex('consent_events').orderBy('id').pluck('id')) as Array<number | string>).map(Number);
+
+    beforeEach(async () => {
+      file = tempSqliteFile();
+      knex = knexFactory({ ...sqliteKnexConfig(file.filename), client });
+      consent = await open(knex);
+    });
+    afterEach(async () => {
+      await consent.close();
+      await knex.destroy();
+      file.remove();
+    });
+
+    it('commit a group of new subjects in one script: BEGIN IMMEDIATE to COMMIT, nothing sent between', async () => {
+      const fresh = people('fresh', 10);
+      const sent = await statementsDuring(knex, /./, async () => { await recordAll(fresh); });
+      expect(sent.filter((sql) => /^begin/i.test(sql))).to.deep.equal(sent.filter((sql) => /^begin immediate$/i.test(sql)));
+      expect(sent.filter((sql) => /^begin/i.test(sql)).length).to.equal(sent.filter((sql) => /^commit$/i.test(sql)).length);
+      // Every statement of a script is reported at once: nothing else sits between its BEGIN and COMMIT.
+      const inside = sent.slice(sent.findIndex((sql) => /^begin/i.test(sql)), sent.findIndex((sql) => /^commit$/i.test(sql)) + 1);
+      expect(inside.every((sql) => /^(begin immediate|commit|insert into)/i.test(sql)), inside.join('\n')).to.equal(true);
+      for (const [i, id] of fresh.entries()) {
+        expect((await consent.states(id)).analytics?.state, `${id} #${String(i)}`).to.equal('granted');
+      }
+      expect(await eventIds()).to.deep.equal(Array.from({ length: 20 }, (_, i) => i + 1));
+      expect(await consent.verify()).to.deep.include({ ok: true, checked: 20, problems: [] });
+    });
+
+    it('write a group holding a stored subject the usual way, with the same ids and no gap', async () => {
+      await recordAll(['stored']);
+      const group = ['stored', ...people('new', 6)];
+      await recordAll(group, 'denied');
+      for (const id of group) expect((await consent.states(id)).analytics?.state).to.equal('denied');
+      expect((await consent.history('stored')).events.map((e) => e.action)).to.deep.equal(['deny', 'withdraw', 'deny', 'grant']);
+      // Ids reserved for the script that was rolled back are handed out again.
+      expect(await eventIds()).to.deep.equal(Array.from({ length: 2 + group.length * 2 }, (_, i) => i + 1));
+      expect(await consent.verify()).to.deep.include({ ok: true, problems: [] });
+    });
+
+    it('give new subjects ids above those another process sharing the file handed out meanwhile', async () => {
+      await recordAll(people('before', 3));
+      // Another process took ids 7 to 106 (and its events were deleted since): this one does not know.
+      const other = knexFactory({ ...sqliteKnexConfig(file.filename), client });
+      try {
+        await other('sqlite_sequence').where({ name: 'consent_events' }).update({ seq: 106 });
+      } finally {
+        await other.destroy();
+      }
+      const later = people('after', 5);
+      await recordAll(later);
+      const ids = await eventIds();
+      expect(ids.slice(0, 6)).to.deep.equal([1, 2, 3, 4, 5, 6]);
+      expect(ids.slice(6)).to.deep.equal(Array.from({ length: 10 }, (_, i) => 107 + i));
+      for (const id of later) expect((await consent.states(id)).analytics?.state).to.equal('granted');
+      expect(await consent.verify()).to.deep.include({ ok: true, problems: [] });
+    });
+
+    it('fails every write of a script whose transaction SQLite ended itself, and writes none of them twice', async () => {
+      // A statement that rolls the whole transaction back: the script cannot tell whether it
+      // committed. (Only a script inserts subject rows with heads whose events come after them:
+      // the usual way would pass.)
+      await knex.raw(
+        "create trigger refuse_boom before insert on consent_subjects when new.head_id is not null and not exists (select 1 from consent_events where id = new.head_id) begin select raise(rollback, 'refused'); end",
+      );
+      const group = people('ended', 4);
+      const settled = await Promise.allSettled(group.map((id) => consent.record(id, { analytics: 'granted' })));
+      expect(settled.map((s) => s.status)).to.deep.equal(group.map(() => 'rejected'));
+      expect(await eventIds()).to.deep.equal([]);
+      await knex.raw('drop trigger refuse_boom');
+      await recordAll(group);
+      expect((await eventIds()).length).to.equal(group.length * 2);
+      expect(await consent.verify()).to.deep.include({ ok: true, problems: [] });
+    });
+
+    it('write a subject erased before as a new one, and leave a refused write to fail alone', async () => {
+      await recordAll(['erased']);
+      await consent.erase('erased');
+      const settled = await Promise.allSettled([
+        consent.record('erased', { analytics: 'granted' }),
+        consent.record('unknown-requirement', { nothing: 'granted' }),
+        ...people('beside', 3).map((id) => consent.record(id, { analytics: 'granted' })),
+      ]);
+      expect(settled.map((s) => s.status)).to.deep.equal(['fulfilled', 'rejected', 'fulfilled', 'fulfilled', 'fulfilled']);
+      expect((await consent.states('erased')).analytics?.state).to.equal('granted');
+      expect((await consent.history('erased')).events).to.have.length(1);
+      expect(await consent.verify()).to.deep.include({ ok: true, problems: [] });
+    });
+  });
+}
