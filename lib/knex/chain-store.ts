@@ -60,14 +60,23 @@ export async function reserveIds(ctx: TableContext, count: number): Promise<stri
   if (isPostgres(ctx.knex)) return sequenceIds(ctx, ctx.knex, count);
   const seen = ctx.idMark;
   if (!seen) throw new Error('reserveIds: this tracker keeps no id mark');
-  if (seen.high === 0) {
-    const stored = await sqliteIdMark(ctx, ctx.knex);
-    // Another reservation may have been made while this one waited.
-    seen.high = Math.max(seen.high, stored);
-  }
+  await knowIdMark(ctx);
   const start = seen.high;
   seen.high += count;
   return idsAfter(start, count);
+}
+
+/**
+ * SQLite: reads the stored id mark into `ctx.idMark` once, on a connection of the pool; the
+ * reservations count on from it. Call it before holding the pool's only connection.
+ */
+export async function knowIdMark(ctx: TableContext): Promise<void> {
+  const seen = ctx.idMark;
+  if (!seen || seen.known === true || isPostgres(ctx.knex)) return;
+  const stored = await sqliteIdMark(ctx, ctx.knex);
+  // Another reservation may have been made while this one waited.
+  seen.high = Math.max(seen.high, stored);
+  seen.known = true;
 }
 
 /**

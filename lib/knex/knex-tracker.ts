@@ -72,7 +72,7 @@ export class KnexTracker implements ConsentTracker {
   private readonly writeGroups: Coalescer<WriteRequest, Written>;
   private readonly feed: ChangeFeed;
   /** SQLite: the highest event id allocated, reserved or seen here (see `reserveIds`). */
-  readonly idMark = { high: 0 };
+  readonly idMark = { high: 0, known: false };
   /** SQLite: connections of its own for scans of the whole store, once the store proves large. */
   readonly pages: ReturnType<typeof storeScanReader>;
 

@@ -5,7 +5,7 @@ import type { BatchPlanner, PreparedBatch, WritePlan } from '../tracker/records'
 import { HexBytes, hexBytesOrNull, insertStatements, type Statement } from './bulk-sql';
 import { addStateRows, CHAIN_KEY_BYTES, chainKeyAt, EVENT_SLICE, newChainKeys, newSubjectRow, skipStoredSubjects, stateStatements, SUBJECT_COLUMNS } from './batch-rows';
 import { eventRow, idValue } from './event-rows';
-import { reserveIds, type TableContext } from './chain-store';
+import { releaseIds, reserveIds, type TableContext } from './chain-store';
 import { isPostgres } from './migrate';
 import { EVENT_COLUMNS, type Row } from './rows';
 import { storedHex } from './row-codec';
@@ -128,6 +128,22 @@ export function prepareBatch(ctx: TableContext, pseudonyms: string[], plan: Batc
 }
 
 async function prepareSlices(ctx: TableContext, pseudonyms: string[], plan: BatchPlanner): Promise<PreparedKnexBatch | null> {
+  const reserved: ReservedRange = {};
+  const batch = await prepareReserving(ctx, pseudonyms, plan, reserved);
+  // A batch given up after some of its slices reserved ids gives them back (when no later
+  // reservation was made): the ids stay without gaps.
+  if (batch === null && reserved.first !== undefined && reserved.last !== undefined) releaseIds(ctx, reserved.first, reserved.last);
+  return batch;
+}
+
+/** The first and last ids a batch being prepared has reserved so far. */
+interface ReservedRange {
+  first?: string;
+  last?: string;
+}
+
+/** `prepareSlices`, noting the ids it reserves in `range`. */
+async function prepareReserving(ctx: TableContext, pseudonyms: string[], plan: BatchPlanner, range: ReservedRange): Promise<PreparedKnexBatch | null> {
   const chainKeys = newChainKeys(pseudonyms.length);
   const out = new BatchStatements(ctx);
   const ids: string[][] = [];
@@ -155,6 +171,8 @@ async function prepareSlices(ctx: TableContext, pseudonyms: string[], plan: Batc
       if ((i - start) % TURN_EVERY === TURN_EVERY - 1) await nextTurn();
     }
     const reserved = await reserveIds(ctx, events);
+    range.first ??= reserved[0];
+    range.last = reserved.at(-1) ?? range.last;
     const sliceLeaves = Buffer.allocUnsafe(events * LEAF_BYTES);
     let offset = 0;
     for (const [j, subjectPlan] of plans.entries()) {

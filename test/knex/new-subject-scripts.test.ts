@@ -1,6 +1,8 @@
 import { expect } from 'chai';
 import knexFactory, { type Knex } from 'knex';
-import { createConsent, type Consent } from '../../lib/index';
+import { createConsent, KnexTracker, type Consent } from '../../lib/index';
+import { DEFAULT_PRAGMAS, sqlitePragmaHook } from '../../lib/knex/default-knex';
+import { eventAfter, grantedRecord, planOf, pseudonymFor } from '../../lib/testing/fixtures';
 import { statementsDuring } from '../helpers/count-statements';
 import { sqliteKnexConfig, tempSqliteFile } from '../helpers/databases';
 
@@ -42,7 +44,7 @@ for (const client of ['sqlite3', 'better-sqlite3'] as const) {
       expect(sent.filter((sql) => /^begin/i.test(sql)).length).to.equal(sent.filter((sql) => /^commit$/i.test(sql)).length);
       // Every statement of a script is reported at once: nothing else sits between its BEGIN and COMMIT.
       const inside = sent.slice(sent.findIndex((sql) => /^begin/i.test(sql)), sent.findIndex((sql) => /^commit$/i.test(sql)) + 1);
-      expect(inside.every((sql) => /^(begin immediate|commit|insert into)/i.test(sql)), inside.join('\n')).to.equal(true);
+      expect(inside.every((sql) => /^(begin immediate|pragma busy_timeout = \d+|commit|insert into)/i.test(sql)), inside.join('\n')).to.equal(true);
       for (const [i, id] of fresh.entries()) {
         expect((await consent.states(id)).analytics?.state, `${id} #${String(i)}`).to.equal('granted');
       }
@@ -96,6 +98,22 @@ for (const client of ['sqlite3', 'better-sqlite3'] as const) {
       expect(await consent.verify()).to.deep.include({ ok: true, problems: [] });
     });
 
+    it('give back the ids of a group given up after some of its subjects reserved theirs', async () => {
+      const tracker = new KnexTracker(knex);
+      await tracker.init({ migrate: true });
+      const good = (s: Parameters<typeof planOf>[0]) => ({ plan: planOf(s, [eventAfter(s, 1)], [grantedRecord('analytics')]), result: null });
+      const refuse = (): never => { throw new Error('refused by its planner'); };
+      // 99 planned and given ids, then one refusing, sorted after them (another slice).
+      const pseudonyms = Array.from({ length: 99 }, (_, i) => pseudonymFor(`slice-${String(i)}`)).sort();
+      const last = 'f'.repeat(64);
+      const settled = await Promise.allSettled([...pseudonyms.map((p) => tracker.write(p, good)), tracker.write(last, refuse)]);
+      expect(settled.filter((o) => o.status === 'fulfilled')).to.have.length(99);
+      expect(settled.at(-1)?.status).to.equal('rejected');
+      const before = await eventIds();
+      expect(before).to.deep.equal(Array.from({ length: before.length }, (_, i) => i + 1));
+      expect(before.length).to.be.at.least(99);
+    });
+
     it('write a subject erased before as a new one, and leave a refused write to fail alone', async () => {
       await recordAll(['erased']);
       await consent.erase('erased');
@@ -108,6 +126,73 @@ for (const client of ['sqlite3', 'better-sqlite3'] as const) {
       expect((await consent.states('erased')).analytics?.state).to.equal('granted');
       expect((await consent.history('erased')).events).to.have.length(1);
       expect(await consent.verify()).to.deep.include({ ok: true, problems: [] });
+    });
+  });
+}
+
+// The lock is held by another connection of this process: through the synchronous driver the
+// wait would block the event loop, and the holder could never let go. The order of the steps
+// (the lock, then the file check and the plans) is the same for both drivers.
+for (const client of ['sqlite3'] as const) {
+  describe(`writes of new subjects on SQLite that wait for another process's lock (${client}, the default pragmas)`, () => {
+    let file: ReturnType<typeof tempSqliteFile>;
+    let knex: Knex;
+    let holder: Knex;
+    let consent: Consent;
+    const on = (): Knex => knexFactory({ client, connection: { filename: file.filename }, useNullAsDefault: true, pool: { min: 1, max: 1, afterCreate: sqlitePragmaHook(client, DEFAULT_PRAGMAS) } });
+
+    beforeEach(async () => {
+      file = tempSqliteFile();
+      knex = on();
+      holder = on();
+    });
+    afterEach(async () => {
+      await consent.close();
+      await knex.destroy();
+      await holder.destroy();
+      file.remove();
+    });
+
+    /** Holds the write lock from another connection while `step` runs for `ms`, then lets go. */
+    async function whileLocked<T>(ms: number, step: () => Promise<T>): Promise<PromiseSettledResult<T>> {
+      const connection = (await holder.client.acquireConnection()) as never;
+      const run = (sql: string) => holder.raw(sql).connection(connection);
+      await run('BEGIN IMMEDIATE');
+      try {
+        const settled = Promise.allSettled([step()]);
+        await new Promise((resolve) => setTimeout(resolve, ms));
+        await run('ROLLBACK');
+        return (await settled)[0];
+      } finally {
+        await holder.client.releaseConnection(connection);
+      }
+    }
+
+    it('refuse a write once the database file was removed while it waited for the lock', async () => {
+      consent = createConsent({ knex, secret: SECRET, cache: false, storeTimeoutMs: 30_000, logger: { warn: () => undefined, error: () => undefined } });
+      consent.register({ id: 'analytics', title: 'Analytics', description: 'Pages you open' });
+      await consent.ready();
+      const settled = await whileLocked(200, async () => {
+        const write = consent.record('new-person', { analytics: 'granted' });
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        file.remove();
+        return write;
+      });
+      expect(settled.status).to.equal('rejected');
+    });
+
+    it('refuse a write that got the lock only after its deadline, and write nothing of it', async () => {
+      consent = createConsent({ knex, secret: SECRET, cache: false, storeTimeoutMs: 300, logger: { warn: () => undefined, error: () => undefined } });
+      consent.register({ id: 'analytics', title: 'Analytics', description: 'Pages you open' });
+      await consent.ready();
+      const settled = await whileLocked(1000, () => consent.record('late-person', { analytics: 'granted' }));
+      expect(settled.status).to.equal('rejected');
+      // Let the write reach its plan, then read.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect((await consent.states('late-person')).analytics?.state).to.equal('unset');
+      expect(await knex('consent_events').count('* as n')).to.deep.equal([{ n: 0 }]);
+      // The script took the lock without waiting, and put the connection's busy timeout back.
+      expect(await knex.raw('PRAGMA busy_timeout')).to.deep.equal([{ timeout: 5000 }]);
     });
   });
 }
