@@ -181,6 +181,16 @@ for (const client of ['sqlite3'] as const) {
       expect(settled.status).to.equal('rejected');
     });
 
+    it('refuse writes of new subjects once the database file was removed, though the lock was free', async () => {
+      consent = createConsent({ knex, secret: SECRET, cache: false, storeTimeoutMs: 30_000, logger: { warn: () => undefined, error: () => undefined } });
+      consent.register({ id: 'analytics', title: 'Analytics', description: 'Pages you open' });
+      await consent.ready();
+      await consent.record('first', { analytics: 'granted' });
+      file.remove();
+      const settled = await Promise.allSettled(['a', 'b', 'c'].map((id) => consent.record(`gone-${id}`, { analytics: 'granted' })));
+      expect(settled.map((o) => o.status)).to.deep.equal(['rejected', 'rejected', 'rejected']);
+    });
+
     it('refuse a write that got the lock only after its deadline, and write nothing of it', async () => {
       consent = createConsent({ knex, secret: SECRET, cache: false, storeTimeoutMs: 300, logger: { warn: () => undefined, error: () => undefined } });
       consent.register({ id: 'analytics', title: 'Analytics', description: 'Pages you open' });
