@@ -41,8 +41,9 @@ export class ChangeFeed {
   }
 
   /**
-   * Just before a write that commits in the statements it is sent with (one script, see
-   * `NewSubjectWrites`): on SQLite refuses it when the database's file was removed or replaced.
+   * Once a write sent as one script with its `COMMIT` has committed (see `NewSubjectWrites`):
+   * on SQLite throws when the database's file was removed or replaced, as the write then went to
+   * a file that is gone.
    */
   async checkFile(): Promise<void> {
     await this.file?.check(this.knex);

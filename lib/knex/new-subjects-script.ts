@@ -68,7 +68,11 @@ export class NewSubjectWrites {
     const { knex } = this.ctx;
     // Both read before the pool's only connection is held below.
     await knowIdMark(this.ctx);
-    this.busyTimeout ??= readBusyTimeout(knex);
+    this.busyTimeout ??= readBusyTimeout(knex).catch((error: unknown) => {
+      // Read again next time: the store may answer then.
+      this.busyTimeout = null;
+      throw error;
+    });
     const timeout = await this.busyTimeout;
     const client = clientOf(knex);
     const connection = (await client.acquireConnection()) as ScriptConnection;

@@ -35,7 +35,7 @@ export class SqliteFile {
     return now !== undefined && now.dev === opened.dev && now.ino === opened.ino;
   }
 
-  /** Inside a writing transaction (or just before one): throws when the database's path no longer names its file. */
+  /** Inside a writing transaction (or once a script committed): throws when the database's path no longer names its file. */
   async check(on: Knex | Knex.Transaction): Promise<void> {
     const opened = await this.identify(on);
     if (opened === null) return;
