@@ -1,5 +1,4 @@
 import type { Knex } from 'knex';
-import type { BatchPlanner, SubjectSnapshot } from '../tracker/records';
 import type { Statement } from './bulk-sql';
 import { idMarkExpression, knowIdMark, releaseIds } from './chain-store';
 import type { Outcome } from './coalescer';
@@ -9,7 +8,7 @@ import { prepareBatch, type PreparedKnexBatch } from './prepare-batch';
 import { quote } from './quote';
 import { execScript, inlinable, scriptOf, type ScriptConnection } from './sql-script';
 import type { TableContext } from './table-context';
-import type { WriteRequest, Written } from './write-request';
+import { GroupPlans, type WriteRequest, type Written } from './write-request';
 
 /** Why a group was not written as new subjects; nothing of it was written. */
 type NotNew = 'busy' | 'refused' | 'stored';
@@ -85,16 +84,10 @@ export class NewSubjectWrites {
 
   /** Plans, seals and sends the group on `connection`, up to its commit. */
   private async withConnection(requests: WriteRequest[], connection: ScriptConnection, timeout: number): Promise<Outcome<Written>[] | NotNew> {
-    const byPseudonym = new Map(requests.map((request) => [request.pseudonym, request]));
-    const results = new Map<string, unknown>();
-    const plan: BatchPlanner = (pseudonym: string, snapshot: SubjectSnapshot) => {
-      const planned = (byPseudonym.get(pseudonym) as WriteRequest).plan(snapshot);
-      results.set(pseudonym, planned.result);
-      return planned.plan;
-    };
-    const sorted = [...byPseudonym.keys()].sort();
+    const plans = new GroupPlans(requests);
+    const sorted = plans.sorted();
     // Null when a plan refuses or writes outbox entries (its ids given back): the usual way handles both.
-    const prepared = await prepareBatch(this.ctx, sorted, plan);
+    const prepared = await prepareBatch(this.ctx, sorted, (pseudonym, snapshot) => plans.plan(pseudonym, snapshot));
     if (prepared === null) return 'refused';
     const statements = statementsOf(this.ctx, prepared, timeout);
     const failure = statements === null ? 'refused' : await send(this.ctx.knex, connection, statements, timeout);
@@ -107,7 +100,7 @@ export class NewSubjectWrites {
     const position = new Map(sorted.map((pseudonym, i) => [pseudonym, i]));
     return requests.map(({ pseudonym }) => ({
       ok: true,
-      value: { result: results.get(pseudonym), eventIds: prepared.ids[position.get(pseudonym) as number] ?? [] },
+      value: { result: plans.results.get(pseudonym), eventIds: prepared.ids[position.get(pseudonym) as number] ?? [] },
     }));
   }
 }

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { SubjectSnapshot, WritePlan } from '../tracker/records';
-import type { WriteRequest, Written } from './write-request';
+import { GroupPlans, type WriteRequest, type Written } from './write-request';
 import type { TableContext } from './chain-store';
 import type { Outcome } from './coalescer';
 import { writeTransaction } from './conflict-retry';
@@ -64,23 +64,20 @@ function writeAlone(ctx: TableContext, request: WriteRequest, announce: Announce
 
 /** Plans and writes every member; a refusing planner leaves its member out. */
 async function writeMembers(trx: Knex.Transaction, ctx: TableContext, requests: WriteRequest[]): Promise<Outcome<Written>[]> {
-  const byPseudonym = new Map(requests.map((request) => [request.pseudonym, request]));
-  const results = new Map<string, unknown>();
+  const plans = new GroupPlans(requests);
   const refusals = new Map<string, unknown>();
   const plan = (pseudonym: string, snapshot: SubjectSnapshot): WritePlan | null => {
     try {
-      const planned = (byPseudonym.get(pseudonym) as WriteRequest).plan(snapshot);
-      results.set(pseudonym, planned.result);
-      return planned.plan;
+      return plans.plan(pseudonym, snapshot);
     } catch (error) {
       refusals.set(pseudonym, error);
       return null;
     }
   };
-  const eventIds = await writeBatch(ctx, trx, [...byPseudonym.keys()].sort(), plan);
+  const eventIds = await writeBatch(ctx, trx, plans.sorted(), plan);
   return requests.map(({ pseudonym }) =>
     refusals.has(pseudonym)
       ? { ok: false, error: refusals.get(pseudonym) }
-      : { ok: true, value: { result: results.get(pseudonym), eventIds: eventIds.get(pseudonym) ?? [] } },
+      : { ok: true, value: { result: plans.results.get(pseudonym), eventIds: eventIds.get(pseudonym) ?? [] } },
   );
 }
