@@ -78,6 +78,11 @@ function subjectsWithHeads(ctx: TableContext, keyset: boolean): Knex.QueryBuilde
 // A keyset page of SQLite read in one pass: the subjects, their heads and their records joined
 // at once (the head's position and hash straight from its event).
 const RANGE_COLUMNS: Record<string, string> = { ...JOINED_COLUMNS, ...headColumns() };
+/**
+ * The same without the sealed id, in `AUDIENCE_ROW_COLUMNS` order: the columns of a lookup of
+ * the subjects table as `s` joined to its head (`joinHead`) and its records as `st`.
+ */
+export const LOOKUP_COLUMNS: Readonly<Record<string, string>> = Object.fromEntries(Object.entries(RANGE_COLUMNS).filter(([name]) => name !== 'sealed_subject'));
 
 /**
  * A keyset page of SQLite: the linked subjects after the key up to the page's last one (the

@@ -1,38 +1,79 @@
 import type { Knex } from 'knex';
+import { AUDIENCE_HEX_AT, lowerHexAt, snapshotsOfRows } from '../tracker/audience-rows';
 import type { SubjectSnapshot } from '../tracker/records';
+import { LOOKUP_COLUMNS } from './audience-queries';
 import type { Outcome } from './coalescer';
 import { headColumns, joinHead } from './head-rows';
+import { isPostgres } from './migrate';
 import { bytes } from './row-codec';
-import { rawRows, snapshotsByPseudonym } from './rows';
+import { pageColumns, rawRows, snapshotsByPseudonym } from './rows';
 import type { TableContext } from './table-context';
 
 /**
  * The guard's reads on a cache miss: the heads and records of the pseudonyms asked together, in
  * one statement, compiled once per number of pseudonyms.
+ *
+ * On SQLite the statement gives its rows as one JSON text: the `sqlite3` driver builds an object
+ * per row, with a Buffer per byte column, on the main thread, which took several times what the
+ * rest of a lookup there costs (`better-sqlite3`, synchronous, paid the same on the same thread).
+ * Should that statement fail (a value JSON cannot carry, written behind the library's back) or
+ * give something that is not JSON, the batch is read again the plain way.
  */
 export class CurrentReads {
-  private readonly sql = new Map<number, string>();
+  private readonly plain = new Map<number, string>();
+  private readonly json = new Map<number, string>();
+  private readonly asJson: boolean;
 
-  constructor(private readonly ctx: TableContext & { readonly knex: Knex }) {}
+  constructor(private readonly ctx: TableContext & { readonly knex: Knex }) {
+    this.asJson = !isPostgres(ctx.knex);
+  }
 
   /** The snapshot of each pseudonym (null for one not stored), in the order asked. */
   async read(pseudonyms: string[]): Promise<Outcome<SubjectSnapshot | null>[]> {
     const unique = [...new Set(pseudonyms)];
-    const bySubject = snapshotsByPseudonym(rawRows(await this.ctx.knex.raw(this.statement(unique.length), unique.map(bytes))));
+    const bySubject = (this.asJson ? await this.readJson(unique) : null) ?? (await this.readPlain(unique));
     return pseudonyms.map((p) => ({ ok: true, value: bySubject.get(p) ?? null }));
   }
 
-  private statement(count: number): string {
-    let sql = this.sql.get(count);
+  private async readPlain(unique: string[]): Promise<Map<string, SubjectSnapshot>> {
+    return snapshotsByPseudonym(rawRows(await this.ctx.knex.raw(this.statement(unique.length, false), unique.map(bytes))));
+  }
+
+  /** The snapshots read as one JSON text, or null when they must be read the plain way. */
+  private async readJson(unique: string[]): Promise<Map<string, SubjectSnapshot> | null> {
+    let rows: unknown[][];
+    try {
+      const page = rawRows(await this.ctx.knex.raw(this.statement(unique.length, true), unique.map(bytes)))[0]?.page;
+      const parsed: unknown = typeof page === 'string' ? JSON.parse(page) : null;
+      if (!Array.isArray(parsed) || !parsed.every((row) => Array.isArray(row))) return null;
+      rows = parsed as unknown[][];
+    } catch {
+      // Read again the plain way; a database that is down fails there too.
+      return null;
+    }
+    for (const row of rows) lowerHexAt(row, AUDIENCE_HEX_AT);
+    return snapshotsOfRows(rows);
+  }
+
+  private statement(count: number, json: boolean): string {
+    const cache = json ? this.json : this.plain;
+    let sql = cache.get(count);
     if (sql === undefined) {
       const { ctx } = this;
+      const { knex } = ctx;
       // From the subject row: a subject whose records are all gone still has its head to check.
-      sql = joinHead(ctx.knex(`${ctx.table('subjects')} as s`), ctx.table('events'), 's')
+      const q = joinHead(knex(`${ctx.table('subjects')} as s`), ctx.table('events'), 's')
         .leftJoin(`${ctx.table('states')} as st`, 'st.chain', 's.chain')
-        .whereIn('s.pseudonym', Array.from({ length: count }, () => ''))
-        .select('s.chain as head_chain', 's.pseudonym as head_pseudonym', headColumns('head_seq'), 's.head_id', 's.head_mac', 'st.*')
-        .toSQL().sql;
-      this.sql.set(count, sql);
+        .whereIn('s.pseudonym', Array.from({ length: count }, () => ''));
+      if (json) {
+        // Bytes as hex (upper case: lowered above), in `AUDIENCE_ROW_COLUMNS` order.
+        const names = Object.keys(LOOKUP_COLUMNS);
+        const page = knex.raw(`json_group_array(json_array(${names.map(() => '??').join(', ')})) as page`, names);
+        sql = knex.select(page).from(q.select(pageColumns(knex, LOOKUP_COLUMNS)).as('p')).toSQL().sql;
+      } else {
+        sql = q.select('s.chain as head_chain', 's.pseudonym as head_pseudonym', headColumns('head_seq'), 's.head_id', 's.head_mac', 'st.*').toSQL().sql;
+      }
+      cache.set(count, sql);
     }
     return sql;
   }

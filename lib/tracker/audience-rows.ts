@@ -107,6 +107,26 @@ export function audienceEntriesOfRows(rows: readonly unknown[][]): AudienceEntry
 }
 
 /**
+ * The snapshots that rows (`AUDIENCE_ROW_COLUMNS`, the sealed id left out or not, bytes in
+ * lowercase hex) hold, by pseudonym: a lookup's rows, in whatever order they came (no database
+ * promises one without a sort), each subject's records in the order its rows came.
+ */
+export function snapshotsOfRows(rows: readonly unknown[][]): Map<string, SubjectSnapshot> {
+  const out = new Map<string, SubjectSnapshot>();
+  for (const v of rows) {
+    const pseudonym = v[PSEUDONYM] as string;
+    let snapshot = out.get(pseudonym);
+    if (snapshot === undefined) {
+      const head = headPosition(v[HEAD_ID], v[SEQ], v[HEAD_HASH]);
+      snapshot = { chain: (v[CHAIN] as string | null) ?? '', pseudonym, ...head, headId: idOrNull(v[HEAD_ID]), mac: (v[HEAD_MAC] as string | null) ?? '', records: [] };
+      out.set(pseudonym, snapshot);
+    }
+    if (v[REQUIREMENT] !== null && v[REQUIREMENT] !== undefined) snapshot.records.push(recordOfValues(v));
+  }
+  return out;
+}
+
+/**
  * The entries of a page as `AudienceCapability.audienceRows` gives it (JSON text, hex in either
  * case): what both the worker threads and the main thread judge. Rows out of chain and
  * requirement order (no database promises the order of an aggregate) are sorted first.

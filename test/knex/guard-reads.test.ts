@@ -1,0 +1,99 @@
+import { expect } from 'chai';
+import knexFactory, { type Knex } from 'knex';
+import { ConsentStoreError, createConsent, type Consent } from '../../lib/index';
+import { statementsDuring } from '../helpers/count-statements';
+import { memoryLogger } from '../helpers/consent-setup';
+import { sqliteKnexConfig, tempSqliteFile } from '../helpers/databases';
+
+/*
+ * SQLite: the reads of subjects that miss the cache come back as one JSON text per batch. The
+ * states they give must be the ones the rows hold, and a row JSON cannot carry (a BLOB written
+ * behind the library's back) must not cost the other subjects of its batch their answer.
+ */
+
+const SECRET = 'g'.repeat(32);
+
+for (const client of ['sqlite3', 'better-sqlite3'] as const) {
+  describe(`reads of subjects that miss the cache, on SQLite (${client})`, () => {
+    let file: ReturnType<typeof tempSqliteFile>;
+    let knex: Knex;
+    let consent: Consent;
+    let logger: ReturnType<typeof memoryLogger>;
+    let now: number;
+
+    beforeEach(async () => {
+      file = tempSqliteFile();
+      knex = knexFactory({ ...sqliteKnexConfig(file.filename), client });
+      logger = memoryLogger();
+      now = Date.parse('2026-01-01T00:00:00.000Z');
+      consent = createConsent({ knex, secret: SECRET, cache: false, logger, now: () => new Date(now) });
+      consent.register({ id: 'analytics', title: 'Analytics', description: 'Pages you open', expiresAfterDays: 30 });
+      consent.register({ id: 'newsletter', title: 'Newsletter', description: 'A monthly e-mail', doubleOptIn: true });
+      consent.register({ id: 'ads', title: 'Ads', description: 'Ads on what you read', gpc: true });
+      await consent.ready();
+    });
+    afterEach(async () => {
+      await consent.close();
+      await knex.destroy();
+      file.remove();
+    });
+
+    it('read many subjects in one statement, with every field of their states as recorded', async () => {
+      await consent.record('granted-all', { analytics: 'granted', ads: 'granted' });
+      await consent.record('pending', { newsletter: 'granted' });
+      await consent.record('denied', { analytics: 'denied' });
+      await consent.record('erased', { analytics: 'granted' });
+      await consent.erase('erased');
+      const ids = ['granted-all', 'pending', 'denied', 'erased', 'never-seen'];
+      // Each read alone (a batch of one), then all at once (one batch).
+      const alone: unknown[] = [];
+      for (const id of ids) alone.push(await consent.states(id));
+      let together: unknown[] = [];
+      const sent = await statementsDuring(knex, /consent_states/, async () => {
+        together = await Promise.all(ids.map((id) => consent.states(id)));
+      });
+      // The first read starts alone on the asynchronous driver; the others wait and go as one.
+      expect(sent.length, sent.join('\n')).to.be.within(1, 2);
+      for (const sql of sent) expect(sql).to.match(/^select json_group_array/);
+      expect(together).to.deep.equal(alone);
+      const [all, pending, denied, erased, never] = together as Array<Awaited<ReturnType<Consent['states']>>>;
+      expect(all.analytics).to.deep.include({ state: 'granted', version: 1, expiresAt: '2026-01-31T00:00:00.000Z' });
+      expect(all.ads?.state).to.equal('granted');
+      expect(pending.newsletter?.state).to.equal('pending');
+      expect(denied.analytics?.state).to.equal('denied');
+      for (const states of [erased, never]) expect(Object.values(states).map((s) => s.state)).to.deep.equal(['unset', 'unset', 'unset']);
+      now += 31 * 86_400_000;
+      expect((await consent.states('granted-all')).analytics?.state).to.equal('expired');
+      expect(logger.errors).to.deep.equal([]);
+    });
+
+    const chainOf = async (subject: string): Promise<Buffer> => {
+      const pseudonym = Buffer.from(consent.engine.pseudonym(subject), 'hex');
+      const row: { chain: Buffer } = await knex('consent_subjects').where({ pseudonym }).first('chain');
+      return row.chain;
+    };
+
+    it('answer the other subjects of a batch when one row holds a value JSON cannot carry, and refuse that one', async () => {
+      await consent.record('alice', { analytics: 'granted' });
+      await consent.record('bob', { analytics: 'granted' });
+      await knex('consent_states').where({ chain: await chainOf('alice'), requirement: 'analytics' }).update({ decision: Buffer.from('deadbeef', 'hex') });
+      const [alice, bob] = await Promise.allSettled([consent.isAllowed('alice', 'analytics'), consent.isAllowed('bob', 'analytics')]);
+      expect(alice.status).to.equal('rejected');
+      expect((alice as PromiseRejectedResult).reason).to.be.instanceOf(ConsentStoreError).with.property('code', 'store_unavailable');
+      expect(bob).to.deep.equal({ status: 'fulfilled', value: true });
+      expect(logger.errors).to.not.deep.equal([]);
+    });
+
+    // SQLite reads a BLOB given to its JSON functions as JSONB: x'00' is null, x'01' true.
+    for (const [column, blob] of [['requirement', '00'], ['decision', '00'], ['decision', '01'], ['version', '00'], ['gpc_opt_in', '01']] as const) {
+      it(`refuse a state row whose ${column} is a BLOB that JSON reads as a value (x'${blob}'), never dropping the record`, async () => {
+        await consent.record('carol', { analytics: 'denied', ads: 'granted' });
+        await consent.record('dave', { analytics: 'granted' });
+        await knex('consent_states').where({ chain: await chainOf('carol'), requirement: 'analytics' }).update({ [column]: Buffer.from(blob, 'hex') });
+        const [carol, dave] = await Promise.allSettled([consent.states('carol'), consent.isAllowed('dave', 'analytics')]);
+        expect(carol.status, JSON.stringify(carol)).to.equal('rejected');
+        expect(dave).to.deep.equal({ status: 'fulfilled', value: true });
+      });
+    }
+  });
+}
