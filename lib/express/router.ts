@@ -63,6 +63,9 @@ export function createRouter(
     },
   });
 
+  // First: the routes every page view and every decision takes, so that they pass no other route on the way.
+  addMeRoutes(router, engine, gate, subjects, limiter);
+
   router.get('/requirements', body, asyncHandler(async (req, res) => {
     const ranges = requestRanges(req);
     await gate.serving();
@@ -88,7 +91,6 @@ export function createRouter(
   router.use(pathParameterErrors(/^\/texts\/[^/]+\/?$/, ['GET', 'HEAD'], [body], () => invalidTextHash()));
   router.get('/me/receipt', body, proof.receipt);
   router.get('/me/export', body, proof.exportMe);
-  addMeRoutes(router, engine, gate, subjects, limiter);
   router.get('/receipts/key', body, proof.receiptKey);
   addAdminRoutes(router, engine, gate, proof);
   addAdminConsole(router, engine, gate);
