@@ -48,7 +48,8 @@ for (const client of ['sqlite3', 'better-sqlite3'] as const) {
       // Each read alone (a batch of one), then all at once (one batch).
       const alone: unknown[] = [];
       for (const id of ids) alone.push(await consent.states(id));
-      let together: unknown[] = [];
+      type States = Awaited<ReturnType<Consent['states']>>;
+      let together: States[] = [];
       const sent = await statementsDuring(knex, /consent_states/, async () => {
         together = await Promise.all(ids.map((id) => consent.states(id)));
       });
@@ -56,7 +57,7 @@ for (const client of ['sqlite3', 'better-sqlite3'] as const) {
       expect(sent.length, sent.join('\n')).to.be.within(1, 2);
       for (const sql of sent) expect(sql).to.match(/^select json_group_array/);
       expect(together).to.deep.equal(alone);
-      const [all, pending, denied, erased, never] = together as Array<Awaited<ReturnType<Consent['states']>>>;
+      const [all, pending, denied, erased, never] = together as [States, States, States, States, States];
       expect(all.analytics).to.deep.include({ state: 'granted', version: 1, expiresAt: '2026-01-31T00:00:00.000Z' });
       expect(all.ads?.state).to.equal('granted');
       expect(pending.newsletter?.state).to.equal('pending');
