@@ -1,4 +1,4 @@
-import { nextTurn } from '../event-loop-turns';
+import { nextTurn, TurnTaker } from '../event-loop-turns';
 import { GENESIS } from '../audit/chain';
 import { writeLeaf, LEAF_BYTES } from '../audit/log-leaf';
 import type { BatchPlanner, PreparedBatch, WritePlan } from '../tracker/records';
@@ -49,15 +49,15 @@ export class PreparedKnexBatch implements PreparedBatch {
   }
 }
 
-// Subjects planned, given their ids and sealed together, about a millisecond of work between two
-// turns of the event loop (the batch written meanwhile sends each statement once its last one
-// has answered, which the event loop must handle). A slice is done with before the next is
-// planned: what it allocated dies young instead of waiting for the whole batch.
+// Subjects planned, given their ids and sealed together. A slice is done with before the next is
+// planned: what it allocated dies young instead of waiting for the whole batch. The event loop
+// gets a turn about every millisecond of that work (`TurnTaker`), so that the statements of a
+// large batch written meanwhile go on (each is sent once the one before has answered, which the
+// event loop must handle); a write group, a fraction of a millisecond, runs without one, or the
+// requests that arrived meanwhile would all be handled before its statements are sent.
 const SLICE = 64;
-// PostgreSQL reserves ids with a round trip: a slice of 512 subjects there, with a turn of the
-// event loop every 64 subjects as on SQLite.
+// PostgreSQL reserves ids with a round trip: a slice of 512 subjects there.
 const PG_SLICE = 512;
-const TURN_EVERY = 64;
 
 const HEAD_COLUMNS = [...SUBJECT_COLUMNS, 'head_id', 'sealed_subject'];
 
@@ -149,6 +149,7 @@ async function prepareReserving(ctx: TableContext, pseudonyms: string[], plan: B
   const ids: string[][] = [];
   const leaves: Buffer[] = [];
   const slice = isPostgres(ctx.knex) ? PG_SLICE : SLICE;
+  const turns = new TurnTaker();
   for (let start = 0; start < pseudonyms.length; start += slice) {
     const end = Math.min(pseudonyms.length, start + slice);
     const plans: WritePlan[] = [];
@@ -168,7 +169,7 @@ async function prepareReserving(ctx: TableContext, pseudonyms: string[], plan: B
       plans.push(subjectPlan);
       events += subjectPlan.events.length;
       out.addStates(chain, subjectPlan);
-      if ((i - start) % TURN_EVERY === TURN_EVERY - 1) await nextTurn();
+      if (turns.due()) await nextTurn();
     }
     const reserved = await reserveIds(ctx, events);
     range.first ??= reserved[0];
@@ -186,10 +187,9 @@ async function prepareReserving(ctx: TableContext, pseudonyms: string[], plan: B
       ids.push(own);
       const chain = chainKeyAt(chainKeys, start + j);
       out.addHead([chain, new HexBytes(pseudonyms[start + j] as string), new HexBytes(head.mac), idValue(head.id), hexBytesOrNull(subjectPlan.sealedSubject ?? null)]);
-      if (j % TURN_EVERY === TURN_EVERY - 1) await nextTurn();
+      if (turns.due()) await nextTurn();
     }
     leaves.push(sliceLeaves);
-    await nextTurn();
   }
   out.finish();
   return new PreparedKnexBatch(pseudonyms, chainKeys, out.subjects, ids, out.statements, Buffer.concat(leaves));
