@@ -16,9 +16,26 @@ import type { TableContext } from './table-context';
  * On SQLite the statement gives its rows as one JSON text: the `sqlite3` driver builds an object
  * per row, with a Buffer per byte column, on the main thread, which took several times what the
  * rest of a lookup there costs (`better-sqlite3`, synchronous, paid the same on the same thread).
- * Should that statement fail (a value JSON cannot carry, written behind the library's back) or
- * give something that is not JSON, the batch is read again the plain way.
+ * JSON would read some values other than the way the plain statement does (SQLite takes a BLOB
+ * given to its JSON functions as JSONB: x'00' is null; `sqlite3`'s SQLite prints a REAL with 15
+ * digits), so the statement fails at once, with "malformed JSON", on a row whose columns do not
+ * hold the types the library writes (`TYPED_ROW`); that batch, or one whose text is not JSON, is
+ * read again the plain way, where such a row fails its seal as it always did. Any other failure
+ * is the store's, and is not tried twice.
  */
+// The types every column of a lookup's row has as the library writes it: a record's requirement
+// is text (or, for a subject without records, the whole record is NULL), its times and versions
+// integers or NULL, its flags integers; the head's position and id integers or NULL.
+const TYPED_ROW = [
+  `(st.chain is null or (typeof(st.requirement) = 'text' and typeof(st.decision) in ('text', 'null')`,
+  ...['version', 'decided_at', 'expires_at', 'pending_version', 'pending_at', 'pending_expires_at'].map((c) => ` and typeof(st.${c}) in ('integer', 'null')`),
+  ` and typeof(st.gpc_opt_in) = 'integer' and typeof(st.expiry_recorded) = 'integer'))`,
+  ` and typeof(head_event.seq) in ('integer', 'null') and typeof(s.head_id) in ('integer', 'null')`,
+].join('');
+
+/** A failure the JSON statement makes on purpose, or one of SQLite's JSON functions. */
+const isJsonFailure = (error: unknown): boolean => /JSON/.test(String((error as { message?: unknown } | null)?.message));
+
 export class CurrentReads {
   private readonly plain = new Map<number, string>();
   private readonly json = new Map<number, string>();
@@ -41,16 +58,21 @@ export class CurrentReads {
 
   /** The snapshots read as one JSON text, or null when they must be read the plain way. */
   private async readJson(unique: string[]): Promise<Map<string, SubjectSnapshot> | null> {
-    let rows: unknown[][];
+    let page: unknown;
     try {
-      const page = rawRows(await this.ctx.knex.raw(this.statement(unique.length, true), unique.map(bytes)))[0]?.page;
-      const parsed: unknown = typeof page === 'string' ? JSON.parse(page) : null;
-      if (!Array.isArray(parsed) || !parsed.every((row) => Array.isArray(row))) return null;
-      rows = parsed as unknown[][];
+      page = rawRows(await this.ctx.knex.raw(this.statement(unique.length, true), unique.map(bytes)))[0]?.page;
+    } catch (error) {
+      if (isJsonFailure(error)) return null;
+      throw error;
+    }
+    let parsed: unknown;
+    try {
+      parsed = typeof page === 'string' ? JSON.parse(page) : null;
     } catch {
-      // Read again the plain way; a database that is down fails there too.
       return null;
     }
+    if (!Array.isArray(parsed) || !parsed.every((row) => Array.isArray(row))) return null;
+    const rows = parsed as unknown[][];
     for (const row of rows) lowerHexAt(row, AUDIENCE_HEX_AT);
     return snapshotsOfRows(rows);
   }
@@ -69,7 +91,8 @@ export class CurrentReads {
         // Bytes as hex (upper case: lowered above), in `AUDIENCE_ROW_COLUMNS` order.
         const names = Object.keys(LOOKUP_COLUMNS);
         const page = knex.raw(`json_group_array(json_array(${names.map(() => '??').join(', ')})) as page`, names);
-        sql = knex.select(page).from(q.select(pageColumns(knex, LOOKUP_COLUMNS)).as('p')).toSQL().sql;
+        const requirement = knex.raw(`case when ${TYPED_ROW} then st.requirement else json('') end`);
+        sql = knex.select(page).from(q.select({ ...pageColumns(knex, LOOKUP_COLUMNS), requirement }).as('p')).toSQL().sql;
       } else {
         sql = q.select('s.chain as head_chain', 's.pseudonym as head_pseudonym', headColumns('head_seq'), 's.head_id', 's.head_mac', 'st.*').toSQL().sql;
       }

@@ -44,7 +44,9 @@ for (const client of ['sqlite3', 'better-sqlite3'] as const) {
       await consent.record('denied', { analytics: 'denied' });
       await consent.record('erased', { analytics: 'granted' });
       await consent.erase('erased');
-      const ids = ['granted-all', 'pending', 'denied', 'erased', 'never-seen'];
+      await consent.import([{ subjectId: 'imported', requirement: 'analytics', decision: 'granted', at: now - 40 * 86_400_000 }]);
+      expect((await consent.sweep()).recorded).to.equal(1);
+      const ids = ['granted-all', 'pending', 'denied', 'erased', 'never-seen', 'imported'];
       // Each read alone (a batch of one), then all at once (one batch).
       const alone: unknown[] = [];
       for (const id of ids) alone.push(await consent.states(id));
@@ -57,11 +59,12 @@ for (const client of ['sqlite3', 'better-sqlite3'] as const) {
       expect(sent.length, sent.join('\n')).to.be.within(1, 2);
       for (const sql of sent) expect(sql).to.match(/^select json_group_array/);
       expect(together).to.deep.equal(alone);
-      const [all, pending, denied, erased, never] = together as [States, States, States, States, States];
+      const [all, pending, denied, erased, never, imported] = together as [States, States, States, States, States, States];
       expect(all.analytics).to.deep.include({ state: 'granted', version: 1, expiresAt: '2026-01-31T00:00:00.000Z' });
       expect(all.ads?.state).to.equal('granted');
       expect(pending.newsletter?.state).to.equal('pending');
       expect(denied.analytics?.state).to.equal('denied');
+      expect(imported.analytics?.state).to.equal('expired');
       for (const states of [erased, never]) expect(Object.values(states).map((s) => s.state)).to.deep.equal(['unset', 'unset', 'unset']);
       now += 31 * 86_400_000;
       expect((await consent.states('granted-all')).analytics?.state).to.equal('expired');
@@ -85,16 +88,50 @@ for (const client of ['sqlite3', 'better-sqlite3'] as const) {
       expect(logger.errors).to.not.deep.equal([]);
     });
 
-    // SQLite reads a BLOB given to its JSON functions as JSONB: x'00' is null, x'01' true.
-    for (const [column, blob] of [['requirement', '00'], ['decision', '00'], ['decision', '01'], ['version', '00'], ['gpc_opt_in', '01']] as const) {
+    /** Whether carol's states are refused and dave's answered, read together after `tamper`. */
+    async function refusedBeside(tamper: (chain: Buffer) => Promise<unknown>): Promise<void> {
+      await consent.record('carol', { analytics: 'denied', ads: 'granted' });
+      await consent.record('dave', { analytics: 'granted' });
+      await tamper(await chainOf('carol'));
+      const [carol, dave] = await Promise.allSettled([consent.states('carol'), consent.isAllowed('dave', 'analytics')]);
+      expect(carol.status, JSON.stringify(carol)).to.equal('rejected');
+      expect((carol as PromiseRejectedResult).reason).to.be.instanceOf(ConsentStoreError).with.property('code', 'store_unavailable');
+      expect(dave).to.deep.equal({ status: 'fulfilled', value: true });
+    }
+
+    // SQLite reads a BLOB given to its JSON functions as JSONB: x'00' is null, x'01' true,
+    // x'77' followed by text that text, x'8b…' an array.
+    const blobs = [
+      ['requirement', '00'], ['decision', '00'], ['decision', '01'], ['decision', Buffer.from('wdenied').toString('hex')],
+      ['decision', '8b776772616e746564'], ['version', '00'], ['gpc_opt_in', '01'], ['expiry_recorded', '00'],
+    ] as const;
+    for (const [column, blob] of blobs) {
       it(`refuse a state row whose ${column} is a BLOB that JSON reads as a value (x'${blob}'), never dropping the record`, async () => {
-        await consent.record('carol', { analytics: 'denied', ads: 'granted' });
-        await consent.record('dave', { analytics: 'granted' });
-        await knex('consent_states').where({ chain: await chainOf('carol'), requirement: 'analytics' }).update({ [column]: Buffer.from(blob, 'hex') });
-        const [carol, dave] = await Promise.allSettled([consent.states('carol'), consent.isAllowed('dave', 'analytics')]);
-        expect(carol.status, JSON.stringify(carol)).to.equal('rejected');
-        expect(dave).to.deep.equal({ status: 'fulfilled', value: true });
+        await refusedBeside((chain) => knex('consent_states').where({ chain, requirement: 'analytics' }).update({ [column]: Buffer.from(blob, 'hex') }));
       });
     }
+
+    it('refuse a state row added with a requirement that JSON reads as null', async () => {
+      await refusedBeside((chain) => knex('consent_states').insert({ chain, requirement: Buffer.from('00', 'hex'), decision: 'granted', version: 1, gpc_opt_in: 0, expiry_recorded: 0 }));
+    });
+
+    // `sqlite3`'s SQLite writes a REAL into JSON with 15 significant digits: 1767225600000.001 as 1767225600000.0.
+    for (const column of ['version', 'decided_at']) {
+      it(`refuse a state row whose ${column} is moved by a fraction (a REAL that JSON would round back)`, async () => {
+        await refusedBeside((chain) => knex.raw(`update consent_states set ${column} = ${column} + 0.001 where chain = ? and requirement = 'analytics'`, [chain]));
+      });
+    }
+
+    it('answer a failure of the store once, without reading the batch a second way', async () => {
+      await consent.record('erin', { analytics: 'granted' });
+      await knex.raw('alter table consent_states rename to consent_states_gone');
+      let error: unknown;
+      const sent = await statementsDuring(knex, /consent_states/, async () => {
+        await consent.states('erin').catch((e: unknown) => { error = e; });
+      });
+      expect(error).to.be.instanceOf(ConsentStoreError).with.property('code', 'store_unavailable');
+      expect(sent, sent.join('\n')).to.have.length(1);
+      await knex.raw('alter table consent_states_gone rename to consent_states');
+    });
   });
 }
