@@ -9,6 +9,13 @@ import { bytes } from './row-codec';
 import { pageColumns, rawRows, snapshotsByPseudonym } from './rows';
 import type { TableContext } from './table-context';
 
+// A record's requirement as the library writes it: text (or, for a subject without records, the
+// whole record NULL).
+const TEXT_REQUIREMENT = `st.chain is null or typeof(st.requirement) = 'text'`;
+
+/** A failure the JSON statement makes on purpose, or one of SQLite's JSON functions. */
+const isJsonFailure = (error: unknown): boolean => /JSON/.test(String((error as { message?: unknown } | null)?.message));
+
 /**
  * The guard's reads on a cache miss: the heads and records of the pseudonyms asked together, in
  * one statement, compiled once per number of pseudonyms.
@@ -16,26 +23,17 @@ import type { TableContext } from './table-context';
  * On SQLite the statement gives its rows as one JSON text: the `sqlite3` driver builds an object
  * per row, with a Buffer per byte column, on the main thread, which took several times what the
  * rest of a lookup there costs (`better-sqlite3`, synchronous, paid the same on the same thread).
- * JSON would read some values other than the way the plain statement does (SQLite takes a BLOB
- * given to its JSON functions as JSONB: x'00' is null; `sqlite3`'s SQLite prints a REAL with 15
- * digits), so the statement fails at once, with "malformed JSON", on a row whose columns do not
- * hold the types the library writes (`TYPED_ROW`); that batch, or one whose text is not JSON, is
- * read again the plain way, where such a row fails its seal as it always did. Any other failure
- * is the store's, and is not tried twice.
+ *
+ * JSON reads some values otherwise than the plain statement does: SQLite takes a BLOB given to
+ * its JSON functions as JSONB (x'00' is null, x'77' and text that text), and `sqlite3`'s SQLite
+ * prints a REAL with 15 digits. Every value still goes to the head's seal, which covers them all:
+ * one read otherwise than it is stored either fails the seal, or reads as the sealed value and
+ * changes nothing a read reports. The one value JSON could make disappear is a record's
+ * requirement (NULL reads as no record, which the seal would then not see): the statement fails
+ * on purpose ("malformed JSON") on a requirement that is not text (`TEXT_REQUIREMENT`), and the
+ * batch is read the plain way, as is one whose text is not JSON. Any other failure is the
+ * store's, and is not tried twice.
  */
-// The types every column of a lookup's row has as the library writes it: a record's requirement
-// is text (or, for a subject without records, the whole record is NULL), its times and versions
-// integers or NULL, its flags integers; the head's position and id integers or NULL.
-const TYPED_ROW = [
-  `(st.chain is null or (typeof(st.requirement) = 'text' and typeof(st.decision) in ('text', 'null')`,
-  ...['version', 'decided_at', 'expires_at', 'pending_version', 'pending_at', 'pending_expires_at'].map((c) => ` and typeof(st.${c}) in ('integer', 'null')`),
-  ` and typeof(st.gpc_opt_in) = 'integer' and typeof(st.expiry_recorded) = 'integer'))`,
-  ` and typeof(head_event.seq) in ('integer', 'null') and typeof(s.head_id) in ('integer', 'null')`,
-].join('');
-
-/** A failure the JSON statement makes on purpose, or one of SQLite's JSON functions. */
-const isJsonFailure = (error: unknown): boolean => /JSON/.test(String((error as { message?: unknown } | null)?.message));
-
 export class CurrentReads {
   private readonly plain = new Map<number, string>();
   private readonly json = new Map<number, string>();
@@ -91,7 +89,7 @@ export class CurrentReads {
         // Bytes as hex (upper case: lowered above), in `AUDIENCE_ROW_COLUMNS` order.
         const names = Object.keys(LOOKUP_COLUMNS);
         const page = knex.raw(`json_group_array(json_array(${names.map(() => '??').join(', ')})) as page`, names);
-        const requirement = knex.raw(`case when ${TYPED_ROW} then st.requirement else json('') end`);
+        const requirement = knex.raw(`case when ${TEXT_REQUIREMENT} then st.requirement else json('') end`);
         sql = knex.select(page).from(q.select({ ...pageColumns(knex, LOOKUP_COLUMNS), requirement }).as('p')).toSQL().sql;
       } else {
         sql = q.select('s.chain as head_chain', 's.pseudonym as head_pseudonym', headColumns('head_seq'), 's.head_id', 's.head_mac', 'st.*').toSQL().sql;

@@ -88,37 +88,52 @@ for (const client of ['sqlite3', 'better-sqlite3'] as const) {
       expect(logger.errors).to.not.deep.equal([]);
     });
 
-    /** Whether carol's states are refused and dave's answered, read together after `tamper`. */
-    async function refusedBeside(tamper: (chain: Buffer) => Promise<unknown>): Promise<void> {
+    /**
+     * Carol's states read beside dave's after `tamper`: carol's refused (`store_unavailable`),
+     * or, with `orUnchanged`, as they were before; dave's answered.
+     */
+    async function readBeside(tamper: (chain: Buffer) => Promise<unknown>, orUnchanged = false): Promise<void> {
       await consent.record('carol', { analytics: 'denied', ads: 'granted' });
       await consent.record('dave', { analytics: 'granted' });
+      const before = await consent.states('carol');
       await tamper(await chainOf('carol'));
       const [carol, dave] = await Promise.allSettled([consent.states('carol'), consent.isAllowed('dave', 'analytics')]);
-      expect(carol.status, JSON.stringify(carol)).to.equal('rejected');
-      expect((carol as PromiseRejectedResult).reason).to.be.instanceOf(ConsentStoreError).with.property('code', 'store_unavailable');
+      if (carol.status === 'fulfilled' && orUnchanged) expect(carol.value).to.deep.equal(before);
+      else {
+        expect(carol.status, JSON.stringify(carol)).to.equal('rejected');
+        expect((carol as PromiseRejectedResult).reason).to.be.instanceOf(ConsentStoreError).with.property('code', 'store_unavailable');
+      }
       expect(dave).to.deep.equal({ status: 'fulfilled', value: true });
     }
 
     // SQLite reads a BLOB given to its JSON functions as JSONB: x'00' is null, x'01' true,
-    // x'77' followed by text that text, x'8b…' an array.
-    const blobs = [
-      ['requirement', '00'], ['decision', '00'], ['decision', '01'], ['decision', Buffer.from('wdenied').toString('hex')],
-      ['decision', '8b776772616e746564'], ['version', '00'], ['gpc_opt_in', '01'], ['expiry_recorded', '00'],
-    ] as const;
-    for (const [column, blob] of blobs) {
-      it(`refuse a state row whose ${column} is a BLOB that JSON reads as a value (x'${blob}'), never dropping the record`, async () => {
-        await refusedBeside((chain) => knex('consent_states').where({ chain, requirement: 'analytics' }).update({ [column]: Buffer.from(blob, 'hex') }));
+    // x'77' followed by text that text, x'8b…' an array. A value read as another is refused by
+    // the head's seal; one read as the sealed value changes nothing a read reports.
+    const changed = [['decision', '00'], ['decision', '01'], ['decision', '8b776772616e746564'], ['version', '00'], ['gpc_opt_in', '01']] as const;
+    for (const [column, blob] of changed) {
+      it(`refuse a state row whose ${column} is a BLOB that JSON reads as another value (x'${blob}')`, async () => {
+        await readBeside((chain) => knex('consent_states').where({ chain, requirement: 'analytics' }).update({ [column]: Buffer.from(blob, 'hex') }));
+      });
+    }
+    const same = [['decision', Buffer.from('wdenied').toString('hex')], ['expiry_recorded', '00']] as const;
+    for (const [column, blob] of same) {
+      it(`refuse a state row whose ${column} is a BLOB that JSON reads as the sealed value (x'${blob}'), or read it unchanged`, async () => {
+        await readBeside((chain) => knex('consent_states').where({ chain, requirement: 'analytics' }).update({ [column]: Buffer.from(blob, 'hex') }), true);
       });
     }
 
+    it('refuse a state row whose requirement is a BLOB that JSON reads as null, never dropping the record', async () => {
+      await readBeside((chain) => knex('consent_states').where({ chain, requirement: 'analytics' }).update({ requirement: Buffer.from('00', 'hex') }));
+    });
+
     it('refuse a state row added with a requirement that JSON reads as null', async () => {
-      await refusedBeside((chain) => knex('consent_states').insert({ chain, requirement: Buffer.from('00', 'hex'), decision: 'granted', version: 1, gpc_opt_in: 0, expiry_recorded: 0 }));
+      await readBeside((chain) => knex('consent_states').insert({ chain, requirement: Buffer.from('00', 'hex'), decision: 'granted', version: 1, gpc_opt_in: 0, expiry_recorded: 0 }));
     });
 
     // `sqlite3`'s SQLite writes a REAL into JSON with 15 significant digits: 1767225600000.001 as 1767225600000.0.
     for (const column of ['version', 'decided_at']) {
-      it(`refuse a state row whose ${column} is moved by a fraction (a REAL that JSON would round back)`, async () => {
-        await refusedBeside((chain) => knex.raw(`update consent_states set ${column} = ${column} + 0.001 where chain = ? and requirement = 'analytics'`, [chain]));
+      it(`refuse a state row whose ${column} is moved by a fraction, or read the sealed value unchanged`, async () => {
+        await readBeside((chain) => knex.raw(`update consent_states set ${column} = ${column} + 0.001 where chain = ? and requirement = 'analytics'`, [chain]), true);
       });
     }
 
