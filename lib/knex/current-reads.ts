@@ -13,8 +13,11 @@ import type { TableContext } from './table-context';
 // whole record NULL).
 const TEXT_REQUIREMENT = `st.chain is null or typeof(st.requirement) = 'text'`;
 
-/** A failure the JSON statement makes on purpose, or one of SQLite's JSON functions. */
-const isJsonFailure = (error: unknown): boolean => /JSON/.test(String((error as { message?: unknown } | null)?.message));
+/**
+ * The failure the JSON statement makes on purpose, or SQLite's JSON functions' refusal of a BLOB
+ * (its message, which Knex may precede with the statement's text, in lower case).
+ */
+const isJsonFailure = (error: unknown): boolean => /malformed JSON|JSON cannot hold BLOB values/.test(String((error as { message?: unknown } | null)?.message));
 
 /**
  * The guard's reads on a cache miss: the heads and records of the pseudonyms asked together, in
