@@ -156,7 +156,7 @@ function pseudonymList(knex: Knex, pseudonyms: readonly string[]): { sql: string
   return bytesList(knex, pseudonyms);
 }
 
-/** The snapshots of the subjects linked to `pseudonyms`, in the order asked (null for none), by the pseudonyms' unique index. */
+/** The snapshots of the subjects linked to `pseudonyms`, in the order asked (null for none), by the pseudonyms' index. */
 export async function readSnapshots(ctx: TableContext, pseudonyms: readonly string[]): Promise<Array<SubjectSnapshot | null>> {
   if (pseudonyms.length === 0) return [];
   const list = pseudonymList(ctx.knex, pseudonyms);

@@ -10,6 +10,7 @@ import { audiencesSchema } from './008-audiences';
 import { textsSchema } from './009-texts';
 import { leanRowsSchema } from './010-lean-rows';
 import { personalSaltsSchema } from './011-personal-salts';
+import { pseudonymHashSchema } from './012-pseudonym-hash';
 
 /** Every shipped migration, in order. Append only. */
 const MIGRATIONS: ReadonlyArray<readonly [string, (prefix: string) => Knex.Migration]> = [
@@ -24,6 +25,7 @@ const MIGRATIONS: ReadonlyArray<readonly [string, (prefix: string) => Knex.Migra
   ['009-texts', textsSchema],
   ['010-lean-rows', leanRowsSchema],
   ['011-personal-salts', personalSaltsSchema],
+  ['012-pseudonym-hash', pseudonymHashSchema],
 ];
 
 export const MIGRATION_NAMES: readonly string[] = MIGRATIONS.map(([name]) => name);
