@@ -35,7 +35,7 @@ type NotNew = 'busy' | 'refused' | 'stored';
  *
  * After a group that was not written this way, the next ones are written the usual way (1, 2,
  * 4… up to 64 groups), so that updates of stored subjects, plans the usual way must handle (a
- * refusal, outbox entries) and a busy database seldom pay for a guess that fails.
+ * refusal) and a busy database seldom pay for a guess that fails.
  */
 export class NewSubjectWrites {
   private skip = 0;
@@ -86,7 +86,7 @@ export class NewSubjectWrites {
   private async withConnection(requests: WriteRequest[], connection: ScriptConnection, timeout: number): Promise<Outcome<Written>[] | NotNew> {
     const plans = new GroupPlans(requests);
     const sorted = plans.sorted();
-    // Null when a plan refuses or writes outbox entries (its ids given back): the usual way handles both.
+    // Null when a plan refuses (its ids given back): the usual way handles it.
     const prepared = await prepareBatch(this.ctx, sorted, (pseudonym, snapshot) => plans.plan(pseudonym, snapshot));
     if (prepared === null) return 'refused';
     const statements = statementsOf(this.ctx, prepared, timeout);

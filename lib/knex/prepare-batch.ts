@@ -23,7 +23,7 @@ export class PreparedKnexBatch implements PreparedBatch {
     readonly subjectRows: Statement[],
     /** The reserved ids of each subject's events, in pseudonym order (its plan has sealed them). */
     readonly ids: string[][],
-    /** The records' upserts, then the events' inserts. */
+    /** The records' upserts, the events' inserts and the outbox entries of durable handlers. */
     readonly statements: Statement[],
     /** The log leaves of every event, in the order they were sealed. */
     readonly leaves: Buffer,
@@ -60,6 +60,7 @@ const SLICE = 64;
 const PG_SLICE = 512;
 
 const HEAD_COLUMNS = [...SUBJECT_COLUMNS, 'head_id', 'sealed_subject'];
+const OUTBOX_COLUMNS = ['handler', 'event', 'chain', 'event_id', 'payload', 'attempts', 'available_at', 'created_at'];
 
 /** The statements of a prepared batch, composed slice by slice as its rows are produced. */
 class BatchStatements {
@@ -68,6 +69,7 @@ class BatchStatements {
   private states: unknown[][] = [];
   private events: unknown[][] = [];
   private heads: unknown[][] = [];
+  private outbox: unknown[][] = [];
 
   constructor(private readonly ctx: TableContext) {}
 
@@ -86,10 +88,20 @@ class BatchStatements {
     if (this.heads.length >= EVENT_SLICE) this.flushHeads();
   }
 
+  /** The outbox entries of a subject's plan (durable handlers), given the ids of its sealed events. */
+  addOutbox(chain: Buffer, plan: WritePlan, ids: readonly string[], now: number): void {
+    for (const entry of plan.outbox ?? []) {
+      const eventId = entry.eventIndex === null ? null : idValue(ids[entry.eventIndex] ?? null);
+      this.outbox.push([entry.handler, entry.event, chain, eventId, entry.payload, 0, entry.availableAt, now]);
+    }
+    if (this.outbox.length >= EVENT_SLICE) this.flushOutbox();
+  }
+
   /** Every row is in a statement now. */
   finish(): void {
     this.flushStates();
     this.flushEvents();
+    this.flushOutbox();
     this.flushHeads();
   }
 
@@ -101,6 +113,11 @@ class BatchStatements {
   private flushEvents(): void {
     this.statements.push(...insertStatements(this.ctx.knex, this.ctx.table('events'), EVENT_COLUMNS, this.events));
     this.events = [];
+  }
+
+  private flushOutbox(): void {
+    this.statements.push(...insertStatements(this.ctx.knex, this.ctx.table('outbox'), OUTBOX_COLUMNS, this.outbox));
+    this.outbox = [];
   }
 
   private flushHeads(): void {
@@ -115,10 +132,10 @@ const preparing = new WeakMap<TableContext, Promise<unknown>>();
 
 /**
  * Plans `pseudonyms` (sorted, distinct) as new subjects, reserves their ids, seals their chains
- * and composes the statements of their rows, heads, records and events, outside any
- * transaction: exactly the ids and hashes that writing the subjects one after another would
- * produce, as every slice reserves its ids after the slice before it. Null when a plan throws
- * or has outbox entries: the transaction then plans everything itself. Batches of one tracker
+ * and composes the statements of their rows, heads, records, events and outbox entries, outside
+ * any transaction: exactly the ids and hashes that writing the subjects one after another would
+ * produce, as every slice reserves its ids after the slice before it. Null when a plan throws:
+ * the transaction then plans everything itself. Batches of one tracker
  * are prepared one after another, each with ids above the one before.
  */
 export function prepareBatch(ctx: TableContext, pseudonyms: string[], plan: BatchPlanner): Promise<PreparedKnexBatch | null> {
@@ -150,6 +167,7 @@ async function prepareReserving(ctx: TableContext, pseudonyms: string[], plan: B
   const leaves: Buffer[] = [];
   const slice = isPostgres(ctx.knex) ? PG_SLICE : SLICE;
   const turns = new TurnTaker();
+  const now = Date.now();
   for (let start = 0; start < pseudonyms.length; start += slice) {
     const end = Math.min(pseudonyms.length, start + slice);
     const plans: WritePlan[] = [];
@@ -165,7 +183,6 @@ async function prepareReserving(ctx: TableContext, pseudonyms: string[], plan: B
       } catch {
         return null;
       }
-      if (subjectPlan.outbox?.length) return null;
       plans.push(subjectPlan);
       events += subjectPlan.events.length;
       out.addStates(chain, subjectPlan);
@@ -186,6 +203,7 @@ async function prepareReserving(ctx: TableContext, pseudonyms: string[], plan: B
       }
       ids.push(own);
       const chain = chainKeyAt(chainKeys, start + j);
+      out.addOutbox(chain, subjectPlan, own, now);
       out.addHead([chain, new HexBytes(pseudonyms[start + j] as string), new HexBytes(head.mac), idValue(head.id), hexBytesOrNull(subjectPlan.sealedSubject ?? null)]);
       if (turns.due()) await nextTurn();
     }

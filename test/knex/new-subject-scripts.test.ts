@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import knexFactory, { type Knex } from 'knex';
-import { createConsent, KnexTracker, type Consent } from '../../lib/index';
+import { createConsent, KnexTracker, type ChangePayload, type Consent } from '../../lib/index';
 import { DEFAULT_PRAGMAS, sqlitePragmaHook } from '../../lib/knex/default-knex';
 import { eventAfter, grantedRecord, planOf, pseudonymFor } from '../../lib/testing/fixtures';
 import { statementsDuring } from '../helpers/count-statements';
@@ -50,6 +50,35 @@ for (const client of ['sqlite3', 'better-sqlite3'] as const) {
       }
       expect(await eventIds()).to.deep.equal(Array.from({ length: 20 }, (_, i) => i + 1));
       expect(await consent.verify()).to.deep.include({ ok: true, checked: 20, problems: [] });
+    });
+
+    it("write a durable handler's outbox entries in the script, each delivered once with its event's id", async () => {
+      const delivered: ChangePayload[] = [];
+      const mailing = createConsent({ knex, secret: SECRET, cache: false, storeTimeoutMs: 30_000, outbox: { pollMs: 50 } });
+      mailing.register({ id: 'analytics', title: 'Analytics', description: 'Pages you open' });
+      mailing.register({ id: 'ads', title: 'Ads', description: 'Ads on what you read' });
+      mailing.on('change', (payload) => void delivered.push(payload), { name: 'mailer' });
+      await mailing.ready();
+      try {
+        const fresh = people('mailed', 8);
+        const sent = await statementsDuring(knex, /./, async () => {
+          await Promise.all(fresh.map((id) => mailing.record(id, { analytics: 'granted', ads: 'denied' })));
+        });
+        // Written as scripts only: no transaction of the usual way, and the entries inside them.
+        expect(sent.filter((sql) => /^begin/i.test(sql)).every((sql) => /^begin immediate$/i.test(sql)), sent.join('\n')).to.equal(true);
+        expect(sent.filter((sql) => /^insert into .consent_outbox/i.test(sql))).to.not.have.length(0);
+        for (let waited = 0; delivered.length < fresh.length * 2 && waited < 10_000; waited += 50) await new Promise((r) => setTimeout(r, 50));
+        expect(delivered).to.have.length(fresh.length * 2);
+        for (const id of fresh) {
+          const events = (await mailing.history(id)).events;
+          const mine = delivered.filter((d) => d.subjectId === id);
+          expect(mine.map((d) => [d.requirement, d.action, d.eventId]).sort(), id).to.deep.equal(events.map((e) => [e.requirement, e.action, e.id]).sort());
+        }
+        expect(await knex('consent_outbox').count({ n: '*' }).first()).to.deep.equal({ n: 0 });
+        expect(await mailing.verify()).to.deep.include({ ok: true, problems: [] });
+      } finally {
+        await mailing.close();
+      }
     });
 
     it('write a group holding a stored subject the usual way, with the same ids and no gap', async () => {
