@@ -9,6 +9,10 @@ import { warnOnce } from './warn-once';
 const MAX_PER_PASS = 500;
 // Entries claimed at once.
 const CLAIM_BATCH = 50;
+// Delivered entries are deleted together this long after the first of them was delivered (or
+// once the claim's deliveries ended): a statement, and on SQLite a commit, for the entries fast
+// handlers delivered meanwhile; a crash delivers again at most what this time let through.
+const COMPLETE_AFTER_MS = 25;
 
 /** What delivery needs: the outbox in the store, the handlers, the keys and the timings. */
 export interface OutboxDeps {
@@ -76,10 +80,10 @@ export class OutboxPoller {
       // its lease is left: no other process can claim it before a delivery that takes less than
       // that has ended. The rest are released for the next claim.
       const startBefore = now + timing.leaseMs / 2;
-      // A delivered entry is deleted while the next one is delivered: a round trip to the store
-      // per batch, not per entry. Under load, with the one SQLite connection busy with requests,
+      // Delivered entries are deleted while the next ones are delivered, several at once, and
+      // waited for with the batch. Under load, with the one SQLite connection busy with requests,
       // waiting for each deletion kept delivery far behind the writes queueing entries.
-      const completions: Array<Promise<void>> = [];
+      const completions = new Completions(tracker);
       let started = 0;
       for (const entry of entries) {
         // stop() may have been called during the previous delivery.
@@ -90,12 +94,10 @@ export class OutboxPoller {
         if ((this.stopped as boolean) || Date.now() >= startBefore) break;
         started += 1;
         if (!held) continue;
-        const { completion } = await this.deliver(entry);
-        if (completion) completions.push(completion);
+        if (await this.deliver(entry)) completions.add(entry.id);
       }
       delivered += started;
-      completions.push(this.release(entries.slice(started)));
-      await Promise.all(completions);
+      await Promise.all([completions.end(), this.release(entries.slice(started))]);
       if (started === 0 && !(this.stopped as boolean)) {
         // The claim itself took half the lease: claiming again at once would only repeat that,
         // a claim and its releases after another, as fast as the slow store answers.
@@ -107,11 +109,8 @@ export class OutboxPoller {
     this.again = true;
   }
 
-  /**
-   * Runs the entry's handler; resolves once it ran, with the deletion of the entry (still
-   * under way) when it succeeded.
-   */
-  private async deliver(entry: ClaimedOutboxEntry): Promise<{ completion: Promise<void> | null }> {
+  /** Runs the entry's handler; resolves to whether it succeeded (else the entry waits for a retry). */
+  private async deliver(entry: ClaimedOutboxEntry): Promise<boolean> {
     const { tracker, events, timing, logger, keyring } = this.deps;
     const handler = events.durableHandler(entry.handler, entry.event);
     const payload = openEntry(keyring.keys.outbox, entry.handler, entry.event, entry.payload);
@@ -124,12 +123,9 @@ export class OutboxPoller {
       logger.error(`express-consent: durable handler "${entry.handler}" failed (attempt ${String(entry.attempts + 1)}); will retry`, error);
       const delay = Math.min(timing.retryMs * 2 ** Math.min(entry.attempts, 30), timing.maxRetryMs);
       await tracker.retryOutbox!(entry, Date.now() + delay);
-      return { completion: null };
+      return false;
     }
-    const completion = tracker.completeOutbox!(entry.id);
-    // Awaited with the batch; until then a rejection is not unhandled.
-    completion.catch(() => undefined);
-    return { completion };
+    return true;
   }
 
   /**
@@ -149,5 +145,40 @@ export class OutboxPoller {
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     await this.running;
+  }
+}
+
+/**
+ * The deletions of a claim's delivered entries: asked together (a tracker may send them as one
+ * statement) `COMPLETE_AFTER_MS` after the first of them was delivered, or when the deliveries end.
+ */
+class Completions {
+  private ids: string[] = [];
+  private timer: NodeJS.Timeout | null = null;
+  private readonly sent: Array<Promise<void>> = [];
+
+  constructor(private readonly tracker: Pick<ConsentTracker, 'completeOutbox'>) {}
+
+  add(id: string): void {
+    this.ids.push(id);
+    this.timer ??= setTimeout(() => { this.send(); }, COMPLETE_AFTER_MS);
+  }
+
+  /** Sends what is left; resolves once every deletion is done. */
+  end(): Promise<void> {
+    this.send();
+    return Promise.all(this.sent).then(() => undefined);
+  }
+
+  private send(): void {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    for (const id of this.ids) {
+      const deletion = this.tracker.completeOutbox!(id);
+      // Awaited with the batch; until then a rejection is not unhandled.
+      deletion.catch(() => undefined);
+      this.sent.push(deletion);
+    }
+    this.ids = [];
   }
 }

@@ -37,7 +37,7 @@ import { bytes } from './row-codec';
 import * as requirements from './requirement-queries';
 import { CurrentReads } from './current-reads';
 import { toEvent, type Row } from './rows';
-import { Coalescer } from './coalescer';
+import { Coalescer, type Outcome } from './coalescer';
 import { PreparedKnexBatch, prepareBatch } from './prepare-batch';
 import { NewSubjectWrites } from './new-subjects-script';
 import { writeBatch } from './write-batch';
@@ -47,6 +47,7 @@ import type { WriteRequest, Written } from './write-request';
 
 // How long a write group may wait for the writers of the last group to send their next writes.
 const WRITE_LINGER_MS = 5;
+const DONE: Outcome<void> = { ok: true, value: undefined };
 
 /** Options of `KnexTracker`. */
 export interface KnexTrackerOptions {
@@ -70,6 +71,7 @@ export class KnexTracker implements ConsentTracker {
   private readonly ownsKnex: boolean;
   private readonly stateReads: Coalescer<string, SubjectSnapshot | null>;
   private readonly writeGroups: Coalescer<WriteRequest, Written>;
+  private readonly completions: Coalescer<string, void>;
   private readonly feed: ChangeFeed;
   /** SQLite: the highest event id allocated, reserved or seen here (see `reserveIds`). */
   readonly idMark = { high: 0, known: false };
@@ -99,6 +101,10 @@ export class KnexTracker implements ConsentTracker {
       gather,
       lingerMs: WRITE_LINGER_MS,
     });
+    // Entries delivered one after another are deleted together: one statement (and on SQLite
+    // one commit) for those a turn of the event loop or the deletion before them gathered.
+    const complete = (ids: string[]) => lifecycle.completeOutbox(knex, (n) => this.table(n), ids).then(() => ids.map(() => DONE));
+    this.completions = new Coalescer(complete, { concurrency: 1, maxBatch: 500, gather: true });
   }
 
   /** The PostgreSQL channel on which writes announce the pseudonyms they changed. */
@@ -286,7 +292,7 @@ export class KnexTracker implements ConsentTracker {
   }
 
   completeOutbox(id: string): Promise<void> {
-    return lifecycle.completeOutbox(this.knex, (n) => this.table(n), id);
+    return this.completions.submit(id);
   }
 
   retryOutbox(entry: ClaimedOutboxEntry, availableAt: number): Promise<void> {

@@ -124,8 +124,9 @@ export async function claimOutbox(
   }));
 }
 
-export async function completeOutbox(knex: Knex, table: Table, id: string): Promise<void> {
-  await knex(table('outbox')).where({ id }).delete();
+/** Deletes delivered entries: one statement for up to 500 of them. */
+export async function completeOutbox(knex: Knex, table: Table, ids: readonly string[]): Promise<void> {
+  for (let i = 0; i < ids.length; i += 500) await knex(table('outbox')).whereIn('id', ids.slice(i, i + 500)).delete();
 }
 
 export async function outboxClaimed(knex: Knex, table: Table, entry: ClaimedOutboxEntry): Promise<boolean> {

@@ -22,6 +22,31 @@ function make(knex: Knex, extra: Partial<ConsentOptions> = {}): Consent {
 
 const outboxRows = async (knex: Knex) => Number((await knex('consent_outbox').count({ n: '*' }))[0]!.n);
 
+/**
+ * Builds a backlog of 120 entries behind a first delivery held at a gate, releases it, and
+ * counts the claims and the deletions of delivered entries until the outbox is empty.
+ */
+async function deliverBacklog(consent: Consent, knex: Knex): Promise<{ claims: number; deletions: number; delivered: string[] }> {
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => { release = resolve; });
+  const delivered: string[] = [];
+  consent.on('change', async (p) => {
+    await gate;
+    delivered.push(p.eventId);
+  }, { name: 'mirror' });
+  await consent.ready();
+  // The first delivery waits at the gate while the backlog builds up behind it.
+  for (let i = 0; i < 120; i += 1) await consent.record(`s${String(i)}`, { analytics: 'granted' });
+  const claims = countStatements(knex, /^update .*consent_outbox.* set .*locked_until/i);
+  const deletions = countStatements(knex, /^delete from .*consent_outbox/i);
+  release();
+  await waitUntil(() => delivered.length === 120, 'every entry delivered');
+  await waitUntil(async () => (await outboxRows(knex)) === 0, 'every entry deleted');
+  claims.stop();
+  deletions.stop();
+  return { claims: claims.n, deletions: deletions.n, delivered };
+}
+
 describe('durable handlers (outbox) on SQLite', () => {
   let file: ReturnType<typeof tempSqliteFile>;
   const opened: Array<{ consent: Consent; knex: Knex }> = [];
@@ -155,24 +180,18 @@ describe('durable handlers (outbox) on SQLite', () => {
   it('delivers a backlog claiming entries in batches, not one claim per entry', async () => {
     // Polling only when kicked: every claim counted below is one the backlog needed.
     const consent = open({ outbox: { ...FAST, pollMs: 3_600_000 } });
-    let release!: () => void;
-    const gate = new Promise<void>((resolve) => { release = resolve; });
-    const delivered: string[] = [];
-    consent.on('change', async (p) => {
-      await gate;
-      delivered.push(p.eventId);
-    }, { name: 'mirror' });
-    await consent.ready();
-    // The first delivery waits at the gate while the backlog builds up behind it.
-    for (let i = 0; i < 120; i += 1) await consent.record(`s${String(i)}`, { analytics: 'granted' });
-    const claims = countStatements(opened[0]!.knex, /^update .*consent_outbox.* set .*locked_until/i);
-    release();
-    await waitUntil(() => delivered.length === 120, 'every entry delivered');
-    await waitUntil(async () => (await outboxRows(opened[0]!.knex)) === 0, 'every entry deleted');
-    claims.stop();
+    const { claims, delivered } = await deliverBacklog(consent, opened[0]!.knex);
     expect(new Set(delivered).size).to.equal(120);
     // One claim per entry took 119 claims here, each a commit waiting its turn on the connection.
-    expect(claims.n).to.be.at.most(5);
+    expect(claims).to.be.at.most(5);
+  });
+
+  it('deletes delivered entries together, not with a statement (and a commit) each', async () => {
+    const consent = open({ outbox: { ...FAST, pollMs: 3_600_000 } });
+    const { deletions, delivered } = await deliverBacklog(consent, opened[0]!.knex);
+    expect(new Set(delivered).size).to.equal(120);
+    // One statement per entry took 120 here, each a commit of its own.
+    expect(deletions).to.be.at.most(12);
   });
 
   it('releases the entries of a claim it will not start (half the lease gone), in order and at once', async () => {
@@ -276,6 +295,21 @@ describe('durable handlers (outbox) with a slow store', () => {
 });
 
 describePg('durable handlers (outbox) on PostgreSQL', () => {
+  it('deletes delivered entries together, not with a statement each', async () => {
+    const database = await createPgDatabase();
+    const knex = knexFactory(pgKnexConfig(database.url));
+    const consent = make(knex, { outbox: { ...FAST, pollMs: 3_600_000 } });
+    try {
+      const { deletions, delivered } = await deliverBacklog(consent, knex);
+      expect(new Set(delivered).size).to.equal(120);
+      expect(deletions).to.be.at.most(12);
+    } finally {
+      await consent.close();
+      await knex.destroy();
+      await database.drop();
+    }
+  });
+
   it('two instances on one database never deliver an entry twice to the same handler', async () => {
     const database = await createPgDatabase();
     const knexes = [0, 1].map(() => knexFactory(pgKnexConfig(database.url)));
