@@ -5,7 +5,10 @@
  * embedded SQLite default through `sqlite3` and `better-sqlite3`.
  *
  *   node --import tsx bench/me-routes.ts [--subjects 100000] [--duration 6] [--rounds 2]
- *     [--connections 20] [--before COMMIT]
+ *     [--connections 20] [--before COMMIT] [--durable]
+ *
+ * `--durable` registers a durable `change` handler in both servers (an outbox entry per decision,
+ * delivered and deleted by the same process) and runs the write workload only.
  *
  * One store of `--subjects` subjects with three grants each is imported by this tree, then
  * copied for each library; each library serves its copy from a child process of its own
@@ -33,6 +36,7 @@ const duration = Number(option('duration', '6'));
 const rounds = Number(option('rounds', '2'));
 const connections = Number(option('connections', '20'));
 const before = option('before', '657f373');
+const durable = argv.includes('--durable');
 const DECIDED = REQUIREMENTS.slice(0, 3).map((r) => r.id);
 const SIDES = ['before', 'after'] as const;
 
@@ -50,16 +54,16 @@ try {
   await knex.raw('PRAGMA wal_checkpoint(TRUNCATE)');
   await knex.destroy();
   const roots = { before: olderLibrary(before), after: ROOT };
-  console.log(`${String(subjects)} subjects × 3 grants; before = ${before}, after = this tree; ${String(connections)} connections, ${String(rounds)} rounds × ${String(duration)} s`);
+  console.log(`${String(subjects)} subjects × 3 grants; before = ${before}, after = this tree; ${String(connections)} connections, ${String(rounds)} rounds × ${String(duration)} s${durable ? '; a durable change handler' : ''}`);
   console.log('\n| driver | workload | before (req/s, median) | after (req/s, median) | after / before (median; per round) |\n|---|---|---|---|---|');
   for (const driver of ['sqlite3', 'better-sqlite3'] as SqliteDriver[]) {
     const servers: Partial<Record<(typeof SIDES)[number], ServerProcess>> = {};
     for (const side of SIDES) {
       const file = join(dir, `${side}-${driver}.sqlite3`);
       copyFileSync(seeded, file);
-      servers[side] = await startServer({ kind: 'sqlite', filename: file, driver }, subjects, { script: 'integrity-server.ts', env: { BENCH_LIB: roots[side] } });
+      servers[side] = await startServer({ kind: 'sqlite', filename: file, driver }, subjects, { script: 'integrity-server.ts', env: { BENCH_LIB: roots[side], BENCH_DURABLE: durable ? '1' : '0' } });
     }
-    for (const workload of WORKLOADS) {
+    for (const workload of durable ? WORKLOADS.filter((w) => w.startsWith('write')) : WORKLOADS) {
       const figures: Record<(typeof SIDES)[number], number[]> = { before: [], after: [] };
       for (let round = 0; round < rounds; round += 1) {
         const order = round % 2 === 0 ? [...SIDES] : [...SIDES].reverse();

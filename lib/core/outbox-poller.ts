@@ -85,16 +85,23 @@ export class OutboxPoller {
       // waiting for each deletion kept delivery far behind the writes queueing entries.
       const completions = new Completions(tracker);
       let started = 0;
-      for (const entry of entries) {
-        // stop() may have been called during the previous delivery.
-        if ((this.stopped as boolean) || Date.now() >= startBefore) break;
-        // Read with the claim, a later entry may have been deleted since (an erasure committed
-        // while an earlier one was delivered): its payload names the erased subject.
-        const held = started === 0 || (await tracker.outboxClaimed!(entry));
-        if ((this.stopped as boolean) || Date.now() >= startBefore) break;
-        started += 1;
-        if (!held) continue;
-        if (await this.deliver(entry)) completions.add(entry.id);
+      try {
+        for (const entry of entries) {
+          // stop() may have been called during the previous delivery.
+          if ((this.stopped as boolean) || Date.now() >= startBefore) break;
+          // Read with the claim, a later entry may have been deleted since (an erasure committed
+          // while an earlier one was delivered): its payload names the erased subject.
+          const held = started === 0 || (await tracker.outboxClaimed!(entry));
+          if ((this.stopped as boolean) || Date.now() >= startBefore) break;
+          started += 1;
+          if (!held) continue;
+          if (await this.deliver(entry)) completions.add(entry.id);
+        }
+      } catch (error) {
+        // The entries delivered before the failure are deleted before the pass ends, so that
+        // stop() (and close()) wait for it.
+        await completions.end().catch(() => undefined);
+        throw error;
       }
       delivered += started;
       await Promise.all([completions.end(), this.release(entries.slice(started))]);

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import knexFactory, { type Knex } from 'knex';
-import { createConsent, MemoryTracker, type ChangePayload, type Consent, type ConsentOptions } from '../../lib/index';
+import { createConsent, KnexTracker, MemoryTracker, type ChangePayload, type Consent, type ConsentOptions } from '../../lib/index';
 import { defaultKnex } from '../../lib/knex/default-knex';
 import { countStatements } from '../helpers/count-statements';
 import { createPgDatabase, describePg, pgKnexConfig, sqliteKnexConfig, tempSqliteFile } from '../helpers/databases';
@@ -192,6 +192,51 @@ describe('durable handlers (outbox) on SQLite', () => {
     expect(new Set(delivered).size).to.equal(120);
     // One statement per entry took 120 here, each a commit of its own.
     expect(deletions).to.be.at.most(12);
+  });
+
+  it('deletes a delivered entry while a slow delivery after it still runs', async () => {
+    const consent = open({ outbox: { ...FAST, pollMs: 3_600_000 } });
+    consent.register({ id: 'news', title: 'News', description: 'A monthly letter.' });
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => { release = resolve; });
+    const delivered: string[] = [];
+    consent.on('change', async (p) => {
+      // The second entry's handler waits: the first entry's row must not wait with it.
+      if (delivered.push(p.requirement) === 2) await gate;
+    }, { name: 'slow' });
+    await consent.ready();
+    // One write, two entries: one claim holds both.
+    await consent.record('someone', { analytics: 'granted', news: 'granted' });
+    await waitUntil(() => delivered.length === 2, 'both deliveries started');
+    await waitUntil(async () => (await outboxRows(opened[0]!.knex)) === 1, "the first entry's row deleted");
+    expect(await opened[0]!.knex('consent_outbox').count({ n: '*' }).first()).to.deep.equal({ n: 1 });
+    release();
+    await waitUntil(async () => (await outboxRows(opened[0]!.knex)) === 0, 'both rows deleted');
+  });
+
+  it('deletes the entries delivered before a failure of the pass before close() returns', async () => {
+    const knex = knexFactory(sqliteKnexConfig(file.filename));
+    // A store that fails the check of the second entry of a claim.
+    class FailingCheck extends KnexTracker {
+      override outboxClaimed(): Promise<boolean> {
+        return Promise.reject(new Error('the store went away'));
+      }
+    }
+    const consent = make(knex, { tracker: new FailingCheck(knex), knex: undefined, outbox: { ...FAST, pollMs: 3_600_000 } });
+    consent.register({ id: 'news', title: 'News', description: 'A monthly letter.' });
+    const delivered: string[] = [];
+    consent.on('change', (p) => void delivered.push(p.requirement), { name: 'mirror' });
+    try {
+      await consent.ready();
+      await consent.record('someone', { analytics: 'granted', news: 'granted' });
+      await waitUntil(() => delivered.length === 1, 'the first entry delivered');
+    } finally {
+      await consent.close();
+    }
+    // The delivered entry's row is gone; the other waits for its lease to lapse.
+    const rows = await knex('consent_outbox').select('event_id');
+    await knex.destroy();
+    expect(rows).to.have.length(1);
   });
 
   it('releases the entries of a claim it will not start (half the lease gone), in order and at once', async () => {

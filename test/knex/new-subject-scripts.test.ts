@@ -57,18 +57,24 @@ for (const client of ['sqlite3', 'better-sqlite3'] as const) {
       const mailing = createConsent({ knex, secret: SECRET, cache: false, storeTimeoutMs: 30_000, outbox: { pollMs: 50 } });
       mailing.register({ id: 'analytics', title: 'Analytics', description: 'Pages you open' });
       mailing.register({ id: 'ads', title: 'Ads', description: 'Ads on what you read' });
+      mailing.register({ id: 'news', title: 'News', description: 'A monthly letter', doubleOptIn: true });
       mailing.on('change', (payload) => void delivered.push(payload), { name: 'mailer' });
+      // A confirmation link's entry belongs to no event (its event id is null).
+      const links: string[] = [];
+      mailing.on('confirmation', (payload) => void links.push(payload.subjectId), { name: 'links' });
       await mailing.ready();
       try {
         const fresh = people('mailed', 8);
         const sent = await statementsDuring(knex, /./, async () => {
-          await Promise.all(fresh.map((id) => mailing.record(id, { analytics: 'granted', ads: 'denied' })));
+          await Promise.all(fresh.map((id) => mailing.record(id, { analytics: 'granted', ads: 'denied', news: 'granted' })));
         });
         // Written as scripts only: no transaction of the usual way, and the entries inside them.
         expect(sent.filter((sql) => /^begin/i.test(sql)).every((sql) => /^begin immediate$/i.test(sql)), sent.join('\n')).to.equal(true);
         expect(sent.filter((sql) => /^insert into .consent_outbox/i.test(sql))).to.not.have.length(0);
-        for (let waited = 0; delivered.length < fresh.length * 2 && waited < 10_000; waited += 50) await new Promise((r) => setTimeout(r, 50));
-        expect(delivered).to.have.length(fresh.length * 2);
+        const expected = fresh.length * 3;
+        for (let waited = 0; (delivered.length < expected || links.length < fresh.length) && waited < 10_000; waited += 50) await new Promise((r) => setTimeout(r, 50));
+        expect(delivered).to.have.length(expected);
+        expect([...links].sort()).to.deep.equal([...fresh].sort());
         for (const id of fresh) {
           const events = (await mailing.history(id)).events;
           const mine = delivered.filter((d) => d.subjectId === id);
