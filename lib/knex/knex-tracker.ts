@@ -37,7 +37,7 @@ import { bytes } from './row-codec';
 import * as requirements from './requirement-queries';
 import { CurrentReads } from './current-reads';
 import { toEvent, type Row } from './rows';
-import { Coalescer, type Outcome } from './coalescer';
+import { Coalescer } from './coalescer';
 import { PreparedKnexBatch, prepareBatch } from './prepare-batch';
 import { NewSubjectWrites } from './new-subjects-script';
 import { writeBatch } from './write-batch';
@@ -47,7 +47,6 @@ import type { WriteRequest, Written } from './write-request';
 
 // How long a write group may wait for the writers of the last group to send their next writes.
 const WRITE_LINGER_MS = 5;
-const DONE: Outcome<void> = { ok: true, value: undefined };
 
 /** Options of `KnexTracker`. */
 export interface KnexTrackerOptions {
@@ -101,10 +100,7 @@ export class KnexTracker implements ConsentTracker {
       gather,
       lingerMs: WRITE_LINGER_MS,
     });
-    // Entries delivered one after another are deleted together: one statement (and on SQLite
-    // one commit) for those a turn of the event loop or the deletion before them gathered.
-    const complete = (ids: string[]) => lifecycle.completeOutbox(knex, (n) => this.table(n), ids).then(() => ids.map(() => DONE));
-    this.completions = new Coalescer(complete, { concurrency: 1, maxBatch: 500, gather: true });
+    this.completions = lifecycle.outboxCompletions(knex, (n) => this.table(n));
   }
 
   /** The PostgreSQL channel on which writes announce the pseudonyms they changed. */

@@ -1,11 +1,24 @@
 import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
+import { Coalescer, type Outcome } from './coalescer';
 import type { ClaimedOutboxEntry, LapsedGrant, OutboxEntry, PendingMatch } from '../tracker/records';
+import { idValue } from './event-rows';
 import { bytes, hex, hexOrNull } from './row-codec';
 import { isPostgres } from './migrate';
 import { toRecord, type Row } from './rows';
 
 type Table = (name: string) => string;
+
+/** The columns of an outbox row, in the order `outboxRows` gives them. */
+export const OUTBOX_COLUMNS = ['handler', 'event', 'chain', 'event_id', 'payload', 'attempts', 'available_at', 'created_at'] as const;
+
+/** The rows (`OUTBOX_COLUMNS`) of a plan's outbox entries for the chain `chain`, given the stored ids of its events. */
+export function outboxRows(chain: Buffer, entries: readonly OutboxEntry[], eventIds: readonly string[], now: number): unknown[][] {
+  return entries.map((entry) => {
+    const eventId = entry.eventIndex === null ? null : idValue(eventIds[entry.eventIndex] ?? null);
+    return [entry.handler, entry.event, chain, eventId, entry.payload, 0, entry.availableAt, now];
+  });
+}
 
 /** Inserts a plan's outbox entries inside the write transaction, linking their events. */
 export async function insertOutbox(
@@ -17,16 +30,7 @@ export async function insertOutbox(
   now: number,
 ): Promise<void> {
   if (entries.length === 0) return;
-  const rows = entries.map((entry) => ({
-    handler: entry.handler,
-    event: entry.event,
-    chain: bytes(chain),
-    event_id: entry.eventIndex === null ? null : (eventIds[entry.eventIndex] ?? null),
-    payload: entry.payload,
-    attempts: 0,
-    available_at: entry.availableAt,
-    created_at: now,
-  }));
+  const rows = outboxRows(bytes(chain), entries, eventIds, now).map((row) => Object.fromEntries(OUTBOX_COLUMNS.map((column, i) => [column, row[i]])));
   // An outbox row binds 8 values; stay far below SQLite's limit on bound variables.
   for (let i = 0; i < rows.length; i += 500) await trx(table('outbox')).insert(rows.slice(i, i + 500));
 }
@@ -124,9 +128,18 @@ export async function claimOutbox(
   }));
 }
 
-/** Deletes delivered entries: one statement for up to 500 of them. */
-export async function completeOutbox(knex: Knex, table: Table, ids: readonly string[]): Promise<void> {
-  for (let i = 0; i < ids.length; i += 500) await knex(table('outbox')).whereIn('id', ids.slice(i, i + 500)).delete();
+const DONE: Outcome<void> = { ok: true, value: undefined };
+
+/**
+ * Deletes delivered entries: the ids asked for in one turn of the event loop, or while the
+ * deletion before them ran, go in one statement (and on SQLite one commit).
+ */
+export function outboxCompletions(knex: Knex, table: Table): Coalescer<string, void> {
+  const complete = async (ids: string[]) => {
+    await knex(table('outbox')).whereIn('id', ids).delete();
+    return ids.map(() => DONE);
+  };
+  return new Coalescer(complete, { concurrency: 1, maxBatch: 500, gather: true });
 }
 
 export async function outboxClaimed(knex: Knex, table: Table, entry: ClaimedOutboxEntry): Promise<boolean> {

@@ -6,6 +6,7 @@ import { HexBytes, hexBytesOrNull, insertStatements, type Statement } from './bu
 import { addStateRows, CHAIN_KEY_BYTES, chainKeyAt, EVENT_SLICE, newChainKeys, newSubjectRow, skipStoredSubjects, stateStatements, SUBJECT_COLUMNS } from './batch-rows';
 import { eventRow, idValue } from './event-rows';
 import { releaseIds, reserveIds, type TableContext } from './chain-store';
+import { OUTBOX_COLUMNS, outboxRows } from './lifecycle-queries';
 import { isPostgres } from './migrate';
 import { EVENT_COLUMNS, type Row } from './rows';
 import { storedHex } from './row-codec';
@@ -60,7 +61,6 @@ const SLICE = 64;
 const PG_SLICE = 512;
 
 const HEAD_COLUMNS = [...SUBJECT_COLUMNS, 'head_id', 'sealed_subject'];
-const OUTBOX_COLUMNS = ['handler', 'event', 'chain', 'event_id', 'payload', 'attempts', 'available_at', 'created_at'];
 
 /** The statements of a prepared batch, composed slice by slice as its rows are produced. */
 class BatchStatements {
@@ -89,11 +89,9 @@ class BatchStatements {
   }
 
   /** The outbox entries of a subject's plan (durable handlers), given the ids of its sealed events. */
-  addOutbox(chain: Buffer, plan: WritePlan, ids: readonly string[], now: number): void {
-    for (const entry of plan.outbox ?? []) {
-      const eventId = entry.eventIndex === null ? null : idValue(ids[entry.eventIndex] ?? null);
-      this.outbox.push([entry.handler, entry.event, chain, eventId, entry.payload, 0, entry.availableAt, now]);
-    }
+  addOutbox(chain: Buffer, plan: WritePlan, ids: readonly string[]): void {
+    if (!plan.outbox?.length) return;
+    this.outbox.push(...outboxRows(chain, plan.outbox, ids, Date.now()));
     if (this.outbox.length >= EVENT_SLICE) this.flushOutbox();
   }
 
@@ -167,7 +165,6 @@ async function prepareReserving(ctx: TableContext, pseudonyms: string[], plan: B
   const leaves: Buffer[] = [];
   const slice = isPostgres(ctx.knex) ? PG_SLICE : SLICE;
   const turns = new TurnTaker();
-  const now = Date.now();
   for (let start = 0; start < pseudonyms.length; start += slice) {
     const end = Math.min(pseudonyms.length, start + slice);
     const plans: WritePlan[] = [];
@@ -203,7 +200,7 @@ async function prepareReserving(ctx: TableContext, pseudonyms: string[], plan: B
       }
       ids.push(own);
       const chain = chainKeyAt(chainKeys, start + j);
-      out.addOutbox(chain, subjectPlan, own, now);
+      out.addOutbox(chain, subjectPlan, own);
       out.addHead([chain, new HexBytes(pseudonyms[start + j] as string), new HexBytes(head.mac), idValue(head.id), hexBytesOrNull(subjectPlan.sealedSubject ?? null)]);
       if (turns.due()) await nextTurn();
     }
