@@ -105,7 +105,8 @@ interface LogPass {
  * previous page is checked; an entry beyond the seal already read is skipped.
  */
 async function readLog(tracker: ProofReader, verifier: LogVerifier, pass: LogPass): Promise<void> {
-  let limit = 64;
+  // One entry first: its size is unknown (a tracker may read each leaf's hash from its event).
+  let limit = 1;
   let pending = tracker.logEntries({ after: pass.sealedEnd, limit });
   for (;;) {
     const page: LogEntry[] = await pending;

@@ -5,7 +5,8 @@ import type { LeafPosition, LogBlock, LogBlockQuery, LogEntry, LogFold, LogHead 
 import type { Statement } from './bulk-sql';
 import { quote } from './quote';
 import { isPostgres } from './migrate';
-import { packLeaves, unpackLeaves } from './packed-leaves';
+import { runHashes } from './log-hashes';
+import { HASH_BYTES, idsIn, leavesOfRuns, packLeaves, readStored, type IdRun } from './packed-leaves';
 import type { Row } from './rows';
 
 /*
@@ -19,7 +20,11 @@ import type { Row } from './rows';
 
 /** The meta key of the log's sealed head. */
 export const LOG_KEY = 'log';
+// Entries per page of a seal: at most this many, sized after each page to hold about
+// `SEAL_PAGE_LEAVES` leaves (an entry holds one write's events, or an import batch's thousands,
+// each leaf's hash read from its event).
 const ENTRY_PAGE = 500;
+const SEAL_PAGE_LEAVES = 16_384;
 const BLOCK_COLUMNS = ['idx', 'hash', 'entry_tx', 'entry_part', 'start_offset', 'min_id', 'max_id'];
 
 /** What the log's queries need from a Knex tracker. */
@@ -60,8 +65,24 @@ export function parseKey(key: string): [string, number] {
 
 const asBuffer = (value: unknown): Buffer => (Buffer.isBuffer(value) ? value : Buffer.from(value as Uint8Array));
 
-function toEntry(row: Row): LogEntry {
-  return { key: keyOf(row), leaves: unpackLeaves(asBuffer(row.leaves)) };
+/**
+ * The entries of `rows`, each with its plain leaves: the hashes of those stored as ids read from
+ * the events, all of the page's in one statement or a few.
+ */
+async function toEntries(db: Knex, ctx: TableContext, rows: readonly Row[]): Promise<LogEntry[]> {
+  const stored = rows.map((row) => readStored(asBuffer(row.leaves)));
+  const runs: IdRun[] = [];
+  for (const entry of stored) if ('runs' in entry) runs.push(...entry.runs);
+  const hashes = runs.length === 0 ? Buffer.alloc(0) : await runHashes(db, ctx, runs);
+  let at = 0;
+  return rows.map((row, i) => {
+    const entry = stored[i] as (typeof stored)[number];
+    if ('leaves' in entry) return { key: keyOf(row), leaves: entry.leaves };
+    const count = idsIn(entry.runs);
+    const leaves = leavesOfRuns(entry.runs, hashes.subarray(at * HASH_BYTES, (at + count) * HASH_BYTES));
+    at += count;
+    return { key: keyOf(row), leaves };
+  });
 }
 
 function parseHead(value: unknown): LogHead | null {
@@ -102,7 +123,7 @@ async function entries(db: Knex, ctx: TableContext, range: EntryRange, limit: nu
   }
   if (range.fromTx !== undefined) q.where('tx', '>=', range.fromTx);
   if (range.belowTx !== undefined) q.where('tx', '<', range.belowTx);
-  return ((await q) as Row[]).map(toEntry);
+  return toEntries(db, ctx, (await q) as Row[]);
 }
 
 export function scanLogEntries(ctx: TableContext, query: { after?: string; limit: number }): Promise<LogEntry[]> {
@@ -165,8 +186,8 @@ export async function foldLog(ctx: TableContext, trx: Knex.Transaction, fold: Lo
   fold.begin(head);
   const { range, mark } = await window(ctx, trx, head);
   let last: LogEntry | null = null;
-  for (;;) {
-    const page = await entries(trx, ctx, last === null ? range : { ...range, after: last.key }, ENTRY_PAGE);
+  for (let limit = 1; ;) {
+    const page = await entries(trx, ctx, last === null ? range : { ...range, after: last.key }, limit);
     const blocks: LogBlock[] = [];
     for (const entry of page) blocks.push(...fold.add(entry));
     for (let i = 0; i < blocks.length; i += 100) {
@@ -174,7 +195,9 @@ export async function foldLog(ctx: TableContext, trx: Knex.Transaction, fold: Lo
       await trx(ctx.table('log_blocks')).insert(rows);
     }
     last = page[page.length - 1] ?? last;
-    if (page.length < ENTRY_PAGE) break;
+    if (page.length < limit) break;
+    const leaves = page.reduce((sum, entry) => sum + entry.leaves.length / LEAF_BYTES, 0);
+    limit = Math.max(1, Math.min(ENTRY_PAGE, Math.floor((SEAL_PAGE_LEAVES * page.length) / Math.max(1, leaves))));
   }
   if (last === null && head !== null) return head;
   // An empty log is sealed too, once: from then on a log without a head has lost it. Entries

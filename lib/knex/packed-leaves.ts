@@ -1,51 +1,120 @@
 import { LEAF_BYTES } from '../audit/log-leaf';
 
 /*
- * How a log entry's leaves are stored. A transaction's events nearly always have consecutive
- * ids, so each leaf's id repeats the one before it plus one: such an entry is stored as a tag
- * byte, the first id (8 bytes) and the events' hashes (32 bytes each), 8 bytes less per event.
- * Other entries are stored as they are. The stored form's odd length tells the two apart (a plain
- * entry is a whole number of 40-byte leaves), and reading gives back the plain leaves: the proof
- * (leaf hashes, tree, inclusion proofs) never sees the packing.
+ * How a log entry's leaves are stored. A leaf is an event's id and its chain hash, and the
+ * events table keeps that hash already: an entry stores only the ids, and reading it takes each
+ * hash from the event with that id (see log-hashes.ts). A transaction's events nearly always
+ * have consecutive ids, so most entries are a tag byte, the first id and the count (13 bytes
+ * for any number of events); others are a tag byte and each id (8 bytes each).
+ *
+ * Earlier releases stored the hashes too: whole 40-byte leaves (even length), or a tag byte,
+ * the first of consecutive ids and the hashes. Those forms are still read as they are. Each
+ * stored form has an odd length but the plain one, and its own tag; anything else is read as
+ * plain leaves, and the proof then fails to add up. Reading always gives back plain leaves: the
+ * proof (leaf hashes, tree, inclusion proofs) never sees how they were stored.
  */
 
+/** Earlier releases: the first of consecutive ids, then the hashes. */
 const PACKED = 0x01;
+/** The first of consecutive ids and their count. */
+const RUN = 0x02;
+/** Each id. */
+const IDS = 0x03;
 const ID_BYTES = 8;
-const HASH_BYTES = LEAF_BYTES - ID_BYTES;
+const COUNT_BYTES = 4;
+/** Bytes of a chain hash in a leaf. */
+export const HASH_BYTES = LEAF_BYTES - ID_BYTES;
+const RUN_BYTES = 1 + ID_BYTES + COUNT_BYTES;
+// Ids below this are written as numbers: a BigInt per leaf was most of the time of reading the log.
+const SMALL = 2n ** 48n;
 
-/** The stored form of `leaves` (plain 40-byte leaves, in order). */
+/** Consecutive event ids an entry names: the first (its 8 stored bytes as a number) and how many. */
+export interface IdRun {
+  first: bigint;
+  count: number;
+}
+
+/** A stored entry read: its leaves (stored whole by an earlier release) or the runs of ids whose hashes the events hold. */
+export type StoredEntry = { leaves: Buffer } | { runs: IdRun[] };
+
+/** The stored form of `leaves` (plain 40-byte leaves, in order): their ids only. */
 export function packLeaves(leaves: Buffer): Buffer {
   const count = Math.floor(leaves.length / LEAF_BYTES);
-  if (count < 2 || leaves.length !== count * LEAF_BYTES) return leaves;
+  // Not whole leaves: stored as given (no writer of the library hands such a buffer).
+  if (count === 0 || leaves.length !== count * LEAF_BYTES) return leaves;
   const first = leaves.readBigUInt64BE(0);
-  for (let i = 1; i < count; i += 1) {
-    if (leaves.readBigUInt64BE(i * LEAF_BYTES) !== first + BigInt(i)) return leaves;
+  let consecutive = true;
+  for (let i = 1; i < count && consecutive; i += 1) consecutive = leaves.readBigUInt64BE(i * LEAF_BYTES) === first + BigInt(i);
+  if (consecutive && count < 2 ** 32) {
+    const out = Buffer.allocUnsafe(RUN_BYTES);
+    out[0] = RUN;
+    out.writeBigUInt64BE(first, 1);
+    out.writeUInt32BE(count, 1 + ID_BYTES);
+    return out;
   }
-  const out = Buffer.allocUnsafe(1 + ID_BYTES + count * HASH_BYTES);
-  out[0] = PACKED;
-  leaves.copy(out, 1, 0, ID_BYTES);
-  for (let i = 0; i < count; i += 1) leaves.copy(out, 1 + ID_BYTES + i * HASH_BYTES, i * LEAF_BYTES + ID_BYTES, (i + 1) * LEAF_BYTES);
+  const out = Buffer.allocUnsafe(1 + count * ID_BYTES);
+  out[0] = IDS;
+  for (let i = 0; i < count; i += 1) leaves.copy(out, 1 + i * ID_BYTES, i * LEAF_BYTES, i * LEAF_BYTES + ID_BYTES);
   return out;
 }
 
-/** The plain leaves of a stored entry (stored plain, packed, or neither: then as stored). */
+/** The runs of the ids of a stored `IDS` entry, consecutive ones merged. */
+function runsOfIds(stored: Buffer): IdRun[] {
+  const runs: IdRun[] = [];
+  let run: IdRun | null = null;
+  for (let at = 1; at < stored.length; at += ID_BYTES) {
+    const id = stored.readBigUInt64BE(at);
+    if (run !== null && id === run.first + BigInt(run.count)) run.count += 1;
+    else runs.push((run = { first: id, count: 1 }));
+  }
+  return runs;
+}
+
+/** What a stored entry holds (see the top of this file). */
+export function readStored(stored: Buffer): StoredEntry {
+  if (stored.length % 2 === 1) {
+    if (stored[0] === RUN && stored.length === RUN_BYTES) {
+      const count = stored.readUInt32BE(1 + ID_BYTES);
+      if (count > 0) return { runs: [{ first: stored.readBigUInt64BE(1), count }] };
+    }
+    if (stored[0] === IDS && stored.length > 1 && (stored.length - 1) % ID_BYTES === 0) return { runs: runsOfIds(stored) };
+  }
+  return { leaves: unpackLeaves(stored) };
+}
+
+/** The number of ids in `runs`. */
+export function idsIn(runs: readonly IdRun[]): number {
+  return runs.reduce((sum, run) => sum + run.count, 0);
+}
+
+/**
+ * The plain leaves of `runs`: each id, followed by its hash from `hashes` (32 bytes per id, in
+ * the runs' order).
+ */
+export function leavesOfRuns(runs: readonly IdRun[], hashes: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(idsIn(runs) * LEAF_BYTES);
+  let leaf = 0;
+  for (const run of runs) {
+    const small = run.first + BigInt(run.count) <= SMALL ? Number(run.first) : -1;
+    for (let i = 0; i < run.count; i += 1, leaf += 1) {
+      const at = leaf * LEAF_BYTES;
+      if (small >= 0) {
+        out.writeUInt16BE(0, at);
+        out.writeUIntBE(small + i, at + 2, 6);
+      } else {
+        out.writeBigUInt64BE(run.first + BigInt(i), at);
+      }
+      hashes.copy(out, at + ID_BYTES, leaf * HASH_BYTES, (leaf + 1) * HASH_BYTES);
+    }
+  }
+  return out;
+}
+
+/** The plain leaves of an entry an earlier release stored (plain, packed with its hashes, or neither: then as stored). */
 export function unpackLeaves(stored: Buffer): Buffer {
   const body = stored.length - 1 - ID_BYTES;
   if (stored.length % 2 === 0 || stored[0] !== PACKED || body <= 0 || body % HASH_BYTES !== 0) return stored;
   const count = body / HASH_BYTES;
-  const first = stored.readBigUInt64BE(1);
-  const out = Buffer.allocUnsafe(count * LEAF_BYTES);
-  // Ids below 2^48 (every store short of that many events) as numbers: a BigInt per leaf was
-  // most of the time and garbage of reading the log.
-  const small = first + BigInt(count) <= 2n ** 48n ? Number(first) : -1;
-  for (let i = 0; i < count; i += 1) {
-    if (small >= 0) {
-      out.writeUInt16BE(0, i * LEAF_BYTES);
-      out.writeUIntBE(small + i, i * LEAF_BYTES + 2, 6);
-    } else {
-      out.writeBigUInt64BE(first + BigInt(i), i * LEAF_BYTES);
-    }
-    stored.copy(out, i * LEAF_BYTES + ID_BYTES, 1 + ID_BYTES + i * HASH_BYTES, 1 + ID_BYTES + (i + 1) * HASH_BYTES);
-  }
-  return out;
+  const hashes = stored.subarray(1 + ID_BYTES);
+  return leavesOfRuns([{ first: stored.readBigUInt64BE(1), count }], hashes);
 }

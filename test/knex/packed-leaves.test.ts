@@ -1,39 +1,63 @@
 import { expect } from 'chai';
 import { encodeLeaves, LEAF_BYTES } from '../../lib/audit/log-leaf';
-import { packLeaves, unpackLeaves } from '../../lib/knex/packed-leaves';
+import { leavesOfRuns, packLeaves, readStored, unpackLeaves, type IdRun } from '../../lib/knex/packed-leaves';
 
-const hash = (n: number): string => n.toString(16).padStart(2, '0').repeat(32);
+const hash = (n: number): string => (n % 256).toString(16).padStart(2, '0').repeat(32);
 const leaves = (ids: string[]): Buffer => encodeLeaves(ids.map((id, i) => ({ id, hash: hash(i + 1) })));
+const hashes = (count: number): Buffer => Buffer.concat(Array.from({ length: count }, (_, i) => Buffer.from(hash(i + 1), 'hex')));
 
-describe('log entries as stored: consecutive ids packed', () => {
-  it('stores the leaves of consecutive ids as a tag, the first id and the hashes, and reads them back', () => {
-    const plain = leaves(['41', '42', '43', '44']);
-    const packed = packLeaves(plain);
-    expect(packed.length).to.equal(1 + 8 + 4 * 32);
-    expect(unpackLeaves(packed).equals(plain)).to.equal(true);
-  });
+/** The plain leaves a stored entry reads as, given the events' hashes in order. */
+function read(stored: Buffer): Buffer {
+  const entry = readStored(stored);
+  if ('leaves' in entry) return entry.leaves;
+  return leavesOfRuns(entry.runs, hashes(entry.runs.reduce((n, r) => n + r.count, 0)));
+}
 
-  it('packs ids from 2^48 on as well', () => {
-    const plain = leaves(['281474976710655', '281474976710656', '281474976710657']);
-    expect(unpackLeaves(packLeaves(plain)).equals(plain)).to.equal(true);
-    expect(packLeaves(plain).length).to.equal(1 + 8 + 3 * 32);
-    // Up to 2^48 - 1 exactly, and from 2^53 on.
-    for (const ids of [['281474976710653', '281474976710654', '281474976710655'], ['9007199254740992', '9007199254740993']]) {
-      expect(unpackLeaves(packLeaves(leaves(ids))).equals(leaves(ids))).to.equal(true);
+describe('log entries as stored: their events\' ids', () => {
+  it('stores consecutive ids as a tag, the first id and the count, whatever their number', () => {
+    for (const ids of [['41'], ['41', '42', '43', '44'], Array.from({ length: 5000 }, (_, i) => String(1000 + i))]) {
+      const packed = packLeaves(leaves(ids));
+      expect(packed.length).to.equal(1 + 8 + 4);
+      expect(readStored(packed)).to.deep.equal({ runs: [{ first: BigInt(ids[0] as string), count: ids.length }] });
+      expect(read(packed).equals(leaves(ids))).to.equal(true);
     }
   });
 
-  it('keeps as they are one leaf, ids with a gap or out of order, and anything not whole leaves', () => {
-    for (const plain of [leaves(['7']), leaves(['1', '3']), leaves(['2', '1']), Buffer.alloc(LEAF_BYTES + 3)]) {
-      expect(packLeaves(plain)).to.equal(plain);
-      expect(unpackLeaves(plain)).to.equal(plain);
+  it('stores other ids one by one, in their order, and reads consecutive ones as runs', () => {
+    const ids = ['7', '9', '10', '11', '3', '2'];
+    const packed = packLeaves(leaves(ids));
+    expect(packed.length).to.equal(1 + 8 * ids.length);
+    const runs: IdRun[] = [{ first: 7n, count: 1 }, { first: 9n, count: 3 }, { first: 3n, count: 1 }, { first: 2n, count: 1 }];
+    expect(readStored(packed)).to.deep.equal({ runs });
+    expect(read(packed).equals(leaves(ids))).to.equal(true);
+  });
+
+  it('keeps ids from 2^48 on, and up to 2^53 and beyond, exactly', () => {
+    for (const ids of [
+      ['281474976710655', '281474976710656', '281474976710657'],
+      ['281474976710653', '281474976710654', '281474976710655'],
+      ['9007199254740992', '9007199254740993'],
+      ['9223372036854775806', '12'],
+    ]) {
+      expect(read(packLeaves(leaves(ids))).equals(leaves(ids))).to.equal(true);
     }
   });
 
-  it('reads a stored value that is neither form as it is (the proof then fails to add up)', () => {
-    const odd = Buffer.from([1, 2, 3]);
-    expect(unpackLeaves(odd)).to.equal(odd);
-    const tagless = Buffer.alloc(1 + 8 + 32, 7);
-    expect(unpackLeaves(tagless)).to.equal(tagless);
+  it('reads the forms of earlier releases, which held the hashes: plain leaves, and consecutive ids packed with their hashes', () => {
+    const plain = leaves(['5', '8']);
+    expect(readStored(plain)).to.deep.equal({ leaves: plain });
+    const consecutive = leaves(['41', '42', '43']);
+    const withHashes = Buffer.concat([Buffer.from([0x01]), consecutive.subarray(0, 8), ...[0, 1, 2].map((i) => consecutive.subarray(i * LEAF_BYTES + 8, (i + 1) * LEAF_BYTES))]);
+    expect(withHashes.length).to.equal(1 + 8 + 3 * 32);
+    expect(unpackLeaves(withHashes).equals(consecutive)).to.equal(true);
+    expect(readStored(withHashes)).to.deep.equal({ leaves: consecutive });
+  });
+
+  it('stores anything not whole leaves as given, and reads a value that is no known form as it is (the proof then fails to add up)', () => {
+    const partial = Buffer.alloc(LEAF_BYTES + 3);
+    expect(packLeaves(partial)).to.equal(partial);
+    for (const odd of [Buffer.from([1, 2, 3]), Buffer.alloc(1 + 8 + 32, 7), Buffer.from([2, 0, 0]), Buffer.concat([Buffer.from([2]), Buffer.alloc(12)]), Buffer.from([3])]) {
+      expect(readStored(odd)).to.deep.equal({ leaves: odd });
+    }
   });
 });

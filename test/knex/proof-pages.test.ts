@@ -3,11 +3,12 @@ import type { Knex } from 'knex';
 import { createConsent, KnexTracker, type Consent } from '../../lib/index';
 import { headColumns, joinHead } from '../../lib/knex/head-rows';
 import { readJsonPage } from '../../lib/knex/json-page';
-import { unpackLeaves } from '../../lib/knex/packed-leaves';
+import { encodeLeaves } from '../../lib/audit/log-leaf';
 import { groupRecords, pageColumns, toHead, type Row } from '../../lib/knex/rows';
 import { hex } from '../../lib/knex/row-codec';
 import { countStatements } from '../helpers/count-statements';
 import { describeEachDatabase, type TestDatabase } from '../helpers/each-database';
+import { storedIds } from '../helpers/log-rows';
 
 const SECRET = 'proof-pages-secret-0123456789abcdef012345';
 // Heads looked up by a list of chains: verify() reads them in chain order only.
@@ -56,15 +57,17 @@ describeEachDatabase('proof reads: heads and log pages', (open) => {
   });
 
   it('reads the log entries page by page in sealing order: one per write, its events in order', async () => {
-    const plain = ((await knex('consent_log').orderBy([{ column: 'tx' }, { column: 'part' }])) as Row[]).map((r) => ({
+    // Each leaf is the event's id and its hash as the events table holds it.
+    const hashes = new Map((await knex('consent_events').select<Row[]>('id', 'hash')).map((r) => [String(r.id), Buffer.from(r.hash as Uint8Array).toString('hex')]));
+    const stored: Row[] = await knex('consent_log').orderBy([{ column: 'tx' }, { column: 'part' }]);
+    const plain = stored.map((r) => ({
       key: `${String(r.tx)}:${String(r.part)}`,
-      leaves: unpackLeaves(Buffer.from(r.leaves as Uint8Array)),
+      leaves: encodeLeaves(storedIds(r.leaves as Uint8Array).map((id) => ({ id, hash: hashes.get(id) as string }))),
     }));
     // Seven writes of two events, and the erasure's one.
     expect(plain.map((e) => e.leaves.length / 40)).to.deep.equal([2, 2, 2, 2, 2, 2, 2, 1]);
-    // Stored packed where the ids follow each other: 8 bytes less a leaf, and a tag byte.
-    const stored: Array<{ leaves: Uint8Array }> = await knex('consent_log').orderBy([{ column: 'tx' }, { column: 'part' }]).select('leaves');
-    expect(stored.map((r) => r.leaves.length)).to.deep.equal([73, 73, 73, 73, 73, 73, 73, 40]);
+    // Stored as the first id and the count (the ids follow each other): 13 bytes, however many events.
+    expect(stored.map((r) => (r.leaves as Uint8Array).length)).to.deep.equal([13, 13, 13, 13, 13, 13, 13, 13]);
     const paged = [];
     for (let after: string | undefined; ;) {
       const page = await tracker.logEntries({ after, limit: 3 });
