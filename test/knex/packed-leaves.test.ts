@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { encodeLeaves, LEAF_BYTES } from '../../lib/audit/log-leaf';
-import { leavesOfRuns, packLeaves, readStored, unpackLeaves, type IdRun } from '../../lib/knex/packed-leaves';
+import { leavesOfRuns, MAX_ENTRY_LEAVES, packLeaves, readStored, unpackLeaves, type IdRun } from '../../lib/knex/packed-leaves';
 
 const hash = (n: number): string => (n % 256).toString(16).padStart(2, '0').repeat(32);
 const leaves = (ids: string[]): Buffer => encodeLeaves(ids.map((id, i) => ({ id, hash: hash(i + 1) })));
@@ -43,7 +43,7 @@ describe('log entries as stored: their events\' ids', () => {
     }
   });
 
-  it('reads the forms of earlier releases, which held the hashes: plain leaves, and consecutive ids packed with their hashes', () => {
+  it('reads the forms stored before, which held the hashes: plain leaves, and consecutive ids packed with their hashes', () => {
     const plain = leaves(['5', '8']);
     expect(readStored(plain)).to.deep.equal({ leaves: plain });
     const consecutive = leaves(['41', '42', '43']);
@@ -51,6 +51,25 @@ describe('log entries as stored: their events\' ids', () => {
     expect(withHashes.length).to.equal(1 + 8 + 3 * 32);
     expect(unpackLeaves(withHashes).equals(consecutive)).to.equal(true);
     expect(readStored(withHashes)).to.deep.equal({ leaves: consecutive });
+  });
+
+  it('reads a count or an id the library never stores as no known form: nothing is read for it', () => {
+    const run = (first: bigint, count: number): Buffer => {
+      const out = Buffer.alloc(13);
+      out[0] = 2;
+      out.writeBigUInt64BE(first, 1);
+      out.writeUInt32BE(count, 9);
+      return out;
+    };
+    const ids = (...values: bigint[]): Buffer => Buffer.concat([Buffer.from([3]), ...values.map((v) => { const b = Buffer.alloc(8); b.writeBigUInt64BE(v); return b; })]);
+    expect(readStored(run(5n, MAX_ENTRY_LEAVES))).to.deep.equal({ runs: [{ first: 5n, count: MAX_ENTRY_LEAVES }] });
+    for (const odd of [run(5n, 0), run(5n, MAX_ENTRY_LEAVES + 1), run(5n, 2 ** 32 - 1), run(0n, 3), run(2n ** 63n - 2n, 3), run(2n ** 64n - 1n, 1), ids(4n, 0n), ids(2n ** 63n), ids(2n ** 64n - 1n, 9n)]) {
+      expect(readStored(odd)).to.deep.equal({ leaves: odd });
+    }
+    expect(readStored(run(2n ** 63n - 3n, 3))).to.deep.equal({ runs: [{ first: 2n ** 63n - 3n, count: 3 }] });
+    // More events than an entry names by id are stored whole.
+    const many = encodeLeaves(Array.from({ length: MAX_ENTRY_LEAVES + 1 }, (_, i) => ({ id: String(i + 1), hash: '00'.repeat(32) })));
+    expect(packLeaves(many)).to.equal(many);
   });
 
   it('stores anything not whole leaves as given, and reads a value that is no known form as it is (the proof then fails to add up)', () => {
