@@ -6,7 +6,7 @@ import type { Statement } from './bulk-sql';
 import { quote } from './quote';
 import { isPostgres } from './migrate';
 import { runHashes } from './log-hashes';
-import { HASH_BYTES, idsIn, leavesOfRuns, packLeaves, readStored, type IdRun } from './packed-leaves';
+import { HASH_BYTES, idsIn, leavesOfRuns, packLeaves, readStored, sliceRuns, type IdRun } from './packed-leaves';
 import type { Row } from './rows';
 
 /*
@@ -110,6 +110,11 @@ interface EntryRange {
 
 /** Entries of `range` in key order. */
 async function entries(db: Knex, ctx: TableContext, range: EntryRange, limit: number): Promise<LogEntry[]> {
+  return toEntries(db, ctx, await entryRows(db, ctx, range, limit));
+}
+
+/** The stored rows of the entries of `range` in key order. */
+async function entryRows(db: Knex, ctx: TableContext, range: EntryRange, limit: number): Promise<Row[]> {
   const q = db(ctx.table('log')).select('tx', 'part', 'leaves').orderBy([{ column: 'tx' }, { column: 'part' }]).limit(limit);
   const from = range.after ?? range.at;
   if (from !== undefined) {
@@ -123,7 +128,7 @@ async function entries(db: Knex, ctx: TableContext, range: EntryRange, limit: nu
   }
   if (range.fromTx !== undefined) q.where('tx', '>=', range.fromTx);
   if (range.belowTx !== undefined) q.where('tx', '<', range.belowTx);
-  return toEntries(db, ctx, (await q) as Row[]);
+  return (await q) as Row[];
 }
 
 export function scanLogEntries(ctx: TableContext, query: { after?: string; limit: number }): Promise<LogEntry[]> {
@@ -239,24 +244,49 @@ const MAX_ENTRIES = 64;
  */
 export async function readLogLeaves(ctx: TableContext, query: { from: LeafPosition; count: number }): Promise<Buffer> {
   const parts: Buffer[] = [];
-  let wanted = query.count * LEAF_BYTES;
-  let offset = query.from.offset * LEAF_BYTES;
+  let wanted = query.count;
+  let offset = query.from.offset;
   let range: EntryRange = { at: query.from.entry };
   let limit = FIRST_ENTRIES;
-  let read = { entries: 0, bytes: 0 };
+  let read = { entries: 0, leaves: 0 };
   while (wanted > 0) {
-    const page = await entries(ctx.knex, ctx, range, limit);
-    for (const entry of page) {
-      read = { entries: read.entries + 1, bytes: read.bytes + entry.leaves.length };
-      const piece = entry.leaves.subarray(offset, offset + wanted);
-      parts.push(piece);
-      wanted -= piece.length;
+    const rows = await entryRows(ctx.knex, ctx, range, limit);
+    // The leaves wanted of each entry; of one stored as ids, only those ids' hashes are read.
+    const pieces: Array<Buffer | IdRun[]> = [];
+    for (const row of rows) {
+      const stored = readStored(asBuffer(row.leaves));
+      let take: number;
+      if ('leaves' in stored) {
+        // Stored with the hashes: cut by bytes (an entry altered to hold part of a leaf shifts what follows, and the proof fails).
+        const piece = stored.leaves.subarray(offset * LEAF_BYTES, (offset + wanted) * LEAF_BYTES);
+        pieces.push(piece);
+        take = piece.length / LEAF_BYTES;
+        read = { entries: read.entries + 1, leaves: read.leaves + stored.leaves.length / LEAF_BYTES };
+      } else {
+        const size = idsIn(stored.runs);
+        take = Math.max(0, Math.min(Math.floor(wanted), size - offset));
+        pieces.push(sliceRuns(stored.runs, offset, offset + take));
+        read = { entries: read.entries + 1, leaves: read.leaves + size };
+      }
+      wanted -= take;
       offset = 0;
       if (wanted <= 0) break;
     }
-    if (page.length < limit) break;
-    range = { after: (page[page.length - 1] as LogEntry).key };
-    limit = Math.min(MAX_ENTRIES, Math.max(1, Math.ceil(wanted / Math.max(LEAF_BYTES, read.bytes / read.entries))));
+    const runs = pieces.flatMap((piece) => (Buffer.isBuffer(piece) ? [] : piece));
+    const hashes = runs.length === 0 ? Buffer.alloc(0) : await runHashes(ctx.knex, ctx, runs);
+    let at = 0;
+    for (const piece of pieces) {
+      if (Buffer.isBuffer(piece)) {
+        parts.push(piece);
+        continue;
+      }
+      const count = idsIn(piece);
+      parts.push(leavesOfRuns(piece, hashes.subarray(at * HASH_BYTES, (at + count) * HASH_BYTES)));
+      at += count;
+    }
+    if (rows.length < limit) break;
+    range = { after: keyOf(rows[rows.length - 1] as Row) };
+    limit = Math.min(MAX_ENTRIES, Math.max(1, Math.ceil(wanted / Math.max(1, read.leaves / read.entries))));
   }
   return Buffer.concat(parts);
 }

@@ -109,6 +109,19 @@ export function idsIn(runs: readonly IdRun[]): number {
   return runs.reduce((sum, run) => sum + run.count, 0);
 }
 
+/** The ids of `runs` from the `from`-th to the `to`-th (exclusive), as runs. */
+export function sliceRuns(runs: readonly IdRun[], from: number, to: number): IdRun[] {
+  const out: IdRun[] = [];
+  let start = 0;
+  for (const run of runs) {
+    const lo = Math.max(from, start);
+    const hi = Math.min(to, start + run.count);
+    if (lo < hi) out.push({ first: run.first + BigInt(lo - start), count: hi - lo });
+    start += run.count;
+  }
+  return out;
+}
+
 /**
  * The plain leaves of `runs`: each id, followed by its hash from `hashes` (32 bytes per id, in
  * the runs' order).

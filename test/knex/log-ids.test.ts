@@ -57,6 +57,36 @@ describeEachDatabase('the global log stores its events\' ids, and reads their ha
     for (const subject of ['u0', 'u19999', 'w']) expect(verifyReceipt(await consent.receipt(subject), consent.publicKey), subject).to.equal(true);
   });
 
+  it("reads for a receipt's inclusion proof the hashes of the leaves it needs, not of its whole entry", async () => {
+    const at = Date.now() - 60_000;
+    await consent.import(Array.from({ length: 10_000 }, (_, i) => ({ subjectId: `u${String(i)}`, requirement: 'a', decision: 'granted', at })), { batchSize: 10_000 });
+    await consent.record('w', { a: 'granted' });
+    await consent.checkpoint();
+    // The ids whose hashes each statement on the events asked for (the ranges it names).
+    let asked = 0;
+    const listener = (query: { sql: string; bindings?: unknown[] }): void => {
+      if (!/consent_events/.test(query.sql) || !/between/.test(query.sql)) return;
+      const b = query.bindings ?? [];
+      if (typeof b[0] === 'string' && b[0].startsWith('{')) {
+        const [lo, hi] = [b[0], b[1] as string].map((list) => list.slice(1, -1).split(',').map(Number));
+        asked += (lo as number[]).reduce((sum, l, k) => sum + ((hi as number[])[k] as number) - l + 1, 0);
+      } else {
+        for (let k = 0; k + 2 < b.length; k += 3) asked += Number(b[k + 2]) - Number(b[k + 1]) + 1;
+      }
+    };
+    db.knex.on('query', listener);
+    try {
+      for (const subject of ['u0', 'u5000', 'u9999', 'w']) {
+        asked = 0;
+        expect(verifyReceipt(await consent.receipt(subject), consent.publicKey), subject).to.equal(true);
+        // A block of 256 leaves, and the log's last, partly filled block: far fewer than 10,000.
+        expect(asked, subject).to.be.within(1, 2 * 256);
+      }
+    } finally {
+      db.knex.removeListener('query', listener);
+    }
+  });
+
   it('reads 32 zero bytes for an event gone from the middle of an entry, and the others as they are; verify() reports it', async () => {
     const at = Date.now() - 60_000;
     await consent.import(Array.from({ length: 50 }, (_, i) => ({ subjectId: `u${String(i)}`, requirement: 'a', decision: 'granted', at })));

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { encodeLeaves, LEAF_BYTES } from '../../lib/audit/log-leaf';
-import { leavesOfRuns, MAX_ENTRY_LEAVES, packLeaves, readStored, unpackLeaves, type IdRun } from '../../lib/knex/packed-leaves';
+import { leavesOfRuns, MAX_ENTRY_LEAVES, packLeaves, readStored, sliceRuns, unpackLeaves, type IdRun } from '../../lib/knex/packed-leaves';
 
 const hash = (n: number): string => (n % 256).toString(16).padStart(2, '0').repeat(32);
 const leaves = (ids: string[]): Buffer => encodeLeaves(ids.map((id, i) => ({ id, hash: hash(i + 1) })));
@@ -30,6 +30,15 @@ describe('log entries as stored: their events\' ids', () => {
     const runs: IdRun[] = [{ first: 7n, count: 1 }, { first: 9n, count: 3 }, { first: 3n, count: 1 }, { first: 2n, count: 1 }];
     expect(readStored(packed)).to.deep.equal({ runs });
     expect(read(packed).equals(leaves(ids))).to.equal(true);
+  });
+
+  it('cuts the ids from one place to another out of runs, across them', () => {
+    const runs: IdRun[] = [{ first: 10n, count: 3 }, { first: 20n, count: 1 }, { first: 30n, count: 4 }];
+    expect(sliceRuns(runs, 0, 8)).to.deep.equal(runs);
+    expect(sliceRuns(runs, 1, 6)).to.deep.equal([{ first: 11n, count: 2 }, { first: 20n, count: 1 }, { first: 30n, count: 2 }]);
+    expect(sliceRuns(runs, 4, 5)).to.deep.equal([{ first: 30n, count: 1 }]);
+    expect(sliceRuns(runs, 3, 3)).to.deep.equal([]);
+    expect(sliceRuns(runs, 7, 20)).to.deep.equal([{ first: 33n, count: 1 }]);
   });
 
   it('keeps ids from 2^48 on, and up to 2^53 and beyond, exactly', () => {
