@@ -9,10 +9,10 @@ import { LEAF_BYTES } from '../audit/log-leaf';
  *
  * Stores written before (by migration 007's backfill, and by writers before this form) hold the
  * hashes too: whole 40-byte leaves (even length), or a tag byte, the first of consecutive ids and
- * the hashes. Those forms are still read as they are. Each
- * stored form has an odd length but the plain one, and its own tag; anything else is read as
- * plain leaves, and the proof then fails to add up. Reading always gives back plain leaves: the
- * proof (leaf hashes, tree, inclusion proofs) never sees how they were stored.
+ * the hashes. Those forms are still read as they are. Each stored form has an odd length but the
+ * plain one, and its own tag; anything else is read as plain leaves, and the proof then fails to
+ * add up. Reading always gives back plain leaves: the proof (leaf hashes, tree, inclusion proofs)
+ * never sees how they were stored.
  */
 
 /** Written before: the first of consecutive ids, then the hashes. */
