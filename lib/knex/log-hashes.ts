@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import { quote } from './quote';
 import { isPostgres } from './migrate';
-import { HASH_BYTES, type IdRun } from './packed-leaves';
+import { HASH_BYTES, idsIn, leavesOfRuns, type IdRun } from './packed-leaves';
 import type { Row } from './rows';
 
 /*
@@ -145,4 +145,21 @@ export async function runHashes(db: Knex, ctx: TableContext, runs: readonly IdRu
     for (const hashes of complete) parts.push(hashes ?? (rows[next++] as Buffer));
   }
   return Buffer.concat(parts);
+}
+
+/**
+ * The plain leaves of each piece: leaves stored with their hashes as they are, runs of ids with
+ * their events' hashes, all of them read in one statement or a few.
+ */
+export async function plainLeaves(db: Knex, ctx: TableContext, pieces: ReadonlyArray<Buffer | readonly IdRun[]>): Promise<Buffer[]> {
+  const runs = pieces.flatMap((piece) => (Buffer.isBuffer(piece) ? [] : piece));
+  const hashes = runs.length === 0 ? Buffer.alloc(0) : await runHashes(db, ctx, runs);
+  let at = 0;
+  return pieces.map((piece) => {
+    if (Buffer.isBuffer(piece)) return piece;
+    const count = idsIn(piece);
+    const leaves = leavesOfRuns(piece, hashes.subarray(at * HASH_BYTES, (at + count) * HASH_BYTES));
+    at += count;
+    return leaves;
+  });
 }

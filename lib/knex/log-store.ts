@@ -5,8 +5,8 @@ import type { LeafPosition, LogBlock, LogBlockQuery, LogEntry, LogFold, LogHead 
 import type { Statement } from './bulk-sql';
 import { quote } from './quote';
 import { isPostgres } from './migrate';
-import { runHashes } from './log-hashes';
-import { HASH_BYTES, idsIn, leavesOfRuns, packLeaves, readStored, sliceRuns, type IdRun } from './packed-leaves';
+import { plainLeaves } from './log-hashes';
+import { idsIn, packLeaves, readStored, sliceRuns, type IdRun } from './packed-leaves';
 import type { Row } from './rows';
 
 /*
@@ -70,19 +70,12 @@ const asBuffer = (value: unknown): Buffer => (Buffer.isBuffer(value) ? value : B
  * the events, all of the page's in one statement or a few.
  */
 async function toEntries(db: Knex, ctx: TableContext, rows: readonly Row[]): Promise<LogEntry[]> {
-  const stored = rows.map((row) => readStored(asBuffer(row.leaves)));
-  const runs: IdRun[] = [];
-  for (const entry of stored) if ('runs' in entry) runs.push(...entry.runs);
-  const hashes = runs.length === 0 ? Buffer.alloc(0) : await runHashes(db, ctx, runs);
-  let at = 0;
-  return rows.map((row, i) => {
-    const entry = stored[i] as (typeof stored)[number];
-    if ('leaves' in entry) return { key: keyOf(row), leaves: entry.leaves };
-    const count = idsIn(entry.runs);
-    const leaves = leavesOfRuns(entry.runs, hashes.subarray(at * HASH_BYTES, (at + count) * HASH_BYTES));
-    at += count;
-    return { key: keyOf(row), leaves };
+  const pieces = rows.map((row) => {
+    const stored = readStored(asBuffer(row.leaves));
+    return 'leaves' in stored ? stored.leaves : stored.runs;
   });
+  const leaves = await plainLeaves(db, ctx, pieces);
+  return rows.map((row, i) => ({ key: keyOf(row), leaves: leaves[i] as Buffer }));
 }
 
 function parseHead(value: unknown): LogHead | null {
@@ -272,18 +265,7 @@ export async function readLogLeaves(ctx: TableContext, query: { from: LeafPositi
       offset = 0;
       if (wanted <= 0) break;
     }
-    const runs = pieces.flatMap((piece) => (Buffer.isBuffer(piece) ? [] : piece));
-    const hashes = runs.length === 0 ? Buffer.alloc(0) : await runHashes(ctx.knex, ctx, runs);
-    let at = 0;
-    for (const piece of pieces) {
-      if (Buffer.isBuffer(piece)) {
-        parts.push(piece);
-        continue;
-      }
-      const count = idsIn(piece);
-      parts.push(leavesOfRuns(piece, hashes.subarray(at * HASH_BYTES, (at + count) * HASH_BYTES)));
-      at += count;
-    }
+    parts.push(...(await plainLeaves(ctx.knex, ctx, pieces)));
     if (rows.length < limit) break;
     range = { after: keyOf(rows[rows.length - 1] as Row) };
     limit = Math.min(MAX_ENTRIES, Math.max(1, Math.ceil(wanted / Math.max(1, read.leaves / read.entries))));
