@@ -4,6 +4,7 @@ import { threadScript } from '../audit/thread';
 import { ThreadPool } from '../audit/thread-pool';
 import type { AudienceMatch, JudgeKeys, JudgedPage } from './audience-judge';
 import type { Requirement } from '../types';
+import type { LookupVerdicts } from './lookup-judge';
 
 /**
  * A worker thread's answer for a page of rows (see audience-worker.ts): the judged page, its
@@ -33,7 +34,10 @@ export const audienceWorkers = {
   stopped: 0,
 };
 
-/** Threads that decode and judge pages of audience rows (the JSON text of `AudienceCapability.audienceRows`). */
+/**
+ * Threads that decode and judge pages of audience rows (the JSON text of
+ * `AudienceCapability.audienceRows`), and `filterAllowed()`'s batches.
+ */
 export class AudiencePool {
   private constructor(private readonly pool: ThreadPool) {}
 
@@ -53,6 +57,16 @@ export class AudiencePool {
   /** A thread's judgement of `rows` (null when no thread answered, or it could not decode them). */
   judge(rows: string, requirement: Requirement, match: AudienceMatch, now: number): Promise<AudienceThreadAnswer> {
     return this.pool.run({ rows, requirement, match, now }) as Promise<AudienceThreadAnswer>;
+  }
+
+  /** The pseudonyms of `subjects` end to end (`packedPseudonyms`), or null when no thread answered. */
+  pseudonyms(subjects: readonly string[]): Promise<string | null> {
+    return this.pool.run({ kind: 'pseudonyms', subjects }) as Promise<string | null>;
+  }
+
+  /** A thread's `lookupVerdicts` of `rows` for `pseudonyms` (packed), or null when no thread answered or it could not decode them. */
+  verdicts(rows: string, pseudonyms: string, requirement: Requirement, now: number, gpc: boolean): Promise<LookupVerdicts | null> {
+    return this.pool.run({ kind: 'verdicts', rows, pseudonyms, requirement, now, gpc }) as Promise<LookupVerdicts | null>;
   }
 
   close(): void {

@@ -5,11 +5,13 @@ import type { Requirement } from '../types';
 import { STATES } from '../vocabulary';
 import { judgeEntries, type AudienceMatch, type JudgeKeys } from './audience-judge';
 import type { AudienceThreadAnswer } from './audience-pool';
+import { lookupVerdicts, packedPseudonyms, unpackedPseudonyms, type LookupVerdicts } from './lookup-judge';
 
 /*
  * A worker thread of `AudiencePool`: decodes a page of audience rows (JSON text) and judges it
  * with the very code the main thread runs (`judgeEntries`), so that the main thread only passes
- * pages on.
+ * pages on; and, for `filterAllowed()`, computes a batch's pseudonyms and judges the rows read
+ * for them (lookup-judge.ts).
  */
 
 const raw = workerData as Record<keyof JudgeKeys, Uint8Array>;
@@ -25,7 +27,32 @@ interface Job {
   now: number;
 }
 
-parentPort?.on('message', ({ id, rows, requirement, match, now }: Job) => {
+/** `filterAllowed()`'s jobs: a batch's pseudonyms, and its verdicts from the rows read for them (see lookup-judge.ts). */
+type LookupJob =
+  | { id: number; kind: 'pseudonyms'; subjects: string[] }
+  | { id: number; kind: 'verdicts'; rows: string; pseudonyms: string; requirement: Requirement; now: number; gpc: boolean };
+
+function answerLookup(job: LookupJob): void {
+  if (job.kind === 'pseudonyms') {
+    parentPort?.postMessage({ id: job.id, answer: packedPseudonyms(keys.pseudonym, job.subjects) });
+    return;
+  }
+  let answer: LookupVerdicts | null;
+  try {
+    answer = lookupVerdicts(keys.chain, job.rows, unpackedPseudonyms(job.pseudonyms), job.requirement, job.now, job.gpc);
+  } catch {
+    // The main thread decodes the rows itself, and fails them as it would.
+    answer = null;
+  }
+  parentPort?.postMessage({ id: job.id, answer }, answer?.allowed ? [answer.allowed.buffer as ArrayBuffer] : []);
+}
+
+parentPort?.on('message', (job: Job | LookupJob) => {
+  if ('kind' in job) {
+    answerLookup(job);
+    return;
+  }
+  const { id, rows, requirement, match, now } = job;
   let answer: AudienceThreadAnswer;
   try {
     const entries = audienceEntriesOfText(rows);

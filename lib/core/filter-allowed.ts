@@ -1,13 +1,14 @@
+import { performance } from 'node:perf_hooks';
 import { pseudonymOf } from '../audit/keys';
 import { ConsentError, ConsentStoreError } from '../errors';
 import { nextTurn, TurnTaker } from '../event-loop-turns';
 import { isAllowedNow } from '../state/derive';
 import { hasCapability } from '../tracker/has-capability';
 import type { CurrentRecord, SubjectSnapshot } from '../tracker/records';
-import type { Requirement } from '../types';
 import type { ConsentCore } from './consent-core';
 import { normalizeSubject, requireGpcOption, SUBJECT_RULE } from './input';
 import { itemsOf } from './page-cursor';
+import { FilterThreads, type LookupJudging } from './filter-threads';
 import { trustedRecords } from './trusted';
 
 /** Ids checked per round of storage reads: one read by a tracker with the audience capability. */
@@ -25,14 +26,15 @@ const CURRENT_AT_ONCE = 500;
 /** What `filterAllowed` uses of the engine. */
 export type FilterDeps = Pick<ConsentCore, 'tracker' | 'options' | 'registry' | 'derivedKeys' | 'ready' | 'now' | 'storedRecords'>;
 
-interface Item<T> {
-  id: T;
-  pseudonym: string;
+/** A batch of the ids as given, with their subjects (normalized). */
+interface Batch<T> {
+  ids: T[];
+  subjects: string[];
 }
 
 /** Reads the batches of `ids` (each id checked), the next one while the caller handles the current. */
-async function* batches<T>(ids: Iterable<T> | AsyncIterable<T>, keys: FilterDeps['derivedKeys']): AsyncGenerator<Array<Item<T>>> {
-  let batch: Array<Item<T>> = [];
+async function* batches<T>(ids: Iterable<T> | AsyncIterable<T>): AsyncGenerator<Batch<T>> {
+  let batch: Batch<T> = { ids: [], subjects: [] };
   let index = 0;
   const turns = new TurnTaker();
   for await (const id of ids) {
@@ -41,44 +43,64 @@ async function* batches<T>(ids: Iterable<T> | AsyncIterable<T>, keys: FilterDeps
     const subject = normalizeSubject(id);
     if (subject === null) throw new ConsentError('invalid_subject', `filterAllowed(): the id at index ${String(index)} is not ${SUBJECT_RULE}`);
     index += 1;
-    // Not through the engine's cache of pseudonyms: a long list would push the guard's out.
-    batch.push({ id, pseudonym: pseudonymOf(keys, subject) });
-    if (batch.length >= BATCH) {
+    batch.ids.push(id);
+    batch.subjects.push(subject);
+    if (batch.ids.length >= BATCH) {
       yield batch;
-      batch = [];
+      batch = { ids: [], subjects: [] };
     }
   }
-  if (batch.length > 0) yield batch;
+  if (batch.ids.length > 0) yield batch;
+}
+
+/** A batch as read: its subjects' trusted records (a tracker without the audience capability), or their snapshots, not yet checked. */
+type Read = { records: CurrentRecord[][] } | { pseudonyms: readonly string[]; snapshots: Array<SubjectSnapshot | null> };
+
+/**
+ * Reads the subjects of `pseudonyms`: a tracker with the audience capability reads the batch's
+ * snapshots in one call; any other answers a `current()` read per id (its records checked),
+ * `CURRENT_AT_ONCE` of them issued together.
+ */
+async function readBatch(engine: FilterDeps, pseudonyms: readonly string[]): Promise<Read> {
+  const { tracker } = engine;
+  if (!hasCapability(tracker, 'audience')) {
+    const records: CurrentRecord[][] = [];
+    for (let i = 0; i < pseudonyms.length; i += CURRENT_AT_ONCE) {
+      records.push(...(await Promise.all(pseudonyms.slice(i, i + CURRENT_AT_ONCE).map((pseudonym) => engine.storedRecords(pseudonym)))));
+    }
+    return { records };
+  }
+  const snapshots: unknown = await tracker.snapshots(pseudonyms);
+  // An answer missing for an id would read as "no subject": under legitimate interests, allowed.
+  if (!Array.isArray(snapshots) || snapshots.length !== pseudonyms.length || snapshots.includes(undefined)) {
+    throw new ConsentStoreError(`storage answered snapshots() for ${String(pseudonyms.length)} subjects with ${Array.isArray(snapshots) ? `${String(snapshots.length)} entries` : 'no list'}, or with a hole`);
+  }
+  return { pseudonyms, snapshots: snapshots as Array<SubjectSnapshot | null> };
 }
 
 /**
- * The trusted records of each item's subject, in order, each checked against its head's seal.
- * A tracker with the audience capability reads the batch's subjects in one call; any other
- * answers a `current()` read per id, `CURRENT_AT_ONCE` of them issued together.
+ * The trusted records of each subject of a batch read, in order, each checked against its
+ * head's seal, giving the event loop turns as it goes (the next batches are read meanwhile).
+ * `worked` is told the milliseconds spent here, not on the turns given away.
  */
-async function recordsOf<T>(engine: FilterDeps, batch: Array<Item<T>>): Promise<CurrentRecord[][]> {
-  const { tracker } = engine;
-  if (!hasCapability(tracker, 'audience')) {
-    const out: CurrentRecord[][] = [];
-    for (let i = 0; i < batch.length; i += CURRENT_AT_ONCE) {
-      out.push(...(await Promise.all(batch.slice(i, i + CURRENT_AT_ONCE).map((item) => engine.storedRecords(item.pseudonym)))));
-    }
-    return out;
-  }
-  const snapshots: unknown = await tracker.snapshots(batch.map((item) => item.pseudonym));
-  // An answer missing for an id would read as "no subject": under legitimate interests, allowed.
-  if (!Array.isArray(snapshots) || snapshots.length !== batch.length || snapshots.includes(undefined)) {
-    throw new ConsentStoreError(`storage answered snapshots() for ${String(batch.length)} subjects with ${Array.isArray(snapshots) ? `${String(snapshots.length)} entries` : 'no list'}, or with a hole`);
-  }
+async function trustedOf(engine: FilterDeps, read: Read, worked: (ms: number) => void): Promise<CurrentRecord[][]> {
+  if ('records' in read) return read.records;
+  const { pseudonyms, snapshots } = read;
   // A subject named twice in a batch (its snapshot read once) has its seal checked once, by the
   // snapshot's identity; its link is checked for every pseudonym it answers.
   const trusted = new Map<SubjectSnapshot, CurrentRecord[]>();
   const out: CurrentRecord[][] = [];
   const turns = new TurnTaker();
-  for (let i = 0; i < batch.length; i += 1) {
-    if (turns.due()) await nextTurn();
-    const { pseudonym } = batch[i] as Item<T>;
-    const snapshot = snapshots[i] as SubjectSnapshot | null;
+  let busy = 0;
+  let since = performance.now();
+  for (let i = 0; i < pseudonyms.length; i += 1) {
+    if (turns.due()) {
+      busy += performance.now() - since;
+      await nextTurn();
+      since = performance.now();
+    }
+    const pseudonym = pseudonyms[i] as string;
+    const snapshot = snapshots[i] ?? null;
     let records = snapshot === null ? undefined : trusted.get(snapshot);
     if (records === undefined || (snapshot as SubjectSnapshot).pseudonym !== pseudonym) {
       records = trustedRecords(engine.derivedKeys.chain, engine.options.logger, pseudonym, snapshot);
@@ -86,6 +108,7 @@ async function recordsOf<T>(engine: FilterDeps, batch: Array<Item<T>>): Promise<
     }
     out.push(records);
   }
+  worked(busy + performance.now() - since);
   return out;
 }
 
@@ -118,24 +141,55 @@ export function filterAllowed<T extends string | number>(
   };
 }
 
+/** A batch being read: its subjects as read (checked when it is handed out), or its verdicts judged on a thread. */
+type Reading = Promise<Read | { allowed: Uint8Array }>;
+
 /** The allowed ids of each batch of `ids`, a batch per round of reads (the next rounds start while a batch is handed out). */
 async function* allowedPages<T>(engine: FilterDeps, ids: Iterable<T> | AsyncIterable<T>, requirementId: string, gpc: boolean): AsyncGenerator<T[]> {
   await engine.ready();
   // Unknown ids fail before any read; each batch is judged by the version current when it is.
   engine.registry.require(requirementId);
-  const depth = hasCapability(engine.tracker, 'audience') ? READ_AHEAD : 1;
-  const ahead: Array<{ batch: Array<Item<T>>; records: Promise<CurrentRecord[][]> }> = [];
-  for await (const batch of batches(ids, engine.derivedKeys)) {
-    const records = recordsOf(engine, batch);
-    // Awaited below; if the caller stops first, its failure concerns no one.
-    records.catch(() => undefined);
-    ahead.push({ batch, records });
-    if (ahead.length > depth) {
-      const first = ahead.shift() as (typeof ahead)[number];
-      yield allowedNow(engine, first.batch, await first.records, requirementId, gpc);
+  const { tracker } = engine;
+  const capable = hasCapability(tracker, 'audience');
+  const depth = capable ? READ_AHEAD : 1;
+  const rows = capable && typeof tracker.snapshotRows === 'function' ? tracker.snapshotRows.bind(tracker) : null;
+  const threads = new FilterThreads(engine.derivedKeys, rows);
+  const judging = (): LookupJudging => {
+    const now = engine.now();
+    return { requirement: engine.registry.require(requirementId, 404, now), now };
+  };
+  const read = (batch: Batch<T>): Reading => {
+    const pool = threads.next(batch.ids.length);
+    if (pool === null) return readBatch(engine, batch.subjects.map((subject) => pseudonymOf(engine.derivedKeys, subject)));
+    return threads.verdicts(pool, batch.subjects, judging, gpc, engine.options.logger)
+      .then((v): Reading => ('allowed' in v ? Promise.resolve(v) : readBatch(engine, v.pseudonyms)));
+  };
+  const ahead: Array<{ ids: T[]; reading: Reading }> = [];
+  // The first batch read, handed out: checked and judged now, or as its thread judged it.
+  const handed = async (): Promise<T[]> => {
+    const first = ahead.shift() as (typeof ahead)[number];
+    const asked = performance.now();
+    const result = await first.reading;
+    if ('allowed' in result) return first.ids.filter((_, i) => result.allowed[i] === 1);
+    const waited = performance.now() - asked;
+    let worked = 0;
+    const records = await trustedOf(engine, result, (ms) => { worked = ms; });
+    // Before threads start: how long the batch took to come, against the time spent on it.
+    threads.paced(waited, worked);
+    return allowedNow(engine, first.ids, records, requirementId, gpc);
+  };
+  try {
+    for await (const batch of batches(ids)) {
+      const reading = read(batch);
+      // Awaited below; if the caller stops first, its failure concerns no one.
+      reading.catch(() => undefined);
+      ahead.push({ ids: batch.ids, reading });
+      if (ahead.length > depth) yield await handed();
     }
+    while (ahead.length > 0) yield await handed();
+  } finally {
+    threads.close();
   }
-  for (const { batch, records } of ahead) yield allowedNow(engine, batch, await records, requirementId, gpc);
 }
 
 function recordOf(records: readonly CurrentRecord[], requirement: string): CurrentRecord | undefined {
@@ -143,16 +197,13 @@ function recordOf(records: readonly CurrentRecord[], requirement: string): Curre
   return undefined;
 }
 
-/** `allowedOf` at the engine's time of the call, under the version current then. */
-function allowedNow<T>(engine: FilterDeps, batch: Array<Item<T>>, records: CurrentRecord[][], requirementId: string, gpc: boolean): T[] {
+/** Whether each of `ids` is allowed at the engine's time of the call, under the version current then. */
+function allowedNow<T>(engine: FilterDeps, ids: readonly T[], records: CurrentRecord[][], requirementId: string, gpc: boolean): T[] {
   const now = engine.now();
-  return allowedOf(batch, records, engine.registry.require(requirementId, 404, now), now, gpc);
-}
-
-function allowedOf<T>(batch: Array<Item<T>>, records: CurrentRecord[][], requirement: Requirement, now: number, gpc: boolean): T[] {
+  const requirement = engine.registry.require(requirementId, 404, now);
   const out: T[] = [];
-  for (let i = 0; i < batch.length; i += 1) {
-    if (isAllowedNow(recordOf(records[i] as CurrentRecord[], requirement.id), requirement, now, gpc)) out.push((batch[i] as Item<T>).id);
+  for (let i = 0; i < ids.length; i += 1) {
+    if (isAllowedNow(recordOf(records[i] as CurrentRecord[], requirement.id), requirement, now, gpc)) out.push(ids[i] as T);
   }
   return out;
 }

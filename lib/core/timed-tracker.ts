@@ -55,6 +55,7 @@ const DEADLINES: { readonly [K in keyof ConsentTracker]-?: MethodDeadline } = {
   audienceRows: { what: 'audience read', budget: 'request' },
   storeSealedSubject: { what: 'subject id write', budget: 'request' },
   snapshots: { what: 'state read', budget: 'request' },
+  snapshotRows: { what: 'state read', budget: 'request' },
   close: { what: 'close', budget: 'none' },
 };
 

@@ -5,7 +5,7 @@ import type { SubjectSnapshot } from '../tracker/records';
 import { bytesList } from './bulk-sql';
 import type { TableContext } from './chain-store';
 import { headColumns, joinHead } from './head-rows';
-import { orderByCodes, readJsonPage, readJsonText } from './json-page';
+import { orderByCodes, readJsonPage, readJsonRowsText, readJsonText } from './json-page';
 import { isPostgres } from './migrate';
 import { bytes, hex, hexOrNull } from './row-codec';
 import { quote } from './quote';
@@ -156,17 +156,31 @@ function pseudonymList(knex: Knex, pseudonyms: readonly string[]): { sql: string
   return bytesList(knex, pseudonyms);
 }
 
+/** The subjects linked to `pseudonyms`, each joined to its head and records (see `joinedSubjects`). */
+function lookupOf(ctx: TableContext, pseudonyms: readonly string[]): { q: Knex.QueryBuilder; ordered: Knex.QueryBuilder } {
+  const list = pseudonymList(ctx.knex, pseudonyms);
+  const lookup = subjectsWithHeads(ctx, false).whereRaw(`${quote(ctx.table('subjects'))}.${quote('pseudonym')} in ${list.sql}`, list.bindings);
+  return joinedSubjects(ctx, lookup, false);
+}
+
 /** The snapshots of the subjects linked to `pseudonyms`, in the order asked (null for none), by the pseudonyms' index. */
 export async function readSnapshots(ctx: TableContext, pseudonyms: readonly string[]): Promise<Array<SubjectSnapshot | null>> {
   if (pseudonyms.length === 0) return [];
-  const list = pseudonymList(ctx.knex, pseudonyms);
-  const lookup = subjectsWithHeads(ctx, false).whereRaw(`${quote(ctx.table('subjects'))}.${quote('pseudonym')} in ${list.sql}`, list.bindings);
-  const { ordered } = joinedSubjects(ctx, lookup, false);
+  const { ordered } = lookupOf(ctx, pseudonyms);
   const byPseudonym = new Map<string, SubjectSnapshot>();
   // On the readers once lookups have read as much as a store-wide scan (`filterAllowed()` over
   // a long list): several batches are then read at once while the caller checks the ones before.
   for (const { snapshot } of await subjectEntries(ctx, ordered, ordered, SNAPSHOT_COLUMNS, byPseudonymThenRequirement)) byPseudonym.set(snapshot.pseudonym, snapshot);
   return pseudonyms.map((pseudonym) => byPseudonym.get(pseudonym) ?? null);
+}
+
+/**
+ * What `readSnapshots` reads, as rows in JSON text (`SNAPSHOT_COLUMNS`, in no set order), read
+ * unsorted; null when it cannot be read so (see `readJsonRowsText`).
+ */
+export function snapshotRows(ctx: TableContext, pseudonyms: readonly string[]): Promise<string | null> {
+  if (pseudonyms.length === 0) return Promise.resolve('[]');
+  return readJsonRowsText(ctx, lookupOf(ctx, pseudonyms).q, pageColumns(ctx.knex, SNAPSHOT_COLUMNS), pseudonyms.length);
 }
 
 /** Stores the sealed id of the subject linked to `pseudonym`; false when none is. */

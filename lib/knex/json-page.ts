@@ -66,12 +66,10 @@ export async function readJsonPage(
   const { knex } = on;
   const fn = jsonFunctions(knex);
   if (fn === null) return null;
-  const names = columnNames(columns);
-  const values = `${fn.row}(${names.map(() => '??').join(', ')})`;
-  const statement = knex.select(knex.raw(`${fn.page}(${values}) as page`, names)).from(query.clone().select(selection(columns)).as('p'));
-  const read = await pageOf(on, statement);
+  const read = await pageOf(on, pageStatement(knex, fn, query, columns));
   if (read === null) return null;
   const page = read.page ?? null;
+  const names = columnNames(columns);
   const rows = (typeof page === 'string' ? JSON.parse(page) : page ?? []) as unknown[][];
   on.pages?.read(rows.length);
   if (!isPostgres(knex)) lowerHex(rows, names);
@@ -79,6 +77,31 @@ export async function readJsonPage(
     if (!before(rows[i - 1] as unknown[], rows[i] as unknown[])) return null;
   }
   return rows;
+}
+
+/** The statement of a page: `query`'s rows of `columns` aggregated into one JSON value (`text`: as text on PostgreSQL too). */
+function pageStatement(knex: Knex, fn: { row: string; page: string }, query: Knex.QueryBuilder, columns: PageColumns, text = false): Knex.QueryBuilder {
+  const names = columnNames(columns);
+  const values = `${fn.row}(${names.map(() => '??').join(', ')})`;
+  const page = text && isPostgres(knex) ? `${fn.page}(${values})::text` : `${fn.page}(${values})`;
+  return knex.select(knex.raw(`${page} as page`, names)).from(query.clone().select(selection(columns)).as('p'));
+}
+
+/**
+ * The rows of `query` as `readJsonPage` reads them, left as JSON text (`[]` for none) for a
+ * worker thread to parse, in whatever order they came; `counted` is what the page counts for in
+ * `PageReader.read`. Null when the page must be read the plain way (see `readJsonPage`).
+ */
+export async function readJsonRowsText(on: PageSource, query: Knex.QueryBuilder, columns: PageColumns, counted: number): Promise<string | null> {
+  const { knex } = on;
+  const fn = jsonFunctions(knex);
+  if (fn === null) return null;
+  const read = await pageOf(on, pageStatement(knex, fn, query, columns, true));
+  if (read === null) return null;
+  const page = read.page ?? null;
+  if (page !== null && typeof page !== 'string') return null;
+  on.pages?.read(counted);
+  return page ?? '[]';
 }
 
 /**

@@ -271,6 +271,10 @@ export class KnexTracker implements ConsentTracker {
     return audiences.readSnapshots(this, pseudonyms);
   }
 
+  snapshotRows(pseudonyms: readonly string[]): Promise<string | null> {
+    return audiences.snapshotRows(this, pseudonyms);
+  }
+
   setting(name: string, candidate: string): Promise<string> {
     return admin.storeSetting(this, name, candidate);
   }
