@@ -14,6 +14,11 @@ import { trustedRecords } from './trusted';
 /** Ids checked per round of storage reads: one read by a tracker with the audience capability. */
 const BATCH = 1000;
 /**
+ * The same once threads judge the batches (`snapshotRows`): each batch then costs the main
+ * thread and the threads a few messages, whatever its size.
+ */
+const THREAD_BATCH = 2000;
+/**
  * Batches whose reads are out while the caller handles the one before them, for a tracker with
  * the audience capability: its reads run on several connections (SQLite's readers, the
  * PostgreSQL pool) while the main thread checks seals. One for any other tracker, whose rounds
@@ -32,8 +37,8 @@ interface Batch<T> {
   subjects: string[];
 }
 
-/** Reads the batches of `ids` (each id checked), the next one while the caller handles the current. */
-async function* batches<T>(ids: Iterable<T> | AsyncIterable<T>): AsyncGenerator<Batch<T>> {
+/** Reads the batches of `ids` (each id checked), the next one while the caller handles the current; `size()` ids each. */
+async function* batches<T>(ids: Iterable<T> | AsyncIterable<T>, size: () => number): AsyncGenerator<Batch<T>> {
   let batch: Batch<T> = { ids: [], subjects: [] };
   let index = 0;
   const turns = new TurnTaker();
@@ -45,7 +50,7 @@ async function* batches<T>(ids: Iterable<T> | AsyncIterable<T>): AsyncGenerator<
     index += 1;
     batch.ids.push(id);
     batch.subjects.push(subject);
-    if (batch.ids.length >= BATCH) {
+    if (batch.ids.length >= size()) {
       yield batch;
       batch = { ids: [], subjects: [] };
     }
@@ -58,7 +63,7 @@ type Read = { records: CurrentRecord[][] } | { pseudonyms: readonly string[]; sn
 
 /**
  * Reads the subjects of `pseudonyms`: a tracker with the audience capability reads the batch's
- * snapshots in one call; any other answers a `current()` read per id (its records checked),
+ * snapshots in one call per thousand; any other answers a `current()` read per id (its records checked),
  * `CURRENT_AT_ONCE` of them issued together.
  */
 async function readBatch(engine: FilterDeps, pseudonyms: readonly string[]): Promise<Read> {
@@ -70,12 +75,18 @@ async function readBatch(engine: FilterDeps, pseudonyms: readonly string[]): Pro
     }
     return { records };
   }
-  const snapshots: unknown = await tracker.snapshots(pseudonyms);
-  // An answer missing for an id would read as "no subject": under legitimate interests, allowed.
-  if (!Array.isArray(snapshots) || snapshots.length !== pseudonyms.length || snapshots.includes(undefined)) {
-    throw new ConsentStoreError(`storage answered snapshots() for ${String(pseudonyms.length)} subjects with ${Array.isArray(snapshots) ? `${String(snapshots.length)} entries` : 'no list'}, or with a hole`);
+  // A thousand at a time (a batch the threads could not judge holds more).
+  const all: Array<SubjectSnapshot | null> = [];
+  for (let i = 0; i < pseudonyms.length; i += BATCH) {
+    const asked = pseudonyms.slice(i, i + BATCH);
+    const snapshots: unknown = await tracker.snapshots(asked);
+    // An answer missing for an id would read as "no subject": under legitimate interests, allowed.
+    if (!Array.isArray(snapshots) || snapshots.length !== asked.length || snapshots.includes(undefined)) {
+      throw new ConsentStoreError(`storage answered snapshots() for ${String(asked.length)} subjects with ${Array.isArray(snapshots) ? `${String(snapshots.length)} entries` : 'no list'}, or with a hole`);
+    }
+    all.push(...(snapshots as Array<SubjectSnapshot | null>));
   }
-  return { pseudonyms, snapshots: snapshots as Array<SubjectSnapshot | null> };
+  return { pseudonyms, snapshots: all };
 }
 
 /**
@@ -179,7 +190,7 @@ async function* allowedPages<T>(engine: FilterDeps, ids: Iterable<T> | AsyncIter
     return allowedNow(engine, first.ids, records, requirementId, gpc);
   };
   try {
-    for await (const batch of batches(ids)) {
+    for await (const batch of batches(ids, () => (threads.running ? THREAD_BATCH : BATCH))) {
       const reading = read(batch);
       // Awaited below; if the caller stops first, its failure concerns no one.
       reading.catch(() => undefined);

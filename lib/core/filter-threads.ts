@@ -41,7 +41,12 @@ export class FilterThreads {
       this.tried = true;
       if (this.rows !== null && this.waited <= this.worked * audienceThreads.mainBound) this.pool = AudiencePool.start(this.keys);
     }
-    return this.pool !== null && this.pool.size > 0 ? this.pool : null;
+    return this.running ? this.pool : null;
+  }
+
+  /** Whether threads judge the batches. */
+  get running(): boolean {
+    return this.pool !== null && this.pool.size > 0;
   }
 
   /** Milliseconds the main thread waited for a batch's reads, and spent checking it; counted once the list is past `minSubjects`. */

@@ -77,7 +77,8 @@ export interface AudienceCapability {
   snapshots(pseudonyms: readonly string[]): Promise<Array<SubjectSnapshot | null>>;
 
   /**
-   * Optional, for long lists: what `snapshots` reads, as rows in JSON text (an array of rows,
+   * Optional, for long lists: what `snapshots` reads (up to two thousand pseudonyms at a time),
+   * as rows in JSON text (an array of rows,
    * each the values `AUDIENCE_ROW_COLUMNS` names up to `head_mac`, in any order: a row per
    * record, one without a record for a subject that has none, none for a pseudonym no subject is
    * linked to), which `consent.filterAllowed()` decodes and judges on worker threads. Null when

@@ -158,24 +158,26 @@ describe('consent.filterAllowed() on threads, with a tracker that gives rows bad
       expect(error).to.equal(null);
       expect(started).to.equal(2);
       expect(ids).to.deep.equal(s.expected);
-      expect(s.counts).to.deep.equal({ rows: 8, snapshots: 4 }, 'eight batches, every second one read through snapshots()');
+      // Batches of 1000, then of 2000 once threads judge them: 1000, 2000, 2000, 2000, 500.
+      expect(s.counts).to.deep.equal({ rows: 5, snapshots: 4 }, 'the second and fourth batch read through snapshots(), a thousand at a time');
     } finally {
       await s.close();
     }
   });
 
   it('fails rows that do not decode as a storage failure, after handing out the batches before them', async () => {
-    // The third batch's rows (whichever read asks for it: the batches' pseudonyms come from two threads).
+    // The third batch's rows (ids 3000 to 4999: batches of 1000, then of 2000 once threads judge
+    // them), whichever read asks for it: the batches' pseudonyms come from two threads.
     let third = '';
     const s = await store((pseudonyms, _call, read) => (pseudonyms.includes(third) ? Promise.resolve('[["not", "a row"') : read(pseudonyms)));
     try {
-      third = pseudonymOf(s.consent.engine.derivedKeys, String(IDS[2000]));
+      third = pseudonymOf(s.consent.engine.derivedKeys, String(IDS[3000]));
       threads(true);
       const { ids, error } = await kept(s.consent.filterAllowed(IDS, 'analytics'));
       expect(error).to.be.instanceOf(ConsentError).and.to.include({ code: 'store_unavailable' });
-      // The first two batches of a thousand, in full.
+      // The first two batches, in full.
       third = '';
-      expect(ids).to.deep.equal((await kept(s.consent.filterAllowed(IDS.slice(0, 2000), 'analytics'))).ids);
+      expect(ids).to.deep.equal((await kept(s.consent.filterAllowed(IDS.slice(0, 3000), 'analytics'))).ids);
       expect(ids.length).to.be.greaterThan(0);
     } finally {
       await s.close();
