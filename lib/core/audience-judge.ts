@@ -2,7 +2,7 @@ import { snapshotSealed } from '../audit/head-seal';
 import { hmacHex } from '../audit/keys';
 import { decryptEarlierSubjects, openSubjects } from '../audit/subject-keystream';
 import { openEarlierSubject } from '../audit/subject-seal';
-import { isAllowedNow, stateOf } from '../state/derive';
+import { isAllowedNow, recordOf, stateOf } from '../state/derive';
 import type { AudienceEntry } from '../tracker/audience-capability';
 import type { CurrentRecord, SubjectSnapshot } from '../tracker/records';
 import type { Requirement, State } from '../types';
@@ -52,11 +52,6 @@ function matcher(requirement: Requirement, match: AudienceMatch): (record: Curre
     if (allowed !== null && isAllowedNow(record, requirement, now, gpc) !== allowed) return null;
     return state;
   };
-}
-
-function recordOf(records: readonly CurrentRecord[], requirement: string): CurrentRecord | undefined {
-  for (const record of records) if (record.requirement === requirement) return record;
-  return undefined;
 }
 
 const failed = (failure: string): JudgedPage => ({ members: [], skipped: 0, unreadable: 0, failure });

@@ -19,7 +19,8 @@ export type AudienceThreadAnswer =
 
 /**
  * The threads of large audiences. Internal: tests set `size`, or point `script` at something
- * that cannot start; `started`, `failed` and `stopped` count threads.
+ * that cannot start; `started`, `failed` and `stopped` count threads, `lookups` the batches
+ * they judged.
  */
 export const audienceWorkers = {
   /**
@@ -32,6 +33,8 @@ export const audienceWorkers = {
   started: 0,
   failed: 0,
   stopped: 0,
+  /** `filterAllowed()` batches a thread judged. */
+  lookups: 0,
 };
 
 /**
@@ -66,7 +69,10 @@ export class AudiencePool {
 
   /** A thread's `lookupVerdicts` of `rows` for `pseudonyms` (packed), or null when no thread answered or it could not decode them. */
   verdicts(rows: string, pseudonyms: string, requirement: Requirement, now: number, gpc: boolean): Promise<LookupVerdicts | null> {
-    return this.pool.run({ kind: 'verdicts', rows, pseudonyms, requirement, now, gpc }) as Promise<LookupVerdicts | null>;
+    return (this.pool.run({ kind: 'verdicts', rows, pseudonyms, requirement, now, gpc }) as Promise<LookupVerdicts | null>).then((answer) => {
+      if (answer !== null) audienceWorkers.lookups += 1;
+      return answer;
+    });
   }
 
   close(): void {

@@ -2,13 +2,13 @@ import { performance } from 'node:perf_hooks';
 import { pseudonymOf } from '../audit/keys';
 import { ConsentError, ConsentStoreError } from '../errors';
 import { nextTurn, TurnTaker } from '../event-loop-turns';
-import { isAllowedNow } from '../state/derive';
+import { isAllowedNow, recordOf } from '../state/derive';
 import { hasCapability } from '../tracker/has-capability';
 import type { CurrentRecord, SubjectSnapshot } from '../tracker/records';
 import type { ConsentCore } from './consent-core';
 import { normalizeSubject, requireGpcOption, SUBJECT_RULE } from './input';
 import { itemsOf } from './page-cursor';
-import { FilterThreads, type LookupJudging } from './filter-threads';
+import { FilterThreads, type LookupJudging, type ThreadVerdicts } from './filter-threads';
 import { trustedRecords } from './trusted';
 
 /** Ids checked per round of storage reads: one read by a tracker with the audience capability. */
@@ -153,7 +153,7 @@ export function filterAllowed<T extends string | number>(
 }
 
 /** A batch being read: its subjects as read (checked when it is handed out), or its verdicts judged on a thread. */
-type Reading = Promise<Read | { allowed: Uint8Array }>;
+type Reading = Promise<Read | ThreadVerdicts>;
 
 /** The allowed ids of each batch of `ids`, a batch per round of reads (the next rounds start while a batch is handed out). */
 async function* allowedPages<T>(engine: FilterDeps, ids: Iterable<T> | AsyncIterable<T>, requirementId: string, gpc: boolean): AsyncGenerator<T[]> {
@@ -164,7 +164,7 @@ async function* allowedPages<T>(engine: FilterDeps, ids: Iterable<T> | AsyncIter
   const capable = hasCapability(tracker, 'audience');
   const depth = capable ? READ_AHEAD : 1;
   const rows = capable && typeof tracker.snapshotRows === 'function' ? tracker.snapshotRows.bind(tracker) : null;
-  const threads = new FilterThreads(engine.derivedKeys, rows);
+  const threads = new FilterThreads(engine.derivedKeys, rows, engine.options.logger);
   const judging = (): LookupJudging => {
     const now = engine.now();
     return { requirement: engine.registry.require(requirementId, 404, now), now };
@@ -172,8 +172,7 @@ async function* allowedPages<T>(engine: FilterDeps, ids: Iterable<T> | AsyncIter
   const read = (batch: Batch<T>): Reading => {
     const pool = threads.next(batch.ids.length);
     if (pool === null) return readBatch(engine, batch.subjects.map((subject) => pseudonymOf(engine.derivedKeys, subject)));
-    return threads.verdicts(pool, batch.subjects, judging, gpc, engine.options.logger)
-      .then((v): Reading => ('allowed' in v ? Promise.resolve(v) : readBatch(engine, v.pseudonyms)));
+    return threads.verdicts(pool, batch.subjects, judging, gpc).then((v): Reading => ('verdicts' in v ? Promise.resolve(v) : readBatch(engine, v.pseudonyms)));
   };
   const ahead: Array<{ ids: T[]; reading: Reading }> = [];
   // The first batch read, handed out: checked and judged now, or as its thread judged it.
@@ -181,7 +180,10 @@ async function* allowedPages<T>(engine: FilterDeps, ids: Iterable<T> | AsyncIter
     const first = ahead.shift() as (typeof ahead)[number];
     const asked = performance.now();
     const result = await first.reading;
-    if ('allowed' in result) return first.ids.filter((_, i) => result.allowed[i] === 1);
+    if ('verdicts' in result) {
+      const allowed = threads.current(result, judging(), gpc);
+      return first.ids.filter((_, i) => allowed[i] === 1);
+    }
     const waited = performance.now() - asked;
     let worked = 0;
     const records = await trustedOf(engine, result, (ms) => { worked = ms; });
@@ -201,11 +203,6 @@ async function* allowedPages<T>(engine: FilterDeps, ids: Iterable<T> | AsyncIter
   } finally {
     threads.close();
   }
-}
-
-function recordOf(records: readonly CurrentRecord[], requirement: string): CurrentRecord | undefined {
-  for (const record of records) if (record.requirement === requirement) return record;
-  return undefined;
 }
 
 /** Whether each of `ids` is allowed at the engine's time of the call, under the version current then. */

@@ -23,30 +23,45 @@ export interface LookupJudging {
   now: number;
 }
 
+/** A batch judged on a thread (or here when none answered), with what it takes to judge it again at another time. */
+export interface ThreadVerdicts {
+  verdicts: LookupVerdicts;
+  judged: LookupJudging;
+  text: string;
+  pseudonyms: string[];
+}
+
+// Thrown into a batch still being read when the iteration stopped: nobody awaits it.
+const STOPPED = new Error('filterAllowed() stopped');
+
 /** The threads of one `filterAllowed()` iteration, started once it is long enough and bound by its main thread. */
 export class FilterThreads {
   private pool: AudiencePool | null = null;
   private tried = false;
+  private closed = false;
+  private idle: NodeJS.Timeout | null = null;
   private seen = 0;
   private batches = 0;
   private waited = 0;
   private worked = 0;
 
-  constructor(private readonly keys: JudgeKeys, private readonly rows: RowsReader | null) {}
-
-  /** Counts a batch of `size` ids; the pool to judge it on, or null to judge it on the main thread. */
-  next(size: number): AudiencePool | null {
-    this.seen += size;
-    if (!this.tried && this.seen > audienceThreads.minSubjects && this.batches >= audienceThreads.measuredPages) {
-      this.tried = true;
-      if (this.rows !== null && this.waited <= this.worked * audienceThreads.mainBound) this.pool = AudiencePool.start(this.keys);
-    }
-    return this.running ? this.pool : null;
-  }
+  constructor(private readonly keys: JudgeKeys, private readonly rows: RowsReader | null, private readonly logger: ConsentLogger) {}
 
   /** Whether threads judge the batches. */
   get running(): boolean {
     return this.pool !== null && this.pool.size > 0;
+  }
+
+  /** Counts a batch of `size` ids; the pool to judge it on, or null to judge it on the main thread. */
+  next(size: number): AudiencePool | null {
+    this.seen += size;
+    if (!this.tried && !this.closed && this.seen > audienceThreads.minSubjects && this.batches >= audienceThreads.measuredPages) {
+      this.tried = true;
+      if (this.rows !== null && this.waited <= this.worked * audienceThreads.mainBound) this.pool = AudiencePool.start(this.keys);
+    }
+    if (!this.running) return null;
+    this.touch();
+    return this.pool;
   }
 
   /** Milliseconds the main thread waited for a batch's reads, and spent checking it; counted once the list is past `minSubjects`. */
@@ -58,32 +73,71 @@ export class FilterThreads {
   }
 
   /**
-   * A byte per subject of the batch (1 allowed), judged on `pool`; or the batch's pseudonyms when
+   * A batch judged on `pool` (as `judging()` says once its rows are read; a seal failure is
+   * only reported by `current`, when the batch is handed out); or the batch's pseudonyms when
    * the store could not give its rows as text (the caller reads the batch the usual way). A
    * thread that does not answer leaves its work to the main thread.
-   * @throws ConsentStoreError when the rows do not decode; ConsentIntegrityError (logged) when a
-   *   subject's rows fail their seal.
+   * @throws ConsentStoreError when the rows do not decode or leave out a subject.
    */
-  async verdicts(pool: AudiencePool, subjects: readonly string[], judging: () => LookupJudging, gpc: boolean, logger: ConsentLogger): Promise<{ allowed: Uint8Array } | { pseudonyms: string[] }> {
+  async verdicts(pool: AudiencePool, subjects: readonly string[], judging: () => LookupJudging, gpc: boolean): Promise<ThreadVerdicts | { pseudonyms: string[] }> {
     const packed = (await pool.pseudonyms(subjects)) ?? packedPseudonyms(this.keys.pseudonym, subjects);
+    this.stopIfClosed();
     const pseudonyms = unpackedPseudonyms(packed);
     const text = await (this.rows as RowsReader)(pseudonyms);
+    this.stopIfClosed();
     if (text === null) return { pseudonyms };
-    const { requirement, now } = judging();
-    let judged: LookupVerdicts | null = await pool.verdicts(text, packed, requirement, now, gpc);
-    if (judged === null) {
-      try {
-        judged = lookupVerdicts(this.keys.chain, text, pseudonyms, requirement, now, gpc);
-      } catch (error) {
-        throw new ConsentStoreError('the store gave lookup rows that do not decode', error);
-      }
-    }
-    if (judged.failure !== null) throw integrityFailure(logger, judged.failure);
-    return { allowed: judged.allowed };
+    const judged = judging();
+    const verdicts = (await pool.verdicts(text, packed, judged.requirement, judged.now, gpc)) ?? this.judgeHere(text, pseudonyms, judged, gpc);
+    this.stopIfClosed();
+    return { verdicts, judged, text, pseudonyms };
   }
 
+  /**
+   * A batch's verdicts as it is handed out, at `judging.now` under `judging.requirement`: as
+   * they were judged while they still hold (the same version, no expiry passed in between),
+   * else judged again here.
+   * @throws ConsentIntegrityError (logged) when a subject's rows failed their seal;
+   *   ConsentStoreError when they do not decode again.
+   */
+  current(batch: ThreadVerdicts, judging: LookupJudging, gpc: boolean): Uint8Array {
+    const { verdicts, judged } = batch;
+    if (verdicts.failure !== null) throw integrityFailure(this.logger, verdicts.failure);
+    if (judging.requirement.version === judged.requirement.version && judging.now >= judged.now && judging.now < verdicts.until) return verdicts.allowed;
+    const again = this.judgeHere(batch.text, batch.pseudonyms, judging, gpc);
+    if (again.failure !== null) throw integrityFailure(this.logger, again.failure);
+    return again.allowed;
+  }
+
+  /** Ends the iteration: its threads go, and the batches still being read are dropped unjudged. */
   close(): void {
+    this.closed = true;
+    this.release();
+  }
+
+  /** Lets the threads go; the batches still with them are judged here, later ones too. */
+  private release(): void {
+    if (this.idle !== null) clearTimeout(this.idle);
+    this.idle = null;
     this.pool?.close();
     this.pool = null;
+  }
+
+  /** @throws ConsentStoreError when the rows do not decode or leave out a subject. */
+  private judgeHere(text: string, pseudonyms: readonly string[], judging: LookupJudging, gpc: boolean): LookupVerdicts {
+    try {
+      return lookupVerdicts(this.keys.chain, text, pseudonyms, judging.requirement, judging.now, gpc);
+    } catch (error) {
+      throw new ConsentStoreError('the store gave lookup rows that do not decode, or that leave out a subject asked for', error);
+    }
+  }
+
+  private stopIfClosed(): void {
+    if (this.closed) throw STOPPED;
+  }
+
+  /** (Re)starts the idle timer: an iteration its caller dropped without ending it lets its threads go. */
+  private touch(): void {
+    if (this.idle !== null) this.idle.refresh();
+    else this.idle = setTimeout(() => { this.release(); }, audienceThreads.idleMs).unref();
   }
 }

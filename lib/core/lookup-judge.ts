@@ -1,8 +1,8 @@
 import { snapshotSealed } from '../audit/head-seal';
 import { hmacHex } from '../audit/keys';
-import { isAllowedNow } from '../state/derive';
-import { AUDIENCE_HEX_AT, lowerHexAt, snapshotsOfRows } from '../tracker/audience-rows';
-import type { CurrentRecord, SubjectSnapshot } from '../tracker/records';
+import { isAllowedNow, recordOf } from '../state/derive';
+import { rowsOfText, snapshotsOfRows } from '../tracker/audience-rows';
+import type { SubjectSnapshot } from '../tracker/records';
 import type { Requirement } from '../types';
 
 /*
@@ -25,39 +25,51 @@ export function unpackedPseudonyms(packed: string): string[] {
   return out;
 }
 
-/** A batch judged: a byte per pseudonym (1 allowed, 0 not), or the integrity failure that stops the filter. */
-export type LookupVerdicts = { allowed: Uint8Array; failure: null } | { allowed: null; failure: string };
+/**
+ * A batch judged: a byte per pseudonym (1 allowed, 0 not) and the instant until which every one
+ * of them holds under the same version (the first expiry after `now` among the batch's records);
+ * or the integrity failure that stops the filter.
+ */
+export type LookupVerdicts = { allowed: Uint8Array; until: number; failure: null } | { allowed: null; until: null; failure: string };
 
-function recordOf(records: readonly CurrentRecord[], requirement: string): CurrentRecord | undefined {
-  for (const record of records) if (record.requirement === requirement) return record;
-  return undefined;
+/** Why a batch's rows are refused as a storage failure: some pseudonym asked has none. */
+export class RowsLeftOut extends Error {}
+
+/** The next instant after `now` at which the state of `snapshot`'s record of `requirement` changes with time alone. */
+function changesAt(snapshot: SubjectSnapshot, requirement: string, now: number): number {
+  const record = recordOf(snapshot.records, requirement);
+  let at = Infinity;
+  for (const t of [record?.expiresAt, record?.pendingExpiresAt]) if (typeof t === 'number' && t > now && t < at) at = t;
+  return at;
 }
 
 /**
  * Whether each of `pseudonyms` (the batch's, in order, repeats allowed) is allowed under
- * `requirement` at `now`, from `text`: a subject's records count only once its head's seal
- * vouches for them and for its link; a pseudonym no row names has no subject.
+ * `requirement` at `now`, from `text`: rows for every pseudonym asked (one with a null chain
+ * and no record for a pseudonym no subject is linked to). A subject's records count only once
+ * its head's seal vouches for them and for its link.
  *
- * @throws SyntaxError for text that is not JSON; TypeError for one that is not an array of rows.
+ * @throws SyntaxError for text that is not JSON; TypeError for one that is not an array of
+ *   rows; RowsLeftOut when a pseudonym asked has no row, or a subject-less one has records.
  */
 export function lookupVerdicts(chainKey: Buffer, text: string, pseudonyms: readonly string[], requirement: Requirement, now: number, gpc: boolean): LookupVerdicts {
-  const parsed: unknown = JSON.parse(text);
-  if (!Array.isArray(parsed)) throw new TypeError('a lookup page is not an array of rows');
-  for (const row of parsed) {
-    if (!Array.isArray(row)) throw new TypeError('a lookup row is not an array');
-    lowerHexAt(row as unknown[], AUDIENCE_HEX_AT);
-  }
-  const found = snapshotsOfRows(parsed as unknown[][]);
+  const found = snapshotsOfRows(rowsOfText(text));
   const checked = new Set<SubjectSnapshot>();
   const allowed = new Uint8Array(pseudonyms.length);
+  let until = Infinity;
   for (let i = 0; i < pseudonyms.length; i += 1) {
     const snapshot = found.get(pseudonyms[i] as string);
-    if (snapshot !== undefined && !checked.has(snapshot)) {
-      if (!snapshotSealed(chainKey, snapshot)) return { allowed: null, failure: "a subject's stored records (or its link)" };
+    // Left out, it would read as "no subject": under legitimate interests, allowed.
+    if (snapshot === undefined) throw new RowsLeftOut('the rows leave out a subject asked for');
+    const linked = snapshot.chain !== '';
+    if (!linked && snapshot.records.length > 0) throw new RowsLeftOut('a row without a subject holds a record');
+    if (linked && !checked.has(snapshot)) {
+      if (!snapshotSealed(chainKey, snapshot)) return { allowed: null, until: null, failure: "a subject's stored records (or its link)" };
       checked.add(snapshot);
+      until = Math.min(until, changesAt(snapshot, requirement.id, now));
     }
-    const record = snapshot === undefined ? undefined : recordOf(snapshot.records, requirement.id);
+    const record = linked ? recordOf(snapshot.records, requirement.id) : undefined;
     allowed[i] = isAllowedNow(record, requirement, now, gpc) ? 1 : 0;
   }
-  return { allowed, failure: null };
+  return { allowed, until, failure: null };
 }

@@ -174,13 +174,39 @@ export async function readSnapshots(ctx: TableContext, pseudonyms: readonly stri
   return pseudonyms.map((pseudonym) => byPseudonym.get(pseudonym) ?? null);
 }
 
+// A distinct pseudonym as the library makes them: 64 lowercase hex digits.
+const PSEUDONYM_HEX = /^[0-9a-f]{64}$/;
+
 /**
- * What `readSnapshots` reads, as rows in JSON text (`SNAPSHOT_COLUMNS`, in no set order), read
- * unsorted; null when it cannot be read so (see `readJsonRowsText`).
+ * The table of `pseudonyms` (distinct, each 64 lowercase hex digits) as a column `p` of bytes:
+ * on SQLite cut from one blob by a recursive CTE (see `pseudonymList`), on PostgreSQL an array
+ * of hex texts decoded.
+ */
+function askedTable(knex: Knex, pseudonyms: readonly string[]): Knex.Raw {
+  if (isPostgres(knex)) return knex.raw(`(select decode(x, 'hex') as p from unnest(?::text[]) as x) as asked`, [`{${pseudonyms.join(',')}}`]);
+  const sql = `(with recursive k(i) as (select 0 union all select i + 1 from k where i + 1 < ?) select substr(?, i * ${String(PSEUDONYM_BYTES)} + 1, ${String(PSEUDONYM_BYTES)}) as p from k) as asked`;
+  return knex.raw(sql, [pseudonyms.length, Buffer.from(pseudonyms.join(''), 'hex')]);
+}
+
+/**
+ * What `readSnapshots` reads, as rows in JSON text (`SNAPSHOT_COLUMNS`, in no set order): every
+ * pseudonym asked, each joined to the subject it names, its head and its records, and one row
+ * with a null chain for a pseudonym no subject is linked to (so that a row left out never reads
+ * as "no subject"). Null when it cannot be read so (see `readJsonRowsText`), or for pseudonyms
+ * the library does not make.
  */
 export function snapshotRows(ctx: TableContext, pseudonyms: readonly string[]): Promise<string | null> {
-  if (pseudonyms.length === 0) return Promise.resolve('[]');
-  return readJsonRowsText(ctx, lookupOf(ctx, pseudonyms).q, pageColumns(ctx.knex, SNAPSHOT_COLUMNS), pseudonyms.length);
+  const distinct = [...new Set(pseudonyms)];
+  if (distinct.length === 0) return Promise.resolve('[]');
+  if (!distinct.every((p) => typeof p === 'string' && PSEUDONYM_HEX.test(p))) return Promise.resolve(null);
+  const subjects = ctx.table('subjects');
+  const states = ctx.table('states');
+  const q = ctx.knex.from(askedTable(ctx.knex, distinct)).leftJoin(`${subjects} as s`, 's.pseudonym', 'asked.p');
+  joinHead(q, ctx.table('events'), 's');
+  if (isPostgres(ctx.knex)) q.joinRaw('left join lateral (select * from ?? where ??.chain = s.chain offset 0) as st on true', [states, states]);
+  else q.leftJoin(`${states} as st`, 'st.chain', 's.chain');
+  const columns = { ...LOOKUP_COLUMNS, pseudonym: 'asked.p' };
+  return readJsonRowsText(ctx, q, pageColumns(ctx.knex, columns), distinct.length);
 }
 
 /** Stores the sealed id of the subject linked to `pseudonym`; false when none is. */

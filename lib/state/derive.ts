@@ -82,6 +82,12 @@ export function stateOf(record: CurrentRecord | undefined, requirement: Requirem
   return record.expiresAt !== null && now >= record.expiresAt ? 'expired' : 'granted';
 }
 
+/** A subject's record of `requirement` among its records, if it has one. */
+export function recordOf(records: readonly CurrentRecord[], requirement: string): CurrentRecord | undefined {
+  for (const record of records) if (record.requirement === requirement) return record;
+  return undefined;
+}
+
 /** Whether processing is allowed now: `stateInfo(...).allowed` without building the rest. */
 export function isAllowedNow(record: CurrentRecord | undefined, requirement: Requirement, now: number, gpc: boolean): boolean {
   return allowedIn(stateOf(record, requirement, now), record, requirement, gpc);

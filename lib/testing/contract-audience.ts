@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { planErase } from '../state/plan-erase';
-import { audienceEntriesOfText } from '../tracker/audience-rows';
+import { audienceEntriesOfText, rowsOfText, snapshotsOfRows } from '../tracker/audience-rows';
 import type { AudienceEntry, AudienceRowsPage } from '../tracker/audience-capability';
+import type { SubjectSnapshot } from '../tracker/records';
 import type { ConsentTracker } from '../tracker/tracker';
 import { eventAfter, FIXTURE_KEY, grantedRecord, planOf, pseudonymFor } from './fixtures';
 import type { Define } from './harness';
@@ -121,6 +122,30 @@ export function audienceContract(define: Define): void {
     assert.equal(read[1], null, 'null for a pseudonym no subject has');
     assert.equal(read[3], null, 'null for an erased subject');
     assert.deepEqual(await tracker.snapshots([]), []);
+  });
+
+  define('snapshotRows() gives what snapshots() reads, as rows, with a row for every pseudonym asked', async (tracker) => {
+    if (!tracker.snapshots || !tracker.audience || !tracker.snapshotRows) return;
+    await tracker.init({ migrate: true });
+    await grant(tracker, A, 'news', 'A');
+    await grant(tracker, A, 'other[');
+    await grant(tracker, B, 'other');
+    await grant(tracker, D, 'news');
+    await tracker.erase(D, (s) => planErase(s, { now: 1_900_000_000_000, source: 'admin', actor: null, personalSalt: null }, FIXTURE_KEY));
+    const asked = [B, C, A, D, B];
+    const text = await tracker.snapshotRows(asked);
+    if (text === null) return;
+    const byPseudonym = snapshotsOfRows(rowsOfText(text));
+    const read = await tracker.snapshots(asked);
+    for (const [i, pseudonym] of asked.entries()) {
+      const row = byPseudonym.get(pseudonym);
+      assert.ok(row, `a row for the pseudonym at ${String(i)}`);
+      const sorted = (s: SubjectSnapshot) => ({ ...s, records: [...s.records].sort((x, y) => (x.requirement < y.requirement ? -1 : 1)) });
+      const expected = read[i] ?? null;
+      if (expected === null) assert.deepEqual({ chain: row.chain, records: row.records }, { chain: '', records: [] }, `no subject, no record, for the pseudonym at ${String(i)}`);
+      else assert.deepEqual(sorted(row), sorted(expected), `the snapshot snapshots() reads for the pseudonym at ${String(i)}`);
+    }
+    assert.deepEqual(rowsOfText((await tracker.snapshotRows([])) ?? '[]'), []);
   });
 
   define('snapshots() reads a subject again after a later write, never an earlier answer', async (tracker) => {

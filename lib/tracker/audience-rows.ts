@@ -127,6 +127,20 @@ export function snapshotsOfRows(rows: readonly unknown[][]): Map<string, Subject
 }
 
 /**
+ * The rows of a JSON text (`AUDIENCE_ROW_COLUMNS`, hex in either case), their hex lowered.
+ * @throws SyntaxError for text that is not JSON; TypeError for one that is not an array of rows.
+ */
+export function rowsOfText(text: string): unknown[][] {
+  const parsed: unknown = JSON.parse(text);
+  if (!Array.isArray(parsed)) throw new TypeError('a page of rows is not an array');
+  for (const row of parsed) {
+    if (!Array.isArray(row)) throw new TypeError('a row is not an array');
+    lowerHexAt(row as unknown[], AUDIENCE_HEX_AT);
+  }
+  return parsed as unknown[][];
+}
+
+/**
  * The entries of a page as `AudienceCapability.audienceRows` gives it (JSON text, hex in either
  * case): what both the worker threads and the main thread judge. Rows out of chain and
  * requirement order (no database promises the order of an aggregate) are sorted first.
@@ -134,13 +148,7 @@ export function snapshotsOfRows(rows: readonly unknown[][]): Map<string, Subject
  * @throws SyntaxError for text that is not JSON; TypeError for one that is not an array of rows.
  */
 export function audienceEntriesOfText(text: string): AudienceEntry[] {
-  const parsed: unknown = JSON.parse(text);
-  if (!Array.isArray(parsed)) throw new TypeError('an audience page is not an array of rows');
-  let rows = parsed as unknown[][];
-  for (const row of rows) {
-    if (!Array.isArray(row)) throw new TypeError('an audience row is not an array');
-    lowerHexAt(row, AUDIENCE_HEX_AT);
-  }
+  let rows = rowsOfText(text);
   for (let i = 1; i < rows.length; i += 1) {
     if (!byChainThenRequirement(rows[i - 1] as unknown[], rows[i] as unknown[])) {
       rows = [...rows].sort((a, b) => (byChainThenRequirement(a, b) ? -1 : byChainThenRequirement(b, a) ? 1 : 0));

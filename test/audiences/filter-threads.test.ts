@@ -33,8 +33,9 @@ async function fill(consent: Consent, clock: number): Promise<void> {
 }
 
 /** What a filter kept before it ended or failed, and the threads it started. */
-async function kept(iterable: AsyncIterable<string | number>): Promise<{ ids: Array<string | number>; error: unknown; threads: number }> {
+async function kept(iterable: AsyncIterable<string | number>): Promise<{ ids: Array<string | number>; error: unknown; threads: number; lookups: number }> {
   const started = audienceWorkers.started;
+  const lookups = audienceWorkers.lookups;
   const ids: Array<string | number> = [];
   let error: unknown = null;
   try {
@@ -42,7 +43,7 @@ async function kept(iterable: AsyncIterable<string | number>): Promise<{ ids: Ar
   } catch (caught) {
     error = caught;
   }
-  return { ids, error, threads: audienceWorkers.started - started };
+  return { ids, error, threads: audienceWorkers.started - started, lookups: audienceWorkers.lookups - lookups };
 }
 
 const saved = { size: audienceWorkers.size, script: audienceWorkers.script, ...audienceThreads };
@@ -62,11 +63,13 @@ for (const backend of BACKENDS) {
     let db: TestDatabase;
     let t: Awaited<ReturnType<typeof testConsent>>;
     let clock = START;
+    let errors: string[] = [];
 
     beforeEach(async () => {
       clock = START;
+      errors = [];
       db = await backend.open();
-      t = await testConsent(db, { now: () => new Date(clock), logger: quiet });
+      t = await testConsent(db, { now: () => new Date(clock), logger: { warn() {}, error: (message: string) => { errors.push(message); } } });
       await fill(t.consent, clock);
     });
     afterEach(async () => {
@@ -83,7 +86,9 @@ for (const backend of BACKENDS) {
         threads(true);
         const judged = await kept(t.consent.filterAllowed(IDS, requirement, { gpc }));
         expect(plain.threads).to.equal(0);
-        expect(judged.threads).to.equal(2, 'threads judged the batches');
+        expect(judged.threads).to.equal(2, 'threads started');
+        expect(judged.lookups).to.equal(5, 'threads judged every batch: 1000 ids, then 2000 at a time');
+        expect(plain.lookups).to.equal(0);
         expect(judged.error).to.equal(null);
         expect(judged.ids, `${requirement} gpc=${String(gpc)}`).to.deep.equal(plain.ids);
         const verdicts = new Map<string | number, boolean>();
@@ -91,6 +96,59 @@ for (const backend of BACKENDS) {
         expect(judged.ids).to.deep.equal(IDS.filter((id) => verdicts.get(id)));
         expect(judged.ids.length).to.be.greaterThan(0).and.lessThan(IDS.length);
       }
+    });
+
+    it('judges each batch at the time it is handed out, as the main thread does: grants that lapse meanwhile no longer count', async () => {
+      for (const on of [false, true]) {
+        threads(on);
+        clock = START;
+        const ids: Array<string | number> = [];
+        // Three days on as soon as the first id is handed out: every analytics grant has lapsed
+        // (they last a day), while threads had judged the batches read ahead before.
+        for await (const id of t.consent.filterAllowed(IDS, 'analytics')) {
+          ids.push(id);
+          clock = START + 3 * DAY;
+        }
+        clock = START;
+        const firstBatch = (await kept(t.consent.filterAllowed(IDS.slice(0, 1000), 'analytics'))).ids;
+        expect(ids, `threads ${String(on)}`).to.deep.equal(firstBatch);
+      }
+    });
+
+    it('reads rows for every pseudonym asked: a subject left out is a storage failure, not "no subject"', async () => {
+      threads(true);
+      const engine = t.consent.engine as unknown as { tracker: { snapshotRows(p: readonly string[]): Promise<string | null> } };
+      const read = engine.tracker.snapshotRows.bind(engine.tracker);
+      // A subject of the second batch who objected to fraud checks.
+      const victim = IDS.slice(1000, 3000).find((id) => {
+        const n = typeof id === 'number' ? id : Number(id.slice(1));
+        return n < RECORDED && n % 5 === 4;
+      });
+      expect(await t.consent.isAllowed(victim as string | number, 'fraud')).to.equal(false);
+      const dropped = pseudonymOf(t.consent.engine.derivedKeys, String(victim));
+      engine.tracker.snapshotRows = async (pseudonyms) => {
+        const text = await read(pseudonyms);
+        if (text === null || !pseudonyms.includes(dropped)) return text;
+        return JSON.stringify((JSON.parse(text) as unknown[][]).filter((row) => String(row[12]).toLowerCase() !== dropped));
+      };
+      // Legitimate interests: a subject read as absent would be allowed, whatever it objected to.
+      const { error, ids } = await kept(t.consent.filterAllowed(IDS, 'fraud'));
+      expect(error).to.be.instanceOf(ConsentError).and.to.include({ code: 'store_unavailable' });
+      expect(ids).to.deep.equal((await kept(t.consent.filterAllowed(IDS.slice(0, 1000), 'fraud'))).ids, 'the first batch, then the failure');
+    });
+
+    it('stops judging the batches read ahead when the caller stops: a changed subject it never reached is not reported', async () => {
+      // The subject at 2500 and 6000: in the second and the fourth batch, both read ahead of the first.
+      const pseudonym = pseudonymOf(t.consent.engine.derivedKeys, String(IDS[6000]));
+      const row = await t.knex<{ chain: Buffer }>('consent_subjects').where('pseudonym', Buffer.from(pseudonym, 'hex')).first('chain');
+      await t.knex('consent_states').where({ chain: row?.chain }).update({ version: 7 });
+      threads(true);
+      for await (const _ of t.consent.filterAllowed(IDS, 'analytics')) break;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(errors).to.deep.equal([]);
+      const { error } = await kept(t.consent.filterAllowed(IDS, 'analytics'));
+      expect(error).to.be.instanceOf(ConsentIntegrityError);
+      expect(errors).to.have.length(1, 'reported once, by the batch handed out');
     });
 
     it('refuses a subject whose stored records were changed as an integrity failure, on threads as on the main thread', async () => {
@@ -216,6 +274,22 @@ describe('consent.filterAllowed() on threads, with a tracker that gives rows bad
       const short = await kept(s.consent.filterAllowed(IDS, 'analytics'));
       expect(short.ids).to.deep.equal(s.expected);
       expect(short.threads).to.equal(0, 'a list no longer than minSubjects');
+    } finally {
+      await s.close();
+    }
+  });
+
+  it('lets its threads go when the caller drops the iteration without ending it', async () => {
+    const s = await store((pseudonyms, _call, read) => read(pseudonyms));
+    try {
+      threads(true);
+      audienceThreads.idleMs = 200;
+      const { started, stopped } = audienceWorkers;
+      const iterator = s.consent.filterAllowed(IDS, 'analytics')[Symbol.asyncIterator]();
+      await iterator.next();
+      expect(audienceWorkers.started - started).to.equal(2);
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      expect(audienceWorkers.stopped - stopped).to.equal(2, 'both threads let go');
     } finally {
       await s.close();
     }

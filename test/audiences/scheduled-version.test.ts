@@ -1,4 +1,6 @@
 import { expect } from 'chai';
+import { audienceThreads } from '../../lib/core/audience-checks';
+import { audienceWorkers } from '../../lib/core/audience-pool';
 import type { RequirementDefinition } from '../../lib/index';
 import { BACKENDS, testConsent, type TestDatabase } from '../helpers/consent-setup';
 
@@ -38,15 +40,29 @@ for (const backend of BACKENDS) {
       expect(await t.consent.isAllowed(listed[0] as string, 'stats')).to.equal(false, 'outdated from T on');
     });
 
-    it('filterAllowed() judges each batch by the version current when it is judged', async () => {
-      // 1000 ids make the first batch; the next holds s2, judged after the start.
+    it('filterAllowed() judges each batch by the version current when it is handed out, on threads too', async () => {
+      // 1000 ids make the first batch; the next holds s2, handed out after the start.
       const ids = ['s1', ...Array.from({ length: 999 }, (_, i) => `nobody-${String(i)}`), 's2'];
-      const allowed: string[] = [];
-      for await (const id of t.consent.filterAllowed(ids, 'stats')) {
-        allowed.push(id);
-        clock = T;
+      const saved = { ...audienceThreads, size: audienceWorkers.size };
+      try {
+        for (const threads of [false, true]) {
+          // Threads judge every batch from the first (a batch read ahead is judged before the start).
+          if (threads) Object.assign(audienceThreads, { minSubjects: 0, measuredPages: 0, mainBound: 1e9 });
+          audienceWorkers.size = 2;
+          clock = START;
+          const lookups = audienceWorkers.lookups;
+          const allowed: string[] = [];
+          for await (const id of t.consent.filterAllowed(ids, 'stats')) {
+            allowed.push(id);
+            clock = T;
+          }
+          expect(allowed, `threads ${String(threads)}`).to.deep.equal(['s1']);
+          expect(audienceWorkers.lookups - lookups).to.equal(threads ? 2 : 0);
+        }
+      } finally {
+        Object.assign(audienceThreads, { minSubjects: saved.minSubjects, measuredPages: saved.measuredPages, mainBound: saved.mainBound });
+        audienceWorkers.size = saved.size;
       }
-      expect(allowed).to.deep.equal(['s1']);
     });
   });
 }
