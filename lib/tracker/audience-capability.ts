@@ -78,11 +78,12 @@ export interface AudienceCapability {
 
   /**
    * Optional, for long lists: what `snapshots` reads (up to two thousand pseudonyms at a time),
-   * as rows in JSON text (an array of rows,
-   * each the values `AUDIENCE_ROW_COLUMNS` names up to `head_mac`, in any order: a row per
-   * record, one without a record for a subject that has none, none for a pseudonym no subject is
-   * linked to), which `consent.filterAllowed()` decodes and judges on worker threads. Null when
-   * it cannot be read that way this time: the library then calls `snapshots`.
+   * as rows in JSON text: an array of rows, each the values `AUDIENCE_ROW_COLUMNS` names up to
+   * `head_mac`, in any order; a row per record of each linked subject, one without a record for
+   * a subject that has none, and one with a null chain and record for a pseudonym no subject is
+   * linked to. `consent.filterAllowed()` decodes and judges them on worker threads, and refuses
+   * rows that leave out a pseudonym asked as a storage failure. Null when they cannot be read
+   * that way this time: the library then calls `snapshots`.
    */
   snapshotRows?(pseudonyms: readonly string[]): Promise<string | null>;
 }
