@@ -62,9 +62,9 @@ async function* batches<T>(ids: Iterable<T> | AsyncIterable<T>, size: () => numb
 type Read = { records: CurrentRecord[][] } | { pseudonyms: readonly string[]; snapshots: Array<SubjectSnapshot | null> };
 
 /**
- * Reads the subjects of `pseudonyms`: a tracker with the audience capability reads the batch's
- * snapshots in one call per thousand; any other answers a `current()` read per id (its records checked),
- * `CURRENT_AT_ONCE` of them issued together.
+ * Reads the subjects of `pseudonyms`: a tracker with the audience capability reads their
+ * snapshots in one call per thousand; any other answers a `current()` read per id (its records
+ * checked), `CURRENT_AT_ONCE` of them issued together.
  */
 async function readBatch(engine: FilterDeps, pseudonyms: readonly string[]): Promise<Read> {
   const { tracker } = engine;
@@ -171,6 +171,7 @@ async function* allowedPages<T>(engine: FilterDeps, ids: Iterable<T> | AsyncIter
   };
   const read = (batch: Batch<T>): Reading => {
     const pool = threads.next(batch.ids.length);
+    // Not through the engine's cache of pseudonyms: a long list would push the guard's out.
     if (pool === null) return readBatch(engine, batch.subjects.map((subject) => pseudonymOf(engine.derivedKeys, subject)));
     return threads.verdicts(pool, batch.subjects, judging, gpc).then((v): Reading => ('verdicts' in v ? Promise.resolve(v) : readBatch(engine, v.pseudonyms)));
   };
