@@ -156,17 +156,12 @@ function pseudonymList(knex: Knex, pseudonyms: readonly string[]): { sql: string
   return bytesList(knex, pseudonyms);
 }
 
-/** The subjects linked to `pseudonyms`, each joined to its head and records (see `joinedSubjects`). */
-function lookupOf(ctx: TableContext, pseudonyms: readonly string[]): { q: Knex.QueryBuilder; ordered: Knex.QueryBuilder } {
-  const list = pseudonymList(ctx.knex, pseudonyms);
-  const lookup = subjectsWithHeads(ctx, false).whereRaw(`${quote(ctx.table('subjects'))}.${quote('pseudonym')} in ${list.sql}`, list.bindings);
-  return joinedSubjects(ctx, lookup, false);
-}
-
 /** The snapshots of the subjects linked to `pseudonyms`, in the order asked (null for none), by the pseudonyms' index. */
 export async function readSnapshots(ctx: TableContext, pseudonyms: readonly string[]): Promise<Array<SubjectSnapshot | null>> {
   if (pseudonyms.length === 0) return [];
-  const { ordered } = lookupOf(ctx, pseudonyms);
+  const list = pseudonymList(ctx.knex, pseudonyms);
+  const lookup = subjectsWithHeads(ctx, false).whereRaw(`${quote(ctx.table('subjects'))}.${quote('pseudonym')} in ${list.sql}`, list.bindings);
+  const { ordered } = joinedSubjects(ctx, lookup, false);
   const byPseudonym = new Map<string, SubjectSnapshot>();
   // On the readers once lookups have read as much as a store-wide scan (`filterAllowed()` over
   // a long list): several batches are then read at once while the caller checks the ones before.
@@ -196,17 +191,15 @@ function askedTable(knex: Knex, pseudonyms: readonly string[]): Knex.Raw {
  * the library does not make.
  */
 export function snapshotRows(ctx: TableContext, pseudonyms: readonly string[]): Promise<string | null> {
-  const distinct = [...new Set(pseudonyms)];
+  // In the order of the pseudonyms' index, which the lookups then walk from one end to the other.
+  const distinct = [...new Set(pseudonyms)].sort();
   if (distinct.length === 0) return Promise.resolve('[]');
   if (!distinct.every((p) => typeof p === 'string' && PSEUDONYM_HEX.test(p))) return Promise.resolve(null);
   const subjects = ctx.table('subjects');
-  const states = ctx.table('states');
-  const q = ctx.knex.from(askedTable(ctx.knex, distinct)).leftJoin(`${subjects} as s`, 's.pseudonym', 'asked.p');
-  joinHead(q, ctx.table('events'), 's');
-  if (isPostgres(ctx.knex)) q.joinRaw('left join lateral (select * from ?? where ??.chain = s.chain offset 0) as st on true', [states, states]);
-  else q.leftJoin(`${states} as st`, 'st.chain', 's.chain');
-  const columns = { ...LOOKUP_COLUMNS, pseudonym: 'asked.p' };
-  return readJsonRowsText(ctx, q, pageColumns(ctx.knex, columns), distinct.length);
+  // Each pseudonym asked, with the subject it names and its head (nulls for none).
+  const asked = joinHead(ctx.knex.from(askedTable(ctx.knex, distinct)).leftJoin(subjects, `${subjects}.pseudonym`, 'asked.p'), ctx.table('events'), subjects)
+    .select({ ...subjectColumns(subjects, false), pseudonym: 'asked.p' });
+  return readJsonRowsText(ctx, joinedSubjects(ctx, asked, false).q, pageColumns(ctx.knex, SNAPSHOT_COLUMNS), distinct.length);
 }
 
 /** Stores the sealed id of the subject linked to `pseudonym`; false when none is. */
