@@ -12,6 +12,7 @@ import { KnexTracker, MemoryTracker } from '../../lib/index';
 import type { AudienceQuery, AudienceRowsPage } from '../../lib/tracker/audience-capability';
 import { testConsent } from '../helpers/consent-setup';
 import { sqliteKnexConfig, tempSqliteFile } from '../helpers/databases';
+import { restoreThreads, threads } from './thread-settings';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 const SUBJECTS = 600;
@@ -62,18 +63,6 @@ async function listed(iterable: AsyncIterable<string>): Promise<{ ids: string[];
   return { ids, error, threads: audienceWorkers.started - started };
 }
 
-const saved = { size: audienceWorkers.size, script: audienceWorkers.script, ...audienceThreads };
-const restore = (): void => {
-  Object.assign(audienceWorkers, { size: saved.size, script: saved.script });
-  Object.assign(audienceThreads, { minSubjects: saved.minSubjects, measuredPages: saved.measuredPages, mainBound: saved.mainBound, idleMs: saved.idleMs });
-};
-/** Threads judge every page from the first (on), or never (off). */
-const threads = (on: boolean): void => {
-  audienceWorkers.size = 2;
-  if (on) Object.assign(audienceThreads, { minSubjects: 0, measuredPages: 0, mainBound: 1e9 });
-  else audienceThreads.minSubjects = Infinity;
-};
-
 describe('audience(): pages judged on threads only where the main thread sets the pace', () => {
   beforeEach(() => {
     audienceWorkers.size = 2;
@@ -83,7 +72,7 @@ describe('audience(): pages judged on threads only where the main thread sets th
     // machine too; the default is set from the benchmarks.
     audienceThreads.mainBound = 5;
   });
-  afterEach(restore);
+  afterEach(restoreThreads);
 
   it('starts threads for pages that come at once, and none for pages the database is slow to give, with the same listing', async () => {
     const quick = await store();
@@ -121,7 +110,7 @@ describe('audience(): pages judged on threads only where the main thread sets th
 });
 
 describe('audience() with pages judged on threads, as without them', () => {
-  afterEach(restore);
+  afterEach(restoreThreads);
 
   /** The same listing judged on the main thread and on threads: both results. */
   async function both(rows: RowsReader): Promise<Array<Awaited<ReturnType<typeof listed>>>> {

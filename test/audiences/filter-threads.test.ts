@@ -7,6 +7,7 @@ import { ConsentError, ConsentIntegrityError } from '../../lib/errors';
 import { KnexTracker, type Consent } from '../../lib/index';
 import { BACKENDS, testConsent, type TestDatabase } from '../helpers/consent-setup';
 import { sqliteKnexConfig, tempSqliteFile } from '../helpers/databases';
+import { restoreThreads, threads } from './thread-settings';
 import { DAY, START } from './fixture';
 
 const RECORDED = 3000;
@@ -46,17 +47,6 @@ async function kept(iterable: AsyncIterable<string | number>): Promise<{ ids: Ar
   return { ids, error, threads: audienceWorkers.started - started, lookups: audienceWorkers.lookups - lookups };
 }
 
-const saved = { size: audienceWorkers.size, script: audienceWorkers.script, ...audienceThreads };
-const restore = (): void => {
-  Object.assign(audienceWorkers, { size: saved.size, script: saved.script });
-  Object.assign(audienceThreads, { minSubjects: saved.minSubjects, measuredPages: saved.measuredPages, mainBound: saved.mainBound, idleMs: saved.idleMs });
-};
-/** Threads judge every batch from the first (on), or never (off). */
-const threads = (on: boolean): void => {
-  audienceWorkers.size = 2;
-  if (on) Object.assign(audienceThreads, { minSubjects: 0, measuredPages: 0, mainBound: 1e9 });
-  else audienceThreads.minSubjects = Infinity;
-};
 
 for (const backend of BACKENDS) {
   backend.describe(`consent.filterAllowed() on threads (${backend.name})`, () => {
@@ -73,7 +63,7 @@ for (const backend of BACKENDS) {
       await fill(t.consent, clock);
     });
     afterEach(async () => {
-      restore();
+      restoreThreads();
       await t.close();
       await db.cleanup();
     });
@@ -164,7 +154,7 @@ for (const backend of BACKENDS) {
 }
 
 describe('consent.filterAllowed() on threads, with a tracker that gives rows badly', () => {
-  afterEach(restore);
+  afterEach(restoreThreads);
 
   /** A store on an SQLite file through a tracker whose rows go through `rows` (given the call's number). */
   async function store(rows: (pseudonyms: readonly string[], call: number, read: (p: readonly string[]) => Promise<string | null>) => Promise<string | null>) {
