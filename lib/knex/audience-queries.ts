@@ -169,18 +169,28 @@ export async function readSnapshots(ctx: TableContext, pseudonyms: readonly stri
   return pseudonyms.map((pseudonym) => byPseudonym.get(pseudonym) ?? null);
 }
 
-// A distinct pseudonym as the library makes them: 64 lowercase hex digits.
-const PSEUDONYM_HEX = /^[0-9a-f]{64}$/;
+/** The bytes of `pseudonyms` end to end, or null unless each is a pseudonym as the library makes them (64 hex digits). */
+function pseudonymBytes(pseudonyms: readonly string[]): Buffer | null {
+  const text = pseudonyms.join('');
+  // Decoding stops at the first character that is not a hex digit.
+  const packed = Buffer.from(text, 'hex');
+  return text.length === pseudonyms.length * PSEUDONYM_BYTES * 2 && packed.length === pseudonyms.length * PSEUDONYM_BYTES ? packed : null;
+}
 
 /**
- * The table of `pseudonyms` (distinct, each 64 lowercase hex digits) as a column `p` of bytes:
- * on SQLite cut from one blob by a recursive CTE (see `pseudonymList`), on PostgreSQL an array
- * of hex texts decoded.
+ * The table of the pseudonyms `packed` holds end to end, as a column `p` of bytes: on SQLite
+ * cut from the blob by a recursive CTE (see `pseudonymList`), on PostgreSQL an array of their
+ * hex texts decoded.
  */
-function askedTable(knex: Knex, pseudonyms: readonly string[]): Knex.Raw {
-  if (isPostgres(knex)) return knex.raw(`(select decode(x, 'hex') as p from unnest(?::text[]) as x) as asked`, [`{${pseudonyms.join(',')}}`]);
+function askedTable(knex: Knex, packed: Buffer): Knex.Raw {
+  const n = packed.length / PSEUDONYM_BYTES;
+  if (isPostgres(knex)) {
+    const hexes: string[] = [];
+    for (let i = 0; i < n; i += 1) hexes.push(packed.toString('hex', i * PSEUDONYM_BYTES, (i + 1) * PSEUDONYM_BYTES));
+    return knex.raw(`(select decode(x, 'hex') as p from unnest(?::text[]) as x) as asked`, [`{${hexes.join(',')}}`]);
+  }
   const sql = `(with recursive k(i) as (select 0 union all select i + 1 from k where i + 1 < ?) select substr(?, i * ${String(PSEUDONYM_BYTES)} + 1, ${String(PSEUDONYM_BYTES)}) as p from k) as asked`;
-  return knex.raw(sql, [pseudonyms.length, Buffer.from(pseudonyms.join(''), 'hex')]);
+  return knex.raw(sql, [n, packed]);
 }
 
 /**
@@ -191,13 +201,13 @@ function askedTable(knex: Knex, pseudonyms: readonly string[]): Knex.Raw {
  * the library does not make.
  */
 export function snapshotRows(ctx: TableContext, pseudonyms: readonly string[]): Promise<string | null> {
-  // In the order of the pseudonyms' index, which the lookups then walk from one end to the other.
-  const distinct = [...new Set(pseudonyms)].sort();
+  const distinct = [...new Set(pseudonyms)];
   if (distinct.length === 0) return Promise.resolve('[]');
-  if (!distinct.every((p) => typeof p === 'string' && PSEUDONYM_HEX.test(p))) return Promise.resolve(null);
+  const packed = pseudonymBytes(distinct);
+  if (packed === null) return Promise.resolve(null);
   const subjects = ctx.table('subjects');
   // Each pseudonym asked, with the subject it names and its head (nulls for none).
-  const asked = joinHead(ctx.knex.from(askedTable(ctx.knex, distinct)).leftJoin(subjects, `${subjects}.pseudonym`, 'asked.p'), ctx.table('events'), subjects)
+  const asked = joinHead(ctx.knex.from(askedTable(ctx.knex, packed)).leftJoin(subjects, `${subjects}.pseudonym`, 'asked.p'), ctx.table('events'), subjects)
     .select({ ...subjectColumns(subjects, false), pseudonym: 'asked.p' });
   return readJsonRowsText(ctx, joinedSubjects(ctx, asked, false).q, pageColumns(ctx.knex, SNAPSHOT_COLUMNS), distinct.length);
 }

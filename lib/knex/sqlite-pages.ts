@@ -22,10 +22,14 @@ interface Sqlite3Statement {
 }
 
 /**
- * A reader's settings: the memory map and page cache of the application's connection (see
- * `DEFAULT_PRAGMAS`), for the indexes a scan or a lookup walks; read-only besides.
+ * A reader's settings: read-only, the page cache of the application's connection (see
+ * `DEFAULT_PRAGMAS`), and a memory map of up to 1 GiB of the file where the application maps
+ * 64 MiB. Readers open only for scans of a large store (`pageReaders.minRows`) and close when
+ * idle; a scan, or a long list's lookups, reads pages all over the file, each a system call
+ * and a copy out of the operating system's file cache without the map. The mapped pages are
+ * that same file cache: they count as the process's resident memory while the reader is open.
  */
-export const READER_PRAGMAS = ['query_only = 1', 'cache_size = -8192', 'mmap_size = 67108864'] as const;
+export const READER_PRAGMAS = ['query_only = 1', 'cache_size = -8192', 'mmap_size = 1073741824'] as const;
 
 // Connections of `sqlite3`: one statement runs at a time on each, on the driver's threads;
 // two let a page of events and a page of heads be read at once.
