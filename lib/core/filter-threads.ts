@@ -80,16 +80,17 @@ export class FilterThreads {
    * @throws ConsentStoreError when the rows do not decode or leave out a subject.
    */
   async verdicts(pool: AudiencePool, subjects: readonly string[], judging: () => LookupJudging, gpc: boolean): Promise<ThreadVerdicts | { pseudonyms: string[] }> {
-    const packed = (await pool.pseudonyms(subjects)) ?? packedPseudonyms(this.keys.pseudonym, subjects);
+    const fromThread = await pool.pseudonyms(subjects);
     this.stopIfClosed();
+    const packed = fromThread ?? packedPseudonyms(this.keys.pseudonym, subjects);
     const pseudonyms = unpackedPseudonyms(packed);
     const text = await (this.rows as RowsReader)(pseudonyms);
     this.stopIfClosed();
     if (text === null) return { pseudonyms };
     const judged = judging();
-    const verdicts = (await pool.verdicts(text, packed, judged.requirement, judged.now, gpc)) ?? this.judgeHere(text, pseudonyms, judged, gpc);
+    const answer = await pool.verdicts(text, packed, judged.requirement, judged.now, gpc);
     this.stopIfClosed();
-    return { verdicts, judged, text, pseudonyms };
+    return { verdicts: answer ?? this.judgeHere(text, pseudonyms, judged, gpc), judged, text, pseudonyms };
   }
 
   /**
@@ -114,12 +115,16 @@ export class FilterThreads {
     this.release();
   }
 
-  /** Lets the threads go; the batches still with them are judged here, later ones too. */
+  /**
+   * Lets the threads go; the batches still with them are judged here. An iteration that goes on
+   * after an idle spell may start threads again.
+   */
   private release(): void {
     if (this.idle !== null) clearTimeout(this.idle);
     this.idle = null;
     this.pool?.close();
     this.pool = null;
+    this.tried = this.closed;
   }
 
   /** @throws ConsentStoreError when the rows do not decode or leave out a subject. */

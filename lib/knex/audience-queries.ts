@@ -169,12 +169,13 @@ export async function readSnapshots(ctx: TableContext, pseudonyms: readonly stri
   return pseudonyms.map((pseudonym) => byPseudonym.get(pseudonym) ?? null);
 }
 
-/** The bytes of `pseudonyms` end to end, or null unless each is a pseudonym as the library makes them (64 hex digits). */
+/** The bytes of `pseudonyms` end to end, or null unless each is a pseudonym as the library makes them (64 lowercase hex digits). */
 function pseudonymBytes(pseudonyms: readonly string[]): Buffer | null {
+  for (const p of pseudonyms) if (typeof p !== 'string' || p.length !== PSEUDONYM_BYTES * 2) return null;
   const text = pseudonyms.join('');
-  // Decoding stops at the first character that is not a hex digit.
   const packed = Buffer.from(text, 'hex');
-  return text.length === pseudonyms.length * PSEUDONYM_BYTES * 2 && packed.length === pseudonyms.length * PSEUDONYM_BYTES ? packed : null;
+  // Written back the same only when every character was a lowercase hex digit.
+  return packed.toString('hex') === text ? packed : null;
 }
 
 /**

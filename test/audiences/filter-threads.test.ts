@@ -48,6 +48,12 @@ async function kept(iterable: AsyncIterable<string | number>): Promise<{ ids: Ar
 }
 
 
+/** Waits (up to five seconds) until threads have judged `count` batches in all. */
+async function judged(count: number): Promise<void> {
+  const deadline = Date.now() + 5000;
+  while (audienceWorkers.lookups < count && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 5));
+}
+
 for (const backend of BACKENDS) {
   backend.describe(`consent.filterAllowed() on threads (${backend.name})`, () => {
     let db: TestDatabase;
@@ -94,9 +100,11 @@ for (const backend of BACKENDS) {
         clock = START;
         const ids: Array<string | number> = [];
         // Three days on as soon as the first id is handed out: every analytics grant has lapsed
-        // (they last a day), while threads had judged the batches read ahead before.
+        // (they last a day), once threads have judged the four batches read ahead before.
+        const lookups = audienceWorkers.lookups;
         for await (const id of t.consent.filterAllowed(IDS, 'analytics')) {
           ids.push(id);
+          if (on && clock === START) await judged(lookups + 4);
           clock = START + 3 * DAY;
         }
         clock = START;
