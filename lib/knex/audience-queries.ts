@@ -139,21 +139,20 @@ export async function audienceRows(ctx: TableContext, query: AudienceQuery): Pro
 const PSEUDONYM_BYTES = 32;
 
 /**
- * The IN list of a lookup by pseudonym. On SQLite, pseudonyms of the library's size are bound
- * as one blob of their bytes end to end, cut into a row each by a recursive CTE: the driver took
- * a thousand literals in (a statement of 68 kB) more slowly than the database looked them up.
- * Otherwise a list of literals. Repeats are left in: the database reads each subject once.
+ * The pseudonyms bound as one blob of their bytes end to end (its count first, then the blob),
+ * cut into a row each (column `p`) by a recursive CTE.
+ */
+const CUT_PSEUDONYMS = `(with recursive k(i) as (select 0 union all select i + 1 from k where i + 1 < ?) select substr(?, i * ${String(PSEUDONYM_BYTES)} + 1, ${String(PSEUDONYM_BYTES)}) as p from k)`;
+
+/**
+ * The IN list of a lookup by pseudonym. On SQLite, pseudonyms as the library makes them are
+ * bound as one blob (`CUT_PSEUDONYMS`): the driver took a thousand literals in (a statement of
+ * 68 kB) more slowly than the database looked them up. Otherwise a list of literals. Repeats
+ * are left in: the database reads each subject once.
  */
 function pseudonymList(knex: Knex, pseudonyms: readonly string[]): { sql: string; bindings: Array<number | Buffer> } {
-  if (!isPostgres(knex) && pseudonyms.every((p) => typeof p === 'string' && p.length === PSEUDONYM_BYTES * 2)) {
-    const packed = Buffer.from(pseudonyms.join(''), 'hex');
-    // Hex throughout, or some value would be cut short and shift the rest.
-    if (packed.length === pseudonyms.length * PSEUDONYM_BYTES) {
-      const sql = `(with recursive k(i) as (select 0 union all select i + 1 from k where i + 1 < ?) select substr(?, i * ${String(PSEUDONYM_BYTES)} + 1, ${String(PSEUDONYM_BYTES)}) from k)`;
-      return { sql, bindings: [pseudonyms.length, packed] };
-    }
-  }
-  return bytesList(knex, pseudonyms);
+  const packed = isPostgres(knex) ? null : pseudonymBytes(pseudonyms);
+  return packed === null ? bytesList(knex, pseudonyms) : { sql: CUT_PSEUDONYMS, bindings: [pseudonyms.length, packed] };
 }
 
 /** The snapshots of the subjects linked to `pseudonyms`, in the order asked (null for none), by the pseudonyms' index. */
@@ -180,8 +179,7 @@ function pseudonymBytes(pseudonyms: readonly string[]): Buffer | null {
 
 /**
  * The table of the pseudonyms `packed` holds end to end, as a column `p` of bytes: on SQLite
- * cut from the blob by a recursive CTE (see `pseudonymList`), on PostgreSQL an array of their
- * hex texts decoded.
+ * cut from the blob (`CUT_PSEUDONYMS`), on PostgreSQL an array of their hex texts decoded.
  */
 function askedTable(knex: Knex, packed: Buffer): Knex.Raw {
   const n = packed.length / PSEUDONYM_BYTES;
@@ -190,8 +188,7 @@ function askedTable(knex: Knex, packed: Buffer): Knex.Raw {
     for (let i = 0; i < n; i += 1) hexes.push(packed.toString('hex', i * PSEUDONYM_BYTES, (i + 1) * PSEUDONYM_BYTES));
     return knex.raw(`(select decode(x, 'hex') as p from unnest(?::text[]) as x) as asked`, [`{${hexes.join(',')}}`]);
   }
-  const sql = `(with recursive k(i) as (select 0 union all select i + 1 from k where i + 1 < ?) select substr(?, i * ${String(PSEUDONYM_BYTES)} + 1, ${String(PSEUDONYM_BYTES)}) as p from k) as asked`;
-  return knex.raw(sql, [n, packed]);
+  return knex.raw(`${CUT_PSEUDONYMS} as asked`, [n, packed]);
 }
 
 /**
