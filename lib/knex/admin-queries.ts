@@ -4,8 +4,9 @@ import type { StoredRequirementVersion } from '../tracker/records';
 import type { Action } from '../types';
 import type { TableContext } from './chain-store';
 import { COMMON_ACTIONS } from './migrations/010-lean-rows';
+import { storedRecords } from '../tracker/record-blob';
 import { hexOrNull } from './row-codec';
-import { rawRows, toEvent, toVersion, type Row } from './rows';
+import { toEvent, toVersion, type Row } from './rows';
 
 const int = (value: unknown): number => Number(value);
 
@@ -44,34 +45,56 @@ function whereAction(q: Knex.QueryBuilder, action: Action): void {
   if (!common.has(action)) q.whereRaw(`?? not in (${COMMON_ACTIONS.map((a) => `'${a}'`).join(', ')})`, ['e.action']);
 }
 
-/** Grouped counts computed by the database: a handful of rows whatever the data volume. */
+// Subject rows read per page while counting records.
+const STATS_PAGE = 5000;
+
+/**
+ * The records of every subject counted by group, read page by page in chain order (each
+ * subject row holds its records, which only the library decodes).
+ * @throws RecordBlobError for stored records that do not decode.
+ */
+async function recordGroups(ctx: TableContext, now: number): Promise<StateGroup[]> {
+  const groups = new Map<string, StateGroup>();
+  let after: Buffer | null = null;
+  for (;;) {
+    const q = ctx.knex(ctx.table('subjects')).whereNotNull('records').orderBy('chain').limit(STATS_PAGE).select('chain', 'records');
+    if (after !== null) q.where('chain', '>', after);
+    const rows = (await q) as Row[];
+    for (const row of rows) {
+      for (const r of storedRecords(row.records)) {
+        const group: StateGroup = {
+          requirement: r.requirement,
+          decision: r.decision,
+          version: r.version,
+          pendingVersion: r.pendingVersion,
+          pendingLive: r.pendingExpiresAt !== null && r.pendingExpiresAt > now,
+          lapsed: r.expiresAt !== null && r.expiresAt <= now,
+          count: 0,
+        };
+        const key = JSON.stringify([group.requirement, group.decision, group.version, group.pendingVersion, group.pendingLive, group.lapsed]);
+        const found = groups.get(key) ?? group;
+        found.count += 1;
+        groups.set(key, found);
+      }
+    }
+    if (rows.length < STATS_PAGE) return [...groups.values()];
+    after = rows[rows.length - 1]?.chain as Buffer;
+  }
+}
+
+/** Grouped counts: a handful of rows whatever the data volume. */
 export async function storeStats(
   ctx: TableContext,
   now: number,
 ): Promise<StoreStats> {
   const subjects = (await ctx.knex(ctx.table('subjects')).whereNotNull('pseudonym').count({ n: '*' }).first()) as Row | undefined;
-  const rows = rawRows(await ctx.knex.raw(
-    `select requirement, decision, version, pending_version,
-       case when pending_expires_at is not null and pending_expires_at > ? then 1 else 0 end as pending_live,
-       case when expires_at is not null and expires_at <= ? then 1 else 0 end as lapsed,
-       count(*) as n
-     from ?? group by 1, 2, 3, 4, 5, 6`,
-    [now, now, ctx.table('states')],
-  ));
+  const groups = await recordGroups(ctx, now);
   const actionRows: Row[] = await ctx.knex(ctx.table('events')).select('action').count({ n: '*' }).groupBy('action');
   // The (handler, available_at) index answers it.
   const outboxRows: Row[] = await ctx.knex(ctx.table('outbox')).select('handler').count({ n: '*' }).min({ due: 'available_at' }).groupBy('handler');
   return {
     subjects: int(subjects?.n ?? 0),
-    groups: rows.map((row) => ({
-      requirement: row.requirement as string,
-      decision: (row.decision as StateGroup['decision']) ?? null,
-      version: row.version === null || row.version === undefined ? null : int(row.version),
-      pendingVersion: row.pending_version === null || row.pending_version === undefined ? null : int(row.pending_version),
-      pendingLive: int(row.pending_live) === 1,
-      lapsed: int(row.lapsed) === 1,
-      count: int(row.n),
-    })),
+    groups,
     actions: Object.fromEntries(actionRows.map((row) => [row.action as string, int(row.n)])),
     outbox: outboxRows.map((row) => ({ handler: row.handler as string, entries: int(row.n), earliestDueAt: int(row.due) })),
   };

@@ -1,41 +1,42 @@
 import type { Knex } from 'knex';
 import type { AudienceEntry, AudienceQuery, AudienceRowsPage } from '../tracker/audience-capability';
-import { AUDIENCE_HEX_AT, AUDIENCE_ROW_COLUMNS, audienceEntriesOfRows, byChainThenRequirement } from '../tracker/audience-rows';
+import { AUDIENCE_HEX_AT, AUDIENCE_ROW_COLUMNS, audienceEntriesOfRows } from '../tracker/audience-rows';
 import type { SubjectSnapshot } from '../tracker/records';
 import { bytesList } from './bulk-sql';
 import type { TableContext } from './chain-store';
 import { headColumns, joinHead } from './head-rows';
-import { orderByCodes, readJsonPage, readJsonRowsText, readJsonText } from './json-page';
+import { readJsonPage, readJsonRowsText, readJsonText } from './json-page';
 import { isPostgres } from './migrate';
 import { bytes, hex, hexOrNull } from './row-codec';
 import { quote } from './quote';
 import { pageColumns, type Row } from './rows';
 
-// A subject's records, each with its head, link and sealed id, in `AUDIENCE_ROW_COLUMNS` order.
-const SUBJECT_SIDE = new Set(['chain', 'pseudonym', 'seq', 'head_hash', 'head_id', 'head_mac', 'sealed_subject']);
-const JOINED_COLUMNS: Record<string, string> = Object.fromEntries(AUDIENCE_ROW_COLUMNS.map((c) => [c, `${SUBJECT_SIDE.has(c) ? 's' : 'st'}.${c}`]));
+// A subject row with its head, link, sealed id and records, in `AUDIENCE_ROW_COLUMNS` order:
+// the records as the row stores them (`records`), the columns of a record apart null.
+const SUBJECT_SIDE = new Set(['chain', 'pseudonym', 'seq', 'head_hash', 'head_id', 'head_mac', 'sealed_subject', 'records']);
+const NO_VALUE = 'null';
+const JOINED_COLUMNS: Record<string, string> = Object.fromEntries(AUDIENCE_ROW_COLUMNS.map((c) => [c, SUBJECT_SIDE.has(c) ? `s.${c}` : NO_VALUE]));
 const JOINED_NAMES = Object.keys(JOINED_COLUMNS);
-// The same without the sealed id: a lookup by pseudonym does not decrypt it.
-const SNAPSHOT_COLUMNS: Record<string, string> = Object.fromEntries(Object.entries(JOINED_COLUMNS).filter(([name]) => name !== 'sealed_subject'));
+// The same without the sealed id (null): a lookup by pseudonym does not decrypt it.
+const SNAPSHOT_COLUMNS: Record<string, string> = { ...JOINED_COLUMNS, sealed_subject: NO_VALUE };
 // The subject columns, the head's position and hash read from its newest event (which `head_id` names).
 const subjectColumns = (subjects: string, sealed: boolean): Record<string, string> => ({
   ...Object.fromEntries(['chain', 'pseudonym'].map((c) => [c, `${subjects}.${c}`])),
   ...headColumns(),
-  ...Object.fromEntries(['head_id', 'head_mac', ...(sealed ? ['sealed_subject'] : [])].map((c) => [c, `${subjects}.${c}`])),
+  ...Object.fromEntries(['head_id', 'head_mac', 'records', ...(sealed ? ['sealed_subject'] : [])].map((c) => [c, `${subjects}.${c}`])),
 });
-// A page's pseudonym and requirement (`JOINED_NAMES`), to check a lookup's order.
+// A page's chain and pseudonym (`JOINED_NAMES`), to check a page's order: one row per subject.
+const CHAIN_AT = JOINED_NAMES.indexOf('chain');
 const PSEUDONYM_AT = JOINED_NAMES.indexOf('pseudonym');
-const byPseudonymThenRequirement = (a: unknown[], b: unknown[]): boolean =>
-  (a[PSEUDONYM_AT] as string) < (b[PSEUDONYM_AT] as string) || (a[PSEUDONYM_AT] === b[PSEUDONYM_AT] && (a[1] as string) < (b[1] as string));
+const byChain = (a: unknown[], b: unknown[]): boolean => (a[CHAIN_AT] as string) < (b[CHAIN_AT] as string);
+const byPseudonym = (a: unknown[], b: unknown[]): boolean => (a[PSEUDONYM_AT] as string) < (b[PSEUDONYM_AT] as string);
 const HEX_AT = new Set(AUDIENCE_HEX_AT);
 
 /**
  * The entries of a page read as `first` (as one JSON page when the database can; read again as
  * `ordered` when the rows did not come in the order `before` checks): rows of `columns` (in
- * `JOINED_NAMES` order), each subject's rows together and its records in requirement order, a
- * row per record (one with no record for a subject that has none). One statement, so that heads
- * and records come from the same moment: a write between two reads would fail the page's seals.
- * A JSON page, because an object per row cost more than the query.
+ * `JOINED_NAMES` order), one per subject with its records. A JSON page, because an object per
+ * row cost more than the query.
  */
 async function subjectEntries(
   ctx: TableContext,
@@ -52,21 +53,10 @@ async function subjectEntries(
   return audienceEntriesOfRows(values);
 }
 
-/**
- * The subjects `subjects` selects (a query of the subjects table with their heads: a keyset
- * page on PostgreSQL, or a lookup by pseudonym), each joined to its records, and the same
- * ordered: a keyset page by chain, a lookup by pseudonym (the index it is found by, which
- * SQLite then reads in that order instead of sorting afterwards), and each subject's records
- * by requirement, for their order within it is no database's promise.
- */
+/** The subjects `subjects` selects (a query of the subjects table with their heads), as `s`, and the same ordered by `key`. */
 function joinedSubjects(ctx: TableContext, subjects: Knex.QueryBuilder, keyset: boolean): { q: Knex.QueryBuilder; ordered: Knex.QueryBuilder } {
-  const states = ctx.table('states');
   const q = ctx.knex.from(subjects.as('s'));
-  // PostgreSQL would rather hash every record of the store than look a page's up by key; the
-  // `offset 0` keeps it from flattening the lateral lookup back into that join.
-  if (isPostgres(ctx.knex)) q.joinRaw('left join lateral (select * from ?? where ??.chain = s.chain offset 0) as st on true', [states, states]);
-  else q.leftJoin(`${states} as st`, 'st.chain', 's.chain');
-  return { q, ordered: orderByCodes(ctx.knex, q.clone().orderBy(keyset ? 's.chain' : 's.pseudonym'), 'st.requirement') };
+  return { q, ordered: q.clone().orderBy(keyset ? 's.chain' : 's.pseudonym') };
 }
 
 /** The subjects table with each row's head event joined, selecting what a snapshot needs (and, for a keyset page, the sealed id). */
@@ -75,21 +65,20 @@ function subjectsWithHeads(ctx: TableContext, keyset: boolean): Knex.QueryBuilde
   return joinHead(ctx.knex(subjects), ctx.table('events'), subjects).select(subjectColumns(subjects, keyset));
 }
 
-// A keyset page of SQLite read in one pass: the subjects, their heads and their records joined
-// at once (the head's position and hash straight from its event).
+// A keyset page of SQLite read in one pass: the subjects with their heads joined (the head's
+// position and hash straight from its event).
 const RANGE_COLUMNS: Record<string, string> = { ...JOINED_COLUMNS, ...headColumns() };
 /**
  * The same without the sealed id, in `AUDIENCE_ROW_COLUMNS` order: the columns of a lookup of
- * the subjects table as `s` joined to its head (`joinHead`) and its records as `st`.
+ * the subjects table as `s` joined to its head (`joinHead`).
  */
-export const LOOKUP_COLUMNS: Readonly<Record<string, string>> = Object.fromEntries(Object.entries(RANGE_COLUMNS).filter(([name]) => name !== 'sealed_subject'));
+export const LOOKUP_COLUMNS: Readonly<Record<string, string>> = { ...RANGE_COLUMNS, sealed_subject: NO_VALUE };
 
 /**
  * A keyset page of SQLite: the linked subjects after the key up to the page's last one (the
  * `limit`-th, or the table's last when fewer are left), read in one pass of the primary key
- * with their heads and records. It comes in chain order, and each subject's records by their
- * key (chain, requirement): no sort, and no copy of the page's subjects, which cost more than
- * the joins (the order is checked all the same). Returns the query and the same ordered.
+ * with their heads. It comes in chain order: no sort, and no copy of the page's subjects, which
+ * cost more than the join (the order is checked all the same). Returns the query and the same ordered.
  */
 function sqliteKeysetPage(ctx: TableContext, query: AudienceQuery): { q: Knex.QueryBuilder; ordered: Knex.QueryBuilder; full: Knex.Raw } {
   const subjects = ctx.table('subjects');
@@ -98,15 +87,14 @@ function sqliteKeysetPage(ctx: TableContext, query: AudienceQuery): { q: Knex.Qu
   if (after !== undefined) linked.where('chain', '>', after);
   const last = ctx.knex.raw('coalesce(?, ?)', [linked, ctx.knex(subjects).max('chain')]);
   const q = joinHead(ctx.knex(`${subjects} as s`), ctx.table('events'), 's')
-    .leftJoin(`${ctx.table('states')} as st`, 'st.chain', 's.chain')
     .whereNotNull('s.pseudonym')
     .where('s.chain', '<=', last);
   if (after !== undefined) q.where('s.chain', '>', after);
   // Full when the page ends at its `limit`-th subject.
-  return { q, ordered: q.clone().orderBy('s.chain').orderBy('st.requirement'), full: ctx.knex.raw('(?) is not null', [linked]) };
+  return { q, ordered: q.clone().orderBy('s.chain'), full: ctx.knex.raw('(?) is not null', [linked]) };
 }
 
-/** A PostgreSQL keyset page of linked subjects, each joined to its records, in order. */
+/** A PostgreSQL keyset page of linked subjects, in order. */
 function postgresKeysetPage(ctx: TableContext, query: AudienceQuery): Knex.QueryBuilder {
   const subjects = ctx.table('subjects');
   // Qualified: the joined head event has a chain column too.
@@ -120,16 +108,16 @@ function postgresKeysetPage(ctx: TableContext, query: AudienceQuery): Knex.Query
 export function audiencePage(ctx: TableContext, query: AudienceQuery): Promise<AudienceEntry[]> {
   if (!isPostgres(ctx.knex)) {
     const { q, ordered } = sqliteKeysetPage(ctx, query);
-    return subjectEntries(ctx, q, ordered, RANGE_COLUMNS, byChainThenRequirement);
+    return subjectEntries(ctx, q, ordered, RANGE_COLUMNS, byChain);
   }
   const ordered = postgresKeysetPage(ctx, query);
-  return subjectEntries(ctx, ordered, ordered, JOINED_COLUMNS, byChainThenRequirement);
+  return subjectEntries(ctx, ordered, ordered, JOINED_COLUMNS, byChain);
 }
 
 /** The page `audiencePage` reads, as rows in JSON text (`AudienceRowsPage`); null when it cannot be read so (see `readJsonText`). */
 export async function audienceRows(ctx: TableContext, query: AudienceQuery): Promise<AudienceRowsPage | null> {
   const page = isPostgres(ctx.knex)
-    ? { q: postgresKeysetPage(ctx, query), columns: JOINED_COLUMNS, full: ctx.knex.raw('count(distinct ??) = ?', ['chain', query.limit]) }
+    ? { q: postgresKeysetPage(ctx, query), columns: JOINED_COLUMNS, full: ctx.knex.raw('count(*) = ?', [query.limit]) }
     : { ...sqliteKeysetPage(ctx, query), columns: RANGE_COLUMNS };
   const read = await readJsonText(ctx, page.q, pageColumns(ctx.knex, page.columns), 'chain', page.full, query.limit);
   return read === null ? null : { rows: read.text, last: read.last, full: read.full };
@@ -161,11 +149,11 @@ export async function readSnapshots(ctx: TableContext, pseudonyms: readonly stri
   const list = pseudonymList(ctx.knex, pseudonyms);
   const lookup = subjectsWithHeads(ctx, false).whereRaw(`${quote(ctx.table('subjects'))}.${quote('pseudonym')} in ${list.sql}`, list.bindings);
   const { ordered } = joinedSubjects(ctx, lookup, false);
-  const byPseudonym = new Map<string, SubjectSnapshot>();
+  const found = new Map<string, SubjectSnapshot>();
   // On the readers once lookups have read as much as a store-wide scan (`filterAllowed()` over
   // a long list): several batches are then read at once while the caller checks the ones before.
-  for (const { snapshot } of await subjectEntries(ctx, ordered, ordered, SNAPSHOT_COLUMNS, byPseudonymThenRequirement)) byPseudonym.set(snapshot.pseudonym, snapshot);
-  return pseudonyms.map((pseudonym) => byPseudonym.get(pseudonym) ?? null);
+  for (const { snapshot } of await subjectEntries(ctx, ordered, ordered, SNAPSHOT_COLUMNS, byPseudonym)) found.set(snapshot.pseudonym, snapshot);
+  return pseudonyms.map((pseudonym) => found.get(pseudonym) ?? null);
 }
 
 /** The bytes of `pseudonyms` end to end, or null unless each is a pseudonym as the library makes them (64 lowercase hex digits). */
@@ -193,7 +181,7 @@ function askedTable(knex: Knex, packed: Buffer): Knex.Raw {
 
 /**
  * What `readSnapshots` reads, as rows in JSON text (`SNAPSHOT_COLUMNS`, in no set order): every
- * pseudonym asked, each joined to the subject it names, its head and its records, and one row
+ * pseudonym asked, each joined to the subject it names and its head, and one row
  * with a null chain for a pseudonym no subject is linked to (so that a row left out never reads
  * as "no subject"). Null when it cannot be read so (see `readJsonRowsText`), or for pseudonyms
  * the library does not make.

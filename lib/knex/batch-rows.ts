@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { CurrentRecord, SubjectSnapshot, WritePlan } from '../tracker/records';
-import { HexBytes, hexBytesOrNull, insertStatements, upsertClause, type Statement } from './bulk-sql';
+import { encodeRecords, nextLapse, storedRecords } from '../tracker/record-blob';
+import { bytesList, HexBytes, insertStatements, type Statement } from './bulk-sql';
 import { quote } from './quote';
 import { headOf } from './head-rows';
 import type { TableContext } from './table-context';
@@ -18,15 +19,14 @@ export interface Planned {
   subject: Row;
   snapshot: SubjectSnapshot;
   plan: WritePlan;
+  /** Its records once the plan is written. */
+  records: CurrentRecord[];
 }
 
 export const SUBJECT_COLUMNS = ['chain', 'pseudonym', 'head_mac'] as const;
 
-const STATE_KEYS = ['chain', 'requirement'] as const;
-const STATE_VALUES = [
-  'decision', 'version', 'decided_at', 'expires_at', 'gpc_opt_in', 'pending_version', 'pending_at',
-  'pending_expires_at', 'pending_token', 'expiry_recorded',
-] as const;
+/** The columns of a subject row that hold its records (`foldedColumns`). */
+export const RECORD_COLUMNS = ['records', 'lapse_at'] as const;
 // Bytes of a chain key after its 4 bytes of time: a counter, which each process starts at a
 // random point and counts up from there for every chain it creates, so that its keys never
 // collide (with random keys, two of 10,000 created in the same second would share one about once
@@ -113,8 +113,11 @@ export function skipStoredSubjects(returned = ''): string {
   return ` on conflict do nothing returning ${quote('pseudonym')}${returned}`;
 }
 
-/** The snapshot of a subject row (read with its head event, `joinHead`, or just created) and its records. */
-export function snapshotOf(subject: Row, records: CurrentRecord[]): SubjectSnapshot {
+/**
+ * The snapshot of a subject row (read with its head event, `joinHead`, or just created) and its records.
+ * @throws RecordBlobError for stored records that do not decode.
+ */
+export function snapshotOf(subject: Row): SubjectSnapshot {
   const head = headOf(subject);
   return {
     chain: hex(subject.chain),
@@ -123,7 +126,7 @@ export function snapshotOf(subject: Row, records: CurrentRecord[]): SubjectSnaps
     hash: head.hash,
     headId: subject.head_id === null || subject.head_id === undefined ? null : (subject.head_id as string | number).toString(),
     mac: hex(subject.head_mac),
-    records,
+    records: storedRecords(subject.records),
   };
 }
 
@@ -131,19 +134,47 @@ export function snapshotOf(subject: Row, records: CurrentRecord[]): SubjectSnaps
 // next is hashed, large enough that per-statement costs stay small.
 export const EVENT_SLICE = 1000;
 
-/** Appends the record rows of a plan for the chain `chainKey` (hex) to `rows`. */
-export function addStateRows(chainKey: string, plan: WritePlan, rows: unknown[][]): void {
-  if (plan.records.length === 0) return;
-  const chain = new HexBytes(chainKey);
-  for (const r of plan.records) {
-    rows.push([
-      chain, r.requirement, r.decision, r.version, r.decidedAt, r.expiresAt, r.gpcOptIn,
-      r.pendingVersion, r.pendingAt, r.pendingExpiresAt, hexBytesOrNull(r.pendingToken), r.expiryRecorded,
-    ]);
+/** A subject's records after `plan`: the snapshot's, each replaced by the plan's record of its requirement. */
+export function recordsAfter(before: readonly CurrentRecord[], plan: WritePlan): CurrentRecord[] {
+  if (plan.records.length === 0) return [...before];
+  const changed = new Map(plan.records.map((r) => [r.requirement, r]));
+  const after = before.filter((r) => !changed.has(r.requirement));
+  after.push(...changed.values());
+  return after;
+}
+
+/** The pending confirmations a batch adds (token and chain) and drops (token), for the `pending` table. */
+export class PendingChanges {
+  readonly added: unknown[][] = [];
+  readonly dropped: string[] = [];
+
+  /** Notes the tokens that `after` holds and `before` did not, and the other way round. */
+  note(chain: HexBytes | Buffer, before: readonly CurrentRecord[], after: readonly CurrentRecord[]): void {
+    const held = new Set(before.flatMap((r) => (r.pendingToken === null ? [] : [r.pendingToken])));
+    const kept = new Set<string>();
+    for (const r of after) {
+      if (r.pendingToken === null) continue;
+      kept.add(r.pendingToken);
+      if (!held.has(r.pendingToken)) this.added.push([new HexBytes(r.pendingToken), chain]);
+    }
+    for (const token of held) if (!kept.has(token)) this.dropped.push(token);
+  }
+
+  /** The statements that make the `pending` table follow, then forget what they hold. */
+  statements(ctx: TableContext, db: Knex): Statement[] {
+    const out: Statement[] = [];
+    for (let i = 0; i < this.dropped.length; i += 500) {
+      const { sql, bindings } = bytesList(db, this.dropped.slice(i, i + 500));
+      out.push({ sql: `delete from ${quote(ctx.table('pending'))} where ${quote('token')} in ${sql}`, bindings });
+    }
+    out.push(...insertStatements(db, ctx.table('pending'), ['token', 'chain'], this.added, ` on conflict (${quote('token')}) do nothing`));
+    this.added.length = 0;
+    this.dropped.length = 0;
+    return out;
   }
 }
 
-/** The upserts of record rows (`addStateRows`). */
-export function stateStatements(ctx: TableContext, db: Knex, rows: unknown[][]): Statement[] {
-  return insertStatements(db, ctx.table('states'), [...STATE_KEYS, ...STATE_VALUES], rows, upsertClause(STATE_KEYS, STATE_VALUES));
+/** A subject row's `records` and `lapse_at` for `records`. */
+export function foldedColumns(records: readonly CurrentRecord[]): [Buffer | null, number | null] {
+  return [encodeRecords(records), nextLapse(records)];
 }

@@ -4,45 +4,30 @@ import type { EventScanQuery, HeadScanQuery } from '../tracker/tracker';
 import { transactionRetryingConflicts } from './conflict-retry';
 import { writeSealed, type TableContext } from './chain-store';
 import { scanEventPage } from './event-scan';
-import { orderByCodes, readJsonPage, readRows } from './json-page';
-import { isPostgres, isSqlite } from './migrate';
+import { readRows } from './json-page';
+import { isSqlite } from './migrate';
 import { bytes, hex, hexOrNull } from './row-codec';
 import { addHeads, headColumns, joinHead } from './head-rows';
-import { byChainThenRequirement, recordOfValues } from '../tracker/audience-rows';
-import { groupRecords, pageColumns, STATE_PAGE_COLUMNS, toHead, toRecord, type Row } from './rows';
+import { storedRecords } from '../tracker/record-blob';
+import { pageColumns, toHead, type Row } from './rows';
 import { writeLockFirst } from './write-lock';
 
 /** A keyset page of events in (chain, seq) order: one short query on the unique index. */
 export const scanEvents = (ctx: TableContext, query: EventScanQuery): Promise<StoredEvent[]> => scanEventPage(ctx, query);
 
-// What a head is made of (its position and hash from its newest event), and the subject id stored with it: verification reads every subject row.
+// What a head is made of (its position and hash from its newest event), the subject id and the
+// records stored with it: verification reads every subject row.
 const headPage = (subjects: string): Record<string, string> => ({
-  ...Object.fromEntries(['chain', 'pseudonym', 'head_id', 'erased_at', 'head_mac', 'sealed_subject'].map((c) => [c, `${subjects}.${c}`])),
+  ...Object.fromEntries(['chain', 'pseudonym', 'head_id', 'erased_at', 'head_mac', 'sealed_subject', 'records'].map((c) => [c, `${subjects}.${c}`])),
   ...headColumns(),
 });
 
 /**
- * A page of heads in chain order, each with its chain's records (a second read of the same page
- * of chains). A lookup (by chains or pseudonym: a subject's export, receipt or verification)
- * makes both reads in one read-only transaction, a snapshot on PostgreSQL: a write between them
- * would pair a head with records it did not seal. A page of the whole store reads them apart
- * (verification checks a chain it found wrong again, as one state).
+ * A page of heads in chain order, each with its chain's records (which its row holds). Records
+ * that do not decode read as one record no seal covers (a requirement without a name), so that
+ * verification reports the chain instead of failing.
  */
 export async function scanHeads(ctx: TableContext, query: HeadScanQuery): Promise<SealedHead[]> {
-  if (query.chains === undefined && query.pseudonym === undefined) return headsPage(ctx, query);
-  try {
-    return await ctx.knex.transaction(async (trx) => {
-      if (isPostgres(ctx.knex)) await trx.raw('set transaction isolation level repeatable read, read only');
-      return headsPage({ knex: trx, table: (name) => ctx.table(name) }, query);
-    });
-  } catch {
-    // A statement that failed inside the transaction aborts it (PostgreSQL), where a plain read
-    // would have been retried another way: read once more outside (a store that is down fails again).
-    return headsPage(ctx, query);
-  }
-}
-
-async function headsPage(ctx: TableContext, query: HeadScanQuery): Promise<SealedHead[]> {
   // Columns named with their table: the page selects them as hex under the same names (see event-scan).
   const subjects = ctx.table('subjects');
   const q = joinHead(ctx.knex(subjects), ctx.table('events'), subjects).orderBy(`${subjects}.chain`).limit(query.limit);
@@ -54,32 +39,22 @@ async function headsPage(ctx: TableContext, query: HeadScanQuery): Promise<Seale
   // A lookup (of some chains, or a pseudonym's) on the application's connection: the readers are for scans of the whole store.
   const reads: TableContext = contiguous ? ctx : { knex: ctx.knex, table: (name) => ctx.table(name) };
   const rows = await readRows(reads, q, pageColumns(ctx.knex, headPage(subjects)), (a, b) => (a[0] as string) < (b[0] as string));
-  const heads = rows.map((row) => ({ ...toHead(row), sealedSubject: hexOrNull(row.sealed_subject)?.toLowerCase() ?? null }));
-  const records = await chainRecords(reads, heads.map((h) => h.chain), contiguous);
-  return heads.map((head) => ({ ...head, records: records.get(head.chain) ?? [] }));
+  return rows.map((row) => ({ ...toHead(row), sealedSubject: hexOrNull(row.sealed_subject)?.toLowerCase() ?? null, records: recordsOrUnreadable(row.records) }));
 }
 
-/**
- * The records of `chains` (in chain order), by chain: with `contiguous`, one range read on the
- * states' primary key from the first chain to the last (for a page of chains read in key order).
- */
-export async function chainRecords(ctx: TableContext, chains: string[], contiguous: boolean): Promise<Map<string, CurrentRecord[]>> {
-  if (chains.length === 0) return new Map();
-  const states = ctx.table('states');
-  const q = orderByCodes(ctx.knex, ctx.knex(states).orderBy(`${states}.chain`), `${states}.requirement`);
-  if (contiguous) q.whereBetween(`${states}.chain`, [bytes(chains[0] as string), bytes(chains[chains.length - 1] as string)]);
-  else q.whereIn(`${states}.chain`, chains.map(bytes));
-  const values = await readJsonPage(ctx, q, pageColumns(ctx.knex, STATE_PAGE_COLUMNS), byChainThenRequirement);
-  if (values === null) return groupRecords(await q.select([...STATE_PAGE_COLUMNS]), 'chain');
-  const byChain = new Map<string, CurrentRecord[]>();
-  for (const v of values) {
-    const chain = v[0] as string;
-    const list = byChain.get(chain);
-    if (list) list.push(recordOfValues(v));
-    else byChain.set(chain, [recordOfValues(v)]);
+/** The records a head row stores, or one record that no seal covers when they do not decode. */
+function recordsOrUnreadable(stored: unknown): CurrentRecord[] {
+  try {
+    return storedRecords(stored);
+  } catch {
+    return [{ ...UNREADABLE }];
   }
-  return byChain;
 }
+
+const UNREADABLE: CurrentRecord = {
+  requirement: '', decision: null, version: null, decidedAt: null, expiresAt: null, gpcOptIn: false,
+  pendingVersion: null, pendingAt: null, pendingExpiresAt: null, pendingToken: null, expiryRecorded: false,
+};
 
 /**
  * Appends the erase event, redacts the chain and unlinks the pseudonym, in one transaction
@@ -113,20 +88,21 @@ function redactChain(
     if (!subject) return null;
     await addHeads(trx, ctx.table('events'), [subject]);
     const chain = subject.chain as Buffer;
-    const rows = (await trx(ctx.table('states')).where({ chain })) as Row[];
     const head = toHead(subject);
+    const records = storedRecords(subject.records);
     const snapshot: SubjectSnapshot = {
-      chain: head.chain, pseudonym: hex(subject.pseudonym), seq: head.seq, hash: head.hash, headId: head.id, mac: head.mac, records: rows.map(toRecord),
+      chain: head.chain, pseudonym: hex(subject.pseudonym), seq: head.seq, hash: head.hash, headId: head.id, mac: head.mac, records,
     };
     const sealed = await writeSealed(ctx, trx, snapshot, plan(snapshot));
     const redacted = await trx(ctx.table('events'))
       .where({ chain })
       .whereNotIn('id', sealed.events.map((event) => event.id))
       .update({ actor: null, note: null, data: null, ip: null, user_agent: null, personal_salt: null });
-    await trx(ctx.table('states')).where({ chain }).delete();
+    const tokens = records.flatMap((r) => (r.pendingToken === null ? [] : [bytes(r.pendingToken)]));
+    if (tokens.length > 0) await trx(ctx.table('pending')).whereIn('token', tokens).delete();
     // Undelivered events of durable handlers name the subject (encrypted): erasure drops them.
     await trx(ctx.table('outbox')).where({ chain }).delete();
-    await trx(ctx.table('subjects')).where({ chain }).update({ pseudonym: null, sealed_subject: null, erased_at: Date.now() });
+    await trx(ctx.table('subjects')).where({ chain }).update({ pseudonym: null, sealed_subject: null, records: null, lapse_at: null, erased_at: Date.now() });
     await announce(trx);
     return redacted;
   });

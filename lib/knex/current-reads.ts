@@ -9,10 +9,6 @@ import { bytes } from './row-codec';
 import { pageColumns, rawRows, snapshotsByPseudonym } from './rows';
 import type { TableContext } from './table-context';
 
-// A record's requirement as the library writes it: text (or, for a subject without records, the
-// whole record NULL).
-const TEXT_REQUIREMENT = `st.chain is null or typeof(st.requirement) = 'text'`;
-
 /**
  * The failure the JSON statement makes on purpose, or SQLite's JSON functions' refusal of a BLOB
  * (its message, which Knex may precede with the statement's text, in lower case).
@@ -31,11 +27,9 @@ const isJsonFailure = (error: unknown): boolean => /malformed JSON|JSON cannot h
  * its JSON functions as JSONB (x'00' is null, x'77' and text that text), and `sqlite3`'s SQLite
  * prints a REAL with 15 digits. Every value still goes to the head's seal, which covers them all:
  * one read otherwise than it is stored either fails the seal, or reads as the sealed value and
- * changes nothing a read reports. The one value JSON could make disappear is a record's
- * requirement (NULL reads as no record, which the seal would then not see): the statement fails
- * on purpose ("malformed JSON") on a requirement that is not text (`TEXT_REQUIREMENT`), and the
- * batch is read the plain way, as is one whose text is not JSON. Any other failure is the
- * store's, and is not tried twice.
+ * changes nothing a read reports. Bytes, the records among them, are selected as hex text. A
+ * batch whose text is not JSON is read the plain way; any other failure is the store's, and is
+ * not tried twice.
  */
 export class CurrentReads {
   private readonly plain = new Map<number, string>();
@@ -84,18 +78,15 @@ export class CurrentReads {
     if (sql === undefined) {
       const { ctx } = this;
       const { knex } = ctx;
-      // From the subject row: a subject whose records are all gone still has its head to check.
       const q = joinHead(knex(`${ctx.table('subjects')} as s`), ctx.table('events'), 's')
-        .leftJoin(`${ctx.table('states')} as st`, 'st.chain', 's.chain')
         .whereIn('s.pseudonym', Array.from({ length: count }, () => ''));
       if (json) {
         // Bytes as hex (upper case: lowered above), in `AUDIENCE_ROW_COLUMNS` order.
         const names = Object.keys(LOOKUP_COLUMNS);
         const page = knex.raw(`json_group_array(json_array(${names.map(() => '??').join(', ')})) as page`, names);
-        const requirement = knex.raw(`case when ${TEXT_REQUIREMENT} then st.requirement else json('') end`);
-        sql = knex.select(page).from(q.select({ ...pageColumns(knex, LOOKUP_COLUMNS), requirement }).as('p')).toSQL().sql;
+        sql = knex.select(page).from(q.select(pageColumns(knex, LOOKUP_COLUMNS)).as('p')).toSQL().sql;
       } else {
-        sql = q.select('s.chain as head_chain', 's.pseudonym as head_pseudonym', headColumns('head_seq'), 's.head_id', 's.head_mac', 'st.*').toSQL().sql;
+        sql = q.select('s.chain as head_chain', 's.pseudonym as head_pseudonym', headColumns('head_seq'), 's.head_id', 's.head_mac', 's.records').toSQL().sql;
       }
       cache.set(count, sql);
     }

@@ -5,7 +5,8 @@ import type { ClaimedOutboxEntry, LapsedGrant, OutboxEntry, PendingMatch } from 
 import { idValue } from './event-rows';
 import { bytes, hex, hexOrNull } from './row-codec';
 import { isPostgres } from './migrate';
-import { toRecord, type Row } from './rows';
+import { storedRecords } from '../tracker/record-blob';
+import type { Row } from './rows';
 
 type Table = (name: string) => string;
 
@@ -35,47 +36,51 @@ export async function insertOutbox(
   for (let i = 0; i < rows.length; i += 500) await trx(table('outbox')).insert(rows.slice(i, i + 500));
 }
 
+/**
+ * The subject and record a confirmation token's hash names: the `pending` table leads to the
+ * subject, whose own records must hold the token.
+ * @throws RecordBlobError for stored records that do not decode.
+ */
 export async function findPending(knex: Knex, table: Table, tokenHash: string): Promise<PendingMatch | null> {
-  const row: Row | undefined = await knex(`${table('states')} as st`)
-    .join(`${table('subjects')} as s`, 's.chain', 'st.chain')
-    .where('st.pending_token', bytes(tokenHash))
+  const row: Row | undefined = await knex(`${table('pending')} as p`)
+    .join(`${table('subjects')} as s`, 's.chain', 'p.chain')
+    .where('p.token', bytes(tokenHash))
     .whereNotNull('s.pseudonym')
-    .first('st.*', 's.pseudonym');
-  return row ? { pseudonym: hex(row.pseudonym), record: toRecord(row) } : null;
+    .first('s.pseudonym', 's.records');
+  const record = row ? storedRecords(row.records).find((r) => r.pendingToken === tokenHash) : undefined;
+  return row && record ? { pseudonym: hex(row.pseudonym), record } : null;
 }
 
+/**
+ * Grants whose expiry is due and not yet recorded, in (chain, requirement) order after
+ * `query.after`: the subjects whose `lapse_at` is due, found through its index, then their records.
+ * @throws RecordBlobError for stored records that do not decode.
+ */
 export async function lapsedGrants(
   knex: Knex,
   table: Table,
   query: { now: number; limit: number; after?: string },
 ): Promise<LapsedGrant[]> {
-  const q = knex(`${table('states')} as st`)
-    .join(`${table('subjects')} as s`, 's.chain', 'st.chain')
-    // Literals, as the partial index of lapsing grants states them: a bound value would not
-    // prove to SQLite's planner that a row is in that index.
-    .whereRaw("?? = 'granted' and ?? = false", ['st.decision', 'st.expiry_recorded'])
-    .whereNotNull('st.expires_at')
-    .where('st.expires_at', '<=', query.now)
-    .whereNotNull('s.pseudonym')
-    .orderBy([{ column: 'st.chain' }, { column: 'st.requirement' }])
-    .limit(query.limit)
-    .select('st.chain', 'st.requirement', 's.pseudonym', 's.sealed_subject');
-  if (query.after !== undefined) {
-    const [chain, requirement] = query.after.split('/') as [string, string | undefined];
-    const key = bytes(chain);
-    q.andWhere((w) => {
-      w.where('st.chain', '>', key).orWhere((x) => {
-        x.where('st.chain', key).andWhere('st.requirement', '>', requirement ?? '');
-      });
-    });
+  const [afterChain, afterRequirement] = query.after === undefined ? [undefined, undefined] : (query.after.split('/') as [string, string | undefined]);
+  const q = knex(table('subjects'))
+    .whereNotNull('lapse_at')
+    .where('lapse_at', '<=', query.now)
+    .whereNotNull('pseudonym')
+    .orderBy('chain')
+    // One more: the subject of `after` may have nothing left to give.
+    .limit(query.limit + 1)
+    .select('chain', 'pseudonym', 'sealed_subject', 'records');
+  if (afterChain !== undefined) q.where('chain', '>=', bytes(afterChain));
+  const grants: LapsedGrant[] = [];
+  for (const row of (await q) as Row[]) {
+    const chain = hex(row.chain);
+    for (const r of storedRecords(row.records)) {
+      if (r.decision !== 'granted' || r.expiryRecorded || r.expiresAt === null || r.expiresAt > query.now) continue;
+      if (chain === afterChain && r.requirement <= (afterRequirement ?? '')) continue;
+      grants.push({ pseudonym: hex(row.pseudonym), requirement: r.requirement, key: `${chain}/${r.requirement}`, sealedSubject: hexOrNull(row.sealed_subject) });
+    }
   }
-  const rows = (await q) as Row[];
-  return rows.map((row) => ({
-    pseudonym: hex(row.pseudonym),
-    requirement: row.requirement as string,
-    key: `${hex(row.chain)}/${row.requirement as string}`,
-    sealedSubject: hexOrNull(row.sealed_subject),
-  }));
+  return grants.slice(0, query.limit);
 }
 
 const claimable = (now: number) => (q: Knex.QueryBuilder): void => {

@@ -1,9 +1,9 @@
 import { nextTurn, TurnTaker } from '../event-loop-turns';
 import { GENESIS } from '../audit/chain';
 import { writeLeaf, LEAF_BYTES } from '../audit/log-leaf';
-import type { BatchPlanner, PreparedBatch, WritePlan } from '../tracker/records';
+import type { BatchPlanner, CurrentRecord, PreparedBatch, WritePlan } from '../tracker/records';
 import { HexBytes, hexBytesOrNull, insertStatements, type Statement } from './bulk-sql';
-import { addStateRows, CHAIN_KEY_BYTES, chainKeyAt, EVENT_SLICE, newChainKeys, newSubjectRow, skipStoredSubjects, stateStatements, SUBJECT_COLUMNS } from './batch-rows';
+import { CHAIN_KEY_BYTES, chainKeyAt, EVENT_SLICE, foldedColumns, newChainKeys, newSubjectRow, PendingChanges, RECORD_COLUMNS, recordsAfter, skipStoredSubjects, SUBJECT_COLUMNS } from './batch-rows';
 import { eventRow, idValue } from './event-rows';
 import { releaseIds, reserveIds, type TableContext } from './chain-store';
 import { OUTBOX_COLUMNS, outboxRows } from './lifecycle-queries';
@@ -24,7 +24,7 @@ export class PreparedKnexBatch implements PreparedBatch {
     readonly subjectRows: Statement[],
     /** The reserved ids of each subject's events, in pseudonym order (its plan has sealed them). */
     readonly ids: string[][],
-    /** The records' upserts, the events' inserts and the outbox entries of durable handlers. */
+    /** The pending confirmations' inserts, the events' inserts and the outbox entries of durable handlers. */
     readonly statements: Statement[],
     /** The log leaves of every event, in the order they were sealed. */
     readonly leaves: Buffer,
@@ -60,22 +60,23 @@ const SLICE = 64;
 // PostgreSQL reserves ids with a round trip: a slice of 512 subjects there.
 const PG_SLICE = 512;
 
-const HEAD_COLUMNS = [...SUBJECT_COLUMNS, 'head_id', 'sealed_subject'];
+const HEAD_COLUMNS = [...SUBJECT_COLUMNS, 'head_id', 'sealed_subject', ...RECORD_COLUMNS];
 
 /** The statements of a prepared batch, composed slice by slice as its rows are produced. */
 class BatchStatements {
   readonly statements: Statement[] = [];
   readonly subjects: Statement[] = [];
-  private states: unknown[][] = [];
+  private readonly pending = new PendingChanges();
   private events: unknown[][] = [];
   private heads: unknown[][] = [];
   private outbox: unknown[][] = [];
 
   constructor(private readonly ctx: TableContext) {}
 
-  addStates(chainKey: string, plan: WritePlan): void {
-    addStateRows(chainKey, plan, this.states);
-    if (this.states.length >= EVENT_SLICE) this.flushStates();
+  /** The pending confirmations of a new subject's records. */
+  addPending(chain: Buffer, records: readonly CurrentRecord[]): void {
+    this.pending.note(chain, [], records);
+    if (this.pending.added.length >= EVENT_SLICE) this.flushPending();
   }
 
   addEvent(row: unknown[]): void {
@@ -97,15 +98,14 @@ class BatchStatements {
 
   /** Every row is in a statement now. */
   finish(): void {
-    this.flushStates();
+    this.flushPending();
     this.flushEvents();
     this.flushOutbox();
     this.flushHeads();
   }
 
-  private flushStates(): void {
-    this.statements.push(...stateStatements(this.ctx, this.ctx.knex, this.states));
-    this.states = [];
+  private flushPending(): void {
+    this.statements.push(...this.pending.statements(this.ctx, this.ctx.knex));
   }
 
   private flushEvents(): void {
@@ -182,7 +182,6 @@ async function prepareReserving(ctx: TableContext, pseudonyms: string[], plan: B
       }
       plans.push(subjectPlan);
       events += subjectPlan.events.length;
-      out.addStates(chain, subjectPlan);
       if (turns.due()) await nextTurn();
     }
     const reserved = await reserveIds(ctx, events);
@@ -201,7 +200,13 @@ async function prepareReserving(ctx: TableContext, pseudonyms: string[], plan: B
       ids.push(own);
       const chain = chainKeyAt(chainKeys, start + j);
       out.addOutbox(chain, subjectPlan, own);
-      out.addHead([chain, new HexBytes(pseudonyms[start + j] as string), new HexBytes(head.mac), idValue(head.id), hexBytesOrNull(subjectPlan.sealedSubject ?? null)]);
+      // A new subject's records are the plan's.
+      const records = recordsAfter([], subjectPlan);
+      out.addPending(chain, records);
+      out.addHead([
+        chain, new HexBytes(pseudonyms[start + j] as string), new HexBytes(head.mac), idValue(head.id), hexBytesOrNull(subjectPlan.sealedSubject ?? null),
+        ...foldedColumns(records),
+      ]);
       if (turns.due()) await nextTurn();
     }
     leaves.push(sliceLeaves);

@@ -5,6 +5,7 @@ import { bytes, everyColumn, hex, hexOrNull, idOrNull, num, numOrNull, rowCodec,
 import { headOf } from './head-rows';
 import { isPostgres } from './migrate';
 import { stateOfRow } from './event-rows';
+import { storedRecords } from '../tracker/record-blob';
 
 export type { Row } from './row-codec';
 
@@ -32,48 +33,28 @@ export function toRecord(row: Row): CurrentRecord {
 }
 
 /**
- * Snapshots of many subjects read in one statement (a subject row left-joined to its records,
- * the subject's columns as `head_*`, its head event's joined by `joinHead`), by pseudonym.
+ * Snapshots of many subjects read in one statement (a subject row with its `records`, the
+ * subject's columns as `head_*`, its head event's joined by `joinHead`), by pseudonym.
+ * @throws RecordBlobError for stored records that do not decode.
  */
 export function snapshotsByPseudonym(rows: readonly Row[]): Map<string, SubjectSnapshot> {
   const out = new Map<string, SubjectSnapshot>();
   for (const row of rows) {
+    const head = headOf(row, 'head_seq');
     const pseudonym = hex(row.head_pseudonym);
-    let snapshot = out.get(pseudonym);
-    if (snapshot === undefined) {
-      const head = headOf(row, 'head_seq');
-      snapshot = {
-        chain: hex(row.head_chain),
-        pseudonym,
-        seq: head.seq,
-        hash: head.hash,
-        headId: idOrNull(row.head_id),
-        mac: hex(row.head_mac),
-        records: [],
-      };
-      out.set(pseudonym, snapshot);
-    }
-    if (row.requirement !== null && row.requirement !== undefined) snapshot.records.push(toRecord(row));
+    out.set(pseudonym, {
+      chain: hex(row.head_chain),
+      pseudonym,
+      seq: head.seq,
+      hash: head.hash,
+      headId: idOrNull(row.head_id),
+      mac: hex(row.head_mac),
+      records: storedRecords(row.records),
+    });
   }
   return out;
 }
 
-/** The columns of a record in the order `recordOfValues` reads them. */
-export const STATE_PAGE_COLUMNS = [
-  'chain', 'requirement', 'decision', 'version', 'decided_at', 'expires_at', 'gpc_opt_in', 'pending_version',
-  'pending_at', 'pending_expires_at', 'pending_token', 'expiry_recorded',
-] as const;
-
-/** Records of many subjects read in one statement, grouped by the value of `column`. */
-export function groupRecords(rows: readonly Row[], column: string, into = new Map<string, CurrentRecord[]>()): Map<string, CurrentRecord[]> {
-  for (const row of rows) {
-    const key = hex(row[column]);
-    const list = into.get(key);
-    if (list) list.push(toRecord(row));
-    else into.set(key, [toRecord(row)]);
-  }
-  return into;
-}
 
 /**
  * The columns of an event row, in the order `eventOfValues` and the bulk writes use. The
@@ -86,7 +67,7 @@ export const EVENT_COLUMNS = everyColumn<Omit<StoredEvent, 'prevHash'>>()([
 
 // Event ids (bigint): PostgreSQL's sequences hand out ids up to 2^63 - 1.
 const ID_COLUMNS = new Set(['id', 'prev_id', 'head_id']);
-const BYTE_COLUMNS = new Set(['chain', 'personal_digest', 'personal_salt', 'hash', 'pseudonym', 'head_hash', 'head_mac', 'pending_token', 'sealed_subject']);
+const BYTE_COLUMNS = new Set(['chain', 'personal_digest', 'personal_salt', 'hash', 'pseudonym', 'head_hash', 'head_mac', 'pending_token', 'sealed_subject', 'records']);
 
 /** Whether the column a page selects as `alias` holds bytes (read as hex). */
 export const isByteColumn = (alias: string): boolean => BYTE_COLUMNS.has(alias);
@@ -106,7 +87,8 @@ export function hexColumn(knex: Knex, column: string, alias = column.replace(/^.
 /** The selection of a JSON page of `columns` (as `readRows` takes it): byte columns as hex. */
 export function pageColumns(knex: Knex, columns: readonly string[] | Readonly<Record<string, string>>): Record<string, string | Knex.Raw> {
   const entries: Array<[string, string]> = Array.isArray(columns) ? (columns as string[]).map((c) => [c, c]) : Object.entries(columns);
-  return Object.fromEntries(entries.map(([alias, column]) => [alias, hexColumn(knex, column, alias)]));
+  // `null`: a value the page holds no column for.
+  return Object.fromEntries(entries.map(([alias, column]) => [alias, column === 'null' ? knex.raw('null') : hexColumn(knex, column, alias)]));
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import { encodeLeaves } from '../audit/log-leaf';
-import type { CurrentRecord, SealedWrite, SubjectSnapshot, WritePlan } from '../tracker/records';
-import { addStateRows, EVENT_SLICE, newSubjectRows, scatterChainKeys, snapshotOf, stateStatements, subjectInserts, SUBJECT_COLUMNS, type Planned } from './batch-rows';
+import type { SealedWrite, SubjectSnapshot, WritePlan } from '../tracker/records';
+import { EVENT_SLICE, foldedColumns, newSubjectRows, PendingChanges, RECORD_COLUMNS, recordsAfter, scatterChainKeys, snapshotOf, subjectInserts, SUBJECT_COLUMNS, type Planned } from './batch-rows';
 import { eventRow, idValue } from './event-rows';
 import { HexBytes, hexBytesOrNull, insertStatements, upsertClause, variableLimit, type Statement } from './bulk-sql';
 import { quote } from './quote';
@@ -9,7 +9,7 @@ import { idAllocator, idMarkColumn, reservedIdsFree, type TableContext } from '.
 import { insertOutbox } from './lifecycle-queries';
 import { withLogEntry } from './log-store';
 import { addHeads } from './head-rows';
-import { EVENT_COLUMNS, groupRecords, rawRows, type Row } from './rows';
+import { EVENT_COLUMNS, rawRows, type Row } from './rows';
 import { bytes, hex } from './row-codec';
 import type { PreparedKnexBatch } from './prepare-batch';
 import { StatementPipeline } from './statement-pipeline';
@@ -20,7 +20,7 @@ import { StatementPipeline } from './statement-pipeline';
  */
 export type SubjectPlanner = (pseudonym: string, snapshot: SubjectSnapshot) => WritePlan | null;
 
-const HEAD_VALUES = ['head_id', 'head_mac'] as const;
+const HEAD_VALUES = ['head_id', 'head_mac', ...RECORD_COLUMNS] as const;
 
 /** A plan without a sealed subject id (a sweep) keeps the stored one. */
 const keepSealedSubject = (table: string): string =>
@@ -76,15 +76,6 @@ async function lockSubjects(ctx: TableContext, trx: Knex.Transaction, pseudonyms
   return { rows: found, created, idMark };
 }
 
-/** The stored records of `chains`, by chain. */
-async function readRecords(ctx: TableContext, trx: Knex.Transaction, chains: string[]): Promise<Map<string, CurrentRecord[]>> {
-  const byChain = new Map<string, CurrentRecord[]>();
-  for (const chunk of chunks(chains, variableLimit(trx) - 1)) {
-    groupRecords(await trx(ctx.table('states')).whereIn('chain', chunk.map(bytes)), 'chain', byChain);
-  }
-  return byChain;
-}
-
 /**
  * Reserves the ids of every event of the batch at once and seals the plans in order: exactly the
  * ids and hashes that writing the subjects one after another would have produced. The events
@@ -112,36 +103,30 @@ async function sealAll(ctx: TableContext, trx: Knex.Transaction, planned: Planne
 }
 
 /**
- * Plans every subject from its locked row and records. The records' upserts are queued slice by
- * slice as the plans are made: they need no id or hash, so the database writes them while the
- * rest of the batch is planned and sealed.
+ * Plans every subject from its locked row, which holds its records, and queues the changes of
+ * the pending confirmations: they need no id or hash, so the database writes them while the
+ * rest of the batch is sealed.
  */
-async function planAll(
+function planAll(
   ctx: TableContext,
   trx: Knex.Transaction,
   pseudonyms: string[],
   subjects: Row[],
-  records: Map<string, CurrentRecord[]>,
   plan: SubjectPlanner,
   pipeline: StatementPipeline,
-): Promise<Planned[]> {
+): Planned[] {
   const planned: Planned[] = [];
-  let rows: unknown[][] = [];
+  const pending = new PendingChanges();
   for (const [i, subject] of subjects.entries()) {
     const pseudonym = pseudonyms[i] as string;
-    const snapshot = snapshotOf(subject, records.get(hex(subject.chain)) ?? []);
+    const snapshot = snapshotOf(subject);
     const subjectPlan = plan(pseudonym, snapshot);
     if (!subjectPlan) continue;
-    const entry = { pseudonym, subject, snapshot, plan: subjectPlan };
-    planned.push(entry);
-    addStateRows(snapshot.chain, subjectPlan, rows);
-    if (rows.length >= EVENT_SLICE) {
-      pipeline.push(stateStatements(ctx, trx, rows));
-      rows = [];
-      await pipeline.turn();
-    }
+    const records = recordsAfter(snapshot.records, subjectPlan);
+    pending.note(subject.chain as Buffer, snapshot.records, records);
+    planned.push({ pseudonym, subject, snapshot, plan: subjectPlan, records });
   }
-  pipeline.push(stateStatements(ctx, trx, rows));
+  pipeline.push(pending.statements(ctx, trx));
   return planned;
 }
 
@@ -149,13 +134,13 @@ async function planAll(
 function queueRows(ctx: TableContext, trx: Knex.Transaction, planned: Planned[], sealed: SealedWrite[], pipeline: StatementPipeline): void {
   // Every subject row exists and is locked: the upsert always takes its update branch. It names
   // every not-null column only because an INSERT must.
-  const heads = planned.map(({ subject, plan }, i) => {
+  const heads = planned.map(({ subject, plan, records }, i) => {
     const { head } = sealed[i] as SealedWrite;
-    return [subject.chain, subject.pseudonym, new HexBytes(head.mac), idValue(head.id), hexBytesOrNull(plan.sealedSubject ?? null)];
+    return [subject.chain, subject.pseudonym, new HexBytes(head.mac), idValue(head.id), hexBytesOrNull(plan.sealedSubject ?? null), ...foldedColumns(records)];
   });
   const subjects = ctx.table('subjects');
   const upsert = upsertClause(['chain'], HEAD_VALUES) + keepSealedSubject(subjects);
-  pipeline.push(withLogEntry(ctx, insertStatements(trx, subjects, [...SUBJECT_COLUMNS, 'head_id', 'sealed_subject'], heads, upsert), leavesOf(sealed)));
+  pipeline.push(withLogEntry(ctx, insertStatements(trx, subjects, [...SUBJECT_COLUMNS, 'head_id', 'sealed_subject', ...RECORD_COLUMNS], heads, upsert), leavesOf(sealed)));
 }
 
 /**
@@ -219,10 +204,8 @@ export async function writeBatch(
     if (!row) throw new Error('a subject row vanished twice while waiting for its lock');
     return row;
   });
-  // A subject created by this transaction has no records yet.
-  const records = await readRecords(ctx, trx, rows.filter((row) => !created.has(hex(row.pseudonym))).map((row) => hex(row.chain)));
   const { planned, sealed } = await inPipeline(trx, async (pipeline) => {
-    const planned = await planAll(ctx, trx, pseudonyms, rows, records, plan, pipeline);
+    const planned = planAll(ctx, trx, pseudonyms, rows, plan, pipeline);
     const sealed = await sealAll(ctx, trx, planned, pipeline, allocate);
     queueRows(ctx, trx, planned, sealed, pipeline);
     return { planned, sealed };

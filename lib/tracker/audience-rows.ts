@@ -2,6 +2,7 @@ import { GENESIS } from '../audit/chain';
 import type { Decision } from '../types';
 import type { AudienceEntry } from './audience-capability';
 import type { CurrentRecord, SubjectSnapshot } from './records';
+import { storedRecords } from './record-blob';
 
 /*
  * The rows of an audience page as `AudienceCapability.audienceRows` gives them (JSON text, decoded
@@ -11,15 +12,18 @@ import type { CurrentRecord, SubjectSnapshot } from './records';
 
 /**
  * The values of a row, in order: a record of the subject (null from `requirement` to
- * `expiry_recorded` for a subject with no record), then the subject's link, head and sealed id.
- * Bytes (`chain`, `pending_token`, `pseudonym`, `head_hash`, `head_mac`, `sealed_subject`) are
- * hex in either case; `gpc_opt_in` and `expiry_recorded` true or false, or 1 or 0; numbers may be
- * numbers or decimal strings; `head_id` a number or a decimal string.
+ * `expiry_recorded` for a subject with no record, or whose records the row holds together), then
+ * the subject's link, head and sealed id, and optionally all its records at once as
+ * `encodeRecords` writes them (`records`). A subject's records come either as a row each or in
+ * its one row's `records`. Bytes (`chain`, `pending_token`, `pseudonym`, `head_hash`, `head_mac`,
+ * `sealed_subject`, `records`) are hex in either case; `gpc_opt_in` and `expiry_recorded` true or
+ * false, or 1 or 0; numbers may be numbers or decimal strings; `head_id` a number or a decimal
+ * string.
  */
 export const AUDIENCE_ROW_COLUMNS = [
   'chain', 'requirement', 'decision', 'version', 'decided_at', 'expires_at', 'gpc_opt_in', 'pending_version',
   'pending_at', 'pending_expires_at', 'pending_token', 'expiry_recorded',
-  'pseudonym', 'seq', 'head_hash', 'head_id', 'head_mac', 'sealed_subject',
+  'pseudonym', 'seq', 'head_hash', 'head_id', 'head_mac', 'sealed_subject', 'records',
 ] as const;
 
 const at = (name: (typeof AUDIENCE_ROW_COLUMNS)[number]): number => AUDIENCE_ROW_COLUMNS.indexOf(name);
@@ -31,8 +35,9 @@ const HEAD_HASH = at('head_hash');
 const HEAD_ID = at('head_id');
 const HEAD_MAC = at('head_mac');
 const SEALED_SUBJECT = at('sealed_subject');
+const RECORDS = at('records');
 /** Where a row holds bytes (as hex). */
-export const AUDIENCE_HEX_AT: readonly number[] = ['chain', 'pending_token', 'pseudonym', 'head_hash', 'head_mac', 'sealed_subject'].map((name) => at(name as (typeof AUDIENCE_ROW_COLUMNS)[number]));
+export const AUDIENCE_HEX_AT: readonly number[] = ['chain', 'pending_token', 'pseudonym', 'head_hash', 'head_mac', 'sealed_subject', 'records'].map((name) => at(name as (typeof AUDIENCE_ROW_COLUMNS)[number]));
 
 // PostgreSQL returns BIGINT as a string; SQLite as a number. Both fit a double (epoch ms).
 export const numOrNull = (value: unknown): number | null => (value === null || value === undefined ? null : Number(value));
@@ -86,6 +91,16 @@ export function lowerHexAt(row: unknown[], at: readonly number[]): void {
 }
 
 /**
+ * Adds to `snapshot` the records a row holds: its record, or all its records at once.
+ * @throws RecordBlobError for records that do not decode.
+ */
+function addRecords(snapshot: SubjectSnapshot, v: readonly unknown[]): void {
+  if (v[REQUIREMENT] !== null && v[REQUIREMENT] !== undefined) snapshot.records.push(recordOfValues(v));
+  const stored = v[RECORDS];
+  if (stored !== null && stored !== undefined) snapshot.records.push(...storedRecords(stored));
+}
+
+/**
  * The entries of rows (`AUDIENCE_ROW_COLUMNS`, bytes in lowercase hex) that hold each subject's
  * rows together, its records in requirement order.
  *
@@ -101,7 +116,7 @@ export function audienceEntriesOfRows(rows: readonly unknown[][]): AudienceEntry
       snapshot = { chain: v[CHAIN] as string, pseudonym: v[PSEUDONYM] as string, ...head, headId: idOrNull(v[HEAD_ID]), mac: v[HEAD_MAC] as string, records: [] };
       entries.push({ snapshot, sealedSubject: (v[SEALED_SUBJECT] as string | null | undefined) ?? null });
     }
-    if (v[REQUIREMENT] !== null && v[REQUIREMENT] !== undefined) snapshot.records.push(recordOfValues(v));
+    addRecords(snapshot, v);
   }
   return entries;
 }
@@ -121,7 +136,7 @@ export function snapshotsOfRows(rows: readonly unknown[][]): Map<string, Subject
       snapshot = { chain: (v[CHAIN] as string | null) ?? '', pseudonym, ...head, headId: idOrNull(v[HEAD_ID]), mac: (v[HEAD_MAC] as string | null) ?? '', records: [] };
       out.set(pseudonym, snapshot);
     }
-    if (v[REQUIREMENT] !== null && v[REQUIREMENT] !== undefined) snapshot.records.push(recordOfValues(v));
+    addRecords(snapshot, v);
   }
   return out;
 }

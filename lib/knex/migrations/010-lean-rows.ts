@@ -78,7 +78,7 @@ const ALIGN_RANK: Record<string, number> = { d: 0, i: 1, s: 2, c: 3 };
  * index and owned sequence as it was. Columns are read from the catalog, so columns added by
  * later releases are kept too.
  */
-async function rebuildAligned(knex: Knex, table: string, dropped: readonly string[] = []): Promise<void> {
+export async function rebuildAligned(knex: Knex, table: string, dropped: readonly string[] = []): Promise<void> {
   const { rows: columns } = await knex.raw<{ rows: Column[] }>(
     `select a.attname as name, format_type(a.atttypid, a.atttypmod) as type, a.attnotnull as notnull,
        pg_get_expr(d.adbin, d.adrelid) as fallback, ty.typlen as len, ty.typalign as align

@@ -11,6 +11,7 @@ import { textsSchema } from './009-texts';
 import { leanRowsSchema } from './010-lean-rows';
 import { personalSaltsSchema } from './011-personal-salts';
 import { pseudonymHashSchema } from './012-pseudonym-hash';
+import { foldedRecordsSchema } from './013-folded-records';
 
 /** Every shipped migration, in order. Append only. */
 const MIGRATIONS: ReadonlyArray<readonly [string, (prefix: string) => Knex.Migration]> = [
@@ -26,6 +27,7 @@ const MIGRATIONS: ReadonlyArray<readonly [string, (prefix: string) => Knex.Migra
   ['010-lean-rows', leanRowsSchema],
   ['011-personal-salts', personalSaltsSchema],
   ['012-pseudonym-hash', pseudonymHashSchema],
+  ['013-folded-records', foldedRecordsSchema],
 ];
 
 export const MIGRATION_NAMES: readonly string[] = MIGRATIONS.map(([name]) => name);
