@@ -38,6 +38,7 @@ export type { BulkCapability, LifecycleCapability, OutboxCapability, ProofCapabi
 export type { AdminCapability } from './tracker/admin-capability';
 export type { AudienceCapability, AudienceEntry, AudienceQuery, AudienceRowsPage } from './tracker/audience-capability';
 export { AUDIENCE_ROW_COLUMNS } from './tracker/audience-rows';
+export { decodeRecords, encodeRecords, RecordBlobError } from './tracker/record-blob';
 export { encodeLeaves, LEAF_BYTES, type LeafSource } from './audit/log-leaf';
 export { KnexTracker, type KnexTrackerOptions } from './knex/knex-tracker';
 export { MemoryTracker } from './tracker/memory-tracker';

@@ -9,9 +9,9 @@ import type { CurrentRecord } from './records';
  * row the seal does not cover).
  *
  * Layout: a format byte (1), then per record, in requirement order: the requirement's UTF-8
- * length (1 byte) and bytes; a flags byte; then each number the flags announce as a zigzag
- * LEB128 varint, in field order; then, with `PENDING`, a byte of pending flags, its numbers, and
- * the token's byte length and bytes.
+ * length (1 byte) and bytes; a flags byte; then each number the flags announce (`Writer.int`:
+ * its sign and magnitude, 1 to 8 bytes), in field order; then, with `PENDING`, a byte of
+ * pending flags, its numbers, and the token's byte length and bytes.
  */
 
 const FORMAT = 1;
@@ -55,15 +55,22 @@ class Writer {
     this.length += value.length;
   }
 
-  /** A safe integer as a zigzag LEB128 varint. */
+  /**
+   * A safe integer: its sign in the lowest bit and its magnitude's lowest 6 bits in the first
+   * byte, then 7 bits a byte, the top bit of each byte saying that another follows. Only
+   * divisions of the magnitude: exact for every safe integer.
+   */
   int(value: number, field: string): void {
     if (!Number.isSafeInteger(value)) throw new RecordBlobError(`${field} must be a safe integer to be stored (got ${String(value)})`);
-    let rest = value < 0 ? -value * 2 - 1 : value * 2;
-    while (rest >= 0x80) {
-      this.byte((rest % 0x80) | 0x80);
+    let rest = Math.abs(value);
+    const low = rest % 0x40;
+    rest = Math.floor(rest / 0x40);
+    this.byte((value < 0 ? 1 : 0) | (low << 1) | (rest > 0 ? 0x80 : 0));
+    while (rest > 0) {
+      const group = rest % 0x80;
       rest = Math.floor(rest / 0x80);
+      this.byte(group | (rest > 0 ? 0x80 : 0));
     }
-    this.byte(rest);
   }
 
   done(): Buffer {
@@ -102,22 +109,26 @@ class Reader {
   }
 
   int(): number {
-    let value = 0;
-    let scale = 1;
-    for (let i = 0; ; i += 1) {
-      // Eight groups of 7 bits hold every safe integer's zigzag form (up to 2^54).
+    const first = this.byte();
+    let magnitude = (first >> 1) & 0x3f;
+    let scale = 0x40;
+    let more = first >= 0x80;
+    // Six bits, then seven a byte: eight bytes hold every safe integer (53 bits).
+    for (let i = 1; more; i += 1) {
       if (i === 8) throw new RecordBlobError('a number of the records is too long');
       const b = this.byte();
-      value += (b & 0x7f) * scale;
-      if (b < 0x80) {
-        // One canonical form per number: no trailing zero group.
-        if (b === 0 && i > 0) throw new RecordBlobError('a number of the records is not in its shortest form');
-        break;
-      }
+      // One form per number: no trailing zero group.
+      if (b === 0) throw new RecordBlobError('a number of the records is not in its shortest form');
+      magnitude += (b & 0x7f) * scale;
       scale *= 0x80;
+      more = b >= 0x80;
     }
-    if (value > Number.MAX_SAFE_INTEGER * 2 + 1) throw new RecordBlobError('a number of the records is too large');
-    return value % 2 === 1 ? -(value + 1) / 2 : value / 2;
+    if (magnitude > Number.MAX_SAFE_INTEGER) throw new RecordBlobError('a number of the records is too large');
+    if (first & 1) {
+      if (magnitude === 0) throw new RecordBlobError('a number of the records is not in its shortest form');
+      return -magnitude;
+    }
+    return magnitude;
   }
 }
 

@@ -93,7 +93,7 @@ export async function rebuildAligned(knex: Knex, table: string, dropped: readonl
     .sort((a, b) => rank(a.c) - rank(b.c) || a.i - b.i)
     .map(({ c }) => c);
   const { rows: constraints } = await knex.raw<{ rows: Array<{ name: string; def: string }> }>(
-    `select conname as name, pg_get_constraintdef(oid) as def from pg_constraint where conrelid = ?::regclass and contype in ('p', 'u') order by contype`,
+    `select conname as name, pg_get_constraintdef(oid) as def from pg_constraint where conrelid = ?::regclass and contype in ('p', 'u', 'x') order by contype`,
     [q(table)],
   );
   const { rows: indexes } = await knex.raw<{ rows: Array<{ def: string }> }>(
