@@ -4,7 +4,7 @@ import type { StoredRequirementVersion } from '../tracker/records';
 import type { Action } from '../types';
 import type { TableContext } from './chain-store';
 import { COMMON_ACTIONS } from './migrations/010-lean-rows';
-import { storedRecords } from '../tracker/record-blob';
+import { recordsOrUnreadable } from '../tracker/record-blob';
 import { hexOrNull } from './row-codec';
 import { toEvent, toVersion, type Row } from './rows';
 
@@ -50,8 +50,8 @@ const STATS_PAGE = 5000;
 
 /**
  * The records of every subject counted by group, read page by page in chain order (each
- * subject row holds its records, which only the library decodes).
- * @throws RecordBlobError for stored records that do not decode.
+ * subject row holds its records, which only the library decodes; records that do not decode are
+ * left out, `verify()` reports them).
  */
 async function recordGroups(ctx: TableContext, now: number): Promise<StateGroup[]> {
   const groups = new Map<string, StateGroup>();
@@ -61,7 +61,8 @@ async function recordGroups(ctx: TableContext, now: number): Promise<StateGroup[
     if (after !== null) q.where('chain', '>', after);
     const rows = (await q) as Row[];
     for (const row of rows) {
-      for (const r of storedRecords(row.records)) {
+      for (const r of recordsOrUnreadable(row.records)) {
+        if (r.requirement === '') continue;
         const group: StateGroup = {
           requirement: r.requirement,
           decision: r.decision,

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { CurrentRecord, SubjectSnapshot, WritePlan } from '../tracker/records';
-import { encodeRecords, nextLapse, storedRecords } from '../tracker/record-blob';
+import { encodeRecords, nextLapse, recordsOrUnreadable } from '../tracker/record-blob';
 import { bytesList, HexBytes, insertStatements, type Statement } from './bulk-sql';
 import { quote } from './quote';
 import { headOf } from './head-rows';
@@ -114,8 +114,8 @@ export function skipStoredSubjects(returned = ''): string {
 }
 
 /**
- * The snapshot of a subject row (read with its head event, `joinHead`, or just created) and its records.
- * @throws RecordBlobError for stored records that do not decode.
+ * The snapshot of a subject row (read with its head event, `joinHead`, or just created) and its
+ * records (those that do not decode as one that no seal covers: `recordsOrUnreadable`).
  */
 export function snapshotOf(subject: Row): SubjectSnapshot {
   const head = headOf(subject);
@@ -126,7 +126,7 @@ export function snapshotOf(subject: Row): SubjectSnapshot {
     hash: head.hash,
     headId: subject.head_id === null || subject.head_id === undefined ? null : (subject.head_id as string | number).toString(),
     mac: hex(subject.head_mac),
-    records: storedRecords(subject.records),
+    records: recordsOrUnreadable(subject.records),
   };
 }
 

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { CurrentRecord, SealedHead, StoredEvent, SubjectSnapshot, WritePlan } from '../tracker/records';
+import type { SealedHead, StoredEvent, SubjectSnapshot, WritePlan } from '../tracker/records';
 import type { EventScanQuery, HeadScanQuery } from '../tracker/tracker';
 import { transactionRetryingConflicts } from './conflict-retry';
 import { writeSealed, type TableContext } from './chain-store';
@@ -8,7 +8,7 @@ import { readRows } from './json-page';
 import { isSqlite } from './migrate';
 import { bytes, hex, hexOrNull } from './row-codec';
 import { addHeads, headColumns, joinHead } from './head-rows';
-import { storedRecords } from '../tracker/record-blob';
+import { recordsOrUnreadable } from '../tracker/record-blob';
 import { pageColumns, toHead, type Row } from './rows';
 import { writeLockFirst } from './write-lock';
 
@@ -24,8 +24,8 @@ const headPage = (subjects: string): Record<string, string> => ({
 
 /**
  * A page of heads in chain order, each with its chain's records (which its row holds). Records
- * that do not decode read as one record no seal covers (a requirement without a name), so that
- * verification reports the chain instead of failing.
+ * that do not decode read as one that no seal covers (`recordsOrUnreadable`): verification
+ * reports the chain instead of failing.
  */
 export async function scanHeads(ctx: TableContext, query: HeadScanQuery): Promise<SealedHead[]> {
   // Columns named with their table: the page selects them as hex under the same names (see event-scan).
@@ -42,19 +42,6 @@ export async function scanHeads(ctx: TableContext, query: HeadScanQuery): Promis
   return rows.map((row) => ({ ...toHead(row), sealedSubject: hexOrNull(row.sealed_subject)?.toLowerCase() ?? null, records: recordsOrUnreadable(row.records) }));
 }
 
-/** The records a head row stores, or one record that no seal covers when they do not decode. */
-function recordsOrUnreadable(stored: unknown): CurrentRecord[] {
-  try {
-    return storedRecords(stored);
-  } catch {
-    return [{ ...UNREADABLE }];
-  }
-}
-
-const UNREADABLE: CurrentRecord = {
-  requirement: '', decision: null, version: null, decidedAt: null, expiresAt: null, gpcOptIn: false,
-  pendingVersion: null, pendingAt: null, pendingExpiresAt: null, pendingToken: null, expiryRecorded: false,
-};
 
 /**
  * Appends the erase event, redacts the chain and unlinks the pseudonym, in one transaction
@@ -89,7 +76,7 @@ function redactChain(
     await addHeads(trx, ctx.table('events'), [subject]);
     const chain = subject.chain as Buffer;
     const head = toHead(subject);
-    const records = storedRecords(subject.records);
+    const records = recordsOrUnreadable(subject.records);
     const snapshot: SubjectSnapshot = {
       chain: head.chain, pseudonym: hex(subject.pseudonym), seq: head.seq, hash: head.hash, headId: head.id, mac: head.mac, records,
     };

@@ -5,7 +5,7 @@ import type { ClaimedOutboxEntry, LapsedGrant, OutboxEntry, PendingMatch } from 
 import { idValue } from './event-rows';
 import { bytes, hex, hexOrNull } from './row-codec';
 import { isPostgres } from './migrate';
-import { storedRecords } from '../tracker/record-blob';
+import { recordsOrUnreadable } from '../tracker/record-blob';
 import type { Row } from './rows';
 
 type Table = (name: string) => string;
@@ -39,7 +39,6 @@ export async function insertOutbox(
 /**
  * The subject and record a confirmation token's hash names: the `pending` table leads to the
  * subject, whose own records must hold the token.
- * @throws RecordBlobError for stored records that do not decode.
  */
 export async function findPending(knex: Knex, table: Table, tokenHash: string): Promise<PendingMatch | null> {
   const row: Row | undefined = await knex(`${table('pending')} as p`)
@@ -47,14 +46,14 @@ export async function findPending(knex: Knex, table: Table, tokenHash: string): 
     .where('p.token', bytes(tokenHash))
     .whereNotNull('s.pseudonym')
     .first('s.pseudonym', 's.records');
-  const record = row ? storedRecords(row.records).find((r) => r.pendingToken === tokenHash) : undefined;
+  const record = row ? recordsOrUnreadable(row.records).find((r) => r.pendingToken === tokenHash) : undefined;
   return row && record ? { pseudonym: hex(row.pseudonym), record } : null;
 }
 
 /**
  * Grants whose expiry is due and not yet recorded, in (chain, requirement) order after
- * `query.after`: the subjects whose `lapse_at` is due, found through its index, then their records.
- * @throws RecordBlobError for stored records that do not decode.
+ * `query.after`: the subjects whose `lapse_at` is due, found through its index, then their
+ * records (none from records that do not decode: `verify()` reports those).
  */
 export async function lapsedGrants(
   knex: Knex,
@@ -74,7 +73,7 @@ export async function lapsedGrants(
   const grants: LapsedGrant[] = [];
   for (const row of (await q) as Row[]) {
     const chain = hex(row.chain);
-    for (const r of storedRecords(row.records)) {
+    for (const r of recordsOrUnreadable(row.records)) {
       if (r.decision !== 'granted' || r.expiryRecorded || r.expiresAt === null || r.expiresAt > query.now) continue;
       if (chain === afterChain && r.requirement <= (afterRequirement ?? '')) continue;
       grants.push({ pseudonym: hex(row.pseudonym), requirement: r.requirement, key: `${chain}/${r.requirement}`, sealedSubject: hexOrNull(row.sealed_subject) });

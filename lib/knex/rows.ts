@@ -1,11 +1,11 @@
-import type { ChainHead, CurrentRecord, StoredEvent, StoredRequirementVersion, SubjectSnapshot, VersionTexts } from '../tracker/records';
-import type { Action, Decision, Source } from '../types';
+import type { ChainHead, StoredEvent, StoredRequirementVersion, SubjectSnapshot, VersionTexts } from '../tracker/records';
+import type { Action, Source } from '../types';
 import type { Knex } from 'knex';
 import { bytes, everyColumn, hex, hexOrNull, idOrNull, num, numOrNull, rowCodec, text, textOrNull, type Row } from './row-codec';
 import { headOf } from './head-rows';
 import { isPostgres } from './migrate';
 import { stateOfRow } from './event-rows';
-import { storedRecords } from '../tracker/record-blob';
+import { recordsOrUnreadable } from '../tracker/record-blob';
 
 export type { Row } from './row-codec';
 
@@ -14,28 +14,10 @@ export function rawRows(result: unknown): Row[] {
   return (Array.isArray(result) ? result : (result as { rows: Row[] }).rows) as Row[];
 }
 
-// Every lookup that misses the cache reads its records through here: an object literal, not
-// a generic reader (`rowCodec`), which would take several times as long.
-export function toRecord(row: Row): CurrentRecord {
-  return {
-    requirement: row.requirement as string,
-    decision: textOrNull<Decision>(row.decision),
-    version: numOrNull(row.version),
-    decidedAt: numOrNull(row.decided_at),
-    expiresAt: numOrNull(row.expires_at),
-    gpcOptIn: Boolean(row.gpc_opt_in),
-    pendingVersion: numOrNull(row.pending_version),
-    pendingAt: numOrNull(row.pending_at),
-    pendingExpiresAt: numOrNull(row.pending_expires_at),
-    pendingToken: hexOrNull(row.pending_token),
-    expiryRecorded: Boolean(row.expiry_recorded),
-  };
-}
-
 /**
  * Snapshots of many subjects read in one statement (a subject row with its `records`, the
- * subject's columns as `head_*`, its head event's joined by `joinHead`), by pseudonym.
- * @throws RecordBlobError for stored records that do not decode.
+ * subject's columns as `head_*`, its head event's joined by `joinHead`), by pseudonym; records
+ * that do not decode as one that no seal covers (`recordsOrUnreadable`).
  */
 export function snapshotsByPseudonym(rows: readonly Row[]): Map<string, SubjectSnapshot> {
   const out = new Map<string, SubjectSnapshot>();
@@ -49,7 +31,7 @@ export function snapshotsByPseudonym(rows: readonly Row[]): Map<string, SubjectS
       hash: head.hash,
       headId: idOrNull(row.head_id),
       mac: hex(row.head_mac),
-      records: storedRecords(row.records),
+      records: recordsOrUnreadable(row.records),
     });
   }
   return out;

@@ -2,7 +2,7 @@ import { GENESIS } from '../audit/chain';
 import type { Decision } from '../types';
 import type { AudienceEntry } from './audience-capability';
 import type { CurrentRecord, SubjectSnapshot } from './records';
-import { storedRecords } from './record-blob';
+import { recordsOrUnreadable } from './record-blob';
 
 /*
  * The rows of an audience page as `AudienceCapability.audienceRows` gives them (JSON text, decoded
@@ -91,13 +91,13 @@ export function lowerHexAt(row: unknown[], at: readonly number[]): void {
 }
 
 /**
- * Adds to `snapshot` the records a row holds: its record, or all its records at once.
- * @throws RecordBlobError for records that do not decode.
+ * Adds to `snapshot` the records a row holds: its record, or all its records at once (records
+ * that do not decode as one that no seal covers: `recordsOrUnreadable`).
  */
 function addRecords(snapshot: SubjectSnapshot, v: readonly unknown[]): void {
   if (v[REQUIREMENT] !== null && v[REQUIREMENT] !== undefined) snapshot.records.push(recordOfValues(v));
   const stored = v[RECORDS];
-  if (stored !== null && stored !== undefined) snapshot.records.push(...storedRecords(stored));
+  if (stored !== null && stored !== undefined) snapshot.records.push(...recordsOrUnreadable(stored));
 }
 
 /**

@@ -272,3 +272,23 @@ export function storedRecords(value: unknown): CurrentRecord[] {
   if (typeof value === 'string' && HEX.test(value)) return decodeRecords(Buffer.from(value, 'hex'));
   throw new RecordBlobError('the records are not stored as bytes');
 }
+
+/**
+ * What stands for records that do not decode: one record without a requirement, which the
+ * library never writes, so no head's seal covers it. A read then refuses the subject through
+ * the seal check, as for any record changed behind its back, and `verify()` reports it.
+ */
+export const UNREADABLE_RECORD: Readonly<CurrentRecord> = Object.freeze({
+  requirement: '', decision: null, version: null, decidedAt: null, expiresAt: null, gpcOptIn: false,
+  pendingVersion: null, pendingAt: null, pendingExpiresAt: null, pendingToken: null, expiryRecorded: false,
+});
+
+/** `storedRecords(value)`, or `[UNREADABLE_RECORD]` when the value is not records. */
+export function recordsOrUnreadable(value: unknown): CurrentRecord[] {
+  try {
+    return storedRecords(value);
+  } catch (error) {
+    if (error instanceof RecordBlobError) return [{ ...UNREADABLE_RECORD }];
+    throw error;
+  }
+}

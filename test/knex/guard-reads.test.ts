@@ -4,11 +4,13 @@ import { ConsentStoreError, createConsent, type Consent } from '../../lib/index'
 import { statementsDuring } from '../helpers/count-statements';
 import { memoryLogger } from '../helpers/consent-setup';
 import { sqliteKnexConfig, tempSqliteFile } from '../helpers/databases';
+import { changeRecord, storedRecordsOf, storeRecords } from '../helpers/records';
 
 /*
  * SQLite: the reads of subjects that miss the cache come back as one JSON text per batch. The
- * states they give must be the ones the rows hold, and a row JSON cannot carry (a BLOB written
- * behind the library's back) must not cost the other subjects of its batch their answer.
+ * states they give must be the ones the rows hold, a row JSON cannot carry (a BLOB written
+ * behind the library's back) must not cost the other subjects of its batch their answer, and
+ * records written behind the library's back are refused, never read as other records.
  */
 
 const SECRET = 'g'.repeat(32);
@@ -52,7 +54,7 @@ for (const client of ['sqlite3', 'better-sqlite3'] as const) {
       for (const id of ids) alone.push(await consent.states(id));
       type States = Awaited<ReturnType<Consent['states']>>;
       let together: States[] = [];
-      const sent = await statementsDuring(knex, /consent_states/, async () => {
+      const sent = await statementsDuring(knex, /consent_subjects/, async () => {
         together = await Promise.all(ids.map((id) => consent.states(id)));
       });
       // The first read starts alone on the asynchronous driver; the others wait and go as one.
@@ -80,7 +82,7 @@ for (const client of ['sqlite3', 'better-sqlite3'] as const) {
     it('answer the other subjects of a batch when one row holds a value JSON cannot carry, and refuse that one', async () => {
       await consent.record('alice', { analytics: 'granted' });
       await consent.record('bob', { analytics: 'granted' });
-      await knex('consent_states').where({ chain: await chainOf('alice'), requirement: 'analytics' }).update({ decision: Buffer.from('deadbeef', 'hex') });
+      await knex('consent_subjects').where({ chain: await chainOf('alice') }).update({ head_id: Buffer.from('deadbeef', 'hex') });
       const [alice, bob] = await Promise.allSettled([consent.isAllowed('alice', 'analytics'), consent.isAllowed('bob', 'analytics')]);
       expect(alice.status).to.equal('rejected');
       expect((alice as PromiseRejectedResult).reason).to.be.instanceOf(ConsentStoreError).with.property('code', 'store_unavailable');
@@ -106,47 +108,49 @@ for (const client of ['sqlite3', 'better-sqlite3'] as const) {
       expect(dave).to.deep.equal({ status: 'fulfilled', value: true });
     }
 
-    // SQLite reads a BLOB given to its JSON functions as JSONB: x'00' is null, x'01' true,
-    // x'77' followed by text that text, x'8b…' an array. A value read as another is refused by
-    // the head's seal; one read as the sealed value changes nothing a read reports.
-    const changed = [['decision', '00'], ['decision', '01'], ['decision', '8b776772616e746564'], ['version', '00'], ['gpc_opt_in', '01']] as const;
-    for (const [column, blob] of changed) {
-      it(`refuse a state row whose ${column} is a BLOB that JSON reads as another value (x'${blob}')`, async () => {
-        await readBeside((chain) => knex('consent_states').where({ chain, requirement: 'analytics' }).update({ [column]: Buffer.from(blob, 'hex') }));
+    // A subject's records are one value of its row: bytes the library wrote, and only those.
+    const unreadable: Array<[string, (chain: Buffer) => Promise<unknown>]> = [
+      ['bytes that are not records', (chain) => knex('consent_subjects').where({ chain }).update({ records: Buffer.from('ff', 'hex') })],
+      ['records cut short', (chain) => knex.raw('update consent_subjects set records = substr(records, 1, length(records) - 1) where chain = ?', [chain])],
+      ['text', (chain) => knex('consent_subjects').where({ chain }).update({ records: 'granted' })],
+      ['a number', (chain) => knex('consent_subjects').where({ chain }).update({ records: 1 })],
+      ['null (no records)', (chain) => knex('consent_subjects').where({ chain }).update({ records: null })],
+      ['a record changed', (chain) => changeRecord(knex, chain, 'analytics', { decision: 'granted' })],
+      ['a record removed', (chain) => changeRecord(knex, chain, 'ads', null)],
+      ['a record added', (chain) => changeRecord(knex, chain, 'newsletter', { decision: 'granted', version: 1, decidedAt: now })],
+      ['another subject\'s records', async (chain) => {
+        const daves = (await knex('consent_subjects').where({ chain: await chainOf('dave') }).first<{ records: Buffer }>('records')).records;
+        await knex('consent_subjects').where({ chain }).update({ records: daves });
+      }],
+    ];
+    for (const [name, tamper] of unreadable) {
+      it(`refuse a subject whose records are ${name}`, async () => {
+        await readBeside(tamper);
       });
     }
-    const same = [['decision', Buffer.from('wdenied').toString('hex')], ['expiry_recorded', '00']] as const;
-    for (const [column, blob] of same) {
-      it(`refuse a state row whose ${column} is a BLOB that JSON reads as the sealed value (x'${blob}'), or read it unchanged`, async () => {
-        await readBeside((chain) => knex('consent_states').where({ chain, requirement: 'analytics' }).update({ [column]: Buffer.from(blob, 'hex') }), true);
-      });
-    }
 
-    it('refuse a state row whose requirement is a BLOB that JSON reads as null, never dropping the record', async () => {
-      await readBeside((chain) => knex('consent_states').where({ chain, requirement: 'analytics' }).update({ requirement: Buffer.from('00', 'hex') }));
-    });
-
-    it('refuse a state row added with a requirement that JSON reads as null', async () => {
-      await readBeside((chain) => knex('consent_states').insert({ chain, requirement: Buffer.from('00', 'hex'), decision: 'granted', version: 1, gpc_opt_in: 0, expiry_recorded: 0 }));
-    });
-
-    // `sqlite3`'s SQLite writes a REAL into JSON with 15 significant digits: 1767225600000.001 as 1767225600000.0.
-    for (const column of ['version', 'decided_at']) {
-      it(`refuse a state row whose ${column} is moved by a fraction, or read the sealed value unchanged`, async () => {
-        await readBeside((chain) => knex.raw(`update consent_states set ${column} = ${column} + 0.001 where chain = ? and requirement = 'analytics'`, [chain]), true);
+    // Read as the sealed records, or refused: never as other records.
+    const same: Array<[string, (chain: Buffer) => Promise<unknown>]> = [
+      ['the same records written again', async (chain) => storeRecords(knex, chain, await storedRecordsOf(knex, chain))],
+      ['the same bytes as text', (chain) => knex.raw('update consent_subjects set records = cast(records as text) where chain = ?', [chain])],
+      ['a lapse_at moved (the sweep\'s index only)', (chain) => knex('consent_subjects').where({ chain }).update({ lapse_at: 1 })],
+    ];
+    for (const [name, tamper] of same) {
+      it(`read a subject whose records are ${name} unchanged, or refuse it`, async () => {
+        await readBeside(tamper, true);
       });
     }
 
     it('answer a failure of the store once, without reading the batch a second way', async () => {
       await consent.record('erin', { analytics: 'granted' });
-      await knex.raw('alter table consent_states rename to consent_states_gone');
+      await knex.raw('alter table consent_subjects rename to consent_subjects_gone');
       let error: unknown;
-      const sent = await statementsDuring(knex, /consent_states/, async () => {
+      const sent = await statementsDuring(knex, /consent_subjects/, async () => {
         await consent.states('erin').catch((e: unknown) => { error = e; });
       });
       expect(error).to.be.instanceOf(ConsentStoreError).with.property('code', 'store_unavailable');
       expect(sent, sent.join('\n')).to.have.length(1);
-      await knex.raw('alter table consent_states_gone rename to consent_states');
+      await knex.raw('alter table consent_subjects_gone rename to consent_subjects');
     });
   });
 }

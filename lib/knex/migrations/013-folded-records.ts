@@ -1,7 +1,6 @@
 import type { Knex } from 'knex';
 import { encodeRecords, nextLapse } from '../../tracker/record-blob';
 import type { CurrentRecord } from '../../tracker/records';
-import { toRecord } from '../rows';
 import { quote as q } from '../quote';
 import { rebuildAligned } from './010-lean-rows';
 
@@ -61,7 +60,7 @@ async function foldRecords(knex: Knex, subjects: string, states: string, pending
       const chain = row.chain as Buffer;
       const key = chain.toString('hex');
       const entry = byChain.get(key) ?? { chain, records: [] };
-      entry.records.push(toRecord(row));
+      entry.records.push(recordOfRow(row));
       byChain.set(key, entry);
     }
     for (const { chain, records } of byChain.values()) {
@@ -71,6 +70,25 @@ async function foldRecords(knex: Knex, subjects: string, states: string, pending
     }
     after = keys[keys.length - 1] as Buffer;
   }
+}
+
+const numOrNull = (value: unknown): number | null => (value === null || value === undefined ? null : Number(value));
+
+/** A record from its row of the table this migration drops. */
+function recordOfRow(row: Record<string, unknown>): CurrentRecord {
+  return {
+    requirement: row.requirement as string,
+    decision: (row.decision as CurrentRecord['decision'] | undefined) ?? null,
+    version: numOrNull(row.version),
+    decidedAt: numOrNull(row.decided_at),
+    expiresAt: numOrNull(row.expires_at),
+    gpcOptIn: Boolean(row.gpc_opt_in),
+    pendingVersion: numOrNull(row.pending_version),
+    pendingAt: numOrNull(row.pending_at),
+    pendingExpiresAt: numOrNull(row.pending_expires_at),
+    pendingToken: Buffer.isBuffer(row.pending_token) ? row.pending_token.toString('hex') : null,
+    expiryRecorded: Boolean(row.expiry_recorded),
+  };
 }
 
 /** The subject columns of `records`: stored as they are, or as bytes no reader takes for records. */
