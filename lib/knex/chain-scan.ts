@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import type { SealedHead, StoredEvent, SubjectSnapshot, WritePlan } from '../tracker/records';
+import type { CurrentRecord, SealedHead, StoredEvent, SubjectSnapshot, WritePlan } from '../tracker/records';
 import type { EventScanQuery, HeadScanQuery } from '../tracker/tracker';
 import { transactionRetryingConflicts } from './conflict-retry';
 import { writeSealed, type TableContext } from './chain-store';
@@ -8,7 +8,7 @@ import { readRows } from './json-page';
 import { isSqlite } from './migrate';
 import { bytes, hex, hexOrNull } from './row-codec';
 import { addHeads, headColumns, joinHead } from './head-rows';
-import { recordsOrUnreadable } from '../tracker/record-blob';
+import { nextLapse, recordsOrUnreadable, UNREADABLE_RECORD } from '../tracker/record-blob';
 import { pageColumns, toHead, type Row } from './rows';
 import { writeLockFirst } from './write-lock';
 
@@ -18,7 +18,7 @@ export const scanEvents = (ctx: TableContext, query: EventScanQuery): Promise<St
 // What a head is made of (its position and hash from its newest event), the subject id and the
 // records stored with it: verification reads every subject row.
 const headPage = (subjects: string): Record<string, string> => ({
-  ...Object.fromEntries(['chain', 'pseudonym', 'head_id', 'erased_at', 'head_mac', 'sealed_subject', 'records'].map((c) => [c, `${subjects}.${c}`])),
+  ...Object.fromEntries(['chain', 'pseudonym', 'head_id', 'erased_at', 'head_mac', 'sealed_subject', 'records', 'lapse_at'].map((c) => [c, `${subjects}.${c}`])),
   ...headColumns(),
 });
 
@@ -39,7 +39,20 @@ export async function scanHeads(ctx: TableContext, query: HeadScanQuery): Promis
   // A lookup (of some chains, or a pseudonym's) on the application's connection: the readers are for scans of the whole store.
   const reads: TableContext = contiguous ? ctx : { knex: ctx.knex, table: (name) => ctx.table(name) };
   const rows = await readRows(reads, q, pageColumns(ctx.knex, headPage(subjects)), (a, b) => (a[0] as string) < (b[0] as string));
-  return rows.map((row) => ({ ...toHead(row), sealedSubject: hexOrNull(row.sealed_subject)?.toLowerCase() ?? null, records: recordsOrUnreadable(row.records) }));
+  return rows.map((row) => ({ ...toHead(row), sealedSubject: hexOrNull(row.sealed_subject)?.toLowerCase() ?? null, records: checkedRecords(row) }));
+}
+
+/**
+ * A head row's records, and one that no seal covers (`UNREADABLE_RECORD`) when they do not
+ * decode or when its `lapse_at` is not the one they imply: the sweep finds the grants to expire
+ * by that column alone, which no seal covers, so verification reports a changed one as a
+ * changed record.
+ */
+function checkedRecords(row: Row): CurrentRecord[] {
+  const records = recordsOrUnreadable(row.records);
+  const lapseAt = row.lapse_at === null || row.lapse_at === undefined ? null : Number(row.lapse_at);
+  if (lapseAt !== nextLapse(records) && !records.some((r) => r.requirement === '')) records.push({ ...UNREADABLE_RECORD });
+  return records;
 }
 
 

@@ -8,6 +8,7 @@ import type { Consent } from '../../lib/index';
 import request from 'supertest';
 import { BACKENDS, memoryLogger, routerApp, testConsent, type TestDatabase } from '../helpers/app';
 import { expectProblem } from '../helpers/problem';
+import { changeRecord, storedRecordsOf, storeRecords } from '../helpers/records';
 
 async function list(iterable: AsyncIterable<string>): Promise<string[]> {
   const out: string[] = [];
@@ -80,7 +81,7 @@ for (const [backend, threads] of BACKENDS.flatMap((b) => [[b, false], [b, true]]
         const audience = consent.audience('analytics');
         expect(await list(audience)).to.deep.equal(['ann', 'cy']);
         expect(audience.summary).to.include({ listed: 2, unreadable: 0 });
-        await t.knex('consent_states').where({ chain: await chainOf('bob') }).update({ decision: 'granted' });
+        await changeRecord(t.knex, await chainOf('bob'), 'analytics', { decision: 'granted' });
         expect(await failure(consent.audience('analytics'))).to.be.instanceOf(ConsentIntegrityError);
       } finally {
         audienceWorkers.script = script;
@@ -88,11 +89,18 @@ for (const [backend, threads] of BACKENDS.flatMap((b) => [[b, false], [b, true]]
     });
 
     it('refuses a page whose last subject gained a record whose requirement ends in "[" as an integrity failure, whatever the page size', async () => {
-      // In the page's JSON text `"zzz["` holds `["`, which begins every row: nothing may be read from the text but by parsing it.
       const last: Record<string, unknown> | undefined = await t.knex('consent_subjects').orderBy('chain', 'desc').first();
-      await t.knex('consent_states').insert({ chain: last?.chain, requirement: 'zzz[', decision: 'granted', version: 1, decided_at: 1, gpc_opt_in: false, expiry_recorded: false });
+      const chain = last?.chain as Buffer;
+      await changeRecord(t.knex, chain, 'zzz[', { decision: 'granted', version: 1, decidedAt: 1 });
       for (const batchSize of [1, 2, 3, 1000]) expect(await failure(consent.audience('analytics', { batchSize })), `pages of ${String(batchSize)}`).to.be.instanceOf(ConsentIntegrityError);
       expect(logger.errors.length).to.be.at.least(4);
+      // A record is bytes (hex) in a page's JSON text: what could carry `["`, which begins every
+      // row, is the records column itself. Stored as text holding `["` (SQLite keeps the text; a
+      // PostgreSQL bytea takes its bytes, which are no records): nothing may be read from the page
+      // but by parsing it and decoding the records, and the subject's records are none it can trust.
+      await t.knex('consent_subjects').where({ chain }).update({ records: '["zzz[",["' });
+      for (const batchSize of [1, 2, 3, 1000]) expect(await failure(consent.audience('analytics', { batchSize })), `records as text, pages of ${String(batchSize)}`).to.be.instanceOf(ConsentIntegrityError);
+      expect(logger.errors.length).to.be.at.least(8);
     });
 
     it('refuses a subject row with an empty chain key as an integrity failure, whatever the page size', async () => {
@@ -102,7 +110,7 @@ for (const [backend, threads] of BACKENDS.flatMap((b) => [[b, false], [b, true]]
     });
 
     it('fails closed when a state row was changed in the database, instead of listing the subject', async () => {
-      await t.knex('consent_states').where({ chain: await chainOf('bob') }).update({ decision: 'granted' });
+      await changeRecord(t.knex, await chainOf('bob'), 'analytics', { decision: 'granted' });
       const listed = await failure(consent.audience('analytics'));
       expect(listed).to.be.instanceOf(ConsentIntegrityError);
       // Even an audience the altered row would not have joined stops: the page cannot be trusted.
@@ -116,11 +124,14 @@ for (const [backend, threads] of BACKENDS.flatMap((b) => [[b, false], [b, true]]
     });
 
     it('fails closed when a state row was added or deleted', async () => {
-      const [row] = (await t.knex('consent_states').where({ chain: await chainOf('ann') })) as Array<Record<string, unknown>>;
-      await t.knex('consent_states').insert({ ...row, requirement: 'ads' });
+      // A copy of ann's record, for another requirement.
+      const [row] = await storedRecordsOf(t.knex, await chainOf('ann'));
+      expect(row?.requirement).to.equal('analytics');
+      await changeRecord(t.knex, await chainOf('ann'), 'ads', { ...row, requirement: 'ads' });
       expect(await failure(consent.audience('ads'))).to.be.instanceOf(ConsentIntegrityError);
-      await t.knex('consent_states').where({ chain: await chainOf('cy') }).delete();
-      await t.knex('consent_states').where({ chain: await chainOf('ann'), requirement: 'ads' }).delete();
+      // Every record of cy gone, and the added one again.
+      await storeRecords(t.knex, await chainOf('cy'), []);
+      await changeRecord(t.knex, await chainOf('ann'), 'ads', null);
       expect(await failure(consent.audience('analytics', { allowed: false }))).to.be.instanceOf(ConsentIntegrityError);
       expect(await failure(consent.filterAllowed(['cy'], 'analytics'))).to.be.instanceOf(ConsentIntegrityError);
     });

@@ -7,6 +7,7 @@ import { ConsentError, ConsentIntegrityError } from '../../lib/errors';
 import { KnexTracker, type Consent } from '../../lib/index';
 import { BACKENDS, testConsent, type TestDatabase } from '../helpers/consent-setup';
 import { sqliteKnexConfig, tempSqliteFile } from '../helpers/databases';
+import { allStoredRecords, changeRecord, storedRecordsOf, storeRecords } from '../helpers/records';
 import { restoreThreads, threads } from './thread-settings';
 import { DAY, START } from './fixture';
 
@@ -139,7 +140,9 @@ for (const backend of BACKENDS) {
       // The subject at 2500 and 6000: in the second and the fourth batch, both read ahead of the first.
       const pseudonym = pseudonymOf(t.consent.engine.derivedKeys, String(IDS[6000]));
       const row = await t.knex<{ chain: Buffer }>('consent_subjects').where('pseudonym', Buffer.from(pseudonym, 'hex')).first('chain');
-      await t.knex('consent_states').where({ chain: row?.chain }).update({ version: 7 });
+      // Every record of that subject now names version 7 (its row changed behind the seal).
+      const chain = row?.chain as Buffer;
+      await storeRecords(t.knex, chain, (await storedRecordsOf(t.knex, chain)).map((r) => ({ ...r, version: 7 })));
       threads(true);
       for await (const _ of t.consent.filterAllowed(IDS, 'analytics')) break;
       await new Promise((resolve) => setTimeout(resolve, 500));
@@ -150,7 +153,12 @@ for (const backend of BACKENDS) {
     });
 
     it('refuses a subject whose stored records were changed as an integrity failure, on threads as on the main thread', async () => {
-      await t.knex('consent_states').where({ requirement: 'analytics', decision: 'denied' }).update({ decision: 'granted' });
+      // Every denial of analytics turned into a grant, in each subject's row.
+      const denied = (await allStoredRecords(t.knex)).filter((r) => r.requirement === 'analytics' && r.decision === 'denied');
+      expect(denied).to.have.length.greaterThan(0);
+      await t.knex.transaction(async (trx) => {
+        for (const r of denied) await changeRecord(trx, Buffer.from(r.chain, 'hex'), 'analytics', { decision: 'granted' });
+      });
       for (const on of [false, true]) {
         threads(on);
         const { ids, error } = await kept(t.consent.filterAllowed(IDS, 'analytics'));

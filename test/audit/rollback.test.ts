@@ -7,6 +7,7 @@ import { ConsentStoreError, createConsent, KnexTracker, verifyCheckpoint, verify
 import { leafCount, leafId } from '../../lib/audit/log-leaf';
 import { describeEachDatabase, type TestDatabase } from '../helpers/each-database';
 import { storedIds, storedWithout } from '../helpers/log-rows';
+import { storedRecordsOf } from '../helpers/records';
 import { copyStore, restoreStore } from '../helpers/store-copy';
 
 const SECRET = 'rollback-test-secret-0123456789abcdef0123';
@@ -39,7 +40,8 @@ describeEachDatabase('the global log catches rollback', (open) => {
     const row: Row = await knex('consent_subjects').where({ pseudonym: Buffer.from(consent.engine.pseudonym(subject), 'hex') }).first('chain');
     const events: Row[] = await knex('consent_events').where({ chain: row.chain }).select('id');
     const gone = new Set(events.map((r) => String(r.id)));
-    for (const table of ['consent_states', 'consent_events', 'consent_subjects']) await knex(table).where({ chain: row.chain }).delete();
+    // Its records go with its subject row, which holds them.
+    for (const table of ['consent_events', 'consent_subjects']) await knex(table).where({ chain: row.chain }).delete();
     const entries: Row[] = await knex('consent_log').select('tx', 'part', 'leaves');
     for (const entry of entries) {
       if (!storedIds(entry.leaves as Uint8Array).some((id) => gone.has(id))) continue;
@@ -54,20 +56,22 @@ describeEachDatabase('the global log catches rollback', (open) => {
     await consent.record('alice', { a: 'granted', b: 'granted' });
     await consent.record('bob', { a: 'granted' });
     const pseudonym = consent.engine.pseudonym('alice');
+    // Her subject row, which holds her head and her records.
     const subject = (await knex('consent_subjects').where({ pseudonym: Buffer.from(pseudonym, 'hex') }).first()) as Row;
-    const states = (await knex('consent_states').where({ chain: subject.chain })) as Row[];
+    const records = await storedRecordsOf(knex, subject.chain as Buffer);
+    expect(records.find((r) => r.requirement === 'a')).to.include({ decision: 'granted' });
     // Alice withdraws; the log is sealed (a checkpoint is made) and others write on.
     await consent.record('alice', { a: 'denied' });
     const [withdrawal] = await publicIds('alice');
     await consent.checkpoint();
     await consent.record('bob', { b: 'denied' });
     await consent.record('carol', { a: 'granted' });
-    // Her newest event goes, and her head and states are put back from the copy: every seal checks.
+    expect((await storedRecordsOf(knex, subject.chain as Buffer)).find((r) => r.requirement === 'a')).to.include({ decision: 'denied' });
+    // Her newest event goes, and her head and records are put back from the copy: every seal checks.
     const newest: Row = await knex('consent_events').where({ chain: subject.chain }).orderBy('seq', 'desc').first('id');
     await knex('consent_events').where({ id: newest.id }).delete();
     await knex('consent_subjects').where({ chain: subject.chain }).update(subject);
-    await knex('consent_states').where({ chain: subject.chain }).delete();
-    await knex('consent_states').insert(states);
+    expect(await storedRecordsOf(knex, subject.chain as Buffer)).to.deep.equal(records);
     expect((await consent.states('alice')).a?.state).to.equal('granted', 'the withdrawal is gone from what the library reads');
     // The log names the event, and no longer adds up to its sealed head: its entry holds the
     // event's id, and the leaf's hash was the event's.

@@ -4,12 +4,14 @@ import request from 'supertest';
 import { ConsentStoreError, type Consent, type RequirementDefinition } from '../../lib/index';
 import { BACKENDS, memoryLogger, testConsent, type TestDatabase } from '../helpers/consent-setup';
 import { guardApp } from '../helpers/guard-app';
+import { allStoredRecords, changeRecord, storedRecordsOf, storeRecords } from '../helpers/records';
+import type { CurrentRecord } from '../../lib/tracker/records';
 
 /*
- * The rows the read paths trust besides the events (current states, the subject link, requirement
- * versions), changed by someone with write access to the database but not the secret: every
- * change is either refused by the reads (a storage failure, never consent) and named by verify(),
- * or changes nothing the library reports.
+ * The rows the read paths trust besides the events (the current records a subject row holds, the
+ * subject link, requirement versions), changed by someone with write access to the database but
+ * not the secret: every change is either refused by the reads (a storage failure, never consent)
+ * and named by verify(), or changes nothing the library reports.
  */
 
 const DAY = 86_400_000;
@@ -47,7 +49,7 @@ async function observed(consent: Consent, subject: string): Promise<unknown> {
 }
 
 for (const backend of BACKENDS) {
-  backend.describe(`sealed rows: states, subject links and requirement versions (${backend.name})`, () => {
+  backend.describe(`sealed rows: records, subject links and requirement versions (${backend.name})`, () => {
     let db: TestDatabase;
     let consent: Consent;
     let knex: Knex;
@@ -102,9 +104,10 @@ for (const backend of BACKENDS) {
       expect(logger.errors).to.deep.equal([]);
     });
 
-    it('refuses an edited state row everywhere it would be trusted, and names it (state_mismatch)', async () => {
+    it('refuses an edited record in the subject row everywhere it would be trusted, and names it (state_mismatch)', async () => {
       const chain = await chainOf('alice');
-      await knex('consent_states').where({ chain, requirement: 'analytics' }).update({ decision: 'granted', expires_at: START + 30 * DAY });
+      expect((await storedRecordsOf(knex, chain)).find((r) => r.requirement === 'analytics')).to.include({ decision: 'denied' });
+      await changeRecord(knex, chain, 'analytics', { decision: 'granted', expiresAt: START + 30 * DAY });
       const { app, calls } = guardApp(consent);
       const guarded = await request(app).get('/track').set('x-test-user', 'alice');
       expect(guarded.status).to.equal(503);
@@ -140,16 +143,46 @@ for (const backend of BACKENDS) {
       expect((await consent.verify({ subjectId: 'alice' })).problems.map((p) => p.kind)).to.deep.equal(['state_mismatch']);
     });
 
-    it('names a deleted or an added state row (state_mismatch), and a legitimate-interests objection deleted with it', async () => {
+    it('names a record deleted from or added to the subject row (state_mismatch), and a legitimate-interests objection deleted with it', async () => {
       const alice = await chainOf('alice');
-      await knex('consent_states').where({ chain: alice, requirement: 'fraud' }).delete();
+      expect((await storedRecordsOf(knex, alice)).find((r) => r.requirement === 'fraud')).to.include({ decision: 'denied' });
+      await changeRecord(knex, alice, 'fraud', null);
       const bob = await chainOf('bob');
-      const [row] = (await knex('consent_states').where({ chain: bob, requirement: 'analytics' })) as Array<Record<string, unknown>>;
-      await knex('consent_states').insert({ ...row, requirement: 'ads' });
+      const record = (await storedRecordsOf(knex, bob)).find((r) => r.requirement === 'analytics');
+      expect(record).to.include({ decision: 'granted' });
+      expect((await storedRecordsOf(knex, bob)).map((r) => r.requirement)).to.not.include('ads');
+      await changeRecord(knex, bob, 'ads', { ...record, requirement: 'ads' });
       expect(await consent.isAllowed('alice', 'fraud').catch((e: unknown) => e)).to.be.instanceOf(ConsentStoreError);
       expect(await consent.isAllowed('bob', 'ads').catch((e: unknown) => e)).to.be.instanceOf(ConsentStoreError);
       const { problems } = await consent.verify();
       expect(problems.map((p) => [p.kind, p.requirement])).to.have.deep.members([['state_mismatch', 'fraud'], ['state_mismatch', 'ads']]);
+    });
+
+    it('confirms nothing through a pending route pointed at another subject or removed: only the sealed record holds the token', async () => {
+      const tokens: string[] = [];
+      consent.on('confirmation', (event) => { tokens.push(event.token); });
+      const { app, calls } = guardApp(consent);
+      for (const subject of ['dora', 'erin']) await request(app).put('/consent/me/newsletter').set('x-test-user', subject).send({ decision: 'granted' }).expect(202);
+      const [dora, erin] = [await chainOf('dora'), await chainOf('erin')];
+      const routes: Array<{ token: Buffer; chain: Buffer }> = await knex('consent_pending').select('token', 'chain');
+      const route = routes.find((r) => r.chain.equals(dora));
+      expect(route, "dora's route").to.not.equal(undefined);
+      expect(routes.some((r) => r.chain.equals(erin))).to.equal(true);
+      const pendingOf = async (subject: string) => (await consent.states(subject)).newsletter?.state;
+      // Dora's token routed to erin's subject: erin's record holds another token, so neither is confirmed.
+      await knex('consent_pending').where({ token: route!.token }).update({ chain: erin });
+      await request(app).post(`/consent/confirm/${tokens[0]!}`).expect(404);
+      expect([await pendingOf('dora'), await pendingOf('erin')]).to.deep.equal(['pending', 'pending']);
+      // Dora's route removed: her token finds no subject.
+      await knex('consent_pending').where({ token: route!.token }).delete();
+      await request(app).post(`/consent/confirm/${tokens[0]!}`).expect(404);
+      expect([await pendingOf('dora'), await pendingOf('erin')]).to.deep.equal(['pending', 'pending']);
+      // Put back, it confirms dora's request, and only hers.
+      await knex('consent_pending').insert(route!);
+      await request(app).post(`/consent/confirm/${tokens[0]!}`).expect(200);
+      expect([await pendingOf('dora'), await pendingOf('erin')]).to.deep.equal(['granted', 'pending']);
+      expect(calls).to.deep.equal({});
+      expect(await consent.verify()).to.include({ ok: true });
     });
 
     it('names a subject link set to NULL, to a random value, or swapped between two subjects (subject_link)', async () => {
@@ -174,7 +207,7 @@ for (const backend of BACKENDS) {
       expect(await kinds()).to.deep.equal(['subject_link', 'subject_link']);
     });
 
-    it('names a subject row deleted while its events and states stay (subject_link): the objection it lifts is caught', async () => {
+    it('names a subject row deleted while its events stay (subject_link): the objection it lifts is caught', async () => {
       const alice = await chainOf('alice');
       expect(await consent.isAllowed('alice', 'fraud')).to.equal(false);
       await knex('consent_subjects').where({ chain: alice }).delete();
@@ -245,12 +278,22 @@ for (const backend of BACKENDS) {
       expect(await consent.receipt('alice').catch((e: unknown) => e)).to.be.instanceOf(ConsentStoreError);
     });
 
-    describe('every column of every sealed table: changed, set to NULL, or swapped between two rows', () => {
+    describe('every column of every sealed table, and every field of a record in a subject row: changed, set to NULL, or swapped between two', () => {
       const TABLES: Record<string, { key: string[]; allowed: string[] }> = {
         consent_subjects: { key: ['chain'], allowed: ['subject_link', 'truncated', 'state_mismatch', 'rollback', 'inserted', 'modified', 'deleted'] },
-        consent_states: { key: ['chain', 'requirement'], allowed: ['state_mismatch', 'subject_link', 'truncated'] },
         consent_requirements: { key: ['id', 'version'], allowed: ['text_changed'] },
       };
+      // The records a subject row holds (its `records` column, which the library alone decodes),
+      // changed field by field as the rows of the former table of records were column by column:
+      // two records of one subject, and of one requirement for two subjects. Their `chain` is the
+      // subject row that holds them: changed, a record moves to another subject's row; set to
+      // NULL, it is removed (no row holds it); swapped, the two trade rows.
+      const RECORD_PAIRS: Array<[[string, string], [string, string]]> = [
+        [['alice', 'ads'], ['alice', 'analytics']],
+        [['alice', 'analytics'], ['bob', 'analytics']],
+      ];
+      const RECORD_ALLOWED = ['state_mismatch', 'subject_link', 'truncated'];
+      type Placed = CurrentRecord & { chain: string };
 
       /** Another value of the same type: bytes flipped, numbers moved, text and flags changed. */
       const other = (value: unknown): unknown => {
@@ -260,6 +303,14 @@ for (const backend of BACKENDS) {
         if (typeof value === 'string') return /^\d+$/.test(value) ? String(Number(value) + 1) : `${value}x`;
         return 1;
       };
+      /** `record` with `field` set to `value`, whatever its type: a value the database would hold, not one the library wrote. */
+      const withField = (record: Placed, field: keyof Placed, value: unknown): Placed => ({ ...record, [field]: value });
+      /** Another value of a record's field: as `other`, with the decision and the token kept in their domains. */
+      const otherField = (field: string, value: unknown): unknown => {
+        if (field === 'decision') return value === 'granted' ? 'denied' : 'granted';
+        if (field === 'pendingToken') return value === null ? 'ab'.repeat(32) : (other(Buffer.from(value as string, 'hex')) as Buffer).toString('hex');
+        return other(value);
+      };
 
       it('is caught by verify() with a kind of its table, or changes nothing the library reports', async function () {
         this.timeout(240_000);
@@ -267,6 +318,20 @@ for (const backend of BACKENDS) {
         const baseline = await Promise.all(subjects.map((s) => observed(consent, s)));
         let caught = 0;
         let unchanged = 0;
+        let recordsCaught = 0;
+        /** After one change: either named by verify() with an allowed kind, or nothing the library reports differs. */
+        const check = async (label: string, allowed: string[]): Promise<boolean> => {
+          const result = await consent.verify();
+          const now = await Promise.all(subjects.map((s) => observed(consent, s)));
+          if (result.ok) {
+            expect(now, `${label}: verify() passed, so nothing may differ`).to.deep.equal(baseline);
+            unchanged += 1;
+            return false;
+          }
+          expect(result.problems.map((p) => p.kind).filter((k) => !allowed.includes(k)), label).to.deep.equal([]);
+          caught += 1;
+          return true;
+        };
         for (const [table, { key, allowed }] of Object.entries(TABLES)) {
           const original = (await knex(table).select()) as Array<Record<string, unknown>>;
           const [a, b] = [original[0] as Record<string, unknown>, original[1] as Record<string, unknown>];
@@ -286,15 +351,7 @@ for (const backend of BACKENDS) {
               } catch {
                 continue; // the database refused the change (a constraint): nothing to check
               }
-              const result = await consent.verify();
-              const now = await Promise.all(subjects.map((s) => observed(consent, s)));
-              if (result.ok) {
-                expect(now, `${table}.${column} ${change}: verify() passed, so nothing may differ`).to.deep.equal(baseline);
-                unchanged += 1;
-              } else {
-                expect(result.problems.map((p) => p.kind).filter((k) => !allowed.includes(k)), `${table}.${column} ${change}`).to.deep.equal([]);
-                caught += 1;
-              }
+              await check(`${table}.${column} ${change}`, allowed);
               await knex.transaction(async (trx) => {
                 await trx(table).delete();
                 for (const row of original) await trx(table).insert(row);
@@ -302,9 +359,49 @@ for (const backend of BACKENDS) {
             }
           }
         }
+
+        const rows: Array<{ chain: Buffer; records: Buffer | null; lapse_at: unknown }> = await knex('consent_subjects').select('chain', 'records', 'lapse_at');
+        const chains = Object.fromEntries(await Promise.all(subjects.map(async (s) => [s, (await chainOf(s)).toString('hex')] as const)));
+        const stored: Placed[] = await allStoredRecords(knex);
+        expect(stored).to.have.length(6);
+        /** Every subject row written with the records placed in it, well-formed: all or none. */
+        const place = (records: Placed[]) => knex.transaction(async (trx) => {
+          for (const row of rows) {
+            const held = records.filter((r) => r.chain === row.chain.toString('hex')).map(({ chain: _chain, ...record }) => record);
+            await storeRecords(trx, row.chain, held);
+          }
+        });
+        for (const pair of RECORD_PAIRS) {
+          const [x, y] = pair.map(([subject, requirement]) => {
+            const index = stored.findIndex((r) => r.chain === chains[subject] && r.requirement === requirement);
+            expect(index, `${subject}'s record of ${requirement}`).to.be.at.least(0);
+            return index;
+          }) as [number, number];
+          const a = stored[x] as Placed;
+          const b = stored[y] as Placed;
+          for (const field of Object.keys(a) as Array<keyof Placed>) {
+            for (const change of ['changed', 'null', 'swapped'] as const) {
+              let records = [...stored];
+              if (field === 'chain' && change === 'changed') records[x] = { ...a, chain: chains.carol! };
+              else if (field === 'chain' && change === 'null') records = records.filter((_, i) => i !== x);
+              else if (change === 'changed') records[x] = withField(a, field, otherField(field, a[field]));
+              else if (change === 'null') records[x] = withField(a, field, null);
+              else [records[x], records[y]] = [withField(a, field, b[field]), withField(b, field, a[field])];
+              try {
+                await place(records);
+              } catch {
+                continue; // records that cannot be stored (two of one requirement, a value out of its type): nothing to check
+              }
+              const label = `record ${pair.map((p) => p.join(':')).join('/')}.${field} ${change}`;
+              if (await check(label, RECORD_ALLOWED)) recordsCaught += 1;
+              for (const row of rows) await knex('consent_subjects').where({ chain: row.chain }).update({ records: row.records, lapse_at: row.lapse_at });
+            }
+          }
+        }
         expect(await consent.verify()).to.include({ ok: true });
         expect(caught).to.be.greaterThan(40);
         expect(caught + unchanged).to.be.greaterThan(50);
+        expect(recordsCaught, 'changed records caught').to.be.greaterThan(30);
       });
     });
   });

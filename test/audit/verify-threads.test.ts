@@ -8,6 +8,7 @@ import { createConsent, type Consent, type VerifyResult } from '../../lib/index'
 import { hmacWorkers } from '../../lib/audit/hmac-pool';
 import { treeWorkers } from '../../lib/audit/tree-hasher';
 import { describeEachDatabase, type TestDatabase } from '../helpers/each-database';
+import { changeRecord, storedRecordsOf } from '../helpers/records';
 
 const SECRET = 'verify-threads-test-secret-0123456789abcd';
 const quiet = { warn() {}, error() {} };
@@ -112,7 +113,9 @@ describeEachDatabase('verify() with event hashes and the log tree checked on wor
 
   it('finds the same changed, deleted, moved and forged events and changed records as in-process checking', async () => {
     const [changed, deleted, moved, forged, recorded] = await Promise.all([eventsOf(3), eventsOf(40), eventsOf(99), eventsOf(150), eventsOf(60)]);
-    await knex('consent_states').where({ chain: recorded[0]?.chain, requirement: 'b' }).update({ decision: 'denied' });
+    const recordedChain = recorded[0]?.chain as Buffer;
+    expect((await storedRecordsOf(knex, recordedChain)).find((r) => r.requirement === 'b')).to.include({ decision: 'granted' });
+    await changeRecord(knex, recordedChain, 'b', { decision: 'denied' });
     await knex('consent_events').where({ id: changed[1]?.id }).update({ state: 'denied' });
     await knex('consent_events').where({ id: deleted[1]?.id }).delete();
     await knex('consent_events').where({ id: moved[1]?.id }).update({ seq: -1 });

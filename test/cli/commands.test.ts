@@ -5,6 +5,7 @@ import { expect } from 'chai';
 import { createConsent, type Consent } from '../../lib/index';
 import { MIGRATION_NAMES } from '../../lib/knex/migrations/index';
 import { buildCli, describeEachCliDatabase, runCli, SECRET, type CliDatabase } from '../helpers/cli';
+import { allStoredRecords, changeRecord } from '../helpers/records';
 
 const TERMS = { id: 'terms', title: 'Terms of service', description: 'The rules of the service.', lawfulBasis: 'contract' as const };
 const NEWS = { id: 'newsletter', title: 'Newsletter', description: 'A monthly e-mail.' };
@@ -191,8 +192,9 @@ describeEachCliDatabase('the express-consent command line', (open) => {
   it('sweep exits 1 when it refuses a subject whose stored rows fail their seal, and records the others', async () => {
     await decidedDaysAgo(3, { erin: 'granted', fred: 'granted' });
     // One of the lapsed grants, edited behind the library's back: its head's seal no longer matches.
-    const edited = await db.knex('consent_states').where({ requirement: 'offers' }).orderBy('chain').first('chain');
-    await db.knex('consent_states').where({ chain: edited.chain, requirement: 'offers' }).update({ version: 7 });
+    const offers = (await allStoredRecords(db.knex)).filter((r) => r.requirement === 'offers');
+    expect(offers).to.have.length(2);
+    await changeRecord(db.knex, Buffer.from(offers[0]!.chain, 'hex'), 'offers', { version: 7 });
     const run = await runCli(['--url', db.url, 'sweep']);
     expect(run.code).to.equal(1);
     expect(JSON.parse(run.stdout)).to.deep.equal({ recorded: 1, refused: 1 });
@@ -201,7 +203,9 @@ describeEachCliDatabase('the express-consent command line', (open) => {
 
   it('says once why it refuses to erase a subject whose stored rows fail their seal', async () => {
     await seeded(db);
-    await db.knex('consent_states').where({ requirement: 'newsletter' }).update({ version: 7 });
+    const newsletters = (await allStoredRecords(db.knex)).filter((r) => r.requirement === 'newsletter');
+    expect(newsletters).to.have.length(2);
+    for (const r of newsletters) await changeRecord(db.knex, Buffer.from(r.chain, 'hex'), 'newsletter', { version: 7 });
     const run = await runCli(['--url', db.url, 'erase', 'alice']);
     expect(run.code).to.not.equal(0);
     expect(run.stderr.split('fail their seal')).to.have.length(2, run.stderr);

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import type { Knex } from 'knex';
 import { createConsent, type Consent } from '../../lib/index';
 import { describeEachDatabase, type TestDatabase } from '../helpers/each-database';
+import { allStoredRecords } from '../helpers/records';
 
 const SECRET = 'erase-test-secret-0123456789abcdef012345';
 const SUBJECT = 'subject-7f3a-erase-me';
@@ -60,12 +61,16 @@ describeEachDatabase('erase() (Art. 17)', (open) => {
     const pseudonym = consent.engine.pseudonym(SUBJECT);
     const before = await dump();
     for (const needle of [pseudonym, NOTE, DATA.ticket, IP, UA, ACTOR]) expect(before).to.contain(needle);
+    expect((await allStoredRecords(knex)).filter((r) => r.pendingToken !== null), 'b awaits its confirmation').to.have.length(1);
+    expect(await knex('consent_pending').select()).to.have.length(1);
     expect((await consent.states(SUBJECT)).a?.state).to.equal('denied', 'cached before the erasure');
     expect(await consent.erase(SUBJECT)).to.deep.equal({ events: 3 });
     const after = await dump();
     for (const needle of [SUBJECT, pseudonym, NOTE, DATA.ticket, DATA.channel, IP, UA, ACTOR]) expect(after).to.not.contain(needle);
     expect(after).to.contain('kept', 'other subjects are untouched');
-    expect(await knex('consent_states').whereNotNull('pending_token')).to.deep.equal([], 'no pending token survives');
+    // Neither in a record (each subject's, in its row) nor in the table that routes confirmations.
+    expect((await allStoredRecords(knex)).filter((r) => r.pendingToken !== null)).to.deep.equal([], 'no pending token survives');
+    expect(await knex('consent_pending').select()).to.deep.equal([], 'no pending token survives');
     expect(await consent.verify()).to.deep.equal({ ok: true, checked: 5, problems: [] });
   });
 

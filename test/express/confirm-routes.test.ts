@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { randomBytes } from 'node:crypto';
 import request from 'supertest';
 import { tempSqliteFile } from '../helpers/databases';
+import { allStoredRecords } from '../helpers/records';
 import { confirmApp, EXPRESS, openLab, START, TTL, type Lab } from './confirm-app';
 
 const tokenOf = (url: string) => url.slice(url.lastIndexOf('/') + 1);
@@ -204,8 +205,13 @@ describe('confirmation links with confirm.baseUrl', () => {
       lab.clock.ms += RESEND_AFTER;
       await lab.consent.record('ivy', { newsletter: 'granted' });
       expect(lab.links[1]!.token).to.not.equal(link.token);
-      const stored = await lab.knex('consent_states').select('pending_token');
-      expect(JSON.stringify(stored)).to.not.include(link.token).and.not.include(lab.links[1]!.token);
+      // What the store keeps of the pending request: its record (in the subject row) and its route.
+      const records = await allStoredRecords(lab.knex);
+      const routes = (await lab.knex<{ token: Buffer }>('consent_pending').select('token')).map((r) => [r.token.toString('hex'), r.token.toString('base64url')]);
+      expect(records.filter((r) => r.pendingToken !== null)).to.have.length(1);
+      expect(routes).to.have.length.greaterThan(0);
+      const stored = JSON.stringify({ records, routes });
+      expect(stored).to.not.include(link.token).and.not.include(lab.links[1]!.token);
       expect(lab.warnings.filter((w) => /confirmation link/.test(w))).to.deep.equal([]);
     } finally {
       await lab.close();

@@ -68,8 +68,9 @@ describeEachDatabase('lean rows (migration 010-lean-rows): the admin, sweep and 
   it('sweeps lapsed grants through the index of grants still to be recorded, and each only once', async () => {
     // The first grants of the import lapse (thirty days after their decision, a millisecond apart).
     clock.ms += 29 * DAY + 40;
-    const lapsed = await plansOf(db.knex, 'consent_states', () => tracker.lapsedGrants({ now: clock.ms, limit: 10 }));
-    expect(lapsed).to.include('consent_states_lapse_index');
+    // The subjects with a grant still to record, by their earliest lapse (their `lapse_at`, migration 013).
+    const lapsed = await plansOf(db.knex, 'consent_subjects', () => tracker.lapsedGrants({ now: clock.ms, limit: 10 }));
+    expect(lapsed).to.include('consent_subjects_lapse_index');
     const due = await tracker.lapsedGrants({ now: clock.ms, limit: 1000 });
     expect(due.length).to.be.within(5, 40);
     const first = await consent.sweep();

@@ -14,6 +14,7 @@ import { SqliteFile } from '../../lib/knex/sqlite-file';
 import { openSqlitePages } from '../../lib/knex/sqlite-pages';
 import { pageThreads } from '../../lib/knex/thread-pages';
 import { countStatements } from '../helpers/count-statements';
+import { allStoredRecords, changeRecord } from '../helpers/records';
 import { sqliteKnexConfig, tempSqliteFile } from '../helpers/databases';
 import { skipBecause } from '../helpers/skip';
 import { describeEachDatabase, type TestDatabase } from '../helpers/each-database';
@@ -88,7 +89,9 @@ describeEachDatabase('store-wide scans on connections of their own', (open) => {
     await consent.record('late', { a: 'granted' });
     expect(await consent.verify()).to.deep.include({ ok: true, checked: 25 });
     expect(await audienceOf()).to.include('late');
-    await knex('consent_states').where({ requirement: 'a', decision: 'denied' }).update({ decision: 'granted' });
+    const denied = (await allStoredRecords(knex)).filter((r) => r.requirement === 'a' && r.decision === 'denied');
+    expect(denied).to.have.length(4);
+    for (const r of denied) await changeRecord(knex, Buffer.from(r.chain, 'hex'), 'a', { decision: 'granted' });
     const tampered = await consent.verify();
     expect(tampered.ok).to.equal(false);
     expect(tampered.problems.map((p) => p.kind)).to.include('state_mismatch');

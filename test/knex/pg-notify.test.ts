@@ -7,6 +7,7 @@ import { memoryLogger, testConsent, type TestDatabase } from '../helpers/consent
 import { createPgDatabase, describePg, pgKnexConfig } from '../helpers/databases';
 import { faultProxy } from '../helpers/faults';
 import { guardApp } from '../helpers/guard-app';
+import { allStoredRecords, changeRecord } from '../helpers/records';
 
 interface PgClient {
   connect(): Promise<void>;
@@ -91,7 +92,9 @@ describePg('cross-process cache invalidation (PostgreSQL LISTEN/NOTIFY)', () => 
     expect(await b.isAllowed('bo', 'analytics')).to.equal(true);
     // A change behind the library's back sends no notification: B keeps its cached state.
     const knex = (a.engine.configuredTracker as unknown as { knex: import('knex').Knex }).knex;
-    await knex('consent_states').update({ decision: 'denied' });
+    const records = await allStoredRecords(knex);
+    expect(records.map((r) => r.requirement)).to.deep.equal(['analytics']);
+    for (const r of records) await changeRecord(knex, Buffer.from(r.chain, 'hex'), r.requirement, { decision: 'denied' });
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(await b.isAllowed('bo', 'analytics')).to.equal(true);
   });

@@ -4,11 +4,11 @@ import { createConsent, KnexTracker, type Consent } from '../../lib/index';
 import { headColumns, joinHead } from '../../lib/knex/head-rows';
 import { readJsonPage } from '../../lib/knex/json-page';
 import { encodeLeaves } from '../../lib/audit/log-leaf';
-import { groupRecords, pageColumns, toHead, type Row } from '../../lib/knex/rows';
-import { hex } from '../../lib/knex/row-codec';
+import { pageColumns, toHead, type Row } from '../../lib/knex/rows';
 import { countStatements } from '../helpers/count-statements';
 import { describeEachDatabase, type TestDatabase } from '../helpers/each-database';
 import { storedIds } from '../helpers/log-rows';
+import { storedRecordsOf } from '../helpers/records';
 
 const SECRET = 'proof-pages-secret-0123456789abcdef012345';
 // Heads looked up by a list of chains: verify() reads them in chain order only.
@@ -37,11 +37,12 @@ describeEachDatabase('proof reads: heads and log pages', (open) => {
   });
 
   it('reads the same heads as a plain select, page by page', async () => {
-    const records = groupRecords((await knex('consent_states').orderBy(['chain', 'requirement'])) as Row[], 'chain');
     const subjects = joinHead(knex('consent_subjects'), 'consent_events', 'consent_subjects').select('consent_subjects.*', headColumns());
     const rows: Row[] = await subjects.orderBy('consent_subjects.chain');
     const sealedSubject = (row: Row): string | null => (row.sealed_subject === null ? null : Buffer.from(row.sealed_subject as Uint8Array).toString('hex'));
-    const plain = rows.map((row) => ({ ...toHead(row), records: records.get(hex(row.chain)) ?? [], sealedSubject: sealedSubject(row) }));
+    // Each subject's records, as its own row holds them.
+    const plain = [];
+    for (const row of rows) plain.push({ ...toHead(row), records: await storedRecordsOf(knex, row.chain as Buffer), sealedSubject: sealedSubject(row) });
     expect(plain.filter((head) => head.sealedSubject !== null)).to.have.length(6, 'every subject but the erased one has its id stored');
     expect(plain.filter((head) => head.records.length > 0)).to.have.length(6, 'every subject but the erased one has records');
     const paged = [];

@@ -7,6 +7,7 @@ import { ConsentIntegrityError } from '../../lib/errors';
 import { unpackLeaves } from '../../lib/knex/packed-leaves';
 import { ConsentMigrationSource } from '../../lib/knex/migrations/index';
 import { describeEachDatabase, type TestDatabase } from '../helpers/each-database';
+import { changeRecord, storedRecordsOf } from '../helpers/records';
 
 /** A store written by the library as of `commit` (schema 005): see fixtures/make-store-005.mts. */
 interface Store005 {
@@ -172,12 +173,15 @@ for (const STORE of STORES) describeEachDatabase(`an upgrade from schema 005 (wr
   }
 
   /** Bob's chain: he granted analytics (event 4), was asked for the newsletter (5), then withdrew analytics (6). */
-  const bobsChain = async (knex: Knex): Promise<unknown> => (await knex('consent_subjects').where({ head_id: 6 }).first<Row>('chain')).chain;
+  const bobsChain = async (knex: Knex): Promise<Buffer> => (await knex('consent_subjects').where({ head_id: 6 }).first<Row>('chain')).chain as Buffer;
 
   it('refuses a record changed after the old proof verified, instead of sealing it', async () => {
     await load005(STORE, db.knex);
     const tracker = racedTracker(async (knex) => {
-      await knex('consent_states').where({ chain: await bobsChain(knex), requirement: 'analytics' }).update({ decision: 'granted', decided_at: STORE.now - 1000 });
+      // Migrated by now: his records are in his subject row.
+      const chain = await bobsChain(knex);
+      expect((await storedRecordsOf(knex, chain)).find((r) => r.requirement === 'analytics')).to.include({ decision: 'denied' });
+      await changeRecord(knex, chain, 'analytics', { decision: 'granted', decidedAt: STORE.now - 1000 });
     });
     const consent = newConsent(tracker);
     const failure = await consent.ready().catch((e: unknown) => e);
@@ -190,8 +194,12 @@ for (const STORE of STORES) describeEachDatabase(`an upgrade from schema 005 (wr
   it('refuses, as an integrity failure it logs, a subject row deleted after the old proof verified (its events left without a head)', async () => {
     await load005(STORE, db.knex);
     const tracker = racedTracker(async (knex) => {
-      await knex('consent_states').where({ chain: await bobsChain(knex) }).delete();
-      await knex('consent_subjects').where({ chain: await bobsChain(knex) }).delete();
+      // His records go with his row; his pending confirmation's routing row goes too.
+      const chain = await bobsChain(knex);
+      expect(await storedRecordsOf(knex, chain)).to.have.length(2);
+      expect(await knex('consent_pending').where({ chain })).to.have.length(1);
+      await knex('consent_pending').where({ chain }).delete();
+      await knex('consent_subjects').where({ chain }).delete();
     });
     const consent = newConsent(tracker);
     const failure = await consent.ready().catch((e: unknown) => e);
@@ -209,7 +217,8 @@ for (const STORE of STORES) describeEachDatabase(`an upgrade from schema 005 (wr
       await knex('consent_events').where({ id: 6 }).delete();
       await knex('consent_subjects').where({ chain }).update({ head_id: 5, head_mac: Buffer.alloc(0) });
       const grant = await knex('consent_events').where({ id: 4 }).first<Row>('at');
-      await knex('consent_states').where({ chain, requirement: 'analytics' }).update({ decision: 'granted', decided_at: grant.at });
+      expect((await storedRecordsOf(knex, chain)).find((r) => r.requirement === 'analytics')).to.include({ decision: 'denied' });
+      await changeRecord(knex, chain, 'analytics', { decision: 'granted', decidedAt: Number(grant.at) });
       const entries: Row[] = await knex('consent_log').select('tx', 'part', 'leaves');
       for (const entry of entries) {
         const leaves = unpackLeaves(Buffer.from(entry.leaves as Uint8Array));

@@ -3,6 +3,7 @@ import { expect } from 'chai';
 import request from 'supertest';
 import { BACKENDS, routerApp, testConsent, type TestDatabase } from '../helpers/app';
 import { expectProblem } from '../helpers/problem';
+import { allStoredRecords } from '../helpers/records';
 import { anyBody, anyQueryish, anySubject, expectSafeAnswer } from './hostile';
 import { listen } from './load';
 
@@ -13,7 +14,11 @@ const FORM_TYPES = ['application/x-www-form-urlencoded', 'multipart/form-data; b
 
 async function snapshot(t: Awaited<ReturnType<typeof testConsent>>): Promise<unknown> {
   const count = async (table: string) => Number((await t.knex(table).count({ n: '*' }).first())?.n);
-  return { events: await count('consent_events'), states: await t.knex('consent_states').select('*').orderBy(['chain', 'requirement']) };
+  // Every current record of the store (each subject's, in its row), when each subject's lapse,
+  // and the pending confirmations' routes.
+  const lapses = await t.knex('consent_subjects').whereNotNull('records').orderBy('chain').select('chain', 'lapse_at');
+  const pending = await t.knex('consent_pending').orderBy('token').select('*');
+  return { events: await count('consent_events'), records: await allStoredRecords(t.knex), lapses, pending };
 }
 
 for (const backend of BACKENDS) {

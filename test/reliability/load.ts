@@ -3,6 +3,8 @@ import type { Server } from 'node:http';
 import { expect } from 'chai';
 import type { Knex } from 'knex';
 import type { Express } from 'express';
+import { decodeRecords, nextLapse } from '../../lib/tracker/record-blob';
+import { allStoredRecords } from '../helpers/records';
 
 /** One write sent over HTTP: a PUT with a unique note, or a DELETE (which has no body). */
 export interface Write {
@@ -85,7 +87,7 @@ export function expectAcknowledgedOnce(answers: Answer[], events: EventLike[], c
 }
 
 /**
- * Checks the tables themselves: one current row per (chain, requirement), contiguous sequences.
+ * Checks the tables themselves: one current record per (chain, requirement), contiguous sequences.
  * All reads see one snapshot (a repeatable-read transaction on PostgreSQL, a read transaction
  * on SQLite): a write that outlived its request may commit while the check runs.
  */
@@ -98,8 +100,12 @@ export async function expectTablesIntact(knex: Knex): Promise<void> {
 const keyOf = (chain: Buffer | string): string => (Buffer.isBuffer(chain) ? chain.toString('hex') : chain);
 
 async function expectSnapshotIntact(knex: Knex): Promise<void> {
-  const dupes = await knex('consent_states').select('chain', 'requirement').count({ n: '*' }).groupBy('chain', 'requirement').havingRaw('count(*) > 1');
-  expect(dupes).to.deep.equal([]);
+  // A subject's records are in its row (decoding fails for two records of one requirement:
+  // counted here all the same).
+  const records = await allStoredRecords(knex);
+  const perKey = new Map<string, number>();
+  for (const r of records) perKey.set(`${r.chain}/${r.requirement}`, (perKey.get(`${r.chain}/${r.requirement}`) ?? 0) + 1);
+  expect([...perKey].filter(([, n]) => n > 1)).to.deep.equal([]);
   const rows: Array<{ chain: Buffer; seq: number | string }> = await knex('consent_events').select('chain', 'seq').orderBy(['chain', 'seq']);
   const byChain = new Map<string, number[]>();
   for (const row of rows) byChain.set(keyOf(row.chain), [...(byChain.get(keyOf(row.chain)) ?? []), Number(row.seq)]);
@@ -112,21 +118,32 @@ async function expectSnapshotIntact(knex: Knex): Promise<void> {
     expect(seqs, `chain ${keyOf(head.chain)}`).to.deep.equal(Array.from({ length: seqs.length }, (_, i) => i + 1));
     expect(Number(head.seq)).to.equal(seqs.length);
   }
-  // Every event belongs to a subject row, and every states row to a chain with events.
+  // Every event belongs to a subject row, and every record to a chain with events of its requirement.
   expect([...byChain.keys()].every((chain) => heads.some((h) => keyOf(h.chain) === chain))).to.equal(true);
-  const orphans = await knex('consent_states as st').leftJoin('consent_events as e', function on() {
-    this.on('e.chain', 'st.chain').andOn('e.requirement', 'st.requirement');
-  }).whereNull('e.id').select('st.chain');
+  const withEvents: Array<{ chain: Buffer; requirement: string }> = await knex('consent_events').distinct('chain', 'requirement');
+  const eventKeys = new Set(withEvents.map((e) => `${keyOf(e.chain)}/${e.requirement}`));
+  const orphans = records.filter((r) => !eventKeys.has(`${r.chain}/${r.requirement}`)).map((r) => `${r.chain}/${r.requirement}`);
   expect(orphans).to.deep.equal([]);
-  await expectStatesMatchNewestEvents(knex);
+  await expectLapsesMatchRecords(knex);
+  expectStatesMatchNewestEvents(records, await knex('consent_events').select('chain', 'requirement', 'action', 'seq'));
+}
+
+/** Each subject row's `lapse_at` is the one its records imply: no write is half applied. */
+async function expectLapsesMatchRecords(knex: Knex): Promise<void> {
+  const subjects: Array<{ chain: Buffer; records: Buffer | null; lapse_at: number | string | null }> = await knex('consent_subjects').select('chain', 'records', 'lapse_at');
+  for (const row of subjects) {
+    const lapse = row.lapse_at === null ? null : Number(row.lapse_at);
+    expect(lapse, `lapse of ${keyOf(row.chain)}`).to.equal(nextLapse(decodeRecords(row.records)));
+  }
 }
 
 const DECISION_OF: Record<string, string> = { grant: 'granted', deny: 'denied', withdraw: 'denied' };
 
-/** Each current row holds the decision of its newest event: no write is half applied. */
-async function expectStatesMatchNewestEvents(knex: Knex): Promise<void> {
-  const states: Array<{ chain: Buffer; requirement: string; decision: string | null }> = await knex('consent_states').select('chain', 'requirement', 'decision');
-  const events: Array<{ chain: Buffer; requirement: string; action: string; seq: number | string }> = await knex('consent_events').select('chain', 'requirement', 'action', 'seq');
+/** Each current record holds the decision of its newest event: no write is half applied. */
+function expectStatesMatchNewestEvents(
+  states: ReadonlyArray<{ chain: string; requirement: string; decision: string | null }>,
+  events: ReadonlyArray<{ chain: Buffer; requirement: string; action: string; seq: number | string }>,
+): void {
   const newest = new Map<string, { action: string; seq: number }>();
   for (const e of events) {
     const key = `${keyOf(e.chain)}/${e.requirement}`;
@@ -134,7 +151,7 @@ async function expectStatesMatchNewestEvents(knex: Knex): Promise<void> {
   }
   expect(newest.size).to.equal(states.length);
   for (const row of states) {
-    const action = newest.get(`${keyOf(row.chain)}/${row.requirement}`)?.action as string;
-    if (action in DECISION_OF) expect(row.decision, `${keyOf(row.chain)}/${row.requirement}`).to.equal(DECISION_OF[action]);
+    const action = newest.get(`${row.chain}/${row.requirement}`)?.action as string;
+    if (action in DECISION_OF) expect(row.decision, `${row.chain}/${row.requirement}`).to.equal(DECISION_OF[action]);
   }
 }

@@ -36,6 +36,7 @@ export function foldedRecordsSchema(prefix: string): Knex.Migration {
         table.binary('chain').notNullable();
       });
       await foldRecords(knex, subjects, states, t('pending'));
+      if (postgres) await grantAsOn(knex, states, t('pending'));
       await knex.schema.dropTable(states);
       if (postgres) await rebuildAligned(knex, subjects);
       await knex.raw(`create index ${q(`${subjects}_lapse_index`)} on ${q(subjects)} ("lapse_at") where "lapse_at" is not null`);
@@ -44,6 +45,25 @@ export function foldedRecordsSchema(prefix: string): Knex.Migration {
       return Promise.reject(new Error('013-folded-records cannot be undone: restore the backup taken before the upgrade'));
     },
   };
+}
+
+/**
+ * Gives `to` the owner and privileges `from` had: an application's role that could write the
+ * records before can write the pending confirmations after.
+ */
+async function grantAsOn(knex: Knex, from: string, to: string): Promise<void> {
+  const { rows } = await knex.raw<{ rows: Array<{ owner: string; grantee: string | null; privilege: string; grantable: boolean }> }>(
+    `select pg_get_userbyid(c.relowner) as owner, case when a.grantee = 0 then null else pg_get_userbyid(a.grantee) end as grantee,
+       a.privilege_type as privilege, a.is_grantable as grantable
+     from pg_class c cross join lateral aclexplode(coalesce(c.relacl, acldefault('r', c.relowner))) a where c.oid = ?::regclass`,
+    [q(from)],
+  );
+  const owner = rows[0]?.owner;
+  if (owner !== undefined) await knex.raw('alter table ?? owner to ??', [to, owner]);
+  for (const { grantee, privilege, grantable } of rows) {
+    if (grantee === owner) continue;
+    await knex.raw(`grant ${privilege} on ?? to ${grantee === null ? 'public' : '??'}${grantable ? ' with grant option' : ''}`, grantee === null ? [to] : [to, grantee]);
+  }
 }
 
 /** Writes every subject's records into its row, page by page in chain order, and the pending tokens into their table. */
@@ -63,11 +83,10 @@ async function foldRecords(knex: Knex, subjects: string, states: string, pending
       entry.records.push(recordOfRow(row));
       byChain.set(key, entry);
     }
-    for (const { chain, records } of byChain.values()) {
-      await knex(subjects).where({ chain }).update(foldedColumns(records));
-      const tokens = records.flatMap((r) => (r.pendingToken === null ? [] : [{ token: Buffer.from(r.pendingToken, 'hex'), chain }]));
-      if (tokens.length > 0) await knex(pending).insert(tokens).onConflict('token').ignore();
-    }
+    const folded = [...byChain.values()];
+    await writeFolded(knex, subjects, folded);
+    const tokens = folded.flatMap(({ chain, records }) => records.flatMap((r) => (r.pendingToken === null ? [] : [{ token: Buffer.from(r.pendingToken, 'hex'), chain }])));
+    for (let i = 0; i < tokens.length; i += 500) await knex(pending).insert(tokens.slice(i, i + 500)).onConflict('token').ignore();
     after = keys[keys.length - 1] as Buffer;
   }
 }
@@ -89,6 +108,25 @@ function recordOfRow(row: Record<string, unknown>): CurrentRecord {
     pendingToken: Buffer.isBuffer(row.pending_token) ? row.pending_token.toString('hex') : null,
     expiryRecorded: Boolean(row.expiry_recorded),
   };
+}
+
+/**
+ * Stores each chain's records in its subject row: on PostgreSQL a statement per page (an UPDATE
+ * from a list of values), on SQLite a statement per subject (each a few microseconds there; an
+ * UPDATE from a list needs SQLite 3.33).
+ */
+async function writeFolded(knex: Knex, subjects: string, folded: ReadonlyArray<{ chain: Buffer; records: CurrentRecord[] }>): Promise<void> {
+  if ((knex.client as { dialect?: string }).dialect !== 'postgresql') {
+    for (const { chain, records } of folded) await knex(subjects).where({ chain }).update(foldedColumns(records));
+    return;
+  }
+  const values: unknown[] = [];
+  for (const { chain, records } of folded) {
+    const { records: stored, lapse_at: lapseAt } = foldedColumns(records);
+    values.push(chain, stored, lapseAt);
+  }
+  const rows = folded.map(() => '(?::bytea, ?::bytea, ?::bigint)').join(', ');
+  await knex.raw(`update ${q(subjects)} as s set "records" = v.r, "lapse_at" = v.l from (values ${rows}) as v(c, r, l) where s."chain" = v.c`, values as Knex.RawBinding[]);
 }
 
 /** The subject columns of `records`: stored as they are, or as bytes no reader takes for records. */
