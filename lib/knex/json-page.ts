@@ -36,16 +36,6 @@ function lowerHex(rows: unknown[][], names: readonly string[]): void {
 }
 
 /**
- * Sorts `query` by `column` in the order of its bytes (SQLite's default, BINARY; on PostgreSQL
- * the "C" collation), which for ASCII text, as requirement ids are, is the order JavaScript's
- * `<` checks a page in. A PostgreSQL database created with a language's collation (often the
- * default) sorts `a_` before `a1`, and every such page would be read twice.
- */
-export function orderByCodes(knex: Knex, query: Knex.QueryBuilder, column: string): Knex.QueryBuilder {
-  return isPostgres(knex) ? query.orderByRaw('?? collate "C"', [column]) : query.orderBy(column);
-}
-
-/**
  * The rows of `query` (ordered and limited, without a select) as arrays of `columns`' values,
  * read as one JSON text for the whole page. The drivers build a JavaScript object per row
  * with a property per column (on the main thread, for `sqlite3`), which cost several times
