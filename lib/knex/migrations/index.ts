@@ -12,6 +12,7 @@ import { leanRowsSchema } from './010-lean-rows';
 import { personalSaltsSchema } from './011-personal-salts';
 import { pseudonymHashSchema } from './012-pseudonym-hash';
 import { foldedRecordsSchema } from './013-folded-records';
+import { answeredVersionsSchema } from './014-answered-versions';
 
 /** Every shipped migration, in order. Append only. */
 const MIGRATIONS: ReadonlyArray<readonly [string, (prefix: string) => Knex.Migration]> = [
@@ -28,6 +29,7 @@ const MIGRATIONS: ReadonlyArray<readonly [string, (prefix: string) => Knex.Migra
   ['011-personal-salts', personalSaltsSchema],
   ['012-pseudonym-hash', pseudonymHashSchema],
   ['013-folded-records', foldedRecordsSchema],
+  ['014-answered-versions', answeredVersionsSchema],
 ];
 
 export const MIGRATION_NAMES: readonly string[] = MIGRATIONS.map(([name]) => name);
