@@ -10,8 +10,8 @@
  * `--durable` registers a durable `change` handler in both servers (an outbox entry per decision,
  * delivered and deleted by the same process) and runs the write workload only.
  *
- * One store of `--subjects` subjects with three grants each is imported by this tree, then
- * copied for each library; each library serves its copy from a child process of its own
+ * One store of `--subjects` subjects with three grants each is imported by each library (in its
+ * own schema), then copied for each driver; each library serves its copy from a child process of its own
  * (`integrity-server.ts`: the subject is the `x-user` header). Per round, workload and driver the
  * two servers are loaded in turn (autocannon, an uncounted 2 s warm-up, then `--duration` s),
  * the first one alternating. Figures: medians of the per-round ratios after / before.
@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import { median } from './lib/args';
 import { startServer, type ServerProcess } from './lib/load';
 import { olderLibrary, ROOT } from './lib/older-lib';
-import { benchConsent, openKnex, REQUIREMENTS, type SqliteDriver } from './lib/setup';
+import { BENCH_SECRET, IMPORT_BATCH, openKnex, REQUIREMENTS, type SqliteDriver } from './lib/setup';
 import { loadWorkload } from './vs-c15t/drive';
 import { WORKLOADS } from './vs-c15t/workloads';
 
@@ -40,27 +40,43 @@ const durable = argv.includes('--durable');
 const DECIDED = REQUIREMENTS.slice(0, 3).map((r) => r.id);
 const SIDES = ['before', 'after'] as const;
 
-const dir = mkdtempSync(join(tmpdir(), 'me-routes-'));
-try {
-  const seeded = join(dir, 'seeded.sqlite3');
-  const knex = openKnex({ kind: 'sqlite', filename: seeded });
-  const consent = await benchConsent(knex);
+interface LibraryModule {
+  createConsent(options: Record<string, unknown>): {
+    register(defs: unknown): void;
+    ready(): Promise<void>;
+    import(items: Iterable<unknown>, options?: { batchSize?: number }): Promise<unknown>;
+    close(): Promise<void>;
+  };
+}
+
+/** A store of `subjects` subjects with three grants each, imported into `file` by the library at `libRoot` (its own schema). */
+async function seed(libRoot: string, file: string): Promise<void> {
+  const lib = (await import(join(libRoot, 'lib/index.ts'))) as LibraryModule;
+  const knex = openKnex({ kind: 'sqlite', filename: file });
+  const consent = lib.createConsent({ knex, secret: BENCH_SECRET, logger: { warn() {}, error: console.error } });
+  consent.register(REQUIREMENTS);
+  await consent.ready();
   const at = Date.now() - 60_000;
   function* decisions(): Generator<Record<string, unknown>> {
     for (let i = 0; i < subjects; i += 1) for (const requirement of DECIDED) yield { subjectId: `u${String(i)}`, requirement, decision: 'granted', at };
   }
-  await consent.import(decisions(), { batchSize: 10_000 });
+  await consent.import(decisions(), { batchSize: IMPORT_BATCH });
   await consent.close();
   await knex.raw('PRAGMA wal_checkpoint(TRUNCATE)');
   await knex.destroy();
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'me-routes-'));
+try {
   const roots = { before: olderLibrary(before), after: ROOT };
+  for (const side of SIDES) await seed(roots[side], join(dir, `seeded-${side}.sqlite3`));
   console.log(`${String(subjects)} subjects × 3 grants; before = ${before}, after = this tree; ${String(connections)} connections, ${String(rounds)} rounds × ${String(duration)} s${durable ? '; a durable change handler' : ''}`);
   console.log('\n| driver | workload | before (req/s, median) | after (req/s, median) | after / before (median; per round) |\n|---|---|---|---|---|');
   for (const driver of ['sqlite3', 'better-sqlite3'] as SqliteDriver[]) {
     const servers: Partial<Record<(typeof SIDES)[number], ServerProcess>> = {};
     for (const side of SIDES) {
       const file = join(dir, `${side}-${driver}.sqlite3`);
-      copyFileSync(seeded, file);
+      copyFileSync(join(dir, `seeded-${side}.sqlite3`), file);
       servers[side] = await startServer({ kind: 'sqlite', filename: file, driver }, subjects, { script: 'integrity-server.ts', env: { BENCH_LIB: roots[side], BENCH_DURABLE: durable ? '1' : '0' } });
     }
     for (const workload of durable ? WORKLOADS.filter((w) => w.startsWith('write')) : WORKLOADS) {
