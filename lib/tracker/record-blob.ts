@@ -208,12 +208,20 @@ export function decodeRecords(stored: Buffer | null): CurrentRecord[] {
   return records;
 }
 
+/** A requirement's name from its UTF-8 bytes: ASCII (every id the registry takes) read as it is. */
+function nameOf(name: Buffer): string {
+  let ascii = true;
+  for (let i = 0; i < name.length; i += 1) if ((name[i] as number) >= 0x80) ascii = false;
+  if (ascii) return name.toString('latin1');
+  const text = name.toString('utf8');
+  if (!Buffer.from(text, 'utf8').equals(name)) throw new RecordBlobError('a requirement that is not UTF-8');
+  return text;
+}
+
 function readRecord(input: Reader): CurrentRecord {
   const length = input.byte();
   if (length === 0) throw new RecordBlobError('a record without a requirement');
-  const name = input.bytes(length);
-  const requirement = name.toString('utf8');
-  if (!Buffer.from(requirement, 'utf8').equals(name)) throw new RecordBlobError('a requirement that is not UTF-8');
+  const requirement = nameOf(input.bytes(length));
   const flags = input.byte();
   const decision = DECISIONS[flags & DECISION_BITS];
   if (decision === undefined) throw new RecordBlobError('a record with an unknown decision');
@@ -258,8 +266,6 @@ export function nextLapse(records: readonly CurrentRecord[]): number | null {
   return next;
 }
 
-const HEX = /^(?:[0-9a-fA-F]{2})*$/;
-
 /**
  * The records of a stored value as a driver or a JSON page gives it: bytes, their hex (either
  * case), or null or undefined for none.
@@ -269,7 +275,11 @@ const HEX = /^(?:[0-9a-fA-F]{2})*$/;
 export function storedRecords(value: unknown): CurrentRecord[] {
   if (value === null || value === undefined) return [];
   if (Buffer.isBuffer(value)) return decodeRecords(value);
-  if (typeof value === 'string' && HEX.test(value)) return decodeRecords(Buffer.from(value, 'hex'));
+  if (typeof value === 'string') {
+    // Hex stops at its first character that is not a digit: a shorter result is not hex.
+    const bytes = Buffer.from(value, 'hex');
+    if (bytes.length * 2 === value.length) return decodeRecords(bytes);
+  }
   throw new RecordBlobError('the records are not stored as bytes');
 }
 
