@@ -23,7 +23,6 @@ export type {
   LogHead,
   NewEvent,
   OutboxEntry,
-  PendingMatch,
   PreparedBatch,
   SealedWrite,
   StoredEvent,

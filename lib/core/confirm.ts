@@ -55,15 +55,13 @@ export interface ConfirmHow {
 
 async function lookup(engine: ConfirmDeps, token: unknown) {
   await engine.ready();
+  // The token names its subject (encrypted): its record is found among the subject's records as
+  // sealed with its head, not through an index of tokens that no seal covers.
   const subjectId = openToken(engine.derivedKeys.tokenSubject, token);
-  const { tracker } = engine;
-  if (subjectId === null || !tracker.findPending) throw invalidToken();
+  if (subjectId === null) throw invalidToken();
   const hash = engine.tokenHash(token as string);
-  const match = await tracker.findPending(hash);
   const pseudonym = engine.pseudonym(subjectId);
-  if (!match || !sameText(pseudonym, match.pseudonym)) throw invalidToken();
-  // The token's record as sealed with the subject's head, not as the lookup found it.
-  const record = (await engine.storedRecords(pseudonym)).find((r) => r.requirement === match.record.requirement);
+  const record = (await engine.storedRecords(pseudonym)).find((r) => r.pendingToken !== null && sameText(hash, r.pendingToken));
   const requirement = checkPending(engine, record, hash, engine.now());
   return { subjectId, pseudonym, hash, requirement, expiresAt: (record as CurrentRecord).pendingExpiresAt as number };
 }

@@ -38,7 +38,6 @@ const DEADLINES: { readonly [K in keyof ConsentTracker]-?: MethodDeadline } = {
   logBlocks: { what: 'log block read', budget: 'request' },
   logLeaves: { what: 'log read', budget: 'request' },
   erase: { what: 'erasure', budget: 'request', writes: 'one' },
-  findPending: { what: 'token lookup', budget: 'request' },
   lapsedGrants: { what: 'sweep read', budget: 'request' },
   claimOutbox: { what: 'outbox claim', budget: 'request' },
   completeOutbox: { what: 'outbox completion', budget: 'request' },

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { CurrentRecord, SubjectSnapshot, WritePlan } from '../tracker/records';
 import { encodeRecords, nextLapse, recordsOrUnreadable } from '../tracker/record-blob';
-import { bytesList, HexBytes, insertStatements, type Statement } from './bulk-sql';
+import { insertStatements, type Statement } from './bulk-sql';
 import { quote } from './quote';
 import { headOf } from './head-rows';
 import type { TableContext } from './table-context';
@@ -133,46 +133,6 @@ export function snapshotOf(subject: Row): SubjectSnapshot {
 // Events per INSERT while sealing: small enough that the database inserts one slice while the
 // next is hashed, large enough that per-statement costs stay small.
 export const EVENT_SLICE = 1000;
-
-/** A subject's records after `plan`: the snapshot's, each replaced by the plan's record of its requirement. */
-export function recordsAfter(before: readonly CurrentRecord[], plan: WritePlan): CurrentRecord[] {
-  if (plan.records.length === 0) return [...before];
-  const changed = new Map(plan.records.map((r) => [r.requirement, r]));
-  const after = before.filter((r) => !changed.has(r.requirement));
-  after.push(...changed.values());
-  return after;
-}
-
-/** The pending confirmations a batch adds (token and chain) and drops (token), for the `pending` table. */
-export class PendingChanges {
-  readonly added: unknown[][] = [];
-  readonly dropped: string[] = [];
-
-  /** Notes the tokens that `after` holds and `before` did not, and the other way round. */
-  note(chain: HexBytes | Buffer, before: readonly CurrentRecord[], after: readonly CurrentRecord[]): void {
-    const held = new Set(before.flatMap((r) => (r.pendingToken === null ? [] : [r.pendingToken])));
-    const kept = new Set<string>();
-    for (const r of after) {
-      if (r.pendingToken === null) continue;
-      kept.add(r.pendingToken);
-      if (!held.has(r.pendingToken)) this.added.push([new HexBytes(r.pendingToken), chain]);
-    }
-    for (const token of held) if (!kept.has(token)) this.dropped.push(token);
-  }
-
-  /** The statements that make the `pending` table follow, then forget what they hold. */
-  statements(ctx: TableContext, db: Knex): Statement[] {
-    const out: Statement[] = [];
-    for (let i = 0; i < this.dropped.length; i += 500) {
-      const { sql, bindings } = bytesList(db, this.dropped.slice(i, i + 500));
-      out.push({ sql: `delete from ${quote(ctx.table('pending'))} where ${quote('token')} in ${sql}`, bindings });
-    }
-    out.push(...insertStatements(db, ctx.table('pending'), ['token', 'chain'], this.added, ` on conflict (${quote('token')}) do nothing`));
-    this.added.length = 0;
-    this.dropped.length = 0;
-    return out;
-  }
-}
 
 /** A subject row's `records` and `lapse_at` for `records`. */
 export function foldedColumns(records: readonly CurrentRecord[]): [Buffer | null, number | null] {

@@ -55,7 +55,6 @@ function checkedRecords(row: Row): CurrentRecord[] {
   return records;
 }
 
-
 /**
  * Appends the erase event, redacts the chain and unlinks the pseudonym, in one transaction
  * that also runs `announce` (PostgreSQL's NOTIFY, so other processes drop the cached state).
@@ -98,8 +97,6 @@ function redactChain(
       .where({ chain })
       .whereNotIn('id', sealed.events.map((event) => event.id))
       .update({ actor: null, note: null, data: null, ip: null, user_agent: null, personal_salt: null });
-    const tokens = records.flatMap((r) => (r.pendingToken === null ? [] : [bytes(r.pendingToken)]));
-    if (tokens.length > 0) await trx(ctx.table('pending')).whereIn('token', tokens).delete();
     // Undelivered events of durable handlers name the subject (encrypted): erasure drops them.
     await trx(ctx.table('outbox')).where({ chain }).delete();
     await trx(ctx.table('subjects')).where({ chain }).update({ pseudonym: null, sealed_subject: null, records: null, lapse_at: null, erased_at: Date.now() });

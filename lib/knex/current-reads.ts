@@ -10,8 +10,8 @@ import { pageColumns, rawRows, snapshotsByPseudonym } from './rows';
 import type { TableContext } from './table-context';
 
 /**
- * The failure the JSON statement makes on purpose, or SQLite's JSON functions' refusal of a BLOB
- * (its message, which Knex may precede with the statement's text, in lower case).
+ * SQLite's JSON functions' refusal of a value they cannot carry (a BLOB written behind the
+ * library's back), by its message, which Knex may precede with the statement's text.
  */
 const isJsonFailure = (error: unknown): boolean => /malformed JSON|JSON cannot hold BLOB values/.test(String((error as { message?: unknown } | null)?.message));
 

@@ -9,7 +9,6 @@ import type {
   LogEntry,
   LogFold,
   LogHead,
-  PendingMatch,
   PreparedBatch,
   SealedHead,
   StoredEvent,
@@ -277,10 +276,6 @@ export class KnexTracker implements ConsentTracker {
 
   setting(name: string, candidate: string): Promise<string> {
     return admin.storeSetting(this, name, candidate);
-  }
-
-  findPending(tokenHash: string): Promise<PendingMatch | null> {
-    return lifecycle.findPending(this.knex, (n) => this.table(n), tokenHash);
   }
 
   lapsedGrants(query: { now: number; limit: number; after?: string }): Promise<LapsedGrant[]> {

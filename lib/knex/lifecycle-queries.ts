@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import { Coalescer, type Outcome } from './coalescer';
-import type { ClaimedOutboxEntry, LapsedGrant, OutboxEntry, PendingMatch } from '../tracker/records';
+import type { ClaimedOutboxEntry, LapsedGrant, OutboxEntry } from '../tracker/records';
 import { idValue } from './event-rows';
 import { bytes, hex, hexOrNull } from './row-codec';
 import { isPostgres } from './migrate';
@@ -37,20 +37,6 @@ export async function insertOutbox(
 }
 
 /**
- * The subject and record a confirmation token's hash names: the `pending` table leads to the
- * subject, whose own records must hold the token.
- */
-export async function findPending(knex: Knex, table: Table, tokenHash: string): Promise<PendingMatch | null> {
-  const row: Row | undefined = await knex(`${table('pending')} as p`)
-    .join(`${table('subjects')} as s`, 's.chain', 'p.chain')
-    .where('p.token', bytes(tokenHash))
-    .whereNotNull('s.pseudonym')
-    .first('s.pseudonym', 's.records');
-  const record = row ? recordsOrUnreadable(row.records).find((r) => r.pendingToken === tokenHash) : undefined;
-  return row && record ? { pseudonym: hex(row.pseudonym), record } : null;
-}
-
-/**
  * Grants whose expiry is due and not yet recorded, in (chain, requirement) order after
  * `query.after`: the subjects whose `lapse_at` is due, found through its index, then their
  * records (none from records that do not decode: `verify()` reports those).
@@ -61,25 +47,33 @@ export async function lapsedGrants(
   query: { now: number; limit: number; after?: string },
 ): Promise<LapsedGrant[]> {
   const [afterChain, afterRequirement] = query.after === undefined ? [undefined, undefined] : (query.after.split('/') as [string, string | undefined]);
-  const q = knex(table('subjects'))
-    .whereNotNull('lapse_at')
-    .where('lapse_at', '<=', query.now)
-    .whereNotNull('pseudonym')
-    .orderBy('chain')
-    // One more: the subject of `after` may have nothing left to give.
-    .limit(query.limit + 1)
-    .select('chain', 'pseudonym', 'sealed_subject', 'records');
-  if (afterChain !== undefined) q.where('chain', '>=', bytes(afterChain));
   const grants: LapsedGrant[] = [];
-  for (const row of (await q) as Row[]) {
-    const chain = hex(row.chain);
-    for (const r of recordsOrUnreadable(row.records)) {
-      if (r.decision !== 'granted' || r.expiryRecorded || r.expiresAt === null || r.expiresAt > query.now) continue;
-      if (chain === afterChain && r.requirement <= (afterRequirement ?? '')) continue;
-      grants.push({ pseudonym: hex(row.pseudonym), requirement: r.requirement, key: `${chain}/${r.requirement}`, sealedSubject: hexOrNull(row.sealed_subject) });
+  // From the subject of `after` (it may have grants left), then past the last subject read. A
+  // row may give no grant (its `lapse_at` changed, or records that do not decode): pages are read
+  // until `limit` grants are found or the subjects due run out, so that the sweep, which stops at
+  // a short page, passes over such a row.
+  let from = afterChain === undefined ? undefined : { chain: bytes(afterChain), inclusive: true };
+  for (;;) {
+    const q = knex(table('subjects'))
+      .whereNotNull('lapse_at')
+      .where('lapse_at', '<=', query.now)
+      .whereNotNull('pseudonym')
+      .orderBy('chain')
+      .limit(query.limit)
+      .select('chain', 'pseudonym', 'sealed_subject', 'records');
+    if (from !== undefined) q.where('chain', from.inclusive ? '>=' : '>', from.chain);
+    const rows = (await q) as Row[];
+    for (const row of rows) {
+      const chain = hex(row.chain);
+      for (const r of recordsOrUnreadable(row.records)) {
+        if (r.decision !== 'granted' || r.expiryRecorded || r.expiresAt === null || r.expiresAt > query.now) continue;
+        if (chain === afterChain && r.requirement <= (afterRequirement ?? '')) continue;
+        grants.push({ pseudonym: hex(row.pseudonym), requirement: r.requirement, key: `${chain}/${r.requirement}`, sealedSubject: hexOrNull(row.sealed_subject) });
+      }
     }
+    if (grants.length >= query.limit || rows.length < query.limit) return grants.slice(0, query.limit);
+    from = { chain: (rows[rows.length - 1] as Row).chain as Buffer, inclusive: false };
   }
-  return grants.slice(0, query.limit);
 }
 
 const claimable = (now: number) => (q: Knex.QueryBuilder): void => {

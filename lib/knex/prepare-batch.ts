@@ -1,9 +1,10 @@
 import { nextTurn, TurnTaker } from '../event-loop-turns';
 import { GENESIS } from '../audit/chain';
+import { recordsAfter } from '../audit/head-seal';
 import { writeLeaf, LEAF_BYTES } from '../audit/log-leaf';
-import type { BatchPlanner, CurrentRecord, PreparedBatch, WritePlan } from '../tracker/records';
+import type { BatchPlanner, PreparedBatch, WritePlan } from '../tracker/records';
 import { HexBytes, hexBytesOrNull, insertStatements, type Statement } from './bulk-sql';
-import { CHAIN_KEY_BYTES, chainKeyAt, EVENT_SLICE, foldedColumns, newChainKeys, newSubjectRow, PendingChanges, RECORD_COLUMNS, recordsAfter, skipStoredSubjects, SUBJECT_COLUMNS } from './batch-rows';
+import { CHAIN_KEY_BYTES, chainKeyAt, EVENT_SLICE, foldedColumns, newChainKeys, newSubjectRow, RECORD_COLUMNS, skipStoredSubjects, SUBJECT_COLUMNS } from './batch-rows';
 import { eventRow, idValue } from './event-rows';
 import { releaseIds, reserveIds, type TableContext } from './chain-store';
 import { OUTBOX_COLUMNS, outboxRows } from './lifecycle-queries';
@@ -24,7 +25,7 @@ export class PreparedKnexBatch implements PreparedBatch {
     readonly subjectRows: Statement[],
     /** The reserved ids of each subject's events, in pseudonym order (its plan has sealed them). */
     readonly ids: string[][],
-    /** The pending confirmations' inserts, the events' inserts and the outbox entries of durable handlers. */
+    /** The events' inserts and the outbox entries of durable handlers. */
     readonly statements: Statement[],
     /** The log leaves of every event, in the order they were sealed. */
     readonly leaves: Buffer,
@@ -66,18 +67,11 @@ const HEAD_COLUMNS = [...SUBJECT_COLUMNS, 'head_id', 'sealed_subject', ...RECORD
 class BatchStatements {
   readonly statements: Statement[] = [];
   readonly subjects: Statement[] = [];
-  private readonly pending = new PendingChanges();
   private events: unknown[][] = [];
   private heads: unknown[][] = [];
   private outbox: unknown[][] = [];
 
   constructor(private readonly ctx: TableContext) {}
-
-  /** The pending confirmations of a new subject's records. */
-  addPending(chain: Buffer, records: readonly CurrentRecord[]): void {
-    this.pending.note(chain, [], records);
-    if (this.pending.added.length >= EVENT_SLICE) this.flushPending();
-  }
 
   addEvent(row: unknown[]): void {
     this.events.push(row);
@@ -98,14 +92,9 @@ class BatchStatements {
 
   /** Every row is in a statement now. */
   finish(): void {
-    this.flushPending();
     this.flushEvents();
     this.flushOutbox();
     this.flushHeads();
-  }
-
-  private flushPending(): void {
-    this.statements.push(...this.pending.statements(this.ctx, this.ctx.knex));
   }
 
   private flushEvents(): void {
@@ -201,8 +190,7 @@ async function prepareReserving(ctx: TableContext, pseudonyms: string[], plan: B
       const chain = chainKeyAt(chainKeys, start + j);
       out.addOutbox(chain, subjectPlan, own);
       // A new subject's records are the plan's.
-      const records = recordsAfter([], subjectPlan);
-      out.addPending(chain, records);
+      const records = recordsAfter([], subjectPlan.records);
       out.addHead([
         chain, new HexBytes(pseudonyms[start + j] as string), new HexBytes(head.mac), idValue(head.id), hexBytesOrNull(subjectPlan.sealedSubject ?? null),
         ...foldedColumns(records),

@@ -1,7 +1,8 @@
 import type { Knex } from 'knex';
+import { recordsAfter } from '../audit/head-seal';
 import { encodeLeaves } from '../audit/log-leaf';
 import type { SealedWrite, SubjectSnapshot, WritePlan } from '../tracker/records';
-import { EVENT_SLICE, foldedColumns, newSubjectRows, PendingChanges, RECORD_COLUMNS, recordsAfter, scatterChainKeys, snapshotOf, subjectInserts, SUBJECT_COLUMNS, type Planned } from './batch-rows';
+import { EVENT_SLICE, foldedColumns, newSubjectRows, RECORD_COLUMNS, scatterChainKeys, snapshotOf, subjectInserts, SUBJECT_COLUMNS, type Planned } from './batch-rows';
 import { eventRow, idValue } from './event-rows';
 import { HexBytes, hexBytesOrNull, insertStatements, upsertClause, variableLimit, type Statement } from './bulk-sql';
 import { quote } from './quote';
@@ -103,30 +104,17 @@ async function sealAll(ctx: TableContext, trx: Knex.Transaction, planned: Planne
 }
 
 /**
- * Plans every subject from its locked row, which holds its records, and queues the changes of
- * the pending confirmations: they need no id or hash, so the database writes them while the
- * rest of the batch is sealed.
+ * Plans every subject from its locked row, which holds its records.
  */
-function planAll(
-  ctx: TableContext,
-  trx: Knex.Transaction,
-  pseudonyms: string[],
-  subjects: Row[],
-  plan: SubjectPlanner,
-  pipeline: StatementPipeline,
-): Planned[] {
+function planAll(pseudonyms: string[], subjects: Row[], plan: SubjectPlanner): Planned[] {
   const planned: Planned[] = [];
-  const pending = new PendingChanges();
   for (const [i, subject] of subjects.entries()) {
     const pseudonym = pseudonyms[i] as string;
     const snapshot = snapshotOf(subject);
     const subjectPlan = plan(pseudonym, snapshot);
     if (!subjectPlan) continue;
-    const records = recordsAfter(snapshot.records, subjectPlan);
-    pending.note(subject.chain as Buffer, snapshot.records, records);
-    planned.push({ pseudonym, subject, snapshot, plan: subjectPlan, records });
+    planned.push({ pseudonym, subject, snapshot, plan: subjectPlan, records: recordsAfter(snapshot.records, subjectPlan.records) });
   }
-  pipeline.push(pending.statements(ctx, trx));
   return planned;
 }
 
@@ -205,7 +193,7 @@ export async function writeBatch(
     return row;
   });
   const { planned, sealed } = await inPipeline(trx, async (pipeline) => {
-    const planned = planAll(ctx, trx, pseudonyms, rows, plan, pipeline);
+    const planned = planAll(pseudonyms, rows, plan);
     const sealed = await sealAll(ctx, trx, planned, pipeline, allocate);
     queueRows(ctx, trx, planned, sealed, pipeline);
     return { planned, sealed };

@@ -33,6 +33,9 @@ function flag(def: RequirementDefinition, field: 'mandatory' | 'doubleOptIn' | '
   return value;
 }
 
+/** The longest `expiresAfterDays`. */
+export const MAX_EXPIRY_DAYS = 100_000;
+
 function positiveInt(value: unknown): boolean {
   return typeof value === 'number' && Number.isSafeInteger(value) && value > 0;
 }
@@ -67,8 +70,10 @@ export function normalizeRequirement(input: unknown): Requirement {
     fail(def.id, 'lawfulBasis', `must be one of ${LAWFUL_BASES.join(', ')}`);
   }
   const expiresAfterDays = def.expiresAfterDays ?? null;
-  if (expiresAfterDays !== null && !positiveInt(expiresAfterDays)) {
-    fail(def.id, 'expiresAfterDays', 'must be a positive integer or null');
+  // Expiry times are stored as exact integers: past about 270 years they would leave that range
+  // for dates a store may hold (use null for a grant that does not expire).
+  if (expiresAfterDays !== null && (!positiveInt(expiresAfterDays) || (expiresAfterDays) > MAX_EXPIRY_DAYS)) {
+    fail(def.id, 'expiresAfterDays', `must be a positive integer up to ${String(MAX_EXPIRY_DAYS)}, or null for no expiry`);
   }
   const { defaultLocale, texts } = resolveTexts(def);
   const shown = texts[defaultLocale] as LocalizedText;

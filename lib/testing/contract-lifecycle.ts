@@ -1,21 +1,9 @@
 import assert from 'node:assert/strict';
 import type { Define } from './harness';
-import { eventAfter, grantedRecord, planOf, pseudonymFor } from './fixtures';
+import { grantedRecord, planOf, pseudonymFor } from './fixtures';
 
-/** The lifecycle capability (when implemented): token lookup and lapsed grants. */
+/** The lifecycle capability (when implemented): lapsed grants. */
 export function lifecycleContract(define: Define): void {
-  define('findPending() finds a record by its token hash, with the pseudonym', async (tracker) => {
-    if (!tracker.findPending) return;
-    await tracker.init({ migrate: true });
-    const pending = grantedRecord('news', { pendingVersion: 1, pendingAt: 5, pendingExpiresAt: 10, pendingToken: 'f'.repeat(64) });
-    await tracker.write(pseudonymFor('p-token'), (s) => ({ plan: planOf(s, [], [pending]), result: null }));
-    assert.deepEqual(await tracker.findPending('f'.repeat(64)), { pseudonym: pseudonymFor('p-token'), record: pending });
-    assert.equal(await tracker.findPending('0'.repeat(64)), null);
-    // Erasure deletes the subject's records, pending token hashes with them.
-    await tracker.erase(pseudonymFor('p-token'), (s) => planOf(s, [eventAfter(s, 1, { action: 'erase', state: 'unset' })], []));
-    assert.equal(await tracker.findPending('f'.repeat(64)), null, 'a token of an erased subject');
-  });
-
   define('lapsedGrants() lists unmarked grants whose expiry passed, in pages', async (tracker) => {
     if (!tracker.lapsedGrants) return;
     await tracker.init({ migrate: true });

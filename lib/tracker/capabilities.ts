@@ -1,4 +1,4 @@
-import type { BatchPlanner, ClaimedOutboxEntry, LapsedGrant, LeafPosition, LogBlock, LogBlockQuery, LogEntry, LogFold, LogHead, PendingMatch, PreparedBatch, SealedHead, StoredEvent, StoredRequirementVersion, SubjectSnapshot, SyncOptions, SyncOutcome, WritePlan } from './records';
+import type { BatchPlanner, ClaimedOutboxEntry, LapsedGrant, LeafPosition, LogBlock, LogBlockQuery, LogEntry, LogFold, LogHead, PreparedBatch, SealedHead, StoredEvent, StoredRequirementVersion, SubjectSnapshot, SyncOptions, SyncOutcome, WritePlan } from './records';
 import type { ChangeHandlers, EventScanQuery, HeadScanQuery, TrackerHistoryQuery } from './queries';
 
 /**
@@ -157,14 +157,8 @@ export interface WatchCapability {
   subscribe(handlers: ChangeHandlers): Promise<(() => Promise<void>) | null>;
 }
 
-/** Recommended: double opt-in and `sweep()`. */
+/** Recommended: `sweep()`. */
 export interface LifecycleCapability {
-  /**
-   * The record whose `pendingToken` equals `tokenHash`, with its subject's pseudonym; null when
-   * none. Without it, confirmation links answer `token_invalid`.
-   */
-  findPending(tokenHash: string): Promise<PendingMatch | null>;
-
   /**
    * Records with decision `granted`, `expiresAt <= now` and `expiryRecorded` false, ordered by
    * `key`, only those after `after`, at most `limit`. Without it, `sweep()` records nothing.

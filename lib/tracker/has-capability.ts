@@ -21,7 +21,7 @@ export type CapabilityName = keyof OptionalCapabilities;
 export const CAPABILITY_METHODS: { readonly [N in CapabilityName]: ReadonlyArray<keyof OptionalCapabilities[N] & string> } = {
   bulk: ['writeMany'],
   watch: ['subscribe'],
-  lifecycle: ['findPending', 'lapsedGrants'],
+  lifecycle: ['lapsedGrants'],
   outbox: ['claimOutbox', 'completeOutbox', 'retryOutbox'],
   admin: ['auditEvents', 'stats', 'dailyCounts', 'allRequirementVersions', 'readSetting'],
   upgrade: ['sealPending', 'sealUpgrade'],

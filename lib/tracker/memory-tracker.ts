@@ -3,7 +3,7 @@ import { GENESIS } from '../audit/chain';
 import { encodeLeaves } from '../audit/log-leaf';
 import { MemoryLog } from './memory-log';
 import { MemoryOutbox } from './memory-outbox';
-import type { BatchPlanner, ChainHead, ClaimedOutboxEntry, CurrentRecord, LapsedGrant, LeafPosition, LogBlock, LogBlockQuery, LogEntry, LogFold, LogHead, PendingMatch, SealedHead, StoredEvent, StoredRequirementVersion, SubjectSnapshot, SyncOptions, SyncOutcome, WritePlan } from './records';
+import type { BatchPlanner, ChainHead, ClaimedOutboxEntry, CurrentRecord, LapsedGrant, LeafPosition, LogBlock, LogBlockQuery, LogEntry, LogFold, LogHead, SealedHead, StoredEvent, StoredRequirementVersion, SubjectSnapshot, SyncOptions, SyncOutcome, WritePlan } from './records';
 import type { AuditEvent, AuditQuery, DailyCount, StoreStats } from './admin-records';
 import { auditPage, memoryDailyCounts, memoryStats } from './memory-admin';
 import type { AudienceEntry, AudienceQuery } from './audience-capability';
@@ -248,15 +248,6 @@ export class MemoryTracker implements ConsentTracker {
     chain.events.push(...sealed.events.map(copy));
     chain.head = copy(sealed.head);
     this.log.append(encodeLeaves(sealed.events));
-  }
-
-  async findPending(tokenHash: string): Promise<PendingMatch | null> {
-    for (const [pseudonym, key] of this.linked) {
-      for (const record of (this.chains.get(key) as MemoryChain).records.values()) {
-        if (record.pendingToken === tokenHash) return { pseudonym, record: copy(record) };
-      }
-    }
-    return null;
   }
 
   async lapsedGrants(query: { now: number; limit: number; after?: string }): Promise<LapsedGrant[]> {

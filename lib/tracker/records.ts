@@ -173,12 +173,6 @@ export interface ClaimedOutboxEntry {
   claim: string;
 }
 
-/** A pending double opt-in request found by its token hash. */
-export interface PendingMatch {
-  pseudonym: string;
-  record: CurrentRecord;
-}
-
 /** A grant whose expiry has passed and whose `expire` event is not recorded yet. */
 export interface LapsedGrant {
   pseudonym: string;

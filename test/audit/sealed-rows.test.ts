@@ -158,29 +158,23 @@ for (const backend of BACKENDS) {
       expect(problems.map((p) => [p.kind, p.requirement])).to.have.deep.members([['state_mismatch', 'fraud'], ['state_mismatch', 'ads']]);
     });
 
-    it('confirms nothing through a pending route pointed at another subject or removed: only the sealed record holds the token', async () => {
+    it('confirms a link only through the sealed record of the subject it names: a token moved to another subject confirms nothing', async () => {
       const tokens: string[] = [];
       consent.on('confirmation', (event) => { tokens.push(event.token); });
       const { app, calls } = guardApp(consent);
       for (const subject of ['dora', 'erin']) await request(app).put('/consent/me/newsletter').set('x-test-user', subject).send({ decision: 'granted' }).expect(202);
       const [dora, erin] = [await chainOf('dora'), await chainOf('erin')];
-      const routes: Array<{ token: Buffer; chain: Buffer }> = await knex('consent_pending').select('token', 'chain');
-      const route = routes.find((r) => r.chain.equals(dora));
-      expect(route, "dora's route").to.not.equal(undefined);
-      expect(routes.some((r) => r.chain.equals(erin))).to.equal(true);
+      const tokenOf = async (chain: Buffer) => (await storedRecordsOf(knex, chain)).find((r) => r.requirement === 'newsletter')?.pendingToken;
+      const [doras, erins] = [await tokenOf(dora), await tokenOf(erin)];
+      expect(doras).to.match(/^[0-9a-f]{64}$/);
       const pendingOf = async (subject: string) => (await consent.states(subject)).newsletter?.state;
-      // Dora's token routed to erin's subject: erin's record holds another token, so neither is confirmed.
-      await knex('consent_pending').where({ token: route!.token }).update({ chain: erin });
-      await request(app).post(`/consent/confirm/${tokens[0]!}`).expect(404);
-      expect([await pendingOf('dora'), await pendingOf('erin')]).to.deep.equal(['pending', 'pending']);
-      // Dora's route removed: her token finds no subject.
-      await knex('consent_pending').where({ token: route!.token }).delete();
-      await request(app).post(`/consent/confirm/${tokens[0]!}`).expect(404);
-      expect([await pendingOf('dora'), await pendingOf('erin')]).to.deep.equal(['pending', 'pending']);
-      // Put back, it confirms dora's request, and only hers.
-      await knex('consent_pending').insert(route!);
+      // Dora's token hash written into erin's record: erin's seal breaks, dora's link names dora, whose record is intact.
+      await changeRecord(knex, erin, 'newsletter', { pendingToken: doras as string });
       await request(app).post(`/consent/confirm/${tokens[0]!}`).expect(200);
-      expect([await pendingOf('dora'), await pendingOf('erin')]).to.deep.equal(['granted', 'pending']);
+      expect(await pendingOf('dora')).to.equal('granted');
+      expect(await consent.states('erin').catch((e: unknown) => e)).to.be.instanceOf(ConsentStoreError);
+      await changeRecord(knex, erin, 'newsletter', { pendingToken: erins as string });
+      expect(await pendingOf('erin')).to.equal('pending');
       expect(calls).to.deep.equal({});
       expect(await consent.verify()).to.include({ ok: true });
     });

@@ -120,7 +120,6 @@ for (const backend of BACKENDS) {
         expect(await knex.schema.hasTable('consent_events')).to.equal(false);
         // The subjects' records are in the subject rows, pending confirmations in their own table.
         expect(await knex.schema.hasTable('consent_subjects')).to.equal(false);
-        expect(await knex.schema.hasTable('consent_pending')).to.equal(false);
         expect(await knex('acme_subjects').whereNotNull('records').count({ n: '*' }).first().then((r) => Number(r?.n))).to.be.above(0);
       });
     }

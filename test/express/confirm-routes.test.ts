@@ -205,12 +205,11 @@ describe('confirmation links with confirm.baseUrl', () => {
       lab.clock.ms += RESEND_AFTER;
       await lab.consent.record('ivy', { newsletter: 'granted' });
       expect(lab.links[1]!.token).to.not.equal(link.token);
-      // What the store keeps of the pending request: its record (in the subject row) and its route.
+      // What the store keeps of the pending request: its record (in the subject row), the token's hash.
       const records = await allStoredRecords(lab.knex);
-      const routes = (await lab.knex<{ token: Buffer }>('consent_pending').select('token')).map((r) => [r.token.toString('hex'), r.token.toString('base64url')]);
       expect(records.filter((r) => r.pendingToken !== null)).to.have.length(1);
-      expect(routes).to.have.length.greaterThan(0);
-      const stored = JSON.stringify({ records, routes });
+      const hashes = records.flatMap((r) => (r.pendingToken === null ? [] : [r.pendingToken, Buffer.from(r.pendingToken, 'hex').toString('base64url')]));
+      const stored = JSON.stringify({ records, hashes });
       expect(stored).to.not.include(link.token).and.not.include(lab.links[1]!.token);
       expect(lab.warnings.filter((w) => /confirmation link/.test(w))).to.deep.equal([]);
     } finally {

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 
-const TABLES = ['meta', 'requirements', 'subjects', 'events', 'pending', 'outbox', 'log', 'log_blocks'];
+const TABLES = ['meta', 'requirements', 'subjects', 'events', 'outbox', 'log', 'log_blocks'];
 type Row = Record<string, unknown>;
 
 /** A copy of every row of every table of the library (prefix `consent_`): a backup to restore later. */

@@ -8,9 +8,8 @@ import { describeEachDatabase, type TestDatabase } from '../helpers/each-databas
 import { storedRecordsOf } from '../helpers/records';
 
 /*
- * A subject's records live in its own row (`records`, and `lapse_at` for the sweep), and a
- * pending confirmation's token routes to its subject through `consent_pending`. What is stored
- * there is what the reads, the sweep and verify() see.
+ * A subject's records live in its own row (`records`, and `lapse_at` for the sweep): what is
+ * stored there is what the reads, the sweep, confirmations and verify() see.
  */
 
 const SECRET = 'f'.repeat(32);
@@ -48,8 +47,6 @@ describeEachDatabase('records folded into the subject row', (open) => {
     expect(records.map((r) => [r.requirement, r.decision])).to.deep.equal([['ads', 'granted'], ['analytics', 'granted'], ['newsletter', null]]);
     expect(records[2]?.pendingToken).to.match(/^[0-9a-f]{64}$/);
     expect(Number(row.lapse_at)).to.equal(now + 3 * DAY);
-    const pending: Array<{ chain: Buffer }> = await db.knex('consent_pending').select('chain');
-    expect(pending.map((p) => p.chain.toString('hex'))).to.deep.equal([row.chain.toString('hex')]);
 
     now += 4 * DAY;
     expect(await consent.sweep()).to.deep.include({ recorded: 1 });
@@ -59,15 +56,19 @@ describeEachDatabase('records folded into the subject row', (open) => {
     expect(await consent.verify()).to.deep.include({ ok: true });
   });
 
-  it('routes a confirmation through the pending table, and forgets the route once confirmed or erased', async () => {
+  it('confirms a link through the records of the subject it names, and keeps no token once confirmed or erased', async () => {
     await consent.record('bo', { newsletter: 'granted' });
     await consent.record('cy', { newsletter: 'granted' });
-    expect(await db.knex('consent_pending').count({ n: '*' }).first()).to.satisfy((r: { n: unknown }) => Number(r.n) === 2);
+    const tokensOf = async (subject: string) => decodeRecords((await rowOf(subject)).records).flatMap((r) => (r.pendingToken === null ? [] : [r.pendingToken]));
+    expect((await tokensOf('bo')).length + (await tokensOf('cy')).length).to.equal(2);
     const app = express().use('/consent', consent.router());
     await request(app).post(`/consent/confirm/${tokens[0] as string}`).type('form').send('').expect(200);
     expect((await consent.states('bo')).newsletter?.state).to.equal('granted');
+    expect(await tokensOf('bo')).to.deep.equal([]);
+    // A link used once is spent; one for another subject does not confirm this one.
+    await request(app).post(`/consent/confirm/${tokens[0] as string}`).type('form').send('').expect(404);
     await consent.erase('cy');
-    expect(await db.knex('consent_pending').count({ n: '*' }).first()).to.satisfy((r: { n: unknown }) => Number(r.n) === 0);
+    await request(app).post(`/consent/confirm/${tokens[1] as string}`).type('form').send('').expect(404);
     expect((await rowOf('bo')).records).to.not.equal(null);
     const erased: { records: unknown; lapse_at: unknown } = await db.knex('consent_subjects').whereNull('pseudonym').first('records', 'lapse_at');
     expect(erased).to.deep.equal({ records: null, lapse_at: null });
@@ -86,5 +87,20 @@ describeEachDatabase('records folded into the subject row', (open) => {
     expect(report.ok).to.equal(false);
     expect(report.problems.map((p) => [p.kind, p.chain])).to.deep.include(['state_mismatch', di.chain.toString('hex')]);
     expect((await storedRecordsOf(db.knex, di.chain))[0]?.expiryRecorded).to.equal(false);
+  });
+
+  it('sweeps past subjects whose lapse_at says a grant is due that is not: a page of them does not end the sweep', async () => {
+    // Two subjects first in chain order whose rows say a grant lapses, though none does.
+    for (const id of ['fay', 'gus']) await consent.record(id, { analytics: 'denied' });
+    for (const id of ['fay', 'gus']) await db.knex('consent_subjects').where({ chain: (await rowOf(id)).chain }).update({ lapse_at: 1 });
+    for (const id of ['hal', 'ida', 'jo']) await consent.record(id, { ads: 'granted' });
+    now += 4 * DAY;
+    const tracker = consent.engine.tracker as { lapsedGrants(query: { now: number; limit: number; after?: string }): Promise<Array<{ key: string }>> };
+    const first = await tracker.lapsedGrants({ now, limit: 2 });
+    expect(first).to.have.length(2);
+    const rest = await tracker.lapsedGrants({ now, limit: 2, after: first[1]?.key });
+    expect(rest).to.have.length(1);
+    expect(await consent.sweep()).to.deep.include({ recorded: 3 });
+    for (const id of ['hal', 'ida', 'jo']) expect((await consent.history(id)).events.map((e) => e.action)).to.deep.equal(['expire', 'grant']);
   });
 });

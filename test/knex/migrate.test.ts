@@ -5,8 +5,8 @@ import { createConsent, ConsentConfigError, ConsentError, KnexTracker, migrate }
 import { sqliteKnexConfig, tempSqliteFile } from '../helpers/databases';
 import { describeEachDatabase } from '../helpers/each-database';
 
-// No `states` since 013-folded-records: a subject's records are in its row; `pending` routes confirmation tokens.
-const TABLES = ['log', 'log_blocks', 'meta', 'requirements', 'subjects', 'events', 'pending', 'outbox', 'migrations'];
+// No `states` since 013-folded-records: a subject's records are in its row.
+const TABLES = ['log', 'log_blocks', 'meta', 'requirements', 'subjects', 'events', 'outbox', 'migrations'];
 const SECRET = 'm'.repeat(32);
 
 async function withSqlite(body: (knex: Knex) => Promise<void>): Promise<void> {

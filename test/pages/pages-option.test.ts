@@ -7,11 +7,11 @@ import { parseOptions } from '../../lib/options';
 import { ADMIN, headerAdmin } from '../helpers/admin';
 import { express4, headerSubject, memoryLogger, TEST_SECRET, type ExpressModule } from '../helpers/app';
 
-/** A memory store whose pending-token lookup fails while `down` is set. */
+/** A memory store whose reads of a subject's records (a link's check among them) fail while `down` is set. */
 class FlakyTracker extends MemoryTracker {
   down = false;
-  override findPending(hash: string) {
-    return this.down ? Promise.reject(new Error('connection reset')) : super.findPending(hash);
+  override current(pseudonym: string) {
+    return this.down ? Promise.reject(new Error('connection reset')) : super.current(pseudonym);
   }
 }
 

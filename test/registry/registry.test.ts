@@ -62,7 +62,7 @@ describe('registry', () => {
       [{ title: '' }, 'title'], [{ title: 'x'.repeat(201) }, 'title'], [{ description: 'x'.repeat(5001) }, 'description'],
       [{ url: 'ftp://x.test/' }, 'url'], [{ url: '//evil.test' }, 'url'], [{ url: 'relative' }, 'url'],
       [{ lawfulBasis: 'whim' }, 'lawfulBasis'], [{ mandatory: 'yes' }, 'mandatory'],
-      [{ expiresAfterDays: 0 }, 'expiresAfterDays'], [{ doubleOptIn: true, lawfulBasis: 'contract' }, 'doubleOptIn'],
+      [{ expiresAfterDays: 0 }, 'expiresAfterDays'], [{ expiresAfterDays: 100_001 }, 'expiresAfterDays'], [{ doubleOptIn: true, lawfulBasis: 'contract' }, 'doubleOptIn'],
       [{ gpc: true, lawfulBasis: 'contract' }, 'gpc'], [{ colour: 'red' }, 'colour'],
     ];
     for (const [patch, field] of cases) {

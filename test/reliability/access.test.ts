@@ -14,11 +14,10 @@ const FORM_TYPES = ['application/x-www-form-urlencoded', 'multipart/form-data; b
 
 async function snapshot(t: Awaited<ReturnType<typeof testConsent>>): Promise<unknown> {
   const count = async (table: string) => Number((await t.knex(table).count({ n: '*' }).first())?.n);
-  // Every current record of the store (each subject's, in its row), when each subject's lapse,
-  // and the pending confirmations' routes.
+  // Every current record of the store (each subject's, in its row, pending tokens among them), and
+  // when each subject's lapse.
   const lapses = await t.knex('consent_subjects').whereNotNull('records').orderBy('chain').select('chain', 'lapse_at');
-  const pending = await t.knex('consent_pending').orderBy('token').select('*');
-  return { events: await count('consent_events'), records: await allStoredRecords(t.knex), lapses, pending };
+  return { events: await count('consent_events'), records: await allStoredRecords(t.knex), lapses };
 }
 
 for (const backend of BACKENDS) {

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { AUDIENCE_ROW_COLUMNS, MemoryTracker, type AudienceQuery, type AudienceRowsPage, type ChangeHandlers, type ClaimedOutboxEntry, type PendingMatch, type SubjectSnapshot, type WritePlan } from '../../lib/tracker';
+import { AUDIENCE_ROW_COLUMNS, MemoryTracker, type AudienceQuery, type AudienceRowsPage, type ChangeHandlers, type ClaimedOutboxEntry, type SubjectSnapshot, type WritePlan } from '../../lib/tracker';
 import { trackerConformance } from '../../lib/testing';
 
 type Body = () => Promise<void>;
@@ -101,14 +101,6 @@ const BROKEN: Record<string, () => MemoryTracker> = {
         Object.assign(r, { lockedUntil: query.now + query.leaseMs, claim: `c${String(Math.random())}` });
         return { id: r.id, handler: r.handler, event: r.event, eventId: r.eventId, payload: r.payload, attempts: r.attempts, claim: r.claim as string };
       });
-    }
-  })(),
-  'finds the pending token of an erased subject': () => new (class extends MemoryTracker {
-    private readonly kept = new Map<string, PendingMatch>();
-    override async findPending(tokenHash: string) {
-      const found = await super.findPending(tokenHash);
-      if (found) this.kept.set(tokenHash, found);
-      return found ?? this.kept.get(tokenHash) ?? null;
     }
   })(),
   'answers snapshots() in reverse': () => new (class extends MemoryTracker {

@@ -116,7 +116,7 @@ export async function rebuildAligned(knex: Knex, table: string, dropped: readonl
   );
   // The sequence must outlive the old table: it keeps its position.
   for (const { sequence } of owned) await knex.raw(`alter sequence ${sequence} owned by none`);
-  const next = `${table}_010`;
+  const next = `${table}_rebuilt`;
   const definition = ordered
     .map((c) => `${q(c.name)} ${c.type}${c.notnull ? ' not null' : ''}${c.fallback === null ? '' : ` default ${c.fallback}`}`)
     .join(', ');

@@ -15,9 +15,8 @@ const UNREADABLE = Buffer.from([0xff]);
  * a record) and `lapse_at` (the earliest expiry the sweep has yet to record, indexed over the
  * rows that have one) replace the table of one row per record, whose row and key cost more
  * than the record itself. A lookup, a write and `verify()` read one row per subject instead of
- * one per record, and a write updates the subject row it updated anyway.
- * Pending confirmations keep a small table of their own (`pending`: token → chain), so that a
- * confirmation link finds its subject; only the sealed record can confirm it.
+ * one per record, and a write updates the subject row it updated anyway. A confirmation link
+ * names its subject (encrypted), whose sealed records hold the token's hash: no index of tokens.
  * Records of a chain without a subject row are dropped (`verify()` reported them before).
  */
 export function foldedRecordsSchema(prefix: string): Knex.Migration {
@@ -31,12 +30,7 @@ export function foldedRecordsSchema(prefix: string): Knex.Migration {
         table.bigInteger('lapse_at').nullable();
         table.binary('records').nullable();
       });
-      await knex.schema.createTable(t('pending'), (table) => {
-        table.binary('token').notNullable().primary();
-        table.binary('chain').notNullable();
-      });
-      await foldRecords(knex, subjects, states, t('pending'));
-      if (postgres) await grantAsOn(knex, states, t('pending'));
+      await foldRecords(knex, subjects, states);
       await knex.schema.dropTable(states);
       if (postgres) await rebuildAligned(knex, subjects);
       await knex.raw(`create index ${q(`${subjects}_lapse_index`)} on ${q(subjects)} ("lapse_at") where "lapse_at" is not null`);
@@ -47,27 +41,8 @@ export function foldedRecordsSchema(prefix: string): Knex.Migration {
   };
 }
 
-/**
- * Gives `to` the owner and privileges `from` had: an application's role that could write the
- * records before can write the pending confirmations after.
- */
-async function grantAsOn(knex: Knex, from: string, to: string): Promise<void> {
-  const { rows } = await knex.raw<{ rows: Array<{ owner: string; grantee: string | null; privilege: string; grantable: boolean }> }>(
-    `select pg_get_userbyid(c.relowner) as owner, case when a.grantee = 0 then null else pg_get_userbyid(a.grantee) end as grantee,
-       a.privilege_type as privilege, a.is_grantable as grantable
-     from pg_class c cross join lateral aclexplode(coalesce(c.relacl, acldefault('r', c.relowner))) a where c.oid = ?::regclass`,
-    [q(from)],
-  );
-  const owner = rows[0]?.owner;
-  if (owner !== undefined) await knex.raw('alter table ?? owner to ??', [to, owner]);
-  for (const { grantee, privilege, grantable } of rows) {
-    if (grantee === owner) continue;
-    await knex.raw(`grant ${privilege} on ?? to ${grantee === null ? 'public' : '??'}${grantable ? ' with grant option' : ''}`, grantee === null ? [to] : [to, grantee]);
-  }
-}
-
-/** Writes every subject's records into its row, page by page in chain order, and the pending tokens into their table. */
-async function foldRecords(knex: Knex, subjects: string, states: string, pending: string): Promise<void> {
+/** Writes every subject's records into its row, page by page in chain order. */
+async function foldRecords(knex: Knex, subjects: string, states: string): Promise<void> {
   let after: Buffer | null = null;
   for (;;) {
     const chains = knex(states).distinct('chain').orderBy('chain').limit(PAGE);
@@ -83,10 +58,7 @@ async function foldRecords(knex: Knex, subjects: string, states: string, pending
       entry.records.push(recordOfRow(row));
       byChain.set(key, entry);
     }
-    const folded = [...byChain.values()];
-    await writeFolded(knex, subjects, folded);
-    const tokens = folded.flatMap(({ chain, records }) => records.flatMap((r) => (r.pendingToken === null ? [] : [{ token: Buffer.from(r.pendingToken, 'hex'), chain }])));
-    for (let i = 0; i < tokens.length; i += 500) await knex(pending).insert(tokens.slice(i, i + 500)).onConflict('token').ignore();
+    await writeFolded(knex, subjects, [...byChain.values()]);
     after = keys[keys.length - 1] as Buffer;
   }
 }
@@ -117,12 +89,12 @@ function recordOfRow(row: Record<string, unknown>): CurrentRecord {
  */
 async function writeFolded(knex: Knex, subjects: string, folded: ReadonlyArray<{ chain: Buffer; records: CurrentRecord[] }>): Promise<void> {
   if ((knex.client as { dialect?: string }).dialect !== 'postgresql') {
-    for (const { chain, records } of folded) await knex(subjects).where({ chain }).update(foldedColumns(records));
+    for (const { chain, records } of folded) await knex(subjects).where({ chain }).update(storedColumns(records));
     return;
   }
   const values: unknown[] = [];
   for (const { chain, records } of folded) {
-    const { records: stored, lapse_at: lapseAt } = foldedColumns(records);
+    const { records: stored, lapse_at: lapseAt } = storedColumns(records);
     values.push(chain, stored, lapseAt);
   }
   const rows = folded.map(() => '(?::bytea, ?::bytea, ?::bigint)').join(', ');
@@ -130,7 +102,7 @@ async function writeFolded(knex: Knex, subjects: string, folded: ReadonlyArray<{
 }
 
 /** The subject columns of `records`: stored as they are, or as bytes no reader takes for records. */
-function foldedColumns(records: CurrentRecord[]): { records: Buffer | null; lapse_at: number | null } {
+function storedColumns(records: CurrentRecord[]): { records: Buffer | null; lapse_at: number | null } {
   try {
     return { records: encodeRecords(records), lapse_at: nextLapse(records) };
   } catch {
