@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Knex } from 'knex';
 import { parseArgs } from './lib/args';
-import { olderLibrary, ROOT } from './lib/older-lib';
+import { olderLibrary, ROOT, type LibraryModule } from './lib/older-lib';
 import { createPgDatabase } from './lib/pg';
 import { BENCH_SECRET, IMPORT_BATCH, openKnex, REQUIREMENTS, type Target } from './lib/setup';
 import { printTable, type ResultRow } from './lib/table';
@@ -42,15 +42,6 @@ function* tenEach(subjects: number, at: number): Generator<Record<string, unknow
       yield { subjectId: `v${String(i)}`, requirement, decision: k % 2 === 0 ? 'granted' : 'denied', at: at + k * 1000 };
     }
   }
-}
-
-interface LibraryModule {
-  createConsent(options: Record<string, unknown>): {
-    register(defs: unknown): void;
-    ready(): Promise<void>;
-    import(items: Iterable<unknown>, options?: { batchSize?: number }): Promise<unknown>;
-    close(): Promise<void>;
-  };
 }
 
 /** The bytes the consent database takes. */

@@ -21,7 +21,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { median } from './lib/args';
 import { startServer, type ServerProcess } from './lib/load';
-import { olderLibrary, ROOT } from './lib/older-lib';
+import { olderLibrary, ROOT, type LibraryModule } from './lib/older-lib';
 import { BENCH_SECRET, IMPORT_BATCH, openKnex, REQUIREMENTS, type SqliteDriver } from './lib/setup';
 import { loadWorkload } from './vs-c15t/drive';
 import { WORKLOADS } from './vs-c15t/workloads';
@@ -39,15 +39,6 @@ const before = option('before', '657f373');
 const durable = argv.includes('--durable');
 const DECIDED = REQUIREMENTS.slice(0, 3).map((r) => r.id);
 const SIDES = ['before', 'after'] as const;
-
-interface LibraryModule {
-  createConsent(options: Record<string, unknown>): {
-    register(defs: unknown): void;
-    ready(): Promise<void>;
-    import(items: Iterable<unknown>, options?: { batchSize?: number }): Promise<unknown>;
-    close(): Promise<void>;
-  };
-}
 
 /** A store of `subjects` subjects with three grants each, imported into `file` by the library at `libRoot` (its own schema). */
 async function seed(libRoot: string, file: string): Promise<void> {

@@ -48,3 +48,13 @@ function linkDependencies(link: string, target: string): void {
   symlinkSync(target, fresh);
   renameSync(fresh, link);
 }
+
+/** What a bench uses of a library loaded from its root (`lib/index.ts`), this tree's or an older one's. */
+export interface LibraryModule {
+  createConsent(options: Record<string, unknown>): {
+    register(defs: unknown): void;
+    ready(): Promise<void>;
+    import(items: Iterable<unknown>, options?: { batchSize?: number }): Promise<unknown>;
+    close(): Promise<void>;
+  };
+}

@@ -4,7 +4,8 @@ import type { StoredRequirementVersion } from '../tracker/records';
 import type { Action } from '../types';
 import type { TableContext } from './chain-store';
 import { COMMON_ACTIONS } from './migrations/010-lean-rows';
-import { recordsOrUnreadable } from '../tracker/record-blob';
+import { recordsOrUnreadable } from '../tracker/stored-records';
+import { StateGroups } from '../tracker/state-groups';
 import { hexOrNull } from './row-codec';
 import { toEvent, toVersion, type Row } from './rows';
 
@@ -54,31 +55,16 @@ const STATS_PAGE = 5000;
  * left out, `verify()` reports them).
  */
 async function recordGroups(ctx: TableContext, now: number): Promise<StateGroup[]> {
-  const groups = new Map<string, StateGroup>();
+  const groups = new StateGroups(now);
   let after: Buffer | null = null;
   for (;;) {
     const q = ctx.knex(ctx.table('subjects')).whereNotNull('records').orderBy('chain').limit(STATS_PAGE).select('chain', 'records');
     if (after !== null) q.where('chain', '>', after);
     const rows = (await q) as Row[];
     for (const row of rows) {
-      for (const r of recordsOrUnreadable(row.records)) {
-        if (r.requirement === '') continue;
-        const group: StateGroup = {
-          requirement: r.requirement,
-          decision: r.decision,
-          version: r.version,
-          pendingVersion: r.pendingVersion,
-          pendingLive: r.pendingExpiresAt !== null && r.pendingExpiresAt > now,
-          lapsed: r.expiresAt !== null && r.expiresAt <= now,
-          count: 0,
-        };
-        const key = JSON.stringify([group.requirement, group.decision, group.version, group.pendingVersion, group.pendingLive, group.lapsed]);
-        const found = groups.get(key) ?? group;
-        found.count += 1;
-        groups.set(key, found);
-      }
+      for (const r of recordsOrUnreadable(row.records)) if (r.requirement !== '') groups.add(r);
     }
-    if (rows.length < STATS_PAGE) return [...groups.values()];
+    if (rows.length < STATS_PAGE) return groups.list();
     after = rows[rows.length - 1]?.chain as Buffer;
   }
 }

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
 import type { CurrentRecord, SubjectSnapshot, WritePlan } from '../tracker/records';
-import { encodeRecords, nextLapse, recordsOrUnreadable } from '../tracker/record-blob';
+import { encodeRecords, nextLapse } from '../tracker/record-blob';
+import { recordsOrUnreadable } from '../tracker/stored-records';
 import { insertStatements, type Statement } from './bulk-sql';
 import { quote } from './quote';
 import { headOf } from './head-rows';

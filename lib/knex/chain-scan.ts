@@ -8,7 +8,8 @@ import { readRows } from './json-page';
 import { isSqlite } from './migrate';
 import { bytes, hex, hexOrNull } from './row-codec';
 import { addHeads, headColumns, joinHead } from './head-rows';
-import { nextLapse, recordsOrUnreadable, UNREADABLE_RECORD } from '../tracker/record-blob';
+import { nextLapse } from '../tracker/record-blob';
+import { recordsOrUnreadable, UNREADABLE_RECORD } from '../tracker/stored-records';
 import { pageColumns, toHead, type Row } from './rows';
 import { writeLockFirst } from './write-lock';
 

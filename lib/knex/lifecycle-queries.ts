@@ -5,7 +5,7 @@ import type { ClaimedOutboxEntry, LapsedGrant, OutboxEntry } from '../tracker/re
 import { idValue } from './event-rows';
 import { bytes, hex, hexOrNull } from './row-codec';
 import { isPostgres } from './migrate';
-import { recordsOrUnreadable } from '../tracker/record-blob';
+import { recordsOrUnreadable } from '../tracker/stored-records';
 import type { Row } from './rows';
 
 type Table = (name: string) => string;

@@ -5,7 +5,7 @@ import { bytes, everyColumn, hex, hexOrNull, idOrNull, num, numOrNull, rowCodec,
 import { headOf } from './head-rows';
 import { isPostgres } from './migrate';
 import { stateOfRow } from './event-rows';
-import { recordsOrUnreadable } from '../tracker/record-blob';
+import { recordsOrUnreadable } from '../tracker/stored-records';
 
 export type { Row } from './row-codec';
 

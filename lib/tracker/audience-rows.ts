@@ -2,7 +2,7 @@ import { GENESIS } from '../audit/chain';
 import type { Decision } from '../types';
 import type { AudienceEntry } from './audience-capability';
 import type { CurrentRecord, SubjectSnapshot } from './records';
-import { recordsOrUnreadable } from './record-blob';
+import { recordsOrUnreadable } from './stored-records';
 
 /*
  * The rows of an audience page as `AudienceCapability.audienceRows` gives them (JSON text, decoded

@@ -1,5 +1,6 @@
 import type { Action } from '../types';
-import type { AuditEvent, AuditQuery, DailyCount, StateGroup, StoreStats } from './admin-records';
+import type { AuditEvent, AuditQuery, DailyCount, StoreStats } from './admin-records';
+import { StateGroups } from './state-groups';
 import type { CurrentRecord, StoredEvent } from './records';
 
 /** The parts of a memory chain the admin queries read. */
@@ -38,27 +39,13 @@ export function memoryStats(
   chains: Iterable<MemoryChainView>,
   now: number,
 ): StoreStats {
-  const groups = new Map<string, StateGroup>();
+  const groups = new StateGroups(now);
   const actions: Partial<Record<Action, number>> = {};
   for (const chain of chains) {
     for (const event of chain.events) actions[event.action] = (actions[event.action] ?? 0) + 1;
-    for (const r of chain.records.values()) {
-      const group: StateGroup = {
-        requirement: r.requirement,
-        decision: r.decision,
-        version: r.version,
-        pendingVersion: r.pendingVersion,
-        pendingLive: r.pendingExpiresAt !== null && r.pendingExpiresAt > now,
-        lapsed: r.expiresAt !== null && r.expiresAt <= now,
-        count: 0,
-      };
-      const key = JSON.stringify({ ...group, count: 0 });
-      const existing = groups.get(key) ?? group;
-      existing.count += 1;
-      groups.set(key, existing);
-    }
+    for (const r of chain.records.values()) groups.add(r);
   }
-  return { subjects, groups: [...groups.values()], actions };
+  return { subjects, groups: groups.list(), actions };
 }
 
 const DAY_MS = 86_400_000;

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { decodeRecords, encodeRecords, nextLapse } from '../../lib/tracker/record-blob';
 import type { CurrentRecord } from '../../lib/tracker/records';
+import { UNREADABLE_RECORD } from '../../lib/tracker/stored-records';
 
 /*
  * A subject's records as tests read and change them behind the library's back: they live in
@@ -37,7 +38,7 @@ export async function changeRecord(
   } else if (at >= 0) {
     records[at] = { ...(records[at] as CurrentRecord), ...change };
   } else {
-    records.push({ ...EMPTY, requirement, ...change });
+    records.push({ ...UNREADABLE_RECORD, requirement, ...change });
   }
   await storeRecords(knex, chain, records, prefix);
 }
@@ -47,8 +48,3 @@ export async function allStoredRecords(knex: Knex, prefix = 'consent_'): Promise
   const rows: Array<{ chain: Buffer; records: Buffer | null }> = await knex(`${prefix}subjects`).whereNotNull('records').orderBy('chain').select('chain', 'records');
   return rows.flatMap((row) => decodeRecords(row.records).map((r) => ({ ...r, chain: row.chain.toString('hex') })));
 }
-
-const EMPTY: CurrentRecord = {
-  requirement: '', decision: null, version: null, decidedAt: null, expiresAt: null, gpcOptIn: false,
-  pendingVersion: null, pendingAt: null, pendingExpiresAt: null, pendingToken: null, expiryRecorded: false,
-};

@@ -1,7 +1,8 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { decodeRecords, encodeRecords, RecordBlobError } from '../../lib/tracker';
-import { nextLapse, storedRecords } from '../../lib/tracker/record-blob';
+import { nextLapse } from '../../lib/tracker/record-blob';
+import { storedRecords } from '../../lib/tracker/stored-records';
 import type { CurrentRecord } from '../../lib/tracker/records';
 
 const record = (requirement: string, fields: Partial<CurrentRecord> = {}): CurrentRecord => ({
