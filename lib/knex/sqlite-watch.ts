@@ -8,8 +8,12 @@ export const SQLITE_POLL_MS = 100;
 // feed; this many in a row are. The cache keeps trusting only the last good poll meanwhile.
 const FAILURES_BEFORE_ERROR = 3;
 
-/** The slice of Knex's client object used to hold one pooled connection for a poll. */
+/**
+ * The slice of Knex's client object used to hold one pooled connection for a poll. Its pool
+ * (tarn) says `destroyed` from the moment `knex.destroy()` begins; it is gone once that ends.
+ */
 interface PoolClient {
+  pool?: { destroyed?: boolean };
   acquireConnection(): Promise<object>;
   releaseConnection(connection: object): Promise<void>;
 }
@@ -107,6 +111,9 @@ class SharedPoll {
 
   private async read(): Promise<{ connection: object; version: number }> {
     const client = this.knex.client as PoolClient;
+    // A pool being destroyed neither gives a connection nor refuses one: the acquire would wait
+    // for its timeout (a minute by default), and close() for the poll.
+    if (client.pool?.destroyed === true) throw new Error('the Knex instance is being destroyed');
     const connection = await client.acquireConnection();
     try {
       const rows = (await this.knex.raw('PRAGMA data_version').connection(connection)) as Array<{ data_version: number }>;
