@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { StoredEvent } from '../tracker/records';
-import type { EventScanQuery } from '../tracker/tracker';
+import type { EventScanQuery, TrackerHistoryQuery } from '../tracker/tracker';
 import type { TableContext } from './chain-store';
 import { readJsonPage } from './json-page';
 import { bytes } from './row-codec';
@@ -31,5 +31,19 @@ export async function scanEventPage(ctx: TableContext, query: EventScanQuery): P
   const values = await readJsonPage(on, pageQuery(ctx, query), pageColumns(ctx.knex, EVENT_COLUMNS), inOrder);
   if (values !== null) return values.map(eventOfValues);
   const rows: Row[] = await pageQuery(ctx, query).select([...EVENT_COLUMNS]);
+  return rows.map(toEvent);
+}
+
+/** A subject's events, newest first (`ConsentTracker.history`): found through its pseudonym's row. */
+export async function subjectHistory(ctx: TableContext, pseudonym: string, query: TrackerHistoryQuery): Promise<StoredEvent[]> {
+  const q = ctx.knex(`${ctx.table('events')} as e`)
+    .join(`${ctx.table('subjects')} as s`, 's.chain', 'e.chain')
+    .where('s.pseudonym', bytes(pseudonym))
+    .select('e.*')
+    .orderBy('e.seq', 'desc')
+    .limit(query.limit);
+  if (query.requirement !== undefined) q.andWhere('e.requirement', query.requirement);
+  if (query.beforeSeq !== undefined) q.andWhere('e.seq', '<', query.beforeSeq);
+  const rows = (await q) as Row[];
   return rows.map(toEvent);
 }

@@ -25,6 +25,7 @@ import type { AudienceEntry, AudienceQuery, AudienceRowsPage } from '../tracker/
 import * as admin from './admin-queries';
 import * as audiences from './audience-queries';
 import { eraseChain, scanEvents, scanHeads } from './chain-scan';
+import { subjectHistory } from './event-scan';
 import { readLogHead, readLogLeaves, scanLogBlocks, scanLogEntries, sealLog } from './log-store';
 import * as lifecycle from './lifecycle-queries';
 import * as upgrade from './upgrade-seal';
@@ -32,20 +33,15 @@ import { checkedTablePrefix } from './table-prefix';
 import { checkSchema, isPostgres, isSynchronousDriver, migrate } from './migrate';
 import { storeScanReader } from './sqlite-pages';
 import { ChangeFeed } from './change-feed';
-import { bytes } from './row-codec';
 import * as requirements from './requirement-queries';
 import { CurrentReads } from './current-reads';
-import { toEvent, type Row } from './rows';
 import { Coalescer } from './coalescer';
 import { PreparedKnexBatch, prepareBatch } from './prepare-batch';
 import { NewSubjectWrites } from './new-subjects-script';
 import { writeBatch } from './write-batch';
 import { writeTransaction } from './conflict-retry';
-import { writeGroup } from './write-group';
+import { writeGroups } from './write-group';
 import type { WriteRequest, Written } from './write-request';
-
-// How long a write group may wait for the writers of the last group to send their next writes.
-const WRITE_LINGER_MS = 5;
 
 /** Options of `KnexTracker`. */
 export interface KnexTrackerOptions {
@@ -92,13 +88,7 @@ export class KnexTracker implements ConsentTracker {
     const reads = new CurrentReads(this);
     this.stateReads = new Coalescer((pseudonyms) => reads.read(pseudonyms), { concurrency, maxBatch: 200, gather });
     const asNew = isPostgres(knex) ? null : new NewSubjectWrites(this, () => this.feed.checkFile());
-    this.writeGroups = new Coalescer((requests) => writeGroup(this, requests, (trx, p) => this.feed.announce(trx, p), asNew), {
-      concurrency,
-      maxBatch: 100,
-      key: (request) => request.pseudonym,
-      gather,
-      lingerMs: WRITE_LINGER_MS,
-    });
+    this.writeGroups = writeGroups(this, (trx, p) => this.feed.announce(trx, p), asNew, { concurrency, gather });
     this.completions = lifecycle.outboxCompletions(knex, (n) => this.table(n));
   }
 
@@ -189,17 +179,8 @@ export class KnexTracker implements ConsentTracker {
     return this.feed.subscribe(handlers);
   }
 
-  async history(pseudonym: string, query: TrackerHistoryQuery): Promise<StoredEvent[]> {
-    const q = this.knex(`${this.table('events')} as e`)
-      .join(`${this.table('subjects')} as s`, 's.chain', 'e.chain')
-      .where('s.pseudonym', bytes(pseudonym))
-      .select('e.*')
-      .orderBy('e.seq', 'desc')
-      .limit(query.limit);
-    if (query.requirement !== undefined) q.andWhere('e.requirement', query.requirement);
-    if (query.beforeSeq !== undefined) q.andWhere('e.seq', '<', query.beforeSeq);
-    const rows = (await q) as Row[];
-    return rows.map(toEvent);
+  history(pseudonym: string, query: TrackerHistoryQuery): Promise<StoredEvent[]> {
+    return subjectHistory(this, pseudonym, query);
   }
 
   scanEvents(query: EventScanQuery): Promise<StoredEvent[]> {

@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import type { SubjectSnapshot, WritePlan } from '../tracker/records';
 import { GroupPlans, type WriteRequest, type Written } from './write-request';
 import type { TableContext } from './chain-store';
-import type { Outcome } from './coalescer';
+import { Coalescer, type Outcome } from './coalescer';
 import { writeTransaction } from './conflict-retry';
 import { writeBatch } from './write-batch';
 import type { NewSubjectWrites } from './new-subjects-script';
@@ -80,4 +80,29 @@ async function writeMembers(trx: Knex.Transaction, ctx: TableContext, requests: 
       ? { ok: false, error: refusals.get(pseudonym) }
       : { ok: true, value: { result: plans.results.get(pseudonym), eventIds: eventIds.get(pseudonym) ?? [] } },
   );
+}
+
+// How long a write group may wait for the writers of the last group to send their next writes.
+const WRITE_LINGER_MS = 5;
+
+/**
+ * The queue of `write` calls: those that arrive while a group is in flight form the next one
+ * (one transaction and one commit; up to 100 subjects, one write per subject per group). SQLite
+ * has one connection, so one group at a time; PostgreSQL keeps a second one busy while the
+ * first commits. A synchronous driver blocks the event loop while it works, so writes gather
+ * for a turn of the loop instead.
+ */
+export function writeGroups(
+  ctx: TableContext,
+  announce: Announce,
+  asNew: NewSubjectWrites | null,
+  driver: { concurrency: number; gather: boolean },
+): Coalescer<WriteRequest, Written> {
+  return new Coalescer((requests) => writeGroup(ctx, requests, announce, asNew), {
+    concurrency: driver.concurrency,
+    maxBatch: 100,
+    key: (request) => request.pseudonym,
+    gather: driver.gather,
+    lingerMs: WRITE_LINGER_MS,
+  });
 }
