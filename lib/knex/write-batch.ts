@@ -104,16 +104,18 @@ async function sealAll(ctx: TableContext, trx: Knex.Transaction, planned: Planne
 }
 
 /**
- * Plans every subject from its locked row, which holds its records.
+ * Plans every subject from its locked row, which holds its records, giving the event loop a turn
+ * every `EVENT_SLICE` subjects (as sealing does): an import batch of thousands does not hold up
+ * the requests of the process meanwhile.
  */
-function planAll(pseudonyms: string[], subjects: Row[], plan: SubjectPlanner): Planned[] {
+async function planAll(pseudonyms: string[], subjects: Row[], plan: SubjectPlanner, pipeline: StatementPipeline): Promise<Planned[]> {
   const planned: Planned[] = [];
   for (const [i, subject] of subjects.entries()) {
     const pseudonym = pseudonyms[i] as string;
     const snapshot = snapshotOf(subject);
     const subjectPlan = plan(pseudonym, snapshot);
-    if (!subjectPlan) continue;
-    planned.push({ pseudonym, subject, snapshot, plan: subjectPlan, records: recordsAfter(snapshot.records, subjectPlan.records) });
+    if (subjectPlan) planned.push({ pseudonym, subject, snapshot, plan: subjectPlan, records: recordsAfter(snapshot.records, subjectPlan.records) });
+    if ((i + 1) % EVENT_SLICE === 0) await pipeline.turn();
   }
   return planned;
 }
@@ -193,7 +195,7 @@ export async function writeBatch(
     return row;
   });
   const { planned, sealed } = await inPipeline(trx, async (pipeline) => {
-    const planned = planAll(pseudonyms, rows, plan);
+    const planned = await planAll(pseudonyms, rows, plan, pipeline);
     const sealed = await sealAll(ctx, trx, planned, pipeline, allocate);
     queueRows(ctx, trx, planned, sealed, pipeline);
     return { planned, sealed };

@@ -159,4 +159,20 @@ describeEachDatabase('batches prepared ahead of their transaction', (open) => {
     expect(await consent.verify()).to.deep.include({ ok: true, checked: 8, problems: [] });
     expect((await consent.history('x1')).events).to.deep.equal([]);
   });
+
+  it('gives the event loop a turn while it plans a large batch inside its transaction', async () => {
+    const { pseudonyms, plan } = importBatch(consent, Array.from({ length: 2500 }, (_, i) => `t${String(i)}`));
+    // Set by a callback queued when the first subject is planned: it runs only once planning lets the loop turn.
+    let turned = false;
+    const sawTurn: boolean[] = [];
+    const watched: BatchPlanner = (pseudonym, snapshot) => {
+      if (sawTurn.length === 0) setImmediate(() => { turned = true; });
+      sawTurn.push(turned);
+      return plan(pseudonym, snapshot);
+    };
+    await tracker.writeMany(pseudonyms, watched);
+    expect(sawTurn).to.have.length(2500);
+    expect(sawTurn.indexOf(true)).to.be.within(1, 1000);
+    expect(await consent.verify()).to.deep.include({ ok: true, checked: 5000, problems: [] });
+  });
 });
