@@ -39,7 +39,7 @@ export async function scanHeads(ctx: TableContext, query: HeadScanQuery): Promis
   const contiguous = query.chains === undefined && query.pseudonym === undefined;
   // A lookup (of some chains, or a pseudonym's) on the application's connection: the readers are for scans of the whole store.
   const reads: TableContext = contiguous ? ctx : { knex: ctx.knex, table: (name) => ctx.table(name) };
-  const rows = await readRows(reads, q, pageColumns(ctx.knex, headPage(subjects)), (a, b) => (a[0] as string) < (b[0] as string));
+  const rows = await readRows(reads, q, pageColumns(ctx.knex, headPage(subjects), true), (a, b) => (a[0] as string) < (b[0] as string));
   return rows.map((row) => ({ ...toHead(row), sealedSubject: hexOrNull(row.sealed_subject)?.toLowerCase() ?? null, records: checkedRecords(row) }));
 }
 
@@ -51,9 +51,21 @@ export async function scanHeads(ctx: TableContext, query: HeadScanQuery): Promis
  */
 function checkedRecords(row: Row): CurrentRecord[] {
   const records = recordsOrUnreadable(row.records);
-  const lapseAt = row.lapse_at === null || row.lapse_at === undefined ? null : Number(row.lapse_at);
-  if (lapseAt !== nextLapse(records) && !records.some((r) => r.requirement === '')) records.push({ ...UNREADABLE_RECORD });
+  if (storedLapse(row.lapse_at) !== nextLapse(records) && !records.some((r) => r.requirement === '')) records.push({ ...UNREADABLE_RECORD });
   return records;
+}
+
+/**
+ * A stored `lapse_at` as the sweep's comparison reads it: null for none, the instant for an
+ * integer (a number, or PostgreSQL's bigint as its decimal text), and NaN, which matches no
+ * expiry, for anything else. On SQLite a text such as '0x…' would read as a number in
+ * JavaScript while the sweep's `lapse_at <= now` never holds for it.
+ */
+function storedLapse(value: unknown): number | null {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'number') return Number.isSafeInteger(value) ? value : Number.NaN;
+  if (typeof value === 'string' && /^-?[1-9]\d{0,15}$|^0$/.test(value)) return Number(value);
+  return Number.NaN;
 }
 
 /**

@@ -28,7 +28,7 @@ const inOrder = (a: unknown[], b: unknown[]): boolean =>
 export async function scanEventPage(ctx: TableContext, query: EventScanQuery): Promise<StoredEvent[]> {
   // One subject's events (a receipt, an export, its own check): on the application's connection.
   const on = query.chain === undefined ? ctx : { knex: ctx.knex };
-  const values = await readJsonPage(on, pageQuery(ctx, query), pageColumns(ctx.knex, EVENT_COLUMNS), inOrder);
+  const values = await readJsonPage(on, pageQuery(ctx, query), pageColumns(ctx.knex, EVENT_COLUMNS, true), inOrder);
   if (values !== null) return values.map(eventOfValues);
   const rows: Row[] = await pageQuery(ctx, query).select([...EVENT_COLUMNS]);
   return rows.map(toEvent);

@@ -54,23 +54,38 @@ const BYTE_COLUMNS = new Set(['chain', 'personal_digest', 'personal_salt', 'hash
 /** Whether the column a page selects as `alias` holds bytes (read as hex). */
 export const isByteColumn = (alias: string): boolean => BYTE_COLUMNS.has(alias);
 
+// What a strict page reads for a value that is not bytes: no hex, so no digest, key or record
+// set that the library wrote reads back from it.
+const NOT_BYTES = "'-'";
+
 /**
  * `column` as hex when it holds bytes (a JSON page cannot carry them), else itself: lowercase
  * from PostgreSQL; upper case from SQLite, whose `lower()` pass over every digit cost the
  * database thread more than `readJsonPage` spends lowering them in JavaScript.
+ *
+ * SQLite lets a column hold a value of any type, and `hex()` gives the hex of a text's
+ * characters as it does of bytes, whereas a driver reads the text as a string. `strict` (the
+ * pages `verify()` reads) reads a byte column that holds anything but bytes as no hex at all, so
+ * that verification reports a value that the library's writes, which read rows through the
+ * driver, would refuse.
  */
-export function hexColumn(knex: Knex, column: string, alias = column.replace(/^.*\./, '')): string | Knex.Raw {
+export function hexColumn(knex: Knex, column: string, alias = column.replace(/^.*\./, ''), strict = false): string | Knex.Raw {
   // A JSON page would give an event id as a number, which loses digits from 2^53 on.
   if (ID_COLUMNS.has(alias)) return isPostgres(knex) ? knex.raw('??::text', [column]) : column;
   if (!BYTE_COLUMNS.has(alias)) return column;
-  return isPostgres(knex) ? knex.raw("encode(??, 'hex')", [column]) : knex.raw("nullif(hex(??), '')", [column]);
+  if (isPostgres(knex)) return knex.raw("encode(??, 'hex')", [column]);
+  if (strict) return knex.raw(`case typeof(??) when 'blob' then nullif(hex(??), '') when 'null' then null else ${NOT_BYTES} end`, [column, column]);
+  return knex.raw("nullif(hex(??), '')", [column]);
 }
 
-/** The selection of a JSON page of `columns` (as `readRows` takes it): byte columns as hex. */
-export function pageColumns(knex: Knex, columns: readonly string[] | Readonly<Record<string, string>>): Record<string, string | Knex.Raw> {
+/**
+ * The selection of a JSON page of `columns` (as `readRows` takes it): byte columns as hex,
+ * `strict`ly for the pages of verification (see `hexColumn`).
+ */
+export function pageColumns(knex: Knex, columns: readonly string[] | Readonly<Record<string, string>>, strict = false): Record<string, string | Knex.Raw> {
   const entries: Array<[string, string]> = Array.isArray(columns) ? (columns as string[]).map((c) => [c, c]) : Object.entries(columns);
   // `null`: a value the page holds no column for.
-  return Object.fromEntries(entries.map(([alias, column]) => [alias, column === 'null' ? knex.raw('null') : hexColumn(knex, column, alias)]));
+  return Object.fromEntries(entries.map(([alias, column]) => [alias, column === 'null' ? knex.raw('null') : hexColumn(knex, column, alias, strict)]));
 }
 
 /**
