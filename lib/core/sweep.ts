@@ -9,7 +9,6 @@ import { storedSubjectId } from './stored-subject';
 
 const PAGE = 200;
 
-
 /** What a sweep needs: where lapsed grants are found, and how an expiry is written. */
 export interface SweepDeps {
   readonly tracker: Pick<ConsentTracker, 'lapsedGrants'>;
@@ -57,31 +56,34 @@ export async function sweepLapsed(deps: SweepDeps): Promise<SweepResult> {
       bySubject.set(grant.pseudonym, [...(bySubject.get(grant.pseudonym) ?? []), grant.requirement]);
       sealed.set(grant.pseudonym, grant.sealedSubject);
     }
-    for (const [pseudonym, ids] of bySubject) {
-      let result;
-      try {
-        result = await deps.commit({
-          subjectId: storedSubjectId(keys, pseudonym, sealed.get(pseudonym)),
-          pseudonym,
-          now,
-          source: 'sweep',
-          plan: (snapshot) => {
-            // A write to a pseudonym with no chain would start one, and store the id of a subject just erased.
-            if (snapshot.headId === null && snapshot.records.length === 0) throw new NothingToWrite();
-            return planExpiry(snapshot, ids, lookup, now, keys.chain);
-          },
-        });
-      } catch (error) {
-        if (raisedAs(error, NothingToWrite)) continue;
-        // A subject whose rows fail their seal is refused (and logged) alone: the others' expiries are recorded.
-        if (error instanceof ConsentIntegrityError) {
-          refused.add(pseudonym);
-          continue;
-        }
-        throw error;
+    // A page's subjects are written at once: the tracker may group their writes into one
+    // transaction (the Knex tracker's groups take up to 100 subjects), as it does for requests.
+    const subjects = [...bySubject];
+    const outcomes = await Promise.allSettled(subjects.map(([pseudonym, ids]) => deps.commit({
+      subjectId: storedSubjectId(keys, pseudonym, sealed.get(pseudonym)),
+      pseudonym,
+      now,
+      source: 'sweep',
+      plan: (snapshot) => {
+        // A write to a pseudonym with no chain would start one, and store the id of a subject just erased.
+        if (snapshot.headId === null && snapshot.records.length === 0) throw new NothingToWrite();
+        return planExpiry(snapshot, ids, lookup, now, keys.chain);
+      },
+    })));
+    let failure: { error: unknown } | null = null;
+    for (const [i, outcome] of outcomes.entries()) {
+      if (outcome.status === 'fulfilled') {
+        recorded += outcome.value.changes.length;
+        continue;
       }
-      recorded += result.changes.length;
+      const error: unknown = outcome.reason;
+      if (raisedAs(error, NothingToWrite)) continue;
+      // A subject whose rows fail their seal is refused (and logged) alone: the others' expiries are recorded.
+      if (error instanceof ConsentIntegrityError) refused.add((subjects[i] as [string, string[]])[0]);
+      else failure ??= { error };
     }
+    // Any other failure (the store down) ends the sweep, once the page's other writes have settled.
+    if (failure !== null) throw failure.error;
     if (page.length < PAGE) return { recorded, refused: refused.size };
     after = page[page.length - 1]?.key;
   }

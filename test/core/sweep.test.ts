@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import knexFactory, { type Knex } from 'knex';
 import { confirmToken } from '../../lib/core/confirm';
 import { createConsent, ConsentError, KnexTracker, type ChangePayload, type Consent } from '../../lib/index';
+import { captureStatements } from '../../bench/lib/plans';
 import { intercept } from '../helpers/intercept';
 import { allStoredRecords, changeRecord } from '../helpers/records';
 import { createPgDatabase, describePg, pgKnexConfig, sqliteKnexConfig, tempSqliteFile } from '../helpers/databases';
@@ -143,6 +144,19 @@ describe('sweep(): expire events for lapsed grants', () => {
       await many.close();
       await memory.destroy();
     }
+  });
+
+  it('writes the expiries of a page of subjects together, in a few transactions', async () => {
+    const subjects = Array.from({ length: 250 }, (_, i) => `g${String(i)}`);
+    await consent.import(subjects.map((subjectId) => ({ subjectId, requirement: 'analytics', decision: 'granted', at: START })));
+    clock.ms = START + DAY;
+    let result: Awaited<ReturnType<Consent['sweep']>> | undefined;
+    const sent = await captureStatements(knex, async () => { result = await consent.sweep(); });
+    expect(result).to.deep.equal({ recorded: 250, refused: 0 });
+    // One transaction per subject would be 250; the writes of each page of 200 share a few.
+    expect(sent.filter((s) => /^begin/i.test(s.sql)).length).to.be.within(1, 10);
+    for (const subject of ['g0', 'g249']) expect(await trail(subject)).to.deep.equal(['analytics:expire/sweep/expired', 'analytics:grant/import/granted']);
+    expect(await consent.verify()).to.deep.include({ ok: true, problems: [] });
   });
 
   it('waits while a re-grant awaits confirmation, then records it', async () => {
