@@ -51,6 +51,12 @@ describe('bench scripts (tiny smoke run)', function () {
     expect(stdout).to.match(/\| bytes per event \(ten per subject\) \(SQLite\) \| ≤ 400 \| \d+ \|/);
   });
 
+  it('print expiries recorded per second by one sweep (bench/sweep.ts)', async () => {
+    const sweep = fileURLToPath(new URL('../../bench/sweep.ts', import.meta.url));
+    const { stdout } = await run(process.execPath, ['--import', 'tsx', sweep, '--subjects', '300'], { env: { ...process.env, CONSENT_TEST_PG_URL: '' } });
+    expect(stdout).to.match(/\| SQLite \| [\d,]+\/s \|/);
+  });
+
   it('print writes, import and verify() before and after the integrity proof (bench/integrity-cost.ts)', async () => {
     const cost = fileURLToPath(new URL('../../bench/integrity-cost.ts', import.meta.url));
     const { stdout } = await run(process.execPath, ['--import', 'tsx', cost, '--tiny', '--sqlite-only', '--decisions', '400'], {
