@@ -36,18 +36,21 @@ async function sweepRate(libRoot: string, target: Target, subjects: number): Pro
   let now = granted + 1000;
   try {
     const consent = lib.createConsent({ knex, secret: BENCH_SECRET, cache: false, sweep: false, now: () => new Date(now), logger: { warn() {}, error: console.error } });
-    consent.register({ id: 'analytics', title: 'Analytics', description: 'Pages you open', expiresAfterDays: 1 });
-    await consent.ready();
-    await consent.import((function* () {
-      for (let i = 0; i < subjects; i += 1) yield { subjectId: `u${String(i)}`, requirement: 'analytics', decision: 'granted', at: granted };
-    })(), { batchSize: 10_000 });
-    now = granted + 2 * DAY;
-    const started = performance.now();
-    const { recorded } = await (consent as unknown as Sweeping).sweep();
-    const seconds = (performance.now() - started) / 1000;
-    await consent.close();
-    if (recorded !== subjects) throw new Error(`the sweep recorded ${String(recorded)} expiries of ${String(subjects)}`);
-    return recorded / seconds;
+    try {
+      consent.register({ id: 'analytics', title: 'Analytics', description: 'Pages you open', expiresAfterDays: 1 });
+      await consent.ready();
+      await consent.import((function* () {
+        for (let i = 0; i < subjects; i += 1) yield { subjectId: `u${String(i)}`, requirement: 'analytics', decision: 'granted', at: granted };
+      })(), { batchSize: 10_000 });
+      now = granted + 2 * DAY;
+      const started = performance.now();
+      const { recorded } = await (consent as unknown as Sweeping).sweep();
+      const seconds = (performance.now() - started) / 1000;
+      if (recorded !== subjects) throw new Error(`the sweep recorded ${String(recorded)} expiries of ${String(subjects)}`);
+      return recorded / seconds;
+    } finally {
+      await consent.close();
+    }
   } finally {
     await knex.destroy();
   }

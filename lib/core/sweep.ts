@@ -8,6 +8,39 @@ import { NothingToWrite, raisedAs } from './nothing-to-write';
 import { storedSubjectId } from './stored-subject';
 
 const PAGE = 200;
+// Writes of a page in flight at once. A write's storage deadline runs from when it is asked, so
+// none may wait behind too many others, whatever the tracker's pace (one at a time, say).
+const IN_FLIGHT = 32;
+
+/**
+ * `task` of each item, at most `limit` at a time, each started as one before it settles; their
+ * outcomes in item order. After an outcome that `stops`, no further item is started (its slot
+ * stays undefined).
+ */
+async function settledInTurn<T, R>(
+  items: readonly T[],
+  limit: number,
+  task: (item: T) => Promise<R>,
+  stops: (error: unknown) => boolean,
+): Promise<Array<PromiseSettledResult<R> | undefined>> {
+  const outcomes: Array<PromiseSettledResult<R> | undefined> = items.map(() => undefined);
+  let next = 0;
+  let stopped = false;
+  const worker = async (): Promise<void> => {
+    while (!stopped && next < items.length) {
+      const i = next;
+      next += 1;
+      try {
+        outcomes[i] = { status: 'fulfilled', value: await task(items[i] as T) };
+      } catch (reason) {
+        outcomes[i] = { status: 'rejected', reason };
+        if (stops(reason)) stopped = true;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return outcomes;
+}
 
 /** What a sweep needs: where lapsed grants are found, and how an expiry is written. */
 export interface SweepDeps {
@@ -56,10 +89,10 @@ export async function sweepLapsed(deps: SweepDeps): Promise<SweepResult> {
       bySubject.set(grant.pseudonym, [...(bySubject.get(grant.pseudonym) ?? []), grant.requirement]);
       sealed.set(grant.pseudonym, grant.sealedSubject);
     }
-    // A page's subjects are written at once: the tracker may group their writes into one
-    // transaction (the Knex tracker's groups take up to 100 subjects), as it does for requests.
+    // A page's subjects are written several at a time: the tracker may group their writes into
+    // one transaction (as the Knex tracker does for requests).
     const subjects = [...bySubject];
-    const outcomes = await Promise.allSettled(subjects.map(([pseudonym, ids]) => deps.commit({
+    const outcomes = await settledInTurn(subjects, IN_FLIGHT, ([pseudonym, ids]) => deps.commit({
       subjectId: storedSubjectId(keys, pseudonym, sealed.get(pseudonym)),
       pseudonym,
       now,
@@ -69,9 +102,10 @@ export async function sweepLapsed(deps: SweepDeps): Promise<SweepResult> {
         if (snapshot.headId === null && snapshot.records.length === 0) throw new NothingToWrite();
         return planExpiry(snapshot, ids, lookup, now, keys.chain);
       },
-    })));
+    }), (error) => !raisedAs(error, NothingToWrite) && !(error instanceof ConsentIntegrityError));
     let failure: { error: unknown } | null = null;
     for (const [i, outcome] of outcomes.entries()) {
+      if (outcome === undefined) continue;
       if (outcome.status === 'fulfilled') {
         recorded += outcome.value.changes.length;
         continue;
@@ -82,7 +116,7 @@ export async function sweepLapsed(deps: SweepDeps): Promise<SweepResult> {
       if (error instanceof ConsentIntegrityError) refused.add((subjects[i] as [string, string[]])[0]);
       else failure ??= { error };
     }
-    // Any other failure (the store down) ends the sweep, once the page's other writes have settled.
+    // Any other failure (the store down) ends the sweep, once the writes under way have settled.
     if (failure !== null) throw failure.error;
     if (page.length < PAGE) return { recorded, refused: refused.size };
     after = page[page.length - 1]?.key;

@@ -1,8 +1,9 @@
 import { expect } from 'chai';
 import knexFactory, { type Knex } from 'knex';
 import { confirmToken } from '../../lib/core/confirm';
-import { createConsent, ConsentError, KnexTracker, type ChangePayload, type Consent } from '../../lib/index';
+import { createConsent, ConsentError, KnexTracker, MemoryTracker, type ChangePayload, type Consent } from '../../lib/index';
 import { captureStatements } from '../../bench/lib/plans';
+import type { SubjectSnapshot, WritePlan } from '../../lib/tracker/records';
 import { intercept } from '../helpers/intercept';
 import { allStoredRecords, changeRecord } from '../helpers/records';
 import { createPgDatabase, describePg, pgKnexConfig, sqliteKnexConfig, tempSqliteFile } from '../helpers/databases';
@@ -153,10 +154,62 @@ describe('sweep(): expire events for lapsed grants', () => {
     let result: Awaited<ReturnType<Consent['sweep']>> | undefined;
     const sent = await captureStatements(knex, async () => { result = await consent.sweep(); });
     expect(result).to.deep.equal({ recorded: 250, refused: 0 });
-    // One transaction per subject would be 250; the writes of each page of 200 share a few.
-    expect(sent.filter((s) => /^begin/i.test(s.sql)).length).to.be.within(1, 10);
+    // One transaction per subject would be 250; the writes in flight together (32) share one.
+    expect(sent.filter((s) => /^begin/i.test(s.sql)).length).to.be.within(1, 25);
     for (const subject of ['g0', 'g249']) expect(await trail(subject)).to.deep.equal(['analytics:expire/sweep/expired', 'analytics:grant/import/granted']);
     expect(await consent.verify()).to.deep.include({ ok: true, problems: [] });
+  });
+
+  it("keeps each write within its own storage deadline, with a tracker that takes one write at a time", async () => {
+    // 15 ms a write, one after another: a page of 200 written at once would leave the last
+    // waiting past the default deadline (2 s).
+    class OneAtATime extends MemoryTracker {
+      private tail: Promise<unknown> = Promise.resolve();
+      override write<T>(pseudonym: string, plan: (snapshot: SubjectSnapshot) => { plan: WritePlan; result: T }): Promise<{ result: T; eventIds: string[] }> {
+        const run = this.tail.then(async () => {
+          await new Promise((resolve) => setTimeout(resolve, 15));
+          return super.write(pseudonym, plan);
+        });
+        this.tail = run.catch(() => undefined);
+        return run;
+      }
+    }
+    const serial = createConsent({ tracker: new OneAtATime(), secret: 's'.repeat(32), sweep: false, cache: false, now: () => new Date(clock.ms) });
+    serial.register({ id: 'analytics', title: 'Analytics', description: 'Usage statistics.', expiresAfterDays: 1 });
+    try {
+      await serial.ready();
+      await serial.import(Array.from({ length: 250 }, (_, i) => ({ subjectId: `s${String(i)}`, requirement: 'analytics', decision: 'granted', at: START })));
+      clock.ms = START + DAY;
+      expect(await serial.sweep()).to.deep.equal({ recorded: 250, refused: 0 });
+    } finally {
+      await serial.close();
+    }
+  });
+
+  it('stops starting writes once the store fails, and rejects with the failure', async () => {
+    let writes = 0;
+    class Failing extends MemoryTracker {
+      override write<T>(pseudonym: string, plan: (snapshot: SubjectSnapshot) => { plan: WritePlan; result: T }): Promise<{ result: T; eventIds: string[] }> {
+        writes += 1;
+        if (writes > 10) return Promise.reject(new Error('the disk is gone'));
+        return super.write(pseudonym, plan);
+      }
+    }
+    const tracker = new Failing();
+    const failing = createConsent({ tracker, secret: 's'.repeat(32), sweep: false, cache: false, logger: { warn() {}, error() {} }, now: () => new Date(clock.ms) });
+    failing.register({ id: 'analytics', title: 'Analytics', description: 'Usage statistics.', expiresAfterDays: 1 });
+    try {
+      await failing.ready();
+      await failing.import(Array.from({ length: 200 }, (_, i) => ({ subjectId: `f${String(i)}`, requirement: 'analytics', decision: 'granted', at: START })));
+      clock.ms = START + DAY;
+      writes = 0;
+      const error: unknown = await failing.sweep().then(() => null, (e: unknown) => e);
+      expect(error).to.be.instanceOf(ConsentError).and.to.have.property('code', 'store_unavailable');
+      // The writes under way when the first failed, and no more of the page's 200.
+      expect(writes).to.be.within(11, 10 + 32);
+    } finally {
+      await failing.close();
+    }
   });
 
   it('waits while a re-grant awaits confirmation, then records it', async () => {
