@@ -1,5 +1,8 @@
 import type { Decision } from '../types';
 import type { CurrentRecord } from './records';
+import { ByteSource, HexSource, readInt, RecordBlobError, type Source } from './blob-source';
+
+export { RecordBlobError } from './blob-source';
 
 /*
  * A subject's current records as one value of a few bytes, stored in its subject row instead of
@@ -32,11 +35,6 @@ const PENDING_TOKEN = 1 << 3;
 
 const DECISIONS: readonly (Decision | null)[] = [null, 'granted', 'denied'];
 const LOWER_HEX = /^(?:[0-9a-f]{2})+$/;
-
-/** A value that is not a list of records as `encodeRecords` writes them. */
-export class RecordBlobError extends Error {
-  override readonly name = 'RecordBlobError';
-}
 
 /** Bytes being written: grows as needed. */
 class Writer {
@@ -82,53 +80,6 @@ class Writer {
     const grown = Buffer.allocUnsafe(Math.max(this.buffer.length * 2, this.length + more));
     this.buffer.copy(grown, 0, 0, this.length);
     this.buffer = grown;
-  }
-}
-
-/** Bytes being read: every read past the end fails. */
-class Reader {
-  at = 0;
-  constructor(private readonly buffer: Buffer) {}
-
-  get done(): boolean {
-    return this.at >= this.buffer.length;
-  }
-
-  byte(): number {
-    const value = this.buffer[this.at];
-    if (value === undefined) throw new RecordBlobError('the records end too early');
-    this.at += 1;
-    return value;
-  }
-
-  bytes(length: number): Buffer {
-    if (this.at + length > this.buffer.length) throw new RecordBlobError('the records end too early');
-    const value = this.buffer.subarray(this.at, this.at + length);
-    this.at += length;
-    return value;
-  }
-
-  int(): number {
-    const first = this.byte();
-    let magnitude = (first >> 1) & 0x3f;
-    let scale = 0x40;
-    let more = first >= 0x80;
-    // Six bits, then seven a byte: eight bytes hold every safe integer (53 bits).
-    for (let i = 1; more; i += 1) {
-      if (i === 8) throw new RecordBlobError('a number of the records is too long');
-      const b = this.byte();
-      // One form per number: no trailing zero group.
-      if (b === 0) throw new RecordBlobError('a number of the records is not in its shortest form');
-      magnitude += (b & 0x7f) * scale;
-      scale *= 0x80;
-      more = b >= 0x80;
-    }
-    if (magnitude > Number.MAX_SAFE_INTEGER) throw new RecordBlobError('a number of the records is too large');
-    if (first & 1) {
-      if (magnitude === 0) throw new RecordBlobError('a number of the records is not in its shortest form');
-      return -magnitude;
-    }
-    return magnitude;
   }
 }
 
@@ -194,8 +145,18 @@ function writeRecord(out: Writer, r: CurrentRecord): void {
  * of order or twice.
  */
 export function decodeRecords(stored: Buffer | null): CurrentRecord[] {
-  if (stored === null) return [];
-  const input = new Reader(stored);
+  return stored === null ? [] : readRecords(new ByteSource(stored));
+}
+
+/**
+ * `decodeRecords` of the bytes `hex` stands for (either case), read from the text itself.
+ * @throws RecordBlobError as `decodeRecords` does, and for a text that is not hex.
+ */
+export function decodeRecordsHex(hex: string): CurrentRecord[] {
+  return readRecords(new HexSource(hex));
+}
+
+function readRecords(input: Source): CurrentRecord[] {
   if (input.byte() !== FORMAT) throw new RecordBlobError('the records are in an unknown format');
   const records: CurrentRecord[] = [];
   while (!input.done) {
@@ -208,29 +169,19 @@ export function decodeRecords(stored: Buffer | null): CurrentRecord[] {
   return records;
 }
 
-/** A requirement's name from its UTF-8 bytes: ASCII (every id the registry takes) read as it is. */
-function nameOf(name: Buffer): string {
-  let ascii = true;
-  for (let i = 0; i < name.length; i += 1) if ((name[i] as number) >= 0x80) ascii = false;
-  if (ascii) return name.toString('latin1');
-  const text = name.toString('utf8');
-  if (!Buffer.from(text, 'utf8').equals(name)) throw new RecordBlobError('a requirement that is not UTF-8');
-  return text;
-}
-
-function readRecord(input: Reader): CurrentRecord {
+function readRecord(input: Source): CurrentRecord {
   const length = input.byte();
   if (length === 0) throw new RecordBlobError('a record without a requirement');
-  const requirement = nameOf(input.bytes(length));
+  const requirement = input.name(length);
   const flags = input.byte();
   const decision = DECISIONS[flags & DECISION_BITS];
   if (decision === undefined) throw new RecordBlobError('a record with an unknown decision');
   const record: CurrentRecord = {
     requirement,
     decision,
-    version: flags & VERSION ? input.int() : null,
-    decidedAt: flags & DECIDED_AT ? input.int() : null,
-    expiresAt: flags & EXPIRES_AT ? input.int() : null,
+    version: flags & VERSION ? readInt(input) : null,
+    decidedAt: flags & DECIDED_AT ? readInt(input) : null,
+    expiresAt: flags & EXPIRES_AT ? readInt(input) : null,
     gpcOptIn: (flags & GPC) !== 0,
     pendingVersion: null,
     pendingAt: null,
@@ -241,13 +192,13 @@ function readRecord(input: Reader): CurrentRecord {
   if (!(flags & PENDING)) return record;
   const pending = input.byte();
   if (pending === 0 || pending > 0b1111) throw new RecordBlobError('a record with unknown pending flags');
-  if (pending & PENDING_VERSION) record.pendingVersion = input.int();
-  if (pending & PENDING_AT) record.pendingAt = input.int();
-  if (pending & PENDING_EXPIRES_AT) record.pendingExpiresAt = input.int();
+  if (pending & PENDING_VERSION) record.pendingVersion = readInt(input);
+  if (pending & PENDING_AT) record.pendingAt = readInt(input);
+  if (pending & PENDING_EXPIRES_AT) record.pendingExpiresAt = readInt(input);
   if (pending & PENDING_TOKEN) {
     const size = input.byte();
     if (size === 0) throw new RecordBlobError('an empty pending token');
-    record.pendingToken = input.bytes(size).toString('hex');
+    record.pendingToken = input.hex(size);
   }
   return record;
 }

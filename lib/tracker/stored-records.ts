@@ -1,4 +1,4 @@
-import { decodeRecords, RecordBlobError } from './record-blob';
+import { decodeRecords, decodeRecordsHex, RecordBlobError } from './record-blob';
 import type { CurrentRecord } from './records';
 
 /*
@@ -15,11 +15,7 @@ import type { CurrentRecord } from './records';
 export function storedRecords(value: unknown): CurrentRecord[] {
   if (value === null || value === undefined) return [];
   if (Buffer.isBuffer(value)) return decodeRecords(value);
-  if (typeof value === 'string') {
-    // Hex stops at its first character that is not a digit: a shorter result is not hex.
-    const bytes = Buffer.from(value, 'hex');
-    if (bytes.length * 2 === value.length) return decodeRecords(bytes);
-  }
+  if (typeof value === 'string') return decodeRecordsHex(value);
   throw new RecordBlobError('the records are not stored as bytes');
 }
 

@@ -36,6 +36,7 @@ describe('records stored in their subject row (encodeRecords / decodeRecords)', 
         const sorted = [...records].sort((a, b) => (a.requirement < b.requirement ? -1 : 1));
         expect(decodeRecords(stored)).to.deep.equal(sorted);
         expect(storedRecords(stored?.toString('hex').toUpperCase())).to.deep.equal(sorted);
+        expect(storedRecords(stored?.toString('hex'))).to.deep.equal(sorted);
       }),
       { numRuns: 300 },
     );
@@ -84,9 +85,31 @@ describe('records stored in their subject row (encodeRecords / decodeRecords)', 
       ['a requirement that is not UTF-8', Buffer.from([1, 1, 0xff, 0])],
       ['an empty token', Buffer.from([1, 1, 0x61, 0x80, 0x08, 0x00])],
     ];
-    for (const [name, bytes] of cases) expect(() => decodeRecords(bytes), name).to.throw(RecordBlobError);
+    for (const [name, bytes] of cases) {
+      expect(() => decodeRecords(bytes), name).to.throw(RecordBlobError);
+      // The same bytes as the hex a JSON page gives, in either case.
+      expect(() => storedRecords(bytes.toString('hex')), `${name} (hex)`).to.throw(RecordBlobError);
+      expect(() => storedRecords(bytes.toString('hex').toUpperCase()), `${name} (HEX)`).to.throw(RecordBlobError);
+    }
     expect(() => storedRecords('xyz')).to.throw(RecordBlobError);
     expect(() => storedRecords(42)).to.throw(RecordBlobError);
+  });
+
+  it('reads hex only: a character that is no hex digit anywhere (the requirement, a number, the token), or half a byte, is refused', () => {
+    const hex = (encodeRecords([record('ab', { decision: 'granted', version: 300, pendingToken: 'abcd' })]) as Buffer).toString('hex');
+    expect(storedRecords(hex.replace('ab', 'Ab'))).to.have.length(1);
+    for (let at = 0; at < hex.length; at += 1) {
+      for (const digit of ['g', ' ', 'é', '\u0000']) {
+        const bad = `${hex.slice(0, at)}${digit}${hex.slice(at + 1)}`;
+        expect(() => storedRecords(bad), JSON.stringify(bad)).to.throw(RecordBlobError);
+      }
+    }
+    expect(() => storedRecords(`${hex}0`)).to.throw(RecordBlobError);
+    expect(() => storedRecords(hex.slice(0, -1))).to.throw(RecordBlobError);
+    // A name read from hex once is the same when read again.
+    const accented = (encodeRecords([record('café')]) as Buffer).toString('hex');
+    expect(storedRecords(accented)[0]?.requirement).to.equal('café');
+    expect(storedRecords(accented.toUpperCase())[0]?.requirement).to.equal('café');
   });
 
   it('says when the sweep is next due: the earliest expiry of a grant not yet recorded', () => {
