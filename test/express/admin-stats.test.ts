@@ -70,6 +70,24 @@ for (const backend of BACKENDS) {
       expect(erased.events).to.deep.include({ deny: 2, erase: 1 });
     });
 
+    it('counts every subject of a store that takes several pages to read', async () => {
+      const t = await testConsent(db, options, V1);
+      closers.push(t.close);
+      const app = routerApp(t.consent);
+      // More than two pages of 5,000 subject rows: every seventh denied, every third also asked for n.
+      const subjects = 12_345;
+      const decisions = Array.from({ length: subjects }, (_, i) => [
+        { subjectId: `s${String(i)}`, requirement: 'a', decision: i % 7 === 0 ? 'denied' : 'granted', at: new Date(T0 - DAY) },
+        ...(i % 3 === 0 ? [{ subjectId: `s${String(i)}`, requirement: 'n', decision: 'denied', at: new Date(T0 - DAY) }] : []),
+      ]).flat();
+      await t.consent.import(decisions);
+      const denied = Math.ceil(subjects / 7);
+      const body = (await request(app).get('/consent/admin/stats').set(ADMIN).expect(200)).body;
+      expect(body.subjects).to.equal(subjects);
+      expect(body.requirements.a.states).to.deep.equal(counts({ granted: subjects - denied, denied }));
+      expect(body.requirements.n.states).to.deep.equal(counts({ denied: Math.ceil(subjects / 3), unset: subjects - Math.ceil(subjects / 3) }));
+    });
+
     it('lists the outbox entries still to deliver per durable handler, one that no process registers any more included', async () => {
       const knex = knexFactory(db.config);
       const mailing = createConsent({ knex, subject: headerSubject, secret: TEST_SECRET, logger: memoryLogger(), ...options });
