@@ -62,10 +62,10 @@ const byChain = (a: unknown[], b: unknown[]): boolean => (a[0] as string) < (b[0
 async function recordGroups(ctx: TableContext, now: number): Promise<StateGroup[]> {
   const groups = new StateGroups(now);
   const columns = pageColumns(ctx.knex, ['chain', 'records']);
+  // Qualified: the page's own `chain` is the key's hex, which has no index to read in order.
+  const chain = `${ctx.table('subjects')}.chain`;
   let after: string | null = null;
   for (;;) {
-    // Qualified: the page's own `chain` is the key's hex, which has no index to read in order.
-    const chain = `${ctx.table('subjects')}.chain`;
     const q = ctx.knex(ctx.table('subjects')).whereNotNull('records').orderBy(chain).limit(STATS_PAGE);
     if (after !== null) q.where(chain, '>', bytes(after));
     const rows = await readRows(ctx, q, columns, byChain);
