@@ -32,6 +32,24 @@ function verdictActor(verdict: unknown): { actor: string | null } | { refused: s
   return { actor };
 }
 
+/** `verdictActor`, with a verdict that throws as it is read (a getter, a proxy) refused. */
+function readVerdict(verdict: unknown): ReturnType<typeof verdictActor> {
+  try {
+    return verdictActor(verdict);
+  } catch {
+    return { refused: 'a value that threw as it was read' };
+  }
+}
+
+/** What was thrown, as text for the log; a value that throws as it is printed is named as such. */
+function thrownText(error: unknown): string {
+  try {
+    return String(error);
+  } catch {
+    return 'a value that cannot be printed';
+  }
+}
+
 /**
  * Admin authorization, shared by the admin routes and the console: `admin.authorize(req)` must
  * answer `true` or `{ actor }` (a string of 1–256 characters); anything else, or a throw, is
@@ -46,9 +64,9 @@ export function adminAuthorization(engine: ConsentEngine, gate: ReadyGate, what:
     try {
       verdict = await admin?.authorize(req);
     } catch (error) {
-      engine.options.logger.warn(`express-consent: admin.authorize threw, answering 403: ${String(error)}`);
+      engine.options.logger.warn(`express-consent: admin.authorize threw, answering 403: ${thrownText(error)}`);
     }
-    const answer = verdictActor(verdict);
+    const answer = readVerdict(verdict);
     if ('refused' in answer) {
       // A verdict the host meant as a yes, but malformed, would otherwise fail without a word.
       if (answer.refused !== null) warnOnce(engine.options.logger, `express-consent: admin.authorize answered ${answer.refused}, which is neither true nor { actor } (a string of 1–256 characters): answering 403`);

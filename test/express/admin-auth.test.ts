@@ -26,7 +26,7 @@ for (const backend of BACKENDS) {
     });
 
     it('answers 403 forbidden to every admin route unless authorize resolves exactly true', async () => {
-      for (const header of [undefined, 'no', 'string', 'one', 'throw', 'reject']) {
+      for (const header of [undefined, 'no', 'string', 'one', 'throw', 'reject', 'throw-bare', 'reject-bare', 'getter', 'revoked']) {
         for (const path of ADMIN_GETS) {
           const req = request(app).get(`/consent${path}`);
           if (header !== undefined) req.set('x-admin', header);
