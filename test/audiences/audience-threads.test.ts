@@ -87,16 +87,17 @@ describe('audience(): pages judged on threads only where the main thread sets th
     audienceWorkers.size = 2;
     audienceThreads.minSubjects = 100;
     // Pages of an SQLite file come at once (the wait counts well under judging them); the slow
-    // ones take 60 ms each, some twenty times longer. A bound of 5 tells them apart on a loaded
-    // machine too; the default is set from the benchmarks.
-    audienceThreads.mainBound = 5;
+    // ones take 250 ms each, a hundred times longer or more. A bound of 20 tells them apart on a
+    // machine whose other work delays the reads several times over; the default is set from
+    // the benchmarks.
+    audienceThreads.mainBound = 20;
   });
   afterEach(restoreThreads);
 
   it('starts threads for pages that come at once, and none for pages the database is slow to give, with the same listing', async () => {
     const quick = await store();
     const slow = await store(async (query, _call, read) => {
-      await new Promise((resolve) => setTimeout(resolve, 60));
+      await new Promise((resolve) => setTimeout(resolve, 250));
       return read(query);
     });
     try {
@@ -263,7 +264,8 @@ describe('audience() with pages judged on threads, as without them', () => {
     const s = await store();
     try {
       threads(true);
-      audienceThreads.idleMs = 300;
+      // Long enough that reading two pages on a loaded machine never looks like a pause.
+      audienceThreads.idleMs = 2_000;
       const before = { started: audienceWorkers.started, stopped: audienceWorkers.stopped };
       const listing = s.consent.audience('analytics', { batchSize: 50 })[Symbol.asyncIterator]();
       const ids: string[] = [];
