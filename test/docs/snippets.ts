@@ -2,7 +2,7 @@
 // each one as an integrator would, against the packed and installed package.
 //
 // A fenced block whose info string has the word `runnable` after its language is one:
-//   ```ts runnable             TypeScript (ESM): type-checked with strict settings, then run
+//   ```ts runnable             TypeScript (ESM): type-checked with strict settings (and exact optional properties), then run
 //   ```js runnable             JavaScript, ESM
 //   ```cjs runnable            JavaScript, CommonJS
 // Further words ask for what the snippet needs: `postgres` (a fresh PostgreSQL database in
@@ -70,6 +70,9 @@ export function typeErrors(file: string, typeRoots: string): string[] {
     moduleResolution: ts.ModuleResolutionKind.NodeNext,
     target: ts.ScriptTarget.ES2022,
     strict: true,
+    // What \`tsc --init\` turns on (TypeScript 5.9 and later): an option read from the
+    // environment (\`string | undefined\`) must still type-check.
+    exactOptionalPropertyTypes: true,
     noEmit: true,
     skipLibCheck: true,
     types: ['node'],
