@@ -8,12 +8,12 @@ export interface VisitorOptions {
    * no `Domain`); over plain HTTP only to a loopback address (development), under this name.
    * @default 'consent_visitor'
    */
-  cookie?: string;
+  cookie?: string | undefined;
   /**
    * Days a visitor is remembered after their last decision: the cookie's `Max-Age`, also
    * checked on the server from the signed time inside it. @default 395 (13 months)
    */
-  maxAgeDays?: number;
+  maxAgeDays?: number | undefined;
 }
 
 /** The `visitors` option resolved. */

@@ -41,7 +41,7 @@ export type Source = 'api' | 'form' | 'app' | 'admin' | 'gpc' | 'sweep' | 'impor
 export interface ControllerInfo {
   name: string;
   /** How to reach them: an address, an email, a URL. */
-  contact?: string | null;
+  contact?: string | null | undefined;
 }
 
 /**
@@ -50,17 +50,17 @@ export interface ControllerInfo {
  */
 export interface InformationFields {
   /** Who asks. */
-  controller?: ControllerInfo | null;
+  controller?: ControllerInfo | null | undefined;
   /** What the data is used for. */
-  purposes?: string[] | null;
+  purposes?: string[] | null | undefined;
   /** Which data is concerned. */
-  dataCategories?: string[] | null;
+  dataCategories?: string[] | null | undefined;
   /** Who receives it. */
-  recipients?: string[] | null;
+  recipients?: string[] | null | undefined;
   /** How long it is kept, or how that is decided. */
-  retention?: string | null;
+  retention?: string | null | undefined;
   /** Transfers to countries outside the EU/EEA and their safeguards. */
-  transfers?: string | null;
+  transfers?: string | null | undefined;
 }
 
 /** A version's text in one locale, as a definition gives it. */
@@ -70,7 +70,7 @@ export interface TextDefinition extends InformationFields {
   /** 1–5000 characters. */
   description: string;
   /** Absolute http(s) URL or a path starting with `/`. */
-  url?: string | null;
+  url?: string | null | undefined;
 }
 
 /** A version's text in one locale, every field present (null when absent). */
@@ -91,35 +91,35 @@ export interface RequirementDefinition extends InformationFields {
   /** Stable code, `^[a-z0-9][a-z0-9._-]{0,63}$`. */
   id: string;
   /** Positive integer; bump when the text changes. @default 1 */
-  version?: number;
+  version?: number | undefined;
   /** What the person is asked (1–200 characters), in `defaultLocale`; required unless `texts` gives that locale. */
-  title?: string;
+  title?: string | undefined;
   /** What it means for them (1–5000 characters), in `defaultLocale`; required unless `texts` gives that locale. */
-  description?: string;
+  description?: string | undefined;
   /** Absolute http(s) URL or a path starting with `/`. @default null */
-  url?: string | null;
+  url?: string | null | undefined;
   /**
    * The text in several locales (`{ en: { title, description }, de: { … } }`). All of them, with
    * the Art. 13 fields, are the version's text: changing any needs a new version.
    */
-  texts?: Record<string, TextDefinition>;
+  texts?: Record<string, TextDefinition> | undefined;
   /** The locale of the flat `title`/`description`, shown when no other matches. @default the first key of `texts`, else 'en' */
-  defaultLocale?: string;
+  defaultLocale?: string | undefined;
   /**
    * When this version becomes the current one (Date, epoch ms, or an ISO-8601 date or date-time, UTC without a zone). Before it, the
    * previous version stays current; register both. @default current at once
    */
-  effectiveFrom?: Date | string | number | null;
+  effectiveFrom?: Date | string | number | null | undefined;
   /** @default 'consent' */
-  lawfulBasis?: LawfulBasis;
+  lawfulBasis?: LawfulBasis | undefined;
   /** `collect()` refuses a form that does not grant it. @default false */
-  mandatory?: boolean;
+  mandatory?: boolean | undefined;
   /** A grant stops counting this many days after it was given. @default null */
-  expiresAfterDays?: number | null;
+  expiresAfterDays?: number | null | undefined;
   /** A grant is `pending` until confirmed. @default false */
-  doubleOptIn?: boolean;
+  doubleOptIn?: boolean | undefined;
   /** `Sec-GPC: 1` counts as a refusal. @default false */
-  gpc?: boolean;
+  gpc?: boolean | undefined;
 }
 
 /** A validated requirement with every field present: `title` to `transfers` in `defaultLocale`. */
@@ -187,22 +187,22 @@ export interface ConsentEvent {
 /** Optional context of a write. */
 export interface RecordMeta {
   /** @default 'app' */
-  source?: Source;
+  source?: Source | undefined;
   /** Who made the change when it was not the subject (an admin's id, a job name). */
-  actor?: string | null;
+  actor?: string | null | undefined;
   /** At most 500 characters. */
-  note?: string | null;
+  note?: string | null | undefined;
   /** A plain JSON object, at most 4096 bytes serialised and 8 levels deep. */
-  data?: Record<string, unknown> | null;
+  data?: Record<string, unknown> | null | undefined;
   /**
    * Where the question was asked: a form name, a page path, a banner version (at most 200
    * characters). Covered by the audit chain and kept by erasure: put no personal data in it.
    */
-  context?: string | null;
+  context?: string | null | undefined;
 }
 
 /** A decision for one requirement in `record()`: the bare decision or with the version shown. */
-export type DecisionInput = Decision | { decision: Decision; version?: number; locale?: string };
+export type DecisionInput = Decision | { decision: Decision; version?: number | undefined; locale?: string | undefined };
 
 /** What `record()` resolves to. */
 export interface RecordResult {
@@ -212,10 +212,10 @@ export interface RecordResult {
 
 /** Options of `history()`. */
 export interface HistoryOptions {
-  requirement?: string;
+  requirement?: string | undefined;
   /** 1–200. @default 50 */
-  limit?: number;
-  cursor?: string | null;
+  limit?: number | undefined;
+  cursor?: string | null | undefined;
 }
 
 /** A page of history, newest first. */

@@ -9,13 +9,13 @@ export interface AudienceOptions {
    * guard's rules (lawful basis, expiry, version). Without `state` it defaults to `true`; with
    * `state`, only when given.
    */
-  allowed?: boolean;
+  allowed?: boolean | undefined;
   /** List only the subjects in this state (or one of these states). */
-  state?: State | State[];
+  state?: State | State[] | undefined;
   /** Judge as for a request carrying `Sec-GPC: 1`. @default false */
-  gpc?: boolean;
+  gpc?: boolean | undefined;
   /** Subjects read per storage query, 1–10000. @default 1000 */
-  batchSize?: number;
+  batchSize?: number | undefined;
 }
 
 /** `AudienceOptions` checked, with the defaults applied. */

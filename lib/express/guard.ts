@@ -24,7 +24,7 @@ export interface GuardOptions {
    * encoded path and query of the request, never another origin). JSON clients still get 403
    * `consent_required`.
    */
-  redirect?: string;
+  redirect?: string | undefined;
 }
 
 /**

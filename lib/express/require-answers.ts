@@ -12,9 +12,9 @@ import type { SubjectResolver } from './subject';
 /** Options of `requireAnswers()`. */
 export interface RequireAnswersOptions {
   /** Where to send HTML clients with questions still open (303 with `next`), as for `requireConsent()`. */
-  redirect?: string;
+  redirect?: string | undefined;
   /** Only these requirements count: the request passes when none of them is pending. */
-  only?: string[];
+  only?: string[] | undefined;
 }
 
 /** The rule of the pending gate: nothing on the subject's pending list (among `only`). */

@@ -37,16 +37,16 @@ export interface PagesOptions {
    * Content-Security-Policy allowing resources of your own origin and the library's style, but
    * nothing from other origins except the `stylesheet`.
    */
-  layout?: (content: string, page: PageInfo) => string;
+  layout?: ((content: string, page: PageInfo) => string) | undefined;
   /** A stylesheet of yours (a path starting with `/`, or an absolute http(s) URL), loaded after the library's style. */
-  stylesheet?: string;
+  stylesheet?: string | undefined;
   /** The link back to your site, in the default layout's header; `false` shows none. */
-  home?: HomeLink | false;
+  home?: HomeLink | false | undefined;
   /**
    * Where people change their choices on your site (a path starting with `/`, or an absolute
    * http(s) URL): the pages that close a confirmation link to it. @default none
    */
-  settings?: string;
+  settings?: string | undefined;
 }
 
 /** Page options after parsing. */

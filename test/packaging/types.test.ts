@@ -24,6 +24,21 @@ export const planner = (snapshot: SubjectSnapshot): WritePlan | null => (snapsho
 export const allowed: Promise<boolean> = consent.isAllowed('user-1', 'analytics');
 export const isError: boolean = root.isConsentError(new root.ConsentStoreError('down'));
 testing.trackerConformance('wrapped', { create: () => new Wrapped() });
+
+// Optional members given values that may be undefined (read from the environment), as a
+// project compiled with exactOptionalPropertyTypes (what \`tsc --init\` sets up) writes them.
+const fromEnv: string | undefined = process.env.CONSENT_SETTING;
+const count: number | undefined = process.env.CONSENT_COUNT === undefined ? undefined : Number(process.env.CONSENT_COUNT);
+export const configured: Consent = root.createConsent({
+  tracker: store, secret: fromEnv, tablePrefix: fromEnv, storeTimeoutMs: count,
+  confirm: { baseUrl: fromEnv, ttlMs: count }, pages: { stylesheet: fromEnv }, visitors: { cookie: fromEnv, maxAgeDays: count },
+});
+configured.register({ id: 'a', title: 'A', description: 'a', url: fromEnv, version: count, defaultLocale: fromEnv, expiresAfterDays: count });
+export const recorded = configured.record('u', { a: { decision: 'granted', locale: fromEnv } }, { note: fromEnv, context: fromEnv });
+export const listing = configured.audience('a', { batchSize: count });
+export const guard = configured.requireConsent('a', { redirect: fromEnv });
+export const answers = configured.requireAnswers({ redirect: fromEnv });
+export const page = configured.history('u', { cursor: fromEnv, limit: count });
 `;
 
 const CJS_PROGRAM = `
@@ -73,6 +88,7 @@ describe('the published types', function () {
       moduleResolution: ts.ModuleResolutionKind.NodeNext,
       target: ts.ScriptTarget.ES2022,
       strict: true,
+      exactOptionalPropertyTypes: true,
       noImplicitOverride: true,
       noEmit: true,
       skipLibCheck: false,
