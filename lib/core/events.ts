@@ -50,7 +50,7 @@ export type ConsentEventHandler<E extends ConsentEventName> = (payload: ConsentE
 /** Options of `consent.on()`. */
 export interface OnOptions {
   /** Makes the handler durable: delivered at least once from the outbox, across restarts. */
-  name?: string;
+  name?: string | undefined;
 }
 
 type AnyPayload = ConsentEventPayloads[ConsentEventName];

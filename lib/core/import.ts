@@ -29,7 +29,7 @@ export interface ImportDecisionInput {
 /** Options of `consent.import()`. */
 export interface ImportOptions {
   /** Decisions written per transaction, 1–10000. @default 1000 */
-  batchSize?: number;
+  batchSize?: number | undefined;
 }
 
 /** What `consent.import()` resolves to. */

@@ -63,11 +63,11 @@ export type ProofDeps = Pick<
 /** Options of `consent.verify()`. */
 export interface VerifyOptions {
   /** Only the chain of this subject. */
-  subjectId?: string | number;
+  subjectId?: string | number | undefined;
   /** A checkpoint the store must still extend (the whole store only). */
-  checkpoint?: Checkpoint;
+  checkpoint?: Checkpoint | undefined;
   /** The key `checkpoint` was signed with (SPKI PEM or a KeyObject), when not the current receipts key. */
-  publicKey?: string | KeyObject;
+  publicKey?: string | KeyObject | undefined;
 }
 
 const VERIFY_OPTIONS = ['subjectId', 'checkpoint', 'publicKey'];

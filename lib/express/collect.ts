@@ -26,18 +26,18 @@ export interface MissingMandatory {
 /** Options of `collect()`. */
 export interface CollectOptions {
   /** Called instead of the 422 `mandatory_missing` answer (e.g. to re-render the form). */
-  onMissing?: (req: Request, res: Response, next: NextFunction, missing: MissingMandatory[]) => void;
+  onMissing?: ((req: Request, res: Response, next: NextFunction, missing: MissingMandatory[]) => void) | undefined;
   /**
    * Where the question was asked (a form name, at most 200 characters), recorded with the
    * decisions unless `commit()` is given one.
    */
-  context?: string;
+  context?: string | undefined;
   /**
    * The language the form was shown in: the `locale` given to `formFields()`, or a function of
    * the request returning it. Each decision records the locale its text was shown in (this one
    * when the version has it, else its default). @default each version's default locale
    */
-  locale?: string | ((req: Request) => string | undefined);
+  locale?: string | ((req: Request) => string | undefined) | undefined;
 }
 
 /** What `collect()` puts in `res.locals.consent`. */

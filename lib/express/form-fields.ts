@@ -15,28 +15,28 @@ export interface FormFieldsOptions {
    * Values to pre-check when re-rendering a refused form: the body (`req.body`, with nested or
    * flat `consent[<id>]` keys, as `collect()` reads it) or `req.body.consent`.
    */
-  values?: Record<string, unknown>;
+  values?: Record<string, unknown> | undefined;
   /** Text of the fieldset's legend. @default 'Your consent' */
-  legend?: string;
+  legend?: string | undefined;
   /** Text of each "learn more" link; the requirement's title is added for screen readers. @default 'Learn more' */
-  linkText?: string;
+  linkText?: string | undefined;
   /**
    * The label of a checkbox, by id: a statement the person makes by ticking it ("I accept the
    * terms of service"). @default the requirement's title
    */
-  labels?: Record<string, string>;
+  labels?: Record<string, string> | undefined;
   /**
    * A message by id, shown next to its checkbox after a refused form: the checkbox gets
    * `aria-invalid="true"` and is described by the message (id `consent-<id>-error`).
    */
-  errors?: Record<string, string>;
+  errors?: Record<string, string> | undefined;
   /**
    * The language of the page the fields go into (a tag such as `de`): the requirements' texts
    * and the library's words are shown in it when they have it (else in their default). The
    * form should send it back (a hidden field, or `collect({ locale })`) so the decision records
    * the text shown. @default each requirement's default locale, the library's words in English
    */
-  locale?: string;
+  locale?: string | undefined;
 }
 
 /**

@@ -46,9 +46,9 @@ import type { WriteRequest, Written } from './write-request';
 /** Options of `KnexTracker`. */
 export interface KnexTrackerOptions {
   /** @default 'consent_' */
-  tablePrefix?: string;
+  tablePrefix?: string | undefined;
   /** Destroy the Knex instance on `close()` (only when the tracker created it). @default false */
-  ownsKnex?: boolean;
+  ownsKnex?: boolean | undefined;
   /**
    * Let `subscribe` report other processes' writes, so that they drop a cached state at once
    * and keep the others until they change: on PostgreSQL every write is announced with NOTIFY
@@ -56,7 +56,7 @@ export interface KnexTrackerOptions {
    * every 100 ms. `false` leaves cross-process freshness to the cache lifetime. Ignored on
    * other databases. @default true
    */
-  notify?: boolean;
+  notify?: boolean | undefined;
 }
 
 /** The default tracker: SQLite (embedded) or PostgreSQL (shared by many processes) via Knex. */

@@ -6,7 +6,7 @@ import { ConsentMigrationSource, MIGRATION_NAMES } from './migrations/index';
 /** Options of `migrate()`. */
 export interface MigrateOptions {
   /** @default 'consent_' */
-  tablePrefix?: string;
+  tablePrefix?: string | undefined;
 }
 
 /** The key of the advisory lock `migrate()` holds on PostgreSQL: arbitrary, fixed, 64-bit. */

@@ -39,6 +39,11 @@ export const listing = configured.audience('a', { batchSize: count });
 export const guard = configured.requireConsent('a', { redirect: fromEnv });
 export const answers = configured.requireAnswers({ redirect: fromEnv });
 export const page = configured.history('u', { cursor: fromEnv, limit: count });
+export const fields: string = configured.formFields(['a'], { legend: fromEnv, locale: fromEnv });
+export const collector = configured.collect(['a'], { context: fromEnv, locale: fromEnv });
+export const imported = configured.import([], { batchSize: count });
+export const verified = configured.verify({ subjectId: fromEnv });
+configured.on('change', () => undefined, { name: fromEnv });
 `;
 
 const CJS_PROGRAM = `
