@@ -6,7 +6,7 @@ import type { TableContext } from './chain-store';
 import { COMMON_ACTIONS } from './migrations/010-lean-rows';
 import { recordsOrUnreadable } from '../tracker/stored-records';
 import { StateGroups } from '../tracker/state-groups';
-import { readRows } from './json-page';
+import { byFirstValue, readRows } from './json-page';
 import { bytes, hexOrNull } from './row-codec';
 import { pageColumns, toEvent, toVersion, type Row } from './rows';
 
@@ -50,9 +50,6 @@ function whereAction(q: Knex.QueryBuilder, action: Action): void {
 // Subject rows read per page while counting records.
 const STATS_PAGE = 5000;
 
-// A page's rows: the chain key and the records, both in hex.
-const byChain = (a: unknown[], b: unknown[]): boolean => (a[0] as string) < (b[0] as string);
-
 /**
  * The records of every subject counted by group, read page by page in chain order (each
  * subject row holds its records, which only the library decodes; records that do not decode are
@@ -68,7 +65,7 @@ async function recordGroups(ctx: TableContext, now: number): Promise<StateGroup[
   for (;;) {
     const q = ctx.knex(ctx.table('subjects')).whereNotNull('records').orderBy(chain).limit(STATS_PAGE);
     if (after !== null) q.where(chain, '>', bytes(after));
-    const rows = await readRows(ctx, q, columns, byChain);
+    const rows = await readRows(ctx, q, columns, byFirstValue);
     for (const row of rows) {
       for (const r of recordsOrUnreadable(row.records)) if (r.requirement !== '') groups.add(r);
     }

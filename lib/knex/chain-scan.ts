@@ -4,7 +4,7 @@ import type { EventScanQuery, HeadScanQuery } from '../tracker/tracker';
 import { transactionRetryingConflicts } from './conflict-retry';
 import { writeSealed, type TableContext } from './chain-store';
 import { scanEventPage } from './event-scan';
-import { readRows } from './json-page';
+import { byFirstValue, readRows } from './json-page';
 import { isSqlite } from './migrate';
 import { bytes, hex, hexOrNull } from './row-codec';
 import { addHeads, headColumns, joinHead } from './head-rows';
@@ -39,7 +39,7 @@ export async function scanHeads(ctx: TableContext, query: HeadScanQuery): Promis
   const contiguous = query.chains === undefined && query.pseudonym === undefined;
   // A lookup (of some chains, or a pseudonym's) on the application's connection: the readers are for scans of the whole store.
   const reads: TableContext = contiguous ? ctx : { knex: ctx.knex, table: (name) => ctx.table(name) };
-  const rows = await readRows(reads, q, pageColumns(ctx.knex, headPage(subjects), true), (a, b) => (a[0] as string) < (b[0] as string));
+  const rows = await readRows(reads, q, pageColumns(ctx.knex, headPage(subjects), true), byFirstValue);
   return rows.map((row) => ({ ...toHead(row), sealedSubject: hexOrNull(row.sealed_subject)?.toLowerCase() ?? null, records: checkedRecords(row) }));
 }
 

@@ -152,6 +152,9 @@ async function pageOf(on: PageSource, statement: Knex.QueryBuilder): Promise<{ p
   }
 }
 
+/** The order of a page whose rows start with their key (hex, in one case): strictly ascending. */
+export const byFirstValue = (a: unknown[], b: unknown[]): boolean => (a[0] as string) < (b[0] as string);
+
 /** A row from its values in `names` order. */
 function rowOf(names: readonly string[], values: unknown[]): Row {
   const row: Row = {};
