@@ -16,6 +16,7 @@ import { appRequirements } from './requirements';
 import { accountRoutes } from './routes/account';
 import { insightsRoutes } from './routes/insights';
 import { preferenceRoutes } from './routes/preferences';
+import { staffRoutes } from './routes/staff';
 import { sessions } from './session';
 import { SessionStore } from './session-store';
 import { Users } from './users';
@@ -113,6 +114,7 @@ export async function createExampleApp(options: ExampleOptions): Promise<Example
   accountRoutes(app, consent, users, session);
   preferenceRoutes(app, consent);
   installMailbox(app, consent, users, mailbox);
+  staffRoutes(app, users, admin.challenge);
   app.use((req, res) => {
     res.status(404).send(page(req, 'Not found', html`<h1>Not found</h1><p>There is no page at this address. <a href="/">Go home</a>.</p>`));
   });

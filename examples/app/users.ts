@@ -54,6 +54,12 @@ export class Users {
     return row ? { id: row.id, email: row.email } : null;
   }
 
+  /** The account with this email address (in any case), or null. */
+  async findByEmail(email: string): Promise<User | null> {
+    const row = (await this.knex(TABLE).where({ email: email.toLowerCase() }).first()) as { id: string; email: string } | undefined;
+    return row ? { id: row.id, email: row.email } : null;
+  }
+
   /** The account with this email and password, or null. */
   async authenticate(email: string, password: string): Promise<User | null> {
     const row = (await this.knex(TABLE).where({ email: email.toLowerCase() }).first()) as

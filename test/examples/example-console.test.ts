@@ -30,6 +30,29 @@ describe('example app: admin console and development mailbox', () => {
     await request(example.app).get('/consent/admin/stats').auth('admin', 'correct horse').expect(200);
   });
 
+  it('shows people their account number, and lets staff find their records by it or by their email address', async () => {
+    const agent = request.agent(example.app);
+    const token = csrfOf((await agent.get('/sign-up').expect(200)).text);
+    await agent.post('/sign-up').type('form').send({ _csrf: token, email: 'Reader@Example.com', password: 'long enough password', 'consent[terms]': 'on' }).expect(303);
+    const preferences = (await agent.get('/preferences').expect(200)).text;
+    const accountId = /<code class="account-id">([^<]+)<\/code>/.exec(preferences)?.[1] as string;
+    expect(accountId).to.match(/^[0-9a-f-]{36}$/);
+    // The console finds the person by the number their page shows.
+    const console = (await request(example.app).get(`/consent/admin/console/subject?id=${accountId}`).auth('admin', 'correct horse').expect(200)).text;
+    expect(console).to.contain('terms').and.not.contain('No record of this subject');
+
+    // Staff who have only the email address: behind the console's password.
+    await request(example.app).get('/staff/find?email=reader%40example.com').expect(401);
+    const staff = (path: string) => request(example.app).get(path).auth('admin', 'correct horse');
+    const found = await staff('/staff/find?email=%20READER%40example.COM%20').expect(303);
+    expect(found.headers.location).to.equal(`/consent/admin/console/subject?id=${accountId}`);
+    expect((await staff('/staff/find').expect(200)).text).to.contain('<label for="email">Email address</label>').and.not.contain('role="alert"');
+    const missing = (await staff('/staff/find?email=%3Cb%3Enobody%40example.com').expect(404)).text;
+    expect(missing).to.contain('role="alert">No account uses &lt;b&gt;nobody@example.com.</p>').and.not.contain('<b>nobody');
+    // A repeated parameter is no address: the form again, not an error.
+    expect((await staff('/staff/find?email=a%40example.com&email=b%40example.com').expect(200)).text).to.contain('name="email"');
+  });
+
   it('delivers the double opt-in email to the mailbox of the person who asked, and only theirs', async () => {
     const person = async (email: string) => {
       const agent = request.agent(example.app);

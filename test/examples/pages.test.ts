@@ -298,6 +298,31 @@ describeAccessible('every page of the example, in Chromium at 1280 and 390 px', 
     await check(page, 'console-no-record');
   });
 
+  it('staff find a person in the console by the email address they wrote from', async () => {
+    const reader = await person();
+    await signUp(reader, 'writes-in@example.com');
+    await reader.goto('/preferences');
+    const accountId = (await reader.locator('code.account-id').textContent()) ?? '';
+    expect(accountId).to.match(/^[0-9a-f-]{36}$/);
+    await check(reader, 'preferences-account-number', [390]);
+    const page = await person({ admin: true });
+    await page.goto('/');
+    await page.getByRole('link', { name: 'find a person by email' }).click();
+    expect(await page.getByRole('heading', { level: 1 }).textContent()).to.equal('Find a person’s consent records');
+    await check(page, 'staff-find');
+    await page.getByLabel('Email address').fill('nobody@example.com');
+    await page.getByRole('button', { name: 'Find' }).click();
+    expect(await page.getByRole('alert').textContent()).to.equal('No account uses nobody@example.com.');
+    expect(await page.getByLabel('Email address').inputValue(), 'the address stays to correct it').to.equal('nobody@example.com');
+    await check(page, 'staff-find-missing');
+    await page.getByLabel('Email address').fill('Writes-In@example.com');
+    await page.getByLabel('Email address').press('Enter');
+    await page.waitForURL(/\/consent\/admin\/console\/subject\?id=/);
+    expect(new URL(page.url()).searchParams.get('id')).to.equal(accountId);
+    expect(await page.getByLabel('Subject id').inputValue()).to.equal(accountId);
+    expect(await page.locator('.no-record').count()).to.equal(0);
+  });
+
   it('the library\'s own pages in its default look: confirmation pages and console', async () => {
     const clock = { ms: Date.parse('2026-11-23T12:00:00.000Z') };
     const consent = createConsent({ tracker: new MemoryTracker(), secret: 'p'.repeat(32), now: () => new Date(clock.ms), logger: { warn() {}, error() {} }, subject: (req) => req.get('x-user'), admin: { authorize: (req) => req.get('x-admin') === 'yes' }, confirm: { ttlMs: 3_600_000 } });

@@ -117,9 +117,12 @@ function section(req: Request, view: PreferencesView, requirement: Requirement):
     </section>`;
 }
 
-const DOWNLOADS = html`
+/** The person's records to download, and the account number our staff find them by. */
+const records = (accountId: string) => html`
     <section id="records" aria-labelledby="records-title">
       <h2 id="records-title">Your records</h2>
+      <p>Your account number is <code class="account-id">${accountId}</code>. Quote it when you write
+        to us about your data: our staff find your records with it.</p>
       <ul>
         <li><a href="/consent/me/receipt" download>Download your consent receipt</a>: your current answers, signed by us (JSON).</li>
         <li><a href="/consent/me/export" download>Download everything we keep about your choices</a> (JSON).</li>
@@ -143,6 +146,6 @@ export function preferencesPage(req: Request, view: PreferencesView): string {
     <div id="notice" role="${view.notice?.kind ?? 'status'}" class="${view.notice ? `notice notice-${view.notice.kind}` : ''}">${view.notice?.text ?? ''}</div>
     ${guarded}
     ${view.requirements.map((r) => section(req, view, r))}
-    ${DOWNLOADS}
+    ${records(req.session.userId ?? '')}
     ${historySection(view.history, view.requirements)}`, { script: 'preferences.js' });
 }

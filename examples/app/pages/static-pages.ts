@@ -16,7 +16,8 @@ export function staticPages(app: Express): void {
           <li><a href="/insights">Reading insights</a>: only with your consent to usage analytics.</li>
           <li><a href="/offers">Partner offers</a>: a feature module that brings its own question.</li>
           <li><a href="/dev/mailbox">Development mailbox</a>: the confirmation emails of the weekly digest (double opt-in).</li>
-          <li><a href="/consent/admin/console/">Consent console</a>: for staff, with the administrator password printed at start.</li>
+          <li><a href="/consent/admin/console/">Consent console</a>: for staff, with the administrator password printed at start
+            (<a href="/staff/find">find a person by email</a>).</li>
         </ul>
         ${req.session.userId ? null : html`
         <section aria-labelledby="before-sign-in">
