@@ -83,6 +83,17 @@ describeBrowser('the browser client in Chromium: where focus goes and what is sa
     expect(new Set(await langs('.ec-dialog h2, .ec-dialog p, .ec-dialog label, .ec-dialog button'))).to.deep.equal(new Set(['en']));
   });
 
+  it('asks even on a page whose lang attribute is not a language tag: "de_DE" read as "de-DE", nonsense left to the browser\'s languages', async () => {
+    const german = await visit('/de_DE');
+    expect(await german.locator('.ec-banner').getByRole('button').allTextContents()).to.include('Auswählen');
+    const nonsense = await visit(`/${encodeURIComponent(' not a tag!')}`);
+    await nonsense.locator('.ec-banner').getByRole('button', { name: 'Choose' }).click();
+    await nonsense.getByRole('dialog', { name: 'Privacy choices' }).waitFor();
+    await nonsense.getByRole('button', { name: 'Close' }).click();
+    await nonsense.getByRole('button', { name: 'Privacy choices' }).click();
+    await nonsense.getByRole('dialog', { name: 'Privacy choices' }).waitFor();
+  });
+
   it('keeps the dialog\'s title clear of its close button at 320 px, in German', async () => {
     const page = await visit('/de', 320);
     await page.locator('.ec-banner').getByRole('button', { name: 'Auswählen' }).click();

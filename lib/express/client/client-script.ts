@@ -1,3 +1,4 @@
+import { LOCALE_TAG } from '../../i18n/negotiate';
 import { CLIENT_GATING } from './client-gating';
 
 /**
@@ -260,8 +261,10 @@ export const CLIENT_SCRIPT = String.raw`(function () {
   });
 
   function load() {
-    var lang = me.getAttribute('data-lang') || d.documentElement.lang;
-    var query = lang ? '?lang=' + encodeURIComponent(lang) : '';
+    // The page's language as a tag the API takes ("en_US" written as "en-US"); one that is still
+    // not a tag is left out (the browser's Accept-Language decides), since the API refuses it.
+    var lang = (me.getAttribute('data-lang') || d.documentElement.lang || '').trim().replace(/_/g, '-');
+    var query = lang.length <= 35 && /${LOCALE_TAG.source}/.test(lang) ? '?lang=' + encodeURIComponent(lang) : '';
     return Promise.all([api('GET', '/requirements' + query), api('GET', '/me')]).then(function (r) {
       known = r[0].requirements;
       requirements = known.filter(function (x) { return asked(x.id); });
