@@ -5,8 +5,9 @@ import { audienceFilter } from '../core/audience-filter';
 import { audienceExport } from '../io/audience-export';
 import type { ExportFormat } from '../io/event-export';
 import { streamChunks } from '../io/stream-chunks';
-import { withConsent } from './context';
-import { writeOutputFile } from './output-file';
+import { sqliteFileOf } from './connect';
+import { connectionOf, withConsent } from './context';
+import { refuseDatabaseOutput, writeOutputFile } from './output-file';
 import { usage } from './exit';
 
 /**
@@ -39,6 +40,7 @@ export function audienceCommand(): Command {
     .option('--output <file>', 'write to this file instead of stdout (as for export)')
     .action(async (requirement: string, options: { state?: string; format: ExportFormat; output?: string }, command: Command) => {
       const filter = audienceFilter({ state: stateOption(options.state) });
+      if (options.output !== undefined) refuseDatabaseOutput(options.output, sqliteFileOf(connectionOf(command)));
       const summary: AudienceSummary = { listed: 0, skipped: 0, unreadable: 0, done: false };
       await withConsent(command, async (consent) => {
         const chunks = audienceExport(audiencePages(consent.engine, requirement, filter, summary), options.format);

@@ -33,38 +33,51 @@ export function readSmallFile(file: string, what: string): string {
   }
 }
 
-// Whether `text` takes more than `MAX_FILE_BYTES` in UTF-8 (a character takes 1 to 3 bytes per
-// UTF-16 unit: counted only when it may).
-const overLimit = (text: string): boolean => text.length > MAX_FILE_BYTES / 3 && Buffer.byteLength(text, 'utf8') > MAX_FILE_BYTES;
+const LF = 0x0a;
+const CR = 0x0d;
+
+// Strict: a byte sequence that is not UTF-8 is refused rather than read as U+FFFD, which would
+// make two different subject ids one. A byte-order mark is kept (the import drops the first line's).
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** The text of one line's bytes; a usage error naming the line when they are not UTF-8. */
+function lineText(bytes: Uint8Array, file: string, n: number): string {
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    throw usage(`${file}:${String(n)}: not UTF-8 text (save the file as UTF-8)`);
+  }
+}
 
 /**
  * The lines of `file` (without their end: LF, CRLF or a lone CR, as `readline` reads them), each
- * with its number from 1; a usage error naming the line when one runs past `MAX_FILE_BYTES`
- * bytes, before it is held whole.
+ * with its number from 1, read as strict UTF-8; a usage error naming the line when one is not
+ * UTF-8, or runs past `MAX_FILE_BYTES` bytes (before it is held whole). Cut at the bytes of the
+ * line ends, which no other UTF-8 character contains.
  */
 export async function* fileLines(file: string): AsyncGenerator<{ line: string; n: number }> {
-  let rest = '';
+  let rest: Buffer = Buffer.alloc(0);
   let n = 0;
-  for await (const chunk of createReadStream(file, 'utf8')) {
-    const text = rest + (chunk as string);
+  for await (const chunk of createReadStream(file)) {
+    const bytes = rest.length === 0 ? (chunk as Buffer) : Buffer.concat([rest, chunk as Buffer]);
     // A CR at the very end may be the first half of a CRLF: kept for the next chunk.
-    const end = text.endsWith('\r') ? text.length - 1 : text.length;
-    const breaks = /\r\n|\n|\r/g;
+    const end = bytes[bytes.length - 1] === CR ? bytes.length - 1 : bytes.length;
     let start = 0;
-    for (let found = breaks.exec(text); found !== null && found.index < end; found = breaks.exec(text)) {
+    for (let i = 0; i < end; i += 1) {
+      const c = bytes[i];
+      if (c !== LF && c !== CR) continue;
       n += 1;
-      const line = text.slice(start, found.index);
-      // Its end may come in the very read that took it past the limit.
-      if (overLimit(line)) throw tooLong(file, n);
-      yield { line, n };
-      start = found.index + found[0].length;
+      if (i - start > MAX_FILE_BYTES) throw tooLong(file, n);
+      yield { line: lineText(bytes.subarray(start, i), file, n), n };
+      if (c === CR && bytes[i + 1] === LF) i += 1;
+      start = i + 1;
     }
-    rest = text.slice(start);
+    rest = bytes.subarray(start);
     // (Without the CR kept at its end, which may end it.)
-    if (overLimit(rest.endsWith('\r') ? rest.slice(0, -1) : rest)) throw tooLong(file, n + 1);
+    if (rest.length - (end < bytes.length ? 1 : 0) > MAX_FILE_BYTES) throw tooLong(file, n + 1);
   }
-  if (rest.endsWith('\r')) rest = rest.slice(0, -1);
-  if (rest !== '') yield { line: rest, n: n + 1 };
+  if (rest[rest.length - 1] === CR) rest = rest.subarray(0, rest.length - 1);
+  if (rest.length > 0) yield { line: lineText(rest, file, n + 1), n: n + 1 };
 }
 
 const tooLong = (file: string, n: number) => usage(`${file}:${String(n)}: a line longer than 1 MiB`);

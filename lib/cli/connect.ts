@@ -99,6 +99,14 @@ function postgresUrl(url: string): string {
   return url;
 }
 
+/** The SQLite file the options name (the path as given), or null for PostgreSQL and a database in memory. */
+export function sqliteFileOf(options: ConnectionOptions): string | null {
+  const config = knexConfig(options);
+  const connection = config.connection as { filename?: unknown } | string | undefined;
+  if (config.client === 'pg' || typeof connection !== 'object') return null;
+  return typeof connection.filename === 'string' && connection.filename !== ':memory:' ? connection.filename : null;
+}
+
 /** Opens the database the options describe. */
 export function openKnex(options: ConnectionOptions, create = false): Knex {
   if (!TABLE_PREFIX_RULE.test(options.tablePrefix)) throw usage('--table-prefix must match ^[a-z][a-z0-9_]{0,30}$');

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { Consent } from '../create-consent';
 import { KnexTracker } from '../knex/knex-tracker';
 import { openKnex, type ConnectionOptions } from './connect';
-import { openConsent, type CliTracker } from './open-consent';
+import { openConsent, type CliTracker, type OpenConsentOptions } from './open-consent';
 
 /** The global options of a command (declared on the program). */
 export function connectionOf(command: Command): ConnectionOptions {
@@ -31,10 +31,10 @@ export async function withTracker<T>(command: Command, create: boolean, work: (t
 export async function withConsent<T>(
   command: Command,
   work: (consent: Consent, tracker: CliTracker) => Promise<T>,
-  onEvents?: (count: number) => void,
+  options: OpenConsentOptions = {},
 ): Promise<T> {
   return withTracker(command, false, async (tracker) => {
-    const consent = await openConsent(tracker, { onEvents });
+    const consent = await openConsent(tracker, options);
     try {
       return await work(consent, tracker);
     } finally {

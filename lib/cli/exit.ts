@@ -1,4 +1,5 @@
 import { ConsentError } from '../errors';
+import { endBarLine } from './progress';
 
 /** Exit codes of the command line. */
 export const EXIT = { ok: 0, problems: 1, usage: 2, storage: 3 } as const;
@@ -65,11 +66,13 @@ const logged = new WeakSet();
 /** The command's logger of errors: writes the line, and notes the error it names. */
 export function logError(message: string, error?: unknown): void {
   if (typeof error === 'object' && error !== null) logged.add(error);
+  endBarLine();
   process.stderr.write(`${printable(message)}\n`);
 }
 
 /** Writes the error a command failed with, unless the library's logger already wrote it. */
 export function writeFailure(error: unknown): void {
   if (typeof error === 'object' && error !== null && logged.has(error)) return;
+  endBarLine();
   process.stderr.write(`express-consent: ${printable(describeError(error))}\n`);
 }

@@ -1,8 +1,9 @@
 import { Command, Option } from 'commander';
 import { eventExport, type ExportFormat } from '../io/event-export';
 import { streamChunks } from '../io/stream-chunks';
-import { withConsent } from './context';
-import { writeOutputFile } from './output-file';
+import { sqliteFileOf } from './connect';
+import { connectionOf, withConsent } from './context';
+import { refuseDatabaseOutput, writeOutputFile } from './output-file';
 import { eventTotal } from './event-total';
 import { progress } from './progress';
 
@@ -13,6 +14,7 @@ export function exportCommand(): Command {
     .addOption(new Option('--format <format>', 'output format').choices(['csv', 'ndjson']).default('csv'))
     .option('--output <file>', 'write to this file instead of stdout')
     .action(async (options: { format: ExportFormat; output?: string }, command: Command) => {
+      if (options.output !== undefined) refuseDatabaseOutput(options.output, sqliteFileOf(connectionOf(command)));
       // Through a consent instance: the rows and their public ids are those of `GET /admin/export`.
       await withConsent(command, async (consent, tracker) => {
         const bar = progress('exporting', await eventTotal(tracker));

@@ -1,29 +1,44 @@
 import { statSync } from 'node:fs';
 import { Command } from 'commander';
+import { duplicateKeyPointer } from '../duplicate-keys';
 import { ConsentError } from '../errors';
 import { fileLines } from './bounded-read';
 import { withConsent } from './context';
-import { usage } from './exit';
+import { CliError, printable, usage } from './exit';
 import { progress, type Progress } from './progress';
 
 /**
+ * A line that holds no decision: a ConsentError, to which `import()` adds how many decisions the
+ * batches before it imported (they stay committed).
+ */
+const lineRefused = (message: string): ConsentError => new ConsentError('invalid_argument', message, { extensions: { line: true } });
+
+/**
  * The file's NDJSON objects, one line at a time (blank lines skipped), counting bytes read;
- * `lines` gets each object's line number, in order.
+ * `lines` gets each object's line number, in order. A member given twice is refused, as the
+ * HTTP API refuses it: `JSON.parse` would keep the last one without a word.
  */
 async function* decisions(file: string, bar: Progress, lines: number[]): AsyncGenerator {
-  for await (const { line: read, n } of fileLines(file)) {
-    bar.add(Buffer.byteLength(read, 'utf8') + 1);
-    // A byte-order mark that an editor put before the first line is no part of the JSON.
-    const line = n === 1 && read.startsWith('\ufeff') ? read.slice(1) : read;
-    if (line.trim() === '') continue;
-    let decision: unknown;
-    try {
-      decision = JSON.parse(line) as unknown;
-    } catch {
-      throw usage(`${file}:${String(n)}: not a JSON object`);
+  try {
+    for await (const { line: read, n } of fileLines(file)) {
+      bar.add(Buffer.byteLength(read, 'utf8') + 1);
+      // A byte-order mark that an editor put before the first line is no part of the JSON.
+      const line = n === 1 && read.startsWith('\ufeff') ? read.slice(1) : read;
+      if (line.trim() === '') continue;
+      let decision: unknown;
+      try {
+        decision = JSON.parse(line) as unknown;
+      } catch {
+        throw lineRefused(`${file}:${String(n)}: not a JSON object`);
+      }
+      const twice = duplicateKeyPointer(line);
+      if (twice !== null) throw lineRefused(`${file}:${String(n)}: gives the member ${printable(twice)} twice`);
+      lines.push(n);
+      yield decision;
     }
-    lines.push(n);
-    yield decision;
+  } catch (error) {
+    // A line too long, or not UTF-8.
+    throw error instanceof CliError ? lineRefused(error.message) : error;
   }
 }
 
@@ -33,14 +48,15 @@ async function* decisions(file: string, bar: Progress, lines: number[]): AsyncGe
  */
 function atLine(error: unknown, file: string, lines: readonly number[]): unknown {
   if (!(error instanceof ConsentError)) return error;
-  const { errors, imported } = error.extensions as { errors?: Array<{ pointer: string; detail: string }>; imported?: number };
+  const { errors, imported, line } = error.extensions as { errors?: Array<{ pointer: string; detail: string }>; imported?: number; line?: boolean };
+  const before = typeof imported === 'number' ? `; ${String(imported)} decision${imported === 1 ? '' : 's'} before it imported` : '';
+  if (line === true) return new ConsentError(error.code, `${error.message}${before}`, { status: error.status, extensions: error.extensions });
   if (!Array.isArray(errors) || errors.length === 0) return error;
   const where = errors.map(({ pointer, detail }) => {
     const [, index, field] = /^\/(\d+)(?:\/(.*))?$/.exec(pointer) ?? [];
-    const line = index === undefined ? undefined : lines[Number(index)];
-    return line === undefined ? `${pointer}: ${detail}` : `${file}:${String(line)}: ${field ? `${field}: ` : ''}${detail}`;
+    const at = index === undefined ? undefined : lines[Number(index)];
+    return at === undefined ? `${pointer}: ${detail}` : `${file}:${String(at)}: ${field ? `${field}: ` : ''}${detail}`;
   });
-  const before = typeof imported === 'number' ? `; ${String(imported)} decision${imported === 1 ? '' : 's'} before it imported` : '';
   return new ConsentError(error.code, `${where.join('; ')}${before}`, { status: error.status, extensions: error.extensions });
 }
 

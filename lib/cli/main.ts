@@ -43,4 +43,17 @@ export async function run(argv: string[]): Promise<number> {
   }
 }
 
+/**
+ * Output that cannot be written (a reader that left the pipe, a full disk) ends the command at
+ * once with one line and exit 3, as for a failed export, rather than with a crash whose exit 1
+ * would read as "problems found". What the command wrote to the database before stays written.
+ */
+function stopOnOutputFailure(): void {
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    writeFailure(error.code === 'EPIPE' ? error : new Error(`the output could not be written (${error.message})`));
+    process.exit(EXIT.storage);
+  });
+}
+
+stopOnOutputFailure();
 process.exitCode = await run(process.argv.slice(2));

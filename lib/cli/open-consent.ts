@@ -1,6 +1,9 @@
 import { generateKeyPairSync } from 'node:crypto';
+import { versionSealed } from '../audit/head-seal';
+import { deriveKeys } from '../audit/keys';
 import { createConsent, type Consent } from '../create-consent';
 import type { AdminCapability } from '../tracker/admin-capability';
+import type { StoredRequirementVersion } from '../tracker/records';
 import type { ConsentTracker } from '../tracker/tracker';
 import { CliError, EXIT, logError } from './exit';
 import { latestDefinitions } from './stored-requirements';
@@ -12,6 +15,11 @@ export type CliTracker = ConsentTracker & AdminCapability;
 export interface OpenConsentOptions {
   /** Called with the number of events each verification page read. */
   onEvents?: (count: number) => void;
+  /**
+   * Open a store whose stored requirement versions do not all check with their seals (changed
+   * in the database): for `verify`, which reports them, and `erase`, which uses no text.
+   */
+  allowAltered?: boolean;
 }
 
 /**
@@ -26,12 +34,18 @@ async function secretOf(tracker: CliTracker): Promise<string> {
   throw new CliError('set CONSENT_SECRET: the database holds no generated secret', EXIT.usage);
 }
 
-/** The tracker with its event scans counted, for a progress bar. */
-function observed(tracker: ConsentTracker, onEvents: (count: number) => void): ConsentTracker {
+/**
+ * The tracker as the command's consent instance uses it: it registers exactly the versions the
+ * store holds, so `ready()` has none to store or compare (`syncRequirement` answers `ok`; a text
+ * changed in the database is for `verify` to report through its seal, not a setup error); and,
+ * with `onEvents`, its event scans counted for a progress bar.
+ */
+function asRegistered(tracker: ConsentTracker, onEvents?: (count: number) => void): ConsentTracker {
   return new Proxy(tracker, {
     get(target, property, receiver) {
       const value: unknown = Reflect.get(target, property, receiver);
-      if (property === 'scanEvents') {
+      if (property === 'syncRequirement') return () => Promise.resolve({ kind: 'ok' });
+      if (property === 'scanEvents' && onEvents !== undefined) {
         return async (query: Parameters<ConsentTracker['scanEvents']>[0]) => {
           const page = await target.scanEvents(query);
           onEvents(page.length);
@@ -44,6 +58,19 @@ function observed(tracker: ConsentTracker, onEvents: (count: number) => void): C
 }
 
 /**
+ * Refuses (exit 1) a store whose stored requirement versions do not all check with their seals:
+ * the command takes its texts and lawful bases from there, and one changed in the database
+ * (consent turned into legitimate interests) would change what it lists and exports.
+ */
+function refuseAltered(versions: readonly StoredRequirementVersion[], secret: string): void {
+  const key = deriveKeys(Buffer.from(secret, 'utf8')).chain;
+  const altered = versions.filter((v) => !versionSealed(key, v));
+  if (altered.length === 0) return;
+  const named = altered.map((v) => `"${v.id}" version ${String(v.version)}`).join(', ');
+  throw new CliError(`the stored text or lawful basis of requirement ${named} was changed in the database (its seal does not check): run express-consent verify`, EXIT.problems);
+}
+
+/**
  * A consent instance over an existing, initialised tracker, with the requirements it stores (the
  * latest version of each), so that no application code is needed. Never migrates.
  */
@@ -51,7 +78,7 @@ export async function openConsent(tracker: CliTracker, options: OpenConsentOptio
   const secret = await secretOf(tracker);
   if (Buffer.byteLength(secret, 'utf8') < 32) throw new CliError('CONSENT_SECRET must be at least 32 bytes', EXIT.usage);
   const consent = createConsent({
-    tracker: options.onEvents ? observed(tracker, options.onEvents) : tracker,
+    tracker: asRegistered(tracker, options.onEvents),
     secret,
     autoMigrate: false,
     cache: false,
@@ -64,6 +91,13 @@ export async function openConsent(tracker: CliTracker, options: OpenConsentOptio
     logger: { warn: () => {}, error: logError },
   });
   consent.register(latestDefinitions(await tracker.allRequirementVersions()));
-  await consent.ready();
+  try {
+    await consent.ready();
+    // Once ready: a store the upgrade left unsealed is sealed by then.
+    if (options.allowAltered !== true) refuseAltered(await tracker.allRequirementVersions(), secret);
+  } catch (error) {
+    await consent.close();
+    throw error;
+  }
   return consent;
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { constants, createWriteStream, lstatSync, realpathSync, rmSync, statSync, type Stats } from 'node:fs';
 import { chmod, open, rename, rm } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { streamChunks } from '../io/stream-chunks';
 import { usage, type CliError } from './exit';
 
@@ -68,6 +68,25 @@ function entryAt(file: string, follow: boolean): Stats | null {
     return follow ? statSync(file) : lstatSync(file);
   } catch {
     return null;
+  }
+}
+
+/** Whether `a` and `b` name one file: the same path, or (existing) the same file through a link. */
+function sameFile(a: string, b: string): boolean {
+  if (resolve(a) === resolve(b)) return true;
+  const x = entryAt(a, true);
+  const y = entryAt(b, true);
+  return x !== null && y !== null && x.dev === y.dev && x.ino === y.ino;
+}
+
+/**
+ * A usage error when `file` is the SQLite database `database` (or its journal, write-ahead log or
+ * shared memory): the output would replace the store it was read from.
+ */
+export function refuseDatabaseOutput(file: string, database: string | null): void {
+  if (database === null) return;
+  for (const part of [database, `${database}-wal`, `${database}-journal`, `${database}-shm`]) {
+    if (sameFile(file, part)) throw usage(`--output ${file} is the database's own file (${part}): writing there would destroy the store; name another file`);
   }
 }
 

@@ -194,6 +194,12 @@ export interface ParsedMeta {
   context: string | null;
 }
 
+/** What is wrong with an actor (who recorded a decision or asked for an erasure): 1–256 characters that storage keeps as given. */
+export function actorProblems(actor: unknown, pointer: string): InputProblem[] {
+  if (typeof actor !== 'string' || actor.length === 0 || !atMostCharacters(actor, 256)) return [{ pointer, detail: 'must be a string of 1–256 characters' }];
+  return storableText(actor) ? [] : [{ pointer, detail: UNSTORABLE }];
+}
+
 export function parseMeta(meta: unknown): { meta: ParsedMeta; problems: InputProblem[] } {
   const problems: InputProblem[] = [];
   const empty: ParsedMeta = { source: 'app', actor: null, note: null, data: null, context: null };
@@ -206,11 +212,7 @@ export function parseMeta(meta: unknown): { meta: ParsedMeta; problems: InputPro
   const source = m.source ?? 'app';
   if (!SOURCES.includes(source)) problems.push({ pointer: '/meta/source', detail: `must be one of ${SOURCES.join(', ')}` });
   const actor = m.actor ?? null;
-  if (actor !== null && (typeof actor !== 'string' || actor.length === 0 || !atMostCharacters(actor, 256))) {
-    problems.push({ pointer: '/meta/actor', detail: 'must be a string of 1–256 characters' });
-  } else if (actor !== null && !storableText(actor)) {
-    problems.push({ pointer: '/meta/actor', detail: UNSTORABLE });
-  }
+  if (actor !== null) problems.push(...actorProblems(actor, '/meta/actor'));
   problems.push(...noteProblems(m.note, '/meta/note'), ...dataProblems(m.data, '/meta/data'), ...contextProblems(m.context, '/meta/context'));
   return {
     meta: { source, actor, note: m.note ?? null, data: m.data ? JSON.stringify(m.data) : null, context: m.context ?? null },

@@ -1,0 +1,145 @@
+import { spawn } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { createConsent } from '../../lib/index';
+import { buildCli, CLI, runCli, SECRET, describeEachCliDatabase, type CliDatabase } from '../helpers/cli';
+
+/** A store with two subjects who answered the newsletter. */
+async function store(db: CliDatabase): Promise<void> {
+  const consent = createConsent({ knex: db.knex, secret: SECRET, logger: { warn() {}, error() {} } });
+  consent.register({ id: 'newsletter', title: 'Newsletter', description: 'A monthly e-mail.' });
+  await consent.ready();
+  await consent.record('ann', { newsletter: 'granted' });
+  await consent.record('bob', { newsletter: 'denied' });
+  await consent.close();
+}
+
+/** The command's exit code and stderr with its stdout going to `stdout` (a file descriptor). */
+function runTo(args: string[], stdout: number | 'pipe', closeAtOnce = false): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(CLI, args, { env: { ...process.env, CONSENT_SECRET: SECRET }, stdio: ['ignore', stdout, 'pipe'] });
+    // Like `| true`: the reader is gone before the command writes.
+    if (closeAtOnce) child.stdout?.destroy();
+    let stderr = '';
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (chunk: string) => { stderr += chunk; });
+    child.on('close', (code) => { resolve({ code, stderr }); });
+  });
+}
+
+/** A directory of the test's own, removed with what it holds. */
+function tempDir(): { path: string; cleanup(): void } {
+  const path = mkdtempSync(join(tmpdir(), 'consent-cli-'));
+  return { path, cleanup: () => { rmSync(path, { recursive: true, force: true }); } };
+}
+
+const lines = (...decisions: string[]): string => `${decisions.join('\n')}\n`;
+const decision = (subjectId: string, choice: 'granted' | 'denied') =>
+  JSON.stringify({ subjectId, requirement: 'newsletter', version: 1, decision: choice, at: '2025-01-01T00:00:00Z', source: 'import' });
+
+describe('the express-consent command line against an operator\'s mistakes', () => {
+  before(async function () {
+    this.timeout(180_000);
+    await buildCli();
+  });
+
+  describeEachCliDatabase('output, imports and altered texts', (open) => {
+    let db: CliDatabase;
+    const dir = tempDir();
+    beforeEach(async () => {
+      db = await open();
+      await store(db);
+    });
+    afterEach(async () => { await db.release(); });
+    after(() => { dir.cleanup(); });
+
+    const events = async () => Number(((await db.knex('consent_events').count({ n: '*' }).first()) as { n: number | string }).n);
+
+    it('ends with exit 3 and one line when its output cannot be written, never with a crash that reads as "problems found"', async () => {
+      const full = openSync('/dev/full', 'w');
+      try {
+        for (const args of [['verify'], ['stats'], ['--help']]) {
+          const run = await runTo(['--url', db.url, ...args], full);
+          expect(run, args.join(' ')).to.deep.equal({ code: 3, stderr: 'express-consent: the output could not be written (ENOSPC: no space left on device, write)\n' });
+        }
+      } finally {
+        closeSync(full);
+      }
+      const closed = await runTo(['--url', db.url, 'verify'], 'pipe', true);
+      expect(closed).to.deep.equal({ code: 3, stderr: 'express-consent: the output closed before the command finished (write EPIPE)\n' });
+    });
+
+    it('imports no byte that is not UTF-8 and no line that names a member twice, and says how many decisions were imported before a bad line', async () => {
+      const latin1 = join(dir.path, 'latin1.ndjson');
+      // "müller" and "mäller" in Latin-1: read as U+FFFD they would be one subject.
+      writeFileSync(latin1, Buffer.from(lines(decision('m\u00fcller', 'granted'), decision('m\u00e4ller', 'denied')), 'latin1'));
+      const refused = await runCli(['--url', db.url, 'import', latin1]);
+      expect(refused).to.include({ code: 2 });
+      expect(refused.stderr).to.equal(`express-consent: ${latin1}:1: not UTF-8 text (save the file as UTF-8); 0 decisions before it imported\n`);
+
+      const twice = join(dir.path, 'twice.ndjson');
+      writeFileSync(twice, lines(decision('cat', 'granted'), decision('dan', 'granted').replace('{', '{"subjectId":"eve",')));
+      const doubled = await runCli(['--url', db.url, 'import', twice, '--batch-size', '1']);
+      expect(doubled).to.include({ code: 2 });
+      expect(doubled.stderr).to.equal(`express-consent: ${twice}:2: gives the member /subjectId twice; 1 decision before it imported\n`);
+
+      const broken = join(dir.path, 'broken.ndjson');
+      writeFileSync(broken, lines(decision('fay', 'granted'), decision('gus', 'granted'), decision('hal', 'granted'), 'not json'));
+      const before = await events();
+      const stopped = await runCli(['--url', db.url, 'import', broken, '--batch-size', '1']);
+      expect(stopped).to.include({ code: 2 });
+      expect(stopped.stderr).to.equal(`express-consent: ${broken}:4: not a JSON object; 3 decisions before it imported\n`);
+      expect(await events()).to.equal(before + 3);
+    });
+
+    it('refuses an --actor the library would not record', async () => {
+      for (const actor of ['', 'a'.repeat(257)]) {
+        const run = await runCli(['--url', db.url, 'erase', 'ann', '--actor', actor]);
+        expect(run, JSON.stringify(actor)).to.include({ code: 2 });
+        expect(run.stderr).to.match(/^express-consent: --actor must be /);
+      }
+      expect(await runCli(['--url', db.url, 'erase', 'ann', '--actor', 'a'.repeat(256)])).to.include({ code: 0, stdout: '{"events":1}\n' });
+    });
+
+    it('reports a requirement text changed in the database as a verification problem, and lists or exports nothing under it', async () => {
+      await db.knex('consent_requirements').where({ id: 'newsletter' }).update({ lawful_basis: 'legitimate_interests' });
+      const verify = await runCli(['--url', db.url, 'verify']);
+      expect(verify).to.include({ code: 1, stderr: '' });
+      expect(verify.stdout).to.include('problem: text_changed at event requirement:newsletter:1').and.include('FAILED');
+      for (const command of [['audience', 'newsletter'], ['export'], ['sweep']]) {
+        const run = await runCli(['--url', db.url, ...command]);
+        expect(run, command.join(' ')).to.include({ code: 1, stdout: '' });
+        expect(run.stderr).to.equal('express-consent: the stored text or lawful basis of requirement "newsletter" version 1 was changed in the database (its seal does not check): run express-consent verify\n');
+      }
+      // An erasure uses no text: it goes through.
+      expect(await runCli(['--url', db.url, 'erase', 'bob'])).to.include({ code: 0, stdout: '{"events":1}\n' });
+    });
+  });
+
+  describe('--output (SQLite)', () => {
+    const dir = tempDir();
+    after(() => { dir.cleanup(); });
+
+    it('refuses to write an export or an audience over the database, its journal files, or a link to it', async () => {
+      const { default: knexFactory } = await import('knex');
+      const { sqliteKnexConfig } = await import('../helpers/databases');
+      const file = join(dir.path, 'store.sqlite3');
+      const knex = knexFactory(sqliteKnexConfig(file));
+      await store({ url: file, knex, release: () => knex.destroy() });
+      await knex.destroy();
+      const stored = readFileSync(file);
+      symlinkSync(file, join(dir.path, 'link.sqlite3'));
+      for (const [command, output] of [['export', file], ['audience', `${file}-wal`], ['export', join(dir.path, 'link.sqlite3')], ['audience', `${file}-journal`]] as const) {
+        const args = command === 'audience' ? ['audience', 'newsletter'] : ['export'];
+        const run = await runCli(['--url', file, ...args, '--output', output]);
+        expect(run, `${command} --output ${output}`).to.include({ code: 2, stdout: '' });
+        expect(run.stderr).to.match(/^express-consent: --output .* is the database's own file \(.*\): writing there would destroy the store; name another file\n$/);
+      }
+      expect(readFileSync(file).equals(stored), 'the store is as it was').to.equal(true);
+      expect(await runCli(['--url', file, 'verify'])).to.include({ code: 0 });
+      expect(await runCli(['--url', file, 'export', '--output', join(dir.path, 'events.csv')])).to.include({ code: 0 });
+    });
+  });
+});
