@@ -60,12 +60,15 @@ export interface ExampleApp {
   close(): Promise<void>;
 }
 
-function securityHeaders(_req: Request, res: Response, next: NextFunction): void {
+function securityHeaders(req: Request, res: Response, next: NextFunction): void {
   res.set({
     'Content-Security-Policy': "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
     'X-Content-Type-Options': 'nosniff',
     'Referrer-Policy': 'same-origin',
   });
+  // Every page is someone's (answers, history, confirmation links, a form's token): kept by no
+  // cache, and not shown again by the Back button after signing out. Static files may be.
+  if (!req.path.startsWith('/static/')) res.set('Cache-Control', 'no-store');
   next();
 }
 

@@ -138,6 +138,8 @@ export function sendProblem(res: Response, problemBody: ProblemBody, words?: Pro
   if (body.status === 503) res.set('Retry-After', String(RETRY_AFTER_SECONDS));
   if (body.code === 'rate_limited') res.set('Retry-After', String(body.retryAfter));
   res.set('Cache-Control', 'no-store');
+  // It quotes the request's own address (`instance`): never read as anything but JSON.
+  res.setHeader('X-Content-Type-Options', 'nosniff');
   // Not res.send(): a no-store answer needs no ETag hashed from its body, nor a freshness check.
   const text = JSON.stringify(body);
   res.statusCode = body.status;

@@ -15,6 +15,8 @@ export function sendPage(req: Request, res: Response, pages: ResolvedPages, stat
       'Cache-Control': 'no-store',
       'Content-Security-Policy': page.csp,
       'X-Content-Type-Options': 'nosniff',
+      // As the policy's frame-ancestors 'none' says, for browsers that know only this header.
+      'X-Frame-Options': 'DENY',
       // Confirmation tokens and subject ids are in these pages' addresses.
       'Referrer-Policy': 'no-referrer',
     })

@@ -108,6 +108,7 @@ export const DE: Messages = {
   'console.exportAll': 'Alle Ereignisse exportieren:',
   'console.subjectId': 'Kennung der Person',
   'console.lookUp': 'Suchen',
+  'console.badId': 'Das ist keine Kennung einer Person: Geben Sie die Kennung ein, unter der Ihre Anwendung die Person führt (1 bis 256 Zeichen; Kennungen, die mit visitor: beginnen, vergibt die Bibliothek selbst).',
   'console.noRecord': 'Keine Einträge zu dieser Person: Unter dieser Kennung wurde nie etwas entschieden, oder die Einträge wurden gelöscht.',
   'console.requirement': 'Zweck',
   'console.state': 'Stand',

@@ -117,6 +117,7 @@ export const EN = {
   'console.exportAll': 'Export every event:',
   'console.subjectId': 'Subject id',
   'console.lookUp': 'Look up',
+  'console.badId': 'This is not a subject id: give the id your application knows the person by (1 to 256 characters; ids starting with visitor: are the library’s own).',
   'console.noRecord': 'No record of this subject: nothing was ever decided under this id, or its records were erased.',
   'console.requirement': 'Requirement',
   'console.state': 'State',

@@ -108,6 +108,7 @@ export const FR: Messages = {
   'console.exportAll': 'Exporter tous les événements :',
   'console.subjectId': 'Identifiant de la personne',
   'console.lookUp': 'Rechercher',
+  'console.badId': 'Ce n’est pas un identifiant de personne : saisissez celui sous lequel votre application connaît la personne (1 à 256 caractères ; les identifiants commençant par visitor: sont ceux de la bibliothèque).',
   'console.noRecord': 'Aucun enregistrement pour cette personne : rien n’a jamais été décidé sous cet identifiant, ou ses enregistrements ont été effacés.',
   'console.requirement': 'Finalité',
   'console.state': 'État',

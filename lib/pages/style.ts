@@ -66,7 +66,10 @@ ${colourProperties('.ec-content', PAGE_PALETTE)}
 .ec-legend span{margin-right:1rem}
 .ec-content table{border-collapse:collapse;width:100%;margin:.5rem 0 1.5rem;font-size:.9375rem}
 .ec-content caption{text-align:left;font-weight:600;padding:.25rem 0}
-.ec-content th,.ec-content td{border-bottom:1px solid var(--ec-line);padding:.35rem .5rem;text-align:left;vertical-align:top;overflow-wrap:anywhere}
+.ec-content th,.ec-content td{border-bottom:1px solid var(--ec-line);padding:.35rem .5rem;text-align:left;vertical-align:top}
+.ec-content td.ec-free{overflow-wrap:anywhere}
+.ec-wide{overflow-x:auto}
+.ec-wide:focus-visible{outline:3px solid var(--ec-accent);outline-offset:2px}
 .ec-content th{background:var(--ec-head);overflow-wrap:normal}
 .ec-content td.ec-n{text-align:right;font-variant-numeric:tabular-nums}
 @media (max-width:40rem){

@@ -23,8 +23,9 @@ function runTo(args: string[], stdout: number | 'pipe', closeAtOnce = false): Pr
     // Like `| true`: the reader is gone before the command writes.
     if (closeAtOnce) child.stdout?.destroy();
     let stderr = '';
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (chunk: string) => { stderr += chunk; });
+    const errors = child.stderr as NodeJS.ReadableStream;
+    errors.setEncoding('utf8');
+    errors.on('data', (chunk: string) => { stderr += chunk; });
     child.on('close', (code) => { resolve({ code, stderr }); });
   });
 }

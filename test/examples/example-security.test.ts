@@ -47,7 +47,17 @@ describe('example app: CSRF, sessions and escaping', () => {
     expect((await agent.get('/consent/me').expect(200)).body.states.analytics.state).to.equal('granted');
   });
 
-  it('treats a tampered session cookie as no session', async () => {
+  it('lets no cache keep a personal page (Back after signing out shows none), while static files stay cacheable', async () => {
+    const { agent, token } = await visitor();
+    await agent.post('/sign-up').type('form').send(form(token, 'cached@example.com')).expect(303);
+    for (const path of ['/', '/preferences', '/dev/mailbox', '/insights', '/sign-up']) {
+      const res = await agent.get(path);
+      expect(res.headers['cache-control'], path).to.equal('no-store');
+    }
+    expect((await agent.get('/static/style.css').expect(200)).headers['cache-control']).to.not.include('no-store');
+  });
+
+    it('treats a tampered session cookie as no session', async () => {
     const { agent, token } = await visitor();
     const signedUp = await agent.post('/sign-up').type('form').send(form(token, 'c@example.com')).expect(303);
     const cookie = (signedUp.headers['set-cookie'] as unknown as string[])[0]!.split(';')[0]!;

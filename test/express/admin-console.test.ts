@@ -142,6 +142,24 @@ describeBrowser('the admin console in Chromium', () => {
     await page.screenshot({ path: 'test-results/admin-console-subject.png', fullPage: true });
   });
 
+  it('keeps the form, and says beside the field why, for an id the library does not take', async () => {
+    const page = await (await admin()).newPage();
+    for (const id of ['visitor:abc', 'a'.repeat(257)]) {
+      const response = await page.goto(`/consent/admin/console/subject?id=${id}`);
+      expect(response?.status(), id.slice(0, 20)).to.equal(400);
+      const field = page.getByLabel('Subject id');
+      expect(await field.inputValue()).to.equal(id);
+      expect(await field.getAttribute('aria-invalid')).to.equal('true');
+      expect(await page.locator(`#${String(await field.getAttribute('aria-describedby'))}`).textContent()).to.match(/^This is not a subject id: give the id your application knows the person by/);
+      expect(await page.getByRole('alert').count()).to.equal(1);
+    }
+    await page.screenshot({ path: 'test-results/admin-console-bad-id.png', fullPage: true });
+    await page.getByLabel('Subject id').fill('alice');
+    await page.getByRole('button', { name: 'Look up' }).click();
+    expect(await page.locator('table.history tr').count()).to.equal(4);
+    expect(await page.getByRole('alert').count()).to.equal(0);
+  });
+
   it('shows a failed verification for a tampered subject', async () => {
     await knex('consent_events').where({ note: 'signed at the desk' }).update({ note: 'changed afterwards' });
     const page = await (await admin()).newPage();
@@ -164,5 +182,30 @@ describeBrowser('the admin console in Chromium', () => {
     const events = readFileSync(await ndjson.path(), 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l));
     expect(events.map((e) => e.subject)).to.include(consent.engine.pseudonym('carol'));
     expect(events).to.have.length(6);
+  });
+
+  it('keeps words whole in a narrow history table: long notes and actors give up their width first', async () => {
+    await consent.record('erin', { newsletter: 'granted' }, { actor: 'front-desk-staff-member-with-a-rather-long-name', note: `n${'o'.repeat(200)}te` });
+    await consent.record('erin', { newsletter: 'denied' }, { context: 'the-printed-form-of-the-spring-campaign-2026' });
+    const page = await (await admin()).newPage();
+    await page.setViewportSize({ width: 720, height: 900 });
+    await page.goto('/consent/admin/console/subject?id=erin');
+    // One rectangle per line of a cell's text: a word split across lines gives two.
+    const lines = await page.locator('table.history td:not(.ec-free)').evaluateAll((cells) => cells
+      .filter((c) => !c.querySelector('time'))
+      .map((c) => {
+        const range = (globalThis as unknown as { document: { createRange(): { selectNodeContents(n: unknown): void; getClientRects(): { length: number } } } }).document.createRange();
+        const text = (c.querySelector('span') ?? c).firstChild;
+        range.selectNodeContents(text);
+        return `${String(c.textContent)}:${String(range.getClientRects().length)}`;
+      }));
+    expect(lines).to.include('withdraw:1').and.include('granted:1');
+    expect(lines.filter((l) => !l.endsWith(':1')), 'cells whose one word wraps').to.deep.equal([]);
+    const sideways = await page.evaluate(() => {
+      const root = (globalThis as unknown as { document: { documentElement: { scrollWidth: number; clientWidth: number } } }).document.documentElement;
+      return root.scrollWidth - root.clientWidth;
+    });
+    expect(sideways, 'the page does not scroll sideways').to.be.at.most(0);
+    await page.screenshot({ path: 'test-results/admin-console-narrow-history.png', fullPage: true });
   });
 });

@@ -48,6 +48,8 @@ for (const [label, lib] of Object.entries(EXPRESS)) {
       const page = await request(app()).get(`/consent/confirm/${token}`).set('Accept', 'text/html,application/xhtml+xml').expect(200);
       expect(page.headers['content-type']).to.match(/^text\/html/);
       expect(page.headers['referrer-policy']).to.equal('no-referrer');
+      // Framed by no site, also for a browser that knows no frame-ancestors.
+      expect(page.headers['x-frame-options']).to.equal('DENY');
       expect(page.text).to.include('<html lang="en">').and.include('A monthly email &lt;b&gt;about&lt;/b&gt; us.');
       expect(page.text).to.include(`<form method="post" action="/consent/confirm/${token}">`).and.include('<button type="submit">');
       // Scanners and prefetchers opened the link twice: still pending, nothing recorded.

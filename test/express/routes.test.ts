@@ -88,6 +88,8 @@ for (const backend of BACKENDS) {
         expect(res.status).to.be.within(400, 499);
         expect(res.headers['content-type']).to.equal('application/problem+json; charset=utf-8');
         expect(res.headers['cache-control']).to.equal('no-store');
+        // It quotes the request's address: never sniffed as anything but JSON.
+        expect(res.headers['x-content-type-options']).to.equal('nosniff');
         expect(res.headers.etag).to.equal(undefined);
         expect(Number(res.headers['content-length'])).to.equal(Buffer.byteLength(res.text));
       }

@@ -14,9 +14,25 @@ ${body}`,
   };
 }
 
+/**
+ * The class of a cell of free text (an id, an actor, a note): it may break anywhere, so that a
+ * long word in it never widens the table. Other cells break between words only ("withdraw"
+ * stays whole), and the free ones give up their width first.
+ */
+export const FREE = 'ec-free';
+
 /** A table cell labelled with its column, for the stacked layout of narrow screens. */
 export function cell(label: string, content: unknown, cls?: string): SafeHtml {
   return html`<td data-label="${label}"${cls ? html` class="${cls}"` : null}>${content}</td>`;
+}
+
+/**
+ * A table too wide for a narrow column of a host's layout (one wider than a phone's, where tables
+ * are stacked): it scrolls sideways in its own box, named by the heading `labelledBy` and
+ * reachable by keyboard, instead of squeezing its words or widening the page.
+ */
+export function wide(labelledBy: string, table: SafeHtml): SafeHtml {
+  return html`<div class="ec-wide" role="region" aria-labelledby="${labelledBy}" tabindex="0">${table}</div>`;
 }
 
 /** A table head row of column headers. */

@@ -1,7 +1,6 @@
 import type { ErrorRequestHandler, Request, RequestHandler, Router } from 'express';
 import { adminStats, dailySeries, windowStart } from '../../core/admin-stats';
 import type { ConsentEngine } from '../../core/engine';
-import { ConsentError } from '../../errors';
 import { adminAuthorization } from '../admin-authorize';
 import { sendEventExport } from '../admin-export';
 import { decodableQuery, onlyQuery, parseExportQuery } from '../admin-query';
@@ -17,16 +16,8 @@ import type { Messages } from '../../i18n/catalog';
 import { consolePage } from './console-page';
 import { overviewPage } from './overview';
 import { subjectPage } from './subject-page';
-import { atMostCharacters } from '../../characters';
 
 const CHART_DAYS = 30;
-
-function querySubject(req: Request): string | undefined {
-  const id = req.query.id;
-  if (id === undefined) return undefined;
-  if (typeof id !== 'string' || !atMostCharacters(id, 256)) throw new ConsentError('invalid_subject', 'the subject id must be a string of at most 256 characters');
-  return id;
-}
 
 /** The console's words for a request: its language from `?lang=`, then `Accept-Language` (English by default). */
 function consoleWords(req: Request, engine: ConsentEngine): { words: Messages; lang: string } {
@@ -77,7 +68,8 @@ export function addAdminConsole(router: Router, engine: ConsentEngine, gate: Rea
   }));
   router.get('/admin/console/subject', ...guard, onlyQuery('id', 'lang'), spelled('/admin/console/subject'), asyncHandler(async (req, res) => {
     const { words, lang } = consoleWords(req, engine);
-    sendPage(req, res, engine.options.pages, 200, consolePage(words['console.subjectLookup'], await subjectPage(engine, querySubject(req), words, lang), words, lang));
+    const page = await subjectPage(engine, req.query.id, words, lang);
+    sendPage(req, res, engine.options.pages, page.status, consolePage(words['console.subjectLookup'], page.body, words, lang));
   }));
   router.get('/admin/console/export', ...guard, asyncHandler(async (req, res) => {
     // The same download as `GET /admin/export`: one reader, one row format, one id per event.

@@ -5,7 +5,7 @@ import { timeElement } from '../../pages/time';
 import type { StoredRequirementVersion } from '../../tracker/records';
 import type { Requirement } from '../../types';
 import { fill, type Messages } from '../../i18n/catalog';
-import { cell, headRow, wordFor } from './console-page';
+import { cell, FREE, headRow, wordFor } from './console-page';
 import { dailyChart, dailyTable } from './svg-chart';
 
 /** What the overview shows; `stats` and `days` are null without the tracker's admin capability. */
@@ -23,7 +23,7 @@ export interface OverviewData {
 
 function versionsTable(versions: StoredRequirementVersion[], w: Messages, lang: string): SafeHtml {
   const rows = [...versions].reverse().map((v) => html`<tr>${cell(w['console.version'], v.version, 'ec-n')}${cell(w['console.stored'], timeElement(new Date(v.createdAt).toISOString(), 'short', lang))}
-${cell(w['console.text'], html`<details><summary>${v.title}</summary><p>${v.description}</p>${v.url ? html`<p>${v.url}</p>` : null}</details>`)}
+${cell(w['console.text'], html`<details><summary>${v.title}</summary><p>${v.description}</p>${v.url ? html`<p>${v.url}</p>` : null}</details>`, FREE)}
 ${cell(w['console.lawfulBasis'], basisWords(v.lawfulBasis, w))}${cell(w['console.textHash'], html`<code>${v.textHash.slice(0, 16)}…</code>`)}</tr>`);
   return html`<table class="versions ec-stack"><caption>${w['console.versions']}</caption>${headRow([w['console.version'], w['console.stored'], w['console.text'], w['console.lawfulBasis'], w['console.textHash']])}<tbody>${rows}</tbody></table>`;
 }
@@ -32,7 +32,7 @@ ${cell(w['console.lawfulBasis'], basisWords(v.lawfulBasis, w))}${cell(w['console
 function upcomingTable(upcoming: readonly Requirement[] | undefined, words: Messages, lang: string): SafeHtml | null {
   if (!upcoming || upcoming.length === 0) return null;
   const rows = upcoming.map((v) => html`<tr>${cell(words['console.version'], v.version, 'ec-n')}${cell(words['console.effectiveFrom'], timeElement(v.effectiveFrom as string, 'short', lang))}
-${cell(words['console.text'], html`<details><summary>${v.title}</summary><p>${v.description}</p></details>`)}</tr>`);
+${cell(words['console.text'], html`<details><summary>${v.title}</summary><p>${v.description}</p></details>`, FREE)}</tr>`);
   return html`<table class="upcoming ec-stack"><caption>${words['console.upcoming']}</caption>${headRow([words['console.version'], words['console.effectiveFrom'], words['console.text']])}<tbody>${rows}</tbody></table>`;
 }
 
