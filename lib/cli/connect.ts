@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import knexFactory, { type Knex } from 'knex';
 import { createPrivateFile, DURABILITY_PRAGMAS, ERASURE_PRAGMAS, sqlitePragmaHook, WAIT_PRAGMAS } from '../knex/default-knex';
 import { TABLE_PREFIX_RULE } from '../knex/table-prefix';
@@ -15,6 +16,11 @@ export interface ConnectionOptions {
 const PG_CLIENTS = new Set(['pg', 'postgres', 'postgresql']);
 
 function sqliteConfig(filename: string, create: boolean, client: 'sqlite3' | 'better-sqlite3' = 'sqlite3'): Knex.Config {
+  if (filename === '') throw usage('the connection names no SQLite file');
+  // The driver would only say it cannot open it.
+  // Storage errors, as a missing file is.
+  if (filename !== ':memory:' && existsSync(filename) && statSync(filename).isDirectory()) throw new CliError(`${filename} is a directory, not an SQLite database`, EXIT.storage);
+  if (create && filename !== ':memory:' && !existsSync(dirname(resolve(filename)))) throw new CliError(`cannot create ${filename}: no such directory`, EXIT.storage);
   // Opening a missing file would create an empty database: only `migrate` may do that.
   if (!create && filename !== ':memory:' && !existsSync(filename)) {
     // `user:password@host/db` without its scheme reads as a file name: named without the password.

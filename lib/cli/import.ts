@@ -1,4 +1,4 @@
-import { statSync } from 'node:fs';
+import { accessSync, constants, statSync } from 'node:fs';
 import { Command } from 'commander';
 import { duplicateKeyPointer } from '../duplicate-keys';
 import { ConsentError } from '../errors';
@@ -74,6 +74,11 @@ export function importCommand(): Command {
         throw usage(`cannot read ${file}: no such file`);
       }
       if (statSync(file).isDirectory()) throw usage(`cannot read ${file}: it is a directory`);
+      try {
+        accessSync(file, constants.R_OK);
+      } catch {
+        throw usage(`cannot read ${file}: permission denied`);
+      }
       // Decimal digits only: Number() would also take 0x10, 1e3 and ' 5'.
       const batchSize = /^[0-9]{1,5}$/.test(options.batchSize) ? Number(options.batchSize) : NaN;
       if (!(batchSize >= 1 && batchSize <= 10_000)) throw usage('--batch-size must be an integer from 1 to 10000');

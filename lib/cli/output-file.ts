@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { constants, createWriteStream, lstatSync, realpathSync, rmSync, statSync, type Stats } from 'node:fs';
+import { constants, createWriteStream, lstatSync, readlinkSync, realpathSync, rmSync, statSync, type Stats } from 'node:fs';
 import { chmod, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { streamChunks } from '../io/stream-chunks';
@@ -62,6 +62,12 @@ function inSharedDirectory(file: string): boolean {
   }
 }
 
+/** Where a symlink at `file` that points at nothing leads (written through, as any link outside a shared directory), else `file`. */
+function danglingTarget(file: string): string {
+  const entry = entryAt(file, false);
+  return entry?.isSymbolicLink() === true ? resolve(dirname(file), readlinkSync(file)) : file;
+}
+
 /** What is at `file`: the entry itself when `follow` is false (a link stays a link); null when nothing is. */
 function entryAt(file: string, follow: boolean): Stats | null {
   try {
@@ -100,14 +106,18 @@ export function refuseDatabaseOutput(file: string, database: string | null): voi
 export async function writeOutputFile(chunks: AsyncIterable<string>, file: string): Promise<void> {
   const shared = inSharedDirectory(file);
   const before = entryAt(file, !shared);
+  if (before?.isDirectory() === true) throw usage(`cannot write ${file}: it is a directory`);
   if (before !== null && !before.isFile() && !before.isSymbolicLink()) {
     // Opened by the entry checked: in a shared directory a link swapped in meanwhile is refused (ELOOP).
     const fd = shared ? await open(file, constants.O_WRONLY | constants.O_NOFOLLOW) : undefined;
-    await streamChunks(chunks, () => createWriteStream(file, fd === undefined ? {} : { fd }));
+    await streamChunks(chunks, () => createWriteStream(file, fd === undefined ? {} : { fd })).catch((error: unknown) => {
+      const { code } = (error ?? {}) as NodeJS.ErrnoException;
+      throw code === undefined || code === 'EPIPE' ? error : usage(`cannot write ${file}: ${REASONS[code] ?? code}`);
+    });
     return;
   }
   const kept = before !== null && before.isFile() ? before.mode & 0o777 : null;
-  const target = before === null || shared ? file : realpathSync(file);
+  const target = shared ? file : before === null ? danglingTarget(file) : realpathSync(file);
   const partial = join(dirname(target), `.${basename(target)}.${randomBytes(6).toString('hex')}.partial`);
   const uninterrupted = removedOnInterrupt(partial);
   try {

@@ -1,3 +1,4 @@
+import { createPublicKey } from 'node:crypto';
 import { Command } from 'commander';
 import { isCheckpointShaped, verifyCheckpoint, type Checkpoint } from '../audit/checkpoint';
 import { storedReceiptPublicKey } from '../core/receipt-key';
@@ -13,7 +14,7 @@ import { progress, type Progress } from './progress';
  * refused: JSON.parse would check the last one while a person reading the file sees the first.
  */
 function readCheckpoint(file: string): Checkpoint {
-  const text = readSmallFile(file, 'a checkpoint');
+  const text = withoutMark(readSmallFile(file, 'a checkpoint'));
   let checkpoint: Checkpoint;
   try {
     checkpoint = JSON.parse(text) as Checkpoint;
@@ -27,16 +28,32 @@ function readCheckpoint(file: string): Checkpoint {
 
 /** The public key in `file`: SPKI PEM, or the JSON `GET /receipts/key` answers. */
 function readKey(file: string): string {
-  const text = readSmallFile(file, 'a public key');
-  if (!text.trimStart().startsWith('{')) return text;
-  try {
-    const key = (JSON.parse(text) as { publicKey?: unknown }).publicKey;
-    if (typeof key === 'string') return key;
-  } catch {
-    // reported below
+  const text = withoutMark(readSmallFile(file, 'a public key'));
+  let key: unknown = text;
+  if (text.trimStart().startsWith('{')) {
+    try {
+      key = (JSON.parse(text) as { publicKey?: unknown }).publicKey;
+    } catch {
+      key = null;
+    }
   }
+  // Checked here: a file that holds no key would read as a checkpoint whose signature fails.
+  if (typeof key === 'string' && isPublicKey(key)) return key;
   throw usage(`${file} holds no public key: give the SPKI PEM, or the JSON of GET /receipts/key`);
 }
+
+/** Whether `pem` is a public key Node reads. */
+function isPublicKey(pem: string): boolean {
+  try {
+    createPublicKey(pem);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A file's text without the byte-order mark an editor may have put first. */
+const withoutMark = (text: string): string => (text.startsWith('\ufeff') ? text.slice(1) : text);
 
 /** `express-consent verify`: checks the hash chains and the global log; exit 1 and a list when anything is wrong. */
 export function verifyCommand(): Command {

@@ -111,7 +111,9 @@ export function resolveTexts(def: RequirementDefinition): ResolvedTexts {
   const texts: Record<string, LocalizedText> = {};
   if (!flat && given && !locales.includes(defaultLocale)) fail(id, 'defaultLocale', 'must be one of the locales of "texts" (or give the flat title and description)');
   if (flat || !given) {
-    if (given && locales.includes(defaultLocale)) fail(id, 'title', `duplicates texts.${defaultLocale}: give the text of a locale once`);
+    // Named by the flat field that was given (a top-level url alone duplicates it too).
+    const field = def.title !== undefined ? 'title' : def.description !== undefined ? 'description' : 'url';
+    if (given && locales.includes(defaultLocale)) fail(id, field, `duplicates texts.${defaultLocale}: give the text of a locale once`);
     texts[defaultLocale] = {
       title: text(id, 'title', def.title, 200),
       description: text(id, 'description', def.description, 5000),

@@ -139,6 +139,21 @@ describe('the express-consent command line against an operator\'s mistakes', () 
         expect(run.stderr).to.match(/^express-consent: --output .* is the database's own file \(.*\): writing there would destroy the store; name another file\n$/);
       }
       expect(readFileSync(file).equals(stored), 'the store is as it was').to.equal(true);
+      // Paths that are no file to write or read: said in a line naming them.
+      const cases: Array<[string[], number, string]> = [
+        [['--url', file, 'export', '--output', dir.path], 2, `cannot write ${dir.path}: it is a directory`],
+        [['--url', file, 'export', '--output', '/dev/full'], 2, 'cannot write /dev/full: no space left on the device'],
+        [['--url', dir.path, 'verify'], 3, `${dir.path} is a directory, not an SQLite database`],
+        [['--url', join(dir.path, 'no', 'such.sqlite3'), 'migrate'], 3, `cannot create ${join(dir.path, 'no', 'such.sqlite3')}: no such directory`],
+        [['--client', 'sqlite3', '--connection', '{}', 'verify'], 2, 'the connection names no SQLite file'],
+      ];
+      for (const [args, code, message] of cases) {
+        expect(await runCli(args), args.join(' ')).to.deep.include({ code, stderr: `express-consent: ${message}\n` });
+      }
+      // A link that points at nothing is written through, as every link outside a shared directory.
+      symlinkSync('written.csv', join(dir.path, 'dangling.csv'));
+      expect(await runCli(['--url', file, 'export', '--output', join(dir.path, 'dangling.csv')])).to.include({ code: 0 });
+      expect(readFileSync(join(dir.path, 'written.csv'), 'utf8')).to.match(/^id,at,requirement/);
       expect(await runCli(['--url', file, 'verify'])).to.include({ code: 0 });
       expect(await runCli(['--url', file, 'export', '--output', join(dir.path, 'events.csv')])).to.include({ code: 0 });
     });

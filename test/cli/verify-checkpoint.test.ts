@@ -45,6 +45,18 @@ describeEachCliDatabase('express-consent verify --checkpoint', (open) => {
     const ok = await runCli(['--url', db.url, 'verify', '--checkpoint', file, ...key]);
     expect(ok.code, ok.stderr).to.equal(0);
     expect(ok.stdout).to.include('ok: 3 events checked, 0 problems');
+    // Saved by an editor that puts a byte-order mark first: the same checkpoint and key.
+    const marked = join(dir, 'marked.json');
+    writeFileSync(marked, `\ufeff${readFileSync(file, 'utf8')}`);
+    const markedKey = join(dir, 'marked.pem');
+    writeFileSync(markedKey, `\ufeff${consent.publicKey}`);
+    expect(await runCli(['--url', db.url, 'verify', '--checkpoint', marked, '--public-key', markedKey])).to.include({ code: 0 });
+    // A key file that holds no key is said to, not taken for a signature that fails.
+    const garbage = join(dir, 'garbage.pem');
+    writeFileSync(garbage, 'garbage\n');
+    expect(await runCli(['--url', db.url, 'verify', '--checkpoint', file, '--public-key', garbage])).to.deep.include({
+      code: 2, stderr: `express-consent: ${garbage} holds no public key: give the SPKI PEM, or the JSON of GET /receipts/key\n`,
+    });
 
     await restoreStore(db.knex, backup);
     expect((await runCli(['--url', db.url, 'verify'])).code).to.equal(0, 'the restored copy is consistent in itself');

@@ -74,6 +74,16 @@ describe('registry', () => {
     expect(() => { fresh().register(def('fine', { url: 'https://example.com/p', expiresAfterDays: 30, gpc: true })); }).to.not.throw();
   });
 
+  it('names the flat field given beside texts of the same locale, whichever it is', () => {
+    const texts = { en: { title: 'T', description: 'D' } };
+    for (const field of ['title', 'description', 'url'] as const) {
+      const value = field === 'url' ? 'https://example.com/p' : 'X';
+      const error = thrown(() => { fresh().register({ id: 'twice', texts, [field]: value } as never); });
+      expect(error.extensions.field, field).to.equal(field);
+      expect(error.message).to.contain(`"${field}"`).and.contain('duplicates texts.en');
+    }
+  });
+
   it('refuses a url that browsers would rewrite (to another origin, or a link other than shown); keeps the rest', () => {
     const offSite = [
       '/\\evil.example', '/\t/evil.example', '/\n/evil.example', '/\r/evil.example', '/\r\n/evil.example', '/ /evil.example',
