@@ -78,7 +78,7 @@ describe('registry', () => {
     const texts = { en: { title: 'T', description: 'D' } };
     for (const field of ['title', 'description', 'url'] as const) {
       const value = field === 'url' ? 'https://example.com/p' : 'X';
-      const error = thrown(() => { fresh().register({ id: 'twice', texts, [field]: value } as never); });
+      const error = thrown(() => { fresh().register({ id: 'twice', texts, [field]: value }); });
       expect(error.extensions.field, field).to.equal(field);
       expect(error.message).to.contain(`"${field}"`).and.contain('duplicates texts.en');
     }
