@@ -18,7 +18,8 @@ import { publicVerifyResult } from './public-event';
 import type { ReceiptKey } from './receipt-key';
 import { logRefusal, trustedRecords } from './trusted';
 import { foldVerifiedEvents, verifiedEvents } from './subject-events';
-import { versionProblems, verifyStore } from './verify';
+import { verifyStore } from './verify';
+import { ReferencedVersions, versionProblems } from './verify-versions';
 
 /** The proof-of-consent methods of a `Consent` instance. */
 export interface ConsentProof {
@@ -135,9 +136,12 @@ export async function verifyFor(
   // A head that fails its check is reported by the verification itself.
   await engine.sealLog().catch(() => undefined);
   const { tracker } = engine;
-  const result = await verifyStore(tracker, keys, undefined, { checkpoint });
-  const versions = tracker.allRequirementVersions ? await tracker.allRequirementVersions() : await tracker.requirementVersions(requirementIds);
-  const problems = [...result.problems, ...versionProblems(keys.chain, versions)];
+  const referenced = new ReferencedVersions();
+  const result = await verifyStore(tracker, keys, undefined, { checkpoint, referenced });
+  const versions = tracker.allRequirementVersions
+    ? await tracker.allRequirementVersions()
+    : await tracker.requirementVersions([...new Set([...requirementIds, ...referenced.ids])]);
+  const problems = [...result.problems, ...versionProblems(keys.chain, versions), ...referenced.missingFrom(versions)];
   return publicVerifyResult({ ...result, ok: problems.length === 0, problems }, engine.eventIds);
 }
 

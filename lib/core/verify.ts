@@ -1,16 +1,16 @@
-import { versionSealed } from '../audit/head-seal';
 import { leafCount } from '../audit/log-leaf';
 import { LogHeadError } from '../audit/log-seal';
 import { ChainVerifier, type IntegrityProblem, type VerifyResult } from '../audit/verify-chain';
 import { nextTurn } from '../event-loop-turns';
 import { LogVerifier, type CheckpointClaim, type LogKeys } from '../audit/verify-log';
-import type { LogEntry, LogHead, SealedHead, StoredEvent, StoredRequirementVersion } from '../tracker/records';
+import type { LogEntry, LogHead, SealedHead, StoredEvent } from '../tracker/records';
 import type { ConsentTracker } from '../tracker/tracker';
 import { PageCursor, pagesAhead } from './page-cursor';
 import { CheckThreads, eventsAhead, headsAhead } from './verify-ahead';
 import { appendAll, settledChainProblems } from './verify-settle';
 import { idsChecked, unnamed } from './verify-ids';
 import type { JudgeKeys } from './audience-judge';
+import type { ReferencedVersions } from './verify-versions';
 
 /** The reads verification, export and `stateAt` need. */
 export type ProofReader = Pick<ConsentTracker, 'scanEvents' | 'heads' | 'logHead' | 'logEntries' | 'logBlocks'>;
@@ -194,6 +194,8 @@ export interface VerifyStoreOptions {
    * release 1 and every record against its chain's events.
    */
   legacy?: boolean;
+  /** Told the requirement version of every event read (of the whole store). */
+  referenced?: ReferencedVersions;
 }
 
 /**
@@ -231,7 +233,10 @@ export async function verifyStore(tracker: ProofReader, keys: VerifyKeys, pseudo
     const suspects = new Map<string, IntegrityProblem[]>();
     await both(
       readLog(tracker, log, pass),
-      verifyChains(chains, heads, events, (event) => { log.event(event); }, suspects),
+      verifyChains(chains, heads, events, (event) => {
+        log.event(event);
+        options.referenced?.add(event);
+      }, suspects),
     );
     appendAll(chains.problems, await settledChainProblems(tracker, keys.chain, [...suspects.keys()], legacy));
     appendAll(chains.problems, unnamed(idProblems, chains.problems));
@@ -245,11 +250,4 @@ export async function verifyStore(tracker: ProofReader, keys: VerifyKeys, pseudo
     log.close();
     threads.close();
   }
-}
-
-/** A `text_changed` problem for each stored requirement version whose seal fails. */
-export function versionProblems(key: Buffer, versions: readonly StoredRequirementVersion[]): IntegrityProblem[] {
-  return versions
-    .filter((v) => !versionSealed(key, v))
-    .map((v) => ({ eventId: `requirement:${v.id}:${String(v.version)}`, kind: 'text_changed', requirement: v.id, version: v.version }));
 }

@@ -272,6 +272,20 @@ for (const backend of BACKENDS) {
       expect(await consent.receipt('alice').catch((e: unknown) => e)).to.be.instanceOf(ConsentStoreError);
     });
 
+    it('names a deleted version that events were decided under (text_changed): nothing shows which text those people saw', async () => {
+      expect(await consent.verify()).to.include({ ok: true });
+      const decided = (await knex('consent_events').distinct('requirement', 'version').whereNot({ requirement: '*' })) as Array<{ requirement: string; version: number }>;
+      expect(decided.length).to.be.above(1);
+      await knex('consent_requirements').where({ id: 'analytics', version: 1 }).delete();
+      const one = await consent.verify();
+      expect(one.ok).to.equal(false);
+      expect(one.problems.map((p) => [p.kind, p.eventId, p.requirement, p.version])).to.deep.equal([['text_changed', 'requirement:analytics:1', 'analytics', 1]]);
+      await knex('consent_requirements').delete();
+      const all = await consent.verify();
+      expect(all.problems.map((p) => p.eventId)).to.have.members(decided.map((d) => `requirement:${d.requirement}:${String(d.version)}`));
+      expect(all.problems.every((p) => p.kind === 'text_changed')).to.equal(true);
+    });
+
     describe('every column of every sealed table, and every field of a record in a subject row: changed, set to NULL, or swapped between two', () => {
       const TABLES: Record<string, { key: string[]; allowed: string[] }> = {
         consent_subjects: { key: ['chain'], allowed: ['subject_link', 'truncated', 'state_mismatch', 'rollback', 'inserted', 'modified', 'deleted'] },
