@@ -52,8 +52,20 @@ export async function syncRequirements(registry: Registry, tracker: ConsentTrack
         { extensions: { id: requirement.id, version: requirement.version, stored: outcome.highest } },
       );
     }
-    if (outcome.kind === 'text_changed') throw textChanged(requirement.id, requirement.version);
+    if (outcome.kind === 'text_changed') {
+      const stored = (await tracker.requirementVersions([requirement.id])).some((v) => v.version === requirement.version);
+      throw stored ? textChanged(requirement.id, requirement.version) : textGone(requirement.id, requirement.version);
+    }
   }
+}
+
+function textGone(id: string, version: number): ConsentConfigError {
+  return new ConsentConfigError(
+    'text_changed',
+    `requirement "${id}" version ${String(version)} has decisions but no stored text (its row was deleted from the database): ` +
+      'restore the requirements table from a backup; the registered text is not stored in its place, since nothing would show it is the one people saw',
+    { extensions: { id, version } },
+  );
 }
 
 function textChanged(id: string, version: number): ConsentConfigError {

@@ -16,13 +16,16 @@ export function versionProblems(key: Buffer, versions: readonly StoredRequiremen
   return versions.filter((v) => !versionSealed(key, v)).map((v) => problem(v.id, v.version));
 }
 
-/** The requirement versions the events read were decided under (an erasure's marker apart). */
+/**
+ * The requirement versions the events read were decided under through the library: not an
+ * erasure's marker, nor an import, which may name a version never stored (it keeps no text).
+ */
 export class ReferencedVersions {
   private readonly byId = new Map<string, Set<number>>();
 
   /** Notes the version `event` was decided under. */
-  add(event: Pick<StoredEvent, 'requirement' | 'version'>): void {
-    if (event.requirement === ERASE_REQUIREMENT) return;
+  add(event: Pick<StoredEvent, 'requirement' | 'version' | 'source'>): void {
+    if (event.requirement === ERASE_REQUIREMENT || event.source === 'import') return;
     let versions = this.byId.get(event.requirement);
     if (versions === undefined) this.byId.set(event.requirement, (versions = new Set()));
     versions.add(event.version);

@@ -5,8 +5,8 @@ import { writeLockFirst } from './write-lock';
 
 /**
  * Stores a requirement version, or finds it stored: `ok` for the same text (or one nobody has
- * answered, replaced whole), `text_changed` for another text already answered, `downgrade`
- * when a newer version is stored than the host registers.
+ * answered, replaced whole), `text_changed` for another text already answered (or an answered
+ * version no longer stored), `downgrade` when a newer version is stored than the host registers.
  */
 export function syncRequirement(ctx: TableContext, version: StoredRequirementVersion, options: SyncOptions = {}): Promise<SyncOutcome> {
   const table = ctx.table('requirements');
@@ -16,14 +16,18 @@ export function syncRequirement(ctx: TableContext, version: StoredRequirementVer
     const top = (await trx(table).where({ id: version.id }).max({ max: 'version' }).first()) as Row | undefined;
     const highest = Number(top?.max ?? 0);
     if (highest > Math.max(version.version, options.highestRegistered ?? 0)) return { kind: 'downgrade', highest };
+    const events = () => trx(ctx.table('events')).where({ requirement: version.id, version: version.version });
+    const answered = async (): Promise<boolean> => (await events().first('id')) !== undefined;
+    // A version people answered through the library whose row is gone is not stored again:
+    // nothing would show that the text registered now is the one they saw. (An import may name
+    // a version that was never stored: it keeps no text.)
+    const present: Row | undefined = await trx(table).where({ id: version.id, version: version.version }).first('text_hash');
+    if (present === undefined && (await events().whereNot({ source: 'import' }).first('id')) !== undefined) return { kind: 'text_changed' };
     // Several processes may start at once: insert if absent, then compare what is stored.
     await trx(table).insert(fromVersion(version)).onConflict(['id', 'version']).ignore();
     const stored = (await trx(table).where({ id: version.id, version: version.version }).first()) as Row;
     if (stored.text_hash === version.textHash) return { kind: 'ok' };
-    const referenced: Row | undefined = await trx(ctx.table('events'))
-      .where({ requirement: version.id, version: version.version })
-      .first('id');
-    if (referenced) return { kind: 'text_changed' };
+    if (await answered()) return { kind: 'text_changed' };
     // Nobody has answered this text: it is replaced whole, as if stored now (its seal covers the time).
     await trx(table).where({ id: version.id, version: version.version }).update(fromVersion(version));
     return { kind: 'ok' };

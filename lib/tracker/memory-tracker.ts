@@ -53,6 +53,8 @@ export class MemoryTracker implements ConsentTracker {
     const index = list.findIndex((v) => v.version === version.version);
     const existing = list[index];
     if (!existing) {
+      // A version answered through the library whose text is gone is not stored again (see the Knex tracker).
+      if (this.referenced(version.id, version.version, true)) return { kind: 'text_changed' };
       this.versions.set(version.id, [...list, { ...version }]);
       return { kind: 'ok' };
     }
@@ -280,9 +282,10 @@ export class MemoryTracker implements ConsentTracker {
     return this.outbox.claimed(entry);
   }
 
-  private referenced(id: string, version: number): boolean {
+  /** Whether an event names the version (`answered`: one not imported). */
+  private referenced(id: string, version: number, answered = false): boolean {
     for (const chain of this.chains.values()) {
-      if (chain.events.some((e) => e.requirement === id && e.version === version)) return true;
+      if (chain.events.some((e) => e.requirement === id && e.version === version && !(answered && e.source === 'import'))) return true;
     }
     return false;
   }
