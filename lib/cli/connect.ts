@@ -17,8 +17,7 @@ const PG_CLIENTS = new Set(['pg', 'postgres', 'postgresql']);
 
 function sqliteConfig(filename: string, create: boolean, client: 'sqlite3' | 'better-sqlite3' = 'sqlite3'): Knex.Config {
   if (filename === '') throw usage('the connection names no SQLite file');
-  // The driver would only say it cannot open it.
-  // Storage errors, as a missing file is.
+  // Said here, where the driver would only say it cannot open it; storage errors, as a missing file is.
   if (filename !== ':memory:' && existsSync(filename) && statSync(filename).isDirectory()) throw new CliError(`${filename} is a directory, not an SQLite database`, EXIT.storage);
   if (create && filename !== ':memory:' && !existsSync(dirname(resolve(filename)))) throw new CliError(`cannot create ${filename}: no such directory`, EXIT.storage);
   // Opening a missing file would create an empty database: only `migrate` may do that.
