@@ -63,7 +63,7 @@ for (const backend of BACKENDS) {
       const rows = (exported.text.trim().split('\n')).map((line) => JSON.parse(line) as Record<string, unknown>);
       expect(rows.map((r) => [r.source, r.actor, r.context])).to.deep.equal([['admin', 'agent-17', 'call centre'], ['admin', 'agent-17', 'call centre']]);
       const page = await request(app).get('/consent/admin/console/subject?id=ann%40example.com').set('x-staff', 'x').expect(200);
-      expect(page.text).to.include('<td data-label="Actor">agent-17</td><td data-label="Context">call centre</td>');
+      expect(page.text).to.include('<td data-label="Actor" class="ec-free">agent-17</td><td data-label="Context" class="ec-free">call centre</td>');
       // `true` records no actor.
       await request(app).post('/consent/admin/subjects/bob/decisions').set('x-staff', 'plain').send({ decisions: { analytics: 'granted' } }).expect(200);
       expect((await consent.history('bob')).events[0]).to.include({ source: 'admin', actor: null });
