@@ -51,6 +51,9 @@ export async function faultRig(options: { poolMax?: number; storeTimeoutMs?: num
     consent: t.consent,
     clock,
     async close() {
+      // A frozen connection lost bytes for good: drop every connection through the proxy, so
+      // that no query waits for an answer that will never come while the pools close.
+      proxy.cut();
       proxy.restore();
       proxy.delay(0);
       await t.consent.close();
