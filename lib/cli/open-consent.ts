@@ -3,13 +3,16 @@ import { versionSealed } from '../audit/head-seal';
 import { deriveKeys } from '../audit/keys';
 import { createConsent, type Consent } from '../create-consent';
 import type { AdminCapability } from '../tracker/admin-capability';
-import type { StoredRequirementVersion } from '../tracker/records';
 import type { ConsentTracker } from '../tracker/tracker';
-import { CliError, EXIT, logError } from './exit';
+import { ERASE_REQUIREMENT } from '../state/plan-erase';
+import { CliError, EXIT, logError, printable } from './exit';
 import { latestDefinitions } from './stored-requirements';
 
-/** The store as the commands see it: the tracker interface with its admin capability. */
-export type CliTracker = ConsentTracker & AdminCapability;
+/**
+ * The store as the commands see it: the tracker interface with its admin capability, and (the
+ * Knex tracker's) the requirement versions its events answered.
+ */
+export type CliTracker = ConsentTracker & AdminCapability & { answeredVersions?(): Promise<Array<{ id: string; version: number }>> };
 
 /** Options of `openConsent`. */
 export interface OpenConsentOptions {
@@ -57,17 +60,29 @@ function asRegistered(tracker: ConsentTracker, onEvents?: (count: number) => voi
   });
 }
 
+const named = (versions: ReadonlyArray<{ id: string; version: number }>): string =>
+  versions.map((v) => `"${printable(v.id)}" version ${String(v.version)}`).join(', ');
+
 /**
- * Refuses (exit 1) a store whose stored requirement versions do not all check with their seals:
- * the command takes its texts and lawful bases from there, and one changed in the database
- * (consent turned into legitimate interests) would change what it lists and exports.
+ * Refuses (exit 1) a store whose stored requirement versions do not all check with their seals,
+ * or that no longer stores a version its events answered: the command takes its texts and
+ * lawful bases from there, and one changed in the database (consent turned into legitimate
+ * interests), or a newest version deleted so that an older one stands in for it, would change
+ * what it lists and exports.
  */
-function refuseAltered(versions: readonly StoredRequirementVersion[], secret: string): void {
+async function refuseAltered(tracker: CliTracker, secret: string): Promise<void> {
+  const versions = await tracker.allRequirementVersions();
   const key = deriveKeys(Buffer.from(secret, 'utf8')).chain;
   const altered = versions.filter((v) => !versionSealed(key, v));
-  if (altered.length === 0) return;
-  const named = altered.map((v) => `"${v.id}" version ${String(v.version)}`).join(', ');
-  throw new CliError(`the stored text or lawful basis of requirement ${named} was changed in the database (its seal does not check): run express-consent verify`, EXIT.problems);
+  if (altered.length > 0) {
+    throw new CliError(`the stored text or lawful basis of requirement ${named(altered)} was changed in the database (its seal does not check): run express-consent verify`, EXIT.problems);
+  }
+  const stored = new Set(versions.map((v) => `${v.id}\n${String(v.version)}`));
+  const answered = (await tracker.answeredVersions?.()) ?? [];
+  const gone = answered.filter((v) => v.id !== ERASE_REQUIREMENT && !stored.has(`${v.id}\n${String(v.version)}`));
+  if (gone.length > 0) {
+    throw new CliError(`requirement ${named(gone)}, which people answered, is no longer stored in the database: run express-consent verify`, EXIT.problems);
+  }
 }
 
 /**
@@ -94,7 +109,7 @@ export async function openConsent(tracker: CliTracker, options: OpenConsentOptio
   try {
     await consent.ready();
     // Once ready: a store the upgrade left unsealed is sealed by then.
-    if (options.allowAltered !== true) refuseAltered(await tracker.allRequirementVersions(), secret);
+    if (options.allowAltered !== true) await refuseAltered(tracker, secret);
   } catch (error) {
     await consent.close();
     throw error;

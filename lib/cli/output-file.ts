@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { constants, createWriteStream, lstatSync, readlinkSync, realpathSync, rmSync, statSync, type Stats } from 'node:fs';
 import { chmod, open, rename, rm } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, join, sep } from 'node:path';
 import { streamChunks } from '../io/stream-chunks';
-import { usage, type CliError } from './exit';
+import { CliError, EXIT, usage } from './exit';
 
 // Exports and audiences hold personal data (pseudonyms, actors, subject ids as the host gave
 // them): a new file is readable by its owner only, whatever the umask.
@@ -11,22 +11,37 @@ const NEW_FILE_MODE = 0o600;
 
 const INTERRUPTS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
-const REASONS: Readonly<Record<string, string>> = {
+// Where the path asked for cannot take a file: the argument is to change (exit 2).
+const PATH_REASONS: Readonly<Record<string, string>> = {
   ENOENT: 'no such directory',
   ENOTDIR: 'a part of its path is not a directory',
+  EISDIR: 'it is a directory',
   EACCES: 'permission denied',
   EPERM: 'permission denied',
   EROFS: 'read-only file system',
-  ENOSPC: 'no space left on the device',
-  EDQUOT: 'disk quota exceeded',
 };
 
-/** A failure to create or write the hidden partial file, named by the file asked for (exit 2). */
-function namedByTarget(error: unknown, partial: string, file: string): unknown {
+// Where the storage behind it gave out while writing: no room, or the device failed (exit 3).
+const STORAGE_REASONS: Readonly<Record<string, string>> = {
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'disk quota exceeded',
+  EFBIG: 'the file grew too large for its file system',
+  EIO: 'the device failed (input/output error)',
+};
+
+/**
+ * A failure to create or write `file`, named by the file asked for: opening one of `opened` (the
+ * file, or the hidden partial file beside it) where the path cannot take a file is a usage error
+ * (exit 2); a full disk or a failing device while writing (a write's error names no path) a
+ * storage error (exit 3). Anything else (the database's own failures) is passed on as it is.
+ */
+function namedFailure(error: unknown, file: string, opened: readonly string[]): unknown {
   const { code, path } = (error ?? {}) as NodeJS.ErrnoException;
-  if (path !== partial || code === undefined) return error;
-  const failure: CliError = usage(`cannot write ${file}: ${REASONS[code] ?? code}`);
-  return failure;
+  if (code === undefined) return error;
+  const storage = STORAGE_REASONS[code];
+  if (storage !== undefined) return new CliError(`cannot write ${file}: ${storage}`, EXIT.storage);
+  const reason = PATH_REASONS[code];
+  return reason === undefined || path === undefined || !opened.includes(path) ? error : usage(`cannot write ${file}: ${reason}`);
 }
 
 /**
@@ -62,10 +77,32 @@ function inSharedDirectory(file: string): boolean {
   }
 }
 
-/** Where a symlink at `file` that points at nothing leads (written through, as any link outside a shared directory), else `file`. */
-function danglingTarget(file: string): string {
-  const entry = entryAt(file, false);
-  return entry?.isSymbolicLink() === true ? resolve(dirname(file), readlinkSync(file)) : file;
+// Links followed at most in one path, as the kernel does (ELOOP past that).
+const MAX_LINKS = 40;
+
+/**
+ * Where `file` leads, whether or not it exists: each part of the path taken in turn from `from`,
+ * links followed wherever they point (a link to nothing yet too, and one reached through `..`,
+ * which the kernel takes from where the link led, not lexically), as an absolute path without
+ * links. Past `MAX_LINKS` links the rest is taken as written.
+ */
+function physicalPath(file: string, from: string = process.cwd(), links = { left: MAX_LINKS }): string {
+  let at = isAbsolute(file) ? sep : from;
+  for (const part of file.split(sep)) {
+    if (part === '' || part === '.') continue;
+    if (part === '..') {
+      at = dirname(at);
+      continue;
+    }
+    const next = join(at, part);
+    if (entryAt(next, false)?.isSymbolicLink() === true && links.left > 0) {
+      links.left -= 1;
+      at = physicalPath(readlinkSync(next), at, links);
+    } else {
+      at = next;
+    }
+  }
+  return at;
 }
 
 /** What is at `file`: the entry itself when `follow` is false (a link stays a link); null when nothing is. */
@@ -77,9 +114,9 @@ function entryAt(file: string, follow: boolean): Stats | null {
   }
 }
 
-/** Whether `a` and `b` name one file: the same path, or (existing) the same file through a link. */
+/** Whether `a` and `b` name one file: the same path once links are followed (existing or not), or the same file (a hard link). */
 function sameFile(a: string, b: string): boolean {
-  if (resolve(a) === resolve(b)) return true;
+  if (physicalPath(a) === physicalPath(b)) return true;
   const x = entryAt(a, true);
   const y = entryAt(b, true);
   return x !== null && y !== null && x.dev === y.dev && x.ino === y.ino;
@@ -87,12 +124,16 @@ function sameFile(a: string, b: string): boolean {
 
 /**
  * A usage error when `file` is the SQLite database `database` (or its journal, write-ahead log or
- * shared memory): the output would replace the store it was read from.
+ * shared memory, named beside the path given or beside the file it leads to: they may not exist
+ * while no process has the database open): the output would replace the store it was read from,
+ * or be taken for its log and deleted when it is next opened.
  */
 export function refuseDatabaseOutput(file: string, database: string | null): void {
   if (database === null) return;
-  for (const part of [database, `${database}-wal`, `${database}-journal`, `${database}-shm`]) {
-    if (sameFile(file, part)) throw usage(`--output ${file} is the database's own file (${part}): writing there would destroy the store; name another file`);
+  for (const base of new Set([database, physicalPath(database)])) {
+    for (const part of [base, `${base}-wal`, `${base}-journal`, `${base}-shm`]) {
+      if (sameFile(file, part)) throw usage(`--output ${file} is the database's own file (${part}): writing there would destroy the store; name another file`);
+    }
   }
 }
 
@@ -111,13 +152,12 @@ export async function writeOutputFile(chunks: AsyncIterable<string>, file: strin
     // Opened by the entry checked: in a shared directory a link swapped in meanwhile is refused (ELOOP).
     const fd = shared ? await open(file, constants.O_WRONLY | constants.O_NOFOLLOW) : undefined;
     await streamChunks(chunks, () => createWriteStream(file, fd === undefined ? {} : { fd })).catch((error: unknown) => {
-      const { code } = (error ?? {}) as NodeJS.ErrnoException;
-      throw code === undefined || code === 'EPIPE' ? error : usage(`cannot write ${file}: ${REASONS[code] ?? code}`);
+      throw namedFailure(error, file, [file]);
     });
     return;
   }
   const kept = before !== null && before.isFile() ? before.mode & 0o777 : null;
-  const target = shared ? file : before === null ? danglingTarget(file) : realpathSync(file);
+  const target = shared ? file : before === null ? physicalPath(file) : realpathSync(file);
   const partial = join(dirname(target), `.${basename(target)}.${randomBytes(6).toString('hex')}.partial`);
   const uninterrupted = removedOnInterrupt(partial);
   try {
@@ -136,7 +176,7 @@ export async function writeOutputFile(chunks: AsyncIterable<string>, file: strin
   } catch (error) {
     // Where the partial file could not even be made (ENOTDIR), its removal fails too: the first failure is told.
     await rm(partial, { force: true }).catch(() => undefined);
-    throw namedByTarget(error, partial, file);
+    throw namedFailure(error, file, [partial]);
   } finally {
     uninterrupted();
   }

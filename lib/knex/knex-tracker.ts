@@ -231,6 +231,11 @@ export class KnexTracker implements ConsentTracker {
     return admin.allRequirementVersions(this);
   }
 
+  /** Every requirement version that events answered through the library (imports aside; see requirement-queries.ts). */
+  answeredVersions(): Promise<requirements.AnsweredVersion[]> {
+    return requirements.answeredVersions(this);
+  }
+
   readSetting(name: string): Promise<string | null> {
     return admin.readSetting(this, name);
   }

@@ -42,3 +42,42 @@ export async function requirementVersions(ctx: TableContext, ids: string[]): Pro
     .orderBy([{ column: 'id' }, { column: 'version' }])) as Row[];
   return rows.map(toVersion);
 }
+
+/** A requirement version that events answered. */
+export interface AnsweredVersion {
+  id: string;
+  version: number;
+}
+
+/**
+ * Every requirement version that events answered through the library (imports aside: they may
+ * name a version that was never stored), by id, then lowest first; an erasure's event counts
+ * under its own requirement id. A loose scan of the events' `(requirement, version)` index: one probe per requirement
+ * and per version, however many events there are, and one more per version to find an event
+ * of it that is not an import.
+ */
+export async function answeredVersions(ctx: TableContext): Promise<AnsweredVersion[]> {
+  const events = ctx.table('events');
+  const answered: AnsweredVersion[] = [];
+  for (let id = await nextRequirement(ctx, events, null); id !== null; id = await nextRequirement(ctx, events, id)) {
+    let version: number | null = null;
+    for (;;) {
+      const q = ctx.knex(events).where({ requirement: id }).whereNotNull('version');
+      if (version !== null) q.where('version', '>', version);
+      const row = (await q.min({ v: 'version' }).first()) as Row | undefined;
+      if (row?.v === null || row?.v === undefined) break;
+      version = Number(row.v);
+      const decided: Row | undefined = await ctx.knex(events).where({ requirement: id, version }).whereNot({ source: 'import' }).first('id');
+      if (decided !== undefined) answered.push({ id, version });
+    }
+  }
+  return answered;
+}
+
+/** The lowest requirement id of an event after `after` (from the first without it), or null. */
+async function nextRequirement(ctx: TableContext, events: string, after: string | null): Promise<string | null> {
+  const q = ctx.knex(events);
+  if (after !== null) q.where('requirement', '>', after);
+  const row = (await q.min({ r: 'requirement' }).first()) as Row | undefined;
+  return typeof row?.r === 'string' ? row.r : null;
+}

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, lstatSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -117,6 +117,32 @@ describe('the express-consent command line against an operator\'s mistakes', () 
       // An erasure uses no text: it goes through.
       expect(await runCli(['--url', db.url, 'erase', 'bob'])).to.include({ code: 0, stdout: '{"events":1}\n' });
     });
+
+    it('refuses a store whose newest answered requirement version was deleted, so that an older one under another lawful basis would stand in for it', async () => {
+      const offers = { id: 'offers', title: 'Offers', description: 'Offers we think you will like.' };
+      for (const [version, lawfulBasis, subject] of [[1, 'legitimate_interests', 'bob'], [2, 'consent', 'ann']] as const) {
+        const consent = createConsent({ knex: db.knex, secret: SECRET, logger: { warn() {}, error() {} } });
+        consent.register([{ id: 'newsletter', title: 'Newsletter', description: 'A monthly e-mail.' }, { ...offers, version, lawfulBasis }]);
+        await consent.ready();
+        await consent.record(subject, { offers: 'granted' });
+        await consent.close();
+      }
+      expect(await runCli(['--url', db.url, 'audience', 'offers'])).to.include({ code: 0, stdout: 'subject,state\r\nann,granted\r\n' });
+      await db.knex('consent_requirements').where({ id: 'offers', version: 2 }).delete();
+      const verify = await runCli(['--url', db.url, 'verify']);
+      expect(verify).to.include({ code: 1, stderr: '' });
+      expect(verify.stdout).to.include('problem: text_changed at event requirement:offers:2');
+      // Version 1 (legitimate interests) would otherwise be current, and bob listed with ann.
+      for (const command of [['audience', 'offers'], ['export'], ['sweep']]) {
+        const run = await runCli(['--url', db.url, ...command]);
+        expect(run, command.join(' ')).to.include({ code: 1, stdout: '' });
+        expect(run.stderr).to.equal('express-consent: requirement "offers" version 2, which people answered, is no longer stored in the database: run express-consent verify\n');
+      }
+      // Her newsletter grant and her grant of version 2, redacted.
+      expect(await runCli(['--url', db.url, 'erase', 'ann'])).to.include({ code: 0, stdout: '{"events":2}\n' });
+      // An erasure's own event answers no requirement: the store still refuses for version 2 alone.
+      expect((await runCli(['--url', db.url, 'export'])).stderr).to.include('"offers" version 2,');
+    });
   });
 
   describe('--output (SQLite)', () => {
@@ -132,9 +158,17 @@ describe('the express-consent command line against an operator\'s mistakes', () 
       await knex.destroy();
       const stored = readFileSync(file);
       symlinkSync(file, join(dir.path, 'link.sqlite3'));
-      for (const [command, output] of [['export', file], ['audience', `${file}-wal`], ['export', join(dir.path, 'link.sqlite3')], ['audience', `${file}-journal`]] as const) {
+      // A directory reached through a link, where the database's side files do not exist while no process has it open.
+      symlinkSync(dir.path, join(dir.path, 'alias'));
+      const outputs = [
+        [file, 'export', file], [file, 'audience', `${file}-wal`], [file, 'export', join(dir.path, 'link.sqlite3')], [file, 'audience', `${file}-journal`],
+        [file, 'export', join(dir.path, 'alias', 'store.sqlite3-wal')], [file, 'export', join(dir.path, 'alias', 'alias', '..', 'store.sqlite3-shm')],
+        // The database named through a link: its side files beside the link, and beside the file it leads to.
+        [join(dir.path, 'link.sqlite3'), 'export', `${file}-wal`], [join(dir.path, 'link.sqlite3'), 'audience', join(dir.path, 'link.sqlite3-wal')],
+      ] as const;
+      for (const [url, command, output] of outputs) {
         const args = command === 'audience' ? ['audience', 'newsletter'] : ['export'];
-        const run = await runCli(['--url', file, ...args, '--output', output]);
+        const run = await runCli(['--url', url, ...args, '--output', output]);
         expect(run, `${command} --output ${output}`).to.include({ code: 2, stdout: '' });
         expect(run.stderr).to.match(/^express-consent: --output .* is the database's own file \(.*\): writing there would destroy the store; name another file\n$/);
       }
@@ -142,7 +176,8 @@ describe('the express-consent command line against an operator\'s mistakes', () 
       // Paths that are no file to write or read: said in a line naming them.
       const cases: Array<[string[], number, string]> = [
         [['--url', file, 'export', '--output', dir.path], 2, `cannot write ${dir.path}: it is a directory`],
-        [['--url', file, 'export', '--output', '/dev/full'], 2, 'cannot write /dev/full: no space left on the device'],
+        [['--url', file, 'export', '--output', '/dev/full'], 3, 'cannot write /dev/full: no space left on the device'],
+        [['--url', file, 'export', '--output', join(dir.path, 'no', 'such.csv')], 2, `cannot write ${join(dir.path, 'no', 'such.csv')}: no such directory`],
         [['--url', dir.path, 'verify'], 3, `${dir.path} is a directory, not an SQLite database`],
         [['--url', join(dir.path, 'no', 'such.sqlite3'), 'migrate'], 3, `cannot create ${join(dir.path, 'no', 'such.sqlite3')}: no such directory`],
         [['--client', 'sqlite3', '--connection', '{}', 'verify'], 2, 'the connection names no SQLite file'],
@@ -154,6 +189,12 @@ describe('the express-consent command line against an operator\'s mistakes', () 
       symlinkSync('written.csv', join(dir.path, 'dangling.csv'));
       expect(await runCli(['--url', file, 'export', '--output', join(dir.path, 'dangling.csv')])).to.include({ code: 0 });
       expect(readFileSync(join(dir.path, 'written.csv'), 'utf8')).to.match(/^id,at,requirement/);
+      // So is a chain of them: the file at its end is written, and each link stays a link.
+      symlinkSync('hop.csv', join(dir.path, 'chain.csv'));
+      symlinkSync('end.csv', join(dir.path, 'hop.csv'));
+      expect(await runCli(['--url', file, 'export', '--output', join(dir.path, 'chain.csv')])).to.include({ code: 0 });
+      expect(readFileSync(join(dir.path, 'end.csv'), 'utf8')).to.match(/^id,at,requirement/);
+      expect([lstatSync(join(dir.path, 'chain.csv')).isSymbolicLink(), lstatSync(join(dir.path, 'hop.csv')).isSymbolicLink()]).to.deep.equal([true, true]);
       expect(await runCli(['--url', file, 'verify'])).to.include({ code: 0 });
       expect(await runCli(['--url', file, 'export', '--output', join(dir.path, 'events.csv')])).to.include({ code: 0 });
     });
