@@ -19,7 +19,11 @@ function sqliteConfig(filename: string, create: boolean, client: 'sqlite3' | 'be
   if (filename === '') throw usage('the connection names no SQLite file');
   // Said here, where the driver would only say it cannot open it; storage errors, as a missing file is.
   if (filename !== ':memory:' && existsSync(filename) && statSync(filename).isDirectory()) throw new CliError(`${filename} is a directory, not an SQLite database`, EXIT.storage);
-  if (create && filename !== ':memory:' && !existsSync(dirname(resolve(filename)))) throw new CliError(`cannot create ${filename}: no such directory`, EXIT.storage);
+  if (create && filename !== ':memory:') {
+    const folder = dirname(resolve(filename));
+    if (!existsSync(folder)) throw new CliError(`cannot create ${filename}: no such directory`, EXIT.storage);
+    if (!statSync(folder).isDirectory()) throw new CliError(`cannot create ${filename}: a part of its path is not a directory`, EXIT.storage);
+  }
   // Opening a missing file would create an empty database: only `migrate` may do that.
   if (!create && filename !== ':memory:' && !existsSync(filename)) {
     // `user:password@host/db` without its scheme reads as a file name: named without the password.

@@ -180,6 +180,7 @@ describe('the express-consent command line against an operator\'s mistakes', () 
         [['--url', file, 'export', '--output', join(dir.path, 'no', 'such.csv')], 2, `cannot write ${join(dir.path, 'no', 'such.csv')}: no such directory`],
         [['--url', dir.path, 'verify'], 3, `${dir.path} is a directory, not an SQLite database`],
         [['--url', join(dir.path, 'no', 'such.sqlite3'), 'migrate'], 3, `cannot create ${join(dir.path, 'no', 'such.sqlite3')}: no such directory`],
+        [['--url', join(file, 'such.sqlite3'), 'migrate'], 3, `cannot create ${join(file, 'such.sqlite3')}: a part of its path is not a directory`],
         [['--client', 'sqlite3', '--connection', '{}', 'verify'], 2, 'the connection names no SQLite file'],
       ];
       for (const [args, code, message] of cases) {

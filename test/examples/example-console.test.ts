@@ -41,16 +41,24 @@ describe('example app: admin console and development mailbox', () => {
     const console = (await request(example.app).get(`/consent/admin/console/subject?id=${accountId}`).auth('admin', 'correct horse').expect(200)).text;
     expect(console).to.contain('terms').and.not.contain('No record of this subject');
 
-    // Staff who have only the email address: behind the console's password.
-    await request(example.app).get('/staff/find?email=reader%40example.com').expect(401);
-    const staff = (path: string) => request(example.app).get(path).auth('admin', 'correct horse');
-    const found = await staff('/staff/find?email=%20READER%40example.COM%20').expect(303);
+    // Staff who have only the email address: behind the console's password, posted (never in a URL).
+    await request(example.app).get('/staff/find').expect(401);
+    await request(example.app).post('/staff/find').type('form').send({ email: 'reader@example.com' }).expect(401);
+    const staff = request.agent(example.app);
+    const form = (await staff.get('/staff/find').auth('admin', 'correct horse').expect(200)).text;
+    expect(form).to.contain('<form method="post" action="/staff/find">').and.contain('<label for="email">Email address</label>').and.not.contain('role="alert"');
+    const find = (fields: Record<string, unknown>) => staff.post('/staff/find').auth('admin', 'correct horse').type('form').send({ _csrf: csrfOf(form), ...fields });
+    const found = await find({ email: ' READER@example.COM ' }).expect(303);
     expect(found.headers.location).to.equal(`/consent/admin/console/subject?id=${accountId}`);
-    expect((await staff('/staff/find').expect(200)).text).to.contain('<label for="email">Email address</label>').and.not.contain('role="alert"');
-    const missing = (await staff('/staff/find?email=%3Cb%3Enobody%40example.com').expect(404)).text;
+    const missing = (await find({ email: '<b>nobody@example.com' }).expect(404)).text;
     expect(missing).to.contain('role="alert">No account uses &lt;b&gt;nobody@example.com.</p>').and.not.contain('<b>nobody');
-    // A repeated parameter is no address: the form again, not an error.
-    expect((await staff('/staff/find?email=a%40example.com&email=b%40example.com').expect(200)).text).to.contain('name="email"');
+    // No address, or a repeated one, is refused with the form again, not an error page.
+    for (const fields of [{}, { email: '' }]) {
+      expect((await find(fields).expect(400)).text).to.contain('role="alert">Enter the email address the person wrote from.</p>').and.contain('name="email"');
+    }
+    expect((await staff.post('/staff/find').auth('admin', 'correct horse').type('form').send('_csrf=' + csrfOf(form) + '&email=a%40example.com&email=b%40example.com').expect(400)).text).to.contain('name="email"');
+    // Without the form's token (another site's form), nothing is looked up.
+    await staff.post('/staff/find').auth('admin', 'correct horse').type('form').send({ email: 'reader@example.com' }).expect(403);
   });
 
   it('delivers the double opt-in email to the mailbox of the person who asked, and only theirs', async () => {

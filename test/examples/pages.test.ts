@@ -314,6 +314,7 @@ describeAccessible('every page of the example, in Chromium at 1280 and 390 px', 
     await page.getByRole('button', { name: 'Find' }).click();
     expect(await page.getByRole('alert').textContent()).to.equal('No account uses nobody@example.com.');
     expect(await page.getByLabel('Email address').inputValue(), 'the address stays to correct it').to.equal('nobody@example.com');
+    expect(page.url(), 'the address is posted, not put in the URL').to.not.contain('nobody');
     await check(page, 'staff-find-missing');
     await page.getByLabel('Email address').fill('Writes-In@example.com');
     await page.getByLabel('Email address').press('Enter');

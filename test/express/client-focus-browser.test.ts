@@ -9,11 +9,12 @@ declare const document: { activeElement: Node | null; querySelector(selector: st
 interface Rect { left: number; right: number; top: number; bottom: number }
 interface Box { getBoundingClientRect(): Rect }
 
-/** A host page in `lang` with the client, a frame that needs `video`, and the page's own choices button. */
-function hostPage(lang: string): string {
+/** A host page in `lang` with the client (its `data-lang` when given), a frame that needs `video`, and the page's own choices button. */
+function hostPage(lang: string, dataLang?: string): string {
+  const scriptLang = dataLang === undefined ? '' : ` data-lang="${dataLang}"`;
   return `<!doctype html>
 <html lang="${lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Host</title><script src="/consent/client.js" defer></script></head>
+<title>Host</title><script src="/consent/client.js"${scriptLang} defer></script></head>
 <body><main><h1>Host</h1><p>Some text.</p>
 <iframe data-consent="video" data-src="about:blank" title="A video" width="300" height="150"></iframe>
 <p><button type="button" data-consent-open>Privacy choices</button></p></main></body></html>`;
@@ -29,6 +30,7 @@ describeBrowser('the browser client in Chromium: where focus goes and what is sa
       { id: 'stats', texts: { en: { title: 'Statistics', description: 'We count page views.' }, de: { title: 'Statistik', description: 'Wir zählen Seitenaufrufe.' } } },
     ], (app) => {
       app.get('/:lang', (req, res) => { res.type('html').send(hostPage(req.params.lang)); });
+      app.get('/:lang/:dataLang', (req, res) => { res.type('html').send(hostPage(req.params.lang, req.params.dataLang)); });
     });
   });
   after(async () => {
@@ -92,6 +94,9 @@ describeBrowser('the browser client in Chromium: where focus goes and what is sa
     await nonsense.getByRole('button', { name: 'Close' }).click();
     await nonsense.getByRole('button', { name: 'Privacy choices' }).click();
     await nonsense.getByRole('dialog', { name: 'Privacy choices' }).waitFor();
+    // A script's data-lang that is no tag gives way to the page's own language.
+    const fallback = await visit(`/de/${encodeURIComponent('en_US.UTF-8')}`);
+    expect(await fallback.locator('.ec-banner').getByRole('button').allTextContents()).to.include('Auswählen');
   });
 
   it('keeps the dialog\'s title clear of its close button at 320 px, in German', async () => {

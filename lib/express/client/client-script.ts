@@ -261,10 +261,13 @@ export const CLIENT_SCRIPT = String.raw`(function () {
   });
 
   function load() {
-    // The page's language as a tag the API takes ("en_US" written as "en-US"); one that is still
-    // not a tag is left out (the browser's Accept-Language decides), since the API refuses it.
-    var lang = (me.getAttribute('data-lang') || d.documentElement.lang || '').trim().replace(/_/g, '-');
-    var query = lang.length <= 35 && /${LOCALE_TAG.source}/.test(lang) ? '?lang=' + encodeURIComponent(lang) : '';
+    // The page's language as a tag the API takes ("en_US" written as "en-US"): the script's
+    // data-lang, else the page's lang. One that is still not a tag is passed over, and with none
+    // left the browser's Accept-Language decides, since the API refuses it.
+    var lang = [me.getAttribute('data-lang'), d.documentElement.lang].map(function (l) {
+      return (l || '').trim().replace(/_/g, '-');
+    }).filter(function (l) { return l.length <= 35 && /${LOCALE_TAG.source}/.test(l); })[0];
+    var query = lang ? '?lang=' + encodeURIComponent(lang) : '';
     return Promise.all([api('GET', '/requirements' + query), api('GET', '/me')]).then(function (r) {
       known = r[0].requirements;
       requirements = known.filter(function (x) { return asked(x.id); });
