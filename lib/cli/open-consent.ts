@@ -10,9 +10,9 @@ import { latestDefinitions } from './stored-requirements';
 
 /**
  * The store as the commands see it: the tracker interface with its admin capability, and (the
- * Knex tracker's) the requirement versions its events answered.
+ * Knex tracker's) the newest requirement versions its events answered above what it still holds.
  */
-export type CliTracker = ConsentTracker & AdminCapability & { answeredVersions?(): Promise<Array<{ id: string; version: number }>> };
+export type CliTracker = ConsentTracker & AdminCapability & { unstoredVersions?(): Promise<Array<{ id: string; version: number }>> };
 
 /** Options of `openConsent`. */
 export interface OpenConsentOptions {
@@ -65,7 +65,7 @@ const named = (versions: ReadonlyArray<{ id: string; version: number }>): string
 
 /**
  * Refuses (exit 1) a store whose stored requirement versions do not all check with their seals,
- * or that no longer stores a version its events answered: the command takes its texts and
+ * or that no longer stores the newest version its events answered: the command takes its texts and
  * lawful bases from there, and one changed in the database (consent turned into legitimate
  * interests), or a newest version deleted so that an older one stands in for it, would change
  * what it lists and exports.
@@ -77,9 +77,7 @@ async function refuseAltered(tracker: CliTracker, secret: string): Promise<void>
   if (altered.length > 0) {
     throw new CliError(`the stored text or lawful basis of requirement ${named(altered)} was changed in the database (its seal does not check): run express-consent verify`, EXIT.problems);
   }
-  const stored = new Set(versions.map((v) => `${v.id}\n${String(v.version)}`));
-  const answered = (await tracker.answeredVersions?.()) ?? [];
-  const gone = answered.filter((v) => v.id !== ERASE_REQUIREMENT && !stored.has(`${v.id}\n${String(v.version)}`));
+  const gone = ((await tracker.unstoredVersions?.()) ?? []).filter((v) => v.id !== ERASE_REQUIREMENT);
   if (gone.length > 0) {
     throw new CliError(`requirement ${named(gone)}, which people answered, is no longer stored in the database: run express-consent verify`, EXIT.problems);
   }

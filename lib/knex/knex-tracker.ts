@@ -231,9 +231,9 @@ export class KnexTracker implements ConsentTracker {
     return admin.allRequirementVersions(this);
   }
 
-  /** Every requirement version that events answered through the library (imports aside; see requirement-queries.ts). */
-  answeredVersions(): Promise<requirements.AnsweredVersion[]> {
-    return requirements.answeredVersions(this);
+  /** The newest requirement versions events answered above what the store still holds (see requirement-queries.ts). */
+  unstoredVersions(): Promise<requirements.AnsweredVersion[]> {
+    return requirements.unstoredVersions(this);
   }
 
   readSetting(name: string): Promise<string | null> {

@@ -50,28 +50,31 @@ export interface AnsweredVersion {
 }
 
 /**
- * Every requirement version that events answered through the library (imports aside: they may
- * name a version that was never stored), by id, then lowest first; an erasure's event counts
- * under its own requirement id. A loose scan of the events' `(requirement, version)` index: one probe per requirement
- * and per version, however many events there are, and one more per version to find an event
- * of it that is not an import.
+ * The requirement versions that events answered through the library (imports aside: they may
+ * name a version that was never stored) above the highest version the requirements table still
+ * holds for their requirement, or for a requirement it holds none of (an erasure's event counts
+ * under its own requirement id): the newest answered version of each, by id. A version deleted
+ * below the highest is not found here (`verify()` reports every one): this is what would let an
+ * older version stand in for the current one. Reads each requirement's events from its newest
+ * version down until one is not an import (on SQLite, whose index is by requirement and id, all
+ * of that requirement's events), and the events' requirements by a loose scan of their index.
  */
-export async function answeredVersions(ctx: TableContext): Promise<AnsweredVersion[]> {
+export async function unstoredVersions(ctx: TableContext): Promise<AnsweredVersion[]> {
   const events = ctx.table('events');
-  const answered: AnsweredVersion[] = [];
-  for (let id = await nextRequirement(ctx, events, null); id !== null; id = await nextRequirement(ctx, events, id)) {
-    let version: number | null = null;
-    for (;;) {
-      const q = ctx.knex(events).where({ requirement: id }).whereNotNull('version');
-      if (version !== null) q.where('version', '>', version);
-      const row = (await q.min({ v: 'version' }).first()) as Row | undefined;
-      if (row?.v === null || row?.v === undefined) break;
-      version = Number(row.v);
-      const decided: Row | undefined = await ctx.knex(events).where({ requirement: id, version }).whereNot({ source: 'import' }).first('id');
-      if (decided !== undefined) answered.push({ id, version });
-    }
+  const highest = new Map<string, number>();
+  const tops: Row[] = await ctx.knex(ctx.table('requirements')).select('id').max({ top: 'version' }).groupBy('id');
+  for (const row of tops) {
+    highest.set(String(row.id), Number(row.top));
   }
-  return answered;
+  const gone: AnsweredVersion[] = [];
+  for (let id = await nextRequirement(ctx, events, null); id !== null; id = await nextRequirement(ctx, events, id)) {
+    const q = ctx.knex(events).where({ requirement: id }).whereNotNull('version').whereNot({ source: 'import' });
+    const top = highest.get(id);
+    if (top !== undefined) q.where('version', '>', top);
+    const row = (await q.max({ v: 'version' }).first()) as Row | undefined;
+    if (row?.v !== null && row?.v !== undefined) gone.push({ id, version: Number(row.v) });
+  }
+  return gone;
 }
 
 /** The lowest requirement id of an event after `after` (from the first without it), or null. */
