@@ -1,5 +1,5 @@
 import { existsSync, statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, resolve, sep } from 'node:path';
 import knexFactory, { type Knex } from 'knex';
 import { createPrivateFile, DURABILITY_PRAGMAS, ERASURE_PRAGMAS, sqlitePragmaHook, WAIT_PRAGMAS } from '../knex/default-knex';
 import { TABLE_PREFIX_RULE } from '../knex/table-prefix';
@@ -20,9 +20,12 @@ function sqliteConfig(filename: string, create: boolean, client: 'sqlite3' | 'be
   // Said here, where the driver would only say it cannot open it; storage errors, as a missing file is.
   if (filename !== ':memory:' && existsSync(filename) && statSync(filename).isDirectory()) throw new CliError(`${filename} is a directory, not an SQLite database`, EXIT.storage);
   if (create && filename !== ':memory:') {
-    const folder = dirname(resolve(filename));
-    if (!existsSync(folder)) throw new CliError(`cannot create ${filename}: no such directory`, EXIT.storage);
-    if (!statSync(folder).isDirectory()) throw new CliError(`cannot create ${filename}: a part of its path is not a directory`, EXIT.storage);
+    // SQLite would create the file without the separator, readable by everyone.
+    if (filename.endsWith(sep)) throw new CliError(`cannot create ${filename}: a path ending in "${sep}" names a directory`, EXIT.storage);
+    let existing = dirname(resolve(filename));
+    while (!existsSync(existing) && dirname(existing) !== existing) existing = dirname(existing);
+    if (!statSync(existing).isDirectory()) throw new CliError(`cannot create ${filename}: a part of its path is not a directory`, EXIT.storage);
+    if (existing !== dirname(resolve(filename))) throw new CliError(`cannot create ${filename}: no such directory`, EXIT.storage);
   }
   // Opening a missing file would create an empty database: only `migrate` may do that.
   if (!create && filename !== ':memory:' && !existsSync(filename)) {

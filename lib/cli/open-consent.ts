@@ -12,7 +12,7 @@ import { latestDefinitions } from './stored-requirements';
  * The store as the commands see it: the tracker interface with its admin capability, and (the
  * Knex tracker's) the newest requirement versions its events answered above what it still holds.
  */
-export type CliTracker = ConsentTracker & AdminCapability & { unstoredVersions?(): Promise<Array<{ id: string; version: number }>> };
+export type CliTracker = ConsentTracker & AdminCapability & { unstoredVersions?(ignore: readonly string[]): Promise<Array<{ id: string; version: number }>> };
 
 /** Options of `openConsent`. */
 export interface OpenConsentOptions {
@@ -77,7 +77,7 @@ async function refuseAltered(tracker: CliTracker, secret: string): Promise<void>
   if (altered.length > 0) {
     throw new CliError(`the stored text or lawful basis of requirement ${named(altered)} was changed in the database (its seal does not check): run express-consent verify`, EXIT.problems);
   }
-  const gone = ((await tracker.unstoredVersions?.()) ?? []).filter((v) => v.id !== ERASE_REQUIREMENT);
+  const gone = (await tracker.unstoredVersions?.([ERASE_REQUIREMENT])) ?? [];
   if (gone.length > 0) {
     throw new CliError(`requirement ${named(gone)}, which people answered, is no longer stored in the database: run express-consent verify`, EXIT.problems);
   }

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { constants, createWriteStream, lstatSync, readlinkSync, realpathSync, rmSync, statSync, type Stats } from 'node:fs';
+import { constants, createWriteStream, lstatSync, readlinkSync, rmSync, statSync, type Stats } from 'node:fs';
 import { chmod, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, sep } from 'node:path';
 import { streamChunks } from '../io/stream-chunks';
@@ -19,6 +19,7 @@ const PATH_REASONS: Readonly<Record<string, string>> = {
   EACCES: 'permission denied',
   EPERM: 'permission denied',
   EROFS: 'read-only file system',
+  ELOOP: 'a link that is not followed here (in a shared directory), or a loop of links',
 };
 
 // Where the storage behind it gave out while writing: no room, or the device failed (exit 3).
@@ -83,10 +84,11 @@ const MAX_LINKS = 40;
 /**
  * Where `file` leads, whether or not it exists: each part of the path taken in turn from `from`,
  * links followed wherever they point (a link to nothing yet too, and one reached through `..`,
- * which the kernel takes from where the link led, not lexically), as an absolute path without
- * links. Past `MAX_LINKS` links the rest is taken as written.
+ * which the kernel takes from where the link led, not lexically), as an absolute path. Past
+ * `MAX_LINKS` links the rest is taken as written; with `stopInShared`, so is a link in a shared
+ * directory (see `inSharedDirectory`), which another user may have planted.
  */
-function physicalPath(file: string, from: string = process.cwd(), links = { left: MAX_LINKS }): string {
+function physicalPath(file: string, stopInShared = false, from: string = process.cwd(), links = { left: MAX_LINKS }): string {
   let at = isAbsolute(file) ? sep : from;
   for (const part of file.split(sep)) {
     if (part === '' || part === '.') continue;
@@ -95,9 +97,9 @@ function physicalPath(file: string, from: string = process.cwd(), links = { left
       continue;
     }
     const next = join(at, part);
-    if (entryAt(next, false)?.isSymbolicLink() === true && links.left > 0) {
+    if (entryAt(next, false)?.isSymbolicLink() === true && links.left > 0 && !(stopInShared && inSharedDirectory(next))) {
       links.left -= 1;
-      at = physicalPath(readlinkSync(next), at, links);
+      at = physicalPath(readlinkSync(next), stopInShared, at, links);
     } else {
       at = next;
     }
@@ -145,19 +147,24 @@ export function refuseDatabaseOutput(file: string, database: string | null): voi
  * `inSharedDirectory`); a device or pipe (`/dev/stdout`) is written directly.
  */
 export async function writeOutputFile(chunks: AsyncIterable<string>, file: string): Promise<void> {
+  // A name ending in a separator is a directory's, whether or not one is there (not a file's without it).
+  if (file.endsWith(sep)) throw usage(`cannot write ${file}: a path ending in "${sep}" names a directory`);
   const shared = inSharedDirectory(file);
   const before = entryAt(file, !shared);
   if (before?.isDirectory() === true) throw usage(`cannot write ${file}: it is a directory`);
   if (before !== null && !before.isFile() && !before.isSymbolicLink()) {
     // Opened by the entry checked: in a shared directory a link swapped in meanwhile is refused (ELOOP).
-    const fd = shared ? await open(file, constants.O_WRONLY | constants.O_NOFOLLOW) : undefined;
+    const fd = shared ? await open(file, constants.O_WRONLY | constants.O_NOFOLLOW).catch((error: unknown) => { throw namedFailure(error, file, [file]); }) : undefined;
     await streamChunks(chunks, () => createWriteStream(file, fd === undefined ? {} : { fd })).catch((error: unknown) => {
       throw namedFailure(error, file, [file]);
     });
     return;
   }
-  const kept = before !== null && before.isFile() ? before.mode & 0o777 : null;
-  const target = shared ? file : before === null ? physicalPath(file) : realpathSync(file);
+  // A chain of links is followed to its end, but never through a link in a shared directory:
+  // there the file replaces that link.
+  const target = shared ? file : physicalPath(file, true);
+  const replaced = entryAt(target, false);
+  const kept = replaced !== null && replaced.isFile() ? replaced.mode & 0o777 : null;
   const partial = join(dirname(target), `.${basename(target)}.${randomBytes(6).toString('hex')}.partial`);
   const uninterrupted = removedOnInterrupt(partial);
   try {

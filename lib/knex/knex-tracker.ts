@@ -232,8 +232,8 @@ export class KnexTracker implements ConsentTracker {
   }
 
   /** The newest requirement versions events answered above what the store still holds (see requirement-queries.ts). */
-  unstoredVersions(): Promise<requirements.AnsweredVersion[]> {
-    return requirements.unstoredVersions(this);
+  unstoredVersions(ignore: readonly string[] = []): Promise<requirements.AnsweredVersion[]> {
+    return requirements.unstoredVersions(this, ignore);
   }
 
   readSetting(name: string): Promise<string | null> {

@@ -51,28 +51,33 @@ export interface AnsweredVersion {
 
 /**
  * The requirement versions that events answered through the library (imports aside: they may
- * name a version that was never stored) above the highest version the requirements table still
- * holds for their requirement, or for a requirement it holds none of (an erasure's event counts
- * under its own requirement id): the newest answered version of each, by id. A version deleted
+ * name a version that was never stored) above the highest version the requirements table holds
+ * for their requirement, or for a requirement it holds none of: the newest answered version of
+ * each, by id, leaving out the requirement ids in `ignore` (an erasure's). A version deleted
  * below the highest is not found here (`verify()` reports every one): this is what would let an
  * older version stand in for the current one. Reads each requirement's events from its newest
  * version down until one is not an import (on SQLite, whose index is by requirement and id, all
- * of that requirement's events), and the events' requirements by a loose scan of their index.
+ * of that requirement's events), the events' requirement ids by a loose scan of that index, and
+ * the requirements table again for each version found: a version is stored before anyone
+ * answers it, so one stored and answered while the events were read is not reported.
  */
-export async function unstoredVersions(ctx: TableContext): Promise<AnsweredVersion[]> {
+export async function unstoredVersions(ctx: TableContext, ignore: readonly string[] = []): Promise<AnsweredVersion[]> {
   const events = ctx.table('events');
+  const requirements = ctx.table('requirements');
   const highest = new Map<string, number>();
-  const tops: Row[] = await ctx.knex(ctx.table('requirements')).select('id').max({ top: 'version' }).groupBy('id');
-  for (const row of tops) {
-    highest.set(String(row.id), Number(row.top));
-  }
+  const tops: Row[] = await ctx.knex(requirements).select('id').max({ top: 'version' }).groupBy('id');
+  for (const row of tops) highest.set(String(row.id), Number(row.top));
   const gone: AnsweredVersion[] = [];
   for (let id = await nextRequirement(ctx, events, null); id !== null; id = await nextRequirement(ctx, events, id)) {
+    if (ignore.includes(id)) continue;
     const q = ctx.knex(events).where({ requirement: id }).whereNotNull('version').whereNot({ source: 'import' });
     const top = highest.get(id);
     if (top !== undefined) q.where('version', '>', top);
     const row = (await q.max({ v: 'version' }).first()) as Row | undefined;
-    if (row?.v !== null && row?.v !== undefined) gone.push({ id, version: Number(row.v) });
+    if (row?.v === null || row?.v === undefined) continue;
+    const version = Number(row.v);
+    const storedSince: Row | undefined = await ctx.knex(requirements).where({ id }).where('version', '>=', version).first('version');
+    if (storedSince === undefined) gone.push({ id, version });
   }
   return gone;
 }

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { closeSync, lstatSync, mkdtempSync, openSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, lstatSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -181,6 +181,9 @@ describe('the express-consent command line against an operator\'s mistakes', () 
         [['--url', dir.path, 'verify'], 3, `${dir.path} is a directory, not an SQLite database`],
         [['--url', join(dir.path, 'no', 'such.sqlite3'), 'migrate'], 3, `cannot create ${join(dir.path, 'no', 'such.sqlite3')}: no such directory`],
         [['--url', join(file, 'such.sqlite3'), 'migrate'], 3, `cannot create ${join(file, 'such.sqlite3')}: a part of its path is not a directory`],
+        [['--url', join(file, 'sub', 'such.sqlite3'), 'migrate'], 3, `cannot create ${join(file, 'sub', 'such.sqlite3')}: a part of its path is not a directory`],
+        [['--url', `${join(dir.path, 'new.sqlite3')}/`, 'migrate'], 3, `cannot create ${join(dir.path, 'new.sqlite3')}/: a path ending in "/" names a directory`],
+        [['--url', file, 'export', '--output', `${join(dir.path, 'out.csv')}/`], 2, `cannot write ${join(dir.path, 'out.csv')}/: a path ending in "/" names a directory`],
         [['--client', 'sqlite3', '--connection', '{}', 'verify'], 2, 'the connection names no SQLite file'],
       ];
       for (const [args, code, message] of cases) {
@@ -196,6 +199,18 @@ describe('the express-consent command line against an operator\'s mistakes', () 
       expect(await runCli(['--url', file, 'export', '--output', join(dir.path, 'chain.csv')])).to.include({ code: 0 });
       expect(readFileSync(join(dir.path, 'end.csv'), 'utf8')).to.match(/^id,at,requirement/);
       expect([lstatSync(join(dir.path, 'chain.csv')).isSymbolicLink(), lstatSync(join(dir.path, 'hop.csv')).isSymbolicLink()]).to.deep.equal([true, true]);
+      // Never through a link in a shared directory (sticky and world-writable, as /tmp), which
+      // another user may have planted: the file replaces that link instead.
+      const shared = join(dir.path, 'shared');
+      mkdirSync(shared);
+      chmodSync(shared, 0o1777);
+      mkdirSync(join(dir.path, 'victim'));
+      symlinkSync(join(dir.path, 'victim', 'planted.csv'), join(shared, 'hop.csv'));
+      symlinkSync(join(shared, 'hop.csv'), join(dir.path, 'mine.csv'));
+      expect(await runCli(['--url', file, 'export', '--output', join(dir.path, 'mine.csv')])).to.include({ code: 0 });
+      expect(readdirSync(join(dir.path, 'victim'))).to.deep.equal([]);
+      expect(lstatSync(join(shared, 'hop.csv')).isFile()).to.equal(true);
+      expect(readFileSync(join(shared, 'hop.csv'), 'utf8')).to.match(/^id,at,requirement/);
       expect(await runCli(['--url', file, 'verify'])).to.include({ code: 0 });
       expect(await runCli(['--url', file, 'export', '--output', join(dir.path, 'events.csv')])).to.include({ code: 0 });
     });
