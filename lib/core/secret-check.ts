@@ -60,6 +60,9 @@ export async function refuseMissingSecret(tracker: ConsentTracker, logger: Conse
   const checked = (await tracker.readSetting(SETTING)) !== null;
   const sealed = !checked && (await tracker.allRequirementVersions?.())?.some((v) => typeof v.mac === 'string' && v.mac !== '') === true;
   if (!checked && !sealed) return;
+  // A process starting at the same time without a secret stores its generated one before its
+  // check value or any seal: found now, it is the secret this store was written with.
+  if ((await tracker.readSetting('secret')) !== null) return;
   throw refuse(logger, 'no "secret" is set, and the database was written with one', 'Set "secret" (CONSENT_SECRET for the command line and the example) to the secret it was written with');
 }
 

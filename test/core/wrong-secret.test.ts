@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import knexFactory from 'knex';
-import { ConsentError, createConsent, type Consent } from '../../lib/index';
+import { ConsentError, createConsent, KnexTracker, type Consent } from '../../lib/index';
 import { BACKENDS, memoryLogger, type TestDatabase } from '../helpers/consent-setup';
 
 const RIGHT = 'the-right-secret-the-right-secret-0123';
@@ -162,6 +162,34 @@ for (const backend of BACKENDS) {
       expect(outcomes.filter((o) => o.status === 'fulfilled')).to.have.length(1);
       const [failed] = outcomes.filter((o): o is PromiseRejectedResult => o.status === 'rejected');
       expect(failed?.reason).to.include({ code: 'invalid_option' });
+    });
+
+    it('starts without a secret beside a process that stored its generated secret and check value between its two reads', async () => {
+      const knex = knexFactory(db.config);
+      const other = await open(undefined);
+      // The first process finds no generated secret, then (before it reads the check value) the
+      // other one starts in full: it stores its secret, its check value and sealed versions.
+      let raced: Promise<void> | null = null;
+      const tracker = new KnexTracker(knex);
+      const racing = new Proxy(tracker, {
+        get(target, property, receiver) {
+          const value: unknown = Reflect.get(target, property, receiver);
+          if (property === 'readSetting') {
+            return async (name: string) => {
+              if (name === 'secret_check') await (raced ??= other.ready());
+              return target.readSetting(name);
+            };
+          }
+          return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+        },
+      });
+      const first = createConsent({ tracker: racing, logger: memoryLogger(), cache: false });
+      first.register([NEWS, ADS]);
+      opened.push({ consent: first, close: async () => { await first.close(); await knex.destroy(); } });
+      await first.ready();
+      expect(raced).to.not.equal(null);
+      await first.record('ann', { news: 'granted' });
+      expect(await other.isAllowed('ann', 'news')).to.equal(true);
     });
 
     it('starts with the secret it generated and stored itself (outside production)', async () => {
