@@ -22,10 +22,12 @@ function sqliteConfig(filename: string, create: boolean, client: 'sqlite3' | 'be
   if (create && filename !== ':memory:') {
     // SQLite would create the file without the separator, readable by everyone.
     if (filename.endsWith(sep)) throw new CliError(`cannot create ${filename}: a path ending in "${sep}" names a directory`, EXIT.storage);
-    let existing = dirname(resolve(filename));
+    // The nearest folder on its path that exists: a file there, or a folder missing below it, is said.
+    const folder = dirname(resolve(filename));
+    let existing = folder;
     while (!existsSync(existing) && dirname(existing) !== existing) existing = dirname(existing);
     if (!statSync(existing).isDirectory()) throw new CliError(`cannot create ${filename}: a part of its path is not a directory`, EXIT.storage);
-    if (existing !== dirname(resolve(filename))) throw new CliError(`cannot create ${filename}: no such directory`, EXIT.storage);
+    if (existing !== folder) throw new CliError(`cannot create ${filename}: no such directory`, EXIT.storage);
   }
   // Opening a missing file would create an empty database: only `migrate` may do that.
   if (!create && filename !== ':memory:' && !existsSync(filename)) {
