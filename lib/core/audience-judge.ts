@@ -4,7 +4,7 @@ import { decryptEarlierSubjects, openSubjects } from '../audit/subject-keystream
 import { openEarlierSubject } from '../audit/subject-seal';
 import { isAllowedNow, recordOf, stateOf } from '../state/derive';
 import type { AudienceEntry } from '../tracker/audience-capability';
-import type { CurrentRecord, SubjectSnapshot } from '../tracker/records';
+import type { CurrentRecord } from '../tracker/records';
 import type { Requirement, State } from '../types';
 import { inVisitorNamespace } from './visitor-id';
 
@@ -98,11 +98,9 @@ export function openedIds(keys: JudgeKeys, items: readonly SealedId[]): Array<st
   return ids;
 }
 
-/** A subject whose sealed snapshot matched, with its stored id (still sealed). */
-export interface Matched {
-  snapshot: SubjectSnapshot;
+/** A subject whose sealed snapshot matched, with its stored id (still sealed) and link. */
+export interface Matched extends SealedId {
   state: State;
-  sealed: string;
 }
 
 /**
@@ -119,7 +117,7 @@ export function sealedMatches(keys: JudgeKeys, entries: readonly AudienceEntry[]
     const state = matches(recordOf(snapshot.records, requirement.id), now);
     if (state === null) continue;
     if (sealedSubject === null) skipped += 1;
-    else matched.push({ snapshot, state, sealed: sealedSubject });
+    else matched.push({ chain: snapshot.chain, pseudonym: snapshot.pseudonym, state, sealed: sealedSubject });
   }
   return { matched, skipped, failure: null };
 }
@@ -131,7 +129,7 @@ export function sealedMatches(keys: JudgeKeys, entries: readonly AudienceEntry[]
  * visitors are not listed (the host has nobody to contact).
  */
 export function openedMembers(keys: JudgeKeys, matched: readonly Matched[]): Omit<JudgedPage, 'skipped'> {
-  const ids = openedIds(keys, matched.map((m) => ({ chain: m.snapshot.chain, pseudonym: m.snapshot.pseudonym, sealed: m.sealed })));
+  const ids = openedIds(keys, matched);
   if (ids.includes(false)) return { members: [], unreadable: 0, failure: FORGED_ID };
   const members: AudienceMember[] = [];
   let unreadable = 0;

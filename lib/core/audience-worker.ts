@@ -4,14 +4,16 @@ import { audienceEntriesOfText } from '../tracker/audience-rows';
 import type { Requirement } from '../types';
 import { STATES } from '../vocabulary';
 import { judgeEntries, type AudienceMatch, type JudgeKeys } from './audience-judge';
+import { judgeRowsText, type RowsJudged } from './audience-row-judge';
 import type { AudienceThreadAnswer } from './audience-pool';
 import { lookupVerdicts, packedPseudonyms, unpackedPseudonyms, type LookupVerdicts } from './lookup-judge';
 
 /*
- * A worker thread of `AudiencePool`: decodes a page of audience rows (JSON text) and judges it
- * with the very code the main thread runs (`judgeEntries`), so that the main thread only passes
- * pages on; and, for `filterAllowed()`, computes a batch's pseudonyms and judges the rows read
- * for them (lookup-judge.ts).
+ * A worker thread of `AudiencePool`: judges a page of audience rows (JSON text) with the judge of
+ * the rows a store gives most often (audience-row-judge.ts), or decodes it and judges it with the
+ * very code the main thread runs (`judgeEntries`), so that the main thread only passes pages on;
+ * and, for `filterAllowed()`, computes a batch's pseudonyms and judges the rows read for them
+ * (lookup-judge.ts).
  */
 
 const raw = workerData as Record<keyof JudgeKeys, Uint8Array>;
@@ -47,6 +49,12 @@ function answerLookup(job: LookupJob): void {
   parentPort?.postMessage({ id: job.id, answer }, answer?.allowed ? [answer.allowed.buffer as ArrayBuffer] : []);
 }
 
+/** A page of rows decoded and judged as the main thread would. */
+function judgedEntries(rows: string, requirement: Requirement, match: AudienceMatch, now: number): RowsJudged {
+  const entries = audienceEntriesOfText(rows);
+  return { ...judgeEntries(keys, entries, requirement, match, now), subjects: entries.length, last: entries.at(-1)?.snapshot.chain ?? null };
+}
+
 parentPort?.on('message', (job: Job | LookupJob) => {
   if ('kind' in job) {
     answerLookup(job);
@@ -55,8 +63,7 @@ parentPort?.on('message', (job: Job | LookupJob) => {
   const { id, rows, requirement, match, now } = job;
   let answer: AudienceThreadAnswer;
   try {
-    const entries = audienceEntriesOfText(rows);
-    const { members, skipped, unreadable, failure } = judgeEntries(keys, entries, requirement, match, now);
+    const { members, skipped, unreadable, failure, subjects, last } = judgeRowsText(keys, rows, requirement, match, now) ?? judgedEntries(rows, requirement, match, now);
     const ends = new Uint32Array(members.length);
     const states = new Uint8Array(members.length);
     let ids = '';
@@ -65,7 +72,7 @@ parentPort?.on('message', (job: Job | LookupJob) => {
       ends[i] = ids.length;
       states[i] = STATES.indexOf(member.state);
     }
-    answer = { ids, ends, states, skipped, unreadable, failure, subjects: entries.length, last: entries.at(-1)?.snapshot.chain ?? null };
+    answer = { ids, ends, states, skipped, unreadable, failure, subjects, last };
   } catch {
     // The main thread decodes the page itself, and fails it as it would.
     answer = null;

@@ -34,6 +34,18 @@ describe('hmacHex', () => {
     expect(hmacHex(k, '')).to.equal(reference(k, ''));
   });
 
+  it('gives the same digest for a text of a length hashed before its buffer grew, and after', () => {
+    const k = Buffer.alloc(32, 8);
+    const before = 'y'.repeat(300);
+    const after = 'z'.repeat(300);
+    expect(hmacHex(k, before)).to.equal(reference(k, before));
+    expect(hmacMatches(k, Buffer.from(before), reference(k, before))).to.equal(true);
+    expect(hmacHex(k, 'w'.repeat(20_000))).to.equal(reference(k, 'w'.repeat(20_000)));
+    expect(hmacHex(k, after)).to.equal(reference(k, after));
+    expect(hmacMatches(k, Buffer.from(after), reference(k, after))).to.equal(true);
+    expect(hmacMatches(k, Buffer.from(after), reference(k, before))).to.equal(false);
+  });
+
   it('equals Node’s Hmac at every text length across the first block boundaries, and refuses a digest one bit off', () => {
     for (const k of [Buffer.alloc(32, 3), Buffer.alloc(100, 4)]) {
       for (let length = 0; length <= 200; length += 1) {
