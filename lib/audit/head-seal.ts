@@ -25,7 +25,7 @@ const FOREIGN = '?';
  * so its seal fails: a read uses such a value by its truthiness, and `new Boolean(false)` must
  * never pass for the `false` that was sealed.
  */
-export function json(value: unknown): string {
+function json(value: unknown): string {
   if (typeof value === 'string') return ESCAPED.test(value) ? JSON.stringify(value) : `"${value}"`;
   if (typeof value === 'number') return Number.isFinite(value) ? String(value) : 'null';
   if (typeof value === 'boolean') return value ? 'true' : 'false';
