@@ -180,8 +180,9 @@ export class AudienceThreads {
 
 /**
  * Pages judged in order, each as `judging()` says at the time it is judged: on threads (pages
- * ahead, one more than there are threads) or on the main thread. A read that fails fails the
- * listing once the pages read before it are passed on.
+ * ahead: two for each thread and one more, so that a thread done with a page finds the next one
+ * waiting while the main thread passes ids on) or on the main thread. A read that fails fails
+ * the listing once the pages read before it are passed on.
  */
 export async function* judgedPages(pages: AsyncIterable<ReadPage>, threads: AudienceThreads, judging: () => Judging): AsyncGenerator<JudgedPage> {
   // A thread's judgement is kept settled (a page that failed fails the listing in its turn, not before).
@@ -211,7 +212,7 @@ export async function* judgedPages(pages: AsyncIterable<ReadPage>, threads: Audi
       const waited = performance.now() - asked;
       const now = judging();
       queue.push({ page: next.value, judging: now, ahead: settled(threads.ahead(next.value, now)) });
-      if (queue.length > threads.running) {
+      if (queue.length > threads.running * 2) {
         const handed = performance.now();
         yield await judged();
         // Before threads start: how long the page took to come, against the time spent on it.
