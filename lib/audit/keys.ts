@@ -121,6 +121,13 @@ export function hmacMatches(key: Buffer, message: Uint8Array, expected: string):
   return digestMatches(pads, BLOCK + message.length, expected);
 }
 
+/** `hmacMatches` of the bytes of `bytes` from `start` to `end`, read where they are. */
+export function hmacRangeMatches(key: Buffer, bytes: Buffer, start: number, end: number, expected: string): boolean {
+  const pads = innerPad(key, end - start);
+  bytes.copy(pads.inner, BLOCK, start, end);
+  return digestMatches(pads, BLOCK + end - start, expected);
+}
+
 /**
  * Whether `hmacHex(key, text)` starts with `expected` (all 64 digits, or a seal's 32), compared
  * in time that depends on the length only, without cutting a copy of the digest first.

@@ -1,4 +1,5 @@
 import type { CurrentRecord } from '../tracker/records';
+import { hmacRangeMatches } from './keys';
 
 /*
  * A head seal's text written as bytes, value by value, for the values the library itself stores
@@ -34,6 +35,11 @@ export class SealBytes {
   /** The bytes written since the last `head()`. */
   get bytes(): Buffer {
     return this.buffer.subarray(0, this.at);
+  }
+
+  /** Whether the text written since the last `head()` has the HMAC under `key` that `expected` starts with (see `hmacMatches`). */
+  sealedWith(key: Buffer, expected: string): boolean {
+    return hmacRangeMatches(key, this.buffer, 0, this.at, expected);
   }
 
   /**
@@ -102,13 +108,28 @@ export class SealBytes {
       this.buffer[this.at++] = 0x2d;
       rest = -rest;
     }
+    // Up to eight digits in 32-bit arithmetic; a longer number as its high part, then eight more.
+    if (rest >= 1e8) {
+      const high = Math.floor(rest / 1e8);
+      this.digits(high, 0);
+      this.digits(rest - high * 1e8, 8);
+    } else {
+      this.digits(rest, 0);
+    }
+    return true;
+  }
+
+  /** `value` (below 10^8) in decimal, with leading zeros to `width` digits. */
+  private digits(value: number, width: number): void {
+    let rest = value | 0;
     let count = 0;
     do {
-      DIGITS[count++] = 0x30 + (rest % 10);
-      rest = Math.floor(rest / 10);
+      const tenth = (rest / 10) | 0;
+      DIGITS[count++] = 0x30 + rest - tenth * 10;
+      rest = tenth;
     } while (rest > 0);
+    while (count < width) DIGITS[count++] = 0x30;
     while (count > 0) this.buffer[this.at++] = DIGITS[--count] as number;
-    return true;
   }
 
   /** A safe integer or null (`int`); false for any other value. */

@@ -1,6 +1,6 @@
 import { createCipheriv } from 'node:crypto';
 import { AEAD_NONCE_BYTES, AEAD_TAG_BYTES, SEAL_OVERHEAD } from './aead';
-import { hmacHex, hmacMatches } from './keys';
+import { hmacHex, hmacRangeMatches } from './keys';
 import { firstCounter, SIV_NONCE_BYTES } from './subject-seal';
 
 /*
@@ -166,7 +166,7 @@ export function openSubjects(key: Buffer, pseudonymKey: Buffer, sealed: readonly
     if (start < 0) id = null;
     else if (isAscii(bytes, start, length)) {
       // The whole pseudonym, never a prefix of it.
-      if (pseudonym.length === 64 && hmacMatches(pseudonymKey, bytes.subarray(start, start + length), pseudonym)) id = bytes.toString('latin1', start, start + length);
+      if (pseudonym.length === 64 && hmacRangeMatches(pseudonymKey, bytes, start, start + length, pseudonym)) id = bytes.toString('latin1', start, start + length);
     } else {
       const text = bytes.toString('utf8', start, start + length);
       if (hmacHex(pseudonymKey, text) === pseudonym) id = text;

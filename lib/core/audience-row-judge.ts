@@ -1,4 +1,3 @@
-import { hmacMatches } from '../audit/keys';
 import { SealBytes } from '../audit/seal-bytes';
 import { isAllowedNow, recordOf, stateOf } from '../state/derive';
 import { AUDIENCE_ROW_COLUMNS } from '../tracker/audience-rows';
@@ -68,7 +67,7 @@ export function judgeRowsText(keys: JudgeKeys, rowsText: string, requirement: Re
     const mac = v[HEAD_MAC];
     if (records === null || typeof mac !== 'string' || mac.length !== HEAD_SEAL_HEX) return null;
     if (!text.head(chain, v[PSEUDONYM], v[SEQ], v[HEAD_HASH], v[HEAD_ID]) || !text.records(records)) return null;
-    if (!hmacMatches(keys.chain, text.bytes, mac.toLowerCase())) return null;
+    if (!text.sealedWith(keys.chain, mac.toLowerCase())) return null;
     const record = recordOf(records, requirement.id);
     const state = stateOf(record, requirement, now);
     if (states !== null && !states.has(state)) continue;
