@@ -121,8 +121,10 @@ export function hmacMatches(key: Buffer, message: Uint8Array, expected: string):
   return digestMatches(pads, BLOCK + message.length, expected);
 }
 
-/** `hmacMatches` of the bytes of `bytes` from `start` to `end`, read where they are. */
+/** `hmacMatches` of the bytes of `bytes` from `start` to `end`, read where they are (false for a range outside them). */
 export function hmacRangeMatches(key: Buffer, bytes: Buffer, start: number, end: number, expected: string): boolean {
+  // A range past the end would leave the pad holding part of the message hashed before.
+  if (!(Number.isInteger(start) && Number.isInteger(end) && start >= 0 && start <= end && end <= bytes.length)) return false;
   const pads = innerPad(key, end - start);
   bytes.copy(pads.inner, BLOCK, start, end);
   return digestMatches(pads, BLOCK + end - start, expected);

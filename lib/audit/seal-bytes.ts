@@ -21,7 +21,7 @@ const COMMA = 0x2c;
 const NUL = Buffer.from('null', 'latin1');
 const TRUE = Buffer.from('true', 'latin1');
 const FALSE = Buffer.from('false', 'latin1');
-const DECISION: Record<string, Buffer | undefined> = { granted: Buffer.from('"granted"', 'latin1'), denied: Buffer.from('"denied"', 'latin1') };
+const DECISION = new Map([['granted', Buffer.from('"granted"', 'latin1')], ['denied', Buffer.from('"denied"', 'latin1')]]);
 const HEAD = Buffer.from('ec4-head\n[', 'latin1');
 const NOT_ERASED = Buffer.from(',false,', 'latin1');
 const HEAD_END = Buffer.from('"]\n', 'latin1');
@@ -156,7 +156,7 @@ export class SealBytes {
       if (!this.quotedName(r.requirement)) return false;
       this.mark(COMMA);
       // A decision of another value (a custom tracker's) is refused, as the text would print it.
-      const decision = r.decision === null ? NUL : DECISION[r.decision as string];
+      const decision = r.decision === null ? NUL : DECISION.get(r.decision);
       if (decision === undefined) return false;
       this.raw(decision);
       if (!this.threeInts(r.version, r.decidedAt, r.expiresAt)) return false;

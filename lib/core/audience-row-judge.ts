@@ -33,11 +33,14 @@ const text = new SealBytes();
 /** A page judged, with what the caller checks against its read: subjects on it and the last one's chain. */
 export type RowsJudged = JudgedPage & { subjects: number; last: string | null };
 
-/** The records a row holds, decoded; null when they do not decode (the general judge fails them). */
+/**
+ * The records a row holds, decoded from the same text as the general decoder (lowered); null
+ * when they do not decode (the general judge fails them).
+ */
 function rowRecords(value: unknown): CurrentRecord[] | null {
   if (typeof value !== 'string') return null;
   try {
-    return decodeRecordsHex(value);
+    return decodeRecordsHex(value.toLowerCase());
   } catch {
     return null;
   }

@@ -63,6 +63,13 @@ for (let d = 0; d < 16; d += 1) {
 const NAMES = new Map<string, string>();
 const MAX_NAMES = 1024;
 
+/** @throws RecordBlobError unless every character of `digits` is a hex digit. */
+function checkDigits(digits: string): void {
+  for (let i = 0; i < digits.length; i += 1) {
+    if ((DIGITS[digits.charCodeAt(i)] ?? -1) < 0) throw new RecordBlobError('the records are not stored as bytes');
+  }
+}
+
 /**
  * The records' bytes as hex, in either case (what a JSON page of the store gives), read without
  * decoding them into a buffer first.
@@ -90,9 +97,9 @@ export class HexSource implements Source {
     const digits = this.digits(length);
     let name = NAMES.get(digits);
     if (name === undefined) {
-      const bytes = Buffer.from(digits, 'hex');
-      if (bytes.length * 2 !== digits.length) throw new RecordBlobError('the records are not stored as bytes');
-      name = nameOf(bytes);
+      // Every character a digit: `Buffer.from(text, 'hex')` reads only a character's low byte.
+      checkDigits(digits);
+      name = nameOf(Buffer.from(digits, 'hex'));
       if (NAMES.size >= MAX_NAMES) NAMES.clear();
       NAMES.set(digits, name);
     }
@@ -101,9 +108,7 @@ export class HexSource implements Source {
 
   hex(size: number): string {
     const digits = this.digits(size);
-    for (let i = 0; i < digits.length; i += 1) {
-      if ((DIGITS[digits.charCodeAt(i)] ?? -1) < 0) throw new RecordBlobError('the records are not stored as bytes');
-    }
+    checkDigits(digits);
     return digits.toLowerCase();
   }
 

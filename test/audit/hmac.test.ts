@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { hmacHex, hmacMatches, hmacTextMatches, sameText } from '../../lib/audit/keys';
+import { hmacHex, hmacMatches, hmacRangeMatches, hmacTextMatches, sameText } from '../../lib/audit/keys';
 
 const reference = (key: Buffer, text: string): string => createHmac('sha256', key).update(text, 'utf8').digest('hex');
 
@@ -65,6 +65,21 @@ describe('hmacHex', () => {
     expect(hmacHex(a, 'm')).to.equal(reference(a, 'm'));
     expect(hmacHex(b, 'm')).to.equal(reference(b, 'm'));
     expect(hmacHex(a, 'm')).to.not.equal(hmacHex(b, 'm'));
+  });
+});
+
+describe('hmacRangeMatches (the stored ids an audience opens, read where they are)', () => {
+  it('is hmacMatches of the range, and false for a range outside the bytes, even right after the same message', () => {
+    const k = Buffer.alloc(32, 9);
+    const bytes = Buffer.from('xxhello worldyy');
+    const digest = reference(k, 'hello world');
+    expect(hmacRangeMatches(k, bytes, 2, 13, digest)).to.equal(true);
+    expect(hmacRangeMatches(k, bytes, 2, 12, digest)).to.equal(false);
+    // The pad still holds "hello world": a range past the end must not hash what it left there.
+    expect(hmacMatches(k, Buffer.from('hello world'), digest)).to.equal(true);
+    for (const [start, end] of [[0, 11], [4, 15 + 1], [13, 2], [-1, 10], [0.5, 11.5]] as const) {
+      expect(hmacRangeMatches(k, Buffer.alloc(0), start, end, digest), `${String(start)}..${String(end)}`).to.equal(false);
+    }
   });
 });
 

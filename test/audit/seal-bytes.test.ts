@@ -80,6 +80,8 @@ describe('a head seal text written as bytes', () => {
       ['an id past the safe integers', { ...h, id: 2 ** 53 }, [r]],
       ['a version that is not an integer', h, [{ ...r, version: 0.5 }]],
       ['a decision of another value', h, [{ ...r, decision: 'maybe' as never }]],
+      ['a decision named as an object member', h, [{ ...r, decision: 'toString' as never }]],
+      ['a decision named as the prototype', h, [{ ...r, decision: '__proto__' as never }]],
       ['a flag that is not a boolean', h, [{ ...r, gpcOptIn: 1 as never }]],
       ['a token in capitals', h, [{ ...r, pendingToken: 'AB' }]],
       ['records out of order', h, [{ ...r, requirement: 'b' }, { ...r, requirement: 'a' }]],

@@ -129,6 +129,12 @@ const CHANGES: Record<string, (rows: Row[]) => void> = {
     const at = AUDIENCE_ROW_COLUMNS.indexOf('records');
     if (rows.length > 1) rows[0]![at] = rows[1]![at];
   },
+  "a digit of a requirement's name as a character whose low byte is that digit's": (rows) => {
+    const at = AUDIENCE_ROW_COLUMNS.indexOf('records');
+    const hex = rows[0]![at] as string;
+    // The name's digits start after the format byte and the name's length.
+    rows[0]![at] = `${hex.slice(0, 4)}${String.fromCharCode(0x100 | hex.charCodeAt(4))}${hex.slice(5)}`;
+  },
   'records that do not decode': (rows) => {
     rows[0]![AUDIENCE_ROW_COLUMNS.indexOf('records')] = '01ff';
   },

@@ -99,7 +99,8 @@ describe('records stored in their subject row (encodeRecords / decodeRecords)', 
     const hex = (encodeRecords([record('ab', { decision: 'granted', version: 300, pendingToken: 'abcd' })]) as Buffer).toString('hex');
     expect(storedRecords(hex.replace('ab', 'Ab'))).to.have.length(1);
     for (let at = 0; at < hex.length; at += 1) {
-      for (const digit of ['g', ' ', 'é', '\u0000']) {
+      // The last three: characters whose low byte is a hex digit's (U+0136 ends in 0x36, '6').
+      for (const digit of ['g', ' ', 'é', '\u0000', '\u0136', '\u0130', '\u0161']) {
         const bad = `${hex.slice(0, at)}${digit}${hex.slice(at + 1)}`;
         expect(() => storedRecords(bad), JSON.stringify(bad)).to.throw(RecordBlobError);
       }
