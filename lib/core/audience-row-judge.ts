@@ -1,6 +1,6 @@
 import { SealBytes } from '../audit/seal-bytes';
 import { isAllowedNow, recordOf, stateOf } from '../state/derive';
-import { AUDIENCE_ROW_COLUMNS } from '../tracker/audience-rows';
+import { AUDIENCE_AT, AUDIENCE_ROW_COLUMNS } from '../tracker/audience-rows';
 import { decodeRecordsHex } from '../tracker/record-blob';
 import type { CurrentRecord } from '../tracker/records';
 import type { Requirement } from '../types';
@@ -16,16 +16,8 @@ import { openedMembers, type AudienceMatch, type JudgedPage, type JudgeKeys, typ
  * `judgeEntries`, which decides, and names a failure. Pure.
  */
 
-const at = (name: (typeof AUDIENCE_ROW_COLUMNS)[number]): number => AUDIENCE_ROW_COLUMNS.indexOf(name);
-const CHAIN = at('chain');
-const REQUIREMENT = at('requirement');
-const PSEUDONYM = at('pseudonym');
-const SEQ = at('seq');
-const HEAD_HASH = at('head_hash');
-const HEAD_ID = at('head_id');
-const HEAD_MAC = at('head_mac');
-const SEALED_SUBJECT = at('sealed_subject');
-const RECORDS = at('records');
+const { chain: CHAIN, requirement: REQUIREMENT, pseudonym: PSEUDONYM, seq: SEQ, head_hash: HEAD_HASH, head_id: HEAD_ID, head_mac: HEAD_MAC } = AUDIENCE_AT;
+const { sealed_subject: SEALED_SUBJECT, records: RECORDS } = AUDIENCE_AT;
 const HEAD_SEAL_HEX = 32;
 
 const text = new SealBytes();

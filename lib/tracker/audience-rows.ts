@@ -26,18 +26,12 @@ export const AUDIENCE_ROW_COLUMNS = [
   'pseudonym', 'seq', 'head_hash', 'head_id', 'head_mac', 'sealed_subject', 'records',
 ] as const;
 
-const at = (name: (typeof AUDIENCE_ROW_COLUMNS)[number]): number => AUDIENCE_ROW_COLUMNS.indexOf(name);
-const CHAIN = at('chain');
-const REQUIREMENT = at('requirement');
-const PSEUDONYM = at('pseudonym');
-const SEQ = at('seq');
-const HEAD_HASH = at('head_hash');
-const HEAD_ID = at('head_id');
-const HEAD_MAC = at('head_mac');
-const SEALED_SUBJECT = at('sealed_subject');
-const RECORDS = at('records');
+/** Where each column is in a row. */
+export const AUDIENCE_AT = Object.fromEntries(AUDIENCE_ROW_COLUMNS.map((name, i) => [name, i])) as Readonly<Record<(typeof AUDIENCE_ROW_COLUMNS)[number], number>>;
+const { chain: CHAIN, requirement: REQUIREMENT, pseudonym: PSEUDONYM, seq: SEQ, head_hash: HEAD_HASH, head_id: HEAD_ID, head_mac: HEAD_MAC } = AUDIENCE_AT;
+const { sealed_subject: SEALED_SUBJECT, records: RECORDS } = AUDIENCE_AT;
 /** Where a row holds bytes (as hex). */
-export const AUDIENCE_HEX_AT: readonly number[] = ['chain', 'pending_token', 'pseudonym', 'head_hash', 'head_mac', 'sealed_subject', 'records'].map((name) => at(name as (typeof AUDIENCE_ROW_COLUMNS)[number]));
+export const AUDIENCE_HEX_AT: readonly number[] = (['chain', 'pending_token', 'pseudonym', 'head_hash', 'head_mac', 'sealed_subject', 'records'] as const).map((name) => AUDIENCE_AT[name]);
 
 // PostgreSQL returns BIGINT as a string; SQLite as a number. Both fit a double (epoch ms).
 export const numOrNull = (value: unknown): number | null => (value === null || value === undefined ? null : Number(value));
