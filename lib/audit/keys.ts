@@ -74,12 +74,7 @@ const MAX_VIEW = 4096;
 const BLOCK = 64;
 const padsByKey = new WeakMap<Buffer, Pads>();
 
-// The last key asked for, and its pads: a run of HMACs is mostly under one key.
-let lastKey: Buffer | null = null;
-let lastPads: Pads | undefined;
-
 function padsOf(key: Buffer): Pads {
-  if (key === lastKey && lastPads !== undefined) return lastPads;
   let pads = padsByKey.get(key);
   if (pads === undefined) {
     const k = key.length > BLOCK ? createHash('sha256').update(key).digest() : key;
@@ -92,8 +87,6 @@ function padsOf(key: Buffer): Pads {
     pads = { inner, outer, views: [] };
     padsByKey.set(key, pads);
   }
-  lastKey = key;
-  lastPads = pads;
   return pads;
 }
 
