@@ -3,8 +3,8 @@ import { hmacRangeMatches } from './keys';
 
 /*
  * A head seal's text written as bytes, value by value, for the values the library itself stores
- * (hex, requirement ids of printable ASCII, safe integers): the same bytes as the UTF-8 of
- * `headSealInput` (head-seal.ts) builds as a string, without the strings. A value that text would
+ * (hex, requirement ids of printable ASCII, safe integers): the UTF-8 bytes of the string
+ * `headSealInput` (head-seal.ts) builds, without building the string. A value that text would
  * write otherwise (escaped, or as a number of another form) is refused instead: the caller then
  * builds the text as `headSealInput` does. Pure, apart from the one buffer it writes into.
  */
@@ -25,7 +25,8 @@ const DECISION = new Map([['granted', Buffer.from('"granted"', 'latin1')], ['den
 const HEAD = Buffer.from('ec4-head\n[', 'latin1');
 const NOT_ERASED = Buffer.from(',false,', 'latin1');
 const HEAD_END = Buffer.from('"]\n', 'latin1');
-const DIGITS = new Uint8Array(16);
+// A number's decimal digits, last first, before they are written out in order.
+const DECIMAL = new Uint8Array(16);
 
 /** A text being written as bytes: one buffer, reused from text to text and grown as needed. */
 export class SealBytes {
@@ -125,11 +126,11 @@ export class SealBytes {
     let count = 0;
     do {
       const tenth = (rest / 10) | 0;
-      DIGITS[count++] = 0x30 + rest - tenth * 10;
+      DECIMAL[count++] = 0x30 + rest - tenth * 10;
       rest = tenth;
     } while (rest > 0);
-    while (count < width) DIGITS[count++] = 0x30;
-    while (count > 0) this.buffer[this.at++] = DIGITS[--count] as number;
+    while (count < width) DECIMAL[count++] = 0x30;
+    while (count > 0) this.buffer[this.at++] = DECIMAL[--count] as number;
   }
 
   /** A safe integer or null (`int`); false for any other value. */
