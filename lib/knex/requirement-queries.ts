@@ -55,11 +55,12 @@ export interface AnsweredVersion {
  * for their requirement, or for a requirement it holds none of: the newest answered version of
  * each, by id, leaving out the requirement ids in `ignore` (an erasure's). A version deleted
  * below the highest is not found here (`verify()` reports every one): this is what would let an
- * older version stand in for the current one. Reads each requirement's events from its newest
- * version down until one is not an import (on SQLite, whose index is by requirement and id, all
- * of that requirement's events), the events' requirement ids by a loose scan of that index, and
- * the requirements table again for each version found: a version is stored before anyone
- * answers it, so one stored and answered while the events were read is not reported.
+ * older version stand in for the current one. Finds the events' requirement ids by a loose scan
+ * of their index, then per requirement the highest version above the stored one among its events
+ * that are not imports (a short read of the index on PostgreSQL; on SQLite, whose index is by
+ * requirement and id, a read of all that requirement's events), and reads the requirements table
+ * again for each version found: a version is stored before anyone answers it, so one stored and
+ * answered while the events were read is not reported.
  */
 export async function unstoredVersions(ctx: TableContext, ignore: readonly string[] = []): Promise<AnsweredVersion[]> {
   const events = ctx.table('events');
