@@ -35,6 +35,15 @@ const sameHead = (a: SealedHead | null, b: SealedHead | null): boolean =>
   a === null ? b === null : b !== null && a.seq === b.seq && a.mac === b.mac && a.pseudonym === b.pseudonym;
 
 /**
+ * Whether `head`, read after `events`, is behind one of them. A write of the library appends
+ * events and moves the chain's head past them in one transaction, and no write moves a head
+ * back: every event read before a head is at or below it. A head behind one was put back from
+ * an earlier copy, even one swapped at every read so that it never reads twice the same.
+ */
+const behindItsEvents = (head: SealedHead | null, events: readonly StoredEvent[]): boolean =>
+  head !== null && events.some((event) => event.seq > head.seq);
+
+/**
  * Appends `items` to `target` one by one: spread into `push`, a list longer than a call takes
  * arguments (about 125,000) throws a RangeError, and a store where every event fails has more.
  */
@@ -60,7 +69,8 @@ function check(key: Buffer, legacy: boolean, head: SealedHead | null, events: re
  *
  * This is what the whole store's scan asks of the chains it found wrong: heads and events are
  * read in separate pages, so a write between them looks like a head ahead of its events, or
- * events beyond their head. A head put back from an earlier copy does not move, and is reported.
+ * events beyond their head. A head put back from an earlier copy is reported, whether it stays
+ * (it does not move) or is swapped again and again (see `behindItsEvents`).
  */
 export async function settledChainProblems(reader: ChainReader, key: Buffer, chains: readonly string[], legacy = false): Promise<IntegrityProblem[]> {
   const problems: IntegrityProblem[] = [];
@@ -80,7 +90,11 @@ async function settleBatch(reader: ChainReader, key: Buffer, chains: readonly st
     const moved: string[] = [];
     for (const chain of pending) {
       const head = heads.get(chain) ?? null;
-      if (sameHead(head, after.get(chain) ?? null)) appendAll(problems, check(key, legacy, head, events.get(chain) ?? []));
+      const now = after.get(chain) ?? null;
+      const read = events.get(chain) ?? [];
+      if (sameHead(head, now)) appendAll(problems, check(key, legacy, head, read));
+      // Checked against the head read after them: the events beyond it are reported.
+      else if (behindItsEvents(now, read)) appendAll(problems, check(key, legacy, now, read));
       else moved.push(chain);
     }
     pending = moved;

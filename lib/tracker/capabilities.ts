@@ -88,7 +88,9 @@ export interface ProofCapability {
    * A page of chain heads in chain order: the protected head of every chain, erased ones
    * included, each with its pseudonym (null once erased) and its chain's current records. A
    * lookup (`chains` or `pseudonym`) reads each head and its records as one state (one statement,
-   * or one snapshot): the library refuses a head with records it did not seal.
+   * or one snapshot): the library refuses a head with records it did not seal. Each read sees
+   * every write committed before it: `verify()` reports a head found behind an event of its
+   * chain read before it as put back from an earlier copy.
    */
   heads(query: HeadScanQuery): Promise<SealedHead[]>;
 

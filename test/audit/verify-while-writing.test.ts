@@ -127,6 +127,55 @@ describeEachDatabase('verify() while people decide', (open) => {
   });
 });
 
+describeEachDatabase('verify() against a head swapped between earlier copies at every read', (open) => {
+  let db: TestDatabase;
+  let consent: Consent;
+  afterEach(async () => {
+    await consent.close();
+    await db.release();
+  });
+
+  it('reports the events beyond the head, though the head never reads the same twice', async () => {
+    db = await open();
+    let copies: Row[] = [];
+    let swaps = 0;
+    // Someone with write access puts back one of bob's earlier subject rows before each read of
+    // the heads, never the same one twice in a row: a check that took the moving head for the
+    // library writing would check it only against the events up to it.
+    const swap = async (): Promise<void> => {
+      const copy = copies[swaps % copies.length] as Row;
+      swaps += 1;
+      await db.knex('consent_subjects').where({ chain: copy.chain }).update(copy);
+    };
+    const tracker = intercept(new KnexTracker(db.knex), {
+      heads: (method) => async (query: unknown) => {
+        if (copies.length > 0) await swap();
+        return method(query);
+      },
+    }) as unknown as ConsentTracker;
+    consent = createConsent({ tracker, secret: SECRET, logger: quiet });
+    consent.register([{ id: 'a', title: 'A', description: 'A' }]);
+    await consent.ready();
+    await consent.record('alice', { a: 'granted' });
+    const pseudonym = Buffer.from(consent.engine.pseudonym('bob'), 'hex');
+    const saved: Row[] = [];
+    for (let i = 0; i < 4; i += 1) {
+      await consent.record('bob', { a: 'granted' });
+      saved.push((await db.knex('consent_subjects').where({ pseudonym }).first()) as Row);
+      await consent.record('bob', { a: 'denied' });
+    }
+    const withdrawal = (await consent.history('bob', { limit: 1 })).events[0]?.id;
+    expect((await consent.verify()).problems).to.deep.equal([]);
+    copies = saved;
+    const whole = await consent.verify();
+    expect(swaps, 'the head moved between the reads').to.be.at.least(3);
+    expect(whole.ok).to.equal(false);
+    expect(whole.problems).to.deep.include({ eventId: withdrawal, kind: 'inserted' });
+    const own = await consent.verify({ subjectId: 'bob' });
+    expect(own.problems).to.deep.include({ eventId: withdrawal, kind: 'inserted' });
+  });
+});
+
 describeEachDatabase('verify() and log entries that commit out of key order', (open) => {
   let db: TestDatabase;
   let consent: Consent;
