@@ -4,9 +4,24 @@ import { CliError, usage } from './exit';
 /** The most a command reads of a small file (a checkpoint, a key), and of one line of an import. */
 export const MAX_FILE_BYTES = 1 << 20;
 
+// Strict: a byte sequence that is not UTF-8 is refused rather than read as U+FFFD, which would
+// make two different subject ids (or checkpoints) one. A byte-order mark is kept (the import drops
+// the first line's, the small files theirs).
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** The text of a small file's bytes; a usage error when they are not UTF-8. */
+function fileText(bytes: Uint8Array, file: string, what: string): string {
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    throw usage(`${file} is not UTF-8 text: not ${what}`);
+  }
+}
+
 /**
- * The text of `file`, a usage error when it cannot be read or holds more than `MAX_FILE_BYTES`
- * (`/dev/zero` given by mistake would otherwise be read until memory runs out).
+ * The text of `file`, a usage error when it cannot be read, holds more than `MAX_FILE_BYTES`
+ * (`/dev/zero` given by mistake would otherwise be read until memory runs out), or is not UTF-8
+ * (read as U+FFFD, two different files would give one text).
  */
 export function readSmallFile(file: string, what: string): string {
   let fd: number;
@@ -24,7 +39,7 @@ export function readSmallFile(file: string, what: string): string {
       length += read;
       if (length > MAX_FILE_BYTES) throw usage(`${file} is larger than 1 MiB: not ${what}`);
     }
-    return buffer.toString('utf8', 0, length);
+    return fileText(buffer.subarray(0, length), file, what);
   } catch (error) {
     if (error instanceof CliError) throw error;
     throw usage(`cannot read ${file}`);
@@ -36,9 +51,6 @@ export function readSmallFile(file: string, what: string): string {
 const LF = 0x0a;
 const CR = 0x0d;
 
-// Strict: a byte sequence that is not UTF-8 is refused rather than read as U+FFFD, which would
-// make two different subject ids one. A byte-order mark is kept (the import drops the first line's).
-const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /** The text of one line's bytes; a usage error naming the line when they are not UTF-8. */
 function lineText(bytes: Uint8Array, file: string, n: number): string {

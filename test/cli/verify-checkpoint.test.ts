@@ -129,6 +129,37 @@ describeEachCliDatabase('express-consent verify --checkpoint', (open) => {
     }
   });
 
+  it('exits 2 for a checkpoint or key file that is not UTF-8, rather than reading its bytes as U+FFFD', async function () {
+    this.timeout(60_000);
+    const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+    const named = createConsent({ knex: db.knex, secret: SECRET, receipts: { privateKey, controller: 'AC\uFFFDME' }, logger: { warn() {}, error() {} } });
+    named.register({ id: 'analytics', title: 'Usage analytics', description: 'Which pages you open.' });
+    const genuine = join(dir, 'genuine.json');
+    try {
+      await named.ready();
+      writeFileSync(genuine, JSON.stringify(await named.checkpoint()));
+    } finally {
+      await named.close();
+    }
+    const pem = join(dir, 'named.pem');
+    writeFileSync(pem, publicKey.export({ type: 'spki', format: 'pem' }));
+    expect(await runCli(['--url', db.url, 'verify', '--checkpoint', genuine, '--public-key', pem])).to.include({ code: 0 });
+    // Another file: one byte that is no UTF-8 where the genuine one spells U+FFFD.
+    const bytes = readFileSync(genuine);
+    const at = bytes.indexOf(Buffer.from('\uFFFD', 'utf8'));
+    expect(at).to.be.greaterThan(0);
+    const other = join(dir, 'other.json');
+    writeFileSync(other, Buffer.concat([bytes.subarray(0, at), Buffer.from([0xff]), bytes.subarray(at + 3)]));
+    const refused = await runCli(['--url', db.url, 'verify', '--checkpoint', other, '--public-key', pem]);
+    expect(refused.code, refused.stdout).to.equal(2);
+    expect(refused.stderr).to.include(`${other} is not UTF-8 text: not a checkpoint`);
+    const badKey = join(dir, 'bad.pem');
+    writeFileSync(badKey, Buffer.concat([readFileSync(pem), Buffer.from([0xff, 0x0a])]));
+    const keyRefused = await runCli(['--url', db.url, 'verify', '--checkpoint', genuine, '--public-key', badKey]);
+    expect(keyRefused.code).to.equal(2);
+    expect(keyRefused.stderr).to.include(`${badKey} is not UTF-8 text: not a public key`);
+  });
+
   it('exits 2 for a file that is missing, not JSON or not a checkpoint, and with --subject', async function () {
     this.timeout(60_000);
     const junk = join(dir, 'junk.json');
