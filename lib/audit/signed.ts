@@ -1,4 +1,5 @@
 import { createHash, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
+import { types } from 'node:util';
 import { canonicalJson } from './canonical-json';
 
 /** Who is responsible for the processing, as named in receipts and checkpoints. */
@@ -42,13 +43,42 @@ function isSignatureText(text: string): boolean {
 // The label of a PEM private key of any format (PKCS #8, encrypted, SEC1, PKCS #1).
 const PRIVATE_PEM = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/;
 
+// Levels of nesting a signed document may have (a receipt has five).
+const MAX_DEPTH = 32;
+
 /**
- * Whether `document` is a JSON object whose `proof` is an Ed25519 signature by `publicKey` over
- * the canonical JSON of everything else. Never throws.
+ * Whether `value` is plain data, as `JSON.parse` makes it: the signature covers the canonical
+ * JSON of its own enumerable members, so what a reader finds in it must be exactly those. No
+ * member inherited (an object made with another prototype, or one added to `Object.prototype`
+ * by prototype pollution, which would read as a member no signature covers) or hidden (not
+ * enumerable), no getter (which could answer one thing to the check and another to the
+ * caller), no Proxy.
+ */
+function isPlainData(value: unknown, depth = 0): boolean {
+  if (value === null || typeof value !== 'object') return typeof value !== 'function' && typeof value !== 'symbol' && typeof value !== 'bigint';
+  if (depth > MAX_DEPTH || types.isProxy(value)) return false;
+  const array = Array.isArray(value);
+  const prototype: unknown = Object.getPrototypeOf(value);
+  if (array ? prototype !== Array.prototype : prototype !== Object.prototype && prototype !== null) return false;
+  for (const name in value) if (!Object.hasOwn(value, name)) return false;
+  for (const name of Reflect.ownKeys(value)) {
+    if (typeof name === 'symbol') return false;
+    if (array && name === 'length') continue;
+    const member = Object.getOwnPropertyDescriptor(value, name) as PropertyDescriptor;
+    // A hidden member is one the canonical JSON leaves out, as much as an inherited one.
+    if (!('value' in member) || member.enumerable !== true) return false;
+    if (!isPlainData(member.value, depth + 1)) return false;
+  }
+  return true;
+}
+
+/**
+ * Whether `document` is a JSON object (plain data, see `isPlainData`) whose `proof` is an Ed25519
+ * signature by `publicKey` over the canonical JSON of everything else. Never throws.
  */
 export function verifySignedJson(document: unknown, publicKey: string | KeyObject): boolean {
   try {
-    if (document === null || typeof document !== 'object' || Array.isArray(document)) return false;
+    if (document === null || typeof document !== 'object' || Array.isArray(document) || !isPlainData(document)) return false;
     const { proof, ...body } = document as Record<string, unknown>;
     if (proof === null || typeof proof !== 'object') return false;
     const { alg, kid, signature, ...rest } = proof as Record<string, unknown>;

@@ -160,6 +160,38 @@ describe('verifyReceipt and verifyCheckpoint on hostile input', () => {
     expect(verifyReceipt(signJson({ version: 1 }, privateKey), pem)).to.equal(false);
     expect(verifyCheckpoint(receipt, pem)).to.equal(false);
   });
+
+  it('answer false when a member a reader finds is not one the signature covers (inherited, hidden, a getter, a Proxy)', () => {
+    const plain = (): Record<string, unknown> => JSON.parse(JSON.stringify(checkpoint)) as Record<string, unknown>;
+    const forgedMembers = { receiptId: 'r', subject: 'victim', decisions: [{ requirement: 'a', version: 1, state: 'granted' }] };
+    // A checkpoint whose prototype holds what a receipt has: the signature covers none of it.
+    expect(verifyReceipt(Object.assign(Object.create(forgedMembers) as object, plain()), pem)).to.equal(false);
+    // The same members put on Object.prototype (prototype pollution elsewhere in the process).
+    const names = Object.keys(forgedMembers);
+    Object.assign(Object.prototype, forgedMembers);
+    try {
+      expect(verifyReceipt(plain(), pem)).to.equal(false);
+      expect(verifyReceipt(JSON.parse(JSON.stringify(receipt)), pem)).to.equal(false);
+    } finally {
+      for (const name of names) Reflect.deleteProperty(Object.prototype, name);
+    }
+    expect(verifyReceipt(JSON.parse(JSON.stringify(receipt)), pem)).to.equal(true);
+    // A genuine receipt with a member no canonical JSON shows: hidden, or behind a getter that answers the check and the caller apart.
+    const hidden = JSON.parse(JSON.stringify(receipt)) as Record<string, unknown>;
+    Object.defineProperty(hidden.decisions as object[], 'extra', { value: 1, enumerable: false });
+    Object.defineProperty((hidden.decisions as object[])[0] as object, 'expiresAt', { value: '2999-01-01T00:00:00.000Z', enumerable: false });
+    expect(verifyReceipt(hidden, pem)).to.equal(false);
+    const genuine = JSON.parse(JSON.stringify(receipt)) as Record<string, unknown>;
+    let reads = 0;
+    const changing = { ...genuine };
+    Object.defineProperty(changing, 'subject', { enumerable: true, get: () => (reads++ < 3 ? genuine.subject : 'victim') });
+    expect(verifyReceipt(changing, pem)).to.equal(false);
+    expect(verifyReceipt(new Proxy(JSON.parse(JSON.stringify(receipt)) as object, {}), pem)).to.equal(false);
+    expect(verifyCheckpoint(new Proxy(plain(), {}), pem)).to.equal(false);
+    expect(verifyCheckpoint(Object.assign(Object.create({ extra: 1 }) as object, plain()), pem)).to.equal(false);
+    // Plain data, with or without a prototype, still verifies.
+    expect(verifyCheckpoint(Object.assign(Object.create(null) as object, plain()), pem)).to.equal(true);
+  });
 });
 
 describe('the signature of a receipt or checkpoint', () => {
