@@ -51,7 +51,6 @@ export function readSmallFile(file: string, what: string): string {
 const LF = 0x0a;
 const CR = 0x0d;
 
-
 /** The text of one line's bytes; a usage error naming the line when they are not UTF-8. */
 function lineText(bytes: Uint8Array, file: string, n: number): string {
   try {
