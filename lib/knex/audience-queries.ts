@@ -9,7 +9,7 @@ import { readJsonPage, readJsonRowsText, readJsonText } from './json-page';
 import { isPostgres } from './migrate';
 import { bytes, hex, hexOrNull } from './row-codec';
 import { quote } from './quote';
-import { pageColumns, type Row } from './rows';
+import { hexColumn, pageColumns, type Row } from './rows';
 
 // A subject row with its head, link, sealed id and records, in `AUDIENCE_ROW_COLUMNS` order:
 // the records as the row stores them (`records`), the columns of a record apart null.
@@ -44,13 +44,24 @@ async function subjectEntries(
   ordered: Knex.QueryBuilder,
   columns: Record<string, string>,
   before: (a: unknown[], b: unknown[]) => boolean,
+  selected: Record<string, string | Knex.Raw> = pageColumns(ctx.knex, columns),
 ): Promise<AudienceEntry[]> {
-  let values = await readJsonPage(ctx, first, pageColumns(ctx.knex, columns), before);
+  let values = await readJsonPage(ctx, first, selected, before);
   if (values === null) {
     const rows: Row[] = await ordered.select(columns);
     values = rows.map((row) => JOINED_NAMES.map((name, i) => (HEX_AT.has(i) ? hexOrNull(row[name]) : row[name])));
   }
   return audienceEntriesOfRows(values);
+}
+
+/**
+ * The selection of a keyset page (`columns` as `pageColumns` reads them), its chain key read
+ * strictly (see `hexColumn`). SQLite sorts a key held as another type than bytes apart from the
+ * others (text before every blob), so a page cut at it would leave out the subjects between: read
+ * as no hex, it fails its seal instead, and the listing stops (`verify()` reports it).
+ */
+function keysetColumns(knex: Knex, columns: Record<string, string>): Record<string, string | Knex.Raw> {
+  return { ...pageColumns(knex, columns), chain: hexColumn(knex, columns.chain as string, 'chain', true) };
 }
 
 /** The subjects `subjects` selects (a query of the subjects table with their heads), as `s`, and the same ordered by `key`. */
@@ -108,10 +119,10 @@ function postgresKeysetPage(ctx: TableContext, query: AudienceQuery): Knex.Query
 export function audiencePage(ctx: TableContext, query: AudienceQuery): Promise<AudienceEntry[]> {
   if (!isPostgres(ctx.knex)) {
     const { q, ordered } = sqliteKeysetPage(ctx, query);
-    return subjectEntries(ctx, q, ordered, RANGE_COLUMNS, byChain);
+    return subjectEntries(ctx, q, ordered, RANGE_COLUMNS, byChain, keysetColumns(ctx.knex, RANGE_COLUMNS));
   }
   const ordered = postgresKeysetPage(ctx, query);
-  return subjectEntries(ctx, ordered, ordered, JOINED_COLUMNS, byChain);
+  return subjectEntries(ctx, ordered, ordered, JOINED_COLUMNS, byChain, keysetColumns(ctx.knex, JOINED_COLUMNS));
 }
 
 /** The page `audiencePage` reads, as rows in JSON text (`AudienceRowsPage`); null when it cannot be read so (see `readJsonText`). */
@@ -119,7 +130,7 @@ export async function audienceRows(ctx: TableContext, query: AudienceQuery): Pro
   const page = isPostgres(ctx.knex)
     ? { q: postgresKeysetPage(ctx, query), columns: JOINED_COLUMNS, full: ctx.knex.raw('count(*) = ?', [query.limit]) }
     : { ...sqliteKeysetPage(ctx, query), columns: RANGE_COLUMNS };
-  const read = await readJsonText(ctx, page.q, pageColumns(ctx.knex, page.columns), 'chain', page.full, query.limit);
+  const read = await readJsonText(ctx, page.q, keysetColumns(ctx.knex, page.columns), 'chain', page.full, query.limit);
   return read === null ? null : { rows: read.text, last: read.last, full: read.full };
 }
 
