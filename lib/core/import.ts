@@ -2,6 +2,7 @@ import { NO_PERSONAL_FIELDS, storedDigest } from '../audit/chain';
 import { pseudonymOf } from '../audit/keys';
 import { sealSubjects } from '../audit/subject-keystream';
 import { ConsentError } from '../errors';
+import { escapePointer } from '../json-pointer';
 import { DATE_TIME_RULE, parseInstant } from '../instant';
 import { nextTurn } from '../event-loop-turns';
 import { planImport, type ImportedDecision } from '../state/import-plan';
@@ -67,7 +68,7 @@ function parseItem(item: unknown, index: number, now: number, problems: InputPro
     return null;
   }
   const before = problems.length;
-  const bad = (field: string, detail: string) => problems.push({ pointer: `${at0}/${field}`, detail });
+  const bad = (field: string, detail: string) => problems.push({ pointer: `${at0}/${escapePointer(field)}`, detail });
   for (const key of Object.keys(item)) if (!FIELDS.has(key)) bad(key, 'unknown field');
   const subject = normalizeSubject(item.subjectId);
   const reserved = subject === null ? null : reservedSubject(subject);
@@ -191,6 +192,22 @@ async function writeBatch(
 }
 
 /**
+ * The error an import rejects with, saying how many decisions earlier batches committed (its
+ * `imported` extension), whatever failed: the library's own errors as they are, anything else
+ * (the source that threw while it was `read`, or something unforeseen) as the cause of one.
+ */
+function withImported(error: unknown, imported: number, read: boolean): ConsentError {
+  if (error instanceof ConsentError) {
+    error.extensions.imported = imported;
+    return error;
+  }
+  const reason = error instanceof Error ? error.message : String(error);
+  return read
+    ? new ConsentError('invalid_argument', `import(): reading the decisions failed after ${String(imported)} were imported (${reason})`, { cause: error, extensions: { imported } })
+    : new ConsentError('internal_error', `import() failed after ${String(imported)} decisions were imported (${reason})`, { cause: error, extensions: { imported } });
+}
+
+/**
  * Imports decisions from another system, in batches of one transaction each: validated like
  * `record()`, appended after the subjects' existing events, chained like every event. Each
  * batch is validated completely before it is written; a bad item rejects with the pointer
@@ -239,20 +256,24 @@ export async function importDecisions(
     // Awaited by the next flush; until then a failure must not count as unhandled.
     writing.catch(() => undefined);
   };
+  // Whether the source is being read (a failure then is the source's, not the library's).
+  let reading = true;
   try {
     for await (const item of source) {
+      reading = false;
       batch.push(item);
       if (batch.length >= batchSize) await flush();
       // Reading a synchronous source never lets the event loop turn: the batch being written
       // would wait for the whole next batch before its database replies were handled.
       else if (writing !== null && batch.length % READ_STEP === 0) await nextTurn();
+      reading = true;
     }
+    reading = false;
     if (batch.length > 0) await flush();
     await settle();
   } catch (error) {
     await writing?.catch(() => undefined);
-    if (error instanceof ConsentError) error.extensions.imported = imported;
-    throw error;
+    throw withImported(error, imported, reading);
   }
   return { imported };
 }

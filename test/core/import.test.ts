@@ -272,4 +272,29 @@ describe('consent.import() while a batch is being written', () => {
       expect((await consent.states('s1')).ads?.state).to.equal('granted');
     });
   });
+
+  it('says how many were imported when the source fails with an error of its own, which it keeps as the cause', async () => {
+    const tracker = new FailingBatchTracker(0);
+    await withConsent(tracker, async (consent) => {
+      const lost = new Error('cursor lost');
+      for (const source of [
+        (function* () { yield item(0); yield item(1); yield item(2); throw lost; })(),
+        (async function* () { yield item(0); yield item(1); await new Promise((resolve) => setTimeout(resolve, 5)); yield item(2); throw lost; })(),
+      ]) {
+        const error = (await consent.import(source, { batchSize: 2 }).catch((e: unknown) => e)) as ConsentError;
+        expect(error).to.be.instanceOf(ConsentError);
+        expect(error).to.include({ code: 'invalid_argument', cause: lost });
+        expect(error.message).to.include('after 2 were imported (cursor lost)');
+        expect(error.extensions.imported).to.equal(2);
+      }
+    });
+  });
+
+  it('names an unknown field in a JSON pointer, escaped', async () => {
+    await withConsent(new FailingBatchTracker(0), async (consent) => {
+      const error = (await consent.import([{ ...item(0), 'x/y': 1, 'm~n': 2 }]).catch((e: unknown) => e)) as ConsentError;
+      expect(error).to.include({ code: 'invalid_argument' });
+      expect((error.extensions.errors as Array<{ pointer: string }>).map((e) => e.pointer)).to.deep.equal(['/0/x~1y', '/0/m~0n']);
+    });
+  });
 });
