@@ -25,6 +25,7 @@ function hostPage(css: string): string {
 <title>Host</title><style>${css}</style><script src="/consent/client.js" defer></script></head>
 <body><main><h1>Host</h1><p>Some text.</p>
 <iframe data-consent="video" data-src="about:blank" title="A video" width="300" height="150"></iframe>
+<iframe data-consent="maps" data-src="about:blank" title="A map" width="300" height="150"></iframe>
 <p><button type="button" data-consent-open>Privacy choices</button></p></main></body></html>`;
 }
 
@@ -39,6 +40,8 @@ describeAccessible('the browser client in Chromium: the visitor\'s font size and
     bed = await clientBed([
       { id: 'video', title: 'Embedded videos', description: 'Videos from a video site.', url: '/privacy#video' },
       { id: 'stats', title: 'Statistics', description: 'We count page views.' },
+      // One long word, as German and French compounds or a provider's name give.
+      { id: 'maps', title: 'Kartendienstanbieterinformationsverarbeitungseinwilligung', description: 'Maps from a map service.' },
     ], (app) => {
       app.get('/:host', (req, res, next) => {
         const css = HOSTS[req.params.host];
@@ -60,7 +63,7 @@ describeAccessible('the browser client in Chromium: the visitor\'s font size and
     await cdp.send('Page.setFontSizes', { fontSizes: { standard: fontSize } });
     await page.goto(`/${host}`);
     await page.locator('.ec-banner').waitFor();
-    await page.locator('.ec-placeholder').waitFor();
+    await page.locator('.ec-placeholder').first().waitFor();
     return page;
   }
   async function openDialog(page: Page) {
@@ -109,7 +112,7 @@ describeAccessible('the browser client in Chromium: the visitor\'s font size and
   for (const host of ['scheme', 'small-root-scheme']) {
     it(`is dark for a person who prefers dark on a host that declares both schemes (${host} host)`, async () => {
       const page = await visit(host, { scheme: 'dark' });
-      const colours = (selector: string) => page.locator(selector).evaluate((e) => {
+      const colours = (selector: string) => page.locator(selector).first().evaluate((e) => {
         const s = getComputedStyle(e);
         return { color: s.color, background: s.backgroundColor };
       });
@@ -134,7 +137,7 @@ describeAccessible('the browser client in Chromium: the visitor\'s font size and
 
   it('stays light for a person who prefers dark on a host that declares no colour scheme', async () => {
     const page = await visit('plain', { scheme: 'dark' });
-    const background = (selector: string) => page.locator(selector).evaluate((e) => getComputedStyle(e).backgroundColor);
+    const background = (selector: string) => page.locator(selector).first().evaluate((e) => getComputedStyle(e).backgroundColor);
     expect(await background('.ec-banner')).to.equal('rgb(255, 255, 255)');
     expect(await background('.ec-placeholder')).to.equal('rgb(255, 255, 255)');
     expect(await axeViolations(page)).to.deep.equal([]);
@@ -154,4 +157,32 @@ describeAccessible('the browser client in Chromium: the visitor\'s font size and
       expect(await axeViolations(page)).to.deep.equal([]);
     });
   }
+
+  it('wraps a title of one long word at 320 px: every switch stays in the dialog, which never scrolls sideways', async () => {
+    const page = await visit('plain', { width: 320 });
+    const placeholder = () => page.evaluate(() => {
+      const notes = [...(document as unknown as { querySelectorAll(s: string): Array<{ scrollWidth: number; clientWidth: number }> }).querySelectorAll('.ec-placeholder')];
+      return notes.map((n) => n.scrollWidth - n.clientWidth);
+    });
+    expect(await placeholder(), 'the notes in place of the frames').to.deep.equal([0, 0]);
+    await openDialog(page);
+    const box = () => page.evaluate(() => {
+      const found = document as unknown as { querySelectorAll(s: string): Element[] };
+      const dialogBox = [...found.querySelectorAll('.ec-dialog')][0] as Element & { scrollWidth: number; clientWidth: number; scrollLeft: number };
+      return {
+        sideways: dialogBox.scrollWidth - dialogBox.clientWidth,
+        scrolled: dialogBox.scrollLeft,
+        right: dialogBox.getBoundingClientRect().right,
+        switches: [...found.querySelectorAll('.ec-switch')].map((e) => e.getBoundingClientRect().right),
+      };
+    });
+    const before = await box();
+    expect(before.sideways).to.be.at.most(0);
+    expect(before.switches).to.have.length(3);
+    for (const right of before.switches) expect(right).to.be.at.most(before.right);
+    // Focus on the long title's switch does not slide the dialog sideways.
+    await page.locator('#ec-switch-maps').focus();
+    expect((await box()).scrolled).to.equal(0);
+    expect(await axeViolations(page)).to.deep.equal([]);
+  });
 });

@@ -27,15 +27,18 @@ export const CLIENT_GATING = String.raw`  function activate() {
 
   // A gated frame stays out of sight, of the Tab order and of screen readers until it loads; a
   // note in its place says what it needs, with a button to choose.
+  var veiled = 0;
   function veil() {
     each(d.querySelectorAll('iframe[data-consent][data-src]'), function (frame) {
       if (frame.hasAttribute('data-ec-veiled')) return;
       var ids = frame.getAttribute('data-consent').split(/[\s,]+/).filter(Boolean);
       var needed = known.filter(function (r) { return ids.indexOf(r.id) >= 0; });
       if (!needed.length || ids.every(allowed)) return;
+      // The button is described by the note, so that a list of buttons says what each one is for.
+      var said = 'ec-needs-' + (veiled += 1);
       var note = el('p', { 'class': 'ec-placeholder', lang: wordsLocale }, [
-        el('span', { text: fill(w['client.placeholder'], { titles: titles(needed) }) }),
-        needed.some(function (r) { return asked(r.id); }) ? el('button', { type: 'button', 'class': 'ec-btn', 'data-consent-open': '', text: w['client.choose'] }) : null,
+        el('span', { id: said, text: fill(w['client.placeholder'], { titles: titles(needed) }) }),
+        needed.some(function (r) { return asked(r.id); }) ? el('button', { type: 'button', 'class': 'ec-btn', 'data-consent-open': '', 'aria-describedby': said, text: w['client.choose'] }) : null,
       ]);
       frame.setAttribute('data-ec-veiled', frame.getAttribute('tabindex') === null ? '' : frame.getAttribute('tabindex'));
       frame.setAttribute('tabindex', '-1');

@@ -172,8 +172,13 @@ export const CLIENT_SCRIPT = String.raw`(function () {
     }
     say(w['client.saved']);
   }
-  function say(text) {
+  // The status region is on the page, empty, from the start: screen readers announce a change to
+  // a live region they already know, not always one added just before it changes.
+  function live() {
     if (!status) { status = el('p', { role: 'status', 'class': 'ec-status' }); d.body.appendChild(status); }
+  }
+  function say(text) {
+    live();
     status.textContent = ''; status.setAttribute('lang', wordsLocale);
     setTimeout(function () { status.textContent = text; }, 50);
   }
@@ -274,6 +279,7 @@ export const CLIENT_SCRIPT = String.raw`(function () {
       wordsLocale = pick(r[0].locale);
       w = WORDS[wordsLocale];
       states = r[1].states;
+      live();
       veil();
       apply(r[1], 'load');
       if (pending.length) showBanner(); else hide();

@@ -55,14 +55,15 @@ ${ROOTS}{font:medium/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;co
 .ec-item{padding:.75em 0;border-top:1px solid var(--ec-line)}
 .ec-info{margin:.5em 0;font-size:.9375em}.ec-info dt{font-weight:600}.ec-info dd{margin:0 0 .25em}
 .ec-row{display:flex;align-items:center;justify-content:space-between;gap:1em}
-.ec-label{font-weight:600;margin:0 0 .25em}
+.ec-label,.ec-dialog .ec-label{font-weight:600;margin:0 0 .25em;min-width:0;overflow-wrap:anywhere}
 .ec-switch{font-size:inherit;width:2.75em;height:1.5em;flex:none;margin:0;accent-color:var(--ec-accent);cursor:pointer}
 .ec-dialog a{color:var(--ec-accent)}
 .ec-close{position:absolute;top:.34em;right:.34em;width:1.84em;height:1.84em;font-size:1.5em;line-height:1;color:var(--ec-fg);background:transparent;border:0;cursor:pointer}
 .ec-dialog{position:fixed;outline:2px solid var(--ec-dialog-edge)}
 .ec-dialog .ec-title{padding-right:2.25em;overflow-wrap:break-word;hyphens:auto}
 .ec-gated{display:none}
-.ec-placeholder{display:flex;flex-wrap:wrap;align-items:center;gap:.75em;padding:1em;border:2px dashed var(--ec-edge);border-radius:.375em}
+.ec-placeholder{display:flex;flex-wrap:wrap;align-items:center;gap:.75em;padding:1em;border:2px dashed var(--ec-edge);border-radius:.375em;overflow-wrap:anywhere}
+.ec-placeholder span{min-width:0}
 .ec-placeholder .ec-btn{flex:0 1 auto}
 .ec-status{position:absolute;width:1px;height:1px;margin:-1px;padding:0;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap;border:0}
 @media (max-width:30em){.ec-banner{padding:.75em}.ec-dialog{padding:1em;width:100%;max-height:100vh}}
