@@ -165,6 +165,11 @@ describeAccessible('the browser client in Chromium: the visitor\'s font size and
       return notes.map((n) => n.scrollWidth - n.clientWidth);
     });
     expect(await placeholder(), 'the notes in place of the frames').to.deep.equal([0, 0]);
+    // Each note's button is described by its note: a list of buttons says what each "Choose" is for.
+    for (const button of await page.locator('.ec-placeholder .ec-btn').all()) {
+      const described = await page.locator(`#${String(await button.getAttribute('aria-describedby'))}`).textContent();
+      expect(described).to.match(/^This content needs your consent to: (Embedded videos|Kartendienstanbieterinformationsverarbeitungseinwilligung)\.$/);
+    }
     await openDialog(page);
     const box = () => page.evaluate(() => {
       const found = document as unknown as { querySelectorAll(s: string): Element[] };
