@@ -81,6 +81,7 @@ export const DE: Messages = {
   'client.gpcNote': 'Ihr Browser sendet das Signal Global Privacy Control; wir werten es als Ablehnung von: {titles}. Unter „Auswählen“ können Sie diese trotzdem selbst einschalten.',
   'client.alwaysActive': 'Immer aktiv: nötig für {basis}.',
   'client.gpcOff': 'Aus wegen des Signals Global Privacy Control Ihres Browsers.',
+  'client.objection': 'An wegen unserer berechtigten Interessen. Schalten Sie es aus, um zu widersprechen.',
   'console.upcoming': 'Kommende Versionen',
   'console.effectiveFrom': 'Gilt ab',
   'console.version': 'Version',

@@ -356,6 +356,12 @@ describeBrowser('the browser client in Chromium', function (this: Mocha.Suite) {
     expect(await page.locator('.ec-placeholder').textContent()).to.equal('This content needs your consent to: Usage analytics.');
     const items = (await dialog(page).locator('.ec-list > li').allTextContents()).join(' | ');
     expect(items).to.contain('Personalised ads').and.contain('Fraud checks').and.not.contain('Usage analytics');
+    // The legitimate-interests switch is on with no grant: its note says why, and how to object.
+    const fraud = dialog(page).locator('.ec-list > li').filter({ hasText: 'Fraud checks' });
+    expect(await fraud.getByRole('switch').isChecked()).to.equal(true);
+    expect(await fraud.locator('.ec-note').textContent()).to.equal('On for our legitimate interests. Turn it off to object.');
+    const ads = dialog(page).locator('.ec-list > li').filter({ hasText: 'Personalised ads' });
+    expect(await ads.locator('.ec-note').count()).to.equal(0);
     await page.keyboard.press('Escape');
     await banner(page).getByRole('button', { name: 'Accept all' }).click();
     await banner(page).waitFor({ state: 'detached' });

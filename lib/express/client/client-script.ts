@@ -196,6 +196,8 @@ export const CLIENT_SCRIPT = String.raw`(function () {
     kids.push(information(r));
     if (!choosable(r)) kids.push(el('p', { 'class': 'ec-note', text: fill(w['client.alwaysActive'], { basis: w['basis.' + r.lawfulBasis] }) }));
     else if (r.gpc && gpcOn() && !allowed(id)) kids.push(el('p', { 'class': 'ec-note', text: w['client.gpcOff'] }));
+    // On without a grant: the dialog's text says that switches stay off until turned on.
+    else if (r.lawfulBasis === 'legitimate_interests' && allowed(id)) kids.push(el('p', { 'class': 'ec-note', text: w['client.objection'] }));
     if (r.url) kids.push(el('a', { href: r.url, text: fill(w['link.more'], { title: r.title }) }));
     var li = el('li', { 'class': 'ec-item' }, kids);
     if (r.locale !== wordsLocale) li.setAttribute('lang', r.locale);
