@@ -7,6 +7,9 @@ import { chromium, type Browser, type BrowserContext } from 'playwright-core';
 import { createConsent, type Consent } from '../../lib/index';
 import { chromiumPath, describeBrowser, sqliteKnexConfig, tempSqliteFile } from '../helpers/databases';
 
+// The page's function, as the callbacks given to evaluate() use it (no DOM types here).
+declare function getComputedStyle(element: unknown): { stroke: string; color: string };
+
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
 const DAY = 86_400_000;
 const SECRET = 'console-test-secret-0123456789ab';
@@ -113,6 +116,12 @@ describeBrowser('the admin console in Chromium', () => {
     expect(await page.locator('svg.chart circle.grants').count()).to.equal(30);
     expect(await page.locator('svg.chart rect.withdrawals').count()).to.equal(30);
     expect(await page.locator('svg.chart g.withdrawals polyline').getAttribute('stroke-dasharray')).to.equal('6 4');
+    // Each series is drawn in its legend's colour (the page's colour scheme decides both).
+    for (const [series, legend] of [['grants', 'ec-ok'], ['withdrawals', 'ec-bad']]) {
+      const drawn = await page.locator(`svg.chart g.${String(series)} polyline`).evaluate((e) => getComputedStyle(e).stroke);
+      const said = await page.locator(`.ec-legend .${String(legend)}`).evaluate((e) => getComputedStyle(e).color);
+      expect(drawn, String(series)).to.equal(said);
+    }
     const day = (offset: number) => new Date(now - offset * DAY).toISOString().slice(0, 10);
     const count = (series: string, offset: number) =>
       page.locator(`svg.chart .point.${series}[data-day="${day(offset)}"]`).getAttribute('data-count');
