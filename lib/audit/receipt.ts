@@ -66,12 +66,17 @@ export function signReceipt(body: UnsignedReceipt, privateKey: KeyObject): Conse
 
 const HEX = /^[0-9a-f]{64}$/;
 
+// The members every receipt has had.
+const RECEIPT_MEMBERS = ['version', 'receiptId', 'issuedAt', 'subject', 'decisions', 'controller'];
+
 /**
  * Whether `value` has the members every receipt has had (the signature not checked). Checkpoints
  * are signed with the same key over the same kind of JSON: without this, one would pass as a receipt.
  */
 function isReceiptShaped(value: unknown): value is Record<string, unknown> {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
+  // Its own members: one found on a prototype (hidden there by prototype pollution) is none.
+  if (!RECEIPT_MEMBERS.every((name) => Object.hasOwn(value, name))) return false;
   const r = value as Record<string, unknown>;
   return r.version === 1 && typeof r.receiptId === 'string' && typeof r.issuedAt === 'string' && typeof r.subject === 'string' &&
     Array.isArray(r.decisions) && (r.controller === null || (typeof r.controller === 'object' && !Array.isArray(r.controller)));
@@ -102,6 +107,8 @@ function logProofHolds(log: unknown, publicKey: string | KeyObject): boolean {
 export function verifyReceipt(receipt: unknown, publicKey: string | KeyObject): boolean {
   try {
     if (!isReceiptShaped(receipt) || !verifySignedJson(receipt, publicKey)) return false;
+    // A log found only on a prototype is no part of the receipt, nor a proof of it.
+    if ('log' in receipt && !Object.hasOwn(receipt, 'log')) return false;
     const log = receipt.log;
     return log === undefined || log === null || logProofHolds(log, publicKey);
   } catch {

@@ -47,23 +47,37 @@ const PRIVATE_PEM = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----/;
 const MAX_DEPTH = 32;
 
 /**
+ * Whether `value`'s prototype is what `JSON.parse` gives, in this realm or another (a `vm`
+ * context, a test runner's): `Object.prototype` for an object (or none), `Array.prototype` for
+ * an array, each known by its place in the chain.
+ */
+function isPlainPrototype(value: object, array: boolean): boolean {
+  const prototype = Object.getPrototypeOf(value) as object | null;
+  if (prototype === null) return !array;
+  const next = Object.getPrototypeOf(prototype) as object | null;
+  if (!array) return next === null && Object.prototype.toString.call(value) === '[object Object]';
+  return next !== null && Object.getPrototypeOf(next) === null;
+}
+
+/**
  * Whether `value` is plain data, as `JSON.parse` makes it: the signature covers the canonical
  * JSON of its own enumerable members, so what a reader finds in it must be exactly those. No
  * member inherited (an object made with another prototype, or one added to `Object.prototype`
  * by prototype pollution, which would read as a member no signature covers) or hidden (not
- * enumerable), no getter (which could answer one thing to the check and another to the
- * caller), no Proxy.
+ * enumerable), no member of an array but its items, no getter (which could answer one thing to
+ * the check and another to the caller), no Proxy. Members the documents must have are read as
+ * their own (`hasOwn`): one hidden on a prototype is no member.
  */
 function isPlainData(value: unknown, depth = 0): boolean {
   if (value === null || typeof value !== 'object') return typeof value !== 'function' && typeof value !== 'symbol' && typeof value !== 'bigint';
   if (depth > MAX_DEPTH || types.isProxy(value)) return false;
   const array = Array.isArray(value);
-  const prototype: unknown = Object.getPrototypeOf(value);
-  if (array ? prototype !== Array.prototype : prototype !== Object.prototype && prototype !== null) return false;
+  if (!isPlainPrototype(value, array)) return false;
   for (const name in value) if (!Object.hasOwn(value, name)) return false;
   for (const name of Reflect.ownKeys(value)) {
     if (typeof name === 'symbol') return false;
     if (array && name === 'length') continue;
+    if (array && !/^(?:0|[1-9][0-9]*)$/.test(name)) return false;
     const member = Object.getOwnPropertyDescriptor(value, name) as PropertyDescriptor;
     // A hidden member is one the canonical JSON leaves out, as much as an inherited one.
     if (!('value' in member) || member.enumerable !== true) return false;
@@ -78,7 +92,7 @@ function isPlainData(value: unknown, depth = 0): boolean {
  */
 export function verifySignedJson(document: unknown, publicKey: string | KeyObject): boolean {
   try {
-    if (document === null || typeof document !== 'object' || Array.isArray(document) || !isPlainData(document)) return false;
+    if (document === null || typeof document !== 'object' || Array.isArray(document) || !isPlainData(document) || !Object.hasOwn(document, 'proof')) return false;
     const { proof, ...body } = document as Record<string, unknown>;
     if (proof === null || typeof proof !== 'object') return false;
     const { alg, kid, signature, ...rest } = proof as Record<string, unknown>;

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { generateKeyPairSync } from 'node:crypto';
+import { runInNewContext } from 'node:vm';
 import { canonicalJson } from '../../lib/audit/canonical-json';
 import { signJson } from '../../lib/audit/signed';
 import { ConsentError, createConsent, MemoryTracker, verifyCheckpoint, verifyReceipt, type Checkpoint, type Consent, type ConsentReceipt } from '../../lib/index';
@@ -191,6 +192,27 @@ describe('verifyReceipt and verifyCheckpoint on hostile input', () => {
     expect(verifyCheckpoint(Object.assign(Object.create({ extra: 1 }) as object, plain()), pem)).to.equal(false);
     // Plain data, with or without a prototype, still verifies.
     expect(verifyCheckpoint(Object.assign(Object.create(null) as object, plain()), pem)).to.equal(true);
+    // Members hidden on Object.prototype (not enumerable) make a checkpoint no receipt either.
+    for (const [name, value] of Object.entries(forgedMembers)) Object.defineProperty(Object.prototype, name, { value, enumerable: false, configurable: true, writable: true });
+    try {
+      expect(verifyReceipt(plain(), pem)).to.equal(false);
+    } finally {
+      for (const name of names) Reflect.deleteProperty(Object.prototype, name);
+    }
+    // An array holds its items only: another member of it is none the signature covers.
+    const extra = JSON.parse(JSON.stringify(receipt)) as { decisions: unknown[] & { note?: string } };
+    extra.decisions.note = 'x';
+    expect(verifyReceipt(extra, pem)).to.equal(false);
+  });
+
+  it('verify documents parsed in another realm (a vm context, as test runners use)', () => {
+    const parse = (text: string): unknown => runInNewContext('JSON.parse(text)', { text });
+    expect(verifyReceipt(parse(JSON.stringify(receipt)), pem)).to.equal(true);
+    expect(verifyCheckpoint(parse(JSON.stringify(checkpoint)), pem)).to.equal(true);
+    expect(verifyReceipt(structuredClone(receipt), pem)).to.equal(true);
+    const changed = JSON.parse(JSON.stringify(receipt)) as { subject: string };
+    changed.subject = 'victim';
+    expect(verifyReceipt(parse(JSON.stringify(changed)), pem)).to.equal(false);
   });
 });
 
