@@ -55,7 +55,9 @@ function atLine(error: unknown, file: string, lines: readonly number[]): unknown
   const where = errors.map(({ pointer, detail }) => {
     const [, index, field] = /^\/(\d+)(?:\/(.*))?$/.exec(pointer) ?? [];
     const at = index === undefined ? undefined : lines[Number(index)];
-    return at === undefined ? `${pointer}: ${detail}` : `${file}:${String(at)}: ${field ? `${field}: ` : ''}${detail}`;
+    // The member's name as the line spells it (a pointer escapes "/" and "~").
+    const name = field?.replace(/~1/g, '/').replace(/~0/g, '~');
+    return at === undefined ? `${pointer}: ${detail}` : `${file}:${String(at)}: ${name ? `${name}: ` : ''}${detail}`;
   });
   return new ConsentError(error.code, `${where.join('; ')}${before}`, { status: error.status, extensions: error.extensions });
 }

@@ -194,17 +194,17 @@ async function writeBatch(
 /**
  * The error an import rejects with, saying how many decisions earlier batches committed (its
  * `imported` extension), whatever failed: the library's own errors as they are, anything else
- * (the source that threw while it was `read`, or something unforeseen) as the cause of one.
+ * (the source that threw while it was `read`, or something unforeseen) as the cause of an
+ * `internal_error`, whose text names neither (an HTTP answer never details it, and the cause
+ * may hold what only the host should see).
  */
 function withImported(error: unknown, imported: number, read: boolean): ConsentError {
   if (error instanceof ConsentError) {
     error.extensions.imported = imported;
     return error;
   }
-  const reason = error instanceof Error ? error.message : String(error);
-  return read
-    ? new ConsentError('invalid_argument', `import(): reading the decisions failed after ${String(imported)} were imported (${reason})`, { cause: error, extensions: { imported } })
-    : new ConsentError('internal_error', `import() failed after ${String(imported)} decisions were imported (${reason})`, { cause: error, extensions: { imported } });
+  const what = read ? 'its source failed' : 'it failed';
+  return new ConsentError('internal_error', `import() stopped after ${String(imported)} decisions were imported: ${what} (see the cause)`, { cause: error, extensions: { imported } });
 }
 
 /**

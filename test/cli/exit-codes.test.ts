@@ -121,6 +121,11 @@ describe('the express-consent command line: usage and exit codes', () => {
     }
     const run = await runCli(['--url', file.filename, 'import', input]);
     expect(run.stderr).to.include('note\\u202e\\u000aexpress-consent: ok: unknown field');
+    // A member named with "/" or "~" is named as the line spells it, not as a pointer escapes it.
+    writeFileSync(input, `${JSON.stringify({ ...decision, 'x/y~z': 1 })}\n`);
+    const named = await runCli(['--url', file.filename, 'import', input]);
+    expect(named.code).to.equal(2);
+    expect(named.stderr).to.include(`${input}:1: x/y~z: unknown field`);
   });
 
   it('exits 2 when no secret is given and the database stores none, and 2 for a short one', async () => {

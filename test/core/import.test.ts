@@ -283,8 +283,8 @@ describe('consent.import() while a batch is being written', () => {
       ]) {
         const error = (await consent.import(source, { batchSize: 2 }).catch((e: unknown) => e)) as ConsentError;
         expect(error).to.be.instanceOf(ConsentError);
-        expect(error).to.include({ code: 'invalid_argument', cause: lost });
-        expect(error.message).to.include('after 2 were imported (cursor lost)');
+        expect(error).to.include({ code: 'internal_error', cause: lost });
+        expect(error.message).to.equal('import() stopped after 2 decisions were imported: its source failed (see the cause)');
         expect(error.extensions.imported).to.equal(2);
       }
     });
