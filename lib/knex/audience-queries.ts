@@ -31,12 +31,15 @@ const PSEUDONYM_AT = JOINED_NAMES.indexOf('pseudonym');
 const byChain = (a: unknown[], b: unknown[]): boolean => (a[CHAIN_AT] as string) < (b[CHAIN_AT] as string);
 const byPseudonym = (a: unknown[], b: unknown[]): boolean => (a[PSEUDONYM_AT] as string) < (b[PSEUDONYM_AT] as string);
 const HEX_AT = new Set(AUDIENCE_HEX_AT);
+// What a strict read gives for a value that is not bytes (see `hexColumn`): no hex, so no seal matches.
+const NOT_HEX = '-';
 
 /**
  * The entries of a page read as `first` (as one JSON page when the database can; read again as
  * `ordered` when the rows did not come in the order `before` checks): rows of `columns` (in
  * `JOINED_NAMES` order), one per subject with its records. A JSON page, because an object per
- * row cost more than the query.
+ * row cost more than the query. A keyset page reads its chain keys strictly (`keysetColumns`),
+ * read again or not.
  */
 async function subjectEntries(
   ctx: TableContext,
@@ -44,12 +47,17 @@ async function subjectEntries(
   ordered: Knex.QueryBuilder,
   columns: Record<string, string>,
   before: (a: unknown[], b: unknown[]) => boolean,
-  selected: Record<string, string | Knex.Raw> = pageColumns(ctx.knex, columns),
+  keyset = false,
 ): Promise<AudienceEntry[]> {
-  let values = await readJsonPage(ctx, first, selected, before);
+  let values = await readJsonPage(ctx, first, keyset ? keysetColumns(ctx.knex, columns) : pageColumns(ctx.knex, columns), before);
   if (values === null) {
     const rows: Row[] = await ordered.select(columns);
-    values = rows.map((row) => JOINED_NAMES.map((name, i) => (HEX_AT.has(i) ? hexOrNull(row[name]) : row[name])));
+    values = rows.map((row) => JOINED_NAMES.map((name, i) => {
+      if (!HEX_AT.has(i)) return row[name];
+      // A key that is not bytes reads as no hex, as `keysetColumns` reads it.
+      if (keyset && i === CHAIN_AT && !Buffer.isBuffer(row[name]) && row[name] !== null && row[name] !== undefined) return NOT_HEX;
+      return hexOrNull(row[name]);
+    }));
   }
   return audienceEntriesOfRows(values);
 }
@@ -119,10 +127,10 @@ function postgresKeysetPage(ctx: TableContext, query: AudienceQuery): Knex.Query
 export function audiencePage(ctx: TableContext, query: AudienceQuery): Promise<AudienceEntry[]> {
   if (!isPostgres(ctx.knex)) {
     const { q, ordered } = sqliteKeysetPage(ctx, query);
-    return subjectEntries(ctx, q, ordered, RANGE_COLUMNS, byChain, keysetColumns(ctx.knex, RANGE_COLUMNS));
+    return subjectEntries(ctx, q, ordered, RANGE_COLUMNS, byChain, true);
   }
   const ordered = postgresKeysetPage(ctx, query);
-  return subjectEntries(ctx, ordered, ordered, JOINED_COLUMNS, byChain, keysetColumns(ctx.knex, JOINED_COLUMNS));
+  return subjectEntries(ctx, ordered, ordered, JOINED_COLUMNS, byChain, true);
 }
 
 /** The page `audiencePage` reads, as rows in JSON text (`AudienceRowsPage`); null when it cannot be read so (see `readJsonText`). */
