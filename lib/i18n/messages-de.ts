@@ -81,7 +81,7 @@ export const DE: Messages = {
   'client.gpcNote': 'Ihr Browser sendet das Signal Global Privacy Control; wir werten es als Ablehnung von: {titles}. Unter „Auswählen“ können Sie diese trotzdem selbst einschalten.',
   'client.alwaysActive': 'Immer aktiv: nötig für {basis}.',
   'client.gpcOff': 'Aus wegen des Signals Global Privacy Control Ihres Browsers.',
-  'client.objection': 'An wegen unserer berechtigten Interessen. Schalten Sie es aus, um zu widersprechen.',
+  'client.objection': 'Auf Grundlage unserer berechtigten Interessen: an, solange Sie nicht widersprechen; dazu schalten Sie es aus.',
   'console.upcoming': 'Kommende Versionen',
   'console.effectiveFrom': 'Gilt ab',
   'console.version': 'Version',

@@ -89,7 +89,7 @@ export const EN = {
   'client.gpcNote': 'Your browser sends a Global Privacy Control signal, so we treat it as a refusal of: {titles}. You can still turn these on yourself under Choose.',
   'client.alwaysActive': 'Always active: needed for {basis}.',
   'client.gpcOff': 'Off because of your browser’s Global Privacy Control signal.',
-  'client.objection': 'On for our legitimate interests. Turn it off to object.',
+  'client.objection': 'Based on our legitimate interests: on unless you object, which you do by turning it off.',
   // The admin console.
   'console.upcoming': 'Upcoming versions',
   'console.effectiveFrom': 'Current from',

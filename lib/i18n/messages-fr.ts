@@ -81,7 +81,7 @@ export const FR: Messages = {
   'client.gpcNote': 'Votre navigateur envoie le signal Global Privacy Control ; nous le traitons comme un refus de : {titles}. Vous pouvez tout de même les activer vous-même sous « Choisir ».',
   'client.alwaysActive': 'Toujours actif : nécessaire pour {basis}.',
   'client.gpcOff': 'Désactivé en raison du signal Global Privacy Control de votre navigateur.',
-  'client.objection': 'Activé pour nos intérêts légitimes. Désactivez-le pour vous y opposer.',
+  'client.objection': 'Fondé sur nos intérêts légitimes : activé sauf si vous vous y opposez, en le désactivant.',
   'console.upcoming': 'Versions à venir',
   'console.effectiveFrom': 'En vigueur à partir du',
   'console.version': 'Version',

@@ -117,11 +117,21 @@ describeBrowser('the admin console in Chromium', () => {
     expect(await page.locator('svg.chart rect.withdrawals').count()).to.equal(30);
     expect(await page.locator('svg.chart g.withdrawals polyline').getAttribute('stroke-dasharray')).to.equal('6 4');
     // Each series is drawn in its legend's colour (the page's colour scheme decides both).
-    for (const [series, legend] of [['grants', 'ec-ok'], ['withdrawals', 'ec-bad']]) {
-      const drawn = await page.locator(`svg.chart g.${String(series)} polyline`).evaluate((e) => getComputedStyle(e).stroke);
-      const said = await page.locator(`.ec-legend .${String(legend)}`).evaluate((e) => getComputedStyle(e).color);
-      expect(drawn, String(series)).to.equal(said);
+    const seen: string[] = [];
+    for (const scheme of ['light', 'dark'] as const) {
+      await page.emulateMedia({ colorScheme: scheme });
+      const colours = new Set<string>();
+      for (const [series, legend] of [['grants', 'ec-ok'], ['withdrawals', 'ec-bad']]) {
+        const drawn = await page.locator(`svg.chart g.${String(series)} polyline`).evaluate((e) => getComputedStyle(e).stroke);
+        const said = await page.locator(`.ec-legend .${String(legend)}`).evaluate((e) => getComputedStyle(e).color);
+        expect(drawn, `${String(series)}, ${scheme}`).to.equal(said);
+        colours.add(drawn);
+      }
+      expect(colours.size, scheme).to.equal(2);
+      seen.push(...colours);
     }
+    expect(new Set(seen).size, 'the dark scheme draws in other colours').to.equal(4);
+    await page.emulateMedia({ colorScheme: 'light' });
     const day = (offset: number) => new Date(now - offset * DAY).toISOString().slice(0, 10);
     const count = (series: string, offset: number) =>
       page.locator(`svg.chart .point.${series}[data-day="${day(offset)}"]`).getAttribute('data-count');

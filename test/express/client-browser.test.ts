@@ -356,10 +356,14 @@ describeBrowser('the browser client in Chromium', function (this: Mocha.Suite) {
     expect(await page.locator('.ec-placeholder').textContent()).to.equal('This content needs your consent to: Usage analytics.');
     const items = (await dialog(page).locator('.ec-list > li').allTextContents()).join(' | ');
     expect(items).to.contain('Personalised ads').and.contain('Fraud checks').and.not.contain('Usage analytics');
-    // The legitimate-interests switch is on with no grant: its note says why, and how to object.
+    // The legitimate-interests switch is on with no grant: its note says why, and how to object,
+    // and is read with the switch.
     const fraud = dialog(page).locator('.ec-list > li').filter({ hasText: 'Fraud checks' });
+    const note = 'Based on our legitimate interests: on unless you object, which you do by turning it off.';
     expect(await fraud.getByRole('switch').isChecked()).to.equal(true);
-    expect(await fraud.locator('.ec-note').textContent()).to.equal('On for our legitimate interests. Turn it off to object.');
+    expect(await fraud.locator('.ec-note').textContent()).to.equal(note);
+    expect(await fraud.getByRole('switch').getAttribute('aria-describedby')).to.equal('ec-desc-fraud ec-basis-fraud');
+    expect(await page.locator('#ec-basis-fraud').textContent()).to.equal(note);
     const ads = dialog(page).locator('.ec-list > li').filter({ hasText: 'Personalised ads' });
     expect(await ads.locator('.ec-note').count()).to.equal(0);
     await page.keyboard.press('Escape');

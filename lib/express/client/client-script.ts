@@ -185,8 +185,11 @@ export const CLIENT_SCRIPT = String.raw`(function () {
 
   function item(r) {
     var id = r.id, kids = [];
+    // A legitimate interest's switch is on until the person objects, where the dialog's text
+    // says switches stay off until turned on: a note says so, and describes the switch too.
+    var objectable = r.lawfulBasis === 'legitimate_interests' && !(r.gpc && gpcOn() && !allowed(id));
     if (choosable(r)) {
-      var box = el('input', { type: 'checkbox', role: 'switch', id: 'ec-switch-' + id, 'class': 'ec-switch', 'aria-describedby': 'ec-desc-' + id });
+      var box = el('input', { type: 'checkbox', role: 'switch', id: 'ec-switch-' + id, 'class': 'ec-switch', 'aria-describedby': 'ec-desc-' + id + (objectable ? ' ec-basis-' + id : '') });
       box.checked = allowed(id);
       kids.push(el('div', { 'class': 'ec-row' }, [el('label', { 'for': 'ec-switch-' + id, 'class': 'ec-label', text: r.title }), box]));
     } else {
@@ -196,8 +199,7 @@ export const CLIENT_SCRIPT = String.raw`(function () {
     kids.push(information(r));
     if (!choosable(r)) kids.push(el('p', { 'class': 'ec-note', text: fill(w['client.alwaysActive'], { basis: w['basis.' + r.lawfulBasis] }) }));
     else if (r.gpc && gpcOn() && !allowed(id)) kids.push(el('p', { 'class': 'ec-note', text: w['client.gpcOff'] }));
-    // On without a grant: the dialog's text says that switches stay off until turned on.
-    else if (r.lawfulBasis === 'legitimate_interests' && allowed(id)) kids.push(el('p', { 'class': 'ec-note', text: w['client.objection'] }));
+    else if (objectable) kids.push(el('p', { id: 'ec-basis-' + id, 'class': 'ec-note', text: w['client.objection'] }));
     if (r.url) kids.push(el('a', { href: r.url, text: fill(w['link.more'], { title: r.title }) }));
     var li = el('li', { 'class': 'ec-item' }, kids);
     if (r.locale !== wordsLocale) li.setAttribute('lang', r.locale);

@@ -37,7 +37,7 @@ export function dailyChart(days: DayCount[], w: Messages): SafeHtml {
 <text x="${PAD.left - 6}" y="${H - PAD.bottom + 4}" text-anchor="end" font-size="13">0</text>
 <text x="${PAD.left}" y="${H - 10}" font-size="13">${first}</text>
 <text x="${W - PAD.right}" y="${H - 10}" text-anchor="end" font-size="13">${last}</text>
-${series('grants', { cls: 'ec-ok', fallback: '#1a7f37' })}${series('withdrawals', { cls: 'ec-bad', fallback: '#cf222e' })}
+${series('grants', { cls: 'ec-ok', fallback: '#146c2e' })}${series('withdrawals', { cls: 'ec-bad', fallback: '#b3261e' })}
 </svg>`;
 }
 
