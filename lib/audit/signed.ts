@@ -65,8 +65,8 @@ function isPlainPrototype(value: object, array: boolean): boolean {
  * member inherited (an object made with another prototype, or one added to `Object.prototype`
  * by prototype pollution, which would read as a member no signature covers) or hidden (not
  * enumerable), no member of an array but its items, no getter (which could answer one thing to
- * the check and another to the caller), no Proxy. Members the documents must have are read as
- * their own (`hasOwn`): one hidden on a prototype is no member.
+ * the check and another to the caller), no Proxy. A member hidden on a prototype is not seen
+ * here: the members a document must have are checked as its own where it is read (receipt.ts).
  */
 function isPlainData(value: unknown, depth = 0): boolean {
   if (value === null || typeof value !== 'object') return typeof value !== 'function' && typeof value !== 'symbol' && typeof value !== 'bigint';
