@@ -172,8 +172,7 @@ export const CLIENT_SCRIPT = String.raw`(function () {
     }
     say(w['client.saved']);
   }
-  // The status region is on the page, empty, from the start: screen readers announce a change to
-  // a live region they already know, not always one added just before it changes.
+  // On the page from the start: a live region added just before it changes is not always read out.
   function live() {
     if (!status) { status = el('p', { role: 'status', 'class': 'ec-status' }); d.body.appendChild(status); }
   }
@@ -185,8 +184,7 @@ export const CLIENT_SCRIPT = String.raw`(function () {
 
   function item(r) {
     var id = r.id, kids = [];
-    // A legitimate interest's switch is on until the person objects, where the dialog's text
-    // says switches stay off until turned on: a note says so, and describes the switch too.
+    // On until the person objects (the dialog says switches stay off): a note says so, for the switch too.
     var objectable = r.lawfulBasis === 'legitimate_interests' && !(r.gpc && gpcOn() && !allowed(id));
     if (choosable(r)) {
       var box = el('input', { type: 'checkbox', role: 'switch', id: 'ec-switch-' + id, 'class': 'ec-switch', 'aria-describedby': 'ec-desc-' + id + (objectable ? ' ec-basis-' + id : '') });
