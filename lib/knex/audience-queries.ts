@@ -9,7 +9,7 @@ import { readJsonPage, readJsonRowsText, readJsonText } from './json-page';
 import { isPostgres } from './migrate';
 import { bytes, hex, hexOrNull } from './row-codec';
 import { quote } from './quote';
-import { hexColumn, pageColumns, type Row } from './rows';
+import { hexColumn, NOT_BYTES_TEXT, pageColumns, type Row } from './rows';
 
 // A subject row with its head, link, sealed id and records, in `AUDIENCE_ROW_COLUMNS` order:
 // the records as the row stores them (`records`), the columns of a record apart null.
@@ -31,8 +31,6 @@ const PSEUDONYM_AT = JOINED_NAMES.indexOf('pseudonym');
 const byChain = (a: unknown[], b: unknown[]): boolean => (a[CHAIN_AT] as string) < (b[CHAIN_AT] as string);
 const byPseudonym = (a: unknown[], b: unknown[]): boolean => (a[PSEUDONYM_AT] as string) < (b[PSEUDONYM_AT] as string);
 const HEX_AT = new Set(AUDIENCE_HEX_AT);
-// What a strict read gives for a value that is not bytes (see `hexColumn`): no hex, so no seal matches.
-const NOT_HEX = '-';
 
 /**
  * The entries of a page read as `first` (as one JSON page when the database can; read again as
@@ -55,7 +53,7 @@ async function subjectEntries(
     values = rows.map((row) => JOINED_NAMES.map((name, i) => {
       if (!HEX_AT.has(i)) return row[name];
       // A key that is not bytes reads as no hex, as `keysetColumns` reads it.
-      if (keyset && i === CHAIN_AT && !Buffer.isBuffer(row[name]) && row[name] !== null && row[name] !== undefined) return NOT_HEX;
+      if (keyset && i === CHAIN_AT && !Buffer.isBuffer(row[name]) && row[name] !== null && row[name] !== undefined) return NOT_BYTES_TEXT;
       return hexOrNull(row[name]);
     }));
   }

@@ -55,8 +55,9 @@ const BYTE_COLUMNS = new Set(['chain', 'personal_digest', 'personal_salt', 'hash
 export const isByteColumn = (alias: string): boolean => BYTE_COLUMNS.has(alias);
 
 // What a strict page reads for a value that is not bytes: no hex, so no digest, key or record
-// set that the library wrote reads back from it.
-const NOT_BYTES = "'-'";
+// set that the library wrote reads back from it (as text, and as the SQL literal of it).
+export const NOT_BYTES_TEXT = '-';
+const NOT_BYTES = `'${NOT_BYTES_TEXT}'`;
 
 /**
  * `column` as hex when it holds bytes (a JSON page cannot carry them), else itself: lowercase
