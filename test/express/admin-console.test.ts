@@ -149,6 +149,47 @@ describeBrowser('the admin console in Chromium', () => {
     expect(await table.locator('thead th').allTextContents()).to.deep.equal(['Day', 'grants', 'withdrawals']);
   });
 
+  for (const width of [320, 1024]) {
+    it(`labels the chart's axes in text as large as the page's at ${String(width)} px, beside the lines they name`, async () => {
+      const page = await (await admin()).newPage();
+      await page.setViewportSize({ width, height: 900 });
+      await page.goto('/consent/admin/console/');
+      type Box = { top: number; bottom: number; left: number; right: number };
+      // No named functions in the page: the test's compiler would wrap them in a helper it lacks.
+      const seen = await page.evaluate(() => {
+        const doc = (globalThis as unknown as { document: { querySelector(s: string): { getBoundingClientRect(): Box; textContent: string } | null; documentElement: { scrollWidth: number; clientWidth: number } } }).document;
+        const nodes = ['.ec-y-max', '.ec-y-zero', '.ec-x-first', '.ec-x-last', '.ec-content p', 'svg.chart', 'svg.chart line.ec-axis-y'].map((s) => doc.querySelector(s));
+        const sizes = nodes.map((n) => (n === null ? 0 : parseFloat((getComputedStyle(n) as unknown as { fontSize: string }).fontSize)));
+        const boxes = nodes.map((n) => n?.getBoundingClientRect() ?? null);
+        return {
+          texts: nodes.slice(0, 4).map((n) => n?.textContent ?? null),
+          sizes: sizes.slice(0, 4),
+          boxes: boxes.slice(0, 4),
+          page: sizes[4] as number,
+          plot: boxes[5],
+          // The y axis, from its top (the largest count) down to the x axis (none).
+          axis: boxes[6],
+          sideways: doc.documentElement.scrollWidth - doc.documentElement.clientWidth,
+        };
+      });
+      const max = await page.locator('svg.chart .point').evaluateAll((points) => Math.max(...points.map((p) => Number(p.getAttribute('data-count')))));
+      const day = (offset: number) => new Date(now - offset * DAY).toISOString().slice(0, 10);
+      expect(seen.texts).to.deep.equal([String(max), '0', day(29), day(0)]);
+      for (const size of seen.sizes) expect(size, 'a label as large as the page\'s small print').to.be.at.least(Math.min(14, seen.page * 0.875));
+      const [top, zero, first, last] = seen.boxes as [Box, Box, Box, Box];
+      const axis = seen.axis as Box;
+      const plot = seen.plot as Box;
+      const middle = (b: Box) => (b.top + b.bottom) / 2;
+      expect(Math.abs(middle(top) - axis.top), 'the largest count beside the top of the y axis').to.be.below(2);
+      expect(Math.abs(middle(zero) - axis.bottom), '0 beside the x axis').to.be.below(2);
+      expect(top.right, 'the counts left of the plot').to.be.at.most(plot.left + 0.5);
+      expect(first.top, 'the days under the plot').to.be.at.least(plot.bottom - 0.5);
+      expect(first.right, 'the first day left of the last').to.be.below(last.left);
+      expect(seen.sideways, 'the page does not scroll sideways').to.be.at.most(0);
+      await page.locator('.ec-chart').screenshot({ path: `test-results/admin-console-chart-${String(width)}.png` });
+    });
+  }
+
   it('looks a subject up: states, history and a verified chain', async () => {
     const page = await (await admin()).newPage();
     await page.goto('/consent/admin/console/subject');

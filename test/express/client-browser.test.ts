@@ -285,7 +285,9 @@ describeBrowser('the browser client in Chromium', function (this: Mocha.Suite) {
     for (let i = 0; i < 10 && !(await page.evaluate(() => document.activeElement?.textContent === 'Privacy choices')); i += 1) await page.keyboard.press('Tab');
     const focused = await geometry();
     expect(focused.opener.bottom, 'the focused control is not under the banner').to.be.at.most((focused.banner as Box).top + 0.5);
-    // Saving from the banner: focus goes to the page's choices control, and a status says it was saved.
+    // Saving from the banner: focus goes to the page's choices control, and a status says it was
+    // saved, in a live region that was on the page, empty, before (one added as it changes is not always read out).
+    expect(await page.getByRole('status').evaluateAll((nodes) => nodes.map((n) => n.textContent))).to.deep.equal(['']);
     await banner(page).getByRole('button', { name: 'Reject all' }).focus();
     await page.keyboard.press('Enter');
     await banner(page).waitFor({ state: 'detached' });

@@ -4,7 +4,9 @@ import { html, type SafeHtml } from '../../pages/html';
 
 const W = 720;
 const H = 240;
-const PAD = { left: 40, right: 16, top: 16, bottom: 32 };
+// Room for the marks at the plot's edges, in the round shares of W and H that the page's
+// stylesheet (pages/style.ts, `.ec-y-max` and the rest) places the axis labels at.
+const PAD = { left: 9, right: 9, top: 12, bottom: 12 };
 
 /**
  * An inline SVG line chart of grants and withdrawals per day: one point (a circle with its
@@ -26,19 +28,18 @@ export function dailyChart(days: DayCount[], w: Messages): SafeHtml {
         ? html`<circle class="point ${key}" cx="${x(i)}" cy="${y(d[key])}" r="3" fill="currentColor" data-day="${d.day}" data-count="${d[key]}"><title>${label(d)}</title></circle>`
         : html`<rect class="point ${key}" x="${(Number(x(i)) - 3).toFixed(1)}" y="${(Number(y(d[key])) - 3).toFixed(1)}" width="6" height="6" fill="currentColor" data-day="${d.day}" data-count="${d[key]}"><title>${label(d)}</title></rect>`);
     const dash = key === 'grants' ? null : html` stroke-dasharray="6 4"`;
-    return html`<g class="series ${key} ${colour.cls}" color="${colour.fallback}"><polyline fill="none" stroke="currentColor" stroke-width="2"${dash} points="${points}"/>${dots}</g>`;
+    return html`<g class="series ${key} ${colour.cls}" color="${colour.fallback}"><polyline fill="none" stroke="currentColor" stroke-width="2" vector-effect="non-scaling-stroke"${dash} points="${points}"/>${dots}</g>`;
   };
   const first = days[0]?.day ?? '';
   const last = days[days.length - 1]?.day ?? '';
-  return html`<svg class="chart" role="img" aria-label="${fill(w['console.chartLabel'], { first, last })}" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" xmlns="http://www.w3.org/2000/svg">
-<line x1="${PAD.left}" y1="${H - PAD.bottom}" x2="${W - PAD.right}" y2="${H - PAD.bottom}" stroke="#767676"/>
-<line x1="${PAD.left}" y1="${PAD.top}" x2="${PAD.left}" y2="${H - PAD.bottom}" stroke="#767676"/>
-<text x="${PAD.left - 6}" y="${PAD.top + 4}" text-anchor="end" font-size="13">${max}</text>
-<text x="${PAD.left - 6}" y="${H - PAD.bottom + 4}" text-anchor="end" font-size="13">0</text>
-<text x="${PAD.left}" y="${H - 10}" font-size="13">${first}</text>
-<text x="${W - PAD.right}" y="${H - 10}" text-anchor="end" font-size="13">${last}</text>
+  // The axes' labels are the page's text beside the drawing, not in it: text in the drawing
+  // shrinks with it, to 5 px on a phone. Like the drawing, they are read out as its label.
+  return html`<div class="ec-plot"><div class="ec-y" aria-hidden="true"><span class="ec-y-max">${max}</span><span class="ec-y-zero">0</span></div>
+<div class="ec-area"><svg class="chart" role="img" aria-label="${fill(w['console.chartLabel'], { first, last })}" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" xmlns="http://www.w3.org/2000/svg">
+<line class="ec-axis-x" x1="${PAD.left}" y1="${H - PAD.bottom}" x2="${W - PAD.right}" y2="${H - PAD.bottom}" stroke="#767676" vector-effect="non-scaling-stroke"/>
+<line class="ec-axis-y" x1="${PAD.left}" y1="${PAD.top}" x2="${PAD.left}" y2="${H - PAD.bottom}" stroke="#767676" vector-effect="non-scaling-stroke"/>
 ${series('grants', { cls: 'ec-ok', fallback: '#146c2e' })}${series('withdrawals', { cls: 'ec-bad', fallback: '#b3261e' })}
-</svg>`;
+</svg><span class="ec-x-first" aria-hidden="true">${first}</span><span class="ec-x-last" aria-hidden="true">${last}</span></div></div>`;
 }
 
 /**
