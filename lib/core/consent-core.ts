@@ -17,6 +17,8 @@ export interface ConsentCore {
   readonly registry: Registry;
   /** The tracker behind its storage deadline. */
   readonly tracker: ConsentTracker;
+  /** The same tracker behind the longer deadline of store-wide work no request waits on (`scansOf`). */
+  readonly scanTracker: ConsentTracker;
   /** The keys derived from the secret; only after `ready()`. */
   readonly derivedKeys: DerivedKeys;
   /** Public event ids, to and from the tracker's; only after `ready()`. */

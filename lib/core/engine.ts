@@ -28,7 +28,7 @@ import { sealUpgradedStore } from './upgrade-seal';
 import { StateCache, type CacheLink } from './state-cache';
 import { StoredTextCheck } from './stored-texts';
 import { sweepLapsed, type SweepResult } from './sweep';
-import { withDeadline } from './timed-tracker';
+import { scansOf, withDeadline } from './timed-tracker';
 import { tokenHash } from './tokens';
 import type { WriteContext, WriteOutcome } from './write-types';
 
@@ -59,6 +59,8 @@ export class ConsentEngine implements ConsentCore {
    * `storeTimeoutMs`, and a write forgets its subject's cached state as it ends.
    */
   readonly tracker: ConsentTracker;
+  /** The same tracker behind the longer deadline of store-wide work (`scansOf`): a whole-store verification. */
+  readonly scanTracker: ConsentTracker;
   readonly cache: StateCache | null;
   readonly events: EventHub;
   readonly outbox: OutboxPoller;
@@ -97,6 +99,7 @@ export class ConsentEngine implements ConsentCore {
       this.log.soon();
     };
     this.tracker = withDeadline(configuredTracker, { storeTimeoutMs: options.storeTimeoutMs, written });
+    this.scanTracker = scansOf(configuredTracker, { storeTimeoutMs: options.storeTimeoutMs, written });
     this.log = new LogSealer(this.tracker, () => this.keyring.keys.log, options.logger);
     this.events = new EventHub(options.logger, () => this.readyPromise !== null);
     this.storedTexts = new StoredTextCheck((ids) => this.storedVersions(ids), options.logger);

@@ -58,7 +58,7 @@ function parseTime(time: unknown): number {
 /** What the proof methods use of the engine. */
 export type ProofDeps = Pick<
   ConsentCore,
-  'options' | 'registry' | 'tracker' | 'derivedKeys' | 'eventIds' | 'ready' | 'now' | 'pseudonym' | 'forgetSubject' | 'statesFrom' | 'storedRecords' | 'storedVersions' | 'sealLog'
+  'options' | 'registry' | 'tracker' | 'scanTracker' | 'derivedKeys' | 'eventIds' | 'ready' | 'now' | 'pseudonym' | 'forgetSubject' | 'statesFrom' | 'storedRecords' | 'storedVersions' | 'sealLog'
 >;
 
 /** Options of `consent.verify()`. */
@@ -126,7 +126,7 @@ export async function eraseSubject(
  * them, all of them), or the chain now linked to `pseudonym`; problems name public event ids.
  */
 export async function verifyFor(
-  engine: Pick<ConsentCore, 'tracker' | 'derivedKeys' | 'eventIds' | 'sealLog'>,
+  engine: Pick<ConsentCore, 'tracker' | 'scanTracker' | 'derivedKeys' | 'eventIds' | 'sealLog'>,
   pseudonym?: string,
   requirementIds: string[] = [],
   checkpoint?: CheckpointClaim,
@@ -135,7 +135,8 @@ export async function verifyFor(
   if (pseudonym !== undefined) return publicVerifyResult(await verifyStore(engine.tracker, keys, pseudonym), engine.eventIds);
   // A head that fails its check is reported by the verification itself.
   await engine.sealLog().catch(() => undefined);
-  const { tracker } = engine;
+  // Read with the deadline of store-wide work: a page a busy store answers late is not a failure.
+  const tracker = engine.scanTracker;
   const referenced = new ReferencedVersions();
   const result = await verifyStore(tracker, keys, undefined, { checkpoint, referenced });
   const versions = tracker.allRequirementVersions

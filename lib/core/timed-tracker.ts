@@ -12,10 +12,19 @@ interface MethodDeadline {
   writes?: 'one' | 'many';
 }
 
-// Migrations, the requirement sync and import batches may take a while; no request waits on them.
-const STARTUP_MS = 60_000;
-// Aggregates over millions of events may take longer than a guard's read; they never block one.
-const AGGREGATE_MS = 30_000;
+/**
+ * The least deadlines of storage work no request waits on. Internal: tests lower them.
+ */
+export const storeDeadlines = {
+  /** Migrations, the requirement sync and import batches may take a while. */
+  startupMs: 60_000,
+  /**
+   * Aggregates over millions of events, and each read of a whole-store verification (see
+   * `scansOf`), may take longer than a guard's read: a busy store answers them late rather
+   * than never, and they never block a request.
+   */
+  aggregateMs: 30_000,
+};
 
 /** The deadline of every tracker method; a method added to the interface must be listed here. */
 const DEADLINES: { readonly [K in keyof ConsentTracker]-?: MethodDeadline } = {
@@ -91,7 +100,7 @@ type Method = (...args: unknown[]) => unknown;
  * The tracker with a storage deadline on every method: a call that rejects, throws or has not
  * answered within its deadline fails as `store_unavailable` (the library's own errors pass
  * through). Requests' calls get `storeTimeoutMs`; migrations, the secret and requirement sync,
- * settings and import batches get at least 60 s; `stats` at least 30 s; `subscribe` and `close`
+ * settings and import batches get at least 60 s; `stats` (and every call through `scansOf`) at least 30 s; `subscribe` and `close`
  * none. Methods the interface does not know get `storeTimeoutMs` when they return a promise.
  * Only methods are carried over: the tracker's other members stay behind it.
  */
@@ -99,8 +108,8 @@ export function withDeadline(tracker: ConsentTracker, options: DeadlineOptions):
   const { storeTimeoutMs, written } = options;
   const budgets: Record<Budget, number> = {
     request: storeTimeoutMs,
-    startup: Math.max(storeTimeoutMs, STARTUP_MS),
-    aggregate: Math.max(storeTimeoutMs, AGGREGATE_MS),
+    startup: Math.max(storeTimeoutMs, storeDeadlines.startupMs),
+    aggregate: Math.max(storeTimeoutMs, storeDeadlines.aggregateMs),
     none: 0,
   };
   const known = DEADLINES as Readonly<Record<string, MethodDeadline | undefined>>;
@@ -128,4 +137,15 @@ export function withDeadline(tracker: ConsentTracker, options: DeadlineOptions):
     };
   }
   return timed as unknown as ConsentTracker;
+}
+
+/**
+ * The tracker for store-wide work that no request waits on (a whole-store verification): every
+ * call gets the aggregates' deadline. On a store busy with writes (one SQLite connection queued
+ * behind them, or a lock held by another process) a page may come later than `storeTimeoutMs`,
+ * which would otherwise throw away minutes of checking; a store that stops answering still
+ * fails it.
+ */
+export function scansOf(tracker: ConsentTracker, options: DeadlineOptions): ConsentTracker {
+  return withDeadline(tracker, { ...options, storeTimeoutMs: Math.max(options.storeTimeoutMs, storeDeadlines.aggregateMs) });
 }

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import request from 'supertest';
 import { createConsent, ConsentError, MemoryTracker, type Consent } from '../../lib/index';
 import type { ConsentTracker } from '../../lib/tracker';
+import { storeDeadlines } from '../../lib/core/timed-tracker';
 import { REQUIREMENTS, TEST_SECRET, headerSubject, memoryLogger, routerApp } from '../helpers/app';
 import { expectProblem } from '../helpers/problem';
 
@@ -47,8 +48,7 @@ describe('a store that stops answering', () => {
     ['history()', (c) => c.history('ann')],
     ['export()', (c) => c.export('ann')],
     ['receipt()', (c) => c.receipt('ann')],
-    ['verify()', (c) => c.verify()],
-    ['verify({ subjectId })', (c) => c.verify({ subjectId: 'ann' })],
+      ['verify({ subjectId })', (c) => c.verify({ subjectId: 'ann' })],
     ['erase()', (c) => c.erase('ann')],
     ['stateAt()', (c) => c.stateAt('ann', 'analytics', new Date())],
     ['sweep()', (c) => c.sweep()],
@@ -66,6 +66,65 @@ describe('a store that stops answering', () => {
     expectProblem(await request(app).get('/consent/me').set('x-test-user', 'ann'), 503, 'store_unavailable');
     expectProblem(await request(app).get(`/consent/confirm/${token}`), 503, 'store_unavailable');
     expectProblem(await request(app).post(`/consent/confirm/${token}`).type('form').send(''), 503, 'store_unavailable');
+  });
+});
+
+/** A memory tracker whose named methods answer `ms` late: a store busy with other work, not a hung one. */
+function slowStore(methods: readonly string[], ms: number): ConsentTracker {
+  const memory = new MemoryTracker();
+  return new Proxy(memory, {
+    get(target, property, receiver) {
+      const value: unknown = Reflect.get(target, property, receiver);
+      if (typeof value !== 'function' || typeof property !== 'string' || !methods.includes(property)) return value;
+      return async (...args: unknown[]) => {
+        await new Promise((resolve) => setTimeout(resolve, ms));
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+}
+
+describe('whole-store verification on a busy store', () => {
+  const SCANS = ['scanEvents', 'heads', 'logEntries', 'logBlocks', 'logHead'];
+
+  it('waits longer than storeTimeoutMs for each page of a whole-store verify(), which checks the store', async () => {
+    const consent = createConsent({ tracker: slowStore(SCANS, 250), secret: TEST_SECRET, logger: memoryLogger(), storeTimeoutMs: 100, cache: false, sweep: false });
+    try {
+      consent.register(REQUIREMENTS);
+      await consent.ready();
+      await consent.record('ann', { analytics: 'granted', newsletter: 'denied' });
+      await consent.record('bob', { analytics: 'denied' });
+      const result = await consent.verify();
+      expect(result.ok, JSON.stringify(result.problems)).to.equal(true);
+      expect(result.checked).to.equal(3);
+      // One subject's verification answers a request: it keeps the request's deadline.
+      const error = await failure(consent.verify({ subjectId: 'ann' }));
+      expect(error).to.be.instanceOf(ConsentError).with.property('code', 'store_unavailable');
+      expect((error as Error).message).to.match(/within 100 ms/);
+    } finally {
+      await consent.close();
+    }
+  });
+
+  it('fails a whole-store verify() as store_unavailable when a page does not come within its own deadline', async () => {
+    const store = silentStore();
+    const { aggregateMs } = storeDeadlines;
+    storeDeadlines.aggregateMs = 300;
+    const consent = createConsent({ tracker: store.tracker, secret: TEST_SECRET, logger: memoryLogger(), storeTimeoutMs: 100, cache: false, sweep: false });
+    try {
+      consent.register(REQUIREMENTS);
+      await consent.ready();
+      await consent.record('ann', { analytics: 'granted' });
+      store.silence(['scanEvents']);
+      const started = Date.now();
+      const error = await failure(consent.verify());
+      expect(error).to.be.instanceOf(ConsentError).with.property('code', 'store_unavailable');
+      expect((error as Error).message).to.equal('storage did not answer event scan within 300 ms');
+      expect(Date.now() - started).to.be.at.least(290);
+    } finally {
+      storeDeadlines.aggregateMs = aggregateMs;
+      await consent.close();
+    }
   });
 });
 
