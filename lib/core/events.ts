@@ -44,8 +44,11 @@ export interface ConsentEventPayloads {
   checkpoint: Checkpoint;
 }
 
-/** A handler; a durable one is retried until its Promise resolves. */
-export type ConsentEventHandler<E extends ConsentEventName> = (payload: ConsentEventPayloads[E]) => void | Promise<void>;
+/**
+ * A handler. What it returns is awaited when it is a Promise (a durable handler is retried
+ * until that resolves) and otherwise ignored, so an arrow may return what it calls.
+ */
+export type ConsentEventHandler<E extends ConsentEventName> = (payload: ConsentEventPayloads[E]) => unknown;
 
 /** Options of `consent.on()`. */
 export interface OnOptions {
@@ -54,7 +57,7 @@ export interface OnOptions {
 }
 
 type AnyPayload = ConsentEventPayloads[ConsentEventName];
-type AnyHandler = (payload: AnyPayload) => void | Promise<void>;
+type AnyHandler = (payload: AnyPayload) => unknown;
 
 interface Registration {
   event: ConsentEventName;

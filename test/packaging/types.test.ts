@@ -44,6 +44,11 @@ export const collector = configured.collect(['a'], { context: fromEnv, locale: f
 export const imported = configured.import([], { batchSize: count });
 export const verified = configured.verify({ subjectId: fromEnv });
 configured.on('change', () => undefined, { name: fromEnv });
+// Handlers written as arrows that return what they call: a count of deleted rows, a pushed length.
+const deleted: (id: string) => Promise<number> = () => Promise.resolve(0);
+const seen: unknown[] = [];
+configured.on('withdrawn', (e) => deleted(e.subjectId), { name: 'cleanup' });
+configured.on('change', (e) => seen.push(e));
 `;
 
 const CJS_PROGRAM = `
