@@ -29,6 +29,7 @@ import { StateCache, type CacheLink } from './state-cache';
 import { StoredTextCheck } from './stored-texts';
 import { sweepLapsed, type SweepResult } from './sweep';
 import { scansOf, withDeadline } from './timed-tracker';
+import { CallGate } from './call-gate';
 import { tokenHash } from './tokens';
 import type { WriteContext, WriteOutcome } from './write-types';
 
@@ -51,6 +52,8 @@ export class ConsentEngine implements ConsentCore {
   private readonly sealChecks: Array<() => void> = [];
   private sweeper: NodeJS.Timeout | null = null;
   private closed = false;
+  /** Every storage call but the change listener's: closed last by `stop()`. */
+  private readonly calls = new CallGate();
   private readonly keyring = new Keyring();
   private readonly links: ConfirmLinks;
   private readonly writes: CommitDeps;
@@ -98,8 +101,9 @@ export class ConsentEngine implements ConsentCore {
       if (cache) pseudonyms.forEach((p) => { cache.invalidate(p); });
       this.log.soon();
     };
-    this.tracker = withDeadline(configuredTracker, { storeTimeoutMs: options.storeTimeoutMs, written });
-    this.scanTracker = scansOf(configuredTracker, { storeTimeoutMs: options.storeTimeoutMs, written });
+    const deadlines = { storeTimeoutMs: options.storeTimeoutMs, written, gate: this.calls };
+    this.tracker = withDeadline(configuredTracker, deadlines);
+    this.scanTracker = scansOf(configuredTracker, deadlines);
     this.log = new LogSealer(this.tracker, () => this.keyring.keys.log, options.logger);
     this.events = new EventHub(options.logger, () => this.readyPromise !== null);
     this.storedTexts = new StoredTextCheck((ids) => this.storedVersions(ids), options.logger);
@@ -165,6 +169,8 @@ export class ConsentEngine implements ConsentCore {
     this.cache?.clear();
     this.pseudonyms?.forget();
     await Promise.all([this.outbox.stop(), unsubscribe?.(), this.log.stop()]);
+    // Then no storage call is made any more (a listing's page read ahead), once those out answered.
+    await this.calls.close();
   }
 
   /** Runs one write through the tracker, then emits its events (see `commitWrite`). */

@@ -1,4 +1,5 @@
 import type { ConsentTracker } from '../tracker/tracker';
+import type { CallGate } from './call-gate';
 import { deadline, storeFailure } from './store-call';
 
 /** Which deadline a tracker method gets; `none` for what is not one storage call. */
@@ -77,6 +78,8 @@ export interface DeadlineOptions {
    * settles after all: it may still have committed.
    */
   written?: (pseudonyms: readonly string[]) => void;
+  /** Closed by `consent.close()`: every call with a deadline passes it (see call-gate.ts). */
+  gate?: CallGate;
 }
 
 const isThenable = (value: unknown): value is PromiseLike<unknown> =>
@@ -105,7 +108,7 @@ type Method = (...args: unknown[]) => unknown;
  * Only methods are carried over: the tracker's other members stay behind it.
  */
 export function withDeadline(tracker: ConsentTracker, options: DeadlineOptions): ConsentTracker {
-  const { storeTimeoutMs, written } = options;
+  const { storeTimeoutMs, written, gate } = options;
   const budgets: Record<Budget, number> = {
     request: storeTimeoutMs,
     startup: Math.max(storeTimeoutMs, storeDeadlines.startupMs),
@@ -124,7 +127,7 @@ export function withDeadline(tracker: ConsentTracker, options: DeadlineOptions):
     }
     const ms = budgets[budget];
     const touched = written && writes ? (args: unknown[]) => { written(writes === 'one' ? [args[0] as string] : (args[0] as string[])); } : null;
-    timed[name] = (...args: unknown[]): unknown => {
+    const timedCall = (args: unknown[]): unknown => {
       let call: unknown;
       try {
         call = (method as Method).apply(tracker, args);
@@ -135,6 +138,7 @@ export function withDeadline(tracker: ConsentTracker, options: DeadlineOptions):
       if (!isThenable(call)) return call;
       return deadline(call, ms, what, touched ? () => { touched(args); } : undefined);
     };
+    timed[name] = gate ? (...args: unknown[]) => gate.pass(() => timedCall(args)) : (...args: unknown[]) => timedCall(args);
   }
   return timed as unknown as ConsentTracker;
 }

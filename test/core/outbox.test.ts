@@ -85,9 +85,9 @@ describe('durable handlers (outbox) on SQLite', () => {
     await consent.ready();
     await consent.record('lea', { analytics: 'granted' });
     await waitUntil(() => delivered.length === 1, 'the third attempt');
+    const [event] = (await consent.history('lea')).events;
     await consent.close();
     expect(calls).to.equal(3);
-    const [event] = (await consent.history('lea')).events;
     expect(delivered[0]).to.deep.equal({
       subjectId: 'lea', requirement: 'analytics', action: 'grant', state: 'granted', previous: 'unset', source: 'app', eventId: event!.id, at: event!.at,
     });

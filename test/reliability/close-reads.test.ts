@@ -1,0 +1,94 @@
+import { expect } from 'chai';
+import knexFactory from 'knex';
+import { ConsentError, createConsent, KnexTracker } from '../../lib/index';
+import type { ConsentTracker } from '../../lib/tracker';
+import { sqliteKnexConfig, tempSqliteFile } from '../helpers/databases';
+
+const SECRET = 'close-reads-secret-0123456789abcdef';
+const quiet = { warn() {}, error() {} };
+
+/**
+ * A tracker whose audience reads take `ms` longer, that notes every call made once `closed()`
+ * says the instance was closed: a read still out when close() is called, as a listing's pages
+ * read ahead are.
+ */
+function watchedTracker(inner: KnexTracker, ms: number, closed: () => boolean): { tracker: ConsentTracker; late: string[]; out: () => number } {
+  const late: string[] = [];
+  let out = 0;
+  const tracker = new Proxy(inner, {
+    get(target, property, receiver) {
+      const value: unknown = Reflect.get(target, property, receiver);
+      if (typeof value !== 'function' || typeof property !== 'string') return value;
+      return (...args: unknown[]) => {
+        if (closed()) late.push(property);
+        const call = () => (value as (...a: unknown[]) => unknown).apply(target, args);
+        if (property !== 'audienceRows' && property !== 'audience') return call();
+        out += 1;
+        return new Promise((resolve) => setTimeout(resolve, ms)).then(call).finally(() => { out -= 1; });
+      };
+    },
+  });
+  return { tracker, late, out: () => out };
+}
+
+describe('consent.close() with storage reads under way', () => {
+  it('waits for the reads out, and sends none after it resolved: a listing its caller dropped, then knex.destroy()', async () => {
+    const file = tempSqliteFile();
+    const knex = knexFactory(sqliteKnexConfig(file.filename));
+    const inner = new KnexTracker(knex);
+    let closed = false;
+    const watched = watchedTracker(inner, 40, () => closed);
+    const consent = createConsent({ tracker: watched.tracker, secret: SECRET, logger: quiet, sweep: false });
+    try {
+      consent.register([{ id: 'analytics', title: 'Analytics', description: 'Usage statistics.' }]);
+      await consent.ready();
+      await consent.import(Array.from({ length: 300 }, (_, i) => ({ subjectId: `s${String(i)}`, requirement: 'analytics', decision: 'granted', at: new Date(Date.now() - 1000) })));
+      // One id taken, and the listing dropped: its next pages are being read ahead.
+      const listing = consent.audience('analytics', { batchSize: 20 })[Symbol.asyncIterator]();
+      expect((await listing.next()).done).to.equal(false);
+      expect(watched.out(), 'a page read ahead is out').to.be.above(0);
+      await consent.close();
+      closed = true;
+      expect(watched.out(), 'reads still out once close() resolved').to.equal(0);
+      // What was read before close() is still listed; then the listing fails, as the store is closed.
+      let failure: unknown = null;
+      try {
+        for (;;) if ((await listing.next()).done === true) break;
+      } catch (error) {
+        failure = error;
+      }
+      expect(failure).to.be.instanceOf(ConsentError).with.property('code', 'store_unavailable');
+      expect((failure as Error).message).to.match(/closed/);
+      expect(watched.late, 'storage calls after close()').to.deep.equal([]);
+    } finally {
+      await inner.close();
+      await knex.destroy();
+      file.cleanup();
+    }
+  });
+
+  it('answers the calls made after close() as store_unavailable without reaching the store', async () => {
+    const file = tempSqliteFile();
+    const knex = knexFactory(sqliteKnexConfig(file.filename));
+    const inner = new KnexTracker(knex);
+    let closed = false;
+    const watched = watchedTracker(inner, 0, () => closed);
+    const consent = createConsent({ tracker: watched.tracker, secret: SECRET, logger: quiet, sweep: false, cache: false });
+    try {
+      consent.register([{ id: 'analytics', title: 'Analytics', description: 'Usage statistics.' }]);
+      await consent.ready();
+      await consent.record('ann', { analytics: 'granted' });
+      await consent.close();
+      closed = true;
+      for (const call of [() => consent.isAllowed('ann', 'analytics'), () => consent.record('ann', { analytics: 'denied' }), () => consent.verify()]) {
+        const error = await call().then(() => null, (e: unknown) => e);
+        expect(error).to.be.instanceOf(ConsentError).with.property('code', 'store_unavailable');
+      }
+      expect(watched.late).to.deep.equal([]);
+    } finally {
+      await inner.close();
+      await knex.destroy();
+      file.cleanup();
+    }
+  });
+});
