@@ -9,6 +9,7 @@ import { pendingOf, statesOf } from '../state/states-of';
 import type { CurrentRecord, LogHead, StoredRequirementVersion } from '../tracker/records';
 import type { ConsentTracker } from '../tracker/tracker';
 import type { DecisionInput, HistoryOptions, HistoryPage, RecordMeta, StateInfo } from '../types';
+import { CallGate } from './call-gate';
 import { watchChanges } from './change-watch';
 import { commitWrite, type CommitDeps, type CommitRequest, type CommitResult } from './commit';
 import { ConfirmLinks } from './confirm-links';
@@ -29,7 +30,6 @@ import { StateCache, type CacheLink } from './state-cache';
 import { StoredTextCheck } from './stored-texts';
 import { sweepLapsed, type SweepResult } from './sweep';
 import { scansOf, withDeadline } from './timed-tracker';
-import { CallGate } from './call-gate';
 import { tokenHash } from './tokens';
 import type { WriteContext, WriteOutcome } from './write-types';
 
@@ -52,7 +52,7 @@ export class ConsentEngine implements ConsentCore {
   private readonly sealChecks: Array<() => void> = [];
   private sweeper: NodeJS.Timeout | null = null;
   private closed = false;
-  /** Every storage call but the change listener's: closed last by `stop()`. */
+  /** Every storage call with a deadline (all but the change listener's and the tracker's `close`): closed last by `stop()`. */
   private readonly calls = new CallGate();
   private readonly keyring = new Keyring();
   private readonly links: ConfirmLinks;

@@ -103,9 +103,10 @@ type Method = (...args: unknown[]) => unknown;
  * The tracker with a storage deadline on every method: a call that rejects, throws or has not
  * answered within its deadline fails as `store_unavailable` (the library's own errors pass
  * through). Requests' calls get `storeTimeoutMs`; migrations, the secret and requirement sync,
- * settings and import batches get at least 60 s; `stats` (and every call through `scansOf`) at least 30 s; `subscribe` and `close`
- * none. Methods the interface does not know get `storeTimeoutMs` when they return a promise.
- * Only methods are carried over: the tracker's other members stay behind it.
+ * settings and import batches get at least 60 s; `stats` (and every call through `scansOf`) at
+ * least 30 s; `subscribe`, `sealUpgrade` and `close` none, and they do not pass the `gate`.
+ * Methods the interface does not know get `storeTimeoutMs` when they return a promise. Only
+ * methods are carried over: the tracker's other members stay behind it.
  */
 export function withDeadline(tracker: ConsentTracker, options: DeadlineOptions): ConsentTracker {
   const { storeTimeoutMs, written, gate } = options;
