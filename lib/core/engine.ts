@@ -52,7 +52,10 @@ export class ConsentEngine implements ConsentCore {
   private readonly sealChecks: Array<() => void> = [];
   private sweeper: NodeJS.Timeout | null = null;
   private closed = false;
-  /** Every storage call with a deadline (all but the change listener's and the tracker's `close`): closed last by `stop()`. */
+  /**
+   * Every storage call with a deadline (all but the change listener's, the upgrade seal's and the
+   * tracker's `close`): closed last by `stop()`.
+   */
   private readonly calls = new CallGate();
   private readonly keyring = new Keyring();
   private readonly links: ConfirmLinks;
