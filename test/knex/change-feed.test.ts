@@ -102,7 +102,10 @@ for (const backend of BACKENDS) {
           await sleep(1_000);
           // One timer fires at most once per 100 ms however loaded the machine; ten would poll ten times as often.
           expect(polls - before).to.be.at.most(Math.ceil((Date.now() - start) / 100) + 2);
-          for (const consent of opened.splice(0, 9)) await consent.close();
+          // Every tenant closed but the one guarding: the poll goes on for it.
+          const watching = tenants[7] as Consent;
+          for (const consent of opened.splice(0).filter((c) => c !== watching)) await consent.close();
+          opened.push(watching);
           await writer.record('di', { analytics: 'denied' });
           await waitUntil(async () => (await request(app).get('/track').set(as('di'))).status === 403, 'the last tenant to go on seeing changes');
           await writer.close();
