@@ -102,7 +102,11 @@ export interface Consent extends ConsentHttpApi, ConsentProof {
    * @throws ConsentError `invalid_argument` (not a visitor id), `invalid_subject`.
    */
   linkVisitor(visitorId: string, subjectId: string | number): Promise<LinkResult>;
-  /** Stops timers and listeners; destroys only a Knex the library created itself. */
+  /**
+   * Stops timers and listeners, waits for the storage calls under way (`storeTimeoutMs` at the
+   * most), then answers every later one `store_unavailable` without reaching the store; destroys
+   * only a Knex the library created itself.
+   */
   close(): Promise<void>;
   /** @internal The engine behind this instance, for the library's own edges. */
   readonly engine: ConsentEngine;

@@ -1,5 +1,12 @@
 import { ConsentStoreError } from '../errors';
 
+/** A storage call refused because `consent.close()` was called. */
+export class InstanceClosedError extends ConsentStoreError {
+  constructor() {
+    super('the consent instance was closed');
+  }
+}
+
 /**
  * The storage calls of one consent instance, closed by `consent.close()`: from then on a call
  * fails as `store_unavailable` without reaching the store, and `close()` waits for the calls
@@ -17,19 +24,32 @@ export class CallGate {
    * caller waits for it: with its deadline) is waited for by `close()`.
    */
   pass(start: () => unknown): unknown {
-    if (this.closed) return Promise.reject(new ConsentStoreError('the consent instance was closed'));
+    if (this.closed) return Promise.reject(new InstanceClosedError());
     const answer = start();
-    if (answer instanceof Promise) {
-      const settled = answer.then(() => undefined, () => undefined);
-      this.out.add(settled);
-      void settled.then(() => { this.out.delete(settled); });
-    }
+    if (answer instanceof Promise) this.track(answer);
     return answer;
   }
 
-  /** Refuses every later call, and resolves once the calls out have answered (or missed their deadlines). */
-  async close(): Promise<void> {
+  /** Has `close()` wait for `work` too (a `ready()` under way, which fails at its next call). */
+  track(work: Promise<unknown>): void {
+    const settled = work.then(() => undefined, () => undefined);
+    this.out.add(settled);
+    void settled.then(() => { this.out.delete(settled); });
+  }
+
+  /**
+   * Refuses every later call, and resolves once the calls out have answered, or after `waitMs`
+   * at the most: a store that stopped answering must not hold a shutdown for the long deadlines
+   * of startup and store-wide work.
+   */
+  async close(waitMs: number): Promise<void> {
     this.closed = true;
-    while (this.out.size > 0) await Promise.all([...this.out]);
+    let timer: NodeJS.Timeout | undefined;
+    const waited = new Promise<void>((resolve) => { timer = setTimeout(resolve, waitMs); });
+    const drained = (async () => {
+      while (this.out.size > 0) await Promise.all([...this.out]);
+    })();
+    await Promise.race([drained, waited]);
+    clearTimeout(timer);
   }
 }

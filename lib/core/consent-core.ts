@@ -17,7 +17,7 @@ export interface ConsentCore {
   readonly registry: Registry;
   /** The tracker behind its storage deadline. */
   readonly tracker: ConsentTracker;
-  /** The same tracker behind the longer deadline of store-wide work no request waits on (`scansOf`). */
+  /** The same tracker behind the longer deadline of store-wide work (`scansOf`): a whole-store verification. */
   readonly scanTracker: ConsentTracker;
   /** The keys derived from the secret; only after `ready()`. */
   readonly derivedKeys: DerivedKeys;

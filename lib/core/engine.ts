@@ -122,7 +122,8 @@ export class ConsentEngine implements ConsentCore {
 
   /** Migrates, resolves the secret, stores requirement versions and seals the registry. */
   ready(): Promise<void> {
-    this.readyPromise ??= (async () => {
+    if (this.readyPromise !== null) return this.readyPromise;
+    this.readyPromise = (async () => {
       const { tracker, options } = this;
       this.registry.seal();
       for (const check of this.sealChecks) check();
@@ -130,7 +131,8 @@ export class ConsentEngine implements ConsentCore {
       const secret = await resolveSecret(options, tracker);
       const keys = this.keyring.open(secret);
       const marked = await refuseOtherSecret(tracker, keys.chain, options.logger);
-      await sealUpgradedStore(tracker, keys, options.logger);
+      // A whole-store check first: read with the deadline of store-wide work.
+      await sealUpgradedStore(this.scanTracker, keys, options.logger);
       if (!marked) await markSecret(this.registry, tracker, keys.chain, options.logger);
       await syncRequirements(this.registry, tracker, this.now(), keys.chain);
       this.pseudonyms = new PseudonymCache(PSEUDONYM_CACHE_SIZE, (subjectId): CacheLink => ({ key: pseudonymOf(keys, subjectId), entry: null }));
@@ -146,6 +148,8 @@ export class ConsentEngine implements ConsentCore {
       else this.unsubscribe = stopWatching;
       if (!this.closed) this.startBackground();
     })();
+    // close() waits for it: its next storage call fails then, and it stops a listener it connected.
+    this.calls.track(this.readyPromise);
     return this.readyPromise;
   }
 
@@ -153,7 +157,10 @@ export class ConsentEngine implements ConsentCore {
     this.outbox.start();
     if (this.options.sweep && !this.sweeper) {
       this.sweeper = setInterval(() => {
-        this.sweep().catch((error: unknown) => { this.options.logger.error('express-consent: sweep failed', error); });
+        this.sweep().catch((error: unknown) => {
+          // A sweep under way when close() was called fails at its next storage call: nothing to report.
+          if (!this.closed) this.options.logger.error('express-consent: sweep failed', error);
+        });
       }, this.options.sweep.intervalMs);
       this.sweeper.unref();
     }
@@ -161,7 +168,7 @@ export class ConsentEngine implements ConsentCore {
 
   /**
    * Stops the outbox poller, the sweeper and the change listener (waits for a delivery in
-   * progress) and forgets cached states and pseudonyms.
+   * progress), forgets cached states and pseudonyms, and refuses every later storage call.
    */
   async stop(): Promise<void> {
     this.closed = true;
@@ -172,8 +179,9 @@ export class ConsentEngine implements ConsentCore {
     this.cache?.clear();
     this.pseudonyms?.forget();
     await Promise.all([this.outbox.stop(), unsubscribe?.(), this.log.stop()]);
-    // Then no storage call is made any more (a listing's page read ahead), once those out answered.
-    await this.calls.close();
+    // Then no storage call is made any more (a listing's page read ahead), once those out (and a
+    // ready() under way) answered, waiting storeTimeoutMs at the most.
+    await this.calls.close(this.options.storeTimeoutMs);
   }
 
   /** Runs one write through the tracker, then emits its events (see `commitWrite`). */

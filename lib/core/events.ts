@@ -92,7 +92,7 @@ export class EventHub {
       // A checkpoint is made outside any write, so no outbox entry can carry it.
       if (event === 'checkpoint') throw new ConsentError('invalid_argument', 'a "checkpoint" handler is in-process only: leave out its name');
       if (typeof name !== 'string' || !NAME.test(name)) {
-        throw new ConsentError('invalid_argument', 'a handler name is 1–64 letters, digits, ".", "_", ":" or "-"');
+        throw new ConsentError('invalid_argument', 'a handler name is 1–64 letters, digits, ".", "_", ":" or "-", starting with a letter or digit');
       }
       // The writer decides which durable handlers an entry is owed to: they must all be known then.
       if (this.sealed()) throw new ConsentError('registry_sealed', `register the durable handler "${name}" before ready()`);

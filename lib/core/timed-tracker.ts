@@ -22,7 +22,7 @@ export const storeDeadlines = {
   /**
    * Aggregates over millions of events, and each read of a whole-store verification (see
    * `scansOf`), may take longer than a guard's read: a busy store answers them late rather
-   * than never, and they never block a request.
+   * than never, and no guard or `/me` route waits on them.
    */
   aggregateMs: 30_000,
 };
@@ -145,8 +145,8 @@ export function withDeadline(tracker: ConsentTracker, options: DeadlineOptions):
 }
 
 /**
- * The tracker for store-wide work that no request waits on (a whole-store verification): every
- * call gets the aggregates' deadline. On a store busy with writes (one SQLite connection queued
+ * The tracker for store-wide work (a whole-store verification, also when `GET /admin/verify` or
+ * the command line runs it): every call gets the aggregates' deadline. On a store busy with writes (one SQLite connection queued
  * behind them, or a lock held by another process) a page may come later than `storeTimeoutMs`,
  * which would otherwise throw away minutes of checking; a store that stops answering still
  * fails it.

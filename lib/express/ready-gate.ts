@@ -1,3 +1,4 @@
+import { InstanceClosedError } from '../core/call-gate';
 import type { ConsentEngine } from '../core/engine';
 import { ConsentConfigError, ConsentError } from '../errors';
 
@@ -77,7 +78,9 @@ export class ReadyGate {
     try {
       await this.ready();
     } catch (error) {
-      const message = `not ready: ready() failed (${String(error)}); this instance answers 503 until the process is restarted with the cause fixed`;
+      const message = error instanceof InstanceClosedError
+        ? 'not ready: the consent instance was closed before ready() finished; it answers 503'
+        : `not ready: ready() failed (${String(error)}); this instance answers 503 until the process is restarted with the cause fixed`;
       throw new ConsentError('store_unavailable', message, { cause: error, extensions: { logOnce: message } });
     }
   }

@@ -48,7 +48,7 @@ describe('a store that stops answering', () => {
     ['history()', (c) => c.history('ann')],
     ['export()', (c) => c.export('ann')],
     ['receipt()', (c) => c.receipt('ann')],
-      ['verify({ subjectId })', (c) => c.verify({ subjectId: 'ann' })],
+    ['verify({ subjectId })', (c) => c.verify({ subjectId: 'ann' })],
     ['erase()', (c) => c.erase('ann')],
     ['stateAt()', (c) => c.stateAt('ann', 'analytics', new Date())],
     ['sweep()', (c) => c.sweep()],
@@ -125,6 +125,25 @@ describe('whole-store verification on a busy store', () => {
       storeDeadlines.aggregateMs = aggregateMs;
       await consent.close();
     }
+  });
+});
+
+describe('close() on a store that stops answering', () => {
+  it('returns after storeTimeoutMs at the most, though a whole-store verify() waits longer for its page', async () => {
+    const store = silentStore();
+    const consent = createConsent({ tracker: store.tracker, secret: TEST_SECRET, logger: memoryLogger(), storeTimeoutMs: 100, cache: false, sweep: false });
+    consent.register(REQUIREMENTS);
+    await consent.ready();
+    await consent.record('ann', { analytics: 'granted' });
+    store.silence(['scanEvents']);
+    const verifying = failure(consent.verify());
+    // The page is asked for, and will not come: its deadline is 30 s.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const started = Date.now();
+    await consent.close();
+    expect(Date.now() - started, 'close() waited').to.be.below(1_000);
+    expect(await failure(consent.isAllowed('ann', 'analytics'))).to.be.instanceOf(ConsentError).with.property('code', 'store_unavailable');
+    void verifying;
   });
 });
 
