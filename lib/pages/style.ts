@@ -62,15 +62,14 @@ ${colourProperties('.ec-content', PAGE_PALETTE)}
 .ec-status{border-left:4px solid var(--ec-ok);background:var(--ec-ok-bg);padding:.5rem 1rem}
 .ec-alert,.ec-content .notice{border-left:4px solid var(--ec-bad);background:var(--ec-bad-bg);padding:.5rem 1rem}
 .ec-ok{color:var(--ec-ok)}.ec-bad{color:var(--ec-bad)}
-.ec-plot{display:flex;padding:.75rem 0 1.75rem}
-.ec-y{position:relative;flex:none;padding-right:.4em;text-align:right}
-.ec-y span,.ec-x-first,.ec-x-last{font-size:.875rem;line-height:1.25;white-space:nowrap;font-variant-numeric:tabular-nums}
+.ec-plot{display:grid;grid-template-columns:auto minmax(0,720px);justify-content:start;padding:.75rem 0 .5rem}
+.ec-y{grid-area:1/1;position:relative;padding-right:.4em;text-align:right}
+.ec-y span,.ec-x span{font-size:.875rem;line-height:1.25;white-space:nowrap;font-variant-numeric:tabular-nums}
 .ec-y span{display:block;transform:translateY(-50%)}
 .ec-y-max{position:relative;top:5%}.ec-y-zero{position:absolute;right:.4em;top:95%}
-.ec-area{position:relative;flex:0 1 720px;min-width:0}
+.ec-area{grid-area:1/2;min-width:0}
 .ec-area svg{display:block;width:100%;height:auto}
-.ec-x-first,.ec-x-last{position:absolute;top:100%;padding-top:.25rem}
-.ec-x-first{left:1.25%}.ec-x-last{right:1.25%}
+.ec-x{grid-area:2/2;display:flex;flex-wrap:wrap;justify-content:space-between;gap:0 1em;padding:.25rem 1.25% 0}.ec-x-last{margin-left:auto}
 .ec-legend span{margin-right:1rem}
 .ec-content table{border-collapse:collapse;width:100%;margin:.5rem 0 1.5rem;font-size:.9375rem}
 .ec-content caption{text-align:left;font-weight:600;padding:.25rem 0}

@@ -23,10 +23,11 @@ export function dailyChart(days: DayCount[], w: Messages): SafeHtml {
   const series = (key: 'grants' | 'withdrawals', colour: { cls: string; fallback: string }) => {
     const points = days.map((d, i) => `${x(i)},${y(d[key])}`).join(' ');
     const label = (d: DayCount) => `${d.day}: ${String(d[key])} ${w[key === 'grants' ? 'console.grants' : 'console.withdrawals']}`;
+    // Each mark the cap of a line of no length: a round or square dot of 7 px at any width, where
+    // a circle or square of the drawing would shrink with it (to 1 px on a phone).
+    const cap = key === 'grants' ? 'round' : 'square';
     const dots = days.map((d, i) =>
-      key === 'grants'
-        ? html`<circle class="point ${key}" cx="${x(i)}" cy="${y(d[key])}" r="3" fill="currentColor" data-day="${d.day}" data-count="${d[key]}"><title>${label(d)}</title></circle>`
-        : html`<rect class="point ${key}" x="${(Number(x(i)) - 3).toFixed(1)}" y="${(Number(y(d[key])) - 3).toFixed(1)}" width="6" height="6" fill="currentColor" data-day="${d.day}" data-count="${d[key]}"><title>${label(d)}</title></rect>`);
+      html`<path class="point ${key}" d="M${x(i)} ${y(d[key])}h0" stroke="currentColor" stroke-width="7" stroke-linecap="${cap}" vector-effect="non-scaling-stroke" data-day="${d.day}" data-count="${d[key]}"><title>${label(d)}</title></path>`);
     const dash = key === 'grants' ? null : html` stroke-dasharray="6 4"`;
     return html`<g class="series ${key} ${colour.cls}" color="${colour.fallback}"><polyline fill="none" stroke="currentColor" stroke-width="2" vector-effect="non-scaling-stroke"${dash} points="${points}"/>${dots}</g>`;
   };
@@ -39,7 +40,7 @@ export function dailyChart(days: DayCount[], w: Messages): SafeHtml {
 <line class="ec-axis-x" x1="${PAD.left}" y1="${H - PAD.bottom}" x2="${W - PAD.right}" y2="${H - PAD.bottom}" stroke="#767676" vector-effect="non-scaling-stroke"/>
 <line class="ec-axis-y" x1="${PAD.left}" y1="${PAD.top}" x2="${PAD.left}" y2="${H - PAD.bottom}" stroke="#767676" vector-effect="non-scaling-stroke"/>
 ${series('grants', { cls: 'ec-ok', fallback: '#146c2e' })}${series('withdrawals', { cls: 'ec-bad', fallback: '#b3261e' })}
-</svg><span class="ec-x-first" aria-hidden="true">${first}</span><span class="ec-x-last" aria-hidden="true">${last}</span></div></div>`;
+</svg></div><div class="ec-x" aria-hidden="true"><span class="ec-x-first">${first}</span><span class="ec-x-last">${last}</span></div></div>`;
 }
 
 /**
