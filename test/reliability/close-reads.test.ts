@@ -67,6 +67,44 @@ describe('consent.close() with storage reads under way', () => {
     }
   });
 
+  it('waits for a ready() under way: no query reaches the Knex instance once close() resolved', async () => {
+    const file = tempSqliteFile();
+    const knex = knexFactory(sqliteKnexConfig(file.filename));
+    let closed = false;
+    const late: string[] = [];
+    knex.on('query', (q: { sql: string }) => { if (closed) late.push(q.sql); });
+    // The change feed connects slowly (a PostgreSQL listener on a far server would).
+    const inner = new KnexTracker(knex);
+    let subscribing: (() => void) | null = null;
+    const connecting = new Promise<void>((resolve) => { subscribing = resolve; });
+    const tracker = new Proxy(inner, {
+      get(target, property, receiver) {
+        const value: unknown = Reflect.get(target, property, receiver);
+        if (property !== 'subscribe' || typeof value !== 'function') return value;
+        return async (...args: unknown[]) => {
+          subscribing?.();
+          await new Promise((resolve) => setTimeout(resolve, 150));
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+    const consent = createConsent({ tracker, secret: SECRET, logger: quiet });
+    try {
+      consent.register([{ id: 'analytics', title: 'Analytics', description: 'Usage statistics.' }]);
+      const starting = consent.ready().then(() => 'ready', (error: unknown) => error);
+      await connecting;
+      await consent.close();
+      closed = true;
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      expect(late, 'queries after close()').to.deep.equal([]);
+      expect(await starting).to.equal('ready');
+    } finally {
+      await inner.close();
+      await knex.destroy();
+      file.cleanup();
+    }
+  });
+
   it('answers the calls made after close() as store_unavailable without reaching the store', async () => {
     const file = tempSqliteFile();
     const knex = knexFactory(sqliteKnexConfig(file.filename));
