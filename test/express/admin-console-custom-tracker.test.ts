@@ -82,7 +82,7 @@ for (const [major, lib] of majors) {
         expect(cell('newsletter', 'v-1', 'denied')).to.equal(2);
         expect(cell('newsletter', 'total', 'granted')).to.equal(0);
         const day = (offset: number) => new Date(NOW - offset * DAY).toISOString().slice(0, 10);
-        expect(overview).to.include(`class="point grants" cx="`);
+        expect(overview).to.include(`<path class="point grants" d="M`);
         expect(overview).to.match(new RegExp(`class="point grants"[^>]*data-day="${day(2)}" data-count="3"`));
         expect(overview).to.match(new RegExp(`class="point withdrawals"[^>]*data-day="${day(0)}" data-count="1"`));
         expect(overview).to.include('href="export?format=ndjson"');

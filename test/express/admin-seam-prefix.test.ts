@@ -99,7 +99,7 @@ for (const backend of BACKENDS) {
         const overview = text(await get('/admin/console/').expect(200).expect('content-type', /text\/html/));
         expect(overview).to.include(`<strong class="subjects">${String(stats.subjects)}</strong>`);
         expect(overview).to.match(/<table class="counts ec-stack" data-requirement="newsletter">/);
-        expect(overview.match(/<circle class="point grants"/g)).to.have.length(30);
+        expect(overview.match(/<path class="point grants"/g)).to.have.length(30);
         const today = new Date(NOW).toISOString().slice(0, 10);
         expect(overview).to.include(`data-day="${today}" data-count="1"`);
         expect(overview).to.include('href="export?format=csv"');
