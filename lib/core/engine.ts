@@ -29,6 +29,7 @@ import { sealUpgradedStore } from './upgrade-seal';
 import { StateCache, type CacheLink } from './state-cache';
 import { StoredTextCheck } from './stored-texts';
 import { sweepLapsed, type SweepResult } from './sweep';
+import { SweepTimer } from './sweep-timer';
 import { scansOf, withDeadline } from './timed-tracker';
 import { tokenHash } from './tokens';
 import type { WriteContext, WriteOutcome } from './write-types';
@@ -50,12 +51,9 @@ export class ConsentEngine implements ConsentCore {
   private unsubscribe: (() => Promise<void>) | null = null;
   private readonly readyHooks: Array<() => Promise<void>> = [];
   private readonly sealChecks: Array<() => void> = [];
-  private sweeper: NodeJS.Timeout | null = null;
+  private readonly sweeper: SweepTimer;
   private closed = false;
-  /**
-   * Every storage call with a deadline (all but the change listener's, the upgrade seal's and the
-   * tracker's `close`): closed last by `stop()`.
-   */
+  /** Every storage call with a deadline (see `withDeadline`): closed last by `stop()`. */
   private readonly calls = new CallGate();
   private readonly keyring = new Keyring();
   private readonly links: ConfirmLinks;
@@ -97,9 +95,8 @@ export class ConsentEngine implements ConsentCore {
     const windowsUntil = () => registry.currentUntil(this.now());
     const cache = options.cache ? new StateCache(options.cache.max, options.cache.ttlMs, refresh, windowsOf, windowsUntil) : null;
     this.cache = cache;
-    // A write that missed its deadline may still commit afterwards; a read made meanwhile would
-    // have cached the old state, so the subject is forgotten again once the write settles.
-    // Every write also appended to the global log: it is sealed soon after.
+    // A write that missed its deadline may still commit: the subject is forgotten again once it
+    // settles (a read meanwhile cached the old state). Its log entry is sealed soon after.
     const written = (pseudonyms: readonly string[]) => {
       if (cache) pseudonyms.forEach((p) => { cache.invalidate(p); });
       this.log.soon();
@@ -108,6 +105,7 @@ export class ConsentEngine implements ConsentCore {
     this.tracker = withDeadline(configuredTracker, deadlines);
     this.scanTracker = scansOf(configuredTracker, deadlines);
     this.log = new LogSealer(this.tracker, () => this.keyring.keys.log, options.logger);
+    this.sweeper = new SweepTimer(() => this.sweep(), options.logger);
     this.events = new EventHub(options.logger, () => this.readyPromise !== null);
     this.storedTexts = new StoredTextCheck((ids) => this.storedVersions(ids), options.logger);
     this.links = new ConfirmLinks(options.confirm.baseUrl, (message) => { options.logger.warn(message); });
@@ -139,31 +137,20 @@ export class ConsentEngine implements ConsentCore {
       for (const hook of this.readyHooks) await hook();
       // A new store's empty log gets its head now, before any write appends to it.
       await this.log.sealAtStart();
-      const noticed = () => {
-        this.notifications += 1;
-      };
+      const noticed = () => { this.notifications += 1; };
       const stopWatching = await watchChanges({ tracker, cache: this.cache, logger: options.logger, now: () => this.now(), noticed });
       // stop() may have run while the listener was connecting.
       if (this.closed) await stopWatching?.();
       else this.unsubscribe = stopWatching;
       if (!this.closed) this.startBackground();
     })();
-    // close() waits for it: its next storage call fails then, and it stops a listener it connected.
-    this.calls.track(this.readyPromise);
+    this.calls.track(this.readyPromise); // close() waits for it: its next storage call then fails
     return this.readyPromise;
   }
 
   private startBackground(): void {
     this.outbox.start();
-    if (this.options.sweep && !this.sweeper) {
-      this.sweeper = setInterval(() => {
-        this.sweep().catch((error: unknown) => {
-          // A sweep under way when close() was called fails at its next storage call: nothing to report.
-          if (!this.closed) this.options.logger.error('express-consent: sweep failed', error);
-        });
-      }, this.options.sweep.intervalMs);
-      this.sweeper.unref();
-    }
+    if (this.options.sweep) this.sweeper.start(this.options.sweep.intervalMs);
   }
 
   /**
@@ -172,15 +159,13 @@ export class ConsentEngine implements ConsentCore {
    */
   async stop(): Promise<void> {
     this.closed = true;
-    if (this.sweeper) clearInterval(this.sweeper);
-    this.sweeper = null;
+    this.sweeper.stop();
     const unsubscribe = this.unsubscribe;
     this.unsubscribe = null;
     this.cache?.clear();
     this.pseudonyms?.forget();
     await Promise.all([this.outbox.stop(), unsubscribe?.(), this.log.stop()]);
-    // Then no storage call is made any more (a listing's page read ahead), once those out (and a
-    // ready() under way) answered, waiting storeTimeoutMs at the most.
+    // No storage call after this (a listing's page read ahead); those out answer first (see CallGate).
     await this.calls.close(this.options.storeTimeoutMs);
   }
 
