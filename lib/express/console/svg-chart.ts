@@ -9,8 +9,9 @@ const H = 240;
 const PAD = { left: 9, right: 9, top: 12, bottom: 12 };
 
 /**
- * An inline SVG line chart of grants and withdrawals per day: one point (a circle with its
- * count in a `<title>`) per day and series, so it reads without JavaScript or any CDN. Each
+ * An inline SVG line chart of grants and withdrawals per day: one mark (round for grants, square
+ * for withdrawals, its count in a `<title>`) per day and series, with the axes' labels beside
+ * it, so it reads without JavaScript or any CDN. Each
  * series is drawn in the colour of its legend (`ec-ok`, `ec-bad`: the page's colour scheme),
  * with `color` as the fallback where no stylesheet gives it one.
  */
@@ -34,7 +35,8 @@ export function dailyChart(days: DayCount[], w: Messages): SafeHtml {
   const first = days[0]?.day ?? '';
   const last = days[days.length - 1]?.day ?? '';
   // The axes' labels are the page's text beside the drawing, not in it: text in the drawing
-  // shrinks with it, to 5 px on a phone. Like the drawing, they are read out as its label.
+  // shrinks with it, to 5 px on a phone. Screen readers skip them, as they did the drawing's
+  // text: its label names the days, and the table under it gives the counts.
   return html`<div class="ec-plot"><div class="ec-y" aria-hidden="true"><span class="ec-y-max">${max}</span><span class="ec-y-zero">0</span></div>
 <div class="ec-area"><svg class="chart" role="img" aria-label="${fill(w['console.chartLabel'], { first, last })}" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" xmlns="http://www.w3.org/2000/svg">
 <line class="ec-axis-x" x1="${PAD.left}" y1="${H - PAD.bottom}" x2="${W - PAD.right}" y2="${H - PAD.bottom}" stroke="#767676" vector-effect="non-scaling-stroke"/>
