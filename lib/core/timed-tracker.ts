@@ -146,10 +146,10 @@ export function withDeadline(tracker: ConsentTracker, options: DeadlineOptions):
 
 /**
  * The tracker for store-wide work (a whole-store verification, also when `GET /admin/verify` or
- * the command line runs it): every call gets the aggregates' deadline. On a store busy with writes (one SQLite connection queued
- * behind them, or a lock held by another process) a page may come later than `storeTimeoutMs`,
- * which would otherwise throw away minutes of checking; a store that stops answering still
- * fails it.
+ * the command line runs it): every call gets the aggregates' deadline. On a store busy with
+ * writes (one SQLite connection queued behind them, or a lock held by another process) a page
+ * may come later than `storeTimeoutMs`, which would otherwise throw away minutes of checking; a
+ * store that stops answering still fails it.
  */
 export function scansOf(tracker: ConsentTracker, options: DeadlineOptions): ConsentTracker {
   return withDeadline(tracker, { ...options, storeTimeoutMs: Math.max(options.storeTimeoutMs, storeDeadlines.aggregateMs) });

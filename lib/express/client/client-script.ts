@@ -185,7 +185,7 @@ export const CLIENT_SCRIPT = String.raw`(function () {
   function item(r) {
     var id = r.id, kids = [];
     // On until the person objects (the dialog says switches stay off): a note says so, for the switch too.
-    var objectable = r.lawfulBasis === 'legitimate_interests' && !(r.gpc && gpcOn() && !allowed(id));
+    var gpcOff = r.gpc && gpcOn() && !allowed(id), objectable = r.lawfulBasis === 'legitimate_interests' && !gpcOff;
     if (choosable(r)) {
       var box = el('input', { type: 'checkbox', role: 'switch', id: 'ec-switch-' + id, 'class': 'ec-switch', 'aria-describedby': 'ec-desc-' + id + (objectable ? ' ec-basis-' + id : '') });
       box.checked = allowed(id);
@@ -196,7 +196,7 @@ export const CLIENT_SCRIPT = String.raw`(function () {
     kids.push(el('p', { id: 'ec-desc-' + id, text: r.description }));
     kids.push(information(r));
     if (!choosable(r)) kids.push(el('p', { 'class': 'ec-note', text: fill(w['client.alwaysActive'], { basis: w['basis.' + r.lawfulBasis] }) }));
-    else if (r.gpc && gpcOn() && !allowed(id)) kids.push(el('p', { 'class': 'ec-note', text: w['client.gpcOff'] }));
+    else if (gpcOff) kids.push(el('p', { 'class': 'ec-note', text: w['client.gpcOff'] }));
     else if (objectable) kids.push(el('p', { id: 'ec-basis-' + id, 'class': 'ec-note', text: w['client.objection'] }));
     if (r.url) kids.push(el('a', { href: r.url, text: fill(w['link.more'], { title: r.title }) }));
     var li = el('li', { 'class': 'ec-item' }, kids);
