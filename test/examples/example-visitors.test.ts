@@ -25,6 +25,19 @@ describe('example app: visitors', () => {
     await request(example.app).get('/consent/client.js').expect(200).expect('content-type', /javascript/);
   });
 
+  it('shows the sign-up form with the boxes a visitor already agreed to ticked, and only those', async () => {
+    const agent = request.agent(example.app);
+    const checked = (html: string, id: string): boolean => new RegExp(`<input[^>]*name="consent\\[${id}\\]"[^>]*>`).exec(html)?.[0].includes(' checked') ?? false;
+    const blank = (await agent.get('/sign-up').expect(200)).text;
+    expect([checked(blank, 'terms'), checked(blank, 'newsletter')]).to.deep.equal([false, false]);
+    await agent.put('/consent/me/newsletter').send({ decision: 'granted' }).expect(200);
+    const after = (await agent.get('/sign-up').expect(200)).text;
+    expect(checked(after, 'newsletter'), 'granted as a visitor').to.equal(true);
+    expect(checked(after, 'terms'), 'the terms are still the person\'s to accept').to.equal(false);
+    await agent.put('/consent/me/newsletter').send({ decision: 'denied' }).expect(200);
+    expect(checked((await agent.get('/sign-up').expect(200)).text, 'newsletter'), 'withdrawn').to.equal(false);
+  });
+
   it('carries a visitor\'s choices into the account at sign-up, and keeps the browser that visitor after sign-out', async () => {
     const agent = request.agent(example.app);
     await agent.post('/consent/me').send({ decisions: { analytics: 'granted', newsletter: 'denied' } }).expect(200);

@@ -38,9 +38,13 @@ export function accountRoutes(app: Express, consent: Consent, users: Users, sess
   const refuse = (req: Request, res: Response, status: number, errors: FormErrors) =>
     res.status(status).send(signUpPage(req, fields(req.body, errors), errors, text(req.body, 'email')));
 
-  app.get('/sign-up', (req, res) => {
-    res.send(signUpPage(req, fields()));
-  });
+  // A visitor who already agreed to something the form asks (the newsletter, on the preferences
+  // page) finds that box ticked: the form shows their answer instead of asking again from blank.
+  app.get('/sign-up', handle(async (req, res) => {
+    const asked = consent.requirements().filter((r) => SIGN_UP_REQUIREMENTS.includes(r.id) && r.lawfulBasis === 'consent');
+    const agreed = await Promise.all(asked.map(async (r) => [r.id, (await consent.allows(req, r.id)) ? 'granted' : ''] as const));
+    res.send(signUpPage(req, fields({ consent: Object.fromEntries(agreed.filter(([, v]) => v !== '')) })));
+  }));
 
   /** What is wrong with the account fields (the consent boxes are `collect`'s to check). */
   const fieldErrors = (req: Request): FormErrors => {
