@@ -191,6 +191,32 @@ describeBrowser('the browser client in Chromium', function (this: Mocha.Suite) {
     expect(seen).to.deep.equal([]);
   });
 
+  it('acts from the banner only on what it names: answers and objections it does not mention stay as they were', async () => {
+    const page = await visitor();
+    const me = () => page.evaluate(() => fetch('/consent/me').then((r) => r.json() as Promise<{ states: Record<string, { state: string }> }>));
+    const stateOf = async (ids: string[]) => { const { states } = await me(); return ids.map((id) => states[id]?.state); };
+    // This page asks about ads (and shows the fraud checks, which need no answer): "Reject all"
+    // refuses the ads it names, and objects to nothing else.
+    await open(page, '/only');
+    expect(await banner(page).textContent()).to.contain('Personalised ads').and.not.contain('Fraud checks');
+    await banner(page).getByRole('button', { name: 'Reject all' }).click();
+    await banner(page).waitFor({ state: 'detached' });
+    expect(await stateOf(['ads', 'fraud', 'analytics'])).to.deep.equal(['denied', 'unset', 'unset']);
+    // Here only analytics is still to answer: "Accept all" grants it and leaves the refused ads refused.
+    await open(page, '/');
+    await banner(page).waitFor();
+    const text = await banner(page).textContent();
+    expect(text).to.contain('Usage analytics').and.not.contain('Personalised ads');
+    await banner(page).getByRole('button', { name: 'Accept all' }).click();
+    await banner(page).waitFor({ state: 'detached' });
+    expect(await stateOf(['analytics', 'ads', 'fraud'])).to.deep.equal(['granted', 'denied', 'unset']);
+    // From the dialog, "all" is every switch it shows.
+    await page.getByRole('button', { name: 'Privacy choices' }).click();
+    await dialog(page).getByRole('button', { name: 'Reject all' }).click();
+    await dialog(page).waitFor({ state: 'detached' });
+    expect(await stateOf(['analytics', 'ads', 'fraud'])).to.deep.equal(['denied', 'denied', 'denied']);
+  });
+
   it('stops them from the next load after a withdrawal in the dialog opened by data-consent-open', async () => {
     const page = await visitor();
     await open(page);

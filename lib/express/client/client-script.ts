@@ -104,12 +104,15 @@ export const CLIENT_SCRIPT = String.raw`(function () {
     var state = states[r.id] ? states[r.id].state : 'unset';
     return state !== decision || pending.indexOf(r.id) >= 0 ? decision : null;
   };
-  function acceptAll() {
+  // From the banner, "all" is what the banner names (what is still to answer): an earlier answer
+  // or an objection it does not mention stays as it is. From the dialog, it is every switch shown.
+  function acceptAll(fromBanner) {
     // The privacy signal stays a refusal unless the person turns that one on by itself.
     var kept = signalled();
-    return save(function (r) { return kept.indexOf(r) >= 0 ? null : changed(r, 'granted'); });
+    return save(function (r) { return kept.indexOf(r) >= 0 || !named(r, fromBanner) ? null : changed(r, 'granted'); });
   }
-  function rejectAll() { return save(function (r) { return changed(r, 'denied'); }); }
+  function rejectAll(fromBanner) { return save(function (r) { return named(r, fromBanner) ? changed(r, 'denied') : null; }); }
+  var named = function (r, fromBanner) { return !fromBanner || pending.indexOf(r.id) >= 0; };
   function saveChoices() {
     return save(function (r) {
       var box = d.getElementById('ec-switch-' + r.id);
@@ -260,8 +263,9 @@ export const CLIENT_SCRIPT = String.raw`(function () {
     if (!t) return;
     if (t.hasAttribute('data-consent-open')) { e.preventDefault(); open(t); return; }
     var a = t.getAttribute('data-ec');
-    if (a === 'accept') acceptAll();
-    else if (a === 'reject') rejectAll();
+    var inBanner = !!banner && banner.contains(t);
+    if (a === 'accept') acceptAll(inBanner);
+    else if (a === 'reject') rejectAll(inBanner);
     else if (a === 'save') saveChoices();
     else if (a === 'choose') open(t);
     else if (a === 'close') close();
