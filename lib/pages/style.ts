@@ -42,8 +42,8 @@ body{margin:0;font:1rem/1.55 system-ui,-apple-system,"Segoe UI",Roboto,sans-seri
 /**
  * The library's content, scoped to `.ec-content` so that in a host layout it leaves the rest of
  * the page alone: system fonts, readable at any width, no external resource. Tables marked
- * `ec-stack` turn into one block per row below 40rem, each cell labelled by its `data-label`,
- * so no page scrolls sideways on a phone. Its colours follow the colour scheme in force: the
+ * `ec-stack` turn into one block per row below 40rem, under their caption, each cell labelled
+ * by its `data-label` (a row's header heads its block), so no page scrolls sideways on a phone. Its colours follow the colour scheme in force: the
  * default document's, or the host layout's (light unless the host declares `color-scheme`).
  */
 export const CONTENT_STYLE = `
@@ -81,7 +81,9 @@ ${colourProperties('.ec-content', PAGE_PALETTE)}
 .ec-content td.ec-n{text-align:right;font-variant-numeric:tabular-nums}
 @media (max-width:40rem){
 table.ec-stack,table.ec-stack tbody,table.ec-stack tr,table.ec-stack td{display:block;width:100%}
-table.ec-stack thead,table.ec-stack caption{position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%)}
+table.ec-stack thead{position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%)}
+table.ec-stack caption{display:block}
+.ec-content table.ec-stack tbody th{display:block;border:0;background:none;padding:.15rem 0}
 table.ec-stack tr{border:1px solid var(--ec-line);border-radius:6px;margin:0 0 .75rem;padding:.25rem .5rem}
 .ec-content table.ec-stack td{border:0;padding:.15rem 0;text-align:left}
 table.ec-stack td::before{content:attr(data-label) ": ";font-weight:600}

@@ -89,7 +89,7 @@ for (const [major, lib] of majors) {
         expect(overview).not.to.include('class="notice"');
 
         const subject = (await get(consent, '/admin/console/subject?id=alice').expect(200)).body as string;
-        expect(subject).to.include('Chain verified: 3 events');
+        expect(subject).to.include('Chain verified, no problems. Events checked: 3.');
         expect(subject).to.include('asked at the desk');
 
         const csv = ((await get(consent, '/admin/console/export?format=csv').expect(200)).body as string).split('\r\n');

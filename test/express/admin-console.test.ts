@@ -193,6 +193,16 @@ describeBrowser('the admin console in Chromium', () => {
       expect(first.right <= last.left || first.bottom <= last.top, 'the first day and the last apart').to.equal(true);
       expect(seen.sideways, 'the page does not scroll sideways').to.be.at.most(0);
       await page.locator('.ec-chart').screenshot({ path: `test-results/admin-console-chart-${String(width)}-${String(zoom * 100)}.png` });
+      // The numbers per day fit as well, and a table shown as one block per row keeps its caption.
+      await page.getByText('The numbers per day').click();
+      const sideways = await page.evaluate(() => {
+        const root = (globalThis as unknown as { document: { documentElement: { scrollWidth: number; clientWidth: number } } }).document.documentElement;
+        return root.scrollWidth - root.clientWidth;
+      });
+      expect(sideways, 'the table of the numbers per day does not widen the page').to.be.at.most(0);
+      const caption = await page.locator('caption', { hasText: 'Subjects by state' }).first().boundingBox();
+      expect(caption?.height ?? 0, 'the caption is shown').to.be.above(10);
+      await page.locator('details.ec-chart-table').screenshot({ path: `test-results/admin-console-days-${String(width)}-${String(zoom * 100)}.png` });
     });
   }
 
@@ -204,7 +214,7 @@ describeBrowser('the admin console in Chromium', () => {
     expect(await page.locator('table.states tr[data-requirement="newsletter"] .state').textContent()).to.equal('denied');
     expect(await page.locator('table.states tr[data-requirement="terms"] .state').textContent()).to.equal('granted');
     expect(await page.locator('table.history tr').count()).to.equal(4);
-    expect(await page.locator('.verify').textContent()).to.contain('Chain verified: 3 events');
+    expect(await page.locator('.verify').textContent()).to.contain('Chain verified, no problems. Events checked: 3.');
     await page.screenshot({ path: 'test-results/admin-console-subject.png', fullPage: true });
   });
 

@@ -106,7 +106,7 @@ for (const backend of BACKENDS) {
         expect(overview).not.to.include('class="notice"');
 
         const page = text(await get('/admin/console/subject?id=bob').expect(200));
-        expect(page).to.include('Chain verified: 3 events');
+        expect(page).to.include('Chain verified, no problems. Events checked: 3.');
         expect(page).to.match(/<tr data-requirement="analytics"><td data-label="Requirement" class="ec-free">analytics<\/td><td data-label="State" class="state"><span data-code="denied">denied<\/span><\/td>/);
 
         expect(text(await get('/admin/console/export?format=csv').expect(200))).to.equal(csv);

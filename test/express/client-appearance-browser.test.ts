@@ -71,6 +71,29 @@ describeAccessible('the browser client in Chromium: the visitor\'s font size and
     await page.getByRole('dialog', { name: 'Privacy choices' }).waitFor();
   }
 
+  /**
+   * The words of the dialog's titles laid out on more than one line, but for a word too long for
+   * any line (the compound, which has to break somewhere).
+   */
+  const brokenWords = (page: Page) => page.evaluate(() => {
+    interface TextNode { textContent: string }
+    const doc = document as unknown as {
+      querySelectorAll(s: string): Iterable<{ firstChild: TextNode }>;
+      createRange(): { setStart(n: TextNode, i: number): void; setEnd(n: TextNode, i: number): void; getClientRects(): { length: number } };
+    };
+    const broken: string[] = [];
+    for (const label of doc.querySelectorAll('.ec-label')) {
+      for (const word of label.firstChild.textContent.matchAll(/\S+/g)) {
+        if (word[0].length > 20) continue;
+        const range = doc.createRange();
+        range.setStart(label.firstChild, word.index);
+        range.setEnd(label.firstChild, word.index + word[0].length);
+        if (range.getClientRects().length > 1) broken.push(word[0]);
+      }
+    }
+    return broken;
+  });
+
   /** Font sizes and the sizes of what one taps, in CSS pixels. */
   const banner = (page: Page) => page.evaluate(() => {
     const [root, title, button, placeholder] = ['.ec-banner', '.ec-banner .ec-title', '.ec-banner .ec-btn', '.ec-placeholder'].map((s) => getComputedStyle(document.querySelector(s)));
@@ -152,6 +175,7 @@ describeAccessible('the browser client in Chromium: the visitor\'s font size and
       expect(await horizontalOverflow(page), 'with the banner').to.be.at.most(0);
       await openDialog(page);
       expect(await horizontalOverflow(page), 'with the dialog').to.be.at.most(0);
+      expect(await brokenWords(page), 'words of a title broken across lines').to.deep.equal([]);
       const { close } = await dialog(page);
       expect(close.right).to.be.at.most(320);
       expect(await axeViolations(page)).to.deep.equal([]);

@@ -54,7 +54,7 @@ describe('the admin console in the reader\'s language', function () {
 
   it('shows a subject\'s states, verification and history in German', async () => {
     const de = await request(app).get('/consent/admin/console/subject?id=ann').set('Accept-Language', 'de').expect(200);
-    expect(de.text).to.include('Person suchen').and.include('Kette geprüft: 2 Ereignisse, keine Probleme.')
+    expect(de.text).to.include('Person suchen').and.include('Kette geprüft, keine Probleme. Geprüfte Ereignisse: 2.')
       .and.include('data-label="Zweck"').and.include('data-label="Kontext"').and.include('>Verlauf <small>(neueste zuerst)</small>');
     // The codes in German words, each marked with its code.
     expect(de.text).to.include('<span data-code="granted">erteilt</span>').and.include('<span data-code="grant">Erteilung</span>').and.include('<span data-code="app">Anwendung</span>');

@@ -33,7 +33,9 @@ const ROOTS = '.ec-banner,.ec-dialog,.ec-placeholder';
  * client while a host's small root size (`html{font-size:62.5%}`) does not shrink it. Colours:
  * `light-dark()` picks by the colour scheme inherited from the host page, so a site that
  * declares `color-scheme: light dark` gets a dark client for visitors who prefer dark and any
- * other stays light; a browser without `light-dark()` keeps the light colours.
+ * other stays light; a browser without `light-dark()` keeps the light colours. A title and
+ * its switch share a line while the title's words fit beside it; else the switch goes under it,
+ * and only a word longer than the whole line is broken.
  */
 export const CLIENT_STYLE = `${colourProperties(ROOTS, CLIENT_PALETTE)}
 ${ROOTS}{font:medium/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--ec-fg);background:var(--ec-bg)}
@@ -54,8 +56,8 @@ ${ROOTS}{font:medium/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;co
 .ec-list{list-style:none;margin:0 0 1em;padding:0}
 .ec-item{padding:.75em 0;border-top:1px solid var(--ec-line)}
 .ec-info{margin:.5em 0;font-size:.9375em}.ec-info dt{font-weight:600}.ec-info dd{margin:0 0 .25em}
-.ec-row{display:flex;align-items:center;justify-content:space-between;gap:1em}
-.ec-label,.ec-dialog .ec-label{font-weight:600;margin:0 0 .25em;min-width:0;overflow-wrap:anywhere}
+.ec-row{display:flex;flex-wrap:wrap;align-items:center;justify-content:space-between;gap:.25em 1em}
+.ec-label,.ec-dialog .ec-label{flex:1 1 8em;font-weight:600;margin:0 0 .25em;min-width:0;overflow-wrap:break-word}
 .ec-switch{font-size:inherit;width:2.75em;height:1.5em;flex:none;margin:0;accent-color:var(--ec-accent);cursor:pointer}
 .ec-dialog a{color:var(--ec-accent)}
 .ec-close{position:absolute;top:.34em;right:.34em;width:1.84em;height:1.84em;font-size:1.5em;line-height:1;color:var(--ec-fg);background:transparent;border:0;cursor:pointer}

@@ -50,8 +50,9 @@ ${series('grants', { cls: 'ec-ok', fallback: '#146c2e' })}${series('withdrawals'
  * or a narrow screen can read where the chart's points are out of reach.
  */
 export function dailyTable(days: DayCount[], w: Messages): SafeHtml {
-  const rows = days.map((d) => html`<tr><th scope="row">${d.day}</th><td>${d.grants}</td><td>${d.withdrawals}</td></tr>`);
+  const rows = days.map((d) => html`<tr><th scope="row">${d.day}</th><td data-label="${w['console.grants']}">${d.grants}</td><td data-label="${w['console.withdrawals']}">${d.withdrawals}</td></tr>`);
+  // One block per day on a narrow screen: three columns of long words do not fit a phone at 200%.
   return html`<details class="ec-chart-table"><summary>${w['console.chartTable']}</summary>
-<table><thead><tr><th scope="col">${w['console.day']}</th><th scope="col">${w['console.grants']}</th><th scope="col">${w['console.withdrawals']}</th></tr></thead>
+<table class="ec-stack"><thead><tr><th scope="col">${w['console.day']}</th><th scope="col">${w['console.grants']}</th><th scope="col">${w['console.withdrawals']}</th></tr></thead>
 <tbody>${rows}</tbody></table></details>`;
 }
