@@ -38,6 +38,12 @@ describeAccessible('every page of the example, in Chromium at 1280 and 390 px', 
       expect(await horizontalOverflow(page), `${name} scrolls sideways at ${String(width)} px`).to.be.at.most(0);
       await page.screenshot({ path: `${SHOTS}/${name}-${String(width)}.png`, fullPage: true });
     }
+    // A phone with the reader's text at twice the size: still nothing scrolls sideways.
+    await page.setViewportSize({ width: 320, height: 860 });
+    await page.evaluate(() => { (globalThis as unknown as BrowserWindow).document.documentElement.style.fontSize = '200%'; });
+    expect(await horizontalOverflow(page), `${name} scrolls sideways at 320 px with text at 200%`).to.be.at.most(0);
+    await page.screenshot({ path: `${SHOTS}/${name}-320-200.png`, fullPage: true });
+    await page.evaluate(() => { (globalThis as unknown as BrowserWindow).document.documentElement.style.fontSize = ''; });
     await page.setViewportSize({ width: 1280, height: 860 });
     // And for a person who prefers dark: the library's pages turn dark, a host's page as it declares.
     await page.emulateMedia({ colorScheme: 'dark' });

@@ -31,7 +31,7 @@ export function describeAccessible(title: string, fn: () => void): void {
 export interface BrowserWindow {
   document: {
     activeElement: { tagName: string; id: string; textContent: string | null } | null;
-    documentElement: { scrollWidth: number };
+    documentElement: { scrollWidth: number; style: { fontSize: string } };
   };
   innerWidth: number;
   scrollY: number;

@@ -34,10 +34,10 @@ export function insightsRoutes(app: Express, consent: Consent): void {
         <h1>Reading insights</h1>
         <p>You allow usage analytics, so here is what we counted since the server started.
           Withdraw it on your <a href="/preferences">privacy preferences</a> page and counting stops at once.</p>
-        <table>
+        <table class="stack">
           <caption>Pages you opened</caption>
           <thead><tr><th scope="col">Page</th><th scope="col">Views</th></tr></thead>
-          <tbody>${counts.map(([path, n]) => html`<tr><td>${path}</td><td>${n}</td></tr>`)}</tbody>
+          <tbody>${counts.map(([path, n]) => html`<tr><td data-label="Page">${path}</td><td data-label="Views">${n}</td></tr>`)}</tbody>
         </table>`),
     );
   });
