@@ -95,11 +95,16 @@ ${changeNote(page, settings)}`,
 
 const FAILURES = ['token_invalid', 'token_expired', 'version_mismatch', 'store_unavailable'] as const;
 
-/** A link that cannot be used: what happened and what the person can do, in plain words. */
-export function failedPage(code: string, page: PageWords): PageContent {
+/**
+ * A link that cannot be used: what happened and what the person can do, in plain words, with a
+ * link to where they can ask again (`settings`, as for `confirmedPage`) when the words say to.
+ */
+export function failedPage(code: string, page: PageWords, settings: string | null = null): PageContent {
   const known = (FAILURES as readonly string[]).includes(code) ? (code as (typeof FAILURES)[number]) : 'other';
   const title = page.words[`failed.${known}.title`];
   const text = page.words[`failed.${known}.text`];
+  // A store that failed asks for the same link again later, not for a new answer.
+  const askAgain = settings !== null && known !== 'store_unavailable' ? html`\n<p><a href="${settings}">${page.words['confirmed.settings']}</a></p>` : null;
   return { title, lang: page.lang,
-    homeText: page.words['page.home'], narrow: true, body: html`<h1>${title}</h1>\n<p class="ec-alert" role="alert">${text}</p>` };
+    homeText: page.words['page.home'], narrow: true, body: html`<h1>${title}</h1>\n<p class="ec-alert" role="alert">${text}</p>${askAgain}` };
 }

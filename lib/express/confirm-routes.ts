@@ -39,7 +39,7 @@ function fail(engine: ConsentEngine, error: unknown, req: Request, res: Response
     if (error.code === 'store_unavailable') res.set('Retry-After', String(RETRY_AFTER_SECONDS));
     const page = pageWords(req, engine.options.messages);
     const ranges = lenientRanges(req);
-    const content = used ? alreadyConfirmedPage(used.requirements.map((r) => textIn(r, localeOf(r, ranges)).title), page, engine.options.pages.settings) : failedPage(error.code, page);
+    const content = used ? alreadyConfirmedPage(used.requirements.map((r) => textIn(r, localeOf(r, ranges)).title), page, engine.options.pages.settings) : failedPage(error.code, page, engine.options.pages.settings);
     sendPage(req, res, engine.options.pages, error.status, content);
   };
   answer().catch(next);

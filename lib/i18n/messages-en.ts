@@ -74,7 +74,7 @@ export const EN = {
   'form.optional': 'optional',
   // The browser client.
   'client.bannerTitle': 'Your privacy choices',
-  'client.bannerText': 'We would like your consent for: {titles}. Nothing of this runs until you agree, and you can change your mind at any time.',
+  'client.bannerText': 'We would like your consent for: {titles}. None of this runs until you agree, and you can change your mind at any time.',
   'client.acceptAll': 'Accept all',
   'client.rejectAll': 'Reject all',
   'client.choose': 'Choose',

@@ -173,6 +173,17 @@ describeAccessible('the browser client in Chromium: the visitor\'s font size and
     it(`fits a 320 px wide window with a ${String(fontSize)} px default font size`, async () => {
       const page = await visit('small-root-scheme', { fontSize, width: 320, scheme: 'dark' });
       expect(await horizontalOverflow(page), 'with the banner').to.be.at.most(0);
+      // The three choices are in sight without scrolling the banner, whatever its text's length.
+      const sight = await page.evaluate(() => {
+        const doc = document as unknown as { querySelectorAll(s: string): Iterable<Element>; querySelector(s: string): Element };
+        const area = doc.querySelector('.ec-banner').getBoundingClientRect() as Rect & { top: number; bottom: number };
+        return [...doc.querySelectorAll('.ec-banner .ec-btn')].map((b) => {
+          const box = b.getBoundingClientRect() as Rect & { top: number; bottom: number };
+          return box.top >= area.top && box.bottom <= area.bottom;
+        });
+      });
+      expect(sight, 'the banner\'s buttons in sight').to.deep.equal([true, true, true]);
+      await page.screenshot({ path: `test-results/client-banner-320-${String(fontSize)}px.png` });
       await openDialog(page);
       expect(await horizontalOverflow(page), 'with the dialog').to.be.at.most(0);
       expect(await brokenWords(page), 'words of a title broken across lines').to.deep.equal([]);

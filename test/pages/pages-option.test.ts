@@ -121,6 +121,10 @@ for (const [label, lib] of EXPRESS) {
       // Without the option, the sentence stands alone.
       const plain = await request(await app()).post(`/consent/confirm/${token}`).set('Accept', 'text/html').type('form').send('').expect(200);
       expect(plain.text).to.include('in your privacy settings.</p>').and.not.include('Open your privacy settings');
+      // A link that no longer works asks the person to answer again: there, with the option.
+      const unknown = `${token.slice(0, -4)}AAAA`;
+      expect((await request(host).get(`/consent/confirm/${unknown}`).set('Accept', 'text/html').expect(404)).text).to.include('This link').and.include(link);
+      expect((await request(await app()).get(`/consent/confirm/${unknown}`).set('Accept', 'text/html').expect(404)).text).to.include('This link').and.not.include('Open your privacy settings');
     });
 
     it('a store that fails while checking a link: a page that says to try again, with Retry-After', async () => {

@@ -35,17 +35,19 @@ const ROOTS = '.ec-banner,.ec-dialog,.ec-placeholder';
  * declares `color-scheme: light dark` gets a dark client for visitors who prefer dark and any
  * other stays light; a browser without `light-dark()` keeps the light colours. A title and
  * its switch share a line while the title's words fit beside it; else the switch goes under it,
- * and only a word longer than the whole line is broken.
+ * and only a word longer than the whole line is broken. A banner taller than it may be (a phone
+ * with large text) scrolls its words under its buttons, which stay in sight.
  */
 export const CLIENT_STYLE = `${colourProperties(ROOTS, CLIENT_PALETTE)}
 ${ROOTS}{font:medium/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--ec-fg);background:var(--ec-bg)}
 .ec-banner,.ec-dialog{box-sizing:border-box}
 .ec-banner *,.ec-dialog *{box-sizing:border-box}
-.ec-banner{position:fixed;left:0;right:0;bottom:0;z-index:2147483000;padding:1em 1.25em;border-top:3px solid var(--ec-accent);box-shadow:0 -4px 16px rgba(0,0,0,.15);max-height:70vh;overflow:auto}
+.ec-banner{position:fixed;left:0;right:0;bottom:0;z-index:2147483000;padding:1em 1.25em;overflow-wrap:break-word;border-top:3px solid var(--ec-accent);box-shadow:0 -4px 16px rgba(0,0,0,.15);max-height:70vh;overflow:auto}
 .ec-title{font-size:1.125em;margin:0 0 .45em;font-weight:700}
 .ec-banner p,.ec-dialog p{margin:0 0 .75em}
 .ec-gpc,.ec-note{font-size:.9375em;color:var(--ec-muted)}
 .ec-actions{display:flex;flex-wrap:wrap;gap:.75em;margin-top:.5em}
+.ec-banner .ec-actions{position:sticky;bottom:-1em;margin-bottom:-1em;padding:.5em 0 1em;background:var(--ec-bg)}
 .ec-btn{flex:1 1 10em;min-height:2.75em;padding:.5em 1em;font:inherit;font-weight:600;color:var(--ec-on-accent);background:var(--ec-accent);border:2px solid var(--ec-accent);border-radius:.375em;cursor:pointer}
 .ec-btn:hover{background:var(--ec-hover)}
 .ec-btn[aria-disabled="true"]{opacity:.75;cursor:progress}
