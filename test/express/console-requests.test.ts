@@ -41,6 +41,7 @@ describe('requests to the admin console', () => {
     expect(bad.text).to.include('<h1>').and.include('zzz').and.include('<nav class="ec-nav"');
     const refused = await browser('/consent/admin/console/subject').expect(403);
     expect(refused.headers['content-type']).to.match(/^text\/html/);
+    expect(refused.text, 'the detail as a sentence').to.include('<p class="notice">The admin console needs authorization</p>');
     const german = await browser('/consent/admin/console/?lang=de').expect(403);
     expect(german.text).to.include('<html lang="de">').and.include('<h1>Nicht erlaubt</h1>').and.include('<p class="notice" lang="en">');
     expect(german.text, 'the link back to the site in German too').to.include('Zurück zur Website');

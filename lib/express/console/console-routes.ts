@@ -92,6 +92,8 @@ function consoleErrors(engine: ConsentEngine): ErrorRequestHandler {
     if (problem.status === 503) res.set('Retry-After', String(RETRY_AFTER_SECONDS));
     // Most details are the library's English words: marked so on a page in another language.
     const english = lang !== 'en' && !detailLocalized(problem.code) ? html` lang="en"` : null;
-    sendPage(req, res, engine.options.pages, problem.status, consolePage(problem.title, html`<p class="notice"${english}>${problem.detail}</p>`, words, lang));
+    // A problem's detail starts in lower case (it follows the code in a log line); on a page it is a sentence.
+    const sentence = problem.detail.charAt(0).toUpperCase() + problem.detail.slice(1);
+    sendPage(req, res, engine.options.pages, problem.status, consolePage(problem.title, html`<p class="notice"${english}>${sentence}</p>`, words, lang));
   };
 }
