@@ -147,7 +147,7 @@ export const DE: Messages = {
   'console.context': 'Kontext',
   'console.note': 'Notiz',
   'console.verified': 'Kette geprüft, keine Probleme. Geprüfte Ereignisse: {checked}.',
-  'console.verifyFailed': 'Prüfung der Kette fehlgeschlagen. Gefundene Probleme: {count}.',
+  'console.verifyFailed': 'Prüfung der Kette fehlgeschlagen. Gefundene Probleme ({count}):',
   'console.problemAt': '{kind} bei Ereignis {eventId}',
   'console.pseudonym': 'Pseudonym',
   'console.states': 'Stände',

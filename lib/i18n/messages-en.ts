@@ -157,7 +157,7 @@ export const EN = {
   'console.context': 'Context',
   'console.note': 'Note',
   'console.verified': 'Chain verified, no problems. Events checked: {checked}.',
-  'console.verifyFailed': 'Chain verification failed. Problems found: {count}.',
+  'console.verifyFailed': 'Chain verification failed. Problems found ({count}):',
   'console.problemAt': '{kind} at event {eventId}',
   'console.pseudonym': 'Pseudonym',
   'console.states': 'States',

@@ -147,7 +147,7 @@ export const FR: Messages = {
   'console.context': 'Contexte',
   'console.note': 'Note',
   'console.verified': 'Chaîne vérifiée, aucun problème. Événements vérifiés : {checked}.',
-  'console.verifyFailed': 'La vérification de la chaîne a échoué. Problèmes trouvés : {count}.',
+  'console.verifyFailed': 'La vérification de la chaîne a échoué. Problèmes trouvés ({count}) :',
   'console.problemAt': '{kind} à l’événement {eventId}',
   'console.pseudonym': 'Pseudonyme',
   'console.states': 'États',

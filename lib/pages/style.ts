@@ -42,9 +42,10 @@ body{margin:0;font:1rem/1.55 system-ui,-apple-system,"Segoe UI",Roboto,sans-seri
 /**
  * The library's content, scoped to `.ec-content` so that in a host layout it leaves the rest of
  * the page alone: system fonts, readable at any width, no external resource. Tables marked
- * `ec-stack` turn into one block per row below 40rem, under their caption, each cell labelled
- * by its `data-label` (a row's header heads its block), so no page scrolls sideways on a phone. Its colours follow the colour scheme in force: the
- * default document's, or the host layout's (light unless the host declares `color-scheme`).
+ * `ec-stack` turn into one block per row below 40rem, under their caption, each cell labelled by
+ * its `data-label` (a row's header heads its block), so no page scrolls sideways on a phone. Its
+ * colours follow the colour scheme in force: the default document's, or the host layout's (light
+ * unless the host declares `color-scheme`).
  */
 export const CONTENT_STYLE = `
 ${colourProperties('.ec-content', PAGE_PALETTE)}

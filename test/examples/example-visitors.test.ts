@@ -25,17 +25,33 @@ describe('example app: visitors', () => {
     await request(example.app).get('/consent/client.js').expect(200).expect('content-type', /javascript/);
   });
 
-  it('shows the sign-up form with the boxes a visitor already agreed to ticked, and only those', async () => {
+  it('does not ask again at sign-up what a visitor already agreed to, and carries that answer to the account', async () => {
     const agent = request.agent(example.app);
-    const checked = (html: string, id: string): boolean => new RegExp(`<input[^>]*name="consent\\[${id}\\]"[^>]*>`).exec(html)?.[0].includes(' checked') ?? false;
-    const blank = (await agent.get('/sign-up').expect(200)).text;
-    expect([checked(blank, 'terms'), checked(blank, 'newsletter')]).to.deep.equal([false, false]);
+    const boxes = (html: string): string[] => [...html.matchAll(/name="consent\[([a-z]+)\]"/g)].map((m) => m[1] as string);
+    expect(boxes((await agent.get('/sign-up').expect(200)).text)).to.deep.equal(['terms', 'newsletter']);
     await agent.put('/consent/me/newsletter').send({ decision: 'granted' }).expect(200);
-    const after = (await agent.get('/sign-up').expect(200)).text;
-    expect(checked(after, 'newsletter'), 'granted as a visitor').to.equal(true);
-    expect(checked(after, 'terms'), 'the terms are still the person\'s to accept').to.equal(false);
+    const form = (await agent.get('/sign-up').expect(200)).text;
+    expect(boxes(form), 'the newsletter is not asked again').to.deep.equal(['terms']);
+    expect(form).to.contain('You already agreed to: Monthly newsletter.');
+    const refused = (await agent.post('/sign-up').type('form').send({ _csrf: csrfOf(form), email: 'nina@example.com', password: 'long enough password' }).expect(422)).text;
+    expect(boxes(refused), 'a refused form asks the same').to.deep.equal(['terms']);
+    expect(refused).to.contain('You already agreed to: Monthly newsletter.');
+    await agent.post('/sign-up').type('form').send({ _csrf: csrfOf(form), email: 'nina@example.com', password: 'long enough password', 'consent[terms]': 'on' }).expect(303);
+    const me = (await agent.get('/consent/me').expect(200)).body as { states: Record<string, { state: string }> };
+    expect(me.states.newsletter?.state).to.equal('granted');
+    const history = (await agent.get('/consent/me/history').expect(200)).body as { events: Array<{ requirement: string; source: string }> };
+    expect(history.events.filter((e) => e.requirement === 'newsletter').map((e) => e.source), 'carried, not ticked at sign-up').to.deep.equal(['link']);
+  });
+
+  it('asks a visitor who withdrew again at sign-up, from an unticked box', async () => {
+    const agent = request.agent(example.app);
+    await agent.put('/consent/me/newsletter').send({ decision: 'granted' }).expect(200);
     await agent.put('/consent/me/newsletter').send({ decision: 'denied' }).expect(200);
-    expect(checked((await agent.get('/sign-up').expect(200)).text, 'newsletter'), 'withdrawn').to.equal(false);
+    const form = (await agent.get('/sign-up').expect(200)).text;
+    expect(form).to.match(/name="consent\[newsletter\]"/).and.not.contain('You already agreed');
+    // A refused form (no terms) keeps asking the same questions.
+    const refused = (await agent.post('/sign-up').type('form').send({ _csrf: csrfOf(form), email: 'otto@example.com', password: 'long enough password' }).expect(422)).text;
+    expect(refused).to.match(/name="consent\[newsletter\]"/).and.match(/name="consent\[terms\]"/);
   });
 
   it('carries a visitor\'s choices into the account at sign-up, and keeps the browser that visitor after sign-out', async () => {

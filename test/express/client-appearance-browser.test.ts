@@ -40,6 +40,8 @@ describeAccessible('the browser client in Chromium: the visitor\'s font size and
     bed = await clientBed([
       { id: 'video', title: 'Embedded videos', description: 'Videos from a video site.', url: '/privacy#video' },
       { id: 'stats', title: 'Statistics', description: 'We count page views.' },
+      // A word that fits a line of its own but not beside the switch on a phone.
+      { id: 'reach', title: 'Reichweitenmessung', description: 'Wir zählen Seitenaufrufe.' },
       // One long word, as German and French compounds or a provider's name give.
       { id: 'maps', title: 'Kartendienstanbieterinformationsverarbeitungseinwilligung', description: 'Maps from a map service.' },
     ], (app) => {
@@ -55,8 +57,8 @@ describeAccessible('the browser client in Chromium: the visitor\'s font size and
   });
 
   /** The host page with the banner shown, for a person with this default font size and scheme. */
-  async function visit(host: string, { fontSize = 16, scheme = 'light', width = 1280 }: { fontSize?: number; scheme?: 'light' | 'dark'; width?: number } = {}): Promise<Page> {
-    const context = await bed.context({ viewport: { width, height: 800 }, colorScheme: scheme });
+  async function visit(host: string, { fontSize = 16, scheme = 'light', width = 1280, height = 800 }: { fontSize?: number; scheme?: 'light' | 'dark'; width?: number; height?: number } = {}): Promise<Page> {
+    const context = await bed.context({ viewport: { width, height }, colorScheme: scheme });
     const page = await context.newPage();
     // The browser's "font size" setting, as a person sets it in the preferences.
     const cdp = await context.newCDPSession(page);
@@ -71,24 +73,36 @@ describeAccessible('the browser client in Chromium: the visitor\'s font size and
     await page.getByRole('dialog', { name: 'Privacy choices' }).waitFor();
   }
 
+  /** For each element `selector` finds, whether it is wholly inside the banner's visible box. */
+  const inBanner = (page: Page, selector: string) => page.evaluate((found) => {
+    type Box = Rect & { top: number; bottom: number };
+    const doc = document as unknown as { querySelectorAll(s: string): Iterable<Element>; querySelector(s: string): Element };
+    const area = doc.querySelector('.ec-banner').getBoundingClientRect() as Box;
+    return [...doc.querySelectorAll(found)].map((e) => {
+      const box = e.getBoundingClientRect() as Box;
+      return box.top >= area.top && box.bottom <= area.bottom;
+    });
+  }, selector);
+
   /**
-   * The words of the dialog's titles laid out on more than one line, but for a word too long for
-   * any line (the compound, which has to break somewhere).
+   * The words of the dialog's titles laid out on more than one line, but for a word wider than
+   * the whole line (which has to break somewhere).
    */
   const brokenWords = (page: Page) => page.evaluate(() => {
     interface TextNode { textContent: string }
     const doc = document as unknown as {
-      querySelectorAll(s: string): Iterable<{ firstChild: TextNode }>;
-      createRange(): { setStart(n: TextNode, i: number): void; setEnd(n: TextNode, i: number): void; getClientRects(): { length: number } };
+      querySelectorAll(s: string): Iterable<{ firstChild: TextNode; parentElement: { clientWidth: number } }>;
+      createRange(): { setStart(n: TextNode, i: number): void; setEnd(n: TextNode, i: number): void; getClientRects(): Iterable<{ width: number }> };
     };
     const broken: string[] = [];
     for (const label of doc.querySelectorAll('.ec-label')) {
       for (const word of label.firstChild.textContent.matchAll(/\S+/g)) {
-        if (word[0].length > 20) continue;
         const range = doc.createRange();
         range.setStart(label.firstChild, word.index);
         range.setEnd(label.firstChild, word.index + word[0].length);
-        if (range.getClientRects().length > 1) broken.push(word[0]);
+        const lines = [...range.getClientRects()];
+        const width = lines.reduce((sum, line) => sum + line.width, 0);
+        if (lines.length > 1 && width <= label.parentElement.clientWidth) broken.push(word[0]);
       }
     }
     return broken;
@@ -169,20 +183,20 @@ describeAccessible('the browser client in Chromium: the visitor\'s font size and
     expect(await axeViolations(page)).to.deep.equal([]);
   });
 
-  for (const fontSize of [16, 24, 32]) {
+  for (const fontSize of [16, 20, 24, 32]) {
     it(`fits a 320 px wide window with a ${String(fontSize)} px default font size`, async () => {
       const page = await visit('small-root-scheme', { fontSize, width: 320, scheme: 'dark' });
       expect(await horizontalOverflow(page), 'with the banner').to.be.at.most(0);
-      // The three choices are in sight without scrolling the banner, whatever its text's length.
-      const sight = await page.evaluate(() => {
-        const doc = document as unknown as { querySelectorAll(s: string): Iterable<Element>; querySelector(s: string): Element };
-        const area = doc.querySelector('.ec-banner').getBoundingClientRect() as Rect & { top: number; bottom: number };
-        return [...doc.querySelectorAll('.ec-banner .ec-btn')].map((b) => {
-          const box = b.getBoundingClientRect() as Rect & { top: number; bottom: number };
-          return box.top >= area.top && box.bottom <= area.bottom;
-        });
-      });
-      expect(sight, 'the banner\'s buttons in sight').to.deep.equal([true, true, true]);
+      // On a screen tall enough for it (28 lines of the reader's text), the three choices are in
+      // sight without scrolling the banner, and so is the message of a save that failed.
+      if (fontSize < 32) {
+        expect(await inBanner(page, '.ec-banner .ec-btn'), 'the banner\'s buttons in sight').to.deep.equal([true, true, true]);
+        await page.route('**/consent/me', (route) => (route.request().method() === 'POST' ? route.fulfill({ status: 503, contentType: 'application/problem+json', body: '{"status":503}' }) : route.fallback()));
+        await page.locator('.ec-banner').getByRole('button', { name: 'Accept all' }).click();
+        await page.locator('.ec-banner').getByRole('alert').waitFor();
+        expect(await inBanner(page, '.ec-banner .ec-error'), 'the failure in sight').to.deep.equal([true]);
+        await page.unroute('**/consent/me');
+      }
       await page.screenshot({ path: `test-results/client-banner-320-${String(fontSize)}px.png` });
       await openDialog(page);
       expect(await horizontalOverflow(page), 'with the dialog').to.be.at.most(0);
@@ -190,6 +204,21 @@ describeAccessible('the browser client in Chromium: the visitor\'s font size and
       const { close } = await dialog(page);
       expect(close.right).to.be.at.most(320);
       expect(await axeViolations(page)).to.deep.equal([]);
+    });
+  }
+
+  for (const [width, height, fontSize] of [[320, 256, 16], [740, 360, 32], [320, 568, 32]] as const) {
+    it(`lets the banner's words be read on a short screen: ${String(width)} × ${String(height)} px, ${String(fontSize)} px text`, async () => {
+      const page = await visit('plain', { fontSize, width, height });
+      // At the top of the banner, nothing covers its title and words; its buttons are further down.
+      const [title, text, actions] = await page.evaluate(() => {
+        const doc = document as unknown as { querySelector(s: string): Element };
+        return ['.ec-banner .ec-title', '.ec-banner p', '.ec-banner .ec-actions'].map((s) => doc.querySelector(s).getBoundingClientRect() as Rect & { top: number; bottom: number });
+      });
+      expect(title?.bottom, 'the title above the buttons').to.be.at.most(actions?.top ?? 0);
+      expect(text?.bottom, 'the words above the buttons').to.be.at.most(actions?.top ?? 0);
+      await page.locator('.ec-banner').getByRole('button', { name: 'Choose' }).scrollIntoViewIfNeeded();
+      expect(await inBanner(page, '.ec-banner .ec-btn[data-ec="choose"]'), 'the last button reached by scrolling the banner').to.deep.equal([true]);
     });
   }
 
@@ -218,7 +247,7 @@ describeAccessible('the browser client in Chromium: the visitor\'s font size and
     });
     const before = await box();
     expect(before.sideways).to.be.at.most(0);
-    expect(before.switches).to.have.length(3);
+    expect(before.switches).to.have.length(4);
     for (const right of before.switches) expect(right).to.be.at.most(before.right);
     // Focus on the long title's switch does not slide the dialog sideways.
     await page.locator('#ec-switch-maps').focus();

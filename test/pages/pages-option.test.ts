@@ -129,12 +129,14 @@ for (const [label, lib] of EXPRESS) {
 
     it('a store that fails while checking a link: a page that says to try again, with Retry-After', async () => {
       const tracker = new FlakyTracker();
-      const host = await app(undefined, tracker);
+      const host = await app({ settings: '/account/privacy' }, tracker);
       tracker.down = true;
       const page = await request(host).get(`/consent/confirm/${token}`).set('Accept', 'text/html').expect(503);
       expect(page.headers['content-type']).to.match(/^text\/html/);
       expect(page.headers['retry-after']).to.equal('5');
       expect(page.text).to.include('<h1>We cannot check this link right now</h1>').and.not.include('connection reset');
+      // The same link is to be opened again later: no invitation to answer anew.
+      expect(page.text).to.not.include('/account/privacy');
       expect((await request(host).get(`/consent/confirm/${token}`).expect(503)).body.code).to.equal('store_unavailable');
       tracker.down = false;
       await request(host).get(`/consent/confirm/${token}`).set('Accept', 'text/html').expect(200);

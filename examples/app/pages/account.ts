@@ -42,7 +42,7 @@ function field(name: 'email' | 'password', label: string, errors: FormErrors, at
 }
 
 /** The sign-up page; `consentFields` is the escaped markup of `consent.formFields()`. */
-export function signUpPage(req: Request, consentFields: string, errors: FormErrors = {}, email = ''): string {
+export function signUpPage(req: Request, consentFields: string, errors: FormErrors = {}, email = '', agreed: readonly string[] = []): string {
   return page(req, 'Sign up', html`
     <h1>Create your account</h1>
     ${summary(errors)}
@@ -51,6 +51,8 @@ export function signUpPage(req: Request, consentFields: string, errors: FormErro
       ${field('email', 'Email address', errors, html`type="email" autocomplete="email" required maxlength="254"`, email)}
       ${field('password', 'Password (at least 8 characters)', errors, html`type="password" autocomplete="new-password" required minlength="8"`)}
       ${trusted(consentFields)}
+      ${agreed.length > 0 ? html`<p class="notice">You already agreed to: ${agreed.join(', ')}. Your account keeps that answer;
+        change it at any time on your privacy preferences page.</p>` : null}
       <p><button type="submit">Create account</button></p>
     </form>
     <p>Already have an account? <a href="/sign-in">Sign in</a>.</p>`);

@@ -109,7 +109,7 @@ function section(req: Request, view: PreferencesView, requirement: Requirement):
         <input type="hidden" name="version" value="${requirement.version}">
         ${view.detour ? html`<input type="hidden" name="next" value="${view.detour.next}">` : null}
         ${view.detour?.needs ? html`<input type="hidden" name="needs" value="${view.detour.needs.id}">` : null}
-        <fieldset>
+        <fieldset class="decision">
           <legend>Your decision on ${requirement.title}</legend>
           <div class="choices">${control}</div>
         </fieldset>

@@ -1,5 +1,6 @@
 import { LOCALE_TAG } from '../../i18n/negotiate';
 import { CLIENT_GATING } from './client-gating';
+import { CLIENT_ROOM } from './client-room';
 
 /**
  * The browser client served at `<mount>/client.js`: plain ES2017 with no dependency, so a host
@@ -95,8 +96,10 @@ export const CLIENT_SCRIPT = String.raw`(function () {
     return (stale ? load() : Promise.resolve()).then(function () {
       var at = dialog || banner, text = w[stale ? 'client.changed' : 'client.failed'];
       if (!at) { say(text); return; }
+      // First among the buttons: in sight with them where they stay in sight (see client-style).
       alert = el('p', { role: 'alert', 'class': 'ec-error', lang: wordsLocale, text: text });
-      at.insertBefore(alert, at.querySelector('.ec-actions'));
+      var actions = at.querySelector('.ec-actions');
+      actions.insertBefore(alert, actions.firstChild);
       if (!d.activeElement || d.activeElement === d.body) at.querySelector('button').focus();
     });
   }
@@ -106,13 +109,13 @@ export const CLIENT_SCRIPT = String.raw`(function () {
   };
   // From the banner, "all" is what the banner names (what is still to answer): an earlier answer
   // or an objection it does not mention stays as it is. From the dialog, it is every switch shown.
-  function acceptAll(fromBanner) {
+  var named = function (r, bannerOnly) { return !bannerOnly || pending.indexOf(r.id) >= 0; };
+  function acceptAll(bannerOnly) {
     // The privacy signal stays a refusal unless the person turns that one on by itself.
     var kept = signalled();
-    return save(function (r) { return kept.indexOf(r) >= 0 || !named(r, fromBanner) ? null : changed(r, 'granted'); });
+    return save(function (r) { return kept.indexOf(r) >= 0 || !named(r, bannerOnly) ? null : changed(r, 'granted'); });
   }
-  function rejectAll(fromBanner) { return save(function (r) { return named(r, fromBanner) ? changed(r, 'denied') : null; }); }
-  var named = function (r, fromBanner) { return !fromBanner || pending.indexOf(r.id) >= 0; };
+  function rejectAll(bannerOnly) { return save(function (r) { return named(r, bannerOnly) ? changed(r, 'denied') : null; }); }
   function saveChoices() {
     return save(function (r) {
       var box = d.getElementById('ec-switch-' + r.id);
@@ -141,27 +144,7 @@ export const CLIENT_SCRIPT = String.raw`(function () {
   }
   function hide() { if (banner) { banner.remove(); banner = null; } reserve(); }
 
-  // While the banner shows, the page keeps room for it at its end, and scrolling to a focused
-  // control keeps that control above it (nothing the page holds stays hidden underneath).
-  var room = null, watch = null, watched = null;
-  function reserve() {
-    var html = d.documentElement, body = d.body;
-    // Followed as its size changes (a narrower window, a larger font), one banner at a time.
-    if (watched !== banner) {
-      if (watch) watch.disconnect();
-      watch = banner && window.ResizeObserver ? new ResizeObserver(reserve) : null;
-      if (watch) watch.observe(banner);
-      watched = banner;
-    }
-    if (!banner) {
-      if (room) { body.style.paddingBottom = room.padding; html.style.scrollPaddingBottom = room.scroll; room = null; }
-      return;
-    }
-    if (!room) room = { padding: body.style.paddingBottom, scroll: html.style.scrollPaddingBottom, base: parseFloat(getComputedStyle(body).paddingBottom) || 0 };
-    var height = banner.offsetHeight;
-    body.style.paddingBottom = room.base + height + 'px';
-    html.style.scrollPaddingBottom = height + 'px';
-  }
+  __ROOM__
 
   // Says that the choice was saved, and gives focus a place to go: the page's own control that
   // opens the choices, else its main content.
@@ -301,4 +284,4 @@ export const CLIENT_SCRIPT = String.raw`(function () {
   d.head.appendChild(el('link', { rel: 'stylesheet', href: base + '/client.css' }));
   if (d.readyState === 'loading') d.addEventListener('DOMContentLoaded', load); else load();
 })();
-`.replace('  __GATING__\n', () => CLIENT_GATING);
+`.replace('  __GATING__\n', () => CLIENT_GATING).replace('  __ROOM__\n', () => CLIENT_ROOM);

@@ -33,10 +33,13 @@ const ROOTS = '.ec-banner,.ec-dialog,.ec-placeholder';
  * client while a host's small root size (`html{font-size:62.5%}`) does not shrink it. Colours:
  * `light-dark()` picks by the colour scheme inherited from the host page, so a site that
  * declares `color-scheme: light dark` gets a dark client for visitors who prefer dark and any
- * other stays light; a browser without `light-dark()` keeps the light colours. A title and
- * its switch share a line while the title's words fit beside it; else the switch goes under it,
- * and only a word longer than the whole line is broken. A banner taller than it may be (a phone
- * with large text) scrolls its words under its buttons, which stay in sight.
+ * other stays light; a browser without `light-dark()` keeps the light colours.
+ *
+ * Narrow screens and large text: a title and its switch share a line when the whole title fits
+ * beside the switch, else the switch goes under it, and only a word longer than the whole line is
+ * broken. A banner taller than it may be scrolls its words under its buttons, which stay in
+ * sight (with a failed save's message), on a screen at least 28 of the reader's lines of text
+ * tall; on a shorter one the whole banner scrolls, for the buttons would leave no room to read.
  */
 export const CLIENT_STYLE = `${colourProperties(ROOTS, CLIENT_PALETTE)}
 ${ROOTS}{font:medium/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:var(--ec-fg);background:var(--ec-bg)}
@@ -47,7 +50,8 @@ ${ROOTS}{font:medium/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;co
 .ec-banner p,.ec-dialog p{margin:0 0 .75em}
 .ec-gpc,.ec-note{font-size:.9375em;color:var(--ec-muted)}
 .ec-actions{display:flex;flex-wrap:wrap;gap:.75em;margin-top:.5em}
-.ec-banner .ec-actions{position:sticky;bottom:-1em;margin-bottom:-1em;padding:.5em 0 1em;background:var(--ec-bg)}
+@media (min-height:28em){.ec-banner .ec-actions{position:sticky;bottom:-1em;margin-bottom:-1em;padding:.5em 0 1em;background:var(--ec-bg)}}
+.ec-actions .ec-error{flex-basis:100%;margin:0}
 .ec-btn{flex:1 1 10em;min-height:2.75em;padding:.5em 1em;font:inherit;font-weight:600;color:var(--ec-on-accent);background:var(--ec-accent);border:2px solid var(--ec-accent);border-radius:.375em;cursor:pointer}
 .ec-btn:hover{background:var(--ec-hover)}
 .ec-btn[aria-disabled="true"]{opacity:.75;cursor:progress}
@@ -59,7 +63,7 @@ ${ROOTS}{font:medium/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;co
 .ec-item{padding:.75em 0;border-top:1px solid var(--ec-line)}
 .ec-info{margin:.5em 0;font-size:.9375em}.ec-info dt{font-weight:600}.ec-info dd{margin:0 0 .25em}
 .ec-row{display:flex;flex-wrap:wrap;align-items:center;justify-content:space-between;gap:.25em 1em}
-.ec-label,.ec-dialog .ec-label{flex:1 1 8em;font-weight:600;margin:0 0 .25em;min-width:0;overflow-wrap:break-word}
+.ec-label,.ec-dialog .ec-label{flex:1 1 auto;font-weight:600;margin:0 0 .25em;min-width:0;overflow-wrap:break-word}
 .ec-switch{font-size:inherit;width:2.75em;height:1.5em;flex:none;margin:0;accent-color:var(--ec-accent);cursor:pointer}
 .ec-dialog a{color:var(--ec-accent)}
 .ec-close{position:absolute;top:.34em;right:.34em;width:1.84em;height:1.84em;font-size:1.5em;line-height:1;color:var(--ec-fg);background:transparent;border:0;cursor:pointer}
