@@ -5,6 +5,7 @@ import express from 'express';
 import knexFactory, { type Knex } from 'knex';
 import { chromium, type Browser, type BrowserContext } from 'playwright-core';
 import { createConsent, type Consent } from '../../lib/index';
+import { horizontalOverflow } from '../helpers/axe';
 import { chromiumPath, describeBrowser, sqliteKnexConfig, tempSqliteFile } from '../helpers/databases';
 
 // The page's function, as the callbacks given to evaluate() use it (no DOM types here).
@@ -195,11 +196,7 @@ describeBrowser('the admin console in Chromium', () => {
       await page.locator('.ec-chart').screenshot({ path: `test-results/admin-console-chart-${String(width)}-${String(zoom * 100)}.png` });
       // The numbers per day fit as well, and a table shown as one block per row keeps its caption.
       await page.getByText('The numbers per day').click();
-      const sideways = await page.evaluate(() => {
-        const root = (globalThis as unknown as { document: { documentElement: { scrollWidth: number; clientWidth: number } } }).document.documentElement;
-        return root.scrollWidth - root.clientWidth;
-      });
-      expect(sideways, 'the table of the numbers per day does not widen the page').to.be.at.most(0);
+      expect(await horizontalOverflow(page), 'the table of the numbers per day does not widen the page').to.be.at.most(0);
       const caption = await page.locator('caption', { hasText: 'Subjects by state' }).first().boundingBox();
       expect(caption?.height ?? 0, 'the caption is shown').to.be.above(10);
       await page.locator('details.ec-chart-table').screenshot({ path: `test-results/admin-console-days-${String(width)}-${String(zoom * 100)}.png` });
