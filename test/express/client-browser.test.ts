@@ -418,6 +418,29 @@ describeBrowser('the browser client in Chromium', function (this: Mocha.Suite) {
     expect(states?.ads?.state).to.equal('denied');
   });
 
+  it('does not ask in the banner what the GPC signal already refuses; the dialog still offers it', async () => {
+    const page = await visitor({ gpc: true });
+    await open(page);
+    await banner(page).waitFor();
+    expect(await banner(page).locator('p').first().textContent()).to.match(/^We would like your consent for: Usage analytics\./);
+    expect(await banner(page).locator('.ec-gpc').textContent()).to.contain('refusal of: Personalised ads');
+    // A page that asks only about the signalled requirement has nothing left to ask: no banner
+    // that "Accept all" could not answer and that would come back on every page.
+    await open(page, '/only');
+    await page.waitForTimeout(200);
+    expect(await banner(page).count()).to.equal(0);
+    await page.getByRole('button', { name: 'Privacy choices' }).click();
+    await dialog(page).waitFor();
+    const ads = dialog(page).locator('.ec-list > li').filter({ hasText: 'Personalised ads' });
+    expect(await ads.getByRole('switch').isChecked()).to.equal(false);
+    expect(await ads.locator('.ec-note').textContent()).to.contain('Global Privacy Control');
+    await ads.getByRole('switch').check();
+    await dialog(page).getByRole('button', { name: 'Save choices' }).click();
+    await dialog(page).waitFor({ state: 'detached' });
+    const states = await page.evaluate(() => fetch('/consent/me').then((r) => r.json() as Promise<{ states: Record<string, { state: string; allowed: boolean }> }>));
+    expect(states.states.ads).to.include({ state: 'granted', allowed: true });
+  });
+
   it('works on a page whose CSP is script-src \'self\', with no violation', async () => {
     const page = await visitor();
     await open(page, '/strict');

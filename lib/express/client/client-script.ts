@@ -52,6 +52,12 @@ export const CLIENT_SCRIPT = String.raw`(function () {
     return 'en';
   }
   var signalled = function () { return gpcOn() ? requirements.filter(function (r) { return r.gpc && choosable(r); }) : []; };
+  // What the banner asks: what is still to answer, less what the privacy signal already refuses
+  // (the dialog still shows that one, off, to turn on).
+  var unanswered = function () {
+    var kept = signalled();
+    return requirements.filter(function (r) { return pending.indexOf(r.id) >= 0 && kept.indexOf(r) < 0; });
+  };
 
   __GATING__
 
@@ -109,7 +115,7 @@ export const CLIENT_SCRIPT = String.raw`(function () {
   };
   // From the banner, "all" is what the banner names (what is still to answer): an earlier answer
   // or an objection it does not mention stays as it is. From the dialog, it is every switch shown.
-  var named = function (r, bannerOnly) { return !bannerOnly || pending.indexOf(r.id) >= 0; };
+  var named = function (r, bannerOnly) { return !bannerOnly || unanswered().indexOf(r) >= 0; };
   function acceptAll(bannerOnly) {
     // The privacy signal stays a refusal unless the person turns that one on by itself.
     var kept = signalled();
@@ -132,7 +138,7 @@ export const CLIENT_SCRIPT = String.raw`(function () {
 
   function showBanner() {
     if (banner) banner.remove();
-    var asked = requirements.filter(function (r) { return pending.indexOf(r.id) >= 0; });
+    var asked = unanswered();
     banner = el('div', { 'class': 'ec-banner', role: 'region', 'aria-labelledby': 'ec-banner-title', lang: wordsLocale }, [
       el('h2', { id: 'ec-banner-title', 'class': 'ec-title', text: w['client.bannerTitle'] }),
       el('p', { text: fill(w['client.bannerText'], { titles: titles(asked) }) }),
@@ -271,7 +277,7 @@ export const CLIENT_SCRIPT = String.raw`(function () {
       live();
       veil();
       apply(r[1], 'load');
-      if (pending.length) showBanner(); else hide();
+      if (unanswered().length) showBanner(); else hide();
     }, function () { /* no subject and no visitors: nothing to ask, nothing to run */ });
   }
 
