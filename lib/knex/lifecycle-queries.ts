@@ -88,9 +88,10 @@ const byId = (a: Row, b: Row): number => {
 };
 
 /**
- * Claims up to `limit` entries with one conditional update of the oldest claimable ones, which
- * returns the rows it claimed: one statement whatever the batch size, and no scan for the claim
- * (the outbox of a handler down for days is large). A row changes only while nobody holds it,
+ * Claims up to `limit` entries with one conditional update of the oldest claimable ones, each the
+ * oldest of its subject and handler, which returns the rows it claimed: one statement whatever the
+ * batch size, and no scan for the claim (the outbox of a handler down for days is large; an entry
+ * behind an older one is passed over through the index on `chain`). A row changes only while nobody holds it,
  * so of two processes racing for an entry exactly one claims it (on PostgreSQL the second skips
  * rows the first has locked, and takes the next ones).
  */
@@ -102,14 +103,22 @@ export async function claimOutbox(
   if (query.handlers.length === 0 || query.limit < 1) return [];
   const outbox = table('outbox');
   const claim = randomBytes(16).toString('hex');
-  const candidates = knex(outbox)
-    .whereIn('handler', query.handlers)
-    .where('available_at', '<=', query.now)
-    .where(claimable(query.now))
-    .orderBy('id')
+  const pg = isPostgres(knex);
+  // Only the oldest entry of a subject for a handler: the next one waits until it is delivered,
+  // so a handler never hears of a withdrawal before the grant it withdraws. SQLite walks the ids
+  // and stops at `limit` (the unary `+` keeps it off the index on handler and due time, with which
+  // it checked every due entry, each with a lookup of its elders, and sorted them).
+  const due = pg ? '?? <= ?' : '+?? <= ?';
+  const handlerIn = `${pg ? '??' : '+??'} in (${query.handlers.map(() => '?').join(', ')})`;
+  const candidates = knex({ o: outbox })
+    .whereRaw(handlerIn, ['o.handler', ...query.handlers])
+    .whereRaw(due, ['o.available_at', query.now])
+    .where((q) => { q.whereNull('o.locked_until').orWhere('o.locked_until', '<', query.now); })
+    .whereNotExists((q) => { void q.select(knex.raw('1')).from({ b: outbox }).whereRaw('?? = ?? and ?? = ?? and ?? < ??', ['b.chain', 'o.chain', 'b.handler', 'o.handler', 'b.id', 'o.id']); })
+    .orderBy('o.id')
     .limit(query.limit)
-    .select('id');
-  if (isPostgres(knex)) candidates.forUpdate().skipLocked();
+    .select('o.id');
+  if (pg) candidates.forUpdate().skipLocked();
   const rows: Row[] = await knex(outbox)
     .whereIn('id', candidates)
     .where(claimable(query.now))
@@ -145,8 +154,20 @@ export async function outboxClaimed(knex: Knex, table: Table, entry: ClaimedOutb
   return row !== undefined;
 }
 
+/**
+ * Releases a claimed entry for another attempt at `availableAt`. The entries queued behind it (its
+ * subject's, for its handler) are not due before then either: a claim passes them over without
+ * looking up their elders, however long a handler is down.
+ */
 export async function retryOutbox(knex: Knex, table: Table, entry: ClaimedOutboxEntry, availableAt: number): Promise<void> {
-  await knex(table('outbox'))
+  const outbox = table('outbox');
+  await knex(outbox)
+    .where('handler', entry.handler)
+    .where('id', '>', entry.id)
+    .where('available_at', '<', availableAt)
+    .where('chain', knex(outbox).where({ id: entry.id, claim: entry.claim }).select('chain'))
+    .update({ available_at: availableAt });
+  await knex(outbox)
     .where({ id: entry.id, claim: entry.claim })
     .update({ attempts: entry.attempts + 1, available_at: availableAt, locked_until: null, claim: null });
 }

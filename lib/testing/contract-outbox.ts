@@ -58,6 +58,36 @@ export function outboxContract(define: Define): void {
     assert.deepEqual((await claimOutbox.call(tracker, query)).map((c) => [c.payload, c.attempts]), [['n1', 1]]);
   });
 
+  define('claims only the oldest entry of a chain for a handler, also while it waits for a retry', async (tracker) => {
+    const { claimOutbox, completeOutbox, retryOutbox } = tracker;
+    if (!claimOutbox || !completeOutbox || !retryOutbox) return;
+    await tracker.init({ migrate: true });
+    const queued = (p: string, payloads: string[], handler = 'h-queue') => tracker.write(pseudonymFor(p), (s) => ({
+      plan: { ...planOf(s, [eventAfter(s, 1)], []), outbox: payloads.map((payload) => ({ ...entry(handler, 0), payload })) },
+      result: null,
+    }));
+    await queued('p-queue-a', ['a1', 'a2']);
+    await queued('p-queue-b', ['b1']);
+    await queued('p-queue-a', ['a3']);
+    await queued('p-queue-a', ['a-other'], 'h-queue-2');
+    const query = { handlers: ['h-queue', 'h-queue-2'], now: 1_000, leaseMs: 100, limit: 10 };
+    const first = await claimOutbox.call(tracker, query);
+    // Another handler's entry of the same chain is a queue of its own.
+    assert.deepEqual(first.map((c) => c.payload), ['a1', 'b1', 'a-other']);
+    const a1 = first[0]!;
+    await retryOutbox.call(tracker, a1, 5_000);
+    for (const c of first.slice(1)) await completeOutbox.call(tracker, c.id);
+    assert.deepEqual(await claimOutbox.call(tracker, { ...query, now: 2_000 }), [], 'a2 waits behind a1, released for a retry later');
+    const retried = await claimOutbox.call(tracker, { ...query, now: 5_000 });
+    assert.deepEqual(retried.map((c) => [c.payload, c.attempts]), [['a1', 1]]);
+    assert.deepEqual(await claimOutbox.call(tracker, { ...query, now: 5_000 }), [], 'nor while a1 is held');
+    await completeOutbox.call(tracker, retried[0]!.id);
+    const next = await claimOutbox.call(tracker, { ...query, now: 5_000 });
+    assert.deepEqual(next.map((c) => c.payload), ['a2']);
+    await completeOutbox.call(tracker, next[0]!.id);
+    assert.deepEqual((await claimOutbox.call(tracker, { ...query, now: 5_000 })).map((c) => c.payload), ['a3']);
+  });
+
   define('concurrent claims never take the same entry', async (tracker) => {
     const { claimOutbox } = tracker;
     if (!claimOutbox) return;

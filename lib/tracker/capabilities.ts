@@ -176,7 +176,8 @@ export interface OutboxCapability {
   /**
    * Claims up to `limit` entries of the given handlers that are available at `now` and not
    * claimed by another process (or whose claim lapsed), oldest first, until `now + leaseMs`.
-   * Two concurrent callers never claim the same entry.
+   * Only the oldest stored entry of a chain for a handler is claimable: the next one waits until
+   * it is deleted (delivered), in order even across retries. Two concurrent callers never claim the same entry.
    */
   claimOutbox(query: { handlers: string[]; now: number; leaseMs: number; limit: number }): Promise<ClaimedOutboxEntry[]>;
 

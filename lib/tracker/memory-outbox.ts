@@ -54,8 +54,13 @@ export class MemoryOutbox {
 
   claim(query: { handlers: string[]; now: number; leaseMs: number; limit: number }): ClaimedOutboxEntry[] {
     const claimed: ClaimedOutboxEntry[] = [];
+    // Rows are kept in id order: the first row of a chain and handler is the one to deliver next.
+    const behind = new Set<string>();
     for (const row of this.rows.values()) {
       if (claimed.length >= query.limit) break;
+      const queue = `${row.chain}/${row.handler}`;
+      if (behind.has(queue)) continue;
+      behind.add(queue);
       if (!query.handlers.includes(row.handler) || row.availableAt > query.now) continue;
       if (row.lockedUntil !== null && row.lockedUntil >= query.now) continue;
       row.lockedUntil = query.now + query.leaseMs;

@@ -47,6 +47,33 @@ async function deliverBacklog(consent: Consent, knex: Knex): Promise<{ claims: n
   return { claims: claims.n, deletions: deletions.n, delivered };
 }
 
+/**
+ * A handler that fails on a subject's grant until released: the withdrawal recorded after it
+ * waits behind it (retried in order), while another subject's entry goes ahead.
+ */
+async function deliveredInOrder(consent: Consent): Promise<void> {
+  let down = true;
+  let failures = 0;
+  const seen: string[] = [];
+  consent.on('change', (p) => {
+    if (p.subjectId === 'lea' && p.action === 'grant' && down) {
+      failures += 1;
+      return Promise.reject(new Error('the CRM is down'));
+    }
+    seen.push(`${p.subjectId} ${p.action}`);
+    return undefined;
+  }, { name: 'crm' });
+  await consent.ready();
+  await consent.record('lea', { analytics: 'granted' });
+  await consent.record('lea', { analytics: 'denied' });
+  await consent.record('max', { analytics: 'granted' });
+  await waitUntil(() => seen.includes('max grant') && failures >= 3, 'the other subject delivered, the grant retried');
+  expect(seen, 'the withdrawal waits for the grant it withdraws').to.deep.equal(['max grant']);
+  down = false;
+  await waitUntil(() => seen.length === 3, 'both of lea\'s changes delivered');
+  expect(seen).to.deep.equal(['max grant', 'lea grant', 'lea withdraw']);
+}
+
 describe('durable handlers (outbox) on SQLite', () => {
   let file: ReturnType<typeof tempSqliteFile>;
   const opened: Array<{ consent: Consent; knex: Knex }> = [];
@@ -92,6 +119,10 @@ describe('durable handlers (outbox) on SQLite', () => {
       subjectId: 'lea', requirement: 'analytics', action: 'grant', state: 'granted', previous: 'unset', source: 'app', eventId: event!.id, at: event!.at,
     });
     expect(await outboxRows(opened[0]!.knex)).to.equal(0);
+  });
+
+  it('delivers a subject\'s changes to a handler in order, across retries, without holding back others', async () => {
+    await deliveredInOrder(open());
   });
 
   it('stores the payload encrypted, and delivers withdrawn only for withdrawals', async () => {
@@ -205,8 +236,9 @@ describe('durable handlers (outbox) on SQLite', () => {
       if (delivered.push(p.requirement) === 2) await gate;
     }, { name: 'slow' });
     await consent.ready();
-    // One write, two entries: one claim holds both.
-    await consent.record('someone', { analytics: 'granted', news: 'granted' });
+    // Two subjects' entries: one claim holds both (a subject's own entries go one after the other).
+    await consent.record('someone', { analytics: 'granted' });
+    await consent.record('someone else', { news: 'granted' });
     await waitUntil(() => delivered.length === 2, 'both deliveries started');
     await waitUntil(async () => (await outboxRows(opened[0]!.knex)) === 1, "the first entry's row deleted");
     expect(await opened[0]!.knex('consent_outbox').count({ n: '*' }).first()).to.deep.equal({ n: 1 });
@@ -228,7 +260,8 @@ describe('durable handlers (outbox) on SQLite', () => {
     consent.on('change', (p) => void delivered.push(p.requirement), { name: 'mirror' });
     try {
       await consent.ready();
-      await consent.record('someone', { analytics: 'granted', news: 'granted' });
+      await consent.record('someone', { analytics: 'granted' });
+      await consent.record('someone else', { news: 'granted' });
       await waitUntil(() => delivered.length === 1, 'the first entry delivered');
     } finally {
       await consent.close();
@@ -340,6 +373,19 @@ describe('durable handlers (outbox) with a slow store', () => {
 });
 
 describePg('durable handlers (outbox) on PostgreSQL', () => {
+  it('delivers a subject\'s changes to a handler in order, across retries, without holding back others', async () => {
+    const database = await createPgDatabase();
+    const knex = knexFactory(pgKnexConfig(database.url));
+    const consent = make(knex);
+    try {
+      await deliveredInOrder(consent);
+    } finally {
+      await consent.close();
+      await knex.destroy();
+      await database.drop();
+    }
+  });
+
   it('deletes delivered entries together, not with a statement each', async () => {
     const database = await createPgDatabase();
     const knex = knexFactory(pgKnexConfig(database.url));
