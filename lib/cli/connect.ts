@@ -42,7 +42,7 @@ function sqliteConfig(filename: string, create: boolean, client: 'sqlite3' | 'be
   // `erase` must leave no recoverable bytes here either, and an import must survive a power
   // cut once it says it is done, whichever driver writes it. A write of the running application
   // is waited for as the application waits for others (the driver's own wait is 1 s).
-  const pool = { min: 1, max: 1, afterCreate: sqlitePragmaHook(client, [...DURABILITY_PRAGMAS, ...WAIT_PRAGMAS, ...ERASURE_PRAGMAS]) };
+  const pool = { min: 1, max: 1, afterCreate: sqlitePragmaHook(client, [...WAIT_PRAGMAS, ...DURABILITY_PRAGMAS, ...ERASURE_PRAGMAS]) };
   return { client, connection: { filename }, useNullAsDefault: true, pool };
 }
 

@@ -44,8 +44,18 @@ export function describeError(error: unknown): string {
   // `express-consent export | head`: the reader left; say so rather than quote the syscall.
   if ((error as { code?: unknown }).code === 'EPIPE') return `the output closed before the command finished (${error.message})`;
   const cause = (error as { cause?: unknown }).cause;
-  const detail = cause instanceof Error && cause.message && cause.message !== error.message ? `: ${cause.message}` : '';
+  const detail = cause instanceof Error && cause.message && cause.message !== error.message ? `: ${withoutStatement(cause.message)}` : '';
   return `${error.message}${detail}`;
+}
+
+// Knex puts the failed statement, its values written in, before the driver's message: a batch's
+// insert runs to hundreds of kilobytes of keys and hashes that say nothing to an operator.
+const STATEMENT = /^(?:select|insert|update|delete|with|create|alter|drop|pragma|begin|commit|rollback|savepoint|release|set|lock|listen|notify)\b/i;
+
+/** A database error's message without the statement Knex put before it. */
+export function withoutStatement(message: string): string {
+  const at = message.lastIndexOf(' - ');
+  return at >= 0 && STATEMENT.test(message) ? message.slice(at + 3) : message;
 }
 
 // Messages quote what came from a file or the database (an imported line's field names, a

@@ -4,7 +4,7 @@ import { duplicateKeyPointer } from '../duplicate-keys';
 import { ConsentError } from '../errors';
 import { fileLines } from './bounded-read';
 import { withConsent } from './context';
-import { CliError, printable, usage } from './exit';
+import { CliError, describeError, logError, printable, usage } from './exit';
 import { progress, type Progress } from './progress';
 
 /**
@@ -18,9 +18,10 @@ const lineRefused = (message: string): ConsentError => new ConsentError('invalid
  * `lines` gets each object's line number, in order. A member given twice is refused, as the
  * HTTP API refuses it: `JSON.parse` would keep the last one without a word.
  */
-async function* decisions(file: string, bar: Progress, lines: number[]): AsyncGenerator {
+async function* decisions(file: string, bar: Progress, lines: number[], interrupted: () => boolean): AsyncGenerator {
   try {
     for await (const { line: read, n } of fileLines(file)) {
+      if (interrupted()) return;
       bar.add(Buffer.byteLength(read, 'utf8') + 1);
       // A byte-order mark that an editor put before the first line is no part of the JSON.
       const line = n === 1 && read.startsWith('\ufeff') ? read.slice(1) : read;
@@ -42,6 +43,10 @@ async function* decisions(file: string, bar: Progress, lines: number[]): AsyncGe
   }
 }
 
+// The problems of a refused batch said one by one: a batch of thousands refused for one reason
+// (a requirement the store does not have) would otherwise be one line of a megabyte.
+const SHOWN_ERRORS = 10;
+
 /**
  * A refused decision named by its file and line rather than its index among the decisions, with
  * how many were imported before it (earlier batches stay committed).
@@ -51,15 +56,39 @@ function atLine(error: unknown, file: string, lines: readonly number[]): unknown
   const { errors, imported, line } = error.extensions as { errors?: Array<{ pointer: string; detail: string }>; imported?: number; line?: boolean };
   const before = typeof imported === 'number' ? `; ${String(imported)} decision${imported === 1 ? '' : 's'} before it imported` : '';
   if (line === true) return new ConsentError(error.code, `${error.message}${before}`, { status: error.status, extensions: error.extensions });
-  if (!Array.isArray(errors) || errors.length === 0) return error;
-  const where = errors.map(({ pointer, detail }) => {
+  // Anything else (the store failed): its cause said here, with what stays committed.
+  if (!Array.isArray(errors) || errors.length === 0) return new ConsentError(error.code, `${describeError(error)}${before}`, { status: error.status, extensions: error.extensions });
+  const shown = errors.slice(0, SHOWN_ERRORS).map(({ pointer, detail }) => {
     const [, index, field] = /^\/(\d+)(?:\/(.*))?$/.exec(pointer) ?? [];
     const at = index === undefined ? undefined : lines[Number(index)];
     // The member's name as the line spells it (a pointer escapes "/" and "~").
     const name = field?.replace(/~1/g, '/').replace(/~0/g, '~');
     return at === undefined ? `${pointer}: ${detail}` : `${file}:${String(at)}: ${name ? `${name}: ` : ''}${detail}`;
   });
-  return new ConsentError(error.code, `${where.join('; ')}${before}`, { status: error.status, extensions: error.extensions });
+  const more = errors.length > SHOWN_ERRORS ? `; and ${String(errors.length - SHOWN_ERRORS)} more` : '';
+  return new ConsentError(error.code, `${shown.join('; ')}${more}${before}`, { status: error.status, extensions: error.extensions });
+}
+
+const INTERRUPTS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+/**
+ * Until `done()`, the first interrupt (Ctrl-C, `kill`, a closed terminal) stops the reading of
+ * the file: what was read is imported, and the command then says how far it got and ends as the
+ * signal would. A second interrupt ends it at once (the batch under way is rolled back).
+ */
+function stopOnInterrupt(): { signal: () => NodeJS.Signals | null; done: () => void } {
+  let received: NodeJS.Signals | null = null;
+  const done = (): void => { for (const s of INTERRUPTS) process.removeListener(s, interrupted); };
+  function interrupted(signal: NodeJS.Signals): void {
+    if (received !== null) {
+      done();
+      process.kill(process.pid, signal);
+      return;
+    }
+    received = signal;
+  }
+  for (const s of INTERRUPTS) process.on(s, interrupted);
+  return { signal: () => received, done };
 }
 
 /** `express-consent import <file>`: NDJSON decisions from another system, through `consent.import()`. */
@@ -86,9 +115,22 @@ export function importCommand(): Command {
       if (!(batchSize >= 1 && batchSize <= 10_000)) throw usage('--batch-size must be an integer from 1 to 10000');
       const bar = progress('importing', size);
       const lines: number[] = [];
-      const result = await withConsent(command, (consent) => consent.import(decisions(file, bar, lines), { batchSize }))
-        .catch((error: unknown) => { throw atLine(error, file, lines); });
-      bar.done();
-      process.stdout.write(`${JSON.stringify(result)}\n`);
+      const interrupt = stopOnInterrupt();
+      try {
+        const result = await withConsent(command, (consent) => consent.import(decisions(file, bar, lines, () => interrupt.signal() !== null), { batchSize }))
+          .catch((error: unknown) => { throw atLine(error, file, lines); });
+        bar.done();
+        process.stdout.write(`${JSON.stringify(result)}\n`);
+        const signal = interrupt.signal();
+        if (signal === null) return;
+        const last = lines[lines.length - 1];
+        const read = last === undefined ? 'no decision read' : `the decisions of lines 1-${String(last)} imported (${String(result.imported)}); the rest from line ${String(last + 1)} not read`;
+        logError(`express-consent: interrupted: ${read}`);
+        interrupt.done();
+        // With the listener gone the signal's default action applies: the exit status says so.
+        process.kill(process.pid, signal);
+      } finally {
+        interrupt.done();
+      }
     });
 }

@@ -66,7 +66,7 @@ function outboxFor(deps: CommitDeps, subjectId: string, request: CommitRequest, 
   const entries = changes.flatMap((change, index) => {
     const owed = (change.action === 'withdraw' ? (['change', 'withdrawn'] as const) : (['change'] as const)).filter((event) => events.listens(event, true));
     if (owed.length === 0) return [];
-    const payload = changePayload(subjectId, change, request.source, request.now);
+    const payload = changePayload(subjectId, change, request.source, change.at);
     return owed.flatMap((event) => events.entries(key, event, payload, index, available));
   });
   for (const token of tokens) entries.push(...events.entries(key, 'confirmation', confirmation(deps.links, subjectId, token, request.mountPath), null, available));
@@ -99,14 +99,14 @@ export async function commitWrite(deps: CommitDeps, request: CommitRequest): Pro
     return { plan, result: { changes, tokens, records: [...merged.values()], queued: plan.outbox?.length ?? 0 } };
   });
   const { result } = written;
-  const changes = result.changes.map((change, i) => ({ ...change, eventId: written.eventIds[i] as string, at: request.now }));
+  const changes = result.changes.map((change, i) => ({ ...change, eventId: written.eventIds[i] as string }));
   if (request.subjectId !== null) {
     const subjectId = request.subjectId;
     const ids = deps.keyring.eventIds;
     for (const change of changes) {
       const withdrawn = change.action === 'withdraw' && deps.events.listens('withdrawn', false);
       if (!withdrawn && !deps.events.listens('change', false)) continue;
-      const payload = { ...changePayload(subjectId, change, request.source, request.now), eventId: ids.encode(change.eventId) };
+      const payload = { ...changePayload(subjectId, change, request.source, change.at), eventId: ids.encode(change.eventId) };
       deps.events.emit('change', payload);
       if (withdrawn) deps.events.emit('withdrawn', payload);
     }

@@ -13,13 +13,18 @@ import type { LogHead } from '../tracker/records';
 import type { Source, StateInfo } from '../types';
 import type { ConsentCore } from './consent-core';
 import { requireSubject } from './input';
-import { inclusionOf, SubtreeCache, treeOf } from './log-proof';
+import { inclusionOf, SubtreeCache, treeOf, type Inclusion } from './log-proof';
 import { publicVerifyResult } from './public-event';
 import type { ReceiptKey } from './receipt-key';
 import { logRefusal, trustedRecords } from './trusted';
 import { foldVerifiedEvents, verifiedEvents } from './subject-events';
 import { verifyStore } from './verify';
 import { ReferencedVersions, versionProblems } from './verify-versions';
+
+// Waits before sealing the log again when a receipt's newest event is not in it yet: on
+// PostgreSQL the seal waits for writes of other processes that were still under way, which end
+// within moments (one left open holds it back for good, and the receipt goes without).
+const SEAL_WAITS_MS = [0, 25, 50, 100, 200];
 
 /** The proof-of-consent methods of a `Consent` instance. */
 export interface ConsentProof {
@@ -172,20 +177,27 @@ export function proofMethods(engine: ProofDeps, receiptKey: ReceiptKey, madeChec
     madeCheckpoint(checkpoint);
     return checkpoint;
   };
-  /** Where the subject's newest event stands in the sealed log, with a checkpoint; null without events. */
+  const logProofOf = (id: string, inclusion: Inclusion, head: LogHead | null): ReceiptLogProof => ({
+    eventId: engine.eventIds.encode(id),
+    leafIndex: inclusion.leafIndex,
+    leafHash: inclusion.leafHash.toString('hex'),
+    path: inclusion.path.map((p) => p.toString('hex')),
+    checkpoint: checkpointOf(head),
+  });
+  /**
+   * Where the subject's newest event stands in the sealed log, with a checkpoint; null without
+   * events, or when it is still not sealed after the waits of `SEAL_WAITS_MS`.
+   */
   const logProof = async (pseudonym: string): Promise<ReceiptLogProof | null> => {
     const [chainHead] = await tracker.heads({ pseudonym, limit: 1 });
     if (chainHead?.id === null || chainHead === undefined) return null;
-    const head = await engine.sealLog();
-    const inclusion = await inclusionOf(tracker, head, chainHead.id, chainHead.hash, subtrees);
-    if (inclusion === null) return null;
-    return {
-      eventId: engine.eventIds.encode(chainHead.id),
-      leafIndex: inclusion.leafIndex,
-      leafHash: inclusion.leafHash.toString('hex'),
-      path: inclusion.path.map((p) => p.toString('hex')),
-      checkpoint: checkpointOf(head),
-    };
+    for (const wait of SEAL_WAITS_MS) {
+      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      const head = await engine.sealLog();
+      const inclusion = await inclusionOf(tracker, head, chainHead.id, chainHead.hash, subtrees);
+      if (inclusion !== null) return logProofOf(chainHead.id, inclusion, head);
+    }
+    return null;
   };
   return {
     async receipt(subjectId) {

@@ -16,17 +16,18 @@ export const DURABILITY_PRAGMAS = ['synchronous = FULL'] as const;
 // it this long instead of failing at once.
 export const WAIT_PRAGMAS = ['busy_timeout = 5000'] as const;
 
-// Applied to the connection in order: WAL journal so readers do not wait for the writer;
-// durable commits; a busy timeout so another process holding the file makes us wait instead of
-// fail; memory sized for a small app and bounded whatever the size of the history: an 8 MiB
+// Applied to the connection in order: first a busy timeout, so that another process holding the
+// file makes us wait instead of fail (the journal mode and `synchronous` read the file, and would
+// otherwise fail after the driver's own second); WAL journal so readers do not wait for the
+// writer; durable commits; memory sized for a small app and bounded whatever the size of the history: an 8 MiB
 // page cache (SQLite's own default is 2 MiB; it holds the upper levels of every index, which
 // every lookup walks) and the first 64 MiB of the file read through a memory map instead of a
 // read() call per page (mapped pages count as resident memory once touched, up to the whole
 // map); and the erasure pragmas.
 export const DEFAULT_PRAGMAS = [
+  ...WAIT_PRAGMAS,
   'journal_mode = WAL',
   ...DURABILITY_PRAGMAS,
-  ...WAIT_PRAGMAS,
   'cache_size = -8192',
   'mmap_size = 67108864',
   ...ERASURE_PRAGMAS,

@@ -49,7 +49,7 @@ export function planExpiry(
       personalDigest: digest,
       context: null,
     });
-    changes.push({ requirement: record.requirement, action: 'expire', previous: 'granted', state: 'expired', seq });
+    changes.push({ requirement: record.requirement, action: 'expire', previous: 'granted', state: 'expired', seq, at: now });
   }
   return { plan: { events, records, seal: (ids) => sealChain(chainKey, snapshot, events, ids, records) }, changes };
 }

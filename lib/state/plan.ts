@@ -54,6 +54,8 @@ export interface Change {
   previous: State;
   state: State;
   seq: number;
+  /** When it happened: its event's `at`. */
+  at: number;
 }
 
 const WITHDRAWABLE: ReadonlySet<State> = new Set(['granted', 'pending', 'expired', 'outdated']);
@@ -127,12 +129,29 @@ function nextRecord(
  * events once the tracker has given them ids; a decision that re-uses a pending request adds
  * neither. Pure: everything comes from the snapshot read inside the write transaction.
  */
+/**
+ * The time of a batch: the clock's reading, or the subject's latest answer when that is later. A
+ * clock read before the subject's lock was taken (another write of the subject took it first), or
+ * another process's clock a little ahead, would otherwise date a withdrawal before the grant it
+ * withdraws. Pure.
+ */
+export function batchTime(records: readonly CurrentRecord[], now: number): number {
+  let at = now;
+  for (const r of records) {
+    if (r.decidedAt !== null && r.decidedAt > at) at = r.decidedAt;
+    if (r.pendingAt !== null && r.pendingAt > at) at = r.pendingAt;
+  }
+  return at;
+}
+
 export function planBatch(
   snapshot: SubjectSnapshot,
   decisions: PlannedDecision[],
-  ctx: BatchContext,
+  clockCtx: BatchContext,
   chainKey: Buffer,
 ): { plan: WritePlan; changes: Change[] } {
+  const at = batchTime(snapshot.records, clockCtx.now);
+  const ctx = at === clockCtx.now ? clockCtx : { ...clockCtx, now: at };
   const records = new Map(snapshot.records.map((record) => [record.requirement, record]));
   if (ctx.personalSalt === null && !hasNoPersonalValues(ctx)) throw new Error('planBatch: personal fields need a salt (newPersonalSalt)');
   const digest = storedDigest(chainKey, {
@@ -175,7 +194,7 @@ export function planBatch(
       locale: planned.locale ?? null,
     });
     records.set(requirement.id, after);
-    changes.push({ requirement: requirement.id, action, previous, state, seq });
+    changes.push({ requirement: requirement.id, action, previous, state, seq, at });
   }
   const touched = new Set(changes.map((c) => c.requirement));
   const changed = [...records.values()].filter((record) => touched.has(record.requirement));

@@ -95,6 +95,56 @@ describe('the express-consent command line against an operator\'s mistakes', () 
       expect(await events()).to.equal(before + 3);
     });
 
+    it('says in one short line why an import stopped, and how many decisions stay imported', async () => {
+      // The store fails once it holds six events (two were there): the third batch of two.
+      if (db.url.startsWith('sqlite:')) {
+        await db.knex.raw("create trigger full_disk before insert on consent_events when (select count(*) from consent_events) >= 6 begin select raise(abort, 'the disk is full'); end");
+      } else {
+        await db.knex.raw("create function full_disk() returns trigger language plpgsql as $$ begin if (select count(*) from consent_events) >= 6 then raise exception 'the disk is full'; end if; return new; end $$");
+        await db.knex.raw('create trigger full_disk before insert on consent_events for each row execute function full_disk()');
+      }
+      const file = join(dir.path, 'eight.ndjson');
+      writeFileSync(file, lines(...['c1', 'c2', 'c3', 'c4', 'c5', 'c6', 'c7', 'c8'].map((id) => decision(id, 'granted'))));
+      const run = await runCli(['--url', db.url, 'import', file, '--batch-size', '2']);
+      expect(run).to.include({ code: 3 });
+      // Not the statement Knex puts before the driver's message (a batch's values written out).
+      expect(run.stderr).to.match(/^express-consent: storage failed during import: (SQLITE_CONSTRAINT: )?the disk is full; 4 decisions before it imported\n$/);
+      expect(await events()).to.equal(6);
+
+      // A batch refused for many lines names the first ten, and counts the rest.
+      const wrong = join(dir.path, 'wrong.ndjson');
+      writeFileSync(wrong, lines(...Array.from({ length: 25 }, (_, i) => decision(`w${String(i)}`, 'granted').replace('"newsletter"', '"newsleter"'))));
+      const refused = await runCli(['--url', db.url, 'import', wrong]);
+      expect(refused).to.include({ code: 2 });
+      expect(refused.stderr.match(/no requirement is registered as "newsleter"/g)).to.have.length(10);
+      expect(refused.stderr).to.include(`${wrong}:10: requirement: no requirement`).and.to.include('; and 15 more; 0 decisions before it imported\n');
+      expect(refused.stderr).to.not.include(`${wrong}:11:`);
+    });
+
+    it('stops reading at an interrupt, imports what it read, and says how far it got', async () => {
+      const file = join(dir.path, 'long.ndjson');
+      writeFileSync(file, lines(...Array.from({ length: 20_000 }, (_, i) => decision(`long-${String(i)}`, 'granted'))));
+      const before = await events();
+      const child = spawn(CLI, ['--url', db.url, 'import', file, '--batch-size', '50'], { env: { ...process.env, CONSENT_SECRET: SECRET }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.setEncoding('utf8').on('data', (chunk: string) => { stdout += chunk; });
+      child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk; });
+      const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => { child.on('close', (code, signal) => { resolve({ code, signal }); }); });
+      // Once some batches are in, Ctrl-C.
+      for (let waited = 0; (await events()) === before; waited += 20) {
+        if (waited > 60_000) throw new Error('no batch was imported');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      child.kill('SIGINT');
+      expect(await ended).to.deep.equal({ code: null, signal: 'SIGINT' });
+      const { imported } = JSON.parse(stdout) as { imported: number };
+      expect(imported).to.be.above(0).and.below(20_000);
+      expect(await events()).to.equal(before + imported);
+      // Lines and decisions are one to one here: the next line is the first not imported.
+      expect(stderr).to.equal(`express-consent: interrupted: the decisions of lines 1-${String(imported)} imported (${String(imported)}); the rest from line ${String(imported + 1)} not read\n`);
+    });
+
     it('refuses an --actor the library would not record', async () => {
       for (const actor of ['', 'a'.repeat(257)]) {
         const run = await runCli(['--url', db.url, 'erase', 'ann', '--actor', actor]);

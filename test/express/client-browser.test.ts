@@ -387,7 +387,7 @@ describeBrowser('the browser client in Chromium', function (this: Mocha.Suite) {
     // The legitimate-interests switch is on with no grant: its note says why, and how to object,
     // and is read with the switch.
     const fraud = dialog(page).locator('.ec-list > li').filter({ hasText: 'Fraud checks' });
-    const note = 'Based on our legitimate interests: on unless you object, which you do by turning it off.';
+    const note = 'Based on our legitimate interests: this is on unless you object. To object, turn it off.';
     expect(await fraud.getByRole('switch').isChecked()).to.equal(true);
     expect(await fraud.locator('.ec-note').textContent()).to.equal(note);
     expect(await fraud.getByRole('switch').getAttribute('aria-describedby')).to.equal('ec-desc-fraud ec-basis-fraud');
@@ -423,7 +423,7 @@ describeBrowser('the browser client in Chromium', function (this: Mocha.Suite) {
     await open(page);
     await banner(page).waitFor();
     expect(await banner(page).locator('p').first().textContent()).to.match(/^We would like your consent for: Usage analytics\./);
-    expect(await banner(page).locator('.ec-gpc').textContent()).to.contain('refusal of: Personalised ads');
+    expect(await banner(page).locator('.ec-gpc').textContent()).to.contain('refusal of: Personalised ads.').and.contain('turn these on yourself under Choose.');
     // A page that asks only about the signalled requirement has nothing left to ask: no banner
     // that "Accept all" could not answer and that would come back on every page.
     await open(page, '/only');
@@ -431,6 +431,8 @@ describeBrowser('the browser client in Chromium', function (this: Mocha.Suite) {
     expect(await banner(page).count()).to.equal(0);
     await page.getByRole('button', { name: 'Privacy choices' }).click();
     await dialog(page).waitFor();
+    // The dialog has no Choose button: its note points to the switches below it.
+    expect(await dialog(page).locator('.ec-gpc').textContent()).to.contain('turn these on yourself below.');
     const ads = dialog(page).locator('.ec-list > li').filter({ hasText: 'Personalised ads' });
     expect(await ads.getByRole('switch').isChecked()).to.equal(false);
     expect(await ads.locator('.ec-note').textContent()).to.contain('Global Privacy Control');

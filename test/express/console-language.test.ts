@@ -38,7 +38,7 @@ describe('the admin console in the reader\'s language', function () {
     expect(en.text).to.match(/<html lang="en"/).and.include('Consent overview').and.include('Versions, newest first').and.include('Subjects by state');
     const de = await request(app).get('/consent/admin/console/').set('Accept-Language', 'de-AT, en;q=0.5').expect(200);
     expect(de.text).to.match(/<html lang="de"/).and.include('Einwilligungen: Übersicht').and.include('Versionen, neueste zuerst')
-      .and.include('Personen nach Stand').and.include('Rechtsgrundlage').and.include('Alle Ereignisse exportieren');
+      .and.include('Personen nach Status').and.include('Rechtsgrundlage').and.include('Alle Ereignisse exportieren');
     expect(de.text).not.to.include('Subjects by state');
     expect(de.text).to.include('<th scope="col">erteilt</th>').and.include('data-label="verweigert" data-state="denied"');
     const fr = await request(app).get('/consent/admin/console/?lang=fr').set('Accept-Language', 'de').expect(200);

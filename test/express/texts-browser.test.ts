@@ -96,7 +96,8 @@ describeAccessible('texts in German in Chromium: the client, a preference form a
     const page = await open('/');
     const banner = page.locator('.ec-banner');
     await banner.waitFor();
-    expect(await banner.locator('h2').textContent()).to.equal('Ihre Datenschutzeinstellungen');
+    expect(await banner.locator('h2').textContent()).to.equal('Ihre Datenschutz\u00ADeinstel\u00ADlungen');
+    expect(await page.getByRole('region', { name: 'Ihre Datenschutzeinstellungen' }).count()).to.equal(1);
     expect(await banner.textContent()).to.include('Wir bitten um Ihre Einwilligung für: Statistik, Newsletter.');
     expect(await axeViolations(page)).to.deep.equal([]);
 
@@ -104,11 +105,11 @@ describeAccessible('texts in German in Chromium: the client, a preference form a
     const dialog = page.locator('dialog.ec-dialog');
     await dialog.waitFor();
     // A soft hyphen marks where the long word may break on a narrow screen.
-    expect(await dialog.locator('h2').textContent()).to.equal('Datenschutz\u00ADeinstellungen');
+    expect(await dialog.locator('h2').textContent()).to.equal('Datenschutz\u00ADeinstel\u00ADlungen');
     expect(await page.getByRole('dialog', { name: 'Datenschutzeinstellungen' }).count()).to.equal(1);
     const text = await dialog.textContent();
     expect(text).to.include('Wer fragt').and.include('Beispiel GmbH (datenschutz@example.com)').and.include('Wofür').and.include('Die Website verbessern')
-      .and.include('Wer sie erhält').and.include('Hosting-Dienstleister').and.include('Mehr über Statistik').and.include('Immer aktiv: nötig für einen Vertrag.');
+      .and.include('Wer sie erhält').and.include('Hosting-Dienstleister').and.include('Mehr über Statistik').and.include('Immer aktiv (Rechtsgrundlage: Vertrag).');
     // The contract has only an English text: marked as English inside the German dialog.
     expect(await dialog.locator('li[lang="en"]').count()).to.equal(1);
     expect(await axeViolations(page)).to.deep.equal([]);

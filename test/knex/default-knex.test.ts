@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { spawn } from 'node:child_process';
 import knexFactory, { type Knex } from 'knex';
 import { openKnex } from '../../lib/cli/connect';
 import { DEFAULT_PRAGMAS, defaultKnex, sqlitePragmaHook } from '../../lib/knex/default-knex';
@@ -87,6 +88,48 @@ describe('the command line SQLite connections', () => {
         expect(await pragma(knex, 'synchronous')).to.equal(FULL);
         expect(await pragma(knex, 'secure_delete')).to.equal(1);
       } finally {
+        await knex.destroy();
+        file.cleanup();
+      }
+    });
+  }
+});
+
+describe('SQLite connections opened while another process holds the file', () => {
+  /**
+   * A rollback-journal file held exclusively by another process for `ms` (within one process
+   * the drivers' two copies of SQLite do not see each other's locks).
+   */
+  async function heldFor(filename: string, ms: number): Promise<{ released: Promise<void> }> {
+    const script = `const D = require('better-sqlite3'); const db = new D(process.argv[1]);
+      db.exec('create table if not exists t (a)'); db.exec('begin exclusive'); process.stdout.write('held\\n');
+      setTimeout(() => { db.exec('commit'); db.close(); }, ${String(ms)});`;
+    const child = spawn(process.execPath, ['-e', script, filename], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const released = new Promise<void>((resolve, reject) => {
+      child.on('error', reject);
+      child.on('exit', (code) => { if (code === 0) resolve(); else reject(new Error(`the holder exited with ${String(code)}`)); });
+    });
+    await new Promise<void>((resolve, reject) => {
+      child.stdout.once('data', () => { resolve(); });
+      released.catch(reject);
+    });
+    return { released };
+  }
+
+  const opened = {
+    'the embedded default': (filename: string) => defaultKnex(filename),
+    'a command': (filename: string) => openKnex({ url: filename, tablePrefix: 'consent_' }),
+  };
+  for (const [name, open] of Object.entries(opened)) {
+    it(`wait for it (${name}): the busy timeout is set before any pragma that reads the file`, async () => {
+      const file = tempSqliteFile();
+      const { released } = await heldFor(file.filename, 2_000);
+      const knex = open(file.filename);
+      try {
+        // The driver's own wait is 1 s; the pragmas after the busy timeout wait up to 5 s.
+        expect(await knex.raw('select count(*) as n from t')).to.deep.equal([{ n: 0 }]);
+      } finally {
+        await released;
         await knex.destroy();
         file.cleanup();
       }

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import knexFactory, { type Knex } from 'knex';
-import { createConsent, KnexTracker, type Consent } from '../../lib/index';
+import { createConsent, KnexTracker, verifyReceipt, type Consent } from '../../lib/index';
 import { LogFolder } from '../../lib/audit/log-seal';
 import { planBatch } from '../../lib/state/plan';
 import { loggedEvents } from '../../lib/testing/fixtures';
@@ -114,6 +114,29 @@ describePg('the global log under concurrent writers (PostgreSQL)', () => {
       await trx.rollback();
       await elsewhere.destroy();
       await other.drop();
+    }
+  });
+
+  it('gives a receipt the log proof of a write sealed once the writes still under way before it end', async function () {
+    this.timeout(60_000);
+    const consent = instance();
+    await consent.ready();
+    // A write of another process that has its transaction id and has not committed yet.
+    const trx = await pools[0]!.transaction();
+    const other = { ended: false };
+    try {
+      await trx.raw('select txid_current()');
+      await consent.record('kim', { a: 'granted' });
+      // Left open for good: the receipt goes without the proof, after a short wait.
+      expect((await consent.receipt('kim')).log).to.equal(null);
+      await consent.record('lena', { a: 'granted' });
+      setTimeout(() => { void trx.commit().then(() => { other.ended = true; }); }, 60);
+      const receipt = await consent.receipt('lena');
+      expect(other.ended, 'the other write ended while the receipt waited').to.equal(true);
+      expect(receipt.log).to.include({ eventId: (await consent.history('lena')).events[0]!.id });
+      expect(verifyReceipt(receipt, consent.publicKey)).to.equal(true);
+    } finally {
+      if (!other.ended) await trx.rollback().catch(() => undefined);
     }
   });
 

@@ -26,7 +26,7 @@ describe('planExpiry', () => {
   it('appends one chained expire event per lapsed grant and marks its record', () => {
     const before = granted();
     const { plan, changes } = planExpiry(before, ['a', 'b'], lookup, NOW + DAY, KEY);
-    expect(changes).to.deep.equal([{ requirement: 'a', action: 'expire', previous: 'granted', state: 'expired', seq: 3 }]);
+    expect(changes).to.deep.equal([{ requirement: 'a', action: 'expire', previous: 'granted', state: 'expired', seq: 3, at: NOW + DAY }]);
     expect(plan.events[0]).to.include({ seq: 3, action: 'expire', source: 'sweep', state: 'expired', at: NOW + DAY, version: 1 });
     const sealed = plan.seal(['13']);
     const [event] = sealed.events;

@@ -131,9 +131,11 @@ export const CLIENT_SCRIPT = String.raw`(function () {
     });
   }
 
-  function gpcNote() {
+  // Where the person turns a signalled requirement on: under Choose from the banner, below in the dialog.
+  function gpcNote(inDialog) {
     var list = signalled();
-    return list.length ? el('p', { 'class': 'ec-gpc', text: fill(w['client.gpcNote'], { titles: titles(list) }) }) : null;
+    var text = fill(w['client.gpcNote'], { titles: titles(list) }) + ' ' + w[inDialog ? 'client.gpcBelow' : 'client.gpcChoose'];
+    return list.length ? el('p', { 'class': 'ec-gpc', text: text }) : null;
   }
 
   function showBanner() {
@@ -215,7 +217,7 @@ export const CLIENT_SCRIPT = String.raw`(function () {
     var shown = dialog = el('dialog', { 'class': 'ec-dialog', 'aria-labelledby': 'ec-dialog-title', lang: wordsLocale }, [
       el('h2', { id: 'ec-dialog-title', 'class': 'ec-title', text: w['client.dialogTitle'] }),
       el('p', { text: w['client.dialogText'] }),
-      gpcNote(),
+      gpcNote(true),
       el('ul', { 'class': 'ec-list' }, requirements.map(item)),
       el('div', { 'class': 'ec-actions' }, [button(w['client.acceptAll'], 'accept'), button(w['client.rejectAll'], 'reject'), button(w['client.save'], 'save')]),
       el('button', { type: 'button', 'class': 'ec-close', 'data-ec': 'close', 'aria-label': w['client.close'], text: '\u00d7' }),

@@ -46,7 +46,7 @@ ${ROOTS}{font:medium/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;co
 .ec-banner,.ec-dialog{box-sizing:border-box}
 .ec-banner *,.ec-dialog *{box-sizing:border-box}
 .ec-banner{position:fixed;left:0;right:0;bottom:0;z-index:2147483000;padding:1em 1.25em;overflow-wrap:break-word;border-top:3px solid var(--ec-accent);box-shadow:0 -4px 16px rgba(0,0,0,.15);max-height:70vh;overflow:auto}
-.ec-title{font-size:1.125em;margin:0 0 .45em;font-weight:700}
+.ec-title{font-size:1.125em;margin:0 0 .45em;font-weight:700;hyphens:auto}
 .ec-banner p,.ec-dialog p{margin:0 0 .75em}
 .ec-gpc,.ec-note{font-size:.9375em;color:var(--ec-muted)}
 .ec-actions{display:flex;flex-wrap:wrap;gap:.75em;margin-top:.5em}
