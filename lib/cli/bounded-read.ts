@@ -18,6 +18,14 @@ function fileText(bytes: Uint8Array, file: string, what: string): string {
   }
 }
 
+const REASONS: Readonly<Record<string, string>> = { ENOENT: 'no such file', EISDIR: 'it is a directory', EACCES: 'permission denied', EPERM: 'permission denied' };
+
+/** `: <why>` for a file system error whose cause an operator can fix, else nothing. */
+function reason(error: unknown): string {
+  const why = REASONS[String((error as NodeJS.ErrnoException | null)?.code)];
+  return why === undefined ? '' : `: ${why}`;
+}
+
 /**
  * The text of `file`, a usage error when it cannot be read, holds more than `MAX_FILE_BYTES`
  * (`/dev/zero` given by mistake would otherwise be read until memory runs out), or is not UTF-8
@@ -27,8 +35,8 @@ export function readSmallFile(file: string, what: string): string {
   let fd: number;
   try {
     fd = openSync(file, 'r');
-  } catch {
-    throw usage(`cannot read ${file}`);
+  } catch (error) {
+    throw usage(`cannot read ${file}${reason(error)}`);
   }
   try {
     const buffer = Buffer.alloc(MAX_FILE_BYTES + 1);
@@ -42,7 +50,7 @@ export function readSmallFile(file: string, what: string): string {
     return fileText(buffer.subarray(0, length), file, what);
   } catch (error) {
     if (error instanceof CliError) throw error;
-    throw usage(`cannot read ${file}`);
+    throw usage(`cannot read ${file}${reason(error)}`);
   } finally {
     closeSync(fd);
   }

@@ -73,10 +73,8 @@ export function verifyCommand(): Command {
       const result = await withConsent(
         command,
         async (consent, tracker) => {
-          if (!whole) {
-            bar = progress('verifying', 0);
-            return consent.verify({ subjectId: options.subject });
-          }
+          // One subject's events are few: no bar to draw.
+          if (!whole) return consent.verify({ subjectId: options.subject });
           if (checkpoint === undefined) {
             bar = progress('verifying', await eventTotal(tracker));
             return consent.verify({});
@@ -101,7 +99,9 @@ export function verifyCommand(): Command {
       if (options.json) {
         process.stdout.write(`${JSON.stringify(result)}\n`);
       } else {
-        for (const problem of result.problems) process.stdout.write(`problem: ${problem.kind} at event ${problem.eventId}\n`);
+        // A problem without an event is named by its place (`log:7`, `checkpoint:3`, `requirement:terms:2`).
+        const at = (id: string) => (id === 'log' || id.includes(':') ? id : `event ${id}`);
+        for (const problem of result.problems) process.stdout.write(`problem: ${problem.kind} at ${at(problem.eventId)}\n`);
         if (checkpoint !== undefined && result.problems.some((p) => p.eventId.startsWith('checkpoint:'))) {
           process.stdout.write(
             `ROLLBACK: the database does not extend the checkpoint of ${String(checkpoint.size)} events issued at ${checkpoint.issuedAt}: ` +

@@ -124,7 +124,7 @@ export function createCollect(engine: ConsentEngine, gate: ReadyGate, subjects: 
         if (missing.length > 0) {
           if (onMissing) { onMissing(req, res, next, missing); return; }
           const words = problemWords(req, engine.options.messages);
-          const detail = words.catalog.text(words.locale, 'detail.mandatory_missing', { titles: missing.map((m) => `“${m.title}”`).join(', ') });
+          const detail = words.catalog.text(words.locale, 'detail.mandatory_missing', { titles: words.catalog.quoted(words.locale, missing.map((m) => m.title)) });
           sendProblem(res, problem('mandatory_missing', 422, detail, req.originalUrl, { missing }), words);
           return;
         }

@@ -110,7 +110,7 @@ export function checkMiddleware(
       const { title, url } = textIn(requirement, localeOf(requirement, ranges));
       return { ...m, title, url };
     });
-    const detail = words.catalog.text(words.locale, needs, { titles: shown.map((m) => `“${m.title}”`).join(', ') });
+    const detail = words.catalog.text(words.locale, needs, { titles: words.catalog.quoted(words.locale, shown.map((m) => m.title)) });
     sendProblem(res, problem('consent_required', 403, detail, req.originalUrl, { missing: shown }), words);
   }
 

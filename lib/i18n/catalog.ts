@@ -49,6 +49,11 @@ export class Catalog {
   text(locale: string, key: MessageKey, values: MessageValues = {}): string {
     return fill(this.words(locale)[key], values);
   }
+
+  /** Titles each in the quotation marks of `locale`, separated by commas. */
+  quoted(locale: string, titles: readonly string[]): string {
+    return titles.map((text) => this.text(locale, 'quote', { text })).join(', ');
+  }
 }
 
 /** `template` with each `{name}` replaced by `values[name]` (unknown names are left as they are). */

@@ -40,6 +40,7 @@ export const EN = {
   'info.transfers': 'Transfers outside the EU',
   'info.heading': 'Details',
   'link.more': 'More about {title}',
+  'quote': '“{text}”',
   // Pages.
   'page.home': 'Back to the site',
   'confirm.title': 'Confirm: {title}',

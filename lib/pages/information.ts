@@ -46,5 +46,5 @@ export function withTitle(template: string, title: string, mark: SafeHtml | null
  * `titleMark` marks the title in it, in the text's).
  */
 export function moreLink(text: LocalizedText, words: Messages, mark: SafeHtml | null = null, titleMark: SafeHtml | null = null): SafeHtml | null {
-  return text.url ? html`<p${mark}><a href="${text.url}">${withTitle(words['link.more'], `“${text.title}”`, titleMark)}</a></p>` : null;
+  return text.url ? html`<p${mark}><a href="${text.url}">${withTitle(fill(words['link.more'], { title: fill(words.quote, { text: '{title}' }) }), text.title, titleMark)}</a></p>` : null;
 }

@@ -158,7 +158,7 @@ describe('the express-consent command line against an operator\'s mistakes', () 
       await db.knex('consent_requirements').where({ id: 'newsletter' }).update({ lawful_basis: 'legitimate_interests' });
       const verify = await runCli(['--url', db.url, 'verify']);
       expect(verify).to.include({ code: 1, stderr: '' });
-      expect(verify.stdout).to.include('problem: text_changed at event requirement:newsletter:1').and.include('FAILED');
+      expect(verify.stdout).to.include('problem: text_changed at requirement:newsletter:1').and.include('FAILED');
       for (const command of [['audience', 'newsletter'], ['export'], ['sweep']]) {
         const run = await runCli(['--url', db.url, ...command]);
         expect(run, command.join(' ')).to.include({ code: 1, stdout: '' });
@@ -181,7 +181,7 @@ describe('the express-consent command line against an operator\'s mistakes', () 
       await db.knex('consent_requirements').where({ id: 'offers', version: 2 }).delete();
       const verify = await runCli(['--url', db.url, 'verify']);
       expect(verify).to.include({ code: 1, stderr: '' });
-      expect(verify.stdout).to.include('problem: text_changed at event requirement:offers:2');
+      expect(verify.stdout).to.include('problem: text_changed at requirement:offers:2');
       // Version 1 (legitimate interests) would otherwise be current, and bob listed with ann.
       for (const command of [['audience', 'offers'], ['export'], ['sweep']]) {
         const run = await runCli(['--url', db.url, ...command]);

@@ -62,7 +62,7 @@ describeEachCliDatabase('express-consent verify --checkpoint', (open) => {
     expect((await runCli(['--url', db.url, 'verify'])).code).to.equal(0, 'the restored copy is consistent in itself');
     const caught = await runCli(['--url', db.url, 'verify', '--checkpoint', file, ...key]);
     expect(caught.code).to.equal(1);
-    expect(caught.stdout).to.include('problem: rollback at event checkpoint:3');
+    expect(caught.stdout).to.include('problem: rollback at checkpoint:3');
     expect(caught.stdout).to.match(/ROLLBACK: the database does not extend the checkpoint of 3 events issued at /);
     const json = await runCli(['--url', db.url, 'verify', '--json', '--checkpoint', file, ...key]);
     expect(json.code).to.equal(1);
@@ -108,7 +108,7 @@ describeEachCliDatabase('express-consent verify --checkpoint', (open) => {
     await restoreStore(db.knex, backup);
     const caught = await runCli(['--url', db.url, 'verify', '--checkpoint', file]);
     expect(caught.code).to.equal(1);
-    expect(caught.stdout).to.include('problem: rollback at event checkpoint:2');
+    expect(caught.stdout).to.include('problem: rollback at checkpoint:2');
     // A store that keeps no development key (the application has its own): the key must be given.
     await db.knex('consent_meta').where({ key: 'receipt_key' }).del();
     const asked = await runCli(['--url', db.url, 'verify', '--checkpoint', file]);
@@ -174,6 +174,10 @@ describeEachCliDatabase('express-consent verify --checkpoint', (open) => {
       expect(run.code, args.join(' ')).to.equal(2);
       expect(run.stderr).to.match(/checkpoint/);
     }
+    // Why a file cannot be read, where the operator can do something about it.
+    const missing = join(dir, 'missing.json');
+    expect(await runCli(['--url', db.url, 'verify', '--checkpoint', missing, ...key])).to.deep.include({ code: 2, stderr: `express-consent: cannot read ${missing}: no such file\n` });
+    expect(await runCli(['--url', db.url, 'verify', '--checkpoint', dir, ...key])).to.deep.include({ code: 2, stderr: `express-consent: cannot read ${dir}: it is a directory\n` });
     // A member given twice: JSON.parse checks the last (the signed one), a reader sees the first.
     await consent.record('u1', { analytics: 'granted' });
     const signed = JSON.stringify(await consent.checkpoint());

@@ -42,7 +42,7 @@ describe('the admin console in the reader\'s language', function () {
     expect(de.text).not.to.include('Subjects by state');
     expect(de.text).to.include('<th scope="col">erteilt</th>').and.include('data-label="verweigert" data-state="denied"');
     const fr = await request(app).get('/consent/admin/console/?lang=fr').set('Accept-Language', 'de').expect(200);
-    expect(fr.text).to.match(/<html lang="fr"/).and.include('Consentements : vue d’ensemble').and.include('Base légale');
+    expect(fr.text).to.match(/<html lang="fr"/).and.include('Consentements\u00a0: vue d’ensemble').and.include('Base légale');
     // Without the slash: sent to the overview with the language asked for.
     const moved = await request(app).get('/consent/admin/console?lang=fr').expect(301);
     expect(moved.headers.location).to.equal('/consent/admin/console/?lang=fr');

@@ -109,7 +109,7 @@ describeAccessible('texts in German in Chromium: the client, a preference form a
     expect(await page.getByRole('dialog', { name: 'Datenschutzeinstellungen' }).count()).to.equal(1);
     const text = await dialog.textContent();
     expect(text).to.include('Wer fragt').and.include('Beispiel GmbH (datenschutz@example.com)').and.include('Wofür').and.include('Die Website verbessern')
-      .and.include('Wer sie erhält').and.include('Hosting-Dienstleister').and.include('Mehr über Statistik').and.include('Immer aktiv (Rechtsgrundlage: Vertrag).');
+      .and.include('Wer sie erhält').and.include('Hosting-Dienstleister').and.include('Mehr über „Statistik“').and.include('Immer aktiv (Rechtsgrundlage: Vertrag).');
     // The contract has only an English text: marked as English inside the German dialog.
     expect(await dialog.locator('li[lang="en"]').count()).to.equal(1);
     expect(await axeViolations(page)).to.deep.equal([]);

@@ -72,7 +72,7 @@ for (const backend of BACKENDS) {
       guarded.get('/stats', t.consent.requireConsent('stats'), (_req, res) => { res.send('ok'); });
       const refused = await request(guarded).get('/stats').set(as('ann')).set('Accept-Language', 'de');
       expect(expectProblem(refused, 403, 'consent_required').title).to.equal('Einwilligung erforderlich');
-      expect(refused.body.detail).to.equal('Dafür ist Ihre Einwilligung nötig: “Statistik”.');
+      expect(refused.body.detail).to.equal('Dafür ist Ihre Einwilligung nötig: „Statistik“.');
       expect(refused.body.missing).to.deep.equal([{ id: 'stats', state: 'unset', reason: 'unset', title: 'Statistik', url: '/datenschutz' }]);
     });
 

@@ -19,9 +19,10 @@ describe('the confirmation page marks a text in another language than the page\'
     expect(languages.get('A monthly e-mail.')).to.equal('en');
     expect(languages.get('13 months')).to.equal('en');
     expect(languages.get(words['info.retention'])).to.equal('de');
-    // The link's words in German, the title in them in English.
-    expect(languages.get('Mehr über')).to.equal('de');
-    expect(languages.get('“Newsletter”')).to.equal('en');
+    // The link's words (and its quotation marks) in German, the title in them in English.
+    expect(languages.get('Mehr über „')).to.equal('de');
+    expect(languages.get('“')).to.equal('de');
+    expect([...languages].filter(([t]) => t === 'Newsletter').map(([, lang]) => lang)).to.deep.equal(['en']);
     expect(languages.get(words['confirm.button'])).to.equal('de');
   });
 });

@@ -192,7 +192,7 @@ export const CLIENT_SCRIPT = String.raw`(function () {
     if (!choosable(r)) kids.push(el('p', { 'class': 'ec-note', text: fill(w['client.alwaysActive'], { basis: w['basis.' + r.lawfulBasis] }) }));
     else if (gpcOff) kids.push(el('p', { 'class': 'ec-note', text: w['client.gpcOff'] }));
     else if (objectable) kids.push(el('p', { id: 'ec-basis-' + id, 'class': 'ec-note', text: w['client.objection'] }));
-    if (r.url) kids.push(el('a', { href: r.url, text: fill(w['link.more'], { title: r.title }) }));
+    if (r.url) kids.push(el('a', { href: r.url, text: fill(w['link.more'], { title: fill(w.quote, { text: r.title }) }) }));
     var li = el('li', { 'class': 'ec-item' }, kids);
     if (r.locale !== wordsLocale) li.setAttribute('lang', r.locale);
     return li;

@@ -1,8 +1,9 @@
 import type { Catalog, MessageKey } from '../../i18n/catalog';
 import { CLIENT_SCRIPT } from './client-script';
 
-// The catalog entries the client shows: its own, the lawful bases, the Art. 13 labels, the link.
-const CLIENT_KEYS = /^(client|basis|info)\.|^link\.more$/;
+// The catalog entries the client shows: its own, the lawful bases, the Art. 13 labels, the link
+// and its quotation marks.
+const CLIENT_KEYS = /^(client|basis|info)\.|^link\.more$|^quote$/;
 
 /**
  * The client with the library's words of every catalog locale in it: the script picks the
