@@ -37,6 +37,10 @@ function readKey(file: string): string {
       key = null;
     }
   }
+  // Node would take a private key for its public half: say what the file holds instead.
+  if (typeof key === 'string' && /-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(key)) {
+    throw usage(`${file} holds a private key: give the receipts public key (SPKI PEM, or the JSON of GET /receipts/key)`);
+  }
   // Checked here: a file that holds no key would read as a checkpoint whose signature fails.
   if (typeof key === 'string' && isPublicKey(key)) return key;
   throw usage(`${file} holds no public key: give the SPKI PEM, or the JSON of GET /receipts/key`);

@@ -52,6 +52,11 @@ describeEachCliDatabase('express-consent verify --checkpoint', (open) => {
     writeFileSync(markedKey, `\ufeff${consent.publicKey}`);
     expect(await runCli(['--url', db.url, 'verify', '--checkpoint', marked, '--public-key', markedKey])).to.include({ code: 0 });
     // A key file that holds no key is said to, not taken for a signature that fails.
+    const secret = join(dir, 'private.pem');
+    writeFileSync(secret, generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }));
+    expect(await runCli(['--url', db.url, 'verify', '--checkpoint', file, '--public-key', secret])).to.deep.include({
+      code: 2, stderr: `express-consent: ${secret} holds a private key: give the receipts public key (SPKI PEM, or the JSON of GET /receipts/key)\n`,
+    });
     const garbage = join(dir, 'garbage.pem');
     writeFileSync(garbage, 'garbage\n');
     expect(await runCli(['--url', db.url, 'verify', '--checkpoint', file, '--public-key', garbage])).to.deep.include({
