@@ -125,11 +125,6 @@ function nextRecord(
 }
 
 /**
- * Plans one atomic batch: the events to append, the records to write, and how to chain the
- * events once the tracker has given them ids; a decision that re-uses a pending request adds
- * neither. Pure: everything comes from the snapshot read inside the write transaction.
- */
-/**
  * The time of a batch: the clock's reading, or the subject's latest answer when that is later. A
  * clock read before the subject's lock was taken (another write of the subject took it first), or
  * another process's clock a little ahead, would otherwise date a withdrawal before the grant it
@@ -144,6 +139,12 @@ export function batchTime(records: readonly CurrentRecord[], now: number): numbe
   return at;
 }
 
+/**
+ * Plans one atomic batch: the events to append, the records to write, and how to chain the
+ * events once the tracker has given them ids; a decision that re-uses a pending request adds
+ * neither, dated by `batchTime`. Pure: everything comes from the snapshot read inside the write
+ * transaction.
+ */
 export function planBatch(
   snapshot: SubjectSnapshot,
   decisions: PlannedDecision[],
