@@ -21,7 +21,7 @@ function fileText(bytes: Uint8Array, file: string, what: string): string {
 const REASONS: Readonly<Record<string, string>> = { ENOENT: 'no such file', EISDIR: 'it is a directory', EACCES: 'permission denied', EPERM: 'permission denied' };
 
 /** `: <why>` for a file system error whose cause an operator can fix, else nothing. */
-function reason(error: unknown): string {
+export function reason(error: unknown): string {
   const why = REASONS[String((error as NodeJS.ErrnoException | null)?.code)];
   return why === undefined ? '' : `: ${why}`;
 }

@@ -86,3 +86,25 @@ export function writeFailure(error: unknown): void {
   endBarLine();
   process.stderr.write(`express-consent: ${printable(describeError(error))}\n`);
 }
+
+// What ends a command early: Ctrl-C, `kill`, a closed terminal.
+const INTERRUPTS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+/**
+ * Calls `handler` on each interrupt until the returned function is called; `handler` may end the
+ * process with `endBy(signal)`.
+ */
+export function onInterrupt(handler: (signal: NodeJS.Signals) => void): () => void {
+  const stop = (): void => { for (const signal of INTERRUPTS) process.removeListener(signal, handler); };
+  for (const signal of INTERRUPTS) process.on(signal, handler);
+  return stop;
+}
+
+/**
+ * Ends the process by `signal` once `stop` removed this command's handlers: the signal's default
+ * action applies, and the exit status says so.
+ */
+export function endBy(signal: NodeJS.Signals, stop: () => void): void {
+  stop();
+  process.kill(process.pid, signal);
+}

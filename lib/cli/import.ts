@@ -2,9 +2,9 @@ import { accessSync, constants, statSync } from 'node:fs';
 import { Command } from 'commander';
 import { duplicateKeyPointer } from '../duplicate-keys';
 import { ConsentError } from '../errors';
-import { fileLines } from './bounded-read';
+import { fileLines, reason } from './bounded-read';
 import { withConsent } from './context';
-import { CliError, describeError, logError, printable, usage } from './exit';
+import { CliError, describeError, endBy, logError, onInterrupt, printable, usage } from './exit';
 import { progress, type Progress } from './progress';
 
 /**
@@ -18,10 +18,10 @@ const lineRefused = (message: string): ConsentError => new ConsentError('invalid
  * `lines` gets each object's line number, in order. A member given twice is refused, as the
  * HTTP API refuses it: `JSON.parse` would keep the last one without a word.
  */
-async function* decisions(file: string, bar: Progress, lines: number[], interrupted: () => boolean): AsyncGenerator {
+async function* decisions(file: string, bar: Progress, lines: number[], reading: { interrupted(): boolean; ended: boolean }): AsyncGenerator {
   try {
     for await (const { line: read, n } of fileLines(file)) {
-      if (interrupted()) return;
+      if (reading.interrupted()) return;
       bar.add(Buffer.byteLength(read, 'utf8') + 1);
       // A byte-order mark that an editor put before the first line is no part of the JSON.
       const line = n === 1 && read.startsWith('\ufeff') ? read.slice(1) : read;
@@ -37,6 +37,7 @@ async function* decisions(file: string, bar: Progress, lines: number[], interrup
       lines.push(n);
       yield decision;
     }
+    reading.ended = !reading.interrupted();
   } catch (error) {
     // A line too long, or not UTF-8.
     throw error instanceof CliError ? lineRefused(error.message) : error;
@@ -69,8 +70,6 @@ function atLine(error: unknown, file: string, lines: readonly number[]): unknown
   return new ConsentError(error.code, `${shown.join('; ')}${more}${before}`, { status: error.status, extensions: error.extensions });
 }
 
-const INTERRUPTS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
-
 /**
  * Until `done()`, the first interrupt (Ctrl-C, `kill`, a closed terminal) stops the reading of
  * the file: what was read is imported, and the command then says how far it got and ends as the
@@ -78,16 +77,14 @@ const INTERRUPTS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
  */
 function stopOnInterrupt(): { signal: () => NodeJS.Signals | null; done: () => void } {
   let received: NodeJS.Signals | null = null;
-  const done = (): void => { for (const s of INTERRUPTS) process.removeListener(s, interrupted); };
-  function interrupted(signal: NodeJS.Signals): void {
+  const done = onInterrupt((signal) => {
     if (received !== null) {
-      done();
-      process.kill(process.pid, signal);
+      endBy(signal, done);
       return;
     }
     received = signal;
-  }
-  for (const s of INTERRUPTS) process.on(s, interrupted);
+    logError('express-consent: stopping once the decisions read so far are imported (interrupt again to stop at once, without them)');
+  });
   return { signal: () => received, done };
 }
 
@@ -101,8 +98,8 @@ export function importCommand(): Command {
       let size: number;
       try {
         size = statSync(file).size;
-      } catch {
-        throw usage(`cannot read ${file}: no such file`);
+      } catch (error) {
+        throw usage(`cannot read ${file}${reason(error)}`);
       }
       if (statSync(file).isDirectory()) throw usage(`cannot read ${file}: it is a directory`);
       try {
@@ -116,19 +113,19 @@ export function importCommand(): Command {
       const bar = progress('importing', size);
       const lines: number[] = [];
       const interrupt = stopOnInterrupt();
+      const reading = { interrupted: () => interrupt.signal() !== null, ended: false };
       try {
-        const result = await withConsent(command, (consent) => consent.import(decisions(file, bar, lines, () => interrupt.signal() !== null), { batchSize }))
+        const result = await withConsent(command, (consent) => consent.import(decisions(file, bar, lines, reading), { batchSize }))
           .catch((error: unknown) => { throw atLine(error, file, lines); });
         bar.done();
         process.stdout.write(`${JSON.stringify(result)}\n`);
         const signal = interrupt.signal();
-        if (signal === null) return;
+        // Interrupted after the last line was read: nothing was left out.
+        if (signal === null || reading.ended) return;
         const last = lines[lines.length - 1];
         const read = last === undefined ? 'no decision read' : `the decisions of lines 1-${String(last)} imported (${String(result.imported)}); the rest from line ${String(last + 1)} not read`;
         logError(`express-consent: interrupted: ${read}`);
-        interrupt.done();
-        // With the listener gone the signal's default action applies: the exit status says so.
-        process.kill(process.pid, signal);
+        endBy(signal, interrupt.done);
       } finally {
         interrupt.done();
       }

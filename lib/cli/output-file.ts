@@ -3,13 +3,11 @@ import { constants, createWriteStream, lstatSync, readlinkSync, rmSync, statSync
 import { chmod, open, rename, rm } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, sep } from 'node:path';
 import { streamChunks } from '../io/stream-chunks';
-import { CliError, EXIT, usage } from './exit';
+import { CliError, endBy, EXIT, onInterrupt, usage } from './exit';
 
 // Exports and audiences hold personal data (pseudonyms, actors, subject ids as the host gave
 // them): a new file is readable by its owner only, whatever the umask.
 const NEW_FILE_MODE = 0o600;
-
-const INTERRUPTS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 // Where the path asked for cannot take a file: the argument is to change (exit 2).
 const PATH_REASONS: Readonly<Record<string, string>> = {
@@ -51,14 +49,10 @@ function namedFailure(error: unknown, file: string, opened: readonly string[]): 
  * personal data, and a dot-file nobody looks for would keep it.
  */
 function removedOnInterrupt(partial: string): () => void {
-  const stop = (): void => { for (const signal of INTERRUPTS) process.removeListener(signal, interrupted); };
-  function interrupted(signal: NodeJS.Signals): void {
+  const stop = onInterrupt((signal) => {
     rmSync(partial, { force: true });
-    stop();
-    // With the listener gone the signal's default action applies: the exit status says so.
-    process.kill(process.pid, signal);
-  }
-  for (const signal of INTERRUPTS) process.on(signal, interrupted);
+    endBy(signal, stop);
+  });
   return stop;
 }
 

@@ -56,6 +56,16 @@ function isPublicKey(pem: string): boolean {
   }
 }
 
+/**
+ * Where a problem is, in words: its event, or for a problem without one its place, a position in
+ * a subject's chain (`<chain>:<seq>`) or `log:7`, `checkpoint:3`, `requirement:terms:2` as it is.
+ */
+export function problemPlace(id: string): string {
+  const place = /^([0-9a-f]+):([0-9]+)$/.exec(id);
+  if (place) return `position ${String(place[2])} of chain ${String(place[1])}`;
+  return id === 'log' || id.includes(':') ? id : `event ${id}`;
+}
+
 /** A file's text without the byte-order mark an editor may have put first. */
 const withoutMark = (text: string): string => (text.startsWith('\ufeff') ? text.slice(1) : text);
 
@@ -103,9 +113,7 @@ export function verifyCommand(): Command {
       if (options.json) {
         process.stdout.write(`${JSON.stringify(result)}\n`);
       } else {
-        // A problem without an event is named by its place (`log:7`, `checkpoint:3`, `requirement:terms:2`).
-        const at = (id: string) => (id === 'log' || id.includes(':') ? id : `event ${id}`);
-        for (const problem of result.problems) process.stdout.write(`problem: ${problem.kind} at ${at(problem.eventId)}\n`);
+        for (const problem of result.problems) process.stdout.write(`problem: ${problem.kind} at ${problemPlace(problem.eventId)}\n`);
         if (checkpoint !== undefined && result.problems.some((p) => p.eventId.startsWith('checkpoint:'))) {
           process.stdout.write(
             `ROLLBACK: the database does not extend the checkpoint of ${String(checkpoint.size)} events issued at ${checkpoint.issuedAt}: ` +

@@ -22,9 +22,11 @@ import { verifyStore } from './verify';
 import { ReferencedVersions, versionProblems } from './verify-versions';
 
 // Waits before sealing the log again when a receipt's newest event is not in it yet: on
-// PostgreSQL the seal waits for writes of other processes that were still under way, which end
-// within moments (one left open holds it back for good, and the receipt goes without).
+// PostgreSQL a seal stops before the entries that a write of another process, still under way,
+// could come before; such writes end within moments (one left open holds the seal back for good,
+// and the receipt goes without). No new attempt starts after `SEAL_WAIT_BUDGET_MS`.
 const SEAL_WAITS_MS = [0, 25, 50, 100, 200];
+const SEAL_WAIT_BUDGET_MS = 1_000;
 
 /** The proof-of-consent methods of a `Consent` instance. */
 export interface ConsentProof {
@@ -191,7 +193,9 @@ export function proofMethods(engine: ProofDeps, receiptKey: ReceiptKey, madeChec
   const logProof = async (pseudonym: string): Promise<ReceiptLogProof | null> => {
     const [chainHead] = await tracker.heads({ pseudonym, limit: 1 });
     if (chainHead?.id === null || chainHead === undefined) return null;
+    const started = Date.now();
     for (const wait of SEAL_WAITS_MS) {
+      if (wait > 0 && Date.now() - started + wait > SEAL_WAIT_BUDGET_MS) break;
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
       const head = await engine.sealLog();
       const inclusion = await inclusionOf(tracker, head, chainHead.id, chainHead.hash, subtrees);

@@ -88,10 +88,11 @@ const byId = (a: Row, b: Row): number => {
 };
 
 /**
- * Claims up to `limit` entries with one conditional update of the oldest claimable ones, each the
- * oldest of its subject and handler, which returns the rows it claimed: one statement whatever the
- * batch size, and no scan for the claim (the outbox of a handler down for days is large; an entry
- * behind an older one is passed over through the index on `chain`). A row changes only while nobody holds it,
+ * Claims up to `limit` entries with one conditional update of the first claimable ones, each the
+ * oldest of its subject and handler, which returns the rows it claimed: one statement
+ * whatever the batch size, and no scan for the claim (the outbox of a handler down for days is
+ * large, and none of it due; an entry behind an older one is passed over through the index on
+ * `chain`, and a retry sets it due no earlier than that one). A row changes only while nobody holds it,
  * so of two processes racing for an entry exactly one claims it (on PostgreSQL the second skips
  * rows the first has locked, and takes the next ones).
  */
@@ -103,19 +104,18 @@ export async function claimOutbox(
   if (query.handlers.length === 0 || query.limit < 1) return [];
   const outbox = table('outbox');
   const claim = randomBytes(16).toString('hex');
-  const pg = isPostgres(knex);
   // Only the oldest entry of a subject for a handler: the next one waits until it is delivered,
-  // so a handler never hears of a withdrawal before the grant it withdraws. SQLite walks the ids
-  // and stops at `limit` (the unary `+` keeps it off the index on handler and due time, with which
-  // it checked every due entry, each with a lookup of its elders, and sorted them).
-  const due = pg ? '?? <= ?' : '+?? <= ?';
-  const handlerIn = `${pg ? '??' : '+??'} in (${query.handlers.map(() => '?').join(', ')})`;
+  // so a handler never hears of a withdrawal before the grant it withdraws. SQLite takes them in
+  // the order they fall due, as its index on handler and due time gives them, and stops at
+  // `limit` (in the order written it walked every entry when none was due); PostgreSQL's planner
+  // keeps the order written, which it reads by the primary key when most are due.
+  const pg = isPostgres(knex);
   const candidates = knex({ o: outbox })
-    .whereRaw(handlerIn, ['o.handler', ...query.handlers])
-    .whereRaw(due, ['o.available_at', query.now])
+    .whereIn('o.handler', query.handlers)
+    .where('o.available_at', '<=', query.now)
     .where((q) => { q.whereNull('o.locked_until').orWhere('o.locked_until', '<', query.now); })
     .whereNotExists((q) => { void q.select(knex.raw('1')).from({ b: outbox }).whereRaw('?? = ?? and ?? = ?? and ?? < ??', ['b.chain', 'o.chain', 'b.handler', 'o.handler', 'b.id', 'o.id']); })
-    .orderBy('o.id')
+    .orderBy(pg ? [{ column: 'o.id' }] : [{ column: 'o.available_at' }, { column: 'o.id' }])
     .limit(query.limit)
     .select('o.id');
   if (pg) candidates.forUpdate().skipLocked();
@@ -161,13 +161,14 @@ export async function outboxClaimed(knex: Knex, table: Table, entry: ClaimedOutb
  */
 export async function retryOutbox(knex: Knex, table: Table, entry: ClaimedOutboxEntry, availableAt: number): Promise<void> {
   const outbox = table('outbox');
-  await knex(outbox)
-    .where('handler', entry.handler)
-    .where('id', '>', entry.id)
-    .where('available_at', '<', availableAt)
-    .where('chain', knex(outbox).where({ id: entry.id, claim: entry.claim }).select('chain'))
-    .update({ available_at: availableAt });
-  await knex(outbox)
-    .where({ id: entry.id, claim: entry.claim })
-    .update({ attempts: entry.attempts + 1, available_at: availableAt, locked_until: null, claim: null });
+  // Together: between the two, the entry's lease could lapse and another process deliver it,
+  // leaving the ones behind it waiting for nothing.
+  await knex.transaction(async (trx) => {
+    const released = await trx(outbox)
+      .where({ id: entry.id, claim: entry.claim })
+      .update({ attempts: entry.attempts + 1, available_at: availableAt, locked_until: null, claim: null }, ['chain']);
+    const chain = (released[0] as Row | undefined)?.chain;
+    if (chain === undefined) return;
+    await trx(outbox).where({ chain, handler: entry.handler }).where('id', '>', entry.id).where('available_at', '<', availableAt).update({ available_at: availableAt });
+  });
 }

@@ -2,6 +2,7 @@ import { storedDigest } from '../audit/chain';
 import { sealChain } from '../audit/seal';
 import type { DraftEvent, SubjectSnapshot, WritePlan } from '../tracker/records';
 import type { Source } from '../types';
+import { batchTime } from './batch-time';
 
 /**
  * The requirement an erase event is filed under: it concerns the subject, not one requirement,
@@ -32,7 +33,7 @@ export function planErase(
     state: 'unset',
     source: ctx.source,
     actor: ctx.actor,
-    at: ctx.now,
+    at: batchTime(snapshot.records, ctx.now),
     ...none,
     personalDigest: storedDigest(chainKey, personal),
     personalSalt: personal.personalSalt,

@@ -3,6 +3,7 @@ import { sealChain } from '../audit/seal';
 import type { CurrentRecord, DraftEvent, SubjectSnapshot, WritePlan } from '../tracker/records';
 import type { Requirement } from '../types';
 import { deriveState } from './derive';
+import { batchTime } from './batch-time';
 import type { Change } from './plan';
 
 /**
@@ -19,6 +20,8 @@ export function planExpiry(
   chainKey: Buffer,
 ): { plan: WritePlan; changes: Change[] } {
   const digest = storedDigest(chainKey, NO_PERSONAL_FIELDS);
+  // Dated as a batch is: a sweep's clock, read once for its pass, may be behind an answer written meanwhile.
+  const at = batchTime(snapshot.records, now);
   const events: DraftEvent[] = [];
   const changes: Change[] = [];
   const records: CurrentRecord[] = [];
@@ -41,7 +44,7 @@ export function planExpiry(
       state: 'expired',
       source: 'sweep',
       actor: null,
-      at: now,
+      at,
       note: null,
       data: null,
       ip: null,
@@ -49,7 +52,7 @@ export function planExpiry(
       personalDigest: digest,
       context: null,
     });
-    changes.push({ requirement: record.requirement, action: 'expire', previous: 'granted', state: 'expired', seq, at: now });
+    changes.push({ requirement: record.requirement, action: 'expire', previous: 'granted', state: 'expired', seq, at });
   }
   return { plan: { events, records, seal: (ids) => sealChain(chainKey, snapshot, events, ids, records) }, changes };
 }

@@ -1,6 +1,7 @@
 import { hasNoPersonalValues, storedDigest } from '../audit/chain';
 import { sealChain } from '../audit/seal';
 import type { CurrentRecord, DraftEvent, SubjectSnapshot, WritePlan } from '../tracker/records';
+import { batchTime } from './batch-time';
 import { emptyRecord } from '../tracker/records';
 import type { Action, Decision, Requirement, Source, State } from '../types';
 import { deriveState } from './derive';
@@ -122,21 +123,6 @@ function nextRecord(
     pendingToken: null,
     expiryRecorded: false,
   };
-}
-
-/**
- * The time of a batch: the clock's reading, or the subject's latest answer when that is later. A
- * clock read before the subject's lock was taken (another write of the subject took it first), or
- * another process's clock a little ahead, would otherwise date a withdrawal before the grant it
- * withdraws. Pure.
- */
-export function batchTime(records: readonly CurrentRecord[], now: number): number {
-  let at = now;
-  for (const r of records) {
-    if (r.decidedAt !== null && r.decidedAt > at) at = r.decidedAt;
-    if (r.pendingAt !== null && r.pendingAt > at) at = r.pendingAt;
-  }
-  return at;
 }
 
 /**

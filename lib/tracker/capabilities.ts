@@ -175,7 +175,8 @@ export interface LifecycleCapability {
 export interface OutboxCapability {
   /**
    * Claims up to `limit` entries of the given handlers that are available at `now` and not
-   * claimed by another process (or whose claim lapsed), oldest first, until `now + leaseMs`.
+   * claimed by another process (or whose claim lapsed), oldest first (in the order written, or
+   * the order they fall due), until `now + leaseMs`.
    * Only the oldest stored entry of a chain for a handler is claimable: the next one waits until
    * it is deleted (delivered), in order even across retries. Two concurrent callers never claim the same entry.
    */

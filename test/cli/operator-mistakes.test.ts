@@ -142,7 +142,10 @@ describe('the express-consent command line against an operator\'s mistakes', () 
       expect(imported).to.be.above(0).and.below(20_000);
       expect(await events()).to.equal(before + imported);
       // Lines and decisions are one to one here: the next line is the first not imported.
-      expect(stderr).to.equal(`express-consent: interrupted: the decisions of lines 1-${String(imported)} imported (${String(imported)}); the rest from line ${String(imported + 1)} not read\n`);
+      expect(stderr).to.equal(
+        'express-consent: stopping once the decisions read so far are imported (interrupt again to stop at once, without them)\n' +
+          `express-consent: interrupted: the decisions of lines 1-${String(imported)} imported (${String(imported)}); the rest from line ${String(imported + 1)} not read\n`,
+      );
     });
 
     it('refuses an --actor the library would not record', async () => {

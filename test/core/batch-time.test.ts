@@ -20,7 +20,10 @@ describe('the time of a decision', () => {
     clock = T0;
     payloads.length = 0;
     consent = createConsent({ knex, secret: SECRET, now: () => new Date(clock), logger: quiet, sweep: false });
-    consent.register({ id: 'news', title: 'Newsletter', description: 'A monthly letter.' });
+    consent.register([
+      { id: 'news', title: 'Newsletter', description: 'A monthly letter.' },
+      { id: 'trial', title: 'Trial', description: 'A day of offers.', expiresAfterDays: 1 },
+    ]);
     consent.on('change', (p) => void payloads.push(p));
     await consent.ready();
   });
@@ -56,12 +59,39 @@ describe('the time of a decision', () => {
     expect((await consent.verify()).ok).to.equal(true);
   });
 
+  it('does not follow an answer dated further ahead than a lock is waited for (a wrong clock)', async () => {
+    await consent.record('dan', { news: 'granted' });
+    clock = T0 - 20_000;
+    await consent.record('dan', { news: 'denied' });
+    expect((await oldestFirst('dan')).map((e) => e.at)).to.deep.equal([new Date(T0).toISOString(), new Date(T0 - 20_000).toISOString()]);
+  });
+
+  it('dates a sweep\'s expiry no earlier than an answer written after its clock was read', async () => {
+    await consent.record('eve', { trial: 'granted' });
+    const lapsed = T0 + 86_400_000;
+    clock = lapsed + 5_000;
+    await consent.record('eve', { news: 'granted' });
+    // The sweep read its clock before that answer (a long pass, or another process a little behind).
+    clock = lapsed + 1_000;
+    await consent.sweep();
+    const events = await oldestFirst('eve');
+    expect(events.map((e) => [e.requirement, e.action, e.at])).to.deep.equal([
+      ['trial', 'grant', new Date(T0).toISOString()],
+      ['news', 'grant', new Date(lapsed + 5_000).toISOString()],
+      ['trial', 'expire', new Date(lapsed + 5_000).toISOString()],
+    ]);
+    expect((await consent.verify()).ok).to.equal(true);
+  });
+
   it('keeps a subject\'s history in time order under concurrent writes, whatever the clock reads', async () => {
     // A clock that goes back at every reading: each write reads it before it waits for the
     // subject's lock behind the ones before it.
     let readings = 0;
     const backwards = createConsent({ knex, secret: SECRET, now: () => new Date(T0 - (readings += 1) * 10), logger: quiet, sweep: false });
-    backwards.register({ id: 'news', title: 'Newsletter', description: 'A monthly letter.' });
+    backwards.register([
+      { id: 'news', title: 'Newsletter', description: 'A monthly letter.' },
+      { id: 'trial', title: 'Trial', description: 'A day of offers.', expiresAfterDays: 1 },
+    ]);
     try {
       await Promise.all(Array.from({ length: 40 }, (_, i) => backwards.record('cat', { news: i % 2 === 0 ? 'granted' : 'denied' })));
       const times = (await backwards.history('cat', { limit: 200 })).events.reverse().map((e) => Date.parse(e.at));
