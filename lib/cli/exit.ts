@@ -91,8 +91,8 @@ export function writeFailure(error: unknown): void {
 const INTERRUPTS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 /**
- * Calls `handler` on each interrupt until the returned function is called; `handler` may end the
- * process with `endBy(signal)`.
+ * Calls `handler` on each interrupt until the returned function (`stop`) is called; `handler`
+ * may end the process with `endBy(signal, stop)`.
  */
 export function onInterrupt(handler: (signal: NodeJS.Signals) => void): () => void {
   const stop = (): void => { for (const signal of INTERRUPTS) process.removeListener(signal, handler); };
