@@ -76,8 +76,9 @@ export async function lapsedGrants(
   }
 }
 
-const claimable = (now: number) => (q: Knex.QueryBuilder): void => {
-  q.whereNull('locked_until').orWhere('locked_until', '<', now);
+/** An entry nobody holds: never claimed, or its lease lapsed (`column`, qualified where the query names its table). */
+const claimable = (now: number, column = 'locked_until') => (q: Knex.QueryBuilder): void => {
+  q.whereNull(column).orWhere(column, '<', now);
 };
 
 /** Orders rows by their id, a bigint (a string on PostgreSQL). */
@@ -113,7 +114,7 @@ export async function claimOutbox(
   const candidates = knex({ o: outbox })
     .whereIn('o.handler', query.handlers)
     .where('o.available_at', '<=', query.now)
-    .where((q) => { q.whereNull('o.locked_until').orWhere('o.locked_until', '<', query.now); })
+    .where(claimable(query.now, 'o.locked_until'))
     .whereNotExists((q) => { void q.select(knex.raw('1')).from({ b: outbox }).whereRaw('?? = ?? and ?? = ?? and ?? < ??', ['b.chain', 'o.chain', 'b.handler', 'o.handler', 'b.id', 'o.id']); })
     .orderBy(pg ? [{ column: 'o.id' }] : [{ column: 'o.available_at' }, { column: 'o.id' }])
     .limit(query.limit)

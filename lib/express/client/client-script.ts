@@ -134,8 +134,8 @@ export const CLIENT_SCRIPT = String.raw`(function () {
   // Where the person turns a signalled requirement on: under Choose from the banner, below in the dialog.
   function gpcNote(inDialog) {
     var list = signalled();
-    var text = fill(w['client.gpcNote'], { titles: titles(list) }) + ' ' + w[inDialog ? 'client.gpcBelow' : 'client.gpcChoose'];
-    return list.length ? el('p', { 'class': 'ec-gpc', text: text }) : null;
+    if (!list.length) return null;
+    return el('p', { 'class': 'ec-gpc', text: fill(w['client.gpcNote'], { titles: titles(list) }) + ' ' + w[inDialog ? 'client.gpcBelow' : 'client.gpcChoose'] });
   }
 
   function showBanner() {

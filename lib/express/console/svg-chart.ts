@@ -1,6 +1,7 @@
 import type { DayCount } from '../../core/admin-stats';
 import { fill, type Messages } from '../../i18n/catalog';
 import { html, type SafeHtml } from '../../pages/html';
+import { cell, headRow } from './console-page';
 
 const W = 720;
 const H = 240;
@@ -50,9 +51,9 @@ ${series('grants', { cls: 'ec-ok', fallback: '#146c2e' })}${series('withdrawals'
  * or a narrow screen can read where the chart's points are out of reach.
  */
 export function dailyTable(days: DayCount[], w: Messages): SafeHtml {
-  const rows = days.map((d) => html`<tr><th scope="row">${d.day}</th><td data-label="${w['console.grants']}">${d.grants}</td><td data-label="${w['console.withdrawals']}">${d.withdrawals}</td></tr>`);
+  const rows = days.map((d) => html`<tr><th scope="row">${d.day}</th>${cell(w['console.grants'], d.grants)}${cell(w['console.withdrawals'], d.withdrawals)}</tr>`);
   // One block per day on a narrow screen: three columns of long words do not fit a phone at 200%.
   return html`<details class="ec-chart-table"><summary>${w['console.chartTable']}</summary>
-<table class="ec-stack"><thead><tr><th scope="col">${w['console.day']}</th><th scope="col">${w['console.grants']}</th><th scope="col">${w['console.withdrawals']}</th></tr></thead>
+<table class="ec-stack">${headRow([w['console.day'], w['console.grants'], w['console.withdrawals']])}
 <tbody>${rows}</tbody></table></details>`;
 }
