@@ -35,6 +35,10 @@ interface Renamed {
  * now carries; otherwise it is `modified`. An event read without its predecessor's hash takes
  * it from the event its `prevId` names, once that one is read.
  *
+ * An event beyond a head whose seal checks is `rollback` when it continues the chain under its
+ * seal (its predecessor's hash, its own at its position): the library wrote it, and the head was
+ * put back from an earlier copy; otherwise it is `inserted`.
+ *
  * A head whose seal fails, at the position of the chain's last event, has had its subject's
  * records or link changed: each record that its events contradict (or missing, or extra) is a
  * `state_mismatch`; when they all agree, the link (the pseudonym, or a member only the seal
@@ -48,6 +52,8 @@ export class ChainVerifier {
   private head: SealedHead | null = null;
   private headOk = false;
   private last: StoredEvent | null = null;
+  /** The last event beyond the head that continued the chain (`beyond`). */
+  private beyondLast: StoredEvent | null = null;
   private undecided: StoredEvent | null = null;
   /** Events of the current chain found under another id, by the id they now carry and by the sealed one. */
   private readonly renamedByCarried = new Map<string, Renamed>();
@@ -73,6 +79,7 @@ export class ChainVerifier {
   begin(head: SealedHead | null): void {
     this.head = head;
     this.last = null;
+    this.beyondLast = null;
     this.undecided = null;
     // Emptied when used (most chains leave them empty): new ones for every chain were garbage.
     if (this.renamedByCarried.size > 0) this.renamedByCarried.clear();
@@ -111,7 +118,7 @@ export class ChainVerifier {
     const expected = (this.last?.seq ?? 0) + 1;
     const beyondHead = this.headOk && event.seq > (this.head as SealedHead).seq;
     if (beyondHead) {
-      this.report(event.id, 'inserted');
+      this.beyond(event);
       return;
     }
     this.replay?.push(event);
@@ -133,6 +140,23 @@ export class ChainVerifier {
       this.check(event, true);
     }
     this.release(event.id);
+  }
+
+  /**
+   * An event after the head's position: `rollback` (with its chain) when it continues the chain
+   * from the head's event, or from the event before it that did, under its seal; else `inserted`.
+   */
+  private beyond(event: StoredEvent): void {
+    const before = this.beyondLast ?? this.last;
+    const continues = before !== null && before.seq === event.seq - 1 && event.prevId === before.id && (event.prevHash === '' || event.prevHash === before.hash);
+    if (continues) event.prevHash = before.hash;
+    if (!continues || !this.sealedAt(event, event.seq)) {
+      this.report(event.id, 'inserted');
+      return;
+    }
+    this.beyondLast = event;
+    this.problems.push({ eventId: event.id, kind: 'rollback', chain: event.chain });
+    if (!this.personalOk(event)) this.report(event.id, 'modified');
   }
 
   /**
@@ -198,6 +222,14 @@ export class ChainVerifier {
       const r = head.records.find((x) => x.requirement === requirement);
       return r !== undefined && Math.max(r.decidedAt ?? -Infinity, r.pendingAt ?? -Infinity) > lastAt;
     });
+  }
+
+  /**
+   * Whether the events pushed so far verify: no problem found, and none still to be decided or
+   * waiting for its predecessor. A stream checks each page so before passing it on.
+   */
+  clean(): boolean {
+    return this.problems.length === 0 && this.undecided === null && this.waiting.size === 0;
   }
 
   /** The result so far. */

@@ -16,7 +16,7 @@ import { requireSubject } from './input';
 import { inclusionOf, SubtreeCache, treeOf, type Inclusion } from './log-proof';
 import { publicVerifyResult } from './public-event';
 import type { ReceiptKey } from './receipt-key';
-import { logRefusal, trustedRecords } from './trusted';
+import { logRefusal, trustedRecords, withRegistered } from './trusted';
 import { foldVerifiedEvents, verifiedEvents } from './subject-events';
 import { verifyStore } from './verify';
 import { ReferencedVersions, versionProblems } from './verify-versions';
@@ -211,7 +211,9 @@ export function proofMethods(engine: ProofDeps, receiptKey: ReceiptKey, madeChec
       const records = await engine.storedRecords(pseudonym);
       const states = engine.statesFrom(records);
       const decided = registry.list().filter((r) => (states[r.id] as StateInfo).version !== null);
-      const versions = await engine.storedVersions(decided.map((r) => r.id));
+      // A decided version the application registers must still be stored: its text and basis go on the receipt.
+      const registered = registry.allVersions().filter((r) => states[r.id]?.version === r.version);
+      const versions = withRegistered(engine.options.logger, registered, await engine.storedVersions(decided.map((r) => r.id)));
       const locales = decided.length === 0 ? new Map<string, string>() : await shownLocales(engine, pseudonym);
       const decisions: ReceiptDecision[] = decided.map((requirement) => {
         const info = states[requirement.id] as StateInfo;
@@ -265,7 +267,8 @@ export function proofMethods(engine: ProofDeps, receiptKey: ReceiptKey, madeChec
       await engine.ready();
       const requirement = registry.require(id);
       const pseudonym = engine.pseudonym(subject);
-      const versions = await engine.storedVersions([id]);
+      // Every registered version of it must still be stored: which was current then depends on them all.
+      const versions = withRegistered(engine.options.logger, registry.allVersions().filter((r) => r.id === id), await engine.storedVersions([id]));
       // The version that was current then decides whether an old grant had become outdated.
       // A version is current from when it was stored, or from its start when registered ahead.
       // Before the first was stored (decisions imported with their own, earlier times), the

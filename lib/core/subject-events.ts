@@ -9,19 +9,35 @@ import { VERIFY_PAGE, type ProofReader } from './verify';
 /**
  * The events of a chain, oldest first, in keyset pages of `limit` read one page ahead (at most
  * two pages held), up to the head's `seq`: events a write appends meanwhile are left out, so a
- * reader's work is fixed when it starts.
+ * reader's work is fixed when it starts. Those read beyond the head go to `beyond` (see
+ * `checkBeyond`).
  */
 export function chainEventPages(
   reader: ProofReader,
   head: { chain: string; seq: number },
   limit: number = VERIFY_PAGE,
+  beyond: StoredEvent[] = [],
 ): AsyncGenerator<StoredEvent[]> {
   return pagesAhead(
-    async (after: { chain: string; seq: number } | undefined) =>
-      (await reader.scanEvents({ chain: head.chain, after, limit })).filter((event) => event.seq <= head.seq),
+    async (after: { chain: string; seq: number } | undefined) => {
+      const page = await reader.scanEvents({ chain: head.chain, after, limit });
+      const within = page.filter((event) => event.seq <= head.seq);
+      if (within.length < page.length) for (const event of page) if (event.seq > head.seq) beyond.push(event);
+      return within;
+    },
     (last) => ({ chain: last.chain, seq: last.seq }),
     limit,
   );
+}
+
+/**
+ * Events read beyond the head are a write made since it was read, unless the head has not moved:
+ * then the subject row was put back from an earlier copy while the events written after it stay.
+ * They are checked as well in that case (the verifier names them as a `rollback`), never passed on.
+ */
+async function checkBeyond(tracker: ProofReader, verifier: ChainVerifier, head: SealedHead, beyond: readonly StoredEvent[]): Promise<void> {
+  if (beyond.length === 0 || (await moved(tracker, head))) return;
+  for (const event of beyond) verifier.push({ ...event });
 }
 
 /**
@@ -31,12 +47,14 @@ export function chainEventPages(
 async function chainVerifies(tracker: ProofReader, key: Buffer, head: SealedHead, onEvent: (event: StoredEvent) => void): Promise<boolean> {
   const verifier = new ChainVerifier(key);
   verifier.begin(head);
-  for await (const page of chainEventPages(tracker, head)) {
+  const beyond: StoredEvent[] = [];
+  for await (const page of chainEventPages(tracker, head, VERIFY_PAGE, beyond)) {
     for (const event of page) {
       verifier.push(event);
       onEvent(event);
     }
   }
+  await checkBeyond(tracker, verifier, head, beyond);
   verifier.end();
   return verifier.result().ok;
 }
@@ -60,8 +78,9 @@ async function chainFailure(tracker: ProofReader, logger: ConsentLogger, head: S
 }
 
 /**
- * `chainEventPages`, each event checked as it passes: after the last page, a chain that does not
- * verify throws instead of ending, so a streamed answer breaks off rather than complete a
+ * `chainEventPages`, each page checked before it is passed on, and the chain whole after the
+ * last: a chain that does not verify throws instead of going on, so a streamed answer breaks off
+ * (before its first byte, when the first page fails) rather than send events or complete a
  * history the verified one would not give.
  *
  * @throws ConsentIntegrityError (logged), or `store_unavailable` when a write (an erasure) moved
@@ -76,10 +95,14 @@ export async function* verifiedEventPages(
 ): AsyncGenerator<StoredEvent[]> {
   const verifier = new ChainVerifier(key);
   verifier.begin(head);
-  for await (const page of chainEventPages(tracker, head, limit)) {
+  const beyond: StoredEvent[] = [];
+  for await (const page of chainEventPages(tracker, head, limit, beyond)) {
     for (const event of page) verifier.push({ ...event });
+    // Checked before it is passed on: an event that does not verify is never sent.
+    if (!verifier.clean()) throw await chainFailure(tracker, logger, head);
     yield page;
   }
+  await checkBeyond(tracker, verifier, head, beyond);
   verifier.end();
   if (!verifier.result().ok) throw await chainFailure(tracker, logger, head);
 }

@@ -45,6 +45,27 @@ export function trustedVersions(key: Buffer, logger: ConsentLogger, versions: St
   return versions;
 }
 
+/**
+ * Stored versions, once each of `registered` (versions the application registers) is among them:
+ * `ready()` stores every registered version, so one missing was deleted since, and a read that
+ * needs it is refused like a version that fails its seal (a version nobody answered yet is named
+ * by no event, and `verify()` cannot tell that it is gone).
+ *
+ * @throws ConsentIntegrityError when one is missing.
+ */
+export function withRegistered(
+  logger: ConsentLogger,
+  registered: readonly { id: string; version: number }[],
+  versions: StoredRequirementVersion[],
+): StoredRequirementVersion[] {
+  const missing = registered.filter((r) => !versions.some((v) => v.id === r.id && v.version === r.version));
+  if (missing.length === 0) return versions;
+  const message = `registered requirement versions (${missing.map((r) => `${r.id} v${String(r.version)}`).join(', ')}) are no longer stored and were refused as a storage failure; ${ADVICE}, and restart to store them again`;
+  const error = new ConsentIntegrityError(message);
+  logger.error(`express-consent: ${message}`, error);
+  throw error;
+}
+
 /** Logs an integrity failure that a write or an erasure met (the seal refused its snapshot); rethrows everything. */
 export function logRefusal(logger: ConsentLogger, error: unknown): never {
   if (error instanceof ConsentIntegrityError) logger.error(`express-consent: ${error.message}; ${ADVICE}`, error);

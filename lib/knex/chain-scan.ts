@@ -31,7 +31,7 @@ const headPage = (subjects: string): Record<string, string> => ({
 export async function scanHeads(ctx: TableContext, query: HeadScanQuery): Promise<SealedHead[]> {
   // Columns named with their table: the page selects them as hex under the same names (see event-scan).
   const subjects = ctx.table('subjects');
-  const q = joinHead(ctx.knex(subjects), ctx.table('events'), subjects).orderBy(`${subjects}.chain`).limit(query.limit);
+  const q = joinHead(ctx.knex(subjects), ctx.table('events'), subjects, { newest: false }).orderBy(`${subjects}.chain`).limit(query.limit);
   if (query.after !== undefined) q.where(`${subjects}.chain`, '>', bytes(query.after));
   if (query.chains !== undefined) q.whereIn(`${subjects}.chain`, query.chains.map(bytes));
   if (query.pseudonym !== undefined) q.where(`${subjects}.pseudonym`, bytes(query.pseudonym));

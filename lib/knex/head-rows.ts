@@ -7,13 +7,29 @@ import { hexOrNull, idOrNull, type Row } from './row-codec';
  * (`head_id`): they are read from that event instead of being stored a second time. The head's
  * seal still covers them with the id, so a head id moved to another event, or the newest event
  * changed or removed, fails the seal.
+ *
+ * The reads join that event only while it is its chain's newest: a subject row put back from an
+ * earlier copy (head, seal and records as they were before later writes, whose events are still
+ * stored) names an event that has a successor, reads as a head whose event is gone, and fails
+ * its seal instead of answering with the state before those writes. One probe of the events'
+ * unique (chain, seq) index per subject.
  */
 
 const HEAD = 'head_event';
+const NEXT = 'head_next';
 
-/** Left-joins to `q` (which reads the subjects as `subjects`) the event each subject row names as its head. */
-export function joinHead(q: Knex.QueryBuilder, events: string, subjects: string): Knex.QueryBuilder {
-  return q.leftJoin(`${events} as ${HEAD}`, `${HEAD}.id`, `${subjects}.head_id`);
+/**
+ * Left-joins to `q` (which reads the subjects as `subjects`) the event each subject row names as
+ * its head, when no event follows it in its chain. `newest: false` joins it whatever follows:
+ * verification reads heads so, to tell a head set back from one whose event was changed.
+ */
+export function joinHead(q: Knex.QueryBuilder, events: string, subjects: string, { newest = true } = {}): Knex.QueryBuilder {
+  if (!newest) return q.leftJoin(`${events} as ${HEAD}`, `${HEAD}.id`, `${subjects}.head_id`);
+  return q.leftJoin(`${events} as ${HEAD}`, function joinNewest() {
+    this.on(`${HEAD}.id`, '=', `${subjects}.head_id`).andOnNotExists(function successor() {
+      void this.select(1).from(`${events} as ${NEXT}`).whereRaw('?? = ?? and ?? = ?? + 1', [`${NEXT}.chain`, `${HEAD}.chain`, `${NEXT}.seq`, `${HEAD}.seq`]);
+    });
+  });
 }
 
 /** The joined head's position and hash, selected as `seq` and `head_hash` unless named otherwise. */
@@ -29,7 +45,9 @@ export function headOf(row: Row, seq = 'seq', hash = 'head_hash'): { seq: number
 }
 
 /**
- * Sets `seq` and `head_hash` on subject rows read (and locked) without their head events. A
+ * Sets `seq` and `head_hash` on subject rows read (and locked) without their head events, when
+ * the event is its chain's newest (as `joinHead`: a row put back from an earlier copy then fails
+ * its seal, where its next write would fail on the position its events already hold). A
  * statement of its own after the lock: on PostgreSQL a row locked after waiting for another
  * writer is its newest version, while a join in the same statement would read that writer's
  * events as they were before it committed.
@@ -42,7 +60,12 @@ export async function addHeads(db: Knex | Knex.Transaction, events: string, rows
   }
   const ids = [...byId.keys()];
   for (let i = 0; i < ids.length; i += chunk) {
-    const heads = (await db(events).select('id', 'seq', 'hash').whereIn('id', ids.slice(i, i + chunk))) as Row[];
+    const heads = (await db(`${events} as ${HEAD}`)
+      .select(`${HEAD}.id`, `${HEAD}.seq`, `${HEAD}.hash`)
+      .whereIn(`${HEAD}.id`, ids.slice(i, i + chunk))
+      .whereNotExists((next) => {
+        void next.select(1).from(`${events} as ${NEXT}`).whereRaw('?? = ?? and ?? = ?? + 1', [`${NEXT}.chain`, `${HEAD}.chain`, `${NEXT}.seq`, `${HEAD}.seq`]);
+      })) as Row[];
     for (const head of heads) Object.assign(byId.get(idOrNull(head.id) ?? '') ?? {}, { seq: head.seq, head_hash: head.hash });
   }
 }

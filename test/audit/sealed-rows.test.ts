@@ -143,6 +143,43 @@ for (const backend of BACKENDS) {
       expect((await consent.verify({ subjectId: 'alice' })).problems.map((p) => p.kind)).to.deep.equal(['state_mismatch']);
     });
 
+    it('refuses a subject row put back from an earlier copy while its newer events stay, and names those events (rollback)', async () => {
+      const bobChain = await chainOf('bob');
+      const copy = (await subjectRow('bob').first()) as Record<string, unknown>;
+      await consent.record('bob', { analytics: 'denied' });
+      const withdrawal = (await consent.history('bob', { limit: 1 })).events[0]?.id;
+      // Bob's head, seal and records as they were before his withdrawal, whose event stays: every seal checks.
+      await knex('consent_subjects').where({ chain: bobChain }).update(copy);
+      expect((await storedRecordsOf(knex, bobChain)).find((r) => r.requirement === 'analytics')).to.include({ decision: 'granted' });
+      const { app, calls } = guardApp(consent);
+      expect((await request(app).get('/track').set('x-test-user', 'bob')).status).to.equal(503);
+      expect((await request(app).get('/consent/me').set('x-test-user', 'bob')).status).to.equal(503);
+      expect(calls).to.deep.equal({}, 'the guard never lets it through');
+      for (const read of [
+        () => consent.states('bob'),
+        () => consent.isAllowed('bob', 'analytics'),
+        () => consent.pending('bob'),
+        () => consent.receipt('bob'),
+        () => consent.export('bob'),
+        () => consent.stateAt('bob', 'analytics', now),
+        () => consent.record('bob', { analytics: 'denied' }),
+        async () => { for await (const id of consent.filterAllowed(['bob'], 'analytics')) return id; return null; },
+      ]) {
+        let error: unknown;
+        await read().catch((e: unknown) => { error = e; });
+        expect(error, read.toString()).to.be.instanceOf(ConsentStoreError).with.property('code', 'store_unavailable');
+      }
+      const listed: string[] = [];
+      const listing = await (async () => { for await (const id of consent.audience('analytics')) listed.push(id); })().catch((e: unknown) => e);
+      expect(listing).to.be.instanceOf(ConsentStoreError);
+      expect(listed).to.not.include('bob');
+      expect(logger.errors.map((e) => (e as { message: string }).message).join('\n')).to.contain('fail their seal');
+      expect((await consent.states('carol')).analytics?.state).to.equal('granted', 'other subjects read as before');
+      const expected = [{ eventId: withdrawal, kind: 'rollback', chain: bobChain.toString('hex') }];
+      expect((await consent.verify()).problems).to.deep.equal(expected);
+      expect((await consent.verify({ subjectId: 'bob' })).problems).to.deep.equal(expected);
+    });
+
     it('names a record deleted from or added to the subject row (state_mismatch), and a legitimate-interests objection deleted with it', async () => {
       const alice = await chainOf('alice');
       expect((await storedRecordsOf(knex, alice)).find((r) => r.requirement === 'fraud')).to.include({ decision: 'denied' });
@@ -270,6 +307,27 @@ for (const backend of BACKENDS) {
       await knex('consent_requirements').where({ id: 'analytics', version: 2 }).update({ description: 'Nothing at all.' });
       expect((await consent.verify()).problems.map((p) => p.eventId)).to.deep.equal(['requirement:analytics:1', 'requirement:analytics:2']);
       expect(await consent.receipt('alice').catch((e: unknown) => e)).to.be.instanceOf(ConsentStoreError);
+    });
+
+    it('refuses stateAt() and receipts that need a registered version no longer stored, answered or not', async () => {
+      await close();
+      now = START + 2 * DAY;
+      ({ consent, knex, close } = await testConsent(db, { cache: false, logger, now: () => new Date(now) }, [
+        { ...REQUIREMENTS[0]!, version: 2, description: 'Pages you open, and for how long.' },
+        ...REQUIREMENTS.slice(1),
+      ]));
+      now = START + 3 * DAY;
+      // Bob granted version 1; version 2, stored at the restart, nobody answered yet: since then his grant is outdated.
+      expect(await consent.stateAt('bob', 'analytics', START + 2 * DAY + 1)).to.include({ state: 'outdated', allowed: false });
+      expect((await consent.receipt('bob')).decisions.find((d) => d.requirement === 'analytics')).to.include({ version: 1, state: 'outdated' });
+      await consent.record('carol', { analytics: 'granted' });
+      await knex('consent_requirements').where({ id: 'analytics', version: 2 }).delete();
+      expect(await consent.stateAt('bob', 'analytics', START + 2 * DAY + 1).catch((e: unknown) => e)).to.be.instanceOf(ConsentStoreError);
+      expect(logger.errors.map((e) => (e as { message: string }).message).join('\n')).to.contain('analytics v2) are no longer stored');
+      // Carol answered version 2: her receipt would cite no text or basis for it. Bob's cites version 1, still stored.
+      expect(await consent.receipt('carol').catch((e: unknown) => e)).to.be.instanceOf(ConsentStoreError);
+      expect((await consent.receipt('bob')).decisions.find((d) => d.requirement === 'analytics')).to.include({ version: 1, state: 'outdated' });
+      expect((await consent.verify()).problems.map((p) => [p.kind, p.eventId])).to.deep.equal([['text_changed', 'requirement:analytics:2']]);
     });
 
     it('names a deleted version that events were decided under (text_changed): nothing shows which text those people saw', async () => {

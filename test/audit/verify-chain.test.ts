@@ -62,6 +62,18 @@ for (const stored of [false, true]) describe(`ChainVerifier (pure${stored ? '; p
     expect(run(head, impostor).problems).to.deep.equal([{ eventId: '77', kind: 'inserted' }], 'nothing vouches for it');
   });
 
+  it('names events that continue the chain beyond a head set back as rollback, and a forged one after them as inserted', () => {
+    const { events } = chainOf(6);
+    const { head: earlier } = chainOf(4);
+    const ids = events.map((e) => e.id);
+    const rolledBack = (i: number) => ({ eventId: ids[i], kind: 'rollback', chain: CHAIN });
+    expect(run(earlier, events).problems).to.deep.equal([rolledBack(4), rolledBack(5)]);
+    const forged = { ...events[5]!, id: '99', seq: 7, prevId: ids[5]!, prevHash: events[5]!.hash };
+    expect(run(earlier, [...events, forged]).problems).to.deep.equal([rolledBack(4), rolledBack(5), { eventId: '99', kind: 'inserted' }]);
+    const changed = events.map((e, i) => (i === 5 ? { ...e, action: 'grant' as const, state: 'granted' as const } : e));
+    expect(run(earlier, changed).problems).to.deep.equal([rolledBack(4), { eventId: ids[5], kind: 'inserted' }], 'what does not continue the chain under its seal');
+  });
+
   it('names events whose ids were exchanged or passed round within the chain as reordered', () => {
     const { events, head } = chainOf(6);
     const ids = events.map((e) => e.id);

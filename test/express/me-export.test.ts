@@ -1,4 +1,5 @@
 import { get, type IncomingMessage } from 'node:http';
+import type { Knex } from 'knex';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import request from 'supertest';
@@ -15,13 +16,13 @@ for (const backend of BACKENDS) {
   backend.describe(`GET /me/export of a long history (${backend.name})`, () => {
     let db: TestDatabase;
     let consent: Consent;
+    let knex: Knex;
     let close: () => Promise<void>;
 
     beforeEach(async () => {
       db = await backend.open();
       const t = await testConsent(db, { now: clock, network: 'full' });
-      consent = t.consent;
-      close = t.close;
+      ({ consent, knex, close } = t);
     });
     afterEach(async () => {
       await close();
@@ -49,6 +50,44 @@ for (const backend of BACKENDS) {
       expect(empty.body).to.deep.equal(await consent.export('nobody'));
       expect(empty.body.events).to.deep.equal([]);
     });
+
+    it('sends no event that fails its check: a 503 before any byte when the first page fails, and a response broken off before a later page that fails', async function () {
+      this.timeout(120_000);
+      const decisions = Array.from({ length: 1_200 }, (_, i) => ({
+        subjectId: 'heavy', requirement: 'analytics', decision: i % 2 ? 'granted' : 'denied', at: NOW - 30 * DAY + i,
+      }));
+      await consent.import(decisions, { batchSize: 1_000 });
+      const { chain } = await knex('consent_subjects').where({ pseudonym: Buffer.from(consent.engine.pseudonym('heavy'), 'hex') }).first<{ chain: Buffer }>('chain');
+      const server = routerApp(consent).listen(0);
+      try {
+        // In the third page of 500: the two before it verify, and are sent.
+        await knex('consent_events').where({ chain, seq: 1_100 }).update({ note: 'forged later' });
+        const later = await fetchText(server.address() as AddressInfo, '/consent/me/export');
+        expect(later.status).to.equal(200);
+        expect(later.complete, 'broken off').to.equal(false);
+        expect(later.text).to.contain('"events":[');
+        expect(later.text).to.not.contain('forged later');
+        await knex('consent_events').where({ chain, seq: 1 }).update({ note: 'forged first' });
+        const first = await fetchText(server.address() as AddressInfo, '/consent/me/export');
+        expect(first.status).to.equal(503);
+        expect(JSON.parse(first.text)).to.include({ code: 'store_unavailable' });
+        expect(first.text).to.not.contain('forged');
+      } finally {
+        server.close();
+      }
+    });
+  });
+}
+
+/** A response read to its end, or until the server broke it off (`complete` false). */
+function fetchText(address: AddressInfo, path: string): Promise<{ status: number; text: string; complete: boolean }> {
+  return new Promise((resolve, reject) => {
+    get({ host: '127.0.0.1', port: address.port, path, headers: { 'x-test-user': 'heavy' } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => { text += chunk; });
+      res.on('close', () => { resolve({ status: res.statusCode ?? 0, text, complete: res.complete }); });
+    }).on('error', reject);
   });
 }
 
