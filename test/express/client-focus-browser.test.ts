@@ -10,12 +10,13 @@ interface Rect { left: number; right: number; top: number; bottom: number }
 interface Box { getBoundingClientRect(): Rect }
 
 /** A host page in `lang` with the client (its `data-lang` when given), a frame that needs `video`, and the page's own choices button. */
-function hostPage(lang: string, dataLang?: string): string {
+function hostPage(lang: string, dataLang?: string, skipLink = false): string {
   const scriptLang = dataLang === undefined ? '' : ` data-lang="${dataLang}"`;
+  const skip = skipLink ? '<div class="skip"><a href="#main">Skip to content</a></div>' : '';
   return `<!doctype html>
 <html lang="${lang}"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Host</title><script src="/consent/client.js"${scriptLang} defer></script></head>
-<body><main><h1>Host</h1><p>Some text.</p>
+<body>${skip}<main id="main"><h1>Host</h1><p>Some text.</p>
 <iframe data-consent="video" data-src="about:blank" title="A video" width="300" height="150"></iframe>
 <p><button type="button" data-consent-open>Privacy choices</button></p></main></body></html>`;
 }
@@ -26,9 +27,10 @@ describeBrowser('the browser client in Chromium: where focus goes and what is sa
 
   before(async () => {
     bed = await clientBed([
-      { id: 'video', texts: { en: { title: 'Embedded videos', description: 'Videos from a video site.' }, de: { title: 'Eingebettete Videos', description: 'Videos einer Videoseite.' } } },
+      { id: 'video', controller: { name: 'Example Shop', contact: 'privacy@example.com' }, texts: { en: { title: 'Embedded videos', description: 'Videos from a video site.' }, de: { title: 'Eingebettete Videos', description: 'Videos einer Videoseite.' } } },
       { id: 'stats', texts: { en: { title: 'Statistics', description: 'We count page views.' }, de: { title: 'Statistik', description: 'Wir zählen Seitenaufrufe.' } } },
     ], (app) => {
+      app.get('/skip', (_req, res) => { res.type('html').send(hostPage('en', undefined, true)); });
       app.get('/:lang', (req, res) => { res.type('html').send(hostPage(req.params.lang)); });
       app.get('/:lang/:dataLang', (req, res) => { res.type('html').send(hostPage(req.params.lang, req.params.dataLang)); });
     });
@@ -72,6 +74,67 @@ describeBrowser('the browser client in Chromium: where focus goes and what is sa
     // The note (and the button that opened the dialog) went with the frame's loading.
     await status.filter({ hasText: 'Your choices are saved.' }).waitFor({ state: 'attached' });
     expect(await focused(page)).to.equal('button Privacy choices');
+  });
+
+  it('says it saved a choice made in a dialog the page\'s own button opened, focus staying on that button; says nothing when it is closed unsaved', async () => {
+    const page = await visit('/en');
+    await page.locator('.ec-banner').getByRole('button', { name: 'Reject all' }).click();
+    await page.locator('.ec-banner').waitFor({ state: 'detached' });
+    const status = page.getByRole('status');
+    await status.filter({ hasText: 'Your choices are saved.' }).waitFor({ state: 'attached' });
+    await status.evaluate((e) => { e.textContent = ''; });
+    const dialog = page.getByRole('dialog', { name: 'Privacy choices' });
+    const own = page.locator('main').getByRole('button', { name: 'Privacy choices' });
+    // Closed with Escape: nothing saved, nothing said.
+    await own.focus();
+    await page.keyboard.press('Enter');
+    await dialog.waitFor();
+    await page.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'detached' });
+    expect(await focused(page)).to.equal('button Privacy choices');
+    await page.waitForTimeout(200);
+    expect(await status.textContent()).to.equal('');
+    // Saved: said, and focus stays where it came back to.
+    await page.keyboard.press('Enter');
+    await dialog.waitFor();
+    await dialog.getByRole('switch', { name: 'Statistics' }).focus();
+    await page.keyboard.press('Space');
+    await dialog.getByRole('button', { name: 'Save choices' }).focus();
+    await page.keyboard.press('Enter');
+    await dialog.waitFor({ state: 'detached' });
+    await status.filter({ hasText: 'Your choices are saved.' }).waitFor({ state: 'attached' });
+    expect(await focused(page)).to.equal('button Privacy choices');
+  });
+
+  it('comes after the page\'s skip link, which stays the first stop, and before the page\'s content', async () => {
+    const page = await visit('/skip');
+    const stops: string[] = [];
+    for (let i = 0; i < 5; i += 1) {
+      await page.keyboard.press('Tab');
+      stops.push(await focused(page));
+    }
+    expect(stops).to.deep.equal(['a Skip to content', 'button Accept all', 'button Reject all', 'button Choose', 'button Choose']);
+    // Without a skip link it still comes first.
+    const plain = await visit('/en');
+    await plain.keyboard.press('Tab');
+    expect(await focused(plain)).to.equal('button Accept all');
+  });
+
+  it('wraps a long word (an address) in the dialog instead of scrolling sideways, at 320 px', async () => {
+    const page = await visit('/en', 320);
+    await page.locator('.ec-banner').getByRole('button', { name: 'Choose' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Privacy choices' });
+    await dialog.waitFor();
+    const fits = await dialog.evaluate((e) => {
+      interface Sized { scrollWidth: number; clientWidth: number; textContent: string; getBoundingClientRect(): Rect }
+      // The controller's contact, under "Who asks".
+      const line = (e as unknown as { querySelector(s: string): Sized }).querySelector('.ec-info dd');
+      line.textContent = 'Example Shop (dataprotectionofficer@exampleshopforeverything.example)';
+      const box = (e as unknown as Sized).getBoundingClientRect();
+      return { line: line.scrollWidth, room: line.clientWidth, right: box.right, width: (globalThis as unknown as { innerWidth: number }).innerWidth };
+    });
+    expect(fits.line, JSON.stringify(fits)).to.be.at.most(fits.room);
+    expect(fits.right, JSON.stringify(fits)).to.be.at.most(fits.width);
   });
 
   it('marks its words as English on a page in a language the library has no words for', async () => {

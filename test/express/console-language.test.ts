@@ -21,6 +21,7 @@ describe('the admin console in the reader\'s language', function () {
     consent.register([
       { id: 'terms', title: 'Terms of service', description: 'The rules.', lawfulBasis: 'contract' },
       { id: 'news', title: 'Newsletter', description: 'A monthly e-mail.' },
+      { id: 'stats', texts: { en: { title: 'Statistics', description: 'We count page views.' }, de: { title: 'Statistik', description: 'Wir zählen Seitenaufrufe.' } } },
     ]);
     await consent.ready();
     await consent.record('ann', { terms: 'granted', news: 'granted' }, { context: 'signup' });
@@ -50,6 +51,15 @@ describe('the admin console in the reader\'s language', function () {
     // The lookup's relative links are written for its address without the slash.
     const lookup = await request(app).get('/consent/admin/console/subject/?id=ann&lang=de').expect(301);
     expect(lookup.headers.location).to.equal('/consent/admin/console/subject?id=ann&lang=de');
+  });
+
+  it('shows each requirement\'s text in the console\'s language where it has one, and marks the language of one it has not', async () => {
+    const de = await request(app).get('/consent/admin/console/').set('Accept-Language', 'de').expect(200);
+    expect(de.text).to.include('<h2 id="req-title-stats">Statistik <small>').and.include('<summary>Statistik</summary><p>Wir zählen Seitenaufrufe.</p>');
+    expect(de.text).to.include('<h2 id="req-title-terms"><span lang="en">Terms of service</span> <small>')
+      .and.include('<div lang="en"><details><summary>Terms of service</summary>');
+    const en = await request(app).get('/consent/admin/console/').expect(200);
+    expect(en.text).to.include('<h2 id="req-title-stats">Statistics <small>').and.not.match(/<(span|div) lang=/);
   });
 
   it('shows a subject\'s states, verification and history in German', async () => {

@@ -88,7 +88,8 @@ export const CLIENT_SCRIPT = String.raw`(function () {
     // Saved from the banner (or a dialog it opened), or from a frame's note (its button goes when
     // the frame loads): the control that had focus is gone, and focus would fall to the body.
     var fromBanner = !!banner && (banner.contains(d.activeElement) || (!!opener && banner.contains(opener)));
-    var done = function () { hide(); close(); if (fromBanner || !d.activeElement || d.activeElement === d.body) saved(); };
+    // Said wherever it was saved from; focus moves only when it would be lost.
+    var done = function () { hide(); close(); if (fromBanner || !d.activeElement || d.activeElement === d.body) saved(); else say(w['client.saved']); };
     if (!count) { done(); return Promise.resolve(); }
     if (alert) { alert.remove(); alert = null; }
     busy(true);
@@ -147,8 +148,17 @@ export const CLIENT_SCRIPT = String.raw`(function () {
       gpcNote(),
       el('div', { 'class': 'ec-actions' }, [button(w['client.acceptAll'], 'accept'), button(w['client.rejectAll'], 'reject'), button(w['client.choose'], 'choose')]),
     ]);
-    d.body.insertBefore(banner, d.body.firstChild);
+    d.body.insertBefore(banner, bannerPlace());
     reserve();
+  }
+  // Early in the page, so that it is met soon; after the page's skip link when one starts it, so
+  // that the link stays the first stop.
+  function bannerPlace() {
+    var first = d.body.querySelector('a[href],button,input,select,textarea,[tabindex]:not([tabindex="-1"])');
+    if (!first || first.tagName !== 'A' || !/^#./.test(first.getAttribute('href') || '')) return d.body.firstChild;
+    var top = first;
+    while (top.parentNode !== d.body) top = top.parentNode;
+    return top.nextSibling;
   }
   function hide() { if (banner) { banner.remove(); banner = null; } reserve(); }
 

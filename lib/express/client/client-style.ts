@@ -57,7 +57,7 @@ ${ROOTS}{font:medium/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;co
 .ec-btn[aria-disabled="true"]{opacity:.75;cursor:progress}
 .ec-error{margin:0 0 .75em;padding:.5em .75em;border-left:4px solid var(--ec-error-line);color:var(--ec-error-fg);background:var(--ec-error-bg);font-weight:600}
 .ec-btn:focus-visible,.ec-close:focus-visible,.ec-switch:focus-visible,.ec-dialog a:focus-visible{outline:3px solid var(--ec-focus);outline-offset:2px}
-.ec-dialog{width:calc(100% - 2em);max-width:42em;max-height:90vh;overflow:auto;padding:1.5em;border:0;border-radius:.5em;box-shadow:0 8px 32px rgba(0,0,0,.3)}
+.ec-dialog{width:calc(100% - 2em);max-width:42em;max-height:90vh;overflow:auto;overflow-wrap:anywhere;padding:1.5em;border:0;border-radius:.5em;box-shadow:0 8px 32px rgba(0,0,0,.3)}
 .ec-dialog::backdrop{background:rgba(0,0,0,.5)}
 .ec-list{list-style:none;margin:0 0 1em;padding:0}
 .ec-item{padding:.75em 0;border-top:1px solid var(--ec-line)}

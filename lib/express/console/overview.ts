@@ -5,6 +5,8 @@ import { timeElement } from '../../pages/time';
 import type { StoredRequirementVersion } from '../../tracker/records';
 import type { Requirement } from '../../types';
 import { fill, type Messages } from '../../i18n/catalog';
+import { localeOf, shownIn } from '../../i18n/localize';
+import { lookup } from '../../i18n/negotiate';
 import { cell, FREE, headRow, wordFor } from './console-page';
 import { dailyChart, dailyTable } from './svg-chart';
 
@@ -21,18 +23,36 @@ export interface OverviewData {
   days: DayCount[] | null;
 }
 
+/** A text in `locale`, marked so where that is not the page's language (`lang`): read out in its own. */
+const inLocale = (locale: string, lang: string, text: SafeHtml): SafeHtml => (locale === lang ? text : html`<div lang="${locale}">${text}</div>`);
+
+/** A stored version's text in the console's language where it has one, else its default text (English for a version stored with one text). */
+function versionText(v: StoredRequirementVersion, lang: string): { title: string; description: string; locale: string } {
+  const texts = v.texts ?? null;
+  const locale = texts === null ? null : lookup([lang], Object.keys(texts.texts));
+  const text = locale === null ? undefined : texts?.texts[locale];
+  if (text !== undefined && locale !== null) return { title: text.title, description: text.description, locale };
+  return { title: v.title, description: v.description, locale: texts?.defaultLocale ?? 'en' };
+}
+
 function versionsTable(versions: StoredRequirementVersion[], w: Messages, lang: string): SafeHtml {
-  const rows = [...versions].reverse().map((v) => html`<tr>${cell(w['console.version'], v.version, 'ec-n')}${cell(w['console.stored'], timeElement(new Date(v.createdAt).toISOString(), 'short', lang))}
-${cell(w['console.text'], html`<details><summary>${v.title}</summary><p>${v.description}</p>${v.url ? html`<p>${v.url}</p>` : null}</details>`, FREE)}
-${cell(w['console.lawfulBasis'], basisWords(v.lawfulBasis, w))}${cell(w['console.textHash'], html`<code>${v.textHash.slice(0, 16)}…</code>`)}</tr>`);
+  const rows = [...versions].reverse().map((v) => {
+    const text = versionText(v, lang);
+    return html`<tr>${cell(w['console.version'], v.version, 'ec-n')}${cell(w['console.stored'], timeElement(new Date(v.createdAt).toISOString(), 'short', lang))}
+${cell(w['console.text'], inLocale(text.locale, lang, html`<details><summary>${text.title}</summary><p>${text.description}</p>${v.url ? html`<p>${v.url}</p>` : null}</details>`), FREE)}
+${cell(w['console.lawfulBasis'], basisWords(v.lawfulBasis, w))}${cell(w['console.textHash'], html`<code>${v.textHash.slice(0, 16)}…</code>`)}</tr>`;
+  });
   return html`<table class="versions ec-stack"><caption>${w['console.versions']}</caption>${headRow([w['console.version'], w['console.stored'], w['console.text'], w['console.lawfulBasis'], w['console.textHash']])}<tbody>${rows}</tbody></table>`;
 }
 
 /** Versions registered ahead: when each becomes current, and its text. */
 function upcomingTable(upcoming: readonly Requirement[] | undefined, words: Messages, lang: string): SafeHtml | null {
   if (!upcoming || upcoming.length === 0) return null;
-  const rows = upcoming.map((v) => html`<tr>${cell(words['console.version'], v.version, 'ec-n')}${cell(words['console.effectiveFrom'], timeElement(v.effectiveFrom as string, 'short', lang))}
-${cell(words['console.text'], html`<details><summary>${v.title}</summary><p>${v.description}</p></details>`, FREE)}</tr>`);
+  const rows = upcoming.map((v) => {
+    const shown = shownIn(v, localeOf(v, [lang]));
+    return html`<tr>${cell(words['console.version'], v.version, 'ec-n')}${cell(words['console.effectiveFrom'], timeElement(v.effectiveFrom as string, 'short', lang))}
+${cell(words['console.text'], inLocale(shown.locale, lang, html`<details><summary>${shown.title}</summary><p>${shown.description}</p></details>`), FREE)}</tr>`;
+  });
   return html`<table class="upcoming ec-stack"><caption>${words['console.upcoming']}</caption>${headRow([words['console.version'], words['console.effectiveFrom'], words['console.text']])}<tbody>${rows}</tbody></table>`;
 }
 
@@ -57,10 +77,16 @@ function countsTable(stats: AdminStats, id: string, w: Messages): SafeHtml | nul
 }
 
 
+/** A requirement's title in the console's language where it has one, else in its default one, marked so. */
+function titleIn(r: Requirement, lang: string): SafeHtml | string {
+  const shown = shownIn(r, localeOf(r, [lang]));
+  return shown.locale === lang ? shown.title : html`<span lang="${shown.locale}">${shown.title}</span>`;
+}
+
 /** The overview: requirements with version history and counts, the daily chart, exports. */
 export function overviewPage(data: OverviewData): SafeHtml {
   const { stats, days, words: w } = data;
-  const sections = data.requirements.map((r) => html`<section class="requirement" id="req-${r.id}" aria-labelledby="req-title-${r.id}"><h2 id="req-title-${r.id}">${r.title} <small>${fill(w['console.idVersion'], { id: r.id, version: r.version })}</small></h2>
+  const sections = data.requirements.map((r) => html`<section class="requirement" id="req-${r.id}" aria-labelledby="req-title-${r.id}"><h2 id="req-title-${r.id}">${titleIn(r, data.lang)} <small>${fill(w['console.idVersion'], { id: r.id, version: r.version })}</small></h2>
 ${upcomingTable(data.upcoming.get(r.id), w, data.lang)}${versionsTable(data.versions.filter((v) => v.id === r.id), w, data.lang)}${stats ? countsTable(stats, r.id, w) : null}</section>`);
   if (!stats || !days) return html`<p class="notice">${w['console.noAdmin']}</p>\n${sections}`;
   return html`<p>${w['console.subjects']}: <strong class="subjects">${stats.subjects}</strong></p>
