@@ -164,6 +164,8 @@ export function parseOptions(input: ConsentOptions = {}, env: NodeJS.ProcessEnv 
   }
   const production = env.NODE_ENV === 'production';
   if (input.knex !== undefined && input.tracker !== undefined) bad('tracker', 'cannot be combined with "knex"');
+  // A prefix given beside a tracker would be ignored: the tracker names its own tables.
+  if (input.tracker !== undefined && input.tablePrefix !== undefined) bad('tablePrefix', 'applies to the tables the library opens: with "tracker", give it to the tracker (new KnexTracker(knex, { tablePrefix }))');
   if (input.knex !== undefined && (typeof input.knex !== 'function' || !('client' in input.knex))) {
     bad('knex', 'must be a Knex instance');
   }

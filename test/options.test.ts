@@ -32,6 +32,13 @@ describe('options', () => {
     expect(DEFAULTS.sqliteFile).to.equal('./consent.sqlite3');
   });
 
+  it('refuses a tablePrefix given beside a tracker, which would name no table, and says where it goes', () => {
+    const error = codeOf(() => createConsent({ tracker: new MemoryTracker(), tablePrefix: 'acme_', secret: SECRET }));
+    expect(error.code).to.equal('invalid_option');
+    expect(error.message).to.contain('new KnexTracker(knex, { tablePrefix })');
+    expect(() => createConsent({ tracker: new MemoryTracker(), secret: SECRET })).to.not.throw();
+  });
+
   it('refuses an unknown key with invalid_option and a "did you mean"', () => {
     const error = codeOf(() => parseOptions({ tablePrefx: 'x_' } as never, DEV));
     expect(error.code).to.equal('invalid_option');

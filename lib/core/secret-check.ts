@@ -20,7 +20,7 @@ const checkValue = (key: Buffer): string => hmacHex(key, 'express-consent:secret
 // What to do when the store was written with the secret the library generated (no `secret` set).
 const GENERATED =
   'The database was written with the development secret generated while no "secret" was set (it is stored in the database). ' +
-  'Remove the "secret" option (CONSENT_SECRET for the command line and the example) to keep using this database outside ' +
+  'Remove the "secret" option (CONSENT_SECRET for the command line) to keep using this database outside ' +
   'production, or use your secret with a new database: the records of one secret cannot move to another';
 
 function refuse(logger: ConsentLogger, why: string, advice = 'Configure the secret this database was written with'): ConsentConfigError {
@@ -63,7 +63,7 @@ export async function refuseMissingSecret(tracker: ConsentTracker, logger: Conse
   // A process starting at the same time without a secret stores its generated one before its
   // check value or any seal: found now, it is the secret this store was written with.
   if ((await tracker.readSetting('secret')) !== null) return;
-  throw refuse(logger, 'no "secret" is set, and the database was written with one', 'Set "secret" (CONSENT_SECRET for the command line and the example) to the secret it was written with');
+  throw refuse(logger, 'no "secret" is set, and the database was written with one', 'Set "secret" (CONSENT_SECRET for the command line) to the secret it was written with');
 }
 
 /**

@@ -29,7 +29,7 @@ export const storeDeadlines = {
 
 /** The deadline of every tracker method; a method added to the interface must be listed here. */
 const DEADLINES: { readonly [K in keyof ConsentTracker]-?: MethodDeadline } = {
-  init: { what: 'migration', budget: 'startup' },
+  init: { what: 'schema setup (its migration, or its check with autoMigrate: false)', budget: 'startup' },
   secret: { what: 'secret', budget: 'startup' },
   syncRequirement: { what: 'requirement sync', budget: 'startup' },
   setting: { what: 'setting', budget: 'startup' },
