@@ -5,7 +5,7 @@ import type { ConsentCore } from './consent-core';
 import { requireSubject } from './input';
 import { isoTimeOrNull as iso } from '../iso-time';
 import { publicEvent } from './public-event';
-import { verifiedEventPages } from './subject-events';
+import { requireNewestHead, verifiedEventPages } from './subject-events';
 import { ShownTexts, type ShownText } from './shown-texts';
 import { trustedRecords } from './trusted';
 import { liveRequest } from '../state/derive';
@@ -87,6 +87,8 @@ export async function openSubjectExport(engine: ExportDeps, subjectId: unknown):
   const [chain] = await reader.heads({ pseudonym, limit: 1 });
   const snapshot = chain ? { ...chain, pseudonym: chain.pseudonym ?? '', headId: chain.id } : null;
   const records = trustedRecords(key, logger, pseudonym, snapshot);
+  // The states are sent before the events: a head put back from an earlier copy is refused first.
+  if (chain) await requireNewestHead(reader, logger, chain);
   const shown = new ShownTexts();
   const states = engine.statesFrom(records);
   return {

@@ -41,6 +41,18 @@ async function checkBeyond(tracker: ProofReader, verifier: ChainVerifier, head: 
 }
 
 /**
+ * Refuses a head that events follow while it has not moved: the subject row was put back from an
+ * earlier copy (see `checkBeyond`). For a reader that answers from the head before it reads the
+ * events (a streamed export sends the states first).
+ *
+ * @throws ConsentIntegrityError (logged).
+ */
+export async function requireNewestHead(tracker: ProofReader, logger: ConsentLogger, head: SealedHead): Promise<void> {
+  const [next] = await tracker.scanEvents({ chain: head.chain, after: { chain: head.chain, seq: head.seq }, limit: 1 });
+  if (next !== undefined && !(await moved(tracker, head))) throw integrityFailure(logger, "a subject's stored records (events follow their head)");
+}
+
+/**
  * Reads a chain (up to `head`) and checks it whole, its head, link and records included, passing
  * each event to `onEvent` as it goes. True when it verifies.
  */

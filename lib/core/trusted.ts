@@ -60,7 +60,7 @@ export function withRegistered(
 ): StoredRequirementVersion[] {
   const missing = registered.filter((r) => !versions.some((v) => v.id === r.id && v.version === r.version));
   if (missing.length === 0) return versions;
-  const message = `registered requirement versions (${missing.map((r) => `${r.id} v${String(r.version)}`).join(', ')}) are no longer stored and were refused as a storage failure; ${ADVICE}, and restart to store them again`;
+  const message = `registered requirement versions (${missing.map((r) => `${r.id} v${String(r.version)}`).join(', ')}) are no longer stored and were refused as a storage failure; restore them from a backup (a restart stores them again, but as new from then on)`;
   const error = new ConsentIntegrityError(message);
   logger.error(`express-consent: ${message}`, error);
   throw error;

@@ -119,5 +119,6 @@ export function subjectFromValue(value: unknown): string {
   if (typeof value === 'string' && atMostCharacters(value, MAX_SUBJECT_LENGTH)) {
     throw new ConsentError('invalid_subject', 'the subject id of this request is not well-formed Unicode (it holds a lone surrogate)');
   }
-  throw new ConsentError('internal_error', `the subject hook returned an unusable ${typeof value}: return the person's id (a string of 1–${String(MAX_SUBJECT_LENGTH)} characters, or a safe integer), not an object holding it, and null when there is none`);
+  const what = typeof value === 'string' ? `an id longer than ${String(MAX_SUBJECT_LENGTH)} characters` : `an unusable ${typeof value}`;
+  throw new ConsentError('internal_error', `the subject hook returned ${what}: return the person's id (a string of 1–${String(MAX_SUBJECT_LENGTH)} characters, or a safe integer), not an object holding it, and null when there is none`);
 }

@@ -18,6 +18,11 @@ import { hexOrNull, idOrNull, type Row } from './row-codec';
 const HEAD = 'head_event';
 const NEXT = 'head_next';
 
+/** Fills `q` as the event that follows the head event (`HEAD`) in its chain. */
+function successor(q: Knex.QueryBuilder, events: string): void {
+  void q.select(1).from(`${events} as ${NEXT}`).whereRaw('?? = ?? and ?? = ?? + 1', [`${NEXT}.chain`, `${HEAD}.chain`, `${NEXT}.seq`, `${HEAD}.seq`]);
+}
+
 /**
  * Left-joins to `q` (which reads the subjects as `subjects`) the event each subject row names as
  * its head, when no event follows it in its chain. `newest: false` joins it whatever follows:
@@ -26,9 +31,7 @@ const NEXT = 'head_next';
 export function joinHead(q: Knex.QueryBuilder, events: string, subjects: string, { newest = true } = {}): Knex.QueryBuilder {
   if (!newest) return q.leftJoin(`${events} as ${HEAD}`, `${HEAD}.id`, `${subjects}.head_id`);
   return q.leftJoin(`${events} as ${HEAD}`, function joinNewest() {
-    this.on(`${HEAD}.id`, '=', `${subjects}.head_id`).andOnNotExists(function successor() {
-      void this.select(1).from(`${events} as ${NEXT}`).whereRaw('?? = ?? and ?? = ?? + 1', [`${NEXT}.chain`, `${HEAD}.chain`, `${NEXT}.seq`, `${HEAD}.seq`]);
-    });
+    this.on(`${HEAD}.id`, '=', `${subjects}.head_id`).andOnNotExists((next) => { successor(next, events); });
   });
 }
 
@@ -63,9 +66,7 @@ export async function addHeads(db: Knex | Knex.Transaction, events: string, rows
     const heads = (await db(`${events} as ${HEAD}`)
       .select(`${HEAD}.id`, `${HEAD}.seq`, `${HEAD}.hash`)
       .whereIn(`${HEAD}.id`, ids.slice(i, i + chunk))
-      .whereNotExists((next) => {
-        void next.select(1).from(`${events} as ${NEXT}`).whereRaw('?? = ?? and ?? = ?? + 1', [`${NEXT}.chain`, `${HEAD}.chain`, `${NEXT}.seq`, `${HEAD}.seq`]);
-      })) as Row[];
+      .whereNotExists((next) => { successor(next, events); })) as Row[];
     for (const head of heads) Object.assign(byId.get(idOrNull(head.id) ?? '') ?? {}, { seq: head.seq, head_hash: head.hash });
   }
 }

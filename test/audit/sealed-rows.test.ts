@@ -154,6 +154,10 @@ for (const backend of BACKENDS) {
       const { app, calls } = guardApp(consent);
       expect((await request(app).get('/track').set('x-test-user', 'bob')).status).to.equal(503);
       expect((await request(app).get('/consent/me').set('x-test-user', 'bob')).status).to.equal(503);
+      // The streamed export sends the states before the events: refused before its first byte.
+      const exported = await request(app).get('/consent/me/export').set('x-test-user', 'bob');
+      expect(exported.status).to.equal(503);
+      expect(exported.text).to.not.contain('"granted"');
       expect(calls).to.deep.equal({}, 'the guard never lets it through');
       for (const read of [
         () => consent.states('bob'),

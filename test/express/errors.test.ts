@@ -67,6 +67,11 @@ for (const backend of BACKENDS) {
         expect(JSON.stringify(body)).not.to.match(/SELECT|exploded|stack/);
       }
       expect(logger.errors).to.have.length(4);
+      // The log says what the hook should return instead.
+      const logged = (logger.errors as Array<{ error: unknown }>).map((e) => String(e.error));
+      expect(logged[0]).to.match(/returned an unusable object: return the person's id \(a string of 1–256 characters, or a safe integer\), not an object holding it/);
+      expect(logged[2]).to.match(/returned an id longer than 256 characters: return the person's id/);
+      expect(logged[3]).to.match(/returned an unusable number: return the person's id/);
     });
 
     it('404 for an unknown id in the path, before the body shape', async () => {

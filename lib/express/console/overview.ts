@@ -3,7 +3,8 @@ import { STATES } from '../../vocabulary';
 import { html, type SafeHtml } from '../../pages/html';
 import { timeElement } from '../../pages/time';
 import type { StoredRequirementVersion } from '../../tracker/records';
-import type { Requirement } from '../../types';
+import type { LocalizedText, Requirement } from '../../types';
+import { textOfVersion } from '../../registry/text';
 import { fill, type Messages } from '../../i18n/catalog';
 import { localeOf, shownIn } from '../../i18n/localize';
 import { lookup } from '../../i18n/negotiate';
@@ -26,20 +27,18 @@ export interface OverviewData {
 /** A text in `locale`, marked so where that is not the page's language (`lang`): read out in its own. */
 const inLocale = (locale: string, lang: string, text: SafeHtml): SafeHtml => (locale === lang ? text : html`<div lang="${locale}">${text}</div>`);
 
-/** A stored version's text in the console's language where it has one, else its default text (English for a version stored with one text). */
-function versionText(v: StoredRequirementVersion, lang: string): { title: string; description: string; locale: string } {
-  const texts = v.texts ?? null;
-  const locale = texts === null ? null : lookup([lang], Object.keys(texts.texts));
-  const text = locale === null ? undefined : texts?.texts[locale];
-  if (text !== undefined && locale !== null) return { title: text.title, description: text.description, locale };
-  return { title: v.title, description: v.description, locale: texts?.defaultLocale ?? 'en' };
+/** A stored version's text in the console's language where it has one, else in its default one. */
+function versionText(v: StoredRequirementVersion, lang: string): LocalizedText & { locale: string } {
+  const { defaultLocale, texts } = textOfVersion(v);
+  const locale = lookup([lang], Object.keys(texts)) ?? defaultLocale;
+  return { ...(texts[locale] ?? (texts[defaultLocale] as LocalizedText)), locale };
 }
 
 function versionsTable(versions: StoredRequirementVersion[], w: Messages, lang: string): SafeHtml {
   const rows = [...versions].reverse().map((v) => {
     const text = versionText(v, lang);
     return html`<tr>${cell(w['console.version'], v.version, 'ec-n')}${cell(w['console.stored'], timeElement(new Date(v.createdAt).toISOString(), 'short', lang))}
-${cell(w['console.text'], inLocale(text.locale, lang, html`<details><summary>${text.title}</summary><p>${text.description}</p>${v.url ? html`<p>${v.url}</p>` : null}</details>`), FREE)}
+${cell(w['console.text'], inLocale(text.locale, lang, html`<details><summary>${text.title}</summary><p>${text.description}</p>${text.url ? html`<p>${text.url}</p>` : null}</details>`), FREE)}
 ${cell(w['console.lawfulBasis'], basisWords(v.lawfulBasis, w))}${cell(w['console.textHash'], html`<code>${v.textHash.slice(0, 16)}…</code>`)}</tr>`;
   });
   return html`<table class="versions ec-stack"><caption>${w['console.versions']}</caption>${headRow([w['console.version'], w['console.stored'], w['console.text'], w['console.lawfulBasis'], w['console.textHash']])}<tbody>${rows}</tbody></table>`;
