@@ -304,4 +304,6 @@ export const CLIENT_SCRIPT = String.raw`(function () {
   d.head.appendChild(el('link', { rel: 'stylesheet', href: base + '/client.css' }));
   if (d.readyState === 'loading') d.addEventListener('DOMContentLoaded', load); else load();
 })();
-`.replace('  __GATING__\n', () => CLIENT_GATING).replace('  __ROOM__\n', () => CLIENT_ROOM);
+`.replace('  __GATING__\n', () => CLIENT_GATING).replace('  __ROOM__\n', () => CLIENT_ROOM)
+  // Comments of whole lines are for this file's readers, not for every page load.
+  .replace(/^[ \t]*\/\/.*\n/gm, '');
