@@ -80,6 +80,20 @@ export class RecordReplay {
     for (const [requirement, x] of this.byId) if (!seen.has(requirement)) out.push({ requirement, eventId: x.eventId });
     return out;
   }
+
+  /**
+   * Whether `records` are those of a head set back onto an earlier event (the newest events gone
+   * with it): they keep records newer than that event (at `lastAt`), so every record the replay
+   * contradicts was decided or asked after it.
+   */
+  rewoundFrom(records: readonly CurrentRecord[], lastAt: number): boolean {
+    const mismatches = this.mismatches(records);
+    if (mismatches.length === 0) return false;
+    return mismatches.every(({ requirement }) => {
+      const r = records.find((x) => x.requirement === requirement);
+      return r !== undefined && Math.max(r.decidedAt ?? -Infinity, r.pendingAt ?? -Infinity) > lastAt;
+    });
+  }
 }
 
 function matches(r: CurrentRecord, x: Expected): boolean {

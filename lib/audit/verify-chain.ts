@@ -5,6 +5,7 @@ import { headSealed, isUnsealedEmpty } from './head-seal';
 import type { IntegrityKind, IntegrityProblem, VerifyResult } from './integrity';
 import { InTurn, RecentHashes } from './recent-hashes';
 import { RecordReplay } from './record-replay';
+import { RenamedEvents } from './renamed-events';
 
 export type { IntegrityKind, IntegrityProblem, VerifyResult } from './integrity';
 
@@ -13,12 +14,6 @@ const REORDER_WINDOW = 64;
 // Hashes of a chain's recent events kept by id, to find an event's predecessor when the store
 // does not keep its hash (`prevHash` empty).
 const RECENT_HASHES = 4 * REORDER_WINDOW;
-
-/** An event whose content verifies under another id: the id it carries, and the one it was sealed with. */
-interface Renamed {
-  problem: IntegrityProblem;
-  sealedAs: string;
-}
 
 /**
  * Verifies chains from a stream of their events in (chain, seq) order, one chain at a time:
@@ -55,9 +50,8 @@ export class ChainVerifier {
   /** The last event beyond the head that continued the chain (`beyond`). */
   private beyondLast: StoredEvent | null = null;
   private undecided: StoredEvent | null = null;
-  /** Events of the current chain found under another id, by the id they now carry and by the sealed one. */
-  private readonly renamedByCarried = new Map<string, Renamed>();
-  private readonly renamedBySealed = new Map<string, Renamed>();
+  /** Events of the current chain found under another id. */
+  private readonly renamed = new RenamedEvents();
   private readonly hashes = new RecentHashes(RECENT_HASHES);
   /** Events waiting for the predecessor their `prevId` names, by that id. */
   private readonly waiting = new Map<string, StoredEvent[]>();
@@ -82,8 +76,7 @@ export class ChainVerifier {
     this.beyondLast = null;
     this.undecided = null;
     // Emptied when used (most chains leave them empty): new ones for every chain were garbage.
-    if (this.renamedByCarried.size > 0) this.renamedByCarried.clear();
-    if (this.renamedBySealed.size > 0) this.renamedBySealed.clear();
+    this.renamed.clear();
     if (this.waiting.size > 0) this.waiting.clear();
     if (this.deleted.size > 0) this.deleted.clear();
     this.hashes.clear();
@@ -173,8 +166,7 @@ export class ChainVerifier {
     }
     if (event.prevId === null) return 'derived';
     // The predecessor may carry another id than the one it was sealed with (and this event names).
-    const renamed = this.renamedBySealed.get(event.prevId);
-    const named = this.hashes.get(renamed === undefined ? event.prevId : renamed.problem.eventId);
+    const named = this.hashes.get(this.renamed.carrierOf(event.prevId) ?? event.prevId);
     if (named !== undefined) {
       event.prevHash = named;
       return 'derived';
@@ -202,26 +194,12 @@ export class ChainVerifier {
     // A head read through the event it names fails its seal when that id was exchanged (reordered).
     if (!this.headOk && !this.problems.some((p) => p.eventId === position && p.kind === 'reordered')) {
       const moved = this.legacy || (this.last?.seq ?? 0) !== head.seq || (this.last?.id ?? null) !== head.id || (this.last?.hash ?? GENESIS) !== head.hash;
-      if (moved || this.rewound(head)) this.report(position, 'truncated');
+      if (moved || (this.replay as RecordReplay).rewoundFrom(head.records, this.last?.at ?? -Infinity)) this.report(position, 'truncated');
       else if (this.recordsMatch(head)) this.problems.push({ eventId: position, kind: 'subject_link', chain: head.chain });
     } else if (this.headOk && (this.last?.seq ?? 0) < head.seq) {
       this.report(position, 'truncated');
     }
     if (this.legacy) this.recordsMatch(head);
-  }
-
-  /**
-   * A head set back onto an earlier event (the newest events gone with it) keeps records newer
-   * than its last event: every record the events contradict was decided or asked after it.
-   */
-  private rewound(head: SealedHead): boolean {
-    const mismatches = (this.replay as RecordReplay).mismatches(head.records);
-    if (mismatches.length === 0) return false;
-    const lastAt = this.last?.at ?? -Infinity;
-    return mismatches.every(({ requirement }) => {
-      const r = head.records.find((x) => x.requirement === requirement);
-      return r !== undefined && Math.max(r.decidedAt ?? -Infinity, r.pendingAt ?? -Infinity) > lastAt;
-    });
   }
 
   /**
@@ -292,22 +270,8 @@ export class ChainVerifier {
   private decide(event: StoredEvent, named: string | null): void {
     this.undecided = null;
     if (named === event.id) this.report(event.id, 'modified');
-    else if (named !== null && this.seals.sealed(event, event.prevHash, { ...event, id: named })) this.renamed(event, named);
+    else if (named !== null && this.seals.sealed(event, event.prevHash, { ...event, id: named })) this.problems.push(this.renamed.add(event, named));
     else this.report(event.id, 'inserted');
-  }
-
-  /** An event sealed as `sealedAs` that carries another id: a swap shows once both ends are seen. */
-  private renamed(event: StoredEvent, sealedAs: string): void {
-    const problem: IntegrityProblem = { eventId: event.id, kind: 'modified' };
-    this.problems.push(problem);
-    const entry = { problem, sealedAs };
-    this.renamedByCarried.set(event.id, entry);
-    this.renamedBySealed.set(sealedAs, entry);
-    // This event carries the id sealed to another one, or another one carries this event's.
-    const owner = this.renamedBySealed.get(event.id);
-    if (owner !== undefined && owner !== entry) problem.kind = 'reordered';
-    const taker = this.renamedByCarried.get(sealedAs);
-    if (taker !== undefined && taker !== entry) taker.problem.kind = 'reordered';
   }
 
   /** Whether the event's hash is its hash at `seq` after its predecessor's (`prevHash`). */

@@ -1,7 +1,7 @@
 /**
- * The part of the browser client (spliced into `CLIENT_SCRIPT`, sharing its scope) that keeps
- * room for the banner at the page's end while it shows, so that nothing the page holds stays
- * hidden underneath it.
+ * The part of the browser client (spliced into `CLIENT_SCRIPT`, sharing its scope) that places
+ * the banner: where it goes in the page's order, and the room kept for it at the page's end
+ * while it shows, so that nothing the page holds stays hidden underneath it.
  */
 export const CLIENT_ROOM = String.raw`  // While the banner shows, the page keeps room for it at its end, and scrolling to a focused
   // control keeps that control above it (nothing the page holds stays hidden underneath).
@@ -23,5 +23,16 @@ export const CLIENT_ROOM = String.raw`  // While the banner shows, the page keep
     var height = banner.offsetHeight;
     body.style.paddingBottom = room.base + height + 'px';
     html.style.scrollPaddingBottom = height + 'px';
+  }
+  // Early in the page, so that it is met soon; after the page's skip link when that starts the
+  // page in an element of its own, so that the link stays the first stop. A skip link inside the
+  // page's wrapper (with everything else) leaves the banner first: after the wrapper it would come last.
+  var FOCUSABLE = 'a[href],button:not([disabled]),input:not([type="hidden"]):not([disabled]),select:not([disabled]),textarea:not([disabled]),[tabindex]:not([tabindex="-1"])';
+  function bannerPlace() {
+    var first = d.body.querySelector(FOCUSABLE);
+    if (!first || first.tagName !== 'A' || !/^#./.test(first.getAttribute('href') || '')) return d.body.firstChild;
+    var top = first;
+    while (top.parentNode !== d.body) top = top.parentNode;
+    return top.querySelectorAll(FOCUSABLE).length === 1 ? top.nextSibling : d.body.firstChild;
   }
 `;

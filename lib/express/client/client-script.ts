@@ -151,17 +151,6 @@ export const CLIENT_SCRIPT = String.raw`(function () {
     d.body.insertBefore(banner, bannerPlace());
     reserve();
   }
-  // Early in the page, so that it is met soon; after the page's skip link when that starts the
-  // page in an element of its own, so that the link stays the first stop. A skip link inside the
-  // page's wrapper (with everything else) leaves the banner first: after the wrapper it would come last.
-  var FOCUSABLE = 'a[href],button:not([disabled]),input:not([type="hidden"]):not([disabled]),select:not([disabled]),textarea:not([disabled]),[tabindex]:not([tabindex="-1"])';
-  function bannerPlace() {
-    var first = d.body.querySelector(FOCUSABLE);
-    if (!first || first.tagName !== 'A' || !/^#./.test(first.getAttribute('href') || '')) return d.body.firstChild;
-    var top = first;
-    while (top.parentNode !== d.body) top = top.parentNode;
-    return top.querySelectorAll(FOCUSABLE).length === 1 ? top.nextSibling : d.body.firstChild;
-  }
   function hide() { if (banner) { banner.remove(); banner = null; } reserve(); }
 
   __ROOM__
