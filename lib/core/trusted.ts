@@ -12,13 +12,17 @@ import type { CurrentRecord, StoredRequirementVersion, SubjectSnapshot } from '.
 
 const ADVICE = 'run consent.verify() (CLI: express-consent verify) to see what changed';
 
-/** Logs a refused row (once per failure), and returns the error to throw. */
-export function integrityFailure(logger: ConsentLogger, what: string): ConsentIntegrityError {
-  const message = `${what} fail their seal and were refused as a storage failure; ${ADVICE}`;
+/** Logs a refusal (once per failure), and returns the error to throw. */
+function refusal(logger: ConsentLogger, message: string): ConsentIntegrityError {
   const error = new ConsentIntegrityError(message);
   // With the error: a caller that logs what it catches (the command line) then says it once.
   logger.error(`express-consent: ${message}`, error);
   return error;
+}
+
+/** Logs a refused row (once per failure), and returns the error to throw. */
+export function integrityFailure(logger: ConsentLogger, what: string): ConsentIntegrityError {
+  return refusal(logger, `${what} fail their seal and were refused as a storage failure; ${ADVICE}`);
 }
 
 /**
@@ -60,10 +64,8 @@ export function withRegistered(
 ): StoredRequirementVersion[] {
   const missing = registered.filter((r) => !versions.some((v) => v.id === r.id && v.version === r.version));
   if (missing.length === 0) return versions;
-  const message = `registered requirement versions (${missing.map((r) => `${r.id} v${String(r.version)}`).join(', ')}) are no longer stored and were refused as a storage failure; restore them from a backup (a restart stores them again, but as new from then on)`;
-  const error = new ConsentIntegrityError(message);
-  logger.error(`express-consent: ${message}`, error);
-  throw error;
+  const names = missing.map((r) => `${r.id} v${String(r.version)}`).join(', ');
+  throw refusal(logger, `registered requirement versions (${names}) are no longer stored and were refused as a storage failure; restore them from a backup (a restart stores them again, but as new from then on)`);
 }
 
 /** Logs an integrity failure that a write or an erasure met (the seal refused its snapshot); rethrows everything. */
