@@ -79,7 +79,7 @@ ${colourProperties('.ec-content', PAGE_PALETTE)}
 .ec-wide{overflow-x:auto}
 .ec-wide:focus-visible{outline:3px solid var(--ec-accent);outline-offset:2px}
 .ec-content th{background:var(--ec-head);overflow-wrap:normal}
-.ec-content td.ec-n{text-align:right;font-variant-numeric:tabular-nums}
+.ec-content .ec-n{text-align:right;font-variant-numeric:tabular-nums}
 @media (max-width:40rem){
 table.ec-stack,table.ec-stack tbody,table.ec-stack tr,table.ec-stack td{display:block;width:100%}
 table.ec-stack thead{position:absolute;width:1px;height:1px;overflow:hidden;clip-path:inset(50%)}

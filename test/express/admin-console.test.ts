@@ -9,7 +9,7 @@ import { horizontalOverflow } from '../helpers/axe';
 import { chromiumPath, describeBrowser, sqliteKnexConfig, tempSqliteFile } from '../helpers/databases';
 
 // The page's function, as the callbacks given to evaluate() use it (no DOM types here).
-declare function getComputedStyle(element: unknown): { stroke: string; color: string };
+declare function getComputedStyle(element: unknown): { stroke: string; color: string; textAlign: string };
 
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
 const DAY = 86_400_000;
@@ -107,6 +107,13 @@ describeBrowser('the admin console in Chromium', () => {
     expect(await counts('v-1')).to.deep.equal({ granted: 0, denied: 1, pending: 0, unset: 0, expired: 0, outdated: 1 });
     expect(await counts('v-none')).to.deep.equal({ granted: 0, denied: 0, pending: 0, unset: 1, expired: 0, outdated: 0 });
     expect(await counts('total')).to.deep.equal({ granted: 1, denied: 1, pending: 0, unset: 1, expired: 0, outdated: 1 });
+    // Each column's header lines up as its cells do: numbers to the right, words to the left.
+    const alignments = await page.locator('.ec-content table').evaluateAll((tables) => tables.flatMap((table) => {
+      const heads = [...table.querySelectorAll('thead th')].map((c) => getComputedStyle(c).textAlign);
+      return [...table.querySelectorAll('tbody tr')].map((tr) => [...tr.children].map((c, i) => `${heads[i] ?? ''}/${getComputedStyle(c).textAlign}`).join(' '));
+    }));
+    expect(alignments.join(' ')).to.include('right/right');
+    for (const row of alignments) for (const pair of row.split(' ')) expect(pair.split('/')[0], row).to.equal(pair.split('/')[1]);
     await page.screenshot({ path: 'test-results/admin-console-overview.png', fullPage: true });
   });
 

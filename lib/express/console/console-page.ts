@@ -35,9 +35,9 @@ export function wide(labelledBy: string, table: SafeHtml): SafeHtml {
   return html`<div class="ec-wide" role="region" aria-labelledby="${labelledBy}" tabindex="0">${table}</div>`;
 }
 
-/** A table head row of column headers. */
-export function headRow(labels: string[]): SafeHtml {
-  return html`<thead><tr>${labels.map((l) => html`<th scope="col">${l}</th>`)}</tr></thead>`;
+/** A table head row of column headers; those at `numeric` head columns of numbers and line up with them (right). */
+export function headRow(labels: string[], numeric: readonly number[] = []): SafeHtml {
+  return html`<thead><tr>${labels.map((l, i) => (numeric.includes(i) ? html`<th scope="col" class="ec-n">${l}</th>` : html`<th scope="col">${l}</th>`))}</tr></thead>`;
 }
 
 /**

@@ -41,7 +41,7 @@ function versionsTable(versions: StoredRequirementVersion[], w: Messages, lang: 
 ${cell(w['console.text'], inLocale(text.locale, lang, html`<details><summary>${text.title}</summary><p>${text.description}</p>${text.url ? html`<p>${text.url}</p>` : null}</details>`), FREE)}
 ${cell(w['console.lawfulBasis'], basisWords(v.lawfulBasis, w))}${cell(w['console.textHash'], html`<code>${v.textHash.slice(0, 16)}…</code>`)}</tr>`;
   });
-  return html`<table class="versions ec-stack"><caption>${w['console.versions']}</caption>${headRow([w['console.version'], w['console.stored'], w['console.text'], w['console.lawfulBasis'], w['console.textHash']])}<tbody>${rows}</tbody></table>`;
+  return html`<table class="versions ec-stack"><caption>${w['console.versions']}</caption>${headRow([w['console.version'], w['console.stored'], w['console.text'], w['console.lawfulBasis'], w['console.textHash']], [0])}<tbody>${rows}</tbody></table>`;
 }
 
 /** Versions registered ahead: when each becomes current, and its text. */
@@ -52,7 +52,7 @@ function upcomingTable(upcoming: readonly Requirement[] | undefined, words: Mess
     return html`<tr>${cell(words['console.version'], v.version, 'ec-n')}${cell(words['console.effectiveFrom'], timeElement(v.effectiveFrom as string, 'short', lang))}
 ${cell(words['console.text'], inLocale(shown.locale, lang, html`<details><summary>${shown.title}</summary><p>${shown.description}</p></details>`), FREE)}</tr>`;
   });
-  return html`<table class="upcoming ec-stack"><caption>${words['console.upcoming']}</caption>${headRow([words['console.version'], words['console.effectiveFrom'], words['console.text']])}<tbody>${rows}</tbody></table>`;
+  return html`<table class="upcoming ec-stack"><caption>${words['console.upcoming']}</caption>${headRow([words['console.version'], words['console.effectiveFrom'], words['console.text']], [0])}<tbody>${rows}</tbody></table>`;
 }
 
 /** A lawful basis in the console's words (the code itself for one the catalog lacks). */
@@ -72,7 +72,7 @@ function countsTable(stats: AdminStats, id: string, w: Messages): SafeHtml | nul
     .map(([version, counts]) => row(`v${version}`, counts, `v-${version}`));
   // Subjects with no decision on the requirement have no version: their own row.
   const never = requirement.states.unset > 0 ? row(w['console.neverDecided'], { unset: requirement.states.unset }, 'v-none') : null;
-  return html`<table class="counts ec-stack" data-requirement="${id}"><caption>${w['console.byState']}</caption>${headRow([w['console.versionDecided'], ...STATES.map((s) => stateWord(w, s))])}<tbody>${versions}${never}${row(w['console.allSubjects'], requirement.states, 'total')}</tbody></table>`;
+  return html`<table class="counts ec-stack" data-requirement="${id}"><caption>${w['console.byState']}</caption>${headRow([w['console.versionDecided'], ...STATES.map((s) => stateWord(w, s))], STATES.map((_, i) => i + 1))}<tbody>${versions}${never}${row(w['console.allSubjects'], requirement.states, 'total')}</tbody></table>`;
 }
 
 

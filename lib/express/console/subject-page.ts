@@ -54,5 +54,5 @@ export async function subjectPage(engine: ConsentEngine, given: unknown, w: Mess
 ${verdict}
 <h2 id="states-title">${w['console.states']}</h2>${wide('states-title', html`<table class="states ec-stack">${headRow([w['console.requirement'], w['console.state'], w['console.allowed'], w['console.version'], w['console.decided'], w['console.expires']])}<tbody>${stateRows}</tbody></table>`)}
 <h2 id="history-title">${w['console.history']} <small>(${shown})</small></h2>
-${wide('history-title', html`<table class="history ec-stack">${headRow([w['console.at'], w['console.requirement'], w['console.version'], w['console.action'], w['console.state'], w['console.source'], w['console.actor'], w['console.context'], w['console.note']])}<tbody>${eventRows}</tbody></table>`)}` };
+${wide('history-title', html`<table class="history ec-stack">${headRow([w['console.at'], w['console.requirement'], w['console.version'], w['console.action'], w['console.state'], w['console.source'], w['console.actor'], w['console.context'], w['console.note']], [2])}<tbody>${eventRows}</tbody></table>`)}` };
 }

@@ -51,9 +51,9 @@ ${series('grants', { cls: 'ec-ok', fallback: '#146c2e' })}${series('withdrawals'
  * or a narrow screen can read where the chart's points are out of reach.
  */
 export function dailyTable(days: DayCount[], w: Messages): SafeHtml {
-  const rows = days.map((d) => html`<tr><th scope="row">${d.day}</th>${cell(w['console.grants'], d.grants)}${cell(w['console.withdrawals'], d.withdrawals)}</tr>`);
+  const rows = days.map((d) => html`<tr><th scope="row">${d.day}</th>${cell(w['console.grants'], d.grants, 'ec-n')}${cell(w['console.withdrawals'], d.withdrawals, 'ec-n')}</tr>`);
   // One block per day on a narrow screen: three columns of long words do not fit a phone at 200%.
   return html`<details class="ec-chart-table"><summary>${w['console.chartTable']}</summary>
-<table class="ec-stack">${headRow([w['console.day'], w['console.grants'], w['console.withdrawals']])}
+<table class="ec-stack">${headRow([w['console.day'], w['console.grants'], w['console.withdrawals']], [1, 2])}
 <tbody>${rows}</tbody></table></details>`;
 }
