@@ -27,15 +27,19 @@ export const invalidToken = (): ConsentError =>
   new ConsentError('token_invalid', 'this confirmation link is unknown, already used, replaced by a newer one or cancelled');
 
 /**
- * Checks a pending record against a token hash: the current token (constant-time), not expired,
- * for the current version. Runs before the write and again inside it, on the locked snapshot.
+ * Checks that a pending record holds the token (its hash, compared in constant time) for a
+ * requirement still registered: the link is known (404 otherwise).
  */
-function checkPending(engine: Pick<ConsentCore, 'registry'>, record: CurrentRecord | undefined, hash: string, now: number): Requirement {
-  if (!record?.pendingToken || !sameText(hash, record.pendingToken)) throw invalidToken();
+function matchingRequest(engine: Pick<ConsentCore, 'registry'>, record: CurrentRecord | undefined, hash: string): CurrentRecord {
+  if (!record?.pendingToken || !sameText(hash, record.pendingToken) || !engine.registry.has(record.requirement)) throw invalidToken();
+  return record;
+}
+
+/** Checks that a known request can still be confirmed: not expired (410), for the current version (409). */
+function usableRequest(engine: Pick<ConsentCore, 'registry'>, record: CurrentRecord, now: number): Requirement {
   if (record.pendingExpiresAt === null || now >= record.pendingExpiresAt) {
     throw new ConsentError('token_expired', 'this confirmation link has expired: ask again to receive a new one');
   }
-  if (!engine.registry.has(record.requirement)) throw invalidToken();
   const requirement = engine.registry.require(record.requirement);
   if (record.pendingVersion !== requirement.version) {
     throw new ConsentError('version_mismatch', 'the text changed since this link was sent: show the current text and ask again', {
@@ -45,9 +49,17 @@ function checkPending(engine: Pick<ConsentCore, 'registry'>, record: CurrentReco
   return requirement;
 }
 
+/**
+ * Checks a pending record against a token hash (`matchingRequest`, then `usableRequest`). Runs
+ * before the write and again inside it, on the locked snapshot.
+ */
+function checkPending(engine: Pick<ConsentCore, 'registry'>, record: CurrentRecord | undefined, hash: string, now: number): Requirement {
+  return usableRequest(engine, matchingRequest(engine, record, hash), now);
+}
+
 /** How a route confirms: its own check of the request, and the locale its page shows the text in. */
 export interface ConfirmHow {
-  /** Runs once the token is known good, before anything is recorded; what it throws is thrown. */
+  /** Runs once the token is known, before its state is judged and anything is recorded; what it throws is thrown. */
   checkInput?: () => void;
   /** The locale the confirmation shows the requirement's text in, recorded on the event (null without). */
   locale?: (requirement: Requirement) => string;
@@ -62,8 +74,7 @@ async function lookup(engine: ConfirmDeps, token: unknown) {
   const hash = engine.tokenHash(token as string);
   const pseudonym = engine.pseudonym(subjectId);
   const record = (await engine.storedRecords(pseudonym)).find((r) => r.pendingToken !== null && sameText(hash, r.pendingToken));
-  const requirement = checkPending(engine, record, hash, engine.now());
-  return { subjectId, pseudonym, hash, requirement, expiresAt: (record as CurrentRecord).pendingExpiresAt as number };
+  return { subjectId, pseudonym, hash, record: matchingRequest(engine, record, hash) };
 }
 
 /**
@@ -72,8 +83,9 @@ async function lookup(engine: ConfirmDeps, token: unknown) {
  * @throws ConsentError `token_invalid` (404), `token_expired` (410), `version_mismatch` (409).
  */
 export async function previewToken(engine: ConfirmDeps, token: unknown): Promise<TokenPreview> {
-  const { requirement, expiresAt } = await lookup(engine, token);
-  return { requirement, expiresAt: new Date(expiresAt).toISOString() };
+  const { record } = await lookup(engine, token);
+  const requirement = usableRequest(engine, record, engine.now());
+  return { requirement, expiresAt: new Date(record.pendingExpiresAt as number).toISOString() };
 }
 
 /**
@@ -84,9 +96,11 @@ export async function previewToken(engine: ConfirmDeps, token: unknown): Promise
  * @throws ConsentError as `previewToken`.
  */
 export async function confirmToken(engine: ConfirmDeps, token: unknown, ctx: WriteContext = {}, how: ConfirmHow = {}): Promise<StateInfo> {
-  const { subjectId, pseudonym, hash, requirement } = await lookup(engine, token);
-  // The rest of the request (a route's body), once the token is known good: before anything is recorded.
+  const { subjectId, pseudonym, hash, record } = await lookup(engine, token);
+  // The rest of the request (a route's body), once the token is known: before its state is
+  // judged (the order of the checks: 404, 400, then 410 or 409) and anything is recorded.
   how.checkInput?.();
+  const requirement = usableRequest(engine, record, engine.now());
   const locale = how.locale?.(requirement) ?? null;
   const now = engine.now();
   const chainKey = engine.derivedKeys.chain;

@@ -136,6 +136,8 @@ for (const [label, lib] of Object.entries(EXPRESS)) {
       lab.clock.ms = START + TTL;
       expect((await request(app()).get(`/consent/confirm/${token}`).expect(410)).body.code).to.equal('token_expired');
       expect((await request(app()).post(`/consent/confirm/${token}`).expect(410)).body.code).to.equal('token_expired');
+      // The body's shape is checked before the link's state (SPEC order: 404, 400, then 409).
+      expect((await request(app()).post(`/consent/confirm/${token}`).type('form').send('decision=granted').expect(400)).body.code).to.equal('invalid_body');
       expect((await lab.consent.states('bob')).newsletter!.state).to.equal('denied');
       lab.clock.ms = START + TTL - 1;
       await request(app()).post(`/consent/confirm/${token}`).expect(200);
@@ -164,6 +166,7 @@ for (const [label, lib] of Object.entries(EXPRESS)) {
       lab = await openLab(file.filename, { version: 2 });
       expect((await request(app()).get(`/consent/confirm/${token}`).expect(409)).body.code).to.equal('version_mismatch');
       expect((await request(app()).post(`/consent/confirm/${token}`).expect(409)).body.code).to.equal('version_mismatch');
+      expect((await request(app()).post(`/consent/confirm/${token}`).type('form').send('decision=granted').expect(400)).body.code).to.equal('invalid_body');
       // A request for a text that is no longer current falls back to the state before it.
       expect((await lab.consent.states('erin')).newsletter!.state).to.equal('unset');
       expect(await lab.consent.pending('erin')).to.deep.equal(['newsletter', 'analytics']);
