@@ -101,61 +101,71 @@ export function createCollect(engine: ConsentEngine, gate: ReadyGate, subjects: 
   return (req, res, next) => {
     gate.serving().then(
       () => {
-        // A form nobody parsed would read as every box unchecked: denials the person never gave.
-        // So would one a raw or text parser kept as sent (a form parser after it reads nothing).
-        if (carriesBody(req) && (!alreadyRead(req) || keptUnparsed(req.body))) {
-          errorOnce(engine.options.logger, alreadyRead(req) ? KEPT_LOG : UNPARSED_LOG);
-          sendProblem(res, toProblem(unparsedForm(), req.originalUrl, engine.options.logger), problemWords(req, engine.options.messages));
-          return;
+        try {
+          read(req, res, next);
+        } catch (error) {
+          // The host's own callbacks (`locale`, `onMissing`) threw: its error handler decides.
+          next(error);
         }
-        const decisions: Record<string, Decision> = {};
-        const shown: Record<string, DecisionInput> = {};
-        const missing: MissingMandatory[] = [];
-        const form = formLocale(locale, req);
-        for (const id of ids) {
-          const requirement = engine.registry.require(id);
-          decisions[id] = isGranting(submittedValue(req.body, id)) ? 'granted' : 'denied';
-          shown[id] = { decision: decisions[id], locale: localeOf(requirement, form) };
-          if (requirement.mandatory && decisions[id] !== 'granted') {
-            const { title, url } = textIn(requirement, localeOf(requirement, form.length > 0 ? form : acceptedRanges(req.get('accept-language'))));
-            missing.push({ id, title, url });
-          }
-        }
-        if (missing.length > 0) {
-          if (onMissing) { onMissing(req, res, next, missing); return; }
-          const words = problemWords(req, engine.options.messages);
-          const detail = words.catalog.text(words.locale, 'detail.mandatory_missing', { titles: words.catalog.quoted(words.locale, missing.map((m) => m.title)) });
-          sendProblem(res, problem('mandatory_missing', 422, detail, req.originalUrl, { missing }), words);
-          return;
-        }
-        const context = writeContext(req, engine.options);
-        const collected: CollectedConsent = {
-          decisions,
-          async commit(subjectId, meta = {}) {
-            if (subjectId !== undefined && subjectId !== null) {
-              const { states, pending } = await engine.record(subjectId, shown, { context: formContext, ...meta, source: 'form' }, context);
-              return { states, pending };
-            }
-            const who = await subjects.resolver.resolve(req);
-            if (who.visitor && who.id === null) subjects.newVisitors?.admit(req);
-            const subject = who.id ?? newVisitorId();
-            let recorded: WriteOutcome;
-            try {
-              recorded = await engine.record(subject, shown, { context: formContext, ...meta, source: 'form' }, context);
-            } catch (error) {
-              // Refused: no visitor started.
-              if (who.visitor && who.id === null && refusedInput(error)) subjects.newVisitors?.giveBack(req);
-              throw error;
-            }
-            const { states, pending } = recorded;
-            if (who.visitor && subjects.cookies !== null && !res.headersSent) subjects.cookies.write(res, who.transport, subject);
-            return { states, pending };
-          },
-        };
-        res.locals.consent = collected;
-        next();
       },
       (error: unknown) => { sendProblem(res, toProblem(error, req.originalUrl, engine.options.logger), problemWords(req, engine.options.messages)); },
     );
   };
+
+  /** Reads one request's form into `res.locals.consent`, or answers it (415, 422, or the host's `onMissing`). */
+  function read(req: Request, res: Response, next: NextFunction): void {
+    // A form nobody parsed would read as every box unchecked: denials the person never gave.
+    // So would one a raw or text parser kept as sent (a form parser after it reads nothing).
+    if (carriesBody(req) && (!alreadyRead(req) || keptUnparsed(req.body))) {
+      errorOnce(engine.options.logger, alreadyRead(req) ? KEPT_LOG : UNPARSED_LOG);
+      sendProblem(res, toProblem(unparsedForm(), req.originalUrl, engine.options.logger), problemWords(req, engine.options.messages));
+      return;
+    }
+    const decisions: Record<string, Decision> = {};
+    const shown: Record<string, DecisionInput> = {};
+    const missing: MissingMandatory[] = [];
+    const form = formLocale(locale, req);
+    for (const id of ids) {
+      const requirement = engine.registry.require(id);
+      decisions[id] = isGranting(submittedValue(req.body, id)) ? 'granted' : 'denied';
+      shown[id] = { decision: decisions[id], locale: localeOf(requirement, form) };
+      if (requirement.mandatory && decisions[id] !== 'granted') {
+        const { title, url } = textIn(requirement, localeOf(requirement, form.length > 0 ? form : acceptedRanges(req.get('accept-language'))));
+        missing.push({ id, title, url });
+      }
+    }
+    if (missing.length > 0) {
+      if (onMissing) { onMissing(req, res, next, missing); return; }
+      const words = problemWords(req, engine.options.messages);
+      const detail = words.catalog.text(words.locale, 'detail.mandatory_missing', { titles: words.catalog.quoted(words.locale, missing.map((m) => m.title)) });
+      sendProblem(res, problem('mandatory_missing', 422, detail, req.originalUrl, { missing }), words);
+      return;
+    }
+    const context = writeContext(req, engine.options);
+    const collected: CollectedConsent = {
+      decisions,
+      async commit(subjectId, meta = {}) {
+        if (subjectId !== undefined && subjectId !== null) {
+          const { states, pending } = await engine.record(subjectId, shown, { context: formContext, ...meta, source: 'form' }, context);
+          return { states, pending };
+        }
+        const who = await subjects.resolver.resolve(req);
+        if (who.visitor && who.id === null) subjects.newVisitors?.admit(req);
+        const subject = who.id ?? newVisitorId();
+        let recorded: WriteOutcome;
+        try {
+          recorded = await engine.record(subject, shown, { context: formContext, ...meta, source: 'form' }, context);
+        } catch (error) {
+          // Refused: no visitor started.
+          if (who.visitor && who.id === null && refusedInput(error)) subjects.newVisitors?.giveBack(req);
+          throw error;
+        }
+        const { states, pending } = recorded;
+        if (who.visitor && subjects.cookies !== null && !res.headersSent) subjects.cookies.write(res, who.transport, subject);
+        return { states, pending };
+      },
+    };
+    res.locals.consent = collected;
+    next();
+  }
 }

@@ -110,5 +110,19 @@ for (const backend of BACKENDS) {
       const res = await request(app).post('/custom').type('form').send('consent[terms]=off').expect(400);
       expect(res.text).to.equal('missing terms');
     });
+
+    it('passes what a host callback throws (onMissing, locale) to the host error handler', async () => {
+      const lib = expressModule();
+      const host = lib();
+      const form = lib.urlencoded({ extended: true });
+      const broken = () => { throw new Error('host callback broke'); };
+      host.post('/missing', form, t.consent.collect(['terms'], { onMissing: broken }), (_req, res) => { res.sendStatus(204); });
+      host.post('/locale', form, t.consent.collect(['terms'], { locale: broken }), (_req, res) => { res.sendStatus(204); });
+      host.use((error: Error, _req: unknown, res: { status(code: number): { send(text: string): void } }, _next: unknown) => { res.status(599).send(error.message); });
+      for (const path of ['/missing', '/locale']) {
+        const res = await request(host).post(path).type('form').send('consent[terms]=off').timeout(5000);
+        expect([res.status, res.text], path).to.deep.equal([599, 'host callback broke']);
+      }
+    });
   });
 }
