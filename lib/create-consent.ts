@@ -103,7 +103,8 @@ export interface Consent extends ConsentHttpApi, ConsentProof {
    */
   linkVisitor(visitorId: string, subjectId: string | number): Promise<LinkResult>;
   /**
-   * Stops timers and listeners, waits for the storage calls under way (`storeTimeoutMs` at the
+   * Stops timers and listeners (waiting for a durable handler's delivery under way, one
+   * `outbox.leaseMs` at the most), waits for the storage calls under way (`storeTimeoutMs` at the
    * most), then answers every later one `store_unavailable` without reaching the store; destroys
    * only a Knex the library created itself.
    */

@@ -146,12 +146,22 @@ export class OutboxPoller {
     return Promise.all(entries.map((entry) => this.deps.tracker.retryOutbox!({ ...entry, attempts: entry.attempts - 1 }, now))).then(() => undefined);
   }
 
-  /** Stops polling and waits for the delivery in progress. */
+  /**
+   * Stops polling and waits for the delivery in progress, for one lease (`leaseMs`) at the most:
+   * a handler that has not settled by then is left running, and its entry, not deleted, is
+   * delivered again once the lease lapses (by this process or another).
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    await this.running;
+    const running = this.running;
+    if (running === null) return;
+    let timer: NodeJS.Timeout | undefined;
+    const { leaseMs } = this.deps.timing;
+    const ended = await Promise.race([running.then(() => true), new Promise<false>((resolve) => { timer = setTimeout(resolve, leaseMs, false); })]);
+    clearTimeout(timer);
+    if (!ended) this.deps.logger.warn(`express-consent: a durable handler had not settled ${String(leaseMs)} ms (outbox.leaseMs) after close() was called; its entry will be delivered again`);
   }
 }
 

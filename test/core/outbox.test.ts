@@ -318,6 +318,30 @@ describe('durable handlers (outbox) on SQLite', () => {
     expect(rows.map((r) => [r.locked_until, r.claim, Number(r.attempts)])).to.deep.equal([[null, null, 0], [null, null, 0]]);
   });
 
+  it('close() waits one lease at most for a handler that never settles; its entry is delivered again', async () => {
+    const warnings: string[] = [];
+    const lease = { ...FAST, pollMs: 50, leaseMs: 600 };
+    const consent = open({ outbox: lease, logger: { warn: (message: string) => void warnings.push(message), error() {} } });
+    let started!: () => void;
+    const began = new Promise<void>((resolve) => { started = resolve; });
+    consent.on('change', () => {
+      started();
+      return new Promise<void>(() => undefined);
+    }, { name: 'stuck' });
+    await consent.ready();
+    await consent.record('someone', { analytics: 'granted' });
+    await began;
+    await consent.close();
+    expect(warnings.join('\n')).to.include('had not settled 600 ms (outbox.leaseMs) after close()');
+    // Another instance (or this one, restarted) delivers it once the lease has lapsed.
+    const again = open({ outbox: lease });
+    const delivered: string[] = [];
+    again.on('change', (p) => void delivered.push(p.subjectId), { name: 'stuck' });
+    await again.ready();
+    await waitUntil(() => delivered.length === 1, 'the entry delivered again', 5_000);
+    expect(delivered).to.deep.equal(['someone']);
+  });
+
   it('two instances on one SQLite file never deliver an entry twice', async () => {
     const seen: string[] = [];
     const instances = [0, 1].map(() => open({}, defaultKnex(file.filename)));
