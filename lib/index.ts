@@ -19,6 +19,7 @@ export {
   ConsentError,
   ConsentConfigError,
   ConsentStoreError,
+  ConsentIntegrityError,
   isConsentError,
   type ConsentErrorCode,
   type ConsentErrorOptions,

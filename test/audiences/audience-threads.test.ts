@@ -7,7 +7,7 @@ import { expect } from 'chai';
 import knexFactory from 'knex';
 import { audienceThreads } from '../../lib/core/audience-checks';
 import { audienceWorkers } from '../../lib/core/audience-pool';
-import { ConsentError, ConsentIntegrityError } from '../../lib/errors';
+import { ConsentError, ConsentIntegrityError } from '../../lib/index';
 import { KnexTracker, MemoryTracker } from '../../lib/index';
 import type { AudienceQuery, AudienceRowsPage } from '../../lib/tracker/audience-capability';
 import { AUDIENCE_ROW_COLUMNS } from '../../lib/tracker/audience-rows';

@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import type { Knex } from 'knex';
 import { LEAF_BYTES, leafCount, leafId } from '../../lib/audit/log-leaf';
 import { ConsentStoreError, createConsent, KnexTracker, verifyReceipt, type Consent, type RequirementDefinition } from '../../lib/index';
-import { ConsentIntegrityError } from '../../lib/errors';
+import { ConsentIntegrityError } from '../../lib/index';
 import { unpackLeaves } from '../../lib/knex/packed-leaves';
 import { ConsentMigrationSource } from '../../lib/knex/migrations/index';
 import { describeEachDatabase, type TestDatabase } from '../helpers/each-database';

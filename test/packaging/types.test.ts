@@ -23,6 +23,7 @@ export const consent: Consent = root.createConsent({ tracker: store });
 export const planner = (snapshot: SubjectSnapshot): WritePlan | null => (snapshot.chain ? null : null);
 export const allowed: Promise<boolean> = consent.isAllowed('user-1', 'analytics');
 export const isError: boolean = root.isConsentError(new root.ConsentStoreError('down'));
+export const integrity: boolean = new root.ConsentIntegrityError('a row failed its seal') instanceof root.ConsentStoreError;
 testing.trackerConformance('wrapped', { create: () => new Wrapped() });
 
 // Optional members given values that may be undefined (read from the environment), as a
