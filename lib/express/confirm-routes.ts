@@ -7,6 +7,7 @@ import { alreadyConfirmedPage, confirmedPage, failedPage, previewPage } from './
 import { requireNoBody } from './body-shape';
 import { carriesBody, formBody, hasMediaType, jsonBody } from './json-body';
 import { mountedPath } from './mounted-path';
+import { asyncHandler } from './async-handler';
 import { writeContext } from './network';
 import { RETRY_AFTER_SECONDS } from './problem';
 import { sendPage } from './send-page';
@@ -53,7 +54,7 @@ const tokenOf = (req: Request): string => String(req.params.token ?? '');
  * prefetchers cannot confirm. Errors go to `next(err)` (a page for HTML clients).
  */
 export function confirmPreviewHandler(engine: ConsentEngine): RequestHandler {
-  return async (req, res, next) => {
+  return asyncHandler(async (req, res, next) => {
     prepare(engine, req, res);
     try {
       const preview = await previewToken(engine, tokenOf(req));
@@ -72,16 +73,16 @@ export function confirmPreviewHandler(engine: ConsentEngine): RequestHandler {
     } catch (error) {
       fail(engine, error, req, res, next);
     }
-  };
+  });
 }
 
 /**
  * `POST /confirm/:token`: confirms (200 `StateInfo`, `granted`; a page for HTML clients). Takes
  * no body; the confirmation page posts an empty urlencoded form, which the router accepts here.
- * A body with any field is 400 `invalid_body` (once the token is known good) and confirms nothing.
+ * A body with any field is 400 `invalid_body` (once the token is known) and confirms nothing.
  */
 export function confirmPostHandler(engine: ConsentEngine): RequestHandler {
-  return async (req, res, next) => {
+  return asyncHandler(async (req, res, next) => {
     prepare(engine, req, res);
     try {
       const checkInput = () => { requireNoBody(carriesBody(req) ? (req.body as unknown) : undefined, carriesBody(req)); };
@@ -98,7 +99,7 @@ export function confirmPostHandler(engine: ConsentEngine): RequestHandler {
     } catch (error) {
       fail(engine, error, req, res, next);
     }
-  };
+  });
 }
 
 const TOKEN_PATH = /^\/confirm\/[^/]+\/?$/;

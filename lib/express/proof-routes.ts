@@ -1,9 +1,10 @@
-import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { Request, RequestHandler, Response } from 'express';
 import type { ConsentEngine } from '../core/engine';
 import { openSubjectExport } from '../core/export';
 import { eraseSubject, type ConsentProof } from '../core/proof';
 import { ConsentError } from '../errors';
 import { adminActor } from './admin-authorize';
+import { asyncHandler } from './async-handler';
 import { sendJson } from './send-json';
 import { sendSubjectExport } from './subject-export';
 import { atMostCharacters } from '../characters';
@@ -42,12 +43,6 @@ export interface ProofHandlers {
   adminCheckpoint: RequestHandler;
 }
 
-// Express 5 forwards rejections itself, Express 4 does not: without this a rejection would hang.
-const wrap = (handler: (req: Request, res: Response) => Promise<void>): RequestHandler =>
-  (req: Request, res: Response, next: NextFunction) => {
-    handler(req, res).catch(next);
-  };
-
 function sendPersonal(res: Response, body: unknown): void {
   // Personal data: never kept by a shared cache or the browser's back/forward history (and so
   // without an ETag: nobody revalidates it).
@@ -74,29 +69,29 @@ function querySubject(query: Record<string, unknown>): string | undefined {
  */
 export function proofHandlers(consent: ProofSource, options: ProofRouteOptions): ProofHandlers {
   return {
-    receipt: wrap(async (req, res) => {
+    receipt: asyncHandler(async (req, res) => {
       const receipt = await consent.receipt(await options.subject(req));
       // Followed from a page, it is a file the person keeps; a program reads the JSON as usual.
       res.set('Content-Disposition', 'attachment; filename="consent-receipt.json"');
       sendPersonal(res, receipt);
     }),
-    exportMe: wrap(async (req, res) => {
+    exportMe: asyncHandler(async (req, res) => {
       const parts = await openSubjectExport(consent.engine, await options.subject(req));
       await sendSubjectExport(res, parts, consent.engine.options.logger);
     }),
-    receiptKey: wrap(async (_req, res) => {
+    receiptKey: asyncHandler(async (_req, res) => {
       await consent.ready();
       res.status(200).json({ alg: 'Ed25519', publicKey: consent.publicKey });
     }),
-    adminErase: wrap(async (req, res) => {
+    adminErase: asyncHandler(async (req, res) => {
       const subjectId = req.params.subjectId as string;
       sendPersonal(res, await eraseSubject(consent.engine, subjectId, { source: 'admin', actor: adminActor(req) }));
     }),
-    adminVerify: wrap(async (req, res) => {
+    adminVerify: asyncHandler(async (req, res) => {
       const subjectId = querySubject(req.query);
       sendPersonal(res, await consent.verify(subjectId === undefined ? {} : { subjectId }));
     }),
-    adminCheckpoint: wrap(async (_req, res) => {
+    adminCheckpoint: asyncHandler(async (_req, res) => {
       res.set('Cache-Control', 'no-store').status(200).json(await consent.checkpoint());
     }),
   };
