@@ -1,5 +1,5 @@
 import { ACTIONS, SOURCES } from '../vocabulary';
-import { ok, problems, queryParam, ref } from './openapi-parts';
+import { html, ok, problems, queryParam, ref } from './openapi-parts';
 
 const string = { type: 'string' };
 const filters = [
@@ -24,6 +24,57 @@ export function proofPaths(): Record<string, unknown> {
     },
     '/receipts/key': {
       get: { summary: 'The receipt verification key', responses: { '200': ok(ref('ReceiptKey')), ...problems() } },
+    },
+  };
+}
+
+const download = {
+  description: 'A download (Content-Disposition: attachment)',
+  content: { 'text/csv': { schema: string }, 'application/x-ndjson': { schema: string } },
+};
+
+/** Problem responses of a console page: the console's own page for a browser, problem+json for a program. */
+function pageProblems(...statuses: string[]): Record<string, unknown> {
+  const answers = problems(...statuses, '413', '415') as Record<string, { description: string; content: Record<string, unknown> }>;
+  return Object.fromEntries(Object.entries(answers).map(([status, answer]) => [status, { ...answer, content: { ...answer.content, ...html } }]));
+}
+
+const langParam = queryParam('lang', string, 'The language of the page (else Accept-Language)');
+
+/** Paths of the admin console (HTML pages for staff), documented with the admin routes. */
+export function consolePaths(): Record<string, unknown> {
+  return {
+    '/admin/console': {
+      get: {
+        summary: 'Sends the console to its overview (with a final slash), keeping the query',
+        parameters: [langParam],
+        responses: { '301': { description: 'Moved Permanently: Location is the overview' }, ...pageProblems('400', '403') },
+      },
+    },
+    '/admin/console/': {
+      get: {
+        summary: 'The console overview: requirements with their versions, texts and subjects by state, grants and withdrawals per day',
+        parameters: [langParam],
+        responses: { '200': { description: 'The page', content: html }, ...pageProblems('400', '403') },
+      },
+    },
+    '/admin/console/subject': {
+      get: {
+        summary: "The subject lookup: a form, and for an id the subject's states, verified chain and history",
+        parameters: [queryParam('id', { type: 'string' }, 'The subject id (not the pseudonym)'), langParam],
+        responses: {
+          '200': { description: 'The page', content: html },
+          '400': { description: 'The form, saying why the id is not one the library takes (or a bad query)', content: { ...html, 'application/problem+json': { schema: ref('Problem') } } },
+          ...pageProblems('403'),
+        },
+      },
+    },
+    '/admin/console/export': {
+      get: {
+        summary: 'The export buttons of the console: the download of GET /admin/export',
+        parameters: [queryParam('format', { type: 'string', enum: ['csv', 'ndjson'], default: 'csv' }, 'Output format'), ...filters],
+        responses: { '200': download, ...pageProblems('400', '403') },
+      },
     },
   };
 }
@@ -54,13 +105,7 @@ export function adminPaths(): Record<string, unknown> {
           queryParam('gpc', { type: 'string', enum: ['true', 'false'] }, 'Judge as for a request carrying Sec-GPC: 1'),
           queryParam('format', { type: 'string', enum: ['csv', 'ndjson'], default: 'csv' }, 'Output format'),
         ],
-        responses: {
-          '200': {
-            description: 'A download (Content-Disposition: attachment)',
-            content: { 'text/csv': { schema: string }, 'application/x-ndjson': { schema: string } },
-          },
-          ...problems('400', '403', '404'),
-        },
+        responses: { '200': download, ...problems('400', '403', '404') },
       },
     },
     '/admin/subjects/{subjectId}/history': {
@@ -90,13 +135,7 @@ export function adminPaths(): Record<string, unknown> {
       get: {
         summary: 'Every matching event, oldest first, streamed (id, at, requirement, version, action, state, source, subject, actor, context, locale)',
         parameters: [queryParam('format', { type: 'string', enum: ['csv', 'ndjson'], default: 'csv' }, 'Output format'), ...filters],
-        responses: {
-          '200': {
-            description: 'A download (Content-Disposition: attachment)',
-            content: { 'text/csv': { schema: string }, 'application/x-ndjson': { schema: string } },
-          },
-          ...problems('400', '403'),
-        },
+        responses: { '200': download, ...problems('400', '403') },
       },
     },
     '/admin/checkpoint': {

@@ -7,6 +7,8 @@ import type { JsonSchema } from './openapi-schemas';
 export const ref = (name: string): JsonSchema => ({ $ref: `#/components/schemas/${name}` });
 /** JSON content of a schema. */
 export const json = (schema: JsonSchema) => ({ 'application/json': { schema } });
+/** An HTML page (for people: a browser's request). */
+export const html = { 'text/html': { schema: { type: 'string' } } };
 
 const PROBLEMS: Record<string, string> = {
   '400': 'invalid_body: malformed JSON, a key given twice in one object, a body that does not decompress or is not UTF-8, wrong types, unknown fields, limits or a bad query',

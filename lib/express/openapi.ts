@@ -1,12 +1,11 @@
-import { adminPaths, proofPaths } from './openapi-admin';
+import { adminPaths, consolePaths, proofPaths } from './openapi-admin';
 import { PROOF_SCHEMAS } from './openapi-admin-schemas';
-import { body, idParam, json, ok, problems, queryParam, ref, withBodyRules } from './openapi-parts';
+import { body, html, idParam, json, ok, problems, queryParam, ref, withBodyRules } from './openapi-parts';
 import { SCHEMAS } from './openapi-schemas';
 import { TOKEN_LENGTH } from '../core/tokens';
 
 const tokenSchema = { type: 'string', pattern: '^[A-Za-z0-9_-]+$', minLength: TOKEN_LENGTH.min, maxLength: TOKEN_LENGTH.max };
 const tokenParam = { name: 'token', in: 'path', required: true, schema: tokenSchema, description: 'Confirmation token from the link' };
-const html = { 'text/html': { schema: { type: 'string' } } };
 
 /** A static asset of the browser client, validated by its ETag. */
 const asset = (summary: string, type: string) => ({
@@ -121,7 +120,7 @@ export function openApiDocument(mountPath: string, options: { admin?: boolean; r
       '/client.js': asset('The browser client: banner, choices dialog, gating of scripts and iframes', 'text/javascript'),
       '/client.css': asset("The browser client's stylesheet", 'text/css'),
       ...proofPaths(),
-      ...(options.admin ? adminPaths() : {}),
+      ...(options.admin ? { ...adminPaths(), ...consolePaths() } : {}),
       '/openapi.json': {
         get: { summary: 'This document', responses: { '200': ok({ type: 'object', required: ['openapi', 'paths'], properties: { openapi: { type: 'string' }, paths: { type: 'object' } } }) } },
       },

@@ -126,8 +126,28 @@ BACKENDS[0]?.describe('OpenAPI document', () => {
         // After the erasure: its event (requirement "*", version 0) in the listings.
         ['/admin/events', 'get', await request(app).get('/consent/admin/events?action=erase').set(ADMIN)],
         ['/admin/subjects/{subjectId}/history', 'get', await request(app).get('/consent/admin/subjects/proof/history').set(ADMIN)],
+        // The console: pages for a browser, problems for a program.
+        ['/admin/console/', 'get', await request(app).get('/consent/admin/console/?lang=de').set(ADMIN)],
+        ['/admin/console/', 'get', await request(app).get('/consent/admin/console/').set('Accept', 'text/html')],
+        ['/admin/console/', 'get', await request(app).get('/consent/admin/console/')],
+        ['/admin/console/', 'get', await request(app).get('/consent/admin/console/?page=2').set(ADMIN).set('Accept', 'text/html')],
+        ['/admin/console/subject', 'get', await request(app).get('/consent/admin/console/subject?id=staff').set(ADMIN)],
+        ['/admin/console/subject', 'get', await request(app).get(`/consent/admin/console/subject?id=${'x'.repeat(300)}`).set(ADMIN)],
+        ['/admin/console/subject', 'get', await request(app).get('/consent/admin/console/subject?nope=1').set(ADMIN)],
+        ['/admin/console/export', 'get', await request(app).get('/consent/admin/console/export?format=csv&source=admin').set(ADMIN)],
+        ['/admin/console/export', 'get', await request(app).get('/consent/admin/console/export?format=xml').set(ADMIN).set('Accept', 'text/html')],
+        ['/admin/console/export', 'get', await request(app).get('/consent/admin/console/export').type('text').send('x').set(ADMIN)],
       ];
-      const erased = checks.at(-2)?.[2].body as { events: Array<{ action: string }> };
+      const pages = checks.filter(([path]) => path.startsWith('/admin/console')).map(([, , res]) => `${String(res.status)} ${String(String(res.headers['content-type']).split(';')[0])}`);
+      expect(pages).to.deep.equal([
+        '200 text/html', '403 text/html', '403 application/problem+json', '400 text/html',
+        '200 text/html', '400 text/html', '400 application/problem+json', '200 text/csv', '400 text/html', '415 application/problem+json',
+      ]);
+      // Its address without the final slash sends a browser to the overview.
+      const moved = await request(app).get('/consent/admin/console?lang=fr').set(ADMIN);
+      expect([moved.status, moved.headers.location]).to.deep.equal([301, '/consent/admin/console/?lang=fr']);
+      expect(doc.paths['/admin/console']?.get?.responses['301']).to.be.an('object');
+      const erased = checks.find(([path, , res]) => path === '/admin/events' && res.request.url.endsWith('action=erase'))?.[2].body as { events: Array<{ action: string }> };
       expect(erased.events.map((e) => e.action)).to.deep.equal(['erase']);
       // Every source and action an event can carry is a documented filter value the route takes.
       const events = (doc.components as { schemas: Record<string, { properties: Record<string, { enum: string[] }> }> }).schemas.Event?.properties;
