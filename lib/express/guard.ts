@@ -39,8 +39,11 @@ export function redirectOption(redirect: unknown, factory: string): string | und
 }
 
 // `next` is always a local path: an absolute-form request target keeps only its path and query.
+// It joins the query of `base`, before any fragment (which the browser never sends).
 function redirectTarget(base: string, req: Request): string {
-  return `${base}${base.includes('?') ? '&' : '?'}next=${encodeURIComponent(localTarget(req.originalUrl))}`;
+  const hash = base.indexOf('#');
+  const [url, fragment] = hash < 0 ? [base, ''] : [base.slice(0, hash), base.slice(hash)];
+  return `${url}${url.includes('?') ? '&' : '?'}next=${encodeURIComponent(localTarget(req.originalUrl))}${fragment}`;
 }
 
 const findRecord = (records: CurrentRecord[], id: string): CurrentRecord | undefined => {

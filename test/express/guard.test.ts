@@ -100,6 +100,9 @@ for (const backend of BACKENDS) {
       expect(html.headers.vary).to.match(/Accept/);
       const amp = await request(app).get('/page2').set(as('di')).set('Accept', 'text/html').expect(303);
       expect(amp.headers.location).to.equal('/ask?from=page2&next=%2Fpage2');
+      // `next` goes in the query, before a fragment (which the browser never sends).
+      expect((await request(app).get('/page3').set(as('di')).set('Accept', 'text/html').expect(303)).headers.location).to.equal('/ask?next=%2Fpage3#choices');
+      expect((await request(app).get('/page4').set(as('di')).set('Accept', 'text/html').expect(303)).headers.location).to.equal('/ask?from=page4&next=%2Fpage4#choices');
       expectProblem(await request(app).get('/page').set(as('di')).set('Accept', 'application/json'), 403, 'consent_required');
       expectProblem(await request(app).get('/track').set(as('di')).set('Accept', 'text/html'), 403, 'consent_required');
       expect(calls.page).to.equal(undefined);

@@ -18,5 +18,7 @@ export function guardApp(consent: Consent, lib: ExpressModule = expressModule())
   app.get('/fraud', consent.requireConsent(['fraud', 'terms']), handler('fraud'));
   app.get('/page', consent.requireConsent('analytics', { redirect: '/ask' }), handler('page'));
   app.get('/page2', consent.requireConsent('analytics', { redirect: '/ask?from=page2' }), handler('page2'));
+  app.get('/page3', consent.requireConsent('analytics', { redirect: '/ask#choices' }), handler('page3'));
+  app.get('/page4', consent.requireConsent('analytics', { redirect: '/ask?from=page4#choices' }), handler('page4'));
   return { app, calls };
 }
