@@ -14,6 +14,7 @@ import { createRequireAnswers, type RequireAnswersOptions } from './require-answ
 import { createRouter } from './router';
 import { SubjectResolver } from './subject';
 import { visitorTransport, VisitorCookies } from './visitor-cookies';
+import { warnOnce } from '../core/warn-once';
 
 /** The Express side of a consent instance: the router, the guard and the form helpers. */
 export interface ConsentHttpApi {
@@ -62,6 +63,9 @@ export interface ConsentHttpApi {
   link(req: Request, subjectId: string | number): Promise<LinkResult>;
 }
 
+const PLAIN_IN_PRODUCTION = 'express-consent: a visitor cookie was set over plain HTTP on loopback while NODE_ENV=production, so without Secure and the __Host- prefix. ' +
+  "Behind a proxy on the same host, trust it (app.set('trust proxy', 'loopback')) and have it send X-Forwarded-Proto and X-Forwarded-Host, so that visitors over HTTPS get the secure cookie.";
+
 /** The proof methods the router serves (`/me/receipt`, `/me/export`, `/receipts/key`, admin). */
 export type RouterProof = Omit<ProofSource, 'engine' | 'ready'>;
 
@@ -72,7 +76,9 @@ export function createHttpApi(engine: ConsentEngine, proof: RouterProof): Consen
   const { rateLimit } = engine.options;
   const limiter = rateLimit ? new WriteLimiter(rateLimit.writes, rateLimit.windowMs) : null;
   const { visitors } = engine.options;
-  const cookies = visitors ? new VisitorCookies(visitors, () => engine.derivedKeys.visitorCookie, () => engine.now()) : null;
+  const { logger, production } = engine.options;
+  const plainWritten = production ? () => { warnOnce(logger, PLAIN_IN_PRODUCTION); } : undefined;
+  const cookies = visitors ? new VisitorCookies(visitors, () => engine.derivedKeys.visitorCookie, () => engine.now(), plainWritten) : null;
   const resolver = new SubjectResolver(engine.options.subject, cookies, () => gate.serving());
   const newVisitors = cookies && rateLimit ? new NewVisitorLimit(rateLimit.newVisitors, rateLimit.windowMs, () => engine.now()) : null;
   const subjects = { resolver, cookies, newVisitors };

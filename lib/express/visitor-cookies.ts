@@ -136,10 +136,15 @@ export class VisitorCookies {
   // comparison in place. Two values with the same key take turns (each check replaces the other).
   private readonly verified = new Map<number, Verified>();
 
+  /**
+   * `plainWritten`: called when a cookie is set over plain HTTP (on loopback); in production,
+   * a warning that a proxy on the same host is not trusted (see `visitorTransport`).
+   */
   constructor(
     private readonly config: ResolvedVisitors,
     private readonly key: () => Buffer,
     private readonly now: () => number,
+    private readonly plainWritten: () => void = () => undefined,
   ) {}
 
   /** The visitor id the request's cookie proves, or null (no cookie, forged, expired). */
@@ -183,6 +188,7 @@ export class VisitorCookies {
     const issued = this.now().toString(36);
     const maxAge = this.config.maxAgeDays * 86_400;
     const value = `${id}.${issued}.${this.mac(id, issued)}`;
+    if (transport === 'plain') this.plainWritten();
     const cookie = transport === 'secure'
       ? `${this.config.secureName}=${value}; Max-Age=${String(maxAge)}; Path=/; Secure; HttpOnly; SameSite=Lax`
       : `${this.config.plainName}=${value}; Max-Age=${String(maxAge)}; Path=/; HttpOnly; SameSite=Lax`;

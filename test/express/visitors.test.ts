@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from 'node:crypto';
 import { expect } from 'chai';
 import request from 'supertest';
 import type { Express } from 'express';
@@ -94,6 +95,34 @@ describe('visitors: the cookie, reads and writes (SQLite file)', () => {
     const spoofed = await request(app).put('/consent/me/analytics').set('X-Forwarded-Proto', 'https').send({ decision: 'granted' }).expect(200);
     expect(setCookies(spoofed)[0], 'not trusted: plain loopback HTTP').to.match(/^consent_visitor=/);
     expect(await stored()).to.equal(1);
+  });
+
+  it('in production, warns once when it sets the cookie over plain loopback HTTP (a proxy on the same host not trusted)', async () => {
+    const warnings: string[] = [];
+    const receipts = { privateKey: generateKeyPairSync('ed25519').privateKey, controller: 'ACME' };
+    const saved = process.env.NODE_ENV;
+    process.env.NODE_ENV = 'production';
+    try {
+      await open({ secret: 'visitors-production-secret-0123456789abcdef', receipts, logger: { warn: (m: string) => void warnings.push(m), error() {} } });
+    } finally {
+      if (saved === undefined) delete process.env.NODE_ENV;
+      else process.env.NODE_ENV = saved;
+    }
+    const proxied = { Host: 'localhost:3000' };
+    for (const id of ['analytics', 'ads']) await request(app).put(`/consent/me/${id}`).set(proxied).send({ decision: 'granted' }).expect(200);
+    expect(warnings.filter((w) => /plain HTTP on loopback while NODE_ENV=production/.test(w))).to.have.length(1);
+    expect(warnings.join('\n')).to.include("app.set('trust proxy', 'loopback')");
+    // Trusted, with the forwarded scheme: the secure cookie, and nothing more to say.
+    const trusted = visitorApp(consent, (a) => a.set('trust proxy', 'loopback'));
+    const put = await request(trusted).put('/consent/me/analytics').set({ 'X-Forwarded-Proto': 'https', 'X-Forwarded-Host': 'shop.example' }).send({ decision: 'granted' }).expect(200);
+    expect(setCookies(put)[0]).to.match(/^__Host-consent_visitor=.*; Secure;/);
+  });
+
+  it('does not warn about plain loopback HTTP outside production', async () => {
+    const warnings: string[] = [];
+    await open({ logger: { warn: (m: string) => void warnings.push(m), error() {} } });
+    await request(app).put('/consent/me/analytics').send({ decision: 'granted' }).expect(200);
+    expect(warnings.filter((w) => /plain HTTP/.test(w))).to.deep.equal([]);
   });
 
   it('follows trust proxy for forwarded requests: a remote client behind a plain-HTTP proxy is no visitor', async () => {
