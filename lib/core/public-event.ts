@@ -36,7 +36,11 @@ export function publicVerifyResult(result: VerifyResult, ids: EventIdCodec): Ver
   return { ...result, problems };
 }
 
-/** History cursors are opaque to callers: the sequence number to continue below. */
+/**
+ * History cursors are opaque to callers: the position in the subject's own history to continue
+ * below. A cursor made up by hand only picks another place in the same history, which the
+ * subject may read anyway: it is checked for its form, not signed.
+ */
 export function encodeCursor(seq: number): string {
   return Buffer.from(`s${String(seq)}`, 'utf8').toString('base64url');
 }
@@ -45,7 +49,7 @@ export function decodeCursor(cursor: string): number {
   const text = /^[A-Za-z0-9_-]{1,32}$/.test(cursor) ? Buffer.from(cursor, 'base64url').toString('utf8') : '';
   const match = /^s([1-9][0-9]{0,14})$/.exec(text);
   if (!match) {
-    throw new ConsentError('invalid_argument', 'the history cursor is not one this library issued', {
+    throw new ConsentError('invalid_argument', 'the history cursor is not a cursor of this library: pass the nextCursor of the page before, or none for the first page', {
       extensions: { errors: [{ pointer: '/cursor', detail: 'invalid cursor' }] },
     });
   }

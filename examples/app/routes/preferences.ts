@@ -22,7 +22,7 @@ export function preferenceRoutes(app: Express, consent: Consent): void {
     const userId = req.session.userId as string;
     const cursor = typeof req.query.cursor === 'string' ? req.query.cursor : null;
     const requirements = consent.requirements();
-    // First the page of history: a forged cursor fails here, before the other reads start.
+    // First the page of history: a malformed cursor fails here, before the other reads start.
     const history = await consent.history(userId, { limit: 20, cursor });
     const [states, latest] = await Promise.all([
       consent.states(userId),
