@@ -41,7 +41,7 @@ describe('the admin console in the reader\'s language', function () {
     expect(de.text).to.match(/<html lang="de"/).and.include('Einwilligungen: Übersicht').and.include('Versionen, neueste zuerst')
       .and.include('Personen nach Status').and.include('Rechtsgrundlage').and.include('Alle Ereignisse exportieren');
     expect(de.text).not.to.include('Subjects by state');
-    expect(de.text).to.include('<th scope="col">erteilt</th>').and.include('data-label="verweigert" data-state="denied"');
+    expect(de.text).to.include('<th scope="col" class="ec-n">erteilt</th>').and.include('data-label="verweigert" data-state="denied"');
     const fr = await request(app).get('/consent/admin/console/?lang=fr').set('Accept-Language', 'de').expect(200);
     expect(fr.text).to.match(/<html lang="fr"/).and.include('Consentements\u00a0: vue d’ensemble').and.include('Base légale');
     // Without the slash: sent to the overview with the language asked for.
