@@ -43,7 +43,10 @@ body{margin:0;font:1rem/1.55 system-ui,-apple-system,"Segoe UI",Roboto,sans-seri
  * The library's content, scoped to `.ec-content` so that in a host layout it leaves the rest of
  * the page alone: system fonts, readable at any width, no external resource. Tables marked
  * `ec-stack` turn into one block per row below 40rem, under their caption, each cell labelled by
- * its `data-label` (a row's header heads its block), so no page scrolls sideways on a phone. Its
+ * its `data-label` (a row's header heads its block), so no page scrolls sideways on a phone; the
+ * label is drawn for the eye only (empty alternative text), as the table's headers still name
+ * each cell for assistive technology (declared twice: a browser without alternative text keeps
+ * the first). Its
  * colours follow the colour scheme in force: the default document's, or the host layout's (light
  * unless the host declares `color-scheme`).
  */
@@ -87,7 +90,7 @@ table.ec-stack caption{display:block}
 .ec-content table.ec-stack tbody th{display:block;border:0;background:none;padding:.15rem 0}
 table.ec-stack tr{border:1px solid var(--ec-line);border-radius:6px;margin:0 0 .75rem;padding:.25rem .5rem}
 .ec-content table.ec-stack td{border:0;padding:.15rem 0;text-align:left}
-table.ec-stack td::before{content:attr(data-label) ": ";font-weight:600}
+table.ec-stack td::before{content:attr(data-label) ": ";content:attr(data-label) ": " / "";font-weight:600}
 }
 `.trim();
 

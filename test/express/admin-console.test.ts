@@ -9,7 +9,7 @@ import { horizontalOverflow } from '../helpers/axe';
 import { chromiumPath, describeBrowser, sqliteKnexConfig, tempSqliteFile } from '../helpers/databases';
 
 // The page's function, as the callbacks given to evaluate() use it (no DOM types here).
-declare function getComputedStyle(element: unknown): { stroke: string; color: string; textAlign: string };
+declare function getComputedStyle(element: unknown, pseudo?: string): { stroke: string; color: string; textAlign: string; content: string; display: string };
 
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
 const DAY = 86_400_000;
@@ -155,6 +155,21 @@ describeBrowser('the admin console in Chromium', () => {
     const row = table.locator('tbody tr', { has: page.locator(`th:text-is("${day(5)}")`) });
     expect(await row.locator('td').allTextContents()).to.deep.equal(['3', String(await count('withdrawals', 5))]);
     expect(await table.locator('thead th').allTextContents()).to.deep.equal(['Day', 'grants', 'withdrawals']);
+  });
+
+  it('stacks its tables at 320 px with each number labelled on screen, and a screen reader hears each header once', async () => {
+    const page = await (await admin()).newPage();
+    await page.setViewportSize({ width: 320, height: 900 });
+    await page.goto('/consent/admin/console/');
+    const table = page.locator('table[data-requirement="newsletter"]');
+    const cell = table.locator('tr.v-2 td[data-state="granted"]');
+    expect(await cell.evaluate((c) => getComputedStyle(c, '::before').content)).to.match(/^"granted: "/);
+    expect(await cell.evaluate((c) => getComputedStyle(c).display)).to.equal('block');
+    // The table keeps its headers for assistive technology; the label drawn before a value is not read.
+    const tree = await table.ariaSnapshot();
+    expect(tree).to.include('columnheader "granted"');
+    expect(tree).to.match(/row "v2 1 0 0 0 0 0"/);
+    expect(tree).not.to.include('granted: ');
   });
 
   for (const [width, zoom] of [[320, 1], [1024, 1], [320, 2]] as const) {
