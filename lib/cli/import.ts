@@ -115,7 +115,8 @@ export function importCommand(): Command {
       const interrupt = stopOnInterrupt();
       const reading = { interrupted: () => interrupt.signal() !== null, ended: false };
       try {
-        const result = await withConsent(command, (consent) => consent.import(decisions(file, bar, lines, reading), { batchSize }))
+        // A first import writes a new database: it binds CONSENT_SECRET to it, as the application would.
+        const result = await withConsent(command, (consent) => consent.import(decisions(file, bar, lines, reading), { batchSize }), { claims: true })
           .catch((error: unknown) => { throw atLine(error, file, lines); });
         bar.done();
         process.stdout.write(`${JSON.stringify(result)}\n`);

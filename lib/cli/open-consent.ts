@@ -5,6 +5,7 @@ import { createConsent, type Consent } from '../create-consent';
 import type { AdminCapability } from '../tracker/admin-capability';
 import type { ConsentTracker } from '../tracker/tracker';
 import { ERASE_REQUIREMENT } from '../state/plan-erase';
+import { secretBound } from '../core/secret-check';
 import { CliError, EXIT, logError, printable } from './exit';
 import { latestDefinitions } from './stored-requirements';
 
@@ -23,6 +24,12 @@ export interface OpenConsentOptions {
    * in the database): for `verify`, which reports them, and `erase`, which uses no text.
    */
   allowAltered?: boolean;
+  /**
+   * May bind a database no secret is bound to yet to `CONSENT_SECRET` (see `secretBound`): for
+   * `migrate` and the commands that write. The others refuse such a database, so that a
+   * mistyped secret given to a read cannot claim it before the application starts.
+   */
+  claims?: boolean;
 }
 
 /**
@@ -90,6 +97,12 @@ async function refuseAltered(tracker: CliTracker, secret: string): Promise<void>
 export async function openConsent(tracker: CliTracker, options: OpenConsentOptions = {}): Promise<Consent> {
   const secret = await secretOf(tracker);
   if (Buffer.byteLength(secret, 'utf8') < 32) throw new CliError('CONSENT_SECRET must be at least 32 bytes', EXIT.usage);
+  if (options.claims !== true && process.env.CONSENT_SECRET && !(await secretBound(tracker))) {
+    throw new CliError(
+      'no secret is bound to this database yet, and this command would bind CONSENT_SECRET to it: run `express-consent migrate` with the secret the application uses (or start the application) first',
+      EXIT.usage,
+    );
+  }
   const consent = createConsent({
     tracker: asRegistered(tracker, options.onEvents),
     secret,

@@ -49,6 +49,17 @@ export async function refuseOtherSecret(tracker: ConsentTracker, key: Buffer, lo
 }
 
 /**
+ * Whether the store is bound to a secret: it holds a check value, or (written by a release before
+ * check values) sealed requirement versions. A store that is not takes the check value of the
+ * first secret it starts with.
+ */
+export async function secretBound(tracker: ConsentTracker): Promise<boolean> {
+  if (!tracker.readSetting) return true;
+  if ((await tracker.readSetting(SETTING)) !== null) return true;
+  return (await tracker.allRequirementVersions?.())?.some((v) => typeof v.mac === 'string' && v.mac !== '') === true;
+}
+
+/**
  * Before a generated secret is stored (no `secret` set): refuses a store written with a
  * configured secret (it holds no generated one, but a check value or sealed requirement versions,
  * from a release before check values), which starting would add a generated secret to.
@@ -57,9 +68,7 @@ export async function refuseOtherSecret(tracker: ConsentTracker, key: Buffer, lo
  */
 export async function refuseMissingSecret(tracker: ConsentTracker, logger: ConsentLogger): Promise<void> {
   if (!tracker.readSetting || (await tracker.readSetting('secret')) !== null) return;
-  const checked = (await tracker.readSetting(SETTING)) !== null;
-  const sealed = !checked && (await tracker.allRequirementVersions?.())?.some((v) => typeof v.mac === 'string' && v.mac !== '') === true;
-  if (!checked && !sealed) return;
+  if (!(await secretBound(tracker))) return;
   // A process starting at the same time without a secret stores its generated one before its
   // check value or any seal: found now, it is the secret this store was written with.
   if ((await tracker.readSetting('secret')) !== null) return;

@@ -41,10 +41,41 @@ describeEachCliDatabase('the express-consent command line', (open) => {
   it('migrates an empty database, and again as a no-op', async () => {
     const first = await runCli(['--url', db.url, 'migrate']);
     expect(first).to.include({ code: 0, stderr: '' });
-    expect(first.stdout).to.equal(`ran ${String(MIGRATION_NAMES.length)} migrations: ${MIGRATION_NAMES.join(', ')}\nmigrations are now current\n`);
+    expect(first.stdout).to.equal(`ran ${String(MIGRATION_NAMES.length)} migrations: ${MIGRATION_NAMES.join(', ')}\nmigrations are now current\nCONSENT_SECRET is the secret of this database\n`);
     expect(await db.knex.schema.hasTable('consent_events')).to.equal(true);
     const again = await runCli(['--url', db.url, 'migrate']);
-    expect(again).to.include({ code: 0, stdout: 'migrations were already current\n' });
+    expect(again).to.include({ code: 0, stdout: 'migrations were already current\nCONSENT_SECRET is the secret of this database\n' });
+    expect(await runCli(['--url', db.url, 'migrate'], { CONSENT_SECRET: undefined })).to.include({ code: 0, stdout: 'migrations were already current\n' });
+  });
+
+  it('binds a new database to the secret migrate is given, so that a mistyped one is refused everywhere after', async () => {
+    const typo = { CONSENT_SECRET: 'a-mistyped-secret-a-mistyped-secret-0123' };
+    expect((await runCli(['--url', db.url, 'migrate'])).code).to.equal(0);
+    for (const command of [['verify'], ['export'], ['migrate']]) {
+      const run = await runCli(['--url', db.url, ...command], typo);
+      expect(run.code, command[0]).to.equal(2);
+      expect(run.stderr, command[0]).to.include('the secret is not the one this database was written with');
+    }
+    const consent = createConsent({ knex: db.knex, secret: SECRET, logger: { warn() {}, error() {} } });
+    consent.register([TERMS]);
+    await consent.ready();
+    await consent.close();
+  });
+
+  it('leaves a database no secret is bound to for migrate, the application or an import: a read command does not claim it', async () => {
+    const typo = { CONSENT_SECRET: 'a-mistyped-secret-a-mistyped-secret-0123' };
+    expect((await runCli(['--url', db.url, 'migrate'], { CONSENT_SECRET: undefined })).code).to.equal(0);
+    for (const command of [['verify'], ['export'], ['audience', 'terms']]) {
+      const run = await runCli(['--url', db.url, ...command], typo);
+      expect(run.code, command[0]).to.equal(2);
+      expect(run.stderr, command[0]).to.include('no secret is bound to this database yet');
+    }
+    // Still the application's to bind.
+    const consent = createConsent({ knex: db.knex, secret: SECRET, logger: { warn() {}, error() {} } });
+    consent.register([TERMS]);
+    await consent.ready();
+    await consent.close();
+    expect(await runCli(['--url', db.url, 'verify'])).to.include({ code: 0 });
   });
 
   it('honours --table-prefix', async () => {
