@@ -1,9 +1,13 @@
 import { ConsentStoreError } from '../errors';
 
-/** A storage call refused because `consent.close()` was called. */
+/**
+ * A storage call refused because `consent.close()` was called. A route answering 503 with it
+ * logs that once (`logOnce`), not once per request of a server still shutting down.
+ */
 export class InstanceClosedError extends ConsentStoreError {
   constructor() {
     super('the consent instance was closed');
+    this.extensions.logOnce = 'the consent instance was closed (consent.close()): requests that need the store get 503 until the server stops';
   }
 }
 

@@ -1,4 +1,6 @@
 import { expect } from 'chai';
+import express from 'express';
+import request from 'supertest';
 import knexFactory, { type Knex } from 'knex';
 import { ConsentError, createConsent, KnexTracker } from '../../lib/index';
 import type { ConsentTracker } from '../../lib/tracker';
@@ -117,5 +119,22 @@ describe('consent.close() with storage reads under way', () => {
       expect(error).to.be.instanceOf(ConsentError).with.property('code', 'store_unavailable');
     }
     expect(watched.late).to.deep.equal([]);
+  }));
+
+  it('answers requests after close() 503, and says why once in the log, not once per request', () => onStore(async (_knex, inner) => {
+    const errors: string[] = [];
+    const consent = createConsent({ tracker: inner, secret: SECRET, logger: { warn() {}, error: (m: string) => void errors.push(m) }, sweep: false, cache: false, subject: (req) => req.headers['x-user'] as string | undefined });
+    consent.register([ANALYTICS]);
+    await consent.ready();
+    const app = express();
+    app.use('/consent', consent.router());
+    app.get('/track', consent.requireConsent('analytics'), (_req, res) => { res.send('ok'); });
+    await consent.close();
+    for (let i = 0; i < 5; i += 1) {
+      await request(app).get('/track').set('x-user', 'ann').expect(503);
+      await request(app).put('/consent/me/analytics').set('x-user', 'ann').send({ decision: 'granted' }).expect(503);
+    }
+    const closing = errors.filter((m) => m.includes('was closed'));
+    expect(closing).to.deep.equal(['express-consent: answering 503, the consent instance was closed (consent.close()): requests that need the store get 503 until the server stops']);
   }));
 });
