@@ -18,9 +18,13 @@ import { hexOrNull, idOrNull, type Row } from './row-codec';
 const HEAD = 'head_event';
 const NEXT = 'head_next';
 
-/** Fills `q` as the event that follows the head event (`HEAD`) in its chain. */
+/**
+ * Fills `q` as an event after the head event (`HEAD`) in its chain: the same seek of the index
+ * as the next position alone, and it also finds a position stored as another type (SQLite sorts
+ * text and bytes after every number), which an equality with the next position would miss.
+ */
 function successor(q: Knex.QueryBuilder, events: string): void {
-  void q.select(1).from(`${events} as ${NEXT}`).whereRaw('?? = ?? and ?? = ?? + 1', [`${NEXT}.chain`, `${HEAD}.chain`, `${NEXT}.seq`, `${HEAD}.seq`]);
+  void q.select(1).from(`${events} as ${NEXT}`).whereRaw('?? = ?? and ?? > ??', [`${NEXT}.chain`, `${HEAD}.chain`, `${NEXT}.seq`, `${HEAD}.seq`]);
 }
 
 /**

@@ -143,6 +143,22 @@ for (const backend of BACKENDS) {
       expect((await consent.verify({ subjectId: 'alice' })).problems.map((p) => p.kind)).to.deep.equal(['state_mismatch']);
     });
 
+    it('refuses a subject row put back from an earlier copy also when the newer event\'s position was stored as another type', async () => {
+      const bobChain = await chainOf('bob');
+      const copy = (await subjectRow('bob').first()) as Record<string, unknown>;
+      await consent.record('bob', { analytics: 'denied' });
+      await knex('consent_subjects').where({ chain: bobChain }).update(copy);
+      const newest = (await knex('consent_events').where({ chain: bobChain }).orderBy('id', 'desc').first()) as Record<string, unknown>;
+      // SQLite keeps what it is given: a position as bytes (or text) is no longer equal to the
+      // head's plus one, yet still sorts after it. PostgreSQL's bigint takes no other type.
+      if (backend.name === 'SQLite file') await knex.raw('update consent_events set seq = cast(cast(seq as text) as blob) where id = ?', [newest.id as number]);
+      expect(await consent.states('bob').catch((e: unknown) => e)).to.be.instanceOf(ConsentStoreError);
+      const listed: string[] = [];
+      const listing = await (async () => { for await (const id of consent.audience('analytics')) listed.push(id); })().catch((e: unknown) => e);
+      expect(listing).to.be.instanceOf(ConsentStoreError);
+      expect(listed).to.not.include('bob');
+    });
+
     it('refuses a subject row put back from an earlier copy while its newer events stay, and names those events (rollback)', async () => {
       const bobChain = await chainOf('bob');
       const copy = (await subjectRow('bob').first()) as Record<string, unknown>;
