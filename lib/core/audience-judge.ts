@@ -1,6 +1,6 @@
 import { snapshotSealed } from '../audit/head-seal';
 import { hmacHex } from '../audit/keys';
-import { decryptEarlierSubjects, decryptSubjects, openSubjects } from '../audit/subject-keystream';
+import { decryptEarlierSubjects, openSubjects } from '../audit/subject-keystream';
 import { openEarlierSubject } from '../audit/subject-seal';
 import { isAllowedNow, recordOf, stateOf } from '../state/derive';
 import type { AudienceEntry } from '../tracker/audience-capability';
@@ -64,8 +64,6 @@ export interface SealedId {
   chain: string;
   pseudonym: string;
   sealed: string;
-  /** The row's listing seal vouched for the value (list-seal.ts): it opens without its pseudonym's HMAC. */
-  listed?: boolean;
 }
 
 /**
@@ -85,25 +83,12 @@ function earlierSubjectId(keys: JudgeKeys, item: SealedId, decrypted: string | n
 /**
  * The subject id each stored id holds, when it opens for its chain and names the subject the
  * chain is linked to (one AES pass for this release's ids, one for whatever may be an earlier
- * release's; an id a row's listing seal vouches for is only decrypted): null for one that does not open, false for an earlier release's that opens for
+ * release's): null for one that does not open, false for an earlier release's that opens for
  * its chain yet names another subject (only a forgery does).
  */
 export function openedIds(keys: JudgeKeys, items: readonly SealedId[]): Array<string | null | false> {
   const sealed = items.map((item) => item.sealed);
-  const ids: Array<string | null | false> = items.map(() => null);
-  const [listed, unlisted]: [number[], number[]] = [[], []];
-  for (let i = 0; i < items.length; i += 1) (items[i]?.listed === true ? listed : unlisted).push(i);
-  const pseudonymsAt = (at: number[]) => at.map((i) => (items[i] as SealedId).pseudonym);
-  const sealedAt = (at: number[]) => at.map((i) => sealed[i] as string);
-  if (unlisted.length > 0) {
-    const opened = openSubjects(keys.subjectSiv, keys.pseudonym, sealedAt(unlisted), pseudonymsAt(unlisted));
-    for (const [k, i] of unlisted.entries()) ids[i] = opened[k] ?? null;
-  }
-  if (listed.length > 0) {
-    // Sealed by the library for this pseudonym (the row's listing seal says so): what it decrypts to is the id.
-    const decrypted = decryptSubjects(keys.subjectSiv, sealedAt(listed), pseudonymsAt(listed));
-    for (const [k, i] of listed.entries()) ids[i] = decrypted[k] ?? null;
-  }
+  const ids: Array<string | null | false> = openSubjects(keys.subjectSiv, keys.pseudonym, sealed, items.map((item) => item.pseudonym));
   const others: number[] = [];
   for (let i = 0; i < ids.length; i += 1) if (ids[i] === null) others.push(i);
   if (others.length > 0) {

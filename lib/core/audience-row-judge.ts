@@ -1,4 +1,3 @@
-import { listSealMatches } from '../audit/list-seal';
 import { SealBytes } from '../audit/seal-bytes';
 import { isAllowedNow, recordOf, stateOf } from '../state/derive';
 import { AUDIENCE_AT, AUDIENCE_ROW_COLUMNS } from '../tracker/audience-rows';
@@ -9,20 +8,17 @@ import { openedMembers, type AudienceMatch, type JudgedPage, type JudgeKeys, typ
 
 /*
  * The judge of the pages a store gives most often, on the worker threads: one row per subject,
- * its records in the row (`records`), every value as the library wrote it. A row's listing seal
- * (list-seal.ts), over the row as stored, its head seal and its stored id, vouches for all of
- * them at once; a row without one has its head's seal checked over its text written straight
- * into bytes from the row (seal-bytes.ts), with no snapshot built for it: the text
- * `headSealInput` writes. Either way, the verdicts `judgeEntries` gives (a test holds the two
- * to that). A page with anything else (another layout or order, a value
+ * its records in the row (`records`), every value as the library wrote it. Each head's seal is
+ * checked over its text written straight into bytes from the row (seal-bytes.ts), with no
+ * snapshot built for it: the text `headSealInput` writes, so the verdicts `judgeEntries` gives
+ * (a test holds the two to that). A page with anything else (another layout or order, a value
  * written otherwise, a seal that fails) gives null: the caller then judges it with
  * `judgeEntries`, which decides, and names a failure. Pure.
  */
 
 const { chain: CHAIN, requirement: REQUIREMENT, pseudonym: PSEUDONYM, seq: SEQ, head_hash: HEAD_HASH, head_id: HEAD_ID, head_mac: HEAD_MAC } = AUDIENCE_AT;
-const { sealed_subject: SEALED_SUBJECT, records: RECORDS, list_seal: LIST_SEAL } = AUDIENCE_AT;
+const { sealed_subject: SEALED_SUBJECT, records: RECORDS } = AUDIENCE_AT;
 const HEAD_SEAL_HEX = 32;
-const COLUMNS = AUDIENCE_ROW_COLUMNS.length;
 
 const text = new SealBytes();
 
@@ -57,32 +53,24 @@ export function judgeRowsText(keys: JudgeKeys, rowsText: string, requirement: Re
   for (const row of rows as unknown[]) {
     if (!Array.isArray(row)) return null;
     const v = row as unknown[];
-    // A tracker's rows may end before `list_seal`.
-    if ((v.length !== COLUMNS && v.length !== COLUMNS - 1) || v[REQUIREMENT] !== null || typeof v[CHAIN] !== 'string') return null;
+    if (v.length !== AUDIENCE_ROW_COLUMNS.length || v[REQUIREMENT] !== null || typeof v[CHAIN] !== 'string') return null;
     const chain = v[CHAIN].toLowerCase();
     // Strictly ascending: one row per subject, in the order the general decoder keeps.
     if (last !== null && !(last < chain)) return null;
     last = chain;
     const records = rowRecords(v[RECORDS]);
-    if (records === null) return null;
-    const sealed = v[SEALED_SUBJECT];
-    // The listing seal vouches for the row as stored and its stored id; without it (or when it
-    // fails), the head seal's text is written from the row and checked, and the id opened in full.
-    const listed = v[LIST_SEAL] !== null && v[LIST_SEAL] !== undefined &&
-      listSealMatches(keys.chain, { chain, pseudonym: v[PSEUDONYM], seq: v[SEQ], hash: v[HEAD_HASH], id: v[HEAD_ID], mac: v[HEAD_MAC], records: v[RECORDS], sealed }, v[LIST_SEAL]);
-    if (!listed) {
-      const mac = v[HEAD_MAC];
-      if (typeof mac !== 'string' || mac.length !== HEAD_SEAL_HEX) return null;
-      if (!text.head(chain, v[PSEUDONYM], v[SEQ], v[HEAD_HASH], v[HEAD_ID]) || !text.records(records)) return null;
-      if (!text.sealedWith(keys.chain, mac.toLowerCase())) return null;
-    }
+    const mac = v[HEAD_MAC];
+    if (records === null || typeof mac !== 'string' || mac.length !== HEAD_SEAL_HEX) return null;
+    if (!text.head(chain, v[PSEUDONYM], v[SEQ], v[HEAD_HASH], v[HEAD_ID]) || !text.records(records)) return null;
+    if (!text.sealedWith(keys.chain, mac.toLowerCase())) return null;
     const record = recordOf(records, requirement.id);
     const state = stateOf(record, requirement, now);
     if (states !== null && !states.has(state)) continue;
     if (match.allowed !== null && isAllowedNow(record, requirement, now, match.gpc) !== match.allowed) continue;
+    const sealed = v[SEALED_SUBJECT];
     if (sealed === null || sealed === undefined) skipped += 1;
     else if (typeof sealed !== 'string') return null;
-    else matched.push({ chain, pseudonym: (v[PSEUDONYM] as string).toLowerCase(), state, sealed: sealed.toLowerCase(), listed });
+    else matched.push({ chain, pseudonym: (v[PSEUDONYM] as string).toLowerCase(), state, sealed: sealed.toLowerCase() });
   }
   return { ...openedMembers(keys, matched), skipped, subjects: rows.length, last };
 }

@@ -1,4 +1,3 @@
-import { listSealer } from '../audit/list-seal';
 import { sealSubject } from '../audit/subject-seal';
 import type { Change } from '../state/plan';
 import type { CurrentRecord, OutboxEntry, SubjectSnapshot, WritePlan } from '../tracker/records';
@@ -94,7 +93,6 @@ export async function commitWrite(deps: CommitDeps, request: CommitRequest): Pro
     if (request.subjectId !== null) {
       plan.outbox = outboxFor(deps, request.subjectId, request, changes, tokens);
       plan.sealedSubject = sealSubject(deps.keyring.keys.subjectSiv, request.subjectId, request.pseudonym);
-      plan.listSeal = listSealer(deps.keyring.keys.chain, plan.sealedSubject);
     }
     const merged = new Map(snapshot.records.map((r) => [r.requirement, r]));
     for (const record of plan.records) merged.set(record.requirement, record);

@@ -1,5 +1,4 @@
 import { NO_PERSONAL_FIELDS, storedDigest } from '../audit/chain';
-import { listSealer } from '../audit/list-seal';
 import { pseudonymOf } from '../audit/keys';
 import { sealSubjects } from '../audit/subject-keystream';
 import { ConsentError } from '../errors';
@@ -162,9 +161,7 @@ function importPlanner(engine: ImportDeps, { bySubject, subjectIds }: ValidBatch
   const sealedOf = new Map(pseudonyms.map((p, i) => [p, sealed[i] as string]));
   return (pseudonym, snapshot) => {
     const plan = planImport(snapshot, bySubject.get(pseudonym) as ImportedDecision[], key, digest);
-    const sealedSubject = sealedOf.get(pseudonym) as string;
-    plan.sealedSubject = sealedSubject;
-    plan.listSeal = listSealer(key, sealedSubject);
+    plan.sealedSubject = sealedOf.get(pseudonym);
     return plan;
   };
 }

@@ -13,17 +13,17 @@ import { hexColumn, NOT_BYTES_TEXT, pageColumns, type Row } from './rows';
 
 // A subject row with its head, link, sealed id and records, in `AUDIENCE_ROW_COLUMNS` order:
 // the records as the row stores them (`records`), the columns of a record apart null.
-const SUBJECT_SIDE = new Set(['chain', 'pseudonym', 'seq', 'head_hash', 'head_id', 'head_mac', 'sealed_subject', 'records', 'list_seal']);
+const SUBJECT_SIDE = new Set(['chain', 'pseudonym', 'seq', 'head_hash', 'head_id', 'head_mac', 'sealed_subject', 'records']);
 const NO_VALUE = 'null';
 const JOINED_COLUMNS: Record<string, string> = Object.fromEntries(AUDIENCE_ROW_COLUMNS.map((c) => [c, SUBJECT_SIDE.has(c) ? `s.${c}` : NO_VALUE]));
 const JOINED_NAMES = Object.keys(JOINED_COLUMNS);
-// The same without the sealed id and the listing seal (null): a lookup by pseudonym decrypts no id.
-const SNAPSHOT_COLUMNS: Record<string, string> = { ...JOINED_COLUMNS, sealed_subject: NO_VALUE, list_seal: NO_VALUE };
+// The same without the sealed id (null): a lookup by pseudonym does not decrypt it.
+const SNAPSHOT_COLUMNS: Record<string, string> = { ...JOINED_COLUMNS, sealed_subject: NO_VALUE };
 // The subject columns, the head's position and hash read from its newest event (which `head_id` names).
 const subjectColumns = (subjects: string, sealed: boolean): Record<string, string> => ({
   ...Object.fromEntries(['chain', 'pseudonym'].map((c) => [c, `${subjects}.${c}`])),
   ...headColumns(),
-  ...Object.fromEntries(['head_id', 'head_mac', 'records', ...(sealed ? ['sealed_subject', 'list_seal'] : [])].map((c) => [c, `${subjects}.${c}`])),
+  ...Object.fromEntries(['head_id', 'head_mac', 'records', ...(sealed ? ['sealed_subject'] : [])].map((c) => [c, `${subjects}.${c}`])),
 });
 // A page's chain and pseudonym (`JOINED_NAMES`), to check a page's order: one row per subject.
 const CHAIN_AT = JOINED_NAMES.indexOf('chain');
@@ -89,7 +89,7 @@ const RANGE_COLUMNS: Record<string, string> = { ...JOINED_COLUMNS, ...headColumn
  * The same without the sealed id, in `AUDIENCE_ROW_COLUMNS` order: the columns of a lookup of
  * the subjects table as `s` joined to its head (`joinHead`).
  */
-export const LOOKUP_COLUMNS: Readonly<Record<string, string>> = { ...RANGE_COLUMNS, sealed_subject: NO_VALUE, list_seal: NO_VALUE };
+export const LOOKUP_COLUMNS: Readonly<Record<string, string>> = { ...RANGE_COLUMNS, sealed_subject: NO_VALUE };
 
 /**
  * A keyset page of SQLite: the linked subjects after the key up to the page's last one (the

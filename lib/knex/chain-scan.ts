@@ -112,7 +112,7 @@ function redactChain(
       .update({ actor: null, note: null, data: null, ip: null, user_agent: null, personal_salt: null });
     // Undelivered events of durable handlers name the subject (encrypted): erasure drops them.
     await trx(ctx.table('outbox')).where({ chain }).delete();
-    await trx(ctx.table('subjects')).where({ chain }).update({ pseudonym: null, sealed_subject: null, records: null, lapse_at: null, list_seal: null, erased_at: Date.now() });
+    await trx(ctx.table('subjects')).where({ chain }).update({ pseudonym: null, sealed_subject: null, records: null, lapse_at: null, erased_at: Date.now() });
     await announce(trx);
     return redacted;
   });

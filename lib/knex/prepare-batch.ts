@@ -61,7 +61,7 @@ const SLICE = 64;
 // PostgreSQL reserves ids with a round trip: a slice of 512 subjects there.
 const PG_SLICE = 512;
 
-const HEAD_COLUMNS = [...SUBJECT_COLUMNS, 'head_id', 'sealed_subject', ...RECORD_COLUMNS, 'list_seal'];
+const HEAD_COLUMNS = [...SUBJECT_COLUMNS, 'head_id', 'sealed_subject', ...RECORD_COLUMNS];
 
 /** The statements of a prepared batch, composed slice by slice as its rows are produced. */
 class BatchStatements {
@@ -191,10 +191,9 @@ async function prepareReserving(ctx: TableContext, pseudonyms: string[], plan: B
       out.addOutbox(chain, subjectPlan, own);
       // A new subject's records are the plan's.
       const records = recordsAfter([], subjectPlan.records);
-      const folded = foldedColumns(records);
       out.addHead([
         chain, new HexBytes(pseudonyms[start + j] as string), new HexBytes(head.mac), idValue(head.id), hexBytesOrNull(subjectPlan.sealedSubject ?? null),
-        ...folded, hexBytesOrNull(subjectPlan.listSeal?.(head, folded[0]) ?? null),
+        ...foldedColumns(records),
       ]);
       if (turns.due()) await nextTurn();
     }

@@ -49,7 +49,7 @@ export const EVENT_COLUMNS = everyColumn<Omit<StoredEvent, 'prevHash'>>()([
 
 // Event ids (bigint): PostgreSQL's sequences hand out ids up to 2^63 - 1.
 const ID_COLUMNS = new Set(['id', 'prev_id', 'head_id']);
-const BYTE_COLUMNS = new Set(['chain', 'personal_digest', 'personal_salt', 'hash', 'pseudonym', 'head_hash', 'head_mac', 'pending_token', 'sealed_subject', 'records', 'list_seal']);
+const BYTE_COLUMNS = new Set(['chain', 'personal_digest', 'personal_salt', 'hash', 'pseudonym', 'head_hash', 'head_mac', 'pending_token', 'sealed_subject', 'records']);
 
 /** Whether the column a page selects as `alias` holds bytes (read as hex). */
 export const isByteColumn = (alias: string): boolean => BYTE_COLUMNS.has(alias);

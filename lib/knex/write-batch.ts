@@ -21,8 +21,7 @@ import { StatementPipeline } from './statement-pipeline';
  */
 export type SubjectPlanner = (pseudonym: string, snapshot: SubjectSnapshot) => WritePlan | null;
 
-// `list_seal` is replaced as well: a plan without one (a sweep) clears the one the row held.
-const HEAD_VALUES = ['head_id', 'head_mac', ...RECORD_COLUMNS, 'list_seal'] as const;
+const HEAD_VALUES = ['head_id', 'head_mac', ...RECORD_COLUMNS] as const;
 
 /** A plan without a sealed subject id (a sweep) keeps the stored one. */
 const keepSealedSubject = (table: string): string =>
@@ -127,13 +126,11 @@ function queueRows(ctx: TableContext, trx: Knex.Transaction, planned: Planned[],
   // every not-null column only because an INSERT must.
   const heads = planned.map(({ subject, plan, records }, i) => {
     const { head } = sealed[i] as SealedWrite;
-    const folded = foldedColumns(records);
-    const listed = hexBytesOrNull(plan.listSeal?.(head, folded[0]) ?? null);
-    return [subject.chain, subject.pseudonym, new HexBytes(head.mac), idValue(head.id), hexBytesOrNull(plan.sealedSubject ?? null), ...folded, listed];
+    return [subject.chain, subject.pseudonym, new HexBytes(head.mac), idValue(head.id), hexBytesOrNull(plan.sealedSubject ?? null), ...foldedColumns(records)];
   });
   const subjects = ctx.table('subjects');
   const upsert = upsertClause(['chain'], HEAD_VALUES) + keepSealedSubject(subjects);
-  pipeline.push(withLogEntry(ctx, insertStatements(trx, subjects, [...SUBJECT_COLUMNS, 'head_id', 'sealed_subject', ...RECORD_COLUMNS, 'list_seal'], heads, upsert), leavesOf(sealed)));
+  pipeline.push(withLogEntry(ctx, insertStatements(trx, subjects, [...SUBJECT_COLUMNS, 'head_id', 'sealed_subject', ...RECORD_COLUMNS], heads, upsert), leavesOf(sealed)));
 }
 
 /**

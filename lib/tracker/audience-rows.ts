@@ -23,7 +23,7 @@ import { recordsOrUnreadable } from './stored-records';
 export const AUDIENCE_ROW_COLUMNS = [
   'chain', 'requirement', 'decision', 'version', 'decided_at', 'expires_at', 'gpc_opt_in', 'pending_version',
   'pending_at', 'pending_expires_at', 'pending_token', 'expiry_recorded',
-  'pseudonym', 'seq', 'head_hash', 'head_id', 'head_mac', 'sealed_subject', 'records', 'list_seal',
+  'pseudonym', 'seq', 'head_hash', 'head_id', 'head_mac', 'sealed_subject', 'records',
 ] as const;
 
 /** Where each column is in a row. */
@@ -31,7 +31,7 @@ export const AUDIENCE_AT = Object.fromEntries(AUDIENCE_ROW_COLUMNS.map((name, i)
 const { chain: CHAIN, requirement: REQUIREMENT, pseudonym: PSEUDONYM, seq: SEQ, head_hash: HEAD_HASH, head_id: HEAD_ID, head_mac: HEAD_MAC } = AUDIENCE_AT;
 const { sealed_subject: SEALED_SUBJECT, records: RECORDS } = AUDIENCE_AT;
 /** Where a row holds bytes (as hex). */
-export const AUDIENCE_HEX_AT: readonly number[] = (['chain', 'pending_token', 'pseudonym', 'head_hash', 'head_mac', 'sealed_subject', 'records', 'list_seal'] as const).map((name) => AUDIENCE_AT[name]);
+export const AUDIENCE_HEX_AT: readonly number[] = (['chain', 'pending_token', 'pseudonym', 'head_hash', 'head_mac', 'sealed_subject', 'records'] as const).map((name) => AUDIENCE_AT[name]);
 
 // PostgreSQL returns BIGINT as a string; SQLite as a number. Both fit a double (epoch ms).
 export const numOrNull = (value: unknown): number | null => (value === null || value === undefined ? null : Number(value));

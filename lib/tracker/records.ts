@@ -146,13 +146,6 @@ export interface WritePlan {
    * returns it from `audience()`; absent, the stored one stays as it is.
    */
   sealedSubject?: string;
-  /**
-   * The listing seal of the subject row after the write (see lib/audit/list-seal.ts), from its
-   * sealed head and its records as stored (`encodeRecords`); null when it has none. Given with
-   * `sealedSubject`; a tracker that stores rows for listings stores its answer with them, and
-   * clears what it holds otherwise. Opaque to trackers.
-   */
-  listSeal?: (head: ChainHead, records: Buffer | null) => string | null;
 }
 
 /** One delivery owed to one durable (named) handler. */

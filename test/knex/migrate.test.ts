@@ -44,8 +44,8 @@ describe('migrations (SQLite)', () => {
       const applied = await knex('consent_migrations').select('name');
       expect(await migrate(knex)).to.deep.equal([]);
       expect(await knex('consent_migrations').select('name')).to.deep.equal(applied);
-      expect(applied.map((r) => r.name)).to.deep.equal(['001-initial', '002-proof', '003-outbox', '004-admin', '005-lean-indexes', '006-sealed-rows', '007-log', '008-audiences', '009-texts', '010-lean-rows', '011-personal-salts', '012-pseudonym-hash', '013-folded-records', '014-answered-versions', '015-list-seals']);
-      expect([...MIGRATION_NAMES]).to.deep.equal(['001-initial', '002-proof', '003-outbox', '004-admin', '005-lean-indexes', '006-sealed-rows', '007-log', '008-audiences', '009-texts', '010-lean-rows', '011-personal-salts', '012-pseudonym-hash', '013-folded-records', '014-answered-versions', '015-list-seals']);
+      expect(applied.map((r) => r.name)).to.deep.equal(['001-initial', '002-proof', '003-outbox', '004-admin', '005-lean-indexes', '006-sealed-rows', '007-log', '008-audiences', '009-texts', '010-lean-rows', '011-personal-salts', '012-pseudonym-hash', '013-folded-records', '014-answered-versions']);
+      expect([...MIGRATION_NAMES]).to.deep.equal(['001-initial', '002-proof', '003-outbox', '004-admin', '005-lean-indexes', '006-sealed-rows', '007-log', '008-audiences', '009-texts', '010-lean-rows', '011-personal-salts', '012-pseudonym-hash', '013-folded-records', '014-answered-versions']);
     }));
 
   it('is not stopped by a second row in Knex\'s lock table (two processes that created it at once), and removes it', () =>

@@ -13,7 +13,6 @@ import { personalSaltsSchema } from './011-personal-salts';
 import { pseudonymHashSchema } from './012-pseudonym-hash';
 import { foldedRecordsSchema } from './013-folded-records';
 import { answeredVersionsSchema } from './014-answered-versions';
-import { listSealsSchema } from './015-list-seals';
 
 /** Every shipped migration, in order. Append only. */
 const MIGRATIONS: ReadonlyArray<readonly [string, (prefix: string) => Knex.Migration]> = [
@@ -31,7 +30,6 @@ const MIGRATIONS: ReadonlyArray<readonly [string, (prefix: string) => Knex.Migra
   ['012-pseudonym-hash', pseudonymHashSchema],
   ['013-folded-records', foldedRecordsSchema],
   ['014-answered-versions', answeredVersionsSchema],
-  ['015-list-seals', listSealsSchema],
 ];
 
 export const MIGRATION_NAMES: readonly string[] = MIGRATIONS.map(([name]) => name);
