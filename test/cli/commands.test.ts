@@ -48,33 +48,34 @@ describeEachCliDatabase('the express-consent command line', (open) => {
     expect(await runCli(['--url', db.url, 'migrate'], { CONSENT_SECRET: undefined })).to.include({ code: 0, stdout: 'migrations were already current\n' });
   });
 
-  it('binds a new database to the secret migrate is given, so that a mistyped one is refused everywhere after', async () => {
-    const typo = { CONSENT_SECRET: 'a-mistyped-secret-a-mistyped-secret-0123' };
-    expect((await runCli(['--url', db.url, 'migrate'])).code).to.equal(0);
-    for (const command of [['verify'], ['export'], ['migrate']]) {
-      const run = await runCli(['--url', db.url, ...command], typo);
+  /** Runs each command with a mistyped secret: each exits 2 saying `why`. */
+  async function refusedWithTypo(commands: string[][], why: string): Promise<void> {
+    for (const command of commands) {
+      const run = await runCli(['--url', db.url, ...command], { CONSENT_SECRET: 'a-mistyped-secret-a-mistyped-secret-0123' });
       expect(run.code, command[0]).to.equal(2);
-      expect(run.stderr, command[0]).to.include('the secret is not the one this database was written with');
+      expect(run.stderr, command[0]).to.include(why);
     }
+  }
+
+  /** Starts and stops the application with the real secret (its `ready()` rejects on another). */
+  async function startApplication(): Promise<void> {
     const consent = createConsent({ knex: db.knex, secret: SECRET, logger: { warn() {}, error() {} } });
     consent.register([TERMS]);
     await consent.ready();
     await consent.close();
+  }
+
+  it('binds a new database to the secret migrate is given, so that a mistyped one is refused everywhere after', async () => {
+    expect((await runCli(['--url', db.url, 'migrate'])).code).to.equal(0);
+    await refusedWithTypo([['verify'], ['export'], ['migrate']], 'the secret is not the one this database was written with');
+    await startApplication();
   });
 
   it('leaves a database no secret is bound to for migrate, the application or an import: a read command does not claim it', async () => {
-    const typo = { CONSENT_SECRET: 'a-mistyped-secret-a-mistyped-secret-0123' };
     expect((await runCli(['--url', db.url, 'migrate'], { CONSENT_SECRET: undefined })).code).to.equal(0);
-    for (const command of [['verify'], ['export'], ['audience', 'terms']]) {
-      const run = await runCli(['--url', db.url, ...command], typo);
-      expect(run.code, command[0]).to.equal(2);
-      expect(run.stderr, command[0]).to.include('no secret is bound to this database yet');
-    }
+    await refusedWithTypo([['verify'], ['export'], ['audience', 'terms']], 'no secret is bound to this database yet');
     // Still the application's to bind.
-    const consent = createConsent({ knex: db.knex, secret: SECRET, logger: { warn() {}, error() {} } });
-    consent.register([TERMS]);
-    await consent.ready();
-    await consent.close();
+    await startApplication();
     expect(await runCli(['--url', db.url, 'verify'])).to.include({ code: 0 });
   });
 
